@@ -1,0 +1,305 @@
+"""GPT decoder (pre-norm, RMSNorm, rotary embeddings, SwiGLU, grouped-query attention).
+
+Module names follow torchtitan / Llama so that the model server can run a KV-cached
+forward pass on the same parameters (see compute/CONTRACT.md):
+
+    GPT.tok_embeddings  nn.Embedding
+    GPT.layers[i]       TransformerBlock(attention_norm, attention(wq, wk, wv, wo),
+                                         ffn_norm, feed_forward(w1, w2, w3))
+    GPT.norm            RMSNorm(.weight, .eps)
+    GPT.output          nn.Linear (weight tied to tok_embeddings when tie_embeddings)
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import math
+from dataclasses import dataclass
+from importlib import resources
+from typing import Any
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+__all__ = [
+    "GPTConfig",
+    "GPT",
+    "TransformerBlock",
+    "Attention",
+    "FeedForward",
+    "RMSNorm",
+    "rope_cos_sin",
+    "apply_rotary",
+    "load_presets",
+    "default_ffn_hidden",
+]
+
+
+def default_ffn_hidden(d_model: int, multiple_of: int = 256) -> int:
+    """SwiGLU hidden size: 8/3 * d_model rounded up to a multiple (Llama convention)."""
+    hidden = int(8 * d_model / 3)
+    return multiple_of * ((hidden + multiple_of - 1) // multiple_of)
+
+
+def load_presets() -> dict[str, dict[str, int]]:
+    """The preset table shipped in ``aiinfra/presets.json``."""
+    text = resources.files("aiinfra").joinpath("presets.json").read_text(encoding="utf-8")
+    return json.loads(text)
+
+
+@dataclass
+class GPTConfig:
+    vocab_size: int = 50304
+    n_layer: int = 12
+    n_head: int = 12
+    n_kv_head: int | None = None  # None: same as n_head (plain multi-head attention)
+    d_model: int = 768
+    ffn_hidden: int | None = None  # None: default_ffn_hidden(d_model)
+    max_seq_len: int = 1024
+    rope_theta: float = 10000.0
+    norm_eps: float = 1e-5
+    tie_embeddings: bool = True
+
+    def __post_init__(self) -> None:
+        if self.n_kv_head is None:
+            self.n_kv_head = self.n_head
+        if self.ffn_hidden is None:
+            self.ffn_hidden = default_ffn_hidden(self.d_model)
+        self.validate()
+
+    def validate(self) -> None:
+        problems = []
+        for name in ("vocab_size", "n_layer", "n_head", "n_kv_head", "d_model", "ffn_hidden", "max_seq_len"):
+            value = getattr(self, name)
+            if not isinstance(value, int) or isinstance(value, bool) or value <= 0:
+                problems.append(f"model.{name} must be a positive integer, got {value!r}")
+        if not problems:
+            if self.d_model % self.n_head != 0:
+                problems.append(
+                    f"model.d_model ({self.d_model}) must be divisible by model.n_head ({self.n_head})"
+                )
+            elif (self.d_model // self.n_head) % 2 != 0:
+                problems.append(
+                    f"head_dim = d_model / n_head = {self.d_model // self.n_head} must be even for rotary embeddings"
+                )
+            if self.n_head % self.n_kv_head != 0:
+                problems.append(
+                    f"model.n_head ({self.n_head}) must be a multiple of model.n_kv_head ({self.n_kv_head})"
+                )
+        if not (isinstance(self.rope_theta, (int, float)) and self.rope_theta > 0):
+            problems.append(f"model.rope_theta must be > 0, got {self.rope_theta!r}")
+        if not (isinstance(self.norm_eps, (int, float)) and self.norm_eps > 0):
+            problems.append(f"model.norm_eps must be > 0, got {self.norm_eps!r}")
+        if problems:
+            raise ValueError("invalid model config: " + "; ".join(problems))
+
+    @property
+    def head_dim(self) -> int:
+        return self.d_model // self.n_head
+
+    def to_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> "GPTConfig":
+        names = {f.name for f in dataclasses.fields(cls)}
+        unknown = sorted(set(data) - names - {"params"})
+        if unknown:
+            raise ValueError(f"unknown GPTConfig keys: {unknown}; allowed: {sorted(names)}")
+        return cls(**{k: v for k, v in data.items() if k in names})
+
+    @classmethod
+    def from_preset(cls, name: str, **overrides: Any) -> "GPTConfig":
+        presets = load_presets()
+        if name not in presets:
+            raise ValueError(f"unknown model preset {name!r}; available: {sorted(presets)}")
+        data = {k: v for k, v in presets[name].items() if k != "params"}
+        data.update(overrides)
+        return cls.from_dict(data)
+
+    def num_params(self) -> int:
+        """Parameter count (tied embeddings counted once), without building the model."""
+        d, hd = self.d_model, self.head_dim
+        attn = d * self.n_head * hd + 2 * d * self.n_kv_head * hd + self.n_head * hd * d
+        ffn = 3 * d * self.ffn_hidden
+        per_layer = attn + ffn + 2 * d
+        total = self.vocab_size * d + self.n_layer * per_layer + d
+        if not self.tie_embeddings:
+            total += self.vocab_size * d
+        return total
+
+    def flops_per_token(self, seq_len: int | None = None) -> float:
+        """Training FLOPs per token (forward + backward), PaLM appendix B convention:
+        6 * (matmul parameters) + 12 * n_layer * d_model * seq_len for attention scores.
+        The input embedding lookup does no matmul, so with untied embeddings its
+        parameters are left out; with tied embeddings the shared matrix is the output head."""
+        t = seq_len or self.max_seq_len
+        n = self.num_params() - (self.n_layer * 2 + 1) * self.d_model  # norms do no matmuls
+        if not self.tie_embeddings:
+            n -= self.vocab_size * self.d_model
+        return 6.0 * n + 12.0 * self.n_layer * self.n_head * self.head_dim * t
+
+
+def rope_cos_sin(
+    head_dim: int,
+    seq_len: int,
+    theta: float = 10000.0,
+    device: torch.device | str | None = None,
+    dtype: torch.dtype = torch.float32,
+    offset: int = 0,
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """cos and sin tables of shape (seq_len, head_dim) for positions offset..offset+seq_len-1,
+    in the non-interleaved ("rotate_half") layout: frequencies repeated for both halves."""
+    if head_dim % 2:
+        raise ValueError(f"head_dim must be even, got {head_dim}")
+    inv_freq = 1.0 / (theta ** (torch.arange(0, head_dim, 2, device=device, dtype=torch.float32) / head_dim))
+    pos = torch.arange(offset, offset + seq_len, device=device, dtype=torch.float32)
+    freqs = torch.outer(pos, inv_freq)
+    emb = torch.cat((freqs, freqs), dim=-1)
+    return emb.cos().to(dtype), emb.sin().to(dtype)
+
+
+def _rotate_half(x: torch.Tensor) -> torch.Tensor:
+    half = x.shape[-1] // 2
+    return torch.cat((-x[..., half:], x[..., :half]), dim=-1)
+
+
+def apply_rotary(x: torch.Tensor, cos: torch.Tensor, sin: torch.Tensor) -> torch.Tensor:
+    """Rotate x (..., seq, head_dim), e.g. (batch, heads, seq, head_dim), by cos/sin tables
+    broadcastable to it (seq, head_dim). Computed in float32, returned in x's dtype."""
+    xf = x.float()
+    out = xf * cos.float() + _rotate_half(xf) * sin.float()
+    return out.to(x.dtype)
+
+
+class RMSNorm(nn.Module):
+    def __init__(self, dim: int, eps: float = 1e-5) -> None:
+        super().__init__()
+        self.eps = eps
+        self.weight = nn.Parameter(torch.ones(dim))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        xf = x.float()
+        xf = xf * torch.rsqrt(xf.pow(2).mean(-1, keepdim=True) + self.eps)
+        return xf.to(x.dtype) * self.weight.to(x.dtype)
+
+    def reset_parameters(self) -> None:
+        nn.init.ones_(self.weight)
+
+
+class Attention(nn.Module):
+    def __init__(self, config: GPTConfig) -> None:
+        super().__init__()
+        self.n_head = config.n_head
+        self.n_kv_head = config.n_kv_head
+        self.head_dim = config.head_dim
+        d = config.d_model
+        self.wq = nn.Linear(d, self.n_head * self.head_dim, bias=False)
+        self.wk = nn.Linear(d, self.n_kv_head * self.head_dim, bias=False)
+        self.wv = nn.Linear(d, self.n_kv_head * self.head_dim, bias=False)
+        self.wo = nn.Linear(self.n_head * self.head_dim, d, bias=False)
+
+    def forward(self, x: torch.Tensor, cos: torch.Tensor, sin: torch.Tensor) -> torch.Tensor:
+        bsz, seq, _ = x.shape
+        q = self.wq(x).view(bsz, seq, self.n_head, self.head_dim).transpose(1, 2)
+        k = self.wk(x).view(bsz, seq, self.n_kv_head, self.head_dim).transpose(1, 2)
+        v = self.wv(x).view(bsz, seq, self.n_kv_head, self.head_dim).transpose(1, 2)
+        q = apply_rotary(q, cos, sin)
+        k = apply_rotary(k, cos, sin)
+        if self.n_kv_head != self.n_head:
+            rep = self.n_head // self.n_kv_head
+            k = k.repeat_interleave(rep, dim=1)
+            v = v.repeat_interleave(rep, dim=1)
+        y = F.scaled_dot_product_attention(q, k, v, is_causal=True)
+        y = y.transpose(1, 2).reshape(bsz, seq, self.n_head * self.head_dim)
+        return self.wo(y)
+
+
+class FeedForward(nn.Module):
+    def __init__(self, config: GPTConfig) -> None:
+        super().__init__()
+        self.w1 = nn.Linear(config.d_model, config.ffn_hidden, bias=False)
+        self.w2 = nn.Linear(config.ffn_hidden, config.d_model, bias=False)
+        self.w3 = nn.Linear(config.d_model, config.ffn_hidden, bias=False)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.w2(F.silu(self.w1(x)) * self.w3(x))
+
+
+class TransformerBlock(nn.Module):
+    def __init__(self, config: GPTConfig, layer_id: int = 0) -> None:
+        super().__init__()
+        self.layer_id = layer_id
+        self.attention_norm = RMSNorm(config.d_model, config.norm_eps)
+        self.attention = Attention(config)
+        self.ffn_norm = RMSNorm(config.d_model, config.norm_eps)
+        self.feed_forward = FeedForward(config)
+
+    def forward(self, x: torch.Tensor, cos: torch.Tensor, sin: torch.Tensor) -> torch.Tensor:
+        x = x + self.attention(self.attention_norm(x), cos, sin)
+        return x + self.feed_forward(self.ffn_norm(x))
+
+
+class GPT(nn.Module):
+    def __init__(self, config: GPTConfig) -> None:
+        super().__init__()
+        self.config = config
+        self.tok_embeddings = nn.Embedding(config.vocab_size, config.d_model)
+        self.layers = nn.ModuleList(TransformerBlock(config, i) for i in range(config.n_layer))
+        self.norm = RMSNorm(config.d_model, config.norm_eps)
+        self.output = nn.Linear(config.d_model, config.vocab_size, bias=False)
+        if config.tie_embeddings:
+            self.output.weight = self.tok_embeddings.weight
+        cos, sin = rope_cos_sin(config.head_dim, config.max_seq_len, config.rope_theta)
+        self.register_buffer("rope_cos", cos, persistent=False)
+        self.register_buffer("rope_sin", sin, persistent=False)
+        self.init_weights()
+
+    @torch.no_grad()
+    def init_weights(self) -> None:
+        """GPT-2 style init: N(0, 0.02), residual projections scaled by 1/sqrt(2 * n_layer).
+        Also recomputes the rotary tables, so a model built on the meta device can be
+        materialized with ``to_empty`` followed by ``init_weights``."""
+        std = 0.02
+        resid_std = std / math.sqrt(2 * self.config.n_layer)
+        nn.init.normal_(self.tok_embeddings.weight, mean=0.0, std=std)
+        for layer in self.layers:
+            for lin in (layer.attention.wq, layer.attention.wk, layer.attention.wv, layer.feed_forward.w1, layer.feed_forward.w3):
+                nn.init.normal_(lin.weight, mean=0.0, std=std)
+            nn.init.normal_(layer.attention.wo.weight, mean=0.0, std=resid_std)
+            nn.init.normal_(layer.feed_forward.w2.weight, mean=0.0, std=resid_std)
+            layer.attention_norm.reset_parameters()
+            layer.ffn_norm.reset_parameters()
+        self.norm.reset_parameters()
+        if not self.config.tie_embeddings:
+            nn.init.normal_(self.output.weight, mean=0.0, std=std)
+        device = self.rope_cos.device
+        if device.type != "meta":
+            cos, sin = rope_cos_sin(self.config.head_dim, self.config.max_seq_len, self.config.rope_theta, device=device)
+            self.rope_cos.copy_(cos)
+            self.rope_sin.copy_(sin)
+
+    def num_params(self) -> int:
+        return sum(p.numel() for p in self.parameters())
+
+    def forward(
+        self, idx: torch.Tensor, targets: torch.Tensor | None = None
+    ) -> torch.Tensor | tuple[torch.Tensor, torch.Tensor]:
+        """idx: (batch, seq) token ids. Returns logits (batch, seq, vocab); with targets
+        (batch, seq) returns (logits, mean cross-entropy loss); target -100 is ignored."""
+        seq = idx.shape[1]
+        if seq > self.config.max_seq_len:
+            raise ValueError(f"sequence length {seq} exceeds max_seq_len {self.config.max_seq_len}")
+        cos = self.rope_cos[:seq]
+        sin = self.rope_sin[:seq]
+        h = self.tok_embeddings(idx)
+        for layer in self.layers:
+            h = layer(h, cos, sin)
+        h = self.norm(h)
+        logits = self.output(h)
+        if targets is None:
+            return logits
+        loss = F.cross_entropy(logits.float().view(-1, logits.size(-1)), targets.reshape(-1), ignore_index=-100)
+        return logits, loss
