@@ -1,0 +1,22 @@
+// Lint: keep provider imports deep (a barrel import of a provider costs >1 GB and seconds of synth).
+import tseslint from 'typescript-eslint';
+
+const providerBarrels = ['aws', 'google', 'google-beta', 'azurerm', 'helm', 'kubernetes', 'docker', 'random', 'tls', 'null']
+  .map((p) => `@cdktf/provider-${p}`);
+
+export default tseslint.config(
+  { ignores: ['node_modules/**', 'lib/**', 'cdktf.out/**', '.gen/**', 'compute/**', 'bench/.work/**', '**/*.js', '**/*.mjs'] },
+  ...tseslint.configs.recommended,
+  {
+    files: ['**/*.ts'],
+    rules: {
+      'no-restricted-imports': ['error', {
+        paths: providerBarrels.map((name) => ({ name, message: `Import one resource deeply, e.g. '${name}/lib/<resource>': the package root loads every resource.` })),
+        patterns: [{ group: ['@cdktf/provider-*/lib', '@cdktf/provider-*/lib/index'], message: 'The lib index is a barrel too: import one resource module.' }],
+      }],
+      '@typescript-eslint/no-require-imports': 'off',
+      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_' }],
+      '@typescript-eslint/no-explicit-any': 'error',
+    },
+  },
+);

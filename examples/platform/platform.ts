@@ -1,0 +1,25 @@
+import { App, TerraformStack } from 'cdktf';
+import { Construct } from 'constructs';
+import { Cloud } from '../../src';
+
+/** What differs between the three example stacks: only the cloud target. */
+export interface PlatformProps {
+  readonly cloud: Cloud;
+}
+
+/** One AI platform; each construct issue adds its part here. */
+export class Platform extends TerraformStack {
+  constructor(scope: Construct, id: string, props: PlatformProps) {
+    super(scope, id);
+    void props;
+  }
+}
+
+/** The example app: one platform stack per cloud. Used by main.ts and by the snapshot tests. */
+export function buildPlatformApp(app: App): Platform[] {
+  return [
+    new Platform(app, 'platform-aws', { cloud: Cloud.aws({ region: 'us-east-1' }) }),
+    new Platform(app, 'platform-gcp', { cloud: Cloud.gcp({ project: 'acme-ml', region: 'us-central1' }) }),
+    new Platform(app, 'platform-azure', { cloud: Cloud.azure({ location: 'eastus2' }) }),
+  ];
+}

@@ -1,0 +1,54 @@
+import { IConstruct } from 'constructs';
+import { Cloud } from './cloud';
+import { IWorkloadIdentity } from './identity';
+
+/**
+ * A store for checkpoints and model artifacts: a `ModelBackupBucket`, one imported with
+ * `ModelBackupBucket.fromBucketAttributes`, or your own implementation.
+ */
+export interface IModelStore extends IConstruct {
+  readonly cloud: Cloud;
+  /** Bucket (S3, GCS) or container (Azure) name. */
+  readonly bucketName: string;
+  /** `s3://bucket`, `gs://bucket`, `az://account/container`: what the compute core opens with fsspec. */
+  readonly uri: string;
+  /** `<uri>/checkpoints`: where training jobs write. */
+  readonly checkpointsUri: string;
+  /** `<uri>/models`: where released models live. */
+  readonly modelsUri: string;
+  /**
+   * Environment a pod needs beside its workload identity to reach the store with fsspec
+   * (e.g. `AZURE_STORAGE_ACCOUNT_NAME`). No secrets.
+   */
+  readonly clientEnvironment: Record<string, string>;
+  /** Read objects under `prefix` (default: the whole store). Least privilege: list + get (+ decrypt). */
+  grantRead(identity: IWorkloadIdentity, prefix?: string): void;
+  /** Read, write and delete objects under `prefix` (default: the whole store). */
+  grantWrite(identity: IWorkloadIdentity, prefix?: string): void;
+  /** A typed reference to a model under this store, for an InferenceEndpoint. */
+  model(path: string, options?: ModelReferenceOptions): ModelReference;
+}
+
+export interface ModelReferenceOptions {
+  /**
+   * Parameters of the model (for synth-time GPU memory checks).
+   * @default - derived from `preset` when given, else unknown (no fit check)
+   */
+  readonly parameterCount?: number;
+  /** The trainer preset the model was trained with (e.g. `gpt-1b`). @default - none */
+  readonly preset?: string;
+  /** Which checkpoint of a training run to serve. @default 'newest' */
+  readonly select?: 'newest' | 'best';
+}
+
+/** A model in a store: `bucket.model('research/gpt-1b')`. */
+export interface ModelReference {
+  readonly store: IModelStore;
+  /** Path under the store, without leading or trailing slash. */
+  readonly path: string;
+  /** Full URI of the model directory. */
+  readonly uri: string;
+  readonly parameterCount?: number;
+  readonly preset?: string;
+  readonly select: 'newest' | 'best';
+}
