@@ -12,7 +12,7 @@ export default tseslint.config(
     rules: {
       'no-restricted-imports': ['error', {
         paths: providerBarrels.map((name) => ({ name, message: `Import one resource deeply, e.g. '${name}/lib/<resource>': the package root loads every resource.` })),
-        patterns: [{ group: ['@cdktf/provider-*/lib', '@cdktf/provider-*/lib/index'], message: 'The lib index is a barrel too: import one resource module.' }],
+        patterns: [{ regex: '^@cdktf/provider-[^/]+(/lib(/index(\\.js)?)?)?/?$', message: 'The lib index is a barrel too: import one resource module.' }],
       }],
       '@typescript-eslint/no-require-imports': 'off',
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_' }],
