@@ -1,4 +1,4 @@
-import { App, TerraformStack } from 'cdktf';
+import { App, LocalBackend, TerraformStack } from 'cdktf';
 import { Construct } from 'constructs';
 import { Cloud } from '../../src';
 
@@ -11,6 +11,9 @@ export interface PlatformProps {
 export class Platform extends TerraformStack {
   constructor(scope: Construct, id: string, props: PlatformProps) {
     super(scope, id);
+    // cdktf's implicit local backend records the absolute working directory; a relative path keeps
+    // cdk.tf.json identical on every machine (use a remote backend in production).
+    new LocalBackend(this, { path: `terraform.${id}.tfstate` });
     void props;
   }
 }

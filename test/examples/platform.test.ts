@@ -1,0 +1,68 @@
+import { App, Testing } from 'cdktf';
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import { buildPlatformApp } from '../../examples/platform/platform';
+
+/** Every file under `dir`, relative path -> content. */
+function readTree(dir: string): Map<string, string> {
+  const files = new Map<string, string>();
+  const walk = (d: string) => {
+    for (const entry of fs.readdirSync(d, { withFileTypes: true }).sort((a, b) => a.name.localeCompare(b.name))) {
+      const full = path.join(d, entry.name);
+      if (entry.isDirectory()) walk(full);
+      else files.set(path.relative(dir, full), fs.readFileSync(full, 'utf8'));
+    }
+  };
+  walk(dir);
+  return files;
+}
+
+/** Synthesizes the example app into a fresh directory, from that directory as working directory. */
+function synthIn(workdir: string): Map<string, string> {
+  const previous = process.cwd();
+  process.chdir(workdir);
+  try {
+    const app = new App({ outdir: path.join(workdir, 'out'), skipValidation: true });
+    buildPlatformApp(app);
+    app.synth();
+  } finally {
+    process.chdir(previous);
+  }
+  return readTree(path.join(workdir, 'out', 'stacks'));
+}
+
+describe('example platform', () => {
+  const stacks = buildPlatformApp(Testing.app());
+
+  test.each(stacks.map((s) => [s.node.id, s] as const))('%s matches its snapshot', (_id, stack) => {
+    expect(JSON.parse(Testing.synth(stack))).toMatchSnapshot();
+  });
+
+  test('the app has the three platform stacks', () => {
+    expect(stacks.map((s) => s.node.id)).toEqual(['platform-aws', 'platform-gcp', 'platform-azure']);
+  });
+
+  test('synth is byte-identical across runs and working directories, with no machine paths', () => {
+    const a = fs.mkdtempSync(path.join(os.tmpdir(), 'aiinfra-synth-a-'));
+    const b = fs.mkdtempSync(path.join(os.tmpdir(), 'aiinfra-nested-'));
+    const bDeeper = path.join(b, 'some', 'where', 'else');
+    fs.mkdirSync(bDeeper, { recursive: true });
+    try {
+      const first = synthIn(a);
+      const second = synthIn(bDeeper);
+      expect([...first.keys()]).toEqual([...second.keys()]);
+      expect([...first.keys()].filter((f) => f.endsWith('cdk.tf.json')).sort()).toEqual(
+        ['platform-aws/cdk.tf.json', 'platform-azure/cdk.tf.json', 'platform-gcp/cdk.tf.json']);
+      for (const [file, content] of first) {
+        expect({ file, content }).toEqual({ file, content: second.get(file) });
+        for (const machinePath of [a, bDeeper, process.cwd(), os.homedir(), os.tmpdir()]) {
+          expect({ file, hasMachinePath: content.includes(machinePath) }).toEqual({ file, hasMachinePath: false });
+        }
+      }
+    } finally {
+      fs.rmSync(a, { recursive: true, force: true });
+      fs.rmSync(b, { recursive: true, force: true });
+    }
+  });
+});
