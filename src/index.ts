@@ -6,3 +6,5 @@ export { WorkloadIdentity } from './core/identity';
 export type { IWorkloadIdentity, WorkloadIdentityProps, WorkloadIdentityAttributes, WorkloadIdentityKind } from './core/identity';
 export type { IModelStore, ModelReference, ModelReferenceOptions } from './core/model-store';
 export type { IGpuCluster, GpuPoolInfo } from './core/cluster';
+export { Gpu, pickMachine } from './core/gpu';
+export type { GpuId, GpuInterconnect, GpuMachineType, GpuSpec, PickMachineOptions } from './core/gpu';

@@ -1,6 +1,7 @@
 import { IConstruct } from 'constructs';
-import { TerraformProvider } from 'cdktf';
+import { ITerraformDependable, TerraformProvider } from 'cdktf';
 import { Cloud } from './cloud';
+import { GpuInterconnect } from './gpu';
 import { IWorkloadIdentity } from './identity';
 
 /** A node pool of a GPU cluster, as workloads see it. */
@@ -18,7 +19,7 @@ export interface GpuPoolInfo {
   /** Taints of the pool's nodes (`nvidia.com/gpu=present:NoSchedule`). */
   readonly taints: readonly { key: string; value: string; effect: 'NoSchedule' | 'PreferNoSchedule' | 'NoExecute' }[];
   /** Interconnect for NCCL settings. */
-  readonly interconnect: 'efa' | 'gpudirect-tcpx' | 'gpudirect-tcpxo' | 'infiniband' | 'ethernet';
+  readonly interconnect: GpuInterconnect;
 }
 
 /**
@@ -37,4 +38,12 @@ export interface IGpuCluster extends IConstruct {
    * ServiceAccount must carry (none on EKS Pod Identity).
    */
   bindServiceAccount(identity: IWorkloadIdentity, namespace: string, serviceAccount: string): Record<string, string>;
+  /**
+   * Add-on releases (device plugin / GPU operator, DCGM exporter, Kueue and their CRDs) that a workload
+   * `helm_release` should `dependsOn`, so custom resources (LocalQueue, ServiceMonitor...) find their CRDs.
+   * Empty for an imported cluster whose add-ons another stack installed.
+   */
+  readonly addOnDependencies?: readonly ITerraformDependable[];
+  /** Namespace the cluster's add-ons (Kueue, DCGM exporter) run in. @default 'gpu-system' */
+  readonly addOnNamespace?: string;
 }
