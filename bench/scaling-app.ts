@@ -1,0 +1,13 @@
+// N copies of the example platform (3 stacks each) in one app: `node lib/bench/scaling-app.js N`.
+import { App } from 'cdktf';
+import { Cloud } from '../src';
+import { Platform } from '../examples/platform/platform';
+
+const copies = Number(process.argv[2] ?? '1');
+const app = new App();
+for (let i = 0; i < copies; i++) {
+  new Platform(app, `platform-aws-${i}`, { cloud: Cloud.aws({ region: 'us-east-1' }) });
+  new Platform(app, `platform-gcp-${i}`, { cloud: Cloud.gcp({ project: 'acme-ml', region: 'us-central1' }) });
+  new Platform(app, `platform-azure-${i}`, { cloud: Cloud.azure({ location: 'eastus2' }) });
+}
+app.synth();

@@ -1,0 +1,120 @@
+// `npm run bench`: synth speed and memory of the example app, stock cdktf (ts-node) vs our compiled
+// path, the import cost of the library, scaling with platform copies, and the last `npm test` step
+// times. Prints a table and writes bench/results.json. Each command runs under /usr/bin/time; peak
+// RSS is that of the largest process of the command's tree (what wait4 reports).
+import { spawnSync } from 'child_process';
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+
+const root = path.resolve(__dirname, '..', '..');
+const runs = Number(process.env.BENCH_RUNS ?? '5');
+const work = fs.mkdtempSync(path.join(os.tmpdir(), 'aiinfra-bench-'));
+
+interface Sample { seconds: number; rssMb: number }
+interface Result { name: string; command: string; runs: number; medianSeconds: number; medianRssMb: number; samples: Sample[] }
+
+function median(values: number[]): number {
+  const s = [...values].sort((a, b) => a - b);
+  const mid = Math.floor(s.length / 2);
+  return s.length % 2 ? s[mid] : (s[mid - 1] + s[mid]) / 2;
+}
+
+function timeOnce(command: string, env: Record<string, string>): Sample {
+  const out = spawnSync('/usr/bin/time', ['-f', 'BENCH %e %M', 'bash', '-c', command], {
+    cwd: root, env: { ...process.env, CHECKPOINT_DISABLE: '1', CI: '1', ...env }, encoding: 'utf8',
+    maxBuffer: 64 * 1024 * 1024,
+  });
+  const line = out.stderr.split('\n').reverse().find((l) => l.startsWith('BENCH '));
+  if (out.status !== 0 || !line) {
+    throw new Error(`bench command failed (${out.status}): ${command}\n${out.stderr.slice(-2000)}`);
+  }
+  const [, secs, kb] = line.split(' ');
+  return { seconds: Number(secs), rssMb: Number(kb) / 1024 };
+}
+
+function measure(name: string, command: string, n = runs, env: Record<string, string> = {}): Result {
+  const samples: Sample[] = [];
+  for (let i = 0; i < n; i++) {
+    const outdir = path.join(work, `${name}-${i}`);
+    samples.push(timeOnce(command.replace(/\$OUTDIR/g, outdir), { CDKTF_OUTDIR: outdir, ...env }));
+    fs.rmSync(outdir, { recursive: true, force: true });
+  }
+  return {
+    name, command, runs: n, samples,
+    medianSeconds: median(samples.map((s) => s.seconds)),
+    medianRssMb: median(samples.map((s) => s.rssMb)),
+  };
+}
+
+function countResources(outdir: string): number {
+  let count = 0;
+  for (const stack of fs.readdirSync(path.join(outdir, 'stacks'))) {
+    const tf = JSON.parse(fs.readFileSync(path.join(outdir, 'stacks', stack, 'cdk.tf.json'), 'utf8'));
+    for (const byType of Object.values<Record<string, unknown>>(tf.resource ?? {})) count += Object.keys(byType).length;
+  }
+  return count;
+}
+
+function main() {
+  const cdktf = path.join(root, 'node_modules', '.bin', 'cdktf');
+  // (a) what `cdktf init --template typescript` gives: `cdktf synth` running the app with ts-node.
+  const stock = measure('stock-cdktf-ts-node', `${cdktf} synth --app "npx ts-node examples/platform/main.ts" --output $OUTDIR`);
+  // (b) our path: the app precompiled by tsc, run by node.
+  const fast = measure('compiled-node', 'node lib/examples/platform/main.js');
+  // (c) importing the library's entry point.
+  const importCost = measure('import-library', 'node -e "require(\'./lib/src/index.js\')"');
+  const baseline = measure('node-startup', 'node -e 0');
+
+  const sample = path.join(work, 'count');
+  timeOnce('node lib/examples/platform/main.js', { CDKTF_OUTDIR: sample });
+  const resources = countResources(sample);
+
+  const scaling = [1, 3, 10, 30].map((copies) => {
+    const r = measure(`scaling-${copies}`, `node lib/bench/scaling-app.js ${copies}`, Math.min(runs, 3));
+    return { copies, stacks: copies * 3, resources: resources * copies, seconds: r.medianSeconds, rssMb: r.medianRssMb };
+  });
+  const perCopy = scaling.length > 1
+    ? (scaling[scaling.length - 1].seconds - scaling[0].seconds) / (scaling[scaling.length - 1].copies - scaling[0].copies)
+    : 0;
+
+  const timingsFile = path.join(root, 'cdktf.out', 'test-timings.json');
+  const testTimings = fs.existsSync(timingsFile) ? JSON.parse(fs.readFileSync(timingsFile, 'utf8')) : null;
+
+  const results = {
+    machine: { cpus: os.cpus().length, cpuModel: os.cpus()[0]?.model, memoryGb: Math.round(os.totalmem() / 2 ** 30), node: process.version },
+    exampleApp: { stacks: 3, resources },
+    runs,
+    synth: { stock, fast, importCost, nodeStartup: baseline },
+    ratios: {
+      stockOverFastTime: +(stock.medianSeconds / fast.medianSeconds).toFixed(1),
+      stockOverFastMemory: +(stock.medianRssMb / fast.medianRssMb).toFixed(1),
+    },
+    importCostOverNodeStartup: {
+      seconds: +(importCost.medianSeconds - baseline.medianSeconds).toFixed(3),
+      rssMb: +(importCost.medianRssMb - baseline.medianRssMb).toFixed(1),
+    },
+    scaling: { points: scaling, secondsPerExtraCopy: +perCopy.toFixed(3) },
+    testSuiteSeconds: testTimings,
+  };
+  fs.writeFileSync(path.join(root, 'bench', 'results.json'), JSON.stringify(results, null, 2) + '\n');
+
+  const row = (r: Result) => `| ${r.name} | ${r.medianSeconds.toFixed(2)} s | ${r.medianRssMb.toFixed(0)} MB |`;
+  console.log(`Example app: 3 stacks, ${resources} resources; median of ${runs} runs\n`);
+  console.log('| path | wall | peak RSS |\n|---|---|---|');
+  for (const r of [stock, fast, importCost, baseline]) console.log(row(r));
+  console.log(`\nstock / compiled: ${results.ratios.stockOverFastTime}x time, ${results.ratios.stockOverFastMemory}x memory (targets >= 10x, >= 5x)`);
+  console.log(`library import over bare node: +${results.importCostOverNodeStartup.seconds * 1000} ms, +${results.importCostOverNodeStartup.rssMb} MB (targets < 150 ms, < 80 MB)`);
+  console.log('\n| platform copies | stacks | resources | wall | peak RSS |\n|---|---|---|---|---|');
+  for (const p of scaling) console.log(`| ${p.copies} | ${p.stacks} | ${p.resources} | ${p.seconds.toFixed(2)} s | ${p.rssMb.toFixed(0)} MB |`);
+  console.log(`\n~${(perCopy * 1000).toFixed(0)} ms per extra platform copy`);
+  if (testTimings) {
+    console.log('\n`npm test` step times (last run, s):');
+    for (const [k, v] of Object.entries(testTimings)) console.log(`  ${k}: ${v}`);
+  } else {
+    console.log('\nno cdktf.out/test-timings.json yet: run `npm test` to record step times');
+  }
+  fs.rmSync(work, { recursive: true, force: true });
+}
+
+main();
