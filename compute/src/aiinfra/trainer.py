@@ -1,0 +1,506 @@
+"""Distributed GPT trainer: DDP or FSDP2 under torchrun, one process per GPU (gloo on CPU).
+
+Run one process directly (``aiinfra-train train ...``) or many with
+``torchrun --nproc-per-node=N -m aiinfra.cli train ...``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import math
+import os
+import random
+import signal
+import time
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+import numpy as np
+import torch
+import torch.distributed as dist
+from torch import nn
+
+from .checkpoint import CheckpointStore, load_checkpoint, save_checkpoint
+from .config import ConfigError, TrainConfig
+from .data import Batcher, build_sources
+from .logs import log_event, setup_logging
+from .metrics import TrainMetrics, device_peak_flops
+from .model import GPT, GPTConfig, TransformerBlock
+
+
+# ---------------------------------------------------------------------------- runtime
+@dataclass
+class Runtime:
+    rank: int
+    world_size: int
+    local_rank: int
+    device: torch.device
+    distributed: bool
+
+    @property
+    def is_main(self) -> bool:
+        return self.rank == 0
+
+
+def resolve_device(cfg: TrainConfig, local_rank: int) -> torch.device:
+    if cfg.device == "cuda" or (cfg.device == "auto" and torch.cuda.is_available()):
+        if not torch.cuda.is_available():
+            raise ConfigError("device is 'cuda' but no CUDA device is available")
+        torch.cuda.set_device(local_rank)
+        return torch.device("cuda", local_rank)
+    return torch.device("cpu")
+
+
+def init_runtime(cfg: TrainConfig) -> Runtime:
+    world = int(os.environ.get("WORLD_SIZE", "1"))
+    rank = int(os.environ.get("RANK", "0"))
+    local_rank = int(os.environ.get("LOCAL_RANK", "0"))
+    device = resolve_device(cfg, local_rank)
+    distributed = world > 1
+    if distributed and not dist.is_initialized():
+        backend = "nccl" if device.type == "cuda" else "gloo"
+        kwargs: dict[str, Any] = {"backend": backend, "timeout": timedelta(seconds=cfg.dist_timeout_s)}
+        if device.type == "cuda":
+            kwargs["device_id"] = device
+        dist.init_process_group(**kwargs)
+    return Runtime(rank, world, local_rank, device, distributed)
+
+
+def resolve_precision(cfg: TrainConfig, device: torch.device) -> str:
+    if cfg.precision != "auto":
+        if cfg.precision == "bf16" and device.type == "cuda" and not torch.cuda.is_bf16_supported():
+            raise ConfigError("precision 'bf16' is not supported on this GPU; use fp16 or fp32")
+        return cfg.precision
+    if device.type == "cuda":
+        return "bf16" if torch.cuda.is_bf16_supported() else "fp16"
+    return "fp32"
+
+
+DTYPES = {"bf16": torch.bfloat16, "fp16": torch.float16, "fp32": torch.float32}
+
+
+class StopRequest:
+    """SIGTERM/SIGINT set a flag; the loop finishes the step, checkpoints and exits 0."""
+
+    def __init__(self) -> None:
+        self.requested = False
+        self.signal_name: str | None = None
+        self._previous: dict[int, Any] = {}
+
+    def install(self) -> None:
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            self._previous[sig] = signal.signal(sig, self._handle)
+
+    def uninstall(self) -> None:
+        for sig, prev in self._previous.items():
+            signal.signal(sig, prev)
+        self._previous.clear()
+
+    def _handle(self, signum: int, frame: Any) -> None:
+        if self.requested and signum == signal.SIGINT:
+            raise KeyboardInterrupt
+        self.requested = True
+        self.signal_name = signal.Signals(signum).name
+
+
+def lr_factor(step: int, cfg: TrainConfig) -> float:
+    """Linear warmup to lr, then cosine decay to lr * min_lr_ratio at the last step."""
+    if cfg.warmup_steps > 0 and step < cfg.warmup_steps:
+        return (step + 1) / cfg.warmup_steps
+    decay_steps = max(1, cfg.steps - cfg.warmup_steps)
+    progress = min(1.0, (step - cfg.warmup_steps) / decay_steps)
+    return cfg.min_lr_ratio + (1.0 - cfg.min_lr_ratio) * 0.5 * (1.0 + math.cos(math.pi * progress))
+
+
+# ---------------------------------------------------------------------------- model setup
+def build_model(cfg: TrainConfig, gpt: GPTConfig, rt: Runtime, precision: str) -> tuple[nn.Module, GPT, bool]:
+    """(module to call, the underlying GPT, whether FSDP handles mixed precision)."""
+    torch.manual_seed(cfg.seed)  # identical initial weights on every rank
+    with torch.device(rt.device):
+        model = GPT(gpt)
+    fsdp_mp = False
+    if cfg.compile:
+        blocks = [m for m in model.modules() if isinstance(m, TransformerBlock)]
+        if rt.distributed and cfg.strategy == "fsdp":
+            for block in blocks:
+                block.compile()
+        else:
+            model.compile()
+    if not rt.distributed:
+        return model, model, False
+    if cfg.strategy == "ddp":
+        from torch.nn.parallel import DistributedDataParallel as DDP
+
+        ids = [rt.device.index] if rt.device.type == "cuda" else None
+        return DDP(model, device_ids=ids, broadcast_buffers=False, gradient_as_bucket_view=True), model, False
+    try:
+        from torch.distributed.fsdp import MixedPrecisionPolicy, fully_shard
+    except ImportError:  # torch 2.4 / 2.5
+        from torch.distributed._composable.fsdp import MixedPrecisionPolicy, fully_shard  # type: ignore
+    mp = MixedPrecisionPolicy()
+    if precision == "bf16" and rt.device.type == "cuda":
+        mp = MixedPrecisionPolicy(param_dtype=torch.bfloat16, reduce_dtype=torch.float32)
+        fsdp_mp = True
+    n = len(model.layers)
+    for i, block in enumerate(model.layers):
+        # The last block is resharded by the root's backward anyway: keep it gathered.
+        fully_shard(block, mp_policy=mp, reshard_after_forward=i < n - 1)
+    fully_shard(model, mp_policy=mp)
+    return model, model, fsdp_mp
+
+
+def build_optimizer(cfg: TrainConfig, model: GPT, device: torch.device) -> torch.optim.Optimizer:
+    decay, no_decay = [], []
+    for _, p in model.named_parameters():
+        if not p.requires_grad:
+            continue
+        (decay if p.dim() >= 2 else no_decay).append(p)
+    groups = [
+        {"params": decay, "weight_decay": cfg.weight_decay},
+        {"params": no_decay, "weight_decay": 0.0},
+    ]
+    fused = cfg.fused_adamw == "on" or (cfg.fused_adamw == "auto" and device.type == "cuda")
+    kwargs: dict[str, Any] = {"lr": cfg.lr, "betas": (cfg.beta1, cfg.beta2), "eps": cfg.adam_eps}
+    if fused:
+        kwargs["fused"] = True
+    return torch.optim.AdamW(groups, **kwargs)
+
+
+def _rng_state(device: torch.device) -> dict[str, Any]:
+    state: dict[str, Any] = {
+        "torch": torch.get_rng_state(),
+        "numpy": np.random.get_state(),
+        "python": random.getstate(),
+    }
+    if device.type == "cuda":
+        state["cuda"] = torch.cuda.get_rng_state(device)
+    return state
+
+
+def _set_rng_state(state: dict[str, Any], device: torch.device) -> None:
+    torch.set_rng_state(state["torch"])
+    np.random.set_state(state["numpy"])
+    random.setstate(state["python"])
+    if device.type == "cuda" and "cuda" in state:
+        torch.cuda.set_rng_state(state["cuda"], device)
+
+
+# ---------------------------------------------------------------------------- evaluation
+@torch.no_grad()
+def evaluate(
+    model: nn.Module, source: Any, cfg: TrainConfig, rt: Runtime, amp: contextlib.AbstractContextManager | Any
+) -> dict[str, float] | None:
+    """Mean validation loss over eval_samples sequences (rounded up to a multiple of the world
+    size so every rank runs the same number of forward passes) and its perplexity."""
+    if source is None or cfg.eval_samples <= 0:
+        return None
+    was_training = model.training
+    model.eval()
+    per_rank = -(-cfg.eval_samples // rt.world_size)
+    indices = list(range(rt.rank * per_rank, (rt.rank + 1) * per_rank))
+    total = torch.zeros(2, dtype=torch.float64, device=rt.device)
+    for i in range(0, len(indices), cfg.micro_batch_size):
+        chunk = indices[i : i + cfg.micro_batch_size]
+        rows = torch.from_numpy(np.stack([source.get(j) for j in chunk])).to(rt.device)
+        with amp():
+            _, loss = model(rows[:, :-1], rows[:, 1:])
+        total[0] += loss.double() * len(chunk)
+        total[1] += len(chunk)
+    if rt.distributed:
+        dist.all_reduce(total)
+    model.train(was_training)
+    val_loss = float(total[0] / total[1])
+    return {"val_loss": val_loss, "perplexity": float(math.exp(min(val_loss, 80.0)))}
+
+
+# ---------------------------------------------------------------------------- trainer
+@dataclass
+class TrainResult:
+    step: int
+    losses: dict[int, float]
+    stopped_by_signal: bool
+    last_eval: dict[str, float] | None
+    tokens_per_second: float | None
+    mfu: float | None
+
+
+class Trainer:
+    def __init__(self, cfg: TrainConfig) -> None:
+        setup_logging()
+        self.cfg = cfg
+        self.gpt_config = cfg.gpt_config()
+        self.rt = init_runtime(cfg)
+        self.accum = cfg.grad_accum_steps(self.rt.world_size)
+        self.precision = resolve_precision(cfg, self.rt.device)
+        if self.rt.device.type == "cuda":
+            torch.backends.cuda.matmul.allow_tf32 = cfg.tf32
+            torch.backends.cudnn.allow_tf32 = cfg.tf32
+        self.model, self.gpt, fsdp_mp = build_model(cfg, self.gpt_config, self.rt, self.precision)
+        self.optimizer = build_optimizer(cfg, self.gpt, self.rt.device)
+        self.scheduler = torch.optim.lr_scheduler.LambdaLR(self.optimizer, lambda s: lr_factor(s, cfg))
+        self.scaler = None
+        if self.precision == "fp16":
+            if self.rt.distributed and cfg.strategy == "fsdp":
+                from torch.distributed.fsdp.sharded_grad_scaler import ShardedGradScaler
+
+                self.scaler = ShardedGradScaler(self.rt.device.type)
+            else:
+                self.scaler = torch.amp.GradScaler(self.rt.device.type)
+        use_autocast = self.precision in ("bf16", "fp16") and not fsdp_mp
+        dtype = DTYPES[self.precision]
+        device_type = self.rt.device.type
+        self.amp = (
+            (lambda: torch.autocast(device_type, dtype=dtype)) if use_autocast else (lambda: contextlib.nullcontext())
+        )
+        self.train_source, self.val_source = build_sources(cfg.data, self.gpt_config.vocab_size, cfg.seq_len, cfg.seed)
+        self.batcher = Batcher(
+            self.train_source, cfg.global_batch_size, cfg.micro_batch_size, self.rt.rank, self.rt.world_size, self.rt.device
+        )
+        self.store = CheckpointStore(cfg.checkpoint_dir) if cfg.checkpoint_dir else None
+        peak, peak_label = device_peak_flops(self.rt.device, self.precision, cfg.peak_tflops)
+        self.peak_flops = peak
+        self.flops_per_token = self.gpt_config.flops_per_token(cfg.seq_len)
+        self.metrics = TrainMetrics(
+            cfg.metrics_port,
+            serve=self.rt.local_rank == 0,
+            mfu_available=peak is not None,
+            labels={
+                "run_name": cfg.run_name,
+                "device": peak_label,
+                "precision": self.precision,
+                "strategy": cfg.strategy if self.rt.distributed else "single",
+                "world_size": str(self.rt.world_size),
+            },
+        )
+        self.step = 0
+        self.restarts = 0
+        self.last_eval: dict[str, float] | None = None
+        self.stop = StopRequest()
+        if self.rt.is_main:
+            log_event(
+                "trainer_init",
+                world_size=self.rt.world_size,
+                device=str(self.rt.device),
+                device_peak=peak_label,
+                precision=self.precision,
+                strategy=cfg.strategy if self.rt.distributed else "single",
+                params=self.gpt.num_params(),
+                grad_accum=self.accum,
+                compile=cfg.compile,
+                metrics_port=self.metrics.port,
+            )
+
+    # -------------------------------------------------------------- checkpoints
+    def _trainer_state(self) -> dict[str, Any]:
+        return {
+            "step": self.step,
+            "samples_seen": self.step * self.cfg.global_batch_size,
+            "scheduler": self.scheduler.state_dict(),
+            "scaler": self.scaler.state_dict() if self.scaler is not None else None,
+            "rng": _rng_state(self.rt.device),
+            "world_size": self.rt.world_size,
+            "rank": self.rt.rank,
+            "restarts": self.restarts,
+            "last_eval": self.last_eval,
+        }
+
+    def save(self) -> None:
+        if self.store is None:
+            return
+        save_checkpoint(
+            self.store,
+            self.step,
+            self.model,
+            self.optimizer,
+            self._trainer_state(),
+            self.cfg.to_dict(),
+            self.gpt_config,
+            self.last_eval,
+            self.cfg.keep_last,
+            self.cfg.keep_best,
+        )
+        self.metrics.last_checkpoint.set(time.time())
+
+    def resume(self) -> bool:
+        if self.store is None or not self.cfg.resume:
+            return False
+        loaded = load_checkpoint(self.store, self.model, self.optimizer, verify=self.cfg.verify_checkpoint)
+        if loaded is None:
+            return False
+        step, manifest, state = loaded
+        self.step = step
+        self.scheduler.load_state_dict(state["scheduler"])
+        if self.scaler is not None and state.get("scaler"):
+            self.scaler.load_state_dict(state["scaler"])
+        if state.get("rank") == self.rt.rank and state.get("world_size") == self.rt.world_size:
+            _set_rng_state(state["rng"], self.rt.device)
+        else:
+            torch.manual_seed(self.cfg.seed + 1000003 * step + self.rt.rank)
+        self.restarts = int(state.get("restarts", 0)) + 1
+        self.last_eval = manifest.get("eval")
+        self.metrics.restarts.inc(self.restarts)
+        self.metrics.step.set(step)
+        if self.rt.is_main:
+            log_event("resumed", step=step, restarts=self.restarts, samples_seen=state.get("samples_seen"))
+        return True
+
+    # -------------------------------------------------------------- loop
+    def _sync_context(self, last_micro: bool):
+        if not self.rt.distributed or last_micro:
+            if self.rt.distributed and self.cfg.strategy == "fsdp":
+                self.model.set_requires_gradient_sync(True)  # type: ignore[operator]
+            return contextlib.nullcontext()
+        if self.cfg.strategy == "ddp":
+            return self.model.no_sync()  # type: ignore[operator]
+        self.model.set_requires_gradient_sync(False)  # type: ignore[operator]
+        return contextlib.nullcontext()
+
+    def train_step(self) -> tuple[float, float | None]:
+        """One optimizer step. Returns (this rank's mean micro-batch loss, grad norm or None)."""
+        loss_sum = torch.zeros((), device=self.rt.device, dtype=torch.float32)
+        for micro in range(self.accum):
+            x, y = self.batcher.batch(self.step, micro)
+            with self._sync_context(micro == self.accum - 1):
+                with self.amp():
+                    _, loss = self.model(x, y)
+                loss_sum += loss.detach().float()
+                scaled = loss / self.accum
+                if self.scaler is not None:
+                    self.scaler.scale(scaled).backward()
+                else:
+                    scaled.backward()
+        if self.scaler is not None:
+            self.scaler.unscale_(self.optimizer)
+        grad_norm = None
+        if self.cfg.grad_clip > 0:
+            norm = torch.nn.utils.clip_grad_norm_(self.model.parameters(), self.cfg.grad_clip)
+            if hasattr(norm, "full_tensor"):
+                norm = norm.full_tensor()
+            grad_norm = norm
+        if self.scaler is not None:
+            self.scaler.step(self.optimizer)
+            self.scaler.update()
+        else:
+            self.optimizer.step()
+        self.optimizer.zero_grad(set_to_none=True)
+        self.scheduler.step()
+        self.step += 1
+        return loss_sum / self.accum, grad_norm  # type: ignore[return-value]
+
+    def _reduce_step(self, loss: torch.Tensor) -> tuple[float, bool]:
+        """Mean loss over ranks and whether any rank was asked to stop (one small all-reduce)."""
+        packed = torch.stack([loss.float(), torch.tensor(1.0 if self.stop.requested else 0.0, device=loss.device)])
+        if self.rt.distributed:
+            dist.all_reduce(packed)
+        mean_loss, stop = packed.tolist()
+        return mean_loss / self.rt.world_size, stop > 0
+
+    def run(self) -> TrainResult:
+        cfg = self.cfg
+        self.stop.install()
+        losses: dict[int, float] = {}
+        tps = mfu = None
+        stopped = False
+        try:
+            self.resume()
+            self.model.train()
+            tokens_per_step = cfg.global_batch_size * cfg.seq_len
+            while self.step < cfg.steps:
+                t0 = time.perf_counter()
+                loss, grad_norm = self.train_step()
+                mean_loss, stop = self._reduce_step(loss)
+                dt = time.perf_counter() - t0
+                losses[self.step] = mean_loss
+                if not math.isfinite(mean_loss):
+                    raise FloatingPointError(f"loss is {mean_loss} at step {self.step}")
+                tps = tokens_per_step / dt
+                mfu = (self.flops_per_token * tps / (self.peak_flops * self.rt.world_size)) if self.peak_flops else None
+                self.metrics.step.set(self.step)
+                self.metrics.loss.set(mean_loss)
+                self.metrics.step_seconds.set(dt)
+                self.metrics.tokens_per_second.set(tps)
+                self.metrics.set_mfu(mfu)
+                if self.rt.device.type == "cuda":
+                    self.metrics.gpu_memory.set(torch.cuda.max_memory_allocated(self.rt.device))
+                if self.rt.is_main and (self.step % cfg.log_interval == 0 or self.step == cfg.steps or stop):
+                    log_event(
+                        "step",
+                        step=self.step,
+                        loss=mean_loss,
+                        lr=self.scheduler.get_last_lr()[0],
+                        grad_norm=float(grad_norm) if grad_norm is not None else None,
+                        step_seconds=round(dt, 6),
+                        tokens_per_second=round(tps, 1),
+                        mfu=round(mfu, 4) if mfu is not None else None,
+                    )
+                did_eval = False
+                if cfg.eval_interval and (self.step % cfg.eval_interval == 0 or self.step == cfg.steps):
+                    self.last_eval = evaluate(self.model, self.val_source, cfg, self.rt, self.amp)
+                    did_eval = self.last_eval is not None
+                    if did_eval and self.rt.is_main:
+                        self.metrics.val_loss.set(self.last_eval["val_loss"])  # type: ignore[index]
+                        log_event("eval", step=self.step, **self.last_eval)  # type: ignore[arg-type]
+                periodic = cfg.checkpoint_interval and self.step % cfg.checkpoint_interval == 0
+                if stop or periodic or self.step == cfg.steps:
+                    if not did_eval and self.store is not None:
+                        # The manifest's eval must describe these weights (used by select=best).
+                        self.last_eval = evaluate(self.model, self.val_source, cfg, self.rt, self.amp)
+                    self.save()
+                if stop:
+                    stopped = True
+                    if self.rt.is_main:
+                        log_event("stopped_by_signal", step=self.step, signal=self.stop.signal_name)
+                    break
+        finally:
+            self.stop.uninstall()
+        if self.rt.is_main:
+            log_event("train_done", step=self.step, stopped_by_signal=stopped)
+        return TrainResult(self.step, losses, stopped, self.last_eval, tps, mfu)
+
+    def close(self) -> None:
+        if self.rt.distributed and dist.is_initialized():
+            dist.destroy_process_group()
+
+
+def train(cfg: TrainConfig) -> TrainResult:
+    trainer = Trainer(cfg)
+    try:
+        return trainer.run()
+    finally:
+        trainer.close()
+
+
+# ---------------------------------------------------------------------------- eval command
+def run_eval(cfg: TrainConfig, select: str = "newest", step: int | None = None, update_manifest: bool = False) -> dict[str, Any]:
+    """Evaluate a checkpoint of cfg.checkpoint_dir on the validation split."""
+    setup_logging()
+    if not cfg.checkpoint_dir:
+        raise ConfigError("eval needs checkpoint_dir (--checkpoint-dir or AIINFRA_CHECKPOINT_DIR)")
+    gpt_config = cfg.gpt_config()
+    rt = init_runtime(cfg)
+    try:
+        precision = resolve_precision(cfg, rt.device)
+        model, gpt, fsdp_mp = build_model(cfg, gpt_config, rt, precision)
+        store = CheckpointStore(cfg.checkpoint_dir)
+        loaded = load_checkpoint(store, model, None, verify=cfg.verify_checkpoint, step=step, select=select)
+        if loaded is None:
+            raise ConfigError(f"no complete checkpoint under {cfg.checkpoint_dir!r}")
+        ck_step, manifest, _ = loaded
+        dtype = DTYPES[precision]
+        use_autocast = precision in ("bf16", "fp16") and not fsdp_mp
+        amp = (lambda: torch.autocast(rt.device.type, dtype=dtype)) if use_autocast else (lambda: contextlib.nullcontext())
+        _, val_source = build_sources(cfg.data, gpt_config.vocab_size, cfg.seq_len, cfg.seed)
+        if val_source is None:
+            raise ConfigError("the data has no validation split (data.val_fraction is 0 and no val.bin)")
+        result = evaluate(model, val_source, cfg, rt, amp) or {}
+        out = {"step": ck_step, "uri": store.step_uri(ck_step), **result}
+        if rt.is_main:
+            if update_manifest:
+                manifest["eval"] = result
+                store.write_manifest(ck_step, manifest)
+            log_event("eval_done", **out)
+        return out
+    finally:
+        if rt.distributed and dist.is_initialized():
+            dist.destroy_process_group()
