@@ -68,6 +68,7 @@ class ServerState:
         self.load_error: str | None = None
         self.inflight = 0
         self.loop: asyncio.AbstractEventLoop | None = None
+        self.loader: threading.Thread | None = None
         self.created = now()
 
     def attach(self, engine: Engine, model_name: str, info: dict[str, Any] | None = None) -> None:
@@ -144,8 +145,13 @@ def create_app(state: ServerState, on_startup: Callable[[ServerState], None] | N
         try:
             yield
         finally:
+            loop = asyncio.get_running_loop()
+            if state.loader is not None and state.loader.is_alive():
+                # stopped while loading: let the load finish (a thread torn down inside a
+                # torch call aborts the process) and then stop its engine
+                await loop.run_in_executor(None, state.loader.join)
             if state.engine is not None:
-                await asyncio.get_running_loop().run_in_executor(None, state.engine.stop)
+                await loop.run_in_executor(None, state.engine.stop)
 
     app = FastAPI(title="aiinfra model server", lifespan=lifespan, docs_url=None, redoc_url=None, openapi_url=None)
     app.add_middleware(_RequestMetrics, metrics=state.metrics)
@@ -511,5 +517,6 @@ def start_loader(state: ServerState, load: Callable[[], tuple[Engine, str, dict[
         log.info("serving %s", name)
 
     t = threading.Thread(target=run, name="aiinfra-loader", daemon=True)
+    state.loader = t
     t.start()
     return t
