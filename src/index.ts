@@ -8,3 +8,15 @@ export type { IModelStore, ModelReference, ModelReferenceOptions } from './core/
 export type { IGpuCluster, GpuPoolInfo } from './core/cluster';
 export { Gpu, pickMachine } from './core/gpu';
 export type { GpuId, GpuInterconnect, GpuMachineType, GpuSpec, PickMachineOptions } from './core/gpu';
+export { KubernetesWorkload, CLUSTER_SCOPED_KINDS } from './k8s/delivery';
+export type { KubernetesWorkloadProps, RenderedChart, ChartPlaceholder } from './k8s/delivery';
+export {
+  RESTRICTED_UID, restrictedContainerSecurityContext, restrictedPodSecurityContext, writableEmptyDirs, podSecurityLabels,
+  DEFAULT_WRITABLE_DIRS,
+} from './k8s/security';
+export type { ContainerSecurityContext, PodSecurityContext, PodSecurityLevel, WritableDir } from './k8s/security';
+export {
+  addNamespace, addDefaultDenyNetworkPolicy, addDnsEgressNetworkPolicy, addEgressNetworkPolicy, addPeerNetworkPolicy,
+  addMetricsIngressNetworkPolicy, MANAGED_BY_LABELS, PRIVATE_AND_METADATA_CIDRS,
+} from './k8s/namespace';
+export type { NamespaceOptions, EgressPolicyOptions } from './k8s/namespace';

@@ -1,0 +1,373 @@
+import { createHash } from 'crypto';
+import * as fs from 'fs';
+import * as path from 'path';
+import { Construct, IConstruct } from 'constructs';
+import { ApiObject, ApiObjectProps, App as Cdk8sApp, Chart } from 'cdk8s';
+import {
+  App, Aspects, AssetType, DefaultTokenResolver, Fn, IAspect, ITerraformDependable, Lazy, StringConcat, TerraformAsset,
+  TerraformResource, TerraformStack, Token, Tokenization,
+} from 'cdktf';
+import { Release } from '@cdktf/provider-helm/lib/release';
+import { stringify } from 'yaml';
+import { IGpuCluster } from '../core/cluster';
+import { check, InvalidPropError } from '../core/errors';
+import { checkDnsLabel, constructDnsLabel } from './names';
+
+export interface KubernetesWorkloadProps {
+  /** The cluster to deploy to; its `helmProvider` applies the release. */
+  readonly cluster: IGpuCluster;
+  /** Namespace of the objects that do not name one. It must exist, or be one of the chart's objects. */
+  readonly namespace: string;
+  /**
+   * The namespace Helm stores the release in. Use another namespace (e.g. `kube-system`) when the chart
+   * creates `namespace` itself (a tenant).
+   * @default - `namespace`
+   */
+  readonly releaseNamespace?: string;
+  /** Helm release name (and chart name): a DNS label of at most 53 characters. @default - derived from the construct path */
+  readonly releaseName?: string;
+  /** How long Helm waits for the objects to become ready, seconds. @default 600 */
+  readonly timeoutSeconds?: number;
+  /** Wait for Deployments, Services and PVCs to be ready before the release counts as applied. @default true */
+  readonly wait?: boolean;
+  /** Wait for Jobs of the release to complete (not for long training runs). @default false */
+  readonly waitForJobs?: boolean;
+  /**
+   * Make the release depend on the cluster's add-on releases (`cluster.addOnDependencies`, or else every
+   * `helm_release` under the cluster construct: Kueue, the device plugin... whose CRDs the objects may use)
+   * when the cluster is in the same stack.
+   * @default true
+   */
+  readonly dependOnClusterAddons?: boolean;
+  /** One line recorded on the Helm release. @default - the construct path */
+  readonly description?: string;
+}
+
+/** One Terraform value the chart takes from `helm_release.values`. */
+export interface ChartPlaceholder {
+  /** Key under `.Values.tf` (`v0`, `v1`, ...). */
+  readonly key: string;
+  /** The value as written in the manifests: a cdktf token (string, number or list). */
+  readonly value: unknown;
+}
+
+/** A chart as it is written to disk: files (relative path -> content), the values Terraform passes, a content hash. */
+export interface RenderedChart {
+  /** Chart name (= release name). */
+  readonly name: string;
+  /** Files by relative path (`Chart.yaml`, `values.yaml`, `templates/...`), sorted. */
+  readonly files: Record<string, string>;
+  /** The Kubernetes objects, tokens replaced by `{{ .Values.tf.vN }}` strings. */
+  readonly objects: Record<string, unknown>[];
+  /** Placeholders in order. */
+  readonly placeholders: readonly ChartPlaceholder[];
+  /** sha256 (hex, 32 chars) of every file: the asset hash. Same objects, same hash, on every machine. */
+  readonly hash: string;
+}
+
+const MARKER = '__AIINFRA_TF_PLACEHOLDER_';
+const MARKER_RE = /__AIINFRA_TF_PLACEHOLDER_(\d+)__/g;
+const WORKLOAD_SYMBOL = Symbol.for('cdktf-ai-infra.KubernetesWorkload');
+
+/** Kinds without a namespace: the chart's default namespace is not stamped on them. */
+export const CLUSTER_SCOPED_KINDS: ReadonlySet<string> = new Set([
+  'Namespace', 'ClusterRole', 'ClusterRoleBinding', 'CustomResourceDefinition', 'PriorityClass', 'StorageClass',
+  'PersistentVolume', 'ClusterQueue', 'ResourceFlavor', 'Cohort', 'WorkloadPriorityClass', 'AdmissionCheck',
+  'MutatingWebhookConfiguration', 'ValidatingWebhookConfiguration', 'RuntimeClass', 'IngressClass',
+]);
+
+function stripClusterScopedNamespace(obj: Record<string, unknown>): Record<string, unknown> {
+  if (!CLUSTER_SCOPED_KINDS.has(String(obj.kind))) return obj;
+  const metadata = { ...(obj.metadata as Record<string, unknown>) };
+  delete metadata.namespace;
+  return { ...obj, metadata };
+}
+
+/** Sorts object keys (recursively) so YAML output never depends on insertion order or env settings. */
+function canonical(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(canonical);
+  if (value !== null && typeof value === 'object') {
+    const out: Record<string, unknown> = {};
+    for (const key of Object.keys(value as Record<string, unknown>).sort()) {
+      const v = (value as Record<string, unknown>)[key];
+      if (v !== undefined) out[key] = canonical(v);
+    }
+    return out;
+  }
+  return value;
+}
+
+function topLevelOrder(obj: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const key of ['apiVersion', 'kind', 'metadata']) if (key in obj) out[key] = obj[key];
+  for (const key of Object.keys(obj)) if (!(key in out)) out[key] = obj[key];
+  return out;
+}
+
+/** Helm templates are Go templates: literal `{{` / `}}` (e.g. in alert annotations) are escaped. */
+function escapeTemplate(text: string): string {
+  return text.replace(/\{\{|\}\}/g, (m) => (m === '{{' ? '{{ "{{" }}' : '{{ "}}" }}'));
+}
+
+function sha256(text: string): string {
+  return createHash('sha256').update(text).digest('hex');
+}
+
+/**
+ * Kubernetes objects delivered to a cluster as one Helm release, the way every construct of this library
+ * deploys workloads (never `kubernetes_manifest`, which fails at plan time without CRDs or a reachable cluster).
+ *
+ * Add cdk8s objects to `chart` (or with `addObject`). At synth the objects are rendered into a Helm chart
+ * directory (`Chart.yaml`, `values.yaml`, `templates/NN-kind-name.yaml`), shipped as a `TerraformAsset` and
+ * applied with `helm_release` (atomic, wait, timeout) through `cluster.helmProvider`. Terraform references
+ * (cdktf tokens: a bucket name, a role ARN) may appear in object fields: each becomes
+ * `{{ .Values.tf.vN | toJson }}` in the templates and its real value is passed in the release's `values`,
+ * so Terraform resolves it. Output is deterministic: same objects, same files and asset hash on every machine.
+ *
+ * GitOps: the same chart is written to `<outdir>/charts/<stack>/<release>/` (and to the stack's
+ * `assets/` folder); point Argo CD or Flux at it and fill the placeholders listed, with the Terraform
+ * expression each stands for, in its `values.yaml`.
+ *
+ * @example
+ * const w = new KubernetesWorkload(this, 'Api', { cluster, namespace: 'serving' });
+ * new ApiObject(w.chart, 'Sa', { apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name: 'api' } });
+ */
+export class KubernetesWorkload extends Construct {
+  /** True for a KubernetesWorkload (across copies of this library). */
+  public static isKubernetesWorkload(x: unknown): x is KubernetesWorkload {
+    return x !== null && typeof x === 'object' && WORKLOAD_SYMBOL in x;
+  }
+
+  /** Every KubernetesWorkload under `scope` (a stack, an app): for policy checks over the rendered objects. */
+  public static allIn(scope: IConstruct): KubernetesWorkload[] {
+    return scope.node.findAll().filter(KubernetesWorkload.isKubernetesWorkload);
+  }
+
+  public readonly cluster: IGpuCluster;
+  /** Default namespace of the objects. */
+  public readonly namespace: string;
+  /** Helm release (and chart) name. */
+  public readonly releaseName: string;
+  /** The cdk8s chart: add `ApiObject`s (or cdk8s-plus constructs) here. */
+  public readonly chart: Chart;
+  /** The `helm_release` (escape hatch). */
+  public readonly release: Release;
+  private readonly dependOnAddons: boolean;
+  private readonly extraDependencies: ITerraformDependable[] = [];
+  private asset?: TerraformAsset;
+
+  constructor(scope: Construct, id: string, props: KubernetesWorkloadProps) {
+    super(scope, id);
+    checkDnsLabel(this, 'namespace', props.namespace);
+    checkDnsLabel(this, 'releaseNamespace', props.releaseNamespace);
+    checkDnsLabel(this, 'releaseName', props.releaseName, 53);
+    check.integerInRange(this, 'timeoutSeconds', props.timeoutSeconds, 30, 86_400);
+    if (!props.cluster || !props.cluster.helmProvider) {
+      throw new InvalidPropError(this, 'cluster', props.cluster?.node?.path, 'an IGpuCluster with a helmProvider');
+    }
+    if (TerraformStack.of(props.cluster.helmProvider) !== TerraformStack.of(this)) {
+      throw new InvalidPropError(this, 'cluster', props.cluster.node.path,
+        `a cluster whose helm provider is in this stack (${TerraformStack.of(this).node.id}); in another stack, import the cluster with GpuTrainingCluster.fromClusterAttributes`);
+    }
+    Object.defineProperty(this, WORKLOAD_SYMBOL, { value: true });
+
+    this.cluster = props.cluster;
+    this.namespace = props.namespace;
+    this.releaseName = props.releaseName ?? constructDnsLabel(this, 53);
+    this.dependOnAddons = props.dependOnClusterAddons ?? true;
+
+    // The cdk8s app lives outside the cdktf tree (cdk8s resolves tokens through its own App); settings are
+    // explicit so no environment variable changes the output.
+    const k8sApp = new Cdk8sApp({ outdir: 'dist', recordConstructMetadata: false });
+    this.chart = new Chart(k8sApp, this.releaseName, { namespace: props.namespace, disableResourceNameHashes: true });
+
+    this.release = new Release(this, 'Release', {
+      provider: props.cluster.helmProvider,
+      name: this.releaseName,
+      namespace: props.releaseNamespace ?? props.namespace,
+      chart: Lazy.stringValue({ produce: () => `./${this.ensureAsset().path}` }),
+      values: Lazy.listValue({ produce: () => this.helmValues() }),
+      atomic: true,
+      cleanupOnFail: true,
+      wait: props.wait ?? true,
+      waitForJobs: props.waitForJobs ?? false,
+      timeout: props.timeoutSeconds ?? 600,
+      maxHistory: 10,
+      description: props.description ?? `cdktf-ai-infra ${this.node.path}`.slice(0, 250),
+    });
+
+    Aspects.of(this).add(new WorkloadSynth(this));
+  }
+
+  /** Adds an object to the chart (same as `new ApiObject(workload.chart, id, props)`). */
+  public addObject(id: string, props: ApiObjectProps): ApiObject {
+    return new ApiObject(this.chart, id, props);
+  }
+
+  /** Applies this release after `deps` (other workloads' releases, add-on releases, any resource). */
+  public addDependency(...deps: (KubernetesWorkload | ITerraformDependable)[]): void {
+    for (const dep of deps) {
+      this.extraDependencies.push(KubernetesWorkload.isKubernetesWorkload(dep) ? dep.release : dep);
+    }
+  }
+
+  /**
+   * Renders the chart (pure: writes nothing). Call it in tests or policy checks; synth writes exactly these files.
+   */
+  public render(): RenderedChart {
+    const raw = this.chart.toJson() as Record<string, unknown>[];
+    const placeholders: ChartPlaceholder[] = [];
+    const index = new Map<unknown, number>();
+    const placeholderFor = (value: unknown, identity: unknown): string => {
+      let n = index.get(identity);
+      if (n === undefined) {
+        n = placeholders.length;
+        index.set(identity, n);
+        placeholders.push({ key: `v${n}`, value });
+      }
+      return `${MARKER}${n}__`;
+    };
+    const replace = (value: unknown): unknown => {
+      if (typeof value === 'string') return Token.isUnresolved(value) ? placeholderFor(value, value) : value;
+      if (typeof value === 'number') return Token.isUnresolved(value) ? placeholderFor(value, value) : value;
+      if (Array.isArray(value)) {
+        if (value.length === 1 && typeof value[0] === 'string' && Token.isUnresolved(value)) return placeholderFor(value, value[0]);
+        return value.map(replace);
+      }
+      if (value !== null && typeof value === 'object') {
+        const out: Record<string, unknown> = {};
+        for (const [k, v] of Object.entries(value as Record<string, unknown>)) out[replace(k) as string] = replace(v);
+        return out;
+      }
+      return value;
+    };
+
+    const objects = raw.map((o) => topLevelOrder(stripClusterScopedNamespace(replace(canonical(o)) as Record<string, unknown>)));
+    const files: Record<string, string> = {};
+    const used = new Set<string>();
+    objects.forEach((obj, i) => {
+      const kind = String(obj.kind ?? 'object').toLowerCase();
+      const meta = (obj.metadata ?? {}) as Record<string, unknown>;
+      const name = String(meta.name ?? 'unnamed').replace(MARKER_RE, 'tf$1').replace(/[^a-zA-Z0-9.-]+/g, '-').toLowerCase();
+      let file = `templates/${String(i).padStart(3, '0')}-${kind}-${name}.yaml`.slice(0, 200);
+      while (used.has(file)) file = file.replace(/\.yaml$/, '-x.yaml');
+      used.add(file);
+      const yamlText = stringify(obj, { lineWidth: 0, minContentWidth: 0, sortMapEntries: false, aliasDuplicateObjects: false });
+      files[file] = escapeTemplate(yamlText).replace(MARKER_RE, (_m, n: string) => `{{ .Values.tf.v${n} | toJson }}`);
+    });
+
+    const stack = TerraformStack.of(this);
+    const valueLines = placeholders.map((p) => {
+      let expression: string;
+      try {
+        const resolved = Tokenization.resolve(p.value, { scope: stack, preparing: false, resolver: new DefaultTokenResolver(new StringConcat()) });
+        expression = JSON.stringify(resolved);
+      } catch {
+        expression = 'a Terraform value';
+      }
+      return `  ${p.key}: null # ${expression}`;
+    });
+    files['values.yaml'] = [
+      '# Values of this chart. Terraform fills `tf` through helm_release.values.',
+      '# To apply the chart without Terraform (Argo CD, Flux, helm install), set each tf.vN below to the',
+      '# value of the Terraform expression in its comment (`terraform output` or the cloud console).',
+      placeholders.length ? 'tf:' : 'tf: {}',
+      ...valueLines,
+      '',
+    ].join('\n');
+
+    const contentHash = sha256(Object.keys(files).sort().map((f) => `${f}\0${files[f]}\0`).join(''));
+    files['Chart.yaml'] = [
+      'apiVersion: v2',
+      `name: ${this.releaseName}`,
+      `description: ${JSON.stringify(`Kubernetes objects of ${this.node.path} (cdktf-ai-infra)`)}`,
+      'type: application',
+      `version: 0.0.0-h${contentHash.slice(0, 12)}`,
+      '',
+    ].join('\n');
+
+    const sorted: Record<string, string> = {};
+    for (const f of Object.keys(files).sort()) sorted[f] = files[f];
+    const hash = sha256(Object.keys(sorted).map((f) => `${f}\0${sorted[f]}\0`).join('')).slice(0, 32);
+    return { name: this.releaseName, files: sorted, objects, placeholders, hash };
+  }
+
+  /** The `helm_release.values` entries: one YAML document with the placeholder values, or none. */
+  private helmValues(): string[] {
+    const { placeholders } = this.render();
+    if (placeholders.length === 0) return [];
+    const tf: Record<string, unknown> = {};
+    for (const p of placeholders) tf[p.key] = p.value;
+    return [Fn.yamlencode({ tf })];
+  }
+
+  /**
+   * Writes the chart (during synth only) to `<outdir>/charts/<stack>/<release>/` and makes the
+   * TerraformAsset that ships it. Idempotent; fails when objects were added after the chart was written.
+   * @internal
+   */
+  public ensureAsset(): TerraformAsset {
+    const rendered = this.render();
+    if (this.asset) {
+      if (this.asset.assetHash !== rendered.hash) {
+        throw new Error(`${this.node.path}: Kubernetes objects changed after the chart was synthesized; add every object before synth`);
+      }
+      return this.asset;
+    }
+    const stack = TerraformStack.of(this);
+    const dir = path.resolve(App.of(this).outdir, 'charts', stack.node.id, this.releaseName);
+    writeChart(dir, rendered);
+    this.asset = new TerraformAsset(this, 'Chart', { path: dir, type: AssetType.DIRECTORY, assetHash: rendered.hash });
+    return this.asset;
+  }
+
+  /** @internal */
+  public applyDependencies(): void {
+    const fqns = new Set<string>(this.release.dependsOn ?? []);
+    const add = (d: ITerraformDependable) => fqns.add(d.fqn);
+    this.extraDependencies.forEach(add);
+    if (this.dependOnAddons && TerraformStack.of(this.cluster) === TerraformStack.of(this)) {
+      if (this.cluster.addOnDependencies) {
+        this.cluster.addOnDependencies.forEach(add);
+      } else {
+        for (const c of this.cluster.node.findAll()) {
+          if (!(c instanceof Release) || c === this.release) continue;
+          if (c.node.scopes.some((s) => KubernetesWorkload.isKubernetesWorkload(s))) continue;
+          add(c as TerraformResource);
+        }
+      }
+    }
+    if (fqns.size) this.release.dependsOn = [...fqns].sort();
+  }
+}
+
+/** Runs at synth (cdktf invokes aspects in `app.synth()` and `Testing.synth()`), never in a constructor. */
+class WorkloadSynth implements IAspect {
+  private done = false;
+  constructor(private readonly workload: KubernetesWorkload) {}
+  public visit(node: IConstruct): void {
+    if (node !== this.workload || this.done) return;
+    this.done = true;
+    this.workload.applyDependencies();
+    this.workload.ensureAsset();
+  }
+}
+
+/** Writes a rendered chart into `dir` (replacing what was there) through a temporary sibling. */
+function writeChart(dir: string, chart: RenderedChart): void {
+  const tmp = `${dir}.tmp-${process.pid}`;
+  fs.rmSync(tmp, { recursive: true, force: true });
+  for (const [file, content] of Object.entries(chart.files)) {
+    const target = path.join(tmp, file);
+    fs.mkdirSync(path.dirname(target), { recursive: true });
+    fs.writeFileSync(target, content);
+  }
+  fs.rmSync(dir, { recursive: true, force: true });
+  fs.mkdirSync(path.dirname(dir), { recursive: true });
+  try {
+    fs.renameSync(tmp, dir);
+  } catch {
+    // Another process wrote the same release at the same moment: content is deterministic, keep theirs.
+    fs.rmSync(tmp, { recursive: true, force: true });
+  }
+}

@@ -1,0 +1,139 @@
+import { Construct } from 'constructs';
+import { ApiObject } from 'cdk8s';
+import { podSecurityLabels, PodSecurityLevel } from './security';
+
+/** Labels every object of this library carries. */
+export const MANAGED_BY_LABELS: Readonly<Record<string, string>> = { 'app.kubernetes.io/managed-by': 'cdktf-ai-infra' };
+
+export interface NamespaceOptions {
+  readonly name: string;
+  /** Pod Security level enforced (and audited, warned). @default 'restricted' */
+  readonly podSecurity?: PodSecurityLevel;
+  /** Extra labels. @default - none */
+  readonly labels?: Record<string, string>;
+}
+
+/** A Namespace labelled for Pod Security admission (enforce/audit/warn `restricted` by default). */
+export function addNamespace(scope: Construct, id: string, options: NamespaceOptions): ApiObject {
+  return new ApiObject(scope, id, {
+    apiVersion: 'v1',
+    kind: 'Namespace',
+    metadata: {
+      name: options.name,
+      labels: { ...(options.labels ?? {}), ...MANAGED_BY_LABELS, ...podSecurityLabels(options.podSecurity ?? 'restricted') },
+    },
+  });
+}
+
+/** Denies all ingress and egress of every pod in `namespace`; allow what is needed with further policies. */
+export function addDefaultDenyNetworkPolicy(scope: Construct, id: string, namespace: string): ApiObject {
+  return new ApiObject(scope, id, {
+    apiVersion: 'networking.k8s.io/v1',
+    kind: 'NetworkPolicy',
+    metadata: { name: 'default-deny-all', namespace, labels: { ...MANAGED_BY_LABELS } },
+    spec: { podSelector: {}, policyTypes: ['Ingress', 'Egress'] },
+  });
+}
+
+/**
+ * Lets every pod in `namespace` resolve names: egress to the cluster DNS (CoreDNS/kube-dns pods in
+ * kube-system, port 53 UDP and TCP) and to the NodeLocal DNSCache address (169.254.20.10).
+ */
+export function addDnsEgressNetworkPolicy(scope: Construct, id: string, namespace: string): ApiObject {
+  const ports = [{ protocol: 'UDP', port: 53 }, { protocol: 'TCP', port: 53 }];
+  return new ApiObject(scope, id, {
+    apiVersion: 'networking.k8s.io/v1',
+    kind: 'NetworkPolicy',
+    metadata: { name: 'allow-dns-egress', namespace, labels: { ...MANAGED_BY_LABELS } },
+    spec: {
+      podSelector: {},
+      policyTypes: ['Egress'],
+      egress: [
+        {
+          to: [{
+            namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'kube-system' } },
+            podSelector: { matchLabels: { 'k8s-app': 'kube-dns' } },
+          }],
+          ports,
+        },
+        { to: [{ ipBlock: { cidr: '169.254.20.10/32' } }], ports },
+      ],
+    },
+  });
+}
+
+export interface EgressPolicyOptions {
+  readonly name: string;
+  readonly namespace: string;
+  /** Pods the policy applies to. @default - every pod of the namespace */
+  readonly podLabels?: Record<string, string>;
+  /** TCP ports allowed. */
+  readonly tcpPorts: readonly number[];
+  /**
+   * Destinations (CIDRs). Cloud APIs have no fixed addresses, so the default allows any address outside
+   * the private ranges (the cluster's pods and nodes stay denied).
+   * @default - 0.0.0.0/0 except 10.0.0.0/8, 172.16.0.0/12, 192.168.0.0/16 and 169.254.169.254/32
+   */
+  readonly cidrs?: readonly string[];
+}
+
+/** RFC 1918 ranges plus the instance metadata endpoint: what "egress to the internet" excludes. */
+export const PRIVATE_AND_METADATA_CIDRS: readonly string[] = ['10.0.0.0/8', '172.16.0.0/12', '192.168.0.0/16', '169.254.169.254/32'];
+
+/** Allows egress on TCP ports (e.g. 443 to the cloud APIs) from selected pods of a namespace. */
+export function addEgressNetworkPolicy(scope: Construct, id: string, options: EgressPolicyOptions): ApiObject {
+  const to = options.cidrs
+    ? options.cidrs.map((cidr) => ({ ipBlock: { cidr } }))
+    : [{ ipBlock: { cidr: '0.0.0.0/0', except: [...PRIVATE_AND_METADATA_CIDRS] } }];
+  return new ApiObject(scope, id, {
+    apiVersion: 'networking.k8s.io/v1',
+    kind: 'NetworkPolicy',
+    metadata: { name: options.name, namespace: options.namespace, labels: { ...MANAGED_BY_LABELS } },
+    spec: {
+      podSelector: options.podLabels ? { matchLabels: { ...options.podLabels } } : {},
+      policyTypes: ['Egress'],
+      egress: [{ to, ports: options.tcpPorts.map((port) => ({ protocol: 'TCP', port })) }],
+    },
+  });
+}
+
+/**
+ * Lets pods with `podLabels` talk to each other on any port (torchrun rendezvous, NCCL/Gloo sockets),
+ * both directions, inside `namespace` only.
+ */
+export function addPeerNetworkPolicy(scope: Construct, id: string, options: { name: string; namespace: string; podLabels: Record<string, string> }): ApiObject {
+  const peers = [{ podSelector: { matchLabels: { ...options.podLabels } } }];
+  return new ApiObject(scope, id, {
+    apiVersion: 'networking.k8s.io/v1',
+    kind: 'NetworkPolicy',
+    metadata: { name: options.name, namespace: options.namespace, labels: { ...MANAGED_BY_LABELS } },
+    spec: {
+      podSelector: { matchLabels: { ...options.podLabels } },
+      policyTypes: ['Ingress', 'Egress'],
+      ingress: [{ from: peers }],
+      egress: [{ to: peers }],
+    },
+  });
+}
+
+/**
+ * Lets the cluster's Prometheus (any pod in a namespace labelled `monitoring`-capable: here, pods in
+ * `fromNamespace`) scrape `port` of pods with `podLabels`.
+ */
+export function addMetricsIngressNetworkPolicy(scope: Construct, id: string, options: {
+  name: string; namespace: string; podLabels: Record<string, string>; port: number; fromNamespace?: string;
+}): ApiObject {
+  const from = options.fromNamespace
+    ? [{ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': options.fromNamespace } } }]
+    : [{ namespaceSelector: {} }];
+  return new ApiObject(scope, id, {
+    apiVersion: 'networking.k8s.io/v1',
+    kind: 'NetworkPolicy',
+    metadata: { name: options.name, namespace: options.namespace, labels: { ...MANAGED_BY_LABELS } },
+    spec: {
+      podSelector: { matchLabels: { ...options.podLabels } },
+      policyTypes: ['Ingress'],
+      ingress: [{ from, ports: [{ protocol: 'TCP', port: options.port }] }],
+    },
+  });
+}

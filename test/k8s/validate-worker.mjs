@@ -1,0 +1,132 @@
+// Validates Kubernetes objects (a JSON array on stdin) against the Kubernetes OpenAPI schemas with the
+// kubernetes-models packages (ESM only, hence a separate Node process), the prometheus-operator models for
+// ServiceMonitor/PodMonitor/PrometheusRule, and built-in schemas for the Kueue CRDs (v1beta1).
+// Prints a JSON array of { index, kind, name, errors } for every invalid object.
+import { readFileSync } from 'node:fs';
+
+const input = JSON.parse(readFileSync(0, 'utf8'));
+
+const CORE_GROUPS = new Set([
+  'v1', 'apps/v1', 'batch/v1', 'autoscaling/v2', 'autoscaling/v1', 'policy/v1', 'networking.k8s.io/v1',
+  'rbac.authorization.k8s.io/v1', 'scheduling.k8s.io/v1', 'storage.k8s.io/v1', 'coordination.k8s.io/v1',
+  'discovery.k8s.io/v1', 'node.k8s.io/v1', 'admissionregistration.k8s.io/v1', 'apiextensions.k8s.io/v1',
+  'certificates.k8s.io/v1', 'events.k8s.io/v1', 'flowcontrol.apiserver.k8s.io/v1',
+]);
+
+const moduleCache = new Map();
+async function modelFor(apiVersion, kind) {
+  let spec;
+  if (CORE_GROUPS.has(apiVersion)) spec = `kubernetes-models/${apiVersion}`;
+  else if (apiVersion.startsWith('monitoring.coreos.com/')) spec = `@kubernetes-models/prometheus-operator/${apiVersion}`;
+  else return undefined;
+  if (!moduleCache.has(spec)) moduleCache.set(spec, await import(spec));
+  return moduleCache.get(spec)[kind];
+}
+
+// ---- Kueue v1beta1 (kueue.x-k8s.io): the fields we render, with their types ----
+const isObj = (v) => v !== null && typeof v === 'object' && !Array.isArray(v);
+const isQuantity = (v) => (typeof v === 'number' && Number.isFinite(v) && v >= 0)
+  || (typeof v === 'string' && /^([+]?[0-9.]+)([eEinumkKMGTP]*[-+]?[0-9]*)$/.test(v));
+const isName = (v) => typeof v === 'string' && /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/.test(v) && v.length <= 253;
+
+function only(obj, allowed, at, errors) {
+  for (const k of Object.keys(obj)) if (!allowed.includes(k)) errors.push(`${at}/${k}: unknown field`);
+}
+
+const KUEUE = {
+  ResourceFlavor(spec, errors) {
+    if (spec === undefined) return;
+    if (!isObj(spec)) return errors.push('/spec must be object');
+    only(spec, ['nodeLabels', 'nodeTaints', 'tolerations', 'topologyName'], '/spec', errors);
+    if (spec.nodeLabels !== undefined) {
+      if (!isObj(spec.nodeLabels)) errors.push('/spec/nodeLabels must be object');
+      else for (const [k, v] of Object.entries(spec.nodeLabels)) if (typeof v !== 'string') errors.push(`/spec/nodeLabels/${k} must be string`);
+    }
+    for (const key of ['nodeTaints', 'tolerations']) {
+      if (spec[key] === undefined) continue;
+      if (!Array.isArray(spec[key])) { errors.push(`/spec/${key} must be array`); continue; }
+      spec[key].forEach((t, i) => {
+        if (!isObj(t)) return errors.push(`/spec/${key}/${i} must be object`);
+        if (key === 'nodeTaints' && (typeof t.key !== 'string' || !['NoSchedule', 'PreferNoSchedule', 'NoExecute'].includes(t.effect))) {
+          errors.push(`/spec/nodeTaints/${i} needs key and effect NoSchedule|PreferNoSchedule|NoExecute`);
+        }
+      });
+    }
+  },
+  ClusterQueue(spec, errors) {
+    if (!isObj(spec)) return errors.push('/spec must be object');
+    only(spec, ['namespaceSelector', 'cohort', 'queueingStrategy', 'resourceGroups', 'preemption', 'flavorFungibility', 'stopPolicy', 'fairSharing', 'admissionChecks'], '/spec', errors);
+    if (spec.queueingStrategy !== undefined && !['StrictFIFO', 'BestEffortFIFO'].includes(spec.queueingStrategy)) errors.push('/spec/queueingStrategy must be StrictFIFO or BestEffortFIFO');
+    if (spec.namespaceSelector !== undefined && !isObj(spec.namespaceSelector)) errors.push('/spec/namespaceSelector must be object');
+    if (spec.cohort !== undefined && !isName(spec.cohort)) errors.push('/spec/cohort must be a DNS subdomain');
+    if (!Array.isArray(spec.resourceGroups) || spec.resourceGroups.length > 16) return errors.push('/spec/resourceGroups must be an array of at most 16');
+    spec.resourceGroups.forEach((g, gi) => {
+      const at = `/spec/resourceGroups/${gi}`;
+      if (!isObj(g)) return errors.push(`${at} must be object`);
+      only(g, ['coveredResources', 'flavors'], at, errors);
+      if (!Array.isArray(g.coveredResources) || g.coveredResources.length === 0 || g.coveredResources.some((r) => typeof r !== 'string')) errors.push(`${at}/coveredResources must be a non-empty string array`);
+      if (!Array.isArray(g.flavors) || g.flavors.length === 0) return errors.push(`${at}/flavors must be a non-empty array`);
+      g.flavors.forEach((f, fi) => {
+        const fat = `${at}/flavors/${fi}`;
+        if (!isObj(f) || !isName(f.name)) return errors.push(`${fat}/name must be a DNS subdomain`);
+        only(f, ['name', 'resources'], fat, errors);
+        if (!Array.isArray(f.resources)) return errors.push(`${fat}/resources must be array`);
+        const names = f.resources.map((r) => r?.name);
+        if (JSON.stringify(names) !== JSON.stringify(g.coveredResources)) errors.push(`${fat}/resources must list coveredResources in order`);
+        f.resources.forEach((r, ri) => {
+          const rat = `${fat}/resources/${ri}`;
+          if (!isObj(r)) return errors.push(`${rat} must be object`);
+          only(r, ['name', 'nominalQuota', 'borrowingLimit', 'lendingLimit'], rat, errors);
+          if (!isQuantity(r.nominalQuota)) errors.push(`${rat}/nominalQuota must be a quantity`);
+          for (const k of ['borrowingLimit', 'lendingLimit']) if (r[k] !== undefined && !isQuantity(r[k])) errors.push(`${rat}/${k} must be a quantity`);
+        });
+      });
+    });
+    if (spec.preemption !== undefined) {
+      const p = spec.preemption;
+      const policies = ['Never', 'LowerPriority', 'LowerOrNewerEqualPriority', 'Any'];
+      if (!isObj(p)) errors.push('/spec/preemption must be object');
+      else {
+        if (p.withinClusterQueue !== undefined && !policies.includes(p.withinClusterQueue)) errors.push('/spec/preemption/withinClusterQueue invalid');
+        if (p.reclaimWithinCohort !== undefined && !policies.includes(p.reclaimWithinCohort)) errors.push('/spec/preemption/reclaimWithinCohort invalid');
+      }
+    }
+  },
+  LocalQueue(spec, errors) {
+    if (!isObj(spec)) return errors.push('/spec must be object');
+    only(spec, ['clusterQueue', 'stopPolicy', 'fairSharing'], '/spec', errors);
+    if (!isName(spec.clusterQueue)) errors.push('/spec/clusterQueue must be a DNS subdomain');
+  },
+};
+
+const errorsOut = [];
+for (let index = 0; index < input.length; index++) {
+  const obj = input[index];
+  const kind = obj?.kind;
+  const name = obj?.metadata?.name;
+  const errors = [];
+  if (typeof obj?.apiVersion !== 'string' || typeof kind !== 'string') {
+    errors.push('apiVersion and kind are required');
+  } else if (obj.apiVersion.startsWith('kueue.x-k8s.io/')) {
+    if (obj.apiVersion !== 'kueue.x-k8s.io/v1beta1' || !KUEUE[kind]) errors.push(`unknown Kueue kind ${obj.apiVersion} ${kind}`);
+    else {
+      if (!isObj(obj.metadata) || !isName(obj.metadata.name)) errors.push('/metadata/name must be a DNS subdomain');
+      only(obj, ['apiVersion', 'kind', 'metadata', 'spec'], '', errors);
+      KUEUE[kind](obj.spec, errors);
+    }
+  } else {
+    const Model = await modelFor(obj.apiVersion, kind);
+    if (!Model) errors.push(`no schema for ${obj.apiVersion} ${kind}`);
+    else {
+      try {
+        new Model(obj).validate();
+      } catch (e) {
+        const details = e.errors ?? e.details;
+        if (Array.isArray(details)) for (const d of details) errors.push(`${d.instancePath || '/'} ${d.message}${d.params ? ` ${JSON.stringify(d.params)}` : ''}`);
+        else errors.push(String(e.message ?? e));
+      }
+    }
+  }
+  if (errors.length) errorsOut.push({ index, kind, name, errors });
+}
+process.stdout.write(JSON.stringify(errorsOut));
