@@ -5,6 +5,14 @@ export { InvalidPropError } from './core/errors';
 export { WorkloadIdentity } from './core/identity';
 export type { IWorkloadIdentity, WorkloadIdentityProps, WorkloadIdentityAttributes, WorkloadIdentityKind } from './core/identity';
 export type { IModelStore, ModelReference, ModelReferenceOptions } from './core/model-store';
+export { ModelBackupBucket } from './backup/model-backup-bucket';
+export type {
+  ModelBackupBucketProps, ModelBackupBucketAttributes, BucketEncryptionKey, ColdStorageClass, ObjectLockOptions,
+  ReplicationOptions, AwsModelBackupOptions, GcpModelBackupOptions, AzureModelBackupOptions,
+} from './backup/model-backup-bucket';
+export type { AwsModelBackupResources } from './backup/aws';
+export type { GcpModelBackupResources } from './backup/gcp';
+export type { AzureModelBackupResources, AzureBackupAccount } from './backup/azure';
 export type { IGpuCluster, GpuPoolInfo } from './core/cluster';
 export { Gpu, pickMachine } from './core/gpu';
 export type { GpuId, GpuInterconnect, GpuMachineType, GpuSpec, PickMachineOptions } from './core/gpu';

@@ -1,6 +1,6 @@
 import { App, LocalBackend, TerraformStack } from 'cdktf';
 import { Construct } from 'constructs';
-import { Cloud } from '../../src';
+import { Cloud, ModelBackupBucket } from '../../src';
 
 /** What differs between the three example stacks: only the cloud target. */
 export interface PlatformProps {
@@ -9,12 +9,19 @@ export interface PlatformProps {
 
 /** One AI platform; each construct issue adds its part here. */
 export class Platform extends TerraformStack {
+  /** Checkpoints and model artifacts, replicated to a second region. */
+  public readonly models: ModelBackupBucket;
+
   constructor(scope: Construct, id: string, props: PlatformProps) {
     super(scope, id);
     // cdktf's implicit local backend records the absolute working directory; a relative path keeps
     // cdk.tf.json identical on every machine (use a remote backend in production).
     new LocalBackend(this, { path: `terraform.${id}.tfstate` });
-    void props;
+    this.models = new ModelBackupBucket(this, 'models', {
+      cloud: props.cloud,
+      // A second region per cloud: S3 cross-region replication, a GCS dual-region, the Azure pair (GZRS).
+      replication: { region: props.cloud.select({ aws: () => 'us-west-2', gcp: () => 'us-east1', azure: () => 'centralus' }) },
+    });
   }
 }
 

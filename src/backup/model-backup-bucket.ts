@@ -356,7 +356,7 @@ abstract class ModelStoreBase extends Construct implements IModelStore {
     const clean = normalizePrefix(this, prefix);
     const key = `${access}|${identity.node.path}|${clean ?? ''}`;
     if (this.grants.has(key)) return;
-    const id = `${access === 'read' ? 'Read' : 'Write'}Grant-${stableHash(key)}`;
+    const id = `${access === 'read' ? 'Read' : 'Write'}Grant${stableHash(key)}`;
     const target = this.grantTarget;
     this.cloud.select<void>({
       aws: (c) => (require('./aws') as typeof import('./aws')).awsGrant(this, id, c, target, identity, access, clean),
