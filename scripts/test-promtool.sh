@@ -1,0 +1,77 @@
+#!/usr/bin/env bash
+# Alert rules of MonitoringStack under promtool: renders the typed rules (src/monitoring/rules) for a fixed
+# profile, runs `promtool check rules` on them and `promtool test rules` on test/monitoring/promtool/*.yaml
+# (each alert: a series that fires it and one that does not), and checks that promtool rejects a broken rule.
+# Installs promtool when missing (Debian's `prometheus` package ships it). Idempotent; quiet on success.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+install_promtool() {
+  command -v promtool >/dev/null 2>&1 && return 0
+  if command -v apt-get >/dev/null 2>&1; then
+    local sudo=()
+    [ "$(id -u)" -eq 0 ] || sudo=(sudo -n)
+    echo "promtool: installing Debian package 'prometheus' (ships promtool)"
+    if "${sudo[@]}" apt-get update -qq >/dev/null \
+      && DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get install -y -qq --no-install-recommends prometheus >/dev/null; then
+      command -v promtool >/dev/null 2>&1 && return 0
+    fi
+  fi
+  echo "promtool: not found and could not be installed. Install it (Debian/Ubuntu: apt-get install prometheus;" >&2
+  echo "or the 'promtool' binary from a Prometheus release tarball) and put it on PATH." >&2
+  return 1
+}
+install_promtool
+
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+
+# Compile only the rules module and what it imports (independent of the rest of the tree).
+node_modules/.bin/tsc --outDir "$work/build" --rootDir . --module commonjs --target es2022 --moduleResolution node \
+  --esModuleInterop --skipLibCheck --strict --types node src/monitoring/rules/index.ts
+
+NODE_PATH="$PWD/node_modules" node - "$work" <<'JS'
+const fs = require('fs');
+const path = require('path');
+const out = process.argv[2];
+const rules = require(path.join(out, 'build/src/monitoring/rules/index.js'));
+const profile = JSON.parse(fs.readFileSync('test/monitoring/promtool/profile.json', 'utf8'));
+const groups = rules.buildRuleGroups('promtool', profile);
+fs.writeFileSync(path.join(out, 'rules.yaml'), rules.prometheusRulesYaml(groups, { runbookBaseUrl: 'https://example.com/runbooks' }));
+// Unit tests compare labels; the same rules without annotations keep the expected alerts short.
+const bare = rules.prometheusGroups(groups).map((g) => ({ ...g, rules: g.rules.map((r) => ({ ...r, annotations: {} })) }));
+fs.writeFileSync(path.join(out, 'rules-test.yaml'), require('yaml').stringify({ groups: bare }, { lineWidth: 0 }));
+// A broken rule: promtool must reject it (guards against a check that passes everything).
+const bad = { name: 'broken', area: 'platform', rules: [{ ...groups[0].rules[0], name: 'BrokenRule', expr: 'rate(up[5m]) >' }] };
+fs.writeFileSync(path.join(out, 'bad-rules.yaml'), rules.prometheusRulesYaml([bad]));
+fs.writeFileSync(path.join(out, 'alert-names.json'), JSON.stringify(groups.flatMap((g) => g.rules.map((r) => r.name))));
+JS
+
+promtool check rules "$work/rules.yaml" >/dev/null
+if promtool check rules "$work/bad-rules.yaml" >/dev/null 2>&1; then
+  echo "promtool accepted a broken rule file: the check is not working" >&2
+  exit 1
+fi
+
+cp test/monitoring/promtool/*.test.yaml "$work/"
+tests=()
+for f in test/monitoring/promtool/*.test.yaml; do tests+=("$work/$(basename "$f")"); done
+( cd "$work" && promtool test rules "${tests[@]##*/}" ) > "$work/test.log" 2>&1 || { cat "$work/test.log" >&2; exit 1; }
+
+# Every alert has a test case that fires it and one that expects silence.
+NODE_PATH="$PWD/node_modules" node - "$work" <<'JS'
+const fs = require('fs');
+const path = require('path');
+const { parse } = require('yaml');
+const out = process.argv[2];
+const names = JSON.parse(fs.readFileSync(path.join(out, 'alert-names.json'), 'utf8'));
+const fires = new Set(); const silent = new Set();
+for (const f of fs.readdirSync('test/monitoring/promtool').filter((f) => f.endsWith('.test.yaml'))) {
+  for (const t of parse(fs.readFileSync(path.join('test/monitoring/promtool', f), 'utf8')).tests ?? []) {
+    for (const a of t.alert_rule_test ?? []) ((a.exp_alerts ?? []).length > 0 ? fires : silent).add(a.alertname);
+  }
+}
+const gaps = names.flatMap((n) => [fires.has(n) ? [] : [`${n}: no case that fires it`], silent.has(n) ? [] : [`${n}: no case that stays silent`]].flat());
+if (gaps.length) { console.error(`promtool tests missing:\n  ${gaps.join('\n  ')}`); process.exit(1); }
+console.log(`promtool: ${names.length} alerts pass check rules and their unit tests (firing and silent cases)`);
+JS

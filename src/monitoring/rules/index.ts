@@ -1,0 +1,8 @@
+// Typed alert rules, written once and rendered per backend.
+export * from './rule';
+export * from './gpu';
+export * from './training';
+export * from './inference';
+export * from './platform';
+export * from './render';
+export * from './rule-set';

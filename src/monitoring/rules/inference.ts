@@ -1,0 +1,136 @@
+import { check, ErrorScope } from '../../core/errors';
+import { AlertRule, promString, RuleGroup } from './rule';
+
+/** The label every server series carries (added by our ServiceMonitor / scrape config relabeling). */
+export const ENDPOINT_LABEL = 'aiinfra_endpoint';
+
+/** What the endpoint rules need to know about one inference endpoint and its SLOs. */
+export interface EndpointRuleTarget {
+  /** Endpoint name (the value of the `aiinfra_endpoint` label). */
+  readonly name: string;
+  /** Kubernetes namespace of the endpoint's pods. */
+  readonly namespace: string;
+  /** p95 request latency (to the last byte) over this many seconds breaks the SLO. @default 10 */
+  readonly latencyP95Seconds?: number;
+  /** p95 time to first token over this many seconds breaks the SLO. @default 1 */
+  readonly ttftP95Seconds?: number;
+  /** Availability objective (fraction of requests that are not 5xx/429) over 30 days. @default 0.999 */
+  readonly availability?: number;
+  /** Average waiting requests per replica above which the queue is too deep. @default 32 */
+  readonly queueDepth?: number;
+  /**
+   * Name (anchored regex) of the endpoint's HorizontalPodAutoscaler (KEDA names it `keda-hpa-<name>`).
+   * @default - `<name>` or `keda-hpa-<name>`
+   */
+  readonly hpaNamePattern?: string;
+}
+
+export function checkEndpointTarget(scope: ErrorScope, prop: string, t: EndpointRuleTarget): void {
+  check.matches(scope, `${prop}.name`, t.name, /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/, 'a Kubernetes name (DNS-1123 label)');
+  check.matches(scope, `${prop}.namespace`, t.namespace, /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/, 'a Kubernetes namespace');
+  check.numberInRange(scope, `${prop}.latencyP95Seconds`, t.latencyP95Seconds, 0.001, 3600);
+  check.numberInRange(scope, `${prop}.ttftP95Seconds`, t.ttftP95Seconds, 0.001, 600);
+  check.numberInRange(scope, `${prop}.availability`, t.availability, 0.9, 0.99999);
+  check.numberInRange(scope, `${prop}.queueDepth`, t.queueDepth, 1, 100000);
+}
+
+/**
+ * Multi-window, multi-burn-rate error budget alerts (Google SRE workbook, "Alerting on SLOs", table 5-8):
+ * page on 2% of a 30-day budget in 1h or 5% in 6h, ticket on 10% in 3d or 1d.
+ */
+export const BURN_RATE_WINDOWS = [
+  { severity: 'critical', long: '1h', short: '5m', factor: 14.4 },
+  { severity: 'critical', long: '6h', short: '30m', factor: 6 },
+  { severity: 'warning', long: '1d', short: '2h', factor: 3 },
+  { severity: 'warning', long: '3d', short: '6h', factor: 1 },
+] as const;
+
+function num(n: number): string {
+  return Number(n.toPrecision(6)).toString();
+}
+
+/** Alerts for one endpoint: latency and TTFT over SLO, error-budget burn, queue depth, at max replicas. */
+export function endpointRules(t: EndpointRuleTarget): RuleGroup {
+  const ns = promString(t.namespace);
+  const sel = `namespace=${ns},${ENDPOINT_LABEL}=${promString(t.name)}`;
+  const by = `by (namespace, ${ENDPOINT_LABEL})`;
+  const latency = t.latencyP95Seconds ?? 10;
+  const ttft = t.ttftP95Seconds ?? 1;
+  const availability = t.availability ?? 0.999;
+  const budget = 1 - availability;
+  const queue = t.queueDepth ?? 32;
+  const hpa = t.hpaNamePattern ?? `(keda-hpa-)?${t.name}`;
+  const ep = `endpoint ${t.namespace}/${t.name}`;
+  const errorRatio = (w: string) =>
+    `(sum ${by} (rate(aiinfra_server_requests_total{${sel},code=~"5..|429"}[${w}])) `
+    + `/ sum ${by} (rate(aiinfra_server_requests_total{${sel}}[${w}])))`;
+  const burn = (severity: string) => BURN_RATE_WINDOWS.filter((w) => w.severity === severity)
+    .map((w) => `(${errorRatio(w.long)} > ${num(w.factor * budget)} and ${errorRatio(w.short)} > ${num(w.factor * budget)})`)
+    .join(' or ');
+  const rules: AlertRule[] = [
+    {
+      name: 'EndpointLatencyP95OverSlo',
+      expr: `histogram_quantile(0.95, sum by (le, namespace, ${ENDPOINT_LABEL}) `
+        + `(rate(aiinfra_server_request_duration_seconds_bucket{${sel}}[5m]))) > ${num(latency)}`,
+      for: '10m',
+      severity: 'warning',
+      summary: `${ep}: p95 request latency over ${num(latency)}s`,
+      description: `95th percentile request duration is {{ $value | humanizeDuration }}, above the ${num(latency)}s objective, for 10 minutes.`,
+      runbook: 'Check the endpoint dashboard: queue depth, batch size and KV-cache usage. If the queue is deep, raise max replicas '
+        + 'or GPU size; if single requests are slow, look at prompt lengths and max_tokens.',
+    },
+    {
+      name: 'EndpointTtftP95OverSlo',
+      expr: `histogram_quantile(0.95, sum by (le, namespace, ${ENDPOINT_LABEL}) `
+        + `(rate(aiinfra_server_time_to_first_token_seconds_bucket{${sel}}[5m]))) > ${num(ttft)}`,
+      for: '10m',
+      severity: 'warning',
+      summary: `${ep}: p95 time to first token over ${num(ttft)}s`,
+      description: `95th percentile time to first token is {{ $value | humanizeDuration }}, above the ${num(ttft)}s objective: `
+        + 'requests wait in the queue or prefill is slow.',
+      runbook: 'Scale out (max replicas), shorten prompts, or give prefill priority; check GPU throttling alerts on the endpoint nodes.',
+    },
+    {
+      name: 'EndpointErrorBudgetBurnFast',
+      expr: burn('critical'),
+      for: '2m',
+      severity: 'critical',
+      summary: `${ep} is burning its error budget fast`,
+      description: `Errors (5xx and 429) burn the ${num(availability * 100)}% availability budget at 14.4x (1h and 5m windows) or 6x `
+        + '(6h and 30m windows): at this rate the 30-day budget is gone in 2-5 days.',
+      runbook: 'Check recent deploys and canary, server logs (5xx), and 429s (queue full: scale out). Roll back a bad release first, '
+        + 'investigate second.',
+    },
+    {
+      name: 'EndpointErrorBudgetBurnSlow',
+      expr: burn('warning'),
+      for: '15m',
+      severity: 'warning',
+      summary: `${ep} is burning its error budget`,
+      description: `Errors burn the ${num(availability * 100)}% availability budget at 3x (1d and 2h windows) or 1x (3d and 6h windows).`,
+      runbook: 'Open a ticket: find the error sources on the endpoint dashboard (status codes over time) and fix them within days.',
+    },
+    {
+      name: 'EndpointQueueDepthHigh',
+      expr: `avg ${by} (aiinfra_server_queue_depth{${sel}}) > ${num(queue)}`,
+      for: '10m',
+      severity: 'warning',
+      summary: `${ep}: {{ $value }} requests waiting per replica`,
+      description: `More than ${num(queue)} requests per replica wait for a batch slot: latency grows and the server soon answers 429.`,
+      runbook: 'Raise max replicas or use a larger GPU; check the autoscaler targets queue depth (KEDA) and that new replicas become Ready.',
+    },
+    {
+      name: 'EndpointAtMaxReplicas',
+      expr: `kube_horizontalpodautoscaler_status_current_replicas{namespace=${ns},horizontalpodautoscaler=~${promString(hpa)}} `
+        + `>= on (namespace, horizontalpodautoscaler) kube_horizontalpodautoscaler_spec_max_replicas{namespace=${ns},`
+        + `horizontalpodautoscaler=~${promString(hpa)}}`,
+      for: '15m',
+      severity: 'warning',
+      summary: `${ep} has run at its maximum replicas for 15 minutes`,
+      description: 'The autoscaler cannot add replicas: more load will raise latency and errors.',
+      runbook: 'Raise replicas.max (and the GPU pool maxNodes / quota behind it), or shed load. Check the GPU idle alert '
+        + 'elsewhere to free capacity.',
+    },
+  ];
+  return { name: `aiinfra-endpoint-${t.namespace}-${t.name}`.slice(0, 63).replace(/-+$/, ''), area: 'inference', rules };
+}
