@@ -17,6 +17,16 @@ from aiinfra.serve.tokenizer import ByteTokenizer
 CFG = GPTConfig(vocab_size=260, n_layer=2, n_head=4, n_kv_head=2, d_model=64, ffn_hidden=128, max_seq_len=128)
 
 
+@pytest.fixture(scope="module", autouse=True)
+def one_thread():
+    """One intra-op thread: on a small shared CPU, two threads that spin-wait for each other
+    make these tiny matmuls several times slower."""
+    old = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(old)
+
+
 def sharp_gpt(cfg: GPTConfig, seed: int = 0) -> GPT:
     """A random GPT whose output depends strongly on the whole context: GPT-2 init leaves
     attention nearly uniform and the logits dominated by the last token, which would let a
