@@ -1,0 +1,195 @@
+// AWS half of an InferenceEndpoint: NLB (internal) through the AWS Load Balancer Controller, an ALB
+// Gateway (Gateway API, LBC >= 2.14) with an ACM certificate for public endpoints and canaries, the API
+// key in Secrets Manager, and `aws s3 sync` to copy a model.
+import { Construct } from 'constructs';
+import { AcmCertificate } from '@cdktf/provider-aws/lib/acm-certificate';
+import { DataAwsSecretsmanagerRandomPassword } from '@cdktf/provider-aws/lib/data-aws-secretsmanager-random-password';
+import { IamRolePolicy } from '@cdktf/provider-aws/lib/iam-role-policy';
+import { SecretsmanagerSecret } from '@cdktf/provider-aws/lib/secretsmanager-secret';
+import { SecretsmanagerSecretVersion } from '@cdktf/provider-aws/lib/secretsmanager-secret-version';
+import { AwsCloud } from '../../core/cloud';
+import { InvalidPropError } from '../../core/errors';
+import { physicalName } from '../../core/naming';
+import { resourceTags } from '../../core/tags';
+import {
+  ApiKeyParts, ApiKeyRequest, ExposureParts, ExposureRequest, InferenceCloudParts, ModelCopySpec, PRIVATE_CIDRS,
+} from '../../inference/cloud-parts';
+import { K8sObject } from '../../inference/manifests';
+import { ModelReference } from '../../core/model-store';
+import { awsProvider } from './provider';
+
+/** GatewayClass of the AWS Load Balancer Controller's ALB implementation, created once per cluster. */
+export const AWS_GATEWAY_CLASS = 'aiinfra-alb';
+/** The AWS CLI image that copies models (supports EKS Pod Identity credentials). */
+export const AWS_CLI_IMAGE = 'public.ecr.aws/aws-cli/aws-cli:2.27.50';
+/** TLS 1.3 + 1.2 policy for public listeners. */
+export const AWS_TLS_POLICY = 'ELBSecurityPolicy-TLS13-1-2-2021-06';
+
+const LB = 'service.beta.kubernetes.io/aws-load-balancer';
+
+function exposure(scope: Construct, cloud: AwsCloud, req: ExposureRequest): ExposureParts {
+  const serviceAnnotations: Record<string, string> = {
+    [`${LB}-type`]: 'external',
+    [`${LB}-nlb-target-type`]: 'ip',
+    [`${LB}-scheme`]: 'internal',
+    [`${LB}-healthcheck-protocol`]: 'HTTP',
+    [`${LB}-healthcheck-path`]: '/readyz',
+    [`${LB}-healthcheck-port`]: 'traffic-port',
+    [`${LB}-target-group-attributes`]: `deregistration_delay.timeout_seconds=${req.deregistrationSeconds}`,
+  };
+  const backendObjects = (serviceName: string): K8sObject[] => (!req.useGateway ? [] : [{
+    apiVersion: 'gateway.k8s.aws/v1beta1',
+    kind: 'TargetGroupConfiguration',
+    metadata: { name: serviceName, namespace: req.namespace, labels: { 'app.kubernetes.io/name': req.app } },
+    spec: {
+      targetReference: { name: serviceName },
+      defaultConfiguration: {
+        targetType: 'ip',
+        healthCheckConfig: { healthCheckPath: '/readyz', healthCheckProtocol: 'HTTP', healthCheckInterval: 10, healthyThresholdCount: 2 },
+        targetGroupAttributes: [{ key: 'deregistration_delay.timeout_seconds', value: String(req.deregistrationSeconds) }],
+      },
+    },
+  }]);
+  if (!req.useGateway) {
+    return { serviceType: 'LoadBalancer', serviceAnnotations, gatewayObjects: [], backendObjects, defaultCidrs: PRIVATE_CIDRS, scheme: 'http' };
+  }
+
+  let certificateArn: string | undefined;
+  if (req.public) {
+    certificateArn = req.certificate?.acmCertificateArn ?? new AcmCertificate(scope, 'Certificate', {
+      provider: awsProvider(scope, cloud.region),
+      domainName: req.domainName as string,
+      validationMethod: 'DNS',
+      keyAlgorithm: 'EC_prime256v1',
+      lifecycle: { createBeforeDestroy: true },
+      tags: resourceTags(scope, cloud, req.tags),
+    }).arn;
+  }
+  const lbConfigName = `${req.app}-lb`;
+  const lbConfig: K8sObject = {
+    apiVersion: 'gateway.k8s.aws/v1beta1',
+    kind: 'LoadBalancerConfiguration',
+    metadata: { name: lbConfigName, namespace: req.namespace, labels: { 'app.kubernetes.io/name': req.app } },
+    spec: {
+      scheme: req.public ? 'internet-facing' : 'internal',
+      ...(certificateArn
+        ? { listenerConfigurations: [{ protocolPort: 'HTTPS:443', defaultCertificate: certificateArn, sslPolicy: AWS_TLS_POLICY }] }
+        : {}),
+      // Streaming completions hold a connection for minutes; the idle timeout must exceed the longest request.
+      loadBalancerAttributes: [
+        { key: 'idle_timeout.timeout_seconds', value: String(req.requestTimeoutSeconds + 30) },
+        { key: 'routing.http.drop_invalid_header_fields.enabled', value: 'true' },
+      ],
+    },
+  };
+  return {
+    serviceType: 'ClusterIP',
+    serviceAnnotations: {},
+    gateway: {
+      className: req.gatewayClassName ?? AWS_GATEWAY_CLASS,
+      annotations: { ...(req.gatewayAnnotations ?? {}) },
+      listeners: req.public
+        ? [{ name: 'https', protocol: 'HTTPS', port: 443, hostname: req.domainName }]
+        : [{ name: 'http', protocol: 'HTTP', port: 80, ...(req.domainName ? { hostname: req.domainName } : {}) }],
+      infrastructure: { parametersRef: { group: 'gateway.k8s.aws', kind: 'LoadBalancerConfiguration', name: lbConfigName } },
+    },
+    gatewayObjects: [lbConfig],
+    backendObjects,
+    // ALB nodes sit in the VPC's subnets and connect to pod IPs from there.
+    defaultCidrs: PRIVATE_CIDRS,
+    scheme: req.public ? 'https' : 'http',
+  };
+}
+
+/**
+ * The API key: a Secrets Manager secret whose value Secrets Manager itself generates
+ * (`GetRandomPassword`, through the data source) and Terraform writes with the write-only
+ * `secret_string_wo`: the value never appears in synth output and the secret version does not keep it
+ * in state. The endpoint's role may read this one secret only.
+ */
+function apiKey(scope: Construct, cloud: AwsCloud, req: ApiKeyRequest): ApiKeyParts {
+  const provider = awsProvider(scope, cloud.region);
+  const secret = new SecretsmanagerSecret(scope, 'ApiKeySecret', {
+    provider,
+    name: `aiinfra/${physicalName(scope, cloud, { maxLength: 400, lowercase: true })}/api-keys`,
+    description: `API keys of the inference endpoint ${scope.node.path} (one per line)`,
+    recoveryWindowInDays: 7,
+    tags: resourceTags(scope, cloud, req.tags),
+  });
+  const generated = new DataAwsSecretsmanagerRandomPassword(scope, 'ApiKeyValue', {
+    provider,
+    passwordLength: 48,
+    excludePunctuation: true,
+    includeSpace: false,
+  });
+  new SecretsmanagerSecretVersion(scope, 'ApiKeyVersion', {
+    provider,
+    secretId: secret.id,
+    secretStringWo: generated.randomPassword,
+    secretStringWoVersion: req.version,
+  });
+  new IamRolePolicy(scope, 'ApiKeyRead', {
+    provider,
+    name: 'read-api-keys',
+    role: req.identity.workloadRef,
+    policy: JSON.stringify({
+      Version: '2012-10-17',
+      Statement: [{ Sid: 'ReadApiKeys', Effect: 'Allow', Action: ['secretsmanager:GetSecretValue', 'secretsmanager:DescribeSecret'], Resource: secret.arn }],
+    }),
+  });
+  return {
+    provider: 'aws',
+    csiDriver: 'secrets-store.csi.k8s.io',
+    secretRef: secret.arn,
+    parameters: {
+      region: cloud.region,
+      usePodIdentity: 'true',
+      objects: `- objectName: "${secret.arn}"\n  objectType: "secretsmanager"\n  objectAlias: "api-keys"\n`,
+    },
+  };
+}
+
+function modelCopy(model: ModelReference, dest: string): ModelCopySpec {
+  return {
+    image: AWS_CLI_IMAGE,
+    command: ['aws', 's3', 'sync', '--only-show-errors', '--no-progress', model.uri, dest],
+    env: [{ name: 'HOME', value: '/tmp' }, { name: 'AWS_REGION', value: model.store.cloud.region }],
+    scratchDirs: ['/tmp'],
+  };
+}
+
+export function awsInferenceParts(cloud: AwsCloud): InferenceCloudParts {
+  return {
+    exposure: (scope, req) => exposure(scope, cloud, req),
+    apiKey: (scope, req) => apiKey(scope, cloud, req),
+    modelCopy,
+    defaultGatewayClass: () => AWS_GATEWAY_CLASS,
+    podLabels: {},
+    secretsStoreChart: {
+      id: 'SecretsStoreCsi',
+      releaseName: 'secrets-store-csi-aws',
+      repository: 'https://aws.github.io/secrets-store-csi-driver-provider-aws',
+      chart: 'secrets-store-csi-driver-provider-aws',
+      version: '2.2.0',
+      namespace: 'kube-system',
+      values: {
+        'secrets-store-csi-driver': { install: true, syncSecret: { enabled: false }, enableSecretRotation: true, rotationPollInterval: '2m' },
+      },
+    },
+    // EKS Pod Identity agent (link-local, on every node).
+    identityEgress: [{ cidr: '169.254.170.23/32', ports: [80] }],
+    checkExposure: (scope, opts) => {
+      const c = opts.certificate ?? {};
+      if (c.certificateMapName !== undefined || c.certManagerClusterIssuer !== undefined) {
+        throw new InvalidPropError(scope, 'exposure.certificate', c,
+          '{ acmCertificateArn } or nothing (a DNS-validated ACM certificate for domainName is made): the ALB takes ACM certificates only');
+      }
+    },
+    sharedGatewayObjects: [{
+      apiVersion: 'gateway.networking.k8s.io/v1',
+      kind: 'GatewayClass',
+      metadata: { name: AWS_GATEWAY_CLASS, labels: { 'app.kubernetes.io/managed-by': 'cdktf-ai-infra' } },
+      spec: { controllerName: 'gateway.k8s.aws/alb' },
+    }],
+  };
+}

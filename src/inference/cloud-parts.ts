@@ -1,0 +1,129 @@
+// The per-cloud half of an InferenceEndpoint: load balancer / gateway, certificate, API key secret and
+// how an init container copies a model. Implemented in src/clouds/<cloud>/exposure.ts; the generic
+// construct reaches them through `cloud.select(...)` with lazy typed requires.
+import { Construct } from 'constructs';
+import { Cloud } from '../core/cloud';
+import { IWorkloadIdentity } from '../core/identity';
+import { ModelReference } from '../core/model-store';
+import { EnvVar, GatewayListener, K8sObject } from './manifests';
+import { EndpointCertificate } from './types';
+
+export interface ExposureRequest {
+  /** Kubernetes base name of the endpoint. */
+  readonly app: string;
+  readonly namespace: string;
+  readonly public: boolean;
+  readonly domainName?: string;
+  readonly certificate?: EndpointCertificate;
+  /** The user's Gateway class, if any. */
+  readonly gatewayClassName?: string;
+  /** Extra Gateway annotations from the user. */
+  readonly gatewayAnnotations?: Record<string, string>;
+  /** Traffic goes through a Gateway API gateway (public endpoints and canaries). */
+  readonly useGateway: boolean;
+  /** Longest request: load balancer idle/backend timeouts are set above it. */
+  readonly requestTimeoutSeconds: number;
+  /** Seconds a draining target keeps its connections on the load balancer. */
+  readonly deregistrationSeconds: number;
+  readonly tags?: Record<string, string>;
+}
+
+export interface GatewayParts {
+  readonly className: string;
+  readonly annotations: Record<string, string>;
+  readonly listeners: readonly GatewayListener[];
+  readonly addresses?: readonly { type: string; value: string }[];
+  readonly infrastructure?: Record<string, unknown>;
+}
+
+export interface ExposureParts {
+  /** Type of the stable Service. */
+  readonly serviceType: 'ClusterIP' | 'LoadBalancer';
+  /** Annotations of the stable Service (internal load balancer settings). */
+  readonly serviceAnnotations: Record<string, string>;
+  /** The gateway, when traffic goes through one. */
+  readonly gateway?: GatewayParts;
+  /** Cloud-specific objects beside the gateway (load balancer configuration). */
+  readonly gatewayObjects: readonly K8sObject[];
+  /** Per backend Service: health check and timeout policies of the cloud's gateway. */
+  backendObjects(serviceName: string): K8sObject[];
+  /** Source ranges the NetworkPolicy admits by default (load balancer / proxy addresses). */
+  readonly defaultCidrs: readonly string[];
+  /** 'https' when TLS terminates at the load balancer. */
+  readonly scheme: 'http' | 'https';
+}
+
+export interface ApiKeyRequest {
+  readonly identity: IWorkloadIdentity;
+  /** Bump to generate a new key. */
+  readonly version: number;
+  readonly tags?: Record<string, string>;
+}
+
+export interface ApiKeyParts {
+  /** SecretProviderClass `spec.provider`. */
+  readonly provider: string;
+  /** SecretProviderClass `spec.parameters` (references only, never the value). */
+  readonly parameters: Record<string, string>;
+  /** CSI driver name the pod volume uses. */
+  readonly csiDriver: string;
+  /** Where the key lives: secret ARN, Secret Manager resource name, Key Vault secret id. */
+  readonly secretRef: string;
+}
+
+export interface ModelCopySpec {
+  readonly image: string;
+  readonly command: readonly string[];
+  readonly env: readonly EnvVar[];
+  /** Writable directories the copy tool needs (config, caches) beside the destination. */
+  readonly scratchDirs: readonly string[];
+}
+
+/** A pinned upstream Helm chart installed once per cluster. */
+export interface AddonChart {
+  readonly id: string;
+  readonly releaseName: string;
+  readonly repository: string;
+  readonly chart: string;
+  readonly version: string;
+  readonly namespace: string;
+  readonly values: Record<string, unknown>;
+}
+
+export interface InferenceCloudParts {
+  exposure(scope: Construct, req: ExposureRequest): ExposureParts;
+  apiKey(scope: Construct, req: ApiKeyRequest): ApiKeyParts;
+  /** Copies `model` into `dest` (vLLM reads a local HF-format directory). */
+  modelCopy(model: ModelReference, dest: string): ModelCopySpec;
+  /** Gateway class used when the user names none; undefined when the cloud has no default for that case. */
+  defaultGatewayClass(isPublic: boolean): string | undefined;
+  /** Labels every endpoint pod needs (e.g. AKS workload identity). */
+  readonly podLabels: Record<string, string>;
+  /** Secrets Store CSI driver + provider chart; undefined when the cloud ships it as a managed add-on. */
+  readonly secretsStoreChart?: AddonChart;
+  /** Cluster-scoped objects the gateway needs (e.g. a GatewayClass), installed once per cluster. */
+  readonly sharedGatewayObjects: readonly K8sObject[];
+  /** Egress the pods need to get cloud credentials (pod identity agent, metadata server). */
+  readonly identityEgress: readonly { cidr: string; ports: readonly number[] }[];
+  /** Cloud-specific exposure checks (InvalidPropError before any child is created). */
+  checkExposure(scope: Construct, opts: ExposureCheck): void;
+}
+
+export interface ExposureCheck {
+  readonly isPublic: boolean;
+  readonly usesGateway: boolean;
+  readonly certificate?: EndpointCertificate;
+  readonly gatewayClassName?: string;
+}
+
+/** The implementation for `cloud`, loaded lazily so a one-cloud stack never loads other providers. */
+export function inferenceCloudParts(cloud: Cloud): InferenceCloudParts {
+  return cloud.select<InferenceCloudParts>({
+    aws: (c) => (require('../clouds/aws/exposure') as typeof import('../clouds/aws/exposure')).awsInferenceParts(c),
+    gcp: (c) => (require('../clouds/gcp/exposure') as typeof import('../clouds/gcp/exposure')).gcpInferenceParts(c),
+    azure: (c) => (require('../clouds/azure/exposure') as typeof import('../clouds/azure/exposure')).azureInferenceParts(c),
+  });
+}
+
+/** RFC 1918: where internal load balancers and in-VPC gateway proxies connect from. */
+export const PRIVATE_CIDRS: readonly string[] = ['10.0.0.0/8', '172.16.0.0/12', '192.168.0.0/16'];

@@ -1,0 +1,681 @@
+import { Construct } from 'constructs';
+import { ApiObject } from 'cdk8s';
+import { Annotations, Token } from 'cdktf';
+import { Cloud } from '../core/cloud';
+import { GpuPoolInfo, IGpuCluster } from '../core/cluster';
+import { check, InvalidPropError } from '../core/errors';
+import { Gpu, GpuMachineType } from '../core/gpu';
+import { IWorkloadIdentity, WorkloadIdentity } from '../core/identity';
+import { checkImageUri } from '../core/image';
+import { ModelReference } from '../core/model-store';
+import { checkUserTags } from '../core/tags';
+import { KubernetesWorkload } from '../k8s/delivery';
+import { checkDnsLabel, constructDnsLabel } from '../k8s/names';
+import { sharedNamespace } from '../k8s/shared-namespace';
+import { InferenceClusterAddons, KEDA_CHART } from './addons';
+import { ApiKeyParts, ExposureParts, inferenceCloudParts, InferenceCloudParts } from './cloud-parts';
+import {
+  API_KEYS_DIR, API_KEYS_FILE, commonLabels, cpuHorizontalPodAutoscaler, cronTrigger, csiSecretVolume, deployment, EnvVar, gateway,
+  httpRoute, identityEgressPolicy, initContainer, K8sObject, KedaTrigger, MODEL_CACHE_DIR, networkPolicy, podDisruptionBudget, podLabels,
+  priorityClass, prometheusTrigger, ProbePaths, scaledObject, SERVER_PORT, service, serviceAccount, serviceMonitor,
+  secretProviderClass, Toleration,
+} from './manifests';
+import { errorRatio, gaugeSum, histogramQuantile, RUNTIME_METRICS, RuntimeMetricNames, seriesSelector } from './metrics';
+import { checkModelFits } from './sizing';
+import {
+  AutoscalingOptions, CanaryOptions, InferenceEndpointProps, InferencePrecision, InferenceQuantization, InferenceRuntime,
+  isModelImage, ModelImage,
+} from './types';
+import { BUILTIN_QUANTIZATIONS, VLLM_IMAGE, VLLM_QUANTIZATIONS, vllmArgs } from './vllm';
+
+/** How the replica count is managed, after defaults. */
+export interface ResolvedScaling {
+  readonly kind: 'keda' | 'hpa' | 'fixed';
+  readonly metric: 'queue' | 'cpu' | 'none';
+  readonly min: number;
+  readonly max: number;
+  readonly scaleToZero: boolean;
+  readonly prometheusUrl?: string;
+  readonly targetQueueDepth: number;
+  readonly targetCpuUtilization: number;
+  readonly cooldownSeconds: number;
+}
+
+/** One Deployment's worth of settings (stable or canary). */
+interface TrackSpec {
+  readonly track: 'stable' | 'canary';
+  readonly name: string;
+  readonly model: ModelReference | ModelImage;
+  readonly image: string;
+}
+
+const DEFAULT_NAMESPACE = 'inference';
+const DEFAULT_SCRAPER_NAMESPACE = 'monitoring';
+const DOMAIN = /^(?=.{1,253}$)([a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/;
+const CIDR = /^(\d{1,3}\.){3}\d{1,3}\/\d{1,2}$/;
+const CRON = /^(\S+\s+){4}\S+$/;
+
+/**
+ * A model served on a GPU cluster: Deployment + Service + autoscaling (KEDA on queue depth, or an HPA),
+ * PodDisruptionBudget, probes that differ, graceful drain, topology spread, NetworkPolicy, restricted
+ * Pod Security, ServiceMonitor; an internal load balancer by default, or a public TLS gateway with an
+ * API key held in the cloud's secret manager; an optional weighted canary. Runtime: the bundled server
+ * (images/server) or vLLM.
+ *
+ * @example
+ * new InferenceEndpoint(this, 'Chat', {
+ *   cluster, model: models.model('research/gpt-1b', { preset: 'gpt-1b', parameterCount: 1_210_000_000 }),
+ *   gpu: Gpu.L4, replicas: { min: 2, max: 8 }, monitoring,
+ * });
+ */
+export class InferenceEndpoint extends Construct {
+  public readonly cluster: IGpuCluster;
+  public readonly cloud: Cloud;
+  public readonly runtime: InferenceRuntime;
+  /** Kubernetes name of the stable Deployment and Service. */
+  public readonly name: string;
+  public readonly namespace: string;
+  /** The GPU pool the replicas run on. */
+  public readonly pool: GpuPoolInfo;
+  public readonly gpusPerReplica: number;
+  public readonly precision: InferencePrecision;
+  public readonly quantization: InferenceQuantization;
+  public readonly scaling: ResolvedScaling;
+  /** The identity the pods run as (reads the model prefix and the API key only). */
+  public readonly identity: IWorkloadIdentity;
+  /** The Helm release of the endpoint's objects (escape hatch). */
+  public readonly workload: KubernetesWorkload;
+  /** Where clients call: `https://<domain>` (public), `http://<domain>` or the in-cluster Service URL. */
+  public readonly url: string;
+  /** The API key's location in the secret manager (ARN / resource name / Key Vault id); undefined without auth. */
+  public readonly apiKeySecret?: string;
+  /** True when traffic goes through a Gateway API gateway. */
+  public readonly usesGateway: boolean;
+  /** Canary weight in percent (0 without a canary). */
+  public readonly canaryWeight: number;
+  /** Every Kubernetes object of the endpoint, as delivered (tokens unresolved). */
+  public readonly objects: readonly K8sObject[];
+  private readonly metricNames: RuntimeMetricNames;
+
+  constructor(scope: Construct, id: string, props: InferenceEndpointProps) {
+    super(scope, id);
+    // ---- validation: every prop, before any child construct exists ----------------------------------
+    if (!props.cluster) {
+      throw new InvalidPropError(this, 'cluster', props.cluster,
+        'an IGpuCluster (a GpuTrainingCluster, or GpuTrainingCluster.fromClusterAttributes) with a pool of the endpoint\'s GPU');
+    }
+    const cluster = props.cluster;
+    const cloud = cluster.cloud;
+    if (props.cloud && !props.cloud.sameCloudAs(cloud)) {
+      throw new InvalidPropError(this, 'cloud', props.cloud.toString(), `the cluster's cloud (${cloud.toString()})`);
+    }
+    if (!props.model || (isModelImage(props.model) ? false : !props.model.store)) {
+      throw new InvalidPropError(this, 'model', props.model, 'bucket.model(path) or { image, modelPath }');
+    }
+    const runtime = props.runtime ?? 'builtin';
+    check.oneOf(this, 'runtime', runtime, ['builtin', 'vllm']);
+    checkUserTags(this, cloud, props.tags);
+    const namespace = props.tenant?.namespace ?? props.namespace ?? DEFAULT_NAMESPACE;
+    checkDnsLabel(this, props.tenant ? 'tenant.namespace' : 'namespace', namespace);
+    if (props.tenant && props.namespace !== undefined && props.namespace !== props.tenant.namespace) {
+      throw new InvalidPropError(this, 'namespace', props.namespace, `the tenant's namespace (${props.tenant.namespace}) or nothing`);
+    }
+    this.checkModel(props.model, 'model', cloud);
+    if (props.canary?.model) this.checkModel(props.canary.model, 'canary.model', cloud);
+    for (const [prop, m] of [['model', props.model], ['canary.model', props.canary?.model]] as const) {
+      if (m && !isModelImage(m) && props.tenant?.checkPrefix) props.tenant.checkPrefix(this, prop, m.path);
+    }
+
+    const pool = this.pickPool(cluster, props.gpu);
+    const gpu = Gpu.fromId(pool.gpu);
+    const gpus = props.gpusPerReplica ?? 1;
+    check.integerInRange(this, 'gpusPerReplica', gpus, 1, pool.gpusPerNode);
+    const tp = props.tensorParallelSize ?? gpus;
+    check.integerInRange(this, 'tensorParallelSize', tp, 1, gpus);
+    if (gpus % tp !== 0) {
+      throw new InvalidPropError(this, 'tensorParallelSize', tp, `a divisor of gpusPerReplica (${gpus}): ${divisors(gpus).join(', ')}`);
+    }
+    if (props.tensorParallelSize !== undefined && runtime !== 'vllm') {
+      throw new InvalidPropError(this, 'tensorParallelSize', props.tensorParallelSize, 'only with runtime "vllm" (the builtin server runs one GPU per process)');
+    }
+    if (runtime === 'builtin' && gpus !== 1) {
+      throw new InvalidPropError(this, 'gpusPerReplica', gpus, '1 with runtime "builtin" (use runtime "vllm" for tensor parallel serving)');
+    }
+    const precision = props.precision ?? (gpu?.supportsBf16 === false ? 'fp16' : 'bf16');
+    check.oneOf(this, 'precision', precision, ['bf16', 'fp16', 'fp32']);
+    if (precision === 'bf16' && gpu && !gpu.supportsBf16) {
+      throw new InvalidPropError(this, 'precision', precision, `fp16 or fp32: ${gpu.id} has no bf16 support`);
+    }
+    const quantization = props.quantization ?? 'none';
+    const allowedQuant = runtime === 'vllm' ? VLLM_QUANTIZATIONS : BUILTIN_QUANTIZATIONS;
+    check.oneOf(this, 'quantization', quantization, allowedQuant);
+    check.integerInRange(this, 'maxModelLength', props.maxModelLength, 16, 1_048_576);
+    check.integerInRange(this, 'requestTimeoutSeconds', props.requestTimeoutSeconds, 1, 3600);
+    check.integerInRange(this, 'preStopSeconds', props.preStopSeconds, 0, 120);
+    check.integerInRange(this, 'startupSeconds', props.startupSeconds, 60, 7200);
+    check.integerInRange(this, 'priority', props.priority, 1, 1_000_000_000);
+    check.numberInRange(this, 'cpu', props.cpu, 0.5, 512);
+    check.integerInRange(this, 'memoryGiB', props.memoryGiB, 1, 4096);
+    if (props.image !== undefined) checkImage(this, 'image', props.image);
+
+    // Model fits in the replica's GPU memory.
+    const params = this.parameterCount(props.model);
+    if (params !== undefined) {
+      const fit = checkModelFits(params, precision, quantization, pool.gpu, pool.gpuMemoryGiB, gpus);
+      if (!fit.fits) {
+        throw new InvalidPropError(this, 'model', isModelImage(props.model) ? props.model.image : props.model.uri,
+          `a model that fits ${gpus} x ${pool.gpu} per replica: ${fit.explanation}; use more gpusPerReplica (vLLM), a larger GPU or quantization`);
+      }
+    }
+
+    // Exposure and auth.
+    const exposure = props.exposure ?? {};
+    check.oneOf(this, 'exposure.type', exposure.type, ['internal', 'public']);
+    const isPublic = exposure.type === 'public';
+    if (exposure.domainName !== undefined && !DOMAIN.test(exposure.domainName)) {
+      throw new InvalidPropError(this, 'exposure.domainName', exposure.domainName, 'a lowercase DNS name such as chat.example.com');
+    }
+    if (isPublic && exposure.tls === false) {
+      throw new InvalidPropError(this, 'exposure.tls', false, 'true (or unset): a public endpoint always terminates TLS');
+    }
+    if (isPublic && !exposure.domainName) {
+      throw new InvalidPropError(this, 'exposure.domainName', exposure.domainName,
+        'a DNS name for the public endpoint: TLS needs a certificate for a host name');
+    }
+    if (!isPublic && exposure.tls === true) {
+      throw new InvalidPropError(this, 'exposure.tls', true, 'unset or false for an internal endpoint (TLS is offered on public endpoints)');
+    }
+    for (const [i, cidr] of (exposure.allowedCidrs ?? []).entries()) {
+      if (!CIDR.test(cidr)) throw new InvalidPropError(this, `exposure.allowedCidrs[${i}]`, cidr, 'an IPv4 CIDR such as 10.0.0.0/16');
+    }
+    if (exposure.gatewayClassName !== undefined) checkDnsLabel(this, 'exposure.gatewayClassName', exposure.gatewayClassName, 253);
+    const auth = props.auth ?? {};
+    if (isPublic && auth.apiKey === false) {
+      throw new InvalidPropError(this, 'auth.apiKey', false, 'true (or unset): a public endpoint always requires an API key');
+    }
+    check.integerInRange(this, 'auth.apiKeyVersion', auth.apiKeyVersion, 1, 1_000_000);
+    const apiKeyOn = auth.apiKey ?? isPublic;
+
+    // Canary.
+    const canary = props.canary;
+    if (canary) {
+      if (typeof canary.weight !== 'number' || !Number.isInteger(canary.weight) || canary.weight < 0 || canary.weight > 100) {
+        throw new InvalidPropError(this, 'canary.weight', canary.weight, 'an integer percent from 0 to 100');
+      }
+      check.integerInRange(this, 'canary.replicas', canary.replicas, 1, 100);
+      if (canary.image !== undefined) checkImage(this, 'canary.image', canary.image);
+      if (!canary.model && !canary.image) {
+        throw new InvalidPropError(this, 'canary', canary, 'a canary with a model or an image that differs from the stable one');
+      }
+    }
+    const canaryLive = !!canary && !canary.promote;
+    const usesGateway = isPublic || canaryLive || exposure.gateway === true;
+    if (exposure.gateway === false && (isPublic || canaryLive)) {
+      throw new InvalidPropError(this, 'exposure.gateway', false, 'true or unset: public endpoints and canaries route through a Gateway');
+    }
+
+    const parts = inferenceCloudParts(cloud);
+    parts.checkExposure(this, { isPublic, usesGateway, certificate: exposure.certificate, gatewayClassName: exposure.gatewayClassName });
+
+    // Scaling.
+    const scaling = this.resolveScaling(props.autoscaling, props, isPublic);
+    for (const [i, w] of (props.schedule ?? []).entries()) {
+      if (typeof w.start !== 'string' || !CRON.test(w.start.trim())) throw new InvalidPropError(this, `schedule[${i}].start`, w.start, 'a 5-field cron expression such as "0 8 * * 1-5"');
+      if (typeof w.end !== 'string' || !CRON.test(w.end.trim())) throw new InvalidPropError(this, `schedule[${i}].end`, w.end, 'a 5-field cron expression such as "0 20 * * 1-5"');
+      check.matches(this, `schedule[${i}].timezone`, w.timezone, /^[A-Za-z_]+(\/[A-Za-z0-9_+-]+)*$/, 'an IANA time zone such as Europe/Berlin');
+      check.integerInRange(this, `schedule[${i}].replicas`, w.replicas, 1, scaling.max);
+    }
+
+    // ---- children --------------------------------------------------------------------------------------
+    this.cluster = cluster;
+    this.cloud = cloud;
+    this.runtime = runtime;
+    this.namespace = namespace;
+    this.pool = pool;
+    this.gpusPerReplica = gpus;
+    this.precision = precision;
+    this.quantization = quantization;
+    this.scaling = scaling;
+    this.usesGateway = usesGateway;
+    this.canaryWeight = canaryLive ? (canary as CanaryOptions).weight : 0;
+    this.metricNames = RUNTIME_METRICS[runtime];
+    const app = constructDnsLabel(this, 40);
+    this.name = app;
+
+    const requestTimeout = props.requestTimeoutSeconds ?? 120;
+    const preStop = props.preStopSeconds ?? 15;
+    const startupSeconds = props.startupSeconds ?? 1800;
+    const labels = commonLabels(app);
+
+    this.identity = new WorkloadIdentity(this, 'Identity', { cloud, description: `Inference endpoint ${this.node.path}`, tags: props.tags });
+    const stableModel = canary?.promote && canary.model ? canary.model : props.model;
+    const stableImageOverride = canary?.promote && canary.image ? canary.image : props.image;
+    const models = [stableModel, ...(canaryLive && canary?.model ? [canary.model] : [])];
+    for (const m of models) if (!isModelImage(m)) m.store.grantRead(this.identity, m.path);
+
+    const saName = app;
+    const saAnnotations = cluster.bindServiceAccount(this.identity, namespace, saName);
+
+    const exposureParts = parts.exposure(this, {
+      app, namespace, public: isPublic, domainName: exposure.domainName, certificate: exposure.certificate,
+      gatewayClassName: exposure.gatewayClassName ?? parts.defaultGatewayClass(isPublic), gatewayAnnotations: exposure.gatewayAnnotations,
+      useGateway: usesGateway, requestTimeoutSeconds: requestTimeout, deregistrationSeconds: preStop + 5, tags: props.tags,
+    });
+    const apiKey: ApiKeyParts | undefined = apiKeyOn
+      ? parts.apiKey(this, { identity: this.identity, version: auth.apiKeyVersion ?? 1, tags: props.tags })
+      : undefined;
+    this.apiKeySecret = apiKey?.secretRef;
+
+    const addons = InferenceClusterAddons.of(this, cluster);
+    this.workload = new KubernetesWorkload(this, 'Workload', {
+      cluster,
+      namespace,
+      releaseName: app,
+      timeoutSeconds: Math.min(86_400, startupSeconds + 900),
+      description: `Inference endpoint ${this.node.path}`.slice(0, 250),
+    });
+    if (props.tenant) {
+      if (props.tenant.workload) this.workload.addDependency(props.tenant.workload);
+    } else {
+      this.workload.addDependency(sharedNamespace(cluster, namespace));
+    }
+    if (scaling.kind === 'keda') this.workload.addDependency(addons.chart(KEDA_CHART));
+    if (apiKey && parts.secretsStoreChart) this.workload.addDependency(addons.chart(parts.secretsStoreChart));
+    if (usesGateway) {
+      const shared = addons.gatewayObjects(parts.sharedGatewayObjects);
+      if (shared && !exposure.gatewayClassName) this.workload.addDependency(shared);
+    }
+
+    // ---- Kubernetes objects ----------------------------------------------------------------------------
+    const objects: K8sObject[] = [];
+    objects.push(serviceAccount(saName, namespace, labels, saAnnotations));
+    const priorityClassName = `inference-${app}`;
+    objects.push(priorityClass(priorityClassName, labels, props.priority ?? 100_000));
+    const spcName = `${app}-api-keys`;
+    if (apiKey) objects.push(secretProviderClass(spcName, namespace, labels, apiKey.provider, apiKey.parameters));
+
+    const machine = machineOf(cloud, pool);
+    const tracks: TrackSpec[] = [{ track: 'stable', name: app, model: stableModel, image: this.imageFor(runtime, stableModel, stableImageOverride) }];
+    if (canaryLive && canary) {
+      const model = canary.model ?? props.model;
+      tracks.push({ track: 'canary', name: `${app}-canary`, model, image: this.imageFor(runtime, model, canary.image ?? props.image) });
+    }
+    for (const t of tracks) {
+      const selector = podLabels(app, t.track);
+      const weightsGiB = ((this.parameterCount(t.model) ?? 0) * (quantization === 'none' ? (precision === 'fp32' ? 4 : 2) : 1)) / 1024 ** 3;
+      const cpu = props.cpu ?? defaultCpu(gpus, machine);
+      const memoryGiB = props.memoryGiB ?? defaultMemory(gpus, weightsGiB, machine);
+      const pod = this.podParts(t, {
+        runtime, gpus, tp, precision, quantization, maxModelLength: props.maxModelLength, requestTimeout, apiKey, spcName,
+        parts, weightsGiB,
+      });
+      objects.push(deployment({
+        name: t.name, namespace, labels: { ...labels, 'aiinfra.dev/track': t.track }, selector,
+        replicas: t.track === 'canary' ? (canary?.replicas ?? 1) : scaling.kind === 'fixed' ? scaling.min : undefined,
+        serviceAccountName: saName, priorityClassName,
+        container: pod.container, probePaths: pod.probes, startupSeconds, preStopSeconds: preStop, drainSeconds: requestTimeout,
+        gpus, cpu, memoryGiB, nodeSelector: { ...pool.nodeSelector }, tolerations: tolerationsFor(pool),
+        initContainers: pod.initContainers, volumes: pod.volumes,
+        extraPodLabels: { ...parts.podLabels, ...(cluster.workloadIdentityPodLabels ?? {}) },
+      }));
+      const isStableLb = t.track === 'stable' && !usesGateway;
+      objects.push(service({
+        name: t.name, namespace, labels: { ...labels, 'aiinfra.dev/track': t.track, 'aiinfra.dev/metrics': 'true' }, selector,
+        type: isStableLb ? exposureParts.serviceType : 'ClusterIP',
+        annotations: isStableLb ? exposureParts.serviceAnnotations : {},
+      }));
+      objects.push(podDisruptionBudget(t.name, namespace, labels, selector));
+      if (usesGateway) objects.push(...exposureParts.backendObjects(t.name));
+    }
+
+    // Autoscaling of the stable track.
+    const scalingInput = { name: app, namespace, labels, target: app, min: scaling.min, max: scaling.max, cooldownSeconds: scaling.cooldownSeconds };
+    if (scaling.kind === 'hpa') objects.push(cpuHorizontalPodAutoscaler(scalingInput, scaling.targetCpuUtilization));
+    if (scaling.kind === 'keda') objects.push(scaledObject(scalingInput, this.kedaTriggers(scaling, props)));
+
+    // Traffic path.
+    if (usesGateway && exposureParts.gateway) {
+      const gw = exposureParts.gateway;
+      objects.push(...exposureParts.gatewayObjects);
+      objects.push(gateway({
+        name: app, namespace, labels, gatewayClassName: gw.className, listeners: gw.listeners, annotations: gw.annotations,
+        addresses: gw.addresses, infrastructure: gw.infrastructure,
+      }));
+      const backends = canaryLive
+        ? [{ service: app, weight: 100 - this.canaryWeight }, { service: `${app}-canary`, weight: this.canaryWeight }]
+        : [{ service: app, weight: 100 }];
+      objects.push(httpRoute(app, namespace, labels, app, exposure.domainName ? [exposure.domainName] : [], backends));
+    }
+
+    // Who may connect: the ingress path and the scraper.
+    objects.push(networkPolicy({
+      name: app, namespace, labels, podSelector: { 'app.kubernetes.io/name': app },
+      cidrs: exposure.allowedCidrs ?? exposureParts.defaultCidrs,
+      scraperNamespace: props.monitoring?.scraperNamespace ?? DEFAULT_SCRAPER_NAMESPACE,
+    }));
+    if (parts.identityEgress.length > 0) {
+      objects.push(identityEgressPolicy(`${app}-identity-egress`, namespace, labels, { 'app.kubernetes.io/name': app }, parts.identityEgress));
+    }
+    objects.push(serviceMonitor(app, namespace, { ...labels, ...(props.monitoring?.serviceMonitorLabels ?? {}) },
+      { 'app.kubernetes.io/name': app, 'aiinfra.dev/metrics': 'true' }));
+
+    objects.forEach((o, i) => new ApiObject(this.workload.chart, `${o.kind}${i}`, { ...o }));
+    this.objects = objects;
+
+    this.url = urlOf(exposureParts, exposure.domainName, app, namespace);
+
+    // ---- warnings ----------------------------------------------------------------------------------------
+    if (scaling.min === 1 && !scaling.scaleToZero) {
+      Annotations.of(this).addWarning(`${this.node.path}: a single replica (replicas.min = 1) drops requests during node loss and rollouts; use min >= 2, or autoscaling.scaleToZero for a dev endpoint`);
+    }
+    if (scaling.scaleToZero && isPublic && props.slo) {
+      Annotations.of(this).addWarning(`${this.node.path}: scale-to-zero on a public endpoint with an SLO: the first request after idle waits for a GPU node, the image pull and the model load (minutes), which the SLO will count`);
+    }
+  }
+
+  // ---- metrics for the MonitoringStack --------------------------------------------------------------------
+
+  /** PromQL: p-quantile of end-to-end request latency (seconds) over `window`, all tracks. */
+  public metricLatency(quantile = 0.95, window = '5m'): string {
+    return histogramQuantile(this.metricNames.requestDuration, this.selector(), quantile, window);
+  }
+
+  /** PromQL: p95 of end-to-end request latency (seconds). */
+  public metricLatencyP95(window = '5m'): string {
+    return this.metricLatency(0.95, window);
+  }
+
+  /** PromQL: p-quantile of time to first token (seconds). */
+  public metricTimeToFirstToken(quantile = 0.95, window = '5m'): string {
+    return histogramQuantile(this.metricNames.timeToFirstToken, this.selector(), quantile, window);
+  }
+
+  /** PromQL: share of requests answered with a server error. */
+  public metricErrorRatio(window = '5m'): string {
+    return errorRatio(this.metricNames, this.selector(), window);
+  }
+
+  /** PromQL: requests waiting in the servers' queues (what KEDA scales on). */
+  public metricQueueDepth(): string {
+    return gaugeSum(this.metricNames.queueDepth, this.selector());
+  }
+
+  /** PromQL: generated tokens per second. */
+  public metricTokensPerSecond(window = '5m'): string {
+    return `sum(rate(${this.metricNames.generationTokens}{${this.selector()}}[${window}]))`;
+  }
+
+  /** PromQL: KV cache usage (0-1), the highest replica. */
+  public metricKvCacheUsage(): string {
+    return `max(${this.metricNames.kvCacheUsage}{${this.selector()}})`;
+  }
+
+  /** The label selector of every series of this endpoint. */
+  public selector(): string {
+    return seriesSelector(this.namespace, this.canaryWeight > 0 || this.objects?.some((o) => o.kind === 'Deployment' && o.metadata.name === `${this.name}-canary`)
+      ? [this.name, `${this.name}-canary`] : [this.name]);
+  }
+
+  // ---- helpers ------------------------------------------------------------------------------------------
+
+  private checkModel(model: ModelReference | ModelImage, prop: string, cloud: Cloud): void {
+    if (isModelImage(model)) {
+      checkImage(this, `${prop}.image`, model.image);
+      if (typeof model.modelPath !== 'string' || !model.modelPath.startsWith('/')) {
+        throw new InvalidPropError(this, `${prop}.modelPath`, model.modelPath, 'an absolute path inside the image');
+      }
+      check.integerInRange(this, `${prop}.parameterCount`, model.parameterCount, 1);
+      return;
+    }
+    if (!model.store.cloud.sameCloudAs(cloud) || model.store.cloud.kind !== cloud.kind) {
+      throw new InvalidPropError(this, prop, model.uri, `a model in a store of the cluster's cloud (${cloud.toString()})`);
+    }
+  }
+
+  private parameterCount(model: ModelReference | ModelImage): number | undefined {
+    return model.parameterCount;
+  }
+
+  private pickPool(cluster: IGpuCluster, gpu: Gpu | undefined): GpuPoolInfo {
+    const pools = cluster.gpuPools;
+    if (pools.length === 0) {
+      throw new InvalidPropError(this, 'cluster', cluster.node.path, 'a cluster with at least one GPU pool');
+    }
+    if (!gpu) return pools[0];
+    const pool = pools.find((p) => p.gpu === gpu.id);
+    if (!pool) {
+      throw new InvalidPropError(this, 'gpu', gpu.id, `a GPU the cluster has a pool for: ${[...new Set(pools.map((p) => p.gpu))].join(', ')}`);
+    }
+    return pool;
+  }
+
+  private resolveScaling(opts: AutoscalingOptions | undefined, props: InferenceEndpointProps, isPublic: boolean): ResolvedScaling {
+    const o = opts ?? {};
+    void isPublic;
+    check.oneOf(this, 'autoscaling.metric', o.metric, ['queue', 'cpu', 'none']);
+    check.integerInRange(this, 'autoscaling.targetQueueDepth', o.targetQueueDepth, 1, 10_000);
+    check.integerInRange(this, 'autoscaling.targetCpuUtilization', o.targetCpuUtilization, 1, 100);
+    check.integerInRange(this, 'autoscaling.cooldownSeconds', o.cooldownSeconds, 30, 86_400);
+    if (o.prometheusUrl !== undefined) check.matches(this, 'autoscaling.prometheusUrl', o.prometheusUrl, /^https?:\/\/[^\s]+$/, 'an http(s) URL');
+    const prometheusUrl = o.prometheusUrl ?? props.monitoring?.prometheusQueryUrl;
+    const metric = o.metric ?? (prometheusUrl ? 'queue' : 'cpu');
+    if (metric === 'queue' && !prometheusUrl) {
+      throw new InvalidPropError(this, 'autoscaling.prometheusUrl', o.prometheusUrl,
+        'a Prometheus URL (or pass monitoring) for queue-depth autoscaling, or autoscaling.metric "cpu"');
+    }
+    const scaleToZero = o.scaleToZero ?? false;
+    const schedule = props.schedule ?? [];
+    if (scaleToZero && metric === 'cpu') {
+      throw new InvalidPropError(this, 'autoscaling.scaleToZero', true, 'false with metric "cpu" (CPU of zero pods cannot wake the endpoint): use metric "queue" or a schedule');
+    }
+    if (scaleToZero && schedule.length === 0 && o.wakeQuery === undefined) {
+      throw new InvalidPropError(this, 'autoscaling.scaleToZero', true,
+        'false, or true together with a schedule window or autoscaling.wakeQuery (a queue-depth metric does not exist while no replica runs)');
+    }
+    if (o.wakeQuery !== undefined && !scaleToZero) {
+      throw new InvalidPropError(this, 'autoscaling.wakeQuery', o.wakeQuery, 'only with autoscaling.scaleToZero');
+    }
+    const r = props.replicas ?? {};
+    check.integerInRange(this, 'replicas.min', r.min, 0, 1000);
+    check.integerInRange(this, 'replicas.max', r.max, 1, 1000);
+    if (scaleToZero && r.min !== undefined && r.min !== 0) {
+      throw new InvalidPropError(this, 'replicas.min', r.min, '0 or unset with autoscaling.scaleToZero');
+    }
+    if (!scaleToZero && r.min === 0) {
+      throw new InvalidPropError(this, 'replicas.min', 0, '>= 1, or set autoscaling.scaleToZero (KEDA) to idle at zero');
+    }
+    const min = scaleToZero ? 0 : r.min ?? 2;
+    const max = r.max ?? Math.max(min, 4);
+    if (min > max) throw new InvalidPropError(this, 'replicas', { min, max }, `min <= max (min ${min} > max ${max})`);
+    if (max < 1) throw new InvalidPropError(this, 'replicas.max', max, '>= 1');
+    const kind = metric === 'queue' || scaleToZero || schedule.length > 0 ? 'keda' : metric === 'cpu' ? (min === max ? 'fixed' : 'hpa') : 'fixed';
+    return {
+      kind, metric, min, max, scaleToZero, prometheusUrl,
+      targetQueueDepth: o.targetQueueDepth ?? 4,
+      targetCpuUtilization: o.targetCpuUtilization ?? 70,
+      cooldownSeconds: o.cooldownSeconds ?? 300,
+    };
+  }
+
+  private kedaTriggers(scaling: ResolvedScaling, props: InferenceEndpointProps): KedaTrigger[] {
+    const triggers: KedaTrigger[] = [];
+    const stable = seriesSelector(this.namespace, [this.name]);
+    if (scaling.metric === 'queue' && scaling.prometheusUrl) {
+      triggers.push(prometheusTrigger('queue-depth', scaling.prometheusUrl, gaugeSum(this.metricNames.queueDepth, stable), scaling.targetQueueDepth));
+    }
+    if (scaling.metric === 'cpu') {
+      triggers.push({ type: 'cpu' as KedaTrigger['type'], name: 'cpu', metricType: 'Utilization' as KedaTrigger['metricType'], metadata: { value: String(scaling.targetCpuUtilization) } });
+    }
+    const wake = props.autoscaling?.wakeQuery;
+    if (wake && scaling.prometheusUrl) triggers.push(prometheusTrigger('wake', scaling.prometheusUrl, wake, 1, 0));
+    (props.schedule ?? []).forEach((w, i) => triggers.push(cronTrigger(`window-${i}`, w.start.trim(), w.end.trim(), w.timezone ?? 'UTC',
+      w.replicas ?? Math.max(1, scaling.min))));
+    return triggers;
+  }
+
+  private imageFor(runtime: InferenceRuntime, model: ModelReference | ModelImage, override: string | undefined): string {
+    if (isModelImage(model)) return model.image;
+    if (override) return override;
+    if (runtime === 'vllm') return VLLM_IMAGE;
+    return this.serverImage();
+  }
+
+  /** The bundled server image (images/server), built and pushed to the cloud's registry once per stack. */
+  private serverImage(): string {
+    return (require('./server-image') as typeof import('./server-image')).serverImage(this, this.cluster);
+  }
+
+  private podParts(t: TrackSpec, o: {
+    runtime: InferenceRuntime; gpus: number; tp: number; precision: InferencePrecision; quantization: InferenceQuantization;
+    maxModelLength?: number; requestTimeout: number; apiKey?: ApiKeyParts; spcName: string; parts: InferenceCloudParts; weightsGiB: number;
+  }) {
+    const volumes: Record<string, unknown>[] = [
+      { name: 'tmp', emptyDir: { sizeLimit: '16Gi' } },
+      { name: 'shm', emptyDir: { medium: 'Memory', sizeLimit: `${Math.min(16, 2 + 2 * o.gpus)}Gi` } },
+    ];
+    const mounts: { name: string; mountPath: string; readOnly?: boolean }[] = [
+      { name: 'tmp', mountPath: '/tmp' },
+      { name: 'shm', mountPath: '/dev/shm' },
+    ];
+    if (o.apiKey) {
+      volumes.push(csiSecretVolume('api-keys', o.spcName));
+      if (o.apiKey.csiDriver !== 'secrets-store.csi.k8s.io') {
+        (volumes[volumes.length - 1].csi as Record<string, unknown>).driver = o.apiKey.csiDriver;
+      }
+      mounts.push({ name: 'api-keys', mountPath: API_KEYS_DIR, readOnly: true });
+    }
+    const initContainers: Record<string, unknown>[] = [];
+    const store = isModelImage(t.model) ? undefined : t.model.store;
+    const storeEnv: EnvVar[] = store ? Object.entries(store.clientEnvironment).map(([name, value]) => ({ name, value })) : [];
+    const servedName = servedModelName(t.model);
+    let env: EnvVar[];
+    let command: string[] | undefined;
+    let args: string[] | undefined;
+    let probes: ProbePaths;
+    if (o.runtime === 'builtin') {
+      const modelUri = isModelImage(t.model) ? t.model.modelPath : t.model.uri;
+      env = [
+        { name: 'AIINFRA_MODEL_URI', value: modelUri },
+        ...(isModelImage(t.model) ? [] : [{ name: 'AIINFRA_MODEL_SELECT', value: t.model.select }]),
+        { name: 'AIINFRA_SERVED_MODEL_NAME', value: servedName },
+        { name: 'AIINFRA_PORT', value: String(SERVER_PORT) },
+        { name: 'AIINFRA_PRECISION', value: o.precision },
+        { name: 'AIINFRA_QUANTIZATION', value: o.quantization },
+        { name: 'AIINFRA_REQUEST_TIMEOUT', value: String(o.requestTimeout) },
+        { name: 'AIINFRA_DRAIN_TIMEOUT', value: String(o.requestTimeout) },
+        ...(o.maxModelLength ? [{ name: 'AIINFRA_MAX_MODEL_LEN', value: String(o.maxModelLength) }] : []),
+        ...(o.apiKey ? [{ name: 'AIINFRA_API_KEYS_FILE', value: API_KEYS_FILE }] : []),
+        { name: 'HOME', value: '/tmp' },
+        ...storeEnv,
+      ];
+      probes = { startup: '/readyz', readiness: '/readyz', liveness: '/healthz' };
+    } else {
+      let modelPath: string;
+      if (isModelImage(t.model)) {
+        modelPath = t.model.modelPath;
+      } else {
+        modelPath = `${MODEL_CACHE_DIR}/model`;
+        const copy = o.parts.modelCopy(t.model, modelPath);
+        const cacheGiB = Math.max(20, Math.ceil(o.weightsGiB * 1.3) + 5);
+        volumes.push({ name: 'model-cache', emptyDir: { sizeLimit: `${cacheGiB}Gi` } });
+        mounts.push({ name: 'model-cache', mountPath: MODEL_CACHE_DIR, readOnly: true });
+        initContainers.push(initContainer({
+          name: 'fetch-model',
+          image: copy.image,
+          command: [...copy.command],
+          env: [...copy.env, ...storeEnv],
+          volumeMounts: [{ name: 'model-cache', mountPath: MODEL_CACHE_DIR }, ...copy.scratchDirs.map(() => ({ name: 'tmp', mountPath: '/tmp' }))],
+          resources: { requests: { cpu: '2', memory: '4Gi' }, limits: { memory: '4Gi' } },
+        }));
+      }
+      const vargs = vllmArgs({
+        modelPath, servedModelName: servedName, port: SERVER_PORT, tensorParallelSize: o.tp, pipelineParallelSize: o.gpus / o.tp,
+        precision: o.precision, quantization: o.quantization, maxModelLength: o.maxModelLength,
+      });
+      if (o.apiKey) {
+        // vLLM reads one key from VLLM_API_KEY; the file comes from the secret manager through the CSI volume.
+        command = ['/bin/sh', '-c', `VLLM_API_KEY="$(head -n 1 ${API_KEYS_FILE})"; export VLLM_API_KEY; exec python3 -m vllm.entrypoints.openai.api_server "$@"`, 'vllm'];
+      } else {
+        command = ['python3', '-m', 'vllm.entrypoints.openai.api_server'];
+      }
+      args = vargs;
+      env = [
+        { name: 'HOME', value: '/tmp' },
+        { name: 'HF_HOME', value: '/tmp/hf' },
+        { name: 'HF_HUB_OFFLINE', value: '1' },
+        { name: 'XDG_CACHE_HOME', value: '/tmp/cache' },
+        { name: 'VLLM_CACHE_ROOT', value: '/tmp/vllm' },
+        { name: 'TRITON_CACHE_DIR', value: '/tmp/triton' },
+        { name: 'VLLM_NO_USAGE_STATS', value: '1' },
+        { name: 'DO_NOT_TRACK', value: '1' },
+      ];
+      // vLLM serves /health only once the engine is up, and has no separate readiness endpoint.
+      probes = { startup: '/health', readiness: '/health', liveness: '/health' };
+    }
+    // Dedupe identical scratch mounts.
+    const seen = new Set<string>();
+    for (const c of initContainers) {
+      c.volumeMounts = (c.volumeMounts as { name: string; mountPath: string }[]).filter((m) => {
+        const key = `${m.name}|${m.mountPath}`;
+        if (seen.has(key)) return false;
+        seen.add(key);
+        return true;
+      });
+    }
+    return {
+      container: { name: 'server', image: t.image, ...(command ? { command } : {}), ...(args ? { args } : {}), env, volumeMounts: mounts },
+      probes,
+      initContainers,
+      volumes,
+    };
+  }
+}
+
+function checkImage(scope: Construct, prop: string, image: string): void {
+  if (typeof image === 'string' && Token.isUnresolved(image)) return;
+  checkImageUri(scope, prop, image);
+}
+
+function divisors(n: number): number[] {
+  return Array.from({ length: n }, (_, i) => i + 1).filter((d) => n % d === 0);
+}
+
+function servedModelName(model: ModelReference | ModelImage): string {
+  const raw = isModelImage(model) ? model.modelPath : model.path;
+  const last = raw.split('/').filter(Boolean).pop() ?? 'model';
+  return last.replace(/[^A-Za-z0-9._-]/g, '-').slice(0, 63) || 'model';
+}
+
+function tolerationsFor(pool: GpuPoolInfo): Toleration[] {
+  const list: Toleration[] = pool.taints.map((t) => ({ key: t.key, operator: 'Equal', value: t.value, effect: t.effect }));
+  if (!pool.taints.some((t) => t.key === 'nvidia.com/gpu')) list.push({ key: 'nvidia.com/gpu', operator: 'Exists', effect: 'NoSchedule' });
+  return list;
+}
+
+/** The catalog machine of a pool (for CPU / memory defaults), when the catalog knows it. */
+function machineOf(cloud: Cloud, pool: GpuPoolInfo): GpuMachineType | undefined {
+  const gpu = Gpu.fromId(pool.gpu);
+  if (!gpu) return undefined;
+  return [...gpu.machines(cloud.kind)].filter((m) => m.gpusPerNode === pool.gpusPerNode).sort((a, b) => a.vcpus - b.vcpus)[0];
+}
+
+/** 4 cores per GPU, within the node's share per GPU (minus one core for the system). */
+function defaultCpu(gpus: number, machine: GpuMachineType | undefined): number {
+  const want = 4 * gpus;
+  if (!machine) return want;
+  const share = Math.floor((machine.vcpus * gpus) / machine.gpusPerNode) - 1;
+  return Math.max(1, Math.min(want, share));
+}
+
+/** Twice the weights (loading), at least 16 GiB per GPU, within 80% of the node's share per GPU. */
+function defaultMemory(gpus: number, weightsGiB: number, machine: GpuMachineType | undefined): number {
+  const want = Math.max(16 * gpus, Math.ceil(2 * weightsGiB));
+  if (!machine) return want;
+  const share = Math.floor(((machine.memoryGiB * gpus) / machine.gpusPerNode) * 0.8);
+  return Math.max(4, Math.min(want, share));
+}
+
+function urlOf(parts: ExposureParts, domain: string | undefined, app: string, namespace: string): string {
+  if (domain) return `${parts.scheme}://${domain}`;
+  return `http://${app}.${namespace}.svc.cluster.local`;
+}

@@ -1,0 +1,272 @@
+// Props of InferenceEndpoint. Every optional prop documents its default; validation lives in validate.ts.
+import { Cloud } from '../core/cloud';
+import { IGpuCluster } from '../core/cluster';
+import { Gpu } from '../core/gpu';
+import { ModelReference } from '../core/model-store';
+import { ErrorScope } from '../core/errors';
+import { KubernetesWorkload } from '../k8s/delivery';
+
+/** Which server runs in the pods. */
+export type InferenceRuntime = 'builtin' | 'vllm';
+
+/** Weight and KV-cache precision. */
+export type InferencePrecision = 'bf16' | 'fp16' | 'fp32';
+
+/**
+ * Weight quantization. The builtin server supports `int8` (weight-only, per channel); vLLM supports
+ * `fp8` (dynamic, Hopper/Ada), `awq` and `gptq` (the model must be quantized that way).
+ */
+export type InferenceQuantization = 'none' | 'int8' | 'fp8' | 'awq' | 'gptq';
+
+/** A model baked into a container image (the image's own server serves it). */
+export interface ModelImage {
+  /** The image, pinned by tag or digest, e.g. `123.dkr.ecr.us-east-1.amazonaws.com/chat@sha256:...`. */
+  readonly image: string;
+  /** Where the weights are inside the image (passed as the model path). */
+  readonly modelPath: string;
+  /** Parameters of the model, for the GPU memory check. @default - unknown (no fit check) */
+  readonly parameterCount?: number;
+}
+
+/** Replica bounds. */
+export interface ReplicaOptions {
+  /**
+   * Fewest replicas while serving. Two by default so a node loss or a rollout never takes the endpoint
+   * down; `0` only with `autoscaling.scaleToZero`.
+   * @default 2
+   */
+  readonly min?: number;
+  /** Most replicas. @default max(min, 4) */
+  readonly max?: number;
+}
+
+/** How the replica count follows load. */
+export interface AutoscalingOptions {
+  /**
+   * `queue`: KEDA (pinned Helm release, installed once per cluster) scales on the server's queue depth
+   * from Prometheus (`vllm:num_requests_waiting` / `aiinfra_server_queue_depth`). `cpu`: a plain
+   * HorizontalPodAutoscaler on CPU utilization (no Prometheus needed; a weak signal for GPU serving).
+   * `none`: a fixed `replicas.min`.
+   * @default 'queue' when a Prometheus is known (`monitoring` or `prometheusUrl`), else 'cpu'
+   */
+  readonly metric?: 'queue' | 'cpu' | 'none';
+  /** Waiting requests per replica the autoscaler aims for (`queue`). @default 4 */
+  readonly targetQueueDepth?: number;
+  /** CPU utilization percent the HPA aims for (`cpu`). @default 70 */
+  readonly targetCpuUtilization?: number;
+  /**
+   * Prometheus the KEDA scaler queries (in-cluster URL, no auth).
+   * @default - the `monitoring` stack's query URL
+   */
+  readonly prometheusUrl?: string;
+  /**
+   * Scale to zero replicas when idle (KEDA only). Replicas wake when a `schedule` window opens or when
+   * `wakeQuery` returns a value above 0. A cold start costs node provisioning + image pull + model
+   * load (minutes; see the README).
+   * @default false
+   */
+  readonly scaleToZero?: boolean;
+  /**
+   * PromQL that measures demand while no replica runs (e.g. requests at the load balancer), used to wake
+   * a scaled-to-zero endpoint.
+   * @default - none: a scaled-to-zero endpoint wakes only on its schedule windows
+   */
+  readonly wakeQuery?: string;
+  /** Seconds of no load before scaling down (KEDA `cooldownPeriod`, HPA scale-down window). @default 300 */
+  readonly cooldownSeconds?: number;
+}
+
+/** A cron window during which the endpoint keeps at least `replicas` replicas (KEDA cron scaler). */
+export interface ScheduleWindow {
+  /** Cron expression for the start, e.g. `0 8 * * 1-5`. */
+  readonly start: string;
+  /** Cron expression for the end, e.g. `0 20 * * 1-5`. */
+  readonly end: string;
+  /** IANA time zone, e.g. `Europe/Berlin`. @default 'UTC' */
+  readonly timezone?: string;
+  /** Replicas to hold inside the window. @default replicas.min (or 1 with scaleToZero) */
+  readonly replicas?: number;
+}
+
+/** TLS certificate for a public endpoint. One of the fields. */
+export interface EndpointCertificate {
+  /** AWS: an existing ACM certificate ARN. @default - a DNS-validated ACM certificate for `domainName` */
+  readonly acmCertificateArn?: string;
+  /**
+   * GCP: an existing Certificate Manager certificate map name.
+   * @default - a Google-managed certificate for `domainName` in a new certificate map
+   */
+  readonly certificateMapName?: string;
+  /**
+   * A cert-manager ClusterIssuer (e.g. `letsencrypt`) that issues the certificate into a Secret the
+   * gateway reads. Required on Azure (Application Gateway for Containers reads TLS from a Secret).
+   * @default - none
+   */
+  readonly certManagerClusterIssuer?: string;
+}
+
+/** Who can reach the endpoint, and how. */
+export interface ExposureOptions {
+  /**
+   * `internal`: a private load balancer in the cluster's network (default). `public`: an internet-facing
+   * load balancer, always with TLS and an API key.
+   * @default 'internal'
+   */
+  readonly type?: 'internal' | 'public';
+  /** Host name clients use (required for `public`: the certificate is issued for it). @default - none */
+  readonly domainName?: string;
+  /** TLS is always on for public endpoints; `false` is rejected. @default true for public */
+  readonly tls?: boolean;
+  /** The certificate for a public endpoint. @default - a managed certificate for `domainName` (AWS, GCP) */
+  readonly certificate?: EndpointCertificate;
+  /**
+   * Source ranges admitted by the NetworkPolicy besides the monitoring scraper (the load balancer /
+   * gateway proxies live there).
+   * @default - the private ranges (10/8, 172.16/12, 192.168/16), plus Google's front-end ranges on a public GCP endpoint
+   */
+  readonly allowedCidrs?: readonly string[];
+  /**
+   * Gateway API class for the L7 path (public endpoints and canaries).
+   * @default - aws: `aiinfra-alb` (AWS Load Balancer Controller, created once per cluster); gcp:
+   * `gke-l7-global-external-managed` (public) / `gke-l7-rilb` (internal); azure: `azure-alb-external`
+   * (public only: an internal Azure canary needs a class you name)
+   */
+  readonly gatewayClassName?: string;
+  /**
+   * Route traffic through a Gateway API gateway even when internal without a canary. Set it from the
+   * start on an internal endpoint that will get canaries: adding one later moves traffic from the
+   * Service's load balancer to the gateway (a new address).
+   * @default - true for public endpoints and canaries, false otherwise
+   */
+  readonly gateway?: boolean;
+  /** Extra annotations on the Gateway (e.g. Application Gateway for Containers' `alb.networking.azure.io/alb-name`). @default - none */
+  readonly gatewayAnnotations?: Record<string, string>;
+}
+
+/** API-key authentication. */
+export interface AuthOptions {
+  /**
+   * Require an API key. The key is generated at deploy time into the cloud's secret manager and mounted
+   * into the pods by the Secrets Store CSI driver; it never appears in synth output.
+   * @default true for public endpoints (cannot be turned off), false for internal ones
+   */
+  readonly apiKey?: boolean;
+  /** Bump to rotate the key (a new secret version is generated). @default 1 */
+  readonly apiKeyVersion?: number;
+}
+
+/** A second Deployment that takes a share of the traffic. */
+export interface CanaryOptions {
+  /** Model of the canary. @default - the endpoint's model */
+  readonly model?: ModelReference | ModelImage;
+  /** Runtime image override of the canary (e.g. a new server build). @default - the endpoint's image */
+  readonly image?: string;
+  /** Percent of requests the canary gets, 0-100. */
+  readonly weight: number;
+  /** Replicas of the canary (fixed). @default 1 */
+  readonly replicas?: number;
+  /**
+   * Promote: the canary's model/image become the stable Deployment's, and the canary is removed. Change
+   * only this prop to promote; remove `canary` afterwards (a no-op).
+   * @default false
+   */
+  readonly promote?: boolean;
+}
+
+/** Service-level objective, for monitoring and the scale-to-zero warning. */
+export interface EndpointSlo {
+  /** p95 latency bound, seconds. @default - none */
+  readonly latencyP95Seconds?: number;
+  /** Availability target, e.g. 0.999. @default - none */
+  readonly availability?: number;
+}
+
+/** The Prometheus side of a MonitoringStack, as an endpoint needs it. */
+export interface IEndpointMonitoring {
+  /** In-cluster URL KEDA queries, e.g. `http://prometheus-operated.monitoring.svc:9090`. */
+  readonly prometheusQueryUrl?: string;
+  /** Namespace of the scraper (admitted by the NetworkPolicy). */
+  readonly scraperNamespace?: string;
+  /** Labels a ServiceMonitor needs to be picked up (e.g. `release: kube-prometheus-stack`). */
+  readonly serviceMonitorLabels?: Record<string, string>;
+}
+
+/** A tenant the endpoint lands in (a `Tenant` of the cluster fits). */
+export interface IEndpointTenant {
+  /** The tenant's namespace. */
+  readonly namespace: string;
+  /** The release that creates the namespace: the endpoint's release depends on it. */
+  readonly workload?: ITerraformDependableWorkload;
+  /** Throws unless `prefix` lies inside the tenant's object-store prefix. */
+  checkPrefix?(scope: ErrorScope, prop: string, prefix: string): void;
+}
+
+/** Something an endpoint's release can wait for (a KubernetesWorkload). */
+export type ITerraformDependableWorkload = KubernetesWorkload;
+
+export interface InferenceEndpointProps {
+  /**
+   * The cluster to run on.
+   * @default - a small serving cluster with one pool of `gpu` (needs `cloud`)
+   */
+  readonly cluster?: IGpuCluster;
+  /** Cloud of the serving cluster made when `cluster` is omitted. @default - the cluster's cloud */
+  readonly cloud?: Cloud;
+  /** The model: `bucket.model('llm/v3')`, or an image with the weights baked in. */
+  readonly model: ModelReference | ModelImage;
+  /** @default 'builtin' */
+  readonly runtime?: InferenceRuntime;
+  /** Server image override (a prebuilt builtin server or a vLLM build). @default - built from images/server (builtin) / the pinned vllm-openai image */
+  readonly image?: string;
+  /** GPU type each replica runs on. @default - the GPU of the cluster's first pool (L4 / A10G for a new cluster) */
+  readonly gpu?: Gpu;
+  /** GPUs per replica (one node's worth at most). @default 1 */
+  readonly gpusPerReplica?: number;
+  /**
+   * vLLM tensor parallel size; the rest of the replica's GPUs become pipeline stages
+   * (`gpusPerReplica / tensorParallelSize`). Must divide `gpusPerReplica`.
+   * @default gpusPerReplica
+   */
+  readonly tensorParallelSize?: number;
+  /** @default - bf16 when the GPU supports it, else fp16 */
+  readonly precision?: InferencePrecision;
+  /** @default 'none' */
+  readonly quantization?: InferenceQuantization;
+  /** Context length to serve (tokens). @default - the model's */
+  readonly maxModelLength?: number;
+  readonly replicas?: ReplicaOptions;
+  readonly autoscaling?: AutoscalingOptions;
+  /** Windows that keep replicas warm (KEDA cron). @default - none */
+  readonly schedule?: readonly ScheduleWindow[];
+  readonly exposure?: ExposureOptions;
+  readonly auth?: AuthOptions;
+  /** @default - no canary */
+  readonly canary?: CanaryOptions;
+  /** @default - none */
+  readonly slo?: EndpointSlo;
+  /** Monitoring the endpoint reports to (ServiceMonitor labels, scraper namespace, KEDA's Prometheus). @default - none */
+  readonly monitoring?: IEndpointMonitoring;
+  /** Tenant whose namespace the endpoint lands in. @default - none */
+  readonly tenant?: IEndpointTenant;
+  /** Namespace (when no tenant). @default 'inference' */
+  readonly namespace?: string;
+  /** Longest request, seconds: the drain after SIGTERM waits this long for in-flight requests. @default 120 */
+  readonly requestTimeoutSeconds?: number;
+  /** Seconds between leaving the load balancer and SIGTERM (preStop sleep). @default 15 */
+  readonly preStopSeconds?: number;
+  /** Longest model load, seconds (startup probe budget). @default 1800 */
+  readonly startupSeconds?: number;
+  /** PriorityClass value of the pods (training jobs use less, so serving preempts them). @default 100000 */
+  readonly priority?: number;
+  /** CPU cores requested per replica. @default - 4 per GPU */
+  readonly cpu?: number;
+  /** Memory per replica, GiB. @default - 2 x the model's weight size, at least 16 per GPU */
+  readonly memoryGiB?: number;
+  /** Extra tags/labels on cloud resources. @default - none */
+  readonly tags?: Record<string, string>;
+}
+
+/** True when the model is an image with baked-in weights. */
+export function isModelImage(model: ModelReference | ModelImage): model is ModelImage {
+  return typeof (model as ModelImage).image === 'string' && (model as ModelReference).store === undefined;
+}
