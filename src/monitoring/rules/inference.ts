@@ -1,8 +1,27 @@
 import { check, ErrorScope } from '../../core/errors';
 import { AlertRule, promString, RuleGroup } from './rule';
 
-/** The label every server series carries (added by our ServiceMonitor / scrape config relabeling). */
+/** The label the endpoint alerts carry (a static rule label: the endpoint's name). */
 export const ENDPOINT_LABEL = 'aiinfra_endpoint';
+
+/** Metric names of a model server (the builtin server's, per compute/CONTRACT.md, by default). */
+export interface EndpointMetricNames {
+  readonly requests: string;
+  /** Label matcher selecting failed requests (server errors and rejections). */
+  readonly errorMatcher: string;
+  readonly requestDuration: string;
+  readonly timeToFirstToken: string;
+  readonly queueDepth: string;
+}
+
+/** The builtin server (compute/CONTRACT.md): 5xx and 429 (queue full) count against availability. */
+export const BUILTIN_SERVER_METRICS: EndpointMetricNames = {
+  requests: 'aiinfra_server_requests_total',
+  errorMatcher: 'code=~"5..|429"',
+  requestDuration: 'aiinfra_server_request_duration_seconds',
+  timeToFirstToken: 'aiinfra_server_time_to_first_token_seconds',
+  queueDepth: 'aiinfra_server_queue_depth',
+};
 
 /** What the endpoint rules need to know about one inference endpoint and its SLOs. */
 export interface EndpointRuleTarget {
@@ -23,6 +42,13 @@ export interface EndpointRuleTarget {
    * @default - `<name>` or `keda-hpa-<name>`
    */
   readonly hpaNamePattern?: string;
+  /**
+   * Label matchers selecting the endpoint's series (every track).
+   * @default - `namespace="<namespace>",service=~"<name>(-canary)?"` (the ServiceMonitor's labels)
+   */
+  readonly selector?: string;
+  /** Metric names of the runtime. @default BUILTIN_SERVER_METRICS */
+  readonly metrics?: EndpointMetricNames;
 }
 
 export function checkEndpointTarget(scope: ErrorScope, prop: string, t: EndpointRuleTarget): void {
@@ -52,8 +78,9 @@ function num(n: number): string {
 /** Alerts for one endpoint: latency and TTFT over SLO, error-budget burn, queue depth, at max replicas. */
 export function endpointRules(t: EndpointRuleTarget): RuleGroup {
   const ns = promString(t.namespace);
-  const sel = `namespace=${ns},${ENDPOINT_LABEL}=${promString(t.name)}`;
-  const by = `by (namespace, ${ENDPOINT_LABEL})`;
+  const sel = t.selector ?? `namespace=${ns},service=~${promString(`${t.name}(-canary)?`)}`;
+  const m = t.metrics ?? BUILTIN_SERVER_METRICS;
+  const by = 'by (namespace)';
   const latency = t.latencyP95Seconds ?? 10;
   const ttft = t.ttftP95Seconds ?? 1;
   const availability = t.availability ?? 0.999;
@@ -62,16 +89,16 @@ export function endpointRules(t: EndpointRuleTarget): RuleGroup {
   const hpa = t.hpaNamePattern ?? `(keda-hpa-)?${t.name}`;
   const ep = `endpoint ${t.namespace}/${t.name}`;
   const errorRatio = (w: string) =>
-    `(sum ${by} (rate(aiinfra_server_requests_total{${sel},code=~"5..|429"}[${w}])) `
-    + `/ sum ${by} (rate(aiinfra_server_requests_total{${sel}}[${w}])))`;
+    `(sum ${by} (rate(${m.requests}{${sel},${m.errorMatcher}}[${w}])) `
+    + `/ sum ${by} (rate(${m.requests}{${sel}}[${w}])))`;
   const burn = (severity: string) => BURN_RATE_WINDOWS.filter((w) => w.severity === severity)
     .map((w) => `(${errorRatio(w.long)} > ${num(w.factor * budget)} and ${errorRatio(w.short)} > ${num(w.factor * budget)})`)
     .join(' or ');
   const rules: AlertRule[] = [
     {
       name: 'EndpointLatencyP95OverSlo',
-      expr: `histogram_quantile(0.95, sum by (le, namespace, ${ENDPOINT_LABEL}) `
-        + `(rate(aiinfra_server_request_duration_seconds_bucket{${sel}}[5m]))) > ${num(latency)}`,
+      expr: `histogram_quantile(0.95, sum by (le, namespace) `
+        + `(rate(${m.requestDuration}_bucket{${sel}}[5m]))) > ${num(latency)}`,
       for: '10m',
       severity: 'warning',
       summary: `${ep}: p95 request latency over ${num(latency)}s`,
@@ -81,8 +108,8 @@ export function endpointRules(t: EndpointRuleTarget): RuleGroup {
     },
     {
       name: 'EndpointTtftP95OverSlo',
-      expr: `histogram_quantile(0.95, sum by (le, namespace, ${ENDPOINT_LABEL}) `
-        + `(rate(aiinfra_server_time_to_first_token_seconds_bucket{${sel}}[5m]))) > ${num(ttft)}`,
+      expr: `histogram_quantile(0.95, sum by (le, namespace) `
+        + `(rate(${m.timeToFirstToken}_bucket{${sel}}[5m]))) > ${num(ttft)}`,
       for: '10m',
       severity: 'warning',
       summary: `${ep}: p95 time to first token over ${num(ttft)}s`,
@@ -112,7 +139,7 @@ export function endpointRules(t: EndpointRuleTarget): RuleGroup {
     },
     {
       name: 'EndpointQueueDepthHigh',
-      expr: `avg ${by} (aiinfra_server_queue_depth{${sel}}) > ${num(queue)}`,
+      expr: `avg ${by} (${m.queueDepth}{${sel}}) > ${num(queue)}`,
       for: '10m',
       severity: 'warning',
       summary: `${ep}: {{ $value }} requests waiting per replica`,
@@ -132,5 +159,6 @@ export function endpointRules(t: EndpointRuleTarget): RuleGroup {
         + 'elsewhere to free capacity.',
     },
   ];
-  return { name: `aiinfra-endpoint-${t.namespace}-${t.name}`.slice(0, 63).replace(/-+$/, ''), area: 'inference', rules };
+  const labelled = rules.map((r) => ({ ...r, labels: { ...(r.labels ?? {}), [ENDPOINT_LABEL]: t.name } }));
+  return { name: `aiinfra-endpoint-${t.namespace}-${t.name}`.slice(0, 63).replace(/-+$/, ''), area: 'inference', rules: labelled };
 }
