@@ -35,13 +35,24 @@ from . import __version__
 from .logs import log_event
 from .model import GPTConfig
 
-# DCP warns when it runs without a process group; single-process use is intended here.
-warnings.filterwarnings("ignore", message="torch.distributed is disabled, unavailable or uninitialized")
 
 FORMAT_VERSION = 1
 MANIFEST = "manifest.json"
 STEP_RE = re.compile(r"^step-(\d{8})$")
 TRAINER_STATE_DIR = "trainer_state"
+
+
+def _dcp_save(state: dict[str, Any], writer: Any) -> None:
+    with warnings.catch_warnings():
+        # DCP warns when it runs without a process group; single-process use is intended.
+        warnings.filterwarnings("ignore", message="torch.distributed is disabled")
+        dcp.save(state, storage_writer=writer)
+
+
+def _dcp_load(state: dict[str, Any], reader: Any) -> None:
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message="torch.distributed is disabled")
+        dcp.load(state, storage_reader=reader)
 
 
 class CheckpointError(RuntimeError):
@@ -280,7 +291,7 @@ def save_checkpoint(
         from torch.distributed.checkpoint.state_dict import get_model_state_dict
 
         state = {"model": get_model_state_dict(model)}
-    dcp.save(state, storage_writer=store.writer(step))
+    _dcp_save(state, store.writer(step))
 
     buf = io.BytesIO()
     torch.save(trainer_state, buf)
@@ -378,11 +389,11 @@ def load_checkpoint(
         if optimizer is not None:
             model_sd, optim_sd = get_state_dict(model, optimizer)
             state = {"model": model_sd, "optim": optim_sd}
-            dcp.load(state, storage_reader=reader)
+            _dcp_load(state, reader)
             set_state_dict(model, optimizer, model_state_dict=state["model"], optim_state_dict=state["optim"])
         else:
             state = {"model": get_model_state_dict(model)}
-            dcp.load(state, storage_reader=reader)
+            _dcp_load(state, reader)
             set_model_state_dict(model, state["model"])
         rel = f"{TRAINER_STATE_DIR}/rank-{rank:05d}.pt"
         if rel not in (manifest.get("files") or {}):
@@ -432,6 +443,6 @@ def load_model_for_inference(
     if not state:
         raise CheckpointError(f"checkpoint {store.step_uri(step)} holds no model weights")
     wrapped = {"model": state}
-    dcp.load(wrapped, storage_reader=store.reader(step))
+    _dcp_load(wrapped, store.reader(step))
     config = GPTConfig.from_dict(manifest["model_config"])
     return config, wrapped["model"], manifest

@@ -291,12 +291,15 @@ def _build(cls: type, data: dict[str, Any], prefix: str, problems: list[str]) ->
                 + (f" (did you mean {prefix}{hint[0]}?)" if hint else f"; known keys: {', '.join(names)}")
             )
             continue
-        kwargs[key] = _coerce(value, hints[key], prefix + key, problems)
+        before = len(problems)
+        coerced = _coerce(value, hints[key], prefix + key, problems)
+        if len(problems) == before:
+            kwargs[key] = coerced  # a bad value is reported and the default kept, so that
+            # the remaining checks still run and every problem is reported at once
     try:
         return cls(**kwargs)
-    except (TypeError, ValueError) as exc:  # type errors already recorded above
-        if not problems:
-            problems.append(str(exc))
+    except (TypeError, ValueError) as exc:
+        problems.append(str(exc))
         return cls()
 
 
@@ -369,18 +372,16 @@ def load_config(
             data = _merge(data, {key: env[var]})
     for over in overrides or []:
         data = _merge(data, over)
-    problems: list[str] = []
-    cfg = _build(TrainConfig, data, "", problems)
-    if problems:
-        raise ConfigError(problems)
-    cfg.validate()
-    return cfg
+    return config_from_dict(data)
 
 
 def config_from_dict(data: dict[str, Any]) -> TrainConfig:
     problems: list[str] = []
     cfg = _build(TrainConfig, data, "", problems)
+    try:
+        cfg.validate()
+    except ConfigError as exc:
+        problems.extend(exc.problems)
     if problems:
         raise ConfigError(problems)
-    cfg.validate()
     return cfg

@@ -19,6 +19,7 @@ class JsonFormatter(logging.Formatter):
             "ts": round(record.created, 3),
             "level": record.levelname.lower(),
             "rank": int(os.environ.get("RANK", "0")),
+            "pid": record.process,
             "event": record.getMessage(),
         }
         fields = getattr(record, "fields", None)
@@ -41,9 +42,17 @@ def _clean(value: Any) -> Any:
     return value
 
 
+class _StdoutHandler(logging.StreamHandler):
+    """Writes to whatever sys.stdout is at emit time (it may be replaced, e.g. by pytest)."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.stream = sys.stdout
+        super().emit(record)
+
+
 def setup_logging(level: str = "INFO") -> logging.Logger:
     if not any(isinstance(h.formatter, JsonFormatter) for h in _LOGGER.handlers):
-        handler = logging.StreamHandler(sys.stdout)
+        handler = _StdoutHandler(sys.stdout)
         handler.setFormatter(JsonFormatter())
         _LOGGER.addHandler(handler)
         _LOGGER.propagate = False

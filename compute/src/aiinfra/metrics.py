@@ -3,6 +3,8 @@ device peak-FLOPs table used for model FLOPs utilization (MFU)."""
 
 from __future__ import annotations
 
+import os
+
 import torch
 from prometheus_client import CollectorRegistry, Counter, Gauge, Info, start_http_server
 
@@ -85,7 +87,8 @@ class TrainMetrics:
             self.info.info(labels)
         self.port = None
         if serve and port:
-            start_http_server(port, registry=r)
+            # AIINFRA_METRICS_ADDR: listen address (default all interfaces, as a pod needs).
+            start_http_server(port, addr=os.environ.get("AIINFRA_METRICS_ADDR", "0.0.0.0"), registry=r)
             self.port = port
 
     def set_mfu(self, value: float | None) -> None:

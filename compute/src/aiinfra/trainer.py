@@ -230,8 +230,9 @@ class Trainer:
         setup_logging()
         self.cfg = cfg
         self.gpt_config = cfg.gpt_config()
+        # Checked before joining the process group, so every rank fails with the same message.
+        self.accum = cfg.grad_accum_steps(int(os.environ.get("WORLD_SIZE", "1")))
         self.rt = init_runtime(cfg)
-        self.accum = cfg.grad_accum_steps(self.rt.world_size)
         self.precision = resolve_precision(cfg, self.rt.device)
         if self.rt.device.type == "cuda":
             torch.backends.cuda.matmul.allow_tf32 = cfg.tf32
@@ -277,6 +278,7 @@ class Trainer:
         self.restarts = 0
         self.last_eval: dict[str, float] | None = None
         self.stop = StopRequest()
+        log_event("rank_ready", pid=os.getpid(), local_rank=self.rt.local_rank, device=str(self.rt.device))
         if self.rt.is_main:
             log_event(
                 "trainer_init",

@@ -1,0 +1,87 @@
+"""2-process torchrun runs (gloo, CPU): DDP and FSDP2 agree with one process; a killed rank
+makes the job fail fast and a relaunch resumes."""
+
+import os
+import signal
+import subprocess
+import time
+
+import pytest
+import torch
+
+from aiinfra.checkpoint import CheckpointStore, load_model_for_inference
+from trainer_helpers import child_env, cli_cmd, events, run, step_losses, tiny_config, torchrun_cmd, wait_for, write_config
+
+STEPS = 8
+
+
+@pytest.fixture(scope="module")
+def single_run(tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("single")
+    cfg = write_config(tmp / "c.json", tiny_config(steps=STEPS, micro_batch_size=2, eval_interval=STEPS, checkpoint_dir=str(tmp / "ck"), checkpoint_interval=STEPS))
+    res = run(cli_cmd("train", "--config", str(cfg)), timeout=180)
+    assert res.returncode == 0, res.stderr[-3000:]
+    return res, tmp / "ck"
+
+
+@pytest.mark.parametrize("strategy", ["ddp", "fsdp"])
+def test_two_process_run_matches_one_process(strategy, single_run, tmp_path):
+    ref, ref_ck = single_run
+    cfg = write_config(
+        tmp_path / "c.json",
+        tiny_config(steps=STEPS, micro_batch_size=2, strategy=strategy, eval_interval=STEPS, checkpoint_dir=str(tmp_path / "ck"), checkpoint_interval=STEPS),
+    )
+    res = run(torchrun_cmd(2, "train", "--config", str(cfg)), timeout=240)
+    assert res.returncode == 0, res.stdout[-2000:] + res.stderr[-3000:]
+    init = events(res.stdout, "trainer_init")[0]
+    assert init["world_size"] == 2 and init["strategy"] == strategy and init["grad_accum"] == 2
+    ref_losses, losses = step_losses(ref.stdout), step_losses(res.stdout)
+    assert sorted(losses) == list(range(1, STEPS + 1))
+    for step in losses:
+        assert losses[step] == pytest.approx(ref_losses[step], rel=1e-5, abs=1e-6), step
+    assert losses[STEPS] < losses[1]
+    ref_eval = events(ref.stdout, "eval")[0]["val_loss"]
+    assert events(res.stdout, "eval")[0]["val_loss"] == pytest.approx(ref_eval, rel=1e-5)
+    # the sharded (FSDP) or replicated (DDP) checkpoint holds the same weights as the 1-process one
+    manifest = CheckpointStore(str(tmp_path / "ck")).read_manifest(STEPS)
+    assert manifest["world_size"] == 2
+    assert {"trainer_state/rank-00000.pt", "trainer_state/rank-00001.pt"} <= set(manifest["files"])
+    _, ref_state, _ = load_model_for_inference(str(ref_ck))
+    _, state, _ = load_model_for_inference(str(tmp_path / "ck"))
+    assert set(state) == set(ref_state)
+    for name in ref_state:
+        torch.testing.assert_close(state[name], ref_state[name], rtol=1e-4, atol=1e-5)
+
+
+def test_killed_rank_fails_fast_and_relaunch_resumes(tmp_path):
+    steps = 400
+    cfg = write_config(
+        tmp_path / "c.json",
+        tiny_config(steps=steps, micro_batch_size=2, strategy="fsdp", checkpoint_dir=str(tmp_path / "ck"), checkpoint_interval=5, keep_last=2, dist_timeout_s=30),
+    )
+    log_path = tmp_path / "first.log"
+    log = open(log_path, "w")
+    proc = subprocess.Popen(torchrun_cmd(2, "train", "--config", str(cfg)), stdout=log, stderr=subprocess.STDOUT, env=child_env(), start_new_session=True)
+    try:
+        store = CheckpointStore(str(tmp_path / "ck"))
+        assert wait_for(lambda: bool(store.complete()), timeout=150), log_path.read_text()[-3000:]
+        ready = [e for e in events(log_path.read_text(), "rank_ready") if e["rank"] == 1]
+        assert ready, log_path.read_text()[-3000:]
+        os.kill(ready[0]["pid"], signal.SIGKILL)
+        t0 = time.monotonic()
+        rc = proc.wait(timeout=90)  # a hang would exceed this and fail the test
+        elapsed = time.monotonic() - t0
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+    assert rc != 0
+    assert elapsed < 60, f"job took {elapsed:.1f}s to fail after a rank died"
+    done = store.complete()[0][0]
+    assert done < steps
+
+    res = run(torchrun_cmd(2, "train", "--config", str(cfg), "--set", f"steps={done + 10}"), timeout=240)
+    assert res.returncode == 0, res.stdout[-2000:] + res.stderr[-3000:]
+    resumed = events(res.stdout, "resumed")
+    assert resumed and resumed[0]["step"] >= done and resumed[0]["restarts"] == 1
+    assert max(step_losses(res.stdout)) == done + 10

@@ -1,0 +1,94 @@
+import json
+from importlib import resources
+
+import pytest
+import torch
+
+from aiinfra.model import GPT, GPTConfig, apply_rotary, load_presets, rope_cos_sin
+
+
+def test_presets_file_shape_and_param_counts():
+    raw = json.loads(resources.files("aiinfra").joinpath("presets.json").read_text())
+    assert set(raw) == {"gpt-tiny", "gpt-125m", "gpt-350m", "gpt-1b", "gpt-3b"}
+    keys = {"n_layer", "n_head", "n_kv_head", "d_model", "ffn_hidden", "vocab_size", "max_seq_len", "params"}
+    for name, entry in raw.items():
+        assert set(entry) == keys, name
+        cfg = GPTConfig.from_preset(name)
+        with torch.device("meta"):
+            model = GPT(cfg)
+        assert model.num_params() == entry["params"] == cfg.num_params(), name
+    # sizes span roughly 10M .. 3B
+    assert raw["gpt-tiny"]["params"] < 20e6 and 2.5e9 < raw["gpt-3b"]["params"] < 3.2e9
+
+
+def test_module_names_follow_contract_and_tied_weights():
+    model = GPT(GPTConfig.from_preset("gpt-tiny", n_layer=2))
+    names = set(dict(model.named_parameters(remove_duplicate=False)))
+    for n in [
+        "tok_embeddings.weight", "norm.weight", "output.weight",
+        "layers.0.attention_norm.weight", "layers.0.ffn_norm.weight",
+        "layers.0.attention.wq.weight", "layers.0.attention.wk.weight",
+        "layers.0.attention.wv.weight", "layers.0.attention.wo.weight",
+        "layers.0.feed_forward.w1.weight", "layers.0.feed_forward.w2.weight", "layers.0.feed_forward.w3.weight",
+    ]:
+        assert n in names, n
+    assert model.output.weight is model.tok_embeddings.weight
+    assert model.norm.eps == model.config.norm_eps
+    att = model.layers[0].attention
+    assert (att.n_head, att.n_kv_head, att.head_dim) == (4, 4, 64)
+    untied = GPT(GPTConfig.from_preset("gpt-tiny", n_layer=1, tie_embeddings=False))
+    assert untied.output.weight is not untied.tok_embeddings.weight
+    assert untied.num_params() == untied.config.num_params()
+
+
+def test_forward_shapes_loss_and_causality():
+    torch.manual_seed(0)
+    cfg = GPTConfig(vocab_size=50, n_layer=2, n_head=4, n_kv_head=2, d_model=32, ffn_hidden=48, max_seq_len=16)
+    model = GPT(cfg).eval()
+    idx = torch.randint(0, 50, (3, 10))
+    logits = model(idx)
+    assert logits.shape == (3, 10, 50)
+    logits2, loss = model(idx, idx)
+    assert torch.allclose(logits, logits2)
+    assert abs(loss.item() - torch.log(torch.tensor(50.0)).item()) < 1.0
+    changed = idx.clone()
+    changed[:, 7:] = (changed[:, 7:] + 1) % 50
+    out = model(changed)
+    assert torch.allclose(out[:, :7], logits[:, :7], atol=1e-6)
+    assert not torch.allclose(out[:, 7:], logits[:, 7:])
+    with pytest.raises(ValueError, match="max_seq_len"):
+        model(torch.zeros(1, 17, dtype=torch.long))
+
+
+def test_rotary_is_relative_and_norm_preserving():
+    hd = 16
+    cos, sin = rope_cos_sin(hd, 64, theta=10000.0)
+    q = torch.randn(hd)
+    k = torch.randn(hd)
+
+    def at(x, pos):
+        return apply_rotary(x.view(1, 1, hd), cos[pos : pos + 1], sin[pos : pos + 1]).view(hd)
+
+    assert torch.allclose(at(q, 5).norm(), q.norm(), atol=1e-5)
+    d1 = torch.dot(at(q, 10), at(k, 3))
+    d2 = torch.dot(at(q, 40), at(k, 33))
+    assert torch.allclose(d1, d2, atol=1e-4)
+    c2, s2 = rope_cos_sin(hd, 4, offset=10)
+    assert torch.allclose(c2, cos[10:14]) and torch.allclose(s2, sin[10:14])
+
+
+def test_bad_model_config_is_clear():
+    with pytest.raises(ValueError, match="divisible by model.n_head"):
+        GPTConfig(d_model=30, n_head=4)
+    with pytest.raises(ValueError, match="multiple of model.n_kv_head"):
+        GPTConfig(d_model=32, n_head=4, n_kv_head=3)
+    with pytest.raises(ValueError, match="unknown model preset"):
+        GPTConfig.from_preset("gpt-9000")
+    assert "gpt-1b" in load_presets()
+
+
+def test_flops_per_token_matches_6n_rule():
+    cfg = GPTConfig.from_preset("gpt-125m")
+    f = cfg.flops_per_token(1024)
+    attn = 12 * cfg.n_layer * cfg.d_model * 1024
+    assert 6 * cfg.num_params() * 0.99 < f - attn <= 6 * cfg.num_params()
