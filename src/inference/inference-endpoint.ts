@@ -95,6 +95,8 @@ export class InferenceEndpoint extends Construct {
   public readonly canaryWeight: number;
   /** Every Kubernetes object of the endpoint, as delivered (tokens unresolved). */
   public readonly objects: readonly K8sObject[];
+  /** True while a canary Deployment runs beside the stable one. */
+  public readonly hasCanary: boolean;
   private readonly metricNames: RuntimeMetricNames;
 
   constructor(scope: Construct, id: string, props: InferenceEndpointProps) {
@@ -218,7 +220,7 @@ export class InferenceEndpoint extends Construct {
     parts.checkExposure(this, { isPublic, usesGateway, certificate: exposure.certificate, gatewayClassName: exposure.gatewayClassName });
 
     // Scaling.
-    const scaling = this.resolveScaling(props.autoscaling, props, isPublic);
+    const scaling = this.resolveScaling(props.autoscaling, props);
     for (const [i, w] of (props.schedule ?? []).entries()) {
       if (typeof w.start !== 'string' || !CRON.test(w.start.trim())) throw new InvalidPropError(this, `schedule[${i}].start`, w.start, 'a 5-field cron expression such as "0 8 * * 1-5"');
       if (typeof w.end !== 'string' || !CRON.test(w.end.trim())) throw new InvalidPropError(this, `schedule[${i}].end`, w.end, 'a 5-field cron expression such as "0 20 * * 1-5"');
@@ -238,6 +240,7 @@ export class InferenceEndpoint extends Construct {
     this.scaling = scaling;
     this.usesGateway = usesGateway;
     this.canaryWeight = canaryLive ? (canary as CanaryOptions).weight : 0;
+    this.hasCanary = canaryLive;
     this.metricNames = RUNTIME_METRICS[runtime];
     const app = constructDnsLabel(this, 40);
     this.name = app;
@@ -412,8 +415,7 @@ export class InferenceEndpoint extends Construct {
 
   /** The label selector of every series of this endpoint. */
   public selector(): string {
-    return seriesSelector(this.namespace, this.canaryWeight > 0 || this.objects?.some((o) => o.kind === 'Deployment' && o.metadata.name === `${this.name}-canary`)
-      ? [this.name, `${this.name}-canary`] : [this.name]);
+    return seriesSelector(this.namespace, this.hasCanary ? [this.name, `${this.name}-canary`] : [this.name]);
   }
 
   // ---- helpers ------------------------------------------------------------------------------------------
@@ -449,9 +451,8 @@ export class InferenceEndpoint extends Construct {
     return pool;
   }
 
-  private resolveScaling(opts: AutoscalingOptions | undefined, props: InferenceEndpointProps, isPublic: boolean): ResolvedScaling {
+  private resolveScaling(opts: AutoscalingOptions | undefined, props: InferenceEndpointProps): ResolvedScaling {
     const o = opts ?? {};
-    void isPublic;
     check.oneOf(this, 'autoscaling.metric', o.metric, ['queue', 'cpu', 'none']);
     check.integerInRange(this, 'autoscaling.targetQueueDepth', o.targetQueueDepth, 1, 10_000);
     check.integerInRange(this, 'autoscaling.targetCpuUtilization', o.targetCpuUtilization, 1, 100);
@@ -584,7 +585,7 @@ export class InferenceEndpoint extends Construct {
           image: copy.image,
           command: [...copy.command],
           env: [...copy.env, ...storeEnv],
-          volumeMounts: [{ name: 'model-cache', mountPath: MODEL_CACHE_DIR }, ...copy.scratchDirs.map(() => ({ name: 'tmp', mountPath: '/tmp' }))],
+          volumeMounts: [{ name: 'model-cache', mountPath: MODEL_CACHE_DIR }, ...(copy.scratchDirs.length > 0 ? [{ name: 'tmp', mountPath: '/tmp' }] : [])],
           resources: { requests: { cpu: '2', memory: '4Gi' }, limits: { memory: '4Gi' } },
         }));
       }
@@ -611,16 +612,6 @@ export class InferenceEndpoint extends Construct {
       ];
       // vLLM serves /health only once the engine is up, and has no separate readiness endpoint.
       probes = { startup: '/health', readiness: '/health', liveness: '/health' };
-    }
-    // Dedupe identical scratch mounts.
-    const seen = new Set<string>();
-    for (const c of initContainers) {
-      c.volumeMounts = (c.volumeMounts as { name: string; mountPath: string }[]).filter((m) => {
-        const key = `${m.name}|${m.mountPath}`;
-        if (seen.has(key)) return false;
-        seen.add(key);
-        return true;
-      });
     }
     return {
       container: { name: 'server', image: t.image, ...(command ? { command } : {}), ...(args ? { args } : {}), env, volumeMounts: mounts },
@@ -656,6 +647,8 @@ function tolerationsFor(pool: GpuPoolInfo): Toleration[] {
 function machineOf(cloud: Cloud, pool: GpuPoolInfo): GpuMachineType | undefined {
   const gpu = Gpu.fromId(pool.gpu);
   if (!gpu) return undefined;
+  const named = pool.machineType ? gpu.machineByName(cloud.kind, pool.machineType) : undefined;
+  if (named) return named;
   return [...gpu.machines(cloud.kind)].filter((m) => m.gpusPerNode === pool.gpusPerNode).sort((a, b) => a.vcpus - b.vcpus)[0];
 }
 
