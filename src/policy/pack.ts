@@ -1,0 +1,208 @@
+import { IConstruct } from 'constructs';
+import { Annotations, Aspects, IAspect, TerraformDataSource, TerraformResource, TerraformStack } from 'cdktf';
+import { InvalidPropError } from '../core/errors';
+import { StackPolicyContext } from './context';
+import { KubernetesObjectView, PolicyFinding, PolicyRule, PolicySeverity, PolicyViolation } from './rule';
+import { KUBERNETES_SUPPRESSION_PREFIX, Policy, recordCheckovSkip, recordSuppression } from './suppress';
+
+const PACKS = Symbol.for('cdktf-ai-infra.policy.packs');
+
+export interface PolicyPackProps {
+  /** Name recorded in the synthesized output and in messages. @default 'policy-pack' */
+  readonly name?: string;
+  /** The rules. @default - none (add them with `addRule`) */
+  readonly rules?: readonly PolicyRule[];
+  /** Rule ids to leave out of the pack. @default - none */
+  readonly exclude?: readonly string[];
+  /** New severities for some rules, by id (e.g. make a warning an error in production). @default - each rule's own */
+  readonly severities?: Readonly<Record<string, PolicySeverity>>;
+}
+
+function messages(v: PolicyViolation): string[] {
+  if (v === undefined) return [];
+  return typeof v === 'string' ? [v] : [...v];
+}
+
+function isElement(node: IConstruct): node is TerraformResource | TerraformDataSource {
+  return TerraformResource.isTerraformResource(node) || TerraformDataSource.isTerraformDataSource(node);
+}
+
+function objectSuppression(object: KubernetesObjectView, ruleId: string): string | undefined {
+  const annotations = (object.manifest.metadata as { annotations?: Record<string, unknown> } | undefined)?.annotations;
+  const reason = annotations?.[`${KUBERNETES_SUPPRESSION_PREFIX}${ruleId}`];
+  return typeof reason === 'string' && reason.trim().length > 0 ? reason.trim() : undefined;
+}
+
+/**
+ * A set of rules applied as an Aspect: `Aspects.of(stack).add(new AiInfraPolicyPack())`. At synth every
+ * finding becomes an Annotation on the construct (errors fail `cdktf synth`, warnings are printed);
+ * `PolicyPack.check(stack)` returns the same findings for tests (`Testing.synth` skips validations).
+ * Subclass it or pass `rules` to make your own pack; `addRule` adds one.
+ */
+export class PolicyPack implements IAspect {
+  /**
+   * The findings of the packs applied to the stacks in `scope` (or of `packs`, or of the built-in
+   * `AiInfraPolicyPack` when none is applied), suppressed ones included (with `suppressedReason`).
+   */
+  public static check(scope: IConstruct, ...packs: PolicyPack[]): PolicyFinding[] {
+    let use = packs;
+    if (use.length === 0) {
+      const stacks = stacksIn(scope);
+      use = [...new Set(stacks.flatMap((s) => [...s.node.scopes].flatMap((c) => Aspects.of(c).all.filter(PolicyPack.isPolicyPack))))];
+    }
+    if (use.length === 0) {
+      const { AiInfraPolicyPack } = require('./ai-infra-pack') as typeof import('./ai-infra-pack');
+      use = [new AiInfraPolicyPack()];
+    }
+    return use.flatMap((p) => p.evaluate(scope));
+  }
+
+  /** Only the findings that are not suppressed and have severity `error`. */
+  public static errors(scope: IConstruct, ...packs: PolicyPack[]): PolicyFinding[] {
+    return PolicyPack.check(scope, ...packs).filter((f) => f.severity === 'error' && f.suppressedReason === undefined);
+  }
+
+  public static isPolicyPack(x: unknown): x is PolicyPack {
+    return x instanceof PolicyPack;
+  }
+
+  public readonly name: string;
+  private readonly ruleList: PolicyRule[] = [];
+  private readonly severities: Readonly<Record<string, PolicySeverity>>;
+  private readonly exclude: ReadonlySet<string>;
+  private readonly contexts = new Map<TerraformStack, StackPolicyContext>();
+  private readonly reported = new Set<string>();
+
+  constructor(props: PolicyPackProps = {}) {
+    this.name = props.name ?? 'policy-pack';
+    this.severities = props.severities ?? {};
+    this.exclude = new Set(props.exclude ?? []);
+    for (const rule of props.rules ?? []) this.addRule(rule);
+  }
+
+  /** The rules in the pack (excluded ones left out, severities as overridden). */
+  public get rules(): readonly PolicyRule[] {
+    return this.ruleList.filter((r) => !this.exclude.has(r.id)).map((r) => {
+      const severity = this.severities[r.id];
+      return severity && severity !== r.severity ? { ...r, severity } : r;
+    });
+  }
+
+  /** Adds rules; an id already in the pack is an error. */
+  public addRule(...rules: PolicyRule[]): this {
+    for (const rule of rules) {
+      if (!rule || typeof rule.id !== 'string' || typeof rule.check !== 'function') {
+        throw new InvalidPropError(`PolicyPack ${this.name}`, 'rule', rule?.id, 'a rule made with terraformRule(...) or kubernetesRule(...)');
+      }
+      if (rule.severity !== 'error' && rule.severity !== 'warning') {
+        throw new InvalidPropError(`PolicyPack ${this.name}`, `${rule.id}.severity`, rule.severity, 'one of "error", "warning"');
+      }
+      if (this.ruleList.some((r) => r.id === rule.id)) {
+        throw new InvalidPropError(`PolicyPack ${this.name}`, 'rule', rule.id, 'a rule id not already in the pack');
+      }
+      this.ruleList.push(rule);
+    }
+    return this;
+  }
+
+  /** Every finding of this pack under `scope` (a construct, a stack or an app), suppressed ones included. */
+  public evaluate(scope: IConstruct): PolicyFinding[] {
+    const findings: PolicyFinding[] = [];
+    for (const stack of stacksIn(scope)) {
+      const ctx = new StackPolicyContext(stack);
+      const inScope = TerraformStack.isStack(scope) || !TerraformStack.isStack(TerraformStack.of(scope)) ? undefined : scope;
+      for (const node of stack.node.findAll()) {
+        if (TerraformStack.of(node) !== stack) continue;
+        if (inScope && !node.node.path.startsWith(inScope.node.path)) continue;
+        findings.push(...this.findingsAt(node, ctx));
+      }
+    }
+    return findings;
+  }
+
+  /** Aspect entry point: reports the findings on `node` as annotations. */
+  public visit(node: IConstruct): void {
+    if (TerraformStack.isStack(node)) {
+      this.contexts.set(node, new StackPolicyContext(node));
+      this.recordStack(node);
+      return;
+    }
+    const stack = TerraformStack.of(node);
+    let ctx = this.contexts.get(stack);
+    if (!ctx) {
+      ctx = new StackPolicyContext(stack);
+      this.contexts.set(stack, ctx);
+    }
+    for (const f of this.findingsAt(node, ctx)) {
+      const key = `${f.constructPath}|${f.ruleId}|${f.subject}|${f.message}`;
+      if (this.reported.has(key)) continue;
+      this.reported.add(key);
+      if (f.suppressedReason !== undefined) {
+        if (TerraformResource.isTerraformResource(node)) {
+          recordSuppression(node, f.ruleId, f.suppressedReason);
+          const rule = this.ruleList.find((r) => r.id === f.ruleId);
+          for (const id of rule?.checkov ?? []) recordCheckovSkip(node, id, `${f.ruleId} suppressed: ${f.suppressedReason}`);
+        }
+        continue;
+      }
+      const text = `[${f.ruleId}] ${f.title}: ${f.message} (${f.subject}). Fix: ${f.remediation}`;
+      if (f.severity === 'error') Annotations.of(node).addError(text);
+      else Annotations.of(node).addWarning(text);
+    }
+  }
+
+  private recordStack(stack: TerraformStack): void {
+    const holder = stack as unknown as Record<symbol, string[] | undefined>;
+    if (!holder[PACKS]) Object.defineProperty(stack, PACKS, { value: [], enumerable: false });
+    if (!holder[PACKS]!.includes(this.name)) holder[PACKS]!.push(this.name);
+    const suppressions = Policy.suppressionsIn(stack)
+      .map((s) => ({ rule: s.ruleId, path: s.path, reason: s.reason }))
+      .sort((a, b) => `${a.path}|${a.rule}`.localeCompare(`${b.path}|${b.rule}`));
+    stack.addOverride('//.policy', { packs: [...holder[PACKS]!].sort(), suppressions });
+  }
+
+  private findingsAt(node: IConstruct, ctx: StackPolicyContext): PolicyFinding[] {
+    const out: PolicyFinding[] = [];
+    const rules = this.rules;
+    if (isElement(node)) {
+      const view = ctx.viewOf(node);
+      if (view) {
+        for (const rule of rules) {
+          if (rule.target !== 'terraform' || !rule.resourceTypes.includes(view.type)) continue;
+          for (const message of messages(rule.check(view, ctx))) {
+            out.push({
+              ruleId: rule.id, severity: rule.severity, title: rule.title, constructPath: node.node.path,
+              subject: view.address, message, remediation: rule.remediation,
+              suppressedReason: Policy.suppressionFor(node, rule.id)?.reason,
+            });
+          }
+        }
+      }
+    }
+    const objects = ctx.kubernetesSources().get(node);
+    for (const object of objects ?? []) {
+      for (const rule of rules) {
+        if (rule.target !== 'kubernetes' || (rule.kinds && !rule.kinds.includes(object.kind))) continue;
+        for (const message of messages(rule.check(object, ctx))) {
+          out.push({
+            ruleId: rule.id, severity: rule.severity, title: rule.title, constructPath: node.node.path,
+            subject: object.address, message, remediation: rule.remediation,
+            suppressedReason: objectSuppression(object, rule.id) ?? Policy.suppressionFor(node, rule.id)?.reason,
+          });
+        }
+      }
+    }
+    return out;
+  }
+}
+
+function stacksIn(scope: IConstruct): TerraformStack[] {
+  if (TerraformStack.isStack(scope)) return [scope];
+  const below = scope.node.findAll().filter(TerraformStack.isStack);
+  if (below.length > 0) return below;
+  try {
+    return [TerraformStack.of(scope)];
+  } catch {
+    return [];
+  }
+}

@@ -1,0 +1,19 @@
+import { terraformRule } from '../../rule';
+import { attached, mentions } from '../../util';
+
+/** AI-AWS-S3-5: buckets log access (log buckets themselves excepted). */
+export const S3AccessLogging = terraformRule({
+  id: 'AI-AWS-S3-5',
+  severity: 'warning',
+  title: 'S3 bucket access is logged',
+  rationale: 'Access logs answer who read which model or checkpoint, which an incident review and many audits require.',
+  remediation: 'Add an aws_s3_bucket_logging that sends the bucket\'s access logs to a log bucket.',
+  checkov: ['CKV_AWS_18'],
+  resourceTypes: ['aws_s3_bucket'],
+  check(bucket, ctx) {
+    if (attached(ctx, 'aws_s3_bucket_logging', bucket, 'bucket', 'bucket').length > 0) return undefined;
+    const isTarget = ctx.resources('aws_s3_bucket_logging').some((l) => mentions(l.attrs.target_bucket, bucket.address)
+      || (typeof bucket.attrs.bucket === 'string' && l.attrs.target_bucket === bucket.attrs.bucket));
+    return isTarget ? undefined : 'no aws_s3_bucket_logging for the bucket';
+  },
+});

@@ -1,0 +1,15 @@
+import { terraformRule } from '../../rule';
+import { blocks, dig, isSet } from '../../util';
+
+/** AI-AZ-ACR-4: images are encrypted with a customer-managed key. */
+export const AcrCmk = terraformRule({
+  id: 'AI-AZ-ACR-4',
+  severity: 'warning',
+  title: 'Container registry encrypted with a customer-managed key (Premium)',
+  rationale: 'Images carry the compute core and sometimes baked-in weights.',
+  remediation: 'Use sku "Premium" with encryption { key_vault_key_id, identity_client_id }.',
+  resourceTypes: ['azurerm_container_registry'],
+  check(registry) {
+    return blocks(registry.attrs.encryption).length > 0 && isSet(dig(registry.attrs, 'encryption', 'key_vault_key_id')) ? undefined : 'no customer-managed key';
+  },
+});

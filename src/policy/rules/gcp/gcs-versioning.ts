@@ -1,0 +1,16 @@
+import { terraformRule } from '../../rule';
+import { dig, isOn } from '../../util';
+
+/** AI-GCP-GCS-4: buckets keep object versions. */
+export const GcsVersioning = terraformRule({
+  id: 'AI-GCP-GCS-4',
+  severity: 'error',
+  title: 'Cloud Storage bucket versioning enabled',
+  rationale: 'An overwritten or deleted checkpoint stays recoverable as a noncurrent version.',
+  remediation: 'Set versioning { enabled = true } and a lifecycle rule that deletes old noncurrent versions.',
+  checkov: ['CKV_GCP_78'],
+  resourceTypes: ['google_storage_bucket'],
+  check(bucket) {
+    return isOn(dig(bucket.attrs, 'versioning', 'enabled')) ? undefined : 'versioning is not enabled';
+  },
+});
