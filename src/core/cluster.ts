@@ -20,6 +20,13 @@ export interface GpuPoolInfo {
   readonly taints: readonly { key: string; value: string; effect: 'NoSchedule' | 'PreferNoSchedule' | 'NoExecute' }[];
   /** Interconnect for NCCL settings. */
   readonly interconnect: GpuInterconnect;
+  /** Machine type of the pool's nodes (e.g. `p5.48xlarge`). @default - unknown (imported pool) */
+  readonly machineType?: string;
+  /**
+   * The pool's capacity ladder (`['reserved', 'on-demand', 'spot']`): a job without checkpoints must not
+   * run on a spot-only pool. @default - unknown (imported pool), treated as on-demand
+   */
+  readonly capacity?: readonly ('reserved' | 'on-demand' | 'spot')[];
 }
 
 /**
@@ -44,6 +51,11 @@ export interface IGpuCluster extends IConstruct {
    * Empty for an imported cluster whose add-ons another stack installed.
    */
   readonly addOnDependencies?: readonly ITerraformDependable[];
+  /**
+   * Labels a pod must carry for its ServiceAccount's workload identity to apply
+   * (`azure.workload.identity/use: "true"` on AKS; none on EKS and GKE). @default - none
+   */
+  readonly workloadIdentityPodLabels?: Record<string, string>;
   /** Namespace the cluster's add-ons (Kueue, DCGM exporter) run in. @default 'gpu-system' */
   readonly addOnNamespace?: string;
 }

@@ -1,0 +1,97 @@
+import { Construct } from 'constructs';
+import { CloudwatchLogGroup } from '@cdktf/provider-aws/lib/cloudwatch-log-group';
+import { DataAwsCallerIdentity } from '@cdktf/provider-aws/lib/data-aws-caller-identity';
+import { DataAwsPartition } from '@cdktf/provider-aws/lib/data-aws-partition';
+import { EksAccessEntry } from '@cdktf/provider-aws/lib/eks-access-entry';
+import { EksAccessPolicyAssociation } from '@cdktf/provider-aws/lib/eks-access-policy-association';
+import { EksCluster } from '@cdktf/provider-aws/lib/eks-cluster';
+import { IamRole } from '@cdktf/provider-aws/lib/iam-role';
+import { IamRolePolicyAttachment } from '@cdktf/provider-aws/lib/iam-role-policy-attachment';
+import { KmsKey } from '@cdktf/provider-aws/lib/kms-key';
+import { KmsAlias } from '@cdktf/provider-aws/lib/kms-alias';
+import { AwsCloud } from '../../core/cloud';
+import { resourceTags } from '../../core/tags';
+import { ClusterBuildSpec } from '../../training/cluster-impl';
+import { AwsClusterNetwork } from './network';
+import { awsProvider } from './provider';
+
+/** Control-plane log types EKS ships to CloudWatch (all of them). */
+export const EKS_LOG_TYPES = ['api', 'audit', 'authenticator', 'controllerManager', 'scheduler'];
+
+export interface AwsControlPlane {
+  readonly cluster: EksCluster;
+  readonly secretsKey: KmsKey;
+  readonly logGroup: CloudwatchLogGroup;
+  readonly partition: string;
+  readonly accountId: string;
+}
+
+/**
+ * The EKS control plane: API authentication mode (access entries only, no aws-auth ConfigMap), Kubernetes
+ * secrets envelope-encrypted with a customer-managed KMS key (rotated yearly), all control-plane log types
+ * to a log group with a retention, endpoint private (or public + private, limited to authorized networks),
+ * and cluster-admin access entries for the given principals.
+ */
+export function awsControlPlane(scope: Construct, cloud: AwsCloud, spec: ClusterBuildSpec, name: string, network: AwsClusterNetwork): AwsControlPlane {
+  const provider = awsProvider(scope, cloud.region);
+  const tags = resourceTags(scope, cloud, spec.tags);
+  const partition = new DataAwsPartition(scope, 'Partition', { provider }).partition;
+  const accountId = new DataAwsCallerIdentity(scope, 'Caller', { provider }).accountId;
+
+  const secretsKey = new KmsKey(scope, 'SecretsKey', {
+    provider,
+    description: `EKS secrets envelope encryption for ${name} (cdktf-ai-infra)`,
+    enableKeyRotation: true,
+    deletionWindowInDays: 30,
+    tags,
+  });
+  new KmsAlias(scope, 'SecretsKeyAlias', { provider, name: `alias/eks/${name}`, targetKeyId: secretsKey.keyId });
+
+  const logGroup = new CloudwatchLogGroup(scope, 'ControlPlaneLogs', {
+    provider, name: `/aws/eks/${name}/cluster`, retentionInDays: 365, tags,
+  });
+
+  const role = new IamRole(scope, 'ClusterRole', {
+    provider,
+    name: `${name}-cluster`.slice(0, 64),
+    assumeRolePolicy: JSON.stringify({
+      Version: '2012-10-17',
+      Statement: [{ Effect: 'Allow', Principal: { Service: 'eks.amazonaws.com' }, Action: ['sts:AssumeRole', 'sts:TagSession'] }],
+    }),
+    tags,
+  });
+  const policy = new IamRolePolicyAttachment(scope, 'ClusterPolicy', {
+    provider, role: role.name, policyArn: `arn:${partition}:iam::aws:policy/AmazonEKSClusterPolicy`,
+  });
+
+  const cluster = new EksCluster(scope, 'Resource', {
+    provider,
+    name,
+    version: spec.kubernetesVersion,
+    roleArn: role.arn,
+    accessConfig: { authenticationMode: 'API', bootstrapClusterCreatorAdminPermissions: true },
+    encryptionConfig: { resources: ['secrets'], provider: { keyArn: secretsKey.arn } },
+    enabledClusterLogTypes: EKS_LOG_TYPES,
+    vpcConfig: {
+      subnetIds: network.privateSubnetIds,
+      endpointPrivateAccess: true,
+      endpointPublicAccess: spec.endpointAccess === 'public',
+      publicAccessCidrs: spec.endpointAccess === 'public' && spec.authorizedNetworks.length > 0 ? [...spec.authorizedNetworks] : undefined,
+    },
+    kubernetesNetworkConfig: { ipFamily: 'ipv4' },
+    upgradePolicy: { supportType: 'STANDARD' },
+    deletionProtection: spec.deletionProtection,
+    tags,
+    dependsOn: [policy, logGroup],
+  });
+
+  spec.admins.forEach((principalArn, i) => {
+    const entry = new EksAccessEntry(scope, `Admin${i}`, { provider, clusterName: cluster.name, principalArn, type: 'STANDARD', tags });
+    new EksAccessPolicyAssociation(scope, `Admin${i}Policy`, {
+      provider, clusterName: cluster.name, principalArn: entry.principalArn,
+      policyArn: `arn:${partition}:eks::aws:cluster-access-policy/AmazonEKSClusterAdminPolicy`,
+      accessScope: { type: 'cluster' },
+    });
+  });
+  return { cluster, secretsKey, logGroup, partition, accountId };
+}

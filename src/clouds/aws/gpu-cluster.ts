@@ -1,0 +1,114 @@
+import { Construct } from 'constructs';
+import { EksAddon } from '@cdktf/provider-aws/lib/eks-addon';
+import { EksPodIdentityAssociation } from '@cdktf/provider-aws/lib/eks-pod-identity-association';
+import { AwsCloud } from '../../core/cloud';
+import { InvalidPropError } from '../../core/errors';
+import { IWorkloadIdentity } from '../../core/identity';
+import { physicalName } from '../../core/naming';
+import { resourceTags } from '../../core/tags';
+import { AWS_EFA_DEVICE_PLUGIN } from '../../training/add-on-charts';
+import { ClusterBuildSpec, ClusterImpl, GPU_TAINT, ImportedClusterImpl, ImportedClusterSpec } from '../../training/cluster-impl';
+import { installGpuAddOns, pinnedRelease } from '../helm/add-ons';
+import { awsControlPlane } from './cluster';
+import { awsClusterAutoscaler, AWS_GPU_TYPE_LABEL } from './cluster-autoscaler';
+import { eksHelmProvider } from './helm';
+import { awsClusterNetwork } from './network';
+import { awsNodePools } from './node-pools';
+import { awsProvider } from './provider';
+
+/** An EKS Pod Identity association: pods running as namespace/serviceAccount get the role's credentials. */
+function podIdentityBinder(scope: Construct, cloud: AwsCloud, clusterName: string, tags: Record<string, string>, dependsOn: Construct[] = []) {
+  return (identity: IWorkloadIdentity, namespace: string, serviceAccount: string): Record<string, string> => {
+    const id = `PodIdentity-${namespace}-${serviceAccount}`;
+    if (scope.node.tryFindChild(id)) {
+      throw new InvalidPropError(scope, 'serviceAccount', `${namespace}/${serviceAccount}`, 'a ServiceAccount not bound yet (EKS allows one role per ServiceAccount)');
+    }
+    new EksPodIdentityAssociation(scope, id, {
+      provider: awsProvider(scope, cloud.region), clusterName, namespace, serviceAccount, roleArn: identity.principal, tags,
+      dependsOn: dependsOn.length ? dependsOn.map((d) => d as EksAddon) : undefined,
+    });
+    return {};
+  };
+}
+
+/**
+ * EKS: network, control plane, node groups, the EKS Pod Identity agent, cluster-autoscaler and the GPU
+ * add-ons. Pool zones on AWS must be among the cluster's `zones` (so subnets can be chosen).
+ */
+export function awsGpuCluster(scope: Construct, cloud: AwsCloud, spec: ClusterBuildSpec): ClusterImpl {
+  spec.gpuPools.forEach((pool, i) => {
+    if (pool.zones && (!spec.zones || pool.zones.some((z) => !spec.zones!.includes(z)))) {
+      throw new InvalidPropError(scope, `gpuPools[${i}].zones`, pool.zones, `zones among the cluster's zones prop (${spec.zones?.join(', ') ?? 'not set: set zones on the cluster first'})`);
+    }
+    if (pool.zones && spec.network.existing) {
+      throw new InvalidPropError(scope, `gpuPools[${i}].zones`, pool.zones, 'unset with an existing network on AWS (the pool uses the given subnets)');
+    }
+  });
+  const name = physicalName(scope, cloud, { maxLength: 38 });
+  const tags = resourceTags(scope, cloud, spec.tags);
+  const network = awsClusterNetwork(scope, cloud, spec, name);
+  const plane = awsControlPlane(scope, cloud, spec, name, network);
+  const cluster = plane.cluster;
+  const withGpuLabel = { ...spec, gpuPools: spec.gpuPools.map((p) => ({ ...p, labels: { ...p.labels, [AWS_GPU_TYPE_LABEL]: p.gpu.id } })) };
+  const pools = awsNodePools(scope, cloud, withGpuLabel, plane, network, name);
+
+  const podIdentityAgent = new EksAddon(scope, 'PodIdentityAgent', {
+    provider: awsProvider(scope, cloud.region),
+    clusterName: cluster.name,
+    addonName: 'eks-pod-identity-agent',
+    resolveConflictsOnCreate: 'OVERWRITE',
+    resolveConflictsOnUpdate: 'OVERWRITE',
+    tags,
+    dependsOn: [pools.system],
+  });
+  const bind = podIdentityBinder(scope, cloud, cluster.name, tags, [podIdentityAgent]);
+  const helmProvider = eksHelmProvider(scope, cloud, cluster.name, cluster.endpoint, cluster.certificateAuthority.get(0).data);
+  const ready = [pools.system, podIdentityAgent];
+  const autoscaler = awsClusterAutoscaler(scope, cloud, spec, {
+    clusterName: name, accountId: plane.accountId, partition: plane.partition, helmProvider, bind, dependsOn: ready,
+  });
+  const addOns = installGpuAddOns(scope, {
+    helmProvider,
+    gpuSoftware: spec.gpuSoftware,
+    toolkitOnNodes: true,
+    dcgmExporter: spec.dcgmExporter,
+    kueue: spec.kueue,
+    tolerations: [{ key: GPU_TAINT.key, operator: 'Exists', effect: 'NoSchedule' }],
+    dependsOn: ready,
+  });
+  if (spec.gpuPools.some((p) => p.efa)) {
+    addOns.push(pinnedRelease(scope, 'EfaDevicePlugin', AWS_EFA_DEVICE_PLUGIN, {
+      provider: helmProvider, name: 'aws-efa-k8s-device-plugin', namespace: 'kube-system', dependsOn: ready,
+      values: {
+        tolerations: [{ key: GPU_TAINT.key, operator: 'Exists', effect: 'NoSchedule' }],
+        nodeSelector: { 'vpc.amazonaws.com/efa.present': 'true' },
+      },
+    }));
+  }
+  const resources: Record<string, Construct> = {
+    cluster, secretsKey: plane.secretsKey, logGroup: plane.logGroup, nodeRole: pools.nodeRole, systemNodes: pools.system,
+    podIdentityAgent, clusterAutoscaler: autoscaler.release, helmProvider,
+  };
+  if (network.vpc) resources.vpc = network.vpc;
+  for (const g of pools.gpu) resources[`${g.pool.name}/${g.rung}`] = g.nodeGroup;
+  return {
+    clusterName: cluster.name,
+    endpoint: cluster.endpoint,
+    certificateAuthorityData: cluster.certificateAuthority.get(0).data,
+    oidcIssuerUrl: '',
+    helmProvider,
+    addOnDependencies: [...ready, autoscaler.release, ...addOns],
+    workloadIdentityPodLabels: {},
+    resources,
+    bindServiceAccount: bind,
+  };
+}
+
+/** A helm provider and Pod Identity binder for an EKS cluster made elsewhere. */
+export function awsImportedCluster(scope: Construct, cloud: AwsCloud, spec: ImportedClusterSpec): ImportedClusterImpl {
+  return {
+    helmProvider: eksHelmProvider(scope, cloud, spec.clusterName, spec.endpoint, spec.certificateAuthorityData),
+    workloadIdentityPodLabels: {},
+    bindServiceAccount: podIdentityBinder(scope, cloud, spec.clusterName, resourceTags(scope, cloud)),
+  };
+}

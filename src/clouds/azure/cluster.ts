@@ -1,0 +1,158 @@
+import { Construct } from 'constructs';
+import { DataAzurermClientConfig } from '@cdktf/provider-azurerm/lib/data-azurerm-client-config';
+import { KeyVault } from '@cdktf/provider-azurerm/lib/key-vault';
+import { KeyVaultKey } from '@cdktf/provider-azurerm/lib/key-vault-key';
+import { KubernetesCluster } from '@cdktf/provider-azurerm/lib/kubernetes-cluster';
+import { RoleAssignment } from '@cdktf/provider-azurerm/lib/role-assignment';
+import { RoleDefinition } from '@cdktf/provider-azurerm/lib/role-definition';
+import { UserAssignedIdentity } from '@cdktf/provider-azurerm/lib/user-assigned-identity';
+import { AzureCloud } from '../../core/cloud';
+import { physicalName } from '../../core/naming';
+import { resourceTags } from '../../core/tags';
+import { ClusterBuildSpec, LABEL_POOL } from '../../training/cluster-impl';
+import { AzureClusterNetwork } from './network';
+import { azureProvider, azureResourceGroupName } from './provider';
+
+/** Default Azure zones of the system pool. */
+export const AZURE_DEFAULT_ZONES = ['1', '2', '3'];
+
+/** Actions the cluster identity needs on the network: join the node subnet, no more. */
+export const AKS_SUBNET_JOIN_ACTIONS = [
+  'Microsoft.Network/virtualNetworks/read',
+  'Microsoft.Network/virtualNetworks/subnets/read',
+  'Microsoft.Network/virtualNetworks/subnets/join/action',
+];
+
+export interface AzureControlPlane {
+  readonly cluster: KubernetesCluster;
+  readonly identity: UserAssignedIdentity;
+  readonly keyVault: KeyVault;
+  readonly secretsKey: KeyVaultKey;
+}
+
+/**
+ * An AKS cluster: OIDC issuer + workload identity, Entra ID authentication with Azure RBAC and local
+ * accounts disabled, Azure CNI overlay with Cilium (network policy), egress through the NAT gateway,
+ * etcd secrets encrypted with a Key Vault key (KMS v2, RBAC vault with purge protection, yearly
+ * rotation), a user-assigned control-plane identity limited to joining the node subnet (a custom role,
+ * not Network Contributor), the system pool across zones with only critical add-ons, autoscaler
+ * profile, automatic patch upgrades, the Standard (SLA) tier.
+ */
+export function azureControlPlane(scope: Construct, cloud: AzureCloud, spec: ClusterBuildSpec, name: string, network: AzureClusterNetwork): AzureControlPlane {
+  const provider = azureProvider(scope, cloud);
+  const resourceGroupName = azureResourceGroupName(scope, cloud);
+  const tags = resourceTags(scope, cloud, spec.tags);
+  const client = new DataAzurermClientConfig(scope, 'Client', { provider });
+
+  const identity = new UserAssignedIdentity(scope, 'ControlPlaneIdentity', {
+    provider, name: `id-${name}-aks`, location: cloud.location, resourceGroupName, tags,
+  });
+
+  const keyVault = new KeyVault(scope, 'KeyVault', {
+    provider,
+    name: `kv${physicalName(scope, cloud, { maxLength: 22, separator: '' })}`.slice(0, 24),
+    location: cloud.location,
+    resourceGroupName,
+    tenantId: client.tenantId,
+    skuName: 'premium',
+    rbacAuthorizationEnabled: true,
+    purgeProtectionEnabled: true,
+    softDeleteRetentionDays: 90,
+    networkAcls: { bypass: 'AzureServices', defaultAction: 'Allow' },
+    tags,
+  });
+  const officer = new RoleAssignment(scope, 'DeployerKeyOfficer', {
+    provider, scope: keyVault.id, roleDefinitionName: 'Key Vault Crypto Officer', principalId: client.objectId,
+  });
+  const secretsKey = new KeyVaultKey(scope, 'SecretsKey', {
+    provider,
+    name: 'aks-etcd',
+    keyVaultId: keyVault.id,
+    keyType: 'RSA-HSM',
+    keySize: 2048,
+    keyOpts: ['decrypt', 'encrypt', 'unwrapKey', 'wrapKey'],
+    rotationPolicy: { automatic: { timeAfterCreation: 'P365D' }, expireAfter: 'P730D', notifyBeforeExpiry: 'P30D' },
+    tags,
+    dependsOn: [officer],
+  });
+  const keyUser = new RoleAssignment(scope, 'ControlPlaneKeyUser', {
+    provider, scope: keyVault.id, roleDefinitionName: 'Key Vault Crypto User', principalId: identity.principalId, principalType: 'ServicePrincipal',
+  });
+  const joinRole = new RoleDefinition(scope, 'SubnetJoinRole', {
+    provider,
+    name: `${name}-aks-subnet-join`,
+    scope: network.vnetId,
+    description: `Lets AKS cluster ${name} join its node subnet (cdktf-ai-infra)`,
+    permissions: [{ actions: AKS_SUBNET_JOIN_ACTIONS, notActions: [] }],
+    assignableScopes: [network.vnetId],
+  });
+  const join = new RoleAssignment(scope, 'ControlPlaneSubnetJoin', {
+    provider, scope: network.subnetId, roleDefinitionId: joinRole.roleDefinitionResourceId, principalId: identity.principalId, principalType: 'ServicePrincipal',
+  });
+
+  const cluster = new KubernetesCluster(scope, 'Resource', {
+    provider,
+    name: `aks-${name}`,
+    location: cloud.location,
+    resourceGroupName,
+    dnsPrefix: name.slice(0, 40).replace(/-+$/, ''),
+    kubernetesVersion: spec.kubernetesVersion,
+    skuTier: 'Standard',
+    automaticUpgradeChannel: 'patch',
+    nodeOsUpgradeChannel: 'NodeImage',
+    oidcIssuerEnabled: true,
+    workloadIdentityEnabled: true,
+    localAccountDisabled: true,
+    roleBasedAccessControlEnabled: true,
+    azureActiveDirectoryRoleBasedAccessControl: {
+      azureRbacEnabled: true, tenantId: client.tenantId, adminGroupObjectIds: spec.admins.length ? [...spec.admins] : undefined,
+    },
+    privateClusterEnabled: spec.endpointAccess === 'private',
+    apiServerAccessProfile: spec.endpointAccess === 'public' && spec.authorizedNetworks.length > 0
+      ? { authorizedIpRanges: [...spec.authorizedNetworks] } : undefined,
+    identity: { type: 'UserAssigned', identityIds: [identity.id] },
+    keyManagementService: { keyVaultKeyId: secretsKey.id, keyVaultNetworkAccess: 'Public' },
+    networkProfile: {
+      networkPlugin: 'azure',
+      networkPluginMode: 'overlay',
+      networkPolicy: 'cilium',
+      networkDataPlane: 'cilium',
+      podCidr: '192.168.0.0/16',
+      serviceCidr: '172.16.0.0/16',
+      dnsServiceIp: '172.16.0.10',
+      outboundType: 'userAssignedNATGateway',
+      loadBalancerSku: 'standard',
+    },
+    defaultNodePool: {
+      name: 'system',
+      vmSize: spec.systemPool.machineType,
+      zones: spec.zones ? [...spec.zones] : AZURE_DEFAULT_ZONES,
+      autoScalingEnabled: true,
+      minCount: spec.systemPool.minNodes,
+      maxCount: spec.systemPool.maxNodes,
+      nodeCount: spec.systemPool.minNodes,
+      vnetSubnetId: network.subnetId,
+      onlyCriticalAddonsEnabled: true,
+      osSku: 'AzureLinux',
+      osDiskSizeGb: spec.systemPool.diskSizeGiB,
+      maxPods: 110,
+      nodeLabels: { [LABEL_POOL]: 'system' },
+      temporaryNameForRotation: 'systemtmp',
+      upgradeSettings: { maxSurge: '10%' },
+    },
+    autoScalerProfile: {
+      expander: 'least-waste',
+      balanceSimilarNodeGroups: true,
+      scaleDownUnneeded: '10m',
+      skipNodesWithSystemPods: false,
+    },
+    imageCleanerEnabled: true,
+    imageCleanerIntervalHours: 48,
+    azurePolicyEnabled: true,
+    runCommandEnabled: false,
+    tags,
+    lifecycle: { ignoreChanges: ['default_node_pool[0].node_count'] },
+    dependsOn: [keyUser, join, ...network.ready],
+  });
+  return { cluster, identity, keyVault, secretsKey };
+}

@@ -1,0 +1,99 @@
+import { Construct } from 'constructs';
+import { ServiceAccountIamMember } from '@cdktf/provider-google/lib/service-account-iam-member';
+import { GcpCloud } from '../../core/cloud';
+import { InvalidPropError } from '../../core/errors';
+import { IWorkloadIdentity } from '../../core/identity';
+import { physicalName } from '../../core/naming';
+import { ClusterBuildSpec, ClusterImpl, GPU_TAINT, ImportedClusterImpl, ImportedClusterSpec } from '../../training/cluster-impl';
+import { installGpuAddOns } from '../helm/add-ons';
+import { gcpControlPlane } from './cluster';
+import { gkeHelmProvider } from './helm';
+import { gcpClusterNetwork } from './network';
+import { gcpNodePools } from './node-pools';
+import { gcpProvider } from './provider';
+
+/** Where GKE installs the NVIDIA driver on COS nodes. */
+export const GKE_DRIVER_HOST_PATH = '/home/kubernetes/bin/nvidia';
+
+/** GKE workload identity: the KSA may impersonate the Google service account. */
+function workloadIdentityBinder(scope: Construct, cloud: GcpCloud) {
+  return (identity: IWorkloadIdentity, namespace: string, serviceAccount: string): Record<string, string> => {
+    const id = `WorkloadIdentity-${namespace}-${serviceAccount}-${identity.node.addr.slice(0, 8)}`;
+    if (!scope.node.tryFindChild(id)) {
+      new ServiceAccountIamMember(scope, id, {
+        provider: gcpProvider(scope, cloud),
+        serviceAccountId: identity.resourceId,
+        role: 'roles/iam.workloadIdentityUser',
+        member: `serviceAccount:${cloud.project}.svc.id.goog[${namespace}/${serviceAccount}]`,
+      });
+    }
+    return { 'iam.gke.io/gcp-service-account': identity.workloadRef };
+  };
+}
+
+function ipv4(cidr: string): [number, number] {
+  const [ip, prefix] = cidr.split('/');
+  const n = ip.split('.').reduce((acc, o) => acc * 256 + Number(o), 0);
+  const size = 2 ** (32 - Number(prefix));
+  return [n - (n % size), n - (n % size) + size - 1];
+}
+
+/** GKE: network, control plane, node pools, workload identity and the GPU add-ons (GKE runs the device plugin). */
+export function gcpGpuCluster(scope: Construct, cloud: GcpCloud, spec: ClusterBuildSpec): ClusterImpl {
+  if (!spec.network.existing) {
+    const [lo, hi] = ipv4(spec.network.cidr ?? '10.0.0.0/16');
+    const [plo, phi] = ipv4('10.64.0.0/13');
+    if (lo <= phi && plo <= hi) {
+      throw new InvalidPropError(scope, 'network.cidr', spec.network.cidr, 'a CIDR outside 10.64.0.0/13 (the pod and service ranges)');
+    }
+  }
+  spec.gpuPools.forEach((pool, i) => {
+    if (pool.compactPlacement && !(pool.zones ?? spec.zones)) {
+      throw new InvalidPropError(scope, `gpuPools[${i}].zones`, pool.zones, 'a zone for compact placement (set the pool\'s zones, or the cluster\'s)');
+    }
+  });
+  const name = physicalName(scope, cloud, { maxLength: 40, startWithLetter: true });
+  const network = gcpClusterNetwork(scope, cloud, spec, name);
+  const plane = gcpControlPlane(scope, cloud, spec, name, network);
+  const pools = gcpNodePools(scope, cloud, spec, plane);
+  const cluster = plane.cluster;
+  const caData = cluster.masterAuth.clusterCaCertificate;
+  const helmProvider = gkeHelmProvider(scope, cloud, cluster.endpoint, caData);
+  const ready = [pools.system];
+  const addOns = installGpuAddOns(scope, {
+    helmProvider,
+    gpuSoftware: 'cloud-managed',
+    toolkitOnNodes: true,
+    dcgmExporter: spec.dcgmExporter,
+    kueue: spec.kueue,
+    tolerations: [{ key: GPU_TAINT.key, operator: 'Exists', effect: 'NoSchedule' }],
+    driverHostPath: GKE_DRIVER_HOST_PATH,
+    dependsOn: ready,
+  });
+  const resources: Record<string, Construct> = {
+    cluster, secretsKey: plane.secretsKey, diskKey: plane.diskKey, nodeServiceAccount: plane.nodeServiceAccount, systemNodes: pools.system, helmProvider,
+  };
+  if (network.resource) resources.network = network.resource;
+  for (const g of pools.gpu) resources[`${g.pool.name}/${g.rungs.join('+')}`] = g.nodePool;
+  return {
+    clusterName: cluster.name,
+    endpoint: `https://${cluster.endpoint}`,
+    certificateAuthorityData: caData,
+    oidcIssuerUrl: '',
+    helmProvider,
+    addOnDependencies: [...ready, ...addOns],
+    workloadIdentityPodLabels: {},
+    resources,
+    bindServiceAccount: workloadIdentityBinder(scope, cloud),
+  };
+}
+
+/** A helm provider and workload-identity binder for a GKE cluster made elsewhere. */
+export function gcpImportedCluster(scope: Construct, cloud: GcpCloud, spec: ImportedClusterSpec): ImportedClusterImpl {
+  const host = spec.endpoint.replace(/^https:\/\//, '');
+  return {
+    helmProvider: gkeHelmProvider(scope, cloud, host, spec.certificateAuthorityData),
+    workloadIdentityPodLabels: {},
+    bindServiceAccount: workloadIdentityBinder(scope, cloud),
+  };
+}

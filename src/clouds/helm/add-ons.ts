@@ -1,0 +1,138 @@
+import { Construct } from 'constructs';
+import { ITerraformDependable, TerraformProvider } from 'cdktf';
+import { Release } from '@cdktf/provider-helm/lib/release';
+import { stringify } from 'yaml';
+import {
+  DCGM_EXPORTER, DCGM_EXPORTER_IMAGE_TAG, DCGM_EXPORTER_PORT, dcgmCountersCsv, GPU_ADDON_NAMESPACE, KUEUE, KUEUE_NAMESPACE,
+  NVIDIA_DEVICE_PLUGIN, NVIDIA_GPU_OPERATOR, PinnedChart,
+} from '../../training/add-on-charts';
+import { LABEL_GPU } from '../../training/cluster-impl';
+
+/** What the GPU add-ons need to know about the cluster. */
+export interface GpuAddOnOptions {
+  readonly helmProvider: TerraformProvider;
+  /** Install a device plugin ('device-plugin'), the GPU operator, or nothing (GKE runs its own). */
+  readonly gpuSoftware: 'device-plugin' | 'gpu-operator' | 'cloud-managed';
+  /** The node image carries the NVIDIA container toolkit (EKS AL2023 NVIDIA, AKS GPU images). */
+  readonly toolkitOnNodes: boolean;
+  readonly dcgmExporter: boolean;
+  readonly kueue: boolean;
+  /** Taints GPU nodes carry (the add-on DaemonSets tolerate them). */
+  readonly tolerations: readonly { key: string; operator: 'Exists' | 'Equal'; value?: string; effect?: string }[];
+  /**
+   * Host directory of the NVIDIA driver when it is not in the default library path (GKE:
+   * `/home/kubernetes/bin/nvidia`); mounted into the DCGM exporter at `/usr/local/nvidia`.
+   * @default - the driver is on the host's default paths
+   */
+  readonly driverHostPath?: string;
+  /** What the releases wait for (the system node pool). */
+  readonly dependsOn: readonly ITerraformDependable[];
+}
+
+/** DaemonSets of GPU add-ons run only on GPU nodes (our GPU label). */
+const GPU_NODE_AFFINITY = {
+  nodeAffinity: {
+    requiredDuringSchedulingIgnoredDuringExecution: {
+      nodeSelectorTerms: [{ matchExpressions: [{ key: LABEL_GPU, operator: 'Exists' }] }],
+    },
+  },
+};
+
+/** A helm_release of a pinned upstream chart with YAML values (deterministic: keys as given). */
+export function pinnedRelease(scope: Construct, id: string, chart: PinnedChart, opts: {
+  provider: TerraformProvider; name: string; namespace: string; values: Record<string, unknown>; dependsOn?: readonly ITerraformDependable[];
+}): Release {
+  return new Release(scope, id, {
+    provider: opts.provider,
+    name: opts.name,
+    namespace: opts.namespace,
+    createNamespace: true,
+    repository: chart.repository,
+    chart: chart.chart,
+    version: chart.version,
+    values: [stringify(opts.values, { sortMapEntries: true, lineWidth: 0, blockQuote: 'literal' })],
+    atomic: true,
+    cleanupOnFail: true,
+    timeout: 900,
+    dependsOn: opts.dependsOn ? [...opts.dependsOn] : undefined,
+  });
+}
+
+/**
+ * The GPU add-ons as pinned Helm releases: NVIDIA device plugin or GPU operator (driver off: the cloud
+ * installs it), the DCGM exporter with the counters alert rules rely on (XID, ECC, throttling...), and
+ * Kueue. Returns the releases (workload releases depend on them).
+ */
+export function installGpuAddOns(scope: Construct, opts: GpuAddOnOptions): Release[] {
+  const releases: Release[] = [];
+  const provider = opts.helmProvider;
+  const tolerations = opts.tolerations.map((t) => ({ ...t }));
+  const dependsOn = opts.dependsOn;
+  if (opts.gpuSoftware === 'device-plugin') {
+    releases.push(pinnedRelease(scope, 'NvidiaDevicePlugin', NVIDIA_DEVICE_PLUGIN, {
+      provider, name: 'nvidia-device-plugin', namespace: GPU_ADDON_NAMESPACE, dependsOn,
+      values: {
+        affinity: GPU_NODE_AFFINITY,
+        tolerations,
+        gfd: { enabled: false },
+        nfd: { enabled: false },
+        priorityClassName: 'system-node-critical',
+        config: { map: { default: stringify({ version: 'v1', flags: { migStrategy: 'none', failOnInitError: true } }) }, default: 'default' },
+      },
+    }));
+  } else if (opts.gpuSoftware === 'gpu-operator') {
+    releases.push(pinnedRelease(scope, 'NvidiaGpuOperator', NVIDIA_GPU_OPERATOR, {
+      provider, name: 'gpu-operator', namespace: GPU_ADDON_NAMESPACE, dependsOn,
+      values: {
+        driver: { enabled: false },
+        toolkit: { enabled: !opts.toolkitOnNodes },
+        dcgmExporter: { enabled: false },
+        devicePlugin: { enabled: true },
+        migManager: { enabled: false },
+        daemonsets: { tolerations, priorityClassName: 'system-node-critical' },
+        operator: { defaultRuntime: 'containerd' },
+        nfd: { enabled: true },
+      },
+    }));
+  }
+  if (opts.dcgmExporter) {
+    releases.push(pinnedRelease(scope, 'DcgmExporter', DCGM_EXPORTER, {
+      provider, name: 'dcgm-exporter', namespace: GPU_ADDON_NAMESPACE, dependsOn,
+      values: {
+        image: { tag: DCGM_EXPORTER_IMAGE_TAG },
+        arguments: ['-f', '/etc/dcgm-exporter/default-counters.csv'],
+        customMetrics: dcgmCountersCsv(),
+        extraConfigMapVolumes: [{
+          name: 'exporter-metrics-volume',
+          configMap: { name: 'exporter-metrics-config-map', items: [{ key: 'metrics', path: 'default-counters.csv' }] },
+        }],
+        extraVolumeMounts: [
+          { name: 'exporter-metrics-volume', mountPath: '/etc/dcgm-exporter/default-counters.csv', subPath: 'default-counters.csv' },
+          ...(opts.driverHostPath ? [{ name: 'nvidia-driver', mountPath: '/usr/local/nvidia', readOnly: true }] : []),
+        ],
+        ...(opts.driverHostPath ? {
+          extraHostVolumes: [{ name: 'nvidia-driver', hostPath: opts.driverHostPath }],
+          extraEnv: [{ name: 'LD_LIBRARY_PATH', value: '/usr/local/nvidia/lib64' }],
+        } : {}),
+        service: { enable: true, port: DCGM_EXPORTER_PORT },
+        // The monitoring stack adds its own scrape config; the ServiceMonitor CRD may not exist yet.
+        serviceMonitor: { enabled: false },
+        podLabels: { 'app.kubernetes.io/part-of': 'cdktf-ai-infra' },
+        affinity: GPU_NODE_AFFINITY,
+        tolerations,
+        priorityClassName: 'system-node-critical',
+        resources: { requests: { cpu: '100m', memory: '256Mi' }, limits: { memory: '1Gi' } },
+      },
+    }));
+  }
+  if (opts.kueue) {
+    releases.push(pinnedRelease(scope, 'Kueue', KUEUE, {
+      provider, name: 'kueue', namespace: KUEUE_NAMESPACE, dependsOn,
+      values: {
+        controllerManager: { replicas: 2 },
+        enablePrometheus: false,
+      },
+    }));
+  }
+  return releases;
+}

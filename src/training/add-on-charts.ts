@@ -1,0 +1,113 @@
+// Pinned upstream Helm charts the cluster installs, and the DCGM counters it enables. No provider
+// imports here: monitoring code reads the metric names without loading a Terraform provider.
+
+/** One pinned upstream chart. */
+export interface PinnedChart {
+  /** Repository URL (`https://...`) or OCI registry path (`oci://...`). */
+  readonly repository: string;
+  readonly chart: string;
+  /** Exact chart version (never a range): synth output and deploys are reproducible. */
+  readonly version: string;
+}
+
+/** NVIDIA device plugin: advertises `nvidia.com/gpu` on nodes whose driver the cloud installed (EKS, AKS). */
+export const NVIDIA_DEVICE_PLUGIN: PinnedChart = {
+  repository: 'https://nvidia.github.io/k8s-device-plugin', chart: 'nvidia-device-plugin', version: '0.18.0',
+};
+
+/** NVIDIA GPU operator (driver and toolkit off: the cloud's GPU image carries them). */
+export const NVIDIA_GPU_OPERATOR: PinnedChart = {
+  repository: 'https://helm.ngc.nvidia.com/nvidia', chart: 'gpu-operator', version: 'v25.3.1',
+};
+
+/** DCGM exporter: per-GPU health and utilization metrics on port 9400. */
+export const DCGM_EXPORTER: PinnedChart = {
+  repository: 'https://nvidia.github.io/dcgm-exporter/helm-charts', chart: 'dcgm-exporter', version: '4.1.3',
+};
+
+/** The DCGM exporter image matching the chart (pinned separately so a chart bump never changes it silently). */
+export const DCGM_EXPORTER_IMAGE_TAG = '4.2.3-4.1.3-ubuntu22.04';
+
+/** Port the DCGM exporter serves `/metrics` on. */
+export const DCGM_EXPORTER_PORT = 9400;
+
+/** Kueue: job queueing with GPU quotas (ClusterQueue / LocalQueue). */
+export const KUEUE: PinnedChart = {
+  repository: 'oci://registry.k8s.io/kueue/charts', chart: 'kueue', version: '0.14.3',
+};
+
+/** Kubernetes cluster-autoscaler (EKS only: GKE and AKS run their own). */
+export const CLUSTER_AUTOSCALER: PinnedChart = {
+  repository: 'https://kubernetes.github.io/autoscaler', chart: 'cluster-autoscaler', version: '9.46.3',
+};
+
+/** The cluster-autoscaler image per Kubernetes minor version (the autoscaler must match the control plane). */
+export const CLUSTER_AUTOSCALER_IMAGE_TAGS: Record<string, string> = {
+  '1.31': 'v1.31.1',
+  '1.32': 'v1.32.0',
+  '1.33': 'v1.33.0',
+};
+
+/** Namespace of the GPU add-ons (device plugin / operator, DCGM exporter). */
+export const GPU_ADDON_NAMESPACE = 'gpu-system';
+
+/** Namespace Kueue runs in (its chart's default). */
+export const KUEUE_NAMESPACE = 'kueue-system';
+
+/**
+ * DCGM fields the exporter emits: the defaults plus the fault signals alert rules need: XID errors,
+ * ECC single/double-bit errors (volatile and aggregate), retired pages and remapped rows, NVLink
+ * errors, and throttling (power, thermal, sync-boost, board-limit, reliability).
+ */
+export const DCGM_COUNTERS: readonly (readonly [field: string, type: 'gauge' | 'counter', help: string])[] = [
+  ['DCGM_FI_DEV_SM_CLOCK', 'gauge', 'SM clock frequency (in MHz).'],
+  ['DCGM_FI_DEV_MEM_CLOCK', 'gauge', 'Memory clock frequency (in MHz).'],
+  ['DCGM_FI_DEV_MEMORY_TEMP', 'gauge', 'Memory temperature (in C).'],
+  ['DCGM_FI_DEV_GPU_TEMP', 'gauge', 'GPU temperature (in C).'],
+  ['DCGM_FI_DEV_POWER_USAGE', 'gauge', 'Power draw (in W).'],
+  ['DCGM_FI_DEV_TOTAL_ENERGY_CONSUMPTION', 'counter', 'Total energy consumption since boot (in mJ).'],
+  ['DCGM_FI_DEV_PCIE_REPLAY_COUNTER', 'counter', 'Total number of PCIe retries.'],
+  ['DCGM_FI_DEV_GPU_UTIL', 'gauge', 'GPU utilization (in %).'],
+  ['DCGM_FI_DEV_MEM_COPY_UTIL', 'gauge', 'Memory utilization (in %).'],
+  ['DCGM_FI_DEV_FB_FREE', 'gauge', 'Framebuffer memory free (in MiB).'],
+  ['DCGM_FI_DEV_FB_USED', 'gauge', 'Framebuffer memory used (in MiB).'],
+  ['DCGM_FI_DEV_XID_ERRORS', 'gauge', 'Value of the last XID error encountered.'],
+  ['DCGM_FI_DEV_POWER_VIOLATION', 'counter', 'Throttling duration due to power constraints (in us).'],
+  ['DCGM_FI_DEV_THERMAL_VIOLATION', 'counter', 'Throttling duration due to thermal constraints (in us).'],
+  ['DCGM_FI_DEV_SYNC_BOOST_VIOLATION', 'counter', 'Throttling duration due to sync-boost constraints (in us).'],
+  ['DCGM_FI_DEV_BOARD_LIMIT_VIOLATION', 'counter', 'Throttling duration due to board limit constraints (in us).'],
+  ['DCGM_FI_DEV_RELIABILITY_VIOLATION', 'counter', 'Throttling duration due to reliability constraints (in us).'],
+  ['DCGM_FI_DEV_CLOCK_THROTTLE_REASONS', 'gauge', 'Current clock throttle reasons (bitmask).'],
+  ['DCGM_FI_DEV_ECC_SBE_VOL_TOTAL', 'counter', 'Total number of single-bit volatile ECC errors.'],
+  ['DCGM_FI_DEV_ECC_DBE_VOL_TOTAL', 'counter', 'Total number of double-bit volatile ECC errors.'],
+  ['DCGM_FI_DEV_ECC_SBE_AGG_TOTAL', 'counter', 'Total number of single-bit persistent ECC errors.'],
+  ['DCGM_FI_DEV_ECC_DBE_AGG_TOTAL', 'counter', 'Total number of double-bit persistent ECC errors.'],
+  ['DCGM_FI_DEV_RETIRED_SBE', 'counter', 'Total number of retired pages due to single-bit errors.'],
+  ['DCGM_FI_DEV_RETIRED_DBE', 'counter', 'Total number of retired pages due to double-bit errors.'],
+  ['DCGM_FI_DEV_RETIRED_PENDING', 'counter', 'Total number of pages pending retirement.'],
+  ['DCGM_FI_DEV_UNCORRECTABLE_REMAPPED_ROWS', 'counter', 'Number of remapped rows for uncorrectable errors.'],
+  ['DCGM_FI_DEV_CORRECTABLE_REMAPPED_ROWS', 'counter', 'Number of remapped rows for correctable errors.'],
+  ['DCGM_FI_DEV_ROW_REMAP_FAILURE', 'gauge', 'Whether remapping of rows has failed.'],
+  ['DCGM_FI_DEV_NVLINK_CRC_FLIT_ERROR_COUNT_TOTAL', 'counter', 'Total number of NVLink flow-control CRC errors.'],
+  ['DCGM_FI_DEV_NVLINK_CRC_DATA_ERROR_COUNT_TOTAL', 'counter', 'Total number of NVLink data CRC errors.'],
+  ['DCGM_FI_DEV_NVLINK_REPLAY_ERROR_COUNT_TOTAL', 'counter', 'Total number of NVLink retries.'],
+  ['DCGM_FI_DEV_NVLINK_RECOVERY_ERROR_COUNT_TOTAL', 'counter', 'Total number of NVLink recovery errors.'],
+  ['DCGM_FI_DEV_NVLINK_BANDWIDTH_TOTAL', 'counter', 'Total number of NVLink bandwidth counters for all lanes.'],
+  ['DCGM_FI_PROF_GR_ENGINE_ACTIVE', 'gauge', 'Ratio of time the graphics engine is active.'],
+  ['DCGM_FI_PROF_SM_ACTIVE', 'gauge', 'Ratio of cycles an SM has at least 1 warp assigned.'],
+  ['DCGM_FI_PROF_PIPE_TENSOR_ACTIVE', 'gauge', 'Ratio of cycles the tensor (HMMA) pipe is active.'],
+  ['DCGM_FI_PROF_DRAM_ACTIVE', 'gauge', 'Ratio of cycles the device memory interface is active.'],
+  ['DCGM_FI_PROF_PCIE_TX_BYTES', 'counter', 'Bytes of active PCIe tx data including header and payload.'],
+  ['DCGM_FI_PROF_PCIE_RX_BYTES', 'counter', 'Bytes of active PCIe rx data including header and payload.'],
+];
+
+/** The counters as the exporter's CSV (`field, type, help` per line). */
+export function dcgmCountersCsv(): string {
+  return ['# DCGM FIELD, Prometheus metric type, help message (cdktf-ai-infra)',
+    ...DCGM_COUNTERS.map(([field, type, help]) => `${field}, ${type}, ${help}`)].join('\n') + '\n';
+}
+
+/** AWS EFA device plugin: advertises `vpc.amazonaws.com/efa` on EFA nodes (EKS, pools with EFA only). */
+export const AWS_EFA_DEVICE_PLUGIN: PinnedChart = {
+  repository: 'https://aws.github.io/eks-charts', chart: 'aws-efa-k8s-device-plugin', version: 'v0.5.7',
+};
