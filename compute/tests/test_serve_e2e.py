@@ -1,0 +1,509 @@
+"""End to end: train a tiny GPT with the trainer CLI -> checkpoint -> `aiinfra-serve` on
+127.0.0.1 -> OpenAI API requests. Also concurrency, overload (429), drain on SIGTERM, bad
+input and auth against real server processes. All traffic goes to 127.0.0.1 on free ports;
+every request loop is bounded in count and time."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import random
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+import torch
+
+from aiinfra.checkpoint import load_model_for_inference
+from aiinfra.model import GPT
+
+BIN = Path(sys.executable).parent
+KEY_FILE_KEY = "sk-test-file-0123456789"
+KEY_ENV_KEY = "sk-test-env-abcdef"
+AUTH = {"Authorization": f"Bearer {KEY_FILE_KEY}"}
+EOS = 256  # the byte tokenizer's end-of-text id (vocab 257)
+
+TRAIN_CONFIG = {
+    "seed": 3, "steps": 40, "global_batch_size": 16, "micro_batch_size": 16, "seq_len": 64, "lr": 1e-2,
+    "warmup_steps": 4, "log_interval": 10, "eval_interval": 20, "eval_samples": 16, "checkpoint_interval": 20,
+    "metrics_port": 0, "device": "cpu", "precision": "fp32",
+    "model": {"preset": None, "vocab_size": 257, "n_layer": 2, "n_head": 4, "n_kv_head": 2, "d_model": 64,
+              "ffn_hidden": 128, "max_seq_len": 256},
+    "data": {"source": "synthetic"},
+}
+
+
+def _script(name: str) -> str:
+    path = BIN / name
+    return str(path) if path.exists() else shutil.which(name) or name
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _env() -> dict[str, str]:
+    return {**os.environ, "OMP_NUM_THREADS": "1", "PYTHONUNBUFFERED": "1"}
+
+
+class ServerProc:
+    """An `aiinfra-serve` subprocess on 127.0.0.1."""
+
+    def __init__(self, args: list[str], log: Path, env: dict[str, str] | None = None) -> None:
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.log = log
+        cmd = [_script("aiinfra-serve"), "--host", "127.0.0.1", "--port", str(self.port), "--threads", "1",
+               *(["--log-level", "warning"] if "--log-level" not in args else []), *args]
+        self._fh = open(log, "wb")
+        self.proc = subprocess.Popen(cmd, stdout=self._fh, stderr=subprocess.STDOUT, env={**_env(), **(env or {})})
+
+    def wait_ready(self, timeout: float = 90.0) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise AssertionError(f"server exited with {self.proc.returncode}:\n{self.log.read_text()}")
+            try:
+                if httpx.get(self.url + "/readyz", timeout=2).status_code == 200:
+                    return
+            except httpx.TransportError:
+                pass
+            time.sleep(0.2)
+        raise AssertionError(f"server not ready after {timeout} s:\n{self.log.read_text()}")
+
+    def metrics(self) -> dict[str, float]:
+        text = httpx.get(self.url + "/metrics", timeout=10).text
+        out: dict[str, float] = {}
+        for line in text.splitlines():
+            if line and not line.startswith("#"):
+                name, _, value = line.rpartition(" ")
+                out[name] = float(value)
+        return out
+
+    def stop(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(30)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(10)
+        self._fh.close()
+
+
+# ---------------------------------------------------------------------- fixtures
+@pytest.fixture(scope="module")
+def workdir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("serve-e2e")
+
+
+@pytest.fixture(scope="module")
+def checkpoint(workdir: Path) -> Path:
+    """A tiny GPT trained for a few steps by the trainer CLI; two checkpoints with eval."""
+    cfg = workdir / "train.json"
+    cfg.write_text(json.dumps(TRAIN_CONFIG))
+    ckpt = workdir / "ckpt"
+    run = subprocess.run([_script("aiinfra-train"), "train", "--config", str(cfg), "--checkpoint-dir", str(ckpt)],
+                         capture_output=True, text=True, timeout=300, env=_env())
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert sorted(p.name for p in ckpt.iterdir()) == ["step-00000020", "step-00000040"]
+    return ckpt
+
+
+@pytest.fixture(scope="module")
+def reference(checkpoint: Path) -> GPT:
+    config, state, _ = load_model_for_inference(str(checkpoint), select="newest")
+    model = GPT(config)
+    missing, unexpected = model.load_state_dict(state, strict=False)
+    assert set(missing) <= {"output.weight"} and not unexpected
+    return model.eval().requires_grad_(False)
+
+
+@pytest.fixture(scope="module")
+def server(checkpoint: Path, workdir: Path):
+    keys = workdir / "keys.txt"
+    keys.write_text(f"# serving keys\n{KEY_FILE_KEY}\n\n")
+    srv = ServerProc(["--model", str(checkpoint), "--api-keys-file", str(keys), "--max-batch-size", "16",
+                      "--max-num-batched-tokens", "256", "--max-queue", "64", "--max-request-bytes", "65536"],
+                     workdir / "server.log", env={"AIINFRA_API_KEYS": f"{KEY_ENV_KEY}, other-key"})
+    try:
+        srv.wait_ready()
+        yield srv
+    finally:
+        srv.stop()
+
+
+@pytest.fixture(autouse=True, scope="module")
+def one_thread():
+    old = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(old)
+
+
+# ---------------------------------------------------------------------- helpers
+@torch.no_grad()
+def reference_greedy(model: GPT, prompt: list[int], max_tokens: int) -> list[int]:
+    ids, out = list(prompt), []
+    while len(out) < max_tokens and len(ids) < model.config.max_seq_len:
+        t = int(model(torch.tensor([ids]))[0, -1].argmax())
+        ids.append(t)
+        out.append(t)
+        if t == EOS:
+            break
+    return out
+
+
+def sse_events(response: httpx.Response) -> list[Any]:
+    events = []
+    for line in response.iter_lines():
+        if line.startswith("data: "):
+            data = line[len("data: "):]
+            events.append(data if data == "[DONE]" else json.loads(data))
+    return events
+
+
+def assert_openai_error(r: httpx.Response, status: int, code: str | None = None) -> dict:
+    assert r.status_code == status, r.text
+    body = r.json()
+    assert set(body) == {"error"}
+    err = body["error"]
+    assert set(err) == {"message", "type", "param", "code"}
+    assert isinstance(err["message"], str) and err["message"]
+    assert isinstance(err["type"], str) and err["type"]
+    if code is not None:
+        assert err["code"] == code, err
+    return err
+
+
+def post(srv: ServerProc, path: str, body: Any, headers: dict | None = None, **kw: Any) -> httpx.Response:
+    return httpx.post(srv.url + path, json=body, headers=AUTH if headers is None else headers, timeout=60, **kw)
+
+
+# ---------------------------------------------------------------------- the API
+def test_health_ready_models_and_metric_names(server: ServerProc, checkpoint: Path) -> None:
+    assert httpx.get(server.url + "/healthz").json() == {"status": "ok"}
+    ready = httpx.get(server.url + "/readyz")
+    assert ready.status_code == 200 and ready.json()["model"] == "ckpt"
+    models = httpx.get(server.url + "/v1/models", headers=AUTH).json()
+    assert models["object"] == "list"
+    [m] = models["data"]
+    assert m["id"] == "ckpt" and m["object"] == "model" and m["max_model_len"] == 256
+    assert m["aiinfra"]["step"] == 40 and m["aiinfra"]["quantization"] == "none"
+    text = httpx.get(server.url + "/metrics").text
+    for name in ("aiinfra_server_requests_total", "aiinfra_server_request_duration_seconds_bucket",
+                 "aiinfra_server_time_to_first_token_seconds_bucket", "aiinfra_server_inter_token_latency_seconds_bucket",
+                 "aiinfra_server_queue_depth", "aiinfra_server_running_requests", "aiinfra_server_batch_size_bucket",
+                 "aiinfra_server_kv_cache_usage_ratio", "aiinfra_server_prompt_tokens_total",
+                 "aiinfra_server_generation_tokens_total"):
+        assert name in text, name
+
+
+def test_completion_and_chat_return_text(server: ServerProc, reference: GPT) -> None:
+    r = post(server, "/v1/completions", {"model": "ckpt", "prompt": "abcdefghij", "max_tokens": 12, "temperature": 0})
+    assert r.status_code == 200, r.text
+    body = r.json()
+    assert body["object"] == "text_completion" and body["model"] == "ckpt" and body["id"].startswith("cmpl-")
+    [choice] = body["choices"]
+    assert isinstance(choice["text"], str) and choice["text"]
+    assert choice["finish_reason"] in ("length", "stop")
+    assert body["usage"] == {"prompt_tokens": 10, "completion_tokens": len(choice["token_ids"]),
+                             "total_tokens": 10 + len(choice["token_ids"])}
+    # the served model is the trained checkpoint: same greedy tokens as the reference loop
+    assert choice["token_ids"] == reference_greedy(reference, list(b"abcdefghij"), 12)
+
+    r = post(server, "/v1/chat/completions", {"messages": [{"role": "system", "content": "count"},
+                                                           {"role": "user", "content": "abcdef"}],
+                                              "max_tokens": 8, "temperature": 0.7, "top_p": 0.9, "seed": 5})
+    assert r.status_code == 200, r.text
+    body = r.json()
+    assert body["object"] == "chat.completion" and body["id"].startswith("chatcmpl-")
+    msg = body["choices"][0]["message"]
+    assert msg["role"] == "assistant" and isinstance(msg["content"], str)
+    assert body["usage"]["completion_tokens"] >= 1
+    again = post(server, "/v1/chat/completions", {"messages": [{"role": "system", "content": "count"},
+                                                               {"role": "user", "content": "abcdef"}],
+                                                  "max_tokens": 8, "temperature": 0.7, "top_p": 0.9, "seed": 5})
+    assert again.json()["choices"][0]["message"] == msg  # same seed, same sample
+
+
+def test_streaming_matches_non_streaming(server: ServerProc) -> None:
+    body = {"prompt": "the cat sat on", "max_tokens": 20, "temperature": 0}
+    full = post(server, "/v1/completions", body).json()["choices"][0]
+    with httpx.stream("POST", server.url + "/v1/completions", headers=AUTH, timeout=60,
+                      json={**body, "stream": True, "stream_options": {"include_usage": True}}) as r:
+        assert r.status_code == 200
+        assert r.headers["content-type"].startswith("text/event-stream")
+        events = sse_events(r)
+    assert events[-1] == "[DONE]"
+    usage = events[-2]
+    assert usage["choices"] == [] and usage["usage"]["completion_tokens"] == len(full["token_ids"])
+    chunks = events[:-2]
+    assert all(e["object"] == "text_completion" for e in chunks)
+    assert "".join(e["choices"][0]["text"] for e in chunks) == full["text"]
+    assert chunks[-1]["choices"][0]["finish_reason"] == full["finish_reason"]
+    assert all(e["choices"][0]["finish_reason"] is None for e in chunks[:-1])
+
+    chat = {"messages": [{"role": "user", "content": "hello"}], "max_tokens": 10, "temperature": 0}
+    full = post(server, "/v1/chat/completions", chat).json()["choices"][0]
+    with httpx.stream("POST", server.url + "/v1/chat/completions", headers=AUTH, timeout=60,
+                      json={**chat, "stream": True}) as r:
+        events = sse_events(r)
+    assert events[-1] == "[DONE]"
+    chunks = events[:-1]
+    assert chunks[0]["choices"][0]["delta"] == {"role": "assistant", "content": ""}
+    assert all(e["object"] == "chat.completion.chunk" for e in chunks)
+    assert "".join(e["choices"][0]["delta"].get("content", "") for e in chunks) == full["message"]["content"]
+    assert chunks[-1]["choices"][0]["finish_reason"] == full["finish_reason"]
+
+
+def test_32_concurrent_mixed_requests_match_reference_and_batch(server: ServerProc, reference: GPT) -> None:
+    rng = random.Random(11)
+    jobs = []
+    for i in range(32):
+        prompt = bytes(rng.randrange(97, 123) for _ in range(rng.choice([1, 5, 20, 60, 140]))).decode()
+        jobs.append((prompt, rng.choice([4, 16, 40]), i % 2 == 0))
+    before = server.metrics()
+
+    async def one(client: httpx.AsyncClient, prompt: str, n: int, stream: bool) -> list[int] | str:
+        body = {"prompt": prompt, "max_tokens": n, "temperature": 0, "stream": stream}
+        if not stream:
+            r = await client.post("/v1/completions", json=body)
+            assert r.status_code == 200, r.text
+            return r.json()["choices"][0]["token_ids"]
+        text = []
+        async with client.stream("POST", "/v1/completions", json=body) as r:
+            assert r.status_code == 200
+            async for line in r.aiter_lines():
+                if line.startswith("data: {"):
+                    text.append(json.loads(line[6:])["choices"][0]["text"])
+                elif line == "data: [DONE]":
+                    return "".join(text)
+        raise AssertionError("stream ended without [DONE]")
+
+    async def main() -> list[Any]:
+        async with httpx.AsyncClient(base_url=server.url, headers=AUTH, timeout=120,
+                                     limits=httpx.Limits(max_connections=64)) as client:
+            return await asyncio.wait_for(asyncio.gather(*(one(client, *j) for j in jobs)), 120)
+
+    results = asyncio.run(main())
+    for (prompt, n, stream), got in zip(jobs, results):
+        want = reference_greedy(reference, list(prompt.encode()), n)
+        if stream:
+            assert got == bytes(t for t in want if t < 256).decode("utf-8", errors="replace")
+        else:
+            assert got == want
+    after = server.metrics()
+    steps = after["aiinfra_server_batch_size_count"] - before["aiinfra_server_batch_size_count"]
+    seqs = after["aiinfra_server_batch_size_sum"] - before["aiinfra_server_batch_size_sum"]
+    assert seqs / steps > 1.5, "decode steps should batch several requests"
+    single = after['aiinfra_server_batch_size_bucket{le="1.0"}'] - before['aiinfra_server_batch_size_bucket{le="1.0"}']
+    assert single < steps
+    assert after['aiinfra_server_requests_total{code="200"}'] - before['aiinfra_server_requests_total{code="200"}'] == 32
+
+
+BAD = [
+    ("malformed json", b'{"prompt": "x",', 400, "invalid_json"),
+    ("not an object", b'["x"]', 400, "invalid_type"),
+    ("prompt wrong type", {"prompt": 42}, 400, "invalid_value"),
+    ("prompt missing", {"max_tokens": 3}, 400, "missing_required_parameter"),
+    ("max_tokens negative", {"prompt": "x", "max_tokens": -1}, 400, "invalid_value"),
+    ("max_tokens string", {"prompt": "x", "max_tokens": "5"}, 400, "invalid_value"),
+    ("temperature out of range", {"prompt": "x", "temperature": 3}, 400, "invalid_value"),
+    ("temperature string", {"prompt": "x", "temperature": "hot"}, 400, "invalid_value"),
+    ("top_p zero", {"prompt": "x", "top_p": 0}, 400, "invalid_value"),
+    ("stream not bool", {"prompt": "x", "stream": "yes"}, 400, "invalid_value"),
+    ("n > 1", {"prompt": "x", "n": 2}, 400, "invalid_value"),
+    ("empty prompt", {"prompt": ""}, 400, "invalid_value"),
+    ("token id out of vocab", {"prompt": [1, 2, 999]}, 400, "invalid_value"),
+    ("prompt too long", {"prompt": "y" * 300}, 400, "context_length_exceeded"),
+    ("prompt + max_tokens too long", {"prompt": "y" * 200, "max_tokens": 100}, 400, "context_length_exceeded"),
+    ("unknown model", {"model": "gpt-4", "prompt": "x"}, 404, "model_not_found"),
+]
+
+
+@pytest.mark.parametrize("name,body,status,code", BAD, ids=[b[0] for b in BAD])
+def test_bad_input_gets_openai_error(server: ServerProc, name: str, body: Any, status: int, code: str) -> None:
+    if isinstance(body, bytes):
+        r = httpx.post(server.url + "/v1/completions", content=body,
+                       headers={**AUTH, "Content-Type": "application/json"}, timeout=30)
+    else:
+        r = post(server, "/v1/completions", body)
+    assert_openai_error(r, status, code)
+
+
+def test_bad_chat_input_and_server_keeps_serving(server: ServerProc) -> None:
+    assert_openai_error(post(server, "/v1/chat/completions", {"messages": []}), 400, "invalid_value")
+    assert_openai_error(post(server, "/v1/chat/completions", {"messages": [{"role": "wizard", "content": "x"}]}),
+                        400, "invalid_value")
+    assert_openai_error(post(server, "/v1/chat/completions",
+                             {"messages": [{"role": "user", "content": "z" * 400}]}), 400, "context_length_exceeded")
+    assert_openai_error(httpx.get(server.url + "/v1/nothing", headers=AUTH), 404)
+    big = {"prompt": "x" * 70_000}
+    assert_openai_error(post(server, "/v1/completions", big), 413, "request_too_large")
+    r = post(server, "/v1/completions", {"prompt": "still here", "max_tokens": 3})
+    assert r.status_code == 200 and r.json()["usage"]["completion_tokens"] >= 1
+
+
+def test_api_keys(server: ServerProc) -> None:
+    body = {"prompt": "k", "max_tokens": 1}
+    assert_openai_error(post(server, "/v1/completions", body, headers={}), 401, "missing_api_key")
+    assert_openai_error(post(server, "/v1/completions", body, headers={"Authorization": "Bearer wrong"}), 401,
+                        "invalid_api_key")
+    assert_openai_error(post(server, "/v1/completions", body, headers={"Authorization": f"Basic {KEY_FILE_KEY}"}),
+                        401, "missing_api_key")
+    assert_openai_error(httpx.get(server.url + "/v1/models"), 401, "missing_api_key")
+    for key in (KEY_FILE_KEY, KEY_ENV_KEY, "other-key"):
+        assert post(server, "/v1/completions", body, headers={"Authorization": f"Bearer {key}"}).status_code == 200
+    # probes and metrics stay open (kubelet and Prometheus do not hold keys)
+    assert httpx.get(server.url + "/readyz").status_code == 200
+    assert httpx.get(server.url + "/metrics").status_code == 200
+
+
+def test_client_disconnect_cancels_generation(server: ServerProc) -> None:
+    before = server.metrics()["aiinfra_server_generation_tokens_total"]
+    with httpx.stream("POST", server.url + "/v1/completions", headers=AUTH, timeout=60,
+                      json={"prompt": "a", "max_tokens": 250, "temperature": 0, "stream": True}) as r:
+        for line in r.iter_lines():
+            if line.startswith("data: {"):
+                break  # got the first token: hang up
+    deadline = time.monotonic() + 10
+    while server.metrics()["aiinfra_server_running_requests"] > 0 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    m = server.metrics()
+    assert m["aiinfra_server_running_requests"] == 0
+    assert m["aiinfra_server_generation_tokens_total"] - before < 250
+
+
+def test_non_streaming_disconnect_cancels_generation(server: ServerProc) -> None:
+    before = server.metrics()["aiinfra_server_generation_tokens_total"]
+    body = json.dumps({"prompt": "b", "max_tokens": 250, "temperature": 0}).encode()
+    with socket.create_connection(("127.0.0.1", server.port), timeout=10) as s:
+        s.sendall(b"POST /v1/completions HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                  + f"Authorization: Bearer {KEY_FILE_KEY}\r\nContent-Length: {len(body)}\r\n\r\n".encode() + body)
+        deadline = time.monotonic() + 10
+        while server.metrics()["aiinfra_server_running_requests"] == 0 and time.monotonic() < deadline:
+            time.sleep(0.005)
+    deadline = time.monotonic() + 10
+    while server.metrics()["aiinfra_server_running_requests"] > 0 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    m = server.metrics()
+    assert m["aiinfra_server_running_requests"] == 0
+    assert m["aiinfra_server_generation_tokens_total"] - before < 250
+
+
+# ---------------------------------------------------------------------- overload and drain
+def test_overload_gets_429_and_nothing_is_lost(checkpoint: Path, workdir: Path, reference: GPT) -> None:
+    """One decode slot and a waiting queue of 2: of 10 simultaneous long requests, the
+    excess is refused with 429 + Retry-After; every accepted one completes in full. The same
+    server also checks --select best and --quantization int8."""
+    srv = ServerProc(["--model", str(checkpoint), "--select", "best", "--quantization", "int8",
+                      "--max-batch-size", "1", "--max-queue", "2", "--max-num-batched-tokens", "64"],
+                     workdir / "overload.log")
+    try:
+        srv.wait_ready()
+        info = httpx.get(srv.url + "/v1/models").json()["data"][0]["aiinfra"]
+        manifests = [json.loads(p.read_text()) for p in checkpoint.glob("step-*/manifest.json")]
+        best = min(manifests, key=lambda m: m["eval"]["val_loss"])
+        assert info["step"] == best["step"] and info["quantization"] == "int8"
+
+        async def one(client: httpx.AsyncClient, i: int) -> httpx.Response:
+            return await client.post("/v1/completions", json={"prompt": f"{i} go", "max_tokens": 200,
+                                                              "temperature": 0, "stop": ["\x00\x01"]})
+
+        async def main() -> list[httpx.Response]:
+            async with httpx.AsyncClient(base_url=srv.url, timeout=120, limits=httpx.Limits(max_connections=32)) as c:
+                return await asyncio.wait_for(asyncio.gather(*(one(c, i) for i in range(10))), 150)
+
+        responses = asyncio.run(main())
+        codes = [r.status_code for r in responses]
+        assert set(codes) <= {200, 429}, codes
+        assert codes.count(429) >= 1 and codes.count(200) >= 3, codes
+        for r in responses:
+            if r.status_code == 429:
+                assert_openai_error(r, 429, "rate_limit_exceeded")
+                assert int(r.headers["Retry-After"]) >= 1
+            else:
+                choice = r.json()["choices"][0]
+                assert choice["finish_reason"] in ("length", "stop")
+                if choice["finish_reason"] == "length":
+                    assert len(choice["token_ids"]) == 200
+        m = srv.metrics()
+        assert m['aiinfra_server_requests_total{code="429"}'] == codes.count(429)
+        assert m['aiinfra_server_requests_total{code="200"}'] == codes.count(200) + 1  # + /v1/models
+        # int8 greedy output stays close to the fp32 reference (same tokens for a short run)
+        r = httpx.post(srv.url + "/v1/completions", json={"prompt": "abcdefgh", "max_tokens": 6, "temperature": 0},
+                       timeout=30)
+        best_ref = GPT(reference.config)
+        cfg, state, _ = load_model_for_inference(str(checkpoint), select="best")
+        best_ref.load_state_dict(state, strict=False)
+        assert r.json()["choices"][0]["token_ids"] == reference_greedy(best_ref.eval(), list(b"abcdefgh"), 6)
+    finally:
+        srv.stop()
+
+
+def test_sigterm_drains_in_flight_requests_and_exits(checkpoint: Path, workdir: Path) -> None:
+    srv = ServerProc(["--model", str(checkpoint), "--max-batch-size", "4", "--drain-timeout", "60",
+                      "--log-level", "info"], workdir / "drain.log")
+    try:
+        srv.wait_ready()
+
+        async def one(client: httpx.AsyncClient, i: int, first: asyncio.Event) -> tuple[int, int, str | None]:
+            body = {"prompt": f"request {i}", "max_tokens": 120, "temperature": 0, "stop": ["\x00\x01"]}
+            if i % 2:
+                r = await client.post("/v1/completions", json=body)
+                c = r.json()["choices"][0] if r.status_code == 200 else {}
+                return r.status_code, len(c.get("token_ids", [])), c.get("finish_reason")
+            n, reason = 0, None
+            async with client.stream("POST", "/v1/completions", json={**body, "stream": True,
+                                                                      "stream_options": {"include_usage": True}}) as r:
+                async for line in r.aiter_lines():
+                    if line.startswith("data: {"):
+                        first.set()
+                        ev = json.loads(line[6:])
+                        if "usage" in ev and ev.get("usage"):
+                            n = ev["usage"]["completion_tokens"]
+                        elif ev.get("choices") and ev["choices"][0]["finish_reason"]:
+                            reason = ev["choices"][0]["finish_reason"]
+                return r.status_code, n, reason
+
+        async def main() -> tuple[list, list[int], int]:
+            first = asyncio.Event()
+            async with httpx.AsyncClient(base_url=srv.url, timeout=120, limits=httpx.Limits(max_connections=32)) as c:
+                burst = [asyncio.ensure_future(one(c, i, first)) for i in range(10)]
+                await asyncio.wait_for(first.wait(), 60)
+                srv.proc.send_signal(signal.SIGTERM)
+                late: list[int] = []
+                ready = 0
+                async with httpx.AsyncClient(base_url=srv.url, timeout=10) as fresh:
+                    for _ in range(100):  # bounded: new requests during the drain get 503
+                        r = await fresh.post("/v1/completions", json={"prompt": "late", "max_tokens": 2})
+                        late.append(r.status_code)
+                        if r.status_code == 503:
+                            assert_openai_error(r, 503, "service_unavailable")
+                            ready = (await fresh.get("/readyz")).status_code
+                            break
+                        await asyncio.sleep(0.01)
+                results = await asyncio.wait_for(asyncio.gather(*burst), 120)
+                return results, late, ready
+
+        results, late, ready = asyncio.run(main())
+        assert late[-1] == 503 and ready == 503
+        for status, n, reason in results:
+            assert status == 200 and reason in ("length", "stop"), results
+            if reason == "length":
+                assert n == 120
+        assert srv.proc.wait(60) == 0
+        assert "drained" in srv.log.read_text()
+    finally:
+        srv.stop()
