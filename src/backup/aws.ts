@@ -46,6 +46,8 @@ export interface AwsModelBackupResources {
   readonly logging?: S3BucketLoggingA;
   readonly replicaBucket?: S3Bucket;
   readonly replicaKey?: KmsKey;
+  /** Server access logs of the replica, in the replica's region. */
+  readonly replicaLogBucket?: S3Bucket;
   readonly replicationRole?: IamRole;
   readonly replication?: S3BucketReplicationConfigurationA;
 }
@@ -232,12 +234,60 @@ function aliasFor(bucketName: string): string {
   return `alias/cdktf-ai-infra/${bucketName.replace(/[^A-Za-z0-9/_-]/g, '-')}`;
 }
 
+/**
+ * A log bucket for S3 server access logs of `source`, and the logging configuration. S3 server access
+ * logging documents SSE-S3 as the default encryption of a target bucket (SSE-KMS needs the logging service
+ * in the key policy), so the log bucket uses AES-256; the logs hold request metadata, not model data.
+ */
+function accessLogs(scope: Construct, prefix: string, provider: TerraformProvider, name: string, source: S3Bucket, account: string,
+  p: ResolvedBackupProps, tags: Record<string, string>): { logBucket: S3Bucket; logging: S3BucketLoggingA } {
+  const logs = secureBucket(scope, `${prefix}AccessLogs`, {
+    provider,
+    name,
+    versioned: true,
+    objectLock: false,
+    forceDestroy: p.forceDestroy,
+    tags,
+    rules: () => [
+      {
+        id: 'expire-access-logs',
+        status: 'Enabled',
+        filter: [{}],
+        expiration: [{ days: p.accessLogRetentionDays }],
+        noncurrentVersionExpiration: [{ noncurrentDays: 7 }],
+      },
+      { id: 'abort-incomplete-multipart-uploads', status: 'Enabled', filter: [{}], abortIncompleteMultipartUpload: [{ daysAfterInitiation: 7 }] },
+    ],
+    statements: (arn) => [
+      denyInsecureTransport(arn),
+      {
+        Sid: 'AllowS3ServerAccessLogs',
+        Effect: 'Allow',
+        Principal: { Service: 'logging.s3.amazonaws.com' },
+        Action: 's3:PutObject',
+        Resource: `${arn}/${ACCESS_LOG_PREFIX}*`,
+        Condition: { ArnLike: { 'aws:SourceArn': source.arn }, StringEquals: { 'aws:SourceAccount': account } },
+      },
+    ],
+  });
+  const logging = new S3BucketLoggingA(scope, `${prefix}AccessLogging`, {
+    provider,
+    bucket: source.id,
+    targetBucket: logs.bucket.id,
+    targetPrefix: ACCESS_LOG_PREFIX,
+    targetObjectKeyFormat: { partitionedPrefix: { partitionDateSource: 'EventTime' } },
+    dependsOn: [logs.policy],
+  });
+  return { logBucket: logs.bucket, logging };
+}
+
 export function buildAwsBackup(scope: Construct, cloud: AwsCloud, p: ResolvedBackupProps): BackupImpl {
   const provider = awsProvider(scope, cloud.region);
   const partition = awsPartition(cloud.region);
   const account = cloud.accountId ?? new DataAwsCallerIdentity(scope, 'CallerIdentity', { provider }).accountId;
   const tags = resourceTags(scope, cloud, p.tags);
-  const name = p.bucketName ?? physicalName(scope, cloud, { maxLength: 63, reserve: p.replication ? 8 : 0 });
+  // No reserve for the replica: adding replication later must not rename (replace) the bucket.
+  const name = p.bucketName ?? physicalName(scope, cloud, { maxLength: 63 });
 
   const userKeyArn = p.encryptionKey?.kind === 'aws-kms' ? p.encryptionKey.keyArn : undefined;
   const key = userKeyArn ? undefined : newKey(scope, 'Key', provider, {
@@ -294,50 +344,12 @@ export function buildAwsBackup(scope: Construct, cloud: AwsCloud, p: ResolvedBac
   let logBucket: S3Bucket | undefined;
   let logging: S3BucketLoggingA | undefined;
   if (p.accessLogs) {
-    // S3 server access logging documents SSE-S3 as the default encryption of a target bucket (SSE-KMS
-    // needs the logging service in the key policy), so the log bucket uses AES-256.
-    const logs = secureBucket(scope, 'AccessLogs', {
-      provider,
-      name: physicalName(scope, cloud, { maxLength: 63 }, 'logs'),
-      versioned: true,
-      objectLock: false,
-      forceDestroy: p.forceDestroy,
-      tags,
-      rules: () => [
-        {
-          id: 'expire-access-logs',
-          status: 'Enabled',
-          filter: [{}],
-          expiration: [{ days: p.accessLogRetentionDays }],
-          noncurrentVersionExpiration: [{ noncurrentDays: 7 }],
-        },
-        { id: 'abort-incomplete-multipart-uploads', status: 'Enabled', filter: [{}], abortIncompleteMultipartUpload: [{ daysAfterInitiation: 7 }] },
-      ],
-      statements: (arn) => [
-        denyInsecureTransport(arn),
-        {
-          Sid: 'AllowS3ServerAccessLogs',
-          Effect: 'Allow',
-          Principal: { Service: 'logging.s3.amazonaws.com' },
-          Action: 's3:PutObject',
-          Resource: `${arn}/${ACCESS_LOG_PREFIX}*`,
-          Condition: { ArnLike: { 'aws:SourceArn': main.bucket.arn }, StringEquals: { 'aws:SourceAccount': account } },
-        },
-      ],
-    });
-    logBucket = logs.bucket;
-    logging = new S3BucketLoggingA(scope, 'AccessLogging', {
-      provider,
-      bucket: main.bucket.id,
-      targetBucket: logs.bucket.id,
-      targetPrefix: ACCESS_LOG_PREFIX,
-      targetObjectKeyFormat: { partitionedPrefix: { partitionDateSource: 'EventTime' } },
-      dependsOn: [logs.policy],
-    });
+    ({ logBucket, logging } = accessLogs(scope, '', provider, physicalName(scope, cloud, { maxLength: 63 }, 'logs'), main.bucket, account, p, tags));
   }
 
   let replica: SecureBucket | undefined;
   let replicaKey: KmsKey | undefined;
+  let replicaLogBucket: S3Bucket | undefined;
   let replicationRole: IamRole | undefined;
   let replication: S3BucketReplicationConfigurationA | undefined;
   if (p.replication) {
@@ -359,6 +371,10 @@ export function buildAwsBackup(scope: Construct, cloud: AwsCloud, p: ResolvedBac
       rules: rules(false),
       statements: (arn) => [denyInsecureTransport(arn), denyOtherEncryption(arn)],
     });
+    if (p.accessLogs) {
+      replicaLogBucket = accessLogs(scope, 'Replica', replicaProvider, physicalName(scope, cloud, { maxLength: 63 }, 'replica-logs'),
+        replica.bucket, account, p, tags).logBucket;
+    }
     const sourceArn = main.bucket.arn;
     const replicaArn = replica.bucket.arn;
     replicationRole = new IamRole(scope, 'ReplicationRole', {
@@ -450,6 +466,7 @@ export function buildAwsBackup(scope: Construct, cloud: AwsCloud, p: ResolvedBac
       logBucket,
       logging,
       replicaBucket: replica?.bucket,
+      replicaLogBucket,
       replicaKey,
       replicationRole,
       replication,

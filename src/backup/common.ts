@@ -151,6 +151,14 @@ export function isAzurePair(location: string, other: string): boolean {
   return AZURE_PAIRS[location] === other;
 }
 
+/** GCS storage classes from warm to cold. */
+export const GCS_CLASSES = ['STANDARD', 'NEARLINE', 'COLDLINE'] as const;
+
+/** The GCS class objects move to for a cold storage tier. */
+export function gcsColdClass(tier: ColdStorageClass): 'NEARLINE' | 'COLDLINE' {
+  return tier === 'cold' ? 'COLDLINE' : 'NEARLINE';
+}
+
 /** The AWS partition of a region (ARNs). */
 export function awsPartition(region: string): string {
   if (region.startsWith('us-gov-')) return 'aws-us-gov';

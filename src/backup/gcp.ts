@@ -15,7 +15,7 @@ import { InvalidPropError } from '../core/errors';
 import { IWorkloadIdentity } from '../core/identity';
 import { physicalName } from '../core/naming';
 import { resourceTags } from '../core/tags';
-import { BackupImpl, gcsPlacement, GrantAccess, GrantTarget, ResolvedBackupProps } from './common';
+import { BackupImpl, gcsColdClass, gcsPlacement, GrantAccess, GrantTarget, ResolvedBackupProps } from './common';
 
 /** The Google Cloud resources of a ModelBackupBucket (escape hatches). */
 export interface GcpModelBackupResources {
@@ -109,8 +109,8 @@ export function buildGcpBackup(scope: Construct, cloud: GcpCloud, p: ResolvedBac
     }] : []),
     { action: { type: 'AbortIncompleteMultipartUpload' }, condition: { age: p.abortIncompleteUploadsAfterDays } },
     ...(p.coldStorageAfterDays !== undefined ? [{
-      action: { type: 'SetStorageClass', storageClass: p.coldStorageClass === 'cold' ? 'COLDLINE' : 'NEARLINE' },
-      condition: { age: p.coldStorageAfterDays, matchesStorageClass: ['STANDARD'] },
+      action: { type: 'SetStorageClass', storageClass: gcsColdClass(p.coldStorageClass) },
+      condition: { age: p.coldStorageAfterDays, matchesStorageClass: [p.gcp.storageClass ?? 'STANDARD'] },
     }] : []),
   ];
   const dualRegion = placement.dataLocations !== undefined;

@@ -8,7 +8,7 @@ import { checkUserTags } from '../core/tags';
 import type { AwsModelBackupResources } from './aws';
 import type { AzureModelBackupResources } from './azure';
 import {
-  AZURE_PAIRS, BackupImpl, checkObjectPath, GCS_MULTI_REGIONS, gcsMultiRegionOf, gcsPlacement, GrantAccess, GrantTarget,
+  AZURE_PAIRS, BackupImpl, checkObjectPath, GCS_CLASSES, GCS_MULTI_REGIONS, gcsColdClass, gcsMultiRegionOf, gcsPlacement, GrantAccess, GrantTarget,
   isAzurePair, isLiteral, normalizePrefix, ResolvedBackupProps, awsPartition,
 } from './common';
 import type { GcpModelBackupResources } from './gcp';
@@ -266,6 +266,11 @@ function validateGcp(scope: IConstruct, cloud: GcpCloud, p: ResolvedBackupProps,
       }
     }
   }
+  const base = p.gcp.storageClass ?? 'STANDARD';
+  if (p.coldStorageAfterDays !== undefined && GCS_CLASSES.indexOf(gcsColdClass(p.coldStorageClass)) <= GCS_CLASSES.indexOf(base)) {
+    throw new InvalidPropError(scope, 'coldStorageClass', p.coldStorageClass,
+      `a tier colder than gcp.storageClass ${base}: 'infrequent' (NEARLINE) or 'cold' (COLDLINE) after STANDARD, 'cold' after NEARLINE`);
+  }
   const key = p.encryptionKey;
   if (key) {
     if (key.kind !== 'gcp-kms') throw new InvalidPropError(scope, 'encryptionKey.kind', key.kind, "'gcp-kms' on a GCP bucket");
@@ -298,7 +303,10 @@ function validateAzure(scope: IConstruct, cloud: AzureCloud, p: ResolvedBackupPr
   if (p.azure.lockImmutabilityPolicy && p.objectLock?.mode !== 'compliance') {
     throw new InvalidPropError(scope, 'azure.lockImmutabilityPolicy', true, "true only with objectLock.mode 'compliance'");
   }
-  check.numberInRange(scope, 'accessLogRetentionDays', p.accessLogRetentionDays, 30, 730);
+  if (p.accessLogs && !p.azure.logAnalyticsWorkspaceId) {
+    // The retention of the Log Analytics workspace the bucket makes.
+    check.numberInRange(scope, 'accessLogRetentionDays', p.accessLogRetentionDays, 30, 730);
+  }
   const r = p.replication;
   if (r) {
     checkReplicaRegion(scope, cloud, r.region);

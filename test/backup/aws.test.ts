@@ -221,9 +221,19 @@ describe('ModelBackupBucket on AWS: cross-region replication', () => {
     expect(one(json, 'aws_s3_bucket_server_side_encryption_configuration', 'ReplicaEncryption').rule[0]
       .apply_server_side_encryption_by_default.kms_master_key_id).toBe('${aws_kms_key.models_ReplicaKey_643E6DBB.arn}');
     expect(one(json, 'aws_s3_bucket_versioning', 'ReplicaVersioning').versioning_configuration.status).toBe('Enabled');
-    expect(one(json, 'aws_s3_bucket_public_access_block', 'Replica').restrict_public_buckets).toBe(true);
+    expect(one(json, 'aws_s3_bucket_public_access_block', 'ReplicaPublicAccessBlock').restrict_public_buckets).toBe(true);
     expect(statement(policyOf(one(json, 'aws_s3_bucket_policy', 'ReplicaPolicy')), 'DenyInsecureTransport')).toBeDefined();
     expect(bucket.aws?.replicaBucket).toBeDefined();
+  });
+
+  test('the replica logs to its own log bucket in its region; adding replication keeps the bucket name', () => {
+    const logs = one(json, 'aws_s3_bucket', 'ReplicaAccessLogsBucket');
+    expect(logs.provider).toBe('aws.us-west-2');
+    expect(logs.bucket).toMatch(/^platform-models-replica-logs-[0-9a-f]{8}$/);
+    expect(one(json, 'aws_s3_bucket_logging', 'ReplicaAccessLogging')).toMatchObject({
+      provider: 'aws.us-west-2', bucket: '${aws_s3_bucket.models_ReplicaBucket_C2018E2A.id}',
+    });
+    expect(one(bucketJson({ cloud: aws() }).json, 'aws_s3_bucket', MAIN).bucket).toBe(one(json, 'aws_s3_bucket', MAIN).bucket);
   });
 
   test('the replication role is assumable by S3 only and holds only replication actions on the two buckets', () => {

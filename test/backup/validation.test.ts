@@ -46,6 +46,8 @@ describe('ModelBackupBucket rejects bad props before creating anything', () => {
       /a region that forms a configurable dual-region with us-central1/],
     ['GCP multi-region that does not hold the region', { cloud: gcp(), replication: { region: 'EU' } }, 'replication.region', '"EU"',
       /the multi-region that holds us-central1 \(US\)/],
+    ['GCP cold tier not colder than the base class', { cloud: gcp(), coldStorageAfterDays: 30, gcp: { storageClass: 'NEARLINE' } },
+      'coldStorageClass', '"infrequent"', /a tier colder than gcp.storageClass NEARLINE/],
     ['turbo on Azure', { cloud: azure(), replication: { region: 'centralus', rpo: 'turbo' } }, 'replication.rpo', '"turbo"', /'default' on Azure/],
     ['bad rpo', { cloud: aws(), replication: { region: 'us-west-2', rpo: 'fast' as 'turbo' } }, 'replication.rpo', '"fast"', /one of "default", "turbo"/],
     ['bucketName too long', { cloud: aws(), bucketName: 'a'.repeat(64) }, 'bucketName', `"${'a'.repeat(64)}"`, /an S3 bucket name: 3-63 characters/],
