@@ -16,6 +16,14 @@ export type { AzureModelBackupResources, AzureBackupAccount } from './backup/azu
 export type { IGpuCluster, GpuPoolInfo } from './core/cluster';
 export { Gpu, pickMachine } from './core/gpu';
 export type { GpuId, GpuInterconnect, GpuMachineType, GpuSpec, PickMachineOptions } from './core/gpu';
+export { GpuTrainingCluster, separatelyCappedGroups } from './training/gpu-training-cluster';
+export type { GpuTrainingClusterProps, GpuPoolProps, SystemPoolProps, GpuClusterAttributes } from './training/gpu-training-cluster';
+export type { CapacityKind, GpuReservation } from './training/capacity';
+export type { ClusterNetworkProps, ExistingNetwork } from './training/cluster-impl';
+export { DCGM_COUNTERS, DCGM_EXPORTER_PORT, GPU_ADDON_NAMESPACE, KUEUE_NAMESPACE } from './training/add-on-charts';
+export type { PinnedChart } from './training/add-on-charts';
+export { HOURS_PER_MONTH } from './core/cost';
+export type { CostEstimate, CostLine } from './core/cost';
 export { KubernetesWorkload, CLUSTER_SCOPED_KINDS } from './k8s/delivery';
 export type { KubernetesWorkloadProps, RenderedChart, ChartPlaceholder } from './k8s/delivery';
 export {

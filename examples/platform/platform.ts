@@ -1,6 +1,6 @@
 import { App, LocalBackend, TerraformStack } from 'cdktf';
 import { Construct } from 'constructs';
-import { Cloud, ModelBackupBucket } from '../../src';
+import { Cloud, Gpu, GpuTrainingCluster, ModelBackupBucket } from '../../src';
 
 /** What differs between the three example stacks: only the cloud target. */
 export interface PlatformProps {
@@ -11,6 +11,8 @@ export interface PlatformProps {
 export class Platform extends TerraformStack {
   /** Checkpoints and model artifacts, replicated to a second region. */
   public readonly models: ModelBackupBucket;
+  /** The GPU training cluster: one H100 pool (8 GPUs a node) scaling 0..2 nodes, on-demand first, then spot. */
+  public readonly cluster: GpuTrainingCluster;
 
   constructor(scope: Construct, id: string, props: PlatformProps) {
     super(scope, id);
@@ -21,6 +23,10 @@ export class Platform extends TerraformStack {
       cloud: props.cloud,
       // A second region per cloud: S3 cross-region replication, a GCS dual-region, the Azure pair (GZRS).
       replication: { region: props.cloud.select({ aws: () => 'us-west-2', gcp: () => 'us-east1', azure: () => 'centralus' }) },
+    });
+    this.cluster = new GpuTrainingCluster(this, 'train', {
+      cloud: props.cloud,
+      gpuPools: [{ gpu: Gpu.H100_80GB, maxNodes: 2, capacity: ['on-demand', 'spot'] }],
     });
   }
 }

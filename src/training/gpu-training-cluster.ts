@@ -13,6 +13,8 @@ import {
   ClusterBuildSpec, ClusterImpl, ClusterNetworkProps, GPU_TAINT, ImportedClusterImpl, ImportedClusterSpec,
   LABEL_GPU, LABEL_POOL, ResolvedGpuPool, ResolvedSystemPool,
 } from './cluster-impl';
+import type { Tenant, TenantProps } from './tenant';
+import type { TrainingJob, TrainingJobProps } from './training-job';
 
 /** One GPU node pool. */
 export interface GpuPoolProps {
@@ -228,6 +230,23 @@ export class GpuTrainingCluster extends Construct implements IGpuCluster {
   public bindServiceAccount(identity: IWorkloadIdentity, namespace: string, serviceAccount: string): Record<string, string> {
     checkBinding(this, this.cloud, identity, namespace, serviceAccount);
     return this.impl.bindServiceAccount(identity, namespace, serviceAccount);
+  }
+
+  /**
+   * Runs the bundled trainer on this cluster (an Indexed Job under torchrun, checkpointing to a store):
+   * `new TrainingJob(this, id, { ...props, cluster: this })`. The job checks, before it makes anything,
+   * that nodes x GPUs fit a pool, the model fits GPU memory under the strategy, checkpoints stay on this
+   * cloud unless allowed, and a spot-only pool gets a job only with checkpoints.
+   */
+  public addTrainingJob(id: string, props: Omit<TrainingJobProps, 'cluster'>): TrainingJob {
+    const { TrainingJob: Job } = require('./training-job') as typeof import('./training-job');
+    return new Job(this, id, { ...props, cluster: this });
+  }
+
+  /** A team on this cluster: namespace, quotas, Kueue queue, identity (`new Tenant(this, id, { ...props, cluster: this })`). */
+  public addTenant(id: string, props: Omit<TenantProps, 'cluster'>): Tenant {
+    const { Tenant: TenantConstruct } = require('./tenant') as typeof import('./tenant');
+    return new TenantConstruct(this, id, { ...props, cluster: this });
   }
 
   /** What a second stack passes to `GpuTrainingCluster.fromClusterAttributes` (cross-stack references). */

@@ -102,7 +102,7 @@ export function gcpNodePools(scope: Construct, cloud: GcpCloud, spec: ClusterBui
         placementPolicy: pool.compactPlacement ? { type: 'COMPACT' } : undefined,
         queuedProvisioning: pool.queuedProvisioning ? { enabled: true } : undefined,
         nodeConfig: {
-          ...base({ ...pool.labels, [LABEL_CAPACITY]: spot ? 'spot' : rungs[0] }),
+          ...base({ ...pool.labels, [LABEL_CAPACITY]: spot ? 'spot' : rungs.includes('on-demand') ? 'on-demand' : 'reserved' }),
           machineType: pool.machine.machine,
           diskSizeGb: pool.diskSizeGiB,
           guestAccelerator: [{
