@@ -1,6 +1,6 @@
 import { Construct } from 'constructs';
 import { ApiObject } from 'cdk8s';
-import { Annotations, Token } from 'cdktf';
+import { Annotations, ITerraformDependable, Token } from 'cdktf';
 import { Cloud } from '../core/cloud';
 import { GpuPoolInfo, IGpuCluster } from '../core/cluster';
 import { check, InvalidPropError } from '../core/errors';
@@ -23,7 +23,7 @@ import {
 import { errorRatio, gaugeSum, histogramQuantile, RUNTIME_METRICS, RuntimeMetricNames, seriesSelector } from './metrics';
 import { checkModelFits } from './sizing';
 import {
-  AutoscalingOptions, CanaryOptions, InferenceEndpointProps, InferencePrecision, InferenceQuantization, InferenceRuntime,
+  AutoscalingOptions, CanaryOptions, EndpointSlo, InferenceEndpointProps, InferencePrecision, InferenceQuantization, InferenceRuntime,
   isModelImage, ModelImage,
 } from './types';
 import { BUILTIN_QUANTIZATIONS, VLLM_IMAGE, VLLM_QUANTIZATIONS, vllmArgs } from './vllm';
@@ -95,21 +95,33 @@ export class InferenceEndpoint extends Construct {
   public readonly canaryWeight: number;
   /** Every Kubernetes object of the endpoint, as delivered (tokens unresolved). */
   public readonly objects: readonly K8sObject[];
+  /** The endpoint's service-level objective, for the MonitoringStack. */
+  public readonly slo?: EndpointSlo;
   /** True while a canary Deployment runs beside the stable one. */
   public readonly hasCanary: boolean;
   private readonly metricNames: RuntimeMetricNames;
+  /** The push of the bundled server image, when the endpoint uses it (the release waits for it). */
+  private bundledImagePush?: ITerraformDependable;
+  private gpusWanted?: number;
 
   constructor(scope: Construct, id: string, props: InferenceEndpointProps) {
     super(scope, id);
     // ---- validation: every prop, before any child construct exists ----------------------------------
-    if (!props.cluster) {
-      throw new InvalidPropError(this, 'cluster', props.cluster,
-        'an IGpuCluster (a GpuTrainingCluster, or GpuTrainingCluster.fromClusterAttributes) with a pool of the endpoint\'s GPU');
-    }
-    const cluster = props.cluster;
-    const cloud = cluster.cloud;
-    if (props.cloud && !props.cloud.sameCloudAs(cloud)) {
-      throw new InvalidPropError(this, 'cloud', props.cloud.toString(), `the cluster's cloud (${cloud.toString()})`);
+    let cloud: Cloud;
+    let pool: GpuPoolInfo;
+    if (props.cluster) {
+      cloud = props.cluster.cloud;
+      if (props.cloud && !props.cloud.sameCloudAs(cloud)) {
+        throw new InvalidPropError(this, 'cloud', props.cloud.toString(), `the cluster's cloud (${cloud.toString()}) or nothing`);
+      }
+      pool = this.pickPool(props.cluster, props.gpu);
+    } else {
+      if (!props.cloud) {
+        throw new InvalidPropError(this, 'cluster', props.cluster,
+          'an IGpuCluster (a GpuTrainingCluster, or GpuTrainingCluster.fromClusterAttributes), or `cloud` to make a serving cluster');
+      }
+      cloud = props.cloud;
+      pool = this.servingPool(cloud, props.gpu, props.gpusPerReplica);
     }
     if (!props.model || (isModelImage(props.model) ? false : !props.model.store)) {
       throw new InvalidPropError(this, 'model', props.model, 'bucket.model(path) or { image, modelPath }');
@@ -128,10 +140,10 @@ export class InferenceEndpoint extends Construct {
       if (m && !isModelImage(m) && props.tenant?.checkPrefix) props.tenant.checkPrefix(this, prop, m.path);
     }
 
-    const pool = this.pickPool(cluster, props.gpu);
     const gpu = Gpu.fromId(pool.gpu);
     const gpus = props.gpusPerReplica ?? 1;
     check.integerInRange(this, 'gpusPerReplica', gpus, 1, pool.gpusPerNode);
+    this.gpusWanted = gpus;
     const tp = props.tensorParallelSize ?? gpus;
     check.integerInRange(this, 'tensorParallelSize', tp, 1, gpus);
     if (gpus % tp !== 0) {
@@ -169,6 +181,9 @@ export class InferenceEndpoint extends Construct {
           `a model that fits ${gpus} x ${pool.gpu} per replica: ${fit.explanation}; use more gpusPerReplica (vLLM), a larger GPU or quantization`);
       }
     }
+
+    check.numberInRange(this, 'slo.latencyP95Seconds', props.slo?.latencyP95Seconds, 0.001, 3600);
+    check.numberInRange(this, 'slo.availability', props.slo?.availability, 0.9, 0.99999);
 
     // Exposure and auth.
     const exposure = props.exposure ?? {};
@@ -229,6 +244,8 @@ export class InferenceEndpoint extends Construct {
     }
 
     // ---- children --------------------------------------------------------------------------------------
+    const cluster = props.cluster ?? this.makeServingCluster(cloud, pool, scaling, props.tags);
+    if (!props.cluster) pool = this.pickPool(cluster, Gpu.fromId(pool.gpu));
     this.cluster = cluster;
     this.cloud = cloud;
     this.runtime = runtime;
@@ -241,6 +258,7 @@ export class InferenceEndpoint extends Construct {
     this.usesGateway = usesGateway;
     this.canaryWeight = canaryLive ? (canary as CanaryOptions).weight : 0;
     this.hasCanary = canaryLive;
+    this.slo = props.slo;
     this.metricNames = RUNTIME_METRICS[runtime];
     const app = constructDnsLabel(this, 40);
     this.name = app;
@@ -363,6 +381,7 @@ export class InferenceEndpoint extends Construct {
       { 'app.kubernetes.io/name': app, 'aiinfra.dev/metrics': 'true' }));
 
     objects.forEach((o, i) => new ApiObject(this.workload.chart, `${o.kind}${i}`, { ...o }));
+    if (this.bundledImagePush) this.workload.addDependency(this.bundledImagePush);
     this.objects = objects;
 
     this.url = urlOf(exposureParts, exposure.domainName, app, namespace);
@@ -451,6 +470,39 @@ export class InferenceEndpoint extends Construct {
     return pool;
   }
 
+  /** The pool a serving cluster made for this endpoint will have (validated before it exists). */
+  private servingPool(cloud: Cloud, gpu: Gpu | undefined, gpusPerReplica: number | undefined): GpuPoolInfo {
+    const chosen = gpu ?? [Gpu.L4, Gpu.A10G, Gpu.T4].find((g) => g.isOfferedOn(cloud.kind)) ?? Gpu.offeredOn(cloud.kind)[0];
+    if (!chosen.isOfferedOn(cloud.kind)) {
+      throw new InvalidPropError(this, 'gpu', chosen.id, `a GPU that ${cloud.kind} offers: ${Gpu.offeredOn(cloud.kind).map((g) => g.id).join(', ')}`);
+    }
+    const counts = chosen.gpuCounts(cloud.kind);
+    const want = gpusPerReplica ?? 1;
+    const perNode = counts.find((c) => c >= want);
+    if (perNode === undefined) {
+      throw new InvalidPropError(this, 'gpusPerReplica', want, `at most ${counts[counts.length - 1]} (the most ${chosen.id} GPUs one ${cloud.kind} machine has)`);
+    }
+    return {
+      name: 'serving', gpu: chosen.id, gpusPerNode: perNode, maxNodes: 1, gpuMemoryGiB: chosen.memoryGiB,
+      nodeSelector: {}, taints: [], interconnect: 'ethernet',
+    };
+  }
+
+  /** A small serving cluster: the system pool plus one on-demand pool of the endpoint's GPU, from zero. */
+  private makeServingCluster(cloud: Cloud, pool: GpuPoolInfo, scaling: ResolvedScaling, tags: Record<string, string> | undefined): IGpuCluster {
+    const { GpuTrainingCluster } = require('../training/gpu-training-cluster') as typeof import('../training/gpu-training-cluster');
+    const gpu = Gpu.fromId(pool.gpu) as Gpu;
+    const gpus = this.gpusWanted ?? 1;
+    // Room for every replica plus one rollout surge.
+    const maxNodes = Math.max(1, Math.ceil(((scaling.max + 1) * gpus) / pool.gpusPerNode));
+    return new GpuTrainingCluster(this, 'Cluster', {
+      cloud,
+      gpuPools: [{ gpu, gpusPerNode: pool.gpusPerNode, maxNodes, minNodes: 0, capacity: ['on-demand'], name: 'serving' }],
+      kueue: false,
+      tags,
+    });
+  }
+
   private resolveScaling(opts: AutoscalingOptions | undefined, props: InferenceEndpointProps): ResolvedScaling {
     const o = opts ?? {};
     check.oneOf(this, 'autoscaling.metric', o.metric, ['queue', 'cpu', 'none']);
@@ -523,7 +575,9 @@ export class InferenceEndpoint extends Construct {
 
   /** The bundled server image (images/server), built and pushed to the cloud's registry once per stack. */
   private serverImage(): string {
-    return (require('./server-image') as typeof import('./server-image')).serverImage(this, this.cluster);
+    const image = (require('./server-image') as typeof import('./server-image')).serverImage(this, this.cloud);
+    this.bundledImagePush = image.push;
+    return image.imageUri;
   }
 
   private podParts(t: TrackSpec, o: {

@@ -26,7 +26,8 @@ export const RUNTIME_METRICS: Record<InferenceRuntime, RuntimeMetricNames> = {
     kvCacheUsage: 'aiinfra_server_kv_cache_usage_ratio',
     generationTokens: 'aiinfra_server_generation_tokens_total',
     requests: 'aiinfra_server_requests_total',
-    serverErrorMatcher: 'code=~"5.."',
+    // 429 (queue full) counts against availability, as the MonitoringStack's endpoint rules count it.
+    serverErrorMatcher: 'code=~"5..|429"',
   },
   vllm: {
     requestDuration: 'vllm:e2e_request_latency_seconds',

@@ -1,9 +1,11 @@
-// The bundled server image (images/server) for the builtin runtime.
-import { IGpuCluster } from '../core/cluster';
-import { InvalidPropError } from '../core/errors';
-import { Construct } from 'constructs';
+// The bundled server image (images/server) for the builtin runtime: built from compute/, tagged with the
+// content hash of its build context and pushed to the cloud's registry (ECR / Artifact Registry / ACR),
+// once per stack and cloud, by core/image-build.
+import { IConstruct } from 'constructs';
+import { Cloud } from '../core/cloud';
+import { BundledImage } from '../core/image-build';
 
-/** The image URI of the bundled server for `cluster`'s cloud. */
-export function serverImage(scope: Construct, cluster: IGpuCluster): string {
-  throw new InvalidPropError(scope, 'image', undefined, `a prebuilt builtin server image for ${cluster.cloud.kind} (repo/server:tag)`);
+/** The stack's server image for `cloud`. */
+export function serverImage(scope: IConstruct, cloud: Cloud): BundledImage {
+  return BundledImage.of(scope, cloud, 'server');
 }

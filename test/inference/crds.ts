@@ -39,7 +39,7 @@ const CHECKS: Record<string, Check> = {
     if (!Array.isArray(spec.triggers) || spec.triggers.length === 0) return void errors.push('/spec/triggers must be a non-empty array');
     spec.triggers.forEach((tr: K8sObject, i: number) => {
       const at = `/spec/triggers/${i}`;
-      if (!isObj(tr)) return void errors.push(`${at} must be object`);
+      if (tr === null || typeof tr !== 'object') return void errors.push(`${at} must be object`);
       only(tr, ['type', 'name', 'metadata', 'metricType', 'authenticationRef', 'useCachedMetrics'], at, errors);
       if (!['prometheus', 'cron', 'cpu', 'memory'].includes(tr.type)) errors.push(`${at}/type unknown: ${tr.type}`);
       if (!isObj(tr.metadata)) return void errors.push(`${at}/metadata must be object`);

@@ -1,0 +1,207 @@
+// Bad props throw InvalidPropError (construct path, prop, value, what is allowed) before any child is
+// created; risky but valid choices are warnings.
+import { TerraformStack, Testing } from 'cdktf';
+import { ModelBackupBucket } from '../../src/backup/model-backup-bucket';
+import { Gpu } from '../../src/core/gpu';
+import { InvalidPropError } from '../../src/core/errors';
+import { InferenceEndpoint } from '../../src/inference/inference-endpoint';
+import { InferenceEndpointProps } from '../../src/inference/types';
+import { FakeGpuCluster } from '../k8s/fake-cluster';
+import { CLOUDS, CloudName, Json, pools, SERVER_IMAGE } from './helpers';
+
+const PROM = 'http://prometheus-operated.monitoring.svc:9090';
+
+function attempt(cloud: CloudName, props: (m: ModelBackupBucket) => Json): { error?: unknown; endpointChildren: string[]; stack: TerraformStack } {
+  const app = Testing.app();
+  const stack = new TerraformStack(app, 'platform');
+  const cluster = new FakeGpuCluster(stack, 'Cluster', { cloud: CLOUDS[cloud](), pools: pools(cloud) });
+  const models = new ModelBackupBucket(stack, 'models', { cloud: CLOUDS[cloud]() });
+  let error: unknown;
+  try {
+    new InferenceEndpoint(stack, 'chat', {
+      cluster, model: models.model('research/gpt-1b', { parameterCount: 1_210_000_000 }), image: SERVER_IMAGE, ...props(models),
+    } as InferenceEndpointProps);
+  } catch (e) {
+    error = e;
+  }
+  const ep = stack.node.tryFindChild('chat');
+  return { error, stack, endpointChildren: ep ? ep.node.children.map((c) => c.node.id) : [] };
+}
+
+function expectInvalid(cloud: CloudName, props: (m: ModelBackupBucket) => Json, prop: string, allowed: RegExp): InvalidPropError {
+  const { error, endpointChildren } = attempt(cloud, props);
+  expect(error).toBeInstanceOf(InvalidPropError);
+  const e = error as InvalidPropError;
+  expect(e.constructPath).toBe('platform/chat');
+  expect(e.prop).toBe(prop);
+  expect(e.message).toMatch(allowed);
+  // Nothing was created before the error.
+  expect(endpointChildren).toEqual([]);
+  return e;
+}
+
+describe('InferenceEndpoint bad props', () => {
+  test('a model larger than the GPUs of one replica: the numbers are in the message', () => {
+    const e = expectInvalid('aws', (m) => ({ model: m.model('llm/70b', { parameterCount: 70_000_000_000 }) }), 'model',
+      /70\.00B parameters x 2 bytes \(bf16\) = 130\.4 GiB of weights; 1 x l4 = 24 GiB, of which 80% \(19\.2 GiB\)/);
+    expect(String(e.value)).toMatch(/^s3:\/\/.+\/llm\/70b$/);
+  });
+
+  test('the same 70B model fits 8 x H100 with vLLM tensor parallel (no error)', () => {
+    const { error } = attempt('aws', (m) => ({
+      model: m.model('llm/70b', { parameterCount: 70_000_000_000 }), runtime: 'vllm', gpu: Gpu.H100_80GB, gpusPerReplica: 8, monitoring: { prometheusQueryUrl: PROM },
+    }));
+    expect(error).toBeUndefined();
+  });
+
+  test('int8 halves the weights, and a 30B model (27.9 GiB) still does not fit one L4 (19.2 GiB budget)', () => {
+    expectInvalid('gcp', (m) => ({ model: m.model('llm/30b', { parameterCount: 30_000_000_000 }), quantization: 'int8' }), 'model',
+      /30\.00B parameters x 1 bytes \(int8\) = 27\.9 GiB/);
+  });
+
+  test('vLLM tensor parallel size that does not divide the GPUs per replica', () => {
+    expectInvalid('aws', () => ({ runtime: 'vllm', gpu: Gpu.H100_80GB, gpusPerReplica: 6, tensorParallelSize: 4 }), 'tensorParallelSize',
+      /Allowed: a divisor of gpusPerReplica \(6\): 1, 2, 3, 6/);
+  });
+
+  test('more GPUs per replica than one node of the pool has', () => {
+    expectInvalid('aws', () => ({ runtime: 'vllm', gpusPerReplica: 2 }), 'gpusPerReplica', /an integer >= 1 and <= 1/);
+  });
+
+  test('minReplicas > maxReplicas', () => {
+    expectInvalid('azure', () => ({ replicas: { min: 5, max: 3 } }), 'replicas', /min <= max \(min 5 > max 3\)/);
+  });
+
+  test('public exposure without TLS', () => {
+    expectInvalid('aws', () => ({ exposure: { type: 'public', domainName: 'chat.example.com', tls: false } }), 'exposure.tls',
+      /a public endpoint always terminates TLS/);
+  });
+
+  test('public exposure without a domain name (no certificate possible)', () => {
+    expectInvalid('gcp', () => ({ exposure: { type: 'public' } }), 'exposure.domainName', /TLS needs a certificate for a host name/);
+  });
+
+  test('public exposure without an API key', () => {
+    expectInvalid('gcp', () => ({ exposure: { type: 'public', domainName: 'chat.example.com' }, auth: { apiKey: false } }), 'auth.apiKey',
+      /always requires an API key/);
+  });
+
+  test('public Azure endpoint without a cert-manager issuer', () => {
+    expectInvalid('azure', () => ({ exposure: { type: 'public', domainName: 'chat.example.com' } }), 'exposure.certificate.certManagerClusterIssuer',
+      /cert-manager ClusterIssuer/);
+  });
+
+  test('a certificate kind the cloud\'s gateway cannot use', () => {
+    expectInvalid('aws', () => ({ exposure: { type: 'public', domainName: 'chat.example.com', certificate: { certificateMapName: 'm' } } }),
+      'exposure.certificate', /acmCertificateArn/);
+  });
+
+  test.each([-1, 101, 12.5])('canary weight %p outside 0-100', (weight) => {
+    expectInvalid('gcp', (m) => ({ canary: { model: m.model('research/v2'), weight } }), 'canary.weight', /an integer percent from 0 to 100/);
+  });
+
+  test('a GPU type the cluster has no pool for', () => {
+    expectInvalid('aws', () => ({ gpu: Gpu.A100_80GB }), 'gpu', /a GPU the cluster has a pool for: l4, h100-80gb/);
+  });
+
+  test('bf16 on a GPU without bf16', () => {
+    const app = Testing.app();
+    const stack = new TerraformStack(app, 'platform');
+    const t4 = { ...pools('aws')[0], name: 't4', gpu: 't4', gpuMemoryGiB: 16 };
+    const cluster = new FakeGpuCluster(stack, 'Cluster', { cloud: CLOUDS.aws(), pools: [t4] });
+    const models = new ModelBackupBucket(stack, 'models', { cloud: CLOUDS.aws() });
+    expect(() => new InferenceEndpoint(stack, 'chat', { cluster, model: models.model('m'), image: SERVER_IMAGE, precision: 'bf16' }))
+      .toThrow(/invalid precision = "bf16"\. Allowed: fp16 or fp32: t4 has no bf16 support/);
+    // Without a precision the T4 default is fp16.
+    const ok = new InferenceEndpoint(stack, 'chat2', { cluster, model: models.model('m'), image: SERVER_IMAGE });
+    expect(ok.precision).toBe('fp16');
+  });
+
+  test('a quantization the runtime does not support', () => {
+    expectInvalid('aws', () => ({ quantization: 'awq' }), 'quantization', /one of "none", "int8"/);
+    expectInvalid('aws', () => ({ runtime: 'vllm', quantization: 'int8' }), 'quantization', /one of "none", "fp8", "awq", "gptq"/);
+  });
+
+  test('the builtin server runs on one GPU', () => {
+    expectInvalid('aws', () => ({ gpu: Gpu.H100_80GB, gpusPerReplica: 2 }), 'gpusPerReplica', /1 with runtime "builtin"/);
+  });
+
+  test('replicas.min 0 needs scaleToZero; scaleToZero needs a wake signal and KEDA', () => {
+    expectInvalid('aws', () => ({ replicas: { min: 0 } }), 'replicas.min', /set autoscaling.scaleToZero/);
+    expectInvalid('aws', () => ({ autoscaling: { scaleToZero: true }, monitoring: { prometheusQueryUrl: PROM } }), 'autoscaling.scaleToZero',
+      /a schedule window or autoscaling.wakeQuery/);
+    expectInvalid('aws', () => ({ autoscaling: { scaleToZero: true, metric: 'cpu' } }), 'autoscaling.scaleToZero', /metric "cpu"/);
+  });
+
+  test('queue autoscaling without a Prometheus', () => {
+    expectInvalid('gcp', () => ({ autoscaling: { metric: 'queue' } }), 'autoscaling.prometheusUrl', /a Prometheus URL \(or pass monitoring\)/);
+  });
+
+  test('a schedule window with a bad cron expression', () => {
+    expectInvalid('gcp', () => ({ schedule: [{ start: '8am', end: '0 20 * * 1-5' }], monitoring: { prometheusQueryUrl: PROM } }), 'schedule[0].start',
+      /a 5-field cron expression/);
+  });
+
+  test('an unpinned image', () => {
+    expectInvalid('aws', () => ({ image: 'ghcr.io/acme/server:latest' }), 'image', /not ':latest'/);
+    expectInvalid('aws', () => ({ image: 'ghcr.io/acme/server' }), 'image', /with a tag or digest/);
+  });
+
+  test('a model in another cloud\'s store', () => {
+    const app = Testing.app();
+    const stack = new TerraformStack(app, 'platform');
+    const cluster = new FakeGpuCluster(stack, 'Cluster', { cloud: CLOUDS.aws(), pools: pools('aws') });
+    const gcs = new ModelBackupBucket(stack, 'gcs', { cloud: CLOUDS.gcp() });
+    expect(() => new InferenceEndpoint(stack, 'chat', { cluster, model: gcs.model('m'), image: SERVER_IMAGE }))
+      .toThrow(/invalid model = "gs:\/\/.*"\. Allowed: a model in a store of the cluster's cloud \(aws us-east-1\)/);
+  });
+
+  test('an internal Azure canary needs a Gateway class with a private frontend', () => {
+    expectInvalid('azure', (m) => ({ canary: { model: m.model('research/v2'), weight: 10 } }), 'exposure.gatewayClassName', /private frontend/);
+  });
+
+  test('no cluster and no cloud', () => {
+    const app = Testing.app();
+    const stack = new TerraformStack(app, 'platform');
+    const models = new ModelBackupBucket(stack, 'models', { cloud: CLOUDS.aws() });
+    expect(() => new InferenceEndpoint(stack, 'chat', { model: models.model('m'), image: SERVER_IMAGE }))
+      .toThrow(/platform\/chat: invalid cluster = undefined\. Allowed: an IGpuCluster .* or `cloud` to make a serving cluster/);
+  });
+
+  test('a tenant endpoint may only serve models under the tenant\'s prefix', () => {
+    const tenant = {
+      namespace: 'research',
+      checkPrefix(scope: unknown, prop: string, prefix: string) {
+        if (!prefix.startsWith('research/')) throw new InvalidPropError(scope as string, prop, prefix, 'a path under research/');
+      },
+    };
+    expect(attempt('aws', (m) => ({ tenant, model: m.model('other-team/llm') })).error).toBeInstanceOf(InvalidPropError);
+    expect(attempt('aws', () => ({ tenant })).error).toBeUndefined();
+  });
+});
+
+describe('InferenceEndpoint warnings', () => {
+  function warnings(stack: TerraformStack): string[] {
+    return stack.node.findAll().flatMap((c) => c.node.metadata.filter((m) => m.type === '@cdktf/warn').map((m) => String(m.data)));
+  }
+
+  test('a single replica without scaleToZero', () => {
+    const { error, stack } = attempt('aws', () => ({ replicas: { min: 1, max: 2 } }));
+    expect(error).toBeUndefined();
+    expect(warnings(stack).join('\n')).toMatch(/a single replica \(replicas.min = 1\) drops requests during node loss and rollouts/);
+  });
+
+  test('scale to zero on a public endpoint with an SLO', () => {
+    const { error, stack } = attempt('gcp', () => ({
+      exposure: { type: 'public', domainName: 'chat.example.com' }, monitoring: { prometheusQueryUrl: PROM },
+      autoscaling: { scaleToZero: true }, schedule: [{ start: '0 8 * * 1-5', end: '0 20 * * 1-5' }], slo: { latencyP95Seconds: 5 },
+    }));
+    expect(error).toBeUndefined();
+    expect(warnings(stack).join('\n')).toMatch(/scale-to-zero on a public endpoint with an SLO/);
+  });
+
+  test('the defaults warn about nothing', () => {
+    const { stack } = attempt('aws', () => ({}));
+    expect(warnings(stack)).toEqual([]);
+  });
+});
