@@ -4,6 +4,7 @@
 // immutability policy and geo or object replication; grants are container-scoped role assignments with an
 // ABAC condition on the blob path.
 import { Construct } from 'constructs';
+import { Annotations } from 'cdktf';
 import { DataAzurermClientConfig } from '@cdktf/provider-azurerm/lib/data-azurerm-client-config';
 import { DataAzurermKeyVaultKey } from '@cdktf/provider-azurerm/lib/data-azurerm-key-vault-key';
 import { KeyVault } from '@cdktf/provider-azurerm/lib/key-vault';
@@ -221,6 +222,10 @@ export function buildAzureBackup(scope: Construct, cloud: AzureCloud, p: Resolve
   const geo = r !== undefined && isAzurePair(cloud.location, r.region);
   const userKey = p.encryptionKey?.kind === 'azure-key-vault' ? p.encryptionKey : undefined;
 
+  if (p.objectLock?.mode === 'compliance' && !p.azure.lockImmutabilityPolicy) {
+    Annotations.of(scope).addWarning('Azure creates immutability policies unlocked: the compliance object lock is not locked yet. '
+      + 'After the first deploy, set azure.lockImmutabilityPolicy: true and deploy again to lock it (irreversible).');
+  }
   const primary = account(scope, cloud, p, {
     provider, client, accountName, containerName, replicationType: geo ? 'GZRS' : 'ZRS', userKey,
   });

@@ -1,4 +1,5 @@
 import { Cloud } from '../../src/core/cloud';
+import { ModelBackupBucket } from '../../src/backup/model-backup-bucket';
 import { all, azure, bucketJson, Json, MAIN, one } from './helpers';
 
 describe('ModelBackupBucket on Azure: secure defaults with only cloud given', () => {
@@ -136,6 +137,15 @@ describe('ModelBackupBucket on Azure: options', () => {
     const locked = one(bucketJson({ cloud: azure(), objectLock: { mode: 'compliance', days: 14 }, azure: { lockImmutabilityPolicy: true } }).json,
       'azurerm_storage_account', MAIN);
     expect(locked.immutability_policy.state).toBe('Locked');
+  });
+
+  test('a compliance lock that is not locked yet is a synth warning', () => {
+    const warnings = (b: ModelBackupBucket) => b.node.metadata.filter((m) => m.type === '@cdktf/warn').map((m) => String(m.data));
+    const pending = bucketJson({ cloud: azure(), objectLock: { mode: 'compliance', days: 14 } }).bucket;
+    expect(warnings(pending)).toEqual([expect.stringMatching(/set azure.lockImmutabilityPolicy: true and deploy again/)]);
+    const done = bucketJson({ cloud: azure(), objectLock: { mode: 'compliance', days: 14 }, azure: { lockImmutabilityPolicy: true } }).bucket;
+    expect(warnings(done)).toEqual([]);
+    expect(warnings(bucketJson({ cloud: azure() }).bucket)).toEqual([]);
   });
 
   test('cold storage tiers base blobs to Cool or Cold', () => {
