@@ -1,0 +1,207 @@
+import { parse } from 'yaml';
+import { Gpu } from '../../src/core/gpu';
+import { WorkloadIdentity } from '../../src/core/identity';
+import { all, aws, byId, clusterJson, Json, one, release } from './cluster-helpers';
+
+describe('GpuTrainingCluster on AWS (EKS)', () => {
+  const { json, cluster, stack } = clusterJson({
+    cloud: aws(),
+    gpuPools: [{ gpu: Gpu.H100_80GB, maxNodes: 4, capacity: ['reserved', 'on-demand', 'spot'], reservation: { id: 'cr-0123456789abcdef0' } }],
+    admins: ['arn:aws:iam::123456789012:role/platform-admins'],
+  });
+  const eks = one(json, 'aws_eks_cluster', /^train_[0-9A-F]{8}$/);
+  const groups = byId(json, 'aws_eks_node_group');
+  const gpuGroups = Object.values(groups).filter((g: Json) => g.ami_type === 'AL2023_x86_64_NVIDIA');
+
+  test('EKS: API access entries, KMS-encrypted secrets, all control-plane logs, endpoint private + public', () => {
+    expect(eks.access_config).toEqual({ authentication_mode: 'API', bootstrap_cluster_creator_admin_permissions: true });
+    expect(eks.encryption_config.resources).toEqual(['secrets']);
+    expect(eks.encryption_config.provider.key_arn).toMatch(/^\$\{aws_kms_key\.train_SecretsKey_[0-9A-F]+\.arn\}$/);
+    expect(one(json, 'aws_kms_key', 'SecretsKey').enable_key_rotation).toBe(true);
+    expect(eks.enabled_cluster_log_types).toEqual(['api', 'audit', 'authenticator', 'controllerManager', 'scheduler']);
+    expect(one(json, 'aws_cloudwatch_log_group', 'ControlPlaneLogs')).toMatchObject({ name: `/aws/eks/${eks.name}/cluster`, retention_in_days: 365 });
+    expect(eks.vpc_config.endpoint_private_access).toBe(true);
+    expect(eks.vpc_config.endpoint_public_access).toBe(true);
+    expect(eks.version).toBe('1.33');
+    expect(eks.deletion_protection).toBe(true);
+  });
+
+  test('admins get access entries with the cluster-admin policy, scoped to the cluster', () => {
+    expect(all(json, 'aws_eks_access_entry')).toEqual([expect.objectContaining({ principal_arn: 'arn:aws:iam::123456789012:role/platform-admins', type: 'STANDARD' })]);
+    expect(all(json, 'aws_eks_access_policy_association')[0]).toMatchObject({
+      policy_arn: expect.stringMatching(/cluster-access-policy\/AmazonEKSClusterAdminPolicy$/), access_scope: { type: 'cluster' },
+    });
+  });
+
+  test('network: a VPC with private subnets in 3 zones, NAT per zone, a rule-less default security group', () => {
+    const subnets = all(json, 'aws_subnet');
+    const priv = subnets.filter((s) => s.tags['kubernetes.io/role/internal-elb'] === '1');
+    expect(priv).toHaveLength(3);
+    expect(new Set(priv.map((s) => s.availability_zone)).size).toBe(3);
+    expect(priv.every((s) => s.map_public_ip_on_launch === undefined)).toBe(true);
+    expect(all(json, 'aws_nat_gateway')).toHaveLength(3);
+    expect(all(json, 'aws_route').filter((r) => r.nat_gateway_id)).toHaveLength(3);
+    expect(one(json, 'aws_default_security_group', 'Default')).toMatchObject({ ingress: [], egress: [] });
+    expect(eks.vpc_config.subnet_ids).toEqual(Object.keys(byId(json, 'aws_subnet')).filter((k) => k.includes('Private')).map((k) => `\${aws_subnet.${k}.id}`));
+  });
+
+  test('system pool: on-demand, >= 2 nodes across all private subnets', () => {
+    const sys = groups[Object.keys(groups).find((k) => k.includes('SystemNodes'))!];
+    expect(sys).toMatchObject({ capacity_type: 'ON_DEMAND', ami_type: 'AL2023_x86_64_STANDARD', scaling_config: { min_size: 2, max_size: 4, desired_size: 2 } });
+    expect(sys.subnet_ids).toHaveLength(3);
+  });
+
+  test('GPU pools: one node group per rung on the AL2023 NVIDIA AMI, tainted, labelled, min 0', () => {
+    expect(gpuGroups.map((g: Json) => [g.node_group_name, g.capacity_type])).toEqual([
+      ['h100-80gb-od', 'ON_DEMAND'], ['h100-80gb-rsv', 'CAPACITY_BLOCK'], ['h100-80gb-spot', 'SPOT'],
+    ]);
+    for (const g of gpuGroups as Json[]) {
+      expect(g.taint).toEqual([{ key: 'nvidia.com/gpu', value: 'present', effect: 'NO_SCHEDULE' }]);
+      expect(g.scaling_config).toEqual({ min_size: 0, max_size: 4, desired_size: 0 });
+      expect(g.instance_types).toEqual(['p5.48xlarge']);
+      expect(g.labels).toMatchObject({ 'cdktf-ai-infra/gpu': 'h100-80gb', 'cdktf-ai-infra/pool': 'h100-80gb', 'k8s.amazonaws.com/accelerator': 'h100-80gb' });
+      expect(g.lifecycle.ignore_changes).toEqual(['scaling_config[0].desired_size']);
+    }
+  });
+
+  test('scale from zero: cluster-autoscaler node-template tags on the node group and on its Auto Scaling group', () => {
+    const od = gpuGroups.find((g: Json) => g.node_group_name === 'h100-80gb-od') as Json;
+    expect(od.tags).toMatchObject({
+      'k8s.io/cluster-autoscaler/enabled': 'true',
+      [`k8s.io/cluster-autoscaler/${eks.name}`]: 'owned',
+      'k8s.io/cluster-autoscaler/node-template/label/cdktf-ai-infra/pool': 'h100-80gb',
+      'k8s.io/cluster-autoscaler/node-template/label/cdktf-ai-infra/capacity': 'on-demand',
+      'k8s.io/cluster-autoscaler/node-template/taint/nvidia.com/gpu': 'present:NoSchedule',
+      'k8s.io/cluster-autoscaler/node-template/resources/nvidia.com/gpu': '8',
+    });
+    const asgTags = all(json, 'aws_autoscaling_group_tag');
+    const gpuTag = asgTags.find((t) => t.tag.key === 'k8s.io/cluster-autoscaler/node-template/resources/nvidia.com/gpu'
+      && t.autoscaling_group_name.includes('NodeGroup-on-demand'));
+    expect(gpuTag).toMatchObject({ tag: { value: '8', propagate_at_launch: false } });
+    expect(gpuTag.autoscaling_group_name).toMatch(/resources\[0\]\.autoscaling_groups\[0\]\.name/);
+  });
+
+  test('EFA: interfaces on the launch template (32 on p5), an intra-group security group, a placement group, one subnet', () => {
+    const lt = one(json, 'aws_launch_template', 'LaunchTemplate-on-demand');
+    expect(lt.network_interfaces).toHaveLength(32);
+    expect(lt.network_interfaces[0]).toMatchObject({ device_index: 0, network_card_index: 0, interface_type: 'efa' });
+    expect(lt.network_interfaces[5]).toMatchObject({ device_index: 1, network_card_index: 5, interface_type: 'efa-only' });
+    expect(lt.network_interfaces[0].security_groups[0]).toMatch(/vpc_config\[0\]\.cluster_security_group_id/);
+    expect(one(json, 'aws_security_group', 'Efa').ingress[0]).toMatchObject({ protocol: '-1', self: true });
+    expect(lt.placement.group_name).toMatch(/aws_placement_group/);
+    expect(one(json, 'aws_placement_group', 'PlacementGroup').strategy).toBe('cluster');
+    expect(gpuGroups.every((g: Json) => g.subnet_ids.length === 1)).toBe(true);
+    expect(release(json, 'aws-efa-k8s-device-plugin')).toMatchObject({ version: 'v0.5.7', namespace: 'kube-system' });
+  });
+
+  test('launch templates: IMDSv2 only (hop limit 1), encrypted gp3 root volume; capacity block and reservations', () => {
+    for (const lt of all(json, 'aws_launch_template')) {
+      expect(lt.metadata_options).toMatchObject({ http_tokens: 'required', http_put_response_hop_limit: 1 });
+      expect(lt.block_device_mappings[0].ebs).toMatchObject({ encrypted: 'true', volume_type: 'gp3' });
+    }
+    const rsv = one(json, 'aws_launch_template', 'LaunchTemplate-reserved');
+    expect(rsv.instance_market_options).toEqual({ market_type: 'capacity-block' });
+    expect(rsv.capacity_reservation_specification).toEqual({ capacity_reservation_target: { capacity_reservation_id: 'cr-0123456789abcdef0' } });
+    expect(rsv.placement).toBeUndefined();
+    expect(one(json, 'aws_launch_template', 'LaunchTemplate-on-demand').capacity_reservation_specification).toEqual({ capacity_reservation_preference: 'none' });
+    expect(one(json, 'aws_launch_template', 'LaunchTemplate-reserved').block_device_mappings[0].ebs.volume_size).toBe(500);
+  });
+
+  test('EKS Pod Identity agent add-on; cluster-autoscaler with its own least-privilege identity', () => {
+    expect(one(json, 'aws_eks_addon', 'PodIdentityAgent').addon_name).toBe('eks-pod-identity-agent');
+    const assoc = all(json, 'aws_eks_pod_identity_association');
+    expect(assoc).toEqual([expect.objectContaining({ namespace: 'kube-system', service_account: 'cluster-autoscaler' })]);
+    const role = one(json, 'aws_iam_role', 'ClusterAutoscaler');
+    expect(JSON.parse(role.assume_role_policy).Statement[0].Principal).toEqual({ Service: 'pods.eks.amazonaws.com' });
+    const policy = JSON.parse(one(json, 'aws_iam_role_policy', 'ClusterAutoscaler').policy);
+    const actions = policy.Statement.flatMap((s: Json) => s.Action);
+    expect(actions.every((a: string) => !a.includes('*'))).toBe(true);
+    const scale = policy.Statement.find((s: Json) => s.Sid === 'ScaleOwnGroups');
+    expect(scale.Condition.StringEquals).toEqual({ [`aws:ResourceTag/k8s.io/cluster-autoscaler/${eks.name}`]: 'owned' });
+    const ca = release(json, 'cluster-autoscaler');
+    expect(ca).toMatchObject({ chart: 'cluster-autoscaler', version: '9.46.3', repository: 'https://kubernetes.github.io/autoscaler' });
+    const values = parse(ca.values[0]);
+    expect(values.extraArgs).toMatchObject({ expander: 'priority,least-waste', 'gpu-total': 'h100-80gb:0:32' });
+    expect(values.expanderPriorities).toEqual({ 1: ['.*'], 10: ['^eks-h100-80gb-spot-.*'], 50: ['^eks-h100-80gb-od-.*'], 100: ['^eks-h100-80gb-rsv-.*'] });
+    expect(values.image.tag).toBe('v1.33.0');
+    expect(values.autoDiscovery.clusterName).toBe(eks.name);
+  });
+
+  test('node role: only the EKS worker, ECR pull-only and CNI managed policies', () => {
+    const policies = all(json, 'aws_iam_role_policy_attachment').map((a) => a.policy_arn.split('/').pop()).sort();
+    expect(policies).toEqual(['AmazonEC2ContainerRegistryPullOnly', 'AmazonEKSClusterPolicy', 'AmazonEKSWorkerNodePolicy', 'AmazonEKS_CNI_Policy']);
+    expect(policies.some((p: string) => /FullAccess|Administrator/.test(p))).toBe(false);
+  });
+
+  test('add-ons: pinned device plugin, DCGM exporter with fault counters, Kueue, through the aliased helm provider (exec credentials)', () => {
+    const helm = json.provider.helm;
+    expect(helm).toHaveLength(1);
+    expect(helm[0].alias).toMatch(/^helm-infra-train-[0-9a-f]{8}$/);
+    expect(helm[0].kubernetes.exec).toMatchObject({ command: 'aws', args: expect.arrayContaining(['eks', 'get-token', '--region', 'us-east-1']) });
+    expect(helm[0].kubernetes.token).toBeUndefined();
+    const releases = all(json, 'helm_release');
+    for (const r of releases) {
+      expect(r.version).toMatch(/^v?\d+\.\d+\.\d+$/);
+      expect(r.provider).toBe(`helm.${helm[0].alias}`);
+      expect(r.atomic).toBe(true);
+    }
+    expect(releases.map((r) => r.chart).sort()).toEqual(['aws-efa-k8s-device-plugin', 'cluster-autoscaler', 'dcgm-exporter', 'kueue', 'nvidia-device-plugin']);
+    const dcgm = parse(release(json, 'dcgm-exporter').values[0]);
+    for (const field of ['DCGM_FI_DEV_XID_ERRORS', 'DCGM_FI_DEV_ECC_DBE_VOL_TOTAL', 'DCGM_FI_DEV_THERMAL_VIOLATION', 'DCGM_FI_DEV_POWER_VIOLATION']) {
+      expect(dcgm.customMetrics).toContain(`${field}, `);
+    }
+    expect(dcgm.tolerations).toEqual([{ key: 'nvidia.com/gpu', operator: 'Exists', effect: 'NoSchedule' }]);
+    expect(parse(release(json, 'nvidia-device-plugin').values[0]).affinity.nodeAffinity).toBeDefined();
+    expect(release(json, 'kueue')).toMatchObject({ repository: 'oci://registry.k8s.io/kueue/charts', namespace: 'kueue-system' });
+    expect(release(json, 'kueue').depends_on).toEqual(expect.arrayContaining([expect.stringMatching(/aws_eks_node_group\.train_SystemNodes/)]));
+  });
+
+  test('the construct exposes pools, add-on dependencies, cost and escape hatches', () => {
+    expect(cluster.gpuPools).toEqual([expect.objectContaining({
+      name: 'h100-80gb', gpu: 'h100-80gb', gpusPerNode: 8, maxNodes: 4, gpuMemoryGiB: 80, interconnect: 'efa', machineType: 'p5.48xlarge',
+      nodeSelector: { 'cdktf-ai-infra/pool': 'h100-80gb' }, taints: [{ key: 'nvidia.com/gpu', value: 'present', effect: 'NoSchedule' }],
+      capacity: ['reserved', 'on-demand', 'spot'],
+    })]);
+    expect(cluster.addOnDependencies.length).toBeGreaterThanOrEqual(5);
+    // 55.04 $/h x 4 nodes x 730 h + control plane 73 $.
+    expect(cluster.estimatedMonthlyCost).toBe(160789.8);
+    expect(Object.values(json.output).map((o: Json) => o.value)).toContain(160789.8);
+    expect(Object.keys(cluster.resources)).toEqual(expect.arrayContaining(['cluster', 'vpc', 'secretsKey', 'h100-80gb/spot']));
+    expect(cluster.workloadIdentityPodLabels).toEqual({});
+    void stack;
+  });
+
+  test('bindServiceAccount: a Pod Identity association, no annotations; the same SA twice is an error', () => {
+    const identity = new WorkloadIdentity(stack, 'job', { cloud: aws() });
+    expect(cluster.bindServiceAccount(identity, 'research', 'trainer')).toEqual({});
+    expect(() => cluster.bindServiceAccount(identity, 'research', 'trainer')).toThrow(/one role per ServiceAccount/);
+  });
+
+  test('private endpoint, existing VPC, single NAT', () => {
+    const priv = clusterJson({ cloud: aws(), endpointAccess: 'private', network: { existing: { networkId: 'vpc-1', subnetIds: ['subnet-a', 'subnet-b'] } } }).json;
+    const c = one(priv, 'aws_eks_cluster', /^train_[0-9A-F]{8}$/);
+    expect(c.vpc_config).toMatchObject({ endpoint_private_access: true, endpoint_public_access: false, subnet_ids: ['subnet-a', 'subnet-b'] });
+    expect(all(priv, 'aws_vpc')).toHaveLength(0);
+    const single = clusterJson({ cloud: aws(), network: { natGateways: 'single' }, authorizedNetworks: ['203.0.113.0/24'] }).json;
+    expect(all(single, 'aws_nat_gateway')).toHaveLength(1);
+    expect(one(single, 'aws_eks_cluster', /^train_[0-9A-F]{8}$/).vpc_config.public_access_cidrs).toEqual(['203.0.113.0/24']);
+  });
+
+  test('a GPU without EFA: no interfaces, subnets in every zone; ODCR reservation', () => {
+    const j = clusterJson({ cloud: aws(), gpuPools: [{ gpu: Gpu.L4, gpusPerNode: 1, maxNodes: 3, minNodes: 1, capacity: ['reserved', 'on-demand'], reservation: { id: 'cr-0abc12345678', awsType: 'odcr' } }] }).json;
+    const lts = all(j, 'aws_launch_template').filter((l) => l.name.includes('l4'));
+    expect(lts.every((l) => l.network_interfaces === undefined && l.placement === undefined)).toBe(true);
+    const ngs = all(j, 'aws_eks_node_group').filter((g) => g.ami_type === 'AL2023_x86_64_NVIDIA');
+    expect(ngs.map((g) => [g.node_group_name, g.capacity_type, g.scaling_config.min_size, g.subnet_ids.length])).toEqual([['l4-od', 'ON_DEMAND', 0, 3], ['l4-rsv', 'ON_DEMAND', 1, 3]]);
+    expect(lts.find((l) => l.name.endsWith('l4-rsv')).capacity_reservation_specification).toEqual({ capacity_reservation_target: { capacity_reservation_id: 'cr-0abc12345678' } });
+    expect(all(j, 'helm_release').map((r) => r.chart)).not.toContain('aws-efa-k8s-device-plugin');
+  });
+
+  test('GPU operator instead of the device plugin: driver and toolkit off (the AMI has them)', () => {
+    const j = clusterJson({ cloud: aws(), gpuSoftware: 'gpu-operator', kueue: false, dcgmExporter: false }).json;
+    const op = release(j, 'gpu-operator');
+    expect(op).toMatchObject({ repository: 'https://helm.ngc.nvidia.com/nvidia', version: 'v25.3.1' });
+    expect(parse(op.values[0])).toMatchObject({ driver: { enabled: false }, toolkit: { enabled: false }, dcgmExporter: { enabled: false } });
+    expect(all(j, 'helm_release').map((r) => r.chart).sort()).toEqual(['aws-efa-k8s-device-plugin', 'cluster-autoscaler', 'gpu-operator']);
+  });
+});
