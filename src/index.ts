@@ -36,3 +36,12 @@ export {
   addMetricsIngressNetworkPolicy, MANAGED_BY_LABELS, PRIVATE_AND_METADATA_CIDRS,
 } from './k8s/namespace';
 export type { NamespaceOptions, EgressPolicyOptions } from './k8s/namespace';
+export { InferenceEndpoint } from './inference/inference-endpoint';
+export type { ResolvedScaling } from './inference/inference-endpoint';
+export type {
+  InferenceEndpointProps, InferenceRuntime, InferencePrecision, InferenceQuantization, ModelImage, ReplicaOptions,
+  AutoscalingOptions, ScheduleWindow, ExposureOptions, EndpointCertificate, AuthOptions, CanaryOptions, EndpointSlo,
+  IEndpointMonitoring, IEndpointTenant,
+} from './inference/types';
+export { VLLM_IMAGE } from './inference/vllm';
+export { KEDA_CHART } from './inference/addons';
