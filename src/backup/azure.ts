@@ -278,7 +278,8 @@ export function buildAzureBackup(scope: Construct, cloud: AzureCloud, p: Resolve
   return {
     bucketName: containerName,
     uri: `az://${accountName}/${containerName}`,
-    clientEnvironment: { AZURE_STORAGE_ACCOUNT_NAME: accountName },
+    // adlfs tries anonymous access unless AZURE_STORAGE_ANON is false; the container is private (Entra ID only).
+    clientEnvironment: { AZURE_STORAGE_ACCOUNT_NAME: accountName, AZURE_STORAGE_ANON: 'false' },
     // References (not literals) order grants after the account and the container.
     grantTarget: { bucketName: primary.container.name, storageAccountId: primary.storageAccount.id },
     azure: { ...primary, logAnalyticsWorkspace, diagnosticSetting, replica, objectReplication },

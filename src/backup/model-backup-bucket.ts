@@ -532,7 +532,7 @@ class ImportedModelStore extends ModelStoreBase {
           'a storage account resource id: /subscriptions/<id>/resourceGroups/<rg>/providers/Microsoft.Storage/storageAccounts/<name>');
         return {
           uri: `az://${account}/${name}`,
-          env: { AZURE_STORAGE_ACCOUNT_NAME: account },
+          env: { AZURE_STORAGE_ACCOUNT_NAME: account, AZURE_STORAGE_ANON: 'false' },
           target: { bucketName: name, storageAccountId: accountId },
         };
       },

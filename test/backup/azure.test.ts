@@ -93,7 +93,7 @@ describe('ModelBackupBucket on Azure: secure defaults with only cloud given', ()
     expect(bucket.bucketName).toBe('models');
     expect(bucket.uri).toBe(`az://${account.name}/models`);
     expect(bucket.modelsUri).toBe(`az://${account.name}/models/models`);
-    expect(bucket.clientEnvironment).toEqual({ AZURE_STORAGE_ACCOUNT_NAME: account.name });
+    expect(bucket.clientEnvironment).toEqual({ AZURE_STORAGE_ACCOUNT_NAME: account.name, AZURE_STORAGE_ANON: 'false' });
   });
 
   test('the provider reaches storage with Entra ID', () => {

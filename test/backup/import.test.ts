@@ -48,7 +48,7 @@ describe('ModelBackupBucket.fromBucketAttributes', () => {
     const cloud = Cloud.azure({ location: 'eastus2', subscriptionId: SUB, resourceGroupName: 'rg-ml' });
     const store = ModelBackupBucket.fromBucketAttributes(stack, 'models', { cloud, bucketName: 'models', storageAccountName: 'acmemodels' });
     expect(store.uri).toBe('az://acmemodels/models');
-    expect(store.clientEnvironment).toEqual({ AZURE_STORAGE_ACCOUNT_NAME: 'acmemodels' });
+    expect(store.clientEnvironment).toEqual({ AZURE_STORAGE_ACCOUNT_NAME: 'acmemodels', AZURE_STORAGE_ANON: 'false' });
     store.grantWrite(new WorkloadIdentity(stack, 'trainer', { cloud }));
     const [ra] = all(synth(stack), 'azurerm_role_assignment');
     expect(ra.scope).toBe(`/subscriptions/${SUB}/resourceGroups/rg-ml/providers/Microsoft.Storage/storageAccounts/acmemodels/blobServices/default/containers/models`);
