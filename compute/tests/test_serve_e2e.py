@@ -237,6 +237,28 @@ def test_completion_and_chat_return_text(server: ServerProc, reference: GPT) -> 
     assert again.json()["choices"][0]["message"] == msg  # same seed, same sample
 
 
+def test_batch_of_prompts_in_one_request(server: ServerProc, reference: GPT) -> None:
+    prompts = ["abc", "zyxwv", [104, 105]]
+    r = post(server, "/v1/completions", {"prompt": prompts[:2], "max_tokens": 5, "temperature": 0, "echo": True})
+    assert r.status_code == 200, r.text
+    choices = r.json()["choices"]
+    assert [c["index"] for c in choices] == [0, 1]
+    for prompt, c in zip(prompts, choices):
+        assert c["token_ids"] == reference_greedy(reference, list(prompt.encode()), 5)
+        assert c["text"].startswith(prompt)  # echo
+    r = post(server, "/v1/completions", {"prompt": [prompts[2], [1, 2, 3]], "max_tokens": 4, "temperature": 0})
+    assert [c["token_ids"] for c in r.json()["choices"]] == [reference_greedy(reference, [104, 105], 4),
+                                                             reference_greedy(reference, [1, 2, 3], 4)]
+    with httpx.stream("POST", server.url + "/v1/completions", headers=AUTH, timeout=60,
+                      json={"prompt": prompts[:2], "max_tokens": 5, "temperature": 0, "stream": True}) as s:
+        events = sse_events(s)
+    assert events[-1] == "[DONE]"
+    by_index: dict[int, str] = {0: "", 1: ""}
+    for e in events[:-1]:
+        by_index[e["choices"][0]["index"]] += e["choices"][0]["text"]
+    assert by_index == {0: choices[0]["text"][3:], 1: choices[1]["text"][5:]}
+
+
 def test_streaming_matches_non_streaming(server: ServerProc) -> None:
     body = {"prompt": "the cat sat on", "max_tokens": 20, "temperature": 0}
     full = post(server, "/v1/completions", body).json()["choices"][0]

@@ -250,27 +250,24 @@ def create_app(state: ServerState, on_startup: Callable[[ServerState], None] | N
                            f"{prompt_len + max_tokens} tokens ({prompt_len} in the prompt, {max_tokens} for the "
                            f"completion)", "invalid_request_error", "context_length_exceeded", "max_tokens")
         return SamplingParams(max_tokens=max_tokens, temperature=req.temperature, top_p=req.top_p,
-                              stop=req.stop_list(), seed=req.seed)
+                              stop=req.stop_list(), seed=req.seed, ignore_eos=req.ignore_eos)
 
-    def submit_all(engine: Engine, prompts: list[list[int]], params: list[SamplingParams]) -> tuple[list[Sequence], list[asyncio.Queue]]:
+    def submit_all(engine: Engine, prompts: list[list[int]], params: list[SamplingParams]) -> tuple[list[Sequence], asyncio.Queue]:
+        """Submit every prompt; their outputs arrive on one queue as (prompt index, output)."""
         seqs: list[Sequence] = []
-        queues: list[asyncio.Queue] = []
+        queue: asyncio.Queue = asyncio.Queue()
         try:
-            for ids, p in zip(prompts, params):
-                q: asyncio.Queue = asyncio.Queue()
-                seqs.append(engine.submit(ids, p, q.put_nowait, timeout=cfg.request_timeout))
-                queues.append(q)
+            for i, (ids, p) in enumerate(zip(prompts, params)):
+                seqs.append(engine.submit(ids, p, lambda out, i=i: queue.put_nowait((i, out)),
+                                          timeout=cfg.request_timeout))
         except QueueFull as exc:
-            for s in seqs:
-                s.cancel()
-            engine.wake()
+            cancel_all(engine, seqs)
             raise ApiError(429, f"the server is overloaded: {exc}; retry later", "rate_limit_exceeded",
                            "rate_limit_exceeded", headers={"Retry-After": str(cfg.retry_after)}) from None
         except EngineStopped:
-            for s in seqs:
-                s.cancel()
+            cancel_all(engine, seqs)
             raise unavailable("the server is shutting down") from None
-        return seqs, queues
+        return seqs, queue
 
     def cancel_all(engine: Engine, seqs: list[Sequence]) -> None:
         live = [s for s in seqs if not s.finished]
@@ -292,18 +289,23 @@ def create_app(state: ServerState, on_startup: Callable[[ServerState], None] | N
             if message["type"] == "http.disconnect":
                 return
 
-    async def collect(queue: asyncio.Queue) -> tuple[str, list[int], StepOutput]:
-        text, ids = [], []
-        while True:
-            out: StepOutput = await queue.get()
-            text.append(out.text)
-            ids += out.token_ids
+    async def collect(queue: asyncio.Queue, n: int) -> list[tuple[str, list[int], StepOutput]]:
+        texts: list[list[str]] = [[] for _ in range(n)]
+        ids: list[list[int]] = [[] for _ in range(n)]
+        final: list[StepOutput | None] = [None] * n
+        left = n
+        while left:
+            i, out = await queue.get()
+            texts[i].append(out.text)
+            ids[i] += out.token_ids
             if out.finished:
-                return "".join(text), ids, out
+                final[i] = out
+                left -= 1
+        return [("".join(t), x, f) for t, x, f in zip(texts, ids, final)]  # type: ignore[misc]
 
-    async def run_blocking(request: Request, engine: Engine, seqs: list[Sequence], queues: list[asyncio.Queue]) -> list[tuple[str, list[int], StepOutput]]:
+    async def run_blocking(request: Request, engine: Engine, seqs: list[Sequence], queue: asyncio.Queue) -> list[tuple[str, list[int], StepOutput]]:
         """Await all sequences; if the client goes away first, cancel them."""
-        work = asyncio.ensure_future(asyncio.gather(*(collect(q) for q in queues)))
+        work = asyncio.ensure_future(collect(queue, len(seqs)))
         watcher = asyncio.ensure_future(wait_disconnect(request))
         try:
             await asyncio.wait({work, watcher}, return_when=asyncio.FIRST_COMPLETED)
@@ -332,53 +334,46 @@ def create_app(state: ServerState, on_startup: Callable[[ServerState], None] | N
     def stream_response(
         engine: Engine,
         seqs: list[Sequence],
-        queues: list[asyncio.Queue],
+        queue: asyncio.Queue,
         first: Callable[[int], dict | None],
         chunk: Callable[[int, str, str | None], dict],
         final_usage: Callable[[dict[str, int]], dict] | None,
     ) -> StreamingResponse:
         """SSE: one event per output of any sequence, then usage (if asked) and [DONE].
-        When the client disconnects Starlette cancels this generator and the sequences
-        are cancelled in ``finally``. (Drain waits for the engine's sequences; uvicorn's
-        graceful shutdown then waits for the response bodies still being written.)"""
+        Outputs already queued are written together (one send per engine step, not per
+        token). When the client disconnects Starlette cancels this generator and the
+        sequences are cancelled in ``finally``. (Drain waits for the engine's sequences;
+        uvicorn's graceful shutdown then waits for the bodies still being written.)"""
 
         async def gen() -> AsyncIterator[bytes]:
             try:
-                for i in range(len(queues)):
-                    head = first(i)
-                    if head is not None:
-                        yield sse(head)
-                merged: asyncio.Queue = asyncio.Queue()
-
-                async def pump(i: int, q: asyncio.Queue) -> None:
-                    while True:
-                        out = await q.get()
-                        await merged.put((i, out))
-                        if out.finished:
-                            return
-
-                pumps = [asyncio.ensure_future(pump(i, q)) for i, q in enumerate(queues)]
-                try:
-                    left, p_tok, c_tok = len(queues), 0, 0
-                    while left:
-                        i, out = await merged.get()
+                head = [sse(h) for i in range(len(seqs)) if (h := first(i)) is not None]
+                if head:
+                    yield b"".join(head)
+                left, p_tok, c_tok = len(seqs), 0, 0
+                while left:
+                    items = [await queue.get()]
+                    while not queue.empty():
+                        items.append(queue.get_nowait())
+                    buf = []
+                    for i, out in items:
                         if out.finished:
                             left -= 1
                             p_tok += out.prompt_tokens
                             c_tok += out.completion_tokens
                             if out.finish_reason not in ("stop", "length"):
                                 if out.text:
-                                    yield sse(chunk(i, out.text, None))
-                                yield sse(output_error(out).body)
+                                    buf.append(sse(chunk(i, out.text, None)))
+                                buf.append(sse(output_error(out).body))
                                 continue
                         if out.text or out.finished:
-                            yield sse(chunk(i, out.text, out.finish_reason if out.finished else None))
-                    if final_usage is not None:
-                        yield sse(final_usage(usage(p_tok, c_tok)))
-                    yield b"data: [DONE]\n\n"
-                finally:
-                    for t in pumps:
-                        t.cancel()
+                            buf.append(sse(chunk(i, out.text, out.finish_reason if out.finished else None)))
+                    if not left:
+                        if final_usage is not None:
+                            buf.append(sse(final_usage(usage(p_tok, c_tok))))
+                        buf.append(b"data: [DONE]\n\n")
+                    if buf:
+                        yield b"".join(buf)
             finally:
                 cancel_all(engine, seqs)
 
@@ -431,7 +426,7 @@ def create_app(state: ServerState, on_startup: Callable[[ServerState], None] | N
                 prompts.append(ids)
             params = [sampling(req, req.max_tokens, len(ids), engine, cfg.default_max_tokens) for ids in prompts]
             echo = [tok.decode(ids) if req.echo else "" for ids in prompts]
-            seqs, queues = submit_all(engine, prompts, params)
+            seqs, queue = submit_all(engine, prompts, params)
             rid, created = new_id("cmpl"), now()
 
             def chunk(i: int, text: str, reason: str | None) -> dict:
@@ -440,13 +435,13 @@ def create_app(state: ServerState, on_startup: Callable[[ServerState], None] | N
 
             if req.stream:
                 return stream_response(
-                    engine, seqs, queues,
+                    engine, seqs, queue,
                     first=lambda i: chunk(i, echo[i], None) if echo[i] else None,
                     chunk=chunk,
                     final_usage=(lambda u: {"id": rid, "object": "text_completion", "created": created, "model": model,
                                             "choices": [], "usage": u}) if req.include_usage() else None,
                 )
-            results = await run_blocking(request, engine, seqs, queues)
+            results = await run_blocking(request, engine, seqs, queue)
             for _, _, out in results:
                 if out.finish_reason not in ("stop", "length"):
                     raise output_error(out)
@@ -470,7 +465,7 @@ def create_app(state: ServerState, on_startup: Callable[[ServerState], None] | N
                 raise ApiError(400, str(exc), "invalid_request_error", "invalid_value", "messages") from None
             ids = engine.tokenizer.chat_prompt(messages)
             params = sampling(req, req.effective_max_tokens(), len(ids), engine, None)
-            seqs, queues = submit_all(engine, [ids], [params])
+            seqs, queue = submit_all(engine, [ids], [params])
             rid, created = new_id("chatcmpl"), now()
 
             def chunk(i: int, text: str, reason: str | None) -> dict:
@@ -480,7 +475,7 @@ def create_app(state: ServerState, on_startup: Callable[[ServerState], None] | N
 
             if req.stream:
                 return stream_response(
-                    engine, seqs, queues,
+                    engine, seqs, queue,
                     first=lambda i: {"id": rid, "object": "chat.completion.chunk", "created": created, "model": model,
                                      "choices": [{"index": i, "delta": {"role": "assistant", "content": ""},
                                                   "logprobs": None, "finish_reason": None}]},
@@ -488,7 +483,7 @@ def create_app(state: ServerState, on_startup: Callable[[ServerState], None] | N
                     final_usage=(lambda u: {"id": rid, "object": "chat.completion.chunk", "created": created,
                                             "model": model, "choices": [], "usage": u}) if req.include_usage() else None,
                 )
-            [(text, token_ids, out)] = await run_blocking(request, engine, seqs, queues)
+            [(text, token_ids, out)] = await run_blocking(request, engine, seqs, queue)
             if out.finish_reason not in ("stop", "length"):
                 raise output_error(out)
             return JSONResponse({

@@ -52,6 +52,8 @@ class SamplingFields(_Base):
     stop: str | list[str] | None = None
     seed: StrictInt | None = None
     user: str | None = None
+    # extension (as in vLLM): keep generating past the end-of-text token, for benchmarks
+    ignore_eos: StrictBool = False
 
     @field_validator("temperature", "top_p", mode="before")
     @classmethod
