@@ -484,7 +484,7 @@ export function separatelyCappedGroups(cloud: Cloud, capacity: readonly Capacity
 
 function checkBinding(scope: IConstruct, cloud: Cloud, identity: IWorkloadIdentity, namespace: string, serviceAccount: string): void {
   if (!identity || identity.cloud?.kind !== cloud.kind) {
-    throw new InvalidPropError(scope, 'identity', identity?.node?.path ?? identity, `a ${cloud.kind} workload identity (the cluster runs on ${cloud})`);
+    throw new InvalidPropError(scope, 'identity', identity?.node?.path ?? identity, `a workload identity on ${cloud.kind} (the cluster runs on ${cloud})`);
   }
   const dns = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
   check.matches(scope, 'namespace', namespace, dns, 'a Kubernetes namespace name');
