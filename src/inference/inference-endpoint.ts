@@ -1,6 +1,6 @@
 import { Construct } from 'constructs';
 import { ApiObject } from 'cdk8s';
-import { Annotations, ITerraformDependable, Token } from 'cdktf';
+import { Annotations, ITerraformDependable, TerraformResource, TerraformStack, Token } from 'cdktf';
 import { Cloud } from '../core/cloud';
 import { GpuPoolInfo, IGpuCluster } from '../core/cluster';
 import { check, InvalidPropError } from '../core/errors';
@@ -23,7 +23,7 @@ import {
 import { errorRatio, gaugeSum, histogramQuantile, RUNTIME_METRICS, RuntimeMetricNames, seriesSelector } from './metrics';
 import { checkModelFits } from './sizing';
 import {
-  AutoscalingOptions, CanaryOptions, EndpointSlo, InferenceEndpointProps, InferencePrecision, InferenceQuantization, InferenceRuntime,
+  AutoscalingOptions, CanaryOptions, EndpointSlo, IEndpointMonitoring, InferenceEndpointProps, InferencePrecision, InferenceQuantization, InferenceRuntime,
   isModelImage, ModelImage,
 } from './types';
 import { BUILTIN_QUANTIZATIONS, VLLM_IMAGE, VLLM_QUANTIZATIONS, vllmArgs } from './vllm';
@@ -184,6 +184,7 @@ export class InferenceEndpoint extends Construct {
 
     check.numberInRange(this, 'slo.latencyP95Seconds', props.slo?.latencyP95Seconds, 0.001, 3600);
     check.numberInRange(this, 'slo.availability', props.slo?.availability, 0.9, 0.99999);
+    check.numberInRange(this, 'slo.ttftP95Seconds', props.slo?.ttftP95Seconds, 0.001, 600);
 
     // Exposure and auth.
     const exposure = props.exposure ?? {};
@@ -382,9 +383,17 @@ export class InferenceEndpoint extends Construct {
 
     objects.forEach((o, i) => new ApiObject(this.workload.chart, `${o.kind}${i}`, { ...o }));
     if (this.bundledImagePush) this.workload.addDependency(this.bundledImagePush);
+    this.dependOnMonitoring(props.monitoring);
     this.objects = objects;
 
     this.url = urlOf(exposureParts, exposure.domainName, app, namespace);
+
+    // Alerts and dashboards: the monitoring stack watches the endpoint with its SLO.
+    if (props.monitoring && typeof props.monitoring.watch === 'function') {
+      props.monitoring.watch(this, {
+        latencyP95Seconds: props.slo?.latencyP95Seconds, ttftP95Seconds: props.slo?.ttftP95Seconds, availability: props.slo?.availability,
+      });
+    }
 
     // ---- warnings ----------------------------------------------------------------------------------------
     if (scaling.min === 1 && !scaling.scaleToZero) {
@@ -468,6 +477,18 @@ export class InferenceEndpoint extends Construct {
       throw new InvalidPropError(this, 'gpu', gpu.id, `a GPU the cluster has a pool for: ${[...new Set(pools.map((p) => p.gpu))].join(', ')}`);
     }
     return pool;
+  }
+
+  /**
+   * The monitoring stack's Helm releases (Prometheus operator CRDs: ServiceMonitor) go first when it is in
+   * this stack.
+   */
+  private dependOnMonitoring(monitoring: IEndpointMonitoring | undefined): void {
+    if (!monitoring || !Construct.isConstruct(monitoring)) return;
+    if (TerraformStack.of(monitoring) !== TerraformStack.of(this)) return;
+    const releases = monitoring.node.findAll().filter((c): c is TerraformResource =>
+      TerraformResource.isTerraformResource(c) && (c as TerraformResource).terraformResourceType === 'helm_release');
+    if (releases.length > 0) this.workload.addDependency(...releases);
   }
 
   /** The pool a serving cluster made for this endpoint will have (validated before it exists). */

@@ -1,4 +1,5 @@
 // Props of InferenceEndpoint. Every optional prop documents its default; validation lives in validate.ts.
+import { IConstruct } from 'constructs';
 import { Cloud } from '../core/cloud';
 import { IGpuCluster } from '../core/cluster';
 import { Gpu } from '../core/gpu';
@@ -179,6 +180,8 @@ export interface EndpointSlo {
   readonly latencyP95Seconds?: number;
   /** Availability target, e.g. 0.999. @default - none */
   readonly availability?: number;
+  /** p95 time-to-first-token bound, seconds. @default - none */
+  readonly ttftP95Seconds?: number;
 }
 
 /** The Prometheus side of a MonitoringStack, as an endpoint needs it. */
@@ -189,6 +192,18 @@ export interface IEndpointMonitoring {
   readonly scraperNamespace?: string;
   /** Labels a ServiceMonitor needs to be picked up (e.g. `release: kube-prometheus-stack`). */
   readonly serviceMonitorLabels?: Record<string, string>;
+  /**
+   * Registers the endpoint for alerts and dashboards (a MonitoringStack's `watch`); the endpoint calls it
+   * with its SLO. @default - not called
+   */
+  watch?(target: IConstruct, options?: EndpointWatchOptions): void;
+}
+
+/** What the endpoint hands to `monitoring.watch`. */
+export interface EndpointWatchOptions {
+  readonly latencyP95Seconds?: number;
+  readonly ttftP95Seconds?: number;
+  readonly availability?: number;
 }
 
 /** A tenant the endpoint lands in (a `Tenant` of the cluster fits). */

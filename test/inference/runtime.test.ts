@@ -211,3 +211,33 @@ describe('no cluster given', () => {
     expect(ep.pool.gpu).toBe('a10g');
   });
 });
+
+describe('monitoring', () => {
+  test('the endpoint registers itself with its SLO and waits for the monitoring stack\'s releases (CRDs)', () => {
+    const { Construct } = require('constructs') as typeof import('constructs');
+    const { Release } = require('@cdktf/provider-helm/lib/release') as typeof import('@cdktf/provider-helm/lib/release');
+    const calls: { target: unknown; options: unknown }[] = [];
+    let monitoringRelease: InstanceType<typeof Release> | undefined;
+    const b = build('aws', ({ cluster }) => {
+      class FakeMonitoring extends Construct {
+        public readonly prometheusQueryUrl = PROM;
+        public readonly scraperNamespace = 'observability';
+        public readonly serviceMonitorLabels = { release: 'kps' };
+        public watch(target: unknown, options?: unknown): void {
+          calls.push({ target, options });
+        }
+      }
+      const mon = new FakeMonitoring(cluster.node.scope as InstanceType<typeof Construct>, 'obs');
+      monitoringRelease = new Release(mon, 'Kps', { provider: cluster.helmProvider, name: 'kps', chart: 'kube-prometheus-stack' });
+      return { monitoring: mon, slo: { latencyP95Seconds: 4, availability: 0.995 } };
+    });
+    expect(calls).toEqual([{ target: b.endpoint, options: { latencyP95Seconds: 4, ttftP95Seconds: undefined, availability: 0.995 } }]);
+    const objects = endpointObjects(b);
+    expect(byKind(objects, 'ServiceMonitor').metadata.labels.release).toBe('kps');
+    const np = objects.find((o) => o.kind === 'NetworkPolicy' && o.metadata.name === b.endpoint.name) as Json;
+    expect(np.spec.ingress[1].from[0].namespaceSelector.matchLabels['kubernetes.io/metadata.name']).toBe('observability');
+    const mine = resources(synthJson(b.stack), 'helm_release').find((r) => r.name === b.endpoint.name) as Json;
+    expect(mine.depends_on).toContain(`\${helm_release.${(monitoringRelease as InstanceType<typeof Release>).friendlyUniqueId}}`);
+    expect(b.endpoint.scaling.kind).toBe('keda');
+  });
+});
