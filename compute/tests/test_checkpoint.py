@@ -14,12 +14,15 @@ from aiinfra.checkpoint import (
 from aiinfra.config import config_from_dict
 from aiinfra.model import GPT
 from aiinfra.trainer import Trainer
-from trainer_helpers import tiny_config
+from trainer_helpers import one_thread, tiny_config  # noqa: F401 (fixture)
 
 
 def _trainer(ckpt, **over):
     cfg = config_from_dict(tiny_config(checkpoint_dir=str(ckpt), **over))
     return Trainer(cfg)
+
+
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 def test_manifest_layout_and_inference_load(tmp_path):

@@ -2,9 +2,14 @@ import json
 import math
 import urllib.request
 
+import pytest
+
 from aiinfra.config import config_from_dict
 from aiinfra.trainer import Trainer, lr_factor, run_eval
-from trainer_helpers import free_port, tiny_config
+from trainer_helpers import free_port, one_thread, tiny_config  # noqa: F401 (fixture)
+
+
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 def test_loss_falls_on_learnable_synthetic_task():

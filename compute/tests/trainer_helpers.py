@@ -11,6 +11,9 @@ import time
 from pathlib import Path
 from typing import Any
 
+import pytest
+import torch
+
 TINY_MODEL = {
     "preset": None,
     "vocab_size": 64,
@@ -112,3 +115,13 @@ def wait_for(predicate, timeout: float, interval: float = 0.05) -> bool:
             return True
         time.sleep(interval)
     return False
+
+
+@pytest.fixture(autouse=False)
+def one_thread():
+    """In-process training with one intra-op thread: deterministic and kind to a shared
+    2-core machine (oversubscribed spin-waiting threads make tiny models crawl)."""
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)

@@ -46,6 +46,8 @@ def _dcp_save(state: dict[str, Any], writer: Any) -> None:
     with warnings.catch_warnings():
         # DCP warns when it runs without a process group; single-process use is intended.
         warnings.filterwarnings("ignore", message="torch.distributed is disabled")
+        # Object stores have no fsync; their PUT on close is the durability point.
+        warnings.filterwarnings("ignore", message="fsync not supported")
         dcp.save(state, storage_writer=writer)
 
 
