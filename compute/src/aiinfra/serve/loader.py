@@ -130,8 +130,10 @@ def hf_config_to_gpt(hf_config: Any) -> GPTConfig:
         raise ValueError(f"hf model_type {mt!r} is not supported: the server runs Llama-architecture models (llama, mistral)")
     if getattr(hf_config, "attention_bias", False) or getattr(hf_config, "mlp_bias", False):
         raise ValueError("hf models with attention or MLP biases are not supported")
-    if getattr(hf_config, "rope_scaling", None):
-        raise ValueError(f"rope_scaling {hf_config.rope_scaling!r} is not supported")
+    # transformers < 5: rope_theta + rope_scaling (None for plain RoPE); >= 5: rope_parameters
+    rope = getattr(hf_config, "rope_parameters", None) or getattr(hf_config, "rope_scaling", None) or {}
+    if rope.get("rope_type", rope.get("type", "default")) != "default":
+        raise ValueError(f"rope scaling {rope!r} is not supported (plain RoPE only)")
     if getattr(hf_config, "hidden_act", "silu") != "silu":
         raise ValueError(f"hidden_act {hf_config.hidden_act!r} is not supported (SwiGLU with silu only)")
     n_head = hf_config.num_attention_heads
@@ -139,9 +141,7 @@ def hf_config_to_gpt(hf_config: Any) -> GPTConfig:
     head_dim = getattr(hf_config, "head_dim", None) or d_model // n_head
     if head_dim * n_head != d_model:
         raise ValueError("hf models whose head_dim * num_attention_heads != hidden_size are not supported")
-    theta = getattr(hf_config, "rope_theta", None)
-    if theta is None:  # transformers >= 5 keeps it in rope_parameters
-        theta = (getattr(hf_config, "rope_parameters", None) or {}).get("rope_theta", 10000.0)
+    theta = rope.get("rope_theta") or getattr(hf_config, "rope_theta", None) or 10000.0
     max_len = getattr(hf_config, "max_position_embeddings", 2048)
     window = getattr(hf_config, "sliding_window", None)
     if window:

@@ -1,0 +1,102 @@
+"""hf: models (optional: needs `transformers`): a Llama-architecture causal LM is mapped onto
+the GPT modules and served by the same engine. Uses a tiny random model and a byte-level BPE
+tokenizer made here (no downloads)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import torch
+
+transformers = pytest.importorskip("transformers")
+tokenizers = pytest.importorskip("tokenizers")
+
+from aiinfra.serve.engine import Engine, EngineConfig, SamplingParams  # noqa: E402
+from aiinfra.serve.loader import hf_config_to_gpt, load_model  # noqa: E402
+from aiinfra.serve.model_runner import ModelRunner  # noqa: E402
+
+
+@pytest.fixture(scope="module", autouse=True)
+def one_thread():
+    old = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(old)
+
+
+@pytest.fixture(scope="module")
+def hf_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("hf-llama")
+    tok = tokenizers.Tokenizer(tokenizers.models.BPE(unk_token=None))
+    tok.pre_tokenizer = tokenizers.pre_tokenizers.ByteLevel(add_prefix_space=False)
+    tok.decoder = tokenizers.decoders.ByteLevel()
+    trainer = tokenizers.trainers.BpeTrainer(vocab_size=300, special_tokens=["</s>"],
+                                             initial_alphabet=tokenizers.pre_tokenizers.ByteLevel.alphabet())
+    tok.train_from_iterator(["the quick brown fox jumps over the lazy dog " * 20, "naïve café 日本語 ✓ " * 10], trainer)
+    fast = transformers.PreTrainedTokenizerFast(tokenizer_object=tok, eos_token="</s>")
+    fast.save_pretrained(path)
+    config = transformers.LlamaConfig(
+        vocab_size=len(fast), hidden_size=64, intermediate_size=128, num_hidden_layers=2, num_attention_heads=4,
+        num_key_value_heads=2, max_position_embeddings=128, rms_norm_eps=1e-5, rope_theta=10000.0,
+        tie_word_embeddings=False, eos_token_id=fast.eos_token_id, bos_token_id=None, pad_token_id=None,
+    )
+    torch.manual_seed(0)
+    model = transformers.LlamaForCausalLM(config)
+    with torch.no_grad():  # sharper than the default init, so the context matters to the output
+        for layer in model.model.layers:
+            layer.self_attn.q_proj.weight.mul_(12.0)
+            layer.self_attn.k_proj.weight.mul_(12.0)
+            layer.self_attn.v_proj.weight.mul_(6.0)
+            layer.self_attn.o_proj.weight.mul_(6.0)
+    model.save_pretrained(path)
+    return path
+
+
+def test_hf_llama_logits_match_transformers(hf_dir: Path) -> None:
+    loaded = load_model(f"hf:{hf_dir}", precision="fp32", device="cpu")
+    hf = transformers.AutoModelForCausalLM.from_pretrained(hf_dir, torch_dtype=torch.float32).eval()
+    ids = torch.tensor([loaded.tokenizer.encode("the lazy fox jumps over the quick dog")])
+    with torch.no_grad():
+        ref = hf(ids).logits[0]
+        ours = loaded.model(ids)[0]
+        torch.testing.assert_close(ours, ref, rtol=1e-4, atol=1e-4)
+        runner = ModelRunner(loaded.model, num_slots=1)
+        last = runner.forward(ids, torch.tensor([0]), torch.tensor([ids.shape[1]]), slots=torch.tensor([0]), fresh=True)
+        torch.testing.assert_close(last[0], ref[-1], rtol=1e-4, atol=1e-4)
+    assert loaded.name == str(hf_dir) and loaded.info["model_type"] == "llama"
+
+
+def test_hf_engine_greedy_equals_generate_and_text_streams(hf_dir: Path) -> None:
+    loaded = load_model(f"hf:{hf_dir}", precision="fp32", device="cpu")
+    hf = transformers.AutoModelForCausalLM.from_pretrained(hf_dir, torch_dtype=torch.float32).eval()
+    tok = loaded.tokenizer
+    engine = Engine(lambda slots, n: ModelRunner(loaded.model, slots, n), tok, EngineConfig(max_batch_size=4),
+                    model_max_len=loaded.model.config.max_seq_len)
+    prompts = ["the quick", "naïve café", "over the lazy dog and the"]
+    outs: dict[int, list] = {i: [] for i in range(len(prompts))}
+    for i, p in enumerate(prompts):
+        engine.submit(tok.encode(p), SamplingParams(max_tokens=12, temperature=0.0, ignore_eos=True),
+                      lambda o, i=i: outs[i].append(o))
+    while engine.has_work():
+        engine.step()
+    for i, p in enumerate(prompts):
+        ids = torch.tensor([tok.encode(p)])
+        with torch.no_grad():
+            gen = hf.generate(ids, max_new_tokens=12, do_sample=False, eos_token_id=None, pad_token_id=0)
+        want = gen[0, ids.shape[1]:].tolist()
+        got = [t for o in outs[i] for t in o.token_ids]
+        assert got == want
+        assert "".join(o.text for o in outs[i]) == tok.decode(got)
+    # chat without a template of its own: the simple template
+    assert tok.decode(tok.chat_prompt([{"role": "user", "content": "hi"}])) == "<|user|>\nhi\n<|assistant|>\n"
+
+
+def test_unsupported_hf_architectures_are_refused() -> None:
+    cfg = transformers.GPT2Config(n_layer=1, n_head=2, n_embd=32)
+    with pytest.raises(ValueError, match="not supported"):
+        hf_config_to_gpt(cfg)
+    llama = transformers.LlamaConfig(hidden_size=64, num_attention_heads=4, num_hidden_layers=1,
+                                     intermediate_size=64, attention_bias=True)
+    with pytest.raises(ValueError, match="biases"):
+        hf_config_to_gpt(llama)
