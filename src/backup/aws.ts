@@ -2,7 +2,7 @@
 // BucketOwnerEnforced, a TLS-only bucket policy, lifecycle rules, server access logs, object lock and
 // cross-region replication; grants are IAM role policies on the workload identity's role.
 import { Construct } from 'constructs';
-import { TerraformProvider } from 'cdktf';
+import { Annotations, TerraformProvider } from 'cdktf';
 import { DataAwsCallerIdentity } from '@cdktf/provider-aws/lib/data-aws-caller-identity';
 import { IamRole } from '@cdktf/provider-aws/lib/iam-role';
 import { IamRolePolicy } from '@cdktf/provider-aws/lib/iam-role-policy';
@@ -483,6 +483,11 @@ export function awsGrant(scope: Construct, id: string, cloud: AwsCloud, target: 
   if (identity.identityKind !== 'aws-iam-role') {
     throw new InvalidPropError(scope, 'identity', `${identity.node.path} (${identity.identityKind}, ${identity.cloud})`,
       `an AWS IAM role identity (aws-iam-role) for an S3 bucket in ${cloud}`);
+  }
+  const identityAccount = identity.cloud instanceof AwsCloud ? identity.cloud.accountId : undefined;
+  if (identityAccount && cloud.accountId && identityAccount !== cloud.accountId) {
+    Annotations.of(scope).addWarning(`${identity.node.path} is in account ${identityAccount}, the bucket in ${cloud.accountId}: `
+      + 'an IAM policy alone does not grant cross-account access; add a bucket policy and key policy statement for it.');
   }
   const bucketArn = target.bucketArn ?? `arn:${awsPartition(cloud.region)}:s3:::${target.bucketName}`;
   const objects = `${bucketArn}/${prefix ?? ''}*`;

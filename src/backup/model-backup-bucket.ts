@@ -219,7 +219,7 @@ function validateAws(scope: IConstruct, cloud: AwsCloud, p: ResolvedBackupProps)
   if (key) {
     if (key.kind !== 'aws-kms') throw new InvalidPropError(scope, 'encryptionKey.kind', key.kind, "'aws-kms' on an AWS bucket");
     if (isLiteral(key.keyArn)) {
-      const m = /^arn:aws[a-z-]*:kms:([a-z0-9-]+):\d{12}:key\/[0-9a-f-]{36}$/.exec(key.keyArn);
+      const m = /^arn:aws[a-z-]*:kms:([a-z0-9-]+):\d{12}:key\/(mrk-[0-9a-f]{32}|[0-9a-f-]{36})$/.exec(key.keyArn);
       if (!m || m[1] !== cloud.region) {
         throw new InvalidPropError(scope, 'encryptionKey.keyArn', key.keyArn,
           `a KMS key ARN (arn:aws:kms:${cloud.region}:<account>:key/<uuid>) in the bucket's region ${cloud.region}`);
@@ -501,7 +501,7 @@ class ImportedModelStore extends ModelStoreBase {
       aws: (c) => {
         checkS3Name(this, 'bucketName', name, 0);
         check.matches(this, 'kmsKeyArn', attrs.kmsKeyArn !== undefined && isLiteral(attrs.kmsKeyArn) ? attrs.kmsKeyArn : undefined,
-          /^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:key\/[0-9a-f-]{36}$/, 'a KMS key ARN: arn:aws:kms:<region>:<account>:key/<uuid>');
+          /^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:key\/(mrk-[0-9a-f]{32}|[0-9a-f-]{36})$/, 'a KMS key ARN: arn:aws:kms:<region>:<account>:key/<uuid>');
         return {
           uri: `s3://${name}`,
           env: { AWS_REGION: c.region, AWS_DEFAULT_REGION: c.region },

@@ -179,6 +179,11 @@ describe('ModelBackupBucket on AWS: options', () => {
     expect(bucket.aws?.keyArn).toBe(keyArn);
   });
 
+  test('a multi-Region key is accepted', () => {
+    const keyArn = 'arn:aws:kms:us-east-1:123456789012:key/mrk-1234abcd12ab34cd56ef1234567890ab';
+    expect(bucketJson({ cloud: aws(), encryptionKey: { kind: 'aws-kms', keyArn } }).bucket.aws?.keyArn).toBe(keyArn);
+  });
+
   test('accessLogs: false makes no log bucket', () => {
     const { json } = bucketJson({ cloud: aws(), accessLogs: false });
     expect(all(json, 'aws_s3_bucket')).toHaveLength(1);

@@ -57,6 +57,16 @@ describe('grants on AWS: an inline policy on the identity role, scoped to the bu
     expect(grantPolicies(synth(stack))).toHaveLength(2);
   });
 
+  test('a role of another account is granted with a warning', () => {
+    const stack = newStack();
+    const bucket = new ModelBackupBucket(stack, 'models', { cloud: Cloud.aws({ region: 'us-east-1', accountId: '111111111111' }) });
+    const role = new WorkloadIdentity(stack, 'other', { cloud: Cloud.aws({ region: 'us-east-1', accountId: '222222222222' }) });
+    bucket.grantRead(role);
+    const warnings = bucket.node.metadata.filter((m) => m.type === '@cdktf/warn').map((m) => String(m.data));
+    expect(warnings).toEqual([expect.stringMatching(/in account 222222222222, the bucket in 111111111111: an IAM policy alone does not grant cross-account access/)]);
+    expect(grantPolicies(synth(stack))).toHaveLength(1);
+  });
+
   test('an imported role works', () => {
     const stack = newStack();
     const bucket = new ModelBackupBucket(stack, 'models', { cloud: aws() });

@@ -68,6 +68,8 @@ describe('ModelBackupBucket rejects bad props before creating anything', () => {
       'encryptionKey.kind', '"gcp-kms"', /'aws-kms' on an AWS bucket/],
     ['a KMS key in another region', { cloud: aws(), encryptionKey: { kind: 'aws-kms', keyArn: 'arn:aws:kms:eu-west-1:123456789012:key/0b1c2d3e-1111-2222-3333-444455556666' } },
       'encryptionKey.keyArn', '"arn:aws:kms:eu-west-1:123456789012:key/0b1c2d3e-1111-2222-3333-444455556666"', /in the bucket's region us-east-1/],
+    ['a KMS alias instead of a key ARN', { cloud: aws(), encryptionKey: { kind: 'aws-kms', keyArn: 'alias/models' } },
+      'encryptionKey.keyArn', '"alias/models"', /a KMS key ARN/],
     ['a GCP key outside the bucket location', { cloud: gcp(), encryptionKey: { kind: 'gcp-kms', cryptoKeyId: 'projects/p/locations/us-east1/keyRings/r/cryptoKeys/k' } },
       'encryptionKey.cryptoKeyId', '"projects/p/locations/us-east1/keyRings/r/cryptoKeys/k"', /a key in the bucket's location us-central1/],
     ['an Azure vault id that is not one', { cloud: azure(), encryptionKey: { kind: 'azure-key-vault', keyVaultId: 'acme-kv', keyName: 'k' } },
