@@ -172,12 +172,13 @@ export class InferenceEndpoint extends Construct {
     check.integerInRange(this, 'memoryGiB', props.memoryGiB, 1, 4096);
     if (props.image !== undefined) checkImage(this, 'image', props.image);
 
-    // Model fits in the replica's GPU memory.
-    const params = this.parameterCount(props.model);
-    if (params !== undefined) {
+    // Every model served (stable and canary) fits in the replica's GPU memory.
+    for (const [prop, m] of [['model', props.model], ['canary.model', props.canary?.model]] as const) {
+      const params = m ? this.parameterCount(m) : undefined;
+      if (!m || params === undefined) continue;
       const fit = checkModelFits(params, precision, quantization, pool.gpu, pool.gpuMemoryGiB, gpus);
       if (!fit.fits) {
-        throw new InvalidPropError(this, 'model', isModelImage(props.model) ? props.model.image : props.model.uri,
+        throw new InvalidPropError(this, prop, isModelImage(m) ? m.image : m.uri,
           `a model that fits ${gpus} x ${pool.gpu} per replica: ${fit.explanation}; use more gpusPerReplica (vLLM), a larger GPU or quantization`);
       }
     }

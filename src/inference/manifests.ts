@@ -354,8 +354,9 @@ export function networkPolicy(input: NetworkPolicyInput): K8sObject {
     spec: {
       podSelector: { matchLabels: input.podSelector },
       policyTypes: ['Ingress'],
+      // An empty `from` would admit every source: the ingress-path rule exists only when it names some.
       ingress: [
-        { from, ports: port },
+        ...(from.length > 0 ? [{ from, ports: port }] : []),
         { from: [nsPeer(input.scraperNamespace)], ports: port },
       ],
     },

@@ -241,3 +241,28 @@ describe('monitoring', () => {
     expect(b.endpoint.scaling.kind).toBe('keda');
   });
 });
+
+describe('NetworkPolicy sources', () => {
+  test('allowedCidrs replace the defaults; an empty list admits only the scraper (never every source)', () => {
+    const narrow = build('aws', () => ({ exposure: { allowedCidrs: ['10.20.0.0/16'] } }));
+    const np = (b: typeof narrow) => endpointObjects(b).find((o) => o.kind === 'NetworkPolicy' && o.metadata.name === b.endpoint.name) as Json;
+    expect(np(narrow).spec.ingress[0].from).toEqual([{ ipBlock: { cidr: '10.20.0.0/16' } }]);
+    const none = build('aws', () => ({ exposure: { allowedCidrs: [] } }));
+    expect(np(none).spec.ingress).toEqual([
+      { from: [{ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'monitoring' } } }], ports: [{ protocol: 'TCP', port: 8000 }] },
+    ]);
+  });
+
+  test('a public GKE gateway admits Google\'s front ends and health checkers', () => {
+    const b = build('gcp', () => ({ exposure: { type: 'public', domainName: 'chat.example.com' } }));
+    const np = endpointObjects(b).find((o) => o.kind === 'NetworkPolicy' && o.metadata.name === b.endpoint.name) as Json;
+    expect(np.spec.ingress[0].from).toEqual([{ ipBlock: { cidr: '35.191.0.0/16' } }, { ipBlock: { cidr: '130.211.0.0/22' } }]);
+  });
+
+  test('pods may reach the node-local credential endpoint of the cloud\'s workload identity', () => {
+    const egress = (cloud: CloudName) => endpointObjects(build(cloud)).filter((o) => o.kind === 'NetworkPolicy' && /identity-egress$/.test(o.metadata.name));
+    expect(egress('aws')[0].spec.egress).toEqual([{ to: [{ ipBlock: { cidr: '169.254.170.23/32' } }], ports: [{ protocol: 'TCP', port: 80 }] }]);
+    expect(egress('gcp')[0].spec.egress).toHaveLength(2);
+    expect(egress('azure')).toEqual([]);
+  });
+});

@@ -59,6 +59,15 @@ describe('InferenceEndpoint bad props', () => {
       /30\.00B parameters x 1 bytes \(int8\) = 27\.9 GiB/);
   });
 
+  test('a canary model that does not fit is rejected too', () => {
+    expectInvalid('gcp', (m) => ({ canary: { model: m.model('llm/70b', { parameterCount: 70_000_000_000 }), weight: 5 } }), 'canary.model',
+      /130\.4 GiB of weights/);
+  });
+
+  test('allowedCidrs must be IPv4 CIDRs', () => {
+    expectInvalid('aws', () => ({ exposure: { allowedCidrs: ['10.0.0.0'] } }), 'exposure.allowedCidrs[0]', /an IPv4 CIDR/);
+  });
+
   test('vLLM tensor parallel size that does not divide the GPUs per replica', () => {
     expectInvalid('aws', () => ({ runtime: 'vllm', gpu: Gpu.H100_80GB, gpusPerReplica: 6, tensorParallelSize: 4 }), 'tensorParallelSize',
       /Allowed: a divisor of gpusPerReplica \(6\): 1, 2, 3, 6/);
