@@ -10,4 +10,6 @@ export type {
   PolicyRule, PolicyRuleInfo, PolicySeverity, PolicyFinding, PolicyContext, PolicyViolation,
   TerraformPolicyRule, KubernetesPolicyRule, TerraformResourceView, KubernetesObjectView,
 } from './rule';
+export { CHECKOV_EXEMPTIONS } from './checkov';
+export type { CheckovExemption } from './checkov';
 export { ALL_RULES, AWS_RULES, GCP_RULES, AZURE_RULES, K8S_RULES } from './rules';

@@ -1,6 +1,7 @@
 import { IConstruct } from 'constructs';
 import { Annotations, Aspects, IAspect, TerraformDataSource, TerraformResource, TerraformStack } from 'cdktf';
 import { InvalidPropError } from '../core/errors';
+import { CheckovExemption, exemptionsFor } from './checkov';
 import { StackPolicyContext } from './context';
 import { KubernetesObjectView, PolicyFinding, PolicyRule, PolicySeverity, PolicyViolation } from './rule';
 import { KUBERNETES_SUPPRESSION_PREFIX, Policy, recordCheckovSkip, recordSuppression } from './suppress';
@@ -16,6 +17,12 @@ export interface PolicyPackProps {
   readonly exclude?: readonly string[];
   /** New severities for some rules, by id (e.g. make a warning an error in production). @default - each rule's own */
   readonly severities?: Readonly<Record<string, PolicySeverity>>;
+  /**
+   * checkov checks that do not apply, written with their reason into each matching resource's
+   * `"//": { "checkov": { "skip": [...] } }` when the pack runs at synth.
+   * @default - none
+   */
+  readonly checkovExemptions?: readonly CheckovExemption[];
 }
 
 function messages(v: PolicyViolation): string[] {
@@ -70,6 +77,7 @@ export class PolicyPack implements IAspect {
   private readonly ruleList: PolicyRule[] = [];
   private readonly severities: Readonly<Record<string, PolicySeverity>>;
   private readonly exclude: ReadonlySet<string>;
+  private readonly checkovExemptions: readonly CheckovExemption[];
   private readonly contexts = new Map<TerraformStack, StackPolicyContext>();
   private readonly reported = new Set<string>();
 
@@ -77,6 +85,7 @@ export class PolicyPack implements IAspect {
     this.name = props.name ?? 'policy-pack';
     this.severities = props.severities ?? {};
     this.exclude = new Set(props.exclude ?? []);
+    this.checkovExemptions = props.checkovExemptions ?? [];
     for (const rule of props.rules ?? []) this.addRule(rule);
   }
 
@@ -132,6 +141,12 @@ export class PolicyPack implements IAspect {
     if (!ctx) {
       ctx = new StackPolicyContext(stack);
       this.contexts.set(stack, ctx);
+    }
+    if (TerraformResource.isTerraformResource(node) && this.checkovExemptions.length > 0) {
+      const view = ctx.viewOf(node);
+      for (const e of view ? exemptionsFor(this.checkovExemptions, view, ctx) : []) {
+        for (const id of e.checks) recordCheckovSkip(node, id, e.reason);
+      }
     }
     for (const f of this.findingsAt(node, ctx)) {
       const key = `${f.constructPath}|${f.ruleId}|${f.subject}|${f.message}`;

@@ -1,5 +1,6 @@
 import { terraformRule } from '../../rule';
-import { attached, mentions } from '../../util';
+import { isS3LogTarget } from '../../log-targets';
+import { attached } from '../../util';
 
 /** AI-AWS-S3-5: buckets log access (log buckets themselves excepted). */
 export const S3AccessLogging = terraformRule({
@@ -12,8 +13,6 @@ export const S3AccessLogging = terraformRule({
   resourceTypes: ['aws_s3_bucket'],
   check(bucket, ctx) {
     if (attached(ctx, 'aws_s3_bucket_logging', bucket, 'bucket', 'bucket').length > 0) return undefined;
-    const isTarget = ctx.resources('aws_s3_bucket_logging').some((l) => mentions(l.attrs.target_bucket, bucket.address)
-      || (typeof bucket.attrs.bucket === 'string' && l.attrs.target_bucket === bucket.attrs.bucket));
-    return isTarget ? undefined : 'no aws_s3_bucket_logging for the bucket';
+    return isS3LogTarget(bucket, ctx) ? undefined : 'no aws_s3_bucket_logging for the bucket';
   },
 });

@@ -1,4 +1,5 @@
 import { terraformRule } from '../../rule';
+import { isGcsLogTarget } from '../../log-targets';
 import { dig, isSet } from '../../util';
 
 /** AI-GCP-GCS-5: bucket usage is logged to another bucket. */
@@ -14,10 +15,6 @@ export const GcsAccessLogging = terraformRule({
     if (isSet(dig(bucket.attrs, 'logging', 'log_bucket'))) return undefined;
     const auditConfigs = ctx.resources('google_project_iam_audit_config').filter((c) => c.attrs.service === 'storage.googleapis.com' || c.attrs.service === 'allServices');
     if (auditConfigs.length > 0) return undefined;
-    const isLogTarget = ctx.resources('google_storage_bucket').some((b) => {
-      const target = dig(b.attrs, 'logging', 'log_bucket');
-      return typeof target === 'string' && (target === bucket.attrs.name || target.includes(`${bucket.address}.`));
-    });
-    return isLogTarget ? undefined : 'no logging.log_bucket';
+    return isGcsLogTarget(bucket, ctx) ? undefined : 'no logging.log_bucket';
   },
 });

@@ -1,4 +1,5 @@
 import { terraformRule } from '../../rule';
+import { isGcsLogTarget } from '../../log-targets';
 import { dig, isOn } from '../../util';
 
 /** AI-GCP-GCS-4: buckets keep object versions. */
@@ -7,10 +8,12 @@ export const GcsVersioning = terraformRule({
   severity: 'error',
   title: 'Cloud Storage bucket versioning enabled',
   rationale: 'An overwritten or deleted checkpoint stays recoverable as a noncurrent version.',
-  remediation: 'Set versioning { enabled = true } and a lifecycle rule that deletes old noncurrent versions.',
+  remediation: 'Set versioning { enabled = true } and a lifecycle rule that deletes old noncurrent versions. Buckets that only receive usage logs are exempt.',
   checkov: ['CKV_GCP_78'],
   resourceTypes: ['google_storage_bucket'],
-  check(bucket) {
+  check(bucket, ctx) {
+    // Usage-log objects are written once by Cloud Storage and expire by lifecycle: versions would keep every expired log.
+    if (isGcsLogTarget(bucket, ctx)) return undefined;
     return isOn(dig(bucket.attrs, 'versioning', 'enabled')) ? undefined : 'versioning is not enabled';
   },
 });

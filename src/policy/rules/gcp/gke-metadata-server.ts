@@ -1,5 +1,5 @@
 import { terraformRule } from '../../rule';
-import { blocks, dig } from '../../util';
+import { blocks, dig, isOn } from '../../util';
 
 /** AI-GCP-GKE-6: node pools run the GKE metadata server, hiding the node identity from pods. */
 export const GkeMetadataServer = terraformRule({
@@ -11,7 +11,7 @@ export const GkeMetadataServer = terraformRule({
   checkov: ['CKV_GCP_69'],
   resourceTypes: ['google_container_node_pool', 'google_container_cluster'],
   check(r) {
-    if (r.type === 'google_container_cluster' && blocks(r.attrs.node_config).length === 0) return undefined;
+    if (r.type === 'google_container_cluster' && (blocks(r.attrs.node_config).length === 0 || isOn(r.attrs.remove_default_node_pool))) return undefined;
     return dig(r.attrs, 'node_config', 'workload_metadata_config', 'mode') === 'GKE_METADATA' ? undefined : 'workload_metadata_config.mode is not GKE_METADATA';
   },
 });

@@ -1,5 +1,5 @@
 import { terraformRule } from '../../rule';
-import { blocks, dig, isSet } from '../../util';
+import { blocks, dig, isOn, isSet } from '../../util';
 
 /** AI-GCP-GKE-7: nodes run as a dedicated least-privilege service account. */
 export const GkeNodeServiceAccount = terraformRule({
@@ -11,7 +11,7 @@ export const GkeNodeServiceAccount = terraformRule({
   checkov: ['CKV2_GCP_1'],
   resourceTypes: ['google_container_node_pool', 'google_container_cluster'],
   check(r) {
-    if (r.type === 'google_container_cluster' && blocks(r.attrs.node_config).length === 0) return undefined;
+    if (r.type === 'google_container_cluster' && (blocks(r.attrs.node_config).length === 0 || isOn(r.attrs.remove_default_node_pool))) return undefined;
     const sa = dig(r.attrs, 'node_config', 'service_account');
     if (!isSet(sa) || sa === 'default') return 'node_config.service_account unset (Compute default service account)';
     return typeof sa === 'string' && sa.endsWith('-compute@developer.gserviceaccount.com') ? 'uses the Compute default service account' : undefined;

@@ -1,0 +1,122 @@
+// checkov checks that this library deliberately does not follow, each with the reason and, where the
+// reason holds only in some configurations, the condition. AiInfraPolicyPack writes them into each matching
+// resource's `"//": { "checkov": { "skip": [...] } }` in cdk.tf.json; scripts/test-checkov.sh applies exactly
+// those skips (checkov itself reads no skips from Terraform JSON). Listed in src/policy/README.md.
+import { isGcsLogTarget, isS3LogTarget } from './log-targets';
+import { PolicyContext, TerraformResourceView } from './rule';
+import { blocks, dig, isOn, mentions } from './util';
+
+export interface CheckovExemption {
+  /** checkov check ids. */
+  readonly checks: readonly string[];
+  readonly resourceTypes: readonly string[];
+  /** Why the check does not apply; recorded as the skip comment. */
+  readonly reason: string;
+  /** Only where this holds. @default - every resource of the types */
+  when?(resource: TerraformResourceView, context: PolicyContext): boolean;
+}
+
+/** True when some resource of `type` references `r` (e.g. an AKS cluster whose node pool uses the subnet). */
+const usedBy = (type: string) => (r: TerraformResourceView, ctx: PolicyContext) => ctx.resources(type).some((c) => mentions(c.attrs, r.address));
+
+export const CHECKOV_EXEMPTIONS: readonly CheckovExemption[] = [
+  // ---- AWS ----
+  {
+    checks: ['CKV2_AWS_62'],
+    resourceTypes: ['aws_s3_bucket'],
+    reason: 'No S3 event notifications by design: a checkpoint counts as complete when its manifest is written last, which readers check directly.',
+  },
+  {
+    checks: ['CKV_AWS_145'],
+    resourceTypes: ['aws_s3_bucket'],
+    reason: 'Access-log target bucket: S3 server access log delivery does not support SSE-KMS targets, so it uses SSE-S3 (AES256).',
+    when: (r, ctx) => isS3LogTarget(r, ctx),
+  },
+  {
+    checks: ['CKV_AWS_144', 'CKV_AWS_18'],
+    resourceTypes: ['aws_s3_bucket'],
+    reason: 'Access-log target bucket: logs of the replicated model bucket are not replicated again, and a log bucket does not log into itself.',
+    when: (r, ctx) => isS3LogTarget(r, ctx),
+  },
+  // ---- Google Cloud ----
+  {
+    checks: ['CKV_GCP_12'],
+    resourceTypes: ['google_container_cluster'],
+    reason: 'GKE Dataplane V2 (ADVANCED_DATAPATH) enforces NetworkPolicy; the network_policy block configures Calico and conflicts with it.',
+    when: (r) => r.attrs.datapath_provider === 'ADVANCED_DATAPATH',
+  },
+  {
+    checks: ['CKV_GCP_13'],
+    resourceTypes: ['google_container_cluster'],
+    reason: 'Client certificates are not issued: GKE disables them by default since 1.12 and the cluster leaves master_auth unset.',
+    when: (r) => !isOn(dig(r.attrs, 'master_auth', 'client_certificate_config', 'issue_client_certificate')),
+  },
+  {
+    checks: ['CKV_GCP_65'],
+    resourceTypes: ['google_container_cluster'],
+    reason: 'Google Groups for RBAC needs a Google Workspace domain (authenticator_groups_config) that is organization-specific; access is granted through project IAM.',
+  },
+  {
+    checks: ['CKV_GCP_66'],
+    resourceTypes: ['google_container_cluster'],
+    reason: 'Binary Authorization needs an attestation pipeline outside this library; images come from our registry with immutable, content-hash tags and scan on push.',
+  },
+  {
+    checks: ['CKV_GCP_61'],
+    resourceTypes: ['google_container_cluster'],
+    reason: 'Subnet flow logs are on (AI-GCP-NET-1); intranode visibility would also log every pod-to-pod NCCL flow of multi-GPU training, at high cost.',
+  },
+  {
+    checks: ['CKV_GCP_62', 'CKV_GCP_78'],
+    resourceTypes: ['google_storage_bucket'],
+    reason: 'Usage-log target bucket: it does not log into itself, and log objects are written once and expire by lifecycle.',
+    when: (r, ctx) => isGcsLogTarget(r, ctx),
+  },
+  {
+    checks: ['CKV2_GCP_18'],
+    resourceTypes: ['google_compute_network'],
+    reason: 'GKE creates and manages the firewall rules its cluster needs; the VPC has no other rules, so ingress is denied by the implied rule.',
+    when: usedBy('google_container_cluster'),
+  },
+  // ---- Azure ----
+  {
+    checks: ['CKV_AZURE_112'],
+    resourceTypes: ['azurerm_key_vault_key'],
+    reason: 'Software-protected Key Vault keys (FIPS 140-2 Level 1) protect the storage and etcd encryption keys; HSM-backed keys need a Premium vault and are a user choice.',
+    when: (r) => r.attrs.key_type === 'RSA' || r.attrs.key_type === 'EC',
+  },
+  {
+    checks: ['CKV_AZURE_40'],
+    resourceTypes: ['azurerm_key_vault_key'],
+    reason: 'The key rotates automatically (rotation_policy); a fixed expiration date would make the data it protects unreadable when it passes.',
+    when: (r) => blocks(r.attrs.rotation_policy).length > 0,
+  },
+  {
+    checks: ['CKV_AZURE_226'],
+    resourceTypes: ['azurerm_kubernetes_cluster'],
+    reason: 'Managed OS disks are used: ephemeral OS disks need a VM cache or temp disk larger than the OS disk and cannot be encrypted with a disk encryption set.',
+  },
+  {
+    checks: ['CKV_AZURE_172'],
+    resourceTypes: ['azurerm_kubernetes_cluster'],
+    reason: 'The Secrets Store CSI driver add-on is not enabled (no key_vault_secrets_provider), so there is no secret rotation to configure.',
+    when: (r) => blocks(r.attrs.key_vault_secrets_provider).length === 0,
+  },
+  {
+    checks: ['CKV_AZURE_33'],
+    resourceTypes: ['azurerm_storage_account'],
+    reason: 'The account holds blobs only (no queues), so queue logging has nothing to log.',
+    when: (_r, ctx) => ctx.resources('azurerm_storage_queue').length === 0,
+  },
+  {
+    checks: ['CKV2_AZURE_31'],
+    resourceTypes: ['azurerm_subnet'],
+    reason: 'AKS node subnet: AKS attaches and manages the node network security group itself (in the node resource group).',
+    when: usedBy('azurerm_kubernetes_cluster'),
+  },
+];
+
+/** The exemptions that apply to `resource`. */
+export function exemptionsFor(exemptions: readonly CheckovExemption[], resource: TerraformResourceView, ctx: PolicyContext): CheckovExemption[] {
+  return exemptions.filter((e) => e.resourceTypes.includes(resource.type) && (!e.when || e.when(resource, ctx)));
+}
