@@ -45,3 +45,11 @@ export type {
 } from './inference/types';
 export { VLLM_IMAGE } from './inference/vllm';
 export { KEDA_CHART } from './inference/addons';
+export {
+  PolicyPack, AiInfraPolicyPack, Policy, KUBERNETES_SUPPRESSION_PREFIX, addKubernetesObjects, terraformRule, kubernetesRule,
+  CHECKOV_EXEMPTIONS, ALL_RULES,
+} from './policy';
+export type {
+  PolicyPackProps, PolicySuppression, PolicyRule, PolicyRuleInfo, PolicySeverity, PolicyFinding, PolicyContext, PolicyViolation,
+  TerraformPolicyRule, KubernetesPolicyRule, TerraformResourceView, KubernetesObjectView, CheckovExemption,
+} from './policy';
