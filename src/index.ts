@@ -53,3 +53,18 @@ export type {
   PolicyPackProps, PolicySuppression, PolicyRule, PolicyRuleInfo, PolicySeverity, PolicyFinding, PolicyContext, PolicyViolation,
   TerraformPolicyRule, KubernetesPolicyRule, TerraformResourceView, KubernetesObjectView, CheckovExemption,
 } from './policy';
+export { MonitoringStack } from './monitoring/monitoring-stack';
+export type {
+  MonitoringStackProps, MonitoringBackend, AlertsProps, RoutingProps, ReceiverProps, SecretReference, SmtpProps, BudgetProps,
+  SelfManagedProps, ManagedProps, WatchOptions, Watchable, IMonitoringStack, IWatchableEndpoint, IWatchableTrainingJob, IWatchableBucket,
+} from './monitoring/types';
+export {
+  gpuRules, trainingRules, endpointRules, platformRules, backupRules, buildRuleGroups, prometheusRulesYaml, prometheusGroups,
+  checkAlertRule, isDuration, SEVERITIES, DCGM_FIELDS, HARDWARE_XIDS, BUILTIN_SERVER_METRICS, BURN_RATE_WINDOWS,
+} from './monitoring/rules';
+export type {
+  AlertRule, RuleGroup, Severity, RuleArea, GpuRuleOptions, TrainingRuleTarget, EndpointRuleTarget, EndpointMetricNames,
+  BackupRuleTarget, RuleSetInput, RenderOptions,
+} from './monitoring/rules';
+export { DASHBOARDS } from './monitoring/dashboards';
+export type { Dashboard } from './monitoring/dashboards';

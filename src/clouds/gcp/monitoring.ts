@@ -1,0 +1,180 @@
+// Google Cloud part of MonitoringStack: Cloud Monitoring notification channels (the platform channel is a
+// CMEK-encrypted Pub/Sub topic; receivers become e-mail, webhook and PagerDuty channels), a billing budget,
+// secrets in Secret Manager, and for the managed backend Google Managed Service for Prometheus
+// (PodMonitoring objects) with Cloud Monitoring alert policies on PromQL conditions.
+import { Construct, IConstruct } from 'constructs';
+import { Fn } from 'cdktf';
+import { BillingBudget } from '@cdktf/provider-google/lib/billing-budget';
+import { DataGoogleProject } from '@cdktf/provider-google/lib/data-google-project';
+import { DataGoogleSecretManagerSecretVersion } from '@cdktf/provider-google/lib/data-google-secret-manager-secret-version';
+import { KmsCryptoKey } from '@cdktf/provider-google/lib/kms-crypto-key';
+import { KmsCryptoKeyIamMember } from '@cdktf/provider-google/lib/kms-crypto-key-iam-member';
+import { KmsKeyRing } from '@cdktf/provider-google/lib/kms-key-ring';
+import { MonitoringAlertPolicy } from '@cdktf/provider-google/lib/monitoring-alert-policy';
+import { MonitoringNotificationChannel } from '@cdktf/provider-google/lib/monitoring-notification-channel';
+import { PubsubTopic } from '@cdktf/provider-google/lib/pubsub-topic';
+import { PubsubTopicIamMember } from '@cdktf/provider-google/lib/pubsub-topic-iam-member';
+import { SecretManagerSecret } from '@cdktf/provider-google/lib/secret-manager-secret';
+import { SecretManagerSecretVersion } from '@cdktf/provider-google/lib/secret-manager-secret-version';
+import { GcpCloud } from '../../core/cloud';
+import { physicalName } from '../../core/naming';
+import { resourceTags } from '../../core/tags';
+import { MonitoringCloudImpl, MonitoringCloudInput } from '../../monitoring/cloud-impl';
+import { gcpPolicies, RuleGroup, Severity } from '../../monitoring/rules';
+import { gmpPodMonitoring, ScrapeTarget } from '../../monitoring/scrape';
+import { SecretReference } from '../../monitoring/types';
+import { gcpProvider } from './provider';
+
+const DAY_SECONDS = 86400;
+
+export function gcpMonitoring(scope: Construct, cloud: GcpCloud, input: MonitoringCloudInput): MonitoringCloudImpl {
+  const provider = gcpProvider(scope, cloud);
+  const project = cloud.project;
+  const labels = resourceTags(scope, cloud, input.tags);
+  const resources: Record<string, IConstruct> = {};
+  const projectInfo = new DataGoogleProject(scope, 'Project', { provider, projectId: project });
+  const agent = (service: string) => `serviceAccount:service-${projectInfo.number}@gcp-sa-${service}.iam.gserviceaccount.com`;
+
+  const secrets = new Map<string, string>();
+  const secretValue = (id: string, ref: SecretReference): string => {
+    let value = secrets.get(id);
+    if (value === undefined) {
+      value = new DataGoogleSecretManagerSecretVersion(scope, `SecretValue-${id}`, { provider, project, secret: ref.secretName }).secretData;
+      secrets.set(id, value);
+    }
+    return value;
+  };
+
+  // ---- platform channel: a Pub/Sub topic encrypted with our key --------------------------------------------
+  const keyRing = new KmsKeyRing(scope, 'KeyRing', { provider, project, name: physicalName(scope, cloud, { maxLength: 63 }), location: cloud.region });
+  const key = new KmsCryptoKey(scope, 'Key', {
+    provider, name: 'monitoring-notifications', keyRing: keyRing.id, purpose: 'ENCRYPT_DECRYPT',
+    rotationPeriod: `${90 * DAY_SECONDS}s`, destroyScheduledDuration: `${30 * DAY_SECONDS}s`, labels,
+  });
+  const keyAccess = new KmsCryptoKeyIamMember(scope, 'KeyAccessPubsub', {
+    provider, cryptoKeyId: key.id, role: 'roles/cloudkms.cryptoKeyEncrypterDecrypter', member: agent('pubsub'),
+  });
+  const topic = new PubsubTopic(scope, 'Topic', {
+    provider, project, name: physicalName(scope, cloud, { maxLength: 255, startWithLetter: true }), kmsKeyName: key.id,
+    messageRetentionDuration: `${7 * DAY_SECONDS}s`, labels, dependsOn: [keyAccess],
+  });
+  new PubsubTopicIamMember(scope, 'TopicPublisherMonitoring', {
+    provider, project, topic: topic.name, role: 'roles/pubsub.publisher', member: agent('monitoring-notification'),
+  });
+  resources.key = key;
+  resources['topic:platform'] = topic;
+  const platform = new MonitoringNotificationChannel(scope, 'Channel-platform', {
+    provider, project, type: 'pubsub', displayName: `${scope.node.path} platform (Pub/Sub)`.slice(0, 512),
+    labels: { topic: topic.id }, userLabels: labels,
+  });
+  resources['channel:platform'] = platform;
+
+  // ---- receivers -------------------------------------------------------------------------------------------
+  const channelsOf: Record<string, string[]> = {};
+  for (const r of input.routing.receivers) {
+    const ids: string[] = [];
+    const display = (what: string) => `${scope.node.path} ${r.name} ${what}`.slice(0, 512);
+    (r.emails ?? []).forEach((email, i) => {
+      const c = new MonitoringNotificationChannel(scope, `Channel-${r.name}-email-${i}`, {
+        provider, project, type: 'email', displayName: display(`e-mail ${i + 1}`), labels: { email_address: email }, userLabels: labels,
+      });
+      ids.push(c.id);
+    });
+    if (r.webhookUrl) {
+      const c = new MonitoringNotificationChannel(scope, `Channel-${r.name}-webhook`, {
+        provider, project, type: 'webhook_tokenauth', displayName: display('webhook'),
+        labels: { url: secretValue(`${r.name}-webhook-url`, r.webhookUrl) }, userLabels: labels,
+      });
+      ids.push(c.id);
+    }
+    if (r.pagerDutyRoutingKey) {
+      const c = new MonitoringNotificationChannel(scope, `Channel-${r.name}-pagerduty`, {
+        provider, project, type: 'pagerduty', displayName: display('PagerDuty'),
+        sensitiveLabels: { serviceKey: secretValue(`${r.name}-pagerduty-key`, r.pagerDutyRoutingKey) }, userLabels: labels,
+      });
+      ids.push(c.id);
+    }
+    channelsOf[r.name] = ids;
+  }
+  const channelsFor = (severity: Severity): string[] => [platform.id, ...input.routing.routes[severity].flatMap((n) => channelsOf[n] ?? [])];
+
+  // ---- budget ------------------------------------------------------------------------------------------------
+  if (input.budget) {
+    const b = input.budget;
+    resources.budget = new BillingBudget(scope, 'Budget', {
+      provider,
+      billingAccount: b.billingAccountId!,
+      displayName: physicalName(scope, cloud, { maxLength: 60 }),
+      amount: { specifiedAmount: { currencyCode: 'USD', units: String(Math.floor(b.monthlyUsd)), nanos: Math.round((b.monthlyUsd % 1) * 1e9) } },
+      budgetFilter: { projects: [`projects/${projectInfo.number}`], calendarPeriod: 'MONTH' },
+      thresholdRules: [
+        ...(b.thresholds ?? [50, 80, 100]).map((t) => ({ thresholdPercent: t / 100, spendBasis: 'CURRENT_SPEND' })),
+        ...((b.forecast ?? true) ? [{ thresholdPercent: 1, spendBasis: 'FORECASTED_SPEND' }] : []),
+      ],
+      allUpdatesRule: {
+        pubsubTopic: topic.id,
+        // Cloud Billing accepts at most 5 channels.
+        monitoringNotificationChannels: channelsFor('warning').slice(0, 5),
+        disableDefaultIamRecipients: false,
+      },
+    });
+  }
+
+  // ---- Grafana admin password (self-managed) -------------------------------------------------------------------
+  let grafanaSecret: SecretManagerSecret | undefined;
+  let grafanaPassword: string | undefined;
+  const grafanaAdminPassword = (): string => {
+    if (grafanaPassword) return grafanaPassword;
+    grafanaSecret = new SecretManagerSecret(scope, 'GrafanaAdminSecret', {
+      provider, project, secretId: physicalName(scope, cloud, { maxLength: 255 }, 'grafana-admin'),
+      replication: { auto: {} }, labels, deletionProtection: false,
+    });
+    const version = new SecretManagerSecretVersion(scope, 'GrafanaAdminVersion', {
+      provider, secret: grafanaSecret.id,
+      // 64 hex characters from two random (v4) UUIDs drawn by Terraform at apply: never in the synth output.
+      secretData: Fn.replace(Fn.join('', [Fn.uuid(), Fn.uuid()]), '-', ''),
+      lifecycle: { ignoreChanges: ['secret_data'] },
+    });
+    grafanaPassword = new DataGoogleSecretManagerSecretVersion(scope, 'GrafanaAdminStored', {
+      provider, project, secret: grafanaSecret.secretId, dependsOn: [version],
+    }).secretData;
+    resources.grafanaAdminSecret = grafanaSecret;
+    return grafanaPassword;
+  };
+
+  const managed = input.backend === 'managed';
+  return {
+    secretValue,
+    grafanaAdminPassword,
+    get grafanaAdminPasswordLocation() { return grafanaSecret?.id; },
+    addRuleGroup(group: RuleGroup): void {
+      if (!managed) throw new Error('alert policies are made only with backend "managed"');
+      gcpPolicies(group, input.render).forEach((p, i) => {
+        const severity = group.rules[i].severity;
+        resources[`policy:${p.alertRule}:${group.name}`] = new MonitoringAlertPolicy(scope, `Policy-${group.name}-${p.alertRule}`, {
+          provider, project,
+          displayName: p.displayName,
+          combiner: 'OR',
+          severity: p.severity,
+          conditions: [{
+            displayName: p.alertRule,
+            conditionPrometheusQueryLanguage: {
+              query: p.query, duration: p.duration, evaluationInterval: p.evaluationInterval,
+              alertRule: p.alertRule, ruleGroup: p.ruleGroup, labels: p.labels,
+            },
+          }],
+          notificationChannels: channelsFor(severity),
+          documentation: { content: p.documentation, mimeType: 'text/markdown', subject: p.subject },
+          alertStrategy: { autoClose: `${7 * DAY_SECONDS}s` },
+          userLabels: { ...labels, severity },
+        });
+      });
+    },
+    addScrapeTarget(target: ScrapeTarget): Record<string, unknown>[] {
+      return managed ? [gmpPodMonitoring(target, { 'app.kubernetes.io/managed-by': 'cdktf-ai-infra' })] : [];
+    },
+    clusterObjects: [],
+    collectorNamespace: 'gmp-system',
+    resources,
+  };
+}

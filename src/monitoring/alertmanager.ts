@@ -1,0 +1,84 @@
+import { Severity, SEVERITIES } from './rules';
+import { ReceiverProps, SmtpProps } from './types';
+
+/** Routing after defaults: every severity names its receivers. */
+export interface ResolvedRouting {
+  readonly receivers: readonly ReceiverProps[];
+  readonly routes: Record<Severity, readonly string[]>;
+  readonly smtp?: SmtpProps;
+}
+
+/** The Kubernetes Secret (in the monitoring namespace) holding receiver credentials, mounted into Alertmanager. */
+export const RECEIVER_SECRET = 'aiinfra-alertmanager-receivers';
+const SECRET_DIR = `/etc/alertmanager/secrets/${RECEIVER_SECRET}`;
+
+export type ReceiverSecretKind = 'slack-url' | 'webhook-url' | 'pagerduty-key';
+
+/** Key of one credential in the receiver Secret. */
+export function receiverSecretKey(receiver: string, kind: ReceiverSecretKind | 'smtp-password'): string {
+  return kind === 'smtp-password' ? 'smtp-password' : `${receiver}-${kind}`;
+}
+
+const ROUTE_DEFAULTS = { group_by: ['alertname', 'namespace', 'severity'], group_wait: '30s', group_interval: '5m', repeat_interval: '4h' };
+/** A critical alert silences the warnings and infos of the same alert and namespace. */
+const INHIBIT = [{ source_matchers: ['severity="critical"'], target_matchers: ['severity=~"warning|info"'], equal: ['alertname', 'namespace'] }];
+
+function severityRoutes(routing: ResolvedRouting): Record<string, unknown>[] {
+  return SEVERITIES.flatMap((sev) => routing.routes[sev].map((receiver) => ({ matchers: [`severity="${sev}"`], receiver, continue: true })));
+}
+
+/**
+ * Alertmanager configuration for the self-managed backend. Credentials are never inline: Slack, webhook and
+ * PagerDuty settings read files of the mounted receiver Secret (`*_file`), which Terraform fills from the
+ * cloud's secret manager at apply time.
+ */
+export function alertmanagerConfig(routing: ResolvedRouting): Record<string, unknown> {
+  const smtp = routing.smtp;
+  const receivers = routing.receivers.map((r) => ({
+    name: r.name,
+    ...(r.emails?.length ? { email_configs: r.emails.map((to) => ({ to, send_resolved: true })) } : {}),
+    ...(r.slackWebhookUrl ? { slack_configs: [{ api_url_file: `${SECRET_DIR}/${receiverSecretKey(r.name, 'slack-url')}`, send_resolved: true,
+      title: '[{{ .Status | toUpper }}] {{ .CommonLabels.alertname }}', text: '{{ range .Alerts }}{{ .Annotations.summary }}\n{{ end }}' }] } : {}),
+    ...(r.webhookUrl ? { webhook_configs: [{ url_file: `${SECRET_DIR}/${receiverSecretKey(r.name, 'webhook-url')}`, send_resolved: true }] } : {}),
+    ...(r.pagerDutyRoutingKey ? { pagerduty_configs: [{ routing_key_file: `${SECRET_DIR}/${receiverSecretKey(r.name, 'pagerduty-key')}`, send_resolved: true }] } : {}),
+  }));
+  return {
+    global: {
+      resolve_timeout: '5m',
+      ...(smtp ? {
+        smtp_smarthost: smtp.smarthost, smtp_from: smtp.from, smtp_require_tls: true,
+        ...(smtp.username ? { smtp_auth_username: smtp.username } : {}),
+        ...(smtp.password ? { smtp_auth_password_file: `${SECRET_DIR}/${receiverSecretKey('', 'smtp-password')}` } : {}),
+      } : {}),
+    },
+    route: {
+      receiver: 'unrouted',
+      ...ROUTE_DEFAULTS,
+      routes: [{ matchers: ['alertname=~"Watchdog|InfoInhibitor"'], receiver: 'null' }, ...severityRoutes(routing)],
+    },
+    inhibit_rules: INHIBIT,
+    receivers: [{ name: 'null' }, { name: 'unrouted' }, ...receivers],
+  };
+}
+
+/**
+ * Alertmanager configuration of Amazon Managed Service for Prometheus: SNS is its only receiver type, so each
+ * receiver is an SNS topic (`topics[name]`); `platformTopic` receives every alert.
+ */
+export function snsAlertmanagerConfig(routing: ResolvedRouting, topics: Record<string, string>, platformTopic: string, region: string): Record<string, unknown> {
+  const sns = (arn: string) => ({
+    sns_configs: [{ topic_arn: arn, sigv4: { region }, send_resolved: true,
+      subject: '[{{ .Status | toUpper }}] {{ .CommonLabels.alertname }}', attributes: { severity: '{{ .CommonLabels.severity }}' } }],
+  });
+  return {
+    route: {
+      receiver: 'platform',
+      ...ROUTE_DEFAULTS,
+      routes: [{ matchers: ['alertname=~"Watchdog|InfoInhibitor"'], receiver: 'null' },
+        { matchers: ['severity=~".+"'], receiver: 'platform', continue: true }, ...severityRoutes(routing)],
+    },
+    inhibit_rules: INHIBIT,
+    receivers: [{ name: 'null' }, { name: 'platform', ...sns(platformTopic) },
+      ...routing.receivers.map((r) => ({ name: r.name, ...sns(topics[r.name]) }))],
+  };
+}

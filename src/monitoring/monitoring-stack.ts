@@ -1,0 +1,295 @@
+import { Construct, IConstruct } from 'constructs';
+import { ApiObjectProps } from 'cdk8s';
+import { Annotations } from 'cdktf';
+import { Cloud } from '../core/cloud';
+import { IGpuCluster } from '../core/cluster';
+import { check, InvalidPropError } from '../core/errors';
+import { checkUserTags } from '../core/tags';
+import { KubernetesWorkload } from '../k8s/delivery';
+import { MANAGED_BY_LABELS } from '../k8s/namespace';
+import { MonitoringCloudImpl, MonitoringCloudInput } from './cloud-impl';
+import { dashboardConfigMap, DASHBOARDS } from './dashboards';
+import {
+  backupRules, BUILTIN_SERVER_METRICS, checkBackupTarget, checkEndpointTarget, checkRuleGroups, checkTrainingTarget,
+  EndpointMetricNames, endpointRules, GpuRuleOptions, EndpointRuleTarget, gpuRules, platformRules, prometheusGroups, RenderOptions, RuleGroup,
+  TRAINING_JOB_LABEL, trainingRules,
+} from './rules';
+import { podMonitor, ScrapeTarget } from './scrape';
+import { selfManagedPrometheus, SelfManagedResult } from './self-managed';
+import {
+  IMonitoringStack, IWatchableBucket, IWatchableEndpoint, IWatchableTrainingJob, MONITORING_BACKENDS, MonitoringBackend,
+  MonitoringStackProps, Watchable, WatchOptions,
+} from './types';
+import { checkAlerts, checkBudget, checkSelfManaged, resolveRouting } from './validate';
+
+/** Metric names of the vLLM runtime (its /metrics); 429 is not separable there, so errors are 5xx. */
+const VLLM_METRICS: EndpointMetricNames = {
+  requests: 'http_requests_total',
+  errorMatcher: 'status="5xx"',
+  requestDuration: 'vllm:e2e_request_latency_seconds',
+  timeToFirstToken: 'vllm:time_to_first_token_seconds',
+  queueDepth: 'vllm:num_requests_waiting',
+};
+
+function isCluster(x: Watchable): x is IGpuCluster {
+  const c = x as Partial<IGpuCluster>;
+  return Array.isArray(c.gpuPools) && c.helmProvider !== undefined && typeof c.bindServiceAccount === 'function';
+}
+function isTrainingJob(x: Watchable): x is IWatchableTrainingJob {
+  const j = x as Partial<IWatchableTrainingJob>;
+  return typeof j.jobName === 'string' && typeof j.namespace === 'string' && j.cluster !== undefined;
+}
+function isEndpoint(x: Watchable): x is IWatchableEndpoint {
+  const e = x as Partial<IWatchableEndpoint>;
+  return typeof e.name === 'string' && typeof e.namespace === 'string' && e.cluster !== undefined;
+}
+function isBucket(x: Watchable): x is IWatchableBucket {
+  const b = x as Partial<IWatchableBucket>;
+  return typeof b.bucketName === 'string' && b.cloud !== undefined;
+}
+
+/**
+ * Metrics, alerts, dashboards, routing and a cost budget for the AI platform.
+ *
+ * Backends: `'self-managed'` (default) runs kube-prometheus-stack in the cluster (Prometheus with a persistent
+ * volume and retention, Alertmanager, Grafana with its admin password in the cloud's secret manager,
+ * node-exporter, kube-state-metrics); `'managed'` uses the cloud's service (Amazon Managed Service for
+ * Prometheus + scraper + rule namespaces + alert manager; Google Managed Service for Prometheus with Cloud
+ * Monitoring PromQL alert policies; Azure Monitor workspace + data collection rule + Prometheus rule groups).
+ * Alert rules are typed (src/monitoring/rules) and rendered for the backend. `watch(...)` adds a cluster,
+ * an endpoint, a training job or a bucket.
+ *
+ * @example
+ * const monitoring = new MonitoringStack(this, 'obs', { cluster, budget: { monthlyUsd: 50_000 } });
+ * monitoring.watch(endpoint, { latencyP95Seconds: 5 });
+ */
+export class MonitoringStack extends Construct implements IMonitoringStack {
+  public readonly cloud: Cloud;
+  public readonly backend: MonitoringBackend;
+  public readonly cluster?: IGpuCluster;
+  /** In-cluster Prometheus query URL (self-managed; KEDA and InferenceEndpoint use it). */
+  public readonly prometheusQueryUrl?: string;
+  /** Namespace of the scraper: NetworkPolicies of watched workloads admit it. */
+  public readonly scraperNamespace?: string;
+  /** Labels our Prometheus selects monitors and rules by (every object this library makes carries them). */
+  public readonly serviceMonitorLabels: Record<string, string> = { ...MANAGED_BY_LABELS };
+  /** The per-cloud resources (topics, channels, action groups, budget, managed workspace) by role. */
+  public readonly resources: Record<string, IConstruct>;
+  /** The self-managed parts (releases), when that backend is used. */
+  public readonly selfManaged?: SelfManagedResult;
+  /** Kubernetes objects of the monitoring stack (monitors, rules, dashboards), when delivered to a cluster. */
+  public readonly workload?: KubernetesWorkload;
+  /** Rule groups in effect, in order. */
+  public readonly ruleGroups: RuleGroup[] = [];
+  /** Where the Grafana admin password is kept (self-managed). */
+  public readonly grafanaAdminPasswordLocation?: string;
+
+  private readonly impl: MonitoringCloudImpl;
+  private readonly render: RenderOptions;
+  private readonly disabled: ReadonlySet<string>;
+  private readonly monitorNamespace: string;
+  private readonly watched = new Set<IConstruct>();
+  private readonly gpuOptions?: GpuRuleOptions;
+
+  constructor(scope: Construct, id: string, props: MonitoringStackProps = {}) {
+    super(scope, id);
+    // ---- validation: every prop, before any child ---------------------------------------------------------
+    const cloud = props.cloud ?? props.cluster?.cloud;
+    if (!cloud) throw new InvalidPropError(this, 'cloud', props.cloud, 'a Cloud target, or a cluster (whose cloud is used)');
+    if (props.cloud && props.cluster && (!props.cloud.sameCloudAs(props.cluster.cloud) || props.cloud.kind !== props.cluster.cloud.kind)) {
+      throw new InvalidPropError(this, 'cloud', props.cloud.toString(), `the cluster's cloud (${props.cluster.cloud.toString()})`);
+    }
+    check.oneOf(this, 'backend', props.backend, MONITORING_BACKENDS);
+    const backend = props.backend ?? 'self-managed';
+    if (backend === 'self-managed' && !props.cluster) {
+      throw new InvalidPropError(this, 'cluster', undefined, 'a cluster to run kube-prometheus-stack in, or backend "managed"');
+    }
+    if (props.selfManaged && backend !== 'self-managed') throw new InvalidPropError(this, 'selfManaged', props.selfManaged, 'only with backend "self-managed"');
+    if (props.managed && backend !== 'managed') throw new InvalidPropError(this, 'managed', props.managed, 'only with backend "managed"');
+    if (props.managed?.grafana && cloud.kind !== 'aws') {
+      throw new InvalidPropError(this, 'managed.grafana', true, 'AWS only (Amazon Managed Grafana); on GCP and Azure use the self-managed Grafana or your own');
+    }
+    checkUserTags(this, cloud, props.tags);
+    checkAlerts(this, props.alerts);
+    checkSelfManaged(this, props.selfManaged);
+    checkBudget(this, props.budget, cloud);
+    if (props.dashboards !== undefined && typeof props.dashboards !== 'boolean') throw new InvalidPropError(this, 'dashboards', props.dashboards, 'true or false');
+    const routing = resolveRouting(this, props.routing, cloud, backend);
+    const knownAlerts = new Set(catalog().flatMap((g) => g.rules.map((r) => r.name)).concat((props.alerts?.custom ?? []).map((r) => r.name)));
+    for (const name of props.alerts?.disabled ?? []) {
+      if (!knownAlerts.has(name)) throw new InvalidPropError(this, 'alerts.disabled', name, `alert names: ${[...knownAlerts].sort().join(', ')}`);
+    }
+
+    // ---- resources --------------------------------------------------------------------------------------
+    this.cloud = cloud;
+    this.backend = backend;
+    this.cluster = props.cluster;
+    this.disabled = new Set(props.alerts?.disabled ?? []);
+    this.render = { runbookBaseUrl: props.alerts?.runbookBaseUrl };
+    const dashboards = props.dashboards ?? true;
+    const input: MonitoringCloudInput = {
+      backend, routing, budget: props.budget, cluster: props.cluster, managed: props.managed ?? {}, render: this.render, tags: props.tags, dashboards,
+    };
+    this.impl = cloud.select<MonitoringCloudImpl>({
+      aws: (c) => (require('../clouds/aws/monitoring') as typeof import('../clouds/aws/monitoring')).awsMonitoring(this, c, input),
+      gcp: (c) => (require('../clouds/gcp/monitoring') as typeof import('../clouds/gcp/monitoring')).gcpMonitoring(this, c, input),
+      azure: (c) => (require('../clouds/azure/monitoring') as typeof import('../clouds/azure/monitoring')).azureMonitoring(this, c, input),
+    });
+    this.resources = this.impl.resources;
+
+    if (backend === 'self-managed' && props.cluster) {
+      this.selfManaged = selfManagedPrometheus(this, props.cluster, this.impl, props.selfManaged ?? {}, routing);
+      this.workload = this.selfManaged.config;
+      this.monitorNamespace = this.selfManaged.namespace;
+      this.prometheusQueryUrl = this.selfManaged.prometheusQueryUrl;
+      this.scraperNamespace = this.selfManaged.namespace;
+      this.grafanaAdminPasswordLocation = this.impl.grafanaAdminPasswordLocation;
+      if (dashboards) DASHBOARDS.forEach((d) => addK8s(this.workload!, `Dashboard-${d.name}`, dashboardConfigMap(d, this.monitorNamespace, MANAGED_BY_LABELS)));
+    } else {
+      this.monitorNamespace = 'kube-system';
+      this.scraperNamespace = this.impl.collectorNamespace;
+      if (props.cluster) {
+        this.workload = new KubernetesWorkload(this, 'Collectors', { cluster: props.cluster, namespace: 'kube-system' });
+        this.impl.clusterObjects.forEach((o, i) => addK8s(this.workload!, `Cluster${i}`, o));
+      }
+    }
+    if (routing.receivers.length === 0) {
+      Annotations.of(this).addWarning(`${this.node.path}: no routing.receivers: alerts reach only the cloud-native channel${backend === 'self-managed' ? ' for budgets, and Alertmanager/Grafana for alerts' : ''}; add receivers (e-mail, webhook, PagerDuty)`);
+    }
+
+    this.addRuleGroup(platformRules());
+    if (props.alerts?.custom?.length) this.addRuleGroup({ name: 'aiinfra-custom', area: 'platform', rules: [...props.alerts.custom] });
+    this.gpuOptions = props.alerts?.gpu;
+    if (props.cluster) this.watch(props.cluster);
+  }
+
+  /**
+   * Monitors a cluster (GPU rules, DCGM exporter scraping), an inference endpoint (latency, TTFT, error-budget
+   * burn, queue depth, max replicas), a training job (stalled, stale checkpoints, failed, restarting) or a
+   * bucket (restore drill failed or overdue). Each target once.
+   */
+  public watch(target: Watchable, options: WatchOptions = {}): void {
+    if (this.watched.has(target)) throw new InvalidPropError(this, 'watch', target.node.path, 'each target once');
+    if (isCluster(target)) this.watchCluster(target);
+    else if (isTrainingJob(target)) this.watchTrainingJob(target, options);
+    else if (isEndpoint(target)) this.watchEndpoint(target, options);
+    else if (isBucket(target)) this.watchBucket(target, options);
+    else throw new InvalidPropError(this, 'watch', (target as IConstruct)?.node?.path ?? target, 'a GPU cluster, an inference endpoint, a training job or a bucket');
+    this.watched.add(target);
+  }
+
+  private sameCluster(prop: string, target: IConstruct, cluster: IGpuCluster): void {
+    if (this.cluster && cluster !== this.cluster) {
+      throw new InvalidPropError(this, prop, target.node.path, `a workload on the monitored cluster (${this.cluster.node.path})`);
+    }
+    if (!cluster.cloud.sameCloudAs(this.cloud) || cluster.cloud.kind !== this.cloud.kind) {
+      throw new InvalidPropError(this, prop, target.node.path, `a workload on ${this.cloud.toString()}`);
+    }
+  }
+
+  private watchCluster(cluster: IGpuCluster): void {
+    if (this.cluster && cluster !== this.cluster) {
+      throw new InvalidPropError(this, 'watch', cluster.node.path, `the stack's cluster (${this.cluster.node.path}); make one MonitoringStack per cluster`);
+    }
+    if (!cluster.cloud.sameCloudAs(this.cloud)) throw new InvalidPropError(this, 'watch', cluster.node.path, `a cluster on ${this.cloud.toString()}`);
+    this.addScrapeTarget({
+      name: 'aiinfra-dcgm-exporter', namespace: cluster.addOnNamespace ?? 'gpu-system',
+      podSelector: { 'app.kubernetes.io/name': 'dcgm-exporter' }, port: 'metrics', interval: '30s',
+    });
+    this.addRuleGroup(gpuRules(this.gpuOptions ?? {}));
+  }
+
+  private watchTrainingJob(job: IWatchableTrainingJob, o: WatchOptions): void {
+    const target = {
+      name: job.jobName, namespace: job.namespace,
+      stalledAfter: o.stalledAfter, checkpointStaleAfter: o.checkpointStaleAfter, maxRestartsPerHour: o.maxRestartsPerHour,
+    };
+    checkTrainingTarget(this, 'watch options', target);
+    this.sameCluster('watch', job, job.cluster);
+    this.addScrapeTarget({
+      name: `aiinfra-train-${job.jobName}`.slice(0, 63).replace(/-+$/, ''), namespace: job.namespace,
+      podSelector: { 'ai-infra/training-job': job.jobName }, port: 'metrics', interval: '30s',
+      labelsFromPod: { 'ai-infra/training-job': TRAINING_JOB_LABEL },
+    });
+    this.addRuleGroup(trainingRules(target));
+  }
+
+  private watchEndpoint(endpoint: IWatchableEndpoint, o: WatchOptions): void {
+    const runtime = endpoint.runtime ?? 'builtin';
+    if (runtime !== 'builtin' && runtime !== 'vllm') throw new InvalidPropError(this, 'watch', endpoint.runtime, 'an endpoint with runtime "builtin" or "vllm"');
+    const target: EndpointRuleTarget = {
+      name: endpoint.name, namespace: endpoint.namespace,
+      latencyP95Seconds: o.latencyP95Seconds, ttftP95Seconds: o.ttftP95Seconds, availability: o.availability, queueDepth: o.queueDepth,
+      selector: typeof endpoint.selector === 'function' ? endpoint.selector() : undefined,
+      metrics: runtime === 'vllm' ? VLLM_METRICS : BUILTIN_SERVER_METRICS,
+    };
+    checkEndpointTarget(this, 'watch options', target);
+    this.sameCluster('watch', endpoint, endpoint.cluster);
+    this.addScrapeTarget({
+      name: `aiinfra-endpoint-${endpoint.name}`.slice(0, 63).replace(/-+$/, ''), namespace: endpoint.namespace,
+      podSelector: { 'app.kubernetes.io/name': endpoint.name }, port: 'http', interval: '15s',
+      labelsFromPod: { 'app.kubernetes.io/name': 'service' }, hasServiceMonitor: true,
+    });
+    this.addRuleGroup(endpointRules(target));
+  }
+
+  private watchBucket(bucket: IWatchableBucket, o: WatchOptions): void {
+    if (!bucket.cloud.sameCloudAs(this.cloud) || bucket.cloud.kind !== this.cloud.kind) {
+      throw new InvalidPropError(this, 'watch', bucket.node.path, `a bucket on ${this.cloud.toString()}`);
+    }
+    const drill = o.restoreDrill ?? bucket.restoreDrill;
+    if (!drill) {
+      Annotations.of(this).addInfo(`${this.node.path}: bucket ${bucket.node.path} has no restore drill; only its cost is covered (budget). Pass watch(bucket, { restoreDrill }) to alert on drills.`);
+      return;
+    }
+    const target = { bucketName: bucket.bucketName, namespace: drill.namespace, drillJobName: drill.jobName, maxDrillAgeDays: o.maxDrillAgeDays };
+    checkBackupTarget(this, 'watch options', target);
+    this.addRuleGroup(backupRules(target));
+  }
+
+  /** Adds a rule group (alerts named in `alerts.disabled` are left out), rendered for the backend. */
+  public addRuleGroup(group: RuleGroup): void {
+    const rules = group.rules.filter((r) => !this.disabled.has(r.name));
+    if (rules.length === 0) return;
+    const filtered: RuleGroup = { ...group, rules };
+    checkRuleGroups(this, 'ruleGroups', [...this.ruleGroups, filtered]);
+    this.ruleGroups.push(filtered);
+    if (this.selfManaged) {
+      this.selfManaged.config.addObject(`Rules-${group.name}`, {
+        apiVersion: 'monitoring.coreos.com/v1',
+        kind: 'PrometheusRule',
+        metadata: { name: group.name, namespace: this.monitorNamespace, labels: { ...MANAGED_BY_LABELS } },
+        spec: { groups: prometheusGroups([filtered], this.render) },
+      });
+    } else {
+      this.impl.addRuleGroup(filtered);
+    }
+  }
+
+  private addScrapeTarget(t: ScrapeTarget): void {
+    if (this.selfManaged) {
+      if (!t.hasServiceMonitor) addK8s(this.selfManaged.config, `Monitor-${t.name}`, podMonitor(t, this.monitorNamespace, { ...MANAGED_BY_LABELS }));
+      return;
+    }
+    const objects = this.impl.addScrapeTarget(t);
+    if (objects.length > 0 && !this.workload) {
+      throw new InvalidPropError(this, 'cluster', undefined, 'a cluster, for the managed collector\'s scrape objects');
+    }
+    objects.forEach((o, i) => addK8s(this.workload!, `Monitor-${t.name}-${i}`, o));
+  }
+}
+
+/** Adds a plain Kubernetes object (apiVersion, kind, metadata, ...) to a workload's chart. */
+function addK8s(workload: KubernetesWorkload, id: string, obj: Record<string, unknown>): void {
+  workload.addObject(id, obj as unknown as ApiObjectProps);
+}
+
+/** Every alert the library can produce (with placeholder targets): for validating `alerts.disabled`. */
+function catalog(): RuleGroup[] {
+  return [
+    platformRules(), gpuRules(),
+    trainingRules({ name: 'x', namespace: 'x' }),
+    endpointRules({ name: 'x', namespace: 'x' }),
+    backupRules({ bucketName: 'x', namespace: 'x', drillJobName: 'x' }),
+  ];
+}

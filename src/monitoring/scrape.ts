@@ -1,0 +1,122 @@
+import { stringify } from 'yaml';
+import { PinnedChart } from '../training/add-on-charts';
+
+/** Pinned upstream charts of the monitoring stack (exact versions: reproducible deploys). */
+export const KUBE_PROMETHEUS_STACK: PinnedChart = {
+  repository: 'https://prometheus-community.github.io/helm-charts', chart: 'kube-prometheus-stack', version: '79.7.1',
+};
+/** kube-state-metrics for managed backends that do not bring their own (Amazon Managed Service for Prometheus). */
+export const KUBE_STATE_METRICS: PinnedChart = {
+  repository: 'https://prometheus-community.github.io/helm-charts', chart: 'kube-state-metrics', version: '6.4.1',
+};
+
+/** Pods whose `/metrics` a backend scrapes: rendered as a PodMonitor, a GMP PodMonitoring or a scrape job. */
+export interface ScrapeTarget {
+  /** Unique name (DNS label). */
+  readonly name: string;
+  readonly namespace: string;
+  /** Labels selecting the pods. */
+  readonly podSelector: Record<string, string>;
+  /** Name of the container port serving metrics. */
+  readonly port: string;
+  /** @default '/metrics' */
+  readonly path?: string;
+  /** @default '30s' */
+  readonly interval?: string;
+  /** Pod label -> series label (e.g. `ai-infra/training-job` -> `aiinfra_training_job`). @default - none */
+  readonly labelsFromPod?: Record<string, string>;
+  /** A ServiceMonitor made by the workload already scrapes it for the operator-based backend. @default false */
+  readonly hasServiceMonitor?: boolean;
+}
+
+/** `__meta_kubernetes_pod_label_<name>` of a pod label. */
+export function podLabelMeta(label: string): string {
+  return `__meta_kubernetes_pod_label_${label.replace(/[^a-zA-Z0-9_]/g, '_')}`;
+}
+
+function relabelFromPod(t: ScrapeTarget): { sourceLabels: string[]; targetLabel: string; action: 'replace' }[] {
+  return Object.entries(t.labelsFromPod ?? {}).map(([from, to]) => ({ sourceLabels: [podLabelMeta(from)], targetLabel: to, action: 'replace' }));
+}
+
+/**
+ * A prometheus-operator PodMonitor (or Azure managed Prometheus's `azmonitoring.coreos.com/v1` twin) in
+ * `monitorNamespace`, selecting the target's pods in its own namespace.
+ */
+export function podMonitor(t: ScrapeTarget, monitorNamespace: string, labels: Record<string, string>,
+  apiVersion: 'monitoring.coreos.com/v1' | 'azmonitoring.coreos.com/v1' = 'monitoring.coreos.com/v1'): Record<string, unknown> {
+  const relabelings = [
+    ...relabelFromPod(t),
+    { sourceLabels: ['__meta_kubernetes_pod_node_name'], targetLabel: 'node', action: 'replace' },
+  ];
+  return {
+    apiVersion,
+    kind: 'PodMonitor',
+    metadata: { name: t.name, namespace: monitorNamespace, labels },
+    spec: {
+      selector: { matchLabels: { ...t.podSelector } },
+      namespaceSelector: { matchNames: [t.namespace] },
+      podMetricsEndpoints: [{
+        port: t.port, path: t.path ?? '/metrics', interval: t.interval ?? '30s', scrapeTimeout: '10s', relabelings,
+      }],
+    },
+  };
+}
+
+/** A Google Managed Service for Prometheus PodMonitoring (namespaced: it lives beside the pods). */
+export function gmpPodMonitoring(t: ScrapeTarget, labels: Record<string, string>): Record<string, unknown> {
+  return {
+    apiVersion: 'monitoring.googleapis.com/v1',
+    kind: 'PodMonitoring',
+    metadata: { name: t.name, namespace: t.namespace, labels },
+    spec: {
+      selector: { matchLabels: { ...t.podSelector } },
+      endpoints: [{ port: t.port, path: t.path ?? '/metrics', interval: t.interval ?? '30s', timeout: '10s' }],
+      targetLabels: {
+        metadata: ['pod', 'container', 'node'],
+        ...(t.labelsFromPod ? { fromPod: Object.entries(t.labelsFromPod).map(([from, to]) => ({ from, to })) } : {}),
+      },
+    },
+  };
+}
+
+/** One Prometheus `scrape_configs` job (Kubernetes pod discovery) for the target. */
+export function scrapeJob(t: ScrapeTarget): Record<string, unknown> {
+  return {
+    job_name: t.name,
+    scrape_interval: t.interval ?? '30s',
+    metrics_path: t.path ?? '/metrics',
+    kubernetes_sd_configs: [{ role: 'pod', namespaces: { names: [t.namespace] } }],
+    relabel_configs: [
+      ...Object.entries(t.podSelector).sort(([a], [b]) => a.localeCompare(b))
+        .map(([k, v]) => ({ source_labels: [podLabelMeta(k)], regex: v.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'), action: 'keep' })),
+      { source_labels: ['__meta_kubernetes_pod_container_port_name'], regex: t.port, action: 'keep' },
+      { source_labels: ['__meta_kubernetes_namespace'], target_label: 'namespace', action: 'replace' },
+      { source_labels: ['__meta_kubernetes_pod_name'], target_label: 'pod', action: 'replace' },
+      { source_labels: ['__meta_kubernetes_pod_node_name'], target_label: 'node', action: 'replace' },
+      ...Object.entries(t.labelsFromPod ?? {}).map(([from, to]) => ({ source_labels: [podLabelMeta(from)], target_label: to, action: 'replace' })),
+    ],
+  };
+}
+
+/** kube-state-metrics behind its Service (`app.kubernetes.io/name: kube-state-metrics`) in `namespace`. */
+export function kubeStateMetricsJob(namespace: string): Record<string, unknown> {
+  return {
+    job_name: 'kube-state-metrics',
+    scrape_interval: '30s',
+    kubernetes_sd_configs: [{ role: 'endpoints', namespaces: { names: [namespace] } }],
+    relabel_configs: [
+      { source_labels: ['__meta_kubernetes_service_label_app_kubernetes_io_name'], regex: 'kube-state-metrics', action: 'keep' },
+      { source_labels: ['__meta_kubernetes_endpoint_port_name'], regex: 'http', action: 'keep' },
+    ],
+    // kube-state-metrics reports other objects' namespaces: keep them instead of the exporter's own.
+    honor_labels: true,
+  };
+}
+
+/** A complete Prometheus scrape configuration (YAML) for the targets and kube-state-metrics. */
+export function scrapeConfigYaml(targets: readonly ScrapeTarget[], ksmNamespace: string): string {
+  return stringify({
+    global: { scrape_interval: '30s', scrape_timeout: '10s' },
+    scrape_configs: [kubeStateMetricsJob(ksmNamespace), ...targets.map(scrapeJob)],
+  }, { lineWidth: 0 });
+}

@@ -1,0 +1,182 @@
+import { IConstruct } from 'constructs';
+import { Cloud } from '../core/cloud';
+import { IGpuCluster } from '../core/cluster';
+import { AlertRule, GpuRuleOptions, Severity } from './rules';
+
+/** Where metrics are stored and alerts evaluated. */
+export type MonitoringBackend = 'self-managed' | 'managed';
+export const MONITORING_BACKENDS: readonly MonitoringBackend[] = ['self-managed', 'managed'];
+
+/**
+ * A secret held in the cloud's secret manager. Only its name travels through synth; Terraform reads the
+ * value at apply time (it never appears in `cdk.tf.json`).
+ */
+export interface SecretReference {
+  /** AWS Secrets Manager secret name or ARN; GCP Secret Manager secret id (in the cloud's project); Azure Key Vault secret name. */
+  readonly secretName: string;
+  /** Azure only: resource id of the Key Vault holding the secret. */
+  readonly keyVaultId?: string;
+}
+
+/** One destination of alerts and budget notifications. */
+export interface ReceiverProps {
+  /** Receiver name, referenced by `routes`: lowercase letters, digits and '-'. */
+  readonly name: string;
+  /** E-mail addresses. @default - none */
+  readonly emails?: readonly string[];
+  /** Slack incoming-webhook URL (self-managed backend: Alertmanager `slack_configs`). @default - none */
+  readonly slackWebhookUrl?: SecretReference;
+  /** Generic webhook URL (Alertmanager webhook; SNS https subscription; Cloud Monitoring webhook; Action Group webhook). @default - none */
+  readonly webhookUrl?: SecretReference;
+  /** PagerDuty Events API v2 routing (integration) key. @default - none */
+  readonly pagerDutyRoutingKey?: SecretReference;
+}
+
+/** Outgoing mail for e-mail receivers of the self-managed Alertmanager. */
+export interface SmtpProps {
+  /** `host:port`, e.g. `smtp.example.com:587`. */
+  readonly smarthost: string;
+  /** Sender address. */
+  readonly from: string;
+  /** SMTP user. @default - no authentication */
+  readonly username?: string;
+  /** SMTP password. @default - no authentication */
+  readonly password?: SecretReference;
+}
+
+export interface RoutingProps {
+  /** Receivers. @default - none: alerts go to the cloud-native channel only */
+  readonly receivers?: readonly ReceiverProps[];
+  /**
+   * Severity -> receiver names.
+   * @default - critical and warning to every receiver, info to none
+   */
+  readonly routes?: Partial<Record<Severity, readonly string[]>>;
+  /** Mail server for e-mail receivers of the self-managed Alertmanager. @default - none (e-mail needs it) */
+  readonly smtp?: SmtpProps;
+}
+
+export interface BudgetProps {
+  /** Monthly budget, US dollars (> 0). */
+  readonly monthlyUsd: number;
+  /** Percentages of the budget that notify when actual spend crosses them (1-1000). @default [50, 80, 100] */
+  readonly thresholds?: readonly number[];
+  /** Also notify when forecast spend exceeds 100%. @default true */
+  readonly forecast?: boolean;
+  /** GCP: the billing account id (`XXXXXX-XXXXXX-XXXXXX`); required on GCP. */
+  readonly billingAccountId?: string;
+  /** Azure: budget the resource group or the whole subscription. @default 'resource-group' */
+  readonly azureScope?: 'resource-group' | 'subscription';
+  /** Azure: first month of the budget, `YYYY-MM-01`. @default '2026-01-01' */
+  readonly startMonth?: string;
+}
+
+export interface AlertsProps {
+  /** GPU rule thresholds. @default - the defaults of GpuRuleOptions */
+  readonly gpu?: GpuRuleOptions;
+  /** Alert names to leave out. @default - none */
+  readonly disabled?: readonly string[];
+  /** Your own alerts (group `aiinfra-custom`). @default - none */
+  readonly custom?: readonly AlertRule[];
+  /** Base URL of the runbooks (`runbook_url` = `<base>#<alertname>`). @default - none (the runbook text is an annotation) */
+  readonly runbookBaseUrl?: string;
+}
+
+export interface SelfManagedProps {
+  /** Namespace of Prometheus, Alertmanager and Grafana. @default 'monitoring' */
+  readonly namespace?: string;
+  /** How long Prometheus keeps samples (Prometheus duration). @default '15d' */
+  readonly retention?: string;
+  /** Prometheus volume size, GiB. @default 100 */
+  readonly storageGiB?: number;
+  /** Storage class of the volumes. @default - the cluster's default class */
+  readonly storageClassName?: string;
+  /** Grafana and Alertmanager volume size, GiB. @default 10 */
+  readonly grafanaStorageGiB?: number;
+}
+
+export interface ManagedProps {
+  /** AWS: also create an Amazon Managed Grafana workspace reading the Prometheus workspace. @default false */
+  readonly grafana?: boolean;
+}
+
+export interface MonitoringStackProps {
+  /** The cluster to monitor (watched at once); the self-managed backend runs in it. @default - none (managed backends, budgets) */
+  readonly cluster?: IGpuCluster;
+  /** The cloud. @default - the cluster's */
+  readonly cloud?: Cloud;
+  /** @default 'self-managed' */
+  readonly backend?: MonitoringBackend;
+  readonly alerts?: AlertsProps;
+  readonly routing?: RoutingProps;
+  /** Ship the bundled Grafana dashboards (GPU fleet, training run, endpoint). @default true */
+  readonly dashboards?: boolean;
+  /** Monthly cost budget with notifications. @default - none */
+  readonly budget?: BudgetProps;
+  readonly selfManaged?: SelfManagedProps;
+  readonly managed?: ManagedProps;
+  /** Extra tags/labels on cloud resources. @default - none */
+  readonly tags?: Record<string, string>;
+}
+
+/** What `watch` needs from an inference endpoint (`InferenceEndpoint` fits). */
+export interface IWatchableEndpoint extends IConstruct {
+  readonly name: string;
+  readonly namespace: string;
+  readonly cluster: IGpuCluster;
+  /** `builtin` or `vllm`. @default 'builtin' */
+  readonly runtime?: string;
+  /** Label matchers of the endpoint's series. */
+  selector?(): string;
+}
+
+/** What `watch` needs from a training job (`TrainingJob` fits). */
+export interface IWatchableTrainingJob extends IConstruct {
+  readonly jobName: string;
+  readonly namespace: string;
+  readonly cluster: IGpuCluster;
+}
+
+/** What `watch` needs from a bucket (`ModelBackupBucket` fits); the restore drill is watched when it has one. */
+export interface IWatchableBucket extends IConstruct {
+  readonly bucketName: string;
+  readonly cloud: Cloud;
+  /** The bucket's restore-drill Job/CronJob, when it has one. */
+  readonly restoreDrill?: { readonly namespace: string; readonly jobName: string };
+}
+
+export type Watchable = IGpuCluster | IWatchableEndpoint | IWatchableTrainingJob | IWatchableBucket;
+
+/** Options of `watch` (each applies to the kind of target it names). */
+export interface WatchOptions {
+  /** Endpoint: p95 latency objective, seconds. @default 10 */
+  readonly latencyP95Seconds?: number;
+  /** Endpoint: p95 time-to-first-token objective, seconds. @default 1 */
+  readonly ttftP95Seconds?: number;
+  /** Endpoint: availability objective. @default 0.999 */
+  readonly availability?: number;
+  /** Endpoint: waiting requests per replica that count as a deep queue. @default 32 */
+  readonly queueDepth?: number;
+  /** Training job: no step progress for this long is a stall. @default '15m' */
+  readonly stalledAfter?: string;
+  /** Training job: no checkpoint for this long is stale. @default '2h' */
+  readonly checkpointStaleAfter?: string;
+  /** Training job: restarts per hour that alert. @default 3 */
+  readonly maxRestartsPerHour?: number;
+  /** Bucket: restore drill (when the bucket does not expose one). @default - the bucket's `restoreDrill` */
+  readonly restoreDrill?: { readonly namespace: string; readonly jobName: string };
+  /** Bucket: days without a successful drill that alert. @default 8 */
+  readonly maxDrillAgeDays?: number;
+}
+
+/** The Prometheus side of a MonitoringStack, as an InferenceEndpoint needs it (`IEndpointMonitoring`). */
+export interface IMonitoringStack extends IConstruct {
+  readonly backend: MonitoringBackend;
+  /** In-cluster Prometheus query URL (self-managed); undefined for managed backends. */
+  readonly prometheusQueryUrl?: string;
+  /** Namespace of the scraper (NetworkPolicies admit it). */
+  readonly scraperNamespace?: string;
+  /** Labels our Prometheus selects ServiceMonitors/PodMonitors/PrometheusRules by. */
+  readonly serviceMonitorLabels?: Record<string, string>;
+  watch(target: Watchable, options?: WatchOptions): void;
+}

@@ -1,0 +1,131 @@
+import { IConstruct } from 'constructs';
+import { Cloud } from '../core/cloud';
+import { check, InvalidPropError } from '../core/errors';
+import { ResolvedRouting } from './alertmanager';
+import { checkAlertRule, checkGpuRuleOptions, isDuration, Severity, SEVERITIES } from './rules';
+import { BudgetProps, MonitoringBackend, RoutingProps, SecretReference, SelfManagedProps, AlertsProps } from './types';
+
+const EMAIL = /^[^\s@,;<>]+@[^\s@,;<>]+\.[a-zA-Z]{2,}$/;
+const RECEIVER_NAME = /^[a-z][a-z0-9-]{0,30}[a-z0-9]$/;
+const AZURE_KEY_VAULT_ID = /^\/subscriptions\/[^/]+\/resourceGroups\/[^/]+\/providers\/Microsoft\.KeyVault\/vaults\/[a-zA-Z0-9-]{3,24}$/;
+const SECRET_NAMES: Record<string, RegExp> = {
+  aws: /^(arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:)?[A-Za-z0-9/_+=.@-]{1,512}$/,
+  gcp: /^[A-Za-z0-9_-]{1,255}$/,
+  azure: /^[A-Za-z0-9-]{1,127}$/,
+};
+const RESERVED_RECEIVERS = ['null', 'unrouted', 'platform'];
+
+export function checkSecretReference(scope: IConstruct, prop: string, ref: SecretReference | undefined, cloud: Cloud): void {
+  if (ref === undefined) return;
+  if (typeof ref !== 'object' || ref === null || typeof ref.secretName !== 'string' || !SECRET_NAMES[cloud.kind].test(ref.secretName)) {
+    throw new InvalidPropError(scope, prop, ref, cloud.select({
+      aws: () => 'a SecretReference { secretName } naming an AWS Secrets Manager secret (name or ARN)',
+      gcp: () => 'a SecretReference { secretName } naming a Secret Manager secret id of the project',
+      azure: () => 'a SecretReference { secretName, keyVaultId } naming a Key Vault secret',
+    }));
+  }
+  cloud.select({
+    aws: () => undefined,
+    gcp: () => undefined,
+    azure: () => {
+      if (typeof ref.keyVaultId !== 'string' || !AZURE_KEY_VAULT_ID.test(ref.keyVaultId)) {
+        throw new InvalidPropError(scope, `${prop}.keyVaultId`, ref.keyVaultId, 'the resource id of the Key Vault holding the secret (/subscriptions/.../vaults/<name>)');
+      }
+    },
+  });
+}
+
+/** Validates routing and applies defaults (critical and warning to every receiver). */
+export function resolveRouting(scope: IConstruct, routing: RoutingProps | undefined, cloud: Cloud, backend: MonitoringBackend): ResolvedRouting {
+  const receivers = routing?.receivers ?? [];
+  if (!Array.isArray(receivers)) throw new InvalidPropError(scope, 'routing.receivers', receivers, 'a list of receivers');
+  const names = new Set<string>();
+  receivers.forEach((r, i) => {
+    const at = `routing.receivers[${i}]`;
+    if (typeof r?.name !== 'string' || !RECEIVER_NAME.test(r.name) || RESERVED_RECEIVERS.includes(r.name) || names.has(r.name)) {
+      throw new InvalidPropError(scope, `${at}.name`, r?.name,
+        `a unique name of 2-32 lowercase letters, digits and '-' (not ${RESERVED_RECEIVERS.join(', ')})`);
+    }
+    names.add(r.name);
+    for (const email of r.emails ?? []) {
+      if (typeof email !== 'string' || !EMAIL.test(email)) throw new InvalidPropError(scope, `${at}.emails`, email, 'e-mail addresses');
+    }
+    checkSecretReference(scope, `${at}.slackWebhookUrl`, r.slackWebhookUrl, cloud);
+    checkSecretReference(scope, `${at}.webhookUrl`, r.webhookUrl, cloud);
+    checkSecretReference(scope, `${at}.pagerDutyRoutingKey`, r.pagerDutyRoutingKey, cloud);
+    if (!r.emails?.length && !r.slackWebhookUrl && !r.webhookUrl && !r.pagerDutyRoutingKey) {
+      throw new InvalidPropError(scope, at, r.name, 'a receiver with at least one of emails, slackWebhookUrl, webhookUrl, pagerDutyRoutingKey');
+    }
+    if (r.slackWebhookUrl && backend === 'managed') {
+      throw new InvalidPropError(scope, `${at}.slackWebhookUrl`, r.slackWebhookUrl.secretName,
+        'Slack receivers with the self-managed backend (Alertmanager); managed backends deliver to webhooks, PagerDuty and e-mail (use webhookUrl with a Slack relay or the cloud\'s chat integration)');
+    }
+  });
+  const routes = {} as Record<Severity, readonly string[]>;
+  for (const [sev, list] of Object.entries(routing?.routes ?? {})) {
+    if (!SEVERITIES.includes(sev as Severity)) {
+      throw new InvalidPropError(scope, 'routing.routes', sev, `severities ${SEVERITIES.map((s) => JSON.stringify(s)).join(', ')}`);
+    }
+    for (const name of list ?? []) {
+      if (!names.has(name)) throw new InvalidPropError(scope, `routing.routes.${sev}`, name, `receiver names: ${[...names].join(', ') || '(no receivers defined)'}`);
+    }
+  }
+  const all = receivers.map((r) => r.name);
+  for (const sev of SEVERITIES) routes[sev] = [...(routing?.routes?.[sev] ?? (sev === 'info' ? [] : all))];
+  const smtp = routing?.smtp;
+  if (smtp) {
+    check.matches(scope, 'routing.smtp.smarthost', smtp.smarthost, /^[A-Za-z0-9.-]+:\d{2,5}$/, 'host:port, e.g. smtp.example.com:587');
+    check.matches(scope, 'routing.smtp.from', smtp.from, EMAIL, 'an e-mail address');
+    checkSecretReference(scope, 'routing.smtp.password', smtp.password, cloud);
+  }
+  const emailed = receivers.find((r) => r.emails?.length);
+  if (backend === 'self-managed' && emailed && !smtp) {
+    throw new InvalidPropError(scope, 'routing.smtp', undefined, `an SMTP server (smarthost, from) for the e-mail addresses of receiver "${emailed.name}" (self-managed Alertmanager sends mail itself)`);
+  }
+  return { receivers, routes, smtp };
+}
+
+export function checkBudget(scope: IConstruct, budget: BudgetProps | undefined, cloud: Cloud): void {
+  if (budget === undefined) return;
+  if (typeof budget.monthlyUsd !== 'number' || !Number.isFinite(budget.monthlyUsd) || budget.monthlyUsd <= 0 || budget.monthlyUsd > 1e9) {
+    throw new InvalidPropError(scope, 'budget.monthlyUsd', budget.monthlyUsd, 'a number of US dollars > 0 and <= 1e9');
+  }
+  const thresholds = budget.thresholds ?? [50, 80, 100];
+  if (!Array.isArray(thresholds) || thresholds.length === 0 || thresholds.length > 5
+    || thresholds.some((t) => typeof t !== 'number' || !Number.isFinite(t) || t <= 0 || t > 1000) || new Set(thresholds).size !== thresholds.length) {
+    throw new InvalidPropError(scope, 'budget.thresholds', budget.thresholds, '1-5 distinct percentages, each > 0 and <= 1000');
+  }
+  check.oneOf(scope, 'budget.azureScope', budget.azureScope, ['resource-group', 'subscription']);
+  check.matches(scope, 'budget.startMonth', budget.startMonth, /^20\d\d-(0[1-9]|1[0-2])-01$/, 'the first day of a month, YYYY-MM-01');
+  cloud.select({
+    aws: () => undefined,
+    azure: () => undefined,
+    gcp: () => {
+      if (typeof budget.billingAccountId !== 'string' || !/^[0-9A-F]{6}-[0-9A-F]{6}-[0-9A-F]{6}$/.test(budget.billingAccountId)) {
+        throw new InvalidPropError(scope, 'budget.billingAccountId', budget.billingAccountId,
+          'the billing account id the project is billed to, XXXXXX-XXXXXX-XXXXXX (uppercase hex), required on GCP');
+      }
+    },
+  });
+}
+
+export function checkAlerts(scope: IConstruct, alerts: AlertsProps | undefined): void {
+  if (!alerts) return;
+  checkGpuRuleOptions(scope, 'alerts.gpu', alerts.gpu);
+  (alerts.custom ?? []).forEach((r, i) => checkAlertRule(scope, `alerts.custom[${i}]`, r));
+  check.matches(scope, 'alerts.runbookBaseUrl', alerts.runbookBaseUrl, /^https:\/\/[^\s#]+$/, 'an https URL without a fragment');
+}
+
+export function checkSelfManaged(scope: IConstruct, o: SelfManagedProps | undefined): void {
+  if (!o) return;
+  check.matches(scope, 'selfManaged.namespace', o.namespace, /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/, 'a Kubernetes namespace name');
+  if (['default', 'kube-system', 'kube-public', 'kube-node-lease'].includes(o.namespace ?? '')) {
+    throw new InvalidPropError(scope, 'selfManaged.namespace', o.namespace, 'a namespace of its own (not default or kube-*)');
+  }
+  if (o.retention !== undefined && (!isDuration(o.retention) || !/^\d+[hdwy]$/.test(o.retention))) {
+    throw new InvalidPropError(scope, 'selfManaged.retention', o.retention, 'a Prometheus retention such as "15d", "720h" or "4w"');
+  }
+  check.integerInRange(scope, 'selfManaged.storageGiB', o.storageGiB, 10, 65536);
+  check.integerInRange(scope, 'selfManaged.grafanaStorageGiB', o.grafanaStorageGiB, 1, 1024);
+  check.matches(scope, 'selfManaged.storageClassName', o.storageClassName, /^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$/, 'a StorageClass name');
+}

@@ -1,0 +1,66 @@
+// Shared set-up for MonitoringStack tests: a stack with a fake GPU cluster per cloud, and synth helpers.
+import { App, TerraformStack, Testing } from 'cdktf';
+import { Construct } from 'constructs';
+import { Cloud } from '../../src/core/cloud';
+import { FakeGpuCluster } from '../k8s/fake-cluster';
+
+export const CLOUDS: Record<'aws' | 'gcp' | 'azure', () => Cloud> = {
+  aws: () => Cloud.aws({ region: 'us-east-1', accountId: '123456789012' }),
+  gcp: () => Cloud.gcp({ project: 'acme-ml', region: 'us-central1' }),
+  azure: () => Cloud.azure({ location: 'eastus2' }),
+};
+
+export type CloudName = keyof typeof CLOUDS;
+
+export interface Fixture {
+  readonly app: App;
+  readonly stack: TerraformStack;
+  readonly cluster: FakeGpuCluster;
+  readonly cloud: Cloud;
+}
+
+export function fixture(cloudName: CloudName): Fixture {
+  const app = Testing.app();
+  const stack = new TerraformStack(app, `mon-${cloudName}`);
+  const cloud = CLOUDS[cloudName]();
+  const cluster = new FakeGpuCluster(stack, 'Cluster', { cloud });
+  return { app, stack, cluster, cloud };
+}
+
+/** A plain construct that looks like an InferenceEndpoint to `watch`. */
+export class FakeEndpoint extends Construct {
+  constructor(scope: Construct, id: string, public readonly cluster: FakeGpuCluster, public readonly name: string,
+    public readonly namespace: string, public readonly runtime = 'builtin') {
+    super(scope, id);
+  }
+  public selector(): string {
+    return `namespace="${this.namespace}",service="${this.name}"`;
+  }
+}
+
+/** A plain construct that looks like a TrainingJob to `watch`. */
+export class FakeTrainingJob extends Construct {
+  constructor(scope: Construct, id: string, public readonly cluster: FakeGpuCluster, public readonly jobName: string,
+    public readonly namespace: string) {
+    super(scope, id);
+  }
+}
+
+/** A plain construct that looks like a ModelBackupBucket (with a restore drill) to `watch`. */
+export class FakeBucket extends Construct {
+  public readonly restoreDrill = { namespace: 'ai-backup', jobName: 'models-restore-drill' };
+  constructor(scope: Construct, id: string, public readonly cloud: Cloud, public readonly bucketName: string) {
+    super(scope, id);
+  }
+}
+
+export type Synth = Record<string, Record<string, Record<string, Record<string, unknown>>>>;
+
+export function synth(stack: TerraformStack): Synth {
+  return JSON.parse(Testing.synth(stack)) as Synth;
+}
+
+/** Every resource (or data source with `data: true`) of a type. */
+export function ofType(out: Synth, type: string, data = false): Record<string, Record<string, unknown>> {
+  return ((data ? out.data : out.resource) ?? {})[type] ?? {};
+}
