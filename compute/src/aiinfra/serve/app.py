@@ -383,6 +383,9 @@ def create_app(state: ServerState, on_startup: Callable[[ServerState], None] | N
     # ------------------------------------------------------------------ operational endpoints
     @app.get("/healthz")
     async def healthz() -> JSONResponse:
+        engine = state.engine
+        if engine is not None and engine.consecutive_failures >= 3:
+            return JSONResponse({"status": "failing", "error": repr(engine.last_error)}, status_code=503)
         return JSONResponse({"status": "ok"})
 
     @app.get("/readyz")

@@ -167,6 +167,7 @@ class Engine:
         self.running: list[Sequence] = []
         self.staging: Sequence | None = None
         self.waiting: collections.deque[Sequence] = collections.deque()
+        self._live: dict[int, Sequence] = {}  # every submitted, unfinished sequence
         self.deliver: Callable[[list[tuple[Callable[[StepOutput], None], StepOutput]]], None] = _deliver_now
         self._cv = threading.Condition()
         self._thread: threading.Thread | None = None
@@ -175,6 +176,7 @@ class Engine:
         self.max_batch_seen = 0
         self.steps = 0
         self.last_error: BaseException | None = None
+        self.consecutive_failures = 0  # /healthz fails from 3 on (a broken device: restart the pod)
 
     # ------------------------------------------------------------------ public API
     def submit(
@@ -201,6 +203,7 @@ class Engine:
             if len(self.waiting) >= self.config.max_waiting:
                 raise QueueFull(f"the waiting queue is full ({self.config.max_waiting} requests)")
             self.waiting.append(seq)
+            self._live[seq.id] = seq
             self._cv.notify()
         return seq
 
@@ -243,14 +246,18 @@ class Engine:
                     return
             try:
                 self.step()
+                self.consecutive_failures = 0
             except Exception as exc:  # a failed step must not hang the clients
                 log.exception("engine step failed")
                 self.last_error = exc
+                self.consecutive_failures += 1
                 self._fail_all(f"internal error: {type(exc).__name__}: {exc}")
 
     def _fail_all(self, message: str) -> None:
         with self._cv:
-            seqs = list(self.running) + ([self.staging] if self.staging else []) + list(self.waiting)
+            # _live also holds sequences between queue and batch when a step failed mid-way
+            seqs = list(self._live.values())
+            self._live.clear()
             self.running.clear()
             self.staging = None
             self.waiting.clear()
@@ -496,6 +503,7 @@ class Engine:
 
     def _finish(self, s: Sequence, reason: str) -> StepOutput:
         s.finished = True
+        self._live.pop(s.id, None)
         error = None
         if reason == "timeout":
             error = "the request timed out"
