@@ -2,6 +2,7 @@
 import { App, TerraformStack, Testing } from 'cdktf';
 import { Construct } from 'constructs';
 import { Cloud } from '../../src/core/cloud';
+import { InvalidPropError } from '../../src/core/errors';
 import { FakeGpuCluster } from '../k8s/fake-cluster';
 
 export const CLOUDS: Record<'aws' | 'gcp' | 'azure', () => Cloud> = {
@@ -63,4 +64,27 @@ export function synth(stack: TerraformStack): Synth {
 /** Every resource (or data source with `data: true`) of a type. */
 export function ofType(out: Synth, type: string, data = false): Record<string, Record<string, unknown>> {
   return ((data ? out.data : out.resource) ?? {})[type] ?? {};
+}
+
+/** The metric names of compute/CONTRACT.md (trainer and server). */
+export const CONTRACT_METRICS: readonly string[] = [
+  'aiinfra_train_step', 'aiinfra_train_loss', 'aiinfra_train_tokens_per_second', 'aiinfra_train_mfu', 'aiinfra_train_step_seconds',
+  'aiinfra_train_last_checkpoint_timestamp_seconds', 'aiinfra_train_restarts_total', 'aiinfra_train_gpu_memory_bytes',
+  'aiinfra_server_requests_total', 'aiinfra_server_request_duration_seconds', 'aiinfra_server_time_to_first_token_seconds',
+  'aiinfra_server_inter_token_latency_seconds', 'aiinfra_server_queue_depth', 'aiinfra_server_running_requests',
+  'aiinfra_server_batch_size', 'aiinfra_server_kv_cache_usage_ratio', 'aiinfra_server_prompt_tokens_total',
+  'aiinfra_server_generation_tokens_total',
+];
+
+/** Runs `fn`, expects an InvalidPropError whose message matches, returns it. */
+export function expectInvalid(fn: () => unknown, match: RegExp): InvalidPropError {
+  let err: unknown;
+  try {
+    fn();
+  } catch (e) {
+    err = e;
+  }
+  expect(err).toBeInstanceOf(InvalidPropError);
+  expect((err as Error).message).toMatch(match);
+  return err as InvalidPropError;
 }
