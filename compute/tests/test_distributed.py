@@ -51,6 +51,14 @@ def test_two_process_run_matches_one_process(strategy, single_run, tmp_path):
     assert set(state) == set(ref_state)
     for name in ref_state:
         torch.testing.assert_close(state[name], ref_state[name], rtol=1e-4, atol=1e-5)
+    if strategy == "fsdp":
+        # the 2-rank sharded checkpoint resumes in one process (DCP reshards model + optimizer)
+        more = run(cli_cmd("train", "--config", str(cfg), "--set", f"steps={STEPS + 2}"), timeout=180)
+        assert more.returncode == 0, more.stderr[-3000:]
+        assert events(more.stdout, "resumed")[0]["step"] == STEPS
+        extra = step_losses(more.stdout)
+        assert sorted(extra) == [STEPS + 1, STEPS + 2]
+        assert abs(extra[STEPS + 1] - losses[STEPS]) < 0.1 * losses[STEPS]
 
 
 def test_killed_rank_fails_fast_and_relaunch_resumes(tmp_path):
