@@ -1,0 +1,170 @@
+import { parse } from 'yaml';
+import { MonitoringStack } from '../../src/monitoring/monitoring-stack';
+import { findObject, findObjects, K8sObject, manifestsOf, validateManifests } from '../k8s/validate';
+import { CLOUDS, CloudName, FakeBucket, FakeEndpoint, FakeTrainingJob, fixture, ofType, synth } from './helpers';
+
+const KEY_VAULT = '/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/ops/providers/Microsoft.KeyVault/vaults/ops-kv';
+
+function build(cloudName: CloudName) {
+  const f = fixture(cloudName);
+  const secret = (secretName: string) => ({ secretName, ...(cloudName === 'azure' ? { keyVaultId: KEY_VAULT } : {}) });
+  const monitoring = new MonitoringStack(f.stack, 'obs', {
+    cluster: f.cluster,
+    budget: { monthlyUsd: 50_000, billingAccountId: '012345-6789AB-CDEF01' },
+    alerts: { runbookBaseUrl: 'https://runbooks.example.com/ai', disabled: ['GpuMemoryNearFull'] },
+    routing: {
+      receivers: [
+        { name: 'oncall', pagerDutyRoutingKey: secret('pagerduty-key'), slackWebhookUrl: secret('slack-url') },
+        { name: 'team', emails: ['ml-team@example.com'], webhookUrl: secret('team-webhook') },
+      ],
+      routes: { critical: ['oncall', 'team'], warning: ['team'], info: [] },
+      smtp: { smarthost: 'smtp.example.com:587', from: 'alerts@example.com', username: 'alerts', password: secret('smtp-password') },
+    },
+    selfManaged: { retention: '30d', storageGiB: 200, storageClassName: 'fast-ssd' },
+  });
+  monitoring.watch(new FakeEndpoint(f.stack, 'Chat', f.cluster, 'chat', 'inference'), { latencyP95Seconds: 4, availability: 0.995 });
+  monitoring.watch(new FakeTrainingJob(f.stack, 'Pretrain', f.cluster, 'pretrain', 'research'), { stalledAfter: '20m' });
+  monitoring.watch(new FakeBucket(f.stack, 'Models', f.cloud, 'models'));
+  const out = synth(f.stack);
+  const objects = manifestsOf(f.stack);
+  return { ...f, monitoring, out, objects };
+}
+
+describe.each(Object.keys(CLOUDS) as CloudName[])('self-managed backend on %s', (cloudName) => {
+  const b = build(cloudName);
+
+  test('kube-prometheus-stack: pinned chart, persistent Prometheus with retention, our selectors, Grafana admin from a Secret', () => {
+    const releases = ofType(b.out, 'helm_release');
+    const kps = Object.values(releases).find((r) => r.chart === 'kube-prometheus-stack')!;
+    expect(kps).toMatchObject({ repository: 'https://prometheus-community.github.io/helm-charts', version: '79.7.1', name: 'kps', namespace: 'monitoring', atomic: true });
+    const values = parse((kps.values as string[])[0]);
+    const spec = values.prometheus.prometheusSpec;
+    expect(spec.retention).toBe('30d');
+    expect(spec.retentionSize).toBe('170GB');
+    expect(spec.storageSpec.volumeClaimTemplate.spec).toEqual({ accessModes: ['ReadWriteOnce'], resources: { requests: { storage: '200Gi' } }, storageClassName: 'fast-ssd' });
+    for (const sel of ['ruleSelector', 'serviceMonitorSelector', 'podMonitorSelector']) {
+      expect(spec[sel]).toEqual({ matchExpressions: [{ key: 'app.kubernetes.io/managed-by', operator: 'In', values: ['cdktf-ai-infra', 'Helm'] }] });
+    }
+    expect(values.grafana.admin).toEqual({ existingSecret: 'aiinfra-grafana-admin', userKey: 'admin-user', passwordKey: 'admin-password' });
+    expect(values.grafana.sidecar.dashboards).toMatchObject({ enabled: true, label: 'grafana_dashboard', labelValue: '1' });
+    expect(values.grafana.persistence).toMatchObject({ enabled: true, storageClassName: 'fast-ssd' });
+    expect(values.nodeExporter.enabled).toBe(true);
+    expect(values.kubeStateMetrics.enabled).toBe(true);
+    expect(values['prometheus-node-exporter'].tolerations).toEqual([{ operator: 'Exists' }]);
+    expect(b.monitoring.prometheusQueryUrl).toBe('http://kps-prometheus.monitoring.svc:9090');
+  });
+
+  test('releases apply in order: namespace and secrets, the chart, then monitors and rules', () => {
+    const releases = ofType(b.out, 'helm_release');
+    const kps = Object.entries(releases).find(([, r]) => r.chart === 'kube-prometheus-stack')!;
+    const base = Object.entries(releases).find(([, r]) => r.name === 'monitoring-base')!;
+    const config = Object.entries(releases).find(([, r]) => r.name === 'monitoring-config')!;
+    expect(JSON.stringify(kps[1].depends_on)).toContain(`helm_release.${base[0]}`);
+    expect(JSON.stringify(config[1].depends_on)).toContain(`helm_release.${kps[0]}`);
+  });
+
+  test('Alertmanager routes severities to receivers and reads credentials from files', () => {
+    const kps = Object.values(ofType(b.out, 'helm_release')).find((r) => r.chart === 'kube-prometheus-stack')!;
+    const am = parse((kps.values as string[])[0]).alertmanager;
+    expect(am.alertmanagerSpec.secrets).toEqual(['aiinfra-alertmanager-receivers']);
+    const routes = am.config.route.routes.map((r: { matchers: string[]; receiver: string }) => `${r.matchers[0]} -> ${r.receiver}`);
+    expect(routes).toEqual(['alertname=~"Watchdog|InfoInhibitor" -> null', 'severity="critical" -> oncall', 'severity="critical" -> team', 'severity="warning" -> team']);
+    const oncall = am.config.receivers.find((r: { name: string }) => r.name === 'oncall');
+    expect(oncall.pagerduty_configs[0].routing_key_file).toBe('/etc/alertmanager/secrets/aiinfra-alertmanager-receivers/oncall-pagerduty-key');
+    expect(oncall.slack_configs[0].api_url_file).toBe('/etc/alertmanager/secrets/aiinfra-alertmanager-receivers/oncall-slack-url');
+    const team = am.config.receivers.find((r: { name: string }) => r.name === 'team');
+    expect(team.email_configs).toEqual([{ to: 'ml-team@example.com', send_resolved: true }]);
+    expect(team.webhook_configs[0].url_file).toMatch(/team-webhook-url$/);
+    expect(am.config.global).toMatchObject({ smtp_smarthost: 'smtp.example.com:587', smtp_auth_password_file: expect.stringMatching(/smtp-password$/) });
+  });
+
+  test('no secret value in the synthesized output: secrets are Terraform references filled at apply', () => {
+    const base = b.monitoring.selfManaged!.base.render();
+    const receivers = findObject(base.objects as K8sObject[], 'Secret', 'aiinfra-alertmanager-receivers');
+    expect(Object.keys(receivers.stringData).sort()).toEqual(['oncall-pagerduty-key', 'oncall-slack-url', 'smtp-password', 'team-webhook-url']);
+    for (const v of Object.values(receivers.stringData)) expect(v).toMatch(/^__AIINFRA_TF_PLACEHOLDER_\d+__$/);
+    const grafana = findObject(base.objects as K8sObject[], 'Secret', 'aiinfra-grafana-admin');
+    expect(grafana.stringData['admin-password']).toMatch(/^__AIINFRA_TF_PLACEHOLDER_\d+__$/);
+    const text = JSON.stringify(b.out);
+    const dataTypes = cloudName === 'aws' ? ['aws_secretsmanager_secret_version', 'aws_secretsmanager_random_password']
+      : cloudName === 'gcp' ? ['google_secret_manager_secret_version'] : ['azurerm_key_vault_secret'];
+    for (const t of dataTypes) expect(Object.keys(b.out.data[t] ?? {}).length).toBeGreaterThan(0);
+    // The values Terraform passes to the chart are references, never literals.
+    const baseRelease = Object.values(ofType(b.out, 'helm_release')).find((r) => r.name === 'monitoring-base')!;
+    expect(String((baseRelease.values as string[])[0])).toMatch(/= data\.[a-z_]+\.obs_SecretValue-oncall-pagerduty-key_[A-F0-9]+\.(secret_string|secret_data|value)[,}]/);
+    expect(text).not.toMatch(/"(password|secret_string|secret_data)":\s*"[^$]/);
+  });
+
+  test('the Grafana admin password is generated into the cloud secret manager, once', () => {
+    if (cloudName === 'aws') {
+      const secret = Object.values(ofType(b.out, 'aws_secretsmanager_secret'))[0];
+      expect(secret.kms_key_id).toMatch(/^\$\{aws_kms_key\./);
+      const version = Object.values(ofType(b.out, 'aws_secretsmanager_secret_version'))[0];
+      expect(version.secret_string).toMatch(/\$\{data\.aws_secretsmanager_random_password\./);
+      expect(version.lifecycle).toEqual({ ignore_changes: ['secret_string'] });
+    } else if (cloudName === 'gcp') {
+      const version = Object.values(ofType(b.out, 'google_secret_manager_secret_version'))[0];
+      expect(version.secret_data).toBe('${replace(join("", [uuid(), uuid()]), "-", "")}');
+      expect(version.lifecycle).toEqual({ ignore_changes: ['secret_data'] });
+    } else {
+      const vault = Object.values(ofType(b.out, 'azurerm_key_vault'))[0];
+      expect(vault).toMatchObject({ purge_protection_enabled: true, rbac_authorization_enabled: true });
+      const secret = Object.values(ofType(b.out, 'azurerm_key_vault_secret'))[0];
+      expect(secret.lifecycle).toEqual({ ignore_changes: ['value'] });
+    }
+    expect(b.monitoring.grafanaAdminPasswordLocation).toBeDefined();
+  });
+
+  test('Kubernetes objects pass schema validation (PrometheusRule, PodMonitor, ConfigMap, Secret, Namespace)', () => {
+    expect(() => validateManifests(b.objects)).not.toThrow();
+    const kinds = new Set(b.objects.map((o) => o.kind));
+    expect([...kinds].sort()).toEqual(['ConfigMap', 'Namespace', 'PodMonitor', 'PrometheusRule', 'Secret']);
+  });
+
+  test('PrometheusRules: one per group, labelled for our selector, disabled alerts left out', () => {
+    const rules = findObjects(b.objects, 'PrometheusRule');
+    expect(rules.map((r) => r.metadata.name).sort()).toEqual([
+      'aiinfra-backup-ai-backup-models-restore-drill', 'aiinfra-endpoint-inference-chat', 'aiinfra-gpu', 'aiinfra-platform',
+      'aiinfra-training-research-pretrain',
+    ]);
+    for (const r of rules) expect(r.metadata.labels['app.kubernetes.io/managed-by']).toBe('cdktf-ai-infra');
+    const gpu = findObject(b.objects, 'PrometheusRule', 'aiinfra-gpu');
+    const alerts = gpu.spec.groups[0].rules.map((r: { alert: string }) => r.alert);
+    expect(alerts).not.toContain('GpuMemoryNearFull');
+    expect(alerts).toContain('GpuXidHardwareError');
+    const endpoint = findObject(b.objects, 'PrometheusRule', 'aiinfra-endpoint-inference-chat').spec.groups[0].rules;
+    expect(endpoint.find((r: { alert: string }) => r.alert === 'EndpointLatencyP95OverSlo').expr).toMatch(/service="chat"\}\[5m\]\)\)\) > 4$/);
+    expect(endpoint[0].annotations.runbook_url).toBe('https://runbooks.example.com/ai#endpointlatencyp95overslo');
+  });
+
+  test('PodMonitors: DCGM exporter and the trainer (the endpoint brings its own ServiceMonitor)', () => {
+    const monitors = findObjects(b.objects, 'PodMonitor');
+    expect(monitors.map((m) => m.metadata.name).sort()).toEqual(['aiinfra-dcgm-exporter', 'aiinfra-train-pretrain']);
+    const dcgm = findObject(b.objects, 'PodMonitor', 'aiinfra-dcgm-exporter');
+    expect(dcgm.spec).toMatchObject({ selector: { matchLabels: { 'app.kubernetes.io/name': 'dcgm-exporter' } }, namespaceSelector: { matchNames: ['gpu-system'] } });
+    const trainer = findObject(b.objects, 'PodMonitor', 'aiinfra-train-pretrain');
+    expect(trainer.spec.podMetricsEndpoints[0].port).toBe('metrics');
+    expect(trainer.spec.podMetricsEndpoints[0].relabelings[0]).toEqual({
+      sourceLabels: ['__meta_kubernetes_pod_label_ai_infra_training_job'], targetLabel: 'aiinfra_training_job', action: 'replace',
+    });
+  });
+
+  test('dashboards ship as ConfigMaps the Grafana sidecar loads', () => {
+    const maps = findObjects(b.objects, 'ConfigMap');
+    expect(maps.map((m) => m.metadata.name).sort()).toEqual(['aiinfra-dashboard-endpoint', 'aiinfra-dashboard-gpu-fleet', 'aiinfra-dashboard-training-run']);
+    for (const m of maps) {
+      expect(m.metadata.labels.grafana_dashboard).toBe('1');
+      const [body] = Object.values(m.data) as string[];
+      expect(JSON.parse(body).panels.length).toBeGreaterThan(5);
+    }
+  });
+
+  test('the monitoring namespace allows node-exporter (privileged Pod Security)', () => {
+    const ns = findObject(b.objects, 'Namespace', 'monitoring');
+    expect(ns.metadata.labels['pod-security.kubernetes.io/enforce']).toBe('privileged');
+  });
+
+  test('matches the snapshot', () => {
+    expect(b.out).toMatchSnapshot();
+  });
+});
