@@ -6,7 +6,7 @@ import { Cloud } from '../core/cloud';
 import { IWorkloadIdentity } from '../core/identity';
 import { ModelReference } from '../core/model-store';
 import { EnvVar, GatewayListener, K8sObject } from './manifests';
-import { EndpointCertificate } from './types';
+import { EndpointCertificate, KeyVaultNetwork } from './types';
 
 export interface ExposureRequest {
   /** Kubernetes base name of the endpoint. */
@@ -55,6 +55,8 @@ export interface ExposureParts {
 
 export interface ApiKeyRequest {
   readonly identity: IWorkloadIdentity;
+  /** Azure: who may reach the Key Vault. */
+  readonly network?: KeyVaultNetwork;
   /** Bump to generate a new key. */
   readonly version: number;
   readonly tags?: Record<string, string>;
@@ -111,6 +113,8 @@ export interface InferenceCloudParts {
 
 export interface ExposureCheck {
   readonly isPublic: boolean;
+  readonly apiKey: boolean;
+  readonly keyVaultNetwork?: KeyVaultNetwork;
   readonly usesGateway: boolean;
   readonly certificate?: EndpointCertificate;
   readonly gatewayClassName?: string;

@@ -53,6 +53,7 @@ const DEFAULT_NAMESPACE = 'inference';
 const DEFAULT_SCRAPER_NAMESPACE = 'monitoring';
 const DOMAIN = /^(?=.{1,253}$)([a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/;
 const CIDR = /^(\d{1,3}\.){3}\d{1,3}\/\d{1,2}$/;
+const IPV4_OR_CIDR = /^(\d{1,3}\.){3}\d{1,3}(\/\d{1,2})?$/;
 const CRON = /^(\S+\s+){4}\S+$/;
 
 /**
@@ -213,6 +214,9 @@ export class InferenceEndpoint extends Construct {
       throw new InvalidPropError(this, 'auth.apiKey', false, 'true (or unset): a public endpoint always requires an API key');
     }
     check.integerInRange(this, 'auth.apiKeyVersion', auth.apiKeyVersion, 1, 1_000_000);
+    for (const [i, range] of (auth.keyVaultNetwork?.allowedIpRanges ?? []).entries()) {
+      if (!IPV4_OR_CIDR.test(range)) throw new InvalidPropError(this, `auth.keyVaultNetwork.allowedIpRanges[${i}]`, range, 'an IPv4 address or CIDR such as 203.0.113.0/24');
+    }
     const apiKeyOn = auth.apiKey ?? isPublic;
 
     // Canary.
@@ -234,7 +238,9 @@ export class InferenceEndpoint extends Construct {
     }
 
     const parts = inferenceCloudParts(cloud);
-    parts.checkExposure(this, { isPublic, usesGateway, certificate: exposure.certificate, gatewayClassName: exposure.gatewayClassName });
+    parts.checkExposure(this, {
+      isPublic, usesGateway, apiKey: apiKeyOn, keyVaultNetwork: auth.keyVaultNetwork, certificate: exposure.certificate, gatewayClassName: exposure.gatewayClassName,
+    });
 
     // Scaling.
     const scaling = this.resolveScaling(props.autoscaling, props);
@@ -285,7 +291,7 @@ export class InferenceEndpoint extends Construct {
       useGateway: usesGateway, requestTimeoutSeconds: requestTimeout, deregistrationSeconds: preStop + 5, tags: props.tags,
     });
     const apiKey: ApiKeyParts | undefined = apiKeyOn
-      ? parts.apiKey(this, { identity: this.identity, version: auth.apiKeyVersion ?? 1, tags: props.tags })
+      ? parts.apiKey(this, { identity: this.identity, version: auth.apiKeyVersion ?? 1, network: auth.keyVaultNetwork, tags: props.tags })
       : undefined;
     this.apiKeySecret = apiKey?.secretRef;
 
@@ -334,7 +340,7 @@ export class InferenceEndpoint extends Construct {
       });
       objects.push(deployment({
         name: t.name, namespace, labels: { ...labels, 'aiinfra.dev/track': t.track }, selector,
-        replicas: t.track === 'canary' ? (canary?.replicas ?? 1) : scaling.kind === 'fixed' ? scaling.min : undefined,
+        replicas: t.track === 'canary' ? (canary?.replicas ?? 2) : scaling.kind === 'fixed' ? scaling.min : undefined,
         serviceAccountName: saName, priorityClassName,
         container: pod.container, probePaths: pod.probes, startupSeconds, preStopSeconds: preStop, drainSeconds: requestTimeout,
         gpus, cpu, memoryGiB, nodeSelector: { ...pool.nodeSelector }, tolerations: tolerationsFor(pool),

@@ -154,6 +154,19 @@ export interface AuthOptions {
   readonly apiKey?: boolean;
   /** Bump to rotate the key (a new secret version is generated). @default 1 */
   readonly apiKeyVersion?: number;
+  /**
+   * Azure: networks that may reach the endpoint's Key Vault, which denies all others. Required on Azure
+   * when the API key is on. @default - none (AWS and GCP reach their secret managers through IAM only)
+   */
+  readonly keyVaultNetwork?: KeyVaultNetwork;
+}
+
+/** Networks admitted by a Key Vault's firewall. */
+export interface KeyVaultNetwork {
+  /** Subnet resource ids (AKS node subnets; they need the `Microsoft.KeyVault` service endpoint). @default - none */
+  readonly allowedSubnetIds?: readonly string[];
+  /** Public IPv4 addresses or CIDRs (where Terraform runs: it writes the key). @default - none */
+  readonly allowedIpRanges?: readonly string[];
 }
 
 /** A second Deployment that takes a share of the traffic. */
@@ -164,7 +177,10 @@ export interface CanaryOptions {
   readonly image?: string;
   /** Percent of requests the canary gets, 0-100. */
   readonly weight: number;
-  /** Replicas of the canary (fixed). @default 1 */
+  /**
+   * Replicas of the canary (fixed). Two, so a node drain never leaves the canary's share of traffic
+   * without a backend. @default 2
+   */
   readonly replicas?: number;
   /**
    * Promote: the canary's model/image become the stable Deployment's, and the canary is removed. Change

@@ -11,10 +11,12 @@ import { validateAll } from './crds';
 import { build, byKind, CLOUDS, CloudName, dataSources, endpointObjects, Json, pools, resources, SERVER_IMAGE, synthJson } from './helpers';
 
 const PROM = 'http://prometheus-operated.monitoring.svc:9090';
+const AKS_SUBNET = '/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/rg/providers/Microsoft.Network/virtualNetworks/vnet/subnets/nodes';
 
 function publicProps(cloud: CloudName): Json {
   return {
     exposure: { type: 'public', domainName: 'chat.example.com', ...(cloud === 'azure' ? { certificate: { certManagerClusterIssuer: 'letsencrypt' } } : {}) },
+    ...(cloud === 'azure' ? { auth: { keyVaultNetwork: { allowedSubnetIds: [AKS_SUBNET], allowedIpRanges: ['203.0.113.0/24'] } } } : {}),
     monitoring: { prometheusQueryUrl: PROM },
   };
 }
@@ -84,10 +86,24 @@ describe.each(Object.keys(CLOUDS) as CloudName[])('public endpoint on %s', (clou
   test('the endpoint identity may read only its own secret', () => {
     if (cloud === 'aws') {
       const policy = JSON.parse(resources(json, 'aws_iam_role_policy', 'ApiKeyRead')[0].policy);
-      expect(policy.Statement).toEqual([{
-        Sid: 'ReadApiKeys', Effect: 'Allow', Action: ['secretsmanager:GetSecretValue', 'secretsmanager:DescribeSecret'],
-        Resource: expect.stringMatching(/^\$\{aws_secretsmanager_secret\.chat_ApiKeySecret_[0-9A-F]+\.arn\}$/),
-      }]);
+      expect(policy.Statement).toEqual([
+        {
+          Sid: 'ReadApiKeys', Effect: 'Allow', Action: ['secretsmanager:GetSecretValue', 'secretsmanager:DescribeSecret'],
+          Resource: expect.stringMatching(/^\$\{aws_secretsmanager_secret\.chat_ApiKeySecret_[0-9A-F]+\.arn\}$/),
+        },
+        {
+          Sid: 'DecryptApiKeys', Effect: 'Allow', Action: ['kms:Decrypt'], Resource: expect.stringMatching(/aws_kms_key\.chat_ApiKeyKey_[0-9A-F]+\.arn/),
+          Condition: { StringEquals: { 'kms:ViaService': 'secretsmanager.us-east-1.amazonaws.com' } },
+        },
+      ]);
+      // The secret is encrypted with its own rotating customer-managed key, usable only through Secrets Manager.
+      const secret = resources(json, 'aws_secretsmanager_secret', 'chat_')[0];
+      expect(secret.kms_key_id).toMatch(/aws_kms_key\.chat_ApiKeyKey_[0-9A-F]+\.arn/);
+      const key = resources(json, 'aws_kms_key', 'chat_')[0];
+      expect(key.enable_key_rotation).toBe(true);
+      const keyPolicy = JSON.parse(key.policy);
+      expect(keyPolicy.Statement[1].Condition.StringEquals['kms:ViaService']).toBe('secretsmanager.us-east-1.amazonaws.com');
+      for (const st of [...policy.Statement, ...keyPolicy.Statement]) for (const a of [st.Action].flat()) expect(a).not.toMatch(/\*/);
       expect(JSON.parse(byKind(objects, 'SecretProviderClass').spec.parameters.usePodIdentity)).toBe(true);
     } else if (cloud === 'gcp') {
       const member = resources(json, 'google_secret_manager_secret_iam_member')[0];
@@ -99,6 +115,9 @@ describe.each(Object.keys(CLOUDS) as CloudName[])('public endpoint on %s', (clou
       expect(read.scope).toMatch(/azurerm_key_vault_secret\.chat_ApiKeySecret_[0-9A-F]+\.resource_versionless_id/);
       const vault = resources(json, 'azurerm_key_vault')[0];
       expect(vault).toMatchObject({ rbac_authorization_enabled: true, purge_protection_enabled: true });
+      expect(vault.network_acls).toEqual({
+        default_action: 'Deny', bypass: 'AzureServices', virtual_network_subnet_ids: [AKS_SUBNET], ip_rules: ['203.0.113.0/24'],
+      });
       expect(pod.containers[0]).toBeDefined();
       expect(byKind(objects, 'Deployment').spec.template.metadata.labels['azure.workload.identity/use']).toBe('true');
     }
@@ -142,7 +161,7 @@ describe('no secret value in synth output', () => {
       const cluster = new FakeGpuCluster(stack, 'Cluster', { cloud: CLOUDS[cloud](), pools: pools(cloud) });
       const models = new ModelBackupBucket(stack, 'models', { cloud: CLOUDS[cloud]() });
       new InferenceEndpoint(stack, 'chat', {
-        cluster, model: models.model('research/gpt-1b'), image: SERVER_IMAGE, ...publicProps(cloud),
+        cluster, model: models.model('research/gpt-1b'), image: SERVER_IMAGE, ...(publicProps(cloud) as Record<string, never>),
       });
       app.synth();
       const files: string[] = [];
@@ -185,7 +204,7 @@ describe('canary', () => {
     expect(() => validateAll(objects)).not.toThrow();
     const app = b.endpoint.name;
     const canary = byKind(objects, 'Deployment', `${app}-canary`);
-    expect(canary.spec.replicas).toBe(1);
+    expect(canary.spec.replicas).toBe(2);
     expect(canary.spec.template.metadata.labels['aiinfra.dev/track']).toBe('canary');
     const env = Object.fromEntries(canary.spec.template.spec.containers[0].env.map((e: Json) => [e.name, e.value]));
     expect(env.AIINFRA_MODEL_URI).toBe(`${b.models.uri}/research/gpt-1b-v2`);

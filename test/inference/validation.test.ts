@@ -96,8 +96,14 @@ describe('InferenceEndpoint bad props', () => {
   });
 
   test('public Azure endpoint without a cert-manager issuer', () => {
-    expectInvalid('azure', () => ({ exposure: { type: 'public', domainName: 'chat.example.com' } }), 'exposure.certificate.certManagerClusterIssuer',
+    expectInvalid('azure', () => ({ exposure: { type: 'public', domainName: 'chat.example.com' }, auth: { keyVaultNetwork: { allowedIpRanges: ['203.0.113.7'] } } }), 'exposure.certificate.certManagerClusterIssuer',
       /cert-manager ClusterIssuer/);
+  });
+
+  test('an Azure API key vault with no network admitted (it denies all others)', () => {
+    expectInvalid('azure', () => ({ auth: { apiKey: true } }), 'auth.keyVaultNetwork', /allowedSubnetIds \(the AKS node subnets/);
+    expectInvalid('azure', () => ({ auth: { apiKey: true, keyVaultNetwork: { allowedIpRanges: ['not-an-ip'] } } }), 'auth.keyVaultNetwork.allowedIpRanges[0]', /an IPv4 address or CIDR/);
+    expectInvalid('aws', () => ({ auth: { apiKey: true, keyVaultNetwork: { allowedIpRanges: ['1.2.3.4'] } } }), 'auth.keyVaultNetwork', /Azure Key Vault only/);
   });
 
   test('a certificate kind the cloud\'s gateway cannot use', () => {

@@ -4,7 +4,9 @@
 import { Construct } from 'constructs';
 import { AcmCertificate } from '@cdktf/provider-aws/lib/acm-certificate';
 import { DataAwsSecretsmanagerRandomPassword } from '@cdktf/provider-aws/lib/data-aws-secretsmanager-random-password';
+import { DataAwsCallerIdentity } from '@cdktf/provider-aws/lib/data-aws-caller-identity';
 import { IamRolePolicy } from '@cdktf/provider-aws/lib/iam-role-policy';
+import { KmsKey } from '@cdktf/provider-aws/lib/kms-key';
 import { SecretsmanagerSecret } from '@cdktf/provider-aws/lib/secretsmanager-secret';
 import { SecretsmanagerSecretVersion } from '@cdktf/provider-aws/lib/secretsmanager-secret-version';
 import { AwsCloud } from '../../core/cloud';
@@ -16,7 +18,17 @@ import {
 } from '../../inference/cloud-parts';
 import { K8sObject } from '../../inference/manifests';
 import { ModelReference } from '../../core/model-store';
+import { awsPartition } from '../../backup/common';
 import { awsProvider } from './provider';
+
+/** Key administration without use (use goes through Secrets Manager only). */
+const KEY_ADMIN_ACTIONS = [
+  'kms:CancelKeyDeletion', 'kms:CreateAlias', 'kms:DeleteAlias', 'kms:DescribeKey', 'kms:DisableKey',
+  'kms:DisableKeyRotation', 'kms:EnableKey', 'kms:EnableKeyRotation', 'kms:GetKeyPolicy', 'kms:GetKeyRotationStatus',
+  'kms:ListGrants', 'kms:ListKeyPolicies', 'kms:ListKeyRotations', 'kms:ListResourceTags', 'kms:PutKeyPolicy',
+  'kms:RevokeGrant', 'kms:RotateKeyOnDemand', 'kms:ScheduleKeyDeletion', 'kms:TagResource', 'kms:UntagResource',
+  'kms:UpdateAlias', 'kms:UpdateKeyDescription',
+];
 
 /** GatewayClass of the AWS Load Balancer Controller's ALB implementation, created once per cluster. */
 export const AWS_GATEWAY_CLASS = 'aiinfra-alb';
@@ -109,8 +121,34 @@ function exposure(scope: Construct, cloud: AwsCloud, req: ExposureRequest): Expo
  */
 function apiKey(scope: Construct, cloud: AwsCloud, req: ApiKeyRequest): ApiKeyParts {
   const provider = awsProvider(scope, cloud.region);
+  const account = cloud.accountId ?? new DataAwsCallerIdentity(scope, 'CallerIdentity', { provider }).accountId;
+  const root = `arn:${awsPartition(cloud.region)}:iam::${account}:root`;
+  const viaSecretsManager = `secretsmanager.${cloud.region}.amazonaws.com`;
+  // A customer-managed key: its policy, not only the secret's, decides who can read the key material.
+  const key = new KmsKey(scope, 'ApiKeyKey', {
+    provider,
+    description: `Encrypts the API keys of ${scope.node.path} (cdktf-ai-infra)`,
+    enableKeyRotation: true,
+    deletionWindowInDays: 30,
+    policy: JSON.stringify({
+      Version: '2012-10-17',
+      Statement: [
+        { Sid: 'KeyAdministration', Effect: 'Allow', Principal: { AWS: root }, Action: KEY_ADMIN_ACTIONS, Resource: '*' },
+        {
+          Sid: 'UseOnlyThroughSecretsManager',
+          Effect: 'Allow',
+          Principal: { AWS: root },
+          Action: ['kms:Decrypt', 'kms:DescribeKey', 'kms:Encrypt', 'kms:GenerateDataKey', 'kms:ReEncryptFrom', 'kms:ReEncryptTo'],
+          Resource: '*',
+          Condition: { StringEquals: { 'kms:ViaService': viaSecretsManager, 'kms:CallerAccount': account } },
+        },
+      ],
+    }),
+    tags: resourceTags(scope, cloud, req.tags),
+  });
   const secret = new SecretsmanagerSecret(scope, 'ApiKeySecret', {
     provider,
+    kmsKeyId: key.arn,
     name: `aiinfra/${physicalName(scope, cloud, { maxLength: 400, lowercase: true })}/api-keys`,
     description: `API keys of the inference endpoint ${scope.node.path} (one per line)`,
     recoveryWindowInDays: 7,
@@ -134,7 +172,13 @@ function apiKey(scope: Construct, cloud: AwsCloud, req: ApiKeyRequest): ApiKeyPa
     role: req.identity.workloadRef,
     policy: JSON.stringify({
       Version: '2012-10-17',
-      Statement: [{ Sid: 'ReadApiKeys', Effect: 'Allow', Action: ['secretsmanager:GetSecretValue', 'secretsmanager:DescribeSecret'], Resource: secret.arn }],
+      Statement: [
+        { Sid: 'ReadApiKeys', Effect: 'Allow', Action: ['secretsmanager:GetSecretValue', 'secretsmanager:DescribeSecret'], Resource: secret.arn },
+        {
+          Sid: 'DecryptApiKeys', Effect: 'Allow', Action: ['kms:Decrypt'], Resource: key.arn,
+          Condition: { StringEquals: { 'kms:ViaService': viaSecretsManager } },
+        },
+      ],
     }),
   });
   return {
@@ -179,6 +223,7 @@ export function awsInferenceParts(cloud: AwsCloud): InferenceCloudParts {
     // EKS Pod Identity agent (link-local, on every node).
     identityEgress: [{ cidr: '169.254.170.23/32', ports: [80] }],
     checkExposure: (scope, opts) => {
+      if (opts.keyVaultNetwork !== undefined) throw new InvalidPropError(scope, 'auth.keyVaultNetwork', opts.keyVaultNetwork, 'nothing: it applies to Azure Key Vault only');
       const c = opts.certificate ?? {};
       if (c.certificateMapName !== undefined || c.certManagerClusterIssuer !== undefined) {
         throw new InvalidPropError(scope, 'exposure.certificate', c,

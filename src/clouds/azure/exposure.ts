@@ -88,6 +88,13 @@ function apiKey(scope: Construct, cloud: AzureCloud, req: ApiKeyRequest): ApiKey
     rbacAuthorizationEnabled: true,
     purgeProtectionEnabled: true,
     softDeleteRetentionDays: 7,
+    // Closed by default: only the AKS node subnets (CSI provider) and the Terraform runner's addresses.
+    networkAcls: {
+      defaultAction: 'Deny',
+      bypass: 'AzureServices',
+      virtualNetworkSubnetIds: [...(req.network?.allowedSubnetIds ?? [])],
+      ipRules: [...(req.network?.allowedIpRanges ?? [])],
+    },
     tags: resourceTags(scope, cloud, req.tags),
   });
   const writer = new RoleAssignment(scope, 'KeyVaultWriter', {
@@ -160,6 +167,11 @@ function checkExposure(scope: Construct, opts: ExposureCheck): void {
   }
   const issuer = c.certManagerClusterIssuer;
   const { isPublic, usesGateway, gatewayClassName } = opts;
+  const net = opts.keyVaultNetwork;
+  if (opts.apiKey && (net?.allowedSubnetIds?.length ?? 0) + (net?.allowedIpRanges?.length ?? 0) === 0) {
+    throw new InvalidPropError(scope, 'auth.keyVaultNetwork', net,
+      'allowedSubnetIds (the AKS node subnets, with the Microsoft.KeyVault service endpoint) and/or allowedIpRanges (where Terraform runs): the API key vault denies every other network');
+  }
   if (isPublic && !issuer) {
     throw new InvalidPropError(scope, 'exposure.certificate.certManagerClusterIssuer', issuer,
       'a cert-manager ClusterIssuer name (e.g. "letsencrypt"): a public Azure endpoint terminates TLS at Application Gateway for Containers, which reads the certificate from a Secret that cert-manager issues');

@@ -186,6 +186,7 @@ export function gcpInferenceParts(cloud: GcpCloud): InferenceCloudParts {
     // GKE metadata server (workload identity credentials).
     identityEgress: [{ cidr: '169.254.169.254/32', ports: [80] }, { cidr: '169.254.169.252/32', ports: [988] }],
     checkExposure: (scope, opts) => {
+      if (opts.keyVaultNetwork !== undefined) throw new InvalidPropError(scope, 'auth.keyVaultNetwork', opts.keyVaultNetwork, 'nothing: it applies to Azure Key Vault only');
       const c = opts.certificate ?? {};
       if (c.acmCertificateArn !== undefined || c.certManagerClusterIssuer !== undefined) {
         throw new InvalidPropError(scope, 'exposure.certificate', c,

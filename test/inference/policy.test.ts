@@ -1,0 +1,19 @@
+// The library's policy pack (Terraform and Kubernetes rules) finds nothing on an endpoint's resources
+// and objects, public, with a canary, on every cloud.
+import { PolicyPack } from '../../src/policy/pack';
+import { build, CLOUDS, CloudName } from './helpers';
+
+const AKS_SUBNET = '/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/rg/providers/Microsoft.Network/virtualNetworks/vnet/subnets/nodes';
+
+test.each(Object.keys(CLOUDS) as CloudName[])('%s: no policy finding on the endpoint', (cloud) => {
+  const b = build(cloud, ({ models }) => ({
+    exposure: { type: 'public', domainName: 'chat.example.com', ...(cloud === 'azure' ? { certificate: { certManagerClusterIssuer: 'letsencrypt' } } : {}) },
+    auth: cloud === 'azure' ? { keyVaultNetwork: { allowedSubnetIds: [AKS_SUBNET] } } : {},
+    canary: { model: models.model('research/gpt-1b-v2'), weight: 5 },
+    monitoring: { prometheusQueryUrl: 'http://prometheus-operated.monitoring.svc:9090' },
+  }));
+  const mine = PolicyPack.check(b.stack)
+    .filter((f) => f.suppressedReason === undefined)
+    .filter((f) => f.constructPath.startsWith('platform/chat') || f.subject.includes(b.endpoint.name) || f.constructPath.includes('InferenceAddons'));
+  expect(mine.map((f) => `${f.severity} ${f.ruleId} ${f.subject}: ${f.message}`)).toEqual([]);
+});
