@@ -119,7 +119,7 @@ export class PolicyPack implements IAspect {
     const findings: PolicyFinding[] = [];
     for (const stack of stacksIn(scope)) {
       const ctx = new StackPolicyContext(stack);
-      const inScope = TerraformStack.isStack(scope) || !TerraformStack.isStack(TerraformStack.of(scope)) ? undefined : scope;
+      const inScope = TerraformStack.isStack(scope) || enclosingStack(scope) === undefined ? undefined : scope;
       for (const node of stack.node.findAll()) {
         if (TerraformStack.of(node) !== stack) continue;
         if (inScope && !node.node.path.startsWith(inScope.node.path)) continue;
@@ -211,13 +211,13 @@ export class PolicyPack implements IAspect {
   }
 }
 
+/** The stack `scope` is in, or undefined for an app (or a construct outside any stack). */
+function enclosingStack(scope: IConstruct): TerraformStack | undefined {
+  return scope.node.scopes.find((s): s is TerraformStack => TerraformStack.isStack(s));
+}
+
 function stacksIn(scope: IConstruct): TerraformStack[] {
-  if (TerraformStack.isStack(scope)) return [scope];
-  const below = scope.node.findAll().filter(TerraformStack.isStack);
-  if (below.length > 0) return below;
-  try {
-    return [TerraformStack.of(scope)];
-  } catch {
-    return [];
-  }
+  const enclosing = enclosingStack(scope);
+  if (enclosing) return [enclosing];
+  return scope.node.findAll().filter(TerraformStack.isStack);
 }
