@@ -14,6 +14,14 @@ export const LABEL_CAPACITY = 'cdktf-ai-infra/capacity';
 /** The taint every GPU node carries, so only pods that ask for GPUs land there. */
 export const GPU_TAINT = { key: 'nvidia.com/gpu', value: 'present', effect: 'NoSchedule' as const };
 
+/** GKE: node pools of a custom compute class carry this label and taint (value: the class name). */
+export const GKE_COMPUTE_CLASS_KEY = 'cloud.google.com/compute-class';
+
+/** GKE: a GPU pool gets a ComputeClass (ordered node pools) when its ladder has spot and non-spot rungs. */
+export function gkeUsesComputeClass(capacity: readonly string[], queuedProvisioning: boolean): boolean {
+  return !queuedProvisioning && capacity.includes('spot') && capacity.some((r) => r !== 'spot');
+}
+
 /** A GPU pool after validation: machine picked, defaults filled. */
 export interface ResolvedGpuPool {
   readonly name: string;
@@ -109,6 +117,11 @@ export interface ClusterImpl {
   readonly workloadIdentityPodLabels: Record<string, string>;
   /** The main resources, as escape hatches. */
   readonly resources: Record<string, IConstruct>;
+  /**
+   * Kubernetes objects the cluster's own configuration needs (AKS priority-expander ConfigMap, GKE
+   * ComputeClasses), delivered as one Helm release in kube-system. @default - none
+   */
+  readonly clusterObjects?: readonly Record<string, unknown>[];
   bindServiceAccount(identity: IWorkloadIdentity, namespace: string, serviceAccount: string): Record<string, string>;
 }
 

@@ -10,9 +10,10 @@ import { checkUserTags } from '../core/tags';
 import { GPU_ADDON_NAMESPACE } from './add-on-charts';
 import { CapacityKind, checkCapacityLadder, GpuReservation } from './capacity';
 import {
-  ClusterBuildSpec, ClusterImpl, ClusterNetworkProps, GPU_TAINT, ImportedClusterImpl, ImportedClusterSpec,
-  LABEL_GPU, LABEL_POOL, ResolvedGpuPool, ResolvedSystemPool,
+  ClusterBuildSpec, ClusterImpl, ClusterNetworkProps, GKE_COMPUTE_CLASS_KEY, gkeUsesComputeClass, GPU_TAINT, ImportedClusterImpl,
+  ImportedClusterSpec, LABEL_GPU, LABEL_POOL, ResolvedGpuPool, ResolvedSystemPool,
 } from './cluster-impl';
+import type { KubernetesWorkload } from '../k8s/delivery';
 import type { Tenant, TenantProps } from './tenant';
 import type { TrainingJob, TrainingJobProps } from './training-job';
 
@@ -147,14 +148,23 @@ function isCidr(value: string, maxPrefix = 32): boolean {
   return !!m && m.slice(1, 5).every((o) => Number(o) <= 255) && Number(m[5]) <= maxPrefix;
 }
 
-/** Taints a pool's nodes carry on a cloud (AKS adds its own to spot nodes). */
-function poolTaints(cloud: Cloud, capacity: readonly CapacityKind[]): GpuPoolInfo['taints'] {
-  const spot = cloud.select({
+/**
+ * Taints a pool's nodes carry and the selector that lands a pod on them: AKS taints spot nodes itself; a
+ * GKE pool with spot and non-spot rungs is a custom ComputeClass (its node pools are labelled and tainted
+ * with the class, and the class orders them).
+ */
+function poolPlacement(cloud: Cloud, name: string, capacity: readonly CapacityKind[], queued: boolean): Pick<GpuPoolInfo, 'taints' | 'nodeSelector'> {
+  const extra = cloud.select<GpuPoolInfo['taints']>({
     aws: () => [],
-    gcp: () => [],
-    azure: () => [{ key: 'kubernetes.azure.com/scalesetpriority', value: 'spot', effect: 'NoSchedule' as const }],
+    gcp: () => (gkeUsesComputeClass(capacity, queued) ? [{ key: GKE_COMPUTE_CLASS_KEY, value: name, effect: 'NoSchedule' }] : []),
+    azure: () => (capacity.includes('spot') ? [{ key: 'kubernetes.azure.com/scalesetpriority', value: 'spot', effect: 'NoSchedule' }] : []),
   });
-  return [GPU_TAINT, ...(capacity.includes('spot') ? spot : [])];
+  const selector = cloud.select<Record<string, string>>({
+    aws: () => ({}),
+    gcp: (): Record<string, string> => (gkeUsesComputeClass(capacity, queued) ? { [GKE_COMPUTE_CLASS_KEY]: name } : {}),
+    azure: () => ({}),
+  });
+  return { taints: [GPU_TAINT, ...extra], nodeSelector: { [LABEL_POOL]: name, ...selector } };
 }
 
 /**
@@ -192,6 +202,11 @@ export class GpuTrainingCluster extends Construct implements IGpuCluster {
   public readonly costEstimate: CostEstimate;
   /** The main cloud resources (escape hatches): `cluster`, `network`, node pools by name... */
   public readonly resources: Record<string, IConstruct>;
+  /**
+   * The release with the cluster's own Kubernetes configuration (AKS priority-expander ConfigMap, GKE
+   * ComputeClasses), when the cloud needs one.
+   */
+  public readonly clusterConfig?: KubernetesWorkload;
   private readonly impl: ClusterImpl;
 
   constructor(scope: Construct, id: string, props: GpuTrainingClusterProps) {
@@ -212,7 +227,8 @@ export class GpuTrainingCluster extends Construct implements IGpuCluster {
     });
     this.clusterName = this.impl.clusterName;
     this.helmProvider = this.impl.helmProvider;
-    this.addOnDependencies = this.impl.addOnDependencies;
+    this.clusterConfig = this.deliverClusterObjects(this.impl.clusterObjects ?? []);
+    this.addOnDependencies = [...this.impl.addOnDependencies, ...(this.clusterConfig ? [this.clusterConfig.release] : [])];
     this.workloadIdentityPodLabels = this.impl.workloadIdentityPodLabels;
     this.endpoint = this.impl.endpoint;
     this.certificateAuthorityData = this.impl.certificateAuthorityData;
@@ -247,6 +263,23 @@ export class GpuTrainingCluster extends Construct implements IGpuCluster {
   public addTenant(id: string, props: Omit<TenantProps, 'cluster'>): Tenant {
     const { Tenant: TenantConstruct } = require('./tenant') as typeof import('./tenant');
     return new TenantConstruct(this, id, { ...props, cluster: this });
+  }
+
+  private deliverClusterObjects(objects: readonly Record<string, unknown>[]): KubernetesWorkload | undefined {
+    if (objects.length === 0) return undefined;
+    const { KubernetesWorkload: Workload } = require('../k8s/delivery') as typeof import('../k8s/delivery');
+    const { ApiObject, JsonPatch } = require('cdk8s') as typeof import('cdk8s');
+    const workload = new Workload(this, 'ClusterConfig', {
+      cluster: this, namespace: 'kube-system', releaseName: 'cdktf-ai-infra-cluster-config', dependOnClusterAddons: false,
+      description: `cdktf-ai-infra cluster configuration of ${this.node.path}`.slice(0, 250),
+    });
+    objects.forEach((obj, i) => {
+      const { apiVersion, kind, metadata, ...rest } = obj as { apiVersion: string; kind: string; metadata: { name: string; namespace?: string } };
+      const apiObject = new ApiObject(workload.chart, `object-${i}`, { apiVersion, kind, metadata, ...rest });
+      // A cluster-scoped object (no namespace given) must not get the chart's default namespace.
+      if (metadata.namespace === undefined) apiObject.addJsonPatch(JsonPatch.remove('/metadata/namespace'));
+    });
+    return workload;
   }
 
   /** What a second stack passes to `GpuTrainingCluster.fromClusterAttributes` (cross-stack references). */
@@ -453,7 +486,7 @@ export class GpuTrainingCluster extends Construct implements IGpuCluster {
         compactPlacement, queuedProvisioning, zones: p.zones, labels: nodeLabels,
         info: {
           name, gpu: p.gpu.id, gpusPerNode: machine.gpusPerNode, maxNodes: p.maxNodes, gpuMemoryGiB: p.gpu.memoryGiB,
-          nodeSelector: { [LABEL_POOL]: name }, taints: poolTaints(cloud, capacity), interconnect, machineType: machine.machine, capacity,
+          ...poolPlacement(cloud, name, capacity, queuedProvisioning), interconnect, machineType: machine.machine, capacity,
         },
       };
     });

@@ -2,6 +2,7 @@ import { Testing } from 'cdktf';
 import { parse } from 'yaml';
 import { Gpu } from '../../src/core/gpu';
 import { WorkloadIdentity } from '../../src/core/identity';
+import { validateManifests } from '../k8s/validate';
 import { all, azure, clusterJson, Json, one, release } from './cluster-helpers';
 
 const CRG = '/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/gpu/providers/Microsoft.Compute/capacityReservationGroups/h100';
@@ -66,8 +67,19 @@ describe('GpuTrainingCluster on Azure (AKS)', () => {
     expect(gpuPools[0].capacity_reservation_group_id).toBeUndefined();
   });
 
+  test('the ladder order: the autoscaler expands by priority from a ConfigMap (rsv > od > spot)', () => {
+    expect(aks.auto_scaler_profile.expander).toBe('priority');
+    const [cm] = cluster.clusterConfig!.render().objects as Json[];
+    expect(cm).toMatchObject({ kind: 'ConfigMap', metadata: { name: 'cluster-autoscaler-priority-expander', namespace: 'kube-system' } });
+    expect(parse(cm.data.priorities)).toEqual({ 1: ['.*'], 10: ['^aks-g0spot-.*'], 50: ['^aks-g0od-.*'], 100: ['^aks-g0rsv-.*'] });
+    expect(() => validateManifests([cm])).not.toThrow();
+    const single = clusterJson({ cloud: azure() });
+    expect(one(single.json, 'azurerm_kubernetes_cluster', /^train_[0-9A-F]{8}$/).auto_scaler_profile.expander).toBe('least-waste');
+    expect(single.cluster.clusterConfig).toBeUndefined();
+  });
+
   test('add-ons: device plugin, DCGM exporter and Kueue tolerate the GPU and spot taints; kubelogin credentials', () => {
-    expect(all(json, 'helm_release').map((r) => r.chart).sort()).toEqual(['dcgm-exporter', 'kueue', 'nvidia-device-plugin']);
+    expect(all(json, 'helm_release').filter((r) => r.repository).map((r) => r.chart).sort()).toEqual(['dcgm-exporter', 'kueue', 'nvidia-device-plugin']);
     const tolerations = parse(release(json, 'nvidia-device-plugin').values[0]).tolerations;
     expect(tolerations).toEqual([
       { key: 'nvidia.com/gpu', operator: 'Exists', effect: 'NoSchedule' },

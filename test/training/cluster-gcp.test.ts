@@ -59,7 +59,11 @@ describe('GpuTrainingCluster on Google Cloud (GKE)', () => {
     for (const p of gpuPools) {
       expect(p.node_config.guest_accelerator).toEqual([{ type: 'nvidia-h100-80gb', count: 8, gpu_driver_installation_config: { gpu_driver_version: 'LATEST' } }]);
       expect(p.node_config.machine_type).toBe('a3-highgpu-8g');
-      expect(p.node_config.taint).toEqual([{ key: 'nvidia.com/gpu', value: 'present', effect: 'NO_SCHEDULE' }]);
+      expect(p.node_config.taint).toEqual([
+        { key: 'nvidia.com/gpu', value: 'present', effect: 'NO_SCHEDULE' },
+        { key: 'cloud.google.com/compute-class', value: 'h100-80gb', effect: 'NO_SCHEDULE' },
+      ]);
+      expect(p.node_config.labels['cloud.google.com/compute-class']).toBe('h100-80gb');
       expect(p.autoscaling).toEqual({ total_min_node_count: 0, total_max_node_count: 4, location_policy: 'ANY' });
       expect(p.node_config.shielded_instance_config).toEqual({ enable_secure_boot: true, enable_integrity_monitoring: true });
       expect(p.node_config.boot_disk_kms_key).toMatch(/DiskKey/);
@@ -69,6 +73,23 @@ describe('GpuTrainingCluster on Google Cloud (GKE)', () => {
       consume_reservation_type: 'SPECIFIC_RESERVATION', key: 'compute.googleapis.com/reservation-name', values: ['h100-block'],
     });
     expect(gpuPools[1].node_config.reservation_affinity).toEqual({ consume_reservation_type: 'NO_RESERVATION' });
+  });
+
+  test('the ladder order: a ComputeClass lists the reserved/on-demand pool before the spot pool; pods select it', () => {
+    const objects = cluster.clusterConfig!.render().objects as Json[];
+    expect(objects).toEqual([{
+      apiVersion: 'cloud.google.com/v1', kind: 'ComputeClass',
+      metadata: { name: 'h100-80gb', labels: { 'app.kubernetes.io/managed-by': 'cdktf-ai-infra' } },
+      spec: {
+        priorities: [{ nodepools: ['h100-80gb-od'] }, { nodepools: ['h100-80gb-spot'] }],
+        nodePoolAutoCreation: { enabled: false }, whenUnsatisfiable: 'DoNotScaleUp',
+      },
+    }]);
+    expect(cluster.gpuPools[0].nodeSelector).toEqual({ 'cdktf-ai-infra/pool': 'h100-80gb', 'cloud.google.com/compute-class': 'h100-80gb' });
+    expect(cluster.gpuPools[0].taints).toContainEqual({ key: 'cloud.google.com/compute-class', value: 'h100-80gb', effect: 'NoSchedule' });
+    const config = all(json, 'helm_release').find((r) => r.name === 'cdktf-ai-infra-cluster-config');
+    expect(config).toMatchObject({ namespace: 'kube-system', provider: `helm.${json.provider.helm[0].alias}` });
+    expect(cluster.addOnDependencies).toContain(cluster.clusterConfig!.release);
   });
 
   test('queued provisioning (DWS) and compact placement', () => {
@@ -82,10 +103,12 @@ describe('GpuTrainingCluster on Google Cloud (GKE)', () => {
     expect(p.node_config.reservation_affinity).toEqual({ consume_reservation_type: 'NO_RESERVATION' });
     expect(p.placement_policy).toEqual({ type: 'COMPACT' });
     expect(p.node_locations).toEqual(['us-central1-a']);
+    expect(p.node_config.taint).toHaveLength(1);
+    expect(all(j, 'helm_release').some((r) => r.name === 'cdktf-ai-infra-cluster-config')).toBe(false);
   });
 
   test('add-ons: GKE runs the device plugin; DCGM exporter mounts the GKE driver path; Kueue; gke-gcloud-auth-plugin', () => {
-    expect(all(json, 'helm_release').map((r) => r.chart).sort()).toEqual(['dcgm-exporter', 'kueue']);
+    expect(all(json, 'helm_release').filter((r) => r.repository).map((r) => r.chart).sort()).toEqual(['dcgm-exporter', 'kueue']);
     const dcgm = parse(release(json, 'dcgm-exporter').values[0]);
     expect(dcgm.extraHostVolumes).toEqual([{ name: 'nvidia-driver', hostPath: '/home/kubernetes/bin/nvidia' }]);
     expect(dcgm.extraVolumeMounts).toHaveLength(2);

@@ -11,6 +11,7 @@ import { physicalName } from '../../core/naming';
 import { resourceTags } from '../../core/tags';
 import { ClusterBuildSpec, LABEL_POOL } from '../../training/cluster-impl';
 import { AzureClusterNetwork } from './network';
+import { aksUsesPriorityExpander } from './node-pools';
 import { azureProvider, azureResourceGroupName } from './provider';
 
 /** Default Azure zones of the system pool. */
@@ -141,7 +142,8 @@ export function azureControlPlane(scope: Construct, cloud: AzureCloud, spec: Clu
       upgradeSettings: { maxSurge: '10%' },
     },
     autoScalerProfile: {
-      expander: 'least-waste',
+      // Priority (rsv > od > spot, from the priority-expander ConfigMap) when a pool has a ladder.
+      expander: aksUsesPriorityExpander(spec) ? 'priority' : 'least-waste',
       balanceSimilarNodeGroups: true,
       scaleDownUnneeded: '10m',
       skipNodesWithSystemPods: false,

@@ -9,7 +9,7 @@ import { installGpuAddOns } from '../helm/add-ons';
 import { azureControlPlane } from './cluster';
 import { aksHelmProvider } from './helm';
 import { azureClusterNetwork } from './network';
-import { azureGpuNodePools } from './node-pools';
+import { aksPriorityExpanderConfigMap, aksUsesPriorityExpander, azureGpuNodePools } from './node-pools';
 import { azureProvider } from './provider';
 
 /** The label a pod needs for the AKS workload identity webhook to inject its token. */
@@ -69,6 +69,7 @@ export function azureGpuCluster(scope: Construct, cloud: AzureCloud, spec: Clust
     addOnDependencies: [...ready, ...gpuPools.map((g) => g.nodePool), ...addOns],
     workloadIdentityPodLabels: { ...AKS_WORKLOAD_IDENTITY_POD_LABELS },
     resources,
+    clusterObjects: aksUsesPriorityExpander(spec) ? [aksPriorityExpanderConfigMap(spec)] : [],
     bindServiceAccount: federatedCredentialBinder(scope, cloud, cluster.oidcIssuerUrl),
   };
 }

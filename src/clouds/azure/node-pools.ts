@@ -3,7 +3,7 @@ import { KubernetesCluster } from '@cdktf/provider-azurerm/lib/kubernetes-cluste
 import { KubernetesClusterNodePool } from '@cdktf/provider-azurerm/lib/kubernetes-cluster-node-pool';
 import { AzureCloud } from '../../core/cloud';
 import { resourceTags } from '../../core/tags';
-import { CAPACITY_SUFFIX, CapacityKind } from '../../training/capacity';
+import { CAPACITY_PRIORITY, CAPACITY_SUFFIX, CapacityKind } from '../../training/capacity';
 import { ClusterBuildSpec, GPU_TAINT, LABEL_CAPACITY, ResolvedGpuPool } from '../../training/cluster-impl';
 import { AZURE_DEFAULT_ZONES } from './cluster';
 import { azureProvider } from './provider';
@@ -66,4 +66,32 @@ export function azureGpuNodePools(scope: Construct, cloud: AzureCloud, spec: Clu
     });
   });
   return out;
+}
+
+/** True when some pool has more than one rung: the autoscaler then expands by priority. */
+export function aksUsesPriorityExpander(spec: ClusterBuildSpec): boolean {
+  return spec.gpuPools.some((p) => p.capacity.length > 1);
+}
+
+/**
+ * The AKS cluster-autoscaler priority-expander ConfigMap: node pools `g<i>rsv` (100) before `g<i>od` (50)
+ * before `g<i>spot` (10). AKS names a node pool's scale set `aks-<pool>-<hash>-vmss`.
+ */
+export function aksPriorityExpanderConfigMap(spec: ClusterBuildSpec): Record<string, unknown> {
+  const byPriority = new Map<number, string[]>();
+  spec.gpuPools.forEach((pool, i) => {
+    for (const rung of pool.capacity) {
+      const p = CAPACITY_PRIORITY[rung];
+      byPriority.set(p, [...(byPriority.get(p) ?? []), `^aks-${aksNodePoolName(i, rung)}-.*`]);
+    }
+  });
+  byPriority.set(1, ['.*']);
+  const priorities = [...byPriority.entries()].sort((a, b) => a[0] - b[0])
+    .map(([p, patterns]) => `${p}:\n${patterns.map((r) => `  - ${r}`).join('\n')}`).join('\n');
+  return {
+    apiVersion: 'v1',
+    kind: 'ConfigMap',
+    metadata: { name: 'cluster-autoscaler-priority-expander', namespace: 'kube-system', labels: { 'app.kubernetes.io/managed-by': 'cdktf-ai-infra' } },
+    data: { priorities: `${priorities}\n` },
+  };
 }

@@ -9,7 +9,7 @@ import { installGpuAddOns } from '../helm/add-ons';
 import { gcpControlPlane } from './cluster';
 import { gkeHelmProvider } from './helm';
 import { gcpClusterNetwork } from './network';
-import { gcpNodePools } from './node-pools';
+import { gcpNodePools, gkeComputeClasses } from './node-pools';
 import { gcpProvider } from './provider';
 
 /** Where GKE installs the NVIDIA driver on COS nodes. */
@@ -84,6 +84,7 @@ export function gcpGpuCluster(scope: Construct, cloud: GcpCloud, spec: ClusterBu
     addOnDependencies: [...ready, ...addOns],
     workloadIdentityPodLabels: {},
     resources,
+    clusterObjects: gkeComputeClasses(spec),
     bindServiceAccount: workloadIdentityBinder(scope, cloud),
   };
 }

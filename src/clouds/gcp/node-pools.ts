@@ -3,7 +3,9 @@ import { ContainerNodePool, ContainerNodePoolNodeConfig } from '@cdktf/provider-
 import { GcpCloud } from '../../core/cloud';
 import { resourceTags } from '../../core/tags';
 import { CAPACITY_SUFFIX, CapacityKind } from '../../training/capacity';
-import { ClusterBuildSpec, GPU_TAINT, LABEL_CAPACITY, LABEL_POOL, ResolvedGpuPool } from '../../training/cluster-impl';
+import {
+  ClusterBuildSpec, GKE_COMPUTE_CLASS_KEY, gkeUsesComputeClass, GPU_TAINT, LABEL_CAPACITY, LABEL_POOL, ResolvedGpuPool,
+} from '../../training/cluster-impl';
 import { GcpControlPlane } from './cluster';
 import { gcpProvider } from './provider';
 
@@ -75,6 +77,7 @@ export function gcpNodePools(scope: Construct, cloud: GcpCloud, spec: ClusterBui
 
   const gpu: GcpGpuNodePool[] = [];
   for (const pool of spec.gpuPools) {
+    const computeClass = gkeUsesComputeClass(pool.capacity, pool.queuedProvisioning);
     const groups: CapacityKind[][] = [];
     const nonSpot = pool.capacity.filter((r) => r !== 'spot');
     if (nonSpot.length) groups.push(nonSpot);
@@ -102,7 +105,10 @@ export function gcpNodePools(scope: Construct, cloud: GcpCloud, spec: ClusterBui
         placementPolicy: pool.compactPlacement ? { type: 'COMPACT' } : undefined,
         queuedProvisioning: pool.queuedProvisioning ? { enabled: true } : undefined,
         nodeConfig: {
-          ...base({ ...pool.labels, [LABEL_CAPACITY]: spot ? 'spot' : rungs.includes('on-demand') ? 'on-demand' : 'reserved' }),
+          ...base({
+            ...pool.labels, [LABEL_CAPACITY]: spot ? 'spot' : rungs.includes('on-demand') ? 'on-demand' : 'reserved',
+            ...(computeClass ? { [GKE_COMPUTE_CLASS_KEY]: pool.name } : {}),
+          }),
           machineType: pool.machine.machine,
           diskSizeGb: pool.diskSizeGiB,
           guestAccelerator: [{
@@ -111,7 +117,10 @@ export function gcpNodePools(scope: Construct, cloud: GcpCloud, spec: ClusterBui
             gpuDriverInstallationConfig: { gpuDriverVersion: 'LATEST' },
           }],
           spot,
-          taint: [{ key: GPU_TAINT.key, value: GPU_TAINT.value, effect: 'NO_SCHEDULE' }],
+          taint: [
+            { key: GPU_TAINT.key, value: GPU_TAINT.value, effect: 'NO_SCHEDULE' },
+            ...(computeClass ? [{ key: GKE_COMPUTE_CLASS_KEY, value: pool.name, effect: 'NO_SCHEDULE' }] : []),
+          ],
           reservationAffinity: spot ? { consumeReservationType: 'NO_RESERVATION' } : reservationAffinity(pool, rungs),
         },
         lifecycle: { ignoreChanges: ['initial_node_count'] },
@@ -121,4 +130,25 @@ export function gcpNodePools(scope: Construct, cloud: GcpCloud, spec: ClusterBui
     });
   }
   return { system, gpu };
+}
+
+/**
+ * A GKE custom ComputeClass per GPU pool with spot and non-spot rungs: the pool's node pools in ladder
+ * order (reserved + on-demand first, then spot), no auto-created node pools, no scale-up outside them.
+ * Pods select the class (`cloud.google.com/compute-class: <pool>`), which the pool info carries.
+ */
+export function gkeComputeClasses(spec: ClusterBuildSpec): Record<string, unknown>[] {
+  return spec.gpuPools.filter((p) => gkeUsesComputeClass(p.capacity, p.queuedProvisioning)).map((pool) => ({
+    apiVersion: 'cloud.google.com/v1',
+    kind: 'ComputeClass',
+    metadata: { name: pool.name, labels: { 'app.kubernetes.io/managed-by': 'cdktf-ai-infra' } },
+    spec: {
+      priorities: [
+        { nodepools: [gkeNodePoolName(pool.name, pool.capacity.filter((r) => r !== 'spot'))] },
+        { nodepools: [gkeNodePoolName(pool.name, ['spot'])] },
+      ],
+      nodePoolAutoCreation: { enabled: false },
+      whenUnsatisfiable: 'DoNotScaleUp',
+    },
+  }));
 }
