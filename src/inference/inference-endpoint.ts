@@ -689,6 +689,8 @@ export class InferenceEndpoint extends Construct {
         { name: 'XDG_CACHE_HOME', value: '/tmp/cache' },
         { name: 'VLLM_CACHE_ROOT', value: '/tmp/vllm' },
         { name: 'TRITON_CACHE_DIR', value: '/tmp/triton' },
+        { name: 'NUMBA_CACHE_DIR', value: '/tmp/numba' },
+        { name: 'OUTLINES_CACHE_DIR', value: '/tmp/outlines' },
         { name: 'VLLM_NO_USAGE_STATS', value: '1' },
         { name: 'DO_NOT_TRACK', value: '1' },
       ];
