@@ -88,8 +88,36 @@ def test_killed_rank_fails_fast_and_relaunch_resumes(tmp_path):
     done = store.complete()[0][0]
     assert done < steps
 
-    res = run(torchrun_cmd(2, "train", "--config", str(cfg), "--set", f"steps={done + 10}"), timeout=240)
+    # relaunch: resumes; then SIGTERM to torchrun (as on node drain): both ranks stop at the
+    # same step, write a complete checkpoint and exit 0 (torchrun itself reports the signal)
+    log2 = tmp_path / "second.log"
+    with open(log2, "w") as fh:
+        proc = subprocess.Popen(torchrun_cmd(2, "train", "--config", str(cfg)), stdout=fh, stderr=subprocess.STDOUT, env=child_env(), start_new_session=True)
+        try:
+            def progressed():
+                resumed = events(log2.read_text(), "resumed")
+                return bool(resumed) and any(e["step"] > resumed[0]["step"] + 2 for e in events(log2.read_text(), "step"))
+
+            assert wait_for(progressed, timeout=150), log2.read_text()[-3000:]
+            proc.send_signal(signal.SIGTERM)
+            proc.wait(timeout=90)
+        finally:
+            if proc.poll() is None:
+                os.killpg(proc.pid, signal.SIGKILL)
+                proc.wait()
+    second = log2.read_text()
+    resumed = events(second, "resumed")
+    assert resumed[0]["step"] >= done and resumed[0]["restarts"] == 1
+    stopped = events(second, "stopped_by_signal")
+    assert stopped and stopped[0]["signal"] == "SIGTERM", second[-3000:]
+    stop_step = stopped[0]["step"]
+    assert store.complete()[0][0] == stop_step < steps
+    assert {"trainer_state/rank-00000.pt", "trainer_state/rank-00001.pt"} <= set(store.read_manifest(stop_step)["files"])
+    assert any(e["step"] == stop_step for e in events(second, "checkpoint_saved"))
+    assert "FloatingPointError" not in second and "DistBackendError" not in second
+
+    res = run(torchrun_cmd(2, "train", "--config", str(cfg), "--set", f"steps={stop_step + 5}"), timeout=240)
     assert res.returncode == 0, res.stdout[-2000:] + res.stderr[-3000:]
     resumed = events(res.stdout, "resumed")
-    assert resumed and resumed[0]["step"] >= done and resumed[0]["restarts"] == 1
-    assert max(step_losses(res.stdout)) == done + 10
+    assert resumed[0]["step"] == stop_step and resumed[0]["restarts"] == 2
+    assert max(step_losses(res.stdout)) == stop_step + 5
