@@ -1,0 +1,126 @@
+import { Cloud } from '../../src/core/cloud';
+import { MonitoringStack } from '../../src/monitoring/monitoring-stack';
+import { MonitoringStackProps } from '../../src/monitoring/types';
+import { FakeGpuCluster } from '../k8s/fake-cluster';
+import { expectInvalid, FakeBucket, FakeEndpoint, FakeTrainingJob, fixture } from './helpers';
+
+type Case = [string, (f: ReturnType<typeof fixture>) => MonitoringStackProps, RegExp];
+
+const cases: Case[] = [
+  ['unknown severity in a custom rule', (f) => ({ cluster: f.cluster, alerts: { custom: [{ name: 'MyAlert', expr: 'up == 0', for: '5m', severity: 'sev1' as never, summary: 's', description: 'd', runbook: 'r' }] } }),
+    /obs: invalid alerts\.custom\[0\]\[MyAlert\]\.severity = "sev1"\. Allowed: one of "critical", "warning", "info"/],
+  ['a for that is not a duration', (f) => ({ cluster: f.cluster, alerts: { custom: [{ name: 'MyAlert', expr: 'up == 0', for: 'five minutes', severity: 'warning', summary: 's', description: 'd', runbook: 'r' }] } }),
+    /alerts\.custom\[0\]\[MyAlert\]\.for = "five minutes"\. Allowed: a Prometheus duration/],
+  ['PromQL with unbalanced brackets', (f) => ({ cluster: f.cluster, alerts: { custom: [{ name: 'MyAlert', expr: 'sum(rate(x[5m])', for: '5m', severity: 'warning', summary: 's', description: 'd', runbook: 'r' }] } }),
+    /alerts\.custom\[0\]\[MyAlert\]\.expr = "sum\(rate\(x\[5m\]\)"/],
+  ['a budget of zero', (f) => ({ cluster: f.cluster, budget: { monthlyUsd: 0 } }), /invalid budget\.monthlyUsd = 0\. Allowed: a number of US dollars > 0/],
+  ['a negative budget', (f) => ({ cluster: f.cluster, budget: { monthlyUsd: -5 } }), /budget\.monthlyUsd = -5/],
+  ['budget thresholds out of range', (f) => ({ cluster: f.cluster, budget: { monthlyUsd: 10, thresholds: [50, 5000] } }), /budget\.thresholds = \[50,5000\]/],
+  ['an unknown alert in disabled', (f) => ({ cluster: f.cluster, alerts: { disabled: ['GpuOnFire'] } }), /alerts\.disabled = "GpuOnFire"\. Allowed: alert names: .*GpuIdle/],
+  ['a route to an unknown receiver', (f) => ({ cluster: f.cluster, routing: { receivers: [{ name: 'team', webhookUrl: { secretName: 'hook' } }], routes: { critical: ['oncall'] } } }),
+    /routing\.routes\.critical = "oncall"\. Allowed: receiver names: team/],
+  ['a route for an unknown severity', (f) => ({ cluster: f.cluster, routing: { receivers: [{ name: 'team', webhookUrl: { secretName: 'hook' } }], routes: { page: ['team'] } as never } }),
+    /routing\.routes = "page"/],
+  ['e-mail on the self-managed backend without SMTP', (f) => ({ cluster: f.cluster, routing: { receivers: [{ name: 'team', emails: ['a@example.com'] }] } }),
+    /routing\.smtp = undefined\. Allowed: an SMTP server/],
+  ['an invalid e-mail address', (f) => ({ cluster: f.cluster, backend: 'managed', routing: { receivers: [{ name: 'team', emails: ['not-an-address'] }] } }),
+    /routing\.receivers\[0\]\.emails = "not-an-address"/],
+  ['a receiver with nothing to deliver to', (f) => ({ cluster: f.cluster, routing: { receivers: [{ name: 'team' }] } }), /routing\.receivers\[0\] = "team"/],
+  ['Slack on a managed backend', (f) => ({ cluster: f.cluster, backend: 'managed', routing: { receivers: [{ name: 'team', slackWebhookUrl: { secretName: 'slack' } }] } }),
+    /slackWebhookUrl = "slack"\. Allowed: Slack receivers with the self-managed backend/],
+  ['an unknown backend', (f) => ({ cluster: f.cluster, backend: 'prometheus' as never }), /backend = "prometheus"\. Allowed: one of "self-managed", "managed"/],
+  ['self-managed without a cluster', (f) => ({ cloud: f.cloud }), /invalid cluster = undefined\. Allowed: a cluster to run kube-prometheus-stack in/],
+  ['neither cloud nor cluster', () => ({ backend: 'managed' }), /invalid cloud = undefined/],
+  ['a retention that is not a duration', (f) => ({ cluster: f.cluster, selfManaged: { retention: '2 weeks' } }), /selfManaged\.retention = "2 weeks"/],
+  ['a tiny Prometheus volume', (f) => ({ cluster: f.cluster, selfManaged: { storageGiB: 1 } }), /selfManaged\.storageGiB = 1\. Allowed: an integer >= 10/],
+  ['selfManaged options with the managed backend', (f) => ({ cluster: f.cluster, backend: 'managed', selfManaged: { retention: '7d' } }), /selfManaged = .*only with backend "self-managed"/],
+  ['a runbook URL over http', (f) => ({ cluster: f.cluster, alerts: { runbookBaseUrl: 'http://wiki/runbooks' } }), /alerts\.runbookBaseUrl = "http:\/\/wiki\/runbooks"/],
+  ['a GPU idle threshold above 100%', (f) => ({ cluster: f.cluster, alerts: { gpu: { idleUtilizationPercent: 150 } } }), /alerts\.gpu\.idleUtilizationPercent = 150/],
+];
+
+describe('bad props throw InvalidPropError before any child is created', () => {
+  test.each(cases)('%s', (_name, props, message) => {
+    const f = fixture('aws');
+    const err = expectInvalid(() => new MonitoringStack(f.stack, 'obs', props(f)), message);
+    expect(err.constructPath).toBe('mon-aws/obs');
+    expect(f.stack.node.tryFindChild('obs')?.node.children ?? []).toHaveLength(0);
+  });
+
+  test('GCP budgets need the billing account id', () => {
+    const f = fixture('gcp');
+    expectInvalid(() => new MonitoringStack(f.stack, 'obs', { cluster: f.cluster, budget: { monthlyUsd: 100 } }),
+      /budget\.billingAccountId = undefined\. Allowed: the billing account id .*XXXXXX-XXXXXX-XXXXXX/);
+    expectInvalid(() => new MonitoringStack(f.stack, 'obs2', { cluster: f.cluster, budget: { monthlyUsd: 100, billingAccountId: 'billing-1' } }),
+      /budget\.billingAccountId = "billing-1"/);
+  });
+
+  test('Azure secret references need the Key Vault id', () => {
+    const f = fixture('azure');
+    expectInvalid(() => new MonitoringStack(f.stack, 'obs', { cluster: f.cluster, routing: { receivers: [{ name: 'oncall', pagerDutyRoutingKey: { secretName: 'pd' } }] } }),
+      /routing\.receivers\[0\]\.pagerDutyRoutingKey\.keyVaultId = undefined/);
+  });
+
+  test('Managed Grafana is AWS only', () => {
+    const f = fixture('gcp');
+    expectInvalid(() => new MonitoringStack(f.stack, 'obs', { cluster: f.cluster, backend: 'managed', managed: { grafana: true } }), /managed\.grafana = true\. Allowed: AWS only/);
+  });
+
+  test('a cloud other than the cluster\'s', () => {
+    const f = fixture('aws');
+    expectInvalid(() => new MonitoringStack(f.stack, 'obs', { cluster: f.cluster, cloud: Cloud.gcp({ project: 'acme-ml', region: 'us-central1' }) }),
+      /invalid cloud = "gcp us-central1"\. Allowed: the cluster's cloud \(aws us-east-1\)/);
+  });
+});
+
+describe('watch', () => {
+  test('each target once', () => {
+    const f = fixture('aws');
+    const m = new MonitoringStack(f.stack, 'obs', { cluster: f.cluster });
+    expectInvalid(() => m.watch(f.cluster), /watch = "mon-aws\/Cluster"\. Allowed: each target once/);
+  });
+
+  test('a workload on another cluster is refused', () => {
+    const f = fixture('aws');
+    const other = new FakeGpuCluster(f.stack, 'Other', { cloud: f.cloud });
+    const m = new MonitoringStack(f.stack, 'obs', { cluster: f.cluster });
+    expectInvalid(() => m.watch(new FakeEndpoint(f.stack, 'Ep', other, 'chat', 'inference')), /watch = "mon-aws\/Ep"\. Allowed: a workload on the monitored cluster/);
+    expectInvalid(() => m.watch(other), /Allowed: the stack's cluster \(mon-aws\/Cluster\); make one MonitoringStack per cluster/);
+  });
+
+  test('bad watch options', () => {
+    const f = fixture('aws');
+    const m = new MonitoringStack(f.stack, 'obs', { cluster: f.cluster });
+    expectInvalid(() => m.watch(new FakeEndpoint(f.stack, 'Ep', f.cluster, 'chat', 'inference'), { availability: 99.9 }), /watch options\.availability = 99\.9/);
+    expectInvalid(() => m.watch(new FakeTrainingJob(f.stack, 'Job', f.cluster, 'pretrain', 'research'), { checkpointStaleAfter: '2 hours' }),
+      /watch options\.checkpointStaleAfter = "2 hours"/);
+    expectInvalid(() => m.watch(new FakeEndpoint(f.stack, 'Ep2', f.cluster, 'chat', 'inference', 'tgi')), /an endpoint with runtime "builtin" or "vllm"/);
+    expectInvalid(() => m.watch({ node: f.stack.node } as never), /Allowed: a GPU cluster, an inference endpoint, a training job or a bucket/);
+  });
+
+  test('a vLLM endpoint is watched through its own metric names', () => {
+    const f = fixture('aws');
+    const m = new MonitoringStack(f.stack, 'obs', { cluster: f.cluster });
+    m.watch(new FakeEndpoint(f.stack, 'Ep', f.cluster, 'chat', 'inference', 'vllm'));
+    const group = m.ruleGroups.find((g) => g.area === 'inference')!;
+    expect(group.rules.map((r) => r.expr).join('\n')).toContain('vllm:time_to_first_token_seconds_bucket{namespace="inference",service="chat"}');
+  });
+
+  test('a bucket without a restore drill adds an info annotation, no rules', () => {
+    const f = fixture('aws');
+    const m = new MonitoringStack(f.stack, 'obs', { cluster: f.cluster });
+    const bucket = new FakeBucket(f.stack, 'B', f.cloud, 'models');
+    Object.defineProperty(bucket, 'restoreDrill', { value: undefined });
+    const before = m.ruleGroups.length;
+    m.watch(bucket);
+    expect(m.ruleGroups).toHaveLength(before);
+    const infos = m.node.metadata.filter((e) => e.type === '@cdktf/info');
+    expect(JSON.stringify(infos)).toMatch(/has no restore drill/);
+  });
+
+  test('without receivers the stack warns that alerts reach only the cloud channel', () => {
+    const f = fixture('gcp');
+    const m = new MonitoringStack(f.stack, 'obs', { cluster: f.cluster });
+    const warnings = m.node.metadata.filter((e) => e.type === '@cdktf/warn');
+    expect(JSON.stringify(warnings)).toMatch(/no routing\.receivers/);
+  });
+});
