@@ -37,11 +37,11 @@ export {
 } from './k8s/namespace';
 export type { NamespaceOptions, EgressPolicyOptions } from './k8s/namespace';
 export { InferenceEndpoint } from './inference/inference-endpoint';
-export type { ResolvedScaling } from './inference/inference-endpoint';
+export type { ResolvedScaling, IInferenceEndpoint, InferenceEndpointAttributes } from './inference/inference-endpoint';
 export type {
   InferenceEndpointProps, InferenceRuntime, InferencePrecision, InferenceQuantization, ModelImage, ReplicaOptions,
   AutoscalingOptions, ScheduleWindow, ExposureOptions, EndpointCertificate, AuthOptions, CanaryOptions, EndpointSlo,
-  IEndpointMonitoring, IEndpointTenant,
+  IEndpointMonitoring, IEndpointTenant, EndpointWatchOptions, KeyVaultNetwork,
 } from './inference/types';
 export { VLLM_IMAGE } from './inference/vllm';
 export { KEDA_CHART } from './inference/addons';

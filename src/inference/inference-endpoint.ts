@@ -1,4 +1,4 @@
-import { Construct } from 'constructs';
+import { Construct, IConstruct } from 'constructs';
 import { ApiObject } from 'cdk8s';
 import { Annotations, ITerraformDependable, TerraformResource, TerraformStack, Token } from 'cdktf';
 import { Cloud } from '../core/cloud';
@@ -20,7 +20,7 @@ import {
   priorityClass, prometheusTrigger, ProbePaths, scaledObject, SERVER_PORT, service, serviceAccount, serviceMonitor,
   secretProviderClass, Toleration,
 } from './manifests';
-import { errorRatio, gaugeSum, histogramQuantile, RUNTIME_METRICS, RuntimeMetricNames, seriesSelector } from './metrics';
+import { errorRatio, gaugeSum, histogramQuantile, RUNTIME_METRICS, seriesSelector } from './metrics';
 import { checkModelFits } from './sizing';
 import {
   AutoscalingOptions, CanaryOptions, EndpointSlo, IEndpointMonitoring, InferenceEndpointProps, InferencePrecision, InferenceQuantization, InferenceRuntime,
@@ -56,6 +56,87 @@ const CIDR = /^(\d{1,3}\.){3}\d{1,3}\/\d{1,2}$/;
 const IPV4_OR_CIDR = /^(\d{1,3}\.){3}\d{1,3}(\/\d{1,2})?$/;
 const CRON = /^(\S+\s+){4}\S+$/;
 
+/** An inference endpoint as other constructs see it (MonitoringStack, dashboards, clients). */
+export interface IInferenceEndpoint extends IConstruct {
+  readonly cluster: IGpuCluster;
+  /** Kubernetes name of the stable Deployment and Service. */
+  readonly name: string;
+  readonly namespace: string;
+  readonly runtime: InferenceRuntime;
+  readonly url: string;
+  /** Label matchers of the endpoint's series. */
+  selector(): string;
+  metricLatency(quantile?: number, window?: string): string;
+  metricLatencyP95(window?: string): string;
+  metricTimeToFirstToken(quantile?: number, window?: string): string;
+  metricErrorRatio(window?: string): string;
+  metricQueueDepth(): string;
+  metricTokensPerSecond(window?: string): string;
+  metricKvCacheUsage(): string;
+}
+
+/** An endpoint made elsewhere (another stack), for monitoring and clients. */
+export interface InferenceEndpointAttributes {
+  readonly cluster: IGpuCluster;
+  readonly name: string;
+  /** @default 'inference' */
+  readonly namespace?: string;
+  /** @default 'builtin' */
+  readonly runtime?: InferenceRuntime;
+  /** @default - the in-cluster Service URL */
+  readonly url?: string;
+  /** The endpoint runs a canary track (`<name>-canary`) too. @default false */
+  readonly hasCanary?: boolean;
+}
+
+/** PromQL accessors shared by a new and an imported endpoint. */
+abstract class EndpointMetrics extends Construct {
+  public abstract readonly name: string;
+  public abstract readonly namespace: string;
+  public abstract readonly runtime: InferenceRuntime;
+  public abstract readonly hasCanary: boolean;
+
+  /** PromQL: p-quantile of end-to-end request latency (seconds) over `window`, all tracks. */
+  public metricLatency(quantile = 0.95, window = '5m'): string {
+    return histogramQuantile(RUNTIME_METRICS[this.runtime].requestDuration, this.selector(), quantile, window);
+  }
+
+  /** PromQL: p95 of end-to-end request latency (seconds). */
+  public metricLatencyP95(window = '5m'): string {
+    return this.metricLatency(0.95, window);
+  }
+
+  /** PromQL: p-quantile of time to first token (seconds). */
+  public metricTimeToFirstToken(quantile = 0.95, window = '5m'): string {
+    return histogramQuantile(RUNTIME_METRICS[this.runtime].timeToFirstToken, this.selector(), quantile, window);
+  }
+
+  /** PromQL: share of requests answered with a server error (and 429 queue-full for builtin). */
+  public metricErrorRatio(window = '5m'): string {
+    return errorRatio(RUNTIME_METRICS[this.runtime], this.selector(), window);
+  }
+
+  /** PromQL: requests waiting in the servers' queues (what KEDA scales on). */
+  public metricQueueDepth(): string {
+    return gaugeSum(RUNTIME_METRICS[this.runtime].queueDepth, this.selector());
+  }
+
+  /** PromQL: generated tokens per second. */
+  public metricTokensPerSecond(window = '5m'): string {
+    return `sum(rate(${RUNTIME_METRICS[this.runtime].generationTokens}{${this.selector()}}[${window}]))`;
+  }
+
+  /** PromQL: KV cache usage (0-1), the highest replica. */
+  public metricKvCacheUsage(): string {
+    return `max(${RUNTIME_METRICS[this.runtime].kvCacheUsage}{${this.selector()}})`;
+  }
+
+  /** The label selector of every series of this endpoint (both tracks while a canary runs). */
+  public selector(): string {
+    return seriesSelector(this.namespace, this.hasCanary ? [this.name, `${this.name}-canary`] : [this.name]);
+  }
+}
+
 /**
  * A model served on a GPU cluster: Deployment + Service + autoscaling (KEDA on queue depth, or an HPA),
  * PodDisruptionBudget, probes that differ, graceful drain, topology spread, NetworkPolicy, restricted
@@ -69,7 +150,25 @@ const CRON = /^(\S+\s+){4}\S+$/;
  *   gpu: Gpu.L4, replicas: { min: 2, max: 8 }, monitoring,
  * });
  */
-export class InferenceEndpoint extends Construct {
+export class InferenceEndpoint extends EndpointMetrics implements IInferenceEndpoint {
+  /** Imports an endpoint made elsewhere (e.g. another stack) for monitoring and clients. */
+  public static fromEndpointAttributes(scope: Construct, id: string, attrs: InferenceEndpointAttributes): IInferenceEndpoint {
+    const where = `${scope.node.path}/${id}`;
+    checkDnsLabel(where, 'name', attrs.name, 56);
+    const namespace = attrs.namespace ?? DEFAULT_NAMESPACE;
+    checkDnsLabel(where, 'namespace', namespace);
+    check.oneOf(where, 'runtime', attrs.runtime, ['builtin', 'vllm']);
+    class Imported extends EndpointMetrics implements IInferenceEndpoint {
+      public readonly cluster = attrs.cluster;
+      public readonly name = attrs.name;
+      public readonly namespace = namespace;
+      public readonly runtime: InferenceRuntime = attrs.runtime ?? 'builtin';
+      public readonly hasCanary = attrs.hasCanary ?? false;
+      public readonly url = attrs.url ?? `http://${attrs.name}.${namespace}.svc.cluster.local`;
+    }
+    return new Imported(scope, id);
+  }
+
   public readonly cluster: IGpuCluster;
   public readonly cloud: Cloud;
   public readonly runtime: InferenceRuntime;
@@ -100,7 +199,6 @@ export class InferenceEndpoint extends Construct {
   public readonly slo?: EndpointSlo;
   /** True while a canary Deployment runs beside the stable one. */
   public readonly hasCanary: boolean;
-  private readonly metricNames: RuntimeMetricNames;
   /** The push of the bundled server image, when the endpoint uses it (the release waits for it). */
   private bundledImagePush?: ITerraformDependable;
   private gpusWanted?: number;
@@ -267,7 +365,6 @@ export class InferenceEndpoint extends Construct {
     this.canaryWeight = canaryLive ? (canary as CanaryOptions).weight : 0;
     this.hasCanary = canaryLive;
     this.slo = props.slo;
-    this.metricNames = RUNTIME_METRICS[runtime];
     const app = constructDnsLabel(this, 40);
     this.name = app;
 
@@ -411,48 +508,6 @@ export class InferenceEndpoint extends Construct {
     }
   }
 
-  // ---- metrics for the MonitoringStack --------------------------------------------------------------------
-
-  /** PromQL: p-quantile of end-to-end request latency (seconds) over `window`, all tracks. */
-  public metricLatency(quantile = 0.95, window = '5m'): string {
-    return histogramQuantile(this.metricNames.requestDuration, this.selector(), quantile, window);
-  }
-
-  /** PromQL: p95 of end-to-end request latency (seconds). */
-  public metricLatencyP95(window = '5m'): string {
-    return this.metricLatency(0.95, window);
-  }
-
-  /** PromQL: p-quantile of time to first token (seconds). */
-  public metricTimeToFirstToken(quantile = 0.95, window = '5m'): string {
-    return histogramQuantile(this.metricNames.timeToFirstToken, this.selector(), quantile, window);
-  }
-
-  /** PromQL: share of requests answered with a server error. */
-  public metricErrorRatio(window = '5m'): string {
-    return errorRatio(this.metricNames, this.selector(), window);
-  }
-
-  /** PromQL: requests waiting in the servers' queues (what KEDA scales on). */
-  public metricQueueDepth(): string {
-    return gaugeSum(this.metricNames.queueDepth, this.selector());
-  }
-
-  /** PromQL: generated tokens per second. */
-  public metricTokensPerSecond(window = '5m'): string {
-    return `sum(rate(${this.metricNames.generationTokens}{${this.selector()}}[${window}]))`;
-  }
-
-  /** PromQL: KV cache usage (0-1), the highest replica. */
-  public metricKvCacheUsage(): string {
-    return `max(${this.metricNames.kvCacheUsage}{${this.selector()}})`;
-  }
-
-  /** The label selector of every series of this endpoint. */
-  public selector(): string {
-    return seriesSelector(this.namespace, this.hasCanary ? [this.name, `${this.name}-canary`] : [this.name]);
-  }
-
   // ---- helpers ------------------------------------------------------------------------------------------
 
   private checkModel(model: ModelReference | ModelImage, prop: string, cloud: Cloud): void {
@@ -582,7 +637,7 @@ export class InferenceEndpoint extends Construct {
     const triggers: KedaTrigger[] = [];
     const stable = seriesSelector(this.namespace, [this.name]);
     if (scaling.metric === 'queue' && scaling.prometheusUrl) {
-      triggers.push(prometheusTrigger('queue-depth', scaling.prometheusUrl, gaugeSum(this.metricNames.queueDepth, stable), scaling.targetQueueDepth));
+      triggers.push(prometheusTrigger('queue-depth', scaling.prometheusUrl, gaugeSum(RUNTIME_METRICS[this.runtime].queueDepth, stable), scaling.targetQueueDepth));
     }
     if (scaling.metric === 'cpu') {
       triggers.push({ type: 'cpu' as KedaTrigger['type'], name: 'cpu', metricType: 'Utilization' as KedaTrigger['metricType'], metadata: { value: String(scaling.targetCpuUtilization) } });

@@ -266,3 +266,17 @@ describe('NetworkPolicy sources', () => {
     expect(egress('azure')).toEqual([]);
   });
 });
+
+describe('import', () => {
+  test('fromEndpointAttributes gives the same PromQL and URL as the endpoint it stands for', () => {
+    const b = build('gcp', () => ({ runtime: 'vllm', image: undefined }));
+    const imported = InferenceEndpoint.fromEndpointAttributes(b.stack, 'Imported', {
+      cluster: b.cluster, name: b.endpoint.name, runtime: 'vllm',
+    });
+    expect(imported.metricLatencyP95()).toBe(b.endpoint.metricLatencyP95());
+    expect(imported.metricQueueDepth()).toBe(b.endpoint.metricQueueDepth());
+    expect(imported.url).toBe(b.endpoint.url);
+    expect(() => InferenceEndpoint.fromEndpointAttributes(b.stack, 'Bad', { cluster: b.cluster, name: 'Not_A_Label' }))
+      .toThrow(/platform\/Bad: invalid name = "Not_A_Label"/);
+  });
+});
