@@ -268,10 +268,11 @@ def save_checkpoint(
     optimizer: torch.optim.Optimizer | None,
     trainer_state: dict[str, Any],
     config: dict[str, Any],
-    model_config: GPTConfig,
+    model_config: GPTConfig | None,
     eval_result: dict[str, float] | None,
     keep_last: int,
     keep_best: bool = True,
+    extra_manifest: dict[str, Any] | None = None,
 ) -> dict[str, Any] | None:
     """Collective: every rank calls it. Returns the manifest (on rank 0; None elsewhere)."""
     from torch.distributed.checkpoint.state_dict import get_state_dict
@@ -311,10 +312,11 @@ def save_checkpoint(
             "files": dict(sorted(hashes.items())),
             "eval": eval_result,
             "config": config,
-            "model_config": model_config.to_dict(),
+            "model_config": model_config.to_dict() if model_config is not None else None,
             "world_size": world,
             "created_at": time.time(),
             "created_by": f"aiinfra {__version__} (torch {torch.__version__}) on {socket.gethostname()}",
+            **(extra_manifest or {}),
         }
         store.write_manifest(step, manifest)
         cleanup(store, keep_last, keep_best)
@@ -423,21 +425,16 @@ def _resolve(uri: str, select: str) -> tuple[CheckpointStore, int, dict[str, Any
     return store, step, manifest
 
 
-def load_model_for_inference(
-    uri: str, select: str = "newest", verify: bool = True
-) -> tuple[GPTConfig, dict[str, torch.Tensor], dict[str, Any]]:
-    """Load the model weights of a trainer checkpoint without a process group.
-
-    ``uri``: a checkpoint root (picks by ``select``: ``newest`` or ``best`` by val_loss) or one
-    ``step-XXXXXXXX`` directory. Verifies each file's sha256 against the manifest first.
-    Returns (GPTConfig, state_dict with GPT parameter names, fp32 CPU tensors, manifest)."""
-    store, step, manifest = _resolve(uri, select)
+def load_state_for_export(
+    store: CheckpointStore, step: int, manifest: dict[str, Any], verify: bool = True
+) -> dict[str, torch.Tensor]:
+    """The model tensors of one step (names without the ``model.`` prefix), loaded without a
+    process group after verifying every file's sha256 against the manifest."""
     if verify:
         problems = verify_step(store, step, manifest)
         if problems:
             raise CheckpointError(f"checkpoint {store.step_uri(step)} failed verification: " + "; ".join(problems))
-    reader = store.reader(step)
-    metadata = reader.read_metadata()
+    metadata = store.reader(step).read_metadata()
     state: dict[str, torch.Tensor] = {}
     for key, meta in metadata.state_dict_metadata.items():
         if key.startswith("model.") and isinstance(meta, TensorStorageMetadata):
@@ -446,5 +443,22 @@ def load_model_for_inference(
         raise CheckpointError(f"checkpoint {store.step_uri(step)} holds no model weights")
     wrapped = {"model": state}
     _dcp_load(wrapped, store.reader(step))
-    config = GPTConfig.from_dict(manifest["model_config"])
-    return config, wrapped["model"], manifest
+    return wrapped["model"]
+
+
+def load_model_for_inference(
+    uri: str, select: str = "newest", verify: bool = True
+) -> tuple[GPTConfig, dict[str, torch.Tensor], dict[str, Any]]:
+    """Load the model weights of a trainer checkpoint without a process group.
+
+    ``uri``: a checkpoint root (picks by ``select``: ``newest`` or ``best`` by val_loss) or one
+    ``step-XXXXXXXX`` directory. Verifies each file's sha256 against the manifest first.
+    Returns (GPTConfig, state_dict with GPT parameter names as fp32 CPU tensors, manifest)."""
+    store, step, manifest = _resolve(uri, select)
+    if not manifest.get("model_config"):
+        raise CheckpointError(
+            f"{store.step_uri(step)} is a checkpoint of a Hugging Face model (manifest 'hf'); "
+            "export it with aiinfra.hf.export_pretrained and serve it as hf:<dir>"
+        )
+    state = load_state_for_export(store, step, manifest, verify=verify)
+    return GPTConfig.from_dict(manifest["model_config"]), state, manifest

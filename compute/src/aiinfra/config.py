@@ -33,9 +33,13 @@ class ConfigError(ValueError):
 
 @dataclass
 class ModelConfig:
-    """Model: a preset from presets.json, optionally with dims overridden."""
+    """Model: a preset from presets.json, optionally with dims overridden; or a Hugging Face
+    causal LM (``hf``: directory or hub name for from_pretrained; ``hf_config``: a config
+    mapping with ``model_type`` for a fresh model). Needs ``transformers`` for the latter two."""
 
     preset: str | None = "gpt-tiny"
+    hf: str | None = None
+    hf_config: dict[str, Any] | None = None
     vocab_size: int | None = None
     n_layer: int | None = None
     n_head: int | None = None
@@ -51,7 +55,7 @@ class ModelConfig:
         overrides = {
             f.name: getattr(self, f.name)
             for f in dataclasses.fields(self)
-            if f.name != "preset" and getattr(self, f.name) is not None
+            if f.name not in ("preset", "hf", "hf_config") and getattr(self, f.name) is not None
         }
         try:
             if self.preset:
@@ -130,6 +134,10 @@ class TrainConfig:
     def gpt_config(self) -> GPTConfig:
         return self.model.to_gpt_config()
 
+    @property
+    def is_hf(self) -> bool:
+        return bool(self.model.hf or self.model.hf_config)
+
     def grad_accum_steps(self, world_size: int) -> int:
         per_step = self.micro_batch_size * world_size
         if self.global_batch_size % per_step != 0:
@@ -176,7 +184,11 @@ class TrainConfig:
             problems.append(
                 f"global_batch_size ({self.global_batch_size}) must be a multiple of micro_batch_size ({self.micro_batch_size})"
             )
-        if self.model.preset is not None and self.model.preset not in load_presets():
+        if self.model.hf and self.model.hf_config:
+            problems.append("set model.hf or model.hf_config, not both")
+        if self.is_hf:
+            pass  # dims come from the Hugging Face config, checked when the model is built
+        elif self.model.preset is not None and self.model.preset not in load_presets():
             presets = sorted(load_presets())
             hint = difflib.get_close_matches(self.model.preset, presets, n=1)
             problems.append(
@@ -236,6 +248,11 @@ def _coerce(value: Any, tp: Any, key: str, problems: list[str]) -> Any:
             problems.append(
                 f"{key}: {value!r} is not one of {list(allowed)}" + (f" (did you mean {hint[0]!r}?)" if hint else "")
             )
+        return value
+    if origin is dict:
+        if isinstance(value, dict):
+            return value
+        problems.append(f"{key}: expected a mapping, got {value!r}")
         return value
     if tp is bool:
         if isinstance(value, bool):

@@ -114,15 +114,27 @@ def lr_factor(step: int, cfg: TrainConfig) -> float:
 
 
 # ---------------------------------------------------------------------------- model setup
-def build_model(cfg: TrainConfig, gpt: GPTConfig, rt: Runtime, precision: str) -> tuple[nn.Module, GPT, bool]:
-    """(module to call, the underlying GPT, whether FSDP handles mixed precision)."""
+def build_model(
+    cfg: TrainConfig, gpt: GPTConfig | None, rt: Runtime, precision: str
+) -> tuple[nn.Module, nn.Module, bool]:
+    """(module to call, the underlying model, whether FSDP handles mixed precision)."""
     torch.manual_seed(cfg.seed)  # identical initial weights on every rank
-    with torch.device(rt.device):
-        model = GPT(gpt)
+    if cfg.is_hf:
+        from .hf import build_hf_model
+
+        model: nn.Module = build_hf_model(cfg.model.hf, cfg.model.hf_config, rt.device)
+        max_pos = getattr(model.config, "max_position_embeddings", None)
+        if max_pos and cfg.seq_len > max_pos:
+            raise ConfigError(f"seq_len ({cfg.seq_len}) exceeds the model's max_position_embeddings ({max_pos})")
+        blocks = model.blocks()  # type: ignore[operator]
+    else:
+        assert gpt is not None
+        with torch.device(rt.device):
+            model = GPT(gpt)
+        blocks = list(model.layers)  # type: ignore[arg-type]
     fsdp_mp = False
     if cfg.compile:
-        blocks = [m for m in model.modules() if isinstance(m, TransformerBlock)]
-        if rt.distributed and cfg.strategy == "fsdp":
+        if rt.distributed and cfg.strategy == "fsdp" and blocks:
             for block in blocks:
                 block.compile()
         else:
@@ -142,15 +154,15 @@ def build_model(cfg: TrainConfig, gpt: GPTConfig, rt: Runtime, precision: str) -
     if precision == "bf16" and rt.device.type == "cuda":
         mp = MixedPrecisionPolicy(param_dtype=torch.bfloat16, reduce_dtype=torch.float32)
         fsdp_mp = True
-    n = len(model.layers)
-    for i, block in enumerate(model.layers):
+    n = len(blocks)
+    for i, block in enumerate(blocks):
         # The last block is resharded by the root's backward anyway: keep it gathered.
         fully_shard(block, mp_policy=mp, reshard_after_forward=i < n - 1)
     fully_shard(model, mp_policy=mp)
     return model, model, fsdp_mp
 
 
-def build_optimizer(cfg: TrainConfig, model: GPT, device: torch.device) -> torch.optim.Optimizer:
+def build_optimizer(cfg: TrainConfig, model: nn.Module, device: torch.device) -> torch.optim.Optimizer:
     decay, no_decay = [], []
     for _, p in model.named_parameters():
         if not p.requires_grad:
@@ -229,7 +241,7 @@ class Trainer:
     def __init__(self, cfg: TrainConfig) -> None:
         setup_logging()
         self.cfg = cfg
-        self.gpt_config = cfg.gpt_config()
+        self.gpt_config = None if cfg.is_hf else cfg.gpt_config()
         # Checked before joining the process group, so every rank fails with the same message.
         self.accum = cfg.grad_accum_steps(int(os.environ.get("WORLD_SIZE", "1")))
         self.rt = init_runtime(cfg)
@@ -254,14 +266,22 @@ class Trainer:
         self.amp = (
             (lambda: torch.autocast(device_type, dtype=dtype)) if use_autocast else (lambda: contextlib.nullcontext())
         )
-        self.train_source, self.val_source = build_sources(cfg.data, self.gpt_config.vocab_size, cfg.seq_len, cfg.seed)
+        self.vocab_size = int(self.gpt.config.vocab_size)
+        self.train_source, self.val_source = build_sources(cfg.data, self.vocab_size, cfg.seq_len, cfg.seed)
         self.batcher = Batcher(
             self.train_source, cfg.global_batch_size, cfg.micro_batch_size, self.rt.rank, self.rt.world_size, self.rt.device
         )
         self.store = CheckpointStore(cfg.checkpoint_dir) if cfg.checkpoint_dir else None
         peak, peak_label = device_peak_flops(self.rt.device, self.precision, cfg.peak_tflops)
         self.peak_flops = peak
-        self.flops_per_token = self.gpt_config.flops_per_token(cfg.seq_len)
+        self.extra_manifest = None
+        if self.gpt_config is not None:
+            self.flops_per_token = self.gpt_config.flops_per_token(cfg.seq_len)
+        else:
+            from .hf import hf_flops_per_token, hf_manifest_entry
+
+            self.flops_per_token = hf_flops_per_token(self.gpt, cfg.seq_len)  # type: ignore[arg-type]
+            self.extra_manifest = {"hf": hf_manifest_entry(cfg.model.hf, self.gpt)}  # type: ignore[arg-type]
         self.metrics = TrainMetrics(
             cfg.metrics_port,
             serve=self.rt.local_rank == 0,
@@ -287,7 +307,8 @@ class Trainer:
                 device_peak=peak_label,
                 precision=self.precision,
                 strategy=cfg.strategy if self.rt.distributed else "single",
-                params=self.gpt.num_params(),
+                params=sum(p.numel() for p in self.gpt.parameters()),
+                model=cfg.model.hf or ("hf_config" if cfg.model.hf_config else cfg.model.preset),
                 grad_accum=self.accum,
                 compile=cfg.compile,
                 metrics_port=self.metrics.port,
@@ -321,6 +342,7 @@ class Trainer:
             self.last_eval,
             self.cfg.keep_last,
             self.cfg.keep_best,
+            self.extra_manifest,
         )
         self.metrics.last_checkpoint.set(time.time())
 
@@ -479,7 +501,7 @@ def run_eval(cfg: TrainConfig, select: str = "newest", step: int | None = None, 
     setup_logging()
     if not cfg.checkpoint_dir:
         raise ConfigError("eval needs checkpoint_dir (--checkpoint-dir or AIINFRA_CHECKPOINT_DIR)")
-    gpt_config = cfg.gpt_config()
+    gpt_config = None if cfg.is_hf else cfg.gpt_config()
     rt = init_runtime(cfg)
     try:
         precision = resolve_precision(cfg, rt.device)
@@ -492,7 +514,7 @@ def run_eval(cfg: TrainConfig, select: str = "newest", step: int | None = None, 
         dtype = DTYPES[precision]
         use_autocast = precision in ("bf16", "fp16") and not fsdp_mp
         amp = (lambda: torch.autocast(rt.device.type, dtype=dtype)) if use_autocast else (lambda: contextlib.nullcontext())
-        _, val_source = build_sources(cfg.data, gpt_config.vocab_size, cfg.seq_len, cfg.seed)
+        _, val_source = build_sources(cfg.data, int(gpt.config.vocab_size), cfg.seq_len, cfg.seed)
         if val_source is None:
             raise ConfigError("the data has no validation split (data.val_fraction is 0 and no val.bin)")
         result = evaluate(model, val_source, cfg, rt, amp) or {}

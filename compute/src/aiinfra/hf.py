@@ -1,0 +1,124 @@
+"""Hugging Face causal language models in the trainer (needs the ``transformers`` package).
+
+``model.hf``: a local directory or hub name for ``AutoModelForCausalLM.from_pretrained``
+(fine-tuning; the hub is only reachable where the cluster has egress).
+``model.hf_config``: a config mapping with ``model_type`` (e.g. ``llama``, ``qwen2``,
+``mistral``) for ``AutoModelForCausalLM.from_config``: a fresh model for pre-training.
+
+The model is wrapped so that it has the trainer's interface, ``forward(idx, targets)`` ->
+``(logits, loss)``; its decoder layers (the model's ``_no_split_modules``) are the FSDP units.
+Checkpoints record ``hf`` in the manifest (``model_config`` is null) and can be exported in
+``save_pretrained`` format with :func:`export_pretrained`.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from .config import ConfigError
+
+
+def _transformers():
+    try:
+        import transformers
+    except ImportError:
+        raise ConfigError("model.hf / model.hf_config need the 'transformers' package (pip install transformers)") from None
+    return transformers
+
+
+def load_hf_config(hf: str | None, hf_config: dict[str, Any] | None):
+    tf = _transformers()
+    if hf_config is not None:
+        data = dict(hf_config)
+        model_type = data.pop("model_type", None)
+        if not model_type:
+            raise ConfigError("model.hf_config needs a model_type (e.g. 'llama')")
+        try:
+            return tf.AutoConfig.for_model(model_type, **data)
+        except (ValueError, TypeError) as exc:
+            raise ConfigError(f"model.hf_config is not a valid {model_type!r} config: {exc}") from None
+    try:
+        return tf.AutoConfig.from_pretrained(hf)
+    except (OSError, ValueError) as exc:
+        raise ConfigError(f"model.hf {hf!r} could not be loaded: {exc}") from None
+
+
+class HFCausalLM(nn.Module):
+    """A transformers causal LM with the trainer's forward(idx, targets) interface."""
+
+    def __init__(self, model: nn.Module) -> None:
+        super().__init__()
+        self.model = model
+
+    @property
+    def config(self):
+        return self.model.config
+
+    def block_types(self) -> tuple[type, ...]:
+        names = set(getattr(self.model, "_no_split_modules", None) or [])
+        return tuple({type(m) for m in self.model.modules() if type(m).__name__ in names})
+
+    def blocks(self) -> list[nn.Module]:
+        types = self.block_types()
+        return [m for m in self.model.modules() if types and isinstance(m, types)]
+
+    def num_params(self) -> int:
+        return sum(p.numel() for p in self.parameters())
+
+    def forward(self, idx: torch.Tensor, targets: torch.Tensor | None = None):
+        logits = self.model(input_ids=idx, use_cache=False).logits
+        if targets is None:
+            return logits
+        loss = F.cross_entropy(logits.float().view(-1, logits.size(-1)), targets.reshape(-1), ignore_index=-100)
+        return logits, loss
+
+
+def build_hf_model(hf: str | None, hf_config: dict[str, Any] | None, device: torch.device) -> HFCausalLM:
+    tf = _transformers()
+    config = load_hf_config(hf, hf_config)
+    with torch.device(device):
+        if hf_config is not None:
+            model = tf.AutoModelForCausalLM.from_config(config, torch_dtype=torch.float32)
+        else:
+            model = tf.AutoModelForCausalLM.from_pretrained(hf, torch_dtype=torch.float32)
+    model.to(device)
+    return HFCausalLM(model)
+
+
+def hf_flops_per_token(model: HFCausalLM, seq_len: int) -> float:
+    """6 x matmul parameters (input embeddings excluded unless tied) + attention scores."""
+    c = model.config
+    n = model.num_params()
+    emb = model.model.get_input_embeddings().weight.numel()
+    if not getattr(c, "tie_word_embeddings", False):
+        n -= emb
+    layers = getattr(c, "num_hidden_layers", 0)
+    hidden = getattr(c, "hidden_size", 0)
+    return 6.0 * n + 12.0 * layers * hidden * seq_len
+
+
+def hf_manifest_entry(hf: str | None, model: HFCausalLM) -> dict[str, Any]:
+    return {"source": hf, "config": model.config.to_dict()}
+
+
+def export_pretrained(uri: str, out_dir: str, select: str = "newest") -> str:
+    """Write the weights of a checkpoint of an HF model in ``save_pretrained`` format."""
+    from .checkpoint import CheckpointError, _resolve, load_state_for_export
+
+    store, step, manifest = _resolve(uri, select)
+    entry = manifest.get("hf")
+    if not entry:
+        raise CheckpointError(f"{store.step_uri(step)} is not a checkpoint of a Hugging Face model")
+    tf = _transformers()
+    data = dict(entry["config"])
+    config = tf.AutoConfig.for_model(data.pop("model_type"), **data)
+    model = tf.AutoModelForCausalLM.from_config(config)
+    state = load_state_for_export(store, step, manifest)
+    prefix = "model."
+    model.load_state_dict({k[len(prefix):]: v for k, v in state.items() if k.startswith(prefix)}, strict=False)
+    model.save_pretrained(out_dir)
+    return out_dir
