@@ -52,6 +52,12 @@ describe('the built-in rules', () => {
     expect(missing).toEqual([]);
   });
 
+  test('the README lists every rule and every checkov exemption', () => {
+    const readme = fs.readFileSync(path.join(__dirname, '../../src/policy/README.md'), 'utf8');
+    expect(ALL_RULES.filter((r) => !readme.includes(`| ${r.id} | ${r.severity} |`)).map((r) => r.id)).toEqual([]);
+    expect(CHECKOV_EXEMPTIONS.filter((e) => !readme.includes(`| ${e.checks.join(', ')} |`)).map((e) => e.checks.join(','))).toEqual([]);
+  });
+
   test('every rule lives in its own file under src/policy/rules', () => {
     const dir = path.join(__dirname, '../../src/policy/rules');
     const files = ['aws', 'gcp', 'azure', 'k8s'].flatMap((d) => fs.readdirSync(path.join(dir, d)));
