@@ -84,3 +84,27 @@ def test_eval_command_scores_checkpoint_and_updates_manifest(tmp_path, capsys):
     from aiinfra.checkpoint import load_model_for_inference
 
     assert load_model_for_inference(str(ckpt))[2]["eval"]["val_loss"] == out["val_loss"]
+
+
+def test_activation_checkpointing_gives_the_same_step():
+    base = Trainer(config_from_dict(tiny_config(steps=3)))
+    ckpt = Trainer(config_from_dict(tiny_config(steps=3, activation_checkpointing=True)))
+    assert ckpt.gpt.activation_checkpointing and not base.gpt.activation_checkpointing
+    a, b = base.run().losses, ckpt.run().losses
+    for step in a:
+        assert abs(a[step] - b[step]) < 1e-6
+
+
+def test_eval_subcommand_via_cli(tmp_path, capsys):
+    from aiinfra.cli import main
+
+    ckpt = tmp_path / "ckpt"
+    Trainer(config_from_dict(tiny_config(steps=2, checkpoint_dir=str(ckpt), checkpoint_interval=2))).run()
+    cfg = tmp_path / "c.json"
+    cfg.write_text(json.dumps(tiny_config()))
+    capsys.readouterr()
+    assert main(["eval", "--config", str(cfg), "--checkpoint-dir", str(ckpt), "--select", "best", "--eval-samples", "4"]) == 0
+    lines = [json.loads(line) for line in capsys.readouterr().out.splitlines() if line.startswith("{")]
+    result = [r for r in lines if "event" not in r][0]
+    assert result["step"] == 2 and math.isclose(result["perplexity"], math.exp(result["val_loss"]))
+    assert main(["eval", "--config", str(cfg), "--checkpoint-dir", str(tmp_path / "empty")]) == 2

@@ -106,6 +106,7 @@ class TrainConfig:
     strategy: Literal["ddp", "fsdp"] = "fsdp"
     precision: Literal["auto", "bf16", "fp16", "fp32"] = "auto"
     compile: bool = False
+    activation_checkpointing: bool = False
     tf32: bool = True
     fused_adamw: Literal["auto", "on", "off"] = "auto"
     dist_timeout_s: float = 600.0

@@ -132,6 +132,11 @@ def build_model(
         with torch.device(rt.device):
             model = GPT(gpt)
         blocks = list(model.layers)  # type: ignore[arg-type]
+    if cfg.activation_checkpointing:
+        if cfg.is_hf:
+            model.model.gradient_checkpointing_enable(gradient_checkpointing_kwargs={"use_reentrant": False})  # type: ignore[operator,union-attr]
+        else:
+            model.activation_checkpointing = True
     fsdp_mp = False
     if cfg.compile:
         if rt.distributed and cfg.strategy == "fsdp" and blocks:
