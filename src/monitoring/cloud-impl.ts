@@ -3,7 +3,7 @@ import { IGpuCluster } from '../core/cluster';
 import { ResolvedRouting } from './alertmanager';
 import { RenderOptions, RuleGroup } from './rules';
 import { ScrapeTarget } from './scrape';
-import { BudgetProps, ManagedProps, MonitoringBackend, SecretReference } from './types';
+import { BudgetProps, ManagedProps, MonitoringBackend, SecretReference, SelfManagedProps } from './types';
 
 /** What the generic MonitoringStack hands to its per-cloud part (src/clouds/<cloud>/monitoring.ts). */
 export interface MonitoringCloudInput {
@@ -12,6 +12,7 @@ export interface MonitoringCloudInput {
   readonly budget?: BudgetProps;
   readonly cluster?: IGpuCluster;
   readonly managed: ManagedProps;
+  readonly selfManaged: SelfManagedProps;
   readonly render: RenderOptions;
   readonly tags?: Record<string, string>;
   /** Ship the bundled dashboards (managed Grafana). */

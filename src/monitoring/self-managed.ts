@@ -4,7 +4,9 @@ import { Release } from '@cdktf/provider-helm/lib/release';
 import { pinnedRelease } from '../clouds/helm/add-ons';
 import { IGpuCluster } from '../core/cluster';
 import { KubernetesWorkload } from '../k8s/delivery';
-import { addNamespace, MANAGED_BY_LABELS } from '../k8s/namespace';
+import { addDefaultDenyNetworkPolicy, addDnsEgressNetworkPolicy, MANAGED_BY_LABELS } from '../k8s/namespace';
+import { podSecurityLabels } from '../k8s/security';
+import { KUBERNETES_SUPPRESSION_PREFIX } from '../policy/suppress';
 import { alertmanagerConfig, RECEIVER_SECRET, receiverSecretKey, ReceiverSecretKind, ResolvedRouting } from './alertmanager';
 import { MonitoringCloudImpl } from './cloud-impl';
 import { KUBE_PROMETHEUS_STACK } from './scrape';
@@ -25,6 +27,8 @@ export const MONITOR_SELECTOR = {
 
 export interface SelfManagedResult {
   readonly namespace: string;
+  /** Namespace of node-exporter alone (it needs the host's namespaces). */
+  readonly nodeExporterNamespace: string;
   /** Namespace, Grafana admin Secret, receiver credentials: applied before the chart. */
   readonly base: KubernetesWorkload;
   readonly release: Release;
@@ -42,13 +46,15 @@ function pvc(sizeGiB: number, storageClassName?: string): Record<string, unknown
 }
 
 /** The kube-prometheus-stack values: persistent Prometheus with retention, Alertmanager, Grafana, exporters. */
-export function kubePrometheusStackValues(o: SelfManagedProps, routing: ResolvedRouting): Record<string, unknown> {
+export function kubePrometheusStackValues(o: SelfManagedProps, routing: ResolvedRouting, nodeExporterNamespace: string): Record<string, unknown> {
   const storageGiB = o.storageGiB ?? 100;
   const smallGiB = o.grafanaStorageGiB ?? 10;
   const values = {
     fullnameOverride: KPS_RELEASE,
     crds: { enabled: true },
     defaultRules: { create: true },
+    // Rules are checked by promtool in CI; no admission webhook (API server -> webhook traffic, cert jobs).
+    prometheusOperator: { admissionWebhooks: { enabled: false }, tls: { enabled: false } },
     alertmanager: {
       config: alertmanagerConfig(routing),
       alertmanagerSpec: {
@@ -61,6 +67,8 @@ export function kubePrometheusStackValues(o: SelfManagedProps, routing: Resolved
     grafana: {
       admin: { existingSecret: GRAFANA_ADMIN_SECRET, userKey: 'admin-user', passwordKey: 'admin-password' },
       persistence: { enabled: true, size: `${smallGiB}Gi`, ...(o.storageClassName ? { storageClassName: o.storageClassName } : {}) },
+      // The volume is owned through fsGroup: no root init container (the namespace enforces baseline).
+      initChownData: { enabled: false },
       sidecar: {
         dashboards: { enabled: true, label: 'grafana_dashboard', labelValue: '1', folderAnnotation: 'grafana_folder', provider: { foldersFromFilesStructure: true } },
       },
@@ -93,8 +101,9 @@ export function kubePrometheusStackValues(o: SelfManagedProps, routing: Resolved
     },
     kubeStateMetrics: { enabled: true },
     nodeExporter: { enabled: true },
-    // GPU nodes are tainted: node-exporter must run there too.
-    'prometheus-node-exporter': { tolerations: [{ operator: 'Exists' }] },
+    // node-exporter needs the host's network and PID namespaces: it runs alone in a privileged namespace.
+    // GPU nodes are tainted: it tolerates every taint to run there too.
+    'prometheus-node-exporter': { namespaceOverride: nodeExporterNamespace, tolerations: [{ operator: 'Exists' }] },
   };
   // A plain tree (no shared objects), so the YAML has no anchors/aliases.
   return JSON.parse(JSON.stringify(values)) as Record<string, unknown>;
@@ -107,9 +116,9 @@ export function kubePrometheusStackValues(o: SelfManagedProps, routing: Resolved
 export function selfManagedPrometheus(scope: Construct, cluster: IGpuCluster, impl: MonitoringCloudImpl,
   o: SelfManagedProps, routing: ResolvedRouting): SelfManagedResult {
   const namespace = o.namespace ?? 'monitoring';
+  const nodeExporterNamespace = `${namespace}-node`.slice(0, 63);
   const base = new KubernetesWorkload(scope, 'Base', { cluster, namespace, releaseNamespace: 'kube-system', releaseName: `${namespace}-base`.slice(0, 53) });
-  // node-exporter needs the host's network and PID namespaces: the namespace cannot enforce `restricted`.
-  addNamespace(base.chart, 'Namespace', { name: namespace, podSecurity: 'privileged' });
+  addMonitoringNamespaces(base, namespace, nodeExporterNamespace);
   base.addObject('GrafanaAdmin', {
     apiVersion: 'v1', kind: 'Secret',
     metadata: { name: GRAFANA_ADMIN_SECRET, namespace, labels: { ...MANAGED_BY_LABELS } },
@@ -135,9 +144,73 @@ export function selfManagedPrometheus(scope: Construct, cluster: IGpuCluster, im
 
   const dependsOn: ITerraformDependable[] = [base.release, ...(cluster.addOnDependencies ?? [])];
   const release = pinnedRelease(scope, 'KubePrometheusStack', KUBE_PROMETHEUS_STACK, {
-    provider: cluster.helmProvider, name: KPS_RELEASE, namespace, values: kubePrometheusStackValues(o, routing), dependsOn,
+    provider: cluster.helmProvider, name: KPS_RELEASE, namespace, values: kubePrometheusStackValues(o, routing, nodeExporterNamespace), dependsOn,
   });
   const config = new KubernetesWorkload(scope, 'Config', { cluster, namespace, releaseName: `${namespace}-config`.slice(0, 53) });
   config.addDependency(release);
-  return { namespace, base, release, config, prometheusQueryUrl: `http://${KPS_RELEASE}-prometheus.${namespace}.svc:9090` };
+  return { namespace, nodeExporterNamespace, base, release, config, prometheusQueryUrl: `http://${KPS_RELEASE}-prometheus.${namespace}.svc:9090` };
+}
+
+const ANY_ADDRESS = [{ ipBlock: { cidr: '0.0.0.0/0' } }];
+
+function networkPolicy(base: KubernetesWorkload, id: string, namespace: string, name: string, spec: Record<string, unknown>): void {
+  base.addObject(id, {
+    apiVersion: 'networking.k8s.io/v1', kind: 'NetworkPolicy',
+    metadata: { name, namespace, labels: { ...MANAGED_BY_LABELS } },
+    spec,
+  });
+}
+
+/**
+ * The monitoring namespace (Pod Security `baseline` enforced, `restricted` warned and audited) with
+ * default-deny NetworkPolicies and the flows the stack needs, and the node-exporter namespace (`privileged`:
+ * node-exporter reads the host's /proc and /sys with host networking; nothing else runs there).
+ */
+function addMonitoringNamespaces(base: KubernetesWorkload, namespace: string, nodeNamespace: string): void {
+  const restricted = podSecurityLabels('restricted');
+  base.addObject('Namespace', {
+    apiVersion: 'v1', kind: 'Namespace',
+    metadata: {
+      name: namespace,
+      labels: { ...MANAGED_BY_LABELS, ...restricted, 'pod-security.kubernetes.io/enforce': 'baseline' },
+    },
+  });
+  base.addObject('NodeExporterNamespace', {
+    apiVersion: 'v1', kind: 'Namespace',
+    metadata: {
+      name: nodeNamespace,
+      labels: { ...MANAGED_BY_LABELS, ...podSecurityLabels('privileged') },
+      annotations: {
+        [`${KUBERNETES_SUPPRESSION_PREFIX}AI-K8S-NS-1`]:
+          'node-exporter (kube-prometheus-stack) needs hostNetwork, hostPID and read-only hostPath mounts of /proc, /sys and /; it is the only workload in this namespace',
+      },
+    },
+  });
+  for (const [ns, prefix] of [[namespace, 'Monitoring'], [nodeNamespace, 'NodeExporter']] as const) {
+    addDefaultDenyNetworkPolicy(base.chart, `${prefix}DefaultDeny`, ns);
+    addDnsEgressNetworkPolicy(base.chart, `${prefix}DnsEgress`, ns);
+  }
+  networkPolicy(base, 'SameNamespace', namespace, 'allow-same-namespace', {
+    podSelector: {}, policyTypes: ['Ingress', 'Egress'],
+    ingress: [{ from: [{ podSelector: {} }] }], egress: [{ to: [{ podSelector: {} }] }],
+  });
+  // The operator, kube-state-metrics, the Grafana sidecar and Prometheus service discovery call the API server.
+  networkPolicy(base, 'ApiServerEgress', namespace, 'allow-api-server-egress', {
+    podSelector: {}, policyTypes: ['Egress'],
+    egress: [{ to: ANY_ADDRESS, ports: [{ protocol: 'TCP', port: 443 }, { protocol: 'TCP', port: 6443 }] }],
+  });
+  // Prometheus scrapes pods, nodes (kubelet, node-exporter on the host network) and the control plane.
+  networkPolicy(base, 'PrometheusScrape', namespace, 'allow-prometheus-scrape', {
+    podSelector: { matchLabels: { 'app.kubernetes.io/name': 'prometheus' } }, policyTypes: ['Egress'], egress: [{}],
+  });
+  // KEDA and users' tools query Prometheus from other namespaces.
+  networkPolicy(base, 'PrometheusQuery', namespace, 'allow-prometheus-query', {
+    podSelector: { matchLabels: { 'app.kubernetes.io/name': 'prometheus' } }, policyTypes: ['Ingress'],
+    ingress: [{ from: [{ namespaceSelector: {} }], ports: [{ protocol: 'TCP', port: 9090 }] }],
+  });
+  // Alertmanager delivers to webhooks, Slack, PagerDuty (HTTPS) and mail servers.
+  networkPolicy(base, 'AlertmanagerEgress', namespace, 'allow-alertmanager-delivery', {
+    podSelector: { matchLabels: { 'app.kubernetes.io/name': 'alertmanager' } }, policyTypes: ['Egress'],
+    egress: [{ to: ANY_ADDRESS, ports: [443, 587, 465, 25].map((port) => ({ protocol: 'TCP', port })) }],
+  });
 }

@@ -93,6 +93,12 @@ export interface SelfManagedProps {
   readonly storageClassName?: string;
   /** Grafana and Alertmanager volume size, GiB. @default 10 */
   readonly grafanaStorageGiB?: number;
+  /**
+   * Azure: public IP ranges (CIDR) of the machines that run Terraform. The Key Vault holding the Grafana
+   * password then denies every other network (Azure services bypass).
+   * @default - the vault accepts any network (Azure RBAC still guards it); the policy finding is suppressed with this reason
+   */
+  readonly azureKeyVaultAllowedIpRanges?: readonly string[];
 }
 
 export interface ManagedProps {

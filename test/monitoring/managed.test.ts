@@ -243,3 +243,28 @@ describe('managed backend on Azure', () => {
     expect(b.out).toMatchSnapshot();
   });
 });
+
+describe('managed backends pass the policy pack', () => {
+  test.each(['aws', 'gcp', 'azure'] as CloudName[])('%s', (cloudName) => {
+    const { PolicyPack } = require('../../src/policy/pack') as typeof import('../../src/policy/pack');
+    const b = build(cloudName, { grafana: cloudName === 'aws' });
+    expect(PolicyPack.errors(b.stack).map((f) => `${f.ruleId} ${f.subject}: ${f.message}`)).toEqual([]);
+  });
+});
+
+describe('Azure Key Vault of the Grafana password', () => {
+  test('denies other networks when the deployer ranges are given', () => {
+    const f = fixture('azure');
+    new MonitoringStack(f.stack, 'obs', { cluster: f.cluster, selfManaged: { azureKeyVaultAllowedIpRanges: ['203.0.113.0/24'] } });
+    const vault = Object.values(ofType(synth(f.stack), 'azurerm_key_vault'))[0];
+    expect(vault.network_acls).toEqual({ bypass: 'AzureServices', default_action: 'Deny', ip_rules: ['203.0.113.0/24'] });
+  });
+
+  test('otherwise accepts any network, with the policy finding suppressed and its reason recorded', () => {
+    const f = fixture('azure');
+    new MonitoringStack(f.stack, 'obs', { cluster: f.cluster });
+    const { PolicyPack } = require('../../src/policy/pack') as typeof import('../../src/policy/pack');
+    const kv = PolicyPack.check(f.stack).find((x) => x.ruleId === 'AI-AZ-KV-2')!;
+    expect(kv.suppressedReason).toMatch(/azureKeyVaultAllowedIpRanges/);
+  });
+});

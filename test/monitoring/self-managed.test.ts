@@ -118,7 +118,7 @@ describe.each(Object.keys(CLOUDS) as CloudName[])('self-managed backend on %s', 
   test('Kubernetes objects pass schema validation (PrometheusRule, PodMonitor, ConfigMap, Secret, Namespace)', () => {
     expect(() => validateManifests(b.objects)).not.toThrow();
     const kinds = new Set(b.objects.map((o) => o.kind));
-    expect([...kinds].sort()).toEqual(['ConfigMap', 'Namespace', 'PodMonitor', 'PrometheusRule', 'Secret']);
+    expect([...kinds].sort()).toEqual(['ConfigMap', 'Namespace', 'NetworkPolicy', 'PodMonitor', 'PrometheusRule', 'Secret']);
   });
 
   test('PrometheusRules: one per group, labelled for our selector, disabled alerts left out', () => {
@@ -159,9 +159,25 @@ describe.each(Object.keys(CLOUDS) as CloudName[])('self-managed backend on %s', 
     }
   });
 
-  test('the monitoring namespace allows node-exporter (privileged Pod Security)', () => {
+  test('namespaces: monitoring enforces baseline (restricted warned), node-exporter alone in a privileged one, default-deny', () => {
     const ns = findObject(b.objects, 'Namespace', 'monitoring');
-    expect(ns.metadata.labels['pod-security.kubernetes.io/enforce']).toBe('privileged');
+    expect(ns.metadata.labels).toMatchObject({ 'pod-security.kubernetes.io/enforce': 'baseline', 'pod-security.kubernetes.io/warn': 'restricted' });
+    const node = findObject(b.objects, 'Namespace', 'monitoring-node');
+    expect(node.metadata.labels['pod-security.kubernetes.io/enforce']).toBe('privileged');
+    expect(node.metadata.annotations['policy.cdktf-ai-infra.dev/AI-K8S-NS-1']).toMatch(/node-exporter/);
+    const kps = Object.values(ofType(b.out, 'helm_release')).find((r) => r.chart === 'kube-prometheus-stack')!;
+    expect(parse((kps.values as string[])[0])['prometheus-node-exporter'].namespaceOverride).toBe('monitoring-node');
+    const policies = findObjects(b.objects, 'NetworkPolicy').map((p) => `${p.metadata.namespace}/${p.metadata.name}`).sort();
+    expect(policies).toEqual([
+      'monitoring-node/allow-dns-egress', 'monitoring-node/default-deny-all',
+      'monitoring/allow-alertmanager-delivery', 'monitoring/allow-api-server-egress', 'monitoring/allow-dns-egress',
+      'monitoring/allow-prometheus-query', 'monitoring/allow-prometheus-scrape', 'monitoring/allow-same-namespace', 'monitoring/default-deny-all',
+    ]);
+  });
+
+  test('the policy pack finds nothing unsuppressed', () => {
+    const { PolicyPack } = require('../../src/policy/pack') as typeof import('../../src/policy/pack');
+    expect(PolicyPack.errors(b.stack).map((f) => `${f.ruleId} ${f.subject}: ${f.message}`)).toEqual([]);
   });
 
   test('matches the snapshot', () => {

@@ -26,6 +26,7 @@ import { resourceTags } from '../../core/tags';
 import { MonitoringCloudImpl, MonitoringCloudInput } from '../../monitoring/cloud-impl';
 import { azureRules, RuleGroup, Severity } from '../../monitoring/rules';
 import { podMonitor, ScrapeTarget } from '../../monitoring/scrape';
+import { Policy } from '../../policy/suppress';
 import { SecretReference } from '../../monitoring/types';
 import { azureProvider, azureResourceGroupName } from './provider';
 
@@ -105,14 +106,22 @@ export function azureMonitoring(scope: Construct, cloud: AzureCloud, input: Moni
   const grafanaAdminPassword = (): string => {
     if (grafanaPassword) return grafanaPassword;
     const client = new DataAzurermClientConfig(scope, 'ClientConfig', { provider });
+    const allowedIps = input.selfManaged.azureKeyVaultAllowedIpRanges ?? [];
     const vault = new KeyVault(scope, 'KeyVault', {
       provider,
       name: physicalName(scope, cloud, { maxLength: 24, startWithLetter: true }, 'kv'),
       location, resourceGroupName: rg, tenantId: client.tenantId, skuName: 'standard',
       rbacAuthorizationEnabled: true, purgeProtectionEnabled: true, softDeleteRetentionDays: 90,
-      networkAcls: { bypass: 'AzureServices', defaultAction: 'Allow' },
+      networkAcls: allowedIps.length
+        ? { bypass: 'AzureServices', defaultAction: 'Deny', ipRules: [...allowedIps] }
+        : { bypass: 'AzureServices', defaultAction: 'Allow' },
       tags,
     });
+    if (!allowedIps.length) {
+      Policy.suppress(vault, 'AI-AZ-KV-2',
+        'Terraform writes the generated Grafana admin password through the vault data plane from the deployer\'s network; '
+        + 'pass selfManaged.azureKeyVaultAllowedIpRanges to deny other networks. Azure RBAC guards the vault.');
+    }
     // The deploying principal writes the secret: Secrets Officer on this vault only.
     const deployer = new RoleAssignment(scope, 'DeployerSecretAccess', {
       provider, scope: vault.id, roleDefinitionName: 'Key Vault Secrets Officer', principalId: client.objectId,
