@@ -81,3 +81,14 @@ def test_uint32_and_errors(tmp_path):
         build_sources(DataConfig(source="tokens", path=str(tmp_path / "nope.bin")), 100, 8, 0)
     with pytest.raises(ConfigError, match="fewer than seq_len"):
         build_sources(DataConfig(source="tokens", path=str(path), dtype="uint32", val_fraction=0.01), 70000, 8, 0)
+
+
+def test_batch_with_token_beyond_vocab_is_a_clear_error(tmp_path):
+    tokens = np.arange(200, dtype=np.uint16)
+    path = tmp_path / "t.bin"
+    write_token_file(str(path), tokens)
+    train, _ = build_sources(DataConfig(source="tokens", path=str(path), val_fraction=0.0), 1000, 8, 0)
+    b = Batcher(train, 4, 4, 0, 1, torch.device("cpu"), vocab_size=100)
+    with pytest.raises(ValueError, match=r"token id \d+ in the batch of step 0 is >= the model's vocab_size 100"):
+        for step in range(10):
+            b.batch(step, 0)

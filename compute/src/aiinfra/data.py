@@ -140,7 +140,8 @@ def build_sources(cfg: DataConfig, vocab_size: int, seq_len: int, seed: int):
         n_val = int(len(train) * cfg.val_fraction)
         if n_val > 0:
             train, val = train[: len(train) - n_val], train[len(train) - n_val :]
-    top = int(train.max()) if len(train) else 0
+    # A sample (not a full scan of a possibly huge file); every batch is checked as well.
+    top = int(train[: 1 << 22].max()) if len(train) else 0
     if top >= vocab_size:
         raise ConfigError(
             f"token file {cfg.path!r} holds token id {top} >= model vocab_size {vocab_size}; "
@@ -161,6 +162,7 @@ class Batcher:
     rank: int
     world_size: int
     device: torch.device
+    vocab_size: int | None = None
 
     @property
     def per_rank(self) -> int:
@@ -172,6 +174,11 @@ class Batcher:
 
     def batch(self, step: int, micro: int) -> tuple[torch.Tensor, torch.Tensor]:
         rows = np.stack([self.source.get(i) for i in self.indices(step, micro)])  # type: ignore[attr-defined]
+        if self.vocab_size is not None and rows.max() >= self.vocab_size:
+            raise ValueError(
+                f"token id {int(rows.max())} in the batch of step {step} is >= the model's vocab_size "
+                f"{self.vocab_size}; check data.dtype and model.vocab_size"
+            )
         t = torch.from_numpy(rows)
         if self.device.type == "cuda":
             t = t.pin_memory().to(self.device, non_blocking=True)

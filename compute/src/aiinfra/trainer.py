@@ -274,7 +274,13 @@ class Trainer:
         self.vocab_size = int(self.gpt.config.vocab_size)
         self.train_source, self.val_source = build_sources(cfg.data, self.vocab_size, cfg.seq_len, cfg.seed)
         self.batcher = Batcher(
-            self.train_source, cfg.global_batch_size, cfg.micro_batch_size, self.rt.rank, self.rt.world_size, self.rt.device
+            self.train_source,
+            cfg.global_batch_size,
+            cfg.micro_batch_size,
+            self.rt.rank,
+            self.rt.world_size,
+            self.rt.device,
+            self.vocab_size,
         )
         self.store = CheckpointStore(cfg.checkpoint_dir) if cfg.checkpoint_dir else None
         peak, peak_label = device_peak_flops(self.rt.device, self.precision, cfg.peak_tflops)
@@ -413,6 +419,7 @@ class Trainer:
         else:
             self.optimizer.step()
         self.optimizer.zero_grad(set_to_none=True)
+        self.last_lr = self.scheduler.get_last_lr()[0]  # the rate this step used
         self.scheduler.step()
         self.step += 1
         return loss_sum / self.accum, grad_norm  # type: ignore[return-value]
@@ -457,7 +464,7 @@ class Trainer:
                         "step",
                         step=self.step,
                         loss=mean_loss,
-                        lr=self.scheduler.get_last_lr()[0],
+                        lr=self.last_lr,
                         grad_norm=float(grad_norm) if grad_norm is not None else None,
                         step_seconds=round(dt, 6),
                         tokens_per_second=round(tps, 1),
