@@ -1,6 +1,6 @@
 import { App, LocalBackend, TerraformStack } from 'cdktf';
 import { Construct } from 'constructs';
-import { Cloud, Gpu, GpuTrainingCluster, ModelBackupBucket } from '../../src';
+import { Cloud, Gpu, GpuTrainingCluster, ModelBackupBucket, MonitoringStack } from '../../src';
 
 /** What differs between the three example stacks: only the cloud target. */
 export interface PlatformProps {
@@ -13,6 +13,8 @@ export class Platform extends TerraformStack {
   public readonly models: ModelBackupBucket;
   /** The GPU training cluster: one H100 pool (8 GPUs a node) scaling 0..2 nodes, on-demand first, then spot. */
   public readonly cluster: GpuTrainingCluster;
+  /** kube-prometheus-stack in the cluster: GPU, training and SLO alerts, dashboards, routing, a monthly budget. */
+  public readonly monitoring: MonitoringStack;
 
   constructor(scope: Construct, id: string, props: PlatformProps) {
     super(scope, id);
@@ -28,6 +30,21 @@ export class Platform extends TerraformStack {
       cloud: props.cloud,
       gpuPools: [{ gpu: Gpu.H100_80GB, maxNodes: 2, capacity: ['on-demand', 'spot'] }],
     });
+    this.monitoring = new MonitoringStack(this, 'obs', {
+      cluster: this.cluster,
+      // GCP budgets belong to a billing account; AWS and Azure budget the account / resource group.
+      budget: { monthlyUsd: 50_000, billingAccountId: props.cloud.select({ aws: () => undefined, gcp: () => '012345-6789AB-CDEF01', azure: () => undefined }) },
+      routing: {
+        // The PagerDuty key lives in the cloud's secret manager; only its name is in the stack.
+        receivers: [{ name: 'ml-oncall', pagerDutyRoutingKey: props.cloud.select({
+          aws: () => ({ secretName: 'ml-oncall/pagerduty' }),
+          gcp: () => ({ secretName: 'ml-oncall-pagerduty' }),
+          azure: () => ({ secretName: 'ml-oncall-pagerduty', keyVaultId: '/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/ops/providers/Microsoft.KeyVault/vaults/ops-kv' }),
+        }) }],
+        routes: { critical: ['ml-oncall'] },
+      },
+    });
+    this.monitoring.watch(this.models);
   }
 }
 
