@@ -38,6 +38,15 @@ describe('rule catalog', () => {
     ]);
   });
 
+  test('the README rule table lists every alert with its anchor and severity', () => {
+    const readme = fs.readFileSync(path.join(__dirname, '..', '..', 'src', 'monitoring', 'README.md'), 'utf8');
+    for (const g of groups) {
+      for (const r of g.rules) {
+        expect(readme).toContain(`<a id="${r.name.toLowerCase()}"></a>\`${r.name}\` | ${r.severity}`);
+      }
+    }
+  });
+
   test('every rule has a summary, a description and a runbook, and a valid for', () => {
     for (const g of groups) for (const r of g.rules) expect(() => checkAlertRule('t', 'rule', r)).not.toThrow();
   });
