@@ -149,3 +149,29 @@ def test_api_keys_from_file_and_env(tmp_path) -> None:
     assert load_api_keys(None, None) == []
     with pytest.raises(OSError):
         load_api_keys(str(tmp_path / "missing"), None)
+
+
+def test_full_queue_answers_429_with_retry_after(model: GPT) -> None:
+    async def main() -> None:
+        state = ServerState(ServerConfig())
+        app = create_app(state)
+        state.loop = asyncio.get_running_loop()
+        engine = Engine(lambda slots, n: ModelRunner(model, slots, n), ByteTokenizer(257),
+                        EngineConfig(max_batch_size=1, max_waiting=1), model_max_len=CFG.max_seq_len)
+        loop = state.loop
+        engine.deliver = lambda events: loop.call_soon_threadsafe(lambda: [s(o) for s, o in events])
+        state.engine, state.model_name, state.ready = engine, "tiny", True  # engine not stepping yet
+        async with client(app) as c:
+            first = asyncio.ensure_future(c.post("/v1/completions", json={"prompt": "a", "max_tokens": 2}))
+            while engine.num_waiting < 1:
+                await asyncio.sleep(0.01)
+            r = await c.post("/v1/completions", json={"prompt": ["b", "c"], "max_tokens": 2})
+            assert r.status_code == 429 and r.headers["Retry-After"] == "1"
+            assert r.json()["error"]["code"] == "rate_limit_exceeded"
+            engine.start()
+            try:
+                assert (await first).status_code == 200
+            finally:
+                engine.stop()
+
+    run(main())

@@ -16,16 +16,19 @@ import logging
 import threading
 import time
 from dataclasses import dataclass, field
-from typing import Any, AsyncIterator, Callable
+from typing import TYPE_CHECKING, Any, AsyncIterator, Callable
 
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, Response, StreamingResponse
 from pydantic import ValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from .engine import Engine, EngineStopped, QueueFull, SamplingParams, Sequence, StepOutput
+from .types import EngineStopped, QueueFull, SamplingParams, StepOutput
 from .metrics import ServerMetrics
 from .protocol import ChatCompletionRequest, CompletionRequest, error_json, new_id, now
+
+if TYPE_CHECKING:  # the HTTP process does not import torch: the engine may live in another process
+    from .engine import Engine, Sequence
 
 __all__ = ["ServerConfig", "ServerState", "create_app", "load_api_keys"]
 
@@ -66,6 +69,7 @@ class ServerState:
         self.ready = False
         self.draining = False
         self.load_error: str | None = None
+        self.fatal_error: str | None = None  # the engine process died: the server exits 1
         self.inflight = 0
         self.loop: asyncio.AbstractEventLoop | None = None
         self.loader: threading.Thread | None = None
@@ -423,7 +427,7 @@ def create_app(state: ServerState, on_startup: Callable[[ServerState], None] | N
                 ids = tok.encode(p) if isinstance(p, str) else list(p)
                 if not ids:
                     raise ApiError(400, "prompt must not be empty", "invalid_request_error", "invalid_value", "prompt")
-                if any(t < 0 or t >= engine.runner.config.vocab_size for t in ids):
+                if any(t < 0 or t >= engine.vocab_size for t in ids):
                     raise ApiError(400, "prompt token ids must be within the vocabulary", "invalid_request_error",
                                    "invalid_value", "prompt")
                 prompts.append(ids)

@@ -61,6 +61,10 @@ def build_parser() -> argparse.ArgumentParser:
                    help="after SIGTERM, longest wait for in-flight requests [env AIINFRA_DRAIN_TIMEOUT]")
     p.add_argument("--threads", type=int, default=int(_env("AIINFRA_THREADS", 0)),
                    help="torch CPU threads (0: torch's default) [env AIINFRA_THREADS]")
+    p.add_argument("--engine-process", action=argparse.BooleanOptionalAction,
+                   default=_env("AIINFRA_ENGINE_PROCESS", "1") not in ("0", "false", "no"),
+                   help="run the engine in its own process (default) rather than a thread of the HTTP "
+                        "process [env AIINFRA_ENGINE_PROCESS]")
     p.add_argument("--log-level", default=_env("AIINFRA_LOG_LEVEL", "info"), help="[env AIINFRA_LOG_LEVEL]")
     return p
 
@@ -72,15 +76,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     logging.basicConfig(level=args.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
 
-    import torch
-
     from .app import ServerConfig, ServerState, create_app, load_api_keys, start_loader
-    from .engine import Engine, EngineConfig
-    from .loader import load_model
-    from .model_runner import ModelRunner
+    from .process import start_engine_process
+    from .types import EngineConfig
 
-    if args.threads > 0:
-        torch.set_num_threads(args.threads)
+    if not args.engine_process:
+        # An engine thread gives up the GIL inside every torch op and must win it back from the
+        # event loop thread; a shorter switch interval than the default 5 ms shortens that wait.
+        sys.setswitchinterval(0.0005)
     try:
         keys = load_api_keys(args.api_keys_file, os.environ.get("AIINFRA_API_KEYS"))
     except OSError as exc:
@@ -104,9 +107,24 @@ def main(argv: Sequence[str] | None = None) -> int:
         drain_timeout=args.drain_timeout,
     ))
 
-    def load() -> tuple[Engine, str, dict[str, Any]]:
-        loaded = load_model(args.model, select=args.select, precision=args.precision,
-                            quantization=args.quantization, device=args.device, name=args.served_model_name)
+    load_kwargs = dict(uri=args.model, select=args.select, precision=args.precision,
+                       quantization=args.quantization, device=args.device, name=args.served_model_name)
+
+    def load() -> tuple[Any, str, dict[str, Any]]:
+        if args.engine_process:
+            engine, name, info = start_engine_process({**load_kwargs, "log_level": args.log_level},
+                                                      engine_config, state.metrics, threads=args.threads)
+            engine.on_dead = lambda message: setattr(state, "fatal_error", message)
+            return engine, name, info
+        import torch
+
+        from .engine import Engine
+        from .loader import load_model
+        from .model_runner import ModelRunner
+
+        if args.threads > 0:
+            torch.set_num_threads(args.threads)
+        loaded = load_model(**load_kwargs)
         engine = Engine(lambda slots, max_len: ModelRunner(loaded.model, slots, max_len), loaded.tokenizer,
                         engine_config, metrics=state.metrics, model_max_len=loaded.model.config.max_seq_len)
         return engine, loaded.name, loaded.info
@@ -124,6 +142,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     server.run()
     if state.load_error:
         print(f"aiinfra-serve: model load failed: {state.load_error}", file=sys.stderr)
+        return 1
+    if state.fatal_error:
+        print(f"aiinfra-serve: {state.fatal_error}", file=sys.stderr)
         return 1
     return 0
 
@@ -148,6 +169,9 @@ class _DrainingServer(uvicorn.Server):
         self.should_exit = True
 
     async def on_tick(self, counter: int) -> bool:
+        if self.state.fatal_error and not self.should_exit:
+            log.error("%s; stopping", self.state.fatal_error)
+            self.should_exit = True
         if self.drain_started is not None and not self.should_exit:
             waited = time.monotonic() - self.drain_started
             if self.state.idle():

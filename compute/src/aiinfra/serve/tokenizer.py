@@ -67,6 +67,7 @@ class ByteTokenizer:
             raise ValueError(f"the byte tokenizer needs vocab_size >= 256, the model has {vocab_size}")
         self.vocab_size = vocab_size
         self.eos_token_id: int | None = 256 if vocab_size > 256 else None
+        self.spec: str | None = None  # for tokenizer_for(spec, vocab_size) in another process
 
     def encode(self, text: str) -> list[int]:
         return list(text.encode("utf-8"))
@@ -109,10 +110,11 @@ class _HFDecoder:
 
 
 class HFTokenizer:
-    def __init__(self, tok: Any, vocab_size: int) -> None:
+    def __init__(self, tok: Any, vocab_size: int, spec: str | None = None) -> None:
         self._tok = tok
         self.vocab_size = vocab_size
         self.eos_token_id: int | None = tok.eos_token_id
+        self.spec = spec
 
     def encode(self, text: str) -> list[int]:
         return list(self._tok.encode(text))
@@ -138,5 +140,5 @@ def tokenizer_for(spec: str | None, vocab_size: int) -> Tokenizer:
             from transformers import AutoTokenizer
         except ImportError as exc:  # pragma: no cover - depends on the environment
             raise RuntimeError(f"tokenizer {spec!r} needs the 'transformers' package") from exc
-        return HFTokenizer(AutoTokenizer.from_pretrained(spec[3:]), vocab_size)
+        return HFTokenizer(AutoTokenizer.from_pretrained(spec[3:]), vocab_size, spec)
     raise ValueError(f"unknown tokenizer {spec!r}; use 'bytes' or 'hf:<name-or-path>'")
