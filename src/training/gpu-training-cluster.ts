@@ -90,11 +90,15 @@ export interface GpuTrainingClusterProps {
   /** Kubernetes minor version. @default '1.33' */
   readonly kubernetesVersion?: string;
   /**
-   * The API server endpoint: `public` (reachable from `authorizedNetworks`, authenticated by cloud IAM) or
-   * `private` (only from inside the network: run Terraform from there). @default 'public'
+   * The API server endpoint: `public` (reachable only from `authorizedNetworks`, authenticated by cloud IAM)
+   * or `private` (only from inside the network: run Terraform, which installs the add-ons, from there).
+   * @default - 'public' when authorizedNetworks are given, else 'private'
    */
   readonly endpointAccess?: 'public' | 'private';
-  /** CIDRs allowed to reach a public endpoint. @default - any address (authentication still required) */
+  /**
+   * CIDRs allowed to reach a public endpoint (required with `endpointAccess: 'public'`; `['0.0.0.0/0']`
+   * opens it to any address, authentication still required). @default - none
+   */
   readonly authorizedNetworks?: readonly string[];
   /**
    * Cluster admins: AWS IAM principal ARNs (access entries), Azure Entra group object ids; GCP grants
@@ -311,10 +315,14 @@ export class GpuTrainingCluster extends Construct implements IGpuCluster {
     check.oneOf(this, 'endpointAccess', props.endpointAccess, ['public', 'private']);
     check.oneOf(this, 'gpuSoftware', props.gpuSoftware, ['device-plugin', 'gpu-operator']);
     check.oneOf(this, 'releaseChannel', props.releaseChannel, ['RAPID', 'REGULAR', 'STABLE']);
-    const endpointAccess = props.endpointAccess ?? 'public';
     const authorizedNetworks = props.authorizedNetworks ?? [];
+    const endpointAccess = props.endpointAccess ?? (authorizedNetworks.length > 0 ? 'public' : 'private');
     for (const cidr of authorizedNetworks) {
       if (typeof cidr !== 'string' || !isCidr(cidr)) throw new InvalidPropError(this, 'authorizedNetworks', cidr, 'IPv4 CIDRs such as "203.0.113.0/24"');
+    }
+    if (endpointAccess === 'public' && authorizedNetworks.length === 0) {
+      throw new InvalidPropError(this, 'authorizedNetworks', authorizedNetworks,
+        "the CIDRs that may reach a public endpoint (['0.0.0.0/0'] for any address), or endpointAccess: 'private'");
     }
     if (endpointAccess === 'private' && authorizedNetworks.length > 0) {
       throw new InvalidPropError(this, 'authorizedNetworks', authorizedNetworks, 'none when endpointAccess is "private" (the endpoint is only reachable inside the network)');

@@ -13,7 +13,7 @@ describe('GpuTrainingCluster on AWS (EKS)', () => {
   const groups = byId(json, 'aws_eks_node_group');
   const gpuGroups = Object.values(groups).filter((g: Json) => g.ami_type === 'AL2023_x86_64_NVIDIA');
 
-  test('EKS: API access entries, KMS-encrypted secrets, all control-plane logs, endpoint private + public', () => {
+  test('EKS: API access entries, KMS-encrypted secrets, all control-plane logs, private endpoint by default', () => {
     expect(eks.access_config).toEqual({ authentication_mode: 'API', bootstrap_cluster_creator_admin_permissions: true });
     expect(eks.encryption_config.resources).toEqual(['secrets']);
     expect(eks.encryption_config.provider.key_arn).toMatch(/^\$\{aws_kms_key\.train_SecretsKey_[0-9A-F]+\.arn\}$/);
@@ -21,9 +21,37 @@ describe('GpuTrainingCluster on AWS (EKS)', () => {
     expect(eks.enabled_cluster_log_types).toEqual(['api', 'audit', 'authenticator', 'controllerManager', 'scheduler']);
     expect(one(json, 'aws_cloudwatch_log_group', 'ControlPlaneLogs')).toMatchObject({ name: `/aws/eks/${eks.name}/cluster`, retention_in_days: 365 });
     expect(eks.vpc_config.endpoint_private_access).toBe(true);
-    expect(eks.vpc_config.endpoint_public_access).toBe(true);
+    expect(eks.vpc_config.endpoint_public_access).toBe(false);
     expect(eks.version).toBe('1.33');
     expect(eks.deletion_protection).toBe(true);
+  });
+
+  test('KMS keys: no wildcard actions; secrets key usable only by the cluster role, logs key only by CloudWatch Logs for the two log groups', () => {
+    const policies = Object.fromEntries(Object.entries(byId(json, 'aws_kms_key')).map(([k, v]: [string, Json]) => [k.split('_')[1], JSON.parse(v.policy)]));
+    expect(Object.keys(policies).sort()).toEqual(['LogsKey', 'NodeVolumeKey', 'SecretsKey']);
+    for (const policy of Object.values(policies) as Json[]) {
+      const actions = policy.Statement.flatMap((st: Json) => st.Action);
+      expect(actions.filter((a: string) => a.includes('*'))).toEqual([]);
+      expect(policy.Statement[0]).toMatchObject({ Sid: 'KeyAdministration', Principal: { AWS: expect.stringMatching(/:root$/) } });
+      expect(policy.Statement[0].Action).not.toContain('kms:Decrypt');
+    }
+    expect(policies.SecretsKey.Statement[1]).toMatchObject({ Principal: { AWS: expect.stringMatching(/aws_iam_role\.train_ClusterRole_[0-9A-F]+\.arn/) } });
+    expect(policies.LogsKey.Statement[1]).toMatchObject({
+      Principal: { Service: 'logs.us-east-1.amazonaws.com' },
+      Condition: { ArnLike: { 'kms:EncryptionContext:aws:logs:arn': [expect.stringMatching(/log-group:\/aws\/eks\/.*\/cluster$/), expect.stringMatching(/log-group:\/aws\/vpc\/.*\/flow-logs$/)] } },
+    });
+    expect(policies.NodeVolumeKey.Statement.map((st: Json) => st.Sid)).toEqual(['KeyAdministration', 'AutoScalingUsesTheKey', 'AutoScalingGrantsToEc2', 'AccountUsesTheKeyThroughEc2']);
+    expect(policies.NodeVolumeKey.Statement[1].Principal.AWS).toMatch(/role\/aws-service-role\/autoscaling\.amazonaws\.com\/AWSServiceRoleForAutoScaling$/);
+    for (const key of all(json, 'aws_kms_key')) expect(key.enable_key_rotation).toBe(true);
+    for (const group of all(json, 'aws_cloudwatch_log_group')) expect(group.kms_key_id).toMatch(/aws_kms_key\.train_LogsKey/);
+  });
+
+  test('VPC flow logs (all traffic) to the encrypted log group, through a role that may only write there', () => {
+    const flow = all(json, 'aws_flow_log')[0];
+    expect(flow).toMatchObject({ traffic_type: 'ALL', log_destination_type: 'cloud-watch-logs' });
+    expect(flow.log_destination).toMatch(/aws_cloudwatch_log_group\.train_Network_FlowLogs/);
+    const policy = JSON.parse(one(json, 'aws_iam_role_policy', 'FlowLogsPolicy').policy);
+    expect(policy.Statement[0].Resource[0]).toMatch(/aws_cloudwatch_log_group\.train_Network_FlowLogs_[0-9A-F]+\.arn/);
   });
 
   test('admins get access entries with the cluster-admin policy, scoped to the cluster', () => {
@@ -97,7 +125,7 @@ describe('GpuTrainingCluster on AWS (EKS)', () => {
   test('launch templates: IMDSv2 only (hop limit 1), encrypted gp3 root volume; capacity block and reservations', () => {
     for (const lt of all(json, 'aws_launch_template')) {
       expect(lt.metadata_options).toMatchObject({ http_tokens: 'required', http_put_response_hop_limit: 1 });
-      expect(lt.block_device_mappings[0].ebs).toMatchObject({ encrypted: 'true', volume_type: 'gp3' });
+      expect(lt.block_device_mappings[0].ebs).toMatchObject({ encrypted: 'true', volume_type: 'gp3', kms_key_id: expect.stringMatching(/aws_kms_key\.train_NodeVolumeKey_[0-9A-F]+\.arn/) });
     }
     const rsv = one(json, 'aws_launch_template', 'LaunchTemplate-reserved');
     expect(rsv.instance_market_options).toEqual({ market_type: 'capacity-block' });
@@ -113,7 +141,7 @@ describe('GpuTrainingCluster on AWS (EKS)', () => {
     expect(assoc).toEqual([expect.objectContaining({ namespace: 'kube-system', service_account: 'cluster-autoscaler' })]);
     const role = one(json, 'aws_iam_role', 'ClusterAutoscaler');
     expect(JSON.parse(role.assume_role_policy).Statement[0].Principal).toEqual({ Service: 'pods.eks.amazonaws.com' });
-    const policy = JSON.parse(one(json, 'aws_iam_role_policy', 'ClusterAutoscaler').policy);
+    const policy = JSON.parse(one(json, 'aws_iam_role_policy', 'ClusterAutoscaler_Policy').policy);
     const actions = policy.Statement.flatMap((s: Json) => s.Action);
     expect(actions.every((a: string) => !a.includes('*'))).toBe(true);
     const scale = policy.Statement.find((s: Json) => s.Sid === 'ScaleOwnGroups');
@@ -177,7 +205,7 @@ describe('GpuTrainingCluster on AWS (EKS)', () => {
     expect(() => cluster.bindServiceAccount(identity, 'research', 'trainer')).toThrow(/one role per ServiceAccount/);
   });
 
-  test('private endpoint, existing VPC, single NAT', () => {
+  test('public endpoint only with authorized networks; explicitly private; existing VPC; single NAT', () => {
     const priv = clusterJson({ cloud: aws(), endpointAccess: 'private', network: { existing: { networkId: 'vpc-1', subnetIds: ['subnet-a', 'subnet-b'] } } }).json;
     const c = one(priv, 'aws_eks_cluster', /^train_[0-9A-F]{8}$/);
     expect(c.vpc_config).toMatchObject({ endpoint_private_access: true, endpoint_public_access: false, subnet_ids: ['subnet-a', 'subnet-b'] });

@@ -38,13 +38,25 @@ describe('GpuTrainingCluster on Azure (AKS)', () => {
     expect(one(json, 'azurerm_key_vault', 'KeyVault')).toMatchObject({ rbac_authorization_enabled: true, purge_protection_enabled: true });
     expect(aks.identity.type).toBe('UserAssigned');
     const roles = all(json, 'azurerm_role_assignment').map((r) => r.role_definition_name ?? 'custom').sort();
-    expect(roles).toEqual(['Key Vault Crypto Officer', 'Key Vault Crypto User', 'custom']);
+    expect(roles).toEqual(['Key Vault Crypto Officer', 'Key Vault Crypto Service Encryption User', 'Key Vault Crypto User', 'custom']);
     expect(roles.some((r) => /Owner|Contributor/.test(r))).toBe(false);
     const custom = one(json, 'azurerm_role_definition', 'SubnetJoin');
     expect(custom.permissions[0].actions).toEqual([
       'Microsoft.Network/virtualNetworks/read', 'Microsoft.Network/virtualNetworks/subnets/read', 'Microsoft.Network/virtualNetworks/subnets/join/action',
     ]);
     expect(custom.permissions[0].actions.some((a: string) => a.includes('*'))).toBe(false);
+  });
+
+  test('node disks encrypted through a disk encryption set on the vault; control-plane logs (audit) to Log Analytics', () => {
+    expect(aks.disk_encryption_set_id).toMatch(/azurerm_disk_encryption_set\.train_DiskEncryptionSet_[0-9A-F]+\.id/);
+    expect(one(json, 'azurerm_disk_encryption_set', 'DiskEncryptionSet')).toMatchObject({
+      auto_key_rotation_enabled: true, identity: { type: 'SystemAssigned' }, key_vault_key_id: expect.stringMatching(/versionless_id/),
+    });
+    const diag = one(json, 'azurerm_monitor_diagnostic_setting', 'ControlPlaneLogs');
+    expect(diag.enabled_log.map((l: Json) => l.category)).toContain('kube-audit-admin');
+    expect(diag.target_resource_id).toMatch(/azurerm_kubernetes_cluster\.train_/);
+    expect(one(json, 'azurerm_log_analytics_workspace', 'Logs')).toMatchObject({ retention_in_days: 90, local_authentication_enabled: false });
+    expect(aks.private_cluster_enabled).toBe(true);
   });
 
   test('system pool across zones 1-3, autoscaled, critical add-ons only', () => {
@@ -113,10 +125,9 @@ describe('GpuTrainingCluster on Azure (AKS)', () => {
     });
   });
 
-  test('private cluster; authorized IP ranges on a public one', () => {
-    const priv = one(clusterJson({ cloud: azure(), endpointAccess: 'private' }).json, 'azurerm_kubernetes_cluster', /^train_[0-9A-F]{8}$/);
-    expect(priv.private_cluster_enabled).toBe(true);
+  test('authorized IP ranges on a public API server', () => {
     const pub = one(clusterJson({ cloud: azure(), authorizedNetworks: ['198.51.100.0/24'] }).json, 'azurerm_kubernetes_cluster', /^train_[0-9A-F]{8}$/);
     expect(pub.api_server_access_profile).toEqual({ authorized_ip_ranges: ['198.51.100.0/24'] });
+    expect(pub.private_cluster_enabled).toBe(false);
   });
 });

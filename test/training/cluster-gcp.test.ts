@@ -14,7 +14,8 @@ describe('GpuTrainingCluster on Google Cloud (GKE)', () => {
 
   test('regional GKE with private nodes, workload identity, shielded nodes, a release channel', () => {
     expect(gke.location).toBe('us-central1');
-    expect(gke.private_cluster_config).toMatchObject({ enable_private_nodes: true, enable_private_endpoint: false });
+    expect(gke.private_cluster_config).toMatchObject({ enable_private_nodes: true, enable_private_endpoint: true });
+    expect(gke.master_authorized_networks_config).toEqual({ gcp_public_cidrs_access_enabled: false, cidr_blocks: [] });
     expect(gke.workload_identity_config).toEqual({ workload_pool: 'acme-ml.svc.id.goog' });
     expect(gke.enable_shielded_nodes).toBe(true);
     expect(gke.release_channel).toEqual({ channel: 'REGULAR' });
@@ -130,11 +131,13 @@ describe('GpuTrainingCluster on Google Cloud (GKE)', () => {
     expect(binding).toMatchObject({ role: 'roles/iam.workloadIdentityUser', member: 'serviceAccount:acme-ml.svc.id.goog[research/trainer]' });
   });
 
-  test('private endpoint with authorized networks closed to public Google IPs', () => {
-    const j = clusterJson({ cloud: gcp(), endpointAccess: 'private', releaseChannel: 'STABLE' }).json;
+  test('a public endpoint limited to the authorized networks', () => {
+    const j = clusterJson({ cloud: gcp(), authorizedNetworks: ['203.0.113.0/24'], releaseChannel: 'STABLE' }).json;
     const c = one(j, 'google_container_cluster', /^train_[0-9A-F]{8}$/);
-    expect(c.private_cluster_config.enable_private_endpoint).toBe(true);
-    expect(c.master_authorized_networks_config.gcp_public_cidrs_access_enabled).toBe(false);
+    expect(c.private_cluster_config.enable_private_endpoint).toBe(false);
+    expect(c.master_authorized_networks_config).toEqual({
+      gcp_public_cidrs_access_enabled: false, cidr_blocks: [{ cidr_block: '203.0.113.0/24', display_name: 'authorized-0' }],
+    });
     expect(c.release_channel.channel).toBe('STABLE');
   });
 });

@@ -46,6 +46,7 @@ describe('GpuTrainingCluster bad input (InvalidPropError before any child is mad
     ['system pool max below min', { cloud: aws(), systemPool: { minNodes: 3, maxNodes: 2 } }, [/systemPool\.maxNodes = 2/]],
     ['a bad Kubernetes version', { cloud: aws(), kubernetesVersion: '1.19' }, [/kubernetesVersion = "1\.19"/]],
     ['a bad authorized network', { cloud: aws(), authorizedNetworks: ['10.0.0.300/8'] }, [/authorizedNetworks = "10\.0\.0\.300\/8"/]],
+    ['a public endpoint without authorized networks', { cloud: aws(), endpointAccess: 'public' }, [/authorizedNetworks = \[\]/, /0\.0\.0\.0\/0/]],
     ['authorized networks on a private endpoint', { cloud: aws(), endpointAccess: 'private', authorizedNetworks: ['10.0.0.0/8'] }, [/authorizedNetworks/, /private/]],
     ['a too-small VPC', { cloud: aws(), network: { cidr: '10.0.0.0/24' } }, [/network\.cidr = "10\.0\.0\.0\/24"/, /\/20 or larger/]],
     ['a GKE subnet overlapping the pod range', { cloud: gcp(), network: { cidr: '10.64.0.0/16' } }, [/network\.cidr/, /outside 10\.64\.0\.0\/13/]],

@@ -1,17 +1,16 @@
 import { Construct } from 'constructs';
 import { CloudwatchLogGroup } from '@cdktf/provider-aws/lib/cloudwatch-log-group';
-import { DataAwsCallerIdentity } from '@cdktf/provider-aws/lib/data-aws-caller-identity';
-import { DataAwsPartition } from '@cdktf/provider-aws/lib/data-aws-partition';
 import { EksAccessEntry } from '@cdktf/provider-aws/lib/eks-access-entry';
 import { EksAccessPolicyAssociation } from '@cdktf/provider-aws/lib/eks-access-policy-association';
 import { EksCluster } from '@cdktf/provider-aws/lib/eks-cluster';
 import { IamRole } from '@cdktf/provider-aws/lib/iam-role';
+import { IamRolePolicy } from '@cdktf/provider-aws/lib/iam-role-policy';
 import { IamRolePolicyAttachment } from '@cdktf/provider-aws/lib/iam-role-policy-attachment';
 import { KmsKey } from '@cdktf/provider-aws/lib/kms-key';
-import { KmsAlias } from '@cdktf/provider-aws/lib/kms-alias';
 import { AwsCloud } from '../../core/cloud';
 import { resourceTags } from '../../core/tags';
 import { ClusterBuildSpec } from '../../training/cluster-impl';
+import { clusterKey } from './keys';
 import { AwsClusterNetwork } from './network';
 import { awsProvider } from './provider';
 
@@ -22,33 +21,34 @@ export interface AwsControlPlane {
   readonly cluster: EksCluster;
   readonly secretsKey: KmsKey;
   readonly logGroup: CloudwatchLogGroup;
+}
+
+/** The account the cluster lives in (from the cloud target, or looked up). */
+export interface AwsAccount {
   readonly partition: string;
   readonly accountId: string;
 }
 
+/** The control-plane log group name EKS writes to. */
+export function eksLogGroupName(clusterName: string): string {
+  return `/aws/eks/${clusterName}/cluster`;
+}
+
 /**
  * The EKS control plane: API authentication mode (access entries only, no aws-auth ConfigMap), Kubernetes
- * secrets envelope-encrypted with a customer-managed KMS key (rotated yearly), all control-plane log types
- * to a log group with a retention, endpoint private (or public + private, limited to authorized networks),
- * and cluster-admin access entries for the given principals.
+ * secrets envelope-encrypted with a customer-managed KMS key (rotated yearly) only the cluster role may
+ * use, all control-plane log types to a KMS-encrypted log group with a retention, endpoint private (or
+ * public + private, limited to authorized networks), and cluster-admin access entries for the given
+ * principals.
  */
-export function awsControlPlane(scope: Construct, cloud: AwsCloud, spec: ClusterBuildSpec, name: string, network: AwsClusterNetwork): AwsControlPlane {
+export function awsControlPlane(scope: Construct, cloud: AwsCloud, spec: ClusterBuildSpec, name: string, network: AwsClusterNetwork,
+  account: AwsAccount, logsKeyArn: string): AwsControlPlane {
   const provider = awsProvider(scope, cloud.region);
   const tags = resourceTags(scope, cloud, spec.tags);
-  const partition = new DataAwsPartition(scope, 'Partition', { provider }).partition;
-  const accountId = new DataAwsCallerIdentity(scope, 'Caller', { provider }).accountId;
-
-  const secretsKey = new KmsKey(scope, 'SecretsKey', {
-    provider,
-    description: `EKS secrets envelope encryption for ${name} (cdktf-ai-infra)`,
-    enableKeyRotation: true,
-    deletionWindowInDays: 30,
-    tags,
-  });
-  new KmsAlias(scope, 'SecretsKeyAlias', { provider, name: `alias/eks/${name}`, targetKeyId: secretsKey.keyId });
+  const partition = account.partition;
 
   const logGroup = new CloudwatchLogGroup(scope, 'ControlPlaneLogs', {
-    provider, name: `/aws/eks/${name}/cluster`, retentionInDays: 365, tags,
+    provider, name: eksLogGroupName(name), retentionInDays: 365, kmsKeyId: logsKeyArn, tags,
   });
 
   const role = new IamRole(scope, 'ClusterRole', {
@@ -62,6 +62,26 @@ export function awsControlPlane(scope: Construct, cloud: AwsCloud, spec: Cluster
   });
   const policy = new IamRolePolicyAttachment(scope, 'ClusterPolicy', {
     provider, role: role.name, policyArn: `arn:${partition}:iam::aws:policy/AmazonEKSClusterPolicy`,
+  });
+  const secretsKey = clusterKey(scope, 'SecretsKey', cloud, {
+    ...account,
+    description: `EKS secrets envelope encryption for ${name} (cdktf-ai-infra)`,
+    alias: `alias/eks/${name}`,
+    tags,
+    uses: [{
+      sid: 'ClusterRoleEncryptsSecrets',
+      principal: { AWS: role.arn },
+      actions: ['kms:Encrypt', 'kms:Decrypt', 'kms:DescribeKey', 'kms:CreateGrant', 'kms:ListGrants'],
+    }],
+  });
+  const keyPolicy = new IamRolePolicy(scope, 'ClusterKeyPolicy', {
+    provider,
+    role: role.name,
+    name: 'secrets-key',
+    policy: JSON.stringify({
+      Version: '2012-10-17',
+      Statement: [{ Effect: 'Allow', Action: ['kms:Encrypt', 'kms:Decrypt', 'kms:DescribeKey', 'kms:CreateGrant', 'kms:ListGrants'], Resource: secretsKey.arn }],
+    }),
   });
 
   const cluster = new EksCluster(scope, 'Resource', {
@@ -82,7 +102,7 @@ export function awsControlPlane(scope: Construct, cloud: AwsCloud, spec: Cluster
     upgradePolicy: { supportType: 'STANDARD' },
     deletionProtection: spec.deletionProtection,
     tags,
-    dependsOn: [policy, logGroup],
+    dependsOn: [policy, keyPolicy, logGroup],
   });
 
   spec.admins.forEach((principalArn, i) => {
@@ -93,5 +113,5 @@ export function awsControlPlane(scope: Construct, cloud: AwsCloud, spec: Cluster
       accessScope: { type: 'cluster' },
     });
   });
-  return { cluster, secretsKey, logGroup, partition, accountId };
+  return { cluster, secretsKey, logGroup };
 }

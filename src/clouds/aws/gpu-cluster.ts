@@ -1,4 +1,6 @@
 import { Construct } from 'constructs';
+import { DataAwsCallerIdentity } from '@cdktf/provider-aws/lib/data-aws-caller-identity';
+import { DataAwsPartition } from '@cdktf/provider-aws/lib/data-aws-partition';
 import { EksAddon } from '@cdktf/provider-aws/lib/eks-addon';
 import { EksPodIdentityAssociation } from '@cdktf/provider-aws/lib/eks-pod-identity-association';
 import { AwsCloud } from '../../core/cloud';
@@ -9,10 +11,11 @@ import { resourceTags } from '../../core/tags';
 import { AWS_EFA_DEVICE_PLUGIN } from '../../training/add-on-charts';
 import { ClusterBuildSpec, ClusterImpl, GPU_TAINT, ImportedClusterImpl, ImportedClusterSpec } from '../../training/cluster-impl';
 import { installGpuAddOns, pinnedRelease } from '../helm/add-ons';
-import { awsControlPlane } from './cluster';
+import { AwsAccount, awsControlPlane, eksLogGroupName } from './cluster';
+import { clusterKey, KEY_USE_ACTIONS } from './keys';
 import { awsClusterAutoscaler, AWS_GPU_TYPE_LABEL } from './cluster-autoscaler';
 import { eksHelmProvider } from './helm';
-import { awsClusterNetwork } from './network';
+import { awsClusterNetwork, flowLogGroupName } from './network';
 import { awsNodePools } from './node-pools';
 import { awsProvider } from './provider';
 
@@ -46,11 +49,49 @@ export function awsGpuCluster(scope: Construct, cloud: AwsCloud, spec: ClusterBu
   });
   const name = physicalName(scope, cloud, { maxLength: 38 });
   const tags = resourceTags(scope, cloud, spec.tags);
-  const network = awsClusterNetwork(scope, cloud, spec, name);
-  const plane = awsControlPlane(scope, cloud, spec, name, network);
+  const provider = awsProvider(scope, cloud.region);
+  const account: AwsAccount = {
+    partition: new DataAwsPartition(scope, 'Partition', { provider }).partition,
+    accountId: cloud.accountId ?? new DataAwsCallerIdentity(scope, 'Caller', { provider }).accountId,
+  };
+  const logArn = (group: string) => `arn:${account.partition}:logs:${cloud.region}:${account.accountId}:log-group:${group}`;
+  const logsKey = clusterKey(scope, 'LogsKey', cloud, {
+    ...account,
+    description: `Control-plane and VPC flow logs of EKS cluster ${name} (cdktf-ai-infra)`,
+    alias: `alias/eks/${name}-logs`,
+    tags,
+    uses: [{
+      sid: 'CloudWatchLogsEncryptsTheClusterLogGroups',
+      principal: { Service: `logs.${cloud.region}.amazonaws.com` },
+      actions: KEY_USE_ACTIONS,
+      condition: { ArnLike: { 'kms:EncryptionContext:aws:logs:arn': [logArn(eksLogGroupName(name)), logArn(flowLogGroupName(name))] } },
+    }],
+  });
+  const network = awsClusterNetwork(scope, cloud, spec, name, logsKey.arn);
+  const plane = awsControlPlane(scope, cloud, spec, name, network, account, logsKey.arn);
   const cluster = plane.cluster;
+  const autoScalingRole = `arn:${account.partition}:iam::${account.accountId}:role/aws-service-role/autoscaling.amazonaws.com/AWSServiceRoleForAutoScaling`;
+  const volumeKey = clusterKey(scope, 'NodeVolumeKey', cloud, {
+    ...account,
+    description: `Root volumes of the nodes of EKS cluster ${name} (cdktf-ai-infra)`,
+    alias: `alias/eks/${name}-node-volumes`,
+    tags,
+    uses: [
+      // Auto Scaling launches the node groups' instances with this role; it must be able to use the key.
+      { sid: 'AutoScalingUsesTheKey', principal: { AWS: autoScalingRole }, actions: KEY_USE_ACTIONS },
+      {
+        sid: 'AutoScalingGrantsToEc2', principal: { AWS: autoScalingRole }, actions: ['kms:CreateGrant'],
+        condition: { Bool: { 'kms:GrantIsForAWSResource': 'true' } },
+      },
+      {
+        sid: 'AccountUsesTheKeyThroughEc2', principal: { AWS: `arn:${account.partition}:iam::${account.accountId}:root` },
+        actions: [...KEY_USE_ACTIONS, 'kms:CreateGrant'],
+        condition: { StringEquals: { 'kms:ViaService': `ec2.${cloud.region}.amazonaws.com`, 'kms:CallerAccount': account.accountId } },
+      },
+    ],
+  });
   const withGpuLabel = { ...spec, gpuPools: spec.gpuPools.map((p) => ({ ...p, labels: { ...p.labels, [AWS_GPU_TYPE_LABEL]: p.gpu.id } })) };
-  const pools = awsNodePools(scope, cloud, withGpuLabel, plane, network, name);
+  const pools = awsNodePools(scope, cloud, withGpuLabel, { cluster, partition: account.partition, volumeKeyArn: volumeKey.arn }, network, name);
 
   const podIdentityAgent = new EksAddon(scope, 'PodIdentityAgent', {
     provider: awsProvider(scope, cloud.region),
@@ -65,7 +106,7 @@ export function awsGpuCluster(scope: Construct, cloud: AwsCloud, spec: ClusterBu
   const helmProvider = eksHelmProvider(scope, cloud, cluster.name, cluster.endpoint, cluster.certificateAuthority.get(0).data);
   const ready = [pools.system, podIdentityAgent];
   const autoscaler = awsClusterAutoscaler(scope, cloud, spec, {
-    clusterName: name, accountId: plane.accountId, partition: plane.partition, helmProvider, bind, dependsOn: ready,
+    clusterName: name, accountId: account.accountId, partition: account.partition, helmProvider, bind, dependsOn: ready,
   });
   const addOns = installGpuAddOns(scope, {
     helmProvider,
@@ -86,7 +127,7 @@ export function awsGpuCluster(scope: Construct, cloud: AwsCloud, spec: ClusterBu
     }));
   }
   const resources: Record<string, Construct> = {
-    cluster, secretsKey: plane.secretsKey, logGroup: plane.logGroup, nodeRole: pools.nodeRole, systemNodes: pools.system,
+    cluster, secretsKey: plane.secretsKey, logsKey, nodeVolumeKey: volumeKey, logGroup: plane.logGroup, nodeRole: pools.nodeRole, systemNodes: pools.system,
     podIdentityAgent, clusterAutoscaler: autoscaler.release, helmProvider,
   };
   if (network.vpc) resources.vpc = network.vpc;

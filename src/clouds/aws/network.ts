@@ -1,7 +1,11 @@
 import { Construct } from 'constructs';
 import { Fn } from 'cdktf';
 import { DataAwsAvailabilityZones } from '@cdktf/provider-aws/lib/data-aws-availability-zones';
+import { CloudwatchLogGroup } from '@cdktf/provider-aws/lib/cloudwatch-log-group';
 import { DefaultSecurityGroup } from '@cdktf/provider-aws/lib/default-security-group';
+import { FlowLog } from '@cdktf/provider-aws/lib/flow-log';
+import { IamRole } from '@cdktf/provider-aws/lib/iam-role';
+import { IamRolePolicy } from '@cdktf/provider-aws/lib/iam-role-policy';
 import { Eip } from '@cdktf/provider-aws/lib/eip';
 import { InternetGateway } from '@cdktf/provider-aws/lib/internet-gateway';
 import { NatGateway } from '@cdktf/provider-aws/lib/nat-gateway';
@@ -28,9 +32,15 @@ export interface AwsClusterNetwork {
 /**
  * A new VPC: a private subnet per zone (a /19 each from the VPC CIDR, tagged for internal load
  * balancers), a small public subnet per zone for NAT gateways and public load balancers, NAT per zone
- * (or one), and a default security group with no rules. Or an existing VPC, untouched.
+ * (or one), a default security group with no rules, and flow logs (all traffic) to a KMS-encrypted log
+ * group through a role that may only write there. Or an existing VPC, untouched.
  */
-export function awsClusterNetwork(scope: Construct, cloud: AwsCloud, spec: ClusterBuildSpec, clusterName: string): AwsClusterNetwork {
+/** The flow-log group name of a cluster's VPC (the logs key policy names it). */
+export function flowLogGroupName(clusterName: string): string {
+  return `/aws/vpc/${clusterName}/flow-logs`;
+}
+
+export function awsClusterNetwork(scope: Construct, cloud: AwsCloud, spec: ClusterBuildSpec, clusterName: string, logsKeyArn: string): AwsClusterNetwork {
   const existing = spec.network.existing;
   if (existing) {
     return { vpcId: existing.networkId, privateSubnetIds: [...existing.subnetIds], zoneOf: () => undefined };
@@ -47,6 +57,35 @@ export function awsClusterNetwork(scope: Construct, cloud: AwsCloud, spec: Clust
     provider, cidrBlock: cidr, enableDnsHostnames: true, enableDnsSupport: true, tags: tags({ Name: clusterName }),
   });
   new DefaultSecurityGroup(net, 'DefaultSecurityGroup', { provider, vpcId: vpc.id, ingress: [], egress: [], tags: tags() });
+  const flowLogs = new CloudwatchLogGroup(net, 'FlowLogs', {
+    provider, name: flowLogGroupName(clusterName), retentionInDays: 365, kmsKeyId: logsKeyArn, tags: tags(),
+  });
+  const flowRole = new IamRole(net, 'FlowLogsRole', {
+    provider,
+    name: `${clusterName}-flow-logs`.slice(0, 64),
+    assumeRolePolicy: JSON.stringify({
+      Version: '2012-10-17',
+      Statement: [{ Effect: 'Allow', Principal: { Service: 'vpc-flow-logs.amazonaws.com' }, Action: 'sts:AssumeRole' }],
+    }),
+    tags: tags(),
+  });
+  new IamRolePolicy(net, 'FlowLogsPolicy', {
+    provider,
+    role: flowRole.name,
+    name: 'write-flow-logs',
+    policy: JSON.stringify({
+      Version: '2012-10-17',
+      Statement: [{
+        Effect: 'Allow',
+        Action: ['logs:CreateLogStream', 'logs:PutLogEvents', 'logs:DescribeLogGroups', 'logs:DescribeLogStreams'],
+        Resource: [flowLogs.arn, `${flowLogs.arn}:*`],
+      }],
+    }),
+  });
+  new FlowLog(net, 'FlowLog', {
+    provider, vpcId: vpc.id, trafficType: 'ALL', logDestinationType: 'cloud-watch-logs', logDestination: flowLogs.arn,
+    iamRoleArn: flowRole.arn, maxAggregationInterval: 600, tags: tags(),
+  });
   const igw = new InternetGateway(net, 'InternetGateway', { provider, vpcId: vpc.id, tags: tags({ Name: clusterName }) });
   const publicRt = new RouteTable(net, 'PublicRoutes', { provider, vpcId: vpc.id, tags: tags({ Name: `${clusterName}-public` }) });
   new Route(net, 'PublicDefaultRoute', { provider, routeTableId: publicRt.id, destinationCidrBlock: '0.0.0.0/0', gatewayId: igw.id });

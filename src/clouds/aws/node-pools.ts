@@ -53,7 +53,8 @@ export function autoscalerNodeTemplateTags(clusterName: string, labels: Record<s
   };
 }
 
-function launchTemplate(scope: Construct, id: string, cloud: AwsCloud, name: string, diskGiB: number, tags: Record<string, string>, extra: Partial<LaunchTemplateConfig> = {}): LaunchTemplate {
+function launchTemplate(scope: Construct, id: string, cloud: AwsCloud, name: string, diskGiB: number, volumeKeyArn: string, tags: Record<string, string>,
+  extra: Partial<LaunchTemplateConfig> = {}): LaunchTemplate {
   return new LaunchTemplate(scope, id, {
     provider: awsProvider(scope, cloud.region),
     name,
@@ -62,7 +63,7 @@ function launchTemplate(scope: Construct, id: string, cloud: AwsCloud, name: str
     metadataOptions: { httpEndpoint: 'enabled', httpTokens: 'required', httpPutResponseHopLimit: 1, instanceMetadataTags: 'disabled' },
     blockDeviceMappings: [{
       deviceName: '/dev/xvda',
-      ebs: { volumeSize: diskGiB, volumeType: 'gp3', encrypted: 'true', deleteOnTermination: 'true', iops: 3000, throughput: 250 },
+      ebs: { volumeSize: diskGiB, volumeType: 'gp3', encrypted: 'true', kmsKeyId: volumeKeyArn, deleteOnTermination: 'true', iops: 3000, throughput: 250 },
     }],
     monitoring: { enabled: true },
     tagSpecifications: [{ resourceType: 'instance', tags }, { resourceType: 'volume', tags }],
@@ -74,12 +75,13 @@ function launchTemplate(scope: Construct, id: string, cloud: AwsCloud, name: str
 /**
  * Node groups: the system group (on-demand, across all private subnets, >= 2 nodes) and, per GPU pool,
  * one managed node group per capacity rung on the AL2023 NVIDIA AMI: tainted `nvidia.com/gpu=present:NoSchedule`,
- * labelled with GPU id / pool / capacity, min 0 (the first rung may keep `minNodes`), tagged with the
+ * labelled with GPU id / pool / capacity, root volumes encrypted with the node-volume key, min 0 (the first rung may keep `minNodes`), tagged with the
  * cluster-autoscaler node templates (on the group and, because EKS does not copy group tags to the Auto
  * Scaling group, on the ASG itself). EFA pools get EFA interfaces, an all-traffic-within-group security
  * group and a cluster placement group in one subnet.
  */
-export function awsNodePools(scope: Construct, cloud: AwsCloud, spec: ClusterBuildSpec, plane: { cluster: EksCluster; partition: string }, network: AwsClusterNetwork, name: string): AwsNodePools {
+export function awsNodePools(scope: Construct, cloud: AwsCloud, spec: ClusterBuildSpec, plane: { cluster: EksCluster; partition: string; volumeKeyArn: string },
+  network: AwsClusterNetwork, name: string): AwsNodePools {
   const provider = awsProvider(scope, cloud.region);
   const tags = resourceTags(scope, cloud, spec.tags);
   const cluster = plane.cluster;
@@ -97,7 +99,7 @@ export function awsNodePools(scope: Construct, cloud: AwsCloud, spec: ClusterBui
   const attachments = ['AmazonEKSWorkerNodePolicy', 'AmazonEC2ContainerRegistryPullOnly', 'AmazonEKS_CNI_Policy'].map((p) =>
     new IamRolePolicyAttachment(scope, `NodeRole${p}`, { provider, role: nodeRole.name, policyArn: `arn:${plane.partition}:iam::aws:policy/${p}` }));
 
-  const sysLt = launchTemplate(scope, 'SystemLaunchTemplate', cloud, `${name}-system`, spec.systemPool.diskSizeGiB, tags);
+  const sysLt = launchTemplate(scope, 'SystemLaunchTemplate', cloud, `${name}-system`, spec.systemPool.diskSizeGiB, plane.volumeKeyArn, tags);
   const system = new EksNodeGroup(scope, 'SystemNodes', {
     provider,
     clusterName,
@@ -145,7 +147,7 @@ export function awsNodePools(scope: Construct, cloud: AwsCloud, spec: ClusterBui
           ? { capacityReservationTarget: { capacityReservationId: pool.reservation.id } }
           : { capacityReservationPreference: 'open' })
         : rung === 'on-demand' ? { capacityReservationPreference: 'none' } : undefined;
-      const lt = launchTemplate(poolScope, `LaunchTemplate-${rung}`, cloud, `${name}-${groupName}`, pool.diskSizeGiB, { ...tags, ...templateTags }, {
+      const lt = launchTemplate(poolScope, `LaunchTemplate-${rung}`, cloud, `${name}-${groupName}`, pool.diskSizeGiB, plane.volumeKeyArn, { ...tags, ...templateTags }, {
         ...extra,
         capacityReservationSpecification: reservationSpec,
         instanceMarketOptions: capacityBlock ? { marketType: 'capacity-block' } : undefined,

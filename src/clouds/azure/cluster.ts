@@ -2,11 +2,15 @@ import { Construct } from 'constructs';
 import { DataAzurermClientConfig } from '@cdktf/provider-azurerm/lib/data-azurerm-client-config';
 import { KeyVault } from '@cdktf/provider-azurerm/lib/key-vault';
 import { KeyVaultKey } from '@cdktf/provider-azurerm/lib/key-vault-key';
+import { DiskEncryptionSet } from '@cdktf/provider-azurerm/lib/disk-encryption-set';
 import { KubernetesCluster } from '@cdktf/provider-azurerm/lib/kubernetes-cluster';
+import { LogAnalyticsWorkspace } from '@cdktf/provider-azurerm/lib/log-analytics-workspace';
+import { MonitorDiagnosticSetting } from '@cdktf/provider-azurerm/lib/monitor-diagnostic-setting';
 import { RoleAssignment } from '@cdktf/provider-azurerm/lib/role-assignment';
 import { RoleDefinition } from '@cdktf/provider-azurerm/lib/role-definition';
 import { UserAssignedIdentity } from '@cdktf/provider-azurerm/lib/user-assigned-identity';
 import { AzureCloud } from '../../core/cloud';
+import { Policy } from '../../policy/suppress';
 import { physicalName } from '../../core/naming';
 import { resourceTags } from '../../core/tags';
 import { ClusterBuildSpec, LABEL_POOL } from '../../training/cluster-impl';
@@ -29,15 +33,21 @@ export interface AzureControlPlane {
   readonly identity: UserAssignedIdentity;
   readonly keyVault: KeyVault;
   readonly secretsKey: KeyVaultKey;
+  readonly diskEncryptionSet: DiskEncryptionSet;
+  readonly logs: LogAnalyticsWorkspace;
 }
+
+/** Control-plane log categories exported to Log Analytics (audit included). */
+export const AKS_LOG_CATEGORIES = ['kube-apiserver', 'kube-audit-admin', 'kube-controller-manager', 'kube-scheduler', 'cluster-autoscaler', 'guard'];
 
 /**
  * An AKS cluster: OIDC issuer + workload identity, Entra ID authentication with Azure RBAC and local
  * accounts disabled, Azure CNI overlay with Cilium (network policy), egress through the NAT gateway,
  * etcd secrets encrypted with a Key Vault key (KMS v2, RBAC vault with purge protection, yearly
- * rotation), a user-assigned control-plane identity limited to joining the node subnet (a custom role,
- * not Network Contributor), the system pool across zones with only critical add-ons, autoscaler
- * profile, automatic patch upgrades, the Standard (SLA) tier.
+ * rotation), node OS disks encrypted with the same vault through a disk encryption set, control-plane
+ * logs (audit included) to a Log Analytics workspace, a user-assigned control-plane identity limited to
+ * joining the node subnet (a custom role, not Network Contributor), the system pool across zones with only
+ * critical add-ons, autoscaler profile, automatic patch upgrades, the Standard (SLA) tier.
  */
 export function azureControlPlane(scope: Construct, cloud: AzureCloud, spec: ClusterBuildSpec, name: string, network: AzureClusterNetwork): AzureControlPlane {
   const provider = azureProvider(scope, cloud);
@@ -62,6 +72,9 @@ export function azureControlPlane(scope: Construct, cloud: AzureCloud, spec: Clu
     networkAcls: { bypass: 'AzureServices', defaultAction: 'Allow' },
     tags,
   });
+  Policy.suppress(keyVault, 'AI-AZ-KV-2',
+    'AKS KMS with keyVaultNetworkAccess Public reaches the vault from the managed control plane, outside the VNet, and Terraform creates '
+    + 'the keys from where it runs; a firewalled vault needs API server VNet integration. Data-plane access is Entra RBAC only (two role assignments).');
   const officer = new RoleAssignment(scope, 'DeployerKeyOfficer', {
     provider, scope: keyVault.id, roleDefinitionName: 'Key Vault Crypto Officer', principalId: client.objectId,
   });
@@ -75,6 +88,35 @@ export function azureControlPlane(scope: Construct, cloud: AzureCloud, spec: Clu
     rotationPolicy: { automatic: { timeAfterCreation: 'P365D' }, expireAfter: 'P730D', notifyBeforeExpiry: 'P30D' },
     tags,
     dependsOn: [officer],
+  });
+  const diskKey = new KeyVaultKey(scope, 'DiskKey', {
+    provider,
+    name: 'aks-node-disks',
+    keyVaultId: keyVault.id,
+    keyType: 'RSA-HSM',
+    keySize: 3072,
+    keyOpts: ['decrypt', 'encrypt', 'unwrapKey', 'wrapKey'],
+    rotationPolicy: { automatic: { timeAfterCreation: 'P365D' }, expireAfter: 'P730D', notifyBeforeExpiry: 'P30D' },
+    tags,
+    dependsOn: [officer],
+  });
+  const diskEncryptionSet = new DiskEncryptionSet(scope, 'DiskEncryptionSet', {
+    provider,
+    name: `des-${name}`,
+    location: cloud.location,
+    resourceGroupName,
+    keyVaultKeyId: diskKey.versionlessId,
+    autoKeyRotationEnabled: true,
+    identity: { type: 'SystemAssigned' },
+    tags,
+  });
+  const desKeyUser = new RoleAssignment(scope, 'DiskEncryptionSetKeyUser', {
+    provider, scope: keyVault.id, roleDefinitionName: 'Key Vault Crypto Service Encryption User',
+    principalId: diskEncryptionSet.identity.principalId, principalType: 'ServicePrincipal',
+  });
+  const logs = new LogAnalyticsWorkspace(scope, 'Logs', {
+    provider, name: `log-${name}`, location: cloud.location, resourceGroupName, sku: 'PerGB2018', retentionInDays: 90,
+    localAuthenticationEnabled: false, tags,
   });
   const keyUser = new RoleAssignment(scope, 'ControlPlaneKeyUser', {
     provider, scope: keyVault.id, roleDefinitionName: 'Key Vault Crypto User', principalId: identity.principalId, principalType: 'ServicePrincipal',
@@ -113,6 +155,7 @@ export function azureControlPlane(scope: Construct, cloud: AzureCloud, spec: Clu
       ? { authorizedIpRanges: [...spec.authorizedNetworks] } : undefined,
     identity: { type: 'UserAssigned', identityIds: [identity.id] },
     keyManagementService: { keyVaultKeyId: secretsKey.id, keyVaultNetworkAccess: 'Public' },
+    diskEncryptionSetId: diskEncryptionSet.id,
     networkProfile: {
       networkPlugin: 'azure',
       networkPluginMode: 'overlay',
@@ -154,7 +197,15 @@ export function azureControlPlane(scope: Construct, cloud: AzureCloud, spec: Clu
     runCommandEnabled: false,
     tags,
     lifecycle: { ignoreChanges: ['default_node_pool[0].node_count'] },
-    dependsOn: [keyUser, join, ...network.ready],
+    dependsOn: [keyUser, join, desKeyUser, ...network.ready],
   });
-  return { cluster, identity, keyVault, secretsKey };
+  new MonitorDiagnosticSetting(scope, 'ControlPlaneLogs', {
+    provider,
+    name: 'control-plane-logs',
+    targetResourceId: cluster.id,
+    logAnalyticsWorkspaceId: logs.id,
+    logAnalyticsDestinationType: 'Dedicated',
+    enabledLog: AKS_LOG_CATEGORIES.map((category) => ({ category })),
+  });
+  return { cluster, identity, keyVault, secretsKey, diskEncryptionSet, logs };
 }

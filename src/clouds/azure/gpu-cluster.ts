@@ -56,7 +56,8 @@ export function azureGpuCluster(scope: Construct, cloud: AzureCloud, spec: Clust
     dependsOn: ready,
   });
   const resources: Record<string, Construct> = {
-    cluster, identity: plane.identity, keyVault: plane.keyVault, secretsKey: plane.secretsKey, helmProvider,
+    cluster, identity: plane.identity, keyVault: plane.keyVault, secretsKey: plane.secretsKey, diskEncryptionSet: plane.diskEncryptionSet,
+    logs: plane.logs, helmProvider,
   };
   if (network.vnet) resources.vnet = network.vnet;
   for (const g of gpuPools) resources[`${g.pool.name}/${g.rung}`] = g.nodePool;
