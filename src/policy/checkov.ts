@@ -109,6 +109,22 @@ export const CHECKOV_EXEMPTIONS: readonly CheckovExemption[] = [
     when: (_r, ctx) => ctx.resources('azurerm_storage_queue').length === 0,
   },
   {
+    checks: ['CKV_AZURE_4'],
+    resourceTypes: ['azurerm_kubernetes_cluster'],
+    reason: 'Control plane logs (kube-audit) go to Log Analytics through a diagnostic setting (AI-AZ-AKS-4); workload metrics come from Prometheus (MonitoringStack), so the Container Insights agent (oms_agent) is not installed.',
+    when: (r, ctx) => ctx.resources('azurerm_monitor_diagnostic_setting').some((d) => mentions(d.attrs.target_resource_id, r.address)
+      && blocks(d.attrs.enabled_log).some((l) => ['kube-audit', 'kube-audit-admin', 'audit', 'allLogs'].includes(String(l.category ?? l.category_group)))),
+  },
+  {
+    checks: ['CKV2_AZURE_21'],
+    resourceTypes: ['azurerm_storage_container'],
+    reason: 'Blob reads are logged by an Azure Monitor diagnostic setting on the blob service (StorageRead); this check only sees classic Storage Analytics logging.',
+    when: (r, ctx) => ctx.resources('azurerm_storage_account').some((account) => mentions(r.attrs, account.address)
+      && ctx.resources('azurerm_monitor_diagnostic_setting').some((d) => mentions(d.attrs.target_resource_id, account.address)
+        && String(d.attrs.target_resource_id).includes('/blobServices/')
+        && blocks(d.attrs.enabled_log).some((l) => ['StorageRead', 'audit', 'allLogs'].includes(String(l.category ?? l.category_group))))),
+  },
+  {
     checks: ['CKV2_AZURE_31'],
     resourceTypes: ['azurerm_subnet'],
     reason: 'AKS node subnet: AKS attaches and manages the node network security group itself (in the node resource group).',

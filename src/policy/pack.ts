@@ -1,5 +1,5 @@
 import { IConstruct } from 'constructs';
-import { Annotations, Aspects, IAspect, TerraformDataSource, TerraformResource, TerraformStack } from 'cdktf';
+import { AnnotationMetadataEntryType, Aspects, IAspect, TerraformDataSource, TerraformResource, TerraformStack } from 'cdktf';
 import { InvalidPropError } from '../core/errors';
 import { CheckovExemption, exemptionsFor } from './checkov';
 import { StackPolicyContext } from './context';
@@ -7,6 +7,8 @@ import { KubernetesObjectView, PolicyFinding, PolicyRule, PolicySeverity, Policy
 import { KUBERNETES_SUPPRESSION_PREFIX, Policy, recordCheckovSkip, recordSuppression } from './suppress';
 
 const PACKS = Symbol.for('cdktf-ai-infra.policy.packs');
+const ERROR = AnnotationMetadataEntryType.ERROR;
+const WARN = AnnotationMetadataEntryType.WARN;
 
 export interface PolicyPackProps {
   /** Name recorded in the synthesized output and in messages. @default 'policy-pack' */
@@ -161,8 +163,9 @@ export class PolicyPack implements IAspect {
         continue;
       }
       const text = `[${f.ruleId}] ${f.title}: ${f.message} (${f.subject}). Fix: ${f.remediation}`;
-      if (f.severity === 'error') Annotations.of(node).addError(text);
-      else Annotations.of(node).addWarning(text);
+      // The same entries Annotations.of(node).addError/addWarning write, without a stack trace: a trace would put
+      // absolute source paths of the build machine into cdktf.out/manifest.json.
+      node.node.addMetadata(f.severity === 'error' ? ERROR : WARN, text, { stackTrace: false });
     }
   }
 

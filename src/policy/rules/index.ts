@@ -58,6 +58,7 @@ import { GkeShieldedNodes } from './gcp/gke-shielded-nodes';
 import { GkeWorkloadIdentity } from './gcp/gke-workload-identity';
 import { GcpNoBasicRoles } from './gcp/iam-no-basic-roles';
 import { GcpNoServiceAccountKeys } from './gcp/iam-no-service-account-keys';
+import { GcpKmsPreventDestroy } from './gcp/kms-prevent-destroy';
 import { GcpKmsRotation } from './gcp/kms-rotation';
 import { PubsubCmek } from './gcp/pubsub-cmek';
 import { SubnetPrivateAccess } from './gcp/subnet-private-access';
@@ -174,6 +175,7 @@ export const GCP_RULES: readonly PolicyRule[] = [
   GkeWorkloadIdentity,
   GcpNoBasicRoles,
   GcpNoServiceAccountKeys,
+  GcpKmsPreventDestroy,
   GcpKmsRotation,
   PubsubCmek,
   SubnetPrivateAccess,
