@@ -9,7 +9,7 @@ import { stringify } from 'yaml';
 import { IGpuCluster } from '../core/cluster';
 import { stableHash } from '../core/hash';
 import { KubernetesWorkload } from '../k8s/delivery';
-import { ApiObject } from 'cdk8s';
+import { ApiObject, JsonPatch } from 'cdk8s';
 import { AddonChart } from './cloud-parts';
 import { K8sObject } from './manifests';
 
@@ -85,7 +85,11 @@ export class InferenceClusterAddons extends Construct {
         description: 'Cluster-scoped objects of inference endpoints (cdktf-ai-infra)',
       });
       const chart = this.sharedObjects.chart;
-      objects.forEach((o, i) => new ApiObject(chart, `Object${i}`, { ...o }));
+      objects.forEach((o, i) => {
+        const obj = new ApiObject(chart, `Object${i}`, { ...o });
+        // Cluster-scoped (GatewayClass): no namespace, whatever the chart's default.
+        if (o.metadata.namespace === undefined) obj.addJsonPatch(JsonPatch.remove('/metadata/namespace'));
+      });
     }
     return this.sharedObjects;
   }

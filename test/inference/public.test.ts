@@ -241,3 +241,21 @@ describe('canary', () => {
     ]);
   });
 });
+
+describe('cluster-wide objects', () => {
+  test('AWS: the ALB GatewayClass is made once per cluster, cluster-scoped, and the endpoint waits for it', () => {
+    const b = build('aws', () => publicProps('aws'));
+    const { manifestsOf } = require('../k8s/validate') as typeof import('../k8s/validate');
+    const shared = manifestsOf(b.stack).filter((o) => o.kind === 'GatewayClass');
+    expect(shared).toEqual([{
+      apiVersion: 'gateway.networking.k8s.io/v1', kind: 'GatewayClass',
+      metadata: { name: 'aiinfra-alb', labels: { 'app.kubernetes.io/managed-by': 'cdktf-ai-infra' } },
+      spec: { controllerName: 'gateway.k8s.aws/alb' },
+    }]);
+    expect(() => validateAll(shared)).not.toThrow();
+    const releases = resources(synthJson(b.stack), 'helm_release');
+    const mine = releases.find((r) => r.name === b.endpoint.name) as Json;
+    expect(mine.depends_on.some((d: string) => /Shared_Release/.test(d))).toBe(true);
+    expect(releases.filter((r) => r.name === 'aiinfra-inference-shared')).toHaveLength(1);
+  });
+});
