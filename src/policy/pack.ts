@@ -4,7 +4,7 @@ import { InvalidPropError } from '../core/errors';
 import { CheckovExemption, exemptionsFor } from './checkov';
 import { StackPolicyContext } from './context';
 import { KubernetesObjectView, PolicyFinding, PolicyRule, PolicySeverity, PolicyViolation } from './rule';
-import { KUBERNETES_SUPPRESSION_PREFIX, Policy, recordCheckovSkip, recordSuppression } from './suppress';
+import { KUBERNETES_SUPPRESSION_PREFIX, Policy, PolicySuppression, recordCheckovSkip, recordSuppression } from './suppress';
 
 const PACKS = Symbol.for('cdktf-ai-infra.policy.packs');
 const ERROR = AnnotationMetadataEntryType.ERROR;
@@ -68,7 +68,7 @@ export class PolicyPack implements IAspect {
 
   /** Only the findings that are not suppressed and have severity `error`. */
   public static errors(scope: IConstruct, ...packs: PolicyPack[]): PolicyFinding[] {
-    return PolicyPack.check(scope, ...packs).filter((f) => f.severity === 'error' && f.suppressedReason === undefined);
+    return PolicyPack.check(scope, ...packs).filter((f) => f.severity === 'error' && f.suppressedReason === undefined && f.acknowledged === undefined);
   }
 
   public static isPolicyPack(x: unknown): x is PolicyPack {
@@ -162,10 +162,16 @@ export class PolicyPack implements IAspect {
         }
         continue;
       }
-      const text = `[${f.ruleId}] ${f.title}: ${f.message} (${f.subject}). Fix: ${f.remediation}`;
+      if (f.acknowledged !== undefined && TerraformResource.isTerraformResource(node)) {
+        recordSuppression(node, f.ruleId, f.acknowledged, 'acknowledged');
+        const rule = this.ruleList.find((r) => r.id === f.ruleId);
+        for (const id of rule?.checkov ?? []) recordCheckovSkip(node, id, `${f.ruleId} acknowledged, fix pending: ${f.acknowledged}`);
+      }
+      const note = f.acknowledged !== undefined ? ` (acknowledged ${f.severity}, fix pending: ${f.acknowledged})` : '';
+      const text = `[${f.ruleId}] ${f.title}: ${f.message} (${f.subject})${note}. Fix: ${f.remediation}`;
       // The same entries Annotations.of(node).addError/addWarning write, without a stack trace: a trace would put
       // absolute source paths of the build machine into cdktf.out/manifest.json.
-      node.node.addMetadata(f.severity === 'error' ? ERROR : WARN, text, { stackTrace: false });
+      node.node.addMetadata(f.severity === 'error' && f.acknowledged === undefined ? ERROR : WARN, text, { stackTrace: false });
     }
   }
 
@@ -173,10 +179,12 @@ export class PolicyPack implements IAspect {
     const holder = stack as unknown as Record<symbol, string[] | undefined>;
     if (!holder[PACKS]) Object.defineProperty(stack, PACKS, { value: [], enumerable: false });
     if (!holder[PACKS]!.includes(this.name)) holder[PACKS]!.push(this.name);
-    const suppressions = Policy.suppressionsIn(stack)
-      .map((s) => ({ rule: s.ruleId, path: s.path, reason: s.reason }))
-      .sort((a, b) => `${a.path}|${a.rule}`.localeCompare(`${b.path}|${b.rule}`));
-    stack.addOverride('//.policy', { packs: [...holder[PACKS]!].sort(), suppressions });
+    const all = Policy.suppressionsIn(stack).sort((a, b) => `${a.path}|${a.ruleId}`.localeCompare(`${b.path}|${b.ruleId}`));
+    const list = (kind: string) => all.filter((s) => s.kind === kind).map((s) => ({ rule: s.ruleId, path: s.path, reason: s.reason }));
+    const acknowledged = list('acknowledged');
+    stack.addOverride('//.policy', {
+      packs: [...holder[PACKS]!].sort(), suppressions: list('suppressed'), ...(acknowledged.length ? { acknowledged } : {}),
+    });
   }
 
   private findingsAt(node: IConstruct, ctx: StackPolicyContext): PolicyFinding[] {
@@ -191,7 +199,7 @@ export class PolicyPack implements IAspect {
             out.push({
               ruleId: rule.id, severity: rule.severity, title: rule.title, constructPath: node.node.path,
               subject: view.address, message, remediation: rule.remediation,
-              suppressedReason: Policy.suppressionFor(node, rule.id)?.reason,
+              ...waiver(Policy.suppressionFor(node, rule.id)),
             });
           }
         }
@@ -205,13 +213,19 @@ export class PolicyPack implements IAspect {
           out.push({
             ruleId: rule.id, severity: rule.severity, title: rule.title, constructPath: node.node.path,
             subject: object.address, message, remediation: rule.remediation,
-            suppressedReason: objectSuppression(object, rule.id) ?? Policy.suppressionFor(node, rule.id)?.reason,
+            ...(objectSuppression(object, rule.id) !== undefined
+              ? { suppressedReason: objectSuppression(object, rule.id) } : waiver(Policy.suppressionFor(node, rule.id))),
           });
         }
       }
     }
     return out;
   }
+}
+
+function waiver(s: PolicySuppression | undefined): Pick<PolicyFinding, 'suppressedReason' | 'acknowledged'> {
+  if (!s) return {};
+  return s.kind === 'acknowledged' ? { acknowledged: s.reason } : { suppressedReason: s.reason };
 }
 
 /** The stack `scope` is in, or undefined for an app (or a construct outside any stack). */

@@ -108,4 +108,6 @@ export interface PolicyFinding {
   readonly remediation: string;
   /** Set when the finding is suppressed: the reason given. */
   readonly suppressedReason?: string;
+  /** Set when the finding is acknowledged (fix pending): the note given. It is reported as a warning. */
+  readonly acknowledged?: string;
 }

@@ -8,10 +8,14 @@ const RECORDED = Symbol.for('cdktf-ai-infra.policy.recorded');
 /** Annotation on a Kubernetes object that suppresses one rule for that object: `<prefix><RULE-ID>: <reason>`. */
 export const KUBERNETES_SUPPRESSION_PREFIX = 'policy.cdktf-ai-infra.dev/';
 
-/** A rule switched off on a construct (and everything under it), with the reason. */
+/**
+ * A rule switched off on a construct (and everything under it), with the reason (`suppressed`), or a finding
+ * kept visible as a warning while its fix is pending (`acknowledged`).
+ */
 export interface PolicySuppression {
   readonly ruleId: string;
   readonly reason: string;
+  readonly kind: 'suppressed' | 'acknowledged';
   /** Path of the construct the suppression was made on. */
   readonly path: string;
 }
@@ -28,21 +32,23 @@ function own(scope: IConstruct): PolicySuppression[] {
 /** What a resource records in its `//` block of cdk.tf.json. */
 interface Recorded {
   policy: Record<string, string>;
+  acknowledged: Record<string, string>;
   checkov: Map<string, string>;
 }
 
 function recorded(resource: TerraformResource): Recorded {
   const holder = resource as unknown as Record<symbol, Recorded | undefined>;
-  if (!holder[RECORDED]) Object.defineProperty(resource, RECORDED, { value: { policy: {}, checkov: new Map() }, enumerable: false });
+  if (!holder[RECORDED]) Object.defineProperty(resource, RECORDED, { value: { policy: {}, acknowledged: {}, checkov: new Map() }, enumerable: false });
   return holder[RECORDED]!;
 }
 
-/** Writes a rule suppression into the resource's `//` metadata in cdk.tf.json. */
-export function recordSuppression(resource: TerraformResource, ruleId: string, reason: string): void {
+/** Writes a rule suppression (or acknowledgement) into the resource's `//` metadata in cdk.tf.json. */
+export function recordSuppression(resource: TerraformResource, ruleId: string, reason: string, kind: PolicySuppression['kind'] = 'suppressed'): void {
   const rec = recorded(resource);
-  if (rec.policy[ruleId] === reason) return;
-  rec.policy[ruleId] = reason;
-  resource.addOverride('//.policy_suppressions', { ...rec.policy });
+  const map = kind === 'suppressed' ? rec.policy : rec.acknowledged;
+  if (map[ruleId] === reason) return;
+  map[ruleId] = reason;
+  resource.addOverride(kind === 'suppressed' ? '//.policy_suppressions' : '//.policy_acknowledged', { ...map });
 }
 
 /**
@@ -75,18 +81,32 @@ export class Policy {
    * and a stack-level list in `"//": { "policy": ... }`), and equivalent checkov checks are skipped with it.
    */
   public static suppress(scope: IConstruct, ruleId: string, reason: string): void {
+    Policy.record(scope, ruleId, reason, 'suppressed', 'why the rule does not apply');
+  }
+
+  /**
+   * Acknowledges findings of `ruleId` on `scope` (and below) whose fix is pending: they stay visible, reported
+   * as warnings with the note instead of errors, recorded in cdk.tf.json (`"//": { "policy_acknowledged": ... }`
+   * and the stack's list), and their equivalent checkov checks are skipped with the note. Use it to ship while
+   * a fix lands; use `suppress` when the rule does not apply by design.
+   */
+  public static acknowledge(scope: IConstruct, ruleId: string, note: string): void {
+    Policy.record(scope, ruleId, note, 'acknowledged', 'the pending fix and who owns it');
+  }
+
+  private static record(scope: IConstruct, ruleId: string, reason: string, kind: PolicySuppression['kind'], what: string): void {
     if (typeof ruleId !== 'string' || !RULE_ID.test(ruleId)) {
       throw new InvalidPropError(scope, 'ruleId', ruleId, 'a rule id such as AI-AWS-S3-1');
     }
     if (typeof reason !== 'string' || reason.trim().length < MIN_REASON) {
-      throw new InvalidPropError(scope, 'reason', reason, `a reason of at least ${MIN_REASON} characters saying why the rule does not apply`);
+      throw new InvalidPropError(scope, 'reason', reason, `a reason of at least ${MIN_REASON} characters saying ${what}`);
     }
     const list = own(scope);
     const existing = list.findIndex((s) => s.ruleId === ruleId);
-    const entry = { ruleId, reason: reason.trim(), path: scope.node.path };
+    const entry = { ruleId, reason: reason.trim(), path: scope.node.path, kind };
     if (existing >= 0) list[existing] = entry;
     else list.push(entry);
-    scope.node.addMetadata('cdktf-ai-infra:policy-suppression', { ruleId, reason: entry.reason });
+    scope.node.addMetadata(`cdktf-ai-infra:policy-${kind}`, { ruleId, reason: entry.reason });
   }
 
   /** The suppression of `ruleId` that applies to `scope` (its own, or the nearest ancestor's). */

@@ -173,6 +173,26 @@ describe('suppressions', () => {
     expect(bucket.node.path).toBe('test/store/logs');
   });
 
+  test('an acknowledged finding stays visible as a warning, does not fail synth, and is recorded', () => {
+    const app = Testing.app();
+    const stack = new TerraformStack(app, 'p');
+    const key = raw(stack, 'google_kms_crypto_key', 'key', { name: 'k', key_ring: 'r', rotation_period: '7776000s' });
+    Policy.acknowledge(key, 'AI-GCP-KMS-2', 'prevent_destroy pending in the monitoring construct');
+    Aspects.of(stack).add(new AiInfraPolicyPack());
+    expect(PolicyPack.check(stack)).toEqual([expect.objectContaining({ ruleId: 'AI-GCP-KMS-2', severity: 'error', acknowledged: 'prevent_destroy pending in the monitoring construct' })]);
+    expect(PolicyPack.errors(stack)).toEqual([]);
+    expect(() => Testing.fullSynth(stack)).not.toThrow();
+    expect(key.node.metadata.filter((m) => m.type === WARN).map((m) => String(m.data))).toEqual([
+      expect.stringContaining('[AI-GCP-KMS-2] Cloud KMS key protected from deletion (lifecycle prevent_destroy): lifecycle.prevent_destroy is not true (google_kms_crypto_key.key) (acknowledged error, fix pending: prevent_destroy pending in the monitoring construct)'),
+    ]);
+    const json = stack.toTerraform();
+    expect(json.resource.google_kms_crypto_key.key['//']).toMatchObject({
+      policy_acknowledged: { 'AI-GCP-KMS-2': 'prevent_destroy pending in the monitoring construct' },
+      checkov: { skip: [{ id: 'CKV_GCP_82', comment: 'AI-GCP-KMS-2 acknowledged, fix pending: prevent_destroy pending in the monitoring construct' }] },
+    });
+    expect(json['//'].policy.acknowledged).toEqual([{ rule: 'AI-GCP-KMS-2', path: 'p/key', reason: 'prevent_destroy pending in the monitoring construct' }]);
+  });
+
   test('a suppression needs a rule id and a real reason', () => {
     const stack = newStack();
     expect(() => Policy.suppress(stack, 'AI-AWS-S3-1', 'because')).toThrow(InvalidPropError);
