@@ -50,6 +50,8 @@ export function gcpMonitoring(scope: Construct, cloud: GcpCloud, input: Monitori
   const key = new KmsCryptoKey(scope, 'Key', {
     provider, name: 'monitoring-notifications', keyRing: keyRing.id, purpose: 'ENCRYPT_DECRYPT',
     rotationPeriod: `${90 * DAY_SECONDS}s`, destroyScheduledDuration: `${30 * DAY_SECONDS}s`, labels,
+    // Cloud KMS keys cannot be deleted, only their versions: keep Terraform from trying.
+    lifecycle: { preventDestroy: true },
   });
   const keyAccess = new KmsCryptoKeyIamMember(scope, 'KeyAccessPubsub', {
     provider, cryptoKeyId: key.id, role: 'roles/cloudkms.cryptoKeyEncrypterDecrypter', member: agent('pubsub'),
