@@ -407,9 +407,9 @@ export class InferenceEndpoint extends EndpointMetrics implements IInferenceEndp
     }
     if (scaling.kind === 'keda') this.workload.addDependency(addons.chart(KEDA_CHART));
     if (apiKey && parts.secretsStoreChart) this.workload.addDependency(addons.chart(parts.secretsStoreChart));
-    if (usesGateway) {
+    if (usesGateway && !exposure.gatewayClassName) {
       const shared = addons.gatewayObjects(parts.sharedGatewayObjects);
-      if (shared && !exposure.gatewayClassName) this.workload.addDependency(shared);
+      if (shared) this.workload.addDependency(shared);
     }
 
     // ---- Kubernetes objects ----------------------------------------------------------------------------
@@ -457,7 +457,12 @@ export class InferenceEndpoint extends EndpointMetrics implements IInferenceEndp
     // Autoscaling of the stable track.
     const scalingInput = { name: app, namespace, labels, target: app, min: scaling.min, max: scaling.max, cooldownSeconds: scaling.cooldownSeconds };
     if (scaling.kind === 'hpa') objects.push(cpuHorizontalPodAutoscaler(scalingInput, scaling.targetCpuUtilization));
-    if (scaling.kind === 'keda') objects.push(scaledObject(scalingInput, this.kedaTriggers(scaling, props)));
+    if (scaling.kind === 'keda') {
+      const triggers = this.kedaTriggers(scaling, props);
+      // KEDA's fallback works with AverageValue metrics only (not the cpu scaler), and not at zero.
+      const fallback = !scaling.scaleToZero && triggers.every((t) => t.type !== 'cpu') ? Math.min(scaling.max, Math.max(scaling.min, 2)) : undefined;
+      objects.push(scaledObject(scalingInput, triggers, fallback));
+    }
 
     // Traffic path.
     if (usesGateway && exposureParts.gateway) {

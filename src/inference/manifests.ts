@@ -308,7 +308,7 @@ export function cronTrigger(name: string, start: string, end: string, timezone: 
 }
 
 /** KEDA ScaledObject (keda.sh/v1alpha1): it creates and owns the HPA of the Deployment. */
-export function scaledObject(input: ScalingInput, triggers: readonly KedaTrigger[]): K8sObject {
+export function scaledObject(input: ScalingInput, triggers: readonly KedaTrigger[], fallbackReplicas?: number): K8sObject {
   return {
     apiVersion: 'keda.sh/v1alpha1',
     kind: 'ScaledObject',
@@ -319,6 +319,8 @@ export function scaledObject(input: ScalingInput, triggers: readonly KedaTrigger
       maxReplicaCount: input.max,
       pollingInterval: 15,
       cooldownPeriod: input.cooldownSeconds,
+      // When Prometheus cannot be read three times in a row, hold a safe replica count instead of freezing.
+      ...(fallbackReplicas !== undefined ? { fallback: { failureThreshold: 3, replicas: fallbackReplicas } } : {}),
       advanced: { horizontalPodAutoscalerConfig: { behavior: hpaBehavior(input.cooldownSeconds) } },
       triggers: triggers.map((t) => ({ ...t, metadata: { ...t.metadata } })),
     },

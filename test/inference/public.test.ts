@@ -145,6 +145,7 @@ describe.each(Object.keys(CLOUDS) as CloudName[])('public endpoint on %s', (clou
   test('public endpoints start warm: KEDA on queue depth from the monitoring Prometheus', () => {
     const so = byKind(objects, 'ScaledObject');
     expect(so.spec.minReplicaCount).toBe(2);
+    expect(so.spec.fallback).toEqual({ failureThreshold: 3, replicas: 2 });
     expect(so.spec.triggers[0]).toEqual({
       type: 'prometheus', name: 'queue-depth',
       metadata: { serverAddress: PROM, query: `sum(aiinfra_server_queue_depth{namespace="inference",service="${app}"})`, threshold: '4', activationThreshold: '0' },

@@ -107,6 +107,7 @@ describe('autoscaling', () => {
     expect(() => validateAll(objects)).not.toThrow();
     const so = byKind(objects, 'ScaledObject');
     expect(so.spec).toMatchObject({ minReplicaCount: 0, maxReplicaCount: 6, cooldownPeriod: 900 });
+    expect(so.spec.fallback).toBeUndefined();
     expect(so.spec.triggers.map((t: Json) => [t.type, t.name])).toEqual([
       ['prometheus', 'queue-depth'], ['cron', 'window-0'], ['cron', 'window-1'],
     ]);
