@@ -1,0 +1,56 @@
+import { Construct } from 'constructs';
+import { Fn } from 'cdktf';
+import { DataAwsEcrAuthorizationToken } from '@cdktf/provider-aws/lib/data-aws-ecr-authorization-token';
+import { EcrLifecyclePolicy } from '@cdktf/provider-aws/lib/ecr-lifecycle-policy';
+import { EcrRepository } from '@cdktf/provider-aws/lib/ecr-repository';
+import { KmsKey } from '@cdktf/provider-aws/lib/kms-key';
+import { AwsCloud } from '../../core/cloud';
+import { ImageRepository } from '../../core/image-build';
+import { physicalName } from '../../core/naming';
+import { resourceTags } from '../../core/tags';
+import { awsProvider } from './provider';
+
+/**
+ * An ECR repository for one bundled image: immutable tags, scan on push, encrypted with a customer-managed
+ * KMS key (rotation on), a lifecycle policy keeping the newest 30 images; pushes authenticate with a
+ * short-lived ECR authorization token.
+ */
+export function awsImageRepository(scope: Construct, cloud: AwsCloud, imageName: string): ImageRepository {
+  const provider = awsProvider(scope, cloud.region);
+  const tags = resourceTags(scope, cloud);
+  const key = new KmsKey(scope, 'RegistryKey', {
+    provider,
+    description: `ECR encryption for ${scope.node.path} (cdktf-ai-infra)`,
+    enableKeyRotation: true,
+    deletionWindowInDays: 30,
+    tags,
+  });
+  const repo = new EcrRepository(scope, 'Repository', {
+    provider,
+    name: `${physicalName(scope, cloud, { maxLength: 200 })}/${imageName}`,
+    imageTagMutability: 'IMMUTABLE',
+    imageScanningConfiguration: { scanOnPush: true },
+    encryptionConfiguration: [{ encryptionType: 'KMS', kmsKey: key.arn }],
+    forceDelete: false,
+    tags,
+  });
+  new EcrLifecyclePolicy(scope, 'RepositoryLifecycle', {
+    provider,
+    repository: repo.name,
+    policy: JSON.stringify({
+      rules: [{
+        rulePriority: 1,
+        description: 'Keep the newest 30 images',
+        selection: { tagStatus: 'any', countType: 'imageCountMoreThan', countNumber: 30 },
+        action: { type: 'expire' },
+      }],
+    }),
+  });
+  const auth = new DataAwsEcrAuthorizationToken(scope, 'RegistryAuth', { provider, registryId: repo.registryId });
+  return {
+    url: repo.repositoryUrl,
+    address: Fn.replace(auth.proxyEndpoint, 'https://', ''),
+    username: auth.userName,
+    password: auth.password,
+  };
+}

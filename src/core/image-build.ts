@@ -1,0 +1,258 @@
+import { createHash } from 'crypto';
+import * as fs from 'fs';
+import * as path from 'path';
+import { Construct, IConstruct } from 'constructs';
+import { Annotations, App, Aspects, AssetType, IAspect, Lazy, TerraformAsset, TerraformStack } from 'cdktf';
+import { Image } from '@cdktf/provider-docker/lib/image';
+import { RegistryImage } from '@cdktf/provider-docker/lib/registry-image';
+import { DockerProvider } from '@cdktf/provider-docker/lib/provider';
+import { Cloud } from './cloud';
+import { IContainerImage } from './image';
+import { providerFor } from './providers';
+
+/** The images this library ships (Dockerfiles under images/, build context compute/). */
+export type BundledImageName = 'trainer' | 'server';
+
+/** A repository the per-cloud code made for one image, and how to push to it. */
+export interface ImageRepository {
+  /** `host/path/name` without tag. */
+  readonly url: string;
+  /** Registry host, for docker login. */
+  readonly address: string;
+  readonly username: string;
+  /** A short-lived token (ECR, Artifact Registry) or a repository-scoped push token (ACR). */
+  readonly password: string;
+}
+
+/** Always left out of a build context: machine-local caches that would make the hash host-dependent. */
+const ALWAYS_IGNORED = ['**/__pycache__', '**/*.pyc', '**/*.egg-info', '.venv', '**/.pytest_cache', '.git', '**/.DS_Store'];
+const DOCKERFILE_IN_CONTEXT = 'aiinfra.Dockerfile';
+
+/** Converts one .dockerignore pattern (Go filepath.Match plus `**`) to a RegExp over posix relative paths. */
+function patternToRegExp(pattern: string): RegExp {
+  let p = pattern.replace(/^\/+/, '').replace(/\/+$/, '');
+  if (p.startsWith('./')) p = p.slice(2);
+  let re = '';
+  for (let i = 0; i < p.length; i++) {
+    const c = p[i];
+    if (c === '*') {
+      if (p[i + 1] === '*') {
+        i++;
+        if (p[i + 1] === '/') {
+          i++;
+          re += '(?:.*/)?';
+        } else {
+          re += '.*';
+        }
+      } else {
+        re += '[^/]*';
+      }
+    } else if (c === '?') {
+      re += '[^/]';
+    } else if (c === '[') {
+      const end = p.indexOf(']', i);
+      if (end < 0) re += '\\[';
+      else {
+        re += `[${p.slice(i + 1, end).replace(/^!/, '^').replace(/\\/g, '\\\\')}]`;
+        i = end;
+      }
+    } else {
+      re += c.replace(/[.+^${}()|\\]/g, '\\$&');
+    }
+  }
+  // a pattern that matches a directory excludes everything below it
+  return new RegExp(`^${re}(?:/.*)?$`);
+}
+
+/** Parses .dockerignore text into ordered rules (later rules win, `!` re-includes). */
+export function parseDockerignore(text: string): { re: RegExp; exclude: boolean }[] {
+  return text.split(/\r?\n/).map((l) => l.trim()).filter((l) => l && !l.startsWith('#'))
+    .map((l) => (l.startsWith('!') ? { re: patternToRegExp(l.slice(1).trim()), exclude: false } : { re: patternToRegExp(l), exclude: true }));
+}
+
+function ignored(rel: string, rules: { re: RegExp; exclude: boolean }[]): boolean {
+  let out = false;
+  for (const r of rules) if (r.re.test(rel)) out = r.exclude;
+  return out;
+}
+
+/** The files of a build context (sorted posix relative paths), honoring .dockerignore and ALWAYS_IGNORED. */
+export function contextFiles(contextDir: string): string[] {
+  const dockerignore = path.join(contextDir, '.dockerignore');
+  const rules = [
+    ...parseDockerignore(ALWAYS_IGNORED.join('\n')),
+    ...(fs.existsSync(dockerignore) ? parseDockerignore(fs.readFileSync(dockerignore, 'utf8')) : []),
+  ];
+  const always = parseDockerignore(ALWAYS_IGNORED.join('\n'));
+  const out: string[] = [];
+  const walk = (dir: string, relDir: string) => {
+    for (const entry of fs.readdirSync(dir, { withFileTypes: true })) {
+      const rel = relDir ? `${relDir}/${entry.name}` : entry.name;
+      const full = path.join(dir, entry.name);
+      if (entry.isDirectory()) {
+        if (ignored(rel, always)) continue;
+        walk(full, rel);
+      } else if (entry.isFile() && !ignored(rel, rules)) {
+        out.push(rel);
+      }
+    }
+  };
+  walk(contextDir, '');
+  return out.sort();
+}
+
+/**
+ * Content hash of a build: sorted relative paths and contents of the context files plus the Dockerfile.
+ * Independent of the machine, the checkout location and file times.
+ */
+export function buildContextHash(contextDir: string, dockerfile: string): string {
+  const h = createHash('sha256');
+  for (const rel of contextFiles(contextDir)) {
+    h.update(`${rel}\0`);
+    h.update(fs.readFileSync(path.join(contextDir, rel)));
+    h.update('\0');
+  }
+  h.update(`${DOCKERFILE_IN_CONTEXT}\0`);
+  h.update(fs.existsSync(dockerfile) ? fs.readFileSync(dockerfile) : Buffer.from('missing'));
+  return h.digest('hex');
+}
+
+/** The package root (holding compute/ and images/), found from this file in src/ or lib/src/. */
+export function packageRoot(): string {
+  let dir = __dirname;
+  for (let i = 0; i < 6; i++) {
+    if (fs.existsSync(path.join(dir, 'compute', 'pyproject.toml'))) return dir;
+    dir = path.dirname(dir);
+  }
+  throw new Error(`cdktf-ai-infra: compute/ not found above ${__dirname}; the package is incomplete`);
+}
+
+export interface BundledImageProps {
+  readonly cloud: Cloud;
+  readonly image: BundledImageName;
+}
+
+const hashCache = new Map<string, string>();
+
+/**
+ * One of the library's images (trainer, server), built from `images/<name>/Dockerfile` with the build
+ * context `compute/` by the docker provider, tagged with the content hash of the context and Dockerfile,
+ * and pushed to a registry made for it on the cloud (ECR, Artifact Registry or ACR; immutable tags, scans,
+ * encryption: see src/clouds/<cloud>/registry.ts). Use `BundledImage.of(scope, cloud, 'trainer')`: one per
+ * stack, cloud and image. The build context is staged (filtered by .dockerignore) into the stack's assets
+ * at synth, so `cdk.tf.json` holds relative paths only.
+ */
+export class BundledImage extends Construct implements IContainerImage {
+  /** The stack's image of `name` for `cloud` (made once). */
+  public static of(scope: IConstruct, cloud: Cloud, image: BundledImageName): BundledImage {
+    const stack = TerraformStack.of(scope);
+    const id = `AiInfraImage-${image}-${cloud.kind}-${cloud.region}`;
+    return (stack.node.tryFindChild(id) as BundledImage | undefined) ?? new BundledImage(stack, id, { cloud, image });
+  }
+
+  /** Hex sha256 of the build context and Dockerfile. */
+  public readonly contentHash: string;
+  /** Image tag: `ctx-` and the first 20 hex digits of the content hash. */
+  public readonly tag: string;
+  /** `<repository url>:<tag>`. */
+  public readonly imageUri: string;
+  public readonly repository: ImageRepository;
+  /** The docker_registry_image (push) resource: depend on it to run after the push. */
+  public readonly push: RegistryImage;
+  private readonly contextDir: string;
+  private readonly dockerfile: string;
+  private asset?: TerraformAsset;
+
+  constructor(scope: Construct, id: string, props: BundledImageProps) {
+    super(scope, id);
+    const root = packageRoot();
+    this.contextDir = path.join(root, 'compute');
+    this.dockerfile = path.join(root, 'images', props.image, 'Dockerfile');
+    // Reading the bundled build context is the one file read a construct may do (DESIGN: assets).
+    const cacheKey = `${this.contextDir}|${this.dockerfile}`;
+    let hash = hashCache.get(cacheKey);
+    if (!hash) {
+      hash = buildContextHash(this.contextDir, this.dockerfile);
+      hashCache.set(cacheKey, hash);
+    }
+    this.contentHash = hash;
+    this.tag = `ctx-${hash.slice(0, 20)}`;
+    if (!fs.existsSync(this.dockerfile)) {
+      Annotations.of(this).addWarning(`images/${props.image}/Dockerfile is missing from the package: the build will fail at apply`);
+    }
+
+    const repoName = `aiinfra-${props.image}`;
+    this.repository = props.cloud.select<ImageRepository>({
+      aws: (c) => (require('../clouds/aws/registry') as typeof import('../clouds/aws/registry')).awsImageRepository(this, c, repoName),
+      gcp: (c) => (require('../clouds/gcp/registry') as typeof import('../clouds/gcp/registry')).gcpImageRepository(this, c, repoName),
+      azure: (c) => (require('../clouds/azure/registry') as typeof import('../clouds/azure/registry')).azureImageRepository(this, c, repoName),
+    });
+    this.imageUri = `${this.repository.url}:${this.tag}`;
+
+    const docker = providerFor<DockerProvider>(this, 'docker', 'default', () => true,
+      (stack, pid, alias) => new DockerProvider(stack, pid, { alias }));
+    const build = new Image(this, 'Build', {
+      provider: docker,
+      name: this.imageUri,
+      keepLocally: false,
+      triggers: { context_sha256: hash },
+      buildAttribute: {
+        context: Lazy.stringValue({ produce: () => `./${this.ensureAsset().path}` }),
+        dockerfile: DOCKERFILE_IN_CONTEXT,
+        platform: 'linux/amd64',
+        label: { 'org.opencontainers.image.title': repoName, 'org.opencontainers.image.revision': hash },
+      },
+    });
+    this.push = new RegistryImage(this, 'Push', {
+      provider: docker,
+      name: build.name,
+      keepRemotely: true,
+      triggers: { context_sha256: hash },
+      authConfig: { address: this.repository.address, username: this.repository.username, password: this.repository.password },
+    });
+    Aspects.of(this).add(new StageContext(this));
+  }
+
+  /**
+   * Stages the filtered build context and Dockerfile into `<outdir>/images/<stack>/<name>` and makes the
+   * TerraformAsset that ships it (synth only).
+   * @internal
+   */
+  public ensureAsset(): TerraformAsset {
+    if (this.asset) return this.asset;
+    const stack = TerraformStack.of(this);
+    const dir = path.resolve(App.of(this).outdir, 'images', stack.node.id, this.node.id);
+    const tmp = `${dir}.tmp-${process.pid}`;
+    fs.rmSync(tmp, { recursive: true, force: true });
+    for (const rel of contextFiles(this.contextDir)) {
+      const target = path.join(tmp, rel);
+      fs.mkdirSync(path.dirname(target), { recursive: true });
+      fs.copyFileSync(path.join(this.contextDir, rel), target);
+    }
+    fs.mkdirSync(tmp, { recursive: true });
+    if (fs.existsSync(this.dockerfile)) fs.copyFileSync(this.dockerfile, path.join(tmp, DOCKERFILE_IN_CONTEXT));
+    fs.rmSync(dir, { recursive: true, force: true });
+    try {
+      fs.renameSync(tmp, dir);
+    } catch {
+      fs.rmSync(tmp, { recursive: true, force: true });
+    }
+    this.asset = new TerraformAsset(this, 'Context', { path: dir, type: AssetType.DIRECTORY, assetHash: this.contentHash.slice(0, 32) });
+    return this.asset;
+  }
+}
+
+class StageContext implements IAspect {
+  private done = false;
+  constructor(private readonly image: BundledImage) {}
+  public visit(node: IConstruct): void {
+    if (node !== this.image || this.done) return;
+    this.done = true;
+    this.image.ensureAsset();
+  }
+}
+
+/** The stack's trainer image for `cloud`. */
+export function trainerImage(scope: IConstruct, cloud: Cloud): BundledImage {
+  return BundledImage.of(scope, cloud, 'trainer');
+}

@@ -1,0 +1,300 @@
+import { Construct, IConstruct } from 'constructs';
+import { ApiObject } from 'cdk8s';
+import { IGpuCluster } from '../core/cluster';
+import { check, ErrorScope, InvalidPropError } from '../core/errors';
+import { IWorkloadIdentity, WorkloadIdentity } from '../core/identity';
+import { IModelStore } from '../core/model-store';
+import { Gpu } from '../core/gpu';
+import { KubernetesWorkload } from '../k8s/delivery';
+import {
+  addDefaultDenyNetworkPolicy, addDnsEgressNetworkPolicy, addEgressNetworkPolicy, addNamespace, MANAGED_BY_LABELS,
+} from '../k8s/namespace';
+import { checkDnsLabel, RESERVED_NAMESPACES, toDnsLabel } from '../k8s/names';
+
+/** Label carried by a tenant's namespace and objects. */
+export const TENANT_LABEL = 'ai-infra/tenant';
+
+/** A team's slice of a cluster: what training jobs and endpoints need to land in it. */
+export interface ITenant extends IConstruct {
+  readonly cluster: IGpuCluster;
+  /** The tenant's namespace. */
+  readonly namespace: string;
+  /** The Kueue LocalQueue of the namespace (jobs carry `kueue.x-k8s.io/queue-name: <queueName>`). */
+  readonly queueName: string;
+  /** Object-store prefix the tenant owns (ends with `/`). */
+  readonly bucketPrefix: string;
+  /** GPUs the tenant may use at once. */
+  readonly gpuQuota: number;
+  /** The tenant's own identity (bound to the `tenant` ServiceAccount), grants limited to `bucketPrefix`. */
+  readonly identity: IWorkloadIdentity;
+  /** The release that creates the namespace, quota and queue: workloads of the tenant depend on it. */
+  readonly workload: KubernetesWorkload;
+  /** Throws InvalidPropError (on `scope`, `prop`) unless `prefix` lies inside the tenant's prefix. */
+  checkPrefix(scope: ErrorScope, prop: string, prefix: string): void;
+}
+
+/** Who administers a tenant: an identity-provider group (default) or a user. */
+export interface TenantAdmin {
+  readonly kind: 'Group' | 'User';
+  /** Group or user name as the cluster's authenticator reports it (Entra object id, IAM-mapped group, Google group). */
+  readonly name: string;
+}
+
+export interface TenantProps {
+  readonly cluster: IGpuCluster;
+  /** Namespace (and queue) name. @default - the construct id as a DNS label */
+  readonly namespace?: string;
+  /** GPUs the tenant may request at once (`requests.nvidia.com/gpu`, and the Kueue nominal quota). */
+  readonly gpuQuota: number;
+  /** CPU cores the tenant may request. @default 16 per GPU of the quota (at least 8) */
+  readonly cpuQuota?: number;
+  /** Memory the tenant may request, GiB. @default 128 per GPU of the quota (at least 32) */
+  readonly memoryQuotaGiB?: number;
+  /** Pods the namespace may hold. @default 200 */
+  readonly maxPods?: number;
+  /** Object-store prefix the tenant owns: `team/` or `org/team/`. @default `<namespace>/` */
+  readonly bucketPrefix?: string;
+  /** A store the tenant identity may write under `bucketPrefix` (read and write). @default - none */
+  readonly store?: IModelStore;
+  /** Admins bound to the built-in `admin` ClusterRole in the tenant's namespace only (strings are groups). @default - none */
+  readonly admins?: readonly (string | TenantAdmin)[];
+  /** Kueue cohort the tenant's ClusterQueue joins, to borrow idle quota of other queues in it. @default - none (no borrowing) */
+  readonly cohort?: string;
+}
+
+const PREFIX = /^([a-z0-9][a-z0-9._-]*\/)+$/;
+const registry = new WeakMap<IGpuCluster, Tenant[]>();
+
+function defaultNamespace(id: string): string {
+  return toDnsLabel(id, 40);
+}
+
+/**
+ * A team on a shared GPU cluster (`cluster.addTenant('research', { gpuQuota: 16 })`): a namespace with the
+ * restricted Pod Security Standard enforced; a ResourceQuota (GPUs, CPU, memory, pods) and a LimitRange;
+ * default-deny NetworkPolicies with DNS and HTTPS (cloud API) egress only; a Kueue ClusterQueue limited to
+ * the namespace and carrying the tenant's GPU quota, with a LocalQueue in the namespace; a workload identity
+ * whose store grants are confined to the tenant's bucket prefix; and the tenant's admins bound to the
+ * namespace only. Training jobs and endpoints given `tenant` land in its namespace and queue.
+ */
+export class Tenant extends Construct implements ITenant {
+  /** True for a Tenant. */
+  public static isTenant(x: unknown): x is Tenant {
+    return x instanceof Tenant;
+  }
+
+  public readonly cluster: IGpuCluster;
+  public readonly namespace: string;
+  public readonly queueName: string;
+  /** The ClusterQueue (cluster-scoped) backing the LocalQueue. */
+  public readonly clusterQueueName: string;
+  public readonly bucketPrefix: string;
+  public readonly gpuQuota: number;
+  public readonly cpuQuota: number;
+  public readonly memoryQuotaGiB: number;
+  public readonly identity: IWorkloadIdentity;
+  /** The tenant's default ServiceAccount (bound to `identity`). */
+  public readonly serviceAccountName = 'tenant';
+  public readonly workload: KubernetesWorkload;
+
+  constructor(scope: Construct, id: string, props: TenantProps) {
+    super(scope, id);
+    // ---- validation: everything before any child is created --------------------------------------
+    if (!props.cluster) throw new InvalidPropError(this, 'cluster', props.cluster, 'an IGpuCluster');
+    const namespace = props.namespace ?? defaultNamespace(id);
+    checkDnsLabel(this, 'namespace', namespace, 40);
+    if (RESERVED_NAMESPACES.includes(namespace) || namespace.startsWith('kube-') || namespace === (props.cluster.addOnNamespace ?? 'gpu-system')) {
+      throw new InvalidPropError(this, 'namespace', namespace, `a namespace of its own, not ${RESERVED_NAMESPACES.join(', ')}, kube-* or the add-on namespace`);
+    }
+    check.integerInRange(this, 'gpuQuota', props.gpuQuota, 0, 100_000);
+    if (props.gpuQuota === undefined) throw new InvalidPropError(this, 'gpuQuota', undefined, 'an integer >= 0 (GPUs the tenant may use at once)');
+    const clusterGpus = props.cluster.gpuPools.reduce((n, p) => n + p.gpusPerNode * p.maxNodes, 0);
+    if (props.gpuQuota > clusterGpus) {
+      throw new InvalidPropError(this, 'gpuQuota', props.gpuQuota,
+        `at most the GPUs of the cluster's pools (${props.cluster.gpuPools.map((p) => `${p.name}: ${p.maxNodes} x ${p.gpusPerNode}`).join(', ') || 'none'} = ${clusterGpus})`);
+    }
+    check.numberInRange(this, 'cpuQuota', props.cpuQuota, 1, 1_000_000);
+    check.numberInRange(this, 'memoryQuotaGiB', props.memoryQuotaGiB, 1, 100_000_000);
+    check.integerInRange(this, 'maxPods', props.maxPods, 1, 100_000);
+    const bucketPrefix = props.bucketPrefix ?? `${namespace}/`;
+    check.matches(this, 'bucketPrefix', bucketPrefix, PREFIX,
+      "a prefix of lowercase path segments ending in '/', e.g. 'research/' or 'org/team/' (no leading '/', no '..')");
+    if (props.cohort !== undefined) checkDnsLabel(this, 'cohort', props.cohort);
+    const admins = (props.admins ?? []).map((a): TenantAdmin => (typeof a === 'string' ? { kind: 'Group', name: a } : a));
+    admins.forEach((a, i) => {
+      if (!a || (a.kind !== 'Group' && a.kind !== 'User') || typeof a.name !== 'string' || a.name.trim() === '' || a.name.startsWith('system:')) {
+        throw new InvalidPropError(this, `admins[${i}]`, a, "a group name, or { kind: 'Group' | 'User', name } (not a system: identity)");
+      }
+    });
+    if (props.store && props.store.cloud.kind !== props.cluster.cloud.kind) {
+      throw new InvalidPropError(this, 'store', props.store.node.path,
+        `a store on the cluster's cloud (${props.cluster.cloud.kind}): a ${props.cluster.cloud.kind} workload identity cannot be granted ${props.store.cloud.kind} storage`);
+    }
+    const siblings = registry.get(props.cluster) ?? [];
+    for (const other of siblings) {
+      if (other.namespace === namespace) {
+        throw new InvalidPropError(this, 'namespace', namespace, `a namespace no other tenant of the cluster uses (${other.node.path} has it)`);
+      }
+      if (other.bucketPrefix.startsWith(bucketPrefix) || bucketPrefix.startsWith(other.bucketPrefix)) {
+        throw new InvalidPropError(this, 'bucketPrefix', bucketPrefix,
+          `a prefix that neither contains nor lies inside another tenant's (${other.node.path} owns '${other.bucketPrefix}')`);
+      }
+    }
+
+    // ---- resources ----------------------------------------------------------------------------------
+    registry.set(props.cluster, [...siblings, this]);
+    this.cluster = props.cluster;
+    this.namespace = namespace;
+    this.queueName = namespace;
+    this.clusterQueueName = `tenant-${namespace}`;
+    this.bucketPrefix = bucketPrefix;
+    this.gpuQuota = props.gpuQuota;
+    this.cpuQuota = props.cpuQuota ?? Math.max(8, 16 * props.gpuQuota);
+    this.memoryQuotaGiB = props.memoryQuotaGiB ?? Math.max(32, 128 * props.gpuQuota);
+
+    this.identity = new WorkloadIdentity(this, 'Identity', {
+      cloud: props.cluster.cloud,
+      description: `Tenant ${namespace}: store access under ${bucketPrefix}`,
+    });
+    if (props.store) this.grantWrite(props.store);
+    const saAnnotations = props.cluster.bindServiceAccount(this.identity, namespace, this.serviceAccountName);
+
+    this.workload = new KubernetesWorkload(this, 'Resources', {
+      cluster: props.cluster,
+      namespace,
+      // The chart creates the namespace, so Helm keeps the release record in the add-on namespace.
+      releaseNamespace: props.cluster.addOnNamespace ?? 'kube-system',
+      description: `Tenant ${namespace} (cdktf-ai-infra)`,
+    });
+    const chart = this.workload.chart;
+    const labels = { ...MANAGED_BY_LABELS, [TENANT_LABEL]: namespace };
+    addNamespace(chart, 'Namespace', { name: namespace, labels: { [TENANT_LABEL]: namespace } });
+
+    new ApiObject(chart, 'Quota', {
+      apiVersion: 'v1', kind: 'ResourceQuota',
+      metadata: { name: 'tenant-quota', namespace, labels },
+      spec: {
+        hard: {
+          'requests.nvidia.com/gpu': String(this.gpuQuota),
+          'requests.cpu': String(this.cpuQuota),
+          'requests.memory': `${this.memoryQuotaGiB}Gi`,
+          'limits.memory': `${this.memoryQuotaGiB}Gi`,
+          pods: String(props.maxPods ?? 200),
+          services: '50',
+          'services.loadbalancers': '0',
+          'services.nodeports': '0',
+          persistentvolumeclaims: '20',
+        },
+      },
+    });
+    new ApiObject(chart, 'Limits', {
+      apiVersion: 'v1', kind: 'LimitRange',
+      metadata: { name: 'tenant-defaults', namespace, labels },
+      spec: {
+        limits: [{
+          type: 'Container',
+          defaultRequest: { cpu: '100m', memory: '256Mi' },
+          default: { memory: '1Gi' },
+          max: { 'nvidia.com/gpu': String(Math.max(1, Math.min(this.gpuQuota, maxGpusPerNode(props.cluster)))) },
+        }],
+      },
+    });
+
+    addDefaultDenyNetworkPolicy(chart, 'DefaultDeny', namespace);
+    addDnsEgressNetworkPolicy(chart, 'Dns', namespace);
+    addEgressNetworkPolicy(chart, 'CloudApis', { name: 'allow-cloud-api-egress', namespace, tcpPorts: [443] });
+
+    // Kueue: one flavor per GPU pool (nodes of the pool), a ClusterQueue only this namespace may use.
+    const flavors = props.cluster.gpuPools.map((pool) => {
+      const name = toDnsLabel(`${namespace}-${pool.name}`, 63);
+      new ApiObject(chart, `Flavor-${pool.name}`, {
+        apiVersion: 'kueue.x-k8s.io/v1beta1', kind: 'ResourceFlavor',
+        metadata: { name, labels },
+        spec: {
+          nodeLabels: { ...pool.nodeSelector },
+          tolerations: pool.taints.map((t) => ({ key: t.key, operator: 'Equal', value: t.value, effect: t.effect })),
+        },
+      });
+      return { name, pool };
+    });
+    const covered = ['cpu', 'memory', 'nvidia.com/gpu'];
+    const efa = props.cluster.gpuPools.some((p) => p.interconnect === 'efa');
+    if (efa) covered.push('vpc.amazonaws.com/efa');
+    new ApiObject(chart, 'ClusterQueue', {
+      apiVersion: 'kueue.x-k8s.io/v1beta1', kind: 'ClusterQueue',
+      metadata: { name: this.clusterQueueName, labels },
+      spec: {
+        namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': namespace } },
+        queueingStrategy: 'BestEffortFIFO',
+        ...(props.cohort ? { cohort: props.cohort } : {}),
+        preemption: { withinClusterQueue: 'LowerPriority', reclaimWithinCohort: props.cohort ? 'Any' : 'Never' },
+        resourceGroups: flavors.length ? [{
+          coveredResources: covered,
+          flavors: flavors.map(({ name, pool }) => ({
+            name,
+            resources: covered.map((resource) => ({
+              name: resource,
+              nominalQuota: resource === 'nvidia.com/gpu' ? String(Math.min(this.gpuQuota, pool.gpusPerNode * pool.maxNodes))
+                : resource === 'cpu' ? String(this.cpuQuota)
+                  : resource === 'memory' ? `${this.memoryQuotaGiB}Gi`
+                    : String(32 * pool.maxNodes),
+            })),
+          })),
+        }] : [],
+      },
+    });
+    new ApiObject(chart, 'LocalQueue', {
+      apiVersion: 'kueue.x-k8s.io/v1beta1', kind: 'LocalQueue',
+      metadata: { name: this.queueName, namespace, labels },
+      spec: { clusterQueue: this.clusterQueueName },
+    });
+
+    new ApiObject(chart, 'ServiceAccount', {
+      apiVersion: 'v1', kind: 'ServiceAccount',
+      metadata: { name: this.serviceAccountName, namespace, labels, annotations: saAnnotations },
+      automountServiceAccountToken: false,
+    });
+    if (admins.length) {
+      new ApiObject(chart, 'Admins', {
+        apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'RoleBinding',
+        metadata: { name: 'tenant-admins', namespace, labels },
+        roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: 'admin' },
+        subjects: admins.map((a) => ({ apiGroup: 'rbac.authorization.k8s.io', kind: a.kind, name: a.name })),
+      });
+    }
+  }
+
+  /** Throws InvalidPropError unless `prefix` lies inside this tenant's bucket prefix. */
+  public checkPrefix(scope: ErrorScope, prop: string, prefix: string): void {
+    if (typeof prefix !== 'string' || !prefix.startsWith(this.bucketPrefix) || prefix.split('/').includes('..')) {
+      throw new InvalidPropError(scope, prop, prefix, `a prefix inside tenant ${this.namespace}'s '${this.bucketPrefix}' (a tenant cannot be granted another tenant's objects)`);
+    }
+  }
+
+  /** Lets the tenant identity read objects under `bucketPrefix + subPrefix` of `store`. */
+  public grantRead(store: IModelStore, subPrefix = ''): void {
+    const prefix = this.scopedPrefix(subPrefix);
+    store.grantRead(this.identity, prefix);
+  }
+
+  /** Lets the tenant identity read, write and delete objects under `bucketPrefix + subPrefix` of `store`. */
+  public grantWrite(store: IModelStore, subPrefix = ''): void {
+    const prefix = this.scopedPrefix(subPrefix);
+    store.grantWrite(this.identity, prefix);
+  }
+
+  private scopedPrefix(subPrefix: string): string {
+    const prefix = `${this.bucketPrefix}${subPrefix.replace(/^\/+/, '')}`;
+    this.checkPrefix(this, 'prefix', prefix);
+    return prefix;
+  }
+}
+
+function maxGpusPerNode(cluster: IGpuCluster): number {
+  return cluster.gpuPools.reduce((m, p) => Math.max(m, p.gpusPerNode), 0);
+}
+
+/** The GPU catalog entry of a pool (for memory and bf16 checks), when the pool names a known GPU. */
+export function gpuOfPool(gpu: string): Gpu | undefined {
+  return Gpu.fromId(gpu);
+}
