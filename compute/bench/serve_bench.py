@@ -132,6 +132,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--quantization", default="none")
     p.add_argument("--max-batch-size", type=int, default=64)
     p.add_argument("--threads", type=int, default=0, help="server torch threads (0: default)")
+    p.add_argument("--server-arg", action="append", default=[], help="extra aiinfra-serve argument (repeatable)")
     p.add_argument("--api-key", default=os.environ.get("AIINFRA_BENCH_API_KEY"))
     p.add_argument("--json", help="write the results here")
     args = p.parse_args(argv)
@@ -150,7 +151,7 @@ def main(argv: list[str] | None = None) -> int:
             cmd = [_script("aiinfra-serve"), "--model", model, "--host", "127.0.0.1", "--port", str(port),
                    "--precision", args.precision, "--quantization", args.quantization,
                    "--max-batch-size", str(max(args.max_batch_size, max(levels))), "--max-queue", "4096",
-                   "--threads", str(args.threads), "--log-level", "warning"]
+                   "--threads", str(args.threads), "--log-level", "warning", *args.server_arg]
             log = open(workdir / "server.log", "wb")
             proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT)
             deadline = time.monotonic() + 600

@@ -100,3 +100,36 @@ def test_unsupported_hf_architectures_are_refused() -> None:
                                      intermediate_size=64, attention_bias=True)
     with pytest.raises(ValueError, match="biases"):
         hf_config_to_gpt(llama)
+
+
+def test_trainer_checkpoint_of_an_hf_model_is_served(tmp_path: Path) -> None:
+    """The trainer trains a (fresh, tiny) Llama via model.hf_config; the server loads that
+    checkpoint directly and its greedy output matches the exported model's generate."""
+    import json
+    import os
+    import subprocess
+    import sys
+
+    from aiinfra.hf import export_pretrained
+
+    cfg = {"steps": 2, "global_batch_size": 4, "micro_batch_size": 4, "seq_len": 32, "warmup_steps": 1,
+           "log_interval": 1, "eval_interval": 0, "checkpoint_interval": 0, "metrics_port": 0, "device": "cpu",
+           "precision": "fp32",
+           "model": {"preset": None, "hf_config": {"model_type": "llama", "vocab_size": 300, "hidden_size": 32,
+                                                   "intermediate_size": 64, "num_hidden_layers": 2,
+                                                   "num_attention_heads": 4, "num_key_value_heads": 2,
+                                                   "max_position_embeddings": 64}},
+           "data": {"source": "synthetic"}}
+    (tmp_path / "train.json").write_text(json.dumps(cfg))
+    ckpt = tmp_path / "ckpt"
+    train = Path(sys.executable).parent / "aiinfra-train"
+    run = subprocess.run([str(train), "train", "--config", str(tmp_path / "train.json"), "--checkpoint-dir", str(ckpt)],
+                         capture_output=True, text=True, timeout=300, env={**os.environ, "OMP_NUM_THREADS": "1"})
+    assert run.returncode == 0, run.stdout + run.stderr
+    loaded = load_model(str(ckpt), precision="fp32", device="cpu")
+    assert loaded.info["step"] == 2 and loaded.info["model_type"] == "llama"
+    export_pretrained(str(ckpt), str(tmp_path / "exported"))
+    hf = transformers.AutoModelForCausalLM.from_pretrained(tmp_path / "exported", torch_dtype=torch.float32).eval()
+    ids = torch.tensor([[5, 17, 200, 3, 99]])
+    with torch.no_grad():
+        torch.testing.assert_close(loaded.model(ids)[0], hf(ids).logits[0], rtol=1e-4, atol=1e-4)

@@ -1,3 +1,3 @@
 """OpenAI-compatible model server: protocol (request/response shapes), engine (continuous
 batching, KV cache, scheduler), model_runner (KV-cached GPT forward), quant (int8 weights),
-app (FastAPI), cli (``aiinfra-serve``)."""
+process (the engine in its own process), app (FastAPI), cli (``aiinfra-serve``)."""

@@ -1,9 +1,11 @@
 """FastAPI application: the OpenAI-compatible API in front of the engine, plus the
 operational endpoints (/healthz, /readyz, /metrics), API-key auth, request limits and drain.
 
-The engine runs in its own thread; handlers submit sequences to it and await their outputs
-on per-request asyncio queues, filled once per engine step from the engine thread
-(``loop.call_soon_threadsafe``), so HTTP handling never waits on a forward pass.
+The engine runs in its own process (``process.ProcessEngine``, the default) or thread
+(``engine.Engine``); both have the same interface. Handlers submit sequences and await their
+outputs on a per-request asyncio queue, filled once per engine step from a background thread
+(``loop.call_soon_threadsafe``), so HTTP handling never waits on a forward pass. This module
+does not import torch.
 """
 
 from __future__ import annotations

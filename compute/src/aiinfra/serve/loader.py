@@ -96,12 +96,17 @@ def load_model(
     if uri.startswith("hf:"):
         model, tokenizer, info = _load_hf(uri[3:], dev, dtype)
     else:
-        from ..checkpoint import load_model_for_inference
+        from ..checkpoint import _resolve, load_model_for_inference
 
-        config, state_dict, manifest = load_model_for_inference(uri, select=select)
-        model = build_gpt(config, state_dict, dev, dtype)
-        tokenizer = tokenizer_for(_tokenizer_spec(manifest), config.vocab_size)
-        info = {"step": manifest.get("step"), "eval": manifest.get("eval"), "select": select}
+        _, _, manifest = _resolve(uri, select)
+        if manifest.get("hf"):  # the trainer trained a Hugging Face model
+            model, tokenizer, info = _load_hf_checkpoint(uri, select, manifest, dev, dtype)
+        else:
+            config, state_dict, manifest = load_model_for_inference(uri, select=select)
+            model = build_gpt(config, state_dict, dev, dtype)
+            tokenizer = tokenizer_for(_tokenizer_spec(manifest), config.vocab_size)
+            info = {}
+        info.update({"step": manifest.get("step"), "eval": manifest.get("eval"), "select": select})
     if quantization == "int8":
         quantize_int8(model)
     info.update({"precision": str(dtype).replace("torch.", ""), "quantization": quantization, "device": str(dev)})
@@ -180,7 +185,23 @@ def hf_state_dict_to_gpt(sd: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]
     return out
 
 
-def _load_hf(name: str, dev: torch.device, dtype: torch.dtype) -> tuple[GPT, Tokenizer, dict[str, Any]]:
+def _load_hf_checkpoint(uri: str, select: str, manifest: dict[str, Any], dev: torch.device,
+                        dtype: torch.dtype) -> tuple[GPT, Tokenizer, dict[str, Any]]:
+    """A trainer checkpoint of a Hugging Face model: exported in save_pretrained format to a
+    temporary directory, then loaded like hf:<dir>; the tokenizer comes from the model the
+    training started from (``model.hf``) when there was one."""
+    import tempfile
+
+    from ..hf import export_pretrained
+
+    source = (manifest.get("hf") or {}).get("source")
+    with tempfile.TemporaryDirectory(prefix="aiinfra-serve-") as tmp:
+        export_pretrained(uri, tmp, select=select)
+        return _load_hf(tmp, dev, dtype, tokenizer_source=source, label=source or "hf_config")
+
+
+def _load_hf(name: str, dev: torch.device, dtype: torch.dtype, tokenizer_source: str | None = None,
+             label: str | None = None) -> tuple[GPT, Tokenizer, dict[str, Any]]:
     try:
         from transformers import AutoConfig, AutoModelForCausalLM
     except ImportError as exc:
@@ -194,8 +215,8 @@ def _load_hf(name: str, dev: torch.device, dtype: torch.dtype) -> tuple[GPT, Tok
         sd.pop("output.weight", None)
     model = build_gpt(config, sd, dev, dtype)
     try:
-        tokenizer = tokenizer_for("hf:" + name, config.vocab_size)
-    except (OSError, ValueError) as exc:
-        log.warning("no tokenizer for %s (%s); using the byte tokenizer", name, exc)
+        tokenizer = tokenizer_for("hf:" + (tokenizer_source or name), config.vocab_size)
+    except (OSError, ValueError, TypeError) as exc:
+        log.warning("no tokenizer for %s (%s); using the byte tokenizer", tokenizer_source or name, exc)
         tokenizer = tokenizer_for(None, config.vocab_size)
-    return model, tokenizer, {"hf": name, "model_type": hf_config.model_type}
+    return model, tokenizer, {"hf": label or name, "model_type": hf_config.model_type}
