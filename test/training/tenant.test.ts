@@ -1,0 +1,135 @@
+import { TerraformStack, Testing } from 'cdktf';
+import { Cloud, InvalidPropError } from '../../src';
+import { Tenant, TenantProps } from '../../src/training/tenant';
+import { TrainingJob } from '../../src/training/training-job';
+import { FakeGpuCluster, H100_POOL } from '../k8s/fake-cluster';
+import { findObject, manifestsOf, validateManifests } from '../k8s/validate';
+import { FakeStore } from './fakes';
+
+function setup() {
+  const stack = new TerraformStack(Testing.app(), 'plat');
+  const cluster = new FakeGpuCluster(stack, 'Cluster');
+  const store = new FakeStore(stack, 'Models');
+  return { stack, cluster, store };
+}
+
+describe('Tenant', () => {
+  test('namespace with restricted PSS, quota, limits, default-deny + DNS + HTTPS egress, Kueue queues, admins', () => {
+    const { stack, cluster, store } = setup();
+    const t = new Tenant(stack, 'research', { cluster, gpuQuota: 16, cpuQuota: 200, memoryQuotaGiB: 1024, store, admins: ['ml-admins', { kind: 'User', name: 'ada@acme.com' }] });
+    const objects = t.workload.render().objects;
+    validateManifests(objects);
+
+    const ns = findObject(objects, 'Namespace', 'research');
+    expect(ns.metadata.labels).toMatchObject({
+      'pod-security.kubernetes.io/enforce': 'restricted', 'pod-security.kubernetes.io/audit': 'restricted',
+      'pod-security.kubernetes.io/warn': 'restricted', 'ai-infra/tenant': 'research',
+    });
+    expect(findObject(objects, 'ResourceQuota', 'tenant-quota').spec.hard).toEqual({
+      'requests.nvidia.com/gpu': '16', 'requests.cpu': '200', 'requests.memory': '1024Gi', 'limits.memory': '1024Gi',
+      pods: '200', services: '50', 'services.loadbalancers': '0', 'services.nodeports': '0', persistentvolumeclaims: '20',
+    });
+    const limits = findObject(objects, 'LimitRange', 'tenant-defaults').spec.limits[0];
+    expect(limits).toMatchObject({ type: 'Container', defaultRequest: { cpu: '100m', memory: '256Mi' }, default: { memory: '1Gi' }, max: { 'nvidia.com/gpu': '8' } });
+
+    expect(findObject(objects, 'NetworkPolicy', 'default-deny-all').spec).toEqual({ podSelector: {}, policyTypes: ['Ingress', 'Egress'] });
+    expect(findObject(objects, 'NetworkPolicy', 'allow-dns-egress').metadata.namespace).toBe('research');
+    const https = findObject(objects, 'NetworkPolicy', 'allow-cloud-api-egress').spec.egress[0];
+    expect(https.ports).toEqual([{ port: 443, protocol: 'TCP' }]);
+    expect(https.to[0].ipBlock.except).toEqual(['10.0.0.0/8', '172.16.0.0/12', '192.168.0.0/16', '169.254.169.254/32']);
+
+    const flavor = findObject(objects, 'ResourceFlavor');
+    expect(flavor.metadata.namespace).toBeUndefined();
+    expect(flavor.spec.nodeLabels).toEqual(H100_POOL.nodeSelector);
+    const cq = findObject(objects, 'ClusterQueue', 'tenant-research');
+    expect(cq.metadata.namespace).toBeUndefined();
+    expect(cq.spec.namespaceSelector).toEqual({ matchLabels: { 'kubernetes.io/metadata.name': 'research' } });
+    expect(cq.spec.resourceGroups[0].coveredResources).toEqual(['cpu', 'memory', 'nvidia.com/gpu', 'vpc.amazonaws.com/efa']);
+    const gpu = cq.spec.resourceGroups[0].flavors[0].resources.find((r: { name: string }) => r.name === 'nvidia.com/gpu');
+    expect(gpu).toEqual({ name: 'nvidia.com/gpu', nominalQuota: '16' });
+    expect(findObject(objects, 'LocalQueue', 'research')).toMatchObject({ metadata: { namespace: 'research' }, spec: { clusterQueue: 'tenant-research' } });
+
+    const rb = findObject(objects, 'RoleBinding', 'tenant-admins');
+    expect(rb.metadata.namespace).toBe('research');
+    expect(rb.roleRef).toEqual({ apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: 'admin' });
+    expect(rb.subjects).toEqual([
+      { apiGroup: 'rbac.authorization.k8s.io', kind: 'Group', name: 'ml-admins' },
+      { apiGroup: 'rbac.authorization.k8s.io', kind: 'User', name: 'ada@acme.com' },
+    ]);
+    expect(objects.filter((o) => o.kind === 'ClusterRoleBinding')).toEqual([]);
+
+    // the identity may only touch the tenant prefix
+    expect(store.grants).toEqual([{ kind: 'write', identity: t.identity, prefix: 'research/' }]);
+    expect(cluster.bindings).toContainEqual({ identity: t.identity, namespace: 'research', serviceAccount: 'tenant' });
+
+    // the release lives outside the namespace it creates and waits for the cluster add-ons
+    const synth = JSON.parse(Testing.synth(stack));
+    const rel = (Object.values(synth.resource.helm_release) as { name: string; namespace: string }[]).find((r) => r.name === t.workload.releaseName)!;
+    expect(rel.namespace).toBe('kube-system');
+  });
+
+  test('a tenant identity cannot be granted another tenant\'s prefix', () => {
+    const { stack, cluster, store } = setup();
+    const a = new Tenant(stack, 'team-a', { cluster, gpuQuota: 8 });
+    new Tenant(stack, 'team-b', { cluster, gpuQuota: 8 });
+    expect(() => a.grantRead(store, '../team-b/')).toThrow(InvalidPropError);
+    expect(() => a.checkPrefix('x', 'prefix', 'team-b/checkpoints/')).toThrow(/invalid prefix = "team-b\/checkpoints\/"\. Allowed: a prefix inside tenant team-a's 'team-a\/'/);
+    a.grantRead(store, 'datasets/');
+    expect(store.grants).toEqual([{ kind: 'read', identity: a.identity, prefix: 'team-a/datasets/' }]);
+    const base = { cluster, tenant: a, nodes: 1, gpusPerNode: 8, checkpoints: store, model: { preset: 'gpt-125m' as const }, image: 'a/b:1' };
+    expect(() => new TrainingJob(stack, 'steal', { ...base, checkpointPrefix: 'team-b/checkpoints/x/' }))
+      .toThrow(/plat\/steal: invalid checkpointPrefix = "team-b\/checkpoints\/x\/"\. Allowed: a prefix inside tenant team-a's 'team-a\/'/);
+    expect(() => new TrainingJob(stack, 'steal2', { ...base, data: { source: 'tokens', store, path: 'team-b/data/train.bin' } }))
+      .toThrow(/invalid data\.path = "team-b\/data\/train\.bin"/);
+    expect(() => new TrainingJob(stack, 'big', { ...base, nodes: 2 })).toThrow(/within tenant team-a's gpuQuota \(8\)/);
+    expect(() => new TrainingJob(stack, 'otherq', { ...base, queue: 'team-b' })).toThrow(/invalid queue = "team-b"\. Allowed: the tenant's LocalQueue \(team-a\)/);
+    expect(store.grants.length).toBe(1);
+  });
+
+  test('tenant objects of every tenant and job in a stack are schema-valid', () => {
+    const { stack, cluster, store } = setup();
+    const t = new Tenant(stack, 'research', { cluster, gpuQuota: 16, store, cohort: 'shared' });
+    new TrainingJob(stack, 'pretrain', { cluster, tenant: t, nodes: 2, gpusPerNode: 8, checkpoints: store, model: { preset: 'gpt-1b' }, image: 'a/b:1' });
+    validateManifests(manifestsOf(stack));
+    const cq = findObject(t.workload.render().objects, 'ClusterQueue');
+    expect(cq.spec).toMatchObject({ cohort: 'shared', preemption: { reclaimWithinCohort: 'Any', withinClusterQueue: 'LowerPriority' } });
+  });
+
+  const bad: [string, Partial<TenantProps>, RegExp][] = [
+    ['negative quota', { gpuQuota: -1 }, /invalid gpuQuota = -1\. Allowed: an integer >= 0/],
+    ['quota beyond the cluster', { gpuQuota: 64 }, /invalid gpuQuota = 64\. Allowed: at most the GPUs of the cluster's pools \(h100: 4 x 8 = 32\)/],
+    ['missing quota', { gpuQuota: undefined }, /invalid gpuQuota = undefined/],
+    ['bad namespace', { namespace: 'Team_A' }, /invalid namespace = "Team_A"\. Allowed: a DNS label/],
+    ['system namespace', { namespace: 'kube-system' }, /invalid namespace = "kube-system"\. Allowed: a namespace of its own/],
+    ['prefix without slash', { bucketPrefix: 'team' }, /invalid bucketPrefix = "team"\. Allowed: a prefix of lowercase path segments ending in '\/'/],
+    ['prefix escaping', { bucketPrefix: '../x/' }, /invalid bucketPrefix = "\.\.\/x\/"/],
+    ['system admin', { admins: ['system:masters'] }, /invalid admins\[0\] = \{"kind":"Group","name":"system:masters"\}/],
+    ['zero cpu', { cpuQuota: 0 }, /invalid cpuQuota = 0\. Allowed: a number from 1/],
+    ['bad cohort', { cohort: 'Shared Pool' }, /invalid cohort = "Shared Pool"/],
+  ];
+  for (const [name, props, message] of bad) {
+    test(`bad input: ${name}`, () => {
+      const { stack, cluster } = setup();
+      let err: unknown;
+      try {
+        new Tenant(stack, 'team', { cluster, gpuQuota: 8, ...props } as TenantProps);
+      } catch (e) {
+        err = e;
+      }
+      expect(err).toBeInstanceOf(InvalidPropError);
+      expect((err as Error).message).toMatch(/^plat\/team: invalid /);
+      expect((err as Error).message).toMatch(message);
+      expect(stack.node.tryFindChild('team')?.node.children.length ?? 0).toBe(0);
+    });
+  }
+
+  test('overlapping prefixes, duplicate namespaces and stores on another cloud are rejected', () => {
+    const { stack, cluster } = setup();
+    new Tenant(stack, 'org', { cluster, gpuQuota: 8, bucketPrefix: 'org/' });
+    expect(() => new Tenant(stack, 'sub', { cluster, gpuQuota: 8, bucketPrefix: 'org/sub/' }))
+      .toThrow(/invalid bucketPrefix = "org\/sub\/"\. Allowed: a prefix that neither contains nor lies inside another tenant's \(plat\/org owns 'org\/'\)/);
+    expect(() => new Tenant(stack, 'org2', { cluster, gpuQuota: 8, namespace: 'org', bucketPrefix: 'x/' })).toThrow(/invalid namespace = "org"\. Allowed: a namespace no other tenant/);
+    const gcs = new FakeStore(stack, 'Gcs', Cloud.gcp({ project: 'acme-ml', region: 'us-central1' }));
+    expect(() => new Tenant(stack, 'g', { cluster, gpuQuota: 8, store: gcs })).toThrow(/invalid store = "plat\/Gcs"\. Allowed: a store on the cluster's cloud \(aws\)/);
+  });
+});
