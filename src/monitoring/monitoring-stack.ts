@@ -1,6 +1,7 @@
 import { Construct, IConstruct } from 'constructs';
 import { ApiObjectProps } from 'cdk8s';
-import { Annotations } from 'cdktf';
+import { Annotations, ITerraformDependable } from 'cdktf';
+import { pinnedRelease } from '../clouds/helm/add-ons';
 import { Cloud } from '../core/cloud';
 import { IGpuCluster } from '../core/cluster';
 import { check, InvalidPropError } from '../core/errors';
@@ -14,7 +15,7 @@ import {
   EndpointMetricNames, endpointRules, GpuRuleOptions, EndpointRuleTarget, gpuRules, platformRules, prometheusGroups, RenderOptions, RuleGroup,
   TRAINING_JOB_LABEL, trainingRules,
 } from './rules';
-import { podMonitor, ScrapeTarget } from './scrape';
+import { podMonitor, PROMETHEUS_OPERATOR_CRDS, ScrapeTarget } from './scrape';
 import { selfManagedPrometheus, SelfManagedResult } from './self-managed';
 import {
   IMonitoringStack, IWatchableBucket, IWatchableEndpoint, IWatchableTrainingJob, MONITORING_BACKENDS, MonitoringBackend,
@@ -83,6 +84,12 @@ export class MonitoringStack extends Construct implements IMonitoringStack {
   public readonly ruleGroups: RuleGroup[] = [];
   /** Where the Grafana admin password is kept (self-managed). */
   public readonly grafanaAdminPasswordLocation?: string;
+  /**
+   * What releases carrying ServiceMonitors/PodMonitors/PrometheusRules must be applied after: the
+   * kube-prometheus-stack release (self-managed) or the prometheus-operator CRDs (managed, with a cluster).
+   * `watch(endpoint)` adds it to the endpoint's release.
+   */
+  public readonly monitoringCrdDependencies: ITerraformDependable[] = [];
 
   private readonly impl: MonitoringCloudImpl;
   private readonly render: RenderOptions;
@@ -144,11 +151,16 @@ export class MonitoringStack extends Construct implements IMonitoringStack {
       this.prometheusQueryUrl = this.selfManaged.prometheusQueryUrl;
       this.scraperNamespace = this.selfManaged.namespace;
       this.grafanaAdminPasswordLocation = this.impl.grafanaAdminPasswordLocation;
+      this.monitoringCrdDependencies.push(this.selfManaged.release);
       if (dashboards) DASHBOARDS.forEach((d) => addK8s(this.workload!, `Dashboard-${d.name}`, dashboardConfigMap(d, this.monitorNamespace, MANAGED_BY_LABELS)));
     } else {
       this.monitorNamespace = 'kube-system';
       this.scraperNamespace = this.impl.collectorNamespace;
       if (props.cluster) {
+        this.monitoringCrdDependencies.push(pinnedRelease(this, 'PrometheusOperatorCrds', PROMETHEUS_OPERATOR_CRDS, {
+          provider: props.cluster.helmProvider, name: 'prometheus-operator-crds', namespace: 'kube-system', values: {},
+          dependsOn: props.cluster.addOnDependencies,
+        }));
         this.workload = new KubernetesWorkload(this, 'Collectors', { cluster: props.cluster, namespace: 'kube-system' });
         this.impl.clusterObjects.forEach((o, i) => addK8s(this.workload!, `Cluster${i}`, o));
       }
@@ -231,6 +243,9 @@ export class MonitoringStack extends Construct implements IMonitoringStack {
       labelsFromPod: { 'app.kubernetes.io/name': 'service' }, hasServiceMonitor: true,
     });
     this.addRuleGroup(endpointRules(target));
+    // The endpoint's ServiceMonitor needs the CRD: its release goes after ours.
+    const workload = (endpoint as { workload?: unknown }).workload;
+    if (KubernetesWorkload.isKubernetesWorkload(workload)) workload.addDependency(...this.monitoringCrdDependencies);
   }
 
   private watchBucket(bucket: IWatchableBucket, o: WatchOptions): void {

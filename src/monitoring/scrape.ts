@@ -5,6 +5,13 @@ import { PinnedChart } from '../training/add-on-charts';
 export const KUBE_PROMETHEUS_STACK: PinnedChart = {
   repository: 'https://prometheus-community.github.io/helm-charts', chart: 'kube-prometheus-stack', version: '79.7.1',
 };
+/**
+ * The prometheus-operator CRDs alone (ServiceMonitor, PodMonitor, PrometheusRule...), for managed backends:
+ * workloads ship ServiceMonitors (InferenceEndpoint does), which a cluster without the CRDs would reject.
+ */
+export const PROMETHEUS_OPERATOR_CRDS: PinnedChart = {
+  repository: 'https://prometheus-community.github.io/helm-charts', chart: 'prometheus-operator-crds', version: '24.0.2',
+};
 /** kube-state-metrics for managed backends that do not bring their own (Amazon Managed Service for Prometheus). */
 export const KUBE_STATE_METRICS: PinnedChart = {
   repository: 'https://prometheus-community.github.io/helm-charts', chart: 'kube-state-metrics', version: '6.4.1',

@@ -1,3 +1,4 @@
+import { Testing } from 'cdktf';
 import { Cloud } from '../../src/core/cloud';
 import { MonitoringStack } from '../../src/monitoring/monitoring-stack';
 import { MonitoringStackProps } from '../../src/monitoring/types';
@@ -123,4 +124,23 @@ describe('watch', () => {
     const warnings = m.node.metadata.filter((e) => e.type === '@cdktf/warn');
     expect(JSON.stringify(warnings)).toMatch(/no routing\.receivers/);
   });
+});
+
+describe('ordering with watched endpoints', () => {
+  test.each([['self-managed', 'kube-prometheus-stack'], ['managed', 'prometheus-operator-crds']] as const)(
+    '%s: the endpoint release (with its ServiceMonitor) is applied after %s', (backend, chart) => {
+      const { KubernetesWorkload } = require('../../src/k8s/delivery') as typeof import('../../src/k8s/delivery');
+      const f = fixture('gcp');
+      const m = new MonitoringStack(f.stack, 'obs', { cluster: f.cluster, backend });
+      const endpoint = new FakeEndpoint(f.stack, 'Chat', f.cluster, 'chat', 'inference');
+      const workload = new KubernetesWorkload(endpoint, 'Workload', { cluster: f.cluster, namespace: 'inference' });
+      workload.addObject('Sm', { apiVersion: 'monitoring.coreos.com/v1', kind: 'ServiceMonitor', metadata: { name: 'chat' }, spec: { endpoints: [], selector: {} } });
+      Object.defineProperty(endpoint, 'workload', { value: workload });
+      m.watch(endpoint);
+      const out = JSON.parse(Testing.synth(f.stack));
+      const releases = out.resource.helm_release as Record<string, { chart: string; depends_on?: string[] }>;
+      const [crdName] = Object.entries(releases).find(([, r]) => r.chart === chart)!;
+      const endpointRelease = Object.entries(releases).find(([name]) => name.startsWith('Chat_Workload'))![1];
+      expect(JSON.stringify(endpointRelease.depends_on)).toContain(`helm_release.${crdName}`);
+    });
 });
