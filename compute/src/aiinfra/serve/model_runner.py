@@ -32,8 +32,15 @@ class KVCache:
         device: torch.device,
     ) -> None:
         shape = (n_layer, num_slots, n_kv_head, max_len, head_dim)
-        self.k = torch.zeros(shape, dtype=dtype, device=device)
-        self.v = torch.zeros(shape, dtype=dtype, device=device)
+        size = 2 * n_layer * num_slots * n_kv_head * max_len * head_dim * torch.empty((), dtype=dtype).element_size()
+        try:
+            self.k = torch.zeros(shape, dtype=dtype, device=device)
+            self.v = torch.zeros(shape, dtype=dtype, device=device)
+        except torch.OutOfMemoryError:
+            raise RuntimeError(
+                f"the KV cache ({num_slots} slots x {max_len} positions = {size / 2**30:.1f} GiB) does not fit on "
+                f"{device}: lower --max-batch-size or --max-model-len, or use --quantization int8 for the weights"
+            ) from None
         self.num_slots = num_slots
         self.max_len = max_len
 
