@@ -231,7 +231,8 @@ export class MonitoringStack extends Construct implements IMonitoringStack {
     if (runtime !== 'builtin' && runtime !== 'vllm') throw new InvalidPropError(this, 'watch', endpoint.runtime, 'an endpoint with runtime "builtin" or "vllm"');
     const target: EndpointRuleTarget = {
       name: endpoint.name, namespace: endpoint.namespace,
-      latencyP95Seconds: o.latencyP95Seconds, ttftP95Seconds: o.ttftP95Seconds, availability: o.availability, queueDepth: o.queueDepth,
+      latencyP95Seconds: o.latencyP95Seconds ?? endpoint.slo?.latencyP95Seconds, ttftP95Seconds: o.ttftP95Seconds,
+      availability: o.availability ?? endpoint.slo?.availability, queueDepth: o.queueDepth,
       selector: typeof endpoint.selector === 'function' ? endpoint.selector() : undefined,
       metrics: runtime === 'vllm' ? VLLM_METRICS : BUILTIN_SERVER_METRICS,
     };

@@ -134,6 +134,8 @@ export interface IWatchableEndpoint extends IConstruct {
   readonly runtime?: string;
   /** Label matchers of the endpoint's series. */
   selector?(): string;
+  /** The endpoint's objectives: defaults of `watch` options `latencyP95Seconds` and `availability`. */
+  readonly slo?: { readonly latencyP95Seconds?: number; readonly availability?: number };
 }
 
 /** What `watch` needs from a training job (`TrainingJob` fits). */
@@ -155,11 +157,11 @@ export type Watchable = IGpuCluster | IWatchableEndpoint | IWatchableTrainingJob
 
 /** Options of `watch` (each applies to the kind of target it names). */
 export interface WatchOptions {
-  /** Endpoint: p95 latency objective, seconds. @default 10 */
+  /** Endpoint: p95 latency objective, seconds. @default - the endpoint's `slo.latencyP95Seconds`, else 10 */
   readonly latencyP95Seconds?: number;
   /** Endpoint: p95 time-to-first-token objective, seconds. @default 1 */
   readonly ttftP95Seconds?: number;
-  /** Endpoint: availability objective. @default 0.999 */
+  /** Endpoint: availability objective. @default - the endpoint's `slo.availability`, else 0.999 */
   readonly availability?: number;
   /** Endpoint: waiting requests per replica that count as a deep queue. @default 32 */
   readonly queueDepth?: number;

@@ -1,4 +1,4 @@
-import { Testing } from 'cdktf';
+import { TerraformStack, Testing } from 'cdktf';
 import { Cloud } from '../../src/core/cloud';
 import { MonitoringStack } from '../../src/monitoring/monitoring-stack';
 import { MonitoringStackProps } from '../../src/monitoring/types';
@@ -143,4 +143,37 @@ describe('ordering with watched endpoints', () => {
       const endpointRelease = Object.entries(releases).find(([name]) => name.startsWith('Chat_Workload'))![1];
       expect(JSON.stringify(endpointRelease.depends_on)).toContain(`helm_release.${crdName}`);
     });
+});
+
+describe('a real InferenceEndpoint and TrainingJob', () => {
+  test('the endpoint registers itself with its SLO; a training job is watched by its names', () => {
+    const { Gpu } = require('../../src/core/gpu') as typeof import('../../src/core/gpu');
+    const { GpuTrainingCluster } = require('../../src/training/gpu-training-cluster') as typeof import('../../src/training/gpu-training-cluster');
+    const { InferenceEndpoint } = require('../../src/inference/inference-endpoint') as typeof import('../../src/inference/inference-endpoint');
+    const { ModelBackupBucket } = require('../../src/backup/model-backup-bucket') as typeof import('../../src/backup/model-backup-bucket');
+    const app = Testing.app();
+    const stack = new TerraformStack(app, 'platform');
+    const cloud = Cloud.aws({ region: 'us-east-1' });
+    const models = new ModelBackupBucket(stack, 'models', { cloud });
+    const cluster = new GpuTrainingCluster(stack, 'train', { cloud, gpuPools: [{ gpu: Gpu.H100_80GB, maxNodes: 2 }] });
+    const monitoring = new MonitoringStack(stack, 'obs', { cluster });
+    const endpoint = new InferenceEndpoint(stack, 'chat', {
+      cluster, monitoring, image: 'ghcr.io/acme/aiinfra-server:0.1.0',
+      model: models.model('checkpoints/pretrain', { parameterCount: 1_210_000_000 }),
+      slo: { latencyP95Seconds: 8, availability: 0.995 },
+    });
+    const rules = monitoring.ruleGroups.find((g) => g.area === 'inference')!.rules;
+    expect(rules.find((r) => r.name === 'EndpointLatencyP95OverSlo')!.expr).toMatch(/> 8$/);
+    expect(rules.find((r) => r.name === 'EndpointTtftP95OverSlo')!.expr).toMatch(/> 1$/);
+    expect(() => monitoring.watch(endpoint)).toThrow(/each target once/);
+    expect(rules.find((r) => r.name === 'EndpointErrorBudgetBurnFast')!.expr).toContain('> 0.072');
+    expect(rules[0].expr).toContain(endpoint.selector());
+    const job = cluster.addTrainingJob('pretrain', { nodes: 1, gpusPerNode: 8, checkpoints: models, model: { preset: 'gpt-tiny' } } as never);
+    monitoring.watch(job);
+    const training = monitoring.ruleGroups.find((g) => g.area === 'training')!;
+    expect(training.name).toBe(`aiinfra-training-${job.namespace}-${job.jobName}`);
+    const out = JSON.parse(Testing.synth(stack));
+    const release = out.resource.helm_release[endpoint.workload.release.friendlyUniqueId];
+    expect(JSON.stringify(release.depends_on)).toContain('helm_release.obs_KubePrometheusStack');
+  });
 });
