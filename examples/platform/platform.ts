@@ -1,6 +1,7 @@
 import { App, LocalBackend, TerraformStack } from 'cdktf';
 import { Construct } from 'constructs';
 import { Cloud, Gpu, GpuTrainingCluster, ModelBackupBucket, MonitoringStack } from '../../src';
+import { applyPolicy } from './policy';
 
 /** What differs between the three example stacks: only the cloud target. */
 export interface PlatformProps {
@@ -45,6 +46,9 @@ export class Platform extends TerraformStack {
       },
     });
     this.monitoring.watch(this.models);
+    // The policy pack checks the whole stack at synth (errors fail `cdktf synth`); suppressions and their
+    // reasons: examples/platform/policy.ts and src/policy/README.md.
+    applyPolicy(this);
   }
 }
 

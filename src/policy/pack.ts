@@ -82,6 +82,7 @@ export class PolicyPack implements IAspect {
   private readonly checkovExemptions: readonly CheckovExemption[];
   private readonly contexts = new Map<TerraformStack, StackPolicyContext>();
   private readonly reported = new Set<string>();
+  private effective?: PolicyRule[];
 
   constructor(props: PolicyPackProps = {}) {
     this.name = props.name ?? 'policy-pack';
@@ -93,10 +94,13 @@ export class PolicyPack implements IAspect {
 
   /** The rules in the pack (excluded ones left out, severities as overridden). */
   public get rules(): readonly PolicyRule[] {
-    return this.ruleList.filter((r) => !this.exclude.has(r.id)).map((r) => {
-      const severity = this.severities[r.id];
-      return severity && severity !== r.severity ? { ...r, severity } : r;
-    });
+    if (!this.effective) {
+      this.effective = this.ruleList.filter((r) => !this.exclude.has(r.id)).map((r) => {
+        const severity = this.severities[r.id];
+        return severity && severity !== r.severity ? { ...r, severity } : r;
+      });
+    }
+    return this.effective;
   }
 
   /** Adds rules; an id already in the pack is an error. */
@@ -112,6 +116,7 @@ export class PolicyPack implements IAspect {
         throw new InvalidPropError(`PolicyPack ${this.name}`, 'rule', rule.id, 'a rule id not already in the pack');
       }
       this.ruleList.push(rule);
+      this.effective = undefined;
     }
     return this;
   }

@@ -48,11 +48,19 @@ export function strings(value: unknown): string[] {
   return [];
 }
 
+const addressPatterns = new Map<string, RegExp>();
+
 /** True when `value` (any depth) mentions the Terraform address `address` in an expression. */
 export function mentions(value: unknown, address: string): boolean {
   const text = typeof value === 'string' ? value : JSON.stringify(value ?? null);
-  const escaped = address.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-  return new RegExp(`(?<![\\w.-])${escaped}\\.`).test(text);
+  if (!text.includes(address)) return false;
+  let re = addressPatterns.get(address);
+  if (!re) {
+    const escaped = address.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+    re = new RegExp(`(?<![\\w.-])${escaped}\\.`);
+    addressPatterns.set(address, re);
+  }
+  return re.test(text);
 }
 
 /** An IAM-style policy document statement. */

@@ -1,0 +1,31 @@
+// The example stacks pass the policy pack with zero errors (asserted explicitly: Testing.synth skips
+// validations), and every suppression they carry is listed with its reason in src/policy/README.md.
+import * as fs from 'fs';
+import * as path from 'path';
+import { Testing } from 'cdktf';
+import { buildPlatformApp } from '../../examples/platform/platform';
+import { PolicyPack } from '../../src';
+
+const readme = fs.readFileSync(path.join(__dirname, '../../src/policy/README.md'), 'utf8');
+
+describe.each(buildPlatformApp(Testing.app()).map((s) => [s.node.id, s] as const))('%s', (_id, stack) => {
+  const findings = PolicyPack.check(stack);
+
+  test('the pack is applied to the stack', () => {
+    expect(findings.length).toBeGreaterThan(0);
+    expect(PolicyPack.check(stack)).toEqual(findings);
+  });
+
+  test('no unsuppressed errors', () => {
+    expect(PolicyPack.errors(stack).map((f) => `${f.ruleId} ${f.constructPath}: ${f.message}`)).toEqual([]);
+  });
+
+  test('every suppression and acknowledgement is listed in the README with its construct', () => {
+    const waived = findings.filter((f) => f.suppressedReason !== undefined || f.acknowledged !== undefined);
+    const missing = waived.filter((f) => {
+      const construct = f.constructPath.split('/').slice(1).join('/');
+      return !readme.split('\n').some((line) => line.includes(f.ruleId) && line.includes(`\`${construct.split('/')[0]}`));
+    });
+    expect(missing.map((f) => `${f.ruleId} ${f.constructPath}`)).toEqual([]);
+  });
+});
