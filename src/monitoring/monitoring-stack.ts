@@ -181,7 +181,12 @@ export class MonitoringStack extends Construct implements IMonitoringStack {
    * bucket (restore drill failed or overdue). Each target once.
    */
   public watch(target: Watchable, options: WatchOptions = {}): void {
-    if (this.watched.has(target)) throw new InvalidPropError(this, 'watch', target.node.path, 'each target once');
+    if (this.watched.has(target)) {
+      // An InferenceEndpoint given `monitoring` registers itself: a plain second watch is a no-op.
+      if (Object.values(options).every((v) => v === undefined)) return;
+      throw new InvalidPropError(this, 'watch', target.node.path,
+        'each target once (an InferenceEndpoint given `monitoring` watches itself with its `slo`: set the objectives there)');
+    }
     if (isCluster(target)) this.watchCluster(target);
     else if (isTrainingJob(target)) this.watchTrainingJob(target, options);
     else if (isEndpoint(target)) this.watchEndpoint(target, options);

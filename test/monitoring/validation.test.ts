@@ -74,10 +74,15 @@ describe('bad props throw InvalidPropError before any child is created', () => {
 });
 
 describe('watch', () => {
-  test('each target once', () => {
+  test('each target once: a plain second watch is a no-op, one with other options an error', () => {
     const f = fixture('aws');
     const m = new MonitoringStack(f.stack, 'obs', { cluster: f.cluster });
-    expectInvalid(() => m.watch(f.cluster), /watch = "mon-aws\/Cluster"\. Allowed: each target once/);
+    const before = m.ruleGroups.length;
+    m.watch(f.cluster);
+    expect(m.ruleGroups).toHaveLength(before);
+    const ep = new FakeEndpoint(f.stack, 'Ep', f.cluster, 'chat', 'inference');
+    m.watch(ep);
+    expectInvalid(() => m.watch(ep, { latencyP95Seconds: 3 }), /watch = "mon-aws\/Ep"\. Allowed: each target once/);
   });
 
   test('a workload on another cluster is refused', () => {
@@ -165,7 +170,7 @@ describe('a real InferenceEndpoint and TrainingJob', () => {
     const rules = monitoring.ruleGroups.find((g) => g.area === 'inference')!.rules;
     expect(rules.find((r) => r.name === 'EndpointLatencyP95OverSlo')!.expr).toMatch(/> 8$/);
     expect(rules.find((r) => r.name === 'EndpointTtftP95OverSlo')!.expr).toMatch(/> 1$/);
-    expect(() => monitoring.watch(endpoint)).toThrow(/each target once/);
+    expect(() => monitoring.watch(endpoint, { availability: 0.99 })).toThrow(/each target once/);
     expect(rules.find((r) => r.name === 'EndpointErrorBudgetBurnFast')!.expr).toContain('> 0.072');
     expect(rules[0].expr).toContain(endpoint.selector());
     const job = cluster.addTrainingJob('pretrain', { nodes: 1, gpusPerNode: 8, checkpoints: models, model: { preset: 'gpt-tiny' } } as never);
