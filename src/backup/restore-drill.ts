@@ -1,0 +1,249 @@
+import { Construct } from 'constructs';
+import { ApiObject } from 'cdk8s';
+import { IGpuCluster } from '../core/cluster';
+import { check, InvalidPropError } from '../core/errors';
+import { IWorkloadIdentity, WorkloadIdentity } from '../core/identity';
+import { checkImageUri, IContainerImage } from '../core/image';
+import { IModelStore } from '../core/model-store';
+import { KubernetesWorkload } from '../k8s/delivery';
+import { MANAGED_BY_LABELS } from '../k8s/namespace';
+import { checkDnsLabel, RESERVED_NAMESPACES, toDnsLabel } from '../k8s/names';
+import { sharedNamespace } from '../k8s/shared-namespace';
+import { restrictedContainerSecurityContext, restrictedPodSecurityContext, writableEmptyDirs } from '../k8s/security';
+import type { ITenant } from '../training/tenant';
+
+/**
+ * The drill, run by the trainer image's Python (`aiinfra.checkpoint`): for each checkpoint root (a run
+ * directory holding `step-XXXXXXXX/`, or a parent whose sub-directories are runs), pick the newest complete
+ * checkpoint (one with a manifest), verify every file's sha256 against the manifest, and (optionally)
+ * restore the model weights on CPU. One JSON line per run; exit 1 when any run fails.
+ */
+export const RESTORE_DRILL_SCRIPT = `"""cdktf-ai-infra restore drill: newest checkpoint of each run must verify and load."""
+import json
+import os
+import sys
+import time
+
+from aiinfra.checkpoint import CheckpointStore, load_model_for_inference, verify_step
+
+
+def runs_under(root):
+    store = CheckpointStore(root)
+    if store.list_steps():
+        return [root]
+    if not store.fs.exists(store.path):
+        return []
+    found = []
+    for entry in sorted(store.fs.ls(store.path, detail=False)):
+        name = entry.rstrip("/").rsplit("/", 1)[-1]
+        child = root.rstrip("/") + "/" + name
+        if CheckpointStore(child).list_steps():
+            found.append(child)
+    return found
+
+
+def main():
+    roots = [r for r in os.environ["DRILL_ROOTS"].split(",") if r]
+    load = os.environ.get("DRILL_LOAD_WEIGHTS", "1") == "1"
+    require = os.environ.get("DRILL_REQUIRE_CHECKPOINT", "1") == "1"
+    failures = 0
+    checked = 0
+    for root in roots:
+        runs = runs_under(root)
+        if not runs:
+            print(json.dumps({"event": "drill_no_checkpoints", "root": root}), flush=True)
+            failures += 1 if require else 0
+        for run in runs:
+            started = time.monotonic()
+            record = {"event": "drill_run", "run": run}
+            try:
+                store = CheckpointStore(run)
+                complete = store.complete()
+                if not complete:
+                    raise RuntimeError("no complete checkpoint (no manifest.json)")
+                step, manifest = complete[0]
+                record["step"] = step
+                record["files"] = len(manifest.get("files") or {})
+                problems = verify_step(store, step, manifest)
+                if problems:
+                    raise RuntimeError("sha256 verification failed: " + "; ".join(problems[:20]))
+                if load:
+                    config, state, _ = load_model_for_inference(store.step_uri(step), verify=False)
+                    record["tensors"] = len(state)
+                    record["parameters"] = int(sum(t.numel() for t in state.values()))
+                record["ok"] = True
+                checked += 1
+            except Exception as exc:  # report every run, then fail the Job
+                record["ok"] = False
+                record["error"] = f"{type(exc).__name__}: {exc}"
+                failures += 1
+            record["seconds"] = round(time.monotonic() - started, 2)
+            print(json.dumps(record), flush=True)
+    print(json.dumps({"event": "drill_done", "checked": checked, "failures": failures}), flush=True)
+    return 1 if failures else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
+`;
+
+export interface RestoreDrillProps {
+  readonly cluster: IGpuCluster;
+  /** The store whose checkpoints are drilled. */
+  readonly store: IModelStore;
+  /**
+   * Prefixes (in the store) of checkpoint runs, or of parents of runs: every run found is drilled.
+   * @default - the tenant's `<prefix>checkpoints/`, else `checkpoints/`
+   */
+  readonly prefixes?: readonly string[];
+  /** Cron schedule (UTC). @default '17 4 * * *' (daily) */
+  readonly schedule?: string;
+  /** Load the weights after verifying the sha256s (a real restore, on CPU). @default true */
+  readonly loadWeights?: boolean;
+  /** Fail when no checkpoint is found at all. @default true */
+  readonly requireCheckpoint?: boolean;
+  /** Memory for the drill pod (weights are loaded in fp32 on CPU), GiB. @default 16 */
+  readonly memoryGiB?: number;
+  /** Tenant whose namespace and bucket prefix the drill uses. @default - none */
+  readonly tenant?: ITenant;
+  /** Namespace when there is no tenant. @default 'training' */
+  readonly namespace?: string;
+  /** Image with the `aiinfra` package. @default - the bundled trainer image */
+  readonly image?: string | IContainerImage;
+  /** CronJob name (DNS label, at most 40 characters). @default `restore-drill-<id>` */
+  readonly jobName?: string;
+}
+
+const PREFIX = /^([a-z0-9][a-z0-9._-]*\/)+$/;
+const CRON = /^(@(yearly|annually|monthly|weekly|daily|midnight|hourly)|(\S+\s+){4}\S+)$/;
+
+/**
+ * A periodic restore drill for a `ModelBackupBucket` (or any IModelStore): a CronJob that, with a read-only
+ * identity limited to the drilled prefixes, finds the newest complete checkpoint of each training run,
+ * verifies every file's sha256 against the checkpoint manifest and loads the weights on CPU, failing the
+ * Job (and so the `kube_job_status_failed` alert of the MonitoringStack) when any run cannot be restored.
+ * Runs the bundled trainer image's `aiinfra.checkpoint` (CheckpointStore, verify_step,
+ * load_model_for_inference) from a script in a ConfigMap; restricted Pod Security, no GPU.
+ */
+export class RestoreDrill extends Construct {
+  /** CronJob name (the drill's Jobs are named `<jobName>-<time>`). */
+  public readonly jobName: string;
+  public readonly namespace: string;
+  /** Read-only identity of the drill. */
+  public readonly identity: IWorkloadIdentity;
+  /** Checkpoint roots drilled (URIs). */
+  public readonly roots: readonly string[];
+  public readonly workload: KubernetesWorkload;
+
+  constructor(scope: Construct, id: string, props: RestoreDrillProps) {
+    super(scope, id);
+    const { cluster, store, tenant } = props;
+    if (!cluster || !cluster.gpuPools) throw new InvalidPropError(this, 'cluster', cluster, 'an IGpuCluster');
+    if (!store || typeof store.grantRead !== 'function') throw new InvalidPropError(this, 'store', store, 'an IModelStore (e.g. a ModelBackupBucket)');
+    if (store.cloud.kind !== cluster.cloud.kind) {
+      throw new InvalidPropError(this, 'store', store.node.path, `a store on the cluster's cloud (${cluster.cloud.kind}); the drill's identity cannot read ${store.cloud.kind} storage`);
+    }
+    const jobName = props.jobName ?? toDnsLabel(`restore-drill-${id}`, 40);
+    checkDnsLabel(this, 'jobName', jobName, 40);
+    const namespace = tenant ? tenant.namespace : props.namespace ?? 'training';
+    checkDnsLabel(this, 'namespace', namespace);
+    if (RESERVED_NAMESPACES.includes(namespace) || namespace.startsWith('kube-')) {
+      throw new InvalidPropError(this, 'namespace', namespace, `a workload namespace, not ${RESERVED_NAMESPACES.join(', ')} or kube-*`);
+    }
+    if (tenant && tenant.cluster !== cluster) throw new InvalidPropError(this, 'tenant', tenant.node.path, 'a tenant of the same cluster');
+    const schedule = (props.schedule ?? '17 4 * * *').trim();
+    if (!CRON.test(schedule)) throw new InvalidPropError(this, 'schedule', props.schedule, "a 5-field cron expression in UTC (e.g. '17 4 * * *') or @daily/@weekly");
+    check.integerInRange(this, 'memoryGiB', props.memoryGiB, 1, 1024);
+    const prefixes = props.prefixes ?? [`${tenant?.bucketPrefix ?? ''}checkpoints/`];
+    if (!Array.isArray(prefixes) || prefixes.length === 0) throw new InvalidPropError(this, 'prefixes', prefixes, 'one or more prefixes');
+    prefixes.forEach((p, i) => {
+      check.matches(this, `prefixes[${i}]`, p, PREFIX, "lowercase path segments ending in '/', e.g. 'checkpoints/' or 'research/checkpoints/pretrain/'");
+      tenant?.checkPrefix(this, `prefixes[${i}]`, p);
+    });
+    let image: string | undefined;
+    if (typeof props.image === 'string') {
+      checkImageUri(this, 'image', props.image);
+      image = props.image;
+    } else if (props.image) {
+      image = props.image.imageUri;
+    }
+
+    this.jobName = jobName;
+    this.namespace = namespace;
+    this.roots = prefixes.map((p) => `${store.uri}/${p.replace(/\/$/, '')}`);
+    const imageUri = image ?? (require('../core/image-build') as typeof import('../core/image-build')).trainerImage(this, cluster.cloud).imageUri;
+
+    this.identity = new WorkloadIdentity(this, 'Identity', { cloud: cluster.cloud, description: `Restore drill ${namespace}/${jobName}: reads ${prefixes.join(', ')}` });
+    for (const p of prefixes) store.grantRead(this.identity, p);
+    const saAnnotations = cluster.bindServiceAccount(this.identity, namespace, jobName);
+
+    this.workload = new KubernetesWorkload(this, 'Workload', { cluster, namespace, description: `Restore drill ${namespace}/${jobName} (cdktf-ai-infra)` });
+    this.workload.addDependency(tenant ? tenant.workload : sharedNamespace(cluster, namespace));
+    const chart = this.workload.chart;
+    const labels: Record<string, string> = { ...MANAGED_BY_LABELS, 'app.kubernetes.io/name': 'aiinfra-restore-drill', 'ai-infra/restore-drill': jobName };
+    new ApiObject(chart, 'ServiceAccount', {
+      apiVersion: 'v1', kind: 'ServiceAccount',
+      metadata: { name: jobName, namespace, labels, ...(Object.keys(saAnnotations).length ? { annotations: saAnnotations } : {}) },
+      automountServiceAccountToken: false,
+    });
+    new ApiObject(chart, 'Script', {
+      apiVersion: 'v1', kind: 'ConfigMap',
+      metadata: { name: `${jobName}-script`, namespace, labels },
+      data: { 'drill.py': RESTORE_DRILL_SCRIPT },
+    });
+    const dirs = writableEmptyDirs([
+      { name: 'tmp', mountPath: '/tmp', sizeLimit: '20Gi' },
+      { name: 'home', mountPath: '/home/app', sizeLimit: '1Gi' },
+    ]);
+    const memory = `${props.memoryGiB ?? 16}Gi`;
+    const env: Record<string, string> = {
+      ...store.clientEnvironment,
+      DRILL_ROOTS: this.roots.join(','),
+      DRILL_LOAD_WEIGHTS: props.loadWeights === false ? '0' : '1',
+      DRILL_REQUIRE_CHECKPOINT: props.requireCheckpoint === false ? '0' : '1',
+      HOME: '/home/app',
+      PYTHONUNBUFFERED: '1',
+    };
+    new ApiObject(chart, 'CronJob', {
+      apiVersion: 'batch/v1', kind: 'CronJob',
+      metadata: { name: jobName, namespace, labels },
+      spec: {
+        schedule,
+        timeZone: 'Etc/UTC',
+        concurrencyPolicy: 'Forbid',
+        startingDeadlineSeconds: 3600,
+        successfulJobsHistoryLimit: 3,
+        failedJobsHistoryLimit: 3,
+        jobTemplate: {
+          metadata: { labels },
+          spec: {
+            backoffLimit: 1,
+            activeDeadlineSeconds: 3 * 3600,
+            ttlSecondsAfterFinished: 7 * 86400,
+            template: {
+              metadata: { labels: { ...labels, ...(cluster.workloadIdentityPodLabels ?? {}) } },
+              spec: {
+                serviceAccountName: jobName,
+                automountServiceAccountToken: false,
+                restartPolicy: 'Never',
+                enableServiceLinks: false,
+                securityContext: restrictedPodSecurityContext(),
+                volumes: [...dirs.volumes, { name: 'script', configMap: { name: `${jobName}-script` } }],
+                containers: [{
+                  name: 'drill',
+                  image: imageUri,
+                  imagePullPolicy: 'IfNotPresent',
+                  command: ['python', '/etc/aiinfra-drill/drill.py'],
+                  env: Object.entries(env).sort(([a], [b]) => a.localeCompare(b)).map(([name, value]) => ({ name, value })),
+                  resources: { requests: { cpu: '1', memory }, limits: { memory } },
+                  securityContext: restrictedContainerSecurityContext(),
+                  volumeMounts: [...dirs.volumeMounts, { name: 'script', mountPath: '/etc/aiinfra-drill', readOnly: true }],
+                }],
+              },
+            },
+          },
+        },
+      },
+    });
+  }
+}

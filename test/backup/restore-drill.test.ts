@@ -1,0 +1,103 @@
+import { execFileSync, spawnSync } from 'child_process';
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import { TerraformStack, Testing } from 'cdktf';
+import { InvalidPropError } from '../../src';
+import { RESTORE_DRILL_SCRIPT, RestoreDrill, RestoreDrillProps } from '../../src/backup/restore-drill';
+import { Tenant } from '../../src/training/tenant';
+import { FakeGpuCluster } from '../k8s/fake-cluster';
+import { findObject, podSpecOf, restrictedPssProblems, validateManifests } from '../k8s/validate';
+import { FakeStore } from '../training/fakes';
+
+function setup() {
+  const stack = new TerraformStack(Testing.app(), 'plat');
+  const cluster = new FakeGpuCluster(stack, 'Cluster');
+  const store = new FakeStore(stack, 'Models');
+  return { stack, cluster, store };
+}
+
+describe('RestoreDrill', () => {
+  test('a daily CronJob verifies and loads the newest checkpoint of each run with a read-only identity', () => {
+    const { stack, cluster, store } = setup();
+    const drill = new RestoreDrill(stack, 'drill', { cluster, store, image: 'ghcr.io/acme/trainer:1.0.0' });
+    const objects = drill.workload.render().objects;
+    validateManifests(objects);
+    expect(drill.jobName).toBe('restore-drill-drill');
+    expect(drill.roots).toEqual(['s3://bucket-models/checkpoints']);
+    expect(store.grants).toEqual([{ kind: 'read', identity: drill.identity, prefix: 'checkpoints/' }]);
+    const cron = findObject(objects, 'CronJob', 'restore-drill-drill');
+    expect(cron.spec).toMatchObject({ schedule: '17 4 * * *', concurrencyPolicy: 'Forbid', timeZone: 'Etc/UTC' });
+    expect(cron.spec.jobTemplate.spec).toMatchObject({ backoffLimit: 1, activeDeadlineSeconds: 10800 });
+    const pod = podSpecOf(cron);
+    expect(restrictedPssProblems(pod)).toEqual([]);
+    expect(pod.containers[0].command).toEqual(['python', '/etc/aiinfra-drill/drill.py']);
+    expect(pod.containers[0].env).toContainEqual({ name: 'DRILL_ROOTS', value: 's3://bucket-models/checkpoints' });
+    expect(pod.containers[0].resources.limits['nvidia.com/gpu']).toBeUndefined();
+    expect(findObject(objects, 'ConfigMap', 'restore-drill-drill-script').data['drill.py']).toBe(RESTORE_DRILL_SCRIPT);
+    expect(cluster.bindings).toContainEqual({ identity: drill.identity, namespace: 'training', serviceAccount: 'restore-drill-drill' });
+    expect(Testing.synth(stack)).toContain('helm_release');
+  });
+
+  test('in a tenant the drill reads only the tenant prefix', () => {
+    const { stack, cluster, store } = setup();
+    const tenant = new Tenant(stack, 'research', { cluster, gpuQuota: 8 });
+    const drill = new RestoreDrill(stack, 'Drill', { cluster, store, tenant, image: 'a/b:1', schedule: '@weekly' });
+    expect(drill.namespace).toBe('research');
+    expect(store.grants).toEqual([{ kind: 'read', identity: drill.identity, prefix: 'research/checkpoints/' }]);
+    expect(() => new RestoreDrill(stack, 'Other', { cluster, store, tenant, image: 'a/b:1', prefixes: ['checkpoints/'] }))
+      .toThrow(/invalid prefixes\[0\] = "checkpoints\/"\. Allowed: a prefix inside tenant research's 'research\/'/);
+  });
+
+  const bad: [string, Partial<RestoreDrillProps>, RegExp][] = [
+    ['bad schedule', { schedule: 'daily' }, /invalid schedule = "daily"/],
+    ['bad prefix', { prefixes: ['/abs'] }, /invalid prefixes\[0\] = "\/abs"/],
+    ['no prefixes', { prefixes: [] }, /invalid prefixes = \[\]/],
+    ['bad memory', { memoryGiB: 0 }, /invalid memoryGiB = 0/],
+    ['latest image', { image: 'a/b:latest' }, /invalid image = "a\/b:latest"/],
+  ];
+  for (const [name, props, message] of bad) {
+    test(`bad input: ${name}`, () => {
+      const { stack, cluster, store } = setup();
+      expect(() => new RestoreDrill(stack, 'Drill', { cluster, store, image: 'a/b:1', ...props })).toThrow(InvalidPropError);
+      expect(() => new RestoreDrill(stack, 'Drill2', { cluster, store, image: 'a/b:1', ...props })).toThrow(message);
+      expect(store.grants.length).toBe(0);
+    });
+  }
+
+  // The drill script against the real compute core (the venv `npm test` makes): passes on a good
+  // checkpoint, fails on a corrupted file and on a store without checkpoints.
+  const python = path.join(__dirname, '../../.venv/bin/python');
+  const haveTorch = fs.existsSync(python) && spawnSync(python, ['-c', 'import torch, aiinfra'], { timeout: 60_000 }).status === 0;
+  (haveTorch ? test : test.skip)('the drill script verifies sha256s and loads weights with aiinfra.checkpoint', () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'drill-'));
+    try {
+      const make = [
+        'import sys, torch',
+        'from aiinfra.checkpoint import CheckpointStore, save_checkpoint',
+        'from aiinfra.model import GPT, GPTConfig',
+        "cfg = GPTConfig.from_preset('gpt-tiny')",
+        'm = GPT(cfg)',
+        'save_checkpoint(CheckpointStore(sys.argv[1]), 10, m, torch.optim.AdamW(m.parameters()), {"step": 10}, {"run_name": "x"}, cfg, None, keep_last=3)',
+      ].join('\n');
+      execFileSync(python, ['-c', make, path.join(dir, 'checkpoints', 'run-a')], { stdio: 'pipe', timeout: 120_000 });
+      const script = path.join(dir, 'drill.py');
+      fs.writeFileSync(script, RESTORE_DRILL_SCRIPT);
+      const run = (roots: string) => spawnSync(python, [script], { env: { ...process.env, DRILL_ROOTS: roots }, encoding: 'utf8', timeout: 120_000 });
+      const ok = run(path.join(dir, 'checkpoints'));
+      expect(ok.status).toBe(0);
+      const line = JSON.parse(ok.stdout.split('\n')[0]);
+      expect(line).toMatchObject({ event: 'drill_run', step: 10, ok: true });
+      expect(line.parameters).toBeGreaterThan(1_000_000);
+      const stepDir = path.join(dir, 'checkpoints', 'run-a', 'step-00000010');
+      const victim = fs.readdirSync(stepDir).find((f) => f !== 'manifest.json')!;
+      fs.appendFileSync(path.join(stepDir, victim), 'x');
+      const bad = run(path.join(dir, 'checkpoints'));
+      expect(bad.status).toBe(1);
+      expect(bad.stdout).toContain('sha256 verification failed');
+      expect(run(path.join(dir, 'empty')).status).toBe(1);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
