@@ -68,3 +68,15 @@ export type {
 } from './monitoring/rules';
 export { DASHBOARDS } from './monitoring/dashboards';
 export type { Dashboard } from './monitoring/dashboards';
+export { TrainingJob, TRAINER_PRESETS, gptParameterCount, ncclEnvironment, TRAINING_BYTES_PER_PARAM, TRAINER_METRICS_PORT } from './training/training-job';
+export type {
+  TrainingJobProps, TrainingModel, TrainingData, TrainingHyperparameters, TrainerPreset, GptDims,
+} from './training/training-job';
+export { Tenant, TENANT_LABEL } from './training/tenant';
+export type { ITenant, TenantProps, TenantAdmin } from './training/tenant';
+export { RestoreDrill, RESTORE_DRILL_SCRIPT } from './backup/restore-drill';
+export type { RestoreDrillProps } from './backup/restore-drill';
+export { ContainerImage } from './core/image';
+export type { IContainerImage } from './core/image';
+export { BundledImage, buildContextHash } from './core/image-build';
+export type { BundledImageName, ImageRepository } from './core/image-build';
