@@ -50,3 +50,32 @@ describe.each(Object.keys(CLOUDS) as CloudName[])('%s with GpuTrainingCluster an
     expect(mine.depends_on.some((d: string) => /obs/.test(d))).toBe(true);
   });
 });
+
+describe('tenant', () => {
+  const app = Testing.app();
+  const stack = new TerraformStack(app, 'platform');
+  const cloud = CLOUDS.gcp();
+  const models = new ModelBackupBucket(stack, 'models', { cloud });
+  const cluster = new GpuTrainingCluster(stack, 'train', { cloud, gpuPools: [{ gpu: Gpu.H100_80GB, maxNodes: 2 }] });
+  const team = cluster.addTenant('research', { gpuQuota: 8, bucketPrefix: 'research/' });
+  const endpoint = new InferenceEndpoint(stack, 'chat', {
+    cluster, tenant: team, image: 'ghcr.io/acme/aiinfra-server:0.1.0', model: models.model('research/gpt-1b', { parameterCount: 1_210_000_000 }),
+  });
+
+  test('lands in the tenant\'s namespace, after the tenant\'s release (not a shared namespace)', () => {
+    expect(endpoint.namespace).toBe(team.namespace);
+    const objects = manifestsOf(endpoint.workload);
+    expect(byKind(objects, 'Deployment').metadata.namespace).toBe(team.namespace);
+    const releases = resources(synthJson(stack), 'helm_release');
+    const mine = releases.find((r) => r.name === endpoint.name) as Json;
+    expect(mine.namespace).toBe(team.namespace);
+    expect(mine.depends_on).toContain(`\${helm_release.${team.workload.release.friendlyUniqueId}}`);
+    expect(mine.depends_on.some((d: string) => /Namespace-inference/.test(d))).toBe(false);
+  });
+
+  test('a model outside the tenant\'s prefix is refused', () => {
+    expect(() => new InferenceEndpoint(stack, 'other', {
+      cluster, tenant: team, image: 'ghcr.io/acme/aiinfra-server:0.1.0', model: models.model('finance/llm'),
+    })).toThrow(/platform\/other: invalid model = "finance\/llm"\. Allowed: a prefix inside tenant research/);
+  });
+});
