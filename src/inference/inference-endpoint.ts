@@ -645,7 +645,7 @@ export class InferenceEndpoint extends EndpointMetrics implements IInferenceEndp
       triggers.push(prometheusTrigger('queue-depth', scaling.prometheusUrl, gaugeSum(RUNTIME_METRICS[this.runtime].queueDepth, stable), scaling.targetQueueDepth));
     }
     if (scaling.metric === 'cpu') {
-      triggers.push({ type: 'cpu' as KedaTrigger['type'], name: 'cpu', metricType: 'Utilization' as KedaTrigger['metricType'], metadata: { value: String(scaling.targetCpuUtilization) } });
+      triggers.push({ type: 'cpu', name: 'cpu', metricType: 'Utilization', metadata: { value: String(scaling.targetCpuUtilization) } });
     }
     const wake = props.autoscaling?.wakeQuery;
     if (wake && scaling.prometheusUrl) triggers.push(prometheusTrigger('wake', scaling.prometheusUrl, wake, 1, 0));

@@ -289,10 +289,10 @@ export function cpuHorizontalPodAutoscaler(input: ScalingInput, targetCpuUtiliza
 
 /** A KEDA trigger. */
 export interface KedaTrigger {
-  readonly type: 'prometheus' | 'cron';
+  readonly type: 'prometheus' | 'cron' | 'cpu';
   readonly name: string;
   readonly metadata: Record<string, string>;
-  readonly metricType?: 'AverageValue' | 'Value';
+  readonly metricType?: 'AverageValue' | 'Value' | 'Utilization';
 }
 
 export function prometheusTrigger(name: string, serverAddress: string, query: string, threshold: number, activationThreshold = 0): KedaTrigger {
