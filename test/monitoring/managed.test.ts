@@ -170,7 +170,7 @@ describe('managed backend on GCP', () => {
     expect(xid.notification_channels).toHaveLength(2);
     const idle = policies.find((p) => String(p.display_name).startsWith('GpuIdle'))!;
     expect(idle.notification_channels).toHaveLength(4);
-    expect((idle.documentation as { content: string }).content).toContain('${metric.label.Hostname}');
+    expect((idle.documentation as { content: string }).content).toContain('${metric.label.node}');
   });
 
   test('Managed Service for Prometheus scrapes through PodMonitoring objects beside the pods', () => {

@@ -46,7 +46,7 @@ export function checkGpuRuleOptions(scope: ErrorScope, prop: string, o: GpuRuleO
   }
 }
 
-const GPU = '{{ $labels.Hostname }} GPU {{ $labels.gpu }} ({{ $labels.modelName }})';
+const GPU = '{{ $labels.node }} GPU {{ $labels.gpu }} ({{ $labels.modelName }})';
 
 /** Alerts on the GPUs themselves (DCGM exporter) and on GPU nodes (kube-state-metrics). */
 export function gpuRules(options: GpuRuleOptions = {}): RuleGroup {

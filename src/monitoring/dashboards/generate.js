@@ -1,0 +1,98 @@
+// Generates the bundled Grafana dashboards: node src/monitoring/dashboards/generate.js src/monitoring/dashboards
+// The JSON files are committed; test/monitoring/dashboards.test.ts checks they match this generator.
+const fs = require('fs');
+const out = process.argv[2];
+const ds = { type: 'prometheus', uid: '${datasource}' };
+let id = 0;
+function panel(title, exprs, opts = {}) {
+  id += 1;
+  const w = opts.w ?? 12, h = opts.h ?? 8;
+  return {
+    id, title, type: opts.type ?? 'timeseries', datasource: ds,
+    gridPos: { h, w, x: opts.x ?? 0, y: opts.y ?? 0 },
+    ...(opts.description ? { description: opts.description } : {}),
+    fieldConfig: { defaults: { unit: opts.unit ?? 'short', ...(opts.thresholds ? { thresholds: { mode: 'absolute', steps: opts.thresholds } } : {}) }, overrides: [] },
+    options: opts.type === 'stat' ? { reduceOptions: { calcs: ['lastNotNull'], fields: '', values: false }, colorMode: 'background' } : { legend: { displayMode: 'list', placement: 'bottom' }, tooltip: { mode: 'multi' } },
+    targets: exprs.map(([expr, legend], i) => ({ refId: String.fromCharCode(65 + i), datasource: ds, expr, legendFormat: legend ?? '' })),
+  };
+}
+function layout(panels) {
+  let x = 0, y = 0, rowH = 0;
+  for (const p of panels) {
+    if (x + p.gridPos.w > 24) { x = 0; y += rowH; rowH = 0; }
+    p.gridPos.x = x; p.gridPos.y = y; x += p.gridPos.w; rowH = Math.max(rowH, p.gridPos.h);
+  }
+  return panels;
+}
+function dashboard(uid, title, description, variables, panels) {
+  return {
+    uid, title, description, tags: ['cdktf-ai-infra'], editable: true, schemaVersion: 39, version: 1, timezone: 'utc',
+    time: { from: 'now-6h', to: 'now' }, refresh: '1m', graphTooltip: 1,
+    templating: { list: [
+      { name: 'datasource', label: 'Data source', type: 'datasource', query: 'prometheus', current: {}, hide: 0 },
+      ...variables.map(([name, label, query]) => ({
+        name, label, type: 'query', datasource: ds, query: { query, refId: 'V' }, definition: query, refresh: 2,
+        includeAll: true, multi: true, allValue: '.*', current: {}, sort: 1,
+      })),
+    ] },
+    annotations: { list: [] },
+    panels: layout(panels),
+  };
+}
+const G = '{node=~"$node"}';
+id = 0;
+const gpu = dashboard('aiinfra-gpu-fleet', 'AI platform / GPU fleet', 'Every GPU of the cluster (DCGM exporter): utilization, memory, heat, faults and idle cost.',
+  [['node', 'Node', 'label_values(DCGM_FI_DEV_GPU_UTIL, node)']], [
+  panel('GPUs', [[`count(DCGM_FI_DEV_GPU_UTIL${G})`]], { type: 'stat', w: 4, h: 4 }),
+  panel('Idle GPUs (< 10%)', [[`count(DCGM_FI_DEV_GPU_UTIL${G} < 10) or vector(0)`]], { type: 'stat', w: 4, h: 4, thresholds: [{ color: 'green', value: null }, { color: 'orange', value: 1 }], description: 'GPUs below 10% utilization now: paid for, doing nothing.' }),
+  panel('GPUs with XID errors', [[`count(DCGM_FI_DEV_XID_ERRORS${G} > 0) or vector(0)`]], { type: 'stat', w: 4, h: 4, thresholds: [{ color: 'green', value: null }, { color: 'red', value: 1 }] }),
+  panel('Double-bit ECC errors', [[`sum(DCGM_FI_DEV_ECC_DBE_VOL_TOTAL${G}) or vector(0)`]], { type: 'stat', w: 4, h: 4, thresholds: [{ color: 'green', value: null }, { color: 'red', value: 1 }] }),
+  panel('GPU nodes not Ready', [['count((kube_node_status_condition{condition="Ready",status="true"} == 0) and on (node) (kube_node_status_capacity{resource="nvidia_com_gpu"} > 0)) or vector(0)']], { type: 'stat', w: 4, h: 4, thresholds: [{ color: 'green', value: null }, { color: 'red', value: 1 }] }),
+  panel('Mean utilization', [[`avg(DCGM_FI_DEV_GPU_UTIL${G})`]], { type: 'stat', w: 4, h: 4, unit: 'percent' }),
+  panel('GPU utilization', [[`DCGM_FI_DEV_GPU_UTIL${G}`, '{{node}} gpu{{gpu}}']], { unit: 'percent' }),
+  panel('Tensor core activity', [[`DCGM_FI_PROF_PIPE_TENSOR_ACTIVE${G}`, '{{node}} gpu{{gpu}}']], { unit: 'percentunit', description: 'Fraction of cycles the tensor pipes are busy: closer to model FLOPs utilization than GPU_UTIL.' }),
+  panel('Frame buffer used', [[`DCGM_FI_DEV_FB_USED${G} / (DCGM_FI_DEV_FB_USED${G} + DCGM_FI_DEV_FB_FREE${G})`, '{{node}} gpu{{gpu}}']], { unit: 'percentunit' }),
+  panel('Temperature', [[`DCGM_FI_DEV_GPU_TEMP${G}`, '{{node}} gpu{{gpu}}']], { unit: 'celsius' }),
+  panel('Power', [[`DCGM_FI_DEV_POWER_USAGE${G}`, '{{node}} gpu{{gpu}}']], { unit: 'watt' }),
+  panel('Throttling (thermal and power violation time)', [[`rate(DCGM_FI_DEV_THERMAL_VIOLATION${G}[5m]) / 1e6`, 'thermal {{node}} gpu{{gpu}}'], [`rate(DCGM_FI_DEV_POWER_VIOLATION${G}[5m]) / 1e6`, 'power {{node}} gpu{{gpu}}']], { unit: 'percentunit' }),
+  panel('Last XID per GPU', [[`DCGM_FI_DEV_XID_ERRORS${G} > 0`, '{{node}} gpu{{gpu}}']], { description: 'The value is the XID code; see the alert runbooks.' }),
+  panel('NVLink errors', [[`sum by (node) (rate(DCGM_FI_DEV_NVLINK_CRC_FLIT_ERROR_COUNT_TOTAL${G}[5m]) + rate(DCGM_FI_DEV_NVLINK_REPLAY_ERROR_COUNT_TOTAL${G}[5m]))`, '{{node}}']], { unit: 'cps' }),
+]);
+id = 0;
+const T = '{namespace=~"$namespace",aiinfra_training_job=~"$job"}';
+const training = dashboard('aiinfra-training-run', 'AI platform / Training run', 'One training job (trainer metrics, compute/CONTRACT.md): progress, throughput, MFU, loss, checkpoints, restarts.',
+  [['namespace', 'Namespace', 'label_values(aiinfra_train_step, namespace)'], ['job', 'Training job', 'label_values(aiinfra_train_step{namespace=~"$namespace"}, aiinfra_training_job)']], [
+  panel('Step', [[`max by (aiinfra_training_job) (aiinfra_train_step${T})`, '{{aiinfra_training_job}}']], { type: 'stat', w: 6, h: 4 }),
+  panel('Tokens / s', [[`sum by (aiinfra_training_job) (aiinfra_train_tokens_per_second${T})`, '{{aiinfra_training_job}}']], { type: 'stat', w: 6, h: 4 }),
+  panel('MFU', [[`avg by (aiinfra_training_job) (aiinfra_train_mfu${T})`, '{{aiinfra_training_job}}']], { type: 'stat', w: 6, h: 4, unit: 'percentunit' }),
+  panel('Since last checkpoint', [[`time() - max by (aiinfra_training_job) (aiinfra_train_last_checkpoint_timestamp_seconds${T} > 0)`, '{{aiinfra_training_job}}']], { type: 'stat', w: 6, h: 4, unit: 's' }),
+  panel('Loss', [[`avg by (aiinfra_training_job) (aiinfra_train_loss${T})`, 'train {{aiinfra_training_job}}'], [`avg by (aiinfra_training_job) (aiinfra_train_val_loss${T})`, 'val {{aiinfra_training_job}}']]),
+  panel('Throughput', [[`sum by (aiinfra_training_job) (aiinfra_train_tokens_per_second${T})`, '{{aiinfra_training_job}}']], { unit: 'short' }),
+  panel('Step time', [[`max by (aiinfra_training_job) (aiinfra_train_step_seconds${T})`, '{{aiinfra_training_job}}']], { unit: 's' }),
+  panel('Model FLOPs utilization', [[`avg by (aiinfra_training_job) (aiinfra_train_mfu${T})`, '{{aiinfra_training_job}}']], { unit: 'percentunit' }),
+  panel('Steps per minute', [[`max by (aiinfra_training_job) (deriv(aiinfra_train_step${T}[5m])) * 60`, '{{aiinfra_training_job}}']], { description: 'Zero for minutes while the trainer is up means stalled (alert TrainingStalled).' }),
+  panel('Restarts (resumes from checkpoint)', [[`max by (aiinfra_training_job) (aiinfra_train_restarts_total${T})`, '{{aiinfra_training_job}}']]),
+  panel('Peak GPU memory per rank', [[`aiinfra_train_gpu_memory_bytes${T}`, '{{pod}}']], { unit: 'bytes' }),
+  panel('GPU utilization of the job\'s pods', [['avg by (pod) (DCGM_FI_DEV_GPU_UTIL{namespace=~"$namespace",pod=~"$job.*"})', '{{pod}}']], { unit: 'percent' }),
+]);
+id = 0;
+const E = '{namespace=~"$namespace",service=~"$service"}';
+const endpoint = dashboard('aiinfra-endpoint', 'AI platform / Inference endpoint', 'One endpoint (builtin server metrics, compute/CONTRACT.md): traffic, errors, latency, time to first token, queue and scaling.',
+  [['namespace', 'Namespace', 'label_values(aiinfra_server_requests_total, namespace)'], ['service', 'Endpoint', 'label_values(aiinfra_server_requests_total{namespace=~"$namespace"}, service)']], [
+  panel('Requests / s', [[`sum(rate(aiinfra_server_requests_total${E}[5m]))`]], { type: 'stat', w: 6, h: 4, unit: 'reqps' }),
+  panel('Error ratio (5xx + 429)', [[`sum(rate(aiinfra_server_requests_total{namespace=~"$namespace",service=~"$service",code=~"5..|429"}[5m])) / sum(rate(aiinfra_server_requests_total${E}[5m]))`]], { type: 'stat', w: 6, h: 4, unit: 'percentunit', thresholds: [{ color: 'green', value: null }, { color: 'orange', value: 0.001 }, { color: 'red', value: 0.01 }] }),
+  panel('p95 latency', [[`histogram_quantile(0.95, sum by (le) (rate(aiinfra_server_request_duration_seconds_bucket${E}[5m])))`]], { type: 'stat', w: 6, h: 4, unit: 's' }),
+  panel('p95 time to first token', [[`histogram_quantile(0.95, sum by (le) (rate(aiinfra_server_time_to_first_token_seconds_bucket${E}[5m])))`]], { type: 'stat', w: 6, h: 4, unit: 's' }),
+  panel('Requests by status code', [[`sum by (code) (rate(aiinfra_server_requests_total${E}[5m]))`, '{{code}}']], { unit: 'reqps' }),
+  panel('Error budget burn rate (1h, vs 99.9%)', [[`(sum(rate(aiinfra_server_requests_total{namespace=~"$namespace",service=~"$service",code=~"5..|429"}[1h])) / sum(rate(aiinfra_server_requests_total${E}[1h]))) / 0.001`, 'burn rate']], { description: '1 = spending the 30-day budget exactly; 14.4 pages.' }),
+  panel('Request latency', [[`histogram_quantile(0.5, sum by (le) (rate(aiinfra_server_request_duration_seconds_bucket${E}[5m])))`, 'p50'], [`histogram_quantile(0.95, sum by (le) (rate(aiinfra_server_request_duration_seconds_bucket${E}[5m])))`, 'p95'], [`histogram_quantile(0.99, sum by (le) (rate(aiinfra_server_request_duration_seconds_bucket${E}[5m])))`, 'p99']], { unit: 's' }),
+  panel('Time to first token / inter-token latency (p95)', [[`histogram_quantile(0.95, sum by (le) (rate(aiinfra_server_time_to_first_token_seconds_bucket${E}[5m])))`, 'TTFT p95'], [`histogram_quantile(0.95, sum by (le) (rate(aiinfra_server_inter_token_latency_seconds_bucket${E}[5m])))`, 'ITL p95']], { unit: 's' }),
+  panel('Queue and running requests', [[`sum(aiinfra_server_queue_depth${E})`, 'waiting'], [`sum(aiinfra_server_running_requests${E})`, 'running']]),
+  panel('Generated tokens / s', [[`sum(rate(aiinfra_server_generation_tokens_total${E}[5m]))`, 'generated'], [`sum(rate(aiinfra_server_prompt_tokens_total${E}[5m]))`, 'prompt']]),
+  panel('KV cache usage (highest replica)', [[`max(aiinfra_server_kv_cache_usage_ratio${E})`, 'kv cache']], { unit: 'percentunit' }),
+  panel('Mean batch size', [[`sum(rate(aiinfra_server_batch_size_sum${E}[5m])) / sum(rate(aiinfra_server_batch_size_count${E}[5m]))`, 'sequences per step']]),
+  panel('Replicas (current / max)', [['kube_horizontalpodautoscaler_status_current_replicas{namespace=~"$namespace",horizontalpodautoscaler=~"(keda-hpa-)?($service)"}', 'current {{horizontalpodautoscaler}}'], ['kube_horizontalpodautoscaler_spec_max_replicas{namespace=~"$namespace",horizontalpodautoscaler=~"(keda-hpa-)?($service)"}', 'max {{horizontalpodautoscaler}}']]),
+]);
+for (const [name, d] of [['gpu-fleet', gpu], ['training-run', training], ['endpoint', endpoint]]) {
+  fs.writeFileSync(`${out}/${name}.json`, JSON.stringify(d, null, 2) + '\n');
+}
