@@ -147,6 +147,19 @@ describe('autoscaling', () => {
     expect(releases.filter((r) => r.chart === 'keda')).toHaveLength(1);
   });
 
+  test('a schedule without a Prometheus: KEDA with the cpu scaler and the cron windows, no fallback', () => {
+    const b = build('aws', () => ({ schedule: [{ start: '0 7 * * *', end: '0 19 * * *' }] }));
+    const objects = endpointObjects(b);
+    expect(() => validateAll(objects)).not.toThrow();
+    const so = byKind(objects, 'ScaledObject');
+    expect(so.spec.triggers).toEqual([
+      { type: 'cpu', name: 'cpu', metricType: 'Utilization', metadata: { value: '70' } },
+      { type: 'cron', name: 'window-0', metadata: { timezone: 'UTC', start: '0 7 * * *', end: '0 19 * * *', desiredReplicas: '2' } },
+    ]);
+    expect(so.spec.fallback).toBeUndefined();
+    expect(so.spec.minReplicaCount).toBe(2);
+  });
+
   test('metric "none": a fixed replica count and no autoscaler', () => {
     const b = build('gcp', () => ({ autoscaling: { metric: 'none' }, replicas: { min: 3 } }));
     const objects = endpointObjects(b);
