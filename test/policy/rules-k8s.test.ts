@@ -35,7 +35,11 @@ describeRules({
   },
   'AI-K8S-POD-7': {
     fail: (s) => k8s(s, job('pretrain', { volumes: [{ name: 'host', hostPath: { path: '/var/run' } }] })),
-    pass: (s) => k8s(s, job('pretrain', { volumes: [{ name: 'shm', emptyDir: { medium: 'Memory' } }] })),
+    pass: (s) => k8s(s, job('pretrain', { volumes: [{ name: 'shm', emptyDir: { medium: 'Memory', sizeLimit: '8Gi' } }] })),
+  },
+  'AI-K8S-POD-12': {
+    fail: (s) => k8s(s, job('pretrain', { volumes: [{ name: 'tmp', emptyDir: {} }] })),
+    pass: (s) => k8s(s, job('pretrain', { volumes: [{ name: 'tmp', emptyDir: { sizeLimit: '16Gi' } }, { name: 'shm', emptyDir: { medium: 'Memory', sizeLimit: '8Gi' } }] })),
   },
   'AI-K8S-POD-8': {
     fail: (s) => k8s(s, job('pretrain', { hostNetwork: true })),

@@ -93,6 +93,7 @@ import { GpuToleratesTaint } from './k8s/gpu-tolerates-taint';
 import { NamespaceDefaultDeny } from './k8s/namespace-default-deny';
 import { NamespacePodSecurity } from './k8s/namespace-pod-security';
 import { PodDropAllCapabilities } from './k8s/pod-drop-all-capabilities';
+import { PodEmptyDirSizeLimit } from './k8s/pod-empty-dir-size-limit';
 import { PodImagePinned } from './k8s/pod-image-pinned';
 import { PodNoHostNamespaces } from './k8s/pod-no-host-namespaces';
 import { PodNoHostPath } from './k8s/pod-no-host-path';
@@ -216,6 +217,7 @@ export const K8S_RULES: readonly PolicyRule[] = [
   NamespaceDefaultDeny,
   NamespacePodSecurity,
   PodDropAllCapabilities,
+  PodEmptyDirSizeLimit,
   PodImagePinned,
   PodNoHostNamespaces,
   PodNoHostPath,
