@@ -1,6 +1,7 @@
 // Validates Kubernetes objects (a JSON array on stdin) against the Kubernetes OpenAPI schemas with the
 // kubernetes-models packages (ESM only, hence a separate Node process), the prometheus-operator models for
-// ServiceMonitor/PodMonitor/PrometheusRule, and built-in schemas for the Kueue CRDs (v1beta1).
+// ServiceMonitor/PodMonitor/PrometheusRule, and built-in schemas for the Kueue CRDs (v1beta1) and GKE's
+// ComputeClass.
 // Prints a JSON array of { index, kind, name, errors } for every invalid object.
 import { readFileSync } from 'node:fs';
 
@@ -99,6 +100,24 @@ const KUEUE = {
   },
 };
 
+// ---- GKE ComputeClass (cloud.google.com/v1): the fields node pools with a capacity ladder use ----
+function computeClass(obj, errors) {
+  const spec = obj.spec;
+  if (!isObj(obj.metadata) || !isName(obj.metadata.name)) errors.push('/metadata/name must be a DNS subdomain');
+  if (!isObj(spec)) return errors.push('/spec must be object');
+  only(spec, ['priorities', 'priorityDefaults', 'nodePoolAutoCreation', 'whenUnsatisfiable', 'activeMigration', 'autoscalingPolicy', 'nodePoolConfig', 'description'], '/spec', errors);
+  if (!Array.isArray(spec.priorities) || spec.priorities.length === 0) errors.push('/spec/priorities must be a non-empty array');
+  else spec.priorities.forEach((p, i) => {
+    const at = `/spec/priorities/${i}`;
+    if (!isObj(p)) return errors.push(`${at} must be object`);
+    only(p, ['nodepools', 'machineFamily', 'machineType', 'spot', 'gpu', 'tpu', 'reservations', 'minCores', 'minMemoryGb', 'storage', 'podFamily', 'location', 'flexStart', 'maxPodsPerNode'], at, errors);
+    if (p.nodepools !== undefined && (!Array.isArray(p.nodepools) || p.nodepools.some((n) => !isName(n)))) errors.push(`${at}/nodepools must be node pool names`);
+    if (p.spot !== undefined && typeof p.spot !== 'boolean') errors.push(`${at}/spot must be boolean`);
+  });
+  if (spec.whenUnsatisfiable !== undefined && !['ScaleUpAnyway', 'DoNotScaleUp'].includes(spec.whenUnsatisfiable)) errors.push('/spec/whenUnsatisfiable must be ScaleUpAnyway or DoNotScaleUp');
+  if (spec.nodePoolAutoCreation !== undefined && (!isObj(spec.nodePoolAutoCreation) || typeof spec.nodePoolAutoCreation.enabled !== 'boolean')) errors.push('/spec/nodePoolAutoCreation/enabled must be boolean');
+}
+
 const errorsOut = [];
 for (let index = 0; index < input.length; index++) {
   const obj = input[index];
@@ -107,6 +126,9 @@ for (let index = 0; index < input.length; index++) {
   const errors = [];
   if (typeof obj?.apiVersion !== 'string' || typeof kind !== 'string') {
     errors.push('apiVersion and kind are required');
+  } else if (obj.apiVersion === 'cloud.google.com/v1' && kind === 'ComputeClass') {
+    only(obj, ['apiVersion', 'kind', 'metadata', 'spec'], '', errors);
+    computeClass(obj, errors);
   } else if (obj.apiVersion.startsWith('kueue.x-k8s.io/')) {
     if (obj.apiVersion !== 'kueue.x-k8s.io/v1beta1' || !KUEUE[kind]) errors.push(`unknown Kueue kind ${obj.apiVersion} ${kind}`);
     else {
