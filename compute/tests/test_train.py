@@ -108,3 +108,14 @@ def test_eval_subcommand_via_cli(tmp_path, capsys):
     result = [r for r in lines if "event" not in r][0]
     assert result["step"] == 2 and math.isclose(result["perplexity"], math.exp(result["val_loss"]))
     assert main(["eval", "--config", str(cfg), "--checkpoint-dir", str(tmp_path / "empty")]) == 2
+
+
+@pytest.mark.parametrize("precision", ["bf16", "fp16"])
+def test_mixed_precision_steps_on_cpu(precision):
+    t = Trainer(config_from_dict(tiny_config(steps=4, precision=precision)))
+    assert t.precision == precision
+    assert (t.scaler is not None) == (precision == "fp16")
+    losses = t.run().losses
+    assert all(math.isfinite(v) for v in losses.values())
+    ref = Trainer(config_from_dict(tiny_config(steps=4))).run().losses
+    assert abs(losses[1] - ref[1]) < 0.05  # same model and data, lower-precision matmuls
