@@ -56,7 +56,7 @@ export type {
 export { MonitoringStack } from './monitoring/monitoring-stack';
 export type {
   MonitoringStackProps, MonitoringBackend, AlertsProps, RoutingProps, ReceiverProps, SecretReference, SmtpProps, BudgetProps,
-  SelfManagedProps, ManagedProps, WatchOptions, Watchable, IMonitoringStack, IWatchableEndpoint, IWatchableTrainingJob, IWatchableBucket,
+  SelfManagedProps, ManagedProps, WatchOptions, Watchable, IMonitoringStack, IWatchableEndpoint, IWatchableTrainingJob, IWatchableBucket, IWatchableRestoreDrill,
 } from './monitoring/types';
 export {
   gpuRules, trainingRules, endpointRules, platformRules, backupRules, buildRuleGroups, prometheusRulesYaml, prometheusGroups,

@@ -18,7 +18,7 @@ import {
 import { podMonitor, PROMETHEUS_OPERATOR_CRDS, ScrapeTarget } from './scrape';
 import { selfManagedPrometheus, SelfManagedResult } from './self-managed';
 import {
-  IMonitoringStack, IWatchableBucket, IWatchableEndpoint, IWatchableTrainingJob, MONITORING_BACKENDS, MonitoringBackend,
+  IMonitoringStack, IWatchableBucket, IWatchableEndpoint, IWatchableRestoreDrill, IWatchableTrainingJob, MONITORING_BACKENDS, MonitoringBackend,
   MonitoringStackProps, Watchable, WatchOptions,
 } from './types';
 import { checkAlerts, checkBudget, checkSelfManaged, resolveRouting } from './validate';
@@ -35,6 +35,10 @@ const VLLM_METRICS: EndpointMetricNames = {
 function isCluster(x: Watchable): x is IGpuCluster {
   const c = x as Partial<IGpuCluster>;
   return Array.isArray(c.gpuPools) && c.helmProvider !== undefined && typeof c.bindServiceAccount === 'function';
+}
+function isRestoreDrill(x: Watchable): x is IWatchableRestoreDrill {
+  const d = x as Partial<IWatchableRestoreDrill>;
+  return typeof d.jobName === 'string' && typeof d.namespace === 'string' && Array.isArray(d.roots);
 }
 function isTrainingJob(x: Watchable): x is IWatchableTrainingJob {
   const j = x as Partial<IWatchableTrainingJob>;
@@ -177,8 +181,8 @@ export class MonitoringStack extends Construct implements IMonitoringStack {
 
   /**
    * Monitors a cluster (GPU rules, DCGM exporter scraping), an inference endpoint (latency, TTFT, error-budget
-   * burn, queue depth, max replicas), a training job (stalled, stale checkpoints, failed, restarting) or a
-   * bucket (restore drill failed or overdue). Each target once.
+   * burn, queue depth, max replicas), a training job (stalled, stale checkpoints, failed, restarting), a
+   * restore drill or a bucket with one (drill failed or overdue). A plain second watch of a target is a no-op.
    */
   public watch(target: Watchable, options: WatchOptions = {}): void {
     if (this.watched.has(target)) {
@@ -188,6 +192,7 @@ export class MonitoringStack extends Construct implements IMonitoringStack {
         'each target once (an InferenceEndpoint given `monitoring` watches itself with its `slo`: set the objectives there)');
     }
     if (isCluster(target)) this.watchCluster(target);
+    else if (isRestoreDrill(target)) this.watchDrill(target.roots.join(', ') || target.node.path, target, options);
     else if (isTrainingJob(target)) this.watchTrainingJob(target, options);
     else if (isEndpoint(target)) this.watchEndpoint(target, options);
     else if (isBucket(target)) this.watchBucket(target, options);
@@ -260,10 +265,14 @@ export class MonitoringStack extends Construct implements IMonitoringStack {
     }
     const drill = o.restoreDrill ?? bucket.restoreDrill;
     if (!drill) {
-      Annotations.of(this).addInfo(`${this.node.path}: bucket ${bucket.node.path} has no restore drill; only its cost is covered (budget). Pass watch(bucket, { restoreDrill }) to alert on drills.`);
+      Annotations.of(this).addInfo(`${this.node.path}: bucket ${bucket.node.path} has no restore drill; only its cost is covered (budget). Watch its RestoreDrill, or pass watch(bucket, { restoreDrill }), to alert on drills.`);
       return;
     }
-    const target = { bucketName: bucket.bucketName, namespace: drill.namespace, drillJobName: drill.jobName, maxDrillAgeDays: o.maxDrillAgeDays };
+    this.watchDrill(bucket.bucketName, drill, o);
+  }
+
+  private watchDrill(what: string, drill: { readonly namespace: string; readonly jobName: string }, o: WatchOptions): void {
+    const target = { bucketName: what, namespace: drill.namespace, drillJobName: drill.jobName, maxDrillAgeDays: o.maxDrillAgeDays };
     checkBackupTarget(this, 'watch options', target);
     this.addRuleGroup(backupRules(target));
   }

@@ -153,7 +153,16 @@ export interface IWatchableBucket extends IConstruct {
   readonly restoreDrill?: { readonly namespace: string; readonly jobName: string };
 }
 
-export type Watchable = IGpuCluster | IWatchableEndpoint | IWatchableTrainingJob | IWatchableBucket;
+/** What `watch` needs from a restore drill (`RestoreDrill` fits). */
+export interface IWatchableRestoreDrill extends IConstruct {
+  /** CronJob name; its Jobs are `<jobName>-<time>`. */
+  readonly jobName: string;
+  readonly namespace: string;
+  /** Checkpoint roots the drill restores (for messages). */
+  readonly roots: readonly string[];
+}
+
+export type Watchable = IGpuCluster | IWatchableEndpoint | IWatchableTrainingJob | IWatchableBucket | IWatchableRestoreDrill;
 
 /** Options of `watch` (each applies to the kind of target it names). */
 export interface WatchOptions {

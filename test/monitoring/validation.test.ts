@@ -182,3 +182,24 @@ describe('a real InferenceEndpoint and TrainingJob', () => {
     expect(JSON.stringify(release.depends_on)).toContain('helm_release.obs_KubePrometheusStack');
   });
 });
+
+describe('a real RestoreDrill', () => {
+  test('is watched for failed and overdue drills', () => {
+    const { Gpu } = require('../../src/core/gpu') as typeof import('../../src/core/gpu');
+    const { GpuTrainingCluster } = require('../../src/training/gpu-training-cluster') as typeof import('../../src/training/gpu-training-cluster');
+    const { ModelBackupBucket } = require('../../src/backup/model-backup-bucket') as typeof import('../../src/backup/model-backup-bucket');
+    const { RestoreDrill } = require('../../src/backup/restore-drill') as typeof import('../../src/backup/restore-drill');
+    const app = Testing.app();
+    const stack = new TerraformStack(app, 'platform');
+    const cloud = Cloud.gcp({ project: 'acme-ml', region: 'us-central1' });
+    const models = new ModelBackupBucket(stack, 'models', { cloud });
+    const cluster = new GpuTrainingCluster(stack, 'train', { cloud, gpuPools: [{ gpu: Gpu.H100_80GB, maxNodes: 2 }] });
+    const monitoring = new MonitoringStack(stack, 'obs', { cluster });
+    const drill = new RestoreDrill(stack, 'drill', { cluster, store: models });
+    monitoring.watch(drill, { maxDrillAgeDays: 3 });
+    const group = monitoring.ruleGroups.find((g) => g.name.startsWith('aiinfra-backup-'))!;
+    expect(group.rules.map((r) => r.name)).toEqual(['BackupRestoreDrillFailed', 'BackupRestoreDrillOverdue']);
+    expect(group.rules[0].expr).toBe(`kube_job_status_failed{namespace="${drill.namespace}",job_name=~"${drill.jobName}.*"} > 0`);
+    expect(group.rules[1].expr).toMatch(/> 259200$/);
+  });
+});
