@@ -119,3 +119,16 @@ def test_mixed_precision_steps_on_cpu(precision):
     assert all(math.isfinite(v) for v in losses.values())
     ref = Trainer(config_from_dict(tiny_config(steps=4))).run().losses
     assert abs(losses[1] - ref[1]) < 0.05  # same model and data, lower-precision matmuls
+
+
+def test_busy_metrics_port_is_reported_not_fatal(monkeypatch, capsys):
+    import socket
+
+    monkeypatch.setenv("AIINFRA_METRICS_ADDR", "127.0.0.1")
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen(1)
+        port = busy.getsockname()[1]
+        t = Trainer(config_from_dict(tiny_config(steps=1, metrics_port=port)))
+        assert t.metrics.port is None and t.run().step == 1
+    assert '"event": "metrics_unavailable"' in capsys.readouterr().out

@@ -88,8 +88,15 @@ class TrainMetrics:
         self.port = None
         if serve and port:
             # AIINFRA_METRICS_ADDR: listen address (default all interfaces, as a pod needs).
-            start_http_server(port, addr=os.environ.get("AIINFRA_METRICS_ADDR", "0.0.0.0"), registry=r)
-            self.port = port
+            addr = os.environ.get("AIINFRA_METRICS_ADDR", "0.0.0.0")
+            try:
+                start_http_server(port, addr=addr, registry=r)
+                self.port = port
+            except OSError as exc:
+                # Training matters more than its metrics: report loudly and go on.
+                from .logs import log_event
+
+                log_event("metrics_unavailable", level=40, port=port, addr=addr, error=str(exc))
 
     def set_mfu(self, value: float | None) -> None:
         if self.mfu is not None and value is not None:
