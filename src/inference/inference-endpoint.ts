@@ -529,8 +529,13 @@ export class InferenceEndpoint extends EndpointMetrics implements IInferenceEndp
     }
   }
 
+  /** Declared parameters, or the trainer preset's (`model(path, { preset: 'gpt-1b' })`). */
   private parameterCount(model: ModelReference | ModelImage): number | undefined {
-    return model.parameterCount;
+    if (model.parameterCount !== undefined) return model.parameterCount;
+    const preset = isModelImage(model) ? undefined : model.preset;
+    if (preset === undefined) return undefined;
+    const { TRAINER_PRESETS } = require('../training/training-job') as typeof import('../training/training-job');
+    return (TRAINER_PRESETS as Record<string, { params: number } | undefined>)[preset]?.params;
   }
 
   private pickPool(cluster: IGpuCluster, gpu: Gpu | undefined): GpuPoolInfo {

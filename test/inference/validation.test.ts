@@ -59,6 +59,17 @@ describe('InferenceEndpoint bad props', () => {
       /30\.00B parameters x 1 bytes \(int8\) = 27\.9 GiB/);
   });
 
+  test('a trainer preset gives the parameter count for the fit check', () => {
+    expect(attempt('aws', (m) => ({ model: m.model('research/gpt-3b', { preset: 'gpt-3b' }), precision: 'fp32' })).error).toBeUndefined();
+    const app = Testing.app();
+    const stack = new TerraformStack(app, 'platform');
+    const small = { ...pools('aws')[0], name: 'small', gpuMemoryGiB: 8 };
+    const cluster = new FakeGpuCluster(stack, 'Cluster', { cloud: CLOUDS.aws(), pools: [small] });
+    const models = new ModelBackupBucket(stack, 'models', { cloud: CLOUDS.aws() });
+    expect(() => new InferenceEndpoint(stack, 'chat', { cluster, model: models.model('m', { preset: 'gpt-3b' }), image: SERVER_IMAGE, precision: 'fp32' }))
+      .toThrow(/2\.97B parameters x 4 bytes \(fp32\) = 11\.1 GiB of weights; 1 x l4 = 8 GiB/);
+  });
+
   test('a canary model that does not fit is rejected too', () => {
     expectInvalid('gcp', (m) => ({ canary: { model: m.model('llm/70b', { parameterCount: 70_000_000_000 }), weight: 5 } }), 'canary.model',
       /130\.4 GiB of weights/);
