@@ -35,6 +35,8 @@ export interface TerraformResourceView {
   /**
    * Attributes as they will be written to cdk.tf.json: snake_case keys, overrides applied, references
    * resolved to Terraform expressions (`${aws_kms_key.k.arn}`). Nested blocks are objects or arrays of objects.
+   * Resolved on first read, which runs the resource's lazy values (a KubernetesWorkload's `helm_release` renders
+   * and writes its chart then): read the attributes of the types a rule targets, not of every resource.
    */
   readonly attrs: Record<string, unknown>;
 }
