@@ -32,7 +32,7 @@ function severityRoutes(routing: ResolvedRouting): Record<string, unknown>[] {
  * PagerDuty settings read files of the mounted receiver Secret (`*_file`), which Terraform fills from the
  * cloud's secret manager at apply time.
  */
-export function alertmanagerConfig(routing: ResolvedRouting): Record<string, unknown> {
+export function alertmanagerConfig(routing: ResolvedRouting, platform?: Record<string, unknown>): Record<string, unknown> {
   const smtp = routing.smtp;
   const receivers = routing.receivers.map((r) => ({
     name: r.name,
@@ -54,10 +54,14 @@ export function alertmanagerConfig(routing: ResolvedRouting): Record<string, unk
     route: {
       receiver: 'unrouted',
       ...ROUTE_DEFAULTS,
-      routes: [{ matchers: ['alertname=~"Watchdog|InfoInhibitor"'], receiver: 'null' }, ...severityRoutes(routing)],
+      routes: [
+        { matchers: ['alertname=~"Watchdog|InfoInhibitor"'], receiver: 'null' },
+        ...(platform ? [{ matchers: ['severity=~".+"'], receiver: 'platform', continue: true }] : []),
+        ...severityRoutes(routing),
+      ],
     },
     inhibit_rules: INHIBIT,
-    receivers: [{ name: 'null' }, { name: 'unrouted' }, ...receivers],
+    receivers: [{ name: 'null' }, { name: 'unrouted' }, ...(platform ? [{ ...platform, name: 'platform' }] : []), ...receivers],
   };
 }
 
@@ -65,11 +69,16 @@ export function alertmanagerConfig(routing: ResolvedRouting): Record<string, unk
  * Alertmanager configuration of Amazon Managed Service for Prometheus: SNS is its only receiver type, so each
  * receiver is an SNS topic (`topics[name]`); `platformTopic` receives every alert.
  */
-export function snsAlertmanagerConfig(routing: ResolvedRouting, topics: Record<string, string>, platformTopic: string, region: string): Record<string, unknown> {
-  const sns = (arn: string) => ({
-    sns_configs: [{ topic_arn: arn, sigv4: { region }, send_resolved: true,
+/** An Alertmanager receiver publishing to an SNS topic (SigV4 with the pod's or the workspace's credentials). */
+export function snsReceiver(topicArn: string, region: string): Record<string, unknown> {
+  return {
+    sns_configs: [{ topic_arn: topicArn, sigv4: { region }, send_resolved: true,
       subject: '[{{ .Status | toUpper }}] {{ .CommonLabels.alertname }}', attributes: { severity: '{{ .CommonLabels.severity }}' } }],
-  });
+  };
+}
+
+export function snsAlertmanagerConfig(routing: ResolvedRouting, topics: Record<string, string>, platformTopic: string, region: string): Record<string, unknown> {
+  const sns = (arn: string) => snsReceiver(arn, region);
   return {
     route: {
       receiver: 'platform',

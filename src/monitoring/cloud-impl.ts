@@ -25,6 +25,12 @@ export interface MonitoringCloudImpl {
   secretValue(id: string, ref: SecretReference): string;
   /** Self-managed: a generated Grafana admin password stored in the cloud's secret manager (reference). */
   grafanaAdminPassword(): string;
+  /**
+   * Self-managed: how the in-cluster Alertmanager reaches the cloud-native channel. AWS: an SNS receiver for the
+   * platform topic and a workload identity allowed to publish (bound to `namespace/serviceAccount`); other
+   * clouds: none (Alertmanager has no Pub/Sub or Action Group receiver).
+   */
+  selfManagedAlertmanager(namespace: string, serviceAccount: string): { platformReceiver?: Record<string, unknown>; serviceAccountAnnotations: Record<string, string> };
   /** Where the Grafana admin password is kept (secret ARN / name / Key Vault secret id), for users. */
   readonly grafanaAdminPasswordLocation?: string;
   /** Managed backend: evaluate a rule group in the cloud's service. */

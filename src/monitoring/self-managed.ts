@@ -46,7 +46,11 @@ function pvc(sizeGiB: number, storageClassName?: string): Record<string, unknown
 }
 
 /** The kube-prometheus-stack values: persistent Prometheus with retention, Alertmanager, Grafana, exporters. */
-export function kubePrometheusStackValues(o: SelfManagedProps, routing: ResolvedRouting, nodeExporterNamespace: string): Record<string, unknown> {
+/** The ServiceAccount of Alertmanager (kube-prometheus-stack names it after the release). */
+export const ALERTMANAGER_SERVICE_ACCOUNT = `${KPS_RELEASE}-alertmanager`;
+
+export function kubePrometheusStackValues(o: SelfManagedProps, routing: ResolvedRouting, nodeExporterNamespace: string,
+  alertmanager: { platformReceiver?: Record<string, unknown>; serviceAccountAnnotations: Record<string, string> } = { serviceAccountAnnotations: {} }): Record<string, unknown> {
   const storageGiB = o.storageGiB ?? 100;
   const smallGiB = o.grafanaStorageGiB ?? 10;
   const values = {
@@ -56,7 +60,8 @@ export function kubePrometheusStackValues(o: SelfManagedProps, routing: Resolved
     // Rules are checked by promtool in CI; no admission webhook (API server -> webhook traffic, cert jobs).
     prometheusOperator: { admissionWebhooks: { enabled: false }, tls: { enabled: false } },
     alertmanager: {
-      config: alertmanagerConfig(routing),
+      config: alertmanagerConfig(routing, alertmanager.platformReceiver),
+      serviceAccount: { create: true, name: ALERTMANAGER_SERVICE_ACCOUNT, annotations: alertmanager.serviceAccountAnnotations },
       alertmanagerSpec: {
         secrets: [RECEIVER_SECRET],
         retention: '120h',
@@ -144,7 +149,7 @@ export function selfManagedPrometheus(scope: Construct, cluster: IGpuCluster, im
 
   const dependsOn: ITerraformDependable[] = [base.release, ...(cluster.addOnDependencies ?? [])];
   const release = pinnedRelease(scope, 'KubePrometheusStack', KUBE_PROMETHEUS_STACK, {
-    provider: cluster.helmProvider, name: KPS_RELEASE, namespace, values: kubePrometheusStackValues(o, routing, nodeExporterNamespace), dependsOn,
+    provider: cluster.helmProvider, name: KPS_RELEASE, namespace, values: kubePrometheusStackValues(o, routing, nodeExporterNamespace, impl.selfManagedAlertmanager(namespace, ALERTMANAGER_SERVICE_ACCOUNT)), dependsOn,
   });
   const config = new KubernetesWorkload(scope, 'Config', { cluster, namespace, releaseName: `${namespace}-config`.slice(0, 53) });
   config.addDependency(release);

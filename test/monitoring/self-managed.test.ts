@@ -68,7 +68,8 @@ describe.each(Object.keys(CLOUDS) as CloudName[])('self-managed backend on %s', 
     const am = parse((kps.values as string[])[0]).alertmanager;
     expect(am.alertmanagerSpec.secrets).toEqual(['aiinfra-alertmanager-receivers']);
     const routes = am.config.route.routes.map((r: { matchers: string[]; receiver: string }) => `${r.matchers[0]} -> ${r.receiver}`);
-    expect(routes).toEqual(['alertname=~"Watchdog|InfoInhibitor" -> null', 'severity="critical" -> oncall', 'severity="critical" -> team', 'severity="warning" -> team']);
+    expect(routes).toEqual(['alertname=~"Watchdog|InfoInhibitor" -> null', ...(cloudName === 'aws' ? ['severity=~".+" -> platform'] : []),
+      'severity="critical" -> oncall', 'severity="critical" -> team', 'severity="warning" -> team']);
     const oncall = am.config.receivers.find((r: { name: string }) => r.name === 'oncall');
     expect(oncall.pagerduty_configs[0].routing_key_file).toBe('/etc/alertmanager/secrets/aiinfra-alertmanager-receivers/oncall-pagerduty-key');
     expect(oncall.slack_configs[0].api_url_file).toBe('/etc/alertmanager/secrets/aiinfra-alertmanager-receivers/oncall-slack-url');
@@ -76,6 +77,24 @@ describe.each(Object.keys(CLOUDS) as CloudName[])('self-managed backend on %s', 
     expect(team.email_configs).toEqual([{ to: 'ml-team@example.com', send_resolved: true }]);
     expect(team.webhook_configs[0].url_file).toMatch(/team-webhook-url$/);
     expect(am.config.global).toMatchObject({ smtp_smarthost: 'smtp.example.com:587', smtp_auth_password_file: expect.stringMatching(/smtp-password$/) });
+  });
+
+  test('AWS: Alertmanager also publishes to the platform SNS topic, as a workload identity that may publish there only', () => {
+    const kps = Object.values(ofType(b.out, 'helm_release')).find((r) => r.chart === 'kube-prometheus-stack')!;
+    const am = parse((kps.values as string[])[0]).alertmanager;
+    expect(am.serviceAccount).toMatchObject({ create: true, name: 'kps-alertmanager' });
+    const platform = am.config.receivers.find((r: { name: string }) => r.name === 'platform');
+    if (cloudName !== 'aws') {
+      expect(platform).toBeUndefined();
+      return;
+    }
+    expect(platform.sns_configs[0]).toMatchObject({ topic_arn: expect.stringMatching(/aws_sns_topic\.obs_Topic-platform/), sigv4: { region: 'us-east-1' } });
+    expect(b.cluster.bindings.map((x) => `${x.namespace}/${x.serviceAccount}`)).toEqual(['monitoring/kps-alertmanager']);
+    const policy = Object.values(ofType(b.out, 'aws_iam_role_policy')).find((p) => p.name === 'publish-alerts')!;
+    expect(JSON.parse(String(policy.policy)).Statement).toEqual([
+      { Sid: 'PublishAlerts', Effect: 'Allow', Action: 'sns:Publish', Resource: expect.stringMatching(/aws_sns_topic\.obs_Topic-platform/) },
+      { Sid: 'EncryptAlerts', Effect: 'Allow', Action: ['kms:GenerateDataKey', 'kms:Decrypt'], Resource: expect.stringMatching(/aws_kms_key\.obs_Key/) },
+    ]);
   });
 
   test('no secret value in the synthesized output: secrets are Terraform references filled at apply', () => {

@@ -24,9 +24,10 @@ import { SnsTopicPolicy } from '@cdktf/provider-aws/lib/sns-topic-policy';
 import { SnsTopicSubscription } from '@cdktf/provider-aws/lib/sns-topic-subscription';
 import { stringify } from 'yaml';
 import { AwsCloud } from '../../core/cloud';
+import { WorkloadIdentity } from '../../core/identity';
 import { physicalName } from '../../core/naming';
 import { resourceTags } from '../../core/tags';
-import { snsAlertmanagerConfig } from '../../monitoring/alertmanager';
+import { snsAlertmanagerConfig, snsReceiver } from '../../monitoring/alertmanager';
 import { MonitoringCloudImpl, MonitoringCloudInput } from '../../monitoring/cloud-impl';
 import { prometheusRulesYaml, RuleGroup } from '../../monitoring/rules';
 import { KUBE_STATE_METRICS, ScrapeTarget, scrapeConfigYaml } from '../../monitoring/scrape';
@@ -316,9 +317,28 @@ export function awsMonitoring(scope: Construct, cloud: AwsCloud, input: Monitori
     }
   }
 
+  // ---- self-managed Alertmanager -> platform topic, as a workload identity allowed to publish there only ------
+  const selfManagedAlertmanager = (namespace: string, serviceAccount: string) => {
+    if (!input.cluster) return { serviceAccountAnnotations: {} };
+    const identity = new WorkloadIdentity(scope, 'AlertmanagerIdentity', {
+      cloud, description: `Alertmanager of ${scope.node.path}: publishes alerts to the platform SNS topic`, tags: input.tags,
+    });
+    new IamRolePolicy(scope, 'AlertmanagerPublish', {
+      provider, role: identity.workloadRef, name: 'publish-alerts',
+      policy: policyJson([
+        { Sid: 'PublishAlerts', Effect: 'Allow', Action: 'sns:Publish', Resource: platform.arn },
+        { Sid: 'EncryptAlerts', Effect: 'Allow', Action: ['kms:GenerateDataKey', 'kms:Decrypt'], Resource: key.arn },
+      ]),
+    });
+    resources.alertmanagerIdentity = identity;
+    const serviceAccountAnnotations = input.cluster.bindServiceAccount(identity, namespace, serviceAccount);
+    return { platformReceiver: snsReceiver(platform.arn, cloud.region), serviceAccountAnnotations };
+  };
+
   return {
     secretValue,
     grafanaAdminPassword,
+    selfManagedAlertmanager,
     get grafanaAdminPasswordLocation() { return grafanaSecret?.arn; },
     addRuleGroup(group: RuleGroup): void {
       if (!workspace) throw new Error('rule groups go to the managed workspace only with backend "managed"');

@@ -184,6 +184,7 @@ export function azureMonitoring(scope: Construct, cloud: AzureCloud, input: Moni
   return {
     secretValue,
     grafanaAdminPassword,
+    selfManagedAlertmanager: () => ({ serviceAccountAnnotations: {} }),
     get grafanaAdminPasswordLocation() { return grafanaSecret?.versionlessId; },
     addRuleGroup(group: RuleGroup): void {
       if (!workspace) throw new Error('rule groups go to the Monitor workspace only with backend "managed"');

@@ -148,6 +148,7 @@ export function gcpMonitoring(scope: Construct, cloud: GcpCloud, input: Monitori
   return {
     secretValue,
     grafanaAdminPassword,
+    selfManagedAlertmanager: () => ({ serviceAccountAnnotations: {} }),
     get grafanaAdminPasswordLocation() { return grafanaSecret?.id; },
     addRuleGroup(group: RuleGroup): void {
       if (!managed) throw new Error('alert policies are made only with backend "managed"');
