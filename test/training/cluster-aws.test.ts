@@ -86,7 +86,7 @@ describe('GpuTrainingCluster on AWS (EKS)', () => {
     for (const g of gpuGroups as Json[]) {
       expect(g.taint).toEqual([{ key: 'nvidia.com/gpu', value: 'present', effect: 'NO_SCHEDULE' }]);
       expect(g.scaling_config).toEqual({ min_size: 0, max_size: 4, desired_size: 0 });
-      expect(g.instance_types).toEqual(['p5.48xlarge']);
+      expect(g.instance_types ?? [one(json, 'aws_launch_template', 'LaunchTemplate-reserved').instance_type]).toEqual(['p5.48xlarge']);
       expect(g.labels).toMatchObject({ 'cdktf-ai-infra/gpu': 'h100-80gb', 'cdktf-ai-infra/pool': 'h100-80gb', 'k8s.amazonaws.com/accelerator': 'h100-80gb' });
       expect(g.lifecycle.ignore_changes).toEqual(['scaling_config[0].desired_size']);
     }
@@ -129,6 +129,8 @@ describe('GpuTrainingCluster on AWS (EKS)', () => {
     }
     const rsv = one(json, 'aws_launch_template', 'LaunchTemplate-reserved');
     expect(rsv.instance_market_options).toEqual({ market_type: 'capacity-block' });
+    expect(rsv.instance_type).toBe('p5.48xlarge');
+    expect((gpuGroups.find((g: Json) => g.capacity_type === 'CAPACITY_BLOCK') as Json).instance_types).toBeUndefined();
     expect(rsv.capacity_reservation_specification).toEqual({ capacity_reservation_target: { capacity_reservation_id: 'cr-0123456789abcdef0' } });
     expect(rsv.placement).toBeUndefined();
     expect(one(json, 'aws_launch_template', 'LaunchTemplate-on-demand').capacity_reservation_specification).toEqual({ capacity_reservation_preference: 'none' });

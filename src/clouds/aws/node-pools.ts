@@ -151,6 +151,8 @@ export function awsNodePools(scope: Construct, cloud: AwsCloud, spec: ClusterBui
         ...extra,
         capacityReservationSpecification: reservationSpec,
         instanceMarketOptions: capacityBlock ? { marketType: 'capacity-block' } : undefined,
+        // A Capacity Block node group takes its instance type from the launch template, not the group.
+        instanceType: capacityBlock ? pool.machine.machine : undefined,
         placement: placement && !capacityBlock ? { groupName: placement.name } : undefined,
         networkInterfaces: efaSg ? Array.from({ length: pool.machine.efaInterfaces ?? 1 }, (_, i) => ({
           deviceIndex: i === 0 ? 0 : 1,
@@ -169,7 +171,7 @@ export function awsNodePools(scope: Construct, cloud: AwsCloud, spec: ClusterBui
         subnetIds,
         amiType: GPU_AMI_TYPE,
         capacityType: capacityBlock ? 'CAPACITY_BLOCK' : rung === 'spot' ? 'SPOT' : 'ON_DEMAND',
-        instanceTypes: [pool.machine.machine],
+        instanceTypes: capacityBlock ? undefined : [pool.machine.machine],
         scalingConfig: { minSize, maxSize: pool.maxNodes, desiredSize: minSize },
         updateConfig: { maxUnavailable: 1 },
         launchTemplate: { id: lt.id, version: Token.asString(lt.latestVersion) },
