@@ -524,6 +524,15 @@ def test_sigterm_drains_in_flight_requests_and_exits(checkpoint: Path, workdir: 
             async with httpx.AsyncClient(base_url=srv.url, timeout=120, limits=httpx.Limits(max_connections=32)) as c:
                 burst = [asyncio.ensure_future(one(c, i, first)) for i in range(10)]
                 await asyncio.wait_for(first.wait(), 60)
+                # SIGTERM only once the server holds all 10 (running, queued or done): a request
+                # still on its way when the drain starts is rightly refused
+                for _ in range(600):
+                    text = (await c.get("/metrics")).text
+                    gauges = {ln.split()[0]: float(ln.split()[1]) for ln in text.splitlines()
+                              if ln.startswith(("aiinfra_server_running_requests ", "aiinfra_server_queue_depth "))}
+                    if sum(gauges.values()) + sum(t.done() for t in burst) >= 10:
+                        break
+                    await asyncio.sleep(0.02)
                 srv.proc.send_signal(signal.SIGTERM)
                 late: list[int] = []
                 ready = 0
