@@ -77,7 +77,7 @@ export const DCGM_COUNTERS: readonly (readonly [field: string, type: 'gauge' | '
   ['DCGM_FI_DEV_SYNC_BOOST_VIOLATION', 'counter', 'Throttling duration due to sync-boost constraints (in us).'],
   ['DCGM_FI_DEV_BOARD_LIMIT_VIOLATION', 'counter', 'Throttling duration due to board limit constraints (in us).'],
   ['DCGM_FI_DEV_RELIABILITY_VIOLATION', 'counter', 'Throttling duration due to reliability constraints (in us).'],
-  ['DCGM_FI_DEV_CLOCK_THROTTLE_REASONS', 'gauge', 'Current clock throttle reasons (bitmask).'],
+  ['DCGM_FI_DEV_CLOCKS_EVENT_REASONS', 'gauge', 'Current clock event (throttle) reasons, a bitmask (DCGM 3.3+ name).'],
   ['DCGM_FI_DEV_ECC_SBE_VOL_TOTAL', 'counter', 'Total number of single-bit volatile ECC errors.'],
   ['DCGM_FI_DEV_ECC_DBE_VOL_TOTAL', 'counter', 'Total number of double-bit volatile ECC errors.'],
   ['DCGM_FI_DEV_ECC_SBE_AGG_TOTAL', 'counter', 'Total number of single-bit persistent ECC errors.'],

@@ -177,7 +177,8 @@ describe('GpuTrainingCluster on AWS (EKS)', () => {
     }
     expect(releases.map((r) => r.chart).sort()).toEqual(['aws-efa-k8s-device-plugin', 'cluster-autoscaler', 'dcgm-exporter', 'kueue', 'nvidia-device-plugin']);
     const dcgm = parse(release(json, 'dcgm-exporter').values[0]);
-    for (const field of ['DCGM_FI_DEV_XID_ERRORS', 'DCGM_FI_DEV_ECC_DBE_VOL_TOTAL', 'DCGM_FI_DEV_THERMAL_VIOLATION', 'DCGM_FI_DEV_POWER_VIOLATION']) {
+    for (const field of ['DCGM_FI_DEV_XID_ERRORS', 'DCGM_FI_DEV_ECC_DBE_VOL_TOTAL', 'DCGM_FI_DEV_THERMAL_VIOLATION', 'DCGM_FI_DEV_POWER_VIOLATION',
+      'DCGM_FI_DEV_CLOCKS_EVENT_REASONS', 'DCGM_FI_DEV_NVLINK_REPLAY_ERROR_COUNT_TOTAL', 'DCGM_FI_PROF_PIPE_TENSOR_ACTIVE']) {
       expect(dcgm.customMetrics).toContain(`${field}, `);
     }
     expect(dcgm.tolerations).toEqual([{ key: 'nvidia.com/gpu', operator: 'Exists', effect: 'NoSchedule' }]);
