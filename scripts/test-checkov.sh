@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# checkov over every synthesized stack (cdktf.out/stacks/*/cdk.tf.json, framework terraform_json).
+# checkov over every synthesized stack (cdktf.out/stacks/*/cdk.tf.json, framework terraform_json), and over the
+# two-stack example synthesized from lib/ into a scratch directory.
 # - Installs a pinned checkov into .venv-tools (a tools virtualenv, apart from the compute .venv so their
 #   dependencies never clash); idempotent and fast when already there.
 # - Scans a copy of each stack without `terraform.required_version`: checkov's terraform_json parser fails on
@@ -27,6 +28,16 @@ stacks=(cdktf.out/stacks/*/cdk.tf.json)
 if [ ${#stacks[@]} -eq 0 ]; then
   echo "no synthesized stacks under cdktf.out/stacks: run 'npm run synth' first" >&2
   exit 1
+fi
+# The two-stack example (infra + workloads) is not part of `npm run synth`: synthesize it from the compiled
+# examples into a scratch directory and scan it too.
+extra=$(mktemp -d)
+trap 'rm -rf "$extra"' EXIT
+if [ -f lib/examples/two-stack/main.js ]; then
+  if ! CDKTF_OUTDIR="$extra/cdktf.out" CHECKPOINT_DISABLE=1 node lib/examples/two-stack/main.js > "$extra/synth.log" 2>&1; then
+    echo "the two-stack example does not synthesize:" >&2; tail -20 "$extra/synth.log" >&2; exit 1
+  fi
+  stacks+=("$extra"/cdktf.out/stacks/*/cdk.tf.json)
 fi
 
 "$VENV/bin/python" examples/ci/checkov-scan.py "$VENV/bin/checkov" "${stacks[@]}"

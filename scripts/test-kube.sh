@@ -18,10 +18,22 @@ if [ ! -x "$BIN" ] || [ "$(cat .tools/kube-score.version 2>/dev/null || true)" !
   echo "$VERSION" > .tools/kube-score.version
 fi
 
-python3 - "$BIN" "${KUBE_MANIFESTS_DIR:-cdktf.out}" <<'PY'
+dirs=("${KUBE_MANIFESTS_DIR:-cdktf.out}")
+# The two-stack example (its workloads stack runs a TrainingJob) is not part of `npm run synth`: synthesize it
+# from the compiled examples into a scratch directory and lint its charts too.
+extra=$(mktemp -d)
+trap 'rm -rf "$extra"' EXIT
+if [ -z "${KUBE_MANIFESTS_DIR:-}" ] && [ -f lib/examples/two-stack/main.js ]; then
+  if ! CDKTF_OUTDIR="$extra/cdktf.out" CHECKPOINT_DISABLE=1 node lib/examples/two-stack/main.js > "$extra/synth.log" 2>&1; then
+    echo "the two-stack example does not synthesize:" >&2; tail -20 "$extra/synth.log" >&2; exit 1
+  fi
+  dirs+=("$extra/cdktf.out")
+fi
+
+python3 - "$BIN" "${dirs[@]}" <<'PY'
 import glob, hashlib, json, os, re, shutil, subprocess, sys, tempfile
 
-binary, base = sys.argv[1], sys.argv[2]
+binary, bases = sys.argv[1], sys.argv[2:]
 
 # .kube-score.yaml: `ignore-tests:` list and `ignore-container-cpu-limit: true` (read without a YAML library).
 ignore, flags, section = [], [], None
@@ -40,14 +52,19 @@ placeholder = re.compile(r"\{\{ \.Values\.tf\.(v\d+) \| toJson \}\}")
 work = tempfile.mkdtemp(prefix="kube-score-")
 try:
     seen, by_stack = set(), {}
-    charts = sorted(glob.glob(f"{base}/charts/*/*/Chart.yaml")) + sorted(glob.glob(f"{base}/stacks/*/assets/*/*/Chart.yaml"))
-    for chart in charts:
+    charts = [(base, c) for base in bases for c in
+              sorted(glob.glob(f"{base}/charts/*/*/Chart.yaml")) + sorted(glob.glob(f"{base}/stacks/*/assets/*/*/Chart.yaml"))]
+    for base, chart in charts:
         root = os.path.dirname(chart)
         # <base>/charts/<stack>/<release> or <base>/stacks/<stack>/assets/<id>/<hash>
         stack = os.path.relpath(root, base).split(os.sep)[1]
         for template in sorted(glob.glob(os.path.join(root, "templates", "*.yaml"))):
-            text = placeholder.sub(lambda m: f'"tf-placeholder-{m.group(1)}"', open(template).read())
-            text = text.replace('{{ "{{" }}', "{{").replace('{{ "}}" }}', "}}")
+            text = open(template).read().replace('{{ "{{" }}', "\x00OPEN\x00").replace('{{ "}}" }}', "\x00CLOSE\x00")
+            # A whole value (`key: {{ .Values.tf.vN | toJson }}`) becomes a string; a value embedded in a string
+            # (`"s3://{{ .Values.tf.vN }}/x"`) becomes plain text.
+            text = placeholder.sub(lambda m: f'"tf-placeholder-{m.group(1)}"', text)
+            text = re.sub(r"\{\{[^}]*\}\}", "tf-placeholder", text)
+            text = text.replace("\x00OPEN\x00", "{{").replace("\x00CLOSE\x00", "}}")
             digest = hashlib.sha256((stack + "\0" + text).encode()).hexdigest()
             if digest in seen:
                 continue
@@ -60,7 +77,7 @@ try:
             by_stack.setdefault(stack, []).append(path)
 
     if not by_stack:
-        print(f"kube-score: no rendered manifests under {base} (no KubernetesWorkload charts)")
+        print(f"kube-score: no rendered manifests under {', '.join(bases)} (no KubernetesWorkload charts)")
         sys.exit(0)
 
     failed = 0

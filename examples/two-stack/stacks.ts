@@ -4,9 +4,9 @@
 // the stacks into outputs of the first and `terraform_remote_state` reads in the second, so the
 // workloads stack's helm provider is configured from values that exist before it plans: no
 // provider-bootstrap problem, and the cluster can be upgraded without touching the jobs.
-import { App, LocalBackend, TerraformStack } from 'cdktf';
+import { App, Aspects, LocalBackend, TerraformStack } from 'cdktf';
 import { Construct } from 'constructs';
-import { Cloud, Gpu, GpuTrainingCluster, IGpuCluster, IModelStore, ModelBackupBucket } from '../../src';
+import { AiInfraPolicyPack, Cloud, Gpu, GpuTrainingCluster, IGpuCluster, IModelStore, ModelBackupBucket } from '../../src';
 import { TrainingJob } from '../../src/training/training-job';
 
 export interface InfraStackProps {
@@ -66,5 +66,7 @@ export function buildTwoStackApp(app: App): { infra: InfraStack; workloads: Work
   const infra = new InfraStack(app, 'infra-aws', { cloud: Cloud.aws({ region: 'us-east-1' }) });
   const workloads = new WorkloadsStack(app, 'workloads-aws', { infra });
   workloads.addDependency(infra);
+  // The policy pack checks both stacks at synth (errors fail `cdktf synth`); see src/policy/README.md.
+  for (const stack of [infra, workloads]) Aspects.of(stack).add(new AiInfraPolicyPack());
   return { infra, workloads };
 }
