@@ -115,3 +115,19 @@ describe('estimated monthly cost', () => {
     expect(output.description).toMatch(/^Upper bound, USD\/month at on-demand list price/);
   });
 });
+
+describe('several clusters', () => {
+  test('two clusters in one stack (two clouds) get their own aliased helm providers and distinct names', () => {
+    const stack = newStack();
+    const a = new GpuTrainingCluster(stack, 'east', { cloud: aws(), gpuPools: [{ gpu: Gpu.H100_80GB, maxNodes: 1 }] });
+    const b = new GpuTrainingCluster(stack, 'west', { cloud: Cloud.aws({ region: 'us-west-2' }), gpuPools: [{ gpu: Gpu.A100_80GB, maxNodes: 1 }] });
+    const c = new GpuTrainingCluster(stack, 'gke', { cloud: gcp(), gpuPools: [{ gpu: Gpu.L4, gpusPerNode: 1, maxNodes: 1 }] });
+    const json = JSON.parse(require('cdktf').Testing.synth(stack));
+    expect(json.provider.helm.map((h: { alias: string }) => h.alias).sort()).toEqual([a, b, c].map((x) => (x.helmProvider as unknown as { alias: string }).alias).sort());
+    expect(new Set(json.provider.helm.map((h: { alias: string }) => h.alias)).size).toBe(3);
+    expect(json.provider.aws.map((p: { region: string; alias?: string }) => [p.region, p.alias ?? 'default'])).toEqual([['us-east-1', 'default'], ['us-west-2', 'us-west-2']]);
+    const names = Object.values(json.resource.aws_eks_cluster).map((e) => (e as { name: string }).name);
+    expect(new Set(names).size).toBe(2);
+    expect(a.clusterName).not.toBe(b.clusterName);
+  });
+});
