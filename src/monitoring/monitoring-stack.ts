@@ -201,7 +201,10 @@ export class MonitoringStack extends Construct implements IMonitoringStack {
   }
 
   private sameCluster(prop: string, target: IConstruct, cluster: IGpuCluster): void {
-    if (this.cluster && cluster !== this.cluster) {
+    if (!this.cluster) {
+      throw new InvalidPropError(this, 'cluster', undefined, `a cluster (props.cluster) whose workloads are scraped, to watch ${target.node.path}`);
+    }
+    if (cluster !== this.cluster) {
       throw new InvalidPropError(this, prop, target.node.path, `a workload on the monitored cluster (${this.cluster.node.path})`);
     }
     if (!cluster.cloud.sameCloudAs(this.cloud) || cluster.cloud.kind !== this.cloud.kind) {

@@ -155,7 +155,7 @@ describe('managed backend on GCP', () => {
       { threshold_percent: 1, spend_basis: 'FORECASTED_SPEND' },
     ]);
     expect(JSON.stringify(budget.budget_filter)).toMatch(/projects\/\$\{data\.google_project\./);
-    expect((budget.all_updates_rule as { monitoring_notification_channels: string[] }).monitoring_notification_channels).toHaveLength(4);
+    expect((budget.all_updates_rule as { monitoring_notification_channels: string[] }).monitoring_notification_channels).toHaveLength(3);
   });
 
   test('one Cloud Monitoring alert policy per rule, PromQL condition, routed by severity', () => {

@@ -203,3 +203,14 @@ describe('a real RestoreDrill', () => {
     expect(group.rules[1].expr).toMatch(/> 259200$/);
   });
 });
+
+describe('managed backend without a cluster', () => {
+  test('budgets and channels only; watching a workload needs the cluster', () => {
+    const f = fixture('aws');
+    const m = new MonitoringStack(f.stack, 'obs', { cloud: f.cloud, backend: 'managed', budget: { monthlyUsd: 1000 } });
+    expect(m.workload).toBeUndefined();
+    expect(m.resources.budget).toBeDefined();
+    expectInvalid(() => m.watch(new FakeTrainingJob(f.stack, 'Job', f.cluster, 'pretrain', 'research')),
+      /obs: invalid cluster = undefined\. Allowed: a cluster \(props\.cluster\) whose workloads are scraped, to watch mon-aws\/Job/);
+  });
+});

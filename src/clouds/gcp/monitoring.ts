@@ -115,8 +115,8 @@ export function gcpMonitoring(scope: Construct, cloud: GcpCloud, input: Monitori
       ],
       allUpdatesRule: {
         pubsubTopic: topic.id,
-        // Cloud Billing accepts at most 5 channels.
-        monitoringNotificationChannels: channelsFor('warning').slice(0, 5),
+        // The topic already gets every update (pubsubTopic); Cloud Billing accepts at most 5 channels.
+        monitoringNotificationChannels: input.routing.routes.warning.flatMap((n) => channelsOf[n] ?? []).slice(0, 5),
         disableDefaultIamRecipients: false,
       },
     });
