@@ -77,7 +77,9 @@ export function installGpuAddOns(scope: Construct, opts: GpuAddOnOptions): Relea
         gfd: { enabled: false },
         nfd: { enabled: false },
         priorityClassName: 'system-node-critical',
-        config: { map: { default: stringify({ version: 'v1', flags: { migStrategy: 'none', failOnInitError: true } }) }, default: 'default' },
+        migStrategy: 'none',
+        failOnInitError: true,
+        deviceListStrategy: 'envvar',
       },
     }));
   } else if (opts.gpuSoftware === 'gpu-operator') {
