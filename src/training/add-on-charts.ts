@@ -36,6 +36,35 @@ export const KUEUE: PinnedChart = {
   repository: 'oci://registry.k8s.io/kueue/charts', chart: 'kueue', version: '0.14.3',
 };
 
+/**
+ * Kueue's manager configuration (config.kueue.x-k8s.io/v1beta1, Kueue 0.14): the chart's defaults plus
+ * `waitForPodsReady`, so a distributed job whose pods are not all running within 30 minutes (no GPU
+ * capacity, a bad node) gives its quota back and is requeued with backoff instead of holding GPUs idle,
+ * and only the job kinds the library runs (batch Jobs, JobSets, PyTorchJobs).
+ */
+export const KUEUE_MANAGER_CONFIG = {
+  apiVersion: 'config.kueue.x-k8s.io/v1beta1',
+  kind: 'Configuration',
+  health: { healthProbeBindAddress: ':8081' },
+  metrics: { bindAddress: ':8443' },
+  webhook: { port: 9443 },
+  leaderElection: { leaderElect: true, resourceName: 'c1f6bfd2.kueue.x-k8s.io' },
+  controller: {
+    groupKindConcurrency: {
+      'Job.batch': 5, 'Pod': 5, 'Workload.kueue.x-k8s.io': 5, 'LocalQueue.kueue.x-k8s.io': 1,
+      'ClusterQueue.kueue.x-k8s.io': 1, 'ResourceFlavor.kueue.x-k8s.io': 1,
+    },
+  },
+  clientConnection: { qps: 50, burst: 100 },
+  waitForPodsReady: {
+    enable: true,
+    timeout: '30m',
+    blockAdmission: false,
+    requeuingStrategy: { timestamp: 'Eviction', backoffBaseSeconds: 60, backoffMaxSeconds: 3600 },
+  },
+  integrations: { frameworks: ['batch/job', 'jobset.x-k8s.io/jobset', 'kubeflow.org/pytorchjob'] },
+} as const;
+
 /** Kubernetes cluster-autoscaler (EKS only: GKE and AKS run their own). */
 export const CLUSTER_AUTOSCALER: PinnedChart = {
   repository: 'https://kubernetes.github.io/autoscaler', chart: 'cluster-autoscaler', version: '9.46.3',

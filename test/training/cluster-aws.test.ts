@@ -184,6 +184,11 @@ describe('GpuTrainingCluster on AWS (EKS)', () => {
     expect(dcgm.tolerations).toEqual([{ key: 'nvidia.com/gpu', operator: 'Exists', effect: 'NoSchedule' }]);
     expect(parse(release(json, 'nvidia-device-plugin').values[0]).affinity.nodeAffinity).toBeDefined();
     expect(release(json, 'kueue')).toMatchObject({ repository: 'oci://registry.k8s.io/kueue/charts', namespace: 'kueue-system' });
+    const kueue = parse(release(json, 'kueue').values[0]);
+    expect(kueue.controllerManager).toMatchObject({ replicas: 2, nodeSelector: { 'cdktf-ai-infra/pool': 'system' }, podDisruptionBudget: { enabled: true } });
+    const managerConfig = parse(kueue.managerConfig.controllerManagerConfigYaml);
+    expect(managerConfig).toMatchObject({ apiVersion: 'config.kueue.x-k8s.io/v1beta1', kind: 'Configuration', waitForPodsReady: { enable: true, timeout: '30m' } });
+    expect(managerConfig.integrations.frameworks).toContain('batch/job');
     expect(release(json, 'kueue').depends_on).toEqual(expect.arrayContaining([expect.stringMatching(/aws_eks_node_group\.train_SystemNodes/)]));
   });
 

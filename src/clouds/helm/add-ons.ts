@@ -3,10 +3,10 @@ import { ITerraformDependable, TerraformProvider } from 'cdktf';
 import { Release } from '@cdktf/provider-helm/lib/release';
 import { stringify } from 'yaml';
 import {
-  DCGM_EXPORTER, DCGM_EXPORTER_IMAGE_TAG, DCGM_EXPORTER_PORT, dcgmCountersCsv, GPU_ADDON_NAMESPACE, KUEUE, KUEUE_NAMESPACE,
+  DCGM_EXPORTER, DCGM_EXPORTER_IMAGE_TAG, DCGM_EXPORTER_PORT, dcgmCountersCsv, GPU_ADDON_NAMESPACE, KUEUE, KUEUE_MANAGER_CONFIG, KUEUE_NAMESPACE,
   NVIDIA_DEVICE_PLUGIN, NVIDIA_GPU_OPERATOR, PinnedChart,
 } from '../../training/add-on-charts';
-import { LABEL_GPU } from '../../training/cluster-impl';
+import { LABEL_GPU, LABEL_POOL } from '../../training/cluster-impl';
 
 /** What the GPU add-ons need to know about the cluster. */
 export interface GpuAddOnOptions {
@@ -131,7 +131,13 @@ export function installGpuAddOns(scope: Construct, opts: GpuAddOnOptions): Relea
     releases.push(pinnedRelease(scope, 'Kueue', KUEUE, {
       provider, name: 'kueue', namespace: KUEUE_NAMESPACE, dependsOn,
       values: {
-        controllerManager: { replicas: 2 },
+        controllerManager: {
+          replicas: 2,
+          manager: { priorityClassName: 'system-cluster-critical' },
+          nodeSelector: { [LABEL_POOL]: 'system' },
+          podDisruptionBudget: { enabled: true, minAvailable: 1 },
+        },
+        managerConfig: { controllerManagerConfigYaml: stringify(KUEUE_MANAGER_CONFIG, { lineWidth: 0 }) },
         enablePrometheus: false,
       },
     }));
