@@ -49,6 +49,11 @@ export interface ChartPlaceholder {
   readonly key: string;
   /** The value as written in the manifests: a cdktf token (string, number or list). */
   readonly value: unknown;
+  /**
+   * True for a token inside a longer string (`s3://${bucket}/models`): the template keeps the literal parts
+   * (`"s3://{{ .Values.tf.v1 }}/models"`) and Terraform escapes the value for a YAML double-quoted string.
+   */
+  readonly embedded: boolean;
 }
 
 /** A chart as it is written to disk: files (relative path -> content), the values Terraform passes, a content hash. */
@@ -57,7 +62,10 @@ export interface RenderedChart {
   readonly name: string;
   /** Files by relative path (`Chart.yaml`, `values.yaml`, `templates/...`), sorted. */
   readonly files: Record<string, string>;
-  /** The Kubernetes objects, tokens replaced by `{{ .Values.tf.vN }}` strings. */
+  /**
+   * The Kubernetes objects with each Terraform value replaced by `__AIINFRA_TF_PLACEHOLDER_<n>__` (a whole
+   * field, or the token's part of a longer string, whose literal parts stay: `...__AIINFRA_TF_PLACEHOLDER_1__:tag`).
+   */
   readonly objects: Record<string, unknown>[];
   /** Placeholders in order. */
   readonly placeholders: readonly ChartPlaceholder[];
@@ -67,6 +75,15 @@ export interface RenderedChart {
 
 const MARKER = '__AIINFRA_TF_PLACEHOLDER_';
 const MARKER_RE = /__AIINFRA_TF_PLACEHOLDER_(\d+)__/g;
+const EMBED = '__AIINFRA_TF_EMBEDDED_';
+const EMBED_RE = /__AIINFRA_TF_EMBEDDED_(\d+)__/g;
+// HCL string literals (raw: cdktf writes them as given) for escaping a value into a YAML double-quoted string.
+const HCL_BACKSLASH = Fn.rawString('\\\\');
+const HCL_TWO_BACKSLASHES = Fn.rawString('\\\\\\\\');
+const HCL_QUOTE = Fn.rawString('"');
+const HCL_ESCAPED_QUOTE = Fn.rawString('\\\\"');
+/** A cdktf string token inside a longer string (`${TfToken[TOKEN.12]}`). */
+const TOKEN_IN_STRING = /\$\{TfToken\[[^\]]+\]\}/g;
 const WORKLOAD_SYMBOL = Symbol.for('cdktf-ai-infra.KubernetesWorkload');
 
 /** Kinds without a namespace: the chart's default namespace is not stamped on them. */
@@ -217,21 +234,48 @@ export class KubernetesWorkload extends Construct {
   public render(): RenderedChart {
     const raw = this.chart.toJson() as Record<string, unknown>[];
     const placeholders: ChartPlaceholder[] = [];
-    const index = new Map<unknown, number>();
-    const placeholderFor = (value: unknown, identity: unknown): string => {
-      let n = index.get(identity);
+    const index = new Map<string, number>();
+    const keyOf = (value: unknown, identity: string, embedded: boolean): number => {
+      const id = `${embedded ? 'e' : 'w'}:${identity}`;
+      let n = index.get(id);
       if (n === undefined) {
         n = placeholders.length;
-        index.set(identity, n);
-        placeholders.push({ key: `v${n}`, value });
+        index.set(id, n);
+        placeholders.push({ key: `v${n}`, value, embedded });
       }
-      return `${MARKER}${n}__`;
+      return n;
+    };
+    // Strings with a token and literal parts: the literal parts stay in the template (tools that read the raw
+    // chart, and policy checks, see e.g. an image tag); each token becomes an inline value.
+    const embeddedStrings: string[] = [];
+    const embeddedPlain: string[] = [];
+    const replaceString = (value: string): string => {
+      if (!Token.isUnresolved(value)) return value;
+      const pieces = value.split(TOKEN_IN_STRING);
+      const tokens = value.match(TOKEN_IN_STRING) ?? [];
+      if (tokens.length === 0 || (tokens.length === 1 && pieces.every((p) => p === ''))) {
+        return `${MARKER}${keyOf(value, value, false)}__`;
+      }
+      let template = '';
+      let plain = '';
+      pieces.forEach((lit, i) => {
+        template += escapeTemplate(JSON.stringify(lit).slice(1, -1));
+        plain += lit;
+        if (i < tokens.length) {
+          const n = keyOf(tokens[i], tokens[i], true);
+          template += `{{ .Values.tf.v${n} }}`;
+          plain += `${MARKER}${n}__`;
+        }
+      });
+      embeddedStrings.push(template);
+      embeddedPlain.push(plain);
+      return `${EMBED}${embeddedStrings.length - 1}__`;
     };
     const replace = (value: unknown): unknown => {
-      if (typeof value === 'string') return Token.isUnresolved(value) ? placeholderFor(value, value) : value;
-      if (typeof value === 'number') return Token.isUnresolved(value) ? placeholderFor(value, value) : value;
+      if (typeof value === 'string') return replaceString(value);
+      if (typeof value === 'number') return Token.isUnresolved(value) ? `${MARKER}${keyOf(value, String(value), false)}__` : value;
       if (Array.isArray(value)) {
-        if (value.length === 1 && typeof value[0] === 'string' && Token.isUnresolved(value)) return placeholderFor(value, value[0]);
+        if (value.length === 1 && typeof value[0] === 'string' && Token.isUnresolved(value)) return `${MARKER}${keyOf(value, value[0], false)}__`;
         return value.map(replace);
       }
       if (value !== null && typeof value === 'object') {
@@ -242,18 +286,31 @@ export class KubernetesWorkload extends Construct {
       return value;
     };
 
-    const objects = raw.map((o) => topLevelOrder(stripClusterScopedNamespace(replace(canonical(o)) as Record<string, unknown>)));
+    const tagged = raw.map((o) => topLevelOrder(stripClusterScopedNamespace(replace(canonical(o)) as Record<string, unknown>)));
+    // The objects as callers see them: embedded strings without the internal tag.
+    const untag = (value: unknown): unknown => {
+      if (typeof value === 'string') return value.replace(EMBED_RE, (_m, n: string) => embeddedPlain[Number(n)]);
+      if (Array.isArray(value)) return value.map(untag);
+      if (value !== null && typeof value === 'object') {
+        return Object.fromEntries(Object.entries(value as Record<string, unknown>).map(([k, v]) => [untag(k), untag(v)]));
+      }
+      return value;
+    };
+    const objects = tagged.map((o) => untag(o) as Record<string, unknown>);
     const files: Record<string, string> = {};
     const used = new Set<string>();
-    objects.forEach((obj, i) => {
+    tagged.forEach((obj, i) => {
       const kind = String(obj.kind ?? 'object').toLowerCase();
       const meta = (obj.metadata ?? {}) as Record<string, unknown>;
-      const name = String(meta.name ?? 'unnamed').replace(MARKER_RE, 'tf$1').replace(/[^a-zA-Z0-9.-]+/g, '-').toLowerCase();
+      const name = String(meta.name ?? 'unnamed').replace(EMBED_RE, (_m, n: string) => embeddedPlain[Number(n)]).replace(MARKER_RE, 'tf$1').replace(/[^a-zA-Z0-9.-]+/g, '-').toLowerCase();
       let file = `templates/${String(i).padStart(3, '0')}-${kind}-${name}.yaml`.slice(0, 200);
       while (used.has(file)) file = file.replace(/\.yaml$/, '-x.yaml');
       used.add(file);
       const yamlText = stringify(obj, { lineWidth: 0, minContentWidth: 0, sortMapEntries: false, aliasDuplicateObjects: false });
-      files[file] = escapeTemplate(yamlText).replace(MARKER_RE, (_m, n: string) => `{{ .Values.tf.v${n} | toJson }}`);
+      // Markers are plain scalars in the YAML text; an embedded string becomes one double-quoted scalar.
+      files[file] = escapeTemplate(yamlText)
+        .replace(EMBED_RE, (_m, n: string) => `"${embeddedStrings[Number(n)]}"`)
+        .replace(MARKER_RE, (_m, n: string) => `{{ .Values.tf.v${n} | toJson }}`);
     });
 
     const stack = TerraformStack.of(this);
@@ -297,7 +354,12 @@ export class KubernetesWorkload extends Construct {
     const { placeholders } = this.render();
     if (placeholders.length === 0) return [];
     const tf: Record<string, unknown> = {};
-    for (const p of placeholders) tf[p.key] = p.value;
+    for (const p of placeholders) {
+      // An inline value sits in a YAML double-quoted string: Terraform escapes backslashes and quotes.
+      tf[p.key] = p.embedded
+        ? Fn.replace(Fn.replace(p.value as string, HCL_BACKSLASH, HCL_TWO_BACKSLASHES), HCL_QUOTE, HCL_ESCAPED_QUOTE)
+        : p.value;
+    }
     return [Fn.yamlencode({ tf })];
   }
 

@@ -11,6 +11,7 @@ import {
   addDefaultDenyNetworkPolicy, addDnsEgressNetworkPolicy, addEgressNetworkPolicy, addNamespace,
 } from '../../src/k8s/namespace';
 import { restrictedContainerSecurityContext, restrictedPodSecurityContext, writableEmptyDirs } from '../../src/k8s/security';
+import { parse } from 'yaml';
 import { FakeGpuCluster } from './fake-cluster';
 import { findObject, restrictedPssProblems, validateManifests } from './validate';
 
@@ -104,14 +105,17 @@ describe('KubernetesWorkload delivery', () => {
     expect(rel.values).toHaveLength(1);
     expect(rel.values[0]).toContain('yamlencode(');
     expect(rel.values[0]).toContain('"v0" = aws_iam_role.Role.arn');
-    expect(rel.values[0]).toContain('"v1" = "s3://${aws_iam_role.Role.name}/models"');
+    // a token inside a longer string: Terraform escapes it for the YAML double-quoted string around it
+    expect(rel.values[0]).toContain('"v1" = replace(replace(aws_iam_role.Role.name, "\\\\", "\\\\\\\\"), "\\"", "\\\\\\"")');
 
     const rendered = workload.render();
-    expect(rendered.placeholders.map((p) => p.key)).toEqual(['v0', 'v1']);
+    expect(rendered.placeholders.map((p) => [p.key, p.embedded])).toEqual([['v0', false], ['v1', true]]);
     const sa = Object.entries(rendered.files).find(([f]) => f.includes('serviceaccount'))![1];
     expect(sa).toContain('eks.amazonaws.com/role-arn: {{ .Values.tf.v0 | toJson }}');
     const deploy = Object.entries(rendered.files).find(([f]) => f.includes('deployment'))![1];
-    expect(deploy).toContain('- {{ .Values.tf.v1 | toJson }}');
+    expect(deploy).toContain('- "s3://{{ .Values.tf.v1 }}/models"');
+    const container = (rendered.objects.find((o) => o.kind === 'Deployment') as any).spec.template.spec.containers[0]; // eslint-disable-line @typescript-eslint/no-explicit-any
+    expect(container.args[1]).toBe('s3://__AIINFRA_TF_PLACEHOLDER_1__/models');
     // literal Go-template braces in object fields are escaped for Helm
     expect(deploy).toContain('CPU {{ "{{" }} $value {{ "}}" }} high');
     expect(rendered.files['values.yaml']).toContain('  v0: null # "${aws_iam_role.Role.arn}"');
@@ -126,6 +130,34 @@ describe('KubernetesWorkload delivery', () => {
       'templates/005-deployment-web.yaml',
       'values.yaml',
     ]);
+  });
+
+  test('round trip: rendering the templates with values (as Helm would) gives the objects with the real values', () => {
+    const { workload } = build();
+    workload.addObject('Tricky', {
+      apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'tricky' },
+      data: { a: 'quote " and {{ braces }} and \\ backslash', b: `x"{{y}}-${(workload.node.scope!.node.findChild('Role') as IamRole).name}-'z'` },
+    });
+    const rendered = workload.render();
+    const arn = 'arn:aws:iam::123456789012:role/reader';
+    const name = 'we"ird\\name';
+    // each placeholder gets the value its Terraform expression would have (the role's arn, or its odd name)
+    const values: Record<string, string> = Object.fromEntries(rendered.placeholders.map((p) => [p.key, p.embedded ? name : arn]));
+    const helmLike = (text: string) => text
+      .replace(/\{\{ \.Values\.tf\.(v\d+) \| toJson \}\}/g, (_m, k: string) => JSON.stringify(values[k]))
+      // Terraform escaped the inline value (replace of \\ and "), Helm inserts it as is
+      .replace(/\{\{ \.Values\.tf\.(v\d+) \}\}/g, (_m, k: string) => values[k].replace(/\\/g, '\\\\').replace(/"/g, '\\"'))
+      .replace(/\{\{ "\{\{" \}\}/g, '{{').replace(/\{\{ "\}\}" \}\}/g, '}}');
+    const docs = Object.entries(rendered.files).filter(([f]) => f.startsWith('templates/')).map(([, t]) => parse(helmLike(t)));
+    const sa = docs.find((d) => d.kind === 'ServiceAccount');
+    expect(sa.metadata.annotations['eks.amazonaws.com/role-arn']).toBe(arn);
+    const deploy = docs.find((d) => d.kind === 'Deployment');
+    expect(deploy.spec.template.spec.containers[0].args).toEqual(['--bucket', `s3://${name}/models`, '--alert', 'CPU {{ $value }} high']);
+    const cm = docs.find((d) => d.kind === 'ConfigMap');
+    expect(cm.data).toEqual({ a: 'quote " and {{ braces }} and \\ backslash', b: `x"{{y}}-${name}-'z'` });
+    // everything else is unchanged: the parsed documents equal the objects with placeholders filled in
+    const fill = (o: unknown): unknown => JSON.parse(JSON.stringify(o).replace(/__AIINFRA_TF_PLACEHOLDER_(\d+)__/g, (_m, n: string) => JSON.stringify(values[`v${n}`]).slice(1, -1)));
+    expect(docs).toEqual(rendered.objects.map(fill));
   });
 
   test('every object is schema-valid, pods meet the restricted PSS, namespace carries PSS labels', () => {

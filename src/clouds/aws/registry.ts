@@ -2,13 +2,24 @@ import { Construct } from 'constructs';
 import { Fn } from 'cdktf';
 import { DataAwsEcrAuthorizationToken } from '@cdktf/provider-aws/lib/data-aws-ecr-authorization-token';
 import { EcrLifecyclePolicy } from '@cdktf/provider-aws/lib/ecr-lifecycle-policy';
+import { DataAwsCallerIdentity } from '@cdktf/provider-aws/lib/data-aws-caller-identity';
 import { EcrRepository } from '@cdktf/provider-aws/lib/ecr-repository';
 import { KmsKey } from '@cdktf/provider-aws/lib/kms-key';
+import { awsPartition } from '../../backup/common';
 import { AwsCloud } from '../../core/cloud';
 import { ImageRepository } from '../../core/image-build';
 import { physicalName } from '../../core/naming';
 import { resourceTags } from '../../core/tags';
 import { awsProvider } from './provider';
+
+/** Key administration without use. */
+const KEY_ADMIN_ACTIONS = [
+  'kms:CancelKeyDeletion', 'kms:CreateAlias', 'kms:DeleteAlias', 'kms:DescribeKey', 'kms:DisableKey',
+  'kms:DisableKeyRotation', 'kms:EnableKey', 'kms:EnableKeyRotation', 'kms:GetKeyPolicy', 'kms:GetKeyRotationStatus',
+  'kms:ListGrants', 'kms:ListKeyPolicies', 'kms:ListKeyRotations', 'kms:ListResourceTags', 'kms:PutKeyPolicy',
+  'kms:RevokeGrant', 'kms:RotateKeyOnDemand', 'kms:ScheduleKeyDeletion', 'kms:TagResource', 'kms:UntagResource',
+  'kms:UpdateAlias', 'kms:UpdateKeyDescription',
+];
 
 /**
  * An ECR repository for one bundled image: immutable tags, scan on push, encrypted with a customer-managed
@@ -18,11 +29,28 @@ import { awsProvider } from './provider';
 export function awsImageRepository(scope: Construct, cloud: AwsCloud, imageName: string): ImageRepository {
   const provider = awsProvider(scope, cloud.region);
   const tags = resourceTags(scope, cloud);
+  const account = cloud.accountId ?? new DataAwsCallerIdentity(scope, 'RegistryAccount', { provider }).accountId;
+  const root = `arn:${awsPartition(cloud.region)}:iam::${account}:root`;
   const key = new KmsKey(scope, 'RegistryKey', {
     provider,
     description: `ECR encryption for ${scope.node.path} (cdktf-ai-infra)`,
     enableKeyRotation: true,
     deletionWindowInDays: 30,
+    // The account (through IAM) administers the key and may use it only through ECR in this region.
+    policy: JSON.stringify({
+      Version: '2012-10-17',
+      Statement: [
+        { Sid: 'KeyAdministration', Effect: 'Allow', Principal: { AWS: root }, Action: KEY_ADMIN_ACTIONS, Resource: '*' },
+        {
+          Sid: 'UseOnlyThroughEcr',
+          Effect: 'Allow',
+          Principal: { AWS: root },
+          Action: ['kms:Decrypt', 'kms:DescribeKey', 'kms:Encrypt', 'kms:GenerateDataKey', 'kms:GenerateDataKeyWithoutPlaintext', 'kms:ReEncryptFrom', 'kms:ReEncryptTo', 'kms:CreateGrant', 'kms:RetireGrant'],
+          Resource: '*',
+          Condition: { StringEquals: { 'kms:ViaService': `ecr.${cloud.region}.amazonaws.com`, 'kms:CallerAccount': account } },
+        },
+      ],
+    }),
     tags,
   });
   const repo = new EcrRepository(scope, 'Repository', {

@@ -25,6 +25,7 @@ export function gcpImageRepository(scope: Construct, cloud: GcpCloud, imageName:
   const ring = new KmsKeyRing(scope, 'RegistryKeyRing', { provider, project: cloud.project, location: cloud.region, name });
   const key = new KmsCryptoKey(scope, 'RegistryKey', {
     provider, keyRing: ring.id, name: 'artifact-registry', rotationPeriod: '7776000s', purpose: 'ENCRYPT_DECRYPT', labels,
+    lifecycle: { preventDestroy: true },
   });
   const grant = new KmsCryptoKeyIamMember(scope, 'RegistryKeyAgent', {
     provider,
