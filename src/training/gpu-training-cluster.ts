@@ -197,9 +197,10 @@ export class GpuTrainingCluster extends Construct implements IGpuCluster {
   /** AKS OIDC issuer URL (empty on EKS and GKE). */
   public readonly oidcIssuerUrl: string;
   /**
-   * Upper bound of the monthly bill at on-demand list price: every GPU pool at `maxNodes` for 730 h,
-   * plus the control-plane fee. Reserved and spot capacity, and idle scale-to-zero, cost less; network,
-   * storage and the system pool are not counted. Also a Terraform output.
+   * Upper bound of the monthly bill at on-demand list price: every GPU pool at `maxNodes` for 730 h (times
+   * the node groups of its ladder that can each reach `maxNodes`: see `separatelyCappedGroups`), plus the
+   * control-plane fee. Reserved and spot capacity, and idle scale-to-zero, cost less; network, storage
+   * and the system pool are not counted. Also the Terraform output `EstimatedMonthlyCost`.
    */
   public readonly estimatedMonthlyCost: number;
   /** The estimate line by line. */
@@ -241,7 +242,7 @@ export class GpuTrainingCluster extends Construct implements IGpuCluster {
 
     new TerraformOutput(this, 'EstimatedMonthlyCost', {
       value: this.estimatedMonthlyCost,
-      description: `Upper bound, USD/month at on-demand list price: GPU pools at max nodes x 730 h + control plane (${
+      description: `Upper bound, USD/month at on-demand list price: GPU pools at max nodes x 730 h per node group + control plane (${
         this.costEstimate.lines.map((l) => `${l.item} ${l.monthlyUsd}`).join(', ')})`,
     });
   }
