@@ -35,4 +35,14 @@ describe.each(exampleStacks().map((s) => [s.node.id, s] as const))('%s', (_id, s
     });
     expect(missing.map((f) => `${f.ruleId} ${f.constructPath}`)).toEqual([]);
   });
+
+  test('every checkov skip the synthesized JSON declares has a reason and is listed in the README', () => {
+    Testing.synth(stack);
+    const json = stack.toTerraform() as { resource?: Record<string, Record<string, { '//'?: { checkov?: { skip?: { id: string; comment: string }[] } } }>> };
+    const skips = Object.values(json.resource ?? {}).flatMap((byName) => Object.values(byName))
+      .flatMap((r) => r['//']?.checkov?.skip ?? []);
+    for (const skip of skips) expect(skip.comment.length).toBeGreaterThan(20);
+    const ids = [...new Set(skips.map((x) => x.id))].sort();
+    expect(ids.filter((id) => !readme.includes(id))).toEqual([]);
+  });
 });

@@ -6,6 +6,10 @@ const denyAll = (extra: Record<string, unknown> = {}) => ({
   apiVersion: 'networking.k8s.io/v1', kind: 'NetworkPolicy', metadata: { name: 'default-deny', namespace: 'research' },
   spec: { podSelector: {}, policyTypes: ['Ingress', 'Egress'], ...extra },
 });
+const gateway = (listeners: Record<string, unknown>[]) => ({
+  apiVersion: 'gateway.networking.k8s.io/v1', kind: 'Gateway', metadata: { name: 'chat', namespace: 'serving' },
+  spec: { gatewayClassName: 'gke-l7-global-external-managed', listeners },
+});
 const gpuLimits = { resources: { requests: { cpu: '8', memory: '64Gi' }, limits: { memory: '64Gi', 'nvidia.com/gpu': 8 } } };
 
 describeRules({
@@ -118,6 +122,19 @@ describeRules({
     pass: (s) => k8s(s, {
       apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'RoleBinding', metadata: { name: 'admins', namespace: 'research' },
       roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: 'admin' }, subjects: [{ kind: 'Group', name: 'research-admins' }],
+    }),
+  },
+  'AI-K8S-NET-1': {
+    fail: (s) => k8s(s, gateway([{ name: 'http', protocol: 'HTTP', port: 80 }]), {
+      apiVersion: 'networking.k8s.io/v1', kind: 'Ingress', metadata: { name: 'chat', namespace: 'serving' },
+      spec: { rules: [{ host: 'chat.example.com' }] },
+    }),
+    pass: (s) => k8s(s, gateway([{ name: 'https', protocol: 'HTTPS', port: 443 }, { name: 'http', protocol: 'HTTP', port: 80 }]), {
+      apiVersion: 'gateway.networking.k8s.io/v1', kind: 'HTTPRoute', metadata: { name: 'redirect', namespace: 'serving' },
+      spec: { parentRefs: [{ name: 'chat', sectionName: 'http' }], rules: [{ filters: [{ type: 'RequestRedirect', requestRedirect: { scheme: 'https', statusCode: 301 } }] }] },
+    }, {
+      apiVersion: 'networking.k8s.io/v1', kind: 'Ingress', metadata: { name: 'chat', namespace: 'serving' },
+      spec: { tls: [{ hosts: ['chat.example.com'], secretName: 'chat-tls' }], rules: [{ host: 'chat.example.com' }] },
     }),
   },
   'AI-K8S-SVC-1': {

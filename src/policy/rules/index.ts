@@ -92,6 +92,7 @@ import { GpuOnlyGpuPodsTolerate } from './k8s/gpu-only-gpu-pods-tolerate';
 import { GpuToleratesTaint } from './k8s/gpu-tolerates-taint';
 import { NamespaceDefaultDeny } from './k8s/namespace-default-deny';
 import { NamespacePodSecurity } from './k8s/namespace-pod-security';
+import { NetworkTlsOnly } from './k8s/network-tls-only';
 import { PodDropAllCapabilities } from './k8s/pod-drop-all-capabilities';
 import { PodEmptyDirSizeLimit } from './k8s/pod-empty-dir-size-limit';
 import { PodImagePinned } from './k8s/pod-image-pinned';
@@ -216,6 +217,7 @@ export const K8S_RULES: readonly PolicyRule[] = [
   GpuToleratesTaint,
   NamespaceDefaultDeny,
   NamespacePodSecurity,
+  NetworkTlsOnly,
   PodDropAllCapabilities,
   PodEmptyDirSizeLimit,
   PodImagePinned,
