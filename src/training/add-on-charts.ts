@@ -17,7 +17,7 @@ export const NVIDIA_DEVICE_PLUGIN: PinnedChart = {
 
 /** NVIDIA GPU operator (driver and toolkit off: the cloud's GPU image carries them). */
 export const NVIDIA_GPU_OPERATOR: PinnedChart = {
-  repository: 'https://helm.ngc.nvidia.com/nvidia', chart: 'gpu-operator', version: 'v25.3.1',
+  repository: 'https://helm.ngc.nvidia.com/nvidia', chart: 'gpu-operator', version: 'v25.3.4',
 };
 
 /** DCGM exporter: per-GPU health and utilization metrics on port 9400. */

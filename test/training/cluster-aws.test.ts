@@ -236,7 +236,7 @@ describe('GpuTrainingCluster on AWS (EKS)', () => {
   test('GPU operator instead of the device plugin: driver and toolkit off (the AMI has them)', () => {
     const j = clusterJson({ cloud: aws(), gpuSoftware: 'gpu-operator', kueue: false, dcgmExporter: false }).json;
     const op = release(j, 'gpu-operator');
-    expect(op).toMatchObject({ repository: 'https://helm.ngc.nvidia.com/nvidia', version: 'v25.3.1' });
+    expect(op).toMatchObject({ repository: 'https://helm.ngc.nvidia.com/nvidia', version: 'v25.3.4' });
     expect(parse(op.values[0])).toMatchObject({ driver: { enabled: false }, toolkit: { enabled: false }, dcgmExporter: { enabled: false } });
     expect(all(j, 'helm_release').map((r) => r.chart).sort()).toEqual(['aws-efa-k8s-device-plugin', 'cluster-autoscaler', 'gpu-operator']);
   });
