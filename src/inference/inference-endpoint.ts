@@ -487,8 +487,11 @@ export class InferenceEndpoint extends EndpointMetrics implements IInferenceEndp
     if (parts.identityEgress.length > 0) {
       objects.push(identityEgressPolicy(`${app}-identity-egress`, namespace, labels, { 'app.kubernetes.io/name': app }, parts.identityEgress));
     }
-    objects.push(serviceMonitor(app, namespace, { ...labels, ...(props.monitoring?.serviceMonitorLabels ?? {}) },
-      { 'app.kubernetes.io/name': app, 'aiinfra.dev/metrics': 'true' }));
+    const wantsServiceMonitor = props.serviceMonitor ?? (props.monitoring !== undefined && (props.monitoring.backend ?? 'self-managed') !== 'managed');
+    if (wantsServiceMonitor) {
+      objects.push(serviceMonitor(app, namespace, { ...labels, ...(props.monitoring?.serviceMonitorLabels ?? {}) },
+        { 'app.kubernetes.io/name': app, 'aiinfra.dev/metrics': 'true' }));
+    }
 
     objects.forEach((o, i) => new ApiObject(this.workload.chart, `${o.kind}${i}`, { ...o }));
     if (this.bundledImagePush) this.workload.addDependency(this.bundledImagePush);

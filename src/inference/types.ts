@@ -202,6 +202,11 @@ export interface EndpointSlo {
 
 /** The Prometheus side of a MonitoringStack, as an endpoint needs it. */
 export interface IEndpointMonitoring {
+  /**
+   * `self-managed` (Prometheus operator in the cluster: ServiceMonitor CRD) or `managed` (the cloud's
+   * Prometheus scrapes through its own objects, made by `watch`). @default 'self-managed'
+   */
+  readonly backend?: string;
   /** In-cluster URL KEDA queries, e.g. `http://prometheus-operated.monitoring.svc:9090`. */
   readonly prometheusQueryUrl?: string;
   /** Namespace of the scraper (admitted by the NetworkPolicy). */
@@ -279,6 +284,12 @@ export interface InferenceEndpointProps {
   readonly monitoring?: IEndpointMonitoring;
   /** Tenant whose namespace the endpoint lands in. @default - none */
   readonly tenant?: IEndpointTenant;
+  /**
+   * Render a ServiceMonitor (needs the Prometheus operator's CRD in the cluster).
+   * @default - true with a self-managed `monitoring` stack, false otherwise (a managed backend scrapes
+   * through the objects its `watch` makes; without monitoring the CRD may not exist)
+   */
+  readonly serviceMonitor?: boolean;
   /** Namespace (when no tenant). @default 'inference' */
   readonly namespace?: string;
   /** Longest request, seconds: the drain after SIGTERM waits this long for in-flight requests. @default 120 */

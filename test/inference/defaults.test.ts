@@ -33,11 +33,13 @@ describe.each(Object.keys(CLOUDS) as CloudName[])('InferenceEndpoint defaults on
     expect(pod.automountServiceAccountToken).toBe(false);
   });
 
-  test('objects: one stable track, internal Service load balancer, HPA, PDB, PriorityClass, NetworkPolicy, ServiceMonitor', () => {
+  test('objects: one stable track, internal Service load balancer, HPA, PDB, PriorityClass, NetworkPolicy', () => {
     const kinds = objects.map((o) => o.kind).sort();
     expect(kinds).toEqual(expect.arrayContaining([
-      'Deployment', 'HorizontalPodAutoscaler', 'NetworkPolicy', 'PodDisruptionBudget', 'PriorityClass', 'Service', 'ServiceAccount', 'ServiceMonitor',
+      'Deployment', 'HorizontalPodAutoscaler', 'NetworkPolicy', 'PodDisruptionBudget', 'PriorityClass', 'Service', 'ServiceAccount',
     ]));
+    // No monitoring stack given: no ServiceMonitor (its CRD may not exist in the cluster).
+    expect(kinds).not.toContain('ServiceMonitor');
     expect(kinds).not.toContain('Gateway');
     expect(kinds).not.toContain('HTTPRoute');
     expect(kinds).not.toContain('SecretProviderClass');
@@ -123,8 +125,9 @@ describe.each(Object.keys(CLOUDS) as CloudName[])('InferenceEndpoint defaults on
     for (const rule of np.spec.ingress) expect(rule.ports).toEqual([{ protocol: 'TCP', port: 8000 }]);
   });
 
-  test('ServiceMonitor scrapes /metrics on the server port of the endpoint\'s Services', () => {
-    const sm = byKind(objects, 'ServiceMonitor');
+  test('with a self-managed monitoring stack, a ServiceMonitor scrapes /metrics on the server port of the endpoint\'s Services', () => {
+    const sm = byKind(endpointObjects(build(cloud, () => ({ monitoring: { serviceMonitorLabels: { release: 'kps' } } }))), 'ServiceMonitor');
+    expect(sm.metadata.labels.release).toBe('kps');
     expect(sm.spec.endpoints).toEqual([{ port: 'http', path: '/metrics', interval: '15s', scrapeTimeout: '10s' }]);
     expect(sm.spec.selector.matchLabels).toEqual({ 'app.kubernetes.io/name': app, 'aiinfra.dev/metrics': 'true' });
     expect(byKind(objects, 'Service').metadata.labels['aiinfra.dev/metrics']).toBe('true');

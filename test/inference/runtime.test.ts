@@ -294,3 +294,12 @@ describe('import', () => {
       .toThrow(/platform\/Bad: invalid name = "Not_A_Label"/);
   });
 });
+
+describe('ServiceMonitor', () => {
+  test('a managed monitoring backend scrapes through its own objects: no ServiceMonitor; serviceMonitor: true forces one', () => {
+    const managed = endpointObjects(build('gcp', () => ({ monitoring: { backend: 'managed' } })));
+    expect(managed.some((o) => o.kind === 'ServiceMonitor')).toBe(false);
+    const forced = endpointObjects(build('gcp', () => ({ serviceMonitor: true })));
+    expect(byKind(forced, 'ServiceMonitor').spec.endpoints[0].port).toBe('http');
+  });
+});
