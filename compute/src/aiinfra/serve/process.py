@@ -24,7 +24,9 @@ import dataclasses
 import itertools
 import logging
 import multiprocessing as mp
+import os
 import queue as queue_mod
+import signal
 import threading
 import time
 from typing import Any, Callable
@@ -96,6 +98,11 @@ class _DeltaMetrics:
 def _engine_main(load_kwargs: dict[str, Any], engine_config: EngineConfig, threads: int,
                  requests: Any, outputs: Any) -> None:
     """Child process: load the model, then loop: take messages, step, send outputs."""
+    # The parent decides when the engine stops (after a drain it sends "stop"): a Ctrl-C or a
+    # SIGTERM sent to the whole process group must not kill the engine under in-flight requests.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    parent = os.getppid()
     import torch
 
     from .engine import Engine
@@ -146,6 +153,8 @@ def _engine_main(load_kwargs: dict[str, Any], engine_config: EngineConfig, threa
             try:
                 msg = requests.get(timeout=0.5) if block else requests.get_nowait()
             except queue_mod.Empty:
+                if os.getppid() != parent:  # the server process is gone: nobody to serve
+                    return
                 if block and not engine.has_work():
                     continue
                 break
@@ -238,8 +247,8 @@ class ProcessEngine:
             self._accepting = False
         self._send(("stop",))
         self._proc.join(timeout)
-        if self._proc.is_alive():
-            self._proc.terminate()
+        if self._proc.is_alive():  # it ignores SIGTERM (see _engine_main)
+            self._proc.kill()
             self._proc.join(5)
         if self._reader is not None:
             self._reader.join(2)
@@ -344,7 +353,7 @@ def start_engine_process(load_kwargs: dict[str, Any], config: EngineConfig, metr
             if not proc.is_alive():
                 raise RuntimeError(f"the engine process exited with code {proc.exitcode} while loading") from None
             if deadline is not None and time.monotonic() > deadline:
-                proc.terminate()
+                proc.kill()
                 raise TimeoutError("the engine process did not load the model in time") from None
             continue
         if msg[0] == "load_error":
