@@ -151,7 +151,7 @@ def test_greedy_batched_equals_reference_loop(model: GPT) -> None:
     engine = make_engine(model, max_batch_size=6, max_num_batched_tokens=40)
     rng = random.Random(7)
     jobs = []
-    for i in range(16):
+    for _ in range(16):
         prompt = [rng.randrange(256) for _ in range(rng.choice([1, 4, 13, 39, 75]))]
         jobs.append((prompt, rng.choice([1, 3, 9, 25])))
     collectors = []

@@ -128,7 +128,7 @@ def test_failed_engine_step_fails_requests_with_500(model: GPT) -> None:
         state.attach(engine, "tiny")
         try:
             async with client(app) as c:
-                for i in range(3):
+                for _ in range(3):
                     assert (await c.get("/healthz")).status_code == 200
                     r = await c.post("/v1/completions", json={"prompt": "x", "max_tokens": 3})
                     assert r.status_code == 500

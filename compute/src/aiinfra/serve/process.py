@@ -46,7 +46,7 @@ class _Handle:
 
     __slots__ = ("id", "sink", "finished", "_engine")
 
-    def __init__(self, id_: int, sink: Callable[[StepOutput], None], engine: "ProcessEngine") -> None:
+    def __init__(self, id_: int, sink: Callable[[StepOutput], None], engine: ProcessEngine) -> None:
         self.id = id_
         self.sink = sink
         self.finished = False

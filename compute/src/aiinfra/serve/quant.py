@@ -51,7 +51,7 @@ class Int8Linear(nn.Module):
         self.register_buffer("scale", scale.to(dtype))
 
     @classmethod
-    def from_linear(cls, linear: nn.Linear) -> "Int8Linear":
+    def from_linear(cls, linear: nn.Linear) -> Int8Linear:
         if linear.bias is not None:
             raise ValueError("Int8Linear supports bias-free linear layers only")
         q, s = quantize_weight_int8(linear.weight)
