@@ -136,3 +136,10 @@ export function attached<T extends { readonly attrs: Attrs }>(ctx: Referencing, 
 export function isTrue(value: unknown): boolean {
   return value === true || value === 'true';
 }
+
+/** The statements of the IAM policies a resource carries: `policy` (JSON), a policy document's blocks, a role's inline policies. */
+export function iamStatements(type: string, attrs: Attrs): PolicyStatement[] {
+  if (type === 'data.aws_iam_policy_document') return documentStatements(attrs);
+  if (type === 'aws_iam_role') return blocks(attrs.inline_policy).flatMap((p) => policyStatements(p.policy));
+  return policyStatements(attrs.policy);
+}

@@ -166,7 +166,10 @@ describeRules({
     pass: (s) => raw(s, 'aws_ecr_repository', 'r', { name: 'trainer', encryption_configuration: [{ encryption_type: 'KMS', kms_key: 'arn:aws:kms:us-east-1:1:key/x' }] }),
   },
   'AI-AWS-IAM-1': {
-    fail: (s) => raw(s, 'aws_iam_role_policy', 'p', { role: 'r', policy: policy({ Effect: 'Allow', Action: 's3:*', Resource: 'arn:aws:s3:::acme-models/*' }) }),
+    fail: (s) => {
+      raw(s, 'aws_iam_role_policy', 'p', { role: 'r', policy: policy({ Effect: 'Allow', Action: 's3:*', Resource: 'arn:aws:s3:::acme-models/*' }) });
+      raw(s, 'aws_iam_role', 'inline', { assume_role_policy: '{}', inline_policy: [{ name: 'all', policy: policy({ Effect: 'Allow', Action: '*', Resource: 'arn:aws:s3:::x' }) }] });
+    },
     pass: (s) => raw(s, 'aws_iam_role_policy', 'p', { role: 'r', policy: policy({ Effect: 'Allow', Action: ['s3:GetObject', 's3:PutObject'], Resource: 'arn:aws:s3:::acme-models/*' }) }),
   },
   'AI-AWS-IAM-2': {

@@ -1,5 +1,5 @@
 import { terraformRule } from '../../rule';
-import { documentStatements, policyStatements, strings } from '../../util';
+import { iamStatements, strings } from '../../util';
 
 /** AI-AWS-IAM-1: no Allow statement grants every action (`*` or `service:*`). */
 export const IamNoWildcardAction = terraformRule({
@@ -11,8 +11,7 @@ export const IamNoWildcardAction = terraformRule({
   checkov: ['CKV_AWS_1', 'CKV_AWS_49', 'CKV_AWS_62', 'CKV_AWS_63', 'CKV_AWS_290', 'CKV_AWS_355'],
   resourceTypes: ['aws_iam_policy', 'aws_iam_role_policy', 'aws_iam_user_policy', 'aws_iam_group_policy', 'data.aws_iam_policy_document', 'aws_iam_role'],
   check(r) {
-    const statements = r.type === 'data.aws_iam_policy_document' ? documentStatements(r.attrs)
-      : r.type === 'aws_iam_role' ? [] : policyStatements(r.attrs.policy);
+    const statements = iamStatements(r.type, r.attrs);
     const wild = statements.filter((s) => (s.Effect ?? 'Allow') === 'Allow')
       .flatMap((s) => [...strings(s.Action).filter((a) => a === '*' || a.endsWith(':*')), ...(s.NotAction ? ['NotAction'] : [])]);
     return wild.length ? `Allow with ${[...new Set(wild)].join(', ')}` : undefined;
