@@ -8,7 +8,7 @@ export const GPU_RESOURCE = 'nvidia.com/gpu';
 
 /** A value the chart gets from Terraform at apply time. */
 export function isPlaceholder(value: unknown): boolean {
-  return typeof value === 'string' && (value.includes('{{') || value.includes('${') || value.includes('__AIINFRA_TF_PLACEHOLDER_'));
+  return typeof value === 'string' && (value.includes('{{') || value.includes('${') || value.includes('__AIINFRA_TF_PLACEHOLDER_') || value.includes('__AIINFRA_TF_EMBEDDED_'));
 }
 
 function obj(value: unknown): Attrs {
