@@ -120,6 +120,8 @@ describe('GpuTrainingCluster on AWS (EKS)', () => {
     expect(one(json, 'aws_placement_group', 'PlacementGroup').strategy).toBe('cluster');
     expect(gpuGroups.every((g: Json) => g.subnet_ids.length === 1)).toBe(true);
     expect(release(json, 'aws-efa-k8s-device-plugin')).toMatchObject({ version: 'v0.5.7', namespace: 'kube-system' });
+    expect(parse(release(json, 'aws-efa-k8s-device-plugin').values[0]).nodeSelector).toEqual({ 'cdktf-ai-infra/efa': 'true' });
+    expect(gpuGroups.every((g: Json) => g.labels['cdktf-ai-infra/efa'] === 'true')).toBe(true);
   });
 
   test('launch templates: IMDSv2 only (hop limit 1), encrypted gp3 root volume; capacity block and reservations', () => {

@@ -19,6 +19,9 @@ import { awsClusterNetwork, flowLogGroupName } from './network';
 import { awsNodePools } from './node-pools';
 import { awsProvider } from './provider';
 
+/** Node label of EFA nodes (the EFA device plugin runs only there). */
+export const LABEL_EFA = 'cdktf-ai-infra/efa';
+
 /** An EKS Pod Identity association: pods running as namespace/serviceAccount get the role's credentials. */
 function podIdentityBinder(scope: Construct, cloud: AwsCloud, clusterName: string, tags: Record<string, string>, dependsOn: Construct[] = []) {
   return (identity: IWorkloadIdentity, namespace: string, serviceAccount: string): Record<string, string> => {
@@ -90,7 +93,10 @@ export function awsGpuCluster(scope: Construct, cloud: AwsCloud, spec: ClusterBu
       },
     ],
   });
-  const withGpuLabel = { ...spec, gpuPools: spec.gpuPools.map((p) => ({ ...p, labels: { ...p.labels, [AWS_GPU_TYPE_LABEL]: p.gpu.id } })) };
+  const withGpuLabel = {
+    ...spec,
+    gpuPools: spec.gpuPools.map((p) => ({ ...p, labels: { ...p.labels, [AWS_GPU_TYPE_LABEL]: p.gpu.id, ...(p.efa ? { [LABEL_EFA]: 'true' } : {}) } })),
+  };
   const pools = awsNodePools(scope, cloud, withGpuLabel, { cluster, partition: account.partition, volumeKeyArn: volumeKey.arn }, network, name);
 
   const podIdentityAgent = new EksAddon(scope, 'PodIdentityAgent', {
@@ -122,7 +128,7 @@ export function awsGpuCluster(scope: Construct, cloud: AwsCloud, spec: ClusterBu
       provider: helmProvider, name: 'aws-efa-k8s-device-plugin', namespace: 'kube-system', dependsOn: ready,
       values: {
         tolerations: [{ key: GPU_TAINT.key, operator: 'Exists', effect: 'NoSchedule' }],
-        nodeSelector: { 'vpc.amazonaws.com/efa.present': 'true' },
+        nodeSelector: { [LABEL_EFA]: 'true' },
       },
     }));
   }
