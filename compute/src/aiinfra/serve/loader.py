@@ -66,6 +66,14 @@ def build_gpt(config: GPTConfig, state_dict: dict[str, torch.Tensor], device: to
     return model.eval().requires_grad_(False)
 
 
+def _is_hf_directory(uri: str) -> bool:
+    """A local directory in Hugging Face save_pretrained layout (config.json, no checkpoints)."""
+    if "://" in uri or not os.path.isdir(uri):
+        return False
+    names = os.listdir(uri)
+    return "config.json" in names and "manifest.json" not in names and not any(n.startswith("step-") for n in names)
+
+
 def _default_name(uri: str) -> str:
     if uri.startswith("hf:"):
         return uri[3:].rstrip("/")
@@ -93,6 +101,8 @@ def load_model(
     dtype = resolve_dtype(precision, dev)
     if quantization not in ("none", "int8"):
         raise ValueError(f"unknown quantization {quantization!r}; use none or int8")
+    if not uri.startswith("hf:") and _is_hf_directory(uri):
+        uri = "hf:" + uri  # a save_pretrained directory given as a plain path (e.g. a model baked into an image)
     if uri.startswith("hf:"):
         model, tokenizer, info = _load_hf(uri[3:], dev, dtype)
     else:
