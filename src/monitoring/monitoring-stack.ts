@@ -254,7 +254,9 @@ export class MonitoringStack extends Construct implements IMonitoringStack {
     this.addScrapeTarget({
       name: `aiinfra-endpoint-${endpoint.name}`.slice(0, 63).replace(/-+$/, ''), namespace: endpoint.namespace,
       podSelector: { 'app.kubernetes.io/name': endpoint.name }, port: 'http', interval: '15s',
-      labelsFromPod: { 'app.kubernetes.io/name': 'service' }, hasServiceMonitor: true,
+      labelsFromPod: { 'app.kubernetes.io/name': 'service' },
+      // An endpoint given a self-managed `monitoring` ships its own ServiceMonitor; otherwise we scrape its pods.
+      hasServiceMonitor: ((endpoint as { objects?: readonly { kind?: string }[] }).objects ?? []).some((o) => o.kind === 'ServiceMonitor'),
     });
     this.addRuleGroup(endpointRules(target));
     // The endpoint's ServiceMonitor needs the CRD: its release goes after ours.

@@ -156,9 +156,9 @@ describe.each(Object.keys(CLOUDS) as CloudName[])('self-managed backend on %s', 
     expect(endpoint[0].annotations.runbook_url).toBe('https://runbooks.example.com/ai#endpointlatencyp95overslo');
   });
 
-  test('PodMonitors: DCGM exporter and the trainer (the endpoint brings its own ServiceMonitor)', () => {
+  test('PodMonitors: DCGM exporter, the trainer, and the endpoint (it has no ServiceMonitor of its own here)', () => {
     const monitors = findObjects(b.objects, 'PodMonitor');
-    expect(monitors.map((m) => m.metadata.name).sort()).toEqual(['aiinfra-dcgm-exporter', 'aiinfra-train-pretrain']);
+    expect(monitors.map((m) => m.metadata.name).sort()).toEqual(['aiinfra-dcgm-exporter', 'aiinfra-endpoint-chat', 'aiinfra-train-pretrain']);
     const dcgm = findObject(b.objects, 'PodMonitor', 'aiinfra-dcgm-exporter');
     expect(dcgm.spec).toMatchObject({ selector: { matchLabels: { 'app.kubernetes.io/name': 'dcgm-exporter' } }, namespaceSelector: { matchNames: ['gpu-system'] } });
     const trainer = findObject(b.objects, 'PodMonitor', 'aiinfra-train-pretrain');

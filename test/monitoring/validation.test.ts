@@ -214,3 +214,17 @@ describe('managed backend without a cluster', () => {
       /obs: invalid cluster = undefined\. Allowed: a cluster \(props\.cluster\) whose workloads are scraped, to watch mon-aws\/Job/);
   });
 });
+
+describe('endpoint scraping on the self-managed backend', () => {
+  test('an endpoint with its own ServiceMonitor is not scraped twice; one without gets a PodMonitor', () => {
+    const { manifestsOf } = require('../k8s/validate') as typeof import('../k8s/validate');
+    const f = fixture('aws');
+    const m = new MonitoringStack(f.stack, 'obs', { cluster: f.cluster });
+    const withMonitor = new FakeEndpoint(f.stack, 'A', f.cluster, 'chat', 'inference');
+    Object.defineProperty(withMonitor, 'objects', { value: [{ kind: 'Deployment' }, { kind: 'ServiceMonitor' }] });
+    m.watch(withMonitor);
+    m.watch(new FakeEndpoint(f.stack, 'B', f.cluster, 'code', 'inference'));
+    const monitors = manifestsOf(m.workload!).filter((o) => o.kind === 'PodMonitor').map((o) => o.metadata.name);
+    expect(monitors).toEqual(['aiinfra-dcgm-exporter', 'aiinfra-endpoint-code']);
+  });
+});
