@@ -38,8 +38,12 @@ describe('GpuTrainingCluster on Azure (AKS)', () => {
     expect(one(json, 'azurerm_key_vault', 'KeyVault')).toMatchObject({ rbac_authorization_enabled: true, purge_protection_enabled: true });
     expect(aks.identity.type).toBe('UserAssigned');
     const roles = all(json, 'azurerm_role_assignment').map((r) => r.role_definition_name ?? 'custom').sort();
-    expect(roles).toEqual(['Key Vault Crypto Officer', 'Key Vault Crypto Service Encryption User', 'Key Vault Crypto User', 'custom']);
+    expect(roles).toEqual([
+      'Azure Kubernetes Service RBAC Cluster Admin', 'Key Vault Crypto Officer', 'Key Vault Crypto Service Encryption User', 'Key Vault Crypto User', 'custom',
+    ]);
     expect(roles.some((r) => /Owner|Contributor/.test(r))).toBe(false);
+    // The deployer's cluster-admin role is scoped to this cluster (it installs the add-ons).
+    expect(one(json, 'azurerm_role_assignment', 'DeployerClusterAdmin').scope).toMatch(/azurerm_kubernetes_cluster\.train_[0-9A-F]+\.id/);
     const custom = one(json, 'azurerm_role_definition', 'SubnetJoin');
     expect(custom.permissions[0].actions).toEqual([
       'Microsoft.Network/virtualNetworks/read', 'Microsoft.Network/virtualNetworks/subnets/read', 'Microsoft.Network/virtualNetworks/subnets/join/action',

@@ -199,6 +199,11 @@ export function azureControlPlane(scope: Construct, cloud: AzureCloud, spec: Clu
     lifecycle: { ignoreChanges: ['default_node_pool[0].node_count'] },
     dependsOn: [keyUser, join, desKeyUser, ...network.ready],
   });
+  // The identity running Terraform installs the add-ons (CRDs, cluster roles) through Entra ID: the AKS
+  // counterpart of EKS's cluster-creator admin access entry, scoped to this cluster only.
+  new RoleAssignment(scope, 'DeployerClusterAdmin', {
+    provider, scope: cluster.id, roleDefinitionName: 'Azure Kubernetes Service RBAC Cluster Admin', principalId: client.objectId,
+  });
   new MonitorDiagnosticSetting(scope, 'ControlPlaneLogs', {
     provider,
     name: 'control-plane-logs',
