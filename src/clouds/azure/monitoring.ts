@@ -190,7 +190,8 @@ export function azureMonitoring(scope: Construct, cloud: AzureCloud, input: Moni
       if (!workspace) throw new Error('rule groups go to the Monitor workspace only with backend "managed"');
       resources[`rules:${group.name}`] = new MonitorAlertPrometheusRuleGroup(scope, `Rules-${group.name}`, {
         provider,
-        name: group.name,
+        // Unique in the resource group even with one stack per cluster in it.
+        name: physicalName(scope, cloud, { maxLength: 260 }, group.name),
         resourceGroupName: rg,
         location,
         clusterName,
