@@ -9,6 +9,7 @@ import { LaunchTemplate, LaunchTemplateConfig } from '@cdktf/provider-aws/lib/la
 import { PlacementGroup } from '@cdktf/provider-aws/lib/placement-group';
 import { SecurityGroup } from '@cdktf/provider-aws/lib/security-group';
 import { AwsCloud } from '../../core/cloud';
+import { stableHash } from '../../core/hash';
 import { resourceTags } from '../../core/tags';
 import { CAPACITY_SUFFIX, CapacityKind } from '../../training/capacity';
 import { ClusterBuildSpec, GPU_TAINT, LABEL_CAPACITY, LABEL_POOL, ResolvedGpuPool } from '../../training/cluster-impl';
@@ -141,14 +142,12 @@ export function awsNodePools(scope: Construct, cloud: AwsCloud, spec: ClusterBui
       const labels = { ...pool.labels, [LABEL_CAPACITY]: rung };
       const templateTags = autoscalerNodeTemplateTags(name, labels, [GPU_TAINT], pool.machine.gpusPerNode);
       const capacityBlock = rung === 'reserved' && pool.reservation !== undefined && (pool.reservation.awsType ?? 'capacity-block') === 'capacity-block';
-      const extra: Partial<LaunchTemplateConfig> = {};
       const reservationSpec = rung === 'reserved'
         ? (pool.reservation
           ? { capacityReservationTarget: { capacityReservationId: pool.reservation.id } }
           : { capacityReservationPreference: 'open' })
         : rung === 'on-demand' ? { capacityReservationPreference: 'none' } : undefined;
       const lt = launchTemplate(poolScope, `LaunchTemplate-${rung}`, cloud, `${name}-${groupName}`, pool.diskSizeGiB, plane.volumeKeyArn, { ...tags, ...templateTags }, {
-        ...extra,
         capacityReservationSpecification: reservationSpec,
         instanceMarketOptions: capacityBlock ? { marketType: 'capacity-block' } : undefined,
         // A Capacity Block node group takes its instance type from the launch template, not the group.
@@ -182,8 +181,9 @@ export function awsNodePools(scope: Construct, cloud: AwsCloud, spec: ClusterBui
         lifecycle: { ignoreChanges: ['scaling_config[0].desired_size'] },
         dependsOn: [system],
       });
-      Object.entries(templateTags).forEach(([key, value], i) => {
-        new AutoscalingGroupTag(poolScope, `AsgTag-${rung}-${i}`, {
+      // One tag resource per key, its id from the key: adding a label does not renumber the others.
+      Object.entries(templateTags).forEach(([key, value]) => {
+        new AutoscalingGroupTag(poolScope, `AsgTag-${rung}-${stableHash(key)}`, {
           provider,
           autoscalingGroupName: nodeGroup.resources.get(0).autoscalingGroups.get(0).name,
           tag: { key, value, propagateAtLaunch: false },
