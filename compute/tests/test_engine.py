@@ -336,3 +336,12 @@ def test_byte_decoder_handles_split_multibyte_characters() -> None:
     assert tok.eos_token_id == 256
     with pytest.raises(ValueError):
         ByteTokenizer(100)
+
+
+def test_kv_cache_slots_are_fitted_to_free_memory() -> None:
+    from aiinfra.serve.model_runner import slots_that_fit
+
+    gib = 1 << 30
+    assert slots_that_fit(65, gib // 4, 40 * gib) == 65  # 16 GiB needed, 35 GiB usable
+    assert slots_that_fit(65, gib // 4, 10 * gib) == 32  # 9 GiB - 1 GiB reserve = 8 GiB -> 32 slots
+    assert slots_that_fit(65, gib, gib) == 0

@@ -110,6 +110,8 @@ class Engine:
         max_len = self.config.max_model_len or model_max_len
         # One spare slot beyond the decode slots: the staging slot for chunked prefill.
         self.runner = runner_factory(self.config.max_batch_size + 1, max_len)
+        if self.runner.cache.num_slots - 1 < self.config.max_batch_size:  # the runner fit it to the GPU
+            self.config.max_batch_size = self.runner.cache.num_slots - 1
         self.max_len = self.runner.max_len
         self.device = self.runner.device
         self.metrics = metrics or _NullMetrics()

@@ -12,12 +12,24 @@ decode (every running sequence, one token each, in one forward) and ``L > 1`` fo
 
 from __future__ import annotations
 
+import logging
+
 import torch
 import torch.nn.functional as F
 
 from ..model import GPT, apply_rotary, rope_cos_sin
 
-__all__ = ["KVCache", "ModelRunner"]
+__all__ = ["KVCache", "ModelRunner", "slots_that_fit"]
+
+log = logging.getLogger("aiinfra.serve.model_runner")
+
+
+def slots_that_fit(requested: int, bytes_per_slot: int, free_bytes: int, fraction: float = 0.9,
+                   reserve_bytes: int = 1 << 30) -> int:
+    """How many of ``requested`` KV-cache slots fit in ``fraction`` of the free device memory,
+    keeping ``reserve_bytes`` for activations and the allocator."""
+    budget = int(free_bytes * fraction) - reserve_bytes
+    return max(0, min(requested, budget // bytes_per_slot))
 
 
 class KVCache:
@@ -83,6 +95,19 @@ class ModelRunner:
         self.n_head = cfg.n_head
         self.n_kv_head = cfg.n_kv_head
         self.head_dim = cfg.head_dim
+        if self.device.type == "cuda":
+            # size the cache to the GPU: fewer slots (a smaller max batch) rather than an OOM
+            per_slot = 2 * cfg.n_layer * cfg.n_kv_head * self.max_len * cfg.head_dim * param.element_size()
+            free, _ = torch.cuda.mem_get_info(self.device)
+            fit = slots_that_fit(num_slots, per_slot, free)
+            if fit < 2:
+                raise RuntimeError(f"no room for a KV cache of even one sequence of {self.max_len} positions "
+                                   f"({per_slot / 2**30:.2f} GiB each, {free / 2**30:.1f} GiB free): lower "
+                                   "--max-model-len or use --quantization int8")
+            if fit < num_slots:
+                log.warning("KV cache: %d slots of %d positions fit on %s (%d asked for); the batch is capped at %d",
+                            fit, self.max_len, self.device, num_slots, fit - 1)
+                num_slots = fit
         self.cache = KVCache(cfg.n_layer, num_slots, cfg.n_kv_head, self.max_len, cfg.head_dim, self.dtype, self.device)
         cos, sin = rope_cos_sin(cfg.head_dim, self.max_len, cfg.rope_theta, device=self.device)
         self.cos = cos  # float32 (max_len, head_dim)

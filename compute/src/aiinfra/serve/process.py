@@ -131,7 +131,7 @@ def _engine_main(load_kwargs: dict[str, Any], engine_config: EngineConfig, threa
     seqs: dict[int, Any] = {}
     outputs.put(("ready", {
         "name": loaded.name, "info": loaded.info, "max_len": engine.max_len, "vocab_size": engine.vocab_size,
-        "tokenizer": loaded.tokenizer.spec,
+        "tokenizer": loaded.tokenizer.spec, "max_batch_size": engine.config.max_batch_size,
     }))
 
     class _Sink:
@@ -198,7 +198,8 @@ class ProcessEngine:
         self._proc = proc
         self._requests = requests
         self._outputs = outputs
-        self.config = config
+        # the engine may have capped the batch to the GPU's memory
+        self.config = dataclasses.replace(config, max_batch_size=ready.get("max_batch_size", config.max_batch_size))
         self.metrics = metrics
         self.max_len: int = ready["max_len"]
         self.vocab_size: int = ready["vocab_size"]
