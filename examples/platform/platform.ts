@@ -1,6 +1,6 @@
 import { App, LocalBackend, TerraformStack } from 'cdktf';
 import { Construct } from 'constructs';
-import { Cloud, Gpu, GpuTrainingCluster, ModelBackupBucket, MonitoringStack } from '../../src';
+import { Cloud, Gpu, GpuTrainingCluster, ModelBackupBucket, MonitoringStack, Tenant, TrainingJob } from '../../src';
 import { applyPolicy } from './policy';
 
 /** What differs between the three example stacks: only the cloud target. */
@@ -14,6 +14,10 @@ export class Platform extends TerraformStack {
   public readonly models: ModelBackupBucket;
   /** The GPU training cluster: one H100 pool (8 GPUs a node) scaling 0..2 nodes, on-demand first, then spot. */
   public readonly cluster: GpuTrainingCluster;
+  /** The research team: its namespace (restricted pods, default-deny network), 16-GPU quota and Kueue queue, bucket prefix `research/`. */
+  public readonly research: Tenant;
+  /** Pretraining gpt-1b with FSDP in bf16 on 2 nodes x 8 H100, queued in the research tenant, checkpointing to `models`. */
+  public readonly pretrain: TrainingJob;
   /** kube-prometheus-stack in the cluster: GPU, training and SLO alerts, dashboards, routing, a monthly budget. */
   public readonly monitoring: MonitoringStack;
 
@@ -30,6 +34,11 @@ export class Platform extends TerraformStack {
     this.cluster = new GpuTrainingCluster(this, 'train', {
       cloud: props.cloud,
       gpuPools: [{ gpu: Gpu.H100_80GB, maxNodes: 2, capacity: ['on-demand', 'spot'] }],
+    });
+    this.research = this.cluster.addTenant('research', { gpuQuota: 16, store: this.models, admins: ['ml-research-admins'] });
+    this.pretrain = this.cluster.addTrainingJob('pretrain', {
+      tenant: this.research, nodes: 2, gpusPerNode: 8, checkpoints: this.models,
+      model: { preset: 'gpt-1b' }, precision: 'bf16', strategy: 'fsdp',
     });
     this.monitoring = new MonitoringStack(this, 'obs', {
       cluster: this.cluster,

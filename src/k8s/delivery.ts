@@ -100,6 +100,21 @@ function stripClusterScopedNamespace(obj: Record<string, unknown>): Record<strin
   return { ...obj, metadata };
 }
 
+/**
+ * `text` with every cdktf token replaced by the Terraform expression it stands for (`${aws_s3_bucket.x.bucket}`):
+ * token ids differ between runs, expressions do not. Use it to hash specs that hold Terraform references.
+ */
+export function stableTokenText(scope: IConstruct, text: string): string {
+  const stack = TerraformStack.of(scope);
+  return text.replace(/[$#]\{TfToken\[[^\]]+\]\}/g, (token) => {
+    try {
+      return JSON.stringify(Tokenization.resolve(token, { scope: stack, preparing: false, resolver: new DefaultTokenResolver(new StringConcat()) }));
+    } catch {
+      return 'unresolvable';
+    }
+  });
+}
+
 /** Sorts object keys (recursively) so YAML output never depends on insertion order or env settings. */
 function canonical(value: unknown): unknown {
   if (Array.isArray(value)) return value.map(canonical);

@@ -8,7 +8,7 @@ import { stableHash } from '../core/hash';
 import { IWorkloadIdentity, WorkloadIdentity } from '../core/identity';
 import { checkImageUri, IContainerImage } from '../core/image';
 import { IModelStore } from '../core/model-store';
-import { KubernetesWorkload } from '../k8s/delivery';
+import { KubernetesWorkload, stableTokenText } from '../k8s/delivery';
 import { addMetricsIngressNetworkPolicy, addPeerNetworkPolicy, MANAGED_BY_LABELS } from '../k8s/namespace';
 import { checkDnsLabel, RESERVED_NAMESPACES, toDnsLabel } from '../k8s/names';
 import { sharedNamespace } from '../k8s/shared-namespace';
@@ -601,7 +601,8 @@ export class TrainingJob extends Construct {
       },
     };
     const queueLabels: Record<string, string> = queue ? { 'kueue.x-k8s.io/queue-name': queue } : {};
-    const specHash = stableHash(JSON.stringify({ jobSpec, config: this.trainerConfig }), 6);
+    // Token ids differ between runs: hash the Terraform expressions they stand for.
+    const specHash = stableHash(stableTokenText(this, JSON.stringify({ jobSpec, config: this.trainerConfig })), 6);
     if (props.schedule) {
       new ApiObject(chart, 'CronJob', {
         apiVersion: 'batch/v1', kind: 'CronJob',

@@ -56,7 +56,9 @@ describe('example platform', () => {
         ['platform-aws/cdk.tf.json', 'platform-azure/cdk.tf.json', 'platform-gcp/cdk.tf.json']);
       for (const [file, content] of first) {
         expect({ file, content }).toEqual({ file, content: second.get(file) });
-        for (const machinePath of [a, bDeeper, process.cwd(), os.homedir(), os.tmpdir()]) {
+        // (the synth directories lie under os.tmpdir(); '/tmp' itself is a legitimate container path in
+        // Dockerfiles and pod specs, so only the concrete machine directories are looked for)
+        for (const machinePath of [a, bDeeper, process.cwd(), os.homedir()]) {
           expect({ file, hasMachinePath: content.includes(machinePath) }).toEqual({ file, hasMachinePath: false });
         }
       }
