@@ -170,7 +170,8 @@ describe('managed backend on GCP', () => {
     expect(xid.notification_channels).toHaveLength(2);
     const idle = policies.find((p) => String(p.display_name).startsWith('GpuIdle'))!;
     expect(idle.notification_channels).toHaveLength(4);
-    expect((idle.documentation as { content: string }).content).toContain('${metric.label.node}');
+    expect((idle.documentation as { content: string }).content).toContain("$${metric.label.node}");
+    expect(JSON.stringify(policies)).not.toMatch(/[^$]\$\{metric/);
   });
 
   test('Managed Service for Prometheus scrapes through PodMonitoring objects beside the pods', () => {

@@ -27,6 +27,11 @@ import { gcpProvider } from './provider';
 
 const DAY_SECONDS = 86400;
 
+/** A string Terraform must not interpolate: `${` and `%{` escaped as `$${` and `%%{`. */
+function terraformLiteral(text: string): string {
+  return text.replace(/\$\{/g, '$$${').replace(/%\{/g, '%%{');
+}
+
 export function gcpMonitoring(scope: Construct, cloud: GcpCloud, input: MonitoringCloudInput): MonitoringCloudImpl {
   const provider = gcpProvider(scope, cloud);
   const project = cloud.project;
@@ -167,7 +172,8 @@ export function gcpMonitoring(scope: Construct, cloud: GcpCloud, input: Monitori
             },
           }],
           notificationChannels: channelsFor(severity),
-          documentation: { content: p.documentation, mimeType: 'text/markdown', subject: p.subject },
+          // `$${` keeps Terraform from reading Cloud Monitoring's `${metric.label.x}` variables as interpolations.
+          documentation: { content: terraformLiteral(p.documentation), mimeType: 'text/markdown', subject: terraformLiteral(p.subject) },
           alertStrategy: { autoClose: `${7 * DAY_SECONDS}s` },
           userLabels: { ...labels, severity },
         });
