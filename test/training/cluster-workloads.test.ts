@@ -66,3 +66,22 @@ describe.each([['aws', aws()], ['gcp', gcp()], ['azure', azure()]] as const)('%s
       /invalid checkpoints = undefined/, /spot-only/);
   });
 });
+
+test('the stack file of the design document synthesizes on GCP (reserved -> on-demand -> spot, tenant, job)', () => {
+  const cloud = Cloud.gcp({ project: 'acme-ml', region: 'us-central1' });
+  const stack = new TerraformStack(Testing.app(), 'platform-gcp');
+  const models = new ModelBackupBucket(stack, 'models', { cloud, replication: { region: 'us-east1' } });
+  const cluster = new GpuTrainingCluster(stack, 'train', {
+    cloud,
+    gpuPools: [{ gpu: Gpu.H100_80GB, maxNodes: 4, capacity: ['reserved', 'on-demand', 'spot'] }],
+  });
+  const team = cluster.addTenant('research', { gpuQuota: 16, bucketPrefix: 'research/', store: models });
+  const job = cluster.addTrainingJob('pretrain', {
+    tenant: team, nodes: 2, gpusPerNode: 8, checkpoints: models,
+    model: { preset: 'gpt-1b' }, precision: 'bf16', strategy: 'fsdp', image: IMAGE,
+  });
+  const json = JSON.parse(Testing.synth(stack));
+  expect(Object.keys(json.resource.google_container_node_pool)).toHaveLength(3);
+  expect(job.pool.nodeSelector).toEqual({ 'cdktf-ai-infra/pool': 'h100-80gb', 'cloud.google.com/compute-class': 'h100-80gb' });
+  expect(cluster.estimatedMonthlyCost).toBe(516854.6);
+});
