@@ -235,6 +235,12 @@ describe('GpuTrainingCluster on AWS (EKS)', () => {
     expect(all(j, 'helm_release').map((r) => r.chart)).not.toContain('aws-efa-k8s-device-plugin');
   });
 
+  test('several GPU types: one --gpu-total flag each (the chart turns gpu-total_N into a repeated flag)', () => {
+    const j = clusterJson({ cloud: aws(), gpuPools: [{ gpu: Gpu.H100_80GB, maxNodes: 2 }, { gpu: Gpu.L4, gpusPerNode: 4, maxNodes: 3, name: 'l4' }] }).json;
+    const args = parse(release(j, 'cluster-autoscaler').values[0]).extraArgs;
+    expect(args).toMatchObject({ 'gpu-total': 'h100-80gb:0:16', 'gpu-total_2': 'l4:0:12' });
+  });
+
   test('GPU operator instead of the device plugin: driver and toolkit off (the AMI has them)', () => {
     const j = clusterJson({ cloud: aws(), gpuSoftware: 'gpu-operator', kueue: false, dcgmExporter: false }).json;
     const op = release(j, 'gpu-operator');

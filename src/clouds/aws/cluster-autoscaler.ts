@@ -100,7 +100,8 @@ export function awsClusterAutoscaler(scope: Construct, cloud: AwsCloud, spec: Cl
         'balance-similar-node-groups': true,
         'skip-nodes-with-system-pods': false,
         'scale-down-unneeded-time': '10m',
-        'gpu-total': gpuTotals(spec).length === 1 ? gpuTotals(spec)[0] : gpuTotals(spec),
+        // The chart renders `key_N` as `--key` (everything before "_"): one flag per GPU type.
+        ...Object.fromEntries(gpuTotals(spec).map((total, i) => [i === 0 ? 'gpu-total' : `gpu-total_${i + 1}`, total])),
       },
       expanderPriorities: expanderPriorities(spec),
       nodeSelector: { [LABEL_POOL]: 'system' },
