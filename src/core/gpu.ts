@@ -276,7 +276,7 @@ export class Gpu {
     return (this.machineTable[cloud]?.length ?? 0) > 0;
   }
 
-  /** Machine types with this GPU on a cloud, cheapest per GPU first (empty when not offered). */
+  /** Machine types with this GPU on a cloud, in catalog order (empty when not offered). */
   public machines(cloud: CloudKind): readonly GpuMachineType[] {
     return [...(this.machineTable[cloud] ?? [])];
   }
