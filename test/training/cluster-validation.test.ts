@@ -131,3 +131,29 @@ describe('several clusters', () => {
     expect(a.clusterName).not.toBe(b.clusterName);
   });
 });
+
+describe('existing networks', () => {
+  test('GKE on an existing subnetwork and its ranges: no network resources', () => {
+    const { json } = clusterJson({
+      cloud: gcp(),
+      network: { existing: { networkId: 'projects/acme-ml/global/networks/shared', subnetIds: ['projects/acme-ml/regions/us-central1/subnetworks/gke'], podsRangeName: 'gke-pods', servicesRangeName: 'gke-svc' } },
+    });
+    expect(json.resource.google_compute_network).toBeUndefined();
+    expect(json.resource.google_compute_router_nat).toBeUndefined();
+    const gke = Object.values(json.resource.google_container_cluster)[0] as { subnetwork: string; ip_allocation_policy: unknown };
+    expect(gke.subnetwork).toBe('projects/acme-ml/regions/us-central1/subnetworks/gke');
+    expect(gke.ip_allocation_policy).toEqual({ cluster_secondary_range_name: 'gke-pods', services_secondary_range_name: 'gke-svc' });
+  });
+
+  test('AKS on an existing subnet: no VNet or NAT; the join role is scoped to that VNet', () => {
+    const subnet = '/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/net/providers/Microsoft.Network/virtualNetworks/hub/subnets/aks';
+    const vnet = '/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/net/providers/Microsoft.Network/virtualNetworks/hub';
+    const { json } = clusterJson({ cloud: azure(), network: { existing: { networkId: vnet, subnetIds: [subnet] } } });
+    expect(json.resource.azurerm_virtual_network).toBeUndefined();
+    expect(json.resource.azurerm_nat_gateway).toBeUndefined();
+    const role = Object.values(json.resource.azurerm_role_definition)[0] as { scope: string; assignable_scopes: string[] };
+    expect(role).toMatchObject({ scope: vnet, assignable_scopes: [vnet] });
+    const aks = Object.values(json.resource.azurerm_kubernetes_cluster)[0] as { default_node_pool: { vnet_subnet_id: string } };
+    expect(aks.default_node_pool.vnet_subnet_id).toBe(subnet);
+  });
+});
