@@ -129,7 +129,7 @@ export class PolicyPack implements IAspect {
       const inScope = TerraformStack.isStack(scope) || enclosingStack(scope) === undefined ? undefined : scope;
       for (const node of stack.node.findAll()) {
         if (TerraformStack.of(node) !== stack) continue;
-        if (inScope && !node.node.path.startsWith(inScope.node.path)) continue;
+        if (inScope && node.node.path !== inScope.node.path && !node.node.path.startsWith(`${inScope.node.path}/`)) continue;
         findings.push(...this.findingsAt(node, ctx));
       }
     }

@@ -115,6 +115,7 @@ describe('PolicyPack as an Aspect', () => {
     const team = new Construct(stack, 'team');
     raw(team, 'aws_kms_key', 'inside', {});
     raw(stack, 'aws_kms_key', 'outside', {});
+    raw(new Construct(stack, 'team2'), 'aws_kms_key', 'sibling', {});
     expect(new AiInfraPolicyPack().evaluate(team).map((f) => f.constructPath)).toEqual(['test/team/inside']);
   });
 
