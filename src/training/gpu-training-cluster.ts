@@ -55,7 +55,10 @@ export interface GpuPoolProps {
    * through a ProvisioningRequest (Kueue admits it), no reservation, no auto-repair. @default false
    */
   readonly queuedProvisioning?: boolean;
-  /** Zones for this pool (where the GPU is offered). @default - the cluster's zones */
+  /**
+   * Zones for this pool (where the GPU is offered). On Azure `[]` makes a regional (non-zonal) pool, for
+   * GPU sizes a region does not offer per zone. @default - the cluster's zones
+   */
   readonly zones?: readonly string[];
   /** Extra node labels. @default - none */
   readonly labels?: Record<string, string>;
@@ -375,10 +378,12 @@ export class GpuTrainingCluster extends Construct implements IGpuCluster {
       gcp: (c) => ({ re: new RegExp(`^${c.region}-[a-z]$`), what: `zones of ${c.region}, e.g. "${c.region}-a"` }),
       azure: () => ({ re: /^[1-3]$/, what: 'availability zone numbers "1", "2", "3"' }),
     });
-    const checkZones = (prop: string, zones: readonly string[] | undefined) => {
+    // Azure GPU pools may be regional (`zones: []`): some GPU sizes are not zonal in every region.
+    const regionalPoolsAllowed = cloud.select({ aws: () => false, gcp: () => false, azure: () => true });
+    const checkZones = (prop: string, zones: readonly string[] | undefined, allowEmpty = false) => {
       if (zones === undefined) return;
-      if (!Array.isArray(zones) || zones.length === 0 || new Set(zones).size !== zones.length) {
-        throw new InvalidPropError(this, prop, zones, `a non-empty list of distinct ${zonePattern.what}`);
+      if (!Array.isArray(zones) || (zones.length === 0 && !allowEmpty) || new Set(zones).size !== zones.length) {
+        throw new InvalidPropError(this, prop, zones, `a ${allowEmpty ? '' : 'non-empty '}list of distinct ${zonePattern.what}${allowEmpty ? ' ([] for a regional, non-zonal pool)' : ''}`);
       }
       zones.forEach((z) => check.matches(this, prop, z, zonePattern.re, zonePattern.what));
     };
@@ -425,7 +430,7 @@ export class GpuTrainingCluster extends Construct implements IGpuCluster {
       checkCapacityLadder(this, `${at}.capacity`, capacity);
       const diskSizeGiB = p.diskSizeGiB ?? 500;
       check.integerInRange(this, `${at}.diskSizeGiB`, diskSizeGiB, 50, 16000);
-      checkZones(`${at}.zones`, p.zones);
+      checkZones(`${at}.zones`, p.zones, regionalPoolsAllowed);
       if (p.reservation !== undefined) {
         if (!capacity.includes('reserved')) throw new InvalidPropError(this, `${at}.reservation`, p.reservation, `only with a 'reserved' rung in capacity (${JSON.stringify(capacity)})`);
         if (typeof p.reservation.id !== 'string' || p.reservation.id.length === 0) throw new InvalidPropError(this, `${at}.reservation.id`, p.reservation.id, 'a reservation id / name');

@@ -129,6 +129,13 @@ describe('GpuTrainingCluster on Azure (AKS)', () => {
     });
   });
 
+  test('a regional (non-zonal) GPU pool with zones: []', () => {
+    const j = clusterJson({ cloud: azure(), gpuPools: [{ gpu: Gpu.A100_80GB, maxNodes: 1, zones: [] }] }).json;
+    const pool = all(j, 'azurerm_kubernetes_cluster_node_pool')[0];
+    expect(pool.zones).toBeUndefined();
+    expect(one(j, 'azurerm_kubernetes_cluster', /^train_[0-9A-F]{8}$/).default_node_pool.zones).toEqual(['1', '2', '3']);
+  });
+
   test('authorized IP ranges on a public API server', () => {
     const pub = one(clusterJson({ cloud: azure(), authorizedNetworks: ['198.51.100.0/24'] }).json, 'azurerm_kubernetes_cluster', /^train_[0-9A-F]{8}$/);
     expect(pub.api_server_access_profile).toEqual({ authorized_ip_ranges: ['198.51.100.0/24'] });

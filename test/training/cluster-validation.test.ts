@@ -54,6 +54,7 @@ describe('GpuTrainingCluster bad input (InvalidPropError before any child is mad
     ['an existing GKE network without ranges', { cloud: gcp(), network: { existing: { networkId: 'net', subnetIds: ['sub'] } } }, [/podsRangeName/]],
     ['zones of another region', { cloud: aws(), zones: ['us-west-2a', 'us-west-2b'] }, [/zones = "us-west-2a"/, /zones of us-east-1/]],
     ['Azure zone 4', { cloud: azure(), zones: ['1', '4'] }, [/zones = "4"/]],
+    ['an empty zone list for a pool off Azure', { cloud: aws(), gpuPools: pool({ zones: [] }) }, [/gpuPools\[0\]\.zones = \[\]/, /non-empty/]],
     ['pool zones outside the cluster zones (AWS)', { cloud: aws(), zones: ['us-east-1a', 'us-east-1b'], gpuPools: pool({ zones: ['us-east-1c'] }) }, [/gpuPools\[0\]\.zones/]],
     ['admins that are not ARNs (AWS)', { cloud: aws(), admins: ['alice'] }, [/admins = "alice"/, /ARN/]],
     ['admins on GKE', { cloud: gcp(), admins: ['group:ml@acme.com'] }, [/admins/, /project IAM/]],

@@ -42,7 +42,7 @@ export function azureGpuNodePools(scope: Construct, cloud: AzureCloud, spec: Clu
         kubernetesClusterId: cluster.id,
         mode: 'User',
         vmSize: pool.machine.machine,
-        zones: pool.zones ? [...pool.zones] : spec.zones ? [...spec.zones] : AZURE_DEFAULT_ZONES,
+        zones: pool.zones ? (pool.zones.length > 0 ? [...pool.zones] : undefined) : spec.zones ? [...spec.zones] : AZURE_DEFAULT_ZONES,
         vnetSubnetId: subnetId,
         autoScalingEnabled: true,
         minCount,
