@@ -25,6 +25,10 @@ export interface ITenant extends IConstruct {
   readonly bucketPrefix: string;
   /** GPUs the tenant may use at once. */
   readonly gpuQuota: number;
+  /** CPU cores the tenant may request (jobs larger than this are never admitted). @default - unknown */
+  readonly cpuQuota?: number;
+  /** Memory the tenant may request, GiB. @default - unknown */
+  readonly memoryQuotaGiB?: number;
   /** The tenant's own identity (bound to the `tenant` ServiceAccount), grants limited to `bucketPrefix`. */
   readonly identity: IWorkloadIdentity;
   /** The release that creates the namespace, quota and queue: workloads of the tenant depend on it. */
@@ -46,9 +50,15 @@ export interface TenantProps {
   readonly namespace?: string;
   /** GPUs the tenant may request at once (`requests.nvidia.com/gpu`, and the Kueue nominal quota). */
   readonly gpuQuota: number;
-  /** CPU cores the tenant may request. @default 16 per GPU of the quota (at least 8) */
+  /**
+   * CPU cores the tenant may request.
+   * @default - the vCPUs that come with `gpuQuota` GPUs on the cluster's GPU machines (16 per GPU when unknown), plus 8
+   */
   readonly cpuQuota?: number;
-  /** Memory the tenant may request, GiB. @default 128 per GPU of the quota (at least 32) */
+  /**
+   * Memory the tenant may request, GiB.
+   * @default - the memory that comes with `gpuQuota` GPUs on the cluster's GPU machines (128 GiB per GPU when unknown), plus 32
+   */
   readonly memoryQuotaGiB?: number;
   /** Pods the namespace may hold. @default 200 */
   readonly maxPods?: number;
@@ -149,8 +159,9 @@ export class Tenant extends Construct implements ITenant {
     this.clusterQueueName = `tenant-${namespace}`;
     this.bucketPrefix = bucketPrefix;
     this.gpuQuota = props.gpuQuota;
-    this.cpuQuota = props.cpuQuota ?? Math.max(8, 16 * props.gpuQuota);
-    this.memoryQuotaGiB = props.memoryQuotaGiB ?? Math.max(32, 128 * props.gpuQuota);
+    const share = hostSharePerGpu(props.cluster);
+    this.cpuQuota = props.cpuQuota ?? Math.ceil(props.gpuQuota * share.vcpus) + 8;
+    this.memoryQuotaGiB = props.memoryQuotaGiB ?? Math.ceil(props.gpuQuota * share.memoryGiB) + 32;
 
     this.identity = new WorkloadIdentity(this, 'Identity', {
       cloud: props.cluster.cloud,
@@ -290,11 +301,18 @@ export class Tenant extends Construct implements ITenant {
   }
 }
 
-function maxGpusPerNode(cluster: IGpuCluster): number {
-  return cluster.gpuPools.reduce((m, p) => Math.max(m, p.gpusPerNode), 0);
+/** vCPUs and memory (GiB) that come with one GPU on the cluster's GPU machines (the largest share of any pool). */
+export function hostSharePerGpu(cluster: IGpuCluster): { vcpus: number; memoryGiB: number } {
+  let vcpus = 0;
+  let memoryGiB = 0;
+  for (const pool of cluster.gpuPools) {
+    const machine = pool.machineType ? Gpu.fromId(pool.gpu)?.machineByName(cluster.cloud.kind, pool.machineType) : undefined;
+    vcpus = Math.max(vcpus, machine ? machine.vcpus / pool.gpusPerNode : 16);
+    memoryGiB = Math.max(memoryGiB, machine ? machine.memoryGiB / pool.gpusPerNode : 128);
+  }
+  return { vcpus: vcpus || 16, memoryGiB: memoryGiB || 128 };
 }
 
-/** The GPU catalog entry of a pool (for memory and bf16 checks), when the pool names a known GPU. */
-export function gpuOfPool(gpu: string): Gpu | undefined {
-  return Gpu.fromId(gpu);
+function maxGpusPerNode(cluster: IGpuCluster): number {
+  return cluster.gpuPools.reduce((m, p) => Math.max(m, p.gpusPerNode), 0);
 }

@@ -318,6 +318,20 @@ export class TrainingJob extends Construct {
         `; use ${strategy === 'ddp' ? "strategy 'fsdp', " : ''}${need ? `at least ${need} GPUs, ` : ''}a smaller model or a larger GPU`);
     }
 
+    // pod size: a share of the node (the rest stays for the kubelet, system daemons and the device plugins)
+    const machine = gpuSpec && pool.machineType ? gpuSpec.machineByName(cluster.cloud.kind, pool.machineType) : undefined;
+    const share = props.gpusPerNode / pool.gpusPerNode;
+    const cpu = machine ? Math.max(1, Math.floor(machine.vcpus * share * 0.85)) : 6 * props.gpusPerNode;
+    const memoryGiB = machine ? Math.max(8, Math.floor(machine.memoryGiB * share * 0.8)) : 48 * props.gpusPerNode;
+    if (tenant?.cpuQuota !== undefined && props.nodes * cpu > tenant.cpuQuota) {
+      throw new InvalidPropError(this, 'nodes', props.nodes,
+        `a job within tenant ${tenant.namespace}'s cpuQuota (${tenant.cpuQuota}): ${props.nodes} pods x ${cpu} CPUs = ${props.nodes * cpu}; raise the tenant's cpuQuota or use fewer nodes`);
+    }
+    if (tenant?.memoryQuotaGiB !== undefined && props.nodes * memoryGiB > tenant.memoryQuotaGiB) {
+      throw new InvalidPropError(this, 'nodes', props.nodes,
+        `a job within tenant ${tenant.namespace}'s memoryQuotaGiB (${tenant.memoryQuotaGiB}): ${props.nodes} pods x ${memoryGiB} GiB = ${props.nodes * memoryGiB} GiB; raise the tenant's memoryQuotaGiB or use fewer nodes`);
+    }
+
     // hyperparameters
     const t = props.training ?? {};
     check.integerInRange(this, 'training.steps', t.steps, 1, 1e9);
@@ -501,10 +515,6 @@ export class TrainingJob extends Construct {
     addMetricsIngressNetworkPolicy(chart, 'MetricsPolicy', { name: `${jobName}-metrics`, namespace, podLabels: selector, port: TRAINER_METRICS_PORT });
 
     // ---- pod ---------------------------------------------------------------------------------------
-    const machine = gpuSpec && pool.machineType ? gpuSpec.machineByName(cluster.cloud.kind, pool.machineType) : undefined;
-    const share = props.gpusPerNode / pool.gpusPerNode;
-    const cpu = machine ? Math.max(1, Math.floor(machine.vcpus * share * 0.85)) : 6 * props.gpusPerNode;
-    const memoryGiB = machine ? Math.max(8, Math.floor(machine.memoryGiB * share * 0.8)) : 48 * props.gpusPerNode;
     const shmGiB = Math.max(1, Math.min(16 * props.gpusPerNode, Math.floor(memoryGiB / 4)));
     const efa = pool.interconnect === 'efa' && machine?.efaInterfaces ? Math.max(1, Math.floor(machine.efaInterfaces * share)) : 0;
     const dirs = writableEmptyDirs([

@@ -123,6 +123,22 @@ describe('Tenant', () => {
     });
   }
 
+  test('default CPU and memory quotas come with the GPUs of the pool machines, and jobs must fit them', () => {
+    const stack = new TerraformStack(Testing.app(), 'plat');
+    const cluster = new FakeGpuCluster(stack, 'Cluster', { pools: [{ ...H100_POOL, machineType: 'p5.48xlarge' }] });
+    const store = new FakeStore(stack, 'Models');
+    const t = new Tenant(stack, 'research', { cluster, gpuQuota: 16 });
+    // p5.48xlarge: 192 vCPUs, 2048 GiB for 8 GPUs
+    expect([t.cpuQuota, t.memoryQuotaGiB]).toEqual([16 * 24 + 8, 16 * 256 + 32]);
+    const job = new TrainingJob(stack, 'pretrain', { cluster, tenant: t, nodes: 2, gpusPerNode: 8, checkpoints: store, model: { preset: 'gpt-1b' }, image: 'a/b:1' });
+    const res = findObject(job.workload.render().objects, 'Job').spec.template.spec.containers[0].resources.requests;
+    expect(2 * Number(res.cpu)).toBeLessThanOrEqual(t.cpuQuota);
+    expect(2 * parseInt(res.memory, 10)).toBeLessThanOrEqual(t.memoryQuotaGiB);
+    const small = new Tenant(stack, 'small', { cluster, gpuQuota: 16, cpuQuota: 100 });
+    expect(() => new TrainingJob(stack, 'big', { cluster, tenant: small, nodes: 2, gpusPerNode: 8, checkpoints: store, model: { preset: 'gpt-1b' }, image: 'a/b:1' }))
+      .toThrow(/invalid nodes = 2\. Allowed: a job within tenant small's cpuQuota \(100\): 2 pods x 163 CPUs = 326/);
+  });
+
   test('overlapping prefixes, duplicate namespaces and stores on another cloud are rejected', () => {
     const { stack, cluster } = setup();
     new Tenant(stack, 'org', { cluster, gpuQuota: 8, bucketPrefix: 'org/' });
