@@ -110,7 +110,11 @@ describe('bundled images', () => {
 
     const az = new TerraformStack(Testing.app(), 'a');
     BundledImage.of(az, Cloud.azure({ location: 'eastus2' }), 'trainer');
+    BundledImage.of(az, Cloud.azure({ location: 'eastus2' }), 'server');
     const a: Json = JSON.parse(Testing.synth(az));
+    // one Premium registry per stack and location serves both images, each pushed with its own scoped token
+    expect(Object.keys(a.resource.azurerm_container_registry)).toHaveLength(1);
+    expect(Object.keys(a.resource.azurerm_container_registry_token)).toHaveLength(2);
     const acr = Object.values(a.resource.azurerm_container_registry)[0] as Json;
     expect(acr).toMatchObject({ sku: 'Premium', admin_enabled: false, anonymous_pull_enabled: false, retention_policy_in_days: 30 });
     const scope = Object.values(a.resource.azurerm_container_registry_scope_map)[0] as Json;

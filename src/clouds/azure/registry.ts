@@ -1,4 +1,5 @@
 import { Construct } from 'constructs';
+import { TerraformStack } from 'cdktf';
 import { ContainerRegistry } from '@cdktf/provider-azurerm/lib/container-registry';
 import { ContainerRegistryScopeMap } from '@cdktf/provider-azurerm/lib/container-registry-scope-map';
 import { ContainerRegistryToken } from '@cdktf/provider-azurerm/lib/container-registry-token';
@@ -10,20 +11,17 @@ import { physicalName } from '../../core/naming';
 import { resourceTags } from '../../core/tags';
 import { azureProvider, azureResourceGroupName } from './provider';
 
-/**
- * An Azure Container Registry (Premium: retention of untagged manifests, zone redundancy, content trust,
- * dedicated data endpoints) with the admin user and anonymous pull disabled; pushes use a repository-scoped
- * token (scope map: write and read on this image's repository only). Images are encrypted at rest with
- * service-managed keys: a customer-managed key needs a Key Vault the deploy machine can reach, which a
- * default-deny vault (AI-AZ-KV-2) forbids, so AI-AZ-ACR-4 stays a warning. Microsoft Defender for Containers
- * scans images when enabled on the subscription.
- */
-export function azureImageRepository(scope: Construct, cloud: AzureCloud, imageName: string): ImageRepository {
+/** The stack's registry for `cloud.location` (one Premium registry serves every bundled image). */
+function stackRegistry(scope: Construct, cloud: AzureCloud): ContainerRegistry {
+  const stack = TerraformStack.of(scope);
+  const id = `AiInfraRegistry-${cloud.location}`;
+  const existing = stack.node.tryFindChild(id) as ContainerRegistry | undefined;
+  if (existing) return existing;
   const provider = azureProvider(scope, cloud);
   const resourceGroupName = azureResourceGroupName(scope, cloud);
-  const registry = new ContainerRegistry(scope, 'Registry', {
+  const registry = new ContainerRegistry(stack, id, {
     provider,
-    name: physicalName(scope, cloud, { maxLength: 50, separator: '', minLength: 5 }),
+    name: physicalName(stack, cloud, { maxLength: 50, separator: '' }, 'images', cloud.location),
     resourceGroupName,
     location: cloud.location,
     sku: 'Premium',
@@ -34,7 +32,7 @@ export function azureImageRepository(scope: Construct, cloud: AzureCloud, imageN
     quarantinePolicyEnabled: false,
     trustPolicyEnabled: true,
     dataEndpointEnabled: true,
-    tags: resourceTags(scope, cloud),
+    tags: resourceTags(stack, cloud),
   });
   Policy.suppress(registry, 'AI-AZ-ACR-3', 'Terraform pushes the image from the deploying machine (docker provider), which has no '
     + 'private line of sight to a private endpoint; the registry has admin and anonymous access off, and pushes use a token '
@@ -43,6 +41,21 @@ export function azureImageRepository(scope: Construct, cloud: AzureCloud, imageN
     + 'one registry per platform region, no geo-replication needed.');
   Policy.skipCheckov(registry, ['CKV_AZURE_166'], 'Quarantine blocks pulls until an external scanner marks each image verified; '
     + 'this platform has no such scanner in the push path (Defender for Containers scans pushed images when enabled).');
+  return registry;
+}
+
+/**
+ * A repository in the stack's Azure Container Registry (one per location; Premium: retention of untagged manifests, zone redundancy, content trust,
+ * dedicated data endpoints) with the admin user and anonymous pull disabled; pushes use a repository-scoped
+ * token (scope map: write and read on this image's repository only). Images are encrypted at rest with
+ * service-managed keys: a customer-managed key needs a Key Vault the deploy machine can reach, which a
+ * default-deny vault (AI-AZ-KV-2) forbids, so AI-AZ-ACR-4 stays a warning. Microsoft Defender for Containers
+ * scans images when enabled on the subscription.
+ */
+export function azureImageRepository(scope: Construct, cloud: AzureCloud, imageName: string): ImageRepository {
+  const provider = azureProvider(scope, cloud);
+  const resourceGroupName = azureResourceGroupName(scope, cloud);
+  const registry = stackRegistry(scope, cloud);
   const scopeMap = new ContainerRegistryScopeMap(scope, 'PushScope', {
     provider,
     name: `${imageName}-push`,
