@@ -117,7 +117,7 @@ describe('bundled images', () => {
     expect(Object.keys(a.resource.azurerm_container_registry_token)).toHaveLength(2);
     const acr = Object.values(a.resource.azurerm_container_registry)[0] as Json;
     expect(acr).toMatchObject({ sku: 'Premium', admin_enabled: false, anonymous_pull_enabled: false, retention_policy_in_days: 30 });
-    const scope = Object.values(a.resource.azurerm_container_registry_scope_map)[0] as Json;
+    const scope = (Object.values(a.resource.azurerm_container_registry_scope_map) as Json[]).find((m) => m.name === 'aiinfra-trainer-push');
     expect(scope.actions).toEqual(['repositories/aiinfra-trainer/content/read', 'repositories/aiinfra-trainer/content/write', 'repositories/aiinfra-trainer/metadata/read']);
   });
 
