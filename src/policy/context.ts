@@ -55,7 +55,7 @@ export function terraformView(stack: TerraformStack, element: TerraformResource 
   };
 }
 
-function kubernetesProviders(node: IConstruct): ObjectsProvider[] {
+function kubernetesProviders(node: IConstruct, seenCharts = new Set<Chart>()): ObjectsProvider[] {
   const out: ObjectsProvider[] = [];
   const registered = (node as unknown as Record<symbol, ObjectsProvider[] | undefined>)[K8S_SOURCES];
   if (registered) out.push(...registered);
@@ -63,8 +63,10 @@ function kubernetesProviders(node: IConstruct): ObjectsProvider[] {
   // `render()` whose objects are what the Helm chart holds. Duck-typed so the pack also sees a user's own
   // delivery construct built the same way.
   const candidate = node as unknown as { chart?: unknown; render?: () => { objects?: Record<string, unknown>[] } };
-  if (Chart.isChart(candidate.chart)) {
+  // A chart exposed by several constructs (a workload and its owner) is checked once, on the first one found.
+  if (Chart.isChart(candidate.chart) && !seenCharts.has(candidate.chart)) {
     const chart = candidate.chart;
+    seenCharts.add(chart);
     out.push(typeof candidate.render === 'function'
       ? () => candidate.render!().objects ?? (chart.toJson() as Record<string, unknown>[])
       : () => chart.toJson() as Record<string, unknown>[]);
@@ -92,8 +94,8 @@ export function kubernetesViews(source: IConstruct, objects: readonly Record<str
 }
 
 /** Kubernetes objects a construct delivers (none for most constructs). */
-export function kubernetesObjectsOf(node: IConstruct): KubernetesObjectView[] {
-  return kubernetesProviders(node).flatMap((p) => {
+export function kubernetesObjectsOf(node: IConstruct, seenCharts?: Set<Chart>): KubernetesObjectView[] {
+  return kubernetesProviders(node, seenCharts).flatMap((p) => {
     const objects = p();
     return kubernetesViews(node, objects.map((o) => (ApiObject.isApiObject(o) ? (o as ApiObject).toJson() : o) as Record<string, unknown>));
   });
@@ -128,9 +130,10 @@ export class StackPolicyContext implements PolicyContext {
   public kubernetesSources(): Map<IConstruct, KubernetesObjectView[]> {
     if (!this.k8s) {
       this.k8s = new Map();
+      const seenCharts = new Set<Chart>();
       for (const node of this.stack.node.findAll()) {
         if (TerraformStack.of(node) !== this.stack) continue;
-        const objects = kubernetesObjectsOf(node);
+        const objects = kubernetesObjectsOf(node, seenCharts);
         if (objects.length > 0) this.k8s.set(node, objects);
       }
     }

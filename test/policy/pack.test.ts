@@ -282,6 +282,9 @@ describe('Kubernetes objects of the library\'s delivery construct', () => {
     const workload = new KubernetesWorkload(stack, 'serving', { cluster, namespace: 'serving' });
     workload.addObject('chat', deployment('chat', { hostNetwork: true }) as never);
     const found = new AiInfraPolicyPack().evaluate(stack);
+    // An owner exposing the same chart does not double the findings.
+    Object.defineProperty(stack, 'chart', { value: workload.chart });
+    expect(new AiInfraPolicyPack().evaluate(stack).filter((f) => f.ruleId === 'AI-K8S-POD-8')).toHaveLength(1);
     expect(found).toEqual(expect.arrayContaining([
       expect.objectContaining({ ruleId: 'AI-K8S-POD-8', constructPath: 'w/serving', subject: 'Deployment/serving/chat', message: 'hostNetwork: true' }),
       expect.objectContaining({ ruleId: 'AI-K8S-SRV-1', subject: 'Deployment/serving/chat' }),
