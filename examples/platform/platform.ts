@@ -1,6 +1,6 @@
 import { App, LocalBackend, TerraformStack } from 'cdktf';
 import { Construct } from 'constructs';
-import { Cloud, Gpu, GpuTrainingCluster, ModelBackupBucket, MonitoringStack, Tenant, TrainingJob } from '../../src';
+import { Cloud, Gpu, GpuTrainingCluster, InferenceEndpoint, ModelBackupBucket, MonitoringStack, Tenant, TrainingJob } from '../../src';
 import { applyPolicy } from './policy';
 
 /** What differs between the three example stacks: only the cloud target. */
@@ -20,6 +20,10 @@ export class Platform extends TerraformStack {
   public readonly pretrain: TrainingJob;
   /** kube-prometheus-stack in the cluster: GPU, training and SLO alerts, dashboards, routing, a monthly budget. */
   public readonly monitoring: MonitoringStack;
+  /** The pretrained gpt-1b (best checkpoint) on the bundled server: internal, 2-4 replicas on queue depth, SLO alerts. */
+  public readonly chat: InferenceEndpoint;
+  /** An 8B open-weights model on vLLM: internal, warm on weekdays 7-19 New York time, scaled to zero otherwise. */
+  public readonly llm: InferenceEndpoint;
 
   constructor(scope: Construct, id: string, props: PlatformProps) {
     super(scope, id);
@@ -33,7 +37,15 @@ export class Platform extends TerraformStack {
     });
     this.cluster = new GpuTrainingCluster(this, 'train', {
       cloud: props.cloud,
-      gpuPools: [{ gpu: Gpu.H100_80GB, maxNodes: 2, capacity: ['on-demand', 'spot'] }],
+      gpuPools: [
+        { gpu: Gpu.H100_80GB, maxNodes: 2, capacity: ['on-demand', 'spot'] },
+        // Serving: one GPU a node, on demand (Azure has no L4: its A10 twin).
+        props.cloud.select({
+          aws: () => ({ name: 'serve', gpu: Gpu.L4, machineType: 'g6.4xlarge', maxNodes: 8 }),
+          gcp: () => ({ name: 'serve', gpu: Gpu.L4, machineType: 'g2-standard-16', maxNodes: 8 }),
+          azure: () => ({ name: 'serve', gpu: Gpu.A10G, machineType: 'Standard_NV36ads_A10_v5', maxNodes: 8 }),
+        }),
+      ],
     });
     this.research = this.cluster.addTenant('research', { gpuQuota: 16, store: this.models, admins: ['ml-research-admins'] });
     this.pretrain = this.cluster.addTrainingJob('pretrain', {
@@ -55,6 +67,22 @@ export class Platform extends TerraformStack {
       },
     });
     this.monitoring.watch(this.models);
+    // Serving (each endpoint registers itself with the monitoring stack).
+    const servingGpu = props.cloud.select({ aws: () => Gpu.L4, gcp: () => Gpu.L4, azure: () => Gpu.A10G });
+    this.chat = new InferenceEndpoint(this, 'chat', {
+      cluster: this.cluster, monitoring: this.monitoring, runtime: 'builtin', gpu: servingGpu,
+      model: this.models.model((this.pretrain.checkpointPrefix as string).replace(/\/$/, ''), { preset: 'gpt-1b', select: 'best' }),
+      replicas: { min: 2, max: 4 },
+      slo: { latencyP95Seconds: 10, ttftP95Seconds: 1, availability: 0.999 },
+    });
+    this.llm = new InferenceEndpoint(this, 'llm', {
+      cluster: this.cluster, monitoring: this.monitoring, runtime: 'vllm', gpu: servingGpu,
+      model: this.models.model('models/llama-3.1-8b-instruct', { parameterCount: 8_030_000_000 }),
+      maxModelLength: 8192,
+      replicas: { max: 3 },
+      autoscaling: { scaleToZero: true },
+      schedule: [{ start: '0 7 * * 1-5', end: '0 19 * * 1-5', timezone: 'America/New_York', replicas: 2 }],
+    });
     // The policy pack checks the whole stack at synth (errors fail `cdktf synth`); suppressions and their
     // reasons: examples/platform/policy.ts and src/policy/README.md.
     applyPolicy(this);
