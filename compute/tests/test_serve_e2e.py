@@ -395,36 +395,44 @@ def test_api_keys(server: ServerProc) -> None:
     assert httpx.get(server.url + "/metrics").status_code == 200
 
 
-def test_client_disconnect_cancels_generation(server: ServerProc) -> None:
-    before = server.metrics()["aiinfra_server_generation_tokens_total"]
+def _wait_idle(server: ServerProc) -> dict[str, float]:
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline:
+        m = server.metrics()
+        if m["aiinfra_server_running_requests"] == 0 and m["aiinfra_server_queue_depth"] == 0:
+            return m
+        time.sleep(0.05)
+    raise AssertionError("the server did not become idle")
+
+
+def test_client_disconnect_cancels_streaming_generation(server: ServerProc) -> None:
+    """Eight sequences of up to 250 tokens in one streaming request; the client hangs up after
+    the first event: generation stops far short of 8 x 250 tokens."""
+    before = _wait_idle(server)["aiinfra_server_generation_tokens_total"]
     with httpx.stream("POST", server.url + "/v1/completions", headers=AUTH, timeout=60,
-                      json={"prompt": "a", "max_tokens": 250, "temperature": 0, "stream": True}) as r:
+                      json={"prompt": [f"p{i}" for i in range(8)], "max_tokens": 250, "ignore_eos": True,
+                            "stream": True}) as r:
         for line in r.iter_lines():
             if line.startswith("data: {"):
-                break  # got the first token: hang up
-    deadline = time.monotonic() + 10
-    while server.metrics()["aiinfra_server_running_requests"] > 0 and time.monotonic() < deadline:
-        time.sleep(0.05)
-    m = server.metrics()
-    assert m["aiinfra_server_running_requests"] == 0
-    assert m["aiinfra_server_generation_tokens_total"] - before < 250
+                break  # got the first tokens: hang up
+    generated = _wait_idle(server)["aiinfra_server_generation_tokens_total"] - before
+    assert 8 <= generated < 8 * 250
 
 
-def test_non_streaming_disconnect_cancels_generation(server: ServerProc) -> None:
-    before = server.metrics()["aiinfra_server_generation_tokens_total"]
-    body = json.dumps({"prompt": "b", "max_tokens": 250, "temperature": 0}).encode()
+def test_client_disconnect_cancels_non_streaming_generation(server: ServerProc) -> None:
+    m0 = _wait_idle(server)
+    body = json.dumps({"prompt": [f"q{i}" for i in range(8)], "max_tokens": 250, "ignore_eos": True}).encode()
     with socket.create_connection(("127.0.0.1", server.port), timeout=10) as s:
         s.sendall(b"POST /v1/completions HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
                   + f"Authorization: Bearer {KEY_FILE_KEY}\r\nContent-Length: {len(body)}\r\n\r\n".encode() + body)
-        deadline = time.monotonic() + 10
-        while server.metrics()["aiinfra_server_running_requests"] == 0 and time.monotonic() < deadline:
-            time.sleep(0.005)
-    deadline = time.monotonic() + 10
-    while server.metrics()["aiinfra_server_running_requests"] > 0 and time.monotonic() < deadline:
+        time.sleep(0.05)  # hang up without reading the response
+    closed = 'aiinfra_server_requests_total{code="499"}'
+    deadline = time.monotonic() + 20
+    while server.metrics().get(closed, 0.0) == m0.get(closed, 0.0) and time.monotonic() < deadline:
         time.sleep(0.05)
-    m = server.metrics()
-    assert m["aiinfra_server_running_requests"] == 0
-    assert m["aiinfra_server_generation_tokens_total"] - before < 250
+    m = _wait_idle(server)
+    assert m[closed] == m0.get(closed, 0.0) + 1  # answered "client closed", not 200
+    assert m["aiinfra_server_generation_tokens_total"] - m0["aiinfra_server_generation_tokens_total"] < 8 * 250
 
 
 # ---------------------------------------------------------------------- overload and drain
