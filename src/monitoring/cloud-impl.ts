@@ -15,8 +15,6 @@ export interface MonitoringCloudInput {
   readonly selfManaged: SelfManagedProps;
   readonly render: RenderOptions;
   readonly tags?: Record<string, string>;
-  /** Ship the bundled dashboards (managed Grafana). */
-  readonly dashboards: boolean;
 }
 
 /** The per-cloud part of a MonitoringStack. */

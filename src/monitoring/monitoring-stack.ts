@@ -139,7 +139,7 @@ export class MonitoringStack extends Construct implements IMonitoringStack {
     this.render = { runbookBaseUrl: props.alerts?.runbookBaseUrl };
     const dashboards = props.dashboards ?? true;
     const input: MonitoringCloudInput = {
-      backend, routing, budget: props.budget, cluster: props.cluster, managed: props.managed ?? {}, selfManaged: props.selfManaged ?? {}, render: this.render, tags: props.tags, dashboards,
+      backend, routing, budget: props.budget, cluster: props.cluster, managed: props.managed ?? {}, selfManaged: props.selfManaged ?? {}, render: this.render, tags: props.tags,
     };
     this.impl = cloud.select<MonitoringCloudImpl>({
       aws: (c) => (require('../clouds/aws/monitoring') as typeof import('../clouds/aws/monitoring')).awsMonitoring(this, c, input),

@@ -63,7 +63,7 @@ export interface BudgetProps {
   readonly thresholds?: readonly number[];
   /** Also notify when forecast spend exceeds 100%. @default true */
   readonly forecast?: boolean;
-  /** GCP: the billing account id (`XXXXXX-XXXXXX-XXXXXX`); required on GCP. */
+  /** GCP: the billing account id (e.g. `012345-6789AB-CDEF01`); required on GCP. */
   readonly billingAccountId?: string;
   /** Azure: budget the resource group or the whole subscription. @default 'resource-group' */
   readonly azureScope?: 'resource-group' | 'subscription';

@@ -103,7 +103,7 @@ export function checkBudget(scope: IConstruct, budget: BudgetProps | undefined, 
     gcp: () => {
       if (typeof budget.billingAccountId !== 'string' || !/^[0-9A-F]{6}-[0-9A-F]{6}-[0-9A-F]{6}$/.test(budget.billingAccountId)) {
         throw new InvalidPropError(scope, 'budget.billingAccountId', budget.billingAccountId,
-          'the billing account id the project is billed to, XXXXXX-XXXXXX-XXXXXX (uppercase hex), required on GCP');
+          'the billing account id the project is billed to: three groups of six uppercase hex digits, e.g. 012345-6789AB-CDEF01 (required on GCP)');
       }
     },
   });

@@ -50,7 +50,7 @@ describe('bad props throw InvalidPropError before any child is created', () => {
   test('GCP budgets need the billing account id', () => {
     const f = fixture('gcp');
     expectInvalid(() => new MonitoringStack(f.stack, 'obs', { cluster: f.cluster, budget: { monthlyUsd: 100 } }),
-      /budget\.billingAccountId = undefined\. Allowed: the billing account id .*XXXXXX-XXXXXX-XXXXXX/);
+      /budget\.billingAccountId = undefined\. Allowed: the billing account id .*e\.g\. 012345-6789AB-CDEF01/);
     expectInvalid(() => new MonitoringStack(f.stack, 'obs2', { cluster: f.cluster, budget: { monthlyUsd: 100, billingAccountId: 'billing-1' } }),
       /budget\.billingAccountId = "billing-1"/);
   });
