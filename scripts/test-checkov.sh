@@ -17,10 +17,16 @@ cd "$(dirname "$0")/.."
 CHECKOV_VERSION=3.2.530
 VENV=.venv-tools
 
-if [ "$("$VENV/bin/checkov" --version 2>/dev/null || true)" != "$CHECKOV_VERSION" ]; then
-  echo "installing checkov $CHECKOV_VERSION into $VENV"
-  [ -x "$VENV/bin/python" ] || python3 -m venv "$VENV"
-  "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check "checkov==$CHECKOV_VERSION"
+installed() { [ "$("$VENV/bin/checkov" --version 2>/dev/null || true)" = "$CHECKOV_VERSION" ]; }
+if ! installed; then
+  mkdir -p "$VENV"
+  exec 9>"$VENV/.install-lock"
+  command -v flock >/dev/null 2>&1 && flock 9
+  if ! installed; then
+    echo "installing checkov $CHECKOV_VERSION into $VENV"
+    "$VENV/bin/python" -c '' 2>/dev/null || python3 -m venv --clear "$VENV"
+    "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check "checkov==$CHECKOV_VERSION"
+  fi
 fi
 
 shopt -s nullglob
