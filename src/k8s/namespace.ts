@@ -1,5 +1,6 @@
 import { Construct } from 'constructs';
 import { ApiObject } from 'cdk8s';
+import { Cloud } from '../core/cloud';
 import { podSecurityLabels, PodSecurityLevel } from './security';
 
 /** Labels every object of this library carries. */
@@ -134,6 +135,39 @@ export function addMetricsIngressNetworkPolicy(scope: Construct, id: string, opt
       podSelector: { matchLabels: { ...options.podLabels } },
       policyTypes: ['Ingress'],
       ingress: [{ from, ports: [{ protocol: 'TCP', port: options.port }] }],
+    },
+  });
+}
+
+/**
+ * Where pods fetch workload-identity credentials, per cloud: the EKS Pod Identity agent (169.254.170.23:80),
+ * the GKE metadata server (169.254.169.252:988, and 169.254.169.254:80 which GKE serves for pods); none on
+ * AKS (the projected token is exchanged with Entra ID over HTTPS, covered by the 443 egress policy).
+ */
+export function workloadIdentityEndpoints(cloud: Cloud): { cidr: string; port: number }[] {
+  return cloud.select({
+    aws: () => [{ cidr: '169.254.170.23/32', port: 80 }],
+    gcp: () => [{ cidr: '169.254.169.252/32', port: 988 }, { cidr: '169.254.169.254/32', port: 80 }],
+    azure: () => [],
+  });
+}
+
+/**
+ * Lets every pod in `namespace` reach its cloud's workload-identity credential endpoint (see
+ * `workloadIdentityEndpoints`), which a default-deny egress policy would block. Returns undefined on clouds
+ * that need none.
+ */
+export function addWorkloadIdentityEgressNetworkPolicy(scope: Construct, id: string, namespace: string, cloud: Cloud): ApiObject | undefined {
+  const endpoints = workloadIdentityEndpoints(cloud);
+  if (endpoints.length === 0) return undefined;
+  return new ApiObject(scope, id, {
+    apiVersion: 'networking.k8s.io/v1',
+    kind: 'NetworkPolicy',
+    metadata: { name: 'allow-workload-identity-egress', namespace, labels: { ...MANAGED_BY_LABELS } },
+    spec: {
+      podSelector: {},
+      policyTypes: ['Egress'],
+      egress: endpoints.map((e) => ({ to: [{ ipBlock: { cidr: e.cidr } }], ports: [{ protocol: 'TCP', port: e.port }] })),
     },
   });
 }

@@ -7,7 +7,8 @@ import { IModelStore } from '../core/model-store';
 import { Gpu } from '../core/gpu';
 import { KubernetesWorkload } from '../k8s/delivery';
 import {
-  addDefaultDenyNetworkPolicy, addDnsEgressNetworkPolicy, addEgressNetworkPolicy, addNamespace, MANAGED_BY_LABELS,
+  addDefaultDenyNetworkPolicy, addDnsEgressNetworkPolicy, addEgressNetworkPolicy, addNamespace, addWorkloadIdentityEgressNetworkPolicy,
+  MANAGED_BY_LABELS,
 } from '../k8s/namespace';
 import { checkDnsLabel, RESERVED_NAMESPACES, toDnsLabel } from '../k8s/names';
 
@@ -82,7 +83,7 @@ function defaultNamespace(id: string): string {
 /**
  * A team on a shared GPU cluster (`cluster.addTenant('research', { gpuQuota: 16 })`): a namespace with the
  * restricted Pod Security Standard enforced; a ResourceQuota (GPUs, CPU, memory, pods) and a LimitRange;
- * default-deny NetworkPolicies with DNS and HTTPS (cloud API) egress only; a Kueue ClusterQueue limited to
+ * default-deny NetworkPolicies with DNS, HTTPS (cloud API) and workload-identity credential egress only; a Kueue ClusterQueue limited to
  * the namespace and carrying the tenant's GPU quota, with a LocalQueue in the namespace; a workload identity
  * whose store grants are confined to the tenant's bucket prefix; and the tenant's admins bound to the
  * namespace only. Training jobs and endpoints given `tenant` land in its namespace and queue.
@@ -214,6 +215,7 @@ export class Tenant extends Construct implements ITenant {
     addDefaultDenyNetworkPolicy(chart, 'DefaultDeny', namespace);
     addDnsEgressNetworkPolicy(chart, 'Dns', namespace);
     addEgressNetworkPolicy(chart, 'CloudApis', { name: 'allow-cloud-api-egress', namespace, tcpPorts: [443] });
+    addWorkloadIdentityEgressNetworkPolicy(chart, 'WorkloadIdentity', namespace, props.cluster.cloud);
 
     // Kueue: one flavor per GPU pool (nodes of the pool), a ClusterQueue only this namespace may use.
     const flavors = props.cluster.gpuPools.map((pool) => {

@@ -104,7 +104,10 @@ export interface TrainingJobProps {
   readonly precision?: 'bf16' | 'fp16' | 'fp32';
   /** @default 'fsdp' */
   readonly strategy?: 'ddp' | 'fsdp';
-  /** torchrun `--max-restarts` (worker group restarts after a failure), and the Job's pod backoffLimit. @default 3 */
+  /**
+   * torchrun `--max-restarts` (worker group restarts after a failure); the Job's backoffLimit is this times
+   * `nodes` (one lost pod fails every node's rendezvous), at most 100. @default 3
+   */
   readonly maxRestarts?: number;
   /** Hard limit on the job's run time, hours (activeDeadlineSeconds). @default 168 (7 days) */
   readonly maxRuntimeHours?: number;
@@ -594,7 +597,8 @@ export class TrainingJob extends Construct {
       completionMode: 'Indexed',
       completions: props.nodes,
       parallelism: props.nodes,
-      backoffLimit: restarts,
+      // a lost pod takes the rendezvous down for every node: each incident may fail all `nodes` pods
+      backoffLimit: Math.min(100, restarts * props.nodes),
       activeDeadlineSeconds: Math.round((props.maxRuntimeHours ?? 168) * 3600),
       podFailurePolicy: {
         rules: [
@@ -612,7 +616,8 @@ export class TrainingJob extends Construct {
     };
     const queueLabels: Record<string, string> = queue ? { 'kueue.x-k8s.io/queue-name': queue } : {};
     // Token ids differ between runs: hash the Terraform expressions they stand for.
-    const specHash = stableHash(stableTokenText(this, JSON.stringify({ jobSpec, config: this.trainerConfig })), 6);
+    // A changed chart is a new Job (Job templates are immutable, and Helm must not re-suspend a Job Kueue admitted).
+    const specHash = stableHash(stableTokenText(this, JSON.stringify({ jobSpec, config: this.trainerConfig, saAnnotations })), 6);
     if (props.schedule) {
       new ApiObject(chart, 'CronJob', {
         apiVersion: 'batch/v1', kind: 'CronJob',

@@ -37,6 +37,10 @@ describe('Tenant', () => {
     const https = findObject(objects, 'NetworkPolicy', 'allow-cloud-api-egress').spec.egress[0];
     expect(https.ports).toEqual([{ port: 443, protocol: 'TCP' }]);
     expect(https.to[0].ipBlock.except).toEqual(['10.0.0.0/8', '172.16.0.0/12', '192.168.0.0/16', '169.254.169.254/32']);
+    // EKS Pod Identity credentials come from the pod identity agent, which default-deny would block
+    expect(findObject(objects, 'NetworkPolicy', 'allow-workload-identity-egress').spec.egress).toEqual([
+      { to: [{ ipBlock: { cidr: '169.254.170.23/32' } }], ports: [{ protocol: 'TCP', port: 80 }] },
+    ]);
 
     const flavor = findObject(objects, 'ResourceFlavor');
     expect(flavor.metadata.namespace).toBeUndefined();

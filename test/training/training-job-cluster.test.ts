@@ -31,6 +31,14 @@ describe.each(clouds)('training job and tenant on %s', (kind, cloud) => {
     }
   });
 
+  test('the tenant lets pods reach the workload-identity credential endpoint of the cloud', () => {
+    const policies = findObjects(team.workload.render().objects, 'NetworkPolicy').map((p) => p.metadata.name);
+    const expected = { aws: ['169.254.170.23/32:80'], gcp: ['169.254.169.252/32:988', '169.254.169.254/32:80'], azure: [] }[kind]!;
+    const wi = findObjects(team.workload.render().objects, 'NetworkPolicy').find((p) => p.metadata.name === 'allow-workload-identity-egress');
+    expect(wi ? wi.spec.egress.map((e: { to: { ipBlock: { cidr: string } }[]; ports: { port: number }[] }) => `${e.to[0].ipBlock.cidr}:${e.ports[0].port}`) : []).toEqual(expected);
+    expect(policies).toContain('default-deny-all');
+  });
+
   test('the job lands in the tenant namespace and queue on the GPU pool', () => {
     const k8sJob = findObjects(job.workload.render().objects, 'Job')[0];
     expect(k8sJob.metadata.namespace).toBe('research');

@@ -32,7 +32,7 @@ describe('TrainingJob', () => {
     const { objects, job: j } = job();
     const k8sJob = findObjects(objects, 'Job')[0];
     expect(k8sJob.metadata.name).toMatch(/^pretrain-[0-9a-f]{6}$/);
-    expect(k8sJob.spec).toMatchObject({ completionMode: 'Indexed', completions: 2, parallelism: 2, backoffLimit: 3, activeDeadlineSeconds: 604800 });
+    expect(k8sJob.spec).toMatchObject({ completionMode: 'Indexed', completions: 2, parallelism: 2, backoffLimit: 6, activeDeadlineSeconds: 604800 });
     const pod = podSpecOf(k8sJob);
     const c = pod.containers[0];
     expect(c.command).toEqual(['torchrun']);
