@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
-# Alert rules of MonitoringStack under promtool: renders the typed rules (src/monitoring/rules) for a fixed
-# profile, runs `promtool check rules` on them and `promtool test rules` on test/monitoring/promtool/*.yaml
-# (each alert: a series that fires it and one that does not), and checks that promtool rejects a broken rule.
-# Installs promtool when missing (Debian's `prometheus` package ships it). Idempotent; quiet on success.
+# Alert rules of MonitoringStack under promtool: renders the typed rules (src/monitoring/rules) for the profile
+# in test/monitoring/promtool/profile.json, runs `promtool check rules` on them (and on every Grafana dashboard
+# query), checks that promtool rejects a broken rule, runs `promtool test rules` on
+# test/monitoring/promtool/*.test.yaml and fails when an alert lacks a case that fires it or one that stays silent.
+# Installs promtool when missing (Debian's `prometheus` package ships it; no pip or npm package does, so there is
+# no other fallback). Idempotent; quiet on success.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -12,8 +14,8 @@ install_promtool() {
     local sudo=()
     [ "$(id -u)" -eq 0 ] || sudo=(sudo -n)
     echo "promtool: installing Debian package 'prometheus' (ships promtool)"
-    if "${sudo[@]}" apt-get update -qq >/dev/null \
-      && DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get install -y -qq --no-install-recommends prometheus >/dev/null; then
+    if ${sudo[@]+"${sudo[@]}"} apt-get update -qq >/dev/null \
+      && DEBIAN_FRONTEND=noninteractive ${sudo[@]+"${sudo[@]}"} apt-get install -y -qq --no-install-recommends prometheus >/dev/null; then
       command -v promtool >/dev/null 2>&1 && return 0
     fi
   fi
