@@ -15,7 +15,7 @@ install_promtool() {
     [ "$(id -u)" -eq 0 ] || sudo=(sudo -n)
     echo "promtool: installing Debian package 'prometheus' (ships promtool)"
     if ${sudo[@]+"${sudo[@]}"} apt-get update -qq >/dev/null \
-      && DEBIAN_FRONTEND=noninteractive ${sudo[@]+"${sudo[@]}"} apt-get install -y -qq --no-install-recommends prometheus >/dev/null; then
+      && ${sudo[@]+"${sudo[@]}"} env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends prometheus >/dev/null; then
       command -v promtool >/dev/null 2>&1 && return 0
     fi
   fi
