@@ -11,12 +11,19 @@ cd "$(dirname "$0")/.."
 install_promtool() {
   command -v promtool >/dev/null 2>&1 && return 0
   if command -v apt-get >/dev/null 2>&1; then
-    local sudo=()
+    local sudo=() log
     [ "$(id -u)" -eq 0 ] || sudo=(sudo -n)
+    log=$(mktemp)
     echo "promtool: installing Debian package 'prometheus' (ships promtool)"
-    if ${sudo[@]+"${sudo[@]}"} apt-get update -qq >/dev/null \
-      && ${sudo[@]+"${sudo[@]}"} env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends prometheus >/dev/null; then
+    # Wait for another apt/dpkg run to release its locks instead of failing at once.
+    if ${sudo[@]+"${sudo[@]}"} apt-get -o DPkg::Lock::Timeout=300 update -qq >"$log" 2>&1 \
+      && ${sudo[@]+"${sudo[@]}"} env DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=300 install -y -qq \
+        --no-install-recommends prometheus >>"$log" 2>&1; then
+      rm -f "$log"
       command -v promtool >/dev/null 2>&1 && return 0
+    else
+      cat "$log" >&2
+      rm -f "$log"
     fi
   fi
   echo "promtool: not found and could not be installed. Install it (Debian/Ubuntu: apt-get install prometheus;" >&2
