@@ -67,6 +67,8 @@ export class Platform extends TerraformStack {
       },
     });
     this.monitoring.watch(this.models);
+    // Stalled steps, stale checkpoints, failures and restart loops of the pretraining run.
+    this.monitoring.watch(this.pretrain, { stalledAfter: '20m', checkpointStaleAfter: '90m' });
     // Serving (each endpoint registers itself with the monitoring stack).
     const servingGpu = props.cloud.select({ aws: () => Gpu.L4, gcp: () => Gpu.L4, azure: () => Gpu.A10G });
     this.chat = new InferenceEndpoint(this, 'chat', {
