@@ -45,6 +45,14 @@ describeRules({
     fail: (s) => k8s(s, job('pretrain', { volumes: [{ name: 'tmp', emptyDir: {} }] })),
     pass: (s) => k8s(s, job('pretrain', { volumes: [{ name: 'tmp', emptyDir: { sizeLimit: '16Gi' } }, { name: 'shm', emptyDir: { medium: 'Memory', sizeLimit: '8Gi' } }] })),
   },
+  'AI-K8S-POD-13': {
+    fail: (s) => k8s(s, job('pretrain', {}, { env: [{ name: 'AWS_REGION', value: 'us-east-1' }, { name: 'AWS_REGION', value: 'us-west-2' }] })),
+    pass: (s) => k8s(s, job('pretrain', {}, { env: [{ name: 'AWS_REGION', value: 'us-east-1' }, { name: 'HOME', value: '/tmp' }] })),
+  },
+  'AI-K8S-SRV-4': {
+    fail: (s) => k8s(s, deployment('chat', {}, { readinessProbe: { httpGet: { path: '/health', port: 'http' }, periodSeconds: 5 }, livenessProbe: { httpGet: { path: '/health', port: 'http' }, periodSeconds: 15 } }), pdb()),
+    pass: (s) => k8s(s, deployment(), pdb()),
+  },
   'AI-K8S-POD-8': {
     fail: (s) => k8s(s, job('pretrain', { hostNetwork: true })),
     pass: (s) => k8s(s, job('pretrain', { hostNetwork: false })),

@@ -105,8 +105,10 @@ import { PodResources } from './k8s/pod-resources';
 import { PodRunAsNonRoot } from './k8s/pod-run-as-non-root';
 import { PodSeccomp } from './k8s/pod-seccomp';
 import { PodServiceAccount } from './k8s/pod-service-account';
+import { PodUniqueEnv } from './k8s/pod-unique-env';
 import { RbacLeastPrivilege } from './k8s/rbac-least-privilege';
 import { ServiceLoadBalancerInternal } from './k8s/service-load-balancer-internal';
+import { ServingDistinctProbes } from './k8s/serving-distinct-probes';
 import { ServingPdb } from './k8s/serving-pdb';
 import { ServingProbes } from './k8s/serving-probes';
 import { ServingReplicas } from './k8s/serving-replicas';
@@ -230,8 +232,10 @@ export const K8S_RULES: readonly PolicyRule[] = [
   PodRunAsNonRoot,
   PodSeccomp,
   PodServiceAccount,
+  PodUniqueEnv,
   RbacLeastPrivilege,
   ServiceLoadBalancerInternal,
+  ServingDistinctProbes,
   ServingPdb,
   ServingProbes,
   ServingReplicas,
