@@ -171,7 +171,12 @@ export class RestoreDrill extends Construct {
     this.jobName = jobName;
     this.namespace = namespace;
     this.roots = prefixes.map((p) => `${store.uri}/${p.replace(/\/$/, '')}`);
-    const imageUri = image ?? (require('../core/image-build') as typeof import('../core/image-build')).trainerImage(this, cluster.cloud).imageUri;
+    let imageUri = image;
+    if (!imageUri) {
+      const bundled = (require('../core/image-build') as typeof import('../core/image-build')).trainerImage(this, cluster.cloud);
+      bundled.grantPull(cluster);
+      imageUri = bundled.imageUri;
+    }
 
     this.identity = new WorkloadIdentity(this, 'Identity', { cloud: cluster.cloud, description: `Restore drill ${namespace}/${jobName}: reads ${prefixes.join(', ')}` });
     for (const p of prefixes) store.grantRead(this.identity, p);

@@ -7,6 +7,7 @@ import { Image } from '@cdktf/provider-docker/lib/image';
 import { RegistryImage } from '@cdktf/provider-docker/lib/registry-image';
 import { DockerProvider } from '@cdktf/provider-docker/lib/provider';
 import { Cloud } from './cloud';
+import { IGpuCluster } from './cluster';
 import { IContainerImage } from './image';
 import { providerFor } from './providers';
 
@@ -140,7 +141,8 @@ const hashCache = new Map<string, string>();
  * and pushed to a registry made for it on the cloud (ECR, Artifact Registry or ACR; immutable tags, scans,
  * encryption: see src/clouds/<cloud>/registry.ts). Use `BundledImage.of(scope, cloud, 'trainer')`: one per
  * stack, cloud and image. The build context is staged (filtered by .dockerignore) into the stack's assets
- * at synth, so `cdk.tf.json` holds relative paths only.
+ * at synth, so `cdk.tf.json` holds relative paths only. `cdktf deploy` needs a Docker engine (the docker
+ * provider's default host) to build and push.
  */
 export class BundledImage extends Construct implements IContainerImage {
   /** The stack's image of `name` for `cloud` (made once). */
@@ -159,12 +161,14 @@ export class BundledImage extends Construct implements IContainerImage {
   public readonly repository: ImageRepository;
   /** The docker_registry_image (push) resource: depend on it to run after the push. */
   public readonly push: RegistryImage;
+  public readonly cloud: Cloud;
   private readonly contextDir: string;
   private readonly dockerfile: string;
   private asset?: TerraformAsset;
 
   constructor(scope: Construct, id: string, props: BundledImageProps) {
     super(scope, id);
+    this.cloud = props.cloud;
     const root = packageRoot();
     this.contextDir = path.join(root, 'compute');
     this.dockerfile = path.join(root, 'images', props.image, 'Dockerfile');
@@ -211,6 +215,18 @@ export class BundledImage extends Construct implements IContainerImage {
       authConfig: { address: this.repository.address, username: this.repository.username, password: this.repository.password },
     });
     Aspects.of(this).add(new StageContext(this));
+  }
+
+  /**
+   * Lets the cluster's nodes pull this image. EKS nodes (AmazonEC2ContainerRegistryPullOnly) and GKE nodes
+   * (artifactregistry.reader) already can; on AKS the kubelet identity gets AcrPull on the registry.
+   */
+  public grantPull(cluster: IGpuCluster): void {
+    this.cloud.select<void>({
+      aws: () => undefined,
+      gcp: () => undefined,
+      azure: (c) => (require('../clouds/azure/registry') as typeof import('../clouds/azure/registry')).azureGrantImagePull(this, c, cluster),
+    });
   }
 
   /**

@@ -646,6 +646,8 @@ export class TrainingJob extends Construct {
   /** The bundled trainer image for the cluster's cloud (built and pushed by the docker provider). */
   private bundledImage(): string {
     const { trainerImage } = require('../core/image-build') as typeof import('../core/image-build');
-    return trainerImage(this, this.cluster.cloud).imageUri;
+    const image = trainerImage(this, this.cluster.cloud);
+    image.grantPull(this.cluster);
+    return image.imageUri;
   }
 }

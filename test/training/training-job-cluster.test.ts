@@ -64,6 +64,9 @@ describe.each(clouds)('training job and tenant on %s', (kind, cloud) => {
     } else {
       expect(Object.keys(sa.metadata.annotations ?? {})).toContain('azure.workload.identity/client-id');
       expect(all(json, 'azurerm_federated_identity_credential').some((c: { subject: string }) => c.subject === 'system:serviceaccount:research:pretrain')).toBe(true);
+      // the nodes may pull the bundled trainer image from the stack's registry
+      const pulls = all(json, 'azurerm_role_assignment').filter((r: { role_definition_name?: string }) => r.role_definition_name === 'AcrPull');
+      expect(pulls).toEqual([expect.objectContaining({ principal_id: expect.stringMatching(/kubelet_identity\[0\]\.object_id/), scope: expect.stringMatching(/azurerm_container_registry\.AiInfraRegistry/) })]);
     }
   });
 

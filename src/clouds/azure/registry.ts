@@ -4,6 +4,10 @@ import { ContainerRegistry } from '@cdktf/provider-azurerm/lib/container-registr
 import { ContainerRegistryScopeMap } from '@cdktf/provider-azurerm/lib/container-registry-scope-map';
 import { ContainerRegistryToken } from '@cdktf/provider-azurerm/lib/container-registry-token';
 import { ContainerRegistryTokenPassword } from '@cdktf/provider-azurerm/lib/container-registry-token-password';
+import { KubernetesCluster } from '@cdktf/provider-azurerm/lib/kubernetes-cluster';
+import { RoleAssignment } from '@cdktf/provider-azurerm/lib/role-assignment';
+import { Annotations } from 'cdktf';
+import { IGpuCluster } from '../../core/cluster';
 import { AzureCloud } from '../../core/cloud';
 import { Policy } from '../../policy/suppress';
 import { ImageRepository } from '../../core/image-build';
@@ -81,4 +85,27 @@ export function azureImageRepository(scope: Construct, cloud: AzureCloud, imageN
     username: token.name,
     password: password.password1.value,
   };
+}
+
+/**
+ * Lets the AKS cluster's kubelet identity pull from the stack's registry (AcrPull on the registry only), once per
+ * cluster. A cluster made elsewhere (no AKS resource in this stack) gets a warning saying what to grant.
+ */
+export function azureGrantImagePull(scope: Construct, cloud: AzureCloud, cluster: IGpuCluster): void {
+  const registry = stackRegistry(scope, cloud);
+  const aks = (cluster as unknown as { resources?: Record<string, unknown> }).resources?.cluster;
+  if (!(aks instanceof KubernetesCluster)) {
+    Annotations.of(cluster).addWarning(`grant AcrPull on ${registry.node.path} to the kubelet identity of ${cluster.clusterName}: it was made in another stack`);
+    return;
+  }
+  const id = `AcrPull-${cluster.node.addr.slice(0, 12)}`;
+  if (registry.node.tryFindChild(id)) return;
+  new RoleAssignment(registry, id, {
+    provider: azureProvider(scope, cloud),
+    scope: registry.id,
+    roleDefinitionName: 'AcrPull',
+    principalId: aks.kubeletIdentity.objectId,
+    principalType: 'ServicePrincipal',
+    description: `Lets the nodes of ${cluster.node.path} pull the bundled images (cdktf-ai-infra)`,
+  });
 }
