@@ -16,7 +16,7 @@ import { InferenceClusterAddons, KEDA_CHART } from './addons';
 import { ApiKeyParts, ExposureParts, inferenceCloudParts, InferenceCloudParts } from './cloud-parts';
 import {
   API_KEYS_DIR, API_KEYS_FILE, commonLabels, cpuHorizontalPodAutoscaler, cronTrigger, csiSecretVolume, deployment, EnvVar, gateway,
-  httpRoute, identityEgressPolicy, initContainer, K8sObject, KedaTrigger, MODEL_CACHE_DIR, networkPolicy, podDisruptionBudget, podLabels,
+  httpRoute, identityEgressPolicy, initContainer, K8sObject, mergeEnv, KedaTrigger, MODEL_CACHE_DIR, networkPolicy, podDisruptionBudget, podLabels,
   priorityClass, prometheusTrigger, ProbePaths, scaledObject, SERVER_PORT, service, serviceAccount, serviceMonitor,
   secretProviderClass, Toleration,
 } from './manifests';
@@ -440,7 +440,7 @@ export class InferenceEndpoint extends EndpointMetrics implements IInferenceEndp
         replicas: t.track === 'canary' ? (canary?.replicas ?? 2) : scaling.kind === 'fixed' ? scaling.min : undefined,
         serviceAccountName: saName, priorityClassName,
         container: pod.container, probePaths: pod.probes, startupSeconds, preStopSeconds: preStop, drainSeconds: requestTimeout,
-        gpus, cpu, memoryGiB, nodeSelector: { ...pool.nodeSelector }, tolerations: tolerationsFor(pool),
+        gpus, cpu, memoryGiB, ephemeralStorageGiB: pod.diskGiB, nodeSelector: { ...pool.nodeSelector }, tolerations: tolerationsFor(pool),
         initContainers: pod.initContainers, volumes: pod.volumes,
         extraPodLabels: { ...parts.podLabels, ...(cluster.workloadIdentityPodLabels ?? {}) },
       }));
@@ -680,8 +680,10 @@ export class InferenceEndpoint extends EndpointMetrics implements IInferenceEndp
     runtime: InferenceRuntime; gpus: number; tp: number; precision: InferencePrecision; quantization: InferenceQuantization;
     maxModelLength?: number; requestTimeout: number; apiKey?: ApiKeyParts; spcName: string; parts: InferenceCloudParts; weightsGiB: number;
   }) {
+    const TMP_GIB = 16;
+    let diskGiB = TMP_GIB;
     const volumes: Record<string, unknown>[] = [
-      { name: 'tmp', emptyDir: { sizeLimit: '16Gi' } },
+      { name: 'tmp', emptyDir: { sizeLimit: `${TMP_GIB}Gi` } },
       { name: 'shm', emptyDir: { medium: 'Memory', sizeLimit: `${Math.min(16, 2 + 2 * o.gpus)}Gi` } },
     ];
     const mounts: { name: string; mountPath: string; readOnly?: boolean }[] = [
@@ -717,8 +719,8 @@ export class InferenceEndpoint extends EndpointMetrics implements IInferenceEndp
         ...(o.maxModelLength ? [{ name: 'AIINFRA_MAX_MODEL_LEN', value: String(o.maxModelLength) }] : []),
         ...(o.apiKey ? [{ name: 'AIINFRA_API_KEYS_FILE', value: API_KEYS_FILE }] : []),
         { name: 'HOME', value: '/tmp' },
-        ...storeEnv,
       ];
+      env = mergeEnv(storeEnv, env);
       probes = { startup: '/readyz', readiness: '/readyz', liveness: '/healthz' };
     } else {
       let modelPath: string;
@@ -728,13 +730,14 @@ export class InferenceEndpoint extends EndpointMetrics implements IInferenceEndp
         modelPath = `${MODEL_CACHE_DIR}/model`;
         const copy = o.parts.modelCopy(t.model, modelPath);
         const cacheGiB = Math.max(20, Math.ceil(o.weightsGiB * 1.3) + 5);
+        diskGiB += cacheGiB;
         volumes.push({ name: 'model-cache', emptyDir: { sizeLimit: `${cacheGiB}Gi` } });
         mounts.push({ name: 'model-cache', mountPath: MODEL_CACHE_DIR, readOnly: true });
         initContainers.push(initContainer({
           name: 'fetch-model',
           image: copy.image,
           command: [...copy.command],
-          env: [...copy.env, ...storeEnv],
+          env: mergeEnv(storeEnv, copy.env),
           volumeMounts: [{ name: 'model-cache', mountPath: MODEL_CACHE_DIR }, ...(copy.scratchDirs.length > 0 ? [{ name: 'tmp', mountPath: '/tmp' }] : [])],
           resources: { requests: { cpu: '2', memory: '4Gi' }, limits: { memory: '4Gi' } },
         }));
@@ -762,14 +765,16 @@ export class InferenceEndpoint extends EndpointMetrics implements IInferenceEndp
         { name: 'VLLM_NO_USAGE_STATS', value: '1' },
         { name: 'DO_NOT_TRACK', value: '1' },
       ];
-      // vLLM serves /health only once the engine is up, and has no separate readiness endpoint.
-      probes = { startup: '/health', readiness: '/health', liveness: '/health' };
+      // vLLM answers /health (engine up and healthy) without the API key; it exits when its engine dies, so
+      // liveness only needs the process to accept connections, and never fails because of load.
+      probes = { startup: '/health', readiness: '/health', liveness: 'tcp' };
     }
     return {
       container: { name: 'server', image: t.image, ...(command ? { command } : {}), ...(args ? { args } : {}), env, volumeMounts: mounts },
       probes,
       initContainers,
       volumes,
+      diskGiB,
     };
   }
 }

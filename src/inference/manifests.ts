@@ -73,22 +73,33 @@ export interface ProbePaths {
   readonly startup: string;
   /** Fails while loading and while draining (503), so the pod leaves the load balancer. */
   readonly readiness: string;
-  /** Fails only when the process is wedged. */
-  readonly liveness: string;
+  /**
+   * Fails only when the process is wedged: an HTTP path, or `tcp` (the server accepts connections) where
+   * the server has no health endpoint independent of load.
+   */
+  readonly liveness: string | 'tcp';
 }
 
 export interface ProbeTiming {
   readonly startupSeconds: number;
 }
 
-/** Three probes that differ: a long startup budget, a quick readiness, a tolerant liveness. */
+/** Three probes that differ: a long startup budget, a quick readiness, a tolerant liveness on another check. */
 export function probes(paths: ProbePaths, timing: ProbeTiming): Record<string, unknown> {
   const get = (path: string) => ({ httpGet: { path, port: 'http' } });
+  const live = paths.liveness === 'tcp' ? { tcpSocket: { port: 'http' } } : get(paths.liveness);
   return {
     startupProbe: { ...get(paths.startup), periodSeconds: 10, timeoutSeconds: 5, failureThreshold: Math.ceil(timing.startupSeconds / 10) },
     readinessProbe: { ...get(paths.readiness), periodSeconds: 5, timeoutSeconds: 3, failureThreshold: 2, successThreshold: 1 },
-    livenessProbe: { ...get(paths.liveness), periodSeconds: 15, timeoutSeconds: 5, failureThreshold: 4 },
+    livenessProbe: { ...live, periodSeconds: 15, timeoutSeconds: 5, failureThreshold: 4 },
   };
+}
+
+/** One entry per name, the last value winning, in first-seen order (Kubernetes keeps only one anyway). */
+export function mergeEnv(...lists: readonly (readonly EnvVar[])[]): EnvVar[] {
+  const byName = new Map<string, string>();
+  for (const list of lists) for (const e of list) byName.set(e.name, e.value);
+  return [...byName.entries()].map(([name, value]) => ({ name, value }));
 }
 
 export interface ContainerInput {
@@ -132,6 +143,8 @@ export interface DeploymentInput {
   readonly gpus: number;
   readonly cpu: number;
   readonly memoryGiB: number;
+  /** Local disk the pod's emptyDirs may fill (scheduling counts it). */
+  readonly ephemeralStorageGiB: number;
   readonly nodeSelector: Record<string, string>;
   readonly tolerations: readonly Toleration[];
   readonly initContainers: readonly Record<string, unknown>[];
@@ -158,7 +171,7 @@ export function deployment(input: DeploymentInput): K8sObject {
     env: [...input.container.env],
     ports: [{ name: 'http', containerPort: SERVER_PORT, protocol: 'TCP' }],
     resources: {
-      requests: { cpu: String(input.cpu), memory, 'nvidia.com/gpu': String(input.gpus) },
+      requests: { cpu: String(input.cpu), memory, 'ephemeral-storage': `${input.ephemeralStorageGiB}Gi`, 'nvidia.com/gpu': String(input.gpus) },
       limits: { memory, 'nvidia.com/gpu': String(input.gpus) },
     },
     ...probes(input.probePaths, { startupSeconds: input.startupSeconds }),

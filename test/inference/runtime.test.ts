@@ -51,10 +51,17 @@ describe.each(Object.keys(CLOUDS) as CloudName[])('vLLM on %s', (cloud) => {
       expect(envOf(init).MODEL_PATH).toBe('llm/llama-70b-hf');
     }
     expect(restrictedPssProblems(pod)).toEqual([]);
+    // Every container sets each variable once (the store's client env merged with the tool's).
+    for (const c of [...pod.initContainers, ...pod.containers]) {
+      const names = c.env.map((e: Json) => e.name);
+      expect(new Set(names).size).toBe(names.length);
+    }
   });
 
-  test('vLLM probes use /health; caches go to the writable /tmp; /dev/shm for NCCL', () => {
+  test('vLLM probes: startup and readiness on /health, liveness on the socket (never fails from load); caches in /tmp', () => {
     expect(server.startupProbe.httpGet.path).toBe('/health');
+    expect(server.readinessProbe.httpGet.path).toBe('/health');
+    expect(server.livenessProbe).toEqual({ tcpSocket: { port: 'http' }, periodSeconds: 15, timeoutSeconds: 5, failureThreshold: 4 });
     expect(server.readinessProbe.periodSeconds).toBeLessThan(server.livenessProbe.periodSeconds);
     expect(envOf(server)).toMatchObject({ HOME: '/tmp', HF_HUB_OFFLINE: '1', VLLM_NO_USAGE_STATS: '1' });
     expect(pod.volumes.find((v: Json) => v.name === 'shm').emptyDir).toEqual({ medium: 'Memory', sizeLimit: '10Gi' });
