@@ -64,7 +64,36 @@ const dashboardGroups = fs.readdirSync(dir).filter((f) => f.endsWith('.json')).s
 fs.writeFileSync(path.join(out, 'dashboards.yaml'), require('yaml').stringify({ groups: dashboardGroups }, { lineWidth: 0 }));
 JS
 
-promtool check rules "$work/rules.yaml" >/dev/null
+promtool check rules --lint-fatal "$work/rules.yaml" >/dev/null
+# The PrometheusRules of the synthesized example stacks (`npm run synth` runs first in `npm test`), when present.
+NODE_PATH="$PWD/node_modules" node - "$work" <<'JS'
+const fs = require('fs');
+const path = require('path');
+const { parse, stringify } = require('yaml');
+const out = process.argv[2];
+const root = 'cdktf.out/charts';
+const files = [];
+const walk = (d) => fs.existsSync(d) && fs.readdirSync(d, { withFileTypes: true }).forEach((e) => {
+  const p = path.join(d, e.name);
+  if (e.isDirectory()) walk(p); else if (/-prometheusrule-.*\.yaml$/.test(e.name)) files.push(p);
+});
+walk(root);
+const byStack = new Map();
+for (const f of files.sort()) {
+  // Helm escapes of literal braces in the chart templates back to the braces Prometheus sees.
+  const text = fs.readFileSync(f, 'utf8').replace(/\{\{ "\{\{" \}\}/g, '{{').replace(/\{\{ "\}\}" \}\}/g, '}}');
+  const stack = path.relative(root, f).split(path.sep)[0];
+  byStack.set(stack, [...(byStack.get(stack) ?? []), ...parse(text).spec.groups]);
+}
+for (const [stack, groups] of byStack) fs.writeFileSync(path.join(out, `example-rules-${stack}.yaml`), stringify({ groups }, { lineWidth: 0 }));
+fs.writeFileSync(path.join(out, 'example-rules.count'), String(files.length));
+JS
+if [ "$(cat "$work/example-rules.count")" -gt 0 ]; then
+  for f in "$work"/example-rules-*.yaml; do
+    promtool check rules --lint-fatal "$f" >/dev/null 2>&1 || { promtool check rules --lint-fatal "$f" >&2; exit 1; }
+  done
+  echo "promtool: $(cat "$work/example-rules.count") PrometheusRules of the synthesized stacks pass check rules"
+fi
 promtool check rules "$work/dashboards.yaml" >/dev/null || { echo "a dashboard query is not valid PromQL" >&2; promtool check rules "$work/dashboards.yaml" >&2; exit 1; }
 if promtool check rules "$work/bad-rules.yaml" >/dev/null 2>&1; then
   echo "promtool accepted a broken rule file: the check is not working" >&2
