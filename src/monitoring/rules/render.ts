@@ -63,7 +63,8 @@ export const AZURE_SEVERITY: Record<Severity, number> = { critical: 0, warning: 
 export interface AzurePrometheusRule {
   readonly alert: string;
   readonly expression: string;
-  readonly for: string;
+  /** Absent when the alert fires at once (Azure takes no zero duration). */
+  readonly for?: string;
   readonly severity: number;
   readonly labels: Record<string, string>;
   readonly annotations: Record<string, string>;
@@ -73,7 +74,7 @@ export function azureRules(group: RuleGroup, options: RenderOptions = {}): Azure
   return group.rules.map((rule) => ({
     alert: rule.name,
     expression: rule.expr,
-    for: isoDuration(rule.for),
+    for: durationSeconds(rule.for) > 0 ? isoDuration(rule.for) : undefined,
     severity: AZURE_SEVERITY[rule.severity],
     labels: labelsOf(rule, group, options),
     annotations: annotationsOf(rule, options),
