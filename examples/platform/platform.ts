@@ -1,6 +1,8 @@
 import { App, LocalBackend, TerraformStack } from 'cdktf';
 import { Construct } from 'constructs';
-import { Cloud, Gpu, GpuTrainingCluster, InferenceEndpoint, ModelBackupBucket, MonitoringStack, Tenant, TrainingJob } from '../../src';
+import {
+  Cloud, Gpu, GpuTrainingCluster, InferenceEndpoint, ModelBackupBucket, MonitoringStack, RestoreDrill, Tenant, TrainingJob,
+} from '../../src';
 import { applyPolicy } from './policy';
 
 /** What differs between the three example stacks: only the cloud target. */
@@ -18,6 +20,8 @@ export class Platform extends TerraformStack {
   public readonly research: Tenant;
   /** Pretraining gpt-1b with FSDP in bf16 on 2 nodes x 8 H100, queued in the research tenant, checkpointing to `models`. */
   public readonly pretrain: TrainingJob;
+  /** Daily restore drill of the research checkpoints: the newest of each run must verify (sha256) and load. */
+  public readonly restoreDrill: RestoreDrill;
   /** kube-prometheus-stack in the cluster: GPU, training and SLO alerts, dashboards, routing, a monthly budget. */
   public readonly monitoring: MonitoringStack;
   /** The pretrained gpt-1b (best checkpoint) on the bundled server: internal, 2-4 replicas on queue depth, SLO alerts. */
@@ -52,6 +56,7 @@ export class Platform extends TerraformStack {
       tenant: this.research, nodes: 2, gpusPerNode: 8, checkpoints: this.models,
       model: { preset: 'gpt-1b' }, precision: 'bf16', strategy: 'fsdp',
     });
+    this.restoreDrill = new RestoreDrill(this, 'restore-drill', { cluster: this.cluster, store: this.models, tenant: this.research });
     this.monitoring = new MonitoringStack(this, 'obs', {
       cluster: this.cluster,
       // GCP budgets belong to a billing account; AWS and Azure budget the account / resource group.
@@ -66,7 +71,7 @@ export class Platform extends TerraformStack {
         routes: { critical: ['ml-oncall'] },
       },
     });
-    this.monitoring.watch(this.models);
+    this.monitoring.watch(this.models, { restoreDrill: this.restoreDrill });
     // Stalled steps, stale checkpoints, failures and restart loops of the pretraining run.
     this.monitoring.watch(this.pretrain, { stalledAfter: '20m', checkpointStaleAfter: '90m' });
     // Serving (each endpoint registers itself with the monitoring stack).
