@@ -271,6 +271,20 @@ export class InferenceEndpoint extends EndpointMetrics implements IInferenceEndp
     check.integerInRange(this, 'memoryGiB', props.memoryGiB, 1, 4096);
     if (props.image !== undefined) checkImage(this, 'image', props.image);
 
+    // Trainer checkpoints (a preset) are the builtin server's format; vLLM reads Hugging Face directories.
+    for (const [prop, m] of [['model', props.model], ['canary.model', props.canary?.model]] as const) {
+      const preset = m && !isModelImage(m) ? m.preset : undefined;
+      if (preset === undefined) continue;
+      const dims = this.trainerPreset(preset);
+      if (runtime === 'vllm' && dims) {
+        throw new InvalidPropError(this, `${prop}.preset`, preset,
+          'no trainer preset with runtime "vllm" (vLLM serves Hugging Face-format model directories; serve trainer checkpoints with runtime "builtin")');
+      }
+      if (dims && props.maxModelLength !== undefined && props.maxModelLength > dims.maxSeqLen) {
+        throw new InvalidPropError(this, 'maxModelLength', props.maxModelLength, `at most ${dims.maxSeqLen} (the context length of ${preset})`);
+      }
+    }
+
     // Every model served (stable and canary) fits in the replica's GPU memory.
     for (const [prop, m] of [['model', props.model], ['canary.model', props.canary?.model]] as const) {
       const params = m ? this.parameterCount(m) : undefined;
@@ -536,9 +550,13 @@ export class InferenceEndpoint extends EndpointMetrics implements IInferenceEndp
   private parameterCount(model: ModelReference | ModelImage): number | undefined {
     if (model.parameterCount !== undefined) return model.parameterCount;
     const preset = isModelImage(model) ? undefined : model.preset;
-    if (preset === undefined) return undefined;
+    return preset === undefined ? undefined : this.trainerPreset(preset)?.params;
+  }
+
+  /** The trainer's preset table entry (compute/src/aiinfra/presets.json), when `preset` is one. */
+  private trainerPreset(preset: string): { params: number; maxSeqLen: number } | undefined {
     const { TRAINER_PRESETS } = require('../training/training-job') as typeof import('../training/training-job');
-    return (TRAINER_PRESETS as Record<string, { params: number } | undefined>)[preset]?.params;
+    return (TRAINER_PRESETS as Record<string, { params: number; maxSeqLen: number } | undefined>)[preset];
   }
 
   private pickPool(cluster: IGpuCluster, gpu: Gpu | undefined): GpuPoolInfo {

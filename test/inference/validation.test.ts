@@ -70,6 +70,13 @@ describe('InferenceEndpoint bad props', () => {
       .toThrow(/2\.97B parameters x 4 bytes \(fp32\) = 11\.1 GiB of weights; 1 x l4 = 8 GiB/);
   });
 
+  test('a trainer checkpoint on vLLM, and a context longer than the preset\'s', () => {
+    expectInvalid('aws', (m) => ({ runtime: 'vllm', model: m.model('research/gpt-1b', { preset: 'gpt-1b' }) }), 'model.preset',
+      /vLLM serves Hugging Face-format model directories/);
+    expectInvalid('aws', (m) => ({ model: m.model('research/gpt-1b', { preset: 'gpt-1b' }), maxModelLength: 4096 }), 'maxModelLength',
+      /at most 2048 \(the context length of gpt-1b\)/);
+  });
+
   test('a canary model that does not fit is rejected too', () => {
     expectInvalid('gcp', (m) => ({ canary: { model: m.model('llm/70b', { parameterCount: 70_000_000_000 }), weight: 5 } }), 'canary.model',
       /130\.4 GiB of weights/);
