@@ -359,6 +359,10 @@ export class TrainingJob extends Construct {
       throw new InvalidPropError(this, 'checkpoints', undefined,
         `a checkpoint store: pool ${pool.name} is spot-only, and a preempted job without checkpoints loses all progress`);
     }
+    if (props.schedule !== undefined && !store) {
+      throw new InvalidPropError(this, 'checkpoints', undefined,
+        'a checkpoint store when schedule is set: each scheduled run resumes from the newest checkpoint, which must outlive the pods');
+    }
     if (props.checkpointPrefix !== undefined && !store) {
       throw new InvalidPropError(this, 'checkpointPrefix', props.checkpointPrefix, 'only with checkpoints');
     }

@@ -221,6 +221,7 @@ describe('TrainingJob', () => {
     ['untagged image', { image: 'acme/trainer' }, /invalid image = "acme\/trainer"/],
     ['spot-only pool without checkpoints', { checkpoints: undefined }, /invalid checkpoints = undefined\. Allowed: a checkpoint store: pool h100 is spot-only/,
       [{ ...H100_POOL, capacity: ['spot'] }]],
+    ['schedule without checkpoints', { schedule: '@weekly', checkpoints: undefined }, /invalid checkpoints = undefined\. Allowed: a checkpoint store when schedule is set/],
     ['global batch not a multiple', { training: { microBatchSize: 8, globalBatchSize: 100 } }, /invalid training\.globalBatchSize = 100\. Allowed: a multiple of microBatchSize x GPUs \(8 x 16 = 128\)/],
     ['seq len beyond the model', { training: { seqLen: 4096 } }, /invalid training\.seqLen = 4096\. Allowed: an integer >= 8 and <= 2048/],
     ['system namespace', { namespace: 'kube-system' }, /invalid namespace = "kube-system"/],
