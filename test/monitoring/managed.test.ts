@@ -269,3 +269,24 @@ describe('Azure Key Vault of the Grafana password', () => {
     expect(kv.suppressedReason).toMatch(/azureKeyVaultAllowedIpRanges/);
   });
 });
+
+describe('budgets', () => {
+  test('Azure: a subscription budget from a given first month', () => {
+    const f = fixture('azure');
+    new MonitoringStack(f.stack, 'obs', { cloud: f.cloud, backend: 'managed', budget: { monthlyUsd: 900, azureScope: 'subscription', startMonth: '2027-03-01', forecast: false } });
+    const out = synth(f.stack);
+    expect(Object.keys(ofType(out, 'azurerm_consumption_budget_resource_group'))).toHaveLength(0);
+    const budget = Object.values(ofType(out, 'azurerm_consumption_budget_subscription'))[0];
+    expect(budget).toMatchObject({ amount: 900, time_period: { start_date: '2027-03-01T00:00:00Z' }, subscription_id: expect.stringMatching(/data\.azurerm_subscription\./) });
+    expect((budget.notification as unknown[])).toHaveLength(3);
+  });
+
+  test('every cloud resource carries the managed-by tag and the user tags', () => {
+    const f = fixture('aws');
+    new MonitoringStack(f.stack, 'obs', { cluster: f.cluster, backend: 'managed', tags: { team: 'ml' }, budget: { monthlyUsd: 10 } });
+    const out = synth(f.stack);
+    for (const type of ['aws_kms_key', 'aws_sns_topic', 'aws_prometheus_workspace', 'aws_budgets_budget', 'aws_prometheus_scraper']) {
+      for (const r of Object.values(ofType(out, type))) expect(r.tags).toMatchObject({ team: 'ml', 'managed-by': 'cdktf-ai-infra' });
+    }
+  });
+});
