@@ -105,10 +105,12 @@ const CHECKS: Record<string, Check> = {
     for (const [k, v] of Object.entries(spec.parameters)) if (typeof v !== 'string') errors.push(`/spec/parameters/${k} must be a string`);
   },
   'gateway.k8s.aws/v1beta1/LoadBalancerConfiguration': (spec, errors) => {
-    only(spec, ['scheme', 'listenerConfigurations', 'loadBalancerAttributes', 'mergingMode', 'loadBalancerName', 'ipAddressType', 'tags'], '/spec', errors);
+    only(spec, ['scheme', 'listenerConfigurations', 'loadBalancerAttributes', 'mergingMode', 'loadBalancerName', 'ipAddressType', 'tags',
+      'sourceRanges', 'securityGroups', 'loadBalancerSubnets', 'loadBalancerSubnetsSelector'], '/spec', errors);
     if (!['internal', 'internet-facing'].includes(spec.scheme)) errors.push('/spec/scheme must be internal or internet-facing');
     (spec.listenerConfigurations ?? []).forEach((l: K8sObject, i: number) => {
       if (!/^(HTTP|HTTPS|TCP|UDP|TLS):\d+$/.test(l.protocolPort)) errors.push(`/spec/listenerConfigurations/${i}/protocolPort invalid`);
+      only(l, ['protocolPort', 'defaultCertificate', 'certificates', 'sslPolicy', 'alpnPolicy', 'mutualAuthentication', 'listenerAttributes'], `/spec/listenerConfigurations/${i}`, errors);
     });
     (spec.loadBalancerAttributes ?? []).forEach((a: K8sObject, i: number) => {
       if (!isStr(a.key) || typeof a.value !== 'string') errors.push(`/spec/loadBalancerAttributes/${i} needs string key and value`);
@@ -119,6 +121,12 @@ const CHECKS: Record<string, Check> = {
     if (!isObj(spec.targetReference) || !isStr(spec.targetReference.name)) errors.push('/spec/targetReference/name required');
     const d = spec.defaultConfiguration;
     if (d?.targetType !== undefined && !['ip', 'instance'].includes(d.targetType)) errors.push('/spec/defaultConfiguration/targetType invalid');
+    const hc = d?.healthCheckConfig;
+    if (hc !== undefined) {
+      only(hc, ['healthyThresholdCount', 'healthCheckInterval', 'healthCheckPath', 'healthCheckPort', 'healthCheckProtocol', 'healthCheckTimeout', 'unhealthyThresholdCount', 'matcher'],
+        '/spec/defaultConfiguration/healthCheckConfig', errors);
+      if (hc.healthCheckProtocol !== undefined && !['http', 'https', 'tcp'].includes(hc.healthCheckProtocol)) errors.push('/spec/defaultConfiguration/healthCheckConfig/healthCheckProtocol must be http, https or tcp');
+    }
   },
   'networking.gke.io/v1/HealthCheckPolicy': (spec, errors) => {
     only(spec, ['default', 'targetRef'], '/spec', errors);

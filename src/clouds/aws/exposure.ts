@@ -57,7 +57,8 @@ function exposure(scope: Construct, cloud: AwsCloud, req: ExposureRequest): Expo
       targetReference: { name: serviceName },
       defaultConfiguration: {
         targetType: 'ip',
-        healthCheckConfig: { healthCheckPath: '/readyz', healthCheckProtocol: 'HTTP', healthCheckInterval: 10, healthyThresholdCount: 2 },
+        // The CRD's enum is lowercase (http, https, tcp).
+        healthCheckConfig: { healthCheckPath: '/readyz', healthCheckProtocol: 'http', healthCheckInterval: 10, healthyThresholdCount: 2, unhealthyThresholdCount: 2 },
         targetGroupAttributes: [{ key: 'deregistration_delay.timeout_seconds', value: String(req.deregistrationSeconds) }],
       },
     },
