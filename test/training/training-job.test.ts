@@ -1,4 +1,6 @@
+import { spawnSync } from 'child_process';
 import * as fs from 'fs';
+import * as os from 'os';
 import * as path from 'path';
 import { TerraformStack, Testing } from 'cdktf';
 import { Cloud, InvalidPropError } from '../../src';
@@ -263,5 +265,31 @@ describe('TrainingJob', () => {
     const props = { cluster, nodes: 1, gpusPerNode: 8, checkpoints: store, model: { preset: 'gpt-125m' as const }, image: 'a/b:1' };
     new TrainingJob(stack, 'a', { ...props, jobName: 'same' });
     expect(() => new TrainingJob(stack, 'b', { ...props, jobName: 'same' })).toThrow(/invalid jobName = "same"\. Allowed: a name unique in namespace training \(train\/a uses it\)/);
+  });
+
+  // The rendered trainer config against the real compute core (the venv `npm test` makes): the trainer's
+  // typed config accepts every key and value, for a preset, custom dims and token data.
+  const trainerCli = path.join(__dirname, '../../.venv/bin/aiinfra-train');
+  (fs.existsSync(trainerCli) ? test : test.skip)('the trainer accepts the rendered config (aiinfra-train train --print-config)', () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'trainer-config-'));
+    try {
+      const variants: Partial<TrainingJobProps>[] = [
+        {},
+        { model: { custom: { nLayer: 2, nHead: 4, nKvHead: 2, dModel: 128, ffnHidden: 384, vocabSize: 1024, maxSeqLen: 256 } }, training: { seqLen: 128 } },
+        { data: { source: 'tokens', uri: 's3://datasets/tokens/' }, precision: 'fp16', strategy: 'ddp', model: { preset: 'gpt-125m' } },
+      ];
+      variants.forEach((v, i) => {
+        const j = job(v).job;
+        const file = path.join(dir, `trainer-${i}.json`);
+        fs.writeFileSync(file, JSON.stringify(j.trainerConfig));
+        const extra = v.data ? ['--data-path', 's3://datasets/tokens/'] : [];
+        const run = spawnSync(trainerCli, ['train', '--config', file, '--print-config', ...extra], { encoding: 'utf8', timeout: 60_000 });
+        expect({ variant: i, status: run.status, stderr: run.stderr }).toEqual({ variant: i, status: 0, stderr: '' });
+        const resolved = JSON.parse(run.stdout);
+        expect(resolved).toMatchObject({ strategy: j.trainerConfig.strategy, precision: j.trainerConfig.precision, steps: j.trainerConfig.steps, metrics_port: 9095 });
+      });
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
