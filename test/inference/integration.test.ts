@@ -79,3 +79,27 @@ describe('tenant', () => {
     })).toThrow(/platform\/other: invalid model = "finance\/llm"\. Allowed: a prefix inside tenant research/);
   });
 });
+
+describe('two stacks: an endpoint on a cluster and bucket imported from the infra stack', () => {
+  test.each(Object.keys(CLOUDS) as CloudName[])('%s', (cloudName) => {
+    const app = Testing.app();
+    const cloud = CLOUDS[cloudName]();
+    const infra = new TerraformStack(app, 'infra');
+    const realModels = new ModelBackupBucket(infra, 'models', { cloud });
+    const realCluster = new GpuTrainingCluster(infra, 'train', { cloud, gpuPools: [{ gpu: Gpu.H100_80GB, maxNodes: 2 }] });
+    const workloads = new TerraformStack(app, 'workloads');
+    const cluster = GpuTrainingCluster.fromClusterAttributes(workloads, 'train', realCluster.attributes);
+    const models = ModelBackupBucket.fromBucketAttributes(workloads, 'models', {
+      cloud, bucketName: realModels.bucketName, storageAccountName: realModels.azure?.storageAccount.name, storageAccountId: realModels.azure?.storageAccount.id,
+    });
+    const endpoint = new InferenceEndpoint(workloads, 'chat', {
+      cluster, image: 'ghcr.io/acme/aiinfra-server:0.1.0', model: models.model('research/gpt-1b', { preset: 'gpt-1b' }),
+    });
+    const objects = manifestsOf(endpoint.workload);
+    expect(byKind(objects, 'Deployment').spec.template.spec.nodeSelector).toEqual(realCluster.gpuPools[0].nodeSelector);
+    const json = synthJson(workloads);
+    expect(resources(json, 'helm_release').some((r) => r.name === endpoint.name)).toBe(true);
+    // The endpoint's identity and grants live in the workloads stack.
+    expect(JSON.stringify(json.resource)).toContain('chat_Identity');
+  });
+});
