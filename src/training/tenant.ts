@@ -63,6 +63,12 @@ export interface TenantProps {
   readonly memoryQuotaGiB?: number;
   /** Pods the namespace may hold. @default 200 */
   readonly maxPods?: number;
+  /**
+   * Services of type LoadBalancer the tenant may create (e.g. for its inference endpoints); 0 forbids them.
+   * Node ports are allowed only as those need them (4 per load balancer).
+   * @default 2
+   */
+  readonly maxLoadBalancers?: number;
   /** Object-store prefix the tenant owns: `team/` or `org/team/`. @default `<namespace>/` */
   readonly bucketPrefix?: string;
   /** A store the tenant identity may write under `bucketPrefix` (read and write). @default - none */
@@ -127,6 +133,7 @@ export class Tenant extends Construct implements ITenant {
     check.numberInRange(this, 'cpuQuota', props.cpuQuota, 1, 1_000_000);
     check.numberInRange(this, 'memoryQuotaGiB', props.memoryQuotaGiB, 1, 100_000_000);
     check.integerInRange(this, 'maxPods', props.maxPods, 1, 100_000);
+    check.integerInRange(this, 'maxLoadBalancers', props.maxLoadBalancers, 0, 100);
     const bucketPrefix = props.bucketPrefix ?? `${namespace}/`;
     check.matches(this, 'bucketPrefix', bucketPrefix, PREFIX,
       "a prefix of lowercase path segments ending in '/', e.g. 'research/' or 'org/team/' (no leading '/', no '..')");
@@ -193,8 +200,8 @@ export class Tenant extends Construct implements ITenant {
           'limits.memory': `${this.memoryQuotaGiB}Gi`,
           pods: String(props.maxPods ?? 200),
           services: '50',
-          'services.loadbalancers': '0',
-          'services.nodeports': '0',
+          'services.loadbalancers': String(props.maxLoadBalancers ?? 2),
+          'services.nodeports': String(4 * (props.maxLoadBalancers ?? 2)),
           persistentvolumeclaims: '20',
         },
       },

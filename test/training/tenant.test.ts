@@ -27,7 +27,7 @@ describe('Tenant', () => {
     });
     expect(findObject(objects, 'ResourceQuota', 'tenant-quota').spec.hard).toEqual({
       'requests.nvidia.com/gpu': '16', 'requests.cpu': '200', 'requests.memory': '1024Gi', 'limits.memory': '1024Gi',
-      pods: '200', services: '50', 'services.loadbalancers': '0', 'services.nodeports': '0', persistentvolumeclaims: '20',
+      pods: '200', services: '50', 'services.loadbalancers': '2', 'services.nodeports': '8', persistentvolumeclaims: '20',
     });
     const limits = findObject(objects, 'LimitRange', 'tenant-defaults').spec.limits[0];
     expect(limits).toMatchObject({ type: 'Container', defaultRequest: { cpu: '100m', memory: '256Mi' }, default: { memory: '1Gi' }, max: { 'nvidia.com/gpu': '8' } });
@@ -110,6 +110,7 @@ describe('Tenant', () => {
     ['system admin', { admins: ['system:masters'] }, /invalid admins\[0\] = \{"kind":"Group","name":"system:masters"\}/],
     ['zero cpu', { cpuQuota: 0 }, /invalid cpuQuota = 0\. Allowed: a number from 1/],
     ['bad cohort', { cohort: 'Shared Pool' }, /invalid cohort = "Shared Pool"/],
+    ['negative load balancers', { maxLoadBalancers: -1 }, /invalid maxLoadBalancers = -1\. Allowed: an integer >= 0 and <= 100/],
   ];
   for (const [name, props, message] of bad) {
     test(`bad input: ${name}`, () => {
