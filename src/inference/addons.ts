@@ -1,15 +1,16 @@
 // Cluster-wide pieces inference endpoints share, installed once per cluster however many endpoints use
 // them: KEDA (pinned chart), the Secrets Store CSI driver + the cloud's provider (where the cloud does not
-// ship it as a managed add-on) and cluster-scoped gateway objects. Endpoint releases depend on them, so CRDs exist before ScaledObjects or
-// SecretProviderClasses are applied. (Endpoint namespaces come from k8s/shared-namespace.)
+// ship it as a managed add-on) and cluster-scoped gateway objects. Endpoint releases depend on them, so
+// CRDs exist before ScaledObjects or SecretProviderClasses are applied. (Endpoint namespaces come from
+// k8s/shared-namespace.)
 import { Construct } from 'constructs';
+import { ApiObject, JsonPatch } from 'cdk8s';
 import { ITerraformDependable, TerraformStack } from 'cdktf';
 import { Release } from '@cdktf/provider-helm/lib/release';
 import { stringify } from 'yaml';
 import { IGpuCluster } from '../core/cluster';
 import { stableHash } from '../core/hash';
 import { KubernetesWorkload } from '../k8s/delivery';
-import { ApiObject, JsonPatch } from 'cdk8s';
 import { AddonChart } from './cloud-parts';
 import { K8sObject } from './manifests';
 

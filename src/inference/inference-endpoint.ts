@@ -321,6 +321,11 @@ export class InferenceEndpoint extends EndpointMetrics implements IInferenceEndp
       if (!CIDR.test(cidr)) throw new InvalidPropError(this, `exposure.allowedCidrs[${i}]`, cidr, 'an IPv4 CIDR such as 10.0.0.0/16');
     }
     if (exposure.gatewayClassName !== undefined) checkDnsLabel(this, 'exposure.gatewayClassName', exposure.gatewayClassName, 253);
+    for (const [key, value] of Object.entries(exposure.gatewayAnnotations ?? {})) {
+      if (typeof value !== 'string' || !/^([a-z0-9.-]+\/)?[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$/.test(key)) {
+        throw new InvalidPropError(this, `exposure.gatewayAnnotations.${key}`, value, 'a Kubernetes annotation: a prefixed or plain name and a string value');
+      }
+    }
     const auth = props.auth ?? {};
     if (isPublic && auth.apiKey === false) {
       throw new InvalidPropError(this, 'auth.apiKey', false, 'true (or unset): a public endpoint always requires an API key');

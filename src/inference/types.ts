@@ -232,13 +232,11 @@ export interface IEndpointTenant {
   /** The tenant's namespace. */
   readonly namespace: string;
   /** The release that creates the namespace: the endpoint's release depends on it. */
-  readonly workload?: ITerraformDependableWorkload;
+  readonly workload?: KubernetesWorkload;
   /** Throws unless `prefix` lies inside the tenant's object-store prefix. */
   checkPrefix?(scope: ErrorScope, prop: string, prefix: string): void;
 }
 
-/** Something an endpoint's release can wait for (a KubernetesWorkload). */
-export type ITerraformDependableWorkload = KubernetesWorkload;
 
 export interface InferenceEndpointProps {
   /**

@@ -82,6 +82,10 @@ describe('InferenceEndpoint bad props', () => {
       /130\.4 GiB of weights/);
   });
 
+  test('gateway annotations must be Kubernetes annotations', () => {
+    expectInvalid('gcp', () => ({ exposure: { gateway: true, gatewayAnnotations: { 'bad key!': 'x' } } }), 'exposure.gatewayAnnotations.bad key!', /a Kubernetes annotation/);
+  });
+
   test('allowedCidrs must be IPv4 CIDRs', () => {
     expectInvalid('aws', () => ({ exposure: { allowedCidrs: ['10.0.0.0'] } }), 'exposure.allowedCidrs[0]', /an IPv4 CIDR/);
   });
