@@ -187,6 +187,9 @@ export class KubernetesWorkload extends Construct {
   private readonly dependOnAddons: boolean;
   private readonly extraDependencies: ITerraformDependable[] = [];
   private asset?: TerraformAsset;
+  /** Set once synthesis has begun (a Lazy resolved, or the synth aspect ran): renders are cached from then on. */
+  private synthesizing = false;
+  private cache?: { fingerprint: number; rendered: RenderedChart };
 
   constructor(scope: Construct, id: string, props: KubernetesWorkloadProps) {
     super(scope, id);
@@ -217,8 +220,8 @@ export class KubernetesWorkload extends Construct {
       provider: props.cluster.helmProvider,
       name: this.releaseName,
       namespace: props.releaseNamespace ?? props.namespace,
-      chart: Lazy.stringValue({ produce: () => `./${this.ensureAsset().path}` }),
-      values: Lazy.listValue({ produce: () => this.helmValues() }),
+      chart: Lazy.stringValue({ produce: () => `./${this.startSynthesis().ensureAsset().path}` }),
+      values: Lazy.listValue({ produce: () => this.startSynthesis().helmValues() }),
       atomic: true,
       cleanupOnFail: true,
       wait: props.wait ?? true,
@@ -247,6 +250,21 @@ export class KubernetesWorkload extends Construct {
    * Renders the chart (pure: writes nothing). Call it in tests or policy checks; synth writes exactly these files.
    */
   public render(): RenderedChart {
+    // During synthesis the objects are final: the render is reused unless objects were added since.
+    const fingerprint = this.chart.node.findAll().length;
+    if (this.synthesizing && this.cache?.fingerprint === fingerprint) return this.cache.rendered;
+    const rendered = this.renderNow();
+    if (this.synthesizing) this.cache = { fingerprint, rendered };
+    return rendered;
+  }
+
+  /** @internal */
+  public startSynthesis(): this {
+    this.synthesizing = true;
+    return this;
+  }
+
+  private renderNow(): RenderedChart {
     const raw = this.chart.toJson() as Record<string, unknown>[];
     const placeholders: ChartPlaceholder[] = [];
     const index = new Map<string, number>();
@@ -425,6 +443,7 @@ class WorkloadSynth implements IAspect {
   public visit(node: IConstruct): void {
     if (node !== this.workload || this.done) return;
     this.done = true;
+    this.workload.startSynthesis();
     this.workload.applyDependencies();
     this.workload.ensureAsset();
   }
