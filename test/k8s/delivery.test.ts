@@ -227,6 +227,16 @@ describe('KubernetesWorkload delivery', () => {
     fs.rmSync(out, { recursive: true, force: true });
   });
 
+  test('objects added after synthesis began are seen, and fail the synthesis of an already written chart', () => {
+    const { stack, workload } = build();
+    Testing.synth(stack);
+    const first = workload.render();
+    expect(workload.render()).toBe(first); // reused during synthesis
+    workload.addObject('Late', { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'late' } });
+    expect(workload.render().hash).not.toBe(first.hash);
+    expect(() => Testing.synth(stack)).toThrow(/Kubernetes objects changed after the chart was synthesized/);
+  });
+
   test('dependencies: cluster add-on releases and explicit workloads', () => {
     const app = Testing.app();
     const stack = new TerraformStack(app, 's');
