@@ -5,10 +5,11 @@ import { build, byKind, CLOUDS, CloudName, endpointObjects, Json, resources, SER
 
 const INTERNAL_LB: Record<CloudName, Record<string, string>> = {
   aws: {
-    'service.beta.kubernetes.io/aws-load-balancer-type': 'external',
-    'service.beta.kubernetes.io/aws-load-balancer-nlb-target-type': 'ip',
+    // EKS's built-in controller (no add-on needed) and the AWS Load Balancer Controller both read these.
+    'service.beta.kubernetes.io/aws-load-balancer-type': 'nlb',
+    'service.beta.kubernetes.io/aws-load-balancer-internal': 'true',
     'service.beta.kubernetes.io/aws-load-balancer-scheme': 'internal',
-    'service.beta.kubernetes.io/aws-load-balancer-healthcheck-path': '/readyz',
+    'service.beta.kubernetes.io/aws-load-balancer-nlb-target-type': 'ip',
   },
   gcp: { 'networking.gke.io/load-balancer-type': 'Internal' },
   azure: {

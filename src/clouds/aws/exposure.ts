@@ -1,6 +1,6 @@
-// AWS half of an InferenceEndpoint: NLB (internal) through the AWS Load Balancer Controller, an ALB
-// Gateway (Gateway API, LBC >= 2.14) with an ACM certificate for public endpoints and canaries, the API
-// key in Secrets Manager, and `aws s3 sync` to copy a model.
+// AWS half of an InferenceEndpoint: an internal NLB (EKS's service controller, or the AWS Load Balancer
+// Controller when installed), an ALB Gateway (Gateway API, LBC >= 2.14) with an ACM certificate for
+// public endpoints and canaries, the API key in Secrets Manager, and `aws s3 sync` to copy a model.
 import { Construct } from 'constructs';
 import { AcmCertificate } from '@cdktf/provider-aws/lib/acm-certificate';
 import { DataAwsSecretsmanagerRandomPassword } from '@cdktf/provider-aws/lib/data-aws-secretsmanager-random-password';
@@ -40,13 +40,16 @@ export const AWS_TLS_POLICY = 'ELBSecurityPolicy-TLS13-1-2-2021-06';
 const LB = 'service.beta.kubernetes.io/aws-load-balancer';
 
 function exposure(scope: Construct, cloud: AwsCloud, req: ExposureRequest): ExposureParts {
+  // An internal NLB that works with or without the AWS Load Balancer Controller: EKS's built-in service
+  // controller reads `type: nlb` + `internal` (instance targets, kube-proxy health checks); the controller,
+  // when installed (it claims LoadBalancer Services through its webhook), reads `scheme`, ip targets and the
+  // deregistration delay. No health-check path override: the built-in controller checks kube-proxy's
+  // health port, where a path of ours would fail.
   const serviceAnnotations: Record<string, string> = {
-    [`${LB}-type`]: 'external',
-    [`${LB}-nlb-target-type`]: 'ip',
+    [`${LB}-type`]: 'nlb',
+    [`${LB}-internal`]: 'true',
     [`${LB}-scheme`]: 'internal',
-    [`${LB}-healthcheck-protocol`]: 'HTTP',
-    [`${LB}-healthcheck-path`]: '/readyz',
-    [`${LB}-healthcheck-port`]: 'traffic-port',
+    [`${LB}-nlb-target-type`]: 'ip',
     [`${LB}-target-group-attributes`]: `deregistration_delay.timeout_seconds=${req.deregistrationSeconds}`,
   };
   const backendObjects = (serviceName: string): K8sObject[] => (!req.useGateway ? [] : [{
