@@ -315,10 +315,11 @@ class ProcessEngine:
                         h.finished = True
                         del self._live[id_]
                     events.append((h.sink, out))
-            if events:
-                self.deliver(events)
+            # metrics first: a client that has seen a step's output also sees its metrics
             if self.metrics is not None:
                 self._apply_metrics(delta)
+            if events:
+                self.deliver(events)
         if self._accepting:  # the engine process died under us
             code = self._proc.exitcode
             log.error("the engine process exited (code %s)", code)
