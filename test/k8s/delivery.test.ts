@@ -11,7 +11,8 @@ import {
   addDefaultDenyNetworkPolicy, addDnsEgressNetworkPolicy, addEgressNetworkPolicy, addNamespace,
 } from '../../src/k8s/namespace';
 import { restrictedContainerSecurityContext, restrictedPodSecurityContext, writableEmptyDirs } from '../../src/k8s/security';
-import { parse } from 'yaml';
+import { execFileSync } from 'child_process';
+import { parse, parseAllDocuments } from 'yaml';
 import { FakeGpuCluster } from './fake-cluster';
 import { findObject, restrictedPssProblems, validateManifests } from './validate';
 
@@ -158,6 +159,38 @@ describe('KubernetesWorkload delivery', () => {
     // everything else is unchanged: the parsed documents equal the objects with placeholders filled in
     const fill = (o: unknown): unknown => JSON.parse(JSON.stringify(o).replace(/__AIINFRA_TF_PLACEHOLDER_(\d+)__/g, (_m, n: string) => JSON.stringify(values[`v${n}`]).slice(1, -1)));
     expect(docs).toEqual(rendered.objects.map(fill));
+  });
+
+  // Helm's template engine is Go's text/template: render the chart with it (when Go is installed) and parse the
+  // YAML, with values holding quotes, backslashes, braces, ':' and '#'.
+  const goBin = ['/usr/local/go/bin/go', '/usr/bin/go'].find((g) => fs.existsSync(g));
+  (goBin ? test : test.skip)('the templates render with Go text/template (Helm\'s engine) into the objects', () => {
+    const { workload } = build();
+    workload.addObject('Alert', { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'alert' }, data: { summary: '{{ $labels.instance }} down: {{ printf "%.0f" $value }}' } });
+    const rendered = workload.render();
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'gotpl-'));
+    try {
+      const bin = path.join(dir, 'gotemplate');
+      execFileSync(goBin!, ['build', '-o', bin, '.'], { cwd: path.join(__dirname, 'gotemplate'), env: { ...process.env, GOFLAGS: '-mod=mod', GOTOOLCHAIN: 'local' }, stdio: 'pipe' });
+      const sample = 'we"ird\\va:l #x {{y}}';
+      const tf: Record<string, string> = {};
+      for (const p of rendered.placeholders) tf[p.key] = p.embedded ? sample.replace(/\\/g, '\\\\').replace(/"/g, '\\"') : sample;
+      fs.writeFileSync(path.join(dir, 'values.json'), JSON.stringify({ tf }));
+      const files = Object.keys(rendered.files).filter((f) => f.startsWith('templates/')).map((f) => {
+        const file = path.join(dir, f.replace('templates/', ''));
+        fs.writeFileSync(file, rendered.files[f]);
+        return file;
+      });
+      const out = execFileSync(bin, [path.join(dir, 'values.json'), ...files], { encoding: 'utf8' });
+      const docs = parseAllDocuments(out).map((d) => {
+        expect(d.errors).toEqual([]);
+        return d.toJSON();
+      }).filter((d) => d);
+      const fill = (o: unknown): unknown => JSON.parse(JSON.stringify(o).replace(/__AIINFRA_TF_PLACEHOLDER_\d+__/g, JSON.stringify(sample).slice(1, -1)));
+      expect(docs).toEqual(rendered.objects.map(fill));
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   test('every object is schema-valid, pods meet the restricted PSS, namespace carries PSS labels', () => {
