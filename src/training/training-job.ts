@@ -164,8 +164,9 @@ export function ncclEnvironment(interconnect: GpuPoolInfo['interconnect']): Reco
       // Security Standard forbids: NCCL uses its socket transport on the pod network, tuned for many flows.
       return { ...common, NCCL_SOCKET_IFNAME: 'eth0', NCCL_IB_DISABLE: '1', NCCL_SOCKET_NTHREADS: '4', NCCL_NSOCKS_PERTHREAD: '4', NCCL_CROSS_NIC: '0' };
     case 'infiniband':
-      // Azure ND (HDR/NDR InfiniBand): NCCL's IB transport; devices come from the RDMA device plugin.
-      return { ...common, NCCL_IB_DISABLE: '0', NCCL_IB_PCI_RELAXED_ORDERING: '1', NCCL_SOCKET_IFNAME: 'eth0', UCX_TLS: 'rc', UCX_NET_DEVICES: 'mlx5_0:1' };
+      // Azure ND (HDR/NDR InfiniBand): NCCL's IB transport finds the HCAs itself; devices come from the RDMA
+      // device plugin (or the Network Operator) the cluster installs.
+      return { ...common, NCCL_IB_DISABLE: '0', NCCL_IB_PCI_RELAXED_ORDERING: '1', NCCL_SOCKET_IFNAME: 'eth0' };
     default:
       return { ...common, NCCL_SOCKET_IFNAME: 'eth0', NCCL_IB_DISABLE: '1' };
   }
