@@ -342,7 +342,7 @@ def create_app(state: ServerState, on_startup: Callable[[ServerState], None] | N
         seqs: list[Sequence],
         queue: asyncio.Queue,
         first: Callable[[int], dict | None],
-        chunk: Callable[[int, str, str | None], dict],
+        chunk: Callable[[int, str, str | None], bytes],
         final_usage: Callable[[dict[str, int]], dict] | None,
     ) -> StreamingResponse:
         """SSE: one event per output of any sequence, then usage (if asked) and [DONE].
@@ -369,11 +369,11 @@ def create_app(state: ServerState, on_startup: Callable[[ServerState], None] | N
                             c_tok += out.completion_tokens
                             if out.finish_reason not in ("stop", "length"):
                                 if out.text:
-                                    buf.append(sse(chunk(i, out.text, None)))
+                                    buf.append(chunk(i, out.text, None))
                                 buf.append(sse(output_error(out).body))
                                 continue
                         if out.text or out.finished:
-                            buf.append(sse(chunk(i, out.text, out.finish_reason if out.finished else None)))
+                            buf.append(chunk(i, out.text, out.finish_reason if out.finished else None))
                     if not left:
                         if final_usage is not None:
                             buf.append(sse(final_usage(usage(p_tok, c_tok))))
@@ -438,14 +438,20 @@ def create_app(state: ServerState, on_startup: Callable[[ServerState], None] | N
             seqs, queue = submit_all(engine, prompts, params)
             rid, created = new_id("cmpl"), now()
 
-            def chunk(i: int, text: str, reason: str | None) -> dict:
-                return {"id": rid, "object": "text_completion", "created": created, "model": model,
-                        "choices": [{"index": i, "text": text, "logprobs": None, "finish_reason": reason}]}
-
             if req.stream:
+                # the per-token event is a template filled with two json.dumps of short values
+                head = (f'data: {{"id":"{rid}","object":"text_completion","created":{created},'
+                        f'"model":{json.dumps(model)},"choices":[{{"index":')
+
+                def chunk(i: int, text: str, reason: str | None) -> bytes:
+                    return (f'{head}{i},"text":{json.dumps(text)},"logprobs":null,'
+                            f'"finish_reason":{json.dumps(reason)}}}]}}\n\n').encode()
+
                 return stream_response(
                     engine, seqs, queue,
-                    first=lambda i: chunk(i, echo[i], None) if echo[i] else None,
+                    first=lambda i: {"id": rid, "object": "text_completion", "created": created, "model": model,
+                                     "choices": [{"index": i, "text": echo[i], "logprobs": None,
+                                                  "finish_reason": None}]} if echo[i] else None,
                     chunk=chunk,
                     final_usage=(lambda u: {"id": rid, "object": "text_completion", "created": created, "model": model,
                                             "choices": [], "usage": u}) if req.include_usage() else None,
@@ -477,12 +483,15 @@ def create_app(state: ServerState, on_startup: Callable[[ServerState], None] | N
             seqs, queue = submit_all(engine, [ids], [params])
             rid, created = new_id("chatcmpl"), now()
 
-            def chunk(i: int, text: str, reason: str | None) -> dict:
-                return {"id": rid, "object": "chat.completion.chunk", "created": created, "model": model,
-                        "choices": [{"index": i, "delta": {"content": text} if text else {}, "logprobs": None,
-                                     "finish_reason": reason}]}
-
             if req.stream:
+                head = (f'data: {{"id":"{rid}","object":"chat.completion.chunk","created":{created},'
+                        f'"model":{json.dumps(model)},"choices":[{{"index":')
+
+                def chunk(i: int, text: str, reason: str | None) -> bytes:
+                    delta = f'{{"content":{json.dumps(text)}}}' if text else "{}"
+                    return (f'{head}{i},"delta":{delta},"logprobs":null,'
+                            f'"finish_reason":{json.dumps(reason)}}}]}}\n\n').encode()
+
                 return stream_response(
                     engine, seqs, queue,
                     first=lambda i: {"id": rid, "object": "chat.completion.chunk", "created": created, "model": model,
