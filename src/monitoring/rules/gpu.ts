@@ -19,10 +19,12 @@ export const DCGM_FIELDS = [
 export const HARDWARE_XIDS: readonly number[] = [48, 61, 62, 63, 64, 74, 79, 92, 94, 95, 119, 120];
 
 /**
- * Clock-event (throttle) reason bits that mean the GPU is slowed by heat or power faults, not by
- * ordinary power capping: 0x8 HW slowdown, 0x40 SW thermal, 0x80 HW thermal, 0x100 HW power brake.
+ * Clock-event (throttle) reason bits (NVML `nvmlClocksEventReason*`) that mean the GPU is slowed by heat or
+ * power faults: 0x8 HW slowdown, 0x20 SW thermal slowdown, 0x40 HW thermal slowdown, 0x80 HW power brake.
+ * Ignored: 0x1 idle, 0x2 application clocks, 0x4 SW power cap (normal at full load), 0x10 sync boost,
+ * 0x100 display clocks.
  */
-export const THROTTLE_BITS: readonly number[] = [0x8, 0x40, 0x80, 0x100];
+export const THROTTLE_BITS: readonly number[] = [0x8, 0x20, 0x40, 0x80];
 
 export interface GpuRuleOptions {
   /** A GPU below this utilization (percent) for `idleFor` is idle (cost alert). @default 10 */
