@@ -153,6 +153,21 @@ describeRules({
       raw(s, 'aws_security_group', 'sg', { ingress: [{ cidr_blocks: ['10.0.0.0/8'], from_port: 443, to_port: 443, protocol: 'tcp' }] });
     },
   },
+  'AI-AWS-VPC-3': {
+    fail: (s) => raw(s, 'aws_default_security_group', 'd', { vpc_id: 'vpc-1', ingress: [{ protocol: '-1', self: true, from_port: 0, to_port: 0 }] }),
+    pass: (s) => raw(s, 'aws_default_security_group', 'd', { vpc_id: 'vpc-1', ingress: [], egress: [] }),
+  },
+  'AI-AWS-ECR-4': {
+    fail: (s) => raw(s, 'aws_ecr_repository', 'r', { name: 'trainer' }),
+    pass: (s) => {
+      const r = raw(s, 'aws_ecr_repository', 'r', { name: 'trainer' });
+      raw(s, 'aws_ecr_lifecycle_policy', 'lp', { repository: ref(r, 'name'), policy: '{"rules":[]}' });
+    },
+  },
+  'AI-AWS-SNS-2': {
+    fail: (s) => raw(s, 'aws_sns_topic_policy', 'p', { arn: 'arn', policy: policy({ Effect: 'Allow', Principal: '*', Action: 'sns:Publish', Resource: 'arn' }) }),
+    pass: (s) => raw(s, 'aws_sns_topic_policy', 'p', { arn: 'arn', policy: policy({ Effect: 'Allow', Principal: { Service: 'cloudwatch.amazonaws.com' }, Action: 'sns:Publish', Resource: 'arn' }) }),
+  },
   'AI-AWS-ECR-1': {
     fail: (s) => raw(s, 'aws_ecr_repository', 'r', { name: 'trainer', image_tag_mutability: 'MUTABLE' }),
     pass: (s) => raw(s, 'aws_ecr_repository', 'r', { name: 'trainer', image_tag_mutability: 'IMMUTABLE' }),

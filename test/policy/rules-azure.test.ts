@@ -141,6 +141,14 @@ describeRules({
     fail: (s) => raw(s, 'azurerm_role_assignment', 'ra', { scope: 'sub', role_definition_name: 'Contributor', principal_id: 'p' }),
     pass: (s) => raw(s, 'azurerm_role_assignment', 'ra', { scope: 'container', role_definition_name: 'Storage Blob Data Reader', principal_id: 'p' }),
   },
+  'AI-AZ-IAM-2': {
+    fail: (s) => raw(s, 'azurerm_role_definition', 'r', { name: 'all', scope: 'sub', permissions: [{ actions: ['*'] }] }),
+    pass: (s) => raw(s, 'azurerm_role_definition', 'r', { name: 'join', scope: 'sub', permissions: [{ actions: ['Microsoft.Network/virtualNetworks/subnets/join/action'] }] }),
+  },
+  'AI-AZ-LOG-1': {
+    fail: (s) => raw(s, 'azurerm_log_analytics_workspace', 'w', { name: 'logs', sku: 'PerGB2018' }),
+    pass: (s) => raw(s, 'azurerm_log_analytics_workspace', 'w', { name: 'logs', sku: 'PerGB2018', retention_in_days: 90 }),
+  },
   'AI-AZ-KV-1': {
     fail: (s) => vault(s, { purge_protection_enabled: false }),
     pass: (s) => vault(s),

@@ -148,6 +148,10 @@ describeRules({
     fail: (s) => raw(s, 'google_compute_firewall', 'f', { name: 'ssh', network: 'net', allow: [{ protocol: 'tcp', ports: ['22'] }], source_ranges: ['0.0.0.0/0'] }),
     pass: (s) => raw(s, 'google_compute_firewall', 'f', { name: 'iap', network: 'net', allow: [{ protocol: 'tcp', ports: ['22'] }], source_ranges: ['35.235.240.0/20'] }),
   },
+  'AI-GCP-SM-1': {
+    fail: (s) => raw(s, 'google_secret_manager_secret', 's', { secret_id: 'grafana', replication: { auto: {} } }),
+    pass: (s) => raw(s, 'google_secret_manager_secret', 's', { secret_id: 'grafana', replication: { auto: { customer_managed_encryption: { kms_key_name: KEY } } } }),
+  },
   'AI-GCP-KMS-2': {
     fail: (s) => raw(s, 'google_kms_crypto_key', 'k', { name: 'models', key_ring: 'ring', rotation_period: '7776000s' }),
     pass: (s) => {

@@ -114,9 +114,18 @@ import { ServingProbes } from './k8s/serving-probes';
 import { ServingReplicas } from './k8s/serving-replicas';
 import { TrainingBounded } from './k8s/training-bounded';
 import { TrainingSpotCheckpoints } from './k8s/training-spot-checkpoints';
+import { VpcDefaultSgClosed } from './aws/vpc-default-sg-closed';
+import { EcrLifecycle } from './aws/ecr-lifecycle';
+import { SnsTopicPolicy } from './aws/sns-topic-policy';
+import { AzureRoleDefinitionNoWildcard } from './azure/role-definition-no-wildcard';
+import { LogAnalyticsRetention } from './azure/log-analytics-retention';
+import { SecretManagerCmek } from './gcp/secret-manager-cmek';
 import { PolicyRule } from '../rule';
 
 export const AWS_RULES: readonly PolicyRule[] = [
+  SnsTopicPolicy,
+  EcrLifecycle,
+  VpcDefaultSgClosed,
   AmpKmsEncryption,
   Ec2EbsEncryption,
   Ec2Imdsv2,
@@ -155,6 +164,7 @@ export const AWS_RULES: readonly PolicyRule[] = [
 ];
 
 export const GCP_RULES: readonly PolicyRule[] = [
+  SecretManagerCmek,
   ArtifactRegistryCmek,
   ArtifactRegistryImmutable,
   FirewallNoOpenIngress,
@@ -186,6 +196,8 @@ export const GCP_RULES: readonly PolicyRule[] = [
 ];
 
 export const AZURE_RULES: readonly PolicyRule[] = [
+  LogAnalyticsRetention,
+  AzureRoleDefinitionNoWildcard,
   AcrCmk,
   AcrNoAdminUser,
   AcrNoAnonymousPull,
