@@ -2,7 +2,7 @@ import { createHash } from 'crypto';
 import * as fs from 'fs';
 import * as path from 'path';
 import { Construct, IConstruct } from 'constructs';
-import { Annotations, App, Aspects, AssetType, IAspect, Lazy, TerraformAsset, TerraformStack } from 'cdktf';
+import { Annotations, App, Aspects, AssetType, Fn, IAspect, Lazy, TerraformAsset, TerraformStack } from 'cdktf';
 import { Image } from '@cdktf/provider-docker/lib/image';
 import { RegistryImage } from '@cdktf/provider-docker/lib/registry-image';
 import { DockerProvider } from '@cdktf/provider-docker/lib/provider';
@@ -156,7 +156,10 @@ export class BundledImage extends Construct implements IContainerImage {
   public readonly contentHash: string;
   /** Image tag: `ctx-` and the first 20 hex digits of the content hash. */
   public readonly tag: string;
-  /** `<repository url>:<tag>`. */
+  /**
+   * `<repository url>:<tag>`, as Terraform references: the tag is read from the push resource, so whatever uses
+   * it is applied after the image is pushed.
+   */
   public readonly imageUri: string;
   public readonly repository: ImageRepository;
   /** The docker_registry_image (push) resource: depend on it to run after the push. */
@@ -191,13 +194,13 @@ export class BundledImage extends Construct implements IContainerImage {
       gcp: (c) => (require('../clouds/gcp/registry') as typeof import('../clouds/gcp/registry')).gcpImageRepository(this, c, repoName),
       azure: (c) => (require('../clouds/azure/registry') as typeof import('../clouds/azure/registry')).azureImageRepository(this, c, repoName),
     });
-    this.imageUri = `${this.repository.url}:${this.tag}`;
+    const builtName = `${this.repository.url}:${this.tag}`;
 
     const docker = providerFor<DockerProvider>(this, 'docker', 'default', () => true,
       (stack, pid, alias) => new DockerProvider(stack, pid, { alias }));
     const build = new Image(this, 'Build', {
       provider: docker,
-      name: this.imageUri,
+      name: builtName,
       keepLocally: false,
       triggers: { context_sha256: hash },
       buildAttribute: {
@@ -214,6 +217,10 @@ export class BundledImage extends Construct implements IContainerImage {
       triggers: { context_sha256: hash },
       authConfig: { address: this.repository.address, username: this.repository.username, password: this.repository.password },
     });
+    // What workloads run: the tag comes from the push resource, so a release that uses the image is applied
+    // after the push, and charts hold `<repository>:ctx-{{ value }}` (the tag stays visible to linters) without
+    // the content hash itself (a compute/ change changes the image resources, not every chart).
+    this.imageUri = `${this.repository.url}:ctx-${Fn.substr(Fn.lookup(this.push.triggers, 'context_sha256', ''), 0, 20)}`;
     Aspects.of(this).add(new StageContext(this));
   }
 

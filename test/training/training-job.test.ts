@@ -159,7 +159,11 @@ describe('TrainingJob', () => {
     expect(image.name).toMatch(/^\$\{aws_ecr_repository\.[^}]+\.repository_url\}:ctx-[0-9a-f]{20}$/);
     expect(image.build.dockerfile).toBe('aiinfra.Dockerfile');
     expect(image.build.context).toMatch(/^\.\/assets\/[^/]+\/[0-9a-f]{32}$/);
-    expect(bundled.job.imageUri).toBe(image.name.replace(/^\$\{aws_ecr_repository\.[^}]+\.repository_url\}/, bundled.job.imageUri.split(':ctx-')[0]));
+    // the Job runs `<repository>:ctx-<tag read from the push>`: applied after the push, tag visible in the chart
+    const k8sImage = podSpecOf(findObjects(bundled.objects, 'Job')[0]).containers[0].image;
+    expect(k8sImage).toMatch(/^__AIINFRA_TF_PLACEHOLDER_\d+__:ctx-__AIINFRA_TF_PLACEHOLDER_\d+__$/);
+    const values = (Object.values(synth.resource.helm_release) as { values?: string[] }[]).map((r) => (r.values ?? []).join('')).join('');
+    expect(values).toMatch(/substr\(docker_registry_image\.[^.]+\.triggers\.context_sha256, 0, 20\)/);
   });
 
   test('in a tenant: its namespace, queue and prefix; depends on the tenant release', () => {
