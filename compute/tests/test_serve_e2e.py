@@ -572,3 +572,28 @@ def test_sigterm_drains_in_flight_requests_and_exits(checkpoint: Path, workdir: 
         assert "drained" in log()
     finally:
         srv.stop()
+
+
+def test_sigterm_while_loading_stops_at_once(checkpoint: Path, workdir: Path) -> None:
+    """A pod deleted during a long model load: /readyz says loading, SIGTERM kills the loading
+    engine process and the server exits 0 without waiting for the load."""
+    srv = ServerProc(["--model", str(checkpoint), "--log-level", "info"], workdir / "early.log")
+    try:
+        deadline = time.monotonic() + 60
+        while True:  # the HTTP side is up long before the engine process has imported torch
+            try:
+                r = httpx.get(srv.url + "/readyz", timeout=2)
+                break
+            except httpx.TransportError:
+                assert time.monotonic() < deadline and srv.proc.poll() is None, srv.log.read_text()
+                time.sleep(0.05)
+        if r.status_code == 200:
+            pytest.skip("the model loaded before the test could stop it")
+        assert r.json()["status"] == "loading"
+        t0 = time.monotonic()
+        srv.proc.send_signal(signal.SIGTERM)
+        assert srv.proc.wait(30) == 0, srv.log.read_text()
+        assert time.monotonic() - t0 < 15
+        assert "abandoned" in srv.log.read_text()
+    finally:
+        srv.stop()

@@ -75,6 +75,7 @@ class ServerState:
         self.inflight = 0
         self.loop: asyncio.AbstractEventLoop | None = None
         self.loader: threading.Thread | None = None
+        self.cancel_load = threading.Event()  # set at shutdown: a load still running is abandoned
         self.created = now()
 
     def attach(self, engine: Engine, model_name: str, info: dict[str, Any] | None = None) -> None:
@@ -153,8 +154,9 @@ def create_app(state: ServerState, on_startup: Callable[[ServerState], None] | N
         finally:
             loop = asyncio.get_running_loop()
             if state.loader is not None and state.loader.is_alive():
-                # stopped while loading: let the load finish (a thread torn down inside a
-                # torch call aborts the process) and then stop its engine
+                # stopped while loading: an engine process is killed; an in-process load must
+                # finish (a thread torn down inside a torch call aborts the process)
+                state.cancel_load.set()
                 await loop.run_in_executor(None, state.loader.join)
             if state.engine is not None:
                 await loop.run_in_executor(None, state.engine.stop)
@@ -522,6 +524,9 @@ def start_loader(state: ServerState, load: Callable[[], tuple[Engine, str, dict[
         try:
             engine, name, info = load()
         except Exception as exc:  # reported on /readyz and by the CLI's exit code
+            if state.cancel_load.is_set():
+                log.info("model load abandoned: the server is stopping")
+                return
             log.exception("model load failed")
             state.load_error = f"{type(exc).__name__}: {exc}"
             on_failure(state.load_error)

@@ -113,7 +113,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     def load() -> tuple[Any, str, dict[str, Any]]:
         if args.engine_process:
             engine, name, info = start_engine_process({**load_kwargs, "log_level": args.log_level},
-                                                      engine_config, state.metrics, threads=args.threads)
+                                                      engine_config, state.metrics, threads=args.threads,
+                                                      cancel=state.cancel_load)
             engine.on_dead = lambda message: setattr(state, "fatal_error", message)
             return engine, name, info
         import torch

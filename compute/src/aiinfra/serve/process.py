@@ -34,7 +34,7 @@ from typing import Any, Callable
 from .types import EngineConfig, EngineStopped, QueueFull, SamplingParams, StepOutput
 from .tokenizer import Tokenizer, tokenizer_for
 
-__all__ = ["ProcessEngine", "start_engine_process"]
+__all__ = ["LoadCancelled", "ProcessEngine", "start_engine_process"]
 
 log = logging.getLogger("aiinfra.serve.process")
 
@@ -339,9 +339,15 @@ def _deliver_now(events: list[tuple[Callable[[StepOutput], None], StepOutput]]) 
         sink(out)
 
 
+class LoadCancelled(Exception):
+    """The server stopped while the engine process was still loading the model."""
+
+
 def start_engine_process(load_kwargs: dict[str, Any], config: EngineConfig, metrics: Any, threads: int = 0,
-                         ready_timeout: float | None = None) -> tuple[ProcessEngine, str, dict[str, Any]]:
-    """Spawn the engine process and wait until it has loaded the model (or failed to)."""
+                         ready_timeout: float | None = None, cancel: threading.Event | None = None,
+                         ) -> tuple[ProcessEngine, str, dict[str, Any]]:
+    """Spawn the engine process and wait until it has loaded the model (or failed to). Setting
+    ``cancel`` (a SIGTERM during a long load) kills the loading process: nothing to drain."""
     ctx = mp.get_context("spawn")
     requests, outputs = ctx.Queue(), ctx.Queue()
     proc = ctx.Process(target=_engine_main, args=(dict(load_kwargs), config, threads, requests, outputs),
@@ -350,8 +356,12 @@ def start_engine_process(load_kwargs: dict[str, Any], config: EngineConfig, metr
     deadline = None if ready_timeout is None else time.monotonic() + ready_timeout
     while True:
         try:
-            msg = outputs.get(timeout=1.0)
+            msg = outputs.get(timeout=0.2)
         except queue_mod.Empty:
+            if cancel is not None and cancel.is_set():
+                proc.kill()
+                proc.join(10)
+                raise LoadCancelled("stopped while loading the model") from None
             if not proc.is_alive():
                 raise RuntimeError(f"the engine process exited with code {proc.exitcode} while loading") from None
             if deadline is not None and time.monotonic() > deadline:
