@@ -354,6 +354,8 @@ BAD = [
     ("prompt too long", {"prompt": "y" * 300}, 400, "context_length_exceeded"),
     ("prompt + max_tokens too long", {"prompt": "y" * 200, "max_tokens": 100}, 400, "context_length_exceeded"),
     ("unknown model", {"model": "gpt-4", "prompt": "x"}, 404, "model_not_found"),
+    ("logprobs", {"prompt": "x", "logprobs": 5}, 400, "invalid_value"),
+    ("penalty", {"prompt": "x", "presence_penalty": 0.5}, 400, "invalid_value"),
 ]
 
 

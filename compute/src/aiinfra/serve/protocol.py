@@ -11,7 +11,7 @@ import time
 import uuid
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, field_validator
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, field_validator, model_validator
 
 __all__ = [
     "ChatCompletionRequest",
@@ -54,6 +54,23 @@ class SamplingFields(_Base):
     user: str | None = None
     # extension (as in vLLM): keep generating past the end-of-text token, for benchmarks
     ignore_eos: StrictBool = False
+    # accepted only at their neutral values: the engine does not implement them, and silently
+    # ignoring them would return something other than what the client asked for
+    logprobs: Any = None
+    top_logprobs: Any = None
+    presence_penalty: float | None = None
+    frequency_penalty: float | None = None
+    logit_bias: dict[str, Any] | None = None
+
+    @model_validator(mode="after")
+    def _unsupported(self) -> SamplingFields:
+        if self.logprobs not in (None, False, 0) or self.top_logprobs not in (None, 0):
+            raise ValueError("logprobs are not supported by this server")
+        if self.presence_penalty or self.frequency_penalty:
+            raise ValueError("presence_penalty and frequency_penalty are not supported by this server")
+        if self.logit_bias:
+            raise ValueError("logit_bias is not supported by this server")
+        return self
 
     @field_validator("temperature", "top_p", mode="before")
     @classmethod
