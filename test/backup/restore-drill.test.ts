@@ -22,7 +22,7 @@ describe('RestoreDrill', () => {
     const { stack, cluster, store } = setup();
     const drill = new RestoreDrill(stack, 'drill', { cluster, store, image: 'ghcr.io/acme/trainer:1.0.0' });
     const objects = drill.workload.render().objects;
-    validateManifests(objects);
+    validateManifests(objects, { strict: true });
     expect(drill.jobName).toBe('restore-drill-drill');
     expect(drill.roots).toEqual(['s3://bucket-models/checkpoints']);
     expect(store.grants).toEqual([{ kind: 'read', identity: drill.identity, prefix: 'checkpoints/' }]);

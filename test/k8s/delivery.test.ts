@@ -196,7 +196,7 @@ describe('KubernetesWorkload delivery', () => {
   test('every object is schema-valid, pods meet the restricted PSS, namespace carries PSS labels', () => {
     const { workload } = build();
     const objects = workload.render().objects;
-    validateManifests(objects);
+    validateManifests(objects, { strict: true });
     const ns = findObject(objects, 'Namespace', 'web');
     expect(ns.metadata.namespace).toBeUndefined();
     expect(ns.metadata.labels).toMatchObject({
@@ -219,6 +219,10 @@ describe('KubernetesWorkload delivery', () => {
     expect(() => validateManifests([{ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'Bad_Name' } }])).toThrow(/not a DNS subdomain/);
     expect(() => validateManifests([{ apiVersion: 'kueue.x-k8s.io/v1beta1', kind: 'LocalQueue', metadata: { name: 'q', namespace: 'a' }, spec: {} }]))
       .toThrow(/clusterQueue must be a DNS subdomain/);
+    // strict: fields the Kubernetes types do not have (kubernetes-models' validators accept them)
+    const typo = { apiVersion: 'batch/v1', kind: 'Job', metadata: { name: 'x' }, spec: { template: { spec: { restartPolicy: 'Never', containers: [{ name: 'a', image: 'b:1', securityContex: {}, env: [{ name: 'A', valu: 'x' }] }] } } } };
+    expect(() => validateManifests([typo])).not.toThrow();
+    expect(() => validateManifests([typo], { strict: true })).toThrow(/\/spec\/template\/spec\/containers\/0\/securityContex: unknown field[\s\S]*\/env\/0\/valu: unknown field/);
   });
 
   test('synth writes the chart (GitOps copy and asset) byte-identically across runs and working directories', () => {

@@ -3,9 +3,15 @@
 // ServiceMonitor/PodMonitor/PrometheusRule, and built-in schemas for the Kueue CRDs (v1beta1) and GKE's
 // ComputeClass.
 // Prints a JSON array of { index, kind, name, errors } for every invalid object.
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
 
-const input = JSON.parse(readFileSync(0, 'utf8'));
+const require = createRequire(import.meta.url);
+const raw = JSON.parse(readFileSync(0, 'utf8'));
+// `[objects]`, or `{ objects, strict }`: strict also reports fields the Kubernetes types do not have.
+const input = Array.isArray(raw) ? raw : raw.objects;
+const strict = !Array.isArray(raw) && raw.strict === true;
 
 const CORE_GROUPS = new Set([
   'v1', 'apps/v1', 'batch/v1', 'autoscaling/v2', 'autoscaling/v1', 'policy/v1', 'networking.k8s.io/v1',
@@ -118,6 +124,63 @@ function computeClass(obj, errors) {
   if (spec.nodePoolAutoCreation !== undefined && (!isObj(spec.nodePoolAutoCreation) || typeof spec.nodePoolAutoCreation.enabled !== 'boolean')) errors.push('/spec/nodePoolAutoCreation/enabled must be boolean');
 }
 
+// ---- strict mode: unknown fields, from the TypeScript types kubernetes-models ships (its validators allow them) ----
+function modelTypeFile(apiVersion, kind) {
+  let base;
+  if (CORE_GROUPS.has(apiVersion)) base = dirname(require.resolve('kubernetes-models/package.json'));
+  else if (apiVersion.startsWith('monitoring.coreos.com/')) base = dirname(require.resolve('@kubernetes-models/prometheus-operator/package.json'));
+  else return undefined;
+  const file = join(base, apiVersion, `${kind}.d.ts`);
+  return existsSync(file) ? file : undefined;
+}
+
+let strictChecker;
+async function unknownFieldErrors(objects) {
+  const ts = (await import('typescript')).default;
+  const roots = [...new Set(objects.map((o) => modelTypeFile(o.apiVersion, o.kind)).filter(Boolean))];
+  const program = ts.createProgram(roots, {
+    noEmit: true, skipLibCheck: true, types: [], module: ts.ModuleKind.NodeNext, moduleResolution: ts.ModuleResolutionKind.NodeNext,
+  });
+  const checker = program.getTypeChecker();
+  const objectMembers = (type) => {
+    const t = checker.getNonNullableType(type);
+    if (t.isUnion()) {
+      const objs = t.types.filter((m) => m.flags & ts.TypeFlags.Object);
+      return objs.length === 1 ? objs[0] : undefined;
+    }
+    return t.flags & ts.TypeFlags.Object ? t : undefined;
+  };
+  const walk = (value, type, path, errors) => {
+    if (value === null || typeof value !== 'object') return;
+    const t = objectMembers(type);
+    if (!t) return;
+    if (Array.isArray(value)) {
+      const [elem] = checker.getTypeArguments(t) ?? [];
+      if (elem) value.forEach((v, i) => walk(v, elem, `${path}/${i}`, errors));
+      return;
+    }
+    if (t.getStringIndexType()) return; // a map: any keys
+    const props = checker.getPropertiesOfType(t);
+    if (props.length === 0) return;
+    for (const [k, v] of Object.entries(value)) {
+      const p = t.getProperty(k);
+      if (!p) errors.push(`${path}/${k}: unknown field`);
+      else walk(v, checker.getTypeOfSymbol(p), `${path}/${k}`, errors);
+    }
+  };
+  strictChecker = (obj) => {
+    const file = modelTypeFile(obj.apiVersion, obj.kind);
+    if (!file) return [];
+    const sf = program.getSourceFile(file);
+    const sym = sf && checker.getSymbolAtLocation(sf)?.exports?.get(`I${obj.kind}`);
+    if (!sym) return [];
+    const errors = [];
+    walk(obj, checker.getDeclaredTypeOfSymbol(sym), '', errors);
+    return errors;
+  };
+}
+if (strict) await unknownFieldErrors(input);
+
 const errorsOut = [];
 for (let index = 0; index < input.length; index++) {
   const obj = input[index];
@@ -147,6 +210,7 @@ for (let index = 0; index < input.length; index++) {
         if (Array.isArray(details)) for (const d of details) errors.push(`${d.instancePath || '/'} ${d.message}${d.params ? ` ${JSON.stringify(d.params)}` : ''}`);
         else errors.push(String(e.message ?? e));
       }
+      if (strictChecker) errors.push(...strictChecker(obj));
     }
   }
   if (errors.length) errorsOut.push({ index, kind, name, errors });

@@ -31,14 +31,25 @@ function metadataErrors(obj: K8sObject): string[] {
   return errors;
 }
 
+export interface ValidateOptions {
+  /**
+   * Also report fields the Kubernetes types do not have (a typo such as `securityContex`), which the
+   * kubernetes-models validators accept. Costs about a second (a TypeScript program over the model types).
+   * @default false
+   */
+  readonly strict?: boolean;
+}
+
 /**
  * Validates every object against the Kubernetes OpenAPI schema (kubernetes-models; prometheus-operator
- * models for ServiceMonitor/PodMonitor/PrometheusRule; built-in checks for Kueue v1beta1 CRDs) plus name
- * and label syntax. Throws one error listing every problem; an object of an unknown kind is a problem too.
+ * models for ServiceMonitor/PodMonitor/PrometheusRule; built-in checks for Kueue v1beta1 CRDs and GKE
+ * ComputeClass) plus name and label syntax; `strict` also rejects unknown fields. Throws one error listing
+ * every problem; an object of an unknown kind is a problem too.
  */
-export function validateManifests(objects: readonly K8sObject[]): void {
+export function validateManifests(objects: readonly K8sObject[], options: ValidateOptions = {}): void {
   if (objects.length === 0) return;
-  const out = execFileSync(process.execPath, [WORKER], { input: JSON.stringify(objects), encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
+  const input = options.strict ? { objects, strict: true } : objects;
+  const out = execFileSync(process.execPath, [WORKER], { input: JSON.stringify(input), encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
   const problems = JSON.parse(out) as { index: number; kind: string; name: string; errors: string[] }[];
   objects.forEach((obj, index) => {
     const errors = metadataErrors(obj);

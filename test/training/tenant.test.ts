@@ -18,7 +18,7 @@ describe('Tenant', () => {
     const { stack, cluster, store } = setup();
     const t = new Tenant(stack, 'research', { cluster, gpuQuota: 16, cpuQuota: 200, memoryQuotaGiB: 1024, store, admins: ['ml-admins', { kind: 'User', name: 'ada@acme.com' }] });
     const objects = t.workload.render().objects;
-    validateManifests(objects);
+    validateManifests(objects, { strict: true });
 
     const ns = findObject(objects, 'Namespace', 'research');
     expect(ns.metadata.labels).toMatchObject({
@@ -94,7 +94,7 @@ describe('Tenant', () => {
     const { stack, cluster, store } = setup();
     const t = new Tenant(stack, 'research', { cluster, gpuQuota: 16, store, cohort: 'shared' });
     new TrainingJob(stack, 'pretrain', { cluster, tenant: t, nodes: 2, gpusPerNode: 8, checkpoints: store, model: { preset: 'gpt-1b' }, image: 'a/b:1' });
-    validateManifests(manifestsOf(stack));
+    validateManifests(manifestsOf(stack), { strict: true });
     const cq = findObject(t.workload.render().objects, 'ClusterQueue');
     expect(cq.spec).toMatchObject({ cohort: 'shared', preemption: { reclaimWithinCohort: 'Any', withinClusterQueue: 'LowerPriority' } });
   });

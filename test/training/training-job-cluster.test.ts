@@ -25,7 +25,7 @@ describe.each(clouds)('training job and tenant on %s', (kind, cloud) => {
   const objects = manifestsOf(stack);
 
   test('every delivered object is schema-valid and pods are restricted', () => {
-    validateManifests(objects);
+    validateManifests(objects, { strict: true });
     for (const obj of [...findObjects(objects, 'Job'), ...findObjects(objects, 'CronJob'), ...findObjects(objects, 'Deployment')]) {
       if (obj.metadata.namespace === 'research') expect(restrictedPssProblems(podSpecOf(obj))).toEqual([]);
     }

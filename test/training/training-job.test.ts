@@ -83,7 +83,7 @@ describe('TrainingJob', () => {
     const { stack, objects } = job();
     expect(restrictedPssProblems(podSpecOf(findObjects(objects, 'Job')[0]))).toEqual([]);
     const all = manifestsOf(stack);
-    validateManifests(all);
+    validateManifests(all, { strict: true });
     const ns = findObject(all, 'Namespace', 'training');
     expect(ns.metadata.labels['pod-security.kubernetes.io/enforce']).toBe('restricted');
     expect(findObject(all, 'NetworkPolicy', 'default-deny-all').metadata.namespace).toBe('training');
