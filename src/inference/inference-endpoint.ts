@@ -695,6 +695,8 @@ export class InferenceEndpoint extends EndpointMetrics implements IInferenceEndp
   /** The bundled server image (images/server), built and pushed to the cloud's registry once per stack. */
   private serverImage(): string {
     const image = (require('./server-image') as typeof import('./server-image')).serverImage(this, this.cloud);
+    // AKS nodes need AcrPull on the stack's registry (EKS and GKE nodes can pull already).
+    image.grantPull(this.cluster);
     this.bundledImagePush = image.push;
     return image.imageUri;
   }

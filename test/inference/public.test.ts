@@ -109,6 +109,11 @@ describe.each(Object.keys(CLOUDS) as CloudName[])('public endpoint on %s', (clou
       const member = resources(json, 'google_secret_manager_secret_iam_member')[0];
       expect(member.role).toBe('roles/secretmanager.secretAccessor');
       expect(member.secret_id).toMatch(/google_secret_manager_secret\.chat_ApiKeySecret/);
+      // Encrypted with a global customer-managed key that only Secret Manager's agent may use.
+      const secret = resources(json, 'google_secret_manager_secret', 'chat_')[0];
+      expect(secret.replication.auto.customer_managed_encryption.kms_key_name).toMatch(/google_kms_crypto_key\.chat_ApiKeyKey_[0-9A-F]+\.id/);
+      expect(resources(json, 'google_kms_key_ring', 'chat_')[0].location).toBe('global');
+      expect(resources(json, 'google_kms_crypto_key_iam_member', 'chat_')[0].member).toMatch(/@gcp-sa-secretmanager\.iam\.gserviceaccount\.com$/);
     } else {
       const read = resources(json, 'azurerm_role_assignment', 'ApiKeyRead')[0];
       expect(read.role_definition_name).toBe('Key Vault Secrets User');

@@ -8,6 +8,10 @@ import { CertificateManagerCertificate } from '@cdktf/provider-google/lib/certif
 import { CertificateManagerCertificateMap } from '@cdktf/provider-google/lib/certificate-manager-certificate-map';
 import { CertificateManagerCertificateMapEntry } from '@cdktf/provider-google/lib/certificate-manager-certificate-map-entry';
 import { ComputeGlobalAddress } from '@cdktf/provider-google/lib/compute-global-address';
+import { DataGoogleProject } from '@cdktf/provider-google/lib/data-google-project';
+import { KmsCryptoKey } from '@cdktf/provider-google/lib/kms-crypto-key';
+import { KmsCryptoKeyIamMember } from '@cdktf/provider-google/lib/kms-crypto-key-iam-member';
+import { KmsKeyRing } from '@cdktf/provider-google/lib/kms-key-ring';
 import { SecretManagerSecret } from '@cdktf/provider-google/lib/secret-manager-secret';
 import { SecretManagerSecretIamMember } from '@cdktf/provider-google/lib/secret-manager-secret-iam-member';
 import { SecretManagerSecretVersion } from '@cdktf/provider-google/lib/secret-manager-secret-version';
@@ -21,6 +25,8 @@ import {
 } from '../../inference/cloud-parts';
 import { K8sObject, SERVER_PORT } from '../../inference/manifests';
 import { gcpProvider } from './provider';
+
+const DAY_SECONDS = 86_400;
 
 export const GKE_INTERNAL_GATEWAY_CLASS = 'gke-l7-rilb';
 export const GKE_EXTERNAL_GATEWAY_CLASS = 'gke-l7-global-external-managed';
@@ -134,12 +140,30 @@ function exposure(scope: Construct, cloud: GcpCloud, req: ExposureRequest): Expo
  */
 function apiKey(scope: Construct, cloud: GcpCloud, req: ApiKeyRequest): ApiKeyParts {
   const provider = gcpProvider(scope, cloud);
+  const labels = resourceTags(scope, cloud, req.tags);
+  // A customer-managed key (global: automatic replication needs one) that only Secret Manager's service
+  // agent may use; revoking it revokes the key material.
+  const projectInfo = new DataGoogleProject(scope, 'Project', { provider, projectId: cloud.project });
+  const ring = new KmsKeyRing(scope, 'ApiKeyRing', {
+    provider, project: cloud.project, location: 'global', name: physicalName(scope, cloud, { maxLength: 63 }, 'api-keys'),
+  });
+  const key = new KmsCryptoKey(scope, 'ApiKeyKey', {
+    provider, name: 'api-keys', keyRing: ring.id, purpose: 'ENCRYPT_DECRYPT',
+    rotationPeriod: `${90 * DAY_SECONDS}s`, destroyScheduledDuration: `${30 * DAY_SECONDS}s`, labels,
+    // Cloud KMS keys cannot be deleted, only their versions: keep Terraform from trying.
+    lifecycle: { preventDestroy: true },
+  });
+  const keyAccess = new KmsCryptoKeyIamMember(scope, 'ApiKeyKeyAccess', {
+    provider, cryptoKeyId: key.id, role: 'roles/cloudkms.cryptoKeyEncrypterDecrypter',
+    member: `serviceAccount:service-${projectInfo.number}@gcp-sa-secretmanager.iam.gserviceaccount.com`,
+  });
   const secret = new SecretManagerSecret(scope, 'ApiKeySecret', {
     provider,
     project: cloud.project,
     secretId: physicalName(scope, cloud, { maxLength: 255 }, 'api-keys'),
-    replication: { auto: {} },
-    labels: resourceTags(scope, cloud, req.tags),
+    replication: { auto: { customerManagedEncryption: { kmsKeyName: key.id } } },
+    labels,
+    dependsOn: [keyAccess],
   });
   new SecretManagerSecretVersion(scope, 'ApiKeyVersion', {
     provider,
