@@ -92,6 +92,12 @@ def test_hf_engine_greedy_equals_generate_and_text_streams(hf_dir: Path) -> None
         assert "".join(o.text for o in outs[i]) == tok.decode(got)
     # chat without a template of its own: the simple template
     assert tok.decode(tok.chat_prompt([{"role": "user", "content": "hi"}])) == "<|user|>\nhi\n<|assistant|>\n"
+    # with the tokenizer's own template
+    tok._tok.chat_template = ("{% for m in messages %}[{{ m.role }}] {{ m.content }}\n{% endfor %}"
+                              "{% if add_generation_prompt %}[assistant] {% endif %}")
+    ids = tok.chat_prompt([{"role": "system", "content": "be brief"}, {"role": "user", "content": "the fox"}])
+    assert all(isinstance(t, int) for t in ids)
+    assert tok.decode(ids) == "[system] be brief\n[user] the fox\n[assistant] "
 
 
 def test_unsupported_hf_architectures_are_refused() -> None:

@@ -127,7 +127,10 @@ class HFTokenizer:
 
     def chat_prompt(self, messages: list[dict[str, str]]) -> list[int]:
         if getattr(self._tok, "chat_template", None):
-            return list(self._tok.apply_chat_template(messages, add_generation_prompt=True, tokenize=True))
+            out = self._tok.apply_chat_template(messages, add_generation_prompt=True, tokenize=True)
+            if hasattr(out, "keys"):  # transformers >= 5 returns a BatchEncoding
+                out = out["input_ids"]
+            return [int(t) for t in out]
         return self.encode(render_chat(messages))
 
 
