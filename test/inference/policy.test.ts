@@ -17,3 +17,16 @@ test.each(Object.keys(CLOUDS) as CloudName[])('%s: no policy finding on the endp
     .filter((f) => f.constructPath.startsWith('platform/chat') || f.subject.includes(b.endpoint.name) || f.constructPath.includes('InferenceAddons'));
   expect(mine.map((f) => `${f.severity} ${f.ruleId} ${f.subject}: ${f.message}`)).toEqual([]);
 });
+
+test.each(Object.keys(CLOUDS) as CloudName[])('%s: no policy finding on an internal vLLM endpoint with an API key, scaled to zero', (cloud) => {
+  const b = build(cloud, ({ models }) => ({
+    runtime: 'vllm', image: undefined, model: models.model('llm/llama-8b', { parameterCount: 8_030_000_000 }),
+    auth: { apiKey: true, ...(cloud === 'azure' ? { keyVaultNetwork: { allowedSubnetIds: [AKS_SUBNET] } } : {}) },
+    autoscaling: { scaleToZero: true }, schedule: [{ start: '0 8 * * 1-5', end: '0 18 * * 1-5' }],
+    monitoring: { prometheusQueryUrl: 'http://prometheus-operated.monitoring.svc:9090' },
+  }));
+  const mine = PolicyPack.check(b.stack)
+    .filter((f) => f.suppressedReason === undefined)
+    .filter((f) => f.constructPath.startsWith('platform/chat') || f.subject.includes(b.endpoint.name) || f.constructPath.includes('InferenceAddons'));
+  expect(mine.map((f) => `${f.severity} ${f.ruleId} ${f.subject}: ${f.message}`)).toEqual([]);
+});
