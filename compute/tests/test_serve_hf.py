@@ -141,3 +141,25 @@ def test_trainer_checkpoint_of_an_hf_model_is_served(tmp_path: Path) -> None:
     ids = torch.tensor([[5, 17, 200, 3, 99]])
     with torch.no_grad():
         torch.testing.assert_close(loaded.model(ids)[0], hf(ids).logits[0], rtol=1e-4, atol=1e-4)
+
+
+def test_generation_config_end_ids_stop_generation(hf_dir: Path) -> None:
+    loaded = load_model(f"hf:{hf_dir}", precision="fp32", device="cpu")
+    tok = loaded.tokenizer
+    assert tok.eos_token_id in tok.eos_token_ids  # the tokenizer's own end id, and generation_config's
+    engine = Engine(lambda slots, n: ModelRunner(loaded.model, slots, n), tok, EngineConfig(max_batch_size=2),
+                    model_max_len=loaded.model.config.max_seq_len)
+    prompt = tok.encode("the quick brown")
+
+    def run(**kw) -> list:
+        outs: list = []
+        engine.submit(prompt, SamplingParams(max_tokens=10, temperature=0.0, **kw), outs.append)
+        while engine.has_work():
+            engine.step()
+        return outs
+
+    free = [t for o in run(ignore_eos=True) for t in o.token_ids]
+    tok.extra_eos_token_ids.add(free[2])  # e.g. a chat model's end-of-turn id
+    outs = run()
+    assert [t for o in outs for t in o.token_ids] == free[: free.index(free[2]) + 1]
+    assert outs[-1].finish_reason == "stop"

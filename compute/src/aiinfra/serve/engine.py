@@ -414,6 +414,10 @@ class Engine:
         return torch.where(t == 0.0, greedy, sampled).tolist()
 
     # ------------------------------------------------------------------ outputs
+    @property
+    def _eos(self) -> frozenset[int]:
+        return self.tokenizer.eos_token_ids
+
     def _append(self, s: Sequence, token: int, now: float) -> StepOutput | None:
         p = s.params
         if s.first_token_at is None:
@@ -426,8 +430,7 @@ class Engine:
         s.generated.append(token)
         s.pending_ids.append(token)
         reason = None
-        eos = self.tokenizer.eos_token_id
-        if eos is not None and token == eos and not p.ignore_eos:
+        if token in self._eos and not p.ignore_eos:
             reason = "stop"
         else:
             before = len(s.text)

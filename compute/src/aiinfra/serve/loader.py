@@ -13,7 +13,7 @@ import torch
 
 from ..model import GPT, GPTConfig, rope_cos_sin
 from .quant import quantize_int8
-from .tokenizer import Tokenizer, tokenizer_for
+from .tokenizer import HFTokenizer, Tokenizer, tokenizer_for
 
 __all__ = ["LoadedModel", "load_model", "resolve_device", "resolve_dtype", "build_gpt"]
 
@@ -220,6 +220,7 @@ def _load_hf(name: str, dev: torch.device, dtype: torch.dtype, tokenizer_source:
     config = hf_config_to_gpt(hf_config)
     hf_model = AutoModelForCausalLM.from_pretrained(name, torch_dtype=torch.float32)
     sd = hf_state_dict_to_gpt(hf_model.state_dict())
+    gen_eos = getattr(getattr(hf_model, "generation_config", None), "eos_token_id", None)
     del hf_model
     if config.tie_embeddings:
         sd.pop("output.weight", None)
@@ -229,4 +230,6 @@ def _load_hf(name: str, dev: torch.device, dtype: torch.dtype, tokenizer_source:
     except (OSError, ValueError, TypeError) as exc:
         log.warning("no tokenizer for %s (%s); using the byte tokenizer", tokenizer_source or name, exc)
         tokenizer = tokenizer_for(None, config.vocab_size)
+    if isinstance(tokenizer, HFTokenizer) and gen_eos is not None:
+        tokenizer.extra_eos_token_ids.update([gen_eos] if isinstance(gen_eos, int) else gen_eos)
     return model, tokenizer, {"hf": label or name, "model_type": hf_config.model_type}

@@ -25,6 +25,9 @@ class Tokenizer(Protocol):
     eos_token_id: int | None
     vocab_size: int
 
+    @property
+    def eos_token_ids(self) -> frozenset[int]: ...  # every id that ends generation
+
     def encode(self, text: str) -> list[int]: ...
 
     def decode(self, ids: Sequence[int]) -> str: ...
@@ -68,6 +71,10 @@ class ByteTokenizer:
         self.vocab_size = vocab_size
         self.eos_token_id: int | None = 256 if vocab_size > 256 else None
         self.spec: str | None = None  # for tokenizer_for(spec, vocab_size) in another process
+
+    @property
+    def eos_token_ids(self) -> frozenset[int]:
+        return frozenset() if self.eos_token_id is None else frozenset((self.eos_token_id,))
 
     def encode(self, text: str) -> list[int]:
         return list(text.encode("utf-8"))
@@ -115,6 +122,15 @@ class HFTokenizer:
         self.vocab_size = vocab_size
         self.eos_token_id: int | None = tok.eos_token_id
         self.spec = spec
+        # more end ids from the model's generation_config (e.g. Llama 3's <|eot_id|>)
+        self.extra_eos_token_ids: set[int] = set()
+
+    @property
+    def eos_token_ids(self) -> frozenset[int]:
+        ids = set(self.extra_eos_token_ids)
+        if self.eos_token_id is not None:
+            ids.add(self.eos_token_id)
+        return frozenset(ids)
 
     def encode(self, text: str) -> list[int]:
         return list(self._tok.encode(text))
