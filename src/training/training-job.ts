@@ -175,6 +175,24 @@ export function ncclEnvironment(interconnect: GpuPoolInfo['interconnect']): Reco
 const jobNames = new WeakMap<IGpuCluster, Map<string, string>>();
 
 /**
+ * Waits (up to 10 minutes) until the pod's own DNS name `<job>-<index>.<service>.<namespace>.svc` resolves
+ * (JOB_COMPLETION_INDEX is set by the Job controller in Indexed Jobs).
+ */
+const WAIT_FOR_DNS = [
+  'import os, socket, sys, time',
+  'host = f"{os.environ[\'JOB_NAME\']}-{os.environ[\'JOB_COMPLETION_INDEX\']}.{os.environ[\'DNS_SUFFIX\']}"',
+  'deadline = time.monotonic() + 600',
+  'while True:',
+  '    try:',
+  '        socket.getaddrinfo(host, None)',
+  '        sys.exit(0)',
+  '    except OSError:',
+  '        if time.monotonic() > deadline:',
+  '            sys.exit(f"{host} did not resolve in 600 s")',
+  '        time.sleep(2)',
+].join('\n');
+
+/**
  * A distributed training run of the bundled trainer (`aiinfra-train train`) on a GPU cluster, usually made
  * with `cluster.addTrainingJob(id, props)`.
  *
@@ -576,6 +594,21 @@ export class TrainingJob extends Construct {
       tolerations,
       enableServiceLinks: false,
       volumes: [...dirs.volumes, { name: 'config', configMap: { name: configName } }],
+      // torchrun's c10d backend decides which agent hosts the rendezvous store by resolving the endpoint name
+      // to its own address: pod 0 must see its DNS record before torchrun starts, or no agent hosts the store.
+      initContainers: [{
+        name: 'wait-for-dns',
+        image: this.imageUri,
+        imagePullPolicy: 'IfNotPresent',
+        command: ['python', '-c', WAIT_FOR_DNS],
+        env: [
+          { name: 'JOB_NAME', valueFrom: { fieldRef: { fieldPath: "metadata.labels['batch.kubernetes.io/job-name']" } } },
+          { name: 'DNS_SUFFIX', value: `${serviceName}.${namespace}.svc` },
+        ],
+        resources: { requests: { cpu: '100m', memory: '128Mi' }, limits: { memory: '128Mi' } },
+        securityContext: restrictedContainerSecurityContext(),
+        volumeMounts: [{ name: 'tmp', mountPath: '/tmp' }],
+      }],
       containers: [{
         name: 'trainer',
         image: this.imageUri,

@@ -51,6 +51,10 @@ describe('TrainingJob', () => {
       AIINFRA_CHECKPOINT_DIR: 's3://bucket-models/checkpoints/pretrain', FI_PROVIDER: 'efa',
     });
     expect(pod.subdomain).toBe('pretrain');
+    // pod 0 must resolve its own name before torchrun decides who hosts the rendezvous store
+    expect(pod.initContainers.map((i: { name: string }) => i.name)).toEqual(['wait-for-dns']);
+    expect(pod.initContainers[0].env).toContainEqual({ name: 'DNS_SUFFIX', value: 'pretrain.training.svc' });
+    expect(pod.initContainers[0].command.slice(0, 2)).toEqual(['python', '-c']);
     expect(pod.restartPolicy).toBe('Never');
     expect(c.resources.limits['nvidia.com/gpu']).toBe('8');
     expect(c.resources.requests['nvidia.com/gpu']).toBe('8');
