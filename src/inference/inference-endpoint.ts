@@ -780,6 +780,9 @@ export class InferenceEndpoint extends EndpointMetrics implements IInferenceEndp
       args = vargs;
       env = [
         { name: 'HOME', value: '/tmp' },
+        // uid 10001 has no passwd entry in the image: getpass.getuser() (torch inductor's cache dir) reads USER.
+        { name: 'USER', value: 'vllm' },
+        { name: 'TORCHINDUCTOR_CACHE_DIR', value: '/tmp/torchinductor' },
         { name: 'HF_HOME', value: '/tmp/hf' },
         { name: 'HF_HUB_OFFLINE', value: '1' },
         { name: 'XDG_CACHE_HOME', value: '/tmp/cache' },
