@@ -355,7 +355,7 @@ export class KubernetesWorkload extends Construct {
       } catch {
         expression = 'a Terraform value';
       }
-      return `  ${p.key}: null # ${expression}`;
+      return `  ${p.key}: null # ${expression}${p.embedded ? ' (inline in a quoted string: escape \\ and ")' : ''}`;
     });
     files['values.yaml'] = [
       '# Values of this chart. Terraform fills `tf` through helm_release.values.',

@@ -119,7 +119,8 @@ describe('KubernetesWorkload delivery', () => {
     expect(container.args[1]).toBe('s3://__AIINFRA_TF_PLACEHOLDER_1__/models');
     // literal Go-template braces in object fields are escaped for Helm
     expect(deploy).toContain('CPU {{ "{{" }} $value {{ "}}" }} high');
-    expect(rendered.files['values.yaml']).toContain('  v0: null # "${aws_iam_role.Role.arn}"');
+    expect(rendered.files['values.yaml']).toContain('  v0: null # "${aws_iam_role.Role.arn}"\n');
+    expect(rendered.files['values.yaml']).toContain('  v1: null # "${aws_iam_role.Role.name}" (inline in a quoted string: escape \\ and ")\n');
     expect(rendered.files['Chart.yaml']).toMatch(/^apiVersion: v2\nname: apps-web-[0-9a-f]{8}\n/);
     expect(Object.keys(rendered.files)).toEqual([
       'Chart.yaml',
