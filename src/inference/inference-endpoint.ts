@@ -743,7 +743,10 @@ export class InferenceEndpoint extends EndpointMetrics implements IInferenceEndp
         { name: 'AIINFRA_DRAIN_TIMEOUT', value: String(o.requestTimeout) },
         ...(o.maxModelLength ? [{ name: 'AIINFRA_MAX_MODEL_LEN', value: String(o.maxModelLength) }] : []),
         ...(o.apiKey ? [{ name: 'AIINFRA_API_KEYS_FILE', value: API_KEYS_FILE }] : []),
+        // The root filesystem is read-only: caches (Hugging Face tokenizers, torch) go to /tmp.
         { name: 'HOME', value: '/tmp' },
+        { name: 'HF_HOME', value: '/tmp/hf' },
+        { name: 'XDG_CACHE_HOME', value: '/tmp/cache' },
       ];
       env = mergeEnv(storeEnv, env);
       probes = { startup: '/readyz', readiness: '/readyz', liveness: '/healthz' };
