@@ -147,7 +147,9 @@ def run_burnin(opts: BurninOptions) -> tuple[bool, dict[str, Any]]:
         any_failed = bool(failures)
     report["failures"] = failures
     report["ok"] = not any_failed
-    print(json.dumps(report), flush=True)
+    # One write per report: ranks share stdout, and print() issues the text and the newline as two
+    # writes that another rank's report can land between (seen as interleaved JSON in tests).
+    os.write(1, (json.dumps(report) + "\n").encode())
     if dist.is_initialized():
         dist.destroy_process_group()
     return not any_failed, report
