@@ -19,8 +19,8 @@ VENV=.venv-tools
 
 installed() { [ "$("$VENV/bin/checkov" --version 2>/dev/null || true)" = "$CHECKOV_VERSION" ]; }
 if ! installed; then
-  mkdir -p "$VENV"
-  exec 9>"$VENV/.install-lock"
+  mkdir -p .tools
+  exec 9>.tools/.checkov-install.lock
   command -v flock >/dev/null 2>&1 && flock 9
   if ! installed; then
     echo "installing checkov $CHECKOV_VERSION into $VENV"
