@@ -58,4 +58,16 @@ export interface IGpuCluster extends IConstruct {
   readonly workloadIdentityPodLabels?: Record<string, string>;
   /** Namespace the cluster's add-ons (Kueue, DCGM exporter) run in. @default 'gpu-system' */
   readonly addOnNamespace?: string;
+  /**
+   * Makes Gateway API gateways work on the cluster, once however often called (EKS: the AWS Load Balancer
+   * Controller with `ALBGatewayAPI` and the Gateway API CRDs; GKE: its managed Gateway API). Inference
+   * endpoints behind a gateway (public, canary) call it. Returns the releases Gateway objects must
+   * `dependsOn`. @default - absent: the cluster (e.g. imported) provides Gateway API support itself
+   */
+  enableGatewayApi?(): readonly ITerraformDependable[];
+  /**
+   * Turns on the cloud's managed Secrets Store CSI integration where it has one (GKE Secret Manager
+   * add-on); endpoints with an API key call it. @default - absent: nothing to turn on
+   */
+  enableSecretStore?(): void;
 }

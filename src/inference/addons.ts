@@ -75,8 +75,11 @@ export class InferenceClusterAddons extends Construct {
     return release;
   }
 
-  /** Cluster-scoped objects the cloud's gateway needs (e.g. the AWS ALB GatewayClass), delivered once. */
-  public gatewayObjects(objects: readonly K8sObject[]): KubernetesWorkload | undefined {
+  /**
+   * Cluster-scoped objects the cloud's gateway needs (e.g. the AWS ALB GatewayClass), delivered once,
+   * after `dependsOn` (the gateway controller and its CRDs).
+   */
+  public gatewayObjects(objects: readonly K8sObject[], dependsOn: readonly ITerraformDependable[] = []): KubernetesWorkload | undefined {
     if (objects.length === 0) return undefined;
     if (!this.sharedObjects) {
       this.sharedObjects = new KubernetesWorkload(this, 'Shared', {
@@ -85,6 +88,7 @@ export class InferenceClusterAddons extends Construct {
         releaseName: 'aiinfra-inference-shared',
         description: 'Cluster-scoped objects of inference endpoints (cdktf-ai-infra)',
       });
+      if (dependsOn.length) this.sharedObjects.addDependency(...dependsOn);
       const chart = this.sharedObjects.chart;
       objects.forEach((o, i) => {
         const obj = new ApiObject(chart, `Object${i}`, { ...o });

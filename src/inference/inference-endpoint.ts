@@ -426,8 +426,14 @@ export class InferenceEndpoint extends EndpointMetrics implements IInferenceEndp
     }
     if (scaling.kind === 'keda') this.workload.addDependency(addons.chart(KEDA_CHART));
     if (apiKey && parts.secretsStoreChart) this.workload.addDependency(addons.chart(parts.secretsStoreChart));
+    // The cluster's managed CSI integration where the cloud has one (GKE); the others use the chart above.
+    if (apiKey) cluster.enableSecretStore?.();
     if (usesGateway && !exposure.gatewayClassName) {
-      const shared = addons.gatewayObjects(parts.sharedGatewayObjects);
+      // The cloud's Gateway API controller and CRDs, once per cluster (a cluster of this library installs
+      // them; an imported one must have them).
+      const gatewayApi = cluster.enableGatewayApi?.() ?? [];
+      if (gatewayApi.length) this.workload.addDependency(...gatewayApi);
+      const shared = addons.gatewayObjects(parts.sharedGatewayObjects, gatewayApi);
       if (shared) this.workload.addDependency(shared);
     }
 

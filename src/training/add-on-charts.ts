@@ -140,3 +140,21 @@ export function dcgmCountersCsv(): string {
 export const AWS_EFA_DEVICE_PLUGIN: PinnedChart = {
   repository: 'https://aws.github.io/eks-charts', chart: 'aws-efa-k8s-device-plugin', version: 'v0.5.7',
 };
+
+/**
+ * AWS Load Balancer Controller (chart 1.17.1 = controller v2.17.1): ALBs for Gateway API gateways
+ * (`ALBGatewayAPI`, controller >= 2.14). The chart's `crds/` carries its own CRDs, the Gateway ones
+ * (`LoadBalancerConfiguration`, `TargetGroupConfiguration`, `ListenerRuleConfiguration`) included.
+ */
+export const AWS_LOAD_BALANCER_CONTROLLER: PinnedChart = {
+  repository: 'https://aws.github.io/eks-charts', chart: 'aws-load-balancer-controller', version: '1.17.1',
+};
+
+/**
+ * The Gateway API CRDs, standard channel only (Gateway API v1.3.0, the version the AWS Load Balancer
+ * Controller v2.17 is built against), from Envoy Gateway's CRD-only chart: its CRDs are templates, so a
+ * chart bump upgrades them (Helm never upgrades a chart's `crds/`).
+ */
+export const GATEWAY_API_CRDS: PinnedChart = {
+  repository: 'oci://docker.io/envoyproxy', chart: 'gateway-crds-helm', version: 'v1.5.6',
+};

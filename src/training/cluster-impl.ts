@@ -97,6 +97,8 @@ export interface ClusterBuildSpec {
   readonly gpuSoftware: 'device-plugin' | 'gpu-operator';
   readonly dcgmExporter: boolean;
   readonly kueue: boolean;
+  /** Install / enable Gateway API support now (else on first use by an endpoint). */
+  readonly gatewayApi: boolean;
   readonly releaseChannel: 'RAPID' | 'REGULAR' | 'STABLE';
   readonly deletionProtection: boolean;
   readonly tags?: Record<string, string>;
@@ -123,6 +125,14 @@ export interface ClusterImpl {
    */
   readonly clusterObjects?: readonly Record<string, unknown>[];
   bindServiceAccount(identity: IWorkloadIdentity, namespace: string, serviceAccount: string): Record<string, string>;
+  /**
+   * Makes Gateway API gateways work (once, however often called): EKS installs the AWS Load Balancer
+   * Controller and the CRDs, GKE enables its managed Gateway API. Returns the releases Gateway objects
+   * must wait for. @default - the cloud has none here
+   */
+  enableGatewayApi?(): readonly ITerraformDependable[];
+  /** Turns on the cloud's managed Secrets Store CSI integration (GKE Secret Manager add-on). @default - none */
+  enableSecretStore?(): void;
 }
 
 /** What an imported cluster needs to reach the API server and bind identities. */

@@ -120,6 +120,14 @@ export interface GpuTrainingClusterProps {
   readonly dcgmExporter?: boolean;
   /** Install Kueue (queues and GPU quotas; tenants and jobs use it). @default true */
   readonly kueue?: boolean;
+  /**
+   * Gateway API support from the start: EKS installs the AWS Load Balancer Controller (ALB gateways, its
+   * own Pod Identity role) and the Gateway API CRDs; GKE enables its managed Gateway API (standard
+   * channel). An `InferenceEndpoint` behind a gateway (public, canary) turns it on anyway; `false` only
+   * defers it to that first endpoint. No effect on AKS yet (bring Application Gateway for Containers).
+   * @default - true on GKE (a free managed setting), false on EKS and AKS
+   */
+  readonly gatewayApi?: boolean;
   /** GKE release channel. @default 'REGULAR' */
   readonly releaseChannel?: 'RAPID' | 'REGULAR' | 'STABLE';
   /** Protect the cluster from `terraform destroy` (GKE deletion protection). @default true */
@@ -216,6 +224,7 @@ export class GpuTrainingCluster extends Construct implements IGpuCluster {
    */
   public readonly clusterConfig?: KubernetesWorkload;
   private readonly impl: ClusterImpl;
+  private gatewayApiReleases?: readonly ITerraformDependable[];
 
   constructor(scope: Construct, id: string, props: GpuTrainingClusterProps) {
     super(scope, id);
@@ -242,6 +251,7 @@ export class GpuTrainingCluster extends Construct implements IGpuCluster {
     this.certificateAuthorityData = this.impl.certificateAuthorityData;
     this.oidcIssuerUrl = this.impl.oidcIssuerUrl;
     this.resources = this.impl.resources;
+    if (spec.gatewayApi) this.enableGatewayApi();
 
     new TerraformOutput(this, 'EstimatedMonthlyCost', {
       value: this.estimatedMonthlyCost,
@@ -254,6 +264,21 @@ export class GpuTrainingCluster extends Construct implements IGpuCluster {
   public bindServiceAccount(identity: IWorkloadIdentity, namespace: string, serviceAccount: string): Record<string, string> {
     checkBinding(this, this.cloud, identity, namespace, serviceAccount);
     return this.impl.bindServiceAccount(identity, namespace, serviceAccount);
+  }
+
+  /**
+   * Gateway API support, installed once however often called: EKS the AWS Load Balancer Controller
+   * (`ALBGatewayAPI`) + the Gateway API CRDs, GKE its managed Gateway API. Returns the releases Gateway
+   * objects must wait for (none on GKE: the cluster setting comes before any node pool). Nothing on AKS.
+   */
+  public enableGatewayApi(): readonly ITerraformDependable[] {
+    this.gatewayApiReleases ??= this.impl.enableGatewayApi ? [...this.impl.enableGatewayApi()] : [];
+    return this.gatewayApiReleases;
+  }
+
+  /** The cloud's managed Secrets Store CSI integration (GKE Secret Manager add-on); nothing elsewhere. */
+  public enableSecretStore(): void {
+    this.impl.enableSecretStore?.();
   }
 
   /**
@@ -511,6 +536,7 @@ export class GpuTrainingCluster extends Construct implements IGpuCluster {
     return {
       kubernetesVersion: version, zones: props.zones, zoneCount, network: { ...network, cidr }, endpointAccess, authorizedNetworks, admins,
       systemPool, gpuPools, gpuSoftware, dcgmExporter: props.dcgmExporter ?? true, kueue: props.kueue ?? true,
+      gatewayApi: props.gatewayApi ?? props.cloud.select({ aws: () => false, gcp: () => true, azure: () => false }),
       releaseChannel: props.releaseChannel ?? 'REGULAR', deletionProtection: props.deletionProtection ?? true, tags: props.tags,
     };
   }

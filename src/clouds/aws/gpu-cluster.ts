@@ -1,4 +1,5 @@
 import { Construct } from 'constructs';
+import { ITerraformDependable } from 'cdktf';
 import { DataAwsCallerIdentity } from '@cdktf/provider-aws/lib/data-aws-caller-identity';
 import { DataAwsPartition } from '@cdktf/provider-aws/lib/data-aws-partition';
 import { EksAddon } from '@cdktf/provider-aws/lib/eks-addon';
@@ -15,6 +16,7 @@ import { AwsAccount, awsControlPlane, eksLogGroupName } from './cluster';
 import { clusterKey, KEY_USE_ACTIONS } from './keys';
 import { awsClusterAutoscaler, AWS_GPU_TYPE_LABEL } from './cluster-autoscaler';
 import { eksHelmProvider } from './helm';
+import { awsLoadBalancerController } from './load-balancer-controller';
 import { awsClusterNetwork, flowLogGroupName } from './network';
 import { awsNodePools } from './node-pools';
 import { awsProvider } from './provider';
@@ -138,6 +140,18 @@ export function awsGpuCluster(scope: Construct, cloud: AwsCloud, spec: ClusterBu
   };
   if (network.vpc) resources.vpc = network.vpc;
   for (const g of pools.gpu) resources[`${g.pool.name}/${g.rung}`] = g.nodeGroup;
+  let gateway: ITerraformDependable[] | undefined;
+  const enableGatewayApi = (): ITerraformDependable[] => {
+    if (!gateway) {
+      const lbc = awsLoadBalancerController(scope, cloud, {
+        clusterName: name, accountId: account.accountId, partition: account.partition, vpcId: network.vpcId, helmProvider, bind,
+        dependsOn: ready, tags: spec.tags,
+      });
+      resources.loadBalancerController = lbc.release;
+      gateway = [lbc.crds, lbc.release];
+    }
+    return gateway;
+  };
   return {
     clusterName: cluster.name,
     endpoint: cluster.endpoint,
@@ -148,6 +162,7 @@ export function awsGpuCluster(scope: Construct, cloud: AwsCloud, spec: ClusterBu
     workloadIdentityPodLabels: {},
     resources,
     bindServiceAccount: bind,
+    enableGatewayApi,
   };
 }
 

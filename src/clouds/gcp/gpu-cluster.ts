@@ -86,6 +86,12 @@ export function gcpGpuCluster(scope: Construct, cloud: GcpCloud, spec: ClusterBu
     resources,
     clusterObjects: gkeComputeClasses(spec),
     bindServiceAccount: workloadIdentityBinder(scope, cloud),
+    // Cluster settings: the node pools (in addOnDependencies) come after the cluster, so nothing to wait for.
+    enableGatewayApi: () => {
+      cluster.putGatewayApiConfig({ channel: 'CHANNEL_STANDARD' });
+      return [];
+    },
+    enableSecretStore: () => cluster.putSecretManagerConfig({ enabled: true }),
   };
 }
 
