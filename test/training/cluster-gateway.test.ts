@@ -65,12 +65,23 @@ describe('GKE', () => {
     const c = one(json, 'google_container_cluster', 'train');
     expect(c.gateway_api_config).toEqual({ channel: 'CHANNEL_STANDARD' });
     expect(c.secret_manager_config).toBeUndefined();
+    // Internal gateways (gke-l7-rilb) need the region's proxy-only subnet: inside the reserved 10.64.0.0/13.
+    expect(one(json, 'google_compute_subnetwork', 'ProxyOnly')).toMatchObject({
+      purpose: 'REGIONAL_MANAGED_PROXY', role: 'ACTIVE', ip_cidr_range: '10.69.0.0/23', region: 'us-central1',
+    });
+  });
+
+  test('an existing network gets no proxy-only subnet (one per network and region: yours)', () => {
+    const { json } = clusterJson({ cloud: gcp(), network: { existing: { networkId: 'vpc', subnetIds: ['nodes'], podsRangeName: 'pods', servicesRangeName: 'svc' } } });
+    expect(one(json, 'google_container_cluster', 'train').gateway_api_config).toEqual({ channel: 'CHANNEL_STANDARD' });
+    expect(all(json, 'google_compute_subnetwork')).toEqual([]);
   });
 
   test('gatewayApi: false leaves it off; enableGatewayApi() and enableSecretStore() turn them on', () => {
     const stack = newStack();
     const cluster = new GpuTrainingCluster(stack, 'train', { cloud: gcp(), gpuPools: [{ gpu: Gpu.H100_80GB, maxNodes: 2 }], gatewayApi: false });
     expect(one(synth(stack), 'google_container_cluster', 'train').gateway_api_config).toBeUndefined();
+    expect(all(synth(stack), 'google_compute_subnetwork').filter((n) => n.purpose === 'REGIONAL_MANAGED_PROXY')).toEqual([]);
     expect(cluster.enableGatewayApi()).toEqual([]);
     cluster.enableSecretStore();
     const c = one(synth(stack), 'google_container_cluster', 'train');

@@ -1,4 +1,5 @@
 import { Construct } from 'constructs';
+import { ComputeSubnetwork } from '@cdktf/provider-google/lib/compute-subnetwork';
 import { ServiceAccountIamMember } from '@cdktf/provider-google/lib/service-account-iam-member';
 import { GcpCloud } from '../../core/cloud';
 import { InvalidPropError } from '../../core/errors';
@@ -11,6 +12,9 @@ import { gkeHelmProvider } from './helm';
 import { gcpClusterNetwork } from './network';
 import { gcpNodePools, gkeComputeClasses } from './node-pools';
 import { gcpProvider } from './provider';
+
+/** The proxy-only subnet of internal gateways in a network the cluster makes. */
+export const GKE_PROXY_ONLY_CIDR = '10.69.0.0/23';
 
 /** Where GKE installs the NVIDIA driver on COS nodes. */
 export const GKE_DRIVER_HOST_PATH = '/home/kubernetes/bin/nvidia';
@@ -89,6 +93,16 @@ export function gcpGpuCluster(scope: Construct, cloud: GcpCloud, spec: ClusterBu
     // Cluster settings: the node pools (in addOnDependencies) come after the cluster, so nothing to wait for.
     enableGatewayApi: () => {
       cluster.putGatewayApiConfig({ channel: 'CHANNEL_STANDARD' });
+      // Internal gateways (gke-l7-rilb) run their Envoy proxies in the region's proxy-only subnet; one per
+      // network and region, so only in a network the cluster made. Inside the block reserved for pods and
+      // services (10.64.0.0/13, which the node CIDR may not overlap), after both ranges.
+      if (network.resource && !scope.node.tryFindChild('ProxyOnlySubnet')) {
+        const proxyOnly = new ComputeSubnetwork(scope, 'ProxyOnlySubnet', {
+          provider: gcpProvider(scope, cloud), project: cloud.project, region: cloud.region, name: `${name}-proxy-only`,
+          network: network.network, ipCidrRange: GKE_PROXY_ONLY_CIDR, purpose: 'REGIONAL_MANAGED_PROXY', role: 'ACTIVE',
+        });
+        resources.proxyOnlySubnet = proxyOnly;
+      }
       return [];
     },
     enableSecretStore: () => cluster.putSecretManagerConfig({ enabled: true }),
