@@ -17,10 +17,6 @@ const STORAGE_NETWORK = 'The store does not know which clusters will use it, so 
   + 'GCS it is reached over its public endpoint with Entra ID only (shared keys off, anonymous access off, TLS 1.2). '
   + 'Production adds network_rules for the cluster subnet or a private endpoint.';
 
-const LOG_BUCKET_KEY = 'Usage logs hold request metadata, not model data: the log bucket stays in the primary region with '
-  + 'Google-managed encryption, because a CMEK must be in the bucket\'s location and the models key may be multi-region '
-  + '(design note in src/backup/gcp.ts).';
-
 const HOST_ENCRYPTION = 'Example: encryption at host needs the subscription feature Microsoft.Compute/EncryptionAtHost '
   + 'registered, which a runnable example cannot assume; node disks are encrypted with the disk encryption set (CMK). '
   + 'Production registers the feature and enables host encryption on every pool.';
@@ -30,7 +26,5 @@ export function applyPolicy(stack: PolicedPlatform): void {
   Aspects.of(stack).add(new AiInfraPolicyPack());
   Policy.suppress(stack.models, 'AI-AZ-KV-2', KEY_VAULT_NETWORK);
   Policy.suppress(stack.models, 'AI-AZ-ST-3', STORAGE_NETWORK);
-  const gcsLogs = stack.models.node.tryFindChild('AccessLogs');
-  if (gcsLogs) Policy.suppress(gcsLogs, 'AI-GCP-GCS-1', LOG_BUCKET_KEY);
   Policy.suppress(stack.cluster, 'AI-AZ-AKS-8', HOST_ENCRYPTION);
 }

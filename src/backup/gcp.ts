@@ -43,20 +43,19 @@ export function buildGcpBackup(scope: Construct, cloud: GcpCloud, p: ResolvedBac
   const placement = gcsPlacement(cloud.region, p.replication?.region);
 
   const agent = new DataGoogleStorageProjectServiceAccount(scope, 'StorageServiceAgent', { provider, project: cloud.project });
-  let keyRing: KmsKeyRing | undefined;
-  let key: KmsCryptoKey | undefined;
-  if (p.encryptionKey?.kind !== 'gcp-kms') {
+  /** A key ring + key in `location` that the GCS service agent may use (Cloud KMS keys must sit in the bucket's location). */
+  const makeKey = (idPrefix: string, location: string, purpose: string) => {
     // Key rings cannot be deleted in Cloud KMS: the name is stable per construct path, so a redeploy reuses it by import.
-    keyRing = new KmsKeyRing(scope, 'KeyRing', {
+    const ring = new KmsKeyRing(scope, `${idPrefix}KeyRing`, {
       provider,
       project: cloud.project,
-      name: physicalName(scope, cloud, { maxLength: 63 }),
-      location: placement.kmsLocation,
+      name: physicalName(scope, cloud, { maxLength: 63 }, ...(idPrefix ? [idPrefix.toLowerCase()] : [])),
+      location,
     });
-    key = new KmsCryptoKey(scope, 'Key', {
+    const cryptoKey = new KmsCryptoKey(scope, `${idPrefix}Key`, {
       provider,
-      name: 'model-backup',
-      keyRing: keyRing.id,
+      name: purpose,
+      keyRing: ring.id,
       purpose: 'ENCRYPT_DECRYPT',
       rotationPeriod: `${p.keyRotationDays * DAY_SECONDS}s`,
       destroyScheduledDuration: `${30 * DAY_SECONDS}s`,
@@ -64,19 +63,33 @@ export function buildGcpBackup(scope: Construct, cloud: GcpCloud, p: ResolvedBac
       labels,
       lifecycle: p.forceDestroy ? undefined : { preventDestroy: true },
     });
-  }
-  const keyId = p.encryptionKey?.kind === 'gcp-kms' ? p.encryptionKey.cryptoKeyId : key!.id;
-  const keyAccess = new KmsCryptoKeyIamMember(scope, 'KeyAccess', {
+    return { ring, cryptoKey };
+  };
+  const agentAccess = (id: string, cryptoKeyId: string) => new KmsCryptoKeyIamMember(scope, id, {
     provider,
-    cryptoKeyId: keyId,
+    cryptoKeyId,
     role: 'roles/cloudkms.cryptoKeyEncrypterDecrypter',
     member: `serviceAccount:${agent.emailAddress}`,
   });
 
+  let keyRing: KmsKeyRing | undefined;
+  let key: KmsCryptoKey | undefined;
+  if (p.encryptionKey?.kind !== 'gcp-kms') {
+    ({ ring: keyRing, cryptoKey: key } = makeKey('', placement.kmsLocation, 'model-backup'));
+  }
+  const keyId = p.encryptionKey?.kind === 'gcp-kms' ? p.encryptionKey.cryptoKeyId : key!.id;
+  const keyAccess = agentAccess('KeyAccess', keyId);
+
   let logBucket: StorageBucket | undefined;
   if (p.accessLogs) {
-    // Usage logs hold request metadata, not model data; the log bucket stays in the primary region with
-    // Google-managed encryption (the bucket's CMEK may live in a multi-region).
+    // The log bucket stays in the primary region. A CMEK must sit in its bucket's location, so when the data
+    // bucket's key lives in a multi-region (dual-region replication) the logs get their own regional key.
+    let logKeyId = keyId;
+    let logKeyAccess = keyAccess;
+    if (placement.kmsLocation !== cloud.region) {
+      logKeyId = makeKey('Logs', cloud.region, 'model-backup-logs').cryptoKey.id;
+      logKeyAccess = agentAccess('LogsKeyAccess', logKeyId);
+    }
     logBucket = new StorageBucket(scope, 'AccessLogs', {
       provider,
       project: cloud.project,
@@ -86,6 +99,7 @@ export function buildGcpBackup(scope: Construct, cloud: GcpCloud, p: ResolvedBac
       uniformBucketLevelAccess: true,
       publicAccessPrevention: 'enforced',
       versioning: { enabled: false },
+      encryption: { defaultKmsKeyName: logKeyId },
       lifecycleRule: [
         { action: { type: 'Delete' }, condition: { age: p.accessLogRetentionDays } },
         { action: { type: 'AbortIncompleteMultipartUpload' }, condition: { age: 7 } },
@@ -93,6 +107,7 @@ export function buildGcpBackup(scope: Construct, cloud: GcpCloud, p: ResolvedBac
       softDeletePolicy: { retentionDurationSeconds: 7 * DAY_SECONDS },
       forceDestroy: p.forceDestroy,
       labels,
+      dependsOn: [logKeyAccess],
     });
     new StorageBucketIamMember(scope, 'AccessLogsWriter', {
       provider,

@@ -61,6 +61,9 @@ describe('ModelBackupBucket on GCP: secure defaults with only cloud given', () =
     const logs = one(json, 'google_storage_bucket', 'AccessLogs');
     expect(logs.name).toMatch(/^platform-models-logs-[0-9a-f]{8}$/);
     expect(logs).toMatchObject({ uniform_bucket_level_access: true, public_access_prevention: 'enforced', location: 'US-CENTRAL1' });
+    // A regional bucket's key sits in the same region: the logs share it (no second key ring).
+    expect(logs.encryption).toEqual({ default_kms_key_name: b.encryption.default_kms_key_name });
+    expect(Object.keys(json.resource.google_kms_key_ring)).toHaveLength(1);
     expect(rulesOf(logs)).toContainEqual({ type: 'Delete', age: 90 });
     expect(b.logging).toEqual({ log_bucket: '${google_storage_bucket.models_AccessLogs_8E4455F7.name}', log_object_prefix: b.name });
     expect(one(json, 'google_storage_bucket_iam_member', 'AccessLogsWriter')).toMatchObject({
@@ -87,8 +90,15 @@ describe('ModelBackupBucket on GCP: options', () => {
     expect(b.location).toBe('US');
     expect(b.custom_placement_config).toEqual({ data_locations: ['US-CENTRAL1', 'US-EAST1'] });
     expect(b.rpo).toBe('DEFAULT');
-    expect(one(json, 'google_kms_key_ring', 'KeyRing').location).toBe('us');
+    expect(one(json, 'google_kms_key_ring', /_KeyRing_/).location).toBe('us');
     expect(bucket.gcp?.location).toBe('US');
+    // The log bucket stays regional, so its CMEK is a second key in the primary region.
+    expect(one(json, 'google_kms_key_ring', 'LogsKeyRing').location).toBe('us-central1');
+    const logs = one(json, 'google_storage_bucket', 'AccessLogs');
+    expect(logs.encryption).toEqual({ default_kms_key_name: '${google_kms_crypto_key.models_LogsKey_A00E020F.id}' });
+    expect(one(json, 'google_kms_crypto_key_iam_member', 'LogsKeyAccess')).toMatchObject({
+      crypto_key_id: '${google_kms_crypto_key.models_LogsKey_A00E020F.id}', role: 'roles/cloudkms.cryptoKeyEncrypterDecrypter',
+    });
   });
 
   test('turbo rpo turns on turbo replication', () => {
@@ -102,7 +112,8 @@ describe('ModelBackupBucket on GCP: options', () => {
     expect(b.location).toBe('EU');
     expect(b.custom_placement_config).toBeUndefined();
     expect(b.rpo).toBeUndefined();
-    expect(one(json, 'google_kms_key_ring', 'KeyRing').location).toBe('eu');
+    expect(one(json, 'google_kms_key_ring', /_KeyRing_/).location).toBe('eu');
+    expect(one(json, 'google_kms_key_ring', 'LogsKeyRing').location).toBe('europe-west4');
   });
 
   test('object lock: a retention policy (locked for compliance) and no versioning', () => {
