@@ -78,7 +78,7 @@ export class Platform extends TerraformStack {
     const servingGpu = props.cloud.select({ aws: () => Gpu.L4, gcp: () => Gpu.L4, azure: () => Gpu.A10G });
     this.chat = new InferenceEndpoint(this, 'chat', {
       cluster: this.cluster, monitoring: this.monitoring, runtime: 'builtin', gpu: servingGpu,
-      model: this.models.model((this.pretrain.checkpointPrefix as string).replace(/\/$/, ''), { preset: 'gpt-1b', select: 'best' }),
+      model: this.pretrain.model({ select: 'best' }),
       replicas: { min: 2, max: 4 },
       slo: { latencyP95Seconds: 10, ttftP95Seconds: 1, availability: 0.999 },
     });

@@ -30,7 +30,7 @@ export class QuickstartPlatform extends TerraformStack {
     monitoring.watch(pretrain);
     new InferenceEndpoint(this, 'chat', {
       cluster, monitoring, runtime: 'builtin', gpu: Gpu.L4, replicas: { min: 2, max: 10 },
-      model: models.model('research/pretrain', { preset: 'gpt-1b', select: 'best' }),
+      model: pretrain.model({ select: 'best' }),
     });
     Aspects.of(this).add(new AiInfraPolicyPack());
   }

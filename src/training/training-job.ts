@@ -7,7 +7,7 @@ import { Gpu } from '../core/gpu';
 import { stableHash } from '../core/hash';
 import { IWorkloadIdentity, WorkloadIdentity } from '../core/identity';
 import { checkImageUri, IContainerImage } from '../core/image';
-import { IModelStore } from '../core/model-store';
+import { IModelStore, ModelReference } from '../core/model-store';
 import { KubernetesWorkload, stableTokenText } from '../k8s/delivery';
 import { addMetricsIngressNetworkPolicy, addPeerNetworkPolicy, MANAGED_BY_LABELS } from '../k8s/namespace';
 import { checkDnsLabel, RESERVED_NAMESPACES, toDnsLabel } from '../k8s/names';
@@ -228,6 +228,8 @@ export class TrainingJob extends Construct {
   public readonly queue?: string;
   /** The trainer config written to the ConfigMap. */
   public readonly trainerConfig: Record<string, unknown>;
+  private readonly checkpointStore?: IModelStore;
+  private readonly presetName?: TrainerPreset;
 
   constructor(scope: Construct, id: string, props: TrainingJobProps) {
     super(scope, id);
@@ -446,6 +448,8 @@ export class TrainingJob extends Construct {
     this.parameterCount = params;
     this.queue = queue;
     this.checkpointPrefix = checkpointPrefix;
+    this.checkpointStore = store;
+    this.presetName = preset;
     this.checkpointUri = store && checkpointPrefix ? `${store.uri}/${checkpointPrefix.replace(/\/$/, '')}` : undefined;
 
     this.imageUri = imageUri ?? this.bundledImage();
@@ -687,5 +691,19 @@ export class TrainingJob extends Construct {
     const image = trainerImage(this, this.cluster.cloud);
     image.grantPull(this.cluster);
     return image.imageUri;
+  }
+
+  /**
+   * The model this job trains, for an InferenceEndpoint: its checkpoint prefix in the store, with the
+   * job's parameter count (for the endpoint's GPU memory check). Serves the best checkpoint by eval loss
+   * unless `select: 'newest'`.
+   */
+  public model(options: { readonly select?: 'newest' | 'best' } = {}): ModelReference {
+    if (!this.checkpointStore || !this.checkpointPrefix) {
+      throw new InvalidPropError(this, 'checkpoints', undefined, 'a checkpoint store: a job without checkpoints has no model to serve');
+    }
+    return this.checkpointStore.model(this.checkpointPrefix.replace(/\/$/, ''), {
+      parameterCount: this.parameterCount, preset: this.presetName, select: options.select ?? 'best',
+    });
   }
 }
