@@ -27,6 +27,7 @@ import { IWorkloadIdentity } from '../core/identity';
 import { physicalName } from '../core/naming';
 import { resourceTags } from '../core/tags';
 import { awsPartition, BackupImpl, GrantAccess, GrantTarget, ResolvedBackupProps } from './common';
+import { KEY_ADMIN_ACTIONS } from '../clouds/aws/keys';
 
 /** The AWS resources of a ModelBackupBucket (escape hatches). */
 export interface AwsModelBackupResources {
@@ -56,14 +57,6 @@ type Statement = Record<string, unknown>;
 
 const ACCESS_LOG_PREFIX = 's3-access/';
 
-/** Key administration without key use: what Terraform (any principal the account's IAM allows) needs. */
-const KEY_ADMIN_ACTIONS = [
-  'kms:CancelKeyDeletion', 'kms:CreateAlias', 'kms:DeleteAlias', 'kms:DescribeKey', 'kms:DisableKey',
-  'kms:DisableKeyRotation', 'kms:EnableKey', 'kms:EnableKeyRotation', 'kms:GetKeyPolicy', 'kms:GetKeyRotationStatus',
-  'kms:ListGrants', 'kms:ListKeyPolicies', 'kms:ListKeyRotations', 'kms:ListResourceTags', 'kms:PutKeyPolicy',
-  'kms:RevokeGrant', 'kms:RotateKeyOnDemand', 'kms:ScheduleKeyDeletion', 'kms:TagResource', 'kms:UntagResource',
-  'kms:UpdateAlias', 'kms:UpdateKeyDescription',
-];
 /** Key use, allowed only through S3 in the key's region. */
 const KEY_USE_ACTIONS = [
   'kms:Decrypt', 'kms:DescribeKey', 'kms:Encrypt', 'kms:GenerateDataKey', 'kms:GenerateDataKeyWithoutPlaintext',

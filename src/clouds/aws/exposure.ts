@@ -20,15 +20,8 @@ import { K8sObject } from '../../inference/manifests';
 import { ModelReference } from '../../core/model-store';
 import { awsPartition } from '../../backup/common';
 import { awsProvider } from './provider';
+import { KEY_ADMIN_ACTIONS } from './keys';
 
-/** Key administration without use (use goes through Secrets Manager only). */
-const KEY_ADMIN_ACTIONS = [
-  'kms:CancelKeyDeletion', 'kms:CreateAlias', 'kms:DeleteAlias', 'kms:DescribeKey', 'kms:DisableKey',
-  'kms:DisableKeyRotation', 'kms:EnableKey', 'kms:EnableKeyRotation', 'kms:GetKeyPolicy', 'kms:GetKeyRotationStatus',
-  'kms:ListGrants', 'kms:ListKeyPolicies', 'kms:ListKeyRotations', 'kms:ListResourceTags', 'kms:PutKeyPolicy',
-  'kms:RevokeGrant', 'kms:RotateKeyOnDemand', 'kms:ScheduleKeyDeletion', 'kms:TagResource', 'kms:UntagResource',
-  'kms:UpdateAlias', 'kms:UpdateKeyDescription',
-];
 
 /** GatewayClass of the AWS Load Balancer Controller's ALB implementation, created once per cluster. */
 export const AWS_GATEWAY_CLASS = 'aiinfra-alb';

@@ -11,15 +11,8 @@ import { ImageRepository } from '../../core/image-build';
 import { physicalName } from '../../core/naming';
 import { resourceTags } from '../../core/tags';
 import { awsProvider } from './provider';
+import { KEY_ADMIN_ACTIONS } from './keys';
 
-/** Key administration without use. */
-const KEY_ADMIN_ACTIONS = [
-  'kms:CancelKeyDeletion', 'kms:CreateAlias', 'kms:DeleteAlias', 'kms:DescribeKey', 'kms:DisableKey',
-  'kms:DisableKeyRotation', 'kms:EnableKey', 'kms:EnableKeyRotation', 'kms:GetKeyPolicy', 'kms:GetKeyRotationStatus',
-  'kms:ListGrants', 'kms:ListKeyPolicies', 'kms:ListKeyRotations', 'kms:ListResourceTags', 'kms:PutKeyPolicy',
-  'kms:RevokeGrant', 'kms:RotateKeyOnDemand', 'kms:ScheduleKeyDeletion', 'kms:TagResource', 'kms:UntagResource',
-  'kms:UpdateAlias', 'kms:UpdateKeyDescription',
-];
 
 /**
  * An ECR repository for one bundled image: immutable tags, scan on push, encrypted with a customer-managed
