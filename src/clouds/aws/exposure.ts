@@ -22,7 +22,6 @@ import { awsPartition } from '../../backup/common';
 import { awsProvider } from './provider';
 import { KEY_ADMIN_ACTIONS } from './keys';
 
-
 /** GatewayClass of the AWS Load Balancer Controller's ALB implementation, created once per cluster. */
 export const AWS_GATEWAY_CLASS = 'aiinfra-alb';
 /** The AWS CLI image that copies models (supports EKS Pod Identity credentials). */
