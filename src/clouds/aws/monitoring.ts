@@ -34,6 +34,7 @@ import { KUBE_STATE_METRICS, ScrapeTarget, scrapeConfigYaml } from '../../monito
 import { SecretReference } from '../../monitoring/types';
 import { Policy } from '../../policy/suppress';
 import { pinnedRelease } from '../helm/add-ons';
+import { KEY_ADMIN_ACTIONS } from './keys';
 import { awsProvider } from './provider';
 
 type Statement = Record<string, unknown>;
@@ -47,13 +48,6 @@ function partitionOf(region: string): string {
   if (region.startsWith('cn-')) return 'aws-cn';
   return 'aws';
 }
-
-const KEY_ADMIN_ACTIONS = [
-  'kms:CancelKeyDeletion', 'kms:CreateAlias', 'kms:DeleteAlias', 'kms:DescribeKey', 'kms:DisableKey',
-  'kms:DisableKeyRotation', 'kms:EnableKey', 'kms:EnableKeyRotation', 'kms:GetKeyPolicy', 'kms:GetKeyRotationStatus',
-  'kms:ListGrants', 'kms:ListKeyPolicies', 'kms:ListResourceTags', 'kms:PutKeyPolicy', 'kms:RevokeGrant',
-  'kms:ScheduleKeyDeletion', 'kms:TagResource', 'kms:UntagResource', 'kms:UpdateAlias', 'kms:UpdateKeyDescription',
-];
 
 /**
  * The key policy: the account administers the key; principals of the account use it only through SNS,
