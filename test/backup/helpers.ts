@@ -1,8 +1,8 @@
 import { Testing, TerraformStack } from 'cdktf';
 import { Construct } from 'constructs';
 import { AwsCloud, AzureCloud, Cloud, GcpCloud } from '../../src/core/cloud';
-import { InvalidPropError } from '../../src/core/errors';
 import { ModelBackupBucket, ModelBackupBucketProps } from '../../src/backup/model-backup-bucket';
+export { expectInvalid } from '../expect-invalid';
 
 /** Synthesized Terraform JSON: free-form by nature. */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -43,18 +43,6 @@ export function one(json: Json, type: string, idPart: string | RegExp): Json {
   return entries[0][1];
 }
 
-/** Runs fn, expects an InvalidPropError, checks its message and returns it. */
-export function expectInvalid(fn: () => unknown, ...matches: RegExp[]): InvalidPropError {
-  let err: unknown;
-  try {
-    fn();
-  } catch (e) {
-    err = e;
-  }
-  expect(err).toBeInstanceOf(InvalidPropError);
-  for (const m of matches) expect((err as Error).message).toMatch(m);
-  return err as InvalidPropError;
-}
 
 /** Number of children under a construct (to prove validation ran before any child was made). */
 export function childCount(scope: Construct): number {

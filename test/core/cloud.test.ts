@@ -1,21 +1,11 @@
 import { App, TerraformStack, Testing } from 'cdktf';
 import { AwsProvider } from '@cdktf/provider-aws/lib/provider';
 import { Construct } from 'constructs';
-import { Cloud, InvalidPropError, WorkloadIdentity } from '../../src';
+import { Cloud, WorkloadIdentity } from '../../src';
 import { physicalName } from '../../src/core/naming';
 import { resourceTags, checkUserTags } from '../../src/core/tags';
+import { expectInvalid } from '../expect-invalid';
 
-function expectInvalid(fn: () => unknown, match: RegExp): InvalidPropError {
-  let err: unknown;
-  try {
-    fn();
-  } catch (e) {
-    err = e;
-  }
-  expect(err).toBeInstanceOf(InvalidPropError);
-  expect((err as Error).message).toMatch(match);
-  return err as InvalidPropError;
-}
 
 describe('Cloud targets', () => {
   test('valid targets', () => {

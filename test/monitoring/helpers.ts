@@ -2,8 +2,8 @@
 import { App, TerraformStack, Testing } from 'cdktf';
 import { Construct } from 'constructs';
 import { Cloud } from '../../src/core/cloud';
-import { InvalidPropError } from '../../src/core/errors';
 import { FakeGpuCluster } from '../k8s/fake-cluster';
+export { expectInvalid } from '../expect-invalid';
 
 export const CLOUDS: Record<'aws' | 'gcp' | 'azure', () => Cloud> = {
   aws: () => Cloud.aws({ region: 'us-east-1', accountId: '123456789012' }),
@@ -76,15 +76,3 @@ export const CONTRACT_METRICS: readonly string[] = [
   'aiinfra_server_generation_tokens_total',
 ];
 
-/** Runs `fn`, expects an InvalidPropError whose message matches, returns it. */
-export function expectInvalid(fn: () => unknown, match: RegExp): InvalidPropError {
-  let err: unknown;
-  try {
-    fn();
-  } catch (e) {
-    err = e;
-  }
-  expect(err).toBeInstanceOf(InvalidPropError);
-  expect((err as Error).message).toMatch(match);
-  return err as InvalidPropError;
-}

@@ -1,8 +1,8 @@
 import { Testing, TerraformStack } from 'cdktf';
 import { AwsCloud, AzureCloud, Cloud, GcpCloud } from '../../src/core/cloud';
-import { InvalidPropError } from '../../src/core/errors';
 import { Gpu } from '../../src/core/gpu';
 import { GpuTrainingCluster, GpuTrainingClusterProps } from '../../src/training/gpu-training-cluster';
+export { expectInvalid } from '../expect-invalid';
 
 /** Synthesized Terraform JSON: free-form by nature. */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -54,18 +54,6 @@ export function release(json: Json, name: string): Json {
   return found[0];
 }
 
-/** Runs fn, expects an InvalidPropError, checks its message and returns it. */
-export function expectInvalid(fn: () => unknown, ...matches: RegExp[]): InvalidPropError {
-  let err: unknown;
-  try {
-    fn();
-  } catch (e) {
-    err = e;
-  }
-  expect(err).toBeInstanceOf(InvalidPropError);
-  for (const m of matches) expect((err as Error).message).toMatch(m);
-  return err as InvalidPropError;
-}
 
 /** Warning messages of a construct's annotations. */
 export function warnings(scope: GpuTrainingCluster): string[] {
