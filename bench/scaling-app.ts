@@ -4,7 +4,8 @@ import { Cloud } from '../src';
 import { Platform } from '../examples/platform/platform';
 
 const copies = Number(process.argv[2] ?? '1');
-const app = new App();
+// No stack traces in annotations: they would put this machine's paths into cdktf.out/manifest.json.
+const app = new App({ stackTraces: false });
 for (let i = 0; i < copies; i++) {
   new Platform(app, `platform-aws-${i}`, { cloud: Cloud.aws({ region: 'us-east-1' }) });
   new Platform(app, `platform-gcp-${i}`, { cloud: Cloud.gcp({ project: 'acme-ml', region: 'us-central1' }) });

@@ -3,6 +3,7 @@
 import { App } from 'cdktf';
 import { buildPlatformApp } from './platform';
 
-const app = new App();
+// No stack traces in annotations: they would put this machine's paths into cdktf.out/manifest.json.
+const app = new App({ stackTraces: false });
 buildPlatformApp(app);
 app.synth();

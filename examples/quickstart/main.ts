@@ -37,7 +37,7 @@ export class QuickstartPlatform extends TerraformStack {
 }
 
 if (require.main === module) {
-  const app = new App();
+  const app = new App({ stackTraces: false }); // no machine paths in manifest.json
   new QuickstartPlatform(app, 'platform-gcp');
   app.synth();
 }

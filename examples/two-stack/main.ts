@@ -4,6 +4,7 @@
 import { App } from 'cdktf';
 import { buildTwoStackApp } from './stacks';
 
-const app = new App();
+// No stack traces in annotations: they would put this machine's paths into cdktf.out/manifest.json.
+const app = new App({ stackTraces: false });
 buildTwoStackApp(app);
 app.synth();
