@@ -125,6 +125,14 @@ describe.each(Object.keys(CLOUDS) as CloudName[])('self-managed backend on %s', 
       const version = Object.values(ofType(b.out, 'google_secret_manager_secret_version'))[0];
       expect(version.secret_data).toBe('${replace(join("", [uuid(), uuid()]), "-", "")}');
       expect(version.lifecycle).toEqual({ ignore_changes: ['secret_data'] });
+      // CMEK: one replica in the cluster's region, encrypted with the regional monitoring key Secret Manager may use.
+      const secret = Object.values(ofType(b.out, 'google_secret_manager_secret'))[0];
+      const replica = secret.replication.user_managed.replicas[0];
+      expect(replica.location).toBe('us-central1');
+      expect(replica.customer_managed_encryption.kms_key_name).toMatch(/^\$\{google_kms_crypto_key\..*\.id\}$/);
+      const access = Object.values(ofType(b.out, 'google_kms_crypto_key_iam_member'))
+        .find((m) => String(m.member).includes('gcp-sa-secretmanager'));
+      expect(access).toMatchObject({ crypto_key_id: replica.customer_managed_encryption.kms_key_name, role: 'roles/cloudkms.cryptoKeyEncrypterDecrypter' });
     } else {
       const vault = Object.values(ofType(b.out, 'azurerm_key_vault'))[0];
       expect(vault).toMatchObject({ purge_protection_enabled: true, rbac_authorization_enabled: true });

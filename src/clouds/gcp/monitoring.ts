@@ -132,9 +132,15 @@ export function gcpMonitoring(scope: Construct, cloud: GcpCloud, input: Monitori
   let grafanaPassword: string | undefined;
   const grafanaAdminPassword = (): string => {
     if (grafanaPassword) return grafanaPassword;
+    // Encrypted with the stack's regional monitoring key: one user-managed replica in the cluster's region
+    // (a CMEK must sit in its replica's location; automatic replication would need a global key).
+    const secretKeyAccess = new KmsCryptoKeyIamMember(scope, 'KeyAccessSecretManager', {
+      provider, cryptoKeyId: key.id, role: 'roles/cloudkms.cryptoKeyEncrypterDecrypter', member: agent('secretmanager'),
+    });
     grafanaSecret = new SecretManagerSecret(scope, 'GrafanaAdminSecret', {
       provider, project, secretId: physicalName(scope, cloud, { maxLength: 255 }, 'grafana-admin'),
-      replication: { auto: {} }, labels, deletionProtection: false,
+      replication: { userManaged: { replicas: [{ location: cloud.region, customerManagedEncryption: { kmsKeyName: key.id } }] } },
+      labels, deletionProtection: false, dependsOn: [secretKeyAccess],
     });
     const version = new SecretManagerSecretVersion(scope, 'GrafanaAdminVersion', {
       provider, secret: grafanaSecret.id,
