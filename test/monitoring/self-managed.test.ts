@@ -126,7 +126,9 @@ describe.each(Object.keys(CLOUDS) as CloudName[])('self-managed backend on %s', 
       expect(version.secret_data).toBe('${replace(join("", [uuid(), uuid()]), "-", "")}');
       expect(version.lifecycle).toEqual({ ignore_changes: ['secret_data'] });
       // CMEK: one replica in the cluster's region, encrypted with the regional monitoring key Secret Manager may use.
-      const secret = Object.values(ofType(b.out, 'google_secret_manager_secret'))[0];
+      const secret = Object.values(ofType(b.out, 'google_secret_manager_secret'))[0] as {
+        replication: { user_managed: { replicas: { location: string; customer_managed_encryption: { kms_key_name: string } }[] } };
+      };
       const replica = secret.replication.user_managed.replicas[0];
       expect(replica.location).toBe('us-central1');
       expect(replica.customer_managed_encryption.kms_key_name).toMatch(/^\$\{google_kms_crypto_key\..*\.id\}$/);
