@@ -27,7 +27,7 @@ import { IWorkloadIdentity } from '../core/identity';
 import { physicalName } from '../core/naming';
 import { resourceTags } from '../core/tags';
 import { awsPartition, BackupImpl, GrantAccess, GrantTarget, ResolvedBackupProps } from './common';
-import { KEY_ADMIN_ACTIONS } from '../clouds/aws/keys';
+import { KEY_USE_ACTIONS, keyPolicy } from '../clouds/aws/keys';
 
 /** The AWS resources of a ModelBackupBucket (escape hatches). */
 export interface AwsModelBackupResources {
@@ -57,11 +57,6 @@ type Statement = Record<string, unknown>;
 
 const ACCESS_LOG_PREFIX = 's3-access/';
 
-/** Key use, allowed only through S3 in the key's region. */
-const KEY_USE_ACTIONS = [
-  'kms:Decrypt', 'kms:DescribeKey', 'kms:Encrypt', 'kms:GenerateDataKey', 'kms:GenerateDataKeyWithoutPlaintext',
-  'kms:ReEncryptFrom', 'kms:ReEncryptTo',
-];
 
 function s3Service(region: string): string {
   return `s3.${region}.amazonaws.com`;
@@ -75,19 +70,14 @@ function policyJson(statements: Statement[]): string {
  * A least-privilege key policy: the account (through IAM policies) may administer the key and may use it
  * only through S3 in the key's region; nobody may use it directly.
  */
-function keyPolicy(partition: string, account: string, region: string): string {
+function s3KeyPolicy(partition: string, account: string, region: string): string {
   const root = `arn:${partition}:iam::${account}:root`;
-  return policyJson([
-    { Sid: 'KeyAdministration', Effect: 'Allow', Principal: { AWS: root }, Action: KEY_ADMIN_ACTIONS, Resource: '*' },
-    {
-      Sid: 'UseOnlyThroughS3',
-      Effect: 'Allow',
-      Principal: { AWS: root },
-      Action: KEY_USE_ACTIONS,
-      Resource: '*',
-      Condition: { StringEquals: { 'kms:ViaService': s3Service(region), 'kms:CallerAccount': account } },
-    },
-  ]);
+  return keyPolicy(root, [{
+    sid: 'UseOnlyThroughS3',
+    principal: { AWS: root },
+    actions: KEY_USE_ACTIONS,
+    condition: { StringEquals: { 'kms:ViaService': s3Service(region), 'kms:CallerAccount': account } },
+  }]);
 }
 
 function denyInsecureTransport(bucketArn: string): Statement {
@@ -215,7 +205,7 @@ function newKey(scope: Construct, id: string, provider: TerraformProvider, o: {
     enableKeyRotation: true,
     rotationPeriodInDays: o.rotationDays,
     deletionWindowInDays: 30,
-    policy: keyPolicy(o.partition, o.account, o.region),
+    policy: s3KeyPolicy(o.partition, o.account, o.region),
     tags: o.tags,
     lifecycle: o.forceDestroy ? undefined : { preventDestroy: true },
   });

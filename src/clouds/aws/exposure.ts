@@ -20,7 +20,7 @@ import { K8sObject } from '../../inference/manifests';
 import { ModelReference } from '../../core/model-store';
 import { awsPartition } from '../../backup/common';
 import { awsProvider } from './provider';
-import { KEY_ADMIN_ACTIONS } from './keys';
+import { keyPolicy } from './keys';
 
 /** GatewayClass of the AWS Load Balancer Controller's ALB implementation, created once per cluster. */
 export const AWS_GATEWAY_CLASS = 'aiinfra-alb';
@@ -126,20 +126,12 @@ function apiKey(scope: Construct, cloud: AwsCloud, req: ApiKeyRequest): ApiKeyPa
     description: `Encrypts the API keys of ${scope.node.path} (cdktf-ai-infra)`,
     enableKeyRotation: true,
     deletionWindowInDays: 30,
-    policy: JSON.stringify({
-      Version: '2012-10-17',
-      Statement: [
-        { Sid: 'KeyAdministration', Effect: 'Allow', Principal: { AWS: root }, Action: KEY_ADMIN_ACTIONS, Resource: '*' },
-        {
-          Sid: 'UseOnlyThroughSecretsManager',
-          Effect: 'Allow',
-          Principal: { AWS: root },
-          Action: ['kms:Decrypt', 'kms:DescribeKey', 'kms:Encrypt', 'kms:GenerateDataKey', 'kms:ReEncryptFrom', 'kms:ReEncryptTo'],
-          Resource: '*',
-          Condition: { StringEquals: { 'kms:ViaService': viaSecretsManager, 'kms:CallerAccount': account } },
-        },
-      ],
-    }),
+    policy: keyPolicy(root, [{
+      sid: 'UseOnlyThroughSecretsManager',
+      principal: { AWS: root },
+      actions: ['kms:Decrypt', 'kms:DescribeKey', 'kms:Encrypt', 'kms:GenerateDataKey', 'kms:ReEncryptFrom', 'kms:ReEncryptTo'],
+      condition: { StringEquals: { 'kms:ViaService': viaSecretsManager, 'kms:CallerAccount': account } },
+    }]),
     tags: resourceTags(scope, cloud, req.tags),
   });
   const secret = new SecretsmanagerSecret(scope, 'ApiKeySecret', {

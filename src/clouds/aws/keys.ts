@@ -28,6 +28,22 @@ export interface KeyUse {
 }
 
 /**
+ * A key policy: the account `root` (through IAM) administers the key, and only the given uses may use it.
+ * No wildcard actions. Every customer-managed key of the library takes its policy from here.
+ */
+export function keyPolicy(root: string, uses: readonly KeyUse[]): string {
+  return JSON.stringify({
+    Version: '2012-10-17',
+    Statement: [
+      { Sid: 'KeyAdministration', Effect: 'Allow', Principal: { AWS: root }, Action: KEY_ADMIN_ACTIONS, Resource: '*' },
+      ...uses.map((u) => ({
+        Sid: u.sid, Effect: 'Allow', Principal: u.principal, Action: [...u.actions], Resource: '*', ...(u.condition ? { Condition: u.condition } : {}),
+      })),
+    ],
+  });
+}
+
+/**
  * A customer-managed key (rotated yearly, 30-day deletion window) whose policy lets the account administer
  * it and lets only the named principals use it, for the named purpose. No wildcard actions.
  */
@@ -40,15 +56,7 @@ export function clusterKey(scope: Construct, id: string, cloud: AwsCloud, o: {
     description: o.description,
     enableKeyRotation: true,
     deletionWindowInDays: 30,
-    policy: JSON.stringify({
-      Version: '2012-10-17',
-      Statement: [
-        { Sid: 'KeyAdministration', Effect: 'Allow', Principal: { AWS: `arn:${o.partition}:iam::${o.accountId}:root` }, Action: KEY_ADMIN_ACTIONS, Resource: '*' },
-        ...o.uses.map((u) => ({
-          Sid: u.sid, Effect: 'Allow', Principal: u.principal, Action: [...u.actions], Resource: '*', ...(u.condition ? { Condition: u.condition } : {}),
-        })),
-      ],
-    }),
+    policy: keyPolicy(`arn:${o.partition}:iam::${o.accountId}:root`, o.uses),
     tags: o.tags,
   });
   new KmsAlias(scope, `${id}Alias`, { provider, name: o.alias, targetKeyId: key.keyId });

@@ -34,7 +34,7 @@ import { KUBE_STATE_METRICS, ScrapeTarget, scrapeConfigYaml } from '../../monito
 import { SecretReference } from '../../monitoring/types';
 import { Policy } from '../../policy/suppress';
 import { pinnedRelease } from '../helm/add-ons';
-import { KEY_ADMIN_ACTIONS } from './keys';
+import { keyPolicy } from './keys';
 import { awsProvider } from './provider';
 
 type Statement = Record<string, unknown>;
@@ -54,28 +54,23 @@ function partitionOf(region: string): string {
  * Secrets Manager and Amazon Managed Service for Prometheus in this region; AWS Budgets and the managed
  * Prometheus alert manager may encrypt messages they publish to our topics (same account only).
  */
-function keyPolicy(partition: string, account: string, region: string): string {
+function monitoringKeyPolicy(partition: string, account: string, region: string): string {
   const root = `arn:${partition}:iam::${account}:root`;
-  return policyJson([
-    { Sid: 'KeyAdministration', Effect: 'Allow', Principal: { AWS: root }, Action: KEY_ADMIN_ACTIONS, Resource: '*' },
+  return keyPolicy(root, [
     {
-      Sid: 'UseThroughMonitoringServices',
-      Effect: 'Allow',
-      Principal: { AWS: root },
-      Action: ['kms:Decrypt', 'kms:DescribeKey', 'kms:Encrypt', 'kms:GenerateDataKey', 'kms:ReEncryptFrom', 'kms:ReEncryptTo', 'kms:CreateGrant'],
-      Resource: '*',
-      Condition: {
+      sid: 'UseThroughMonitoringServices',
+      principal: { AWS: root },
+      actions: ['kms:Decrypt', 'kms:DescribeKey', 'kms:Encrypt', 'kms:GenerateDataKey', 'kms:ReEncryptFrom', 'kms:ReEncryptTo', 'kms:CreateGrant'],
+      condition: {
         StringEquals: { 'kms:CallerAccount': account },
         'ForAnyValue:StringEquals': { 'kms:ViaService': [`sns.${region}.amazonaws.com`, `secretsmanager.${region}.amazonaws.com`, `aps.${region}.amazonaws.com`] },
       },
     },
     {
-      Sid: 'PublishersEncryptMessages',
-      Effect: 'Allow',
-      Principal: { Service: ['budgets.amazonaws.com', 'aps.amazonaws.com'] },
-      Action: ['kms:Decrypt', 'kms:GenerateDataKey'],
-      Resource: '*',
-      Condition: { StringEquals: { 'aws:SourceAccount': account } },
+      sid: 'PublishersEncryptMessages',
+      principal: { Service: ['budgets.amazonaws.com', 'aps.amazonaws.com'] },
+      actions: ['kms:Decrypt', 'kms:GenerateDataKey'],
+      condition: { StringEquals: { 'aws:SourceAccount': account } },
     },
   ]);
 }
@@ -157,7 +152,7 @@ export function awsMonitoring(scope: Construct, cloud: AwsCloud, input: Monitori
     description: `Monitoring notifications and secrets of ${scope.node.path} (cdktf-ai-infra)`,
     enableKeyRotation: true,
     deletionWindowInDays: 30,
-    policy: keyPolicy(partition, account, cloud.region),
+    policy: monitoringKeyPolicy(partition, account, cloud.region),
     tags,
   });
   resources.key = key;

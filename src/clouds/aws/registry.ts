@@ -11,7 +11,7 @@ import { ImageRepository } from '../../core/image-build';
 import { physicalName } from '../../core/naming';
 import { resourceTags } from '../../core/tags';
 import { awsProvider } from './provider';
-import { KEY_ADMIN_ACTIONS } from './keys';
+import { keyPolicy } from './keys';
 
 
 /**
@@ -30,20 +30,12 @@ export function awsImageRepository(scope: Construct, cloud: AwsCloud, imageName:
     enableKeyRotation: true,
     deletionWindowInDays: 30,
     // The account (through IAM) administers the key and may use it only through ECR in this region.
-    policy: JSON.stringify({
-      Version: '2012-10-17',
-      Statement: [
-        { Sid: 'KeyAdministration', Effect: 'Allow', Principal: { AWS: root }, Action: KEY_ADMIN_ACTIONS, Resource: '*' },
-        {
-          Sid: 'UseOnlyThroughEcr',
-          Effect: 'Allow',
-          Principal: { AWS: root },
-          Action: ['kms:Decrypt', 'kms:DescribeKey', 'kms:Encrypt', 'kms:GenerateDataKey', 'kms:GenerateDataKeyWithoutPlaintext', 'kms:ReEncryptFrom', 'kms:ReEncryptTo', 'kms:CreateGrant', 'kms:RetireGrant'],
-          Resource: '*',
-          Condition: { StringEquals: { 'kms:ViaService': `ecr.${cloud.region}.amazonaws.com`, 'kms:CallerAccount': account } },
-        },
-      ],
-    }),
+    policy: keyPolicy(root, [{
+      sid: 'UseOnlyThroughEcr',
+      principal: { AWS: root },
+      actions: ['kms:Decrypt', 'kms:DescribeKey', 'kms:Encrypt', 'kms:GenerateDataKey', 'kms:GenerateDataKeyWithoutPlaintext', 'kms:ReEncryptFrom', 'kms:ReEncryptTo', 'kms:CreateGrant', 'kms:RetireGrant'],
+      condition: { StringEquals: { 'kms:ViaService': `ecr.${cloud.region}.amazonaws.com`, 'kms:CallerAccount': account } },
+    }]),
     tags,
   });
   const repo = new EcrRepository(scope, 'Repository', {
