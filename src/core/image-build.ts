@@ -2,13 +2,15 @@ import { createHash } from 'crypto';
 import * as fs from 'fs';
 import * as path from 'path';
 import { Construct, IConstruct } from 'constructs';
-import { Annotations, App, Aspects, AssetType, Fn, IAspect, Lazy, TerraformAsset, TerraformStack } from 'cdktf';
+import { Annotations, Aspects, Fn, IAspect, Lazy, TerraformStack } from 'cdktf';
 import { Image } from '@cdktf/provider-docker/lib/image';
 import { RegistryImage } from '@cdktf/provider-docker/lib/registry-image';
 import { DockerProvider } from '@cdktf/provider-docker/lib/provider';
 import { Cloud } from './cloud';
 import { IGpuCluster } from './cluster';
+import { DirectoryAsset } from './directory-asset';
 import { IContainerImage } from './image';
+import { packageRoot } from './package-root';
 import { providerFor } from './providers';
 
 /** The images this library ships (Dockerfiles under images/, build context compute/). */
@@ -118,16 +120,6 @@ export function buildContextHash(contextDir: string, dockerfile: string): string
   return h.digest('hex');
 }
 
-/** The package root (holding compute/ and images/), found from this file in src/ or lib/src/. */
-export function packageRoot(): string {
-  let dir = __dirname;
-  for (let i = 0; i < 6; i++) {
-    if (fs.existsSync(path.join(dir, 'compute', 'pyproject.toml'))) return dir;
-    dir = path.dirname(dir);
-  }
-  throw new Error(`cdktf-ai-infra: compute/ not found above ${__dirname}; the package is incomplete`);
-}
-
 export interface BundledImageProps {
   readonly cloud: Cloud;
   readonly image: BundledImageName;
@@ -167,7 +159,7 @@ export class BundledImage extends Construct implements IContainerImage {
   public readonly cloud: Cloud;
   private readonly contextDir: string;
   private readonly dockerfile: string;
-  private asset?: TerraformAsset;
+  private asset?: DirectoryAsset;
 
   constructor(scope: Construct, id: string, props: BundledImageProps) {
     super(scope, id);
@@ -237,30 +229,28 @@ export class BundledImage extends Construct implements IContainerImage {
   }
 
   /**
-   * Stages the filtered build context and Dockerfile into `<outdir>/images/<stack>/<name>` and makes the
-   * TerraformAsset that ships it (synth only).
+   * Makes the asset that ships the filtered build context and Dockerfile: copied straight into the
+   * stack's `assets/` folder at synth (no staging copy).
    * @internal
    */
-  public ensureAsset(): TerraformAsset {
+  public ensureAsset(): DirectoryAsset {
     if (this.asset) return this.asset;
-    const stack = TerraformStack.of(this);
-    const dir = path.resolve(App.of(this).outdir, 'images', stack.node.id, this.node.id);
-    const tmp = `${dir}.tmp-${process.pid}`;
-    fs.rmSync(tmp, { recursive: true, force: true });
-    for (const rel of contextFiles(this.contextDir)) {
-      const target = path.join(tmp, rel);
-      fs.mkdirSync(path.dirname(target), { recursive: true });
-      fs.copyFileSync(path.join(this.contextDir, rel), target);
-    }
-    fs.mkdirSync(tmp, { recursive: true });
-    if (fs.existsSync(this.dockerfile)) fs.copyFileSync(this.dockerfile, path.join(tmp, DOCKERFILE_IN_CONTEXT));
-    fs.rmSync(dir, { recursive: true, force: true });
-    try {
-      fs.renameSync(tmp, dir);
-    } catch {
-      fs.rmSync(tmp, { recursive: true, force: true });
-    }
-    this.asset = new TerraformAsset(this, 'Context', { path: dir, type: AssetType.DIRECTORY, assetHash: this.contentHash.slice(0, 32) });
+    const { contextDir, dockerfile } = this;
+    this.asset = new DirectoryAsset(this, 'Context', {
+      assetHash: this.contentHash.slice(0, 32),
+      write: (dir) => {
+        const made = new Set<string>();
+        for (const rel of contextFiles(contextDir)) {
+          const target = path.join(dir, rel);
+          if (!made.has(path.dirname(target))) {
+            fs.mkdirSync(path.dirname(target), { recursive: true });
+            made.add(path.dirname(target));
+          }
+          fs.copyFileSync(path.join(contextDir, rel), target);
+        }
+        if (fs.existsSync(dockerfile)) fs.copyFileSync(dockerfile, path.join(dir, DOCKERFILE_IN_CONTEXT));
+      },
+    });
     return this.asset;
   }
 }

@@ -4,12 +4,13 @@ import * as path from 'path';
 import { Construct, IConstruct } from 'constructs';
 import { ApiObject, ApiObjectProps, App as Cdk8sApp, Chart } from 'cdk8s';
 import {
-  App, Aspects, AssetType, DefaultTokenResolver, Fn, IAspect, ITerraformDependable, Lazy, StringConcat, TerraformAsset,
+  App, Aspects, DefaultTokenResolver, Fn, IAspect, ITerraformDependable, Lazy, StringConcat,
   TerraformResource, TerraformStack, Token, Tokenization,
 } from 'cdktf';
 import { Release } from '@cdktf/provider-helm/lib/release';
 import { stringify } from 'yaml';
 import { IGpuCluster } from '../core/cluster';
+import { DirectoryAsset, writeFiles } from '../core/directory-asset';
 import { check, InvalidPropError } from '../core/errors';
 import { checkDnsLabel, constructDnsLabel } from './names';
 
@@ -150,7 +151,7 @@ function sha256(text: string): string {
  * deploys workloads (never `kubernetes_manifest`, which fails at plan time without CRDs or a reachable cluster).
  *
  * Add cdk8s objects to `chart` (or with `addObject`). At synth the objects are rendered into a Helm chart
- * directory (`Chart.yaml`, `values.yaml`, `templates/NN-kind-name.yaml`), shipped as a `TerraformAsset` and
+ * directory (`Chart.yaml`, `values.yaml`, `templates/NN-kind-name.yaml`), shipped as a stack asset (`DirectoryAsset`) and
  * applied with `helm_release` (atomic, wait, timeout) through `cluster.helmProvider`. Terraform references
  * (cdktf tokens: a bucket name, a role ARN) may appear in object fields: each becomes
  * `{{ .Values.tf.vN | toJson }}` in the templates and its real value is passed in the release's `values`,
@@ -186,7 +187,7 @@ export class KubernetesWorkload extends Construct {
   public readonly release: Release;
   private readonly dependOnAddons: boolean;
   private readonly extraDependencies: ITerraformDependable[] = [];
-  private asset?: TerraformAsset;
+  private asset?: DirectoryAsset;
   /** Set once synthesis has begun (a Lazy resolved, or the synth aspect ran): renders are cached from then on. */
   private synthesizing = false;
   private cache?: { fingerprint: number; rendered: RenderedChart };
@@ -398,10 +399,10 @@ export class KubernetesWorkload extends Construct {
 
   /**
    * Writes the chart (during synth only) to `<outdir>/charts/<stack>/<release>/` and makes the
-   * TerraformAsset that ships it. Idempotent; fails when objects were added after the chart was written.
+   * asset that ships it. Idempotent; fails when objects were added after the chart was written.
    * @internal
    */
-  public ensureAsset(): TerraformAsset {
+  public ensureAsset(): DirectoryAsset {
     const rendered = this.render();
     if (this.asset) {
       if (this.asset.assetHash !== rendered.hash) {
@@ -410,9 +411,8 @@ export class KubernetesWorkload extends Construct {
       return this.asset;
     }
     const stack = TerraformStack.of(this);
-    const dir = path.resolve(App.of(this).outdir, 'charts', stack.node.id, this.releaseName);
-    writeChart(dir, rendered);
-    this.asset = new TerraformAsset(this, 'Chart', { path: dir, type: AssetType.DIRECTORY, assetHash: rendered.hash });
+    writeChart(path.resolve(App.of(this).outdir, 'charts', stack.node.id, this.releaseName), rendered);
+    this.asset = new DirectoryAsset(this, 'Chart', { assetHash: rendered.hash, write: (dir) => writeFiles(dir, rendered.files) });
     return this.asset;
   }
 
@@ -453,11 +453,7 @@ class WorkloadSynth implements IAspect {
 function writeChart(dir: string, chart: RenderedChart): void {
   const tmp = `${dir}.tmp-${process.pid}`;
   fs.rmSync(tmp, { recursive: true, force: true });
-  for (const [file, content] of Object.entries(chart.files)) {
-    const target = path.join(tmp, file);
-    fs.mkdirSync(path.dirname(target), { recursive: true });
-    fs.writeFileSync(target, content);
-  }
+  writeFiles(tmp, chart.files);
   fs.rmSync(dir, { recursive: true, force: true });
   fs.mkdirSync(path.dirname(dir), { recursive: true });
   try {

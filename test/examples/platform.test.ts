@@ -3,7 +3,8 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { buildPlatformApp } from '../../examples/platform/platform';
-import { buildContextHash, packageRoot } from '../../src/core/image-build';
+import { buildContextHash } from '../../src/core/image-build';
+import { packageRoot } from '../../src/core/package-root';
 
 /**
  * The bundled images are tagged with the content hash of compute/ and their Dockerfile (stable across

@@ -4,7 +4,8 @@ import * as path from 'path';
 import { TerraformStack, Testing } from 'cdktf';
 import { Cloud } from '../../src/core/cloud';
 import { ContainerImage } from '../../src/core/image';
-import { BundledImage, buildContextHash, contextFiles, packageRoot, parseDockerignore } from '../../src/core/image-build';
+import { BundledImage, buildContextHash, contextFiles, parseDockerignore } from '../../src/core/image-build';
+import { packageRoot } from '../../src/core/package-root';
 import { InvalidPropError } from '../../src';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -79,12 +80,16 @@ describe('bundled images', () => {
     expect(JSON.stringify(json)).not.toContain(packageRoot());
   });
 
-  test('the staged build context holds the filtered files and the Dockerfile, nothing else', () => {
+  test('the build context in the stack assets holds the filtered files and the Dockerfile, nothing else', () => {
     const app = Testing.app();
     const stack = new TerraformStack(app, 'imgs');
-    const image = BundledImage.of(stack, Cloud.gcp({ project: 'acme-ml', region: 'us-central1' }), 'trainer');
-    Testing.synth(stack);
-    const staged = path.join(app.outdir, 'images', 'imgs', image.node.id);
+    BundledImage.of(stack, Cloud.gcp({ project: 'acme-ml', region: 'us-central1' }), 'trainer');
+    app.synth();
+    const stackDir = path.join(app.outdir, 'stacks', 'imgs');
+    const tf = JSON.parse(fs.readFileSync(path.join(stackDir, 'cdk.tf.json'), 'utf8'));
+    const build = (Object.values(tf.resource.docker_image)[0] as Json).build;
+    expect(build.context).toMatch(/^\.\/assets\/[^/]+\/[0-9a-f]{32}$/);
+    const staged = path.join(stackDir, build.context);
     const listed: string[] = [];
     const walk = (d: string, rel: string) => fs.readdirSync(d, { withFileTypes: true }).forEach((e) => {
       const r = rel ? `${rel}/${e.name}` : e.name;
@@ -94,6 +99,8 @@ describe('bundled images', () => {
     walk(staged, '');
     const root = packageRoot();
     expect(listed.sort()).toEqual([...contextFiles(path.join(root, 'compute')), 'aiinfra.Dockerfile'].sort());
+    // written once, straight into the stack's assets: no staging copy elsewhere in the output
+    expect(fs.readdirSync(app.outdir).sort()).toEqual(['manifest.json', 'stacks']);
   });
 
   test('Artifact Registry: CMEK, immutable tags, scanning; ACR: Premium, admin and anonymous pull off, repository-scoped push token', () => {

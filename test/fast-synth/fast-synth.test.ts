@@ -1,0 +1,128 @@
+import { spawnSync } from 'child_process';
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import { App } from 'cdktf';
+import { buildPlatformApp } from '../../examples/platform/platform';
+import { bundleApp } from '../../src/fast-synth/bundle';
+import { parseArgs } from '../../src/fast-synth/cli';
+import { packageRoot } from '../../src/core/package-root';
+
+const root = packageRoot();
+const cli = path.join(root, 'src', 'fast-synth', 'cli.ts');
+const fixtures = path.join(__dirname, 'fixtures');
+
+/** Runs the CLI from source (ts-node, transpile only: the CLI is four small files; the app is bundled by esbuild). */
+function runCli(args: string[], env: Record<string, string>) {
+  return spawnSync(process.execPath, ['-r', 'ts-node/register/transpile-only', cli, ...args], {
+    cwd: root, encoding: 'utf8', env: { ...process.env, CHECKPOINT_DISABLE: '1', ...env },
+  });
+}
+
+/** Every file under `dir`, relative path -> content. */
+function readTree(dir: string): Map<string, string> {
+  const files = new Map<string, string>();
+  const walk = (d: string) => {
+    for (const entry of fs.readdirSync(d, { withFileTypes: true })) {
+      const full = path.join(d, entry.name);
+      if (entry.isDirectory()) walk(full);
+      else files.set(path.relative(dir, full), fs.readFileSync(full, 'utf8'));
+    }
+  };
+  walk(dir);
+  return new Map([...files].sort(([a], [b]) => a.localeCompare(b)));
+}
+
+const mtime = (file: string) => fs.statSync(file).mtimeMs;
+
+describe('fast synth (bundle + V8 code cache)', () => {
+  let tmp: string;
+  beforeEach(() => {
+    tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'aiinfra-fast-synth-'));
+  });
+  afterEach(() => fs.rmSync(tmp, { recursive: true, force: true }));
+
+  test('the example platform synthesizes byte-identically to a plain synth, cold and with warm caches', () => {
+    const reference = path.join(tmp, 'reference');
+    const app = new App({ outdir: reference, stackTraces: false });
+    buildPlatformApp(app);
+    app.synth();
+
+    const cache = path.join(tmp, 'cache');
+    const cold = runCli(['examples/platform/main.ts'], { CDKTF_OUTDIR: path.join(tmp, 'cold'), AIINFRA_SYNTH_CACHE_DIR: cache });
+    expect(cold.stderr).toBe('');
+    expect(cold.status).toBe(0);
+    const [bundleDir] = fs.readdirSync(cache);
+    const bundle = path.join(cache, bundleDir, 'app.js');
+    const [codeCache] = fs.readdirSync(path.join(cache, bundleDir)).filter((f) => f.endsWith('.v8cache'));
+    expect(codeCache).toBeDefined();
+    const before = { bundle: mtime(bundle), codeCache: mtime(path.join(cache, bundleDir, codeCache)) };
+
+    const warm = runCli(['examples/platform/main.ts'], { CDKTF_OUTDIR: path.join(tmp, 'warm'), AIINFRA_SYNTH_CACHE_DIR: cache });
+    expect(warm.status).toBe(0);
+    // neither the bundle rebuilt nor the code cache rejected (a rejected cache is rewritten at exit)
+    expect({ bundle: mtime(bundle), codeCache: mtime(path.join(cache, bundleDir, codeCache)) }).toEqual(before);
+
+    const expected = readTree(reference);
+    expect(expected.size).toBeGreaterThan(100);
+    for (const run of ['cold', 'warm']) {
+      const got = readTree(path.join(tmp, run));
+      expect([...got.keys()]).toEqual([...expected.keys()]);
+      for (const [file, content] of got) expect({ file, content }).toEqual({ file, content: expected.get(file) });
+    }
+  });
+
+  test('the bundle is reused until one of its inputs changes', () => {
+    // inside the repo, so the app resolves cdktf from node_modules as a user's stack file would
+    const appDir = fs.mkdtempSync(path.join(root, 'node_modules', '.cache', 'aiinfra-test-app-'));
+    try {
+      const entry = path.join(appDir, 'main.ts');
+      fs.copyFileSync(path.join(fixtures, 'tiny-app.ts'), entry);
+      const options = { cacheDir: path.join(tmp, 'cache'), packageRoot: root };
+      expect(bundleApp(entry, options).rebuilt).toBe(true);
+      expect(bundleApp(entry, options).rebuilt).toBe(false);
+      fs.appendFileSync(entry, '\n// edited\n');
+      expect(bundleApp(entry, options).rebuilt).toBe(true);
+      expect(bundleApp(entry, options).rebuilt).toBe(false);
+      // a different option set is a different bundle
+      expect(bundleApp(entry, { ...options, external: ['yaml'] }).rebuilt).toBe(true);
+    } finally {
+      fs.rmSync(appDir, { recursive: true, force: true });
+    }
+  });
+
+  test('the app gets its own arguments and process.argv[1] is the stack file', () => {
+    const out = path.join(tmp, 'out');
+    const run = runCli([path.join(fixtures, 'tiny-app.ts'), 'the', 'tests'], { CDKTF_OUTDIR: out, AIINFRA_SYNTH_CACHE_DIR: path.join(tmp, 'cache') });
+    expect(run.status).toBe(0);
+    const tf = JSON.parse(fs.readFileSync(path.join(out, 'stacks', 'tiny', 'cdk.tf.json'), 'utf8'));
+    expect(tf.output.greeting.value).toBe('hello from the tests');
+  });
+
+  test('an invalid prop fails the synth with the construct error, and no code cache is kept', () => {
+    const cache = path.join(tmp, 'cache');
+    const run = runCli([path.join(fixtures, 'failing-app.ts')], { CDKTF_OUTDIR: path.join(tmp, 'out'), AIINFRA_SYNTH_CACHE_DIR: cache });
+    expect(run.status).toBe(1);
+    expect(run.stderr).toContain('models');
+    expect(run.stderr).toContain('keyRotationDays');
+    const [bundleDir] = fs.readdirSync(cache);
+    expect(fs.readdirSync(path.join(cache, bundleDir)).filter((f) => f.endsWith('.v8cache'))).toEqual([]);
+  });
+
+  test('usage errors name the problem', () => {
+    expect(() => parseArgs([])).toThrow(/usage: cdktf-ai-infra-synth/);
+    expect(() => parseArgs(['--fast', 'main.ts'])).toThrow(/unknown option --fast/);
+    expect(parseArgs(['--external', 'sharp', 'main.ts', '--app-flag'])).toEqual({ entry: 'main.ts', external: ['sharp'], appArgs: ['--app-flag'] });
+    const run = runCli([], {});
+    expect(run.status).toBe(2);
+    expect(run.stderr).toContain('usage: cdktf-ai-infra-synth');
+    expect(() => bundleApp(path.join(tmp, 'missing.ts'), { cacheDir: tmp, packageRoot: root })).toThrow(/missing.ts does not exist/);
+  });
+
+  test('token creation stacks (captured by cdktf without a frame limit) are formatted to 10 frames', () => {
+    const run = runCli([path.join(fixtures, 'stack-depth-app.ts')], { AIINFRA_SYNTH_CACHE_DIR: path.join(tmp, 'cache') });
+    expect(run.status).toBe(0);
+    const report = JSON.parse(run.stdout);
+    expect(report).toEqual({ frames: 10, first: expect.stringContaining('app.js:'), plain: 11 });
+  });
+});
