@@ -1,4 +1,5 @@
-// N copies of the example platform (3 stacks each) in one app: `node lib/bench/scaling-app.js N`.
+// N copies of the example platform (3 stacks each) in one app:
+// `node lib/src/fast-synth/cli.js bench/scaling-app.ts N` (what `npm run bench` runs).
 import { App } from 'cdktf';
 import { Cloud } from '../src';
 import { Platform } from '../examples/platform/platform';

@@ -1,5 +1,5 @@
 import { Construct } from 'constructs';
-import { ApiObject } from 'cdk8s';
+import { apiObject } from '../k8s/cdk8s';
 import { IGpuCluster } from '../core/cluster';
 import { check, InvalidPropError } from '../core/errors';
 import { IWorkloadIdentity, WorkloadIdentity } from '../core/identity';
@@ -186,12 +186,12 @@ export class RestoreDrill extends Construct {
     this.workload.addDependency(tenant ? tenant.workload : sharedNamespace(cluster, namespace));
     const chart = this.workload.chart;
     const labels: Record<string, string> = { ...MANAGED_BY_LABELS, 'app.kubernetes.io/name': 'aiinfra-restore-drill', 'ai-infra/restore-drill': jobName };
-    new ApiObject(chart, 'ServiceAccount', {
+    apiObject(chart, 'ServiceAccount', {
       apiVersion: 'v1', kind: 'ServiceAccount',
       metadata: { name: jobName, namespace, labels, ...(Object.keys(saAnnotations).length ? { annotations: saAnnotations } : {}) },
       automountServiceAccountToken: false,
     });
-    new ApiObject(chart, 'Script', {
+    apiObject(chart, 'Script', {
       apiVersion: 'v1', kind: 'ConfigMap',
       metadata: { name: `${jobName}-script`, namespace, labels },
       data: { 'drill.py': RESTORE_DRILL_SCRIPT },
@@ -209,7 +209,7 @@ export class RestoreDrill extends Construct {
       HOME: '/home/app',
       PYTHONUNBUFFERED: '1',
     };
-    new ApiObject(chart, 'CronJob', {
+    apiObject(chart, 'CronJob', {
       apiVersion: 'batch/v1', kind: 'CronJob',
       metadata: { name: jobName, namespace, labels },
       spec: {

@@ -4,10 +4,10 @@
 // CRDs exist before ScaledObjects or SecretProviderClasses are applied. (Endpoint namespaces come from
 // k8s/shared-namespace.)
 import { Construct } from 'constructs';
-import { ApiObject, JsonPatch } from 'cdk8s';
+import { apiObject, cdk8s } from '../k8s/cdk8s';
 import { ITerraformDependable, TerraformStack } from 'cdktf';
 import { Release } from '@cdktf/provider-helm/lib/release';
-import { stringify } from 'yaml';
+import { stringify } from '../core/yaml';
 import { IGpuCluster } from '../core/cluster';
 import { stableHash } from '../core/hash';
 import { KubernetesWorkload } from '../k8s/delivery';
@@ -91,9 +91,9 @@ export class InferenceClusterAddons extends Construct {
       if (dependsOn.length) this.sharedObjects.addDependency(...dependsOn);
       const chart = this.sharedObjects.chart;
       objects.forEach((o, i) => {
-        const obj = new ApiObject(chart, `Object${i}`, { ...o });
+        const obj = apiObject(chart, `Object${i}`, { ...o });
         // Cluster-scoped (GatewayClass): no namespace, whatever the chart's default.
-        if (o.metadata.namespace === undefined) obj.addJsonPatch(JsonPatch.remove('/metadata/namespace'));
+        if (o.metadata.namespace === undefined) obj.addJsonPatch(cdk8s().JsonPatch.remove('/metadata/namespace'));
       });
     }
     return this.sharedObjects;

@@ -1,5 +1,5 @@
 import { Construct, IConstruct } from 'constructs';
-import { ApiObject } from 'cdk8s';
+import { apiObject } from '../k8s/cdk8s';
 import { Annotations, ITerraformDependable, TerraformResource, TerraformStack, Token } from 'cdktf';
 import { Cloud } from '../core/cloud';
 import { GpuPoolInfo, IGpuCluster } from '../core/cluster';
@@ -518,7 +518,7 @@ export class InferenceEndpoint extends EndpointMetrics implements IInferenceEndp
         { 'app.kubernetes.io/name': app, 'aiinfra.dev/metrics': 'true' }));
     }
 
-    objects.forEach((o, i) => new ApiObject(this.workload.chart, `${o.kind}${i}`, { ...o }));
+    objects.forEach((o, i) => apiObject(this.workload.chart, `${o.kind}${i}`, { ...o }));
     if (this.bundledImagePush) this.workload.addDependency(this.bundledImagePush);
     this.dependOnMonitoring(props.monitoring);
     this.objects = objects;

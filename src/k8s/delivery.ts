@@ -2,16 +2,17 @@ import { createHash } from 'crypto';
 import * as fs from 'fs';
 import * as path from 'path';
 import { Construct, IConstruct } from 'constructs';
-import { ApiObject, ApiObjectProps, App as Cdk8sApp, Chart } from 'cdk8s';
+import type { ApiObject, ApiObjectProps, Chart } from 'cdk8s';
 import {
   App, Aspects, DefaultTokenResolver, Fn, IAspect, ITerraformDependable, Lazy, StringConcat,
   TerraformResource, TerraformStack, Token, Tokenization,
 } from 'cdktf';
 import { Release } from '@cdktf/provider-helm/lib/release';
-import { stringify } from 'yaml';
+import { stringify } from '../core/yaml';
 import { IGpuCluster } from '../core/cluster';
 import { DirectoryAsset, writeFiles } from '../core/directory-asset';
 import { check, InvalidPropError } from '../core/errors';
+import { apiObject, cdk8s } from './cdk8s';
 import { checkDnsLabel, constructDnsLabel } from './names';
 
 export interface KubernetesWorkloadProps {
@@ -214,8 +215,9 @@ export class KubernetesWorkload extends Construct {
 
     // The cdk8s app lives outside the cdktf tree (cdk8s resolves tokens through its own App); settings are
     // explicit so no environment variable changes the output.
+    const { App: Cdk8sApp, Chart: Cdk8sChart } = cdk8s();
     const k8sApp = new Cdk8sApp({ outdir: 'dist', recordConstructMetadata: false });
-    this.chart = new Chart(k8sApp, this.releaseName, { namespace: props.namespace, disableResourceNameHashes: true });
+    this.chart = new Cdk8sChart(k8sApp, this.releaseName, { namespace: props.namespace, disableResourceNameHashes: true });
 
     this.release = new Release(this, 'Release', {
       provider: props.cluster.helmProvider,
@@ -237,7 +239,7 @@ export class KubernetesWorkload extends Construct {
 
   /** Adds an object to the chart (same as `new ApiObject(workload.chart, id, props)`). */
   public addObject(id: string, props: ApiObjectProps): ApiObject {
-    return new ApiObject(this.chart, id, props);
+    return apiObject(this.chart, id, props);
   }
 
   /** Applies this release after `deps` (other workloads' releases, add-on releases, any resource). */

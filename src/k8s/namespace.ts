@@ -1,5 +1,6 @@
 import { Construct } from 'constructs';
-import { ApiObject } from 'cdk8s';
+import type { ApiObject } from 'cdk8s';
+import { apiObject } from './cdk8s';
 import { Cloud } from '../core/cloud';
 import { podSecurityLabels, PodSecurityLevel } from './security';
 
@@ -16,7 +17,7 @@ export interface NamespaceOptions {
 
 /** A Namespace labelled for Pod Security admission (enforce/audit/warn `restricted` by default). */
 export function addNamespace(scope: Construct, id: string, options: NamespaceOptions): ApiObject {
-  return new ApiObject(scope, id, {
+  return apiObject(scope, id, {
     apiVersion: 'v1',
     kind: 'Namespace',
     metadata: {
@@ -28,7 +29,7 @@ export function addNamespace(scope: Construct, id: string, options: NamespaceOpt
 
 /** Denies all ingress and egress of every pod in `namespace`; allow what is needed with further policies. */
 export function addDefaultDenyNetworkPolicy(scope: Construct, id: string, namespace: string): ApiObject {
-  return new ApiObject(scope, id, {
+  return apiObject(scope, id, {
     apiVersion: 'networking.k8s.io/v1',
     kind: 'NetworkPolicy',
     metadata: { name: 'default-deny-all', namespace, labels: { ...MANAGED_BY_LABELS } },
@@ -42,7 +43,7 @@ export function addDefaultDenyNetworkPolicy(scope: Construct, id: string, namesp
  */
 export function addDnsEgressNetworkPolicy(scope: Construct, id: string, namespace: string): ApiObject {
   const ports = [{ protocol: 'UDP', port: 53 }, { protocol: 'TCP', port: 53 }];
-  return new ApiObject(scope, id, {
+  return apiObject(scope, id, {
     apiVersion: 'networking.k8s.io/v1',
     kind: 'NetworkPolicy',
     metadata: { name: 'allow-dns-egress', namespace, labels: { ...MANAGED_BY_LABELS } },
@@ -86,7 +87,7 @@ export function addEgressNetworkPolicy(scope: Construct, id: string, options: Eg
   const to = options.cidrs
     ? options.cidrs.map((cidr) => ({ ipBlock: { cidr } }))
     : [{ ipBlock: { cidr: '0.0.0.0/0', except: [...PRIVATE_AND_METADATA_CIDRS] } }];
-  return new ApiObject(scope, id, {
+  return apiObject(scope, id, {
     apiVersion: 'networking.k8s.io/v1',
     kind: 'NetworkPolicy',
     metadata: { name: options.name, namespace: options.namespace, labels: { ...MANAGED_BY_LABELS } },
@@ -104,7 +105,7 @@ export function addEgressNetworkPolicy(scope: Construct, id: string, options: Eg
  */
 export function addPeerNetworkPolicy(scope: Construct, id: string, options: { name: string; namespace: string; podLabels: Record<string, string> }): ApiObject {
   const peers = [{ podSelector: { matchLabels: { ...options.podLabels } } }];
-  return new ApiObject(scope, id, {
+  return apiObject(scope, id, {
     apiVersion: 'networking.k8s.io/v1',
     kind: 'NetworkPolicy',
     metadata: { name: options.name, namespace: options.namespace, labels: { ...MANAGED_BY_LABELS } },
@@ -127,7 +128,7 @@ export function addMetricsIngressNetworkPolicy(scope: Construct, id: string, opt
   const from = options.fromNamespace
     ? [{ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': options.fromNamespace } } }]
     : [{ namespaceSelector: {} }];
-  return new ApiObject(scope, id, {
+  return apiObject(scope, id, {
     apiVersion: 'networking.k8s.io/v1',
     kind: 'NetworkPolicy',
     metadata: { name: options.name, namespace: options.namespace, labels: { ...MANAGED_BY_LABELS } },
@@ -160,7 +161,7 @@ export function workloadIdentityEndpoints(cloud: Cloud): { cidr: string; port: n
 export function addWorkloadIdentityEgressNetworkPolicy(scope: Construct, id: string, namespace: string, cloud: Cloud): ApiObject | undefined {
   const endpoints = workloadIdentityEndpoints(cloud);
   if (endpoints.length === 0) return undefined;
-  return new ApiObject(scope, id, {
+  return apiObject(scope, id, {
     apiVersion: 'networking.k8s.io/v1',
     kind: 'NetworkPolicy',
     metadata: { name: 'allow-workload-identity-egress', namespace, labels: { ...MANAGED_BY_LABELS } },

@@ -1,5 +1,5 @@
 import { Construct, IConstruct } from 'constructs';
-import { ApiObjectProps } from 'cdk8s';
+import type { ApiObjectProps } from 'cdk8s';
 import { Annotations, ITerraformDependable } from 'cdktf';
 import { pinnedRelease } from '../clouds/helm/add-ons';
 import { Cloud } from '../core/cloud';

@@ -1,4 +1,4 @@
-import { stringify } from 'yaml';
+import { stringify } from '../core/yaml';
 import { PinnedChart } from '../training/add-on-charts';
 
 /** Pinned upstream charts of the monitoring stack (exact versions: reproducible deploys). */

@@ -1,5 +1,6 @@
 import { IConstruct } from 'constructs';
-import { ApiObject, Chart } from 'cdk8s';
+import type { ApiObject, Chart } from 'cdk8s';
+import { cdk8s } from '../k8s/cdk8s';
 import { DefaultTokenResolver, StringConcat, TerraformDataSource, TerraformResource, TerraformStack, Tokenization } from 'cdktf';
 import { KubernetesObjectView, PolicyContext, TerraformResourceView } from './rule';
 import { mentions } from './util';
@@ -15,7 +16,7 @@ type ObjectsProvider = () => readonly Record<string, unknown>[];
  * render yourself (cdk8s `Chart`, or plain objects read from YAML).
  */
 export function addKubernetesObjects(scope: IConstruct, objects: Chart | readonly Record<string, unknown>[] | ObjectsProvider): void {
-  const provider: ObjectsProvider = Chart.isChart(objects)
+  const provider: ObjectsProvider = cdk8s().Chart.isChart(objects)
     ? () => objects.toJson() as Record<string, unknown>[]
     : typeof objects === 'function' ? objects : () => objects as readonly Record<string, unknown>[];
   const holder = scope as unknown as Record<symbol, ObjectsProvider[] | undefined>;
@@ -64,7 +65,7 @@ function kubernetesProviders(node: IConstruct, seenCharts = new Set<Chart>()): O
   // delivery construct built the same way.
   const candidate = node as unknown as { chart?: unknown; render?: () => { objects?: Record<string, unknown>[] } };
   // A chart exposed by several constructs (a workload and its owner) is checked once, on the first one found.
-  if (Chart.isChart(candidate.chart) && !seenCharts.has(candidate.chart)) {
+  if (cdk8s().Chart.isChart(candidate.chart) && !seenCharts.has(candidate.chart)) {
     const chart = candidate.chart;
     seenCharts.add(chart);
     out.push(typeof candidate.render === 'function'
@@ -97,7 +98,7 @@ export function kubernetesViews(source: IConstruct, objects: readonly Record<str
 export function kubernetesObjectsOf(node: IConstruct, seenCharts?: Set<Chart>): KubernetesObjectView[] {
   return kubernetesProviders(node, seenCharts).flatMap((p) => {
     const objects = p();
-    return kubernetesViews(node, objects.map((o) => (ApiObject.isApiObject(o) ? (o as ApiObject).toJson() : o) as Record<string, unknown>));
+    return kubernetesViews(node, objects.map((o) => (cdk8s().ApiObject.isApiObject(o) ? (o as ApiObject).toJson() : o) as Record<string, unknown>));
   });
 }
 

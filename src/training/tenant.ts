@@ -1,5 +1,5 @@
 import { Construct, IConstruct } from 'constructs';
-import { ApiObject } from 'cdk8s';
+import { apiObject } from '../k8s/cdk8s';
 import { IGpuCluster } from '../core/cluster';
 import { check, ErrorScope, InvalidPropError } from '../core/errors';
 import { IWorkloadIdentity, WorkloadIdentity } from '../core/identity';
@@ -189,7 +189,7 @@ export class Tenant extends Construct implements ITenant {
     const labels = { ...MANAGED_BY_LABELS, [TENANT_LABEL]: namespace };
     addNamespace(chart, 'Namespace', { name: namespace, labels: { [TENANT_LABEL]: namespace } });
 
-    new ApiObject(chart, 'Quota', {
+    apiObject(chart, 'Quota', {
       apiVersion: 'v1', kind: 'ResourceQuota',
       metadata: { name: 'tenant-quota', namespace, labels },
       spec: {
@@ -206,7 +206,7 @@ export class Tenant extends Construct implements ITenant {
         },
       },
     });
-    new ApiObject(chart, 'Limits', {
+    apiObject(chart, 'Limits', {
       apiVersion: 'v1', kind: 'LimitRange',
       metadata: { name: 'tenant-defaults', namespace, labels },
       spec: {
@@ -227,7 +227,7 @@ export class Tenant extends Construct implements ITenant {
     // Kueue: one flavor per GPU pool (nodes of the pool), a ClusterQueue only this namespace may use.
     const flavors = props.cluster.gpuPools.map((pool) => {
       const name = toDnsLabel(`${namespace}-${pool.name}`, 63);
-      new ApiObject(chart, `Flavor-${pool.name}`, {
+      apiObject(chart, `Flavor-${pool.name}`, {
         apiVersion: 'kueue.x-k8s.io/v1beta1', kind: 'ResourceFlavor',
         metadata: { name, labels },
         spec: {
@@ -240,7 +240,7 @@ export class Tenant extends Construct implements ITenant {
     const covered = ['cpu', 'memory', 'nvidia.com/gpu'];
     const efa = props.cluster.gpuPools.some((p) => p.interconnect === 'efa');
     if (efa) covered.push('vpc.amazonaws.com/efa');
-    new ApiObject(chart, 'ClusterQueue', {
+    apiObject(chart, 'ClusterQueue', {
       apiVersion: 'kueue.x-k8s.io/v1beta1', kind: 'ClusterQueue',
       metadata: { name: this.clusterQueueName, labels },
       spec: {
@@ -263,19 +263,19 @@ export class Tenant extends Construct implements ITenant {
         }] : [],
       },
     });
-    new ApiObject(chart, 'LocalQueue', {
+    apiObject(chart, 'LocalQueue', {
       apiVersion: 'kueue.x-k8s.io/v1beta1', kind: 'LocalQueue',
       metadata: { name: this.queueName, namespace, labels },
       spec: { clusterQueue: this.clusterQueueName },
     });
 
-    new ApiObject(chart, 'ServiceAccount', {
+    apiObject(chart, 'ServiceAccount', {
       apiVersion: 'v1', kind: 'ServiceAccount',
       metadata: { name: this.serviceAccountName, namespace, labels, annotations: saAnnotations },
       automountServiceAccountToken: false,
     });
     if (admins.length) {
-      new ApiObject(chart, 'Admins', {
+      apiObject(chart, 'Admins', {
         apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'RoleBinding',
         metadata: { name: 'tenant-admins', namespace, labels },
         roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: 'admin' },

@@ -1,5 +1,5 @@
 import { Construct } from 'constructs';
-import { ApiObject } from 'cdk8s';
+import { apiObject } from '../k8s/cdk8s';
 import { Annotations } from 'cdktf';
 import { GpuPoolInfo, IGpuCluster } from '../core/cluster';
 import { check, InvalidPropError } from '../core/errors';
@@ -519,19 +519,19 @@ export class TrainingJob extends Construct {
     const selector = { 'ai-infra/training-job': jobName };
     const labels: Record<string, string> = { ...podLabels, ...(tenant ? { 'ai-infra/tenant': tenant.namespace } : {}) };
 
-    new ApiObject(chart, 'ServiceAccount', {
+    apiObject(chart, 'ServiceAccount', {
       apiVersion: 'v1', kind: 'ServiceAccount',
       metadata: { name: saName, namespace, labels, ...(Object.keys(saAnnotations).length ? { annotations: saAnnotations } : {}) },
       automountServiceAccountToken: false,
     });
     const configName = `${jobName}-config`;
-    new ApiObject(chart, 'Config', {
+    apiObject(chart, 'Config', {
       apiVersion: 'v1', kind: 'ConfigMap',
       metadata: { name: configName, namespace, labels },
       data: { 'trainer.json': `${JSON.stringify(this.trainerConfig, null, 2)}\n` },
     });
     const serviceName = jobName;
-    new ApiObject(chart, 'Service', {
+    apiObject(chart, 'Service', {
       apiVersion: 'v1', kind: 'Service',
       metadata: { name: serviceName, namespace, labels },
       spec: {
@@ -661,7 +661,7 @@ export class TrainingJob extends Construct {
     // A changed chart is a new Job (Job templates are immutable, and Helm must not re-suspend a Job Kueue admitted).
     const specHash = stableHash(stableTokenText(this, JSON.stringify({ jobSpec, config: this.trainerConfig, saAnnotations })), 6);
     if (props.schedule) {
-      new ApiObject(chart, 'CronJob', {
+      apiObject(chart, 'CronJob', {
         apiVersion: 'batch/v1', kind: 'CronJob',
         metadata: { name: jobName, namespace, labels },
         spec: {
@@ -677,7 +677,7 @@ export class TrainingJob extends Construct {
     } else {
       // The spec hash in the name: a changed job is a new Job (Job templates are immutable); it resumes
       // from the newest checkpoint.
-      new ApiObject(chart, 'Job', {
+      apiObject(chart, 'Job', {
         apiVersion: 'batch/v1', kind: 'Job',
         metadata: { name: `${jobName}-${specHash}`, namespace, labels: { ...labels, ...queueLabels } },
         spec: jobSpec,

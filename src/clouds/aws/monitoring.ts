@@ -22,7 +22,7 @@ import { SecretsmanagerSecretVersion } from '@cdktf/provider-aws/lib/secretsmana
 import { SnsTopic } from '@cdktf/provider-aws/lib/sns-topic';
 import { SnsTopicPolicy } from '@cdktf/provider-aws/lib/sns-topic-policy';
 import { SnsTopicSubscription } from '@cdktf/provider-aws/lib/sns-topic-subscription';
-import { stringify } from 'yaml';
+import { stringify } from '../../core/yaml';
 import { AwsCloud } from '../../core/cloud';
 import { WorkloadIdentity } from '../../core/identity';
 import { physicalName } from '../../core/naming';

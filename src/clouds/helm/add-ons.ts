@@ -1,7 +1,7 @@
 import { Construct } from 'constructs';
 import { ITerraformDependable, TerraformProvider } from 'cdktf';
 import { Release } from '@cdktf/provider-helm/lib/release';
-import { stringify } from 'yaml';
+import { stringify } from '../../core/yaml';
 import {
   DCGM_EXPORTER, DCGM_EXPORTER_IMAGE_TAG, DCGM_EXPORTER_PORT, dcgmCountersCsv, GPU_ADDON_NAMESPACE, KUEUE, KUEUE_MANAGER_CONFIG, KUEUE_NAMESPACE,
   NVIDIA_DEVICE_PLUGIN, NVIDIA_GPU_OPERATOR, PinnedChart,

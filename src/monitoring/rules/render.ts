@@ -1,4 +1,4 @@
-import { stringify } from 'yaml';
+import { stringify } from '../../core/yaml';
 import { AlertRule, durationSeconds, isoDuration, RuleGroup, Severity } from './rule';
 
 /** Options shared by every rendering. */
