@@ -31,10 +31,36 @@ interface BundleManifest {
   readonly inputs: InputStamp[];
 }
 
+interface EsbuildPluginBuild {
+  onLoad(options: { filter: RegExp }, callback: (args: { path: string }) => Promise<{ contents: string; loader: 'js' } | undefined>): void;
+}
+
 interface EsbuildApi {
   readonly version: string;
-  buildSync(options: Record<string, unknown>): { metafile?: { inputs: Record<string, unknown> } };
+  build(options: Record<string, unknown>): Promise<{ metafile?: { inputs: Record<string, unknown> } }>;
 }
+
+/** Bumped when what goes into a bundle changes (plugins, options), so old bundles are rebuilt. */
+const BUNDLE_FORMAT = 2;
+
+/**
+ * cdktf captures a creation stack for every token with `Error.stackTraceLimit` raised to
+ * MAX_SAFE_INTEGER: walking 40-60 frames for tens of thousands of tokens is ~7 % of a synth. In the
+ * bundle it captures the ordinary limit (10 frames), which is also all the CLI formats
+ * (`formatShortStackTraces`). A cdktf version without that exact line is bundled unchanged.
+ */
+const CDKTF_STACK_TRACE_FILE = /[\\/]cdktf[\\/]lib[\\/]tokens[\\/]private[\\/]stack-trace\.js$/;
+const UNLIMITED_CAPTURE = 'Error.stackTraceLimit = Number.MAX_SAFE_INTEGER;';
+
+const shortCreationStacks = {
+  name: 'cdktf-short-creation-stacks',
+  setup(build: EsbuildPluginBuild): void {
+    build.onLoad({ filter: CDKTF_STACK_TRACE_FILE }, async (args) => {
+      const text = await fs.promises.readFile(args.path, 'utf8');
+      return text.includes(UNLIMITED_CAPTURE) ? { contents: text.replace(UNLIMITED_CAPTURE, ''), loader: 'js' } : undefined;
+    });
+  },
+};
 
 function loadEsbuild(): EsbuildApi {
   try {
@@ -73,7 +99,7 @@ function readManifest(file: string): BundleManifest | undefined {
  * Returns a bundle of `entry`, rebuilding it only when an input changed (or the bundler options,
  * esbuild or this package changed). The check is one `stat` per input (~900 files, a few ms).
  */
-export function bundleApp(entry: string, options: BundleOptions): AppBundle {
+export async function bundleApp(entry: string, options: BundleOptions): Promise<AppBundle> {
   const entryPath = path.resolve(entry);
   if (!fs.existsSync(entryPath)) throw new Error(`cdktf-ai-infra fast synth: app entry ${entry} does not exist`);
   const external = [...(options.external ?? [])].sort();
@@ -82,7 +108,7 @@ export function bundleApp(entry: string, options: BundleOptions): AppBundle {
   const file = path.join(dir, 'app.js');
   const manifestFile = path.join(dir, 'inputs.json');
   const ownPackage = stamp(path.join(options.packageRoot, 'package.json'));
-  const keyBase = JSON.stringify({ entryPath, external, packageRoot: options.packageRoot, ownPackage, node: process.versions.node });
+  const keyBase = JSON.stringify({ BUNDLE_FORMAT, entryPath, external, packageRoot: options.packageRoot, ownPackage, node: process.versions.node });
 
   const previous = readManifest(manifestFile);
   if (previous && fs.existsSync(file) && previous.key.startsWith(`${keyBase}|`) && fresh(previous)) {
@@ -93,7 +119,7 @@ export function bundleApp(entry: string, options: BundleOptions): AppBundle {
   const key = `${keyBase}|esbuild ${esbuild.version}`;
   fs.mkdirSync(dir, { recursive: true });
   const tmp = `${file}.${process.pid}.tmp`;
-  const result = esbuild.buildSync({
+  const result = await esbuild.build({
     entryPoints: [entryPath],
     outfile: tmp,
     bundle: true,
@@ -107,6 +133,7 @@ export function bundleApp(entry: string, options: BundleOptions): AppBundle {
     absWorkingDir: process.cwd(),
     external,
     define: { AIINFRA_PACKAGE_ROOT: JSON.stringify(options.packageRoot) },
+    plugins: [shortCreationStacks],
   });
   const inputs = Object.keys(result.metafile?.inputs ?? {})
     .map((rel) => stamp(path.resolve(process.cwd(), rel)))

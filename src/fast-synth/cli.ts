@@ -53,9 +53,9 @@ export function formatShortStackTraces(): void {
   };
 }
 
-function main(args: CliArgs): void {
+async function main(args: CliArgs): Promise<void> {
   formatShortStackTraces();
-  const bundle = bundleApp(args.entry, {
+  const bundle = await bundleApp(args.entry, {
     cacheDir: defaultCacheDir(process.cwd()),
     packageRoot: packageRoot(),
     external: args.external,
@@ -74,11 +74,9 @@ if (require.main === module) {
     console.error((err as Error).message);
     process.exit(2);
   }
-  try {
-    main(args);
-  } catch (err) {
+  main(args).catch((err: unknown) => {
     // Printed here rather than left uncaught: Node would echo the throwing line, a minified 10 kB one.
     console.error(err instanceof Error ? (err.stack ?? err.message) : err);
     process.exitCode = 1;
-  }
+  });
 }

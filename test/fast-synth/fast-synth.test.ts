@@ -72,20 +72,20 @@ describe('fast synth (bundle + V8 code cache)', () => {
     }
   });
 
-  test('the bundle is reused until one of its inputs changes', () => {
+  test('the bundle is reused until one of its inputs changes', async () => {
     // inside the repo, so the app resolves cdktf from node_modules as a user's stack file would
     const appDir = fs.mkdtempSync(path.join(root, 'node_modules', '.cache', 'aiinfra-test-app-'));
     try {
       const entry = path.join(appDir, 'main.ts');
       fs.copyFileSync(path.join(fixtures, 'tiny-app.ts'), entry);
       const options = { cacheDir: path.join(tmp, 'cache'), packageRoot: root };
-      expect(bundleApp(entry, options).rebuilt).toBe(true);
-      expect(bundleApp(entry, options).rebuilt).toBe(false);
+      expect((await bundleApp(entry, options)).rebuilt).toBe(true);
+      expect((await bundleApp(entry, options)).rebuilt).toBe(false);
       fs.appendFileSync(entry, '\n// edited\n');
-      expect(bundleApp(entry, options).rebuilt).toBe(true);
-      expect(bundleApp(entry, options).rebuilt).toBe(false);
+      expect((await bundleApp(entry, options)).rebuilt).toBe(true);
+      expect((await bundleApp(entry, options)).rebuilt).toBe(false);
       // a different option set is a different bundle
-      expect(bundleApp(entry, { ...options, external: ['yaml'] }).rebuilt).toBe(true);
+      expect((await bundleApp(entry, { ...options, external: ['yaml'] })).rebuilt).toBe(true);
     } finally {
       fs.rmSync(appDir, { recursive: true, force: true });
     }
@@ -109,20 +109,20 @@ describe('fast synth (bundle + V8 code cache)', () => {
     expect(fs.readdirSync(path.join(cache, bundleDir)).filter((f) => f.endsWith('.v8cache'))).toEqual([]);
   });
 
-  test('usage errors name the problem', () => {
+  test('usage errors name the problem', async () => {
     expect(() => parseArgs([])).toThrow(/usage: cdktf-ai-infra-synth/);
     expect(() => parseArgs(['--fast', 'main.ts'])).toThrow(/unknown option --fast/);
     expect(parseArgs(['--external', 'sharp', 'main.ts', '--app-flag'])).toEqual({ entry: 'main.ts', external: ['sharp'], appArgs: ['--app-flag'] });
     const run = runCli([], {});
     expect(run.status).toBe(2);
     expect(run.stderr).toContain('usage: cdktf-ai-infra-synth');
-    expect(() => bundleApp(path.join(tmp, 'missing.ts'), { cacheDir: tmp, packageRoot: root })).toThrow(/missing.ts does not exist/);
+    await expect(bundleApp(path.join(tmp, 'missing.ts'), { cacheDir: tmp, packageRoot: root })).rejects.toThrow(/missing.ts does not exist/);
   });
 
-  test('token creation stacks (captured by cdktf without a frame limit) are formatted to 10 frames', () => {
+  test('token creation stacks are captured and formatted to 10 frames (cdktf asks for all frames)', () => {
     const run = runCli([path.join(fixtures, 'stack-depth-app.ts')], { AIINFRA_SYNTH_CACHE_DIR: path.join(tmp, 'cache') });
     expect(run.status).toBe(0);
     const report = JSON.parse(run.stdout);
-    expect(report).toEqual({ frames: 10, first: expect.stringContaining('app.js:'), plain: 11 });
+    expect(report).toEqual({ limitDuringCapture: 10, frames: 10, first: expect.stringContaining('app.js:'), plain: 'Error: plain' });
   });
 });
