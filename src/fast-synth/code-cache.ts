@@ -18,21 +18,32 @@ function wrap(source: string): string {
 }
 
 /**
- * Runs `file` as the main module. `cacheFile` holds V8's code cache for it; V8 checks the cache
- * against the source, its own version and flags, and rejects a stale one (then we rewrite it).
+ * Compiles `file` with the cache if there is one. A function of its own so that nothing of the
+ * compile (the 5 MB source text, the 6 MB cache buffer) stays referenced from a live stack frame
+ * while the app runs: they are garbage as soon as V8 has made the script (~11 MB less peak memory).
  */
-export function runWithCodeCache(file: string, cacheFile: string): CodeCacheRun {
-  const source = fs.readFileSync(file, 'utf8');
+function compile(file: string, cacheFile: string): { script: vm.Script; cacheMiss: boolean } {
   let cachedData: Buffer | undefined;
   try {
     cachedData = fs.readFileSync(cacheFile);
   } catch {
     cachedData = undefined;
   }
-  const script = new vm.Script(wrap(source), { filename: file, cachedData });
+  const script = new vm.Script(wrap(fs.readFileSync(file, 'utf8')), { filename: file, cachedData });
   const cacheMiss = cachedData === undefined || script.cachedDataRejected === true;
-  cachedData = undefined; // V8 has copied what it needs; let the buffer go before the app allocates
+  // V8 has copied what it needs. The buffer object may already sit in the old generation, where it
+  // would keep its 6 MB until a full GC that a synth rarely reaches; moving the memory to a fresh
+  // (young) ArrayBuffer that nothing references frees it at the next scavenge.
+  if (cachedData) structuredClone(cachedData.buffer, { transfer: [cachedData.buffer as ArrayBuffer] });
+  return { script, cacheMiss };
+}
 
+/**
+ * Runs `file` as the main module. `cacheFile` holds V8's code cache for it; V8 checks the cache
+ * against the source, its own version and flags, and rejects a stale one (then we rewrite it).
+ */
+export function runWithCodeCache(file: string, cacheFile: string): CodeCacheRun {
+  const { script, cacheMiss } = compile(file, cacheFile);
   if (cacheMiss) {
     // At exit the cache also holds the functions synth compiled lazily, which is most of the saving.
     process.once('exit', (code) => {
