@@ -72,6 +72,8 @@ function main() {
   const cdktf = path.join(root, 'node_modules', '.bin', 'cdktf');
   // (a) what `cdktf init --template typescript` gives: `cdktf synth` running the app with ts-node.
   const stock = measure('stock-cdktf-ts-node', `${cdktf} synth --app "npx ts-node examples/platform/main.ts" --output $OUTDIR`);
+  // Like for like, without the cdktf CLI around the app: the ts-node app alone...
+  const stockAppOnly = measure('stock-ts-node-app-only', 'npx ts-node examples/platform/main.ts');
   // (b) our path: the fast synth with warm caches (bundle and code cache made by one untimed run first,
   // as after the first synth on a developer machine or a CI cache hit).
   const cache = path.join(work, 'synth-cache');
@@ -82,6 +84,8 @@ function main() {
   const fastCold = measure('fast-synth-cold-cache', fastSynth('examples/platform/main.ts'), Math.min(runs, 3), { AIINFRA_SYNTH_CACHE_DIR: '$OUTDIR-cache' });
   const fastNoFlags = measure('fast-synth-default-node-flags', fastSynth('examples/platform/main.ts', ''), runs, { AIINFRA_SYNTH_CACHE_DIR: cache });
   const fastOnDisk = measure('fast-synth-output-on-disk', fastSynth('examples/platform/main.ts'), runs, warmEnv, diskWork);
+  // ...and the fast synth inside `cdktf synth` (what `cdktf synth` / `deploy` cost with it in cdktf.json).
+  const fastViaCli = measure('fast-synth-via-cdktf-cli', `${cdktf} synth --app "${fastSynth('examples/platform/main.ts')}" --output $OUTDIR`, runs, warmEnv);
   // For reference: the app compiled by tsc and run by plain node (no bundle, no cache).
   const compiled = measure('compiled-node', 'node lib/examples/platform/main.js');
   // (c) importing the library's entry point.
@@ -110,10 +114,13 @@ function main() {
     exampleApp: { stacks: 3, resources },
     runs,
     outputDir: outRoot,
-    synth: { stock, fast, fastCold, fastNoFlags, fastOnDisk, compiled, importCost, nodeStartup: baseline },
+    synth: { stock, stockAppOnly, fast, fastViaCli, fastCold, fastNoFlags, fastOnDisk, compiled, importCost, nodeStartup: baseline },
     ratios: {
       stockOverFastTime: +(stock.medianSeconds / fast.medianSeconds).toFixed(1),
       stockOverFastMemory: +(stock.medianRssMb / fast.medianRssMb).toFixed(1),
+      appOnlyTime: +(stockAppOnly.medianSeconds / fast.medianSeconds).toFixed(1),
+      appOnlyMemory: +(stockAppOnly.medianRssMb / fast.medianRssMb).toFixed(1),
+      bothThroughCdktfCliTime: +(stock.medianSeconds / fastViaCli.medianSeconds).toFixed(1),
     },
     importCostOverNodeStartup: {
       seconds: +(importCost.medianSeconds - baseline.medianSeconds).toFixed(3),
@@ -127,8 +134,11 @@ function main() {
   const row = (r: Result) => `| ${r.name} | ${r.medianSeconds.toFixed(2)} s | ${r.medianRssMb.toFixed(0)} MB |`;
   console.log(`Example app: 3 stacks, ${resources} resources; median of ${runs} runs\n`);
   console.log('| path | wall | peak RSS |\n|---|---|---|');
-  for (const r of [stock, fast, fastCold, fastNoFlags, fastOnDisk, compiled, importCost, baseline]) console.log(row(r));
-  console.log(`\nstock / fast synth: ${results.ratios.stockOverFastTime}x time, ${results.ratios.stockOverFastMemory}x memory (targets >= 10x, >= 5x)`);
+  for (const r of [stock, stockAppOnly, fast, fastViaCli, fastCold, fastNoFlags, fastOnDisk, compiled, importCost, baseline]) console.log(row(r));
+  const { ratios } = results;
+  console.log(`\nstock cdktf synth / fast synth: ${ratios.stockOverFastTime}x time, ${ratios.stockOverFastMemory}x memory (targets >= 10x, >= 5x)`);
+  console.log(`ts-node app alone / fast synth: ${ratios.appOnlyTime}x time, ${ratios.appOnlyMemory}x memory`);
+  console.log(`both through the cdktf CLI: ${ratios.bothThroughCdktfCliTime}x time (the CLI itself costs ${(fastViaCli.medianSeconds - fast.medianSeconds).toFixed(1)} s)`);
   console.log(`library import over bare node: +${results.importCostOverNodeStartup.seconds * 1000} ms, +${results.importCostOverNodeStartup.rssMb} MB (targets < 150 ms, < 80 MB)`);
   console.log('\n| platform copies | stacks | resources | wall | peak RSS |\n|---|---|---|---|---|');
   for (const p of scaling) console.log(`| ${p.copies} | ${p.stacks} | ${p.resources} | ${p.seconds.toFixed(2)} s | ${p.rssMb.toFixed(0)} MB |`);
