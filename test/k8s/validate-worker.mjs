@@ -1,17 +1,19 @@
-// Validates Kubernetes objects (a JSON array on stdin) against the Kubernetes OpenAPI schemas with the
-// kubernetes-models packages (ESM only, hence a separate Node process), the prometheus-operator models for
+// Validates Kubernetes objects against the Kubernetes OpenAPI schemas with the kubernetes-models packages
+// (ESM only, hence not loaded by jest itself), the prometheus-operator models for
 // ServiceMonitor/PodMonitor/PrometheusRule, and built-in schemas for the Kueue CRDs (v1beta1) and GKE's
-// ComputeClass.
-// Prints a JSON array of { index, kind, name, errors } for every invalid object.
+// ComputeClass. Input: `[objects]`, or `{ objects, strict }`; output: a JSON array of
+// { index, kind, name, errors } for every invalid object.
+// Two ways to run it:
+// - a worker thread (validate.ts): one per jest process, answering requests synchronously through a
+//   SharedArrayBuffer, so the models and TypeScript load once for all test files instead of once per call;
+// - a script: JSON on stdin, the result on stdout (`node test/k8s/validate-worker.mjs < objects.json`).
 import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { isMainThread, parentPort, workerData } from 'node:worker_threads';
 
 const require = createRequire(import.meta.url);
-const raw = JSON.parse(readFileSync(0, 'utf8'));
-// `[objects]`, or `{ objects, strict }`: strict also reports fields the Kubernetes types do not have.
-const input = Array.isArray(raw) ? raw : raw.objects;
-const strict = !Array.isArray(raw) && raw.strict === true;
 
 const CORE_GROUPS = new Set([
   'v1', 'apps/v1', 'batch/v1', 'autoscaling/v2', 'autoscaling/v1', 'policy/v1', 'networking.k8s.io/v1',
@@ -134,14 +136,21 @@ function modelTypeFile(apiVersion, kind) {
   return existsSync(file) ? file : undefined;
 }
 
-let strictChecker;
-async function unknownFieldErrors(objects) {
-  const ts = (await import('typescript')).default;
-  const roots = [...new Set(objects.map((o) => modelTypeFile(o.apiVersion, o.kind)).filter(Boolean))];
-  const program = ts.createProgram(roots, {
-    noEmit: true, skipLibCheck: true, types: [], module: ts.ModuleKind.NodeNext, moduleResolution: ts.ModuleResolutionKind.NodeNext,
-  });
-  const checker = program.getTypeChecker();
+// One TypeScript program over every model type file asked for so far (a new request for another kind extends
+// it, reusing the parsed files); the checker walks one object's fields against its model interface.
+const strict = { ts: undefined, roots: new Set(), program: undefined, checker: undefined };
+async function strictCheckerFor(objects) {
+  const ts = strict.ts ??= (await import('typescript')).default;
+  const wanted = objects.filter((o) => typeof o?.apiVersion === 'string' && typeof o.kind === 'string')
+    .map((o) => modelTypeFile(o.apiVersion, o.kind)).filter(Boolean);
+  if (!strict.program || wanted.some((f) => !strict.roots.has(f))) {
+    for (const f of wanted) strict.roots.add(f);
+    strict.program = ts.createProgram([...strict.roots].sort(), {
+      noEmit: true, skipLibCheck: true, types: [], module: ts.ModuleKind.NodeNext, moduleResolution: ts.ModuleResolutionKind.NodeNext,
+    }, undefined, strict.program);
+    strict.checker = strict.program.getTypeChecker();
+  }
+  const { program, checker } = strict;
   const objectMembers = (type) => {
     const t = checker.getNonNullableType(type);
     if (t.isUnion()) {
@@ -168,7 +177,7 @@ async function unknownFieldErrors(objects) {
       else walk(v, checker.getTypeOfSymbol(p), `${path}/${k}`, errors);
     }
   };
-  strictChecker = (obj) => {
+  return (obj) => {
     const file = modelTypeFile(obj.apiVersion, obj.kind);
     if (!file) return [];
     const sf = program.getSourceFile(file);
@@ -179,40 +188,64 @@ async function unknownFieldErrors(objects) {
     return errors;
   };
 }
-if (strict) await unknownFieldErrors(input);
 
-const errorsOut = [];
-for (let index = 0; index < input.length; index++) {
-  const obj = input[index];
-  const kind = obj?.kind;
-  const name = obj?.metadata?.name;
-  const errors = [];
-  if (typeof obj?.apiVersion !== 'string' || typeof kind !== 'string') {
-    errors.push('apiVersion and kind are required');
-  } else if (obj.apiVersion === 'cloud.google.com/v1' && kind === 'ComputeClass') {
-    only(obj, ['apiVersion', 'kind', 'metadata', 'spec'], '', errors);
-    computeClass(obj, errors);
-  } else if (obj.apiVersion.startsWith('kueue.x-k8s.io/')) {
-    if (obj.apiVersion !== 'kueue.x-k8s.io/v1beta1' || !KUEUE[kind]) errors.push(`unknown Kueue kind ${obj.apiVersion} ${kind}`);
-    else {
-      if (!isObj(obj.metadata) || !isName(obj.metadata.name)) errors.push('/metadata/name must be a DNS subdomain');
+/** Validates `raw` (`[objects]` or `{ objects, strict }`); resolves to the problems, one entry per invalid object. */
+export async function validate(raw) {
+  const input = Array.isArray(raw) ? raw : raw.objects;
+  // strict also reports fields the Kubernetes types do not have.
+  const strictChecker = !Array.isArray(raw) && raw.strict === true ? await strictCheckerFor(input) : undefined;
+  const errorsOut = [];
+  for (let index = 0; index < input.length; index++) {
+    const obj = input[index];
+    const kind = obj?.kind;
+    const name = obj?.metadata?.name;
+    const errors = [];
+    if (typeof obj?.apiVersion !== 'string' || typeof kind !== 'string') {
+      errors.push('apiVersion and kind are required');
+    } else if (obj.apiVersion === 'cloud.google.com/v1' && kind === 'ComputeClass') {
       only(obj, ['apiVersion', 'kind', 'metadata', 'spec'], '', errors);
-      KUEUE[kind](obj.spec, errors);
-    }
-  } else {
-    const Model = await modelFor(obj.apiVersion, kind);
-    if (!Model) errors.push(`no schema for ${obj.apiVersion} ${kind}`);
-    else {
-      try {
-        new Model(obj).validate();
-      } catch (e) {
-        const details = e.errors ?? e.details;
-        if (Array.isArray(details)) for (const d of details) errors.push(`${d.instancePath || '/'} ${d.message}${d.params ? ` ${JSON.stringify(d.params)}` : ''}`);
-        else errors.push(String(e.message ?? e));
+      computeClass(obj, errors);
+    } else if (obj.apiVersion.startsWith('kueue.x-k8s.io/')) {
+      if (obj.apiVersion !== 'kueue.x-k8s.io/v1beta1' || !KUEUE[kind]) errors.push(`unknown Kueue kind ${obj.apiVersion} ${kind}`);
+      else {
+        if (!isObj(obj.metadata) || !isName(obj.metadata.name)) errors.push('/metadata/name must be a DNS subdomain');
+        only(obj, ['apiVersion', 'kind', 'metadata', 'spec'], '', errors);
+        KUEUE[kind](obj.spec, errors);
       }
-      if (strictChecker) errors.push(...strictChecker(obj));
+    } else {
+      const Model = await modelFor(obj.apiVersion, kind);
+      if (!Model) errors.push(`no schema for ${obj.apiVersion} ${kind}`);
+      else {
+        try {
+          new Model(obj).validate();
+        } catch (e) {
+          const details = e.errors ?? e.details;
+          if (Array.isArray(details)) for (const d of details) errors.push(`${d.instancePath || '/'} ${d.message}${d.params ? ` ${JSON.stringify(d.params)}` : ''}`);
+          else errors.push(String(e.message ?? e));
+        }
+        if (strictChecker) errors.push(...strictChecker(obj));
+      }
     }
+    if (errors.length) errorsOut.push({ index, kind, name, errors });
   }
-  if (errors.length) errorsOut.push({ index, kind, name, errors });
+  return errorsOut;
 }
-process.stdout.write(JSON.stringify(errorsOut));
+
+if (!isMainThread && workerData?.kind === 'k8s-validate') {
+  // Requests { id, json } come in one at a time; the reply { id, result } or { id, error } goes to the reply
+  // port, then the flag wakes the caller blocked in Atomics.wait.
+  const { replies, flag } = workerData;
+  parentPort.on('message', async ({ id, json }) => {
+    let reply;
+    try {
+      reply = { id, result: JSON.stringify(await validate(JSON.parse(json))) };
+    } catch (e) {
+      reply = { id, error: String(e?.stack ?? e) };
+    }
+    replies.postMessage(reply);
+    Atomics.store(flag, 0, 1);
+    Atomics.notify(flag, 0);
+  });
+} else if (isMainThread && process.argv[1] === fileURLToPath(import.meta.url)) {
+  process.stdout.write(JSON.stringify(await validate(JSON.parse(readFileSync(0, 'utf8')))));
+}

@@ -1,7 +1,7 @@
 // Test utilities for Kubernetes objects: schema validation (kubernetes-models), lookup, and collection of
 // every object a stack delivers. Other constructs' tests import these.
-import { execFileSync } from 'child_process';
 import * as path from 'path';
+import { MessageChannel, MessagePort, receiveMessageOnPort, Worker } from 'worker_threads';
 import { IConstruct } from 'constructs';
 import { KubernetesWorkload } from '../../src/k8s/delivery';
 
@@ -49,8 +49,7 @@ export interface ValidateOptions {
 export function validateManifests(objects: readonly K8sObject[], options: ValidateOptions = {}): void {
   if (objects.length === 0) return;
   const input = options.strict ? { objects, strict: true } : objects;
-  const out = execFileSync(process.execPath, [WORKER], { input: JSON.stringify(input), encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
-  const problems = JSON.parse(out) as { index: number; kind: string; name: string; errors: string[] }[];
+  const problems = JSON.parse(callValidator(JSON.stringify(input))) as { index: number; kind: string; name: string; errors: string[] }[];
   objects.forEach((obj, index) => {
     const errors = metadataErrors(obj);
     if (errors.length) problems.push({ index, kind: obj.kind, name: obj.metadata?.name, errors });
@@ -59,6 +58,51 @@ export function validateManifests(objects: readonly K8sObject[], options: Valida
     const lines = problems.map((p) => `${p.kind} ${p.name} (#${p.index}):\n    ${p.errors.join('\n    ')}`);
     throw new Error(`Kubernetes objects failed validation:\n  ${lines.join('\n  ')}`);
   }
+}
+
+interface Validator {
+  readonly worker: Worker;
+  readonly replies: MessagePort;
+  readonly flag: Int32Array;
+  next: number;
+}
+
+// The validator runs in one worker thread per jest process, shared by every test file: their module registries
+// are separate, but the worker_threads module is Node's own, so a symbol on it outlives one file. The models and
+// TypeScript (strict) load once instead of in a new Node process per call. The thread is unref'd: it never keeps
+// jest alive.
+const VALIDATOR = Symbol.for('cdktf-ai-infra.test.k8s-validator');
+const VALIDATOR_TIMEOUT_MS = 300_000;
+
+function validator(): Validator {
+  const home = require('worker_threads') as { [VALIDATOR]?: Validator };
+  let v = home[VALIDATOR];
+  if (!v) {
+    const { port1, port2 } = new MessageChannel();
+    const flag = new Int32Array(new SharedArrayBuffer(4));
+    const worker = new Worker(WORKER, { workerData: { kind: 'k8s-validate', replies: port2, flag }, transferList: [port2] });
+    worker.unref();
+    port1.unref();
+    v = home[VALIDATOR] = { worker, replies: port1, flag, next: 0 };
+  }
+  return v;
+}
+
+/** Sends one request to the validator thread and blocks until it answers (validateManifests is synchronous). */
+function callValidator(json: string): string {
+  const v = validator();
+  const id = ++v.next;
+  Atomics.store(v.flag, 0, 0);
+  v.worker.postMessage({ id, json });
+  if (Atomics.wait(v.flag, 0, 0, VALIDATOR_TIMEOUT_MS) === 'timed-out') {
+    delete (require('worker_threads') as { [VALIDATOR]?: Validator })[VALIDATOR];
+    void v.worker.terminate();
+    throw new Error(`the Kubernetes validator thread (${WORKER}) gave no answer in ${VALIDATOR_TIMEOUT_MS / 1000} s`);
+  }
+  const reply = receiveMessageOnPort(v.replies)?.message as { id: number; result?: string; error?: string } | undefined;
+  if (!reply || reply.id !== id) throw new Error(`the Kubernetes validator thread answered out of turn: ${JSON.stringify(reply)}`);
+  if (reply.error !== undefined) throw new Error(`the Kubernetes validator failed: ${reply.error}`);
+  return reply.result!;
 }
 
 /** Every object delivered by the KubernetesWorkloads under `scope` (a stack), in chart order. */
