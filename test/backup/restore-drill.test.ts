@@ -1,4 +1,3 @@
-import { execFileSync, spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
@@ -8,6 +7,7 @@ import { RESTORE_DRILL_SCRIPT, RestoreDrill, RestoreDrillProps } from '../../src
 import { Tenant } from '../../src/training/tenant';
 import { FakeGpuCluster } from '../k8s/fake-cluster';
 import { findObject, podSpecOf, restrictedPssProblems, validateManifests } from '../k8s/validate';
+import { haveComputeVenv, runPythonJobs } from '../python-fork';
 import { FakeStore } from '../training/fakes';
 
 function setup() {
@@ -66,36 +66,53 @@ describe('RestoreDrill', () => {
   }
 
   // The drill script against the real compute core (the venv `npm test` makes): passes on a good
-  // checkpoint, fails on a corrupted file and on a store without checkpoints.
-  const python = path.join(__dirname, '../../.venv/bin/python');
-  const haveTorch = fs.existsSync(python) && spawnSync(python, ['-c', 'import torch, aiinfra'], { timeout: 60_000 }).status === 0;
-  (haveTorch ? test : test.skip)('the drill script verifies sha256s and loads weights with aiinfra.checkpoint', () => {
+  // checkpoint, fails on a corrupted file and on a store without checkpoints. The programs run in forks of one
+  // interpreter that imports torch once (test/python-fork.ts), each as `python <script>` would run it.
+  (haveComputeVenv() ? test : test.skip)('the drill script verifies sha256s and loads weights with aiinfra.checkpoint', () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'drill-'));
     try {
+      // A small model: verifying and loading do not depend on its size. Prints the number of weights saved.
       const make = [
         'import sys, torch',
         'from aiinfra.checkpoint import CheckpointStore, save_checkpoint',
         'from aiinfra.model import GPT, GPTConfig',
-        "cfg = GPTConfig.from_preset('gpt-tiny')",
+        'cfg = GPTConfig(vocab_size=512, n_layer=2, n_head=4, n_kv_head=2, d_model=128, ffn_hidden=384, max_seq_len=64)',
         'm = GPT(cfg)',
         'save_checkpoint(CheckpointStore(sys.argv[1]), 10, m, torch.optim.AdamW(m.parameters()), {"step": 10}, {"run_name": "x"}, cfg, None, keep_last=3)',
+        'print(sum(t.numel() for t in m.state_dict().values()))',
       ].join('\n');
-      execFileSync(python, ['-c', make, path.join(dir, 'checkpoints', 'run-a')], { stdio: 'pipe', timeout: 120_000 });
+      const stepDir = path.join(dir, 'checkpoints', 'run-a', 'step-00000010');
+      // Appends a byte to one file of the checkpoint (not the manifest).
+      const corrupt = [
+        'import os, sys',
+        "victim = next(f for f in sorted(os.listdir(sys.argv[1])) if f != 'manifest.json')",
+        "open(os.path.join(sys.argv[1], victim), 'ab').write(b'x')",
+        'print(victim)',
+      ].join('\n');
       const script = path.join(dir, 'drill.py');
       fs.writeFileSync(script, RESTORE_DRILL_SCRIPT);
-      const run = (roots: string) => spawnSync(python, [script], { env: { ...process.env, DRILL_ROOTS: roots }, encoding: 'utf8', timeout: 120_000 });
-      const ok = run(path.join(dir, 'checkpoints'));
+      const drill = (roots: string) => ({ argv: [script], env: { DRILL_ROOTS: roots } });
+      const { preloadStderr, results } = runPythonJobs(['torch', 'aiinfra.checkpoint', 'aiinfra.model'], [
+        { argv: ['-c', make, path.join(dir, 'checkpoints', 'run-a')] },
+        drill(path.join(dir, 'checkpoints')),
+        { argv: ['-c', corrupt, stepDir] },
+        drill(path.join(dir, 'checkpoints')),
+        drill(path.join(dir, 'empty')),
+      ]);
+      expect(preloadStderr).toBe('');
+      const [made, ok, corrupted, bad, empty] = results;
+      expect({ status: made.status, stderr: made.stderr }).toEqual({ status: 0, stderr: '' });
+      expect({ status: corrupted.status, stderr: corrupted.stderr }).toEqual({ status: 0, stderr: '' });
+      expect(corrupted.stdout.trim()).not.toBe('manifest.json');
       expect(ok.status).toBe(0);
       const line = JSON.parse(ok.stdout.split('\n')[0]);
       expect(line).toMatchObject({ event: 'drill_run', step: 10, ok: true });
-      expect(line.parameters).toBeGreaterThan(1_000_000);
-      const stepDir = path.join(dir, 'checkpoints', 'run-a', 'step-00000010');
-      const victim = fs.readdirSync(stepDir).find((f) => f !== 'manifest.json')!;
-      fs.appendFileSync(path.join(stepDir, victim), 'x');
-      const bad = run(path.join(dir, 'checkpoints'));
+      expect(line.parameters).toBe(Number(made.stdout.trim()));
+      expect(line.parameters).toBeGreaterThan(100_000);
       expect(bad.status).toBe(1);
       expect(bad.stdout).toContain('sha256 verification failed');
-      expect(run(path.join(dir, 'empty')).status).toBe(1);
+      expect(empty.status).toBe(1);
+      expect(empty.stdout).toContain('drill_no_checkpoints');
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });
     }

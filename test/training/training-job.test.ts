@@ -1,4 +1,3 @@
-import { spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
@@ -11,6 +10,7 @@ import {
 import { Tenant } from '../../src/training/tenant';
 import { FakeGpuCluster, H100_POOL } from '../k8s/fake-cluster';
 import { findObject, findObjects, manifestsOf, podSpecOf, restrictedPssProblems, validateManifests } from '../k8s/validate';
+import { runPythonJobs } from '../python-fork';
 import { FakeStore } from './fakes';
 
 function setup(pools?: GpuPoolInfo[], cloud?: Cloud) {
@@ -276,7 +276,8 @@ describe('TrainingJob', () => {
   });
 
   // The rendered trainer config against the real compute core (the venv `npm test` makes): the trainer's
-  // typed config accepts every key and value, for a preset, custom dims and token data.
+  // typed config accepts every key and value, for a preset, custom dims and token data. The console script
+  // runs once per variant in a fork of one interpreter that imports the trainer once (test/python-fork.ts).
   const trainerCli = path.join(__dirname, '../../.venv/bin/aiinfra-train');
   (fs.existsSync(trainerCli) ? test : test.skip)('the trainer accepts the rendered config (aiinfra-train train --print-config)', () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'trainer-config-'));
@@ -286,15 +287,20 @@ describe('TrainingJob', () => {
         { model: { custom: { nLayer: 2, nHead: 4, nKvHead: 2, dModel: 128, ffnHidden: 384, vocabSize: 1024, maxSeqLen: 256 } }, training: { seqLen: 128 } },
         { data: { source: 'tokens', uri: 's3://datasets/tokens/' }, precision: 'fp16', strategy: 'ddp', model: { preset: 'gpt-125m' } },
       ];
-      variants.forEach((v, i) => {
+      const jobs = variants.map((v, i) => {
         const j = job(v).job;
         const file = path.join(dir, `trainer-${i}.json`);
         fs.writeFileSync(file, JSON.stringify(j.trainerConfig));
         const extra = v.data ? ['--data-path', 's3://datasets/tokens/'] : [];
-        const run = spawnSync(trainerCli, ['train', '--config', file, '--print-config', ...extra], { encoding: 'utf8', timeout: 60_000 });
+        return { config: j.trainerConfig, argv: [trainerCli, 'train', '--config', file, '--print-config', ...extra] };
+      });
+      const { preloadStderr, results } = runPythonJobs(['aiinfra.cli'], jobs.map(({ argv }) => ({ argv })), 60_000);
+      expect(preloadStderr).toBe('');
+      results.forEach((run, i) => {
         expect({ variant: i, status: run.status, stderr: run.stderr }).toEqual({ variant: i, status: 0, stderr: '' });
         const resolved = JSON.parse(run.stdout);
-        expect(resolved).toMatchObject({ strategy: j.trainerConfig.strategy, precision: j.trainerConfig.precision, steps: j.trainerConfig.steps, metrics_port: 9095 });
+        const config = jobs[i].config;
+        expect(resolved).toMatchObject({ strategy: config.strategy, precision: config.precision, steps: config.steps, metrics_port: 9095 });
       });
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });
