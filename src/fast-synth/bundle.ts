@@ -32,7 +32,7 @@ interface BundleManifest {
 }
 
 interface EsbuildPluginBuild {
-  onLoad(options: { filter: RegExp }, callback: (args: { path: string }) => Promise<{ contents: string; loader: 'js' } | undefined>): void;
+  onLoad(options: { filter: RegExp }, callback: (args: { path: string }) => Promise<{ contents: string; loader: string } | undefined>): void;
 }
 
 interface EsbuildApi {
@@ -41,23 +41,59 @@ interface EsbuildApi {
 }
 
 /** Bumped when what goes into a bundle changes (plugins, options), so old bundles are rebuilt. */
-const BUNDLE_FORMAT = 2;
+const BUNDLE_FORMAT = 4;
 
 /**
  * cdktf captures a creation stack for every token with `Error.stackTraceLimit` raised to
  * MAX_SAFE_INTEGER: walking 40-60 frames for tens of thousands of tokens is ~7 % of a synth. In the
  * bundle it captures the ordinary limit (10 frames), which is also all the CLI formats
- * (`formatShortStackTraces`). A cdktf version without that exact line is bundled unchanged.
+ * (`formatShortStackTraces`).
  */
-const CDKTF_STACK_TRACE_FILE = /[\\/]cdktf[\\/]lib[\\/]tokens[\\/]private[\\/]stack-trace\.js$/;
+const STACK_TRACE_FILE = /[\\/]cdktf[\\/]lib[\\/]tokens[\\/]private[\\/]stack-trace\.js$/;
 const UNLIMITED_CAPTURE = 'Error.stackTraceLimit = Number.MAX_SAFE_INTEGER;';
 
-const shortCreationStacks = {
-  name: 'cdktf-short-creation-stacks',
+/**
+ * cdktf's file helpers load `archiver` (~80 ms, a third of `require('cdktf')`) for zip assets only, and
+ * zip by running their own file as a CLI (`node ${__filename} src dest`), which in a bundle would run
+ * the bundle. In the bundle archiver loads on first use and the CLI is the real file in node_modules.
+ */
+const FS_HELPERS_FILE = /[\\/]cdktf[\\/]lib[\\/]private[\\/]fs\.js$/;
+const EAGER_ARCHIVER = 'const archiver = require("archiver");';
+const LAZY_ARCHIVER = 'const archiver = (...args) => require("archiver")(...args);';
+const SELF_AS_CLI = '`node ${__filename} ';
+
+/**
+ * In a bundle every module's `__dirname` would be the bundle's folder, and stack files commonly find
+ * their assets with `path.join(__dirname, 'lambda')`. Each file of the app outside node_modules that
+ * mentions them gets its own `__dirname` / `__filename` constants (esbuild keeps per-file top-level
+ * names apart). Packages in node_modules are left alone; this one gets AIINFRA_PACKAGE_ROOT instead.
+ */
+const SOURCE_FILE = /\.(?:[cm]?[jt]s|tsx|jsx)$/; // esbuild filters are Go regexps: no lookahead
+const IN_NODE_MODULES = /[\\/]node_modules[\\/]/;
+const LOADERS: Record<string, string> = { '.ts': 'ts', '.mts': 'ts', '.cts': 'ts', '.tsx': 'tsx', '.jsx': 'jsx' };
+
+/** Source rewrites: per-file `__dirname` in app files, and two cdktf files (only where the exact text is found). */
+const rewrites = {
+  name: 'aiinfra-fast-synth-rewrites',
   setup(build: EsbuildPluginBuild): void {
-    build.onLoad({ filter: CDKTF_STACK_TRACE_FILE }, async (args) => {
+    build.onLoad({ filter: STACK_TRACE_FILE }, async (args) => {
       const text = await fs.promises.readFile(args.path, 'utf8');
-      return text.includes(UNLIMITED_CAPTURE) ? { contents: text.replace(UNLIMITED_CAPTURE, ''), loader: 'js' } : undefined;
+      return { contents: text.replace(UNLIMITED_CAPTURE, ''), loader: 'js' };
+    });
+    build.onLoad({ filter: FS_HELPERS_FILE }, async (args) => {
+      const text = await fs.promises.readFile(args.path, 'utf8');
+      const contents = text.replace(EAGER_ARCHIVER, LAZY_ARCHIVER).replace(SELF_AS_CLI, `\`node \${${JSON.stringify(JSON.stringify(args.path))}} `);
+      return { contents, loader: 'js' };
+    });
+    build.onLoad({ filter: SOURCE_FILE }, async (args) => {
+      if (IN_NODE_MODULES.test(args.path)) return undefined;
+      const text = await fs.promises.readFile(args.path, 'utf8');
+      const loader = LOADERS[path.extname(args.path)] ?? 'js';
+      if (!/\b__(?:dirname|filename)\b/.test(text)) return { contents: text, loader };
+      const own = `const __dirname = ${JSON.stringify(path.dirname(args.path))}, __filename = ${JSON.stringify(args.path)};\n`;
+      // below a shebang and a 'use strict' directive, which must stay first to count
+      const [, prologue] = /^((?:#!.*\n)?(?:\s*(['"])use strict\2;?[^\n]*\n)?)/.exec(text) ?? ['', ''];
+      return { contents: prologue + own + text.slice(prologue.length), loader };
     });
   },
 };
@@ -133,7 +169,7 @@ export async function bundleApp(entry: string, options: BundleOptions): Promise<
     absWorkingDir: process.cwd(),
     external,
     define: { AIINFRA_PACKAGE_ROOT: JSON.stringify(options.packageRoot) },
-    plugins: [shortCreationStacks],
+    plugins: [rewrites],
   });
   const inputs = Object.keys(result.metafile?.inputs ?? {})
     .map((rel) => stamp(path.resolve(process.cwd(), rel)))

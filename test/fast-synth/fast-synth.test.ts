@@ -99,6 +99,19 @@ describe('fast synth (bundle + V8 code cache)', () => {
     expect(tf.output.greeting.value).toBe('hello from the tests');
   });
 
+  test('assets found through __dirname work: a zip archive (made by cdktf in a child process) and a file', () => {
+    const out = path.join(tmp, 'out');
+    const run = runCli([path.join(fixtures, 'asset-app.ts')], { CDKTF_OUTDIR: out, AIINFRA_SYNTH_CACHE_DIR: path.join(tmp, 'cache') });
+    expect(run.stderr).toBe('');
+    expect(run.status).toBe(0);
+    const stackDir = path.join(out, 'stacks', 'assets');
+    const tf = JSON.parse(fs.readFileSync(path.join(stackDir, 'cdk.tf.json'), 'utf8'));
+    const zip = fs.readFileSync(path.join(stackDir, tf.output.zip_path.value));
+    expect(zip.subarray(0, 4).toString('latin1')).toBe('PK\x03\x04');
+    expect(zip.includes(Buffer.from('hello.txt'))).toBe(true);
+    expect(fs.readFileSync(path.join(stackDir, tf.output.file_path.value), 'utf8')).toBe('hello from an asset\n');
+  });
+
   test('an invalid prop fails the synth with the construct error, and no code cache is kept', () => {
     const cache = path.join(tmp, 'cache');
     const run = runCli([path.join(fixtures, 'failing-app.ts')], { CDKTF_OUTDIR: path.join(tmp, 'out'), AIINFRA_SYNTH_CACHE_DIR: cache });
