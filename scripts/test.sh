@@ -1,36 +1,109 @@
 #!/usr/bin/env bash
 # The whole test suite, as `npm test` runs it on a fresh machine: it installs what it needs itself
 # (Python venv for compute/, promtool, checkov, kube-linter) and runs every check. Each step is timed;
-# the times land in cdktf.out/test-timings.json (read by `npm run bench`).
+# the times land in cdktf.out/test-timings.json (read by `npm run bench`), with `total` = wall time.
+#
+# The steps run in two lanes side by side (each lane keeps about one core busy; the machines we test on
+# have two), balanced by their times: lane 1 is typecheck -> lint -> python, lane 2 is synth -> jest ->
+# checkov, kube, promtool (they read the synth output). A step's output is printed in one piece when it
+# ends; a failed step stops its lane, the other lane runs to its end, and the run fails naming every
+# failed step. AIINFRA_TEST_SERIAL=1 runs the same steps one after another.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export CHECKPOINT_DISABLE=1
 export NODE_OPTIONS="${NODE_OPTIONS:-} --max-old-space-size=4096"
 
-timings=()
+logs=$(mktemp -d)
+lane_pids=()
+cleanup() {
+  local pid
+  for pid in ${lane_pids[@]+"${lane_pids[@]}"}; do kill -TERM -- "-$pid" 2>/dev/null || true; done
+  rm -rf "$logs"
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+now() { date +%s.%N; }
+since() { awk -v a="$1" -v b="$(now)" 'BEGIN { printf "%.1f", b - a }'; }
+
+# step NAME COMMAND...: runs COMMAND with its output in a log, then prints the log in one piece (the lanes
+# never interleave within a step) and records the step's time.
 step() {
   local name=$1; shift
-  local start end
-  start=$(date +%s.%N)
-  echo "::group:: ${name}"
-  "$@"
-  end=$(date +%s.%N)
-  local secs
-  secs=$(awk -v a="$start" -v b="$end" 'BEGIN { printf "%.1f", b - a }')
-  timings+=("\"${name}\": ${secs}")
-  echo "::endgroup:: ${name} (${secs}s)"
+  local start rc=0 secs
+  start=$(now)
+  echo "::start:: ${name}"
+  "$@" </dev/null >"$logs/$name.log" 2>&1 || rc=$?
+  secs=$(since "$start")
+  {
+    if command -v flock >/dev/null 2>&1; then flock 8; fi
+    echo "::group:: ${name}"
+    cat "$logs/$name.log"
+    if [ "$rc" -eq 0 ]; then
+      echo "::endgroup:: ${name} (${secs}s)"
+    else
+      echo "::endgroup:: ${name} FAILED (exit ${rc}, ${secs}s)"
+    fi
+  } 8>>"$logs/.print.lock"
+  if [ "$rc" -eq 0 ]; then echo "\"${name}\": ${secs}" > "$logs/$name.time"; else echo "$name" >> "$logs/failed"; fi
+  return "$rc"
 }
 
-step typecheck npx --no-install tsc --noEmit -p tsconfig.json
-step lint npx --no-install eslint --max-warnings 0 src examples test bench
-step synth npm run --silent synth
-step jest npx --no-install jest --ci
-for extra in scripts/test-*.sh; do
-  [ -e "$extra" ] || continue
-  name=$(basename "$extra" .sh); name=${name#test-}
-  step "$name" bash "$extra"
-done
+# Caches of the quick checks between runs (tsc's build info; eslint's results by file content and config).
+# Under node_modules/, so `npm ci` starts them afresh.
+cache=node_modules/.cache/aiinfra-test
+mkdir -p "$cache"
 
+# Lane 1: the quick checks, then the Python suite (the longest step).
+lane_1() {
+  step typecheck npx --no-install tsc --noEmit -p tsconfig.json --incremental --tsBuildInfoFile "$cache/typecheck.tsbuildinfo" || return
+  step lint npx --no-install eslint --max-warnings 0 --cache --cache-strategy content --cache-location "$cache/eslint" src examples test bench || return
+  if [ -e scripts/test-python.sh ]; then step python bash scripts/test-python.sh || return; fi
+}
+
+# Lane 2: synth, jest, then the checks that read the synth output (scripts/test-*.sh but python).
+lane_2() {
+  step synth npm run --silent synth || return
+  step jest npx --no-install jest --ci || return
+  local extra name
+  for extra in scripts/test-*.sh; do
+    [ -e "$extra" ] && [ "$extra" != scripts/test-python.sh ] || continue
+    name=$(basename "$extra" .sh); name=${name#test-}
+    step "$name" bash "$extra" || return
+  done
+}
+
+start=$(now)
+# The Python venv first: jest's tests of the drill script and the trainer config run against it.
+step python-env bash scripts/python-env.sh
+if [ "${AIINFRA_TEST_SERIAL:-}" = 1 ]; then
+  lane_1 || true
+  [ -e "$logs/failed" ] || lane_2 || true
+else
+  # Each lane in its own process group, so that an interrupt stops it whole (cleanup).
+  set -m
+  lane_1 & lane_pids+=($!)
+  lane_2 & lane_pids+=($!)
+  set +m
+  for pid in "${lane_pids[@]}"; do wait "$pid" || true; done
+  lane_pids=()
+fi
+total=$(since "$start")
+
+if [ -e "$logs/failed" ]; then
+  echo "test steps failed: $(paste -sd' ' "$logs/failed")" >&2
+  exit 1
+fi
+# The steps in a fixed order (then any other), then the wall time of the whole run.
+timings=()
+for name in python-env typecheck lint synth jest checkov kube promtool python; do
+  if [ -e "$logs/$name.time" ]; then timings+=("$(cat "$logs/$name.time")"); rm "$logs/$name.time"; fi
+done
+for f in "$logs"/*.time; do
+  if [ -e "$f" ]; then timings+=("$(cat "$f")"); fi
+done
+timings+=("\"total\": ${total}")
 mkdir -p cdktf.out
 ( IFS=,; echo "{${timings[*]}}" ) > cdktf.out/test-timings.json
 echo "all test steps passed: $(cat cdktf.out/test-timings.json)"
