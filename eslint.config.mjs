@@ -19,4 +19,17 @@ export default tseslint.config(
       '@typescript-eslint/no-explicit-any': 'error',
     },
   },
+  {
+    // cdk8s and yaml load on first use, through these two modules (import budget: README Performance).
+    files: ['src/**/*.ts'],
+    ignores: ['src/k8s/cdk8s.ts', 'src/core/yaml.ts'],
+    rules: {
+      '@typescript-eslint/no-restricted-imports': ['error', {
+        paths: [
+          { name: 'cdk8s', allowTypeImports: true, message: "Use apiObject()/cdk8s() from src/k8s/cdk8s.ts: cdk8s loads on first use." },
+          { name: 'yaml', allowTypeImports: true, message: 'Use stringify from src/core/yaml.ts: yaml loads on first use.' },
+        ],
+      }],
+    },
+  },
 );
