@@ -56,6 +56,7 @@ def test_metrics_endpoint_serves_contract_names(tmp_path, monkeypatch):
         "aiinfra_train_tokens_per_second ",
         "aiinfra_train_step_seconds ",
         "aiinfra_train_last_checkpoint_timestamp_seconds ",
+        "aiinfra_train_start_timestamp_seconds ",
         "aiinfra_train_restarts_total 0.0",
         "aiinfra_train_gpu_memory_bytes ",
     ]:

@@ -69,7 +69,7 @@ export function ofType(out: Synth, type: string, data = false): Record<string, R
 /** The metric names of compute/CONTRACT.md (trainer and server). */
 export const CONTRACT_METRICS: readonly string[] = [
   'aiinfra_train_step', 'aiinfra_train_loss', 'aiinfra_train_tokens_per_second', 'aiinfra_train_mfu', 'aiinfra_train_step_seconds',
-  'aiinfra_train_last_checkpoint_timestamp_seconds', 'aiinfra_train_restarts_total', 'aiinfra_train_gpu_memory_bytes',
+  'aiinfra_train_last_checkpoint_timestamp_seconds', 'aiinfra_train_start_timestamp_seconds', 'aiinfra_train_restarts_total', 'aiinfra_train_gpu_memory_bytes',
   'aiinfra_server_requests_total', 'aiinfra_server_request_duration_seconds', 'aiinfra_server_time_to_first_token_seconds',
   'aiinfra_server_inter_token_latency_seconds', 'aiinfra_server_queue_depth', 'aiinfra_server_running_requests',
   'aiinfra_server_batch_size', 'aiinfra_server_kv_cache_usage_ratio', 'aiinfra_server_prompt_tokens_total',

@@ -56,8 +56,8 @@ describe('rule catalog', () => {
       .map((m) => m.replace(/_(bucket|sum|count)$/, '')));
     for (const m of used) expect(CONTRACT_METRICS).toContain(m);
     expect(used).toEqual(new Set([
-      'aiinfra_train_step', 'aiinfra_train_last_checkpoint_timestamp_seconds', 'aiinfra_train_restarts_total',
-      'aiinfra_server_requests_total', 'aiinfra_server_request_duration_seconds', 'aiinfra_server_time_to_first_token_seconds',
+      'aiinfra_train_step', 'aiinfra_train_last_checkpoint_timestamp_seconds', 'aiinfra_train_start_timestamp_seconds',
+      'aiinfra_train_restarts_total', 'aiinfra_server_requests_total', 'aiinfra_server_request_duration_seconds', 'aiinfra_server_time_to_first_token_seconds',
       'aiinfra_server_queue_depth',
     ]));
   });

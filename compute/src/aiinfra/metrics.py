@@ -75,6 +75,13 @@ class TrainMetrics:
             "Unix time when the last complete checkpoint (manifest) was written",
             registry=r,
         )
+        # Lets the stale-checkpoint alert fire for a run that never wrote a checkpoint since it (re)started.
+        self.start_time = Gauge(
+            "aiinfra_train_start_timestamp_seconds",
+            "Unix time when this trainer process started (the run began or resumed)",
+            registry=r,
+        )
+        self.start_time.set_to_current_time()
         self.restarts = Counter(
             "aiinfra_train_restarts", "Times this run resumed from a checkpoint (restarts)", registry=r
         )

@@ -64,12 +64,17 @@ export function trainingRules(t: TrainingRuleTarget): RuleGroup {
     },
     {
       name: 'TrainingCheckpointStale',
-      expr: `time() - max ${by} (aiinfra_train_last_checkpoint_timestamp_seconds${sel}) > ${durationSeconds(stale)}`
-        + ` and max ${by} (aiinfra_train_last_checkpoint_timestamp_seconds${sel}) > 0`,
+      // The newest checkpoint is older than the limit, or there is none (the gauge is 0) and the trainer
+      // started longer ago than the limit.
+      expr: `(time() - max ${by} (aiinfra_train_last_checkpoint_timestamp_seconds${sel}) > ${durationSeconds(stale)}`
+        + ` and max ${by} (aiinfra_train_last_checkpoint_timestamp_seconds${sel}) > 0)`
+        + ` or (time() - max ${by} (aiinfra_train_start_timestamp_seconds${sel}) > ${durationSeconds(stale)}`
+        + ` and max ${by} (aiinfra_train_last_checkpoint_timestamp_seconds${sel}) == 0)`,
       for: '5m',
       severity: 'warning',
       summary: `${job} has not written a checkpoint for ${stale}`,
-      description: `The newest complete checkpoint (manifest written) is older than ${stale}. A failure now loses all work since then.`,
+      description: `The newest complete checkpoint (manifest written) is older than ${stale}, or the trainer has written none in the `
+        + `${stale} since it started. A failure now loses all work since then.`,
       runbook: 'Check the trainer logs for checkpoint write errors (permissions on the bucket, quota, KMS), and the checkpoint '
         + 'interval in the job config. Verify the bucket grant of the job\'s workload identity.',
     },
