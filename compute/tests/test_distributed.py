@@ -121,3 +121,59 @@ def test_killed_rank_fails_fast_and_relaunch_resumes(tmp_path):
     resumed = events(res.stdout, "resumed")
     assert resumed[0]["step"] == stop_step and resumed[0]["restarts"] == 2
     assert max(step_losses(res.stdout)) == stop_step + 5
+
+
+# A worker that runs train() under torchrun and reports the gloo backend threads alive just
+# before the trainer shuts down and just after (all on Linux via /proc).
+SHUTDOWN_WORKER = '''
+import json, os, sys
+from aiinfra import trainer
+from aiinfra.config import load_config
+
+def gloo_threads():
+    names = []
+    for tid in os.listdir("/proc/self/task"):
+        try:
+            with open(f"/proc/self/task/{tid}/comm") as fh:
+                names.append(fh.read().strip())
+        except OSError:
+            pass
+    return sorted(n for n in names if "gloo" in n)
+
+seen = {}
+close = trainer.Trainer.close
+def spy(self, *args, **kwargs):
+    seen["before"] = gloo_threads()
+    close(self, *args, **kwargs)
+trainer.Trainer.close = spy
+try:
+    trainer.train(load_config(sys.argv[1], []))
+    outcome = "ok"
+except Exception as exc:
+    outcome = type(exc).__name__
+report = {"event": "worker_exit", "rank": int(os.environ["RANK"]), "outcome": outcome,
+          "before": seen.get("before"), "after": gloo_threads()}
+os.write(1, (json.dumps(report) + "\\n").encode())  # one write: the ranks share the pipe
+'''
+
+
+@pytest.mark.skipif(not os.path.isdir("/proc/self/task"), reason="reads thread names from /proc")
+@pytest.mark.parametrize("case", ["fsdp", "ddp", "fsdp_build_error"])
+def test_process_group_is_gone_before_exit(case, tmp_path):
+    """The backend (its gloo threads) is destroyed inside the trainer's shutdown, on the normal
+    path and when a rank fails after joining the group, not left to interpreter teardown (where
+    it once aborted rank 1 with 'terminate called without an active exception')."""
+    over = {"data": {"source": "tokens", "path": str(tmp_path / "missing.bin")}} if case == "fsdp_build_error" else {}
+    cfg = write_config(tmp_path / "c.json", tiny_config(steps=2, micro_batch_size=2, strategy=case.split("_")[0], **over))
+    script = tmp_path / "worker.py"
+    script.write_text(SHUTDOWN_WORKER)
+    res = run(torchrun_cmd(2, str(cfg), script=str(script)), timeout=180)
+    assert res.returncode == 0, res.stdout[-2000:] + res.stderr[-3000:]
+    assert "terminate called" not in res.stderr
+    exits = events(res.stdout, "worker_exit")
+    assert sorted(e["rank"] for e in exits) == [0, 1], res.stdout[-2000:]
+    for e in exits:
+        assert e["outcome"] == ("ConfigError" if case == "fsdp_build_error" else "ok")
+        if not e["before"]:
+            pytest.skip("this torch does not name its gloo threads")
+        assert e["after"] == [], e

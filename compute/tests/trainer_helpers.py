@@ -76,12 +76,13 @@ def cli_cmd(*args: str) -> list[str]:
     return [sys.executable, "-m", "aiinfra.cli", *args]
 
 
-def torchrun_cmd(nproc: int, *args: str, port: int | None = None) -> list[str]:
+def torchrun_cmd(nproc: int, *args: str, port: int | None = None, script: str | None = None) -> list[str]:
+    """torchrun running ``aiinfra.cli`` (or ``script``) with ``args``."""
     return [
         sys.executable, "-m", "torch.distributed.run",
         f"--nproc-per-node={nproc}", "--nnodes=1", "--max-restarts=0", "--monitor-interval=0.2",
         "--master-addr=127.0.0.1", f"--master-port={port or free_port()}",
-        "-m", "aiinfra.cli", *args,
+        *([script] if script else ["-m", "aiinfra.cli"]), *args,
     ]
 
 

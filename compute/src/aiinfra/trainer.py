@@ -7,11 +7,13 @@ Run one process directly (``aiinfra-train train ...``) or many with
 from __future__ import annotations
 
 import contextlib
+import gc
 import math
 import os
 import random
 import signal
 import time
+import traceback
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
@@ -65,6 +67,61 @@ def init_runtime(cfg: TrainConfig) -> Runtime:
             kwargs["device_id"] = device
         dist.init_process_group(**kwargs)
     return Runtime(rank, world, local_rank, device, distributed)
+
+
+def _drop_dtensor_caches() -> None:
+    """Empty torch's process-wide DTensor caches (sharding propagation, mesh topology,
+    redistribute plans). Their entries hold the FSDP DeviceMesh, and the mesh holds the process
+    group: while they are filled, destroy_process_group() only unregisters the group and the
+    gloo/NCCL backend, with its C++ worker threads, lives on until interpreter teardown.
+    Private torch APIs, hence best effort: each is skipped when this torch lacks it."""
+    clears = (
+        ("torch.distributed.tensor.debug", "_clear_sharding_prop_cache", None),
+        ("torch.distributed.tensor._collective_utils", "MeshTopoInfo", "build_from_mesh.cache_clear"),
+        ("torch.distributed.tensor._redistribute", "clear_redistribute_planner_cache", None),
+        ("torch.distributed.tensor._redistribute", "_gen_transform_infos", "cache_clear"),
+    )
+    import importlib
+
+    for module, name, attr in clears:
+        try:
+            fn = getattr(importlib.import_module(module), name)
+            for part in (attr or "").split("."):
+                fn = getattr(fn, part) if part else fn
+            fn()
+        except Exception:  # noqa: BLE001 - a missing private API only means a slower teardown
+            pass
+
+
+def shutdown_distributed(rt: Runtime, clean: bool) -> None:
+    """Leave the process group in order; every exit of a distributed run ends here (normal end,
+    SIGTERM checkpoint-and-exit, errors). The caller drops its own references to the
+    (FSDP/DDP) model, optimizer and DTensors first.
+
+    Why: destroy_process_group() while anything still references the group (the FSDP module,
+    DTensor state, torch's DTensor caches) does not destroy the gloo/NCCL backend; it stays
+    alive, threads running, into interpreter teardown and C++ static destruction, which run in
+    no defined order; that is where rank 1 of a successful FSDP run sometimes aborted with
+    "terminate called without an active exception" (SIGABRT). So: (1) on a clean end, a barrier, so no rank closes its
+    connections while a peer still talks to it; skipped after an error, where a peer may be
+    gone or stuck in another collective; (2) drop the caches and collect the module graphs;
+    (3) destroy the group, now its last owner, so the backend's destructor joins its threads
+    here, in the main thread, before the interpreter starts shutting down."""
+    if not (rt.distributed and dist.is_initialized()):
+        return
+    if clean:
+        try:
+            dist.barrier()
+        except Exception as exc:  # noqa: BLE001 - a peer failed; still tear down locally
+            log_event("shutdown_barrier_failed", level=30, error=str(exc))
+    _drop_dtensor_caches()
+    gc.collect()
+    try:
+        dist.destroy_process_group()
+    except Exception as exc:  # noqa: BLE001
+        if clean:
+            raise
+        log_event("process_group_destroy_failed", level=30, error=str(exc))  # keep the first error
 
 
 def resolve_precision(cfg: TrainConfig, device: torch.device) -> str:
@@ -250,6 +307,14 @@ class Trainer:
         # Checked before joining the process group, so every rank fails with the same message.
         self.accum = cfg.grad_accum_steps(int(os.environ.get("WORLD_SIZE", "1")))
         self.rt = init_runtime(cfg)
+        try:
+            self._build(cfg)
+        except BaseException as exc:
+            # A rank that fails here (bad config, OOM) leaves the group in order as well.
+            self.close(clean=False, error=exc)
+            raise
+
+    def _build(self, cfg: TrainConfig) -> None:
         self.precision = resolve_precision(cfg, self.rt.device)
         if self.rt.device.type == "cuda":
             torch.backends.cuda.matmul.allow_tf32 = cfg.tf32
@@ -494,17 +559,31 @@ class Trainer:
             log_event("train_done", step=self.step, stopped_by_signal=stopped)
         return TrainResult(self.step, losses, stopped, self.last_eval, tps, mfu)
 
-    def close(self) -> None:
-        if self.rt.distributed and dist.is_initialized():
-            dist.destroy_process_group()
+    def close(self, clean: bool = True, error: BaseException | None = None) -> None:
+        """Release everything the run holds, then leave the process group (see
+        shutdown_distributed). ``clean``: the run ended normally or by a stop signal on every
+        rank, so the ranks can meet in a final barrier; ``error``: the exception that ended it.
+        The trainer is unusable afterwards."""
+        # The FSDP/DDP module, optimizer (DTensor state) and batcher reference the process
+        # group; they must be gone before it is destroyed.
+        for name in ("model", "gpt", "optimizer", "scheduler", "scaler", "batcher", "amp"):
+            if hasattr(self, name):
+                setattr(self, name, None)
+        if error is not None:
+            # The traceback's frames (train_step's activations and gradients) hold DTensors.
+            traceback.clear_frames(error.__traceback__)
+        shutdown_distributed(self.rt, clean)
 
 
 def train(cfg: TrainConfig) -> TrainResult:
     trainer = Trainer(cfg)
     try:
-        return trainer.run()
-    finally:
-        trainer.close()
+        result = trainer.run()
+    except BaseException as exc:
+        trainer.close(clean=False, error=exc)
+        raise
+    trainer.close(clean=True)
+    return result
 
 
 # ---------------------------------------------------------------------------- eval command
@@ -516,27 +595,37 @@ def run_eval(cfg: TrainConfig, select: str = "newest", step: int | None = None, 
     gpt_config = None if cfg.is_hf else cfg.gpt_config()
     rt = init_runtime(cfg)
     try:
-        precision = resolve_precision(cfg, rt.device)
-        model, gpt, fsdp_mp = build_model(cfg, gpt_config, rt, precision)
-        store = CheckpointStore(cfg.checkpoint_dir)
-        loaded = load_checkpoint(store, model, None, verify=cfg.verify_checkpoint, step=step, select=select)
-        if loaded is None:
-            raise ConfigError(f"no complete checkpoint under {cfg.checkpoint_dir!r}")
-        ck_step, manifest, _ = loaded
-        dtype = DTYPES[precision]
-        use_autocast = precision in ("bf16", "fp16") and not fsdp_mp
-        amp = (lambda: torch.autocast(rt.device.type, dtype=dtype)) if use_autocast else (lambda: contextlib.nullcontext())
-        _, val_source = build_sources(cfg.data, int(gpt.config.vocab_size), cfg.seq_len, cfg.seed)
-        if val_source is None:
-            raise ConfigError("the data has no validation split (data.val_fraction is 0 and no val.bin)")
-        result = evaluate(model, val_source, cfg, rt, amp) or {}
-        out = {"step": ck_step, "uri": store.step_uri(ck_step), **result}
-        if rt.is_main:
-            if update_manifest:
-                manifest["eval"] = result
-                store.write_manifest(ck_step, manifest)
-            log_event("eval_done", **out)
-        return out
-    finally:
-        if rt.distributed and dist.is_initialized():
-            dist.destroy_process_group()
+        # The model lives only in _eval_checkpoint's frame: gone before the group is destroyed.
+        out = _eval_checkpoint(cfg, gpt_config, rt, select, step, update_manifest)
+    except BaseException as exc:
+        traceback.clear_frames(exc.__traceback__)
+        shutdown_distributed(rt, clean=False)
+        raise
+    shutdown_distributed(rt, clean=True)
+    return out
+
+
+def _eval_checkpoint(
+    cfg: TrainConfig, gpt_config: GPTConfig | None, rt: Runtime, select: str, step: int | None, update_manifest: bool
+) -> dict[str, Any]:
+    precision = resolve_precision(cfg, rt.device)
+    model, gpt, fsdp_mp = build_model(cfg, gpt_config, rt, precision)
+    store = CheckpointStore(cfg.checkpoint_dir)  # type: ignore[arg-type]
+    loaded = load_checkpoint(store, model, None, verify=cfg.verify_checkpoint, step=step, select=select)
+    if loaded is None:
+        raise ConfigError(f"no complete checkpoint under {cfg.checkpoint_dir!r}")
+    ck_step, manifest, _ = loaded
+    dtype = DTYPES[precision]
+    use_autocast = precision in ("bf16", "fp16") and not fsdp_mp
+    amp = (lambda: torch.autocast(rt.device.type, dtype=dtype)) if use_autocast else (lambda: contextlib.nullcontext())
+    _, val_source = build_sources(cfg.data, int(gpt.config.vocab_size), cfg.seq_len, cfg.seed)
+    if val_source is None:
+        raise ConfigError("the data has no validation split (data.val_fraction is 0 and no val.bin)")
+    result = evaluate(model, val_source, cfg, rt, amp) or {}
+    out = {"step": ck_step, "uri": store.step_uri(ck_step), **result}
+    if rt.is_main:
+        if update_manifest:
+            manifest["eval"] = result
+            store.write_manifest(ck_step, manifest)
+        log_event("eval_done", **out)
+    return out
