@@ -49,16 +49,33 @@ export class DirectoryAsset extends Construct {
   }
 }
 
-/** Writes `files` (posix relative path -> content) under `dir`, creating each folder once. */
-export function writeFiles(dir: string, files: Record<string, string | Buffer>): void {
+/** Creates the parent folder of each target once. */
+function parentMaker(): (target: string) => void {
   const made = new Set<string>();
+  return (target) => {
+    const parent = path.dirname(target);
+    if (made.has(parent)) return;
+    fs.mkdirSync(parent, { recursive: true });
+    made.add(parent);
+  };
+}
+
+/** Writes `files` (posix relative path -> content) under `dir`. */
+export function writeFiles(dir: string, files: Record<string, string | Buffer>): void {
+  const makeParent = parentMaker();
   for (const [rel, content] of Object.entries(files)) {
     const target = path.join(dir, rel);
-    const parent = path.dirname(target);
-    if (!made.has(parent)) {
-      fs.mkdirSync(parent, { recursive: true });
-      made.add(parent);
-    }
+    makeParent(target);
     fs.writeFileSync(target, content);
+  }
+}
+
+/** Copies `files` (posix paths relative to `from`) to the same relative paths under `dir`. */
+export function copyFiles(from: string, files: readonly string[], dir: string): void {
+  const makeParent = parentMaker();
+  for (const rel of files) {
+    const target = path.join(dir, rel);
+    makeParent(target);
+    fs.copyFileSync(path.join(from, rel), target);
   }
 }

@@ -8,7 +8,7 @@ import { RegistryImage } from '@cdktf/provider-docker/lib/registry-image';
 import { DockerProvider } from '@cdktf/provider-docker/lib/provider';
 import { Cloud } from './cloud';
 import { IGpuCluster } from './cluster';
-import { DirectoryAsset } from './directory-asset';
+import { copyFiles, DirectoryAsset } from './directory-asset';
 import { IContainerImage } from './image';
 import { packageRoot } from './package-root';
 import { providerFor } from './providers';
@@ -239,15 +239,7 @@ export class BundledImage extends Construct implements IContainerImage {
     this.asset = new DirectoryAsset(this, 'Context', {
       assetHash: this.contentHash.slice(0, 32),
       write: (dir) => {
-        const made = new Set<string>();
-        for (const rel of contextFiles(contextDir)) {
-          const target = path.join(dir, rel);
-          if (!made.has(path.dirname(target))) {
-            fs.mkdirSync(path.dirname(target), { recursive: true });
-            made.add(path.dirname(target));
-          }
-          fs.copyFileSync(path.join(contextDir, rel), target);
-        }
+        copyFiles(contextDir, contextFiles(contextDir), dir);
         if (fs.existsSync(dockerfile)) fs.copyFileSync(dockerfile, path.join(dir, DOCKERFILE_IN_CONTEXT));
       },
     });
