@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The whole test suite, as `npm test` runs it on a fresh machine: it installs what it needs itself
-# (Python venv for compute/, promtool, checkov, kube-linter) and runs every check. Each step is timed;
+# (Python venv for compute/, promtool, checkov, kube-score) and runs every check. Each step is timed;
 # the times land in cdktf.out/test-timings.json (read by `npm run bench`), with `total` = wall time.
 #
 # The steps run in two lanes side by side (each lane keeps about one core busy; the machines we test on
