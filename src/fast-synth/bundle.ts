@@ -139,7 +139,7 @@ export async function bundleApp(entry: string, options: BundleOptions): Promise<
   const entryPath = path.resolve(entry);
   if (!fs.existsSync(entryPath)) throw new Error(`cdktf-ai-infra fast synth: app entry ${entry} does not exist`);
   const external = [...(options.external ?? [])].sort();
-  // Each entry (and each option set) gets its own folder, so two apps in one repo do not evict each other.
+  // Each entry gets its own folder, so two apps in one repo do not evict each other; other options rebuild in place.
   const dir = path.join(options.cacheDir, createHash('sha256').update(entryPath).digest('hex').slice(0, 16));
   const file = path.join(dir, 'app.js');
   const manifestFile = path.join(dir, 'inputs.json');

@@ -39,10 +39,10 @@ export function defaultCacheDir(cwd: string): string {
 }
 
 /**
- * cdktf records a creation stack for every token (tens of thousands per synth) with an unlimited frame
- * count, and formatting those frames is ~10 % of a synth. Inside a minified bundle they are unreadable
- * anyway, so stacks are formatted to at most `Error.stackTraceLimit` (default 10) frames, which is what
- * every ordinary error gets already.
+ * Stack traces captured with an unlimited frame count (cdktf's token creation stacks, tens of thousands
+ * per synth; the bundler already limits cdktf's capture, this covers any other) are formatted to at
+ * most `Error.stackTraceLimit` (default 10) frames, what every ordinary error gets. Inside a minified
+ * bundle deeper frames are unreadable anyway.
  */
 export function formatShortStackTraces(): void {
   Error.prepareStackTrace = (error: Error, frames: NodeJS.CallSite[]) => {

@@ -3,18 +3,13 @@
 // (`Script.createCachedData`) and skip the work the next time. Node 22 has `module.enableCompileCache()`
 // for this; Node 20 (our floor) does not, so this is the same idea for one file.
 import * as fs from 'fs';
-import { createRequire } from 'module';
+import { createRequire, wrap } from 'module';
 import * as path from 'path';
 import * as vm from 'vm';
 
 export interface CodeCacheRun {
   /** The cache was missing or rejected (new Node, new flags, new bundle) and is rewritten at exit. */
   readonly cacheMiss: boolean;
-}
-
-/** Same wrapper Node puts around a CommonJS module, so the file runs exactly as `require` would run it. */
-function wrap(source: string): string {
-  return `(function (exports, require, module, __filename, __dirname) { ${source}\n});`;
 }
 
 /**
@@ -29,6 +24,7 @@ function compile(file: string, cacheFile: string): { script: vm.Script; cacheMis
   } catch {
     cachedData = undefined;
   }
+  // Node's own CommonJS wrapper, so the file runs exactly as `require` would run it.
   const script = new vm.Script(wrap(fs.readFileSync(file, 'utf8')), { filename: file, cachedData });
   const cacheMiss = cachedData === undefined || script.cachedDataRejected === true;
   // V8 has copied what it needs. The buffer object may already sit in the old generation, where it
