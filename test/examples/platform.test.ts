@@ -5,6 +5,7 @@ import * as path from 'path';
 import { buildPlatformApp } from '../../examples/platform/platform';
 import { buildContextHash } from '../../src/core/image-build';
 import { packageRoot } from '../../src/core/package-root';
+import { readTree } from '../read-tree';
 
 /**
  * The bundled images are tagged with the content hash of compute/ and their Dockerfile (stable across
@@ -23,19 +24,6 @@ function withoutImageContentHashes(synth: string): string {
   return out;
 }
 
-/** Every file under `dir`, relative path -> content. */
-function readTree(dir: string): Map<string, string> {
-  const files = new Map<string, string>();
-  const walk = (d: string) => {
-    for (const entry of fs.readdirSync(d, { withFileTypes: true }).sort((a, b) => a.name.localeCompare(b.name))) {
-      const full = path.join(d, entry.name);
-      if (entry.isDirectory()) walk(full);
-      else files.set(path.relative(dir, full), fs.readFileSync(full, 'utf8'));
-    }
-  };
-  walk(dir);
-  return files;
-}
 
 /** Synthesizes the example app into a fresh directory, from that directory as working directory. */
 function synthIn(workdir: string): Map<string, string> {

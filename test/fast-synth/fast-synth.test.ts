@@ -7,6 +7,7 @@ import { buildPlatformApp } from '../../examples/platform/platform';
 import { bundleApp } from '../../src/fast-synth/bundle';
 import { parseArgs } from '../../src/fast-synth/cli';
 import { packageRoot } from '../../src/core/package-root';
+import { readTree } from '../read-tree';
 
 const root = packageRoot();
 const cli = path.join(root, 'src', 'fast-synth', 'cli.ts');
@@ -19,19 +20,6 @@ function runCli(args: string[], env: Record<string, string>) {
   });
 }
 
-/** Every file under `dir`, relative path -> content. */
-function readTree(dir: string): Map<string, string> {
-  const files = new Map<string, string>();
-  const walk = (d: string) => {
-    for (const entry of fs.readdirSync(d, { withFileTypes: true })) {
-      const full = path.join(d, entry.name);
-      if (entry.isDirectory()) walk(full);
-      else files.set(path.relative(dir, full), fs.readFileSync(full, 'utf8'));
-    }
-  };
-  walk(dir);
-  return new Map([...files].sort(([a], [b]) => a.localeCompare(b)));
-}
 
 const mtime = (file: string) => fs.statSync(file).mtimeMs;
 

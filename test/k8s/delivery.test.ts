@@ -15,6 +15,7 @@ import { execFileSync } from 'child_process';
 import { parse, parseAllDocuments } from 'yaml';
 import { FakeGpuCluster } from './fake-cluster';
 import { findObject, restrictedPssProblems, validateManifests } from './validate';
+import { readTree } from '../read-tree';
 
 interface Built {
   app: App;
@@ -68,18 +69,6 @@ function build(outdir?: string): Built {
   return { app, stack, workload, role };
 }
 
-function readTree(dir: string): Record<string, string> {
-  const out: Record<string, string> = {};
-  const walk = (d: string) => {
-    for (const e of fs.readdirSync(d, { withFileTypes: true }).sort((a, b) => a.name.localeCompare(b.name))) {
-      const p = path.join(d, e.name);
-      if (e.isDirectory()) walk(p);
-      else out[path.relative(dir, p)] = fs.readFileSync(p, 'utf8');
-    }
-  };
-  walk(dir);
-  return out;
-}
 
 describe('KubernetesWorkload delivery', () => {
   test('renders a helm_release through the cluster provider: atomic, wait, timeout, relative chart path', () => {
@@ -239,8 +228,8 @@ describe('KubernetesWorkload delivery', () => {
     } finally {
       process.chdir(cwd);
     }
-    const treeA = readTree(outA);
-    const treeB = readTree(outB);
+    const treeA = Object.fromEntries(readTree(outA));
+    const treeB = Object.fromEntries(readTree(outB));
     const relevant = (t: Record<string, string>) => Object.fromEntries(Object.entries(t).filter(([f]) => !f.endsWith('manifest.json')));
     expect(relevant(treeA)).toEqual(relevant(treeB));
     const files = Object.keys(treeA);
