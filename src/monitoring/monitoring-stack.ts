@@ -1,7 +1,6 @@
 import { Construct, IConstruct } from 'constructs';
 import type { ApiObjectProps } from 'cdk8s';
 import { Annotations, ITerraformDependable } from 'cdktf';
-import { pinnedRelease } from '../clouds/helm/add-ons';
 import { Cloud } from '../core/cloud';
 import { IGpuCluster } from '../core/cluster';
 import { check, InvalidPropError } from '../core/errors';
@@ -15,8 +14,8 @@ import {
   EndpointMetricNames, endpointRules, GpuRuleOptions, EndpointRuleTarget, gpuRules, platformRules, prometheusGroups, RenderOptions, RuleGroup,
   TRAINING_JOB_LABEL, trainingRules,
 } from './rules';
-import { podMonitor, PROMETHEUS_OPERATOR_CRDS, ScrapeTarget } from './scrape';
-import { selfManagedPrometheus, SelfManagedResult } from './self-managed';
+import { podMonitor, ScrapeTarget } from './scrape';
+import { prometheusOperatorCrds, selfManagedPrometheus, SelfManagedResult } from './self-managed';
 import {
   IMonitoringStack, IWatchableBucket, IWatchableEndpoint, IWatchableRestoreDrill, IWatchableTrainingJob, MONITORING_BACKENDS, MonitoringBackend,
   MonitoringStackProps, Watchable, WatchOptions,
@@ -161,10 +160,7 @@ export class MonitoringStack extends Construct implements IMonitoringStack {
       this.monitorNamespace = 'kube-system';
       this.scraperNamespace = this.impl.collectorNamespace;
       if (props.cluster) {
-        this.monitoringCrdDependencies.push(pinnedRelease(this, 'PrometheusOperatorCrds', PROMETHEUS_OPERATOR_CRDS, {
-          provider: props.cluster.helmProvider, name: 'prometheus-operator-crds', namespace: 'kube-system', values: {},
-          dependsOn: props.cluster.addOnDependencies,
-        }));
+        this.monitoringCrdDependencies.push(prometheusOperatorCrds(this, props.cluster));
         this.workload = new KubernetesWorkload(this, 'Collectors', { cluster: props.cluster, namespace: 'kube-system' });
         this.impl.clusterObjects.forEach((o, i) => addK8s(this.workload!, `Cluster${i}`, o));
       }

@@ -9,7 +9,7 @@ import { podSecurityLabels } from '../k8s/security';
 import { KUBERNETES_SUPPRESSION_PREFIX } from '../policy/suppress';
 import { alertmanagerConfig, RECEIVER_SECRET, receiverSecretKey, ReceiverSecretKind, ResolvedRouting } from './alertmanager';
 import { MonitoringCloudImpl } from './cloud-impl';
-import { KUBE_PROMETHEUS_STACK } from './scrape';
+import { KUBE_PROMETHEUS_STACK, PROMETHEUS_OPERATOR_CRDS } from './scrape';
 import { SelfManagedProps } from './types';
 
 /** The Helm release name; kube-prometheus-stack names its objects after it (`kps-prometheus`...). */
@@ -55,7 +55,8 @@ export function kubePrometheusStackValues(o: SelfManagedProps, routing: Resolved
   const smallGiB = o.grafanaStorageGiB ?? 10;
   const values = {
     fullnameOverride: KPS_RELEASE,
-    crds: { enabled: true },
+    // The CRDs come from their own release (prometheusOperatorCrds): Helm never upgrades this chart's crds/.
+    crds: { enabled: false },
     defaultRules: { create: true },
     // Rules are checked by promtool in CI; no admission webhook (API server -> webhook traffic, cert jobs).
     prometheusOperator: { admissionWebhooks: { enabled: false }, tls: { enabled: false } },
@@ -147,13 +148,26 @@ export function selfManagedPrometheus(scope: Construct, cluster: IGpuCluster, im
     stringData: credentials,
   });
 
-  const dependsOn: ITerraformDependable[] = [base.release, ...(cluster.addOnDependencies ?? [])];
+  const crds = prometheusOperatorCrds(scope, cluster);
+  const dependsOn: ITerraformDependable[] = [base.release, crds, ...(cluster.addOnDependencies ?? [])];
   const release = pinnedRelease(scope, 'KubePrometheusStack', KUBE_PROMETHEUS_STACK, {
     provider: cluster.helmProvider, name: KPS_RELEASE, namespace, values: kubePrometheusStackValues(o, routing, nodeExporterNamespace, impl.selfManagedAlertmanager(namespace, ALERTMANAGER_SERVICE_ACCOUNT)), dependsOn,
   });
   const config = new KubernetesWorkload(scope, 'Config', { cluster, namespace, releaseName: `${namespace}-config`.slice(0, 53) });
   config.addDependency(release);
   return { namespace, nodeExporterNamespace, base, release, config, prometheusQueryUrl: `http://${KPS_RELEASE}-prometheus.${namespace}.svc:9090` };
+}
+
+/**
+ * The prometheus-operator CRDs as their own release of the CRD-only chart (templates, so a pin bump upgrades
+ * them), pinned to the operator version of kube-prometheus-stack. It adopts CRDs already in the cluster
+ * (installed by an earlier kube-prometheus-stack's `crds/`, which Helm tracks in no release).
+ */
+export function prometheusOperatorCrds(scope: Construct, cluster: IGpuCluster): Release {
+  return pinnedRelease(scope, 'PrometheusOperatorCrds', PROMETHEUS_OPERATOR_CRDS, {
+    provider: cluster.helmProvider, name: 'prometheus-operator-crds', namespace: 'kube-system', values: {},
+    dependsOn: cluster.addOnDependencies, takeOwnership: true,
+  });
 }
 
 const ANY_ADDRESS = [{ ipBlock: { cidr: '0.0.0.0/0' } }];
