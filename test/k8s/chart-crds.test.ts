@@ -21,11 +21,11 @@ const isChart = (x: unknown): x is Chart =>
 
 /** Every chart the library pins: the exported catalogue constants and the per-cloud add-on charts. */
 function catalogue(): Chart[] {
-  const fromModules = [...Object.values(addOnCharts), ...Object.values(scrape)].filter(isChart);
-  const secretStores = [
+  const fromModules: Chart[] = ([...Object.values(addOnCharts), ...Object.values(scrape)] as unknown[]).filter(isChart);
+  const secretStores: Chart[] = ([
     awsInferenceParts(Cloud.aws({ region: 'us-east-1' })).secretsStoreChart,
     azureInferenceParts(Cloud.azure({ location: 'eastus2' })).secretsStoreChart,
-  ].filter(isChart);
+  ] as unknown[]).filter(isChart);
   return [...fromModules, KEDA_CHART, ...secretStores];
 }
 
