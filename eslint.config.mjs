@@ -5,7 +5,7 @@ const providerBarrels = ['aws', 'google', 'google-beta', 'azurerm', 'helm', 'kub
   .map((p) => `@cdktf/provider-${p}`);
 
 export default tseslint.config(
-  { ignores: ['node_modules/**', 'lib/**', 'cdktf.out/**', '.gen/**', 'compute/**', 'bench/.work/**', '**/*.js', '**/*.mjs'] },
+  { ignores: ['node_modules/**', 'lib/**', 'cdktf.out/**', '.gen/**', 'compute/**', 'bench/.work/**', '**/*.js', '**/*.mjs', '**/*.cjs'] },
   ...tseslint.configs.recommended,
   {
     files: ['**/*.ts'],

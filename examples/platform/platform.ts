@@ -62,7 +62,8 @@ export class Platform extends TerraformStack {
       // GCP budgets belong to a billing account; AWS and Azure budget the account / resource group.
       budget: { monthlyUsd: 50_000, billingAccountId: props.cloud.select({ aws: () => undefined, gcp: () => '012345-6789AB-CDEF01', azure: () => undefined }) },
       routing: {
-        // The PagerDuty key lives in the cloud's secret manager; only its name is in the stack.
+        // The PagerDuty key lives in the cloud's secret manager; only its name is in the stack. Alertmanager reads
+        // it at runtime (Terraform never does); on Azure, name your own Key Vault (this id is a placeholder).
         receivers: [{ name: 'ml-oncall', pagerDutyRoutingKey: props.cloud.select({
           aws: () => ({ secretName: 'ml-oncall/pagerduty' }),
           gcp: () => ({ secretName: 'ml-oncall-pagerduty' }),

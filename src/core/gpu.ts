@@ -35,6 +35,58 @@ export interface GpuMachineType {
   readonly acceleratorType?: string;
   /** GCP: the machine type is only sold through spot or queued provisioning (DWS). */
   readonly spotOrQueuedOnly?: boolean;
+  /** The cloud quotas a node of this type counts against (checked at scale-up, not at apply). */
+  readonly quota: GpuQuota;
+}
+
+/** One quota of a cloud, as its console and quota API name it. */
+export interface QuotaName {
+  /** Display name: `Running On-Demand P instances`, `NVIDIA_H100_GPUS`, `Standard NDSH100v5 Family vCPUs`. */
+  readonly name: string;
+  /** AWS Service Quotas code (`L-417A185B`). @default - none */
+  readonly code?: string;
+  /** True for a quota over all regions (GCP `GPUS_ALL_REGIONS`). @default false */
+  readonly global?: boolean;
+}
+
+/**
+ * The quotas a GPU machine type counts against. AWS and Azure count vCPUs of a machine family, GCP counts
+ * GPUs of a model per region: a new account or project starts at 0 for most of them, and the shortfall
+ * shows only when the autoscaler adds a node.
+ */
+export interface GpuQuota {
+  /** What the quotas count: the node's vCPUs or its GPUs. */
+  readonly unit: 'vcpus' | 'gpus';
+  /** Quotas on-demand (and reserved) nodes count against. */
+  readonly onDemand: readonly QuotaName[];
+  /** Quotas spot nodes count against. */
+  readonly spot: readonly QuotaName[];
+}
+
+// ---- quotas (AWS Service Quotas codes; GCP Compute Engine regional metrics; Azure compute usage names) ----
+
+function awsQuota(family: 'P' | 'G and VT', onDemandCode: string, spotCode: string): GpuQuota {
+  return {
+    unit: 'vcpus',
+    onDemand: [{ name: `Running On-Demand ${family} instances`, code: onDemandCode }],
+    spot: [{ name: `All ${family} Spot Instance Requests`, code: spotCode }],
+  };
+}
+const AWS_P_QUOTA = awsQuota('P', 'L-417A185B', 'L-7212CCBC');
+const AWS_G_QUOTA = awsQuota('G and VT', 'L-DB2E81BA', 'L-3819A6DF');
+
+function gcpQuota(metric: string): GpuQuota {
+  const all: QuotaName = { name: 'GPUS_ALL_REGIONS', global: true };
+  return { unit: 'gpus', onDemand: [{ name: metric }, all], spot: [{ name: `PREEMPTIBLE_${metric}` }, all] };
+}
+
+/** `family`: the usage name as the portal shows it (`Standard NDSH100v5 Family vCPUs`). */
+function azureQuota(family: string): GpuQuota {
+  return {
+    unit: 'vcpus',
+    onDemand: [{ name: family }, { name: 'Total Regional vCPUs' }],
+    spot: [{ name: 'Total Regional Spot vCPUs' }],
+  };
 }
 
 /** What a `Gpu` is made from. */
@@ -80,7 +132,7 @@ const AZ_NC_T4 = ['eastus', 'eastus2', 'southcentralus', 'westus2', 'westeurope'
 
 type Shape = [machine: string, gpus: number, vcpus: number, memGiB: number, price: number, interconnect?: GpuInterconnect, efa?: number];
 
-function shapes(regions: readonly string[], rows: Shape[], extra: Partial<GpuMachineType> = {}): GpuMachineType[] {
+function shapes(regions: readonly string[], rows: Shape[], extra: Partial<GpuMachineType> & Pick<GpuMachineType, 'quota'>): GpuMachineType[] {
   return rows.map(([machine, gpusPerNode, vcpus, memoryGiB, pricePerHourUsd, interconnect, efaInterfaces]) => ({
     machine, gpusPerNode, vcpus, memoryGiB, pricePerHourUsd, interconnect: interconnect ?? 'ethernet',
     ...(efaInterfaces !== undefined ? { efaInterfaces } : {}), regions, ...extra,
@@ -96,17 +148,17 @@ export class Gpu {
   public static readonly H100_80GB = new Gpu({
     id: 'h100-80gb', name: 'NVIDIA H100 80GB (SXM)', memoryGiB: 80, bf16Tflops: 989, fp16Tflops: 989, supportsBf16: true,
     machines: {
-      aws: shapes(AWS_P5, [['p5.48xlarge', 8, 192, 2048, 55.04, 'efa', 32]]),
+      aws: shapes(AWS_P5, [['p5.48xlarge', 8, 192, 2048, 55.04, 'efa', 32]], { quota: AWS_P_QUOTA }),
       gcp: [
         ...shapes(GCP_A3, [
           ['a3-highgpu-1g', 1, 26, 234, 11.06],
           ['a3-highgpu-2g', 2, 52, 468, 22.12],
           ['a3-highgpu-4g', 4, 104, 936, 44.25],
-        ], { acceleratorType: 'nvidia-h100-80gb', spotOrQueuedOnly: true }),
-        ...shapes(GCP_A3, [['a3-highgpu-8g', 8, 208, 1872, 88.49, 'gpudirect-tcpx']], { acceleratorType: 'nvidia-h100-80gb' }),
-        ...shapes(GCP_A3_MEGA, [['a3-megagpu-8g', 8, 208, 1872, 92.58, 'gpudirect-tcpxo']], { acceleratorType: 'nvidia-h100-mega-80gb' }),
+        ], { acceleratorType: 'nvidia-h100-80gb', spotOrQueuedOnly: true, quota: gcpQuota('NVIDIA_H100_GPUS') }),
+        ...shapes(GCP_A3, [['a3-highgpu-8g', 8, 208, 1872, 88.49, 'gpudirect-tcpx']], { acceleratorType: 'nvidia-h100-80gb', quota: gcpQuota('NVIDIA_H100_GPUS') }),
+        ...shapes(GCP_A3_MEGA, [['a3-megagpu-8g', 8, 208, 1872, 92.58, 'gpudirect-tcpxo']], { acceleratorType: 'nvidia-h100-mega-80gb', quota: gcpQuota('NVIDIA_H100_MEGA_GPUS') }),
       ],
-      azure: shapes(AZ_ND_H100, [['Standard_ND96isr_H100_v5', 8, 96, 1900, 98.32, 'infiniband']]),
+      azure: shapes(AZ_ND_H100, [['Standard_ND96isr_H100_v5', 8, 96, 1900, 98.32, 'infiniband']], { quota: azureQuota('Standard NDSH100v5 Family vCPUs') }),
     },
   });
 
@@ -114,20 +166,20 @@ export class Gpu {
   public static readonly A100_80GB = new Gpu({
     id: 'a100-80gb', name: 'NVIDIA A100 80GB', memoryGiB: 80, bf16Tflops: 312, fp16Tflops: 312, supportsBf16: true,
     machines: {
-      aws: shapes(AWS_P4DE, [['p4de.24xlarge', 8, 96, 1152, 27.45, 'efa', 4]]),
+      aws: shapes(AWS_P4DE, [['p4de.24xlarge', 8, 96, 1152, 27.45, 'efa', 4]], { quota: AWS_P_QUOTA }),
       gcp: shapes(GCP_A2_ULTRA, [
         ['a2-ultragpu-1g', 1, 12, 170, 5.07],
         ['a2-ultragpu-2g', 2, 24, 340, 10.14],
         ['a2-ultragpu-4g', 4, 48, 680, 20.28],
         ['a2-ultragpu-8g', 8, 96, 1360, 40.55],
-      ], { acceleratorType: 'nvidia-a100-80gb' }),
+      ], { acceleratorType: 'nvidia-a100-80gb', quota: gcpQuota('NVIDIA_A100_80GB_GPUS') }),
       azure: [
         ...shapes(AZ_NC_A100, [
           ['Standard_NC24ads_A100_v4', 1, 24, 220, 3.67],
           ['Standard_NC48ads_A100_v4', 2, 48, 440, 7.35],
           ['Standard_NC96ads_A100_v4', 4, 96, 880, 14.69],
-        ]),
-        ...shapes(AZ_ND_A100_80, [['Standard_ND96amsr_A100_v4', 8, 96, 1900, 32.77, 'infiniband']]),
+        ], { quota: azureQuota('Standard NCADS_A100_v4 Family vCPUs') }),
+        ...shapes(AZ_ND_A100_80, [['Standard_ND96amsr_A100_v4', 8, 96, 1900, 32.77, 'infiniband']], { quota: azureQuota('Standard NDAMSv4_A100Family vCPUs') }),
       ],
     },
   });
@@ -136,15 +188,15 @@ export class Gpu {
   public static readonly A100_40GB = new Gpu({
     id: 'a100-40gb', name: 'NVIDIA A100 40GB', memoryGiB: 40, bf16Tflops: 312, fp16Tflops: 312, supportsBf16: true,
     machines: {
-      aws: shapes(AWS_P4D, [['p4d.24xlarge', 8, 96, 1152, 21.96, 'efa', 4]]),
+      aws: shapes(AWS_P4D, [['p4d.24xlarge', 8, 96, 1152, 21.96, 'efa', 4]], { quota: AWS_P_QUOTA }),
       gcp: shapes(GCP_A2_HIGH, [
         ['a2-highgpu-1g', 1, 12, 85, 3.67],
         ['a2-highgpu-2g', 2, 24, 170, 7.35],
         ['a2-highgpu-4g', 4, 48, 340, 14.69],
         ['a2-highgpu-8g', 8, 96, 680, 29.39],
         ['a2-megagpu-16g', 16, 96, 1360, 55.74],
-      ], { acceleratorType: 'nvidia-tesla-a100' }),
-      azure: shapes(AZ_ND_A100_40, [['Standard_ND96asr_v4', 8, 96, 900, 27.2, 'infiniband']]),
+      ], { acceleratorType: 'nvidia-tesla-a100', quota: gcpQuota('NVIDIA_A100_GPUS') }),
+      azure: shapes(AZ_ND_A100_40, [['Standard_ND96asr_v4', 8, 96, 900, 27.2, 'infiniband']], { quota: azureQuota('Standard NDASv4_A100 Family vCPUs') }),
     },
   });
 
@@ -160,7 +212,7 @@ export class Gpu {
         ['g6e.12xlarge', 4, 48, 384, 10.493, 'efa', 1],
         ['g6e.24xlarge', 4, 96, 768, 15.066, 'efa', 2],
         ['g6e.48xlarge', 8, 192, 1536, 30.131, 'efa', 4],
-      ]),
+      ], { quota: AWS_G_QUOTA }),
     },
   });
 
@@ -176,7 +228,7 @@ export class Gpu {
         ['g6.12xlarge', 4, 48, 192, 4.602, 'efa', 1],
         ['g6.24xlarge', 4, 96, 384, 6.675, 'efa', 1],
         ['g6.48xlarge', 8, 192, 768, 13.35, 'efa', 1],
-      ]),
+      ], { quota: AWS_G_QUOTA }),
       gcp: shapes(GCP_G2, [
         ['g2-standard-4', 1, 4, 16, 0.71],
         ['g2-standard-8', 1, 8, 32, 0.85],
@@ -186,7 +238,7 @@ export class Gpu {
         ['g2-standard-24', 2, 24, 96, 2.0],
         ['g2-standard-48', 4, 48, 192, 4.0],
         ['g2-standard-96', 8, 96, 384, 8.0],
-      ], { acceleratorType: 'nvidia-l4' }),
+      ], { acceleratorType: 'nvidia-l4', quota: gcpQuota('NVIDIA_L4_GPUS') }),
     },
   });
 
@@ -202,11 +254,11 @@ export class Gpu {
         ['g5.12xlarge', 4, 48, 192, 5.672, 'efa', 1],
         ['g5.24xlarge', 4, 96, 384, 8.144, 'efa', 1],
         ['g5.48xlarge', 8, 192, 768, 16.288, 'efa', 1],
-      ]),
+      ], { quota: AWS_G_QUOTA }),
       azure: shapes(AZ_NV_A10, [
         ['Standard_NV36ads_A10_v5', 1, 36, 440, 3.2],
         ['Standard_NV72ads_A10_v5', 2, 72, 880, 6.52],
-      ]),
+      ], { quota: azureQuota('Standard NVADSA10v5 Family vCPUs') }),
     },
   });
 
@@ -222,19 +274,19 @@ export class Gpu {
         ['g4dn.16xlarge', 1, 64, 256, 4.352, 'efa', 1],
         ['g4dn.12xlarge', 4, 48, 192, 3.912, 'efa', 1],
         ['g4dn.metal', 8, 96, 384, 7.824, 'efa', 1],
-      ]),
+      ], { quota: AWS_G_QUOTA }),
       gcp: shapes(GCP_T4, [
         // N1 VM price + $0.35 per T4.
         ['n1-standard-8', 1, 8, 30, 0.73],
         ['n1-standard-16', 2, 16, 60, 1.46],
         ['n1-standard-32', 4, 32, 120, 2.92],
-      ], { acceleratorType: 'nvidia-tesla-t4' }),
+      ], { acceleratorType: 'nvidia-tesla-t4', quota: gcpQuota('NVIDIA_T4_GPUS') }),
       azure: shapes(AZ_NC_T4, [
         ['Standard_NC4as_T4_v3', 1, 4, 28, 0.526],
         ['Standard_NC8as_T4_v3', 1, 8, 56, 0.752],
         ['Standard_NC16as_T4_v3', 1, 16, 110, 1.204],
         ['Standard_NC64as_T4_v3', 4, 64, 440, 4.352],
-      ]),
+      ], { quota: azureQuota('Standard NCASv3_T4 Family vCPUs') }),
     },
   });
 

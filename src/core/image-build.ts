@@ -211,7 +211,8 @@ export class BundledImage extends Construct implements IContainerImage {
     });
     // What workloads run: the tag comes from the push resource, so a release that uses the image is applied
     // after the push, and charts hold `<repository>:ctx-{{ value }}` (the tag stays visible to linters) without
-    // the content hash itself (a compute/ change changes the image resources, not every chart).
+    // the content hash itself (a compute/ change changes the image resources, not every chart; training Jobs,
+    // whose pod templates are immutable, put `contentHash` in their names and so are renamed).
     this.imageUri = `${this.repository.url}:ctx-${Fn.substr(Fn.lookup(this.push.triggers, 'context_sha256', ''), 0, 20)}`;
     Aspects.of(this).add(new StageContext(this));
   }

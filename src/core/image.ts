@@ -4,6 +4,13 @@ import { ErrorScope, InvalidPropError } from './errors';
 export interface IContainerImage {
   /** `registry/repository:tag` or `...@sha256:...`; may hold Terraform references (tokens). */
   readonly imageUri: string;
+  /**
+   * A value known at synth that changes whenever the image's content does (a bundled image's build-context
+   * hash), for an `imageUri` that is a Terraform reference: objects whose pod template is immutable (Jobs)
+   * put it in their names, so a rebuilt image makes a new object instead of an update Kubernetes rejects.
+   * @default - none: `imageUri` itself is the version (a literal tag or digest)
+   */
+  readonly contentHash?: string;
 }
 
 /** `repo/name:tag`, `registry.example.com:5000/a/b@sha256:<64 hex>`: what `image:` accepts. */

@@ -22,6 +22,8 @@ export const KEDA_CHART: AddonChart = {
   chart: 'keda',
   version: '2.17.2',
   namespace: 'keda',
+  // templates/crds/ (crds.install): upgraded with the chart
+  crds: 'templates',
   values: {
     // Two operator replicas (leader election) and a PDB-friendly metrics server.
     operator: { replicaCount: 2 },

@@ -7,6 +7,7 @@ import { IWorkloadIdentity } from '../core/identity';
 import { ModelReference } from '../core/model-store';
 import { EnvVar, GatewayListener, K8sObject } from './manifests';
 import { EndpointCertificate, KeyVaultNetwork } from './types';
+import type { CrdHandling } from '../training/add-on-charts';
 
 export interface ExposureRequest {
   /** Kubernetes base name of the endpoint. */
@@ -90,6 +91,8 @@ export interface AddonChart {
   readonly version: string;
   readonly namespace: string;
   readonly values: Record<string, unknown>;
+  /** How its CRDs are installed and upgraded (see `CrdHandling`). */
+  readonly crds: CrdHandling;
 }
 
 export interface InferenceCloudParts {

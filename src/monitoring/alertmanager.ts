@@ -8,9 +8,14 @@ export interface ResolvedRouting {
   readonly smtp?: SmtpProps;
 }
 
-/** The Kubernetes Secret (in the monitoring namespace) holding receiver credentials, mounted into Alertmanager. */
+/**
+ * The SecretProviderClass (in the monitoring namespace) that maps receiver credentials of the cloud's secret
+ * manager to files of Alertmanager's CSI volume.
+ */
 export const RECEIVER_SECRET = 'aiinfra-alertmanager-receivers';
-const SECRET_DIR = `/etc/alertmanager/secrets/${RECEIVER_SECRET}`;
+/** Where Alertmanager finds the credential files. */
+export const RECEIVER_SECRET_DIR = `/etc/alertmanager/secrets/${RECEIVER_SECRET}`;
+const SECRET_DIR = RECEIVER_SECRET_DIR;
 
 export type ReceiverSecretKind = 'slack-url' | 'webhook-url' | 'pagerduty-key';
 
@@ -28,9 +33,9 @@ function severityRoutes(routing: ResolvedRouting): Record<string, unknown>[] {
 }
 
 /**
- * Alertmanager configuration for the self-managed backend. Credentials are never inline: Slack, webhook and
- * PagerDuty settings read files of the mounted receiver Secret (`*_file`), which Terraform fills from the
- * cloud's secret manager at apply time.
+ * Alertmanager configuration for the self-managed backend. Credentials are never inline: Slack, webhook,
+ * PagerDuty and SMTP settings read files (`*_file`) of a CSI volume the pod fills from the cloud's secret
+ * manager at runtime.
  */
 export function alertmanagerConfig(routing: ResolvedRouting, platform?: Record<string, unknown>): Record<string, unknown> {
   const smtp = routing.smtp;

@@ -1,7 +1,6 @@
 import { Construct, IConstruct } from 'constructs';
 import type { ApiObjectProps } from 'cdk8s';
 import { Annotations, ITerraformDependable } from 'cdktf';
-import { pinnedRelease } from '../clouds/helm/add-ons';
 import { Cloud } from '../core/cloud';
 import { IGpuCluster } from '../core/cluster';
 import { check, InvalidPropError } from '../core/errors';
@@ -15,8 +14,8 @@ import {
   EndpointMetricNames, endpointRules, GpuRuleOptions, EndpointRuleTarget, gpuRules, platformRules, prometheusGroups, RenderOptions, RuleGroup,
   TRAINING_JOB_LABEL, trainingRules,
 } from './rules';
-import { podMonitor, PROMETHEUS_OPERATOR_CRDS, ScrapeTarget } from './scrape';
-import { selfManagedPrometheus, SelfManagedResult } from './self-managed';
+import { podMonitor, ScrapeTarget } from './scrape';
+import { prometheusOperatorCrds, receiverRuntimeSecrets, selfManagedPrometheus, SelfManagedResult } from './self-managed';
 import {
   IMonitoringStack, IWatchableBucket, IWatchableEndpoint, IWatchableRestoreDrill, IWatchableTrainingJob, MONITORING_BACKENDS, MonitoringBackend,
   MonitoringStackProps, Watchable, WatchOptions,
@@ -163,13 +162,18 @@ export class MonitoringStack extends Construct implements IMonitoringStack {
       this.monitorNamespace = 'kube-system';
       this.scraperNamespace = this.impl.collectorNamespace;
       if (props.cluster) {
-        this.monitoringCrdDependencies.push(pinnedRelease(this, 'PrometheusOperatorCrds', PROMETHEUS_OPERATOR_CRDS, {
-          provider: props.cluster.helmProvider, name: 'prometheus-operator-crds', namespace: 'kube-system', values: {},
-          dependsOn: props.cluster.addOnDependencies,
-        }));
+        this.monitoringCrdDependencies.push(prometheusOperatorCrds(this, props.cluster));
         this.workload = new KubernetesWorkload(this, 'Collectors', { cluster: props.cluster, namespace: 'kube-system' });
         this.impl.clusterObjects.forEach((o, i) => addK8s(this.workload!, `Cluster${i}`, o));
       }
+    }
+    // Where receiver credentials are read (issue 15 item 6): said at synth, since it decides what the plan needs.
+    const credentials = receiverRuntimeSecrets(routing).map((x) => x.ref.secretName);
+    if (credentials.length && backend === 'managed') {
+      Annotations.of(this).addInfo(`${this.node.path}: the managed backend's cloud channels (webhooks, PagerDuty) hold receiver credentials as values: Terraform reads ${
+        [...new Set(credentials)].join(', ')} with data sources at plan time. They must exist before the first plan, the plan identity needs read access to them, and the values are stored in state (marked sensitive): keep state encrypted and access-controlled.`);
+    } else if (credentials.length) {
+      Annotations.of(this).addInfo(`${this.node.path}: Alertmanager reads receiver credentials (${[...new Set(credentials)].join(', ')}) from the cloud's secret manager at runtime; Terraform never reads them. Budget notifications reach e-mail receivers and the platform channel.`);
     }
     if (routing.receivers.length === 0) {
       Annotations.of(this).addWarning(`${this.node.path}: no routing.receivers: alerts reach only the cloud-native channel${backend === 'self-managed' ? ' for budgets, and Alertmanager/Grafana for alerts' : ''}; add receivers (e-mail, webhook, PagerDuty)`);

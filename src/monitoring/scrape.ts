@@ -1,20 +1,27 @@
 import { stringify } from '../core/yaml';
 import { PinnedChart } from '../training/add-on-charts';
 
-/** Pinned upstream charts of the monitoring stack (exact versions: reproducible deploys). */
+/**
+ * Pinned upstream charts of the monitoring stack (exact versions: reproducible deploys). kube-prometheus-stack
+ * ships the operator's CRDs in a `crds/` folder Helm never upgrades: its `crds.enabled` is off and
+ * PROMETHEUS_OPERATOR_CRDS (templates) installs them; raise both pins together (same `appVersion`).
+ */
 export const KUBE_PROMETHEUS_STACK: PinnedChart = {
   repository: 'https://prometheus-community.github.io/helm-charts', chart: 'kube-prometheus-stack', version: '79.7.1',
+  appVersion: 'v0.86.2', crds: 'separate-chart',
 };
 /**
- * The prometheus-operator CRDs alone (ServiceMonitor, PodMonitor, PrometheusRule...), for managed backends:
- * workloads ship ServiceMonitors (InferenceEndpoint does), which a cluster without the CRDs would reject.
+ * The prometheus-operator CRDs alone (ServiceMonitor, PodMonitor, PrometheusRule...), as templates: for the
+ * self-managed backend (kube-prometheus-stack's CRDs) and for managed backends, whose workloads ship
+ * ServiceMonitors (InferenceEndpoint does) that a cluster without the CRDs would reject.
  */
 export const PROMETHEUS_OPERATOR_CRDS: PinnedChart = {
   repository: 'https://prometheus-community.github.io/helm-charts', chart: 'prometheus-operator-crds', version: '24.0.2',
+  appVersion: 'v0.86.2', crds: 'templates',
 };
 /** kube-state-metrics for managed backends that do not bring their own (Amazon Managed Service for Prometheus). */
 export const KUBE_STATE_METRICS: PinnedChart = {
-  repository: 'https://prometheus-community.github.io/helm-charts', chart: 'kube-state-metrics', version: '6.4.1',
+  repository: 'https://prometheus-community.github.io/helm-charts', chart: 'kube-state-metrics', version: '6.4.1', crds: 'none',
 };
 
 /** Pods whose `/metrics` a backend scrapes: rendered as a PodMonitor, a GMP PodMonitoring or a scrape job. */

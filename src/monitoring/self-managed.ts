@@ -7,9 +7,9 @@ import { KubernetesWorkload } from '../k8s/delivery';
 import { addDefaultDenyNetworkPolicy, addDnsEgressNetworkPolicy, MANAGED_BY_LABELS } from '../k8s/namespace';
 import { podSecurityLabels } from '../k8s/security';
 import { KUBERNETES_SUPPRESSION_PREFIX } from '../policy/suppress';
-import { alertmanagerConfig, RECEIVER_SECRET, receiverSecretKey, ReceiverSecretKind, ResolvedRouting } from './alertmanager';
-import { MonitoringCloudImpl } from './cloud-impl';
-import { KUBE_PROMETHEUS_STACK } from './scrape';
+import { alertmanagerConfig, RECEIVER_SECRET, RECEIVER_SECRET_DIR, receiverSecretKey, ResolvedRouting } from './alertmanager';
+import { MonitoringCloudImpl, RuntimeSecret, SelfManagedAlertmanagerParts } from './cloud-impl';
+import { KUBE_PROMETHEUS_STACK, PROMETHEUS_OPERATOR_CRDS } from './scrape';
 import { SelfManagedProps } from './types';
 
 /** The Helm release name; kube-prometheus-stack names its objects after it (`kps-prometheus`...). */
@@ -50,12 +50,14 @@ function pvc(sizeGiB: number, storageClassName?: string): Record<string, unknown
 export const ALERTMANAGER_SERVICE_ACCOUNT = `${KPS_RELEASE}-alertmanager`;
 
 export function kubePrometheusStackValues(o: SelfManagedProps, routing: ResolvedRouting, nodeExporterNamespace: string,
-  alertmanager: { platformReceiver?: Record<string, unknown>; serviceAccountAnnotations: Record<string, string> } = { serviceAccountAnnotations: {} }): Record<string, unknown> {
+  alertmanager: SelfManagedAlertmanagerParts = { serviceAccountAnnotations: {}, podLabels: {} }): Record<string, unknown> {
+  const mount = alertmanager.secretMount;
   const storageGiB = o.storageGiB ?? 100;
   const smallGiB = o.grafanaStorageGiB ?? 10;
   const values = {
     fullnameOverride: KPS_RELEASE,
-    crds: { enabled: true },
+    // The CRDs come from their own release (prometheusOperatorCrds): Helm never upgrades this chart's crds/.
+    crds: { enabled: false },
     defaultRules: { create: true },
     // Rules are checked by promtool in CI; no admission webhook (API server -> webhook traffic, cert jobs).
     prometheusOperator: { admissionWebhooks: { enabled: false }, tls: { enabled: false } },
@@ -63,7 +65,13 @@ export function kubePrometheusStackValues(o: SelfManagedProps, routing: Resolved
       config: alertmanagerConfig(routing, alertmanager.platformReceiver),
       serviceAccount: { create: true, name: ALERTMANAGER_SERVICE_ACCOUNT, annotations: alertmanager.serviceAccountAnnotations },
       alertmanagerSpec: {
-        secrets: [RECEIVER_SECRET],
+        // Receiver credentials: files of a Secrets Store CSI volume, read from the cloud's secret manager by the
+        // pod at runtime (no Kubernetes Secret, no value in Terraform state).
+        ...(mount ? {
+          volumes: [{ name: 'receiver-credentials', csi: { driver: mount.csiDriver, readOnly: true, volumeAttributes: { secretProviderClass: RECEIVER_SECRET } } }],
+          volumeMounts: [{ name: 'receiver-credentials', mountPath: RECEIVER_SECRET_DIR, readOnly: true }],
+        } : {}),
+        ...(Object.keys(alertmanager.podLabels).length ? { podMetadata: { labels: alertmanager.podLabels } } : {}),
         retention: '120h',
         storage: pvc(smallGiB, o.storageClassName),
         resources: { requests: { cpu: '50m', memory: '128Mi' }, limits: { memory: '512Mi' } },
@@ -130,30 +138,51 @@ export function selfManagedPrometheus(scope: Construct, cluster: IGpuCluster, im
     type: 'Opaque',
     stringData: { 'admin-user': 'admin', 'admin-password': impl.grafanaAdminPassword() },
   });
-  const credentials: Record<string, string> = {};
-  const add = (receiver: string, kind: ReceiverSecretKind, ref: Parameters<MonitoringCloudImpl['secretValue']>[1] | undefined) => {
-    if (ref) credentials[receiverSecretKey(receiver, kind)] = impl.secretValue(`${receiver}-${kind}`, ref);
-  };
-  for (const r of routing.receivers) {
-    add(r.name, 'slack-url', r.slackWebhookUrl);
-    add(r.name, 'webhook-url', r.webhookUrl);
-    add(r.name, 'pagerduty-key', r.pagerDutyRoutingKey);
+  // Receiver credentials stay in the cloud's secret manager: Alertmanager's identity reads them at runtime
+  // through a SecretProviderClass; Terraform never reads a value (no data source at plan, nothing in state).
+  const secrets = receiverRuntimeSecrets(routing);
+  const alertmanager = impl.selfManagedAlertmanager(namespace, ALERTMANAGER_SERVICE_ACCOUNT, secrets);
+  if (alertmanager.secretMount) {
+    base.addObject('ReceiverCredentials', {
+      apiVersion: 'secrets-store.csi.x-k8s.io/v1', kind: 'SecretProviderClass',
+      metadata: { name: RECEIVER_SECRET, namespace, labels: { ...MANAGED_BY_LABELS } },
+      spec: { provider: alertmanager.secretMount.provider, parameters: alertmanager.secretMount.parameters },
+    });
+    if (alertmanager.secretMount.dependsOn.length) base.addDependency(...alertmanager.secretMount.dependsOn);
   }
-  if (routing.smtp?.password) credentials[receiverSecretKey('', 'smtp-password')] = impl.secretValue('smtp-password', routing.smtp.password);
-  base.addObject('ReceiverCredentials', {
-    apiVersion: 'v1', kind: 'Secret',
-    metadata: { name: RECEIVER_SECRET, namespace, labels: { ...MANAGED_BY_LABELS } },
-    type: 'Opaque',
-    stringData: credentials,
-  });
 
-  const dependsOn: ITerraformDependable[] = [base.release, ...(cluster.addOnDependencies ?? [])];
+  const crds = prometheusOperatorCrds(scope, cluster);
+  const dependsOn: ITerraformDependable[] = [base.release, crds, ...(cluster.addOnDependencies ?? [])];
   const release = pinnedRelease(scope, 'KubePrometheusStack', KUBE_PROMETHEUS_STACK, {
-    provider: cluster.helmProvider, name: KPS_RELEASE, namespace, values: kubePrometheusStackValues(o, routing, nodeExporterNamespace, impl.selfManagedAlertmanager(namespace, ALERTMANAGER_SERVICE_ACCOUNT)), dependsOn,
+    provider: cluster.helmProvider, name: KPS_RELEASE, namespace, values: kubePrometheusStackValues(o, routing, nodeExporterNamespace, alertmanager), dependsOn,
   });
   const config = new KubernetesWorkload(scope, 'Config', { cluster, namespace, releaseName: `${namespace}-config`.slice(0, 53) });
   config.addDependency(release);
   return { namespace, nodeExporterNamespace, base, release, config, prometheusQueryUrl: `http://${KPS_RELEASE}-prometheus.${namespace}.svc:9090` };
+}
+
+/** Every credential the routing's receivers and mail server use, keyed by its file name in the secret volume. */
+export function receiverRuntimeSecrets(routing: ResolvedRouting): RuntimeSecret[] {
+  const out: RuntimeSecret[] = [];
+  for (const r of routing.receivers) {
+    if (r.slackWebhookUrl) out.push({ key: receiverSecretKey(r.name, 'slack-url'), ref: r.slackWebhookUrl });
+    if (r.webhookUrl) out.push({ key: receiverSecretKey(r.name, 'webhook-url'), ref: r.webhookUrl });
+    if (r.pagerDutyRoutingKey) out.push({ key: receiverSecretKey(r.name, 'pagerduty-key'), ref: r.pagerDutyRoutingKey });
+  }
+  if (routing.smtp?.password) out.push({ key: receiverSecretKey('', 'smtp-password'), ref: routing.smtp.password });
+  return out;
+}
+
+/**
+ * The prometheus-operator CRDs as their own release of the CRD-only chart (templates, so a pin bump upgrades
+ * them), pinned to the operator version of kube-prometheus-stack. It adopts CRDs already in the cluster
+ * (installed by an earlier kube-prometheus-stack's `crds/`, which Helm tracks in no release).
+ */
+export function prometheusOperatorCrds(scope: Construct, cluster: IGpuCluster): Release {
+  return pinnedRelease(scope, 'PrometheusOperatorCrds', PROMETHEUS_OPERATOR_CRDS, {
+    provider: cluster.helmProvider, name: 'prometheus-operator-crds', namespace: 'kube-system', values: {},
+    dependsOn: cluster.addOnDependencies, takeOwnership: true,
+  });
 }
 
 const ANY_ADDRESS = [{ ipBlock: { cidr: '0.0.0.0/0' } }];

@@ -8,8 +8,10 @@ export type MonitoringBackend = 'self-managed' | 'managed';
 export const MONITORING_BACKENDS: readonly MonitoringBackend[] = ['self-managed', 'managed'];
 
 /**
- * A secret held in the cloud's secret manager. Only its name travels through synth; Terraform reads the
- * value at apply time (it never appears in `cdk.tf.json`).
+ * A secret held in the cloud's secret manager. Only its name travels through synth (never the value in
+ * `cdk.tf.json`). Self-managed backend: Alertmanager reads it at runtime (Secrets Store CSI); Terraform never
+ * does. Managed backend: the cloud channel needs the value, so Terraform reads it at plan time (a data source;
+ * it must exist first, and the value is kept in state, marked sensitive).
  */
 export interface SecretReference {
   /** AWS Secrets Manager secret name or ARN; GCP Secret Manager secret id (in the cloud's project); Azure Key Vault secret name. */

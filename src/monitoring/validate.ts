@@ -78,6 +78,15 @@ export function resolveRouting(scope: IConstruct, routing: RoutingProps | undefi
     check.matches(scope, 'routing.smtp.from', smtp.from, EMAIL, 'an e-mail address');
     checkSecretReference(scope, 'routing.smtp.password', smtp.password, cloud);
   }
+  if (backend === 'self-managed') {
+    // Alertmanager mounts its credentials through one SecretProviderClass, which names one Key Vault.
+    const refs = [...receivers.flatMap((r) => [r.slackWebhookUrl, r.webhookUrl, r.pagerDutyRoutingKey]), smtp?.password]
+      .filter((x): x is SecretReference => x !== undefined);
+    const vaults = [...new Set(refs.map((x) => x.keyVaultId).filter((x): x is string => x !== undefined))];
+    if (vaults.length > 1) {
+      throw new InvalidPropError(scope, 'routing', vaults, 'receiver secrets in one Key Vault with the self-managed backend (Alertmanager reads them through one SecretProviderClass)');
+    }
+  }
   const emailed = receivers.find((r) => r.emails?.length);
   if (backend === 'self-managed' && emailed && !smtp) {
     throw new InvalidPropError(scope, 'routing.smtp', undefined, `an SMTP server (smarthost, from) for the e-mail addresses of receiver "${emailed.name}" (self-managed Alertmanager sends mail itself)`);

@@ -1,6 +1,18 @@
 // Pinned upstream Helm charts the cluster installs, and the DCGM counters it enables. No provider
 // imports here: monitoring code reads the metric names without loading a Terraform provider.
 
+/**
+ * How a pinned chart's CRDs are installed and upgraded when its pin moves. Helm installs a chart's `crds/`
+ * folder once and never upgrades (or deletes) it, so a chart with `crds/` needs one of the last three:
+ * - `none`: the chart, as configured here, installs no CRDs;
+ * - `templates`: its CRDs are templates, upgraded with the chart like any object;
+ * - `upgrade-hook`: `crds/` plus a pre-upgrade hook Job of the chart that applies the new CRDs (enabled);
+ * - `separate-chart`: the chart's own CRDs are off and a CRD-only chart (templates) pinned to the same
+ *   operator version installs them, as its own release that the chart depends on;
+ * - `manual`: `crds/` only, no CRD chart upstream: apply the new CRDs before raising the pin (documented).
+ */
+export type CrdHandling = 'none' | 'templates' | 'upgrade-hook' | 'separate-chart' | 'manual';
+
 /** One pinned upstream chart. */
 export interface PinnedChart {
   /** Repository URL (`https://...`) or OCI registry path (`oci://...`). */
@@ -8,21 +20,29 @@ export interface PinnedChart {
   readonly chart: string;
   /** Exact chart version (never a range): synth output and deploys are reproducible. */
   readonly version: string;
+  /** How its CRDs are installed and upgraded (see `CrdHandling`). */
+  readonly crds: CrdHandling;
+  /** The chart's `appVersion`, where another pin must match it (an operator and its CRD chart). @default - not recorded */
+  readonly appVersion?: string;
 }
 
 /** NVIDIA device plugin: advertises `nvidia.com/gpu` on nodes whose driver the cloud installed (EKS, AKS). */
 export const NVIDIA_DEVICE_PLUGIN: PinnedChart = {
   repository: 'https://nvidia.github.io/k8s-device-plugin', chart: 'nvidia-device-plugin', version: '0.18.0',
+  // its node-feature-discovery subchart (CRDs) is off: nfd.enabled false
+  crds: 'none',
 };
 
 /** NVIDIA GPU operator (driver and toolkit off: the cloud's GPU image carries them). */
 export const NVIDIA_GPU_OPERATOR: PinnedChart = {
   repository: 'https://helm.ngc.nvidia.com/nvidia', chart: 'gpu-operator', version: 'v25.3.4',
+  // ClusterPolicy / NVIDIADriver / NFD CRDs in crds/; `operator.upgradeCRD` runs the chart's pre-upgrade Job that applies them
+  crds: 'upgrade-hook',
 };
 
 /** DCGM exporter: per-GPU health and utilization metrics on port 9400. */
 export const DCGM_EXPORTER: PinnedChart = {
-  repository: 'https://nvidia.github.io/dcgm-exporter/helm-charts', chart: 'dcgm-exporter', version: '4.1.3',
+  repository: 'https://nvidia.github.io/dcgm-exporter/helm-charts', chart: 'dcgm-exporter', version: '4.1.3', crds: 'none',
 };
 
 /** The DCGM exporter image matching the chart (pinned separately so a chart bump never changes it silently). */
@@ -34,6 +54,8 @@ export const DCGM_EXPORTER_PORT = 9400;
 /** Kueue: job queueing with GPU quotas (ClusterQueue / LocalQueue). */
 export const KUEUE: PinnedChart = {
   repository: 'oci://registry.k8s.io/kueue/charts', chart: 'kueue', version: '0.14.3',
+  // templates/crd/
+  crds: 'templates',
 };
 
 /**
@@ -67,7 +89,7 @@ export const KUEUE_MANAGER_CONFIG = {
 
 /** Kubernetes cluster-autoscaler (EKS only: GKE and AKS run their own). */
 export const CLUSTER_AUTOSCALER: PinnedChart = {
-  repository: 'https://kubernetes.github.io/autoscaler', chart: 'cluster-autoscaler', version: '9.46.3',
+  repository: 'https://kubernetes.github.io/autoscaler', chart: 'cluster-autoscaler', version: '9.46.3', crds: 'none',
 };
 
 /** The cluster-autoscaler image per Kubernetes minor version (the autoscaler must match the control plane). */
@@ -138,7 +160,7 @@ export function dcgmCountersCsv(): string {
 
 /** AWS EFA device plugin: advertises `vpc.amazonaws.com/efa` on EFA nodes (EKS, pools with EFA only). */
 export const AWS_EFA_DEVICE_PLUGIN: PinnedChart = {
-  repository: 'https://aws.github.io/eks-charts', chart: 'aws-efa-k8s-device-plugin', version: 'v0.5.7',
+  repository: 'https://aws.github.io/eks-charts', chart: 'aws-efa-k8s-device-plugin', version: 'v0.5.7', crds: 'none',
 };
 
 /**
@@ -148,6 +170,8 @@ export const AWS_EFA_DEVICE_PLUGIN: PinnedChart = {
  */
 export const AWS_LOAD_BALANCER_CONTROLLER: PinnedChart = {
   repository: 'https://aws.github.io/eks-charts', chart: 'aws-load-balancer-controller', version: '1.17.1',
+  // crds/ only (TargetGroupBinding, IngressClassParams, the Gateway configurations): src/training/README.md, Upgrading add-ons
+  crds: 'manual',
 };
 
 /**
@@ -156,5 +180,5 @@ export const AWS_LOAD_BALANCER_CONTROLLER: PinnedChart = {
  * chart bump upgrades them (Helm never upgrades a chart's `crds/`).
  */
 export const GATEWAY_API_CRDS: PinnedChart = {
-  repository: 'oci://docker.io/envoyproxy', chart: 'gateway-crds-helm', version: 'v1.5.6',
+  repository: 'oci://docker.io/envoyproxy', chart: 'gateway-crds-helm', version: 'v1.5.6', crds: 'templates',
 };

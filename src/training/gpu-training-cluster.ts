@@ -9,6 +9,7 @@ import { IWorkloadIdentity } from '../core/identity';
 import { checkUserTags } from '../core/tags';
 import { GPU_ADDON_NAMESPACE } from './add-on-charts';
 import { CapacityKind, checkCapacityLadder, GpuReservation } from './capacity';
+import { describeQuotaRequirements, GpuQuotaRequirement, gpuQuotaRequirements } from './quota';
 import {
   ClusterBuildSpec, ClusterImpl, ClusterNetworkProps, GKE_COMPUTE_CLASS_KEY, gkeUsesComputeClass, GPU_TAINT, ImportedClusterImpl,
   ImportedClusterSpec, LABEL_GPU, LABEL_POOL, ResolvedGpuPool, ResolvedSystemPool,
@@ -217,6 +218,12 @@ export class GpuTrainingCluster extends Construct implements IGpuCluster {
   public readonly estimatedMonthlyCost: number;
   /** The estimate line by line. */
   public readonly costEstimate: CostEstimate;
+  /**
+   * Cloud quotas the GPU pools use at full scale (every pool at `maxNodes` in each node group of its ladder),
+   * per quota: AWS vCPU quotas of the instance family, GCP GPU quotas of the model, Azure family vCPU quotas.
+   * Synth prints them (an info annotation): request increases before the first scale-up.
+   */
+  public readonly quotaRequirements: readonly GpuQuotaRequirement[];
   /** The main cloud resources (escape hatches): `cluster`, `network`, node pools by name... */
   public readonly resources: Record<string, IConstruct>;
   /**
@@ -238,6 +245,16 @@ export class GpuTrainingCluster extends Construct implements IGpuCluster {
       { item: 'control-plane', nodes: 0, pricePerHourUsd: CONTROL_PLANE_PER_HOUR_USD, monthlyUsd: CONTROL_PLANE_PER_HOUR_USD * HOURS_PER_MONTH },
     ]);
     this.estimatedMonthlyCost = this.costEstimate.monthlyUsd;
+    this.quotaRequirements = gpuQuotaRequirements(props.cloud.region, spec.gpuPools.map((p) => {
+      const nonSpot = p.capacity.filter((r) => r !== 'spot');
+      return {
+        name: p.name, machine: p.machine, maxNodes: p.maxNodes,
+        onDemandGroups: nonSpot.length ? separatelyCappedGroups(props.cloud, nonSpot) : 0,
+        spotGroups: p.capacity.includes('spot') ? separatelyCappedGroups(props.cloud, ['spot']) : 0,
+      };
+    }));
+    // Quota is checked when a node is created, not at apply: without it the first GPU scale-up fails.
+    Annotations.of(this).addInfo(`GPU quota this cluster needs at max scale (request increases before the first GPU job): ${describeQuotaRequirements(this.quotaRequirements)}`);
 
     this.impl = props.cloud.select<ClusterImpl>({
       aws: (c) => (require('../clouds/aws/gpu-cluster') as typeof import('../clouds/aws/gpu-cluster')).awsGpuCluster(this, c, spec),

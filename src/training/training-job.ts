@@ -203,7 +203,8 @@ const WAIT_FOR_DNS = [
  * rendezvous on pod 0's DNS name, NCCL settings for the pool's interconnect, GPU limits, the pool's node
  * selector and tolerations, `/dev/shm` in memory, a podFailurePolicy that ignores node disruptions (and
  * fails fast on config errors), bounded backoffLimit and activeDeadlineSeconds, a grace period for the
- * SIGTERM checkpoint, the Kueue queue label (and `suspend: true`) when queued; restricted Pod Security.
+ * SIGTERM checkpoint, the Kueue queue label when queued (Kueue's webhook creates the Job suspended); restricted
+ * Pod Security. The Job's name ends in a hash of its spec and image content: a change is a new Job.
  * With `schedule`, a CronJob runs the same Job periodically, resuming from the newest checkpoint.
  */
 export class TrainingJob extends Construct {
@@ -422,12 +423,14 @@ export class TrainingJob extends Construct {
       }
     }
     let imageUri: string | undefined;
+    let imageContentHash: string | undefined;
     if (typeof props.image === 'string') {
       checkImageUri(this, 'image', props.image);
       imageUri = props.image;
     } else if (props.image !== undefined) {
       if (!props.image || typeof props.image.imageUri !== 'string') throw new InvalidPropError(this, 'image', props.image, 'an image reference or IContainerImage');
       imageUri = props.image.imageUri;
+      imageContentHash = props.image.contentHash;
     }
     if (props.env) {
       for (const [k, v] of Object.entries(props.env)) {
@@ -454,7 +457,12 @@ export class TrainingJob extends Construct {
     this.presetName = preset;
     this.checkpointUri = store && checkpointPrefix ? `${store.uri}/${checkpointPrefix.replace(/\/$/, '')}` : undefined;
 
-    this.imageUri = imageUri ?? this.bundledImage();
+    if (imageUri === undefined) {
+      const bundled = this.bundledImage();
+      imageUri = bundled.imageUri;
+      imageContentHash = bundled.contentHash;
+    }
+    this.imageUri = imageUri;
     this.identity = new WorkloadIdentity(this, 'Identity', {
       cloud: cluster.cloud,
       description: `Training job ${namespace}/${jobName}: writes ${checkpointPrefix ?? 'nothing'}`,
@@ -652,16 +660,21 @@ export class TrainingJob extends Construct {
           { action: 'FailJob', onExitCodes: { containerName: 'trainer', operator: 'In', values: [2] } },
         ],
       },
-      ...(queue ? { suspend: true } : {}),
+      // No `suspend: true` here although Kueue needs the Job created suspended: Kueue's webhook suspends every
+      // Job with a queue label on creation, and a suspend in the chart would make each Helm upgrade (a three-way
+      // merge against the live object) suspend again a Job Kueue admitted, evicting a running job.
       template: {
         metadata: { labels: { ...labels, ...(cluster.workloadIdentityPodLabels ?? {}) } },
         spec: podSpec,
       },
     };
     const queueLabels: Record<string, string> = queue ? { 'kueue.x-k8s.io/queue-name': queue } : {};
-    // Token ids differ between runs: hash the Terraform expressions they stand for.
-    // A changed chart is a new Job (Job templates are immutable, and Helm must not re-suspend a Job Kueue admitted).
-    const specHash = stableHash(stableTokenText(this, JSON.stringify({ jobSpec, config: this.trainerConfig, saAnnotations })), 6);
+    // Token ids differ between runs: hash the Terraform expressions they stand for. An expression hides its
+    // value, though: the image reference reads the tag from the push resource, so the image's content hash
+    // (known at synth) goes in too. A changed job or image is a new Job: Job pod templates are immutable.
+    const specHash = stableHash(stableTokenText(this, JSON.stringify({
+      jobSpec, config: this.trainerConfig, saAnnotations, ...(imageContentHash ? { image: imageContentHash } : {}),
+    })), 6);
     if (props.schedule) {
       apiObject(chart, 'CronJob', {
         apiVersion: 'batch/v1', kind: 'CronJob',
@@ -688,11 +701,11 @@ export class TrainingJob extends Construct {
   }
 
   /** The bundled trainer image for the cluster's cloud (built and pushed by the docker provider). */
-  private bundledImage(): string {
+  private bundledImage(): IContainerImage {
     const { trainerImage } = require('../core/image-build') as typeof import('../core/image-build');
     const image = trainerImage(this, this.cluster.cloud);
     image.grantPull(this.cluster);
-    return image.imageUri;
+    return image;
   }
 
   /**

@@ -10,7 +10,8 @@ import { readTree } from '../read-tree';
 /**
  * The bundled images are tagged with the content hash of compute/ and their Dockerfile (stable across
  * machines: test/training/image.test.ts). In the snapshots that hash is a named placeholder, so a change of the
- * Python compute core does not rewrite the infrastructure snapshots; everything else is compared as is.
+ * Python compute core rewrites only the training Job charts' asset hashes (a Job's name carries its image's
+ * content hash: issue 15 item 9); everything else is compared as is.
  */
 function withoutImageContentHashes(synth: string): string {
   const root = packageRoot();

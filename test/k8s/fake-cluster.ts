@@ -37,8 +37,15 @@ export class FakeGpuCluster extends Construct implements IGpuCluster {
     this.helmProvider = new HelmProvider(TerraformStack.of(this), `${id}-helm`, { alias: id.toLowerCase() });
   }
 
+  /** Set once something asked for the cloud's managed Secrets Store CSI integration. */
+  public secretStoreEnabled = false;
+
   public bindServiceAccount(identity: IWorkloadIdentity, namespace: string, serviceAccount: string): Record<string, string> {
     this.bindings.push({ identity, namespace, serviceAccount });
     return { 'fake.ai-infra/identity': identity.workloadRef };
+  }
+
+  public enableSecretStore(): void {
+    this.secretStoreEnabled = true;
   }
 }

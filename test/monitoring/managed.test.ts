@@ -60,8 +60,9 @@ describe('managed backend on AWS', () => {
     const subs = Object.values(ofType(b.out, 'aws_sns_topic_subscription'));
     expect(subs.filter((s) => s.protocol === 'email').map((s) => s.endpoint)).toEqual(['ml-team@example.com', 'lead@example.com']);
     const https = subs.filter((s) => s.protocol === 'https').map((s) => String(s.endpoint));
-    expect(https).toEqual(expect.arrayContaining([expect.stringMatching(/^https:\/\/events\.pagerduty\.com\/integration\/\$\{data\.aws_secretsmanager_secret_version\./),
-      expect.stringMatching(/^\$\{data\.aws_secretsmanager_secret_version\.obs_SecretValue-team-webhook-url/)]));
+    // The values are read by data sources (managed backends only) and marked sensitive (masked in plans).
+    expect(https).toEqual(expect.arrayContaining([expect.stringMatching(/^https:\/\/events\.pagerduty\.com\/integration\/\$\{sensitive\(data\.aws_secretsmanager_secret_version\./),
+      expect.stringMatching(/^\$\{sensitive\(data\.aws_secretsmanager_secret_version\.obs_SecretValue-team-webhook-url/)]));
   });
 
   test('AWS Budgets: monthly cost limit, actual thresholds and a forecast, to the platform topic and warning e-mails', () => {

@@ -1,6 +1,7 @@
 import { parse } from 'yaml';
 import { MonitoringStack } from '../../src/monitoring/monitoring-stack';
-import { findObject, findObjects, K8sObject, manifestsOf, validateManifests } from '../k8s/validate';
+import { findObject, findObjects, K8sObject, manifestsOf } from '../k8s/validate';
+import { validateAll } from '../inference/crds';
 import { CLOUDS, CloudName, FakeBucket, FakeEndpoint, FakeTrainingJob, fixture, ofType, synth } from './helpers';
 
 const KEY_VAULT = '/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/ops/providers/Microsoft.KeyVault/vaults/ops-kv';
@@ -66,7 +67,12 @@ describe.each(Object.keys(CLOUDS) as CloudName[])('self-managed backend on %s', 
   test('Alertmanager routes severities to receivers and reads credentials from files', () => {
     const kps = Object.values(ofType(b.out, 'helm_release')).find((r) => r.chart === 'kube-prometheus-stack')!;
     const am = parse((kps.values as string[])[0]).alertmanager;
-    expect(am.alertmanagerSpec.secrets).toEqual(['aiinfra-alertmanager-receivers']);
+    // credentials: files of a Secrets Store CSI volume (the SecretProviderClass of the base release)
+    expect(am.alertmanagerSpec.secrets).toBeUndefined();
+    expect(am.alertmanagerSpec.volumes).toEqual([{ name: 'receiver-credentials', csi: {
+      driver: cloudName === 'gcp' ? 'secrets-store-gke.csi.k8s.io' : 'secrets-store.csi.k8s.io', readOnly: true,
+      volumeAttributes: { secretProviderClass: 'aiinfra-alertmanager-receivers' } } }]);
+    expect(am.alertmanagerSpec.volumeMounts).toEqual([{ name: 'receiver-credentials', mountPath: '/etc/alertmanager/secrets/aiinfra-alertmanager-receivers', readOnly: true }]);
     const routes = am.config.route.routes.map((r: { matchers: string[]; receiver: string }) => `${r.matchers[0]} -> ${r.receiver}`);
     expect(routes).toEqual(['alertname=~"Watchdog|InfoInhibitor" -> null', ...(cloudName === 'aws' ? ['severity=~".+" -> platform'] : []),
       'severity="critical" -> oncall', 'severity="critical" -> team', 'severity="warning" -> team']);
@@ -97,21 +103,67 @@ describe.each(Object.keys(CLOUDS) as CloudName[])('self-managed backend on %s', 
     ]);
   });
 
-  test('no secret value in the synthesized output: secrets are Terraform references filled at apply', () => {
+  test('receiver credentials never pass through Terraform: no data source reads them; Alertmanager reads them at runtime by name', () => {
+    // (issue 15 item 6) nothing is read at plan, so plan works before the secrets exist, the plan role needs
+    // no read access to them, and no value lands in state
+    for (const [type, entries] of Object.entries((b.out.data ?? {}) as Record<string, Record<string, unknown>>)) {
+      expect({ type, ids: Object.keys(entries).filter((id) => /SecretValue/.test(id)) }).toEqual({ type, ids: [] });
+    }
     const base = b.monitoring.selfManaged!.base.render();
-    const receivers = findObject(base.objects as K8sObject[], 'Secret', 'aiinfra-alertmanager-receivers');
-    expect(Object.keys(receivers.stringData).sort()).toEqual(['oncall-pagerduty-key', 'oncall-slack-url', 'smtp-password', 'team-webhook-url']);
-    for (const v of Object.values(receivers.stringData)) expect(v).toMatch(/^__AIINFRA_TF_PLACEHOLDER_\d+__$/);
+    expect(findObjects(base.objects as K8sObject[], 'Secret').map((o) => o.metadata.name)).toEqual(['aiinfra-grafana-admin']);
+    const spc = findObject(base.objects as K8sObject[], 'SecretProviderClass', 'aiinfra-alertmanager-receivers');
+    expect(() => validateAll([spc])).not.toThrow();
+    const params = spc.spec.parameters as Record<string, string>;
+    const names = ['pagerduty-key', 'slack-url', 'team-webhook', 'smtp-password'];
+    const files = ['oncall-pagerduty-key', 'oncall-slack-url', 'team-webhook-url', 'smtp-password'];
+    if (cloudName === 'aws') {
+      expect(spc.spec.provider).toBe('aws');
+      expect(params).toMatchObject({ region: 'us-east-1', usePodIdentity: 'true' });
+      for (const [n, f] of names.map((x, i) => [x, files[i]])) expect(params.objects).toContain(`- objectName: "${n}"\n  objectType: "secretsmanager"\n  objectAlias: "${f}"\n`);
+      const read = Object.values(ofType(b.out, 'aws_iam_role_policy')).find((p) => p.name === 'read-receiver-credentials')!;
+      expect(JSON.parse(String(read.policy)).Statement[0]).toMatchObject({
+        Action: ['secretsmanager:GetSecretValue', 'secretsmanager:DescribeSecret'],
+        Resource: names.map((n) => `arn:aws:secretsmanager:us-east-1:123456789012:secret:${n}-??????`).sort(),
+      });
+      // the CSI driver and its AWS provider are installed before the SecretProviderClass
+      const releases = ofType(b.out, 'helm_release');
+      const [csiId] = Object.entries(releases).find(([, r]) => r.chart === 'secrets-store-csi-driver-provider-aws')!;
+      const baseRelease = Object.values(releases).find((r) => r.name === 'monitoring-base')!;
+      expect(JSON.stringify(baseRelease.depends_on)).toContain(`helm_release.${csiId}`);
+      // no secret-bearing SNS subscription: the self-managed backend delivers webhooks and PagerDuty itself
+      expect(Object.values(ofType(b.out, 'aws_sns_topic_subscription')).map((x) => x.protocol)).not.toContain('https');
+    } else if (cloudName === 'gcp') {
+      expect(spc.spec.provider).toBe('gke');
+      for (const [n, f] of names.map((x, i) => [x, files[i]])) expect(params.secrets).toContain(`- resourceName: "projects/acme-ml/secrets/${n}/versions/latest"\n  path: "${f}"\n`);
+      const members = Object.values(ofType(b.out, 'google_secret_manager_secret_iam_member'));
+      expect(members.map((m) => m.secret_id).sort()).toEqual([...names].sort());
+      for (const m of members) expect(m).toMatchObject({ role: 'roles/secretmanager.secretAccessor', member: expect.stringMatching(/^serviceAccount:\$\{google_service_account\./) });
+      expect(b.cluster.secretStoreEnabled).toBe(true);
+      expect(Object.values(ofType(b.out, 'google_monitoring_notification_channel')).map((c) => c.type).sort()).toEqual(['email', 'pubsub']);
+    } else {
+      expect(spc.spec.provider).toBe('azure');
+      expect(params).toMatchObject({ usePodIdentity: 'false', keyvaultName: 'ops-kv' });
+      for (const [n, f] of names.map((x, i) => [x, files[i]])) expect(params.objects).toContain(`  - |\n    objectName: ${n}\n    objectType: secret\n    objectAlias: ${f}\n`);
+      const reads = Object.values(ofType(b.out, 'azurerm_role_assignment')).filter((r) => r.role_definition_name === 'Key Vault Secrets User');
+      expect(reads.map((r) => r.scope)).toEqual([KEY_VAULT]);
+      for (const g of Object.values(ofType(b.out, 'azurerm_monitor_action_group'))) expect(g.webhook_receiver ?? []).toEqual([]);
+    }
+    expect(b.cluster.bindings.map((x) => `${x.namespace}/${x.serviceAccount}`)).toEqual(['monitoring/kps-alertmanager']);
     const grafana = findObject(base.objects as K8sObject[], 'Secret', 'aiinfra-grafana-admin');
     expect(grafana.stringData['admin-password']).toMatch(/^__AIINFRA_TF_PLACEHOLDER_\d+__$/);
-    const text = JSON.stringify(b.out);
-    const dataTypes = cloudName === 'aws' ? ['aws_secretsmanager_secret_version', 'aws_secretsmanager_random_password']
-      : cloudName === 'gcp' ? ['google_secret_manager_secret_version'] : ['azurerm_key_vault_secret'];
-    for (const t of dataTypes) expect(Object.keys(b.out.data[t] ?? {}).length).toBeGreaterThan(0);
-    // The values Terraform passes to the chart are references, never literals.
-    const baseRelease = Object.values(ofType(b.out, 'helm_release')).find((r) => r.name === 'monitoring-base')!;
-    expect(String((baseRelease.values as string[])[0])).toMatch(/= data\.[a-z_]+\.obs_SecretValue-oncall-pagerduty-key_[A-F0-9]+\.(secret_string|secret_data|value)[,}]/);
-    expect(text).not.toMatch(/"(password|secret_string|secret_data)":\s*"[^$]/);
+    expect(JSON.stringify(b.out)).not.toMatch(/"(password|secret_string|secret_data)":\s*"[^$]/);
+  });
+
+  test('Azure: receiver secrets must share one Key Vault (one SecretProviderClass)', () => {
+    if (cloudName !== 'azure') return;
+    const f = fixture('azure');
+    expect(() => new MonitoringStack(f.stack, 'obs', {
+      cluster: f.cluster,
+      routing: { receivers: [
+        { name: 'pager', pagerDutyRoutingKey: { secretName: 'pd', keyVaultId: KEY_VAULT } },
+        { name: 'hooks', webhookUrl: { secretName: 'hook', keyVaultId: `${KEY_VAULT}2` } },
+      ] },
+    })).toThrow(/invalid routing = .*Allowed: receiver secrets in one Key Vault/);
   });
 
   test('the Grafana admin password is generated into the cloud secret manager, once', () => {
@@ -144,10 +196,10 @@ describe.each(Object.keys(CLOUDS) as CloudName[])('self-managed backend on %s', 
     expect(b.monitoring.grafanaAdminPasswordLocation).toBeDefined();
   });
 
-  test('Kubernetes objects pass schema validation (PrometheusRule, PodMonitor, ConfigMap, Secret, Namespace)', () => {
-    expect(() => validateManifests(b.objects)).not.toThrow();
+  test('Kubernetes objects pass schema validation (PrometheusRule, PodMonitor, ConfigMap, Secret, Namespace, SecretProviderClass)', () => {
+    expect(() => validateAll(b.objects)).not.toThrow();
     const kinds = new Set(b.objects.map((o) => o.kind));
-    expect([...kinds].sort()).toEqual(['ConfigMap', 'Namespace', 'NetworkPolicy', 'PodMonitor', 'PrometheusRule', 'Secret']);
+    expect([...kinds].sort()).toEqual(['ConfigMap', 'Namespace', 'NetworkPolicy', 'PodMonitor', 'PrometheusRule', 'Secret', 'SecretProviderClass']);
   });
 
   test('PrometheusRules: one per group, labelled for our selector, disabled alerts left out', () => {

@@ -115,10 +115,10 @@ describe('TrainingJob', () => {
     expect(podSpecOf(findObjects(objects, 'Job')[0]).serviceAccountName).toBe('pretrain');
   });
 
-  test('Kueue: queue label and suspend when queued, none otherwise', () => {
+  test('Kueue: queue label when queued (Kueue\'s webhook creates it suspended; the chart never sets suspend), none otherwise', () => {
     const queued = findObjects(job({ queue: 'team-a' }).objects, 'Job')[0];
     expect(queued.metadata.labels['kueue.x-k8s.io/queue-name']).toBe('team-a');
-    expect(queued.spec.suspend).toBe(true);
+    expect(queued.spec.suspend).toBeUndefined();
     const plain = findObjects(job().objects, 'Job')[0];
     expect(plain.metadata.labels['kueue.x-k8s.io/queue-name']).toBeUndefined();
     expect(plain.spec.suspend).toBeUndefined();

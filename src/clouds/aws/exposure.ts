@@ -203,6 +203,8 @@ export function awsInferenceParts(cloud: AwsCloud): InferenceCloudParts {
       repository: 'https://aws.github.io/secrets-store-csi-driver-provider-aws',
       chart: 'secrets-store-csi-driver-provider-aws',
       version: '2.2.0',
+      // the secrets-store-csi-driver subchart's pre-install/pre-upgrade hook Job applies its CRDs
+      crds: 'upgrade-hook',
       namespace: 'kube-system',
       values: {
         'secrets-store-csi-driver': { install: true, syncSecret: { enabled: false }, enableSecretRotation: true, rotationPollInterval: '2m' },

@@ -3,7 +3,7 @@
 // Amazon Managed Service for Prometheus (workspace, scraper, rule group namespaces, alert manager) with
 // optional Amazon Managed Grafana.
 import { Construct, IConstruct } from 'constructs';
-import { Fn, Lazy } from 'cdktf';
+import { Fn, Lazy, Token } from 'cdktf';
 import { BudgetsBudget } from '@cdktf/provider-aws/lib/budgets-budget';
 import { DataAwsCallerIdentity } from '@cdktf/provider-aws/lib/data-aws-caller-identity';
 import { DataAwsEksCluster } from '@cdktf/provider-aws/lib/data-aws-eks-cluster';
@@ -28,7 +28,9 @@ import { WorkloadIdentity } from '../../core/identity';
 import { physicalName } from '../../core/naming';
 import { resourceTags } from '../../core/tags';
 import { snsAlertmanagerConfig, snsReceiver } from '../../monitoring/alertmanager';
-import { MonitoringCloudImpl, MonitoringCloudInput } from '../../monitoring/cloud-impl';
+import { AlertmanagerSecretMount, MonitoringCloudImpl, MonitoringCloudInput, RuntimeSecret, SelfManagedAlertmanagerParts } from '../../monitoring/cloud-impl';
+import { InferenceClusterAddons } from '../../inference/addons';
+import { awsInferenceParts } from './exposure';
 import { prometheusRulesYaml, RuleGroup } from '../../monitoring/rules';
 import { KUBE_STATE_METRICS, ScrapeTarget, scrapeConfigYaml } from '../../monitoring/scrape';
 import { SecretReference } from '../../monitoring/types';
@@ -165,11 +167,13 @@ export function awsMonitoring(scope: Construct, cloud: AwsCloud, input: Monitori
     resources.workspace = workspace;
   }
 
+  // Managed backend only: the cloud channel's endpoint needs the value, so Terraform reads it (at plan, by a
+  // data source; kept sensitive). The self-managed Alertmanager reads its credentials at runtime instead.
   const secrets = new Map<string, string>();
   const secretValue = (id: string, ref: SecretReference): string => {
     let value = secrets.get(id);
     if (value === undefined) {
-      value = new DataAwsSecretsmanagerSecretVersion(scope, `SecretValue-${id}`, { provider, secretId: ref.secretName }).secretString;
+      value = Token.asString(Fn.sensitive(new DataAwsSecretsmanagerSecretVersion(scope, `SecretValue-${id}`, { provider, secretId: ref.secretName }).secretString));
       secrets.set(id, value);
     }
     return value;
@@ -192,12 +196,12 @@ export function awsMonitoring(scope: Construct, cloud: AwsCloud, input: Monitori
     (r.emails ?? []).forEach((email, i) => new SnsTopicSubscription(scope, `Subscription-${r.name}-email-${i}`, {
       provider, topicArn: topic.arn, protocol: 'email', endpoint: email,
     }));
-    if (r.webhookUrl) {
+    if (r.webhookUrl && managed) {
       new SnsTopicSubscription(scope, `Subscription-${r.name}-webhook`, {
         provider, topicArn: topic.arn, protocol: 'https', endpoint: secretValue(`${r.name}-webhook-url`, r.webhookUrl), endpointAutoConfirms: false,
       });
     }
-    if (r.pagerDutyRoutingKey) {
+    if (r.pagerDutyRoutingKey && managed) {
       new SnsTopicSubscription(scope, `Subscription-${r.name}-pagerduty`, {
         provider, topicArn: topic.arn, protocol: 'https', endpointAutoConfirms: true,
         endpoint: `https://events.pagerduty.com/integration/${secretValue(`${r.name}-pagerduty-key`, r.pagerDutyRoutingKey)}/enqueue`,
@@ -240,9 +244,9 @@ export function awsMonitoring(scope: Construct, cloud: AwsCloud, input: Monitori
       // Generated once: later plans draw a new random value, which must not replace the stored one.
       lifecycle: { ignoreChanges: ['secret_string'] },
     });
-    grafanaPassword = new DataAwsSecretsmanagerSecretVersion(scope, 'GrafanaAdminStored', {
+    grafanaPassword = Token.asString(Fn.sensitive(new DataAwsSecretsmanagerSecretVersion(scope, 'GrafanaAdminStored', {
       provider, secretId: grafanaSecret.id, dependsOn: [version],
-    }).secretString;
+    }).secretString));
     resources.grafanaAdminSecret = grafanaSecret;
     Policy.skipCheckov(grafanaSecret, ['CKV2_AWS_57'],
       'Grafana keeps its admin password in its own database after the first start: rotating the secret alone would not change it. Change it in Grafana, then update the secret.');
@@ -307,8 +311,10 @@ export function awsMonitoring(scope: Construct, cloud: AwsCloud, input: Monitori
   }
 
   // ---- self-managed Alertmanager -> platform topic, as a workload identity allowed to publish there only ------
-  const selfManagedAlertmanager = (namespace: string, serviceAccount: string) => {
-    if (!input.cluster) return { serviceAccountAnnotations: {} };
+  // Receiver credentials: read at runtime from Secrets Manager through the Secrets Store CSI driver (EKS Pod
+  // Identity), by name: Terraform grants access and never reads a value.
+  const selfManagedAlertmanager = (namespace: string, serviceAccount: string, runtimeSecrets: readonly RuntimeSecret[]): SelfManagedAlertmanagerParts => {
+    if (!input.cluster) return { serviceAccountAnnotations: {}, podLabels: {} };
     const identity = new WorkloadIdentity(scope, 'AlertmanagerIdentity', {
       cloud, description: `Alertmanager of ${scope.node.path}: publishes alerts to the platform SNS topic`, tags: input.tags,
     });
@@ -321,11 +327,33 @@ export function awsMonitoring(scope: Construct, cloud: AwsCloud, input: Monitori
     });
     resources.alertmanagerIdentity = identity;
     const serviceAccountAnnotations = input.cluster.bindServiceAccount(identity, namespace, serviceAccount);
-    return { platformReceiver: snsReceiver(platform.arn, cloud.region), serviceAccountAnnotations };
+    let secretMount: AlertmanagerSecretMount | undefined;
+    if (runtimeSecrets.length) {
+      // A secret named by name matches its ARN with Secrets Manager's 6-character suffix.
+      const arnOf = (name: string) => (name.startsWith('arn:') ? name : `arn:${partition}:secretsmanager:${cloud.region}:${account}:secret:${name}-??????`);
+      new IamRolePolicy(scope, 'AlertmanagerReadSecrets', {
+        provider, role: identity.workloadRef, name: 'read-receiver-credentials',
+        policy: policyJson([{
+          Sid: 'ReadReceiverCredentials', Effect: 'Allow', Action: ['secretsmanager:GetSecretValue', 'secretsmanager:DescribeSecret'],
+          Resource: [...new Set(runtimeSecrets.map((x) => arnOf(x.ref.secretName)))].sort(),
+        }]),
+      });
+      const chart = awsInferenceParts(cloud).secretsStoreChart!;
+      secretMount = {
+        provider: 'aws',
+        csiDriver: 'secrets-store.csi.k8s.io',
+        dependsOn: [InferenceClusterAddons.of(scope, input.cluster).chart(chart)],
+        parameters: {
+          region: cloud.region,
+          usePodIdentity: 'true',
+          objects: runtimeSecrets.map((x) => `- objectName: "${x.ref.secretName}"\n  objectType: "secretsmanager"\n  objectAlias: "${x.key}"\n`).join(''),
+        },
+      };
+    }
+    return { platformReceiver: snsReceiver(platform.arn, cloud.region), serviceAccountAnnotations, podLabels: input.cluster.workloadIdentityPodLabels ?? {}, secretMount };
   };
 
   return {
-    secretValue,
     grafanaAdminPassword,
     selfManagedAlertmanager,
     get grafanaAdminPasswordLocation() { return grafanaSecret?.arn; },

@@ -195,6 +195,8 @@ export function azureInferenceParts(cloud: AzureCloud): InferenceCloudParts {
       repository: 'https://azure.github.io/secrets-store-csi-driver-provider-azure/charts',
       chart: 'csi-secrets-store-provider-azure',
       version: '1.7.2',
+      // the secrets-store-csi-driver subchart's pre-install/pre-upgrade hook Job applies its CRDs
+      crds: 'upgrade-hook',
       namespace: 'kube-system',
       values: { 'secrets-store-csi-driver': { install: true, syncSecret: { enabled: false }, enableSecretRotation: true, rotationPollInterval: '2m' } },
     },

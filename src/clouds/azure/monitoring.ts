@@ -3,7 +3,7 @@
 // Prometheus (Monitor workspace, data collection endpoint and rule associated with the AKS cluster,
 // azmonitoring PodMonitors, Prometheus rule groups routed to the Action Groups).
 import { Construct, IConstruct } from 'constructs';
-import { Fn } from 'cdktf';
+import { Fn, Token } from 'cdktf';
 import { ConsumptionBudgetResourceGroup } from '@cdktf/provider-azurerm/lib/consumption-budget-resource-group';
 import { ConsumptionBudgetSubscription } from '@cdktf/provider-azurerm/lib/consumption-budget-subscription';
 import { DataAzurermClientConfig } from '@cdktf/provider-azurerm/lib/data-azurerm-client-config';
@@ -23,7 +23,10 @@ import { RoleAssignment } from '@cdktf/provider-azurerm/lib/role-assignment';
 import { AzureCloud } from '../../core/cloud';
 import { physicalName } from '../../core/naming';
 import { resourceTags } from '../../core/tags';
-import { MonitoringCloudImpl, MonitoringCloudInput } from '../../monitoring/cloud-impl';
+import { WorkloadIdentity } from '../../core/identity';
+import { InferenceClusterAddons } from '../../inference/addons';
+import { MonitoringCloudImpl, MonitoringCloudInput, RuntimeSecret, SelfManagedAlertmanagerParts } from '../../monitoring/cloud-impl';
+import { azureInferenceParts } from './exposure';
 import { azureRules, RuleGroup, Severity } from '../../monitoring/rules';
 import { podMonitor, ScrapeTarget } from '../../monitoring/scrape';
 import { Policy } from '../../policy/suppress';
@@ -38,15 +41,19 @@ export function azureMonitoring(scope: Construct, cloud: AzureCloud, input: Moni
   const resources: Record<string, IConstruct> = {};
   const managed = input.backend === 'managed';
 
+  // Managed backend only: an Action Group's webhook needs the value, so Terraform reads it (at plan, by a data
+  // source; kept sensitive). The self-managed Alertmanager reads its credentials at runtime instead.
   const secrets = new Map<string, string>();
   const secretValue = (id: string, ref: SecretReference): string => {
     let value = secrets.get(id);
     if (value === undefined) {
-      value = new DataAzurermKeyVaultSecret(scope, `SecretValue-${id}`, { provider, keyVaultId: ref.keyVaultId!, name: ref.secretName }).value;
+      value = Token.asString(Fn.sensitive(new DataAzurermKeyVaultSecret(scope, `SecretValue-${id}`, { provider, keyVaultId: ref.keyVaultId!, name: ref.secretName }).value));
       secrets.set(id, value);
     }
     return value;
   };
+  let clientConfig: DataAzurermClientConfig | undefined;
+  const client = (): DataAzurermClientConfig => (clientConfig ??= new DataAzurermClientConfig(scope, 'ClientConfig', { provider }));
 
   // ---- Action Groups ----------------------------------------------------------------------------------------
   const actionGroup = (name: string, emails: readonly string[], webhooks: { name: string; uri: string }[]): MonitorActionGroup => {
@@ -67,8 +74,8 @@ export function azureMonitoring(scope: Construct, cloud: AzureCloud, input: Moni
   const groupsOf: Record<string, string> = {};
   for (const r of input.routing.receivers) {
     const webhooks: { name: string; uri: string }[] = [];
-    if (r.webhookUrl) webhooks.push({ name: 'webhook', uri: secretValue(`${r.name}-webhook-url`, r.webhookUrl) });
-    if (r.pagerDutyRoutingKey) {
+    if (r.webhookUrl && managed) webhooks.push({ name: 'webhook', uri: secretValue(`${r.name}-webhook-url`, r.webhookUrl) });
+    if (r.pagerDutyRoutingKey && managed) {
       // PagerDuty's Azure Monitor integration takes the common alert schema at its integration URL.
       webhooks.push({ name: 'pagerduty', uri: `https://events.pagerduty.com/integration/${secretValue(`${r.name}-pagerduty-key`, r.pagerDutyRoutingKey)}/enqueue` });
     }
@@ -105,12 +112,11 @@ export function azureMonitoring(scope: Construct, cloud: AzureCloud, input: Moni
   let grafanaPassword: string | undefined;
   const grafanaAdminPassword = (): string => {
     if (grafanaPassword) return grafanaPassword;
-    const client = new DataAzurermClientConfig(scope, 'ClientConfig', { provider });
     const allowedIps = input.selfManaged.azureKeyVaultAllowedIpRanges ?? [];
     const vault = new KeyVault(scope, 'KeyVault', {
       provider,
       name: physicalName(scope, cloud, { maxLength: 24, startWithLetter: true }, 'kv'),
-      location, resourceGroupName: rg, tenantId: client.tenantId, skuName: 'standard',
+      location, resourceGroupName: rg, tenantId: client().tenantId, skuName: 'standard',
       rbacAuthorizationEnabled: true, purgeProtectionEnabled: true, softDeleteRetentionDays: 90,
       networkAcls: allowedIps.length
         ? { bypass: 'AzureServices', defaultAction: 'Deny', ipRules: [...allowedIps] }
@@ -126,7 +132,7 @@ export function azureMonitoring(scope: Construct, cloud: AzureCloud, input: Moni
     Policy.skipCheckov(vault, ['CKV_AZURE_189', 'CKV2_AZURE_32'], networkReason);
     // The deploying principal writes the secret: Secrets Officer on this vault only.
     const deployer = new RoleAssignment(scope, 'DeployerSecretAccess', {
-      provider, scope: vault.id, roleDefinitionName: 'Key Vault Secrets Officer', principalId: client.objectId,
+      provider, scope: vault.id, roleDefinitionName: 'Key Vault Secrets Officer', principalId: client().objectId,
       description: 'Lets the deploying principal store the Grafana admin password (cdktf-ai-infra)',
     });
     grafanaSecret = new KeyVaultSecret(scope, 'GrafanaAdminSecret', {
@@ -137,9 +143,9 @@ export function azureMonitoring(scope: Construct, cloud: AzureCloud, input: Moni
       dependsOn: [deployer],
       tags,
     });
-    grafanaPassword = new DataAzurermKeyVaultSecret(scope, 'GrafanaAdminStored', {
+    grafanaPassword = Token.asString(Fn.sensitive(new DataAzurermKeyVaultSecret(scope, 'GrafanaAdminStored', {
       provider, keyVaultId: vault.id, name: grafanaSecret.name, dependsOn: [grafanaSecret],
-    }).value;
+    }).value));
     resources.keyVault = vault;
     Policy.skipCheckov(grafanaSecret, ['CKV_AZURE_41'],
       'The Grafana admin password has no expiry: Grafana keeps it in its database after the first start, and an expired Key Vault secret can no longer be read by Terraform.');
@@ -181,10 +187,42 @@ export function azureMonitoring(scope: Construct, cloud: AzureCloud, input: Moni
     }
   }
 
+  // ---- self-managed Alertmanager: receiver credentials read at runtime (Key Vault CSI provider) ------------------
+  const selfManagedAlertmanager = (namespace: string, serviceAccount: string, runtimeSecrets: readonly RuntimeSecret[]): SelfManagedAlertmanagerParts => {
+    const cluster = input.cluster;
+    if (!cluster || runtimeSecrets.length === 0) return { serviceAccountAnnotations: {}, podLabels: {} };
+    const identity = new WorkloadIdentity(scope, 'AlertmanagerIdentity', {
+      cloud, description: `Alertmanager of ${scope.node.path}: reads receiver credentials`, tags: input.tags,
+    });
+    resources.alertmanagerIdentity = identity;
+    // validate.ts admits one vault for the self-managed backend: a SecretProviderClass names one.
+    const vaultId = runtimeSecrets[0].ref.keyVaultId!;
+    new RoleAssignment(scope, 'AlertmanagerReadsSecrets', {
+      provider, scope: vaultId, roleDefinitionName: 'Key Vault Secrets User', principalId: identity.principal,
+      description: 'Lets the self-managed Alertmanager read its receiver credentials (cdktf-ai-infra)',
+    });
+    const chart = azureInferenceParts(cloud).secretsStoreChart!;
+    return {
+      serviceAccountAnnotations: cluster.bindServiceAccount(identity, namespace, serviceAccount),
+      podLabels: cluster.workloadIdentityPodLabels ?? {},
+      secretMount: {
+        provider: 'azure',
+        csiDriver: 'secrets-store.csi.k8s.io',
+        dependsOn: [InferenceClusterAddons.of(scope, cluster).chart(chart)],
+        parameters: {
+          usePodIdentity: 'false',
+          clientID: identity.workloadRef,
+          keyvaultName: vaultId.split('/').pop()!,
+          tenantId: client().tenantId,
+          objects: `array:\n${runtimeSecrets.map((x) => `  - |\n    objectName: ${x.ref.secretName}\n    objectType: secret\n    objectAlias: ${x.key}\n`).join('')}`,
+        },
+      },
+    };
+  };
+
   return {
-    secretValue,
     grafanaAdminPassword,
-    selfManagedAlertmanager: () => ({ serviceAccountAnnotations: {} }),
+    selfManagedAlertmanager,
     get grafanaAdminPasswordLocation() { return grafanaSecret?.versionlessId; },
     addRuleGroup(group: RuleGroup): void {
       if (!workspace) throw new Error('rule groups go to the Monitor workspace only with backend "managed"');

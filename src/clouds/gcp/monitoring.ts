@@ -3,7 +3,7 @@
 // secrets in Secret Manager, and for the managed backend Google Managed Service for Prometheus
 // (PodMonitoring objects) with Cloud Monitoring alert policies on PromQL conditions.
 import { Construct, IConstruct } from 'constructs';
-import { Fn } from 'cdktf';
+import { Fn, Token } from 'cdktf';
 import { BillingBudget } from '@cdktf/provider-google/lib/billing-budget';
 import { DataGoogleProject } from '@cdktf/provider-google/lib/data-google-project';
 import { DataGoogleSecretManagerSecretVersion } from '@cdktf/provider-google/lib/data-google-secret-manager-secret-version';
@@ -15,11 +15,13 @@ import { MonitoringNotificationChannel } from '@cdktf/provider-google/lib/monito
 import { PubsubTopic } from '@cdktf/provider-google/lib/pubsub-topic';
 import { PubsubTopicIamMember } from '@cdktf/provider-google/lib/pubsub-topic-iam-member';
 import { SecretManagerSecret } from '@cdktf/provider-google/lib/secret-manager-secret';
+import { SecretManagerSecretIamMember } from '@cdktf/provider-google/lib/secret-manager-secret-iam-member';
 import { SecretManagerSecretVersion } from '@cdktf/provider-google/lib/secret-manager-secret-version';
 import { GcpCloud } from '../../core/cloud';
 import { physicalName } from '../../core/naming';
 import { resourceTags } from '../../core/tags';
-import { MonitoringCloudImpl, MonitoringCloudInput } from '../../monitoring/cloud-impl';
+import { WorkloadIdentity } from '../../core/identity';
+import { MonitoringCloudImpl, MonitoringCloudInput, RuntimeSecret, SelfManagedAlertmanagerParts } from '../../monitoring/cloud-impl';
 import { gcpPolicies, RuleGroup, Severity } from '../../monitoring/rules';
 import { gmpPodMonitoring, ScrapeTarget } from '../../monitoring/scrape';
 import { SecretReference } from '../../monitoring/types';
@@ -40,11 +42,14 @@ export function gcpMonitoring(scope: Construct, cloud: GcpCloud, input: Monitori
   const projectInfo = new DataGoogleProject(scope, 'Project', { provider, projectId: project });
   const agent = (service: string) => `serviceAccount:service-${projectInfo.number}@gcp-sa-${service}.iam.gserviceaccount.com`;
 
+  // Managed backend only: a notification channel needs the value, so Terraform reads it (at plan, by a data
+  // source; kept sensitive). The self-managed Alertmanager reads its credentials at runtime instead.
+  const managed = input.backend === 'managed';
   const secrets = new Map<string, string>();
   const secretValue = (id: string, ref: SecretReference): string => {
     let value = secrets.get(id);
     if (value === undefined) {
-      value = new DataGoogleSecretManagerSecretVersion(scope, `SecretValue-${id}`, { provider, project, secret: ref.secretName }).secretData;
+      value = Token.asString(Fn.sensitive(new DataGoogleSecretManagerSecretVersion(scope, `SecretValue-${id}`, { provider, project, secret: ref.secretName }).secretData));
       secrets.set(id, value);
     }
     return value;
@@ -87,14 +92,14 @@ export function gcpMonitoring(scope: Construct, cloud: GcpCloud, input: Monitori
       });
       ids.push(c.id);
     });
-    if (r.webhookUrl) {
+    if (r.webhookUrl && managed) {
       const c = new MonitoringNotificationChannel(scope, `Channel-${r.name}-webhook`, {
         provider, project, type: 'webhook_tokenauth', displayName: display('webhook'),
         labels: { url: secretValue(`${r.name}-webhook-url`, r.webhookUrl) }, userLabels: labels,
       });
       ids.push(c.id);
     }
-    if (r.pagerDutyRoutingKey) {
+    if (r.pagerDutyRoutingKey && managed) {
       const c = new MonitoringNotificationChannel(scope, `Channel-${r.name}-pagerduty`, {
         provider, project, type: 'pagerduty', displayName: display('PagerDuty'),
         sensitiveLabels: { serviceKey: secretValue(`${r.name}-pagerduty-key`, r.pagerDutyRoutingKey) }, userLabels: labels,
@@ -148,18 +153,44 @@ export function gcpMonitoring(scope: Construct, cloud: GcpCloud, input: Monitori
       secretData: Fn.replace(Fn.join('', [Fn.uuid(), Fn.uuid()]), '-', ''),
       lifecycle: { ignoreChanges: ['secret_data'] },
     });
-    grafanaPassword = new DataGoogleSecretManagerSecretVersion(scope, 'GrafanaAdminStored', {
+    grafanaPassword = Token.asString(Fn.sensitive(new DataGoogleSecretManagerSecretVersion(scope, 'GrafanaAdminStored', {
       provider, project, secret: grafanaSecret.secretId, dependsOn: [version],
-    }).secretData;
+    }).secretData));
     resources.grafanaAdminSecret = grafanaSecret;
     return grafanaPassword;
   };
 
-  const managed = input.backend === 'managed';
+  // ---- self-managed Alertmanager: receiver credentials read at runtime (GKE Secret Manager add-on) -----------
+  const selfManagedAlertmanager = (namespace: string, serviceAccount: string, runtimeSecrets: readonly RuntimeSecret[]): SelfManagedAlertmanagerParts => {
+    const cluster = input.cluster;
+    if (!cluster || runtimeSecrets.length === 0) return { serviceAccountAnnotations: {}, podLabels: {} };
+    const identity = new WorkloadIdentity(scope, 'AlertmanagerIdentity', {
+      cloud, description: `Alertmanager of ${scope.node.path}: reads receiver credentials`, tags: input.tags,
+    });
+    resources.alertmanagerIdentity = identity;
+    for (const name of [...new Set(runtimeSecrets.map((x) => x.ref.secretName))].sort()) {
+      new SecretManagerSecretIamMember(scope, `AlertmanagerReads-${name}`, {
+        provider, project, secretId: name, role: 'roles/secretmanager.secretAccessor', member: identity.principal,
+      });
+    }
+    cluster.enableSecretStore?.();
+    return {
+      serviceAccountAnnotations: cluster.bindServiceAccount(identity, namespace, serviceAccount),
+      podLabels: cluster.workloadIdentityPodLabels ?? {},
+      secretMount: {
+        provider: 'gke',
+        csiDriver: 'secrets-store-gke.csi.k8s.io',
+        dependsOn: [],
+        parameters: {
+          secrets: runtimeSecrets.map((x) => `- resourceName: "projects/${project}/secrets/${x.ref.secretName}/versions/latest"\n  path: "${x.key}"\n`).join(''),
+        },
+      },
+    };
+  };
+
   return {
-    secretValue,
     grafanaAdminPassword,
-    selfManagedAlertmanager: () => ({ serviceAccountAnnotations: {} }),
+    selfManagedAlertmanager,
     get grafanaAdminPasswordLocation() { return grafanaSecret?.id; },
     addRuleGroup(group: RuleGroup): void {
       if (!managed) throw new Error('alert policies are made only with backend "managed"');

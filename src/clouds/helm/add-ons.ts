@@ -41,6 +41,8 @@ const GPU_NODE_AFFINITY = {
 /** A helm_release of a pinned upstream chart with YAML values (deterministic: keys as given). */
 export function pinnedRelease(scope: Construct, id: string, chart: PinnedChart, opts: {
   provider: TerraformProvider; name: string; namespace: string; values: Record<string, unknown>; dependsOn?: readonly ITerraformDependable[];
+  /** Adopt existing objects the release renders (CRDs another release, or Helm's `crds/` install, made). */
+  takeOwnership?: boolean;
 }): Release {
   return new Release(scope, id, {
     provider: opts.provider,
@@ -54,6 +56,10 @@ export function pinnedRelease(scope: Construct, id: string, chart: PinnedChart, 
     atomic: true,
     cleanupOnFail: true,
     timeout: 900,
+    // A chart whose pre-upgrade hook applies new CRDs renders objects of the new schema before the hook has
+    // run: client-side validation against the old CRDs must not reject them (NVIDIA's documented upgrade).
+    ...(chart.crds === 'upgrade-hook' ? { disableOpenapiValidation: true } : {}),
+    ...(opts.takeOwnership ? { takeOwnership: true } : {}),
     dependsOn: opts.dependsOn ? [...opts.dependsOn] : undefined,
   });
 }
@@ -86,13 +92,14 @@ export function installGpuAddOns(scope: Construct, opts: GpuAddOnOptions): Relea
     releases.push(pinnedRelease(scope, 'NvidiaGpuOperator', NVIDIA_GPU_OPERATOR, {
       provider, name: 'gpu-operator', namespace: GPU_ADDON_NAMESPACE, dependsOn,
       values: {
+        // The chart's pre-upgrade Job applies the ClusterPolicy/NVIDIADriver/NFD CRDs of the new version.
+        operator: { defaultRuntime: 'containerd', upgradeCRD: true },
         driver: { enabled: false },
         toolkit: { enabled: !opts.toolkitOnNodes },
         dcgmExporter: { enabled: false },
         devicePlugin: { enabled: true },
         migManager: { enabled: false },
         daemonsets: { tolerations, priorityClassName: 'system-node-critical' },
-        operator: { defaultRuntime: 'containerd' },
         nfd: { enabled: true },
       },
     }));
