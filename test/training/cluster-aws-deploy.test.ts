@@ -6,6 +6,8 @@ import { parse } from 'yaml';
 import { Platform } from '../../examples/platform/platform';
 import { Cloud } from '../../src/core/cloud';
 import { Gpu } from '../../src/core/gpu';
+import { KubernetesWorkload } from '../../src/k8s/delivery';
+import { findObjects, manifestsOf } from '../k8s/validate';
 import { keyPolicy } from '../../src/clouds/aws/keys';
 import { all, aws, byId, clusterJson, Json, one, release } from './cluster-helpers';
 
@@ -50,9 +52,12 @@ describe('fresh account: the node-volume key names no principal that may not exi
   });
 });
 
+// The example platform on AWS: tenant, training job, restore drill, monitoring, two internal endpoints.
+const platform = new Platform(Testing.app(), 'platform-aws', { cloud: Cloud.aws({ region: 'us-east-1' }) });
+const platformJson: Json = JSON.parse(Testing.synth(platform));
+
 describe('Pod Identity associations come before the pods that use them (item 8)', () => {
-  const stack = new Platform(Testing.app(), 'platform-aws', { cloud: Cloud.aws({ region: 'us-east-1' }) });
-  const json = JSON.parse(Testing.synth(stack));
+  const json = platformJson;
   const releases = byId(json, 'helm_release');
   const associations = byId(json, 'aws_eks_pod_identity_association');
 
@@ -126,5 +131,42 @@ describe('key policies: a wildcard principal only with a condition naming the pr
     expect(() => keyPolicy('arn:aws:iam::123456789012:root', [{
       sid: 'Matched', principal: { AWS: '*' }, actions: ['kms:Decrypt'], condition: { StringEquals: { 'aws:PrincipalArn': 'arn:aws:iam::123456789012:role/x' } },
     }])).not.toThrow();
+  });
+});
+
+describe('cdktf destroy refuses up front or finishes (item 12)', () => {
+  test('a deletion-protected EKS cluster also has prevent_destroy: the destroy plan fails before any workload is removed', () => {
+    const eks = one(platformJson, 'aws_eks_cluster', /^train_[0-9A-F]{8}$/);
+    expect(eks.deletion_protection).toBe(true);
+    expect(eks.lifecycle).toEqual({ prevent_destroy: true });
+    const off = one(clusterJson({ cloud: aws(), deletionProtection: false }).json, 'aws_eks_cluster', /^train_[0-9A-F]{8}$/);
+    expect(off.deletion_protection).toBe(false);
+    expect(off.lifecycle).toBeUndefined();
+  });
+
+  test('ECR repositories are deleted with their images (they are rebuilt from compute/ on apply)', () => {
+    const repos = all(platformJson, 'aws_ecr_repository');
+    expect(repos.length).toBeGreaterThanOrEqual(1);
+    for (const repo of repos) expect(repo.force_delete).toBe(true);
+  });
+
+  test('internal endpoints: NLBs of the AWS Load Balancer Controller, which is destroyed after the Services', () => {
+    const services = KubernetesWorkload.allIn(platform).flatMap((w) => findObjects(manifestsOf(w), 'Service').map((svc) => ({ w, svc })))
+      .filter(({ svc }) => svc.spec.type === 'LoadBalancer');
+    expect(services.length).toBeGreaterThanOrEqual(2);
+    const lbc = Object.entries(byId(platformJson, 'helm_release')).find(([, r]: [string, Json]) => r.name === 'aws-load-balancer-controller');
+    expect(lbc).toBeDefined();
+    for (const { w, svc } of services) {
+      expect(svc.spec.loadBalancerClass).toBe('service.k8s.aws/nlb');
+      expect(svc.metadata.annotations).toMatchObject({
+        'service.beta.kubernetes.io/aws-load-balancer-type': 'external',
+        'service.beta.kubernetes.io/aws-load-balancer-nlb-target-type': 'ip',
+        'service.beta.kubernetes.io/aws-load-balancer-scheme': 'internal',
+      });
+      // Applied after the controller, so destroyed before it; `wait` makes helm wait for the Service's finalizer.
+      const r = Object.values(byId(platformJson, 'helm_release')).find((x: Json) => x.name === w.releaseName) as Json;
+      expect(references(r)).toContain(`helm_release.${lbc![0]}`);
+      expect(r.wait).toBe(true);
+    }
   });
 });
