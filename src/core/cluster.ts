@@ -42,7 +42,8 @@ export interface IGpuCluster extends IConstruct {
   /**
    * Lets pods running as `namespace/serviceAccount` act as `identity` (EKS Pod Identity association,
    * GKE workload identity binding, AKS federated credential). Returns the annotations the Kubernetes
-   * ServiceAccount must carry (none on EKS Pod Identity).
+   * ServiceAccount must carry: put them on it (on EKS the one annotation names the Pod Identity association,
+   * which makes the release that creates the ServiceAccount wait for the association).
    */
   bindServiceAccount(identity: IWorkloadIdentity, namespace: string, serviceAccount: string): Record<string, string>;
   /**

@@ -42,6 +42,14 @@ export interface ExposureParts {
   readonly serviceType: 'ClusterIP' | 'LoadBalancer';
   /** Annotations of the stable Service (internal load balancer settings). */
   readonly serviceAnnotations: Record<string, string>;
+  /** `spec.loadBalancerClass` of a LoadBalancer stable Service. @default - none: the cluster's built-in controller */
+  readonly serviceLoadBalancerClass?: string;
+  /**
+   * A LoadBalancer stable Service is served by the controller `cluster.enableGatewayApi()` installs (EKS: the AWS
+   * Load Balancer Controller). The endpoint's release then depends on that controller, so on destroy the Service
+   * (whose finalizer makes the controller delete the load balancer) goes first. @default false
+   */
+  readonly serviceNeedsClusterController?: boolean;
   /** The gateway, when traffic goes through one. */
   readonly gateway?: GatewayParts;
   /** Cloud-specific objects beside the gateway (load balancer configuration). */

@@ -430,6 +430,12 @@ export class InferenceEndpoint extends EndpointMetrics implements IInferenceEndp
     if (apiKey && parts.secretsStoreChart) this.workload.addDependency(addons.chart(parts.secretsStoreChart));
     // The cluster's managed CSI integration where the cloud has one (GKE); the others use the chart above.
     if (apiKey) cluster.enableSecretStore?.();
+    if (!usesGateway && exposureParts.serviceType === 'LoadBalancer' && exposureParts.serviceNeedsClusterController) {
+      // The load balancer controller outlives the Service on destroy (it deletes the load balancer it made). A
+      // cluster without enableGatewayApi (imported) runs the controller itself.
+      const controller = cluster.enableGatewayApi?.() ?? [];
+      if (controller.length) this.workload.addDependency(...controller);
+    }
     if (usesGateway && !exposure.gatewayClassName) {
       // The cloud's Gateway API controller and CRDs, once per cluster (a cluster of this library installs
       // them; an imported one must have them).
@@ -476,6 +482,7 @@ export class InferenceEndpoint extends EndpointMetrics implements IInferenceEndp
         name: t.name, namespace, labels: { ...labels, 'aiinfra.dev/track': t.track, 'aiinfra.dev/metrics': 'true' }, selector,
         type: isStableLb ? exposureParts.serviceType : 'ClusterIP',
         annotations: isStableLb ? exposureParts.serviceAnnotations : {},
+        loadBalancerClass: isStableLb && exposureParts.serviceType === 'LoadBalancer' ? exposureParts.serviceLoadBalancerClass : undefined,
       }));
       objects.push(podDisruptionBudget(t.name, namespace, labels, selector));
       if (usesGateway) objects.push(...exposureParts.backendObjects(t.name));

@@ -4,7 +4,7 @@
 // those skips (checkov itself reads no skips from Terraform JSON). Listed in src/policy/README.md.
 import { isGcsLogTarget, isS3LogTarget } from './log-targets';
 import { PolicyContext, TerraformResourceView } from './rule';
-import { blocks, dig, isOn, mentions } from './util';
+import { blocks, dig, isOn, mentions, policyStatements } from './util';
 
 export interface CheckovExemption {
   /** checkov check ids. */
@@ -37,6 +37,19 @@ export const CHECKOV_EXEMPTIONS: readonly CheckovExemption[] = [
     resourceTypes: ['aws_s3_bucket'],
     reason: 'Access-log target bucket: logs of the replicated model bucket are not replicated again, and a log bucket does not log into itself.',
     when: (r, ctx) => isS3LogTarget(r, ctx),
+  },
+  {
+    checks: ['CKV_AWS_33'],
+    resourceTypes: ['aws_kms_key'],
+    reason: 'Principal "*" only with a StringEquals aws:PrincipalArn condition naming one role of this account: the Auto Scaling '
+      + 'service-linked role, which a fresh account does not have yet (a named Principal would fail key creation).',
+    when: (r) => {
+      const wildcard = policyStatements(r.attrs.policy).filter((s) => s.Effect === 'Allow' && JSON.stringify(s.Principal ?? '').includes('"*"'));
+      return wildcard.length > 0 && wildcard.every((s) => {
+        const arn = (s.Condition as Record<string, Record<string, unknown>> | undefined)?.StringEquals?.['aws:PrincipalArn'];
+        return typeof arn === 'string' && !arn.includes('*');
+      });
+    },
   },
   // ---- Google Cloud ----
   {

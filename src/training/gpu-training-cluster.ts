@@ -1,5 +1,5 @@
 import { Construct, IConstruct } from 'constructs';
-import { Annotations, ITerraformDependable, TerraformOutput, TerraformProvider } from 'cdktf';
+import { Annotations, Aspects, IAspect, ITerraformDependable, TerraformOutput, TerraformProvider, TerraformResource, TerraformStack } from 'cdktf';
 import { Cloud } from '../core/cloud';
 import { GpuPoolInfo, IGpuCluster } from '../core/cluster';
 import { CONTROL_PLANE_PER_HOUR_USD, CostEstimate, HOURS_PER_MONTH, poolMonthlyCost, sumCost } from '../core/cost';
@@ -96,15 +96,25 @@ export interface GpuTrainingClusterProps {
   readonly kubernetesVersion?: string;
   /**
    * The API server endpoint: `public` (reachable only from `authorizedNetworks`, authenticated by cloud IAM)
-   * or `private` (only from inside the network: run Terraform, which installs the add-ons, from there).
+   * or `private` (only from inside the network). Terraform installs the add-ons and workloads through it, so
+   * the machine running `cdktf deploy` must reach it: give its egress CIDR in `authorizedNetworks`, or run
+   * Terraform inside the network (see the README's Deploy section; synth warns when a private endpoint
+   * cannot be reached on the first deploy).
    * @default - 'public' when authorizedNetworks are given, else 'private'
    */
   readonly endpointAccess?: 'public' | 'private';
   /**
-   * CIDRs allowed to reach a public endpoint (required with `endpointAccess: 'public'`; `['0.0.0.0/0']`
-   * opens it to any address, authentication still required). @default - none
+   * CIDRs allowed to reach a public endpoint (EKS `public_access_cidrs`, GKE master authorized networks,
+   * AKS `authorized_ip_ranges`): your deployers' and users' egress ranges. Required with
+   * `endpointAccess: 'public'`. A `/0` range (any address) needs `publicEndpointFromAnyAddress: true`.
+   * @default - none
    */
   readonly authorizedNetworks?: readonly string[];
+  /**
+   * The explicit opt-in for `authorizedNetworks: ['0.0.0.0/0']`: an API server any address can reach (cloud
+   * IAM authentication still required). Synth warns when it is on. @default false
+   */
+  readonly publicEndpointFromAnyAddress?: boolean;
   /**
    * Cluster admins: AWS IAM principal ARNs (access entries), Azure Entra group object ids; GCP grants
    * cluster access through project IAM (roles/container.*), so this must be empty there. The identity
@@ -271,6 +281,7 @@ export class GpuTrainingCluster extends Construct implements IGpuCluster {
     this.oidcIssuerUrl = this.impl.oidcIssuerUrl;
     this.resources = this.impl.resources;
     if (spec.gatewayApi) this.enableGatewayApi();
+    if (spec.endpointAccess === 'private' && !spec.network.existing) Aspects.of(this).add(new UnreachableEndpointCheck(this));
 
     new TerraformOutput(this, 'EstimatedMonthlyCost', {
       value: this.estimatedMonthlyCost,
@@ -370,7 +381,21 @@ export class GpuTrainingCluster extends Construct implements IGpuCluster {
     }
     if (endpointAccess === 'public' && authorizedNetworks.length === 0) {
       throw new InvalidPropError(this, 'authorizedNetworks', authorizedNetworks,
-        "the CIDRs that may reach a public endpoint (['0.0.0.0/0'] for any address), or endpointAccess: 'private'");
+        "the CIDRs that may reach a public endpoint (your deployers' egress ranges; ['0.0.0.0/0'] only with publicEndpointFromAnyAddress: true), or endpointAccess: 'private'");
+    }
+    const anyAddress = authorizedNetworks.filter((cidr) => cidr.endsWith('/0'));
+    const openToAll = props.publicEndpointFromAnyAddress ?? false;
+    if (typeof openToAll !== 'boolean') throw new InvalidPropError(this, 'publicEndpointFromAnyAddress', openToAll, 'true or false');
+    if (anyAddress.length > 0 && !openToAll) {
+      throw new InvalidPropError(this, 'authorizedNetworks', anyAddress[0],
+        'CIDRs of your deployers and users (e.g. your CI runner\'s egress range); an API server open to any address needs publicEndpointFromAnyAddress: true');
+    }
+    if (openToAll && anyAddress.length === 0) {
+      throw new InvalidPropError(this, 'publicEndpointFromAnyAddress', true, "false unless authorizedNetworks contains '0.0.0.0/0'");
+    }
+    if (openToAll) {
+      Annotations.of(this).addWarning(`the API server endpoint is open to any address (${anyAddress.join(', ')}), guarded only by cloud IAM `
+        + 'authentication: list your deployers\' and users\' egress CIDRs in authorizedNetworks instead');
     }
     if (endpointAccess === 'private' && authorizedNetworks.length > 0) {
       throw new InvalidPropError(this, 'authorizedNetworks', authorizedNetworks, 'none when endpointAccess is "private" (the endpoint is only reachable inside the network)');
@@ -572,6 +597,28 @@ export function separatelyCappedGroups(cloud: Cloud, capacity: readonly Capacity
     gcp: () => (capacity.some((r) => r !== 'spot') ? 1 : 0) + (capacity.includes('spot') ? 1 : 0),
     azure: () => capacity.length,
   });
+}
+
+/**
+ * Warns at synth when nothing outside the cluster's new network can reach its private API server, yet helm
+ * releases in this stack must go through it: from a laptop or a hosted CI runner the first deploy ends in
+ * dial timeouts. Runs once, when the cluster is visited (all releases exist by then).
+ */
+class UnreachableEndpointCheck implements IAspect {
+  private done = false;
+  constructor(private readonly cluster: GpuTrainingCluster) {}
+  public visit(node: IConstruct): void {
+    if (node !== this.cluster || this.done) return;
+    this.done = true;
+    const releases = TerraformStack.of(this.cluster).node.findAll().filter((c): c is TerraformResource => TerraformResource.isTerraformResource(c)
+      && c.terraformResourceType === 'helm_release' && c.provider === this.cluster.helmProvider);
+    if (releases.length === 0) return;
+    Annotations.of(this.cluster).addWarning(`the API server endpoint is private and its network is made in this stack, but ${releases.length} helm `
+      + 'release(s) here install through it: from a laptop or a hosted CI runner the first deploy fails with dial timeouts. Either pass '
+      + "authorizedNetworks: ['<your deployer\'s egress CIDR>'] (a public endpoint for those addresses only), or make the network in "
+      + 'its own stack (network: { existing }) and run cdktf deploy for this one from a runner inside it (see "Deploy" in the '
+      + 'GpuTrainingCluster README)');
+  }
 }
 
 function checkBinding(scope: IConstruct, cloud: Cloud, identity: IWorkloadIdentity, namespace: string, serviceAccount: string): void {

@@ -141,19 +141,30 @@ describe('GKE: public endpoint + canary', () => {
 });
 
 describe('internal endpoints do not install gateway controllers', () => {
-  test.each(['aws', 'gcp'] as const)('%s', (cloudName) => {
+  test.each(['gcp'] as const)('%s', (cloudName) => {
     const stack = new TerraformStack(Testing.app(), 'platform');
     const cloud = CLOUDS[cloudName]();
     const models = new ModelBackupBucket(stack, 'models', { cloud });
     const cluster = new GpuTrainingCluster(stack, 'train', { cloud, gpuPools: [{ gpu: Gpu.L4, maxNodes: 4 }], kueue: false, gatewayApi: false });
     new InferenceEndpoint(stack, 'chat', { cluster, image: IMAGE, model: models.model('llm/v3', { parameterCount: 1_210_000_000 }) });
     const json = synthJson(stack);
-    expect(named(json, 'aws-load-balancer-controller')).toHaveLength(0);
-    expect(named(json, 'gateway-api-crds')).toHaveLength(0);
     const [gke] = resources(json, 'google_container_cluster');
-    if (gke) {
-      expect(gke.gateway_api_config).toBeUndefined();
-      expect(gke.secret_manager_config).toBeUndefined();
+    expect(gke.gateway_api_config).toBeUndefined();
+    expect(gke.secret_manager_config).toBeUndefined();
+  });
+
+  test('aws: the internal NLB comes from the AWS Load Balancer Controller, installed once, which the endpoint waits for', () => {
+    const stack = new TerraformStack(Testing.app(), 'platform');
+    const cloud = CLOUDS.aws();
+    const models = new ModelBackupBucket(stack, 'models', { cloud });
+    const cluster = new GpuTrainingCluster(stack, 'train', { cloud, gpuPools: [{ gpu: Gpu.L4, maxNodes: 4 }], kueue: false, gatewayApi: false });
+    for (const id of ['chat', 'embed']) {
+      new InferenceEndpoint(stack, id, { cluster, image: IMAGE, model: models.model('llm/v3', { parameterCount: 1_210_000_000 }) });
     }
+    const json = synthJson(stack);
+    expect(named(json, 'aws-load-balancer-controller')).toHaveLength(1);
+    const endpoints = resources(json, 'helm_release').filter((r: Json) => /chat|embed/.test(String(r.name)));
+    expect(endpoints).toHaveLength(2);
+    for (const r of endpoints) expect(JSON.stringify(r.depends_on)).toMatch(/helm_release\.train_LoadBalancerController_Release/);
   });
 });

@@ -5,9 +5,8 @@ import { build, byKind, CLOUDS, CloudName, endpointObjects, Json, resources, SER
 
 const INTERNAL_LB: Record<CloudName, Record<string, string>> = {
   aws: {
-    // EKS's built-in controller (no add-on needed) and the AWS Load Balancer Controller both read these.
-    'service.beta.kubernetes.io/aws-load-balancer-type': 'nlb',
-    'service.beta.kubernetes.io/aws-load-balancer-internal': 'true',
+    // The AWS Load Balancer Controller's NLB (loadBalancerClass service.k8s.aws/nlb): tracked, deleted with the Service.
+    'service.beta.kubernetes.io/aws-load-balancer-type': 'external',
     'service.beta.kubernetes.io/aws-load-balancer-scheme': 'internal',
     'service.beta.kubernetes.io/aws-load-balancer-nlb-target-type': 'ip',
   },

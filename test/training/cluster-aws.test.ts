@@ -41,7 +41,7 @@ describe('GpuTrainingCluster on AWS (EKS)', () => {
       Condition: { ArnLike: { 'kms:EncryptionContext:aws:logs:arn': [expect.stringMatching(/log-group:\/aws\/eks\/.*\/cluster$/), expect.stringMatching(/log-group:\/aws\/vpc\/.*\/flow-logs$/)] } },
     });
     expect(policies.NodeVolumeKey.Statement.map((st: Json) => st.Sid)).toEqual(['KeyAdministration', 'AutoScalingUsesTheKey', 'AutoScalingGrantsToEc2', 'AccountUsesTheKeyThroughEc2']);
-    expect(policies.NodeVolumeKey.Statement[1].Principal.AWS).toMatch(/role\/aws-service-role\/autoscaling\.amazonaws\.com\/AWSServiceRoleForAutoScaling$/);
+    expect(policies.NodeVolumeKey.Statement[1].Condition.StringEquals['aws:PrincipalArn']).toMatch(/role\/aws-service-role\/autoscaling\.amazonaws\.com\/AWSServiceRoleForAutoScaling$/);
     for (const key of all(json, 'aws_kms_key')) expect(key.enable_key_rotation).toBe(true);
     for (const group of all(json, 'aws_cloudwatch_log_group')) expect(group.kms_key_id).toMatch(/aws_kms_key\.train_LogsKey/);
   });
@@ -80,8 +80,8 @@ describe('GpuTrainingCluster on AWS (EKS)', () => {
   });
 
   test('GPU pools: one node group per rung on the AL2023 NVIDIA AMI, tainted, labelled, min 0', () => {
-    expect(gpuGroups.map((g: Json) => [g.node_group_name, g.capacity_type])).toEqual([
-      ['h100-80gb-od', 'ON_DEMAND'], ['h100-80gb-rsv', 'CAPACITY_BLOCK'], ['h100-80gb-spot', 'SPOT'],
+    expect(gpuGroups.map((g: Json) => [g.node_group_name_prefix, g.capacity_type])).toEqual([
+      ['h100-80gb-od-', 'ON_DEMAND'], ['h100-80gb-rsv-', 'CAPACITY_BLOCK'], ['h100-80gb-spot-', 'SPOT'],
     ]);
     for (const g of gpuGroups as Json[]) {
       expect(g.taint).toEqual([{ key: 'nvidia.com/gpu', value: 'present', effect: 'NO_SCHEDULE' }]);
@@ -93,7 +93,7 @@ describe('GpuTrainingCluster on AWS (EKS)', () => {
   });
 
   test('scale from zero: cluster-autoscaler node-template tags on the node group and on its Auto Scaling group', () => {
-    const od = gpuGroups.find((g: Json) => g.node_group_name === 'h100-80gb-od') as Json;
+    const od = gpuGroups.find((g: Json) => g.node_group_name_prefix === 'h100-80gb-od-') as Json;
     expect(od.tags).toMatchObject({
       'k8s.io/cluster-autoscaler/enabled': 'true',
       [`k8s.io/cluster-autoscaler/${eks.name}`]: 'owned',
@@ -209,9 +209,9 @@ describe('GpuTrainingCluster on AWS (EKS)', () => {
     void stack;
   });
 
-  test('bindServiceAccount: a Pod Identity association, no annotations; the same SA twice is an error', () => {
+  test('bindServiceAccount: a Pod Identity association, named in an annotation (orders the release after it); the same SA twice is an error', () => {
     const identity = new WorkloadIdentity(stack, 'job', { cloud: aws() });
-    expect(cluster.bindServiceAccount(identity, 'research', 'trainer')).toEqual({});
+    expect(Object.keys(cluster.bindServiceAccount(identity, 'research', 'trainer'))).toEqual(['cdktf-ai-infra/pod-identity-association']);
     expect(() => cluster.bindServiceAccount(identity, 'research', 'trainer')).toThrow(/one role per ServiceAccount/);
   });
 
@@ -227,11 +227,11 @@ describe('GpuTrainingCluster on AWS (EKS)', () => {
 
   test('a GPU without EFA: no interfaces, subnets in every zone; ODCR reservation', () => {
     const j = clusterJson({ cloud: aws(), gpuPools: [{ gpu: Gpu.L4, gpusPerNode: 1, maxNodes: 3, minNodes: 1, capacity: ['reserved', 'on-demand'], reservation: { id: 'cr-0abc12345678', awsType: 'odcr' } }] }).json;
-    const lts = all(j, 'aws_launch_template').filter((l) => l.name.includes('l4'));
+    const lts = all(j, 'aws_launch_template').filter((l) => l.name_prefix.includes('l4'));
     expect(lts.every((l) => l.network_interfaces === undefined && l.placement === undefined)).toBe(true);
     const ngs = all(j, 'aws_eks_node_group').filter((g) => g.ami_type === 'AL2023_x86_64_NVIDIA');
-    expect(ngs.map((g) => [g.node_group_name, g.capacity_type, g.scaling_config.min_size, g.subnet_ids.length])).toEqual([['l4-od', 'ON_DEMAND', 0, 3], ['l4-rsv', 'ON_DEMAND', 1, 3]]);
-    expect(lts.find((l) => l.name.endsWith('l4-rsv')).capacity_reservation_specification).toEqual({ capacity_reservation_target: { capacity_reservation_id: 'cr-0abc12345678' } });
+    expect(ngs.map((g) => [g.node_group_name_prefix, g.capacity_type, g.scaling_config.min_size, g.subnet_ids.length])).toEqual([['l4-od-', 'ON_DEMAND', 0, 3], ['l4-rsv-', 'ON_DEMAND', 1, 3]]);
+    expect(lts.find((l) => l.name_prefix.endsWith('l4-rsv-')).capacity_reservation_specification).toEqual({ capacity_reservation_target: { capacity_reservation_id: 'cr-0abc12345678' } });
     expect(all(j, 'helm_release').map((r) => r.chart)).not.toContain('aws-efa-k8s-device-plugin');
   });
 

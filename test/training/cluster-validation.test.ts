@@ -79,23 +79,28 @@ describe('GpuTrainingCluster bad input (InvalidPropError before any child is mad
 });
 
 describe('GpuTrainingCluster warnings', () => {
+  /** The deployer's egress range: a public endpoint reachable from where `cdktf deploy` runs. */
+  const DEPLOYER = ['203.0.113.0/24'];
   test('a region not known to offer the GPU warns (and lists the known ones), it does not fail', () => {
-    const { cluster } = clusterJson({ cloud: Cloud.aws({ region: 'eu-west-3' }) });
+    const { cluster } = clusterJson({ cloud: Cloud.aws({ region: 'eu-west-3' }), authorizedNetworks: DEPLOYER });
     expect(warnings(cluster)).toEqual([expect.stringMatching(/p5\.48xlarge \(h100-80gb\) is not known to be offered in eu-west-3; known regions: us-east-1/)]);
   });
 
   test('a single-zone system pool warns', () => {
-    const { cluster } = clusterJson({ cloud: aws(), zones: ['us-east-1a'] });
+    const { cluster } = clusterJson({ cloud: aws(), zones: ['us-east-1a'], authorizedNetworks: DEPLOYER });
     expect(warnings(cluster)).toEqual([expect.stringMatching(/system pool runs in a single zone \(us-east-1a\)/)]);
   });
 
   test('a GCP spot/DWS-only machine on an on-demand ladder warns', () => {
-    const { cluster } = clusterJson({ cloud: gcp(), gpuPools: [{ gpu: Gpu.H100_80GB, gpusPerNode: 1, maxNodes: 2 }] });
+    const { cluster } = clusterJson({ cloud: gcp(), gpuPools: [{ gpu: Gpu.H100_80GB, gpusPerNode: 1, maxNodes: 2 }], authorizedNetworks: DEPLOYER });
     expect(warnings(cluster)).toEqual([expect.stringMatching(/a3-highgpu-1g is sold only as spot or through queued provisioning/)]);
   });
 
-  test('the defaults raise no warning on any cloud', () => {
-    for (const cloud of [aws(), gcp(), azure()]) expect(warnings(clusterJson({ cloud }).cluster)).toEqual([]);
+  test('a deployable spec raises no warning on any cloud; the defaults only the unreachable-endpoint one', () => {
+    for (const cloud of [aws(), gcp(), azure()]) {
+      expect(warnings(clusterJson({ cloud, authorizedNetworks: DEPLOYER }).cluster)).toEqual([]);
+      expect(warnings(clusterJson({ cloud }).cluster)).toEqual([expect.stringMatching(/^the API server endpoint is private and its network is made in this stack/)]);
+    }
   });
 });
 

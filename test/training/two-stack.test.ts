@@ -54,7 +54,7 @@ describe('fromClusterAttributes', () => {
   }];
 
   test.each([
-    ['aws', Cloud.aws({ region: 'us-east-1' }), 'aws', undefined],
+    ['aws', Cloud.aws({ region: 'us-east-1' }), 'aws', 'cdktf-ai-infra/pod-identity-association'],
     ['gcp', Cloud.gcp({ project: 'acme-ml', region: 'us-central1' }), 'gke-gcloud-auth-plugin', 'iam.gke.io/gcp-service-account'],
     ['azure', Cloud.azure({ location: 'eastus2' }), 'kubelogin', 'azure.workload.identity/client-id'],
   ] as const)('%s: a helm provider from literal attributes, and identity binding', (_n, cloud, command, annotation) => {
@@ -65,7 +65,7 @@ describe('fromClusterAttributes', () => {
     });
     const identity = new WorkloadIdentity(stack, 'job', { cloud });
     const annotations = cluster.bindServiceAccount(identity, 'research', 'trainer');
-    expect(annotation ? Object.keys(annotations) : annotations).toEqual(annotation ? [annotation] : {});
+    expect(Object.keys(annotations)).toEqual([annotation]);
     const json = JSON.parse(Testing.synth(stack));
     expect(json.provider.helm[0].kubernetes.exec.command).toBe(command);
     expect(json.provider.helm[0].kubernetes.host).toBe('https://10.0.0.1');

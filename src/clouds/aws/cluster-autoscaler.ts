@@ -46,13 +46,13 @@ export function gpuTotals(spec: ClusterBuildSpec): string[] {
  */
 export function awsClusterAutoscaler(scope: Construct, cloud: AwsCloud, spec: ClusterBuildSpec, opts: {
   clusterName: string; accountId: string; partition: string; helmProvider: TerraformProvider;
-  bind: (identity: WorkloadIdentity, ns: string, sa: string) => void; dependsOn: readonly ITerraformDependable[];
+  bind: (identity: WorkloadIdentity, ns: string, sa: string) => { association: ITerraformDependable }; dependsOn: readonly ITerraformDependable[];
 }): { identity: WorkloadIdentity; release: Release } {
   const ca = new Construct(scope, 'ClusterAutoscaler');
   const identity = new WorkloadIdentity(ca, 'Identity', {
     cloud, description: `cluster-autoscaler of EKS cluster ${opts.clusterName} (cdktf-ai-infra)`, tags: spec.tags,
   });
-  new IamRolePolicy(ca, 'Policy', {
+  const policy = new IamRolePolicy(ca, 'Policy', {
     provider: awsProvider(scope, cloud.region),
     role: identity.resourceId,
     name: 'cluster-autoscaler',
@@ -85,10 +85,12 @@ export function awsClusterAutoscaler(scope: Construct, cloud: AwsCloud, spec: Cl
       ],
     }),
   });
-  opts.bind(identity, CLUSTER_AUTOSCALER_NAMESPACE, CLUSTER_AUTOSCALER_SA);
+  // The pods must not start before their Pod Identity association exists (no credentials until then).
+  const binding = opts.bind(identity, CLUSTER_AUTOSCALER_NAMESPACE, CLUSTER_AUTOSCALER_SA);
   const minor = spec.kubernetesVersion;
   const release = pinnedRelease(ca, 'Release', CLUSTER_AUTOSCALER, {
-    provider: opts.helmProvider, name: 'cluster-autoscaler', namespace: CLUSTER_AUTOSCALER_NAMESPACE, dependsOn: opts.dependsOn,
+    provider: opts.helmProvider, name: 'cluster-autoscaler', namespace: CLUSTER_AUTOSCALER_NAMESPACE,
+    dependsOn: [...opts.dependsOn, binding.association, policy],
     values: {
       cloudProvider: 'aws',
       awsRegion: cloud.region,

@@ -101,6 +101,9 @@ export function awsControlPlane(scope: Construct, cloud: AwsCloud, spec: Cluster
     kubernetesNetworkConfig: { ipFamily: 'ipv4' },
     upgradePolicy: { supportType: 'STANDARD' },
     deletionProtection: spec.deletionProtection,
+    // Deletion protection makes EKS refuse the delete only after `cdktf destroy` has removed every workload and
+    // add-on; prevent_destroy makes Terraform refuse the whole destroy plan up front instead.
+    lifecycle: spec.deletionProtection ? { preventDestroy: true } : undefined,
     tags,
     dependsOn: [policy, keyPolicy, logGroup],
   });

@@ -1,5 +1,4 @@
-// AWS half of an InferenceEndpoint: an internal NLB (EKS's service controller, or the AWS Load Balancer
-// Controller when installed), an ALB Gateway (Gateway API, LBC >= 2.14) with an ACM certificate for
+// AWS half of an InferenceEndpoint: an internal NLB (made by the AWS Load Balancer Controller), an ALB Gateway (Gateway API, LBC >= 2.14) with an ACM certificate for
 // public endpoints and canaries, the API key in Secrets Manager, and `aws s3 sync` to copy a model.
 import { Construct } from 'constructs';
 import { AcmCertificate } from '@cdktf/provider-aws/lib/acm-certificate';
@@ -30,16 +29,16 @@ export const AWS_CLI_IMAGE = 'public.ecr.aws/aws-cli/aws-cli:2.27.50';
 export const AWS_TLS_POLICY = 'ELBSecurityPolicy-TLS13-1-2-2021-06';
 
 const LB = 'service.beta.kubernetes.io/aws-load-balancer';
+/** The AWS Load Balancer Controller's class for NLB Services. */
+export const AWS_NLB_CLASS = 'service.k8s.aws/nlb';
 
 function exposure(scope: Construct, cloud: AwsCloud, req: ExposureRequest): ExposureParts {
-  // An internal NLB that works with or without the AWS Load Balancer Controller: EKS's built-in service
-  // controller reads `type: nlb` + `internal` (instance targets, kube-proxy health checks); the controller,
-  // when installed (it claims LoadBalancer Services through its webhook), reads `scheme`, ip targets and the
-  // deregistration delay. No health-check path override: the built-in controller checks kube-proxy's
-  // health port, where a path of ours would fail.
+  // An internal NLB made by the AWS Load Balancer Controller (loadBalancerClass service.k8s.aws/nlb; EKS's
+  // built-in service controller ignores such Services): ip targets, a deregistration delay, and a finalizer on
+  // the Service, so deleting it deletes the NLB. An NLB of the built-in controller would be invisible to
+  // Terraform and keep its network interfaces in the subnets, which then block the VPC's deletion.
   const serviceAnnotations: Record<string, string> = {
-    [`${LB}-type`]: 'nlb',
-    [`${LB}-internal`]: 'true',
+    [`${LB}-type`]: 'external',
     [`${LB}-scheme`]: 'internal',
     [`${LB}-nlb-target-type`]: 'ip',
     [`${LB}-target-group-attributes`]: `deregistration_delay.timeout_seconds=${req.deregistrationSeconds}`,
@@ -59,7 +58,10 @@ function exposure(scope: Construct, cloud: AwsCloud, req: ExposureRequest): Expo
     },
   }]);
   if (!req.useGateway) {
-    return { serviceType: 'LoadBalancer', serviceAnnotations, gatewayObjects: [], backendObjects, defaultCidrs: PRIVATE_CIDRS, scheme: 'http' };
+    return {
+      serviceType: 'LoadBalancer', serviceLoadBalancerClass: AWS_NLB_CLASS, serviceNeedsClusterController: true,
+      serviceAnnotations, gatewayObjects: [], backendObjects, defaultCidrs: PRIVATE_CIDRS, scheme: 'http',
+    };
   }
 
   let certificateArn: string | undefined;

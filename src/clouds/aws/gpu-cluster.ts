@@ -24,18 +24,31 @@ import { awsProvider } from './provider';
 /** Node label of EFA nodes (the EFA device plugin runs only there). */
 export const LABEL_EFA = 'cdktf-ai-infra/efa';
 
+/**
+ * ServiceAccount annotation naming the Pod Identity association of the account. Its value is a reference to the
+ * association, so the release that makes the ServiceAccount (and its pods) depends on it: the pods never start
+ * before their credentials exist (the Pod Identity agent answers without credentials until then).
+ */
+export const POD_IDENTITY_ASSOCIATION_ANNOTATION = 'cdktf-ai-infra/pod-identity-association';
+
+/** A Pod Identity binding: the association, and the annotations that order a release after it. */
+export interface PodIdentityBinding {
+  readonly association: EksPodIdentityAssociation;
+  readonly annotations: Record<string, string>;
+}
+
 /** An EKS Pod Identity association: pods running as namespace/serviceAccount get the role's credentials. */
 function podIdentityBinder(scope: Construct, cloud: AwsCloud, clusterName: string, tags: Record<string, string>, dependsOn: Construct[] = []) {
-  return (identity: IWorkloadIdentity, namespace: string, serviceAccount: string): Record<string, string> => {
+  return (identity: IWorkloadIdentity, namespace: string, serviceAccount: string): PodIdentityBinding => {
     const id = `PodIdentity-${namespace}-${serviceAccount}`;
     if (scope.node.tryFindChild(id)) {
       throw new InvalidPropError(scope, 'serviceAccount', `${namespace}/${serviceAccount}`, 'a ServiceAccount not bound yet (EKS allows one role per ServiceAccount)');
     }
-    new EksPodIdentityAssociation(scope, id, {
+    const association = new EksPodIdentityAssociation(scope, id, {
       provider: awsProvider(scope, cloud.region), clusterName, namespace, serviceAccount, roleArn: identity.principal, tags,
       dependsOn: dependsOn.length ? dependsOn.map((d) => d as EksAddon) : undefined,
     });
-    return {};
+    return { association, annotations: { [POD_IDENTITY_ASSOCIATION_ANNOTATION]: association.associationArn } };
   };
 }
 
@@ -75,18 +88,29 @@ export function awsGpuCluster(scope: Construct, cloud: AwsCloud, spec: ClusterBu
   const network = awsClusterNetwork(scope, cloud, spec, name, logsKey.arn);
   const plane = awsControlPlane(scope, cloud, spec, name, network, account, logsKey.arn);
   const cluster = plane.cluster;
-  const autoScalingRole = `arn:${account.partition}:iam::${account.accountId}:role/aws-service-role/autoscaling.amazonaws.com/AWSServiceRoleForAutoScaling`;
+  // Auto Scaling launches the node groups' instances as its service-linked role, so it must be able to use the
+  // key. That role exists only once the account had an Auto Scaling group: naming it as a Principal makes KMS
+  // reject the policy in a fresh account (MalformedPolicyDocumentException, terraform-aws-eks #3013). So the
+  // statements match it by aws:PrincipalArn, which KMS does not resolve, within this account only.
+  const autoScalingRole = {
+    principal: { AWS: '*' },
+    condition: {
+      StringEquals: {
+        'aws:PrincipalArn': `arn:${account.partition}:iam::${account.accountId}:role/aws-service-role/autoscaling.amazonaws.com/AWSServiceRoleForAutoScaling`,
+        'kms:CallerAccount': account.accountId,
+      },
+    },
+  };
   const volumeKey = clusterKey(scope, 'NodeVolumeKey', cloud, {
     ...account,
     description: `Root volumes of the nodes of EKS cluster ${name} (cdktf-ai-infra)`,
     alias: `alias/eks/${name}-node-volumes`,
     tags,
     uses: [
-      // Auto Scaling launches the node groups' instances with this role; it must be able to use the key.
-      { sid: 'AutoScalingUsesTheKey', principal: { AWS: autoScalingRole }, actions: KEY_USE_ACTIONS },
+      { sid: 'AutoScalingUsesTheKey', ...autoScalingRole, actions: KEY_USE_ACTIONS },
       {
-        sid: 'AutoScalingGrantsToEc2', principal: { AWS: autoScalingRole }, actions: ['kms:CreateGrant'],
-        condition: { Bool: { 'kms:GrantIsForAWSResource': 'true' } },
+        sid: 'AutoScalingGrantsToEc2', principal: autoScalingRole.principal, actions: ['kms:CreateGrant'],
+        condition: { ...autoScalingRole.condition, Bool: { 'kms:GrantIsForAWSResource': 'true' } },
       },
       {
         sid: 'AccountUsesTheKeyThroughEc2', principal: { AWS: `arn:${account.partition}:iam::${account.accountId}:root` },
@@ -161,7 +185,7 @@ export function awsGpuCluster(scope: Construct, cloud: AwsCloud, spec: ClusterBu
     addOnDependencies: [...ready, autoscaler.release, ...addOns],
     workloadIdentityPodLabels: {},
     resources,
-    bindServiceAccount: bind,
+    bindServiceAccount: (identity, namespace, serviceAccount) => bind(identity, namespace, serviceAccount).annotations,
     enableGatewayApi,
   };
 }
@@ -171,6 +195,7 @@ export function awsImportedCluster(scope: Construct, cloud: AwsCloud, spec: Impo
   return {
     helmProvider: eksHelmProvider(scope, cloud, spec.clusterName, spec.endpoint, spec.certificateAuthorityData),
     workloadIdentityPodLabels: {},
-    bindServiceAccount: podIdentityBinder(scope, cloud, spec.clusterName, resourceTags(scope, cloud)),
+    bindServiceAccount: (identity, namespace, serviceAccount) =>
+      podIdentityBinder(scope, cloud, spec.clusterName, resourceTags(scope, cloud))(identity, namespace, serviceAccount).annotations,
   };
 }

@@ -32,6 +32,12 @@ export interface KeyUse {
  * No wildcard actions. Every customer-managed key of the library takes its policy from here.
  */
 export function keyPolicy(root: string, uses: readonly KeyUse[]): string {
+  for (const u of uses) {
+    // A wildcard principal stands for one named principal matched by condition (a role that may not exist yet).
+    if (JSON.stringify(u.principal).includes('"*"') && !u.condition?.StringEquals?.['aws:PrincipalArn']) {
+      throw new Error(`key policy statement ${u.sid}: Principal "*" needs a StringEquals aws:PrincipalArn condition`);
+    }
+  }
   return JSON.stringify({
     Version: '2012-10-17',
     Statement: [

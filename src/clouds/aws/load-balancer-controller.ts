@@ -147,7 +147,7 @@ export function loadBalancerControllerPolicy(o: { partition: string; region: str
  */
 export function awsLoadBalancerController(scope: Construct, cloud: AwsCloud, opts: {
   clusterName: string; accountId: string; partition: string; vpcId: string; helmProvider: TerraformProvider;
-  bind: (identity: WorkloadIdentity, ns: string, sa: string) => void; dependsOn: readonly ITerraformDependable[]; tags?: Record<string, string>;
+  bind: (identity: WorkloadIdentity, ns: string, sa: string) => { association: ITerraformDependable }; dependsOn: readonly ITerraformDependable[]; tags?: Record<string, string>;
 }): { identity: WorkloadIdentity; crds: Release; release: Release } {
   const lbc = new Construct(scope, 'LoadBalancerController');
   const identity = new WorkloadIdentity(lbc, 'Identity', {
@@ -159,14 +159,15 @@ export function awsLoadBalancerController(scope: Construct, cloud: AwsCloud, opt
     name: 'aws-load-balancer-controller',
     policy: JSON.stringify(loadBalancerControllerPolicy({ ...opts, region: cloud.region })),
   });
-  opts.bind(identity, LOAD_BALANCER_CONTROLLER_NAMESPACE, LOAD_BALANCER_CONTROLLER_SA);
+  // The pods must not start before their Pod Identity association exists (no credentials until then).
+  const binding = opts.bind(identity, LOAD_BALANCER_CONTROLLER_NAMESPACE, LOAD_BALANCER_CONTROLLER_SA);
   const crds = pinnedRelease(lbc, 'GatewayApiCrds', GATEWAY_API_CRDS, {
     provider: opts.helmProvider, name: 'gateway-api-crds', namespace: LOAD_BALANCER_CONTROLLER_NAMESPACE, dependsOn: opts.dependsOn,
     values: { crds: { gatewayAPI: { enabled: true, channel: 'standard' }, envoyGateway: { enabled: false } } },
   });
   const release = pinnedRelease(lbc, 'Release', AWS_LOAD_BALANCER_CONTROLLER, {
     provider: opts.helmProvider, name: 'aws-load-balancer-controller', namespace: LOAD_BALANCER_CONTROLLER_NAMESPACE,
-    dependsOn: [...opts.dependsOn, crds, policy],
+    dependsOn: [...opts.dependsOn, crds, policy, binding.association],
     values: {
       clusterName: opts.clusterName,
       // Pods cannot reach IMDS (hop limit 1): region and VPC come from here.

@@ -34,10 +34,20 @@ export interface AwsNodePools {
   readonly gpu: AwsGpuNodeGroup[];
 }
 
-/** Node group name of a rung: `<pool>-<rsv|od|spot>` (the autoscaler's priority expander matches it). */
-export function awsNodeGroupName(pool: string, rung: CapacityKind): string {
-  return `${pool}-${CAPACITY_SUFFIX[rung]}`;
+/**
+ * Node group name prefix of a rung: `<pool>-<rsv|od|spot>-` (the autoscaler's priority expander matches it;
+ * Terraform appends a 26-character unique suffix).
+ */
+export function awsNodeGroupNamePrefix(pool: string, rung: CapacityKind): string {
+  return `${pool}-${CAPACITY_SUFFIX[rung]}-`;
 }
+
+/**
+ * What lets Terraform replace a node group (a machine-type or AMI-type change, subnets...) without an outage:
+ * a name prefix instead of a fixed name, so the new group can exist beside the old one, and
+ * create_before_destroy, so it does (as terraform-aws-modules/eks). The launch template gets the same.
+ */
+const REPLACE_SAFELY = { createBeforeDestroy: true } as const;
 
 /**
  * The cluster-autoscaler node-template tags that make scale-from-zero work: the labels, taints and GPU
@@ -58,7 +68,7 @@ function launchTemplate(scope: Construct, id: string, cloud: AwsCloud, name: str
   extra: Partial<LaunchTemplateConfig> = {}): LaunchTemplate {
   return new LaunchTemplate(scope, id, {
     provider: awsProvider(scope, cloud.region),
-    name,
+    namePrefix: `${name}-`,
     description: `EKS nodes ${name} (cdktf-ai-infra)`,
     updateDefaultVersion: true,
     metadataOptions: { httpEndpoint: 'enabled', httpTokens: 'required', httpPutResponseHopLimit: 1, instanceMetadataTags: 'disabled' },
@@ -69,6 +79,7 @@ function launchTemplate(scope: Construct, id: string, cloud: AwsCloud, name: str
     monitoring: { enabled: true },
     tagSpecifications: [{ resourceType: 'instance', tags }, { resourceType: 'volume', tags }],
     tags,
+    lifecycle: REPLACE_SAFELY,
     ...extra,
   });
 }
@@ -104,7 +115,7 @@ export function awsNodePools(scope: Construct, cloud: AwsCloud, spec: ClusterBui
   const system = new EksNodeGroup(scope, 'SystemNodes', {
     provider,
     clusterName,
-    nodeGroupName: 'system',
+    nodeGroupNamePrefix: 'system-',
     nodeRoleArn: nodeRole.arn,
     subnetIds: network.privateSubnetIds,
     amiType: SYSTEM_AMI_TYPE,
@@ -115,7 +126,7 @@ export function awsNodePools(scope: Construct, cloud: AwsCloud, spec: ClusterBui
     launchTemplate: { id: sysLt.id, version: Token.asString(sysLt.latestVersion) },
     labels: { [LABEL_POOL]: 'system' },
     tags,
-    lifecycle: { ignoreChanges: ['scaling_config[0].desired_size'] },
+    lifecycle: { ...REPLACE_SAFELY, ignoreChanges: ['scaling_config[0].desired_size'] },
     dependsOn: attachments,
   });
 
@@ -138,7 +149,8 @@ export function awsNodePools(scope: Construct, cloud: AwsCloud, spec: ClusterBui
       provider, name: `${name}-${pool.name}`, strategy: 'cluster', tags,
     }) : undefined;
     pool.capacity.forEach((rung, rungIndex) => {
-      const groupName = awsNodeGroupName(pool.name, rung);
+      const groupPrefix = awsNodeGroupNamePrefix(pool.name, rung);
+      const groupName = groupPrefix.slice(0, -1);
       const labels = { ...pool.labels, [LABEL_CAPACITY]: rung };
       const templateTags = autoscalerNodeTemplateTags(name, labels, [GPU_TAINT], pool.machine.gpusPerNode);
       const capacityBlock = rung === 'reserved' && pool.reservation !== undefined && (pool.reservation.awsType ?? 'capacity-block') === 'capacity-block';
@@ -165,7 +177,7 @@ export function awsNodePools(scope: Construct, cloud: AwsCloud, spec: ClusterBui
       const nodeGroup = new EksNodeGroup(poolScope, `NodeGroup-${rung}`, {
         provider,
         clusterName,
-        nodeGroupName: groupName,
+        nodeGroupNamePrefix: groupPrefix,
         nodeRoleArn: nodeRole.arn,
         subnetIds,
         amiType: GPU_AMI_TYPE,
@@ -178,7 +190,7 @@ export function awsNodePools(scope: Construct, cloud: AwsCloud, spec: ClusterBui
         taint: [{ key: GPU_TAINT.key, value: GPU_TAINT.value, effect: 'NO_SCHEDULE' }],
         nodeRepairConfig: { enabled: true },
         tags: { ...tags, ...templateTags },
-        lifecycle: { ignoreChanges: ['scaling_config[0].desired_size'] },
+        lifecycle: { ...REPLACE_SAFELY, ignoreChanges: ['scaling_config[0].desired_size'] },
         dependsOn: [system],
       });
       // One tag resource per key, its id from the key: adding a label does not renumber the others.

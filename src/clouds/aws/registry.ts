@@ -44,7 +44,9 @@ export function awsImageRepository(scope: Construct, cloud: AwsCloud, imageName:
     imageTagMutability: 'IMMUTABLE',
     imageScanningConfiguration: { scanOnPush: true },
     encryptionConfiguration: [{ encryptionType: 'KMS', kmsKey: key.arn }],
-    forceDelete: false,
+    // Images are rebuilt from compute/ on every apply: `cdktf destroy` deletes the repository with its images
+    // instead of failing half-way (RepositoryNotEmptyException).
+    forceDelete: true,
     tags,
   });
   new EcrLifecyclePolicy(scope, 'RepositoryLifecycle', {
