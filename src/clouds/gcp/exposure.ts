@@ -25,6 +25,7 @@ import {
 } from '../../inference/cloud-parts';
 import { K8sObject, SERVER_PORT } from '../../inference/manifests';
 import { gcpProvider } from './provider';
+import { gcpServiceAgent } from './service-agents';
 
 const DAY_SECONDS = 86_400;
 
@@ -153,9 +154,9 @@ function apiKey(scope: Construct, cloud: GcpCloud, req: ApiKeyRequest): ApiKeyPa
     // Cloud KMS keys cannot be deleted, only their versions: keep Terraform from trying.
     lifecycle: { preventDestroy: true },
   });
+  const agent = gcpServiceAgent(scope, cloud, 'secretmanager.googleapis.com', projectInfo.number);
   const keyAccess = new KmsCryptoKeyIamMember(scope, 'ApiKeyKeyAccess', {
-    provider, cryptoKeyId: key.id, role: 'roles/cloudkms.cryptoKeyEncrypterDecrypter',
-    member: `serviceAccount:service-${projectInfo.number}@gcp-sa-secretmanager.iam.gserviceaccount.com`,
+    provider, cryptoKeyId: key.id, role: 'roles/cloudkms.cryptoKeyEncrypterDecrypter', member: agent.member, dependsOn: [agent.ready],
   });
   const secret = new SecretManagerSecret(scope, 'ApiKeySecret', {
     provider,

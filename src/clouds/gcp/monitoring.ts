@@ -24,6 +24,7 @@ import { gcpPolicies, RuleGroup, Severity } from '../../monitoring/rules';
 import { gmpPodMonitoring, ScrapeTarget } from '../../monitoring/scrape';
 import { SecretReference } from '../../monitoring/types';
 import { gcpProvider } from './provider';
+import { GcpAgentApi, gcpServiceAgent } from './service-agents';
 
 const DAY_SECONDS = 86400;
 
@@ -38,7 +39,11 @@ export function gcpMonitoring(scope: Construct, cloud: GcpCloud, input: Monitori
   const labels = resourceTags(scope, cloud, input.tags);
   const resources: Record<string, IConstruct> = {};
   const projectInfo = new DataGoogleProject(scope, 'Project', { provider, projectId: project });
-  const agent = (service: string) => `serviceAccount:service-${projectInfo.number}@gcp-sa-${service}.iam.gserviceaccount.com`;
+  // Grants name service agents that a fresh project does not have yet: each grant waits for its agent.
+  const agent = (api: GcpAgentApi) => {
+    const a = gcpServiceAgent(scope, cloud, api, projectInfo.number);
+    return { member: a.member, dependsOn: [a.ready] };
+  };
 
   const secrets = new Map<string, string>();
   const secretValue = (id: string, ref: SecretReference): string => {
@@ -59,14 +64,14 @@ export function gcpMonitoring(scope: Construct, cloud: GcpCloud, input: Monitori
     lifecycle: { preventDestroy: true },
   });
   const keyAccess = new KmsCryptoKeyIamMember(scope, 'KeyAccessPubsub', {
-    provider, cryptoKeyId: key.id, role: 'roles/cloudkms.cryptoKeyEncrypterDecrypter', member: agent('pubsub'),
+    provider, cryptoKeyId: key.id, role: 'roles/cloudkms.cryptoKeyEncrypterDecrypter', ...agent('pubsub.googleapis.com'),
   });
   const topic = new PubsubTopic(scope, 'Topic', {
     provider, project, name: physicalName(scope, cloud, { maxLength: 255, startWithLetter: true }), kmsKeyName: key.id,
     messageRetentionDuration: `${7 * DAY_SECONDS}s`, labels, dependsOn: [keyAccess],
   });
   new PubsubTopicIamMember(scope, 'TopicPublisherMonitoring', {
-    provider, project, topic: topic.name, role: 'roles/pubsub.publisher', member: agent('monitoring-notification'),
+    provider, project, topic: topic.name, role: 'roles/pubsub.publisher', ...agent('monitoring.googleapis.com'),
   });
   resources.key = key;
   resources['topic:platform'] = topic;
@@ -135,7 +140,7 @@ export function gcpMonitoring(scope: Construct, cloud: GcpCloud, input: Monitori
     // Encrypted with the stack's regional monitoring key: one user-managed replica in the cluster's region
     // (a CMEK must sit in its replica's location; automatic replication would need a global key).
     const secretKeyAccess = new KmsCryptoKeyIamMember(scope, 'KeyAccessSecretManager', {
-      provider, cryptoKeyId: key.id, role: 'roles/cloudkms.cryptoKeyEncrypterDecrypter', member: agent('secretmanager'),
+      provider, cryptoKeyId: key.id, role: 'roles/cloudkms.cryptoKeyEncrypterDecrypter', ...agent('secretmanager.googleapis.com'),
     });
     grafanaSecret = new SecretManagerSecret(scope, 'GrafanaAdminSecret', {
       provider, project, secretId: physicalName(scope, cloud, { maxLength: 255 }, 'grafana-admin'),

@@ -10,6 +10,7 @@ import { ImageRepository } from '../../core/image-build';
 import { physicalName } from '../../core/naming';
 import { resourceTags } from '../../core/tags';
 import { gcpProvider } from './provider';
+import { gcpServiceAgent } from './service-agents';
 
 /**
  * An Artifact Registry Docker repository for one bundled image: immutable tags, CMEK (a KMS key with 90-day
@@ -27,11 +28,13 @@ export function gcpImageRepository(scope: Construct, cloud: GcpCloud, imageName:
     provider, keyRing: ring.id, name: 'artifact-registry', rotationPeriod: '7776000s', purpose: 'ENCRYPT_DECRYPT', labels,
     lifecycle: { preventDestroy: true },
   });
+  const agent = gcpServiceAgent(scope, cloud, 'artifactregistry.googleapis.com', project.number);
   const grant = new KmsCryptoKeyIamMember(scope, 'RegistryKeyAgent', {
     provider,
     cryptoKeyId: key.id,
     role: 'roles/cloudkms.cryptoKeyEncrypterDecrypter',
-    member: `serviceAccount:service-${project.number}@gcp-sa-artifactregistry.iam.gserviceaccount.com`,
+    member: agent.member,
+    dependsOn: [agent.ready],
   });
   const repo = new ArtifactRegistryRepository(scope, 'Repository', {
     provider,
