@@ -306,6 +306,8 @@ export class GpuTrainingCluster extends Construct implements IGpuCluster {
       cluster: this, namespace: 'kube-system', releaseName: 'cdktf-ai-infra-cluster-config', dependOnClusterAddons: false,
       description: `cdktf-ai-infra cluster configuration of ${this.node.path}`.slice(0, 250),
     });
+    // No add-on to wait for, but the deployer's access to the API server must be effective.
+    workload.addDependency(...(this.impl.apiAccess ?? []));
     objects.forEach((obj, i) => {
       const { apiVersion, kind, metadata, ...rest } = obj as { apiVersion: string; kind: string; metadata: { name: string; namespace?: string } };
       const apiObject = new ApiObject(workload.chart, `object-${i}`, { apiVersion, kind, metadata, ...rest });
