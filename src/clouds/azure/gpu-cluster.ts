@@ -73,7 +73,7 @@ export function azureGpuCluster(scope: Construct, cloud: AzureCloud, spec: Clust
     apiAccess: ready,
     workloadIdentityPodLabels: { ...AKS_WORKLOAD_IDENTITY_POD_LABELS },
     resources,
-    clusterObjects: aksUsesPriorityExpander(spec) ? [aksPriorityExpanderConfigMap(spec)] : [],
+    clusterObjects: aksUsesPriorityExpander(spec) ? [aksPriorityExpanderConfigMap(scope, spec)] : [],
     bindServiceAccount: federatedCredentialBinder(scope, cloud, cluster.oidcIssuerUrl),
   };
 }

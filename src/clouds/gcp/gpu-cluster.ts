@@ -89,7 +89,7 @@ export function gcpGpuCluster(scope: Construct, cloud: GcpCloud, spec: ClusterBu
     addOnDependencies: [...ready, ...addOns],
     workloadIdentityPodLabels: {},
     resources,
-    clusterObjects: gkeComputeClasses(spec),
+    clusterObjects: gkeComputeClasses(scope, spec),
     bindServiceAccount: workloadIdentityBinder(scope, cloud),
     // Cluster settings: the node pools (in addOnDependencies) come after the cluster, so nothing to wait for.
     enableGatewayApi: () => {
