@@ -130,7 +130,12 @@ export interface GpuTrainingClusterProps {
   readonly gatewayApi?: boolean;
   /** GKE release channel. @default 'REGULAR' */
   readonly releaseChannel?: 'RAPID' | 'REGULAR' | 'STABLE';
-  /** Protect the cluster from `terraform destroy` (GKE deletion protection). @default true */
+  /**
+   * Protect the cluster from `cdktf destroy`. GKE: deletion protection plus Terraform `prevent_destroy` on
+   * the cluster and its KMS keys; AKS: `prevent_destroy`; EKS: deletion protection. With `prevent_destroy`
+   * a destroy stops at plan, before anything is deleted (see "Destroy" in src/training/README.md).
+   * @default true
+   */
   readonly deletionProtection?: boolean;
   /** Extra tags / labels on cloud resources. @default - none */
   readonly tags?: Record<string, string>;

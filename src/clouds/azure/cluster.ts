@@ -204,7 +204,8 @@ export function azureControlPlane(scope: Construct, cloud: AzureCloud, spec: Clu
     azurePolicyEnabled: true,
     runCommandEnabled: false,
     tags,
-    lifecycle: { ignoreChanges: ['default_node_pool[0].node_count'] },
+    // AKS has no deletion protection of its own: `deletionProtection` makes `cdktf destroy` refuse at plan.
+    lifecycle: { ignoreChanges: ['default_node_pool[0].node_count'], preventDestroy: spec.deletionProtection || undefined },
     // AKS checks at creation that its identity can use the KMS key and join the subnet, and the disk
     // encryption set must unwrap its key when the first node disk is made: all three must be effective.
     dependsOn: [rbacPropagation(scope, 'ControlPlaneRolesPropagation', [keyUser, join, desKeyUser], KEY_VAULT_RBAC_WAIT), ...network.ready],

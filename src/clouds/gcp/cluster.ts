@@ -10,6 +10,7 @@ import { GcpCloud } from '../../core/cloud';
 import { resourceTags } from '../../core/tags';
 import { ClusterBuildSpec } from '../../training/cluster-impl';
 import { GcpClusterNetwork } from './network';
+import { keyRingSuffix } from './kms';
 import { gcpProvider } from './provider';
 import { GcpAgentApi, gcpServiceAgent } from './service-agents';
 
@@ -37,7 +38,7 @@ export function gcpControlPlane(scope: Construct, cloud: GcpCloud, spec: Cluster
   const labels = resourceTags(scope, cloud, spec.tags);
   const project = new DataGoogleProject(scope, 'Project', { provider, projectId: cloud.project });
 
-  const ring = new KmsKeyRing(scope, 'KeyRing', { provider, project: cloud.project, location: cloud.region, name });
+  const ring = new KmsKeyRing(scope, 'KeyRing', { provider, project: cloud.project, location: cloud.region, name: `${name}${keyRingSuffix(cloud)}` });
   const key = (id: string, keyName: string, api: GcpAgentApi) => {
     const k = new KmsCryptoKey(scope, id, {
       provider, keyRing: ring.id, name: keyName, rotationPeriod: '7776000s', purpose: 'ENCRYPT_DECRYPT', labels,
@@ -100,6 +101,9 @@ export function gcpControlPlane(scope: Construct, cloud: GcpCloud, spec: Cluster
     clusterAutoscaling: { autoscalingProfile: 'OPTIMIZE_UTILIZATION' },
     addonsConfig: { gcsFuseCsiDriverConfig: { enabled: true } },
     deletionProtection: spec.deletionProtection,
+    // GKE refuses to delete a protected cluster only when Terraform gets to it, after the node pools and
+    // every helm release are gone: prevent_destroy makes `cdktf destroy` refuse at plan, before anything.
+    lifecycle: spec.deletionProtection ? { preventDestroy: true } : undefined,
     resourceLabels: labels,
     dependsOn: [secrets.member],
   });

@@ -24,6 +24,7 @@ import {
   ApiKeyParts, ApiKeyRequest, ExposureParts, ExposureRequest, InferenceCloudParts, ModelCopySpec, PRIVATE_CIDRS,
 } from '../../inference/cloud-parts';
 import { K8sObject, SERVER_PORT } from '../../inference/manifests';
+import { gcpKeyRingName } from './kms';
 import { gcpProvider } from './provider';
 import { gcpServiceAgent } from './service-agents';
 
@@ -146,7 +147,7 @@ function apiKey(scope: Construct, cloud: GcpCloud, req: ApiKeyRequest): ApiKeyPa
   // agent may use; revoking it revokes the key material.
   const projectInfo = new DataGoogleProject(scope, 'Project', { provider, projectId: cloud.project });
   const ring = new KmsKeyRing(scope, 'ApiKeyRing', {
-    provider, project: cloud.project, location: 'global', name: physicalName(scope, cloud, { maxLength: 63 }, 'api-keys'),
+    provider, project: cloud.project, location: 'global', name: gcpKeyRingName(scope, cloud, {}, 'api-keys'),
   });
   const key = new KmsCryptoKey(scope, 'ApiKeyKey', {
     provider, name: 'api-keys', keyRing: ring.id, purpose: 'ENCRYPT_DECRYPT',

@@ -23,6 +23,7 @@ import { MonitoringCloudImpl, MonitoringCloudInput } from '../../monitoring/clou
 import { gcpPolicies, RuleGroup, Severity } from '../../monitoring/rules';
 import { gmpPodMonitoring, ScrapeTarget } from '../../monitoring/scrape';
 import { SecretReference } from '../../monitoring/types';
+import { gcpKeyRingName } from './kms';
 import { gcpProvider } from './provider';
 import { GcpAgentApi, gcpServiceAgent } from './service-agents';
 
@@ -56,7 +57,7 @@ export function gcpMonitoring(scope: Construct, cloud: GcpCloud, input: Monitori
   };
 
   // ---- platform channel: a Pub/Sub topic encrypted with our key --------------------------------------------
-  const keyRing = new KmsKeyRing(scope, 'KeyRing', { provider, project, name: physicalName(scope, cloud, { maxLength: 63 }), location: cloud.region });
+  const keyRing = new KmsKeyRing(scope, 'KeyRing', { provider, project, name: gcpKeyRingName(scope, cloud, {}), location: cloud.region });
   const key = new KmsCryptoKey(scope, 'Key', {
     provider, name: 'monitoring-notifications', keyRing: keyRing.id, purpose: 'ENCRYPT_DECRYPT',
     rotationPeriod: `${90 * DAY_SECONDS}s`, destroyScheduledDuration: `${30 * DAY_SECONDS}s`, labels,

@@ -9,6 +9,7 @@ import { GcpCloud } from '../../core/cloud';
 import { ImageRepository } from '../../core/image-build';
 import { physicalName } from '../../core/naming';
 import { resourceTags } from '../../core/tags';
+import { gcpKeyRingName } from './kms';
 import { gcpProvider } from './provider';
 import { gcpServiceAgent } from './service-agents';
 
@@ -23,7 +24,9 @@ export function gcpImageRepository(scope: Construct, cloud: GcpCloud, imageName:
   const labels = resourceTags(scope, cloud);
   const name = physicalName(scope, cloud, { maxLength: 63, startWithLetter: true });
   const project = new DataGoogleProject(scope, 'RegistryProject', { provider, projectId: cloud.project });
-  const ring = new KmsKeyRing(scope, 'RegistryKeyRing', { provider, project: cloud.project, location: cloud.region, name });
+  const ring = new KmsKeyRing(scope, 'RegistryKeyRing', {
+    provider, project: cloud.project, location: cloud.region, name: gcpKeyRingName(scope, cloud, { startWithLetter: true }),
+  });
   const key = new KmsCryptoKey(scope, 'RegistryKey', {
     provider, keyRing: ring.id, name: 'artifact-registry', rotationPeriod: '7776000s', purpose: 'ENCRYPT_DECRYPT', labels,
     lifecycle: { preventDestroy: true },
