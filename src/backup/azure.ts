@@ -18,6 +18,7 @@ import { StorageManagementPolicy } from '@cdktf/provider-azurerm/lib/storage-man
 import { StorageObjectReplication } from '@cdktf/provider-azurerm/lib/storage-object-replication';
 import { UserAssignedIdentity } from '@cdktf/provider-azurerm/lib/user-assigned-identity';
 import { AzurermProvider } from '@cdktf/provider-azurerm/lib/provider';
+import { KEY_VAULT_RBAC_WAIT, rbacPropagation } from '../clouds/azure/propagation';
 import { azureProvider, azureResourceGroupName } from '../clouds/azure/provider';
 import { AzureCloud } from '../core/cloud';
 import { InvalidPropError } from '../core/errors';
@@ -121,7 +122,7 @@ function account(scope: Construct, cloud: AzureCloud, p: ResolvedBackupProps, o:
         notifyBeforeExpiry: 'P30D',
       },
       tags,
-      dependsOn: [deployer],
+      dependsOn: [rbacPropagation(scope, 'DeployerKeyAccessPropagation', [deployer], KEY_VAULT_RBAC_WAIT)],
       lifecycle: retain,
     });
     keyUrl = key.versionlessId;
@@ -171,7 +172,8 @@ function account(scope: Construct, cloud: AzureCloud, p: ResolvedBackupProps, o:
       state: p.azure.lockImmutabilityPolicy ? 'Locked' : 'Unlocked',
     } : undefined,
     tags,
-    dependsOn: [keyAccess],
+    // The account reads its key with the identity at creation: the grant must be effective by then.
+    dependsOn: [rbacPropagation(scope, 'KeyAccessPropagation', [keyAccess], KEY_VAULT_RBAC_WAIT)],
     lifecycle: retain,
   });
 

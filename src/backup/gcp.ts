@@ -9,6 +9,7 @@ import { KmsCryptoKeyIamMember } from '@cdktf/provider-google/lib/kms-crypto-key
 import { KmsKeyRing } from '@cdktf/provider-google/lib/kms-key-ring';
 import { StorageBucket, StorageBucketLifecycleRule } from '@cdktf/provider-google/lib/storage-bucket';
 import { StorageBucketIamMember } from '@cdktf/provider-google/lib/storage-bucket-iam-member';
+import { gcpKeyRingName } from '../clouds/gcp/kms';
 import { gcpProvider } from '../clouds/gcp/provider';
 import { GcpCloud } from '../core/cloud';
 import { InvalidPropError } from '../core/errors';
@@ -45,11 +46,12 @@ export function buildGcpBackup(scope: Construct, cloud: GcpCloud, p: ResolvedBac
   const agent = new DataGoogleStorageProjectServiceAccount(scope, 'StorageServiceAgent', { provider, project: cloud.project });
   /** A key ring + key in `location` that the GCS service agent may use (Cloud KMS keys must sit in the bucket's location). */
   const makeKey = (idPrefix: string, location: string, purpose: string) => {
-    // Key rings cannot be deleted in Cloud KMS: the name is stable per construct path, so a redeploy reuses it by import.
+    // Key rings cannot be deleted in Cloud KMS: stable per construct path and key-ring generation (a
+    // deployment after a destroy bumps the generation, or imports the ring).
     const ring = new KmsKeyRing(scope, `${idPrefix}KeyRing`, {
       provider,
       project: cloud.project,
-      name: physicalName(scope, cloud, { maxLength: 63 }, ...(idPrefix ? [idPrefix.toLowerCase()] : [])),
+      name: gcpKeyRingName(scope, cloud, {}, ...(idPrefix ? [idPrefix.toLowerCase()] : [])),
       location,
     });
     const cryptoKey = new KmsCryptoKey(scope, `${idPrefix}Key`, {

@@ -34,6 +34,13 @@ export interface GcpCloudProps {
   readonly region: string;
   /** Accept a region missing from the built-in list. @default false */
   readonly allowUnknownRegion?: boolean;
+  /**
+   * Generation of the Cloud KMS key-ring names (`-g<n>` appended from 2 on). Cloud KMS never deletes key
+   * rings or keys, so after a `cdktf destroy` the old names are still taken in the project: bump this to
+   * deploy the platform there again (see "Destroy" in src/training/README.md).
+   * @default 1 (no suffix)
+   */
+  readonly keyRingGeneration?: number;
 }
 
 export interface AzureCloudProps {
@@ -137,6 +144,8 @@ export class GcpCloud extends Cloud {
   public readonly kind = 'gcp' as const;
   public readonly region: string;
   public readonly project: string;
+  /** Generation of Cloud KMS key-ring names (`GcpCloudProps.keyRingGeneration`). */
+  public readonly keyRingGeneration: number;
   public readonly labelRules: LabelRules = { maxKeyLength: 63, maxValueLength: 63, strict: true };
   private readonly props: GcpCloudProps;
 
@@ -145,6 +154,8 @@ export class GcpCloud extends Cloud {
     check.matches('Cloud.gcp', 'project', props.project, /^[a-z][a-z0-9-]{4,28}[a-z0-9]$/,
       'a project id: 6-30 characters, lowercase letters, digits and hyphens, starting with a letter');
     checkRegion('Cloud.gcp', 'region', props.region, /^[a-z]+-[a-z]+\d+$/, GCP_REGIONS, props.allowUnknownRegion);
+    check.integerInRange('Cloud.gcp', 'keyRingGeneration', props.keyRingGeneration, 1, 999);
+    this.keyRingGeneration = props.keyRingGeneration ?? 1;
     this.props = props;
     this.region = props.region;
     this.project = props.project;

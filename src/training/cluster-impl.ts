@@ -116,6 +116,12 @@ export interface ClusterImpl {
   readonly helmProvider: TerraformProvider;
   /** Everything a workload release must wait for (nodes and add-ons). */
   readonly addOnDependencies: readonly ITerraformDependable[];
+  /**
+   * What any release must wait for before it calls the Kubernetes API as the deployer, even one that needs
+   * no add-on (AKS: the propagation of the deployer's RBAC Cluster Admin assignment).
+   * @default - nothing beyond the cluster (the helm provider's configuration references it)
+   */
+  readonly apiAccess?: readonly ITerraformDependable[];
   readonly workloadIdentityPodLabels: Record<string, string>;
   /** The main resources, as escape hatches. */
   readonly resources: Record<string, IConstruct>;

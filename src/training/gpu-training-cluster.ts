@@ -142,7 +142,12 @@ export interface GpuTrainingClusterProps {
   readonly gatewayApi?: boolean;
   /** GKE release channel. @default 'REGULAR' */
   readonly releaseChannel?: 'RAPID' | 'REGULAR' | 'STABLE';
-  /** Protect the cluster from `terraform destroy` (GKE deletion protection). @default true */
+  /**
+   * Protect the cluster from `cdktf destroy`. GKE: deletion protection plus Terraform `prevent_destroy` on
+   * the cluster and its KMS keys; AKS: `prevent_destroy`; EKS: deletion protection. With `prevent_destroy`
+   * a destroy stops at plan, before anything is deleted (see "Destroy" in src/training/README.md).
+   * @default true
+   */
   readonly deletionProtection?: boolean;
   /** Extra tags / labels on cloud resources. @default - none */
   readonly tags?: Record<string, string>;
@@ -336,6 +341,8 @@ export class GpuTrainingCluster extends Construct implements IGpuCluster {
       cluster: this, namespace: 'kube-system', releaseName: 'cdktf-ai-infra-cluster-config', dependOnClusterAddons: false,
       description: `cdktf-ai-infra cluster configuration of ${this.node.path}`.slice(0, 250),
     });
+    // No add-on to wait for, but the deployer's access to the API server must be effective.
+    workload.addDependency(...(this.impl.apiAccess ?? []));
     objects.forEach((obj, i) => {
       const { apiVersion, kind, metadata, ...rest } = obj as { apiVersion: string; kind: string; metadata: { name: string; namespace?: string } };
       const apiObject = new ApiObject(workload.chart, `object-${i}`, { apiVersion, kind, metadata, ...rest });

@@ -52,7 +52,10 @@ describe('ModelBackupBucket on Azure: secure defaults with only cloud given', ()
       key_type: 'RSA', key_size: 3072, key_opts: ['wrapKey', 'unwrapKey'],
       rotation_policy: { automatic: { time_after_creation: 'P90D' }, expire_after: 'P180D', notify_before_expiry: 'P30D' },
     });
-    expect(key.depends_on).toEqual(['azurerm_role_assignment.models_DeployerKeyAccess_10F62007']);
+    // Through a propagation wait after the role assignment (test/clouds/azure-rbac-propagation.test.ts).
+    expect(key.depends_on).toEqual(['time_sleep.models_DeployerKeyAccessPropagation_251315C1']);
+    expect(json.resource.time_sleep.models_DeployerKeyAccessPropagation_251315C1.depends_on)
+      .toEqual(['azurerm_role_assignment.models_DeployerKeyAccess_10F62007']);
     const access = one(json, 'azurerm_role_assignment', 'models_KeyAccess');
     expect(access).toMatchObject({
       role_definition_name: 'Key Vault Crypto Service Encryption User',
@@ -67,7 +70,8 @@ describe('ModelBackupBucket on Azure: secure defaults with only cloud given', ()
       key_vault_key_id: '${azurerm_key_vault_key.models_Key_F5140393.versionless_id}',
       user_assigned_identity_id: '${azurerm_user_assigned_identity.models_KeyIdentity_FD7C184E.id}',
     });
-    expect(account.depends_on).toEqual(['azurerm_role_assignment.models_KeyAccess_4AE119AF']);
+    expect(account.depends_on).toEqual(['time_sleep.models_KeyAccessPropagation_5A5E768E']);
+    expect(json.resource.time_sleep.models_KeyAccessPropagation_5A5E768E.depends_on).toEqual(['azurerm_role_assignment.models_KeyAccess_4AE119AF']);
   });
 
   test('a private container and a lifecycle policy for old versions', () => {

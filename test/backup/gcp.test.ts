@@ -45,8 +45,11 @@ describe('ModelBackupBucket on GCP: secure defaults with only cloud given', () =
       role: 'roles/cloudkms.cryptoKeyEncrypterDecrypter',
       member: 'serviceAccount:${data.google_storage_project_service_account.models_StorageServiceAgent_BE702320.email_address}',
     });
-    expect(all(json, 'google_storage_project_service_account', 'data')).toEqual([{ project: 'acme-ml', provider: 'google' }]);
-    expect(b.depends_on).toEqual(['google_kms_crypto_key_iam_member.models_KeyAccess_4AE119AF']);
+    // (and, on a fresh project, after Cloud Storage's API is on: test/clouds/gcp-apis.test.ts)
+    expect(all(json, 'google_storage_project_service_account', 'data')).toEqual([
+      { project: 'acme-ml', provider: 'google', depends_on: ['google_project_service.GcpApi-acme-ml-storage'] },
+    ]);
+    expect(b.depends_on).toEqual(['google_kms_crypto_key_iam_member.models_KeyAccess_4AE119AF', 'google_project_service.GcpApi-acme-ml-storage']);
   });
 
   test('lifecycle: noncurrent versions deleted after 30 days, incomplete uploads aborted after 7; soft delete 7 days', () => {

@@ -70,7 +70,8 @@ describe('GpuTrainingCluster on Azure (AKS)', () => {
   });
 
   test('GPU node pools: one per rung, driver installed, tainted, min 0; spot priority; reserved from the capacity reservation group', () => {
-    expect(gpuPools.map((p) => [p.name, p.priority])).toEqual([['g0od', 'Regular'], ['g0rsv', 'Regular'], ['g0spot', 'Spot']]);
+    // (names carry a hash of the settings that replace a pool: test/clouds/node-pool-rotation.test.ts)
+    expect(gpuPools.map((p) => [p.name, p.priority])).toEqual([['g0od4b1d', 'Regular'], ['g0rsvf886', 'Regular'], ['g0spot88f8', 'Spot']]);
     for (const p of gpuPools) {
       expect(p).toMatchObject({ vm_size: 'Standard_ND96isr_H100_v5', gpu_driver: 'Install', auto_scaling_enabled: true, min_count: 0, max_count: 2, mode: 'User' });
       expect(p.node_taints[0]).toBe('nvidia.com/gpu=present:NoSchedule');
@@ -87,7 +88,7 @@ describe('GpuTrainingCluster on Azure (AKS)', () => {
     expect(aks.auto_scaler_profile.expander).toBe('priority');
     const [cm] = cluster.clusterConfig!.render().objects as Json[];
     expect(cm).toMatchObject({ kind: 'ConfigMap', metadata: { name: 'cluster-autoscaler-priority-expander', namespace: 'kube-system' } });
-    expect(parse(cm.data.priorities)).toEqual({ 1: ['.*'], 10: ['^aks-g0spot-.*'], 50: ['^aks-g0od-.*'], 100: ['^aks-g0rsv-.*'] });
+    expect(parse(cm.data.priorities)).toEqual({ 1: ['.*'], 10: ['^aks-g0spot88f8-.*'], 50: ['^aks-g0od4b1d-.*'], 100: ['^aks-g0rsvf886-.*'] });
     expect(() => validateManifests([cm])).not.toThrow();
     const single = clusterJson({ cloud: azure() });
     expect(one(single.json, 'azurerm_kubernetes_cluster', /^train_[0-9A-F]{8}$/).auto_scaler_profile.expander).toBe('least-waste');

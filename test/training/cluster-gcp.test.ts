@@ -56,7 +56,8 @@ describe('GpuTrainingCluster on Google Cloud (GKE)', () => {
   });
 
   test('GPU pools: guest accelerator with GKE driver install, taint, autoscaling 0..N, reserved+on-demand and spot pools', () => {
-    expect(gpuPools.map((p) => [p.name, p.node_config.spot])).toEqual([['h100-80gb-od', false], ['h100-80gb-spot', true]]);
+    // (names carry a hash of the settings that replace a pool: test/clouds/node-pool-rotation.test.ts)
+    expect(gpuPools.map((p) => [p.name, p.node_config.spot])).toEqual([['h100-80gb-od-a3c4', false], ['h100-80gb-spot-da09', true]]);
     for (const p of gpuPools) {
       expect(p.node_config.guest_accelerator).toEqual([{ type: 'nvidia-h100-80gb', count: 8, gpu_driver_installation_config: { gpu_driver_version: 'LATEST' } }]);
       expect(p.node_config.machine_type).toBe('a3-highgpu-8g');
@@ -82,7 +83,7 @@ describe('GpuTrainingCluster on Google Cloud (GKE)', () => {
       apiVersion: 'cloud.google.com/v1', kind: 'ComputeClass',
       metadata: { name: 'h100-80gb', labels: { 'app.kubernetes.io/managed-by': 'cdktf-ai-infra' } },
       spec: {
-        priorities: [{ nodepools: ['h100-80gb-od'] }, { nodepools: ['h100-80gb-spot'] }],
+        priorities: [{ nodepools: ['h100-80gb-od-a3c4'] }, { nodepools: ['h100-80gb-spot-da09'] }],
         nodePoolAutoCreation: { enabled: false }, whenUnsatisfiable: 'DoNotScaleUp',
       },
     }]);

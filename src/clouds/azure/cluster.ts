@@ -1,4 +1,5 @@
 import { Construct } from 'constructs';
+import { ITerraformDependable } from 'cdktf';
 import { DataAzurermClientConfig } from '@cdktf/provider-azurerm/lib/data-azurerm-client-config';
 import { KeyVault } from '@cdktf/provider-azurerm/lib/key-vault';
 import { KeyVaultKey } from '@cdktf/provider-azurerm/lib/key-vault-key';
@@ -16,6 +17,7 @@ import { resourceTags } from '../../core/tags';
 import { ClusterBuildSpec, LABEL_POOL } from '../../training/cluster-impl';
 import { AzureClusterNetwork } from './network';
 import { aksUsesPriorityExpander } from './node-pools';
+import { AKS_RBAC_WAIT, KEY_VAULT_RBAC_WAIT, rbacPropagation } from './propagation';
 import { azureProvider, azureResourceGroupName } from './provider';
 
 /** Default Azure zones of the system pool. */
@@ -35,6 +37,11 @@ export interface AzureControlPlane {
   readonly secretsKey: KeyVaultKey;
   readonly diskEncryptionSet: DiskEncryptionSet;
   readonly logs: LogAnalyticsWorkspace;
+  /**
+   * Created once the deployer's AKS RBAC Cluster Admin assignment has propagated: everything that calls the
+   * Kubernetes API as the deployer (helm releases) depends on this, not on the cluster.
+   */
+  readonly apiAccess: ITerraformDependable;
 }
 
 /** Control-plane log categories exported to Log Analytics (audit included). */
@@ -78,6 +85,7 @@ export function azureControlPlane(scope: Construct, cloud: AzureCloud, spec: Clu
   const officer = new RoleAssignment(scope, 'DeployerKeyOfficer', {
     provider, scope: keyVault.id, roleDefinitionName: 'Key Vault Crypto Officer', principalId: client.objectId,
   });
+  const officerReady = rbacPropagation(scope, 'DeployerKeyOfficerPropagation', [officer], KEY_VAULT_RBAC_WAIT);
   const secretsKey = new KeyVaultKey(scope, 'SecretsKey', {
     provider,
     name: 'aks-etcd',
@@ -87,7 +95,7 @@ export function azureControlPlane(scope: Construct, cloud: AzureCloud, spec: Clu
     keyOpts: ['decrypt', 'encrypt', 'unwrapKey', 'wrapKey'],
     rotationPolicy: { automatic: { timeAfterCreation: 'P365D' }, expireAfter: 'P730D', notifyBeforeExpiry: 'P30D' },
     tags,
-    dependsOn: [officer],
+    dependsOn: [officerReady],
   });
   const diskKey = new KeyVaultKey(scope, 'DiskKey', {
     provider,
@@ -98,7 +106,7 @@ export function azureControlPlane(scope: Construct, cloud: AzureCloud, spec: Clu
     keyOpts: ['decrypt', 'encrypt', 'unwrapKey', 'wrapKey'],
     rotationPolicy: { automatic: { timeAfterCreation: 'P365D' }, expireAfter: 'P730D', notifyBeforeExpiry: 'P30D' },
     tags,
-    dependsOn: [officer],
+    dependsOn: [officerReady],
   });
   const diskEncryptionSet = new DiskEncryptionSet(scope, 'DiskEncryptionSet', {
     provider,
@@ -196,14 +204,18 @@ export function azureControlPlane(scope: Construct, cloud: AzureCloud, spec: Clu
     azurePolicyEnabled: true,
     runCommandEnabled: false,
     tags,
-    lifecycle: { ignoreChanges: ['default_node_pool[0].node_count'] },
-    dependsOn: [keyUser, join, desKeyUser, ...network.ready],
+    // AKS has no deletion protection of its own: `deletionProtection` makes `cdktf destroy` refuse at plan.
+    lifecycle: { ignoreChanges: ['default_node_pool[0].node_count'], preventDestroy: spec.deletionProtection || undefined },
+    // AKS checks at creation that its identity can use the KMS key and join the subnet, and the disk
+    // encryption set must unwrap its key when the first node disk is made: all three must be effective.
+    dependsOn: [rbacPropagation(scope, 'ControlPlaneRolesPropagation', [keyUser, join, desKeyUser], KEY_VAULT_RBAC_WAIT), ...network.ready],
   });
   // The identity running Terraform installs the add-ons (CRDs, cluster roles) through Entra ID: the AKS
   // counterpart of EKS's cluster-creator admin access entry, scoped to this cluster only.
-  new RoleAssignment(scope, 'DeployerClusterAdmin', {
+  const clusterAdmin = new RoleAssignment(scope, 'DeployerClusterAdmin', {
     provider, scope: cluster.id, roleDefinitionName: 'Azure Kubernetes Service RBAC Cluster Admin', principalId: client.objectId,
   });
+  const apiAccess = rbacPropagation(scope, 'DeployerClusterAdminPropagation', [clusterAdmin], AKS_RBAC_WAIT);
   new MonitorDiagnosticSetting(scope, 'ControlPlaneLogs', {
     provider,
     name: 'control-plane-logs',
@@ -212,5 +224,5 @@ export function azureControlPlane(scope: Construct, cloud: AzureCloud, spec: Clu
     logAnalyticsDestinationType: 'Dedicated',
     enabledLog: AKS_LOG_CATEGORIES.map((category) => ({ category })),
   });
-  return { cluster, identity, keyVault, secretsKey, diskEncryptionSet, logs };
+  return { cluster, identity, keyVault, secretsKey, diskEncryptionSet, logs, apiAccess };
 }

@@ -17,6 +17,7 @@ import {
   ApiKeyParts, ApiKeyRequest, ExposureCheck, ExposureParts, ExposureRequest, InferenceCloudParts, ModelCopySpec, PRIVATE_CIDRS,
 } from '../../inference/cloud-parts';
 import { K8sObject } from '../../inference/manifests';
+import { KEY_VAULT_RBAC_WAIT, rbacPropagation } from './propagation';
 import { azureProvider, azureResourceGroupName } from './provider';
 
 /** Application Gateway for Containers' Gateway class (public frontends). */
@@ -111,7 +112,7 @@ function apiKey(scope: Construct, cloud: AzureCloud, req: ApiKeyRequest): ApiKey
     contentType: 'text/plain',
     valueWo: Fn.replace(Fn.join('', [Fn.uuid(), Fn.uuid()]), '-', ''),
     valueWoVersion: req.version,
-    dependsOn: [writer],
+    dependsOn: [rbacPropagation(scope, 'KeyVaultWriterPropagation', [writer], KEY_VAULT_RBAC_WAIT)],
   });
   new RoleAssignment(scope, 'ApiKeyRead', {
     provider,

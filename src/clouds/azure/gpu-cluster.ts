@@ -43,7 +43,9 @@ export function azureGpuCluster(scope: Construct, cloud: AzureCloud, spec: Clust
   const gpuPools = azureGpuNodePools(scope, cloud, spec, cluster, network.subnetId);
   const kubeConfig = cluster.kubeConfig.get(0);
   const helmProvider = aksHelmProvider(scope, cloud, kubeConfig.host, kubeConfig.clusterCaCertificate);
-  const ready = [cluster];
+  // The releases call the API server as the deployer: after its cluster-admin role is effective (the
+  // propagation wait depends on the assignment, which depends on the cluster).
+  const ready = [plane.apiAccess];
   const spotTolerations = spec.gpuPools.some((p) => p.capacity.includes('spot'))
     ? [{ key: 'kubernetes.azure.com/scalesetpriority', operator: 'Equal' as const, value: 'spot', effect: 'NoSchedule' }] : [];
   const addOns = installGpuAddOns(scope, {
@@ -68,9 +70,10 @@ export function azureGpuCluster(scope: Construct, cloud: AzureCloud, spec: Clust
     oidcIssuerUrl: cluster.oidcIssuerUrl,
     helmProvider,
     addOnDependencies: [...ready, ...gpuPools.map((g) => g.nodePool), ...addOns],
+    apiAccess: ready,
     workloadIdentityPodLabels: { ...AKS_WORKLOAD_IDENTITY_POD_LABELS },
     resources,
-    clusterObjects: aksUsesPriorityExpander(spec) ? [aksPriorityExpanderConfigMap(spec)] : [],
+    clusterObjects: aksUsesPriorityExpander(spec) ? [aksPriorityExpanderConfigMap(scope, spec)] : [],
     bindServiceAccount: federatedCredentialBinder(scope, cloud, cluster.oidcIssuerUrl),
   };
 }

@@ -31,6 +31,7 @@ import { azureRules, RuleGroup, Severity } from '../../monitoring/rules';
 import { podMonitor, ScrapeTarget } from '../../monitoring/scrape';
 import { Policy } from '../../policy/suppress';
 import { SecretReference } from '../../monitoring/types';
+import { KEY_VAULT_RBAC_WAIT, rbacPropagation } from './propagation';
 import { azureProvider, azureResourceGroupName } from './provider';
 
 export function azureMonitoring(scope: Construct, cloud: AzureCloud, input: MonitoringCloudInput): MonitoringCloudImpl {
@@ -140,7 +141,7 @@ export function azureMonitoring(scope: Construct, cloud: AzureCloud, input: Moni
       // 64 hex characters from two random (v4) UUIDs drawn by Terraform at apply: never in the synth output.
       value: Fn.replace(Fn.join('', [Fn.uuid(), Fn.uuid()]), '-', ''),
       lifecycle: { ignoreChanges: ['value'] },
-      dependsOn: [deployer],
+      dependsOn: [rbacPropagation(scope, 'DeployerSecretAccessPropagation', [deployer], KEY_VAULT_RBAC_WAIT)],
       tags,
     });
     grafanaPassword = Token.asString(Fn.sensitive(new DataAzurermKeyVaultSecret(scope, 'GrafanaAdminStored', {

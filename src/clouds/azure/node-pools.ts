@@ -1,7 +1,8 @@
-import { Construct } from 'constructs';
+import { Construct, IConstruct } from 'constructs';
 import { KubernetesCluster } from '@cdktf/provider-azurerm/lib/kubernetes-cluster';
 import { KubernetesClusterNodePool } from '@cdktf/provider-azurerm/lib/kubernetes-cluster-node-pool';
 import { AzureCloud } from '../../core/cloud';
+import { resolvedHash } from '../../core/hash';
 import { resourceTags } from '../../core/tags';
 import { CAPACITY_PRIORITY, CAPACITY_SUFFIX, CapacityKind } from '../../training/capacity';
 import { ClusterBuildSpec, GPU_TAINT, LABEL_CAPACITY, ResolvedGpuPool } from '../../training/cluster-impl';
@@ -17,9 +18,35 @@ export interface AzureGpuNodePool {
   readonly nodePool: KubernetesClusterNodePool;
 }
 
-/** AKS node pool names: at most 12 lowercase letters and digits: `g<pool index><rsv|od|spot>`. */
-export function aksNodePoolName(poolIndex: number, rung: CapacityKind): string {
-  return `g${poolIndex}${CAPACITY_SUFFIX[rung]}`;
+/** What replaces an AKS user node pool when it changes (VM size, disk, OS, zones, priority, reservation...). */
+function replaceSettings(spec: ClusterBuildSpec, pool: ResolvedGpuPool, rung: CapacityKind) {
+  const spot = rung === 'spot';
+  return {
+    vmSize: pool.machine.machine,
+    zones: pool.zones ? (pool.zones.length > 0 ? [...pool.zones] : undefined) : spec.zones ? [...spec.zones] : AZURE_DEFAULT_ZONES,
+    gpuDriver: 'Install',
+    osSku: 'Ubuntu',
+    osDiskSizeGb: pool.diskSizeGiB,
+    maxPods: 50,
+    nodeTaints: [`${GPU_TAINT.key}=${GPU_TAINT.value}:${GPU_TAINT.effect}`, ...(spot ? [AKS_SPOT_TAINT] : [])],
+    priority: spot ? 'Spot' : 'Regular',
+    evictionPolicy: spot ? 'Delete' : undefined,
+    spotMaxPrice: spot ? -1 : undefined,
+    capacityReservationGroupId: rung === 'reserved' ? pool.reservation?.id : undefined,
+  };
+}
+
+/**
+ * AKS node pool names: at most 12 lowercase letters and digits: `g<pool index><rsv|od|spot><hash>`, the
+ * hash (4 hex digits) taken over the pool's replace-only settings. This is Azure/terraform-azurerm-aks's
+ * `create_before_destroy` mode (a short name plus 4 characters that change with the pool), with a
+ * deterministic hash where the module draws a uuid: a change gives a new name, Terraform replaces the pool
+ * and `create_before_destroy` brings the new one up before the old one is deleted.
+ */
+export function aksNodePoolName(scope: IConstruct, spec: ClusterBuildSpec, poolIndex: number, rung: CapacityKind): string {
+  const pool = spec.gpuPools[poolIndex];
+  // Resolved: a reservation given as a reference hashes as its Terraform expression, not a token number.
+  return `g${poolIndex}${CAPACITY_SUFFIX[rung]}${resolvedHash(scope, replaceSettings(spec, pool, rung), 4)}`;
 }
 
 /**
@@ -38,29 +65,19 @@ export function azureGpuNodePools(scope: Construct, cloud: AzureCloud, spec: Clu
       const minCount = rungIndex === 0 ? pool.minNodes : 0;
       const nodePool = new KubernetesClusterNodePool(scope, `Pool-${pool.name}-${rung}`, {
         provider,
-        name: aksNodePoolName(poolIndex, rung),
+        name: aksNodePoolName(scope, spec, poolIndex, rung),
         kubernetesClusterId: cluster.id,
         mode: 'User',
-        vmSize: pool.machine.machine,
-        zones: pool.zones ? (pool.zones.length > 0 ? [...pool.zones] : undefined) : spec.zones ? [...spec.zones] : AZURE_DEFAULT_ZONES,
+        ...replaceSettings(spec, pool, rung),
         vnetSubnetId: subnetId,
         autoScalingEnabled: true,
         minCount,
         maxCount: pool.maxNodes,
         nodeCount: minCount,
-        gpuDriver: 'Install',
-        osSku: 'Ubuntu',
-        osDiskSizeGb: pool.diskSizeGiB,
-        maxPods: 50,
         nodeLabels: { ...pool.labels, [LABEL_CAPACITY]: rung },
-        nodeTaints: [`${GPU_TAINT.key}=${GPU_TAINT.value}:${GPU_TAINT.effect}`, ...(spot ? [AKS_SPOT_TAINT] : [])],
-        priority: spot ? 'Spot' : 'Regular',
-        evictionPolicy: spot ? 'Delete' : undefined,
-        spotMaxPrice: spot ? -1 : undefined,
-        capacityReservationGroupId: rung === 'reserved' ? pool.reservation?.id : undefined,
         upgradeSettings: spot ? undefined : { maxSurge: '1' },
         tags,
-        lifecycle: { ignoreChanges: ['node_count'] },
+        lifecycle: { createBeforeDestroy: true, ignoreChanges: ['node_count'] },
       });
       out.push({ pool, rung, nodePool });
     });
@@ -74,15 +91,15 @@ export function aksUsesPriorityExpander(spec: ClusterBuildSpec): boolean {
 }
 
 /**
- * The AKS cluster-autoscaler priority-expander ConfigMap: node pools `g<i>rsv` (100) before `g<i>od` (50)
- * before `g<i>spot` (10). AKS names a node pool's scale set `aks-<pool>-<hash>-vmss`.
+ * The AKS cluster-autoscaler priority-expander ConfigMap: node pools `g<i>rsv<hash>` (100) before `g<i>od<hash>`
+ * (50) before `g<i>spot<hash>` (10). AKS names a node pool's scale set `aks-<pool>-<hash>-vmss`.
  */
-export function aksPriorityExpanderConfigMap(spec: ClusterBuildSpec): Record<string, unknown> {
+export function aksPriorityExpanderConfigMap(scope: IConstruct, spec: ClusterBuildSpec): Record<string, unknown> {
   const byPriority = new Map<number, string[]>();
   spec.gpuPools.forEach((pool, i) => {
     for (const rung of pool.capacity) {
       const p = CAPACITY_PRIORITY[rung];
-      byPriority.set(p, [...(byPriority.get(p) ?? []), `^aks-${aksNodePoolName(i, rung)}-.*`]);
+      byPriority.set(p, [...(byPriority.get(p) ?? []), `^aks-${aksNodePoolName(scope, spec, i, rung)}-.*`]);
     }
   });
   byPriority.set(1, ['.*']);

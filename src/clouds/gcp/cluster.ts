@@ -10,7 +10,9 @@ import { GcpCloud } from '../../core/cloud';
 import { resourceTags } from '../../core/tags';
 import { ClusterBuildSpec } from '../../training/cluster-impl';
 import { GcpClusterNetwork } from './network';
+import { keyRingSuffix } from './kms';
 import { gcpProvider } from './provider';
+import { GcpAgentApi, gcpServiceAgent } from './service-agents';
 
 /** Roles of the node service account: GKE's minimal node role, and pulling images from Artifact Registry. */
 export const GKE_NODE_ROLES = ['roles/container.defaultNodeServiceAccount', 'roles/artifactregistry.reader'];
@@ -36,19 +38,21 @@ export function gcpControlPlane(scope: Construct, cloud: GcpCloud, spec: Cluster
   const labels = resourceTags(scope, cloud, spec.tags);
   const project = new DataGoogleProject(scope, 'Project', { provider, projectId: cloud.project });
 
-  const ring = new KmsKeyRing(scope, 'KeyRing', { provider, project: cloud.project, location: cloud.region, name });
-  const key = (id: string, keyName: string, agent: string) => {
+  const ring = new KmsKeyRing(scope, 'KeyRing', { provider, project: cloud.project, location: cloud.region, name: `${name}${keyRingSuffix(cloud)}` });
+  const key = (id: string, keyName: string, api: GcpAgentApi) => {
     const k = new KmsCryptoKey(scope, id, {
       provider, keyRing: ring.id, name: keyName, rotationPeriod: '7776000s', purpose: 'ENCRYPT_DECRYPT', labels,
       lifecycle: { preventDestroy: spec.deletionProtection },
     });
+    // The agent must exist first (a fresh project has neither yet): see gcpServiceAgent.
+    const agent = gcpServiceAgent(scope, cloud, api, project.number);
     const member = new KmsCryptoKeyIamMember(scope, `${id}Agent`, {
-      provider, cryptoKeyId: k.id, role: 'roles/cloudkms.cryptoKeyEncrypterDecrypter', member: `serviceAccount:${agent.replace('{n}', project.number)}`,
+      provider, cryptoKeyId: k.id, role: 'roles/cloudkms.cryptoKeyEncrypterDecrypter', member: agent.member, dependsOn: [agent.ready],
     });
     return { k, member };
   };
-  const secrets = key('SecretsKey', 'gke-secrets', 'service-{n}@container-engine-robot.iam.gserviceaccount.com');
-  const disks = key('DiskKey', 'gke-node-disks', 'service-{n}@compute-system.iam.gserviceaccount.com');
+  const secrets = key('SecretsKey', 'gke-secrets', 'container.googleapis.com');
+  const disks = key('DiskKey', 'gke-node-disks', 'compute.googleapis.com');
 
   const nodeServiceAccount = new ServiceAccount(scope, 'NodeServiceAccount', {
     provider, project: cloud.project, accountId: `${name.slice(0, 24)}-nodes`.replace(/-+/g, '-'),
@@ -97,6 +101,9 @@ export function gcpControlPlane(scope: Construct, cloud: GcpCloud, spec: Cluster
     clusterAutoscaling: { autoscalingProfile: 'OPTIMIZE_UTILIZATION' },
     addonsConfig: { gcsFuseCsiDriverConfig: { enabled: true } },
     deletionProtection: spec.deletionProtection,
+    // GKE refuses to delete a protected cluster only when Terraform gets to it, after the node pools and
+    // every helm release are gone: prevent_destroy makes `cdktf destroy` refuse at plan, before anything.
+    lifecycle: spec.deletionProtection ? { preventDestroy: true } : undefined,
     resourceLabels: labels,
     dependsOn: [secrets.member],
   });

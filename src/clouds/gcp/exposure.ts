@@ -24,7 +24,9 @@ import {
   ApiKeyParts, ApiKeyRequest, ExposureParts, ExposureRequest, InferenceCloudParts, ModelCopySpec, PRIVATE_CIDRS,
 } from '../../inference/cloud-parts';
 import { K8sObject, SERVER_PORT } from '../../inference/manifests';
+import { gcpKeyRingName } from './kms';
 import { gcpProvider } from './provider';
+import { gcpServiceAgent } from './service-agents';
 
 const DAY_SECONDS = 86_400;
 
@@ -145,7 +147,7 @@ function apiKey(scope: Construct, cloud: GcpCloud, req: ApiKeyRequest): ApiKeyPa
   // agent may use; revoking it revokes the key material.
   const projectInfo = new DataGoogleProject(scope, 'Project', { provider, projectId: cloud.project });
   const ring = new KmsKeyRing(scope, 'ApiKeyRing', {
-    provider, project: cloud.project, location: 'global', name: physicalName(scope, cloud, { maxLength: 63 }, 'api-keys'),
+    provider, project: cloud.project, location: 'global', name: gcpKeyRingName(scope, cloud, {}, 'api-keys'),
   });
   const key = new KmsCryptoKey(scope, 'ApiKeyKey', {
     provider, name: 'api-keys', keyRing: ring.id, purpose: 'ENCRYPT_DECRYPT',
@@ -153,9 +155,9 @@ function apiKey(scope: Construct, cloud: GcpCloud, req: ApiKeyRequest): ApiKeyPa
     // Cloud KMS keys cannot be deleted, only their versions: keep Terraform from trying.
     lifecycle: { preventDestroy: true },
   });
+  const agent = gcpServiceAgent(scope, cloud, 'secretmanager.googleapis.com', projectInfo.number);
   const keyAccess = new KmsCryptoKeyIamMember(scope, 'ApiKeyKeyAccess', {
-    provider, cryptoKeyId: key.id, role: 'roles/cloudkms.cryptoKeyEncrypterDecrypter',
-    member: `serviceAccount:service-${projectInfo.number}@gcp-sa-secretmanager.iam.gserviceaccount.com`,
+    provider, cryptoKeyId: key.id, role: 'roles/cloudkms.cryptoKeyEncrypterDecrypter', member: agent.member, dependsOn: [agent.ready],
   });
   const secret = new SecretManagerSecret(scope, 'ApiKeySecret', {
     provider,

@@ -12,6 +12,7 @@ import { gkeHelmProvider } from './helm';
 import { gcpClusterNetwork } from './network';
 import { gcpNodePools, gkeComputeClasses } from './node-pools';
 import { gcpProvider } from './provider';
+import { requireGcpApis } from './services';
 
 /** The proxy-only subnet of internal gateways in a network the cluster makes. */
 export const GKE_PROXY_ONLY_CIDR = '10.69.0.0/23';
@@ -88,7 +89,7 @@ export function gcpGpuCluster(scope: Construct, cloud: GcpCloud, spec: ClusterBu
     addOnDependencies: [...ready, ...addOns],
     workloadIdentityPodLabels: {},
     resources,
-    clusterObjects: gkeComputeClasses(spec),
+    clusterObjects: gkeComputeClasses(scope, spec),
     bindServiceAccount: workloadIdentityBinder(scope, cloud),
     // Cluster settings: the node pools (in addOnDependencies) come after the cluster, so nothing to wait for.
     enableGatewayApi: () => {
@@ -105,7 +106,10 @@ export function gcpGpuCluster(scope: Construct, cloud: GcpCloud, spec: ClusterBu
       }
       return [];
     },
-    enableSecretStore: () => cluster.putSecretManagerConfig({ enabled: true }),
+    enableSecretStore: () => {
+      cluster.putSecretManagerConfig({ enabled: true });
+      requireGcpApis(cluster, 'secretmanager.googleapis.com');
+    },
   };
 }
 

@@ -25,7 +25,9 @@ import { MonitoringCloudImpl, MonitoringCloudInput, RuntimeSecret, SelfManagedAl
 import { gcpPolicies, RuleGroup, Severity } from '../../monitoring/rules';
 import { gmpPodMonitoring, ScrapeTarget } from '../../monitoring/scrape';
 import { SecretReference } from '../../monitoring/types';
+import { gcpKeyRingName } from './kms';
 import { gcpProvider } from './provider';
+import { GcpAgentApi, gcpServiceAgent } from './service-agents';
 
 const DAY_SECONDS = 86400;
 
@@ -40,7 +42,11 @@ export function gcpMonitoring(scope: Construct, cloud: GcpCloud, input: Monitori
   const labels = resourceTags(scope, cloud, input.tags);
   const resources: Record<string, IConstruct> = {};
   const projectInfo = new DataGoogleProject(scope, 'Project', { provider, projectId: project });
-  const agent = (service: string) => `serviceAccount:service-${projectInfo.number}@gcp-sa-${service}.iam.gserviceaccount.com`;
+  // Grants name service agents that a fresh project does not have yet: each grant waits for its agent.
+  const agent = (api: GcpAgentApi) => {
+    const a = gcpServiceAgent(scope, cloud, api, projectInfo.number);
+    return { member: a.member, dependsOn: [a.ready] };
+  };
 
   // Managed backend only: a notification channel needs the value, so Terraform reads it (at plan, by a data
   // source; kept sensitive). The self-managed Alertmanager reads its credentials at runtime instead.
@@ -56,7 +62,7 @@ export function gcpMonitoring(scope: Construct, cloud: GcpCloud, input: Monitori
   };
 
   // ---- platform channel: a Pub/Sub topic encrypted with our key --------------------------------------------
-  const keyRing = new KmsKeyRing(scope, 'KeyRing', { provider, project, name: physicalName(scope, cloud, { maxLength: 63 }), location: cloud.region });
+  const keyRing = new KmsKeyRing(scope, 'KeyRing', { provider, project, name: gcpKeyRingName(scope, cloud, {}), location: cloud.region });
   const key = new KmsCryptoKey(scope, 'Key', {
     provider, name: 'monitoring-notifications', keyRing: keyRing.id, purpose: 'ENCRYPT_DECRYPT',
     rotationPeriod: `${90 * DAY_SECONDS}s`, destroyScheduledDuration: `${30 * DAY_SECONDS}s`, labels,
@@ -64,14 +70,14 @@ export function gcpMonitoring(scope: Construct, cloud: GcpCloud, input: Monitori
     lifecycle: { preventDestroy: true },
   });
   const keyAccess = new KmsCryptoKeyIamMember(scope, 'KeyAccessPubsub', {
-    provider, cryptoKeyId: key.id, role: 'roles/cloudkms.cryptoKeyEncrypterDecrypter', member: agent('pubsub'),
+    provider, cryptoKeyId: key.id, role: 'roles/cloudkms.cryptoKeyEncrypterDecrypter', ...agent('pubsub.googleapis.com'),
   });
   const topic = new PubsubTopic(scope, 'Topic', {
     provider, project, name: physicalName(scope, cloud, { maxLength: 255, startWithLetter: true }), kmsKeyName: key.id,
     messageRetentionDuration: `${7 * DAY_SECONDS}s`, labels, dependsOn: [keyAccess],
   });
   new PubsubTopicIamMember(scope, 'TopicPublisherMonitoring', {
-    provider, project, topic: topic.name, role: 'roles/pubsub.publisher', member: agent('monitoring-notification'),
+    provider, project, topic: topic.name, role: 'roles/pubsub.publisher', ...agent('monitoring.googleapis.com'),
   });
   resources.key = key;
   resources['topic:platform'] = topic;
@@ -140,7 +146,7 @@ export function gcpMonitoring(scope: Construct, cloud: GcpCloud, input: Monitori
     // Encrypted with the stack's regional monitoring key: one user-managed replica in the cluster's region
     // (a CMEK must sit in its replica's location; automatic replication would need a global key).
     const secretKeyAccess = new KmsCryptoKeyIamMember(scope, 'KeyAccessSecretManager', {
-      provider, cryptoKeyId: key.id, role: 'roles/cloudkms.cryptoKeyEncrypterDecrypter', member: agent('secretmanager'),
+      provider, cryptoKeyId: key.id, role: 'roles/cloudkms.cryptoKeyEncrypterDecrypter', ...agent('secretmanager.googleapis.com'),
     });
     grafanaSecret = new SecretManagerSecret(scope, 'GrafanaAdminSecret', {
       provider, project, secretId: physicalName(scope, cloud, { maxLength: 255 }, 'grafana-admin'),

@@ -1,6 +1,7 @@
-import { Construct } from 'constructs';
+import { Construct, IConstruct } from 'constructs';
 import { ContainerNodePool, ContainerNodePoolNodeConfig } from '@cdktf/provider-google/lib/container-node-pool';
 import { GcpCloud } from '../../core/cloud';
+import { resolvedHash } from '../../core/hash';
 import { resourceTags } from '../../core/tags';
 import { CAPACITY_SUFFIX, CapacityKind } from '../../training/capacity';
 import {
@@ -21,9 +22,71 @@ export interface GcpNodePools {
   readonly gpu: GcpGpuNodePool[];
 }
 
-/** GKE node pool name of a GPU pool's rung group. */
-export function gkeNodePoolName(pool: string, rungs: readonly CapacityKind[]): string {
-  return `${pool}-${CAPACITY_SUFFIX[rungs.includes('on-demand') ? 'on-demand' : rungs[0]]}`;
+/**
+ * Node settings every pool shares that GKE cannot change in place. Part of each pool's replace-only
+ * settings below, so a change here also renames (and replaces, new pool first) every pool.
+ */
+const FIXED_NODE_SETTINGS = {
+  oauthScopes: ['https://www.googleapis.com/auth/cloud-platform'],
+  imageType: 'COS_CONTAINERD',
+  diskType: 'pd-balanced',
+  shieldedInstanceConfig: { enableSecureBoot: true, enableIntegrityMonitoring: true },
+  gvnic: { enabled: true },
+  metadata: { 'disable-legacy-endpoints': 'true' },
+} satisfies ContainerNodePoolNodeConfig;
+
+/** What replaces a node pool when it changes: node settings, placement and provisioning mode. */
+interface ReplaceSettings {
+  readonly nodeConfig: ContainerNodePoolNodeConfig;
+  readonly placementPolicy?: { type: string };
+  readonly queuedProvisioning?: { enabled: boolean };
+}
+
+/**
+ * A node pool name keyed on the pool's replace-only settings, as terraform-google-modules/kubernetes-engine
+ * does (its random_id keepers: machine type, disk, accelerators, spot...), but a hash instead of a random
+ * suffix (synth stays deterministic). A change makes a new name, so Terraform replaces the pool, and
+ * `create_before_destroy` brings the new pool up before the old one drains: the add-ons on the system
+ * pool never lose their nodes. The per-cluster node service account and disk key (references) are not
+ * hashed: they change only with the cluster.
+ */
+function keyedPoolName(scope: IConstruct, base: string, settings: ReplaceSettings): string {
+  // Resolved: a reservation given as a reference hashes as its Terraform expression, not a token number.
+  return `${base}-${resolvedHash(scope, settings, 4)}`;
+}
+
+function systemSettings(spec: ClusterBuildSpec): ReplaceSettings {
+  return { nodeConfig: { ...FIXED_NODE_SETTINGS, machineType: spec.systemPool.machineType, diskSizeGb: spec.systemPool.diskSizeGiB } };
+}
+
+function gpuSettings(pool: ResolvedGpuPool, rungs: readonly CapacityKind[]): ReplaceSettings {
+  const spot = rungs.includes('spot');
+  const computeClass = gkeUsesComputeClass(pool.capacity, pool.queuedProvisioning);
+  return {
+    nodeConfig: {
+      ...FIXED_NODE_SETTINGS,
+      machineType: pool.machine.machine,
+      diskSizeGb: pool.diskSizeGiB,
+      guestAccelerator: [{
+        type: pool.machine.acceleratorType ?? pool.gpu.id,
+        count: pool.machine.gpusPerNode,
+        gpuDriverInstallationConfig: { gpuDriverVersion: 'LATEST' },
+      }],
+      spot,
+      taint: [
+        { key: GPU_TAINT.key, value: GPU_TAINT.value, effect: 'NO_SCHEDULE' },
+        ...(computeClass ? [{ key: GKE_COMPUTE_CLASS_KEY, value: pool.name, effect: 'NO_SCHEDULE' }] : []),
+      ],
+      reservationAffinity: spot ? { consumeReservationType: 'NO_RESERVATION' } : reservationAffinity(pool, rungs),
+    },
+    placementPolicy: pool.compactPlacement ? { type: 'COMPACT' } : undefined,
+    queuedProvisioning: pool.queuedProvisioning ? { enabled: true } : undefined,
+  };
+}
+
+/** GKE node pool name of a GPU pool's rung group: `<pool>-<od|rsv|spot>-<settings hash>`. */
+export function gkeNodePoolName(scope: IConstruct, pool: ResolvedGpuPool, rungs: readonly CapacityKind[]): string {
+  return keyedPoolName(scope, `${pool.name}-${CAPACITY_SUFFIX[rungs.includes('on-demand') ? 'on-demand' : rungs[0]]}`, gpuSettings(pool, rungs));
 }
 
 function reservationAffinity(pool: ResolvedGpuPool, rungs: readonly CapacityKind[]): ContainerNodePoolNodeConfig['reservationAffinity'] {
@@ -44,19 +107,15 @@ function reservationAffinity(pool: ResolvedGpuPool, rungs: readonly CapacityKind
 export function gcpNodePools(scope: Construct, cloud: GcpCloud, spec: ClusterBuildSpec, plane: GcpControlPlane): GcpNodePools {
   const provider = gcpProvider(scope, cloud);
   const resourceLabels = resourceTags(scope, cloud, spec.tags);
-  const base = (labels: Record<string, string>): ContainerNodePoolNodeConfig => ({
+  // What GKE updates in place (labels, workload metadata) plus the per-cluster references.
+  const perCluster = (labels: Record<string, string>): ContainerNodePoolNodeConfig => ({
     serviceAccount: plane.nodeServiceAccount.email,
-    oauthScopes: ['https://www.googleapis.com/auth/cloud-platform'],
-    imageType: 'COS_CONTAINERD',
-    diskType: 'pd-balanced',
     bootDiskKmsKey: plane.diskKey.id,
-    shieldedInstanceConfig: { enableSecureBoot: true, enableIntegrityMonitoring: true },
     workloadMetadataConfig: { mode: 'GKE_METADATA' },
-    gvnic: { enabled: true },
     labels,
     resourceLabels,
-    metadata: { 'disable-legacy-endpoints': 'true' },
   });
+  const lifecycle = { createBeforeDestroy: true, ignoreChanges: ['initial_node_count'] };
   const dependsOn = [...plane.nodeRoles, plane.diskKeyGrant];
 
   const system = new ContainerNodePool(scope, 'SystemNodes', {
@@ -64,14 +123,14 @@ export function gcpNodePools(scope: Construct, cloud: GcpCloud, spec: ClusterBui
     project: cloud.project,
     cluster: plane.cluster.id,
     location: cloud.region,
-    name: 'system',
+    name: keyedPoolName(scope, 'system', systemSettings(spec)),
     nodeLocations: spec.zones ? [...spec.zones] : undefined,
     initialNodeCount: 1,
     autoscaling: { totalMinNodeCount: spec.systemPool.minNodes, totalMaxNodeCount: spec.systemPool.maxNodes, locationPolicy: 'BALANCED' },
     management: { autoRepair: true, autoUpgrade: true },
     upgradeSettings: { maxSurge: 1, maxUnavailable: 0 },
-    nodeConfig: { ...base({ [LABEL_POOL]: 'system' }), machineType: spec.systemPool.machineType, diskSizeGb: spec.systemPool.diskSizeGiB },
-    lifecycle: { ignoreChanges: ['initial_node_count'] },
+    nodeConfig: { ...systemSettings(spec).nodeConfig, ...perCluster({ [LABEL_POOL]: 'system' }) },
+    lifecycle,
     dependsOn,
   });
 
@@ -86,13 +145,13 @@ export function gcpNodePools(scope: Construct, cloud: GcpCloud, spec: ClusterBui
       const spot = rungs.includes('spot');
       const zones = pool.zones ?? spec.zones;
       const nodeLocations = pool.compactPlacement && zones ? [zones[0]] : zones ? [...zones] : undefined;
-      const name = gkeNodePoolName(pool.name, rungs);
+      const settings = gpuSettings(pool, rungs);
       const nodePool = new ContainerNodePool(scope, `Pool-${pool.name}-${spot ? 'spot' : 'standard'}`, {
         provider,
         project: cloud.project,
         cluster: plane.cluster.id,
         location: cloud.region,
-        name,
+        name: gkeNodePoolName(scope, pool, rungs),
         nodeLocations,
         initialNodeCount: 0,
         autoscaling: {
@@ -102,28 +161,16 @@ export function gcpNodePools(scope: Construct, cloud: GcpCloud, spec: ClusterBui
         },
         management: { autoRepair: !pool.queuedProvisioning, autoUpgrade: true },
         upgradeSettings: { maxSurge: 0, maxUnavailable: 1 },
-        placementPolicy: pool.compactPlacement ? { type: 'COMPACT' } : undefined,
-        queuedProvisioning: pool.queuedProvisioning ? { enabled: true } : undefined,
+        placementPolicy: settings.placementPolicy,
+        queuedProvisioning: settings.queuedProvisioning,
         nodeConfig: {
-          ...base({
+          ...settings.nodeConfig,
+          ...perCluster({
             ...pool.labels, [LABEL_CAPACITY]: spot ? 'spot' : rungs.includes('on-demand') ? 'on-demand' : 'reserved',
             ...(computeClass ? { [GKE_COMPUTE_CLASS_KEY]: pool.name } : {}),
           }),
-          machineType: pool.machine.machine,
-          diskSizeGb: pool.diskSizeGiB,
-          guestAccelerator: [{
-            type: pool.machine.acceleratorType ?? pool.gpu.id,
-            count: pool.machine.gpusPerNode,
-            gpuDriverInstallationConfig: { gpuDriverVersion: 'LATEST' },
-          }],
-          spot,
-          taint: [
-            { key: GPU_TAINT.key, value: GPU_TAINT.value, effect: 'NO_SCHEDULE' },
-            ...(computeClass ? [{ key: GKE_COMPUTE_CLASS_KEY, value: pool.name, effect: 'NO_SCHEDULE' }] : []),
-          ],
-          reservationAffinity: spot ? { consumeReservationType: 'NO_RESERVATION' } : reservationAffinity(pool, rungs),
         },
-        lifecycle: { ignoreChanges: ['initial_node_count'] },
+        lifecycle,
         dependsOn: [system],
       });
       gpu.push({ pool, rungs, nodePool });
@@ -137,15 +184,15 @@ export function gcpNodePools(scope: Construct, cloud: GcpCloud, spec: ClusterBui
  * order (reserved + on-demand first, then spot), no auto-created node pools, no scale-up outside them.
  * Pods select the class (`cloud.google.com/compute-class: <pool>`), which the pool info carries.
  */
-export function gkeComputeClasses(spec: ClusterBuildSpec): Record<string, unknown>[] {
+export function gkeComputeClasses(scope: IConstruct, spec: ClusterBuildSpec): Record<string, unknown>[] {
   return spec.gpuPools.filter((p) => gkeUsesComputeClass(p.capacity, p.queuedProvisioning)).map((pool) => ({
     apiVersion: 'cloud.google.com/v1',
     kind: 'ComputeClass',
     metadata: { name: pool.name, labels: { 'app.kubernetes.io/managed-by': 'cdktf-ai-infra' } },
     spec: {
       priorities: [
-        { nodepools: [gkeNodePoolName(pool.name, pool.capacity.filter((r) => r !== 'spot'))] },
-        { nodepools: [gkeNodePoolName(pool.name, ['spot'])] },
+        { nodepools: [gkeNodePoolName(scope, pool, pool.capacity.filter((r) => r !== 'spot'))] },
+        { nodepools: [gkeNodePoolName(scope, pool, ['spot'])] },
       ],
       nodePoolAutoCreation: { enabled: false },
       whenUnsatisfiable: 'DoNotScaleUp',

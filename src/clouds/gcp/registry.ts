@@ -9,7 +9,9 @@ import { GcpCloud } from '../../core/cloud';
 import { ImageRepository } from '../../core/image-build';
 import { physicalName } from '../../core/naming';
 import { resourceTags } from '../../core/tags';
+import { gcpKeyRingName } from './kms';
 import { gcpProvider } from './provider';
+import { gcpServiceAgent } from './service-agents';
 
 /**
  * An Artifact Registry Docker repository for one bundled image: immutable tags, CMEK (a KMS key with 90-day
@@ -22,16 +24,20 @@ export function gcpImageRepository(scope: Construct, cloud: GcpCloud, imageName:
   const labels = resourceTags(scope, cloud);
   const name = physicalName(scope, cloud, { maxLength: 63, startWithLetter: true });
   const project = new DataGoogleProject(scope, 'RegistryProject', { provider, projectId: cloud.project });
-  const ring = new KmsKeyRing(scope, 'RegistryKeyRing', { provider, project: cloud.project, location: cloud.region, name });
+  const ring = new KmsKeyRing(scope, 'RegistryKeyRing', {
+    provider, project: cloud.project, location: cloud.region, name: gcpKeyRingName(scope, cloud, { startWithLetter: true }),
+  });
   const key = new KmsCryptoKey(scope, 'RegistryKey', {
     provider, keyRing: ring.id, name: 'artifact-registry', rotationPeriod: '7776000s', purpose: 'ENCRYPT_DECRYPT', labels,
     lifecycle: { preventDestroy: true },
   });
+  const agent = gcpServiceAgent(scope, cloud, 'artifactregistry.googleapis.com', project.number);
   const grant = new KmsCryptoKeyIamMember(scope, 'RegistryKeyAgent', {
     provider,
     cryptoKeyId: key.id,
     role: 'roles/cloudkms.cryptoKeyEncrypterDecrypter',
-    member: `serviceAccount:service-${project.number}@gcp-sa-artifactregistry.iam.gserviceaccount.com`,
+    member: agent.member,
+    dependsOn: [agent.ready],
   });
   const repo = new ArtifactRegistryRepository(scope, 'Repository', {
     provider,
