@@ -2,8 +2,8 @@
 export { Cloud, AwsCloud, GcpCloud, AzureCloud } from './core/cloud';
 export type { CloudKind, PerCloud, AwsCloudProps, GcpCloudProps, AzureCloudProps } from './core/cloud';
 export { InvalidPropError } from './core/errors';
-export { DuplicateCoreError } from './core/one-core';
-export type { CoreCopy } from './core/one-core';
+export { DuplicateCoreError } from './core/core-copies';
+export type { CoreCopy } from './core/core-copies';
 export { WorkloadIdentity } from './core/identity';
 export type { IWorkloadIdentity, WorkloadIdentityProps, WorkloadIdentityAttributes, WorkloadIdentityKind } from './core/identity';
 export type { IModelStore, ModelReference, ModelReferenceOptions } from './core/model-store';

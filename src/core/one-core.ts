@@ -5,10 +5,9 @@
 // run: depends_on entries vanish) or crash the synth (`..._resetResolveDiscoveredProviderFeatureUsage is not a
 // function` for cdktn 0.24 + cdktf 0.21). So where this library meets the core (a stack it builds into, a
 // provider it adds, an Aspect it registers) it checks that the core classes are its own, and fails otherwise.
-import * as fs from 'fs';
-import * as path from 'path';
 import * as core from 'cdktf';
 import { IConstruct } from 'constructs';
+import { CoreCopy, describeCopy, DuplicateCoreError, packageOf } from './core-copies';
 
 /** jsii stamps each class with `{ fqn, version }` under this symbol (e.g. `cdktf.TerraformStack`, `0.21.0`). */
 const JSII_RTTI = Symbol.for('jsii.rtti');
@@ -21,36 +20,6 @@ interface CoreClass {
   readonly name: string;
   /** The core version stamped on it. */
   readonly version: string;
-}
-
-/** One loaded copy of the core, for the error message. */
-export interface CoreCopy {
-  /** Folder of the copy relative to the working directory (the project), or a note when it cannot be found. */
-  readonly folder: string;
-  /** `name version` from its package.json (`cdktn 0.24.0`), else the version stamped on its classes. */
-  readonly release: string;
-}
-
-/** Two copies of the core meet in one app. The message names both and the fix. */
-export class DuplicateCoreError extends Error {
-  public readonly ours: CoreCopy;
-  public readonly theirs: CoreCopy;
-
-  constructor(user: string, ours: CoreCopy, theirs: CoreCopy) {
-    super([
-      `cdktf-ai-infra: two copies of the CDK for Terraform core are loaded, and ${user} comes from the other one.`,
-      `  ${user}: ${theirs.folder} (${theirs.release})`,
-      `  cdktf-ai-infra: ${ours.folder} (${ours.release})`,
-      'Constructs of one copy in a stack of another are silently left out (Aspects) or crash the synth.',
-      "Fix: load one core. Import App and TerraformStack from 'cdktf' only (not also from 'cdktn'); on CDK Terrain",
-      'keep the alias and make every package use it: "cdktf": "npm:cdktn@<version>" in dependencies and',
-      '"overrides": { "cdktf": "$cdktf" } in package.json, then reinstall (rm -rf node_modules package-lock.json &&',
-      'npm install). `npm ls cdktf cdktn` lists the copies.',
-    ].join('\n'));
-    this.name = 'DuplicateCoreError';
-    this.ours = ours;
-    this.theirs = theirs;
-  }
 }
 
 function rtti(cls: unknown): { fqn?: string; version?: string } | undefined {
@@ -69,18 +38,14 @@ function coreClassOf(obj: object): CoreClass | undefined {
 }
 
 /** Where a core class was loaded from: the module whose exports hold it (not findable inside a bundle). */
-function describe(cls: object, name: string, version: string): CoreCopy {
+function describe(user: string, cls: object, name: string, version: string): CoreCopy {
   const cache = require.cache as Record<string, NodeJS.Module | undefined>;
   for (const mod of Object.values(cache)) {
     if (!mod?.filename || (mod.exports as Record<string, unknown> | undefined)?.[name] !== cls) continue;
-    for (let dir = path.dirname(mod.filename); dir !== path.dirname(dir); dir = path.dirname(dir)) {
-      const manifest = path.join(dir, 'package.json');
-      if (!fs.existsSync(manifest)) continue;
-      const pkg = JSON.parse(fs.readFileSync(manifest, 'utf8')) as { name?: string; version?: string };
-      return { folder: path.relative(process.cwd(), dir) || '.', release: `${pkg.name} ${pkg.version}` };
-    }
+    const pkg = packageOf(mod.filename);
+    if (pkg) return describeCopy(user, pkg);
   }
-  return { folder: '(folder unknown: bundled or not loaded through require)', release: `core ${version}` };
+  return { user, folder: '(folder unknown: bundled, or not loaded through require)', release: `core ${version}` };
 }
 
 /** Throws DuplicateCoreError when `obj` is made from a copy of the core other than this library's. */
@@ -90,7 +55,10 @@ function checkObject(obj: object, user: string): void {
   const own = (core as unknown as Record<string, unknown>)[found.name];
   if (own === found.cls || typeof own !== 'function') return;
   const ownVersion = rtti(own)?.version ?? 'unknown version';
-  throw new DuplicateCoreError(user, describe(own, found.name, ownVersion), describe(found.cls, found.name, found.version));
+  throw new DuplicateCoreError(`${user} comes from the other one`, [
+    describe(user, found.cls, found.name, found.version),
+    describe('cdktf-ai-infra', own, found.name, ownVersion),
+  ]);
 }
 
 /**

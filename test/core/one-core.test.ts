@@ -2,6 +2,7 @@ import { spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
+import { copyCore } from '../core-copy';
 
 // The one-core guard (src/core/one-core.ts), run as a platform repo runs its app: a fresh Node process in a
 // project folder with its own node_modules. The library comes from this repo (src/, through ts-node) and so
@@ -20,23 +21,6 @@ function runApp(projectDir: string, env: Record<string, string> = {}): { status:
     env: { ...process.env, CHECKPOINT_DISABLE: '1', TS_NODE_PROJECT: path.join(root, 'tsconfig.json'), AIINFRA_LIB: path.join(root, 'src', 'index.ts'), CDKTF_OUTDIR: path.join(projectDir, 'cdktf.out'), ...env },
   });
   return { status: run.status, out: JSON.parse(run.stdout || '{}') as Outcome, stderr: run.stderr };
-}
-
-/** A project folder whose node_modules/cdktf is a second copy of the core (hard links: cheap, and a distinct module path). */
-function projectWithOwnCore(dir: string, pkg?: { name: string; version: string }): void {
-  fs.mkdirSync(path.join(dir, 'node_modules'), { recursive: true });
-  const copy = path.join(dir, 'node_modules', 'cdktf');
-  const cp = spawnSync('cp', ['-al', ownCore, copy]);
-  if (cp.status !== 0) fs.cpSync(ownCore, copy, { recursive: true }); // hard links need one file system
-  fs.symlinkSync(path.join(root, 'node_modules', 'constructs'), path.join(dir, 'node_modules', 'constructs'));
-  if (pkg) {
-    // Another release of the core, as the alias "cdktf": "npm:cdktn@0.24.0" installs it (package name cdktn).
-    // The file is replaced, not edited, so the hard-linked original stays as it is.
-    const manifest = path.join(copy, 'package.json');
-    const json = { ...JSON.parse(fs.readFileSync(manifest, 'utf8')), ...pkg };
-    fs.unlinkSync(manifest);
-    fs.writeFileSync(manifest, JSON.stringify(json, null, 2));
-  }
 }
 
 describe('one core: constructs of this library in a stack of another copy of the core fail the synth', () => {
@@ -60,7 +44,7 @@ describe('one core: constructs of this library in a stack of another copy of the
   });
 
   test('two copies of the same core (the Aspects would be skipped): an error naming both copies and the fix', () => {
-    projectWithOwnCore(tmp);
+    copyCore(tmp, 'cdktf');
     const run = runApp(tmp);
     expect(run.status).toBe(1);
     const rel = path.relative(tmp, ownCore);
@@ -72,7 +56,7 @@ describe('one core: constructs of this library in a stack of another copy of the
   });
 
   test('mixed cores (the app on cdktn 0.24, the library on cdktf 0.21): the same error with both versions', () => {
-    projectWithOwnCore(tmp, { name: 'cdktn', version: '0.24.0' });
+    copyCore(tmp, 'cdktf', { name: 'cdktn', version: '0.24.0' });
     const run = runApp(tmp);
     expect(run.status).toBe(1);
     expect(run.out.error).toContain(`stack "app": ${path.join('node_modules', 'cdktf')} (cdktn 0.24.0)`);
