@@ -34,7 +34,8 @@ step() {
   local start rc=0 secs
   start=$(now)
   echo "::start:: ${name}"
-  "$@" </dev/null >"$logs/$name.log" 2>&1 || rc=$?
+  # fd 3 stays this script's stdout: a long step prints live progress lines there (scripts/tools/cdktn-install.sh)
+  "$@" </dev/null 3>&1 >"$logs/$name.log" 2>&1 || rc=$?
   secs=$(since "$start")
   {
     if command -v flock >/dev/null 2>&1; then flock 8; fi
