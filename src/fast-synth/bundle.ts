@@ -42,7 +42,7 @@ interface EsbuildApi {
 }
 
 /** Bumped when what goes into a bundle changes (plugins, options), so old bundles are rebuilt. */
-const BUNDLE_FORMAT = 5;
+const BUNDLE_FORMAT = 6;
 
 /**
  * cdktf captures a creation stack for every token with `Error.stackTraceLimit` raised to
@@ -74,11 +74,11 @@ const IN_NODE_MODULES = /[\\/]node_modules[\\/]/;
 const LOADERS: Record<string, string> = { '.ts': 'ts', '.mts': 'ts', '.cts': 'ts', '.tsx': 'tsx', '.jsx': 'jsx' };
 
 /**
- * Source rewrites: per-file `__dirname` in app files, and two files of the core (only where the exact text is
+ * Source rewrites: per-file `__dirname` in app files, `require.main` in the stack file, and two files of the core (only where the exact text is
  * found). The core is recognised by its package.json name (cdktf or cdktn), not its folder: a CDK Terrain app
  * has it in node_modules/cdktn (or node_modules/cdktf through the alias, or pnpm's store) and gets the same speed.
  */
-const rewrites = (packages: Map<string, PackageOf | undefined>) => ({
+const rewrites = (packages: Map<string, PackageOf | undefined>, entryPath: string) => ({
   name: 'aiinfra-fast-synth-rewrites',
   setup(build: EsbuildPluginBuild): void {
     build.onLoad({ filter: STACK_TRACE_FILE }, async (args) => {
@@ -96,8 +96,13 @@ const rewrites = (packages: Map<string, PackageOf | undefined>) => ({
       if (IN_NODE_MODULES.test(args.path)) return undefined;
       const text = await fs.promises.readFile(args.path, 'utf8');
       const loader = LOADERS[path.extname(args.path)] ?? 'js';
-      if (!/\b__(?:dirname|filename)\b/.test(text)) return { contents: text, loader };
-      const own = `const __dirname = ${JSON.stringify(path.dirname(args.path))}, __filename = ${JSON.stringify(args.path)};\n`;
+      const usesDir = /\b__(?:dirname|filename)\b/.test(text);
+      // `if (require.main === module) app.synth()` in the stack file: in the bundle `module` is the bundler's
+      // object for that file and `require.main` the CLI, so it would be false and synth silently skipped.
+      const mainCheck = args.path === entryPath && /\brequire\.main\b/.test(text);
+      if (!usesDir && !mainCheck) return { contents: text, loader };
+      let own = usesDir ? `const __dirname = ${JSON.stringify(path.dirname(args.path))}, __filename = ${JSON.stringify(args.path)};\n` : '';
+      if (mainCheck) own += 'require.main = module;\n';
       // below a shebang and a 'use strict' directive, which must stay first to count
       const [, prologue] = /^((?:#!.*\n)?(?:\s*(['"])use strict\2;?[^\n]*\n)?)/.exec(text) ?? ['', ''];
       return { contents: prologue + own + text.slice(prologue.length), loader };
@@ -193,7 +198,7 @@ export async function bundleApp(entry: string, options: BundleOptions): Promise<
     absWorkingDir: process.cwd(),
     external,
     define: { AIINFRA_PACKAGE_ROOT: JSON.stringify(options.packageRoot) },
-    plugins: [rewrites(packages)],
+    plugins: [rewrites(packages, entryPath)],
   });
   const files = Object.keys(result.metafile?.inputs ?? {}).map((rel) => path.resolve(process.cwd(), rel));
   try {

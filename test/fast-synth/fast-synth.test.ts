@@ -88,6 +88,15 @@ describe('fast synth (bundle + V8 code cache)', () => {
     expect(tf.output.greeting.value).toBe('hello from the tests');
   });
 
+  test('a stack file that synthesizes under `if (require.main === module)` synthesizes (was silently skipped)', () => {
+    const out = path.join(tmp, 'out');
+    const run = runCli([path.join(fixtures, 'main-guard-app.ts')], { CDKTF_OUTDIR: out, AIINFRA_SYNTH_CACHE_DIR: path.join(tmp, 'cache') });
+    expect(run.stderr).toBe('');
+    expect(run.status).toBe(0);
+    const tf = JSON.parse(fs.readFileSync(path.join(out, 'stacks', 'guarded', 'cdk.tf.json'), 'utf8'));
+    expect(tf.output.main.value).toBe('ran as main');
+  });
+
   test('assets found through __dirname work: a zip archive (made by cdktf in a child process) and a file', () => {
     const out = path.join(tmp, 'out');
     const run = runCli([path.join(fixtures, 'asset-app.ts')], { CDKTF_OUTDIR: out, AIINFRA_SYNTH_CACHE_DIR: path.join(tmp, 'cache') });
