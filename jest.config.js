@@ -1,10 +1,8 @@
-/** Transpile-only jest: types are checked once by `npm run typecheck`. */
+/** The object tier: transpile-only jest over test/ (types are checked once by `npm run typecheck`). */
 module.exports = {
-  testEnvironment: 'node',
+  ...require('./jest.base'),
   roots: ['<rootDir>/test'],
-  testMatch: ['**/*.test.ts'],
-  transform: { '^.+\\.ts$': ['@swc/jest', { jsc: { parser: { syntax: 'typescript' }, target: 'es2022' } }] },
-  moduleFileExtensions: ['ts', 'js', 'json'],
-  snapshotFormat: { escapeString: false, printBasicPrototype: false },
-  testTimeout: 60000,
+  // test/system runs the real tools on what this suite synthesized: its own config, after this suite (scripts/test.sh).
+  testPathIgnorePatterns: ['/node_modules/', '<rootDir>/test/system/'],
+  setupFilesAfterEnv: ['<rootDir>/test/setup/collect-synth.ts'],
 };

@@ -5,8 +5,8 @@
 #
 # The steps run in two lanes side by side (each lane keeps about one core busy; the machines we test on
 # have two), balanced by their times: lane 1 is typecheck -> lint -> python, lane 2 is synth -> jest ->
-# checkov, kube, promtool (they read the synth output). A step's output is printed in one piece when it
-# ends; a failed step stops its lane, the other lane runs to its end, and the run fails naming every
+# checkov, kube, promtool (they read the synth output) -> system (real Terraform on every stack jest
+# synthesized). A step's output is printed in one piece when it ends; a failed step stops its lane, the other lane runs to its end, and the run fails naming every
 # failed step. AIINFRA_TEST_SERIAL=1 runs the same steps one after another.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -55,6 +55,10 @@ step() {
 # Under node_modules/, so `npm ci` starts them afresh.
 cache=node_modules/.cache/aiinfra-test
 mkdir -p "$cache"
+# Every stack the jest suite synthesizes is recorded here (test/setup/collect-synth.ts) for the real-tool tier
+# (scripts/test-system.sh: terraform init and the reference check on each); emptied each run.
+export AIINFRA_SYNTH_COLLECT="$PWD/$cache/synthesized"
+rm -rf "$AIINFRA_SYNTH_COLLECT"
 
 # Lane 1: the quick checks, then the Python suite (the longest step).
 lane_1() {
@@ -98,7 +102,7 @@ if [ -e "$logs/failed" ]; then
 fi
 # The steps in a fixed order (then any other), then the wall time of the whole run.
 timings=()
-for name in python-env typecheck lint synth jest checkov kube promtool python; do
+for name in python-env typecheck lint synth jest checkov kube promtool system python; do
   if [ -e "$logs/$name.time" ]; then timings+=("$(cat "$logs/$name.time")"); rm "$logs/$name.time"; fi
 done
 for f in "$logs"/*.time; do

@@ -4,6 +4,8 @@ export type { CloudKind, PerCloud, AwsCloudProps, GcpCloudProps, AzureCloudProps
 export { InvalidPropError } from './core/errors';
 export { DuplicateCoreError } from './core/core-copies';
 export type { CoreCopy } from './core/core-copies';
+export { LocalStateBackend } from './core/state-backend';
+export type { LocalStateBackendProps } from './core/state-backend';
 export { WorkloadIdentity } from './core/identity';
 export type { IWorkloadIdentity, WorkloadIdentityProps, WorkloadIdentityAttributes, WorkloadIdentityKind } from './core/identity';
 export type { IModelStore, ModelReference, ModelReferenceOptions } from './core/model-store';

@@ -1,7 +1,7 @@
-import { App, LocalBackend, TerraformStack } from 'cdktf';
+import { App, TerraformStack } from 'cdktf';
 import { Construct } from 'constructs';
 import {
-  Cloud, Gpu, GpuTrainingCluster, InferenceEndpoint, ModelBackupBucket, MonitoringStack, RestoreDrill, Tenant, TrainingJob,
+  Cloud, Gpu, GpuTrainingCluster, LocalStateBackend, InferenceEndpoint, ModelBackupBucket, MonitoringStack, RestoreDrill, Tenant, TrainingJob,
 } from '../../src';
 import { applyPolicy } from './policy';
 
@@ -31,9 +31,9 @@ export class Platform extends TerraformStack {
 
   constructor(scope: Construct, id: string, props: PlatformProps) {
     super(scope, id);
-    // cdktf's implicit local backend records the absolute working directory; a relative path keeps
-    // cdk.tf.json identical on every machine (use a remote backend in production).
-    new LocalBackend(this, { path: `terraform.${id}.tfstate` });
+    // State beside cdktf.out (terraform-state/<stack>.tfstate), by a relative path: cdk.tf.json stays identical on
+    // every machine and `cdktf synth` never deletes it. In production use a remote backend (README: Deploy).
+    new LocalStateBackend(this);
     this.models = new ModelBackupBucket(this, 'models', {
       cloud: props.cloud,
       // A second region per cloud: S3 cross-region replication, a GCS dual-region, the Azure pair (GZRS).

@@ -4,9 +4,11 @@
 // the stacks into outputs of the first and `terraform_remote_state` reads in the second, so the
 // workloads stack's helm provider is configured from values that exist before it plans: no
 // provider-bootstrap problem, and the cluster can be upgraded without touching the jobs.
-import { App, Aspects, LocalBackend, TerraformStack } from 'cdktf';
+import { App, Aspects, TerraformStack } from 'cdktf';
 import { Construct } from 'constructs';
-import { AiInfraPolicyPack, Cloud, Gpu, GpuTrainingCluster, IGpuCluster, IModelStore, ModelBackupBucket, Policy } from '../../src';
+import {
+  AiInfraPolicyPack, Cloud, Gpu, GpuTrainingCluster, IGpuCluster, IModelStore, LocalStateBackend, ModelBackupBucket, Policy,
+} from '../../src';
 import { TrainingJob } from '../../src/training/training-job';
 
 export interface InfraStackProps {
@@ -20,7 +22,7 @@ export class InfraStack extends TerraformStack {
 
   constructor(scope: Construct, id: string, props: InfraStackProps) {
     super(scope, id);
-    new LocalBackend(this, { path: `terraform.${id}.tfstate` });
+    new LocalStateBackend(this);
     this.models = new ModelBackupBucket(this, 'models', { cloud: props.cloud });
     this.cluster = new GpuTrainingCluster(this, 'train', {
       cloud: props.cloud,
@@ -41,7 +43,7 @@ export class WorkloadsStack extends TerraformStack {
 
   constructor(scope: Construct, id: string, props: WorkloadsStackProps) {
     super(scope, id);
-    new LocalBackend(this, { path: `terraform.${id}.tfstate` });
+    new LocalStateBackend(this);
     const infra = props.infra;
     this.cluster = GpuTrainingCluster.fromClusterAttributes(this, 'train', infra.cluster.attributes);
     this.models = ModelBackupBucket.fromBucketAttributes(this, 'models', {

@@ -12,6 +12,7 @@ import {
   isAzurePair, isLiteral, normalizePrefix, ResolvedBackupProps, awsPartition,
 } from './common';
 import type { GcpModelBackupResources } from './gcp';
+import { checkStateLocation } from '../core/state-backend';
 
 /** The storage class objects move to after `coldStorageAfterDays`. */
 export type ColdStorageClass = 'infrequent' | 'cold';
@@ -401,6 +402,7 @@ export class ModelBackupBucket extends ModelStoreBase {
 
   constructor(scope: Construct, id: string, props: ModelBackupBucketProps) {
     super(scope, id);
+    checkStateLocation(this);
     const resolved = this.validate(props);
     this.cloud = props.cloud;
     const impl = props.cloud.select<BackupImpl>({
@@ -488,6 +490,7 @@ class ImportedModelStore extends ModelStoreBase {
 
   constructor(scope: Construct, id: string, attrs: ModelBackupBucketAttributes) {
     super(scope, id);
+    checkStateLocation(this);
     if (!attrs || !(attrs.cloud instanceof Cloud)) {
       throw new InvalidPropError(this, 'cloud', attrs?.cloud, 'a target from Cloud.aws(...), Cloud.gcp(...) or Cloud.azure(...)');
     }

@@ -27,6 +27,7 @@ import {
   isModelImage, ModelImage,
 } from './types';
 import { BUILTIN_QUANTIZATIONS, VLLM_IMAGE, VLLM_QUANTIZATIONS, vllmArgs } from './vllm';
+import { checkStateLocation } from '../core/state-backend';
 
 /** How the replica count is managed, after defaults. */
 export interface ResolvedScaling {
@@ -205,6 +206,7 @@ export class InferenceEndpoint extends EndpointMetrics implements IInferenceEndp
 
   constructor(scope: Construct, id: string, props: InferenceEndpointProps) {
     super(scope, id);
+    checkStateLocation(this);
     // ---- validation: every prop, before any child construct exists ----------------------------------
     let cloud: Cloud;
     let pool: GpuPoolInfo;

@@ -4,7 +4,7 @@ import * as path from 'path';
 import { Construct, IConstruct } from 'constructs';
 import type { ApiObject, ApiObjectProps, Chart } from 'cdk8s';
 import {
-  App, Aspects, DefaultTokenResolver, Fn, IAspect, ITerraformDependable, Lazy, StringConcat,
+  App, Aspects, DefaultTokenResolver, dependable, Fn, IAspect, ITerraformDependable, Lazy, StringConcat,
   TerraformResource, TerraformStack, Token, Tokenization,
 } from 'cdktf';
 import { Release } from '@cdktf/provider-helm/lib/release';
@@ -15,6 +15,7 @@ import { DirectoryAsset, writeFiles } from '../core/directory-asset';
 import { check, InvalidPropError } from '../core/errors';
 import { apiObject, cdk8s } from './cdk8s';
 import { checkDnsLabel, constructDnsLabel } from './names';
+import { checkStateLocation } from '../core/state-backend';
 
 export interface KubernetesWorkloadProps {
   /** The cluster to deploy to; its `helmProvider` applies the release. */
@@ -197,6 +198,7 @@ export class KubernetesWorkload extends Construct {
   constructor(scope: Construct, id: string, props: KubernetesWorkloadProps) {
     super(scope, id);
     assertOneCore(this); // its Aspect would be skipped by a stack of another core copy
+    checkStateLocation(this);
     checkDnsLabel(this, 'namespace', props.namespace);
     checkDnsLabel(this, 'releaseNamespace', props.releaseNamespace);
     checkDnsLabel(this, 'releaseName', props.releaseName, 53);
@@ -422,8 +424,10 @@ export class KubernetesWorkload extends Construct {
 
   /** @internal */
   public applyDependencies(): void {
-    const fqns = new Set<string>(this.release.dependsOn ?? []);
-    const add = (d: ITerraformDependable) => fqns.add(d.fqn);
+    // Keyed by fqn (dedupe, stable order); written through cdktf's `dependable`, which renders the bare
+    // `helm_release.x` address Terraform requires in depends_on (never the `${...}` interpolation form).
+    const deps = new Map<string, ITerraformDependable>();
+    const add = (d: ITerraformDependable) => deps.set(d.fqn, d);
     this.extraDependencies.forEach(add);
     if (this.dependOnAddons && TerraformStack.of(this.cluster) === TerraformStack.of(this)) {
       if (this.cluster.addOnDependencies) {
@@ -436,7 +440,9 @@ export class KubernetesWorkload extends Construct {
         }
       }
     }
-    if (fqns.size) this.release.dependsOn = [...fqns].sort();
+    if (deps.size === 0) return;
+    const ordered = [...deps.keys()].sort().map((fqn) => dependable(deps.get(fqn)!));
+    this.release.dependsOn = [...(this.release.dependsOn ?? []), ...ordered];
   }
 }
 

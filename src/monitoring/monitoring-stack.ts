@@ -22,6 +22,7 @@ import {
   MonitoringStackProps, Watchable, WatchOptions,
 } from './types';
 import { checkAlerts, checkBudget, checkSelfManaged, resolveRouting } from './validate';
+import { checkStateLocation } from '../core/state-backend';
 
 /** Metric names of the vLLM runtime (its /metrics); 429 is not separable there, so errors are 5xx. */
 const VLLM_METRICS: EndpointMetricNames = {
@@ -104,6 +105,7 @@ export class MonitoringStack extends Construct implements IMonitoringStack {
 
   constructor(scope: Construct, id: string, props: MonitoringStackProps = {}) {
     super(scope, id);
+    checkStateLocation(this);
     // ---- validation: every prop, before any child ---------------------------------------------------------
     const cloud = props.cloud ?? props.cluster?.cloud;
     if (!cloud) throw new InvalidPropError(this, 'cloud', props.cloud, 'a Cloud target, or a cluster (whose cloud is used)');

@@ -16,6 +16,7 @@ import {
 import type { KubernetesWorkload } from '../k8s/delivery';
 import type { Tenant, TenantProps } from './tenant';
 import type { TrainingJob, TrainingJobProps } from './training-job';
+import { checkStateLocation } from '../core/state-backend';
 
 /** One GPU node pool. */
 export interface GpuPoolProps {
@@ -228,6 +229,7 @@ export class GpuTrainingCluster extends Construct implements IGpuCluster {
 
   constructor(scope: Construct, id: string, props: GpuTrainingClusterProps) {
     super(scope, id);
+    checkStateLocation(this);
     const spec = this.validate(props);
     this.cloud = props.cloud;
     this.gpuPools = spec.gpuPools.map((p) => p.info);
@@ -577,6 +579,7 @@ class ImportedGpuCluster extends Construct implements IGpuCluster {
 
   constructor(scope: Construct, id: string, attrs: GpuClusterAttributes) {
     super(scope, id);
+    checkStateLocation(this);
     if (!(attrs.cloud instanceof Cloud)) throw new InvalidPropError(this, 'cloud', attrs.cloud, 'a Cloud target');
     for (const key of ['clusterName', 'endpoint', 'certificateAuthorityData'] as const) {
       if (typeof attrs[key] !== 'string' || attrs[key].length === 0) throw new InvalidPropError(this, key, attrs[key], 'a non-empty string (or a reference)');

@@ -14,6 +14,7 @@ import { checkDnsLabel, RESERVED_NAMESPACES, toDnsLabel } from '../k8s/names';
 import { sharedNamespace } from '../k8s/shared-namespace';
 import { restrictedContainerSecurityContext, restrictedPodSecurityContext, writableEmptyDirs } from '../k8s/security';
 import { ITenant } from './tenant';
+import { checkStateLocation } from '../core/state-backend';
 
 // ---- model presets: must match compute/src/aiinfra/presets.json (a test checks) ---------------------
 
@@ -233,6 +234,7 @@ export class TrainingJob extends Construct {
 
   constructor(scope: Construct, id: string, props: TrainingJobProps) {
     super(scope, id);
+    checkStateLocation(this);
     // ===== validation (everything before any child is created) =======================================
     const cluster = props.cluster;
     if (!cluster || !cluster.gpuPools) throw new InvalidPropError(this, 'cluster', cluster, 'an IGpuCluster');

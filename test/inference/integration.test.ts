@@ -69,7 +69,7 @@ describe('tenant', () => {
     const releases = resources(synthJson(stack), 'helm_release');
     const mine = releases.find((r) => r.name === endpoint.name) as Json;
     expect(mine.namespace).toBe(team.namespace);
-    expect(mine.depends_on).toContain(`\${helm_release.${team.workload.release.friendlyUniqueId}}`);
+    expect(mine.depends_on).toContain(`helm_release.${team.workload.release.friendlyUniqueId}`);
     expect(mine.depends_on.some((d: string) => /Namespace-inference/.test(d))).toBe(false);
   });
 

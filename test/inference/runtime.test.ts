@@ -258,7 +258,7 @@ describe('monitoring', () => {
     const np = objects.find((o) => o.kind === 'NetworkPolicy' && o.metadata.name === b.endpoint.name) as Json;
     expect(np.spec.ingress[1].from[0].namespaceSelector.matchLabels['kubernetes.io/metadata.name']).toBe('observability');
     const mine = resources(synthJson(b.stack), 'helm_release').find((r) => r.name === b.endpoint.name) as Json;
-    expect(mine.depends_on).toContain(`\${helm_release.${(monitoringRelease as InstanceType<typeof Release>).friendlyUniqueId}}`);
+    expect(mine.depends_on).toContain(`helm_release.${(monitoringRelease as InstanceType<typeof Release>).friendlyUniqueId}`);
     expect(b.endpoint.scaling.kind).toBe('keda');
   });
 });

@@ -276,7 +276,7 @@ describe('KubernetesWorkload delivery', () => {
     const synth = JSON.parse(Testing.synth(stack));
     const releases = Object.values(synth.resource.helm_release) as { name: string; depends_on?: string[]; timeout: number; wait: boolean }[];
     const rel = releases.find((r) => r.name === 'app')!;
-    expect(rel.depends_on).toEqual([expect.stringMatching(/^\$\{helm_release\.Addons_Release_[0-9A-F]{8}\}$/)]);
+    expect(rel.depends_on).toEqual([expect.stringMatching(/^helm_release\.Addons_Release_[0-9A-F]{8}$/)]);
     expect(rel).toMatchObject({ timeout: 120, wait: false });
   });
 

@@ -184,7 +184,7 @@ describe('TrainingJob', () => {
     const releases = Object.values(synth.resource.helm_release) as { name: string; namespace: string; depends_on?: string[] }[];
     const rel = releases.find((r) => r.name === j.workload.releaseName)!;
     expect(rel.namespace).toBe('research');
-    expect(rel.depends_on).toEqual([expect.stringMatching(/^\$\{helm_release\.research_Resources_Release_[0-9A-F]{8}\}$/)]);
+    expect(rel.depends_on).toEqual([expect.stringMatching(/^helm_release\.research_Resources_Release_[0-9A-F]{8}$/)]);
     expect(findObjects(j.workload.render().objects, 'Job')[0].metadata.labels['kueue.x-k8s.io/queue-name']).toBe('research');
   });
 
