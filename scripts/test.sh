@@ -1,12 +1,12 @@
 #!/usr/bin/env bash
 # The whole test suite, as `npm test` runs it on a fresh machine: it installs what it needs itself
-# (Python venv for compute/, promtool, checkov, kube-score) and runs every check. Each step is timed;
+# (Python venv for compute/, promtool, checkov, kube-score, OpenTofu, a CDK Terrain install) and runs every check. Each step is timed;
 # the times land in cdktf.out/test-timings.json (read by `npm run bench`), with `total` = wall time.
 #
 # The steps run in two lanes side by side (each lane keeps about one core busy; the machines we test on
-# have two), balanced by their times: lane 1 is typecheck -> lint -> python, lane 2 is synth -> jest ->
-# checkov, kube, promtool (they read the synth output) -> system (real Terraform on every stack jest
-# synthesized). A step's output is printed in one piece when it ends; a failed step stops its lane, the other lane runs to its end, and the run fails naming every
+# have two), balanced by their times: lane 1 is tofu (build OpenTofu once; cached) -> typecheck -> lint -> python,
+# lane 2 is synth -> jest -> cdktn (the examples on CDK Terrain), checkov, kube, promtool (they read the synth
+# output) -> system (real Terraform and OpenTofu on every stack jest synthesized). A step's output is printed in one piece when it ends; a failed step stops its lane, the other lane runs to its end, and the run fails naming every
 # failed step. AIINFRA_TEST_SERIAL=1 runs the same steps one after another.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -34,7 +34,8 @@ step() {
   local start rc=0 secs
   start=$(now)
   echo "::start:: ${name}"
-  "$@" </dev/null >"$logs/$name.log" 2>&1 || rc=$?
+  # fd 3 stays this script's stdout: a long step prints live progress lines there (scripts/tools/cdktn-install.sh)
+  "$@" </dev/null 3>&1 >"$logs/$name.log" 2>&1 || rc=$?
   secs=$(since "$start")
   {
     if command -v flock >/dev/null 2>&1; then flock 8; fi
@@ -61,6 +62,8 @@ rm -rf "$AIINFRA_SYNTH_COLLECT"
 
 # Lane 1: the quick checks, then the Python suite (the longest step).
 lane_1() {
+  # Started first so that a cold build (minutes) runs beside lane 2; the system step waits on its lock if needed.
+  step tofu bash scripts/tools/tofu.sh || return
   step typecheck npx --no-install tsc --noEmit -p tsconfig.json --incremental --tsBuildInfoFile "$cache/typecheck.tsbuildinfo" || return
   step lint npx --no-install eslint --max-warnings 0 --cache --cache-strategy content --cache-location "$cache/eslint" src examples test bench || return
   if [ -e scripts/test-python.sh ]; then step python bash scripts/test-python.sh || return; fi
@@ -101,7 +104,7 @@ if [ -e "$logs/failed" ]; then
 fi
 # The steps in a fixed order (then any other), then the wall time of the whole run.
 timings=()
-for name in python-env typecheck lint synth jest checkov kube promtool system python; do
+for name in python-env tofu typecheck lint synth jest cdktn checkov kube promtool system python; do
   if [ -e "$logs/$name.time" ]; then timings+=("$(cat "$logs/$name.time")"); rm "$logs/$name.time"; fi
 done
 for f in "$logs"/*.time; do

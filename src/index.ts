@@ -2,6 +2,8 @@
 export { Cloud, AwsCloud, GcpCloud, AzureCloud } from './core/cloud';
 export type { CloudKind, PerCloud, AwsCloudProps, GcpCloudProps, AzureCloudProps } from './core/cloud';
 export { InvalidPropError } from './core/errors';
+export { DuplicateCoreError } from './core/core-copies';
+export type { CoreCopy } from './core/core-copies';
 export { LocalStateBackend } from './core/state-backend';
 export type { LocalStateBackendProps } from './core/state-backend';
 export { WorkloadIdentity } from './core/identity';

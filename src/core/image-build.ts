@@ -10,6 +10,7 @@ import { Cloud } from './cloud';
 import { IGpuCluster } from './cluster';
 import { copyFiles, DirectoryAsset } from './directory-asset';
 import { IContainerImage } from './image';
+import { assertOneCore } from './one-core';
 import { packageRoot } from './package-root';
 import { providerFor } from './providers';
 
@@ -163,6 +164,7 @@ export class BundledImage extends Construct implements IContainerImage {
 
   constructor(scope: Construct, id: string, props: BundledImageProps) {
     super(scope, id);
+    assertOneCore(this); // its Aspect would be skipped by a stack of another core copy
     this.cloud = props.cloud;
     const root = packageRoot();
     this.contextDir = path.join(root, 'compute');

@@ -1,5 +1,6 @@
 import { IConstruct } from 'constructs';
 import { TerraformProvider, TerraformStack, Token } from 'cdktf';
+import { assertOneCore } from './one-core';
 
 /**
  * Finds or makes the provider a construct needs. Reuses the stack's own default provider of that type
@@ -13,15 +14,17 @@ export function providerFor<P extends TerraformProvider>(
   fits: (p: P) => boolean,
   make: (stack: TerraformStack, id: string, alias: string | undefined) => P,
 ): P {
+  assertOneCore(scope);
   const stack = TerraformStack.of(scope);
   const existing = stack.node.findAll().filter(
     (c): c is P => TerraformProvider.isTerraformProvider(c) && (c as TerraformProvider).terraformResourceType === terraformType,
   );
   const defaults = existing.filter((p) => p.alias === undefined);
   const match = existing.find((p) => (p.alias === undefined || p.alias === key) && fits(p));
-  if (match) return match;
   const alias = defaults.length > 0 ? key : undefined;
-  return make(stack, alias ? `${terraformType}-${key}` : terraformType, alias);
+  const provider = match ?? make(stack, alias ? `${terraformType}-${key}` : terraformType, alias);
+  assertOneCore(provider); // a provider package with its own nested copy of the core
+  return provider;
 }
 
 /** True when a provider's attribute is unset, unresolved (a token) or equal to `want`. */

@@ -5,6 +5,7 @@
 import { createHash } from 'crypto';
 import * as fs from 'fs';
 import * as path from 'path';
+import { CORE_PACKAGE_NAMES, describeCopy, DuplicateCoreError, isCoreFile, PackageOf, packageOf } from '../core/core-copies';
 
 /** What `bundleApp` made or found. */
 export interface AppBundle {
@@ -41,7 +42,7 @@ interface EsbuildApi {
 }
 
 /** Bumped when what goes into a bundle changes (plugins, options), so old bundles are rebuilt. */
-const BUNDLE_FORMAT = 4;
+const BUNDLE_FORMAT = 6;
 
 /**
  * cdktf captures a creation stack for every token with `Error.stackTraceLimit` raised to
@@ -49,7 +50,7 @@ const BUNDLE_FORMAT = 4;
  * bundle it captures the ordinary limit (10 frames), which is also all the CLI formats
  * (`formatShortStackTraces`).
  */
-const STACK_TRACE_FILE = /[\\/]cdktf[\\/]lib[\\/]tokens[\\/]private[\\/]stack-trace\.js$/;
+const STACK_TRACE_FILE = /[\\/]lib[\\/]tokens[\\/]private[\\/]stack-trace\.js$/;
 const UNLIMITED_CAPTURE = 'Error.stackTraceLimit = Number.MAX_SAFE_INTEGER;';
 
 /**
@@ -57,7 +58,7 @@ const UNLIMITED_CAPTURE = 'Error.stackTraceLimit = Number.MAX_SAFE_INTEGER;';
  * zip by running their own file as a CLI (`node ${__filename} src dest`), which in a bundle would run
  * the bundle. In the bundle archiver loads on first use and the CLI is the real file in node_modules.
  */
-const FS_HELPERS_FILE = /[\\/]cdktf[\\/]lib[\\/]private[\\/]fs\.js$/;
+const FS_HELPERS_FILE = /[\\/]lib[\\/]private[\\/]fs\.js$/;
 const EAGER_ARCHIVER = 'const archiver = require("archiver");';
 const LAZY_ARCHIVER = 'const archiver = (...args) => require("archiver")(...args);';
 const SELF_AS_CLI = '`node ${__filename} ';
@@ -72,15 +73,21 @@ const SOURCE_FILE = /\.(?:[cm]?[jt]s|tsx|jsx)$/; // esbuild filters are Go regex
 const IN_NODE_MODULES = /[\\/]node_modules[\\/]/;
 const LOADERS: Record<string, string> = { '.ts': 'ts', '.mts': 'ts', '.cts': 'ts', '.tsx': 'tsx', '.jsx': 'jsx' };
 
-/** Source rewrites: per-file `__dirname` in app files, and two cdktf files (only where the exact text is found). */
-const rewrites = {
+/**
+ * Source rewrites: per-file `__dirname` in app files, `require.main` in the stack file, and two files of the core (only where the exact text is
+ * found). The core is recognised by its package.json name (cdktf or cdktn), not its folder: a CDK Terrain app
+ * has it in node_modules/cdktn (or node_modules/cdktf through the alias, or pnpm's store) and gets the same speed.
+ */
+const rewrites = (packages: Map<string, PackageOf | undefined>, entryPath: string) => ({
   name: 'aiinfra-fast-synth-rewrites',
   setup(build: EsbuildPluginBuild): void {
     build.onLoad({ filter: STACK_TRACE_FILE }, async (args) => {
+      if (!isCoreFile(args.path, packages)) return undefined;
       const text = await fs.promises.readFile(args.path, 'utf8');
       return { contents: text.replace(UNLIMITED_CAPTURE, ''), loader: 'js' };
     });
     build.onLoad({ filter: FS_HELPERS_FILE }, async (args) => {
+      if (!isCoreFile(args.path, packages)) return undefined;
       const text = await fs.promises.readFile(args.path, 'utf8');
       const contents = text.replace(EAGER_ARCHIVER, LAZY_ARCHIVER).replace(SELF_AS_CLI, `\`node \${${JSON.stringify(JSON.stringify(args.path))}} `);
       return { contents, loader: 'js' };
@@ -89,14 +96,35 @@ const rewrites = {
       if (IN_NODE_MODULES.test(args.path)) return undefined;
       const text = await fs.promises.readFile(args.path, 'utf8');
       const loader = LOADERS[path.extname(args.path)] ?? 'js';
-      if (!/\b__(?:dirname|filename)\b/.test(text)) return { contents: text, loader };
-      const own = `const __dirname = ${JSON.stringify(path.dirname(args.path))}, __filename = ${JSON.stringify(args.path)};\n`;
+      const usesDir = /\b__(?:dirname|filename)\b/.test(text);
+      // `if (require.main === module) app.synth()` in the stack file: in the bundle `module` is the bundler's
+      // object for that file and `require.main` the CLI, so it would be false and synth silently skipped.
+      const mainCheck = args.path === entryPath && /\brequire\.main\b/.test(text);
+      if (!usesDir && !mainCheck) return { contents: text, loader };
+      let own = usesDir ? `const __dirname = ${JSON.stringify(path.dirname(args.path))}, __filename = ${JSON.stringify(args.path)};\n` : '';
+      if (mainCheck) own += 'require.main = module;\n';
       // below a shebang and a 'use strict' directive, which must stay first to count
       const [, prologue] = /^((?:#!.*\n)?(?:\s*(['"])use strict\2;?[^\n]*\n)?)/.exec(text) ?? ['', ''];
       return { contents: prologue + own + text.slice(prologue.length), loader };
     });
   },
-};
+});
+
+/**
+ * The one-core guard at bundle time (its run-time half, core/one-core.ts, cannot name folders inside a bundle):
+ * files of two core packages in one bundle mean two loaded copies (`cdktf` and `cdktn` side by side, or a
+ * provider with its own nested copy).
+ */
+function assertOneBundledCore(inputs: string[], packages: Map<string, PackageOf | undefined>): void {
+  const copies = new Map<string, PackageOf>();
+  for (const file of inputs) {
+    const pkg = IN_NODE_MODULES.test(file) ? packageOf(file, packages) : undefined;
+    if (pkg && CORE_PACKAGE_NAMES.includes(pkg.name)) copies.set(pkg.dir, pkg);
+  }
+  if (copies.size > 1) {
+    throw new DuplicateCoreError('the app imports more than one', [...copies.values()].map((pkg) => describeCopy('bundled', pkg)));
+  }
+}
 
 function loadEsbuild(): EsbuildApi {
   try {
@@ -155,6 +183,7 @@ export async function bundleApp(entry: string, options: BundleOptions): Promise<
   const key = `${keyBase}|esbuild ${esbuild.version}`;
   fs.mkdirSync(dir, { recursive: true });
   const tmp = `${file}.${process.pid}.tmp`;
+  const packages = new Map<string, PackageOf | undefined>();
   const result = await esbuild.build({
     entryPoints: [entryPath],
     outfile: tmp,
@@ -169,11 +198,16 @@ export async function bundleApp(entry: string, options: BundleOptions): Promise<
     absWorkingDir: process.cwd(),
     external,
     define: { AIINFRA_PACKAGE_ROOT: JSON.stringify(options.packageRoot) },
-    plugins: [rewrites],
+    plugins: [rewrites(packages, entryPath)],
   });
-  const inputs = Object.keys(result.metafile?.inputs ?? {})
-    .map((rel) => stamp(path.resolve(process.cwd(), rel)))
-    .filter((s): s is InputStamp => s !== undefined);
+  const files = Object.keys(result.metafile?.inputs ?? {}).map((rel) => path.resolve(process.cwd(), rel));
+  try {
+    assertOneBundledCore(files, packages);
+  } catch (err) {
+    fs.rmSync(tmp, { force: true });
+    throw err;
+  }
+  const inputs = files.map((f) => stamp(f)).filter((s): s is InputStamp => s !== undefined);
   fs.renameSync(tmp, file);
   fs.writeFileSync(manifestFile, JSON.stringify({ key, inputs } satisfies BundleManifest));
   return { file, rebuilt: true };

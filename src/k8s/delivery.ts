@@ -10,6 +10,7 @@ import {
 import { Release } from '@cdktf/provider-helm/lib/release';
 import { stringify } from '../core/yaml';
 import { IGpuCluster } from '../core/cluster';
+import { assertOneCore } from '../core/one-core';
 import { DirectoryAsset, writeFiles } from '../core/directory-asset';
 import { check, InvalidPropError } from '../core/errors';
 import { apiObject, cdk8s } from './cdk8s';
@@ -196,6 +197,7 @@ export class KubernetesWorkload extends Construct {
 
   constructor(scope: Construct, id: string, props: KubernetesWorkloadProps) {
     super(scope, id);
+    assertOneCore(this); // its Aspect would be skipped by a stack of another core copy
     checkStateLocation(this);
     checkDnsLabel(this, 'namespace', props.namespace);
     checkDnsLabel(this, 'releaseNamespace', props.releaseNamespace);

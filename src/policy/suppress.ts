@@ -1,6 +1,7 @@
 import { IConstruct } from 'constructs';
 import { Aspects, IAspect, TerraformResource } from 'cdktf';
 import { InvalidPropError } from '../core/errors';
+import { assertOneCore } from '../core/one-core';
 
 const SUPPRESSIONS = Symbol.for('cdktf-ai-infra.policy.suppressions');
 const RECORDED = Symbol.for('cdktf-ai-infra.policy.recorded');
@@ -134,6 +135,7 @@ export class Policy {
     if (typeof reason !== 'string' || reason.trim().length < MIN_REASON) {
       throw new InvalidPropError(scope, 'reason', reason, `a reason of at least ${MIN_REASON} characters saying why the check does not apply`);
     }
+    assertOneCore(scope); // an Aspect of our core copy would be skipped by a stack of another
     Aspects.of(scope).add(new CheckovSkipAspect(checkIds, reason.trim(), options.resourceTypes));
   }
 }

@@ -8,6 +8,7 @@ import { bundleApp } from '../../src/fast-synth/bundle';
 import { parseArgs } from '../../src/fast-synth/cli';
 import { packageRoot } from '../../src/core/package-root';
 import { readTree } from '../read-tree';
+import { copyCore } from '../core-copy';
 
 const root = packageRoot();
 const cli = path.join(root, 'src', 'fast-synth', 'cli.ts');
@@ -87,6 +88,15 @@ describe('fast synth (bundle + V8 code cache)', () => {
     expect(tf.output.greeting.value).toBe('hello from the tests');
   });
 
+  test('a stack file that synthesizes under `if (require.main === module)` synthesizes (was silently skipped)', () => {
+    const out = path.join(tmp, 'out');
+    const run = runCli([path.join(fixtures, 'main-guard-app.ts')], { CDKTF_OUTDIR: out, AIINFRA_SYNTH_CACHE_DIR: path.join(tmp, 'cache') });
+    expect(run.stderr).toBe('');
+    expect(run.status).toBe(0);
+    const tf = JSON.parse(fs.readFileSync(path.join(out, 'stacks', 'guarded', 'cdk.tf.json'), 'utf8'));
+    expect(tf.output.main.value).toBe('ran as main');
+  });
+
   test('assets found through __dirname work: a zip archive (made by cdktf in a child process) and a file', () => {
     const out = path.join(tmp, 'out');
     const run = runCli([path.join(fixtures, 'asset-app.ts')], { CDKTF_OUTDIR: out, AIINFRA_SYNTH_CACHE_DIR: path.join(tmp, 'cache') });
@@ -118,6 +128,53 @@ describe('fast synth (bundle + V8 code cache)', () => {
     expect(run.status).toBe(2);
     expect(run.stderr).toContain('usage: cdktf-ai-infra-synth');
     await expect(bundleApp(path.join(tmp, 'missing.ts'), { cacheDir: tmp, packageRoot: root })).rejects.toThrow(/missing.ts does not exist/);
+  });
+
+  test('the core is recognised by its package name: a node_modules/cdktn install gets the same rewrites', () => {
+    // a CDK Terrain project: the core in node_modules/cdktn (package name cdktn), imported as 'cdktn'
+    const project = path.join(tmp, 'project');
+    copyCore(project, 'cdktn', { name: 'cdktn', version: '0.24.0' });
+    const app = path.join(project, 'main.ts');
+    fs.writeFileSync(app, fs.readFileSync(path.join(fixtures, 'stack-depth-app.ts'), 'utf8').replace("from 'cdktf/", "from 'cdktn/"));
+    const run = runCli([app], { AIINFRA_SYNTH_CACHE_DIR: path.join(tmp, 'cache') });
+    expect(run.stderr).toBe('');
+    expect(JSON.parse(run.stdout)).toMatchObject({ limitDuringCapture: 10, frames: 10 });
+  });
+
+  test('a file at a core-like path in another package is not rewritten', () => {
+    const project = path.join(tmp, 'project');
+    const other = path.join(project, 'node_modules', 'not-the-core', 'lib', 'tokens', 'private');
+    fs.mkdirSync(other, { recursive: true });
+    fs.writeFileSync(path.join(project, 'node_modules', 'not-the-core', 'package.json'), '{"name":"not-the-core","version":"1.0.0"}');
+    fs.writeFileSync(path.join(other, 'stack-trace.js'), 'Error.stackTraceLimit = Number.MAX_SAFE_INTEGER;\nexports.limit = Error.stackTraceLimit;\n');
+    const app = path.join(project, 'main.ts');
+    fs.writeFileSync(app, "import { limit } from 'not-the-core/lib/tokens/private/stack-trace';\nprocess.stdout.write(String(limit));\n");
+    const run = runCli([app], { AIINFRA_SYNTH_CACHE_DIR: path.join(tmp, 'cache') });
+    expect(run.stdout).toBe(String(Number.MAX_SAFE_INTEGER));
+  });
+
+  test('two copies of the core in one bundle fail before the app runs, naming both copies', () => {
+    const project = path.join(tmp, 'project');
+    const cdktf = copyCore(project, 'cdktf');
+    const cdktn = copyCore(project, 'cdktn', { name: 'cdktn', version: '0.24.0' });
+    const app = path.join(project, 'main.ts');
+    fs.writeFileSync(app, [
+      "import { App, TerraformStack } from 'cdktn';",
+      "import { TerraformOutput } from 'cdktf';",
+      "const app = new App(); new TerraformOutput(new TerraformStack(app, 's'), 'o', { value: 1 }); app.synth();",
+      "process.stdout.write('synthesized');",
+    ].join('\n'));
+    const cache = path.join(tmp, 'cache');
+    const run = runCli([app], { AIINFRA_SYNTH_CACHE_DIR: cache, CDKTF_OUTDIR: path.join(tmp, 'out') });
+    expect(run.status).toBe(1);
+    expect(run.stdout).toBe('');
+    expect(run.stderr).toContain('two copies of the CDK for Terraform core are loaded, and the app imports more than one');
+    expect(run.stderr).toContain(`bundled: ${path.relative(root, cdktf)} (cdktf 0.21.0)`);
+    expect(run.stderr).toContain(`bundled: ${path.relative(root, cdktn)} (cdktn 0.24.0)`);
+    expect(run.stderr).toContain('"overrides": { "cdktf": "$cdktf" }');
+    // nothing kept: the next run checks again
+    const [bundleDir] = fs.readdirSync(cache);
+    expect(fs.readdirSync(path.join(cache, bundleDir))).toEqual([]);
   });
 
   test('token creation stacks are captured and formatted to 10 frames (cdktf asks for all frames)', () => {

@@ -1,4 +1,5 @@
 /** The real-tool tier's own checks fail where they must: each assertion has a fixture that breaks it. */
+import { spawnSync } from 'child_process';
 import { checkTerraformConfig, referencesIn } from './terraform-refs';
 import { engines, initErrors } from './terraform';
 
@@ -63,4 +64,10 @@ describe.each(engines())('$name init harness', (engine) => {
   test('accepts a valid configuration whose providers cannot be downloaded', async () => {
     expect(await initErrors(engine, JSON.stringify({ ...base, terraform: { required_providers: { aws: { source: 'hashicorp/aws', version: '6.0.0' } } } }))).toEqual([]);
   });
+});
+
+test('every check runs under Terraform and OpenTofu 1.12 (the engine list)', () => {
+  expect(engines().map((e) => e.name)).toEqual(['terraform', 'tofu']);
+  const tofu = engines()[1];
+  expect(spawnSync(tofu.binary, ['version'], { encoding: 'utf8', env: { ...process.env, TF_CLI_CONFIG_FILE: '/dev/null' } }).stdout).toMatch(/^OpenTofu v1\.12\.\d+$/m);
 });

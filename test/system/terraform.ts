@@ -27,9 +27,33 @@ export function terraformEngine(): Engine {
   return { name: 'terraform', binary };
 }
 
-/** Every engine the real-tool tier runs: Terraform always; more once their builds are wired in. */
+/**
+ * OpenTofu: `AIINFRA_TOFU_BINARY` when set, else the build that scripts/tools/tofu.sh keeps in .tools/ (instant
+ * when built; it builds once, and waits on its lock while another step builds it). Fails, never skips.
+ */
+export function tofuEngine(): Engine {
+  const given = process.env.AIINFRA_TOFU_BINARY;
+  if (given) {
+    const probe = spawnSync(given, ['version'], { encoding: 'utf8' });
+    if (probe.error || probe.status !== 0 || !/^OpenTofu v/m.test(probe.stdout)) {
+      throw new Error(`AIINFRA_TOFU_BINARY=${given} is not a working OpenTofu (${probe.error?.message ?? probe.stdout + probe.stderr}).`);
+    }
+    return { name: 'tofu', binary: given };
+  }
+  const script = path.resolve(__dirname, '..', '..', 'scripts', 'tools', 'tofu.sh');
+  const built = spawnSync('bash', [script], { encoding: 'utf8' });
+  if (built.error || built.status !== 0) {
+    throw new Error(`The real-tool tests need OpenTofu; scripts/tools/tofu.sh could not build it (it needs Go): ${(built.error?.message ?? built.stderr).slice(-2000)}`);
+  }
+  return { name: 'tofu', binary: built.stdout.trim() };
+}
+
+let allEngines: Engine[] | undefined;
+
+/** Every engine the real-tool tier runs each check under: Terraform and OpenTofu (found or built once per process). */
 export function engines(): Engine[] {
-  return [terraformEngine()];
+  allEngines ??= [terraformEngine(), tofuEngine()];
+  return allEngines;
 }
 
 let cliConfig: string | undefined;
@@ -60,12 +84,16 @@ export interface RunResult {
   readonly stdout: string;
 }
 
-/** Runs the engine in `cwd` (no color, no input, no telemetry) and returns its exit code and combined output. */
+/**
+ * Runs the engine in `cwd` (no color, no input, no telemetry) and returns its exit code and combined output.
+ * The CLI configuration is ours (the offline one), not the machine's: OpenTofu prints a warning on stdout for a
+ * TF_CLI_CONFIG_FILE that does not exist (Terraform is silent), which would break `show -json`.
+ */
 export function run(engine: Engine, args: readonly string[], cwd: string, extraEnv: Record<string, string> = {}): Promise<RunResult> {
   return new Promise((resolve, reject) => {
     const child = spawn(engine.binary, [...args], {
       cwd,
-      env: { ...process.env, CHECKPOINT_DISABLE: '1', TF_IN_AUTOMATION: '1', TF_INPUT: '0', ...extraEnv },
+      env: { ...process.env, CHECKPOINT_DISABLE: '1', TF_IN_AUTOMATION: '1', TF_INPUT: '0', TF_CLI_CONFIG_FILE: offlineCliConfig(), ...extraEnv },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let output = '';
