@@ -7,6 +7,7 @@ Run one process directly (``aiinfra-train train ...``) or many with
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import gc
 import math
 import os
@@ -161,13 +162,38 @@ class StopRequest:
         self.signal_name = signal.Signals(signum).name
 
 
+@dataclass(frozen=True)
+class LRSchedule:
+    """Linear warmup to lr, then cosine decay to lr * min_lr_ratio, measured in samples seen.
+
+    The lengths are fixed when a run starts (``warmup_steps`` and ``steps`` times the global
+    batch size of that start) and saved in every checkpoint: a resume with another global batch
+    size or another ``steps`` continues the same curve instead of reshaping it after the fact
+    (a longer run stays at the floor past the decay). lr and min_lr_ratio come from the config."""
+
+    warmup_samples: int
+    decay_samples: int  # samples at the end of the decay (warmup included)
+
+    @classmethod
+    def from_config(cls, cfg: TrainConfig) -> "LRSchedule":
+        return cls(cfg.warmup_steps * cfg.global_batch_size, cfg.steps * cfg.global_batch_size)
+
+    def factor(self, samples_seen: int, batch: int, min_lr_ratio: float) -> float:
+        """Factor of lr for the step that consumes samples ``samples_seen .. + batch - 1``."""
+        if self.warmup_samples > 0 and samples_seen < self.warmup_samples:
+            return min(1.0, (samples_seen + batch) / self.warmup_samples)
+        span = max(1, self.decay_samples - self.warmup_samples)
+        progress = min(1.0, (samples_seen - self.warmup_samples) / span)
+        return min_lr_ratio + (1.0 - min_lr_ratio) * 0.5 * (1.0 + math.cos(math.pi * progress))
+
+    def to_dict(self) -> dict[str, int]:
+        return dataclasses.asdict(self)
+
+
 def lr_factor(step: int, cfg: TrainConfig) -> float:
-    """Linear warmup to lr, then cosine decay to lr * min_lr_ratio at the last step."""
-    if cfg.warmup_steps > 0 and step < cfg.warmup_steps:
-        return (step + 1) / cfg.warmup_steps
-    decay_steps = max(1, cfg.steps - cfg.warmup_steps)
-    progress = min(1.0, (step - cfg.warmup_steps) / decay_steps)
-    return cfg.min_lr_ratio + (1.0 - cfg.min_lr_ratio) * 0.5 * (1.0 + math.cos(math.pi * progress))
+    """The schedule's factor at ``step`` of a run that keeps cfg's global batch size."""
+    g = cfg.global_batch_size
+    return LRSchedule.from_config(cfg).factor(step * g, g, cfg.min_lr_ratio)
 
 
 # ---------------------------------------------------------------------------- model setup
@@ -321,7 +347,7 @@ class Trainer:
             torch.backends.cudnn.allow_tf32 = cfg.tf32
         self.model, self.gpt, fsdp_mp = build_model(cfg, self.gpt_config, self.rt, self.precision)
         self.optimizer = build_optimizer(cfg, self.gpt, self.rt.device)
-        self.scheduler = torch.optim.lr_scheduler.LambdaLR(self.optimizer, lambda s: lr_factor(s, cfg))
+        self.lr_schedule = LRSchedule.from_config(cfg)
         self.scaler = None
         if self.precision == "fp16":
             if self.rt.distributed and cfg.strategy == "fsdp":
@@ -371,6 +397,7 @@ class Trainer:
             },
         )
         self.step = 0
+        self.samples_seen = 0  # the data position: samples consumed by all steps so far
         self.restarts = 0
         self.last_eval: dict[str, float] | None = None
         self.stop = StopRequest()
@@ -394,8 +421,8 @@ class Trainer:
     def _trainer_state(self) -> dict[str, Any]:
         return {
             "step": self.step,
-            "samples_seen": self.step * self.cfg.global_batch_size,
-            "scheduler": self.scheduler.state_dict(),
+            "samples_seen": self.samples_seen,
+            "lr_schedule": self.lr_schedule.to_dict(),
             "scaler": self.scaler.state_dict() if self.scaler is not None else None,
             "rng": _rng_state(self.rt.device),
             "world_size": self.rt.world_size,
@@ -430,7 +457,26 @@ class Trainer:
             return False
         step, manifest, state = loaded
         self.step = step
-        self.scheduler.load_state_dict(state["scheduler"])
+        saved_cfg = manifest.get("config") or {}
+        saved_batch = int(saved_cfg.get("global_batch_size", self.cfg.global_batch_size))
+        # Checkpoints of format 1 always recorded samples_seen (then step x global batch).
+        self.samples_seen = int(state.get("samples_seen", step * saved_batch))
+        if state.get("lr_schedule"):
+            schedule = LRSchedule(**state["lr_schedule"])
+        else:  # written before the schedule was saved: the one its config implied
+            schedule = LRSchedule(
+                int(saved_cfg.get("warmup_steps", self.cfg.warmup_steps)) * saved_batch,
+                int(saved_cfg.get("steps", self.cfg.steps)) * saved_batch,
+            )
+        if schedule != self.lr_schedule and self.rt.is_main:
+            log_event(
+                "lr_schedule_kept",
+                level=30,
+                reason="the schedule is fixed when a run starts; steps or global_batch_size changed since",
+                schedule=schedule.to_dict(),
+                config_would_give=self.lr_schedule.to_dict(),
+            )
+        self.lr_schedule = schedule
         if self.scaler is not None and state.get("scaler"):
             self.scaler.load_state_dict(state["scaler"])
         if state.get("rank") == self.rt.rank and state.get("world_size") == self.rt.world_size:
@@ -442,7 +488,7 @@ class Trainer:
         self.metrics.restarts.inc(self.restarts)
         self.metrics.step.set(step)
         if self.rt.is_main:
-            log_event("resumed", step=step, restarts=self.restarts, samples_seen=state.get("samples_seen"))
+            log_event("resumed", step=step, restarts=self.restarts, samples_seen=self.samples_seen)
         return True
 
     # -------------------------------------------------------------- loop
@@ -458,9 +504,13 @@ class Trainer:
 
     def train_step(self) -> tuple[float, float | None]:
         """One optimizer step. Returns (this rank's mean micro-batch loss, grad norm or None)."""
+        cfg = self.cfg
+        self.last_lr = cfg.lr * self.lr_schedule.factor(self.samples_seen, cfg.global_batch_size, cfg.min_lr_ratio)
+        for group in self.optimizer.param_groups:
+            group["lr"] = self.last_lr
         loss_sum = torch.zeros((), device=self.rt.device, dtype=torch.float32)
         for micro in range(self.accum):
-            x, y = self.batcher.batch(self.step, micro)
+            x, y = self.batcher.batch(self.samples_seen, micro)
             with self._sync_context(micro == self.accum - 1):
                 with self.amp():
                     _, loss = self.model(x, y)
@@ -484,9 +534,8 @@ class Trainer:
         else:
             self.optimizer.step()
         self.optimizer.zero_grad(set_to_none=True)
-        self.last_lr = self.scheduler.get_last_lr()[0]  # the rate this step used
-        self.scheduler.step()
         self.step += 1
+        self.samples_seen += cfg.global_batch_size
         return loss_sum / self.accum, grad_norm  # type: ignore[return-value]
 
     def _reduce_step(self, loss: torch.Tensor) -> tuple[float, bool]:
@@ -566,7 +615,7 @@ class Trainer:
         The trainer is unusable afterwards."""
         # The FSDP/DDP module, optimizer (DTensor state) and batcher reference the process
         # group; they must be gone before it is destroyed.
-        for name in ("model", "gpt", "optimizer", "scheduler", "scaler", "batcher", "amp"):
+        for name in ("model", "gpt", "optimizer", "scaler", "batcher", "amp"):
             if hasattr(self, name):
                 setattr(self, name, None)
         if error is not None:
