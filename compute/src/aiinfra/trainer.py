@@ -594,8 +594,13 @@ class Trainer:
                 periodic = cfg.checkpoint_interval and self.step % cfg.checkpoint_interval == 0
                 if stop or periodic or self.step == cfg.steps:
                     if not did_eval and self.store is not None:
-                        # The manifest's eval must describe these weights (used by select=best).
-                        self.last_eval = evaluate(self.model, self.val_source, cfg, self.rt, self.amp)
+                        if stop and not (periodic or self.step == cfg.steps):
+                            # The grace period belongs to the save: no evaluation on the stop
+                            # path, and the manifest's eval must describe these weights or be null.
+                            self.last_eval = None
+                        else:
+                            # The manifest's eval must describe these weights (used by select=best).
+                            self.last_eval = evaluate(self.model, self.val_source, cfg, self.rt, self.amp)
                     self.save()
                 if stop:
                     stopped = True
