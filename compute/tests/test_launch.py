@@ -2,6 +2,7 @@
 checkpoint slower than torchrun's 30 s SIGTERM-to-SIGKILL window completes, and the run resumes."""
 
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -11,7 +12,7 @@ import pytest
 
 from aiinfra.checkpoint import CheckpointStore
 from aiinfra.launch import children, parse_args
-from trainer_helpers import child_env, cli_cmd, events, run, step_losses, tiny_config, torchrun_cmd, wait_for, write_config
+from trainer_helpers import child_env, cli_cmd, events, free_port, run, step_losses, tiny_config, torchrun_cmd, wait_for, write_config
 
 SAVE_DELAY_S = 35  # longer than torchrun's hard-coded 30 s
 
@@ -112,3 +113,54 @@ def test_stop_checkpoint_slower_than_30s_under_torchrun_completes_and_resumes(tm
     assert res.returncode == 0, res.stderr[-3000:]
     assert events(res.stdout, "resumed")[0]["step"] == stop_step
     assert sorted(step_losses(res.stdout)) == [stop_step + 1, stop_step + 2]
+
+
+@pytest.mark.slow
+def test_preempting_one_node_of_two_fails_the_other_instead_of_completing_it(tmp_path):
+    """Two nodes (a torchrun agent each under a launcher, c10d rendezvous on 127.0.0.1); node B's
+    launcher gets SIGTERM, node A's gets nothing. Both ranks stop at one step and write one
+    checkpoint; B's launcher exits 143; A's rank exits 3, not 0 (exit 0 would mark A's pod, and
+    its Indexed Job index, complete while the run is unfinished), so A's torchrun fails; B does not
+    wait out torchrun's 300 s exit barrier for A."""
+    ck = tmp_path / "ck"
+    cfg = write_config(
+        tmp_path / "c.json",
+        tiny_config(steps=100000, micro_batch_size=2, strategy="fsdp", checkpoint_dir=str(ck), checkpoint_interval=0, eval_interval=0),
+    )
+    port = free_port()
+    agent_args = [
+        "--nnodes=2", "--nproc-per-node=1", "--rdzv-backend=c10d", f"--rdzv-endpoint=127.0.0.1:{port}", "--rdzv-id=two-nodes",
+        "--max-restarts=0", "--monitor-interval=0.2", "-m", "aiinfra.cli", "train", "--config", str(cfg),
+    ]
+    logs = {name: tmp_path / f"{name}.log" for name in "AB"}
+    procs = {}
+    try:
+        for name, path in logs.items():
+            with open(path, "w") as fh:
+                procs[name] = subprocess.Popen(
+                    [sys.executable, "-m", "aiinfra.launch", "--stop-timeout=120", *agent_args],
+                    stdout=fh, stderr=subprocess.STDOUT, env=child_env(), start_new_session=True,
+                )
+        assert wait_for(lambda: any(e["step"] >= 3 for p in logs.values() for e in events(p.read_text(), "step")), timeout=150), (
+            logs["A"].read_text()[-2000:] + logs["B"].read_text()[-2000:]
+        )
+        t0 = time.monotonic()
+        procs["B"].send_signal(signal.SIGTERM)
+        rc = {name: proc.wait(timeout=120) for name, proc in procs.items()}
+        elapsed = time.monotonic() - t0
+    finally:
+        for proc in procs.values():
+            if proc.poll() is None:
+                os.killpg(proc.pid, signal.SIGKILL)
+                proc.wait()
+    a, b = logs["A"].read_text(), logs["B"].read_text()
+    assert rc["B"] == 128 + signal.SIGTERM, b[-3000:]
+    assert rc["A"] != 0, a[-3000:]
+    assert events(a, "stopped_for_peer") and not events(b, "stopped_for_peer")
+    assert re.search(r"exitcode\s*:\s*3\b", a), a[-3000:]  # torchrun's report of A's rank
+    assert elapsed < 90, f"took {elapsed:.0f}s: B waited in torchrun's exit barrier"
+    stopped = events(a + b, "stopped_by_signal")
+    assert stopped, a[-2000:] + b[-2000:]
+    store = CheckpointStore(str(ck))
+    assert [s for s, _ in store.complete()] == [stopped[0]["step"]]
+    assert {"trainer_state/rank-00000.pt", "trainer_state/rank-00001.pt"} <= set(store.read_manifest(stopped[0]["step"])["files"])

@@ -15,6 +15,11 @@ from .config import ConfigError, load_config, parse_override
 
 EXIT_CONFIG = 2
 EXIT_FAILED = 1
+# Stopped (checkpoint written) because another rank was signalled, not this one: its node is
+# going away, so this run is not finished. Exit 0 would mark the pod, and with it its index of
+# an Indexed Job, complete, leaving the relaunched node without peers; a failure makes torchrun
+# re-form the group (or Kubernetes recreate the pod) and resume.
+EXIT_PEER_STOPPED = 3
 
 
 def _common(p: argparse.ArgumentParser) -> None:
@@ -123,8 +128,8 @@ def main(argv: list[str] | None = None) -> int:
                 return 0
             from .trainer import train
 
-            train(cfg)
-            return 0
+            result = train(cfg)
+            return EXIT_PEER_STOPPED if result.stopped_by_signal and not result.signal_received else 0
         from .trainer import run_eval
 
         result = run_eval(cfg, select=args.select, step=args.step, update_manifest=args.update_manifest)

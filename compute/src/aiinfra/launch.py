@@ -38,6 +38,10 @@ from .logs import log_event, setup_logging
 DEFAULT_STOP_TIMEOUT_S = 3600.0
 EXIT_STOP_TIMEOUT = 124
 POLL_S = 0.2
+# After a stop, once its workers are gone, torchrun may still wait in its exit barrier for the
+# agents of other nodes, up to 300 s: those whose ranks exited 3 (stopped for a peer) fail
+# instead of meeting it. Nothing is left to save by then, so torchrun gets this long, then SIGKILL.
+LINGER_S = 10.0
 STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT)
 # torchrun's own meaning of these is kept: they go to it unchanged.
 PASS_SIGNALS = (signal.SIGHUP, signal.SIGQUIT)
@@ -109,6 +113,7 @@ class Launcher:
         self.deadline: float | None = None
         self.signalled: set[int] = set()  # workers sent a stop signal
         self.torchrun_signalled = False
+        self.workers_gone_at: float | None = None
 
     def _on_signal(self, signum: int, frame: object) -> None:
         if signum in PASS_SIGNALS:
@@ -167,13 +172,24 @@ class Launcher:
                 self.deadline = time.monotonic() + self.stop_timeout
             self._forward(signum)
         if self.stop_signal is not None and self.signalled and not self.torchrun_signalled:
-            workers = children(self.proc.pid) or []
-            if any(pid not in self.signalled for pid in workers):
+            workers = children(self.proc.pid)
+            reason = None
+            if workers and any(pid not in self.signalled for pid in workers):
                 # torchrun restarted its workers (one died before it could stop): the new ones
                 # hold nothing worth saving, so end the whole group.
-                _kill(self.proc.pid, self.stop_signal)
+                reason = "workers restarted"
+            elif workers == []:
+                now = time.monotonic()
+                self.workers_gone_at = self.workers_gone_at or now
+                if now - self.workers_gone_at > LINGER_S:
+                    reason = "workers exited; torchrun still waits for other nodes"
+            if reason:
+                # In its exit barrier torchrun blocks in a store wait that defers signal handlers:
+                # only SIGKILL ends it, and with its workers gone it holds nothing to lose.
+                sig = signal.SIGKILL if workers == [] else self.stop_signal
+                _kill(self.proc.pid, sig)
                 self.torchrun_signalled = True
-                log_event("launcher_stop_to_torchrun", signal=signal.Signals(self.stop_signal).name, reason="workers restarted")
+                log_event("launcher_stop_to_torchrun", signal=signal.Signals(sig).name, reason=reason)
 
     def _timeout(self) -> None:
         assert self.proc is not None

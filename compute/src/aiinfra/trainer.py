@@ -323,6 +323,9 @@ class TrainResult:
     last_eval: dict[str, float] | None
     tokens_per_second: float | None
     mfu: float | None
+    # Whether this process received the stop signal itself; stopped_by_signal without it means
+    # another rank was signalled (its node is going away) and the run is not finished.
+    signal_received: bool = False
 
 
 class Trainer:
@@ -609,9 +612,14 @@ class Trainer:
                     break
         finally:
             self.stop.uninstall()
+        # Read after the save: a signal the launcher sent to every local worker has arrived by
+        # now even where another rank's signal decided the stop.
+        received = self.stop.requested
         if self.rt.is_main:
             log_event("train_done", step=self.step, stopped_by_signal=stopped)
-        return TrainResult(self.step, losses, stopped, self.last_eval, tps, mfu)
+        if stopped and not received and self.rt.local_rank == 0:
+            log_event("stopped_for_peer", level=30, step=self.step, reason="another node's ranks were signalled to stop")
+        return TrainResult(self.step, losses, stopped, self.last_eval, tps, mfu, received)
 
     def close(self, clean: bool = True, error: BaseException | None = None) -> None:
         """Release everything the run holds, then leave the process group (see
