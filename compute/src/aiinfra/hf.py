@@ -16,10 +16,10 @@ from __future__ import annotations
 from typing import Any
 
 import torch
-import torch.nn.functional as F
 from torch import nn
 
 from .config import ConfigError
+from .model import lm_loss
 
 
 def _transformers():
@@ -73,8 +73,7 @@ class HFCausalLM(nn.Module):
         logits = self.model(input_ids=idx, use_cache=False).logits
         if targets is None:
             return logits
-        loss = F.cross_entropy(logits.float().view(-1, logits.size(-1)), targets.reshape(-1), ignore_index=-100)
-        return logits, loss
+        return logits, lm_loss(logits, targets)  # no fp32 copy of the whole logits
 
 
 def build_hf_model(hf: str | None, hf_config: dict[str, Any] | None, device: torch.device) -> HFCausalLM:

@@ -35,6 +35,7 @@ __all__ = [
     "apply_rotary",
     "load_presets",
     "default_ffn_hidden",
+    "lm_loss",
 ]
 
 
@@ -175,6 +176,49 @@ def apply_rotary(x: torch.Tensor, cos: torch.Tensor, sin: torch.Tensor) -> torch
     return out.to(x.dtype)
 
 
+def _sdpa_supports_gqa() -> bool:
+    try:
+        q = torch.zeros(1, 2, 1, 2)
+        kv = torch.zeros(1, 1, 1, 2)
+        F.scaled_dot_product_attention(q, kv, kv, enable_gqa=True)
+        return True
+    except (TypeError, RuntimeError):
+        return False
+
+
+# SDPA's enable_gqa (torch >= 2.5): grouped-query attention without copies of K and V.
+SDPA_GQA = _sdpa_supports_gqa()
+
+# Rows of logits whose loss is computed at once: at most this many bytes in fp32.
+LOSS_CHUNK_BYTES = 256 << 20
+
+
+def _ce_sum(logits: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
+    return F.cross_entropy(logits.float(), targets, ignore_index=-100, reduction="sum")
+
+
+def lm_loss(logits: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
+    """Mean cross-entropy over the targets that are not -100, computed in fp32 without an fp32
+    copy of the whole logits tensor: for a 50k vocabulary, 8 x 2048 tokens, that copy alone is
+    3.3 GB (plus as much again for the log-softmax autograd keeps). The rows are taken in chunks
+    of at most LOSS_CHUNK_BYTES in fp32, each recomputed in backward from the (bf16) logits
+    rather than kept, so only one chunk is ever in fp32. In fp32 it is the same loss."""
+    vocab = logits.size(-1)
+    flat, tgt = logits.reshape(-1, vocab), targets.reshape(-1)
+    rows = max(1, LOSS_CHUNK_BYTES // (4 * vocab))
+    count = (tgt != -100).sum().clamp(min=1)
+    if flat.dtype == torch.float32 or flat.size(0) <= rows:
+        return _ce_sum(flat, tgt) / count
+    total = flat.new_zeros((), dtype=torch.float32)
+    # split (not slicing): its backward writes every chunk's gradient into one tensor.
+    for chunk, chunk_tgt in zip(flat.split(rows), tgt.split(rows)):
+        if torch.is_grad_enabled() and chunk.requires_grad:
+            total = total + torch.utils.checkpoint.checkpoint(_ce_sum, chunk, chunk_tgt, use_reentrant=False)
+        else:
+            total = total + _ce_sum(chunk, chunk_tgt)
+    return total / count
+
+
 class RMSNorm(nn.Module):
     def __init__(self, dim: int, eps: float = 1e-5) -> None:
         super().__init__()
@@ -209,11 +253,15 @@ class Attention(nn.Module):
         v = self.wv(x).view(bsz, seq, self.n_kv_head, self.head_dim).transpose(1, 2)
         q = apply_rotary(q, cos, sin)
         k = apply_rotary(k, cos, sin)
+        gqa: dict[str, bool] = {}
         if self.n_kv_head != self.n_head:
-            rep = self.n_head // self.n_kv_head
-            k = k.repeat_interleave(rep, dim=1)
-            v = v.repeat_interleave(rep, dim=1)
-        y = F.scaled_dot_product_attention(q, k, v, is_causal=True)
+            if SDPA_GQA:
+                gqa["enable_gqa"] = True  # the kernel reads each K/V head for its group of queries
+            else:  # torch 2.4: materialize the repeated K/V
+                rep = self.n_head // self.n_kv_head
+                k = k.repeat_interleave(rep, dim=1)
+                v = v.repeat_interleave(rep, dim=1)
+        y = F.scaled_dot_product_attention(q, k, v, is_causal=True, **gqa)
         y = y.transpose(1, 2).reshape(bsz, seq, self.n_head * self.head_dim)
         return self.wo(y)
 
@@ -308,5 +356,4 @@ class GPT(nn.Module):
         logits = self.output(h)
         if targets is None:
             return logits
-        loss = F.cross_entropy(logits.float().view(-1, logits.size(-1)), targets.reshape(-1), ignore_index=-100)
-        return logits, loss
+        return logits, lm_loss(logits, targets)
