@@ -3,6 +3,7 @@ import math
 import urllib.request
 
 import pytest
+import torch
 
 from aiinfra.config import config_from_dict
 from aiinfra.trainer import Trainer, lr_factor, run_eval
@@ -133,3 +134,34 @@ def test_busy_metrics_port_is_reported_not_fatal(monkeypatch, capsys):
         t = Trainer(config_from_dict(tiny_config(steps=1, metrics_port=port)))
         assert t.metrics.port is None and t.run().step == 1
     assert '"event": "metrics_unavailable"' in capsys.readouterr().out
+
+
+def test_gpt_is_built_on_meta_then_initialized_per_parameter(monkeypatch):
+    """The trainer builds the GPT on the meta device (no memory, no init) and materializes it
+    afterwards (under FSDP: sharded first, so no rank holds the whole model); the weights come
+    from per-parameter generators of the seed, so they do not depend on the sharding (the
+    2-rank FSDP run equals one process: test_distributed)."""
+    from aiinfra import trainer as trainer_mod
+
+    built_on = []
+
+    class Spy(trainer_mod.GPT):
+        def __init__(self, config):
+            super().__init__(config)
+            built_on.append(next(self.parameters()).device.type)
+
+    monkeypatch.setattr(trainer_mod, "GPT", Spy)
+    a = Trainer(config_from_dict(tiny_config(seed=5)))
+    assert built_on == ["meta"]
+    assert all(p.device.type == "cpu" for p in a.gpt.parameters())
+    assert a.gpt.output.weight is a.gpt.tok_embeddings.weight  # still tied after materializing
+    b = Trainer(config_from_dict(tiny_config(seed=5)))
+    c = Trainer(config_from_dict(tiny_config(seed=6)))
+    for (name, pa), pb, pc in zip(a.gpt.named_parameters(), b.gpt.parameters(), c.gpt.parameters()):
+        assert torch.equal(pa, pb), name
+        if name.endswith("norm.weight"):
+            assert torch.equal(pa, torch.ones_like(pa)), name
+        else:
+            assert not torch.equal(pa, pc), name
+            assert 0.0 < float(pa.detach().std()) < 0.03, name  # N(0, 0.02), residual projections smaller
+    assert torch.equal(a.gpt.rope_cos, trainer_mod.GPT(a.gpt.config).rope_cos)

@@ -212,7 +212,10 @@ def build_model(
         blocks = model.blocks()  # type: ignore[operator]
     else:
         assert gpt is not None
-        with torch.device(rt.device):
+        # On the meta device: no memory and no init yet. The weights are materialized once
+        # the model is sharded (FSDP: each rank its shard), then initialized per parameter
+        # (GPT.init_weights(seed)), identically for any number of ranks.
+        with torch.device("meta"):
             model = GPT(gpt)
         blocks = list(model.layers)  # type: ignore[arg-type]
     if cfg.activation_checkpointing:
@@ -227,6 +230,8 @@ def build_model(
                 block.compile()
         else:
             model.compile()
+    if not rt.distributed or cfg.strategy == "ddp":
+        _materialize(model, cfg, rt)
     if not rt.distributed:
         return model, model, False
     if cfg.strategy == "ddp":
@@ -247,7 +252,18 @@ def build_model(
         # The last block is resharded by the root's backward anyway: keep it gathered.
         fully_shard(block, mp_policy=mp, reshard_after_forward=i < n - 1)
     fully_shard(model, mp_policy=mp)
+    _materialize(model, cfg, rt)
     return model, model, fsdp_mp
+
+
+def _materialize(model: nn.Module, cfg: TrainConfig, rt: Runtime) -> None:
+    """Allocate a GPT built on the meta device (sharded already under FSDP) and initialize it."""
+    if not isinstance(model, GPT):
+        return  # Hugging Face models are built on the device
+    model.to_empty(device=rt.device)
+    if model.config.tie_embeddings and (not rt.distributed or cfg.strategy == "ddp"):
+        model.output.weight = model.tok_embeddings.weight  # to_empty may swap the shared Parameter
+    model.init_weights(seed=cfg.seed)
 
 
 def build_optimizer(cfg: TrainConfig, model: nn.Module, device: torch.device) -> torch.optim.Optimizer:
