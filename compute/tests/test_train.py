@@ -165,3 +165,32 @@ def test_gpt_is_built_on_meta_then_initialized_per_parameter(monkeypatch):
             assert not torch.equal(pa, pc), name
             assert 0.0 < float(pa.detach().std()) < 0.03, name  # N(0, 0.02), residual projections smaller
     assert torch.equal(a.gpt.rope_cos, trainer_mod.GPT(a.gpt.config).rope_cos)
+
+
+def test_no_host_sync_per_step_except_where_logged(monkeypatch):
+    """The trainer reads no tensor value on the host (item / tolist / float / bool: each a GPU
+    sync on CUDA) except at logged steps; there it logs the loss, step time and throughput.
+    (Reads inside torch are not counted: CPU AdamW reads its CPU step counter; CUDA runs the
+    fused AdamW, which does not.)"""
+    import sys
+
+    t = Trainer(config_from_dict(tiny_config(steps=10, log_interval=5, grad_clip=1.0)))
+    reads: list[int] = []
+
+    def spy(name):
+        original = getattr(torch.Tensor, name)
+
+        def read(self, *args, **kwargs):
+            if "/aiinfra/" in sys._getframe(1).f_code.co_filename:
+                reads.append(t.step)
+            return original(self, *args, **kwargs)
+
+        monkeypatch.setattr(torch.Tensor, name, read)
+
+    for name in ("item", "tolist", "__float__", "__bool__", "__int__"):
+        spy(name)
+    result = t.run()
+    monkeypatch.undo()
+    assert set(reads) == {5, 10}, sorted(set(reads))
+    assert sorted(result.losses) == [5, 10]
+    assert result.tokens_per_second and result.tokens_per_second > 0

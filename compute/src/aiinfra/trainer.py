@@ -415,6 +415,10 @@ class Trainer:
                 "world_size": str(self.rt.world_size),
             },
         )
+        # The per-step stop agreement runs on CPU tensors: over gloo, beside NCCL when on GPUs.
+        self.stop_group = None
+        if self.rt.distributed and dist.get_backend() != "gloo":
+            self.stop_group = dist.new_group(backend="gloo")
         self.step = 0
         self.samples_seen = 0  # the data position: samples consumed by all steps so far
         self.restarts = 0
@@ -557,13 +561,22 @@ class Trainer:
         self.samples_seen += cfg.global_batch_size
         return loss_sum / self.accum, grad_norm  # type: ignore[return-value]
 
-    def _reduce_step(self, loss: torch.Tensor) -> tuple[float, bool]:
-        """Mean loss over ranks and whether any rank was asked to stop (one small all-reduce)."""
-        packed = torch.stack([loss.float(), torch.tensor(1.0 if self.stop.requested else 0.0, device=loss.device)])
+    def _stop_agreed(self) -> bool:
+        """Whether any rank was asked to stop, agreed every step so all stop at the same one.
+        A CPU tensor over a gloo group (the default group on CPU; a gloo group of its own
+        beside NCCL): reading it waits for the other ranks, never for the GPU."""
+        if not self.rt.distributed:
+            return self.stop.requested
+        flag = torch.tensor([1 if self.stop.requested else 0], dtype=torch.int32)
+        dist.all_reduce(flag, op=dist.ReduceOp.MAX, group=self.stop_group)
+        return bool(flag.item())
+
+    def _mean_loss(self, loss: torch.Tensor) -> float:
+        """Mean of the ranks' losses: the one device-to-host copy, made at logged steps only."""
+        total = loss.detach().float().clone()
         if self.rt.distributed:
-            dist.all_reduce(packed)
-        mean_loss, stop = packed.tolist()
-        return mean_loss / self.rt.world_size, stop > 0
+            dist.all_reduce(total)
+        return float(total.item()) / self.rt.world_size
 
     def run(self) -> TrainResult:
         cfg = self.cfg
@@ -575,42 +588,50 @@ class Trainer:
             self.resume()
             self.model.train()
             tokens_per_step = cfg.global_batch_size * cfg.seq_len
+            # No host sync per step (it would stall the GPU's launch queue): the loss is read,
+            # checked for NaN and timed at logged steps only (every log_interval, the last one,
+            # a stop, evaluations and checkpoints); step_seconds and tokens/s are the means since
+            # the previous logged step.
+            mark_t, mark_step = time.perf_counter(), self.step
             while self.step < cfg.steps:
-                t0 = time.perf_counter()
                 loss, grad_norm = self.train_step()
-                mean_loss, stop = self._reduce_step(loss)
-                dt = time.perf_counter() - t0
-                losses[self.step] = mean_loss
-                if not math.isfinite(mean_loss):
-                    raise FloatingPointError(f"loss is {mean_loss} at step {self.step}")
-                tps = tokens_per_step / dt
-                mfu = (self.flops_per_token * tps / (self.peak_flops * self.rt.world_size)) if self.peak_flops else None
+                stop = self._stop_agreed()
                 self.metrics.step.set(self.step)
-                self.metrics.loss.set(mean_loss)
-                self.metrics.step_seconds.set(dt)
-                self.metrics.tokens_per_second.set(tps)
-                self.metrics.set_mfu(mfu)
-                if self.rt.device.type == "cuda":
-                    self.metrics.gpu_memory.set(torch.cuda.max_memory_allocated(self.rt.device))
-                if self.rt.is_main and (self.step % cfg.log_interval == 0 or self.step == cfg.steps or stop):
-                    log_event(
-                        "step",
-                        step=self.step,
-                        loss=mean_loss,
-                        lr=self.last_lr,
-                        grad_norm=float(grad_norm) if grad_norm is not None else None,
-                        step_seconds=round(dt, 6),
-                        tokens_per_second=round(tps, 1),
-                        mfu=round(mfu, 4) if mfu is not None else None,
-                    )
+                periodic = bool(cfg.checkpoint_interval) and self.step % cfg.checkpoint_interval == 0
+                evaluating = bool(cfg.eval_interval) and (self.step % cfg.eval_interval == 0 or self.step == cfg.steps)
+                if self.step % cfg.log_interval == 0 or self.step == cfg.steps or stop or periodic or evaluating:
+                    mean_loss = self._mean_loss(loss)
+                    now = time.perf_counter()
+                    dt = (now - mark_t) / max(1, self.step - mark_step)
+                    losses[self.step] = mean_loss
+                    if not math.isfinite(mean_loss):
+                        raise FloatingPointError(f"loss is {mean_loss} at step {self.step}")
+                    tps = tokens_per_step / dt
+                    mfu = (self.flops_per_token * tps / (self.peak_flops * self.rt.world_size)) if self.peak_flops else None
+                    self.metrics.loss.set(mean_loss)
+                    self.metrics.step_seconds.set(dt)
+                    self.metrics.tokens_per_second.set(tps)
+                    self.metrics.set_mfu(mfu)
+                    if self.rt.device.type == "cuda":
+                        self.metrics.gpu_memory.set(torch.cuda.max_memory_allocated(self.rt.device))
+                    if self.rt.is_main:
+                        log_event(
+                            "step",
+                            step=self.step,
+                            loss=mean_loss,
+                            lr=self.last_lr,
+                            grad_norm=float(grad_norm) if grad_norm is not None else None,
+                            step_seconds=round(dt, 6),
+                            tokens_per_second=round(tps, 1),
+                            mfu=round(mfu, 4) if mfu is not None else None,
+                        )
                 did_eval = False
-                if cfg.eval_interval and (self.step % cfg.eval_interval == 0 or self.step == cfg.steps):
+                if evaluating:
                     self.last_eval = evaluate(self.model, self.val_source, cfg, self.rt, self.amp)
                     did_eval = self.last_eval is not None
                     if did_eval and self.rt.is_main:
                         self.metrics.val_loss.set(self.last_eval["val_loss"])  # type: ignore[index]
                         log_event("eval", step=self.step, **self.last_eval)  # type: ignore[arg-type]
-                periodic = cfg.checkpoint_interval and self.step % cfg.checkpoint_interval == 0
                 if stop or periodic or self.step == cfg.steps:
                     if not did_eval and self.store is not None:
                         if stop and not (periodic or self.step == cfg.steps):
@@ -626,6 +647,8 @@ class Trainer:
                     if self.rt.is_main:
                         log_event("stopped_by_signal", step=self.step, signal=self.stop.signal_name)
                     break
+                if evaluating or stop or periodic:
+                    mark_t, mark_step = time.perf_counter(), self.step  # keep eval and saves out of step times
         finally:
             self.stop.uninstall()
         # Read after the save: a signal the launcher sent to every local worker has arrived by
@@ -644,7 +667,7 @@ class Trainer:
         The trainer is unusable afterwards."""
         # The FSDP/DDP module, optimizer (DTensor state) and batcher reference the process
         # group; they must be gone before it is destroyed.
-        for name in ("model", "gpt", "optimizer", "scaler", "batcher", "amp"):
+        for name in ("model", "gpt", "optimizer", "scaler", "batcher", "amp", "stop_group"):
             if hasattr(self, name):
                 setattr(self, name, None)
         if error is not None:
