@@ -54,12 +54,19 @@ fs.writeFileSync(path.join(out, 'rules-test.yaml'), require('yaml').stringify({ 
 const bad = { name: 'broken', area: 'platform', rules: [{ ...groups[0].rules[0], name: 'BrokenRule', expr: 'rate(up[5m]) >' }] };
 fs.writeFileSync(path.join(out, 'bad-rules.yaml'), rules.prometheusRulesYaml([bad]));
 fs.writeFileSync(path.join(out, 'alert-names.json'), JSON.stringify(groups.flatMap((g) => g.rules.map((r) => r.name))));
-// Every dashboard query, with its template variables set to match-all, as recording rules: promtool parses them.
+// Every dashboard query, with its template variables set to match-all, as recording rules: promtool parses them,
+// and test/monitoring/promtool/dashboard-*.test.yaml evaluate them over sample metrics. Each is recorded as
+// dashboard:<uid>:<panel title>:<refId> (non-alphanumerics as _), e.g. dashboard:aiinfra_training_run:tokens_s:A.
 const dir = 'src/monitoring/dashboards';
+const slug = (s) => s.toLowerCase().replace(/[^a-z0-9]+/g, '_').replace(/^_+|_+$/g, '');
 const dashboardGroups = fs.readdirSync(dir).filter((f) => f.endsWith('.json')).sort().map((f) => {
   const d = JSON.parse(fs.readFileSync(path.join(dir, f), 'utf8'));
-  const exprs = d.panels.flatMap((p) => (p.targets ?? []).map((t) => t.expr));
-  return { name: `dashboard-${d.uid}`, rules: exprs.map((e, i) => ({ record: `dashboard:${d.uid.replace(/-/g, '_')}:${i}`, expr: e.replace(/\$[a-z]+/g, '.*') })) };
+  const rules = d.panels.flatMap((p) => (p.targets ?? []).map((t) => ({
+    record: `dashboard:${slug(d.uid)}:${slug(p.title)}:${t.refId}`, expr: t.expr.replace(/\$[a-z]+/g, '.*'),
+  })));
+  const dup = rules.find((r, i) => rules.findIndex((o) => o.record === r.record) !== i);
+  if (dup) throw new Error(`two panels of dashboard ${d.uid} record as ${dup.record}: make their titles distinct`);
+  return { name: `dashboard-${d.uid}`, rules };
 });
 fs.writeFileSync(path.join(out, 'dashboards.yaml'), require('yaml').stringify({ groups: dashboardGroups }, { lineWidth: 0 }));
 JS

@@ -13,7 +13,7 @@ def _batches(source, world, step, global_batch=8, micro=2):
     for rank in range(world):
         b = Batcher(source, global_batch, micro, rank, world, torch.device("cpu"))
         for m in range(global_batch // (micro * world)):
-            x, y = b.batch(step, m)
+            x, y = b.batch(step * global_batch, m)
             assert torch.equal(x[:, 1:], y[:, :-1])
             rows.append(x)
     return torch.cat(rows)
@@ -28,7 +28,7 @@ def test_sharding_covers_the_global_batch_independent_of_world_size():
     # ranks see disjoint samples, consecutive steps differ, order is a pure function of the seed
     b0 = Batcher(src, 8, 2, 0, 2, torch.device("cpu"))
     b1 = Batcher(src, 8, 2, 1, 2, torch.device("cpu"))
-    assert set(b0.indices(5, 0)).isdisjoint(b1.indices(5, 0))
+    assert set(b0.indices(40, 0)).isdisjoint(b1.indices(40, 0))
     assert not torch.equal(_batches(src, 1, step=6), one)
     again = SyntheticSource(vocab_size=100, seq_len=16, seed=3, split=0)
     assert torch.equal(_batches(again, 2, step=5), one)
@@ -89,6 +89,6 @@ def test_batch_with_token_beyond_vocab_is_a_clear_error(tmp_path):
     write_token_file(str(path), tokens)
     train, _ = build_sources(DataConfig(source="tokens", path=str(path), val_fraction=0.0), 1000, 8, 0)
     b = Batcher(train, 4, 4, 0, 1, torch.device("cpu"), vocab_size=100)
-    with pytest.raises(ValueError, match=r"token id \d+ in the batch of step 0 is >= the model's vocab_size 100"):
+    with pytest.raises(ValueError, match=r"token id \d+ in the batch starting at sample 0 is >= the model's vocab_size 100"):
         for step in range(10):
-            b.batch(step, 0)
+            b.batch(step * 4, 0)

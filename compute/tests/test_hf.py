@@ -66,3 +66,37 @@ def test_hf_config_errors_are_clear():
         Trainer(_cfg(model={"hf_config": {"hidden_size": 32}}))
     with pytest.raises(ConfigError, match="max_position_embeddings"):
         Trainer(_cfg(model={"hf_config": LLAMA | {"max_position_embeddings": 16}}))
+
+
+@pytest.mark.parametrize("tied", [False, True])
+def test_export_is_strict_about_keys_and_shapes(tmp_path, tied):
+    """A checkpoint whose weights do not match the model of its manifest is refused with the
+    keys named; before, load_state_dict(strict=False) exported random weights silently."""
+    import json
+
+    ckpt = tmp_path / "ckpt"
+    llama = LLAMA | {"tie_word_embeddings": tied}
+    t = Trainer(_cfg(steps=2, checkpoint_dir=str(ckpt), checkpoint_interval=2, model={"hf_config": llama}))
+    t.run()
+    # the matching case exports exactly the trained weights (tied: the output head is the embedding)
+    out = transformers.AutoModelForCausalLM.from_pretrained(export_pretrained(str(ckpt), str(tmp_path / "ok")))
+    for name, tensor in t.gpt.model.state_dict().items():
+        assert torch.equal(out.state_dict()[name], tensor), name
+
+    manifest_path = ckpt / "step-00000002" / "manifest.json"
+    original = json.loads(manifest_path.read_text())
+
+    def export_with(**config):
+        manifest = json.loads(json.dumps(original))
+        manifest["hf"]["config"].update(config)
+        manifest_path.write_text(json.dumps(manifest))
+        return export_pretrained(str(ckpt), str(tmp_path / "bad"))
+
+    with pytest.raises(CheckpointError, match=r"1?\d missing: model\.layers\.2\.") as err:
+        export_with(num_hidden_layers=3)  # a layer the checkpoint does not have
+    assert "Nothing was exported" in str(err.value)
+    with pytest.raises(CheckpointError, match=r"unexpected: model\.layers\.1\."):
+        export_with(num_hidden_layers=1)  # checkpoint weights the model has no place for
+    with pytest.raises(CheckpointError, match=r"of another shape: .*model\.embed_tokens\.weight: \(64, 32\) in the checkpoint, \(80, 32\)"):
+        export_with(vocab_size=80)
+    assert not (tmp_path / "bad").exists()

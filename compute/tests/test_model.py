@@ -92,3 +92,70 @@ def test_flops_per_token_matches_6n_rule():
     f = cfg.flops_per_token(1024)
     attn = 12 * cfg.n_layer * cfg.d_model * 1024
     assert 6 * cfg.num_params() * 0.99 < f - attn <= 6 * cfg.num_params()
+
+
+def test_gqa_uses_sdpa_without_repeating_kv(monkeypatch):
+    """Grouped-query attention goes through SDPA's enable_gqa (torch >= 2.5): no repeated K/V
+    copies, and the same output as the repeat_interleave reference."""
+    import torch.nn.functional as F
+
+    from aiinfra import model as model_mod
+
+    if not model_mod.SDPA_GQA:
+        pytest.skip("this torch's SDPA has no enable_gqa")
+    torch.manual_seed(0)
+    gpt = GPT(GPTConfig(vocab_size=64, n_layer=1, n_head=4, n_kv_head=2, d_model=32, ffn_hidden=64, max_seq_len=16))
+    att = gpt.layers[0].attention
+    x = torch.randn(2, 16, 32)
+    cos, sin = gpt.rope_cos[:16], gpt.rope_sin[:16]
+    q = apply_rotary(att.wq(x).view(2, 16, 4, 8).transpose(1, 2), cos, sin)
+    k = apply_rotary(att.wk(x).view(2, 16, 2, 8).transpose(1, 2), cos, sin)
+    v = att.wv(x).view(2, 16, 2, 8).transpose(1, 2)
+    ref = F.scaled_dot_product_attention(q, k.repeat_interleave(2, dim=1), v.repeat_interleave(2, dim=1), is_causal=True)
+    expected = att.wo(ref.transpose(1, 2).reshape(2, 16, 32))
+
+    def no_repeat(*args, **kwargs):
+        raise AssertionError("K/V repeated: SDPA's enable_gqa should be used")
+
+    monkeypatch.setattr(torch.Tensor, "repeat_interleave", no_repeat)
+    torch.testing.assert_close(att(x, cos, sin), expected)
+
+
+def test_loss_has_no_fp32_copy_of_the_whole_logits(monkeypatch):
+    """With bf16 logits the loss is computed in fp32 chunks (recomputed in backward): no fp32
+    tensor of the full logits size appears in forward or backward, and loss and gradients
+    equal the plain fp32 cross-entropy's."""
+    import torch.nn.functional as F
+    from torch.utils._python_dispatch import TorchDispatchMode
+
+    from aiinfra import model as model_mod
+
+    vocab, rows = 512, 64
+    monkeypatch.setattr(model_mod, "LOSS_CHUNK_BYTES", 16 * vocab * 4)  # 16 rows per chunk
+    torch.manual_seed(0)
+    logits = torch.randn(4, rows // 4, vocab).bfloat16().requires_grad_()
+    targets = torch.randint(0, vocab, (4, rows // 4))
+    targets[0, :3] = -100
+
+    class Sizes(TorchDispatchMode):
+        def __init__(self):
+            super().__init__()
+            self.fp32 = 0
+
+        def __torch_dispatch__(self, func, types, args=(), kwargs=None):
+            out = func(*args, **(kwargs or {}))
+            for t in out if isinstance(out, (tuple, list)) else [out]:
+                if isinstance(t, torch.Tensor) and t.dtype == torch.float32:
+                    self.fp32 = max(self.fp32, t.numel())
+            return out
+
+    with Sizes() as seen:
+        loss = model_mod.lm_loss(logits, targets)
+        loss.backward()
+    assert seen.fp32 <= 16 * vocab, f"an fp32 tensor of {seen.fp32} elements (the logits have {rows * vocab})"
+
+    ref_logits = logits.detach().float().requires_grad_()
+    ref = F.cross_entropy(ref_logits.view(-1, vocab), targets.view(-1), ignore_index=-100)
+    ref.backward()
+    torch.testing.assert_close(loss, ref, rtol=1e-6, atol=1e-6)
+    torch.testing.assert_close(logits.grad.float(), ref_logits.grad, rtol=1e-2, atol=1e-4)  # grad stored in bf16

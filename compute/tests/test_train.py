@@ -3,6 +3,7 @@ import math
 import urllib.request
 
 import pytest
+import torch
 
 from aiinfra.config import config_from_dict
 from aiinfra.trainer import Trainer, lr_factor, run_eval
@@ -133,3 +134,63 @@ def test_busy_metrics_port_is_reported_not_fatal(monkeypatch, capsys):
         t = Trainer(config_from_dict(tiny_config(steps=1, metrics_port=port)))
         assert t.metrics.port is None and t.run().step == 1
     assert '"event": "metrics_unavailable"' in capsys.readouterr().out
+
+
+def test_gpt_is_built_on_meta_then_initialized_per_parameter(monkeypatch):
+    """The trainer builds the GPT on the meta device (no memory, no init) and materializes it
+    afterwards (under FSDP: sharded first, so no rank holds the whole model); the weights come
+    from per-parameter generators of the seed, so they do not depend on the sharding (the
+    2-rank FSDP run equals one process: test_distributed)."""
+    from aiinfra import trainer as trainer_mod
+
+    built_on = []
+
+    class Spy(trainer_mod.GPT):
+        def __init__(self, config):
+            super().__init__(config)
+            built_on.append(next(self.parameters()).device.type)
+
+    monkeypatch.setattr(trainer_mod, "GPT", Spy)
+    a = Trainer(config_from_dict(tiny_config(seed=5)))
+    assert built_on == ["meta"]
+    assert all(p.device.type == "cpu" for p in a.gpt.parameters())
+    assert a.gpt.output.weight is a.gpt.tok_embeddings.weight  # still tied after materializing
+    b = Trainer(config_from_dict(tiny_config(seed=5)))
+    c = Trainer(config_from_dict(tiny_config(seed=6)))
+    for (name, pa), pb, pc in zip(a.gpt.named_parameters(), b.gpt.parameters(), c.gpt.parameters()):
+        assert torch.equal(pa, pb), name
+        if name.endswith("norm.weight"):
+            assert torch.equal(pa, torch.ones_like(pa)), name
+        else:
+            assert not torch.equal(pa, pc), name
+            assert 0.0 < float(pa.detach().std()) < 0.03, name  # N(0, 0.02), residual projections smaller
+    assert torch.equal(a.gpt.rope_cos, trainer_mod.GPT(a.gpt.config).rope_cos)
+
+
+def test_no_host_sync_per_step_except_where_logged(monkeypatch):
+    """The trainer reads no tensor value on the host (item / tolist / float / bool: each a GPU
+    sync on CUDA) except at logged steps; there it logs the loss, step time and throughput.
+    (Reads inside torch are not counted: CPU AdamW reads its CPU step counter; CUDA runs the
+    fused AdamW, which does not.)"""
+    import sys
+
+    t = Trainer(config_from_dict(tiny_config(steps=10, log_interval=5, grad_clip=1.0)))
+    reads: list[int] = []
+
+    def spy(name):
+        original = getattr(torch.Tensor, name)
+
+        def read(self, *args, **kwargs):
+            if "/aiinfra/" in sys._getframe(1).f_code.co_filename:
+                reads.append(t.step)
+            return original(self, *args, **kwargs)
+
+        monkeypatch.setattr(torch.Tensor, name, read)
+
+    for name in ("item", "tolist", "__float__", "__bool__", "__int__"):
+        spy(name)
+    result = t.run()
+    monkeypatch.undo()
+    assert set(reads) == {5, 10}, sorted(set(reads))
+    assert sorted(result.losses) == [5, 10]
+    assert result.tokens_per_second and result.tokens_per_second > 0

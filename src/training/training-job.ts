@@ -112,7 +112,12 @@ export interface TrainingJobProps {
   readonly maxRestarts?: number;
   /** Hard limit on the job's run time, hours (activeDeadlineSeconds). @default 168 (7 days) */
   readonly maxRuntimeHours?: number;
-  /** Seconds the trainer gets after SIGTERM to write its last checkpoint. @default 300, plus 60 per billion parameters */
+  /**
+   * Seconds the trainer gets after SIGTERM to finish its step and write its last checkpoint. The container's
+   * launcher (`python -m aiinfra.launch`) hands the signal to the workers itself, so torchrun's 30 s
+   * SIGTERM-to-SIGKILL limit does not apply; it stops waiting 10 s before this ends. @default 300, plus 60 per
+   * billion parameters
+   */
   readonly terminationGracePeriodSeconds?: number;
   /** Tenant whose namespace, queue and bucket prefix the job uses. @default - none */
   readonly tenant?: ITenant;
@@ -199,7 +204,8 @@ const WAIT_FOR_DNS = [
  *
  * Renders, with cdk8s, into one Helm release: a ServiceAccount bound to a new workload identity that may
  * write only the job's checkpoint prefix; a ConfigMap with the trainer config (JSON, per compute/CONTRACT.md);
- * a headless Service; an Indexed Job (completions = parallelism = nodes) running `torchrun` with c10d
+ * a headless Service; an Indexed Job (completions = parallelism = nodes) running `torchrun` (under
+ * `aiinfra.launch`, which gives the SIGTERM checkpoint the whole grace period) with c10d
  * rendezvous on pod 0's DNS name, NCCL settings for the pool's interconnect, GPU limits, the pool's node
  * selector and tolerations, `/dev/shm` in memory, a podFailurePolicy that ignores node disruptions (and
  * fails fast on config errors), bounded backoffLimit and activeDeadlineSeconds, a grace period for the
@@ -627,8 +633,10 @@ export class TrainingJob extends Construct {
         name: 'trainer',
         image: this.imageUri,
         imagePullPolicy: 'IfNotPresent',
-        command: ['torchrun'],
-        args,
+        // torchrun would SIGKILL the workers 30 s after a SIGTERM (the image's torch 2.8 has no option for it):
+        // the launcher signals them itself and waits for the stop checkpoint until 10 s before the kubelet's SIGKILL.
+        command: ['python', '-m', 'aiinfra.launch'],
+        args: [`--stop-timeout=${grace - 10}`, ...args],
         env: [
           { name: 'JOB_NAME', valueFrom: { fieldRef: { fieldPath: "metadata.labels['batch.kubernetes.io/job-name']" } } },
           ...Object.entries(env).sort(([a], [b]) => a.localeCompare(b)).map(([name, value]) => ({ name, value })),

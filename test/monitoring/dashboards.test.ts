@@ -3,11 +3,25 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { DASHBOARDS } from '../../src/monitoring/dashboards';
+import { trainingRules } from '../../src/monitoring/rules/training';
 import { CONTRACT_METRICS } from './helpers';
 
 const DIR = path.join(__dirname, '..', '..', 'src', 'monitoring', 'dashboards');
 
 interface Panel { title: string; targets: { expr: string }[]; gridPos: { x: number; y: number; w: number; h: number } }
+
+/** The argument of every `sum` / `sum by (...)` / `sum without (...)` aggregation in a PromQL expression. */
+function summedArguments(expr: string): string[] {
+  const out: string[] = [];
+  for (const m of expr.matchAll(/\bsum\s*(?:(?:by|without)\s*\([^)]*\)\s*)?\(/g)) {
+    let depth = 1;
+    let i = m.index! + m[0].length;
+    const start = i;
+    for (; i < expr.length && depth > 0; i++) depth += expr[i] === '(' ? 1 : expr[i] === ')' ? -1 : 0;
+    out.push(expr.slice(start, i - 1));
+  }
+  return out;
+}
 
 describe('dashboards', () => {
   test('the committed JSON is what the generator writes', () => {
@@ -50,5 +64,29 @@ describe('dashboards', () => {
     // The trainer also exports its validation loss (compute/src/aiinfra/metrics.py), beside the contract's names.
     for (const m of aiinfra) expect([...CONTRACT_METRICS, 'aiinfra_train_val_loss']).toContain(m);
     expect(exprs.join('\n')).toContain('DCGM_FI_DEV_GPU_UTIL');
+  });
+  // compute/CONTRACT.md is the one source of each trainer metric's scope. Every node's local rank 0 serves the
+  // gauges, so a job-wide value appears once per node: summed, a 4-node job showed 4x its throughput. The
+  // numbers over a 4-node job's series are checked under promtool (test/monitoring/promtool/dashboard-training.test.yaml).
+  test('job-wide trainer metrics are never summed across pods (scopes from compute/CONTRACT.md)', () => {
+    const contract = fs.readFileSync(path.join(__dirname, '..', '..', 'compute', 'CONTRACT.md'), 'utf8');
+    const scopes = new Map([...contract.matchAll(/^\| `(aiinfra_train_[a-z_]+)` \| (job|node)\b/gm)].map((m) => [m[1], m[2]]));
+    expect(scopes.get('aiinfra_train_tokens_per_second')).toBe('job');
+    expect(scopes.get('aiinfra_train_gpu_memory_bytes')).toBe('node');
+    const exprs = [
+      ...DASHBOARDS.flatMap((d) => (d.model.panels as Panel[]).flatMap((p) => p.targets.map((t) => t.expr))),
+      ...trainingRules({ name: 'pretrain', namespace: 'research' }).rules.map((r) => r.expr),
+    ];
+    const used = new Set<string>();
+    for (const expr of exprs) {
+      for (const metric of expr.match(/aiinfra_train_[a-z_]+/g) ?? []) {
+        expect(scopes.has(metric)).toBe(true); // every metric a panel or rule uses has a documented scope
+        used.add(metric);
+        const summed = summedArguments(expr).some((arg) => arg.includes(metric));
+        if (scopes.get(metric) === 'job') expect({ metric, expr, summed }).toEqual({ metric, expr, summed: false });
+      }
+    }
+    expect(used).toContain('aiinfra_train_tokens_per_second');
+    expect(summedArguments('sum by (job) (rate(x[5m])) / sum(y)')).toEqual(['rate(x[5m])', 'y']);
   });
 });

@@ -37,9 +37,10 @@ describe('TrainingJob', () => {
     expect(k8sJob.spec).toMatchObject({ completionMode: 'Indexed', completions: 2, parallelism: 2, backoffLimit: 6, activeDeadlineSeconds: 604800 });
     const pod = podSpecOf(k8sJob);
     const c = pod.containers[0];
-    expect(c.command).toEqual(['torchrun']);
+    // the launcher hands SIGTERM to the workers: the stop checkpoint gets the grace period (420 s) less 10 s
+    expect(c.command).toEqual(['python', '-m', 'aiinfra.launch']);
     expect(c.args).toEqual([
-      '--nnodes=2', '--nproc-per-node=8', '--rdzv-backend=c10d',
+      '--stop-timeout=410', '--nnodes=2', '--nproc-per-node=8', '--rdzv-backend=c10d',
       '--rdzv-endpoint=$(JOB_NAME)-0.pretrain.training.svc:29500', '--rdzv-id=$(JOB_NAME)',
       '--rdzv-conf=join_timeout=900,read_timeout=300', '--max-restarts=3', '--monitor-interval=5',
       '-m', 'aiinfra.cli', 'train', '--config', '/etc/aiinfra/trainer.json',
@@ -81,6 +82,10 @@ describe('TrainingJob', () => {
     ]);
     // 300 s + 60 s per billion parameters (gpt-1b: 1.14 B -> 2)
     expect(pod.terminationGracePeriodSeconds).toBe(420);
+    // an explicit grace period reaches the launcher too (its stop timeout ends 10 s before the kubelet's SIGKILL)
+    const long = podSpecOf(findObjects(job({ terminationGracePeriodSeconds: 1800 }).objects, 'Job')[0]);
+    expect(long.terminationGracePeriodSeconds).toBe(1800);
+    expect(long.containers[0].args[0]).toBe('--stop-timeout=1790');
   });
 
   test('restricted Pod Security, every object schema-valid (job, namespace release)', () => {

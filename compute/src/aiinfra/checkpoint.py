@@ -4,7 +4,7 @@ Layout (compute/CONTRACT.md)::
 
     <checkpoint_dir>/step-00001000/
         .metadata, __0_0.distcp, ...      DCP files: model + optimizer state (sharded under FSDP)
-        trainer_state/rank-00000.pt ...   per rank: step, scheduler, data position, RNG, scaler
+        trainer_state/rank-00000.pt ...   per rank: step, samples seen (the data position), LR schedule, RNG, scaler
         manifest.json                     written last, atomically; without it the step does not count
 
 ``<checkpoint_dir>`` is a local path or any fsspec URI (``s3://``, ``gs://``, ``az://``,

@@ -15,6 +15,11 @@ from .config import ConfigError, load_config, parse_override
 
 EXIT_CONFIG = 2
 EXIT_FAILED = 1
+# Stopped (checkpoint written) because another rank was signalled, not this one: its node is
+# going away, so this run is not finished. Exit 0 would mark the pod, and with it its index of
+# an Indexed Job, complete, leaving the relaunched node without peers; a failure makes torchrun
+# re-form the group (or Kubernetes recreate the pod) and resume.
+EXIT_PEER_STOPPED = 3
 
 
 def _common(p: argparse.ArgumentParser) -> None:
@@ -123,8 +128,8 @@ def main(argv: list[str] | None = None) -> int:
                 return 0
             from .trainer import train
 
-            train(cfg)
-            return 0
+            result = train(cfg)
+            return EXIT_PEER_STOPPED if result.stopped_by_signal and not result.signal_received else 0
         from .trainer import run_eval
 
         result = run_eval(cfg, select=args.select, step=args.step, update_manifest=args.update_manifest)
@@ -136,15 +141,31 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _exit(code: int) -> None:
-    # By now the run has released its resources in order (the trainer destroyed its process
-    # group, and with it the backend's threads). What is left is torch's module graph, several
-    # hundred thousand objects that the cycle collector would walk again at interpreter exit
-    # (~0.5 s per process). Freezing them skips that walk; reference counting still tears
-    # modules down and stdout/stderr are still flushed.
-    import gc
+    """Exit without the interpreter's teardown.
 
-    gc.freeze()
-    sys.exit(code)
+    By now the run has released its resources in order (the trainer destroyed its process
+    group, and with it the backend's threads). What normal finalization would add is a cycle
+    collection over torch's module graph (several hundred thousand objects: 1-2 s per process
+    on a loaded machine) and the teardown of extension modules, where triton's nanobind
+    bindings report every object still referenced by a cycle as "leaked instances" on stderr.
+    (``gc.freeze()`` skipped the collection but made those reports certain: frozen cycles are
+    never freed.) So: do what finalization does that matters (wait for non-daemon threads, run
+    the atexit handlers: logging, multiprocessing and torch's own; flush stdio), then leave with
+    ``os._exit``. An exception escaping ``main`` does not come here: it takes the normal exit."""
+    import atexit
+    import os
+    import threading
+
+    for thread in threading.enumerate():
+        if thread is not threading.current_thread() and not thread.daemon:
+            thread.join()
+    atexit._run_exitfuncs()
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except (OSError, ValueError):  # a closed pipe: nothing left to deliver
+            pass
+    os._exit(code)
 
 
 if __name__ == "__main__":

@@ -154,7 +154,12 @@ def build_sources(cfg: DataConfig, vocab_size: int, seq_len: int, seed: int):
 
 @dataclass
 class Batcher:
-    """Per-rank micro batches of a global batch; stateless given (step, micro)."""
+    """Per-rank micro batches of a global batch; stateless given (first sample, micro).
+
+    The data position is the number of samples the run has consumed, not the step: a step
+    that starts at sample ``first`` takes samples ``first .. first + G - 1`` (G = global batch),
+    rank ``r`` the ``r``-th contiguous block of them. So a run resumed with another global
+    batch size (or number of ranks) continues at the first sample not yet seen."""
 
     source: object
     global_batch_size: int
@@ -168,16 +173,16 @@ class Batcher:
     def per_rank(self) -> int:
         return self.global_batch_size // self.world_size
 
-    def indices(self, step: int, micro: int) -> range:
-        start = step * self.global_batch_size + self.rank * self.per_rank + micro * self.micro_batch_size
+    def indices(self, first: int, micro: int) -> range:
+        start = first + self.rank * self.per_rank + micro * self.micro_batch_size
         return range(start, start + self.micro_batch_size)
 
-    def batch(self, step: int, micro: int) -> tuple[torch.Tensor, torch.Tensor]:
-        rows = np.stack([self.source.get(i) for i in self.indices(step, micro)])  # type: ignore[attr-defined]
+    def batch(self, first: int, micro: int) -> tuple[torch.Tensor, torch.Tensor]:
+        rows = np.stack([self.source.get(i) for i in self.indices(first, micro)])  # type: ignore[attr-defined]
         if self.vocab_size is not None and rows.max() >= self.vocab_size:
             raise ValueError(
-                f"token id {int(rows.max())} in the batch of step {step} is >= the model's vocab_size "
-                f"{self.vocab_size}; check data.dtype and model.vocab_size"
+                f"token id {int(rows.max())} in the batch starting at sample {first} is >= the model's "
+                f"vocab_size {self.vocab_size}; check data.dtype and model.vocab_size"
             )
         t = torch.from_numpy(rows)
         if self.device.type == "cuda":

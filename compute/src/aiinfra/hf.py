@@ -16,10 +16,10 @@ from __future__ import annotations
 from typing import Any
 
 import torch
-import torch.nn.functional as F
 from torch import nn
 
 from .config import ConfigError
+from .model import lm_loss
 
 
 def _transformers():
@@ -73,8 +73,7 @@ class HFCausalLM(nn.Module):
         logits = self.model(input_ids=idx, use_cache=False).logits
         if targets is None:
             return logits
-        loss = F.cross_entropy(logits.float().view(-1, logits.size(-1)), targets.reshape(-1), ignore_index=-100)
-        return logits, loss
+        return logits, lm_loss(logits, targets)  # no fp32 copy of the whole logits
 
 
 def build_hf_model(hf: str | None, hf_config: dict[str, Any] | None, device: torch.device) -> HFCausalLM:
@@ -118,7 +117,46 @@ def export_pretrained(uri: str, out_dir: str, select: str = "newest") -> str:
     config = tf.AutoConfig.for_model(data.pop("model_type"), **data)
     model = tf.AutoModelForCausalLM.from_config(config)
     state = load_state_for_export(store, step, manifest)
+    # Checkpoint keys are HFCausalLM's: the transformers model sits under ``model.``.
     prefix = "model."
-    model.load_state_dict({k[len(prefix):]: v for k, v in state.items() if k.startswith(prefix)}, strict=False)
+    weights = {k[len(prefix) :] if k.startswith(prefix) else k: v for k, v in state.items()}
+    load_weights_strict(model, weights, f"checkpoint {store.step_uri(step)}")
     model.save_pretrained(out_dir)
     return out_dir
+
+
+def load_weights_strict(model: nn.Module, weights: dict[str, torch.Tensor], source: str) -> None:
+    """``model.load_state_dict(weights)`` that fails on any mismatch, naming the keys.
+
+    A name missing from ``weights`` is accepted only when it is another name of a parameter
+    that is loaded (tied input and output embeddings); anything else missing, unexpected or
+    of another shape raises a CheckpointError rather than exporting freshly initialised
+    weights under the checkpoint's name."""
+    from .checkpoint import CheckpointError
+
+    aliases: dict[int, set[str]] = {}
+    for name, param in model.named_parameters(remove_duplicate=False):
+        aliases.setdefault(id(param), set()).add(name)
+    tied = {name: names for names in aliases.values() for name in names}
+    expected = model.state_dict()
+    missing = sorted(k for k in expected if k not in weights and not (tied.get(k, set()) & weights.keys()))
+    unexpected = sorted(k for k in weights if k not in expected)
+    shapes = sorted(
+        f"{k}: {tuple(weights[k].shape)} in the checkpoint, {tuple(expected[k].shape)} in the model"
+        for k in weights.keys() & expected.keys()
+        if tuple(weights[k].shape) != tuple(expected[k].shape)
+    )
+    if missing or unexpected or shapes:
+
+        def some(keys: list[str]) -> str:
+            return ", ".join(keys[:8]) + (f" (+{len(keys) - 8} more)" if len(keys) > 8 else "")
+
+        parts = [f"{len(missing)} missing: {some(missing)}"] if missing else []
+        parts += [f"{len(unexpected)} unexpected: {some(unexpected)}"] if unexpected else []
+        parts += [f"{len(shapes)} of another shape: {some(shapes)}"] if shapes else []
+        raise CheckpointError(
+            f"{source} does not match the model built from its manifest ({type(model).__name__}): "
+            + "; ".join(parts)
+            + ". Nothing was exported (a partial load would write randomly initialised weights)."
+        )
+    model.load_state_dict(weights, strict=False)  # checked above; tied names load through their twin

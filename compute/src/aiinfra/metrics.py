@@ -69,7 +69,7 @@ class TrainMetrics:
             if mfu_available
             else None
         )
-        self.step_seconds = Gauge("aiinfra_train_step_seconds", "Wall time of the last optimizer step", registry=r)
+        self.step_seconds = Gauge("aiinfra_train_step_seconds", "Mean wall time per optimizer step since the previous logged step", registry=r)
         self.last_checkpoint = Gauge(
             "aiinfra_train_last_checkpoint_timestamp_seconds",
             "Unix time when the last complete checkpoint (manifest) was written",

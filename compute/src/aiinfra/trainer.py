@@ -7,6 +7,7 @@ Run one process directly (``aiinfra-train train ...``) or many with
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import gc
 import math
 import os
@@ -161,13 +162,38 @@ class StopRequest:
         self.signal_name = signal.Signals(signum).name
 
 
+@dataclass(frozen=True)
+class LRSchedule:
+    """Linear warmup to lr, then cosine decay to lr * min_lr_ratio, measured in samples seen.
+
+    The lengths are fixed when a run starts (``warmup_steps`` and ``steps`` times the global
+    batch size of that start) and saved in every checkpoint: a resume with another global batch
+    size or another ``steps`` continues the same curve instead of reshaping it after the fact
+    (a longer run stays at the floor past the decay). lr and min_lr_ratio come from the config."""
+
+    warmup_samples: int
+    decay_samples: int  # samples at the end of the decay (warmup included)
+
+    @classmethod
+    def from_config(cls, cfg: TrainConfig) -> "LRSchedule":
+        return cls(cfg.warmup_steps * cfg.global_batch_size, cfg.steps * cfg.global_batch_size)
+
+    def factor(self, samples_seen: int, batch: int, min_lr_ratio: float) -> float:
+        """Factor of lr for the step that consumes samples ``samples_seen .. + batch - 1``."""
+        if self.warmup_samples > 0 and samples_seen < self.warmup_samples:
+            return min(1.0, (samples_seen + batch) / self.warmup_samples)
+        span = max(1, self.decay_samples - self.warmup_samples)
+        progress = min(1.0, (samples_seen - self.warmup_samples) / span)
+        return min_lr_ratio + (1.0 - min_lr_ratio) * 0.5 * (1.0 + math.cos(math.pi * progress))
+
+    def to_dict(self) -> dict[str, int]:
+        return dataclasses.asdict(self)
+
+
 def lr_factor(step: int, cfg: TrainConfig) -> float:
-    """Linear warmup to lr, then cosine decay to lr * min_lr_ratio at the last step."""
-    if cfg.warmup_steps > 0 and step < cfg.warmup_steps:
-        return (step + 1) / cfg.warmup_steps
-    decay_steps = max(1, cfg.steps - cfg.warmup_steps)
-    progress = min(1.0, (step - cfg.warmup_steps) / decay_steps)
-    return cfg.min_lr_ratio + (1.0 - cfg.min_lr_ratio) * 0.5 * (1.0 + math.cos(math.pi * progress))
+    """The schedule's factor at ``step`` of a run that keeps cfg's global batch size."""
+    g = cfg.global_batch_size
+    return LRSchedule.from_config(cfg).factor(step * g, g, cfg.min_lr_ratio)
 
 
 # ---------------------------------------------------------------------------- model setup
@@ -186,7 +212,10 @@ def build_model(
         blocks = model.blocks()  # type: ignore[operator]
     else:
         assert gpt is not None
-        with torch.device(rt.device):
+        # On the meta device: no memory and no init yet. The weights are materialized once
+        # the model is sharded (FSDP: each rank its shard), then initialized per parameter
+        # (GPT.init_weights(seed)), identically for any number of ranks.
+        with torch.device("meta"):
             model = GPT(gpt)
         blocks = list(model.layers)  # type: ignore[arg-type]
     if cfg.activation_checkpointing:
@@ -201,6 +230,8 @@ def build_model(
                 block.compile()
         else:
             model.compile()
+    if not rt.distributed or cfg.strategy == "ddp":
+        _materialize(model, cfg, rt)
     if not rt.distributed:
         return model, model, False
     if cfg.strategy == "ddp":
@@ -221,7 +252,18 @@ def build_model(
         # The last block is resharded by the root's backward anyway: keep it gathered.
         fully_shard(block, mp_policy=mp, reshard_after_forward=i < n - 1)
     fully_shard(model, mp_policy=mp)
+    _materialize(model, cfg, rt)
     return model, model, fsdp_mp
+
+
+def _materialize(model: nn.Module, cfg: TrainConfig, rt: Runtime) -> None:
+    """Allocate a GPT built on the meta device (sharded already under FSDP) and initialize it."""
+    if not isinstance(model, GPT):
+        return  # Hugging Face models are built on the device
+    model.to_empty(device=rt.device)
+    if model.config.tie_embeddings and (not rt.distributed or cfg.strategy == "ddp"):
+        model.output.weight = model.tok_embeddings.weight  # to_empty may swap the shared Parameter
+    model.init_weights(seed=cfg.seed)
 
 
 def build_optimizer(cfg: TrainConfig, model: nn.Module, device: torch.device) -> torch.optim.Optimizer:
@@ -297,6 +339,9 @@ class TrainResult:
     last_eval: dict[str, float] | None
     tokens_per_second: float | None
     mfu: float | None
+    # Whether this process received the stop signal itself; stopped_by_signal without it means
+    # another rank was signalled (its node is going away) and the run is not finished.
+    signal_received: bool = False
 
 
 class Trainer:
@@ -321,7 +366,7 @@ class Trainer:
             torch.backends.cudnn.allow_tf32 = cfg.tf32
         self.model, self.gpt, fsdp_mp = build_model(cfg, self.gpt_config, self.rt, self.precision)
         self.optimizer = build_optimizer(cfg, self.gpt, self.rt.device)
-        self.scheduler = torch.optim.lr_scheduler.LambdaLR(self.optimizer, lambda s: lr_factor(s, cfg))
+        self.lr_schedule = LRSchedule.from_config(cfg)
         self.scaler = None
         if self.precision == "fp16":
             if self.rt.distributed and cfg.strategy == "fsdp":
@@ -370,7 +415,12 @@ class Trainer:
                 "world_size": str(self.rt.world_size),
             },
         )
+        # The per-step stop agreement runs on CPU tensors: over gloo, beside NCCL when on GPUs.
+        self.stop_group = None
+        if self.rt.distributed and dist.get_backend() != "gloo":
+            self.stop_group = dist.new_group(backend="gloo")
         self.step = 0
+        self.samples_seen = 0  # the data position: samples consumed by all steps so far
         self.restarts = 0
         self.last_eval: dict[str, float] | None = None
         self.stop = StopRequest()
@@ -394,8 +444,8 @@ class Trainer:
     def _trainer_state(self) -> dict[str, Any]:
         return {
             "step": self.step,
-            "samples_seen": self.step * self.cfg.global_batch_size,
-            "scheduler": self.scheduler.state_dict(),
+            "samples_seen": self.samples_seen,
+            "lr_schedule": self.lr_schedule.to_dict(),
             "scaler": self.scaler.state_dict() if self.scaler is not None else None,
             "rng": _rng_state(self.rt.device),
             "world_size": self.rt.world_size,
@@ -430,7 +480,26 @@ class Trainer:
             return False
         step, manifest, state = loaded
         self.step = step
-        self.scheduler.load_state_dict(state["scheduler"])
+        saved_cfg = manifest.get("config") or {}
+        saved_batch = int(saved_cfg.get("global_batch_size", self.cfg.global_batch_size))
+        # Checkpoints of format 1 always recorded samples_seen (then step x global batch).
+        self.samples_seen = int(state.get("samples_seen", step * saved_batch))
+        if state.get("lr_schedule"):
+            schedule = LRSchedule(**state["lr_schedule"])
+        else:  # written before the schedule was saved: the one its config implied
+            schedule = LRSchedule(
+                int(saved_cfg.get("warmup_steps", self.cfg.warmup_steps)) * saved_batch,
+                int(saved_cfg.get("steps", self.cfg.steps)) * saved_batch,
+            )
+        if schedule != self.lr_schedule and self.rt.is_main:
+            log_event(
+                "lr_schedule_kept",
+                level=30,
+                reason="the schedule is fixed when a run starts; steps or global_batch_size changed since",
+                schedule=schedule.to_dict(),
+                config_would_give=self.lr_schedule.to_dict(),
+            )
+        self.lr_schedule = schedule
         if self.scaler is not None and state.get("scaler"):
             self.scaler.load_state_dict(state["scaler"])
         if state.get("rank") == self.rt.rank and state.get("world_size") == self.rt.world_size:
@@ -442,7 +511,7 @@ class Trainer:
         self.metrics.restarts.inc(self.restarts)
         self.metrics.step.set(step)
         if self.rt.is_main:
-            log_event("resumed", step=step, restarts=self.restarts, samples_seen=state.get("samples_seen"))
+            log_event("resumed", step=step, restarts=self.restarts, samples_seen=self.samples_seen)
         return True
 
     # -------------------------------------------------------------- loop
@@ -458,9 +527,13 @@ class Trainer:
 
     def train_step(self) -> tuple[float, float | None]:
         """One optimizer step. Returns (this rank's mean micro-batch loss, grad norm or None)."""
+        cfg = self.cfg
+        self.last_lr = cfg.lr * self.lr_schedule.factor(self.samples_seen, cfg.global_batch_size, cfg.min_lr_ratio)
+        for group in self.optimizer.param_groups:
+            group["lr"] = self.last_lr
         loss_sum = torch.zeros((), device=self.rt.device, dtype=torch.float32)
         for micro in range(self.accum):
-            x, y = self.batcher.batch(self.step, micro)
+            x, y = self.batcher.batch(self.samples_seen, micro)
             with self._sync_context(micro == self.accum - 1):
                 with self.amp():
                     _, loss = self.model(x, y)
@@ -484,18 +557,26 @@ class Trainer:
         else:
             self.optimizer.step()
         self.optimizer.zero_grad(set_to_none=True)
-        self.last_lr = self.scheduler.get_last_lr()[0]  # the rate this step used
-        self.scheduler.step()
         self.step += 1
+        self.samples_seen += cfg.global_batch_size
         return loss_sum / self.accum, grad_norm  # type: ignore[return-value]
 
-    def _reduce_step(self, loss: torch.Tensor) -> tuple[float, bool]:
-        """Mean loss over ranks and whether any rank was asked to stop (one small all-reduce)."""
-        packed = torch.stack([loss.float(), torch.tensor(1.0 if self.stop.requested else 0.0, device=loss.device)])
+    def _stop_agreed(self) -> bool:
+        """Whether any rank was asked to stop, agreed every step so all stop at the same one.
+        A CPU tensor over a gloo group (the default group on CPU; a gloo group of its own
+        beside NCCL): reading it waits for the other ranks, never for the GPU."""
+        if not self.rt.distributed:
+            return self.stop.requested
+        flag = torch.tensor([1 if self.stop.requested else 0], dtype=torch.int32)
+        dist.all_reduce(flag, op=dist.ReduceOp.MAX, group=self.stop_group)
+        return bool(flag.item())
+
+    def _mean_loss(self, loss: torch.Tensor) -> float:
+        """Mean of the ranks' losses: the one device-to-host copy, made at logged steps only."""
+        total = loss.detach().float().clone()
         if self.rt.distributed:
-            dist.all_reduce(packed)
-        mean_loss, stop = packed.tolist()
-        return mean_loss / self.rt.world_size, stop > 0
+            dist.all_reduce(total)
+        return float(total.item()) / self.rt.world_size
 
     def run(self) -> TrainResult:
         cfg = self.cfg
@@ -507,57 +588,77 @@ class Trainer:
             self.resume()
             self.model.train()
             tokens_per_step = cfg.global_batch_size * cfg.seq_len
+            # No host sync per step (it would stall the GPU's launch queue): the loss is read,
+            # checked for NaN and timed at logged steps only (every log_interval, the last one,
+            # a stop, evaluations and checkpoints); step_seconds and tokens/s are the means since
+            # the previous logged step.
+            mark_t, mark_step = time.perf_counter(), self.step
             while self.step < cfg.steps:
-                t0 = time.perf_counter()
                 loss, grad_norm = self.train_step()
-                mean_loss, stop = self._reduce_step(loss)
-                dt = time.perf_counter() - t0
-                losses[self.step] = mean_loss
-                if not math.isfinite(mean_loss):
-                    raise FloatingPointError(f"loss is {mean_loss} at step {self.step}")
-                tps = tokens_per_step / dt
-                mfu = (self.flops_per_token * tps / (self.peak_flops * self.rt.world_size)) if self.peak_flops else None
+                stop = self._stop_agreed()
                 self.metrics.step.set(self.step)
-                self.metrics.loss.set(mean_loss)
-                self.metrics.step_seconds.set(dt)
-                self.metrics.tokens_per_second.set(tps)
-                self.metrics.set_mfu(mfu)
-                if self.rt.device.type == "cuda":
-                    self.metrics.gpu_memory.set(torch.cuda.max_memory_allocated(self.rt.device))
-                if self.rt.is_main and (self.step % cfg.log_interval == 0 or self.step == cfg.steps or stop):
-                    log_event(
-                        "step",
-                        step=self.step,
-                        loss=mean_loss,
-                        lr=self.last_lr,
-                        grad_norm=float(grad_norm) if grad_norm is not None else None,
-                        step_seconds=round(dt, 6),
-                        tokens_per_second=round(tps, 1),
-                        mfu=round(mfu, 4) if mfu is not None else None,
-                    )
+                periodic = bool(cfg.checkpoint_interval) and self.step % cfg.checkpoint_interval == 0
+                evaluating = bool(cfg.eval_interval) and (self.step % cfg.eval_interval == 0 or self.step == cfg.steps)
+                if self.step % cfg.log_interval == 0 or self.step == cfg.steps or stop or periodic or evaluating:
+                    mean_loss = self._mean_loss(loss)
+                    now = time.perf_counter()
+                    dt = (now - mark_t) / max(1, self.step - mark_step)
+                    losses[self.step] = mean_loss
+                    if not math.isfinite(mean_loss):
+                        raise FloatingPointError(f"loss is {mean_loss} at step {self.step}")
+                    tps = tokens_per_step / dt
+                    mfu = (self.flops_per_token * tps / (self.peak_flops * self.rt.world_size)) if self.peak_flops else None
+                    self.metrics.loss.set(mean_loss)
+                    self.metrics.step_seconds.set(dt)
+                    self.metrics.tokens_per_second.set(tps)
+                    self.metrics.set_mfu(mfu)
+                    if self.rt.device.type == "cuda":
+                        self.metrics.gpu_memory.set(torch.cuda.max_memory_allocated(self.rt.device))
+                    if self.rt.is_main:
+                        log_event(
+                            "step",
+                            step=self.step,
+                            loss=mean_loss,
+                            lr=self.last_lr,
+                            grad_norm=float(grad_norm) if grad_norm is not None else None,
+                            step_seconds=round(dt, 6),
+                            tokens_per_second=round(tps, 1),
+                            mfu=round(mfu, 4) if mfu is not None else None,
+                        )
                 did_eval = False
-                if cfg.eval_interval and (self.step % cfg.eval_interval == 0 or self.step == cfg.steps):
+                if evaluating:
                     self.last_eval = evaluate(self.model, self.val_source, cfg, self.rt, self.amp)
                     did_eval = self.last_eval is not None
                     if did_eval and self.rt.is_main:
                         self.metrics.val_loss.set(self.last_eval["val_loss"])  # type: ignore[index]
                         log_event("eval", step=self.step, **self.last_eval)  # type: ignore[arg-type]
-                periodic = cfg.checkpoint_interval and self.step % cfg.checkpoint_interval == 0
                 if stop or periodic or self.step == cfg.steps:
                     if not did_eval and self.store is not None:
-                        # The manifest's eval must describe these weights (used by select=best).
-                        self.last_eval = evaluate(self.model, self.val_source, cfg, self.rt, self.amp)
+                        if stop and not (periodic or self.step == cfg.steps):
+                            # The grace period belongs to the save: no evaluation on the stop
+                            # path, and the manifest's eval must describe these weights or be null.
+                            self.last_eval = None
+                        else:
+                            # The manifest's eval must describe these weights (used by select=best).
+                            self.last_eval = evaluate(self.model, self.val_source, cfg, self.rt, self.amp)
                     self.save()
                 if stop:
                     stopped = True
                     if self.rt.is_main:
                         log_event("stopped_by_signal", step=self.step, signal=self.stop.signal_name)
                     break
+                if evaluating or stop or periodic:
+                    mark_t, mark_step = time.perf_counter(), self.step  # keep eval and saves out of step times
         finally:
             self.stop.uninstall()
+        # Read after the save: a signal the launcher sent to every local worker has arrived by
+        # now even where another rank's signal decided the stop.
+        received = self.stop.requested
         if self.rt.is_main:
             log_event("train_done", step=self.step, stopped_by_signal=stopped)
-        return TrainResult(self.step, losses, stopped, self.last_eval, tps, mfu)
+        if stopped and not received and self.rt.local_rank == 0:
+            log_event("stopped_for_peer", level=30, step=self.step, reason="another node's ranks were signalled to stop")
+        return TrainResult(self.step, losses, stopped, self.last_eval, tps, mfu, received)
 
     def close(self, clean: bool = True, error: BaseException | None = None) -> None:
         """Release everything the run holds, then leave the process group (see
@@ -566,7 +667,7 @@ class Trainer:
         The trainer is unusable afterwards."""
         # The FSDP/DDP module, optimizer (DTensor state) and batcher reference the process
         # group; they must be gone before it is destroyed.
-        for name in ("model", "gpt", "optimizer", "scheduler", "scaler", "batcher", "amp"):
+        for name in ("model", "gpt", "optimizer", "scaler", "batcher", "amp", "stop_group"):
             if hasattr(self, name):
                 setattr(self, name, None)
         if error is not None:

@@ -60,19 +60,23 @@ const gpu = dashboard('aiinfra-gpu-fleet', 'AI platform / GPU fleet', 'Every GPU
 ]);
 id = 0;
 const T = '{namespace=~"$namespace",aiinfra_training_job=~"$job"}';
+// Every trainer gauge is served by local rank 0 of each node, so a job of N nodes has N series of it. Their
+// scope (compute/CONTRACT.md) says how to combine them: job-wide values are the same on every node (take max,
+// never sum: that multiplied throughput by the number of nodes); per-node values are shown per pod.
 const training = dashboard('aiinfra-training-run', 'AI platform / Training run', 'One training job (trainer metrics, compute/CONTRACT.md): progress, throughput, MFU, loss, checkpoints, restarts.',
   [['namespace', 'Namespace', 'label_values(aiinfra_train_step, namespace)'], ['job', 'Training job', 'label_values(aiinfra_train_step{namespace=~"$namespace"}, aiinfra_training_job)']], [
   panel('Step', [[`max by (aiinfra_training_job) (aiinfra_train_step${T})`, '{{aiinfra_training_job}}']], { type: 'stat', w: 6, h: 4 }),
-  panel('Tokens / s', [[`sum by (aiinfra_training_job) (aiinfra_train_tokens_per_second${T})`, '{{aiinfra_training_job}}']], { type: 'stat', w: 6, h: 4 }),
-  panel('MFU', [[`avg by (aiinfra_training_job) (aiinfra_train_mfu${T})`, '{{aiinfra_training_job}}']], { type: 'stat', w: 6, h: 4, unit: 'percentunit' }),
+  panel('Tokens / s', [[`max by (aiinfra_training_job) (aiinfra_train_tokens_per_second${T})`, '{{aiinfra_training_job}}']], { type: 'stat', w: 6, h: 4, description: 'Throughput of the whole job (every node reports the same job-wide value).' }),
+  panel('MFU', [[`max by (aiinfra_training_job) (aiinfra_train_mfu${T})`, '{{aiinfra_training_job}}']], { type: 'stat', w: 6, h: 4, unit: 'percentunit' }),
   panel('Since last checkpoint', [[`time() - max by (aiinfra_training_job) (aiinfra_train_last_checkpoint_timestamp_seconds${T} > 0)`, '{{aiinfra_training_job}}']], { type: 'stat', w: 6, h: 4, unit: 's' }),
-  panel('Loss', [[`avg by (aiinfra_training_job) (aiinfra_train_loss${T})`, 'train {{aiinfra_training_job}}'], [`avg by (aiinfra_training_job) (aiinfra_train_val_loss${T})`, 'val {{aiinfra_training_job}}']]),
-  panel('Throughput', [[`sum by (aiinfra_training_job) (aiinfra_train_tokens_per_second${T})`, '{{aiinfra_training_job}}']], { unit: 'short' }),
-  panel('Step time', [[`max by (aiinfra_training_job) (aiinfra_train_step_seconds${T})`, '{{aiinfra_training_job}}']], { unit: 's' }),
-  panel('Model FLOPs utilization', [[`avg by (aiinfra_training_job) (aiinfra_train_mfu${T})`, '{{aiinfra_training_job}}']], { unit: 'percentunit' }),
+  panel('Loss', [[`max by (aiinfra_training_job) (aiinfra_train_loss${T})`, 'train {{aiinfra_training_job}}'], [`max by (aiinfra_training_job) (aiinfra_train_val_loss${T})`, 'val {{aiinfra_training_job}}']]),
+  panel('Throughput', [[`max by (aiinfra_training_job) (aiinfra_train_tokens_per_second${T})`, '{{aiinfra_training_job}}']], { unit: 'short', description: 'Tokens per second of the whole job.' }),
+  panel('Step time', [[`max by (aiinfra_training_job) (aiinfra_train_step_seconds${T})`, '{{aiinfra_training_job}}']], { unit: 's', description: 'The slowest node\'s wall time of the last step.' }),
+  panel('Model FLOPs utilization', [[`max by (aiinfra_training_job) (aiinfra_train_mfu${T})`, '{{aiinfra_training_job}}']], { unit: 'percentunit' }),
   panel('Steps per minute', [[`max by (aiinfra_training_job) (deriv(aiinfra_train_step${T}[5m])) * 60`, '{{aiinfra_training_job}}']], { description: 'Zero for minutes while the trainer is up means stalled (alert TrainingStalled).' }),
   panel('Restarts (resumes from checkpoint)', [[`max by (aiinfra_training_job) (aiinfra_train_restarts_total${T})`, '{{aiinfra_training_job}}']]),
-  panel('Peak GPU memory per rank', [[`aiinfra_train_gpu_memory_bytes${T}`, '{{pod}}']], { unit: 'bytes' }),
+  panel('Nodes reporting', [[`count by (aiinfra_training_job) (aiinfra_train_step${T})`, '{{aiinfra_training_job}}']], { description: 'Pods whose trainer metrics are scraped: one per node of the job.' }),
+  panel('Peak GPU memory (local rank 0 of each node)', [[`aiinfra_train_gpu_memory_bytes${T}`, '{{pod}}']], { unit: 'bytes' }),
   panel('GPU utilization of the job\'s pods', [['avg by (pod) (DCGM_FI_DEV_GPU_UTIL{namespace=~"$namespace",pod=~"$job.*"})', '{{pod}}']], { unit: 'percent' }),
 ]);
 id = 0;
