@@ -1,0 +1,5 @@
+// Everything aws implements, for src/clouds/registry.ts (loaded only when a construct targets aws).
+import type { CloudTarget } from '../registry';
+
+export const target: CloudTarget = {
+};

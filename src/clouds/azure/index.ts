@@ -1,0 +1,5 @@
+// Everything azure implements, for src/clouds/registry.ts (loaded only when a construct targets azure).
+import type { CloudTarget } from '../registry';
+
+export const target: CloudTarget = {
+};

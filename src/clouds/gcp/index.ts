@@ -1,0 +1,5 @@
+// Everything gcp implements, for src/clouds/registry.ts (loaded only when a construct targets gcp).
+import type { CloudTarget } from '../registry';
+
+export const target: CloudTarget = {
+};
