@@ -5,6 +5,7 @@
 import { createHash } from 'crypto';
 import * as fs from 'fs';
 import * as path from 'path';
+import { SYNTH_COUNTER } from './output';
 import { CORE_PACKAGE_NAMES, describeCopy, DuplicateCoreError, isCoreFile, PackageOf, packageOf } from '../core/core-copies';
 
 /** What `bundleApp` made or found. */
@@ -42,7 +43,7 @@ interface EsbuildApi {
 }
 
 /** Bumped when what goes into a bundle changes (plugins, options), so old bundles are rebuilt. */
-const BUNDLE_FORMAT = 6;
+const BUNDLE_FORMAT = 7;
 
 /**
  * cdktf captures a creation stack for every token with `Error.stackTraceLimit` raised to
@@ -62,6 +63,14 @@ const FS_HELPERS_FILE = /[\\/]lib[\\/]private[\\/]fs\.js$/;
 const EAGER_ARCHIVER = 'const archiver = require("archiver");';
 const LAZY_ARCHIVER = 'const archiver = (...args) => require("archiver")(...args);';
 const SELF_AS_CLI = '`node ${__filename} ';
+
+/**
+ * The CLI must tell "the app synthesized nothing" from success (output.ts): the core's `App.synth()` counts its
+ * finished runs in a global. Only where the exact text is found; without it the CLI cannot tell, and does not fail.
+ */
+const APP_FILE = /[\\/]lib[\\/]app\.js$/;
+const MANIFEST_WRITTEN = 'this.manifest.writeToFile();';
+const COUNT_SYNTH = `${MANIFEST_WRITTEN} globalThis.${SYNTH_COUNTER} = (globalThis.${SYNTH_COUNTER} || 0) + 1;`;
 
 /**
  * In a bundle every module's `__dirname` would be the bundle's folder, and stack files commonly find
@@ -91,6 +100,13 @@ const rewrites = (packages: Map<string, PackageOf | undefined>, entryPath: strin
       const text = await fs.promises.readFile(args.path, 'utf8');
       const contents = text.replace(EAGER_ARCHIVER, LAZY_ARCHIVER).replace(SELF_AS_CLI, `\`node \${${JSON.stringify(JSON.stringify(args.path))}} `);
       return { contents, loader: 'js' };
+    });
+    build.onLoad({ filter: APP_FILE }, async (args) => {
+      if (!isCoreFile(args.path, packages)) return undefined;
+      const text = await fs.promises.readFile(args.path, 'utf8');
+      if (!text.includes(MANIFEST_WRITTEN)) return undefined;
+      // Declared before the app runs, so "0 synths" differs from "unknown core" (undefined).
+      return { contents: `globalThis.${SYNTH_COUNTER} = globalThis.${SYNTH_COUNTER} || 0;\n${text.replace(MANIFEST_WRITTEN, COUNT_SYNTH)}`, loader: 'js' };
     });
     build.onLoad({ filter: SOURCE_FILE }, async (args) => {
       if (IN_NODE_MODULES.test(args.path)) return undefined;
