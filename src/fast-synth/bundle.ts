@@ -35,7 +35,29 @@ interface BundleManifest {
 
 interface EsbuildPluginBuild {
   onLoad(options: { filter: RegExp }, callback: (args: { path: string }) => Promise<{ contents: string; loader: string } | undefined>): void;
+  onResolve(options: { filter: RegExp }, callback: (args: { path: string; resolveDir: string }) => { path: string; external: boolean } | undefined): void;
 }
+
+/**
+ * The cloud provider packages are optional peers: an AWS-only platform repo installs @cdktf/provider-aws and
+ * not the others. The library reaches each cloud's code by a lazy require, so a missing provider only matters
+ * when a construct targets that cloud; in the bundle an import that does not resolve stays a plain runtime
+ * `require` (external) instead of failing the whole bundle.
+ */
+const CLOUD_PROVIDER = /^@cdktf\/provider-(?:aws|google|azurerm)(?:\/|$)/;
+const optionalCloudProviders = {
+  name: 'aiinfra-optional-cloud-providers',
+  setup(build: EsbuildPluginBuild): void {
+    build.onResolve({ filter: CLOUD_PROVIDER }, (args) => {
+      try {
+        require.resolve(args.path, { paths: [args.resolveDir] });
+        return undefined;
+      } catch {
+        return { path: args.path, external: true };
+      }
+    });
+  },
+};
 
 interface EsbuildApi {
   readonly version: string;
@@ -43,7 +65,7 @@ interface EsbuildApi {
 }
 
 /** Bumped when what goes into a bundle changes (plugins, options), so old bundles are rebuilt. */
-const BUNDLE_FORMAT = 7;
+const BUNDLE_FORMAT = 8;
 
 /**
  * cdktf captures a creation stack for every token with `Error.stackTraceLimit` raised to
@@ -214,7 +236,7 @@ export async function bundleApp(entry: string, options: BundleOptions): Promise<
     absWorkingDir: process.cwd(),
     external,
     define: { AIINFRA_PACKAGE_ROOT: JSON.stringify(options.packageRoot) },
-    plugins: [rewrites(packages, entryPath)],
+    plugins: [optionalCloudProviders, rewrites(packages, entryPath)],
   });
   const files = Object.keys(result.metafile?.inputs ?? {}).map((rel) => path.resolve(process.cwd(), rel));
   try {
