@@ -65,7 +65,7 @@ interface EsbuildApi {
 }
 
 /** Bumped when what goes into a bundle changes (plugins, options), so old bundles are rebuilt. */
-const BUNDLE_FORMAT = 8;
+const BUNDLE_FORMAT = 9;
 
 /**
  * cdktf captures a creation stack for every token with `Error.stackTraceLimit` raised to
@@ -230,6 +230,11 @@ export async function bundleApp(entry: string, options: BundleOptions): Promise<
     format: 'cjs',
     target: `node${process.versions.node.split('.')[0]}`,
     minify: true,
+    // Errors name the user's classes (not `t`), and a stack frame maps back to their file and line (stack-map.ts):
+    // the map sits beside the bundle and is read only when an error is printed.
+    keepNames: true,
+    sourcemap: 'external',
+    sourcesContent: false,
     legalComments: 'none',
     metafile: true,
     logLevel: 'error',
@@ -246,6 +251,7 @@ export async function bundleApp(entry: string, options: BundleOptions): Promise<
     throw err;
   }
   const inputs = files.map((f) => stamp(f)).filter((s): s is InputStamp => s !== undefined);
+  fs.renameSync(`${tmp}.map`, `${file}.map`);
   fs.renameSync(tmp, file);
   fs.writeFileSync(manifestFile, JSON.stringify({ key, inputs } satisfies BundleManifest));
   return { file, rebuilt: true };
