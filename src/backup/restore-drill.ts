@@ -115,7 +115,6 @@ export interface RestoreDrillProps {
 }
 
 const PREFIX = /^([a-z0-9][a-z0-9._-]*\/)+$/;
-const CRON = /^(@(yearly|annually|monthly|weekly|daily|midnight|hourly)|(\S+\s+){4}\S+)$/;
 
 /**
  * A periodic restore drill for a `ModelBackupBucket` (or any IModelStore): a CronJob that, with a read-only
@@ -152,7 +151,7 @@ export class RestoreDrill extends Construct {
     }
     if (tenant && tenant.cluster !== cluster) throw new InvalidPropError(this, 'tenant', tenant.node.path, 'a tenant of the same cluster');
     const schedule = (props.schedule ?? '17 4 * * *').trim();
-    if (!CRON.test(schedule)) throw new InvalidPropError(this, 'schedule', props.schedule, "a 5-field cron expression in UTC (e.g. '17 4 * * *') or @daily/@weekly");
+    check.cron(this, 'schedule', schedule, { macros: true, example: '17 4 * * *' });
     check.integerInRange(this, 'memoryGiB', props.memoryGiB, 1, 1024);
     const prefixes = props.prefixes ?? [`${tenant?.bucketPrefix ?? ''}checkpoints/`];
     if (!Array.isArray(prefixes) || prefixes.length === 0) throw new InvalidPropError(this, 'prefixes', prefixes, 'one or more prefixes');

@@ -55,7 +55,6 @@ const DEFAULT_SCRAPER_NAMESPACE = 'monitoring';
 const DOMAIN = /^(?=.{1,253}$)([a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/;
 const CIDR = /^(\d{1,3}\.){3}\d{1,3}\/\d{1,2}$/;
 const IPV4_OR_CIDR = /^(\d{1,3}\.){3}\d{1,3}(\/\d{1,2})?$/;
-const CRON = /^(\S+\s+){4}\S+$/;
 
 /** An inference endpoint as other constructs see it (MonitoringStack, dashboards, clients). */
 export interface IInferenceEndpoint extends IConstruct {
@@ -364,8 +363,11 @@ export class InferenceEndpoint extends EndpointMetrics implements IInferenceEndp
     // Scaling.
     const scaling = this.resolveScaling(props.autoscaling, props);
     for (const [i, w] of (props.schedule ?? []).entries()) {
-      if (typeof w.start !== 'string' || !CRON.test(w.start.trim())) throw new InvalidPropError(this, `schedule[${i}].start`, w.start, 'a 5-field cron expression such as "0 8 * * 1-5"');
-      if (typeof w.end !== 'string' || !CRON.test(w.end.trim())) throw new InvalidPropError(this, `schedule[${i}].end`, w.end, 'a 5-field cron expression such as "0 20 * * 1-5"');
+      // KEDA's cron scaler parses five fields without macros (robfig/cron, no descriptors).
+      if (typeof w.start !== 'string') throw new InvalidPropError(this, `schedule[${i}].start`, w.start, 'a 5-field cron expression such as "0 8 * * 1-5"');
+      if (typeof w.end !== 'string') throw new InvalidPropError(this, `schedule[${i}].end`, w.end, 'a 5-field cron expression such as "0 20 * * 1-5"');
+      check.cron(this, `schedule[${i}].start`, w.start, { macros: false, example: '0 8 * * 1-5' });
+      check.cron(this, `schedule[${i}].end`, w.end, { macros: false, example: '0 20 * * 1-5' });
       check.matches(this, `schedule[${i}].timezone`, w.timezone, /^[A-Za-z_]+(\/[A-Za-z0-9_+-]+)*$/, 'an IANA time zone such as Europe/Berlin');
       check.integerInRange(this, `schedule[${i}].replicas`, w.replicas, 1, scaling.max);
     }

@@ -144,8 +144,6 @@ export const TRAINER_METRICS_PORT = 9095;
 export const RENDEZVOUS_PORT = 29500;
 const CONFIG_PATH = '/etc/aiinfra/trainer.json';
 const GIB = 1024 ** 3;
-const CRON = /^(@(yearly|annually|monthly|weekly|daily|midnight|hourly)|(\S+\s+){4}\S+)$/;
-const CRON_FIELD = /^(\*|\d+|\d+-\d+)(\/\d+)?(,(\*|\d+|\d+-\d+)(\/\d+)?)*$|^\?$|^[A-Za-z]{3}(-[A-Za-z]{3})?$/;
 const PREFIX = /^([a-z0-9][a-z0-9._-]*\/)+$/;
 
 function fmtBytes(n: number): string {
@@ -268,12 +266,7 @@ export class TrainingJob extends Construct {
       }
     }
     const queue = props.queue ?? tenant?.queueName;
-    if (props.schedule !== undefined) {
-      const fields = props.schedule.trim().split(/\s+/);
-      if (!CRON.test(props.schedule.trim()) || (fields.length === 5 && !fields.every((f) => CRON_FIELD.test(f)))) {
-        throw new InvalidPropError(this, 'schedule', props.schedule, "a 5-field cron expression in UTC (e.g. '0 3 * * 0') or @daily/@weekly/...");
-      }
-    }
+    check.cron(this, 'schedule', props.schedule, { macros: true, example: '0 3 * * 0' });
 
     // model
     const model = props.model as { preset?: string; custom?: GptDims } | undefined;
