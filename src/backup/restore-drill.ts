@@ -7,7 +7,7 @@ import { checkImageUri, IContainerImage } from '../core/image';
 import { IModelStore } from '../core/model-store';
 import { KubernetesWorkload } from '../k8s/delivery';
 import { MANAGED_BY_LABELS } from '../k8s/namespace';
-import { checkDnsLabel, RESERVED_NAMESPACES, toDnsLabel } from '../k8s/names';
+import { checkDnsLabel, derivedDnsLabel, RESERVED_NAMESPACES } from '../k8s/names';
 import { sharedNamespace } from '../k8s/shared-namespace';
 import { restrictedContainerSecurityContext, restrictedPodSecurityContext, writableEmptyDirs } from '../k8s/security';
 import type { ITenant } from '../training/tenant';
@@ -142,7 +142,7 @@ export class RestoreDrill extends Construct {
     if (store.cloud.kind !== cluster.cloud.kind) {
       throw new InvalidPropError(this, 'store', store.node.path, `a store on the cluster's cloud (${cluster.cloud.kind}); the drill's identity cannot read ${store.cloud.kind} storage`);
     }
-    const jobName = props.jobName ?? toDnsLabel(`restore-drill-${id}`, 40);
+    const jobName = props.jobName ?? derivedDnsLabel(this, `restore-drill-${id}`, 40, 'jobName');
     checkDnsLabel(this, 'jobName', jobName, 40);
     const namespace = tenant ? tenant.namespace : props.namespace ?? 'training';
     checkDnsLabel(this, 'namespace', namespace);

@@ -10,7 +10,7 @@ import { checkImageUri, IContainerImage } from '../core/image';
 import { IModelStore, ModelReference } from '../core/model-store';
 import { KubernetesWorkload, stableTokenText } from '../k8s/delivery';
 import { addMetricsIngressNetworkPolicy, addPeerNetworkPolicy, MANAGED_BY_LABELS } from '../k8s/namespace';
-import { checkDnsLabel, RESERVED_NAMESPACES, toDnsLabel } from '../k8s/names';
+import { checkDnsLabel, derivedDnsLabel, RESERVED_NAMESPACES } from '../k8s/names';
 import { sharedNamespace } from '../k8s/shared-namespace';
 import { restrictedContainerSecurityContext, restrictedPodSecurityContext, writableEmptyDirs } from '../k8s/security';
 import { ITenant } from './tenant';
@@ -245,7 +245,7 @@ export class TrainingJob extends Construct {
     check.integerInRange(this, 'terminationGracePeriodSeconds', props.terminationGracePeriodSeconds, 60, 7200);
     check.oneOf(this, 'precision', props.precision, ['bf16', 'fp16', 'fp32']);
     check.oneOf(this, 'strategy', props.strategy, ['ddp', 'fsdp']);
-    const jobName = props.jobName ?? toDnsLabel(id, 40);
+    const jobName = props.jobName ?? derivedDnsLabel(this, id, 40, 'jobName');
     checkDnsLabel(this, 'jobName', jobName, 40);
     const tenant = props.tenant;
     const namespace = tenant ? tenant.namespace : props.namespace ?? 'training';
