@@ -95,6 +95,12 @@ export function checkBudget(scope: IConstruct, budget: BudgetProps | undefined, 
     || thresholds.some((t) => typeof t !== 'number' || !Number.isFinite(t) || t <= 0 || t > 1000) || new Set(thresholds).size !== thresholds.length) {
     throw new InvalidPropError(scope, 'budget.thresholds', budget.thresholds, '1-5 distinct percentages, each > 0 and <= 1000');
   }
+  // Fractions ([0.5, 0.8, 1]) would notify at 0.5 % of the budget: an error, not a warning, because a list whose
+  // every threshold is under 1.5 % alerts on the first day of every month and cannot be meant.
+  if (thresholds.every((t) => t < 1.5)) {
+    throw new InvalidPropError(scope, 'budget.thresholds', budget.thresholds,
+      `percentages of the budget, not fractions: [${thresholds.map((t) => Math.round(t * 100)).join(', ')}] for ${thresholds.map((t) => `${Math.round(t * 100)} %`).join(', ')}`);
+  }
   check.oneOf(scope, 'budget.azureScope', budget.azureScope, ['resource-group', 'subscription']);
   check.matches(scope, 'budget.startMonth', budget.startMonth, /^20\d\d-(0[1-9]|1[0-2])-01$/, 'the first day of a month, YYYY-MM-01');
   cloud.select({
