@@ -322,3 +322,15 @@ describe('scale to zero on every monitoring backend', () => {
     expect((err as Error).message).toMatch(/managed monitoring backends .* expose no query URL.*Use schedule windows to wake the endpoint instead/);
   });
 });
+
+// Issue 16: a GPU/region pair outside the catalog is a warning annotation (what synth prints), also for the
+// serving cluster an endpoint makes for itself.
+test('a GPU the catalog does not know in the region warns on the serving cluster an endpoint makes', () => {
+  const { Cloud } = require('../../src/core/cloud') as typeof import('../../src/core/cloud');
+  const stack = new TerraformStack(Testing.app(), 'platform');
+  const cloud = Cloud.aws({ region: 'af-south-1' });
+  const models = new ModelBackupBucket(stack, 'models', { cloud });
+  new InferenceEndpoint(stack, 'chat', { cloud, model: models.model('llm/v1'), image: SERVER_IMAGE, gpu: Gpu.L4 });
+  const warned = stack.node.findAll().flatMap((c) => c.node.metadata.filter((m) => m.type === '@cdktf/warn').map((m) => `${c.node.path}: ${String(m.data)}`));
+  expect(warned).toContainEqual(expect.stringMatching(/^platform\/chat\/Cluster: gpuPools\[0\]: g6\.\S+ \(l4\) is not known to be offered in af-south-1; known regions: /));
+});
