@@ -1,4 +1,5 @@
 import { IConstruct } from 'constructs';
+import { Annotations } from 'cdktf';
 import { Cloud } from '../core/cloud';
 import { check, InvalidPropError } from '../core/errors';
 import { ResolvedRouting } from './alertmanager';
@@ -118,6 +119,12 @@ export function checkBudget(scope: IConstruct, budget: BudgetProps | undefined, 
 export function checkAlerts(scope: IConstruct, alerts: AlertsProps | undefined): void {
   if (!alerts) return;
   checkGpuRuleOptions(scope, 'alerts.gpu', alerts.gpu);
+  // A percent under 1 may be a fraction (0.1 for 10 %), but an alert on GPUs below 0.5 % is a real choice: a warning.
+  const idle = alerts.gpu?.idleUtilizationPercent;
+  if (idle !== undefined && idle < 1) {
+    Annotations.of(scope).addWarning(`${scope.node.path}: alerts.gpu.idleUtilizationPercent ${idle} means ${idle} % utilization, not ${Math.round(idle * 100)} %; `
+      + `write ${Math.round(idle * 100)} if a fraction was meant`);
+  }
   (alerts.custom ?? []).forEach((r, i) => checkAlertRule(scope, `alerts.custom[${i}]`, r));
   check.matches(scope, 'alerts.runbookBaseUrl', alerts.runbookBaseUrl, /^https:\/\/[^\s#]+$/, 'an https URL without a fragment');
 }

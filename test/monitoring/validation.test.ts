@@ -254,3 +254,13 @@ describe('budget against the cost estimate (issue 16)', () => {
     expect(warnings(ok).join('\n')).not.toMatch(/far below/);
   });
 });
+
+test('an idle GPU threshold under 1 percent warns that it is not a fraction (issue 16)', () => {
+  const f = fixture('aws');
+  const m = new MonitoringStack(f.stack, 'obs', { cluster: f.cluster, alerts: { gpu: { idleUtilizationPercent: 0.1 } } });
+  const warned = m.node.metadata.filter((e) => e.type === '@cdktf/warn').map((e) => String(e.data));
+  expect(warned).toContainEqual(expect.stringMatching(/alerts\.gpu\.idleUtilizationPercent 0\.1 means 0\.1 % utilization, not 10 %; write 10 if a fraction was meant/));
+  const f2 = fixture('aws');
+  const ok = new MonitoringStack(f2.stack, 'obs', { cluster: f2.cluster, alerts: { gpu: { idleUtilizationPercent: 5 } } });
+  expect(ok.node.metadata.map((e) => String(e.data)).join('\n')).not.toMatch(/idleUtilizationPercent/);
+});
