@@ -24,6 +24,7 @@ import { AzureCloud } from '../core/cloud';
 import { InvalidPropError } from '../core/errors';
 import { IWorkloadIdentity } from '../core/identity';
 import { physicalName } from '../core/naming';
+import { Policy } from '../policy/suppress';
 import { resourceTags } from '../core/tags';
 import { BackupImpl, GrantAccess, GrantTarget, isAzurePair, ResolvedBackupProps } from './common';
 
@@ -66,6 +67,12 @@ function account(scope: Construct, cloud: AzureCloud, p: ResolvedBackupProps, o:
   const tags = resourceTags(scope, cloud, p.tags);
   const location = cloud.location;
   const publicAccess = p.azure.publicNetworkAccess ?? true;
+  const net = p.azure.network;
+  const ipRanges = [...(net?.allowedIpRanges ?? [])];
+  const subnetIds = [...(net?.allowedSubnetIds ?? [])];
+  // Open only when public and unfirewalled (the default): the cluster's pods and Terraform reach the endpoints
+  // from networks the bucket does not know. Said once, on the bucket, with the props that close it.
+  const open = publicAccess && !net;
   const retain = p.forceDestroy ? undefined : { preventDestroy: true };
 
   const keyIdentity = new UserAssignedIdentity(scope, 'KeyIdentity', {
@@ -96,7 +103,10 @@ function account(scope: Construct, cloud: AzureCloud, p: ResolvedBackupProps, o:
       purgeProtectionEnabled: true,
       softDeleteRetentionDays: 90,
       publicNetworkAccessEnabled: publicAccess,
-      networkAcls: { bypass: 'AzureServices', defaultAction: publicAccess ? 'Allow' : 'Deny' },
+      networkAcls: {
+        bypass: 'AzureServices', defaultAction: open ? 'Allow' : 'Deny',
+        ...(ipRanges.length ? { ipRules: ipRanges } : {}), ...(subnetIds.length ? { virtualNetworkSubnetIds: subnetIds } : {}),
+      },
       tags,
       lifecycle: retain,
     });
@@ -153,6 +163,10 @@ function account(scope: Construct, cloud: AzureCloud, p: ResolvedBackupProps, o:
     defaultToOauthAuthentication: true,
     infrastructureEncryptionEnabled: true,
     publicNetworkAccessEnabled: publicAccess,
+    networkRules: net ? {
+      defaultAction: 'Deny', bypass: ['AzureServices'],
+      ...(ipRanges.length ? { ipRules: ipRanges } : {}), ...(subnetIds.length ? { virtualNetworkSubnetIds: subnetIds } : {}),
+    } : undefined,
     crossTenantReplicationEnabled: false,
     localUserEnabled: false,
     sftpEnabled: false,
@@ -176,6 +190,15 @@ function account(scope: Construct, cloud: AzureCloud, p: ResolvedBackupProps, o:
     dependsOn: [rbacPropagation(scope, 'KeyAccessPropagation', [keyAccess], KEY_VAULT_RBAC_WAIT)],
     lifecycle: retain,
   });
+
+  if (open) {
+    const reason = 'Public endpoints by default: training, serving and restore-drill pods reach the account from the AKS egress, and '
+      + 'Terraform creates the key through the vault data plane, from networks the bucket does not know. Access is Entra ID only '
+      + '(no shared keys), TLS 1.2, CMK. Close it with ModelBackupBucket azure.network { allowedSubnetIds, allowedIpRanges } '
+      + '(firewall) or azure.publicNetworkAccess: false (private endpoints).';
+    if (keyVault) Policy.suppress(keyVault, 'AI-AZ-KV-2', reason);
+    Policy.suppress(storageAccount, 'AI-AZ-ST-3', reason);
+  }
 
   const container = new StorageContainer(scope, 'Container', {
     provider,

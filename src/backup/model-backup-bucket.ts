@@ -84,6 +84,14 @@ export interface AzureModelBackupOptions {
    */
   readonly publicNetworkAccess?: boolean;
   /**
+   * Firewall the public endpoints: the account and the key vault deny every network but these (and trusted
+   * Azure services). Include the AKS node subnets (with the `Microsoft.Storage` and `Microsoft.KeyVault`
+   * service endpoints) and the public IP Terraform runs from (it creates the key through the vault's data plane).
+   * @default - none: with `publicNetworkAccess` the endpoints admit all networks (policy rules AI-AZ-KV-2 and
+   * AI-AZ-ST-3 are suppressed on the bucket with that reason)
+   */
+  readonly network?: AzureBackupNetwork;
+  /**
    * Lock the immutability policy (irreversible). Azure creates policies unlocked; set this on a later
    * deploy of a `compliance` object lock.
    * @default false
@@ -91,6 +99,14 @@ export interface AzureModelBackupOptions {
   readonly lockImmutabilityPolicy?: boolean;
   /** Send blob access logs to this Log Analytics workspace (resource id). @default - a workspace is created */
   readonly logAnalyticsWorkspaceId?: string;
+}
+
+/** Networks admitted by an Azure bucket's storage and key vault firewalls. */
+export interface AzureBackupNetwork {
+  /** Subnet resource ids (AKS node subnets, with the Microsoft.Storage and Microsoft.KeyVault service endpoints). @default - none */
+  readonly allowedSubnetIds?: readonly string[];
+  /** Public IPv4 addresses or CIDRs up to /30 (where Terraform runs; storage firewalls take no /31 or /32). @default - none */
+  readonly allowedIpRanges?: readonly string[];
 }
 
 export interface ModelBackupBucketProps {
@@ -300,6 +316,20 @@ function validateAzure(scope: IConstruct, cloud: AzureCloud, p: ResolvedBackupPr
   }
   if (p.objectLock && !p.versioned) {
     throw new InvalidPropError(scope, 'objectLock', p.objectLock, 'an account-level immutability policy only with versioning: leave versioned unset or true');
+  }
+  const net = p.azure.network;
+  if (net !== undefined) {
+    if (p.azure.publicNetworkAccess === false) {
+      throw new InvalidPropError(scope, 'azure.network', net, 'unset with publicNetworkAccess false (a firewall filters the public endpoint)');
+    }
+    (net.allowedSubnetIds ?? []).forEach((id, i) => check.matches(scope, `azure.network.allowedSubnetIds[${i}]`, isLiteral(id) ? id : undefined,
+      /^\/subscriptions\/[^/]+\/resourceGroups\/[^/]+\/providers\/Microsoft\.Network\/virtualNetworks\/[^/]+\/subnets\/[^/]+$/i,
+      'a subnet resource id: /subscriptions/<id>/resourceGroups/<rg>/providers/Microsoft.Network/virtualNetworks/<vnet>/subnets/<name>'));
+    (net.allowedIpRanges ?? []).forEach((ip, i) => check.matches(scope, `azure.network.allowedIpRanges[${i}]`, ip,
+      /^(\d{1,3}\.){3}\d{1,3}(\/([0-9]|[12][0-9]|30))?$/, 'a public IPv4 address or a CIDR up to /30, e.g. 203.0.113.7 or 203.0.113.0/24'));
+    if (!net.allowedSubnetIds?.length && !net.allowedIpRanges?.length) {
+      throw new InvalidPropError(scope, 'azure.network', net, 'at least one of allowedSubnetIds, allowedIpRanges (an empty firewall locks out the cluster and Terraform)');
+    }
   }
   if (p.azure.lockImmutabilityPolicy && p.objectLock?.mode !== 'compliance') {
     throw new InvalidPropError(scope, 'azure.lockImmutabilityPolicy', true, "true only with objectLock.mode 'compliance'");

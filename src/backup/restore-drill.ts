@@ -7,7 +7,7 @@ import { checkImageUri, IContainerImage } from '../core/image';
 import { IModelStore } from '../core/model-store';
 import { KubernetesWorkload } from '../k8s/delivery';
 import { MANAGED_BY_LABELS } from '../k8s/namespace';
-import { checkDnsLabel, RESERVED_NAMESPACES, toDnsLabel } from '../k8s/names';
+import { checkDnsLabel, derivedDnsLabel, RESERVED_NAMESPACES } from '../k8s/names';
 import { sharedNamespace } from '../k8s/shared-namespace';
 import { restrictedContainerSecurityContext, restrictedPodSecurityContext, writableEmptyDirs } from '../k8s/security';
 import type { ITenant } from '../training/tenant';
@@ -115,7 +115,6 @@ export interface RestoreDrillProps {
 }
 
 const PREFIX = /^([a-z0-9][a-z0-9._-]*\/)+$/;
-const CRON = /^(@(yearly|annually|monthly|weekly|daily|midnight|hourly)|(\S+\s+){4}\S+)$/;
 
 /**
  * A periodic restore drill for a `ModelBackupBucket` (or any IModelStore): a CronJob that, with a read-only
@@ -143,7 +142,7 @@ export class RestoreDrill extends Construct {
     if (store.cloud.kind !== cluster.cloud.kind) {
       throw new InvalidPropError(this, 'store', store.node.path, `a store on the cluster's cloud (${cluster.cloud.kind}); the drill's identity cannot read ${store.cloud.kind} storage`);
     }
-    const jobName = props.jobName ?? toDnsLabel(`restore-drill-${id}`, 40);
+    const jobName = props.jobName ?? derivedDnsLabel(this, `restore-drill-${id}`, 40, 'jobName');
     checkDnsLabel(this, 'jobName', jobName, 40);
     const namespace = tenant ? tenant.namespace : props.namespace ?? 'training';
     checkDnsLabel(this, 'namespace', namespace);
@@ -152,7 +151,7 @@ export class RestoreDrill extends Construct {
     }
     if (tenant && tenant.cluster !== cluster) throw new InvalidPropError(this, 'tenant', tenant.node.path, 'a tenant of the same cluster');
     const schedule = (props.schedule ?? '17 4 * * *').trim();
-    if (!CRON.test(schedule)) throw new InvalidPropError(this, 'schedule', props.schedule, "a 5-field cron expression in UTC (e.g. '17 4 * * *') or @daily/@weekly");
+    check.cron(this, 'schedule', schedule, { macros: true, example: '17 4 * * *' });
     check.integerInRange(this, 'memoryGiB', props.memoryGiB, 1, 1024);
     const prefixes = props.prefixes ?? [`${tenant?.bucketPrefix ?? ''}checkpoints/`];
     if (!Array.isArray(prefixes) || prefixes.length === 0) throw new InvalidPropError(this, 'prefixes', prefixes, 'one or more prefixes');

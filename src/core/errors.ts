@@ -1,4 +1,5 @@
 import { IConstruct } from 'constructs';
+import { CRON_MACROS, cronProblem } from './cron';
 
 /** Where an error points: a construct (its path is used) or a plain location such as `Cloud.aws`. */
 export type ErrorScope = IConstruct | string;
@@ -62,5 +63,16 @@ export const check = {
   matches(scope: ErrorScope, prop: string, value: string | undefined, pattern: RegExp, allowed: string): void {
     if (value === undefined) return;
     if (typeof value !== 'string' || !pattern.test(value)) throw new InvalidPropError(scope, prop, value, allowed);
+  },
+  /**
+   * A cron schedule every consumer parses (src/core/cron.ts): 5 fields with ranges, steps, lists and
+   * JAN/MON names; `macros` also allows `@daily` and the like (Kubernetes CronJob, not KEDA windows).
+   */
+  cron(scope: ErrorScope, prop: string, value: string | undefined, options: { macros: boolean; example: string }): void {
+    if (value === undefined) return;
+    const problem = cronProblem(value, options.macros);
+    if (problem === undefined) return;
+    throw new InvalidPropError(scope, prop, value, `a 5-field cron expression (minute 0-59, hour 0-23, day of month 1-31, month 1-12 or JAN-DEC, `
+      + `day of week 0-6 or SUN-SAT; *, a-b, */n, lists), e.g. '${options.example}'${options.macros ? `, or ${CRON_MACROS.join('/')}` : ''}: ${problem}`);
   },
 };
