@@ -29,6 +29,11 @@ def run_job(job, out_fd, err_fd):
     os.dup2(out_fd, 1)
     os.dup2(err_fd, 2)
     os.environ.update(job.get("env") or {})
+    # A preloaded module may have started torch's intra-op (OpenMP) pool in the parent; its threads do not
+    # survive fork, and the child's first parallel op (e.g. an optimizer step) would wait on them forever.
+    torch = sys.modules.get("torch")
+    if torch is not None:
+        torch.set_num_threads(1)
     argv = list(job["argv"])
     status = 0
     try:

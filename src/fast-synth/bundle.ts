@@ -248,6 +248,7 @@ export async function bundleApp(entry: string, options: BundleOptions): Promise<
     assertOneBundledCore(files, packages);
   } catch (err) {
     fs.rmSync(tmp, { force: true });
+    fs.rmSync(`${tmp}.map`, { force: true });
     throw err;
   }
   const inputs = files.map((f) => stamp(f)).filter((s): s is InputStamp => s !== undefined);
