@@ -1,5 +1,7 @@
 // Everything aws implements, for src/clouds/registry.ts (loaded only when a construct targets aws).
 import type { CloudTarget } from '../registry';
+import { cluster } from './training';
 
 export const target: CloudTarget = {
+  cluster,
 };

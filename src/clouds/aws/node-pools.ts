@@ -11,8 +11,9 @@ import { SecurityGroup } from '@cdktf/provider-aws/lib/security-group';
 import { AwsCloud } from '../../core/cloud';
 import { stableHash } from '../../core/hash';
 import { resourceTags } from '../../core/tags';
-import { CAPACITY_SUFFIX, CapacityKind } from '../../training/capacity';
-import { ClusterBuildSpec, GPU_TAINT, LABEL_CAPACITY, LABEL_POOL, ResolvedGpuPool } from '../../training/cluster-impl';
+import { CAPACITY_SUFFIX, CapacityKind } from '../../core/capacity';
+import { GPU_TAINT, LABEL_CAPACITY, LABEL_POOL } from '../../k8s/node-labels';
+import type { ClusterBuildSpec, ResolvedGpuPool } from '../../training/spi';
 import { AwsClusterNetwork } from './network';
 import { awsProvider } from './provider';
 

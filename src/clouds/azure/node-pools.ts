@@ -4,8 +4,9 @@ import { KubernetesClusterNodePool } from '@cdktf/provider-azurerm/lib/kubernete
 import { AzureCloud } from '../../core/cloud';
 import { resolvedHash } from '../../core/hash';
 import { resourceTags } from '../../core/tags';
-import { CAPACITY_PRIORITY, CAPACITY_SUFFIX, CapacityKind } from '../../training/capacity';
-import { ClusterBuildSpec, GPU_TAINT, LABEL_CAPACITY, ResolvedGpuPool } from '../../training/cluster-impl';
+import { CAPACITY_PRIORITY, CAPACITY_SUFFIX, CapacityKind } from '../../core/capacity';
+import { GPU_TAINT, LABEL_CAPACITY } from '../../k8s/node-labels';
+import type { ClusterBuildSpec, ResolvedGpuPool } from '../../training/spi';
 import { AZURE_DEFAULT_ZONES } from './cluster';
 import { azureProvider } from './provider';
 
