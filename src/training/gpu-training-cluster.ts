@@ -16,9 +16,10 @@ import type {
   ClusterBuildSpec, ClusterImpl, ClusterNetworkProps, ClusterSpi, ImportedClusterImpl, ImportedClusterSpec, NamePattern, ResolvedGpuPool,
   ResolvedSystemPool,
 } from './spi';
-import type { KubernetesWorkload } from '../k8s/delivery';
-import type { Tenant, TenantProps } from './tenant';
-import type { TrainingJob, TrainingJobProps } from './training-job';
+import { cdk8s } from '../k8s/cdk8s';
+import { KubernetesWorkload } from '../k8s/delivery';
+import { Tenant, TenantProps } from './tenant';
+import { TrainingJob, TrainingJobProps } from './training-job';
 import { checkStateLocation } from '../core/state-backend';
 
 /** One GPU node pool. */
@@ -526,21 +527,18 @@ export class GpuTrainingCluster extends Construct implements IGpuCluster {
    * cloud unless allowed, and a spot-only pool gets a job only with checkpoints.
    */
   public addTrainingJob(id: string, props: Omit<TrainingJobProps, 'cluster'>): TrainingJob {
-    const { TrainingJob: Job } = require('./training-job') as typeof import('./training-job');
-    return new Job(this, id, { ...props, cluster: this });
+    return new TrainingJob(this, id, { ...props, cluster: this });
   }
 
   /** A team on this cluster: namespace, quotas, Kueue queue, identity (`new Tenant(this, id, { ...props, cluster: this })`). */
   public addTenant(id: string, props: Omit<TenantProps, 'cluster'>): Tenant {
-    const { Tenant: TenantConstruct } = require('./tenant') as typeof import('./tenant');
-    return new TenantConstruct(this, id, { ...props, cluster: this });
+    return new Tenant(this, id, { ...props, cluster: this });
   }
 
   private deliverClusterObjects(objects: readonly Record<string, unknown>[]): KubernetesWorkload | undefined {
     if (objects.length === 0) return undefined;
-    const { KubernetesWorkload: Workload } = require('../k8s/delivery') as typeof import('../k8s/delivery');
-    const { ApiObject, JsonPatch } = require('cdk8s') as typeof import('cdk8s');
-    const workload = new Workload(this, 'ClusterConfig', {
+    const { ApiObject, JsonPatch } = cdk8s();
+    const workload = new KubernetesWorkload(this, 'ClusterConfig', {
       cluster: this, namespace: 'kube-system', releaseName: 'cdktf-ai-infra-cluster-config', dependOnClusterAddons: false,
       description: `cdktf-ai-infra cluster configuration of ${this.node.path}`.slice(0, 250),
     });

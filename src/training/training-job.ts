@@ -5,8 +5,10 @@ import { GpuPoolInfo, IGpuCluster } from '../core/cluster';
 import { check, InvalidPropError } from '../core/errors';
 import { Gpu } from '../core/gpu';
 import { stableHash } from '../core/hash';
-import { IWorkloadIdentity, WorkloadIdentity } from '../core/identity';
+import { IWorkloadIdentity } from '../core/identity';
+import { WorkloadIdentity } from '../core/workload-identity';
 import { checkImageUri, IContainerImage } from '../core/image';
+import { trainerImage } from '../core/image-build';
 import { IModelStore, ModelReference } from '../core/model-store';
 import { KubernetesWorkload, stableTokenText } from '../k8s/delivery';
 import { addMetricsIngressNetworkPolicy, addPeerNetworkPolicy, MANAGED_BY_LABELS } from '../k8s/namespace';
@@ -710,7 +712,6 @@ export class TrainingJob extends Construct {
 
   /** The bundled trainer image for the cluster's cloud (built and pushed by the docker provider). */
   private bundledImage(): IContainerImage {
-    const { trainerImage } = require('../core/image-build') as typeof import('../core/image-build');
     const image = trainerImage(this, this.cluster.cloud);
     image.grantPull(this.cluster);
     return image;

@@ -3,7 +3,7 @@ import { ITerraformDependable, TerraformProvider } from 'cdktf';
 import { IamRolePolicy } from '@cdktf/provider-aws/lib/iam-role-policy';
 import { Release } from '@cdktf/provider-helm/lib/release';
 import { AwsCloud } from '../../core/cloud';
-import { WorkloadIdentity } from '../../core/identity';
+import { WorkloadIdentity } from '../../core/workload-identity';
 import { CLUSTER_AUTOSCALER, CLUSTER_AUTOSCALER_IMAGE_TAGS } from '../../k8s/charts';
 import { CAPACITY_PRIORITY, CAPACITY_SUFFIX, CapacityKind } from '../../core/capacity';
 import { LABEL_POOL } from '../../k8s/node-labels';

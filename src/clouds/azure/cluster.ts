@@ -17,12 +17,9 @@ import { resourceTags } from '../../core/tags';
 import { LABEL_POOL } from '../../k8s/node-labels';
 import type { ClusterBuildSpec } from '../../training/spi';
 import { AzureClusterNetwork } from './network';
-import { aksUsesPriorityExpander } from './node-pools';
+import { aksUsesPriorityExpander, AZURE_DEFAULT_ZONES } from './node-pools';
 import { AKS_RBAC_WAIT, KEY_VAULT_RBAC_WAIT, rbacPropagation } from './propagation';
 import { azureProvider, azureResourceGroupName } from './provider';
-
-/** Default Azure zones of the system pool. */
-export const AZURE_DEFAULT_ZONES = ['1', '2', '3'];
 
 /** Actions the cluster identity needs on the network: join the node subnet, no more. */
 export const AKS_SUBNET_JOIN_ACTIONS = [
