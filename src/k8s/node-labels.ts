@@ -8,3 +8,6 @@ export const LABEL_CAPACITY = 'cdktf-ai-infra/capacity';
 
 /** The taint every GPU node carries, so only pods that ask for GPUs land there. */
 export const GPU_TAINT = { key: 'nvidia.com/gpu', value: 'present', effect: 'NoSchedule' as const };
+
+/** The extended resource the EFA device plugin advertises on nodes of `efa`-interconnect pools. */
+export const EFA_RESOURCE = 'vpc.amazonaws.com/efa';

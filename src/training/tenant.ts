@@ -12,6 +12,7 @@ import {
   MANAGED_BY_LABELS,
 } from '../k8s/namespace';
 import { checkDnsLabel, RESERVED_NAMESPACES, toDnsLabel } from '../k8s/names';
+import { EFA_RESOURCE } from '../k8s/node-labels';
 
 /** Label carried by a tenant's namespace and objects. */
 export const TENANT_LABEL = 'ai-infra/tenant';
@@ -261,7 +262,7 @@ export class Tenant extends Construct implements ITenant {
     });
     const covered = ['cpu', 'memory', 'nvidia.com/gpu'];
     const efa = props.cluster.gpuPools.some((p) => p.interconnect === 'efa');
-    if (efa) covered.push('vpc.amazonaws.com/efa');
+    if (efa) covered.push(EFA_RESOURCE);
     apiObject(chart, 'ClusterQueue', {
       apiVersion: 'kueue.x-k8s.io/v1beta1', kind: 'ClusterQueue',
       metadata: { name: this.clusterQueueName, labels },

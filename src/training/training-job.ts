@@ -12,6 +12,7 @@ import { trainerImage } from '../core/image-build';
 import { IModelStore, ModelReference } from '../core/model-store';
 import { KubernetesWorkload, stableTokenText } from '../k8s/delivery';
 import { addMetricsIngressNetworkPolicy, addPeerNetworkPolicy, MANAGED_BY_LABELS } from '../k8s/namespace';
+import { EFA_RESOURCE } from '../k8s/node-labels';
 import { checkDnsLabel, RESERVED_NAMESPACES, toDnsLabel } from '../k8s/names';
 import { sharedNamespace } from '../k8s/shared-namespace';
 import { restrictedContainerSecurityContext, restrictedPodSecurityContext, writableEmptyDirs } from '../k8s/security';
@@ -616,7 +617,7 @@ function renderPodSpec(r: ResolvedTrainingJob, props: TrainingJobProps, o: PodOp
     ...(pool.taints.some((taint) => taint.key === 'nvidia.com/gpu') ? [] : [{ key: 'nvidia.com/gpu', operator: 'Exists', effect: 'NoSchedule' }]),
   ];
   const gpuResources: Record<string, string> = { 'nvidia.com/gpu': String(props.gpusPerNode) };
-  if (efa) gpuResources['vpc.amazonaws.com/efa'] = String(efa);
+  if (efa) gpuResources[EFA_RESOURCE] = String(efa);
   const jobNameEnv = { name: 'JOB_NAME', valueFrom: { fieldRef: { fieldPath: "metadata.labels['batch.kubernetes.io/job-name']" } } };
   return {
     serviceAccountName: r.jobName,
