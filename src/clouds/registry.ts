@@ -7,10 +7,17 @@
 // and with it its provider packages, loads on first use, so `require('cdktf-ai-infra')` stays cheap and an
 // AWS-only app never loads the Azure provider.
 import type { Cloud, CloudKind } from '../core/cloud';
+import type { IdentitySpi, ImageRepositorySpi } from '../core/spi';
+import type { ClusterSpi } from '../training/spi';
 
 /** Everything one cloud implements: one field per construct spi (added as each construct moves here). */
-// eslint-disable-next-line @typescript-eslint/no-empty-object-type
 export interface CloudTarget {
+  /** GpuTrainingCluster (src/training/spi.ts). */
+  readonly cluster: ClusterSpi;
+  /** WorkloadIdentity (src/core/spi.ts). */
+  readonly identity: IdentitySpi;
+  /** BundledImage's image repository (src/core/spi.ts). */
+  readonly images: ImageRepositorySpi;
 }
 
 const loaded: Partial<Record<CloudKind, CloudTarget>> = {};

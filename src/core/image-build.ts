@@ -3,30 +3,20 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { Construct, IConstruct } from 'constructs';
 import { Annotations, Aspects, Fn, IAspect, Lazy, TerraformStack } from 'cdktf';
-import { Image } from '@cdktf/provider-docker/lib/image';
-import { RegistryImage } from '@cdktf/provider-docker/lib/registry-image';
-import { DockerProvider } from '@cdktf/provider-docker/lib/provider';
+import { dockerBuildAndPush, type RegistryImage } from '../clouds/docker/image';
+import { targetFor } from '../clouds/registry';
 import { Cloud } from './cloud';
 import { IGpuCluster } from './cluster';
 import { copyFiles, DirectoryAsset } from './directory-asset';
 import { IContainerImage } from './image';
 import { assertOneCore } from './one-core';
 import { packageRoot } from './package-root';
-import { providerFor } from './providers';
+import type { ImageRepository } from './spi';
 
 /** The images this library ships (Dockerfiles under images/, build context compute/). */
 export type BundledImageName = 'trainer' | 'server';
 
-/** A repository the per-cloud code made for one image, and how to push to it. */
-export interface ImageRepository {
-  /** `host/path/name` without tag. */
-  readonly url: string;
-  /** Registry host, for docker login. */
-  readonly address: string;
-  readonly username: string;
-  /** A short-lived token (ECR, Artifact Registry) or a repository-scoped push token (ACR). */
-  readonly password: string;
-}
+export type { ImageRepository } from './spi';
 
 /** Always left out of a build context: machine-local caches that would make the hash host-dependent. */
 const ALWAYS_IGNORED = ['**/__pycache__', '**/*.pyc', '**/*.egg-info', '.venv', '**/.pytest_cache', '.git', '**/.DS_Store'];
@@ -183,34 +173,15 @@ export class BundledImage extends Construct implements IContainerImage {
     }
 
     const repoName = `aiinfra-${props.image}`;
-    this.repository = props.cloud.select<ImageRepository>({
-      aws: (c) => (require('../clouds/aws/registry') as typeof import('../clouds/aws/registry')).awsImageRepository(this, c, repoName),
-      gcp: (c) => (require('../clouds/gcp/registry') as typeof import('../clouds/gcp/registry')).gcpImageRepository(this, c, repoName),
-      azure: (c) => (require('../clouds/azure/registry') as typeof import('../clouds/azure/registry')).azureImageRepository(this, c, repoName),
-    });
-    const builtName = `${this.repository.url}:${this.tag}`;
-
-    const docker = providerFor<DockerProvider>(this, 'docker', 'default', () => true,
-      (stack, pid, alias) => new DockerProvider(stack, pid, { alias }));
-    const build = new Image(this, 'Build', {
-      provider: docker,
-      name: builtName,
-      keepLocally: false,
-      triggers: { context_sha256: hash },
-      buildAttribute: {
-        context: Lazy.stringValue({ produce: () => `./${this.ensureAsset().path}` }),
-        dockerfile: DOCKERFILE_IN_CONTEXT,
-        platform: 'linux/amd64',
-        label: { 'org.opencontainers.image.title': repoName, 'org.opencontainers.image.revision': hash },
-      },
-    });
-    this.push = new RegistryImage(this, 'Push', {
-      provider: docker,
-      name: build.name,
-      keepRemotely: true,
-      triggers: { context_sha256: hash },
-      authConfig: { address: this.repository.address, username: this.repository.username, password: this.repository.password },
-    });
+    this.repository = targetFor(props.cloud).images.repository(this, props.cloud, repoName);
+    this.push = dockerBuildAndPush(this, {
+      name: `${this.repository.url}:${this.tag}`,
+      contentHash: hash,
+      context: Lazy.stringValue({ produce: () => `./${this.ensureAsset().path}` }),
+      dockerfile: DOCKERFILE_IN_CONTEXT,
+      title: repoName,
+      repository: this.repository,
+    }).push;
     // What workloads run: the tag comes from the push resource, so a release that uses the image is applied
     // after the push, and charts hold `<repository>:ctx-{{ value }}` (the tag stays visible to linters) without
     // the content hash itself (a compute/ change changes the image resources, not every chart; training Jobs,
@@ -224,11 +195,7 @@ export class BundledImage extends Construct implements IContainerImage {
    * (artifactregistry.reader) already can; on AKS the kubelet identity gets AcrPull on the registry.
    */
   public grantPull(cluster: IGpuCluster): void {
-    this.cloud.select<void>({
-      aws: () => undefined,
-      gcp: () => undefined,
-      azure: (c) => (require('../clouds/azure/registry') as typeof import('../clouds/azure/registry')).azureGrantImagePull(this, c, cluster),
-    });
+    targetFor(this.cloud).images.grantPull?.(this, this.cloud, cluster);
   }
 
   /**

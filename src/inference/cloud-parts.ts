@@ -7,7 +7,7 @@ import { IWorkloadIdentity } from '../core/identity';
 import { ModelReference } from '../core/model-store';
 import { EnvVar, GatewayListener, K8sObject } from './manifests';
 import { EndpointCertificate, KeyVaultNetwork } from './types';
-import type { CrdHandling } from '../training/add-on-charts';
+import type { CrdHandling } from '../k8s/charts';
 
 export interface ExposureRequest {
   /** Kubernetes base name of the endpoint. */

@@ -7,7 +7,6 @@ import {
   App, Aspects, DefaultTokenResolver, dependable, Fn, IAspect, ITerraformDependable, Lazy, StringConcat,
   TerraformResource, TerraformStack, Token, Tokenization,
 } from 'cdktf';
-import { Release } from '@cdktf/provider-helm/lib/release';
 import { stringify } from '../core/yaml';
 import { IGpuCluster } from '../core/cluster';
 import { assertOneCore } from '../core/one-core';
@@ -16,6 +15,7 @@ import { check, InvalidPropError } from '../core/errors';
 import { apiObject, cdk8s } from './cdk8s';
 import { checkDnsLabel, constructDnsLabel } from './names';
 import { checkStateLocation } from '../core/state-backend';
+import { helmRelease, isHelmRelease, type Release } from '../clouds/helm/release';
 
 export interface KubernetesWorkloadProps {
   /** The cluster to deploy to; its `helmProvider` applies the release. */
@@ -223,7 +223,7 @@ export class KubernetesWorkload extends Construct {
     const k8sApp = new Cdk8sApp({ outdir: 'dist', recordConstructMetadata: false });
     this.chart = new Cdk8sChart(k8sApp, this.releaseName, { namespace: props.namespace, disableResourceNameHashes: true });
 
-    this.release = new Release(this, 'Release', {
+    this.release = helmRelease(this, 'Release', {
       provider: props.cluster.helmProvider,
       name: this.releaseName,
       namespace: props.releaseNamespace ?? props.namespace,
@@ -434,7 +434,7 @@ export class KubernetesWorkload extends Construct {
         this.cluster.addOnDependencies.forEach(add);
       } else {
         for (const c of this.cluster.node.findAll()) {
-          if (!(c instanceof Release) || c === this.release) continue;
+          if (!isHelmRelease(c) || c === this.release) continue;
           if (c.node.scopes.some((s) => KubernetesWorkload.isKubernetesWorkload(s))) continue;
           add(c as TerraformResource);
         }

@@ -2,6 +2,7 @@ import { Construct } from 'constructs';
 import type { ApiObject } from 'cdk8s';
 import { apiObject } from './cdk8s';
 import { Cloud } from '../core/cloud';
+import { targetFor } from '../clouds/registry';
 import { podSecurityLabels, PodSecurityLevel } from './security';
 
 /** Labels every object of this library carries. */
@@ -141,16 +142,11 @@ export function addMetricsIngressNetworkPolicy(scope: Construct, id: string, opt
 }
 
 /**
- * Where pods fetch workload-identity credentials, per cloud: the EKS Pod Identity agent (169.254.170.23:80),
- * the GKE metadata server (169.254.169.252:988, and 169.254.169.254:80 which GKE serves for pods); none on
- * AKS (the projected token is exchanged with Entra ID over HTTPS, covered by the 443 egress policy).
+ * Where pods fetch workload-identity credentials on `cloud` (the cloud's `ClusterSpi.workloadIdentityEndpoints`:
+ * a link-local agent or metadata server; none where the token is exchanged over HTTPS).
  */
 export function workloadIdentityEndpoints(cloud: Cloud): { cidr: string; port: number }[] {
-  return cloud.select({
-    aws: () => [{ cidr: '169.254.170.23/32', port: 80 }],
-    gcp: () => [{ cidr: '169.254.169.252/32', port: 988 }, { cidr: '169.254.169.254/32', port: 80 }],
-    azure: () => [],
-  });
+  return targetFor(cloud).cluster.workloadIdentityEndpoints.map((e) => ({ ...e }));
 }
 
 /**

@@ -1,5 +1,5 @@
 import { stringify } from '../core/yaml';
-import { PinnedChart } from '../training/add-on-charts';
+import { PinnedChart } from '../k8s/charts';
 
 /**
  * Pinned upstream charts of the monitoring stack (exact versions: reproducible deploys). kube-prometheus-stack

@@ -7,16 +7,19 @@ import { check, InvalidPropError } from '../core/errors';
 import { Gpu, GpuMachineType, pickMachine } from '../core/gpu';
 import { IWorkloadIdentity } from '../core/identity';
 import { checkUserTags } from '../core/tags';
-import { GPU_ADDON_NAMESPACE } from './add-on-charts';
-import { CapacityKind, checkCapacityLadder, GpuReservation } from './capacity';
+import { GPU_ADDON_NAMESPACE } from '../k8s/charts';
+import { CapacityKind, checkCapacityLadder, GpuReservation } from '../core/capacity';
 import { describeQuotaRequirements, GpuQuotaRequirement, gpuQuotaRequirements } from './quota';
-import {
-  ClusterBuildSpec, ClusterImpl, ClusterNetworkProps, GKE_COMPUTE_CLASS_KEY, gkeUsesComputeClass, GPU_TAINT, ImportedClusterImpl,
-  ImportedClusterSpec, LABEL_GPU, LABEL_POOL, ResolvedGpuPool, ResolvedSystemPool,
-} from './cluster-impl';
-import type { KubernetesWorkload } from '../k8s/delivery';
-import type { Tenant, TenantProps } from './tenant';
-import type { TrainingJob, TrainingJobProps } from './training-job';
+import { GPU_TAINT, LABEL_GPU, LABEL_POOL } from '../k8s/node-labels';
+import { targetFor } from '../clouds/registry';
+import type {
+  ClusterBuildSpec, ClusterImpl, ClusterNetworkProps, ClusterSpi, ImportedClusterImpl, ImportedClusterSpec, NamePattern, ResolvedGpuPool,
+  ResolvedSystemPool,
+} from './spi';
+import { cdk8s } from '../k8s/cdk8s';
+import { KubernetesWorkload } from '../k8s/delivery';
+import { Tenant, TenantProps } from './tenant';
+import { TrainingJob, TrainingJobProps } from './training-job';
 import { checkStateLocation } from '../core/state-backend';
 
 /** One GPU node pool. */
@@ -180,23 +183,228 @@ function isCidr(value: string, maxPrefix = 32): boolean {
   return !!m && m.slice(1, 5).every((o) => Number(o) <= 255) && Number(m[5]) <= maxPrefix;
 }
 
-/**
- * Taints a pool's nodes carry and the selector that lands a pod on them: AKS taints spot nodes itself; a
- * GKE pool with spot and non-spot rungs is a custom ComputeClass (its node pools are labelled and tainted
- * with the class, and the class orders them).
- */
-function poolPlacement(cloud: Cloud, name: string, capacity: readonly CapacityKind[], queued: boolean): Pick<GpuPoolInfo, 'taints' | 'nodeSelector'> {
-  const extra = cloud.select<GpuPoolInfo['taints']>({
-    aws: () => [],
-    gcp: () => (gkeUsesComputeClass(capacity, queued) ? [{ key: GKE_COMPUTE_CLASS_KEY, value: name, effect: 'NoSchedule' }] : []),
-    azure: () => (capacity.includes('spot') ? [{ key: 'kubernetes.azure.com/scalesetpriority', value: 'spot', effect: 'NoSchedule' }] : []),
-  });
-  const selector = cloud.select<Record<string, string>>({
-    aws: () => ({}),
-    gcp: (): Record<string, string> => (gkeUsesComputeClass(capacity, queued) ? { [GKE_COMPUTE_CLASS_KEY]: name } : {}),
-    azure: () => ({}),
-  });
-  return { taints: [GPU_TAINT, ...extra], nodeSelector: { [LABEL_POOL]: name, ...selector } };
+/** Taints a pool's nodes carry (the GPU taint and the cloud's) and the selector that lands a pod on them. */
+function poolPlacement(spi: ClusterSpi, name: string, capacity: readonly CapacityKind[], queued: boolean): Pick<GpuPoolInfo, 'taints' | 'nodeSelector'> {
+  const extra = spi.poolPlacement(name, capacity, queued);
+  return { taints: [GPU_TAINT, ...extra.taints], nodeSelector: { [LABEL_POOL]: name, ...extra.nodeSelector } };
+}
+
+/** The endpoint settings after validation. */
+interface ResolvedEndpoint {
+  readonly endpointAccess: 'public' | 'private';
+  readonly authorizedNetworks: readonly string[];
+}
+
+/** Checks who may reach the API server: public only from `authorizedNetworks`, `/0` only with the explicit opt-in. */
+function resolveEndpoint(scope: IConstruct, props: GpuTrainingClusterProps): ResolvedEndpoint {
+  const authorizedNetworks = props.authorizedNetworks ?? [];
+  const endpointAccess = props.endpointAccess ?? (authorizedNetworks.length > 0 ? 'public' : 'private');
+  for (const cidr of authorizedNetworks) {
+    if (typeof cidr !== 'string' || !isCidr(cidr)) throw new InvalidPropError(scope, 'authorizedNetworks', cidr, 'IPv4 CIDRs such as "203.0.113.0/24"');
+  }
+  if (endpointAccess === 'public' && authorizedNetworks.length === 0) {
+    throw new InvalidPropError(scope, 'authorizedNetworks', authorizedNetworks,
+      "the CIDRs that may reach a public endpoint (your deployers' egress ranges; ['0.0.0.0/0'] only with publicEndpointFromAnyAddress: true), or endpointAccess: 'private'");
+  }
+  const anyAddress = authorizedNetworks.filter((cidr) => cidr.endsWith('/0'));
+  const openToAll = props.publicEndpointFromAnyAddress ?? false;
+  if (typeof openToAll !== 'boolean') throw new InvalidPropError(scope, 'publicEndpointFromAnyAddress', openToAll, 'true or false');
+  if (anyAddress.length > 0 && !openToAll) {
+    throw new InvalidPropError(scope, 'authorizedNetworks', anyAddress[0],
+      'CIDRs of your deployers and users (e.g. your CI runner\'s egress range); an API server open to any address needs publicEndpointFromAnyAddress: true');
+  }
+  if (openToAll && anyAddress.length === 0) {
+    throw new InvalidPropError(scope, 'publicEndpointFromAnyAddress', true, "false unless authorizedNetworks contains '0.0.0.0/0'");
+  }
+  if (openToAll) {
+    Annotations.of(scope).addWarning(`the API server endpoint is open to any address (${anyAddress.join(', ')}), guarded only by cloud IAM `
+      + 'authentication: list your deployers\' and users\' egress CIDRs in authorizedNetworks instead');
+  }
+  if (endpointAccess === 'private' && authorizedNetworks.length > 0) {
+    throw new InvalidPropError(scope, 'authorizedNetworks', authorizedNetworks, 'none when endpointAccess is "private" (the endpoint is only reachable inside the network)');
+  }
+  return { endpointAccess, authorizedNetworks };
+}
+
+/** The network props with the default CIDR filled in, checked (an existing network's shape by the cloud). */
+function resolveNetwork(scope: IConstruct, spi: ClusterSpi, props: GpuTrainingClusterProps): ClusterNetworkProps {
+  const network = props.network ?? {};
+  const cidr = network.cidr ?? '10.0.0.0/16';
+  if (typeof cidr !== 'string' || !isCidr(cidr, 20)) throw new InvalidPropError(scope, 'network.cidr', cidr, 'an IPv4 CIDR of /20 or larger, e.g. "10.0.0.0/16"');
+  check.oneOf(scope, 'network.natGateways', network.natGateways, ['per-zone', 'single']);
+  if (network.existing) {
+    const ex = network.existing;
+    if (typeof ex.networkId !== 'string' || ex.networkId.length === 0) throw new InvalidPropError(scope, 'network.existing.networkId', ex.networkId, 'the id of the VPC / network / VNet');
+    spi.checkExistingNetwork(scope, ex);
+  }
+  return { ...network, cidr };
+}
+
+/** Checks a zone list against the cloud's zone names: distinct, non-empty unless a regional pool is allowed. */
+function checkZones(scope: IConstruct, zonePattern: NamePattern, prop: string, zones: readonly string[] | undefined, allowEmpty = false): void {
+  if (zones === undefined) return;
+  if (!Array.isArray(zones) || (zones.length === 0 && !allowEmpty) || new Set(zones).size !== zones.length) {
+    throw new InvalidPropError(scope, prop, zones, `a ${allowEmpty ? '' : 'non-empty '}list of distinct ${zonePattern.what}${allowEmpty ? ' ([] for a regional, non-zonal pool)' : ''}`);
+  }
+  zones.forEach((z) => check.matches(scope, prop, z, zonePattern.re, zonePattern.what));
+}
+
+/** The system pool with defaults filled in (the machine type is the cloud's general-purpose default). */
+function resolveSystemPool(scope: IConstruct, spi: ClusterSpi, props: GpuTrainingClusterProps): ResolvedSystemPool {
+  const sys = props.systemPool ?? {};
+  const systemPool: ResolvedSystemPool = {
+    machineType: sys.machineType ?? spi.defaultSystemMachineType,
+    minNodes: sys.minNodes ?? 2,
+    maxNodes: sys.maxNodes ?? Math.max(4, sys.minNodes ?? 2),
+    diskSizeGiB: sys.diskSizeGiB ?? 100,
+  };
+  check.integerInRange(scope, 'systemPool.minNodes', systemPool.minNodes, 1, 100);
+  check.integerInRange(scope, 'systemPool.maxNodes', systemPool.maxNodes, systemPool.minNodes, 100);
+  check.integerInRange(scope, 'systemPool.diskSizeGiB', systemPool.diskSizeGiB, 30, 2000);
+  if (typeof systemPool.machineType !== 'string' || systemPool.machineType.length === 0) {
+    throw new InvalidPropError(scope, 'systemPool.machineType', systemPool.machineType, 'a machine type name');
+  }
+  return systemPool;
+}
+
+/** What resolving one GPU pool needs beside its props. */
+interface GpuPoolContext {
+  readonly scope: IConstruct;
+  readonly cloud: Cloud;
+  readonly spi: ClusterSpi;
+  readonly zonePattern: NamePattern;
+  /** Names of the pools resolved so far (filled in as pools resolve). */
+  readonly names: Set<string>;
+  /** Synth warnings (added to as pools resolve). */
+  readonly warnings: string[];
+}
+
+/** Checks a pool's reservation against its ladder and the cloud's reservation ids. */
+function checkReservation(ctx: GpuPoolContext, at: string, p: GpuPoolProps, capacity: readonly CapacityKind[]): void {
+  const { scope, spi } = ctx;
+  if (p.reservation !== undefined) {
+    if (!capacity.includes('reserved')) throw new InvalidPropError(scope, `${at}.reservation`, p.reservation, `only with a 'reserved' rung in capacity (${JSON.stringify(capacity)})`);
+    if (typeof p.reservation.id !== 'string' || p.reservation.id.length === 0) throw new InvalidPropError(scope, `${at}.reservation.id`, p.reservation.id, 'a reservation id / name');
+    check.oneOf(scope, `${at}.reservation.awsType`, p.reservation.awsType, ['capacity-block', 'odcr']);
+    check.matches(scope, `${at}.reservation.id`, p.reservation.id, spi.reservationId.re, spi.reservationId.what);
+  } else if (capacity.includes('reserved') && spi.reservationRequired) {
+    throw new InvalidPropError(scope, `${at}.reservation`, p.reservation, spi.reservationRequired);
+  }
+}
+
+/** Checks the placement options (queued provisioning, compact placement, EFA) against the cloud and machine. */
+function checkPoolPlacement(ctx: GpuPoolContext, at: string, p: GpuPoolProps, machine: GpuMachineType, capacity: readonly CapacityKind[]): void {
+  const { scope, spi } = ctx;
+  if (p.queuedProvisioning ?? false) {
+    if (spi.queuedProvisioningUnsupported) throw new InvalidPropError(scope, `${at}.queuedProvisioning`, true, spi.queuedProvisioningUnsupported);
+    if (capacity.length !== 1 || capacity[0] !== 'on-demand') {
+      throw new InvalidPropError(scope, `${at}.capacity`, capacity, "['on-demand'] with queuedProvisioning (DWS provisions on-demand capacity without reservations)");
+    }
+  }
+  if ((p.compactPlacement ?? false) && spi.compactPlacementUnsupported) {
+    throw new InvalidPropError(scope, `${at}.compactPlacement`, true, spi.compactPlacementUnsupported);
+  }
+  const efa = p.efa ?? (machine.interconnect === 'efa');
+  if (efa && machine.interconnect !== 'efa') {
+    throw new InvalidPropError(scope, `${at}.efa`, true, `false: ${machine.machine} has no EFA (EFA machines for ${p.gpu.id}: ${
+      p.gpu.machines(ctx.cloud.kind).filter((m: GpuMachineType) => m.interconnect === 'efa').map((m: GpuMachineType) => m.machine).join(', ') || 'none'})`);
+  }
+}
+
+/** Checks the user's node labels: valid Kubernetes labels outside the library's own prefix. */
+function checkPoolLabels(scope: IConstruct, at: string, labels: Record<string, string>): void {
+  for (const [k, v] of Object.entries(labels)) {
+    check.matches(scope, `${at}.labels key`, k, LABEL_KEY, 'a Kubernetes label key');
+    check.matches(scope, `${at}.labels.${k}`, v, LABEL_VALUE, 'a Kubernetes label value (<= 63 characters)');
+    if (k.startsWith('cdktf-ai-infra/')) throw new InvalidPropError(scope, `${at}.labels key`, k, 'a key outside cdktf-ai-infra/ (reserved)');
+  }
+}
+
+/** Checks a pool's name, sizes, machine, ladder and zones; returns its name and picked machine. */
+function checkPoolBasics(ctx: GpuPoolContext, at: string, p: GpuPoolProps): { name: string; machine: GpuMachineType; capacity: readonly CapacityKind[] } {
+  const { scope, cloud, names } = ctx;
+  if (!(p.gpu instanceof Gpu)) {
+    throw new InvalidPropError(scope, `${at}.gpu`, p.gpu, `a catalog GPU: ${Gpu.offeredOn(cloud.kind).map((g) => `Gpu.${g.id}`).join(', ')}`);
+  }
+  const name = p.name ?? p.gpu.id;
+  check.matches(scope, `${at}.name`, name, POOL_NAME, '1-20 characters: lowercase letters, digits and "-", starting with a letter, not ending with "-"');
+  if (names.has(name)) throw new InvalidPropError(scope, `${at}.name`, name, `a name not used by another pool (${[...names].join(', ')}); pass name for a second ${p.gpu.id} pool`);
+  names.add(name);
+  check.integerInRange(scope, `${at}.maxNodes`, p.maxNodes, 1, 1000);
+  if (p.maxNodes === undefined) throw new InvalidPropError(scope, `${at}.maxNodes`, p.maxNodes, 'an integer >= 1');
+  check.integerInRange(scope, `${at}.minNodes`, p.minNodes ?? 0, 0, p.maxNodes);
+  check.integerInRange(scope, `${at}.gpusPerNode`, p.gpusPerNode, 1, 16);
+  const machine = pickMachine(cloud.kind, p.gpu, { gpusPerNode: p.gpusPerNode, machine: p.machineType, scope });
+  const capacity = p.capacity ?? ['on-demand'];
+  checkCapacityLadder(scope, `${at}.capacity`, capacity);
+  check.integerInRange(scope, `${at}.diskSizeGiB`, p.diskSizeGiB ?? 500, 50, 16000);
+  checkZones(scope, ctx.zonePattern, `${at}.zones`, p.zones, ctx.spi.regionalPoolsAllowed);
+  return { name, machine, capacity };
+}
+
+/** One GPU pool, checked, with the machine picked and defaults filled in; warnings go to `ctx.warnings`. */
+function resolveGpuPool(ctx: GpuPoolContext, p: GpuPoolProps, i: number): ResolvedGpuPool {
+  const at = `gpuPools[${i}]`;
+  const { name, machine, capacity } = checkPoolBasics(ctx, at, p);
+  checkReservation(ctx, at, p, capacity);
+  checkPoolPlacement(ctx, at, p, machine, capacity);
+  const queuedProvisioning = p.queuedProvisioning ?? false;
+  const efa = p.efa ?? (machine.interconnect === 'efa');
+  const labels: Record<string, string> = p.labels ?? {};
+  checkPoolLabels(ctx.scope, at, labels);
+  if (!machine.regions.includes(ctx.cloud.region)) {
+    ctx.warnings.push(`${at}: ${machine.machine} (${p.gpu.id}) is not known to be offered in ${ctx.cloud.region}; known regions: ${machine.regions.join(', ')}`);
+  }
+  if (machine.spotOrQueuedOnly && (capacity.includes('on-demand') || capacity.includes('reserved')) && !queuedProvisioning) {
+    ctx.warnings.push(`${at}: ${machine.machine} is sold only as spot or through queued provisioning; on-demand requests will not be filled`);
+  }
+  const interconnect = (machine.interconnect === 'efa' && !efa) || machine.interconnect === 'gpudirect-tcpx' || machine.interconnect === 'gpudirect-tcpxo'
+    ? 'ethernet' : machine.interconnect;
+  const nodeLabels = { ...labels, [LABEL_GPU]: p.gpu.id, [LABEL_POOL]: name };
+  return {
+    name, gpu: p.gpu, machine, minNodes: p.minNodes ?? 0, maxNodes: p.maxNodes, capacity, reservation: p.reservation, diskSizeGiB: p.diskSizeGiB ?? 500, efa,
+    compactPlacement: p.compactPlacement ?? false, queuedProvisioning, zones: p.zones, labels: nodeLabels,
+    info: {
+      name, gpu: p.gpu.id, gpusPerNode: machine.gpusPerNode, maxNodes: p.maxNodes, gpuMemoryGiB: p.gpu.memoryGiB,
+      ...poolPlacement(ctx.spi, name, capacity, queuedProvisioning), interconnect, machineType: machine.machine, capacity,
+    },
+  };
+}
+
+/** Checks the cluster-wide props; returns what the cloud needs to build (warnings added to `scope`). */
+function resolveClusterSpec(scope: IConstruct, props: GpuTrainingClusterProps): ClusterBuildSpec {
+  const cloud = props.cloud;
+  if (!(cloud instanceof Cloud)) throw new InvalidPropError(scope, 'cloud', cloud, 'Cloud.aws(...), Cloud.gcp(...) or Cloud.azure(...)');
+  const spi = targetFor(cloud).cluster;
+  checkUserTags(scope, cloud, props.tags);
+  const version = props.kubernetesVersion ?? '1.33';
+  check.matches(scope, 'kubernetesVersion', version, K8S_VERSION, 'a Kubernetes minor version such as "1.33" (1.28 or newer)');
+  check.oneOf(scope, 'endpointAccess', props.endpointAccess, ['public', 'private']);
+  check.oneOf(scope, 'gpuSoftware', props.gpuSoftware, ['device-plugin', 'gpu-operator']);
+  check.oneOf(scope, 'releaseChannel', props.releaseChannel, ['RAPID', 'REGULAR', 'STABLE']);
+  const { endpointAccess, authorizedNetworks } = resolveEndpoint(scope, props);
+  const admins = props.admins ?? [];
+  spi.checkAdmins(scope, admins);
+  const gpuSoftware = props.gpuSoftware ?? 'device-plugin';
+  if (gpuSoftware === 'gpu-operator' && spi.gpuOperatorUnsupported) throw new InvalidPropError(scope, 'gpuSoftware', gpuSoftware, spi.gpuOperatorUnsupported);
+  const network = resolveNetwork(scope, spi, props);
+  const zonePattern = spi.zonePattern(cloud);
+  checkZones(scope, zonePattern, 'zones', props.zones);
+  const zoneCount = props.zones?.length ?? 3;
+  const systemPool = resolveSystemPool(scope, spi, props);
+  if (!Array.isArray(props.gpuPools) || props.gpuPools.length === 0) {
+    throw new InvalidPropError(scope, 'gpuPools', props.gpuPools, `at least one pool, e.g. [{ gpu: Gpu.H100_80GB, maxNodes: 2 }]; ${cloud.kind} offers ${Gpu.offeredOn(cloud.kind).map((g) => g.id).join(', ')}`);
+  }
+  const ctx: GpuPoolContext = { scope, cloud, spi, zonePattern, names: new Set(), warnings: [] };
+  const gpuPools = props.gpuPools.map((p, i) => resolveGpuPool(ctx, p, i));
+  if (zoneCount < 2) ctx.warnings.push(`the system pool runs in a single zone (${props.zones?.join(', ')}): a zone outage stops the cluster's add-ons; pass 2 or more zones`);
+  for (const w of ctx.warnings) Annotations.of(scope).addWarning(w);
+  return {
+    kubernetesVersion: version, zones: props.zones, zoneCount, network, endpointAccess, authorizedNetworks, admins,
+    systemPool, gpuPools, gpuSoftware, dcgmExporter: props.dcgmExporter ?? true, kueue: props.kueue ?? true,
+    gatewayApi: props.gatewayApi ?? spi.gatewayApiByDefault,
+    releaseChannel: props.releaseChannel ?? 'REGULAR', deletionProtection: props.deletionProtection ?? true, tags: props.tags,
+  };
 }
 
 /**
@@ -252,7 +460,7 @@ export class GpuTrainingCluster extends Construct implements IGpuCluster {
   constructor(scope: Construct, id: string, props: GpuTrainingClusterProps) {
     super(scope, id);
     checkStateLocation(this);
-    const spec = this.validate(props);
+    const spec = resolveClusterSpec(this, props);
     this.cloud = props.cloud;
     this.gpuPools = spec.gpuPools.map((p) => p.info);
     this.costEstimate = sumCost([
@@ -271,11 +479,7 @@ export class GpuTrainingCluster extends Construct implements IGpuCluster {
     // Quota is checked when a node is created, not at apply: without it the first GPU scale-up fails.
     Annotations.of(this).addInfo(`GPU quota this cluster needs at max scale (request increases before the first GPU job): ${describeQuotaRequirements(this.quotaRequirements)}`);
 
-    this.impl = props.cloud.select<ClusterImpl>({
-      aws: (c) => (require('../clouds/aws/gpu-cluster') as typeof import('../clouds/aws/gpu-cluster')).awsGpuCluster(this, c, spec),
-      gcp: (c) => (require('../clouds/gcp/gpu-cluster') as typeof import('../clouds/gcp/gpu-cluster')).gcpGpuCluster(this, c, spec),
-      azure: (c) => (require('../clouds/azure/gpu-cluster') as typeof import('../clouds/azure/gpu-cluster')).azureGpuCluster(this, c, spec),
-    });
+    this.impl = targetFor(props.cloud).cluster.build(this, props.cloud, spec);
     this.clusterName = this.impl.clusterName;
     this.helmProvider = this.impl.helmProvider;
     this.clusterConfig = this.deliverClusterObjects(this.impl.clusterObjects ?? []);
@@ -323,21 +527,18 @@ export class GpuTrainingCluster extends Construct implements IGpuCluster {
    * cloud unless allowed, and a spot-only pool gets a job only with checkpoints.
    */
   public addTrainingJob(id: string, props: Omit<TrainingJobProps, 'cluster'>): TrainingJob {
-    const { TrainingJob: Job } = require('./training-job') as typeof import('./training-job');
-    return new Job(this, id, { ...props, cluster: this });
+    return new TrainingJob(this, id, { ...props, cluster: this });
   }
 
   /** A team on this cluster: namespace, quotas, Kueue queue, identity (`new Tenant(this, id, { ...props, cluster: this })`). */
   public addTenant(id: string, props: Omit<TenantProps, 'cluster'>): Tenant {
-    const { Tenant: TenantConstruct } = require('./tenant') as typeof import('./tenant');
-    return new TenantConstruct(this, id, { ...props, cluster: this });
+    return new Tenant(this, id, { ...props, cluster: this });
   }
 
   private deliverClusterObjects(objects: readonly Record<string, unknown>[]): KubernetesWorkload | undefined {
     if (objects.length === 0) return undefined;
-    const { KubernetesWorkload: Workload } = require('../k8s/delivery') as typeof import('../k8s/delivery');
-    const { ApiObject, JsonPatch } = require('cdk8s') as typeof import('cdk8s');
-    const workload = new Workload(this, 'ClusterConfig', {
+    const { ApiObject, JsonPatch } = cdk8s();
+    const workload = new KubernetesWorkload(this, 'ClusterConfig', {
       cluster: this, namespace: 'kube-system', releaseName: 'cdktf-ai-infra-cluster-config', dependOnClusterAddons: false,
       description: `cdktf-ai-infra cluster configuration of ${this.node.path}`.slice(0, 250),
     });
@@ -371,226 +572,6 @@ export class GpuTrainingCluster extends Construct implements IGpuCluster {
     if (!pool) throw new InvalidPropError(this, 'pool', name, `one of ${this.gpuPools.map((p) => p.name).join(', ')}`);
     return pool;
   }
-
-  private validate(props: GpuTrainingClusterProps): ClusterBuildSpec {
-    const cloud = props.cloud;
-    if (!(cloud instanceof Cloud)) throw new InvalidPropError(this, 'cloud', cloud, 'Cloud.aws(...), Cloud.gcp(...) or Cloud.azure(...)');
-    checkUserTags(this, cloud, props.tags);
-    const version = props.kubernetesVersion ?? '1.33';
-    check.matches(this, 'kubernetesVersion', version, K8S_VERSION, 'a Kubernetes minor version such as "1.33" (1.28 or newer)');
-    check.oneOf(this, 'endpointAccess', props.endpointAccess, ['public', 'private']);
-    check.oneOf(this, 'gpuSoftware', props.gpuSoftware, ['device-plugin', 'gpu-operator']);
-    check.oneOf(this, 'releaseChannel', props.releaseChannel, ['RAPID', 'REGULAR', 'STABLE']);
-    const authorizedNetworks = props.authorizedNetworks ?? [];
-    const endpointAccess = props.endpointAccess ?? (authorizedNetworks.length > 0 ? 'public' : 'private');
-    for (const cidr of authorizedNetworks) {
-      if (typeof cidr !== 'string' || !isCidr(cidr)) throw new InvalidPropError(this, 'authorizedNetworks', cidr, 'IPv4 CIDRs such as "203.0.113.0/24"');
-    }
-    if (endpointAccess === 'public' && authorizedNetworks.length === 0) {
-      throw new InvalidPropError(this, 'authorizedNetworks', authorizedNetworks,
-        "the CIDRs that may reach a public endpoint (your deployers' egress ranges; ['0.0.0.0/0'] only with publicEndpointFromAnyAddress: true), or endpointAccess: 'private'");
-    }
-    const anyAddress = authorizedNetworks.filter((cidr) => cidr.endsWith('/0'));
-    const openToAll = props.publicEndpointFromAnyAddress ?? false;
-    if (typeof openToAll !== 'boolean') throw new InvalidPropError(this, 'publicEndpointFromAnyAddress', openToAll, 'true or false');
-    if (anyAddress.length > 0 && !openToAll) {
-      throw new InvalidPropError(this, 'authorizedNetworks', anyAddress[0],
-        'CIDRs of your deployers and users (e.g. your CI runner\'s egress range); an API server open to any address needs publicEndpointFromAnyAddress: true');
-    }
-    if (openToAll && anyAddress.length === 0) {
-      throw new InvalidPropError(this, 'publicEndpointFromAnyAddress', true, "false unless authorizedNetworks contains '0.0.0.0/0'");
-    }
-    if (openToAll) {
-      Annotations.of(this).addWarning(`the API server endpoint is open to any address (${anyAddress.join(', ')}), guarded only by cloud IAM `
-        + 'authentication: list your deployers\' and users\' egress CIDRs in authorizedNetworks instead');
-    }
-    if (endpointAccess === 'private' && authorizedNetworks.length > 0) {
-      throw new InvalidPropError(this, 'authorizedNetworks', authorizedNetworks, 'none when endpointAccess is "private" (the endpoint is only reachable inside the network)');
-    }
-    const admins = props.admins ?? [];
-    cloud.select({
-      aws: () => admins.forEach((a) => check.matches(this, 'admins', a, /^arn:aws[a-z-]*:iam::\d{12}:(role|user)\/[\w+=,.@/-]+$/, 'IAM role or user ARNs')),
-      gcp: () => {
-        if (admins.length > 0) throw new InvalidPropError(this, 'admins', admins, 'none on GKE: grant roles/container.developer or roles/container.clusterViewer in project IAM');
-      },
-      azure: () => admins.forEach((a) => check.matches(this, 'admins', a, /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/, 'Entra ID group object ids (lowercase GUIDs)')),
-    });
-    const gpuSoftware = props.gpuSoftware ?? 'device-plugin';
-    if (gpuSoftware === 'gpu-operator') {
-      cloud.select({
-        aws: () => undefined,
-        azure: () => undefined,
-        gcp: () => {
-          throw new InvalidPropError(this, 'gpuSoftware', gpuSoftware, '"device-plugin" on GKE (GKE installs the driver and its device plugin through gpu_driver_installation_config)');
-        },
-      });
-    }
-
-    // Network and zones.
-    const network = props.network ?? {};
-    const cidr = network.cidr ?? '10.0.0.0/16';
-    if (typeof cidr !== 'string' || !isCidr(cidr, 20)) throw new InvalidPropError(this, 'network.cidr', cidr, 'an IPv4 CIDR of /20 or larger, e.g. "10.0.0.0/16"');
-    check.oneOf(this, 'network.natGateways', network.natGateways, ['per-zone', 'single']);
-    if (network.existing) {
-      const ex = network.existing;
-      if (typeof ex.networkId !== 'string' || ex.networkId.length === 0) throw new InvalidPropError(this, 'network.existing.networkId', ex.networkId, 'the id of the VPC / network / VNet');
-      const subnets = ex.subnetIds ?? [];
-      cloud.select({
-        aws: () => {
-          if (subnets.length < 2) throw new InvalidPropError(this, 'network.existing.subnetIds', subnets, 'at least 2 private subnet ids in distinct zones');
-        },
-        gcp: () => {
-          if (subnets.length !== 1 || !ex.podsRangeName || !ex.servicesRangeName) {
-            throw new InvalidPropError(this, 'network.existing', ex, 'one subnetwork in subnetIds plus podsRangeName and servicesRangeName (its secondary ranges)');
-          }
-        },
-        azure: () => {
-          if (subnets.length !== 1) throw new InvalidPropError(this, 'network.existing.subnetIds', subnets, 'one subnet resource id (with egress through NAT already attached)');
-        },
-      });
-    }
-    const zonePattern = cloud.select({
-      aws: (c) => ({ re: new RegExp(`^${c.region}[a-z]$`), what: `zones of ${c.region}, e.g. "${c.region}a"` }),
-      gcp: (c) => ({ re: new RegExp(`^${c.region}-[a-z]$`), what: `zones of ${c.region}, e.g. "${c.region}-a"` }),
-      azure: () => ({ re: /^[1-3]$/, what: 'availability zone numbers "1", "2", "3"' }),
-    });
-    // Azure GPU pools may be regional (`zones: []`): some GPU sizes are not zonal in every region.
-    const regionalPoolsAllowed = cloud.select({ aws: () => false, gcp: () => false, azure: () => true });
-    const checkZones = (prop: string, zones: readonly string[] | undefined, allowEmpty = false) => {
-      if (zones === undefined) return;
-      if (!Array.isArray(zones) || (zones.length === 0 && !allowEmpty) || new Set(zones).size !== zones.length) {
-        throw new InvalidPropError(this, prop, zones, `a ${allowEmpty ? '' : 'non-empty '}list of distinct ${zonePattern.what}${allowEmpty ? ' ([] for a regional, non-zonal pool)' : ''}`);
-      }
-      zones.forEach((z) => check.matches(this, prop, z, zonePattern.re, zonePattern.what));
-    };
-    checkZones('zones', props.zones);
-    const zoneCount = props.zones?.length ?? 3;
-
-    // System pool.
-    const sys = props.systemPool ?? {};
-    const systemPool: ResolvedSystemPool = {
-      machineType: sys.machineType ?? cloud.select({ aws: () => 'm6i.xlarge', gcp: () => 'n2-standard-4', azure: () => 'Standard_D4ds_v5' }),
-      minNodes: sys.minNodes ?? 2,
-      maxNodes: sys.maxNodes ?? Math.max(4, sys.minNodes ?? 2),
-      diskSizeGiB: sys.diskSizeGiB ?? 100,
-    };
-    check.integerInRange(this, 'systemPool.minNodes', systemPool.minNodes, 1, 100);
-    check.integerInRange(this, 'systemPool.maxNodes', systemPool.maxNodes, systemPool.minNodes, 100);
-    check.integerInRange(this, 'systemPool.diskSizeGiB', systemPool.diskSizeGiB, 30, 2000);
-    if (typeof systemPool.machineType !== 'string' || systemPool.machineType.length === 0) {
-      throw new InvalidPropError(this, 'systemPool.machineType', systemPool.machineType, 'a machine type name');
-    }
-
-    // GPU pools.
-    if (!Array.isArray(props.gpuPools) || props.gpuPools.length === 0) {
-      throw new InvalidPropError(this, 'gpuPools', props.gpuPools, `at least one pool, e.g. [{ gpu: Gpu.H100_80GB, maxNodes: 2 }]; ${cloud.kind} offers ${Gpu.offeredOn(cloud.kind).map((g) => g.id).join(', ')}`);
-    }
-    const names = new Set<string>();
-    const warnings: string[] = [];
-    const gpuPools = props.gpuPools.map((p, i): ResolvedGpuPool => {
-      const at = `gpuPools[${i}]`;
-      if (!(p.gpu instanceof Gpu)) {
-        throw new InvalidPropError(this, `${at}.gpu`, p.gpu, `a catalog GPU: ${Gpu.offeredOn(cloud.kind).map((g) => `Gpu.${g.id}`).join(', ')}`);
-      }
-      const name = p.name ?? p.gpu.id;
-      check.matches(this, `${at}.name`, name, POOL_NAME, '1-20 characters: lowercase letters, digits and "-", starting with a letter, not ending with "-"');
-      if (names.has(name)) throw new InvalidPropError(this, `${at}.name`, name, `a name not used by another pool (${[...names].join(', ')}); pass name for a second ${p.gpu.id} pool`);
-      names.add(name);
-      check.integerInRange(this, `${at}.maxNodes`, p.maxNodes, 1, 1000);
-      if (p.maxNodes === undefined) throw new InvalidPropError(this, `${at}.maxNodes`, p.maxNodes, 'an integer >= 1');
-      const minNodes = p.minNodes ?? 0;
-      check.integerInRange(this, `${at}.minNodes`, minNodes, 0, p.maxNodes);
-      check.integerInRange(this, `${at}.gpusPerNode`, p.gpusPerNode, 1, 16);
-      const machine = pickMachine(cloud.kind, p.gpu, { gpusPerNode: p.gpusPerNode, machine: p.machineType, scope: this });
-      const capacity = p.capacity ?? ['on-demand'];
-      checkCapacityLadder(this, `${at}.capacity`, capacity);
-      const diskSizeGiB = p.diskSizeGiB ?? 500;
-      check.integerInRange(this, `${at}.diskSizeGiB`, diskSizeGiB, 50, 16000);
-      checkZones(`${at}.zones`, p.zones, regionalPoolsAllowed);
-      if (p.reservation !== undefined) {
-        if (!capacity.includes('reserved')) throw new InvalidPropError(this, `${at}.reservation`, p.reservation, `only with a 'reserved' rung in capacity (${JSON.stringify(capacity)})`);
-        if (typeof p.reservation.id !== 'string' || p.reservation.id.length === 0) throw new InvalidPropError(this, `${at}.reservation.id`, p.reservation.id, 'a reservation id / name');
-        check.oneOf(this, `${at}.reservation.awsType`, p.reservation.awsType, ['capacity-block', 'odcr']);
-        cloud.select({
-          aws: () => check.matches(this, `${at}.reservation.id`, p.reservation?.id, /^cr-[0-9a-f]{8,17}$/, 'an EC2 capacity reservation id (cr-...)'),
-          gcp: () => check.matches(this, `${at}.reservation.id`, p.reservation?.id, /^[a-z]([-a-z0-9]{0,61}[a-z0-9])?$/, 'a Compute Engine reservation name'),
-          azure: () => check.matches(this, `${at}.reservation.id`, p.reservation?.id, /^\/subscriptions\/[^/]+\/resourceGroups\/[^/]+\/providers\/Microsoft\.Compute\/capacityReservationGroups\/[^/]+$/i,
-            'a Capacity Reservation Group resource id'),
-        });
-      } else if (capacity.includes('reserved')) {
-        cloud.select({
-          aws: () => undefined,
-          gcp: () => undefined,
-          azure: () => {
-            throw new InvalidPropError(this, `${at}.reservation`, p.reservation, 'a Capacity Reservation Group ({ id }) for a \'reserved\' rung on Azure (AKS cannot consume reservations otherwise)');
-          },
-        });
-      }
-      const queuedProvisioning = p.queuedProvisioning ?? false;
-      if (queuedProvisioning) {
-        cloud.select({
-          gcp: () => undefined,
-          aws: () => {
-            throw new InvalidPropError(this, `${at}.queuedProvisioning`, true, 'false on AWS (use a capacity block reservation)');
-          },
-          azure: () => {
-            throw new InvalidPropError(this, `${at}.queuedProvisioning`, true, 'false on Azure');
-          },
-        });
-        if (capacity.length !== 1 || capacity[0] !== 'on-demand') {
-          throw new InvalidPropError(this, `${at}.capacity`, capacity, "['on-demand'] with queuedProvisioning (DWS provisions on-demand capacity without reservations)");
-        }
-      }
-      const compactPlacement = p.compactPlacement ?? false;
-      if (compactPlacement) {
-        cloud.select({
-          aws: () => undefined,
-          gcp: () => undefined,
-          azure: () => {
-            throw new InvalidPropError(this, `${at}.compactPlacement`, true, 'false on Azure (ND-series VMs are already placed on one InfiniBand fabric)');
-          },
-        });
-      }
-      const efa = p.efa ?? (machine.interconnect === 'efa');
-      if (efa && machine.interconnect !== 'efa') {
-        throw new InvalidPropError(this, `${at}.efa`, true, `false: ${machine.machine} has no EFA (EFA machines for ${p.gpu.id}: ${
-          p.gpu.machines(cloud.kind).filter((m: GpuMachineType) => m.interconnect === 'efa').map((m: GpuMachineType) => m.machine).join(', ') || 'none'})`);
-      }
-      const labels: Record<string, string> = p.labels ?? {};
-      for (const [k, v] of Object.entries(labels)) {
-        check.matches(this, `${at}.labels key`, k, LABEL_KEY, 'a Kubernetes label key');
-        check.matches(this, `${at}.labels.${k}`, v, LABEL_VALUE, 'a Kubernetes label value (<= 63 characters)');
-        if (k.startsWith('cdktf-ai-infra/')) throw new InvalidPropError(this, `${at}.labels key`, k, 'a key outside cdktf-ai-infra/ (reserved)');
-      }
-      if (!machine.regions.includes(cloud.region)) {
-        warnings.push(`${at}: ${machine.machine} (${p.gpu.id}) is not known to be offered in ${cloud.region}; known regions: ${machine.regions.join(', ')}`);
-      }
-      if (machine.spotOrQueuedOnly && (capacity.includes('on-demand') || capacity.includes('reserved')) && !queuedProvisioning) {
-        warnings.push(`${at}: ${machine.machine} is sold only as spot or through queued provisioning; on-demand requests will not be filled`);
-      }
-      const interconnect = (machine.interconnect === 'efa' && !efa) || machine.interconnect === 'gpudirect-tcpx' || machine.interconnect === 'gpudirect-tcpxo'
-        ? 'ethernet' : machine.interconnect;
-      const nodeLabels = { ...labels, [LABEL_GPU]: p.gpu.id, [LABEL_POOL]: name };
-      return {
-        name, gpu: p.gpu, machine, minNodes, maxNodes: p.maxNodes, capacity, reservation: p.reservation, diskSizeGiB, efa,
-        compactPlacement, queuedProvisioning, zones: p.zones, labels: nodeLabels,
-        info: {
-          name, gpu: p.gpu.id, gpusPerNode: machine.gpusPerNode, maxNodes: p.maxNodes, gpuMemoryGiB: p.gpu.memoryGiB,
-          ...poolPlacement(cloud, name, capacity, queuedProvisioning), interconnect, machineType: machine.machine, capacity,
-        },
-      };
-    });
-
-    if (zoneCount < 2) warnings.push(`the system pool runs in a single zone (${props.zones?.join(', ')}): a zone outage stops the cluster's add-ons; pass 2 or more zones`);
-    for (const w of warnings) Annotations.of(this).addWarning(w);
-
-    return {
-      kubernetesVersion: version, zones: props.zones, zoneCount, network: { ...network, cidr }, endpointAccess, authorizedNetworks, admins,
-      systemPool, gpuPools, gpuSoftware, dcgmExporter: props.dcgmExporter ?? true, kueue: props.kueue ?? true,
-      gatewayApi: props.gatewayApi ?? props.cloud.select({ aws: () => false, gcp: () => true, azure: () => false }),
-      releaseChannel: props.releaseChannel ?? 'REGULAR', deletionProtection: props.deletionProtection ?? true, tags: props.tags,
-    };
-  }
 }
 
 /**
@@ -599,11 +580,7 @@ export class GpuTrainingCluster extends Construct implements IGpuCluster {
  * AKS every rung is its own node pool. The cost estimate counts each.
  */
 export function separatelyCappedGroups(cloud: Cloud, capacity: readonly CapacityKind[]): number {
-  return cloud.select({
-    aws: () => 1,
-    gcp: () => (capacity.some((r) => r !== 'spot') ? 1 : 0) + (capacity.includes('spot') ? 1 : 0),
-    azure: () => capacity.length,
-  });
+  return targetFor(cloud).cluster.separatelyCappedGroups(capacity);
 }
 
 /**
@@ -659,22 +636,13 @@ class ImportedGpuCluster extends Construct implements IGpuCluster {
     const spec: ImportedClusterSpec = {
       clusterName: attrs.clusterName, endpoint: attrs.endpoint, certificateAuthorityData: attrs.certificateAuthorityData, oidcIssuerUrl: attrs.oidcIssuerUrl,
     };
-    attrs.cloud.select({
-      aws: () => undefined,
-      gcp: () => undefined,
-      azure: () => {
-        if (!attrs.oidcIssuerUrl) throw new InvalidPropError(this, 'oidcIssuerUrl', attrs.oidcIssuerUrl, 'the AKS OIDC issuer URL (cluster.oidcIssuerUrl of the making stack)');
-      },
-    });
+    const spi = targetFor(attrs.cloud).cluster;
+    spi.checkImported?.(this, spec);
     this.cloud = attrs.cloud;
     this.clusterName = attrs.clusterName;
     this.gpuPools = attrs.gpuPools;
     this.addOnNamespace = attrs.addOnNamespace ?? GPU_ADDON_NAMESPACE;
-    this.impl = attrs.cloud.select<ImportedClusterImpl>({
-      aws: (c) => (require('../clouds/aws/gpu-cluster') as typeof import('../clouds/aws/gpu-cluster')).awsImportedCluster(this, c, spec),
-      gcp: (c) => (require('../clouds/gcp/gpu-cluster') as typeof import('../clouds/gcp/gpu-cluster')).gcpImportedCluster(this, c, spec),
-      azure: (c) => (require('../clouds/azure/gpu-cluster') as typeof import('../clouds/azure/gpu-cluster')).azureImportedCluster(this, c, spec),
-    });
+    this.impl = spi.buildImported(this, attrs.cloud, spec);
     this.helmProvider = this.impl.helmProvider;
     this.workloadIdentityPodLabels = this.impl.workloadIdentityPodLabels;
   }

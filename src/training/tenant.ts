@@ -3,7 +3,8 @@ import { Annotations } from 'cdktf';
 import { apiObject } from '../k8s/cdk8s';
 import { IGpuCluster } from '../core/cluster';
 import { check, ErrorScope, InvalidPropError } from '../core/errors';
-import { IWorkloadIdentity, WorkloadIdentity } from '../core/identity';
+import { IWorkloadIdentity } from '../core/identity';
+import { WorkloadIdentity } from '../core/workload-identity';
 import { IModelStore } from '../core/model-store';
 import { Gpu } from '../core/gpu';
 import { KubernetesWorkload } from '../k8s/delivery';
@@ -12,6 +13,7 @@ import {
   MANAGED_BY_LABELS,
 } from '../k8s/namespace';
 import { checkDnsLabel, derivedDnsLabel, RESERVED_NAMESPACES, toDnsLabel } from '../k8s/names';
+import { EFA_RESOURCE } from '../k8s/node-labels';
 
 /** Label carried by a tenant's namespace and objects. */
 export const TENANT_LABEL = 'ai-infra/tenant';
@@ -84,6 +86,77 @@ const PREFIX = /^([a-z0-9][a-z0-9._-]*\/)+$/;
 const registry = new WeakMap<IGpuCluster, Tenant[]>();
 
 
+/** A tenant's props after validation. */
+interface ResolvedTenant {
+  readonly namespace: string;
+  readonly bucketPrefix: string;
+  readonly admins: readonly TenantAdmin[];
+  /** The cluster's tenants made before this one. */
+  readonly siblings: readonly Tenant[];
+}
+
+/** Validates every prop (names, quotas, prefix, admins, store) against the cluster and its other tenants. */
+function resolveTenant(scope: IConstruct, id: string, props: TenantProps): ResolvedTenant {
+  if (!props.cluster) throw new InvalidPropError(scope, 'cluster', props.cluster, 'an IGpuCluster');
+  const namespace = props.namespace ?? derivedDnsLabel(scope, id, 40, 'namespace');
+  checkDnsLabel(scope, 'namespace', namespace, 40);
+  if (RESERVED_NAMESPACES.includes(namespace) || namespace.startsWith('kube-') || namespace === (props.cluster.addOnNamespace ?? 'gpu-system')) {
+    throw new InvalidPropError(scope, 'namespace', namespace, `a namespace of its own, not ${RESERVED_NAMESPACES.join(', ')}, kube-* or the add-on namespace`);
+  }
+  check.integerInRange(scope, 'gpuQuota', props.gpuQuota, 0, 100_000);
+  if (props.gpuQuota === undefined) throw new InvalidPropError(scope, 'gpuQuota', undefined, 'an integer >= 0 (GPUs the tenant may use at once)');
+  const clusterGpus = props.cluster.gpuPools.reduce((n, p) => n + p.gpusPerNode * p.maxNodes, 0);
+  if (props.gpuQuota > clusterGpus) {
+    throw new InvalidPropError(scope, 'gpuQuota', props.gpuQuota,
+      `at most the GPUs of the cluster's pools (${props.cluster.gpuPools.map((p) => `${p.name}: ${p.maxNodes} x ${p.gpusPerNode}`).join(', ') || 'none'} = ${clusterGpus})`);
+  }
+  check.numberInRange(scope, 'cpuQuota', props.cpuQuota, 1, 1_000_000);
+  check.numberInRange(scope, 'memoryQuotaGiB', props.memoryQuotaGiB, 1, 100_000_000);
+  check.integerInRange(scope, 'maxPods', props.maxPods, 1, 100_000);
+  check.integerInRange(scope, 'maxLoadBalancers', props.maxLoadBalancers, 0, 100);
+  const bucketPrefix = props.bucketPrefix ?? `${namespace}/`;
+  check.matches(scope, 'bucketPrefix', bucketPrefix, PREFIX,
+    "a prefix of lowercase path segments ending in '/', e.g. 'research/' or 'org/team/' (no leading '/', no '..')");
+  if (props.cohort !== undefined) checkDnsLabel(scope, 'cohort', props.cohort);
+  const admins = (props.admins ?? []).map((a): TenantAdmin => (typeof a === 'string' ? { kind: 'Group', name: a } : a));
+  admins.forEach((a, i) => {
+    if (!a || (a.kind !== 'Group' && a.kind !== 'User') || typeof a.name !== 'string' || a.name.trim() === '' || a.name.startsWith('system:')) {
+      throw new InvalidPropError(scope, `admins[${i}]`, a, "a group name, or { kind: 'Group' | 'User', name } (not a system: identity)");
+    }
+  });
+  if (props.store && props.store.cloud.kind !== props.cluster.cloud.kind) {
+    throw new InvalidPropError(scope, 'store', props.store.node.path,
+      `a store on the cluster's cloud (${props.cluster.cloud.kind}): a ${props.cluster.cloud.kind} workload identity cannot be granted ${props.store.cloud.kind} storage`);
+  }
+  const siblings = registry.get(props.cluster) ?? [];
+  for (const other of siblings) {
+    if (other.namespace === namespace) {
+      throw new InvalidPropError(scope, 'namespace', namespace, `a namespace no other tenant of the cluster uses (${other.node.path} has it)`);
+    }
+    if (other.bucketPrefix.startsWith(bucketPrefix) || bucketPrefix.startsWith(other.bucketPrefix)) {
+      throw new InvalidPropError(scope, 'bucketPrefix', bucketPrefix,
+        `a prefix that neither contains nor lies inside another tenant's (${other.node.path} owns '${other.bucketPrefix}')`);
+    }
+  }
+  return { namespace, bucketPrefix, admins, siblings };
+}
+
+/**
+ * Quotas that together exceed the cluster are legal (deliberate oversubscription), so a warning, once, at the
+ * tenant that crosses the line. Kueue admits by quota, not by free GPUs: admitted jobs then wait Pending. A
+ * cohort does not help: borrowing lends idle nominal quota between queues; it adds no GPUs.
+ */
+function warnOversubscribedQuotas(scope: IConstruct, props: TenantProps, namespace: string, siblings: readonly Tenant[]): void {
+  const clusterGpus = props.cluster.gpuPools.reduce((n, p) => n + p.gpusPerNode * p.maxNodes, 0);
+  const before = siblings.reduce((n, t) => n + t.gpuQuota, 0);
+  if (before <= clusterGpus && before + props.gpuQuota > clusterGpus) {
+    const quotas = [...siblings.map((t) => `${t.namespace} ${t.gpuQuota}`), `${namespace} ${props.gpuQuota}`].join(', ');
+    Annotations.of(scope).addWarning(`${scope.node.path}: the tenants' gpuQuota add up to ${before + props.gpuQuota} (${quotas}) but the cluster's pools `
+      + `hold ${clusterGpus} GPUs: Kueue admits jobs by quota, so admitted jobs can wait Pending for GPUs that do not exist. A cohort does not `
+      + 'change that (borrowing lends idle quota, it adds no GPUs). Lower the quotas or raise the pools\' maxNodes, unless you oversubscribe on purpose.');
+  }
+}
+
 /**
  * A team on a shared GPU cluster (`cluster.addTenant('research', { gpuQuota: 16 })`): a namespace with the
  * restricted Pod Security Standard enforced; a ResourceQuota (GPUs, CPU, memory, pods) and a LimitRange;
@@ -114,61 +187,8 @@ export class Tenant extends Construct implements ITenant {
 
   constructor(scope: Construct, id: string, props: TenantProps) {
     super(scope, id);
-    // ---- validation: everything before any child is created --------------------------------------
-    if (!props.cluster) throw new InvalidPropError(this, 'cluster', props.cluster, 'an IGpuCluster');
-    const namespace = props.namespace ?? derivedDnsLabel(this, id, 40, 'namespace');
-    checkDnsLabel(this, 'namespace', namespace, 40);
-    if (RESERVED_NAMESPACES.includes(namespace) || namespace.startsWith('kube-') || namespace === (props.cluster.addOnNamespace ?? 'gpu-system')) {
-      throw new InvalidPropError(this, 'namespace', namespace, `a namespace of its own, not ${RESERVED_NAMESPACES.join(', ')}, kube-* or the add-on namespace`);
-    }
-    check.integerInRange(this, 'gpuQuota', props.gpuQuota, 0, 100_000);
-    if (props.gpuQuota === undefined) throw new InvalidPropError(this, 'gpuQuota', undefined, 'an integer >= 0 (GPUs the tenant may use at once)');
-    const clusterGpus = props.cluster.gpuPools.reduce((n, p) => n + p.gpusPerNode * p.maxNodes, 0);
-    if (props.gpuQuota > clusterGpus) {
-      throw new InvalidPropError(this, 'gpuQuota', props.gpuQuota,
-        `at most the GPUs of the cluster's pools (${props.cluster.gpuPools.map((p) => `${p.name}: ${p.maxNodes} x ${p.gpusPerNode}`).join(', ') || 'none'} = ${clusterGpus})`);
-    }
-    check.numberInRange(this, 'cpuQuota', props.cpuQuota, 1, 1_000_000);
-    check.numberInRange(this, 'memoryQuotaGiB', props.memoryQuotaGiB, 1, 100_000_000);
-    check.integerInRange(this, 'maxPods', props.maxPods, 1, 100_000);
-    check.integerInRange(this, 'maxLoadBalancers', props.maxLoadBalancers, 0, 100);
-    const bucketPrefix = props.bucketPrefix ?? `${namespace}/`;
-    check.matches(this, 'bucketPrefix', bucketPrefix, PREFIX,
-      "a prefix of lowercase path segments ending in '/', e.g. 'research/' or 'org/team/' (no leading '/', no '..')");
-    if (props.cohort !== undefined) checkDnsLabel(this, 'cohort', props.cohort);
-    const admins = (props.admins ?? []).map((a): TenantAdmin => (typeof a === 'string' ? { kind: 'Group', name: a } : a));
-    admins.forEach((a, i) => {
-      if (!a || (a.kind !== 'Group' && a.kind !== 'User') || typeof a.name !== 'string' || a.name.trim() === '' || a.name.startsWith('system:')) {
-        throw new InvalidPropError(this, `admins[${i}]`, a, "a group name, or { kind: 'Group' | 'User', name } (not a system: identity)");
-      }
-    });
-    if (props.store && props.store.cloud.kind !== props.cluster.cloud.kind) {
-      throw new InvalidPropError(this, 'store', props.store.node.path,
-        `a store on the cluster's cloud (${props.cluster.cloud.kind}): a ${props.cluster.cloud.kind} workload identity cannot be granted ${props.store.cloud.kind} storage`);
-    }
-    const siblings = registry.get(props.cluster) ?? [];
-    for (const other of siblings) {
-      if (other.namespace === namespace) {
-        throw new InvalidPropError(this, 'namespace', namespace, `a namespace no other tenant of the cluster uses (${other.node.path} has it)`);
-      }
-      if (other.bucketPrefix.startsWith(bucketPrefix) || bucketPrefix.startsWith(other.bucketPrefix)) {
-        throw new InvalidPropError(this, 'bucketPrefix', bucketPrefix,
-          `a prefix that neither contains nor lies inside another tenant's (${other.node.path} owns '${other.bucketPrefix}')`);
-      }
-    }
-
-    // Quotas that together exceed the cluster are legal (deliberate oversubscription), so a warning, once,
-    // at the tenant that crosses the line. Kueue admits by quota, not by free GPUs: admitted jobs then wait
-    // Pending. A cohort does not help: borrowing lends idle nominal quota between queues; it adds no GPUs.
-    const before = siblings.reduce((n, t) => n + t.gpuQuota, 0);
-    if (before <= clusterGpus && before + props.gpuQuota > clusterGpus) {
-      const quotas = [...siblings.map((t) => `${t.namespace} ${t.gpuQuota}`), `${namespace} ${props.gpuQuota}`].join(', ');
-      Annotations.of(this).addWarning(`${this.node.path}: the tenants' gpuQuota add up to ${before + props.gpuQuota} (${quotas}) but the cluster's pools `
-        + `hold ${clusterGpus} GPUs: Kueue admits jobs by quota, so admitted jobs can wait Pending for GPUs that do not exist. A cohort does not `
-        + 'change that (borrowing lends idle quota, it adds no GPUs). Lower the quotas or raise the pools\' maxNodes, unless you oversubscribe on purpose.');
-    }
-
-    // ---- resources ----------------------------------------------------------------------------------
+    const { namespace, bucketPrefix, admins, siblings } = resolveTenant(this, id, props);
+    warnOversubscribedQuotas(this, props, namespace, siblings);
     registry.set(props.cluster, [...siblings, this]);
     this.cluster = props.cluster;
     this.namespace = namespace;
@@ -197,7 +217,18 @@ export class Tenant extends Construct implements ITenant {
     const chart = this.workload.chart;
     const labels = { ...MANAGED_BY_LABELS, [TENANT_LABEL]: namespace };
     addNamespace(chart, 'Namespace', { name: namespace, labels: { [TENANT_LABEL]: namespace } });
+    this.renderQuotas(chart, props, labels);
+    addDefaultDenyNetworkPolicy(chart, 'DefaultDeny', namespace);
+    addDnsEgressNetworkPolicy(chart, 'Dns', namespace);
+    addEgressNetworkPolicy(chart, 'CloudApis', { name: 'allow-cloud-api-egress', namespace, tcpPorts: [443] });
+    addWorkloadIdentityEgressNetworkPolicy(chart, 'WorkloadIdentity', namespace, props.cluster.cloud);
+    this.renderQueues(chart, props, labels);
+    this.renderAccess(chart, labels, saAnnotations, admins);
+  }
 
+  /** The namespace's ResourceQuota (GPUs, CPU, memory, objects) and LimitRange (container defaults). */
+  private renderQuotas(chart: Construct, props: TenantProps, labels: Record<string, string>): void {
+    const namespace = this.namespace;
     apiObject(chart, 'Quota', {
       apiVersion: 'v1', kind: 'ResourceQuota',
       metadata: { name: 'tenant-quota', namespace, labels },
@@ -227,13 +258,11 @@ export class Tenant extends Construct implements ITenant {
         }],
       },
     });
+  }
 
-    addDefaultDenyNetworkPolicy(chart, 'DefaultDeny', namespace);
-    addDnsEgressNetworkPolicy(chart, 'Dns', namespace);
-    addEgressNetworkPolicy(chart, 'CloudApis', { name: 'allow-cloud-api-egress', namespace, tcpPorts: [443] });
-    addWorkloadIdentityEgressNetworkPolicy(chart, 'WorkloadIdentity', namespace, props.cluster.cloud);
-
-    // Kueue: one flavor per GPU pool (nodes of the pool), a ClusterQueue only this namespace may use.
+  /** Kueue: one flavor per GPU pool (nodes of the pool), a ClusterQueue only this namespace may use, its LocalQueue. */
+  private renderQueues(chart: Construct, props: TenantProps, labels: Record<string, string>): void {
+    const namespace = this.namespace;
     const flavors = props.cluster.gpuPools.map((pool) => {
       const name = toDnsLabel(`${namespace}-${pool.name}`, 63);
       apiObject(chart, `Flavor-${pool.name}`, {
@@ -248,7 +277,7 @@ export class Tenant extends Construct implements ITenant {
     });
     const covered = ['cpu', 'memory', 'nvidia.com/gpu'];
     const efa = props.cluster.gpuPools.some((p) => p.interconnect === 'efa');
-    if (efa) covered.push('vpc.amazonaws.com/efa');
+    if (efa) covered.push(EFA_RESOURCE);
     apiObject(chart, 'ClusterQueue', {
       apiVersion: 'kueue.x-k8s.io/v1beta1', kind: 'ClusterQueue',
       metadata: { name: this.clusterQueueName, labels },
@@ -277,7 +306,11 @@ export class Tenant extends Construct implements ITenant {
       metadata: { name: this.queueName, namespace, labels },
       spec: { clusterQueue: this.clusterQueueName },
     });
+  }
 
+  /** The tenant's ServiceAccount (bound to its identity) and the admins' RoleBinding. */
+  private renderAccess(chart: Construct, labels: Record<string, string>, saAnnotations: Record<string, string>, admins: readonly TenantAdmin[]): void {
+    const namespace = this.namespace;
     apiObject(chart, 'ServiceAccount', {
       apiVersion: 'v1', kind: 'ServiceAccount',
       metadata: { name: this.serviceAccountName, namespace, labels, annotations: saAnnotations },

@@ -1,15 +1,18 @@
-import { Construct } from 'constructs';
+import { Construct, IConstruct } from 'constructs';
 import { apiObject } from '../k8s/cdk8s';
 import { Annotations } from 'cdktf';
 import { GpuPoolInfo, IGpuCluster } from '../core/cluster';
 import { check, InvalidPropError } from '../core/errors';
-import { Gpu } from '../core/gpu';
+import { Gpu, GpuMachineType } from '../core/gpu';
 import { stableHash } from '../core/hash';
-import { IWorkloadIdentity, WorkloadIdentity } from '../core/identity';
+import { IWorkloadIdentity } from '../core/identity';
+import { WorkloadIdentity } from '../core/workload-identity';
 import { checkImageUri, IContainerImage } from '../core/image';
+import { trainerImage } from '../core/image-build';
 import { IModelStore, ModelReference } from '../core/model-store';
 import { KubernetesWorkload, stableTokenText } from '../k8s/delivery';
 import { addMetricsIngressNetworkPolicy, addPeerNetworkPolicy, MANAGED_BY_LABELS } from '../k8s/namespace';
+import { EFA_RESOURCE } from '../k8s/node-labels';
 import { checkDnsLabel, derivedDnsLabel, RESERVED_NAMESPACES } from '../k8s/names';
 import { sharedNamespace } from '../k8s/shared-namespace';
 import { restrictedContainerSecurityContext, restrictedPodSecurityContext, writableEmptyDirs } from '../k8s/security';
@@ -196,6 +199,492 @@ const WAIT_FOR_DNS = [
   '        time.sleep(2)',
 ].join('\n');
 
+/** Where a job runs and under which names. */
+interface JobPlacement {
+  readonly cluster: IGpuCluster;
+  readonly jobName: string;
+  readonly namespace: string;
+  readonly tenant?: ITenant;
+  readonly queue?: string;
+}
+
+/** The model's dimensions and size. */
+interface ResolvedModel {
+  readonly dims: GptDims;
+  readonly preset?: TrainerPreset;
+  readonly params: number;
+}
+
+/** How big each pod is: a share of the node (the rest stays for the kubelet, system daemons and device plugins). */
+interface PodSize {
+  readonly machine?: GpuMachineType;
+  /** The pod's share of the node's GPUs. */
+  readonly share: number;
+  readonly cpu: number;
+  readonly memoryGiB: number;
+}
+
+/** Where checkpoints go. */
+interface ResolvedCheckpoints {
+  readonly store?: IModelStore;
+  /** The store is on another cloud than the cluster (the pods' access is granted by the user). */
+  readonly crossCloud: boolean;
+  readonly checkpointPrefix?: string;
+}
+
+/** A TrainingJob's props after validation: everything decided before any child is made. */
+interface ResolvedTrainingJob extends JobPlacement, ResolvedModel, ResolvedCheckpoints {
+  readonly pool: GpuPoolInfo;
+  readonly gpus: number;
+  readonly gpuSpec?: Gpu;
+  readonly precision: 'bf16' | 'fp16' | 'fp32';
+  readonly strategy: 'ddp' | 'fsdp';
+  readonly pod: PodSize;
+  readonly microBatchSize: number;
+  readonly globalBatchSize: number;
+  readonly data: TrainingData;
+  readonly dataUri?: string;
+  /** Undefined: the bundled trainer image. */
+  readonly imageUri?: string;
+  readonly imageContentHash?: string;
+}
+
+/** Checks the sizes, names, namespace, tenant, queue and schedule. */
+function resolvePlacement(scope: IConstruct, id: string, props: TrainingJobProps): JobPlacement {
+  const cluster = props.cluster;
+  if (!cluster || !cluster.gpuPools) throw new InvalidPropError(scope, 'cluster', cluster, 'an IGpuCluster');
+  check.integerInRange(scope, 'nodes', props.nodes, 1, 4096);
+  check.integerInRange(scope, 'gpusPerNode', props.gpusPerNode, 1, 64);
+  if (props.nodes === undefined) throw new InvalidPropError(scope, 'nodes', undefined, 'an integer >= 1');
+  if (props.gpusPerNode === undefined) throw new InvalidPropError(scope, 'gpusPerNode', undefined, 'an integer >= 1');
+  check.integerInRange(scope, 'maxRestarts', props.maxRestarts, 1, 100);
+  check.numberInRange(scope, 'maxRuntimeHours', props.maxRuntimeHours, 0.1, 24 * 90);
+  check.integerInRange(scope, 'terminationGracePeriodSeconds', props.terminationGracePeriodSeconds, 60, 7200);
+  check.oneOf(scope, 'precision', props.precision, ['bf16', 'fp16', 'fp32']);
+  check.oneOf(scope, 'strategy', props.strategy, ['ddp', 'fsdp']);
+  const jobName = props.jobName ?? derivedDnsLabel(scope, id, 40, 'jobName');
+  checkDnsLabel(scope, 'jobName', jobName, 40);
+  const tenant = props.tenant;
+  const namespace = tenant ? tenant.namespace : props.namespace ?? 'training';
+  checkDnsLabel(scope, 'namespace', namespace);
+  if (tenant && props.namespace !== undefined && props.namespace !== tenant.namespace) {
+    throw new InvalidPropError(scope, 'namespace', props.namespace, `the tenant's namespace (${tenant.namespace}) or nothing`);
+  }
+  if (RESERVED_NAMESPACES.includes(namespace) || namespace.startsWith('kube-')) {
+    throw new InvalidPropError(scope, 'namespace', namespace, `a workload namespace, not ${RESERVED_NAMESPACES.join(', ')} or kube-*`);
+  }
+  if (tenant && tenant.cluster !== cluster) {
+    throw new InvalidPropError(scope, 'tenant', tenant.node.path, `a tenant of this job's cluster (${cluster.node.path})`);
+  }
+  if (props.queue !== undefined) {
+    checkDnsLabel(scope, 'queue', props.queue);
+    if (tenant && props.queue !== tenant.queueName) {
+      throw new InvalidPropError(scope, 'queue', props.queue, `the tenant's LocalQueue (${tenant.queueName}) or nothing`);
+    }
+  }
+  check.cron(scope, 'schedule', props.schedule, { macros: true, example: '0 3 * * 0' });
+  return { cluster, jobName, namespace, tenant, queue: props.queue ?? tenant?.queueName };
+}
+
+/** A preset, or custom dimensions checked for consistency. */
+function resolveModel(scope: IConstruct, props: TrainingJobProps): ResolvedModel {
+  const model = props.model as { preset?: string; custom?: GptDims } | undefined;
+  if (model && typeof model.preset === 'string') {
+    if (!(model.preset in TRAINER_PRESETS)) {
+      throw new InvalidPropError(scope, 'model.preset', model.preset, `one of ${Object.keys(TRAINER_PRESETS).join(', ')}`);
+    }
+    const preset = model.preset as TrainerPreset;
+    return { dims: TRAINER_PRESETS[preset], preset, params: TRAINER_PRESETS[preset].params };
+  }
+  if (model && model.custom) {
+    const dims = model.custom;
+    for (const key of ['nLayer', 'nHead', 'nKvHead', 'dModel', 'ffnHidden', 'vocabSize', 'maxSeqLen'] as const) {
+      check.integerInRange(scope, `model.custom.${key}`, dims[key], 1, 10_000_000);
+      if (dims[key] === undefined) throw new InvalidPropError(scope, `model.custom.${key}`, undefined, 'a positive integer');
+    }
+    if (dims.dModel % dims.nHead !== 0) throw new InvalidPropError(scope, 'model.custom.dModel', dims.dModel, `a multiple of nHead (${dims.nHead})`);
+    if (dims.nHead % dims.nKvHead !== 0) throw new InvalidPropError(scope, 'model.custom.nKvHead', dims.nKvHead, `a divisor of nHead (${dims.nHead})`);
+    return { dims, params: gptParameterCount(dims) };
+  }
+  throw new InvalidPropError(scope, 'model', props.model, `{ preset: ${Object.keys(TRAINER_PRESETS).map((p) => `'${p}'`).join(' | ')} } or { custom: { nLayer, nHead, nKvHead, dModel, ffnHidden, vocabSize, maxSeqLen } }`);
+}
+
+/** The named pool, or the first that fits nodes x GPUs; checked against the tenant's GPU quota. */
+function resolvePool(scope: IConstruct, props: TrainingJobProps, { cluster, tenant }: JobPlacement): GpuPoolInfo {
+  const pools = cluster.gpuPools;
+  const describePools = pools.map((p) => `${p.name} (${p.gpu}: ${p.maxNodes} nodes x ${p.gpusPerNode} GPUs)`).join(', ') || 'none';
+  let pool: GpuPoolInfo | undefined;
+  if (props.pool !== undefined) {
+    pool = pools.find((p) => p.name === props.pool);
+    if (!pool) throw new InvalidPropError(scope, 'pool', props.pool, `a GPU pool of the cluster: ${describePools}`);
+  } else {
+    pool = pools.find((p) => p.gpusPerNode >= props.gpusPerNode && p.maxNodes >= props.nodes);
+    if (!pool && pools.length === 0) throw new InvalidPropError(scope, 'cluster', cluster.node.path, 'a cluster with at least one GPU pool');
+  }
+  if (!pool || props.gpusPerNode > pool.gpusPerNode) {
+    const p = pool ?? pools.reduce((a, b) => (b.gpusPerNode > a.gpusPerNode ? b : a));
+    if (props.gpusPerNode > p.gpusPerNode) {
+      throw new InvalidPropError(scope, 'gpusPerNode', props.gpusPerNode, `at most the GPUs of one node of the pool: ${describePools}`);
+    }
+    throw new InvalidPropError(scope, 'nodes', props.nodes, `at most the pool's max nodes: ${describePools}`);
+  }
+  if (props.nodes > pool.maxNodes) {
+    throw new InvalidPropError(scope, 'nodes', props.nodes, `at most pool ${pool.name}'s maxNodes (${pool.maxNodes}); nodes x gpusPerNode = ${props.nodes * props.gpusPerNode} GPUs, the pool has ${pool.maxNodes * pool.gpusPerNode}`);
+  }
+  const gpus = props.nodes * props.gpusPerNode;
+  if (tenant && gpus > tenant.gpuQuota) {
+    throw new InvalidPropError(scope, 'nodes', props.nodes,
+      `nodes x gpusPerNode (${props.nodes} x ${props.gpusPerNode} = ${gpus}) within tenant ${tenant.namespace}'s gpuQuota (${tenant.gpuQuota}): a larger job is never admitted`);
+  }
+  return pool;
+}
+
+/** Precision (bf16 where the GPU has it) and strategy; checks the training state fits GPU memory. */
+function resolvePrecision(scope: IConstruct, props: TrainingJobProps, pool: GpuPoolInfo, model: ResolvedModel, gpus: number) {
+  const gpuSpec = Gpu.fromId(pool.gpu);
+  const precision = props.precision ?? (gpuSpec && !gpuSpec.supportsBf16 ? 'fp16' : 'bf16');
+  if (precision === 'bf16' && gpuSpec && !gpuSpec.supportsBf16) {
+    throw new InvalidPropError(scope, 'precision', precision, `'fp16' or 'fp32': ${gpuSpec.name} has no bf16 support`);
+  }
+  const strategy = props.strategy ?? 'fsdp';
+  const { params } = model;
+  const stateBytes = params * TRAINING_BYTES_PER_PARAM;
+  const perGpu = strategy === 'fsdp' ? stateBytes / gpus : stateBytes;
+  const usable = pool.gpuMemoryGiB * GIB * TRAINING_MEMORY_FRACTION;
+  if (perGpu > usable) {
+    const need = strategy === 'fsdp' ? Math.ceil(stateBytes / usable) : undefined;
+    throw new InvalidPropError(scope, 'model', model.preset ?? 'custom',
+      `a model that fits: ${(params / 1e9).toFixed(2)}B params x ${TRAINING_BYTES_PER_PARAM} bytes (fp32 weights 4 + grads 4 + AdamW moments 8) = ${fmtBytes(stateBytes)}` +
+      `${strategy === 'fsdp' ? ` sharded over ${gpus} GPUs = ${fmtBytes(perGpu)} per GPU` : ' per GPU under ddp (every GPU holds a full copy)'}` +
+      `, but ${TRAINING_MEMORY_FRACTION * 100}% of one ${pool.gpu} (${pool.gpuMemoryGiB} GiB) is ${fmtBytes(usable)}` +
+      `; use ${strategy === 'ddp' ? "strategy 'fsdp', " : ''}${need ? `at least ${need} GPUs, ` : ''}a smaller model or a larger GPU`);
+  }
+  return { gpuSpec, precision, strategy };
+}
+
+/** The pod's CPU and memory (a share of the machine), checked against the tenant's quotas. */
+function resolvePodSize(scope: IConstruct, props: TrainingJobProps, { cluster, tenant }: JobPlacement, pool: GpuPoolInfo, gpuSpec: Gpu | undefined): PodSize {
+  const machine = gpuSpec && pool.machineType ? gpuSpec.machineByName(cluster.cloud.kind, pool.machineType) : undefined;
+  const share = props.gpusPerNode / pool.gpusPerNode;
+  const cpu = machine ? Math.max(1, Math.floor(machine.vcpus * share * 0.85)) : 6 * props.gpusPerNode;
+  const memoryGiB = machine ? Math.max(8, Math.floor(machine.memoryGiB * share * 0.8)) : 48 * props.gpusPerNode;
+  if (tenant?.cpuQuota !== undefined && props.nodes * cpu > tenant.cpuQuota) {
+    throw new InvalidPropError(scope, 'nodes', props.nodes,
+      `a job within tenant ${tenant.namespace}'s cpuQuota (${tenant.cpuQuota}): ${props.nodes} pods x ${cpu} CPUs = ${props.nodes * cpu}; raise the tenant's cpuQuota or use fewer nodes`);
+  }
+  if (tenant?.memoryQuotaGiB !== undefined && props.nodes * memoryGiB > tenant.memoryQuotaGiB) {
+    throw new InvalidPropError(scope, 'nodes', props.nodes,
+      `a job within tenant ${tenant.namespace}'s memoryQuotaGiB (${tenant.memoryQuotaGiB}): ${props.nodes} pods x ${memoryGiB} GiB = ${props.nodes * memoryGiB} GiB; raise the tenant's memoryQuotaGiB or use fewer nodes`);
+  }
+  return { machine, share, cpu, memoryGiB };
+}
+
+/** Checks the hyperparameters; returns the micro and global batch sizes. */
+function resolveBatch(scope: IConstruct, t: TrainingHyperparameters, dims: GptDims, gpus: number): { microBatchSize: number; globalBatchSize: number } {
+  check.integerInRange(scope, 'training.steps', t.steps, 1, 1e9);
+  check.integerInRange(scope, 'training.microBatchSize', t.microBatchSize, 1, 65536);
+  check.integerInRange(scope, 'training.globalBatchSize', t.globalBatchSize, 1, 1e8);
+  check.integerInRange(scope, 'training.seqLen', t.seqLen, 8, dims.maxSeqLen);
+  check.numberInRange(scope, 'training.learningRate', t.learningRate, 1e-8, 1);
+  check.integerInRange(scope, 'training.warmupSteps', t.warmupSteps, 0, 1e9);
+  check.integerInRange(scope, 'training.checkpointInterval', t.checkpointInterval, 1, 1e9);
+  check.integerInRange(scope, 'training.evalInterval', t.evalInterval, 0, 1e9);
+  const micro = t.microBatchSize ?? 8;
+  const global = t.globalBatchSize ?? micro * gpus;
+  if (global % (micro * gpus) !== 0) {
+    throw new InvalidPropError(scope, 'training.globalBatchSize', global,
+      `a multiple of microBatchSize x GPUs (${micro} x ${gpus} = ${micro * gpus}), e.g. ${micro * gpus * Math.max(1, Math.round(global / (micro * gpus)))}`);
+  }
+  return { microBatchSize: micro, globalBatchSize: global };
+}
+
+/** The checkpoint store and prefix: required on spot-only pools and with a schedule, on the cluster's cloud. */
+function resolveCheckpoints(scope: IConstruct, props: TrainingJobProps, { cluster, tenant, jobName }: JobPlacement, pool: GpuPoolInfo): ResolvedCheckpoints {
+  const store = props.checkpoints;
+  const capacity = pool.capacity ?? ['on-demand'];
+  if (!store && capacity.length > 0 && capacity.every((c) => c === 'spot')) {
+    throw new InvalidPropError(scope, 'checkpoints', undefined,
+      `a checkpoint store: pool ${pool.name} is spot-only, and a preempted job without checkpoints loses all progress`);
+  }
+  if (props.schedule !== undefined && !store) {
+    throw new InvalidPropError(scope, 'checkpoints', undefined,
+      'a checkpoint store when schedule is set: each scheduled run resumes from the newest checkpoint, which must outlive the pods');
+  }
+  if (props.checkpointPrefix !== undefined && !store) {
+    throw new InvalidPropError(scope, 'checkpointPrefix', props.checkpointPrefix, 'only with checkpoints');
+  }
+  const crossCloud = store !== undefined && store.cloud.kind !== cluster.cloud.kind;
+  if (crossCloud && !props.allowCrossCloudCheckpoints) {
+    throw new InvalidPropError(scope, 'checkpoints', store.node.path,
+      `a store on the cluster's cloud (${cluster.cloud.kind}, the store is on ${store.cloud.kind}); cross-cloud checkpoints pay egress on every save, set allowCrossCloudCheckpoints: true to accept that`);
+  }
+  let checkpointPrefix: string | undefined;
+  if (store) {
+    checkpointPrefix = props.checkpointPrefix ?? `${tenant?.bucketPrefix ?? ''}checkpoints/${jobName}/`;
+    check.matches(scope, 'checkpointPrefix', checkpointPrefix, PREFIX, "lowercase path segments ending in '/', e.g. 'research/checkpoints/pretrain/'");
+    tenant?.checkPrefix(scope, 'checkpointPrefix', checkpointPrefix);
+  }
+  return { store, crossCloud, checkpointPrefix };
+}
+
+/** The training data: synthetic, a path in a store on the cluster's cloud, or a URI. */
+function resolveData(scope: IConstruct, props: TrainingJobProps, { cluster, tenant }: JobPlacement): { data: TrainingData; dataUri?: string } {
+  const data = props.data ?? { source: 'synthetic' as const };
+  if (data.source !== 'synthetic' && data.source !== 'tokens') {
+    throw new InvalidPropError(scope, 'data.source', (data as { source: unknown }).source, "'synthetic' or 'tokens'");
+  }
+  if (data.source !== 'tokens') return { data };
+  if ('store' in data && data.store) {
+    const path = data.path;
+    check.matches(scope, 'data.path', path, /^[a-z0-9][a-z0-9._\-/]*$/, "a path inside the store, e.g. 'research/data/tokens.bin' or 'research/data/'");
+    if (tenant) tenant.checkPrefix(scope, 'data.path', path);
+    if (data.store.cloud.kind !== cluster.cloud.kind) {
+      throw new InvalidPropError(scope, 'data.store', data.store.node.path, `a store on the cluster's cloud (${cluster.cloud.kind})`);
+    }
+    return { data, dataUri: `${data.store.uri}/${path}` };
+  }
+  if ('uri' in data && typeof data.uri === 'string') {
+    check.matches(scope, 'data.uri', data.uri, /^(s3|gs|az|abfs|https?):\/\/\S+$/, 'an s3://, gs://, az:// or https:// URI of a token file or directory');
+    return { data, dataUri: data.uri };
+  }
+  throw new InvalidPropError(scope, 'data', data, "{ source: 'tokens', store, path } or { source: 'tokens', uri }");
+}
+
+/** The user's image (a reference or an IContainerImage), and the extra environment's names. */
+function resolveImage(scope: IConstruct, props: TrainingJobProps): { imageUri?: string; imageContentHash?: string } {
+  let image: { imageUri?: string; imageContentHash?: string } = {};
+  if (typeof props.image === 'string') {
+    checkImageUri(scope, 'image', props.image);
+    image = { imageUri: props.image };
+  } else if (props.image !== undefined) {
+    if (!props.image || typeof props.image.imageUri !== 'string') throw new InvalidPropError(scope, 'image', props.image, 'an image reference or IContainerImage');
+    image = { imageUri: props.image.imageUri, imageContentHash: props.image.contentHash };
+  }
+  if (props.env) {
+    for (const [k, v] of Object.entries(props.env)) {
+      if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(k) || typeof v !== 'string') throw new InvalidPropError(scope, `env.${k}`, v, 'a string value under a C identifier name');
+    }
+  }
+  return image;
+}
+
+/** Validates every prop, in the order the errors are documented, before any child is made. */
+function resolveTrainingJob(scope: IConstruct, id: string, props: TrainingJobProps): ResolvedTrainingJob {
+  const placement = resolvePlacement(scope, id, props);
+  const model = resolveModel(scope, props);
+  const pool = resolvePool(scope, props, placement);
+  const gpus = props.nodes * props.gpusPerNode;
+  const { gpuSpec, precision, strategy } = resolvePrecision(scope, props, pool, model, gpus);
+  const pod = resolvePodSize(scope, props, placement, pool, gpuSpec);
+  const batch = resolveBatch(scope, props.training ?? {}, model.dims, gpus);
+  const checkpoints = resolveCheckpoints(scope, props, placement, pool);
+  const data = resolveData(scope, props, placement);
+  const image = resolveImage(scope, props);
+  const names = jobNames.get(placement.cluster);
+  const key = `${placement.namespace}/${placement.jobName}`;
+  if (names?.has(key)) {
+    throw new InvalidPropError(scope, 'jobName', placement.jobName, `a name unique in namespace ${placement.namespace} (${names.get(key)} uses it)`);
+  }
+  return { ...placement, ...model, pool, gpus, gpuSpec, precision, strategy, pod, ...batch, ...checkpoints, ...data, ...image };
+}
+
+/** The trainer config (compute/CONTRACT.md), written to the ConfigMap. */
+function renderTrainerConfig(r: ResolvedTrainingJob, t: TrainingHyperparameters): Record<string, unknown> {
+  const { dims, preset, precision, gpuSpec } = r;
+  const config: Record<string, unknown> = {
+    run_name: r.jobName,
+    seed: 1337,
+    steps: t.steps ?? 10_000,
+    global_batch_size: r.globalBatchSize,
+    micro_batch_size: r.microBatchSize,
+    seq_len: t.seqLen ?? Math.min(2048, dims.maxSeqLen),
+    lr: t.learningRate ?? 3e-4,
+    warmup_steps: t.warmupSteps ?? 100,
+    device: 'cuda',
+    strategy: r.strategy,
+    precision,
+    compile: t.compile ?? true,
+    eval_interval: t.evalInterval ?? 500,
+    checkpoint_interval: t.checkpointInterval ?? 500,
+    resume: true,
+    verify_checkpoint: true,
+    metrics_port: TRAINER_METRICS_PORT,
+    ...(gpuSpec ? { peak_tflops: precision === 'fp32' ? undefined : precision === 'bf16' ? gpuSpec.bf16Tflops : gpuSpec.fp16Tflops } : {}),
+    model: preset
+      ? { preset }
+      : {
+        preset: null, n_layer: dims.nLayer, n_head: dims.nHead, n_kv_head: dims.nKvHead, d_model: dims.dModel,
+        ffn_hidden: dims.ffnHidden, vocab_size: dims.vocabSize, max_seq_len: dims.maxSeqLen,
+      },
+    data: r.data.source === 'tokens'
+      ? { source: 'tokens', dtype: r.data.dtype ?? 'uint16', cache_dir: '/scratch/data' }
+      : { source: 'synthetic' },
+  };
+  if (config.peak_tflops === undefined) delete config.peak_tflops;
+  return config;
+}
+
+/** The ServiceAccount, trainer ConfigMap, headless Service and network policies of the job. */
+function renderSupportObjects(chart: Construct, r: ResolvedTrainingJob, o: { labels: Record<string, string>; selector: Record<string, string>; saAnnotations: Record<string, string>; config: Record<string, unknown> }): void {
+  const { jobName, namespace } = r;
+  const { labels, saAnnotations } = o;
+  apiObject(chart, 'ServiceAccount', {
+    apiVersion: 'v1', kind: 'ServiceAccount',
+    metadata: { name: jobName, namespace, labels, ...(Object.keys(saAnnotations).length ? { annotations: saAnnotations } : {}) },
+    automountServiceAccountToken: false,
+  });
+  apiObject(chart, 'Config', {
+    apiVersion: 'v1', kind: 'ConfigMap',
+    metadata: { name: `${jobName}-config`, namespace, labels },
+    data: { 'trainer.json': `${JSON.stringify(o.config, null, 2)}\n` },
+  });
+  apiObject(chart, 'Service', {
+    apiVersion: 'v1', kind: 'Service',
+    metadata: { name: jobName, namespace, labels },
+    spec: {
+      clusterIP: 'None',
+      publishNotReadyAddresses: true,
+      selector: o.selector,
+      ports: [{ name: 'rendezvous', port: RENDEZVOUS_PORT, targetPort: RENDEZVOUS_PORT, protocol: 'TCP' }],
+    },
+  });
+  addPeerNetworkPolicy(chart, 'PeerPolicy', { name: `${jobName}-peers`, namespace, podLabels: o.selector });
+  addMetricsIngressNetworkPolicy(chart, 'MetricsPolicy', { name: `${jobName}-metrics`, namespace, podLabels: o.selector, port: TRAINER_METRICS_PORT });
+}
+
+/** The trainer's environment: NCCL for the interconnect, the store's client settings, caches, the user's. */
+function trainerEnvironment(r: ResolvedTrainingJob, props: TrainingJobProps, checkpointUri: string | undefined): Record<string, string> {
+  return {
+    ...ncclEnvironment(r.pool.interconnect),
+    ...(r.store ? r.store.clientEnvironment : {}),
+    PYTHONUNBUFFERED: '1',
+    HOME: '/home/app',
+    XDG_CACHE_HOME: '/scratch/cache',
+    TRITON_CACHE_DIR: '/scratch/cache/triton',
+    TORCHINDUCTOR_CACHE_DIR: '/scratch/cache/inductor',
+    AIINFRA_CONFIG: CONFIG_PATH,
+    AIINFRA_METRICS_PORT: String(TRAINER_METRICS_PORT),
+    AIINFRA_CHECKPOINT_DIR: checkpointUri ?? `/scratch/checkpoints/${r.jobName}`,
+    ...(props.env ?? {}),
+  };
+}
+
+/** torchrun's arguments: c10d rendezvous on pod 0's DNS name, then the trainer. */
+function torchrunArgs(r: ResolvedTrainingJob, props: TrainingJobProps, restarts: number): string[] {
+  return [
+    `--nnodes=${props.nodes}`,
+    `--nproc-per-node=${props.gpusPerNode}`,
+    '--rdzv-backend=c10d',
+    `--rdzv-endpoint=$(JOB_NAME)-0.${r.jobName}.${r.namespace}.svc:${RENDEZVOUS_PORT}`,
+    '--rdzv-id=$(JOB_NAME)',
+    '--rdzv-conf=join_timeout=900,read_timeout=300',
+    `--max-restarts=${restarts}`,
+    '--monitor-interval=5',
+    '-m', 'aiinfra.cli', 'train',
+    '--config', CONFIG_PATH,
+    ...(r.dataUri ? ['--data-path', r.dataUri] : []),
+  ];
+}
+
+/** What the pod spec needs beside the resolved props. */
+interface PodOptions {
+  readonly imageUri: string;
+  readonly grace: number;
+  readonly restarts: number;
+  readonly env: Record<string, string>;
+}
+
+/** The trainer pod: restricted, on the pool's nodes, GPUs (and EFA interfaces) requested, a DNS wait first. */
+function renderPodSpec(r: ResolvedTrainingJob, props: TrainingJobProps, o: PodOptions): Record<string, unknown> {
+  const { pool, pod, jobName: serviceName, namespace } = r;
+  const shmGiB = Math.max(1, Math.min(16 * props.gpusPerNode, Math.floor(pod.memoryGiB / 4)));
+  const efa = pool.interconnect === 'efa' && pod.machine?.efaInterfaces ? Math.max(1, Math.floor(pod.machine.efaInterfaces * pod.share)) : 0;
+  const dirs = writableEmptyDirs([
+    { name: 'tmp', mountPath: '/tmp', sizeLimit: '20Gi' },
+    { name: 'home', mountPath: '/home/app', sizeLimit: '5Gi' },
+    { name: 'scratch', mountPath: '/scratch', sizeLimit: '200Gi' },
+    { name: 'dshm', mountPath: '/dev/shm', sizeLimit: `${shmGiB}Gi`, memory: true },
+  ]);
+  const tolerations = [
+    ...pool.taints.map((taint) => ({ key: taint.key, operator: 'Equal', value: taint.value, effect: taint.effect })),
+    ...(pool.taints.some((taint) => taint.key === 'nvidia.com/gpu') ? [] : [{ key: 'nvidia.com/gpu', operator: 'Exists', effect: 'NoSchedule' }]),
+  ];
+  const gpuResources: Record<string, string> = { 'nvidia.com/gpu': String(props.gpusPerNode) };
+  if (efa) gpuResources[EFA_RESOURCE] = String(efa);
+  const jobNameEnv = { name: 'JOB_NAME', valueFrom: { fieldRef: { fieldPath: "metadata.labels['batch.kubernetes.io/job-name']" } } };
+  return {
+    serviceAccountName: r.jobName,
+    automountServiceAccountToken: false,
+    subdomain: serviceName,
+    restartPolicy: 'Never',
+    terminationGracePeriodSeconds: o.grace,
+    securityContext: restrictedPodSecurityContext(),
+    nodeSelector: { ...pool.nodeSelector },
+    tolerations,
+    enableServiceLinks: false,
+    volumes: [...dirs.volumes, { name: 'config', configMap: { name: `${r.jobName}-config` } }],
+    // torchrun's c10d backend decides which agent hosts the rendezvous store by resolving the endpoint name
+    // to its own address: pod 0 must see its DNS record before torchrun starts, or no agent hosts the store.
+    initContainers: [{
+      name: 'wait-for-dns',
+      image: o.imageUri,
+      imagePullPolicy: 'IfNotPresent',
+      command: ['python', '-c', WAIT_FOR_DNS],
+      env: [jobNameEnv, { name: 'DNS_SUFFIX', value: `${serviceName}.${namespace}.svc` }],
+      resources: { requests: { cpu: '100m', memory: '128Mi' }, limits: { memory: '128Mi' } },
+      securityContext: restrictedContainerSecurityContext(),
+      volumeMounts: [{ name: 'tmp', mountPath: '/tmp' }],
+    }],
+    containers: [{
+      name: 'trainer',
+      image: o.imageUri,
+      imagePullPolicy: 'IfNotPresent',
+      // torchrun would SIGKILL the workers 30 s after a SIGTERM (the image's torch 2.8 has no option for it):
+      // the launcher signals them itself and waits for the stop checkpoint until 10 s before the kubelet's SIGKILL.
+      command: ['python', '-m', 'aiinfra.launch'],
+      args: [`--stop-timeout=${o.grace - 10}`, ...torchrunArgs(r, props, o.restarts)],
+      env: [jobNameEnv, ...Object.entries(o.env).sort(([a], [b]) => a.localeCompare(b)).map(([name, value]) => ({ name, value }))],
+      ports: [
+        { name: 'metrics', containerPort: TRAINER_METRICS_PORT, protocol: 'TCP' },
+        { name: 'rendezvous', containerPort: RENDEZVOUS_PORT, protocol: 'TCP' },
+      ],
+      resources: {
+        requests: { cpu: String(pod.cpu), memory: `${pod.memoryGiB}Gi`, ...gpuResources },
+        limits: { memory: `${pod.memoryGiB}Gi`, ...gpuResources },
+      },
+      securityContext: restrictedContainerSecurityContext(),
+      volumeMounts: [...dirs.volumeMounts, { name: 'config', mountPath: '/etc/aiinfra', readOnly: true }],
+    }],
+  };
+}
+
+/** The Indexed Job spec: one pod per node, disruptions retried without counting, config errors fail fast. */
+function renderJobSpec(props: TrainingJobProps, restarts: number, podLabels: Record<string, string>, podSpec: Record<string, unknown>): Record<string, unknown> {
+  return {
+    completionMode: 'Indexed',
+    completions: props.nodes,
+    parallelism: props.nodes,
+    // a lost pod takes the rendezvous down for every node: each incident may fail all `nodes` pods
+    backoffLimit: Math.min(100, restarts * props.nodes),
+    activeDeadlineSeconds: Math.round((props.maxRuntimeHours ?? 168) * 3600),
+    podFailurePolicy: {
+      rules: [
+        // node drain, preemption, spot reclaim: not the job's fault, retry without counting
+        { action: 'Ignore', onPodConditions: [{ type: 'DisruptionTarget', status: 'True' }] },
+        // exit 2 = invalid trainer config: retrying cannot help
+        { action: 'FailJob', onExitCodes: { containerName: 'trainer', operator: 'In', values: [2] } },
+      ],
+    },
+    // No `suspend: true` here although Kueue needs the Job created suspended: Kueue's webhook suspends every
+    // Job with a queue label on creation, and a suspend in the chart would make each Helm upgrade (a three-way
+    // merge against the live object) suspend again a Job Kueue admitted, evicting a running job.
+    template: {
+      metadata: { labels: podLabels },
+      spec: podSpec,
+    },
+  };
+}
+
 /**
  * A distributed training run of the bundled trainer (`aiinfra-train train`) on a GPU cluster, usually made
  * with `cluster.addTrainingJob(id, props)`.
@@ -240,234 +729,58 @@ export class TrainingJob extends Construct {
   constructor(scope: Construct, id: string, props: TrainingJobProps) {
     super(scope, id);
     checkStateLocation(this);
-    // ===== validation (everything before any child is created) =======================================
-    const cluster = props.cluster;
-    if (!cluster || !cluster.gpuPools) throw new InvalidPropError(this, 'cluster', cluster, 'an IGpuCluster');
-    check.integerInRange(this, 'nodes', props.nodes, 1, 4096);
-    check.integerInRange(this, 'gpusPerNode', props.gpusPerNode, 1, 64);
-    if (props.nodes === undefined) throw new InvalidPropError(this, 'nodes', undefined, 'an integer >= 1');
-    if (props.gpusPerNode === undefined) throw new InvalidPropError(this, 'gpusPerNode', undefined, 'an integer >= 1');
-    check.integerInRange(this, 'maxRestarts', props.maxRestarts, 1, 100);
-    check.numberInRange(this, 'maxRuntimeHours', props.maxRuntimeHours, 0.1, 24 * 90);
-    check.integerInRange(this, 'terminationGracePeriodSeconds', props.terminationGracePeriodSeconds, 60, 7200);
-    check.oneOf(this, 'precision', props.precision, ['bf16', 'fp16', 'fp32']);
-    check.oneOf(this, 'strategy', props.strategy, ['ddp', 'fsdp']);
-    const jobName = props.jobName ?? derivedDnsLabel(this, id, 40, 'jobName');
-    checkDnsLabel(this, 'jobName', jobName, 40);
-    const tenant = props.tenant;
-    const namespace = tenant ? tenant.namespace : props.namespace ?? 'training';
-    checkDnsLabel(this, 'namespace', namespace);
-    if (tenant && props.namespace !== undefined && props.namespace !== tenant.namespace) {
-      throw new InvalidPropError(this, 'namespace', props.namespace, `the tenant's namespace (${tenant.namespace}) or nothing`);
-    }
-    if (RESERVED_NAMESPACES.includes(namespace) || namespace.startsWith('kube-')) {
-      throw new InvalidPropError(this, 'namespace', namespace, `a workload namespace, not ${RESERVED_NAMESPACES.join(', ')} or kube-*`);
-    }
-    if (tenant && tenant.cluster !== cluster) {
-      throw new InvalidPropError(this, 'tenant', tenant.node.path, `a tenant of this job's cluster (${cluster.node.path})`);
-    }
-    if (props.queue !== undefined) {
-      checkDnsLabel(this, 'queue', props.queue);
-      if (tenant && props.queue !== tenant.queueName) {
-        throw new InvalidPropError(this, 'queue', props.queue, `the tenant's LocalQueue (${tenant.queueName}) or nothing`);
-      }
-    }
-    const queue = props.queue ?? tenant?.queueName;
-    check.cron(this, 'schedule', props.schedule, { macros: true, example: '0 3 * * 0' });
-
-    // model
-    const model = props.model as { preset?: string; custom?: GptDims } | undefined;
-    let dims: GptDims;
-    let preset: TrainerPreset | undefined;
-    if (model && typeof model.preset === 'string') {
-      if (!(model.preset in TRAINER_PRESETS)) {
-        throw new InvalidPropError(this, 'model.preset', model.preset, `one of ${Object.keys(TRAINER_PRESETS).join(', ')}`);
-      }
-      preset = model.preset as TrainerPreset;
-      dims = TRAINER_PRESETS[preset];
-    } else if (model && model.custom) {
-      dims = model.custom;
-      for (const key of ['nLayer', 'nHead', 'nKvHead', 'dModel', 'ffnHidden', 'vocabSize', 'maxSeqLen'] as const) {
-        check.integerInRange(this, `model.custom.${key}`, dims[key], 1, 10_000_000);
-        if (dims[key] === undefined) throw new InvalidPropError(this, `model.custom.${key}`, undefined, 'a positive integer');
-      }
-      if (dims.dModel % dims.nHead !== 0) throw new InvalidPropError(this, 'model.custom.dModel', dims.dModel, `a multiple of nHead (${dims.nHead})`);
-      if (dims.nHead % dims.nKvHead !== 0) throw new InvalidPropError(this, 'model.custom.nKvHead', dims.nKvHead, `a divisor of nHead (${dims.nHead})`);
-    } else {
-      throw new InvalidPropError(this, 'model', props.model, `{ preset: ${Object.keys(TRAINER_PRESETS).map((p) => `'${p}'`).join(' | ')} } or { custom: { nLayer, nHead, nKvHead, dModel, ffnHidden, vocabSize, maxSeqLen } }`);
-    }
-    const params = preset ? TRAINER_PRESETS[preset].params : gptParameterCount(dims);
-
-    // pool
-    const pools = cluster.gpuPools;
-    const describePools = pools.map((p) => `${p.name} (${p.gpu}: ${p.maxNodes} nodes x ${p.gpusPerNode} GPUs)`).join(', ') || 'none';
-    let pool: GpuPoolInfo | undefined;
-    if (props.pool !== undefined) {
-      pool = pools.find((p) => p.name === props.pool);
-      if (!pool) throw new InvalidPropError(this, 'pool', props.pool, `a GPU pool of the cluster: ${describePools}`);
-    } else {
-      pool = pools.find((p) => p.gpusPerNode >= props.gpusPerNode && p.maxNodes >= props.nodes);
-      if (!pool && pools.length === 0) throw new InvalidPropError(this, 'cluster', cluster.node.path, 'a cluster with at least one GPU pool');
-    }
-    if (!pool || props.gpusPerNode > pool.gpusPerNode) {
-      const p = pool ?? pools.reduce((a, b) => (b.gpusPerNode > a.gpusPerNode ? b : a));
-      if (props.gpusPerNode > p.gpusPerNode) {
-        throw new InvalidPropError(this, 'gpusPerNode', props.gpusPerNode, `at most the GPUs of one node of the pool: ${describePools}`);
-      }
-      throw new InvalidPropError(this, 'nodes', props.nodes, `at most the pool's max nodes: ${describePools}`);
-    }
-    if (props.nodes > pool.maxNodes) {
-      throw new InvalidPropError(this, 'nodes', props.nodes, `at most pool ${pool.name}'s maxNodes (${pool.maxNodes}); nodes x gpusPerNode = ${props.nodes * props.gpusPerNode} GPUs, the pool has ${pool.maxNodes * pool.gpusPerNode}`);
-    }
-    const gpus = props.nodes * props.gpusPerNode;
-    if (tenant && gpus > tenant.gpuQuota) {
-      throw new InvalidPropError(this, 'nodes', props.nodes,
-        `nodes x gpusPerNode (${props.nodes} x ${props.gpusPerNode} = ${gpus}) within tenant ${tenant.namespace}'s gpuQuota (${tenant.gpuQuota}): a larger job is never admitted`);
-    }
-
-    // precision and memory fit
-    const gpuSpec = Gpu.fromId(pool.gpu);
-    const precision = props.precision ?? (gpuSpec && !gpuSpec.supportsBf16 ? 'fp16' : 'bf16');
-    if (precision === 'bf16' && gpuSpec && !gpuSpec.supportsBf16) {
-      throw new InvalidPropError(this, 'precision', precision, `'fp16' or 'fp32': ${gpuSpec.name} has no bf16 support`);
-    }
-    const strategy = props.strategy ?? 'fsdp';
-    const stateBytes = params * TRAINING_BYTES_PER_PARAM;
-    const perGpu = strategy === 'fsdp' ? stateBytes / gpus : stateBytes;
-    const usable = pool.gpuMemoryGiB * GIB * TRAINING_MEMORY_FRACTION;
-    if (perGpu > usable) {
-      const need = strategy === 'fsdp' ? Math.ceil(stateBytes / usable) : undefined;
-      throw new InvalidPropError(this, 'model', preset ?? 'custom',
-        `a model that fits: ${(params / 1e9).toFixed(2)}B params x ${TRAINING_BYTES_PER_PARAM} bytes (fp32 weights 4 + grads 4 + AdamW moments 8) = ${fmtBytes(stateBytes)}` +
-        `${strategy === 'fsdp' ? ` sharded over ${gpus} GPUs = ${fmtBytes(perGpu)} per GPU` : ' per GPU under ddp (every GPU holds a full copy)'}` +
-        `, but ${TRAINING_MEMORY_FRACTION * 100}% of one ${pool.gpu} (${pool.gpuMemoryGiB} GiB) is ${fmtBytes(usable)}` +
-        `; use ${strategy === 'ddp' ? "strategy 'fsdp', " : ''}${need ? `at least ${need} GPUs, ` : ''}a smaller model or a larger GPU`);
-    }
-
-    // pod size: a share of the node (the rest stays for the kubelet, system daemons and the device plugins)
-    const machine = gpuSpec && pool.machineType ? gpuSpec.machineByName(cluster.cloud.kind, pool.machineType) : undefined;
-    const share = props.gpusPerNode / pool.gpusPerNode;
-    const cpu = machine ? Math.max(1, Math.floor(machine.vcpus * share * 0.85)) : 6 * props.gpusPerNode;
-    const memoryGiB = machine ? Math.max(8, Math.floor(machine.memoryGiB * share * 0.8)) : 48 * props.gpusPerNode;
-    if (tenant?.cpuQuota !== undefined && props.nodes * cpu > tenant.cpuQuota) {
-      throw new InvalidPropError(this, 'nodes', props.nodes,
-        `a job within tenant ${tenant.namespace}'s cpuQuota (${tenant.cpuQuota}): ${props.nodes} pods x ${cpu} CPUs = ${props.nodes * cpu}; raise the tenant's cpuQuota or use fewer nodes`);
-    }
-    if (tenant?.memoryQuotaGiB !== undefined && props.nodes * memoryGiB > tenant.memoryQuotaGiB) {
-      throw new InvalidPropError(this, 'nodes', props.nodes,
-        `a job within tenant ${tenant.namespace}'s memoryQuotaGiB (${tenant.memoryQuotaGiB}): ${props.nodes} pods x ${memoryGiB} GiB = ${props.nodes * memoryGiB} GiB; raise the tenant's memoryQuotaGiB or use fewer nodes`);
-    }
-
-    // hyperparameters
-    const t = props.training ?? {};
-    check.integerInRange(this, 'training.steps', t.steps, 1, 1e9);
-    check.integerInRange(this, 'training.microBatchSize', t.microBatchSize, 1, 65536);
-    check.integerInRange(this, 'training.globalBatchSize', t.globalBatchSize, 1, 1e8);
-    check.integerInRange(this, 'training.seqLen', t.seqLen, 8, dims.maxSeqLen);
-    check.numberInRange(this, 'training.learningRate', t.learningRate, 1e-8, 1);
-    check.integerInRange(this, 'training.warmupSteps', t.warmupSteps, 0, 1e9);
-    check.integerInRange(this, 'training.checkpointInterval', t.checkpointInterval, 1, 1e9);
-    check.integerInRange(this, 'training.evalInterval', t.evalInterval, 0, 1e9);
-    const micro = t.microBatchSize ?? 8;
-    const global = t.globalBatchSize ?? micro * gpus;
-    if (global % (micro * gpus) !== 0) {
-      throw new InvalidPropError(this, 'training.globalBatchSize', global,
-        `a multiple of microBatchSize x GPUs (${micro} x ${gpus} = ${micro * gpus}), e.g. ${micro * gpus * Math.max(1, Math.round(global / (micro * gpus)))}`);
-    }
-
-    // checkpoints, data
-    const store = props.checkpoints;
-    const capacity = pool.capacity ?? ['on-demand'];
-    if (!store && capacity.length > 0 && capacity.every((c) => c === 'spot')) {
-      throw new InvalidPropError(this, 'checkpoints', undefined,
-        `a checkpoint store: pool ${pool.name} is spot-only, and a preempted job without checkpoints loses all progress`);
-    }
-    if (props.schedule !== undefined && !store) {
-      throw new InvalidPropError(this, 'checkpoints', undefined,
-        'a checkpoint store when schedule is set: each scheduled run resumes from the newest checkpoint, which must outlive the pods');
-    }
-    if (props.checkpointPrefix !== undefined && !store) {
-      throw new InvalidPropError(this, 'checkpointPrefix', props.checkpointPrefix, 'only with checkpoints');
-    }
-    const crossCloud = store !== undefined && store.cloud.kind !== cluster.cloud.kind;
-    if (crossCloud && !props.allowCrossCloudCheckpoints) {
-      throw new InvalidPropError(this, 'checkpoints', store.node.path,
-        `a store on the cluster's cloud (${cluster.cloud.kind}, the store is on ${store.cloud.kind}); cross-cloud checkpoints pay egress on every save, set allowCrossCloudCheckpoints: true to accept that`);
-    }
-    let checkpointPrefix: string | undefined;
-    if (store) {
-      checkpointPrefix = props.checkpointPrefix ?? `${tenant?.bucketPrefix ?? ''}checkpoints/${jobName}/`;
-      check.matches(this, 'checkpointPrefix', checkpointPrefix, PREFIX, "lowercase path segments ending in '/', e.g. 'research/checkpoints/pretrain/'");
-      tenant?.checkPrefix(this, 'checkpointPrefix', checkpointPrefix);
-    }
-    const data = props.data ?? { source: 'synthetic' as const };
-    if (data.source !== 'synthetic' && data.source !== 'tokens') {
-      throw new InvalidPropError(this, 'data.source', (data as { source: unknown }).source, "'synthetic' or 'tokens'");
-    }
-    let dataUri: string | undefined;
-    if (data.source === 'tokens') {
-      if ('store' in data && data.store) {
-        const path = data.path;
-        check.matches(this, 'data.path', path, /^[a-z0-9][a-z0-9._\-/]*$/, "a path inside the store, e.g. 'research/data/tokens.bin' or 'research/data/'");
-        if (tenant) tenant.checkPrefix(this, 'data.path', path);
-        if (data.store.cloud.kind !== cluster.cloud.kind) {
-          throw new InvalidPropError(this, 'data.store', data.store.node.path, `a store on the cluster's cloud (${cluster.cloud.kind})`);
-        }
-        dataUri = `${data.store.uri}/${path}`;
-      } else if ('uri' in data && typeof data.uri === 'string') {
-        check.matches(this, 'data.uri', data.uri, /^(s3|gs|az|abfs|https?):\/\/\S+$/, 'an s3://, gs://, az:// or https:// URI of a token file or directory');
-        dataUri = data.uri;
-      } else {
-        throw new InvalidPropError(this, 'data', data, "{ source: 'tokens', store, path } or { source: 'tokens', uri }");
-      }
-    }
-    let imageUri: string | undefined;
-    let imageContentHash: string | undefined;
-    if (typeof props.image === 'string') {
-      checkImageUri(this, 'image', props.image);
-      imageUri = props.image;
-    } else if (props.image !== undefined) {
-      if (!props.image || typeof props.image.imageUri !== 'string') throw new InvalidPropError(this, 'image', props.image, 'an image reference or IContainerImage');
-      imageUri = props.image.imageUri;
-      imageContentHash = props.image.contentHash;
-    }
-    if (props.env) {
-      for (const [k, v] of Object.entries(props.env)) {
-        if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(k) || typeof v !== 'string') throw new InvalidPropError(this, `env.${k}`, v, 'a string value under a C identifier name');
-      }
-    }
+    const r = resolveTrainingJob(this, id, props);
+    const { cluster, jobName, namespace, tenant, store, checkpointPrefix } = r;
     const names = jobNames.get(cluster) ?? new Map<string, string>();
-    const key = `${namespace}/${jobName}`;
-    if (names.has(key)) {
-      throw new InvalidPropError(this, 'jobName', jobName, `a name unique in namespace ${namespace} (${names.get(key)} uses it)`);
-    }
-
-    // ===== resources ===================================================================================
-    names.set(key, this.node.path);
+    names.set(`${namespace}/${jobName}`, this.node.path);
     jobNames.set(cluster, names);
     this.cluster = cluster;
     this.jobName = jobName;
     this.namespace = namespace;
-    this.pool = pool;
-    this.parameterCount = params;
-    this.queue = queue;
+    this.pool = r.pool;
+    this.parameterCount = r.params;
+    this.queue = r.queue;
     this.checkpointPrefix = checkpointPrefix;
     this.checkpointStore = store;
-    this.presetName = preset;
+    this.presetName = r.preset;
     this.checkpointUri = store && checkpointPrefix ? `${store.uri}/${checkpointPrefix.replace(/\/$/, '')}` : undefined;
 
-    if (imageUri === undefined) {
-      const bundled = this.bundledImage();
-      imageUri = bundled.imageUri;
-      imageContentHash = bundled.contentHash;
-    }
-    this.imageUri = imageUri;
+    const image = r.imageUri !== undefined ? { imageUri: r.imageUri, contentHash: r.imageContentHash } : this.bundledImage();
+    this.imageUri = image.imageUri;
+    const imageContentHash = image.contentHash;
     this.identity = new WorkloadIdentity(this, 'Identity', {
       cloud: cluster.cloud,
       description: `Training job ${namespace}/${jobName}: writes ${checkpointPrefix ?? 'nothing'}`,
     });
+    this.grantStorage(r);
+    const saAnnotations = cluster.bindServiceAccount(this.identity, namespace, jobName);
+    this.trainerConfig = renderTrainerConfig(r, props.training ?? {});
+
+    this.workload = new KubernetesWorkload(this, 'Workload', {
+      cluster,
+      namespace,
+      timeoutSeconds: 600,
+      description: `Training job ${namespace}/${jobName} (cdktf-ai-infra)`,
+    });
+    this.workload.addDependency(tenant ? tenant.workload : sharedNamespace(cluster, namespace));
+    const podLabels = { ...MANAGED_BY_LABELS, 'app.kubernetes.io/name': 'aiinfra-trainer', 'ai-infra/training-job': jobName };
+    const selector = { 'ai-infra/training-job': jobName };
+    const labels: Record<string, string> = { ...podLabels, ...(tenant ? { 'ai-infra/tenant': tenant.namespace } : {}) };
+    renderSupportObjects(this.workload.chart, r, { labels, selector, saAnnotations, config: this.trainerConfig });
+
+    const grace = props.terminationGracePeriodSeconds ?? Math.min(3600, 300 + 60 * Math.ceil(r.params / 1e9));
+    const restarts = props.maxRestarts ?? 3;
+    const env = trainerEnvironment(r, props, this.checkpointUri);
+    const podSpec = renderPodSpec(r, props, { imageUri: this.imageUri, grace, restarts, env });
+    const jobSpec = renderJobSpec(props, restarts, { ...labels, ...(cluster.workloadIdentityPodLabels ?? {}) }, podSpec);
+    this.renderJob(props, labels, jobSpec, { saAnnotations, imageContentHash });
+  }
+
+  /** Grants the identity the checkpoint prefix and the data (same cloud), and warns what it cannot grant. */
+  private grantStorage(r: ResolvedTrainingJob): void {
+    const { store, checkpointPrefix, cluster, pool, data } = r;
     if (store && checkpointPrefix) {
-      if (crossCloud) {
+      if (r.crossCloud) {
         Annotations.of(this).addWarning(`checkpoints are on ${store.cloud.kind} and the cluster on ${cluster.cloud.kind}: grant the pods access to ${store.uri}/${checkpointPrefix} yourself`);
       } else {
         store.grantWrite(this.identity, checkpointPrefix);
@@ -480,201 +793,19 @@ export class TrainingJob extends Construct {
     if (pool.interconnect === 'gpudirect-tcpx' || pool.interconnect === 'gpudirect-tcpxo') {
       Annotations.of(this).addWarning(`pool ${pool.name} has ${pool.interconnect}: it needs a privileged sidecar and host networking, which restricted pods cannot have; NCCL uses sockets on the pod network`);
     }
+  }
 
-    const saName = jobName;
-    const saAnnotations = cluster.bindServiceAccount(this.identity, namespace, saName);
-
-    this.trainerConfig = {
-      run_name: jobName,
-      seed: 1337,
-      steps: t.steps ?? 10_000,
-      global_batch_size: global,
-      micro_batch_size: micro,
-      seq_len: t.seqLen ?? Math.min(2048, dims.maxSeqLen),
-      lr: t.learningRate ?? 3e-4,
-      warmup_steps: t.warmupSteps ?? 100,
-      device: 'cuda',
-      strategy,
-      precision,
-      compile: t.compile ?? true,
-      eval_interval: t.evalInterval ?? 500,
-      checkpoint_interval: t.checkpointInterval ?? 500,
-      resume: true,
-      verify_checkpoint: true,
-      metrics_port: TRAINER_METRICS_PORT,
-      ...(gpuSpec ? { peak_tflops: precision === 'fp32' ? undefined : precision === 'bf16' ? gpuSpec.bf16Tflops : gpuSpec.fp16Tflops } : {}),
-      model: preset
-        ? { preset }
-        : {
-          preset: null, n_layer: dims.nLayer, n_head: dims.nHead, n_kv_head: dims.nKvHead, d_model: dims.dModel,
-          ffn_hidden: dims.ffnHidden, vocab_size: dims.vocabSize, max_seq_len: dims.maxSeqLen,
-        },
-      data: data.source === 'tokens'
-        ? { source: 'tokens', dtype: data.dtype ?? 'uint16', cache_dir: '/scratch/data' }
-        : { source: 'synthetic' },
-    };
-    if (this.trainerConfig.peak_tflops === undefined) delete this.trainerConfig.peak_tflops;
-
-    // ---- Kubernetes objects --------------------------------------------------------------------------
-    this.workload = new KubernetesWorkload(this, 'Workload', {
-      cluster,
-      namespace,
-      timeoutSeconds: 600,
-      description: `Training job ${namespace}/${jobName} (cdktf-ai-infra)`,
-    });
-    this.workload.addDependency(tenant ? tenant.workload : sharedNamespace(cluster, namespace));
+  /** The Job, named with a hash of its spec (a changed job is a new Job), or with `schedule` a CronJob. */
+  private renderJob(props: TrainingJobProps, labels: Record<string, string>, jobSpec: Record<string, unknown>,
+    hashed: { saAnnotations: Record<string, string>; imageContentHash?: string }): void {
+    const { jobName, namespace, queue } = this;
     const chart = this.workload.chart;
-    const podLabels = { ...MANAGED_BY_LABELS, 'app.kubernetes.io/name': 'aiinfra-trainer', 'ai-infra/training-job': jobName };
-    const selector = { 'ai-infra/training-job': jobName };
-    const labels: Record<string, string> = { ...podLabels, ...(tenant ? { 'ai-infra/tenant': tenant.namespace } : {}) };
-
-    apiObject(chart, 'ServiceAccount', {
-      apiVersion: 'v1', kind: 'ServiceAccount',
-      metadata: { name: saName, namespace, labels, ...(Object.keys(saAnnotations).length ? { annotations: saAnnotations } : {}) },
-      automountServiceAccountToken: false,
-    });
-    const configName = `${jobName}-config`;
-    apiObject(chart, 'Config', {
-      apiVersion: 'v1', kind: 'ConfigMap',
-      metadata: { name: configName, namespace, labels },
-      data: { 'trainer.json': `${JSON.stringify(this.trainerConfig, null, 2)}\n` },
-    });
-    const serviceName = jobName;
-    apiObject(chart, 'Service', {
-      apiVersion: 'v1', kind: 'Service',
-      metadata: { name: serviceName, namespace, labels },
-      spec: {
-        clusterIP: 'None',
-        publishNotReadyAddresses: true,
-        selector,
-        ports: [{ name: 'rendezvous', port: RENDEZVOUS_PORT, targetPort: RENDEZVOUS_PORT, protocol: 'TCP' }],
-      },
-    });
-    addPeerNetworkPolicy(chart, 'PeerPolicy', { name: `${jobName}-peers`, namespace, podLabels: selector });
-    addMetricsIngressNetworkPolicy(chart, 'MetricsPolicy', { name: `${jobName}-metrics`, namespace, podLabels: selector, port: TRAINER_METRICS_PORT });
-
-    // ---- pod ---------------------------------------------------------------------------------------
-    const shmGiB = Math.max(1, Math.min(16 * props.gpusPerNode, Math.floor(memoryGiB / 4)));
-    const efa = pool.interconnect === 'efa' && machine?.efaInterfaces ? Math.max(1, Math.floor(machine.efaInterfaces * share)) : 0;
-    const dirs = writableEmptyDirs([
-      { name: 'tmp', mountPath: '/tmp', sizeLimit: '20Gi' },
-      { name: 'home', mountPath: '/home/app', sizeLimit: '5Gi' },
-      { name: 'scratch', mountPath: '/scratch', sizeLimit: '200Gi' },
-      { name: 'dshm', mountPath: '/dev/shm', sizeLimit: `${shmGiB}Gi`, memory: true },
-    ]);
-    const grace = props.terminationGracePeriodSeconds ?? Math.min(3600, 300 + 60 * Math.ceil(params / 1e9));
-    const restarts = props.maxRestarts ?? 3;
-    const env: Record<string, string> = {
-      ...ncclEnvironment(pool.interconnect),
-      ...(store ? store.clientEnvironment : {}),
-      PYTHONUNBUFFERED: '1',
-      HOME: '/home/app',
-      XDG_CACHE_HOME: '/scratch/cache',
-      TRITON_CACHE_DIR: '/scratch/cache/triton',
-      TORCHINDUCTOR_CACHE_DIR: '/scratch/cache/inductor',
-      AIINFRA_CONFIG: CONFIG_PATH,
-      AIINFRA_METRICS_PORT: String(TRAINER_METRICS_PORT),
-      AIINFRA_CHECKPOINT_DIR: this.checkpointUri ?? `/scratch/checkpoints/${jobName}`,
-      ...(props.env ?? {}),
-    };
-    const args = [
-      `--nnodes=${props.nodes}`,
-      `--nproc-per-node=${props.gpusPerNode}`,
-      '--rdzv-backend=c10d',
-      `--rdzv-endpoint=$(JOB_NAME)-0.${serviceName}.${namespace}.svc:${RENDEZVOUS_PORT}`,
-      '--rdzv-id=$(JOB_NAME)',
-      '--rdzv-conf=join_timeout=900,read_timeout=300',
-      `--max-restarts=${restarts}`,
-      '--monitor-interval=5',
-      '-m', 'aiinfra.cli', 'train',
-      '--config', CONFIG_PATH,
-      ...(dataUri ? ['--data-path', dataUri] : []),
-    ];
-    const tolerations = [
-      ...pool.taints.map((taint) => ({ key: taint.key, operator: 'Equal', value: taint.value, effect: taint.effect })),
-      ...(pool.taints.some((taint) => taint.key === 'nvidia.com/gpu') ? [] : [{ key: 'nvidia.com/gpu', operator: 'Exists', effect: 'NoSchedule' }]),
-    ];
-    const gpuResources: Record<string, string> = { 'nvidia.com/gpu': String(props.gpusPerNode) };
-    if (efa) gpuResources['vpc.amazonaws.com/efa'] = String(efa);
-    const podSpec = {
-      serviceAccountName: saName,
-      automountServiceAccountToken: false,
-      subdomain: serviceName,
-      restartPolicy: 'Never',
-      terminationGracePeriodSeconds: grace,
-      securityContext: restrictedPodSecurityContext(),
-      nodeSelector: { ...pool.nodeSelector },
-      tolerations,
-      enableServiceLinks: false,
-      volumes: [...dirs.volumes, { name: 'config', configMap: { name: configName } }],
-      // torchrun's c10d backend decides which agent hosts the rendezvous store by resolving the endpoint name
-      // to its own address: pod 0 must see its DNS record before torchrun starts, or no agent hosts the store.
-      initContainers: [{
-        name: 'wait-for-dns',
-        image: this.imageUri,
-        imagePullPolicy: 'IfNotPresent',
-        command: ['python', '-c', WAIT_FOR_DNS],
-        env: [
-          { name: 'JOB_NAME', valueFrom: { fieldRef: { fieldPath: "metadata.labels['batch.kubernetes.io/job-name']" } } },
-          { name: 'DNS_SUFFIX', value: `${serviceName}.${namespace}.svc` },
-        ],
-        resources: { requests: { cpu: '100m', memory: '128Mi' }, limits: { memory: '128Mi' } },
-        securityContext: restrictedContainerSecurityContext(),
-        volumeMounts: [{ name: 'tmp', mountPath: '/tmp' }],
-      }],
-      containers: [{
-        name: 'trainer',
-        image: this.imageUri,
-        imagePullPolicy: 'IfNotPresent',
-        // torchrun would SIGKILL the workers 30 s after a SIGTERM (the image's torch 2.8 has no option for it):
-        // the launcher signals them itself and waits for the stop checkpoint until 10 s before the kubelet's SIGKILL.
-        command: ['python', '-m', 'aiinfra.launch'],
-        args: [`--stop-timeout=${grace - 10}`, ...args],
-        env: [
-          { name: 'JOB_NAME', valueFrom: { fieldRef: { fieldPath: "metadata.labels['batch.kubernetes.io/job-name']" } } },
-          ...Object.entries(env).sort(([a], [b]) => a.localeCompare(b)).map(([name, value]) => ({ name, value })),
-        ],
-        ports: [
-          { name: 'metrics', containerPort: TRAINER_METRICS_PORT, protocol: 'TCP' },
-          { name: 'rendezvous', containerPort: RENDEZVOUS_PORT, protocol: 'TCP' },
-        ],
-        resources: {
-          requests: { cpu: String(cpu), memory: `${memoryGiB}Gi`, ...gpuResources },
-          limits: { memory: `${memoryGiB}Gi`, ...gpuResources },
-        },
-        securityContext: restrictedContainerSecurityContext(),
-        volumeMounts: [...dirs.volumeMounts, { name: 'config', mountPath: '/etc/aiinfra', readOnly: true }],
-      }],
-    };
-    const jobSpec = {
-      completionMode: 'Indexed',
-      completions: props.nodes,
-      parallelism: props.nodes,
-      // a lost pod takes the rendezvous down for every node: each incident may fail all `nodes` pods
-      backoffLimit: Math.min(100, restarts * props.nodes),
-      activeDeadlineSeconds: Math.round((props.maxRuntimeHours ?? 168) * 3600),
-      podFailurePolicy: {
-        rules: [
-          // node drain, preemption, spot reclaim: not the job's fault, retry without counting
-          { action: 'Ignore', onPodConditions: [{ type: 'DisruptionTarget', status: 'True' }] },
-          // exit 2 = invalid trainer config: retrying cannot help
-          { action: 'FailJob', onExitCodes: { containerName: 'trainer', operator: 'In', values: [2] } },
-        ],
-      },
-      // No `suspend: true` here although Kueue needs the Job created suspended: Kueue's webhook suspends every
-      // Job with a queue label on creation, and a suspend in the chart would make each Helm upgrade (a three-way
-      // merge against the live object) suspend again a Job Kueue admitted, evicting a running job.
-      template: {
-        metadata: { labels: { ...labels, ...(cluster.workloadIdentityPodLabels ?? {}) } },
-        spec: podSpec,
-      },
-    };
     const queueLabels: Record<string, string> = queue ? { 'kueue.x-k8s.io/queue-name': queue } : {};
     // Token ids differ between runs: hash the Terraform expressions they stand for. An expression hides its
     // value, though: the image reference reads the tag from the push resource, so the image's content hash
     // (known at synth) goes in too. A changed job or image is a new Job: Job pod templates are immutable.
     const specHash = stableHash(stableTokenText(this, JSON.stringify({
-      jobSpec, config: this.trainerConfig, saAnnotations, ...(imageContentHash ? { image: imageContentHash } : {}),
+      jobSpec, config: this.trainerConfig, saAnnotations: hashed.saAnnotations, ...(hashed.imageContentHash ? { image: hashed.imageContentHash } : {}),
     })), 6);
     if (props.schedule) {
       apiObject(chart, 'CronJob', {
@@ -703,7 +834,6 @@ export class TrainingJob extends Construct {
 
   /** The bundled trainer image for the cluster's cloud (built and pushed by the docker provider). */
   private bundledImage(): IContainerImage {
-    const { trainerImage } = require('../core/image-build') as typeof import('../core/image-build');
     const image = trainerImage(this, this.cluster.cloud);
     image.grantPull(this.cluster);
     return image;

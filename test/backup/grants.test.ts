@@ -1,6 +1,7 @@
 import { TerraformStack } from 'cdktf';
 import { Cloud } from '../../src/core/cloud';
-import { IWorkloadIdentity, WorkloadIdentity } from '../../src/core/identity';
+import { IWorkloadIdentity } from '../../src/core/identity';
+import { WorkloadIdentity } from '../../src/core/workload-identity';
 import { ModelBackupBucket } from '../../src/backup/model-backup-bucket';
 import { all, aws, azure, expectInvalid, gcp, Json, newStack, synth } from './helpers';
 

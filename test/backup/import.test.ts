@@ -1,5 +1,5 @@
 import { Cloud } from '../../src/core/cloud';
-import { WorkloadIdentity } from '../../src/core/identity';
+import { WorkloadIdentity } from '../../src/core/workload-identity';
 import { ModelBackupBucket } from '../../src/backup/model-backup-bucket';
 import { all, aws, expectInvalid, gcp, Json, newStack, synth } from './helpers';
 

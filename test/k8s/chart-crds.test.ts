@@ -9,8 +9,8 @@ import { azureInferenceParts } from '../../src/clouds/azure/exposure';
 import { Cloud } from '../../src/core/cloud';
 import { MonitoringStack } from '../../src/monitoring/monitoring-stack';
 import * as scrape from '../../src/monitoring/scrape';
-import * as addOnCharts from '../../src/training/add-on-charts';
-import { CrdHandling } from '../../src/training/add-on-charts';
+import * as addOnCharts from '../../src/k8s/charts';
+import { CrdHandling } from '../../src/k8s/charts';
 import { clusterJson, release } from '../training/cluster-helpers';
 import { fixture } from '../monitoring/helpers';
 

@@ -68,7 +68,7 @@ describe('rule catalog', () => {
       'DCGM_FI_DEV_CLOCKS_EVENT_REASONS', 'DCGM_FI_DEV_GPU_UTIL', 'DCGM_FI_DEV_FB_USED', 'DCGM_FI_DEV_FB_FREE']) {
       expect(exprs).toContain(f);
     }
-    const { DCGM_COUNTERS } = require('../../src/training/add-on-charts') as typeof import('../../src/training/add-on-charts');
+    const { DCGM_COUNTERS } = require('../../src/k8s/charts') as typeof import('../../src/k8s/charts');
     const enabled = new Set(DCGM_COUNTERS.map(([f]) => f));
     for (const f of ['DCGM_FI_DEV_XID_ERRORS', 'DCGM_FI_DEV_ECC_DBE_VOL_TOTAL', 'DCGM_FI_DEV_GPU_UTIL', 'DCGM_FI_DEV_FB_USED', 'DCGM_FI_DEV_FB_FREE']) {
       expect(enabled).toContain(f);

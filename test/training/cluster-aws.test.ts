@@ -1,6 +1,6 @@
 import { parse } from 'yaml';
 import { Gpu } from '../../src/core/gpu';
-import { WorkloadIdentity } from '../../src/core/identity';
+import { WorkloadIdentity } from '../../src/core/workload-identity';
 import { all, aws, byId, clusterJson, Json, one, release } from './cluster-helpers';
 
 describe('GpuTrainingCluster on AWS (EKS)', () => {

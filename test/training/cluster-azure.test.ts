@@ -1,7 +1,7 @@
 import { Testing } from 'cdktf';
 import { parse } from 'yaml';
 import { Gpu } from '../../src/core/gpu';
-import { WorkloadIdentity } from '../../src/core/identity';
+import { WorkloadIdentity } from '../../src/core/workload-identity';
 import { validateManifests } from '../k8s/validate';
 import { all, azure, clusterJson, Json, one, release } from './cluster-helpers';
 

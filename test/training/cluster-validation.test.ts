@@ -1,6 +1,6 @@
 import { Cloud } from '../../src/core/cloud';
 import { Gpu } from '../../src/core/gpu';
-import { WorkloadIdentity } from '../../src/core/identity';
+import { WorkloadIdentity } from '../../src/core/workload-identity';
 import { GpuPoolProps, GpuTrainingCluster, GpuTrainingClusterProps } from '../../src/training/gpu-training-cluster';
 import { aws, azure, clusterJson, expectInvalid, gcp, newStack, warnings } from './cluster-helpers';
 

@@ -2,7 +2,7 @@ import { App, TerraformStack, Testing } from 'cdktf';
 import { buildTwoStackApp } from '../../examples/two-stack/stacks';
 import { Cloud } from '../../src/core/cloud';
 import { Gpu } from '../../src/core/gpu';
-import { WorkloadIdentity } from '../../src/core/identity';
+import { WorkloadIdentity } from '../../src/core/workload-identity';
 import { GpuTrainingCluster } from '../../src/training/gpu-training-cluster';
 import { all, expectInvalid, Json } from './cluster-helpers';
 

@@ -3,10 +3,11 @@ import { ITerraformDependable, TerraformProvider } from 'cdktf';
 import { IamRolePolicy } from '@cdktf/provider-aws/lib/iam-role-policy';
 import { Release } from '@cdktf/provider-helm/lib/release';
 import { AwsCloud } from '../../core/cloud';
-import { WorkloadIdentity } from '../../core/identity';
-import { CLUSTER_AUTOSCALER, CLUSTER_AUTOSCALER_IMAGE_TAGS } from '../../training/add-on-charts';
-import { CAPACITY_PRIORITY, CAPACITY_SUFFIX, CapacityKind } from '../../training/capacity';
-import { ClusterBuildSpec, LABEL_POOL } from '../../training/cluster-impl';
+import { WorkloadIdentity } from '../../core/workload-identity';
+import { CLUSTER_AUTOSCALER, CLUSTER_AUTOSCALER_IMAGE_TAGS } from '../../k8s/charts';
+import { CAPACITY_PRIORITY, CAPACITY_SUFFIX, CapacityKind } from '../../core/capacity';
+import { LABEL_POOL } from '../../k8s/node-labels';
+import type { ClusterBuildSpec } from '../../training/spi';
 import { pinnedRelease } from '../helm/add-ons';
 import { awsProvider } from './provider';
 

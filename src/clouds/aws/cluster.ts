@@ -9,7 +9,7 @@ import { IamRolePolicyAttachment } from '@cdktf/provider-aws/lib/iam-role-policy
 import { KmsKey } from '@cdktf/provider-aws/lib/kms-key';
 import { AwsCloud } from '../../core/cloud';
 import { resourceTags } from '../../core/tags';
-import { ClusterBuildSpec } from '../../training/cluster-impl';
+import type { ClusterBuildSpec } from '../../training/spi';
 import { clusterKey } from './keys';
 import { AwsClusterNetwork } from './network';
 import { awsProvider } from './provider';

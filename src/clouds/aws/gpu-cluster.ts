@@ -1,5 +1,5 @@
 import { Construct } from 'constructs';
-import { ITerraformDependable } from 'cdktf';
+import { ITerraformDependable, TerraformProvider } from 'cdktf';
 import { DataAwsCallerIdentity } from '@cdktf/provider-aws/lib/data-aws-caller-identity';
 import { DataAwsPartition } from '@cdktf/provider-aws/lib/data-aws-partition';
 import { EksAddon } from '@cdktf/provider-aws/lib/eks-addon';
@@ -9,8 +9,9 @@ import { InvalidPropError } from '../../core/errors';
 import { IWorkloadIdentity } from '../../core/identity';
 import { physicalName } from '../../core/naming';
 import { resourceTags } from '../../core/tags';
-import { AWS_EFA_DEVICE_PLUGIN } from '../../training/add-on-charts';
-import { ClusterBuildSpec, ClusterImpl, GPU_TAINT, ImportedClusterImpl, ImportedClusterSpec } from '../../training/cluster-impl';
+import { AWS_EFA_DEVICE_PLUGIN } from '../../k8s/charts';
+import { GPU_TAINT } from '../../k8s/node-labels';
+import type { ClusterBuildSpec, ClusterImpl, ImportedClusterImpl, ImportedClusterSpec } from '../../training/spi';
 import { installGpuAddOns, pinnedRelease } from '../helm/add-ons';
 import { AwsAccount, awsControlPlane, eksLogGroupName } from './cluster';
 import { clusterKey, KEY_USE_ACTIONS } from './keys';
@@ -52,11 +53,8 @@ function podIdentityBinder(scope: Construct, cloud: AwsCloud, clusterName: strin
   };
 }
 
-/**
- * EKS: network, control plane, node groups, the EKS Pod Identity agent, cluster-autoscaler and the GPU
- * add-ons. Pool zones on AWS must be among the cluster's `zones` (so subnets can be chosen).
- */
-export function awsGpuCluster(scope: Construct, cloud: AwsCloud, spec: ClusterBuildSpec): ClusterImpl {
+/** Pool zones on AWS must be among the cluster's `zones` (so subnets can be chosen), and unset with an existing network. */
+function checkPoolZones(scope: Construct, spec: ClusterBuildSpec): void {
   spec.gpuPools.forEach((pool, i) => {
     if (pool.zones && (!spec.zones || pool.zones.some((z) => !spec.zones!.includes(z)))) {
       throw new InvalidPropError(scope, `gpuPools[${i}].zones`, pool.zones, `zones among the cluster's zones prop (${spec.zones?.join(', ') ?? 'not set: set zones on the cluster first'})`);
@@ -65,15 +63,12 @@ export function awsGpuCluster(scope: Construct, cloud: AwsCloud, spec: ClusterBu
       throw new InvalidPropError(scope, `gpuPools[${i}].zones`, pool.zones, 'unset with an existing network on AWS (the pool uses the given subnets)');
     }
   });
-  const name = physicalName(scope, cloud, { maxLength: 38 });
-  const tags = resourceTags(scope, cloud, spec.tags);
-  const provider = awsProvider(scope, cloud.region);
-  const account: AwsAccount = {
-    partition: new DataAwsPartition(scope, 'Partition', { provider }).partition,
-    accountId: cloud.accountId ?? new DataAwsCallerIdentity(scope, 'Caller', { provider }).accountId,
-  };
+}
+
+/** The KMS key of the control-plane and VPC flow log groups (CloudWatch Logs may use it for those groups only). */
+function awsLogsKey(scope: Construct, cloud: AwsCloud, name: string, account: AwsAccount, tags: Record<string, string>) {
   const logArn = (group: string) => `arn:${account.partition}:logs:${cloud.region}:${account.accountId}:log-group:${group}`;
-  const logsKey = clusterKey(scope, 'LogsKey', cloud, {
+  return clusterKey(scope, 'LogsKey', cloud, {
     ...account,
     description: `Control-plane and VPC flow logs of EKS cluster ${name} (cdktf-ai-infra)`,
     alias: `alias/eks/${name}-logs`,
@@ -85,9 +80,10 @@ export function awsGpuCluster(scope: Construct, cloud: AwsCloud, spec: ClusterBu
       condition: { ArnLike: { 'kms:EncryptionContext:aws:logs:arn': [logArn(eksLogGroupName(name)), logArn(flowLogGroupName(name))] } },
     }],
   });
-  const network = awsClusterNetwork(scope, cloud, spec, name, logsKey.arn);
-  const plane = awsControlPlane(scope, cloud, spec, name, network, account, logsKey.arn);
-  const cluster = plane.cluster;
+}
+
+/** The KMS key of the nodes' root volumes (Auto Scaling and EC2 on the account's behalf may use it). */
+function awsNodeVolumeKey(scope: Construct, cloud: AwsCloud, name: string, account: AwsAccount, tags: Record<string, string>) {
   // Auto Scaling launches the node groups' instances as its service-linked role, so it must be able to use the
   // key. That role exists only once the account had an Auto Scaling group: naming it as a Principal makes KMS
   // reject the policy in a fresh account (MalformedPolicyDocumentException, terraform-aws-eks #3013). So the
@@ -101,7 +97,7 @@ export function awsGpuCluster(scope: Construct, cloud: AwsCloud, spec: ClusterBu
       },
     },
   };
-  const volumeKey = clusterKey(scope, 'NodeVolumeKey', cloud, {
+  return clusterKey(scope, 'NodeVolumeKey', cloud, {
     ...account,
     description: `Root volumes of the nodes of EKS cluster ${name} (cdktf-ai-infra)`,
     alias: `alias/eks/${name}-node-volumes`,
@@ -119,6 +115,49 @@ export function awsGpuCluster(scope: Construct, cloud: AwsCloud, spec: ClusterBu
       },
     ],
   });
+}
+
+/** The GPU add-ons (device plugin or operator, DCGM exporter, Kueue) and, for EFA pools, the EFA device plugin. */
+function awsGpuAddOns(scope: Construct, spec: ClusterBuildSpec, helmProvider: TerraformProvider, ready: ITerraformDependable[]): ITerraformDependable[] {
+  const addOns: ITerraformDependable[] = installGpuAddOns(scope, {
+    helmProvider,
+    gpuSoftware: spec.gpuSoftware,
+    toolkitOnNodes: true,
+    dcgmExporter: spec.dcgmExporter,
+    kueue: spec.kueue,
+    tolerations: [{ key: GPU_TAINT.key, operator: 'Exists', effect: 'NoSchedule' }],
+    dependsOn: ready,
+  });
+  if (spec.gpuPools.some((p) => p.efa)) {
+    addOns.push(pinnedRelease(scope, 'EfaDevicePlugin', AWS_EFA_DEVICE_PLUGIN, {
+      provider: helmProvider, name: 'aws-efa-k8s-device-plugin', namespace: 'kube-system', dependsOn: ready,
+      values: {
+        tolerations: [{ key: GPU_TAINT.key, operator: 'Exists', effect: 'NoSchedule' }],
+        nodeSelector: { [LABEL_EFA]: 'true' },
+      },
+    }));
+  }
+  return addOns;
+}
+
+/**
+ * EKS: network, control plane, node groups, the EKS Pod Identity agent, cluster-autoscaler and the GPU
+ * add-ons. Pool zones on AWS must be among the cluster's `zones` (so subnets can be chosen).
+ */
+export function awsGpuCluster(scope: Construct, cloud: AwsCloud, spec: ClusterBuildSpec): ClusterImpl {
+  checkPoolZones(scope, spec);
+  const name = physicalName(scope, cloud, { maxLength: 38 });
+  const tags = resourceTags(scope, cloud, spec.tags);
+  const provider = awsProvider(scope, cloud.region);
+  const account: AwsAccount = {
+    partition: new DataAwsPartition(scope, 'Partition', { provider }).partition,
+    accountId: cloud.accountId ?? new DataAwsCallerIdentity(scope, 'Caller', { provider }).accountId,
+  };
+  const logsKey = awsLogsKey(scope, cloud, name, account, tags);
+  const network = awsClusterNetwork(scope, cloud, spec, name, logsKey.arn);
+  const plane = awsControlPlane(scope, cloud, spec, name, network, account, logsKey.arn);
+  const cluster = plane.cluster;
+  const volumeKey = awsNodeVolumeKey(scope, cloud, name, account, tags);
   const withGpuLabel = {
     ...spec,
     gpuPools: spec.gpuPools.map((p) => ({ ...p, labels: { ...p.labels, [AWS_GPU_TYPE_LABEL]: p.gpu.id, ...(p.efa ? { [LABEL_EFA]: 'true' } : {}) } })),
@@ -140,24 +179,7 @@ export function awsGpuCluster(scope: Construct, cloud: AwsCloud, spec: ClusterBu
   const autoscaler = awsClusterAutoscaler(scope, cloud, spec, {
     clusterName: name, accountId: account.accountId, partition: account.partition, helmProvider, bind, dependsOn: ready,
   });
-  const addOns = installGpuAddOns(scope, {
-    helmProvider,
-    gpuSoftware: spec.gpuSoftware,
-    toolkitOnNodes: true,
-    dcgmExporter: spec.dcgmExporter,
-    kueue: spec.kueue,
-    tolerations: [{ key: GPU_TAINT.key, operator: 'Exists', effect: 'NoSchedule' }],
-    dependsOn: ready,
-  });
-  if (spec.gpuPools.some((p) => p.efa)) {
-    addOns.push(pinnedRelease(scope, 'EfaDevicePlugin', AWS_EFA_DEVICE_PLUGIN, {
-      provider: helmProvider, name: 'aws-efa-k8s-device-plugin', namespace: 'kube-system', dependsOn: ready,
-      values: {
-        tolerations: [{ key: GPU_TAINT.key, operator: 'Exists', effect: 'NoSchedule' }],
-        nodeSelector: { [LABEL_EFA]: 'true' },
-      },
-    }));
-  }
+  const addOns = awsGpuAddOns(scope, spec, helmProvider, ready);
   const resources: Record<string, Construct> = {
     cluster, secretsKey: plane.secretsKey, logsKey, nodeVolumeKey: volumeKey, logGroup: plane.logGroup, nodeRole: pools.nodeRole, systemNodes: pools.system,
     podIdentityAgent, clusterAutoscaler: autoscaler.release, helmProvider,

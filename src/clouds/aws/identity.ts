@@ -1,13 +1,13 @@
 import { Construct } from 'constructs';
 import { IamRole } from '@cdktf/provider-aws/lib/iam-role';
 import { AwsCloud } from '../../core/cloud';
-import { WorkloadIdentityImpl, WorkloadIdentityProps } from '../../core/identity';
+import type { IdentitySpi, WorkloadIdentityImpl, WorkloadIdentitySpec } from '../../core/spi';
 import { physicalName } from '../../core/naming';
 import { resourceTags } from '../../core/tags';
 import { awsProvider } from './provider';
 
 /** An IAM role that EKS Pod Identity can hand to a pod; no permissions until granted. */
-export function awsWorkloadIdentity(scope: Construct, cloud: AwsCloud, props: WorkloadIdentityProps): WorkloadIdentityImpl {
+export function awsWorkloadIdentity(scope: Construct, cloud: AwsCloud, props: WorkloadIdentitySpec): WorkloadIdentityImpl {
   const role = new IamRole(scope, 'Resource', {
     provider: awsProvider(scope, cloud.region),
     name: physicalName(scope, cloud, { maxLength: 64, lowercase: false }),
@@ -26,3 +26,6 @@ export function awsWorkloadIdentity(scope: Construct, cloud: AwsCloud, props: Wo
   });
   return { identityKind: 'aws-iam-role', principal: role.arn, workloadRef: role.name, resourceId: role.name };
 }
+
+/** Aws's WorkloadIdentity (src/core/spi.ts). */
+export const identity: IdentitySpi<AwsCloud> = { create: awsWorkloadIdentity };

@@ -5,9 +5,9 @@ import { ITerraformDependable, TerraformProvider } from 'cdktf';
 import { IamRolePolicy } from '@cdktf/provider-aws/lib/iam-role-policy';
 import { Release } from '@cdktf/provider-helm/lib/release';
 import { AwsCloud } from '../../core/cloud';
-import { WorkloadIdentity } from '../../core/identity';
-import { AWS_LOAD_BALANCER_CONTROLLER, GATEWAY_API_CRDS } from '../../training/add-on-charts';
-import { LABEL_POOL } from '../../training/cluster-impl';
+import { WorkloadIdentity } from '../../core/workload-identity';
+import { AWS_LOAD_BALANCER_CONTROLLER, GATEWAY_API_CRDS } from '../../k8s/charts';
+import { LABEL_POOL } from '../../k8s/node-labels';
 import { pinnedRelease } from '../helm/add-ons';
 import { awsProvider } from './provider';
 

@@ -24,7 +24,7 @@ import { SnsTopicPolicy } from '@cdktf/provider-aws/lib/sns-topic-policy';
 import { SnsTopicSubscription } from '@cdktf/provider-aws/lib/sns-topic-subscription';
 import { stringify } from '../../core/yaml';
 import { AwsCloud } from '../../core/cloud';
-import { WorkloadIdentity } from '../../core/identity';
+import { WorkloadIdentity } from '../../core/workload-identity';
 import { physicalName } from '../../core/naming';
 import { resourceTags } from '../../core/tags';
 import { snsAlertmanagerConfig, snsReceiver } from '../../monitoring/alertmanager';

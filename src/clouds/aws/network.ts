@@ -16,7 +16,7 @@ import { Subnet } from '@cdktf/provider-aws/lib/subnet';
 import { Vpc } from '@cdktf/provider-aws/lib/vpc';
 import { AwsCloud } from '../../core/cloud';
 import { resourceTags } from '../../core/tags';
-import { ClusterBuildSpec } from '../../training/cluster-impl';
+import type { ClusterBuildSpec } from '../../training/spi';
 import { awsProvider } from './provider';
 
 /** The network an EKS cluster runs in. */

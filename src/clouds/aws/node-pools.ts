@@ -7,12 +7,14 @@ import { IamRole } from '@cdktf/provider-aws/lib/iam-role';
 import { IamRolePolicyAttachment } from '@cdktf/provider-aws/lib/iam-role-policy-attachment';
 import { LaunchTemplate, LaunchTemplateConfig } from '@cdktf/provider-aws/lib/launch-template';
 import { PlacementGroup } from '@cdktf/provider-aws/lib/placement-group';
+import type { AwsProvider } from '@cdktf/provider-aws/lib/provider';
 import { SecurityGroup } from '@cdktf/provider-aws/lib/security-group';
 import { AwsCloud } from '../../core/cloud';
 import { stableHash } from '../../core/hash';
 import { resourceTags } from '../../core/tags';
-import { CAPACITY_SUFFIX, CapacityKind } from '../../training/capacity';
-import { ClusterBuildSpec, GPU_TAINT, LABEL_CAPACITY, LABEL_POOL, ResolvedGpuPool } from '../../training/cluster-impl';
+import { CAPACITY_SUFFIX, CapacityKind } from '../../core/capacity';
+import { GPU_TAINT, LABEL_CAPACITY, LABEL_POOL } from '../../k8s/node-labels';
+import type { ClusterBuildSpec, ResolvedGpuPool } from '../../training/spi';
 import { AwsClusterNetwork } from './network';
 import { awsProvider } from './provider';
 
@@ -96,8 +98,7 @@ export function awsNodePools(scope: Construct, cloud: AwsCloud, spec: ClusterBui
   network: AwsClusterNetwork, name: string): AwsNodePools {
   const provider = awsProvider(scope, cloud.region);
   const tags = resourceTags(scope, cloud, spec.tags);
-  const cluster = plane.cluster;
-  const clusterName = cluster.name;
+  const clusterName = plane.cluster.name;
 
   const nodeRole = new IamRole(scope, 'NodeRole', {
     provider,
@@ -130,80 +131,111 @@ export function awsNodePools(scope: Construct, cloud: AwsCloud, spec: ClusterBui
     dependsOn: attachments,
   });
 
-  const gpu: AwsGpuNodeGroup[] = [];
-  for (const pool of spec.gpuPools) {
-    const poolScope = new Construct(scope, `Pool-${pool.name}`);
-    const zoneIndexes = pool.zones && spec.zones ? pool.zones.map((z) => spec.zones!.indexOf(z)) : undefined;
-    let subnetIds = zoneIndexes ? zoneIndexes.map((i) => network.privateSubnetIds[i]) : network.privateSubnetIds;
-    if (pool.efa || pool.compactPlacement) subnetIds = subnetIds.slice(0, 1);
-    const efaSg = pool.efa ? new SecurityGroup(poolScope, 'EfaSecurityGroup', {
-      provider,
-      name: `${name}-${pool.name}-efa`,
-      description: 'EFA: all traffic between members of this group (NCCL over libfabric)',
-      vpcId: network.vpcId,
-      ingress: [{ fromPort: 0, toPort: 0, protocol: '-1', selfAttribute: true, description: 'EFA within the group' }],
-      egress: [{ fromPort: 0, toPort: 0, protocol: '-1', selfAttribute: true, description: 'EFA within the group' }],
-      tags,
-    }) : undefined;
-    const placement = pool.efa || pool.compactPlacement ? new PlacementGroup(poolScope, 'PlacementGroup', {
-      provider, name: `${name}-${pool.name}`, strategy: 'cluster', tags,
-    }) : undefined;
-    pool.capacity.forEach((rung, rungIndex) => {
-      const groupPrefix = awsNodeGroupNamePrefix(pool.name, rung);
-      const groupName = groupPrefix.slice(0, -1);
-      const labels = { ...pool.labels, [LABEL_CAPACITY]: rung };
-      const templateTags = autoscalerNodeTemplateTags(name, labels, [GPU_TAINT], pool.machine.gpusPerNode);
-      const capacityBlock = rung === 'reserved' && pool.reservation !== undefined && (pool.reservation.awsType ?? 'capacity-block') === 'capacity-block';
-      const reservationSpec = rung === 'reserved'
-        ? (pool.reservation
-          ? { capacityReservationTarget: { capacityReservationId: pool.reservation.id } }
-          : { capacityReservationPreference: 'open' })
-        : rung === 'on-demand' ? { capacityReservationPreference: 'none' } : undefined;
-      const lt = launchTemplate(poolScope, `LaunchTemplate-${rung}`, cloud, `${name}-${groupName}`, pool.diskSizeGiB, plane.volumeKeyArn, { ...tags, ...templateTags }, {
-        capacityReservationSpecification: reservationSpec,
-        instanceMarketOptions: capacityBlock ? { marketType: 'capacity-block' } : undefined,
-        // A Capacity Block node group takes its instance type from the launch template, not the group.
-        instanceType: capacityBlock ? pool.machine.machine : undefined,
-        placement: placement && !capacityBlock ? { groupName: placement.name } : undefined,
-        networkInterfaces: efaSg ? Array.from({ length: pool.machine.efaInterfaces ?? 1 }, (_, i) => ({
-          deviceIndex: i === 0 ? 0 : 1,
-          networkCardIndex: i,
-          interfaceType: i === 0 ? 'efa' : 'efa-only',
-          deleteOnTermination: 'true',
-          securityGroups: [cluster.vpcConfig.clusterSecurityGroupId, efaSg.id],
-        })) : undefined,
-      });
-      const minSize = rungIndex === 0 ? pool.minNodes : 0;
-      const nodeGroup = new EksNodeGroup(poolScope, `NodeGroup-${rung}`, {
-        provider,
-        clusterName,
-        nodeGroupNamePrefix: groupPrefix,
-        nodeRoleArn: nodeRole.arn,
-        subnetIds,
-        amiType: GPU_AMI_TYPE,
-        capacityType: capacityBlock ? 'CAPACITY_BLOCK' : rung === 'spot' ? 'SPOT' : 'ON_DEMAND',
-        instanceTypes: capacityBlock ? undefined : [pool.machine.machine],
-        scalingConfig: { minSize, maxSize: pool.maxNodes, desiredSize: minSize },
-        updateConfig: { maxUnavailable: 1 },
-        launchTemplate: { id: lt.id, version: Token.asString(lt.latestVersion) },
-        labels,
-        taint: [{ key: GPU_TAINT.key, value: GPU_TAINT.value, effect: 'NO_SCHEDULE' }],
-        nodeRepairConfig: { enabled: true },
-        tags: { ...tags, ...templateTags },
-        lifecycle: { ...REPLACE_SAFELY, ignoreChanges: ['scaling_config[0].desired_size'] },
-        dependsOn: [system],
-      });
-      // One tag resource per key, its id from the key: adding a label does not renumber the others.
-      Object.entries(templateTags).forEach(([key, value]) => {
-        new AutoscalingGroupTag(poolScope, `AsgTag-${rung}-${stableHash(key)}`, {
-          provider,
-          autoscalingGroupName: nodeGroup.resources.get(0).autoscalingGroups.get(0).name,
-          tag: { key, value, propagateAtLaunch: false },
-        });
-      });
-      gpu.push({ pool, rung, nodeGroup, launchTemplate: lt });
-    });
-  }
+  const context: GpuPoolContext = { cloud, spec, plane, network, name, provider, tags, nodeRole, system };
+  const gpu = spec.gpuPools.flatMap((pool) => awsGpuPool(scope, context, pool));
   return { nodeRole, system, gpu };
+}
+
+/** What every GPU node group of the cluster shares. */
+interface GpuPoolContext {
+  readonly cloud: AwsCloud;
+  readonly spec: ClusterBuildSpec;
+  readonly plane: { cluster: EksCluster; partition: string; volumeKeyArn: string };
+  readonly network: AwsClusterNetwork;
+  readonly name: string;
+  readonly provider: AwsProvider;
+  readonly tags: Record<string, string>;
+  readonly nodeRole: IamRole;
+  readonly system: EksNodeGroup;
+}
+
+/** One GPU pool: its subnets, EFA security group and placement group, and one node group per capacity rung. */
+function awsGpuPool(scope: Construct, ctx: GpuPoolContext, pool: ResolvedGpuPool): AwsGpuNodeGroup[] {
+  const { spec, network, name, provider, tags } = ctx;
+  const poolScope = new Construct(scope, `Pool-${pool.name}`);
+  const zoneIndexes = pool.zones && spec.zones ? pool.zones.map((z) => spec.zones!.indexOf(z)) : undefined;
+  let subnetIds = zoneIndexes ? zoneIndexes.map((i) => network.privateSubnetIds[i]) : network.privateSubnetIds;
+  if (pool.efa || pool.compactPlacement) subnetIds = subnetIds.slice(0, 1);
+  const efaSg = pool.efa ? new SecurityGroup(poolScope, 'EfaSecurityGroup', {
+    provider,
+    name: `${name}-${pool.name}-efa`,
+    description: 'EFA: all traffic between members of this group (NCCL over libfabric)',
+    vpcId: network.vpcId,
+    ingress: [{ fromPort: 0, toPort: 0, protocol: '-1', selfAttribute: true, description: 'EFA within the group' }],
+    egress: [{ fromPort: 0, toPort: 0, protocol: '-1', selfAttribute: true, description: 'EFA within the group' }],
+    tags,
+  }) : undefined;
+  const placement = pool.efa || pool.compactPlacement ? new PlacementGroup(poolScope, 'PlacementGroup', {
+    provider, name: `${name}-${pool.name}`, strategy: 'cluster', tags,
+  }) : undefined;
+  return pool.capacity.map((rung, rungIndex) => awsGpuNodeGroup(poolScope, ctx, pool, { rung, rungIndex, subnetIds, efaSg, placement }));
+}
+
+/** Where one rung's node group goes. */
+interface RungPlacement {
+  readonly rung: CapacityKind;
+  readonly rungIndex: number;
+  readonly subnetIds: string[];
+  readonly efaSg?: SecurityGroup;
+  readonly placement?: PlacementGroup;
+}
+
+/** One rung's launch template, node group and autoscaler ASG tags. */
+function awsGpuNodeGroup(poolScope: Construct, ctx: GpuPoolContext, pool: ResolvedGpuPool, where: RungPlacement): AwsGpuNodeGroup {
+  const { cloud, plane, name, provider, tags } = ctx;
+  const { rung, rungIndex, efaSg, placement } = where;
+  const groupPrefix = awsNodeGroupNamePrefix(pool.name, rung);
+  const groupName = groupPrefix.slice(0, -1);
+  const labels = { ...pool.labels, [LABEL_CAPACITY]: rung };
+  const templateTags = autoscalerNodeTemplateTags(name, labels, [GPU_TAINT], pool.machine.gpusPerNode);
+  const capacityBlock = rung === 'reserved' && pool.reservation !== undefined && (pool.reservation.awsType ?? 'capacity-block') === 'capacity-block';
+  const reservationSpec = rung === 'reserved'
+    ? (pool.reservation
+      ? { capacityReservationTarget: { capacityReservationId: pool.reservation.id } }
+      : { capacityReservationPreference: 'open' })
+    : rung === 'on-demand' ? { capacityReservationPreference: 'none' } : undefined;
+  const lt = launchTemplate(poolScope, `LaunchTemplate-${rung}`, cloud, `${name}-${groupName}`, pool.diskSizeGiB, plane.volumeKeyArn, { ...tags, ...templateTags }, {
+    capacityReservationSpecification: reservationSpec,
+    instanceMarketOptions: capacityBlock ? { marketType: 'capacity-block' } : undefined,
+    // A Capacity Block node group takes its instance type from the launch template, not the group.
+    instanceType: capacityBlock ? pool.machine.machine : undefined,
+    placement: placement && !capacityBlock ? { groupName: placement.name } : undefined,
+    networkInterfaces: efaSg ? Array.from({ length: pool.machine.efaInterfaces ?? 1 }, (_, i) => ({
+      deviceIndex: i === 0 ? 0 : 1,
+      networkCardIndex: i,
+      interfaceType: i === 0 ? 'efa' : 'efa-only',
+      deleteOnTermination: 'true',
+      securityGroups: [plane.cluster.vpcConfig.clusterSecurityGroupId, efaSg.id],
+    })) : undefined,
+  });
+  const minSize = rungIndex === 0 ? pool.minNodes : 0;
+  const nodeGroup = new EksNodeGroup(poolScope, `NodeGroup-${rung}`, {
+    provider,
+    clusterName: plane.cluster.name,
+    nodeGroupNamePrefix: groupPrefix,
+    nodeRoleArn: ctx.nodeRole.arn,
+    subnetIds: where.subnetIds,
+    amiType: GPU_AMI_TYPE,
+    capacityType: capacityBlock ? 'CAPACITY_BLOCK' : rung === 'spot' ? 'SPOT' : 'ON_DEMAND',
+    instanceTypes: capacityBlock ? undefined : [pool.machine.machine],
+    scalingConfig: { minSize, maxSize: pool.maxNodes, desiredSize: minSize },
+    updateConfig: { maxUnavailable: 1 },
+    launchTemplate: { id: lt.id, version: Token.asString(lt.latestVersion) },
+    labels,
+    taint: [{ key: GPU_TAINT.key, value: GPU_TAINT.value, effect: 'NO_SCHEDULE' }],
+    nodeRepairConfig: { enabled: true },
+    tags: { ...tags, ...templateTags },
+    lifecycle: { ...REPLACE_SAFELY, ignoreChanges: ['scaling_config[0].desired_size'] },
+    dependsOn: [ctx.system],
+  });
+  // One tag resource per key, its id from the key: adding a label does not renumber the others.
+  Object.entries(templateTags).forEach(([key, value]) => {
+    new AutoscalingGroupTag(poolScope, `AsgTag-${rung}-${stableHash(key)}`, {
+      provider,
+      autoscalingGroupName: nodeGroup.resources.get(0).autoscalingGroups.get(0).name,
+      tag: { key, value, propagateAtLaunch: false },
+    });
+  });
+  return { pool, rung, nodeGroup, launchTemplate: lt };
 }
 

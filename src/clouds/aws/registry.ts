@@ -7,7 +7,7 @@ import { EcrRepository } from '@cdktf/provider-aws/lib/ecr-repository';
 import { KmsKey } from '@cdktf/provider-aws/lib/kms-key';
 import { awsPartition } from '../../backup/common';
 import { AwsCloud } from '../../core/cloud';
-import { ImageRepository } from '../../core/image-build';
+import type { ImageRepository, ImageRepositorySpi } from '../../core/spi';
 import { physicalName } from '../../core/naming';
 import { resourceTags } from '../../core/tags';
 import { awsProvider } from './provider';
@@ -69,3 +69,6 @@ export function awsImageRepository(scope: Construct, cloud: AwsCloud, imageName:
     password: auth.password,
   };
 }
+
+/** Aws's image registry, for BundledImage (src/core/spi.ts). */
+export const images: ImageRepositorySpi<AwsCloud> = { repository: awsImageRepository };

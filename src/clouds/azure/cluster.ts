@@ -4,7 +4,7 @@ import { DataAzurermClientConfig } from '@cdktf/provider-azurerm/lib/data-azurer
 import { KeyVault } from '@cdktf/provider-azurerm/lib/key-vault';
 import { KeyVaultKey } from '@cdktf/provider-azurerm/lib/key-vault-key';
 import { DiskEncryptionSet } from '@cdktf/provider-azurerm/lib/disk-encryption-set';
-import { KubernetesCluster } from '@cdktf/provider-azurerm/lib/kubernetes-cluster';
+import { KubernetesCluster, KubernetesClusterDefaultNodePool, KubernetesClusterNetworkProfile } from '@cdktf/provider-azurerm/lib/kubernetes-cluster';
 import { LogAnalyticsWorkspace } from '@cdktf/provider-azurerm/lib/log-analytics-workspace';
 import { MonitorDiagnosticSetting } from '@cdktf/provider-azurerm/lib/monitor-diagnostic-setting';
 import { RoleAssignment } from '@cdktf/provider-azurerm/lib/role-assignment';
@@ -14,14 +14,12 @@ import { AzureCloud } from '../../core/cloud';
 import { Policy } from '../../policy/suppress';
 import { physicalName } from '../../core/naming';
 import { resourceTags } from '../../core/tags';
-import { ClusterBuildSpec, LABEL_POOL } from '../../training/cluster-impl';
+import { LABEL_POOL } from '../../k8s/node-labels';
+import type { ClusterBuildSpec } from '../../training/spi';
 import { AzureClusterNetwork } from './network';
-import { aksUsesPriorityExpander } from './node-pools';
+import { aksUsesPriorityExpander, AZURE_DEFAULT_ZONES } from './node-pools';
 import { AKS_RBAC_WAIT, KEY_VAULT_RBAC_WAIT, rbacPropagation } from './propagation';
 import { azureProvider, azureResourceGroupName } from './provider';
-
-/** Default Azure zones of the system pool. */
-export const AZURE_DEFAULT_ZONES = ['1', '2', '3'];
 
 /** Actions the cluster identity needs on the network: join the node subnet, no more. */
 export const AKS_SUBNET_JOIN_ACTIONS = [
@@ -47,25 +45,10 @@ export interface AzureControlPlane {
 /** Control-plane log categories exported to Log Analytics (audit included). */
 export const AKS_LOG_CATEGORIES = ['kube-apiserver', 'kube-audit-admin', 'kube-controller-manager', 'kube-scheduler', 'cluster-autoscaler', 'guard'];
 
-/**
- * An AKS cluster: OIDC issuer + workload identity, Entra ID authentication with Azure RBAC and local
- * accounts disabled, Azure CNI overlay with Cilium (network policy), egress through the NAT gateway,
- * etcd secrets encrypted with a Key Vault key (KMS v2, RBAC vault with purge protection, yearly
- * rotation), node OS disks encrypted with the same vault through a disk encryption set, control-plane
- * logs (audit included) to a Log Analytics workspace, a user-assigned control-plane identity limited to
- * joining the node subnet (a custom role, not Network Contributor), the system pool across zones with only
- * critical add-ons, autoscaler profile, automatic patch upgrades, the Standard (SLA) tier.
- */
-export function azureControlPlane(scope: Construct, cloud: AzureCloud, spec: ClusterBuildSpec, name: string, network: AzureClusterNetwork): AzureControlPlane {
+/** The Key Vault (RBAC, purge protection) with the etcd KMS key and the node-disk key behind a disk encryption set. */
+function azureEncryption(scope: Construct, cloud: AzureCloud, name: string, client: DataAzurermClientConfig, tags: Record<string, string>) {
   const provider = azureProvider(scope, cloud);
   const resourceGroupName = azureResourceGroupName(scope, cloud);
-  const tags = resourceTags(scope, cloud, spec.tags);
-  const client = new DataAzurermClientConfig(scope, 'Client', { provider });
-
-  const identity = new UserAssignedIdentity(scope, 'ControlPlaneIdentity', {
-    provider, name: `id-${name}-aks`, location: cloud.location, resourceGroupName, tags,
-  });
-
   const keyVault = new KeyVault(scope, 'KeyVault', {
     provider,
     name: `kv${physicalName(scope, cloud, { maxLength: 22, separator: '' })}`.slice(0, 24),
@@ -122,13 +105,46 @@ export function azureControlPlane(scope: Construct, cloud: AzureCloud, spec: Clu
     provider, scope: keyVault.id, roleDefinitionName: 'Key Vault Crypto Service Encryption User',
     principalId: diskEncryptionSet.identity.principalId, principalType: 'ServicePrincipal',
   });
-  const logs = new LogAnalyticsWorkspace(scope, 'Logs', {
-    provider, name: `log-${name}`, location: cloud.location, resourceGroupName, sku: 'PerGB2018', retentionInDays: 90,
-    localAuthenticationEnabled: false, tags,
-  });
-  const keyUser = new RoleAssignment(scope, 'ControlPlaneKeyUser', {
-    provider, scope: keyVault.id, roleDefinitionName: 'Key Vault Crypto User', principalId: identity.principalId, principalType: 'ServicePrincipal',
-  });
+  return { keyVault, secretsKey, diskEncryptionSet, desKeyUser };
+}
+
+/** Azure CNI overlay with Cilium (network policy), egress through the NAT gateway. */
+const AKS_NETWORK_PROFILE: KubernetesClusterNetworkProfile = {
+  networkPlugin: 'azure',
+  networkPluginMode: 'overlay',
+  networkPolicy: 'cilium',
+  networkDataPlane: 'cilium',
+  podCidr: '192.168.0.0/16',
+  serviceCidr: '172.16.0.0/16',
+  dnsServiceIp: '172.16.0.10',
+  outboundType: 'userAssignedNATGateway',
+  loadBalancerSku: 'standard',
+};
+
+/** The system pool across zones, only critical add-ons. */
+function aksSystemPool(spec: ClusterBuildSpec, network: AzureClusterNetwork): KubernetesClusterDefaultNodePool {
+  return {
+    name: 'system',
+    vmSize: spec.systemPool.machineType,
+    zones: spec.zones ? [...spec.zones] : AZURE_DEFAULT_ZONES,
+    autoScalingEnabled: true,
+    minCount: spec.systemPool.minNodes,
+    maxCount: spec.systemPool.maxNodes,
+    nodeCount: spec.systemPool.minNodes,
+    vnetSubnetId: network.subnetId,
+    onlyCriticalAddonsEnabled: true,
+    osSku: 'AzureLinux',
+    osDiskSizeGb: spec.systemPool.diskSizeGiB,
+    maxPods: 110,
+    nodeLabels: { [LABEL_POOL]: 'system' },
+    temporaryNameForRotation: 'systemtmp',
+    upgradeSettings: { maxSurge: '10%' },
+  };
+}
+
+/** A custom role that may only join the node subnet (not Network Contributor), assigned to the control-plane identity. */
+function azureSubnetJoin(scope: Construct, cloud: AzureCloud, name: string, network: AzureClusterNetwork, identity: UserAssignedIdentity): RoleAssignment {
+  const provider = azureProvider(scope, cloud);
   const joinRole = new RoleDefinition(scope, 'SubnetJoinRole', {
     provider,
     name: `${name}-aks-subnet-join`,
@@ -137,9 +153,39 @@ export function azureControlPlane(scope: Construct, cloud: AzureCloud, spec: Clu
     permissions: [{ actions: AKS_SUBNET_JOIN_ACTIONS, notActions: [] }],
     assignableScopes: [network.vnetId],
   });
-  const join = new RoleAssignment(scope, 'ControlPlaneSubnetJoin', {
+  return new RoleAssignment(scope, 'ControlPlaneSubnetJoin', {
     provider, scope: network.subnetId, roleDefinitionId: joinRole.roleDefinitionResourceId, principalId: identity.principalId, principalType: 'ServicePrincipal',
   });
+}
+
+/**
+ * An AKS cluster: OIDC issuer + workload identity, Entra ID authentication with Azure RBAC and local
+ * accounts disabled, Azure CNI overlay with Cilium (network policy), egress through the NAT gateway,
+ * etcd secrets encrypted with a Key Vault key (KMS v2, RBAC vault with purge protection, yearly
+ * rotation), node OS disks encrypted with the same vault through a disk encryption set, control-plane
+ * logs (audit included) to a Log Analytics workspace, a user-assigned control-plane identity limited to
+ * joining the node subnet (a custom role, not Network Contributor), the system pool across zones with only
+ * critical add-ons, autoscaler profile, automatic patch upgrades, the Standard (SLA) tier.
+ */
+export function azureControlPlane(scope: Construct, cloud: AzureCloud, spec: ClusterBuildSpec, name: string, network: AzureClusterNetwork): AzureControlPlane {
+  const provider = azureProvider(scope, cloud);
+  const resourceGroupName = azureResourceGroupName(scope, cloud);
+  const tags = resourceTags(scope, cloud, spec.tags);
+  const client = new DataAzurermClientConfig(scope, 'Client', { provider });
+
+  const identity = new UserAssignedIdentity(scope, 'ControlPlaneIdentity', {
+    provider, name: `id-${name}-aks`, location: cloud.location, resourceGroupName, tags,
+  });
+
+  const { keyVault, secretsKey, diskEncryptionSet, desKeyUser } = azureEncryption(scope, cloud, name, client, tags);
+  const logs = new LogAnalyticsWorkspace(scope, 'Logs', {
+    provider, name: `log-${name}`, location: cloud.location, resourceGroupName, sku: 'PerGB2018', retentionInDays: 90,
+    localAuthenticationEnabled: false, tags,
+  });
+  const keyUser = new RoleAssignment(scope, 'ControlPlaneKeyUser', {
+    provider, scope: keyVault.id, roleDefinitionName: 'Key Vault Crypto User', principalId: identity.principalId, principalType: 'ServicePrincipal',
+  });
+  const join = azureSubnetJoin(scope, cloud, name, network, identity);
 
   const cluster = new KubernetesCluster(scope, 'Resource', {
     provider,
@@ -164,34 +210,8 @@ export function azureControlPlane(scope: Construct, cloud: AzureCloud, spec: Clu
     identity: { type: 'UserAssigned', identityIds: [identity.id] },
     keyManagementService: { keyVaultKeyId: secretsKey.id, keyVaultNetworkAccess: 'Public' },
     diskEncryptionSetId: diskEncryptionSet.id,
-    networkProfile: {
-      networkPlugin: 'azure',
-      networkPluginMode: 'overlay',
-      networkPolicy: 'cilium',
-      networkDataPlane: 'cilium',
-      podCidr: '192.168.0.0/16',
-      serviceCidr: '172.16.0.0/16',
-      dnsServiceIp: '172.16.0.10',
-      outboundType: 'userAssignedNATGateway',
-      loadBalancerSku: 'standard',
-    },
-    defaultNodePool: {
-      name: 'system',
-      vmSize: spec.systemPool.machineType,
-      zones: spec.zones ? [...spec.zones] : AZURE_DEFAULT_ZONES,
-      autoScalingEnabled: true,
-      minCount: spec.systemPool.minNodes,
-      maxCount: spec.systemPool.maxNodes,
-      nodeCount: spec.systemPool.minNodes,
-      vnetSubnetId: network.subnetId,
-      onlyCriticalAddonsEnabled: true,
-      osSku: 'AzureLinux',
-      osDiskSizeGb: spec.systemPool.diskSizeGiB,
-      maxPods: 110,
-      nodeLabels: { [LABEL_POOL]: 'system' },
-      temporaryNameForRotation: 'systemtmp',
-      upgradeSettings: { maxSurge: '10%' },
-    },
+    networkProfile: AKS_NETWORK_PROFILE,
+    defaultNodePool: aksSystemPool(spec, network),
     autoScalerProfile: {
       // Priority (rsv > od > spot, from the priority-expander ConfigMap) when a pool has a ladder.
       expander: aksUsesPriorityExpander(spec) ? 'priority' : 'least-waste',

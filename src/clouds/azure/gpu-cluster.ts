@@ -4,7 +4,8 @@ import { FederatedIdentityCredential } from '@cdktf/provider-azurerm/lib/federat
 import { AzureCloud } from '../../core/cloud';
 import { IWorkloadIdentity } from '../../core/identity';
 import { physicalName } from '../../core/naming';
-import { ClusterBuildSpec, ClusterImpl, GPU_TAINT, ImportedClusterImpl, ImportedClusterSpec } from '../../training/cluster-impl';
+import { GPU_TAINT } from '../../k8s/node-labels';
+import type { ClusterBuildSpec, ClusterImpl, ImportedClusterImpl, ImportedClusterSpec } from '../../training/spi';
 import { installGpuAddOns } from '../helm/add-ons';
 import { azureControlPlane } from './cluster';
 import { aksHelmProvider } from './helm';

@@ -1,5 +1,11 @@
 // Everything azure implements, for src/clouds/registry.ts (loaded only when a construct targets azure).
 import type { CloudTarget } from '../registry';
+import { identity } from './identity';
+import { images } from './registry';
+import { cluster } from './training';
 
 export const target: CloudTarget = {
+  cluster,
+  identity,
+  images,
 };

@@ -23,7 +23,7 @@ import { RoleAssignment } from '@cdktf/provider-azurerm/lib/role-assignment';
 import { AzureCloud } from '../../core/cloud';
 import { physicalName } from '../../core/naming';
 import { resourceTags } from '../../core/tags';
-import { WorkloadIdentity } from '../../core/identity';
+import { WorkloadIdentity } from '../../core/workload-identity';
 import { InferenceClusterAddons } from '../../inference/addons';
 import { MonitoringCloudImpl, MonitoringCloudInput, RuntimeSecret, SelfManagedAlertmanagerParts } from '../../monitoring/cloud-impl';
 import { azureInferenceParts } from './exposure';

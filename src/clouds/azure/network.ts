@@ -8,7 +8,7 @@ import { SubnetNatGatewayAssociation } from '@cdktf/provider-azurerm/lib/subnet-
 import { VirtualNetwork } from '@cdktf/provider-azurerm/lib/virtual-network';
 import { AzureCloud } from '../../core/cloud';
 import { resourceTags } from '../../core/tags';
-import { ClusterBuildSpec } from '../../training/cluster-impl';
+import type { ClusterBuildSpec } from '../../training/spi';
 import { azureProvider, azureResourceGroupName } from './provider';
 
 export interface AzureClusterNetwork {

@@ -4,10 +4,13 @@ import { KubernetesClusterNodePool } from '@cdktf/provider-azurerm/lib/kubernete
 import { AzureCloud } from '../../core/cloud';
 import { resolvedHash } from '../../core/hash';
 import { resourceTags } from '../../core/tags';
-import { CAPACITY_PRIORITY, CAPACITY_SUFFIX, CapacityKind } from '../../training/capacity';
-import { ClusterBuildSpec, GPU_TAINT, LABEL_CAPACITY, ResolvedGpuPool } from '../../training/cluster-impl';
-import { AZURE_DEFAULT_ZONES } from './cluster';
+import { CAPACITY_PRIORITY, CAPACITY_SUFFIX, CapacityKind } from '../../core/capacity';
+import { GPU_TAINT, LABEL_CAPACITY } from '../../k8s/node-labels';
+import type { ClusterBuildSpec, ResolvedGpuPool } from '../../training/spi';
 import { azureProvider } from './provider';
+
+/** Default Azure zones (the system pool's, and a GPU pool's without zones of its own or the cluster's). */
+export const AZURE_DEFAULT_ZONES = ['1', '2', '3'];
 
 /** The taint AKS puts on spot nodes (declared, so Terraform does not see drift). */
 export const AKS_SPOT_TAINT = 'kubernetes.azure.com/scalesetpriority=spot:NoSchedule';

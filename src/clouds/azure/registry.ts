@@ -10,7 +10,7 @@ import { Annotations } from 'cdktf';
 import { IGpuCluster } from '../../core/cluster';
 import { AzureCloud } from '../../core/cloud';
 import { Policy } from '../../policy/suppress';
-import { ImageRepository } from '../../core/image-build';
+import type { ImageRepository, ImageRepositorySpi } from '../../core/spi';
 import { physicalName } from '../../core/naming';
 import { resourceTags } from '../../core/tags';
 import { azureProvider, azureResourceGroupName } from './provider';
@@ -109,3 +109,6 @@ export function azureGrantImagePull(scope: Construct, cloud: AzureCloud, cluster
     description: `Lets the nodes of ${cluster.node.path} pull the bundled images (cdktf-ai-infra)`,
   });
 }
+
+/** Azure's image registry, for BundledImage (src/core/spi.ts). */
+export const images: ImageRepositorySpi<AzureCloud> = { repository: azureImageRepository, grantPull: azureGrantImagePull };

@@ -8,7 +8,7 @@ import { ProjectIamMember } from '@cdktf/provider-google/lib/project-iam-member'
 import { ServiceAccount } from '@cdktf/provider-google/lib/service-account';
 import { GcpCloud } from '../../core/cloud';
 import { resourceTags } from '../../core/tags';
-import { ClusterBuildSpec } from '../../training/cluster-impl';
+import type { ClusterBuildSpec } from '../../training/spi';
 import { GcpClusterNetwork } from './network';
 import { keyRingSuffix } from './kms';
 import { gcpProvider } from './provider';

@@ -20,7 +20,7 @@ import { SecretManagerSecretVersion } from '@cdktf/provider-google/lib/secret-ma
 import { GcpCloud } from '../../core/cloud';
 import { physicalName } from '../../core/naming';
 import { resourceTags } from '../../core/tags';
-import { WorkloadIdentity } from '../../core/identity';
+import { WorkloadIdentity } from '../../core/workload-identity';
 import { MonitoringCloudImpl, MonitoringCloudInput, RuntimeSecret, SelfManagedAlertmanagerParts } from '../../monitoring/cloud-impl';
 import { gcpPolicies, RuleGroup, Severity } from '../../monitoring/rules';
 import { gmpPodMonitoring, ScrapeTarget } from '../../monitoring/scrape';

@@ -4,7 +4,7 @@ import { ComputeRouter } from '@cdktf/provider-google/lib/compute-router';
 import { ComputeRouterNat } from '@cdktf/provider-google/lib/compute-router-nat';
 import { ComputeSubnetwork } from '@cdktf/provider-google/lib/compute-subnetwork';
 import { GcpCloud } from '../../core/cloud';
-import { ClusterBuildSpec } from '../../training/cluster-impl';
+import type { ClusterBuildSpec } from '../../training/spi';
 import { gcpProvider } from './provider';
 
 export const PODS_RANGE = 'pods';

@@ -3,10 +3,10 @@ import { ContainerNodePool, ContainerNodePoolNodeConfig } from '@cdktf/provider-
 import { GcpCloud } from '../../core/cloud';
 import { resolvedHash } from '../../core/hash';
 import { resourceTags } from '../../core/tags';
-import { CAPACITY_SUFFIX, CapacityKind } from '../../training/capacity';
-import {
-  ClusterBuildSpec, GKE_COMPUTE_CLASS_KEY, gkeUsesComputeClass, GPU_TAINT, LABEL_CAPACITY, LABEL_POOL, ResolvedGpuPool,
-} from '../../training/cluster-impl';
+import { CAPACITY_SUFFIX, CapacityKind } from '../../core/capacity';
+import { GPU_TAINT, LABEL_CAPACITY, LABEL_POOL } from '../../k8s/node-labels';
+import type { ClusterBuildSpec, ResolvedGpuPool } from '../../training/spi';
+import { GKE_COMPUTE_CLASS_KEY, gkeUsesComputeClass } from './compute-class';
 import { GcpControlPlane } from './cluster';
 import { gcpProvider } from './provider';
 

@@ -6,7 +6,7 @@ import { KmsCryptoKey } from '@cdktf/provider-google/lib/kms-crypto-key';
 import { KmsCryptoKeyIamMember } from '@cdktf/provider-google/lib/kms-crypto-key-iam-member';
 import { KmsKeyRing } from '@cdktf/provider-google/lib/kms-key-ring';
 import { GcpCloud } from '../../core/cloud';
-import { ImageRepository } from '../../core/image-build';
+import type { ImageRepository, ImageRepositorySpi } from '../../core/spi';
 import { physicalName } from '../../core/naming';
 import { resourceTags } from '../../core/tags';
 import { gcpKeyRingName } from './kms';
@@ -63,3 +63,6 @@ export function gcpImageRepository(scope: Construct, cloud: GcpCloud, imageName:
     password: client.accessToken,
   };
 }
+
+/** Gcp's image registry, for BundledImage (src/core/spi.ts). */
+export const images: ImageRepositorySpi<GcpCloud> = { repository: gcpImageRepository };

@@ -5,8 +5,8 @@ import { stringify } from '../../core/yaml';
 import {
   DCGM_EXPORTER, DCGM_EXPORTER_IMAGE_TAG, DCGM_EXPORTER_PORT, dcgmCountersCsv, GPU_ADDON_NAMESPACE, KUEUE, KUEUE_MANAGER_CONFIG, KUEUE_NAMESPACE,
   NVIDIA_DEVICE_PLUGIN, NVIDIA_GPU_OPERATOR, PinnedChart,
-} from '../../training/add-on-charts';
-import { LABEL_GPU, LABEL_POOL } from '../../training/cluster-impl';
+} from '../../k8s/charts';
+import { LABEL_GPU, LABEL_POOL } from '../../k8s/node-labels';
 
 /** What the GPU add-ons need to know about the cluster. */
 export interface GpuAddOnOptions {

@@ -1,26 +1,13 @@
-// What the generic GpuTrainingCluster hands to a cloud, and what the cloud hands back.
-import { IConstruct } from 'constructs';
-import { ITerraformDependable, TerraformProvider } from 'cdktf';
-import { GpuPoolInfo } from '../core/cluster';
-import { Gpu, GpuMachineType } from '../core/gpu';
-import { IWorkloadIdentity } from '../core/identity';
-import { CapacityKind, GpuReservation } from './capacity';
-
-/** Label keys the library puts on nodes. */
-export const LABEL_GPU = 'cdktf-ai-infra/gpu';
-export const LABEL_POOL = 'cdktf-ai-infra/pool';
-export const LABEL_CAPACITY = 'cdktf-ai-infra/capacity';
-
-/** The taint every GPU node carries, so only pods that ask for GPUs land there. */
-export const GPU_TAINT = { key: 'nvidia.com/gpu', value: 'present', effect: 'NoSchedule' as const };
-
-/** GKE: node pools of a custom compute class carry this label and taint (value: the class name). */
-export const GKE_COMPUTE_CLASS_KEY = 'cloud.google.com/compute-class';
-
-/** GKE: a GPU pool gets a ComputeClass (ordered node pools) when its ladder has spot and non-spot rungs. */
-export function gkeUsesComputeClass(capacity: readonly string[], queuedProvisioning: boolean): boolean {
-  return !queuedProvisioning && capacity.includes('spot') && capacity.some((r) => r !== 'spot');
-}
+// The per-cloud contract of GpuTrainingCluster (types only): what the generic construct hands to a cloud, what
+// the cloud hands back, and the cloud facts generic validation needs. Each cloud implements `ClusterSpi` in
+// src/clouds/<cloud>/training.ts; src/clouds/registry.ts maps a cloud to it.
+import type { Construct, IConstruct } from 'constructs';
+import type { ITerraformDependable, TerraformProvider } from 'cdktf';
+import type { CapacityKind, GpuReservation } from '../core/capacity';
+import type { Cloud } from '../core/cloud';
+import type { GpuPoolInfo } from '../core/cluster';
+import type { Gpu, GpuMachineType } from '../core/gpu';
+import type { IWorkloadIdentity } from '../core/identity';
 
 /** A GPU pool after validation: machine picked, defaults filled. */
 export interface ResolvedGpuPool {
@@ -154,4 +141,60 @@ export interface ImportedClusterImpl {
   readonly helmProvider: TerraformProvider;
   readonly workloadIdentityPodLabels: Record<string, string>;
   bindServiceAccount(identity: IWorkloadIdentity, namespace: string, serviceAccount: string): Record<string, string>;
+}
+
+/** A pattern a string prop must match, and how the error message describes it. */
+export interface NamePattern {
+  readonly re: RegExp;
+  readonly what: string;
+}
+
+/** Where pods fetch workload-identity credentials (a default-deny egress policy must let them through). */
+export interface CredentialEndpoint {
+  readonly cidr: string;
+  readonly port: number;
+}
+
+/**
+ * One cloud's GpuTrainingCluster: the cloud facts generic validation reads, in the order it reads them, and
+ * the builders. `C` is the cloud's target class; src/clouds/registry.ts hands each cloud only its own targets.
+ */
+export interface ClusterSpi<C extends Cloud = Cloud> {
+  /** Validates `admins` (principal ARNs, group object ids; or none where the cloud grants access elsewhere). */
+  checkAdmins(scope: IConstruct, admins: readonly string[]): void;
+  /** Why `gpuSoftware: 'gpu-operator'` is refused here (the allowed value, for the error). @default - allowed */
+  readonly gpuOperatorUnsupported?: string;
+  /** Validates the shape of an existing network (how many subnets, secondary ranges). */
+  checkExistingNetwork(scope: IConstruct, existing: ExistingNetwork): void;
+  /** The zone names of `cloud`'s region. */
+  zonePattern(cloud: C): NamePattern;
+  /** GPU pools may be regional (`zones: []`): some GPU sizes are not zonal in every region. */
+  readonly regionalPoolsAllowed: boolean;
+  /** The system pool's machine type when none is given. */
+  readonly defaultSystemMachineType: string;
+  /** What a `reservation.id` looks like here. */
+  readonly reservationId: NamePattern;
+  /** Why a `reserved` rung needs a `reservation` here (the allowed value, for the error). @default - optional */
+  readonly reservationRequired?: string;
+  /** Why `queuedProvisioning` is refused here (the allowed value). @default - allowed */
+  readonly queuedProvisioningUnsupported?: string;
+  /** Why `compactPlacement` is refused here (the allowed value). @default - allowed */
+  readonly compactPlacementUnsupported?: string;
+  /**
+   * The taints a pool's nodes carry besides the GPU taint, and the node selector entries besides the pool
+   * label, that land a pod on them (AKS spot taint, GKE compute classes).
+   */
+  poolPlacement(name: string, capacity: readonly CapacityKind[], queuedProvisioning: boolean): Pick<GpuPoolInfo, 'taints' | 'nodeSelector'>;
+  /** How many node groups of a pool with this ladder can each reach `maxNodes` (cost and quota count each). */
+  separatelyCappedGroups(capacity: readonly CapacityKind[]): number;
+  /** Whether Gateway API support is on when `gatewayApi` is not given. */
+  readonly gatewayApiByDefault: boolean;
+  /** Where pods fetch workload-identity credentials (none where tokens are exchanged over HTTPS). */
+  readonly workloadIdentityEndpoints: readonly CredentialEndpoint[];
+  /** Makes the cluster (network, control plane, node pools, add-ons) under `scope`. */
+  build(scope: Construct, cloud: C, spec: ClusterBuildSpec): ClusterImpl;
+  /** Validates what an imported cluster needs here beyond the common attributes. @default - nothing */
+  checkImported?(scope: IConstruct, spec: ImportedClusterSpec): void;
+  /** A helm provider and identity binder for a cluster made elsewhere. */
+  buildImported(scope: Construct, cloud: C, spec: ImportedClusterSpec): ImportedClusterImpl;
 }

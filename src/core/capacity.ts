@@ -1,4 +1,4 @@
-import { ErrorScope, InvalidPropError } from '../core/errors';
+import { ErrorScope, InvalidPropError } from './errors';
 
 /** Where a pool's nodes come from, cheapest-committed first. */
 export type CapacityKind = 'reserved' | 'on-demand' | 'spot';
