@@ -1,13 +1,14 @@
 import { Construct, IConstruct } from 'constructs';
 import type { ApiObjectProps } from 'cdk8s';
 import { Annotations, ITerraformDependable } from 'cdktf';
+import { targetFor } from '../clouds/registry';
 import { Cloud } from '../core/cloud';
 import { IGpuCluster } from '../core/cluster';
 import { check, InvalidPropError } from '../core/errors';
 import { checkUserTags } from '../core/tags';
 import { KubernetesWorkload } from '../k8s/delivery';
 import { MANAGED_BY_LABELS } from '../k8s/namespace';
-import { MonitoringCloudImpl, MonitoringCloudInput } from './cloud-impl';
+import type { MonitoringCloudImpl, MonitoringCloudInput } from './spi';
 import { dashboardConfigMap, DASHBOARDS } from './dashboards';
 import {
   backupRules, BUILTIN_SERVER_METRICS, checkBackupTarget, checkEndpointTarget, checkRuleGroups, checkTrainingTarget,
@@ -118,15 +119,16 @@ export class MonitoringStack extends Construct implements IMonitoringStack {
     }
     if (props.selfManaged && backend !== 'self-managed') throw new InvalidPropError(this, 'selfManaged', props.selfManaged, 'only with backend "self-managed"');
     if (props.managed && backend !== 'managed') throw new InvalidPropError(this, 'managed', props.managed, 'only with backend "managed"');
-    if (props.managed?.grafana && cloud.kind !== 'aws') {
-      throw new InvalidPropError(this, 'managed.grafana', true, 'AWS only (Amazon Managed Grafana); on GCP and Azure use the self-managed Grafana or your own');
+    const spi = targetFor(cloud).monitoring;
+    if (props.managed?.grafana && spi.managedGrafanaUnsupported) {
+      throw new InvalidPropError(this, 'managed.grafana', true, spi.managedGrafanaUnsupported);
     }
     checkUserTags(this, cloud, props.tags);
     checkAlerts(this, props.alerts);
     checkSelfManaged(this, props.selfManaged);
-    checkBudget(this, props.budget, cloud);
+    checkBudget(this, props.budget, spi);
     if (props.dashboards !== undefined && typeof props.dashboards !== 'boolean') throw new InvalidPropError(this, 'dashboards', props.dashboards, 'true or false');
-    const routing = resolveRouting(this, props.routing, cloud, backend);
+    const routing = resolveRouting(this, props.routing, spi, backend);
     const knownAlerts = new Set(catalog().flatMap((g) => g.rules.map((r) => r.name)).concat((props.alerts?.custom ?? []).map((r) => r.name)));
     for (const name of props.alerts?.disabled ?? []) {
       if (!knownAlerts.has(name)) throw new InvalidPropError(this, 'alerts.disabled', name, `alert names: ${[...knownAlerts].sort().join(', ')}`);
@@ -142,11 +144,7 @@ export class MonitoringStack extends Construct implements IMonitoringStack {
     const input: MonitoringCloudInput = {
       backend, routing, budget: props.budget, cluster: props.cluster, managed: props.managed ?? {}, selfManaged: props.selfManaged ?? {}, render: this.render, tags: props.tags,
     };
-    this.impl = cloud.select<MonitoringCloudImpl>({
-      aws: (c) => (require('../clouds/aws/monitoring') as typeof import('../clouds/aws/monitoring')).awsMonitoring(this, c, input),
-      gcp: (c) => (require('../clouds/gcp/monitoring') as typeof import('../clouds/gcp/monitoring')).gcpMonitoring(this, c, input),
-      azure: (c) => (require('../clouds/azure/monitoring') as typeof import('../clouds/azure/monitoring')).azureMonitoring(this, c, input),
-    });
+    this.impl = spi.create(this, cloud, input);
     this.resources = this.impl.resources;
 
     if (backend === 'self-managed' && props.cluster) {

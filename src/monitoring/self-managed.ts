@@ -8,7 +8,7 @@ import { addDefaultDenyNetworkPolicy, addDnsEgressNetworkPolicy, MANAGED_BY_LABE
 import { podSecurityLabels } from '../k8s/security';
 import { KUBERNETES_SUPPRESSION_PREFIX } from '../policy/suppress';
 import { alertmanagerConfig, RECEIVER_SECRET, RECEIVER_SECRET_DIR, receiverSecretKey, ResolvedRouting } from './alertmanager';
-import { MonitoringCloudImpl, RuntimeSecret, SelfManagedAlertmanagerParts } from './cloud-impl';
+import type { MonitoringCloudImpl, RuntimeSecret, SelfManagedAlertmanagerParts } from './spi';
 import { KUBE_PROMETHEUS_STACK, PROMETHEUS_OPERATOR_CRDS } from './scrape';
 import { SelfManagedProps } from './types';
 

@@ -28,7 +28,7 @@ import { WorkloadIdentity } from '../../core/identity';
 import { physicalName } from '../../core/naming';
 import { resourceTags } from '../../core/tags';
 import { snsAlertmanagerConfig, snsReceiver } from '../../monitoring/alertmanager';
-import { AlertmanagerSecretMount, MonitoringCloudImpl, MonitoringCloudInput, RuntimeSecret, SelfManagedAlertmanagerParts } from '../../monitoring/cloud-impl';
+import type { AlertmanagerSecretMount, MonitoringCloudImpl, MonitoringCloudInput, RuntimeSecret, SelfManagedAlertmanagerParts, MonitoringSpi } from '../../monitoring/spi';
 import { InferenceClusterAddons } from '../../inference/addons';
 import { awsInferenceParts } from './exposure';
 import { prometheusRulesYaml, RuleGroup } from '../../monitoring/rules';
@@ -372,3 +372,15 @@ export function awsMonitoring(scope: Construct, cloud: AwsCloud, input: Monitori
     resources,
   };
 }
+
+/** MonitoringStack on AWS (src/monitoring/spi.ts). */
+export const monitoring: MonitoringSpi = {
+  secretNamePattern: /^(arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:)?[A-Za-z0-9/_+=.@-]{1,512}$/,
+  secretReferenceAllowed: 'a SecretReference { secretName } naming an AWS Secrets Manager secret (name or ARN)',
+  // A name or ARN says it all: Secrets Manager is regional and the stack's region is known.
+  checkSecretLocation: () => {},
+  // AWS Budgets needs nothing beyond the amount and thresholds.
+  checkBudget: () => {},
+  // targetFor picks this implementation by the cloud's kind: the cloud is an AwsCloud.
+  create: (scope, cloud, input) => awsMonitoring(scope, cloud as AwsCloud, input),
+};

@@ -21,11 +21,12 @@ import { MonitorDataCollectionRuleAssociation } from '@cdktf/provider-azurerm/li
 import { MonitorWorkspace } from '@cdktf/provider-azurerm/lib/monitor-workspace';
 import { RoleAssignment } from '@cdktf/provider-azurerm/lib/role-assignment';
 import { AzureCloud } from '../../core/cloud';
+import { InvalidPropError } from '../../core/errors';
 import { physicalName } from '../../core/naming';
 import { resourceTags } from '../../core/tags';
 import { WorkloadIdentity } from '../../core/identity';
 import { InferenceClusterAddons } from '../../inference/addons';
-import { MonitoringCloudImpl, MonitoringCloudInput, RuntimeSecret, SelfManagedAlertmanagerParts } from '../../monitoring/cloud-impl';
+import type { MonitoringCloudImpl, MonitoringCloudInput, RuntimeSecret, SelfManagedAlertmanagerParts, MonitoringSpi } from '../../monitoring/spi';
 import { azureInferenceParts } from './exposure';
 import { azureRules, RuleGroup, Severity } from '../../monitoring/rules';
 import { podMonitor, ScrapeTarget } from '../../monitoring/scrape';
@@ -261,3 +262,23 @@ export function azureMonitoring(scope: Construct, cloud: AzureCloud, input: Moni
     resources,
   };
 }
+
+const KEY_VAULT_ID = /^\/subscriptions\/[^/]+\/resourceGroups\/[^/]+\/providers\/Microsoft\.KeyVault\/vaults\/[a-zA-Z0-9-]{3,24}$/;
+
+/** MonitoringStack on Azure (src/monitoring/spi.ts). */
+export const monitoring: MonitoringSpi = {
+  secretNamePattern: /^[A-Za-z0-9-]{1,127}$/,
+  secretReferenceAllowed: 'a SecretReference { secretName, keyVaultId } naming a Key Vault secret',
+  checkSecretLocation(scope, prop, ref) {
+    // A secret name is unique only within its vault.
+    if (typeof ref.keyVaultId !== 'string' || !KEY_VAULT_ID.test(ref.keyVaultId)) {
+      throw new InvalidPropError(scope, `${prop}.keyVaultId`, ref.keyVaultId, 'the resource id of the Key Vault holding the secret (/subscriptions/.../vaults/<name>)');
+    }
+  },
+  // Consumption budgets need nothing beyond the generic props (azureScope and startMonth are checked there).
+  checkBudget: () => {},
+  // Amazon Managed Grafana is the only managed Grafana this library wires.
+  managedGrafanaUnsupported: 'AWS only (Amazon Managed Grafana); on GCP and Azure use the self-managed Grafana or your own',
+  // targetFor picks this implementation by the cloud's kind: the cloud is an AzureCloud.
+  create: (scope, cloud, input) => azureMonitoring(scope, cloud as AzureCloud, input),
+};

@@ -18,10 +18,11 @@ import { SecretManagerSecret } from '@cdktf/provider-google/lib/secret-manager-s
 import { SecretManagerSecretIamMember } from '@cdktf/provider-google/lib/secret-manager-secret-iam-member';
 import { SecretManagerSecretVersion } from '@cdktf/provider-google/lib/secret-manager-secret-version';
 import { GcpCloud } from '../../core/cloud';
+import { InvalidPropError } from '../../core/errors';
 import { physicalName } from '../../core/naming';
 import { resourceTags } from '../../core/tags';
 import { WorkloadIdentity } from '../../core/identity';
-import { MonitoringCloudImpl, MonitoringCloudInput, RuntimeSecret, SelfManagedAlertmanagerParts } from '../../monitoring/cloud-impl';
+import type { MonitoringCloudImpl, MonitoringCloudInput, RuntimeSecret, SelfManagedAlertmanagerParts, MonitoringSpi } from '../../monitoring/spi';
 import { gcpPolicies, RuleGroup, Severity } from '../../monitoring/rules';
 import { gmpPodMonitoring, ScrapeTarget } from '../../monitoring/scrape';
 import { SecretReference } from '../../monitoring/types';
@@ -230,3 +231,22 @@ export function gcpMonitoring(scope: Construct, cloud: GcpCloud, input: Monitori
     resources,
   };
 }
+
+/** MonitoringStack on Google Cloud (src/monitoring/spi.ts). */
+export const monitoring: MonitoringSpi = {
+  secretNamePattern: /^[A-Za-z0-9_-]{1,255}$/,
+  secretReferenceAllowed: 'a SecretReference { secretName } naming a Secret Manager secret id of the project',
+  // Secret ids are looked up in the cloud's project.
+  checkSecretLocation: () => {},
+  checkBudget(scope, budget) {
+    // A billing budget belongs to a billing account, which the project does not tell Terraform.
+    if (typeof budget.billingAccountId !== 'string' || !/^[0-9A-F]{6}-[0-9A-F]{6}-[0-9A-F]{6}$/.test(budget.billingAccountId)) {
+      throw new InvalidPropError(scope, 'budget.billingAccountId', budget.billingAccountId,
+        'the billing account id the project is billed to: three groups of six uppercase hex digits, e.g. 012345-6789AB-CDEF01 (required on GCP)');
+    }
+  },
+  // Amazon Managed Grafana is the only managed Grafana this library wires.
+  managedGrafanaUnsupported: 'AWS only (Amazon Managed Grafana); on GCP and Azure use the self-managed Grafana or your own',
+  // targetFor picks this implementation by the cloud's kind: the cloud is a GcpCloud.
+  create: (scope, cloud, input) => gcpMonitoring(scope, cloud as GcpCloud, input),
+};
