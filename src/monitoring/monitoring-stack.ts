@@ -59,9 +59,8 @@ function isBucket(x: Watchable): x is IWatchableBucket {
  *
  * Backends: `'self-managed'` (default) runs kube-prometheus-stack in the cluster (Prometheus with a persistent
  * volume and retention, Alertmanager, Grafana with its admin password in the cloud's secret manager,
- * node-exporter, kube-state-metrics); `'managed'` uses the cloud's service (Amazon Managed Service for
- * Prometheus + scraper + rule namespaces + alert manager; Google Managed Service for Prometheus with Cloud
- * Monitoring PromQL alert policies; Azure Monitor workspace + data collection rule + Prometheus rule groups).
+ * node-exporter, kube-state-metrics); `'managed'` uses the cloud's managed Prometheus service, its rules and
+ * alerting (per cloud: README.md, the backend table).
  * Alert rules are typed (src/monitoring/rules) and rendered for the backend. `watch(...)` adds a cluster,
  * an endpoint, a training job or a bucket.
  *

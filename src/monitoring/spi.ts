@@ -64,7 +64,7 @@ export interface MonitoringCloudImpl {
    * `secrets` from the cloud's secret manager at runtime (and to publish to the platform channel where it can).
    */
   selfManagedAlertmanager(namespace: string, serviceAccount: string, secrets: readonly RuntimeSecret[]): SelfManagedAlertmanagerParts;
-  /** Where the Grafana admin password is kept (secret ARN / name / Key Vault secret id), for users. */
+  /** Where the Grafana admin password is kept (the secret's id in the cloud's secret manager), for users. */
   readonly grafanaAdminPasswordLocation?: string;
   /** Managed backend: evaluate a rule group in the cloud's service. */
   addRuleGroup(group: RuleGroup): void;

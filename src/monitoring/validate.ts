@@ -62,7 +62,7 @@ export function resolveRouting(scope: IConstruct, routing: RoutingProps | undefi
     checkSecretReference(scope, 'routing.smtp.password', smtp.password, spi);
   }
   if (backend === 'self-managed') {
-    // Alertmanager mounts its credentials through one SecretProviderClass, which names one Key Vault.
+    // Alertmanager mounts its credentials through one SecretProviderClass, which names one vault (`keyVaultId`).
     const refs = [...receivers.flatMap((r) => [r.slackWebhookUrl, r.webhookUrl, r.pagerDutyRoutingKey]), smtp?.password]
       .filter((x): x is SecretReference => x !== undefined);
     const vaults = [...new Set(refs.map((x) => x.keyVaultId).filter((x): x is string => x !== undefined))];

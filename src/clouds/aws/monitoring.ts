@@ -27,7 +27,7 @@ import { AwsCloud } from '../../core/cloud';
 import { WorkloadIdentity } from '../../core/identity';
 import { physicalName } from '../../core/naming';
 import { resourceTags } from '../../core/tags';
-import { snsAlertmanagerConfig, snsReceiver } from '../../monitoring/alertmanager';
+import { snsAlertmanagerConfig, snsReceiver } from './monitoring-alertmanager';
 import type { AlertmanagerSecretMount, MonitoringCloudImpl, MonitoringCloudInput, RuntimeSecret, SelfManagedAlertmanagerParts, MonitoringSpi } from '../../monitoring/spi';
 import { InferenceClusterAddons } from '../../inference/addons';
 import { awsInferenceParts } from './exposure';

@@ -23,8 +23,9 @@ import { physicalName } from '../../core/naming';
 import { resourceTags } from '../../core/tags';
 import { WorkloadIdentity } from '../../core/identity';
 import type { MonitoringCloudImpl, MonitoringCloudInput, RuntimeSecret, SelfManagedAlertmanagerParts, MonitoringSpi } from '../../monitoring/spi';
-import { gcpPolicies, RuleGroup, Severity } from '../../monitoring/rules';
-import { gmpPodMonitoring, ScrapeTarget } from '../../monitoring/scrape';
+import { RuleGroup, Severity } from '../../monitoring/rules';
+import { ScrapeTarget } from '../../monitoring/scrape';
+import { gcpPolicies } from './monitoring-rules';
 import { SecretReference } from '../../monitoring/types';
 import { gcpKeyRingName } from './kms';
 import { gcpProvider } from './provider';
@@ -35,6 +36,23 @@ const DAY_SECONDS = 86400;
 /** A string Terraform must not interpolate: `${` and `%{` escaped as `$${` and `%%{`. */
 function terraformLiteral(text: string): string {
   return text.replace(/\$\{/g, '$$${').replace(/%\{/g, '%%{');
+}
+
+/** A Google Managed Service for Prometheus PodMonitoring (namespaced: it lives beside the pods). */
+function gmpPodMonitoring(t: ScrapeTarget, labels: Record<string, string>): Record<string, unknown> {
+  return {
+    apiVersion: 'monitoring.googleapis.com/v1',
+    kind: 'PodMonitoring',
+    metadata: { name: t.name, namespace: t.namespace, labels },
+    spec: {
+      selector: { matchLabels: { ...t.podSelector } },
+      endpoints: [{ port: t.port, path: t.path ?? '/metrics', interval: t.interval ?? '30s', timeout: '10s' }],
+      targetLabels: {
+        metadata: ['pod', 'container', 'node'],
+        ...(t.labelsFromPod ? { fromPod: Object.entries(t.labelsFromPod).map(([from, to]) => ({ from, to })) } : {}),
+      },
+    },
+  };
 }
 
 export function gcpMonitoring(scope: Construct, cloud: GcpCloud, input: MonitoringCloudInput): MonitoringCloudImpl {
