@@ -2,6 +2,7 @@
 // a provider; each cloud's facts and resources come from its `monitoring` on src/clouds/registry.ts.
 import * as fs from 'fs';
 import * as path from 'path';
+import * as ts from 'typescript';
 import { Testing, TerraformStack } from 'cdktf';
 import { targetFor } from '../../src/clouds/registry';
 import { MonitoringStack } from '../../src/monitoring/monitoring-stack';
@@ -38,6 +39,31 @@ describe('src/monitoring is cloud-neutral', () => {
     expect(text.match(/^import (?!type )/m)).toBeNull();
     expect(text).not.toMatch(/^export (const|function|class|let|enum)\b/m);
   });
+});
+
+/** Functions (and methods) over `max` lines in `file`, as `name:line (n lines)`. */
+function longFunctions(file: string, max: number): string[] {
+  const src = ts.createSourceFile(file, fs.readFileSync(file, 'utf8'), ts.ScriptTarget.Latest, true);
+  const out: string[] = [];
+  const visit = (n: ts.Node): void => {
+    if (ts.isFunctionLike(n) && (n as ts.FunctionLikeDeclaration).body) {
+      const start = src.getLineAndCharacterOfPosition(n.getStart()).line;
+      const lines = src.getLineAndCharacterOfPosition(n.end).line - start + 1;
+      if (lines > max) out.push(`${(n as ts.FunctionLikeDeclaration).name?.getText() ?? '(anonymous)'}:${start + 1} (${lines} lines)`);
+    }
+    ts.forEachChild(n, visit);
+  };
+  visit(src);
+  return out;
+}
+
+test('no function of MonitoringStack or its per-cloud parts is over 80 lines', () => {
+  const clouds = path.join(SRC, '..', 'clouds');
+  const perCloud = fs.readdirSync(clouds).flatMap((c) => (fs.statSync(path.join(clouds, c)).isDirectory()
+    ? fs.readdirSync(path.join(clouds, c)).filter((f) => f.startsWith('monitoring')).map((f) => path.join(clouds, c, f)) : []));
+  expect(perCloud.length).toBeGreaterThanOrEqual(3);
+  const long = [...sources(SRC), ...perCloud].flatMap((f) => longFunctions(f, 80).map((x) => `${path.relative(SRC, f)} ${x}`));
+  expect(long).toEqual([]);
 });
 
 describe.each(Object.keys(CLOUDS) as CloudName[])('%s monitoring on the registry', (cloudName) => {
