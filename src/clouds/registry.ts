@@ -8,9 +8,10 @@
 // AWS-only app never loads the Azure provider.
 import type { Cloud, CloudKind } from '../core/cloud';
 import type { IdentitySpi, ImageRepositorySpi } from '../core/spi';
+import type { MonitoringSpi } from '../monitoring/spi';
 import type { ClusterSpi } from '../training/spi';
 
-/** Everything one cloud implements: one field per construct spi (added as each construct moves here). */
+/** Everything one cloud implements: one field per construct spi. */
 export interface CloudTarget {
   /** GpuTrainingCluster (src/training/spi.ts). */
   readonly cluster: ClusterSpi;
@@ -18,6 +19,8 @@ export interface CloudTarget {
   readonly identity: IdentitySpi;
   /** BundledImage's image repository (src/core/spi.ts). */
   readonly images: ImageRepositorySpi;
+  /** MonitoringStack (src/monitoring/spi.ts). */
+  readonly monitoring: MonitoringSpi;
 }
 
 const loaded: Partial<Record<CloudKind, CloudTarget>> = {};

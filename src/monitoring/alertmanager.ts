@@ -24,11 +24,13 @@ export function receiverSecretKey(receiver: string, kind: ReceiverSecretKind | '
   return kind === 'smtp-password' ? 'smtp-password' : `${receiver}-${kind}`;
 }
 
-const ROUTE_DEFAULTS = { group_by: ['alertname', 'namespace', 'severity'], group_wait: '30s', group_interval: '5m', repeat_interval: '4h' };
+/** Grouping and repeat intervals of every Alertmanager route tree this library writes. */
+export const ROUTE_DEFAULTS = { group_by: ['alertname', 'namespace', 'severity'], group_wait: '30s', group_interval: '5m', repeat_interval: '4h' };
 /** A critical alert silences the warnings and infos of the same alert and namespace. */
-const INHIBIT = [{ source_matchers: ['severity="critical"'], target_matchers: ['severity=~"warning|info"'], equal: ['alertname', 'namespace'] }];
+export const INHIBIT = [{ source_matchers: ['severity="critical"'], target_matchers: ['severity=~"warning|info"'], equal: ['alertname', 'namespace'] }];
 
-function severityRoutes(routing: ResolvedRouting): Record<string, unknown>[] {
+/** One route per severity and receiver (`continue`: every receiver of a severity gets the alert). */
+export function severityRoutes(routing: ResolvedRouting): Record<string, unknown>[] {
   return SEVERITIES.flatMap((sev) => routing.routes[sev].map((receiver) => ({ matchers: [`severity="${sev}"`], receiver, continue: true })));
 }
 
@@ -67,32 +69,5 @@ export function alertmanagerConfig(routing: ResolvedRouting, platform?: Record<s
     },
     inhibit_rules: INHIBIT,
     receivers: [{ name: 'null' }, { name: 'unrouted' }, ...(platform ? [{ ...platform, name: 'platform' }] : []), ...receivers],
-  };
-}
-
-/**
- * Alertmanager configuration of Amazon Managed Service for Prometheus: SNS is its only receiver type, so each
- * receiver is an SNS topic (`topics[name]`); `platformTopic` receives every alert.
- */
-/** An Alertmanager receiver publishing to an SNS topic (SigV4 with the pod's or the workspace's credentials). */
-export function snsReceiver(topicArn: string, region: string): Record<string, unknown> {
-  return {
-    sns_configs: [{ topic_arn: topicArn, sigv4: { region }, send_resolved: true,
-      subject: '[{{ .Status | toUpper }}] {{ .CommonLabels.alertname }}', attributes: { severity: '{{ .CommonLabels.severity }}' } }],
-  };
-}
-
-export function snsAlertmanagerConfig(routing: ResolvedRouting, topics: Record<string, string>, platformTopic: string, region: string): Record<string, unknown> {
-  const sns = (arn: string) => snsReceiver(arn, region);
-  return {
-    route: {
-      receiver: 'platform',
-      ...ROUTE_DEFAULTS,
-      routes: [{ matchers: ['alertname=~"Watchdog|InfoInhibitor"'], receiver: 'null' },
-        { matchers: ['severity=~".+"'], receiver: 'platform', continue: true }, ...severityRoutes(routing)],
-    },
-    inhibit_rules: INHIBIT,
-    receivers: [{ name: 'null' }, { name: 'platform', ...sns(platformTopic) },
-      ...routing.receivers.map((r) => ({ name: r.name, ...sns(topics[r.name]) }))],
   };
 }

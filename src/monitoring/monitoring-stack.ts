@@ -1,6 +1,7 @@
 import { Construct, IConstruct } from 'constructs';
 import type { ApiObjectProps } from 'cdk8s';
 import { Annotations, ITerraformDependable } from 'cdktf';
+import { targetFor } from '../clouds/registry';
 import { Cloud } from '../core/cloud';
 import { IGpuCluster } from '../core/cluster';
 import { HOURS_PER_MONTH } from '../core/cost';
@@ -8,7 +9,8 @@ import { check, InvalidPropError } from '../core/errors';
 import { checkUserTags } from '../core/tags';
 import { KubernetesWorkload } from '../k8s/delivery';
 import { MANAGED_BY_LABELS } from '../k8s/namespace';
-import { MonitoringCloudImpl, MonitoringCloudInput } from './cloud-impl';
+import { ResolvedRouting } from './alertmanager';
+import type { MonitoringCloudImpl, MonitoringSpi } from './spi';
 import { dashboardConfigMap, DASHBOARDS } from './dashboards';
 import {
   backupRules, BUILTIN_SERVER_METRICS, checkBackupTarget, checkEndpointTarget, checkRuleGroups, checkTrainingTarget,
@@ -18,8 +20,8 @@ import {
 import { podMonitor, ScrapeTarget } from './scrape';
 import { prometheusOperatorCrds, receiverRuntimeSecrets, selfManagedPrometheus, SelfManagedResult } from './self-managed';
 import {
-  BudgetProps, IMonitoringStack, IWatchableBucket, IWatchableEndpoint, IWatchableRestoreDrill, IWatchableTrainingJob, MONITORING_BACKENDS, MonitoringBackend,
-  MonitoringStackProps, Watchable, WatchOptions,
+  BudgetProps, IMonitoringStack, IWatchableBucket, IWatchableEndpoint, IWatchableRestoreDrill, IWatchableTrainingJob, MONITORING_BACKENDS,
+  MonitoringBackend, MonitoringStackProps, SelfManagedProps, Watchable, WatchOptions,
 } from './types';
 import { checkAlerts, checkBudget, checkSelfManaged, resolveRouting } from './validate';
 import { checkStateLocation } from '../core/state-backend';
@@ -54,14 +56,64 @@ function isBucket(x: Watchable): x is IWatchableBucket {
   return typeof b.bucketName === 'string' && b.cloud !== undefined;
 }
 
+/** MonitoringStackProps checked (every prop, before any child) and resolved. */
+interface ResolvedMonitoringStack {
+  readonly cloud: Cloud;
+  /** The cloud's half of the stack. */
+  readonly spi: MonitoringSpi;
+  readonly backend: MonitoringBackend;
+  readonly routing: ResolvedRouting;
+  readonly dashboards: boolean;
+}
+
+/** Where the stack's Kubernetes objects go, per backend. */
+interface MonitoringDelivery {
+  readonly selfManaged?: SelfManagedResult;
+  readonly workload?: KubernetesWorkload;
+  readonly monitorNamespace: string;
+  readonly scraperNamespace?: string;
+  readonly prometheusQueryUrl?: string;
+  readonly grafanaAdminPasswordLocation?: string;
+}
+
+/** Validates every prop (throws InvalidPropError naming the first bad one) and applies the defaults. */
+function resolveMonitoringStack(scope: IConstruct, props: MonitoringStackProps): ResolvedMonitoringStack {
+  const cloud = props.cloud ?? props.cluster?.cloud;
+  if (!cloud) throw new InvalidPropError(scope, 'cloud', props.cloud, 'a Cloud target, or a cluster (whose cloud is used)');
+  if (props.cloud && props.cluster && (!props.cloud.sameCloudAs(props.cluster.cloud) || props.cloud.kind !== props.cluster.cloud.kind)) {
+    throw new InvalidPropError(scope, 'cloud', props.cloud.toString(), `the cluster's cloud (${props.cluster.cloud.toString()})`);
+  }
+  check.oneOf(scope, 'backend', props.backend, MONITORING_BACKENDS);
+  const backend = props.backend ?? 'self-managed';
+  if (backend === 'self-managed' && !props.cluster) {
+    throw new InvalidPropError(scope, 'cluster', undefined, 'a cluster to run kube-prometheus-stack in, or backend "managed"');
+  }
+  if (props.selfManaged && backend !== 'self-managed') throw new InvalidPropError(scope, 'selfManaged', props.selfManaged, 'only with backend "self-managed"');
+  if (props.managed && backend !== 'managed') throw new InvalidPropError(scope, 'managed', props.managed, 'only with backend "managed"');
+  const spi = targetFor(cloud).monitoring;
+  if (props.managed?.grafana && spi.managedGrafanaUnsupported) {
+    throw new InvalidPropError(scope, 'managed.grafana', true, spi.managedGrafanaUnsupported);
+  }
+  checkUserTags(scope, cloud, props.tags);
+  checkAlerts(scope, props.alerts);
+  checkSelfManaged(scope, props.selfManaged);
+  checkBudget(scope, props.budget, spi);
+  if (props.dashboards !== undefined && typeof props.dashboards !== 'boolean') throw new InvalidPropError(scope, 'dashboards', props.dashboards, 'true or false');
+  const routing = resolveRouting(scope, props.routing, spi, backend);
+  const knownAlerts = new Set(catalog().flatMap((g) => g.rules.map((r) => r.name)).concat((props.alerts?.custom ?? []).map((r) => r.name)));
+  for (const name of props.alerts?.disabled ?? []) {
+    if (!knownAlerts.has(name)) throw new InvalidPropError(scope, 'alerts.disabled', name, `alert names: ${[...knownAlerts].sort().join(', ')}`);
+  }
+  return { cloud, spi, backend, routing, dashboards: props.dashboards ?? true };
+}
+
 /**
  * Metrics, alerts, dashboards, routing and a cost budget for the AI platform.
  *
  * Backends: `'self-managed'` (default) runs kube-prometheus-stack in the cluster (Prometheus with a persistent
  * volume and retention, Alertmanager, Grafana with its admin password in the cloud's secret manager,
- * node-exporter, kube-state-metrics); `'managed'` uses the cloud's service (Amazon Managed Service for
- * Prometheus + scraper + rule namespaces + alert manager; Google Managed Service for Prometheus with Cloud
- * Monitoring PromQL alert policies; Azure Monitor workspace + data collection rule + Prometheus rule groups).
+ * node-exporter, kube-state-metrics); `'managed'` uses the cloud's managed Prometheus service, its rules and
+ * alerting (per cloud: README.md, the backend table).
  * Alert rules are typed (src/monitoring/rules) and rendered for the backend. `watch(...)` adds a cluster,
  * an endpoint, a training job or a bucket.
  *
@@ -107,69 +159,58 @@ export class MonitoringStack extends Construct implements IMonitoringStack {
   constructor(scope: Construct, id: string, props: MonitoringStackProps = {}) {
     super(scope, id);
     checkStateLocation(this);
-    // ---- validation: every prop, before any child ---------------------------------------------------------
-    const cloud = props.cloud ?? props.cluster?.cloud;
-    if (!cloud) throw new InvalidPropError(this, 'cloud', props.cloud, 'a Cloud target, or a cluster (whose cloud is used)');
-    if (props.cloud && props.cluster && (!props.cloud.sameCloudAs(props.cluster.cloud) || props.cloud.kind !== props.cluster.cloud.kind)) {
-      throw new InvalidPropError(this, 'cloud', props.cloud.toString(), `the cluster's cloud (${props.cluster.cloud.toString()})`);
-    }
-    check.oneOf(this, 'backend', props.backend, MONITORING_BACKENDS);
-    const backend = props.backend ?? 'self-managed';
-    if (backend === 'self-managed' && !props.cluster) {
-      throw new InvalidPropError(this, 'cluster', undefined, 'a cluster to run kube-prometheus-stack in, or backend "managed"');
-    }
-    if (props.selfManaged && backend !== 'self-managed') throw new InvalidPropError(this, 'selfManaged', props.selfManaged, 'only with backend "self-managed"');
-    if (props.managed && backend !== 'managed') throw new InvalidPropError(this, 'managed', props.managed, 'only with backend "managed"');
-    if (props.managed?.grafana && cloud.kind !== 'aws') {
-      throw new InvalidPropError(this, 'managed.grafana', true, 'AWS only (Amazon Managed Grafana); on GCP and Azure use the self-managed Grafana or your own');
-    }
-    checkUserTags(this, cloud, props.tags);
-    checkAlerts(this, props.alerts);
-    checkSelfManaged(this, props.selfManaged);
-    checkBudget(this, props.budget, cloud);
-    if (props.dashboards !== undefined && typeof props.dashboards !== 'boolean') throw new InvalidPropError(this, 'dashboards', props.dashboards, 'true or false');
-    const routing = resolveRouting(this, props.routing, cloud, backend);
-    const knownAlerts = new Set(catalog().flatMap((g) => g.rules.map((r) => r.name)).concat((props.alerts?.custom ?? []).map((r) => r.name)));
-    for (const name of props.alerts?.disabled ?? []) {
-      if (!knownAlerts.has(name)) throw new InvalidPropError(this, 'alerts.disabled', name, `alert names: ${[...knownAlerts].sort().join(', ')}`);
-    }
-
-    // ---- resources --------------------------------------------------------------------------------------
-    this.cloud = cloud;
-    this.backend = backend;
+    const r = resolveMonitoringStack(this, props);
+    this.cloud = r.cloud;
+    this.backend = r.backend;
     this.cluster = props.cluster;
     this.disabled = new Set(props.alerts?.disabled ?? []);
     this.render = { runbookBaseUrl: props.alerts?.runbookBaseUrl };
-    const dashboards = props.dashboards ?? true;
-    const input: MonitoringCloudInput = {
-      backend, routing, budget: props.budget, cluster: props.cluster, managed: props.managed ?? {}, selfManaged: props.selfManaged ?? {}, render: this.render, tags: props.tags,
-    };
-    this.impl = cloud.select<MonitoringCloudImpl>({
-      aws: (c) => (require('../clouds/aws/monitoring') as typeof import('../clouds/aws/monitoring')).awsMonitoring(this, c, input),
-      gcp: (c) => (require('../clouds/gcp/monitoring') as typeof import('../clouds/gcp/monitoring')).gcpMonitoring(this, c, input),
-      azure: (c) => (require('../clouds/azure/monitoring') as typeof import('../clouds/azure/monitoring')).azureMonitoring(this, c, input),
+    this.impl = r.spi.create(this, r.cloud, {
+      backend: r.backend, routing: r.routing, budget: props.budget, cluster: props.cluster, managed: props.managed ?? {}, selfManaged: props.selfManaged ?? {}, render: this.render, tags: props.tags,
     });
     this.resources = this.impl.resources;
 
-    if (backend === 'self-managed' && props.cluster) {
-      this.selfManaged = selfManagedPrometheus(this, props.cluster, this.impl, props.selfManaged ?? {}, routing);
-      this.workload = this.selfManaged.config;
-      this.monitorNamespace = this.selfManaged.namespace;
-      this.prometheusQueryUrl = this.selfManaged.prometheusQueryUrl;
-      this.scraperNamespace = this.selfManaged.namespace;
-      this.grafanaAdminPasswordLocation = this.impl.grafanaAdminPasswordLocation;
-      this.monitoringCrdDependencies.push(this.selfManaged.release);
-      if (dashboards) DASHBOARDS.forEach((d) => addK8s(this.workload!, `Dashboard-${d.name}`, dashboardConfigMap(d, this.monitorNamespace, MANAGED_BY_LABELS)));
-    } else {
-      this.monitorNamespace = 'kube-system';
-      this.scraperNamespace = this.impl.collectorNamespace;
-      if (props.cluster) {
-        this.monitoringCrdDependencies.push(prometheusOperatorCrds(this, props.cluster));
-        this.workload = new KubernetesWorkload(this, 'Collectors', { cluster: props.cluster, namespace: 'kube-system' });
-        this.impl.clusterObjects.forEach((o, i) => addK8s(this.workload!, `Cluster${i}`, o));
-      }
-    }
-    // Where receiver credentials are read (issue 15 item 6): said at synth, since it decides what the plan needs.
+    const delivery = r.backend === 'self-managed' && props.cluster
+      ? this.renderSelfManaged(props.cluster, props.selfManaged ?? {}, r)
+      : this.renderCollectors(props.cluster);
+    this.selfManaged = delivery.selfManaged;
+    this.workload = delivery.workload;
+    this.monitorNamespace = delivery.monitorNamespace;
+    this.prometheusQueryUrl = delivery.prometheusQueryUrl;
+    this.scraperNamespace = delivery.scraperNamespace;
+    this.grafanaAdminPasswordLocation = delivery.grafanaAdminPasswordLocation;
+    this.annotateRouting(r.routing, r.backend);
+
+    this.addRuleGroup(platformRules());
+    if (props.alerts?.custom?.length) this.addRuleGroup({ name: 'aiinfra-custom', area: 'platform', rules: [...props.alerts.custom] });
+    this.gpuOptions = props.alerts?.gpu;
+    this.budget = props.budget;
+    if (props.cluster) this.watch(props.cluster);
+  }
+
+  /** kube-prometheus-stack in the cluster; monitors, rules and dashboards go to its config release. */
+  private renderSelfManaged(cluster: IGpuCluster, o: SelfManagedProps, r: ResolvedMonitoringStack): MonitoringDelivery {
+    const selfManaged = selfManagedPrometheus(this, cluster, this.impl, o, r.routing);
+    this.monitoringCrdDependencies.push(selfManaged.release);
+    if (r.dashboards) DASHBOARDS.forEach((d) => addK8s(selfManaged.config, `Dashboard-${d.name}`, dashboardConfigMap(d, selfManaged.namespace, MANAGED_BY_LABELS)));
+    return {
+      selfManaged, workload: selfManaged.config, monitorNamespace: selfManaged.namespace, prometheusQueryUrl: selfManaged.prometheusQueryUrl,
+      scraperNamespace: selfManaged.namespace, grafanaAdminPasswordLocation: this.impl.grafanaAdminPasswordLocation,
+    };
+  }
+
+  /** Managed backend: with a cluster, the prometheus-operator CRDs and the objects the cloud's collector needs. */
+  private renderCollectors(cluster: IGpuCluster | undefined): MonitoringDelivery {
+    const delivery = { monitorNamespace: 'kube-system', scraperNamespace: this.impl.collectorNamespace };
+    if (!cluster) return delivery;
+    this.monitoringCrdDependencies.push(prometheusOperatorCrds(this, cluster));
+    const workload = new KubernetesWorkload(this, 'Collectors', { cluster, namespace: 'kube-system' });
+    this.impl.clusterObjects.forEach((o, i) => addK8s(workload, `Cluster${i}`, o));
+    return { ...delivery, workload };
+  }
+
+  /** Where receiver credentials are read (issue 15 item 6): said at synth, since it decides what the plan needs. */
+  private annotateRouting(routing: ResolvedRouting, backend: MonitoringBackend): void {
     const credentials = receiverRuntimeSecrets(routing).map((x) => x.ref.secretName);
     if (credentials.length && backend === 'managed') {
       Annotations.of(this).addInfo(`${this.node.path}: the managed backend's cloud channels (webhooks, PagerDuty) hold receiver credentials as values: Terraform reads ${
@@ -180,12 +221,6 @@ export class MonitoringStack extends Construct implements IMonitoringStack {
     if (routing.receivers.length === 0) {
       Annotations.of(this).addWarning(`${this.node.path}: no routing.receivers: alerts reach only the cloud-native channel${backend === 'self-managed' ? ' for budgets, and Alertmanager/Grafana for alerts' : ''}; add receivers (e-mail, webhook, PagerDuty)`);
     }
-
-    this.addRuleGroup(platformRules());
-    if (props.alerts?.custom?.length) this.addRuleGroup({ name: 'aiinfra-custom', area: 'platform', rules: [...props.alerts.custom] });
-    this.gpuOptions = props.alerts?.gpu;
-    this.budget = props.budget;
-    if (props.cluster) this.watch(props.cluster);
   }
 
   /**

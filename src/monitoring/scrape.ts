@@ -19,7 +19,7 @@ export const PROMETHEUS_OPERATOR_CRDS: PinnedChart = {
   repository: 'https://prometheus-community.github.io/helm-charts', chart: 'prometheus-operator-crds', version: '24.0.2',
   appVersion: 'v0.86.2', crds: 'templates',
 };
-/** kube-state-metrics for managed backends that do not bring their own (Amazon Managed Service for Prometheus). */
+/** kube-state-metrics for managed backends that do not bring their own. */
 export const KUBE_STATE_METRICS: PinnedChart = {
   repository: 'https://prometheus-community.github.io/helm-charts', chart: 'kube-state-metrics', version: '6.4.1', crds: 'none',
 };
@@ -53,11 +53,11 @@ function relabelFromPod(t: ScrapeTarget): { sourceLabels: string[]; targetLabel:
 }
 
 /**
- * A prometheus-operator PodMonitor (or Azure managed Prometheus's `azmonitoring.coreos.com/v1` twin) in
+ * A prometheus-operator PodMonitor (or a managed collector's twin of it under another `apiVersion`) in
  * `monitorNamespace`, selecting the target's pods in its own namespace.
  */
 export function podMonitor(t: ScrapeTarget, monitorNamespace: string, labels: Record<string, string>,
-  apiVersion: 'monitoring.coreos.com/v1' | 'azmonitoring.coreos.com/v1' = 'monitoring.coreos.com/v1'): Record<string, unknown> {
+  apiVersion = 'monitoring.coreos.com/v1'): Record<string, unknown> {
   const relabelings = [
     ...relabelFromPod(t),
     { sourceLabels: ['__meta_kubernetes_pod_node_name'], targetLabel: 'node', action: 'replace' },
@@ -72,23 +72,6 @@ export function podMonitor(t: ScrapeTarget, monitorNamespace: string, labels: Re
       podMetricsEndpoints: [{
         port: t.port, path: t.path ?? '/metrics', interval: t.interval ?? '30s', scrapeTimeout: '10s', relabelings,
       }],
-    },
-  };
-}
-
-/** A Google Managed Service for Prometheus PodMonitoring (namespaced: it lives beside the pods). */
-export function gmpPodMonitoring(t: ScrapeTarget, labels: Record<string, string>): Record<string, unknown> {
-  return {
-    apiVersion: 'monitoring.googleapis.com/v1',
-    kind: 'PodMonitoring',
-    metadata: { name: t.name, namespace: t.namespace, labels },
-    spec: {
-      selector: { matchLabels: { ...t.podSelector } },
-      endpoints: [{ port: t.port, path: t.path ?? '/metrics', interval: t.interval ?? '30s', timeout: '10s' }],
-      targetLabels: {
-        metadata: ['pod', 'container', 'node'],
-        ...(t.labelsFromPod ? { fromPod: Object.entries(t.labelsFromPod).map(([from, to]) => ({ from, to })) } : {}),
-      },
     },
   };
 }

@@ -1,14 +1,14 @@
 import { Construct } from 'constructs';
 import { ITerraformDependable } from 'cdktf';
-import { Release } from '@cdktf/provider-helm/lib/release';
 import { pinnedRelease } from '../clouds/helm/add-ons';
+import type { HelmRelease } from '../clouds/helm/release';
 import { IGpuCluster } from '../core/cluster';
 import { KubernetesWorkload } from '../k8s/delivery';
 import { addDefaultDenyNetworkPolicy, addDnsEgressNetworkPolicy, MANAGED_BY_LABELS } from '../k8s/namespace';
 import { podSecurityLabels } from '../k8s/security';
 import { KUBERNETES_SUPPRESSION_PREFIX } from '../policy/suppress';
 import { alertmanagerConfig, RECEIVER_SECRET, RECEIVER_SECRET_DIR, receiverSecretKey, ResolvedRouting } from './alertmanager';
-import { MonitoringCloudImpl, RuntimeSecret, SelfManagedAlertmanagerParts } from './cloud-impl';
+import type { MonitoringCloudImpl, RuntimeSecret, SelfManagedAlertmanagerParts } from './spi';
 import { KUBE_PROMETHEUS_STACK, PROMETHEUS_OPERATOR_CRDS } from './scrape';
 import { SelfManagedProps } from './types';
 
@@ -31,7 +31,7 @@ export interface SelfManagedResult {
   readonly nodeExporterNamespace: string;
   /** Namespace, Grafana admin Secret, receiver credentials: applied before the chart. */
   readonly base: KubernetesWorkload;
-  readonly release: Release;
+  readonly release: HelmRelease;
   /** PodMonitors, PrometheusRules, dashboards: applied after the chart (its CRDs). */
   readonly config: KubernetesWorkload;
   readonly prometheusQueryUrl: string;
@@ -178,7 +178,7 @@ export function receiverRuntimeSecrets(routing: ResolvedRouting): RuntimeSecret[
  * them), pinned to the operator version of kube-prometheus-stack. It adopts CRDs already in the cluster
  * (installed by an earlier kube-prometheus-stack's `crds/`, which Helm tracks in no release).
  */
-export function prometheusOperatorCrds(scope: Construct, cluster: IGpuCluster): Release {
+export function prometheusOperatorCrds(scope: Construct, cluster: IGpuCluster): HelmRelease {
   return pinnedRelease(scope, 'PrometheusOperatorCrds', PROMETHEUS_OPERATOR_CRDS, {
     provider: cluster.helmProvider, name: 'prometheus-operator-crds', namespace: 'kube-system', values: {},
     dependsOn: cluster.addOnDependencies, takeOwnership: true,

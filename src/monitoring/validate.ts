@@ -1,43 +1,26 @@
 import { IConstruct } from 'constructs';
 import { Annotations } from 'cdktf';
-import { Cloud } from '../core/cloud';
 import { check, InvalidPropError } from '../core/errors';
 import { ResolvedRouting } from './alertmanager';
+import type { MonitoringSpi } from './spi';
 import { checkAlertRule, checkGpuRuleOptions, isDuration, Severity, SEVERITIES } from './rules';
 import { BudgetProps, MonitoringBackend, RoutingProps, SecretReference, SelfManagedProps, AlertsProps } from './types';
 
 const EMAIL = /^[^\s@,;<>]+@[^\s@,;<>]+\.[a-zA-Z]{2,}$/;
 const RECEIVER_NAME = /^[a-z][a-z0-9-]{0,30}[a-z0-9]$/;
-const AZURE_KEY_VAULT_ID = /^\/subscriptions\/[^/]+\/resourceGroups\/[^/]+\/providers\/Microsoft\.KeyVault\/vaults\/[a-zA-Z0-9-]{3,24}$/;
-const SECRET_NAMES: Record<string, RegExp> = {
-  aws: /^(arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:)?[A-Za-z0-9/_+=.@-]{1,512}$/,
-  gcp: /^[A-Za-z0-9_-]{1,255}$/,
-  azure: /^[A-Za-z0-9-]{1,127}$/,
-};
 const RESERVED_RECEIVERS = ['null', 'unrouted', 'platform'];
 
-export function checkSecretReference(scope: IConstruct, prop: string, ref: SecretReference | undefined, cloud: Cloud): void {
+/** A SecretReference as the cloud's secret manager names secrets (`spi` holds the cloud's rules). */
+export function checkSecretReference(scope: IConstruct, prop: string, ref: SecretReference | undefined, spi: MonitoringSpi): void {
   if (ref === undefined) return;
-  if (typeof ref !== 'object' || ref === null || typeof ref.secretName !== 'string' || !SECRET_NAMES[cloud.kind].test(ref.secretName)) {
-    throw new InvalidPropError(scope, prop, ref, cloud.select({
-      aws: () => 'a SecretReference { secretName } naming an AWS Secrets Manager secret (name or ARN)',
-      gcp: () => 'a SecretReference { secretName } naming a Secret Manager secret id of the project',
-      azure: () => 'a SecretReference { secretName, keyVaultId } naming a Key Vault secret',
-    }));
+  if (typeof ref !== 'object' || ref === null || typeof ref.secretName !== 'string' || !spi.secretNamePattern.test(ref.secretName)) {
+    throw new InvalidPropError(scope, prop, ref, spi.secretReferenceAllowed);
   }
-  cloud.select({
-    aws: () => undefined,
-    gcp: () => undefined,
-    azure: () => {
-      if (typeof ref.keyVaultId !== 'string' || !AZURE_KEY_VAULT_ID.test(ref.keyVaultId)) {
-        throw new InvalidPropError(scope, `${prop}.keyVaultId`, ref.keyVaultId, 'the resource id of the Key Vault holding the secret (/subscriptions/.../vaults/<name>)');
-      }
-    },
-  });
+  spi.checkSecretLocation(scope, prop, ref);
 }
 
 /** Validates routing and applies defaults (critical and warning to every receiver). */
-export function resolveRouting(scope: IConstruct, routing: RoutingProps | undefined, cloud: Cloud, backend: MonitoringBackend): ResolvedRouting {
+export function resolveRouting(scope: IConstruct, routing: RoutingProps | undefined, spi: MonitoringSpi, backend: MonitoringBackend): ResolvedRouting {
   const receivers = routing?.receivers ?? [];
   if (!Array.isArray(receivers)) throw new InvalidPropError(scope, 'routing.receivers', receivers, 'a list of receivers');
   const names = new Set<string>();
@@ -51,9 +34,9 @@ export function resolveRouting(scope: IConstruct, routing: RoutingProps | undefi
     for (const email of r.emails ?? []) {
       if (typeof email !== 'string' || !EMAIL.test(email)) throw new InvalidPropError(scope, `${at}.emails`, email, 'e-mail addresses');
     }
-    checkSecretReference(scope, `${at}.slackWebhookUrl`, r.slackWebhookUrl, cloud);
-    checkSecretReference(scope, `${at}.webhookUrl`, r.webhookUrl, cloud);
-    checkSecretReference(scope, `${at}.pagerDutyRoutingKey`, r.pagerDutyRoutingKey, cloud);
+    checkSecretReference(scope, `${at}.slackWebhookUrl`, r.slackWebhookUrl, spi);
+    checkSecretReference(scope, `${at}.webhookUrl`, r.webhookUrl, spi);
+    checkSecretReference(scope, `${at}.pagerDutyRoutingKey`, r.pagerDutyRoutingKey, spi);
     if (!r.emails?.length && !r.slackWebhookUrl && !r.webhookUrl && !r.pagerDutyRoutingKey) {
       throw new InvalidPropError(scope, at, r.name, 'a receiver with at least one of emails, slackWebhookUrl, webhookUrl, pagerDutyRoutingKey');
     }
@@ -77,10 +60,10 @@ export function resolveRouting(scope: IConstruct, routing: RoutingProps | undefi
   if (smtp) {
     check.matches(scope, 'routing.smtp.smarthost', smtp.smarthost, /^[A-Za-z0-9.-]+:\d{2,5}$/, 'host:port, e.g. smtp.example.com:587');
     check.matches(scope, 'routing.smtp.from', smtp.from, EMAIL, 'an e-mail address');
-    checkSecretReference(scope, 'routing.smtp.password', smtp.password, cloud);
+    checkSecretReference(scope, 'routing.smtp.password', smtp.password, spi);
   }
   if (backend === 'self-managed') {
-    // Alertmanager mounts its credentials through one SecretProviderClass, which names one Key Vault.
+    // Alertmanager mounts its credentials through one SecretProviderClass, which names one vault (`keyVaultId`).
     const refs = [...receivers.flatMap((r) => [r.slackWebhookUrl, r.webhookUrl, r.pagerDutyRoutingKey]), smtp?.password]
       .filter((x): x is SecretReference => x !== undefined);
     const vaults = [...new Set(refs.map((x) => x.keyVaultId).filter((x): x is string => x !== undefined))];
@@ -95,7 +78,7 @@ export function resolveRouting(scope: IConstruct, routing: RoutingProps | undefi
   return { receivers, routes, smtp };
 }
 
-export function checkBudget(scope: IConstruct, budget: BudgetProps | undefined, cloud: Cloud): void {
+export function checkBudget(scope: IConstruct, budget: BudgetProps | undefined, spi: MonitoringSpi): void {
   if (budget === undefined) return;
   if (typeof budget.monthlyUsd !== 'number' || !Number.isFinite(budget.monthlyUsd) || budget.monthlyUsd <= 0 || budget.monthlyUsd > 1e9) {
     throw new InvalidPropError(scope, 'budget.monthlyUsd', budget.monthlyUsd, 'a number of US dollars > 0 and <= 1e9');
@@ -113,16 +96,7 @@ export function checkBudget(scope: IConstruct, budget: BudgetProps | undefined, 
   }
   check.oneOf(scope, 'budget.azureScope', budget.azureScope, ['resource-group', 'subscription']);
   check.matches(scope, 'budget.startMonth', budget.startMonth, /^20\d\d-(0[1-9]|1[0-2])-01$/, 'the first day of a month, YYYY-MM-01');
-  cloud.select({
-    aws: () => undefined,
-    azure: () => undefined,
-    gcp: () => {
-      if (typeof budget.billingAccountId !== 'string' || !/^[0-9A-F]{6}-[0-9A-F]{6}-[0-9A-F]{6}$/.test(budget.billingAccountId)) {
-        throw new InvalidPropError(scope, 'budget.billingAccountId', budget.billingAccountId,
-          'the billing account id the project is billed to: three groups of six uppercase hex digits, e.g. 012345-6789AB-CDEF01 (required on GCP)');
-      }
-    },
-  });
+  spi.checkBudget(scope, budget);
 }
 
 export function checkAlerts(scope: IConstruct, alerts: AlertsProps | undefined): void {

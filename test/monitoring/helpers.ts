@@ -66,6 +66,22 @@ export function ofType(out: Synth, type: string, data = false): Record<string, R
   return ((data ? out.data : out.resource) ?? {})[type] ?? {};
 }
 
+/**
+ * The Terraform blocks a construct made, by type (`data.<type>` for data sources): their construct ids below
+ * `prefix` (the construct's path, `_`-joined), without cdktf's hash suffix. Construct ids are API: this is what
+ * a renamed or added child shows as.
+ */
+export function blocksById(out: Synth, prefix = 'obs_'): Record<string, string[]> {
+  const by: Record<string, string[]> = {};
+  for (const [kind, blocks] of [['', out.resource ?? {}], ['data.', out.data ?? {}]] as const) {
+    for (const [type, entries] of Object.entries(blocks)) {
+      const ids = Object.keys(entries).filter((id) => id.startsWith(prefix)).map((id) => id.slice(prefix.length).replace(/_[A-F0-9]{8}$/, ''));
+      if (ids.length) by[`${kind}${type}`] = ids.sort();
+    }
+  }
+  return by;
+}
+
 /** The metric names of compute/CONTRACT.md (trainer and server). */
 export const CONTRACT_METRICS: readonly string[] = [
   'aiinfra_train_step', 'aiinfra_train_loss', 'aiinfra_train_tokens_per_second', 'aiinfra_train_mfu', 'aiinfra_train_step_seconds',

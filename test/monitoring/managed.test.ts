@@ -1,7 +1,7 @@
 import { parse } from 'yaml';
 import { MonitoringStack } from '../../src/monitoring/monitoring-stack';
 import { findObjects, K8sObject, manifestsOf, validateManifests } from '../k8s/validate';
-import { CloudName, FakeBucket, FakeEndpoint, FakeTrainingJob, fixture, ofType, synth } from './helpers';
+import { CloudName, FakeBucket, FakeEndpoint, FakeTrainingJob, blocksById, fixture, ofType, synth } from './helpers';
 
 const KEY_VAULT = '/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/ops/providers/Microsoft.KeyVault/vaults/ops-kv';
 
@@ -126,8 +126,27 @@ describe('managed backend on AWS', () => {
     expect(b.monitoring.prometheusQueryUrl).toBeUndefined();
   });
 
-  test('matches the snapshot', () => {
-    expect(b.out).toMatchSnapshot();
+  test('makes these Terraform blocks, under these construct ids (ids are API; the other tests check their contents)', () => {
+    expect(blocksById(b.out)).toEqual({
+      'aws_budgets_budget': ['Budget'],
+      'aws_grafana_workspace': ['Grafana'],
+      'aws_iam_role': ['GrafanaRole'],
+      'aws_iam_role_policy': ['GrafanaRolePolicy'],
+      'aws_kms_key': ['Key'],
+      'aws_prometheus_alert_manager_definition': ['AlertManager'],
+      'aws_prometheus_rule_group_namespace': [
+        'Rules-aiinfra-backup-ai-backup-models-restore-drill', 'Rules-aiinfra-endpoint-inference-chat', 'Rules-aiinfra-gpu', 'Rules-aiinfra-platform',
+        'Rules-aiinfra-training-research-pretrain',
+      ],
+      'aws_prometheus_scraper': ['Scraper'],
+      'aws_prometheus_workspace': ['Workspace'],
+      'aws_sns_topic': ['Topic-oncall', 'Topic-platform', 'Topic-team'],
+      'aws_sns_topic_policy': ['TopicPolicy-oncall', 'TopicPolicy-platform', 'TopicPolicy-team'],
+      'aws_sns_topic_subscription': ['Subscription-oncall-pagerduty', 'Subscription-team-email-0', 'Subscription-team-email-1', 'Subscription-team-webhook'],
+      'helm_release': ['Collectors_Release', 'KubeStateMetrics', 'PrometheusOperatorCrds'],
+      'data.aws_eks_cluster': ['EksCluster'],
+      'data.aws_secretsmanager_secret_version': ['SecretValue-oncall-pagerduty-key', 'SecretValue-team-webhook-url'],
+    });
   });
 });
 
@@ -189,8 +208,25 @@ describe('managed backend on GCP', () => {
     expect(b.monitoring.scraperNamespace).toBe('gmp-system');
   });
 
-  test('matches the snapshot', () => {
-    expect(b.out).toMatchSnapshot();
+  test('makes these Terraform blocks, under these construct ids (ids are API; the other tests check their contents)', () => {
+    // One alert policy per rule in effect (all 20 here), named after its group and alert.
+    const POLICIES = b.monitoring.ruleGroups.flatMap((g) => g.rules.map((r) => `Policy-${g.name}-${r.name}`)).sort();
+    expect(POLICIES).toHaveLength(TOTAL_ALERTS);
+    expect(blocksById(b.out)).toEqual({
+      'google_billing_budget': ['Budget'],
+      'google_kms_crypto_key': ['Key'],
+      'google_kms_crypto_key_iam_member': ['KeyAccessPubsub'],
+      'google_kms_key_ring': ['KeyRing'],
+      'google_monitoring_alert_policy': POLICIES,
+      'google_monitoring_notification_channel': [
+        'Channel-oncall-pagerduty', 'Channel-platform', 'Channel-team-email-0', 'Channel-team-email-1', 'Channel-team-webhook',
+      ],
+      'google_pubsub_topic': ['Topic'],
+      'google_pubsub_topic_iam_member': ['TopicPublisherMonitoring'],
+      'helm_release': ['Collectors_Release', 'PrometheusOperatorCrds'],
+      'data.google_project': ['Project'],
+      'data.google_secret_manager_secret_version': ['SecretValue-oncall-pagerduty-key', 'SecretValue-team-webhook-url'],
+    });
   });
 });
 
@@ -241,8 +277,23 @@ describe('managed backend on Azure', () => {
     expect(() => validateManifests(monitors.map((m) => ({ ...m, apiVersion: 'monitoring.coreos.com/v1' })))).not.toThrow();
   });
 
-  test('matches the snapshot', () => {
-    expect(b.out).toMatchSnapshot();
+  test('makes these Terraform blocks, under these construct ids (ids are API; the other tests check their contents)', () => {
+    expect(blocksById(b.out)).toEqual({
+      'azurerm_consumption_budget_resource_group': ['Budget'],
+      'azurerm_monitor_action_group': ['ActionGroup-oncall', 'ActionGroup-platform', 'ActionGroup-team'],
+      'azurerm_monitor_alert_prometheus_rule_group': [
+        'Rules-aiinfra-backup-ai-backup-models-restore-drill', 'Rules-aiinfra-endpoint-inference-chat', 'Rules-aiinfra-gpu', 'Rules-aiinfra-platform',
+        'Rules-aiinfra-training-research-pretrain',
+      ],
+      'azurerm_monitor_data_collection_endpoint': ['CollectionEndpoint'],
+      'azurerm_monitor_data_collection_rule': ['CollectionRule'],
+      'azurerm_monitor_data_collection_rule_association': ['CollectionEndpointAssociation', 'CollectionRuleAssociation'],
+      'azurerm_monitor_workspace': ['Workspace'],
+      'helm_release': ['Collectors_Release', 'PrometheusOperatorCrds'],
+      'data.azurerm_key_vault_secret': ['SecretValue-oncall-pagerduty-key', 'SecretValue-team-webhook-url'],
+      'data.azurerm_kubernetes_cluster': ['AksCluster'],
+      'data.azurerm_resource_group': ['ResourceGroup'],
+    });
   });
 });
 

@@ -4,8 +4,10 @@ import * as os from 'os';
 import * as path from 'path';
 import { parse } from 'yaml';
 import { InvalidPropError } from '../../src';
+import { azureRules } from '../../src/clouds/azure/monitoring-rules';
+import { gcpPolicies, gcpTemplate } from '../../src/clouds/gcp/monitoring-rules';
 import {
-  AlertRule, azureRules, buildRuleGroups, checkAlertRule, durationSeconds, endpointRules, gcpPolicies, gcpTemplate, gpuRules,
+  AlertRule, buildRuleGroups, checkAlertRule, durationSeconds, endpointRules, gpuRules,
   isDuration, isoDuration, prometheusRulesYaml, RuleGroup, trainingRules,
 } from '../../src/monitoring/rules';
 import { CONTRACT_METRICS, expectInvalid } from './helpers';

@@ -1,6 +1,7 @@
 // Everything aws implements, for src/clouds/registry.ts (loaded only when a construct targets aws).
 import type { CloudTarget } from '../registry';
 import { identity } from './identity';
+import { monitoring } from './monitoring';
 import { images } from './registry';
 import { cluster } from './training';
 
@@ -8,4 +9,5 @@ export const target: CloudTarget = {
   cluster,
   identity,
   images,
+  monitoring,
 };

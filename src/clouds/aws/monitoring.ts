@@ -17,6 +17,7 @@ import { PrometheusAlertManagerDefinition } from '@cdktf/provider-aws/lib/promet
 import { PrometheusRuleGroupNamespace } from '@cdktf/provider-aws/lib/prometheus-rule-group-namespace';
 import { PrometheusScraper } from '@cdktf/provider-aws/lib/prometheus-scraper';
 import { PrometheusWorkspace } from '@cdktf/provider-aws/lib/prometheus-workspace';
+import type { AwsProvider } from '@cdktf/provider-aws/lib/provider';
 import { SecretsmanagerSecret } from '@cdktf/provider-aws/lib/secretsmanager-secret';
 import { SecretsmanagerSecretVersion } from '@cdktf/provider-aws/lib/secretsmanager-secret-version';
 import { SnsTopic } from '@cdktf/provider-aws/lib/sns-topic';
@@ -24,16 +25,17 @@ import { SnsTopicPolicy } from '@cdktf/provider-aws/lib/sns-topic-policy';
 import { SnsTopicSubscription } from '@cdktf/provider-aws/lib/sns-topic-subscription';
 import { stringify } from '../../core/yaml';
 import { AwsCloud } from '../../core/cloud';
+import type { IGpuCluster } from '../../core/cluster';
 import { WorkloadIdentity } from '../../core/workload-identity';
 import { physicalName } from '../../core/naming';
 import { resourceTags } from '../../core/tags';
-import { snsAlertmanagerConfig, snsReceiver } from '../../monitoring/alertmanager';
-import { AlertmanagerSecretMount, MonitoringCloudImpl, MonitoringCloudInput, RuntimeSecret, SelfManagedAlertmanagerParts } from '../../monitoring/cloud-impl';
+import { snsAlertmanagerConfig, snsReceiver } from './monitoring-alertmanager';
+import type { AlertmanagerSecretMount, MonitoringCloudImpl, MonitoringCloudInput, RuntimeSecret, SelfManagedAlertmanagerParts, MonitoringSpi } from '../../monitoring/spi';
 import { InferenceClusterAddons } from '../../inference/addons';
 import { awsInferenceParts } from './exposure';
 import { prometheusRulesYaml, RuleGroup } from '../../monitoring/rules';
 import { KUBE_STATE_METRICS, ScrapeTarget, scrapeConfigYaml } from '../../monitoring/scrape';
-import { SecretReference } from '../../monitoring/types';
+import type { BudgetProps, SecretReference } from '../../monitoring/types';
 import { Policy } from '../../policy/suppress';
 import { pinnedRelease } from '../helm/add-ons';
 import { keyPolicy } from './keys';
@@ -142,81 +144,122 @@ function scraperRbac(): Record<string, unknown>[] {
 }
 
 export function awsMonitoring(scope: Construct, cloud: AwsCloud, input: MonitoringCloudInput): MonitoringCloudImpl {
-  const provider = awsProvider(scope, cloud.region);
-  const partition = partitionOf(cloud.region);
-  const tags = resourceTags(scope, cloud, input.tags);
-  const account = cloud.accountId ?? new DataAwsCallerIdentity(scope, 'CallerIdentity', { provider }).accountId;
-  const resources: Record<string, IConstruct> = {};
-  const managed = input.backend === 'managed';
+  return new AwsMonitoring(scope, cloud, input);
+}
 
-  const key = new KmsKey(scope, 'Key', {
-    provider,
-    description: `Monitoring notifications and secrets of ${scope.node.path} (cdktf-ai-infra)`,
-    enableKeyRotation: true,
-    deletionWindowInDays: 30,
-    policy: monitoringKeyPolicy(partition, account, cloud.region),
-    tags,
-  });
-  resources.key = key;
+/**
+ * The AWS part of one MonitoringStack. The constructor renders, in this order (construct ids are API): the
+ * key, the managed workspace, the SNS channels, the budget, the managed Prometheus pieces; the Grafana admin
+ * password and the self-managed Alertmanager's identity are rendered when the generic stack asks for them.
+ */
+class AwsMonitoring implements MonitoringCloudImpl {
+  public readonly resources: Record<string, IConstruct> = {};
+  public readonly clusterObjects: Record<string, unknown>[] = [];
+  public readonly collectorNamespace = undefined;
+  private readonly provider: AwsProvider;
+  private readonly partition: string;
+  private readonly tags: Record<string, string>;
+  private readonly account: string;
+  private readonly managed: boolean;
+  private readonly key: KmsKey;
+  private readonly workspace?: PrometheusWorkspace;
+  private readonly platform: SnsTopic;
+  private readonly topicArns: Record<string, string> = {};
+  private readonly secrets = new Map<string, string>();
+  private readonly targets: ScrapeTarget[] = [];
+  private grafanaSecret?: SecretsmanagerSecret;
+  private grafanaPassword?: string;
 
-  let workspace: PrometheusWorkspace | undefined;
-  if (managed) {
-    workspace = new PrometheusWorkspace(scope, 'Workspace', {
-      provider, alias: physicalName(scope, cloud, { maxLength: 100, lowercase: false }), kmsKeyArn: key.arn, tags,
-    });
-    resources.workspace = workspace;
+  constructor(private readonly scope: Construct, private readonly cloud: AwsCloud, private readonly input: MonitoringCloudInput) {
+    this.provider = awsProvider(scope, cloud.region);
+    this.partition = partitionOf(cloud.region);
+    this.tags = resourceTags(scope, cloud, input.tags);
+    this.account = cloud.accountId ?? new DataAwsCallerIdentity(scope, 'CallerIdentity', { provider: this.provider }).accountId;
+    this.managed = input.backend === 'managed';
+    this.key = this.renderKey();
+    this.workspace = this.managed ? this.renderWorkspace() : undefined;
+    this.platform = this.renderChannels();
+    if (input.budget) this.renderBudget(input.budget);
+    if (this.workspace) this.renderManagedPrometheus(this.workspace);
   }
 
-  // Managed backend only: the cloud channel's endpoint needs the value, so Terraform reads it (at plan, by a
-  // data source; kept sensitive). The self-managed Alertmanager reads its credentials at runtime instead.
-  const secrets = new Map<string, string>();
-  const secretValue = (id: string, ref: SecretReference): string => {
-    let value = secrets.get(id);
+  private renderKey(): KmsKey {
+    const key = new KmsKey(this.scope, 'Key', {
+      provider: this.provider,
+      description: `Monitoring notifications and secrets of ${this.scope.node.path} (cdktf-ai-infra)`,
+      enableKeyRotation: true,
+      deletionWindowInDays: 30,
+      policy: monitoringKeyPolicy(this.partition, this.account, this.cloud.region),
+      tags: this.tags,
+    });
+    this.resources.key = key;
+    return key;
+  }
+
+  private renderWorkspace(): PrometheusWorkspace {
+    const workspace = new PrometheusWorkspace(this.scope, 'Workspace', {
+      provider: this.provider, alias: physicalName(this.scope, this.cloud, { maxLength: 100, lowercase: false }), kmsKeyArn: this.key.arn, tags: this.tags,
+    });
+    this.resources.workspace = workspace;
+    return workspace;
+  }
+
+  /**
+   * Managed backend only: the cloud channel's endpoint needs the value, so Terraform reads it (at plan, by a
+   * data source; kept sensitive). The self-managed Alertmanager reads its credentials at runtime instead.
+   */
+  private secretValue(id: string, ref: SecretReference): string {
+    let value = this.secrets.get(id);
     if (value === undefined) {
-      value = Token.asString(Fn.sensitive(new DataAwsSecretsmanagerSecretVersion(scope, `SecretValue-${id}`, { provider, secretId: ref.secretName }).secretString));
-      secrets.set(id, value);
+      value = Token.asString(Fn.sensitive(new DataAwsSecretsmanagerSecretVersion(this.scope, `SecretValue-${id}`, { provider: this.provider, secretId: ref.secretName }).secretString));
+      this.secrets.set(id, value);
     }
     return value;
-  };
-
-  // ---- channels: the platform topic and one topic per receiver --------------------------------------------
-  const topicArns: Record<string, string> = {};
-  const makeTopic = (name: string): SnsTopic => {
-    const topic = new SnsTopic(scope, `Topic-${name}`, {
-      provider, name: physicalName(scope, cloud, { maxLength: 256, lowercase: false }, name), kmsMasterKeyId: key.arn, tags,
-    });
-    new SnsTopicPolicy(scope, `TopicPolicy-${name}`, { provider, arn: topic.arn, policy: topicPolicy(topic.arn, partition, account, workspace?.arn) });
-    resources[`topic:${name}`] = topic;
-    return topic;
-  };
-  const platform = makeTopic('platform');
-  for (const r of input.routing.receivers) {
-    const topic = makeTopic(r.name);
-    topicArns[r.name] = topic.arn;
-    (r.emails ?? []).forEach((email, i) => new SnsTopicSubscription(scope, `Subscription-${r.name}-email-${i}`, {
-      provider, topicArn: topic.arn, protocol: 'email', endpoint: email,
-    }));
-    if (r.webhookUrl && managed) {
-      new SnsTopicSubscription(scope, `Subscription-${r.name}-webhook`, {
-        provider, topicArn: topic.arn, protocol: 'https', endpoint: secretValue(`${r.name}-webhook-url`, r.webhookUrl), endpointAutoConfirms: false,
-      });
-    }
-    if (r.pagerDutyRoutingKey && managed) {
-      new SnsTopicSubscription(scope, `Subscription-${r.name}-pagerduty`, {
-        provider, topicArn: topic.arn, protocol: 'https', endpointAutoConfirms: true,
-        endpoint: `https://events.pagerduty.com/integration/${secretValue(`${r.name}-pagerduty-key`, r.pagerDutyRoutingKey)}/enqueue`,
-      });
-    }
   }
 
-  // ---- budget: notifications to the platform topic and the e-mails of warning receivers ----------------------
-  if (input.budget) {
-    const b = input.budget;
-    const warningEmails = input.routing.receivers.filter((r) => input.routing.routes.warning.includes(r.name)).flatMap((r) => r.emails ?? []).slice(0, 10);
-    const subscribers = { subscriberSnsTopicArns: [platform.arn], ...(warningEmails.length ? { subscriberEmailAddresses: warningEmails } : {}) };
-    resources.budget = new BudgetsBudget(scope, 'Budget', {
-      provider,
-      name: physicalName(scope, cloud, { maxLength: 100, lowercase: false }),
+  private renderTopic(name: string): SnsTopic {
+    const { scope, provider } = this;
+    const topic = new SnsTopic(scope, `Topic-${name}`, {
+      provider, name: physicalName(scope, this.cloud, { maxLength: 256, lowercase: false }, name), kmsMasterKeyId: this.key.arn, tags: this.tags,
+    });
+    new SnsTopicPolicy(scope, `TopicPolicy-${name}`, { provider, arn: topic.arn, policy: topicPolicy(topic.arn, this.partition, this.account, this.workspace?.arn) });
+    this.resources[`topic:${name}`] = topic;
+    return topic;
+  }
+
+  /** The platform topic and one topic per receiver (e-mail subscriptions; managed: webhook and PagerDuty too). */
+  private renderChannels(): SnsTopic {
+    const { scope, provider } = this;
+    const platform = this.renderTopic('platform');
+    for (const r of this.input.routing.receivers) {
+      const topic = this.renderTopic(r.name);
+      this.topicArns[r.name] = topic.arn;
+      (r.emails ?? []).forEach((email, i) => new SnsTopicSubscription(scope, `Subscription-${r.name}-email-${i}`, {
+        provider, topicArn: topic.arn, protocol: 'email', endpoint: email,
+      }));
+      if (r.webhookUrl && this.managed) {
+        new SnsTopicSubscription(scope, `Subscription-${r.name}-webhook`, {
+          provider, topicArn: topic.arn, protocol: 'https', endpoint: this.secretValue(`${r.name}-webhook-url`, r.webhookUrl), endpointAutoConfirms: false,
+        });
+      }
+      if (r.pagerDutyRoutingKey && this.managed) {
+        new SnsTopicSubscription(scope, `Subscription-${r.name}-pagerduty`, {
+          provider, topicArn: topic.arn, protocol: 'https', endpointAutoConfirms: true,
+          endpoint: `https://events.pagerduty.com/integration/${this.secretValue(`${r.name}-pagerduty-key`, r.pagerDutyRoutingKey)}/enqueue`,
+        });
+      }
+    }
+    return platform;
+  }
+
+  /** Notifications to the platform topic and the e-mails of warning receivers. */
+  private renderBudget(b: BudgetProps): void {
+    const routing = this.input.routing;
+    const warningEmails = routing.receivers.filter((r) => routing.routes.warning.includes(r.name)).flatMap((r) => r.emails ?? []).slice(0, 10);
+    const subscribers = { subscriberSnsTopicArns: [this.platform.arn], ...(warningEmails.length ? { subscriberEmailAddresses: warningEmails } : {}) };
+    this.resources.budget = new BudgetsBudget(this.scope, 'Budget', {
+      provider: this.provider,
+      name: physicalName(this.scope, this.cloud, { maxLength: 100, lowercase: false }),
       budgetType: 'COST',
       limitAmount: b.monthlyUsd.toFixed(2),
       limitUnit: 'USD',
@@ -225,150 +268,173 @@ export function awsMonitoring(scope: Construct, cloud: AwsCloud, input: Monitori
         ...(b.thresholds ?? [50, 80, 100]).map((t) => ({ comparisonOperator: 'GREATER_THAN', notificationType: 'ACTUAL', threshold: t, thresholdType: 'PERCENTAGE', ...subscribers })),
         ...((b.forecast ?? true) ? [{ comparisonOperator: 'GREATER_THAN', notificationType: 'FORECASTED', threshold: 100, thresholdType: 'PERCENTAGE', ...subscribers }] : []),
       ],
-      tags,
+      tags: this.tags,
     });
   }
 
-  // ---- Grafana admin password (self-managed): generated by Secrets Manager, stored encrypted ----------------
-  let grafanaSecret: SecretsmanagerSecret | undefined;
-  let grafanaPassword: string | undefined;
-  const grafanaAdminPassword = (): string => {
-    if (grafanaPassword) return grafanaPassword;
-    grafanaSecret = new SecretsmanagerSecret(scope, 'GrafanaAdminSecret', {
-      provider, name: physicalName(scope, cloud, { maxLength: 512, lowercase: false }, 'grafana-admin'),
-      description: `Grafana admin password of ${scope.node.path}`, kmsKeyId: key.arn, recoveryWindowInDays: 7, tags,
+  /** Self-managed: the Grafana admin password, generated by Secrets Manager and stored encrypted (once). */
+  public grafanaAdminPassword(): string {
+    if (this.grafanaPassword) return this.grafanaPassword;
+    const { scope, provider } = this;
+    const grafanaSecret = new SecretsmanagerSecret(scope, 'GrafanaAdminSecret', {
+      provider, name: physicalName(scope, this.cloud, { maxLength: 512, lowercase: false }, 'grafana-admin'),
+      description: `Grafana admin password of ${scope.node.path}`, kmsKeyId: this.key.arn, recoveryWindowInDays: 7, tags: this.tags,
     });
+    this.grafanaSecret = grafanaSecret;
     const generated = new DataAwsSecretsmanagerRandomPassword(scope, 'GrafanaAdminGenerated', { provider, passwordLength: 40, excludePunctuation: true });
     const version = new SecretsmanagerSecretVersion(scope, 'GrafanaAdminVersion', {
       provider, secretId: grafanaSecret.id, secretString: generated.randomPassword,
       // Generated once: later plans draw a new random value, which must not replace the stored one.
       lifecycle: { ignoreChanges: ['secret_string'] },
     });
-    grafanaPassword = Token.asString(Fn.sensitive(new DataAwsSecretsmanagerSecretVersion(scope, 'GrafanaAdminStored', {
+    this.grafanaPassword = Token.asString(Fn.sensitive(new DataAwsSecretsmanagerSecretVersion(scope, 'GrafanaAdminStored', {
       provider, secretId: grafanaSecret.id, dependsOn: [version],
     }).secretString));
-    resources.grafanaAdminSecret = grafanaSecret;
+    this.resources.grafanaAdminSecret = grafanaSecret;
     Policy.skipCheckov(grafanaSecret, ['CKV2_AWS_57'],
       'Grafana keeps its admin password in its own database after the first start: rotating the secret alone would not change it. Change it in Grafana, then update the secret.');
-    return grafanaPassword;
-  };
-
-  // ---- managed Prometheus: rules, alert manager, scraper, Grafana -----------------------------------------------
-  const targets: ScrapeTarget[] = [];
-  const clusterObjects: Record<string, unknown>[] = [];
-  if (workspace) {
-    new PrometheusAlertManagerDefinition(scope, 'AlertManager', {
-      provider, workspaceId: workspace.id,
-      definition: stringify({ alertmanager_config: stringify(snsAlertmanagerConfig(input.routing, topicArns, platform.arn, cloud.region), { lineWidth: 0 }) }, { lineWidth: 0 }),
-    });
-    if (input.cluster) {
-      const eks = new DataAwsEksCluster(scope, 'EksCluster', { provider, name: input.cluster.clusterName });
-      resources.scraper = new PrometheusScraper(scope, 'Scraper', {
-        provider,
-        alias: physicalName(scope, cloud, { maxLength: 100, lowercase: false }, 'scraper'),
-        source: [{ eks: [{ clusterArn: eks.arn, subnetIds: Fn.tolist(eks.vpcConfig.get(0).subnetIds) }] }],
-        destination: [{ amp: [{ workspaceArn: workspace.arn }] }],
-        scrapeConfiguration: Lazy.stringValue({ produce: () => scrapeConfigYaml(targets, 'kube-system') }),
-        tags,
-      });
-      resources.kubeStateMetrics = pinnedRelease(scope, 'KubeStateMetrics', KUBE_STATE_METRICS, {
-        provider: input.cluster.helmProvider, name: 'kube-state-metrics', namespace: 'kube-system',
-        values: { fullnameOverride: 'kube-state-metrics', resources: { requests: { cpu: '50m', memory: '128Mi' }, limits: { memory: '512Mi' } } },
-        dependsOn: input.cluster.addOnDependencies,
-      });
-      clusterObjects.push(...scraperRbac());
-    }
-    if (input.managed.grafana) {
-      const role = new IamRole(scope, 'GrafanaRole', {
-        provider,
-        name: physicalName(scope, cloud, { maxLength: 64, lowercase: false }, 'grafana'),
-        assumeRolePolicy: policyJson([{
-          Effect: 'Allow', Principal: { Service: 'grafana.amazonaws.com' }, Action: 'sts:AssumeRole',
-          Condition: { StringEquals: { 'aws:SourceAccount': account } },
-        }]),
-        tags,
-      });
-      new IamRolePolicy(scope, 'GrafanaRolePolicy', {
-        provider, role: role.name, name: 'query-managed-prometheus',
-        policy: policyJson([
-          { Sid: 'QueryWorkspace', Effect: 'Allow', Action: ['aps:QueryMetrics', 'aps:GetSeries', 'aps:GetLabels', 'aps:GetMetricMetadata', 'aps:DescribeWorkspace'], Resource: workspace.arn },
-          { Sid: 'PublishAlerts', Effect: 'Allow', Action: 'sns:Publish', Resource: platform.arn },
-          { Sid: 'EncryptAlerts', Effect: 'Allow', Action: ['kms:GenerateDataKey', 'kms:Decrypt'], Resource: key.arn },
-        ]),
-      });
-      resources.grafana = new GrafanaWorkspace(scope, 'Grafana', {
-        provider,
-        name: physicalName(scope, cloud, { maxLength: 255, lowercase: false }, 'grafana'),
-        accountAccessType: 'CURRENT_ACCOUNT',
-        authenticationProviders: ['AWS_SSO'],
-        permissionType: 'CUSTOMER_MANAGED',
-        roleArn: role.arn,
-        dataSources: ['PROMETHEUS'],
-        notificationDestinations: ['SNS'],
-        tags,
-      });
-    }
+    return this.grafanaPassword;
   }
 
-  // ---- self-managed Alertmanager -> platform topic, as a workload identity allowed to publish there only ------
-  // Receiver credentials: read at runtime from Secrets Manager through the Secrets Store CSI driver (EKS Pod
-  // Identity), by name: Terraform grants access and never reads a value.
-  const selfManagedAlertmanager = (namespace: string, serviceAccount: string, runtimeSecrets: readonly RuntimeSecret[]): SelfManagedAlertmanagerParts => {
-    if (!input.cluster) return { serviceAccountAnnotations: {}, podLabels: {} };
+  public get grafanaAdminPasswordLocation(): string | undefined {
+    return this.grafanaSecret?.arn;
+  }
+
+  /** Managed Prometheus: the alert manager, the scraper of the cluster (with kube-state-metrics), Grafana. */
+  private renderManagedPrometheus(workspace: PrometheusWorkspace): void {
+    const { scope, provider, input } = this;
+    new PrometheusAlertManagerDefinition(scope, 'AlertManager', {
+      provider, workspaceId: workspace.id,
+      definition: stringify({ alertmanager_config: stringify(snsAlertmanagerConfig(input.routing, this.topicArns, this.platform.arn, this.cloud.region), { lineWidth: 0 }) }, { lineWidth: 0 }),
+    });
+    if (input.cluster) this.renderScraper(workspace, input.cluster);
+    if (input.managed.grafana) this.renderGrafana(workspace);
+  }
+
+  private renderScraper(workspace: PrometheusWorkspace, cluster: IGpuCluster): void {
+    const { scope, provider } = this;
+    const eks = new DataAwsEksCluster(scope, 'EksCluster', { provider, name: cluster.clusterName });
+    this.resources.scraper = new PrometheusScraper(scope, 'Scraper', {
+      provider,
+      alias: physicalName(scope, this.cloud, { maxLength: 100, lowercase: false }, 'scraper'),
+      source: [{ eks: [{ clusterArn: eks.arn, subnetIds: Fn.tolist(eks.vpcConfig.get(0).subnetIds) }] }],
+      destination: [{ amp: [{ workspaceArn: workspace.arn }] }],
+      scrapeConfiguration: Lazy.stringValue({ produce: () => scrapeConfigYaml(this.targets, 'kube-system') }),
+      tags: this.tags,
+    });
+    this.resources.kubeStateMetrics = pinnedRelease(scope, 'KubeStateMetrics', KUBE_STATE_METRICS, {
+      provider: cluster.helmProvider, name: 'kube-state-metrics', namespace: 'kube-system',
+      values: { fullnameOverride: 'kube-state-metrics', resources: { requests: { cpu: '50m', memory: '128Mi' }, limits: { memory: '512Mi' } } },
+      dependsOn: cluster.addOnDependencies,
+    });
+    this.clusterObjects.push(...scraperRbac());
+  }
+
+  /** Amazon Managed Grafana reading the workspace, allowed to publish alerts to the platform topic. */
+  private renderGrafana(workspace: PrometheusWorkspace): void {
+    const { scope, provider } = this;
+    const role = new IamRole(scope, 'GrafanaRole', {
+      provider,
+      name: physicalName(scope, this.cloud, { maxLength: 64, lowercase: false }, 'grafana'),
+      assumeRolePolicy: policyJson([{
+        Effect: 'Allow', Principal: { Service: 'grafana.amazonaws.com' }, Action: 'sts:AssumeRole',
+        Condition: { StringEquals: { 'aws:SourceAccount': this.account } },
+      }]),
+      tags: this.tags,
+    });
+    new IamRolePolicy(scope, 'GrafanaRolePolicy', {
+      provider, role: role.name, name: 'query-managed-prometheus',
+      policy: policyJson([
+        { Sid: 'QueryWorkspace', Effect: 'Allow', Action: ['aps:QueryMetrics', 'aps:GetSeries', 'aps:GetLabels', 'aps:GetMetricMetadata', 'aps:DescribeWorkspace'], Resource: workspace.arn },
+        { Sid: 'PublishAlerts', Effect: 'Allow', Action: 'sns:Publish', Resource: this.platform.arn },
+        { Sid: 'EncryptAlerts', Effect: 'Allow', Action: ['kms:GenerateDataKey', 'kms:Decrypt'], Resource: this.key.arn },
+      ]),
+    });
+    this.resources.grafana = new GrafanaWorkspace(scope, 'Grafana', {
+      provider,
+      name: physicalName(scope, this.cloud, { maxLength: 255, lowercase: false }, 'grafana'),
+      accountAccessType: 'CURRENT_ACCOUNT',
+      authenticationProviders: ['AWS_SSO'],
+      permissionType: 'CUSTOMER_MANAGED',
+      roleArn: role.arn,
+      dataSources: ['PROMETHEUS'],
+      notificationDestinations: ['SNS'],
+      tags: this.tags,
+    });
+  }
+
+  /**
+   * Self-managed Alertmanager -> platform topic, as a workload identity allowed to publish there only.
+   * Receiver credentials: read at runtime from Secrets Manager through the Secrets Store CSI driver (EKS Pod
+   * Identity), by name: Terraform grants access and never reads a value.
+   */
+  public selfManagedAlertmanager(namespace: string, serviceAccount: string, runtimeSecrets: readonly RuntimeSecret[]): SelfManagedAlertmanagerParts {
+    const cluster = this.input.cluster;
+    if (!cluster) return { serviceAccountAnnotations: {}, podLabels: {} };
+    const { scope, provider } = this;
     const identity = new WorkloadIdentity(scope, 'AlertmanagerIdentity', {
-      cloud, description: `Alertmanager of ${scope.node.path}: publishes alerts to the platform SNS topic`, tags: input.tags,
+      cloud: this.cloud, description: `Alertmanager of ${scope.node.path}: publishes alerts to the platform SNS topic`, tags: this.input.tags,
     });
     new IamRolePolicy(scope, 'AlertmanagerPublish', {
       provider, role: identity.workloadRef, name: 'publish-alerts',
       policy: policyJson([
-        { Sid: 'PublishAlerts', Effect: 'Allow', Action: 'sns:Publish', Resource: platform.arn },
-        { Sid: 'EncryptAlerts', Effect: 'Allow', Action: ['kms:GenerateDataKey', 'kms:Decrypt'], Resource: key.arn },
+        { Sid: 'PublishAlerts', Effect: 'Allow', Action: 'sns:Publish', Resource: this.platform.arn },
+        { Sid: 'EncryptAlerts', Effect: 'Allow', Action: ['kms:GenerateDataKey', 'kms:Decrypt'], Resource: this.key.arn },
       ]),
     });
-    resources.alertmanagerIdentity = identity;
-    const serviceAccountAnnotations = input.cluster.bindServiceAccount(identity, namespace, serviceAccount);
-    let secretMount: AlertmanagerSecretMount | undefined;
-    if (runtimeSecrets.length) {
-      // A secret named by name matches its ARN with Secrets Manager's 6-character suffix.
-      const arnOf = (name: string) => (name.startsWith('arn:') ? name : `arn:${partition}:secretsmanager:${cloud.region}:${account}:secret:${name}-??????`);
-      new IamRolePolicy(scope, 'AlertmanagerReadSecrets', {
-        provider, role: identity.workloadRef, name: 'read-receiver-credentials',
-        policy: policyJson([{
-          Sid: 'ReadReceiverCredentials', Effect: 'Allow', Action: ['secretsmanager:GetSecretValue', 'secretsmanager:DescribeSecret'],
-          Resource: [...new Set(runtimeSecrets.map((x) => arnOf(x.ref.secretName)))].sort(),
-        }]),
-      });
-      const chart = awsInferenceParts(cloud).secretsStoreChart!;
-      secretMount = {
-        provider: 'aws',
-        csiDriver: 'secrets-store.csi.k8s.io',
-        dependsOn: [InferenceClusterAddons.of(scope, input.cluster).chart(chart)],
-        parameters: {
-          region: cloud.region,
-          usePodIdentity: 'true',
-          objects: runtimeSecrets.map((x) => `- objectName: "${x.ref.secretName}"\n  objectType: "secretsmanager"\n  objectAlias: "${x.key}"\n`).join(''),
-        },
-      };
-    }
-    return { platformReceiver: snsReceiver(platform.arn, cloud.region), serviceAccountAnnotations, podLabels: input.cluster.workloadIdentityPodLabels ?? {}, secretMount };
-  };
+    this.resources.alertmanagerIdentity = identity;
+    const serviceAccountAnnotations = cluster.bindServiceAccount(identity, namespace, serviceAccount);
+    const secretMount = runtimeSecrets.length ? this.renderSecretMount(identity, cluster, runtimeSecrets) : undefined;
+    return { platformReceiver: snsReceiver(this.platform.arn, this.cloud.region), serviceAccountAnnotations, podLabels: cluster.workloadIdentityPodLabels ?? {}, secretMount };
+  }
 
-  return {
-    grafanaAdminPassword,
-    selfManagedAlertmanager,
-    get grafanaAdminPasswordLocation() { return grafanaSecret?.arn; },
-    addRuleGroup(group: RuleGroup): void {
-      if (!workspace) throw new Error('rule groups go to the managed workspace only with backend "managed"');
-      new PrometheusRuleGroupNamespace(scope, `Rules-${group.name}`, {
-        provider, workspaceId: workspace.id, name: group.name, data: prometheusRulesYaml([group], input.render), tags,
-      });
-    },
-    addScrapeTarget(target: ScrapeTarget): Record<string, unknown>[] {
-      targets.push(target);
-      return [];
-    },
-    clusterObjects,
-    collectorNamespace: undefined,
-    resources,
-  };
+  /** Lets Alertmanager's identity read the receiver credentials, and mounts them (Secrets Store CSI, AWS provider). */
+  private renderSecretMount(identity: WorkloadIdentity, cluster: IGpuCluster, runtimeSecrets: readonly RuntimeSecret[]): AlertmanagerSecretMount {
+    const { scope, provider, cloud } = this;
+    // A secret named by name matches its ARN with Secrets Manager's 6-character suffix.
+    const arnOf = (name: string) => (name.startsWith('arn:') ? name : `arn:${this.partition}:secretsmanager:${cloud.region}:${this.account}:secret:${name}-??????`);
+    new IamRolePolicy(scope, 'AlertmanagerReadSecrets', {
+      provider, role: identity.workloadRef, name: 'read-receiver-credentials',
+      policy: policyJson([{
+        Sid: 'ReadReceiverCredentials', Effect: 'Allow', Action: ['secretsmanager:GetSecretValue', 'secretsmanager:DescribeSecret'],
+        Resource: [...new Set(runtimeSecrets.map((x) => arnOf(x.ref.secretName)))].sort(),
+      }]),
+    });
+    const chart = awsInferenceParts(cloud).secretsStoreChart!;
+    return {
+      provider: 'aws',
+      csiDriver: 'secrets-store.csi.k8s.io',
+      dependsOn: [InferenceClusterAddons.of(scope, cluster).chart(chart)],
+      parameters: {
+        region: cloud.region,
+        usePodIdentity: 'true',
+        objects: runtimeSecrets.map((x) => `- objectName: "${x.ref.secretName}"\n  objectType: "secretsmanager"\n  objectAlias: "${x.key}"\n`).join(''),
+      },
+    };
+  }
+
+  public addRuleGroup(group: RuleGroup): void {
+    if (!this.workspace) throw new Error('rule groups go to the managed workspace only with backend "managed"');
+    new PrometheusRuleGroupNamespace(this.scope, `Rules-${group.name}`, {
+      provider: this.provider, workspaceId: this.workspace.id, name: group.name, data: prometheusRulesYaml([group], this.input.render), tags: this.tags,
+    });
+  }
+
+  /** The managed scraper is configured in AWS (its scrape configuration): no Kubernetes objects. */
+  public addScrapeTarget(target: ScrapeTarget): Record<string, unknown>[] {
+    this.targets.push(target);
+    return [];
+  }
 }
+
+/** MonitoringStack on AWS (src/monitoring/spi.ts). */
+export const monitoring: MonitoringSpi = {
+  secretNamePattern: /^(arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:)?[A-Za-z0-9/_+=.@-]{1,512}$/,
+  secretReferenceAllowed: 'a SecretReference { secretName } naming an AWS Secrets Manager secret (name or ARN)',
+  // A name or ARN says it all: Secrets Manager is regional and the stack's region is known.
+  checkSecretLocation: () => {},
+  // AWS Budgets needs nothing beyond the amount and thresholds.
+  checkBudget: () => {},
+  // targetFor picks this implementation by the cloud's kind: the cloud is an AwsCloud.
+  create: (scope, cloud, input) => awsMonitoring(scope, cloud as AwsCloud, input),
+};

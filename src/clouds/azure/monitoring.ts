@@ -19,81 +19,122 @@ import { MonitorDataCollectionEndpoint } from '@cdktf/provider-azurerm/lib/monit
 import { MonitorDataCollectionRule } from '@cdktf/provider-azurerm/lib/monitor-data-collection-rule';
 import { MonitorDataCollectionRuleAssociation } from '@cdktf/provider-azurerm/lib/monitor-data-collection-rule-association';
 import { MonitorWorkspace } from '@cdktf/provider-azurerm/lib/monitor-workspace';
+import type { AzurermProvider } from '@cdktf/provider-azurerm/lib/provider';
 import { RoleAssignment } from '@cdktf/provider-azurerm/lib/role-assignment';
 import { AzureCloud } from '../../core/cloud';
+import { InvalidPropError } from '../../core/errors';
 import { physicalName } from '../../core/naming';
 import { resourceTags } from '../../core/tags';
 import { WorkloadIdentity } from '../../core/workload-identity';
 import { InferenceClusterAddons } from '../../inference/addons';
-import { MonitoringCloudImpl, MonitoringCloudInput, RuntimeSecret, SelfManagedAlertmanagerParts } from '../../monitoring/cloud-impl';
+import type { MonitoringCloudImpl, MonitoringCloudInput, RuntimeSecret, SelfManagedAlertmanagerParts, MonitoringSpi } from '../../monitoring/spi';
 import { azureInferenceParts } from './exposure';
-import { azureRules, RuleGroup, Severity } from '../../monitoring/rules';
+import { RuleGroup, Severity } from '../../monitoring/rules';
+import { azureRules } from './monitoring-rules';
 import { podMonitor, ScrapeTarget } from '../../monitoring/scrape';
 import { Policy } from '../../policy/suppress';
-import { SecretReference } from '../../monitoring/types';
+import type { BudgetProps, ReceiverProps, SecretReference } from '../../monitoring/types';
 import { KEY_VAULT_RBAC_WAIT, rbacPropagation } from './propagation';
 import { azureProvider, azureResourceGroupName } from './provider';
 
 export function azureMonitoring(scope: Construct, cloud: AzureCloud, input: MonitoringCloudInput): MonitoringCloudImpl {
-  const provider = azureProvider(scope, cloud);
-  const rg = azureResourceGroupName(scope, cloud);
-  const location = cloud.location;
-  const tags = resourceTags(scope, cloud, input.tags);
-  const resources: Record<string, IConstruct> = {};
-  const managed = input.backend === 'managed';
+  return new AzureMonitoring(scope, cloud, input);
+}
 
-  // Managed backend only: an Action Group's webhook needs the value, so Terraform reads it (at plan, by a data
-  // source; kept sensitive). The self-managed Alertmanager reads its credentials at runtime instead.
-  const secrets = new Map<string, string>();
-  const secretValue = (id: string, ref: SecretReference): string => {
-    let value = secrets.get(id);
+/**
+ * The Azure part of one MonitoringStack. The constructor renders, in this order (construct ids are API): the
+ * Action Groups, the budget, the managed workspace and its data collection; the Grafana admin password's Key
+ * Vault and the self-managed Alertmanager's identity are rendered when the generic stack asks for them.
+ */
+class AzureMonitoring implements MonitoringCloudImpl {
+  public readonly resources: Record<string, IConstruct> = {};
+  public readonly clusterObjects: Record<string, unknown>[] = [];
+  public readonly collectorNamespace = 'kube-system';
+  private readonly provider: AzurermProvider;
+  private readonly rg: string;
+  private readonly location: string;
+  private readonly tags: Record<string, string>;
+  private readonly managed: boolean;
+  private readonly secrets = new Map<string, string>();
+  private clientConfig?: DataAzurermClientConfig;
+  private readonly platform: MonitorActionGroup;
+  private readonly groupsOf: Record<string, string> = {};
+  private workspace?: MonitorWorkspace;
+  private aksId?: string;
+  private clusterName?: string;
+  private grafanaSecret?: KeyVaultSecret;
+  private grafanaPassword?: string;
+
+  constructor(private readonly scope: Construct, private readonly cloud: AzureCloud, private readonly input: MonitoringCloudInput) {
+    this.provider = azureProvider(scope, cloud);
+    this.rg = azureResourceGroupName(scope, cloud);
+    this.location = cloud.location;
+    this.tags = resourceTags(scope, cloud, input.tags);
+    this.managed = input.backend === 'managed';
+    this.platform = this.renderActionGroup('platform', [], []);
+    for (const r of input.routing.receivers) this.groupsOf[r.name] = this.renderReceiverActionGroup(r).id;
+    if (input.budget) this.renderBudget(input.budget);
+    if (this.managed) this.renderManagedPrometheus();
+  }
+
+  /**
+   * Managed backend only: an Action Group's webhook needs the value, so Terraform reads it (at plan, by a data
+   * source; kept sensitive). The self-managed Alertmanager reads its credentials at runtime instead.
+   */
+  private secretValue(id: string, ref: SecretReference): string {
+    let value = this.secrets.get(id);
     if (value === undefined) {
-      value = Token.asString(Fn.sensitive(new DataAzurermKeyVaultSecret(scope, `SecretValue-${id}`, { provider, keyVaultId: ref.keyVaultId!, name: ref.secretName }).value));
-      secrets.set(id, value);
+      value = Token.asString(Fn.sensitive(new DataAzurermKeyVaultSecret(this.scope, `SecretValue-${id}`, {
+        provider: this.provider, keyVaultId: ref.keyVaultId!, name: ref.secretName,
+      }).value));
+      this.secrets.set(id, value);
     }
     return value;
-  };
-  let clientConfig: DataAzurermClientConfig | undefined;
-  const client = (): DataAzurermClientConfig => (clientConfig ??= new DataAzurermClientConfig(scope, 'ClientConfig', { provider }));
+  }
 
-  // ---- Action Groups ----------------------------------------------------------------------------------------
-  const actionGroup = (name: string, emails: readonly string[], webhooks: { name: string; uri: string }[]): MonitorActionGroup => {
-    const group = new MonitorActionGroup(scope, `ActionGroup-${name}`, {
-      provider,
-      name: physicalName(scope, cloud, { maxLength: 260 }, name),
-      resourceGroupName: rg,
+  private client(): DataAzurermClientConfig {
+    return (this.clientConfig ??= new DataAzurermClientConfig(this.scope, 'ClientConfig', { provider: this.provider }));
+  }
+
+  private renderActionGroup(name: string, emails: readonly string[], webhooks: { name: string; uri: string }[]): MonitorActionGroup {
+    const group = new MonitorActionGroup(this.scope, `ActionGroup-${name}`, {
+      provider: this.provider,
+      name: physicalName(this.scope, this.cloud, { maxLength: 260 }, name),
+      resourceGroupName: this.rg,
       location: 'global',
       shortName: name.replace(/-/g, '').slice(0, 12),
       emailReceiver: emails.map((emailAddress, i) => ({ name: `email-${i + 1}`, emailAddress, useCommonAlertSchema: true })),
       webhookReceiver: webhooks.map((w) => ({ name: w.name, serviceUri: w.uri, useCommonAlertSchema: true })),
-      tags,
+      tags: this.tags,
     });
-    resources[`actionGroup:${name}`] = group;
+    this.resources[`actionGroup:${name}`] = group;
     return group;
-  };
-  const platform = actionGroup('platform', [], []);
-  const groupsOf: Record<string, string> = {};
-  for (const r of input.routing.receivers) {
-    const webhooks: { name: string; uri: string }[] = [];
-    if (r.webhookUrl && managed) webhooks.push({ name: 'webhook', uri: secretValue(`${r.name}-webhook-url`, r.webhookUrl) });
-    if (r.pagerDutyRoutingKey && managed) {
-      // PagerDuty's Azure Monitor integration takes the common alert schema at its integration URL.
-      webhooks.push({ name: 'pagerduty', uri: `https://events.pagerduty.com/integration/${secretValue(`${r.name}-pagerduty-key`, r.pagerDutyRoutingKey)}/enqueue` });
-    }
-    groupsOf[r.name] = actionGroup(r.name, r.emails ?? [], webhooks).id;
   }
-  const groupsFor = (severity: Severity): string[] => [platform.id, ...input.routing.routes[severity].map((n) => groupsOf[n])];
 
-  // ---- budget -----------------------------------------------------------------------------------------------
-  if (input.budget) {
-    const b = input.budget;
+  /** A receiver's Action Group: its e-mails; managed: its webhook and PagerDuty too. */
+  private renderReceiverActionGroup(r: ReceiverProps): MonitorActionGroup {
+    const webhooks: { name: string; uri: string }[] = [];
+    if (r.webhookUrl && this.managed) webhooks.push({ name: 'webhook', uri: this.secretValue(`${r.name}-webhook-url`, r.webhookUrl) });
+    if (r.pagerDutyRoutingKey && this.managed) {
+      // PagerDuty's Azure Monitor integration takes the common alert schema at its integration URL.
+      webhooks.push({ name: 'pagerduty', uri: `https://events.pagerduty.com/integration/${this.secretValue(`${r.name}-pagerduty-key`, r.pagerDutyRoutingKey)}/enqueue` });
+    }
+    return this.renderActionGroup(r.name, r.emails ?? [], webhooks);
+  }
+
+  private groupsFor(severity: Severity): string[] {
+    return [this.platform.id, ...this.input.routing.routes[severity].map((n) => this.groupsOf[n])];
+  }
+
+  private renderBudget(b: BudgetProps): void {
+    const { scope, provider } = this;
     const notification = [
-      ...(b.thresholds ?? [50, 80, 100]).map((t) => ({ enabled: true, threshold: t, operator: 'GreaterThan', thresholdType: 'Actual', contactGroups: groupsFor('warning') })),
-      ...((b.forecast ?? true) ? [{ enabled: true, threshold: 100, operator: 'GreaterThan', thresholdType: 'Forecasted', contactGroups: groupsFor('warning') }] : []),
+      ...(b.thresholds ?? [50, 80, 100]).map((t) => ({ enabled: true, threshold: t, operator: 'GreaterThan', thresholdType: 'Actual', contactGroups: this.groupsFor('warning') })),
+      ...((b.forecast ?? true) ? [{ enabled: true, threshold: 100, operator: 'GreaterThan', thresholdType: 'Forecasted', contactGroups: this.groupsFor('warning') }] : []),
     ];
     const common = {
       provider,
-      name: physicalName(scope, cloud, { maxLength: 63 }),
+      name: physicalName(scope, this.cloud, { maxLength: 63 }),
       amount: b.monthlyUsd,
       timeGrain: 'Monthly',
       timePeriod: { startDate: `${b.startMonth ?? '2026-01-01'}T00:00:00Z` },
@@ -101,28 +142,54 @@ export function azureMonitoring(scope: Construct, cloud: AzureCloud, input: Moni
     };
     if ((b.azureScope ?? 'resource-group') === 'subscription') {
       const sub = new DataAzurermSubscription(scope, 'Subscription', { provider });
-      resources.budget = new ConsumptionBudgetSubscription(scope, 'Budget', { ...common, subscriptionId: sub.id });
+      this.resources.budget = new ConsumptionBudgetSubscription(scope, 'Budget', { ...common, subscriptionId: sub.id });
     } else {
-      const group = new DataAzurermResourceGroup(scope, 'ResourceGroup', { provider, name: rg });
-      resources.budget = new ConsumptionBudgetResourceGroup(scope, 'Budget', { ...common, resourceGroupId: group.id });
+      const group = new DataAzurermResourceGroup(scope, 'ResourceGroup', { provider, name: this.rg });
+      this.resources.budget = new ConsumptionBudgetResourceGroup(scope, 'Budget', { ...common, resourceGroupId: group.id });
     }
   }
 
-  // ---- Grafana admin password (self-managed): a Key Vault of its own ---------------------------------------------
-  let grafanaSecret: KeyVaultSecret | undefined;
-  let grafanaPassword: string | undefined;
-  const grafanaAdminPassword = (): string => {
-    if (grafanaPassword) return grafanaPassword;
-    const allowedIps = input.selfManaged.azureKeyVaultAllowedIpRanges ?? [];
-    const vault = new KeyVault(scope, 'KeyVault', {
-      provider,
-      name: physicalName(scope, cloud, { maxLength: 24, startWithLetter: true }, 'kv'),
-      location, resourceGroupName: rg, tenantId: client().tenantId, skuName: 'standard',
+  /** Self-managed: the Grafana admin password in a Key Vault of its own (once). */
+  public grafanaAdminPassword(): string {
+    if (this.grafanaPassword) return this.grafanaPassword;
+    const { scope, provider } = this;
+    const vault = this.renderKeyVault();
+    // The deploying principal writes the secret: Secrets Officer on this vault only.
+    const deployer = new RoleAssignment(scope, 'DeployerSecretAccess', {
+      provider, scope: vault.id, roleDefinitionName: 'Key Vault Secrets Officer', principalId: this.client().objectId,
+      description: 'Lets the deploying principal store the Grafana admin password (cdktf-ai-infra)',
+    });
+    const grafanaSecret = new KeyVaultSecret(scope, 'GrafanaAdminSecret', {
+      provider, keyVaultId: vault.id, name: 'grafana-admin-password', contentType: 'password',
+      // 64 hex characters from two random (v4) UUIDs drawn by Terraform at apply: never in the synth output.
+      value: Fn.replace(Fn.join('', [Fn.uuid(), Fn.uuid()]), '-', ''),
+      lifecycle: { ignoreChanges: ['value'] },
+      dependsOn: [rbacPropagation(scope, 'DeployerSecretAccessPropagation', [deployer], KEY_VAULT_RBAC_WAIT)],
+      tags: this.tags,
+    });
+    this.grafanaSecret = grafanaSecret;
+    this.grafanaPassword = Token.asString(Fn.sensitive(new DataAzurermKeyVaultSecret(scope, 'GrafanaAdminStored', {
+      provider, keyVaultId: vault.id, name: grafanaSecret.name, dependsOn: [grafanaSecret],
+    }).value));
+    this.resources.keyVault = vault;
+    Policy.skipCheckov(grafanaSecret, ['CKV_AZURE_41'],
+      'The Grafana admin password has no expiry: Grafana keeps it in its database after the first start, and an expired Key Vault secret can no longer be read by Terraform.');
+    this.resources.grafanaAdminSecret = grafanaSecret;
+    return this.grafanaPassword;
+  }
+
+  /** The Key Vault of the Grafana admin password (RBAC, purge protection; network rules when given). */
+  private renderKeyVault(): KeyVault {
+    const allowedIps = this.input.selfManaged.azureKeyVaultAllowedIpRanges ?? [];
+    const vault = new KeyVault(this.scope, 'KeyVault', {
+      provider: this.provider,
+      name: physicalName(this.scope, this.cloud, { maxLength: 24, startWithLetter: true }, 'kv'),
+      location: this.location, resourceGroupName: this.rg, tenantId: this.client().tenantId, skuName: 'standard',
       rbacAuthorizationEnabled: true, purgeProtectionEnabled: true, softDeleteRetentionDays: 90,
       networkAcls: allowedIps.length
         ? { bypass: 'AzureServices', defaultAction: 'Deny', ipRules: [...allowedIps] }
         : { bypass: 'AzureServices', defaultAction: 'Allow' },
-      tags,
+      tags: this.tags,
     });
     const networkReason = 'Terraform writes the generated Grafana admin password through the vault data plane from the deployer\'s network '
       + '(no private endpoint); pass selfManaged.azureKeyVaultAllowedIpRanges to deny other networks. Azure RBAC guards the vault.';
@@ -131,78 +198,65 @@ export function azureMonitoring(scope: Construct, cloud: AzureCloud, input: Moni
       Policy.skipCheckov(vault, ['CKV_AZURE_109'], networkReason);
     }
     Policy.skipCheckov(vault, ['CKV_AZURE_189', 'CKV2_AZURE_32'], networkReason);
-    // The deploying principal writes the secret: Secrets Officer on this vault only.
-    const deployer = new RoleAssignment(scope, 'DeployerSecretAccess', {
-      provider, scope: vault.id, roleDefinitionName: 'Key Vault Secrets Officer', principalId: client().objectId,
-      description: 'Lets the deploying principal store the Grafana admin password (cdktf-ai-infra)',
-    });
-    grafanaSecret = new KeyVaultSecret(scope, 'GrafanaAdminSecret', {
-      provider, keyVaultId: vault.id, name: 'grafana-admin-password', contentType: 'password',
-      // 64 hex characters from two random (v4) UUIDs drawn by Terraform at apply: never in the synth output.
-      value: Fn.replace(Fn.join('', [Fn.uuid(), Fn.uuid()]), '-', ''),
-      lifecycle: { ignoreChanges: ['value'] },
-      dependsOn: [rbacPropagation(scope, 'DeployerSecretAccessPropagation', [deployer], KEY_VAULT_RBAC_WAIT)],
-      tags,
-    });
-    grafanaPassword = Token.asString(Fn.sensitive(new DataAzurermKeyVaultSecret(scope, 'GrafanaAdminStored', {
-      provider, keyVaultId: vault.id, name: grafanaSecret.name, dependsOn: [grafanaSecret],
-    }).value));
-    resources.keyVault = vault;
-    Policy.skipCheckov(grafanaSecret, ['CKV_AZURE_41'],
-      'The Grafana admin password has no expiry: Grafana keeps it in its database after the first start, and an expired Key Vault secret can no longer be read by Terraform.');
-    resources.grafanaAdminSecret = grafanaSecret;
-    return grafanaPassword;
-  };
-
-  // ---- managed Prometheus -------------------------------------------------------------------------------------------
-  let workspace: MonitorWorkspace | undefined;
-  let aksId: string | undefined;
-  let clusterName: string | undefined;
-  if (managed) {
-    workspace = new MonitorWorkspace(scope, 'Workspace', { provider, name: physicalName(scope, cloud, { maxLength: 44 }), resourceGroupName: rg, location, tags });
-    resources.workspace = workspace;
-    if (input.cluster) {
-      clusterName = input.cluster.clusterName;
-      const aks = new DataAzurermKubernetesCluster(scope, 'AksCluster', { provider, name: clusterName, resourceGroupName: rg });
-      aksId = aks.id;
-      const endpoint = new MonitorDataCollectionEndpoint(scope, 'CollectionEndpoint', {
-        provider, name: physicalName(scope, cloud, { maxLength: 44 }, 'dce'), resourceGroupName: rg, location, kind: 'Linux', tags,
-      });
-      const rule = new MonitorDataCollectionRule(scope, 'CollectionRule', {
-        provider, name: physicalName(scope, cloud, { maxLength: 64 }, 'dcr'), resourceGroupName: rg, location, kind: 'Linux',
-        dataCollectionEndpointId: endpoint.id,
-        destinations: { monitorAccount: [{ monitorAccountId: workspace.id, name: 'workspace' }] },
-        dataFlow: [{ streams: ['Microsoft-PrometheusMetrics'], destinations: ['workspace'] }],
-        dataSources: { prometheusForwarder: [{ name: 'prometheus', streams: ['Microsoft-PrometheusMetrics'] }] },
-        description: `Managed Prometheus of ${scope.node.path}`.slice(0, 256),
-        tags,
-      });
-      new MonitorDataCollectionRuleAssociation(scope, 'CollectionRuleAssociation', {
-        provider, name: physicalName(scope, cloud, { maxLength: 64 }, 'dcra'), targetResourceId: aks.id, dataCollectionRuleId: rule.id,
-      });
-      // The cluster's metrics agent fetches its configuration through the endpoint (the name is fixed by Azure).
-      new MonitorDataCollectionRuleAssociation(scope, 'CollectionEndpointAssociation', {
-        provider, name: 'configurationAccessEndpoint', targetResourceId: aks.id, dataCollectionEndpointId: endpoint.id,
-      });
-      resources.collectionRule = rule;
-    }
+    return vault;
   }
 
-  // ---- self-managed Alertmanager: receiver credentials read at runtime (Key Vault CSI provider) ------------------
-  const selfManagedAlertmanager = (namespace: string, serviceAccount: string, runtimeSecrets: readonly RuntimeSecret[]): SelfManagedAlertmanagerParts => {
-    const cluster = input.cluster;
-    if (!cluster || runtimeSecrets.length === 0) return { serviceAccountAnnotations: {}, podLabels: {} };
-    const identity = new WorkloadIdentity(scope, 'AlertmanagerIdentity', {
-      cloud, description: `Alertmanager of ${scope.node.path}: reads receiver credentials`, tags: input.tags,
+  public get grafanaAdminPasswordLocation(): string | undefined {
+    return this.grafanaSecret?.versionlessId;
+  }
+
+  /** Managed backend: the Monitor workspace and, with a cluster, the data collection that feeds it. */
+  private renderManagedPrometheus(): void {
+    const { scope, provider, rg, location } = this;
+    const workspace = new MonitorWorkspace(scope, 'Workspace', { provider, name: physicalName(scope, this.cloud, { maxLength: 44 }), resourceGroupName: rg, location, tags: this.tags });
+    this.workspace = workspace;
+    this.resources.workspace = workspace;
+    if (this.input.cluster) this.renderDataCollection(workspace, this.input.cluster.clusterName);
+  }
+
+  private renderDataCollection(workspace: MonitorWorkspace, clusterName: string): void {
+    const { scope, provider, rg, location, tags } = this;
+    this.clusterName = clusterName;
+    const aks = new DataAzurermKubernetesCluster(scope, 'AksCluster', { provider, name: clusterName, resourceGroupName: rg });
+    this.aksId = aks.id;
+    const endpoint = new MonitorDataCollectionEndpoint(scope, 'CollectionEndpoint', {
+      provider, name: physicalName(scope, this.cloud, { maxLength: 44 }, 'dce'), resourceGroupName: rg, location, kind: 'Linux', tags,
     });
-    resources.alertmanagerIdentity = identity;
+    const rule = new MonitorDataCollectionRule(scope, 'CollectionRule', {
+      provider, name: physicalName(scope, this.cloud, { maxLength: 64 }, 'dcr'), resourceGroupName: rg, location, kind: 'Linux',
+      dataCollectionEndpointId: endpoint.id,
+      destinations: { monitorAccount: [{ monitorAccountId: workspace.id, name: 'workspace' }] },
+      dataFlow: [{ streams: ['Microsoft-PrometheusMetrics'], destinations: ['workspace'] }],
+      dataSources: { prometheusForwarder: [{ name: 'prometheus', streams: ['Microsoft-PrometheusMetrics'] }] },
+      description: `Managed Prometheus of ${scope.node.path}`.slice(0, 256),
+      tags,
+    });
+    new MonitorDataCollectionRuleAssociation(scope, 'CollectionRuleAssociation', {
+      provider, name: physicalName(scope, this.cloud, { maxLength: 64 }, 'dcra'), targetResourceId: aks.id, dataCollectionRuleId: rule.id,
+    });
+    // The cluster's metrics agent fetches its configuration through the endpoint (the name is fixed by Azure).
+    new MonitorDataCollectionRuleAssociation(scope, 'CollectionEndpointAssociation', {
+      provider, name: 'configurationAccessEndpoint', targetResourceId: aks.id, dataCollectionEndpointId: endpoint.id,
+    });
+    this.resources.collectionRule = rule;
+  }
+
+  /** Self-managed Alertmanager: receiver credentials read at runtime (Key Vault CSI provider). */
+  public selfManagedAlertmanager(namespace: string, serviceAccount: string, runtimeSecrets: readonly RuntimeSecret[]): SelfManagedAlertmanagerParts {
+    const cluster = this.input.cluster;
+    if (!cluster || runtimeSecrets.length === 0) return { serviceAccountAnnotations: {}, podLabels: {} };
+    const { scope, provider } = this;
+    const identity = new WorkloadIdentity(scope, 'AlertmanagerIdentity', {
+      cloud: this.cloud, description: `Alertmanager of ${scope.node.path}: reads receiver credentials`, tags: this.input.tags,
+    });
+    this.resources.alertmanagerIdentity = identity;
     // validate.ts admits one vault for the self-managed backend: a SecretProviderClass names one.
     const vaultId = runtimeSecrets[0].ref.keyVaultId!;
     new RoleAssignment(scope, 'AlertmanagerReadsSecrets', {
       provider, scope: vaultId, roleDefinitionName: 'Key Vault Secrets User', principalId: identity.principal,
       description: 'Lets the self-managed Alertmanager read its receiver credentials (cdktf-ai-infra)',
     });
-    const chart = azureInferenceParts(cloud).secretsStoreChart!;
+    const chart = azureInferenceParts(this.cloud).secretsStoreChart!;
     return {
       serviceAccountAnnotations: cluster.bindServiceAccount(identity, namespace, serviceAccount),
       podLabels: cluster.workloadIdentityPodLabels ?? {},
@@ -214,50 +268,66 @@ export function azureMonitoring(scope: Construct, cloud: AzureCloud, input: Moni
           usePodIdentity: 'false',
           clientID: identity.workloadRef,
           keyvaultName: vaultId.split('/').pop()!,
-          tenantId: client().tenantId,
+          tenantId: this.client().tenantId,
           objects: `array:\n${runtimeSecrets.map((x) => `  - |\n    objectName: ${x.ref.secretName}\n    objectType: secret\n    objectAlias: ${x.key}\n`).join('')}`,
         },
       },
     };
-  };
+  }
 
-  return {
-    grafanaAdminPassword,
-    selfManagedAlertmanager,
-    get grafanaAdminPasswordLocation() { return grafanaSecret?.versionlessId; },
-    addRuleGroup(group: RuleGroup): void {
-      if (!workspace) throw new Error('rule groups go to the Monitor workspace only with backend "managed"');
-      resources[`rules:${group.name}`] = new MonitorAlertPrometheusRuleGroup(scope, `Rules-${group.name}`, {
-        provider,
-        // Unique in the resource group even with one stack per cluster in it.
-        name: physicalName(scope, cloud, { maxLength: 260 }, group.name),
-        resourceGroupName: rg,
-        location,
-        clusterName,
-        description: `${group.area} alerts of ${scope.node.path} (cdktf-ai-infra)`.slice(0, 256),
-        ruleGroupEnabled: true,
-        interval: 'PT1M',
-        scopes: aksId ? [workspace.id, aksId] : [workspace.id],
-        rule: azureRules(group, input.render).map((r, i) => ({
-          alert: r.alert,
-          expression: r.expression,
-          for: r.for,
-          severity: r.severity,
-          enabled: true,
-          labels: r.labels,
-          annotations: r.annotations,
-          action: groupsFor(group.rules[i].severity).map((actionGroupId) => ({ actionGroupId })),
-          alertResolution: { autoResolved: true, timeToResolve: 'PT10M' },
-        })),
-        tags,
-      });
-    },
-    addScrapeTarget(target: ScrapeTarget): Record<string, unknown>[] {
-      // Azure's metrics agent (ama-metrics) reads PodMonitors of its own API group.
-      return managed ? [podMonitor(target, 'kube-system', { 'app.kubernetes.io/managed-by': 'cdktf-ai-infra' }, 'azmonitoring.coreos.com/v1')] : [];
-    },
-    clusterObjects: [],
-    collectorNamespace: 'kube-system',
-    resources,
-  };
+  /** Managed backend: one Prometheus rule group in the Monitor workspace (scoped to the cluster too). */
+  public addRuleGroup(group: RuleGroup): void {
+    const workspace = this.workspace;
+    if (!workspace) throw new Error('rule groups go to the Monitor workspace only with backend "managed"');
+    const { scope } = this;
+    this.resources[`rules:${group.name}`] = new MonitorAlertPrometheusRuleGroup(scope, `Rules-${group.name}`, {
+      provider: this.provider,
+      // Unique in the resource group even with one stack per cluster in it.
+      name: physicalName(scope, this.cloud, { maxLength: 260 }, group.name),
+      resourceGroupName: this.rg,
+      location: this.location,
+      clusterName: this.clusterName,
+      description: `${group.area} alerts of ${scope.node.path} (cdktf-ai-infra)`.slice(0, 256),
+      ruleGroupEnabled: true,
+      interval: 'PT1M',
+      scopes: this.aksId ? [workspace.id, this.aksId] : [workspace.id],
+      rule: azureRules(group, this.input.render).map((r, i) => ({
+        alert: r.alert,
+        expression: r.expression,
+        for: r.for,
+        severity: r.severity,
+        enabled: true,
+        labels: r.labels,
+        annotations: r.annotations,
+        action: this.groupsFor(group.rules[i].severity).map((actionGroupId) => ({ actionGroupId })),
+        alertResolution: { autoResolved: true, timeToResolve: 'PT10M' },
+      })),
+      tags: this.tags,
+    });
+  }
+
+  /** Managed backend: Azure's metrics agent (ama-metrics) reads PodMonitors of its own API group. */
+  public addScrapeTarget(target: ScrapeTarget): Record<string, unknown>[] {
+    return this.managed ? [podMonitor(target, 'kube-system', { 'app.kubernetes.io/managed-by': 'cdktf-ai-infra' }, 'azmonitoring.coreos.com/v1')] : [];
+  }
 }
+
+const KEY_VAULT_ID = /^\/subscriptions\/[^/]+\/resourceGroups\/[^/]+\/providers\/Microsoft\.KeyVault\/vaults\/[a-zA-Z0-9-]{3,24}$/;
+
+/** MonitoringStack on Azure (src/monitoring/spi.ts). */
+export const monitoring: MonitoringSpi = {
+  secretNamePattern: /^[A-Za-z0-9-]{1,127}$/,
+  secretReferenceAllowed: 'a SecretReference { secretName, keyVaultId } naming a Key Vault secret',
+  checkSecretLocation(scope, prop, ref) {
+    // A secret name is unique only within its vault.
+    if (typeof ref.keyVaultId !== 'string' || !KEY_VAULT_ID.test(ref.keyVaultId)) {
+      throw new InvalidPropError(scope, `${prop}.keyVaultId`, ref.keyVaultId, 'the resource id of the Key Vault holding the secret (/subscriptions/.../vaults/<name>)');
+    }
+  },
+  // Consumption budgets need nothing beyond the generic props (azureScope and startMonth are checked there).
+  checkBudget: () => {},
+  // Amazon Managed Grafana is the only managed Grafana this library wires.
+  managedGrafanaUnsupported: 'AWS only (Amazon Managed Grafana); on GCP and Azure use the self-managed Grafana or your own',
+  // targetFor picks this implementation by the cloud's kind: the cloud is an AzureCloud.
+  create: (scope, cloud, input) => azureMonitoring(scope, cloud as AzureCloud, input),
+};

@@ -52,12 +52,14 @@ const GPU = '{{ $labels.node }} GPU {{ $labels.gpu }} ({{ $labels.modelName }})'
 
 /** Alerts on the GPUs themselves (DCGM exporter) and on GPU nodes (kube-state-metrics). */
 export function gpuRules(options: GpuRuleOptions = {}): RuleGroup {
-  const idle = options.idleUtilizationPercent ?? 10;
-  const idleFor = options.idleFor ?? '1h';
-  const memRatio = options.memoryUsedRatio ?? 0.97;
+  return { name: 'aiinfra-gpu', area: 'gpu', rules: [...gpuHealthRules(), ...gpuUsageRules(options)] };
+}
+
+/** Hardware faults: XIDs, uncorrectable ECC errors, throttling. */
+function gpuHealthRules(): AlertRule[] {
   // Newer DCGM names the field CLOCKS_EVENT_REASONS, older THROTTLE_REASONS: accept either.
   const clockReasons = 'max without () (DCGM_FI_DEV_CLOCKS_EVENT_REASONS or DCGM_FI_DEV_CLOCK_THROTTLE_REASONS)';
-  const rules: AlertRule[] = [
+  return [
     {
       name: 'GpuXidHardwareError',
       expr: `DCGM_FI_DEV_XID_ERRORS == ${HARDWARE_XIDS.map((x) => `${x}`).join(' or DCGM_FI_DEV_XID_ERRORS == ')}`,
@@ -102,6 +104,15 @@ export function gpuRules(options: GpuRuleOptions = {}): RuleGroup {
       runbook: 'Check DCGM_FI_DEV_GPU_TEMP and power on the GPU fleet dashboard, the node\'s cooling and power supply. '
         + 'Drain the node if it persists; on cloud VMs, replace the instance.',
     },
+  ];
+}
+
+/** Waste and capacity: idle GPUs, frame buffer near full, GPU nodes not Ready. */
+function gpuUsageRules(options: GpuRuleOptions): AlertRule[] {
+  const idle = options.idleUtilizationPercent ?? 10;
+  const idleFor = options.idleFor ?? '1h';
+  const memRatio = options.memoryUsedRatio ?? 0.97;
+  return [
     {
       name: 'GpuIdle',
       expr: `DCGM_FI_DEV_GPU_UTIL < ${idle}`,
@@ -136,5 +147,4 @@ export function gpuRules(options: GpuRuleOptions = {}): RuleGroup {
         + 'Delete the node (the node group replaces it) if it does not recover.',
     },
   ];
-  return { name: 'aiinfra-gpu', area: 'gpu', rules };
 }

@@ -77,24 +77,51 @@ function num(n: number): string {
 
 /** Alerts for one endpoint: latency and TTFT over SLO, error-budget burn, queue depth, at max replicas. */
 export function endpointRules(t: EndpointRuleTarget): RuleGroup {
+  const r = resolveEndpointTarget(t);
+  const rules = [...endpointLatencyRules(r), ...endpointErrorBudgetRules(r), ...endpointCapacityRules(r)];
+  const labelled = rules.map((rule) => ({ ...rule, labels: { ...(rule.labels ?? {}), [ENDPOINT_LABEL]: t.name } }));
+  return { name: `aiinfra-endpoint-${t.namespace}-${t.name}`.slice(0, 63).replace(/-+$/, ''), area: 'inference', rules: labelled };
+}
+
+/** An endpoint target with its defaults applied and its PromQL pieces. */
+interface ResolvedEndpointTarget {
+  /** The namespace as a PromQL string. */
+  readonly ns: string;
+  /** Label matchers of the endpoint's series. */
+  readonly sel: string;
+  readonly m: EndpointMetricNames;
+  readonly by: string;
+  readonly latency: number;
+  readonly ttft: number;
+  readonly availability: number;
+  readonly budget: number;
+  readonly queue: number;
+  readonly hpa: string;
+  /** The endpoint as alert texts name it. */
+  readonly ep: string;
+}
+
+function resolveEndpointTarget(t: EndpointRuleTarget): ResolvedEndpointTarget {
   const ns = promString(t.namespace);
-  const sel = t.selector ?? `namespace=${ns},service=~${promString(`${t.name}(-canary)?`)}`;
-  const m = t.metrics ?? BUILTIN_SERVER_METRICS;
-  const by = 'by (namespace)';
-  const latency = t.latencyP95Seconds ?? 10;
-  const ttft = t.ttftP95Seconds ?? 1;
   const availability = t.availability ?? 0.999;
-  const budget = 1 - availability;
-  const queue = t.queueDepth ?? 32;
-  const hpa = t.hpaNamePattern ?? `(keda-hpa-)?${t.name}`;
-  const ep = `endpoint ${t.namespace}/${t.name}`;
-  const errorRatio = (w: string) =>
-    `(sum ${by} (rate(${m.requests}{${sel},${m.errorMatcher}}[${w}])) `
-    + `/ sum ${by} (rate(${m.requests}{${sel}}[${w}])))`;
-  const burn = (severity: string) => BURN_RATE_WINDOWS.filter((w) => w.severity === severity)
-    .map((w) => `(${errorRatio(w.long)} > ${num(w.factor * budget)} and ${errorRatio(w.short)} > ${num(w.factor * budget)})`)
-    .join(' or ');
-  const rules: AlertRule[] = [
+  return {
+    ns,
+    sel: t.selector ?? `namespace=${ns},service=~${promString(`${t.name}(-canary)?`)}`,
+    m: t.metrics ?? BUILTIN_SERVER_METRICS,
+    by: 'by (namespace)',
+    latency: t.latencyP95Seconds ?? 10,
+    ttft: t.ttftP95Seconds ?? 1,
+    availability,
+    budget: 1 - availability,
+    queue: t.queueDepth ?? 32,
+    hpa: t.hpaNamePattern ?? `(keda-hpa-)?${t.name}`,
+    ep: `endpoint ${t.namespace}/${t.name}`,
+  };
+}
+
+/** p95 request latency and time to first token over their objectives. */
+function endpointLatencyRules({ sel, m, latency, ttft, ep }: ResolvedEndpointTarget): AlertRule[] {
+  return [
     {
       name: 'EndpointLatencyP95OverSlo',
       expr: `histogram_quantile(0.95, sum by (le, namespace) `
@@ -117,6 +144,18 @@ export function endpointRules(t: EndpointRuleTarget): RuleGroup {
         + 'requests wait in the queue or prefill is slow.',
       runbook: 'Scale out (max replicas), shorten prompts, or give prefill priority; check GPU throttling alerts on the endpoint nodes.',
     },
+  ];
+}
+
+/** Multi-window, multi-burn-rate alerts on the errors (BURN_RATE_WINDOWS). */
+function endpointErrorBudgetRules({ sel, m, by, availability, budget, ep }: ResolvedEndpointTarget): AlertRule[] {
+  const errorRatio = (w: string) =>
+    `(sum ${by} (rate(${m.requests}{${sel},${m.errorMatcher}}[${w}])) `
+    + `/ sum ${by} (rate(${m.requests}{${sel}}[${w}])))`;
+  const burn = (severity: string) => BURN_RATE_WINDOWS.filter((w) => w.severity === severity)
+    .map((w) => `(${errorRatio(w.long)} > ${num(w.factor * budget)} and ${errorRatio(w.short)} > ${num(w.factor * budget)})`)
+    .join(' or ');
+  return [
     {
       name: 'EndpointErrorBudgetBurnFast',
       expr: burn('critical'),
@@ -137,6 +176,12 @@ export function endpointRules(t: EndpointRuleTarget): RuleGroup {
       description: `Errors burn the ${num(availability * 100)}% availability budget at 3x (1d and 2h windows) or 1x (3d and 6h windows).`,
       runbook: 'Open a ticket: find the error sources on the endpoint dashboard (status codes over time) and fix them within days.',
     },
+  ];
+}
+
+/** Capacity: a deep queue per replica, the autoscaler at its maximum. */
+function endpointCapacityRules({ ns, sel, m, by, queue, hpa, ep }: ResolvedEndpointTarget): AlertRule[] {
+  return [
     {
       name: 'EndpointQueueDepthHigh',
       expr: `avg ${by} (${m.queueDepth}{${sel}}) > ${num(queue)}`,
@@ -159,6 +204,4 @@ export function endpointRules(t: EndpointRuleTarget): RuleGroup {
         + 'elsewhere to free capacity.',
     },
   ];
-  const labelled = rules.map((r) => ({ ...r, labels: { ...(r.labels ?? {}), [ENDPOINT_LABEL]: t.name } }));
-  return { name: `aiinfra-endpoint-${t.namespace}-${t.name}`.slice(0, 63).replace(/-+$/, ''), area: 'inference', rules: labelled };
 }

@@ -8,8 +8,8 @@ export const SEVERITIES: readonly Severity[] = ['critical', 'warning', 'info'];
 export type RuleArea = 'gpu' | 'training' | 'inference' | 'platform';
 
 /**
- * One alert, written once and rendered for every backend (PrometheusRule, Amazon Managed Service for
- * Prometheus rule namespace, Azure Prometheus rule group, Cloud Monitoring PromQL alert policy).
+ * One alert, written once and rendered for every backend (a PrometheusRule for the self-managed Prometheus,
+ * the cloud's own rule or alert-policy resource for the managed one).
  */
 export interface AlertRule {
   /** Alert name, UpperCamelCase (`GpuXidError`). */
@@ -56,7 +56,7 @@ export function durationSeconds(value: string): number {
   return total;
 }
 
-/** ISO 8601 duration of a Prometheus duration (`5m` -> `PT5M`, `1d` -> `P1D`), as Azure wants it. */
+/** ISO 8601 duration of a Prometheus duration (`5m` -> `PT5M`, `1d` -> `P1D`), for services that take those. */
 export function isoDuration(value: string): string {
   let s = Math.round(durationSeconds(value));
   const days = Math.floor(s / 86400); s -= days * 86400;

@@ -1,12 +1,16 @@
-import { IConstruct } from 'constructs';
+// The per-cloud contract of MonitoringStack (types only): what the generic construct hands to a cloud, what
+// the cloud hands back, and the cloud facts generic validation needs. Each cloud implements `MonitoringSpi`
+// in src/clouds/<cloud>/monitoring.ts; src/clouds/registry.ts picks it by the cloud's kind.
+import type { Construct, IConstruct } from 'constructs';
 import type { ITerraformDependable } from 'cdktf';
-import { IGpuCluster } from '../core/cluster';
-import { ResolvedRouting } from './alertmanager';
-import { RenderOptions, RuleGroup } from './rules';
-import { ScrapeTarget } from './scrape';
-import { BudgetProps, ManagedProps, MonitoringBackend, SecretReference, SelfManagedProps } from './types';
+import type { Cloud } from '../core/cloud';
+import type { IGpuCluster } from '../core/cluster';
+import type { ResolvedRouting } from './alertmanager';
+import type { RenderOptions, RuleGroup } from './rules';
+import type { ScrapeTarget } from './scrape';
+import type { BudgetProps, ManagedProps, MonitoringBackend, SecretReference, SelfManagedProps } from './types';
 
-/** What the generic MonitoringStack hands to its per-cloud part (src/clouds/<cloud>/monitoring.ts). */
+/** What the generic MonitoringStack hands to its per-cloud part. */
 export interface MonitoringCloudInput {
   readonly backend: MonitoringBackend;
   readonly routing: ResolvedRouting;
@@ -41,38 +45,54 @@ export interface AlertmanagerSecretMount {
 
 /** The per-cloud pieces of the self-managed Alertmanager. */
 export interface SelfManagedAlertmanagerParts {
-  /** AWS: an SNS receiver for the platform topic; other clouds: none (no Pub/Sub or Action Group receiver). */
+  /** A receiver for the cloud's platform channel, where Alertmanager can publish to it; none otherwise. */
   readonly platformReceiver?: Record<string, unknown>;
   /** Annotations of the Alertmanager ServiceAccount (workload identity binding). */
   readonly serviceAccountAnnotations: Record<string, string>;
-  /** Labels the Alertmanager pod needs for its workload identity (AKS). */
+  /** Labels the Alertmanager pod needs for its workload identity (where the cluster asks for them). */
   readonly podLabels: Record<string, string>;
   /** The receiver credentials' volume; undefined without credentials. */
   readonly secretMount?: AlertmanagerSecretMount;
 }
 
-/** The per-cloud part of a MonitoringStack. */
+/** The per-cloud part of one MonitoringStack (what `MonitoringSpi.create` returns). */
 export interface MonitoringCloudImpl {
   /** Self-managed: a generated Grafana admin password stored in the cloud's secret manager (reference). */
   grafanaAdminPassword(): string;
   /**
    * Self-managed: Alertmanager's workload identity (bound to `namespace/serviceAccount`), allowed to read
-   * `secrets` from the cloud's secret manager at runtime (and, on AWS, to publish to the platform topic).
+   * `secrets` from the cloud's secret manager at runtime (and to publish to the platform channel where it can).
    */
   selfManagedAlertmanager(namespace: string, serviceAccount: string, secrets: readonly RuntimeSecret[]): SelfManagedAlertmanagerParts;
-  /** Where the Grafana admin password is kept (secret ARN / name / Key Vault secret id), for users. */
+  /** Where the Grafana admin password is kept (the secret's id in the cloud's secret manager), for users. */
   readonly grafanaAdminPasswordLocation?: string;
   /** Managed backend: evaluate a rule group in the cloud's service. */
   addRuleGroup(group: RuleGroup): void;
   /**
-   * Managed backend: scrape a target. Returns the Kubernetes objects that make the cloud's collector scrape it
-   * (GMP PodMonitoring, Azure PodMonitor); none where the scraper is configured in the cloud (AWS).
+   * Managed backend: scrape a target. Returns the Kubernetes objects that make the cloud's collector scrape it;
+   * none where the scraper is configured in the cloud.
    */
   addScrapeTarget(target: ScrapeTarget): Record<string, unknown>[];
-  /** Managed backend: Kubernetes objects the collector needs once (RBAC for the AWS scraper). */
+  /** Managed backend: Kubernetes objects the collector needs once (e.g. RBAC for a scraper outside the cluster). */
   readonly clusterObjects: Record<string, unknown>[];
   /** Namespace the managed collector runs in (admitted by NetworkPolicies); undefined when it runs outside the cluster. */
   readonly collectorNamespace?: string;
   /** Cloud resources by role (escape hatches): `topic:<receiver>`, `workspace`, `budget`... */
   readonly resources: Record<string, IConstruct>;
+}
+
+/** What one cloud implements for MonitoringStack: its facts for validation, and the factory of its part. */
+export interface MonitoringSpi {
+  /** The secret names (`SecretReference.secretName`) the cloud's secret manager accepts. */
+  readonly secretNamePattern: RegExp;
+  /** What a valid SecretReference is on this cloud, for the error message. */
+  readonly secretReferenceAllowed: string;
+  /** Checks the rest of a SecretReference whose name is valid (where the cloud needs more than a name). */
+  checkSecretLocation(scope: IConstruct, prop: string, ref: SecretReference): void;
+  /** Checks what the cloud's budget needs beyond the generic BudgetProps checks. */
+  checkBudget(scope: IConstruct, budget: BudgetProps): void;
+  /** Where the cloud has no managed Grafana: what to use instead (the error message of `managed.grafana`). */
+  readonly managedGrafanaUnsupported?: string;
+  /** Creates the cloud's part of the MonitoringStack `scope` (its children are the stack's). */
+  create(scope: Construct, cloud: Cloud, input: MonitoringCloudInput): MonitoringCloudImpl;
 }
