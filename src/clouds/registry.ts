@@ -7,10 +7,11 @@
 // and with it its provider packages, loads on first use, so `require('cdktf-ai-infra')` stays cheap and an
 // AWS-only app never loads the Azure provider.
 import type { Cloud, CloudKind } from '../core/cloud';
+import type { InferenceSpi } from '../inference/spi';
 
 /** Everything one cloud implements: one field per construct spi (added as each construct moves here). */
-// eslint-disable-next-line @typescript-eslint/no-empty-object-type
 export interface CloudTarget {
+  readonly inference: InferenceSpi;
 }
 
 const loaded: Partial<Record<CloudKind, CloudTarget>> = {};

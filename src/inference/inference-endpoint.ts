@@ -12,14 +12,25 @@ import { checkUserTags } from '../core/tags';
 import { KubernetesWorkload } from '../k8s/delivery';
 import { checkDnsLabel, constructDnsLabel } from '../k8s/names';
 import { sharedNamespace } from '../k8s/shared-namespace';
-import { InferenceClusterAddons, KEDA_CHART } from './addons';
-import { ApiKeyParts, ExposureParts, inferenceCloudParts, InferenceCloudParts } from './cloud-parts';
-import {
-  API_KEYS_DIR, API_KEYS_FILE, commonLabels, cpuHorizontalPodAutoscaler, cronTrigger, csiSecretVolume, deployment, EnvVar, gateway,
-  httpRoute, identityEgressPolicy, initContainer, K8sObject, mergeEnv, KedaTrigger, MODEL_CACHE_DIR, networkPolicy, podDisruptionBudget, podLabels,
-  priorityClass, prometheusTrigger, ProbePaths, scaledObject, SERVER_PORT, service, serviceAccount, serviceMonitor,
-  secretProviderClass, Toleration,
-} from './manifests';
+import { InferenceClusterAddons } from '../clouds/helm/inference-addons';
+import { targetFor } from '../clouds/registry';
+import { initContainer, mergeEnv, ProbePaths } from '../k8s/objects/container';
+import { deployment } from '../k8s/objects/deployment';
+import { gateway } from '../k8s/objects/gateway';
+import { cpuHorizontalPodAutoscaler } from '../k8s/objects/horizontal-pod-autoscaler';
+import { httpRoute } from '../k8s/objects/http-route';
+import { identityEgressPolicy, networkPolicy } from '../k8s/objects/network-policy';
+import { EnvVar, K8sObject, Toleration } from '../k8s/objects/object';
+import { podDisruptionBudget } from '../k8s/objects/pod-disruption-budget';
+import { priorityClass } from '../k8s/objects/priority-class';
+import { cronTrigger, KedaTrigger, prometheusTrigger, scaledObject } from '../k8s/objects/scaled-object';
+import { csiSecretVolume, secretProviderClass } from '../k8s/objects/secret-provider-class';
+import { service } from '../k8s/objects/service';
+import { serviceAccount } from '../k8s/objects/service-account';
+import { serviceMonitor } from '../k8s/objects/service-monitor';
+import { KEDA_CHART } from './addons';
+import type { ApiKeyParts, ExposureParts, InferenceSpi } from './spi';
+import { API_KEYS_DIR, API_KEYS_FILE, commonLabels, MODEL_CACHE_DIR, podLabels, SERVER_PORT, SERVICE_PORT } from './manifests';
 import { errorRatio, gaugeSum, histogramQuantile, RUNTIME_METRICS, seriesSelector } from './metrics';
 import { checkModelFits } from './sizing';
 import {
@@ -356,7 +367,7 @@ export class InferenceEndpoint extends EndpointMetrics implements IInferenceEndp
       throw new InvalidPropError(this, 'exposure.gateway', false, 'true or unset: public endpoints and canaries route through a Gateway');
     }
 
-    const parts = inferenceCloudParts(cloud);
+    const parts = targetFor(cloud).inference;
     parts.checkExposure(this, {
       isPublic, usesGateway, apiKey: apiKeyOn, keyVaultNetwork: auth.keyVaultNetwork, certificate: exposure.certificate, gatewayClassName: exposure.gatewayClassName,
     });
@@ -403,13 +414,13 @@ export class InferenceEndpoint extends EndpointMetrics implements IInferenceEndp
     const saName = app;
     const saAnnotations = cluster.bindServiceAccount(this.identity, namespace, saName);
 
-    const exposureParts = parts.exposure(this, {
+    const exposureParts = parts.exposure(this, cloud, {
       app, namespace, public: isPublic, domainName: exposure.domainName, certificate: exposure.certificate,
       gatewayClassName: exposure.gatewayClassName ?? parts.defaultGatewayClass(isPublic), gatewayAnnotations: exposure.gatewayAnnotations,
-      useGateway: usesGateway, requestTimeoutSeconds: requestTimeout, deregistrationSeconds: preStop + 5, tags: props.tags,
+      useGateway: usesGateway, requestTimeoutSeconds: requestTimeout, deregistrationSeconds: preStop + 5, serverPort: SERVER_PORT, tags: props.tags,
     });
     const apiKey: ApiKeyParts | undefined = apiKeyOn
-      ? parts.apiKey(this, { identity: this.identity, version: auth.apiKeyVersion ?? 1, network: auth.keyVaultNetwork, tags: props.tags })
+      ? parts.apiKey(this, cloud, { identity: this.identity, version: auth.apiKeyVersion ?? 1, network: auth.keyVaultNetwork, tags: props.tags })
       : undefined;
     this.apiKeySecret = apiKey?.secretRef;
 
@@ -428,7 +439,7 @@ export class InferenceEndpoint extends EndpointMetrics implements IInferenceEndp
     }
     if (scaling.kind === 'keda') this.workload.addDependency(addons.chart(KEDA_CHART));
     if (apiKey && parts.secretsStoreChart) this.workload.addDependency(addons.chart(parts.secretsStoreChart));
-    // The cluster's managed CSI integration where the cloud has one (GKE); the others use the chart above.
+    // The cluster's managed CSI integration where the cloud has one; the others use the chart above.
     if (apiKey) cluster.enableSecretStore?.();
     if (!usesGateway && exposureParts.serviceType === 'LoadBalancer' && exposureParts.serviceNeedsClusterController) {
       // The load balancer controller outlives the Service on destroy (it deletes the load balancer it made). A
@@ -449,7 +460,8 @@ export class InferenceEndpoint extends EndpointMetrics implements IInferenceEndp
     const objects: K8sObject[] = [];
     objects.push(serviceAccount(saName, namespace, labels, saAnnotations));
     const priorityClassName = `inference-${app}`;
-    objects.push(priorityClass(priorityClassName, labels, props.priority ?? 100_000));
+    objects.push(priorityClass(priorityClassName, labels, props.priority ?? 100_000,
+      'Inference endpoint pods (cdktf-ai-infra): above training jobs, below system components.'));
     const spcName = `${app}-api-keys`;
     if (apiKey) objects.push(secretProviderClass(spcName, namespace, labels, apiKey.provider, apiKey.parameters));
 
@@ -472,7 +484,7 @@ export class InferenceEndpoint extends EndpointMetrics implements IInferenceEndp
         name: t.name, namespace, labels: { ...labels, 'aiinfra.dev/track': t.track }, selector,
         replicas: t.track === 'canary' ? (canary?.replicas ?? 2) : scaling.kind === 'fixed' ? scaling.min : undefined,
         serviceAccountName: saName, priorityClassName,
-        container: pod.container, probePaths: pod.probes, startupSeconds, preStopSeconds: preStop, drainSeconds: requestTimeout,
+        container: pod.container, port: SERVER_PORT, probePaths: pod.probes, startupSeconds, preStopSeconds: preStop, drainSeconds: requestTimeout,
         gpus, cpu, memoryGiB, ephemeralStorageGiB: pod.diskGiB, nodeSelector: { ...pool.nodeSelector }, tolerations: tolerationsFor(pool),
         initContainers: pod.initContainers, volumes: pod.volumes,
         extraPodLabels: { ...parts.podLabels, ...(cluster.workloadIdentityPodLabels ?? {}) },
@@ -480,7 +492,7 @@ export class InferenceEndpoint extends EndpointMetrics implements IInferenceEndp
       const isStableLb = t.track === 'stable' && !usesGateway;
       objects.push(service({
         name: t.name, namespace, labels: { ...labels, 'aiinfra.dev/track': t.track, 'aiinfra.dev/metrics': 'true' }, selector,
-        type: isStableLb ? exposureParts.serviceType : 'ClusterIP',
+        type: isStableLb ? exposureParts.serviceType : 'ClusterIP', port: SERVICE_PORT,
         annotations: isStableLb ? exposureParts.serviceAnnotations : {},
         loadBalancerClass: isStableLb && exposureParts.serviceType === 'LoadBalancer' ? exposureParts.serviceLoadBalancerClass : undefined,
       }));
@@ -507,14 +519,14 @@ export class InferenceEndpoint extends EndpointMetrics implements IInferenceEndp
         addresses: gw.addresses, infrastructure: gw.infrastructure,
       }));
       const backends = canaryLive
-        ? [{ service: app, weight: 100 - this.canaryWeight }, { service: `${app}-canary`, weight: this.canaryWeight }]
-        : [{ service: app, weight: 100 }];
+        ? [{ service: app, port: SERVICE_PORT, weight: 100 - this.canaryWeight }, { service: `${app}-canary`, port: SERVICE_PORT, weight: this.canaryWeight }]
+        : [{ service: app, port: SERVICE_PORT, weight: 100 }];
       objects.push(httpRoute(app, namespace, labels, app, exposure.domainName ? [exposure.domainName] : [], backends));
     }
 
     // Who may connect: the ingress path and the scraper.
     objects.push(networkPolicy({
-      name: app, namespace, labels, podSelector: { 'app.kubernetes.io/name': app },
+      name: app, namespace, labels, podSelector: { 'app.kubernetes.io/name': app }, port: SERVER_PORT,
       cidrs: exposure.allowedCidrs ?? exposureParts.defaultCidrs,
       scraperNamespace: props.monitoring?.scraperNamespace ?? DEFAULT_SCRAPER_NAMESPACE,
     }));
@@ -710,7 +722,7 @@ export class InferenceEndpoint extends EndpointMetrics implements IInferenceEndp
   /** The bundled server image (images/server), built and pushed to the cloud's registry once per stack. */
   private serverImage(): string {
     const image = (require('./server-image') as typeof import('./server-image')).serverImage(this, this.cloud);
-    // AKS nodes need AcrPull on the stack's registry (EKS and GKE nodes can pull already).
+    // Nodes get pull access to the stack's registry where the cloud does not grant it already.
     image.grantPull(this.cluster);
     this.bundledImagePush = image.push;
     return image.imageUri;
@@ -718,7 +730,7 @@ export class InferenceEndpoint extends EndpointMetrics implements IInferenceEndp
 
   private podParts(t: TrackSpec, o: {
     runtime: InferenceRuntime; gpus: number; tp: number; precision: InferencePrecision; quantization: InferenceQuantization;
-    maxModelLength?: number; requestTimeout: number; apiKey?: ApiKeyParts; spcName: string; parts: InferenceCloudParts; weightsGiB: number;
+    maxModelLength?: number; requestTimeout: number; apiKey?: ApiKeyParts; spcName: string; parts: InferenceSpi; weightsGiB: number;
   }) {
     const TMP_GIB = 16;
     let diskGiB = TMP_GIB;

@@ -29,8 +29,8 @@ import { physicalName } from '../../core/naming';
 import { resourceTags } from '../../core/tags';
 import { snsAlertmanagerConfig, snsReceiver } from '../../monitoring/alertmanager';
 import { AlertmanagerSecretMount, MonitoringCloudImpl, MonitoringCloudInput, RuntimeSecret, SelfManagedAlertmanagerParts } from '../../monitoring/cloud-impl';
-import { InferenceClusterAddons } from '../../inference/addons';
-import { awsInferenceParts } from './exposure';
+import { InferenceClusterAddons } from '../helm/inference-addons';
+import { AWS_SECRETS_STORE_CHART } from './inference';
 import { prometheusRulesYaml, RuleGroup } from '../../monitoring/rules';
 import { KUBE_STATE_METRICS, ScrapeTarget, scrapeConfigYaml } from '../../monitoring/scrape';
 import { SecretReference } from '../../monitoring/types';
@@ -338,7 +338,7 @@ export function awsMonitoring(scope: Construct, cloud: AwsCloud, input: Monitori
           Resource: [...new Set(runtimeSecrets.map((x) => arnOf(x.ref.secretName)))].sort(),
         }]),
       });
-      const chart = awsInferenceParts(cloud).secretsStoreChart!;
+      const chart = AWS_SECRETS_STORE_CHART;
       secretMount = {
         provider: 'aws',
         csiDriver: 'secrets-store.csi.k8s.io',

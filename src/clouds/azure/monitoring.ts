@@ -24,9 +24,9 @@ import { AzureCloud } from '../../core/cloud';
 import { physicalName } from '../../core/naming';
 import { resourceTags } from '../../core/tags';
 import { WorkloadIdentity } from '../../core/identity';
-import { InferenceClusterAddons } from '../../inference/addons';
+import { InferenceClusterAddons } from '../helm/inference-addons';
 import { MonitoringCloudImpl, MonitoringCloudInput, RuntimeSecret, SelfManagedAlertmanagerParts } from '../../monitoring/cloud-impl';
-import { azureInferenceParts } from './exposure';
+import { AZURE_SECRETS_STORE_CHART } from './inference';
 import { azureRules, RuleGroup, Severity } from '../../monitoring/rules';
 import { podMonitor, ScrapeTarget } from '../../monitoring/scrape';
 import { Policy } from '../../policy/suppress';
@@ -202,7 +202,7 @@ export function azureMonitoring(scope: Construct, cloud: AzureCloud, input: Moni
       provider, scope: vaultId, roleDefinitionName: 'Key Vault Secrets User', principalId: identity.principal,
       description: 'Lets the self-managed Alertmanager read its receiver credentials (cdktf-ai-infra)',
     });
-    const chart = azureInferenceParts(cloud).secretsStoreChart!;
+    const chart = AZURE_SECRETS_STORE_CHART;
     return {
       serviceAccountAnnotations: cluster.bindServiceAccount(identity, namespace, serviceAccount),
       podLabels: cluster.workloadIdentityPodLabels ?? {},

@@ -1,4 +1,4 @@
-// GCP half of an InferenceEndpoint: an internal passthrough Network Load Balancer by default, the GKE
+// GCP half of an InferenceEndpoint (the `inference` const, src/inference/spi.ts): an internal passthrough Network Load Balancer by default, the GKE
 // Gateway controller (regional internal / global external Application Load Balancer) with a
 // Google-managed certificate (Certificate Manager) for public endpoints and canaries, the API key in
 // Secret Manager (mounted by GKE's Secret Manager add-on), and `gcloud storage rsync` to copy a model.
@@ -20,10 +20,11 @@ import { InvalidPropError } from '../../core/errors';
 import { ModelReference } from '../../core/model-store';
 import { physicalName } from '../../core/naming';
 import { resourceTags } from '../../core/tags';
-import {
-  ApiKeyParts, ApiKeyRequest, ExposureParts, ExposureRequest, InferenceCloudParts, ModelCopySpec, PRIVATE_CIDRS,
-} from '../../inference/cloud-parts';
-import { K8sObject, SERVER_PORT } from '../../inference/manifests';
+import type {
+  ApiKeyParts, ApiKeyRequest, ExposureParts, ExposureRequest, InferenceSpi, ModelCopySpec,
+} from '../../inference/spi';
+import { PRIVATE_CIDRS } from '../../k8s/objects/network-policy';
+import { K8sObject } from '../../k8s/objects/object';
 import { gcpKeyRingName } from './kms';
 import { gcpProvider } from './provider';
 import { gcpServiceAgent } from './service-agents';
@@ -45,7 +46,7 @@ function exposure(scope: Construct, cloud: GcpCloud, req: ExposureRequest): Expo
       kind: 'HealthCheckPolicy',
       metadata: { name: serviceName, namespace: req.namespace, labels },
       spec: {
-        default: { checkIntervalSec: 10, healthyThreshold: 1, unhealthyThreshold: 2, config: { type: 'HTTP', httpHealthCheck: { port: SERVER_PORT, requestPath: '/readyz' } } },
+        default: { checkIntervalSec: 10, healthyThreshold: 1, unhealthyThreshold: 2, config: { type: 'HTTP', httpHealthCheck: { port: req.serverPort, requestPath: '/readyz' } } },
         targetRef: { group: '', kind: 'Service', name: serviceName },
       },
     },
@@ -199,25 +200,24 @@ function modelCopy(model: ModelReference, dest: string): ModelCopySpec {
   };
 }
 
-export function gcpInferenceParts(cloud: GcpCloud): InferenceCloudParts {
-  return {
-    exposure: (scope, req) => exposure(scope, cloud, req),
-    apiKey: (scope, req) => apiKey(scope, cloud, req),
-    modelCopy,
-    defaultGatewayClass: (isPublic) => (isPublic ? GKE_EXTERNAL_GATEWAY_CLASS : GKE_INTERNAL_GATEWAY_CLASS),
-    podLabels: {},
-    // GKE's Secret Manager add-on (`secret_manager_config`) provides the CSI driver and provider.
-    secretsStoreChart: undefined,
-    sharedGatewayObjects: [],
-    // GKE metadata server (workload identity credentials).
-    identityEgress: [{ cidr: '169.254.169.254/32', ports: [80] }, { cidr: '169.254.169.252/32', ports: [988] }],
-    checkExposure: (scope, opts) => {
-      if (opts.keyVaultNetwork !== undefined) throw new InvalidPropError(scope, 'auth.keyVaultNetwork', opts.keyVaultNetwork, 'nothing: it applies to Azure Key Vault only');
-      const c = opts.certificate ?? {};
-      if (c.acmCertificateArn !== undefined || c.certManagerClusterIssuer !== undefined) {
-        throw new InvalidPropError(scope, 'exposure.certificate', c,
-          '{ certificateMapName } or nothing (a Google-managed certificate for domainName is made): the GKE gateway takes Certificate Manager maps');
-      }
-    },
-  };
-}
+/** The GCP half of an InferenceEndpoint. */
+export const inference: InferenceSpi<GcpCloud> = {
+  exposure,
+  apiKey,
+  modelCopy,
+  defaultGatewayClass: (isPublic) => (isPublic ? GKE_EXTERNAL_GATEWAY_CLASS : GKE_INTERNAL_GATEWAY_CLASS),
+  podLabels: {},
+  // GKE's Secret Manager add-on (`secret_manager_config`) provides the CSI driver and provider.
+  secretsStoreChart: undefined,
+  sharedGatewayObjects: [],
+  // GKE metadata server (workload identity credentials).
+  identityEgress: [{ cidr: '169.254.169.254/32', ports: [80] }, { cidr: '169.254.169.252/32', ports: [988] }],
+  checkExposure: (scope, opts) => {
+    if (opts.keyVaultNetwork !== undefined) throw new InvalidPropError(scope, 'auth.keyVaultNetwork', opts.keyVaultNetwork, 'nothing: it applies to Azure Key Vault only');
+    const c = opts.certificate ?? {};
+    if (c.acmCertificateArn !== undefined || c.certManagerClusterIssuer !== undefined) {
+      throw new InvalidPropError(scope, 'exposure.certificate', c,
+        '{ certificateMapName } or nothing (a Google-managed certificate for domainName is made): the GKE gateway takes Certificate Manager maps');
+    }
+  },
+};
