@@ -8,6 +8,7 @@
 // AWS-only app never loads the Azure provider.
 import type { Cloud, CloudKind } from '../core/cloud';
 import type { IdentitySpi, ImageRepositorySpi } from '../core/spi';
+import type { InferenceSpi } from '../inference/spi';
 import type { MonitoringSpi } from '../monitoring/spi';
 import type { ClusterSpi } from '../training/spi';
 
@@ -19,6 +20,8 @@ export interface CloudTarget {
   readonly identity: IdentitySpi;
   /** BundledImage's image repository (src/core/spi.ts). */
   readonly images: ImageRepositorySpi;
+  /** InferenceEndpoint (src/inference/spi.ts). */
+  readonly inference: InferenceSpi;
   /** MonitoringStack (src/monitoring/spi.ts). */
   readonly monitoring: MonitoringSpi;
 }

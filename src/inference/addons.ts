@@ -1,18 +1,6 @@
-// Cluster-wide pieces inference endpoints share, installed once per cluster however many endpoints use
-// them: KEDA (pinned chart), the Secrets Store CSI driver + the cloud's provider (where the cloud does not
-// ship it as a managed add-on) and cluster-scoped gateway objects. Endpoint releases depend on them, so
-// CRDs exist before ScaledObjects or SecretProviderClasses are applied. (Endpoint namespaces come from
-// k8s/shared-namespace.)
-import { Construct } from 'constructs';
-import { apiObject, cdk8s } from '../k8s/cdk8s';
-import { ITerraformDependable, TerraformStack } from 'cdktf';
-import { Release } from '@cdktf/provider-helm/lib/release';
-import { stringify } from '../core/yaml';
-import { IGpuCluster } from '../core/cluster';
-import { stableHash } from '../core/hash';
-import { KubernetesWorkload } from '../k8s/delivery';
-import { AddonChart } from './cloud-parts';
-import { K8sObject } from './manifests';
+// KEDA, the pinned chart every queue-scaled or scheduled endpoint needs; src/clouds/helm/inference-addons.ts
+// installs it once per cluster.
+import type { AddonChart } from './spi';
 
 /** KEDA, pinned (event-driven autoscaling: Prometheus and cron scalers, scale to zero). */
 export const KEDA_CHART: AddonChart = {
@@ -35,74 +23,3 @@ export const KEDA_CHART: AddonChart = {
     prometheus: { operator: { enabled: true }, metricServer: { enabled: true } },
   },
 };
-
-/** The once-per-cluster construct; endpoints find it by cluster. */
-export class InferenceClusterAddons extends Construct {
-  /** The add-ons of `cluster` in the stack of `scope`, made on first use. */
-  public static of(scope: Construct, cluster: IGpuCluster): InferenceClusterAddons {
-    const stack = TerraformStack.of(scope);
-    const id = `InferenceAddons-${stableHash(cluster.node.path)}`;
-    return (stack.node.tryFindChild(id) as InferenceClusterAddons | undefined) ?? new InferenceClusterAddons(stack, id, cluster);
-  }
-
-  public readonly cluster: IGpuCluster;
-  private readonly releases = new Map<string, Release>();
-  private sharedObjects?: KubernetesWorkload;
-
-  private constructor(scope: Construct, id: string, cluster: IGpuCluster) {
-    super(scope, id);
-    this.cluster = cluster;
-  }
-
-  /** The helm_release of a pinned chart (once). */
-  public chart(chart: AddonChart): Release {
-    let release = this.releases.get(chart.id);
-    if (!release) {
-      release = new Release(this, chart.id, {
-        provider: this.cluster.helmProvider,
-        name: chart.releaseName,
-        namespace: chart.namespace,
-        createNamespace: true,
-        repository: chart.repository,
-        chart: chart.chart,
-        version: chart.version,
-        values: [stringify(chart.values, { sortMapEntries: true })],
-        atomic: true,
-        cleanupOnFail: true,
-        timeout: 900,
-        dependsOn: this.cluster.addOnDependencies ? [...this.cluster.addOnDependencies] : undefined,
-      });
-      this.releases.set(chart.id, release);
-    }
-    return release;
-  }
-
-  /**
-   * Cluster-scoped objects the cloud's gateway needs (e.g. the AWS ALB GatewayClass), delivered once,
-   * after `dependsOn` (the gateway controller and its CRDs).
-   */
-  public gatewayObjects(objects: readonly K8sObject[], dependsOn: readonly ITerraformDependable[] = []): KubernetesWorkload | undefined {
-    if (objects.length === 0) return undefined;
-    if (!this.sharedObjects) {
-      this.sharedObjects = new KubernetesWorkload(this, 'Shared', {
-        cluster: this.cluster,
-        namespace: 'kube-system',
-        releaseName: 'aiinfra-inference-shared',
-        description: 'Cluster-scoped objects of inference endpoints (cdktf-ai-infra)',
-      });
-      if (dependsOn.length) this.sharedObjects.addDependency(...dependsOn);
-      const chart = this.sharedObjects.chart;
-      objects.forEach((o, i) => {
-        const obj = apiObject(chart, `Object${i}`, { ...o });
-        // Cluster-scoped (GatewayClass): no namespace, whatever the chart's default.
-        if (o.metadata.namespace === undefined) obj.addJsonPatch(cdk8s().JsonPatch.remove('/metadata/namespace'));
-      });
-    }
-    return this.sharedObjects;
-  }
-
-  /** Everything installed so far (endpoint releases depend on these). */
-  public get dependables(): ITerraformDependable[] {
-    return [...this.releases.values()];
-  }
-}

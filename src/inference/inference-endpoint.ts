@@ -13,19 +13,30 @@ import { checkUserTags } from '../core/tags';
 import { KubernetesWorkload } from '../k8s/delivery';
 import { checkDnsLabel, constructDnsLabel } from '../k8s/names';
 import { sharedNamespace } from '../k8s/shared-namespace';
-import { InferenceClusterAddons, KEDA_CHART } from './addons';
-import { ApiKeyParts, ExposureParts, inferenceCloudParts, InferenceCloudParts } from './cloud-parts';
-import {
-  API_KEYS_DIR, API_KEYS_FILE, commonLabels, cpuHorizontalPodAutoscaler, cronTrigger, csiSecretVolume, deployment, EnvVar, gateway,
-  httpRoute, identityEgressPolicy, initContainer, K8sObject, mergeEnv, KedaTrigger, MODEL_CACHE_DIR, networkPolicy, podDisruptionBudget, podLabels,
-  priorityClass, prometheusTrigger, ProbePaths, scaledObject, SERVER_PORT, service, serviceAccount, serviceMonitor,
-  secretProviderClass, Toleration,
-} from './manifests';
+import { InferenceClusterAddons } from '../clouds/helm/inference-addons';
+import { targetFor } from '../clouds/registry';
+import { ContainerInput, initContainer, mergeEnv, ProbePaths } from '../k8s/objects/container';
+import { deployment } from '../k8s/objects/deployment';
+import { gateway } from '../k8s/objects/gateway';
+import { cpuHorizontalPodAutoscaler } from '../k8s/objects/horizontal-pod-autoscaler';
+import { httpRoute } from '../k8s/objects/http-route';
+import { identityEgressPolicy, networkPolicy } from '../k8s/objects/network-policy';
+import { EnvVar, K8sObject, Toleration } from '../k8s/objects/object';
+import { podDisruptionBudget } from '../k8s/objects/pod-disruption-budget';
+import { priorityClass } from '../k8s/objects/priority-class';
+import { cronTrigger, KedaTrigger, prometheusTrigger, scaledObject } from '../k8s/objects/scaled-object';
+import { csiSecretVolume, secretProviderClass } from '../k8s/objects/secret-provider-class';
+import { service } from '../k8s/objects/service';
+import { serviceAccount } from '../k8s/objects/service-account';
+import { serviceMonitor } from '../k8s/objects/service-monitor';
+import { KEDA_CHART } from './addons';
+import type { ApiKeyParts, ExposureParts, InferenceSpi } from './spi';
+import { API_KEYS_DIR, API_KEYS_FILE, commonLabels, MODEL_CACHE_DIR, podLabels, SERVER_PORT, SERVICE_PORT } from './manifests';
 import { errorRatio, gaugeSum, histogramQuantile, RUNTIME_METRICS, seriesSelector } from './metrics';
 import { checkModelFits, formatCount } from './sizing';
 import {
-  AutoscalingOptions, CanaryOptions, EndpointSlo, IEndpointMonitoring, InferenceEndpointProps, InferencePrecision, InferenceQuantization, InferenceRuntime,
-  isModelImage, ModelImage,
+  AuthOptions, AutoscalingOptions, CanaryOptions, EndpointSlo, ExposureOptions, IEndpointMonitoring, InferenceEndpointProps, InferencePrecision,
+  InferenceQuantization, InferenceRuntime, isModelImage, ModelImage, ScheduleWindow,
 } from './types';
 import { BUILTIN_QUANTIZATIONS, VLLM_IMAGE, VLLM_QUANTIZATIONS, vllmArgs } from './vllm';
 import { checkStateLocation } from '../core/state-backend';
@@ -41,6 +52,81 @@ export interface ResolvedScaling {
   readonly targetQueueDepth: number;
   readonly targetCpuUtilization: number;
   readonly cooldownSeconds: number;
+}
+
+/** The cloud and GPU pool the endpoint runs on, after defaults. */
+interface ResolvedPlacement {
+  readonly cloud: Cloud;
+  readonly pool: GpuPoolInfo;
+}
+
+/** Runtime, namespace and per-replica GPU settings, after defaults. */
+interface ResolvedServer {
+  readonly runtime: InferenceRuntime;
+  readonly namespace: string;
+  readonly gpus: number;
+  /** Tensor parallel size (vLLM); the rest of `gpus` is pipeline parallel. */
+  readonly tp: number;
+  readonly precision: InferencePrecision;
+  readonly quantization: InferenceQuantization;
+}
+
+/** How traffic reaches the endpoint, after defaults. */
+interface ResolvedTraffic {
+  readonly exposure: ExposureOptions;
+  readonly auth: AuthOptions;
+  readonly isPublic: boolean;
+  readonly apiKeyOn: boolean;
+  /** A canary runs beside the stable track (set and not promoted). */
+  readonly canaryLive: boolean;
+  readonly usesGateway: boolean;
+}
+
+/** Request, drain and startup timing of a replica (seconds), after defaults. */
+interface ResolvedTiming {
+  readonly requestTimeout: number;
+  readonly preStop: number;
+  readonly startupSeconds: number;
+}
+
+/** What the render helpers share once the endpoint's settings are resolved and its cloud parts made. */
+interface EndpointContext {
+  readonly props: InferenceEndpointProps;
+  readonly app: string;
+  readonly labels: Record<string, string>;
+  readonly server: ResolvedServer;
+  readonly traffic: ResolvedTraffic;
+  readonly timing: ResolvedTiming;
+  readonly parts: InferenceSpi;
+  readonly exposureParts: ExposureParts;
+  readonly apiKey?: ApiKeyParts;
+  readonly saAnnotations: Record<string, string>;
+  /** Name of the API key's SecretProviderClass. */
+  readonly spcName: string;
+}
+
+type VolumeMount = { name: string; mountPath: string; readOnly?: boolean };
+
+/** The runtime-specific half of a server pod. */
+interface ServerParts {
+  readonly command?: string[];
+  readonly args?: string[];
+  readonly env: readonly EnvVar[];
+  readonly probes: ProbePaths;
+  readonly initContainers: Record<string, unknown>[];
+  readonly volumes: Record<string, unknown>[];
+  readonly mounts: VolumeMount[];
+  /** Local disk of the model copy (GiB). */
+  cacheGiB: number;
+}
+
+/** The pod of one track, before the Deployment wraps it. */
+interface PodParts {
+  readonly container: ContainerInput;
+  readonly probes: ProbePaths;
+  readonly initContainers: readonly Record<string, unknown>[];
+  readonly volumes: readonly Record<string, unknown>[];
+  readonly diskGiB: number;
 }
 
 /** One Deployment's worth of settings (stable or canary). */
@@ -202,28 +288,105 @@ export class InferenceEndpoint extends EndpointMetrics implements IInferenceEndp
   public readonly hasCanary: boolean;
   /** The push of the bundled server image, when the endpoint uses it (the release waits for it). */
   private bundledImagePush?: ITerraformDependable;
-  private gpusWanted?: number;
 
   constructor(scope: Construct, id: string, props: InferenceEndpointProps) {
     super(scope, id);
     checkStateLocation(this);
     // ---- validation: every prop, before any child construct exists ----------------------------------
-    let cloud: Cloud;
-    let pool: GpuPoolInfo;
+    const placement = this.resolvePlacement(props);
+    const server = this.resolveServer(props, placement);
+    const traffic = this.resolveTraffic(props);
+    const parts = targetFor(placement.cloud).inference;
+    parts.checkExposure(this, {
+      isPublic: traffic.isPublic, usesGateway: traffic.usesGateway, apiKey: traffic.apiKeyOn, keyVaultNetwork: traffic.auth.keyVaultNetwork,
+      certificate: traffic.exposure.certificate, gatewayClassName: traffic.exposure.gatewayClassName,
+    });
+    const scaling = this.resolveScaling(props.autoscaling, props);
+    if (props.cluster) this.checkReplicasFitPool(props, placement.pool, server.gpus, scaling.max);
+    this.checkSchedule(props.schedule ?? [], scaling.max);
+
+    // ---- children --------------------------------------------------------------------------------------
+    const cloud = placement.cloud;
+    const cluster = props.cluster ?? this.makeServingCluster(cloud, placement.pool, server.gpus, scaling, props.tags);
+    this.pool = props.cluster ? placement.pool : this.pickPool(cluster, Gpu.fromId(placement.pool.gpu));
+    this.cluster = cluster;
+    this.cloud = cloud;
+    this.runtime = server.runtime;
+    this.namespace = server.namespace;
+    this.gpusPerReplica = server.gpus;
+    this.precision = server.precision;
+    this.quantization = server.quantization;
+    this.scaling = scaling;
+    this.usesGateway = traffic.usesGateway;
+    this.canaryWeight = traffic.canaryLive ? (props.canary as CanaryOptions).weight : 0;
+    this.hasCanary = traffic.canaryLive;
+    this.slo = props.slo;
+    const app = constructDnsLabel(this, 40);
+    this.name = app;
+    const timing: ResolvedTiming = {
+      requestTimeout: props.requestTimeoutSeconds ?? 120, preStop: props.preStopSeconds ?? 15, startupSeconds: props.startupSeconds ?? 1800,
+    };
+
+    this.identity = new WorkloadIdentity(this, 'Identity', { cloud, description: `Inference endpoint ${this.node.path}`, tags: props.tags });
+    for (const m of servedModels(props, traffic.canaryLive)) if (!isModelImage(m)) m.store.grantRead(this.identity, m.path);
+    const saAnnotations = cluster.bindServiceAccount(this.identity, this.namespace, app);
+    const exposureParts = parts.exposure(this, cloud, {
+      app, namespace: this.namespace, public: traffic.isPublic, domainName: traffic.exposure.domainName, certificate: traffic.exposure.certificate,
+      gatewayClassName: traffic.exposure.gatewayClassName ?? parts.defaultGatewayClass(traffic.isPublic), gatewayAnnotations: traffic.exposure.gatewayAnnotations,
+      useGateway: traffic.usesGateway, requestTimeoutSeconds: timing.requestTimeout, deregistrationSeconds: timing.preStop + 5, serverPort: SERVER_PORT, tags: props.tags,
+    });
+    const apiKey: ApiKeyParts | undefined = traffic.apiKeyOn
+      ? parts.apiKey(this, cloud, { identity: this.identity, version: traffic.auth.apiKeyVersion ?? 1, network: traffic.auth.keyVaultNetwork, tags: props.tags })
+      : undefined;
+    this.apiKeySecret = apiKey?.secretRef;
+
+    const addons = InferenceClusterAddons.of(this, cluster);
+    this.workload = new KubernetesWorkload(this, 'Workload', {
+      cluster,
+      namespace: this.namespace,
+      releaseName: app,
+      timeoutSeconds: Math.min(86_400, timing.startupSeconds + 900),
+      description: `Inference endpoint ${this.node.path}`.slice(0, 250),
+    });
+    const ctx: EndpointContext = {
+      props, app, labels: commonLabels(app), server, traffic, timing, parts, exposureParts, apiKey, saAnnotations, spcName: `${app}-api-keys`,
+    };
+    this.addClusterDependencies(ctx, addons);
+
+    // ---- Kubernetes objects ----------------------------------------------------------------------------
+    const objects = this.renderObjects(ctx);
+    objects.forEach((o, i) => apiObject(this.workload.chart, `${o.kind}${i}`, { ...o }));
+    if (this.bundledImagePush) this.workload.addDependency(this.bundledImagePush);
+    this.dependOnMonitoring(props.monitoring);
+    this.objects = objects;
+
+    this.url = urlOf(exposureParts, traffic.exposure.domainName, app, this.namespace);
+
+    this.watchedBy(props.monitoring, props.slo);
+    this.warn(traffic.isPublic, props.slo);
+  }
+
+  // ---- resolve: props -> settings after defaults, every check before any child exists ---------------------
+
+  /** The cloud and the GPU pool: the given cluster's, or the one a serving cluster made for the endpoint will have. */
+  private resolvePlacement(props: InferenceEndpointProps): ResolvedPlacement {
     if (props.cluster) {
-      cloud = props.cluster.cloud;
+      const cloud = props.cluster.cloud;
       if (props.cloud && !props.cloud.sameCloudAs(cloud)) {
         throw new InvalidPropError(this, 'cloud', props.cloud.toString(), `the cluster's cloud (${cloud.toString()}) or nothing`);
       }
-      pool = this.pickPool(props.cluster, props.gpu);
-    } else {
-      if (!props.cloud) {
-        throw new InvalidPropError(this, 'cluster', props.cluster,
-          'an IGpuCluster (a GpuTrainingCluster, or GpuTrainingCluster.fromClusterAttributes), or `cloud` to make a serving cluster');
-      }
-      cloud = props.cloud;
-      pool = this.servingPool(cloud, props.gpu, props.gpusPerReplica);
+      return { cloud, pool: this.pickPool(props.cluster, props.gpu) };
     }
+    if (!props.cloud) {
+      throw new InvalidPropError(this, 'cluster', props.cluster,
+        'an IGpuCluster (a GpuTrainingCluster, or GpuTrainingCluster.fromClusterAttributes), or `cloud` to make a serving cluster');
+    }
+    return { cloud: props.cloud, pool: this.servingPool(props.cloud, props.gpu, props.gpusPerReplica) };
+  }
+
+  /** Runtime, namespace and per-replica GPU settings; the models served fit them. */
+  private resolveServer(props: InferenceEndpointProps, placement: ResolvedPlacement): ResolvedServer {
+    const { cloud, pool } = placement;
     if (!props.model || (isModelImage(props.model) ? false : !props.model.store)) {
       throw new InvalidPropError(this, 'model', props.model, 'bucket.model(path) or { image, modelPath }');
     }
@@ -237,14 +400,31 @@ export class InferenceEndpoint extends EndpointMetrics implements IInferenceEndp
     }
     this.checkModel(props.model, 'model', cloud);
     if (props.canary?.model) this.checkModel(props.canary.model, 'canary.model', cloud);
-    for (const [prop, m] of [['model', props.model], ['canary.model', props.canary?.model]] as const) {
+    for (const [prop, m] of modelProps(props)) {
       if (m && !isModelImage(m) && props.tenant?.checkPrefix) props.tenant.checkPrefix(this, prop, m.path);
     }
+    const server = { runtime, namespace, ...this.resolveGpus(props, pool, runtime) };
+    check.integerInRange(this, 'maxModelLength', props.maxModelLength, 16, 1_048_576);
+    check.integerInRange(this, 'requestTimeoutSeconds', props.requestTimeoutSeconds, 1, 3600);
+    check.integerInRange(this, 'preStopSeconds', props.preStopSeconds, 0, 120);
+    check.integerInRange(this, 'startupSeconds', props.startupSeconds, 60, 7200);
+    check.integerInRange(this, 'priority', props.priority, 1, 1_000_000_000);
+    check.numberInRange(this, 'cpu', props.cpu, 0.5, 512);
+    check.integerInRange(this, 'memoryGiB', props.memoryGiB, 1, 4096);
+    if (props.image !== undefined) checkImage(this, 'image', props.image);
+    this.checkPresets(props, runtime);
+    this.checkModelsFit(props, server, pool);
+    check.numberInRange(this, 'slo.latencyP95Seconds', props.slo?.latencyP95Seconds, 0.001, 3600);
+    check.numberInRange(this, 'slo.availability', props.slo?.availability, 0.9, 0.99999);
+    check.numberInRange(this, 'slo.ttftP95Seconds', props.slo?.ttftP95Seconds, 0.001, 600);
+    return server;
+  }
 
+  /** GPUs per replica, tensor parallelism, precision and quantization, after defaults. */
+  private resolveGpus(props: InferenceEndpointProps, pool: GpuPoolInfo, runtime: InferenceRuntime): Omit<ResolvedServer, 'runtime' | 'namespace'> {
     const gpu = Gpu.fromId(pool.gpu);
     const gpus = props.gpusPerReplica ?? 1;
     check.integerInRange(this, 'gpusPerReplica', gpus, 1, pool.gpusPerNode);
-    this.gpusWanted = gpus;
     const tp = props.tensorParallelSize ?? gpus;
     check.integerInRange(this, 'tensorParallelSize', tp, 1, gpus);
     if (gpus % tp !== 0) {
@@ -262,19 +442,13 @@ export class InferenceEndpoint extends EndpointMetrics implements IInferenceEndp
       throw new InvalidPropError(this, 'precision', precision, `fp16 or fp32: ${gpu.id} has no bf16 support`);
     }
     const quantization = props.quantization ?? 'none';
-    const allowedQuant = runtime === 'vllm' ? VLLM_QUANTIZATIONS : BUILTIN_QUANTIZATIONS;
-    check.oneOf(this, 'quantization', quantization, allowedQuant);
-    check.integerInRange(this, 'maxModelLength', props.maxModelLength, 16, 1_048_576);
-    check.integerInRange(this, 'requestTimeoutSeconds', props.requestTimeoutSeconds, 1, 3600);
-    check.integerInRange(this, 'preStopSeconds', props.preStopSeconds, 0, 120);
-    check.integerInRange(this, 'startupSeconds', props.startupSeconds, 60, 7200);
-    check.integerInRange(this, 'priority', props.priority, 1, 1_000_000_000);
-    check.numberInRange(this, 'cpu', props.cpu, 0.5, 512);
-    check.integerInRange(this, 'memoryGiB', props.memoryGiB, 1, 4096);
-    if (props.image !== undefined) checkImage(this, 'image', props.image);
+    check.oneOf(this, 'quantization', quantization, runtime === 'vllm' ? VLLM_QUANTIZATIONS : BUILTIN_QUANTIZATIONS);
+    return { gpus, tp, precision, quantization };
+  }
 
-    // Trainer checkpoints (a preset) are the builtin server's format; vLLM reads Hugging Face directories.
-    for (const [prop, m] of [['model', props.model], ['canary.model', props.canary?.model]] as const) {
+  /** Trainer checkpoints (a preset) are the builtin server's format; vLLM reads Hugging Face directories. */
+  private checkPresets(props: InferenceEndpointProps, runtime: InferenceRuntime): void {
+    for (const [prop, m] of modelProps(props)) {
       const preset = m && !isModelImage(m) ? m.preset : undefined;
       if (preset === undefined) continue;
       const dims = this.trainerPreset(preset);
@@ -286,25 +460,55 @@ export class InferenceEndpoint extends EndpointMetrics implements IInferenceEndp
         throw new InvalidPropError(this, 'maxModelLength', props.maxModelLength, `at most ${dims.maxSeqLen} (the context length of ${preset})`);
       }
     }
+  }
 
-    // Every model served (stable and canary) fits in the replica's GPU memory.
-    for (const [prop, m] of [['model', props.model], ['canary.model', props.canary?.model]] as const) {
+  /** Every model served (stable and canary) fits in the replica's GPU memory. */
+  private checkModelsFit(props: InferenceEndpointProps, server: Omit<ResolvedServer, 'namespace'>, pool: GpuPoolInfo): void {
+    for (const [prop, m] of modelProps(props)) {
       if (m) this.checkParameterCount(prop, m);
       const params = m ? this.parameterCount(m) : undefined;
       if (!m || params === undefined) continue;
-      const fit = checkModelFits(params, precision, quantization, pool.gpu, pool.gpuMemoryGiB, gpus);
+      const fit = checkModelFits(params, server.precision, server.quantization, pool.gpu, pool.gpuMemoryGiB, server.gpus);
       if (!fit.fits) {
         throw new InvalidPropError(this, prop, isModelImage(m) ? m.image : m.uri,
-          `a model that fits ${gpus} x ${pool.gpu} per replica: ${fit.explanation}; use more gpusPerReplica (vLLM), a larger GPU or quantization`);
+          `a model that fits ${server.gpus} x ${pool.gpu} per replica: ${fit.explanation}; use more gpusPerReplica (vLLM), a larger GPU or quantization`);
       }
     }
+  }
 
-    check.numberInRange(this, 'slo.latencyP95Seconds', props.slo?.latencyP95Seconds, 0.001, 3600);
-    check.numberInRange(this, 'slo.availability', props.slo?.availability, 0.9, 0.99999);
-    check.numberInRange(this, 'slo.ttftP95Seconds', props.slo?.ttftP95Seconds, 0.001, 600);
-
-    // Exposure and auth.
+  /** Exposure, auth and canary: whether the endpoint is public, needs an API key and routes through a gateway. */
+  private resolveTraffic(props: InferenceEndpointProps): ResolvedTraffic {
     const exposure = props.exposure ?? {};
+    const isPublic = this.checkExposureProps(exposure);
+    const auth = props.auth ?? {};
+    if (isPublic && auth.apiKey === false) {
+      throw new InvalidPropError(this, 'auth.apiKey', false, 'true (or unset): a public endpoint always requires an API key');
+    }
+    check.integerInRange(this, 'auth.apiKeyVersion', auth.apiKeyVersion, 1, 1_000_000);
+    for (const [i, range] of (auth.keyVaultNetwork?.allowedIpRanges ?? []).entries()) {
+      if (!IPV4_OR_CIDR.test(range)) throw new InvalidPropError(this, `auth.keyVaultNetwork.allowedIpRanges[${i}]`, range, 'an IPv4 address or CIDR such as 203.0.113.0/24');
+    }
+    const canary = props.canary;
+    if (canary) {
+      if (typeof canary.weight !== 'number' || !Number.isInteger(canary.weight) || canary.weight < 0 || canary.weight > 100) {
+        throw new InvalidPropError(this, 'canary.weight', canary.weight, 'an integer percent from 0 to 100');
+      }
+      check.integerInRange(this, 'canary.replicas', canary.replicas, 1, 100);
+      if (canary.image !== undefined) checkImage(this, 'canary.image', canary.image);
+      if (!canary.model && !canary.image) {
+        throw new InvalidPropError(this, 'canary', canary, 'a canary with a model or an image that differs from the stable one');
+      }
+    }
+    const canaryLive = !!canary && !canary.promote;
+    const usesGateway = isPublic || canaryLive || exposure.gateway === true;
+    if (exposure.gateway === false && (isPublic || canaryLive)) {
+      throw new InvalidPropError(this, 'exposure.gateway', false, 'true or unset: public endpoints and canaries route through a Gateway');
+    }
+    return { exposure, auth, isPublic, apiKeyOn: auth.apiKey ?? isPublic, canaryLive, usesGateway };
+  }
+
+  /** Checks `exposure`; true when the endpoint is public. */
+  private checkExposureProps(exposure: ExposureOptions): boolean {
     check.oneOf(this, 'exposure.type', exposure.type, ['internal', 'public']);
     const isPublic = exposure.type === 'public';
     if (exposure.domainName !== undefined && !DOMAIN.test(exposure.domainName)) {
@@ -329,134 +533,62 @@ export class InferenceEndpoint extends EndpointMetrics implements IInferenceEndp
         throw new InvalidPropError(this, `exposure.gatewayAnnotations.${key}`, value, 'a Kubernetes annotation: a prefixed or plain name and a string value');
       }
     }
-    const auth = props.auth ?? {};
-    if (isPublic && auth.apiKey === false) {
-      throw new InvalidPropError(this, 'auth.apiKey', false, 'true (or unset): a public endpoint always requires an API key');
-    }
-    check.integerInRange(this, 'auth.apiKeyVersion', auth.apiKeyVersion, 1, 1_000_000);
-    for (const [i, range] of (auth.keyVaultNetwork?.allowedIpRanges ?? []).entries()) {
-      if (!IPV4_OR_CIDR.test(range)) throw new InvalidPropError(this, `auth.keyVaultNetwork.allowedIpRanges[${i}]`, range, 'an IPv4 address or CIDR such as 203.0.113.0/24');
-    }
-    const apiKeyOn = auth.apiKey ?? isPublic;
+    return isPublic;
+  }
 
-    // Canary.
+  /**
+   * Replicas land only on the chosen pool: a max it can never hold would leave replicas Pending exactly when load
+   * peaks. An error, since no setting makes it work (a serving cluster made here is sized from max). A canary is
+   * temporary, so max + canary replicas over the pool is a warning.
+   */
+  private checkReplicasFitPool(props: InferenceEndpointProps, pool: GpuPoolInfo, gpus: number, max: number): void {
+    const poolGpus = pool.gpusPerNode * pool.maxNodes;
+    const holds = `pool ${pool.name} holds ${pool.maxNodes} x ${pool.gpusPerNode} = ${poolGpus} ${pool.gpu} GPUs and each replica takes ${gpus}`;
+    if (max * gpus > poolGpus) {
+      throw new InvalidPropError(this, 'replicas.max', max, `at most ${Math.floor(poolGpus / gpus)}: ${holds}; raise the pool's maxNodes or lower replicas.max`);
+    }
     const canary = props.canary;
-    if (canary) {
-      if (typeof canary.weight !== 'number' || !Number.isInteger(canary.weight) || canary.weight < 0 || canary.weight > 100) {
-        throw new InvalidPropError(this, 'canary.weight', canary.weight, 'an integer percent from 0 to 100');
-      }
-      check.integerInRange(this, 'canary.replicas', canary.replicas, 1, 100);
-      if (canary.image !== undefined) checkImage(this, 'canary.image', canary.image);
-      if (!canary.model && !canary.image) {
-        throw new InvalidPropError(this, 'canary', canary, 'a canary with a model or an image that differs from the stable one');
-      }
+    const canaryReplicas = canary && !canary.promote ? canary.replicas ?? 2 : 0;
+    if ((max + canaryReplicas) * gpus > poolGpus) {
+      Annotations.of(this).addWarning(`${this.node.path}: replicas.max ${max} plus ${canaryReplicas} canary replicas need ${(max + canaryReplicas) * gpus} GPUs `
+        + `but ${holds}: while the canary runs, the stable Deployment cannot reach replicas.max`);
     }
-    const canaryLive = !!canary && !canary.promote;
-    const usesGateway = isPublic || canaryLive || exposure.gateway === true;
-    if (exposure.gateway === false && (isPublic || canaryLive)) {
-      throw new InvalidPropError(this, 'exposure.gateway', false, 'true or unset: public endpoints and canaries route through a Gateway');
-    }
+  }
 
-    const parts = inferenceCloudParts(cloud);
-    parts.checkExposure(this, {
-      isPublic, usesGateway, apiKey: apiKeyOn, keyVaultNetwork: auth.keyVaultNetwork, certificate: exposure.certificate, gatewayClassName: exposure.gatewayClassName,
-    });
-
-    // Scaling.
-    const scaling = this.resolveScaling(props.autoscaling, props);
-    // Replicas land only on the chosen pool: a max it can never hold would leave replicas Pending exactly
-    // when load peaks. An error, since no setting makes it work; a serving cluster made here is sized from max.
-    // A canary is temporary, so max + canary replicas over the pool is a warning.
-    if (props.cluster) {
-      const poolGpus = pool.gpusPerNode * pool.maxNodes;
-      const holds = `pool ${pool.name} holds ${pool.maxNodes} x ${pool.gpusPerNode} = ${poolGpus} ${pool.gpu} GPUs and each replica takes ${gpus}`;
-      if (scaling.max * gpus > poolGpus) {
-        throw new InvalidPropError(this, 'replicas.max', scaling.max,
-          `at most ${Math.floor(poolGpus / gpus)}: ${holds}; raise the pool's maxNodes or lower replicas.max`);
-      }
-      const canaryReplicas = canary && !canary.promote ? canary.replicas ?? 2 : 0;
-      if ((scaling.max + canaryReplicas) * gpus > poolGpus) {
-        Annotations.of(this).addWarning(`${this.node.path}: replicas.max ${scaling.max} plus ${canaryReplicas} canary replicas need ${(scaling.max + canaryReplicas) * gpus} GPUs `
-          + `but ${holds}: while the canary runs, the stable Deployment cannot reach replicas.max`);
-      }
-    }
-    for (const [i, w] of (props.schedule ?? []).entries()) {
+  private checkSchedule(schedule: readonly ScheduleWindow[], maxReplicas: number): void {
+    for (const [i, w] of schedule.entries()) {
       // KEDA's cron scaler parses five fields without macros (robfig/cron, no descriptors).
       if (typeof w.start !== 'string') throw new InvalidPropError(this, `schedule[${i}].start`, w.start, 'a 5-field cron expression such as "0 8 * * 1-5"');
       if (typeof w.end !== 'string') throw new InvalidPropError(this, `schedule[${i}].end`, w.end, 'a 5-field cron expression such as "0 20 * * 1-5"');
       check.cron(this, `schedule[${i}].start`, w.start, { macros: false, example: '0 8 * * 1-5' });
       check.cron(this, `schedule[${i}].end`, w.end, { macros: false, example: '0 20 * * 1-5' });
       check.matches(this, `schedule[${i}].timezone`, w.timezone, /^[A-Za-z_]+(\/[A-Za-z0-9_+-]+)*$/, 'an IANA time zone such as Europe/Berlin');
-      check.integerInRange(this, `schedule[${i}].replicas`, w.replicas, 1, scaling.max);
+      check.integerInRange(this, `schedule[${i}].replicas`, w.replicas, 1, maxReplicas);
     }
+  }
 
-    // ---- children --------------------------------------------------------------------------------------
-    const cluster = props.cluster ?? this.makeServingCluster(cloud, pool, scaling, props.tags);
-    if (!props.cluster) pool = this.pickPool(cluster, Gpu.fromId(pool.gpu));
-    this.cluster = cluster;
-    this.cloud = cloud;
-    this.runtime = runtime;
-    this.namespace = namespace;
-    this.pool = pool;
-    this.gpusPerReplica = gpus;
-    this.precision = precision;
-    this.quantization = quantization;
-    this.scaling = scaling;
-    this.usesGateway = usesGateway;
-    this.canaryWeight = canaryLive ? (canary as CanaryOptions).weight : 0;
-    this.hasCanary = canaryLive;
-    this.slo = props.slo;
-    const app = constructDnsLabel(this, 40);
-    this.name = app;
+  // ---- render: children and Kubernetes objects ------------------------------------------------------------
 
-    const requestTimeout = props.requestTimeoutSeconds ?? 120;
-    const preStop = props.preStopSeconds ?? 15;
-    const startupSeconds = props.startupSeconds ?? 1800;
-    const labels = commonLabels(app);
-
-    this.identity = new WorkloadIdentity(this, 'Identity', { cloud, description: `Inference endpoint ${this.node.path}`, tags: props.tags });
-    const stableModel = canary?.promote && canary.model ? canary.model : props.model;
-    const stableImageOverride = canary?.promote && canary.image ? canary.image : props.image;
-    const models = [stableModel, ...(canaryLive && canary?.model ? [canary.model] : [])];
-    for (const m of models) if (!isModelImage(m)) m.store.grantRead(this.identity, m.path);
-
-    const saName = app;
-    const saAnnotations = cluster.bindServiceAccount(this.identity, namespace, saName);
-
-    const exposureParts = parts.exposure(this, {
-      app, namespace, public: isPublic, domainName: exposure.domainName, certificate: exposure.certificate,
-      gatewayClassName: exposure.gatewayClassName ?? parts.defaultGatewayClass(isPublic), gatewayAnnotations: exposure.gatewayAnnotations,
-      useGateway: usesGateway, requestTimeoutSeconds: requestTimeout, deregistrationSeconds: preStop + 5, tags: props.tags,
-    });
-    const apiKey: ApiKeyParts | undefined = apiKeyOn
-      ? parts.apiKey(this, { identity: this.identity, version: auth.apiKeyVersion ?? 1, network: auth.keyVaultNetwork, tags: props.tags })
-      : undefined;
-    this.apiKeySecret = apiKey?.secretRef;
-
-    const addons = InferenceClusterAddons.of(this, cluster);
-    this.workload = new KubernetesWorkload(this, 'Workload', {
-      cluster,
-      namespace,
-      releaseName: app,
-      timeoutSeconds: Math.min(86_400, startupSeconds + 900),
-      description: `Inference endpoint ${this.node.path}`.slice(0, 250),
-    });
+  /** The release waits for the namespace, the add-ons it uses and the cluster's gateway controller. */
+  private addClusterDependencies(ctx: EndpointContext, addons: InferenceClusterAddons): void {
+    const { props, traffic, parts, exposureParts, apiKey } = ctx;
+    const cluster = this.cluster;
     if (props.tenant) {
       if (props.tenant.workload) this.workload.addDependency(props.tenant.workload);
     } else {
-      this.workload.addDependency(sharedNamespace(cluster, namespace));
+      this.workload.addDependency(sharedNamespace(cluster, this.namespace));
     }
-    if (scaling.kind === 'keda') this.workload.addDependency(addons.chart(KEDA_CHART));
+    if (this.scaling.kind === 'keda') this.workload.addDependency(addons.chart(KEDA_CHART));
     if (apiKey && parts.secretsStoreChart) this.workload.addDependency(addons.chart(parts.secretsStoreChart));
-    // The cluster's managed CSI integration where the cloud has one (GKE); the others use the chart above.
+    // The cluster's managed CSI integration where the cloud has one; the others use the chart above.
     if (apiKey) cluster.enableSecretStore?.();
-    if (!usesGateway && exposureParts.serviceType === 'LoadBalancer' && exposureParts.serviceNeedsClusterController) {
+    if (!traffic.usesGateway && exposureParts.serviceType === 'LoadBalancer' && exposureParts.serviceNeedsClusterController) {
       // The load balancer controller outlives the Service on destroy (it deletes the load balancer it made). A
       // cluster without enableGatewayApi (imported) runs the controller itself.
       const controller = cluster.enableGatewayApi?.() ?? [];
       if (controller.length) this.workload.addDependency(...controller);
     }
-    if (usesGateway && !exposure.gatewayClassName) {
+    if (traffic.usesGateway && !traffic.exposure.gatewayClassName) {
       // The cloud's Gateway API controller and CRDs, once per cluster (a cluster of this library installs
       // them; an imported one must have them).
       const gatewayApi = cluster.enableGatewayApi?.() ?? [];
@@ -464,108 +596,131 @@ export class InferenceEndpoint extends EndpointMetrics implements IInferenceEndp
       const shared = addons.gatewayObjects(parts.sharedGatewayObjects, gatewayApi);
       if (shared) this.workload.addDependency(shared);
     }
+  }
 
-    // ---- Kubernetes objects ----------------------------------------------------------------------------
+  /** Every object of the release, in delivery order (construct ids follow it). */
+  private renderObjects(ctx: EndpointContext): K8sObject[] {
+    const { props, app, labels, apiKey } = ctx;
     const objects: K8sObject[] = [];
-    objects.push(serviceAccount(saName, namespace, labels, saAnnotations));
-    const priorityClassName = `inference-${app}`;
-    objects.push(priorityClass(priorityClassName, labels, props.priority ?? 100_000));
-    const spcName = `${app}-api-keys`;
-    if (apiKey) objects.push(secretProviderClass(spcName, namespace, labels, apiKey.provider, apiKey.parameters));
+    objects.push(serviceAccount(app, this.namespace, labels, ctx.saAnnotations));
+    objects.push(priorityClass(`inference-${app}`, labels, props.priority ?? 100_000,
+      'Inference endpoint pods (cdktf-ai-infra): above training jobs, below system components.'));
+    if (apiKey) objects.push(secretProviderClass(ctx.spcName, this.namespace, labels, apiKey.provider, apiKey.parameters));
+    objects.push(...this.renderTracks(ctx));
+    objects.push(...this.renderAutoscaler(ctx));
+    objects.push(...this.renderTrafficPath(ctx));
+    objects.push(...this.renderPolicies(ctx));
+    return objects;
+  }
 
-    const machine = machineOf(cloud, pool);
-    const tracks: TrackSpec[] = [{ track: 'stable', name: app, model: stableModel, image: this.imageFor(runtime, stableModel, stableImageOverride) }];
-    if (canaryLive && canary) {
+  /** Per track (stable, canary): Deployment, Service, PodDisruptionBudget and the gateway's backend policies. */
+  private renderTracks(ctx: EndpointContext): K8sObject[] {
+    const { props, app, labels, server, traffic, exposureParts } = ctx;
+    const canary = props.canary;
+    const stableModel = canary?.promote && canary.model ? canary.model : props.model;
+    const stableImageOverride = canary?.promote && canary.image ? canary.image : props.image;
+    const tracks: TrackSpec[] = [{ track: 'stable', name: app, model: stableModel, image: this.imageFor(server.runtime, stableModel, stableImageOverride) }];
+    if (traffic.canaryLive && canary) {
       const model = canary.model ?? props.model;
-      tracks.push({ track: 'canary', name: `${app}-canary`, model, image: this.imageFor(runtime, model, canary.image ?? props.image) });
+      tracks.push({ track: 'canary', name: `${app}-canary`, model, image: this.imageFor(server.runtime, model, canary.image ?? props.image) });
     }
+    const objects: K8sObject[] = [];
     for (const t of tracks) {
       const selector = podLabels(app, t.track);
-      const weightsGiB = ((this.parameterCount(t.model) ?? 0) * (quantization === 'none' ? (precision === 'fp32' ? 4 : 2) : 1)) / 1024 ** 3;
-      const cpu = props.cpu ?? defaultCpu(gpus, machine);
-      const memoryGiB = props.memoryGiB ?? defaultMemory(gpus, weightsGiB, machine);
-      const pod = this.podParts(t, {
-        runtime, gpus, tp, precision, quantization, maxModelLength: props.maxModelLength, requestTimeout, apiKey, spcName,
-        parts, weightsGiB,
-      });
-      objects.push(deployment({
-        name: t.name, namespace, labels: { ...labels, 'aiinfra.dev/track': t.track }, selector,
-        replicas: t.track === 'canary' ? (canary?.replicas ?? 2) : scaling.kind === 'fixed' ? scaling.min : undefined,
-        serviceAccountName: saName, priorityClassName,
-        container: pod.container, probePaths: pod.probes, startupSeconds, preStopSeconds: preStop, drainSeconds: requestTimeout,
-        gpus, cpu, memoryGiB, ephemeralStorageGiB: pod.diskGiB, nodeSelector: { ...pool.nodeSelector }, tolerations: tolerationsFor(pool),
-        initContainers: pod.initContainers, volumes: pod.volumes,
-        extraPodLabels: { ...parts.podLabels, ...(cluster.workloadIdentityPodLabels ?? {}) },
-      }));
-      const isStableLb = t.track === 'stable' && !usesGateway;
+      objects.push(this.renderDeployment(ctx, t, selector));
+      const isStableLb = t.track === 'stable' && !traffic.usesGateway;
       objects.push(service({
-        name: t.name, namespace, labels: { ...labels, 'aiinfra.dev/track': t.track, 'aiinfra.dev/metrics': 'true' }, selector,
-        type: isStableLb ? exposureParts.serviceType : 'ClusterIP',
+        name: t.name, namespace: this.namespace, labels: { ...labels, 'aiinfra.dev/track': t.track, 'aiinfra.dev/metrics': 'true' }, selector,
+        type: isStableLb ? exposureParts.serviceType : 'ClusterIP', port: SERVICE_PORT,
         annotations: isStableLb ? exposureParts.serviceAnnotations : {},
         loadBalancerClass: isStableLb && exposureParts.serviceType === 'LoadBalancer' ? exposureParts.serviceLoadBalancerClass : undefined,
       }));
-      objects.push(podDisruptionBudget(t.name, namespace, labels, selector));
-      if (usesGateway) objects.push(...exposureParts.backendObjects(t.name));
+      objects.push(podDisruptionBudget(t.name, this.namespace, labels, selector));
+      if (traffic.usesGateway) objects.push(...exposureParts.backendObjects(t.name));
     }
+    return objects;
+  }
 
-    // Autoscaling of the stable track.
-    const scalingInput = { name: app, namespace, labels, target: app, min: scaling.min, max: scaling.max, cooldownSeconds: scaling.cooldownSeconds };
-    if (scaling.kind === 'hpa') objects.push(cpuHorizontalPodAutoscaler(scalingInput, scaling.targetCpuUtilization));
-    if (scaling.kind === 'keda') {
-      const triggers = this.kedaTriggers(scaling, props);
-      // KEDA's fallback works with AverageValue metrics only (not the cpu scaler), and not at zero.
-      const fallback = !scaling.scaleToZero && triggers.every((t) => t.type !== 'cpu') ? Math.min(scaling.max, Math.max(scaling.min, 2)) : undefined;
-      objects.push(scaledObject(scalingInput, triggers, fallback));
-    }
+  private renderDeployment(ctx: EndpointContext, t: TrackSpec, selector: Record<string, string>): K8sObject {
+    const { props, app, labels, server, timing } = ctx;
+    const machine = machineOf(this.cloud, this.pool);
+    const weightsGiB = ((this.parameterCount(t.model) ?? 0) * (server.quantization === 'none' ? (server.precision === 'fp32' ? 4 : 2) : 1)) / 1024 ** 3;
+    const pod = this.podParts(t, ctx, weightsGiB);
+    return deployment({
+      name: t.name, namespace: this.namespace, labels: { ...labels, 'aiinfra.dev/track': t.track }, selector,
+      replicas: t.track === 'canary' ? (props.canary?.replicas ?? 2) : this.scaling.kind === 'fixed' ? this.scaling.min : undefined,
+      serviceAccountName: app, priorityClassName: `inference-${app}`,
+      container: pod.container, port: SERVER_PORT, probePaths: pod.probes, startupSeconds: timing.startupSeconds, preStopSeconds: timing.preStop,
+      drainSeconds: timing.requestTimeout, gpus: server.gpus, cpu: props.cpu ?? defaultCpu(server.gpus, machine),
+      memoryGiB: props.memoryGiB ?? defaultMemory(server.gpus, weightsGiB, machine), ephemeralStorageGiB: pod.diskGiB,
+      nodeSelector: { ...this.pool.nodeSelector }, tolerations: tolerationsFor(this.pool),
+      initContainers: pod.initContainers, volumes: pod.volumes,
+      extraPodLabels: { ...ctx.parts.podLabels, ...(this.cluster.workloadIdentityPodLabels ?? {}) },
+    });
+  }
 
-    // Traffic path.
-    if (usesGateway && exposureParts.gateway) {
-      const gw = exposureParts.gateway;
-      objects.push(...exposureParts.gatewayObjects);
-      objects.push(gateway({
-        name: app, namespace, labels, gatewayClassName: gw.className, listeners: gw.listeners, annotations: gw.annotations,
+  /** Autoscaling of the stable track: an HPA on CPU or a KEDA ScaledObject (none for a fixed count). */
+  private renderAutoscaler(ctx: EndpointContext): K8sObject[] {
+    const { app, labels, props } = ctx;
+    const scaling = this.scaling;
+    const scalingInput = { name: app, namespace: this.namespace, labels, target: app, min: scaling.min, max: scaling.max, cooldownSeconds: scaling.cooldownSeconds };
+    if (scaling.kind === 'hpa') return [cpuHorizontalPodAutoscaler(scalingInput, scaling.targetCpuUtilization)];
+    if (scaling.kind !== 'keda') return [];
+    const triggers = this.kedaTriggers(scaling, props);
+    // KEDA's fallback works with AverageValue metrics only (not the cpu scaler), and not at zero.
+    const fallback = !scaling.scaleToZero && triggers.every((t) => t.type !== 'cpu') ? Math.min(scaling.max, Math.max(scaling.min, 2)) : undefined;
+    return [scaledObject(scalingInput, triggers, fallback)];
+  }
+
+  /** The gateway, the cloud's objects beside it and the weighted route (when traffic goes through a gateway). */
+  private renderTrafficPath(ctx: EndpointContext): K8sObject[] {
+    const { app, labels, traffic, exposureParts } = ctx;
+    const gw = exposureParts.gateway;
+    if (!traffic.usesGateway || !gw) return [];
+    const backends = traffic.canaryLive
+      ? [{ service: app, port: SERVICE_PORT, weight: 100 - this.canaryWeight }, { service: `${app}-canary`, port: SERVICE_PORT, weight: this.canaryWeight }]
+      : [{ service: app, port: SERVICE_PORT, weight: 100 }];
+    return [
+      ...exposureParts.gatewayObjects,
+      gateway({
+        name: app, namespace: this.namespace, labels, gatewayClassName: gw.className, listeners: gw.listeners, annotations: gw.annotations,
         addresses: gw.addresses, infrastructure: gw.infrastructure,
-      }));
-      const backends = canaryLive
-        ? [{ service: app, weight: 100 - this.canaryWeight }, { service: `${app}-canary`, weight: this.canaryWeight }]
-        : [{ service: app, weight: 100 }];
-      objects.push(httpRoute(app, namespace, labels, app, exposure.domainName ? [exposure.domainName] : [], backends));
-    }
+      }),
+      httpRoute(app, this.namespace, labels, app, traffic.exposure.domainName ? [traffic.exposure.domainName] : [], backends),
+    ];
+  }
 
-    // Who may connect: the ingress path and the scraper.
-    objects.push(networkPolicy({
-      name: app, namespace, labels, podSelector: { 'app.kubernetes.io/name': app },
-      cidrs: exposure.allowedCidrs ?? exposureParts.defaultCidrs,
+  /** Who may connect (the ingress path and the scraper), the identity egress, and the ServiceMonitor. */
+  private renderPolicies(ctx: EndpointContext): K8sObject[] {
+    const { props, app, labels, traffic, parts, exposureParts } = ctx;
+    const objects: K8sObject[] = [networkPolicy({
+      name: app, namespace: this.namespace, labels, podSelector: { 'app.kubernetes.io/name': app }, port: SERVER_PORT,
+      cidrs: traffic.exposure.allowedCidrs ?? exposureParts.defaultCidrs,
       scraperNamespace: props.monitoring?.scraperNamespace ?? DEFAULT_SCRAPER_NAMESPACE,
-    }));
+    })];
     if (parts.identityEgress.length > 0) {
-      objects.push(identityEgressPolicy(`${app}-identity-egress`, namespace, labels, { 'app.kubernetes.io/name': app }, parts.identityEgress));
+      objects.push(identityEgressPolicy(`${app}-identity-egress`, this.namespace, labels, { 'app.kubernetes.io/name': app }, parts.identityEgress));
     }
     const wantsServiceMonitor = props.serviceMonitor ?? (props.monitoring !== undefined && (props.monitoring.backend ?? 'self-managed') !== 'managed');
     if (wantsServiceMonitor) {
-      objects.push(serviceMonitor(app, namespace, { ...labels, ...(props.monitoring?.serviceMonitorLabels ?? {}) },
+      objects.push(serviceMonitor(app, this.namespace, { ...labels, ...(props.monitoring?.serviceMonitorLabels ?? {}) },
         { 'app.kubernetes.io/name': app, 'aiinfra.dev/metrics': 'true' }));
     }
+    return objects;
+  }
 
-    objects.forEach((o, i) => apiObject(this.workload.chart, `${o.kind}${i}`, { ...o }));
-    if (this.bundledImagePush) this.workload.addDependency(this.bundledImagePush);
-    this.dependOnMonitoring(props.monitoring);
-    this.objects = objects;
-
-    this.url = urlOf(exposureParts, exposure.domainName, app, namespace);
-
-    // Alerts and dashboards: the monitoring stack watches the endpoint with its SLO.
-    if (props.monitoring && typeof props.monitoring.watch === 'function') {
-      props.monitoring.watch(this, {
-        latencyP95Seconds: props.slo?.latencyP95Seconds, ttftP95Seconds: props.slo?.ttftP95Seconds, availability: props.slo?.availability,
-      });
+  /** Alerts and dashboards: the monitoring stack watches the endpoint with its SLO. */
+  private watchedBy(monitoring: IEndpointMonitoring | undefined, slo: EndpointSlo | undefined): void {
+    if (monitoring && typeof monitoring.watch === 'function') {
+      monitoring.watch(this, { latencyP95Seconds: slo?.latencyP95Seconds, ttftP95Seconds: slo?.ttftP95Seconds, availability: slo?.availability });
     }
+  }
 
-    // ---- warnings ----------------------------------------------------------------------------------------
-    if (scaling.min === 1 && !scaling.scaleToZero) {
+  private warn(isPublic: boolean, slo: EndpointSlo | undefined): void {
+    if (this.scaling.min === 1 && !this.scaling.scaleToZero) {
       Annotations.of(this).addWarning(`${this.node.path}: a single replica (replicas.min = 1) drops requests during node loss and rollouts; use min >= 2, or autoscaling.scaleToZero for a dev endpoint`);
     }
-    if (scaling.scaleToZero && isPublic && props.slo) {
+    if (this.scaling.scaleToZero && isPublic && slo) {
       Annotations.of(this).addWarning(`${this.node.path}: scale-to-zero on a public endpoint with an SLO: the first request after idle waits for a GPU node, the image pull and the model load (minutes), which the SLO will count`);
     }
   }
@@ -667,10 +822,9 @@ export class InferenceEndpoint extends EndpointMetrics implements IInferenceEndp
   }
 
   /** A small serving cluster: the system pool plus one on-demand pool of the endpoint's GPU, from zero. */
-  private makeServingCluster(cloud: Cloud, pool: GpuPoolInfo, scaling: ResolvedScaling, tags: Record<string, string> | undefined): IGpuCluster {
+  private makeServingCluster(cloud: Cloud, pool: GpuPoolInfo, gpus: number, scaling: ResolvedScaling, tags: Record<string, string> | undefined): IGpuCluster {
     const { GpuTrainingCluster } = require('../training/gpu-training-cluster') as typeof import('../training/gpu-training-cluster');
     const gpu = Gpu.fromId(pool.gpu) as Gpu;
-    const gpus = this.gpusWanted ?? 1;
     // Room for every replica plus one rollout surge.
     const maxNodes = Math.max(1, Math.ceil(((scaling.max + 1) * gpus) / pool.gpusPerNode));
     return new GpuTrainingCluster(this, 'Cluster', {
@@ -764,117 +918,43 @@ export class InferenceEndpoint extends EndpointMetrics implements IInferenceEndp
   /** The bundled server image (images/server), built and pushed to the cloud's registry once per stack. */
   private serverImage(): string {
     const image = (require('./server-image') as typeof import('./server-image')).serverImage(this, this.cloud);
-    // AKS nodes need AcrPull on the stack's registry (EKS and GKE nodes can pull already).
+    // Nodes get pull access to the stack's registry where the cloud does not grant it already.
     image.grantPull(this.cluster);
     this.bundledImagePush = image.push;
     return image.imageUri;
   }
 
-  private podParts(t: TrackSpec, o: {
-    runtime: InferenceRuntime; gpus: number; tp: number; precision: InferencePrecision; quantization: InferenceQuantization;
-    maxModelLength?: number; requestTimeout: number; apiKey?: ApiKeyParts; spcName: string; parts: InferenceCloudParts; weightsGiB: number;
-  }) {
+  /** The server container, its init containers and volumes for one track. */
+  private podParts(t: TrackSpec, ctx: EndpointContext, weightsGiB: number): PodParts {
     const TMP_GIB = 16;
-    let diskGiB = TMP_GIB;
     const volumes: Record<string, unknown>[] = [
       { name: 'tmp', emptyDir: { sizeLimit: `${TMP_GIB}Gi` } },
-      { name: 'shm', emptyDir: { medium: 'Memory', sizeLimit: `${Math.min(16, 2 + 2 * o.gpus)}Gi` } },
+      { name: 'shm', emptyDir: { medium: 'Memory', sizeLimit: `${Math.min(16, 2 + 2 * ctx.server.gpus)}Gi` } },
     ];
-    const mounts: { name: string; mountPath: string; readOnly?: boolean }[] = [
+    const mounts: VolumeMount[] = [
       { name: 'tmp', mountPath: '/tmp' },
       { name: 'shm', mountPath: '/dev/shm' },
     ];
-    if (o.apiKey) {
-      volumes.push(csiSecretVolume('api-keys', o.spcName));
-      if (o.apiKey.csiDriver !== 'secrets-store.csi.k8s.io') {
-        (volumes[volumes.length - 1].csi as Record<string, unknown>).driver = o.apiKey.csiDriver;
+    if (ctx.apiKey) {
+      volumes.push(csiSecretVolume('api-keys', ctx.spcName));
+      if (ctx.apiKey.csiDriver !== 'secrets-store.csi.k8s.io') {
+        (volumes[volumes.length - 1].csi as Record<string, unknown>).driver = ctx.apiKey.csiDriver;
       }
       mounts.push({ name: 'api-keys', mountPath: API_KEYS_DIR, readOnly: true });
     }
-    const initContainers: Record<string, unknown>[] = [];
     const store = isModelImage(t.model) ? undefined : t.model.store;
     const storeEnv: EnvVar[] = store ? Object.entries(store.clientEnvironment).map(([name, value]) => ({ name, value })) : [];
-    const servedName = servedModelName(t.model);
-    let env: EnvVar[];
-    let command: string[] | undefined;
-    let args: string[] | undefined;
-    let probes: ProbePaths;
-    if (o.runtime === 'builtin') {
-      const modelUri = isModelImage(t.model) ? t.model.modelPath : t.model.uri;
-      env = [
-        { name: 'AIINFRA_MODEL_URI', value: modelUri },
-        ...(isModelImage(t.model) ? [] : [{ name: 'AIINFRA_MODEL_SELECT', value: t.model.select }]),
-        { name: 'AIINFRA_SERVED_MODEL_NAME', value: servedName },
-        { name: 'AIINFRA_PORT', value: String(SERVER_PORT) },
-        { name: 'AIINFRA_PRECISION', value: o.precision },
-        { name: 'AIINFRA_QUANTIZATION', value: o.quantization },
-        { name: 'AIINFRA_REQUEST_TIMEOUT', value: String(o.requestTimeout) },
-        { name: 'AIINFRA_DRAIN_TIMEOUT', value: String(o.requestTimeout) },
-        ...(o.maxModelLength ? [{ name: 'AIINFRA_MAX_MODEL_LEN', value: String(o.maxModelLength) }] : []),
-        ...(o.apiKey ? [{ name: 'AIINFRA_API_KEYS_FILE', value: API_KEYS_FILE }] : []),
-        // The root filesystem is read-only: caches (Hugging Face tokenizers, torch) go to /tmp.
-        { name: 'HOME', value: '/tmp' },
-        { name: 'HF_HOME', value: '/tmp/hf' },
-        { name: 'XDG_CACHE_HOME', value: '/tmp/cache' },
-      ];
-      env = mergeEnv(storeEnv, env);
-      probes = { startup: '/readyz', readiness: '/readyz', liveness: '/healthz' };
-    } else {
-      let modelPath: string;
-      if (isModelImage(t.model)) {
-        modelPath = t.model.modelPath;
-      } else {
-        modelPath = `${MODEL_CACHE_DIR}/model`;
-        const copy = o.parts.modelCopy(t.model, modelPath);
-        const cacheGiB = Math.max(20, Math.ceil(o.weightsGiB * 1.3) + 5);
-        diskGiB += cacheGiB;
-        volumes.push({ name: 'model-cache', emptyDir: { sizeLimit: `${cacheGiB}Gi` } });
-        mounts.push({ name: 'model-cache', mountPath: MODEL_CACHE_DIR, readOnly: true });
-        initContainers.push(initContainer({
-          name: 'fetch-model',
-          image: copy.image,
-          command: [...copy.command],
-          env: mergeEnv(storeEnv, copy.env),
-          volumeMounts: [{ name: 'model-cache', mountPath: MODEL_CACHE_DIR }, ...(copy.scratchDirs.length > 0 ? [{ name: 'tmp', mountPath: '/tmp' }] : [])],
-          resources: { requests: { cpu: '2', memory: '4Gi' }, limits: { memory: '4Gi' } },
-        }));
-      }
-      const vargs = vllmArgs({
-        modelPath, servedModelName: servedName, port: SERVER_PORT, tensorParallelSize: o.tp, pipelineParallelSize: o.gpus / o.tp,
-        precision: o.precision, quantization: o.quantization, maxModelLength: o.maxModelLength,
-      });
-      if (o.apiKey) {
-        // vLLM reads one key from VLLM_API_KEY; the file comes from the secret manager through the CSI volume.
-        command = ['/bin/sh', '-c', `VLLM_API_KEY="$(head -n 1 ${API_KEYS_FILE})"; export VLLM_API_KEY; exec python3 -m vllm.entrypoints.openai.api_server "$@"`, 'vllm'];
-      } else {
-        command = ['python3', '-m', 'vllm.entrypoints.openai.api_server'];
-      }
-      args = vargs;
-      env = [
-        { name: 'HOME', value: '/tmp' },
-        // uid 10001 has no passwd entry in the image: getpass.getuser() (torch inductor's cache dir) reads USER.
-        { name: 'USER', value: 'vllm' },
-        { name: 'TORCHINDUCTOR_CACHE_DIR', value: '/tmp/torchinductor' },
-        { name: 'HF_HOME', value: '/tmp/hf' },
-        { name: 'HF_HUB_OFFLINE', value: '1' },
-        { name: 'XDG_CACHE_HOME', value: '/tmp/cache' },
-        { name: 'VLLM_CACHE_ROOT', value: '/tmp/vllm' },
-        { name: 'TRITON_CACHE_DIR', value: '/tmp/triton' },
-        { name: 'NUMBA_CACHE_DIR', value: '/tmp/numba' },
-        { name: 'OUTLINES_CACHE_DIR', value: '/tmp/outlines' },
-        { name: 'VLLM_NO_USAGE_STATS', value: '1' },
-        { name: 'DO_NOT_TRACK', value: '1' },
-      ];
-      // vLLM answers /health (engine up and healthy) without the API key; it exits when its engine dies, so
-      // liveness only needs the process to accept connections, and never fails because of load.
-      probes = { startup: '/health', readiness: '/health', liveness: 'tcp' };
-    }
+    const srv = ctx.server.runtime === 'builtin' ? builtinServer(t, ctx, storeEnv) : vllmServer(t, ctx, storeEnv, weightsGiB);
+    volumes.push(...srv.volumes);
+    mounts.push(...srv.mounts);
     return {
-      container: { name: 'server', image: t.image, ...(command ? { command } : {}), ...(args ? { args } : {}), env, volumeMounts: mounts },
-      probes,
-      initContainers,
+      container: {
+        name: 'server', image: t.image, ...(srv.command ? { command: srv.command } : {}), ...(srv.args ? { args: srv.args } : {}), env: srv.env, volumeMounts: mounts,
+      },
+      probes: srv.probes,
+      initContainers: srv.initContainers,
       volumes,
-      diskGiB,
+      diskGiB: TMP_GIB + srv.cacheGiB,
     };
   }
 }
@@ -928,4 +1008,95 @@ function defaultMemory(gpus: number, weightsGiB: number, machine: GpuMachineType
 function urlOf(parts: ExposureParts, domain: string | undefined, app: string, namespace: string): string {
   if (domain) return `${parts.scheme}://${domain}`;
   return `http://${app}.${namespace}.svc.cluster.local`;
+}
+
+/** The model props (stable, canary) with their prop names, for checks. */
+function modelProps(props: InferenceEndpointProps): (readonly [string, ModelReference | ModelImage | undefined])[] {
+  return [['model', props.model], ['canary.model', props.canary?.model]];
+}
+
+/** The models the pods read: the stable one (the canary's when promoted) and a live canary's. */
+function servedModels(props: InferenceEndpointProps, canaryLive: boolean): (ModelReference | ModelImage)[] {
+  const canary = props.canary;
+  const stableModel = canary?.promote && canary.model ? canary.model : props.model;
+  return [stableModel, ...(canaryLive && canary?.model ? [canary.model] : [])];
+}
+
+/** The builtin server (images/server): it reads the model from the store itself. */
+function builtinServer(t: TrackSpec, ctx: EndpointContext, storeEnv: readonly EnvVar[]): ServerParts {
+  const { server, timing, apiKey, props } = ctx;
+  const env: EnvVar[] = [
+    { name: 'AIINFRA_MODEL_URI', value: isModelImage(t.model) ? t.model.modelPath : t.model.uri },
+    ...(isModelImage(t.model) ? [] : [{ name: 'AIINFRA_MODEL_SELECT', value: t.model.select }]),
+    { name: 'AIINFRA_SERVED_MODEL_NAME', value: servedModelName(t.model) },
+    { name: 'AIINFRA_PORT', value: String(SERVER_PORT) },
+    { name: 'AIINFRA_PRECISION', value: server.precision },
+    { name: 'AIINFRA_QUANTIZATION', value: server.quantization },
+    { name: 'AIINFRA_REQUEST_TIMEOUT', value: String(timing.requestTimeout) },
+    { name: 'AIINFRA_DRAIN_TIMEOUT', value: String(timing.requestTimeout) },
+    ...(props.maxModelLength ? [{ name: 'AIINFRA_MAX_MODEL_LEN', value: String(props.maxModelLength) }] : []),
+    ...(apiKey ? [{ name: 'AIINFRA_API_KEYS_FILE', value: API_KEYS_FILE }] : []),
+    // The root filesystem is read-only: caches (Hugging Face tokenizers, torch) go to /tmp.
+    { name: 'HOME', value: '/tmp' },
+    { name: 'HF_HOME', value: '/tmp/hf' },
+    { name: 'XDG_CACHE_HOME', value: '/tmp/cache' },
+  ];
+  return {
+    env: mergeEnv(storeEnv, env),
+    probes: { startup: '/readyz', readiness: '/readyz', liveness: '/healthz' },
+    initContainers: [], volumes: [], mounts: [], cacheGiB: 0,
+  };
+}
+
+/** vLLM's environment: every cache under the writable /tmp, no network calls home. */
+const VLLM_ENV: readonly EnvVar[] = [
+  { name: 'HOME', value: '/tmp' },
+  // uid 10001 has no passwd entry in the image: getpass.getuser() (torch inductor's cache dir) reads USER.
+  { name: 'USER', value: 'vllm' },
+  { name: 'TORCHINDUCTOR_CACHE_DIR', value: '/tmp/torchinductor' },
+  { name: 'HF_HOME', value: '/tmp/hf' },
+  { name: 'HF_HUB_OFFLINE', value: '1' },
+  { name: 'XDG_CACHE_HOME', value: '/tmp/cache' },
+  { name: 'VLLM_CACHE_ROOT', value: '/tmp/vllm' },
+  { name: 'TRITON_CACHE_DIR', value: '/tmp/triton' },
+  { name: 'NUMBA_CACHE_DIR', value: '/tmp/numba' },
+  { name: 'OUTLINES_CACHE_DIR', value: '/tmp/outlines' },
+  { name: 'VLLM_NO_USAGE_STATS', value: '1' },
+  { name: 'DO_NOT_TRACK', value: '1' },
+];
+
+/** vLLM: an init container copies a store model to a local directory (vLLM reads Hugging Face directories). */
+function vllmServer(t: TrackSpec, ctx: EndpointContext, storeEnv: readonly EnvVar[], weightsGiB: number): ServerParts {
+  const { server, apiKey, props } = ctx;
+  const parts: Pick<ServerParts, 'initContainers' | 'volumes' | 'mounts' | 'cacheGiB'> = { initContainers: [], volumes: [], mounts: [], cacheGiB: 0 };
+  let modelPath: string;
+  if (isModelImage(t.model)) {
+    modelPath = t.model.modelPath;
+  } else {
+    modelPath = `${MODEL_CACHE_DIR}/model`;
+    const copy = ctx.parts.modelCopy(t.model, modelPath);
+    const cacheGiB = Math.max(20, Math.ceil(weightsGiB * 1.3) + 5);
+    parts.cacheGiB = cacheGiB;
+    parts.volumes.push({ name: 'model-cache', emptyDir: { sizeLimit: `${cacheGiB}Gi` } });
+    parts.mounts.push({ name: 'model-cache', mountPath: MODEL_CACHE_DIR, readOnly: true });
+    parts.initContainers.push(initContainer({
+      name: 'fetch-model',
+      image: copy.image,
+      command: [...copy.command],
+      env: mergeEnv(storeEnv, copy.env),
+      volumeMounts: [{ name: 'model-cache', mountPath: MODEL_CACHE_DIR }, ...(copy.scratchDirs.length > 0 ? [{ name: 'tmp', mountPath: '/tmp' }] : [])],
+      resources: { requests: { cpu: '2', memory: '4Gi' }, limits: { memory: '4Gi' } },
+    }));
+  }
+  const args = vllmArgs({
+    modelPath, servedModelName: servedModelName(t.model), port: SERVER_PORT, tensorParallelSize: server.tp, pipelineParallelSize: server.gpus / server.tp,
+    precision: server.precision, quantization: server.quantization, maxModelLength: props.maxModelLength,
+  });
+  // vLLM reads one key from VLLM_API_KEY; the file comes from the secret manager through the CSI volume.
+  const command = apiKey
+    ? ['/bin/sh', '-c', `VLLM_API_KEY="$(head -n 1 ${API_KEYS_FILE})"; export VLLM_API_KEY; exec python3 -m vllm.entrypoints.openai.api_server "$@"`, 'vllm']
+    : ['python3', '-m', 'vllm.entrypoints.openai.api_server'];
+  // vLLM answers /health (engine up and healthy) without the API key; it exits when its engine dies, so
+  // liveness only needs the process to accept connections, and never fails because of load.
+  return { ...parts, command, args, env: VLLM_ENV, probes: { startup: '/health', readiness: '/health', liveness: 'tcp' } };
 }

@@ -1,5 +1,5 @@
 // The bundled server image (images/server) for the builtin runtime: built from compute/, tagged with the
-// content hash of its build context and pushed to the cloud's registry (ECR / Artifact Registry / ACR),
+// content hash of its build context and pushed to the cloud's container registry,
 // once per stack and cloud, by core/image-build.
 import { IConstruct } from 'constructs';
 import { Cloud } from '../core/cloud';

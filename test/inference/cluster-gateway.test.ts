@@ -6,7 +6,7 @@ import { TerraformStack, Testing } from 'cdktf';
 import { parse } from 'yaml';
 import { ModelBackupBucket } from '../../src/backup/model-backup-bucket';
 import { Gpu } from '../../src/core/gpu';
-import { InferenceClusterAddons } from '../../src/inference/addons';
+import { InferenceClusterAddons } from '../../src/clouds/helm/inference-addons';
 import { InferenceEndpoint } from '../../src/inference/inference-endpoint';
 import { PolicyPack } from '../../src/policy/pack';
 import { GpuTrainingCluster } from '../../src/training/gpu-training-cluster';

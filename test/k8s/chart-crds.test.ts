@@ -4,8 +4,8 @@
 import { parse } from 'yaml';
 import { Testing } from 'cdktf';
 import { KEDA_CHART } from '../../src/inference/addons';
-import { awsInferenceParts } from '../../src/clouds/aws/exposure';
-import { azureInferenceParts } from '../../src/clouds/azure/exposure';
+import { AWS_SECRETS_STORE_CHART } from '../../src/clouds/aws/inference';
+import { AZURE_SECRETS_STORE_CHART } from '../../src/clouds/azure/inference';
 import { Cloud } from '../../src/core/cloud';
 import { MonitoringStack } from '../../src/monitoring/monitoring-stack';
 import * as scrape from '../../src/monitoring/scrape';
@@ -22,10 +22,7 @@ const isChart = (x: unknown): x is Chart =>
 /** Every chart the library pins: the exported catalogue constants and the per-cloud add-on charts. */
 function catalogue(): Chart[] {
   const fromModules: Chart[] = ([...Object.values(addOnCharts), ...Object.values(scrape)] as unknown[]).filter(isChart);
-  const secretStores: Chart[] = ([
-    awsInferenceParts(Cloud.aws({ region: 'us-east-1' })).secretsStoreChart,
-    azureInferenceParts(Cloud.azure({ location: 'eastus2' })).secretsStoreChart,
-  ] as unknown[]).filter(isChart);
+  const secretStores: Chart[] = [AWS_SECRETS_STORE_CHART, AZURE_SECRETS_STORE_CHART];
   return [...fromModules, KEDA_CHART, ...secretStores];
 }
 

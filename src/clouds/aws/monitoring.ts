@@ -31,8 +31,8 @@ import { physicalName } from '../../core/naming';
 import { resourceTags } from '../../core/tags';
 import { snsAlertmanagerConfig, snsReceiver } from './monitoring-alertmanager';
 import type { AlertmanagerSecretMount, MonitoringCloudImpl, MonitoringCloudInput, RuntimeSecret, SelfManagedAlertmanagerParts, MonitoringSpi } from '../../monitoring/spi';
-import { InferenceClusterAddons } from '../../inference/addons';
-import { awsInferenceParts } from './exposure';
+import { InferenceClusterAddons } from '../helm/inference-addons';
+import { AWS_SECRETS_STORE_CHART } from './inference';
 import { prometheusRulesYaml, RuleGroup } from '../../monitoring/rules';
 import { KUBE_STATE_METRICS, ScrapeTarget, scrapeConfigYaml } from '../../monitoring/scrape';
 import type { BudgetProps, SecretReference } from '../../monitoring/types';
@@ -400,7 +400,7 @@ class AwsMonitoring implements MonitoringCloudImpl {
         Resource: [...new Set(runtimeSecrets.map((x) => arnOf(x.ref.secretName)))].sort(),
       }]),
     });
-    const chart = awsInferenceParts(cloud).secretsStoreChart!;
+    const chart = AWS_SECRETS_STORE_CHART;
     return {
       provider: 'aws',
       csiDriver: 'secrets-store.csi.k8s.io',

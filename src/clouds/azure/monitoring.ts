@@ -26,9 +26,9 @@ import { InvalidPropError } from '../../core/errors';
 import { physicalName } from '../../core/naming';
 import { resourceTags } from '../../core/tags';
 import { WorkloadIdentity } from '../../core/workload-identity';
-import { InferenceClusterAddons } from '../../inference/addons';
+import { InferenceClusterAddons } from '../helm/inference-addons';
 import type { MonitoringCloudImpl, MonitoringCloudInput, RuntimeSecret, SelfManagedAlertmanagerParts, MonitoringSpi } from '../../monitoring/spi';
-import { azureInferenceParts } from './exposure';
+import { AZURE_SECRETS_STORE_CHART } from './inference';
 import { RuleGroup, Severity } from '../../monitoring/rules';
 import { azureRules } from './monitoring-rules';
 import { podMonitor, ScrapeTarget } from '../../monitoring/scrape';
@@ -256,7 +256,7 @@ class AzureMonitoring implements MonitoringCloudImpl {
       provider, scope: vaultId, roleDefinitionName: 'Key Vault Secrets User', principalId: identity.principal,
       description: 'Lets the self-managed Alertmanager read its receiver credentials (cdktf-ai-infra)',
     });
-    const chart = azureInferenceParts(this.cloud).secretsStoreChart!;
+    const chart = AZURE_SECRETS_STORE_CHART;
     return {
       serviceAccountAnnotations: cluster.bindServiceAccount(identity, namespace, serviceAccount),
       podLabels: cluster.workloadIdentityPodLabels ?? {},

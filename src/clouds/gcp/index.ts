@@ -1,6 +1,7 @@
 // Everything gcp implements, for src/clouds/registry.ts (loaded only when a construct targets gcp).
 import type { CloudTarget } from '../registry';
 import { identity } from './identity';
+import { inference } from './inference';
 import { monitoring } from './monitoring';
 import { images } from './registry';
 import { cluster } from './training';
@@ -9,5 +10,6 @@ export const target: CloudTarget = {
   cluster,
   identity,
   images,
+  inference,
   monitoring,
 };

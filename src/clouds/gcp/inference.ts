@@ -1,4 +1,4 @@
-// GCP half of an InferenceEndpoint: an internal passthrough Network Load Balancer by default, the GKE
+// GCP half of an InferenceEndpoint (the `inference` const, src/inference/spi.ts): an internal passthrough Network Load Balancer by default, the GKE
 // Gateway controller (regional internal / global external Application Load Balancer) with a
 // Google-managed certificate (Certificate Manager) for public endpoints and canaries, the API key in
 // Secret Manager (mounted by GKE's Secret Manager add-on), and `gcloud storage rsync` to copy a model.
@@ -20,10 +20,11 @@ import { InvalidPropError } from '../../core/errors';
 import { ModelReference } from '../../core/model-store';
 import { physicalName } from '../../core/naming';
 import { resourceTags } from '../../core/tags';
-import {
-  ApiKeyParts, ApiKeyRequest, ExposureParts, ExposureRequest, InferenceCloudParts, ModelCopySpec, PRIVATE_CIDRS,
-} from '../../inference/cloud-parts';
-import { K8sObject, SERVER_PORT } from '../../inference/manifests';
+import type {
+  ApiKeyParts, ApiKeyRequest, ExposureParts, ExposureRequest, InferenceSpi, ModelCopySpec,
+} from '../../inference/spi';
+import { PRIVATE_CIDRS } from '../../k8s/objects/network-policy';
+import { K8sObject } from '../../k8s/objects/object';
 import { gcpKeyRingName } from './kms';
 import { gcpProvider } from './provider';
 import { gcpServiceAgent } from './service-agents';
@@ -37,15 +38,17 @@ export const GOOGLE_LB_CIDRS: readonly string[] = ['35.191.0.0/16', '130.211.0.0
 /** The Cloud SDK image that copies models (GKE workload identity through the metadata server). */
 export const GCLOUD_IMAGE = 'gcr.io/google.com/cloudsdktool/google-cloud-cli:530.0.0-slim';
 
-function exposure(scope: Construct, cloud: GcpCloud, req: ExposureRequest): ExposureParts {
+/** Per backend Service: the GKE gateway's health check (the readiness path) and backend timeouts. */
+function backendObjects(req: ExposureRequest, serviceName: string): K8sObject[] {
+  if (!req.useGateway) return [];
   const labels = { 'app.kubernetes.io/name': req.app };
-  const backendObjects = (serviceName: string): K8sObject[] => (!req.useGateway ? [] : [
+  return [
     {
       apiVersion: 'networking.gke.io/v1',
       kind: 'HealthCheckPolicy',
       metadata: { name: serviceName, namespace: req.namespace, labels },
       spec: {
-        default: { checkIntervalSec: 10, healthyThreshold: 1, unhealthyThreshold: 2, config: { type: 'HTTP', httpHealthCheck: { port: SERVER_PORT, requestPath: '/readyz' } } },
+        default: { checkIntervalSec: 10, healthyThreshold: 1, unhealthyThreshold: 2, config: { type: 'HTTP', httpHealthCheck: { port: req.serverPort, requestPath: '/readyz' } } },
         targetRef: { group: '', kind: 'Service', name: serviceName },
       },
     },
@@ -59,13 +62,61 @@ function exposure(scope: Construct, cloud: GcpCloud, req: ExposureRequest): Expo
         targetRef: { group: '', kind: 'Service', name: serviceName },
       },
     },
-  ]);
+  ];
+}
+
+/** A Google-managed certificate for the domain in a new certificate map; returns the map's name. */
+function certificateMap(scope: Construct, cloud: GcpCloud, req: ExposureRequest): string {
+  const provider = gcpProvider(scope, cloud);
+  const certificate = new CertificateManagerCertificate(scope, 'Certificate', {
+    provider,
+    project: cloud.project,
+    name: physicalName(scope, cloud, { maxLength: 63, startWithLetter: true }),
+    description: `TLS certificate of ${scope.node.path}`.slice(0, 250),
+    scope: 'DEFAULT',
+    // Load-balancer authorization: issued once the domain's A record points at the gateway's address.
+    managed: { domains: [req.domainName as string] },
+    labels: resourceTags(scope, cloud, req.tags),
+  });
+  const map = new CertificateManagerCertificateMap(scope, 'CertificateMap', {
+    provider,
+    project: cloud.project,
+    name: physicalName(scope, cloud, { maxLength: 63, startWithLetter: true }, 'map'),
+    labels: resourceTags(scope, cloud, req.tags),
+  });
+  new CertificateManagerCertificateMapEntry(scope, 'CertificateMapEntry', {
+    provider,
+    project: cloud.project,
+    name: physicalName(scope, cloud, { maxLength: 63, startWithLetter: true }, 'entry'),
+    map: map.name,
+    hostname: req.domainName as string,
+    certificates: [certificate.id],
+    labels: resourceTags(scope, cloud, req.tags),
+  });
+  return map.name;
+}
+
+/** The public gateway's certificate map annotation and its global address. */
+function publicFrontend(scope: Construct, cloud: GcpCloud, req: ExposureRequest): { certmap: string; addresses: { type: string; value: string }[] } {
+  const certmap = req.certificate?.certificateMapName ?? certificateMap(scope, cloud, req);
+  const address = new ComputeGlobalAddress(scope, 'Address', {
+    provider: gcpProvider(scope, cloud),
+    project: cloud.project,
+    name: physicalName(scope, cloud, { maxLength: 63, startWithLetter: true }, 'ip'),
+    description: `Public address of ${scope.node.path}`.slice(0, 250),
+    labels: resourceTags(scope, cloud, req.tags),
+  });
+  return { certmap, addresses: [{ type: 'NamedAddress', value: address.name }] };
+}
+
+function exposure(scope: Construct, cloud: GcpCloud, req: ExposureRequest): ExposureParts {
+  const backends = (serviceName: string): K8sObject[] => backendObjects(req, serviceName);
   if (!req.useGateway) {
     return {
       serviceType: 'LoadBalancer',
       serviceAnnotations: { 'networking.gke.io/load-balancer-type': 'Internal' },
       gatewayObjects: [],
-      backendObjects,
+      backendObjects: backends,
       defaultCidrs: PRIVATE_CIDRS,
       scheme: 'http',
     };
@@ -73,45 +124,9 @@ function exposure(scope: Construct, cloud: GcpCloud, req: ExposureRequest): Expo
   const annotations: Record<string, string> = { ...(req.gatewayAnnotations ?? {}) };
   let addresses: { type: string; value: string }[] | undefined;
   if (req.public) {
-    const provider = gcpProvider(scope, cloud);
-    let mapName = req.certificate?.certificateMapName;
-    if (!mapName) {
-      const certificate = new CertificateManagerCertificate(scope, 'Certificate', {
-        provider,
-        project: cloud.project,
-        name: physicalName(scope, cloud, { maxLength: 63, startWithLetter: true }),
-        description: `TLS certificate of ${scope.node.path}`.slice(0, 250),
-        scope: 'DEFAULT',
-        // Load-balancer authorization: issued once the domain's A record points at the gateway's address.
-        managed: { domains: [req.domainName as string] },
-        labels: resourceTags(scope, cloud, req.tags),
-      });
-      const map = new CertificateManagerCertificateMap(scope, 'CertificateMap', {
-        provider,
-        project: cloud.project,
-        name: physicalName(scope, cloud, { maxLength: 63, startWithLetter: true }, 'map'),
-        labels: resourceTags(scope, cloud, req.tags),
-      });
-      new CertificateManagerCertificateMapEntry(scope, 'CertificateMapEntry', {
-        provider,
-        project: cloud.project,
-        name: physicalName(scope, cloud, { maxLength: 63, startWithLetter: true }, 'entry'),
-        map: map.name,
-        hostname: req.domainName as string,
-        certificates: [certificate.id],
-        labels: resourceTags(scope, cloud, req.tags),
-      });
-      mapName = map.name;
-    }
-    annotations['networking.gke.io/certmap'] = mapName;
-    const address = new ComputeGlobalAddress(scope, 'Address', {
-      provider,
-      project: cloud.project,
-      name: physicalName(scope, cloud, { maxLength: 63, startWithLetter: true }, 'ip'),
-      description: `Public address of ${scope.node.path}`.slice(0, 250),
-      labels: resourceTags(scope, cloud, req.tags),
-    });
-    addresses = [{ type: 'NamedAddress', value: address.name }];
+    const frontend = publicFrontend(scope, cloud, req);
+    annotations['networking.gke.io/certmap'] = frontend.certmap;
+    addresses = frontend.addresses;
   }
   return {
     serviceType: 'ClusterIP',
@@ -126,7 +141,7 @@ function exposure(scope: Construct, cloud: GcpCloud, req: ExposureRequest): Expo
       ...(addresses ? { addresses } : {}),
     },
     gatewayObjects: [],
-    backendObjects,
+    backendObjects: backends,
     // Regional internal proxies come from the proxy-only subnet (private); health checks and global
     // front ends from Google's ranges.
     defaultCidrs: req.public ? GOOGLE_LB_CIDRS : [...PRIVATE_CIDRS, ...GOOGLE_LB_CIDRS],
@@ -199,25 +214,24 @@ function modelCopy(model: ModelReference, dest: string): ModelCopySpec {
   };
 }
 
-export function gcpInferenceParts(cloud: GcpCloud): InferenceCloudParts {
-  return {
-    exposure: (scope, req) => exposure(scope, cloud, req),
-    apiKey: (scope, req) => apiKey(scope, cloud, req),
-    modelCopy,
-    defaultGatewayClass: (isPublic) => (isPublic ? GKE_EXTERNAL_GATEWAY_CLASS : GKE_INTERNAL_GATEWAY_CLASS),
-    podLabels: {},
-    // GKE's Secret Manager add-on (`secret_manager_config`) provides the CSI driver and provider.
-    secretsStoreChart: undefined,
-    sharedGatewayObjects: [],
-    // GKE metadata server (workload identity credentials).
-    identityEgress: [{ cidr: '169.254.169.254/32', ports: [80] }, { cidr: '169.254.169.252/32', ports: [988] }],
-    checkExposure: (scope, opts) => {
-      if (opts.keyVaultNetwork !== undefined) throw new InvalidPropError(scope, 'auth.keyVaultNetwork', opts.keyVaultNetwork, 'nothing: it applies to Azure Key Vault only');
-      const c = opts.certificate ?? {};
-      if (c.acmCertificateArn !== undefined || c.certManagerClusterIssuer !== undefined) {
-        throw new InvalidPropError(scope, 'exposure.certificate', c,
-          '{ certificateMapName } or nothing (a Google-managed certificate for domainName is made): the GKE gateway takes Certificate Manager maps');
-      }
-    },
-  };
-}
+/** The GCP half of an InferenceEndpoint. */
+export const inference: InferenceSpi<GcpCloud> = {
+  exposure,
+  apiKey,
+  modelCopy,
+  defaultGatewayClass: (isPublic) => (isPublic ? GKE_EXTERNAL_GATEWAY_CLASS : GKE_INTERNAL_GATEWAY_CLASS),
+  podLabels: {},
+  // GKE's Secret Manager add-on (`secret_manager_config`) provides the CSI driver and provider.
+  secretsStoreChart: undefined,
+  sharedGatewayObjects: [],
+  // GKE metadata server (workload identity credentials).
+  identityEgress: [{ cidr: '169.254.169.254/32', ports: [80] }, { cidr: '169.254.169.252/32', ports: [988] }],
+  checkExposure: (scope, opts) => {
+    if (opts.keyVaultNetwork !== undefined) throw new InvalidPropError(scope, 'auth.keyVaultNetwork', opts.keyVaultNetwork, 'nothing: it applies to Azure Key Vault only');
+    const c = opts.certificate ?? {};
+    if (c.acmCertificateArn !== undefined || c.certManagerClusterIssuer !== undefined) {
+      throw new InvalidPropError(scope, 'exposure.certificate', c,
+        '{ certificateMapName } or nothing (a Google-managed certificate for domainName is made): the GKE gateway takes Certificate Manager maps');
+    }
+  },
+};

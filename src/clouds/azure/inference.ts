@@ -1,4 +1,4 @@
-// Azure half of an InferenceEndpoint: an internal Azure Load Balancer by default, Application Gateway for
+// Azure half of an InferenceEndpoint (the `inference` const, src/inference/spi.ts): an internal Azure Load Balancer by default, Application Gateway for
 // Containers (Gateway API) with a cert-manager certificate for public endpoints and canaries, the API
 // key in a Key Vault (RBAC, purge protection) mounted by the Key Vault CSI provider with workload
 // identity, and `az storage blob download-batch` to copy a model.
@@ -13,10 +13,11 @@ import { InvalidPropError } from '../../core/errors';
 import { ModelReference } from '../../core/model-store';
 import { physicalName } from '../../core/naming';
 import { resourceTags } from '../../core/tags';
-import {
-  ApiKeyParts, ApiKeyRequest, ExposureCheck, ExposureParts, ExposureRequest, InferenceCloudParts, ModelCopySpec, PRIVATE_CIDRS,
-} from '../../inference/cloud-parts';
-import { K8sObject } from '../../inference/manifests';
+import type {
+  AddonChart, ApiKeyParts, ApiKeyRequest, ExposureCheck, ExposureParts, ExposureRequest, InferenceSpi, ModelCopySpec,
+} from '../../inference/spi';
+import { PRIVATE_CIDRS } from '../../k8s/objects/network-policy';
+import { K8sObject } from '../../k8s/objects/object';
 import { KEY_VAULT_RBAC_WAIT, rbacPropagation } from './propagation';
 import { azureProvider, azureResourceGroupName } from './provider';
 
@@ -183,27 +184,29 @@ function checkExposure(scope: Construct, opts: ExposureCheck): void {
   }
 }
 
-export function azureInferenceParts(cloud: AzureCloud): InferenceCloudParts {
-  return {
-    exposure: (_scope, req) => exposure(req),
-    apiKey: (scope, req) => apiKey(scope, cloud, req),
-    modelCopy,
-    defaultGatewayClass: (isPublic) => (isPublic ? AGC_GATEWAY_CLASS : undefined),
-    podLabels: { 'azure.workload.identity/use': 'true' },
-    secretsStoreChart: {
-      id: 'SecretsStoreCsi',
-      releaseName: 'secrets-store-csi-azure',
-      repository: 'https://azure.github.io/secrets-store-csi-driver-provider-azure/charts',
-      chart: 'csi-secrets-store-provider-azure',
-      version: '1.7.2',
-      // the secrets-store-csi-driver subchart's pre-install/pre-upgrade hook Job applies its CRDs
-      crds: 'upgrade-hook',
-      namespace: 'kube-system',
-      values: { 'secrets-store-csi-driver': { install: true, syncSecret: { enabled: false }, enableSecretRotation: true, rotationPollInterval: '2m' } },
-    },
-    sharedGatewayObjects: [],
-    // AKS workload identity: a projected token and Entra ID over HTTPS; nothing link-local.
-    identityEgress: [],
-    checkExposure,
-  };
-}
+/** The Secrets Store CSI driver with the Azure Key Vault provider. */
+export const AZURE_SECRETS_STORE_CHART: AddonChart = {
+  id: 'SecretsStoreCsi',
+  releaseName: 'secrets-store-csi-azure',
+  repository: 'https://azure.github.io/secrets-store-csi-driver-provider-azure/charts',
+  chart: 'csi-secrets-store-provider-azure',
+  version: '1.7.2',
+  // the secrets-store-csi-driver subchart's pre-install/pre-upgrade hook Job applies its CRDs
+  crds: 'upgrade-hook',
+  namespace: 'kube-system',
+  values: { 'secrets-store-csi-driver': { install: true, syncSecret: { enabled: false }, enableSecretRotation: true, rotationPollInterval: '2m' } },
+};
+
+/** The Azure half of an InferenceEndpoint. */
+export const inference: InferenceSpi<AzureCloud> = {
+  exposure: (_scope, _cloud, req) => exposure(req),
+  apiKey,
+  modelCopy,
+  defaultGatewayClass: (isPublic) => (isPublic ? AGC_GATEWAY_CLASS : undefined),
+  podLabels: { 'azure.workload.identity/use': 'true' },
+  secretsStoreChart: AZURE_SECRETS_STORE_CHART,
+  sharedGatewayObjects: [],
+  // AKS workload identity: a projected token and Entra ID over HTTPS; nothing link-local.
+  identityEgress: [],
+  checkExposure,
+};

@@ -1,13 +1,15 @@
-// The per-cloud half of an InferenceEndpoint: load balancer / gateway, certificate, API key secret and
-// how an init container copies a model. Implemented in src/clouds/<cloud>/exposure.ts; the generic
-// construct reaches them through `cloud.select(...)` with lazy typed requires.
-import { Construct } from 'constructs';
-import { Cloud } from '../core/cloud';
-import { IWorkloadIdentity } from '../core/identity';
-import { ModelReference } from '../core/model-store';
-import { EnvVar, GatewayListener, K8sObject } from './manifests';
-import { EndpointCertificate, KeyVaultNetwork } from './types';
+// The per-cloud contract of an InferenceEndpoint (types only): load balancer / gateway, certificate, API key
+// secret, how an init container copies a model, and the cloud facts the generic construct needs (default
+// gateway class, pod labels, identity egress, exposure checks). Each cloud implements it as the `inference`
+// const of src/clouds/<cloud>/inference.ts; the endpoint reaches it through `targetFor(cloud).inference`.
+import type { Construct } from 'constructs';
+import type { Cloud } from '../core/cloud';
+import type { IWorkloadIdentity } from '../core/identity';
+import type { ModelReference } from '../core/model-store';
+import type { GatewayListener } from '../k8s/objects/gateway';
+import type { EnvVar, K8sObject } from '../k8s/objects/object';
 import type { CrdHandling } from '../k8s/charts';
+import type { EndpointCertificate, KeyVaultNetwork } from './types';
 
 export interface ExposureRequest {
   /** Kubernetes base name of the endpoint. */
@@ -26,6 +28,8 @@ export interface ExposureRequest {
   readonly requestTimeoutSeconds: number;
   /** Seconds a draining target keeps its connections on the load balancer. */
   readonly deregistrationSeconds: number;
+  /** The pods' server port (load balancer health checks that name a port use it). */
+  readonly serverPort: number;
   readonly tags?: Record<string, string>;
 }
 
@@ -45,8 +49,8 @@ export interface ExposureParts {
   /** `spec.loadBalancerClass` of a LoadBalancer stable Service. @default - none: the cluster's built-in controller */
   readonly serviceLoadBalancerClass?: string;
   /**
-   * A LoadBalancer stable Service is served by the controller `cluster.enableGatewayApi()` installs (EKS: the AWS
-   * Load Balancer Controller). The endpoint's release then depends on that controller, so on destroy the Service
+   * A LoadBalancer stable Service is served by the controller `cluster.enableGatewayApi()` installs (e.g. a load
+   * balancer controller). The endpoint's release then depends on that controller, so on destroy the Service
    * (whose finalizer makes the controller delete the load balancer) goes first. @default false
    */
   readonly serviceNeedsClusterController?: boolean;
@@ -64,7 +68,7 @@ export interface ExposureParts {
 
 export interface ApiKeyRequest {
   readonly identity: IWorkloadIdentity;
-  /** Azure: who may reach the Key Vault. */
+  /** Who may reach the secret store, where the cloud's store has a network rule (Key Vault). */
   readonly network?: KeyVaultNetwork;
   /** Bump to generate a new key. */
   readonly version: number;
@@ -78,7 +82,7 @@ export interface ApiKeyParts {
   readonly parameters: Record<string, string>;
   /** CSI driver name the pod volume uses. */
   readonly csiDriver: string;
-  /** Where the key lives: secret ARN, Secret Manager resource name, Key Vault secret id. */
+  /** Where the key lives in the cloud's secret manager. */
   readonly secretRef: string;
 }
 
@@ -103,25 +107,6 @@ export interface AddonChart {
   readonly crds: CrdHandling;
 }
 
-export interface InferenceCloudParts {
-  exposure(scope: Construct, req: ExposureRequest): ExposureParts;
-  apiKey(scope: Construct, req: ApiKeyRequest): ApiKeyParts;
-  /** Copies `model` into `dest` (vLLM reads a local HF-format directory). */
-  modelCopy(model: ModelReference, dest: string): ModelCopySpec;
-  /** Gateway class used when the user names none; undefined when the cloud has no default for that case. */
-  defaultGatewayClass(isPublic: boolean): string | undefined;
-  /** Labels every endpoint pod needs (e.g. AKS workload identity). */
-  readonly podLabels: Record<string, string>;
-  /** Secrets Store CSI driver + provider chart; undefined when the cloud ships it as a managed add-on. */
-  readonly secretsStoreChart?: AddonChart;
-  /** Cluster-scoped objects the gateway needs (e.g. a GatewayClass), installed once per cluster. */
-  readonly sharedGatewayObjects: readonly K8sObject[];
-  /** Egress the pods need to get cloud credentials (pod identity agent, metadata server). */
-  readonly identityEgress: readonly { cidr: string; ports: readonly number[] }[];
-  /** Cloud-specific exposure checks (InvalidPropError before any child is created). */
-  checkExposure(scope: Construct, opts: ExposureCheck): void;
-}
-
 export interface ExposureCheck {
   readonly isPublic: boolean;
   readonly apiKey: boolean;
@@ -131,14 +116,28 @@ export interface ExposureCheck {
   readonly gatewayClassName?: string;
 }
 
-/** The implementation for `cloud`, loaded lazily so a one-cloud stack never loads other providers. */
-export function inferenceCloudParts(cloud: Cloud): InferenceCloudParts {
-  return cloud.select<InferenceCloudParts>({
-    aws: (c) => (require('../clouds/aws/exposure') as typeof import('../clouds/aws/exposure')).awsInferenceParts(c),
-    gcp: (c) => (require('../clouds/gcp/exposure') as typeof import('../clouds/gcp/exposure')).gcpInferenceParts(c),
-    azure: (c) => (require('../clouds/azure/exposure') as typeof import('../clouds/azure/exposure')).azureInferenceParts(c),
-  });
+/**
+ * What one cloud implements for inference endpoints. `C` is the cloud's own class: methods (bivariant
+ * parameters) let `InferenceSpi<AwsCloud>` stand in `CloudTarget` as `InferenceSpi`; `targetFor(cloud)` only
+ * ever hands a cloud its own kind.
+ */
+export interface InferenceSpi<C extends Cloud = Cloud> {
+  /** The Service / gateway / load balancer objects (and cloud resources such as a certificate) of an endpoint. */
+  exposure(scope: Construct, cloud: C, req: ExposureRequest): ExposureParts;
+  /** The API key in the cloud's secret manager, readable by the endpoint's identity only. */
+  apiKey(scope: Construct, cloud: C, req: ApiKeyRequest): ApiKeyParts;
+  /** Copies `model` into `dest` (vLLM reads a local HF-format directory). */
+  modelCopy(model: ModelReference, dest: string): ModelCopySpec;
+  /** Gateway class used when the user names none; undefined when the cloud has no default for that case. */
+  defaultGatewayClass(isPublic: boolean): string | undefined;
+  /** Cloud-specific exposure checks (InvalidPropError before any child is created). */
+  checkExposure(scope: Construct, opts: ExposureCheck): void;
+  /** Labels every endpoint pod needs (e.g. for the cloud's workload identity webhook). */
+  readonly podLabels: Record<string, string>;
+  /** Secrets Store CSI driver + provider chart; undefined when the cloud ships it as a managed add-on. */
+  readonly secretsStoreChart?: AddonChart;
+  /** Cluster-scoped objects the gateway needs (e.g. a GatewayClass), installed once per cluster. */
+  readonly sharedGatewayObjects: readonly K8sObject[];
+  /** Egress the pods need to get cloud credentials (pod identity agent, metadata server). */
+  readonly identityEgress: readonly { cidr: string; ports: readonly number[] }[];
 }
-
-/** RFC 1918: where internal load balancers and in-VPC gateway proxies connect from. */
-export const PRIVATE_CIDRS: readonly string[] = ['10.0.0.0/8', '172.16.0.0/12', '192.168.0.0/16'];

@@ -1,4 +1,4 @@
-// AWS half of an InferenceEndpoint: an internal NLB (made by the AWS Load Balancer Controller), an ALB Gateway (Gateway API, LBC >= 2.14) with an ACM certificate for
+// AWS half of an InferenceEndpoint (the `inference` const, src/inference/spi.ts): an internal NLB (made by the AWS Load Balancer Controller), an ALB Gateway (Gateway API, LBC >= 2.14) with an ACM certificate for
 // public endpoints and canaries, the API key in Secrets Manager, and `aws s3 sync` to copy a model.
 import { Construct } from 'constructs';
 import { AcmCertificate } from '@cdktf/provider-aws/lib/acm-certificate';
@@ -12,10 +12,11 @@ import { AwsCloud } from '../../core/cloud';
 import { InvalidPropError } from '../../core/errors';
 import { physicalName } from '../../core/naming';
 import { resourceTags } from '../../core/tags';
-import {
-  ApiKeyParts, ApiKeyRequest, ExposureParts, ExposureRequest, InferenceCloudParts, ModelCopySpec, PRIVATE_CIDRS,
-} from '../../inference/cloud-parts';
-import { K8sObject } from '../../inference/manifests';
+import type {
+  AddonChart, ApiKeyParts, ApiKeyRequest, ExposureParts, ExposureRequest, InferenceSpi, ModelCopySpec,
+} from '../../inference/spi';
+import { PRIVATE_CIDRS } from '../../k8s/objects/network-policy';
+import { K8sObject } from '../../k8s/objects/object';
 import { ModelReference } from '../../core/model-store';
 import { awsPartition } from '../../backup/common';
 import { awsProvider } from './provider';
@@ -192,41 +193,43 @@ function modelCopy(model: ModelReference, dest: string): ModelCopySpec {
   };
 }
 
-export function awsInferenceParts(cloud: AwsCloud): InferenceCloudParts {
-  return {
-    exposure: (scope, req) => exposure(scope, cloud, req),
-    apiKey: (scope, req) => apiKey(scope, cloud, req),
-    modelCopy,
-    defaultGatewayClass: () => AWS_GATEWAY_CLASS,
-    podLabels: {},
-    secretsStoreChart: {
-      id: 'SecretsStoreCsi',
-      releaseName: 'secrets-store-csi-aws',
-      repository: 'https://aws.github.io/secrets-store-csi-driver-provider-aws',
-      chart: 'secrets-store-csi-driver-provider-aws',
-      version: '2.2.0',
-      // the secrets-store-csi-driver subchart's pre-install/pre-upgrade hook Job applies its CRDs
-      crds: 'upgrade-hook',
-      namespace: 'kube-system',
-      values: {
-        'secrets-store-csi-driver': { install: true, syncSecret: { enabled: false }, enableSecretRotation: true, rotationPollInterval: '2m' },
-      },
-    },
-    // EKS Pod Identity agent (link-local, on every node).
-    identityEgress: [{ cidr: '169.254.170.23/32', ports: [80] }],
-    checkExposure: (scope, opts) => {
-      if (opts.keyVaultNetwork !== undefined) throw new InvalidPropError(scope, 'auth.keyVaultNetwork', opts.keyVaultNetwork, 'nothing: it applies to Azure Key Vault only');
-      const c = opts.certificate ?? {};
-      if (c.certificateMapName !== undefined || c.certManagerClusterIssuer !== undefined) {
-        throw new InvalidPropError(scope, 'exposure.certificate', c,
-          '{ acmCertificateArn } or nothing (a DNS-validated ACM certificate for domainName is made): the ALB takes ACM certificates only');
-      }
-    },
-    sharedGatewayObjects: [{
-      apiVersion: 'gateway.networking.k8s.io/v1',
-      kind: 'GatewayClass',
-      metadata: { name: AWS_GATEWAY_CLASS, labels: { 'app.kubernetes.io/managed-by': 'cdktf-ai-infra' } },
-      spec: { controllerName: 'gateway.k8s.aws/alb' },
-    }],
-  };
-}
+/** The Secrets Store CSI driver with the AWS provider (EKS has no managed add-on for it). */
+export const AWS_SECRETS_STORE_CHART: AddonChart = {
+  id: 'SecretsStoreCsi',
+  releaseName: 'secrets-store-csi-aws',
+  repository: 'https://aws.github.io/secrets-store-csi-driver-provider-aws',
+  chart: 'secrets-store-csi-driver-provider-aws',
+  version: '2.2.0',
+  // the secrets-store-csi-driver subchart's pre-install/pre-upgrade hook Job applies its CRDs
+  crds: 'upgrade-hook',
+  namespace: 'kube-system',
+  values: {
+    'secrets-store-csi-driver': { install: true, syncSecret: { enabled: false }, enableSecretRotation: true, rotationPollInterval: '2m' },
+  },
+};
+
+/** The AWS half of an InferenceEndpoint. */
+export const inference: InferenceSpi<AwsCloud> = {
+  exposure,
+  apiKey,
+  modelCopy,
+  defaultGatewayClass: () => AWS_GATEWAY_CLASS,
+  podLabels: {},
+  secretsStoreChart: AWS_SECRETS_STORE_CHART,
+  // EKS Pod Identity agent (link-local, on every node).
+  identityEgress: [{ cidr: '169.254.170.23/32', ports: [80] }],
+  checkExposure: (scope, opts) => {
+    if (opts.keyVaultNetwork !== undefined) throw new InvalidPropError(scope, 'auth.keyVaultNetwork', opts.keyVaultNetwork, 'nothing: it applies to Azure Key Vault only');
+    const c = opts.certificate ?? {};
+    if (c.certificateMapName !== undefined || c.certManagerClusterIssuer !== undefined) {
+      throw new InvalidPropError(scope, 'exposure.certificate', c,
+        '{ acmCertificateArn } or nothing (a DNS-validated ACM certificate for domainName is made): the ALB takes ACM certificates only');
+    }
+  },
+  sharedGatewayObjects: [{
+    apiVersion: 'gateway.networking.k8s.io/v1',
+    kind: 'GatewayClass',
+    metadata: { name: AWS_GATEWAY_CLASS, labels: { 'app.kubernetes.io/managed-by': 'cdktf-ai-infra' } },
+    spec: { controllerName: 'gateway.k8s.aws/alb' },
+  }],
+};

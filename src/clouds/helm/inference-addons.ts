@@ -1,0 +1,86 @@
+// Cluster-wide pieces inference endpoints share, installed once per cluster however many endpoints use
+// them: KEDA (pinned chart), the Secrets Store CSI driver + the cloud's provider (where the cloud does not
+// ship it as a managed add-on) and cluster-scoped gateway objects. Endpoint releases depend on them, so
+// CRDs exist before ScaledObjects or SecretProviderClasses are applied. (Endpoint namespaces come from
+// k8s/shared-namespace.) Monitoring's Alertmanager secret mounts reuse the Secrets Store chart from here.
+import { Construct } from 'constructs';
+import { ITerraformDependable, TerraformStack } from 'cdktf';
+import { Release } from '@cdktf/provider-helm/lib/release';
+import { IGpuCluster } from '../../core/cluster';
+import { stableHash } from '../../core/hash';
+import { stringify } from '../../core/yaml';
+import type { AddonChart } from '../../inference/spi';
+import { apiObject, cdk8s } from '../../k8s/cdk8s';
+import { KubernetesWorkload } from '../../k8s/delivery';
+import { K8sObject } from '../../k8s/objects/object';
+
+/** The once-per-cluster construct; endpoints find it by cluster. */
+export class InferenceClusterAddons extends Construct {
+  /** The add-ons of `cluster` in the stack of `scope`, made on first use. */
+  public static of(scope: Construct, cluster: IGpuCluster): InferenceClusterAddons {
+    const stack = TerraformStack.of(scope);
+    const id = `InferenceAddons-${stableHash(cluster.node.path)}`;
+    return (stack.node.tryFindChild(id) as InferenceClusterAddons | undefined) ?? new InferenceClusterAddons(stack, id, cluster);
+  }
+
+  public readonly cluster: IGpuCluster;
+  private readonly releases = new Map<string, Release>();
+  private sharedObjects?: KubernetesWorkload;
+
+  private constructor(scope: Construct, id: string, cluster: IGpuCluster) {
+    super(scope, id);
+    this.cluster = cluster;
+  }
+
+  /** The helm_release of a pinned chart (once). */
+  public chart(chart: AddonChart): Release {
+    let release = this.releases.get(chart.id);
+    if (!release) {
+      release = new Release(this, chart.id, {
+        provider: this.cluster.helmProvider,
+        name: chart.releaseName,
+        namespace: chart.namespace,
+        createNamespace: true,
+        repository: chart.repository,
+        chart: chart.chart,
+        version: chart.version,
+        values: [stringify(chart.values, { sortMapEntries: true })],
+        atomic: true,
+        cleanupOnFail: true,
+        timeout: 900,
+        dependsOn: this.cluster.addOnDependencies ? [...this.cluster.addOnDependencies] : undefined,
+      });
+      this.releases.set(chart.id, release);
+    }
+    return release;
+  }
+
+  /**
+   * Cluster-scoped objects the cloud's gateway needs (e.g. the AWS ALB GatewayClass), delivered once,
+   * after `dependsOn` (the gateway controller and its CRDs).
+   */
+  public gatewayObjects(objects: readonly K8sObject[], dependsOn: readonly ITerraformDependable[] = []): KubernetesWorkload | undefined {
+    if (objects.length === 0) return undefined;
+    if (!this.sharedObjects) {
+      this.sharedObjects = new KubernetesWorkload(this, 'Shared', {
+        cluster: this.cluster,
+        namespace: 'kube-system',
+        releaseName: 'aiinfra-inference-shared',
+        description: 'Cluster-scoped objects of inference endpoints (cdktf-ai-infra)',
+      });
+      if (dependsOn.length) this.sharedObjects.addDependency(...dependsOn);
+      const chart = this.sharedObjects.chart;
+      objects.forEach((o, i) => {
+        const obj = apiObject(chart, `Object${i}`, { ...o });
+        // Cluster-scoped (GatewayClass): no namespace, whatever the chart's default.
+        if (o.metadata.namespace === undefined) obj.addJsonPatch(cdk8s().JsonPatch.remove('/metadata/namespace'));
+      });
+    }
+    return this.sharedObjects;
+  }
+
+  /** Everything installed so far (endpoint releases depend on these). */
+  public get dependables(): ITerraformDependable[] {
+    return [...this.releases.values()];
+  }
+}

@@ -1,0 +1,60 @@
+// `NetworkPolicy` (networking.k8s.io/v1) builders for one workload's pods.
+import { K8sObject, objectMeta } from './object';
+
+/** RFC 1918: where internal load balancers and in-VPC gateway proxies connect from. */
+export const PRIVATE_CIDRS: readonly string[] = ['10.0.0.0/8', '172.16.0.0/12', '192.168.0.0/16'];
+
+export interface NetworkPolicyInput {
+  readonly name: string;
+  readonly namespace: string;
+  readonly labels: Record<string, string>;
+  /** Pods it guards. */
+  readonly podSelector: Record<string, string>;
+  /** The one TCP port it admits. */
+  readonly port: number;
+  /** Load balancer / gateway proxy source ranges. */
+  readonly cidrs: readonly string[];
+  /** Namespace of the Prometheus scraper. */
+  readonly scraperNamespace: string;
+  /** Namespaces of in-cluster gateway proxies, when the gateway runs in the cluster. */
+  readonly gatewayNamespaces?: readonly string[];
+}
+
+/** Admits the ingress path and the monitoring scraper on `port`; nothing else. */
+export function networkPolicy(input: NetworkPolicyInput): K8sObject {
+  const port = [{ protocol: 'TCP', port: input.port }];
+  const nsPeer = (ns: string) => ({ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': ns } } });
+  const from: Record<string, unknown>[] = [
+    ...input.cidrs.map((cidr) => ({ ipBlock: { cidr } })),
+    ...(input.gatewayNamespaces ?? []).map(nsPeer),
+  ];
+  return {
+    apiVersion: 'networking.k8s.io/v1',
+    kind: 'NetworkPolicy',
+    metadata: objectMeta(input.name, input.namespace, input.labels),
+    spec: {
+      podSelector: { matchLabels: input.podSelector },
+      policyTypes: ['Ingress'],
+      // An empty `from` would admit every source: the ingress-path rule exists only when it names some.
+      ingress: [
+        ...(from.length > 0 ? [{ from, ports: port }] : []),
+        { from: [nsPeer(input.scraperNamespace)], ports: port },
+      ],
+    },
+  };
+}
+
+/** Lets the pods reach the node-local credential endpoint of the cloud's workload identity. */
+export function identityEgressPolicy(name: string, namespace: string, labels: Record<string, string>, podSelector: Record<string, string>,
+  targets: readonly { cidr: string; ports: readonly number[] }[]): K8sObject {
+  return {
+    apiVersion: 'networking.k8s.io/v1',
+    kind: 'NetworkPolicy',
+    metadata: objectMeta(name, namespace, labels),
+    spec: {
+      podSelector: { matchLabels: podSelector },
+      policyTypes: ['Egress'],
+      egress: targets.map((t) => ({ to: [{ ipBlock: { cidr: t.cidr } }], ports: t.ports.map((port) => ({ protocol: 'TCP', port })) })),
+    },
+  };
+}
