@@ -159,3 +159,60 @@ def test_loss_has_no_fp32_copy_of_the_whole_logits(monkeypatch):
     ref.backward()
     torch.testing.assert_close(loss, ref, rtol=1e-6, atol=1e-6)
     torch.testing.assert_close(logits.grad.float(), ref_logits.grad, rtol=1e-2, atol=1e-4)  # grad stored in bf16
+
+
+class _ConcatCache:
+    """The simplest KVCache: per layer, every key and value so far, concatenated (one sequence
+    per row, all rows at the same positions). The server's slot cache is in serve/model_runner.py."""
+
+    def __init__(self, n_layer: int) -> None:
+        self.k: list[torch.Tensor | None] = [None] * n_layer
+        self.v: list[torch.Tensor | None] = [None] * n_layer
+
+    def update(self, layer, k, v):
+        if self.k[layer] is None:  # the prompt: causal attention over its own keys
+            self.k[layer], self.v[layer] = k, v
+            return k, v, None
+        self.k[layer] = torch.cat([self.k[layer], k], dim=2)
+        self.v[layer] = torch.cat([self.v[layer], v], dim=2)
+        new, total = k.shape[2], self.k[layer].shape[2]
+        # query i (position total - new + i) sees the keys up to its own position
+        mask = torch.ones(new, total, dtype=torch.bool).tril(total - new)[None, None]
+        return self.k[layer], self.v[layer], mask
+
+
+@pytest.mark.parametrize("n_kv_head", [4, 2])
+@torch.no_grad()
+def test_forward_with_kv_cache_gives_the_logits_of_the_full_forward(n_kv_head):
+    """The one forward pass, with a KV cache: a prompt, then a chunk of 3 tokens, then tokens one
+    at a time, each attending to the cached keys, give the logits of the cache-free forward over
+    the whole sequence. Tolerance (fp32): rtol = atol = 1e-5 (the full forward runs SDPA over 20
+    tokens with its causal flag, the cached one over fewer, with an explicit mask, so the sums
+    are ordered differently); the prompt alone is bit-identical to the cache-free forward of
+    the prompt (the same computation)."""
+    torch.manual_seed(0)
+    cfg = GPTConfig(vocab_size=97, n_layer=3, n_head=4, n_kv_head=n_kv_head, d_model=32, ffn_hidden=64, max_seq_len=32)
+    model = GPT(cfg).eval()
+    with torch.no_grad():  # sharper attention than GPT-2 init, so a wrong cache shows in the logits
+        for layer in model.layers:
+            layer.attention.wq.weight.mul_(8.0)
+            layer.attention.wk.weight.mul_(8.0)
+    ids = torch.randint(0, 97, (2, 20))
+    full = model(ids)
+    cache = _ConcatCache(cfg.n_layer)
+    pos = torch.arange(20).expand(2, 20)
+    parts = [(0, 12), (12, 15)] + [(t, t + 1) for t in range(15, 20)]
+    for lo, hi in parts:
+        out = model(ids[:, lo:hi], cache=cache, positions=pos[:, lo:hi])
+        if lo == 0:  # the same computation as without a cache
+            assert torch.equal(out, model(ids[:, :hi]))
+        torch.testing.assert_close(out, full[:, lo:hi], rtol=1e-5, atol=1e-5)
+    # `last` picks one token's logits per row
+    last = model(ids, last=torch.tensor([19, 4]))
+    assert torch.equal(last, torch.stack([full[0, 19], full[1, 4]]))
+    # a cache that hands back wrong keys is seen: the test above can fail
+    bad = _ConcatCache(cfg.n_layer)
+    model(ids[:, :12], cache=bad, positions=pos[:, :12])
+    bad.k = [k.flip(2) for k in bad.k]
+    out = model(ids[:, 12:13], cache=bad, positions=pos[:, 12:13])
+    assert not torch.allclose(out, full[:, 12:13], rtol=1e-3, atol=1e-3)

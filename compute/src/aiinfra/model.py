@@ -1,13 +1,17 @@
 """GPT decoder (pre-norm, RMSNorm, rotary embeddings, SwiGLU, grouped-query attention).
 
-Module names follow torchtitan / Llama so that the model server can run a KV-cached
-forward pass on the same parameters (see compute/CONTRACT.md):
+Module names follow torchtitan / Llama (see compute/CONTRACT.md):
 
     GPT.tok_embeddings  nn.Embedding
     GPT.layers[i]       TransformerBlock(attention_norm, attention(wq, wk, wv, wo),
                                          ffn_norm, feed_forward(w1, w2, w3))
     GPT.norm            RMSNorm(.weight, .eps)
     GPT.output          nn.Linear (weight tied to tok_embeddings when tie_embeddings)
+
+There is one forward pass, used by the trainer and the model server alike: ``GPT.forward``
+takes an optional ``KVCache`` (the server's pre-allocated cache is in
+``aiinfra/serve/model_runner.py``), which each attention layer hands this step's keys and
+values to and gets back the keys, values and mask to attend over.
 """
 
 from __future__ import annotations
@@ -18,7 +22,7 @@ import math
 import zlib
 from dataclasses import dataclass
 from importlib import resources
-from typing import Any
+from typing import Any, Protocol
 
 import torch
 import torch.nn.functional as F
@@ -31,9 +35,11 @@ __all__ = [
     "TransformerBlock",
     "Attention",
     "FeedForward",
+    "KVCache",
     "RMSNorm",
     "rope_cos_sin",
     "apply_rotary",
+    "attend",
     "load_presets",
     "default_ffn_hidden",
     "lm_loss",
@@ -235,9 +241,44 @@ class RMSNorm(nn.Module):
         nn.init.ones_(self.weight)
 
 
+class KVCache(Protocol):
+    """A key/value cache for one ``GPT.forward`` call of a batch (the model server's is in
+    ``aiinfra/serve/model_runner.py``): it knows where this batch's tokens sit in its storage."""
+
+    def update(
+        self, layer: int, k: torch.Tensor, v: torch.Tensor
+    ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor | None]:
+        """Store layer ``layer``'s keys and values of this forward's tokens, ``k`` and ``v``
+        (batch, kv_heads, seq, head_dim; rotary already applied), and return what attention
+        reads: keys and values (batch, kv_heads, T, head_dim) and a boolean mask (batch, 1,
+        seq, T), True where a query may attend; a None mask means causal attention over
+        exactly ``k`` and ``v`` (a whole prompt, nothing cached before it)."""
+        ...
+
+
+def attend(
+    q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, mask: torch.Tensor | None = None
+) -> torch.Tensor:
+    """SDPA of q (batch, heads, seq, head_dim) over k, v (batch, kv_heads, T, head_dim):
+    causal when ``mask`` is None, else the boolean ``mask``. Grouped-query attention uses
+    SDPA's enable_gqa, which reads each K/V head for its group of queries (no copies)."""
+    gqa: dict[str, bool] = {}
+    if k.shape[1] != q.shape[1]:
+        if SDPA_GQA:
+            gqa["enable_gqa"] = True
+        else:  # torch 2.4: materialize the repeated K/V
+            rep = q.shape[1] // k.shape[1]
+            k = k.repeat_interleave(rep, dim=1)
+            v = v.repeat_interleave(rep, dim=1)
+    if mask is None:
+        return F.scaled_dot_product_attention(q, k, v, is_causal=True, **gqa)
+    return F.scaled_dot_product_attention(q, k, v, attn_mask=mask, **gqa)
+
+
 class Attention(nn.Module):
-    def __init__(self, config: GPTConfig) -> None:
+    def __init__(self, config: GPTConfig, layer_id: int = 0) -> None:
         super().__init__()
+        self.layer_id = layer_id  # this layer's index in a KVCache
         self.n_head = config.n_head
         self.n_kv_head = config.n_kv_head
         self.head_dim = config.head_dim
@@ -247,22 +288,19 @@ class Attention(nn.Module):
         self.wv = nn.Linear(d, self.n_kv_head * self.head_dim, bias=False)
         self.wo = nn.Linear(self.n_head * self.head_dim, d, bias=False)
 
-    def forward(self, x: torch.Tensor, cos: torch.Tensor, sin: torch.Tensor) -> torch.Tensor:
+    def forward(
+        self, x: torch.Tensor, cos: torch.Tensor, sin: torch.Tensor, cache: KVCache | None = None
+    ) -> torch.Tensor:
         bsz, seq, _ = x.shape
         q = self.wq(x).view(bsz, seq, self.n_head, self.head_dim).transpose(1, 2)
         k = self.wk(x).view(bsz, seq, self.n_kv_head, self.head_dim).transpose(1, 2)
         v = self.wv(x).view(bsz, seq, self.n_kv_head, self.head_dim).transpose(1, 2)
         q = apply_rotary(q, cos, sin)
         k = apply_rotary(k, cos, sin)
-        gqa: dict[str, bool] = {}
-        if self.n_kv_head != self.n_head:
-            if SDPA_GQA:
-                gqa["enable_gqa"] = True  # the kernel reads each K/V head for its group of queries
-            else:  # torch 2.4: materialize the repeated K/V
-                rep = self.n_head // self.n_kv_head
-                k = k.repeat_interleave(rep, dim=1)
-                v = v.repeat_interleave(rep, dim=1)
-        y = F.scaled_dot_product_attention(q, k, v, is_causal=True, **gqa)
+        mask = None
+        if cache is not None:
+            k, v, mask = cache.update(self.layer_id, k, v)
+        y = attend(q, k, v, mask)
         y = y.transpose(1, 2).reshape(bsz, seq, self.n_head * self.head_dim)
         return self.wo(y)
 
@@ -283,12 +321,14 @@ class TransformerBlock(nn.Module):
         super().__init__()
         self.layer_id = layer_id
         self.attention_norm = RMSNorm(config.d_model, config.norm_eps)
-        self.attention = Attention(config)
+        self.attention = Attention(config, layer_id)
         self.ffn_norm = RMSNorm(config.d_model, config.norm_eps)
         self.feed_forward = FeedForward(config)
 
-    def forward(self, x: torch.Tensor, cos: torch.Tensor, sin: torch.Tensor) -> torch.Tensor:
-        x = x + self.attention(self.attention_norm(x), cos, sin)
+    def forward(
+        self, x: torch.Tensor, cos: torch.Tensor, sin: torch.Tensor, cache: KVCache | None = None
+    ) -> torch.Tensor:
+        x = x + self.attention(self.attention_norm(x), cos, sin, cache)
         return x + self.feed_forward(self.ffn_norm(x))
 
 
@@ -370,22 +410,41 @@ class GPT(nn.Module):
         return sum(p.numel() for p in self.parameters())
 
     def forward(
-        self, idx: torch.Tensor, targets: torch.Tensor | None = None
+        self,
+        idx: torch.Tensor,
+        targets: torch.Tensor | None = None,
+        *,
+        cache: KVCache | None = None,
+        positions: torch.Tensor | None = None,
+        last: torch.Tensor | None = None,
     ) -> torch.Tensor | tuple[torch.Tensor, torch.Tensor]:
         """idx: (batch, seq) token ids. Returns logits (batch, seq, vocab); with targets
-        (batch, seq) returns (logits, mean cross-entropy loss); target -100 is ignored."""
-        seq = idx.shape[1]
+        (batch, seq) returns (logits, mean cross-entropy loss); target -100 is ignored.
+
+        Inference with a KV cache (the model server): ``cache`` stores each layer's keys and
+        values and supplies those attention reads (see ``KVCache``); ``positions`` (batch, seq)
+        are the tokens' positions in their sequences (default 0..seq-1), for the rotary
+        embeddings; ``last`` (batch,): only the logits of token ``last[b]`` of each row are
+        computed, returned as (batch, vocab) (a prefill needs one token's logits, not the
+        output head over every prompt token)."""
+        bsz, seq = idx.shape
         if seq > self.config.max_seq_len:
             raise ValueError(f"sequence length {seq} exceeds max_seq_len {self.config.max_seq_len}")
-        cos = self.rope_cos[:seq]
-        sin = self.rope_sin[:seq]
+        if positions is None:
+            cos = self.rope_cos[:seq]
+            sin = self.rope_sin[:seq]
+        else:  # per row: (batch, 1, seq, head_dim), broadcast over the heads
+            cos = self.rope_cos[positions][:, None]
+            sin = self.rope_sin[positions][:, None]
         h = self.tok_embeddings(idx)
-        recompute = self.activation_checkpointing and self.training and torch.is_grad_enabled()
+        recompute = self.activation_checkpointing and self.training and torch.is_grad_enabled() and cache is None
         for layer in self.layers:
             if recompute:
                 h = torch.utils.checkpoint.checkpoint(layer, h, cos, sin, use_reentrant=False)
             else:
-                h = layer(h, cos, sin)
+                h = layer(h, cos, sin, cache)
+        if last is not None:
+            h = h[torch.arange(bsz, device=h.device), last]
         h = self.norm(h)
         logits = self.output(h)
         if targets is None:

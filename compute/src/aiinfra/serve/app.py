@@ -1,5 +1,7 @@
-"""FastAPI application: the OpenAI-compatible API in front of the engine, plus the
-operational endpoints (/healthz, /readyz, /metrics), API-key auth, request limits and drain.
+"""The FastAPI application, a thin router: the OpenAI endpoints are handled by
+``serving_completion`` and ``serving_chat`` (on ``serving_engine.OpenAIServing``: auth, limits,
+submit, SSE), the operational ones (/healthz, /readyz, /metrics, /v1/models) are here, with
+the server's shared state (readiness, drain, the engine once loaded) and its lifespan.
 
 The engine runs in its own process (``process.ProcessEngine``, the default) or thread
 (``engine.Engine``); both have the same interface. Handlers submit sequences and await their
@@ -12,8 +14,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import hmac
-import json
 import logging
 import threading
 import time
@@ -21,16 +21,18 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, AsyncIterator, Callable
 
 from fastapi import FastAPI, Request
-from fastapi.responses import JSONResponse, Response, StreamingResponse
-from pydantic import ValidationError
+from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from .types import EngineStopped, QueueFull, SamplingParams, StepOutput
 from .metrics import ServerMetrics
-from .protocol import ChatCompletionRequest, CompletionRequest, error_json, new_id, now
+from .protocol import error_json, now
+from .serving_chat import OpenAIServingChat
+from .serving_completion import OpenAIServingCompletion
+from .serving_engine import ApiError, OpenAIServing
+from .types import StepOutput
 
 if TYPE_CHECKING:  # the HTTP process does not import torch: the engine may live in another process
-    from .engine import Engine, Sequence
+    from .engine import Engine
 
 __all__ = ["ServerConfig", "ServerState", "create_app", "load_api_keys"]
 
@@ -45,18 +47,6 @@ class ServerConfig:
     drain_timeout: float = 120.0  # longest wait for in-flight requests after SIGTERM
     retry_after: int = 1  # seconds, sent with 429 and 503
     default_max_tokens: int = 16  # /v1/completions without max_tokens (OpenAI's default)
-
-
-class ApiError(Exception):
-    def __init__(self, status: int, message: str, type_: str, code: str | None = None, param: str | None = None,
-                 headers: dict[str, str] | None = None) -> None:
-        super().__init__(message)
-        self.status = status
-        self.body = error_json(message, type_, code, param)
-        self.headers = headers or {}
-
-    def response(self) -> JSONResponse:
-        return JSONResponse(self.body, status_code=self.status, headers=self.headers)
 
 
 class ServerState:
@@ -138,8 +128,6 @@ class _RequestMetrics:
 
 def create_app(state: ServerState, on_startup: Callable[[ServerState], None] | None = None) -> FastAPI:
     """``on_startup(state)`` runs once the event loop is up (the CLI starts the model loader there)."""
-    cfg = state.config
-    keys = [k.encode() for k in cfg.api_keys]
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -180,213 +168,9 @@ def create_app(state: ServerState, on_startup: Callable[[ServerState], None] | N
         log.exception("unhandled error")
         return JSONResponse(error_json("internal server error", "server_error"), status_code=500)
 
-    # ------------------------------------------------------------------ gates
-    def unavailable(message: str) -> ApiError:
-        return ApiError(503, message, "service_unavailable", "service_unavailable",
-                        headers={"Retry-After": str(cfg.retry_after), "Connection": "close"})
-
-    def check_auth(request: Request) -> None:
-        if not keys:
-            return
-        header = request.headers.get("authorization", "")
-        scheme, _, token = header.partition(" ")
-        presented = token.strip() if scheme.lower() == "bearer" else request.headers.get("x-api-key", "")
-        if not presented:
-            raise ApiError(401, "missing API key: send 'Authorization: Bearer <key>'", "invalid_request_error",
-                           "missing_api_key", headers={"WWW-Authenticate": "Bearer"})
-        p = presented.encode()
-        ok = False
-        for k in keys:  # every key is compared, in constant time
-            ok |= hmac.compare_digest(p, k)
-        if not ok:
-            raise ApiError(401, "invalid API key", "invalid_request_error", "invalid_api_key",
-                           headers={"WWW-Authenticate": "Bearer"})
-
-    def gate(request: Request) -> Engine:
-        if state.draining:
-            raise unavailable("the server is shutting down")
-        check_auth(request)
-        if not state.ready or state.engine is None:
-            raise unavailable("the model is still loading")
-        return state.engine
-
-    async def read_json(request: Request) -> Any:
-        length = request.headers.get("content-length")
-        limit = cfg.max_request_bytes
-        if length is not None and length.isdigit() and int(length) > limit:
-            raise ApiError(413, f"request body is larger than {limit} bytes", "invalid_request_error", "request_too_large")
-        chunks, size = [], 0
-        async for chunk in request.stream():
-            size += len(chunk)
-            if size > limit:
-                raise ApiError(413, f"request body is larger than {limit} bytes", "invalid_request_error",
-                               "request_too_large")
-            chunks.append(chunk)
-        try:
-            return json.loads(b"".join(chunks))
-        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-            raise ApiError(400, f"malformed JSON body: {exc}", "invalid_request_error", "invalid_json") from None
-
-    def validate(model_cls: type, body: Any) -> Any:
-        if not isinstance(body, dict):
-            raise ApiError(400, "the request body must be a JSON object", "invalid_request_error", "invalid_type")
-        try:
-            return model_cls.model_validate(body)
-        except ValidationError as exc:
-            err = exc.errors()[0]
-            param = ".".join(str(p) for p in err["loc"]) or None
-            raise ApiError(400, f"{param}: {err['msg']}" if param else err["msg"], "invalid_request_error",
-                           "invalid_value" if err["type"] != "missing" else "missing_required_parameter",
-                           param) from None
-
-    def check_model(req: Any) -> str:
-        if req.model is not None and req.model != state.model_name:
-            raise ApiError(404, f"the model '{req.model}' does not exist; this server serves '{state.model_name}'",
-                           "invalid_request_error", "model_not_found", "model")
-        return state.model_name or ""
-
-    def sampling(req: Any, max_tokens: int | None, prompt_len: int, engine: Engine, default: int | None) -> SamplingParams:
-        room = engine.max_len - prompt_len
-        if room <= 0:
-            raise ApiError(400, f"this model's maximum context length is {engine.max_len} tokens; the prompt has "
-                           f"{prompt_len} tokens", "invalid_request_error", "context_length_exceeded", "messages"
-                           if isinstance(req, ChatCompletionRequest) else "prompt")
-        if max_tokens is None:
-            max_tokens = room if default is None else min(default, room)
-        elif max_tokens > room:
-            raise ApiError(400, f"this model's maximum context length is {engine.max_len} tokens; you requested "
-                           f"{prompt_len + max_tokens} tokens ({prompt_len} in the prompt, {max_tokens} for the "
-                           f"completion)", "invalid_request_error", "context_length_exceeded", "max_tokens")
-        return SamplingParams(max_tokens=max_tokens, temperature=req.temperature, top_p=req.top_p,
-                              stop=req.stop_list(), seed=req.seed, ignore_eos=req.ignore_eos)
-
-    def submit_all(engine: Engine, prompts: list[list[int]], params: list[SamplingParams]) -> tuple[list[Sequence], asyncio.Queue]:
-        """Submit every prompt; their outputs arrive on one queue as (prompt index, output)."""
-        seqs: list[Sequence] = []
-        queue: asyncio.Queue = asyncio.Queue()
-        try:
-            for i, (ids, p) in enumerate(zip(prompts, params)):
-                seqs.append(engine.submit(ids, p, lambda out, i=i: queue.put_nowait((i, out)),
-                                          timeout=cfg.request_timeout))
-        except QueueFull as exc:
-            cancel_all(engine, seqs)
-            raise ApiError(429, f"the server is overloaded: {exc}; retry later", "rate_limit_exceeded",
-                           "rate_limit_exceeded", headers={"Retry-After": str(cfg.retry_after)}) from None
-        except EngineStopped:
-            cancel_all(engine, seqs)
-            raise unavailable("the server is shutting down") from None
-        return seqs, queue
-
-    def cancel_all(engine: Engine, seqs: list[Sequence]) -> None:
-        live = [s for s in seqs if not s.finished]
-        for s in live:
-            s.cancel()
-        if live:
-            engine.wake()
-
-    def output_error(out: StepOutput) -> ApiError:
-        if out.finish_reason == "timeout":
-            return ApiError(504, f"the request did not finish within {cfg.request_timeout:g} s", "timeout_error",
-                            "timeout")
-        return ApiError(500 if out.finish_reason == "error" else 503, out.error or "generation failed", "server_error",
-                        out.finish_reason)
-
-    async def wait_disconnect(request: Request) -> None:
-        while True:
-            message = await request.receive()
-            if message["type"] == "http.disconnect":
-                return
-
-    async def collect(queue: asyncio.Queue, n: int) -> list[tuple[str, list[int], StepOutput]]:
-        texts: list[list[str]] = [[] for _ in range(n)]
-        ids: list[list[int]] = [[] for _ in range(n)]
-        final: list[StepOutput | None] = [None] * n
-        left = n
-        while left:
-            i, out = await queue.get()
-            texts[i].append(out.text)
-            ids[i] += out.token_ids
-            if out.finished:
-                final[i] = out
-                left -= 1
-        return [("".join(t), x, f) for t, x, f in zip(texts, ids, final)]  # type: ignore[misc]
-
-    async def run_blocking(request: Request, engine: Engine, seqs: list[Sequence], queue: asyncio.Queue) -> list[tuple[str, list[int], StepOutput]]:
-        """Await all sequences; if the client goes away first, cancel them."""
-        work = asyncio.ensure_future(collect(queue, len(seqs)))
-        watcher = asyncio.ensure_future(wait_disconnect(request))
-        try:
-            await asyncio.wait({work, watcher}, return_when=asyncio.FIRST_COMPLETED)
-        finally:
-            watcher.cancel()
-        if not work.done():
-            cancel_all(engine, seqs)
-            work.cancel()
-            raise ApiError(499, "client closed the request", "invalid_request_error", "client_closed")
-        return work.result()
-
-    def usage(p: int, c: int) -> dict[str, int]:
-        return {"prompt_tokens": p, "completion_tokens": c, "total_tokens": p + c}
-
-    def sse(obj: Any) -> bytes:
-        return b"data: " + json.dumps(obj, separators=(",", ":")).encode() + b"\n\n"
-
-    @contextlib.contextmanager
-    def inflight() -> Any:
-        state.inflight += 1
-        try:
-            yield
-        finally:
-            state.inflight -= 1
-
-    def stream_response(
-        engine: Engine,
-        seqs: list[Sequence],
-        queue: asyncio.Queue,
-        first: Callable[[int], dict | None],
-        chunk: Callable[[int, str, str | None], bytes],
-        final_usage: Callable[[dict[str, int]], dict] | None,
-    ) -> StreamingResponse:
-        """SSE: one event per output of any sequence, then usage (if asked) and [DONE].
-        Outputs already queued are written together (one send per engine step, not per
-        token). When the client disconnects Starlette cancels this generator and the
-        sequences are cancelled in ``finally``. (Drain waits for the engine's sequences;
-        uvicorn's graceful shutdown then waits for the bodies still being written.)"""
-
-        async def gen() -> AsyncIterator[bytes]:
-            try:
-                head = [sse(h) for i in range(len(seqs)) if (h := first(i)) is not None]
-                if head:
-                    yield b"".join(head)
-                left, p_tok, c_tok = len(seqs), 0, 0
-                while left:
-                    items = [await queue.get()]
-                    while not queue.empty():
-                        items.append(queue.get_nowait())
-                    buf = []
-                    for i, out in items:
-                        if out.finished:
-                            left -= 1
-                            p_tok += out.prompt_tokens
-                            c_tok += out.completion_tokens
-                            if out.finish_reason not in ("stop", "length"):
-                                if out.text:
-                                    buf.append(chunk(i, out.text, None))
-                                buf.append(sse(output_error(out).body))
-                                continue
-                        if out.text or out.finished:
-                            buf.append(chunk(i, out.text, out.finish_reason if out.finished else None))
-                    if not left:
-                        if final_usage is not None:
-                            buf.append(sse(final_usage(usage(p_tok, c_tok))))
-                        buf.append(b"data: [DONE]\n\n")
-                    if buf:
-                        yield b"".join(buf)
-            finally:
-                cancel_all(engine, seqs)
-
-        return StreamingResponse(gen(), media_type="text/event-stream",
-                                 headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
+    serving = OpenAIServing(state)
+    completion = OpenAIServingCompletion(state)
+    chat = OpenAIServingChat(state)
 
     # ------------------------------------------------------------------ operational endpoints
     @app.get("/healthz")
@@ -412,106 +196,20 @@ def create_app(state: ServerState, on_startup: Callable[[ServerState], None] | N
 
     @app.get("/v1/models")
     async def models(request: Request) -> JSONResponse:
-        gate(request)
+        serving.gate(request)
         return JSONResponse({"object": "list", "data": [{
             "id": state.model_name, "object": "model", "created": state.created, "owned_by": "aiinfra",
             "max_model_len": state.engine.max_len if state.engine else None, **{"aiinfra": state.model_info},
         }]})
 
-    # ------------------------------------------------------------------ completions
+    # ------------------------------------------------------------------ generation
     @app.post("/v1/completions")
     async def completions(request: Request) -> Response:
-        engine = gate(request)
-        with inflight():
-            req: CompletionRequest = validate(CompletionRequest, await read_json(request))
-            model = check_model(req)
-            tok = engine.tokenizer
-            prompts: list[list[int]] = []
-            for p in req.prompts():
-                ids = tok.encode(p) if isinstance(p, str) else list(p)
-                if not ids:
-                    raise ApiError(400, "prompt must not be empty", "invalid_request_error", "invalid_value", "prompt")
-                if any(t < 0 or t >= engine.vocab_size for t in ids):
-                    raise ApiError(400, "prompt token ids must be within the vocabulary", "invalid_request_error",
-                                   "invalid_value", "prompt")
-                prompts.append(ids)
-            params = [sampling(req, req.max_tokens, len(ids), engine, cfg.default_max_tokens) for ids in prompts]
-            echo = [tok.decode(ids) if req.echo else "" for ids in prompts]
-            seqs, queue = submit_all(engine, prompts, params)
-            rid, created = new_id("cmpl"), now()
-
-            if req.stream:
-                # the per-token event is a template filled with two json.dumps of short values
-                head = (f'data: {{"id":"{rid}","object":"text_completion","created":{created},'
-                        f'"model":{json.dumps(model)},"choices":[{{"index":')
-
-                def chunk(i: int, text: str, reason: str | None) -> bytes:
-                    return (f'{head}{i},"text":{json.dumps(text)},"logprobs":null,'
-                            f'"finish_reason":{json.dumps(reason)}}}]}}\n\n').encode()
-
-                return stream_response(
-                    engine, seqs, queue,
-                    first=lambda i: {"id": rid, "object": "text_completion", "created": created, "model": model,
-                                     "choices": [{"index": i, "text": echo[i], "logprobs": None,
-                                                  "finish_reason": None}]} if echo[i] else None,
-                    chunk=chunk,
-                    final_usage=(lambda u: {"id": rid, "object": "text_completion", "created": created, "model": model,
-                                            "choices": [], "usage": u}) if req.include_usage() else None,
-                )
-            results = await run_blocking(request, engine, seqs, queue)
-            for _, _, out in results:
-                if out.finish_reason not in ("stop", "length"):
-                    raise output_error(out)
-            return JSONResponse({
-                "id": rid, "object": "text_completion", "created": created, "model": model,
-                "choices": [{"index": i, "text": echo[i] + text, "logprobs": None, "finish_reason": out.finish_reason,
-                             "token_ids": ids}
-                            for i, (text, ids, out) in enumerate(results)],
-                "usage": usage(sum(len(p) for p in prompts), sum(out.completion_tokens for _, _, out in results)),
-            })
+        return await completion.create(request)
 
     @app.post("/v1/chat/completions")
     async def chat_completions(request: Request) -> Response:
-        engine = gate(request)
-        with inflight():
-            req: ChatCompletionRequest = validate(ChatCompletionRequest, await read_json(request))
-            model = check_model(req)
-            try:
-                messages = [{"role": m.role, "content": m.text()} for m in req.messages]
-            except ValueError as exc:
-                raise ApiError(400, str(exc), "invalid_request_error", "invalid_value", "messages") from None
-            ids = engine.tokenizer.chat_prompt(messages)
-            params = sampling(req, req.effective_max_tokens(), len(ids), engine, None)
-            seqs, queue = submit_all(engine, [ids], [params])
-            rid, created = new_id("chatcmpl"), now()
-
-            if req.stream:
-                head = (f'data: {{"id":"{rid}","object":"chat.completion.chunk","created":{created},'
-                        f'"model":{json.dumps(model)},"choices":[{{"index":')
-
-                def chunk(i: int, text: str, reason: str | None) -> bytes:
-                    delta = f'{{"content":{json.dumps(text)}}}' if text else "{}"
-                    return (f'{head}{i},"delta":{delta},"logprobs":null,'
-                            f'"finish_reason":{json.dumps(reason)}}}]}}\n\n').encode()
-
-                return stream_response(
-                    engine, seqs, queue,
-                    first=lambda i: {"id": rid, "object": "chat.completion.chunk", "created": created, "model": model,
-                                     "choices": [{"index": i, "delta": {"role": "assistant", "content": ""},
-                                                  "logprobs": None, "finish_reason": None}]},
-                    chunk=chunk,
-                    final_usage=(lambda u: {"id": rid, "object": "chat.completion.chunk", "created": created,
-                                            "model": model, "choices": [], "usage": u}) if req.include_usage() else None,
-                )
-            [(text, token_ids, out)] = await run_blocking(request, engine, seqs, queue)
-            if out.finish_reason not in ("stop", "length"):
-                raise output_error(out)
-            return JSONResponse({
-                "id": rid, "object": "chat.completion", "created": created, "model": model,
-                "choices": [{"index": 0, "message": {"role": "assistant", "content": text}, "logprobs": None,
-                             "finish_reason": out.finish_reason}],
-                "usage": usage(len(ids), out.completion_tokens),
-            })
+        return await chat.create(request)
 
     return app
 

@@ -14,7 +14,9 @@ One engine thread owns the model and the KV cache and runs ``step()`` in a loop:
    prefilled in chunks, one chunk per step, in a spare staging slot, so long prompts do not
    stall the running batch; when done its cache rows move into a decode slot.
 
-Requests therefore join and leave the running batch at every step. HTTP handlers talk to
+Requests therefore join and leave the running batch at every step. The decisions (who runs,
+in which cache slot, which chunk) are ``scheduler.Scheduler``'s, which does not import torch;
+this module runs the forward passes, samples, and turns tokens into outputs. HTTP handlers talk to
 the engine through ``submit`` (thread-safe, raises ``QueueFull`` when the bounded waiting
 queue is full) and ``Sequence.cancel``; outputs are handed back through ``deliver`` once per
 step, which the server points at its event loop.
@@ -23,7 +25,6 @@ step, which the server points at its event loop.
 from __future__ import annotations
 
 import collections
-import itertools
 import logging
 import threading
 import time
@@ -32,6 +33,7 @@ from typing import Any, Callable
 import torch
 
 from .model_runner import ModelRunner
+from .scheduler import Scheduler, Sequence
 from .tokenizer import Tokenizer
 from .types import EngineConfig, EngineStopped, QueueFull, SamplingParams, StepOutput
 
@@ -46,43 +48,6 @@ __all__ = [
 ]
 
 log = logging.getLogger("aiinfra.serve.engine")
-
-
-_ids = itertools.count()
-
-
-class Sequence:
-    def __init__(
-        self,
-        prompt: list[int],
-        params: SamplingParams,
-        sink: Callable[[StepOutput], None],
-        decoder: Any,
-        deadline: float | None,
-    ) -> None:
-        self.id = next(_ids)
-        self.prompt = prompt
-        self.params = params
-        self.sink = sink
-        self.decoder = decoder
-        self.deadline = deadline
-        self.tokens: list[int] = list(prompt)
-        self.generated: list[int] = []
-        self.num_cached = 0  # positions written to the KV cache
-        self.slot: int | None = None
-        self.text = ""
-        self.emitted = 0  # characters of text already handed out
-        self.pending_ids: list[int] = []
-        self.finished = False
-        self.cancelled = False
-        self.arrival = time.monotonic()
-        self.first_token_at: float | None = None
-        self.last_token_at: float | None = None
-        self.generator: torch.Generator | None = None
-
-    def cancel(self) -> None:
-        """Thread-safe: the engine drops the sequence at its next step."""
-        self.cancelled = True
 
 
 class _NullMetrics:
@@ -115,10 +80,7 @@ class Engine:
         self.max_len = self.runner.max_len
         self.device = self.runner.device
         self.metrics = metrics or _NullMetrics()
-        self.staging_slot = self.config.max_batch_size
-        self.running: list[Sequence] = []
-        self.staging: Sequence | None = None
-        self.waiting: collections.deque[Sequence] = collections.deque()
+        self.scheduler = Scheduler(self.config)
         self._live: dict[int, Sequence] = {}  # every submitted, unfinished sequence
         self.deliver: Callable[[list[tuple[Callable[[StepOutput], None], StepOutput]]], None] = _deliver_now
         self._cv = threading.Condition()
@@ -152,9 +114,7 @@ class Engine:
         with self._cv:
             if not self._accepting:
                 raise EngineStopped("the engine is shutting down")
-            if len(self.waiting) >= self.config.max_waiting:
-                raise QueueFull(f"the waiting queue is full ({self.config.max_waiting} requests)")
-            self.waiting.append(seq)
+            self.scheduler.add(seq)
             self._live[seq.id] = seq
             self._cv.notify()
         return seq
@@ -163,16 +123,29 @@ class Engine:
     def vocab_size(self) -> int:
         return self.runner.config.vocab_size
 
+    # the scheduler's queues, read by tests and the HTTP side
+    @property
+    def waiting(self) -> collections.deque[Sequence]:
+        return self.scheduler.waiting
+
+    @property
+    def running(self) -> list[Sequence]:
+        return self.scheduler.running
+
+    @property
+    def staging(self) -> Sequence | None:
+        return self.scheduler.staging
+
     @property
     def num_waiting(self) -> int:
-        return len(self.waiting)
+        return len(self.scheduler.waiting)
 
     @property
     def num_running(self) -> int:
-        return len(self.running) + (1 if self.staging is not None else 0)
+        return self.scheduler.num_running
 
     def has_work(self) -> bool:
-        return bool(self.waiting or self.running or self.staging)
+        return self.scheduler.has_work()
 
     def start(self) -> None:
         self._thread = threading.Thread(target=self._loop, name="aiinfra-engine", daemon=True)
@@ -214,9 +187,7 @@ class Engine:
             # _live also holds sequences between queue and batch when a step failed mid-way
             seqs = list(self._live.values())
             self._live.clear()
-            self.running.clear()
-            self.staging = None
-            self.waiting.clear()
+            self.scheduler.clear()
         events = []
         for s in seqs:
             if not s.finished:
@@ -231,7 +202,7 @@ class Engine:
         events: list[tuple[Callable[[StepOutput], None], StepOutput]] = []
         now = time.monotonic()
         self._reap(now, events)
-        decode_tokens = self._decode(events) if self.running else 0
+        decode_tokens = self._decode(events) if self.scheduler.running else 0
         self._prefill(self.config.max_num_batched_tokens - decode_tokens, events)
         self.steps += 1
         if events:
@@ -239,48 +210,26 @@ class Engine:
         self._report()
 
     def _report(self) -> None:
-        used = sum(s.num_cached for s in self.running) + (self.staging.num_cached if self.staging else 0)
         cap = (self.config.max_batch_size + 1) * self.max_len
-        self.metrics.set_queue(len(self.waiting), self.num_running, used / cap)
+        self.metrics.set_queue(self.num_waiting, self.num_running, self.scheduler.cached_positions() / cap)
 
     def _reap(self, now: float, events: list) -> None:
-        def dead(s: Sequence) -> str | None:
-            if s.cancelled:
-                return "cancelled"
-            if s.deadline is not None and now > s.deadline:
-                return "timeout"
-            return None
+        with self._cv:  # submit() appends to the waiting queue from other threads
+            gone, moves = self.scheduler.reap(now)
+        self._move(moves)
+        for seq, reason in gone:
+            events.append((seq.sink, self._finish(seq, reason)))
 
-        gone = [(i, r) for i, s in enumerate(self.running) if (r := dead(s))]
-        for i, reason in gone:
-            events.append((self.running[i].sink, self._finish(self.running[i], reason)))
-        self._remove([i for i, _ in gone])
-        if self.staging is not None and (reason := dead(self.staging)):
-            events.append((self.staging.sink, self._finish(self.staging, reason)))
-            self.staging = None
-        with self._cv:  # submit() appends from other threads
-            if any(dead(s) for s in self.waiting):
-                keep: collections.deque[Sequence] = collections.deque()
-                for s in self.waiting:
-                    if reason := dead(s):
-                        events.append((s.sink, self._finish(s, reason)))
-                    else:
-                        keep.append(s)
-                self.waiting = keep
+    def _move(self, moves: list[tuple[int, int, int]]) -> None:
+        for src, dst, length in moves:
+            self.runner.cache.move(src, dst, length)
 
-    def _remove(self, slots: list[int]) -> None:
-        """Drop the sequences at these slots, keeping the running batch in slots 0..B-1."""
-        for i in sorted(slots, reverse=True):
-            last = len(self.running) - 1
-            if i != last:
-                moved = self.running[last]
-                self.runner.cache.move(last, i, moved.num_cached)
-                moved.slot = i
-                self.running[i] = moved
-            self.running.pop()
+    def _remove(self, indices: list[int]) -> None:
+        """Drop the running sequences at these indices (the scheduler keeps the batch dense)."""
+        self._move(self.scheduler.remove(indices))
 
     def _decode(self, events: list) -> int:
-        seqs = self.running
+        seqs = self.scheduler.running
         n = len(seqs)
         self.max_batch_seen = max(self.max_batch_seen, n)
         self.metrics.observe_batch(n)
@@ -306,72 +255,47 @@ class Engine:
         return n
 
     def _prefill(self, budget: int, events: list) -> None:
-        cfg = self.config
+        sched = self.scheduler
         dev = self.device
         # 1. the next chunk of a long prompt in the staging slot
-        if self.staging is not None and budget > 0:
-            s = self.staging
-            chunk = min(len(s.prompt) - s.num_cached, budget)
-            toks = torch.tensor([s.prompt[s.num_cached : s.num_cached + chunk]], dtype=torch.long, device=dev)
+        chunk = sched.next_chunk(budget)
+        if chunk is not None:
             logits = self.runner.forward(
-                toks,
-                torch.tensor([s.num_cached], device=dev),
-                torch.tensor([chunk], device=dev),
-                slots=torch.tensor([self.staging_slot], device=dev),
-                fresh=s.num_cached == 0,
-                max_kv=s.num_cached + chunk,
+                torch.tensor([chunk.tokens], dtype=torch.long, device=dev),
+                torch.tensor([chunk.start], device=dev),
+                torch.tensor([chunk.length], device=dev),
+                slots=torch.tensor([chunk.slot], device=dev),
+                fresh=chunk.start == 0,
+                max_kv=chunk.start + chunk.length,
             )
-            s.num_cached += chunk
-            budget -= chunk
-            if s.num_cached == len(s.prompt):
-                self.staging = None
-                slot = len(self.running)
-                self.runner.cache.move(self.staging_slot, slot, s.num_cached)
-                s.slot = slot
-                self.running.append(s)
-                self._first_token(logits, [s], events)
+            budget -= chunk.length
+            move = sched.chunk_done(chunk)
+            if move is not None:  # the whole prompt is in: it joins the running batch
+                self._move([move])
+                self._first_token(logits, [chunk.seq], events)
         # 2. admit waiting requests (FIFO) while a slot is free and the padded batch fits
-        admitted: list[Sequence] = []
-        longest = 0
         with self._cv:
-            while self.waiting and budget > 0:
-                s = self.waiting[0]
-                p = len(s.prompt)
-                reserved = len(self.running) + len(admitted) + (1 if self.staging is not None else 0)
-                if reserved >= cfg.max_batch_size:
-                    break
-                if (len(admitted) + 1) * max(longest, p) <= budget:
-                    self.waiting.popleft()
-                    admitted.append(s)
-                    longest = max(longest, p)
-                    continue
-                if not admitted and self.staging is None:
-                    # too long for this step's budget: prefill it in chunks from the next step
-                    self.waiting.popleft()
-                    self.staging = s
-                    s.slot = self.staging_slot
-                    self.metrics.add_prompt_tokens(p)
-                break
-        if not admitted:
+            adm = sched.admit(budget)
+        if adm.staged is not None:
+            self.metrics.add_prompt_tokens(len(adm.staged.prompt))
+        if not adm.seqs:
             return
-        base = len(self.running)
-        rows = torch.zeros(len(admitted), longest, dtype=torch.long)
-        for j, s in enumerate(admitted):
+        n = len(adm.seqs)
+        rows = torch.zeros(n, adm.longest, dtype=torch.long)
+        for j, s in enumerate(adm.seqs):
             rows[j, : len(s.prompt)] = torch.tensor(s.prompt, dtype=torch.long)
-            s.slot = base + j
-        lengths = torch.tensor([len(s.prompt) for s in admitted], dtype=torch.long, device=dev)
+        lengths = torch.tensor([len(s.prompt) for s in adm.seqs], dtype=torch.long, device=dev)
         logits = self.runner.forward(
             rows.to(dev),
-            torch.zeros(len(admitted), dtype=torch.long, device=dev),
+            torch.zeros(n, dtype=torch.long, device=dev),
             lengths,
-            slots=torch.arange(base, base + len(admitted), device=dev),
+            slots=torch.arange(adm.base, adm.base + n, device=dev),
             fresh=True,
         )
-        for s in admitted:
-            s.num_cached = len(s.prompt)
+        sched.prefilled(adm.seqs)
+        for s in adm.seqs:
             self.metrics.add_prompt_tokens(len(s.prompt))
-        self.running.extend(admitted)
-        self._first_token(logits, admitted, events)
+        self._first_token(logits, adm.seqs, events)
 
     def _first_token(self, logits: torch.Tensor, seqs: list[Sequence], events: list) -> None:
         new = self._sample(logits, seqs)

@@ -1,4 +1,4 @@
-"""KV-cached forward pass on the trainer's GPT parameters.
+"""The server's KV cache, and the batched forward of the trainer's GPT through it.
 
 The cache is pre-allocated: ``num_slots`` sequences of up to ``max_len`` tokens, laid out as
 ``(layer, slot, kv_head, position, head_dim)`` so that the keys of the running batch, kept in
@@ -7,7 +7,10 @@ slots ``0..B-1`` by the engine, are a view ``k[layer, :B, :, :T]`` that goes str
 
 One ``forward`` call runs a batch of rows, each row a chunk of one sequence: ``L == 1`` for
 decode (every running sequence, one token each, in one forward) and ``L > 1`` for prefill
-(several new prompts padded to the longest, or the next chunk of a long prompt).
+(several new prompts padded to the longest, or the next chunk of a long prompt). The layers
+themselves run in ``GPT.forward`` (one implementation of the block for training and serving);
+this module only says where each row's keys and values go and which ones its attention
+reads (``_BatchCache``, a ``aiinfra.model.KVCache``).
 """
 
 from __future__ import annotations
@@ -15,9 +18,8 @@ from __future__ import annotations
 import logging
 
 import torch
-import torch.nn.functional as F
 
-from ..model import GPT, apply_rotary, rope_cos_sin
+from ..model import GPT
 
 __all__ = ["KVCache", "ModelRunner", "slots_that_fit"]
 
@@ -68,21 +70,46 @@ class KVCache:
         self.v[:, dst, :, :length].copy_(self.v[:, src, :, :length])
 
 
-def _sdpa_supports_gqa() -> bool:
-    try:
-        q = torch.zeros(1, 2, 1, 2)
-        kv = torch.zeros(1, 1, 1, 2)
-        F.scaled_dot_product_attention(q, kv, kv, enable_gqa=True)
-        return True
-    except (TypeError, RuntimeError):
-        return False
+class _BatchCache:
+    """One forward's view of the ``KVCache``: where each row's new keys and values are written
+    and what its attention reads (see ``ModelRunner.forward`` for the arguments)."""
 
+    def __init__(self, cache: KVCache, B: int, L: int, positions: torch.Tensor, valid: torch.Tensor,
+                 row_slots: torch.Tensor, slots: torch.Tensor | None, fresh: bool, max_kv: int) -> None:
+        self.cache = cache
+        self.B, self.L = B, L
+        self.slots = slots
+        self.fresh = fresh
+        self.max_kv = max_kv
+        if L == 1:
+            self.w_slot, self.w_pos, self.w_row, self.w_t = row_slots, positions[:, 0], None, None
+        else:
+            self.w_row, self.w_t = valid.nonzero(as_tuple=True)
+            self.w_slot, self.w_pos = row_slots[self.w_row], positions[self.w_row, self.w_t]
+        self.mask = None
+        if not fresh:
+            kpos = torch.arange(max_kv, device=positions.device)
+            self.mask = (kpos[None, None, :] <= positions[:, :, None])[:, None]  # (B, 1, L, T)
 
-_GQA = _sdpa_supports_gqa()
+    def update(
+        self, layer: int, k: torch.Tensor, v: torch.Tensor
+    ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor | None]:
+        kc, vc = self.cache.k[layer], self.cache.v[layer]
+        if self.L == 1:
+            kc[self.w_slot, :, self.w_pos] = k[:, :, 0]
+            vc[self.w_slot, :, self.w_pos] = v[:, :, 0]
+        else:
+            kc[self.w_slot, :, self.w_pos] = k.transpose(1, 2)[self.w_row, self.w_t]
+            vc[self.w_slot, :, self.w_pos] = v.transpose(1, 2)[self.w_row, self.w_t]
+        if self.fresh:  # whole prompts: attention needs only the keys computed here (causal)
+            return k, v, None
+        if self.slots is None:  # the decode batch, dense in slots 0..B-1: a view, no gather
+            return kc[: self.B, :, : self.max_kv], vc[: self.B, :, : self.max_kv], self.mask
+        return kc[self.slots, :, : self.max_kv], vc[self.slots, :, : self.max_kv], self.mask
 
 
 class ModelRunner:
-    """Runs ``GPT`` layer by layer, reading and writing a ``KVCache``."""
+    """Runs ``GPT.forward`` on batches of sequence chunks, reading and writing a ``KVCache``."""
 
     def __init__(self, model: GPT, num_slots: int, max_len: int | None = None) -> None:
         cfg = model.config
@@ -92,9 +119,9 @@ class ModelRunner:
         param = next(model.parameters())
         self.device = param.device
         self.dtype = model.tok_embeddings.weight.dtype
-        self.n_head = cfg.n_head
-        self.n_kv_head = cfg.n_kv_head
-        self.head_dim = cfg.head_dim
+        if model.rope_cos.dtype != torch.float32:  # a model cast with .to(dtype): rotary tables stay float32
+            model.rope_cos = model.rope_cos.float()
+            model.rope_sin = model.rope_sin.float()
         if self.device.type == "cuda":
             # size the cache to the GPU: fewer slots (a smaller max batch) rather than an OOM
             per_slot = 2 * cfg.n_layer * cfg.n_kv_head * self.max_len * cfg.head_dim * param.element_size()
@@ -109,9 +136,6 @@ class ModelRunner:
                             fit, self.max_len, self.device, num_slots, fit - 1)
                 num_slots = fit
         self.cache = KVCache(cfg.n_layer, num_slots, cfg.n_kv_head, self.max_len, cfg.head_dim, self.dtype, self.device)
-        cos, sin = rope_cos_sin(cfg.head_dim, self.max_len, cfg.rope_theta, device=self.device)
-        self.cos = cos  # float32 (max_len, head_dim)
-        self.sin = sin
 
     @torch.inference_mode()
     def forward(
@@ -136,62 +160,14 @@ class ModelRunner:
         ar = torch.arange(L, device=dev)
         positions = start[:, None] + ar[None, :]  # (B, L)
         valid = ar[None, :] < lengths[:, None]  # (B, L)
-        safe_pos = positions.clamp(max=self.max_len - 1)
-        cos = self.cos[safe_pos][:, None]  # (B, 1, L, D)
-        sin = self.sin[safe_pos][:, None]
         row_slots = slots if slots is not None else torch.arange(B, device=dev)
         if fresh:
             max_kv = L
         elif max_kv is None:
             max_kv = int((start + lengths).max().item())
-        if L == 1:
-            w_slot, w_pos, w_row, w_t = row_slots, positions[:, 0], None, None
-        else:
-            w_row, w_t = valid.nonzero(as_tuple=True)
-            w_slot, w_pos = row_slots[w_row], positions[w_row, w_t]
-        mask = None
-        if not fresh:
-            kpos = torch.arange(max_kv, device=dev)
-            mask = (kpos[None, None, :] <= positions[:, :, None])[:, None]  # (B, 1, L, T)
-        cache = self.cache
-        h = self.model.tok_embeddings(tokens)
-        for i, layer in enumerate(self.model.layers):
-            attn = layer.attention
-            x = layer.attention_norm(h)
-            q = attn.wq(x).view(B, L, self.n_head, self.head_dim).transpose(1, 2)
-            k = attn.wk(x).view(B, L, self.n_kv_head, self.head_dim).transpose(1, 2)
-            v = attn.wv(x).view(B, L, self.n_kv_head, self.head_dim).transpose(1, 2)
-            q = apply_rotary(q, cos, sin)
-            k = apply_rotary(k, cos, sin)
-            kc, vc = cache.k[i], cache.v[i]
-            if L == 1:
-                kc[w_slot, :, w_pos] = k[:, :, 0]
-                vc[w_slot, :, w_pos] = v[:, :, 0]
-            else:
-                kc[w_slot, :, w_pos] = k.transpose(1, 2)[w_row, w_t]
-                vc[w_slot, :, w_pos] = v.transpose(1, 2)[w_row, w_t]
-            if fresh:
-                keys, values = k, v
-            elif slots is None:
-                keys, values = kc[:B, :, :max_kv], vc[:B, :, :max_kv]
-            else:
-                keys, values = kc[slots, :, :max_kv], vc[slots, :, :max_kv]
-            y = self._attention(q, keys, values, mask)
-            h = h + attn.wo(y.transpose(1, 2).reshape(B, L, self.n_head * self.head_dim))
-            h = h + layer.feed_forward(layer.ffn_norm(h))
-        last = h[torch.arange(B, device=dev), lengths - 1] if L > 1 else h[:, 0]
-        return self.model.output(self.model.norm(last)).float()
-
-    def _attention(
-        self, q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, mask: torch.Tensor | None
-    ) -> torch.Tensor:
-        if self.n_kv_head != self.n_head and not _GQA:
-            rep = self.n_head // self.n_kv_head
-            k = k.repeat_interleave(rep, dim=1)
-            v = v.repeat_interleave(rep, dim=1)
-            gqa = {}
-        else:
-            gqa = {"enable_gqa": True} if self.n_kv_head != self.n_head else {}
-        if mask is None:
-            return F.scaled_dot_product_attention(q, k, v, is_causal=True, **gqa)
-        return F.scaled_dot_product_attention(q, k, v, attn_mask=mask, **gqa)
+        batch = _BatchCache(self.cache, B, L, positions, valid, row_slots, slots, fresh, max_kv)
+        # padding positions past the cache are clamped: their rows are never written or read
+        rope_pos = positions.clamp(max=self.max_len - 1)
+        if L == 1:  # decode: each row's only token
+            return self.model(tokens, cache=batch, positions=rope_pos)[:, 0].float()
+        return self.model(tokens, cache=batch, positions=rope_pos, last=lengths - 1).float()

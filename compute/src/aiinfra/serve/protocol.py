@@ -3,10 +3,14 @@
 Requests are validated with pydantic; unknown fields are ignored (as OpenAI's clients send
 fields such as ``user`` or ``logit_bias`` that a small server need not act on), wrong types
 and out-of-range values are rejected with an OpenAI-style error (see ``ErrorBody``).
+Responses are plain dicts and SSE bytes built by ``CompletionFormat`` and ``ChatFormat``
+(one object per response, holding its id, creation time and model): a per-token stream
+event is a string template rather than a pydantic model, since it is written for every token.
 """
 
 from __future__ import annotations
 
+import json
 import time
 import uuid
 from typing import Any, Literal
@@ -15,13 +19,17 @@ from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, field_
 
 __all__ = [
     "ChatCompletionRequest",
+    "ChatFormat",
     "ChatMessage",
+    "CompletionFormat",
     "CompletionRequest",
     "ErrorBody",
     "StreamOptions",
     "error_json",
     "new_id",
     "now",
+    "sse",
+    "usage_json",
 ]
 
 
@@ -160,3 +168,80 @@ class ErrorBody(_Base):
 def error_json(message: str, type_: str, code: str | None = None, param: str | None = None) -> dict[str, Any]:
     """OpenAI's error envelope: {"error": {"message", "type", "param", "code"}}."""
     return {"error": ErrorBody(message=message, type=type_, param=param, code=code).model_dump()}
+
+
+# ---------------------------------------------------------------------- responses
+def usage_json(prompt_tokens: int, completion_tokens: int) -> dict[str, int]:
+    return {"prompt_tokens": prompt_tokens, "completion_tokens": completion_tokens,
+            "total_tokens": prompt_tokens + completion_tokens}
+
+
+def sse(obj: Any) -> bytes:
+    """One server-sent event carrying ``obj`` as compact JSON."""
+    return b"data: " + json.dumps(obj, separators=(",", ":")).encode() + b"\n\n"
+
+
+class CompletionFormat:
+    """The ``text_completion`` objects of one /v1/completions response."""
+
+    def __init__(self, model: str) -> None:
+        self.id, self.created, self.model = new_id("cmpl"), now(), model
+        # the per-token event is a template filled with two json.dumps of short values
+        self._head = (f'data: {{"id":"{self.id}","object":"text_completion","created":{self.created},'
+                      f'"model":{json.dumps(model)},"choices":[{{"index":')
+
+    def _envelope(self) -> dict[str, Any]:
+        return {"id": self.id, "object": "text_completion", "created": self.created, "model": self.model}
+
+    def response(self, choices: list[tuple[str, str | None, list[int]]], usage: dict[str, int]) -> dict[str, Any]:
+        """``choices``: (text, finish_reason, token_ids) per prompt."""
+        return {**self._envelope(),
+                "choices": [{"index": i, "text": text, "logprobs": None, "finish_reason": reason, "token_ids": ids}
+                            for i, (text, reason, ids) in enumerate(choices)],
+                "usage": usage}
+
+    def stream_first(self, index: int, echo: str) -> dict[str, Any] | None:
+        """The event before any generated text: the echoed prompt, if asked for."""
+        if not echo:
+            return None
+        return {**self._envelope(),
+                "choices": [{"index": index, "text": echo, "logprobs": None, "finish_reason": None}]}
+
+    def stream_chunk(self, index: int, text: str, reason: str | None) -> bytes:
+        return (f'{self._head}{index},"text":{json.dumps(text)},"logprobs":null,'
+                f'"finish_reason":{json.dumps(reason)}}}]}}\n\n').encode()
+
+    def stream_usage(self, usage: dict[str, int]) -> dict[str, Any]:
+        return {**self._envelope(), "choices": [], "usage": usage}
+
+
+class ChatFormat:
+    """The ``chat.completion`` (and ``chat.completion.chunk``) objects of one chat response."""
+
+    def __init__(self, model: str) -> None:
+        self.id, self.created, self.model = new_id("chatcmpl"), now(), model
+        self._head = (f'data: {{"id":"{self.id}","object":"chat.completion.chunk","created":{self.created},'
+                      f'"model":{json.dumps(model)},"choices":[{{"index":')
+
+    def _envelope(self, obj: str) -> dict[str, Any]:
+        return {"id": self.id, "object": obj, "created": self.created, "model": self.model}
+
+    def response(self, text: str, reason: str | None, usage: dict[str, int]) -> dict[str, Any]:
+        return {**self._envelope("chat.completion"),
+                "choices": [{"index": 0, "message": {"role": "assistant", "content": text}, "logprobs": None,
+                             "finish_reason": reason}],
+                "usage": usage}
+
+    def stream_first(self, index: int) -> dict[str, Any]:
+        """The first event: the assistant role, no content yet."""
+        return {**self._envelope("chat.completion.chunk"),
+                "choices": [{"index": index, "delta": {"role": "assistant", "content": ""}, "logprobs": None,
+                             "finish_reason": None}]}
+
+    def stream_chunk(self, index: int, text: str, reason: str | None) -> bytes:
+        delta = f'{{"content":{json.dumps(text)}}}' if text else "{}"
+        return (f'{self._head}{index},"delta":{delta},"logprobs":null,'
+                f'"finish_reason":{json.dumps(reason)}}}]}}\n\n').encode()
+
+    def stream_usage(self, usage: dict[str, int]) -> dict[str, Any]:
+        return {**self._envelope("chat.completion.chunk"), "choices": [], "usage": usage}
