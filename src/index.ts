@@ -13,10 +13,10 @@ export { ModelBackupBucket } from './backup/model-backup-bucket';
 export type {
   ModelBackupBucketProps, ModelBackupBucketAttributes, BucketEncryptionKey, ColdStorageClass, ObjectLockOptions,
   ReplicationOptions, AwsModelBackupOptions, GcpModelBackupOptions, AzureModelBackupOptions,
-} from './backup/model-backup-bucket';
-export type { AwsModelBackupResources } from './backup/aws';
-export type { GcpModelBackupResources } from './backup/gcp';
-export type { AzureModelBackupResources, AzureBackupAccount } from './backup/azure';
+} from './backup/props';
+export type { AwsModelBackupResources } from './clouds/aws/backup-resources';
+export type { GcpModelBackupResources } from './clouds/gcp/backup-resources';
+export type { AzureModelBackupResources, AzureBackupAccount } from './clouds/azure/backup-resources';
 export type { IGpuCluster, GpuPoolInfo } from './core/cluster';
 export { Gpu, pickMachine } from './core/gpu';
 export type { GpuId, GpuInterconnect, GpuMachineType, GpuSpec, PickMachineOptions } from './core/gpu';

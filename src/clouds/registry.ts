@@ -6,11 +6,13 @@
 // The only lazy require in the library (besides the fast synth and the cdk8s/yaml loaders): a cloud's code,
 // and with it its provider packages, loads on first use, so `require('cdktf-ai-infra')` stays cheap and an
 // AWS-only app never loads the Azure provider.
+import type { BackupSpi } from '../backup/spi';
 import type { Cloud, CloudKind } from '../core/cloud';
 
 /** Everything one cloud implements: one field per construct spi (added as each construct moves here). */
-// eslint-disable-next-line @typescript-eslint/no-empty-object-type
 export interface CloudTarget {
+  /** ModelBackupBucket (src/backup/spi.ts). */
+  readonly backup: BackupSpi;
 }
 
 const loaded: Partial<Record<CloudKind, CloudTarget>> = {};

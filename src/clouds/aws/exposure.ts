@@ -17,7 +17,7 @@ import {
 } from '../../inference/cloud-parts';
 import { K8sObject } from '../../inference/manifests';
 import { ModelReference } from '../../core/model-store';
-import { awsPartition } from '../../backup/common';
+import { awsPartition } from './partition';
 import { awsProvider } from './provider';
 import { keyPolicy } from './keys';
 

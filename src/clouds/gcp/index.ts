@@ -1,5 +1,7 @@
 // Everything gcp implements, for src/clouds/registry.ts (loaded only when a construct targets gcp).
 import type { CloudTarget } from '../registry';
+import { backup } from './backup';
 
 export const target: CloudTarget = {
+  backup,
 };
