@@ -79,7 +79,7 @@ export type {
 export { Tenant, TENANT_LABEL } from './training/tenant';
 export type { ITenant, TenantProps, TenantAdmin } from './training/tenant';
 export { RestoreDrill, RESTORE_DRILL_SCRIPT } from './backup/restore-drill';
-export type { RestoreDrillProps } from './backup/restore-drill';
+export type { RestoreDrillProps, RestoreDrillOptions } from './backup/restore-drill';
 export { ContainerImage } from './core/image';
 export type { IContainerImage } from './core/image';
 export { BundledImage, buildContextHash } from './core/image-build';

@@ -13,6 +13,7 @@ import { IModelStore, ModelReference, ModelReferenceOptions } from '../core/mode
 import { checkStateLocation } from '../core/state-backend';
 import { checkUserTags } from '../core/tags';
 import type { ModelBackupBucketAttributes, ModelBackupBucketProps } from './props';
+import { RestoreDrill, RestoreDrillOptions } from './restore-drill';
 import type { GrantAccess, GrantTarget, ResolvedBackupProps } from './spi';
 
 export type {
@@ -159,6 +160,7 @@ export class ModelBackupBucket extends ModelStoreBase {
   /** The storage account, container, key vault, key and replica (Azure only). */
   public readonly azure?: AzureModelBackupResources;
   protected readonly grantTarget: GrantTarget;
+  private drill?: RestoreDrill;
 
   constructor(scope: Construct, id: string, props: ModelBackupBucketProps) {
     super(scope, id);
@@ -173,6 +175,25 @@ export class ModelBackupBucket extends ModelStoreBase {
     this.aws = impl.aws;
     this.gcp = impl.gcp;
     this.azure = impl.azure;
+  }
+
+  /** The drill added with `addRestoreDrill`, if any: `MonitoringStack.watch(bucket)` alerts on it. */
+  public get restoreDrill(): RestoreDrill | undefined {
+    return this.drill;
+  }
+
+  /**
+   * Drills restores of this bucket's checkpoints on `options.cluster`: a RestoreDrill (a child of this
+   * bucket, so in its stack) with a read-only identity. `MonitoringStack.watch(bucket)` then alerts on
+   * failed and overdue drills. One per bucket: watch further `new RestoreDrill(...)`s directly.
+   */
+  public addRestoreDrill(id: string, options: RestoreDrillOptions): RestoreDrill {
+    if (this.drill) {
+      throw new InvalidPropError(this, 'addRestoreDrill(id)', id,
+        `no second drill (the bucket has ${this.drill.node.path}): create more with new RestoreDrill(...) and watch them directly`);
+    }
+    this.drill = new RestoreDrill(this, id, { ...options, store: this });
+    return this.drill;
   }
 }
 

@@ -114,6 +114,9 @@ export interface RestoreDrillProps {
   readonly jobName?: string;
 }
 
+/** RestoreDrillProps without the store: the options of `ModelBackupBucket.addRestoreDrill`. */
+export type RestoreDrillOptions = Omit<RestoreDrillProps, 'store'>;
+
 const PREFIX = /^([a-z0-9][a-z0-9._-]*\/)+$/;
 const CRON = /^(@(yearly|annually|monthly|weekly|daily|midnight|hourly)|(\S+\s+){4}\S+)$/;
 
@@ -137,70 +140,26 @@ export class RestoreDrill extends Construct {
 
   constructor(scope: Construct, id: string, props: RestoreDrillProps) {
     super(scope, id);
+    const r = resolveRestoreDrill(this, id, props);
     const { cluster, store, tenant } = props;
-    if (!cluster || !cluster.gpuPools) throw new InvalidPropError(this, 'cluster', cluster, 'an IGpuCluster');
-    if (!store || typeof store.grantRead !== 'function') throw new InvalidPropError(this, 'store', store, 'an IModelStore (e.g. a ModelBackupBucket)');
-    if (store.cloud.kind !== cluster.cloud.kind) {
-      throw new InvalidPropError(this, 'store', store.node.path, `a store on the cluster's cloud (${cluster.cloud.kind}); the drill's identity cannot read ${store.cloud.kind} storage`);
-    }
-    const jobName = props.jobName ?? toDnsLabel(`restore-drill-${id}`, 40);
-    checkDnsLabel(this, 'jobName', jobName, 40);
-    const namespace = tenant ? tenant.namespace : props.namespace ?? 'training';
-    checkDnsLabel(this, 'namespace', namespace);
-    if (RESERVED_NAMESPACES.includes(namespace) || namespace.startsWith('kube-')) {
-      throw new InvalidPropError(this, 'namespace', namespace, `a workload namespace, not ${RESERVED_NAMESPACES.join(', ')} or kube-*`);
-    }
-    if (tenant && tenant.cluster !== cluster) throw new InvalidPropError(this, 'tenant', tenant.node.path, 'a tenant of the same cluster');
-    const schedule = (props.schedule ?? '17 4 * * *').trim();
-    if (!CRON.test(schedule)) throw new InvalidPropError(this, 'schedule', props.schedule, "a 5-field cron expression in UTC (e.g. '17 4 * * *') or @daily/@weekly");
-    check.integerInRange(this, 'memoryGiB', props.memoryGiB, 1, 1024);
-    const prefixes = props.prefixes ?? [`${tenant?.bucketPrefix ?? ''}checkpoints/`];
-    if (!Array.isArray(prefixes) || prefixes.length === 0) throw new InvalidPropError(this, 'prefixes', prefixes, 'one or more prefixes');
-    prefixes.forEach((p, i) => {
-      check.matches(this, `prefixes[${i}]`, p, PREFIX, "lowercase path segments ending in '/', e.g. 'checkpoints/' or 'research/checkpoints/pretrain/'");
-      tenant?.checkPrefix(this, `prefixes[${i}]`, p);
-    });
-    let image: string | undefined;
-    if (typeof props.image === 'string') {
-      checkImageUri(this, 'image', props.image);
-      image = props.image;
-    } else if (props.image) {
-      image = props.image.imageUri;
-    }
-
-    this.jobName = jobName;
-    this.namespace = namespace;
-    this.roots = prefixes.map((p) => `${store.uri}/${p.replace(/\/$/, '')}`);
-    let imageUri = image;
+    this.jobName = r.jobName;
+    this.namespace = r.namespace;
+    this.roots = r.prefixes.map((p) => `${store.uri}/${p.replace(/\/$/, '')}`);
+    let imageUri = r.image;
     if (!imageUri) {
       const bundled = (require('../core/image-build') as typeof import('../core/image-build')).trainerImage(this, cluster.cloud);
       bundled.grantPull(cluster);
       imageUri = bundled.imageUri;
     }
 
-    this.identity = new WorkloadIdentity(this, 'Identity', { cloud: cluster.cloud, description: `Restore drill ${namespace}/${jobName}: reads ${prefixes.join(', ')}` });
-    for (const p of prefixes) store.grantRead(this.identity, p);
-    const saAnnotations = cluster.bindServiceAccount(this.identity, namespace, jobName);
+    this.identity = new WorkloadIdentity(this, 'Identity', {
+      cloud: cluster.cloud, description: `Restore drill ${r.namespace}/${r.jobName}: reads ${r.prefixes.join(', ')}`,
+    });
+    for (const p of r.prefixes) store.grantRead(this.identity, p);
+    const saAnnotations = cluster.bindServiceAccount(this.identity, r.namespace, r.jobName);
 
-    this.workload = new KubernetesWorkload(this, 'Workload', { cluster, namespace, description: `Restore drill ${namespace}/${jobName} (cdktf-ai-infra)` });
-    this.workload.addDependency(tenant ? tenant.workload : sharedNamespace(cluster, namespace));
-    const chart = this.workload.chart;
-    const labels: Record<string, string> = { ...MANAGED_BY_LABELS, 'app.kubernetes.io/name': 'aiinfra-restore-drill', 'ai-infra/restore-drill': jobName };
-    apiObject(chart, 'ServiceAccount', {
-      apiVersion: 'v1', kind: 'ServiceAccount',
-      metadata: { name: jobName, namespace, labels, ...(Object.keys(saAnnotations).length ? { annotations: saAnnotations } : {}) },
-      automountServiceAccountToken: false,
-    });
-    apiObject(chart, 'Script', {
-      apiVersion: 'v1', kind: 'ConfigMap',
-      metadata: { name: `${jobName}-script`, namespace, labels },
-      data: { 'drill.py': RESTORE_DRILL_SCRIPT },
-    });
-    const dirs = writableEmptyDirs([
-      { name: 'tmp', mountPath: '/tmp', sizeLimit: '20Gi' },
-      { name: 'home', mountPath: '/home/app', sizeLimit: '1Gi' },
-    ]);
-    const memory = `${props.memoryGiB ?? 16}Gi`;
+    this.workload = new KubernetesWorkload(this, 'Workload', { cluster, namespace: r.namespace, description: `Restore drill ${r.namespace}/${r.jobName} (cdktf-ai-infra)` });
+    this.workload.addDependency(tenant ? tenant.workload : sharedNamespace(cluster, r.namespace));
     const env: Record<string, string> = {
       ...store.clientEnvironment,
       DRILL_ROOTS: this.roots.join(','),
@@ -209,46 +168,125 @@ export class RestoreDrill extends Construct {
       HOME: '/home/app',
       PYTHONUNBUFFERED: '1',
     };
-    apiObject(chart, 'CronJob', {
-      apiVersion: 'batch/v1', kind: 'CronJob',
-      metadata: { name: jobName, namespace, labels },
-      spec: {
-        schedule,
-        timeZone: 'Etc/UTC',
-        concurrencyPolicy: 'Forbid',
-        startingDeadlineSeconds: 3600,
-        successfulJobsHistoryLimit: 3,
-        failedJobsHistoryLimit: 3,
-        jobTemplate: {
-          metadata: { labels },
-          spec: {
-            backoffLimit: 1,
-            activeDeadlineSeconds: 3 * 3600,
-            ttlSecondsAfterFinished: 7 * 86400,
-            template: {
-              metadata: { labels: { ...labels, ...(cluster.workloadIdentityPodLabels ?? {}) } },
-              spec: {
-                serviceAccountName: jobName,
-                automountServiceAccountToken: false,
-                restartPolicy: 'Never',
-                enableServiceLinks: false,
-                securityContext: restrictedPodSecurityContext(),
-                volumes: [...dirs.volumes, { name: 'script', configMap: { name: `${jobName}-script` } }],
-                containers: [{
-                  name: 'drill',
-                  image: imageUri,
-                  imagePullPolicy: 'IfNotPresent',
-                  command: ['python', '/etc/aiinfra-drill/drill.py'],
-                  env: Object.entries(env).sort(([a], [b]) => a.localeCompare(b)).map(([name, value]) => ({ name, value })),
-                  resources: { requests: { cpu: '1', memory }, limits: { memory } },
-                  securityContext: restrictedContainerSecurityContext(),
-                  volumeMounts: [...dirs.volumeMounts, { name: 'script', mountPath: '/etc/aiinfra-drill', readOnly: true }],
-                }],
-              },
-            },
-          },
-        },
-      },
+    renderDrillObjects(this.workload.chart, r, {
+      imageUri, env, saAnnotations, podLabels: cluster.workloadIdentityPodLabels ?? {}, memory: `${props.memoryGiB ?? 16}Gi`,
     });
   }
+}
+
+/** RestoreDrillProps after checks and defaults. */
+interface ResolvedRestoreDrill {
+  readonly jobName: string;
+  readonly namespace: string;
+  readonly schedule: string;
+  readonly prefixes: readonly string[];
+  /** The user's image; undefined: the bundled trainer image. */
+  readonly image?: string;
+}
+
+/** Checks every prop and applies the defaults; throws InvalidPropError before any child exists. */
+function resolveRestoreDrill(scope: Construct, id: string, props: RestoreDrillProps): ResolvedRestoreDrill {
+  const { cluster, store, tenant } = props;
+  if (!cluster || !cluster.gpuPools) throw new InvalidPropError(scope, 'cluster', cluster, 'an IGpuCluster');
+  if (!store || typeof store.grantRead !== 'function') throw new InvalidPropError(scope, 'store', store, 'an IModelStore (e.g. a ModelBackupBucket)');
+  if (store.cloud.kind !== cluster.cloud.kind) {
+    throw new InvalidPropError(scope, 'store', store.node.path, `a store on the cluster's cloud (${cluster.cloud.kind}); the drill's identity cannot read ${store.cloud.kind} storage`);
+  }
+  const jobName = props.jobName ?? toDnsLabel(`restore-drill-${id}`, 40);
+  checkDnsLabel(scope, 'jobName', jobName, 40);
+  const namespace = tenant ? tenant.namespace : props.namespace ?? 'training';
+  checkDnsLabel(scope, 'namespace', namespace);
+  if (RESERVED_NAMESPACES.includes(namespace) || namespace.startsWith('kube-')) {
+    throw new InvalidPropError(scope, 'namespace', namespace, `a workload namespace, not ${RESERVED_NAMESPACES.join(', ')} or kube-*`);
+  }
+  if (tenant && tenant.cluster !== cluster) throw new InvalidPropError(scope, 'tenant', tenant.node.path, 'a tenant of the same cluster');
+  const schedule = (props.schedule ?? '17 4 * * *').trim();
+  if (!CRON.test(schedule)) throw new InvalidPropError(scope, 'schedule', props.schedule, "a 5-field cron expression in UTC (e.g. '17 4 * * *') or @daily/@weekly");
+  check.integerInRange(scope, 'memoryGiB', props.memoryGiB, 1, 1024);
+  const prefixes = props.prefixes ?? [`${tenant?.bucketPrefix ?? ''}checkpoints/`];
+  if (!Array.isArray(prefixes) || prefixes.length === 0) throw new InvalidPropError(scope, 'prefixes', prefixes, 'one or more prefixes');
+  prefixes.forEach((p, i) => {
+    check.matches(scope, `prefixes[${i}]`, p, PREFIX, "lowercase path segments ending in '/', e.g. 'checkpoints/' or 'research/checkpoints/pretrain/'");
+    tenant?.checkPrefix(scope, `prefixes[${i}]`, p);
+  });
+  let image: string | undefined;
+  if (typeof props.image === 'string') {
+    checkImageUri(scope, 'image', props.image);
+    image = props.image;
+  } else if (props.image) {
+    image = props.image.imageUri;
+  }
+  return { jobName, namespace, schedule, prefixes, image };
+}
+
+/** What the drill's pod runs with. */
+interface DrillPod {
+  readonly imageUri: string;
+  readonly env: Record<string, string>;
+  readonly saAnnotations: Record<string, string>;
+  readonly podLabels: Record<string, string>;
+  readonly memory: string;
+}
+
+/** The drill's ServiceAccount, script ConfigMap and CronJob. */
+function renderDrillObjects(chart: Construct, r: ResolvedRestoreDrill, pod: DrillPod): void {
+  const { jobName, namespace } = r;
+  const labels: Record<string, string> = { ...MANAGED_BY_LABELS, 'app.kubernetes.io/name': 'aiinfra-restore-drill', 'ai-infra/restore-drill': jobName };
+  apiObject(chart, 'ServiceAccount', {
+    apiVersion: 'v1', kind: 'ServiceAccount',
+    metadata: { name: jobName, namespace, labels, ...(Object.keys(pod.saAnnotations).length ? { annotations: pod.saAnnotations } : {}) },
+    automountServiceAccountToken: false,
+  });
+  apiObject(chart, 'Script', {
+    apiVersion: 'v1', kind: 'ConfigMap',
+    metadata: { name: `${jobName}-script`, namespace, labels },
+    data: { 'drill.py': RESTORE_DRILL_SCRIPT },
+  });
+  apiObject(chart, 'CronJob', {
+    apiVersion: 'batch/v1', kind: 'CronJob',
+    metadata: { name: jobName, namespace, labels },
+    spec: {
+      schedule: r.schedule,
+      timeZone: 'Etc/UTC',
+      concurrencyPolicy: 'Forbid',
+      startingDeadlineSeconds: 3600,
+      successfulJobsHistoryLimit: 3,
+      failedJobsHistoryLimit: 3,
+      jobTemplate: {
+        metadata: { labels },
+        spec: {
+          backoffLimit: 1,
+          activeDeadlineSeconds: 3 * 3600,
+          ttlSecondsAfterFinished: 7 * 86400,
+          template: { metadata: { labels: { ...labels, ...pod.podLabels } }, spec: drillPodSpec(jobName, pod) },
+        },
+      },
+    },
+  });
+}
+
+/** Restricted Pod Security, no GPU, the script mounted read-only, scratch space for the restored weights. */
+function drillPodSpec(jobName: string, pod: DrillPod): Record<string, unknown> {
+  const dirs = writableEmptyDirs([
+    { name: 'tmp', mountPath: '/tmp', sizeLimit: '20Gi' },
+    { name: 'home', mountPath: '/home/app', sizeLimit: '1Gi' },
+  ]);
+  return {
+    serviceAccountName: jobName,
+    automountServiceAccountToken: false,
+    restartPolicy: 'Never',
+    enableServiceLinks: false,
+    securityContext: restrictedPodSecurityContext(),
+    volumes: [...dirs.volumes, { name: 'script', configMap: { name: `${jobName}-script` } }],
+    containers: [{
+      name: 'drill',
+      image: pod.imageUri,
+      imagePullPolicy: 'IfNotPresent',
+      command: ['python', '/etc/aiinfra-drill/drill.py'],
+      env: Object.entries(pod.env).sort(([a], [b]) => a.localeCompare(b)).map(([name, value]) => ({ name, value })),
+      resources: { requests: { cpu: '1', memory: pod.memory }, limits: { memory: pod.memory } },
+      securityContext: restrictedContainerSecurityContext(),
+      volumeMounts: [...dirs.volumeMounts, { name: 'script', mountPath: '/etc/aiinfra-drill', readOnly: true }],
+    }],
+  };
 }
