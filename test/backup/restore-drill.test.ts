@@ -65,6 +65,14 @@ describe('RestoreDrill', () => {
     expect(() => models.addRestoreDrill('Again', { cluster, image: 'a/b:1' })).toThrow(/invalid addRestoreDrill\(id\) = "Again"/);
   });
 
+  test('the ConfigMap carries compute/src/aiinfra/drill.py byte for byte (pytest tests that file)', () => {
+    const file = fs.readFileSync(path.join(__dirname, '..', '..', 'compute', 'src', 'aiinfra', 'drill.py'), 'utf8');
+    expect(RESTORE_DRILL_SCRIPT).toBe(file);
+    const { stack, cluster, store } = setup();
+    const drill = new RestoreDrill(stack, 'drill', { cluster, store, image: 'a/b:1' });
+    expect(findObject(drill.workload.render().objects, 'ConfigMap', 'restore-drill-drill-script').data).toEqual({ 'drill.py': file });
+  });
+
   const bad: [string, Partial<RestoreDrillProps>, RegExp][] = [
     ['bad schedule', { schedule: 'daily' }, /invalid schedule = "daily"/],
     ['bad prefix', { prefixes: ['/abs'] }, /invalid prefixes\[0\] = "\/abs"/],
