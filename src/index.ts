@@ -12,7 +12,7 @@ export type { IModelStore, ModelReference, ModelReferenceOptions } from './core/
 export { ModelBackupBucket } from './backup/model-backup-bucket';
 export type {
   ModelBackupBucketProps, ModelBackupBucketAttributes, BucketEncryptionKey, ColdStorageClass, ObjectLockOptions,
-  ReplicationOptions, AwsModelBackupOptions, GcpModelBackupOptions, AzureModelBackupOptions,
+  ReplicationOptions, AwsModelBackupOptions, GcpModelBackupOptions, AzureModelBackupOptions, AzureBackupNetwork,
 } from './backup/props';
 export type { AwsModelBackupResources } from './clouds/aws/backup-resources';
 export type { GcpModelBackupResources } from './clouds/gcp/backup-resources';

@@ -5,17 +5,8 @@ import { IConstruct } from 'constructs';
 import { AiInfraPolicyPack, Policy } from '../../src';
 
 export interface PolicedPlatform extends IConstruct {
-  readonly models: IConstruct;
   readonly cluster: IConstruct;
 }
-
-const KEY_VAULT_NETWORK = 'Example: Terraform creates the vault\'s keys through the Key Vault data plane from the deploy '
-  + 'machine, so the vault cannot deny all networks; access is Entra ID + Azure RBAC only. Production adds the deploy '
-  + 'runner\'s egress IPs to network_acls (default Deny) or uses a private endpoint.';
-
-const STORAGE_NETWORK = 'The store does not know which clusters will use it, so it cannot list their subnets; like S3 and '
-  + 'GCS it is reached over its public endpoint with Entra ID only (shared keys off, anonymous access off, TLS 1.2). '
-  + 'Production adds network_rules for the cluster subnet or a private endpoint.';
 
 const HOST_ENCRYPTION = 'Example: encryption at host needs the subscription feature Microsoft.Compute/EncryptionAtHost '
   + 'registered, which a runnable example cannot assume; node disks are encrypted with the disk encryption set (CMK). '
@@ -24,7 +15,7 @@ const HOST_ENCRYPTION = 'Example: encryption at host needs the subscription feat
 /** Applies the library's policy pack to a platform stack, with the example's suppressions. */
 export function applyPolicy(stack: PolicedPlatform): void {
   Aspects.of(stack).add(new AiInfraPolicyPack());
-  Policy.suppress(stack.models, 'AI-AZ-KV-2', KEY_VAULT_NETWORK);
-  Policy.suppress(stack.models, 'AI-AZ-ST-3', STORAGE_NETWORK);
+  // The Azure bucket's open network default carries the library's own reasoned AI-AZ-KV-2 / AI-AZ-ST-3
+  // suppressions (ModelBackupBucket azure.network closes it).
   Policy.suppress(stack.cluster, 'AI-AZ-AKS-8', HOST_ENCRYPTION);
 }

@@ -17,7 +17,7 @@ import { RestoreDrill, RestoreDrillOptions } from './restore-drill';
 import type { GrantAccess, GrantTarget, ResolvedBackupProps } from './spi';
 
 export type {
-  AwsModelBackupOptions, AzureModelBackupOptions, BucketEncryptionKey, ColdStorageClass, GcpModelBackupOptions,
+  AwsModelBackupOptions, AzureBackupNetwork, AzureModelBackupOptions, BucketEncryptionKey, ColdStorageClass, GcpModelBackupOptions,
   ModelBackupBucketAttributes, ModelBackupBucketProps, ObjectLockOptions, ReplicationOptions,
 } from './props';
 

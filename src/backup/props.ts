@@ -71,6 +71,14 @@ export interface AzureModelBackupOptions {
    */
   readonly publicNetworkAccess?: boolean;
   /**
+   * Firewall the public endpoints: the account and the key vault deny every network but these (and trusted
+   * Azure services). Include the AKS node subnets (with the `Microsoft.Storage` and `Microsoft.KeyVault`
+   * service endpoints) and the public IP Terraform runs from (it creates the key through the vault's data plane).
+   * @default - none: with `publicNetworkAccess` the endpoints admit all networks (policy rules AI-AZ-KV-2 and
+   * AI-AZ-ST-3 are suppressed on the bucket with that reason)
+   */
+  readonly network?: AzureBackupNetwork;
+  /**
    * Lock the immutability policy (irreversible). Azure creates policies unlocked; set this on a later
    * deploy of a `compliance` object lock.
    * @default false
@@ -78,6 +86,14 @@ export interface AzureModelBackupOptions {
   readonly lockImmutabilityPolicy?: boolean;
   /** Send blob access logs to this Log Analytics workspace (resource id). @default - a workspace is created */
   readonly logAnalyticsWorkspaceId?: string;
+}
+
+/** Networks admitted by an Azure bucket's storage and key vault firewalls. */
+export interface AzureBackupNetwork {
+  /** Subnet resource ids (AKS node subnets, with the Microsoft.Storage and Microsoft.KeyVault service endpoints). @default - none */
+  readonly allowedSubnetIds?: readonly string[];
+  /** Public IPv4 addresses or CIDRs up to /30 (where Terraform runs; storage firewalls take no /31 or /32). @default - none */
+  readonly allowedIpRanges?: readonly string[];
 }
 
 export interface ModelBackupBucketProps {

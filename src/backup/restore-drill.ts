@@ -10,7 +10,7 @@ import { IModelStore } from '../core/model-store';
 import { packageRoot } from '../core/package-root';
 import { KubernetesWorkload } from '../k8s/delivery';
 import { MANAGED_BY_LABELS } from '../k8s/namespace';
-import { checkDnsLabel, RESERVED_NAMESPACES, toDnsLabel } from '../k8s/names';
+import { checkDnsLabel, derivedDnsLabel, RESERVED_NAMESPACES } from '../k8s/names';
 import { sharedNamespace } from '../k8s/shared-namespace';
 import { restrictedContainerSecurityContext, restrictedPodSecurityContext, writableEmptyDirs } from '../k8s/security';
 import type { ITenant } from '../training/tenant';
@@ -56,7 +56,6 @@ export interface RestoreDrillProps {
 export type RestoreDrillOptions = Omit<RestoreDrillProps, 'store'>;
 
 const PREFIX = /^([a-z0-9][a-z0-9._-]*\/)+$/;
-const CRON = /^(@(yearly|annually|monthly|weekly|daily|midnight|hourly)|(\S+\s+){4}\S+)$/;
 
 /**
  * A periodic restore drill for a `ModelBackupBucket` (or any IModelStore): a CronJob that, with a read-only
@@ -130,7 +129,7 @@ function resolveRestoreDrill(scope: Construct, id: string, props: RestoreDrillPr
   if (store.cloud.kind !== cluster.cloud.kind) {
     throw new InvalidPropError(scope, 'store', store.node.path, `a store on the cluster's cloud (${cluster.cloud.kind}); the drill's identity cannot read ${store.cloud.kind} storage`);
   }
-  const jobName = props.jobName ?? toDnsLabel(`restore-drill-${id}`, 40);
+  const jobName = props.jobName ?? derivedDnsLabel(scope, `restore-drill-${id}`, 40, 'jobName');
   checkDnsLabel(scope, 'jobName', jobName, 40);
   const namespace = tenant ? tenant.namespace : props.namespace ?? 'training';
   checkDnsLabel(scope, 'namespace', namespace);
@@ -139,7 +138,7 @@ function resolveRestoreDrill(scope: Construct, id: string, props: RestoreDrillPr
   }
   if (tenant && tenant.cluster !== cluster) throw new InvalidPropError(scope, 'tenant', tenant.node.path, 'a tenant of the same cluster');
   const schedule = (props.schedule ?? '17 4 * * *').trim();
-  if (!CRON.test(schedule)) throw new InvalidPropError(scope, 'schedule', props.schedule, "a 5-field cron expression in UTC (e.g. '17 4 * * *') or @daily/@weekly");
+  check.cron(scope, 'schedule', schedule, { macros: true, example: '17 4 * * *' });
   check.integerInRange(scope, 'memoryGiB', props.memoryGiB, 1, 1024);
   const prefixes = props.prefixes ?? [`${tenant?.bucketPrefix ?? ''}checkpoints/`];
   if (!Array.isArray(prefixes) || prefixes.length === 0) throw new InvalidPropError(scope, 'prefixes', prefixes, 'one or more prefixes');

@@ -1,5 +1,6 @@
 import { Token } from 'cdktf';
 import { IConstruct } from 'constructs';
+import { CRON_MACROS, cronProblem } from './cron';
 
 /** Where an error points: a construct (its path is used) or a plain location such as `Cloud.aws`. */
 export type ErrorScope = IConstruct | string;
@@ -92,5 +93,16 @@ export const check = {
   objectPrefix(scope: ErrorScope, prop: string, prefix: string | undefined): string | undefined {
     if (prefix === undefined) return undefined;
     return `${check.objectPath(scope, prop, prefix)}/`;
+  },
+  /**
+   * A cron schedule every consumer parses (src/core/cron.ts): 5 fields with ranges, steps, lists and
+   * JAN/MON names; `macros` also allows `@daily` and the like (Kubernetes CronJob, not KEDA windows).
+   */
+  cron(scope: ErrorScope, prop: string, value: string | undefined, options: { macros: boolean; example: string }): void {
+    if (value === undefined) return;
+    const problem = cronProblem(value, options.macros);
+    if (problem === undefined) return;
+    throw new InvalidPropError(scope, prop, value, `a 5-field cron expression (minute 0-59, hour 0-23, day of month 1-31, month 1-12 or JAN-DEC, `
+      + `day of week 0-6 or SUN-SAT; *, a-b, */n, lists), e.g. '${options.example}'${options.macros ? `, or ${CRON_MACROS.join('/')}` : ''}: ${problem}`);
   },
 };

@@ -31,7 +31,8 @@ export interface IModelStore extends IConstruct {
 
 export interface ModelReferenceOptions {
   /**
-   * Parameters of the model (for synth-time GPU memory checks).
+   * Parameters of the model (for synth-time GPU memory checks): a raw count, `7_000_000_000` for a 7B model. An
+   * endpoint rejects a count under 1000 or one more than 2x off its `preset`, and warns under 10M.
    * @default - derived from `preset` when given, else unknown (no fit check)
    */
   readonly parameterCount?: number;

@@ -5,6 +5,7 @@
 import { createHash } from 'crypto';
 import * as fs from 'fs';
 import * as path from 'path';
+import { SYNTH_COUNTER } from './output';
 import { CORE_PACKAGE_NAMES, describeCopy, DuplicateCoreError, isCoreFile, PackageOf, packageOf } from '../core/core-copies';
 
 /** What `bundleApp` made or found. */
@@ -34,7 +35,29 @@ interface BundleManifest {
 
 interface EsbuildPluginBuild {
   onLoad(options: { filter: RegExp }, callback: (args: { path: string }) => Promise<{ contents: string; loader: string } | undefined>): void;
+  onResolve(options: { filter: RegExp }, callback: (args: { path: string; resolveDir: string }) => { path: string; external: boolean } | undefined): void;
 }
+
+/**
+ * The cloud provider packages are optional peers: an AWS-only platform repo installs @cdktf/provider-aws and
+ * not the others. The library reaches each cloud's code by a lazy require, so a missing provider only matters
+ * when a construct targets that cloud; in the bundle an import that does not resolve stays a plain runtime
+ * `require` (external) instead of failing the whole bundle.
+ */
+const CLOUD_PROVIDER = /^@cdktf\/provider-(?:aws|google|azurerm)(?:\/|$)/;
+const optionalCloudProviders = {
+  name: 'aiinfra-optional-cloud-providers',
+  setup(build: EsbuildPluginBuild): void {
+    build.onResolve({ filter: CLOUD_PROVIDER }, (args) => {
+      try {
+        require.resolve(args.path, { paths: [args.resolveDir] });
+        return undefined;
+      } catch {
+        return { path: args.path, external: true };
+      }
+    });
+  },
+};
 
 interface EsbuildApi {
   readonly version: string;
@@ -42,7 +65,7 @@ interface EsbuildApi {
 }
 
 /** Bumped when what goes into a bundle changes (plugins, options), so old bundles are rebuilt. */
-const BUNDLE_FORMAT = 6;
+const BUNDLE_FORMAT = 9;
 
 /**
  * cdktf captures a creation stack for every token with `Error.stackTraceLimit` raised to
@@ -62,6 +85,14 @@ const FS_HELPERS_FILE = /[\\/]lib[\\/]private[\\/]fs\.js$/;
 const EAGER_ARCHIVER = 'const archiver = require("archiver");';
 const LAZY_ARCHIVER = 'const archiver = (...args) => require("archiver")(...args);';
 const SELF_AS_CLI = '`node ${__filename} ';
+
+/**
+ * The CLI must tell "the app synthesized nothing" from success (output.ts): the core's `App.synth()` counts its
+ * finished runs in a global. Only where the exact text is found; without it the CLI cannot tell, and does not fail.
+ */
+const APP_FILE = /[\\/]lib[\\/]app\.js$/;
+const MANIFEST_WRITTEN = 'this.manifest.writeToFile();';
+const COUNT_SYNTH = `${MANIFEST_WRITTEN} globalThis.${SYNTH_COUNTER} = (globalThis.${SYNTH_COUNTER} || 0) + 1;`;
 
 /**
  * In a bundle every module's `__dirname` would be the bundle's folder, and stack files commonly find
@@ -91,6 +122,13 @@ const rewrites = (packages: Map<string, PackageOf | undefined>, entryPath: strin
       const text = await fs.promises.readFile(args.path, 'utf8');
       const contents = text.replace(EAGER_ARCHIVER, LAZY_ARCHIVER).replace(SELF_AS_CLI, `\`node \${${JSON.stringify(JSON.stringify(args.path))}} `);
       return { contents, loader: 'js' };
+    });
+    build.onLoad({ filter: APP_FILE }, async (args) => {
+      if (!isCoreFile(args.path, packages)) return undefined;
+      const text = await fs.promises.readFile(args.path, 'utf8');
+      if (!text.includes(MANIFEST_WRITTEN)) return undefined;
+      // Declared before the app runs, so "0 synths" differs from "unknown core" (undefined).
+      return { contents: `globalThis.${SYNTH_COUNTER} = globalThis.${SYNTH_COUNTER} || 0;\n${text.replace(MANIFEST_WRITTEN, COUNT_SYNTH)}`, loader: 'js' };
     });
     build.onLoad({ filter: SOURCE_FILE }, async (args) => {
       if (IN_NODE_MODULES.test(args.path)) return undefined;
@@ -192,13 +230,18 @@ export async function bundleApp(entry: string, options: BundleOptions): Promise<
     format: 'cjs',
     target: `node${process.versions.node.split('.')[0]}`,
     minify: true,
+    // Errors name the user's classes (not `t`), and a stack frame maps back to their file and line (stack-map.ts):
+    // the map sits beside the bundle and is read only when an error is printed.
+    keepNames: true,
+    sourcemap: 'external',
+    sourcesContent: false,
     legalComments: 'none',
     metafile: true,
     logLevel: 'error',
     absWorkingDir: process.cwd(),
     external,
     define: { AIINFRA_PACKAGE_ROOT: JSON.stringify(options.packageRoot) },
-    plugins: [rewrites(packages, entryPath)],
+    plugins: [optionalCloudProviders, rewrites(packages, entryPath)],
   });
   const files = Object.keys(result.metafile?.inputs ?? {}).map((rel) => path.resolve(process.cwd(), rel));
   try {
@@ -208,6 +251,7 @@ export async function bundleApp(entry: string, options: BundleOptions): Promise<
     throw err;
   }
   const inputs = files.map((f) => stamp(f)).filter((s): s is InputStamp => s !== undefined);
+  fs.renameSync(`${tmp}.map`, `${file}.map`);
   fs.renameSync(tmp, file);
   fs.writeFileSync(manifestFile, JSON.stringify({ key, inputs } satisfies BundleManifest));
   return { file, rebuilt: true };

@@ -5,12 +5,16 @@
 // code cache (code-cache.ts). The node flags are optional: they cap V8's young generation and
 // background threads, which cuts peak memory by ~25 % at no measurable cost for a synth.
 // It transpiles without type checking: run `tsc --noEmit` in CI as you would with any bundler.
+// Output is all or nothing (output.ts): a failed run, or one that synthesized nothing, exits non-zero and
+// leaves the previous output as it was.
 import { createHash } from 'crypto';
 import * as fs from 'fs';
 import * as path from 'path';
 import { packageRoot } from '../core/package-root';
 import { bundleApp } from './bundle';
 import { runWithCodeCache } from './code-cache';
+import { finishOutput, stageOutput } from './output';
+import { mapBundleStack } from './stack-map';
 
 const USAGE = 'usage: cdktf-ai-infra-synth [--external <package>]... <app.ts|app.js> [app arguments]';
 
@@ -53,6 +57,9 @@ export function formatShortStackTraces(): void {
   };
 }
 
+/** The bundle being run, for mapping the stack of an error it throws. */
+let bundleFile: string | undefined;
+
 async function main(args: CliArgs): Promise<void> {
   formatShortStackTraces();
   const bundle = await bundleApp(args.entry, {
@@ -60,9 +67,13 @@ async function main(args: CliArgs): Promise<void> {
     packageRoot: packageRoot(),
     external: args.external,
   });
+  bundleFile = bundle.file;
   // V8 rejects a code cache made under other flags: one cache per Node version and flag set.
   const flags = createHash('sha256').update(`${process.version} ${process.execArgv.join(' ')}`).digest('hex').slice(0, 12);
   process.argv = [process.argv[0], path.resolve(args.entry), ...args.appArgs];
+  // The app writes into a staging folder; at exit, a good run is published and a failed one leaves no trace.
+  const staged = stageOutput(process.cwd());
+  process.once('exit', (code) => { process.exitCode = finishOutput(staged, code, args.entry); });
   runWithCodeCache(bundle.file, `${bundle.file}.${flags}.v8cache`);
 }
 
@@ -75,8 +86,10 @@ if (require.main === module) {
     process.exit(2);
   }
   main(args).catch((err: unknown) => {
-    // Printed here rather than left uncaught: Node would echo the throwing line, a minified 10 kB one.
-    console.error(err instanceof Error ? (err.stack ?? err.message) : err);
+    // Printed here rather than left uncaught: Node would echo the throwing line, a minified 10 kB one. The
+    // bundle's frames point at the user's files and lines.
+    const text = err instanceof Error ? (err.stack ?? err.message) : String(err);
+    console.error(bundleFile ? mapBundleStack(text, bundleFile) : text);
     process.exitCode = 1;
   });
 }

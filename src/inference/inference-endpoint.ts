@@ -21,7 +21,7 @@ import {
   secretProviderClass, Toleration,
 } from './manifests';
 import { errorRatio, gaugeSum, histogramQuantile, RUNTIME_METRICS, seriesSelector } from './metrics';
-import { checkModelFits } from './sizing';
+import { checkModelFits, formatCount } from './sizing';
 import {
   AutoscalingOptions, CanaryOptions, EndpointSlo, IEndpointMonitoring, InferenceEndpointProps, InferencePrecision, InferenceQuantization, InferenceRuntime,
   isModelImage, ModelImage,
@@ -55,7 +55,6 @@ const DEFAULT_SCRAPER_NAMESPACE = 'monitoring';
 const DOMAIN = /^(?=.{1,253}$)([a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/;
 const CIDR = /^(\d{1,3}\.){3}\d{1,3}\/\d{1,2}$/;
 const IPV4_OR_CIDR = /^(\d{1,3}\.){3}\d{1,3}(\/\d{1,2})?$/;
-const CRON = /^(\S+\s+){4}\S+$/;
 
 /** An inference endpoint as other constructs see it (MonitoringStack, dashboards, clients). */
 export interface IInferenceEndpoint extends IConstruct {
@@ -289,6 +288,7 @@ export class InferenceEndpoint extends EndpointMetrics implements IInferenceEndp
 
     // Every model served (stable and canary) fits in the replica's GPU memory.
     for (const [prop, m] of [['model', props.model], ['canary.model', props.canary?.model]] as const) {
+      if (m) this.checkParameterCount(prop, m);
       const params = m ? this.parameterCount(m) : undefined;
       if (!m || params === undefined) continue;
       const fit = checkModelFits(params, precision, quantization, pool.gpu, pool.gpuMemoryGiB, gpus);
@@ -363,9 +363,28 @@ export class InferenceEndpoint extends EndpointMetrics implements IInferenceEndp
 
     // Scaling.
     const scaling = this.resolveScaling(props.autoscaling, props);
+    // Replicas land only on the chosen pool: a max it can never hold would leave replicas Pending exactly
+    // when load peaks. An error, since no setting makes it work; a serving cluster made here is sized from max.
+    // A canary is temporary, so max + canary replicas over the pool is a warning.
+    if (props.cluster) {
+      const poolGpus = pool.gpusPerNode * pool.maxNodes;
+      const holds = `pool ${pool.name} holds ${pool.maxNodes} x ${pool.gpusPerNode} = ${poolGpus} ${pool.gpu} GPUs and each replica takes ${gpus}`;
+      if (scaling.max * gpus > poolGpus) {
+        throw new InvalidPropError(this, 'replicas.max', scaling.max,
+          `at most ${Math.floor(poolGpus / gpus)}: ${holds}; raise the pool's maxNodes or lower replicas.max`);
+      }
+      const canaryReplicas = canary && !canary.promote ? canary.replicas ?? 2 : 0;
+      if ((scaling.max + canaryReplicas) * gpus > poolGpus) {
+        Annotations.of(this).addWarning(`${this.node.path}: replicas.max ${scaling.max} plus ${canaryReplicas} canary replicas need ${(scaling.max + canaryReplicas) * gpus} GPUs `
+          + `but ${holds}: while the canary runs, the stable Deployment cannot reach replicas.max`);
+      }
+    }
     for (const [i, w] of (props.schedule ?? []).entries()) {
-      if (typeof w.start !== 'string' || !CRON.test(w.start.trim())) throw new InvalidPropError(this, `schedule[${i}].start`, w.start, 'a 5-field cron expression such as "0 8 * * 1-5"');
-      if (typeof w.end !== 'string' || !CRON.test(w.end.trim())) throw new InvalidPropError(this, `schedule[${i}].end`, w.end, 'a 5-field cron expression such as "0 20 * * 1-5"');
+      // KEDA's cron scaler parses five fields without macros (robfig/cron, no descriptors).
+      if (typeof w.start !== 'string') throw new InvalidPropError(this, `schedule[${i}].start`, w.start, 'a 5-field cron expression such as "0 8 * * 1-5"');
+      if (typeof w.end !== 'string') throw new InvalidPropError(this, `schedule[${i}].end`, w.end, 'a 5-field cron expression such as "0 20 * * 1-5"');
+      check.cron(this, `schedule[${i}].start`, w.start, { macros: false, example: '0 8 * * 1-5' });
+      check.cron(this, `schedule[${i}].end`, w.end, { macros: false, example: '0 20 * * 1-5' });
       check.matches(this, `schedule[${i}].timezone`, w.timezone, /^[A-Za-z_]+(\/[A-Za-z0-9_+-]+)*$/, 'an IANA time zone such as Europe/Berlin');
       check.integerInRange(this, `schedule[${i}].replicas`, w.replicas, 1, scaling.max);
     }
@@ -566,6 +585,30 @@ export class InferenceEndpoint extends EndpointMetrics implements IInferenceEndp
     }
   }
 
+  /**
+   * `parameterCount` is a raw count; a shorthand (`7` meaning 7B) would pass the fit check. A count that
+   * contradicts the named preset, or under 1000 (no servable model is that small), is an error; a count
+   * under 10M without a preset is a warning (tiny test models are real, but rare on a GPU endpoint).
+   */
+  private checkParameterCount(prop: string, model: ModelReference | ModelImage): void {
+    const declared = model.parameterCount;
+    if (declared === undefined) return;
+    const preset = isModelImage(model) ? undefined : model.preset;
+    const dims = preset === undefined ? undefined : this.trainerPreset(preset);
+    if (dims && (declared < dims.params / 2 || declared > dims.params * 2)) {
+      throw new InvalidPropError(this, `${prop}.parameterCount`, declared,
+        `about ${formatCount(dims.params)} (${dims.params}, the count of preset ${preset}), or unset to take the preset's`);
+    }
+    if (declared < 1000) {
+      throw new InvalidPropError(this, `${prop}.parameterCount`, declared,
+        `a raw parameter count such as 7_000_000_000 for a 7B model (${declared} looks like billions or millions written short)`);
+    }
+    if (!dims && declared < 10_000_000) {
+      Annotations.of(this).addWarning(`${this.node.path}: ${prop}.parameterCount is ${declared} (${formatCount(declared)}), a very small model for a GPU `
+        + 'endpoint; the GPU memory check uses it as given. If it is in millions or billions, write the full count (7_000_000_000 for 7B).');
+    }
+  }
+
   /** Declared parameters, or the trainer preset's (`model(path, { preset: 'gpt-1b' })`). */
   private parameterCount(model: ModelReference | ModelImage): number | undefined {
     if (model.parameterCount !== undefined) return model.parameterCount;
@@ -645,22 +688,32 @@ export class InferenceEndpoint extends EndpointMetrics implements IInferenceEndp
     check.integerInRange(this, 'autoscaling.cooldownSeconds', o.cooldownSeconds, 30, 86_400);
     if (o.prometheusUrl !== undefined) check.matches(this, 'autoscaling.prometheusUrl', o.prometheusUrl, /^https?:\/\/[^\s]+$/, 'an http(s) URL');
     const prometheusUrl = o.prometheusUrl ?? props.monitoring?.prometheusQueryUrl;
-    const metric = o.metric ?? (prometheusUrl ? 'queue' : 'cpu');
-    if (metric === 'queue' && !prometheusUrl) {
-      throw new InvalidPropError(this, 'autoscaling.prometheusUrl', o.prometheusUrl,
-        'a Prometheus URL (or pass monitoring) for queue-depth autoscaling, or autoscaling.metric "cpu"');
-    }
     const scaleToZero = o.scaleToZero ?? false;
     const schedule = props.schedule ?? [];
+    // Scale to zero needs no Prometheus: schedule windows (KEDA cron) wake it on every monitoring backend.
+    // Without a query URL (managed backends expose none) its default metric is 'none', not 'cpu'.
+    const metric = o.metric ?? (prometheusUrl ? 'queue' : scaleToZero ? 'none' : 'cpu');
+    const noUrl = 'managed monitoring backends (Amazon Managed Prometheus, Google Managed Prometheus, Azure Monitor) expose no query URL '
+      + 'KEDA can use without cloud auth; the self-managed backend does';
+    if (metric === 'queue' && !prometheusUrl) {
+      throw new InvalidPropError(this, 'autoscaling.prometheusUrl', o.prometheusUrl,
+        `a Prometheus URL (or a monitoring stack with prometheusQueryUrl) for queue-depth autoscaling, or autoscaling.metric "cpu": ${noUrl}`);
+    }
     if (scaleToZero && metric === 'cpu') {
-      throw new InvalidPropError(this, 'autoscaling.scaleToZero', true, 'false with metric "cpu" (CPU of zero pods cannot wake the endpoint): use metric "queue" or a schedule');
+      throw new InvalidPropError(this, 'autoscaling.metric', 'cpu',
+        'unset or "none" with scaleToZero (CPU of zero pods cannot wake the endpoint; schedule windows or a wakeQuery do), or "queue" with a Prometheus URL');
     }
     if (scaleToZero && schedule.length === 0 && o.wakeQuery === undefined) {
       throw new InvalidPropError(this, 'autoscaling.scaleToZero', true,
-        'false, or true together with a schedule window or autoscaling.wakeQuery (a queue-depth metric does not exist while no replica runs)');
+        `false, or true with a schedule window (works with every monitoring backend)${prometheusUrl ? ' or autoscaling.wakeQuery' : ''}: `
+        + 'a queue-depth metric does not exist while no replica runs');
     }
     if (o.wakeQuery !== undefined && !scaleToZero) {
       throw new InvalidPropError(this, 'autoscaling.wakeQuery', o.wakeQuery, 'only with autoscaling.scaleToZero');
+    }
+    if (o.wakeQuery !== undefined && !prometheusUrl) {
+      throw new InvalidPropError(this, 'autoscaling.wakeQuery', o.wakeQuery,
+        `only with a Prometheus URL (autoscaling.prometheusUrl or a self-managed monitoring stack): ${noUrl}. Use schedule windows to wake the endpoint instead`);
     }
     const r = props.replicas ?? {};
     check.integerInRange(this, 'replicas.min', r.min, 0, 1000);

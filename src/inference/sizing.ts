@@ -46,7 +46,8 @@ export function checkModelFits(parameterCount: number, precision: InferencePreci
   return { fits: weightsGiB <= budgetGiB, weightsGiB, gpuMemoryGiB: total, budgetGiB, explanation };
 }
 
-function formatCount(n: number): string {
+/** 1.21B, 350.0M, 7000. */
+export function formatCount(n: number): string {
   if (n >= 1e9) return `${(n / 1e9).toFixed(2)}B`;
   if (n >= 1e6) return `${(n / 1e6).toFixed(1)}M`;
   return String(n);

@@ -48,7 +48,8 @@ export interface AutoscalingOptions {
    * from Prometheus (`vllm:num_requests_waiting` / `aiinfra_server_queue_depth`). `cpu`: a plain
    * HorizontalPodAutoscaler on CPU utilization (no Prometheus needed; a weak signal for GPU serving).
    * `none`: a fixed `replicas.min`.
-   * @default 'queue' when a Prometheus is known (`monitoring` or `prometheusUrl`), else 'cpu'
+   * @default 'queue' when a Prometheus is known (`monitoring` with a `prometheusQueryUrl`, or `prometheusUrl`); else
+   * 'none' with `scaleToZero` (schedule windows scale it) and 'cpu' without
    */
   readonly metric?: 'queue' | 'cpu' | 'none';
   /** Waiting requests per replica the autoscaler aims for (`queue`). @default 4 */
@@ -56,7 +57,9 @@ export interface AutoscalingOptions {
   /** CPU utilization percent the HPA aims for (`cpu`). @default 70 */
   readonly targetCpuUtilization?: number;
   /**
-   * Prometheus the KEDA scaler queries (in-cluster URL, no auth).
+   * Prometheus the KEDA scaler queries (in-cluster URL, no auth). Managed monitoring backends expose none
+   * (their query APIs need cloud auth), so queue-depth scaling and `wakeQuery` need the self-managed backend
+   * or a URL of your own; scale-to-zero with schedule windows needs none.
    * @default - the `monitoring` stack's query URL
    */
   readonly prometheusUrl?: string;

@@ -1,4 +1,5 @@
 import { IConstruct } from 'constructs';
+import { Annotations } from 'cdktf';
 import { ErrorScope, InvalidPropError } from '../core/errors';
 import { stableHash } from '../core/hash';
 
@@ -30,6 +31,23 @@ export function toDnsLabel(text: string, max = 63): string {
   const hash = stableHash(text, 6);
   const head = clean.slice(0, Math.max(0, max - hash.length - 1)).replace(/-+$/, '');
   return head ? `${head}-${hash}` : `x${hash}`;
+}
+
+/**
+ * A Kubernetes name derived from a construct id (`toDnsLabel(text, max)`), for a name the user sees and
+ * uses (a tenant's namespace, a job's name). When the id is not already a valid name (uppercase, '_',
+ * longer than `max`), the derived one carries a hash (`Research` -> `research-979d63`): a warning names it
+ * and the prop that sets the name. A warning, not an error: PascalCase construct ids are the CDK custom and
+ * the derived name is stable, so stacks already deployed with it keep working.
+ */
+export function derivedDnsLabel(scope: IConstruct, text: string, max: number, prop: string): string {
+  const name = toDnsLabel(text, max);
+  if (name === text) return name;
+  const plain = text.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-+|-+$/g, '');
+  const suggestion = plain.length > 0 && plain.length <= max && DNS_LABEL.test(plain) ? plain : name.replace(/-[0-9a-f]+$/, '').slice(0, max);
+  Annotations.of(scope).addWarning(`${scope.node.path}: "${text}" is not a Kubernetes name (a DNS label: lowercase letters, digits and '-', `
+    + `at most ${max} characters), so ${prop} became "${name}"; set ${prop} (e.g. "${suggestion}") to choose it`);
+  return name;
 }
 
 /** A DNS label for a construct: its path below the stack, cut to `max` characters with a hash. */

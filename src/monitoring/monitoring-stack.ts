@@ -3,6 +3,7 @@ import type { ApiObjectProps } from 'cdk8s';
 import { Annotations, ITerraformDependable } from 'cdktf';
 import { Cloud } from '../core/cloud';
 import { IGpuCluster } from '../core/cluster';
+import { HOURS_PER_MONTH } from '../core/cost';
 import { check, InvalidPropError } from '../core/errors';
 import { checkUserTags } from '../core/tags';
 import { KubernetesWorkload } from '../k8s/delivery';
@@ -17,7 +18,7 @@ import {
 import { podMonitor, ScrapeTarget } from './scrape';
 import { prometheusOperatorCrds, receiverRuntimeSecrets, selfManagedPrometheus, SelfManagedResult } from './self-managed';
 import {
-  IMonitoringStack, IWatchableBucket, IWatchableEndpoint, IWatchableRestoreDrill, IWatchableTrainingJob, MONITORING_BACKENDS, MonitoringBackend,
+  BudgetProps, IMonitoringStack, IWatchableBucket, IWatchableEndpoint, IWatchableRestoreDrill, IWatchableTrainingJob, MONITORING_BACKENDS, MonitoringBackend,
   MonitoringStackProps, Watchable, WatchOptions,
 } from './types';
 import { checkAlerts, checkBudget, checkSelfManaged, resolveRouting } from './validate';
@@ -101,6 +102,7 @@ export class MonitoringStack extends Construct implements IMonitoringStack {
   private readonly monitorNamespace: string;
   private readonly watched = new Set<IConstruct>();
   private readonly gpuOptions?: GpuRuleOptions;
+  private readonly budget?: BudgetProps;
 
   constructor(scope: Construct, id: string, props: MonitoringStackProps = {}) {
     super(scope, id);
@@ -182,6 +184,7 @@ export class MonitoringStack extends Construct implements IMonitoringStack {
     this.addRuleGroup(platformRules());
     if (props.alerts?.custom?.length) this.addRuleGroup({ name: 'aiinfra-custom', area: 'platform', rules: [...props.alerts.custom] });
     this.gpuOptions = props.alerts?.gpu;
+    this.budget = props.budget;
     if (props.cluster) this.watch(props.cluster);
   }
 
@@ -223,11 +226,27 @@ export class MonitoringStack extends Construct implements IMonitoringStack {
       throw new InvalidPropError(this, 'watch', cluster.node.path, `the stack's cluster (${this.cluster.node.path}); make one MonitoringStack per cluster`);
     }
     if (!cluster.cloud.sameCloudAs(this.cloud)) throw new InvalidPropError(this, 'watch', cluster.node.path, `a cluster on ${this.cloud.toString()}`);
+    this.checkBudgetAgainstCost(cluster);
     this.addScrapeTarget({
       name: 'aiinfra-dcgm-exporter', namespace: cluster.addOnNamespace ?? 'gpu-system',
       podSelector: { 'app.kubernetes.io/name': 'dcgm-exporter' }, port: 'metrics', interval: '30s',
     });
     this.addRuleGroup(gpuRules(this.gpuOptions ?? {}));
+  }
+
+  /**
+   * A budget far below the cluster's synth-time estimate is likely a typo (a missing zero) or a surprise; but
+   * the estimate is an upper bound (every pool at maxNodes all month), so a small budget can be deliberate:
+   * a warning with both figures, when the budget buys under a tenth of that month.
+   */
+  private checkBudgetAgainstCost(cluster: IGpuCluster): void {
+    const estimate = (cluster as { estimatedMonthlyCost?: unknown }).estimatedMonthlyCost;
+    const budget = this.budget?.monthlyUsd;
+    if (budget === undefined || typeof estimate !== 'number' || !(budget < estimate / 10)) return;
+    const hours = Math.floor((budget / estimate) * HOURS_PER_MONTH);
+    Annotations.of(this).addWarning(`${this.node.path}: budget.monthlyUsd ${budget} USD is far below the cost estimate of ${cluster.node.path}, `
+      + `${estimate} USD/month (upper bound: GPU pools at maxNodes for ${HOURS_PER_MONTH} h at on-demand list price): the budget buys about ${hours} h `
+      + 'of the cluster at full size. Raise the budget or lower maxNodes, unless the pools stay mostly scaled to zero.');
   }
 
   private watchTrainingJob(job: IWatchableTrainingJob, o: WatchOptions): void {

@@ -61,7 +61,7 @@ export interface RoutingProps {
 export interface BudgetProps {
   /** Monthly budget, US dollars (> 0). */
   readonly monthlyUsd: number;
-  /** Percentages of the budget that notify when actual spend crosses them (1-1000). @default [50, 80, 100] */
+  /** Percentages of the budget (50 = half) that notify when actual spend crosses them (> 0, <= 1000; not fractions: a list all under 1.5 is an error). @default [50, 80, 100] */
   readonly thresholds?: readonly number[];
   /** Also notify when forecast spend exceeds 100%. @default true */
   readonly forecast?: boolean;

@@ -1,4 +1,5 @@
 import { IConstruct } from 'constructs';
+import { Annotations } from 'cdktf';
 import { Cloud } from '../core/cloud';
 import { check, InvalidPropError } from '../core/errors';
 import { ResolvedRouting } from './alertmanager';
@@ -104,6 +105,12 @@ export function checkBudget(scope: IConstruct, budget: BudgetProps | undefined, 
     || thresholds.some((t) => typeof t !== 'number' || !Number.isFinite(t) || t <= 0 || t > 1000) || new Set(thresholds).size !== thresholds.length) {
     throw new InvalidPropError(scope, 'budget.thresholds', budget.thresholds, '1-5 distinct percentages, each > 0 and <= 1000');
   }
+  // Fractions ([0.5, 0.8, 1]) would notify at 0.5 % of the budget: an error, not a warning, because a list whose
+  // every threshold is under 1.5 % alerts on the first day of every month and cannot be meant.
+  if (thresholds.every((t) => t < 1.5)) {
+    throw new InvalidPropError(scope, 'budget.thresholds', budget.thresholds,
+      `percentages of the budget, not fractions: [${thresholds.map((t) => Math.round(t * 100)).join(', ')}] for ${thresholds.map((t) => `${Math.round(t * 100)} %`).join(', ')}`);
+  }
   check.oneOf(scope, 'budget.azureScope', budget.azureScope, ['resource-group', 'subscription']);
   check.matches(scope, 'budget.startMonth', budget.startMonth, /^20\d\d-(0[1-9]|1[0-2])-01$/, 'the first day of a month, YYYY-MM-01');
   cloud.select({
@@ -121,6 +128,12 @@ export function checkBudget(scope: IConstruct, budget: BudgetProps | undefined, 
 export function checkAlerts(scope: IConstruct, alerts: AlertsProps | undefined): void {
   if (!alerts) return;
   checkGpuRuleOptions(scope, 'alerts.gpu', alerts.gpu);
+  // A percent under 1 may be a fraction (0.1 for 10 %), but an alert on GPUs below 0.5 % is a real choice: a warning.
+  const idle = alerts.gpu?.idleUtilizationPercent;
+  if (idle !== undefined && idle < 1) {
+    Annotations.of(scope).addWarning(`${scope.node.path}: alerts.gpu.idleUtilizationPercent ${idle} means ${idle} % utilization, not ${Math.round(idle * 100)} %; `
+      + `write ${Math.round(idle * 100)} if a fraction was meant`);
+  }
   (alerts.custom ?? []).forEach((r, i) => checkAlertRule(scope, `alerts.custom[${i}]`, r));
   check.matches(scope, 'alerts.runbookBaseUrl', alerts.runbookBaseUrl, /^https:\/\/[^\s#]+$/, 'an https URL without a fragment');
 }

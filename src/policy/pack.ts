@@ -3,7 +3,7 @@ import { AnnotationMetadataEntryType, Aspects, IAspect, TerraformDataSource, Ter
 import { InvalidPropError } from '../core/errors';
 import { CheckovExemption, exemptionsFor } from './checkov';
 import { StackPolicyContext } from './context';
-import { KubernetesObjectView, PolicyFinding, PolicyRule, PolicySeverity, PolicyViolation } from './rule';
+import { fixText, KubernetesObjectView, PolicyFinding, PolicyRule, PolicySeverity, PolicyViolation } from './rule';
 import { KUBERNETES_SUPPRESSION_PREFIX, Policy, PolicySuppression, recordCheckovSkip, recordSuppression } from './suppress';
 
 const PACKS = Symbol.for('cdktf-ai-infra.policy.packs');
@@ -203,7 +203,7 @@ export class PolicyPack implements IAspect {
           for (const message of messages(rule.check(view, ctx))) {
             out.push({
               ruleId: rule.id, severity: rule.severity, title: rule.title, constructPath: node.node.path,
-              subject: view.address, message, remediation: rule.remediation,
+              subject: view.address, message, remediation: fixText(rule, node.node.path),
               ...waiver(Policy.suppressionFor(node, rule.id)),
             });
           }
@@ -217,7 +217,7 @@ export class PolicyPack implements IAspect {
         for (const message of messages(rule.check(object, ctx))) {
           out.push({
             ruleId: rule.id, severity: rule.severity, title: rule.title, constructPath: node.node.path,
-            subject: object.address, message, remediation: rule.remediation,
+            subject: object.address, message, remediation: fixText(rule, node.node.path),
             ...(objectSuppression(object, rule.id) !== undefined
               ? { suppressedReason: objectSuppression(object, rule.id) } : waiver(Policy.suppressionFor(node, rule.id))),
           });

@@ -12,8 +12,15 @@ export interface PolicyRuleInfo {
   readonly title: string;
   /** Why it matters. */
   readonly rationale: string;
-  /** How to fix a finding. */
+  /** How to fix a finding (the resource attributes). */
   readonly remediation: string;
+  /**
+   * How to fix it through this library's constructs: the construct prop to set. Every finding's fix text also
+   * says how to accept it instead (`Policy.suppress`).
+   * @default - no construct prop controls it: the library's constructs comply, so a finding comes from a
+   * resource of your own or an escape-hatch override
+   */
+  readonly constructFix?: string;
   /**
    * checkov checks that test the same thing. Suppressing this rule on a construct also records a checkov
    * skip (same reason) on the construct's Terraform resources.
@@ -97,6 +104,15 @@ export function kubernetesRule(rule: Omit<KubernetesPolicyRule, 'target'>): Kube
   return { ...rule, target: 'kubernetes' };
 }
 
+/**
+ * The fix text of a finding: the attributes to set (`remediation`), the construct prop that sets them where
+ * one does (`constructFix`), and how to accept the finding on purpose (`Policy.suppress`).
+ */
+export function fixText(rule: PolicyRuleInfo, constructPath: string): string {
+  const viaConstruct = rule.constructFix ? ` With cdktf-ai-infra constructs: ${rule.constructFix.replace(/\.$/, '')}.` : '';
+  return `${rule.remediation}${viaConstruct} Or, if intended: Policy.suppress(<the construct ${constructPath} or a parent>, '${rule.id}', '<why>').`;
+}
+
 /** One thing a rule found. */
 export interface PolicyFinding {
   readonly ruleId: string;
@@ -107,6 +123,7 @@ export interface PolicyFinding {
   /** Terraform address or `Kind/namespace/name`. */
   readonly subject: string;
   readonly message: string;
+  /** The fix: attributes, the construct prop where one controls it, and the `Policy.suppress` call that accepts it. */
   readonly remediation: string;
   /** Set when the finding is suppressed: the reason given. */
   readonly suppressedReason?: string;

@@ -1,4 +1,5 @@
 import { Construct, IConstruct } from 'constructs';
+import { Annotations } from 'cdktf';
 import { apiObject } from '../k8s/cdk8s';
 import { IGpuCluster } from '../core/cluster';
 import { check, ErrorScope, InvalidPropError } from '../core/errors';
@@ -10,7 +11,7 @@ import {
   addDefaultDenyNetworkPolicy, addDnsEgressNetworkPolicy, addEgressNetworkPolicy, addNamespace, addWorkloadIdentityEgressNetworkPolicy,
   MANAGED_BY_LABELS,
 } from '../k8s/namespace';
-import { checkDnsLabel, RESERVED_NAMESPACES, toDnsLabel } from '../k8s/names';
+import { checkDnsLabel, derivedDnsLabel, RESERVED_NAMESPACES, toDnsLabel } from '../k8s/names';
 
 /** Label carried by a tenant's namespace and objects. */
 export const TENANT_LABEL = 'ai-infra/tenant';
@@ -82,9 +83,6 @@ export interface TenantProps {
 const PREFIX = /^([a-z0-9][a-z0-9._-]*\/)+$/;
 const registry = new WeakMap<IGpuCluster, Tenant[]>();
 
-function defaultNamespace(id: string): string {
-  return toDnsLabel(id, 40);
-}
 
 /**
  * A team on a shared GPU cluster (`cluster.addTenant('research', { gpuQuota: 16 })`): a namespace with the
@@ -118,7 +116,7 @@ export class Tenant extends Construct implements ITenant {
     super(scope, id);
     // ---- validation: everything before any child is created --------------------------------------
     if (!props.cluster) throw new InvalidPropError(this, 'cluster', props.cluster, 'an IGpuCluster');
-    const namespace = props.namespace ?? defaultNamespace(id);
+    const namespace = props.namespace ?? derivedDnsLabel(this, id, 40, 'namespace');
     checkDnsLabel(this, 'namespace', namespace, 40);
     if (RESERVED_NAMESPACES.includes(namespace) || namespace.startsWith('kube-') || namespace === (props.cluster.addOnNamespace ?? 'gpu-system')) {
       throw new InvalidPropError(this, 'namespace', namespace, `a namespace of its own, not ${RESERVED_NAMESPACES.join(', ')}, kube-* or the add-on namespace`);
@@ -157,6 +155,17 @@ export class Tenant extends Construct implements ITenant {
         throw new InvalidPropError(this, 'bucketPrefix', bucketPrefix,
           `a prefix that neither contains nor lies inside another tenant's (${other.node.path} owns '${other.bucketPrefix}')`);
       }
+    }
+
+    // Quotas that together exceed the cluster are legal (deliberate oversubscription), so a warning, once,
+    // at the tenant that crosses the line. Kueue admits by quota, not by free GPUs: admitted jobs then wait
+    // Pending. A cohort does not help: borrowing lends idle nominal quota between queues; it adds no GPUs.
+    const before = siblings.reduce((n, t) => n + t.gpuQuota, 0);
+    if (before <= clusterGpus && before + props.gpuQuota > clusterGpus) {
+      const quotas = [...siblings.map((t) => `${t.namespace} ${t.gpuQuota}`), `${namespace} ${props.gpuQuota}`].join(', ');
+      Annotations.of(this).addWarning(`${this.node.path}: the tenants' gpuQuota add up to ${before + props.gpuQuota} (${quotas}) but the cluster's pools `
+        + `hold ${clusterGpus} GPUs: Kueue admits jobs by quota, so admitted jobs can wait Pending for GPUs that do not exist. A cohort does not `
+        + 'change that (borrowing lends idle quota, it adds no GPUs). Lower the quotas or raise the pools\' maxNodes, unless you oversubscribe on purpose.');
     }
 
     // ---- resources ----------------------------------------------------------------------------------

@@ -10,7 +10,7 @@ import { checkImageUri, IContainerImage } from '../core/image';
 import { IModelStore, ModelReference } from '../core/model-store';
 import { KubernetesWorkload, stableTokenText } from '../k8s/delivery';
 import { addMetricsIngressNetworkPolicy, addPeerNetworkPolicy, MANAGED_BY_LABELS } from '../k8s/namespace';
-import { checkDnsLabel, RESERVED_NAMESPACES, toDnsLabel } from '../k8s/names';
+import { checkDnsLabel, derivedDnsLabel, RESERVED_NAMESPACES } from '../k8s/names';
 import { sharedNamespace } from '../k8s/shared-namespace';
 import { restrictedContainerSecurityContext, restrictedPodSecurityContext, writableEmptyDirs } from '../k8s/security';
 import { ITenant } from './tenant';
@@ -149,8 +149,6 @@ export const TRAINER_METRICS_PORT = 9095;
 export const RENDEZVOUS_PORT = 29500;
 const CONFIG_PATH = '/etc/aiinfra/trainer.json';
 const GIB = 1024 ** 3;
-const CRON = /^(@(yearly|annually|monthly|weekly|daily|midnight|hourly)|(\S+\s+){4}\S+)$/;
-const CRON_FIELD = /^(\*|\d+|\d+-\d+)(\/\d+)?(,(\*|\d+|\d+-\d+)(\/\d+)?)*$|^\?$|^[A-Za-z]{3}(-[A-Za-z]{3})?$/;
 const PREFIX = /^([a-z0-9][a-z0-9._-]*\/)+$/;
 
 function fmtBytes(n: number): string {
@@ -254,7 +252,7 @@ export class TrainingJob extends Construct {
     check.integerInRange(this, 'terminationGracePeriodSeconds', props.terminationGracePeriodSeconds, 60, 7200);
     check.oneOf(this, 'precision', props.precision, ['bf16', 'fp16', 'fp32']);
     check.oneOf(this, 'strategy', props.strategy, ['ddp', 'fsdp']);
-    const jobName = props.jobName ?? toDnsLabel(id, 40);
+    const jobName = props.jobName ?? derivedDnsLabel(this, id, 40, 'jobName');
     checkDnsLabel(this, 'jobName', jobName, 40);
     const tenant = props.tenant;
     const namespace = tenant ? tenant.namespace : props.namespace ?? 'training';
@@ -275,12 +273,7 @@ export class TrainingJob extends Construct {
       }
     }
     const queue = props.queue ?? tenant?.queueName;
-    if (props.schedule !== undefined) {
-      const fields = props.schedule.trim().split(/\s+/);
-      if (!CRON.test(props.schedule.trim()) || (fields.length === 5 && !fields.every((f) => CRON_FIELD.test(f)))) {
-        throw new InvalidPropError(this, 'schedule', props.schedule, "a 5-field cron expression in UTC (e.g. '0 3 * * 0') or @daily/@weekly/...");
-      }
-    }
+    check.cron(this, 'schedule', props.schedule, { macros: true, example: '0 3 * * 0' });
 
     // model
     const model = props.model as { preset?: string; custom?: GptDims } | undefined;

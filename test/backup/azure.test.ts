@@ -168,6 +168,33 @@ describe('ModelBackupBucket on Azure: options', () => {
     expect(vault.network_acls).toEqual({ bypass: 'AzureServices', default_action: 'Deny' });
   });
 
+  // Issue 16: the default passes the policy pack (a reasoned suppression on the bucket), and azure.network closes it without one.
+  test('azure.network firewalls the account and the vault; the default is open with its reason recorded', () => {
+    const { AiInfraPolicyPack } = require('../../src/policy') as typeof import('../../src/policy');
+    const subnet = '/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/rg/providers/Microsoft.Network/virtualNetworks/vnet/subnets/nodes';
+    const closed = bucketJson({ cloud: azure(), azure: { network: { allowedSubnetIds: [subnet], allowedIpRanges: ['203.0.113.7'] } } });
+    expect(one(closed.json, 'azurerm_storage_account', MAIN).network_rules).toEqual({
+      default_action: 'Deny', bypass: ['AzureServices'], ip_rules: ['203.0.113.7'], virtual_network_subnet_ids: [subnet],
+    });
+    expect(one(closed.json, 'azurerm_key_vault', 'KeyVault').network_acls).toEqual({
+      bypass: 'AzureServices', default_action: 'Deny', ip_rules: ['203.0.113.7'], virtual_network_subnet_ids: [subnet],
+    });
+    const findings = (b: ModelBackupBucket) => new AiInfraPolicyPack().evaluate(b.node.scope!).filter((f) => ['AI-AZ-KV-2', 'AI-AZ-ST-3'].includes(f.ruleId));
+    expect(findings(closed.bucket)).toEqual([]);
+    const open = findings(bucketJson({ cloud: azure() }).bucket);
+    expect(open.map((f) => f.ruleId).sort()).toEqual(['AI-AZ-KV-2', 'AI-AZ-ST-3']);
+    for (const f of open) expect(f.suppressedReason).toMatch(/azure\.network \{ allowedSubnetIds, allowedIpRanges \}.*azure\.publicNetworkAccess: false/);
+  });
+
+  test('azure.network: bad entries, an empty firewall, or one without public access are errors', () => {
+    const { expectInvalid } = require('../expect-invalid') as typeof import('../expect-invalid');
+    expectInvalid(() => bucketJson({ cloud: azure(), azure: { network: { allowedIpRanges: ['203.0.113.7/32'] } } }), /azure\.network\.allowedIpRanges\[0\].*up to \/30/);
+    expectInvalid(() => bucketJson({ cloud: azure(), azure: { network: { allowedSubnetIds: ['nodes'] } } }), /azure\.network\.allowedSubnetIds\[0\]/);
+    expectInvalid(() => bucketJson({ cloud: azure(), azure: { network: {} } }), /azure\.network .*at least one of allowedSubnetIds, allowedIpRanges/);
+    expectInvalid(() => bucketJson({ cloud: azure(), azure: { publicNetworkAccess: false, network: { allowedIpRanges: ['203.0.113.7'] } } }),
+      /azure\.network .*unset with publicNetworkAccess false/);
+  });
+
   test('a user key from an existing vault: no vault made, the identity gets the key', () => {
     const keyVaultId = '/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/sec/providers/Microsoft.KeyVault/vaults/acme-kv';
     const { json } = bucketJson({ cloud: azure(), encryptionKey: { kind: 'azure-key-vault', keyVaultId, keyName: 'models' } });

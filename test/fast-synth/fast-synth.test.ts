@@ -116,6 +116,9 @@ describe('fast synth (bundle + V8 code cache)', () => {
     expect(run.status).toBe(1);
     expect(run.stderr).toContain('models');
     expect(run.stderr).toContain('keyRotationDays');
+    // The stack points at the user's file and line (source map), not at the minified bundle.
+    expect(run.stderr).toMatch(/test\/fast-synth\/fixtures\/failing-app\.ts:6:\d+/);
+    expect(run.stderr).not.toMatch(/app\.js:\d+:\d+/);
     const [bundleDir] = fs.readdirSync(cache);
     expect(fs.readdirSync(path.join(cache, bundleDir)).filter((f) => f.endsWith('.v8cache'))).toEqual([]);
   });

@@ -50,6 +50,7 @@ describe('InferenceEndpoint bad props', () => {
   test('the same 70B model fits 8 x H100 with vLLM tensor parallel (no error)', () => {
     const { error } = attempt('aws', (m) => ({
       model: m.model('llm/70b', { parameterCount: 70_000_000_000 }), runtime: 'vllm', gpu: Gpu.H100_80GB, gpusPerReplica: 8, monitoring: { prometheusQueryUrl: PROM },
+      replicas: { min: 2, max: 2 }, // the h100 pool holds 2 x 8 GPUs
     }));
     expect(error).toBeUndefined();
   });
@@ -166,12 +167,16 @@ describe('InferenceEndpoint bad props', () => {
   test('replicas.min 0 needs scaleToZero; scaleToZero needs a wake signal and KEDA', () => {
     expectInvalid('aws', () => ({ replicas: { min: 0 } }), 'replicas.min', /set autoscaling.scaleToZero/);
     expectInvalid('aws', () => ({ autoscaling: { scaleToZero: true }, monitoring: { prometheusQueryUrl: PROM } }), 'autoscaling.scaleToZero',
-      /a schedule window or autoscaling.wakeQuery/);
-    expectInvalid('aws', () => ({ autoscaling: { scaleToZero: true, metric: 'cpu' } }), 'autoscaling.scaleToZero', /metric "cpu"/);
+      /a schedule window \(works with every monitoring backend\) or autoscaling.wakeQuery/);
+    // Without a Prometheus the one fix offered is a schedule window.
+    const e = expectInvalid('aws', () => ({ autoscaling: { scaleToZero: true } }), 'autoscaling.scaleToZero', /a schedule window/);
+    expect(e.message).not.toMatch(/wakeQuery|metric "cpu"/);
+    expectInvalid('aws', () => ({ autoscaling: { scaleToZero: true, metric: 'cpu' } }), 'autoscaling.metric', /unset or "none" with scaleToZero/);
   });
 
   test('queue autoscaling without a Prometheus', () => {
-    expectInvalid('gcp', () => ({ autoscaling: { metric: 'queue' } }), 'autoscaling.prometheusUrl', /a Prometheus URL \(or pass monitoring\)/);
+    expectInvalid('gcp', () => ({ autoscaling: { metric: 'queue' } }), 'autoscaling.prometheusUrl',
+      /a Prometheus URL \(or a monitoring stack with prometheusQueryUrl\).*managed monitoring backends .* expose no query URL/);
   });
 
   test('a schedule window with a bad cron expression', () => {
@@ -205,6 +210,34 @@ describe('InferenceEndpoint bad props', () => {
       .toThrow(/platform\/chat: invalid cluster = undefined\. Allowed: an IGpuCluster .* or `cloud` to make a serving cluster/);
   });
 
+  // Issue 16: parameterCount is a raw count; a shorthand would pass the fit check.
+  test('a parameterCount written short (7 for 7B) or contradicting its preset is an error', () => {
+    expectInvalid('aws', (m) => ({ runtime: 'vllm', model: m.model('llm/llama-7b', { parameterCount: 7 }), monitoring: { prometheusQueryUrl: PROM } }),
+      'model.parameterCount', /invalid model\.parameterCount = 7\. Allowed: a raw parameter count such as 7_000_000_000 for a 7B model/);
+    expectInvalid('aws', (m) => ({ canary: { model: m.model('llm/v2', { parameterCount: 70 }), weight: 5 } }), 'canary.model.parameterCount', /looks like billions/);
+    expectInvalid('aws', () => ({ model: { image: 'ghcr.io/acme/chat:1.0.0', modelPath: '/models/chat', parameterCount: 13 } }), 'model.parameterCount', /raw parameter count/);
+    expectInvalid('aws', (m) => ({ model: m.model('research/gpt-1b', { preset: 'gpt-1b', parameterCount: 1_000_000 }) }), 'model.parameterCount',
+      /about 1\.14B \(1141204992, the count of preset gpt-1b\)/);
+    // The preset's own count, or one near it, is fine.
+    expect(attempt('aws', (m) => ({ model: m.model('research/gpt-1b', { preset: 'gpt-1b', parameterCount: 1_210_000_000 }) })).error).toBeUndefined();
+  });
+
+  // Issue 16: replicas only land on the chosen pool.
+  test('a replicas.max the serving pool can never hold', () => {
+    // l4 pool: 8 nodes x 1 GPU
+    expectInvalid('aws', () => ({ replicas: { min: 2, max: 20 } }), 'replicas.max', /at most 8: pool l4 holds 8 x 1 = 8 l4 GPUs and each replica takes 1/);
+    expectInvalid('aws', () => ({ runtime: 'vllm', gpu: Gpu.H100_80GB, gpusPerReplica: 4, replicas: { min: 2, max: 5 }, monitoring: { prometheusQueryUrl: PROM } }),
+      'replicas.max', /at most 4: pool h100 holds 2 x 8 = 16 h100-80gb GPUs and each replica takes 4/);
+    expect(attempt('aws', () => ({ replicas: { min: 2, max: 8 } })).error).toBeUndefined();
+  });
+
+  test('replicas.max plus the canary over the pool is a warning (the canary is temporary)', () => {
+    const { error, stack } = attempt('aws', (m) => ({ replicas: { min: 2, max: 8 }, canary: { model: m.model('research/v2'), weight: 5 }, exposure: { gateway: true } }));
+    expect(error).toBeUndefined();
+    const warned = stack.node.findAll().flatMap((c) => c.node.metadata.filter((e) => e.type === '@cdktf/warn').map((e) => String(e.data)));
+    expect(warned.join('\n')).toMatch(/replicas\.max 8 plus 2 canary replicas need 10 GPUs but pool l4 holds 8 x 1 = 8 l4 GPUs/);
+  });
+
   test('a tenant endpoint may only serve models under the tenant\'s prefix', () => {
     const tenant = {
       namespace: 'research',
@@ -221,6 +254,13 @@ describe('InferenceEndpoint warnings', () => {
   function warnings(stack: TerraformStack): string[] {
     return stack.node.findAll().flatMap((c) => c.node.metadata.filter((m) => m.type === '@cdktf/warn').map((m) => String(m.data)));
   }
+
+  test('a parameterCount under 10M without a preset warns (a tiny model is possible, but rare on a GPU)', () => {
+    const { error, stack } = attempt('aws', (m) => ({ model: m.model('llm/tiny', { parameterCount: 7_000 }) }));
+    expect(error).toBeUndefined();
+    expect(warnings(stack).join('\n')).toMatch(/model\.parameterCount is 7000 \(7000\), a very small model .*write the full count \(7_000_000_000 for 7B\)/);
+    expect(warnings(attempt('aws', (m) => ({ model: m.model('llm/7b', { parameterCount: 7_000_000_000 }), gpu: Gpu.H100_80GB })).stack).join('\n')).not.toMatch(/parameterCount/);
+  });
 
   test('a single replica without scaleToZero', () => {
     const { error, stack } = attempt('aws', () => ({ replicas: { min: 1, max: 2 } }));
@@ -241,4 +281,56 @@ describe('InferenceEndpoint warnings', () => {
     const { stack } = attempt('aws', () => ({}));
     expect(warnings(stack)).toEqual([]);
   });
+});
+
+// Issue 16: scale-to-zero with a schedule works on every monitoring backend on every cloud (KEDA cron windows need
+// no Prometheus); what cannot work is rejected once, with the one fix.
+describe('scale to zero on every monitoring backend', () => {
+  const { MonitoringStack } = require('../../src/monitoring/monitoring-stack') as typeof import('../../src/monitoring/monitoring-stack');
+  const cases = (['aws', 'gcp', 'azure'] as const).flatMap((c) => (['managed', 'self-managed'] as const).map((b) => [c, b] as const));
+
+  test.each(cases)('%s, %s backend: scaleToZero + a schedule makes a KEDA ScaledObject from 0 with cron windows', (cloud, backend) => {
+    const stack = new TerraformStack(Testing.app(), 'platform');
+    const cluster = new FakeGpuCluster(stack, 'Cluster', { cloud: CLOUDS[cloud](), pools: pools(cloud) });
+    const models = new ModelBackupBucket(stack, 'models', { cloud: CLOUDS[cloud]() });
+    const monitoring = new MonitoringStack(stack, 'obs', { cluster, backend });
+    const endpoint = new InferenceEndpoint(stack, 'chat', {
+      cluster, model: models.model('llm/v1'), image: SERVER_IMAGE, monitoring,
+      autoscaling: { scaleToZero: true }, schedule: [{ start: '0 8 * * 1-5', end: '0 18 * * 1-5', timezone: 'Europe/Berlin' }],
+    });
+    expect(endpoint.scaling).toMatchObject({ kind: 'keda', min: 0, scaleToZero: true, metric: backend === 'managed' ? 'none' : 'queue' });
+    const scaled = endpoint.objects.find((o) => (o as { kind?: string }).kind === 'ScaledObject') as Json;
+    expect(scaled.spec.minReplicaCount).toBe(0);
+    expect(scaled.spec.triggers).toContainEqual(expect.objectContaining({ type: 'cron', metadata: expect.objectContaining({ start: '0 8 * * 1-5', timezone: 'Europe/Berlin' }) }));
+  });
+
+  test.each(['aws', 'gcp', 'azure'] as const)('%s managed backend: a wakeQuery is one error naming the fix', (cloud) => {
+    const stack = new TerraformStack(Testing.app(), 'platform');
+    const cluster = new FakeGpuCluster(stack, 'Cluster', { cloud: CLOUDS[cloud](), pools: pools(cloud) });
+    const models = new ModelBackupBucket(stack, 'models', { cloud: CLOUDS[cloud]() });
+    const monitoring = new MonitoringStack(stack, 'obs', { cluster, backend: 'managed' });
+    let err: unknown;
+    try {
+      new InferenceEndpoint(stack, 'chat', {
+        cluster, model: models.model('llm/v1'), image: SERVER_IMAGE, monitoring, autoscaling: { scaleToZero: true, wakeQuery: 'sum(lb_requests) > 0' },
+      });
+    } catch (e) {
+      err = e;
+    }
+    expect(err).toBeInstanceOf(InvalidPropError);
+    expect((err as InvalidPropError).prop).toBe('autoscaling.wakeQuery');
+    expect((err as Error).message).toMatch(/managed monitoring backends .* expose no query URL.*Use schedule windows to wake the endpoint instead/);
+  });
+});
+
+// Issue 16: a GPU/region pair outside the catalog is a warning annotation (what synth prints), also for the
+// serving cluster an endpoint makes for itself.
+test('a GPU the catalog does not know in the region warns on the serving cluster an endpoint makes', () => {
+  const { Cloud } = require('../../src/core/cloud') as typeof import('../../src/core/cloud');
+  const stack = new TerraformStack(Testing.app(), 'platform');
+  const cloud = Cloud.aws({ region: 'af-south-1' });
+  const models = new ModelBackupBucket(stack, 'models', { cloud });
+  new InferenceEndpoint(stack, 'chat', { cloud, model: models.model('llm/v1'), image: SERVER_IMAGE, gpu: Gpu.L4 });
+  const warned = stack.node.findAll().flatMap((c) => c.node.metadata.filter((m) => m.type === '@cdktf/warn').map((m) => `${c.node.path}: ${String(m.data)}`));
+  expect(warned).toContainEqual(expect.stringMatching(/^platform\/chat\/Cluster: gpuPools\[0\]: g6\.\S+ \(l4\) is not known to be offered in af-south-1; known regions: /));
 });

@@ -16,6 +16,9 @@ const cases: Case[] = [
     /alerts\.custom\[0\]\[MyAlert\]\.expr = "sum\(rate\(x\[5m\]\)"/],
   ['a budget of zero', (f) => ({ cluster: f.cluster, budget: { monthlyUsd: 0 } }), /invalid budget\.monthlyUsd = 0\. Allowed: a number of US dollars > 0/],
   ['a negative budget', (f) => ({ cluster: f.cluster, budget: { monthlyUsd: -5 } }), /budget\.monthlyUsd = -5/],
+  // Fractions are read as percentages: [0.5, 0.8] would notify at 0.5 % and 0.8 % of the budget (issue 16).
+  ['budget thresholds given as fractions', (f) => ({ cluster: f.cluster, budget: { monthlyUsd: 10, thresholds: [0.5, 0.8, 1] } }),
+    /budget\.thresholds = \[0\.5,0\.8,1\]\. Allowed: percentages of the budget, not fractions: \[50, 80, 100\]/],
   ['budget thresholds out of range', (f) => ({ cluster: f.cluster, budget: { monthlyUsd: 10, thresholds: [50, 5000] } }), /budget\.thresholds = \[50,5000\]/],
   ['an unknown alert in disabled', (f) => ({ cluster: f.cluster, alerts: { disabled: ['GpuOnFire'] } }), /alerts\.disabled = "GpuOnFire"\. Allowed: alert names: .*GpuIdle/],
   ['a route to an unknown receiver', (f) => ({ cluster: f.cluster, routing: { receivers: [{ name: 'team', webhookUrl: { secretName: 'hook' } }], routes: { critical: ['oncall'] } } }),
@@ -246,4 +249,37 @@ describe('endpoint scraping on the self-managed backend', () => {
     const monitors = manifestsOf(m.workload!).filter((o) => o.kind === 'PodMonitor').map((o) => o.metadata.name);
     expect(monitors).toEqual(['aiinfra-dcgm-exporter', 'aiinfra-endpoint-code']);
   });
+});
+
+describe('budget against the cost estimate (issue 16)', () => {
+  const { GpuTrainingCluster } = require('../../src/training/gpu-training-cluster') as typeof import('../../src/training/gpu-training-cluster');
+  const { Gpu } = require('../../src/core/gpu') as typeof import('../../src/core/gpu');
+  const warnings = (m: MonitoringStack) => m.node.metadata.filter((e) => e.type === '@cdktf/warn').map((e) => String(e.data));
+
+  test.each([['aws'], ['gcp'], ['azure']] as const)('%s: a budget under a tenth of the estimate warns with both figures; a fitting one does not', (cloudName) => {
+    const cloud = { aws: () => Cloud.aws({ region: 'us-east-1' }), gcp: () => Cloud.gcp({ project: 'acme-ml', region: 'us-central1' }), azure: () => Cloud.azure({ location: 'eastus2' }) }[cloudName]();
+    const budget = cloudName === 'gcp' ? { billingAccountId: '012345-6789AB-CDEF01' } : {};
+    const build = (monthlyUsd: (estimate: number) => number) => {
+      const stack = new TerraformStack(Testing.app(), 'platform');
+      const cluster = new GpuTrainingCluster(stack, 'train', { cloud, gpuPools: [{ gpu: Gpu.H100_80GB, maxNodes: 2 }] });
+      return { cluster, m: new MonitoringStack(stack, 'obs', { cluster, budget: { monthlyUsd: monthlyUsd(cluster.estimatedMonthlyCost), ...budget } }) };
+    };
+    const low = build(() => 5_000);
+    const estimate = low.cluster.estimatedMonthlyCost;
+    expect(estimate).toBeGreaterThan(50_000);
+    expect(warnings(low.m)).toContainEqual(expect.stringMatching(new RegExp(
+      `budget\\.monthlyUsd 5000 USD is far below the cost estimate of platform/train, ${estimate} USD/month .*buys about \\d+ h`)));
+    const ok = build((e) => Math.ceil(e / 2)).m;
+    expect(warnings(ok).join('\n')).not.toMatch(/far below/);
+  });
+});
+
+test('an idle GPU threshold under 1 percent warns that it is not a fraction (issue 16)', () => {
+  const f = fixture('aws');
+  const m = new MonitoringStack(f.stack, 'obs', { cluster: f.cluster, alerts: { gpu: { idleUtilizationPercent: 0.1 } } });
+  const warned = m.node.metadata.filter((e) => e.type === '@cdktf/warn').map((e) => String(e.data));
+  expect(warned).toContainEqual(expect.stringMatching(/alerts\.gpu\.idleUtilizationPercent 0\.1 means 0\.1 % utilization, not 10 %; write 10 if a fraction was meant/));
+  const f2 = fixture('aws');
+  const ok = new MonitoringStack(f2.stack, 'obs', { cluster: f2.cluster, alerts: { gpu: { idleUtilizationPercent: 5 } } });
+  expect(ok.node.metadata.map((e) => String(e.data)).join('\n')).not.toMatch(/idleUtilizationPercent/);
 });

@@ -154,3 +154,42 @@ describe('Tenant', () => {
     expect(() => new Tenant(stack, 'g', { cluster, gpuQuota: 8, store: gcs })).toThrow(/invalid store = "plat\/Gcs"\. Allowed: a store on the cluster's cloud \(aws\)/);
   });
 });
+
+describe('Tenant: no silent mistakes (issue 16)', () => {
+  const warnings = (c: { node: { metadata: { type: string; data: unknown }[] } }) => c.node.metadata.filter((m) => m.type === '@cdktf/warn').map((m) => String(m.data));
+
+  test('an id that is not a namespace: the warning names the namespace it became and the prop that sets it', () => {
+    const { stack, cluster } = setup();
+    const t = new Tenant(stack, 'Research', { cluster, gpuQuota: 8 });
+    expect(t.namespace).toMatch(/^research-[0-9a-f]{6}$/);
+    expect(warnings(t)).toEqual([expect.stringMatching(new RegExp(`"Research" is not a Kubernetes name .*namespace became "${t.namespace}"; set namespace \\(e\\.g\\. "research"\\)`))]);
+    const long = new Tenant(stack, 'a'.repeat(70), { cluster, gpuQuota: 0 });
+    expect(long.namespace.length).toBeLessThanOrEqual(40);
+    expect(warnings(long).join('\n')).toMatch(new RegExp(`at most 40 characters\\), so namespace became "${long.namespace}"`));
+    // A valid id, or an explicit namespace, says nothing.
+    expect(warnings(new Tenant(stack, 'vision', { cluster, gpuQuota: 0 }))).toEqual([]);
+    expect(warnings(new Tenant(stack, 'Speech', { cluster, gpuQuota: 0, namespace: 'speech' }))).toEqual([]);
+  });
+
+  test('the same for a training job name and a restore drill name derived from an id', () => {
+    const { stack, cluster, store } = setup();
+    const job = new TrainingJob(stack, 'PreTrain', {
+      cluster, nodes: 1, gpusPerNode: 8, checkpoints: store, model: { preset: 'gpt-tiny' }, image: 'ghcr.io/acme/trainer:1.0.0',
+    });
+    expect(warnings(job).join('\n')).toMatch(new RegExp(`"PreTrain" is not a Kubernetes name .*jobName became "${job.jobName}"; set jobName \\(e\\.g\\. "pretrain"\\)`));
+    const { RestoreDrill } = require('../../src/backup/restore-drill') as typeof import('../../src/backup/restore-drill');
+    const drill = new RestoreDrill(stack, 'Nightly', { cluster, store, image: 'ghcr.io/acme/trainer:1.0.0' });
+    expect(warnings(drill).join('\n')).toMatch(/"restore-drill-Nightly" is not a Kubernetes name .*set jobName \(e\.g\. "restore-drill-nightly"\)/);
+  });
+
+  test('quotas that together exceed the cluster\'s GPUs warn once, saying a cohort does not change it', () => {
+    const { stack, cluster } = setup();
+    const gpus = cluster.gpuPools.reduce((n, p) => n + p.gpusPerNode * p.maxNodes, 0);
+    const a = new Tenant(stack, 'a', { cluster, gpuQuota: gpus, cohort: 'shared' });
+    const b = new Tenant(stack, 'b', { cluster, gpuQuota: 1, cohort: 'shared' });
+    const c = new Tenant(stack, 'c', { cluster, gpuQuota: 1, cohort: 'shared' });
+    expect(warnings(a)).toEqual([]);
+    expect(warnings(b)).toEqual([expect.stringMatching(new RegExp(`gpuQuota add up to ${gpus + 1} \\(a ${gpus}, b 1\\) but the cluster's pools hold ${gpus} GPUs.*A cohort does not change that`))]);
+    expect(warnings(c)).toEqual([]);
+  });
+});

@@ -16,6 +16,7 @@ import { UserAssignedIdentity } from '@cdktf/provider-azurerm/lib/user-assigned-
 import type { ResolvedBackupProps } from '../../backup/spi';
 import { AzureCloud } from '../../core/cloud';
 import { physicalName } from '../../core/naming';
+import { Policy } from '../../policy/suppress';
 import { resourceTags } from '../../core/tags';
 import type { AzureBackupAccount } from './backup-resources';
 import { KEY_VAULT_RBAC_WAIT, rbacPropagation } from './propagation';
@@ -39,6 +40,11 @@ interface AccountContext {
   readonly rg: string;
   readonly tags: Record<string, string>;
   readonly publicAccess: boolean;
+  /** Firewall rules (azure.network), empty without one. */
+  readonly ipRanges: string[];
+  readonly subnetIds: string[];
+  /** Public and unfirewalled (the default). */
+  readonly open: boolean;
   readonly retain?: { preventDestroy: boolean };
 }
 
@@ -70,7 +76,10 @@ function renderKey(ctx: AccountContext): AccountKey {
     purgeProtectionEnabled: true,
     softDeleteRetentionDays: 90,
     publicNetworkAccessEnabled: ctx.publicAccess,
-    networkAcls: { bypass: 'AzureServices', defaultAction: ctx.publicAccess ? 'Allow' : 'Deny' },
+    networkAcls: {
+      bypass: 'AzureServices', defaultAction: ctx.open ? 'Allow' : 'Deny',
+      ...(ctx.ipRanges.length ? { ipRules: ctx.ipRanges } : {}), ...(ctx.subnetIds.length ? { virtualNetworkSubnetIds: ctx.subnetIds } : {}),
+    },
     tags: ctx.tags,
     lifecycle: ctx.retain,
   });
@@ -120,6 +129,10 @@ function renderStorageAccount(ctx: AccountContext, keyIdentity: UserAssignedIden
     defaultToOauthAuthentication: true,
     infrastructureEncryptionEnabled: true,
     publicNetworkAccessEnabled: ctx.publicAccess,
+    networkRules: p.azure.network ? {
+      defaultAction: 'Deny', bypass: ['AzureServices'],
+      ...(ctx.ipRanges.length ? { ipRules: ctx.ipRanges } : {}), ...(ctx.subnetIds.length ? { virtualNetworkSubnetIds: ctx.subnetIds } : {}),
+    } : undefined,
     crossTenantReplicationEnabled: false,
     localUserEnabled: false,
     sftpEnabled: false,
@@ -169,11 +182,17 @@ function renderLifecycle(ctx: AccountContext, storageAccount: StorageAccount): S
 
 /** One storage account, its key, its private container and its lifecycle policy, in `scope`. */
 export function renderAccount(scope: Construct, cloud: AzureCloud, p: ResolvedBackupProps, o: AccountOptions): AzureBackupAccount {
+  const publicAccess = p.azure.publicNetworkAccess ?? true;
   const ctx: AccountContext = {
     scope, cloud, p, o,
     rg: azureResourceGroupName(scope, cloud),
     tags: resourceTags(scope, cloud, p.tags),
-    publicAccess: p.azure.publicNetworkAccess ?? true,
+    publicAccess,
+    ipRanges: [...(p.azure.network?.allowedIpRanges ?? [])],
+    subnetIds: [...(p.azure.network?.allowedSubnetIds ?? [])],
+    // Open only when public and unfirewalled (the default): the cluster's pods and Terraform reach the endpoints
+    // from networks the bucket does not know. Said once, on the bucket, with the props that close it.
+    open: publicAccess && !p.azure.network,
     retain: p.forceDestroy ? undefined : { preventDestroy: true },
   };
   const keyIdentity = new UserAssignedIdentity(scope, 'KeyIdentity', {
@@ -193,6 +212,14 @@ export function renderAccount(scope: Construct, cloud: AzureCloud, p: ResolvedBa
     description: 'Lets the storage account wrap and unwrap its encryption key (cdktf-ai-infra)',
   });
   const storageAccount = renderStorageAccount(ctx, keyIdentity, keyUrl, keyAccess);
+  if (ctx.open) {
+    const reason = 'Public endpoints by default: training, serving and restore-drill pods reach the account from the AKS egress, and '
+      + 'Terraform creates the key through the vault data plane, from networks the bucket does not know. Access is Entra ID only '
+      + '(no shared keys), TLS 1.2, CMK. Close it with ModelBackupBucket azure.network { allowedSubnetIds, allowedIpRanges } '
+      + '(firewall) or azure.publicNetworkAccess: false (private endpoints).';
+    if (keyVault) Policy.suppress(keyVault, 'AI-AZ-KV-2', reason);
+    Policy.suppress(storageAccount, 'AI-AZ-ST-3', reason);
+  }
   const container = new StorageContainer(scope, 'Container', {
     provider: o.provider,
     name: o.containerName,

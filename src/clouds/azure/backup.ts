@@ -41,6 +41,23 @@ function checkAccountName(scope: ErrorScope, prop: string, name: string | undefi
   }
 }
 
+/** The firewall: only on a public account, at least one rule, subnet ids and IPv4 CIDRs up to /30. */
+function validateNetwork(scope: IConstruct, p: ResolvedBackupProps): void {
+  const net = p.azure.network;
+  if (net === undefined) return;
+  if (p.azure.publicNetworkAccess === false) {
+    throw new InvalidPropError(scope, 'azure.network', net, 'unset with publicNetworkAccess false (a firewall filters the public endpoint)');
+  }
+  (net.allowedSubnetIds ?? []).forEach((id, i) => check.matches(scope, `azure.network.allowedSubnetIds[${i}]`, isLiteral(id) ? id : undefined,
+    /^\/subscriptions\/[^/]+\/resourceGroups\/[^/]+\/providers\/Microsoft\.Network\/virtualNetworks\/[^/]+\/subnets\/[^/]+$/i,
+    'a subnet resource id: /subscriptions/<id>/resourceGroups/<rg>/providers/Microsoft.Network/virtualNetworks/<vnet>/subnets/<name>'));
+  (net.allowedIpRanges ?? []).forEach((ip, i) => check.matches(scope, `azure.network.allowedIpRanges[${i}]`, ip,
+    /^(\d{1,3}\.){3}\d{1,3}(\/([0-9]|[12][0-9]|30))?$/, 'a public IPv4 address or a CIDR up to /30, e.g. 203.0.113.7 or 203.0.113.0/24'));
+  if (!net.allowedSubnetIds?.length && !net.allowedIpRanges?.length) {
+    throw new InvalidPropError(scope, 'azure.network', net, 'at least one of allowedSubnetIds, allowedIpRanges (an empty firewall locks out the cluster and Terraform)');
+  }
+}
+
 function validate(scope: IConstruct, cloud: AzureCloud, p: ResolvedBackupProps): void {
   checkContainerName(scope, 'bucketName', p.bucketName);
   checkAccountName(scope, 'azure.storageAccountName', p.azure.storageAccountName);
@@ -56,6 +73,7 @@ function validate(scope: IConstruct, cloud: AzureCloud, p: ResolvedBackupProps):
   if (p.objectLock && !p.versioned) {
     throw new InvalidPropError(scope, 'objectLock', p.objectLock, 'an account-level immutability policy only with versioning: leave versioned unset or true');
   }
+  validateNetwork(scope, p);
   if (p.azure.lockImmutabilityPolicy && p.objectLock?.mode !== 'compliance') {
     throw new InvalidPropError(scope, 'azure.lockImmutabilityPolicy', true, "true only with objectLock.mode 'compliance'");
   }

@@ -27,7 +27,7 @@ export const HARDWARE_XIDS: readonly number[] = [48, 61, 62, 63, 64, 74, 79, 92,
 export const THROTTLE_BITS: readonly number[] = [0x8, 0x20, 0x40, 0x80];
 
 export interface GpuRuleOptions {
-  /** A GPU below this utilization (percent) for `idleFor` is idle (cost alert). @default 10 */
+  /** A GPU below this utilization (percent, 0.1-100; under 1 warns: not a fraction) for `idleFor` is idle (cost alert). @default 10 */
   readonly idleUtilizationPercent?: number;
   /** How long a GPU must stay idle. @default '1h' */
   readonly idleFor?: string;

@@ -8,6 +8,7 @@ export const EksEndpointAccess = terraformRule({
   title: 'EKS API endpoint private or restricted to authorized networks',
   rationale: 'An API server open to 0.0.0.0/0 is one leaked credential or one CVE away from a cluster full of GPUs being mined.',
   remediation: 'Set vpc_config.endpoint_public_access = false (and endpoint_private_access = true), or list your networks in public_access_cidrs.',
+  constructFix: 'GpuTrainingCluster endpointAccess: \'private\' (the default without authorizedNetworks), or authorizedNetworks: [your CIDRs] (not 0.0.0.0/0)',
   checkov: ['CKV_AWS_38', 'CKV_AWS_39'],
   resourceTypes: ['aws_eks_cluster'],
   check(cluster) {

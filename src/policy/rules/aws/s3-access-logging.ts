@@ -9,6 +9,7 @@ export const S3AccessLogging = terraformRule({
   title: 'S3 bucket access is logged',
   rationale: 'Access logs answer who read which model or checkpoint, which an incident review and many audits require.',
   remediation: 'Add an aws_s3_bucket_logging that sends the bucket\'s access logs to a log bucket.',
+  constructFix: 'ModelBackupBucket accessLogs: true (the default)',
   checkov: ['CKV_AWS_18'],
   resourceTypes: ['aws_s3_bucket'],
   check(bucket, ctx) {

@@ -8,6 +8,7 @@ export const S3Versioning = terraformRule({
   title: 'S3 bucket versioning enabled',
   rationale: 'Versioning turns an overwrite or delete of a checkpoint into a recoverable event (ransomware, a bad job, a wrong prefix).',
   remediation: 'Add an aws_s3_bucket_versioning with versioning_configuration { status = "Enabled" }.',
+  constructFix: 'ModelBackupBucket versioned: true (the default)',
   checkov: ['CKV_AWS_21'],
   resourceTypes: ['aws_s3_bucket'],
   check(bucket, ctx) {

@@ -8,6 +8,7 @@ export const AksApiAccess = terraformRule({
   title: 'AKS API server private or limited to authorized IP ranges',
   rationale: 'An API server open to the internet is exposed to credential stuffing and API server CVEs.',
   remediation: 'Set private_cluster_enabled = true, or api_server_access_profile { authorized_ip_ranges = [your CIDRs] }.',
+  constructFix: 'GpuTrainingCluster endpointAccess: \'private\' (the default without authorizedNetworks), or authorizedNetworks: [your CIDRs] (not 0.0.0.0/0)',
   checkov: ['CKV_AZURE_115', 'CKV_AZURE_6'],
   resourceTypes: ['azurerm_kubernetes_cluster'],
   check(cluster) {

@@ -8,6 +8,7 @@ export const AksHostEncryption = terraformRule({
   title: 'AKS node pools use encryption at host',
   rationale: 'Encryption at host also covers temp disks and disk caches, where datasets are staged.',
   remediation: 'Set host_encryption_enabled = true on every node pool (the subscription feature EncryptionAtHost must be registered).',
+  constructFix: 'no construct prop: once the subscription feature EncryptionAtHost is registered, set hostEncryptionEnabled on the AKS cluster and node pools in GpuTrainingCluster.resources (escape hatch)',
   checkov: ['CKV_AZURE_227'],
   resourceTypes: ['azurerm_kubernetes_cluster', 'azurerm_kubernetes_cluster_node_pool'],
   check(r) {

@@ -8,6 +8,7 @@ export const KeyVaultNetwork = terraformRule({
   title: 'Key Vault uses Azure RBAC and denies network access by default',
   rationale: 'Access policies bypass Azure RBAC review; an open vault endpoint accepts requests from anywhere.',
   remediation: 'Set rbac_authorization_enabled (enable_rbac_authorization) = true and network_acls { default_action = "Deny", bypass = "AzureServices" } or public_network_access_enabled = false.',
+  constructFix: 'ModelBackupBucket azure.network { allowedSubnetIds, allowedIpRanges } or azure.publicNetworkAccess: false; MonitoringStack selfManaged.azureKeyVaultAllowedIpRanges; InferenceEndpoint auth.keyVaultNetwork',
   checkov: ['CKV_AZURE_109', 'CKV_AZURE_189', 'CKV2_AZURE_32'],
   resourceTypes: ['azurerm_key_vault'],
   check(vault) {

@@ -8,6 +8,7 @@ export const StorageNetworkRestricted = terraformRule({
   title: 'Storage account network access denied by default (private endpoint or firewall)',
   rationale: 'A storage account open to all networks can be reached with any leaked token from anywhere.',
   remediation: 'Set public_network_access_enabled = false with a private endpoint, or network_rules { default_action = "Deny", bypass = ["AzureServices"], virtual_network_subnet_ids = [...] }.',
+  constructFix: 'ModelBackupBucket azure.network { allowedSubnetIds, allowedIpRanges } (firewall), or azure.publicNetworkAccess: false with private endpoints',
   checkov: ['CKV_AZURE_59', 'CKV_AZURE_35', 'CKV2_AZURE_33'],
   resourceTypes: ['azurerm_storage_account'],
   check(account, ctx) {

@@ -8,6 +8,7 @@ export const StorageVersioning = terraformRule({
   title: 'Blob versioning and soft delete enabled',
   rationale: 'Versioning and soft delete make an overwritten or deleted checkpoint recoverable.',
   remediation: 'Set blob_properties { versioning_enabled = true, delete_retention_policy { days = 7+ }, container_delete_retention_policy { days = 7+ } }.',
+  constructFix: 'ModelBackupBucket versioned: true (the default) and softDeleteDays (7-90)',
   checkov: ['CKV2_AZURE_38'],
   resourceTypes: ['azurerm_storage_account'],
   check(account) {

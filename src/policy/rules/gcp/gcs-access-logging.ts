@@ -9,6 +9,7 @@ export const GcsAccessLogging = terraformRule({
   title: 'Cloud Storage bucket access logging',
   rationale: 'Usage logs show who read which model; Data Access audit logs are the alternative at project level.',
   remediation: 'Set logging { log_bucket = <log bucket> } (not the bucket itself), or enable Data Access audit logs for storage.googleapis.com.',
+  constructFix: 'ModelBackupBucket accessLogs: true (the default)',
   checkov: ['CKV_GCP_62'],
   resourceTypes: ['google_storage_bucket'],
   check(bucket, ctx) {

@@ -9,6 +9,7 @@ export const GcsVersioning = terraformRule({
   title: 'Cloud Storage bucket versioning enabled',
   rationale: 'An overwritten or deleted checkpoint stays recoverable as a noncurrent version.',
   remediation: 'Set versioning { enabled = true } and a lifecycle rule that deletes old noncurrent versions. Buckets that only receive usage logs are exempt.',
+  constructFix: 'ModelBackupBucket versioned: true (the default, except with objectLock on GCP, where a retention policy excludes versioning: suppress with that reason)',
   checkov: ['CKV_GCP_78'],
   resourceTypes: ['google_storage_bucket'],
   check(bucket, ctx) {

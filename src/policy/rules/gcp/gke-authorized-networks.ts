@@ -8,6 +8,7 @@ export const GkeAuthorizedNetworks = terraformRule({
   title: 'GKE control plane private or restricted to authorized networks',
   rationale: 'A control plane reachable from 0.0.0.0/0 is exposed to credential stuffing and API server CVEs.',
   remediation: 'Set master_authorized_networks_config with your CIDRs (not 0.0.0.0/0), or private_cluster_config.enable_private_endpoint = true.',
+  constructFix: 'GpuTrainingCluster endpointAccess: \'private\' (the default without authorizedNetworks), or authorizedNetworks: [your CIDRs] (not 0.0.0.0/0)',
   checkov: ['CKV_GCP_18', 'CKV_GCP_20'],
   resourceTypes: ['google_container_cluster'],
   check(cluster) {

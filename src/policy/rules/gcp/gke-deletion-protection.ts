@@ -8,6 +8,7 @@ export const GkeDeletionProtection = terraformRule({
   title: 'GKE cluster deletion protection on',
   rationale: 'A cluster delete (a rename, a bad refactor) destroys running training jobs and endpoints.',
   remediation: 'Leave deletion_protection unset (true) or set it true; turn it off only in a deliberate change.',
+  constructFix: 'GpuTrainingCluster deletionProtection: true (the default)',
   resourceTypes: ['google_container_cluster'],
   check(cluster) {
     return isOff(cluster.attrs.deletion_protection) ? 'deletion_protection = false' : undefined;

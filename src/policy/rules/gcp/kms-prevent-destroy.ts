@@ -8,6 +8,7 @@ export const GcpKmsPreventDestroy = terraformRule({
   title: 'Cloud KMS key protected from deletion (lifecycle prevent_destroy)',
   rationale: 'Destroying the key (a rename, a refactor, `cdktf destroy`) schedules every key version for destruction: all data it encrypts becomes unreadable.',
   remediation: 'Set lifecycle { prevent_destroy = true } on the google_kms_crypto_key (cdktf: `lifecycle: { preventDestroy: true }`).',
+  constructFix: 'ModelBackupBucket forceDestroy: false (the default) keeps prevent_destroy on its key',
   checkov: ['CKV_GCP_82'],
   resourceTypes: ['google_kms_crypto_key'],
   check(key) {

@@ -8,6 +8,7 @@ export const PodImagePinned = kubernetesRule({
   title: 'Container images pinned by digest or explicit tag (not latest)',
   rationale: 'latest (or no tag) changes under a running workload: pods of one Deployment run different code, rollbacks do nothing.',
   remediation: 'Use the content-hash tag the library builds, or image@sha256:<digest>.',
+  constructFix: 'the image prop of InferenceEndpoint, TrainingJob or RestoreDrill: an explicit tag (not latest) or a digest',
   checkov: ['CKV_K8S_14', 'CKV_K8S_43'],
   kinds: WORKLOAD_KINDS,
   check(o) {

@@ -9,6 +9,7 @@ export const PodUniqueEnv = kubernetesRule({
   title: 'Containers set each environment variable once',
   rationale: 'With a name listed twice Kubernetes silently keeps the last value, so which region, bucket or key a container uses depends on list order; server-side apply rejects the duplicate outright.',
   remediation: 'Merge the env lists by name (e.g. the store\'s client environment and the container\'s own settings) before rendering.',
+  constructFix: 'TrainingJob env: do not repeat a variable the construct sets (its store and trainer settings)',
   kinds: WORKLOAD_KINDS,
   check(o) {
     return perContainer(o, (c) => {

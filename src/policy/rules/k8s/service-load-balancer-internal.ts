@@ -17,6 +17,7 @@ export const ServiceLoadBalancerInternal = kubernetesRule({
   title: 'LoadBalancer Services internal or limited by source ranges; no NodePort',
   rationale: 'An internet-facing load balancer puts the model server (and its API-key check) in front of everyone; NodePorts open every node.',
   remediation: 'Use an internal load balancer annotation, or set loadBalancerSourceRanges, or publish through an Ingress/Gateway with TLS and auth.',
+  constructFix: 'InferenceEndpoint exposure.type \'internal\' (the default), or exposure.allowedCidrs; public endpoints go through a Gateway with TLS',
   checkov: ['CKV_K8S_15'],
   kinds: ['Service'],
   check(o) {

@@ -8,6 +8,7 @@ export const ServingReplicas = kubernetesRule({
   title: 'Serving runs at least 2 replicas (unless scale-to-zero)',
   rationale: 'One replica means every node drain, crash or rollout is an outage.',
   remediation: 'Set replicas (or the HPA minReplicas) to 2 or more; for scale-to-zero, use a KEDA ScaledObject with minReplicaCount 0.',
+  constructFix: 'InferenceEndpoint replicas.min: 2 or more (the default 2), or autoscaling.scaleToZero',
   kinds: ['Deployment'],
   check(o, ctx) {
     const targets = (x: { namespace?: string; manifest: Record<string, unknown> }, ref: unknown) =>

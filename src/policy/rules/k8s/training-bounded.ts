@@ -10,6 +10,7 @@ export const TrainingBounded = kubernetesRule({
   title: 'Jobs set backoffLimit (<= 20) and activeDeadlineSeconds',
   rationale: 'A crash-looping multi-node job otherwise burns GPU hours until someone notices.',
   remediation: 'Set spec.backoffLimit (e.g. 6; count node failures in podFailurePolicy) and spec.activeDeadlineSeconds.',
+  constructFix: 'TrainingJob maxRestarts (backoffLimit is maxRestarts x nodes) and maxRuntimeHours (activeDeadlineSeconds)',
   kinds: ['Job'],
   check(o) {
     const spec = specOf(o);

@@ -25,6 +25,7 @@ export const TrainingSpotCheckpoints = kubernetesRule({
   title: 'Training on spot capacity configures checkpoints',
   rationale: 'Spot nodes are reclaimed with 30 s-2 min notice; without checkpoints every preemption restarts training from step 0.',
   remediation: 'Pass checkpoints (a ModelBackupBucket) to the training job: the trainer gets AIINFRA_CHECKPOINT_DIR and checkpoints on SIGTERM.',
+  constructFix: 'TrainingJob checkpoints (a ModelBackupBucket) for a job on a spot pool',
   kinds: ['Job', 'JobSet', 'PyTorchJob', 'CronJob'],
   check(o) {
     return podTemplates(o).filter((t) => onSpot(t.spec) && !checkpoints(t.spec))

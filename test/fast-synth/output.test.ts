@@ -1,0 +1,89 @@
+import { spawnSync } from 'child_process';
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import { packageRoot } from '../../src/core/package-root';
+import { publishOutput, stageOutput } from '../../src/fast-synth/output';
+import { readTree } from '../read-tree';
+
+const root = packageRoot();
+const cli = path.join(root, 'src', 'fast-synth', 'cli.ts');
+const fixtures = path.join(__dirname, 'fixtures');
+
+function runCli(args: string[], env: Record<string, string>) {
+  return spawnSync(process.execPath, ['-r', 'ts-node/register/transpile-only', cli, ...args], {
+    cwd: root, encoding: 'utf8', env: { ...process.env, CHECKPOINT_DISABLE: '1', ...env },
+  });
+}
+
+function write(file: string, text: string): void {
+  fs.mkdirSync(path.dirname(file), { recursive: true });
+  fs.writeFileSync(file, text);
+}
+
+describe('fast synth output: all or nothing', () => {
+  let tmp: string;
+  let out: string;
+  let cache: string;
+  beforeEach(() => {
+    tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'aiinfra-output-'));
+    out = path.join(tmp, 'cdktf.out');
+    cache = path.join(tmp, 'cache');
+  });
+  afterEach(() => fs.rmSync(tmp, { recursive: true, force: true }));
+
+  /** An earlier good synth, plus what Terraform keeps in a stack folder. */
+  function previousOutput(): Map<string, string> {
+    write(path.join(out, 'manifest.json'), '{"old":true}');
+    write(path.join(out, 'stacks', 'tiny', 'cdk.tf.json'), '{"old":true}');
+    write(path.join(out, 'stacks', 'tiny', '.terraform', 'providers.txt'), 'downloaded');
+    return readTree(out);
+  }
+
+  test('an app that synthesizes nothing fails clearly and leaves the previous output as it was', () => {
+    const before = previousOutput();
+    const run = runCli([path.join(fixtures, 'no-synth-app.ts')], { CDKTF_OUTDIR: out, AIINFRA_SYNTH_CACHE_DIR: cache });
+    expect(run.status).toBe(1);
+    expect(run.stderr).toMatch(/no-synth-app\.ts ran to its end but synthesized nothing: no `app\.synth\(\)` was called/);
+    expect(readTree(out)).toEqual(before);
+    expect(fs.readdirSync(tmp).sort()).toEqual(['cache', 'cdktf.out']); // no staging folder left
+  });
+
+  test('a synth that fails after writing charts leaves none of its files', () => {
+    const before = previousOutput();
+    const run = runCli([path.join(fixtures, 'fails-at-validation-app.ts')], { CDKTF_OUTDIR: out, AIINFRA_SYNTH_CACHE_DIR: cache });
+    expect(run.status).toBe(1);
+    expect(run.stderr).toContain('refused by a synth-time check');
+    expect(readTree(out)).toEqual(before);
+    expect(fs.readdirSync(tmp).sort()).toEqual(['cache', 'cdktf.out']);
+  });
+
+  test('a good synth replaces the previous output and keeps Terraform\'s files in stack folders', () => {
+    previousOutput();
+    write(path.join(out, 'stacks', 'gone', 'cdk.tf.json'), '{}');
+    write(path.join(out, 'stacks', 'gone', 'terraform.tfstate'), '{"state":1}');
+    write(path.join(out, 'stacks', 'gone-clean', 'cdk.tf.json'), '{}');
+    const run = runCli([path.join(fixtures, 'tiny-app.ts'), 'tests'], { CDKTF_OUTDIR: out, AIINFRA_SYNTH_CACHE_DIR: cache });
+    expect(run.stderr).toBe('');
+    expect(run.status).toBe(0);
+    const tree = readTree(out);
+    expect(JSON.parse(tree.get('stacks/tiny/cdk.tf.json')!).output.greeting.value).toBe('hello from tests');
+    expect(JSON.parse(tree.get('manifest.json')!).stacks.tiny).toBeDefined();
+    expect(tree.get('stacks/tiny/.terraform/providers.txt')).toBe('downloaded');
+    // The stack that left the app no longer looks deployable, but its state stays.
+    expect([...tree.keys()].filter((k) => k.startsWith('stacks/gone'))).toEqual(['stacks/gone/terraform.tfstate']);
+    expect(fs.readdirSync(tmp).sort()).toEqual(['cache', 'cdktf.out']);
+  });
+
+  test('publishing moves every staged file; the staging folder is a sibling named after the process', () => {
+    const env: NodeJS.ProcessEnv = { CDKTF_OUTDIR: out };
+    const staged = stageOutput(tmp, env);
+    expect(env.CDKTF_OUTDIR).toBe(`${out}.staging-${process.pid}`);
+    write(path.join(staged.staging, 'stacks', 'a', 'assets', 'chart', 'Chart.yaml'), 'name: a');
+    write(path.join(staged.staging, 'charts', 'a', 'Chart.yaml'), 'name: a');
+    write(path.join(staged.staging, 'manifest.json'), '{}');
+    publishOutput(staged);
+    expect([...readTree(out).keys()].sort()).toEqual(['charts/a/Chart.yaml', 'manifest.json', 'stacks/a/assets/chart/Chart.yaml']);
+    expect(fs.existsSync(staged.staging)).toBe(false);
+  });
+});
