@@ -13,10 +13,10 @@ export { ModelBackupBucket } from './backup/model-backup-bucket';
 export type {
   ModelBackupBucketProps, ModelBackupBucketAttributes, BucketEncryptionKey, ColdStorageClass, ObjectLockOptions,
   ReplicationOptions, AwsModelBackupOptions, GcpModelBackupOptions, AzureModelBackupOptions, AzureBackupNetwork,
-} from './backup/model-backup-bucket';
-export type { AwsModelBackupResources } from './backup/aws';
-export type { GcpModelBackupResources } from './backup/gcp';
-export type { AzureModelBackupResources, AzureBackupAccount } from './backup/azure';
+} from './backup/props';
+export type { AwsModelBackupResources } from './clouds/aws/backup-resources';
+export type { GcpModelBackupResources } from './clouds/gcp/backup-resources';
+export type { AzureModelBackupResources, AzureBackupAccount } from './clouds/azure/backup-resources';
 export type { IGpuCluster, GpuPoolInfo } from './core/cluster';
 export { Gpu, pickMachine } from './core/gpu';
 export type { GpuId, GpuInterconnect, GpuMachineType, GpuSpec, PickMachineOptions } from './core/gpu';
@@ -79,7 +79,7 @@ export type {
 export { Tenant, TENANT_LABEL } from './training/tenant';
 export type { ITenant, TenantProps, TenantAdmin } from './training/tenant';
 export { RestoreDrill, RESTORE_DRILL_SCRIPT } from './backup/restore-drill';
-export type { RestoreDrillProps } from './backup/restore-drill';
+export type { RestoreDrillProps, RestoreDrillOptions } from './backup/restore-drill';
 export { ContainerImage } from './core/image';
 export type { IContainerImage } from './core/image';
 export { BundledImage, buildContextHash } from './core/image-build';

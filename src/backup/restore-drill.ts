@@ -1,3 +1,5 @@
+import * as fs from 'fs';
+import * as path from 'path';
 import { Construct } from 'constructs';
 import { apiObject } from '../k8s/cdk8s';
 import { IGpuCluster } from '../core/cluster';
@@ -6,6 +8,7 @@ import { IWorkloadIdentity } from '../core/identity';
 import { WorkloadIdentity } from '../core/workload-identity';
 import { checkImageUri, IContainerImage } from '../core/image';
 import { IModelStore } from '../core/model-store';
+import { packageRoot } from '../core/package-root';
 import { KubernetesWorkload } from '../k8s/delivery';
 import { MANAGED_BY_LABELS } from '../k8s/namespace';
 import { checkDnsLabel, derivedDnsLabel, RESERVED_NAMESPACES } from '../k8s/names';
@@ -14,79 +17,14 @@ import { restrictedContainerSecurityContext, restrictedPodSecurityContext, writa
 import type { ITenant } from '../training/tenant';
 
 /**
- * The drill, run by the trainer image's Python (`aiinfra.checkpoint`): for each checkpoint root (a run
- * directory holding `step-XXXXXXXX/`, or a parent whose sub-directories are runs), pick the newest complete
- * checkpoint (one with a manifest), verify every file's sha256 against the manifest, and (optionally)
- * restore the model weights on CPU. One JSON line per run; exit 1 when any run fails.
+ * The drill program, `compute/src/aiinfra/drill.py` of the compute core (tested with pytest there), run by the
+ * trainer image's Python (`aiinfra.checkpoint`): for each checkpoint root (a run directory holding
+ * `step-XXXXXXXX/`, or a parent whose sub-directories are runs), pick the newest complete checkpoint (one with
+ * a manifest), verify every file's sha256 against the manifest, and (optionally) restore the model weights on
+ * CPU. One JSON line per run; exit 1 when any run fails. The CronJob mounts this text from a ConfigMap, so a
+ * drill also works with an image whose `aiinfra` predates the module.
  */
-export const RESTORE_DRILL_SCRIPT = `"""cdktf-ai-infra restore drill: newest checkpoint of each run must verify and load."""
-import json
-import os
-import sys
-import time
-
-from aiinfra.checkpoint import CheckpointStore, load_model_for_inference, verify_step
-
-
-def runs_under(root):
-    store = CheckpointStore(root)
-    if store.list_steps():
-        return [root]
-    if not store.fs.exists(store.path):
-        return []
-    found = []
-    for entry in sorted(store.fs.ls(store.path, detail=False)):
-        name = entry.rstrip("/").rsplit("/", 1)[-1]
-        child = root.rstrip("/") + "/" + name
-        if CheckpointStore(child).list_steps():
-            found.append(child)
-    return found
-
-
-def main():
-    roots = [r for r in os.environ["DRILL_ROOTS"].split(",") if r]
-    load = os.environ.get("DRILL_LOAD_WEIGHTS", "1") == "1"
-    require = os.environ.get("DRILL_REQUIRE_CHECKPOINT", "1") == "1"
-    failures = 0
-    checked = 0
-    for root in roots:
-        runs = runs_under(root)
-        if not runs:
-            print(json.dumps({"event": "drill_no_checkpoints", "root": root}), flush=True)
-            failures += 1 if require else 0
-        for run in runs:
-            started = time.monotonic()
-            record = {"event": "drill_run", "run": run}
-            try:
-                store = CheckpointStore(run)
-                complete = store.complete()
-                if not complete:
-                    raise RuntimeError("no complete checkpoint (no manifest.json)")
-                step, manifest = complete[0]
-                record["step"] = step
-                record["files"] = len(manifest.get("files") or {})
-                problems = verify_step(store, step, manifest)
-                if problems:
-                    raise RuntimeError("sha256 verification failed: " + "; ".join(problems[:20]))
-                if load:
-                    config, state, _ = load_model_for_inference(store.step_uri(step), verify=False)
-                    record["tensors"] = len(state)
-                    record["parameters"] = int(sum(t.numel() for t in state.values()))
-                record["ok"] = True
-                checked += 1
-            except Exception as exc:  # report every run, then fail the Job
-                record["ok"] = False
-                record["error"] = f"{type(exc).__name__}: {exc}"
-                failures += 1
-            record["seconds"] = round(time.monotonic() - started, 2)
-            print(json.dumps(record), flush=True)
-    print(json.dumps({"event": "drill_done", "checked": checked, "failures": failures}), flush=True)
-    return 1 if failures else 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())
-`;
+export const RESTORE_DRILL_SCRIPT: string = fs.readFileSync(path.join(packageRoot(), 'compute', 'src', 'aiinfra', 'drill.py'), 'utf8');
 
 export interface RestoreDrillProps {
   readonly cluster: IGpuCluster;
@@ -115,6 +53,9 @@ export interface RestoreDrillProps {
   readonly jobName?: string;
 }
 
+/** RestoreDrillProps without the store: the options of `ModelBackupBucket.addRestoreDrill`. */
+export type RestoreDrillOptions = Omit<RestoreDrillProps, 'store'>;
+
 const PREFIX = /^([a-z0-9][a-z0-9._-]*\/)+$/;
 
 /**
@@ -137,70 +78,26 @@ export class RestoreDrill extends Construct {
 
   constructor(scope: Construct, id: string, props: RestoreDrillProps) {
     super(scope, id);
+    const r = resolveRestoreDrill(this, id, props);
     const { cluster, store, tenant } = props;
-    if (!cluster || !cluster.gpuPools) throw new InvalidPropError(this, 'cluster', cluster, 'an IGpuCluster');
-    if (!store || typeof store.grantRead !== 'function') throw new InvalidPropError(this, 'store', store, 'an IModelStore (e.g. a ModelBackupBucket)');
-    if (store.cloud.kind !== cluster.cloud.kind) {
-      throw new InvalidPropError(this, 'store', store.node.path, `a store on the cluster's cloud (${cluster.cloud.kind}); the drill's identity cannot read ${store.cloud.kind} storage`);
-    }
-    const jobName = props.jobName ?? derivedDnsLabel(this, `restore-drill-${id}`, 40, 'jobName');
-    checkDnsLabel(this, 'jobName', jobName, 40);
-    const namespace = tenant ? tenant.namespace : props.namespace ?? 'training';
-    checkDnsLabel(this, 'namespace', namespace);
-    if (RESERVED_NAMESPACES.includes(namespace) || namespace.startsWith('kube-')) {
-      throw new InvalidPropError(this, 'namespace', namespace, `a workload namespace, not ${RESERVED_NAMESPACES.join(', ')} or kube-*`);
-    }
-    if (tenant && tenant.cluster !== cluster) throw new InvalidPropError(this, 'tenant', tenant.node.path, 'a tenant of the same cluster');
-    const schedule = (props.schedule ?? '17 4 * * *').trim();
-    check.cron(this, 'schedule', schedule, { macros: true, example: '17 4 * * *' });
-    check.integerInRange(this, 'memoryGiB', props.memoryGiB, 1, 1024);
-    const prefixes = props.prefixes ?? [`${tenant?.bucketPrefix ?? ''}checkpoints/`];
-    if (!Array.isArray(prefixes) || prefixes.length === 0) throw new InvalidPropError(this, 'prefixes', prefixes, 'one or more prefixes');
-    prefixes.forEach((p, i) => {
-      check.matches(this, `prefixes[${i}]`, p, PREFIX, "lowercase path segments ending in '/', e.g. 'checkpoints/' or 'research/checkpoints/pretrain/'");
-      tenant?.checkPrefix(this, `prefixes[${i}]`, p);
-    });
-    let image: string | undefined;
-    if (typeof props.image === 'string') {
-      checkImageUri(this, 'image', props.image);
-      image = props.image;
-    } else if (props.image) {
-      image = props.image.imageUri;
-    }
-
-    this.jobName = jobName;
-    this.namespace = namespace;
-    this.roots = prefixes.map((p) => `${store.uri}/${p.replace(/\/$/, '')}`);
-    let imageUri = image;
+    this.jobName = r.jobName;
+    this.namespace = r.namespace;
+    this.roots = r.prefixes.map((p) => `${store.uri}/${p.replace(/\/$/, '')}`);
+    let imageUri = r.image;
     if (!imageUri) {
       const bundled = (require('../core/image-build') as typeof import('../core/image-build')).trainerImage(this, cluster.cloud);
       bundled.grantPull(cluster);
       imageUri = bundled.imageUri;
     }
 
-    this.identity = new WorkloadIdentity(this, 'Identity', { cloud: cluster.cloud, description: `Restore drill ${namespace}/${jobName}: reads ${prefixes.join(', ')}` });
-    for (const p of prefixes) store.grantRead(this.identity, p);
-    const saAnnotations = cluster.bindServiceAccount(this.identity, namespace, jobName);
+    this.identity = new WorkloadIdentity(this, 'Identity', {
+      cloud: cluster.cloud, description: `Restore drill ${r.namespace}/${r.jobName}: reads ${r.prefixes.join(', ')}`,
+    });
+    for (const p of r.prefixes) store.grantRead(this.identity, p);
+    const saAnnotations = cluster.bindServiceAccount(this.identity, r.namespace, r.jobName);
 
-    this.workload = new KubernetesWorkload(this, 'Workload', { cluster, namespace, description: `Restore drill ${namespace}/${jobName} (cdktf-ai-infra)` });
-    this.workload.addDependency(tenant ? tenant.workload : sharedNamespace(cluster, namespace));
-    const chart = this.workload.chart;
-    const labels: Record<string, string> = { ...MANAGED_BY_LABELS, 'app.kubernetes.io/name': 'aiinfra-restore-drill', 'ai-infra/restore-drill': jobName };
-    apiObject(chart, 'ServiceAccount', {
-      apiVersion: 'v1', kind: 'ServiceAccount',
-      metadata: { name: jobName, namespace, labels, ...(Object.keys(saAnnotations).length ? { annotations: saAnnotations } : {}) },
-      automountServiceAccountToken: false,
-    });
-    apiObject(chart, 'Script', {
-      apiVersion: 'v1', kind: 'ConfigMap',
-      metadata: { name: `${jobName}-script`, namespace, labels },
-      data: { 'drill.py': RESTORE_DRILL_SCRIPT },
-    });
-    const dirs = writableEmptyDirs([
-      { name: 'tmp', mountPath: '/tmp', sizeLimit: '20Gi' },
-      { name: 'home', mountPath: '/home/app', sizeLimit: '1Gi' },
-    ]);
-    const memory = `${props.memoryGiB ?? 16}Gi`;
+    this.workload = new KubernetesWorkload(this, 'Workload', { cluster, namespace: r.namespace, description: `Restore drill ${r.namespace}/${r.jobName} (cdktf-ai-infra)` });
+    this.workload.addDependency(tenant ? tenant.workload : sharedNamespace(cluster, r.namespace));
     const env: Record<string, string> = {
       ...store.clientEnvironment,
       DRILL_ROOTS: this.roots.join(','),
@@ -209,46 +106,125 @@ export class RestoreDrill extends Construct {
       HOME: '/home/app',
       PYTHONUNBUFFERED: '1',
     };
-    apiObject(chart, 'CronJob', {
-      apiVersion: 'batch/v1', kind: 'CronJob',
-      metadata: { name: jobName, namespace, labels },
-      spec: {
-        schedule,
-        timeZone: 'Etc/UTC',
-        concurrencyPolicy: 'Forbid',
-        startingDeadlineSeconds: 3600,
-        successfulJobsHistoryLimit: 3,
-        failedJobsHistoryLimit: 3,
-        jobTemplate: {
-          metadata: { labels },
-          spec: {
-            backoffLimit: 1,
-            activeDeadlineSeconds: 3 * 3600,
-            ttlSecondsAfterFinished: 7 * 86400,
-            template: {
-              metadata: { labels: { ...labels, ...(cluster.workloadIdentityPodLabels ?? {}) } },
-              spec: {
-                serviceAccountName: jobName,
-                automountServiceAccountToken: false,
-                restartPolicy: 'Never',
-                enableServiceLinks: false,
-                securityContext: restrictedPodSecurityContext(),
-                volumes: [...dirs.volumes, { name: 'script', configMap: { name: `${jobName}-script` } }],
-                containers: [{
-                  name: 'drill',
-                  image: imageUri,
-                  imagePullPolicy: 'IfNotPresent',
-                  command: ['python', '/etc/aiinfra-drill/drill.py'],
-                  env: Object.entries(env).sort(([a], [b]) => a.localeCompare(b)).map(([name, value]) => ({ name, value })),
-                  resources: { requests: { cpu: '1', memory }, limits: { memory } },
-                  securityContext: restrictedContainerSecurityContext(),
-                  volumeMounts: [...dirs.volumeMounts, { name: 'script', mountPath: '/etc/aiinfra-drill', readOnly: true }],
-                }],
-              },
-            },
-          },
-        },
-      },
+    renderDrillObjects(this.workload.chart, r, {
+      imageUri, env, saAnnotations, podLabels: cluster.workloadIdentityPodLabels ?? {}, memory: `${props.memoryGiB ?? 16}Gi`,
     });
   }
+}
+
+/** RestoreDrillProps after checks and defaults. */
+interface ResolvedRestoreDrill {
+  readonly jobName: string;
+  readonly namespace: string;
+  readonly schedule: string;
+  readonly prefixes: readonly string[];
+  /** The user's image; undefined: the bundled trainer image. */
+  readonly image?: string;
+}
+
+/** Checks every prop and applies the defaults; throws InvalidPropError before any child exists. */
+function resolveRestoreDrill(scope: Construct, id: string, props: RestoreDrillProps): ResolvedRestoreDrill {
+  const { cluster, store, tenant } = props;
+  if (!cluster || !cluster.gpuPools) throw new InvalidPropError(scope, 'cluster', cluster, 'an IGpuCluster');
+  if (!store || typeof store.grantRead !== 'function') throw new InvalidPropError(scope, 'store', store, 'an IModelStore (e.g. a ModelBackupBucket)');
+  if (store.cloud.kind !== cluster.cloud.kind) {
+    throw new InvalidPropError(scope, 'store', store.node.path, `a store on the cluster's cloud (${cluster.cloud.kind}); the drill's identity cannot read ${store.cloud.kind} storage`);
+  }
+  const jobName = props.jobName ?? derivedDnsLabel(scope, `restore-drill-${id}`, 40, 'jobName');
+  checkDnsLabel(scope, 'jobName', jobName, 40);
+  const namespace = tenant ? tenant.namespace : props.namespace ?? 'training';
+  checkDnsLabel(scope, 'namespace', namespace);
+  if (RESERVED_NAMESPACES.includes(namespace) || namespace.startsWith('kube-')) {
+    throw new InvalidPropError(scope, 'namespace', namespace, `a workload namespace, not ${RESERVED_NAMESPACES.join(', ')} or kube-*`);
+  }
+  if (tenant && tenant.cluster !== cluster) throw new InvalidPropError(scope, 'tenant', tenant.node.path, 'a tenant of the same cluster');
+  const schedule = (props.schedule ?? '17 4 * * *').trim();
+  check.cron(scope, 'schedule', schedule, { macros: true, example: '17 4 * * *' });
+  check.integerInRange(scope, 'memoryGiB', props.memoryGiB, 1, 1024);
+  const prefixes = props.prefixes ?? [`${tenant?.bucketPrefix ?? ''}checkpoints/`];
+  if (!Array.isArray(prefixes) || prefixes.length === 0) throw new InvalidPropError(scope, 'prefixes', prefixes, 'one or more prefixes');
+  prefixes.forEach((p, i) => {
+    check.matches(scope, `prefixes[${i}]`, p, PREFIX, "lowercase path segments ending in '/', e.g. 'checkpoints/' or 'research/checkpoints/pretrain/'");
+    tenant?.checkPrefix(scope, `prefixes[${i}]`, p);
+  });
+  let image: string | undefined;
+  if (typeof props.image === 'string') {
+    checkImageUri(scope, 'image', props.image);
+    image = props.image;
+  } else if (props.image) {
+    image = props.image.imageUri;
+  }
+  return { jobName, namespace, schedule, prefixes, image };
+}
+
+/** What the drill's pod runs with. */
+interface DrillPod {
+  readonly imageUri: string;
+  readonly env: Record<string, string>;
+  readonly saAnnotations: Record<string, string>;
+  readonly podLabels: Record<string, string>;
+  readonly memory: string;
+}
+
+/** The drill's ServiceAccount, script ConfigMap and CronJob. */
+function renderDrillObjects(chart: Construct, r: ResolvedRestoreDrill, pod: DrillPod): void {
+  const { jobName, namespace } = r;
+  const labels: Record<string, string> = { ...MANAGED_BY_LABELS, 'app.kubernetes.io/name': 'aiinfra-restore-drill', 'ai-infra/restore-drill': jobName };
+  apiObject(chart, 'ServiceAccount', {
+    apiVersion: 'v1', kind: 'ServiceAccount',
+    metadata: { name: jobName, namespace, labels, ...(Object.keys(pod.saAnnotations).length ? { annotations: pod.saAnnotations } : {}) },
+    automountServiceAccountToken: false,
+  });
+  apiObject(chart, 'Script', {
+    apiVersion: 'v1', kind: 'ConfigMap',
+    metadata: { name: `${jobName}-script`, namespace, labels },
+    data: { 'drill.py': RESTORE_DRILL_SCRIPT },
+  });
+  apiObject(chart, 'CronJob', {
+    apiVersion: 'batch/v1', kind: 'CronJob',
+    metadata: { name: jobName, namespace, labels },
+    spec: {
+      schedule: r.schedule,
+      timeZone: 'Etc/UTC',
+      concurrencyPolicy: 'Forbid',
+      startingDeadlineSeconds: 3600,
+      successfulJobsHistoryLimit: 3,
+      failedJobsHistoryLimit: 3,
+      jobTemplate: {
+        metadata: { labels },
+        spec: {
+          backoffLimit: 1,
+          activeDeadlineSeconds: 3 * 3600,
+          ttlSecondsAfterFinished: 7 * 86400,
+          template: { metadata: { labels: { ...labels, ...pod.podLabels } }, spec: drillPodSpec(jobName, pod) },
+        },
+      },
+    },
+  });
+}
+
+/** Restricted Pod Security, no GPU, the script mounted read-only, scratch space for the restored weights. */
+function drillPodSpec(jobName: string, pod: DrillPod): Record<string, unknown> {
+  const dirs = writableEmptyDirs([
+    { name: 'tmp', mountPath: '/tmp', sizeLimit: '20Gi' },
+    { name: 'home', mountPath: '/home/app', sizeLimit: '1Gi' },
+  ]);
+  return {
+    serviceAccountName: jobName,
+    automountServiceAccountToken: false,
+    restartPolicy: 'Never',
+    enableServiceLinks: false,
+    securityContext: restrictedPodSecurityContext(),
+    volumes: [...dirs.volumes, { name: 'script', configMap: { name: `${jobName}-script` } }],
+    containers: [{
+      name: 'drill',
+      image: pod.imageUri,
+      imagePullPolicy: 'IfNotPresent',
+      command: ['python', '/etc/aiinfra-drill/drill.py'],
+      env: Object.entries(pod.env).sort(([a], [b]) => a.localeCompare(b)).map(([name, value]) => ({ name, value })),
+      resources: { requests: { cpu: '1', memory: pod.memory }, limits: { memory: pod.memory } },
+      securityContext: restrictedContainerSecurityContext(),
+      volumeMounts: [...dirs.volumeMounts, { name: 'script', mountPath: '/etc/aiinfra-drill', readOnly: true }],
+    }],
+  };
 }

@@ -6,6 +6,7 @@
 // The only lazy require in the library (besides the fast synth and the cdk8s/yaml loaders): a cloud's code,
 // and with it its provider packages, loads on first use, so `require('cdktf-ai-infra')` stays cheap and an
 // AWS-only app never loads the Azure provider.
+import type { BackupSpi } from '../backup/spi';
 import type { Cloud, CloudKind } from '../core/cloud';
 import type { IdentitySpi, ImageRepositorySpi } from '../core/spi';
 import type { InferenceSpi } from '../inference/spi';
@@ -14,6 +15,8 @@ import type { ClusterSpi } from '../training/spi';
 
 /** Everything one cloud implements: one field per construct spi. */
 export interface CloudTarget {
+  /** ModelBackupBucket (src/backup/spi.ts). */
+  readonly backup: BackupSpi;
   /** GpuTrainingCluster (src/training/spi.ts). */
   readonly cluster: ClusterSpi;
   /** WorkloadIdentity (src/core/spi.ts). */

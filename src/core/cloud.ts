@@ -1,4 +1,4 @@
-import { check, InvalidPropError } from './errors';
+import { check, ErrorScope, InvalidPropError } from './errors';
 import { stableHash } from './hash';
 import { AWS_REGIONS, AZURE_LOCATIONS, GCP_REGIONS } from './regions';
 
@@ -207,4 +207,17 @@ export class AzureCloud extends Cloud {
 /** Hash input for a name that must be unique beyond one stack. */
 export function uniqueNameSeed(cloud: Cloud, path: string): string {
   return stableHash(`${cloud.uniquenessKey}|${path}`);
+}
+
+/** Checks the region of a replica of a store in `cloud`: a known region of the same cloud, not the store's own. */
+export function checkReplicaRegion(scope: ErrorScope, prop: string, cloud: Cloud, region: string): void {
+  if (typeof region !== 'string' || region === cloud.region) {
+    throw new InvalidPropError(scope, prop, region, `a region other than the bucket's own (${cloud.region})`);
+  }
+  try {
+    cloud.inRegion(region);
+  } catch (e) {
+    if (e instanceof InvalidPropError) throw new InvalidPropError(scope, prop, region, e.allowed);
+    throw e;
+  }
 }

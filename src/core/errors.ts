@@ -1,3 +1,4 @@
+import { Token } from 'cdktf';
 import { IConstruct } from 'constructs';
 import { CRON_MACROS, cronProblem } from './cron';
 
@@ -39,6 +40,15 @@ export class InvalidPropError extends Error {
   }
 }
 
+/** True for a literal value we can check at synth time (not a Terraform reference). */
+export function isLiteral(value: string): boolean {
+  return !Token.isUnresolved(value);
+}
+
+const OBJECT_SEGMENT = /^[A-Za-z0-9._=+@,:~-]+$/;
+const OBJECT_PATH_ALLOWED = "a relative path such as 'research/gpt-1b': no leading '/', no '.' or '..' or empty segments, "
+  + 'segments of letters, digits and . _ - = + @ , : ~, at most 512 characters';
+
 /** Small checks shared by every construct; each throws InvalidPropError. */
 export const check = {
   integerInRange(scope: ErrorScope, prop: string, value: number | undefined, min: number, max = Number.MAX_SAFE_INTEGER): void {
@@ -63,6 +73,26 @@ export const check = {
   matches(scope: ErrorScope, prop: string, value: string | undefined, pattern: RegExp, allowed: string): void {
     if (value === undefined) return;
     if (typeof value !== 'string' || !pattern.test(value)) throw new InvalidPropError(scope, prop, value, allowed);
+  },
+  /**
+   * A relative object path in a bucket (`research/gpt-1b`): no leading slash, no empty, `.` or `..` segments,
+   * only URL-safe characters. Returns it without a trailing slash.
+   */
+  objectPath(scope: ErrorScope, prop: string, path: string): string {
+    if (typeof path !== 'string' || path.length === 0 || path.length > 512 || path.startsWith('/')) {
+      throw new InvalidPropError(scope, prop, path, OBJECT_PATH_ALLOWED);
+    }
+    const trimmed = path.replace(/\/+$/, '');
+    const segments = trimmed.split('/');
+    if (trimmed.length === 0 || segments.some((s) => s === '' || s === '.' || s === '..' || !OBJECT_SEGMENT.test(s))) {
+      throw new InvalidPropError(scope, prop, path, OBJECT_PATH_ALLOWED);
+    }
+    return trimmed;
+  },
+  /** An object prefix: a checked object path ending in `/` (so `research` never matches `research-old/`). */
+  objectPrefix(scope: ErrorScope, prop: string, prefix: string | undefined): string | undefined {
+    if (prefix === undefined) return undefined;
+    return `${check.objectPath(scope, prop, prefix)}/`;
   },
   /**
    * A cron schedule every consumer parses (src/core/cron.ts): 5 fields with ranges, steps, lists and

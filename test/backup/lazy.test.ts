@@ -1,5 +1,5 @@
 // A one-cloud stack loads only its own per-cloud part and provider bindings (they are required lazily).
-const PARTS = { aws: '../../src/backup/aws', gcp: '../../src/backup/gcp', azure: '../../src/backup/azure' } as const;
+const PARTS = { aws: '../../src/clouds/aws/backup', gcp: '../../src/clouds/gcp/backup', azure: '../../src/clouds/azure/backup' } as const;
 const PROBES = {
   aws: '@cdktf/provider-aws/lib/s3-bucket',
   gcp: '@cdktf/provider-google/lib/storage-bucket',

@@ -3,6 +3,7 @@ import * as os from 'os';
 import * as path from 'path';
 import { TerraformStack, Testing } from 'cdktf';
 import { InvalidPropError } from '../../src';
+import { ModelBackupBucket } from '../../src/backup/model-backup-bucket';
 import { RESTORE_DRILL_SCRIPT, RestoreDrill, RestoreDrillProps } from '../../src/backup/restore-drill';
 import { Tenant } from '../../src/training/tenant';
 import { FakeGpuCluster } from '../k8s/fake-cluster';
@@ -47,6 +48,29 @@ describe('RestoreDrill', () => {
     expect(store.grants).toEqual([{ kind: 'read', identity: drill.identity, prefix: 'research/checkpoints/' }]);
     expect(() => new RestoreDrill(stack, 'Other', { cluster, store, tenant, image: 'a/b:1', prefixes: ['checkpoints/'] }))
       .toThrow(/invalid prefixes\[0\] = "checkpoints\/"\. Allowed: a prefix inside tenant research's 'research\/'/);
+  });
+
+  test('bucket.addRestoreDrill drills that bucket, is its restoreDrill, and is one per bucket', () => {
+    const { stack, cluster } = setup();
+    const models = new ModelBackupBucket(stack, 'Bucket', { cloud: cluster.cloud, bucketName: 'acme-models' });
+    expect(models.restoreDrill).toBeUndefined();
+    const drill = models.addRestoreDrill('Drill', { cluster, image: 'a/b:1', prefixes: ['research/checkpoints/'] });
+    expect(drill).toBeInstanceOf(RestoreDrill);
+    expect(models.restoreDrill).toBe(drill);
+    expect(drill.node.path).toBe('plat/Bucket/Drill');
+    expect(drill.roots).toEqual(['s3://acme-models/research/checkpoints']);
+    // The grant is the bucket's own: an IAM policy on the drill's role, limited to the prefix.
+    const policies = JSON.parse(Testing.synth(stack)).resource.aws_iam_role_policy as Record<string, { policy: string }>;
+    expect(Object.values(policies).map((p) => p.policy).join()).toMatch(/aws_s3_bucket\.Bucket[^.]*\.arn}\/research\/checkpoints\/\*/);
+    expect(() => models.addRestoreDrill('Again', { cluster, image: 'a/b:1' })).toThrow(/invalid addRestoreDrill\(id\) = "Again"/);
+  });
+
+  test('the ConfigMap carries compute/src/aiinfra/drill.py byte for byte (pytest tests that file)', () => {
+    const file = fs.readFileSync(path.join(__dirname, '..', '..', 'compute', 'src', 'aiinfra', 'drill.py'), 'utf8');
+    expect(RESTORE_DRILL_SCRIPT).toBe(file);
+    const { stack, cluster, store } = setup();
+    const drill = new RestoreDrill(stack, 'drill', { cluster, store, image: 'a/b:1' });
+    expect(findObject(drill.workload.render().objects, 'ConfigMap', 'restore-drill-drill-script').data).toEqual({ 'drill.py': file });
   });
 
   const bad: [string, Partial<RestoreDrillProps>, RegExp][] = [

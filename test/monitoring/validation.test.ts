@@ -207,6 +207,25 @@ describe('a real RestoreDrill', () => {
   });
 });
 
+describe('bucket.addRestoreDrill', () => {
+  test('watching the bucket alerts on its drill', () => {
+    const { Gpu } = require('../../src/core/gpu') as typeof import('../../src/core/gpu');
+    const { GpuTrainingCluster } = require('../../src/training/gpu-training-cluster') as typeof import('../../src/training/gpu-training-cluster');
+    const { ModelBackupBucket } = require('../../src/backup/model-backup-bucket') as typeof import('../../src/backup/model-backup-bucket');
+    const stack = new TerraformStack(Testing.app(), 'platform');
+    const cloud = Cloud.gcp({ project: 'acme-ml', region: 'us-central1' });
+    const models = new ModelBackupBucket(stack, 'models', { cloud });
+    const cluster = new GpuTrainingCluster(stack, 'train', { cloud, gpuPools: [{ gpu: Gpu.H100_80GB, maxNodes: 2 }] });
+    const monitoring = new MonitoringStack(stack, 'obs', { cluster });
+    const drill = models.addRestoreDrill('drill', { cluster, schedule: '@weekly' });
+    monitoring.watch(models, { maxDrillAgeDays: 9 });
+    const group = monitoring.ruleGroups.find((g) => g.name.startsWith('aiinfra-backup-'))!;
+    expect(group.rules.map((r) => r.name)).toEqual(['BackupRestoreDrillFailed', 'BackupRestoreDrillOverdue']);
+    expect(group.rules[0].expr).toBe(`kube_job_status_failed{namespace="${drill.namespace}",job_name=~"${drill.jobName}.*"} > 0`);
+    expect(JSON.stringify(monitoring.node.metadata)).not.toMatch(/has no restore drill/);
+  });
+});
+
 describe('managed backend without a cluster', () => {
   test('budgets and channels only; watching a workload needs the cluster', () => {
     const f = fixture('aws');

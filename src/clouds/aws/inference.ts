@@ -18,7 +18,7 @@ import type {
 import { PRIVATE_CIDRS } from '../../k8s/objects/network-policy';
 import { K8sObject } from '../../k8s/objects/object';
 import { ModelReference } from '../../core/model-store';
-import { awsPartition } from '../../backup/common';
+import { awsPartition } from './partition';
 import { awsProvider } from './provider';
 import { keyPolicy } from './keys';
 

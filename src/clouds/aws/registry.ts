@@ -5,7 +5,7 @@ import { EcrLifecyclePolicy } from '@cdktf/provider-aws/lib/ecr-lifecycle-policy
 import { DataAwsCallerIdentity } from '@cdktf/provider-aws/lib/data-aws-caller-identity';
 import { EcrRepository } from '@cdktf/provider-aws/lib/ecr-repository';
 import { KmsKey } from '@cdktf/provider-aws/lib/kms-key';
-import { awsPartition } from '../../backup/common';
+import { awsPartition } from './partition';
 import { AwsCloud } from '../../core/cloud';
 import type { ImageRepository, ImageRepositorySpi } from '../../core/spi';
 import { physicalName } from '../../core/naming';

@@ -1,5 +1,6 @@
 // Everything gcp implements, for src/clouds/registry.ts (loaded only when a construct targets gcp).
 import type { CloudTarget } from '../registry';
+import { backup } from './backup';
 import { identity } from './identity';
 import { inference } from './inference';
 import { monitoring } from './monitoring';
@@ -7,6 +8,7 @@ import { images } from './registry';
 import { cluster } from './training';
 
 export const target: CloudTarget = {
+  backup,
   cluster,
   identity,
   images,
