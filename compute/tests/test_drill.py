@@ -25,6 +25,7 @@ def _save(run: Path, step: int) -> int:
 
 
 def _run(monkeypatch, capsys, roots, **env):
+    capsys.readouterr()  # drop what saving printed (the trainer's logs reach stdout once a test configured them)
     monkeypatch.setenv("DRILL_ROOTS", ",".join(str(r) for r in roots))
     for key in ("DRILL_LOAD_WEIGHTS", "DRILL_REQUIRE_CHECKPOINT"):
         monkeypatch.delenv(key, raising=False)
