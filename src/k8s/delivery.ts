@@ -272,121 +272,18 @@ export class KubernetesWorkload extends Construct {
   }
 
   private renderNow(): RenderedChart {
-    const raw = this.chart.toJson() as Record<string, unknown>[];
-    const placeholders: ChartPlaceholder[] = [];
-    const index = new Map<string, number>();
-    const keyOf = (value: unknown, identity: string, embedded: boolean): number => {
-      const id = `${embedded ? 'e' : 'w'}:${identity}`;
-      let n = index.get(id);
-      if (n === undefined) {
-        n = placeholders.length;
-        index.set(id, n);
-        placeholders.push({ key: `v${n}`, value, embedded });
-      }
-      return n;
-    };
-    // Strings with a token and literal parts: the literal parts stay in the template (tools that read the raw
-    // chart, and policy checks, see e.g. an image tag); each token becomes an inline value.
-    const embeddedStrings: string[] = [];
-    const embeddedPlain: string[] = [];
-    const replaceString = (value: string): string => {
-      if (!Token.isUnresolved(value)) return value;
-      const pieces = value.split(TOKEN_IN_STRING);
-      const tokens = value.match(TOKEN_IN_STRING) ?? [];
-      if (tokens.length === 0 || (tokens.length === 1 && pieces.every((p) => p === ''))) {
-        return `${MARKER}${keyOf(value, value, false)}__`;
-      }
-      let template = '';
-      let plain = '';
-      pieces.forEach((lit, i) => {
-        template += escapeTemplate(JSON.stringify(lit).slice(1, -1));
-        plain += lit;
-        if (i < tokens.length) {
-          const n = keyOf(tokens[i], tokens[i], true);
-          template += `{{ .Values.tf.v${n} }}`;
-          plain += `${MARKER}${n}__`;
-        }
-      });
-      embeddedStrings.push(template);
-      embeddedPlain.push(plain);
-      return `${EMBED}${embeddedStrings.length - 1}__`;
-    };
-    const replace = (value: unknown): unknown => {
-      if (typeof value === 'string') return replaceString(value);
-      if (typeof value === 'number') return Token.isUnresolved(value) ? `${MARKER}${keyOf(value, String(value), false)}__` : value;
-      if (Array.isArray(value)) {
-        if (value.length === 1 && typeof value[0] === 'string' && Token.isUnresolved(value)) return `${MARKER}${keyOf(value, value[0], false)}__`;
-        return value.map(replace);
-      }
-      if (value !== null && typeof value === 'object') {
-        const out: Record<string, unknown> = {};
-        for (const [k, v] of Object.entries(value as Record<string, unknown>)) out[replace(k) as string] = replace(v);
-        return out;
-      }
-      return value;
-    };
-
-    const tagged = raw.map((o) => topLevelOrder(stripClusterScopedNamespace(replace(canonical(o)) as Record<string, unknown>)));
+    const templater = new TokenTemplater();
+    const tagged = (this.chart.toJson() as Record<string, unknown>[])
+      .map((o) => topLevelOrder(stripClusterScopedNamespace(templater.replace(canonical(o)) as Record<string, unknown>)));
     // The objects as callers see them: embedded strings without the internal tag.
-    const untag = (value: unknown): unknown => {
-      if (typeof value === 'string') return value.replace(EMBED_RE, (_m, n: string) => embeddedPlain[Number(n)]);
-      if (Array.isArray(value)) return value.map(untag);
-      if (value !== null && typeof value === 'object') {
-        return Object.fromEntries(Object.entries(value as Record<string, unknown>).map(([k, v]) => [untag(k), untag(v)]));
-      }
-      return value;
-    };
-    const objects = tagged.map((o) => untag(o) as Record<string, unknown>);
-    const files: Record<string, string> = {};
-    const used = new Set<string>();
-    tagged.forEach((obj, i) => {
-      const kind = String(obj.kind ?? 'object').toLowerCase();
-      const meta = (obj.metadata ?? {}) as Record<string, unknown>;
-      const name = String(meta.name ?? 'unnamed').replace(EMBED_RE, (_m, n: string) => embeddedPlain[Number(n)]).replace(MARKER_RE, 'tf$1').replace(/[^a-zA-Z0-9.-]+/g, '-').toLowerCase();
-      let file = `templates/${String(i).padStart(3, '0')}-${kind}-${name}.yaml`.slice(0, 200);
-      while (used.has(file)) file = file.replace(/\.yaml$/, '-x.yaml');
-      used.add(file);
-      const yamlText = stringify(obj, { lineWidth: 0, minContentWidth: 0, sortMapEntries: false, aliasDuplicateObjects: false });
-      // Markers are plain scalars in the YAML text; an embedded string becomes one double-quoted scalar.
-      files[file] = escapeTemplate(yamlText)
-        .replace(EMBED_RE, (_m, n: string) => `"${embeddedStrings[Number(n)]}"`)
-        .replace(MARKER_RE, (_m, n: string) => `{{ .Values.tf.v${n} | toJson }}`);
-    });
-
-    const stack = TerraformStack.of(this);
-    const valueLines = placeholders.map((p) => {
-      let expression: string;
-      try {
-        const resolved = Tokenization.resolve(p.value, { scope: stack, preparing: false, resolver: new DefaultTokenResolver(new StringConcat()) });
-        expression = JSON.stringify(resolved);
-      } catch {
-        expression = 'a Terraform value';
-      }
-      return `  ${p.key}: null # ${expression}${p.embedded ? ' (inline in a quoted string: escape \\ and ")' : ''}`;
-    });
-    files['values.yaml'] = [
-      '# Values of this chart. Terraform fills `tf` through helm_release.values.',
-      '# To apply the chart without Terraform (Argo CD, Flux, helm install), set each tf.vN below to the',
-      '# value of the Terraform expression in its comment (`terraform output` or the cloud console).',
-      placeholders.length ? 'tf:' : 'tf: {}',
-      ...valueLines,
-      '',
-    ].join('\n');
-
-    const contentHash = sha256(Object.keys(files).sort().map((f) => `${f}\0${files[f]}\0`).join(''));
-    files['Chart.yaml'] = [
-      'apiVersion: v2',
-      `name: ${this.releaseName}`,
-      `description: ${JSON.stringify(`Kubernetes objects of ${this.node.path} (cdktf-ai-infra)`)}`,
-      'type: application',
-      `version: 0.0.0-h${contentHash.slice(0, 12)}`,
-      '',
-    ].join('\n');
-
+    const objects = tagged.map((o) => templater.untag(o) as Record<string, unknown>);
+    const files = templater.templateFiles(tagged);
+    files['values.yaml'] = valuesYaml(templater.placeholders, TerraformStack.of(this));
+    files['Chart.yaml'] = chartYaml(this.releaseName, this.node.path, files);
     const sorted: Record<string, string> = {};
     for (const f of Object.keys(files).sort()) sorted[f] = files[f];
     const hash = sha256(Object.keys(sorted).map((f) => `${f}\0${sorted[f]}\0`).join('')).slice(0, 32);
-    return { name: this.releaseName, files: sorted, objects, placeholders, hash };
+    return { name: this.releaseName, files: sorted, objects, placeholders: templater.placeholders, hash };
   }
 
   /** The `helm_release.values` entries: one YAML document with the placeholder values, or none. */
@@ -444,6 +341,136 @@ export class KubernetesWorkload extends Construct {
     const ordered = [...deps.keys()].sort().map((fqn) => dependable(deps.get(fqn)!));
     this.release.dependsOn = [...(this.release.dependsOn ?? []), ...ordered];
   }
+}
+
+/**
+ * Turns the Terraform tokens in rendered objects into Helm values: a whole-value token becomes a marker for
+ * `{{ .Values.tf.vN | toJson }}`; a string with tokens and literal parts keeps the literal parts in the template
+ * (tools that read the raw chart, and policy checks, see e.g. an image tag), each token an inline value.
+ */
+class TokenTemplater {
+  public readonly placeholders: ChartPlaceholder[] = [];
+  private readonly index = new Map<string, number>();
+  private readonly embeddedStrings: string[] = [];
+  private readonly embeddedPlain: string[] = [];
+
+  public replace(value: unknown): unknown {
+    if (typeof value === 'string') return this.replaceString(value);
+    if (typeof value === 'number') return Token.isUnresolved(value) ? `${MARKER}${this.keyOf(value, String(value), false)}__` : value;
+    if (Array.isArray(value)) {
+      if (value.length === 1 && typeof value[0] === 'string' && Token.isUnresolved(value)) return `${MARKER}${this.keyOf(value, value[0], false)}__`;
+      return value.map((v) => this.replace(v));
+    }
+    if (value !== null && typeof value === 'object') {
+      const out: Record<string, unknown> = {};
+      for (const [k, v] of Object.entries(value as Record<string, unknown>)) out[this.replace(k) as string] = this.replace(v);
+      return out;
+    }
+    return value;
+  }
+
+  /** `value` with embedded-string tags turned back into their plain text (markers stay). */
+  public untag(value: unknown): unknown {
+    if (typeof value === 'string') return this.plain(value);
+    if (Array.isArray(value)) return value.map((v) => this.untag(v));
+    if (value !== null && typeof value === 'object') {
+      return Object.fromEntries(Object.entries(value as Record<string, unknown>).map(([k, v]) => [this.untag(k), this.untag(v)]));
+    }
+    return value;
+  }
+
+  /** One template file per object, in order: `templates/NNN-<kind>-<name>.yaml`. */
+  public templateFiles(tagged: readonly Record<string, unknown>[]): Record<string, string> {
+    const files: Record<string, string> = {};
+    const used = new Set<string>();
+    tagged.forEach((obj, i) => {
+      const kind = String(obj.kind ?? 'object').toLowerCase();
+      const meta = (obj.metadata ?? {}) as Record<string, unknown>;
+      const name = this.plain(String(meta.name ?? 'unnamed')).replace(MARKER_RE, 'tf$1').replace(/[^a-zA-Z0-9.-]+/g, '-').toLowerCase();
+      let file = `templates/${String(i).padStart(3, '0')}-${kind}-${name}.yaml`.slice(0, 200);
+      while (used.has(file)) file = file.replace(/\.yaml$/, '-x.yaml');
+      used.add(file);
+      const yamlText = stringify(obj, { lineWidth: 0, minContentWidth: 0, sortMapEntries: false, aliasDuplicateObjects: false });
+      // Markers are plain scalars in the YAML text; an embedded string becomes one double-quoted scalar.
+      files[file] = escapeTemplate(yamlText)
+        .replace(EMBED_RE, (_m, n: string) => `"${this.embeddedStrings[Number(n)]}"`)
+        .replace(MARKER_RE, (_m, n: string) => `{{ .Values.tf.v${n} | toJson }}`);
+    });
+    return files;
+  }
+
+  private plain(text: string): string {
+    return text.replace(EMBED_RE, (_m, n: string) => this.embeddedPlain[Number(n)]);
+  }
+
+  private keyOf(value: unknown, identity: string, embedded: boolean): number {
+    const id = `${embedded ? 'e' : 'w'}:${identity}`;
+    let n = this.index.get(id);
+    if (n === undefined) {
+      n = this.placeholders.length;
+      this.index.set(id, n);
+      this.placeholders.push({ key: `v${n}`, value, embedded });
+    }
+    return n;
+  }
+
+  private replaceString(value: string): string {
+    if (!Token.isUnresolved(value)) return value;
+    const pieces = value.split(TOKEN_IN_STRING);
+    const tokens = value.match(TOKEN_IN_STRING) ?? [];
+    if (tokens.length === 0 || (tokens.length === 1 && pieces.every((p) => p === ''))) {
+      return `${MARKER}${this.keyOf(value, value, false)}__`;
+    }
+    let template = '';
+    let plain = '';
+    pieces.forEach((lit, i) => {
+      template += escapeTemplate(JSON.stringify(lit).slice(1, -1));
+      plain += lit;
+      if (i < tokens.length) {
+        const n = this.keyOf(tokens[i], tokens[i], true);
+        template += `{{ .Values.tf.v${n} }}`;
+        plain += `${MARKER}${n}__`;
+      }
+    });
+    this.embeddedStrings.push(template);
+    this.embeddedPlain.push(plain);
+    return `${EMBED}${this.embeddedStrings.length - 1}__`;
+  }
+}
+
+/** values.yaml: each placeholder with the Terraform expression that fills it, for users outside Terraform. */
+function valuesYaml(placeholders: readonly ChartPlaceholder[], stack: TerraformStack): string {
+  const valueLines = placeholders.map((p) => {
+    let expression: string;
+    try {
+      const resolved = Tokenization.resolve(p.value, { scope: stack, preparing: false, resolver: new DefaultTokenResolver(new StringConcat()) });
+      expression = JSON.stringify(resolved);
+    } catch {
+      expression = 'a Terraform value';
+    }
+    return `  ${p.key}: null # ${expression}${p.embedded ? ' (inline in a quoted string: escape \\ and ")' : ''}`;
+  });
+  return [
+    '# Values of this chart. Terraform fills `tf` through helm_release.values.',
+    '# To apply the chart without Terraform (Argo CD, Flux, helm install), set each tf.vN below to the',
+    '# value of the Terraform expression in its comment (`terraform output` or the cloud console).',
+    placeholders.length ? 'tf:' : 'tf: {}',
+    ...valueLines,
+    '',
+  ].join('\n');
+}
+
+/** Chart.yaml, versioned by the content of the other files (a changed object is a new chart version). */
+function chartYaml(releaseName: string, constructPath: string, files: Record<string, string>): string {
+  const contentHash = sha256(Object.keys(files).sort().map((f) => `${f}\0${files[f]}\0`).join(''));
+  return [
+    'apiVersion: v2',
+    `name: ${releaseName}`,
+    `description: ${JSON.stringify(`Kubernetes objects of ${constructPath} (cdktf-ai-infra)`)}`,
+    'type: application',
+    `version: 0.0.0-h${contentHash.slice(0, 12)}`,
+    '',
+  ].join('\n');
 }
 
 /** Runs at synth (cdktf invokes aspects in `app.synth()` and `Testing.synth()`), never in a constructor. */

@@ -70,84 +70,93 @@ export function pinnedRelease(scope: Construct, id: string, chart: PinnedChart, 
  * Kueue. Returns the releases (workload releases depend on them).
  */
 export function installGpuAddOns(scope: Construct, opts: GpuAddOnOptions): Release[] {
-  const releases: Release[] = [];
-  const provider = opts.helmProvider;
+  const common = { provider: opts.helmProvider, dependsOn: opts.dependsOn };
   const tolerations = opts.tolerations.map((t) => ({ ...t }));
-  const dependsOn = opts.dependsOn;
+  const releases: Release[] = [];
   if (opts.gpuSoftware === 'device-plugin') {
     releases.push(pinnedRelease(scope, 'NvidiaDevicePlugin', NVIDIA_DEVICE_PLUGIN, {
-      provider, name: 'nvidia-device-plugin', namespace: GPU_ADDON_NAMESPACE, dependsOn,
-      values: {
-        affinity: GPU_NODE_AFFINITY,
-        tolerations,
-        gfd: { enabled: false },
-        nfd: { enabled: false },
-        priorityClassName: 'system-node-critical',
-        migStrategy: 'none',
-        failOnInitError: true,
-        deviceListStrategy: 'envvar',
-      },
+      ...common, name: 'nvidia-device-plugin', namespace: GPU_ADDON_NAMESPACE, values: devicePluginValues(tolerations),
     }));
   } else if (opts.gpuSoftware === 'gpu-operator') {
     releases.push(pinnedRelease(scope, 'NvidiaGpuOperator', NVIDIA_GPU_OPERATOR, {
-      provider, name: 'gpu-operator', namespace: GPU_ADDON_NAMESPACE, dependsOn,
-      values: {
-        // The chart's pre-upgrade Job applies the ClusterPolicy/NVIDIADriver/NFD CRDs of the new version.
-        operator: { defaultRuntime: 'containerd', upgradeCRD: true },
-        driver: { enabled: false },
-        toolkit: { enabled: !opts.toolkitOnNodes },
-        dcgmExporter: { enabled: false },
-        devicePlugin: { enabled: true },
-        migManager: { enabled: false },
-        daemonsets: { tolerations, priorityClassName: 'system-node-critical' },
-        nfd: { enabled: true },
-      },
+      ...common, name: 'gpu-operator', namespace: GPU_ADDON_NAMESPACE, values: gpuOperatorValues(tolerations, opts.toolkitOnNodes),
     }));
   }
   if (opts.dcgmExporter) {
     releases.push(pinnedRelease(scope, 'DcgmExporter', DCGM_EXPORTER, {
-      provider, name: 'dcgm-exporter', namespace: GPU_ADDON_NAMESPACE, dependsOn,
-      values: {
-        image: { tag: DCGM_EXPORTER_IMAGE_TAG },
-        arguments: ['-f', '/etc/dcgm-exporter/default-counters.csv'],
-        customMetrics: dcgmCountersCsv(),
-        extraConfigMapVolumes: [{
-          name: 'exporter-metrics-volume',
-          configMap: { name: 'exporter-metrics-config-map', items: [{ key: 'metrics', path: 'default-counters.csv' }] },
-        }],
-        extraVolumeMounts: [
-          { name: 'exporter-metrics-volume', mountPath: '/etc/dcgm-exporter/default-counters.csv', subPath: 'default-counters.csv' },
-          ...(opts.driverHostPath ? [{ name: 'nvidia-driver', mountPath: '/usr/local/nvidia', readOnly: true }] : []),
-        ],
-        ...(opts.driverHostPath ? {
-          extraHostVolumes: [{ name: 'nvidia-driver', hostPath: opts.driverHostPath }],
-          extraEnv: [{ name: 'LD_LIBRARY_PATH', value: '/usr/local/nvidia/lib64' }],
-        } : {}),
-        service: { enable: true, port: DCGM_EXPORTER_PORT },
-        // The monitoring stack adds its own scrape config; the ServiceMonitor CRD may not exist yet.
-        serviceMonitor: { enabled: false },
-        podLabels: { 'app.kubernetes.io/part-of': 'cdktf-ai-infra' },
-        affinity: GPU_NODE_AFFINITY,
-        tolerations,
-        priorityClassName: 'system-node-critical',
-        resources: { requests: { cpu: '100m', memory: '256Mi' }, limits: { memory: '1Gi' } },
-      },
+      ...common, name: 'dcgm-exporter', namespace: GPU_ADDON_NAMESPACE, values: dcgmExporterValues(tolerations, opts.driverHostPath),
     }));
   }
   if (opts.kueue) {
-    releases.push(pinnedRelease(scope, 'Kueue', KUEUE, {
-      provider, name: 'kueue', namespace: KUEUE_NAMESPACE, dependsOn,
-      values: {
-        controllerManager: {
-          replicas: 2,
-          manager: { priorityClassName: 'system-cluster-critical' },
-          nodeSelector: { [LABEL_POOL]: 'system' },
-          podDisruptionBudget: { enabled: true, minAvailable: 1 },
-        },
-        managerConfig: { controllerManagerConfigYaml: stringify(KUEUE_MANAGER_CONFIG, { lineWidth: 0 }) },
-        enablePrometheus: false,
-      },
-    }));
+    releases.push(pinnedRelease(scope, 'Kueue', KUEUE, { ...common, name: 'kueue', namespace: KUEUE_NAMESPACE, values: kueueValues() }));
   }
   return releases;
+}
+
+function devicePluginValues(tolerations: Record<string, unknown>[]): Record<string, unknown> {
+  return {
+    affinity: GPU_NODE_AFFINITY,
+    tolerations,
+    gfd: { enabled: false },
+    nfd: { enabled: false },
+    priorityClassName: 'system-node-critical',
+    migStrategy: 'none',
+    failOnInitError: true,
+    deviceListStrategy: 'envvar',
+  };
+}
+
+function gpuOperatorValues(tolerations: Record<string, unknown>[], toolkitOnNodes: boolean | undefined): Record<string, unknown> {
+  return {
+    // The chart's pre-upgrade Job applies the ClusterPolicy/NVIDIADriver/NFD CRDs of the new version.
+    operator: { defaultRuntime: 'containerd', upgradeCRD: true },
+    driver: { enabled: false },
+    toolkit: { enabled: !toolkitOnNodes },
+    dcgmExporter: { enabled: false },
+    devicePlugin: { enabled: true },
+    migManager: { enabled: false },
+    daemonsets: { tolerations, priorityClassName: 'system-node-critical' },
+    nfd: { enabled: true },
+  };
+}
+
+function dcgmExporterValues(tolerations: Record<string, unknown>[], driverHostPath: string | undefined): Record<string, unknown> {
+  return {
+    image: { tag: DCGM_EXPORTER_IMAGE_TAG },
+    arguments: ['-f', '/etc/dcgm-exporter/default-counters.csv'],
+    customMetrics: dcgmCountersCsv(),
+    extraConfigMapVolumes: [{
+      name: 'exporter-metrics-volume',
+      configMap: { name: 'exporter-metrics-config-map', items: [{ key: 'metrics', path: 'default-counters.csv' }] },
+    }],
+    extraVolumeMounts: [
+      { name: 'exporter-metrics-volume', mountPath: '/etc/dcgm-exporter/default-counters.csv', subPath: 'default-counters.csv' },
+      ...(driverHostPath ? [{ name: 'nvidia-driver', mountPath: '/usr/local/nvidia', readOnly: true }] : []),
+    ],
+    ...(driverHostPath ? {
+      extraHostVolumes: [{ name: 'nvidia-driver', hostPath: driverHostPath }],
+      extraEnv: [{ name: 'LD_LIBRARY_PATH', value: '/usr/local/nvidia/lib64' }],
+    } : {}),
+    service: { enable: true, port: DCGM_EXPORTER_PORT },
+    // The monitoring stack adds its own scrape config; the ServiceMonitor CRD may not exist yet.
+    serviceMonitor: { enabled: false },
+    podLabels: { 'app.kubernetes.io/part-of': 'cdktf-ai-infra' },
+    affinity: GPU_NODE_AFFINITY,
+    tolerations,
+    priorityClassName: 'system-node-critical',
+    resources: { requests: { cpu: '100m', memory: '256Mi' }, limits: { memory: '1Gi' } },
+  };
+}
+
+function kueueValues(): Record<string, unknown> {
+  return {
+    controllerManager: {
+      replicas: 2,
+      manager: { priorityClassName: 'system-cluster-critical' },
+      nodeSelector: { [LABEL_POOL]: 'system' },
+      podDisruptionBudget: { enabled: true, minAvailable: 1 },
+    },
+    managerConfig: { controllerManagerConfigYaml: stringify(KUEUE_MANAGER_CONFIG, { lineWidth: 0 }) },
+    enablePrometheus: false,
+  };
 }
