@@ -1,4 +1,3 @@
-import { spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
@@ -6,20 +5,11 @@ import { App } from 'cdktf';
 import { buildPlatformApp } from '../../examples/platform/platform';
 import { bundleApp } from '../../src/fast-synth/bundle';
 import { parseArgs } from '../../src/fast-synth/cli';
-import { packageRoot } from '../../src/core/package-root';
+import { fixtures, root, runCli } from './run-cli';
 import { readTree } from '../read-tree';
 import { copyCore } from '../core-copy';
 
-const root = packageRoot();
-const cli = path.join(root, 'src', 'fast-synth', 'cli.ts');
-const fixtures = path.join(__dirname, 'fixtures');
 
-/** Runs the CLI from source (ts-node, transpile only: the CLI is four small files; the app is bundled by esbuild). */
-function runCli(args: string[], env: Record<string, string>) {
-  return spawnSync(process.execPath, ['-r', 'ts-node/register/transpile-only', cli, ...args], {
-    cwd: root, encoding: 'utf8', env: { ...process.env, CHECKPOINT_DISABLE: '1', ...env },
-  });
-}
 
 
 const mtime = (file: string) => fs.statSync(file).mtimeMs;

@@ -1,20 +1,11 @@
-import { spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { packageRoot } from '../../src/core/package-root';
+import { fixtures, runCli } from './run-cli';
 import { publishOutput, stageOutput } from '../../src/fast-synth/output';
 import { readTree } from '../read-tree';
 
-const root = packageRoot();
-const cli = path.join(root, 'src', 'fast-synth', 'cli.ts');
-const fixtures = path.join(__dirname, 'fixtures');
 
-function runCli(args: string[], env: Record<string, string>) {
-  return spawnSync(process.execPath, ['-r', 'ts-node/register/transpile-only', cli, ...args], {
-    cwd: root, encoding: 'utf8', env: { ...process.env, CHECKPOINT_DISABLE: '1', ...env },
-  });
-}
 
 function write(file: string, text: string): void {
   fs.mkdirSync(path.dirname(file), { recursive: true });
