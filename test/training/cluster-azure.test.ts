@@ -122,7 +122,7 @@ describe('GpuTrainingCluster on Azure (AKS)', () => {
 
   test('bindServiceAccount: a federated credential on the identity for the cluster issuer, and the client-id annotation', () => {
     const identity = new WorkloadIdentity(stack, 'job', { cloud: azure() });
-    expect(cluster.bindServiceAccount(identity, 'research', 'trainer')).toEqual({ 'azure.workload.identity/client-id': identity.workloadRef });
+    expect(cluster.bindServiceAccount(identity, 'research', 'trainer')).toEqual({ 'azure.workload.identity/client-id': identity.workloadRef, 'cdktf-ai-infra/federated-credential': expect.stringMatching(/TfToken/) });
     const fic = all(JSON.parse(Testing.synth(stack)), 'azurerm_federated_identity_credential')[0];
     expect(fic).toMatchObject({
       subject: 'system:serviceaccount:research:trainer', audience: ['api://AzureADTokenExchange'],

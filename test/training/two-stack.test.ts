@@ -54,10 +54,10 @@ describe('fromClusterAttributes', () => {
   }];
 
   test.each([
-    ['aws', Cloud.aws({ region: 'us-east-1' }), 'aws', 'cdktf-ai-infra/pod-identity-association'],
-    ['gcp', Cloud.gcp({ project: 'acme-ml', region: 'us-central1' }), 'gke-gcloud-auth-plugin', 'iam.gke.io/gcp-service-account'],
-    ['azure', Cloud.azure({ location: 'eastus2' }), 'kubelogin', 'azure.workload.identity/client-id'],
-  ] as const)('%s: a helm provider from literal attributes, and identity binding', (_n, cloud, command, annotation) => {
+    ['aws', Cloud.aws({ region: 'us-east-1' }), 'aws', ['cdktf-ai-infra/pod-identity-association']],
+    ['gcp', Cloud.gcp({ project: 'acme-ml', region: 'us-central1' }), 'gke-gcloud-auth-plugin', ['iam.gke.io/gcp-service-account', 'cdktf-ai-infra/workload-identity-binding']],
+    ['azure', Cloud.azure({ location: 'eastus2' }), 'kubelogin', ['azure.workload.identity/client-id', 'cdktf-ai-infra/federated-credential']],
+  ] as const)('%s: a helm provider from literal attributes, and identity binding', (_n, cloud, command, keys) => {
     const stack = new TerraformStack(Testing.app(), 'workloads');
     const cluster = GpuTrainingCluster.fromClusterAttributes(stack, 'cluster', {
       cloud, clusterName: 'prod', endpoint: 'https://10.0.0.1', certificateAuthorityData: 'Q0E=', gpuPools: pools,
@@ -65,7 +65,7 @@ describe('fromClusterAttributes', () => {
     });
     const identity = new WorkloadIdentity(stack, 'job', { cloud });
     const annotations = cluster.bindServiceAccount(identity, 'research', 'trainer');
-    expect(Object.keys(annotations)).toEqual([annotation]);
+    expect(Object.keys(annotations)).toEqual(keys);
     const json = JSON.parse(Testing.synth(stack));
     expect(json.provider.helm[0].kubernetes.exec.command).toBe(command);
     expect(json.provider.helm[0].kubernetes.host).toBe('https://10.0.0.1');

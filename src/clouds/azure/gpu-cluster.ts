@@ -16,22 +16,25 @@ import { azureProvider } from './provider';
 /** The label a pod needs for the AKS workload identity webhook to inject its token. */
 export const AKS_WORKLOAD_IDENTITY_POD_LABELS = { 'azure.workload.identity/use': 'true' };
 
+/** ServiceAccount annotation naming the federated credential of the account (orders its release after it). */
+export const FEDERATED_CREDENTIAL_ANNOTATION = 'cdktf-ai-infra/federated-credential';
+
 /** AKS workload identity: a federated credential on the managed identity for the cluster's OIDC issuer and the KSA. */
 function federatedCredentialBinder(scope: Construct, cloud: AzureCloud, issuer: string) {
   return (identity: IWorkloadIdentity, namespace: string, serviceAccount: string): Record<string, string> => {
     const id = `Federation-${namespace}-${serviceAccount}-${identity.node.addr.slice(0, 8)}`;
-    if (!scope.node.tryFindChild(id)) {
-      new FederatedIdentityCredential(scope, id, {
-        provider: azureProvider(scope, cloud),
-        name: `${namespace}-${serviceAccount}`.slice(0, 120),
-        resourceGroupName: Fn.element(Fn.split('/', identity.resourceId), 4),
-        parentId: identity.resourceId,
-        issuer,
-        subject: `system:serviceaccount:${namespace}:${serviceAccount}`,
-        audience: ['api://AzureADTokenExchange'],
-      });
-    }
-    return { 'azure.workload.identity/client-id': identity.workloadRef };
+    const credential = (scope.node.tryFindChild(id) as FederatedIdentityCredential | undefined) ?? new FederatedIdentityCredential(scope, id, {
+      provider: azureProvider(scope, cloud),
+      name: `${namespace}-${serviceAccount}`.slice(0, 120),
+      resourceGroupName: Fn.element(Fn.split('/', identity.resourceId), 4),
+      parentId: identity.resourceId,
+      issuer,
+      subject: `system:serviceaccount:${namespace}:${serviceAccount}`,
+      audience: ['api://AzureADTokenExchange'],
+    });
+    // The credential's id as an annotation: the release that makes the ServiceAccount (and its pods) depends on it,
+    // so pods never exchange their token before Entra ID trusts it.
+    return { 'azure.workload.identity/client-id': identity.workloadRef, [FEDERATED_CREDENTIAL_ANNOTATION]: credential.id };
   };
 }
 

@@ -21,19 +21,22 @@ export const GKE_PROXY_ONLY_CIDR = '10.69.0.0/23';
 /** Where GKE installs the NVIDIA driver on COS nodes. */
 export const GKE_DRIVER_HOST_PATH = '/home/kubernetes/bin/nvidia';
 
+/** ServiceAccount annotation naming the workload identity binding of the account (orders its release after it). */
+export const WORKLOAD_IDENTITY_BINDING_ANNOTATION = 'cdktf-ai-infra/workload-identity-binding';
+
 /** GKE workload identity: the KSA may impersonate the Google service account. */
 function workloadIdentityBinder(scope: Construct, cloud: GcpCloud) {
   return (identity: IWorkloadIdentity, namespace: string, serviceAccount: string): Record<string, string> => {
     const id = `WorkloadIdentity-${namespace}-${serviceAccount}-${identity.node.addr.slice(0, 8)}`;
-    if (!scope.node.tryFindChild(id)) {
-      new ServiceAccountIamMember(scope, id, {
-        provider: gcpProvider(scope, cloud),
-        serviceAccountId: identity.resourceId,
-        role: 'roles/iam.workloadIdentityUser',
-        member: `serviceAccount:${cloud.project}.svc.id.goog[${namespace}/${serviceAccount}]`,
-      });
-    }
-    return { 'iam.gke.io/gcp-service-account': identity.workloadRef };
+    const binding = (scope.node.tryFindChild(id) as ServiceAccountIamMember | undefined) ?? new ServiceAccountIamMember(scope, id, {
+      provider: gcpProvider(scope, cloud),
+      serviceAccountId: identity.resourceId,
+      role: 'roles/iam.workloadIdentityUser',
+      member: `serviceAccount:${cloud.project}.svc.id.goog[${namespace}/${serviceAccount}]`,
+    });
+    // The binding's id as an annotation: the release that makes the ServiceAccount (and its pods) depends on the
+    // binding, so pods never start before they may impersonate the Google service account.
+    return { 'iam.gke.io/gcp-service-account': identity.workloadRef, [WORKLOAD_IDENTITY_BINDING_ANNOTATION]: binding.id };
   };
 }
 
