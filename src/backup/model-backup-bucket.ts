@@ -15,6 +15,7 @@ import { checkUserTags } from '../core/tags';
 import type { ModelBackupBucketAttributes, ModelBackupBucketProps } from './props';
 import { RestoreDrill, RestoreDrillOptions } from './restore-drill';
 import type { GrantAccess, GrantTarget, ResolvedBackupProps } from './spi';
+import { contributeSummary } from '../summary';
 
 export type {
   AwsModelBackupOptions, AzureBackupNetwork, AzureModelBackupOptions, BucketEncryptionKey, ColdStorageClass, GcpModelBackupOptions,
@@ -175,6 +176,7 @@ export class ModelBackupBucket extends ModelStoreBase {
     this.aws = impl.aws;
     this.gcp = impl.gcp;
     this.azure = impl.azure;
+    contributeSummary(this, () => ({ kind: 'bucket', path: this.node.path, cloud: this.cloud.toString(), name: this.bucketName }));
   }
 
   /** The drill added with `addRestoreDrill`, if any: `MonitoringStack.watch(bucket)` alerts on it. */

@@ -2,6 +2,7 @@ import * as path from 'path';
 import { Construct, IConstruct } from 'constructs';
 import { Annotations, App, LocalBackend, TerraformBackend, TerraformRemoteState, TerraformStack } from 'cdktf';
 import { InvalidPropError } from './errors';
+import { registerPlatformSummary } from '../summary';
 
 /** cdktf runs Terraform for a stack in `<outdir>/stacks/<stack id>` (its manifest's working directory). */
 function stackWorkingDirectory(stack: TerraformStack): string {
@@ -47,9 +48,10 @@ const CHECKED = Symbol.for('cdktf-ai-infra.state-location-checked');
  * Adds (once per stack) the synth-time check of where the stack's Terraform state lives: an error when a
  * `terraform_remote_state` of another stack reads a relative local path that resolves inside its own folder
  * (Terraform: "Unable to find remote state"), a warning when the stack's own local state lands inside the synth
- * output (deleted by `cdktf synth` and by CI).
+ * output (deleted by `cdktf synth` and by CI). Also registers the stack's PLATFORM.md (`src/summary`).
  */
 export function checkStateLocation(scope: IConstruct): void {
+  registerPlatformSummary(scope);
   // Without a stack the construct's own checks report the misuse (cdktf's "No stack could be identified").
   const stack = scope.node.scopes.find((s): s is TerraformStack => TerraformStack.isStack(s));
   if (!stack) return;

@@ -14,25 +14,30 @@ import { packageRoot } from '../core/package-root';
 import { bundleApp } from './bundle';
 import { runWithCodeCache } from './code-cache';
 import { finishOutput, stageOutput } from './output';
+import { synthReport } from './report';
 import { mapBundleStack } from './stack-map';
 
-const USAGE = 'usage: cdktf-ai-infra-synth [--external <package>]... <app.ts|app.js> [app arguments]';
+const USAGE = 'usage: cdktf-ai-infra-synth [--quiet] [--external <package>]... <app.ts|app.js> [app arguments]';
 
 interface CliArgs {
   readonly entry: string;
   readonly external: string[];
   readonly appArgs: string[];
+  /** Print nothing on success (no summary, no output path). */
+  readonly quiet: boolean;
 }
 
 export function parseArgs(argv: string[]): CliArgs {
   const external: string[] = [];
+  let quiet = false;
   let i = 0;
   for (; i < argv.length && argv[i].startsWith('--'); i++) {
     if (argv[i] === '--external' && argv[i + 1]) external.push(argv[++i]);
+    else if (argv[i] === '--quiet') quiet = true;
     else throw new Error(`unknown option ${argv[i]}\n${USAGE}`);
   }
   if (i >= argv.length) throw new Error(USAGE);
-  return { entry: argv[i], external, appArgs: argv.slice(i + 1) };
+  return { entry: argv[i], external, appArgs: argv.slice(i + 1), quiet };
 }
 
 /** `AIINFRA_SYNTH_CACHE_DIR`, else node_modules/.cache (where bundlers and linters keep theirs). */
@@ -73,7 +78,14 @@ async function main(args: CliArgs): Promise<void> {
   process.argv = [process.argv[0], path.resolve(args.entry), ...args.appArgs];
   // The app writes into a staging folder; at exit, a good run is published and a failed one leaves no trace.
   const staged = stageOutput(process.cwd());
-  process.once('exit', (code) => { process.exitCode = finishOutput(staged, code, args.entry); });
+  process.once('exit', (code) => {
+    const synthesized = fs.existsSync(path.join(staged.staging, 'manifest.json'));
+    process.exitCode = finishOutput(staged, code, args.entry);
+    // Written synchronously: this runs in the exit handler, where pending asynchronous writes are lost.
+    if (process.exitCode === 0 && synthesized && !args.quiet) {
+      fs.writeSync(1, synthReport(staged.outdir, process.cwd()));
+    }
+  });
   runWithCodeCache(bundle.file, `${bundle.file}.${flags}.v8cache`);
 }
 

@@ -4,14 +4,14 @@
 // removes its staging folder and leaves the previous output as it was; a run that synthesized nothing fails.
 //
 // Publishing replaces only what synth owns (manifest.json, charts/, and in each stack folder cdk.tf.json /
-// cdk.tf and assets/), never what Terraform keeps beside it in a stack folder (.terraform/, the lock file,
+// cdk.tf, assets/ and PLATFORM.md), never what Terraform keeps beside it in a stack folder (.terraform/, the lock file,
 // a local state file), so `cdktf deploy` does not have to start over after a synth. A stack that left the app
 // loses its synthesized files (it no longer looks deployable) but keeps Terraform's.
 import * as fs from 'fs';
 import * as path from 'path';
 
 /** What cdktf writes into a stack folder: replaced on publish, removed when the stack left the app. */
-const STACK_SYNTH_FILES = ['cdk.tf.json', 'cdk.tf', 'assets'];
+const STACK_SYNTH_FILES = ['cdk.tf.json', 'cdk.tf', 'assets', 'PLATFORM.md'];
 
 /** Counted by the bundled core each time `App.synth()` finished (see bundle.ts); absent on an unknown core. */
 export const SYNTH_COUNTER = '__aiinfraSynthCount';

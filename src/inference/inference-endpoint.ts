@@ -40,6 +40,7 @@ import {
 } from './types';
 import { BUILTIN_QUANTIZATIONS, VLLM_IMAGE, VLLM_QUANTIZATIONS, vllmArgs } from './vllm';
 import { checkStateLocation } from '../core/state-backend';
+import { contributeSummary, SummaryPart } from '../summary';
 
 /** How the replica count is managed, after defaults. */
 export interface ResolvedScaling {
@@ -364,6 +365,16 @@ export class InferenceEndpoint extends EndpointMetrics implements IInferenceEndp
 
     this.watchedBy(props.monitoring, props.slo);
     this.warn(traffic.isPublic, props.slo);
+    contributeSummary(this, () => this.summaryPart(props.model));
+  }
+
+  /** What PLATFORM.md shows of this endpoint (src/summary). */
+  private summaryPart(model: ModelReference | ModelImage): SummaryPart {
+    return {
+      kind: 'endpoint', path: this.node.path, cluster: this.cluster.node.path, name: this.name, namespace: this.namespace, pool: this.pool.name,
+      runtime: this.runtime, replicas: { min: this.scaling.min, max: this.scaling.max }, url: this.url,
+      ...(isModelImage(model) ? {} : { modelStore: model.store.node.path, modelPath: model.path }),
+    };
   }
 
   // ---- resolve: props -> settings after defaults, every check before any child exists ---------------------

@@ -25,6 +25,7 @@ import {
 } from './types';
 import { checkAlerts, checkBudget, checkSelfManaged, resolveRouting } from './validate';
 import { checkStateLocation } from '../core/state-backend';
+import { contributeSummary } from '../summary';
 
 /** Metric names of the vLLM runtime (its /metrics); 429 is not separable there, so errors are 5xx. */
 const VLLM_METRICS: EndpointMetricNames = {
@@ -186,6 +187,10 @@ export class MonitoringStack extends Construct implements IMonitoringStack {
     this.gpuOptions = props.alerts?.gpu;
     this.budget = props.budget;
     if (props.cluster) this.watch(props.cluster);
+    contributeSummary(this, () => ({
+      kind: 'monitoring', path: this.node.path, cloud: this.cloud.toString(), cluster: this.cluster?.node.path, backend: this.backend,
+      receivers: r.routing.receivers.map((x) => x.name), routes: r.routing.routes,
+    }));
   }
 
   /** kube-prometheus-stack in the cluster; monitors, rules and dashboards go to its config release. */

@@ -21,6 +21,7 @@ import { KubernetesWorkload } from '../k8s/delivery';
 import { Tenant, TenantProps } from './tenant';
 import { TrainingJob, TrainingJobProps } from './training-job';
 import { checkStateLocation } from '../core/state-backend';
+import { contributeSummary } from '../summary';
 
 /** One GPU node pool. */
 export interface GpuPoolProps {
@@ -468,6 +469,17 @@ export class GpuTrainingCluster extends Construct implements IGpuCluster {
       { item: 'control-plane', nodes: 0, pricePerHourUsd: CONTROL_PLANE_PER_HOUR_USD, monthlyUsd: CONTROL_PLANE_PER_HOUR_USD * HOURS_PER_MONTH },
     ]);
     this.estimatedMonthlyCost = this.costEstimate.monthlyUsd;
+    const minimumMonthlyUsd = sumCost([
+      ...spec.gpuPools.map((p) => poolMonthlyCost(p.name, p.machine.machine, p.machine.pricePerHourUsd, p.minNodes)),
+      { item: 'control-plane', nodes: 0, pricePerHourUsd: CONTROL_PLANE_PER_HOUR_USD, monthlyUsd: CONTROL_PLANE_PER_HOUR_USD * HOURS_PER_MONTH },
+    ]).monthlyUsd;
+    contributeSummary(this, () => ({
+      kind: 'cluster', path: this.node.path, cloud: this.cloud.toString(), name: this.clusterName,
+      pools: spec.gpuPools.map((p) => ({
+        name: p.name, gpu: p.gpu.id, gpusPerNode: p.machine.gpusPerNode, minNodes: p.minNodes, maxNodes: p.maxNodes, machineType: p.machine.machine, capacity: p.capacity,
+      })),
+      monthlyUsd: { min: minimumMonthlyUsd, max: this.estimatedMonthlyCost },
+    }));
     this.quotaRequirements = gpuQuotaRequirements(props.cloud.region, spec.gpuPools.map((p) => {
       const nonSpot = p.capacity.filter((r) => r !== 'spot');
       return {

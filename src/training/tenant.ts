@@ -14,6 +14,7 @@ import {
 } from '../k8s/namespace';
 import { checkDnsLabel, derivedDnsLabel, RESERVED_NAMESPACES, toDnsLabel } from '../k8s/names';
 import { EFA_RESOURCE } from '../k8s/node-labels';
+import { contributeSummary } from '../summary';
 
 /** Label carried by a tenant's namespace and objects. */
 export const TENANT_LABEL = 'ai-infra/tenant';
@@ -224,6 +225,10 @@ export class Tenant extends Construct implements ITenant {
     addWorkloadIdentityEgressNetworkPolicy(chart, 'WorkloadIdentity', namespace, props.cluster.cloud);
     this.renderQueues(chart, props, labels);
     this.renderAccess(chart, labels, saAnnotations, admins);
+    contributeSummary(this, () => ({
+      kind: 'tenant', path: this.node.path, cluster: this.cluster.node.path, namespace: this.namespace,
+      gpuQuota: this.gpuQuota, cpuQuota: this.cpuQuota, memoryQuotaGiB: this.memoryQuotaGiB,
+    }));
   }
 
   /** The namespace's ResourceQuota (GPUs, CPU, memory, objects) and LimitRange (container defaults). */

@@ -18,6 +18,7 @@ import { sharedNamespace } from '../k8s/shared-namespace';
 import { restrictedContainerSecurityContext, restrictedPodSecurityContext, writableEmptyDirs } from '../k8s/security';
 import { ITenant } from './tenant';
 import { checkStateLocation } from '../core/state-backend';
+import { contributeSummary } from '../summary';
 
 // ---- model presets: must match compute/src/aiinfra/presets.json (a test checks) ---------------------
 
@@ -774,6 +775,10 @@ export class TrainingJob extends Construct {
     const podSpec = renderPodSpec(r, props, { imageUri: this.imageUri, grace, restarts, env });
     const jobSpec = renderJobSpec(props, restarts, { ...labels, ...(cluster.workloadIdentityPodLabels ?? {}) }, podSpec);
     this.renderJob(props, labels, jobSpec, { saAnnotations, imageContentHash });
+    contributeSummary(this, () => ({
+      kind: 'training-job', path: this.node.path, cluster: this.cluster.node.path, name: this.jobName, namespace: this.namespace, pool: this.pool.name,
+      gpus: props.nodes * props.gpusPerNode, checkpointStore: this.checkpointStore?.node.path, checkpointPrefix: this.checkpointPrefix,
+    }));
   }
 
   /** Grants the identity the checkpoint prefix and the data (same cloud), and warns what it cannot grant. */

@@ -76,4 +76,31 @@ describe('example platform', () => {
       fs.rmSync(b, { recursive: true, force: true });
     }
   });
+
+  test('each stack has a PLATFORM.md: summary, cost, warnings and a Mermaid diagram of the platform', () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'aiinfra-platform-md-'));
+    try {
+      const tree = synthIn(dir);
+      for (const id of ['platform-aws', 'platform-gcp', 'platform-azure']) {
+        const md = tree.get(`stacks/${id}/PLATFORM.md`)!;
+        expect(md).toMatchSnapshot(id);
+        expect(md).toContain(`stack ${id}`);
+        expect(md).toMatch(/gpu pools {3}train\/h100-80gb: h100-80gb x8 \([^)]+\), 0-2 nodes, on-demand -> spot/);
+        expect(md).toContain('tenants     research: 16 GPUs');
+        expect(md).toMatch(/jobs {8}train\/pretrain: 16 GPUs on h100-80gb in research, checkpoints to models/);
+        expect(md).toMatch(/endpoints {3}chat: builtin on serve, 2-4 replicas/);
+        expect(md).toMatch(/cost\/month {2}\$73\.00 min \(pools at minNodes\) \/ \$[\d,]+\.\d\d max/);
+        const mermaid = md.slice(md.indexOf('```mermaid'));
+        expect(mermaid).toContain(`subgraph c_${id.replace(/-/g, '_')}_train["cluster train"]`);
+        // train -> checkpoint -> serve, and the alert route
+        expect(mermaid).toContain(`j_${id.replace(/-/g, '_')}_train_pretrain -->|checkpoint| b_${id.replace(/-/g, '_')}_models`);
+        expect(mermaid).toContain(`b_${id.replace(/-/g, '_')}_models -->|serve research/checkpoints/pretrain| e_${id.replace(/-/g, '_')}_chat`);
+        expect(mermaid).toContain(`j_${id.replace(/-/g, '_')}_train_pretrain -.->|trained model| e_${id.replace(/-/g, '_')}_chat`);
+        expect(mermaid).toContain(`m_${id.replace(/-/g, '_')}_obs -->|critical| r_ml_oncall`);
+        expect(md).not.toMatch(/\$\{|TfToken|TOKEN\[/); // no unresolved tokens
+      }
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
 });

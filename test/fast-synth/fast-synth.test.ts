@@ -116,7 +116,8 @@ describe('fast synth (bundle + V8 code cache)', () => {
   test('usage errors name the problem', async () => {
     expect(() => parseArgs([])).toThrow(/usage: cdktf-ai-infra-synth/);
     expect(() => parseArgs(['--fast', 'main.ts'])).toThrow(/unknown option --fast/);
-    expect(parseArgs(['--external', 'sharp', 'main.ts', '--app-flag'])).toEqual({ entry: 'main.ts', external: ['sharp'], appArgs: ['--app-flag'] });
+    expect(parseArgs(['--external', 'sharp', 'main.ts', '--app-flag'])).toEqual({ entry: 'main.ts', external: ['sharp'], appArgs: ['--app-flag'], quiet: false });
+    expect(parseArgs(['--quiet', 'main.ts']).quiet).toBe(true);
     const run = runCli([], {});
     expect(run.status).toBe(2);
     expect(run.stderr).toContain('usage: cdktf-ai-infra-synth');

@@ -78,3 +78,32 @@ describe('fast synth output: all or nothing', () => {
     expect(fs.existsSync(staged.staging)).toBe(false);
   });
 });
+
+describe('fast synth report', () => {
+  let tmp: string;
+  beforeAll(() => { tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'aiinfra-report-')); });
+  afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
+
+  test('prints each stack\'s summary, its warnings and the output path; --quiet prints nothing', () => {
+    const out = path.join(tmp, 'cdktf.out');
+    const env = { CDKTF_OUTDIR: out, AIINFRA_SYNTH_CACHE_DIR: path.join(tmp, 'cache') };
+    const run = runCli([path.join(fixtures, 'summary-app.ts')], env);
+    expect(run.stderr).toBe('');
+    expect(run.status).toBe(0);
+    const lines = run.stdout.split('\n');
+    expect(lines[0]).toBe('stack small-platform');
+    expect(run.stdout).toMatch(/^ {2}resources {3}\d+: .*aws_eks_cluster 1/m);
+    expect(run.stdout).toContain('  gpu pools   train/h100-80gb: h100-80gb x8 (p5.48xlarge), 1-2 nodes, on-demand');
+    expect(run.stdout).toContain('  tenants     research: 8 GPUs');
+    expect(run.stdout).toMatch(/^ {2}cost\/month {2}\$[\d,.]+ min \(pools at minNodes\) \/ \$[\d,.]+ max/m);
+    expect(run.stdout).toContain('[small-platform] a warning for the report');
+    expect(run.stdout.trimEnd().split('\n').pop()).toBe(`output: ${path.relative(root, out).startsWith('..') ? out : path.relative(root, out)}`);
+    expect(run.stdout).not.toMatch(/\u001b\[/); // no colour or cursor codes in logs
+    // The summary printed is the one written beside the stack, for the PR.
+    expect(fs.readFileSync(path.join(out, 'stacks', 'small-platform', 'PLATFORM.md'), 'utf8')).toContain(lines[1]);
+
+    const quiet = runCli(['--quiet', path.join(fixtures, 'summary-app.ts')], env);
+    expect(quiet.status).toBe(0);
+    expect(quiet.stdout).toBe('');
+  });
+});
