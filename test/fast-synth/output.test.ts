@@ -1,7 +1,7 @@
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { fixtures, runCli } from './run-cli';
+import { fixtures, root, runCli } from './run-cli';
 import { publishOutput, stageOutput } from '../../src/fast-synth/output';
 import { readTree } from '../read-tree';
 
