@@ -65,7 +65,7 @@ lane_1() {
   # Started first so that a cold build (minutes) runs beside lane 2; the system step waits on its lock if needed.
   step tofu bash scripts/tools/tofu.sh || return
   step typecheck npx --no-install tsc --noEmit -p tsconfig.json --incremental --tsBuildInfoFile "$cache/typecheck.tsbuildinfo" || return
-  step lint npx --no-install eslint --max-warnings 0 --cache --cache-strategy content --cache-location "$cache/eslint" src examples test bench || return
+  step lint npx --no-install eslint --max-warnings 0 --cache --cache-strategy content --cache-location "$cache/eslint" src examples test bench scripts || return
   if [ -e scripts/test-python.sh ]; then step python bash scripts/test-python.sh || return; fi
 }
 

@@ -15,12 +15,7 @@ CONSTRUCTS_VERSION=${AIINFRA_CDKTN_CONSTRUCTS_VERSION:-10.7.2} # cdktn 0.24 peer
 progress() { { echo "::progress:: cdktn: $*" >&3; } 2>/dev/null || echo "cdktn: $*" >&2; }
 installed() { node -p "require('./node_modules/$1/package.json').version"; }
 
-manifest=$(node -e '
-  const [cdktn, constructs, ...pairs] = process.argv.slice(1);
-  const deps = { cdktf: `npm:cdktn@${cdktn}`, cdktn, constructs };
-  for (let i = 0; i < pairs.length; i += 2) deps[pairs[i]] = pairs[i + 1];
-  process.stdout.write(JSON.stringify({ name: "aiinfra-cdktn-tier", private: true, dependencies: deps, overrides: { cdktf: "$cdktf" } }, null, 2) + "\n");
-' "$CDKTN_VERSION" "$CONSTRUCTS_VERSION" \
+manifest=$(node -r ts-node/register/transpile-only scripts/lib/cdktn-manifest.ts "$CDKTN_VERSION" "$CONSTRUCTS_VERSION" \
   $(for p in @cdktf/provider-aws @cdktf/provider-google @cdktf/provider-azurerm @cdktf/provider-helm @cdktf/provider-docker cdk8s yaml esbuild @types/node; do
       echo "$p" "$(installed "$p")"; done))
 key=$(printf '%s' "$manifest" | sha256sum | cut -c1-12)
