@@ -257,8 +257,10 @@ export class Tenant extends Construct implements ITenant {
       spec: {
         limits: [{
           type: 'Container',
-          defaultRequest: { cpu: '100m', memory: '256Mi' },
-          default: { memory: '1Gi' },
+          // GPUs default to 0: with a max and no default, the API server defaults every container's GPU limit (and
+          // so its request) to the max, and a CPU-only pod (a drill, data prep, a notebook) would ask for 8 GPUs.
+          defaultRequest: { cpu: '100m', memory: '256Mi', 'nvidia.com/gpu': '0' },
+          default: { memory: '1Gi', 'nvidia.com/gpu': '0' },
           max: { 'nvidia.com/gpu': String(Math.max(1, Math.min(this.gpuQuota, maxGpusPerNode(props.cluster)))) },
         }],
       },

@@ -31,6 +31,9 @@ describe('Tenant', () => {
     });
     const limits = findObject(objects, 'LimitRange', 'tenant-defaults').spec.limits[0];
     expect(limits).toMatchObject({ type: 'Container', defaultRequest: { cpu: '100m', memory: '256Mi' }, default: { memory: '1Gi' }, max: { 'nvidia.com/gpu': '8' } });
+    // Without a GPU default the API server defaults a container's GPU limit and request to the max: a CPU-only pod
+    // in the tenant (the restore drill, data prep) would ask for 8 GPUs.
+    expect([limits.default['nvidia.com/gpu'], limits.defaultRequest['nvidia.com/gpu']]).toEqual(['0', '0']);
 
     expect(findObject(objects, 'NetworkPolicy', 'default-deny-all').spec).toEqual({ podSelector: {}, policyTypes: ['Ingress', 'Egress'] });
     expect(findObject(objects, 'NetworkPolicy', 'allow-dns-egress').metadata.namespace).toBe('research');

@@ -4,6 +4,7 @@ import { ServiceAccountIamMember } from '@cdktf/provider-google/lib/service-acco
 import { GcpCloud } from '../../core/cloud';
 import { InvalidPropError } from '../../core/errors';
 import { IWorkloadIdentity } from '../../core/identity';
+import { GKE_COMPUTE_CLASS_KEY, gkeUsesComputeClass } from './compute-class';
 import { physicalName } from '../../core/naming';
 import { GPU_TAINT } from '../../k8s/node-labels';
 import type { ClusterBuildSpec, ClusterImpl, ImportedClusterImpl, ImportedClusterSpec } from '../../training/spi';
@@ -69,13 +70,17 @@ export function gcpGpuCluster(scope: Construct, cloud: GcpCloud, spec: ClusterBu
   const caData = cluster.masterAuth.clusterCaCertificate;
   const helmProvider = gkeHelmProvider(scope, cloud, cluster.endpoint, caData);
   const ready = [pools.system];
+  // Pools of a compute class carry its taint beside the GPU one: the DaemonSets that must run on every GPU node
+  // (DCGM exporter) tolerate it, or the pool has no GPU metrics and the GPU alerts are blind exactly there.
+  const computeClassTolerations = spec.gpuPools.some((p) => gkeUsesComputeClass(p.capacity, p.queuedProvisioning))
+    ? [{ key: GKE_COMPUTE_CLASS_KEY, operator: 'Exists' as const, effect: 'NoSchedule' }] : [];
   const addOns = installGpuAddOns(scope, {
     helmProvider,
     gpuSoftware: 'cloud-managed',
     toolkitOnNodes: true,
     dcgmExporter: spec.dcgmExporter,
     kueue: spec.kueue,
-    tolerations: [{ key: GPU_TAINT.key, operator: 'Exists', effect: 'NoSchedule' }],
+    tolerations: [{ key: GPU_TAINT.key, operator: 'Exists', effect: 'NoSchedule' }, ...computeClassTolerations],
     driverHostPath: GKE_DRIVER_HOST_PATH,
     dependsOn: ready,
   });
