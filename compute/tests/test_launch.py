@@ -11,6 +11,7 @@ import time
 import pytest
 
 from aiinfra.checkpoint import CheckpointStore
+from aiinfra import launch
 from aiinfra.launch import children, parse_args
 from trainer_helpers import child_env, cli_cmd, events, free_port, run, step_losses, tiny_config, torchrun_cmd, wait_for, write_config
 
@@ -164,3 +165,21 @@ def test_preempting_one_node_of_two_fails_the_other_instead_of_completing_it(tmp
     store = CheckpointStore(str(ck))
     assert [s for s, _ in store.complete()] == [stopped[0]["step"]]
     assert {"trainer_state/rank-00000.pt", "trainer_state/rank-00001.pt"} <= set(store.read_manifest(stopped[0]["step"])["files"])
+
+
+def test_a_config_error_exits_2_before_torchrun_starts(tmp_path, monkeypatch, capsys):
+    """Under torchrun a worker's exit 2 becomes 1; the launcher checks the config first so the Job sees 2."""
+    bad = tmp_path / "trainer.json"
+    bad.write_text('{"model": {"preset": "no-such-preset"}}')
+    started = []
+    monkeypatch.setattr(launch.Launcher, "start", lambda self: started.append(self))
+    code = launch.main(["--stop-timeout=5", "--nnodes=1", "--nproc-per-node=1", "-m", "aiinfra.cli", "train", "--config", str(bad)])
+    assert code == 2 and started == []
+    assert "aiinfra-train: error:" in capsys.readouterr().err
+
+
+def test_a_good_config_or_another_program_starts_torchrun(tmp_path, monkeypatch):
+    good = tmp_path / "trainer.json"
+    good.write_text("{}")
+    assert launch.check_trainer_config(["--nnodes=1", "-m", "aiinfra.cli", "train", "--config", str(good)]) is None
+    assert launch.check_trainer_config(["--nnodes=1", "train.py", "--config", "missing.json"]) is None

@@ -229,9 +229,38 @@ class Launcher:
         return code
 
 
+def check_trainer_config(torchrun_args: list[str]) -> int | None:
+    """When torchrun would run ``-m aiinfra.cli train|eval``, load that config here first: a config error is
+    the same on every rank, and under torchrun a worker's exit 2 (EXIT_CONFIG) becomes torchrun's exit 1, so
+    the Job's rule "fail at once on exit code 2" would never fire and the Job would retry a config that cannot
+    work. Returns EXIT_CONFIG after printing the error, or None (nothing to check, or the config is good)."""
+    if "-m" not in torchrun_args:
+        return None
+    i = torchrun_args.index("-m")
+    if torchrun_args[i + 1 : i + 2] != ["aiinfra.cli"] or torchrun_args[i + 2 : i + 3] not in (["train"], ["eval"]):
+        return None
+    from .cli import EXIT_CONFIG, _overrides, build_parser
+    from .config import ConfigError, load_config
+
+    try:
+        cli_args = build_parser().parse_args(torchrun_args[i + 2 :])
+    except SystemExit as exc:  # argparse printed the usage error
+        return EXIT_CONFIG if exc.code == 2 else None
+    try:
+        load_config(cli_args.config, _overrides(cli_args))
+    except ConfigError as exc:
+        print(f"aiinfra-train: error: {exc}", file=sys.stderr)
+        return EXIT_CONFIG
+    return None
+
+
 def main(argv: list[str] | None = None) -> int:
     setup_logging()
     stop_timeout, args = parse_args(sys.argv[1:] if argv is None else argv)
+    config_error = check_trainer_config(args)
+    if config_error is not None:
+        log_event("launcher_config_error", exit_code=config_error)
+        return config_error
     launcher = Launcher(args, stop_timeout)
     launcher.start()
     return launcher.wait()
