@@ -83,7 +83,9 @@ function resolvesInside(stack: TerraformStack, p: string, within: string): boole
 function stateLocationErrors(stack: TerraformStack): string[] {
   const errors: string[] = [];
   const dir = stackWorkingDirectory(stack);
+  let backend: TerraformBackend | undefined;
   for (const node of stack.node.findAll()) {
+    if (!backend && TerraformBackend.isBackend(node)) backend = node;
     if (node instanceof TerraformRemoteState) {
       const config = remoteStateLocalConfig(node);
       const p = config?.path;
@@ -94,7 +96,6 @@ function stateLocationErrors(stack: TerraformStack): string[] {
       }
     }
   }
-  const backend = stack.node.findAll().find((c): c is TerraformBackend => TerraformBackend.isBackend(c));
   const local = backend ? localBackendConfig(backend) : undefined;
   if (backend && local) {
     const p = local.path ?? 'terraform.tfstate';

@@ -72,12 +72,12 @@ export function discardOutput({ staging }: StagedOutput): void {
  */
 export function finishOutput(staged: StagedOutput, exitCode: number, entry: string): number {
   const synthCount = (globalThis as Record<string, unknown>)[SYNTH_COUNTER] as number | undefined;
-  const staged_ = fs.existsSync(path.join(staged.staging, 'manifest.json'));
+  const synthesizedHere = fs.existsSync(path.join(staged.staging, 'manifest.json'));
   if (exitCode !== 0) {
     discardOutput(staged);
     return exitCode;
   }
-  if (staged_) {
+  if (synthesizedHere) {
     publishOutput(staged);
     return 0;
   }

@@ -16,6 +16,7 @@ import { S3BucketServerSideEncryptionConfigurationA } from '@cdktf/provider-aws/
 import { S3BucketVersioningA } from '@cdktf/provider-aws/lib/s3-bucket-versioning';
 import type { ResolvedBackupProps } from '../../backup/spi';
 import { KEY_USE_ACTIONS, keyPolicy } from './keys';
+import type { AwsModelBackupResources } from './backup-resources';
 
 export type Statement = Record<string, unknown>;
 
@@ -93,15 +94,9 @@ export interface SecureBucketOptions {
   readonly statements: (bucketArn: string) => Statement[];
 }
 
-export interface SecureBucket {
-  readonly bucket: S3Bucket;
-  readonly versioning?: S3BucketVersioningA;
-  readonly encryption: S3BucketServerSideEncryptionConfigurationA;
-  readonly publicAccessBlock: S3BucketPublicAccessBlock;
-  readonly ownershipControls: S3BucketOwnershipControls;
-  readonly policy: S3BucketPolicy;
-  readonly lifecycle: S3BucketLifecycleConfiguration;
-}
+/** The guarded bucket's resources: the bucket half of what `bucket.aws` exposes. */
+export type SecureBucket = Pick<AwsModelBackupResources,
+  'bucket' | 'versioning' | 'encryption' | 'publicAccessBlock' | 'ownershipControls' | 'policy' | 'lifecycle'>;
 
 /** An S3 bucket with every guard on; `prefix` names the children ('' for the main bucket). */
 export function secureBucket(scope: Construct, prefix: string, o: SecureBucketOptions): SecureBucket {
