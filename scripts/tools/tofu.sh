@@ -11,7 +11,12 @@ VERSION=${AIINFRA_TOFU_VERSION:-v1.12.6}
 DIR="$PWD/.tools/tofu-$VERSION"
 BIN="$DIR/tofu"
 # `tofu version` prints CLI-configuration warnings first when TF_CLI_CONFIG_FILE names a missing file.
-installed() { [ -x "$BIN" ] && "$BIN" version 2>/dev/null | grep -qx "OpenTofu ${VERSION}"; }
+# Its output is read whole before matching: `tofu version | grep -q` under pipefail fails at random when grep
+# exits on the first line and tofu dies of SIGPIPE writing the second (this failed a CI run).
+installed() {
+  local out
+  [ -x "$BIN" ] && out=$("$BIN" version 2>/dev/null) && grep -qx "OpenTofu ${VERSION}" <<<"$out"
+}
 
 if ! installed; then
   mkdir -p "$DIR"
