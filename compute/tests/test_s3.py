@@ -1,6 +1,8 @@
 """Checkpoints and token data on S3, against a local moto S3 server on 127.0.0.1
 (skipped where moto or s3fs is not installed)."""
 
+import urllib.request
+
 import numpy as np
 import pytest
 import torch
@@ -35,6 +37,8 @@ def s3(monkeypatch):
         yield fs
     finally:
         fsspec.AbstractFileSystem.clear_instance_cache()
+        # moto keeps its buckets in-process: reset them so the next test's server starts empty.
+        urllib.request.urlopen(urllib.request.Request(f"{endpoint}/moto-api/reset", method="POST")).close()
         server.stop()
 
 
