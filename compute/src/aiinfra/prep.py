@@ -2,7 +2,7 @@
 trainer reads, published atomically with a data manifest.
 
 ``python -m aiinfra.prep --source s3://b/raw/chat/ --output s3://b/datasets/chat --run <id> --validation 0.02 --test 0.02
-[--format jsonl|parquet|text] [--tokenizer <dir with tokenizer.json>] [--text-field text]``
+[--format jsonl|parquet|text] [--tokenizer bytes|<dir with tokenizer.json>] [--text-field text]``
 
 - Reads every ``.jsonl`` / ``.parquet`` / ``.txt`` object under the source prefix (``--format`` picks one; ``auto``
   takes each file by its suffix), in name order.
@@ -27,7 +27,7 @@ import json
 import os
 import sys
 from dataclasses import dataclass, field
-from typing import Any, Iterator
+from typing import Any, Callable, Iterator
 
 import fsspec
 import numpy as np
@@ -161,7 +161,13 @@ def text_of(record: dict[str, Any], field_name: str) -> str:
     raise PrepError(f"record has no {field_name!r} text (nor prompt/response or messages): {sorted(record)}")
 
 
-def load_tokenizer(path: str):
+BYTE_EOS = 256  # the builtin server's byte tokenizer (serve/tokenizer.py): UTF-8 bytes, 256 = end of text
+
+
+def load_tokenizer(path: str) -> tuple[Callable[[list[str]], list[int]], type]:
+    """(encode documents -> ids with an end-of-text after each, token dtype) for ``bytes`` or an HF tokenizer dir."""
+    if path == "bytes":
+        return (lambda texts: [i for t in texts for i in (*t.encode("utf-8"), BYTE_EOS)]), np.uint16
     from tokenizers import Tokenizer
 
     file = path if path.endswith(".json") else path.rstrip("/") + "/tokenizer.json"
@@ -174,7 +180,11 @@ def load_tokenizer(path: str):
             break
     if eos is None:
         raise PrepError(f"tokenizer {file!r} has no end-of-text token (</s>, <|endoftext|>, <|end_of_text|>, <eos>)")
-    return tok, eos
+
+    def encode(texts: list[str]) -> list[int]:
+        return [i for enc in (tok.encode_batch(texts, add_special_tokens=False) if texts else []) for i in (*enc.ids, eos)]
+
+    return encode, (np.uint16 if tok.get_vocab_size() <= 2**16 else np.uint32)
 
 
 def _write(uri: str, data: bytes) -> str:
@@ -195,14 +205,9 @@ def write_dataset(prefix: str, records: dict[str, list[bytes]], tokenizer: str |
         body = b"".join(r + b"\n" for r in records[s])
         files[f"{s}.jsonl"] = {"sha256": _write(f"{prefix}/{s}.jsonl", body), "records": len(records[s])}
     if tokenizer:
-        tok, eos = load_tokenizer(tokenizer)
-        dtype = np.uint16 if tok.get_vocab_size() <= 2**16 else np.uint32
+        encode, dtype = load_tokenizer(tokenizer)
         for s in SPLITS:
-            texts = [text_of(json.loads(r), text_field) for r in records[s]]
-            ids: list[int] = []
-            for enc in tok.encode_batch(texts, add_special_tokens=False) if texts else []:
-                ids.extend(enc.ids)
-                ids.append(eos)
+            ids = encode([text_of(json.loads(r), text_field) for r in records[s]])
             data = np.asarray(ids, dtype=dtype).tobytes()
             files[TOKEN_FILES[s]] = {"sha256": _write(f"{prefix}/{TOKEN_FILES[s]}", data), "tokens": len(ids), "dtype": np.dtype(dtype).name}
     return files

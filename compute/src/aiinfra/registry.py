@@ -24,6 +24,7 @@ import fcntl
 import hashlib
 import json
 import os
+import re
 import sys
 from dataclasses import dataclass
 from typing import Any, Callable
@@ -32,6 +33,8 @@ import fsspec
 
 VERSION_DIGITS = 8
 ALIAS_NAME_CHARS = set("abcdefghijklmnopqrstuvwxyz0123456789-")
+# checkpoint.STEP_RE, repeated so that this module (run in small init containers) does not import torch.
+STEP_RE = re.compile(r"^step-(\d{8})$")
 
 
 class RegistryError(RuntimeError):
@@ -287,6 +290,11 @@ class ModelRegistry:
         n = self._claim(run)
         files: dict[str, str] = {}
         dest = f"{self.path}/{version_dir(n)}/model"
+        name = src_path.rstrip("/").rsplit("/", 1)[-1]
+        if STEP_RE.match(name):
+            # One trainer checkpoint step: keep its directory name, so the version's model/ is a checkpoint root
+            # that the server and aiinfra.evaluate load like any other.
+            dest = f"{dest}/{name}"
         for path in sorted(src_fs.find(src_path)):
             rel = path[len(src_path.rstrip("/")) + 1 :]
             digest = hashlib.sha256()
