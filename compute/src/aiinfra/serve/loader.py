@@ -13,7 +13,7 @@ import torch
 
 from ..export import HF_LLAMA_LAYER_NAMES
 from ..model import GPT, GPTConfig, rope_cos_sin
-from .quant import quantize_int8
+from .quant import check_int8_supported, quantize_int8
 from .tokenizer import HFTokenizer, Tokenizer, tokenizer_for
 
 __all__ = ["LoadedModel", "load_model", "resolve_device", "resolve_dtype", "build_gpt"]
@@ -119,6 +119,7 @@ def load_model(
             info = {}
         info.update({"step": manifest.get("step"), "eval": manifest.get("eval"), "select": select})
     if quantization == "int8":
+        check_int8_supported(dev, model.config.d_model)
         quantize_int8(model)
     info.update({"precision": str(dtype).replace("torch.", ""), "quantization": quantization, "device": str(dev)})
     log.info("loaded %s: %s", uri, info)
