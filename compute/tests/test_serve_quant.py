@@ -5,6 +5,7 @@ The measured perplexity change is printed (run with -s) and recorded in compute/
 from __future__ import annotations
 
 import math
+import time
 
 import pytest
 import torch
@@ -77,16 +78,63 @@ def test_int8_linear_kernels_agree() -> None:
     ql = Int8Linear.from_linear(lin)
     x = torch.randn(5, 3, 128)
     y = ql(x)
-    deq = F.linear(x, ql.qweight.float() * ql.scale.float()[:, None])
-    torch.testing.assert_close(y, deq, rtol=1e-4, atol=1e-4)
-    rel = (y - lin(x)).norm() / lin(x).norm()
-    assert rel < 0.01
-    if quant._INT8PACK:  # the fused CPU kernel and the dequantize path give the same result
-        old, quant._INT8PACK = quant._INT8PACK, False
-        try:
-            torch.testing.assert_close(ql(x), y, rtol=1e-4, atol=1e-4)
-        finally:
-            quant._INT8PACK = old
+    ref = lin(x)
+    assert ((y - ref).norm() / ref.norm()).item() < 0.01
+    # the CPU int8 GEMM (int8 activations) and the weight-only dequantize path (other devices)
+    # differ only by the activations' rounding
+    deq = F.linear(x, ql.qweight.float() * ql.scale[:, None])
+    assert ((y - deq).norm() / deq.norm()).item() < 0.01
+    if quant.CPU_W8A8:
+        assert ql.qweight_t is not None
+
+
+def test_int8_rows_do_not_depend_on_the_batch() -> None:
+    """Per-row activation scales: a row's output is the same alone or next to rows of very
+    different magnitude (continuous batching stays token-identical to serving alone)."""
+    ql = Int8Linear.from_linear(torch.nn.Linear(256, 64, bias=False))
+    rows = torch.randn(6, 256) * torch.tensor([1e-3, 1.0, 50.0, 0.1, 7.0, 1e3])[:, None]
+    together = ql(rows)
+    for i in range(6):
+        assert torch.equal(ql(rows[i : i + 1])[0], together[i])
+
+
+def _decode_ms(model: GPT, batch: int, reps: int = 8) -> float:
+    runner = ModelRunner(model, num_slots=batch + 1, max_len=64)
+    ids = torch.randint(0, 250, (batch, 16), generator=torch.Generator().manual_seed(0))
+    runner.forward(ids, torch.zeros(batch, dtype=torch.long), torch.full((batch,), 16), slots=torch.arange(batch),
+                   fresh=True)
+    tok, pos, one = ids[:, :1], torch.full((batch,), 16), torch.ones(batch, dtype=torch.long)
+    best = float("inf")
+    for _ in range(4):  # best of 4: the machine is shared, the minimum is the machine's speed
+        t0 = time.perf_counter()
+        for _ in range(reps):
+            runner.forward(tok, pos, one, slots=torch.arange(batch))
+        best = min(best, (time.perf_counter() - t0) / reps)
+    return best * 1e3
+
+
+@torch.no_grad()
+@pytest.mark.skipif(not quant.CPU_W8A8, reason="this torch has no CPU int8 GEMM (int8 is then refused on CPU)")
+def test_int8_decode_is_faster_than_fp32_on_cpu() -> None:
+    """Where the server offers int8 on CPU (d_model >= CPU_MIN_D_MODEL) a decode step is faster
+    than fp32, alone and batched (issue 20: the old kernel was ~5x slower and did not batch)."""
+    cfg = GPTConfig(vocab_size=1024, n_layer=2, n_head=8, n_kv_head=4, d_model=quant.CPU_MIN_D_MODEL * 2,
+                    max_seq_len=64)
+    torch.manual_seed(0)
+    fp32 = GPT(cfg).eval().requires_grad_(False)
+    int8 = quantized_copy(fp32)
+    for batch in (1, 16):
+        a, b = _decode_ms(fp32, batch), _decode_ms(int8, batch)
+        print(f"\ndecode step, d_model {cfg.d_model}, batch {batch}: fp32 {a:.2f} ms, int8 {b:.2f} ms ({b / a:.2f}x)")
+        assert b < a, f"int8 {b:.2f} ms vs fp32 {a:.2f} ms at batch {batch}"
+
+
+def test_int8_is_refused_on_cpu_for_small_models() -> None:
+    with pytest.raises(ValueError, match="slower than fp32 for models with d_model < 512"):
+        quant.check_int8_supported(torch.device("cpu"), 256)
+    quant.check_int8_supported(torch.device("cuda"), 64)  # weight-only on GPU: offered for memory
+    if quant.CPU_W8A8:
+        quant.check_int8_supported(torch.device("cpu"), 512)
 
 
 def test_int8_stays_close_to_fp32_and_perplexity_change_is_small(trained: GPT) -> None:

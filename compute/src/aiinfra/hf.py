@@ -132,6 +132,13 @@ def load_weights_strict(model: nn.Module, weights: dict[str, torch.Tensor], sour
     that is loaded (tied input and output embeddings); anything else missing, unexpected or
     of another shape raises a CheckpointError rather than exporting freshly initialised
     weights under the checkpoint's name."""
+    check_weights_match(model, weights, source)
+    model.load_state_dict(weights, strict=False)  # checked above; tied names load through their twin
+
+
+def check_weights_match(model: nn.Module, weights: dict[str, torch.Tensor], source: str) -> None:
+    """The checks of :func:`load_weights_strict` alone (names and shapes; ``model`` may be on
+    the meta device)."""
     from .checkpoint import CheckpointError
 
     aliases: dict[int, set[str]] = {}
@@ -159,4 +166,3 @@ def load_weights_strict(model: nn.Module, weights: dict[str, torch.Tensor], sour
             + "; ".join(parts)
             + ". Nothing was exported (a partial load would write randomly initialised weights)."
         )
-    model.load_state_dict(weights, strict=False)  # checked above; tied names load through their twin

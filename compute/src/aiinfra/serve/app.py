@@ -47,6 +47,7 @@ class ServerConfig:
     drain_timeout: float = 120.0  # longest wait for in-flight requests after SIGTERM
     retry_after: int = 1  # seconds, sent with 429 and 503
     default_max_tokens: int = 16  # /v1/completions without max_tokens (OpenAI's default)
+    max_prompts_per_request: int = 128  # prompts in one /v1/completions request; more get 400
 
 
 class ServerState:

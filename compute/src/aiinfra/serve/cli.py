@@ -41,7 +41,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--precision", choices=["auto", "bf16", "fp16", "fp32"], default=_env("AIINFRA_PRECISION", "auto"),
                    help="weights and KV cache dtype; auto: bf16 on GPU, fp32 on CPU [env AIINFRA_PRECISION]")
     p.add_argument("--quantization", choices=["none", "int8"], default=_env("AIINFRA_QUANTIZATION", "none"),
-                   help="int8: weight-only per-channel int8 [env AIINFRA_QUANTIZATION]")
+                   help="int8: per-channel int8 weights (CPU: int8 GEMM with per-token int8 activations; refused where "
+                        "slower than fp32) [env AIINFRA_QUANTIZATION]")
     p.add_argument("--device", default=_env("AIINFRA_DEVICE", "auto"), help="auto, cpu, cuda, cuda:N [env AIINFRA_DEVICE]")
     p.add_argument("--api-keys-file", default=_env("AIINFRA_API_KEYS_FILE", None),
                    help="file with one API key per line [env AIINFRA_API_KEYS_FILE]; keys may also come from env AIINFRA_API_KEYS (comma separated)")
@@ -55,6 +56,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help="context length (default: the model's) [env AIINFRA_MAX_MODEL_LEN]")
     p.add_argument("--request-timeout", type=float, default=float(_env("AIINFRA_REQUEST_TIMEOUT", 600)),
                    help="seconds from arrival to the last token [env AIINFRA_REQUEST_TIMEOUT]")
+    p.add_argument("--max-prompts-per-request", type=int, default=int(_env("AIINFRA_MAX_PROMPTS_PER_REQUEST", 128)),
+                   help="prompts in one /v1/completions request; more get 400 [env AIINFRA_MAX_PROMPTS_PER_REQUEST]")
     p.add_argument("--max-request-bytes", type=int, default=int(_env("AIINFRA_MAX_REQUEST_BYTES", 1 << 20)),
                    help="largest request body [env AIINFRA_MAX_REQUEST_BYTES]")
     p.add_argument("--drain-timeout", type=float, default=float(_env("AIINFRA_DRAIN_TIMEOUT", 120)),
@@ -97,12 +100,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     try:
         engine_config.validate()
+        if args.max_prompts_per_request < 1:
+            raise ValueError(f"--max-prompts-per-request must be >= 1, got {args.max_prompts_per_request}")
     except ValueError as exc:
         print(f"aiinfra-serve: {exc}", file=sys.stderr)
         return 2
     state = ServerState(ServerConfig(
         api_keys=keys,
         max_request_bytes=args.max_request_bytes,
+        max_prompts_per_request=args.max_prompts_per_request,
         request_timeout=args.request_timeout,
         drain_timeout=args.drain_timeout,
     ))

@@ -144,6 +144,10 @@ class Engine:
     def num_running(self) -> int:
         return self.scheduler.num_running
 
+    def room(self) -> int:
+        """How many more requests submit() would accept now (the waiting queue's free places)."""
+        return max(0, self.config.max_waiting - len(self.scheduler.waiting))
+
     def has_work(self) -> bool:
         return self.scheduler.has_work()
 

@@ -11,8 +11,9 @@ from typing import Any
 
 import torch
 
+from ..export import HF_LLAMA_LAYER_NAMES
 from ..model import GPT, GPTConfig, rope_cos_sin
-from .quant import quantize_int8
+from .quant import check_int8_supported, quantize_int8
 from .tokenizer import HFTokenizer, Tokenizer, tokenizer_for
 
 __all__ = ["LoadedModel", "load_model", "resolve_device", "resolve_dtype", "build_gpt"]
@@ -118,6 +119,7 @@ def load_model(
             info = {}
         info.update({"step": manifest.get("step"), "eval": manifest.get("eval"), "select": select})
     if quantization == "int8":
+        check_int8_supported(dev, model.config.d_model)
         quantize_int8(model)
     info.update({"precision": str(dtype).replace("torch.", ""), "quantization": quantization, "device": str(dev)})
     log.info("loaded %s: %s", uri, info)
@@ -125,17 +127,8 @@ def load_model(
 
 
 # ---------------------------------------------------------------------- Hugging Face
-_HF_LAYER_MAP = {
-    "input_layernorm.weight": "attention_norm.weight",
-    "self_attn.q_proj.weight": "attention.wq.weight",
-    "self_attn.k_proj.weight": "attention.wk.weight",
-    "self_attn.v_proj.weight": "attention.wv.weight",
-    "self_attn.o_proj.weight": "attention.wo.weight",
-    "post_attention_layernorm.weight": "ffn_norm.weight",
-    "mlp.gate_proj.weight": "feed_forward.w1.weight",
-    "mlp.down_proj.weight": "feed_forward.w2.weight",
-    "mlp.up_proj.weight": "feed_forward.w3.weight",
-}
+# transformers' Llama names -> ours: the inverse of the export's map (one table for both ways)
+_HF_LAYER_MAP = {hf: ours for ours, hf in HF_LLAMA_LAYER_NAMES.items()}
 
 
 def hf_config_to_gpt(hf_config: Any) -> GPTConfig:

@@ -233,6 +233,10 @@ class ProcessEngine:
         self._send(("add", handle.id, prompt, params, timeout))
         return handle
 
+    def room(self) -> int:
+        """How many more requests submit() would accept now (running plus waiting places)."""
+        return max(0, self.capacity - len(self._live))
+
     def has_work(self) -> bool:
         return bool(self._live)
 

@@ -1,8 +1,12 @@
 """OpenAI-compatible request and response shapes (the subset the server implements).
 
-Requests are validated with pydantic; unknown fields are ignored (as OpenAI's clients send
-fields such as ``user`` or ``logit_bias`` that a small server need not act on), wrong types
-and out-of-range values are rejected with an OpenAI-style error (see ``ErrorBody``).
+Requests are validated with pydantic. A parameter the server does not implement is refused
+(400 naming it), as OpenAI refuses an unrecognized argument, rather than ignored: ignoring
+``best_of``, ``tools`` or ``response_format`` would return something other than what the client
+asked for. The OpenAI parameters declared below with a neutral value (``best_of: 1``,
+``tools: []``, ``tool_choice: "none"``, ``response_format: {"type": "text"}``, ...) are accepted
+at that value only; ``user`` (an end-user id for abuse monitoring) is accepted. Wrong types and
+out-of-range values are rejected with an OpenAI-style error (see ``ErrorBody``).
 Responses are plain dicts and SSE bytes built by ``CompletionFormat`` and ``ChatFormat``
 (one object per response, holding its id, creation time and model): a per-token stream
 event is a string template rather than a pydantic model, since it is written for every token.
@@ -25,6 +29,7 @@ __all__ = [
     "CompletionRequest",
     "ErrorBody",
     "StreamOptions",
+    "UnsupportedParameter",
     "error_json",
     "new_id",
     "now",
@@ -41,8 +46,45 @@ def now() -> int:
     return int(time.time())
 
 
+def _same(value: Any, neutral: Any) -> bool:
+    """JSON equality without Python's bool == int (``true`` is not ``1``)."""
+    if isinstance(value, bool) or isinstance(neutral, bool):
+        return type(value) is type(neutral) and value == neutral
+    return value == neutral
+
+
 class _Base(BaseModel):
-    model_config = ConfigDict(extra="ignore", protected_namespaces=())
+    model_config = ConfigDict(extra="forbid", protected_namespaces=())
+
+
+INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
+
+# OpenAI parameters the engine does not implement, with the values that ask for nothing
+# (a client may send them explicitly): any other value is refused, naming the parameter.
+NEUTRAL: dict[str, tuple[Any, ...]] = {
+    "best_of": (None, 1),
+    "suffix": (None, ""),
+    "tools": (None, []),
+    "tool_choice": (None, "none"),
+    "parallel_tool_calls": (None,),
+    "functions": (None, []),
+    "function_call": (None, "none"),
+    "response_format": (None, {"type": "text"}),
+    "logprobs": (None, False, 0),
+    "top_logprobs": (None, 0),
+    "presence_penalty": (None, 0, 0.0),
+    "frequency_penalty": (None, 0, 0.0),
+    "logit_bias": (None, {}),
+}
+
+
+class UnsupportedParameter(ValueError):
+    """A parameter this server does not implement was given a value other than its neutral one."""
+
+    def __init__(self, param: str) -> None:
+        super().__init__(f"'{param}' is not supported by this server (accepted only as "
+                         f"{' or '.join(json.dumps(v) for v in NEUTRAL[param] if v is not None) or 'null'})")
+        self.param = param
 
 
 class StreamOptions(_Base):
@@ -58,27 +100,23 @@ class SamplingFields(_Base):
     stream: StrictBool = False
     stream_options: StreamOptions | None = None
     stop: str | list[str] | None = None
-    seed: StrictInt | None = None
+    # int64, as OpenAI documents it (torch.Generator takes 64 bits)
+    seed: StrictInt | None = Field(default=None, ge=INT64_MIN, le=INT64_MAX)
     user: str | None = None
     # extension (as in vLLM): keep generating past the end-of-text token, for benchmarks
     ignore_eos: StrictBool = False
-    # accepted only at their neutral values: the engine does not implement them, and silently
-    # ignoring them would return something other than what the client asked for
-    logprobs: Any = None
-    top_logprobs: Any = None
-    presence_penalty: float | None = None
-    frequency_penalty: float | None = None
-    logit_bias: dict[str, Any] | None = None
 
-    @model_validator(mode="after")
-    def _unsupported(self) -> SamplingFields:
-        if self.logprobs not in (None, False, 0) or self.top_logprobs not in (None, 0):
-            raise ValueError("logprobs are not supported by this server")
-        if self.presence_penalty or self.frequency_penalty:
-            raise ValueError("presence_penalty and frequency_penalty are not supported by this server")
-        if self.logit_bias:
-            raise ValueError("logit_bias is not supported by this server")
-        return self
+    @model_validator(mode="before")
+    @classmethod
+    def _unsupported(cls, data: Any) -> Any:
+        """Refuse a non-neutral value of a parameter the engine does not implement (before
+        field validation, so the error names it whatever its type)."""
+        if isinstance(data, dict):
+            for param in sorted(NEUTRAL.keys() & data.keys()):
+                if not any(_same(data[param], v) for v in NEUTRAL[param]):
+                    raise UnsupportedParameter(param)
+            data = {k: v for k, v in data.items() if k not in NEUTRAL}
+        return data
 
     @field_validator("temperature", "top_p", mode="before")
     @classmethod
@@ -86,7 +124,10 @@ class SamplingFields(_Base):
         # JSON numbers only: reject strings ("0.5") and booleans, accept ints as floats.
         if isinstance(v, bool) or not isinstance(v, (int, float)):
             raise ValueError("must be a number")
-        return float(v)
+        try:
+            return float(v)
+        except OverflowError:  # an integer too large for a float: a 400, not a 500
+            raise ValueError("must be a number in range") from None
 
     @field_validator("stop")
     @classmethod
@@ -111,6 +152,8 @@ class CompletionRequest(SamplingFields):
     # A prompt is a string, a list of strings, a list of token ids or a list of token-id lists.
     prompt: str | list[str] | list[StrictInt] | list[list[StrictInt]]
     echo: StrictBool = False
+    # extension (as in vLLM): stream chunks carry their token ids (benchmarks count tokens)
+    return_token_ids: StrictBool = False
 
     @field_validator("prompt")
     @classmethod
@@ -135,7 +178,6 @@ class ChatMessage(_Base):
     role: Literal["system", "user", "assistant", "tool", "developer"]
     # OpenAI allows content parts ([{"type": "text", "text": ...}]); text parts are joined.
     content: str | list[dict[str, Any]] | None = None
-    name: str | None = None
 
     def text(self) -> str:
         if self.content is None:
@@ -207,9 +249,14 @@ class CompletionFormat:
         return {**self._envelope(),
                 "choices": [{"index": index, "text": echo, "logprobs": None, "finish_reason": None}]}
 
-    def stream_chunk(self, index: int, text: str, reason: str | None) -> bytes:
+    def stream_chunk(self, index: int, text: str, reason: str | None, ids: list[int] | None = None) -> bytes:
         return (f'{self._head}{index},"text":{json.dumps(text)},"logprobs":null,'
                 f'"finish_reason":{json.dumps(reason)}}}]}}\n\n').encode()
+
+    def stream_chunk_ids(self, index: int, text: str, reason: str | None, ids: list[int] | None = None) -> bytes:
+        """A chunk with this event's ``token_ids`` (``return_token_ids``, as vLLM)."""
+        return (f'{self._head}{index},"text":{json.dumps(text)},"logprobs":null,'
+                f'"finish_reason":{json.dumps(reason)},"token_ids":{json.dumps(ids or [])}}}]}}\n\n').encode()
 
     def stream_usage(self, usage: dict[str, int]) -> dict[str, Any]:
         return {**self._envelope(), "choices": [], "usage": usage}
@@ -238,7 +285,7 @@ class ChatFormat:
                 "choices": [{"index": index, "delta": {"role": "assistant", "content": ""}, "logprobs": None,
                              "finish_reason": None}]}
 
-    def stream_chunk(self, index: int, text: str, reason: str | None) -> bytes:
+    def stream_chunk(self, index: int, text: str, reason: str | None, ids: list[int] | None = None) -> bytes:
         delta = f'{{"content":{json.dumps(text)}}}' if text else "{}"
         return (f'{self._head}{index},"delta":{delta},"logprobs":null,'
                 f'"finish_reason":{json.dumps(reason)}}}]}}\n\n').encode()

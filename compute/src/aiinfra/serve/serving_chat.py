@@ -22,7 +22,8 @@ class OpenAIServingChat(OpenAIServing):
                 messages = [{"role": m.role, "content": m.text()} for m in req.messages]
             except ValueError as exc:
                 raise ApiError(400, str(exc), "invalid_request_error", "invalid_value", "messages") from None
-            ids = engine.tokenizer.chat_prompt(messages)
+            ids = await self.off_loop(lambda: engine.tokenizer.chat_prompt(messages),
+                                      sum(len(m["content"]) for m in messages))
             params = self.sampling(req, req.effective_max_tokens(), len(ids), engine, None)
             seqs, queue = self.submit_all(engine, [ids], [params])
             fmt = ChatFormat(model)

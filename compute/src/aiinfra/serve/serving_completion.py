@@ -16,12 +16,16 @@ class OpenAIServingCompletion(OpenAIServing):
     async def create(self, request: Request) -> Response:
         engine = self.gate(request)
         with self.inflight():
-            req: CompletionRequest = self.validate(CompletionRequest, await self.read_json(request))
+            body = await self.read_json(request)
+            self.check_prompt_count(body, engine)  # before validating or tokenizing anything
+            req: CompletionRequest = self.validate(CompletionRequest, body)
             model = self.check_model(req)
             tok = engine.tokenizer
+            texts = req.prompts()
+            encoded = await self.off_loop(lambda: [tok.encode(p) if isinstance(p, str) else list(p) for p in texts],
+                                          sum(len(p) for p in texts))
             prompts: list[list[int]] = []
-            for p in req.prompts():
-                ids = tok.encode(p) if isinstance(p, str) else list(p)
+            for ids in encoded:
                 if not ids:
                     raise ApiError(400, "prompt must not be empty", "invalid_request_error", "invalid_value", "prompt")
                 if any(t < 0 or t >= engine.vocab_size for t in ids):
@@ -35,8 +39,9 @@ class OpenAIServingCompletion(OpenAIServing):
             fmt = CompletionFormat(model)
             if req.stream:
                 return self.stream_response(engine, seqs, queue, first=lambda i: fmt.stream_first(i, echo[i]),
-                                            chunk=fmt.stream_chunk,
-                                            final_usage=fmt.stream_usage if req.include_usage() else None)
+                                            chunk=fmt.stream_chunk_ids if req.return_token_ids else fmt.stream_chunk,
+                                            final_usage=fmt.stream_usage if req.include_usage() else None,
+                                            with_ids=req.return_token_ids)
             results = await self.run_blocking(request, engine, seqs, queue)
             self.check_results(results)
             return JSONResponse(fmt.response(

@@ -16,8 +16,9 @@ from typing import TYPE_CHECKING, Any, AsyncIterator, Callable, Iterator
 from fastapi import Request
 from fastapi.responses import JSONResponse, StreamingResponse
 from pydantic import ValidationError
+from starlette.requests import ClientDisconnect
 
-from .protocol import ChatCompletionRequest, error_json, sse, usage_json
+from .protocol import ChatCompletionRequest, UnsupportedParameter, error_json, sse, usage_json
 from .types import EngineStopped, QueueFull, SamplingParams, StepOutput
 
 if TYPE_CHECKING:
@@ -40,6 +41,42 @@ class ApiError(Exception):
 
 
 Results = list[tuple[str, list[int], StepOutput]]  # per prompt: text, token ids, final output
+
+MAX_JSON_DEPTH = 64  # no OpenAI request nests deeper than a handful of levels
+OFF_LOOP_CHARS = 32_768  # prompts with more characters are tokenized in a worker thread
+
+
+def _encodable(s: str) -> bool:
+    try:
+        s.encode("utf-8")
+        return True
+    except UnicodeEncodeError:
+        return False
+
+
+def check_json_values(body: Any) -> None:
+    """Refuse (400) what json.loads accepts but the server cannot use: nesting deeper than
+    MAX_JSON_DEPTH, and strings with lone UTF-16 surrogates ("\\ud800"), which cannot be
+    encoded as UTF-8 (so not tokenized). Iterative, so any depth is safe to walk."""
+    stack: list[tuple[Any, int, str | None]] = [(body, 0, None)]
+    while stack:
+        value, depth, param = stack.pop()
+        if isinstance(value, str):
+            if not value.isascii() and not _encodable(value):
+                raise ApiError(400, f"{param or 'the body'}: strings must be valid Unicode (a lone UTF-16 "
+                               "surrogate cannot be encoded as UTF-8)", "invalid_request_error",
+                               "invalid_value", param)
+        elif isinstance(value, (list, dict)):
+            if depth >= MAX_JSON_DEPTH:
+                raise ApiError(400, f"the JSON body is nested more than {MAX_JSON_DEPTH} levels deep",
+                               "invalid_request_error", "invalid_json", param)
+            if isinstance(value, dict):
+                for k, v in value.items():
+                    name = param or (k if _encodable(k) else None)  # the error body must encode
+                    stack.append((k, depth + 1, name))
+                    stack.append((v, depth + 1, name))
+            else:
+                stack.extend((v, depth + 1, param) for v in value)
 
 
 class OpenAIServing:
@@ -94,16 +131,25 @@ class OpenAIServing:
         if length is not None and length.isdigit() and int(length) > limit:
             raise ApiError(413, f"request body is larger than {limit} bytes", "invalid_request_error", "request_too_large")
         chunks, size = [], 0
-        async for chunk in request.stream():
-            size += len(chunk)
-            if size > limit:
-                raise ApiError(413, f"request body is larger than {limit} bytes", "invalid_request_error",
-                               "request_too_large")
-            chunks.append(chunk)
         try:
-            return json.loads(b"".join(chunks))
+            async for chunk in request.stream():
+                size += len(chunk)
+                if size > limit:
+                    raise ApiError(413, f"request body is larger than {limit} bytes", "invalid_request_error",
+                                   "request_too_large")
+                chunks.append(chunk)
+        except ClientDisconnect:  # the client went away mid-upload: its error, not the server's
+            raise ApiError(499, "client closed the request before sending its body", "invalid_request_error",
+                           "client_closed") from None
+        try:
+            body = json.loads(b"".join(chunks))
         except (json.JSONDecodeError, UnicodeDecodeError) as exc:
             raise ApiError(400, f"malformed JSON body: {exc}", "invalid_request_error", "invalid_json") from None
+        except RecursionError:
+            raise ApiError(400, f"the JSON body is nested more than {MAX_JSON_DEPTH} levels deep",
+                           "invalid_request_error", "invalid_json") from None
+        check_json_values(body)
+        return body
 
     @staticmethod
     def validate(model_cls: type, body: Any) -> Any:
@@ -111,12 +157,44 @@ class OpenAIServing:
             raise ApiError(400, "the request body must be a JSON object", "invalid_request_error", "invalid_type")
         try:
             return model_cls.model_validate(body)
+        except UnsupportedParameter as exc:  # raised directly by a "before" model validator
+            raise ApiError(400, str(exc), "invalid_request_error", "unsupported_parameter", exc.param) from None
         except ValidationError as exc:
             err = exc.errors()[0]
             param = ".".join(str(p) for p in err["loc"]) or None
+            cause = (err.get("ctx") or {}).get("error")
+            if isinstance(cause, UnsupportedParameter):
+                raise ApiError(400, str(cause), "invalid_request_error", "unsupported_parameter", cause.param) from None
+            if err["type"] == "extra_forbidden":
+                raise ApiError(400, f"'{param}' is not supported by this server (unrecognized parameter)",
+                               "invalid_request_error", "unsupported_parameter", param) from None
             raise ApiError(400, f"{param}: {err['msg']}" if param else err["msg"], "invalid_request_error",
                            "invalid_value" if err["type"] != "missing" else "missing_required_parameter",
                            param) from None
+
+    def check_prompt_count(self, body: Any, engine: Engine) -> None:
+        """Before any validation or tokenizing: a request cannot carry more prompts than the
+        per-request cap (400), nor more than the engine can take now (429)."""
+        prompt = body.get("prompt") if isinstance(body, dict) else None
+        if not isinstance(prompt, list) or not prompt or not isinstance(prompt[0], (str, list)):
+            return  # one prompt (a string or token ids), or invalid: validation reports it
+        n, cap = len(prompt), self.cfg.max_prompts_per_request
+        if n > cap:
+            raise ApiError(400, f"a request may carry at most {cap} prompts; this one has {n}",
+                           "invalid_request_error", "too_many_prompts", "prompt")
+        room = engine.room()
+        if n > room:
+            raise ApiError(429, f"the server is overloaded: {n} prompts, room for {room} now; retry later",
+                           "rate_limit_exceeded", "rate_limit_exceeded",
+                           headers={"Retry-After": str(self.cfg.retry_after)})
+
+    @staticmethod
+    async def off_loop(work: Callable[[], Any], size: int) -> Any:
+        """Run ``work`` (tokenizing) in a thread when the input is large, so the event loop
+        (health checks, other streams) never waits on it."""
+        if size < OFF_LOOP_CHARS:
+            return work()
+        return await asyncio.to_thread(work)
 
     def check_model(self, req: Any) -> str:
         name = self.state.model_name
@@ -225,12 +303,14 @@ class OpenAIServing:
         seqs: list[Sequence],
         queue: asyncio.Queue,
         first: Callable[[int], dict | None],
-        chunk: Callable[[int, str, str | None], bytes],
+        chunk: Callable[[int, str, str | None, list[int]], bytes],
         final_usage: Callable[[dict[str, int]], dict] | None,
+        with_ids: bool = False,
     ) -> StreamingResponse:
         """SSE: one event per output of any sequence, then usage (if asked) and [DONE].
         Outputs already queued are written together (one send per engine step, not per
-        token). When the client disconnects Starlette cancels this generator and the
+        token); ``with_ids``: every token is in some event (its ``token_ids``), also one that
+        completes no character yet. When the client disconnects Starlette cancels this generator and the
         sequences are cancelled in ``finally``. (Drain waits for the engine's sequences;
         uvicorn's graceful shutdown then waits for the bodies still being written.)"""
 
@@ -252,11 +332,12 @@ class OpenAIServing:
                             c_tok += out.completion_tokens
                             if out.finish_reason not in ("stop", "length"):
                                 if out.text:
-                                    buf.append(chunk(i, out.text, None))
+                                    buf.append(chunk(i, out.text, None, out.token_ids))
                                 buf.append(sse(self.output_error(out).body))
                                 continue
-                        if out.text or out.finished:
-                            buf.append(chunk(i, out.text, out.finish_reason if out.finished else None))
+                        if out.text or out.finished or (out.token_ids and with_ids):
+                            buf.append(chunk(i, out.text, out.finish_reason if out.finished else None,
+                                             out.token_ids))
                     if not left:
                         if final_usage is not None:
                             buf.append(sse(final_usage(usage_json(p_tok, c_tok))))
