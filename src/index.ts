@@ -61,14 +61,18 @@ export { MonitoringStack } from './monitoring/monitoring-stack';
 export type {
   MonitoringStackProps, MonitoringBackend, AlertsProps, RoutingProps, ReceiverProps, SecretReference, SmtpProps, BudgetProps,
   SelfManagedProps, ManagedProps, WatchOptions, Watchable, IMonitoringStack, IWatchableEndpoint, IWatchableTrainingJob, IWatchableBucket, IWatchableRestoreDrill,
+  IWatchableTenant,
 } from './monitoring/types';
+export type { CostProps } from './monitoring/cost-prices';
+export { kubeStateMetricsCostValues } from './monitoring/scrape';
 export {
   gpuRules, trainingRules, endpointRules, platformRules, backupRules, buildRuleGroups, prometheusRulesYaml, prometheusGroups,
   checkAlertRule, isDuration, SEVERITIES, DCGM_FIELDS, HARDWARE_XIDS, BUILTIN_SERVER_METRICS, BURN_RATE_WINDOWS,
+  costRules, tenantRules, CAPACITY_TYPES, KUEUE_WORKLOAD_CUSTOM_RESOURCE_STATE,
 } from './monitoring/rules';
 export type {
   AlertRule, RuleGroup, Severity, RuleArea, GpuRuleOptions, TrainingRuleTarget, EndpointRuleTarget, EndpointMetricNames,
-  BackupRuleTarget, RuleSetInput, RenderOptions,
+  BackupRuleTarget, RuleSetInput, RenderOptions, RecordingRule, GpuPrice, TenantRuleTarget, CapacityType,
 } from './monitoring/rules';
 export { DASHBOARDS } from './monitoring/dashboards';
 export type { Dashboard } from './monitoring/dashboards';

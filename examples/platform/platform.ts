@@ -51,7 +51,8 @@ export class Platform extends TerraformStack {
         }),
       ],
     });
-    this.research = this.cluster.addTenant('research', { gpuQuota: 16, store: this.models, admins: ['ml-research-admins'] });
+    // monthlyBudgetUsd: the monitoring stack alerts when the team's GPU spend (priced by pool and capacity type) runs over it.
+    this.research = this.cluster.addTenant('research', { gpuQuota: 16, store: this.models, admins: ['ml-research-admins'], monthlyBudgetUsd: 40_000 });
     this.pretrain = this.cluster.addTrainingJob('pretrain', {
       tenant: this.research, nodes: 2, gpusPerNode: 8, checkpoints: this.models,
       model: { preset: 'gpt-1b' }, precision: 'bf16', strategy: 'fsdp',
@@ -75,6 +76,8 @@ export class Platform extends TerraformStack {
     this.monitoring.watch(this.models, { restoreDrill: this.restoreDrill });
     // Stalled steps, stale checkpoints, failures and restart loops of the pretraining run.
     this.monitoring.watch(this.pretrain, { stalledAfter: '20m', checkpointStaleAfter: '90m' });
+    // The team's GPU cost (dashboard, budget alerts, idle quota) and queue (a job waiting over 4 h alerts with Kueue's reason).
+    this.monitoring.watch(this.research, { queuePendingLimit: '4h' });
     // Serving (each endpoint registers itself with the monitoring stack).
     const servingGpu = props.cloud.select({ aws: () => Gpu.L4, gcp: () => Gpu.L4, azure: () => Gpu.A10G });
     this.chat = new InferenceEndpoint(this, 'chat', {

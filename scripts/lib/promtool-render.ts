@@ -20,7 +20,7 @@ const profile: RuleSetInput = JSON.parse(fs.readFileSync('test/monitoring/promto
 const groups = rules.buildRuleGroups('promtool', profile);
 fs.writeFileSync(path.join(out, 'rules.yaml'), rules.prometheusRulesYaml(groups, { runbookBaseUrl: 'https://example.com/runbooks' }));
 // Unit tests compare labels; the same rules without annotations keep the expected alerts short.
-const bare = rules.prometheusGroups(groups).map((g) => ({ ...g, rules: g.rules.map((r) => ({ ...r, annotations: {} })) }));
+const bare = rules.prometheusGroups(groups).map((g) => ({ ...g, rules: g.rules.map((r) => ('alert' in r ? { ...r, annotations: {} } : r)) }));
 fs.writeFileSync(path.join(out, 'rules-test.yaml'), stringify({ groups: bare }, { lineWidth: 0 }));
 // A broken rule: promtool must reject it (guards against a check that passes everything).
 const bad: RuleGroup = { name: 'broken', area: 'platform', rules: [{ ...groups[0].rules[0], name: 'BrokenRule', expr: 'rate(up[5m]) >' }] };
@@ -34,7 +34,7 @@ const slug = (s: string): string => s.toLowerCase().replace(/[^a-z0-9]+/g, '_').
 const dashboardGroups = fs.readdirSync(dir).filter((f) => f.endsWith('.json')).sort().map((f) => {
   const d: Dashboard = JSON.parse(fs.readFileSync(path.join(dir, f), 'utf8'));
   const recorded = d.panels.flatMap((p) => (p.targets ?? []).map((t) => ({
-    record: `dashboard:${slug(d.uid)}:${slug(p.title)}:${t.refId}`, expr: t.expr.replace(/\$[a-z]+/g, '.*'),
+    record: `dashboard:${slug(d.uid)}:${slug(p.title)}:${t.refId}`, expr: t.expr.replace(/\$__range/g, '1d').replace(/\$[a-z]+/g, '.*'),
   })));
   const dup = recorded.find((r, i) => recorded.findIndex((o) => o.record === r.record) !== i);
   if (dup) throw new Error(`two panels of dashboard ${d.uid} record as ${dup.record}: make their titles distinct`);

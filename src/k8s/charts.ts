@@ -68,7 +68,8 @@ export const KUEUE_MANAGER_CONFIG = {
   apiVersion: 'config.kueue.x-k8s.io/v1beta1',
   kind: 'Configuration',
   health: { healthProbeBindAddress: ':8081' },
-  metrics: { bindAddress: ':8443' },
+  // Quota and usage per ClusterQueue and cohort as metrics (the queue dashboard: who holds the cohort's quota).
+  metrics: { bindAddress: ':8443', enableClusterQueueResources: true },
   webhook: { port: 9443 },
   leaderElection: { leaderElect: true, resourceName: 'c1f6bfd2.kueue.x-k8s.io' },
   controller: {

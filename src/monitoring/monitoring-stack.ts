@@ -15,12 +15,14 @@ import { dashboardConfigMap, DASHBOARDS } from './dashboards';
 import {
   backupRules, BUILTIN_SERVER_METRICS, checkBackupTarget, checkEndpointTarget, checkRuleGroups, checkTrainingTarget,
   EndpointMetricNames, endpointRules, GpuRuleOptions, EndpointRuleTarget, gpuRules, platformRules, prometheusGroups, RenderOptions, RuleGroup,
-  TRAINING_JOB_LABEL, trainingRules,
+  TRAINING_JOB_LABEL, trainingRules, durationSeconds, isDuration,
 } from './rules';
-import { podMonitor, ScrapeTarget } from './scrape';
+import { checkCostProps, CostProps, gpuPriceTable, idleGpuHourPrice } from './cost-prices';
+import { costRules, checkTenantTarget, tenantRules, TenantRuleTarget } from './rules/cost';
+import { kueueServiceMonitor, podMonitor, ScrapeTarget } from './scrape';
 import { prometheusOperatorCrds, receiverRuntimeSecrets, selfManagedPrometheus, SelfManagedResult } from './self-managed';
 import {
-  BudgetProps, IMonitoringStack, IWatchableBucket, IWatchableEndpoint, IWatchableRestoreDrill, IWatchableTrainingJob, MONITORING_BACKENDS,
+  BudgetProps, IMonitoringStack, IWatchableBucket, IWatchableEndpoint, IWatchableRestoreDrill, IWatchableTenant, IWatchableTrainingJob, MONITORING_BACKENDS,
   MonitoringBackend, MonitoringStackProps, SelfManagedProps, Watchable, WatchOptions,
 } from './types';
 import { checkAlerts, checkBudget, checkSelfManaged, resolveRouting } from './validate';
@@ -39,6 +41,10 @@ const VLLM_METRICS: EndpointMetricNames = {
 function isCluster(x: Watchable): x is IGpuCluster {
   const c = x as Partial<IGpuCluster>;
   return Array.isArray(c.gpuPools) && c.helmProvider !== undefined && typeof c.bindServiceAccount === 'function';
+}
+function isTenant(x: Watchable): x is IWatchableTenant {
+  const t = x as Partial<IWatchableTenant>;
+  return typeof t.clusterQueueName === 'string' && typeof t.gpuQuota === 'number' && typeof t.namespace === 'string' && t.cluster !== undefined;
 }
 function isRestoreDrill(x: Watchable): x is IWatchableRestoreDrill {
   const d = x as Partial<IWatchableRestoreDrill>;
@@ -99,6 +105,7 @@ function resolveMonitoringStack(scope: IConstruct, props: MonitoringStackProps):
   checkAlerts(scope, props.alerts);
   checkSelfManaged(scope, props.selfManaged);
   checkBudget(scope, props.budget, spi);
+  checkCostProps(scope, props.cost, props.cluster);
   if (props.dashboards !== undefined && typeof props.dashboards !== 'boolean') throw new InvalidPropError(scope, 'dashboards', props.dashboards, 'true or false');
   const routing = resolveRouting(scope, props.routing, spi, backend);
   const knownAlerts = new Set(catalog().flatMap((g) => g.rules.map((r) => r.name)).concat((props.alerts?.custom ?? []).map((r) => r.name)));
@@ -156,6 +163,7 @@ export class MonitoringStack extends Construct implements IMonitoringStack {
   private readonly watched = new Set<IConstruct>();
   private readonly gpuOptions?: GpuRuleOptions;
   private readonly budget?: BudgetProps;
+  private readonly cost?: CostProps;
 
   constructor(scope: Construct, id: string, props: MonitoringStackProps = {}) {
     super(scope, id);
@@ -186,6 +194,7 @@ export class MonitoringStack extends Construct implements IMonitoringStack {
     if (props.alerts?.custom?.length) this.addRuleGroup({ name: 'aiinfra-custom', area: 'platform', rules: [...props.alerts.custom] });
     this.gpuOptions = props.alerts?.gpu;
     this.budget = props.budget;
+    this.cost = props.cost;
     if (props.cluster) this.watch(props.cluster);
     contributeSummary(this, () => ({
       kind: 'monitoring', path: this.node.path, cloud: this.cloud.toString(), cluster: this.cluster?.node.path, backend: this.backend,
@@ -241,11 +250,12 @@ export class MonitoringStack extends Construct implements IMonitoringStack {
         'each target once (an InferenceEndpoint given `monitoring` watches itself with its `slo`: set the objectives there)');
     }
     if (isCluster(target)) this.watchCluster(target);
+    else if (isTenant(target)) this.watchTenant(target, options);
     else if (isRestoreDrill(target)) this.watchDrill(target.roots.join(', ') || target.node.path, target, options);
     else if (isTrainingJob(target)) this.watchTrainingJob(target, options);
     else if (isEndpoint(target)) this.watchEndpoint(target, options);
     else if (isBucket(target)) this.watchBucket(target, options);
-    else throw new InvalidPropError(this, 'watch', (target as IConstruct)?.node?.path ?? target, 'a GPU cluster, an inference endpoint, a training job or a bucket');
+    else throw new InvalidPropError(this, 'watch', (target as IConstruct)?.node?.path ?? target, 'a GPU cluster, a tenant, an inference endpoint, a training job or a bucket');
     this.watched.add(target);
   }
 
@@ -272,6 +282,39 @@ export class MonitoringStack extends Construct implements IMonitoringStack {
       podSelector: { 'app.kubernetes.io/name': 'dcgm-exporter' }, port: 'metrics', interval: '30s',
     });
     this.addRuleGroup(gpuRules(this.gpuOptions ?? {}));
+    this.watchCost(cluster);
+  }
+
+  /** GPU cost recording rules priced from the pools' machines; Kueue's metrics scraped. */
+  private watchCost(cluster: IGpuCluster): void {
+    const { prices, unpriced } = gpuPriceTable(cluster, this.cost);
+    if (unpriced.length) {
+      Annotations.of(this).addWarning(`${this.node.path}: no price for ${unpriced.join(', ')} (machine type not in the GPU catalog): their GPUs are left `
+        + 'out of the cost-per-tenant series. Give their prices with cost.nodeHourPricesUsd.');
+    }
+    if (prices.length) this.addRuleGroup(costRules(prices));
+    if (this.selfManaged) {
+      addK8s(this.selfManaged.config, 'Monitor-kueue', kueueServiceMonitor(this.monitorNamespace, { ...MANAGED_BY_LABELS }));
+    } else {
+      Annotations.of(this).addInfo(`${this.node.path}: the managed backend does not scrape Kueue's controller (HTTPS with a token it cannot present): `
+        + 'the queue dashboard\'s per-ClusterQueue panels stay empty; per-job pending alerts (kube-state-metrics) still work where kube-state-metrics '
+        + 'runs with the values of kubeStateMetricsCostValues() (README: "Cost per tenant", per backend).');
+    }
+  }
+
+  /** A tenant: its quota, idle-quota cost, budget alerts and queue alert. */
+  private watchTenant(tenant: IWatchableTenant, o: WatchOptions): void {
+    this.sameCluster('watch', tenant, tenant.cluster);
+    const limit = o.queuePendingLimit;
+    if (limit !== undefined && (!isDuration(limit) || durationSeconds(limit) < 300 || durationSeconds(limit) > 30 * 86400)) {
+      throw new InvalidPropError(this, 'watch options.queuePendingLimit', limit, 'a Prometheus duration from 5m to 30d, such as "30m" or "4h"');
+    }
+    const target: TenantRuleTarget = {
+      namespace: tenant.namespace, clusterQueue: tenant.clusterQueueName, gpuQuota: tenant.gpuQuota,
+      idleUsdPerGpuHour: idleGpuHourPrice(tenant.cluster, this.cost), monthlyBudgetUsd: tenant.monthlyBudgetUsd, pendingLimit: o.queuePendingLimit,
+    };
+    checkTenantTarget(this, 'watch options', target);
+    this.addRuleGroup(tenantRules(target));
   }
 
   /**
@@ -350,7 +393,7 @@ export class MonitoringStack extends Construct implements IMonitoringStack {
   /** Adds a rule group (alerts named in `alerts.disabled` are left out), rendered for the backend. */
   public addRuleGroup(group: RuleGroup): void {
     const rules = group.rules.filter((r) => !this.disabled.has(r.name));
-    if (rules.length === 0) return;
+    if (rules.length === 0 && !(group.records ?? []).length) return;
     const filtered: RuleGroup = { ...group, rules };
     checkRuleGroups(this, 'ruleGroups', [...this.ruleGroups, filtered]);
     this.ruleGroups.push(filtered);
@@ -362,7 +405,9 @@ export class MonitoringStack extends Construct implements IMonitoringStack {
         spec: { groups: prometheusGroups([filtered], this.render) },
       });
     } else {
-      this.impl.addRuleGroup(filtered);
+      const objects = this.impl.addRuleGroup(filtered) ?? [];
+      if (objects.length > 0 && !this.workload) throw new InvalidPropError(this, 'cluster', undefined, 'a cluster, for the managed rule evaluator\'s objects');
+      objects.forEach((o, i) => addK8s(this.workload!, `Rules-${group.name}-${i}`, o));
     }
   }
 
@@ -391,5 +436,6 @@ function catalog(): RuleGroup[] {
     trainingRules({ name: 'x', namespace: 'x' }),
     endpointRules({ name: 'x', namespace: 'x' }),
     backupRules({ bucketName: 'x', namespace: 'x', drillJobName: 'x' }),
+    tenantRules({ namespace: 'x', clusterQueue: 'x', gpuQuota: 1, idleUsdPerGpuHour: 1, monthlyBudgetUsd: 1 }),
   ];
 }

@@ -1,5 +1,7 @@
 import { stringify } from '../core/yaml';
-import { PinnedChart } from '../k8s/charts';
+import { KUEUE_NAMESPACE, PinnedChart } from '../k8s/charts';
+import { LABEL_CAPACITY, LABEL_POOL } from '../k8s/node-labels';
+import { KUEUE_WORKLOAD_CUSTOM_RESOURCE_STATE } from './rules/cost';
 
 /**
  * Pinned upstream charts of the monitoring stack (exact versions: reproducible deploys). kube-prometheus-stack
@@ -116,4 +118,48 @@ export function scrapeConfigYaml(targets: readonly ScrapeTarget[], ksmNamespace:
     global: { scrape_interval: '30s', scrape_timeout: '10s' },
     scrape_configs: [kubeStateMetricsJob(ksmNamespace), ...targets.map(scrapeJob)],
   }, { lineWidth: 0 });
+}
+
+/**
+ * kube-state-metrics values (the kube-state-metrics chart's, also under kube-prometheus-stack's `kube-state-metrics`)
+ * the cost and queue rules need: the node labels of pool and capacity type and the pod labels naming a workload
+ * as `kube_node_labels` / `kube_pod_labels` labels, and Kueue Workloads' conditions as custom resource state
+ * (with read access to Workloads and nothing else beyond the chart's defaults).
+ */
+export function kubeStateMetricsCostValues(): Record<string, unknown> {
+  return {
+    metricLabelsAllowlist: [`nodes=[${LABEL_POOL},${LABEL_CAPACITY}]`, 'pods=[ai-infra/training-job,app.kubernetes.io/name]'],
+    customResourceState: { enabled: true, config: JSON.parse(JSON.stringify(KUEUE_WORKLOAD_CUSTOM_RESOURCE_STATE)) },
+    rbac: { extraRules: [{ apiGroups: ['kueue.x-k8s.io'], resources: ['workloads'], verbs: ['list', 'watch'] }] },
+  };
+}
+
+/** Labels of the Kueue chart's metrics Service (release `kueue`, chart templates/manager/auth_proxy_service.yaml). */
+export const KUEUE_METRICS_SERVICE_LABELS = {
+  'app.kubernetes.io/name': 'kueue', 'app.kubernetes.io/instance': 'kueue', 'app.kubernetes.io/component': 'metrics-service',
+};
+
+/**
+ * A ServiceMonitor of the Kueue controller's metrics (pending/admitted workloads per ClusterQueue, admission wait,
+ * preemptions, quota and usage). Kueue serves them over HTTPS with a self-signed certificate and authorizes the
+ * caller's token (`get` on `/metrics`, which kube-prometheus-stack's Prometheus ClusterRole grants): the same
+ * endpoint settings as the chart's own monitor (`enablePrometheus`), which we leave off because Kueue is installed
+ * with the cluster, before the ServiceMonitor CRD exists.
+ */
+export function kueueServiceMonitor(monitorNamespace: string, labels: Record<string, string>): Record<string, unknown> {
+  return {
+    apiVersion: 'monitoring.coreos.com/v1',
+    kind: 'ServiceMonitor',
+    metadata: { name: 'aiinfra-kueue', namespace: monitorNamespace, labels },
+    spec: {
+      namespaceSelector: { matchNames: [KUEUE_NAMESPACE] },
+      selector: { matchLabels: { ...KUEUE_METRICS_SERVICE_LABELS } },
+      endpoints: [{
+        port: 'https', scheme: 'https', path: '/metrics', interval: '30s',
+        bearerTokenFile: '/var/run/secrets/kubernetes.io/serviceaccount/token',
+        // Kueue's controller-runtime serves a self-signed certificate (no cert-manager); the token is still checked.
+        tlsConfig: { insecureSkipVerify: true },
+      }],
+    },
+  };
 }

@@ -9,7 +9,7 @@ import { podSecurityLabels } from '../k8s/security';
 import { KUBERNETES_SUPPRESSION_PREFIX } from '../policy/suppress';
 import { alertmanagerConfig, RECEIVER_SECRET, RECEIVER_SECRET_DIR, receiverSecretKey, ResolvedRouting } from './alertmanager';
 import type { MonitoringCloudImpl, RuntimeSecret, SelfManagedAlertmanagerParts } from './spi';
-import { KUBE_PROMETHEUS_STACK, PROMETHEUS_OPERATOR_CRDS } from './scrape';
+import { KUBE_PROMETHEUS_STACK, kubeStateMetricsCostValues, PROMETHEUS_OPERATOR_CRDS } from './scrape';
 import { SelfManagedProps } from './types';
 
 /** The Helm release name; kube-prometheus-stack names its objects after it (`kps-prometheus`...). */
@@ -113,6 +113,8 @@ export function kubePrometheusStackValues(o: SelfManagedProps, routing: Resolved
       },
     },
     kubeStateMetrics: { enabled: true },
+    // Node pool / capacity and workload labels, and Kueue Workload conditions: the cost and queue rules read them.
+    'kube-state-metrics': kubeStateMetricsCostValues(),
     nodeExporter: { enabled: true },
     // node-exporter needs the host's network and PID namespaces: it runs alone in a privileged namespace.
     // GPU nodes are tainted: it tolerates every taint to run there too.

@@ -66,8 +66,11 @@ export interface MonitoringCloudImpl {
   selfManagedAlertmanager(namespace: string, serviceAccount: string, secrets: readonly RuntimeSecret[]): SelfManagedAlertmanagerParts;
   /** Where the Grafana admin password is kept (the secret's id in the cloud's secret manager), for users. */
   readonly grafanaAdminPasswordLocation?: string;
-  /** Managed backend: evaluate a rule group in the cloud's service. */
-  addRuleGroup(group: RuleGroup): void;
+  /**
+   * Managed backend: evaluate a rule group (its recording rules and alerts) in the cloud's service. Returns the
+   * Kubernetes objects that evaluate it in the cluster, if the cloud does that there (GMP's ClusterRules).
+   */
+  addRuleGroup(group: RuleGroup): Record<string, unknown>[] | void;
   /**
    * Managed backend: scrape a target. Returns the Kubernetes objects that make the cloud's collector scrape it;
    * none where the scraper is configured in the cloud.

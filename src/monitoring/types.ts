@@ -1,6 +1,7 @@
 import { IConstruct } from 'constructs';
 import { Cloud } from '../core/cloud';
 import { IGpuCluster } from '../core/cluster';
+import type { CostProps } from './cost-prices';
 import { AlertRule, GpuRuleOptions, Severity } from './rules';
 
 /** Where metrics are stored and alerts evaluated. */
@@ -121,6 +122,11 @@ export interface MonitoringStackProps {
   readonly dashboards?: boolean;
   /** Monthly cost budget with notifications. @default - none */
   readonly budget?: BudgetProps;
+  /**
+   * GPU prices of the cost-per-tenant rules (the catalog's on-demand list price, ratios for spot and reserved,
+   * or your own prices per pool). @default - the catalog price, spot 0.4 and reserved 0.65 of it
+   */
+  readonly cost?: CostProps;
   readonly selfManaged?: SelfManagedProps;
   readonly managed?: ManagedProps;
   /** Extra tags/labels on cloud resources. @default - none */
@@ -147,6 +153,17 @@ export interface IWatchableTrainingJob extends IConstruct {
   readonly cluster: IGpuCluster;
 }
 
+/** What `watch` needs from a tenant (`Tenant` fits): its cost, budget and queue are watched. */
+export interface IWatchableTenant extends IConstruct {
+  readonly namespace: string;
+  readonly cluster: IGpuCluster;
+  /** The tenant's Kueue ClusterQueue. */
+  readonly clusterQueueName: string;
+  readonly gpuQuota: number;
+  /** Monthly GPU budget, USD (budget alerts). @default - none */
+  readonly monthlyBudgetUsd?: number;
+}
+
 /** What `watch` needs from a bucket (`ModelBackupBucket` fits); the restore drill is watched when it has one. */
 export interface IWatchableBucket extends IConstruct {
   readonly bucketName: string;
@@ -164,7 +181,7 @@ export interface IWatchableRestoreDrill extends IConstruct {
   readonly roots: readonly string[];
 }
 
-export type Watchable = IGpuCluster | IWatchableEndpoint | IWatchableTrainingJob | IWatchableBucket | IWatchableRestoreDrill;
+export type Watchable = IGpuCluster | IWatchableTenant | IWatchableEndpoint | IWatchableTrainingJob | IWatchableBucket | IWatchableRestoreDrill;
 
 /** Options of `watch` (each applies to the kind of target it names). */
 export interface WatchOptions {
@@ -186,6 +203,8 @@ export interface WatchOptions {
   readonly restoreDrill?: { readonly namespace: string; readonly jobName: string };
   /** Bucket: days without a successful drill that alert. @default 8 */
   readonly maxDrillAgeDays?: number;
+  /** Tenant: a job waiting in the tenant's Kueue queue longer than this alerts, with Kueue's reason. @default '2h' */
+  readonly queuePendingLimit?: string;
 }
 
 /** The Prometheus side of a MonitoringStack, as an InferenceEndpoint needs it (`IEndpointMonitoring`). */

@@ -81,6 +81,11 @@ export interface TenantProps {
   readonly admins?: readonly (string | TenantAdmin)[];
   /** Kueue cohort the tenant's ClusterQueue joins, to borrow idle quota of other queues in it. @default - none (no borrowing) */
   readonly cohort?: string;
+  /**
+   * Monthly GPU budget of the tenant, USD: a MonitoringStack watching the tenant alerts when its GPU spend (GPUs of
+   * its running pods, priced by pool and capacity type) runs over it. @default - no budget alerts
+   */
+  readonly monthlyBudgetUsd?: number;
 }
 
 const PREFIX = /^([a-z0-9][a-z0-9._-]*\/)+$/;
@@ -119,6 +124,7 @@ function resolveTenant(scope: IConstruct, id: string, props: TenantProps): Resol
   check.matches(scope, 'bucketPrefix', bucketPrefix, PREFIX,
     "a prefix of lowercase path segments ending in '/', e.g. 'research/' or 'org/team/' (no leading '/', no '..')");
   if (props.cohort !== undefined) checkDnsLabel(scope, 'cohort', props.cohort);
+  check.numberInRange(scope, 'monthlyBudgetUsd', props.monthlyBudgetUsd, 1, 1e9);
   const admins = (props.admins ?? []).map((a): TenantAdmin => (typeof a === 'string' ? { kind: 'Group', name: a } : a));
   admins.forEach((a, i) => {
     if (!a || (a.kind !== 'Group' && a.kind !== 'User') || typeof a.name !== 'string' || a.name.trim() === '' || a.name.startsWith('system:')) {
@@ -181,6 +187,8 @@ export class Tenant extends Construct implements ITenant {
   public readonly gpuQuota: number;
   public readonly cpuQuota: number;
   public readonly memoryQuotaGiB: number;
+  /** Monthly GPU budget, USD (MonitoringStack budget alerts). */
+  public readonly monthlyBudgetUsd?: number;
   public readonly identity: IWorkloadIdentity;
   /** The tenant's default ServiceAccount (bound to `identity`). */
   public readonly serviceAccountName = 'tenant';
@@ -197,6 +205,7 @@ export class Tenant extends Construct implements ITenant {
     this.clusterQueueName = `tenant-${namespace}`;
     this.bucketPrefix = bucketPrefix;
     this.gpuQuota = props.gpuQuota;
+    this.monthlyBudgetUsd = props.monthlyBudgetUsd;
     const share = hostSharePerGpu(props.cluster);
     this.cpuQuota = props.cpuQuota ?? Math.ceil(props.gpuQuota * share.vcpus) + 8;
     this.memoryQuotaGiB = props.memoryQuotaGiB ?? Math.ceil(props.gpuQuota * share.memoryGiB) + 32;
@@ -225,6 +234,7 @@ export class Tenant extends Construct implements ITenant {
     addWorkloadIdentityEgressNetworkPolicy(chart, 'WorkloadIdentity', namespace, props.cluster.cloud);
     this.renderQueues(chart, props, labels);
     this.renderAccess(chart, labels, saAnnotations, admins);
+    this.renderQueueVisibility(chart, labels, admins);
     contributeSummary(this, () => ({
       kind: 'tenant', path: this.node.path, cluster: this.cluster.node.path, namespace: this.namespace,
       gpuQuota: this.gpuQuota, cpuQuota: this.cpuQuota, memoryQuotaGiB: this.memoryQuotaGiB,
@@ -328,6 +338,33 @@ export class Tenant extends Construct implements ITenant {
         apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'RoleBinding',
         metadata: { name: 'tenant-admins', namespace, labels },
         roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: 'admin' },
+        subjects: admins.map((a) => ({ apiGroup: 'rbac.authorization.k8s.io', kind: a.kind, name: a.name })),
+      });
+    }
+  }
+
+  /**
+   * Read access to the tenant's own queue, for `kubectl get --raw .../localqueues/<queue>/pendingworkloads`
+   * (Kueue's visibility API: each pending job's position) and `kubectl get workloads`: a Role of its own (so it
+   * composes with whatever role the admins hold), bound to the admins. Only the tenant's LocalQueue by name,
+   * read-only; no ClusterQueue, cohort or other namespace.
+   */
+  private renderQueueVisibility(chart: Construct, labels: Record<string, string>, admins: readonly TenantAdmin[]): void {
+    const namespace = this.namespace;
+    apiObject(chart, 'QueueViewerRole', {
+      apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'Role',
+      metadata: { name: 'tenant-queue-viewer', namespace, labels },
+      rules: [
+        { apiGroups: ['visibility.kueue.x-k8s.io'], resources: ['localqueues/pendingworkloads'], resourceNames: [this.queueName], verbs: ['get'] },
+        { apiGroups: ['kueue.x-k8s.io'], resources: ['localqueues'], resourceNames: [this.queueName], verbs: ['get'] },
+        { apiGroups: ['kueue.x-k8s.io'], resources: ['workloads'], verbs: ['get', 'list', 'watch'] },
+      ],
+    });
+    if (admins.length) {
+      apiObject(chart, 'QueueViewers', {
+        apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'RoleBinding',
+        metadata: { name: 'tenant-queue-viewers', namespace, labels },
+        roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: 'tenant-queue-viewer' },
         subjects: admins.map((a) => ({ apiGroup: 'rbac.authorization.k8s.io', kind: a.kind, name: a.name })),
       });
     }

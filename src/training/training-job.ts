@@ -119,8 +119,9 @@ export interface TrainingJobProps {
   /**
    * Seconds the trainer gets after SIGTERM to finish its step and write its last checkpoint. The container's
    * launcher (`python -m aiinfra.launch`) hands the signal to the workers itself, so torchrun's 30 s
-   * SIGTERM-to-SIGKILL limit does not apply; it stops waiting 10 s before this ends. @default 300, plus 60 per
-   * billion parameters
+   * SIGTERM-to-SIGKILL limit does not apply; it stops waiting 10 s before this ends. Kueue preemption, spot
+   * reclaim and drains all stop pods this way; less than `stopCheckpointSeconds` (+ 10) warns. @default 300, plus 60
+   * per billion parameters, at most 3600
    */
   readonly terminationGracePeriodSeconds?: number;
   /** Tenant whose namespace, queue and bucket prefix the job uses. @default - none */
@@ -145,6 +146,21 @@ export interface TrainingJobProps {
 
 /** Bytes per parameter of AdamW mixed-precision training: fp32 weights (4) + grads (4) + two moments (8). */
 export const TRAINING_BYTES_PER_PARAM = 16;
+/** Bytes a checkpoint holds per parameter: fp32 weights 4 + AdamW moments 8 (gradients are not saved). */
+export const CHECKPOINT_BYTES_PER_PARAM = 12;
+/** Object-store write rate of one node the grace-period check assumes, bytes per second (a conservative 200 MB/s). */
+export const CHECKPOINT_WRITE_BYTES_PER_SECOND = 200e6;
+
+/**
+ * Seconds the stop checkpoint after a SIGTERM (Kueue preemption, spot reclaim, drain) needs: 60 s for the step in
+ * flight plus writing the state at CHECKPOINT_WRITE_BYTES_PER_SECOND per writing node (fsdp: every node writes its
+ * shard; ddp: the state is written once).
+ */
+export function stopCheckpointSeconds(params: number, nodes: number, strategy: 'ddp' | 'fsdp'): number {
+  const writers = strategy === 'fsdp' ? nodes : 1;
+  return 60 + Math.ceil((params * CHECKPOINT_BYTES_PER_PARAM) / writers / CHECKPOINT_WRITE_BYTES_PER_SECOND);
+}
+
 /** Share of GPU memory weights/grads/optimizer may take; the rest is activations, buffers, fragmentation. */
 export const TRAINING_MEMORY_FRACTION = 0.75;
 
@@ -770,6 +786,7 @@ export class TrainingJob extends Construct {
     renderSupportObjects(this.workload.chart, r, { labels, selector, saAnnotations, config: this.trainerConfig });
 
     const grace = props.terminationGracePeriodSeconds ?? Math.min(3600, 300 + 60 * Math.ceil(r.params / 1e9));
+    this.warnShortGracePeriod(r, props, grace);
     const restarts = props.maxRestarts ?? 3;
     const env = trainerEnvironment(r, props, this.checkpointUri);
     const podSpec = renderPodSpec(r, props, { imageUri: this.imageUri, grace, restarts, env });
@@ -779,6 +796,22 @@ export class TrainingJob extends Construct {
       kind: 'training-job', path: this.node.path, cluster: this.cluster.node.path, name: this.jobName, namespace: this.namespace, pool: this.pool.name,
       gpus: props.nodes * props.gpusPerNode, checkpointStore: this.checkpointStore?.node.path, checkpointPrefix: this.checkpointPrefix,
     }));
+  }
+
+  /**
+   * A grace period too short for the stop checkpoint makes every preemption (Kueue reclaiming cohort quota, spot
+   * reclaim, a drain) lose the work since the last periodic checkpoint: a warning with the estimate, since the
+   * real write rate depends on the store and the network.
+   */
+  private warnShortGracePeriod(r: ResolvedTrainingJob, props: TrainingJobProps, grace: number): void {
+    const need = stopCheckpointSeconds(r.params, props.nodes, r.strategy);
+    if (grace - 10 >= need) return;
+    const gb = (r.params * CHECKPOINT_BYTES_PER_PARAM) / 1e9;
+    Annotations.of(this).addWarning(`${this.node.path}: terminationGracePeriodSeconds ${grace}${props.terminationGracePeriodSeconds === undefined ? ' (default, capped at 3600)' : ''} `
+      + `leaves the stop checkpoint ${grace - 10} s, but writing ${gb.toFixed(1)} GB of state (${CHECKPOINT_BYTES_PER_PARAM} bytes per parameter`
+      + `${r.strategy === 'fsdp' ? `, ${props.nodes} nodes writing their shards` : ', written once under ddp'}) at ${CHECKPOINT_WRITE_BYTES_PER_SECOND / 1e6} MB/s `
+      + `per node plus the step in flight takes about ${need} s: a preemption then loses the work since the last periodic checkpoint. `
+      + `Raise terminationGracePeriodSeconds to at least ${need + 10}${r.strategy === 'ddp' ? ', or use strategy "fsdp" (every node writes its shard)' : ''}.`);
   }
 
   /** Grants the identity the checkpoint prefix and the data (same cloud), and warns what it cannot grant. */

@@ -81,8 +81,11 @@ describe('managed backend on AWS', () => {
     const namespaces = Object.values(ofType(b.out, 'aws_prometheus_rule_group_namespace'));
     expect(namespaces.map((n) => n.name).sort()).toEqual(['aiinfra-backup-ai-backup-models-restore-drill', 'aiinfra-endpoint-inference-chat',
       'aiinfra-gpu', 'aiinfra-platform', 'aiinfra-training-research-pretrain']);
-    const alerts = namespaces.flatMap((n) => parse(String(n.data)).groups[0].rules);
-    expect(alerts).toHaveLength(TOTAL_ALERTS);
+    const rules: Record<string, unknown>[] = namespaces.flatMap((n) => parse(String(n.data)).groups[0].rules);
+    expect(rules.filter((r) => 'alert' in r)).toHaveLength(TOTAL_ALERTS);
+    // the training group's recording rules (checkpoint age, preemption loss) sit in its namespace, before its alerts
+    expect(rules.filter((r) => 'record' in r).map((r) => r.record)).toEqual([
+      'aiinfra:training_checkpoint_age_seconds', 'aiinfra:training_preemption_loss_gpu_hours', 'aiinfra:training_preemption_loss_usd']);
     const def = Object.values(ofType(b.out, 'aws_prometheus_alert_manager_definition'))[0];
     const config = parse(parse(String(def.definition)).alertmanager_config);
     expect(config.receivers.map((r: { name: string }) => r.name)).toEqual(['null', 'platform', 'oncall', 'team']);
@@ -259,8 +262,14 @@ describe('managed backend on Azure', () => {
   });
 
   test('Prometheus rule groups: ISO durations, Azure severities, actions by severity', () => {
-    const groups = Object.values(ofType(b.out, 'azurerm_monitor_alert_prometheus_rule_group'));
+    const all = Object.values(ofType(b.out, 'azurerm_monitor_alert_prometheus_rule_group'));
+    // recording rules go to a group of their own: Azure's rule list maps one to one onto the alerts
+    const groups = all.filter((g) => (g.rule as Record<string, unknown>[]).every((r) => 'alert' in r));
     expect(groups).toHaveLength(5);
+    const records = all.filter((g) => !groups.includes(g)).flatMap((g) => g.rule as Record<string, unknown>[]);
+    expect(records.map((r) => r.record)).toEqual([
+      'aiinfra:training_checkpoint_age_seconds', 'aiinfra:training_preemption_loss_gpu_hours', 'aiinfra:training_preemption_loss_usd']);
+    expect(records[0]).toMatchObject({ enabled: true, expression: expect.stringContaining('aiinfra_train_last_checkpoint_timestamp_seconds') });
     const rules = groups.flatMap((g) => g.rule as Record<string, unknown>[]);
     expect(rules).toHaveLength(TOTAL_ALERTS);
     const idle = rules.find((r) => r.alert === 'GpuIdle')!;
@@ -282,6 +291,7 @@ describe('managed backend on Azure', () => {
       'azurerm_consumption_budget_resource_group': ['Budget'],
       'azurerm_monitor_action_group': ['ActionGroup-oncall', 'ActionGroup-platform', 'ActionGroup-team'],
       'azurerm_monitor_alert_prometheus_rule_group': [
+        'Records-aiinfra-training-research-pretrain',
         'Rules-aiinfra-backup-ai-backup-models-restore-drill', 'Rules-aiinfra-endpoint-inference-chat', 'Rules-aiinfra-gpu', 'Rules-aiinfra-platform',
         'Rules-aiinfra-training-research-pretrain',
       ],

@@ -36,6 +36,9 @@ describe('rule catalog', () => {
       'GpuDoubleBitEccError', 'GpuIdle', 'GpuMemoryNearFull', 'GpuNodeNotReady', 'GpuThermalOrPowerThrottling', 'GpuXidError',
       'GpuXidHardwareError',
       'ScrapeTargetDown',
+      // one budget pair per tenant with a budget (research, serving), a queue alert per tenant (research, serving, idle)
+      'TenantGpuBudgetBurn', 'TenantGpuBudgetBurn', 'TenantGpuBudgetOverrun', 'TenantGpuBudgetOverrun',
+      'TenantJobPendingTooLong', 'TenantJobPendingTooLong', 'TenantJobPendingTooLong',
       'TrainingCheckpointStale', 'TrainingJobFailed', 'TrainingJobRestartingRepeatedly', 'TrainingStalled',
     ]);
   });

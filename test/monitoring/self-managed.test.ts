@@ -248,7 +248,7 @@ describe.each(Object.keys(CLOUDS) as CloudName[])('self-managed backend on %s', 
   test('Kubernetes objects pass schema validation (PrometheusRule, PodMonitor, ConfigMap, Secret, Namespace, SecretProviderClass)', () => {
     expect(() => validateAll(b.objects)).not.toThrow();
     const kinds = new Set(b.objects.map((o) => o.kind));
-    expect([...kinds].sort()).toEqual(['ConfigMap', 'Namespace', 'NetworkPolicy', 'PodMonitor', 'PrometheusRule', 'Secret', 'SecretProviderClass']);
+    expect([...kinds].sort()).toEqual(['ConfigMap', 'Namespace', 'NetworkPolicy', 'PodMonitor', 'PrometheusRule', 'Secret', 'SecretProviderClass', 'ServiceMonitor']);
   });
 
   test('PrometheusRules: one per group, labelled for our selector, disabled alerts left out', () => {
@@ -281,7 +281,7 @@ describe.each(Object.keys(CLOUDS) as CloudName[])('self-managed backend on %s', 
 
   test('dashboards ship as ConfigMaps the Grafana sidecar loads', () => {
     const maps = findObjects(b.objects, 'ConfigMap');
-    expect(maps.map((m) => m.metadata.name).sort()).toEqual(['aiinfra-dashboard-endpoint', 'aiinfra-dashboard-gpu-fleet', 'aiinfra-dashboard-training-run']);
+    expect(maps.map((m) => m.metadata.name).sort()).toEqual(['aiinfra-dashboard-endpoint', 'aiinfra-dashboard-gpu-fleet', 'aiinfra-dashboard-tenant-cost', 'aiinfra-dashboard-tenant-queue', 'aiinfra-dashboard-training-run']);
     for (const m of maps) {
       expect(m.metadata.labels.grafana_dashboard).toBe('1');
       const [body] = Object.values(m.data) as string[];

@@ -34,7 +34,7 @@ import type { AlertmanagerSecretMount, MonitoringCloudImpl, MonitoringCloudInput
 import { InferenceClusterAddons } from '../helm/inference-addons';
 import { AWS_SECRETS_STORE_CHART } from './inference';
 import { prometheusRulesYaml, RuleGroup } from '../../monitoring/rules';
-import { KUBE_STATE_METRICS, ScrapeTarget, scrapeConfigYaml } from '../../monitoring/scrape';
+import { KUBE_STATE_METRICS, kubeStateMetricsCostValues, ScrapeTarget, scrapeConfigYaml } from '../../monitoring/scrape';
 import type { BudgetProps, SecretReference } from '../../monitoring/types';
 import { Policy } from '../../policy/suppress';
 import { pinnedRelease } from '../helm/add-ons';
@@ -324,7 +324,10 @@ class AwsMonitoring implements MonitoringCloudImpl {
     });
     this.resources.kubeStateMetrics = pinnedRelease(scope, 'KubeStateMetrics', KUBE_STATE_METRICS, {
       provider: cluster.helmProvider, name: 'kube-state-metrics', namespace: 'kube-system',
-      values: { fullnameOverride: 'kube-state-metrics', resources: { requests: { cpu: '50m', memory: '128Mi' }, limits: { memory: '512Mi' } } },
+      values: {
+        fullnameOverride: 'kube-state-metrics', resources: { requests: { cpu: '50m', memory: '128Mi' }, limits: { memory: '512Mi' } },
+        ...kubeStateMetricsCostValues(),
+      },
       dependsOn: cluster.addOnDependencies,
     });
     this.clusterObjects.push(...scraperRbac());

@@ -280,6 +280,23 @@ class AzureMonitoring implements MonitoringCloudImpl {
     const workspace = this.workspace;
     if (!workspace) throw new Error('rule groups go to the Monitor workspace only with backend "managed"');
     const { scope } = this;
+    if (group.records?.length) {
+      // Recording rules in a group of their own: the alert group's rules map one to one onto group.rules.
+      this.resources[`records:${group.name}`] = new MonitorAlertPrometheusRuleGroup(scope, `Records-${group.name}`, {
+        provider: this.provider,
+        name: physicalName(scope, this.cloud, { maxLength: 260 }, `${group.name}-records`),
+        resourceGroupName: this.rg,
+        location: this.location,
+        clusterName: this.clusterName,
+        description: `${group.area} recording rules of ${scope.node.path} (cdktf-ai-infra)`.slice(0, 256),
+        ruleGroupEnabled: true,
+        interval: 'PT1M',
+        scopes: this.aksId ? [workspace.id, this.aksId] : [workspace.id],
+        rule: group.records.map((r) => ({ record: r.record, expression: r.expr, enabled: true, ...(r.labels ? { labels: { ...r.labels } } : {}) })),
+        tags: this.tags,
+      });
+    }
+    if (group.rules.length === 0) return;
     this.resources[`rules:${group.name}`] = new MonitorAlertPrometheusRuleGroup(scope, `Rules-${group.name}`, {
       provider: this.provider,
       // Unique in the resource group even with one stack per cluster in it.

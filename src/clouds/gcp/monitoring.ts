@@ -24,7 +24,7 @@ import { physicalName } from '../../core/naming';
 import { resourceTags } from '../../core/tags';
 import { WorkloadIdentity } from '../../core/workload-identity';
 import type { MonitoringCloudImpl, MonitoringCloudInput, RuntimeSecret, SelfManagedAlertmanagerParts, MonitoringSpi } from '../../monitoring/spi';
-import { RuleGroup, Severity } from '../../monitoring/rules';
+import { prometheusRecords, RuleGroup, Severity } from '../../monitoring/rules';
 import { ScrapeTarget } from '../../monitoring/scrape';
 import { gcpPolicies } from './monitoring-rules';
 import type { BudgetProps, ReceiverProps, SecretReference } from '../../monitoring/types';
@@ -268,7 +268,7 @@ class GcpMonitoring implements MonitoringCloudImpl {
   }
 
   /** Managed backend: one Cloud Monitoring alert policy (PromQL condition) per rule. */
-  public addRuleGroup(group: RuleGroup): void {
+  public addRuleGroup(group: RuleGroup): Record<string, unknown>[] {
     if (!this.managed) throw new Error('alert policies are made only with backend "managed"');
     gcpPolicies(group, this.input.render).forEach((p, i) => {
       const severity = group.rules[i].severity;
@@ -291,6 +291,13 @@ class GcpMonitoring implements MonitoringCloudImpl {
         userLabels: { ...this.labels, severity },
       });
     });
+    // Recording rules run in the cluster's managed rule evaluator (GMP ClusterRules, scoped to this cluster); the
+    // alert policies read what it records.
+    return group.records?.length ? [{
+      apiVersion: 'monitoring.googleapis.com/v1', kind: 'ClusterRules',
+      metadata: { name: group.name, labels: { 'app.kubernetes.io/managed-by': 'cdktf-ai-infra' } },
+      spec: { groups: [{ name: group.name, interval: '60s', rules: prometheusRecords(group) }] },
+    }] : [];
   }
 
   /** Managed backend: a PodMonitoring beside the pods (Managed Service for Prometheus collects it). */

@@ -11,9 +11,14 @@ function panel(title, exprs, opts = {}) {
     id, title, type: opts.type ?? 'timeseries', datasource: ds,
     gridPos: { h, w, x: opts.x ?? 0, y: opts.y ?? 0 },
     ...(opts.description ? { description: opts.description } : {}),
+    // A relative time of its own (`now/d`: today so far), so one dashboard shows today and this month.
+    ...(opts.timeFrom ? { timeFrom: opts.timeFrom } : {}),
     fieldConfig: { defaults: { unit: opts.unit ?? 'short', ...(opts.thresholds ? { thresholds: { mode: 'absolute', steps: opts.thresholds } } : {}) }, overrides: [] },
     options: opts.type === 'stat' ? { reduceOptions: { calcs: ['lastNotNull'], fields: '', values: false }, colorMode: 'background' } : { legend: { displayMode: 'list', placement: 'bottom' }, tooltip: { mode: 'multi' } },
-    targets: exprs.map(([expr, legend], i) => ({ refId: String.fromCharCode(65 + i), datasource: ds, expr, legendFormat: legend ?? '' })),
+    targets: exprs.map(([expr, legend], i) => ({
+      refId: String.fromCharCode(65 + i), datasource: ds, expr, legendFormat: legend ?? '',
+      ...(opts.type === 'table' ? { instant: true, format: 'table' } : {}),
+    })),
   };
 }
 function layout(panels) {
@@ -78,6 +83,9 @@ const training = dashboard('aiinfra-training-run', 'AI platform / Training run',
   panel('Nodes reporting', [[`count by (aiinfra_training_job) (aiinfra_train_step${T})`, '{{aiinfra_training_job}}']], { description: 'Pods whose trainer metrics are scraped: one per node of the job.' }),
   panel('Peak GPU memory (local rank 0 of each node)', [[`aiinfra_train_gpu_memory_bytes${T}`, '{{pod}}']], { unit: 'bytes' }),
   panel('GPU utilization of the job\'s pods', [['avg by (pod) (DCGM_FI_DEV_GPU_UTIL{namespace=~"$namespace",pod=~"$job.*"})', '{{pod}}']], { unit: 'percent' }),
+  // Recorded by the training rules (aiinfra:training_*): what a preemption now would cost if the stop checkpoint failed.
+  panel('Checkpoint age', [[`max by (aiinfra_training_job) (aiinfra:training_checkpoint_age_seconds${T})`, '{{aiinfra_training_job}}']], { unit: 's', description: 'Time since the newest complete checkpoint: the work a stop loses when the SIGTERM checkpoint cannot be written (grace period too short, node lost).' }),
+  panel('Work a preemption loses now', [[`max by (aiinfra_training_job) (aiinfra:training_preemption_loss_gpu_hours${T})`, 'GPU-hours {{aiinfra_training_job}}'], [`max by (aiinfra_training_job) (aiinfra:training_preemption_loss_usd${T})`, 'USD {{aiinfra_training_job}}']], { description: 'Checkpoint age x the job\'s allocated GPUs (GPU-hours) and x their price by pool and capacity type (USD). Kueue preemption and spot reclaim give the trainer its grace period to checkpoint first.' }),
 ]);
 id = 0;
 const E = '{namespace=~"$namespace",service=~"$service"}';
@@ -97,6 +105,42 @@ const endpoint = dashboard('aiinfra-endpoint', 'AI platform / Inference endpoint
   panel('Mean batch size', [[`sum(rate(aiinfra_server_batch_size_sum${E}[5m])) / sum(rate(aiinfra_server_batch_size_count${E}[5m]))`, 'sequences per step']]),
   panel('Replicas (current / max)', [['kube_horizontalpodautoscaler_status_current_replicas{namespace=~"$namespace",horizontalpodautoscaler=~"(keda-hpa-)?($service)"}', 'current {{horizontalpodautoscaler}}'], ['kube_horizontalpodautoscaler_spec_max_replicas{namespace=~"$namespace",horizontalpodautoscaler=~"(keda-hpa-)?($service)"}', 'max {{horizontalpodautoscaler}}']]),
 ]);
-for (const [name, d] of [['gpu-fleet', gpu], ['training-run', training], ['endpoint', endpoint]]) {
+id = 0;
+// Per tenant (namespace): the cost rules' series (src/monitoring/rules/cost.ts). Sums over a range of a per-hour
+// rate recorded once a minute are divided by 60. The dashboard opens on this month so far.
+const C = '{namespace=~"$namespace"}';
+const usd = { unit: 'currencyUSD' };
+const tenantCost = dashboard('aiinfra-tenant-cost', 'AI platform / Tenant GPU cost', 'GPU cost per tenant (namespace): GPUs of running pods priced by pool and capacity type (reserved, on-demand, spot), idle quota, top jobs and endpoints.',
+  [['namespace', 'Tenant', 'label_values(aiinfra:tenant_gpu_quota, namespace)']], [
+  panel('Cost today', [[`sum(sum_over_time(aiinfra:namespace_gpu_cost_usd_per_hour${C}[$__range])) / 60`]], { type: 'stat', w: 4, h: 4, timeFrom: 'now/d', ...usd }),
+  panel('Cost this month', [[`sum(sum_over_time(aiinfra:namespace_gpu_cost_usd_per_hour${C}[$__range])) / 60`]], { type: 'stat', w: 4, h: 4, timeFrom: 'now/M', ...usd, description: 'Month to date, as far back as Prometheus keeps samples (retention).' }),
+  panel('Monthly pace (last 24 h)', [[`sum(sum_over_time(aiinfra:namespace_gpu_cost_usd_per_hour${C}[1d])) / 60 * 730 / 24`]], { type: 'stat', w: 4, h: 4, ...usd, description: 'The last 24 hours\' spend kept up for a month (730 h): the budget alert TenantGpuBudgetBurn compares it with monthlyBudgetUsd.' }),
+  panel('GPU-hours in range', [[`sum(sum_over_time(aiinfra:namespace_gpus:allocated${C}[$__range])) / 60`]], { type: 'stat', w: 4, h: 4 }),
+  panel('Idle quota cost in range', [[`sum(sum_over_time(aiinfra:tenant_idle_quota_cost_usd_per_hour${C}[$__range])) / 60`]], { type: 'stat', w: 4, h: 4, ...usd, description: 'GPUs of the tenant\'s quota that no running pod used, at the on-demand price of its first pool: what holding the quota cost.' }),
+  panel('GPUs in use / quota', [[`sum(aiinfra:namespace_gpus:allocated${C}) / sum(aiinfra:tenant_gpu_quota${C})`]], { type: 'stat', w: 4, h: 4, unit: 'percentunit' }),
+  panel('Cost rate by capacity type', [[`sum by (namespace, capacity) (aiinfra:workload_gpu_cost_usd_per_hour${C})`, '{{namespace}} {{capacity}}']], { unit: 'currencyUSD', description: 'USD per hour of the GPUs in use, by the nodes\' capacity type.' }),
+  panel('GPUs in use and quota', [[`sum by (namespace) (aiinfra:namespace_gpus:allocated${C})`, 'in use {{namespace}}'], [`sum by (namespace) (aiinfra:tenant_gpu_quota${C})`, 'quota {{namespace}}']]),
+  panel('Top jobs and endpoints by cost in range', [[`topk(10, sum by (namespace, workload) (sum_over_time(aiinfra:workload_gpu_cost_usd_per_hour${C}[$__range])) / 60)`]], { type: 'table', ...usd, description: 'Training jobs by name, endpoints by app name, other pods by pod name.' }),
+  panel('Idle quota cost rate', [[`sum by (namespace) (aiinfra:tenant_idle_quota_cost_usd_per_hour${C})`, '{{namespace}}']], { unit: 'currencyUSD' }),
+]);
+tenantCost.time = { from: 'now/M', to: 'now' };
+id = 0;
+// Per tenant queue: Kueue's controller metrics per ClusterQueue (each tenant has one) and kube-state-metrics'
+// state of each Kueue Workload (aiinfra_kueue_workload_*: why and since when a job waits).
+const Q = '{cluster_queue=~"$queue"}';
+const W = '{namespace=~"$namespace",type="QuotaReserved"}';
+const tenantQueue = dashboard('aiinfra-tenant-queue', 'AI platform / Tenant queue', 'Kueue queue of a tenant: pending and admitted workloads, admission wait, preemptions, who holds the cohort\'s GPU quota, and each waiting job with Kueue\'s reason.',
+  [['queue', 'ClusterQueue', 'label_values(kueue_pending_workloads, cluster_queue)'], ['namespace', 'Tenant namespace', 'label_values(aiinfra_kueue_workload_condition, namespace)']], [
+  panel('Pending workloads', [[`sum(kueue_pending_workloads${Q})`]], { type: 'stat', w: 6, h: 4 }),
+  panel('Admitted workloads', [[`sum(kueue_admitted_active_workloads${Q})`]], { type: 'stat', w: 6, h: 4 }),
+  panel('Admission wait p90 (1 h)', [[`histogram_quantile(0.9, sum by (le) (rate(kueue_admission_wait_time_seconds_bucket${Q}[1h])))`]], { type: 'stat', w: 6, h: 4, unit: 's' }),
+  panel('Preempted in the last 24 h', [[`sum(increase(kueue_evicted_workloads_total{cluster_queue=~"$queue",reason="Preempted"}[1d])) or vector(0)`]], { type: 'stat', w: 6, h: 4 }),
+  panel('Pending by status', [[`sum by (cluster_queue, status) (kueue_pending_workloads${Q})`, '{{cluster_queue}} {{status}}']], { description: 'active: waiting for quota; inadmissible: cannot be admitted as it stands (no flavor fits, queue stopped).' }),
+  panel('Admission wait', [[`histogram_quantile(0.5, sum by (le, cluster_queue) (rate(kueue_admission_wait_time_seconds_bucket${Q}[1h])))`, 'p50 {{cluster_queue}}'], [`histogram_quantile(0.9, sum by (le, cluster_queue) (rate(kueue_admission_wait_time_seconds_bucket${Q}[1h])))`, 'p90 {{cluster_queue}}']], { unit: 's' }),
+  panel('Preemptions and evictions', [[`sum by (preempting_cluster_queue, reason) (increase(kueue_preempted_workloads_total{preempting_cluster_queue=~"$queue"}[1h]))`, 'preempted by {{preempting_cluster_queue}} ({{reason}})'], [`sum by (cluster_queue, reason) (increase(kueue_evicted_workloads_total${Q}[1h]))`, 'evicted from {{cluster_queue}} ({{reason}})']], { description: 'Per hour. A preempted training job resumes from its stop checkpoint; the training dashboard shows what it lost.' }),
+  panel('Who holds the cohort\'s GPU quota', [[`sum by (cluster_queue) (kueue_cluster_queue_resource_usage{resource="nvidia.com/gpu"} and on (cohort) max by (cohort) (kueue_cluster_queue_resource_usage${Q}))`, 'in use {{cluster_queue}}'], [`sum by (cluster_queue) (kueue_cluster_queue_nominal_quota{resource="nvidia.com/gpu"} and on (cohort) max by (cohort) (kueue_cluster_queue_nominal_quota${Q}))`, 'quota {{cluster_queue}}']], { description: 'GPUs in use and nominal quota of every ClusterQueue in the selected queue\'s cohort: usage above quota is borrowed.' }),
+  panel('Waiting jobs (oldest first) and Kueue\'s reason', [[`sort_desc((time() - max by (namespace, workload) (aiinfra_kueue_workload_condition_transition_timestamp_seconds${W})) + on (namespace, workload) group_left (reason, message) (0 * max by (namespace, workload, reason, message) (aiinfra_kueue_workload_condition${W} == 0)) unless on (namespace, workload) (aiinfra_kueue_workload_condition{namespace=~"$namespace",type="Finished"} == 1))`]], { type: 'table', w: 24, unit: 's', description: 'Seconds each not-yet-admitted workload has waited. Exact queue positions: kubectl get --raw /apis/visibility.kueue.x-k8s.io/v1beta1/namespaces/<ns>/localqueues/<queue>/pendingworkloads' }),
+]);
+for (const [name, d] of [['gpu-fleet', gpu], ['training-run', training], ['endpoint', endpoint], ['tenant-cost', tenantCost], ['tenant-queue', tenantQueue]]) {
   fs.writeFileSync(`${out}/${name}.json`, JSON.stringify(d, null, 2) + '\n');
 }

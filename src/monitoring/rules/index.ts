@@ -4,5 +4,6 @@ export * from './gpu';
 export * from './training';
 export * from './inference';
 export * from './platform';
+export * from './cost';
 export * from './render';
 export * from './rule-set';

@@ -20,10 +20,23 @@ export interface PrometheusAlertRule {
   readonly annotations: Record<string, string>;
 }
 
+/** A recording rule as a Prometheus rules file holds it. */
+export interface PrometheusRecordingRule {
+  readonly record: string;
+  readonly expr: string;
+  readonly labels?: Record<string, string>;
+}
+
 export interface PrometheusRuleGroup {
   readonly name: string;
   readonly interval: string;
-  readonly rules: PrometheusAlertRule[];
+  /** Recording rules first: the group's alerts may read what they record in the same evaluation. */
+  readonly rules: (PrometheusRecordingRule | PrometheusAlertRule)[];
+}
+
+/** The group's recording rules as a rules file holds them. */
+export function prometheusRecords(group: RuleGroup): PrometheusRecordingRule[] {
+  return (group.records ?? []).map((r) => ({ record: r.record, expr: r.expr, ...(r.labels && Object.keys(r.labels).length ? { labels: { ...r.labels } } : {}) }));
 }
 
 /** The labels every rendering gives an alert: the options', the rule's, its area and severity. */
@@ -43,13 +56,13 @@ export function prometheusGroups(groups: readonly RuleGroup[], options: RenderOp
   return groups.map((group) => ({
     name: group.name,
     interval: options.interval ?? '1m',
-    rules: group.rules.map((rule) => ({
+    rules: [...prometheusRecords(group), ...group.rules.map((rule) => ({
       alert: rule.name,
       expr: rule.expr,
       for: rule.for,
       labels: labelsOf(rule, group, options),
       annotations: annotationsOf(rule, options),
-    })),
+    }))],
   }));
 }
 

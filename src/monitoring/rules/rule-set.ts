@@ -1,4 +1,5 @@
 import { ErrorScope, InvalidPropError } from '../../core/errors';
+import { checkGpuPrices, checkTenantTarget, costRules, GpuPrice, tenantRules, TenantRuleTarget } from './cost';
 import { checkGpuRuleOptions, gpuRules, GpuRuleOptions } from './gpu';
 import { checkEndpointTarget, endpointRules, EndpointRuleTarget } from './inference';
 import { backupRules, BackupRuleTarget, checkBackupTarget, platformRules } from './platform';
@@ -12,6 +13,10 @@ export interface RuleSetInput {
   readonly trainingJobs?: readonly TrainingRuleTarget[];
   readonly endpoints?: readonly EndpointRuleTarget[];
   readonly backups?: readonly BackupRuleTarget[];
+  /** GPU price table of the cluster's pools: the cost recording rules (group `aiinfra-cost`). @default - no cost rules */
+  readonly gpuPrices?: readonly GpuPrice[];
+  /** Tenants: quota and idle-quota cost series, budget and queue alerts. @default - none */
+  readonly tenants?: readonly TenantRuleTarget[];
   /** Your own alerts, in group `aiinfra-custom`. @default - none */
   readonly custom?: readonly AlertRule[];
   /** Alert names to leave out (e.g. `GpuIdle` on a cluster that is meant to idle). @default - none */
@@ -24,11 +29,15 @@ export function buildRuleGroups(scope: ErrorScope, input: RuleSetInput, prop = '
   (input.trainingJobs ?? []).forEach((t, i) => checkTrainingTarget(scope, `trainingJobs[${i}]`, t));
   (input.endpoints ?? []).forEach((t, i) => checkEndpointTarget(scope, `endpoints[${i}]`, t));
   (input.backups ?? []).forEach((t, i) => checkBackupTarget(scope, `backups[${i}]`, t));
+  if (input.gpuPrices) checkGpuPrices(scope, 'gpuPrices', input.gpuPrices);
+  (input.tenants ?? []).forEach((t, i) => checkTenantTarget(scope, `tenants[${i}]`, t));
   const groups: RuleGroup[] = [platformRules()];
   if (input.gpu !== false) groups.push(gpuRules(input.gpu ?? {}));
   for (const t of input.trainingJobs ?? []) groups.push(trainingRules(t));
   for (const t of input.endpoints ?? []) groups.push(endpointRules(t));
   for (const t of input.backups ?? []) groups.push(backupRules(t));
+  if (input.gpuPrices) groups.push(costRules(input.gpuPrices));
+  for (const t of input.tenants ?? []) groups.push(tenantRules(t));
   if (input.custom && input.custom.length > 0) groups.push({ name: 'aiinfra-custom', area: 'platform', rules: [...input.custom] });
   const known = new Set(groups.flatMap((g) => g.rules.map((r) => r.name)));
   for (const name of input.disabled ?? []) {
@@ -37,7 +46,7 @@ export function buildRuleGroups(scope: ErrorScope, input: RuleSetInput, prop = '
   const disabled = new Set(input.disabled ?? []);
   const result = groups
     .map((g) => ({ ...g, rules: g.rules.filter((r) => !disabled.has(r.name)) }))
-    .filter((g) => g.rules.length > 0);
+    .filter((g) => g.rules.length > 0 || (g.records ?? []).length > 0);
   checkRuleGroups(scope, prop, result);
   return result;
 }

@@ -5,7 +5,7 @@ export type Severity = 'critical' | 'warning' | 'info';
 export const SEVERITIES: readonly Severity[] = ['critical', 'warning', 'info'];
 
 /** The area an alert belongs to; each becomes one rule group. */
-export type RuleArea = 'gpu' | 'training' | 'inference' | 'platform';
+export type RuleArea = 'gpu' | 'training' | 'inference' | 'platform' | 'tenant';
 
 /**
  * One alert, written once and rendered for every backend (a PrometheusRule for the self-managed Prometheus,
@@ -29,18 +29,33 @@ export interface AlertRule {
   readonly labels?: Record<string, string>;
 }
 
+/**
+ * One recording rule: `expr` evaluated every interval and stored as `record` (with `labels` added). Dashboards and
+ * the alerts of the same group read the recorded series (Prometheus evaluates a group's rules in order).
+ */
+export interface RecordingRule {
+  /** Series name, `level:metric:operations` (`aiinfra:tenant_gpu_cost_usd_per_hour:sum`). */
+  readonly record: string;
+  readonly expr: string;
+  /** Labels added to the recorded series. @default - none */
+  readonly labels?: Record<string, string>;
+}
+
 /** Alerts of one area and scope, evaluated together. */
 export interface RuleGroup {
   /** Group name, unique in a rule set (`aiinfra-gpu`, `aiinfra-endpoint-chat`). */
   readonly name: string;
   readonly area: RuleArea;
   readonly rules: readonly AlertRule[];
+  /** Recording rules, evaluated before the group's alerts. @default - none */
+  readonly records?: readonly RecordingRule[];
 }
 
 const DURATION = /^(?:0|(?:\d+y)?(?:\d+w)?(?:\d+d)?(?:\d+h)?(?:\d+m)?(?:\d+s)?(?:\d+ms)?)$/;
 const UNIT_SECONDS: Record<string, number> = { y: 365 * 86400, w: 7 * 86400, d: 86400, h: 3600, m: 60, s: 1, ms: 0.001 };
 const ALERT_NAME = /^[A-Z][A-Za-z0-9]{2,99}$/;
 const LABEL_NAME = /^[a-zA-Z_][a-zA-Z0-9_]*$/;
+const RECORD_NAME = /^[a-zA-Z_:][a-zA-Z0-9_:]*$/;
 
 /** True for a Prometheus duration (`90s`, `5m`, `1h30m`, `0s`). */
 export function isDuration(value: unknown): value is string {
@@ -117,6 +132,19 @@ export function checkAlertRule(scope: ErrorScope, prop: string, rule: AlertRule)
   }
 }
 
+/** Checks one recording rule; throws InvalidPropError naming it and the field. */
+export function checkRecordingRule(scope: ErrorScope, prop: string, rule: RecordingRule): void {
+  if (typeof rule !== 'object' || rule === null || typeof rule.record !== 'string' || !RECORD_NAME.test(rule.record)) {
+    throw new InvalidPropError(scope, `${prop}.record`, (rule as { record?: unknown })?.record, 'a Prometheus metric name (letters, digits, _ and :)');
+  }
+  if (typeof rule.expr !== 'string' || rule.expr.trim() === '' || !balanced(rule.expr)) {
+    throw new InvalidPropError(scope, `${prop}[${rule.record}].expr`, rule.expr, 'a PromQL expression with balanced brackets and quotes');
+  }
+  for (const key of Object.keys(rule.labels ?? {})) {
+    if (!LABEL_NAME.test(key) || key.startsWith('__')) throw new InvalidPropError(scope, `${prop}[${rule.record}].labels`, key, 'a Prometheus label name (not __*)');
+  }
+}
+
 /** Checks a rule set: every rule valid, alert names unique per group, group names unique. */
 export function checkRuleGroups(scope: ErrorScope, prop: string, groups: readonly RuleGroup[]): void {
   const groupNames = new Set<string>();
@@ -131,6 +159,7 @@ export function checkRuleGroups(scope: ErrorScope, prop: string, groups: readonl
       if (names.has(rule.name)) throw new InvalidPropError(scope, `${prop}.name`, rule.name, 'alert names unique within a group');
       names.add(rule.name);
     }
+    for (const rule of group.records ?? []) checkRecordingRule(scope, `${prop}.records`, rule);
   }
 }
 

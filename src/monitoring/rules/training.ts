@@ -1,5 +1,5 @@
 import { check, ErrorScope, InvalidPropError } from '../../core/errors';
-import { AlertRule, durationSeconds, isDuration, promString, RuleGroup } from './rule';
+import { AlertRule, durationSeconds, isDuration, promString, RecordingRule, RuleGroup } from './rule';
 
 /** The label every trainer series carries (added by our PodMonitor / scrape config relabeling). */
 export const TRAINING_JOB_LABEL = 'aiinfra_training_job';
@@ -103,5 +103,28 @@ export function trainingRules(t: TrainingRuleTarget): RuleGroup {
         + 'capacity, or lower memory use.',
     },
   ];
-  return { name: `aiinfra-training-${t.namespace}-${t.name}`.slice(0, 63).replace(/-+$/, ''), area: 'training', rules };
+  return { name: `aiinfra-training-${t.namespace}-${t.name}`.slice(0, 63).replace(/-+$/, ''), area: 'training', rules, records: preemptionCostRecords(t, sel, by) };
+}
+
+/**
+ * What a preemption (or any stop) of the job would lose now: the age of its newest checkpoint, and that time
+ * priced as the job's GPU-hours and USD (the cost rules' per-workload series). The trainer checkpoints on SIGTERM
+ * when its grace period allows, so these bound the loss when the stop checkpoint cannot be written.
+ */
+function preemptionCostRecords(t: TrainingRuleTarget, sel: string, by: string): RecordingRule[] {
+  const age = `aiinfra:training_checkpoint_age_seconds{namespace=${promString(t.namespace)},${TRAINING_JOB_LABEL}=${promString(t.name)}}`;
+  // The cost rules name the job `workload`; the trainer series name it `aiinfra_training_job`.
+  const workload = (record: string) => `label_replace(sum by (namespace, workload) (${record}{namespace=${promString(t.namespace)},workload=${promString(t.name)}}), `
+    + `"${TRAINING_JOB_LABEL}", "$1", "workload", "(.+)")`;
+  return [
+    { record: 'aiinfra:training_checkpoint_age_seconds', expr: `time() - max ${by} (aiinfra_train_last_checkpoint_timestamp_seconds${sel} > 0)` },
+    {
+      record: 'aiinfra:training_preemption_loss_gpu_hours',
+      expr: `${age} / 3600 * on (namespace, ${TRAINING_JOB_LABEL}) group_left () ${workload('aiinfra:workload_gpus:allocated')}`,
+    },
+    {
+      record: 'aiinfra:training_preemption_loss_usd',
+      expr: `${age} / 3600 * on (namespace, ${TRAINING_JOB_LABEL}) group_left () ${workload('aiinfra:workload_gpu_cost_usd_per_hour')}`,
+    },
+  ];
 }
