@@ -126,6 +126,7 @@ export function awsNodePools(scope: Construct, cloud: AwsCloud, spec: ClusterBui
     updateConfig: { maxUnavailable: 1 },
     launchTemplate: { id: sysLt.id, version: Token.asString(sysLt.latestVersion) },
     labels: { [LABEL_POOL]: 'system' },
+    nodeRepairConfig: { enabled: true },
     tags,
     lifecycle: { ...REPLACE_SAFELY, ignoreChanges: ['scaling_config[0].desired_size'] },
     dependsOn: attachments,
