@@ -47,6 +47,7 @@ export type {
   AutoscalingOptions, ScheduleWindow, ExposureOptions, EndpointCertificate, AuthOptions, CanaryOptions, EndpointSlo,
   IEndpointMonitoring, IEndpointTenant, EndpointWatchOptions, KeyVaultNetwork,
 } from './inference/types';
+export type { RolloutOptions, ResolvedRollout } from './inference/rollout';
 export { VLLM_IMAGE } from './inference/vllm';
 export { KEDA_CHART } from './inference/addons';
 export {

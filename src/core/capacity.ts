@@ -16,6 +16,13 @@ export interface GpuReservation {
   readonly id: string;
   /** AWS only: a Capacity Block for ML, or an On-Demand Capacity Reservation (ODCR). @default 'capacity-block' */
   readonly awsType?: 'capacity-block' | 'odcr';
+  /**
+   * AWS ODCR only: the cluster placement group the reservation was created in. The reserved rung's instances
+   * launch into it (an instance in another placement group cannot use the reservation).
+   * @default - none: the reserved rung gets no placement group (on-demand and spot rungs of an EFA or
+   * `compactPlacement` pool keep the pool's)
+   */
+  readonly awsPlacementGroup?: string;
 }
 
 /** Priority of each rung for autoscaler priority expanders (higher wins). */

@@ -41,6 +41,8 @@ import {
 import { BUILTIN_QUANTIZATIONS, VLLM_IMAGE, VLLM_QUANTIZATIONS, vllmArgs } from './vllm';
 import { checkStateLocation } from '../core/state-backend';
 import { contributeSummary, SummaryPart } from '../summary';
+import { registerPoolDemand, poolDemands } from '../core/pool-demand';
+import { resolveRollout, ResolvedRollout, rolloutHeadroom } from './rollout';
 
 /** How the replica count is managed, after defaults. */
 export interface ResolvedScaling {
@@ -269,6 +271,8 @@ export class InferenceEndpoint extends EndpointMetrics implements IInferenceEndp
   public readonly precision: InferencePrecision;
   public readonly quantization: InferenceQuantization;
   public readonly scaling: ResolvedScaling;
+  /** How the Deployments roll (maxSurge / maxUnavailable). */
+  public readonly rollout: ResolvedRollout;
   /** The identity the pods run as (reads the model prefix and the API key only). */
   public readonly identity: IWorkloadIdentity;
   /** The Helm release of the endpoint's objects (escape hatch). */
@@ -303,13 +307,16 @@ export class InferenceEndpoint extends EndpointMetrics implements IInferenceEndp
       certificate: traffic.exposure.certificate, gatewayClassName: traffic.exposure.gatewayClassName,
     });
     const scaling = this.resolveScaling(props.autoscaling, props);
-    if (props.cluster) this.checkReplicasFitPool(props, placement.pool, server.gpus, scaling.max);
+    this.rollout = resolveRollout(this, props.rollout, scaling.max);
+    if (props.cluster) this.checkReplicasFitPool(placement.pool, server.gpus, scaling.max);
     this.checkSchedule(props.schedule ?? [], scaling.max);
 
     // ---- children --------------------------------------------------------------------------------------
     const cloud = placement.cloud;
-    const cluster = props.cluster ?? this.makeServingCluster(cloud, placement.pool, server.gpus, scaling, props.tags);
+    const canaryReplicas = traffic.canaryLive ? props.canary?.replicas ?? 2 : 0;
+    const cluster = props.cluster ?? this.makeServingCluster(cloud, placement.pool, server.gpus, scaling.max + this.rollout.maxSurge + canaryReplicas, props.tags);
     this.pool = props.cluster ? placement.pool : this.pickPool(cluster, Gpu.fromId(placement.pool.gpu));
+    this.checkRolloutHeadroom(cluster, server.gpus, scaling, canaryReplicas);
     this.cluster = cluster;
     this.cloud = cloud;
     this.runtime = server.runtime;
@@ -549,21 +556,37 @@ export class InferenceEndpoint extends EndpointMetrics implements IInferenceEndp
 
   /**
    * Replicas land only on the chosen pool: a max it can never hold would leave replicas Pending exactly when load
-   * peaks. An error, since no setting makes it work (a serving cluster made here is sized from max). A canary is
-   * temporary, so max + canary replicas over the pool is a warning.
+   * peaks. An error, since no setting makes it work (a serving cluster made here is sized from max). Rollout surge
+   * and canary replicas beside the pool's other workloads: checkRolloutHeadroom.
    */
-  private checkReplicasFitPool(props: InferenceEndpointProps, pool: GpuPoolInfo, gpus: number, max: number): void {
+  private checkReplicasFitPool(pool: GpuPoolInfo, gpus: number, max: number): void {
     const poolGpus = pool.gpusPerNode * pool.maxNodes;
     const holds = `pool ${pool.name} holds ${pool.maxNodes} x ${pool.gpusPerNode} = ${poolGpus} ${pool.gpu} GPUs and each replica takes ${gpus}`;
     if (max * gpus > poolGpus) {
       throw new InvalidPropError(this, 'replicas.max', max, `at most ${Math.floor(poolGpus / gpus)}: ${holds}; raise the pool's maxNodes or lower replicas.max`);
     }
-    const canary = props.canary;
-    const canaryReplicas = canary && !canary.promote ? canary.replicas ?? 2 : 0;
-    if ((max + canaryReplicas) * gpus > poolGpus) {
-      Annotations.of(this).addWarning(`${this.node.path}: replicas.max ${max} plus ${canaryReplicas} canary replicas need ${(max + canaryReplicas) * gpus} GPUs `
-        + `but ${holds}: while the canary runs, the stable Deployment cannot reach replicas.max`);
-    }
+  }
+
+  /**
+   * Records what the endpoint holds on its pool and, once every construct exists (a validation, so workloads
+   * added later count too), checks that a rollout at replicas.max fits beside the pool's other workloads.
+   */
+  private checkRolloutHeadroom(cluster: IGpuCluster, gpus: number, scaling: ResolvedScaling, canaryReplicas: number): void {
+    const pool = this.pool;
+    const path = this.node.path;
+    registerPoolDemand(cluster, pool.name, {
+      path, kind: 'endpoint', floorGpus: (scaling.min + canaryReplicas) * gpus, peakGpus: (scaling.max + canaryReplicas) * gpus,
+    });
+    let warned = false;
+    this.node.addValidation({
+      validate: () => {
+        const others = poolDemands(cluster, pool.name).filter((d) => d.path !== path);
+        const result = rolloutHeadroom({ path, pool, gpusPerReplica: gpus, maxReplicas: scaling.max, canaryReplicas, rollout: this.rollout, others });
+        if (!warned) result.warnings.forEach((w) => Annotations.of(this).addWarning(w));
+        warned = true;
+        return result.errors;
+      },
+    });
   }
 
   private checkSchedule(schedule: readonly ScheduleWindow[], maxReplicas: number): void {
@@ -660,7 +683,7 @@ export class InferenceEndpoint extends EndpointMetrics implements IInferenceEndp
     return deployment({
       name: t.name, namespace: this.namespace, labels: { ...labels, 'aiinfra.dev/track': t.track }, selector,
       replicas: t.track === 'canary' ? (props.canary?.replicas ?? 2) : this.scaling.kind === 'fixed' ? this.scaling.min : undefined,
-      serviceAccountName: app, priorityClassName: `inference-${app}`,
+      serviceAccountName: app, priorityClassName: `inference-${app}`, rollout: this.rollout,
       container: pod.container, port: SERVER_PORT, probePaths: pod.probes, startupSeconds: timing.startupSeconds, preStopSeconds: timing.preStop,
       drainSeconds: timing.requestTimeout, gpus: server.gpus, cpu: props.cpu ?? defaultCpu(server.gpus, machine),
       memoryGiB: props.memoryGiB ?? defaultMemory(server.gpus, weightsGiB, machine), ephemeralStorageGiB: pod.diskGiB,
@@ -833,11 +856,11 @@ export class InferenceEndpoint extends EndpointMetrics implements IInferenceEndp
   }
 
   /** A small serving cluster: the system pool plus one on-demand pool of the endpoint's GPU, from zero. */
-  private makeServingCluster(cloud: Cloud, pool: GpuPoolInfo, gpus: number, scaling: ResolvedScaling, tags: Record<string, string> | undefined): IGpuCluster {
+  private makeServingCluster(cloud: Cloud, pool: GpuPoolInfo, gpus: number, peakReplicas: number, tags: Record<string, string> | undefined): IGpuCluster {
     const { GpuTrainingCluster } = require('../training/gpu-training-cluster') as typeof import('../training/gpu-training-cluster');
     const gpu = Gpu.fromId(pool.gpu) as Gpu;
-    // Room for every replica plus one rollout surge.
-    const maxNodes = Math.max(1, Math.ceil(((scaling.max + 1) * gpus) / pool.gpusPerNode));
+    // Room for every replica, the rollout surge and a running canary.
+    const maxNodes = Math.max(1, Math.ceil((peakReplicas * gpus) / pool.gpusPerNode));
     return new GpuTrainingCluster(this, 'Cluster', {
       cloud,
       gpuPools: [{ gpu, gpusPerNode: pool.gpusPerNode, maxNodes, minNodes: 0, capacity: ['on-demand'], name: 'serving' }],

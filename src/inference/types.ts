@@ -4,6 +4,7 @@ import { Cloud } from '../core/cloud';
 import { IGpuCluster } from '../core/cluster';
 import { Gpu } from '../core/gpu';
 import { ModelReference } from '../core/model-store';
+import { RolloutOptions } from './rollout';
 import { ErrorScope } from '../core/errors';
 import { KubernetesWorkload } from '../k8s/delivery';
 
@@ -279,6 +280,11 @@ export interface InferenceEndpointProps {
   readonly auth?: AuthOptions;
   /** @default - no canary */
   readonly canary?: CanaryOptions;
+  /**
+   * How the Deployments roll. Checked at synth: replicas.max + maxSurge + canary replicas must fit the pool beside
+   * its other workloads. @default - maxSurge 1, maxUnavailable 0
+   */
+  readonly rollout?: RolloutOptions;
   /** @default - none */
   readonly slo?: EndpointSlo;
   /** Monitoring the endpoint reports to (ServiceMonitor labels, scraper namespace, KEDA's Prometheus). @default - none */

@@ -288,6 +288,11 @@ function checkReservation(ctx: GpuPoolContext, at: string, p: GpuPoolProps, capa
     if (typeof p.reservation.id !== 'string' || p.reservation.id.length === 0) throw new InvalidPropError(scope, `${at}.reservation.id`, p.reservation.id, 'a reservation id / name');
     check.oneOf(scope, `${at}.reservation.awsType`, p.reservation.awsType, ['capacity-block', 'odcr']);
     check.matches(scope, `${at}.reservation.id`, p.reservation.id, spi.reservationId.re, spi.reservationId.what);
+    const pg = p.reservation.awsPlacementGroup;
+    if (pg !== undefined && (p.reservation.awsType !== 'odcr' || typeof pg !== 'string' || !/^[A-Za-z0-9 ._+=:@-]{1,255}$/.test(pg))) {
+      throw new InvalidPropError(scope, `${at}.reservation.awsPlacementGroup`, pg,
+        "the name of the cluster placement group an ODCR was created in (with awsType: 'odcr' only; a Capacity Block places its instances itself)");
+    }
   } else if (capacity.includes('reserved') && spi.reservationRequired) {
     throw new InvalidPropError(scope, `${at}.reservation`, p.reservation, spi.reservationRequired);
   }

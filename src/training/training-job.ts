@@ -19,6 +19,7 @@ import { restrictedContainerSecurityContext, restrictedPodSecurityContext, writa
 import { ITenant } from './tenant';
 import { checkStateLocation } from '../core/state-backend';
 import { contributeSummary } from '../summary';
+import { registerPoolDemand } from '../core/pool-demand';
 
 // ---- model presets: must match compute/src/aiinfra/presets.json (a test checks) ---------------------
 
@@ -792,6 +793,9 @@ export class TrainingJob extends Construct {
     const podSpec = renderPodSpec(r, props, { imageUri: this.imageUri, grace, restarts, env });
     const jobSpec = renderJobSpec(props, restarts, { ...labels, ...(cluster.workloadIdentityPodLabels ?? {}) }, podSpec);
     this.renderJob(props, labels, jobSpec, { saAnnotations, imageContentHash });
+    // A running job holds its GPUs until it ends, but serving pods have the higher priority and preempt it: an
+    // endpoint rollout on the same pool is warned about (it would cost the job its work since the last checkpoint).
+    registerPoolDemand(this.cluster, this.pool.name, { path: this.node.path, kind: 'training-job', floorGpus: 0, peakGpus: props.nodes * props.gpusPerNode });
     contributeSummary(this, () => ({
       kind: 'training-job', path: this.node.path, cluster: this.cluster.node.path, name: this.jobName, namespace: this.namespace, pool: this.pool.name,
       gpus: props.nodes * props.gpusPerNode, checkpointStore: this.checkpointStore?.node.path, checkpointPrefix: this.checkpointPrefix,

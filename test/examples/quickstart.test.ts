@@ -14,7 +14,7 @@ describe('README quickstart', () => {
 
   test('synthesizes the whole platform and passes the policy pack with no error', () => {
     const stack = new QuickstartPlatform(Testing.app(), 'platform-gcp');
-    const json = JSON.parse(Testing.synth(stack));
+    const json = JSON.parse(Testing.synth(stack, true));
     expect(Object.keys(json.resource)).toEqual(expect.arrayContaining([
       'google_storage_bucket', 'google_container_cluster', 'google_container_node_pool', 'helm_release',
     ]));

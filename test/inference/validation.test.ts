@@ -231,13 +231,6 @@ describe('InferenceEndpoint bad props', () => {
     expect(attempt('aws', () => ({ replicas: { min: 2, max: 8 } })).error).toBeUndefined();
   });
 
-  test('replicas.max plus the canary over the pool is a warning (the canary is temporary)', () => {
-    const { error, stack } = attempt('aws', (m) => ({ replicas: { min: 2, max: 8 }, canary: { model: m.model('research/v2'), weight: 5 }, exposure: { gateway: true } }));
-    expect(error).toBeUndefined();
-    const warned = stack.node.findAll().flatMap((c) => c.node.metadata.filter((e) => e.type === '@cdktf/warn').map((e) => String(e.data)));
-    expect(warned.join('\n')).toMatch(/replicas\.max 8 plus 2 canary replicas need 10 GPUs but pool l4 holds 8 x 1 = 8 l4 GPUs/);
-  });
-
   test('a tenant endpoint may only serve models under the tenant\'s prefix', () => {
     const tenant = {
       namespace: 'research',

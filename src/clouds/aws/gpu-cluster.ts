@@ -173,6 +173,17 @@ export function awsGpuCluster(scope: Construct, cloud: AwsCloud, spec: ClusterBu
     tags,
     dependsOn: [pools.system],
   });
+  // Node repair on every node group acts on the conditions this agent sets: AcceleratedHardwareReady turns false
+  // on NVIDIA XID errors read from the kernel log, and EKS reboots or replaces the node (src/training/README.md).
+  new EksAddon(scope, 'NodeMonitoringAgent', {
+    provider: awsProvider(scope, cloud.region),
+    clusterName: cluster.name,
+    addonName: 'eks-node-monitoring-agent',
+    resolveConflictsOnCreate: 'OVERWRITE',
+    resolveConflictsOnUpdate: 'OVERWRITE',
+    tags,
+    dependsOn: [pools.system],
+  });
   const bind = podIdentityBinder(scope, cloud, cluster.name, tags, [podIdentityAgent]);
   const helmProvider = eksHelmProvider(scope, cloud, cluster.name, cluster.endpoint, cluster.certificateAuthority.get(0).data);
   const ready = [pools.system, podIdentityAgent];

@@ -126,6 +126,7 @@ export function awsNodePools(scope: Construct, cloud: AwsCloud, spec: ClusterBui
     updateConfig: { maxUnavailable: 1 },
     launchTemplate: { id: sysLt.id, version: Token.asString(sysLt.latestVersion) },
     labels: { [LABEL_POOL]: 'system' },
+    nodeRepairConfig: { enabled: true },
     tags,
     lifecycle: { ...REPLACE_SAFELY, ignoreChanges: ['scaling_config[0].desired_size'] },
     dependsOn: attachments,
@@ -180,6 +181,21 @@ interface RungPlacement {
   readonly placement?: PlacementGroup;
 }
 
+/**
+ * The placement group of one rung's launch template. Reserved capacity is placed when it is reserved: an instance
+ * forced into our cluster placement group cannot use a Capacity Block or an ODCR made outside it, and the launch
+ * fails with InsufficientInstanceCapacity (terraform-aws-eks PR #3730). So a reserved rung uses the placement
+ * group its ODCR was created in (`reservation.awsPlacementGroup`) or none (a Capacity Block's instances are
+ * already co-located); on-demand and spot rungs use the pool's.
+ */
+export function rungPlacement(pool: ResolvedGpuPool, rung: CapacityKind, placement: PlacementGroup | undefined): { groupName: string } | undefined {
+  if (rung === 'reserved') {
+    const own = pool.reservation?.awsType === 'odcr' ? pool.reservation.awsPlacementGroup : undefined;
+    return own ? { groupName: own } : undefined;
+  }
+  return placement ? { groupName: placement.name } : undefined;
+}
+
 /** One rung's launch template, node group and autoscaler ASG tags. */
 function awsGpuNodeGroup(poolScope: Construct, ctx: GpuPoolContext, pool: ResolvedGpuPool, where: RungPlacement): AwsGpuNodeGroup {
   const { cloud, plane, name, provider, tags } = ctx;
@@ -199,7 +215,7 @@ function awsGpuNodeGroup(poolScope: Construct, ctx: GpuPoolContext, pool: Resolv
     instanceMarketOptions: capacityBlock ? { marketType: 'capacity-block' } : undefined,
     // A Capacity Block node group takes its instance type from the launch template, not the group.
     instanceType: capacityBlock ? pool.machine.machine : undefined,
-    placement: placement && !capacityBlock ? { groupName: placement.name } : undefined,
+    placement: rungPlacement(pool, rung, placement),
     networkInterfaces: efaSg ? Array.from({ length: pool.machine.efaInterfaces ?? 1 }, (_, i) => ({
       deviceIndex: i === 0 ? 0 : 1,
       networkCardIndex: i,

@@ -29,6 +29,8 @@ export interface DeploymentInput {
   readonly tolerations: readonly Toleration[];
   readonly initContainers: readonly Record<string, unknown>[];
   readonly volumes: readonly Record<string, unknown>[];
+  /** RollingUpdate counts. @default - maxSurge 1, maxUnavailable 0 */
+  readonly rollout?: { readonly maxSurge: number; readonly maxUnavailable: number };
   /** Pod annotations (e.g. the config hash that rolls pods). */
   readonly podAnnotations?: Record<string, string>;
   /** Pod labels beside the selector (e.g. `azure.workload.identity/use`). */
@@ -76,8 +78,8 @@ export function deployment(input: DeploymentInput): K8sObject {
       revisionHistoryLimit: 5,
       progressDeadlineSeconds: input.startupSeconds + 600,
       selector: { matchLabels: input.selector },
-      // Never fewer serving pods than asked during a rollout: a new pod loads before an old one drains.
-      strategy: { type: 'RollingUpdate', rollingUpdate: { maxSurge: 1, maxUnavailable: 0 } },
+      // By default never fewer serving pods than asked during a rollout: a new pod loads before an old one drains.
+      strategy: { type: 'RollingUpdate', rollingUpdate: { maxSurge: input.rollout?.maxSurge ?? 1, maxUnavailable: input.rollout?.maxUnavailable ?? 0 } },
       template: {
         metadata: { labels: podLabelSet, ...(input.podAnnotations ? { annotations: input.podAnnotations } : {}) },
         spec: {
