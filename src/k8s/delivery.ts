@@ -95,6 +95,7 @@ export const CLUSTER_SCOPED_KINDS: ReadonlySet<string> = new Set([
   'Namespace', 'ClusterRole', 'ClusterRoleBinding', 'CustomResourceDefinition', 'PriorityClass', 'StorageClass',
   'PersistentVolume', 'ClusterQueue', 'ResourceFlavor', 'Cohort', 'WorkloadPriorityClass', 'AdmissionCheck',
   'MutatingWebhookConfiguration', 'ValidatingWebhookConfiguration', 'RuntimeClass', 'IngressClass',
+  'ValidatingAdmissionPolicy', 'ValidatingAdmissionPolicyBinding',
 ]);
 
 function stripClusterScopedNamespace(obj: Record<string, unknown>): Record<string, unknown> {

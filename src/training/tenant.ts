@@ -1,6 +1,6 @@
 import { Construct, IConstruct } from 'constructs';
 import { Annotations } from 'cdktf';
-import { apiObject } from '../k8s/cdk8s';
+import { apiObject, cdk8s } from '../k8s/cdk8s';
 import { IGpuCluster } from '../core/cluster';
 import { check, ErrorScope, InvalidPropError } from '../core/errors';
 import { IWorkloadIdentity } from '../core/identity';
@@ -15,6 +15,7 @@ import {
 import { checkDnsLabel, derivedDnsLabel, RESERVED_NAMESPACES, toDnsLabel } from '../k8s/names';
 import { EFA_RESOURCE } from '../k8s/node-labels';
 import { contributeSummary } from '../summary';
+import { TENANT_CLUSTER_ROLE, TENANT_SERVICE_ACCOUNTS_ANNOTATION, tenantAccess } from './tenant-access';
 
 /** Label carried by a tenant's namespace and objects. */
 export const TENANT_LABEL = 'ai-infra/tenant';
@@ -77,7 +78,11 @@ export interface TenantProps {
   readonly bucketPrefix?: string;
   /** A store the tenant identity may write under `bucketPrefix` (read and write). @default - none */
   readonly store?: IModelStore;
-  /** Admins bound to the built-in `admin` ClusterRole in the tenant's namespace only (strings are groups). @default - none */
+  /**
+   * Admins bound to the `ai-infra-tenant` ClusterRole in the tenant's namespace only (strings are groups): workloads,
+   * pods (as the tenant's workload ServiceAccounts only), services, configs, write-only secrets; no RBAC, NetworkPolicy,
+   * quota or ServiceAccount changes. @default - none
+   */
   readonly admins?: readonly (string | TenantAdmin)[];
   /** Kueue cohort the tenant's ClusterQueue joins, to borrow idle quota of other queues in it. @default - none (no borrowing) */
   readonly cohort?: string;
@@ -226,7 +231,11 @@ export class Tenant extends Construct implements ITenant {
     });
     const chart = this.workload.chart;
     const labels = { ...MANAGED_BY_LABELS, [TENANT_LABEL]: namespace };
-    addNamespace(chart, 'Namespace', { name: namespace, labels: { [TENANT_LABEL]: namespace } });
+    const ns = addNamespace(chart, 'Namespace', { name: namespace, labels: { [TENANT_LABEL]: namespace } });
+    // The ServiceAccounts pods of the namespace may run as (the admission policy of tenantAccess reads it): the
+    // tenant's own, `default` (no identity) and every one this library's workloads create in the namespace.
+    ns.metadata.addAnnotation(TENANT_SERVICE_ACCOUNTS_ANNOTATION, cdk8s().Lazy.any({ produce: () => this.workloadServiceAccounts().join(',') }));
+    this.workload.addDependency(tenantAccess(props.cluster, TENANT_LABEL));
     this.renderQuotas(chart, props, labels);
     addDefaultDenyNetworkPolicy(chart, 'DefaultDeny', namespace);
     addDnsEgressNetworkPolicy(chart, 'Dns', namespace);
@@ -337,7 +346,7 @@ export class Tenant extends Construct implements ITenant {
       apiObject(chart, 'Admins', {
         apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'RoleBinding',
         metadata: { name: 'tenant-admins', namespace, labels },
-        roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: 'admin' },
+        roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: TENANT_CLUSTER_ROLE },
         subjects: admins.map((a) => ({ apiGroup: 'rbac.authorization.k8s.io', kind: a.kind, name: a.name })),
       });
     }
@@ -368,6 +377,22 @@ export class Tenant extends Construct implements ITenant {
         subjects: admins.map((a) => ({ apiGroup: 'rbac.authorization.k8s.io', kind: a.kind, name: a.name })),
       });
     }
+  }
+
+  /**
+   * The ServiceAccounts pods of the namespace may run as, sorted: `default`, the tenant's own, and those of every
+   * workload of the cluster (training jobs, endpoints, drills: any stack of the app) in the namespace.
+   */
+  public workloadServiceAccounts(): string[] {
+    const names = new Set(['default', this.serviceAccountName]);
+    const { ApiObject } = cdk8s();
+    for (const w of KubernetesWorkload.allIn(this.node.root)) {
+      if (w.cluster !== this.cluster) continue;
+      for (const c of w.chart.node.findAll()) {
+        if (ApiObject.isApiObject(c) && c.kind === 'ServiceAccount' && (c.metadata.namespace ?? w.namespace) === this.namespace) names.add(c.name);
+      }
+    }
+    return [...names].sort();
   }
 
   /** Throws InvalidPropError unless `prefix` lies inside this tenant's bucket prefix. */

@@ -2,8 +2,10 @@ import { TerraformStack, Testing } from 'cdktf';
 import { Cloud, InvalidPropError } from '../../src';
 import { Tenant, TenantProps } from '../../src/training/tenant';
 import { TrainingJob } from '../../src/training/training-job';
+import { TENANT_RULES, type PolicyRule } from '../../src/training/tenant-access';
+import { KubernetesWorkload } from '../../src/k8s/delivery';
 import { FakeGpuCluster, H100_POOL } from '../k8s/fake-cluster';
-import { findObject, manifestsOf, validateManifests } from '../k8s/validate';
+import { findObject, K8sObject, manifestsOf, validateManifests } from '../k8s/validate';
 import { FakeStore } from './fakes';
 
 function setup() {
@@ -58,7 +60,8 @@ describe('Tenant', () => {
 
     const rb = findObject(objects, 'RoleBinding', 'tenant-admins');
     expect(rb.metadata.namespace).toBe('research');
-    expect(rb.roleRef).toEqual({ apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: 'admin' });
+    // our own role (no RBAC, NetworkPolicy, quota or ServiceAccount writes), never the built-in `admin`
+    expect(rb.roleRef).toEqual({ apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: 'ai-infra-tenant' });
     expect(rb.subjects).toEqual([
       { apiGroup: 'rbac.authorization.k8s.io', kind: 'Group', name: 'ml-admins' },
       { apiGroup: 'rbac.authorization.k8s.io', kind: 'User', name: 'ada@acme.com' },
@@ -155,6 +158,86 @@ describe('Tenant', () => {
     expect(() => new Tenant(stack, 'org2', { cluster, gpuQuota: 8, namespace: 'org', bucketPrefix: 'x/' })).toThrow(/invalid namespace = "org"\. Allowed: a namespace no other tenant/);
     const gcs = new FakeStore(stack, 'Gcs', Cloud.gcp({ project: 'acme-ml', region: 'us-central1' }));
     expect(() => new Tenant(stack, 'g', { cluster, gpuQuota: 8, store: gcs })).toThrow(/invalid store = "plat\/Gcs"\. Allowed: a store on the cluster's cloud \(aws\)/);
+  });
+});
+
+describe('Tenant isolation (issue 21)', () => {
+  const WRITES = ['create', 'update', 'patch', 'delete', 'deletecollection', 'bind', 'escalate', 'impersonate', '*'];
+  /** The verbs the tenant role grants on `group/resource`. */
+  const verbsOn = (rules: readonly PolicyRule[], group: string, resource: string) => rules
+    .filter((r) => (r.apiGroups.includes(group) || r.apiGroups.includes('*')) && (r.resources.includes(resource) || r.resources.includes('*')))
+    .flatMap((r) => r.verbs);
+
+  test('the tenant role grants no RBAC, isolation, quota or identity writes and no secret reads', () => {
+    const checks: [string, string, string[]][] = [
+      ['rbac.authorization.k8s.io', 'roles', WRITES], ['rbac.authorization.k8s.io', 'rolebindings', WRITES],
+      ['rbac.authorization.k8s.io', 'clusterroles', WRITES], ['networking.k8s.io', 'networkpolicies', WRITES],
+      ['', 'resourcequotas', WRITES], ['', 'limitranges', WRITES], ['', 'serviceaccounts', WRITES],
+      ['', 'serviceaccounts/token', WRITES], ['', 'namespaces', WRITES], ['apps', 'daemonsets', WRITES],
+      ['', 'secrets', ['get', 'list', 'watch']], ['', 'endpoints', WRITES], ['kueue.x-k8s.io', 'localqueues', WRITES],
+    ];
+    const granted = (rules: readonly PolicyRule[]) => checks
+      .flatMap(([group, resource, verbs]) => verbsOn(rules, group, resource).filter((v) => verbs.includes(v)).map((v) => `${v} ${group}/${resource}`));
+    expect(granted(TENANT_RULES)).toEqual([]);
+    expect(TENANT_RULES.flatMap((r) => r.verbs).filter((v) => ['bind', 'escalate', 'impersonate', '*'].includes(v))).toEqual([]);
+    // the checker catches what the built-in `admin` role grants (a fixture: rules of the shape `admin` has)
+    const adminLike: PolicyRule[] = [
+      { apiGroups: ['rbac.authorization.k8s.io'], resources: ['roles', 'rolebindings'], verbs: ['create', 'delete', 'update'] },
+      { apiGroups: [''], resources: ['secrets', 'serviceaccounts'], verbs: ['get', 'create'] },
+      { apiGroups: ['networking.k8s.io'], resources: ['networkpolicies'], verbs: ['delete'] },
+      { apiGroups: [''], resources: ['serviceaccounts'], verbs: ['impersonate'] },
+    ];
+    expect(granted(adminLike)).toEqual(expect.arrayContaining([
+      'create rbac.authorization.k8s.io/roles', 'delete networking.k8s.io/networkpolicies', 'get /secrets', 'impersonate /serviceaccounts',
+    ]));
+    // what tenants need to run work stays
+    for (const [group, resource] of [['', 'pods'], ['batch', 'jobs'], ['apps', 'deployments'], ['', 'services'], ['', 'configmaps']]) {
+      expect(verbsOn(TENANT_RULES, group, resource)).toEqual(expect.arrayContaining(['create', 'get', 'list', 'delete']));
+    }
+    expect(verbsOn(TENANT_RULES, '', 'secrets')).toEqual(['create', 'update', 'patch', 'delete']);
+  });
+
+  test('one release per cluster holds the role and the ServiceAccount policy; each tenant\'s release depends on it', () => {
+    const { stack, cluster, store } = setup();
+    const a = new Tenant(stack, 'team-a', { cluster, gpuQuota: 8, admins: ['a-admins'] });
+    const b = new Tenant(stack, 'team-b', { cluster, gpuQuota: 8, admins: ['b-admins'] });
+    const access = cluster.node.findChild('TenantAccess') as KubernetesWorkload;
+    const objects = access.render().objects as K8sObject[];
+    validateManifests(objects, { strict: true });
+    expect(objects.map((o) => `${o.kind}/${o.metadata.name}`)).toEqual([
+      'ClusterRole/ai-infra-tenant', 'ValidatingAdmissionPolicy/ai-infra-tenant-service-accounts',
+      'ValidatingAdmissionPolicyBinding/ai-infra-tenant-service-accounts',
+    ]);
+    expect(objects.every((o) => o.metadata.namespace === undefined)).toBe(true);
+    const binding = findObject(objects, 'ValidatingAdmissionPolicyBinding');
+    expect(binding.spec).toEqual({
+      policyName: 'ai-infra-tenant-service-accounts', validationActions: ['Deny'],
+      matchResources: { namespaceSelector: { matchExpressions: [{ key: 'ai-infra/tenant', operator: 'Exists' }] } },
+    });
+    expect(findObject(objects, 'ValidatingAdmissionPolicy').spec.failurePolicy).toBe('Fail');
+    // no tenant chart carries a cluster-wide role of its own (two releases would fight over one object)
+    for (const t of [a, b]) expect((t.workload.render().objects as K8sObject[]).filter((o) => o.kind.startsWith('Cluster') && o.kind !== 'ClusterQueue')).toEqual([]);
+    new TrainingJob(stack, 'job', { cluster, tenant: a, nodes: 1, gpusPerNode: 1, checkpoints: store, model: { preset: 'gpt-1b' }, image: 'a/b:1' });
+    const synth = JSON.parse(Testing.synth(stack));
+    const releases = synth.resource.helm_release as Record<string, { name: string; depends_on?: string[] }>;
+    const accessKey = Object.keys(releases).find((k) => releases[k].name === access.releaseName)!;
+    for (const t of [a, b]) {
+      const rel = Object.values(releases).find((r) => r.name === t.workload.releaseName)!;
+      expect(rel.depends_on).toContain(`helm_release.${accessKey}`);
+    }
+  });
+
+  test('the namespace lists the ServiceAccounts its pods may use: default, the tenant\'s and its workloads\' only', () => {
+    const { stack, cluster, store } = setup();
+    const a = new Tenant(stack, 'team-a', { cluster, gpuQuota: 8 });
+    const b = new Tenant(stack, 'team-b', { cluster, gpuQuota: 8 });
+    new TrainingJob(stack, 'pretrain', { cluster, tenant: a, nodes: 1, gpusPerNode: 8, checkpoints: store, model: { preset: 'gpt-1b' }, image: 'a/b:1' });
+    new TrainingJob(stack, 'other', { cluster, tenant: b, nodes: 1, gpusPerNode: 8, checkpoints: store, model: { preset: 'gpt-1b' }, image: 'a/b:1' });
+    new TrainingJob(stack, 'shared', { cluster, nodes: 1, gpusPerNode: 8, checkpoints: store, model: { preset: 'gpt-1b' }, image: 'a/b:1' });
+    const sa = (t: Tenant) => findObject(t.workload.render().objects, 'Namespace').metadata.annotations['ai-infra/service-accounts'];
+    expect(sa(a)).toBe('default,pretrain,tenant');
+    expect(sa(b)).toBe('default,other,tenant');
+    expect(a.workloadServiceAccounts()).toEqual(['default', 'pretrain', 'tenant']);
   });
 });
 

@@ -8,7 +8,7 @@ export const RbacLeastPrivilege = kubernetesRule({
   severity: 'error',
   title: 'RBAC without wildcards or cluster-admin',
   rationale: 'A "*" verb or resource, or a cluster-admin binding, gives a tenant admin or a workload the whole cluster.',
-  remediation: 'List verbs and resources explicitly; bind tenant admins to the built-in "admin" ClusterRole with a RoleBinding in their namespace.',
+  remediation: 'List verbs and resources explicitly; bind tenant admins to the "ai-infra-tenant" ClusterRole (not the built-in "admin") with a RoleBinding in their namespace.',
   checkov: ['CKV_K8S_49', 'CKV_K8S_155', 'CKV_K8S_156', 'CKV_K8S_157', 'CKV_K8S_158'],
   kinds: ['Role', 'ClusterRole', 'RoleBinding', 'ClusterRoleBinding'],
   check(o) {
