@@ -8,14 +8,18 @@ import { addDefaultDenyNetworkPolicy, addDnsEgressNetworkPolicy, MANAGED_BY_LABE
 import { podSecurityLabels } from '../k8s/security';
 import { KUBERNETES_SUPPRESSION_PREFIX } from '../policy/suppress';
 import { alertmanagerConfig, RECEIVER_SECRET, RECEIVER_SECRET_DIR, receiverSecretKey, ResolvedRouting } from './alertmanager';
-import type { MonitoringCloudImpl, RuntimeSecret, SelfManagedAlertmanagerParts } from './spi';
+import type { MonitoringCloudImpl, RuntimeSecret, SelfManagedAlertmanagerParts, SelfManagedGrafanaParts } from './spi';
 import { KUBE_PROMETHEUS_STACK, kubeStateMetricsCostValues, PROMETHEUS_OPERATOR_CRDS } from './scrape';
 import { SelfManagedProps } from './types';
 
 /** The Helm release name; kube-prometheus-stack names its objects after it (`kps-prometheus`...). */
 export const KPS_RELEASE = 'kps';
-/** Secret with the Grafana admin user and password (from the cloud's secret manager). */
+/** SecretProviderClass of the Grafana admin password (mounted from the cloud's secret manager). */
 export const GRAFANA_ADMIN_SECRET = 'aiinfra-grafana-admin';
+/** The ServiceAccount of Grafana (bound to its workload identity, which reads the admin password). */
+export const GRAFANA_SERVICE_ACCOUNT = `${KPS_RELEASE}-grafana`;
+/** Where Grafana's pod mounts the admin password volume. */
+export const GRAFANA_ADMIN_DIR = '/etc/secrets/grafana-admin';
 
 /**
  * Objects selected by our Prometheus: ours (`app.kubernetes.io/managed-by: cdktf-ai-infra`) and those of Helm
@@ -29,7 +33,7 @@ export interface SelfManagedResult {
   readonly namespace: string;
   /** Namespace of node-exporter alone (it needs the host's namespaces). */
   readonly nodeExporterNamespace: string;
-  /** Namespace, Grafana admin Secret, receiver credentials: applied before the chart. */
+  /** Namespace, NetworkPolicies, the SecretProviderClasses (Grafana admin, receiver credentials): applied before the chart. */
   readonly base: KubernetesWorkload;
   readonly release: HelmRelease;
   /** PodMonitors, PrometheusRules, dashboards: applied after the chart (its CRDs). */
@@ -45,12 +49,29 @@ function pvc(sizeGiB: number, storageClassName?: string): Record<string, unknown
   };
 }
 
+/**
+ * Grafana's admin password is a file of a Secrets Store CSI volume that Grafana's own identity reads from the
+ * cloud's secret manager: no Kubernetes Secret, nothing in Helm values or Terraform state. With
+ * GF_SECURITY_ADMIN_PASSWORD__FILE set the Grafana chart makes no admin Secret of its own.
+ */
+function grafanaAdminValues(grafana: SelfManagedGrafanaParts): Record<string, unknown> {
+  return {
+    serviceAccount: { create: true, name: GRAFANA_SERVICE_ACCOUNT, annotations: grafana.serviceAccountAnnotations },
+    ...(Object.keys(grafana.podLabels).length ? { podLabels: grafana.podLabels } : {}),
+    extraSecretMounts: [{
+      name: 'admin-credentials', mountPath: GRAFANA_ADMIN_DIR, readOnly: true,
+      csi: { driver: grafana.secretMount.csiDriver, readOnly: true, volumeAttributes: { secretProviderClass: GRAFANA_ADMIN_SECRET } },
+    }],
+    env: { GF_SECURITY_ADMIN_USER: 'admin', GF_SECURITY_ADMIN_PASSWORD__FILE: `${GRAFANA_ADMIN_DIR}/admin-password` },
+  };
+}
+
 /** The kube-prometheus-stack values: persistent Prometheus with retention, Alertmanager, Grafana, exporters. */
 /** The ServiceAccount of Alertmanager (kube-prometheus-stack names it after the release). */
 export const ALERTMANAGER_SERVICE_ACCOUNT = `${KPS_RELEASE}-alertmanager`;
 
 export function kubePrometheusStackValues(o: SelfManagedProps, routing: ResolvedRouting, nodeExporterNamespace: string,
-  alertmanager: SelfManagedAlertmanagerParts = { serviceAccountAnnotations: {}, podLabels: {} }): Record<string, unknown> {
+  alertmanager: SelfManagedAlertmanagerParts = { serviceAccountAnnotations: {}, podLabels: {} }, grafana?: SelfManagedGrafanaParts): Record<string, unknown> {
   const mount = alertmanager.secretMount;
   const storageGiB = o.storageGiB ?? 100;
   const smallGiB = o.grafanaStorageGiB ?? 10;
@@ -78,12 +99,13 @@ export function kubePrometheusStackValues(o: SelfManagedProps, routing: Resolved
       },
     },
     grafana: {
-      admin: { existingSecret: GRAFANA_ADMIN_SECRET, userKey: 'admin-user', passwordKey: 'admin-password' },
+      ...(grafana ? grafanaAdminValues(grafana) : {}),
       persistence: { enabled: true, size: `${smallGiB}Gi`, ...(o.storageClassName ? { storageClassName: o.storageClassName } : {}) },
       // The volume is owned through fsGroup: no root init container (the namespace enforces baseline).
       initChownData: { enabled: false },
       sidecar: {
-        dashboards: { enabled: true, label: 'grafana_dashboard', labelValue: '1', folderAnnotation: 'grafana_folder', provider: { foldersFromFilesStructure: true } },
+        // The sidecar has no admin credentials to call the reload API: Grafana's file provider picks changes up.
+        dashboards: { skipReload: true, enabled: true, label: 'grafana_dashboard', labelValue: '1', folderAnnotation: 'grafana_folder', provider: { foldersFromFilesStructure: true } },
       },
       'grafana.ini': {
         analytics: { reporting_enabled: false, check_for_updates: false },
@@ -134,12 +156,15 @@ export function selfManagedPrometheus(scope: Construct, cluster: IGpuCluster, im
   const nodeExporterNamespace = `${namespace}-node`.slice(0, 63);
   const base = new KubernetesWorkload(scope, 'Base', { cluster, namespace, releaseNamespace: 'kube-system', releaseName: `${namespace}-base`.slice(0, 53) });
   addMonitoringNamespaces(base, namespace, nodeExporterNamespace);
+  // The Grafana admin password: generated into the cloud's secret manager by a write-only argument, read by
+  // Grafana's own identity at runtime (the construct id 'GrafanaAdmin' once named a Secret holding the value).
+  const grafana = impl.selfManagedGrafana(namespace, GRAFANA_SERVICE_ACCOUNT);
   base.addObject('GrafanaAdmin', {
-    apiVersion: 'v1', kind: 'Secret',
+    apiVersion: 'secrets-store.csi.x-k8s.io/v1', kind: 'SecretProviderClass',
     metadata: { name: GRAFANA_ADMIN_SECRET, namespace, labels: { ...MANAGED_BY_LABELS } },
-    type: 'Opaque',
-    stringData: { 'admin-user': 'admin', 'admin-password': impl.grafanaAdminPassword() },
+    spec: { provider: grafana.secretMount.provider, parameters: grafana.secretMount.parameters },
   });
+  if (grafana.secretMount.dependsOn.length) base.addDependency(...grafana.secretMount.dependsOn);
   // Receiver credentials stay in the cloud's secret manager: Alertmanager's identity reads them at runtime
   // through a SecretProviderClass; Terraform never reads a value (no data source at plan, nothing in state).
   const secrets = receiverRuntimeSecrets(routing);
@@ -156,7 +181,7 @@ export function selfManagedPrometheus(scope: Construct, cluster: IGpuCluster, im
   const crds = prometheusOperatorCrds(scope, cluster);
   const dependsOn: ITerraformDependable[] = [base.release, crds, ...(cluster.addOnDependencies ?? [])];
   const release = pinnedRelease(scope, 'KubePrometheusStack', KUBE_PROMETHEUS_STACK, {
-    provider: cluster.helmProvider, name: KPS_RELEASE, namespace, values: kubePrometheusStackValues(o, routing, nodeExporterNamespace, alertmanager), dependsOn,
+    provider: cluster.helmProvider, name: KPS_RELEASE, namespace, values: kubePrometheusStackValues(o, routing, nodeExporterNamespace, alertmanager, grafana), dependsOn,
   });
   const config = new KubernetesWorkload(scope, 'Config', { cluster, namespace, releaseName: `${namespace}-config`.slice(0, 53) });
   config.addDependency(release);

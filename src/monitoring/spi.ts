@@ -55,10 +55,24 @@ export interface SelfManagedAlertmanagerParts {
   readonly secretMount?: AlertmanagerSecretMount;
 }
 
+/**
+ * The per-cloud pieces of the self-managed Grafana: its admin password, generated into the cloud's secret
+ * manager through a write-only argument (never in plan, state or Helm values), and read by Grafana's own
+ * workload identity at runtime from a Secrets Store CSI volume (file `admin-password`).
+ */
+export interface SelfManagedGrafanaParts {
+  /** Annotations of the Grafana ServiceAccount (workload identity binding). */
+  readonly serviceAccountAnnotations: Record<string, string>;
+  /** Labels the Grafana pod needs for its workload identity (where the cluster asks for them). */
+  readonly podLabels: Record<string, string>;
+  /** The admin password's volume (its object is aliased `admin-password`). */
+  readonly secretMount: AlertmanagerSecretMount;
+}
+
 /** The per-cloud part of one MonitoringStack (what `MonitoringSpi.create` returns). */
 export interface MonitoringCloudImpl {
-  /** Self-managed: a generated Grafana admin password stored in the cloud's secret manager (reference). */
-  grafanaAdminPassword(): string;
+  /** Self-managed: Grafana's generated admin password and the identity that reads it (`namespace/serviceAccount`). */
+  selfManagedGrafana(namespace: string, serviceAccount: string): SelfManagedGrafanaParts;
   /**
    * Self-managed: Alertmanager's workload identity (bound to `namespace/serviceAccount`), allowed to read
    * `secrets` from the cloud's secret manager at runtime (and to publish to the platform channel where it can).

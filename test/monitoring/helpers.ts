@@ -67,13 +67,13 @@ export function ofType(out: Synth, type: string, data = false): Record<string, R
 }
 
 /**
- * The Terraform blocks a construct made, by type (`data.<type>` for data sources): their construct ids below
+ * The Terraform blocks a construct made, by type (`data.<type>` for data sources, `ephemeral.<type>` for ephemeral resources): their construct ids below
  * `prefix` (the construct's path, `_`-joined), without cdktf's hash suffix. Construct ids are API: this is what
  * a renamed or added child shows as.
  */
 export function blocksById(out: Synth, prefix = 'obs_'): Record<string, string[]> {
   const by: Record<string, string[]> = {};
-  for (const [kind, blocks] of [['', out.resource ?? {}], ['data.', out.data ?? {}]] as const) {
+  for (const [kind, blocks] of [['', out.resource ?? {}], ['data.', out.data ?? {}], ['ephemeral.', (out as { ephemeral?: typeof out.data }).ephemeral ?? {}]] as const) {
     for (const [type, entries] of Object.entries(blocks)) {
       const ids = Object.keys(entries).filter((id) => id.startsWith(prefix)).map((id) => id.slice(prefix.length).replace(/_[A-F0-9]{8}$/, ''));
       if (ids.length) by[`${kind}${type}`] = ids.sort();

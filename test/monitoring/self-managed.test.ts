@@ -10,8 +10,8 @@ const KEY_VAULT = '/subscriptions/00000000-0000-0000-0000-000000000000/resourceG
 const BLOCKS: Record<CloudName, Record<string, string[]>> = {
   aws: {
     'aws_budgets_budget': ['Budget'],
-    'aws_iam_role': ['AlertmanagerIdentity'],
-    'aws_iam_role_policy': ['AlertmanagerPublish', 'AlertmanagerReadSecrets'],
+    'aws_iam_role': ['AlertmanagerIdentity', 'GrafanaIdentity'],
+    'aws_iam_role_policy': ['AlertmanagerPublish', 'AlertmanagerReadSecrets', 'GrafanaReadsAdminSecret'],
     'aws_kms_key': ['Key'],
     'aws_secretsmanager_secret': ['GrafanaAdminSecret'],
     'aws_secretsmanager_secret_version': ['GrafanaAdminVersion'],
@@ -19,8 +19,7 @@ const BLOCKS: Record<CloudName, Record<string, string[]>> = {
     'aws_sns_topic_policy': ['TopicPolicy-oncall', 'TopicPolicy-platform', 'TopicPolicy-team'],
     'aws_sns_topic_subscription': ['Subscription-team-email-0'],
     'helm_release': ['Base_Release', 'Config_Release', 'KubePrometheusStack', 'PrometheusOperatorCrds'],
-    'data.aws_secretsmanager_random_password': ['GrafanaAdminGenerated'],
-    'data.aws_secretsmanager_secret_version': ['GrafanaAdminStored'],
+    'ephemeral.aws_secretsmanager_random_password': ['GrafanaAdminGenerated'],
   },
   gcp: {
     'google_billing_budget': ['Budget'],
@@ -33,24 +32,23 @@ const BLOCKS: Record<CloudName, Record<string, string[]>> = {
     'google_secret_manager_secret': ['GrafanaAdminSecret'],
     'google_secret_manager_secret_iam_member': [
       'AlertmanagerReads-pagerduty-key', 'AlertmanagerReads-slack-url', 'AlertmanagerReads-smtp-password', 'AlertmanagerReads-team-webhook',
+      'GrafanaReadsAdminSecret',
     ],
     'google_secret_manager_secret_version': ['GrafanaAdminVersion'],
-    'google_service_account': ['AlertmanagerIdentity'],
+    'google_service_account': ['AlertmanagerIdentity', 'GrafanaIdentity'],
     'helm_release': ['Base_Release', 'Config_Release', 'KubePrometheusStack', 'PrometheusOperatorCrds'],
     'data.google_project': ['Project'],
-    'data.google_secret_manager_secret_version': ['GrafanaAdminStored'],
   },
   azure: {
     'azurerm_consumption_budget_resource_group': ['Budget'],
     'azurerm_key_vault': ['KeyVault'],
     'azurerm_key_vault_secret': ['GrafanaAdminSecret'],
     'azurerm_monitor_action_group': ['ActionGroup-oncall', 'ActionGroup-platform', 'ActionGroup-team'],
-    'azurerm_role_assignment': ['AlertmanagerReadsSecrets', 'DeployerSecretAccess'],
-    'azurerm_user_assigned_identity': ['AlertmanagerIdentity'],
+    'azurerm_role_assignment': ['AlertmanagerReadsSecrets', 'DeployerSecretAccess', 'GrafanaReadsAdminSecret'],
+    'azurerm_user_assigned_identity': ['AlertmanagerIdentity', 'GrafanaIdentity'],
     'helm_release': ['Base_Release', 'Config_Release', 'KubePrometheusStack', 'PrometheusOperatorCrds'],
     'time_sleep': ['DeployerSecretAccessPropagation'],
     'data.azurerm_client_config': ['ClientConfig'],
-    'data.azurerm_key_vault_secret': ['GrafanaAdminStored'],
     'data.azurerm_resource_group': ['ResourceGroup'],
   },
 };
@@ -83,7 +81,7 @@ function build(cloudName: CloudName) {
 describe.each(Object.keys(CLOUDS) as CloudName[])('self-managed backend on %s', (cloudName) => {
   const b = build(cloudName);
 
-  test('kube-prometheus-stack: pinned chart, persistent Prometheus with retention, our selectors, Grafana admin from a Secret', () => {
+  test('kube-prometheus-stack: pinned chart, persistent Prometheus with retention, our selectors, Grafana admin password from a file', () => {
     const releases = ofType(b.out, 'helm_release');
     const kps = Object.values(releases).find((r) => r.chart === 'kube-prometheus-stack')!;
     expect(kps).toMatchObject({ repository: 'https://prometheus-community.github.io/helm-charts', version: '79.7.1', name: 'kps', namespace: 'monitoring', atomic: true });
@@ -95,7 +93,14 @@ describe.each(Object.keys(CLOUDS) as CloudName[])('self-managed backend on %s', 
     for (const sel of ['ruleSelector', 'serviceMonitorSelector', 'podMonitorSelector']) {
       expect(spec[sel]).toEqual({ matchExpressions: [{ key: 'app.kubernetes.io/managed-by', operator: 'In', values: ['cdktf-ai-infra', 'Helm'] }] });
     }
-    expect(values.grafana.admin).toEqual({ existingSecret: 'aiinfra-grafana-admin', userKey: 'admin-user', passwordKey: 'admin-password' });
+    // The admin password: a file of a CSI volume (no Kubernetes Secret, nothing in values); the chart makes no admin Secret.
+    expect(values.grafana.admin).toBeUndefined();
+    expect(values.grafana.adminPassword).toBeUndefined();
+    expect(values.grafana.env).toEqual({ GF_SECURITY_ADMIN_USER: 'admin', GF_SECURITY_ADMIN_PASSWORD__FILE: '/etc/secrets/grafana-admin/admin-password' });
+    expect(values.grafana.extraSecretMounts).toEqual([{ name: 'admin-credentials', mountPath: '/etc/secrets/grafana-admin', readOnly: true, csi: {
+      driver: cloudName === 'gcp' ? 'secrets-store-gke.csi.k8s.io' : 'secrets-store.csi.k8s.io', readOnly: true,
+      volumeAttributes: { secretProviderClass: 'aiinfra-grafana-admin' } } }]);
+    expect(values.grafana.serviceAccount).toMatchObject({ create: true, name: 'kps-grafana' });
     expect(values.grafana.sidecar.dashboards).toMatchObject({ enabled: true, label: 'grafana_dashboard', labelValue: '1' });
     expect(values.grafana.persistence).toMatchObject({ enabled: true, storageClassName: 'fast-ssd' });
     expect(values.nodeExporter.enabled).toBe(true);
@@ -144,7 +149,7 @@ describe.each(Object.keys(CLOUDS) as CloudName[])('self-managed backend on %s', 
       return;
     }
     expect(platform.sns_configs[0]).toMatchObject({ topic_arn: expect.stringMatching(/aws_sns_topic\.obs_Topic-platform/), sigv4: { region: 'us-east-1' } });
-    expect(b.cluster.bindings.map((x) => `${x.namespace}/${x.serviceAccount}`)).toEqual(['monitoring/kps-alertmanager']);
+    expect(b.cluster.bindings.map((x) => `${x.namespace}/${x.serviceAccount}`)).toEqual(['monitoring/kps-grafana', 'monitoring/kps-alertmanager']);
     const policy = Object.values(ofType(b.out, 'aws_iam_role_policy')).find((p) => p.name === 'publish-alerts')!;
     expect(JSON.parse(String(policy.policy)).Statement).toEqual([
       { Sid: 'PublishAlerts', Effect: 'Allow', Action: 'sns:Publish', Resource: expect.stringMatching(/aws_sns_topic\.obs_Topic-platform/) },
@@ -159,7 +164,7 @@ describe.each(Object.keys(CLOUDS) as CloudName[])('self-managed backend on %s', 
       expect({ type, ids: Object.keys(entries).filter((id) => /SecretValue/.test(id)) }).toEqual({ type, ids: [] });
     }
     const base = b.monitoring.selfManaged!.base.render();
-    expect(findObjects(base.objects as K8sObject[], 'Secret').map((o) => o.metadata.name)).toEqual(['aiinfra-grafana-admin']);
+    expect(findObjects(base.objects as K8sObject[], 'Secret')).toEqual([]);
     const spc = findObject(base.objects as K8sObject[], 'SecretProviderClass', 'aiinfra-alertmanager-receivers');
     expect(() => validateAll([spc])).not.toThrow();
     const params = spc.spec.parameters as Record<string, string>;
@@ -184,7 +189,7 @@ describe.each(Object.keys(CLOUDS) as CloudName[])('self-managed backend on %s', 
     } else if (cloudName === 'gcp') {
       expect(spc.spec.provider).toBe('gke');
       for (const [n, f] of names.map((x, i) => [x, files[i]])) expect(params.secrets).toContain(`- resourceName: "projects/acme-ml/secrets/${n}/versions/latest"\n  path: "${f}"\n`);
-      const members = Object.values(ofType(b.out, 'google_secret_manager_secret_iam_member'));
+      const members = Object.entries(ofType(b.out, 'google_secret_manager_secret_iam_member')).filter(([id]) => id.includes('AlertmanagerReads')).map(([, m]) => m);
       expect(members.map((m) => m.secret_id).sort()).toEqual([...names].sort());
       for (const m of members) expect(m).toMatchObject({ role: 'roles/secretmanager.secretAccessor', member: expect.stringMatching(/^serviceAccount:\$\{google_service_account\./) });
       expect(b.cluster.secretStoreEnabled).toBe(true);
@@ -194,12 +199,10 @@ describe.each(Object.keys(CLOUDS) as CloudName[])('self-managed backend on %s', 
       expect(params).toMatchObject({ usePodIdentity: 'false', keyvaultName: 'ops-kv' });
       for (const [n, f] of names.map((x, i) => [x, files[i]])) expect(params.objects).toContain(`  - |\n    objectName: ${n}\n    objectType: secret\n    objectAlias: ${f}\n`);
       const reads = Object.values(ofType(b.out, 'azurerm_role_assignment')).filter((r) => r.role_definition_name === 'Key Vault Secrets User');
-      expect(reads.map((r) => r.scope)).toEqual([KEY_VAULT]);
+      expect(reads.map((r) => r.scope).sort()).toEqual([expect.stringMatching(/^\$\{azurerm_key_vault_secret\.obs_GrafanaAdminSecret_[0-9A-F]+\.resource_versionless_id\}$/), KEY_VAULT]);
       for (const g of Object.values(ofType(b.out, 'azurerm_monitor_action_group'))) expect(g.webhook_receiver ?? []).toEqual([]);
     }
-    expect(b.cluster.bindings.map((x) => `${x.namespace}/${x.serviceAccount}`)).toEqual(['monitoring/kps-alertmanager']);
-    const grafana = findObject(base.objects as K8sObject[], 'Secret', 'aiinfra-grafana-admin');
-    expect(grafana.stringData['admin-password']).toMatch(/^__AIINFRA_TF_PLACEHOLDER_\d+__$/);
+    expect(b.cluster.bindings.map((x) => `${x.namespace}/${x.serviceAccount}`)).toEqual(['monitoring/kps-grafana', 'monitoring/kps-alertmanager']);
     expect(JSON.stringify(b.out)).not.toMatch(/"(password|secret_string|secret_data)":\s*"[^$]/);
   });
 
@@ -215,17 +218,31 @@ describe.each(Object.keys(CLOUDS) as CloudName[])('self-managed backend on %s', 
     })).toThrow(/invalid routing = .*Allowed: receiver secrets in one Key Vault/);
   });
 
-  test('the Grafana admin password is generated into the cloud secret manager, once', () => {
+  test('the Grafana admin password is generated into the cloud secret manager write-only, and read by Grafana\'s identity at runtime', () => {
+    // (issue 21 item 3) no data source reads it back, no value is in the plan, the state or the Helm values
+    expect(Object.keys((b.out.data ?? {}) as object).filter((t) => /secret/.test(t))).toEqual([]);
+    const base = b.monitoring.selfManaged!.base.render();
+    const spc = findObject(base.objects as K8sObject[], 'SecretProviderClass', 'aiinfra-grafana-admin');
+    expect(() => validateAll([spc])).not.toThrow();
+    const params = spc.spec.parameters as Record<string, string>;
     if (cloudName === 'aws') {
       const secret = Object.values(ofType(b.out, 'aws_secretsmanager_secret'))[0];
       expect(secret.kms_key_id).toMatch(/^\$\{aws_kms_key\./);
       const version = Object.values(ofType(b.out, 'aws_secretsmanager_secret_version'))[0];
-      expect(version.secret_string).toMatch(/\$\{data\.aws_secretsmanager_random_password\./);
-      expect(version.lifecycle).toEqual({ ignore_changes: ['secret_string'] });
+      expect(version).toMatchObject({ secret_string_wo: expect.stringMatching(/^\$\{ephemeral\.aws_secretsmanager_random_password\.obs_GrafanaAdminGenerated_[0-9A-F]+\.random_password\}$/), secret_string_wo_version: 1 });
+      expect(version.secret_string).toBeUndefined();
+      const generated = Object.values((b.out.ephemeral as Record<string, Record<string, Record<string, unknown>>>).aws_secretsmanager_random_password)[0];
+      expect(generated).toMatchObject({ password_length: 40, exclude_punctuation: true, provider: expect.stringMatching(/^aws/) });
+      expect(spc.spec.provider).toBe('aws');
+      // (the secret's ARN is a Terraform reference, a placeholder in the chart that the release's values fill in)
+      expect(params.objects).toMatch(/^- objectName: "__AIINFRA_TF_PLACEHOLDER_\d+__"\n {2}objectType: "secretsmanager"\n {2}objectAlias: "admin-password"\n$/);
+      const read = Object.values(ofType(b.out, 'aws_iam_role_policy')).find((p) => p.name === 'read-grafana-admin')!;
+      expect(JSON.parse(String(read.policy)).Statement.map((x: { Resource: string }) => x.Resource)).toEqual([
+        expect.stringMatching(/aws_secretsmanager_secret\.obs_GrafanaAdminSecret_.*\.arn/), expect.stringMatching(/aws_kms_key\.obs_Key_.*\.arn/)]);
     } else if (cloudName === 'gcp') {
       const version = Object.values(ofType(b.out, 'google_secret_manager_secret_version'))[0];
-      expect(version.secret_data).toBe('${replace(join("", [uuid(), uuid()]), "-", "")}');
-      expect(version.lifecycle).toEqual({ ignore_changes: ['secret_data'] });
+      expect(version).toMatchObject({ secret_data_wo: '${replace(join("", [uuid(), uuid()]), "-", "")}', secret_data_wo_version: 1 });
+      expect(version.secret_data).toBeUndefined();
       // CMEK: one replica in the cluster's region, encrypted with the regional monitoring key Secret Manager may use.
       const secret = Object.values(ofType(b.out, 'google_secret_manager_secret'))[0] as {
         replication: { user_managed: { replicas: { location: string; customer_managed_encryption: { kms_key_name: string } }[] } };
@@ -236,19 +253,24 @@ describe.each(Object.keys(CLOUDS) as CloudName[])('self-managed backend on %s', 
       const access = Object.values(ofType(b.out, 'google_kms_crypto_key_iam_member'))
         .find((m) => String(m.member).includes('gcp-sa-secretmanager'));
       expect(access).toMatchObject({ crypto_key_id: replica.customer_managed_encryption.kms_key_name, role: 'roles/cloudkms.cryptoKeyEncrypterDecrypter' });
+      expect(spc.spec.provider).toBe('gke');
+      expect(params.secrets).toMatch(/\/versions\/latest"\n {2}path: "admin-password"\n$/);
     } else {
       const vault = Object.values(ofType(b.out, 'azurerm_key_vault'))[0];
       expect(vault).toMatchObject({ purge_protection_enabled: true, rbac_authorization_enabled: true });
       const secret = Object.values(ofType(b.out, 'azurerm_key_vault_secret'))[0];
-      expect(secret.lifecycle).toEqual({ ignore_changes: ['value'] });
+      expect(secret).toMatchObject({ value_wo: '${replace(join("", [uuid(), uuid()]), "-", "")}', value_wo_version: 1 });
+      expect(secret.value).toBeUndefined();
+      expect(spc.spec.provider).toBe('azure');
+      expect(params.objects).toMatch(/objectAlias: admin-password\n$/);
     }
     expect(b.monitoring.grafanaAdminPasswordLocation).toBeDefined();
   });
 
-  test('Kubernetes objects pass schema validation (PrometheusRule, PodMonitor, ConfigMap, Secret, Namespace, SecretProviderClass)', () => {
+  test('Kubernetes objects pass schema validation (PrometheusRule, PodMonitor, ConfigMap, Namespace, SecretProviderClass)', () => {
     expect(() => validateAll(b.objects)).not.toThrow();
     const kinds = new Set(b.objects.map((o) => o.kind));
-    expect([...kinds].sort()).toEqual(['ConfigMap', 'Namespace', 'NetworkPolicy', 'PodMonitor', 'PrometheusRule', 'Secret', 'SecretProviderClass', 'ServiceMonitor']);
+    expect([...kinds].sort()).toEqual(['ConfigMap', 'Namespace', 'NetworkPolicy', 'PodMonitor', 'PrometheusRule', 'SecretProviderClass', 'ServiceMonitor']);
   });
 
   test('PrometheusRules: one per group, labelled for our selector, disabled alerts left out', () => {

@@ -13,6 +13,7 @@
 export interface TerraformConfig {
   readonly resource?: Record<string, Record<string, Record<string, unknown>>>;
   readonly data?: Record<string, Record<string, Record<string, unknown>>>;
+  readonly ephemeral?: Record<string, Record<string, Record<string, unknown>>>;
   readonly variable?: Record<string, unknown>;
   readonly locals?: Record<string, unknown>;
   readonly output?: Record<string, unknown>;
@@ -28,6 +29,7 @@ const KEYWORDS = new Set(['true', 'false', 'null', 'for', 'in', 'if', 'else', 'e
 class Declared {
   readonly resources = new Set<string>();
   readonly data = new Set<string>();
+  readonly ephemeral = new Set<string>();
   readonly variables: Set<string>;
   readonly locals: Set<string>;
   readonly modules: Set<string>;
@@ -36,6 +38,7 @@ class Declared {
   constructor(config: TerraformConfig, private readonly otherStacks: ReadonlySet<string>) {
     for (const [type, byName] of Object.entries(config.resource ?? {})) for (const name of Object.keys(byName)) this.resources.add(`${type}.${name}`);
     for (const [type, byName] of Object.entries(config.data ?? {})) for (const name of Object.keys(byName)) this.data.add(`${type}.${name}`);
+    for (const [type, byName] of Object.entries(config.ephemeral ?? {})) for (const name of Object.keys(byName)) this.ephemeral.add(`${type}.${name}`);
     this.variables = new Set(Object.keys(config.variable ?? {}));
     this.locals = new Set(Object.keys(config.locals ?? {}));
     this.modules = new Set(Object.keys(config.module ?? {}));
@@ -53,6 +56,7 @@ class Declared {
       case 'var': return a !== undefined && this.variables.has(a) ? undefined : `undeclared variable var.${a}`;
       case 'local': return a !== undefined && this.locals.has(a) ? undefined : `undeclared local local.${a}`;
       case 'module': return a !== undefined && this.modules.has(a) ? undefined : `undeclared module module.${a}`;
+      case 'ephemeral': return this.ephemeral.has(`${a}.${b}`) ? undefined : `undeclared ephemeral resource ephemeral.${a}.${b}`;
       case 'data': return this.data.has(`${a}.${b}`) || this.otherStacks.has(`data.${a}.${b}`) ? undefined : `undeclared data source data.${a}.${b}`;
       default:
         if (BUILTIN_ROOTS.has(root)) return undefined;
@@ -264,10 +268,10 @@ export function checkTerraformConfig(config: TerraformConfig, options: CheckOpti
     if (problem) problems.push({ at, message: problem });
   };
 
-  for (const kind of ['resource', 'data'] as const) {
+  for (const kind of ['resource', 'data', 'ephemeral'] as const) {
     for (const [type, byName] of Object.entries(config[kind] ?? {})) {
       for (const [name, body] of Object.entries(byName)) {
-        const at = `${kind === 'data' ? 'data.' : ''}${type}.${name}`;
+        const at = `${kind === 'resource' ? '' : `${kind}.`}${type}.${name}`;
         checkMeta(body, at);
         walk(without(body, ['depends_on', 'provider', 'lifecycle']), at, new Set());
         walk(without(body.lifecycle, ['ignore_changes', 'replace_triggered_by']), `${at}.lifecycle`, new Set());

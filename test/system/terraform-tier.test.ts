@@ -35,6 +35,16 @@ describe('reference check', () => {
     }))).toEqual([]);
   });
 
+  test('ephemeral resources are declared objects: a reference to one passes, to a missing one fails', () => {
+    const config = {
+      ...withB({ values: ['${ephemeral.aws_secretsmanager_random_password.gen.random_password}'] }),
+      ephemeral: { aws_secretsmanager_random_password: { gen: { provider: 'aws.west', password_length: 40 } } },
+    };
+    expect(checkTerraformConfig(config)).toEqual([]);
+    expect(checkTerraformConfig({ ...config, ephemeral: {} }).map((p) => p.message))
+      .toEqual([expect.stringMatching(/^undeclared ephemeral resource ephemeral\.aws_secretsmanager_random_password\.gen /)]);
+  });
+
   test('a reference into another stack passes only where the stack was rendered alone (Testing.synth)', () => {
     const config = withB({ chart: '${aws_eks_cluster.train.endpoint}' });
     expect(checkTerraformConfig(config).map((p) => p.message)).toEqual([expect.stringMatching(/undeclared resource aws_eks_cluster\.train/)]);

@@ -2,12 +2,12 @@
 // public endpoints and canaries, the API key in Secrets Manager, and `aws s3 sync` to copy a model.
 import { Construct } from 'constructs';
 import { AcmCertificate } from '@cdktf/provider-aws/lib/acm-certificate';
-import { DataAwsSecretsmanagerRandomPassword } from '@cdktf/provider-aws/lib/data-aws-secretsmanager-random-password';
 import { DataAwsCallerIdentity } from '@cdktf/provider-aws/lib/data-aws-caller-identity';
 import { IamRolePolicy } from '@cdktf/provider-aws/lib/iam-role-policy';
 import { KmsKey } from '@cdktf/provider-aws/lib/kms-key';
 import { SecretsmanagerSecret } from '@cdktf/provider-aws/lib/secretsmanager-secret';
 import { SecretsmanagerSecretVersion } from '@cdktf/provider-aws/lib/secretsmanager-secret-version';
+import { EphemeralResource } from '../../core/ephemeral';
 import { AwsCloud } from '../../core/cloud';
 import { InvalidPropError } from '../../core/errors';
 import { physicalName } from '../../core/naming';
@@ -114,9 +114,8 @@ function exposure(scope: Construct, cloud: AwsCloud, req: ExposureRequest): Expo
 
 /**
  * The API key: a Secrets Manager secret whose value Secrets Manager itself generates
- * (`GetRandomPassword`, through the data source) and Terraform writes with the write-only
- * `secret_string_wo`: the value never appears in synth output and the secret version does not keep it
- * in state. The endpoint's role may read this one secret only.
+ * (`GetRandomPassword`, through an ephemeral resource: a data source would keep the value in state) and
+ * Terraform writes with the write-only `secret_string_wo`: the value is in no synth output, plan or state. The endpoint's role may read this one secret only.
  */
 function apiKey(scope: Construct, cloud: AwsCloud, req: ApiKeyRequest): ApiKeyParts {
   const provider = awsProvider(scope, cloud.region);
@@ -145,16 +144,13 @@ function apiKey(scope: Construct, cloud: AwsCloud, req: ApiKeyRequest): ApiKeyPa
     recoveryWindowInDays: 7,
     tags: resourceTags(scope, cloud, req.tags),
   });
-  const generated = new DataAwsSecretsmanagerRandomPassword(scope, 'ApiKeyValue', {
-    provider,
-    passwordLength: 48,
-    excludePunctuation: true,
-    includeSpace: false,
+  const generated = new EphemeralResource(scope, 'ApiKeyValue', 'aws_secretsmanager_random_password', {
+    provider, args: { password_length: 48, exclude_punctuation: true, include_space: false },
   });
   new SecretsmanagerSecretVersion(scope, 'ApiKeyVersion', {
     provider,
     secretId: secret.id,
-    secretStringWo: generated.randomPassword,
+    secretStringWo: generated.attribute('random_password'),
     secretStringWoVersion: req.version,
   });
   new IamRolePolicy(scope, 'ApiKeyRead', {

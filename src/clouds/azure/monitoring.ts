@@ -27,7 +27,7 @@ import { physicalName } from '../../core/naming';
 import { resourceTags } from '../../core/tags';
 import { WorkloadIdentity } from '../../core/workload-identity';
 import { InferenceClusterAddons } from '../helm/inference-addons';
-import type { MonitoringCloudImpl, MonitoringCloudInput, RuntimeSecret, SelfManagedAlertmanagerParts, MonitoringSpi } from '../../monitoring/spi';
+import type { MonitoringCloudImpl, MonitoringCloudInput, RuntimeSecret, SelfManagedAlertmanagerParts, SelfManagedGrafanaParts, MonitoringSpi } from '../../monitoring/spi';
 import { AZURE_SECRETS_STORE_CHART } from './inference';
 import { RuleGroup, Severity } from '../../monitoring/rules';
 import { azureRules } from './monitoring-rules';
@@ -63,7 +63,6 @@ class AzureMonitoring implements MonitoringCloudImpl {
   private aksId?: string;
   private clusterName?: string;
   private grafanaSecret?: KeyVaultSecret;
-  private grafanaPassword?: string;
 
   constructor(private readonly scope: Construct, private readonly cloud: AzureCloud, private readonly input: MonitoringCloudInput) {
     this.provider = azureProvider(scope, cloud);
@@ -149,9 +148,13 @@ class AzureMonitoring implements MonitoringCloudImpl {
     }
   }
 
-  /** Self-managed: the Grafana admin password in a Key Vault of its own (once). */
-  public grafanaAdminPassword(): string {
-    if (this.grafanaPassword) return this.grafanaPassword;
+  /**
+   * Self-managed: the Grafana admin password in a Key Vault of its own, written by the write-only `value_wo` (in
+   * no plan, state or Helm value) and read at runtime by Grafana's own identity (Key Vault CSI provider).
+   */
+  public selfManagedGrafana(namespace: string, serviceAccount: string): SelfManagedGrafanaParts {
+    const cluster = this.input.cluster;
+    if (!cluster) throw new Error('the self-managed Grafana runs in a cluster: MonitoringStack checks one is given');
     const { scope, provider } = this;
     const vault = this.renderKeyVault();
     // The deploying principal writes the secret: Secrets Officer on this vault only.
@@ -161,21 +164,41 @@ class AzureMonitoring implements MonitoringCloudImpl {
     });
     const grafanaSecret = new KeyVaultSecret(scope, 'GrafanaAdminSecret', {
       provider, keyVaultId: vault.id, name: 'grafana-admin-password', contentType: 'password',
-      // 64 hex characters from two random (v4) UUIDs drawn by Terraform at apply: never in the synth output.
-      value: Fn.replace(Fn.join('', [Fn.uuid(), Fn.uuid()]), '-', ''),
-      lifecycle: { ignoreChanges: ['value'] },
+      // 64 hex characters from two random (v4) UUIDs drawn by Terraform at apply, written once (version 1).
+      valueWo: Fn.replace(Fn.join('', [Fn.uuid(), Fn.uuid()]), '-', ''),
+      valueWoVersion: 1,
       dependsOn: [rbacPropagation(scope, 'DeployerSecretAccessPropagation', [deployer], KEY_VAULT_RBAC_WAIT)],
       tags: this.tags,
     });
     this.grafanaSecret = grafanaSecret;
-    this.grafanaPassword = Token.asString(Fn.sensitive(new DataAzurermKeyVaultSecret(scope, 'GrafanaAdminStored', {
-      provider, keyVaultId: vault.id, name: grafanaSecret.name, dependsOn: [grafanaSecret],
-    }).value));
     this.resources.keyVault = vault;
     Policy.skipCheckov(grafanaSecret, ['CKV_AZURE_41'],
-      'The Grafana admin password has no expiry: Grafana keeps it in its database after the first start, and an expired Key Vault secret can no longer be read by Terraform.');
+      'The Grafana admin password has no expiry: Grafana keeps it in its database after the first start, and the CSI driver cannot mount an expired Key Vault secret (Grafana would not start).');
     this.resources.grafanaAdminSecret = grafanaSecret;
-    return this.grafanaPassword;
+    const identity = new WorkloadIdentity(scope, 'GrafanaIdentity', {
+      cloud: this.cloud, description: `Grafana of ${scope.node.path}: reads its admin password`, tags: this.input.tags,
+    });
+    this.resources.grafanaIdentity = identity;
+    new RoleAssignment(scope, 'GrafanaReadsAdminSecret', {
+      provider, scope: grafanaSecret.resourceVersionlessId, roleDefinitionName: 'Key Vault Secrets User', principalId: identity.principal,
+      description: 'Lets the self-managed Grafana read its admin password (cdktf-ai-infra)',
+    });
+    return {
+      serviceAccountAnnotations: cluster.bindServiceAccount(identity, namespace, serviceAccount),
+      podLabels: cluster.workloadIdentityPodLabels ?? {},
+      secretMount: {
+        provider: 'azure',
+        csiDriver: 'secrets-store.csi.k8s.io',
+        dependsOn: [InferenceClusterAddons.of(scope, cluster).chart(AZURE_SECRETS_STORE_CHART)],
+        parameters: {
+          usePodIdentity: 'false',
+          clientID: identity.workloadRef,
+          keyvaultName: vault.name,
+          tenantId: this.client().tenantId,
+          objects: `array:\n  - |\n    objectName: ${grafanaSecret.name}\n    objectType: secret\n    objectAlias: admin-password\n`,
+        },
+      },
+    };
   }
 
   /** The Key Vault of the Grafana admin password (RBAC, purge protection; network rules when given). */

@@ -23,7 +23,7 @@ import { InvalidPropError } from '../../core/errors';
 import { physicalName } from '../../core/naming';
 import { resourceTags } from '../../core/tags';
 import { WorkloadIdentity } from '../../core/workload-identity';
-import type { MonitoringCloudImpl, MonitoringCloudInput, RuntimeSecret, SelfManagedAlertmanagerParts, MonitoringSpi } from '../../monitoring/spi';
+import type { MonitoringCloudImpl, MonitoringCloudInput, RuntimeSecret, SelfManagedAlertmanagerParts, SelfManagedGrafanaParts, MonitoringSpi } from '../../monitoring/spi';
 import { prometheusRecords, RuleGroup, Severity } from '../../monitoring/rules';
 import { ScrapeTarget } from '../../monitoring/scrape';
 import { gcpPolicies } from './monitoring-rules';
@@ -80,7 +80,6 @@ class GcpMonitoring implements MonitoringCloudImpl {
   private readonly platform: MonitoringNotificationChannel;
   private readonly channelsOf: Record<string, string[]> = {};
   private grafanaSecret?: SecretManagerSecret;
-  private grafanaPassword?: string;
 
   constructor(private readonly scope: Construct, private readonly cloud: GcpCloud, private readonly input: MonitoringCloudInput) {
     this.provider = gcpProvider(scope, cloud);
@@ -206,9 +205,13 @@ class GcpMonitoring implements MonitoringCloudImpl {
     });
   }
 
-  /** Self-managed: the Grafana admin password in Secret Manager (once). */
-  public grafanaAdminPassword(): string {
-    if (this.grafanaPassword) return this.grafanaPassword;
+  /**
+   * Self-managed: the Grafana admin password in Secret Manager, written by the write-only `secret_data_wo` (in no
+   * plan, state or Helm value) and read at runtime by Grafana's own identity (GKE Secret Manager add-on).
+   */
+  public selfManagedGrafana(namespace: string, serviceAccount: string): SelfManagedGrafanaParts {
+    const cluster = this.input.cluster;
+    if (!cluster) throw new Error('the self-managed Grafana runs in a cluster: MonitoringStack checks one is given');
     const { scope, provider, project } = this;
     // Encrypted with the stack's regional monitoring key: one user-managed replica in the cluster's region
     // (a CMEK must sit in its replica's location; automatic replication would need a global key).
@@ -221,17 +224,33 @@ class GcpMonitoring implements MonitoringCloudImpl {
       labels: this.labels, deletionProtection: false, dependsOn: [secretKeyAccess],
     });
     this.grafanaSecret = grafanaSecret;
-    const version = new SecretManagerSecretVersion(scope, 'GrafanaAdminVersion', {
+    new SecretManagerSecretVersion(scope, 'GrafanaAdminVersion', {
       provider, secret: grafanaSecret.id,
-      // 64 hex characters from two random (v4) UUIDs drawn by Terraform at apply: never in the synth output.
-      secretData: Fn.replace(Fn.join('', [Fn.uuid(), Fn.uuid()]), '-', ''),
-      lifecycle: { ignoreChanges: ['secret_data'] },
+      // 64 hex characters from two random (v4) UUIDs drawn by Terraform at apply, written once (version 1).
+      secretDataWo: Fn.replace(Fn.join('', [Fn.uuid(), Fn.uuid()]), '-', ''),
+      secretDataWoVersion: 1,
     });
-    this.grafanaPassword = Token.asString(Fn.sensitive(new DataGoogleSecretManagerSecretVersion(scope, 'GrafanaAdminStored', {
-      provider, project, secret: grafanaSecret.secretId, dependsOn: [version],
-    }).secretData));
     this.resources.grafanaAdminSecret = grafanaSecret;
-    return this.grafanaPassword;
+    const identity = new WorkloadIdentity(scope, 'GrafanaIdentity', {
+      cloud: this.cloud, description: `Grafana of ${scope.node.path}: reads its admin password`, tags: this.input.tags,
+    });
+    this.resources.grafanaIdentity = identity;
+    new SecretManagerSecretIamMember(scope, 'GrafanaReadsAdminSecret', {
+      provider, project, secretId: grafanaSecret.secretId, role: 'roles/secretmanager.secretAccessor', member: identity.principal,
+    });
+    cluster.enableSecretStore?.();
+    return {
+      serviceAccountAnnotations: cluster.bindServiceAccount(identity, namespace, serviceAccount),
+      podLabels: cluster.workloadIdentityPodLabels ?? {},
+      secretMount: {
+        provider: 'gke',
+        csiDriver: 'secrets-store-gke.csi.k8s.io',
+        dependsOn: [],
+        parameters: {
+          secrets: `- resourceName: "projects/${project}/secrets/${grafanaSecret.secretId}/versions/latest"\n  path: "admin-password"\n`,
+        },
+      },
+    };
   }
 
   public get grafanaAdminPasswordLocation(): string | undefined {
