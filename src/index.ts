@@ -77,9 +77,11 @@ export type {
 } from './monitoring/rules';
 export { DASHBOARDS } from './monitoring/dashboards';
 export type { Dashboard } from './monitoring/dashboards';
-export { TrainingJob, TRAINER_PRESETS, gptParameterCount, ncclEnvironment, TRAINING_BYTES_PER_PARAM, TRAINER_METRICS_PORT } from './training/training-job';
+export {
+  TrainingJob, TRAINER_PRESETS, gptParameterCount, ncclEnvironment, TRAINING_BYTES_PER_PARAM, LORA_BYTES_PER_PARAM, LORA_TARGET_MODULES, TRAINER_METRICS_PORT,
+} from './training/training-job';
 export type {
-  TrainingJobProps, TrainingModel, TrainingData, TrainingHyperparameters, TrainerPreset, GptDims,
+  TrainingJobProps, TrainingModel, TrainingData, TrainingHyperparameters, TrainerPreset, GptDims, SftData, LoraProps, LoraTargetModule, AdapterReference,
 } from './training/training-job';
 export { Tenant, TENANT_LABEL } from './training/tenant';
 export type { ITenant, TenantProps, TenantAdmin } from './training/tenant';

@@ -35,7 +35,7 @@ def test_manifest_layout_and_inference_load(tmp_path):
     manifest = json.loads((ckpt / "step-00000010" / MANIFEST).read_text())
     assert {"format_version", "step", "files", "eval", "config", "model_config", "created_by"} <= set(manifest)
     assert manifest["step"] == 10 and manifest["config"]["steps"] == 10
-    assert set(manifest["eval"]) == {"val_loss", "perplexity"}
+    assert set(manifest["eval"]) == {"val_loss", "perplexity", "val_tokens"}
     assert ".metadata" in manifest["files"] and "trainer_state/rank-00000.pt" in manifest["files"]
     assert all(len(h) == 64 for h in manifest["files"].values())
 
@@ -134,3 +134,4 @@ def test_copy_of_checkpoint_dir_loads_elsewhere(tmp_path):
     _trainer(ckpt, steps=2, checkpoint_interval=2).run()
     shutil.copytree(ckpt, tmp_path / "b")
     assert load_model_for_inference(str(tmp_path / "b"))[2]["step"] == 2
+

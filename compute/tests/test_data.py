@@ -13,7 +13,7 @@ def _batches(source, world, step, global_batch=8, micro=2):
     for rank in range(world):
         b = Batcher(source, global_batch, micro, rank, world, torch.device("cpu"))
         for m in range(global_batch // (micro * world)):
-            x, y = b.batch(step * global_batch, m)
+            x, y, _ = b.batch(step * global_batch, m)
             assert torch.equal(x[:, 1:], y[:, :-1])
             rows.append(x)
     return torch.cat(rows)

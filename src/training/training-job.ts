@@ -59,11 +59,75 @@ export function gptParameterCount(d: GptDims): number {
 /** The model to train: a preset, or custom dims. */
 export type TrainingModel = { readonly preset: TrainerPreset } | { readonly custom: GptDims };
 
-/** Training data: generated (tests, smoke runs) or a token file the trainer memory-maps. */
+/** Training data: generated (tests, smoke runs), a token file the trainer memory-maps, or chat data to fine-tune on. */
 export type TrainingData =
   | { readonly source: 'synthetic' }
   | { readonly source: 'tokens'; readonly store: IModelStore; readonly path: string; readonly dtype?: 'uint16' | 'uint32' }
-  | { readonly source: 'tokens'; readonly uri: string; readonly dtype?: 'uint16' | 'uint32' };
+  | { readonly source: 'tokens'; readonly uri: string; readonly dtype?: 'uint16' | 'uint32' }
+  | SftData;
+
+/**
+ * Supervised fine-tuning data (compute/src/aiinfra/sft.py): a JSONL or Parquet file of `{prompt, response}` or
+ * `{messages: [{role, content}]}` records, rendered with the tokenizer's chat template, the loss on the assistant's
+ * tokens only, conversations packed into rows with document masking.
+ */
+export interface SftData {
+  readonly source: 'sft';
+  /** The store holding the dataset and the tokenizer (the cluster's cloud; the job may read these paths only). */
+  readonly store: IModelStore;
+  /** The dataset: `<path>.jsonl` or `<path>.parquet` in `store`. */
+  readonly path: string;
+  /** A directory in `store` with the Hugging Face tokenizer files (tokenizer.json, tokenizer_config.json). */
+  readonly tokenizerPath: string;
+  /** Share of the conversations held out for evaluation (in [0, 0.5]). @default 0.05 */
+  readonly valFraction?: number;
+  /** A Jinja chat template instead of the tokenizer's (ChatML when the tokenizer has none). @default - the tokenizer's */
+  readonly chatTemplate?: string;
+  /** Several conversations share a row of seqLen tokens (document-masked). @default true */
+  readonly pack?: boolean;
+}
+
+/** GPT modules LoRA can adapt (their names in the trainer's GPT; the adapter uses the Llama export's names). */
+export const LORA_TARGET_MODULES = ['wq', 'wk', 'wv', 'wo', 'w1', 'w2', 'w3'] as const;
+export type LoraTargetModule = typeof LORA_TARGET_MODULES[number];
+const LORA_LLAMA_NAMES: Record<LoraTargetModule, string> = {
+  wq: 'q_proj', wk: 'k_proj', wv: 'v_proj', wo: 'o_proj', w1: 'gate_proj', w2: 'down_proj', w3: 'up_proj',
+};
+
+/** LoRA fine-tuning (PEFT): the base weights stay frozen, only low-rank adapters train. */
+export interface LoraProps {
+  /** Rank of the adapters, 1-256. */
+  readonly rank: number;
+  /** Scaling numerator (the update is scaled by alpha / rank). @default 2 x rank */
+  readonly alpha?: number;
+  /** Dropout on the adapters' input, in [0, 1). @default 0 */
+  readonly dropout?: number;
+  /** Modules to adapt. @default - all: wq, wk, wv, wo (attention) and w1, w2, w3 (MLP) */
+  readonly targetModules?: LoraTargetModule[];
+}
+
+/**
+ * The LoRA adapter a fine-tuning job writes (`job.adapter()`): every checkpoint `step-XXXXXXXX/` under `path`
+ * holds `adapter/adapter_config.json` + `adapter/adapter_model.safetensors` (PEFT's layout, hashed in the
+ * checkpoint's manifest), with Llama module names (q_proj ... down_proj), so it applies to the Hugging Face
+ * Llama export of `base`.
+ */
+export interface AdapterReference {
+  readonly store: IModelStore;
+  /** The job's checkpoint prefix, without trailing slash. */
+  readonly path: string;
+  /** Full URI of the checkpoint prefix. */
+  readonly uri: string;
+  /** The adapter's folder inside each checkpoint step. */
+  readonly adapterDir: 'adapter';
+  /** Which checkpoint's adapter to serve. */
+  readonly select: 'newest' | 'best';
+  /** The model the adapter was trained on. */
+  readonly base: ModelReference;
+  readonly rank: number;
+  /** Adapted modules, by their Llama names. */
+  readonly targetModules: string[];
+}
 
 /** Hyperparameters passed to the trainer config. */
 export interface TrainingHyperparameters {
@@ -106,6 +170,13 @@ export interface TrainingJobProps {
   /** @default { source: 'synthetic' } */
   readonly data?: TrainingData;
   readonly model: TrainingModel;
+  /**
+   * Start from these weights (a trainer checkpoint, e.g. `pretrainJob.model()`), in a store on the cluster's
+   * cloud; its preset must be this job's model. Required with `lora`. @default - random initialisation
+   */
+  readonly initFrom?: ModelReference;
+  /** Train LoRA adapters instead of all weights (needs `initFrom` and `checkpoints`). @default - full training */
+  readonly lora?: LoraProps;
   /** @default 'bf16' ('fp16' on GPUs without bf16) */
   readonly precision?: 'bf16' | 'fp16' | 'fp32';
   /** @default 'fsdp' */
@@ -162,6 +233,8 @@ export function stopCheckpointSeconds(params: number, nodes: number, strategy: '
   return 60 + Math.ceil((params * CHECKPOINT_BYTES_PER_PARAM) / writers / CHECKPOINT_WRITE_BYTES_PER_SECOND);
 }
 
+/** Bytes per parameter under LoRA: the frozen fp32 weights only. */
+export const LORA_BYTES_PER_PARAM = 4;
 /** Share of GPU memory weights/grads/optimizer may take; the rest is activations, buffers, fragmentation. */
 export const TRAINING_MEMORY_FRACTION = 0.75;
 
@@ -262,6 +335,8 @@ interface ResolvedTrainingJob extends JobPlacement, ResolvedModel, ResolvedCheck
   readonly globalBatchSize: number;
   readonly data: TrainingData;
   readonly dataUri?: string;
+  readonly initFrom?: ModelReference;
+  readonly lora?: Required<Pick<LoraProps, 'rank' | 'alpha' | 'dropout'>> & { readonly targetModules: LoraTargetModule[] };
   /** Undefined: the bundled trainer image. */
   readonly imageUri?: string;
   readonly imageContentHash?: string;
@@ -366,13 +441,15 @@ function resolvePrecision(scope: IConstruct, props: TrainingJobProps, pool: GpuP
   }
   const strategy = props.strategy ?? 'fsdp';
   const { params } = model;
-  const stateBytes = params * TRAINING_BYTES_PER_PARAM;
+  // LoRA: the frozen base has no gradients or optimizer state (the adapters' are negligible).
+  const bytesPerParam = props.lora ? LORA_BYTES_PER_PARAM : TRAINING_BYTES_PER_PARAM;
+  const stateBytes = params * bytesPerParam;
   const perGpu = strategy === 'fsdp' ? stateBytes / gpus : stateBytes;
   const usable = pool.gpuMemoryGiB * GIB * TRAINING_MEMORY_FRACTION;
   if (perGpu > usable) {
     const need = strategy === 'fsdp' ? Math.ceil(stateBytes / usable) : undefined;
     throw new InvalidPropError(scope, 'model', model.preset ?? 'custom',
-      `a model that fits: ${(params / 1e9).toFixed(2)}B params x ${TRAINING_BYTES_PER_PARAM} bytes (fp32 weights 4 + grads 4 + AdamW moments 8) = ${fmtBytes(stateBytes)}` +
+      `a model that fits: ${(params / 1e9).toFixed(2)}B params x ${bytesPerParam} bytes (${props.lora ? 'frozen fp32 weights under LoRA' : 'fp32 weights 4 + grads 4 + AdamW moments 8'}) = ${fmtBytes(stateBytes)}` +
       `${strategy === 'fsdp' ? ` sharded over ${gpus} GPUs = ${fmtBytes(perGpu)} per GPU` : ' per GPU under ddp (every GPU holds a full copy)'}` +
       `, but ${TRAINING_MEMORY_FRACTION * 100}% of one ${pool.gpu} (${pool.gpuMemoryGiB} GiB) is ${fmtBytes(usable)}` +
       `; use ${strategy === 'ddp' ? "strategy 'fsdp', " : ''}${need ? `at least ${need} GPUs, ` : ''}a smaller model or a larger GPU`);
@@ -448,9 +525,10 @@ function resolveCheckpoints(scope: IConstruct, props: TrainingJobProps, { cluste
 /** The training data: synthetic, a path in a store on the cluster's cloud, or a URI. */
 function resolveData(scope: IConstruct, props: TrainingJobProps, { cluster, tenant }: JobPlacement): { data: TrainingData; dataUri?: string } {
   const data = props.data ?? { source: 'synthetic' as const };
-  if (data.source !== 'synthetic' && data.source !== 'tokens') {
-    throw new InvalidPropError(scope, 'data.source', (data as { source: unknown }).source, "'synthetic' or 'tokens'");
+  if (data.source !== 'synthetic' && data.source !== 'tokens' && data.source !== 'sft') {
+    throw new InvalidPropError(scope, 'data.source', (data as { source: unknown }).source, "'synthetic', 'tokens' or 'sft'");
   }
+  if (data.source === 'sft') return resolveSftData(scope, data, { cluster, tenant });
   if (data.source !== 'tokens') return { data };
   if ('store' in data && data.store) {
     const path = data.path;
@@ -466,6 +544,70 @@ function resolveData(scope: IConstruct, props: TrainingJobProps, { cluster, tena
     return { data, dataUri: data.uri };
   }
   throw new InvalidPropError(scope, 'data', data, "{ source: 'tokens', store, path } or { source: 'tokens', uri }");
+}
+
+/** SFT data: a .jsonl / .parquet file and a tokenizer directory in a store on the cluster's cloud. */
+function resolveSftData(scope: IConstruct, data: SftData, { cluster, tenant }: Pick<JobPlacement, 'cluster' | 'tenant'>): { data: TrainingData; dataUri: string } {
+  if (!data.store || typeof data.store.uri !== 'string') throw new InvalidPropError(scope, 'data.store', data.store, 'an IModelStore (e.g. a ModelBackupBucket)');
+  if (data.store.cloud.kind !== cluster.cloud.kind) {
+    throw new InvalidPropError(scope, 'data.store', data.store.node.path, `a store on the cluster's cloud (${cluster.cloud.kind}, the store is on ${data.store.cloud.kind})`);
+  }
+  const path = check.objectPath(scope, 'data.path', data.path);
+  if (!/\.(jsonl|parquet)$/.test(path)) {
+    throw new InvalidPropError(scope, 'data.path', data.path, "a .jsonl or .parquet file of {prompt, response} or {messages} records, e.g. 'research/data/chat.jsonl'");
+  }
+  const tokenizer = check.objectPath(scope, 'data.tokenizerPath', data.tokenizerPath);
+  if (tenant) {
+    tenant.checkPrefix(scope, 'data.path', path);
+    tenant.checkPrefix(scope, 'data.tokenizerPath', `${tokenizer}/`);
+  }
+  check.numberInRange(scope, 'data.valFraction', data.valFraction, 0, 0.5);
+  if (data.chatTemplate !== undefined && (typeof data.chatTemplate !== 'string' || !data.chatTemplate.includes('messages'))) {
+    throw new InvalidPropError(scope, 'data.chatTemplate', data.chatTemplate, 'a Jinja chat template that loops over `messages`');
+  }
+  return { data: { ...data, path, tokenizerPath: tokenizer }, dataUri: `${data.store.uri}/${path}` };
+}
+
+/** initFrom and lora: weights on the cluster's cloud for this model; a rank and modules LoRA can adapt. */
+function resolveFineTuning(scope: IConstruct, props: TrainingJobProps, { cluster }: JobPlacement, model: ResolvedModel): Pick<ResolvedTrainingJob, 'initFrom' | 'lora'> {
+  const initFrom = props.initFrom;
+  if (initFrom !== undefined) {
+    if (!initFrom || !initFrom.store || typeof initFrom.uri !== 'string') {
+      throw new InvalidPropError(scope, 'initFrom', initFrom, "a ModelReference to a trainer checkpoint, e.g. pretrainJob.model() or bucket.model('research/checkpoints/pretrain')");
+    }
+    if (initFrom.store.cloud.kind !== cluster.cloud.kind) {
+      throw new InvalidPropError(scope, 'initFrom', initFrom.uri, `a checkpoint in a store on the cluster's cloud (${cluster.cloud.kind})`);
+    }
+    if (initFrom.preset !== undefined && initFrom.preset !== model.preset) {
+      throw new InvalidPropError(scope, 'initFrom', `${initFrom.uri} (preset ${initFrom.preset})`, `a checkpoint of this job's model (${model.preset ?? 'custom dims'})`);
+    }
+  }
+  const lora = props.lora;
+  if (lora === undefined) return { initFrom };
+  if (!lora || typeof lora !== 'object') throw new InvalidPropError(scope, 'lora', lora, '{ rank, alpha?, dropout?, targetModules? }');
+  if (lora.rank === undefined) throw new InvalidPropError(scope, 'lora.rank', undefined, 'an integer from 1 to 256');
+  check.integerInRange(scope, 'lora.rank', lora.rank, 1, 256);
+  const maxRank = Math.min(model.dims.dModel, model.dims.ffnHidden);
+  if (lora.rank > maxRank) throw new InvalidPropError(scope, 'lora.rank', lora.rank, `at most the model's smallest adapted dimension (${maxRank})`);
+  check.numberInRange(scope, 'lora.alpha', lora.alpha, 0.001, 10_000);
+  if (lora.dropout !== undefined && !(lora.dropout >= 0 && lora.dropout < 1)) throw new InvalidPropError(scope, 'lora.dropout', lora.dropout, 'a number in [0, 1)');
+  const targets = lora.targetModules ?? [...LORA_TARGET_MODULES];
+  if (!Array.isArray(targets) || targets.length === 0) {
+    throw new InvalidPropError(scope, 'lora.targetModules', targets, `a non-empty list of ${LORA_TARGET_MODULES.join(', ')}`);
+  }
+  for (const t of targets) {
+    if (!(LORA_TARGET_MODULES as readonly string[]).includes(t)) {
+      throw new InvalidPropError(scope, 'lora.targetModules', t,
+        `a Linear module of the trainer's GPT (${model.preset ?? 'custom dims'}): ${LORA_TARGET_MODULES.join(', ')} (attention wq wk wv wo, MLP w1 w2 w3)`);
+    }
+  }
+  if (!initFrom) {
+    throw new InvalidPropError(scope, 'initFrom', undefined, 'the pre-trained weights LoRA adapts (a ModelReference, e.g. pretrainJob.model()): adapters on random weights learn nothing useful');
+  }
+  if (!props.checkpoints) {
+    throw new InvalidPropError(scope, 'checkpoints', undefined, 'a checkpoint store with lora: the adapters are written into the checkpoints');
+  }
+  return { initFrom, lora: { rank: lora.rank, alpha: lora.alpha ?? 2 * lora.rank, dropout: lora.dropout ?? 0, targetModules: [...new Set(targets)].sort() } };
 }
 
 /** The user's image (a reference or an IContainerImage), and the extra environment's names. */
@@ -492,6 +634,7 @@ function resolveTrainingJob(scope: IConstruct, id: string, props: TrainingJobPro
   const model = resolveModel(scope, props);
   const pool = resolvePool(scope, props, placement);
   const gpus = props.nodes * props.gpusPerNode;
+  const fineTuning = resolveFineTuning(scope, props, placement, model);
   const { gpuSpec, precision, strategy } = resolvePrecision(scope, props, pool, model, gpus);
   const pod = resolvePodSize(scope, props, placement, pool, gpuSpec);
   const batch = resolveBatch(scope, props.training ?? {}, model.dims, gpus);
@@ -503,7 +646,7 @@ function resolveTrainingJob(scope: IConstruct, id: string, props: TrainingJobPro
   if (names?.has(key)) {
     throw new InvalidPropError(scope, 'jobName', placement.jobName, `a name unique in namespace ${placement.namespace} (${names.get(key)} uses it)`);
   }
-  return { ...placement, ...model, pool, gpus, gpuSpec, precision, strategy, pod, ...batch, ...checkpoints, ...data, ...image };
+  return { ...placement, ...model, pool, gpus, gpuSpec, precision, strategy, pod, ...batch, ...checkpoints, ...data, ...image, ...fineTuning };
 }
 
 /** The trainer config (compute/CONTRACT.md), written to the ConfigMap. */
@@ -534,12 +677,29 @@ function renderTrainerConfig(r: ResolvedTrainingJob, t: TrainingHyperparameters)
         preset: null, n_layer: dims.nLayer, n_head: dims.nHead, n_kv_head: dims.nKvHead, d_model: dims.dModel,
         ffn_hidden: dims.ffnHidden, vocab_size: dims.vocabSize, max_seq_len: dims.maxSeqLen,
       },
-    data: r.data.source === 'tokens'
-      ? { source: 'tokens', dtype: r.data.dtype ?? 'uint16', cache_dir: '/scratch/data' }
-      : { source: 'synthetic' },
+    data: renderDataConfig(r.data),
   };
   if (config.peak_tflops === undefined) delete config.peak_tflops;
+  if (r.initFrom) (config.model as Record<string, unknown>).init_from = r.initFrom.uri;
+  if (r.lora) {
+    config.lora = { rank: r.lora.rank, alpha: r.lora.alpha, dropout: r.lora.dropout, target_modules: r.lora.targetModules };
+  }
   return config;
+}
+
+/** The trainer's `data` section (the path itself comes as `--data-path`). */
+function renderDataConfig(data: TrainingData): Record<string, unknown> {
+  switch (data.source) {
+    case 'tokens':
+      return { source: 'tokens', dtype: data.dtype ?? 'uint16', cache_dir: '/scratch/data' };
+    case 'sft':
+      return {
+        source: 'sft', tokenizer: `${data.store.uri}/${data.tokenizerPath}`, val_fraction: data.valFraction ?? 0.05, pack: data.pack ?? true,
+        cache_dir: '/scratch/data', ...(data.chatTemplate !== undefined ? { chat_template: data.chatTemplate } : {}),
+      };
+    default:
+      return { source: 'synthetic' };
+  }
 }
 
 /** The ServiceAccount, trainer ConfigMap, headless Service and network policies of the job. */
@@ -743,6 +903,8 @@ export class TrainingJob extends Construct {
   public readonly trainerConfig: Record<string, unknown>;
   private readonly checkpointStore?: IModelStore;
   private readonly presetName?: TrainerPreset;
+  private readonly resolvedLora?: ResolvedTrainingJob['lora'];
+  private readonly initFrom?: ModelReference;
 
   constructor(scope: Construct, id: string, props: TrainingJobProps) {
     super(scope, id);
@@ -761,6 +923,8 @@ export class TrainingJob extends Construct {
     this.checkpointPrefix = checkpointPrefix;
     this.checkpointStore = store;
     this.presetName = r.preset;
+    this.resolvedLora = r.lora;
+    this.initFrom = r.initFrom;
     this.checkpointUri = store && checkpointPrefix ? `${store.uri}/${checkpointPrefix.replace(/\/$/, '')}` : undefined;
 
     const image = r.imageUri !== undefined ? { imageUri: r.imageUri, contentHash: r.imageContentHash } : this.bundledImage();
@@ -829,6 +993,11 @@ export class TrainingJob extends Construct {
       }
     }
     if (data.source === 'tokens' && 'store' in data && data.store) data.store.grantRead(this.identity, data.path);
+    if (data.source === 'sft') {
+      data.store.grantRead(this.identity, data.path);
+      data.store.grantRead(this.identity, `${data.tokenizerPath}/`);
+    }
+    if (r.initFrom) r.initFrom.store.grantRead(this.identity, `${r.initFrom.path}/`);
     if (!store) {
       Annotations.of(this).addWarning('no checkpoints store: checkpoints stay on the pods\' scratch disk and are lost when a pod goes');
     }
@@ -893,5 +1062,21 @@ export class TrainingJob extends Construct {
     return this.checkpointStore.model(this.checkpointPrefix.replace(/\/$/, ''), {
       parameterCount: this.parameterCount, preset: this.presetName, select: options.select ?? 'best',
     });
+  }
+
+  /**
+   * The LoRA adapter this job trains (a job with `lora`), for an inference endpoint that serves it on its base
+   * model: the adapter of the best checkpoint by eval loss unless `select: 'newest'`.
+   */
+  public adapter(options: { readonly select?: 'newest' | 'best' } = {}): AdapterReference {
+    if (!this.resolvedLora || !this.initFrom || !this.checkpointStore || !this.checkpointPrefix) {
+      throw new InvalidPropError(this, 'lora', undefined, 'a LoRA job (lora, initFrom and checkpoints set): only it writes an adapter');
+    }
+    const path = this.checkpointPrefix.replace(/\/$/, '');
+    return {
+      store: this.checkpointStore, path, uri: `${this.checkpointStore.uri}/${path}`, adapterDir: 'adapter',
+      select: options.select ?? 'best', base: this.initFrom, rank: this.resolvedLora.rank,
+      targetModules: this.resolvedLora.targetModules.map((m) => LORA_LLAMA_NAMES[m]).sort(),
+    };
   }
 }

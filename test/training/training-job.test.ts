@@ -287,13 +287,22 @@ describe('TrainingJob', () => {
   (fs.existsSync(trainerCli) ? test : test.skip)('the trainer accepts the rendered config (aiinfra-train train --print-config)', () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'trainer-config-'));
     try {
-      const variants: Partial<TrainingJobProps>[] = [
-        {},
-        { model: { custom: { nLayer: 2, nHead: 4, nKvHead: 2, dModel: 128, ffnHidden: 384, vocabSize: 1024, maxSeqLen: 256 } }, training: { seqLen: 128 } },
-        { data: { source: 'tokens', uri: 's3://datasets/tokens/' }, precision: 'fp16', strategy: 'ddp', model: { preset: 'gpt-125m' } },
+      const variants: ((store: FakeStore) => Partial<TrainingJobProps>)[] = [
+        () => ({}),
+        () => ({ model: { custom: { nLayer: 2, nHead: 4, nKvHead: 2, dModel: 128, ffnHidden: 384, vocabSize: 1024, maxSeqLen: 256 } }, training: { seqLen: 128 } }),
+        () => ({ data: { source: 'tokens', uri: 's3://datasets/tokens/' }, precision: 'fp16', strategy: 'ddp', model: { preset: 'gpt-125m' } }),
+        (store) => ({
+          data: { source: 'sft', store, path: 'data/chat.jsonl', tokenizerPath: 'tokenizers/gpt', valFraction: 0.1 },
+          initFrom: store.model('checkpoints/base', { preset: 'gpt-1b' }), lora: { rank: 16, targetModules: ['wq', 'wv'] },
+        }),
       ];
-      const jobs = variants.map((v, i) => {
-        const j = job(v).job;
+      const jobs = variants.map((variant, i) => {
+        const env = setup();
+        const v = variant(env.store);
+        const j = new TrainingJob(env.stack, 'pretrain', {
+          cluster: env.cluster, nodes: 2, gpusPerNode: 8, checkpoints: env.store,
+          model: { preset: 'gpt-1b' }, precision: 'bf16', strategy: 'fsdp', image: 'ghcr.io/acme/trainer:1.0.0', ...v,
+        });
         const file = path.join(dir, `trainer-${i}.json`);
         fs.writeFileSync(file, JSON.stringify(j.trainerConfig));
         const extra = v.data ? ['--data-path', 's3://datasets/tokens/'] : [];

@@ -273,9 +273,14 @@ def save_checkpoint(
     keep_last: int,
     keep_best: bool = True,
     extra_manifest: dict[str, Any] | None = None,
+    extra_files: dict[str, bytes] | None = None,
+    frozen: bool = True,
 ) -> dict[str, Any] | None:
-    """Collective: every rank calls it. Returns the manifest (on rank 0; None elsewhere)."""
-    from torch.distributed.checkpoint.state_dict import get_state_dict
+    """Collective: every rank calls it. Returns the manifest (on rank 0; None elsewhere).
+    ``extra_files`` (rank 0's): more files of the step (relative path -> bytes), hashed with
+    the rest; ``frozen=False`` leaves parameters without requires_grad out (LoRA: the frozen
+    base comes from the model's source, the checkpoint holds what trains)."""
+    from torch.distributed.checkpoint.state_dict import StateDictOptions, get_state_dict
 
     rank, world, _ = _dist()
     t0 = time.time()
@@ -287,18 +292,22 @@ def save_checkpoint(
         store.fs.makedirs(store.step_path(step), exist_ok=True)
     _barrier()
 
+    options = StateDictOptions(ignore_frozen_params=not frozen)
     if optimizer is not None:
-        model_sd, optim_sd = get_state_dict(model, optimizer)
+        model_sd, optim_sd = get_state_dict(model, optimizer, options=options)
         state = {"model": model_sd, "optim": optim_sd}
     else:
         from torch.distributed.checkpoint.state_dict import get_model_state_dict
 
-        state = {"model": get_model_state_dict(model)}
+        state = {"model": get_model_state_dict(model, options=options)}
     _dcp_save(state, store.writer(step))
 
     buf = io.BytesIO()
     torch.save(trainer_state, buf)
     store.write_bytes(step, f"{TRAINER_STATE_DIR}/rank-{rank:05d}.pt", buf.getvalue())
+    if rank == 0:
+        for rel, data in (extra_files or {}).items():
+            store.write_bytes(step, rel, data)
     _barrier()
 
     files = store.files(step)
@@ -358,11 +367,14 @@ def load_checkpoint(
     verify: bool = True,
     step: int | None = None,
     select: str = "newest",
+    frozen: bool = True,
 ) -> tuple[int, dict[str, Any], dict[str, Any]] | None:
     """Collective: restore model (and optimizer) from the newest complete checkpoint that
     verifies (or the given step). Returns (step, manifest, trainer_state of this rank) or None
-    when the store holds no complete checkpoint."""
+    when the store holds no complete checkpoint. ``frozen=False``: the checkpoint holds only
+    the parameters that train (see save_checkpoint); the others keep their values."""
     from torch.distributed.checkpoint.state_dict import (
+        StateDictOptions,
         get_model_state_dict,
         get_state_dict,
         set_model_state_dict,
@@ -390,15 +402,16 @@ def load_checkpoint(
                 log_event("checkpoint_skipped", level=30, step=cand_step, reason="verification failed")
                 continue
         reader = store.reader(cand_step)
+        options = StateDictOptions(ignore_frozen_params=not frozen, strict=frozen)
         if optimizer is not None:
-            model_sd, optim_sd = get_state_dict(model, optimizer)
+            model_sd, optim_sd = get_state_dict(model, optimizer, options=options)
             state = {"model": model_sd, "optim": optim_sd}
             _dcp_load(state, reader)
-            set_state_dict(model, optimizer, model_state_dict=state["model"], optim_state_dict=state["optim"])
+            set_state_dict(model, optimizer, model_state_dict=state["model"], optim_state_dict=state["optim"], options=options)
         else:
-            state = {"model": get_model_state_dict(model)}
+            state = {"model": get_model_state_dict(model, options=options)}
             _dcp_load(state, reader)
-            set_model_state_dict(model, state["model"])
+            set_model_state_dict(model, state["model"], options=options)
         rel = f"{TRAINER_STATE_DIR}/rank-{rank:05d}.pt"
         if rel not in (manifest.get("files") or {}):
             rel = f"{TRAINER_STATE_DIR}/rank-00000.pt"

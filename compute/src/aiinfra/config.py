@@ -50,12 +50,15 @@ class ModelConfig:
     rope_theta: float | None = None
     norm_eps: float | None = None
     tie_embeddings: bool | None = None
+    # GPT only: start from the weights of a trainer checkpoint (a root: its newest; or one
+    # step-XXXXXXXX directory), e.g. to fine-tune a pre-trained model
+    init_from: str | None = None
 
     def to_gpt_config(self) -> GPTConfig:
         overrides = {
             f.name: getattr(self, f.name)
             for f in dataclasses.fields(self)
-            if f.name not in ("preset", "hf", "hf_config") and getattr(self, f.name) is not None
+            if f.name not in ("preset", "hf", "hf_config", "init_from") and getattr(self, f.name) is not None
         }
         try:
             if self.preset:
@@ -77,11 +80,31 @@ class DataConfig:
     ``cache_dir`` and memory-mapped from there.
     """
 
-    source: Literal["synthetic", "tokens"] = "synthetic"
+    source: Literal["synthetic", "tokens", "sft"] = "synthetic"
     path: str | None = None
     dtype: Literal["uint16", "uint32"] = "uint16"
     val_fraction: float = 0.05
     cache_dir: str = "/tmp/aiinfra-data"
+    # sft only (aiinfra/sft.py): tokenizer directory (default model.hf), a Jinja chat template
+    # instead of the tokenizer's, and whether several conversations share a row
+    tokenizer: str | None = None
+    chat_template: str | None = None
+    pack: bool = True
+
+
+LORA_GPT_TARGETS = ("wq", "wk", "wv", "wo", "w1", "w2", "w3")
+
+
+@dataclass
+class LoraConfig:
+    """LoRA (PEFT): ``rank`` 0 = off (full fine-tuning). ``target_modules``: names of Linear
+    modules (the last part of the module path); default: every attention and MLP projection
+    (GPT: wq wk wv wo w1 w2 w3; Hugging Face: PEFT's 'all-linear', the output head excepted)."""
+
+    rank: int = 0
+    alpha: float | None = None  # default: 2 x rank
+    dropout: float = 0.0
+    target_modules: list[str] | None = None
 
 
 @dataclass
@@ -107,6 +130,7 @@ class TrainConfig:
     precision: Literal["auto", "bf16", "fp16", "fp32"] = "auto"
     compile: bool = False
     activation_checkpointing: bool = False
+    fsdp_reduce_every_micro: bool = False
     tf32: bool = True
     fused_adamw: Literal["auto", "on", "off"] = "auto"
     dist_timeout_s: float = 600.0
@@ -127,6 +151,7 @@ class TrainConfig:
 
     model: ModelConfig = field(default_factory=ModelConfig)
     data: DataConfig = field(default_factory=DataConfig)
+    lora: LoraConfig = field(default_factory=LoraConfig)
 
     # ------------------------------------------------------------------ helpers
     def to_dict(self) -> dict[str, Any]:
@@ -208,8 +233,25 @@ class TrainConfig:
                         f"seq_len ({self.seq_len}) exceeds the model's max_seq_len ({gpt.max_seq_len}); "
                         "lower seq_len or set model.max_seq_len"
                     )
-        if self.data.source == "tokens" and not self.data.path:
-            problems.append("data.path is required when data.source is 'tokens'")
+        if self.data.source in ("tokens", "sft") and not self.data.path:
+            problems.append(f"data.path is required when data.source is {self.data.source!r}")
+        if self.data.source == "sft" and not (self.data.tokenizer or self.model.hf):
+            problems.append("data.source 'sft' needs a tokenizer: set data.tokenizer (a directory with tokenizer files) or model.hf")
+        if self.model.init_from and self.is_hf:
+            problems.append("model.init_from is for the GPT; a Hugging Face model starts from model.hf")
+        lora = self.lora
+        if not 0 <= lora.rank <= 1024:
+            problems.append(f"lora.rank must be 0 (off) to 1024, got {lora.rank!r}")
+        if lora.alpha is not None and lora.alpha <= 0:
+            problems.append(f"lora.alpha must be > 0, got {lora.alpha!r}")
+        if not 0.0 <= lora.dropout < 1.0:
+            problems.append(f"lora.dropout must be in [0, 1), got {lora.dropout!r}")
+        if lora.rank and not self.is_hf and lora.target_modules:
+            unknown = sorted(set(lora.target_modules) - set(LORA_GPT_TARGETS))
+            if unknown:
+                problems.append(f"lora.target_modules {unknown} are not Linear modules of the GPT; allowed: {list(LORA_GPT_TARGETS)}")
+        if lora.rank and not self.is_hf and not self.model.init_from:
+            problems.append("lora on the GPT needs pre-trained weights: set model.init_from (a trainer checkpoint)")
         if not 0.0 <= self.data.val_fraction < 1.0:
             problems.append(f"data.val_fraction must be in [0, 1), got {self.data.val_fraction!r}")
         if problems:
@@ -250,6 +292,12 @@ def _coerce(value: Any, tp: Any, key: str, problems: list[str]) -> Any:
                 f"{key}: {value!r} is not one of {list(allowed)}" + (f" (did you mean {hint[0]!r}?)" if hint else "")
             )
         return value
+    if origin is list:
+        if not isinstance(value, list):
+            problems.append(f"{key}: expected a list, got {value!r}")
+            return value
+        (item,) = get_args(tp) or (Any,)
+        return [_coerce(v, item, f"{key}[{i}]", problems) for i, v in enumerate(value)]
     if origin is dict:
         if isinstance(value, dict):
             return value

@@ -124,8 +124,23 @@ def _join(uri: str, name: str) -> str:
     return uri.rstrip("/") + "/" + name
 
 
-def build_sources(cfg: DataConfig, vocab_size: int, seq_len: int, seed: int):
-    """(train_source, val_source) for a data config."""
+def split_rows(rows: np.ndarray) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor | None]:
+    """(inputs, targets, positions or None) of a stack of samples: token windows (batch,
+    seq_len + 1) of pre-training, or packed SFT rows (batch, 3, seq_len) of ids, labels
+    (-100: no loss) and positions restarting at 0 per document (see aiinfra/sft.py)."""
+    t = torch.from_numpy(rows)
+    if t.dim() == 3:
+        return t[:, 0], t[:, 1], t[:, 2]
+    return t[:, :-1], t[:, 1:], None
+
+
+def build_sources(cfg: DataConfig, vocab_size: int, seq_len: int, seed: int, tokenizer: str | None = None):
+    """(train_source, val_source) for a data config; ``tokenizer``: the model's directory,
+    where an SFT dataset's tokenizer comes from unless data.tokenizer names one."""
+    if cfg.source == "sft":
+        from .sft import build_sft_sources
+
+        return build_sft_sources(cfg, tokenizer, vocab_size, seq_len, seed)
     if cfg.source == "synthetic":
         return SyntheticSource(vocab_size, seq_len, seed, TRAIN), SyntheticSource(vocab_size, seq_len, seed, VAL)
     assert cfg.path
@@ -177,17 +192,33 @@ class Batcher:
         start = first + self.rank * self.per_rank + micro * self.micro_batch_size
         return range(start, start + self.micro_batch_size)
 
-    def batch(self, first: int, micro: int) -> tuple[torch.Tensor, torch.Tensor]:
+    def batch(self, first: int, micro: int) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor | None]:
+        """(inputs, targets, positions or None) of one micro batch, on the device."""
         rows = np.stack([self.source.get(i) for i in self.indices(first, micro)])  # type: ignore[attr-defined]
-        if self.vocab_size is not None and rows.max() >= self.vocab_size:
+        top = int(rows[:, 0].max()) if rows.ndim == 3 else int(rows.max())
+        if self.vocab_size is not None and top >= self.vocab_size:
             raise ValueError(
-                f"token id {int(rows.max())} in the batch starting at sample {first} is >= the model's "
+                f"token id {top} in the batch starting at sample {first} is >= the model's "
                 f"vocab_size {self.vocab_size}; check data.dtype and model.vocab_size"
             )
-        t = torch.from_numpy(rows)
+        parts = split_rows(rows)
         if self.device.type == "cuda":
-            t = t.pin_memory().to(self.device, non_blocking=True)
-        return t[:, :-1], t[:, 1:]
+            parts = tuple(p.pin_memory().to(self.device, non_blocking=True) if p is not None else None for p in parts)  # type: ignore[assignment]
+        return parts
+
+    @property
+    def labelled(self) -> bool:
+        """Whether samples carry their own labels (SFT: only response tokens count)."""
+        return bool(getattr(self.source, "labelled", False))
+
+    def target_count(self, first: int) -> int:
+        """Targets that carry loss in the whole global batch starting at sample ``first``: the
+        same number on every rank, from the data alone (no communication)."""
+        rows = (self.source.get(i) for i in range(first, first + self.global_batch_size))  # type: ignore[attr-defined]
+        return int(sum(int((r[1] != -100).sum()) for r in rows))
+
+    def micro_target_count(self, first: int, micro: int) -> int:
+        return int(sum(int((self.source.get(i)[1] != -100).sum()) for i in self.indices(first, micro)))  # type: ignore[attr-defined]
 
 
 def eval_indices(n_samples: int, rank: int, world_size: int) -> list[int]:

@@ -19,7 +19,7 @@ import torch
 from torch import nn
 
 from .config import ConfigError
-from .model import lm_loss
+from .model import document_mask, lm_loss
 
 
 def _transformers():
@@ -69,8 +69,14 @@ class HFCausalLM(nn.Module):
     def num_params(self) -> int:
         return sum(p.numel() for p in self.parameters())
 
-    def forward(self, idx: torch.Tensor, targets: torch.Tensor | None = None):
-        logits = self.model(input_ids=idx, use_cache=False).logits
+    def forward(self, idx: torch.Tensor, targets: torch.Tensor | None = None, positions: torch.Tensor | None = None):
+        """``positions``: rows packing several documents, positions restarting at 0 at each
+        (aiinfra/sft.py): rotary positions per document and a document mask, so no token
+        attends across a boundary."""
+        kwargs: dict = {}
+        if positions is not None:
+            kwargs = {"position_ids": positions, "attention_mask": document_mask(positions)}
+        logits = self.model(input_ids=idx, use_cache=False, **kwargs).logits
         if targets is None:
             return logits
         return logits, lm_loss(logits, targets)  # no fp32 copy of the whole logits

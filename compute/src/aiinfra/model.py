@@ -43,6 +43,8 @@ __all__ = [
     "load_presets",
     "default_ffn_hidden",
     "lm_loss",
+    "document_mask",
+    "DocumentMask",
 ]
 
 
@@ -256,6 +258,27 @@ class KVCache(Protocol):
         ...
 
 
+def document_mask(positions: torch.Tensor) -> torch.Tensor:
+    """Boolean attention mask (batch, 1, seq, seq) of rows that pack several documents, from
+    the tokens' positions (batch, seq), which restart at 0 where a document starts: True where
+    a query may attend, causal and within its own document."""
+    doc = (positions == 0).cumsum(-1)
+    seq = positions.shape[-1]
+    causal = torch.ones(seq, seq, dtype=torch.bool, device=positions.device).tril()
+    return ((doc[:, :, None] == doc[:, None, :]) & causal)[:, None]
+
+
+class DocumentMask:
+    """A KVCache that caches nothing: every layer attends over its own keys and values under
+    one document mask (packed training rows)."""
+
+    def __init__(self, positions: torch.Tensor) -> None:
+        self.mask = document_mask(positions)
+
+    def update(self, layer: int, k: torch.Tensor, v: torch.Tensor):
+        return k, v, self.mask
+
+
 def attend(
     q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, mask: torch.Tensor | None = None
 ) -> torch.Tensor:
@@ -332,9 +355,10 @@ class TransformerBlock(nn.Module):
         return x + self.feed_forward(self.ffn_norm(x))
 
 
-def _seeded_init(param: torch.Tensor, name: str, std: float | None, seed: int) -> None:
+def _seeded_init(param: torch.Tensor, name: str, std: float | None, seed: int, uniform_bound: float | None = None) -> None:
     """Fill ``param`` (a tensor or an FSDP-sharded DTensor) with N(0, std) drawn from a
-    generator of its own, or ones when std is None; the same values whatever the sharding.
+    generator of its own (U(-uniform_bound, uniform_bound) when given), or ones when std is
+    None; the same values whatever the sharding.
     One parameter at a time is generated in full (the largest is the embedding matrix)."""
     if param.device.type == "meta":
         return
@@ -344,12 +368,17 @@ def _seeded_init(param: torch.Tensor, name: str, std: float | None, seed: int) -
         from torch.distributed._tensor import DTensor, distribute_tensor  # type: ignore
     sharded = isinstance(param, DTensor)
     device = param.to_local().device if sharded else param.device
-    if std is None:
+    if std is None and uniform_bound is None:
         full = torch.ones(param.shape, device=device, dtype=param.dtype)
     else:
         gen = torch.Generator(device=device)
         gen.manual_seed((seed * 1_000_003 + zlib.crc32(name.encode())) % (1 << 62))
-        full = torch.empty(param.shape, device=device, dtype=torch.float32).normal_(0.0, std, generator=gen).to(param.dtype)
+        full = torch.empty(param.shape, device=device, dtype=torch.float32)
+        if uniform_bound is not None:
+            full.uniform_(-uniform_bound, uniform_bound, generator=gen)
+        else:
+            full.normal_(0.0, std, generator=gen)
+        full = full.to(param.dtype)
     param.copy_(distribute_tensor(full, param.device_mesh, param.placements) if sharded else full)
 
 
@@ -421,6 +450,9 @@ class GPT(nn.Module):
         """idx: (batch, seq) token ids. Returns logits (batch, seq, vocab); with targets
         (batch, seq) returns (logits, mean cross-entropy loss); target -100 is ignored.
 
+        Packed training rows: ``positions`` without ``cache``, restarting at 0 where each
+        document starts; every token attends only within its document (``document_mask``).
+
         Inference with a KV cache (the model server): ``cache`` stores each layer's keys and
         values and supplies those attention reads (see ``KVCache``); ``positions`` (batch, seq)
         are the tokens' positions in their sequences (default 0..seq-1), for the rotary
@@ -438,11 +470,14 @@ class GPT(nn.Module):
             sin = self.rope_sin[positions][:, None]
         h = self.tok_embeddings(idx)
         recompute = self.activation_checkpointing and self.training and torch.is_grad_enabled() and cache is None
+        # Positions without a cache: rows packing several documents (fine-tuning), whose
+        # positions restart at 0 per document; attention stays within each document.
+        attn = cache if cache is not None or positions is None else DocumentMask(positions)
         for layer in self.layers:
             if recompute:
-                h = torch.utils.checkpoint.checkpoint(layer, h, cos, sin, use_reentrant=False)
+                h = torch.utils.checkpoint.checkpoint(layer, h, cos, sin, attn, use_reentrant=False)
             else:
-                h = layer(h, cos, sin, cache)
+                h = layer(h, cos, sin, attn)
         if last is not None:
             h = h[torch.arange(bsz, device=h.device), last]
         h = self.norm(h)

@@ -26,7 +26,7 @@ from torch import nn
 
 from .checkpoint import CheckpointStore, load_checkpoint, save_checkpoint
 from .config import ConfigError, TrainConfig
-from .data import Batcher, build_sources
+from .data import Batcher, build_sources, split_rows
 from .logs import log_event, setup_logging
 from .metrics import TrainMetrics, device_peak_flops
 from .model import GPT, GPTConfig, TransformerBlock
@@ -218,6 +218,11 @@ def build_model(
         with torch.device("meta"):
             model = GPT(gpt)
         blocks = list(model.layers)  # type: ignore[arg-type]
+    if cfg.lora.rank:
+        # Before sharding: each block's adapters belong to its FSDP unit.
+        from .lora import apply_lora
+
+        apply_lora(model, cfg.lora, cfg.is_hf, cfg.model.hf or cfg.model.init_from)
     if cfg.activation_checkpointing:
         if cfg.is_hf:
             model.model.gradient_checkpointing_enable(gradient_checkpointing_kwargs={"use_reentrant": False})  # type: ignore[operator,union-attr]
@@ -244,8 +249,10 @@ def build_model(
     except ImportError:  # torch 2.4 / 2.5
         from torch.distributed._composable.fsdp import MixedPrecisionPolicy, fully_shard  # type: ignore
     mp = MixedPrecisionPolicy()
-    if precision == "bf16" and rt.device.type == "cuda":
-        mp = MixedPrecisionPolicy(param_dtype=torch.bfloat16, reduce_dtype=torch.float32)
+    if precision in ("bf16", "fp16") and rt.device.type == "cuda":
+        # Compute in bf16/fp16 from the fp32 master shards, gradients reduced in fp32 (fp16:
+        # the ShardedGradScaler scales the loss, so fp16 gradients do not underflow).
+        mp = MixedPrecisionPolicy(param_dtype=DTYPES[precision], reduce_dtype=torch.float32)
         fsdp_mp = True
     n = len(blocks)
     for i, block in enumerate(blocks):
@@ -257,13 +264,48 @@ def build_model(
 
 
 def _materialize(model: nn.Module, cfg: TrainConfig, rt: Runtime) -> None:
-    """Allocate a GPT built on the meta device (sharded already under FSDP) and initialize it."""
+    """Allocate a GPT built on the meta device (sharded already under FSDP) and initialize it:
+    seeded weights, LoRA adapters, then the weights of ``model.init_from`` when set."""
     if not isinstance(model, GPT):
         return  # Hugging Face models are built on the device
     model.to_empty(device=rt.device)
     if model.config.tie_embeddings and (not rt.distributed or cfg.strategy == "ddp"):
         model.output.weight = model.tok_embeddings.weight  # to_empty may swap the shared Parameter
     model.init_weights(seed=cfg.seed)
+    if cfg.lora.rank:
+        from .lora import init_lora_weights
+
+        init_lora_weights(model, cfg.seed)
+    if cfg.model.init_from:
+        load_initial_weights(model, cfg.model.init_from, rt)
+
+
+def load_initial_weights(model: GPT, uri: str, rt: Runtime) -> None:
+    """The weights of a trainer checkpoint into ``model`` (any sharding): rank 0 reads and
+    verifies them, set_model_state_dict broadcasts each tensor and every rank keeps its shard.
+    Every base weight must come from the checkpoint with its shape; LoRA adapters keep their
+    initialisation."""
+    from torch.distributed.checkpoint.state_dict import StateDictOptions, set_model_state_dict
+
+    from .checkpoint import load_model_for_inference
+
+    names = [k for k in model.state_dict() if "lora_" not in k]
+    full: dict[str, torch.Tensor] = {}
+    if rt.is_main:
+        try:
+            gpt, weights, _ = load_model_for_inference(uri)
+        except Exception as exc:  # noqa: BLE001 - reported as a config problem with the cause
+            raise ConfigError(f"model.init_from {uri!r}: {exc}") from None
+        if gpt != model.config:
+            raise ConfigError(f"model.init_from {uri!r} holds a model of {gpt.to_dict()}, not of this run's {model.config.to_dict()}")
+        for name in names:
+            src = name.replace(".base_layer.", ".")  # a LoRA-wrapped Linear's own weight
+            if src not in weights:
+                raise ConfigError(f"model.init_from {uri!r} has no weight {src!r}")
+            full[name] = weights[src].to(rt.device)
+        log_event("initial_weights_loaded", uri=uri, tensors=len(full))
+    options = StateDictOptions(full_state_dict=True, broadcast_from_rank0=rt.distributed, strict=False)
+    set_model_state_dict(model, full, options=options)
 
 
 def build_optimizer(cfg: TrainConfig, model: nn.Module, device: torch.device) -> torch.optim.Optimizer:
@@ -318,16 +360,18 @@ def evaluate(
     total = torch.zeros(2, dtype=torch.float64, device=rt.device)
     for i in range(0, len(indices), cfg.micro_batch_size):
         chunk = indices[i : i + cfg.micro_batch_size]
-        rows = torch.from_numpy(np.stack([source.get(j) for j in chunk])).to(rt.device)
+        x, y, pos = (t.to(rt.device) if t is not None else None for t in split_rows(np.stack([source.get(j) for j in chunk])))
         with amp():
-            _, loss = model(rows[:, :-1], rows[:, 1:])
-        total[0] += loss.double() * len(chunk)
-        total[1] += len(chunk)
+            _, loss = model(x, y) if pos is None else model(x, y, positions=pos)
+        # Weighted by targets that carry loss: for SFT the mean over all response tokens.
+        count = (y != -100).sum()
+        total[0] += loss.double() * count
+        total[1] += count
     if rt.distributed:
         dist.all_reduce(total)
     model.train(was_training)
-    val_loss = float(total[0] / total[1])
-    return {"val_loss": val_loss, "perplexity": float(math.exp(min(val_loss, 80.0)))}
+    val_loss = float(total[0] / total[1].clamp(min=1))
+    return {"val_loss": val_loss, "perplexity": float(math.exp(min(val_loss, 80.0))), "val_tokens": int(total[1])}
 
 
 # ---------------------------------------------------------------------------- trainer
@@ -382,7 +426,7 @@ class Trainer:
             (lambda: torch.autocast(device_type, dtype=dtype)) if use_autocast else (lambda: contextlib.nullcontext())
         )
         self.vocab_size = int(self.gpt.config.vocab_size)
-        self.train_source, self.val_source = build_sources(cfg.data, self.vocab_size, cfg.seq_len, cfg.seed)
+        self.train_source, self.val_source = build_sources(cfg.data, self.vocab_size, cfg.seq_len, cfg.seed, cfg.model.hf)
         self.batcher = Batcher(
             self.train_source,
             cfg.global_batch_size,
@@ -403,6 +447,11 @@ class Trainer:
 
             self.flops_per_token = hf_flops_per_token(self.gpt, cfg.seq_len)  # type: ignore[arg-type]
             self.extra_manifest = {"hf": hf_manifest_entry(cfg.model.hf, self.gpt)}  # type: ignore[arg-type]
+        if cfg.lora.rank:
+            from .lora import ADAPTER_DIR
+
+            # The adapter in each checkpoint (PEFT layout); the checkpoint holds only what trains.
+            self.extra_manifest = {**(self.extra_manifest or {}), "adapter": {"path": ADAPTER_DIR, "base": cfg.model.hf or cfg.model.init_from}}
         self.metrics = TrainMetrics(
             cfg.metrics_port,
             serve=self.rt.local_rank == 0,
@@ -457,6 +506,11 @@ class Trainer:
     def save(self) -> None:
         if self.store is None:
             return
+        files = None
+        if self.cfg.lora.rank:
+            from .lora import adapter_files
+
+            files = adapter_files(self.gpt, self.cfg.lora, self.cfg.is_hf, self.cfg.model.hf or self.cfg.model.init_from)
         save_checkpoint(
             self.store,
             self.step,
@@ -469,13 +523,17 @@ class Trainer:
             self.cfg.keep_last,
             self.cfg.keep_best,
             self.extra_manifest,
+            extra_files=files,
+            frozen=not self.cfg.lora.rank,
         )
         self.metrics.last_checkpoint.set(time.time())
 
     def resume(self) -> bool:
         if self.store is None or not self.cfg.resume:
             return False
-        loaded = load_checkpoint(self.store, self.model, self.optimizer, verify=self.cfg.verify_checkpoint)
+        loaded = load_checkpoint(
+            self.store, self.model, self.optimizer, verify=self.cfg.verify_checkpoint, frozen=not self.cfg.lora.rank
+        )
         if loaded is None:
             return False
         step, manifest, state = loaded
@@ -522,7 +580,10 @@ class Trainer:
             return contextlib.nullcontext()
         if self.cfg.strategy == "ddp":
             return self.model.no_sync()  # type: ignore[operator]
-        self.model.set_requires_gradient_sync(False)  # type: ignore[operator]
+        # fsdp_reduce_every_micro: reduce-scatter each micro batch's gradients (torchtitan's
+        # default): only sharded gradients are held, at the cost of one reduce-scatter per micro
+        # batch; otherwise the full unsharded gradients accumulate until the last one.
+        self.model.set_requires_gradient_sync(self.cfg.fsdp_reduce_every_micro)  # type: ignore[operator]
         return contextlib.nullcontext()
 
     def train_step(self) -> tuple[float, float | None]:
@@ -532,13 +593,24 @@ class Trainer:
         for group in self.optimizer.param_groups:
             group["lr"] = self.last_lr
         loss_sum = torch.zeros((), device=self.rt.device, dtype=torch.float32)
+        # SFT: each micro batch's mean loss weighs by its share of the global batch's loss-
+        # carrying targets (known from the data on every rank, no communication), so the step
+        # minimizes the mean over all response tokens, however they fall into micro batches.
+        total = self.batcher.target_count(self.samples_seen) if self.batcher.labelled else 0
         for micro in range(self.accum):
-            x, y = self.batcher.batch(self.samples_seen, micro)
+            x, y, pos = self.batcher.batch(self.samples_seen, micro)
+            if self.batcher.labelled:
+                weight = self.batcher.micro_target_count(self.samples_seen, micro) * self.rt.world_size / max(1, total)
+            else:
+                weight = 1.0 / self.accum
             with self._sync_context(micro == self.accum - 1):
                 with self.amp():
-                    _, loss = self.model(x, y)
-                loss_sum += loss.detach().float()
-                scaled = loss / self.accum
+                    _, loss = self.model(x, y) if pos is None else self.model(x, y, positions=pos)
+                if self.batcher.labelled:
+                    loss_sum += loss.detach().float() * weight * self.accum
+                else:
+                    loss_sum += loss.detach().float()
+                scaled = loss * weight if self.batcher.labelled else loss / self.accum
                 if self.scaler is not None:
                     self.scaler.scale(scaled).backward()
                 else:
@@ -712,14 +784,14 @@ def _eval_checkpoint(
     precision = resolve_precision(cfg, rt.device)
     model, gpt, fsdp_mp = build_model(cfg, gpt_config, rt, precision)
     store = CheckpointStore(cfg.checkpoint_dir)  # type: ignore[arg-type]
-    loaded = load_checkpoint(store, model, None, verify=cfg.verify_checkpoint, step=step, select=select)
+    loaded = load_checkpoint(store, model, None, verify=cfg.verify_checkpoint, step=step, select=select, frozen=not cfg.lora.rank)
     if loaded is None:
         raise ConfigError(f"no complete checkpoint under {cfg.checkpoint_dir!r}")
     ck_step, manifest, _ = loaded
     dtype = DTYPES[precision]
     use_autocast = precision in ("bf16", "fp16") and not fsdp_mp
     amp = (lambda: torch.autocast(rt.device.type, dtype=dtype)) if use_autocast else (lambda: contextlib.nullcontext())
-    _, val_source = build_sources(cfg.data, int(gpt.config.vocab_size), cfg.seq_len, cfg.seed)
+    _, val_source = build_sources(cfg.data, int(gpt.config.vocab_size), cfg.seq_len, cfg.seed, cfg.model.hf)
     if val_source is None:
         raise ConfigError("the data has no validation split (data.val_fraction is 0 and no val.bin)")
     result = evaluate(model, val_source, cfg, rt, amp) or {}
