@@ -30,6 +30,7 @@ describe('one core: constructs of this library in a stack of another copy of the
 
   test('the normal case (one core) synthesizes as before, the library Aspects included', () => {
     // in a folder of this repo, so the app resolves the same cdktf as the library
+    fs.mkdirSync(path.join(root, 'node_modules', '.cache'), { recursive: true }); // absent after a bare `npm ci`
     const dir = fs.mkdtempSync(path.join(root, 'node_modules', '.cache', 'aiinfra-one-core-'));
     try {
       const run = runApp(dir);

@@ -53,6 +53,7 @@ describe('fast synth (bundle + V8 code cache)', () => {
 
   test('the bundle is reused until one of its inputs changes', async () => {
     // inside the repo, so the app resolves cdktf from node_modules as a user's stack file would
+    fs.mkdirSync(path.join(root, 'node_modules', '.cache'), { recursive: true }); // absent after a bare `npm ci`
     const appDir = fs.mkdtempSync(path.join(root, 'node_modules', '.cache', 'aiinfra-test-app-'));
     try {
       const entry = path.join(appDir, 'main.ts');
