@@ -42,9 +42,10 @@ def _random_gpt(config: GPTConfig, seed: int) -> GPT:
     return model.eval()
 
 
-def _checkpoint(uri: str, config: GPTConfig, seed: int, trainer_config: dict | None = None) -> GPT:
+def _checkpoint(uri: str, config: GPTConfig, seed: int, trainer_config: dict | None = None, step: int = 5) -> GPT:
     model = _random_gpt(config, seed)
-    save_checkpoint(CheckpointStore(uri), 5, model, None, {"step": 5}, trainer_config or {}, config, None, keep_last=2)
+    save_checkpoint(CheckpointStore(uri), step, model, None, {"step": step}, trainer_config or {}, config, None,
+                    keep_last=2)
     return model
 
 
@@ -116,6 +117,13 @@ def test_fsspec_output_and_idempotence(tmp_path: Path) -> None:
     with pytest.raises(CheckpointError, match="already holds another export"):
         export_checkpoint(ckpt, out, dtype="bf16")
     assert export_checkpoint(ckpt, out, dtype="bf16", force=True)["skipped"] is False
+    assert export_checkpoint(ckpt, out, dtype="bf16", force=True)["skipped"] is True  # same export: kept
+    # a newer checkpoint step: replaced with --force (the init step's case), refused without
+    _checkpoint(ckpt, TIED, seed=7, step=9)
+    with pytest.raises(CheckpointError, match="already holds another export"):
+        export_checkpoint(ckpt, out, dtype="bf16")
+    again = export_checkpoint(ckpt, out, dtype="bf16", force=True)
+    assert again["skipped"] is False and again["step"] == 9
 
 
 def test_sharded_export_loads(tmp_path: Path) -> None:
