@@ -21,13 +21,13 @@ What makes the comparison fair (issue 20):
   levels send ``--rate-requests`` requests with Poisson arrivals at each ``--request-rates``
   rate (requests/s; arrival times drawn once from a fixed seed, whatever the server does).
 - **per-token ITL**: streamed chunks carry their ``token_ids`` (``return_token_ids``, which
-  the builtin server and vLLM >= 0.10.2 honour); the k tokens of one network read (one or
-  several events) arriving d seconds after the previous read count k inter-token latencies of
-  d/k, so tokens that arrive together are not counted as latency 0. Where a server does not
+  the builtin server and vLLM since vllm-project/vllm#22587 honour); the k tokens of one
+  network read (one or several events) arriving d seconds after the previous read count k
+  inter-token latencies of d/k, so tokens that arrive together are not counted as latency 0. Where a server does not
   return token ids, one token per text event is assumed and the row is marked
   ``itl_exact: false``.
-- ``hf``: transformers ``generate`` (greedy, KV cache, static batches of C left-padded
-  prompts, one batch after another) on the same weights (a trainer checkpoint is exported
+- ``hf``: transformers ``generate`` (greedy, KV cache, static batches of C prompts of equal
+  length, so no padding, one batch after another) on the same weights (a trainer checkpoint is exported
   with ``aiinfra.export`` first); TTFT is from the batch start, ITL from per-step stamps.
   It is not a server, so it has closed-loop rows only.
 
