@@ -42,9 +42,10 @@ def _random_gpt(config: GPTConfig, seed: int) -> GPT:
     return model.eval()
 
 
-def _checkpoint(uri: str, config: GPTConfig, seed: int, trainer_config: dict | None = None) -> GPT:
+def _checkpoint(uri: str, config: GPTConfig, seed: int, trainer_config: dict | None = None, step: int = 5) -> GPT:
     model = _random_gpt(config, seed)
-    save_checkpoint(CheckpointStore(uri), 5, model, None, {"step": 5}, trainer_config or {}, config, None, keep_last=2)
+    save_checkpoint(CheckpointStore(uri), step, model, None, {"step": step}, trainer_config or {}, config, None,
+                    keep_last=2)
     return model
 
 
@@ -116,6 +117,13 @@ def test_fsspec_output_and_idempotence(tmp_path: Path) -> None:
     with pytest.raises(CheckpointError, match="already holds another export"):
         export_checkpoint(ckpt, out, dtype="bf16")
     assert export_checkpoint(ckpt, out, dtype="bf16", force=True)["skipped"] is False
+    assert export_checkpoint(ckpt, out, dtype="bf16", force=True)["skipped"] is True  # same export: kept
+    # a newer checkpoint step: replaced with --force (the init step's case), refused without
+    _checkpoint(ckpt, TIED, seed=7, step=9)
+    with pytest.raises(CheckpointError, match="already holds another export"):
+        export_checkpoint(ckpt, out, dtype="bf16")
+    again = export_checkpoint(ckpt, out, dtype="bf16", force=True)
+    assert again["skipped"] is False and again["step"] == 9
 
 
 def test_sharded_export_loads(tmp_path: Path) -> None:
@@ -161,3 +169,27 @@ def test_checkpoint_whose_manifest_disagrees_with_its_weights(tmp_path: Path) ->
     proc = subprocess.run([sys.executable, "-m", "aiinfra.export", "--checkpoint", str(tmp_path / "none"),
                            "--output", str(out)], capture_output=True, text=True, timeout=120)
     assert proc.returncode == 1 and "no complete checkpoint" in proc.stderr
+
+
+def test_the_logit_check_would_catch_a_wrong_rope_layout(tmp_path: Path) -> None:
+    """HF's q/k permutation (for Meta's interleaved RoPE) applied to our rotate-half weights
+    changes the logits far beyond the 1e-4 tolerance: the equality test above can fail."""
+    from safetensors.torch import load_file, save_file
+
+    ours = _checkpoint(str(tmp_path / "run"), GQA, seed=1)
+    out = tmp_path / "hf"
+    export_checkpoint(str(tmp_path / "run"), str(out), dtype="fp32")
+    sd = load_file(out / "model.safetensors")
+
+    def permute(w: torch.Tensor, heads: int) -> torch.Tensor:  # convert_llama_weights_to_hf.py's
+        d1, d2 = w.shape
+        return w.view(heads, d1 // heads // 2, 2, d2).transpose(1, 2).reshape(d1, d2)
+
+    for k in sd:
+        if "q_proj" in k or "k_proj" in k:
+            sd[k] = permute(sd[k], GQA.n_head if "q_proj" in k else GQA.n_kv_head)
+    save_file(sd, out / "model.safetensors", metadata={"format": "pt"})
+    hf = transformers.AutoModelForCausalLM.from_pretrained(out, torch_dtype=torch.float32).eval()
+    ids = torch.randint(0, 256, (2, 48), generator=torch.Generator().manual_seed(0))
+    with torch.no_grad():
+        assert (hf(input_ids=ids).logits - ours(ids)).abs().max().item() > 0.05

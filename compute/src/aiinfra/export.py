@@ -219,7 +219,8 @@ def export_checkpoint(checkpoint: str, output: str, select: str = "newest", dtyp
                       force: bool = False, max_shard_bytes: int = 5 << 30, verify: bool = True) -> dict[str, Any]:
     """Export one checkpoint (a root, picked by ``select``, or a ``step-XXXXXXXX`` dir) to
     ``output`` (a local path or fsspec URI). Returns the export info (``skipped`` true when
-    ``output`` already holds this export). Raises CheckpointError on a bad checkpoint."""
+    ``output`` already holds this export). Raises CheckpointError on a bad checkpoint, or when
+    ``output`` holds another export and not ``force``."""
     from .serve.loader import _tokenizer_spec
 
     if dtype not in _DTYPES:
@@ -231,13 +232,13 @@ def export_checkpoint(checkpoint: str, output: str, select: str = "newest", dtyp
     fs, root = fsspec.core.url_to_fs(output)
     root = root.rstrip("/")
     existing = _existing_info(fs, root)
-    if existing and not force:
+    if existing:  # this very export: nothing to do, --force or not (an init step may run it on every start)
         same = {k: existing.get(k) for k in ("step", "manifest_sha256", "dtype", "format")}
         if same == {k: info[k] for k in same}:
             return {**existing, "skipped": True}
-        if fs.exists(f"{root}/config.json"):
-            raise CheckpointError(f"{output} already holds another export ({existing.get('source')}, step "
-                                  f"{existing.get('step')}); pass --force to replace it")
+    if fs.exists(f"{root}/config.json") and not force:
+        raise CheckpointError(f"{output} already holds another export ({(existing or {}).get('source', 'unknown')}, "
+                              f"step {(existing or {}).get('step')}); pass --force to replace it")
     with tempfile.TemporaryDirectory(prefix="aiinfra-export-") as tmp:
         if manifest.get("model_config"):
             config = GPTConfig.from_dict(manifest["model_config"])
@@ -291,7 +292,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--select", choices=["newest", "best"], default="newest",
                    help="with a checkpoint root: the newest complete step or the best by eval loss")
     p.add_argument("--dtype", choices=sorted(_DTYPES), default="bf16", help="weights dtype in the export")
-    p.add_argument("--force", action="store_true", help="replace an export of another checkpoint or dtype")
+    p.add_argument("--force", action="store_true",
+                   help="replace an export of another checkpoint step or dtype (this same export is always skipped)")
     p.add_argument("--max-shard-gb", type=float, default=5.0, help="largest safetensors file (GB)")
     return p
 
