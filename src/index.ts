@@ -76,7 +76,10 @@ export type {
 } from './monitoring/rules';
 export { DASHBOARDS } from './monitoring/dashboards';
 export type { Dashboard } from './monitoring/dashboards';
-export { TrainingJob, TRAINER_PRESETS, gptParameterCount, ncclEnvironment, TRAINING_BYTES_PER_PARAM, TRAINER_METRICS_PORT } from './training/training-job';
+export {
+  TrainingJob, TRAINER_PRESETS, gptParameterCount, ncclEnvironment, TRAINING_BYTES_PER_PARAM, TRAINER_METRICS_PORT, stopCheckpointSeconds,
+  CHECKPOINT_BYTES_PER_PARAM, CHECKPOINT_WRITE_BYTES_PER_SECOND,
+} from './training/training-job';
 export type {
   TrainingJobProps, TrainingModel, TrainingData, TrainingHyperparameters, TrainerPreset, GptDims,
 } from './training/training-job';
