@@ -79,6 +79,7 @@ export { DASHBOARDS } from './monitoring/dashboards';
 export type { Dashboard } from './monitoring/dashboards';
 export {
   TrainingJob, TRAINER_PRESETS, gptParameterCount, ncclEnvironment, TRAINING_BYTES_PER_PARAM, LORA_BYTES_PER_PARAM, LORA_TARGET_MODULES, TRAINER_METRICS_PORT,
+  stopCheckpointSeconds, CHECKPOINT_BYTES_PER_PARAM, CHECKPOINT_WRITE_BYTES_PER_SECOND,
 } from './training/training-job';
 export type {
   TrainingJobProps, TrainingModel, TrainingData, TrainingHyperparameters, TrainerPreset, GptDims, SftData, LoraProps, LoraTargetModule, AdapterReference,

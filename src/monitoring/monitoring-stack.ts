@@ -315,6 +315,7 @@ export class MonitoringStack extends Construct implements IMonitoringStack {
     };
     checkTenantTarget(this, 'watch options', target);
     this.addRuleGroup(tenantRules(target));
+    tenant.onWatched?.(this);
   }
 
   /**

@@ -162,6 +162,8 @@ export interface IWatchableTenant extends IConstruct {
   readonly gpuQuota: number;
   /** Monthly GPU budget, USD (budget alerts). @default - none */
   readonly monthlyBudgetUsd?: number;
+  /** Told which monitoring stack watches it (a Tenant with a budget warns at synth when none does). */
+  onWatched?(monitoring: IConstruct): void;
 }
 
 /** What `watch` needs from a bucket (`ModelBackupBucket` fits); the restore drill is watched when it has one. */

@@ -1,5 +1,5 @@
 import { Construct, IConstruct } from 'constructs';
-import { Annotations } from 'cdktf';
+import { Annotations, Aspects, IAspect } from 'cdktf';
 import { apiObject, cdk8s } from '../k8s/cdk8s';
 import { IGpuCluster } from '../core/cluster';
 import { check, ErrorScope, InvalidPropError } from '../core/errors';
@@ -198,6 +198,8 @@ export class Tenant extends Construct implements ITenant {
   /** The tenant's default ServiceAccount (bound to `identity`). */
   public readonly serviceAccountName = 'tenant';
   public readonly workload: KubernetesWorkload;
+  /** Monitoring stacks watching this tenant (its cost, budget and queue). */
+  private readonly watchers = new Set<IConstruct>();
 
   constructor(scope: Construct, id: string, props: TenantProps) {
     super(scope, id);
@@ -211,6 +213,7 @@ export class Tenant extends Construct implements ITenant {
     this.bucketPrefix = bucketPrefix;
     this.gpuQuota = props.gpuQuota;
     this.monthlyBudgetUsd = props.monthlyBudgetUsd;
+    if (props.monthlyBudgetUsd !== undefined) Aspects.of(this).add(new UnwatchedBudgetCheck(this, this.watchers));
     const share = hostSharePerGpu(props.cluster);
     this.cpuQuota = props.cpuQuota ?? Math.ceil(props.gpuQuota * share.vcpus) + 8;
     this.memoryQuotaGiB = props.memoryQuotaGiB ?? Math.ceil(props.gpuQuota * share.memoryGiB) + 32;
@@ -395,6 +398,11 @@ export class Tenant extends Construct implements ITenant {
     return [...names].sort();
   }
 
+  /** Called by a MonitoringStack that watches the tenant (its budget then has alerts). */
+  public onWatched(monitoring: IConstruct): void {
+    this.watchers.add(monitoring);
+  }
+
   /** Throws InvalidPropError unless `prefix` lies inside this tenant's bucket prefix. */
   public checkPrefix(scope: ErrorScope, prop: string, prefix: string): void {
     if (typeof prefix !== 'string' || !prefix.startsWith(this.bucketPrefix) || prefix.split('/').includes('..')) {
@@ -435,4 +443,17 @@ export function hostSharePerGpu(cluster: IGpuCluster): { vcpus: number; memoryGi
 
 function maxGpusPerNode(cluster: IGpuCluster): number {
   return cluster.gpuPools.reduce((m, p) => Math.max(m, p.gpusPerNode), 0);
+}
+
+/** A budget nobody alerts on is silence: warn at synth when no MonitoringStack watches a tenant with a budget. */
+class UnwatchedBudgetCheck implements IAspect {
+  private done = false;
+  constructor(private readonly tenant: Tenant, private readonly watchers: ReadonlySet<IConstruct>) {}
+  public visit(node: IConstruct): void {
+    if (node !== this.tenant || this.done) return;
+    this.done = true;
+    if (this.watchers.size > 0) return;
+    Annotations.of(this.tenant).addWarning(`${this.tenant.node.path}: monthlyBudgetUsd ${this.tenant.monthlyBudgetUsd} is set but no MonitoringStack watches `
+      + 'the tenant, so nothing alerts on it: call monitoring.watch(tenant).');
+  }
 }

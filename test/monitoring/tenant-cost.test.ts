@@ -119,6 +119,21 @@ describe('cost per tenant: prices and validation', () => {
     expect(messages.join('\n')).toMatch(/no price for mystery\/reserved, mystery\/on-demand, mystery\/spot .*cost\.nodeHourPricesUsd/);
   });
 
+  test('a tenant budget no MonitoringStack watches warns at synth (nothing would alert on it); a watched one does not', () => {
+    const stack = new TerraformStack(Testing.app(), 'budget');
+    const cluster = new FakeGpuCluster(stack, 'Cluster', { pools: [pool('aws')] });
+    const monitoring = new MonitoringStack(stack, 'obs', { cluster });
+    const lonely = new Tenant(stack, 'lonely', { cluster, gpuQuota: 8, monthlyBudgetUsd: 5000 });
+    const watched = new Tenant(stack, 'watched', { cluster, gpuQuota: 8, monthlyBudgetUsd: 5000 });
+    const noBudget = new Tenant(stack, 'free', { cluster, gpuQuota: 8 });
+    monitoring.watch(watched);
+    Testing.synth(stack);
+    const warnings = (t: Tenant) => t.node.metadata.filter((m) => m.type === '@cdktf/warn').map((m) => String(m.data));
+    expect(warnings(lonely)).toEqual(['budget/lonely: monthlyBudgetUsd 5000 is set but no MonitoringStack watches the tenant, so nothing alerts on it: call monitoring.watch(tenant).']);
+    expect(warnings(watched)).toEqual([]);
+    expect(warnings(noBudget)).toEqual([]);
+  });
+
   test('bad cost props and tenant budgets are errors naming the prop, the value and what is allowed', () => {
     const app = Testing.app();
     const stack = new TerraformStack(app, 'bad');
