@@ -209,7 +209,8 @@ def test_forward_with_kv_cache_gives_the_logits_of_the_full_forward(n_kv_head):
         torch.testing.assert_close(out, full[:, lo:hi], rtol=1e-5, atol=1e-5)
     # `last` picks one token's logits per row
     last = model(ids, last=torch.tensor([19, 4]))
-    assert torch.equal(last, torch.stack([full[0, 19], full[1, 4]]))
+    # Not bitwise: the output projection of 2 rows and of 40 may take different BLAS kernels (torch 2.15 does).
+    torch.testing.assert_close(last, torch.stack([full[0, 19], full[1, 4]]), rtol=1e-6, atol=1e-6)
     # a cache that hands back wrong keys is seen: the test above can fail
     bad = _ConcatCache(cfg.n_layer)
     model(ids[:, :12], cache=bad, positions=pos[:, :12])
