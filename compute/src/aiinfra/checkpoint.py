@@ -14,6 +14,7 @@ complete checkpoint whose files verify, and falls back to an older one when a fi
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import io
 import json
@@ -72,6 +73,51 @@ def _sha256_stream(fh: Any) -> str:
         if not chunk:
             return h.hexdigest()
         h.update(chunk)
+
+
+class _HashingStream:
+    """A write stream that hashes what passes through it (DCP writes each file sequentially)."""
+
+    def __init__(self, raw: Any) -> None:
+        self._raw = raw
+        self.sha = hashlib.sha256()
+
+    def write(self, data: Any) -> int:
+        self.sha.update(data)
+        return self._raw.write(data)
+
+    def __getattr__(self, name: str) -> Any:  # tell, flush, fileno, close, ...
+        return getattr(self._raw, name)
+
+
+def _hash_while_writing(writer: Any) -> dict[str, str]:
+    """sha256 of every file the DCP ``writer`` writes (by file name; its files are flat in the
+    step directory), computed as the bytes go out: no checkpoint is read back to be hashed.
+    Wraps the instance's create_stream / rename (the metadata file is written under a temporary
+    name, then renamed); the filesystem object keeps its own state (fsspec's)."""
+    fs = writer.fs
+    hashes: dict[str, str] = {}
+    create, rename = fs.create_stream, fs.rename
+
+    @contextlib.contextmanager
+    def create_stream(path: Any, mode: str):
+        with create(path, mode) as stream:
+            if "w" not in mode:
+                yield stream
+                return
+            hashing = _HashingStream(stream)
+            yield hashing
+        hashes[str(path).rstrip("/").rsplit("/", 1)[-1]] = hashing.sha.hexdigest()
+
+    def rename_hashed(path: Any, new_path: Any) -> None:
+        rename(path, new_path)
+        old = str(path).rsplit("/", 1)[-1]
+        if old in hashes:
+            hashes[str(new_path).rsplit("/", 1)[-1]] = hashes.pop(old)
+
+    fs.create_stream = create_stream
+    fs.rename = rename_hashed
+    return hashes
 
 
 class CheckpointStore:
@@ -300,21 +346,28 @@ def save_checkpoint(
         from torch.distributed.checkpoint.state_dict import get_model_state_dict
 
         state = {"model": get_model_state_dict(model, options=options)}
-    _dcp_save(state, store.writer(step))
+    writer = store.writer(step)
+    mine = _hash_while_writing(writer)
+    _dcp_save(state, writer)
 
     buf = io.BytesIO()
     torch.save(trainer_state, buf)
-    store.write_bytes(step, f"{TRAINER_STATE_DIR}/rank-{rank:05d}.pt", buf.getvalue())
+    own = {f"{TRAINER_STATE_DIR}/rank-{rank:05d}.pt": buf.getvalue()}
     if rank == 0:
-        for rel, data in (extra_files or {}).items():
-            store.write_bytes(step, rel, data)
-    _barrier()
-
-    files = store.files(step)
-    mine = {rel: store.sha256(step, rel) for rel in files[rank::world]}
-    hashes = _gather_dicts(mine)
+        own.update(extra_files or {})
+    for rel, data in own.items():
+        store.write_bytes(step, rel, data)
+        mine[rel] = hashlib.sha256(data).hexdigest()
+    hashes = _gather_dicts(mine)  # every rank's files, hashed as they were written
     manifest = None
     if rank == 0:
+        files = store.files(step)
+        missing = sorted(set(hashes) - set(files))
+        if missing:
+            raise CheckpointError(f"files written for step {step} are not in {store.step_uri(step)}: {missing}")
+        for rel in files:
+            if rel not in hashes:  # not written through us (none today): hashed by reading it
+                hashes[rel] = store.sha256(step, rel)
         manifest = {
             "format_version": FORMAT_VERSION,
             "step": step,
