@@ -9,7 +9,7 @@
 #  3. vLLM on the same Hugging Face model when VLLM_MODEL=<local HF dir> is set and vllm is installed
 #     (our server serves the same dir as hf:<dir>; target >= 0.6x vLLM).
 # Needs a Python with CUDA PyTorch: PYTHON=... or .venv (scripts/python-env.sh).
-# Env: TRAIN_PRESET (gpt-1b), SERVE_PRESET (gpt-350m), TRAIN_MBS (8), CONCURRENCY (1,8,32,64),
+# Env: TRAIN_GPUS (1; > 1: FSDP under torchrun), TRAIN_PRESET (gpt-1b), SERVE_PRESET (gpt-350m), TRAIN_MBS (8), CONCURRENCY (1,8,32,64),
 # TRAIN_ARGS / SERVE_ARGS (extra bench arguments), RESULTS (bench/results-gpu.json), GPU_NAME (from nvidia-smi).
 # Plumbing smoke without a GPU (tests/CI): GPU_NAME=none TRAIN_PRESET=gpt-tiny SERVE_PRESET=gpt-tiny
 #   TRAIN_ARGS="--seq-len 64 --warmup 1 --steps 2" SERVE_ARGS="--prompt-len 16 --max-tokens 8 --requests 4"
@@ -23,9 +23,18 @@ results=${RESULTS:-bench/results-gpu.json}
 work=$(mktemp -d); trap 'rm -rf "$work"' EXIT
 echo "GPU: $gpu"
 
-echo "== trainer"
-"$PY" compute/bench/train_bench.py --preset "${TRAIN_PRESET:-gpt-1b}" --precision bf16 --compile \
-  --micro-batch-size "${TRAIN_MBS:-8}" --strategy fsdp ${TRAIN_ARGS:-} | tee "$work/train.log"
+# FSDP only means something across ranks: with TRAIN_GPUS > 1 the trainer bench runs under torchrun
+# with FSDP2, with 1 it is one plain process (the bench's JSON then says strategy "single").
+ngpu=${TRAIN_GPUS:-1}
+echo "== trainer ($ngpu GPU(s))"
+if [ "$ngpu" -gt 1 ]; then
+  "$PY" -m torch.distributed.run --standalone --nproc-per-node="$ngpu" compute/bench/train_bench.py \
+    --preset "${TRAIN_PRESET:-gpt-1b}" --precision bf16 --compile --micro-batch-size "${TRAIN_MBS:-8}" \
+    --strategy fsdp ${TRAIN_ARGS:-} | tee "$work/train.log"
+else
+  "$PY" compute/bench/train_bench.py --preset "${TRAIN_PRESET:-gpt-1b}" --precision bf16 --compile \
+    --micro-batch-size "${TRAIN_MBS:-8}" ${TRAIN_ARGS:-} | tee "$work/train.log"
+fi
 tail -n1 "$work/train.log" > "$work/train.json"
 
 echo "== server (one-step checkpoint of ${SERVE_PRESET:-gpt-350m})"

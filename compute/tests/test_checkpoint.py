@@ -135,3 +135,30 @@ def test_copy_of_checkpoint_dir_loads_elsewhere(tmp_path):
     shutil.copytree(ckpt, tmp_path / "b")
     assert load_model_for_inference(str(tmp_path / "b"))[2]["step"] == 2
 
+
+@pytest.mark.parametrize("where", ["local", "memory"])
+def test_files_are_hashed_while_written_not_read_back(tmp_path, monkeypatch, where):
+    """The manifest's sha256 are computed as the bytes are written (DCP files, trainer state):
+    saving never reads a file back (the stop checkpoint's time goes to writing), and the hashes
+    are those of the files as stored, so the checkpoint verifies on resume."""
+    import hashlib
+
+    uri = str(tmp_path / "ckpt") if where == "local" else f"memory://aiinfra-hash/{tmp_path.name}"
+
+    def no_read_back(self, step, rel):
+        raise AssertionError(f"save read {rel} back to hash it")
+
+    monkeypatch.setattr(CheckpointStore, "sha256", no_read_back)
+    _trainer(uri, steps=4, checkpoint_interval=2).run()
+    monkeypatch.undo()
+    store = CheckpointStore(uri)
+    for step in (2, 4):
+        manifest = store.read_manifest(step)
+        assert set(manifest["files"]) == set(store.files(step))
+        assert ".metadata" in manifest["files"] and "__0_0.distcp" in manifest["files"]
+        for rel, sha in manifest["files"].items():
+            assert hashlib.sha256(store.read_bytes(step, rel)).hexdigest() == sha, rel
+    resumed = _trainer(uri, steps=6, checkpoint_interval=2)
+    assert resumed.resume() and resumed.step == 4
+    if where == "memory":
+        fsspec.filesystem("memory").rm("/aiinfra-hash", recursive=True)

@@ -24,12 +24,14 @@ def single_run(tmp_path_factory):
     return res, tmp / "ck"
 
 
-@pytest.mark.parametrize("strategy", ["ddp", "fsdp"])
-def test_two_process_run_matches_one_process(strategy, single_run, tmp_path):
+@pytest.mark.parametrize("strategy,every_micro", [("ddp", False), ("fsdp", False), ("fsdp", True)])
+def test_two_process_run_matches_one_process(strategy, every_micro, single_run, tmp_path):
+    """every_micro: FSDP reduce-scatters each micro batch's gradients (fsdp_reduce_every_micro)."""
     ref, ref_ck = single_run
     cfg = write_config(
         tmp_path / "c.json",
-        tiny_config(steps=STEPS, micro_batch_size=2, strategy=strategy, eval_interval=STEPS, checkpoint_dir=str(tmp_path / "ck"), checkpoint_interval=STEPS),
+        tiny_config(steps=STEPS, micro_batch_size=2, strategy=strategy, eval_interval=STEPS, checkpoint_dir=str(tmp_path / "ck"),
+                    checkpoint_interval=STEPS, fsdp_reduce_every_micro=every_micro),
     )
     res = run(torchrun_cmd(2, "train", "--config", str(cfg)), timeout=240)
     assert res.returncode == 0, res.stdout[-2000:] + res.stderr[-3000:]

@@ -291,3 +291,6 @@ def test_sft_lora_under_torchrun_two_ranks(base_dir, dataset, tmp_path, strategy
     for k in one:
         torch.testing.assert_close(two[k], one[k], atol=2e-5, rtol=1e-4)
     assert any(e.get("event") == "checkpoint_saved" for e in events(proc.stdout))
+    # FSDP: only rank 0 reads the pretrained weights; the others get their shards by broadcast
+    loaded = sorted(e["rank"] for e in events(proc.stdout, "hf_weights_loaded"))
+    assert loaded == ([0] if strategy == "fsdp" else [0, 1]), loaded

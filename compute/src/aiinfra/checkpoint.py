@@ -14,6 +14,7 @@ complete checkpoint whose files verify, and falls back to an older one when a fi
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import io
 import json
@@ -35,6 +36,12 @@ from . import __version__
 from .logs import log_event
 from .model import GPTConfig
 
+
+# DCP warns when it runs without a process group (single-process use is intended); a background
+# save warns from its own thread, where _dcp_save's catch_warnings does not reach.
+# Object stores have no fsync either; their PUT on close is the durability point.
+warnings.filterwarnings("ignore", message="torch.distributed is disabled", module="torch.distributed.checkpoint")
+warnings.filterwarnings("ignore", message="fsync not supported", module="torch.distributed.checkpoint")
 
 FORMAT_VERSION = 1
 MANIFEST = "manifest.json"
@@ -72,6 +79,51 @@ def _sha256_stream(fh: Any) -> str:
         if not chunk:
             return h.hexdigest()
         h.update(chunk)
+
+
+class _HashingStream:
+    """A write stream that hashes what passes through it (DCP writes each file sequentially)."""
+
+    def __init__(self, raw: Any) -> None:
+        self._raw = raw
+        self.sha = hashlib.sha256()
+
+    def write(self, data: Any) -> int:
+        self.sha.update(data)
+        return self._raw.write(data)
+
+    def __getattr__(self, name: str) -> Any:  # tell, flush, fileno, close, ...
+        return getattr(self._raw, name)
+
+
+def _hash_while_writing(writer: Any) -> dict[str, str]:
+    """sha256 of every file the DCP ``writer`` writes (by file name; its files are flat in the
+    step directory), computed as the bytes go out: no checkpoint is read back to be hashed.
+    Wraps the instance's create_stream / rename (the metadata file is written under a temporary
+    name, then renamed); the filesystem object keeps its own state (fsspec's)."""
+    fs = writer.fs
+    hashes: dict[str, str] = {}
+    create, rename = fs.create_stream, fs.rename
+
+    @contextlib.contextmanager
+    def create_stream(path: Any, mode: str):
+        with create(path, mode) as stream:
+            if "w" not in mode:
+                yield stream
+                return
+            hashing = _HashingStream(stream)
+            yield hashing
+        hashes[str(path).rstrip("/").rsplit("/", 1)[-1]] = hashing.sha.hexdigest()
+
+    def rename_hashed(path: Any, new_path: Any) -> None:
+        rename(path, new_path)
+        old = str(path).rsplit("/", 1)[-1]
+        if old in hashes:
+            hashes[str(new_path).rsplit("/", 1)[-1]] = hashes.pop(old)
+
+    fs.create_stream = create_stream
+    fs.rename = rename_hashed
+    return hashes
 
 
 class CheckpointStore:
@@ -212,17 +264,17 @@ def _dist() -> tuple[int, int, bool]:
     return 0, 1, False
 
 
-def _barrier() -> None:
+def _barrier(group: Any = None) -> None:
     if dist.is_available() and dist.is_initialized():
-        dist.barrier()
+        dist.barrier(group=group)
 
 
-def _gather_dicts(local: dict[str, str]) -> dict[str, str]:
+def _gather_dicts(local: dict[str, str], group: Any = None) -> dict[str, str]:
     rank, world, is_dist = _dist()
     if not is_dist:
         return dict(local)
     parts: list[Any] = [None] * world
-    dist.all_gather_object(parts, local)
+    dist.all_gather_object(parts, local, group=group)
     merged: dict[str, str] = {}
     for part in parts:
         merged.update(part)
@@ -261,6 +313,122 @@ def verify_step(store: CheckpointStore, step: int, manifest: dict[str, Any], sha
 
 
 # ---------------------------------------------------------------------------- save
+class PendingCheckpoint:
+    """A checkpoint whose files are (being) written and whose manifest is not: complete once
+    ``finish_checkpoint`` has gathered every rank's hashes and rank 0 has written the manifest."""
+
+    def __init__(self, store: CheckpointStore, step: int, future: Any, hashes: dict[str, str], manifest: dict[str, Any], t0: float) -> None:
+        self.store = store
+        self.step = step
+        self.future = future  # None: the DCP files are written already
+        self.hashes = hashes  # filled by the writer as it goes
+        self.manifest = manifest
+        self.t0 = t0
+
+    def done(self) -> bool:
+        return self.future is None or self.future.done()
+
+
+def start_checkpoint(
+    store: CheckpointStore,
+    step: int,
+    model: torch.nn.Module,
+    optimizer: torch.optim.Optimizer | None,
+    trainer_state: dict[str, Any],
+    manifest: dict[str, Any],
+    extra_files: dict[str, bytes] | None = None,
+    frozen: bool = True,
+    async_group: Any = "sync",
+) -> PendingCheckpoint | None:
+    """Collective: write a step's files (None when that step is complete already).
+
+    ``async_group`` other than "sync": ``dcp.async_save`` over that process group (a gloo group
+    of its own, so its collectives never interleave with training's; None without a process
+    group): the state is copied to CPU memory here and written in a background thread while
+    training goes on. The trainer state and ``extra_files`` (rank 0's) are small and written now.
+    ``manifest``: its fields beside ``files`` (see save_checkpoint)."""
+    from torch.distributed.checkpoint.state_dict import StateDictOptions, get_state_dict
+
+    rank, _, _ = _dist()
+    t0 = time.time()
+    if store.read_manifest(step) is not None:
+        _barrier()
+        return None
+    if rank == 0:
+        store.delete(step)  # leftovers of an interrupted save of the same step
+        store.fs.makedirs(store.step_path(step), exist_ok=True)
+    _barrier()
+
+    options = StateDictOptions(ignore_frozen_params=not frozen)
+    if optimizer is not None:
+        model_sd, optim_sd = get_state_dict(model, optimizer, options=options)
+        state = {"model": model_sd, "optim": optim_sd}
+    else:
+        from torch.distributed.checkpoint.state_dict import get_model_state_dict
+
+        state = {"model": get_model_state_dict(model, options=options)}
+    writer = store.writer(step)
+    hashes = _hash_while_writing(writer)
+    future = None
+    if async_group == "sync":
+        _dcp_save(state, writer)
+    else:
+        with warnings.catch_warnings():
+            warnings.filterwarnings("ignore", message="fsync not supported")
+            warnings.filterwarnings("ignore", message="torch.distributed is disabled")
+            future = dcp.async_save(state, storage_writer=writer, process_group=async_group)
+        future = getattr(future, "upload_completion", future)  # an AsyncSaveResponse in newer torch
+
+    buf = io.BytesIO()
+    torch.save(trainer_state, buf)
+    own = {f"{TRAINER_STATE_DIR}/rank-{rank:05d}.pt": buf.getvalue()}
+    if rank == 0:
+        own.update(extra_files or {})
+    for rel, data in own.items():
+        store.write_bytes(step, rel, data)
+        hashes[rel] = hashlib.sha256(data).hexdigest()
+    if future is not None:
+        log_event("checkpoint_started", step=step, staged_seconds=round(time.time() - t0, 3))
+    return PendingCheckpoint(store, step, future, hashes, manifest, t0)
+
+
+def finish_checkpoint(pending: PendingCheckpoint, keep_last: int, keep_best: bool = True, group: Any = None) -> dict[str, Any] | None:
+    """Collective (over ``group``): wait for the files, gather every rank's hashes, and on rank 0
+    write the manifest (the checkpoint is complete from then on) and delete old checkpoints.
+    Returns the manifest on rank 0, None elsewhere."""
+    if pending.future is not None:
+        pending.future.result()  # raises what the background write raised
+    store, step = pending.store, pending.step
+    rank, world, _ = _dist()
+    hashes = _gather_dicts(pending.hashes, group)  # every rank's files, hashed as they were written
+    manifest = None
+    if rank == 0:
+        files = store.files(step)
+        missing = sorted(set(hashes) - set(files))
+        if missing:
+            raise CheckpointError(f"files written for step {step} are not in {store.step_uri(step)}: {missing}")
+        for rel in files:
+            if rel not in hashes:  # not written through us (none today): hashed by reading it
+                hashes[rel] = store.sha256(step, rel)
+        manifest = {
+            "format_version": FORMAT_VERSION,
+            "step": step,
+            "files": dict(sorted(hashes.items())),
+            "world_size": world,
+            "created_at": time.time(),
+            "created_by": f"aiinfra {__version__} (torch {torch.__version__}) on {socket.gethostname()}",
+            **pending.manifest,
+        }
+        store.write_manifest(step, manifest)
+        cleanup(store, keep_last, keep_best)
+        log_event(
+            "checkpoint_saved", step=step, uri=store.step_uri(step), files=len(hashes),
+            seconds=round(time.time() - pending.t0, 3), background=pending.future is not None,
+        )
+    _barrier(group)
+    return manifest
+
+
 def save_checkpoint(
     store: CheckpointStore,
     step: int,
@@ -280,58 +448,23 @@ def save_checkpoint(
     ``extra_files`` (rank 0's): more files of the step (relative path -> bytes), hashed with
     the rest; ``frozen=False`` leaves parameters without requires_grad out (LoRA: the frozen
     base comes from the model's source, the checkpoint holds what trains)."""
-    from torch.distributed.checkpoint.state_dict import StateDictOptions, get_state_dict
+    manifest = checkpoint_manifest(config, model_config, eval_result, extra_manifest)
+    pending = start_checkpoint(store, step, model, optimizer, trainer_state, manifest, extra_files, frozen)
+    if pending is None:
+        return store.read_manifest(step) if _dist()[0] == 0 else None
+    return finish_checkpoint(pending, keep_last, keep_best)
 
-    rank, world, _ = _dist()
-    t0 = time.time()
-    if store.read_manifest(step) is not None:
-        _barrier()
-        return store.read_manifest(step) if rank == 0 else None
-    if rank == 0:
-        store.delete(step)  # leftovers of an interrupted save of the same step
-        store.fs.makedirs(store.step_path(step), exist_ok=True)
-    _barrier()
 
-    options = StateDictOptions(ignore_frozen_params=not frozen)
-    if optimizer is not None:
-        model_sd, optim_sd = get_state_dict(model, optimizer, options=options)
-        state = {"model": model_sd, "optim": optim_sd}
-    else:
-        from torch.distributed.checkpoint.state_dict import get_model_state_dict
-
-        state = {"model": get_model_state_dict(model, options=options)}
-    _dcp_save(state, store.writer(step))
-
-    buf = io.BytesIO()
-    torch.save(trainer_state, buf)
-    store.write_bytes(step, f"{TRAINER_STATE_DIR}/rank-{rank:05d}.pt", buf.getvalue())
-    if rank == 0:
-        for rel, data in (extra_files or {}).items():
-            store.write_bytes(step, rel, data)
-    _barrier()
-
-    files = store.files(step)
-    mine = {rel: store.sha256(step, rel) for rel in files[rank::world]}
-    hashes = _gather_dicts(mine)
-    manifest = None
-    if rank == 0:
-        manifest = {
-            "format_version": FORMAT_VERSION,
-            "step": step,
-            "files": dict(sorted(hashes.items())),
-            "eval": eval_result,
-            "config": config,
-            "model_config": model_config.to_dict() if model_config is not None else None,
-            "world_size": world,
-            "created_at": time.time(),
-            "created_by": f"aiinfra {__version__} (torch {torch.__version__}) on {socket.gethostname()}",
-            **(extra_manifest or {}),
-        }
-        store.write_manifest(step, manifest)
-        cleanup(store, keep_last, keep_best)
-        log_event("checkpoint_saved", step=step, uri=store.step_uri(step), files=len(hashes), seconds=round(time.time() - t0, 3))
-    _barrier()
-    return manifest
+def checkpoint_manifest(
+    config: dict[str, Any], model_config: GPTConfig | None, eval_result: dict[str, float] | None, extra: dict[str, Any] | None
+) -> dict[str, Any]:
+    """The manifest's fields beside files, step and provenance."""
+    return {
+        "eval": eval_result,
+        "config": config,
+        "model_config": model_config.to_dict() if model_config is not None else None,
+        **(extra or {}),
+    }
 
 
 def cleanup(store: CheckpointStore, keep_last: int, keep_best: bool = True) -> list[int]:

@@ -141,6 +141,7 @@ class TrainConfig:
 
     checkpoint_dir: str | None = None
     checkpoint_interval: int = 500
+    checkpoint_async: bool = True
     keep_last: int = 3
     keep_best: bool = True
     resume: bool = True

@@ -19,6 +19,7 @@ import torch
 from torch import nn
 
 from .config import ConfigError
+from .logs import log_event
 from .model import document_mask, lm_loss
 
 
@@ -82,15 +83,20 @@ class HFCausalLM(nn.Module):
         return logits, lm_loss(logits, targets)  # no fp32 copy of the whole logits
 
 
-def build_hf_model(hf: str | None, hf_config: dict[str, Any] | None, device: torch.device) -> HFCausalLM:
+def build_hf_model(hf: str | None, hf_config: dict[str, Any] | None, device: torch.device, weights: bool = True) -> HFCausalLM:
+    """The model on ``device``; ``weights=False``: its architecture only (from_config, e.g. on
+    the meta device), whose weights come from elsewhere."""
     tf = _transformers()
     config = load_hf_config(hf, hf_config)
     with torch.device(device):
-        if hf_config is not None:
+        if hf_config is not None or not weights:
             model = tf.AutoModelForCausalLM.from_config(config, torch_dtype=torch.float32)
         else:
             model = tf.AutoModelForCausalLM.from_pretrained(hf, torch_dtype=torch.float32)
-    model.to(device)
+    if device.type != "meta":
+        model.to(device)
+    if hf is not None and weights:
+        log_event("hf_weights_loaded", source=hf, device=str(device))
     return HFCausalLM(model)
 
 

@@ -24,7 +24,7 @@ import torch
 import torch.distributed as dist
 from torch import nn
 
-from .checkpoint import CheckpointStore, load_checkpoint, save_checkpoint
+from .checkpoint import CheckpointStore, PendingCheckpoint, checkpoint_manifest, finish_checkpoint, load_checkpoint, start_checkpoint
 from .config import ConfigError, TrainConfig
 from .data import Batcher, build_sources, split_rows
 from .logs import log_event, setup_logging
@@ -202,10 +202,19 @@ def build_model(
 ) -> tuple[nn.Module, nn.Module, bool]:
     """(module to call, the underlying model, whether FSDP handles mixed precision)."""
     torch.manual_seed(cfg.seed)  # identical initial weights on every rank
+    hf_source: nn.Module | None = None
     if cfg.is_hf:
         from .hf import build_hf_model
 
-        model: nn.Module = build_hf_model(cfg.model.hf, cfg.model.hf_config, rt.device)
+        if rt.distributed and cfg.strategy == "fsdp":
+            # Only rank 0 reads the weights (into CPU memory); every rank builds the model on the
+            # meta device, shards it, and receives its shards by broadcast (_materialize_hf): no
+            # rank ever holds the whole model on its GPU, and the files are read once.
+            if rt.is_main:
+                hf_source = build_hf_model(cfg.model.hf, cfg.model.hf_config, torch.device("cpu"))
+            model: nn.Module = build_hf_model(cfg.model.hf, cfg.model.hf_config, torch.device("meta"), weights=False)
+        else:
+            model = build_hf_model(cfg.model.hf, cfg.model.hf_config, rt.device)
         max_pos = getattr(model.config, "max_position_embeddings", None)
         if max_pos and cfg.seq_len > max_pos:
             raise ConfigError(f"seq_len ({cfg.seq_len}) exceeds the model's max_position_embeddings ({max_pos})")
@@ -222,7 +231,13 @@ def build_model(
         # Before sharding: each block's adapters belong to its FSDP unit.
         from .lora import apply_lora
 
+        # PEFT initialises the adapters from the global RNG: seeded the same way on every path,
+        # so they do not depend on what building the model drew from it
+        torch.manual_seed(cfg.seed + 1)
         apply_lora(model, cfg.lora, cfg.is_hf, cfg.model.hf or cfg.model.init_from)
+        if hf_source is not None:
+            torch.manual_seed(cfg.seed + 1)
+            apply_lora(hf_source, cfg.lora, True, cfg.model.hf)
     if cfg.activation_checkpointing:
         if cfg.is_hf:
             model.model.gradient_checkpointing_enable(gradient_checkpointing_kwargs={"use_reentrant": False})  # type: ignore[operator,union-attr]
@@ -260,7 +275,27 @@ def build_model(
         fully_shard(block, mp_policy=mp, reshard_after_forward=i < n - 1)
     fully_shard(model, mp_policy=mp)
     _materialize(model, cfg, rt)
+    if cfg.is_hf:
+        _materialize_hf(model, hf_source, rt)
     return model, model, fsdp_mp
+
+
+def _materialize_hf(model: nn.Module, source: nn.Module | None, rt: Runtime) -> None:
+    """Allocate a sharded HF model built on the meta device and fill it from rank 0's copy
+    (``source``, None elsewhere): set_model_state_dict broadcasts one tensor at a time and each
+    rank keeps its shard; buffers outside the state dict (rotary tables) are broadcast too."""
+    from torch.distributed.checkpoint.state_dict import StateDictOptions, set_model_state_dict
+
+    model.to_empty(device=rt.device)
+    full = source.state_dict() if source is not None else {}
+    set_model_state_dict(model, full, options=StateDictOptions(full_state_dict=True, broadcast_from_rank0=True))
+    buffers = dict(source.named_buffers()) if source is not None else {}
+    for name, buf in model.named_buffers():
+        if source is not None:
+            buf.copy_(buffers[name])
+        dist.broadcast(buf, src=0)
+    if rt.is_main:
+        log_event("hf_weights_broadcast", tensors=len(full), buffers=len(buffers))
 
 
 def _materialize(model: nn.Module, cfg: TrainConfig, rt: Runtime) -> None:
@@ -468,6 +503,10 @@ class Trainer:
         self.stop_group = None
         if self.rt.distributed and dist.get_backend() != "gloo":
             self.stop_group = dist.new_group(backend="gloo")
+        # Background checkpoints run DCP's collectives in a thread: on a gloo group of their own,
+        # never interleaved with the training loop's.
+        self.ckpt_group = dist.new_group(backend="gloo") if self.rt.distributed and cfg.checkpoint_async else None
+        self.pending: PendingCheckpoint | None = None
         self.step = 0
         self.samples_seen = 0  # the data position: samples consumed by all steps so far
         self.restarts = 0
@@ -503,29 +542,39 @@ class Trainer:
             "last_eval": self.last_eval,
         }
 
-    def save(self) -> None:
+    def save(self, background: bool = False) -> None:
+        """Checkpoint this step (collective). ``background``: dcp.async_save, the files are
+        written while training goes on and the manifest once every rank's write is done
+        (_finish_pending, at the first step all ranks agree on); otherwise the checkpoint is
+        complete on return. A save first completes the one in flight, so the stop checkpoint
+        only has its own step left to write."""
         if self.store is None:
             return
+        self._finish_pending()
         files = None
         if self.cfg.lora.rank:
             from .lora import adapter_files
 
             files = adapter_files(self.gpt, self.cfg.lora, self.cfg.is_hf, self.cfg.model.hf or self.cfg.model.init_from)
-        save_checkpoint(
-            self.store,
-            self.step,
-            self.model,
-            self.optimizer,
-            self._trainer_state(),
-            self.cfg.to_dict(),
-            self.gpt_config,
-            self.last_eval,
-            self.cfg.keep_last,
-            self.cfg.keep_best,
-            self.extra_manifest,
-            extra_files=files,
-            frozen=not self.cfg.lora.rank,
+        manifest = checkpoint_manifest(self.cfg.to_dict(), self.gpt_config, self.last_eval, self.extra_manifest)
+        pending = start_checkpoint(
+            self.store, self.step, self.model, self.optimizer, self._trainer_state(), manifest, files,
+            frozen=not self.cfg.lora.rank, async_group=self.ckpt_group if background else "sync",
         )
+        if pending is None:
+            return
+        if background:
+            self.pending = pending
+        else:
+            finish_checkpoint(pending, self.cfg.keep_last, self.cfg.keep_best)
+            self.metrics.last_checkpoint.set(time.time())
+
+    def _finish_pending(self) -> None:
+        """Complete the background checkpoint (collective): wait for its files, write its manifest."""
+        if self.pending is None:
+            return
+        pending, self.pending = self.pending, None
+        finish_checkpoint(pending, self.cfg.keep_last, self.cfg.keep_best, group=self.ckpt_group)
         self.metrics.last_checkpoint.set(time.time())
 
     def resume(self) -> bool:
@@ -633,15 +682,17 @@ class Trainer:
         self.samples_seen += cfg.global_batch_size
         return loss_sum / self.accum, grad_norm  # type: ignore[return-value]
 
-    def _stop_agreed(self) -> bool:
-        """Whether any rank was asked to stop, agreed every step so all stop at the same one.
-        A CPU tensor over a gloo group (the default group on CPU; a gloo group of its own
+    def _stop_agreed(self) -> tuple[bool, bool]:
+        """(whether any rank was asked to stop, whether every rank's background checkpoint
+        write is done), agreed every step so all stop, and complete a checkpoint, at the same
+        one. A CPU tensor over a gloo group (the default group on CPU; a gloo group of its own
         beside NCCL): reading it waits for the other ranks, never for the GPU."""
+        writing = self.pending is not None and not self.pending.done()
         if not self.rt.distributed:
-            return self.stop.requested
-        flag = torch.tensor([1 if self.stop.requested else 0], dtype=torch.int32)
+            return self.stop.requested, not writing
+        flag = torch.tensor([1 if self.stop.requested else 0, 1 if writing else 0], dtype=torch.int32)
         dist.all_reduce(flag, op=dist.ReduceOp.MAX, group=self.stop_group)
-        return bool(flag.item())
+        return bool(flag[0].item()), not bool(flag[1].item())
 
     def _mean_loss(self, loss: torch.Tensor) -> float:
         """Mean of the ranks' losses: the one device-to-host copy, made at logged steps only."""
@@ -667,7 +718,9 @@ class Trainer:
             mark_t, mark_step = time.perf_counter(), self.step
             while self.step < cfg.steps:
                 loss, grad_norm = self.train_step()
-                stop = self._stop_agreed()
+                stop, written = self._stop_agreed()
+                if written and self.pending is not None:
+                    self._finish_pending()
                 self.metrics.step.set(self.step)
                 periodic = bool(cfg.checkpoint_interval) and self.step % cfg.checkpoint_interval == 0
                 evaluating = bool(cfg.eval_interval) and (self.step % cfg.eval_interval == 0 or self.step == cfg.steps)
@@ -713,7 +766,8 @@ class Trainer:
                         else:
                             # The manifest's eval must describe these weights (used by select=best).
                             self.last_eval = evaluate(self.model, self.val_source, cfg, self.rt, self.amp)
-                    self.save()
+                    # periodic ones in the background; the last and the stop checkpoint complete here
+                    self.save(background=cfg.checkpoint_async and not stop and self.step != cfg.steps)
                 if stop:
                     stopped = True
                     if self.rt.is_main:
@@ -739,7 +793,7 @@ class Trainer:
         The trainer is unusable afterwards."""
         # The FSDP/DDP module, optimizer (DTensor state) and batcher reference the process
         # group; they must be gone before it is destroyed.
-        for name in ("model", "gpt", "optimizer", "scaler", "batcher", "amp", "stop_group"):
+        for name in ("model", "gpt", "optimizer", "scaler", "batcher", "amp", "stop_group", "pending", "ckpt_group"):
             if hasattr(self, name):
                 setattr(self, name, None)
         if error is not None:
