@@ -47,7 +47,9 @@ export type {
   AutoscalingOptions, ScheduleWindow, ExposureOptions, EndpointCertificate, AuthOptions, CanaryOptions, EndpointSlo,
   IEndpointMonitoring, IEndpointTenant, EndpointWatchOptions, KeyVaultNetwork,
 } from './inference/types';
-export { VLLM_IMAGE } from './inference/vllm';
+export { VLLM_IMAGE, VLLM_LORA_RANKS, TINY_MODEL_PARAMS } from './inference/vllm';
+export { loraAdapter, MAX_ADAPTERS } from './inference/lora';
+export type { EndpointAdapter, LoraAdapterSource, LoraAdapterOptions } from './inference/lora';
 export { KEDA_CHART } from './inference/addons';
 export {
   PolicyPack, AiInfraPolicyPack, Policy, KUBERNETES_SUPPRESSION_PREFIX, addKubernetesObjects, terraformRule, kubernetesRule,
