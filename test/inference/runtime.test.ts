@@ -42,7 +42,7 @@ describe.each(Object.keys(CLOUDS) as CloudName[])('vLLM on %s', (cloud) => {
     if (cloud === 'azure') return;
     expect(pod.initContainers ?? []).toEqual([]);
     expect(pod.volumes.find((v: Json) => v.name === 'model-cache')).toBeUndefined();
-    expect(envOf(server).RUNAI_STREAMER_CONCURRENCY).toBe('16');
+    expect(envOf(server).RUNAI_STREAMER_CONCURRENCY).toBe('32');
     if (cloud === 'aws') expect(envOf(server)).toMatchObject({ AWS_REGION: 'us-east-1', AWS_DEFAULT_REGION: 'us-east-1' });
     const names = server.env.map((e: Json) => e.name);
     expect(new Set(names).size).toBe(names.length);
