@@ -557,12 +557,8 @@ export class InferenceEndpoint extends EndpointMetrics implements IInferenceEndp
         throw new InvalidPropError(this, `${prop}.adapter.rank`, src.rank,
           `an integer from 1 to ${topRank} (vLLM's --max-lora-rank is one of ${VLLM_LORA_RANKS.join(', ')})`);
       }
-      if (src.adapterDir !== undefined) {
-        throw new InvalidPropError(this, `${prop}.adapter`, src.uri,
-          `an adapter directory (loraAdapter(bucket, path, { rank })): serving a fine-tuning job's checkpoint root (adapterDir "${src.adapterDir}", `
-          + `select "${src.select ?? 'best'}") needs the step picked at pod start, which the endpoint does not do yet; point loraAdapter at `
-          + `${src.path}/step-XXXXXXXX/${src.adapterDir}`);
-      }
+      if (src.adapterDir !== undefined) check.objectPath(this, `${prop}.adapter.adapterDir`, src.adapterDir);
+      check.oneOf(this, `${prop}.adapter.select`, src.select, ['newest', 'best']);
       if (!src.store.cloud.sameCloudAs(cloud) || src.store.cloud.kind !== cloud.kind) {
         throw new InvalidPropError(this, `${prop}.adapter`, src.uri, `an adapter in a store of the cluster's cloud (${cloud.toString()})`);
       }

@@ -117,11 +117,33 @@ export function vllmModelParts(input: VllmModelInput): VllmModelParts {
     volumes.push({ name: 'adapters', emptyDir: { sizeLimit: `${adaptersGiB}Gi` } });
     mounts.push({ name: 'adapters', mountPath: ADAPTERS_DIR, readOnly: true });
     input.adapters.forEach((a, i) => {
+      const dest = `${ADAPTERS_DIR}/${a.name}`;
+      if (a.adapter.adapterDir !== undefined) {
+        initContainers.push(checkpointAdapterInitContainer(`fetch-adapter-${i}`, input, a, dest));
+        return;
+      }
       const ref: ModelReference = { store: a.adapter.store, path: a.adapter.path, uri: a.adapter.uri, select: a.adapter.select ?? 'best' };
-      initContainers.push(copyInitContainer(`fetch-adapter-${i}`, input, ref, `${ADAPTERS_DIR}/${a.name}`, 'adapters', ADAPTERS_DIR));
+      initContainers.push(copyInitContainer(`fetch-adapter-${i}`, input, ref, dest, 'adapters', ADAPTERS_DIR));
     });
   }
   return { modelPath, stream: stream !== undefined, env, initContainers, volumes, mounts, diskGiB, adapterPaths };
+}
+
+/**
+ * A fine-tuning job's adapter (`job.adapter()`): its checkpoint root holds one adapter per step, so the trainer
+ * image's `aiinfra.fetch_adapter` picks the step (`select`), checks each file against the manifest's sha256 and
+ * writes the adapter to `dest`.
+ */
+function checkpointAdapterInitContainer(name: string, input: VllmModelInput, a: EndpointAdapter, dest: string): Record<string, unknown> {
+  return initContainer({
+    name,
+    image: input.trainerImage(),
+    command: ['python', '-m', 'aiinfra.fetch_adapter'],
+    args: ['--checkpoint', a.adapter.uri, '--select', a.adapter.select ?? 'best', '--subdir', a.adapter.adapterDir ?? 'adapter', '--dest', dest],
+    env: mergeEnv(input.storeEnv, [{ name: 'HOME', value: '/tmp' }, { name: 'TMPDIR', value: '/tmp' }]),
+    volumeMounts: [{ name: 'adapters', mountPath: ADAPTERS_DIR }, { name: 'tmp', mountPath: '/tmp' }],
+    resources: { requests: { cpu: '1', memory: '2Gi' }, limits: { memory: '2Gi' } },
+  });
 }
 
 /** An init container that copies `ref` into `dest` with the cloud's copy tool. */

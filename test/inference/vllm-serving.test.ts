@@ -163,6 +163,42 @@ describe.each(Object.keys(CLOUDS) as CloudName[])('LoRA adapters (%s)', (cloud) 
   });
 });
 
+describe.each(Object.keys(CLOUDS) as CloudName[])('a fine-tuning job\'s adapter (job.adapter() shape) on %s', (cloud) => {
+  const b = build(cloud, ({ models }) => ({
+    runtime: 'vllm', image: undefined,
+    adapters: [{
+      name: 'sft', adapter: {
+        store: models, path: 'research/sft', uri: `${models.uri}/research/sft`, rank: 32, adapterDir: 'adapter', select: 'newest',
+        base: models.model('research/gpt-1b'),
+      },
+    }],
+  }));
+  const pod = podOf(b);
+
+  test('the trainer image picks the step, checks the manifest hashes and writes the adapter (aiinfra.fetch_adapter)', () => {
+    const init = pod.initContainers.find((c: Json) => c.name === 'fetch-adapter-0');
+    expect(init.image).toMatch(/__AIINFRA_TF_PLACEHOLDER_\d+__/);
+    expect(init.command).toEqual(['python', '-m', 'aiinfra.fetch_adapter']);
+    expect(init.args).toEqual(['--checkpoint', `${b.models.uri}/research/sft`, '--select', 'newest', '--subdir', 'adapter', '--dest', '/adapters/sft']);
+    expect(init.volumeMounts).toContainEqual({ name: 'adapters', mountPath: '/adapters' });
+    for (const [k, v] of Object.entries(b.models.clientEnvironment)) expect(envOf(init)[k]).toBe(v);
+    expect(argOf(pod.containers[0].args, '--max-lora-rank')).toBe('32');
+    expect(restrictedPssProblems(pod)).toEqual([]);
+  });
+
+  test('the release waits for the trainer image; the identity reads the job\'s checkpoint prefix', () => {
+    const json = synthJson(b.stack);
+    const release = resources(json, 'helm_release').find((r) => r.name === b.endpoint.name) as Json;
+    expect(release.depends_on.some((d: string) => /trainer/i.test(d))).toBe(true);
+    const read = JSON.stringify({
+      aws: resources(json, 'aws_iam_role_policy', 'ReadGrant'),
+      gcp: resources(json, 'google_storage_bucket_iam_member', 'ReadGrant'),
+      azure: resources(json, 'azurerm_role_assignment', 'ReadGrant'),
+    }[cloud]);
+    expect(read).toContain('research/sft/');
+  });
+});
+
 describe('bad adapters fail at synth, naming the adapter', () => {
   const one = (models: ModelBackupBucket, over: Partial<LoraAdapterSource> = {}, name = 'support') =>
     [{ name, adapter: { ...loraAdapter(models, 'adapters/support', { rank: 16 }), ...over } }];
@@ -199,8 +235,7 @@ describe('bad adapters fail at synth, naming the adapter', () => {
     }), 'adapters', /at most 32: vLLM keeps every adapter in its CPU LoRA cache/);
   });
 
-  test('a fine-tuning job\'s checkpoint root (job.adapter()) is typed but refused until the step is picked at pod start', () => {
-    invalid('aws', ({ models }) => ({ runtime: 'vllm', adapters: one(models, { adapterDir: 'adapter', select: 'best' }) }), 'adapters[0].adapter',
-      /needs the step picked at pod start.*adapters\/support\/step-XXXXXXXX\/adapter/);
+  test('a fine-tuning job\'s adapter folder must be a plain relative path', () => {
+    invalid('aws', ({ models }) => ({ runtime: 'vllm', adapters: one(models, { adapterDir: '../../secrets' }) }), 'adapters[0].adapter.adapterDir', /no '.' or '..'/);
   });
 });
