@@ -48,7 +48,9 @@ export type {
   IEndpointMonitoring, IEndpointTenant, EndpointWatchOptions, KeyVaultNetwork,
 } from './inference/types';
 export type { RolloutOptions, ResolvedRollout } from './inference/rollout';
-export { VLLM_IMAGE } from './inference/vllm';
+export { VLLM_IMAGE, VLLM_LORA_RANKS, TINY_MODEL_PARAMS } from './inference/vllm';
+export { loraAdapter, MAX_ADAPTERS } from './inference/lora';
+export type { EndpointAdapter, LoraAdapterSource, LoraAdapterOptions } from './inference/lora';
 export { KEDA_CHART } from './inference/addons';
 export {
   PolicyPack, AiInfraPolicyPack, Policy, KUBERNETES_SUPPRESSION_PREFIX, addKubernetesObjects, terraformRule, kubernetesRule,

@@ -1,7 +1,7 @@
 import { App, TerraformStack } from 'cdktf';
 import { Construct } from 'constructs';
 import {
-  Cloud, Gpu, GpuTrainingCluster, LocalStateBackend, InferenceEndpoint, ModelBackupBucket, MonitoringStack, RestoreDrill, Tenant, TrainingJob,
+  Cloud, Gpu, GpuTrainingCluster, LocalStateBackend, InferenceEndpoint, loraAdapter, ModelBackupBucket, MonitoringStack, RestoreDrill, Tenant, TrainingJob,
 } from '../../src';
 import { applyPolicy } from './policy';
 
@@ -80,15 +80,20 @@ export class Platform extends TerraformStack {
     this.monitoring.watch(this.research, { queuePendingLimit: '4h' });
     // Serving (each endpoint registers itself with the monitoring stack).
     const servingGpu = props.cloud.select({ aws: () => Gpu.L4, gcp: () => Gpu.L4, azure: () => Gpu.A10G });
+    // The trained model on vLLM (the default runtime): an init step exports the best checkpoint to <checkpoints>/hf
+    // once, then vLLM serves it.
     this.chat = new InferenceEndpoint(this, 'chat', {
-      cluster: this.cluster, monitoring: this.monitoring, runtime: 'builtin', gpu: servingGpu,
+      cluster: this.cluster, monitoring: this.monitoring, gpu: servingGpu,
       model: this.pretrain.model({ select: 'best' }),
       replicas: { min: 2, max: 4 },
       slo: { latencyP95Seconds: 10, ttftP95Seconds: 1, availability: 0.999 },
     });
+    const llama = this.models.model('models/llama-3.1-8b-instruct', { parameterCount: 8_030_000_000 });
     this.llm = new InferenceEndpoint(this, 'llm', {
       cluster: this.cluster, monitoring: this.monitoring, runtime: 'vllm', gpu: servingGpu,
-      model: this.models.model('models/llama-3.1-8b-instruct', { parameterCount: 8_030_000_000 }),
+      model: llama,
+      // A LoRA adapter clients select with `"model": "llama-support"`.
+      adapters: [{ name: 'llama-support', adapter: loraAdapter(this.models, 'adapters/llama-3.1-8b-support', { rank: 16, base: llama }) }],
       maxModelLength: 8192,
       replicas: { max: 3 },
       autoscaling: { scaleToZero: true },

@@ -29,7 +29,7 @@ export class QuickstartPlatform extends TerraformStack {
     });
     monitoring.watch(pretrain);
     new InferenceEndpoint(this, 'chat', {
-      cluster, monitoring, runtime: 'builtin', gpu: Gpu.L4, replicas: { min: 2, max: 10 },
+      cluster, monitoring, gpu: Gpu.L4, replicas: { min: 2, max: 10 },   // vLLM, the default runtime
       model: pretrain.model({ select: 'best' }),
     });
     Aspects.of(this).add(new AiInfraPolicyPack());

@@ -102,6 +102,8 @@ export interface GpuSpec {
   readonly fp16Tflops: number;
   /** True when the GPU runs bf16 natively (Ampere and newer). */
   readonly supportsBf16: boolean;
+  /** CUDA compute capability, e.g. `8.9` (what kernels such as vLLM's fp8 and AWQ need). */
+  readonly computeCapability: number;
   /** Machine types per cloud; a cloud missing here does not offer the GPU. */
   readonly machines: Partial<Record<CloudKind, readonly GpuMachineType[]>>;
 }
@@ -146,7 +148,7 @@ function shapes(regions: readonly string[], rows: Shape[], extra: Partial<GpuMac
 export class Gpu {
   /** NVIDIA H100 80GB SXM: AWS p5, GCP A3 (High / Mega), Azure ND H100 v5. */
   public static readonly H100_80GB = new Gpu({
-    id: 'h100-80gb', name: 'NVIDIA H100 80GB (SXM)', memoryGiB: 80, bf16Tflops: 989, fp16Tflops: 989, supportsBf16: true,
+    id: 'h100-80gb', name: 'NVIDIA H100 80GB (SXM)', memoryGiB: 80, bf16Tflops: 989, fp16Tflops: 989, supportsBf16: true, computeCapability: 9.0,
     machines: {
       aws: shapes(AWS_P5, [['p5.48xlarge', 8, 192, 2048, 55.04, 'efa', 32]], { quota: AWS_P_QUOTA }),
       gcp: [
@@ -164,7 +166,7 @@ export class Gpu {
 
   /** NVIDIA A100 80GB: AWS p4de, GCP A2 Ultra, Azure ND A100 v4 (amsr) and NC A100 v4. */
   public static readonly A100_80GB = new Gpu({
-    id: 'a100-80gb', name: 'NVIDIA A100 80GB', memoryGiB: 80, bf16Tflops: 312, fp16Tflops: 312, supportsBf16: true,
+    id: 'a100-80gb', name: 'NVIDIA A100 80GB', memoryGiB: 80, bf16Tflops: 312, fp16Tflops: 312, supportsBf16: true, computeCapability: 8.0,
     machines: {
       aws: shapes(AWS_P4DE, [['p4de.24xlarge', 8, 96, 1152, 27.45, 'efa', 4]], { quota: AWS_P_QUOTA }),
       gcp: shapes(GCP_A2_ULTRA, [
@@ -186,7 +188,7 @@ export class Gpu {
 
   /** NVIDIA A100 40GB: AWS p4d, GCP A2 High, Azure ND A100 v4 (asr). */
   public static readonly A100_40GB = new Gpu({
-    id: 'a100-40gb', name: 'NVIDIA A100 40GB', memoryGiB: 40, bf16Tflops: 312, fp16Tflops: 312, supportsBf16: true,
+    id: 'a100-40gb', name: 'NVIDIA A100 40GB', memoryGiB: 40, bf16Tflops: 312, fp16Tflops: 312, supportsBf16: true, computeCapability: 8.0,
     machines: {
       aws: shapes(AWS_P4D, [['p4d.24xlarge', 8, 96, 1152, 21.96, 'efa', 4]], { quota: AWS_P_QUOTA }),
       gcp: shapes(GCP_A2_HIGH, [
@@ -202,7 +204,7 @@ export class Gpu {
 
   /** NVIDIA L40S 48GB: AWS g6e (not offered by GCP or Azure as whole GPUs in Kubernetes). */
   public static readonly L40S = new Gpu({
-    id: 'l40s', name: 'NVIDIA L40S', memoryGiB: 48, bf16Tflops: 362, fp16Tflops: 362, supportsBf16: true,
+    id: 'l40s', name: 'NVIDIA L40S', memoryGiB: 48, bf16Tflops: 362, fp16Tflops: 362, supportsBf16: true, computeCapability: 8.9,
     machines: {
       aws: shapes(AWS_G6E, [
         ['g6e.xlarge', 1, 4, 32, 1.861],
@@ -218,7 +220,7 @@ export class Gpu {
 
   /** NVIDIA L4 24GB: AWS g6, GCP G2 (Azure has no L4 VM). */
   public static readonly L4 = new Gpu({
-    id: 'l4', name: 'NVIDIA L4', memoryGiB: 24, bf16Tflops: 121, fp16Tflops: 121, supportsBf16: true,
+    id: 'l4', name: 'NVIDIA L4', memoryGiB: 24, bf16Tflops: 121, fp16Tflops: 121, supportsBf16: true, computeCapability: 8.9,
     machines: {
       aws: shapes(AWS_G6, [
         ['g6.xlarge', 1, 4, 16, 0.805],
@@ -244,7 +246,7 @@ export class Gpu {
 
   /** NVIDIA A10G 24GB (AWS g5) and its twin the A10 24GB (Azure NVadsA10 v5, whole-GPU sizes only). */
   public static readonly A10G = new Gpu({
-    id: 'a10g', name: 'NVIDIA A10G / A10 24GB', memoryGiB: 24, bf16Tflops: 125, fp16Tflops: 125, supportsBf16: true,
+    id: 'a10g', name: 'NVIDIA A10G / A10 24GB', memoryGiB: 24, bf16Tflops: 125, fp16Tflops: 125, supportsBf16: true, computeCapability: 8.6,
     machines: {
       aws: shapes(AWS_G5, [
         ['g5.xlarge', 1, 4, 16, 1.006],
@@ -264,7 +266,7 @@ export class Gpu {
 
   /** NVIDIA T4 16GB (no bf16: fp16 only): AWS g4dn, GCP N1 + T4, Azure NCasT4 v3. */
   public static readonly T4 = new Gpu({
-    id: 't4', name: 'NVIDIA T4', memoryGiB: 16, bf16Tflops: 0, fp16Tflops: 65, supportsBf16: false,
+    id: 't4', name: 'NVIDIA T4', memoryGiB: 16, bf16Tflops: 0, fp16Tflops: 65, supportsBf16: false, computeCapability: 7.5,
     machines: {
       aws: shapes(AWS_G4DN, [
         ['g4dn.xlarge', 1, 4, 16, 0.526],
@@ -311,6 +313,7 @@ export class Gpu {
   public readonly bf16Tflops: number;
   public readonly fp16Tflops: number;
   public readonly supportsBf16: boolean;
+  public readonly computeCapability: number;
   private readonly machineTable: Partial<Record<CloudKind, readonly GpuMachineType[]>>;
 
   private constructor(spec: GpuSpec) {
@@ -320,6 +323,7 @@ export class Gpu {
     this.bf16Tflops = spec.bf16Tflops;
     this.fp16Tflops = spec.fp16Tflops;
     this.supportsBf16 = spec.supportsBf16;
+    this.computeCapability = spec.computeCapability;
     this.machineTable = spec.machines;
   }
 

@@ -15,7 +15,7 @@ import { checkDnsLabel, constructDnsLabel } from '../k8s/names';
 import { sharedNamespace } from '../k8s/shared-namespace';
 import { InferenceClusterAddons } from '../clouds/helm/inference-addons';
 import { targetFor } from '../clouds/registry';
-import { ContainerInput, initContainer, mergeEnv, ProbePaths } from '../k8s/objects/container';
+import { ContainerInput, mergeEnv, ProbePaths } from '../k8s/objects/container';
 import { deployment } from '../k8s/objects/deployment';
 import { gateway } from '../k8s/objects/gateway';
 import { cpuHorizontalPodAutoscaler } from '../k8s/objects/horizontal-pod-autoscaler';
@@ -31,14 +31,16 @@ import { serviceAccount } from '../k8s/objects/service-account';
 import { serviceMonitor } from '../k8s/objects/service-monitor';
 import { KEDA_CHART } from './addons';
 import type { ApiKeyParts, ExposureParts, InferenceSpi } from './spi';
-import { API_KEYS_DIR, API_KEYS_FILE, commonLabels, MODEL_CACHE_DIR, podLabels, SERVER_PORT, SERVICE_PORT } from './manifests';
+import { API_KEYS_DIR, API_KEYS_FILE, commonLabels, podLabels, SERVER_PORT, SERVICE_PORT } from './manifests';
 import { errorRatio, gaugeSum, histogramQuantile, RUNTIME_METRICS, seriesSelector } from './metrics';
 import { checkModelFits, formatCount } from './sizing';
 import {
   AuthOptions, AutoscalingOptions, CanaryOptions, EndpointSlo, ExposureOptions, IEndpointMonitoring, InferenceEndpointProps, InferencePrecision,
   InferenceQuantization, InferenceRuntime, isModelImage, ModelImage, ScheduleWindow,
 } from './types';
-import { BUILTIN_QUANTIZATIONS, VLLM_IMAGE, VLLM_QUANTIZATIONS, vllmArgs } from './vllm';
+import { ADAPTER_NAME, EndpointAdapter, MAX_ADAPTERS, MAX_GPU_LORAS, maxLoraRankFor, sameModel } from './lora';
+import { EXPORT_DIR, vllmModelParts } from './model-loading';
+import { BUILTIN_QUANTIZATIONS, defaultRuntime, TINY_MODEL_PARAMS, VLLM_IMAGE, VLLM_LORA_RANKS, VLLM_QUANTIZATIONS, vllmArgs, vllmQuantizationProblem } from './vllm';
 import { checkStateLocation } from '../core/state-backend';
 import { contributeSummary, SummaryPart } from '../summary';
 import { registerPoolDemand, poolDemands } from '../core/pool-demand';
@@ -292,7 +294,7 @@ export class InferenceEndpoint extends EndpointMetrics implements IInferenceEndp
   /** True while a canary Deployment runs beside the stable one. */
   public readonly hasCanary: boolean;
   /** The push of the bundled server image, when the endpoint uses it (the release waits for it). */
-  private bundledImagePush?: ITerraformDependable;
+  private readonly bundledImagePushes: ITerraformDependable[] = [];
 
   constructor(scope: Construct, id: string, props: InferenceEndpointProps) {
     super(scope, id);
@@ -336,7 +338,13 @@ export class InferenceEndpoint extends EndpointMetrics implements IInferenceEndp
     };
 
     this.identity = new WorkloadIdentity(this, 'Identity', { cloud, description: `Inference endpoint ${this.node.path}`, tags: props.tags });
-    for (const m of servedModels(props, traffic.canaryLive)) if (!isModelImage(m)) m.store.grantRead(this.identity, m.path);
+    for (const m of servedModels(props, traffic.canaryLive)) {
+      if (isModelImage(m)) continue;
+      m.store.grantRead(this.identity, m.path);
+      // The export init step writes the checkpoint's Hugging Face directory, and nothing else.
+      if (this.isTrainerCheckpoint(m, server.runtime)) m.store.grantWrite(this.identity, `${m.path}/${EXPORT_DIR}/`);
+    }
+    for (const a of props.adapters ?? []) a.adapter.store.grantRead(this.identity, a.adapter.path);
     const saAnnotations = cluster.bindServiceAccount(this.identity, this.namespace, app);
     const exposureParts = parts.exposure(this, cloud, {
       app, namespace: this.namespace, public: traffic.isPublic, domainName: traffic.exposure.domainName, certificate: traffic.exposure.certificate,
@@ -364,7 +372,7 @@ export class InferenceEndpoint extends EndpointMetrics implements IInferenceEndp
     // ---- Kubernetes objects ----------------------------------------------------------------------------
     const objects = this.renderObjects(ctx);
     objects.forEach((o, i) => apiObject(this.workload.chart, `${o.kind}${i}`, { ...o }));
-    if (this.bundledImagePush) this.workload.addDependency(this.bundledImagePush);
+    if (this.bundledImagePushes.length > 0) this.workload.addDependency(...new Set(this.bundledImagePushes));
     this.dependOnMonitoring(props.monitoring);
     this.objects = objects;
 
@@ -408,8 +416,8 @@ export class InferenceEndpoint extends EndpointMetrics implements IInferenceEndp
     if (!props.model || (isModelImage(props.model) ? false : !props.model.store)) {
       throw new InvalidPropError(this, 'model', props.model, 'bucket.model(path) or { image, modelPath }');
     }
-    const runtime = props.runtime ?? 'builtin';
-    check.oneOf(this, 'runtime', runtime, ['builtin', 'vllm']);
+    check.oneOf(this, 'runtime', props.runtime, ['builtin', 'vllm']);
+    const runtime = this.resolveRuntime(props);
     checkUserTags(this, cloud, props.tags);
     const namespace = props.tenant?.namespace ?? props.namespace ?? DEFAULT_NAMESPACE;
     checkDnsLabel(this, props.tenant ? 'tenant.namespace' : 'namespace', namespace);
@@ -430,8 +438,9 @@ export class InferenceEndpoint extends EndpointMetrics implements IInferenceEndp
     check.numberInRange(this, 'cpu', props.cpu, 0.5, 512);
     check.integerInRange(this, 'memoryGiB', props.memoryGiB, 1, 4096);
     if (props.image !== undefined) checkImage(this, 'image', props.image);
-    this.checkPresets(props, runtime);
+    this.checkPresets(props, runtime, server.quantization);
     this.checkModelsFit(props, server, pool);
+    this.checkAdapters(props, runtime, cloud);
     check.numberInRange(this, 'slo.latencyP95Seconds', props.slo?.latencyP95Seconds, 0.001, 3600);
     check.numberInRange(this, 'slo.availability', props.slo?.availability, 0.9, 0.99999);
     check.numberInRange(this, 'slo.ttftP95Seconds', props.slo?.ttftP95Seconds, 0.001, 600);
@@ -460,24 +469,117 @@ export class InferenceEndpoint extends EndpointMetrics implements IInferenceEndp
       throw new InvalidPropError(this, 'precision', precision, `fp16 or fp32: ${gpu.id} has no bf16 support`);
     }
     const quantization = props.quantization ?? 'none';
+    if (runtime === 'builtin' && VLLM_QUANTIZATIONS.includes(quantization) && !BUILTIN_QUANTIZATIONS.includes(quantization)) {
+      throw new InvalidPropError(this, 'quantization', quantization, `${BUILTIN_QUANTIZATIONS.join(', ')} with runtime "builtin" (${quantization} runs on runtime "vllm")`);
+    }
+    if (runtime === 'vllm' && quantization === 'int8') {
+      throw new InvalidPropError(this, 'quantization', quantization, `${VLLM_QUANTIZATIONS.join(', ')} with runtime "vllm" (int8 is the builtin server's: set runtime "builtin")`);
+    }
     check.oneOf(this, 'quantization', quantization, runtime === 'vllm' ? VLLM_QUANTIZATIONS : BUILTIN_QUANTIZATIONS);
+    const problem = runtime === 'vllm' && gpu ? vllmQuantizationProblem(quantization, precision, gpu) : undefined;
+    if (problem) throw new InvalidPropError(this, 'quantization', quantization, problem);
     return { gpus, tp, precision, quantization };
   }
 
-  /** Trainer checkpoints (a preset) are the builtin server's format; vLLM reads Hugging Face directories. */
-  private checkPresets(props: InferenceEndpointProps, runtime: InferenceRuntime): void {
+  /**
+   * Trainer checkpoints (a preset): vLLM serves their export, which is bf16/fp16/fp32, never AWQ or GPTQ (those
+   * need a checkpoint quantized that way); the context is at most the preset's.
+   */
+  private checkPresets(props: InferenceEndpointProps, runtime: InferenceRuntime, quantization: InferenceQuantization): void {
     for (const [prop, m] of modelProps(props)) {
       const preset = m && !isModelImage(m) ? m.preset : undefined;
       if (preset === undefined) continue;
       const dims = this.trainerPreset(preset);
-      if (runtime === 'vllm' && dims) {
-        throw new InvalidPropError(this, `${prop}.preset`, preset,
-          'no trainer preset with runtime "vllm" (vLLM serves Hugging Face-format model directories; serve trainer checkpoints with runtime "builtin")');
+      if (runtime === 'vllm' && dims && (quantization === 'awq' || quantization === 'gptq')) {
+        throw new InvalidPropError(this, 'quantization', quantization,
+          `none or fp8 for the trainer checkpoint ${prop} (preset ${preset}): its export holds ${'bf16/fp16/fp32'} weights, and ${quantization} `
+          + 'needs a checkpoint quantized that way; fp8 quantizes at load time on an fp8-capable GPU');
       }
       if (dims && props.maxModelLength !== undefined && props.maxModelLength > dims.maxSeqLen) {
         throw new InvalidPropError(this, 'maxModelLength', props.maxModelLength, `at most ${dims.maxSeqLen} (the context length of ${preset})`);
       }
     }
+  }
+
+  /**
+   * The runtime: the user's, or the default rule (vllm.ts `defaultRuntime`) over the models served. A choice that
+   * gives up speed or wastes vLLM's start-up is a warning.
+   */
+  private resolveRuntime(props: InferenceEndpointProps): InferenceRuntime {
+    const models = modelProps(props).map(([, m]) => m).filter((m): m is ModelReference | ModelImage => m !== undefined);
+    const counts = models.map((m) => this.parameterCount(m));
+    const known = counts.filter((c): c is number => c !== undefined);
+    const largest = known.length === counts.length && known.length > 0 ? Math.max(...known) : undefined;
+    const choice = defaultRuntime({ quantization: props.quantization, modelImage: models.some((m) => isModelImage(m)), parameterCount: largest });
+    if (props.runtime === undefined) return choice.runtime;
+    if (props.runtime === 'builtin' && choice.runtime === 'vllm' && largest !== undefined && largest >= 1_000_000_000) {
+      Annotations.of(this).addWarning(`${this.node.path}: runtime "builtin" serves a ${formatCount(largest)}-parameter model in eager mode (no paged KV `
+        + 'cache, prefix caching or CUDA graphs); runtime "vllm" (the default) serves the same checkpoint several times faster');
+    }
+    if (props.runtime === 'vllm' && largest !== undefined && largest < TINY_MODEL_PARAMS) {
+      Annotations.of(this).addWarning(`${this.node.path}: runtime "vllm" for a ${formatCount(largest)}-parameter model: vLLM's start-up (memory profiling, `
+        + 'CUDA graph capture) dominates a model this small; runtime "builtin" serves it and starts faster');
+    }
+    return props.runtime;
+  }
+
+  /** A trainer checkpoint root (its preset is a trainer preset) that vLLM serves through its Hugging Face export. */
+  private isTrainerCheckpoint(model: ModelReference | ModelImage, runtime: InferenceRuntime): boolean {
+    return runtime === 'vllm' && !isModelImage(model) && model.preset !== undefined && this.trainerPreset(model.preset) !== undefined;
+  }
+
+  /**
+   * LoRA adapters: vLLM only; unique names that are not the base model's; ranks vLLM can hold; each adapter trained on
+   * the model the endpoint serves, in a store of the endpoint's cloud, inside the tenant's prefix.
+   */
+  private checkAdapters(props: InferenceEndpointProps, runtime: InferenceRuntime, cloud: Cloud): void {
+    if (props.adapters === undefined) return;
+    if (!Array.isArray(props.adapters)) throw new InvalidPropError(this, 'adapters', props.adapters, 'an array of { name, adapter }');
+    const adapters: readonly EndpointAdapter[] = props.adapters;
+    if (adapters.length === 0) return;
+    if (runtime !== 'vllm') {
+      throw new InvalidPropError(this, 'adapters', adapters.map((a) => a?.name), 'none with runtime "builtin": LoRA adapters are served by runtime "vllm"');
+    }
+    if (adapters.length > MAX_ADAPTERS) {
+      throw new InvalidPropError(this, 'adapters', `${adapters.length} adapters`,
+        `at most ${MAX_ADAPTERS}: vLLM keeps every adapter in its CPU LoRA cache; split them over endpoints`);
+    }
+    const baseNames = new Set(servedModels(props, props.canary !== undefined && !props.canary.promote).map((m) => servedModelName(m)));
+    const seen = new Set<string>();
+    const topRank = VLLM_LORA_RANKS[VLLM_LORA_RANKS.length - 1];
+    adapters.forEach((a, i) => {
+      const prop = `adapters[${i}]`;
+      if (!a || typeof a.name !== 'string' || !ADAPTER_NAME.test(a.name)) {
+        throw new InvalidPropError(this, `${prop}.name`, a?.name, 'a model name of letters, digits, ".", "_" and "-", starting with a letter or digit, at most 64 characters');
+      }
+      if (seen.has(a.name)) throw new InvalidPropError(this, `${prop}.name`, a.name, 'a name no other adapter of the endpoint has (clients pick adapters by name)');
+      if (baseNames.has(a.name)) throw new InvalidPropError(this, `${prop}.name`, a.name, `a name other than the base model's served name (${[...baseNames].join(', ')})`);
+      seen.add(a.name);
+      const src = a.adapter;
+      if (!src || !src.store || typeof src.path !== 'string' || typeof src.uri !== 'string') {
+        throw new InvalidPropError(this, `${prop}.adapter`, src, "loraAdapter(bucket, path, { rank }) or a fine-tuning job's job.adapter()");
+      }
+      check.objectPath(this, `${prop}.adapter.path`, src.path);
+      if (typeof src.rank !== 'number' || !Number.isInteger(src.rank) || src.rank < 1 || src.rank > topRank) {
+        throw new InvalidPropError(this, `${prop}.adapter.rank`, src.rank,
+          `an integer from 1 to ${topRank} (vLLM's --max-lora-rank is one of ${VLLM_LORA_RANKS.join(', ')})`);
+      }
+      if (src.adapterDir !== undefined) check.objectPath(this, `${prop}.adapter.adapterDir`, src.adapterDir);
+      check.oneOf(this, `${prop}.adapter.select`, src.select, ['newest', 'best']);
+      if (!src.store.cloud.sameCloudAs(cloud) || src.store.cloud.kind !== cloud.kind) {
+        throw new InvalidPropError(this, `${prop}.adapter`, src.uri, `an adapter in a store of the cluster's cloud (${cloud.toString()})`);
+      }
+      if (props.tenant?.checkPrefix) props.tenant.checkPrefix(this, `${prop}.adapter`, src.path);
+      if (src.base) {
+        for (const [mprop, m] of modelProps(props)) {
+          if (!m) continue;
+          if (isModelImage(m) || !sameModel(src.base, m)) {
+            throw new InvalidPropError(this, `${prop}.adapter.base`, src.base.uri,
+              `the model the endpoint serves (${mprop}: ${isModelImage(m) ? m.image : m.uri}): an adapter applies only to the weights it was trained on`);
+          }
+        }
+      }
+    });
   }
 
   /** Every model served (stable and canary) fits in the replica's GPU memory. */
@@ -954,7 +1056,15 @@ export class InferenceEndpoint extends EndpointMetrics implements IInferenceEndp
     const image = (require('./server-image') as typeof import('./server-image')).serverImage(this, this.cloud);
     // Nodes get pull access to the stack's registry where the cloud does not grant it already.
     image.grantPull(this.cluster);
-    this.bundledImagePush = image.push;
+    this.bundledImagePushes.push(image.push);
+    return image.imageUri;
+  }
+
+  /** The bundled trainer image (it contains compute/ and aiinfra.export), for the export init step. */
+  private trainerImage(): string {
+    const image = (require('../core/image-build') as typeof import('../core/image-build')).trainerImage(this, this.cloud);
+    image.grantPull(this.cluster);
+    this.bundledImagePushes.push(image.push);
     return image.imageUri;
   }
 
@@ -978,7 +1088,10 @@ export class InferenceEndpoint extends EndpointMetrics implements IInferenceEndp
     }
     const store = isModelImage(t.model) ? undefined : t.model.store;
     const storeEnv: EnvVar[] = store ? Object.entries(store.clientEnvironment).map(([name, value]) => ({ name, value })) : [];
-    const srv = ctx.server.runtime === 'builtin' ? builtinServer(t, ctx, storeEnv) : vllmServer(t, ctx, storeEnv, weightsGiB);
+    const srv = ctx.server.runtime === 'builtin' ? builtinServer(t, ctx, storeEnv) : vllmServer(t, ctx, storeEnv, {
+      weightsGiB, parameterCount: this.parameterCount(t.model) ?? 0, trainerImage: () => this.trainerImage(),
+      trainerCheckpoint: !isModelImage(t.model) && this.isTrainerCheckpoint(t.model, 'vllm'),
+    });
     volumes.push(...srv.volumes);
     mounts.push(...srv.mounts);
     return {
@@ -1099,32 +1212,46 @@ const VLLM_ENV: readonly EnvVar[] = [
   { name: 'DO_NOT_TRACK', value: '1' },
 ];
 
-/** vLLM: an init container copies a store model to a local directory (vLLM reads Hugging Face directories). */
-function vllmServer(t: TrackSpec, ctx: EndpointContext, storeEnv: readonly EnvVar[], weightsGiB: number): ServerParts {
+/** What vllmServer needs from the endpoint beside the context. */
+interface VllmHooks {
+  readonly weightsGiB: number;
+  readonly parameterCount: number;
+  /** The model is a trainer checkpoint root: export it first. */
+  readonly trainerCheckpoint: boolean;
+  readonly trainerImage: () => string;
+}
+
+/**
+ * vLLM: a store model is streamed by the Run:ai streamer where the cloud supports it, else copied to local disk by an
+ * init container; a trainer checkpoint is exported to `<root>/hf` first; adapters are copied into /adapters.
+ */
+function vllmServer(t: TrackSpec, ctx: EndpointContext, storeEnv: readonly EnvVar[], hooks: VllmHooks): ServerParts {
   const { server, apiKey, props } = ctx;
-  const parts: Pick<ServerParts, 'initContainers' | 'volumes' | 'mounts' | 'cacheGiB'> = { initContainers: [], volumes: [], mounts: [], cacheGiB: 0 };
+  const adapters = props.adapters ?? [];
+  let parts: Pick<ServerParts, 'initContainers' | 'volumes' | 'mounts' | 'cacheGiB'> = { initContainers: [], volumes: [], mounts: [], cacheGiB: 0 };
   let modelPath: string;
+  let stream = false;
+  let env: readonly EnvVar[] = VLLM_ENV;
+  let adapterPaths: readonly { name: string; path: string }[] = [];
   if (isModelImage(t.model)) {
     modelPath = t.model.modelPath;
   } else {
-    modelPath = `${MODEL_CACHE_DIR}/model`;
-    const copy = ctx.parts.modelCopy(t.model, modelPath);
-    const cacheGiB = Math.max(20, Math.ceil(weightsGiB * 1.3) + 5);
-    parts.cacheGiB = cacheGiB;
-    parts.volumes.push({ name: 'model-cache', emptyDir: { sizeLimit: `${cacheGiB}Gi` } });
-    parts.mounts.push({ name: 'model-cache', mountPath: MODEL_CACHE_DIR, readOnly: true });
-    parts.initContainers.push(initContainer({
-      name: 'fetch-model',
-      image: copy.image,
-      command: [...copy.command],
-      env: mergeEnv(storeEnv, copy.env),
-      volumeMounts: [{ name: 'model-cache', mountPath: MODEL_CACHE_DIR }, ...(copy.scratchDirs.length > 0 ? [{ name: 'tmp', mountPath: '/tmp' }] : [])],
-      resources: { requests: { cpu: '2', memory: '4Gi' }, limits: { memory: '4Gi' } },
-    }));
+    const loading = vllmModelParts({
+      model: t.model, trainerCheckpoint: hooks.trainerCheckpoint, cloud: ctx.parts, storeEnv, precision: server.precision,
+      parameterCount: hooks.parameterCount, weightsGiB: hooks.weightsGiB, trainerImage: hooks.trainerImage, adapters,
+    });
+    parts = { initContainers: loading.initContainers, volumes: loading.volumes, mounts: loading.mounts, cacheGiB: loading.diskGiB };
+    modelPath = loading.modelPath;
+    stream = loading.stream;
+    env = mergeEnv(loading.env, VLLM_ENV);
+    adapterPaths = loading.adapterPaths;
   }
   const args = vllmArgs({
     modelPath, servedModelName: servedModelName(t.model), port: SERVER_PORT, tensorParallelSize: server.tp, pipelineParallelSize: server.gpus / server.tp,
-    precision: server.precision, quantization: server.quantization, maxModelLength: props.maxModelLength,
+    precision: server.precision, quantization: server.quantization, maxModelLength: props.maxModelLength, stream,
+    ...(adapterPaths.length > 0 ? {
+      lora: { modules: adapterPaths, maxRank: maxLoraRankFor(adapters.map((a) => a.adapter.rank)), maxLoras: Math.min(MAX_GPU_LORAS, adapters.length) },
+    } : {}),
   });
   // vLLM reads one key from VLLM_API_KEY; the file comes from the secret manager through the CSI volume.
   const command = apiKey
@@ -1132,5 +1259,5 @@ function vllmServer(t: TrackSpec, ctx: EndpointContext, storeEnv: readonly EnvVa
     : ['python3', '-m', 'vllm.entrypoints.openai.api_server'];
   // vLLM answers /health (engine up and healthy) without the API key; it exits when its engine dies, so
   // liveness only needs the process to accept connections, and never fails because of load.
-  return { ...parts, command, args, env: VLLM_ENV, probes: { startup: '/health', readiness: '/health', liveness: 'tcp' } };
+  return { ...parts, command, args, env, probes: { startup: '/health', readiness: '/health', liveness: 'tcp' } };
 }

@@ -94,6 +94,14 @@ export interface ModelCopySpec {
   readonly scratchDirs: readonly string[];
 }
 
+/** How vLLM streams a model's safetensors straight from the store (its Run:ai model streamer). */
+export interface ModelStreamSpec {
+  /** What vLLM's `--model` takes (`s3://bucket/path`, `gs://bucket/path`). */
+  readonly uri: string;
+  /** Environment the streamer needs beside the workload identity (region, concurrency). */
+  readonly env: readonly EnvVar[];
+}
+
 /** A pinned upstream Helm chart installed once per cluster. */
 export interface AddonChart {
   readonly id: string;
@@ -126,8 +134,13 @@ export interface InferenceSpi<C extends Cloud = Cloud> {
   exposure(scope: Construct, cloud: C, req: ExposureRequest): ExposureParts;
   /** The API key in the cloud's secret manager, readable by the endpoint's identity only. */
   apiKey(scope: Construct, cloud: C, req: ApiKeyRequest): ApiKeyParts;
-  /** Copies `model` into `dest` (vLLM reads a local HF-format directory). */
+  /** Copies `model` into `dest` (vLLM reads a local HF-format directory; adapters are always copied). */
   modelCopy(model: ModelReference, dest: string): ModelCopySpec;
+  /**
+   * vLLM streams `model` from the store instead of copying it (`--load-format runai_streamer`), where the pinned
+   * vLLM's streamer reads the cloud's object store. @default - undefined: the model is copied with `modelCopy`
+   */
+  modelStream?(model: ModelReference): ModelStreamSpec;
   /** Gateway class used when the user names none; undefined when the cloud has no default for that case. */
   defaultGatewayClass(isPublic: boolean): string | undefined;
   /** Cloud-specific exposure checks (InvalidPropError before any child is created). */

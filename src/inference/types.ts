@@ -7,6 +7,7 @@ import { ModelReference } from '../core/model-store';
 import { RolloutOptions } from './rollout';
 import { ErrorScope } from '../core/errors';
 import { KubernetesWorkload } from '../k8s/delivery';
+import type { EndpointAdapter } from './lora';
 
 /** Which server runs in the pods. */
 export type InferenceRuntime = 'builtin' | 'vllm';
@@ -252,7 +253,13 @@ export interface InferenceEndpointProps {
   readonly cloud?: Cloud;
   /** The model: `bucket.model('llm/v3')`, or an image with the weights baked in. */
   readonly model: ModelReference | ModelImage;
-  /** @default 'builtin' */
+  /**
+   * The server. `vllm` (paged KV cache, prefix caching, CUDA graphs) serves every model in a bucket, trainer
+   * checkpoints included (an init step exports them to a Hugging Face directory once per checkpoint). `builtin`
+   * (images/server) serves int8, tiny models and tests.
+   * @default - 'vllm', except 'builtin' for a model baked into an image, `quantization: 'int8'` and models under
+   * 50M parameters (see the README's runtime rule)
+   */
   readonly runtime?: InferenceRuntime;
   /** Server image override (a prebuilt builtin server or a vLLM build). @default - built from images/server (builtin) / the pinned vllm-openai image */
   readonly image?: string;
@@ -270,6 +277,13 @@ export interface InferenceEndpointProps {
   readonly precision?: InferencePrecision;
   /** @default 'none' */
   readonly quantization?: InferenceQuantization;
+  /**
+   * LoRA adapters served on top of `model` (vLLM only), each addressable by its `name` in the OpenAI API's `model`
+   * field: `[{ name: 'support', adapter: loraAdapter(bucket, 'adapters/support', { rank: 16, base: model }) }]`,
+   * or a fine-tuning job's `job.adapter()`. At most 32, ranks 1-512, names unique.
+   * @default - none
+   */
+  readonly adapters?: readonly EndpointAdapter[];
   /** Context length to serve (tokens). @default - the model's */
   readonly maxModelLength?: number;
   readonly replicas?: ReplicaOptions;

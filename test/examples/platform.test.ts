@@ -88,7 +88,7 @@ describe('example platform', () => {
         expect(md).toMatch(/gpu pools {3}train\/h100-80gb: h100-80gb x8 \([^)]+\), 0-2 nodes, on-demand -> spot/);
         expect(md).toContain('tenants     research: 16 GPUs');
         expect(md).toMatch(/jobs {8}train\/pretrain: 16 GPUs on h100-80gb in research, checkpoints to models/);
-        expect(md).toMatch(/endpoints {3}chat: builtin on serve, 2-4 replicas/);
+        expect(md).toMatch(/endpoints {3}chat: vllm on serve, 2-4 replicas/);
         expect(md).toMatch(/cost\/month {2}\$73\.00 min \(pools at minNodes\) \/ \$[\d,]+\.\d\d max/);
         const mermaid = md.slice(md.indexOf('```mermaid'));
         expect(mermaid).toContain(`subgraph c_${id.replace(/-/g, '_')}_train["cluster train"]`);

@@ -1,5 +1,5 @@
-// The example platform's two endpoints on each cloud: the trained model on the bundled server and an
-// open-weights model on vLLM, on the cluster's serving pool, every object schema-valid.
+// The example platform's two endpoints on each cloud: the trained model and an open-weights model with a LoRA
+// adapter, both on vLLM, on the cluster's serving pool, every object schema-valid.
 import { Testing } from 'cdktf';
 import { buildPlatformApp } from '../../examples/platform/platform';
 import { manifestsOf, restrictedPssProblems } from '../k8s/validate';
@@ -7,25 +7,41 @@ import { validateAll } from './crds';
 import { byKind, Json } from './helpers';
 
 describe.each(buildPlatformApp(Testing.app()).map((p) => [p.node.id, p] as const))('%s', (_id, platform) => {
-  test('chat serves the pretraining job\'s best checkpoint on the bundled server image', () => {
+  test('chat serves the pretraining job\'s best checkpoint on vLLM, through its export to <checkpoints>/hf', () => {
     const objects = manifestsOf(platform.chat.workload);
     expect(() => validateAll(objects)).not.toThrow();
     const deploy = byKind(objects, 'Deployment', platform.chat.name);
-    const env = Object.fromEntries(deploy.spec.template.spec.containers[0].env.map((e: Json) => [e.name, e.value]));
-    expect(`${env.AIINFRA_MODEL_URI}/`).toBe(`${platform.models.uri}/${platform.pretrain.checkpointPrefix}`);
-    expect(env.AIINFRA_MODEL_SELECT).toBe('best');
-    expect(deploy.spec.template.spec.containers[0].image).toMatch(/__AIINFRA_TF_PLACEHOLDER_\d+__/);
-    expect(restrictedPssProblems(deploy.spec.template.spec)).toEqual([]);
+    const pod = deploy.spec.template.spec;
+    expect(platform.chat.runtime).toBe('vllm');
+    expect(pod.containers[0].image).toMatch(/^vllm\/vllm-openai:v/);
+    const root = `${platform.models.uri}/${(platform.pretrain.checkpointPrefix ?? '').replace(/\/$/, '')}`;
+    const exp = pod.initContainers[0];
+    expect(exp.name).toBe('export-model');
+    // The trainer image (it carries compute/ and aiinfra.export), built and pushed by the stack.
+    expect(exp.image).toMatch(/__AIINFRA_TF_PLACEHOLDER_\d+__/);
+    expect(exp.args).toEqual(['--checkpoint', root, '--output', `${root}/hf`, '--select', 'best', '--dtype', 'bf16']);
+    const args: string[] = pod.containers[0].args;
+    const served = args[args.indexOf('--model') + 1];
+    if (platform.chat.cloud.kind === 'azure') {
+      expect(served).toBe('/models/model');
+      expect(pod.initContainers.map((c: Json) => c.name)).toEqual(['export-model', 'fetch-model']);
+    } else {
+      expect(served).toBe(`${root}/hf`);
+      expect(args).toContain('runai_streamer');
+    }
+    expect(restrictedPssProblems(pod)).toEqual([]);
     expect(platform.chat.pool.name).toBe('serve');
     expect(byKind(objects, 'ScaledObject').spec.minReplicaCount).toBe(2);
   });
 
-  test('llm runs vLLM, copies its model in, and idles at zero outside its schedule', () => {
+  test('llm runs vLLM with a LoRA adapter, loads its model (streamed, or copied on Azure), and idles at zero outside its schedule', () => {
     const objects = manifestsOf(platform.llm.workload);
     expect(() => validateAll(objects)).not.toThrow();
     const pod = byKind(objects, 'Deployment', platform.llm.name).spec.template.spec;
     expect(pod.containers[0].image).toMatch(/^vllm\/vllm-openai:v/);
-    expect(pod.initContainers.map((c: Json) => c.name)).toEqual(['fetch-model']);
+    expect(pod.initContainers.map((c: Json) => c.name)).toEqual(
+      platform.llm.cloud.kind === 'azure' ? ['fetch-model', 'fetch-adapter-0'] : ['fetch-adapter-0']);
+    expect(pod.containers[0].args).toEqual(expect.arrayContaining(['--enable-lora', '--lora-modules', 'llama-support=/adapters/llama-support']));
     const so = byKind(objects, 'ScaledObject');
     expect(so.spec.minReplicaCount).toBe(0);
     expect(so.spec.triggers.map((t: Json) => t.type)).toEqual(['prometheus', 'cron']);

@@ -56,6 +56,8 @@ export function build(cloudName: CloudName, props: (b: { models: ModelBackupBuck
   const endpoint = new InferenceEndpoint(stack, 'chat', {
     cluster,
     model: models.model('research/gpt-1b', { parameterCount: 1_210_000_000 }),
+    // The fixture's image is a builtin server build; tests of vLLM and of the default runtime rule say so.
+    runtime: 'builtin',
     image: SERVER_IMAGE,
     ...extra,
   } as InferenceEndpointProps);

@@ -3,18 +3,20 @@
 // per-cloud parts (Service annotations, gateway, secret mount, model copy, pod sizing, release order). The
 // generic behaviour is in defaults/public/runtime.test.ts.
 import { build, byKind, CLOUDS, CloudName, endpointObjects, Json, synthJson } from './helpers';
+import { loraAdapter } from '../../src/inference/lora';
 import { K8sObject } from '../k8s/validate';
 
 const AKS_SUBNET = '/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/rg/providers/Microsoft.Network/virtualNetworks/vnet/subnets/nodes';
 const APP = 'platform-chat-d21a8f63';
 
-/** The internal builtin default, and a public vLLM endpoint with a canary and KEDA. */
+/** The internal builtin default, and a public vLLM endpoint with a canary, a LoRA adapter and KEDA. */
 const SCENARIOS = {
   internal: (cloud: CloudName) => build(cloud),
   public: (cloud: CloudName) => build(cloud, ({ models }) => ({
     runtime: 'vllm', image: 'vllm/vllm-openai:v0.11.0',
     model: models.model('llm/llama-8b', { parameterCount: 8_030_000_000 }),
     canary: { model: models.model('llm/llama-8b-ft'), weight: 20 },
+    adapters: [{ name: 'support', adapter: loraAdapter(models, 'adapters/support', { rank: 16 }) }],
     exposure: { type: 'public', domainName: 'chat.example.com', ...(cloud === 'azure' ? { certificate: { certManagerClusterIssuer: 'letsencrypt' } } : {}) },
     auth: cloud === 'azure' ? { keyVaultNetwork: { allowedSubnetIds: [AKS_SUBNET] } } : {},
     monitoring: { prometheusQueryUrl: 'http://prometheus-operated.monitoring.svc:9090' },
@@ -124,8 +126,9 @@ describe.each(Object.keys(CLOUDS) as CloudName[])('%s', (cloud) => {
       if (s === 'internal') expect(container.env.slice(0, POD[cloud].storeEnv.length).map((e: Json) => e.name)).toEqual(POD[cloud].storeEnv);
       expect((byKind(objects, 'Deployment', APP).spec as Json).template.metadata.labels).toMatchObject(POD[cloud].podLabels);
     }
-    // The vLLM pod's disk: /tmp (16 GiB) plus the model cache (weights x 1.3 + 5, at least 20 GiB).
-    expect(podSpec(delivered(cloud, 'public').objects).containers[0].resources.requests['ephemeral-storage']).toBe('41Gi');
+    // The vLLM pod's disk: /tmp (16 GiB), the adapter volume (2 GiB per adapter) and, where the model is copied
+    // (Azure), the model cache (weights x 1.3 + 5, at least 20 GiB); AWS and GCP stream the weights.
+    expect(podSpec(delivered(cloud, 'public').objects).containers[0].resources.requests['ephemeral-storage']).toBe(cloud === 'azure' ? '43Gi' : '18Gi');
   });
 
   test('internal: the stable Service is the cloud\'s internal load balancer', () => {
@@ -185,20 +188,29 @@ describe.each(Object.keys(CLOUDS) as CloudName[])('%s', (cloud) => {
     expect(volume.csi).toEqual({ driver: POD[cloud].csiDriver, readOnly: true, volumeAttributes: { secretProviderClass: `${APP}-api-keys` } });
   });
 
-  test('public vLLM: the cloud\'s CLI copies the model before the server starts', () => {
-    const init = podSpec(delivered(cloud, 'public').objects).initContainers[0];
+  test('public vLLM: AWS and GCP stream the model; Azure copies it; the cloud\'s CLI copies the adapter before the server starts', () => {
+    const pod = podSpec(delivered(cloud, 'public').objects);
+    const args: string[] = pod.containers[0].args;
+    const model = args[args.indexOf('--model') + 1];
+    const inits: Json[] = pod.initContainers;
+    expect(inits.map((c) => c.name)).toEqual(cloud === 'azure' ? ['fetch-model', 'fetch-adapter-0'] : ['fetch-adapter-0']);
+    if (cloud === 'aws') expect(model).toMatch(/^s3:\/\/.*\/llm\/llama-8b$/);
+    if (cloud === 'gcp') expect(model).toMatch(/^gs:\/\/.*\/llm\/llama-8b$/);
+    if (cloud === 'azure') expect(model).toBe('/models/model');
+    expect(args.includes('runai_streamer')).toBe(cloud !== 'azure');
+    const adapter = inits.find((c) => c.name === 'fetch-adapter-0') as Json;
     const expected: Record<CloudName, { image: string; command: string[] }> = {
-      aws: { image: 'public.ecr.aws/aws-cli/aws-cli:2.27.50', command: ['aws', 's3', 'sync', '--only-show-errors', '--no-progress', expect.stringMatching(/^s3:\/\/.*\/llm\/llama-8b$/), '/models/model'] },
+      aws: { image: 'public.ecr.aws/aws-cli/aws-cli:2.27.50', command: ['aws', 's3', 'sync', '--only-show-errors', '--no-progress', expect.stringMatching(/^s3:\/\/.*\/adapters\/support$/), '/adapters/support'] },
       gcp: {
         image: 'gcr.io/google.com/cloudsdktool/google-cloud-cli:530.0.0-slim',
-        command: ['gcloud', 'storage', 'rsync', '--recursive', '--no-user-output-enabled', expect.stringMatching(/^gs:\/\/.*\/llm\/llama-8b$/), '/models/model'],
+        command: ['gcloud', 'storage', 'rsync', '--recursive', '--no-user-output-enabled', expect.stringMatching(/^gs:\/\/.*\/adapters\/support$/), '/adapters/support'],
       },
       azure: { image: 'mcr.microsoft.com/azure-cli:2.75.0', command: ['/bin/sh', '-c', expect.stringContaining('az storage blob download-batch --auth-mode login')] },
     };
-    expect(init.name).toBe('fetch-model');
-    expect(init.image).toBe(expected[cloud].image);
-    expect(init.command).toEqual(expected[cloud].command);
-    expect(init.env.slice(0, POD[cloud].storeEnv.length).map((e: Json) => e.name)).toEqual(POD[cloud].storeEnv);
+    expect(adapter.image).toBe(expected[cloud].image);
+    expect(adapter.command).toEqual(expected[cloud].command);
+    expect(adapter.volumeMounts).toContainEqual({ name: 'adapters', mountPath: '/adapters' });
+    for (const init of inits) expect(init.env.slice(0, POD[cloud].storeEnv.length).map((e: Json) => e.name)).toEqual(POD[cloud].storeEnv);
   });
 
   test('the release waits for its namespace, and on a public endpoint for KEDA, the cloud\'s secrets store chart and gateway class', () => {

@@ -26,16 +26,30 @@ describe.each(Object.keys(CLOUDS) as CloudName[])('vLLM on %s', (cloud) => {
     expect(server.image).toBe(VLLM_IMAGE);
     expect(VLLM_IMAGE).toMatch(/^vllm\/vllm-openai:v\d+\.\d+\.\d+$/);
     expect(server.command).toEqual(['python3', '-m', 'vllm.entrypoints.openai.api_server']);
+    // AWS and GCP stream the weights from the bucket (Run:ai streamer); Azure copies them to local disk first.
+    const streamed = cloud !== 'azure';
     expect(server.args).toEqual([
-      '--model', '/models/model', '--served-model-name', 'llama-70b-hf', '--host', '0.0.0.0', '--port', '8000',
+      '--model', streamed ? `${b.models.uri}/llm/llama-70b-hf` : '/models/model', '--served-model-name', 'llama-70b-hf', '--host', '0.0.0.0', '--port', '8000',
       '--tensor-parallel-size', '4', '--dtype', 'bfloat16', '--quantization', 'fp8', '--max-model-len', '8192',
+      ...(streamed ? ['--load-format', 'runai_streamer'] : []),
       '--gpu-memory-utilization', '0.90',
     ]);
     expect(server.resources.limits['nvidia.com/gpu']).toBe('4');
     expect(pod.nodeSelector['ai-infra/gpu']).toBe('h100-80gb');
   });
 
-  test('an init container copies the HF-format model directory into the cache volume, read-only for the server', () => {
+  test('AWS and GCP: the Run:ai streamer reads the bucket with the workload identity; no copy, no cache volume', () => {
+    if (cloud === 'azure') return;
+    expect(pod.initContainers ?? []).toEqual([]);
+    expect(pod.volumes.find((v: Json) => v.name === 'model-cache')).toBeUndefined();
+    expect(envOf(server).RUNAI_STREAMER_CONCURRENCY).toBe('32');
+    if (cloud === 'aws') expect(envOf(server)).toMatchObject({ AWS_REGION: 'us-east-1', AWS_DEFAULT_REGION: 'us-east-1' });
+    const names = server.env.map((e: Json) => e.name);
+    expect(new Set(names).size).toBe(names.length);
+  });
+
+  test('Azure: an init container copies the HF-format model directory into the cache volume, read-only for the server', () => {
+    if (cloud !== 'azure') return;
     expect(pod.initContainers).toHaveLength(1);
     const init = pod.initContainers[0];
     expect(init.name).toBe('fetch-model');
@@ -44,12 +58,10 @@ describe.each(Object.keys(CLOUDS) as CloudName[])('vLLM on %s', (cloud) => {
     const cache = pod.volumes.find((v: Json) => v.name === 'model-cache');
     expect(cache.emptyDir.sizeLimit).toMatch(/^\d+Gi$/);
     const joined = [...(init.command ?? []), ...Object.values(envOf(init))].join(' ');
-    if (cloud === 'aws') expect(init.command).toEqual(['aws', 's3', 'sync', '--only-show-errors', '--no-progress', `${b.models.uri}/llm/llama-70b-hf`, '/models/model']);
-    if (cloud === 'gcp') expect(init.command).toEqual(['gcloud', 'storage', 'rsync', '--recursive', '--no-user-output-enabled', `${b.models.uri}/llm/llama-70b-hf`, '/models/model']);
-    if (cloud === 'azure') {
-      expect(joined).toContain('az storage blob download-batch --auth-mode login');
-      expect(envOf(init).MODEL_PATH).toBe('llm/llama-70b-hf');
-    }
+    expect(joined).toContain('az storage blob download-batch --auth-mode login');
+    expect(envOf(init).MODEL_PATH).toBe('llm/llama-70b-hf');
+    // Staged in the cache volume beside the destination: the final move is a rename, not a copy through /tmp.
+    expect(envOf(init).MODEL_STAGING).toBe('/models/model.staging');
     expect(restrictedPssProblems(pod)).toEqual([]);
     // Every container sets each variable once (the store's client env merged with the tool's).
     for (const c of [...pod.initContainers, ...pod.containers]) {

@@ -72,8 +72,9 @@ describe('InferenceEndpoint bad props', () => {
   });
 
   test('a trainer checkpoint on vLLM, and a context longer than the preset\'s', () => {
-    expectInvalid('aws', (m) => ({ runtime: 'vllm', model: m.model('research/gpt-1b', { preset: 'gpt-1b' }) }), 'model.preset',
-      /vLLM serves Hugging Face-format model directories/);
+    // vLLM serves a trainer checkpoint through its export: bf16/fp16/fp32 weights, never AWQ/GPTQ.
+    expectInvalid('aws', (m) => ({ runtime: 'vllm', model: m.model('research/gpt-1b', { preset: 'gpt-1b' }), quantization: 'awq' }), 'quantization',
+      /none or fp8 for the trainer checkpoint model \(preset gpt-1b\).*awq needs a checkpoint quantized that way/);
     expectInvalid('aws', (m) => ({ model: m.model('research/gpt-1b', { preset: 'gpt-1b' }), maxModelLength: 4096 }), 'maxModelLength',
       /at most 2048 \(the context length of gpt-1b\)/);
   });
@@ -156,12 +157,12 @@ describe('InferenceEndpoint bad props', () => {
   });
 
   test('a quantization the runtime does not support', () => {
-    expectInvalid('aws', () => ({ quantization: 'awq' }), 'quantization', /one of "none", "int8"/);
-    expectInvalid('aws', () => ({ runtime: 'vllm', quantization: 'int8' }), 'quantization', /one of "none", "fp8", "awq", "gptq"/);
+    expectInvalid('aws', () => ({ runtime: 'builtin', quantization: 'awq' }), 'quantization', /none, int8 with runtime "builtin" \(awq runs on runtime "vllm"\)/);
+    expectInvalid('aws', () => ({ runtime: 'vllm', quantization: 'int8' }), 'quantization', /none, fp8, awq, gptq with runtime "vllm" \(int8 is the builtin server's/);
   });
 
   test('the builtin server runs on one GPU', () => {
-    expectInvalid('aws', () => ({ gpu: Gpu.H100_80GB, gpusPerReplica: 2 }), 'gpusPerReplica', /1 with runtime "builtin"/);
+    expectInvalid('aws', () => ({ runtime: 'builtin', gpu: Gpu.H100_80GB, gpusPerReplica: 2 }), 'gpusPerReplica', /1 with runtime "builtin"/);
   });
 
   test('replicas.min 0 needs scaleToZero; scaleToZero needs a wake signal and KEDA', () => {

@@ -137,12 +137,20 @@ function apiKey(scope: Construct, cloud: AzureCloud, req: ApiKeyRequest): ApiKey
   };
 }
 
+/**
+ * Azure copies (no `modelStream`): the pinned vLLM's Run:ai streamer reads s3:// and gs:// only, and BlobFuse2 needs
+ * the AKS blob CSI driver plus a PersistentVolume per model bound to the identity, which a cluster made elsewhere may
+ * not have. The copy stages beside `dest` in the same volume, so the final move is a rename, not a second copy
+ * through the size-limited /tmp.
+ */
 function modelCopy(model: ModelReference, dest: string): ModelCopySpec {
   const script = [
     'set -eu',
     'az login --service-principal -u "$AZURE_CLIENT_ID" -t "$AZURE_TENANT_ID" --federated-token "$(cat "$AZURE_FEDERATED_TOKEN_FILE")" --allow-no-subscriptions --output none',
     'az storage blob download-batch --auth-mode login --account-name "$AZURE_STORAGE_ACCOUNT_NAME" --source "$MODEL_CONTAINER" --pattern "$MODEL_PATH/*" --destination "$MODEL_STAGING" --output none',
+    'mkdir -p "$MODEL_DEST"',
     'mv "$MODEL_STAGING/$MODEL_PATH"/* "$MODEL_DEST"/',
+    'rm -rf "$MODEL_STAGING"',
   ].join('\n');
   const account = model.store.clientEnvironment.AZURE_STORAGE_ACCOUNT_NAME;
   return {
@@ -154,7 +162,7 @@ function modelCopy(model: ModelReference, dest: string): ModelCopySpec {
       ...(account !== undefined ? [{ name: 'AZURE_STORAGE_ACCOUNT_NAME', value: account }] : []),
       { name: 'MODEL_CONTAINER', value: model.store.bucketName },
       { name: 'MODEL_PATH', value: model.path },
-      { name: 'MODEL_STAGING', value: '/tmp/model-staging' },
+      { name: 'MODEL_STAGING', value: `${dest}.staging` },
       { name: 'MODEL_DEST', value: dest },
     ],
     scratchDirs: ['/tmp'],

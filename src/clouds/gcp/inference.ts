@@ -21,7 +21,7 @@ import { ModelReference } from '../../core/model-store';
 import { physicalName } from '../../core/naming';
 import { resourceTags } from '../../core/tags';
 import type {
-  ApiKeyParts, ApiKeyRequest, ExposureParts, ExposureRequest, InferenceSpi, ModelCopySpec,
+  ApiKeyParts, ApiKeyRequest, ExposureParts, ExposureRequest, InferenceSpi, ModelCopySpec, ModelStreamSpec,
 } from '../../inference/spi';
 import { PRIVATE_CIDRS } from '../../k8s/objects/network-policy';
 import { K8sObject } from '../../k8s/objects/object';
@@ -214,11 +214,21 @@ function modelCopy(model: ModelReference, dest: string): ModelCopySpec {
   };
 }
 
+/**
+ * vLLM streams GCS models with its Run:ai model streamer (`--load-format runai_streamer`, `gs://`): the
+ * streamer's GCS client takes the workload identity from the metadata server (Application Default Credentials).
+ */
+function modelStream(model: ModelReference): ModelStreamSpec {
+  // 32 concurrent readers, as for S3 (Run:ai's published object-store benchmark).
+  return { uri: model.uri, env: [{ name: 'RUNAI_STREAMER_CONCURRENCY', value: '32' }] };
+}
+
 /** The GCP half of an InferenceEndpoint. */
 export const inference: InferenceSpi<GcpCloud> = {
   exposure,
   apiKey,
   modelCopy,
+  modelStream,
   defaultGatewayClass: (isPublic) => (isPublic ? GKE_EXTERNAL_GATEWAY_CLASS : GKE_INTERNAL_GATEWAY_CLASS),
   podLabels: {},
   // GKE's Secret Manager add-on (`secret_manager_config`) provides the CSI driver and provider.
