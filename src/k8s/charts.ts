@@ -183,3 +183,34 @@ export const AWS_LOAD_BALANCER_CONTROLLER: PinnedChart = {
 export const GATEWAY_API_CRDS: PinnedChart = {
   repository: 'oci://docker.io/envoyproxy', chart: 'gateway-crds-helm', version: 'v1.5.6', crds: 'templates',
 };
+
+/**
+ * kured (kubereboot, CNCF): cordons a node, drains it (evictions, respecting PodDisruptionBudgets and each pod's
+ * own grace period, so a trainer writes its stop checkpoint), reboots it and uncordons it, one node at a time.
+ * The library runs it on GPU nodes with a sentinel that fires on a fatal XID (`gpuXidSentinelCommand`).
+ */
+export const KURED: PinnedChart = {
+  repository: 'https://kubereboot.github.io/charts', chart: 'kured', version: '6.1.0', crds: 'none', appVersion: '1.23.0',
+};
+
+/**
+ * XIDs after which the GPU needs a reset (a reboot on a cloud VM) before it can be trusted: 48 double-bit ECC,
+ * 61/62 internal micro-controller, 63/64 row remapping, 74 NVLink, 79 fallen off the bus, 92 high single-bit
+ * ECC rate, 94/95 contained/uncontained ECC, 119/120 GSP. The same set the GpuXidHardwareError alert fires on.
+ */
+export const FATAL_XIDS: readonly number[] = [48, 61, 62, 63, 64, 74, 79, 92, 94, 95, 119, 120];
+
+/**
+ * The extended regular expression that matches a fatal XID in the kernel log, as the NVIDIA driver writes it:
+ * `NVRM: Xid (PCI:0000:3b:00): 79, pid=..., GPU has fallen off the bus.` No `: ` (colon space) in it: kured's
+ * chart writes the sentinel command into an unquoted YAML scalar, where `: ` would end the scalar.
+ */
+export const FATAL_XID_PATTERN = `NVRM:.Xid.\\(PCI:[^)]*\\):.(${FATAL_XIDS.join('|')}),`;
+
+/**
+ * kured's sentinel command, run on the host (kured enters its mount namespace): exit 0 (reboot) when the kernel
+ * log since boot holds a fatal XID, 1 otherwise. A reboot clears the log, so a node reboots once per fault.
+ */
+export function gpuXidSentinelCommand(): string {
+  return `sh -c "dmesg | grep -Eq '${FATAL_XID_PATTERN}'"`;
+}

@@ -177,7 +177,7 @@ describe('GpuTrainingCluster on AWS (EKS)', () => {
       expect(r.provider).toBe(`helm.${helm[0].alias}`);
       expect(r.atomic).toBe(true);
     }
-    expect(releases.map((r) => r.chart).sort()).toEqual(['aws-efa-k8s-device-plugin', 'cluster-autoscaler', 'dcgm-exporter', 'kueue', 'nvidia-device-plugin']);
+    expect(releases.map((r) => r.chart).sort()).toEqual(['aws-efa-k8s-device-plugin', 'cluster-autoscaler', 'dcgm-exporter', 'kueue', 'kured', 'nvidia-device-plugin']);
     const dcgm = parse(release(json, 'dcgm-exporter').values[0]);
     for (const field of ['DCGM_FI_DEV_XID_ERRORS', 'DCGM_FI_DEV_ECC_DBE_VOL_TOTAL', 'DCGM_FI_DEV_THERMAL_VIOLATION', 'DCGM_FI_DEV_POWER_VIOLATION',
       'DCGM_FI_DEV_CLOCKS_EVENT_REASONS', 'DCGM_FI_DEV_NVLINK_REPLAY_ERROR_COUNT_TOTAL', 'DCGM_FI_PROF_PIPE_TENSOR_ACTIVE']) {
@@ -246,6 +246,6 @@ describe('GpuTrainingCluster on AWS (EKS)', () => {
     const op = release(j, 'gpu-operator');
     expect(op).toMatchObject({ repository: 'https://helm.ngc.nvidia.com/nvidia', version: 'v25.3.4' });
     expect(parse(op.values[0])).toMatchObject({ driver: { enabled: false }, toolkit: { enabled: false }, dcgmExporter: { enabled: false } });
-    expect(all(j, 'helm_release').map((r) => r.chart).sort()).toEqual(['aws-efa-k8s-device-plugin', 'cluster-autoscaler', 'gpu-operator']);
+    expect(all(j, 'helm_release').map((r) => r.chart).sort()).toEqual(['aws-efa-k8s-device-plugin', 'cluster-autoscaler', 'gpu-operator', 'kured']);
   });
 });

@@ -96,7 +96,7 @@ describe('GpuTrainingCluster on Azure (AKS)', () => {
   });
 
   test('add-ons: device plugin, DCGM exporter and Kueue tolerate the GPU and spot taints; kubelogin credentials', () => {
-    expect(all(json, 'helm_release').filter((r) => r.repository).map((r) => r.chart).sort()).toEqual(['dcgm-exporter', 'kueue', 'nvidia-device-plugin']);
+    expect(all(json, 'helm_release').filter((r) => r.repository).map((r) => r.chart).sort()).toEqual(['dcgm-exporter', 'kueue', 'kured', 'nvidia-device-plugin']);
     const tolerations = parse(release(json, 'nvidia-device-plugin').values[0]).tolerations;
     expect(tolerations).toEqual([
       { key: 'nvidia.com/gpu', operator: 'Exists', effect: 'NoSchedule' },

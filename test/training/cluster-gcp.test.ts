@@ -110,7 +110,7 @@ describe('GpuTrainingCluster on Google Cloud (GKE)', () => {
   });
 
   test('add-ons: GKE runs the device plugin; DCGM exporter mounts the GKE driver path; Kueue; gke-gcloud-auth-plugin', () => {
-    expect(all(json, 'helm_release').filter((r) => r.repository).map((r) => r.chart).sort()).toEqual(['dcgm-exporter', 'kueue']);
+    expect(all(json, 'helm_release').filter((r) => r.repository).map((r) => r.chart).sort()).toEqual(['dcgm-exporter', 'kueue', 'kured']);
     const dcgm = parse(release(json, 'dcgm-exporter').values[0]);
     expect(dcgm.extraHostVolumes).toEqual([{ name: 'nvidia-driver', hostPath: '/home/kubernetes/bin/nvidia' }]);
     expect(dcgm.extraVolumeMounts).toHaveLength(2);

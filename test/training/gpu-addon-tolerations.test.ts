@@ -1,4 +1,4 @@
-// The DaemonSets that must run on every GPU node (device plugin, DCGM exporter, GPU operator) tolerate every taint
+// The DaemonSets that must run on every GPU node (device plugin, DCGM exporter, GPU operator, the XID remediation) tolerate every taint
 // of every GPU pool, on every cloud: a pool whose extra taint they do not tolerate (a GKE compute class, AKS spot)
 // has no device plugin or GPU metrics, and the GPU alerts are blind exactly on those nodes.
 import { App, Testing } from 'cdktf';
@@ -7,7 +7,7 @@ import { Platform } from '../../examples/platform/platform';
 import { Cloud } from '../../src/core/cloud';
 import { byId, Json } from './cluster-helpers';
 
-const GPU_DAEMONSETS = ['nvidia-device-plugin', 'dcgm-exporter', 'gpu-operator'];
+const GPU_DAEMONSETS = ['nvidia-device-plugin', 'dcgm-exporter', 'gpu-operator', 'gpu-xid-remediation'];
 
 interface Toleration { key?: string; operator?: string; value?: string; effect?: string }
 interface Taint { key: string; value: string; effect: string }

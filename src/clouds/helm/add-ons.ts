@@ -4,8 +4,9 @@ import { Release } from '@cdktf/provider-helm/lib/release';
 import { stringify } from '../../core/yaml';
 import {
   DCGM_EXPORTER, DCGM_EXPORTER_IMAGE_TAG, DCGM_EXPORTER_PORT, dcgmCountersCsv, GPU_ADDON_NAMESPACE, KUEUE, KUEUE_MANAGER_CONFIG, KUEUE_NAMESPACE,
-  NVIDIA_DEVICE_PLUGIN, NVIDIA_GPU_OPERATOR, PinnedChart,
+  KURED, NVIDIA_DEVICE_PLUGIN, NVIDIA_GPU_OPERATOR, PinnedChart,
 } from '../../k8s/charts';
+import { xidRemediationValues } from './gpu-remediation';
 import { LABEL_GPU, LABEL_POOL } from '../../k8s/node-labels';
 
 /** What the GPU add-ons need to know about the cluster. */
@@ -66,8 +67,8 @@ export function pinnedRelease(scope: Construct, id: string, chart: PinnedChart, 
 
 /**
  * The GPU add-ons as pinned Helm releases: NVIDIA device plugin or GPU operator (driver off: the cloud
- * installs it), the DCGM exporter with the counters alert rules rely on (XID, ECC, throttling...), and
- * Kueue. Returns the releases (workload releases depend on them).
+ * installs it), the DCGM exporter with the counters alert rules rely on (XID, ECC, throttling...), kured
+ * with the fatal-XID sentinel (src/clouds/helm/gpu-remediation.ts) and Kueue. Returns the releases (workload releases depend on them).
  */
 export function installGpuAddOns(scope: Construct, opts: GpuAddOnOptions): Release[] {
   const common = { provider: opts.helmProvider, dependsOn: opts.dependsOn };
@@ -87,6 +88,10 @@ export function installGpuAddOns(scope: Construct, opts: GpuAddOnOptions): Relea
       ...common, name: 'dcgm-exporter', namespace: GPU_ADDON_NAMESPACE, values: dcgmExporterValues(tolerations, opts.driverHostPath),
     }));
   }
+  // The automatic step after a fatal XID (cordon, drain, reboot, uncordon); no workload waits for it.
+  pinnedRelease(scope, 'GpuXidRemediation', KURED, {
+    ...common, name: 'gpu-xid-remediation', namespace: GPU_ADDON_NAMESPACE, values: xidRemediationValues(tolerations),
+  });
   if (opts.kueue) {
     releases.push(pinnedRelease(scope, 'Kueue', KUEUE, { ...common, name: 'kueue', namespace: KUEUE_NAMESPACE, values: kueueValues() }));
   }
