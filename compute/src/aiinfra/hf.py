@@ -83,7 +83,8 @@ def build_hf_model(hf: str | None, hf_config: dict[str, Any] | None, device: tor
         if hf_config is not None:
             model = tf.AutoModelForCausalLM.from_config(config, torch_dtype=torch.float32)
         else:
-            model = tf.AutoModelForCausalLM.from_pretrained(hf, torch_dtype=torch.float32)
+            # safetensors only: a pickled pytorch_model.bin could run code when loaded
+            model = tf.AutoModelForCausalLM.from_pretrained(hf, torch_dtype=torch.float32, use_safetensors=True)
     model.to(device)
     return HFCausalLM(model)
 
