@@ -47,7 +47,7 @@ describe('the platform summary lists every active exemption', () => {
   });
 
   test('a fixture: a suppression and a checkov skip show up with their reasons; none reads "none"', () => {
-    const app = new App({ skipValidation: true });
+    const app = new App({ skipValidation: true, outdir: path.join(dir, 'fixture') });
     const stack = new TerraformStack(app, 'fixture');
     const bucket = new S3Bucket(stack, 'Logs', { bucket: 'logs' });
     const facts = () => renderSummaryText(platformFacts(stack));
