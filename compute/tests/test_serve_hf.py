@@ -64,7 +64,8 @@ def test_hf_llama_logits_match_transformers(hf_dir: Path) -> None:
         runner = ModelRunner(loaded.model, num_slots=1)
         last = runner.forward(ids, torch.tensor([0]), torch.tensor([ids.shape[1]]), slots=torch.tensor([0]), fresh=True)
         torch.testing.assert_close(last[0], ref[-1], rtol=1e-4, atol=1e-4)
-    assert loaded.name == str(hf_dir) and loaded.info["model_type"] == "llama"
+    # a local directory is served under its last part (issue 21: served names carry no path)
+    assert loaded.name == hf_dir.name and loaded.info["model_type"] == "llama"
     plain = load_model(str(hf_dir), precision="fp32", device="cpu")  # a save_pretrained dir without hf:
     assert plain.info["model_type"] == "llama" and plain.tokenizer.spec == f"hf:{hf_dir}"
 

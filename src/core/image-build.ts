@@ -8,6 +8,7 @@ import { targetFor } from '../clouds/registry';
 import { Cloud } from './cloud';
 import { IGpuCluster } from './cluster';
 import { copyFiles, DirectoryAsset } from './directory-asset';
+import { imageSbom } from './sbom';
 import { IContainerImage } from './image';
 import { assertOneCore } from './one-core';
 import { packageRoot } from './package-root';
@@ -21,6 +22,8 @@ export type { ImageRepository } from './spi';
 /** Always left out of a build context: machine-local caches that would make the hash host-dependent. */
 const ALWAYS_IGNORED = ['**/__pycache__', '**/*.pyc', '**/*.egg-info', '.venv', '**/.pytest_cache', '.git', '**/.DS_Store'];
 const DOCKERFILE_IN_CONTEXT = 'aiinfra.Dockerfile';
+/** The CycloneDX SBOM written beside the staged build context. */
+export const SBOM_FILE = 'sbom.cdx.json';
 
 /** Converts one .dockerignore pattern (Go filepath.Match plus `**`) to a RegExp over posix relative paths. */
 function patternToRegExp(pattern: string): RegExp {
@@ -150,6 +153,7 @@ export class BundledImage extends Construct implements IContainerImage {
   public readonly cloud: Cloud;
   private readonly contextDir: string;
   private readonly dockerfile: string;
+  private readonly imageName: BundledImageName;
   private asset?: DirectoryAsset;
 
   constructor(scope: Construct, id: string, props: BundledImageProps) {
@@ -159,6 +163,7 @@ export class BundledImage extends Construct implements IContainerImage {
     const root = packageRoot();
     this.contextDir = path.join(root, 'compute');
     this.dockerfile = path.join(root, 'images', props.image, 'Dockerfile');
+    this.imageName = props.image;
     // Reading the bundled build context is the one file read a construct may do (DESIGN: assets).
     const cacheKey = `${this.contextDir}|${this.dockerfile}`;
     let hash = hashCache.get(cacheKey);
@@ -211,6 +216,12 @@ export class BundledImage extends Construct implements IContainerImage {
       write: (dir) => {
         copyFiles(contextDir, contextFiles(contextDir), dir);
         if (fs.existsSync(dockerfile)) fs.copyFileSync(dockerfile, path.join(dir, DOCKERFILE_IN_CONTEXT));
+        // The image's bill of materials beside its context (deterministic: from the Dockerfile and the hashed lock).
+        const lock = path.join(contextDir, 'requirements.lock');
+        if (fs.existsSync(dockerfile) && fs.existsSync(lock)) {
+          fs.writeFileSync(path.join(dir, SBOM_FILE), imageSbom(`aiinfra-${this.imageName}`, this.tag,
+            fs.readFileSync(dockerfile, 'utf8'), fs.readFileSync(lock, 'utf8')));
+        }
       },
     });
     return this.asset;

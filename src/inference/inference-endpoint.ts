@@ -1175,6 +1175,8 @@ function builtinServer(t: TrackSpec, ctx: EndpointContext, storeEnv: readonly En
   const env: EnvVar[] = [
     { name: 'AIINFRA_MODEL_URI', value: isModelImage(t.model) ? t.model.modelPath : t.model.uri },
     ...(isModelImage(t.model) ? [] : [{ name: 'AIINFRA_MODEL_SELECT', value: t.model.select }]),
+    // The server refuses a model outside its store (and path traversal): defense beside the read-only identity.
+    ...(isModelImage(t.model) ? [] : [{ name: 'AIINFRA_MODEL_ROOT', value: t.model.store.uri }]),
     { name: 'AIINFRA_SERVED_MODEL_NAME', value: servedModelName(t.model) },
     { name: 'AIINFRA_PORT', value: String(SERVER_PORT) },
     { name: 'AIINFRA_PRECISION', value: server.precision },

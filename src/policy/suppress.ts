@@ -43,6 +43,11 @@ function recorded(resource: TerraformResource): Recorded {
   return holder[RECORDED]!;
 }
 
+/** The checkov skips recorded on `resource`, check id -> reason (empty when none). */
+export function checkovSkipsOf(resource: TerraformResource): ReadonlyMap<string, string> {
+  return (resource as unknown as Record<symbol, Recorded | undefined>)[RECORDED]?.checkov ?? new Map();
+}
+
 /** Writes a rule suppression (or acknowledgement) into the resource's `//` metadata in cdk.tf.json. */
 export function recordSuppression(resource: TerraformResource, ruleId: string, reason: string, kind: PolicySuppression['kind'] = 'suppressed'): void {
   const rec = recorded(resource);

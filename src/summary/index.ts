@@ -3,6 +3,7 @@ import * as path from 'path';
 import { Construct, IConstruct } from 'constructs';
 import { TerraformResource, TerraformStack } from 'cdktf';
 import { addCustomSynthesis } from 'cdktf/lib/synthesize/synthesizer';
+import { checkovSkipsOf, Policy } from '../policy/suppress';
 import { PLATFORM_FILE, SUMMARY_PART, SummaryPart } from './model';
 import { PlatformFacts, renderPlatformMarkdown } from './render';
 
@@ -51,14 +52,28 @@ export function platformFacts(stack: TerraformStack): PlatformFacts {
   const resources = new Map<string, number>();
   const parts: SummaryPart[] = [];
   const warnings: string[] = [];
+  // (kind, id, reason) -> construct paths: every active exemption is listed, none is silent.
+  const exemptions = new Map<string, { kind: string; id: string; reason: string; paths: string[] }>();
+  const exempt = (kind: string, id: string, reason: string, at: string) => {
+    const key = `${kind}\u0000${id}\u0000${reason}`;
+    const entry = exemptions.get(key) ?? { kind, id, reason, paths: [] };
+    if (!entry.paths.includes(at)) entry.paths.push(at);
+    exemptions.set(key, entry);
+  };
+  for (const s of Policy.suppressionsIn(stack)) exempt(s.kind, s.ruleId, s.reason, s.path);
   for (const c of stack.node.findAll()) {
     if (TerraformResource.isTerraformResource(c)) {
       const type = (c as TerraformResource).terraformResourceType;
       resources.set(type, (resources.get(type) ?? 0) + 1);
+      for (const [id, reason] of checkovSkipsOf(c)) exempt('checkov skip', id, reason, c.node.path);
     }
     const part = (c as unknown as Record<symbol, (() => SummaryPart) | undefined>)[SUMMARY_PART];
     if (part) parts.push(part());
     for (const m of c.node.metadata) if (m.type === WARNING) warnings.push(`[${c.node.path}] ${String(m.data)}`);
   }
-  return { stack: stack.node.id, resources: [...resources].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)), parts, warnings };
+  const byKey = (a: { kind: string; id: string }, b: { kind: string; id: string }) => `${a.kind} ${a.id}`.localeCompare(`${b.kind} ${b.id}`);
+  return {
+    stack: stack.node.id, resources: [...resources].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)), parts, warnings,
+    exemptions: [...exemptions.values()].sort(byKey),
+  };
 }

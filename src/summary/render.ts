@@ -9,6 +9,11 @@ export interface PlatformFacts {
   readonly parts: readonly SummaryPart[];
   /** `[construct path] message`, in construct order. */
   readonly warnings: readonly string[];
+  /**
+   * Every active exemption: policy rules suppressed or acknowledged (`Policy.suppress` / `acknowledge`) and
+   * checkov checks skipped (`Policy.skipCheckov`, the pack's exemptions), each with its reason and where.
+   */
+  readonly exemptions?: readonly { readonly kind: string; readonly id: string; readonly reason: string; readonly paths: readonly string[] }[];
 }
 
 
@@ -53,6 +58,8 @@ export function renderSummaryText(facts: PlatformFacts): string {
   const max = clusters.reduce((n, c) => n + c.monthlyUsd.max, 0);
   if (clusters.length) rows.push(['cost/month', [`${usd(min)} min (pools at minNodes) / ${usd(max)} max (pools at maxNodes), on-demand list price`]]);
   rows.push([`warnings`, facts.warnings.length ? facts.warnings.map((w) => w.replace(/\s+/g, ' ')) : ['none']]);
+  rows.push(['exemptions', facts.exemptions?.length
+    ? facts.exemptions.map((e) => `${e.kind} ${e.id} on ${e.paths.map(short).join(', ')}: ${e.reason.replace(/\s+/g, ' ')}`) : ['none']]);
   const lines = [`stack ${facts.stack}`];
   for (const [label, values] of rows) {
     values.forEach((v, i) => lines.push(`  ${(i === 0 ? label : '').padEnd(11)} ${v}`));

@@ -137,6 +137,8 @@ describe.each(Object.keys(CLOUDS) as CloudName[])('InferenceEndpoint defaults on
     expect(server.image).toBe(SERVER_IMAGE);
     const env = Object.fromEntries(server.env.map((e: Json) => [e.name, e.value]));
     expect(env.AIINFRA_MODEL_URI).toBe(`${b.models.uri}/research/gpt-1b`);
+    // the server refuses a model outside its store (compute/tests/test_security.py)
+    expect(env.AIINFRA_MODEL_ROOT).toBe(b.models.uri);
     expect(env.AIINFRA_MODEL_SELECT).toBe('newest');
     expect(env.AIINFRA_PRECISION).toBe('bf16');
     expect(env.AIINFRA_QUANTIZATION).toBe('none');

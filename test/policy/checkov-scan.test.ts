@@ -42,7 +42,7 @@ describe('checkov-scan.py', () => {
     const r = run({ terraform: { required_version: '>= 1.5' }, resource: { aws_s3_bucket: { b: bucket() } } });
     expect(r.status).toBe(1);
     expect(r.out).toContain('FAILED demo: CKV_AWS_1 CKV_AWS_1 -> aws_s3_bucket.b (demo/b)');
-    expect(r.out).toMatch(/demo\s+2\s+2\s+0/);
+    expect(r.out).toMatch(/demo\s+2\s+2\s+0\s+2\n/);
   });
 
   test('applies the skips declared in the JSON (graph and resource checks) and passes', () => {
@@ -50,7 +50,7 @@ describe('checkov-scan.py', () => {
       terraform: { required_version: '>= 1.5' },
       resource: { aws_s3_bucket: { b: bucket([{ id: 'CKV_AWS_1', comment: 'not applicable here' }, { id: 'CKV2_AWS_62', comment: 'no event consumers' }]) } },
     });
-    expect(r.out).toMatch(/demo\s+2\s+0\s+2/);
+    expect(r.out).toMatch(/demo\s+2\s+0\s+2\s+2\n/);
     expect(r.out).toContain('checkov: no failed checks');
     expect(r.status).toBe(0);
   });

@@ -5,6 +5,7 @@ import { TerraformStack, Testing } from 'cdktf';
 import { Cloud } from '../../src/core/cloud';
 import { ContainerImage } from '../../src/core/image';
 import { BundledImage, buildContextHash, contextFiles, parseDockerignore } from '../../src/core/image-build';
+import { parseLock } from '../../src/core/sbom';
 import { packageRoot } from '../../src/core/package-root';
 import { InvalidPropError } from '../../src';
 
@@ -80,7 +81,7 @@ describe('bundled images', () => {
     expect(JSON.stringify(json)).not.toContain(packageRoot());
   });
 
-  test('the build context in the stack assets holds the filtered files and the Dockerfile, nothing else', () => {
+  test('the build context in the stack assets holds the filtered files, the Dockerfile and the SBOM, nothing else', () => {
     const app = Testing.app();
     const stack = new TerraformStack(app, 'imgs');
     BundledImage.of(stack, Cloud.gcp({ project: 'acme-ml', region: 'us-central1' }), 'trainer');
@@ -98,7 +99,14 @@ describe('bundled images', () => {
     });
     walk(staged, '');
     const root = packageRoot();
-    expect(listed.sort()).toEqual([...contextFiles(path.join(root, 'compute')), 'aiinfra.Dockerfile'].sort());
+    expect(listed.sort()).toEqual([...contextFiles(path.join(root, 'compute')), 'aiinfra.Dockerfile', 'sbom.cdx.json'].sort());
+    // (issue 21 item 5) the SBOM beside the context: CycloneDX, the image's tag, the base image, every locked package
+    const sbom = JSON.parse(fs.readFileSync(path.join(staged, 'sbom.cdx.json'), 'utf8'));
+    expect(sbom).toMatchObject({ bomFormat: 'CycloneDX', specVersion: '1.5', metadata: { component: { name: 'aiinfra-trainer', version: expect.stringMatching(/^ctx-[0-9a-f]{20}$/) } } });
+    const lock = parseLock(fs.readFileSync(path.join(root, 'compute', 'requirements.lock'), 'utf8'));
+    expect(sbom.components.map((c: Json) => c.purl)).toEqual([
+      'pkg:docker/pytorch/pytorch@2.8.0-cuda12.9-cudnn9-runtime', ...lock.map((p) => `pkg:pypi/${p.name}@${p.version}`)]);
+    expect(JSON.stringify(sbom)).not.toMatch(/timestamp|serialNumber/);
     // written once, straight into the stack's assets: no staging copy elsewhere in the output
     expect(fs.readdirSync(app.outdir).sort()).toEqual(['manifest.json', 'stacks']);
   });

@@ -19,6 +19,7 @@ import hashlib
 import io
 import json
 import os
+import pickle
 import re
 import socket
 import time
@@ -548,10 +549,33 @@ def load_checkpoint(
         rel = f"{TRAINER_STATE_DIR}/rank-{rank:05d}.pt"
         if rel not in (manifest.get("files") or {}):
             rel = f"{TRAINER_STATE_DIR}/rank-00000.pt"
-        trainer_state = torch.load(io.BytesIO(store.read_bytes(cand_step, rel)), weights_only=False)
+        trainer_state = _load_trainer_state(store.read_bytes(cand_step, rel), store.step_uri(cand_step))
         log_event("checkpoint_loaded", step=cand_step, uri=store.step_uri(cand_step))
         return cand_step, manifest, trainer_state
     return None
+
+
+def _load_trainer_state(data: bytes, where: str) -> dict[str, Any]:
+    """A rank's trainer state, unpickled with ``weights_only=True``: tensors and plain Python values only,
+    so a crafted checkpoint cannot run code. States of older versions held numpy arrays; their few numpy
+    reconstruction globals are allowed by name (they build arrays, nothing else)."""
+    try:
+        with torch.serialization.safe_globals(_NUMPY_ARRAY_GLOBALS):
+            return torch.load(io.BytesIO(data), weights_only=True)
+    except pickle.UnpicklingError as exc:
+        raise CheckpointError(f"trainer state of {where} holds objects other than tensors and plain values: {exc}") from None
+
+
+def _numpy_array_globals() -> list[Any]:
+    import numpy as np
+
+    core = getattr(np, "_core", None) or np.core
+    out: list[Any] = [core.multiarray._reconstruct, np.ndarray, np.dtype]
+    out += [type(np.dtype(t)) for t in (np.uint32, np.int64, np.float64)]
+    return out
+
+
+_NUMPY_ARRAY_GLOBALS = _numpy_array_globals()
 
 
 def _resolve(uri: str, select: str) -> tuple[CheckpointStore, int, dict[str, Any]]:

@@ -21,6 +21,7 @@ from typing import Any, Literal, Union, get_args, get_origin
 import yaml
 
 from .model import GPTConfig, load_presets
+from .safety import UnsafeInputError, check_location, check_name, parse_roots
 
 
 class ConfigError(ValueError):
@@ -140,6 +141,9 @@ class TrainConfig:
     log_interval: int = 10
 
     checkpoint_dir: str | None = None
+    # Comma-separated storage roots (the bucket or prefix this job was given): checkpoint_dir, data.path and a
+    # local model.hf must lie under one of them; a hub id is then refused. Empty: any location without traversal.
+    storage_root: str | None = None
     checkpoint_interval: int = 500
     checkpoint_async: bool = True
     keep_last: int = 3
@@ -174,6 +178,30 @@ class TrainConfig:
                 f"try global_batch_size={max(per_step, self.global_batch_size // per_step * per_step)}"
             )
         return self.global_batch_size // per_step
+
+    def _location_problems(self) -> list[str]:
+        """Path traversal and locations outside storage_root (aiinfra.safety)."""
+        roots = parse_roots(self.storage_root)
+        problems: list[str] = []
+        checks = [("checkpoint_dir", self.checkpoint_dir), ("data.path", self.data.path)]
+        for key, value in checks:
+            if value:
+                try:
+                    check_location(value, key, roots)
+                except UnsafeInputError as exc:
+                    problems.append(str(exc))
+        hf = self.model.hf
+        if hf:
+            try:
+                if "://" in hf or hf.startswith(("/", ".")) or os.path.isdir(hf):
+                    check_location(hf, "model.hf", roots)
+                else:
+                    check_name(hf, "model.hf (Hugging Face hub id)")
+                    if roots:
+                        problems.append(f"model.hf {hf!r} downloads from the Hugging Face hub, outside storage_root ({', '.join(roots)})")
+            except UnsafeInputError as exc:
+                problems.append(str(exc))
+        return problems
 
     def validate(self) -> None:
         problems: list[str] = []
@@ -234,6 +262,7 @@ class TrainConfig:
                         f"seq_len ({self.seq_len}) exceeds the model's max_seq_len ({gpt.max_seq_len}); "
                         "lower seq_len or set model.max_seq_len"
                     )
+        problems.extend(self._location_problems())
         if self.data.source in ("tokens", "sft") and not self.data.path:
             problems.append(f"data.path is required when data.source is {self.data.source!r}")
         if self.data.source == "sft" and not (self.data.tokenizer or self.model.hf):
@@ -419,6 +448,7 @@ def parse_override(item: str) -> dict[str, Any]:
 
 ENV_KEYS = {
     "AIINFRA_CHECKPOINT_DIR": "checkpoint_dir",
+    "AIINFRA_STORAGE_ROOT": "storage_root",
     "AIINFRA_METRICS_PORT": "metrics_port",
 }
 

@@ -92,7 +92,8 @@ def build_hf_model(hf: str | None, hf_config: dict[str, Any] | None, device: tor
         if hf_config is not None or not weights:
             model = tf.AutoModelForCausalLM.from_config(config, torch_dtype=torch.float32)
         else:
-            model = tf.AutoModelForCausalLM.from_pretrained(hf, torch_dtype=torch.float32)
+            # safetensors only: a pickled pytorch_model.bin could run code when loaded
+            model = tf.AutoModelForCausalLM.from_pretrained(hf, torch_dtype=torch.float32, use_safetensors=True)
     if device.type != "meta":
         model.to(device)
     if hf is not None and weights:

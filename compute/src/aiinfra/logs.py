@@ -66,3 +66,31 @@ def log_event(event: str, level: int = logging.INFO, **fields: Any) -> None:
 
 def now() -> float:
     return time.time()
+
+
+_REDACTED: list[str] = []
+_BASE_FACTORY = logging.getLogRecordFactory()
+
+
+def _redacting_factory(*args: Any, **kwargs: Any) -> logging.LogRecord:
+    record = _BASE_FACTORY(*args, **kwargs)
+    if not _REDACTED:
+        return record
+    message = record.getMessage()
+    exc_text = logging.Formatter().formatException(record.exc_info) if record.exc_info else None
+    if any(s in message or (exc_text and s in exc_text) for s in _REDACTED):
+        for s in _REDACTED:
+            message = message.replace(s, "[redacted]")
+            exc_text = exc_text.replace(s, "[redacted]") if exc_text else exc_text
+        record.msg, record.args = message, None
+        if exc_text:
+            record.exc_text = exc_text  # formatters print exc_text when set instead of formatting exc_info again
+    return record
+
+
+def redact_in_logs(secrets: list[str]) -> None:
+    """Replace each of ``secrets`` (e.g. the server's API keys) with ``[redacted]`` in every log record of this
+    process, its message and its exception text, whichever logger or handler writes it."""
+    _REDACTED[:] = sorted({s for s in secrets if len(s) >= 4}, key=len, reverse=True)
+    if logging.getLogRecordFactory() is not _redacting_factory:
+        logging.setLogRecordFactory(_redacting_factory)

@@ -361,9 +361,12 @@ def build_optimizer(cfg: TrainConfig, model: nn.Module, device: torch.device) ->
 
 
 def _rng_state(device: torch.device) -> dict[str, Any]:
+    # Tensors and plain Python values only, so the checkpoint loads with torch.load(weights_only=True):
+    # numpy's state carries an ndarray, stored here as a tensor.
+    name, keys, pos, has_gauss, cached = np.random.get_state()
     state: dict[str, Any] = {
         "torch": torch.get_rng_state(),
-        "numpy": np.random.get_state(),
+        "numpy": (name, torch.from_numpy(keys.astype(np.int64)), int(pos), int(has_gauss), float(cached)),
         "python": random.getstate(),
     }
     if device.type == "cuda":
@@ -373,7 +376,8 @@ def _rng_state(device: torch.device) -> dict[str, Any]:
 
 def _set_rng_state(state: dict[str, Any], device: torch.device) -> None:
     torch.set_rng_state(state["torch"])
-    np.random.set_state(state["numpy"])
+    name, keys, pos, has_gauss, cached = state["numpy"]
+    np.random.set_state((name, np.asarray(keys, dtype=np.int64).astype(np.uint32), pos, has_gauss, cached))
     random.setstate(state["python"])
     if device.type == "cuda" and "cuda" in state:
         torch.cuda.set_rng_state(state["cuda"], device)

@@ -34,6 +34,9 @@ def build_parser() -> argparse.ArgumentParser:
                    help="checkpoint dir URI (local, s3://, gs://, az://, memory://) or hf:<name-or-path> [env AIINFRA_MODEL_URI]")
     p.add_argument("--select", choices=["newest", "best"], default=_env("AIINFRA_MODEL_SELECT", "newest"),
                    help="checkpoint to serve: newest complete step or best eval loss [env AIINFRA_MODEL_SELECT]")
+    p.add_argument("--model-root", default=_env("AIINFRA_MODEL_ROOT", None),
+                   help="comma-separated storage roots (s3://bucket/prefix, gs://..., a local dir) the model must lie under; "
+                        "a hub id is then refused [env AIINFRA_MODEL_ROOT]")
     p.add_argument("--served-model-name", default=_env("AIINFRA_SERVED_MODEL_NAME", None),
                    help="model id in the API (default: last part of --model) [env AIINFRA_SERVED_MODEL_NAME]")
     p.add_argument("--host", default=_env("AIINFRA_HOST", "0.0.0.0"), help="[env AIINFRA_HOST]")
@@ -92,6 +95,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     except OSError as exc:
         print(f"aiinfra-serve: cannot read the API keys file: {exc}", file=sys.stderr)
         return 2
+    # No log line of this process prints a key, whatever raised or logged it (metrics carry no key either:
+    # their only label is the status code).
+    from ..logs import redact_in_logs
+
+    redact_in_logs(keys)
     engine_config = EngineConfig(
         max_batch_size=args.max_batch_size,
         max_num_batched_tokens=args.max_num_batched_tokens,
@@ -113,8 +121,17 @@ def main(argv: Sequence[str] | None = None) -> int:
         drain_timeout=args.drain_timeout,
     ))
 
+    from ..safety import UnsafeInputError, parse_roots
+    from .loader import check_model_source
+
+    roots = parse_roots(args.model_root)
+    try:
+        check_model_source(args.model, args.served_model_name, roots)
+    except UnsafeInputError as exc:
+        print(f"aiinfra-serve: {exc}", file=sys.stderr)
+        return 2
     load_kwargs = dict(uri=args.model, select=args.select, precision=args.precision,
-                       quantization=args.quantization, device=args.device, name=args.served_model_name)
+                       quantization=args.quantization, device=args.device, name=args.served_model_name, roots=roots)
 
     def load() -> tuple[Any, str, dict[str, Any]]:
         if args.engine_process:

@@ -7,16 +7,17 @@ from __future__ import annotations
 import logging
 import os
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Sequence
 
 import torch
 
 from ..export import HF_LLAMA_LAYER_NAMES
 from ..model import GPT, GPTConfig, rope_cos_sin
+from ..safety import UnsafeInputError, check_location, check_name, redact_uri
 from .quant import check_int8_supported, quantize_int8
 from .tokenizer import HFTokenizer, Tokenizer, tokenizer_for
 
-__all__ = ["LoadedModel", "load_model", "resolve_device", "resolve_dtype", "build_gpt"]
+__all__ = ["LoadedModel", "load_model", "check_model_source", "resolve_device", "resolve_dtype", "build_gpt"]
 
 log = logging.getLogger("aiinfra.serve.loader")
 
@@ -77,7 +78,9 @@ def _is_hf_directory(uri: str) -> bool:
 
 def _default_name(uri: str) -> str:
     if uri.startswith("hf:"):
-        return uri[3:].rstrip("/")
+        target = uri[3:].rstrip("/")
+        # a hub id names itself; a local directory is named by its last part
+        return os.path.basename(target) if target.startswith(("/", ".")) or os.path.isdir(target) else target
     path = uri.split("://", 1)[-1].rstrip("/")
     return os.path.basename(path) or "model"
 
@@ -90,6 +93,23 @@ def _tokenizer_spec(manifest: dict[str, Any]) -> str | None:
     return None
 
 
+def check_model_source(uri: str, name: str | None, roots: Sequence[str] = ()) -> str:
+    """The served model name, after checking ``uri`` and ``name`` (aiinfra.safety): no path traversal in
+    either, and the model under one of ``roots`` (the storage this server was given) when any are set; a
+    Hugging Face hub id is then refused, as it downloads from outside. Raises UnsafeInputError."""
+    if uri.startswith("hf:"):
+        target = uri[3:]
+        if "://" in target or target.startswith(("/", ".")) or os.path.isdir(target):
+            check_location(target, "model", roots)
+        else:
+            check_name(target, "model (Hugging Face hub id)")
+            if roots:
+                raise UnsafeInputError(f"model {uri!r} downloads from the Hugging Face hub, outside the configured storage ({', '.join(roots)})")
+    else:
+        check_location(uri, "model", roots)
+    return check_name(name or _default_name(uri), "served model name")
+
+
 def load_model(
     uri: str,
     select: str = "newest",
@@ -97,7 +117,9 @@ def load_model(
     quantization: str = "none",
     device: str = "auto",
     name: str | None = None,
+    roots: Sequence[str] = (),
 ) -> LoadedModel:
+    name = check_model_source(uri, name, roots)
     dev = resolve_device(device)
     dtype = resolve_dtype(precision, dev)
     if quantization not in ("none", "int8"):
@@ -122,8 +144,8 @@ def load_model(
         check_int8_supported(dev, model.config.d_model)
         quantize_int8(model)
     info.update({"precision": str(dtype).replace("torch.", ""), "quantization": quantization, "device": str(dev)})
-    log.info("loaded %s: %s", uri, info)
-    return LoadedModel(model=model, tokenizer=tokenizer, name=name or _default_name(uri), source=uri, info=info)
+    log.info("loaded %s: %s", redact_uri(uri), info)
+    return LoadedModel(model=model, tokenizer=tokenizer, name=name, source=uri, info=info)
 
 
 # ---------------------------------------------------------------------- Hugging Face
@@ -211,7 +233,8 @@ def _load_hf(name: str, dev: torch.device, dtype: torch.dtype, tokenizer_source:
         raise RuntimeError("serving hf: models needs the 'transformers' package (pip install aiinfra[hf])") from exc
     hf_config = AutoConfig.from_pretrained(name)
     config = hf_config_to_gpt(hf_config)
-    hf_model = AutoModelForCausalLM.from_pretrained(name, torch_dtype=torch.float32)
+    # safetensors only: a pickled pytorch_model.bin could run code when loaded
+    hf_model = AutoModelForCausalLM.from_pretrained(name, torch_dtype=torch.float32, use_safetensors=True)
     sd = hf_state_dict_to_gpt(hf_model.state_dict())
     gen_eos = getattr(getattr(hf_model, "generation_config", None), "eos_token_id", None)
     del hf_model
