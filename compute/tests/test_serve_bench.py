@@ -52,7 +52,10 @@ def test_builtin_hf_and_vllm_client_in_one_run(tmp_path: Path) -> None:
             want = {1: 4, 3: 12}.get(r.get("concurrency"), 4)  # max(--requests, 4 x C) or --rate-requests
             assert r["requests"] == want and r["output_tokens"] == want * 5, r
             assert r["itl_exact"], r  # token ids in every chunk: per-token ITL
-            assert r["ttft_p50_ms"] > 0 and r["itl_p50_ms"] > 0
+            assert r["ttft_p50_ms"] > 0
+            # ITL is never a false 0; over HTTP it is NaN when every token of every request came in one read (a
+            # loaded machine), while HF generate stamps each token itself.
+            assert r["itl_p50_ms"] > 0 if r["backend"] == "hf" else not r["itl_p50_ms"] <= 0
         assert "--no-enable-prefix-caching" in report["vllm_command"] and "--max-model-len 256" in report["vllm_command"]
         # a "vLLM" with another context length is refused: the settings must match
         proc = subprocess.run([sys.executable, str(BENCH), *args[:-2], "--max-model-len", "200"],
