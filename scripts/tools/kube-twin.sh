@@ -1,0 +1,113 @@
+#!/usr/bin/env bash
+# Builds the binaries of the test twin (test/twin/: a real Kubernetes control plane with simulated nodes) once
+# and caches them in .tools/kube-twin-<versions>/; prints that directory on stdout (progress on stderr).
+# Idempotent and safe to run from two lanes at once (a lock); a second run is instant.
+#   kube-apiserver, kube-controller-manager, kube-scheduler: k8s.io/kubernetes, pinned in scripts/tools/kube/go.mod
+#     (one `go build` for the three, so they share the compile of the packages they have in common)
+#   kwok:  sigs.k8s.io/kwok cmd/kwok (simulated nodes and pod lifecycles)
+#   kueue: sigs.k8s.io/kueue cmd/kueue (the controller; its CRDs, conversion patches and webhook
+#          configurations copied to crds/kueue/)
+#   etcd:  Debian's etcd-server package, unpacked without root (`apt-get download` + `dpkg-deb -x`)
+#   CRDs of the add-ons whose charts the twin cannot fetch, from their Go modules (source only, no build):
+#     crds/prometheus-operator/ (example/prometheus-operator-crd), crds/keda/ (config/crd/bases)
+# kwok and kueue are built inside their downloaded module directories (like tofu.sh), so their own go.mod and
+# go.sum pin their dependencies.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+
+KUBE_VERSION=$(sed -n 's/^\tk8s.io\/kubernetes \(v[^ ]*\).*/\1/p' scripts/tools/kube/go.mod)
+KWOK_VERSION=v0.8.0
+KUEUE_VERSION=v0.17.0
+# The versions of the pinned charts' operators (src/monitoring/scrape.ts, src/inference/addons.ts). The Go proxy
+# does not serve prometheus-operator v0.86.2 (the chart's appVersion): v0.86.1, the same CRD schemas.
+PROM_OPERATOR_VERSION=v0.86.1
+KEDA_VERSION=v2.17.2
+DIR="$PWD/.tools/kube-twin-$KUBE_VERSION-kwok-$KWOK_VERSION-kueue-$KUEUE_VERSION"
+BINS=(kube-apiserver kube-controller-manager kube-scheduler kwok kueue etcd)
+
+installed() {
+  local b
+  for b in "${BINS[@]}"; do [ -x "$DIR/bin/$b" ] || return 1; done
+  [ -e "$DIR/crds/kueue/webhook/manifests.yaml" ] && [ -e "$DIR/crds/.crds-$PROM_OPERATOR_VERSION-$KEDA_VERSION" ]
+}
+
+fail() { echo "kube-twin: $*" >&2; exit 1; }
+
+# go_build MODULE_DIR OUT_DIR PACKAGES...: builds into OUT_DIR; the module cache is read-only, so the binaries
+# go to a temporary directory first and are moved into place whole.
+go_build() {
+  local src=$1 out=$2; shift 2
+  local tmp="$DIR/.build.$$"
+  rm -rf "$tmp"; mkdir -p "$tmp"
+  ( cd "$src" && CGO_ENABLED=0 go build -mod=readonly -trimpath -ldflags '-s -w' -o "$tmp/" "$@" )
+  mv "$tmp"/* "$out/"
+  rmdir "$tmp"
+}
+
+module_dir() {
+  local dir
+  dir=$(go mod download -json "$1" | sed -n 's/^[[:space:]]*"Dir": "\(.*\)",*$/\1/p')
+  [ -n "$dir" ] && [ -d "$dir" ] || fail "go mod download gave no module directory for $1"
+  echo "$dir"
+}
+
+build_etcd() {
+  # Debian ships etcd 3.4 as etcd-server; kube-apiserver speaks its v3 API.
+  local deb tmp
+  tmp=$(mktemp -d)
+  if command -v apt-get >/dev/null 2>&1 && (cd "$tmp" && apt-get download etcd-server >&2); then
+    deb=$(ls "$tmp"/etcd-server_*.deb)
+    dpkg-deb -x "$deb" "$tmp/x"
+    cp "$tmp/x/usr/bin/etcd" "$DIR/bin/etcd"
+  elif [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+    apt-get install -y etcd-server >&2
+    cp "$(command -v etcd)" "$DIR/bin/etcd"
+  else
+    rm -rf "$tmp"
+    fail "etcd: needs Debian's etcd-server package (apt-get download etcd-server, or apt-get install as root)"
+  fi
+  rm -rf "$tmp"
+}
+
+if ! installed; then
+  mkdir -p "$DIR/bin" "$DIR/crds"
+  exec 9>"$DIR/.lock"
+  if command -v flock >/dev/null 2>&1; then flock 9; fi
+  if ! installed; then
+    command -v go >/dev/null 2>&1 || fail "building the twin's control plane needs Go (https://go.dev/dl/) on PATH"
+    start=$SECONDS
+    if [ ! -x "$DIR/bin/etcd" ]; then
+      echo "kube-twin: unpacking etcd from Debian's etcd-server" >&2
+      build_etcd
+    fi
+    if [ ! -x "$DIR/bin/kube-apiserver" ] || [ ! -x "$DIR/bin/kube-controller-manager" ] || [ ! -x "$DIR/bin/kube-scheduler" ]; then
+      echo "kube-twin: building kube-apiserver, kube-controller-manager, kube-scheduler $KUBE_VERSION (many minutes on a cold Go cache)" >&2
+      t=$SECONDS
+      go_build "$PWD/scripts/tools/kube" "$DIR/bin" \
+        k8s.io/kubernetes/cmd/kube-apiserver k8s.io/kubernetes/cmd/kube-controller-manager k8s.io/kubernetes/cmd/kube-scheduler
+      echo "kube-twin: kube binaries built in $((SECONDS - t))s" >&2
+    fi
+    if [ ! -x "$DIR/bin/kwok" ]; then
+      echo "kube-twin: building kwok $KWOK_VERSION" >&2
+      t=$SECONDS
+      go_build "$(module_dir "sigs.k8s.io/kwok@$KWOK_VERSION")" "$DIR/bin" ./cmd/kwok
+      echo "kube-twin: kwok built in $((SECONDS - t))s" >&2
+    fi
+    src=$(module_dir "sigs.k8s.io/kueue@$KUEUE_VERSION")
+    if [ ! -x "$DIR/bin/kueue" ]; then
+      echo "kube-twin: building kueue $KUEUE_VERSION" >&2
+      t=$SECONDS
+      go_build "$src" "$DIR/bin" ./cmd/kueue
+      echo "kube-twin: kueue built in $((SECONDS - t))s" >&2
+    fi
+    rm -rf "$DIR/crds"; mkdir -p "$DIR/crds/kueue" "$DIR/crds/prometheus-operator" "$DIR/crds/keda"
+    cp -r "$src/config/components/crd/bases" "$src/config/components/crd/patches" "$src/config/components/webhook" "$DIR/crds/kueue/"
+    cp "$(module_dir "github.com/prometheus-operator/prometheus-operator@$PROM_OPERATOR_VERSION")"/example/prometheus-operator-crd/*.yaml "$DIR/crds/prometheus-operator/"
+    cp "$(module_dir "github.com/kedacore/keda/v2@$KEDA_VERSION")"/config/crd/bases/*.yaml "$DIR/crds/keda/"
+    chmod -R u+w "$DIR/crds"
+    touch "$DIR/crds/.crds-$PROM_OPERATOR_VERSION-$KEDA_VERSION"
+    installed || fail "the build left some of ${BINS[*]} missing in $DIR/bin"
+    echo "kube-twin: built in $((SECONDS - start))s" >&2
+  fi
+fi
+echo "$DIR"
