@@ -41,7 +41,7 @@ describe('Tenant', () => {
     expect(findObject(objects, 'NetworkPolicy', 'allow-dns-egress').metadata.namespace).toBe('research');
     const https = findObject(objects, 'NetworkPolicy', 'allow-cloud-api-egress').spec.egress[0];
     expect(https.ports).toEqual([{ port: 443, protocol: 'TCP' }]);
-    expect(https.to[0].ipBlock.except).toEqual(['10.0.0.0/8', '172.16.0.0/12', '192.168.0.0/16', '169.254.169.254/32']);
+    expect(https.to[0].ipBlock.except).toEqual(['10.0.0.0/8', '172.16.0.0/12', '192.168.0.0/16', '100.64.0.0/10', '169.254.0.0/16']);
     // EKS Pod Identity credentials come from the pod identity agent, which default-deny would block
     expect(findObject(objects, 'NetworkPolicy', 'allow-workload-identity-egress').spec.egress).toEqual([
       { to: [{ ipBlock: { cidr: '169.254.170.23/32' } }], ports: [{ protocol: 'TCP', port: 80 }] },
