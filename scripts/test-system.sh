@@ -2,8 +2,11 @@
 # The real-tool tier (test/system, its own jest config): real `terraform init -backend=false` and the reference
 # check on every example and on every stack the jest suite synthesized (AIINFRA_SYNTH_COLLECT, set by
 # scripts/test.sh), and the cross-stack apply/plan made of Terraform's builtin parts, each under Terraform and
-# OpenTofu (test/system/terraform.ts engines()). Needs `terraform` on PATH (it is in the machine image) and builds
-# `tofu` once (scripts/tools/tofu.sh, needs Go; AIINFRA_TOFU_BINARY=<path> uses another); fails, never skips.
+# OpenTofu (test/system/terraform.ts engines()); and tenant isolation on a real kube-apiserver (test/system/tenant-rbac:
+# `kubectl auth can-i --as` over a matrix of verbs x resources x tenants, and the ServiceAccount admission policy),
+# with the binaries of scripts/tools/kube-twin.sh (built once; AIINFRA_TWIN_DIR=<dir> uses another build) and kubectl.
+# Needs `terraform` on PATH (it is in the machine image) and builds `tofu` once (scripts/tools/tofu.sh, needs Go;
+# AIINFRA_TOFU_BINARY=<path> uses another); fails, never skips.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export CHECKPOINT_DISABLE=1

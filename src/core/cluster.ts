@@ -59,6 +59,8 @@ export interface IGpuCluster extends IConstruct {
   readonly workloadIdentityPodLabels?: Record<string, string>;
   /** Namespace the cluster's add-ons (Kueue, DCGM exporter) run in. @default 'gpu-system' */
   readonly addOnNamespace?: string;
+  /** Kubernetes minor version (`1.33`), where known: features such as ValidatingAdmissionPolicy need one. @default - unknown (imported) */
+  readonly kubernetesVersion?: string;
   /**
    * Makes Gateway API gateways work on the cluster, once however often called (EKS: the AWS Load Balancer
    * Controller with `ALBGatewayAPI` and the Gateway API CRDs; GKE: its managed Gateway API). Inference

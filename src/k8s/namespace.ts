@@ -75,13 +75,19 @@ export interface EgressPolicyOptions {
   /**
    * Destinations (CIDRs). Cloud APIs have no fixed addresses, so the default allows any address outside
    * the private ranges (the cluster's pods and nodes stay denied).
-   * @default - 0.0.0.0/0 except 10.0.0.0/8, 172.16.0.0/12, 192.168.0.0/16 and 169.254.169.254/32
+   * @default - 0.0.0.0/0 except the private ranges (10.0.0.0/8, 172.16.0.0/12, 192.168.0.0/16, 100.64.0.0/10) and
+   * link-local 169.254.0.0/16 (cloud metadata and node agents)
    */
   readonly cidrs?: readonly string[];
 }
 
-/** RFC 1918 ranges plus the instance metadata endpoint: what "egress to the internet" excludes. */
-export const PRIVATE_AND_METADATA_CIDRS: readonly string[] = ['10.0.0.0/8', '172.16.0.0/12', '192.168.0.0/16', '169.254.169.254/32'];
+/**
+ * What "egress to the internet" excludes: RFC 1918 and the shared address space (RFC 6598, pod ranges on some
+ * clusters), and all of link-local, where the cloud metadata endpoints and node agents listen (169.254.169.254,
+ * 169.254.170.23, 169.254.20.10...): excluding 169.254.169.254/32 alone left the others open on port 443. A
+ * workload that needs one of them gets its own policy (addWorkloadIdentityEgressNetworkPolicy, DNS).
+ */
+export const PRIVATE_AND_METADATA_CIDRS: readonly string[] = ['10.0.0.0/8', '172.16.0.0/12', '192.168.0.0/16', '100.64.0.0/10', '169.254.0.0/16'];
 
 /** Allows egress on TCP ports (e.g. 443 to the cloud APIs) from selected pods of a namespace. */
 export function addEgressNetworkPolicy(scope: Construct, id: string, options: EgressPolicyOptions): ApiObject {

@@ -431,6 +431,8 @@ export class GpuTrainingCluster extends Construct implements IGpuCluster {
   public readonly helmProvider: TerraformProvider;
   public readonly addOnDependencies: readonly ITerraformDependable[];
   public readonly addOnNamespace = GPU_ADDON_NAMESPACE;
+  /** Kubernetes minor version of the control plane (`kubernetesVersion` prop, default 1.33). */
+  public readonly kubernetesVersion: string;
   public readonly workloadIdentityPodLabels: Record<string, string>;
   /** API server URL. */
   public readonly endpoint: string;
@@ -468,6 +470,7 @@ export class GpuTrainingCluster extends Construct implements IGpuCluster {
     checkStateLocation(this);
     const spec = resolveClusterSpec(this, props);
     this.cloud = props.cloud;
+    this.kubernetesVersion = spec.kubernetesVersion;
     this.gpuPools = spec.gpuPools.map((p) => p.info);
     this.costEstimate = sumCost([
       ...spec.gpuPools.map((p) => poolMonthlyCost(p.name, p.machine.machine, p.machine.pricePerHourUsd, p.maxNodes * separatelyCappedGroups(props.cloud, p.capacity))),

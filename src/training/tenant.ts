@@ -140,6 +140,11 @@ function resolveTenant(scope: IConstruct, id: string, props: TenantProps): Resol
     throw new InvalidPropError(scope, 'store', props.store.node.path,
       `a store on the cluster's cloud (${props.cluster.cloud.kind}): a ${props.cluster.cloud.kind} workload identity cannot be granted ${props.store.cloud.kind} storage`);
   }
+  const version = props.cluster.kubernetesVersion;
+  if (version !== undefined && /^1\.(\d+)$/.test(version) && Number(version.split('.')[1]) < 30) {
+    throw new InvalidPropError(scope, 'cluster', `${props.cluster.node.path} (Kubernetes ${version})`,
+      'a cluster on Kubernetes 1.30 or newer: tenants need ValidatingAdmissionPolicy (GA in 1.30) to hold pods to their own ServiceAccounts; set the cluster\'s kubernetesVersion');
+  }
   const siblings = registry.get(props.cluster) ?? [];
   for (const other of siblings) {
     if (other.namespace === namespace) {

@@ -204,7 +204,14 @@ describeRules({
   },
   'AI-AWS-IAM-5': {
     fail: (s) => raw(s, 'aws_iam_role', 'r', { assume_role_policy: policy({ Effect: 'Allow', Principal: { AWS: '*' }, Action: 'sts:AssumeRole' }) }),
-    pass: (s) => raw(s, 'aws_iam_role', 'r', { assume_role_policy: policy({ Effect: 'Allow', Principal: { Service: 'pods.eks.amazonaws.com' }, Action: ['sts:AssumeRole', 'sts:TagSession'] }) }),
+    pass: (s) => raw(s, 'aws_iam_role', 'r', { assume_role_policy: policy({ Effect: 'Allow', Principal: { Service: 'ec2.amazonaws.com' }, Action: 'sts:AssumeRole' }) }),
+  },
+  'AI-AWS-IAM-6': {
+    fail: (s) => raw(s, 'aws_iam_role', 'r', { assume_role_policy: policy({ Effect: 'Allow', Principal: { Service: 'pods.eks.amazonaws.com' }, Action: ['sts:AssumeRole', 'sts:TagSession'] }) }),
+    pass: (s) => raw(s, 'aws_iam_role', 'r', { assume_role_policy: policy({
+      Effect: 'Allow', Principal: { Service: 'pods.eks.amazonaws.com' }, Action: ['sts:AssumeRole', 'sts:TagSession'],
+      Condition: { StringEquals: { 'aws:RequestTag/kubernetes-namespace': 'research', 'aws:RequestTag/kubernetes-service-account': 'tenant' } },
+    }) }),
   },
   'AI-AWS-SNS-1': {
     fail: (s) => raw(s, 'aws_sns_topic', 't', { name: 'alerts', kms_master_key_id: 'alias/aws/sns' }),

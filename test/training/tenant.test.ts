@@ -1,5 +1,5 @@
 import { TerraformStack, Testing } from 'cdktf';
-import { Cloud, InvalidPropError } from '../../src';
+import { Cloud, Gpu, GpuTrainingCluster, InvalidPropError } from '../../src';
 import { Tenant, TenantProps } from '../../src/training/tenant';
 import { TrainingJob } from '../../src/training/training-job';
 import { TENANT_RULES, type PolicyRule } from '../../src/training/tenant-access';
@@ -41,7 +41,7 @@ describe('Tenant', () => {
     expect(findObject(objects, 'NetworkPolicy', 'allow-dns-egress').metadata.namespace).toBe('research');
     const https = findObject(objects, 'NetworkPolicy', 'allow-cloud-api-egress').spec.egress[0];
     expect(https.ports).toEqual([{ port: 443, protocol: 'TCP' }]);
-    expect(https.to[0].ipBlock.except).toEqual(['10.0.0.0/8', '172.16.0.0/12', '192.168.0.0/16', '169.254.169.254/32']);
+    expect(https.to[0].ipBlock.except).toEqual(['10.0.0.0/8', '172.16.0.0/12', '192.168.0.0/16', '100.64.0.0/10', '169.254.0.0/16']);
     // EKS Pod Identity credentials come from the pod identity agent, which default-deny would block
     expect(findObject(objects, 'NetworkPolicy', 'allow-workload-identity-egress').spec.egress).toEqual([
       { to: [{ ipBlock: { cidr: '169.254.170.23/32' } }], ports: [{ protocol: 'TCP', port: 80 }] },
@@ -225,6 +225,12 @@ describe('Tenant isolation (issue 21)', () => {
       const rel = Object.values(releases).find((r) => r.name === t.workload.releaseName)!;
       expect(rel.depends_on).toContain(`helm_release.${accessKey}`);
     }
+  });
+
+  test('a tenant on a cluster older than Kubernetes 1.30 (no ValidatingAdmissionPolicy) is an error', () => {
+    const stack = new TerraformStack(Testing.app(), 'plat');
+    const cluster = new GpuTrainingCluster(stack, 'train', { cloud: Cloud.aws({ region: 'us-east-1' }), kubernetesVersion: '1.29', gpuPools: [{ gpu: Gpu.H100_80GB, maxNodes: 1 }] });
+    expect(() => cluster.addTenant('research', { gpuQuota: 8 })).toThrow(/invalid cluster = "plat\/train \(Kubernetes 1\.29\)"\. Allowed: a cluster on Kubernetes 1\.30 or newer/);
   });
 
   test('the namespace lists the ServiceAccounts its pods may use: default, the tenant\'s and its workloads\' only', () => {

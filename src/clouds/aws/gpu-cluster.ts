@@ -20,6 +20,7 @@ import { eksHelmProvider } from './helm';
 import { awsLoadBalancerController } from './load-balancer-controller';
 import { awsClusterNetwork, flowLogGroupName } from './network';
 import { awsNodePools } from './node-pools';
+import { trustPodIdentitySubject } from './identity';
 import { awsProvider } from './provider';
 
 /** Node label of EFA nodes (the EFA device plugin runs only there). */
@@ -49,6 +50,7 @@ function podIdentityBinder(scope: Construct, cloud: AwsCloud, clusterName: strin
       provider: awsProvider(scope, cloud.region), clusterName, namespace, serviceAccount, roleArn: identity.principal, tags,
       dependsOn: dependsOn.length ? dependsOn.map((d) => d as EksAddon) : undefined,
     });
+    trustPodIdentitySubject(identity, { clusterName, namespace, serviceAccount });
     return { association, annotations: { [POD_IDENTITY_ASSOCIATION_ANNOTATION]: association.associationArn } };
   };
 }

@@ -16,6 +16,7 @@ import { IamNoAdminPolicies } from './aws/iam-no-admin-policies';
 import { IamNoStaticKeys } from './aws/iam-no-static-keys';
 import { IamNoWildcardAction } from './aws/iam-no-wildcard-action';
 import { IamNoWildcardResource } from './aws/iam-no-wildcard-resource';
+import { IamPodIdentityTrust } from './aws/iam-pod-identity-trust';
 import { IamTrustNoWildcard } from './aws/iam-trust-no-wildcard';
 import { KmsDeletionWindow } from './aws/kms-deletion-window';
 import { KmsRotation } from './aws/kms-rotation';
@@ -144,6 +145,7 @@ export const AWS_RULES: readonly PolicyRule[] = [
   IamNoWildcardAction,
   IamNoWildcardResource,
   IamTrustNoWildcard,
+  IamPodIdentityTrust,
   KmsDeletionWindow,
   KmsRotation,
   LogsKmsEncryption,
