@@ -48,8 +48,8 @@ export type {
   IEndpointMonitoring, IEndpointTenant, EndpointWatchOptions, KeyVaultNetwork,
 } from './inference/types';
 export type { RolloutOptions, ResolvedRollout } from './inference/rollout';
-export { VLLM_IMAGE, VLLM_LORA_RANKS, TINY_MODEL_PARAMS } from './inference/vllm';
-export { loraAdapter, MAX_ADAPTERS } from './inference/lora';
+export { VLLM_IMAGE, TINY_MODEL_PARAMS } from './inference/vllm';
+export { loraAdapter, MAX_ADAPTERS, VLLM_LORA_RANKS } from './inference/lora';
 export type { EndpointAdapter, LoraAdapterSource, LoraAdapterOptions } from './inference/lora';
 export { KEDA_CHART } from './inference/addons';
 export {

@@ -38,9 +38,9 @@ import {
   AuthOptions, AutoscalingOptions, CanaryOptions, EndpointSlo, ExposureOptions, IEndpointMonitoring, InferenceEndpointProps, InferencePrecision,
   InferenceQuantization, InferenceRuntime, isModelImage, ModelImage, ScheduleWindow,
 } from './types';
-import { ADAPTER_NAME, EndpointAdapter, MAX_ADAPTERS, MAX_GPU_LORAS, maxLoraRankFor, sameModel } from './lora';
+import { ADAPTER_NAME, EndpointAdapter, MAX_ADAPTERS, MAX_GPU_LORAS, maxLoraRankFor, sameModel, VLLM_LORA_RANKS } from './lora';
 import { EXPORT_DIR, vllmModelParts } from './model-loading';
-import { BUILTIN_QUANTIZATIONS, defaultRuntime, TINY_MODEL_PARAMS, VLLM_IMAGE, VLLM_LORA_RANKS, VLLM_QUANTIZATIONS, vllmArgs, vllmQuantizationProblem } from './vllm';
+import { BUILTIN_QUANTIZATIONS, defaultRuntime, TINY_MODEL_PARAMS, VLLM_IMAGE, VLLM_QUANTIZATIONS, vllmArgs, vllmQuantizationProblem } from './vllm';
 import { checkStateLocation } from '../core/state-backend';
 import { contributeSummary, SummaryPart } from '../summary';
 import { registerPoolDemand, poolDemands } from '../core/pool-demand';
@@ -333,27 +333,12 @@ export class InferenceEndpoint extends EndpointMetrics implements IInferenceEndp
     this.slo = props.slo;
     const app = constructDnsLabel(this, 40);
     this.name = app;
-    const timing: ResolvedTiming = {
-      requestTimeout: props.requestTimeoutSeconds ?? 120, preStop: props.preStopSeconds ?? 15, startupSeconds: props.startupSeconds ?? 1800,
-    };
+    const timing: ResolvedTiming = resolveTiming(props);
 
     this.identity = new WorkloadIdentity(this, 'Identity', { cloud, description: `Inference endpoint ${this.node.path}`, tags: props.tags });
-    for (const m of servedModels(props, traffic.canaryLive)) {
-      if (isModelImage(m)) continue;
-      m.store.grantRead(this.identity, m.path);
-      // The export init step writes the checkpoint's Hugging Face directory, and nothing else.
-      if (this.isTrainerCheckpoint(m, server.runtime)) m.store.grantWrite(this.identity, `${m.path}/${EXPORT_DIR}/`);
-    }
-    for (const a of props.adapters ?? []) a.adapter.store.grantRead(this.identity, a.adapter.path);
+    this.grantModelAccess(props, server.runtime, traffic.canaryLive);
     const saAnnotations = cluster.bindServiceAccount(this.identity, this.namespace, app);
-    const exposureParts = parts.exposure(this, cloud, {
-      app, namespace: this.namespace, public: traffic.isPublic, domainName: traffic.exposure.domainName, certificate: traffic.exposure.certificate,
-      gatewayClassName: traffic.exposure.gatewayClassName ?? parts.defaultGatewayClass(traffic.isPublic), gatewayAnnotations: traffic.exposure.gatewayAnnotations,
-      useGateway: traffic.usesGateway, requestTimeoutSeconds: timing.requestTimeout, deregistrationSeconds: timing.preStop + 5, serverPort: SERVER_PORT, tags: props.tags,
-    });
-    const apiKey: ApiKeyParts | undefined = traffic.apiKeyOn
-      ? parts.apiKey(this, cloud, { identity: this.identity, version: traffic.auth.apiKeyVersion ?? 1, network: traffic.auth.keyVaultNetwork, tags: props.tags })
-      : undefined;
+    const { exposureParts, apiKey } = this.renderAccess(parts, app, traffic, timing, props.tags);
     this.apiKeySecret = apiKey?.secretRef;
 
     const addons = InferenceClusterAddons.of(this, cluster);
@@ -381,6 +366,31 @@ export class InferenceEndpoint extends EndpointMetrics implements IInferenceEndp
     this.watchedBy(props.monitoring, props.slo);
     this.warn(traffic.isPublic, props.slo);
     contributeSummary(this, () => this.summaryPart(props.model));
+  }
+
+  /** Read access to every model and adapter served; the export init step also writes the checkpoint's HF directory. */
+  private grantModelAccess(props: InferenceEndpointProps, runtime: InferenceRuntime, canaryLive: boolean): void {
+    for (const m of servedModels(props, canaryLive)) {
+      if (isModelImage(m)) continue;
+      m.store.grantRead(this.identity, m.path);
+      if (this.isTrainerCheckpoint(m, runtime)) m.store.grantWrite(this.identity, `${m.path}/${EXPORT_DIR}/`);
+    }
+    for (const a of props.adapters ?? []) a.adapter.store.grantRead(this.identity, a.adapter.path);
+  }
+
+  /** How clients reach the endpoint (the cloud's load balancer or gateway) and its API key, when one is on. */
+  private renderAccess(
+    parts: InferenceSpi, app: string, traffic: ResolvedTraffic, timing: ResolvedTiming, tags: Record<string, string> | undefined,
+  ): { exposureParts: ExposureParts; apiKey?: ApiKeyParts } {
+    const exposureParts = parts.exposure(this, this.cloud, {
+      app, namespace: this.namespace, public: traffic.isPublic, domainName: traffic.exposure.domainName, certificate: traffic.exposure.certificate,
+      gatewayClassName: traffic.exposure.gatewayClassName ?? parts.defaultGatewayClass(traffic.isPublic), gatewayAnnotations: traffic.exposure.gatewayAnnotations,
+      useGateway: traffic.usesGateway, requestTimeoutSeconds: timing.requestTimeout, deregistrationSeconds: timing.preStop + 5, serverPort: SERVER_PORT, tags,
+    });
+    const apiKey = traffic.apiKeyOn
+      ? parts.apiKey(this, this.cloud, { identity: this.identity, version: traffic.auth.apiKeyVersion ?? 1, network: traffic.auth.keyVaultNetwork, tags })
+      : undefined;
+    return { exposureParts, apiKey };
   }
 
   /** What PLATFORM.md shows of this endpoint (src/summary). */
@@ -1262,4 +1272,9 @@ function vllmServer(t: TrackSpec, ctx: EndpointContext, storeEnv: readonly EnvVa
   // vLLM answers /health (engine up and healthy) without the API key; it exits when its engine dies, so
   // liveness only needs the process to accept connections, and never fails because of load.
   return { ...parts, command, args, env, probes: { startup: '/health', readiness: '/health', liveness: 'tcp' } };
+}
+
+/** Request timeout, preStop delay and startup budget, seconds, after defaults. */
+function resolveTiming(props: InferenceEndpointProps): ResolvedTiming {
+  return { requestTimeout: props.requestTimeoutSeconds ?? 120, preStop: props.preStopSeconds ?? 15, startupSeconds: props.startupSeconds ?? 1800 };
 }

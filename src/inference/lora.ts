@@ -5,7 +5,9 @@
 // (`VLLM_ALLOW_RUNTIME_LORA_UPDATING` + `/v1/load_lora_adapter`): that needs an unauthenticated admin call per pod
 // after every start, and a restarted pod forgets its adapters. The Run:ai streamer loads base weights only.
 import { IModelStore, ModelReference } from '../core/model-store';
-import { VLLM_LORA_RANKS } from './vllm';
+
+/** `--max-lora-rank` values vLLM accepts (its LoRAConfig); an adapter's rank must be at most the value chosen. */
+export const VLLM_LORA_RANKS: readonly number[] = [8, 16, 32, 64, 128, 256, 320, 512];
 
 /**
  * A LoRA adapter in a bucket. Either a PEFT directory (`adapter_config.json` + `adapter_model.safetensors`):

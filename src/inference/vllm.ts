@@ -2,6 +2,7 @@
 // features (quantization kernels, LoRA ranks) to the GPU catalog.
 import { Gpu } from '../core/gpu';
 import { InferencePrecision, InferenceQuantization, InferenceRuntime } from './types';
+import { VLLM_LORA_RANKS } from './lora';
 
 /** The vLLM OpenAI-compatible server image, pinned (bump deliberately, with the README's version table). */
 export const VLLM_IMAGE = 'vllm/vllm-openai:v0.11.0';
@@ -17,9 +18,6 @@ export const BUILTIN_QUANTIZATIONS: readonly InferenceQuantization[] = ['none', 
  * needs Ada or Hopper (8.9+: L4, L40S, H100), AWQ Turing (7.5+), GPTQ Volta (7.0+).
  */
 export const VLLM_QUANTIZATION_MIN_CAPABILITY: Record<'fp8' | 'awq' | 'gptq', number> = { fp8: 8.9, awq: 7.5, gptq: 7.0 };
-
-/** `--max-lora-rank` values vLLM accepts (its LoRAConfig); an adapter's rank must be at most the value chosen. */
-export const VLLM_LORA_RANKS: readonly number[] = [8, 16, 32, 64, 128, 256, 320, 512];
 
 /** Models below this many parameters default to the builtin runtime: vLLM's start (CUDA graphs, profiling) buys them nothing. */
 export const TINY_MODEL_PARAMS = 50_000_000;
