@@ -98,7 +98,9 @@ export function whyNot(pool: NodePool, zone: string, pod: Json): string | undefi
     }
   }
   const req = podRequests(spec);
-  const alloc: Record<string, number> = { 'cpu': pool.cpu, 'memory': pool.memoryGiB * 2 ** 30, 'nvidia.com/gpu': pool.gpus };
+  const alloc: Record<string, number> = {
+    'cpu': pool.cpu, 'memory': pool.memoryGiB * 2 ** 30, 'nvidia.com/gpu': pool.gpus, 'ephemeral-storage': pool.diskGiB * 2 ** 30,
+  };
   for (const [r, q] of Object.entries(req)) {
     if (r in alloc && q > alloc[r]) return `requests ${r} ${q} > the node's ${alloc[r]}`;
   }
@@ -164,7 +166,7 @@ export class Autoscaler {
     const zone = [...zones].sort((a, b) => mine.filter((n) => n.zone === a).length - mine.filter((n) => n.zone === b).length)[0];
     const name = `${pool.name.toLowerCase().replace(/[^a-z0-9-]/g, '-')}-${this.serial++}`;
     const resources = {
-      'cpu': String(pool.cpu), 'memory': `${pool.memoryGiB}Gi`, 'pods': String(pool.maxPods),
+      'cpu': String(pool.cpu), 'memory': `${pool.memoryGiB}Gi`, 'pods': String(pool.maxPods), 'ephemeral-storage': `${pool.diskGiB}Gi`,
       ...(pool.gpus > 0 ? { 'nvidia.com/gpu': String(pool.gpus) } : {}),
     };
     await this.cp.api('POST', '/api/v1/nodes', {

@@ -27,6 +27,8 @@ export interface NodePool {
   readonly memoryGiB: number;
   readonly gpus: number;
   readonly maxPods: number;
+  /** Boot disk, GiB: the node's ephemeral-storage. */
+  readonly diskGiB: number;
 }
 
 /** Machines without GPUs the library uses for system pools (the clouds' published shapes). */
@@ -92,8 +94,10 @@ export function nodePools(stack: Json): NodePool[] {
       const s = shape(cloud, machine, address);
       const capacity = ng.capacity_type ?? 'ON_DEMAND';
       const name = String(ng.node_group_name_prefix ?? ng.node_group_name ?? id).replace(/-$/, '');
+      const lt: Json | undefined = (res.aws_launch_template ?? {})[/aws_launch_template\.([^.]+)\.id/.exec(ng.launch_template?.id ?? '')?.[1] ?? ''];
+      const diskGiB = Number(lt?.block_device_mappings?.[0]?.ebs?.volume_size ?? ng.disk_size ?? 20);
       pools.push({
-        address, name, machine, ...s, maxPods: 110,
+        address, name, machine, ...s, maxPods: 110, diskGiB,
         labels: { ...ng.labels, 'eks.amazonaws.com/nodegroup': name, 'eks.amazonaws.com/capacityType': capacity },
         taints: (ng.taint ?? []).map((t: Json) => ({ key: t.key, value: t.value, effect: EFFECTS[t.effect] })),
         zones: [...new Set<string>((ng.subnet_ids ?? []).map(zoneOf))],
@@ -115,7 +119,7 @@ export function nodePools(stack: Json): NodePool[] {
       const maxNodes = a.total_max_node_count ?? (a.max_node_count ?? np.node_count ?? 0) * zones.length;
       const accel: Json | undefined = (cfg.guest_accelerator ?? [])[0];
       pools.push({
-        address, name: String(np.name), machine, ...s, maxPods: 110,
+        address, name: String(np.name), machine, ...s, maxPods: 110, diskGiB: Number(cfg.disk_size_gb ?? 100),
         labels: {
           ...cfg.labels, 'cloud.google.com/gke-nodepool': String(np.name),
           ...(cfg.spot ? { 'cloud.google.com/gke-spot': 'true' } : {}),
@@ -133,6 +137,7 @@ export function nodePools(stack: Json): NodePool[] {
       const spot = p.priority === 'Spot';
       pools.push({
         address, name: String(p.name), machine, ...shape(cloud, machine, address), maxPods: p.max_pods ?? 110,
+        diskGiB: Number(p.os_disk_size_gb ?? 128),
         labels: {
           ...p.node_labels, 'kubernetes.azure.com/agentpool': String(p.name),
           ...(spot ? { 'kubernetes.azure.com/scalesetpriority': 'spot' } : {}),

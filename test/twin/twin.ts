@@ -137,8 +137,9 @@ export class Twin {
     for (const pod of pods) {
       const key = `${pod.metadata.namespace}/${pod.metadata.name}`;
       if (!pod.spec.nodeName) {
-        const why = this.autoscaler.unplaceable.get(key) ?? this.autoscaler.atMax.get(key)
-          ?? (pod.status?.conditions ?? []).find((c: Json) => c.type === 'PodScheduled')?.message ?? 'not scheduled';
+        const scheduler: string | undefined = (pod.status?.conditions ?? []).find((c: Json) => c.type === 'PodScheduled')?.message;
+        const why = [this.autoscaler.unplaceable.get(key) ?? this.autoscaler.atMax.get(key), scheduler && `scheduler: ${scheduler}`]
+          .filter(Boolean).join('; ') || 'not scheduled';
         problems.push(`${key} is not scheduled: ${why}`);
         continue;
       }
