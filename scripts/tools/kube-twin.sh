@@ -25,10 +25,16 @@ KEDA_VERSION=v2.17.2
 DIR="$PWD/.tools/kube-twin-$KUBE_VERSION-kwok-$KWOK_VERSION-kueue-$KUEUE_VERSION"
 BINS=(kube-apiserver kube-controller-manager kube-scheduler kwok kueue etcd)
 
+kube_built() {
+  [ -x "$DIR/bin/kube-controller-manager" ] && [ -x "$DIR/bin/kube-scheduler" ] \
+    && "$DIR/bin/kube-apiserver" --version 2>/dev/null | grep -qx "Kubernetes $KUBE_VERSION"
+}
+
 installed() {
   local b
   for b in "${BINS[@]}"; do [ -x "$DIR/bin/$b" ] || return 1; done
-  [ -e "$DIR/crds/kueue/webhook/manifests.yaml" ] && [ -e "$DIR/crds/.crds-$PROM_OPERATOR_VERSION-$KEDA_VERSION" ]
+  kube_built || return 1
+  [ -e "$DIR/crds/kueue/webhook/manifests.yaml" ] && [ -e "$DIR/crds/kueue/kustomization.yaml" ] && [ -e "$DIR/crds/kwok/stages.yaml" ] && [ -e "$DIR/crds/.crds-$PROM_OPERATOR_VERSION-$KEDA_VERSION" ]
 }
 
 fail() { echo "kube-twin: $*" >&2; exit 1; }
@@ -36,10 +42,10 @@ fail() { echo "kube-twin: $*" >&2; exit 1; }
 # go_build MODULE_DIR OUT_DIR PACKAGES...: builds into OUT_DIR; the module cache is read-only, so the binaries
 # go to a temporary directory first and are moved into place whole.
 go_build() {
-  local src=$1 out=$2; shift 2
+  local src=$1 out=$2 ldflags=$3; shift 3
   local tmp="$DIR/.build.$$"
   rm -rf "$tmp"; mkdir -p "$tmp"
-  ( cd "$src" && CGO_ENABLED=0 go build -mod=readonly -trimpath -ldflags '-s -w' -o "$tmp/" "$@" )
+  ( cd "$src" && CGO_ENABLED=0 go build -mod=readonly -trimpath -ldflags "-s -w $ldflags" -o "$tmp/" "$@" )
   mv "$tmp"/* "$out/"
   rmdir "$tmp"
 }
@@ -80,30 +86,43 @@ if ! installed; then
       echo "kube-twin: unpacking etcd from Debian's etcd-server" >&2
       build_etcd
     fi
-    if [ ! -x "$DIR/bin/kube-apiserver" ] || [ ! -x "$DIR/bin/kube-controller-manager" ] || [ ! -x "$DIR/bin/kube-scheduler" ]; then
+    if ! kube_built; then
       echo "kube-twin: building kube-apiserver, kube-controller-manager, kube-scheduler $KUBE_VERSION (many minutes on a cold Go cache)" >&2
       t=$SECONDS
-      go_build "$PWD/scripts/tools/kube" "$DIR/bin" \
+      # The version the release build stamps (hack/lib/version.sh): clients such as Kueue parse the server's version.
+      minor=${KUBE_VERSION#v1.}; minor=${minor%%.*}
+      v="-X k8s.io/component-base/version.gitVersion=$KUBE_VERSION -X k8s.io/component-base/version.gitMajor=1"
+      v="$v -X k8s.io/component-base/version.gitMinor=$minor -X k8s.io/component-base/version.gitTreeState=clean"
+      v="$v -X k8s.io/client-go/pkg/version.gitVersion=$KUBE_VERSION -X k8s.io/client-go/pkg/version.gitMajor=1"
+      v="$v -X k8s.io/client-go/pkg/version.gitMinor=$minor"
+      go_build "$PWD/scripts/tools/kube" "$DIR/bin" "$v" \
         k8s.io/kubernetes/cmd/kube-apiserver k8s.io/kubernetes/cmd/kube-controller-manager k8s.io/kubernetes/cmd/kube-scheduler
       echo "kube-twin: kube binaries built in $((SECONDS - t))s" >&2
     fi
     if [ ! -x "$DIR/bin/kwok" ]; then
       echo "kube-twin: building kwok $KWOK_VERSION" >&2
       t=$SECONDS
-      go_build "$(module_dir "sigs.k8s.io/kwok@$KWOK_VERSION")" "$DIR/bin" ./cmd/kwok
+      go_build "$(module_dir "sigs.k8s.io/kwok@$KWOK_VERSION")" "$DIR/bin" "" ./cmd/kwok
       echo "kube-twin: kwok built in $((SECONDS - t))s" >&2
     fi
     src=$(module_dir "sigs.k8s.io/kueue@$KUEUE_VERSION")
     if [ ! -x "$DIR/bin/kueue" ]; then
       echo "kube-twin: building kueue $KUEUE_VERSION" >&2
       t=$SECONDS
-      go_build "$src" "$DIR/bin" ./cmd/kueue
+      go_build "$src" "$DIR/bin" "" ./cmd/kueue
       echo "kube-twin: kueue built in $((SECONDS - t))s" >&2
     fi
     rm -rf "$DIR/crds"; mkdir -p "$DIR/crds/kueue" "$DIR/crds/prometheus-operator" "$DIR/crds/keda"
-    cp -r "$src/config/components/crd/bases" "$src/config/components/crd/patches" "$src/config/components/webhook" "$DIR/crds/kueue/"
+    cp -r "$src/config/components/crd/bases" "$src/config/components/crd/patches" "$src/config/components/crd/kustomization.yaml" \
+      "$src/config/components/webhook" "$DIR/crds/kueue/"
     cp "$(module_dir "github.com/prometheus-operator/prometheus-operator@$PROM_OPERATOR_VERSION")"/example/prometheus-operator-crd/*.yaml "$DIR/crds/prometheus-operator/"
     cp "$(module_dir "github.com/kedacore/keda/v2@$KEDA_VERSION")"/config/crd/bases/*.yaml "$DIR/crds/keda/"
+    # kwok's "fast" stages (nodes Ready at once, pods Running and Ready, Job pods Succeeded): kwok needs them as config.
+    kwok_src=$(module_dir "sigs.k8s.io/kwok@$KWOK_VERSION")
+    mkdir -p "$DIR/crds/kwok"
+    for f in "$kwok_src"/kustomize/stage/node/fast/*.yaml "$kwok_src"/kustomize/stage/pod/fast/*.yaml; do
+      [ "$(basename "$f")" = kustomization.yaml ] || { echo '---'; cat "$f"; } >> "$DIR/crds/kwok/stages.yaml"
+    done
     chmod -R u+w "$DIR/crds"
     touch "$DIR/crds/.crds-$PROM_OPERATOR_VERSION-$KEDA_VERSION"
     installed || fail "the build left some of ${BINS[*]} missing in $DIR/bin"

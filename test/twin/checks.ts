@@ -1,0 +1,214 @@
+/**
+ * The twin's assertions, as functions that return problems (empty = pass), so that each one is run both on the
+ * synthesized platform (no problems expected) and on a broken fixture (the problem expected): twin.test.ts.
+ */
+import { Twin, waitFor } from './twin';
+import { KubeObject } from './platform';
+
+type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+
+const KUEUE = '/apis/kueue.x-k8s.io/v1beta1';
+
+async function workloadOf(twin: Twin, job: KubeObject): Promise<Json | undefined> {
+  const ns = job.metadata.namespace!;
+  const live: Json = await twin.cp.api('GET', `/apis/batch/v1/namespaces/${ns}/jobs/${job.metadata.name}`);
+  const wls = (await twin.cp.api<{ items: Json[] }>('GET', `${KUEUE}/namespaces/${ns}/workloads`)).items;
+  return wls.find((w) => (w.metadata.ownerReferences ?? []).some((o: Json) => o.uid === live.metadata.uid));
+}
+
+/**
+ * A Kueue-queued Job: admitted as one gang (every pod of the job in one admission) in the ClusterQueue of its
+ * LocalQueue, all pods on nodes with the job's node selector that have the GPUs it asks for, and Complete once
+ * kwok finishes its pods.
+ */
+export async function trainingJobProblems(twin: Twin, job: KubeObject, ms: number): Promise<string[]> {
+  const ns = job.metadata.namespace!;
+  const name = `${ns}/${job.metadata.name}`;
+  const queue = job.metadata.labels?.['kueue.x-k8s.io/queue-name'];
+  if (!queue) return [`${name} has no kueue.x-k8s.io/queue-name label: Kueue does not manage it`];
+  const lq: Json = await twin.cp.api('GET', `${KUEUE}/namespaces/${ns}/localqueues/${queue}`);
+  const wl = await waitFor(ms, async () => {
+    twin.autoscaler.check();
+    const w = await workloadOf(twin, job);
+    return w?.status?.admission ? w : undefined;
+  });
+  if (!wl) {
+    const w = await workloadOf(twin, job);
+    const cond = (w?.status?.conditions ?? []).map((c: Json) => `${c.type}=${c.status} ${c.reason}: ${c.message}`).join('; ');
+    return [`${name} was not admitted by Kueue in ${ms / 1000} s (${w ? cond : 'no Workload'})`];
+  }
+  const problems: string[] = [];
+  if (wl.status.admission.clusterQueue !== lq.spec.clusterQueue) {
+    problems.push(`${name} was admitted in ClusterQueue ${wl.status.admission.clusterQueue}, not its tenant's ${lq.spec.clusterQueue}`);
+  }
+  const admitted = (wl.status.admission.podSetAssignments as Json[]).reduce((n, a) => n + (a.count ?? 0), 0);
+  const parallelism = job.spec.parallelism ?? 1;
+  if (admitted !== parallelism) problems.push(`${name}: Kueue admitted ${admitted} of ${parallelism} pods at once (not a gang)`);
+
+  const selector = job.spec.template.spec.nodeSelector ?? {};
+  const gpus = Number(job.spec.template.spec.containers.map((c: Json) => c.resources?.requests?.['nvidia.com/gpu'] ?? 0)
+    .reduce((a: number, b: string | number) => a + Number(b), 0));
+  const pods = await waitFor(ms, async () => {
+    twin.autoscaler.check();
+    const p = await twin.pods(ns, { 'batch.kubernetes.io/job-name': job.metadata.name });
+    const placed = p.filter((x) => x.spec.nodeName);
+    // Done waiting when every pod is placed, or when the autoscaler already knows some cannot be.
+    if (p.length >= parallelism && placed.length === p.length) return p;
+    if (p.some((x) => twin.autoscaler.unplaceable.has(`${ns}/${x.metadata.name}`))) return p;
+    return undefined;
+  }) ?? await twin.pods(ns, { 'batch.kubernetes.io/job-name': job.metadata.name });
+  if (pods.length < parallelism) problems.push(`${name}: ${pods.length} of ${parallelism} pods exist`);
+  problems.push(...await twin.placementProblems(pods, selector));
+  for (const pod of pods.filter((p) => p.spec.nodeName)) {
+    const node = await twin.node(pod.spec.nodeName);
+    const has = Number(node.status.allocatable['nvidia.com/gpu'] ?? 0);
+    if (has < gpus) problems.push(`${name}: pod ${pod.metadata.name} asks ${gpus} GPUs on ${pod.spec.nodeName}, which has ${has}`);
+  }
+  if (problems.length > 0) return problems;
+  const done = await waitFor(ms, async () => {
+    const live: Json = await twin.cp.api('GET', `/apis/batch/v1/namespaces/${ns}/jobs/${job.metadata.name}`);
+    return (live.status?.conditions ?? []).find((c: Json) => c.type === 'Complete' && c.status === 'True') ? live : undefined;
+  });
+  if (!done) problems.push(`${name} did not complete in ${ms / 1000} s`);
+  return problems;
+}
+
+/** A Job that asks more than its tenant's quota: Kueue keeps it suspended and says why (no pods run). */
+export async function overQuotaProblems(twin: Twin, job: KubeObject, ms: number): Promise<string[]> {
+  const ns = job.metadata.namespace!;
+  const name = `${ns}/${job.metadata.name}`;
+  const w = await waitFor(ms, async () => {
+    const wl = await workloadOf(twin, job);
+    const c = (wl?.status?.conditions ?? []).find((x: Json) => x.type === 'QuotaReserved');
+    return c ? { wl, c } : undefined;
+  });
+  if (!w) return [`${name}: Kueue made no Workload with a QuotaReserved condition in ${ms / 1000} s`];
+  const problems: string[] = [];
+  if (w.c.status !== 'False') problems.push(`${name} got quota (QuotaReserved=${w.c.status}): the tenant's quota did not hold it back`);
+  else if (!/insufficient quota|couldn't assign flavors/i.test(w.c.message ?? '')) problems.push(`${name}: pending for another reason: ${w.c.message}`);
+  const live: Json = await twin.cp.api('GET', `/apis/batch/v1/namespaces/${ns}/jobs/${job.metadata.name}`);
+  if (live.spec.suspend !== true) problems.push(`${name} is not suspended`);
+  const pods = await twin.pods(ns, { 'batch.kubernetes.io/job-name': job.metadata.name });
+  if (pods.length > 0) problems.push(`${name} has ${pods.length} pods`);
+  return problems;
+}
+
+/**
+ * An endpoint's Deployment: every replica Ready on nodes of its pool, its zone spread within maxSkew over the
+ * pool's zones, and its PodDisruptionBudget allowing at least one disruption.
+ */
+export async function endpointProblems(twin: Twin, deploy: KubeObject, pdb: KubeObject | undefined, ms: number): Promise<string[]> {
+  const ns = deploy.metadata.namespace!;
+  const name = `${ns}/${deploy.metadata.name}`;
+  const path = `/apis/apps/v1/namespaces/${ns}/deployments/${deploy.metadata.name}`;
+  const ready = await waitFor(ms, async () => {
+    twin.autoscaler.check();
+    const d: Json = await twin.cp.api('GET', path);
+    const pods = await twin.pods(ns, deploy.spec.selector.matchLabels);
+    if (pods.some((p) => twin.autoscaler.unplaceable.has(`${ns}/${p.metadata.name}`) || twin.autoscaler.atMax.has(`${ns}/${p.metadata.name}`))) return { d, pods };
+    return d.spec.replicas > 0 && d.status?.readyReplicas === d.spec.replicas && pods.length === d.spec.replicas ? { d, pods } : undefined;
+  });
+  const d: Json = ready?.d ?? await twin.cp.api('GET', path);
+  const pods = ready?.pods ?? await twin.pods(ns, deploy.spec.selector.matchLabels);
+  const problems: string[] = [];
+  if ((d.status?.readyReplicas ?? 0) !== d.spec.replicas) problems.push(`${name}: ${d.status?.readyReplicas ?? 0} of ${d.spec.replicas} replicas Ready`);
+  const template: Json = d.spec.template.spec;
+  problems.push(...await twin.placementProblems(pods, template.nodeSelector ?? {}));
+  for (const c of template.topologySpreadConstraints ?? []) {
+    if (c.topologyKey !== 'topology.kubernetes.io/zone') continue;
+    // Zones the pods may use: those of the pools matching the pod's node selector.
+    const zones = new Set(twin.pools.filter((p) => Object.entries<string>(template.nodeSelector ?? {}).every(([k, v]) => p.labels[k] === v))
+      .flatMap((p) => p.zones));
+    const count = new Map([...zones].map((z) => [z, 0]));
+    for (const pod of pods.filter((p) => p.spec.nodeName)) {
+      const zone: string = (await twin.node(pod.spec.nodeName)).metadata.labels['topology.kubernetes.io/zone'];
+      count.set(zone, (count.get(zone) ?? 0) + 1);
+    }
+    const counts = [...count.values()];
+    const skew = counts.length > 0 ? Math.max(...counts) - Math.min(...counts) : 0;
+    if (skew > c.maxSkew) problems.push(`${name}: zone skew ${skew} > maxSkew ${c.maxSkew} (${JSON.stringify(Object.fromEntries(count))})`);
+  }
+  if (!pdb) {
+    problems.push(`${name} has no PodDisruptionBudget`);
+  } else {
+    const p = await waitFor(ms / 4, async () => {
+      const live: Json = await twin.cp.api('GET', `/apis/policy/v1/namespaces/${ns}/poddisruptionbudgets/${pdb.metadata.name}`);
+      return live.status?.observedGeneration === live.metadata.generation && (live.status?.disruptionsAllowed ?? 0) >= 1 ? live : undefined;
+    });
+    if (!p) {
+      const live: Json = await twin.cp.api('GET', `/apis/policy/v1/namespaces/${ns}/poddisruptionbudgets/${pdb.metadata.name}`);
+      problems.push(`${name}: PodDisruptionBudget ${pdb.metadata.name} allows ${live.status?.disruptionsAllowed ?? 0} disruptions (${live.status?.currentHealthy ?? 0} healthy, ${live.status?.desiredHealthy ?? '?'} required)`);
+    }
+  }
+  return problems;
+}
+
+/** Pod templates of a workload object (Deployment, Job, CronJob...). */
+export function podTemplate(o: KubeObject): Json | undefined {
+  if (o.kind === 'CronJob') return o.spec.jobTemplate.spec.template;
+  return o.spec?.template;
+}
+
+/**
+ * Pod Security admission (and LimitRange defaulting) of every pod template: a server-side dry-run create of the
+ * pod in its namespace must pass, and a container that asks for no GPU must not be given one by defaulting.
+ */
+export async function podAdmissionProblems(twin: Twin, o: KubeObject): Promise<string[]> {
+  const t = podTemplate(o);
+  if (!t) return [];
+  const ns = o.metadata.namespace!;
+  const name = `${o.kind} ${ns}/${o.metadata.name}`;
+  const create = () => twin.cp.api<Json>('POST', `/api/v1/namespaces/${ns}/pods?dryRun=All`, {
+    apiVersion: 'v1', kind: 'Pod', metadata: { generateName: 'twin-admission-', labels: t.metadata?.labels }, spec: t.spec,
+  });
+  try {
+    // The quota counts pods that just finished until the quota controller catches up: retry that refusal a while.
+    const deadline = Date.now() + 30000;
+    let pod: Json | undefined;
+    while (!pod) {
+      try {
+        pod = await create();
+      } catch (e) {
+        if (!/exceeded quota/.test((e as Error).message) || Date.now() > deadline) throw e;
+        await new Promise((r) => setTimeout(r, 1000));
+      }
+    }
+    const problems: string[] = [];
+    for (const c of [...pod.spec.containers, ...(pod.spec.initContainers ?? [])]) {
+      const asked = (t.spec.containers as Json[]).concat(t.spec.initContainers ?? []).find((x) => x.name === c.name);
+      const askedGpu = asked?.resources?.requests?.['nvidia.com/gpu'] ?? asked?.resources?.limits?.['nvidia.com/gpu'];
+      const given = c.resources?.limits?.['nvidia.com/gpu'] ?? c.resources?.requests?.['nvidia.com/gpu'];
+      if (askedGpu === undefined && given !== undefined && Number(given) !== 0) {
+        problems.push(`${name}: container ${c.name} asks for no GPU but admission gives it nvidia.com/gpu ${given}`);
+      }
+    }
+    return problems;
+  } catch (e) {
+    return [`${name}: a pod of it is refused: ${(e as Error).message.slice(0, 600)}`];
+  }
+}
+
+/** The tenant's ResourceQuota refuses a pod over its GPU quota (real quota admission, dry-run). */
+export async function quotaProblems(twin: Twin, namespace: string, gpus: number): Promise<string[]> {
+  try {
+    await twin.cp.api('POST', `/api/v1/namespaces/${namespace}/pods?dryRun=All`, {
+      apiVersion: 'v1', kind: 'Pod', metadata: { name: 'twin-over-quota' },
+      spec: {
+        securityContext: { runAsNonRoot: true, runAsUser: 10001, seccompProfile: { type: 'RuntimeDefault' } },
+        // At most 8 GPUs a container (a LimitRange may cap containers; the quota counts the pod).
+        containers: Array.from({ length: Math.ceil(gpus / 8) }, (_, i) => {
+          const n = String(Math.min(8, gpus - i * 8));
+          return {
+            name: `c${i}`, image: 'registry.invalid/x',
+            securityContext: { allowPrivilegeEscalation: false, capabilities: { drop: ['ALL'] } },
+            resources: { requests: { 'cpu': '1', 'memory': '1Gi', 'nvidia.com/gpu': n }, limits: { 'memory': '1Gi', 'nvidia.com/gpu': n } },
+          };
+        }),
+      },
+    });
+    return [`a pod asking ${gpus} GPUs in ${namespace} was admitted: no ResourceQuota holds it`];
+  } catch (e) {
+    const m = (e as Error).message;
+    return /exceeded quota/.test(m) ? [] : [`a pod asking ${gpus} GPUs in ${namespace} was refused, but not by its quota: ${m.slice(0, 400)}`];
+  }
+}

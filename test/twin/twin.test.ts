@@ -1,0 +1,170 @@
+/**
+ * The digital twin (issue 18): every example platform, on each cloud, on a real control plane with kwok nodes
+ * made from its Terraform node pools and the real Kueue. Each check also runs on a broken fixture, to show that it
+ * can fail. Run by scripts/test-twin.sh, with its own jest config (not yet a step of `npm test`: test/twin/README.md).
+ */
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import { App } from 'cdktf';
+import { EXAMPLES } from '../system/synthesized-stacks';
+import { endpointProblems, overQuotaProblems, podAdmissionProblems, podTemplate, quotaProblems, trainingJobProblems } from './checks';
+import { KubeObject } from './platform';
+import { readApp, SynthesizedApp, Twin, waitFor } from './twin';
+import { apply } from './kueue';
+
+const WAIT = 90000;
+const scratch = fs.mkdtempSync(path.join(os.tmpdir(), 'aiinfra-twin-synth-'));
+afterAll(() => fs.rmSync(scratch, { recursive: true, force: true }));
+
+/** Each example app synthesized as `cdktf synth` does; one twin per cluster (per stack with a cluster). */
+function platforms(): SynthesizedApp[] {
+  const out: SynthesizedApp[] = [];
+  for (const [example, build] of Object.entries(EXAMPLES)) {
+    const outdir = path.join(scratch, example.replace(/\W/g, '_'));
+    const app = new App({ outdir, stackTraces: false });
+    build(app);
+    app.synth();
+    const all = readApp(example, outdir);
+    const withCluster = all.stacks.filter((s) => s.json.resource?.aws_eks_cluster || s.json.resource?.google_container_cluster || s.json.resource?.azurerm_kubernetes_cluster);
+    if (withCluster.length > 1) {
+      for (const s of withCluster) out.push({ name: `${example} (${path.basename(s.dir)})`, stacks: [s] });
+    } else {
+      out.push({ name: `${example} (${all.stacks.map((s) => path.basename(s.dir)).join(' + ')})`, stacks: all.stacks });
+    }
+  }
+  return out;
+}
+
+const clone = <T>(o: T): T => JSON.parse(JSON.stringify(o)) as T;
+/** Deletes fixtures (their pods with them), so they hold no quota or nodes in the checks after them. */
+const remove = (twin: Twin, ...objects: KubeObject[]) => Promise.all(objects.map((o) => twin.cp.kubectl(
+  ['delete', `${o.kind}.${o.apiVersion.includes('/') ? o.apiVersion.split('/')[0] : ''}`.replace(/\.$/, '').toLowerCase(), o.metadata.name,
+    '-n', o.metadata.namespace!, '--cascade=background', '--wait=false'])));
+const queued = (twin: Twin) => twin.ofKind('Job').filter((j) => j.metadata.labels?.['kueue.x-k8s.io/queue-name']);
+
+describe.each(platforms().map((p) => [p.name, p] as const))('twin of %s', (_name, platform) => {
+  let twin: Twin;
+  beforeAll(async () => {
+    twin = await Twin.start(platform);
+  }, 300000);
+  afterAll(async () => {
+    await twin?.stop();
+  });
+
+  test('nodes come from the Terraform node pools: each pool at its minimum, labelled, tainted, in its zones', async () => {
+    const nodes = (await twin.cp.api<{ items: { metadata: { labels: Record<string, string>; annotations: Record<string, string> }; spec: { taints?: unknown[] } }[] }>('GET', '/api/v1/nodes')).items;
+    for (const pool of twin.pools) {
+      const mine = nodes.filter((n) => n.metadata.annotations['aiinfra.test/pool'] === pool.address);
+      expect(mine.length).toBeGreaterThanOrEqual(pool.minNodes);
+      for (const n of mine) {
+        expect(n.metadata.labels).toMatchObject(pool.labels);
+        expect(pool.zones).toContain(n.metadata.labels['topology.kubernetes.io/zone']);
+        expect(n.spec.taints ?? []).toHaveLength(pool.taints.length);
+      }
+    }
+    expect(twin.pools.some((p) => p.gpus > 0)).toBe(true);
+  });
+
+  test('every training job: admitted by Kueue as a gang in its tenant ClusterQueue, on its GPU pool, completes', async () => {
+    const jobs = queued(twin);
+    expect(jobs.length).toBeGreaterThan(0);
+    for (const job of jobs) expect(await trainingJobProblems(twin, job, WAIT)).toEqual([]);
+  });
+
+  test('Pod Security (restricted) admits every pod; a pod that asks no GPU gets none from the LimitRange', async () => {
+    const workloads = twin.objects.filter((o) => podTemplate(o));
+    expect(workloads.length).toBeGreaterThan(0);
+    for (const o of workloads) expect(await podAdmissionProblems(twin, o)).toEqual([]);
+    for (const ns of twin.ofKind('Namespace')) expect(ns.metadata.labels?.['pod-security.kubernetes.io/enforce']).toBe('restricted');
+    // The fixture: a root container is refused by Pod Security.
+    const root = clone(workloads[0]);
+    const t = podTemplate(root)!;
+    t.spec.securityContext = { ...t.spec.securityContext, runAsNonRoot: false, runAsUser: 0 };
+    expect((await podAdmissionProblems(twin, root)).join('\n')).toMatch(/violates PodSecurity "restricted/);
+  });
+
+  test('tenant ResourceQuota: a pod over the GPU quota is refused', async () => {
+    const quotas = twin.ofKind('ResourceQuota');
+    expect(quotas.length).toBeGreaterThan(0);
+    for (const q of quotas) {
+      const hard = Number(q.spec.hard['requests.nvidia.com/gpu']);
+      expect(await quotaProblems(twin, q.metadata.namespace!, hard + 1)).toEqual([]);
+    }
+    // The fixture: a namespace without a quota admits it.
+    expect((await quotaProblems(twin, 'default', 64)).join('\n')).toMatch(/no ResourceQuota holds it/);
+  });
+
+  test('every endpoint: its replicas Ready on its pool, spread across zones, its PDB allows one disruption', async () => {
+    const deploys = twin.ofKind('Deployment');
+    for (const d of deploys) {
+      const pdb = twin.ofKind('PodDisruptionBudget').find((p) => p.metadata.namespace === d.metadata.namespace
+        && Object.entries<string>(p.spec.selector.matchLabels).every(([k, v]) => d.spec.template.metadata.labels[k] === v));
+      expect(await endpointProblems(twin, d, pdb, WAIT)).toEqual([]);
+    }
+  });
+
+  test('fixtures of the endpoint check: pods forced into one zone, a PDB that allows no disruption', async () => {
+    const d = twin.ofKind('Deployment')[0];
+    if (!d) return;
+    const pool = twin.pools.find((p) => Object.entries<string>(d.spec.template.spec.nodeSelector ?? {}).every(([k, v]) => p.labels[k] === v))!;
+    const oneZone = clone(d);
+    oneZone.metadata.name = `${d.metadata.name}-one-zone`;
+    oneZone.spec.replicas = 2;
+    oneZone.spec.selector.matchLabels = { ...oneZone.spec.selector.matchLabels, fixture: 'one-zone' };
+    oneZone.spec.template.metadata.labels = { ...oneZone.spec.template.metadata.labels, fixture: 'one-zone' };
+    oneZone.spec.template.spec.nodeSelector = { ...oneZone.spec.template.spec.nodeSelector, 'topology.kubernetes.io/zone': pool.zones[0] };
+    const strict: KubeObject = {
+      apiVersion: 'policy/v1', kind: 'PodDisruptionBudget',
+      metadata: { name: `${d.metadata.name}-strict`, namespace: d.metadata.namespace },
+      spec: { maxUnavailable: 0, selector: { matchLabels: oneZone.spec.selector.matchLabels } },
+    };
+    await apply(twin.cp, [oneZone, strict]);
+    const problems = (await endpointProblems(twin, { ...oneZone, spec: { ...oneZone.spec, template: { ...oneZone.spec.template, spec: { ...oneZone.spec.template.spec, nodeSelector: d.spec.template.spec.nodeSelector } } } } as KubeObject, strict, 60000)).join('\n');
+    if (pool.zones.length > 1 && (d.spec.template.spec.topologySpreadConstraints ?? []).some((c: { topologyKey: string }) => c.topologyKey === 'topology.kubernetes.io/zone')) {
+      expect(problems).toMatch(/zone skew 2 > maxSkew 1/);
+    }
+    expect(problems).toMatch(/allows 0 disruptions/);
+    await remove(twin, oneZone, strict);
+  });
+
+  test('a job over its tenant quota stays suspended with Kueue\'s reason', async () => {
+    for (const job of queued(twin)) {
+      const cq = await twin.cp.api<{ spec: { resourceGroups: { flavors: { resources: { name: string; nominalQuota: string }[] }[] }[] } }>(
+        'GET', `/apis/kueue.x-k8s.io/v1beta1/clusterqueues/${(await twin.cp.api<{ spec: { clusterQueue: string } }>('GET',
+          `/apis/kueue.x-k8s.io/v1beta1/namespaces/${job.metadata.namespace}/localqueues/${job.metadata.labels!['kueue.x-k8s.io/queue-name']}`)).spec.clusterQueue}`);
+      const quota = Math.max(...cq.spec.resourceGroups.flatMap((g) => g.flavors.flatMap((f) => f.resources.filter((r) => r.name === 'nvidia.com/gpu').map((r) => Number(r.nominalQuota)))));
+      const perPod = Number(job.spec.template.spec.containers[0].resources.requests['nvidia.com/gpu']);
+      const big = clone(job);
+      big.metadata.name = `${job.metadata.name}-over`;
+      big.spec.parallelism = big.spec.completions = Math.floor(quota / perPod) + 1;
+      await apply(twin.cp, [big]);
+      expect(await overQuotaProblems(twin, big, WAIT)).toEqual([]);
+      // The fixture: a job within the quota is admitted, so the same check reports it.
+      const small = clone(job);
+      small.metadata.name = `${job.metadata.name}-small`;
+      small.spec.parallelism = small.spec.completions = 1;
+      await apply(twin.cp, [small]);
+      expect((await overQuotaProblems(twin, small, WAIT)).join('\n')).toMatch(/got quota|is not suspended/);
+      await remove(twin, big, small);
+    }
+  });
+
+  test('a pod that tolerates none of its pool\'s taints is caught (fixture of the placement check)', async () => {
+    const job = queued(twin)[0];
+    const bad = clone(job);
+    bad.metadata.name = `${job.metadata.name}-untolerated`;
+    bad.spec.parallelism = bad.spec.completions = 1;
+    // Kueue would add its flavor's tolerations: the fixture is a plain Job.
+    delete bad.metadata.labels!['kueue.x-k8s.io/queue-name'];
+    bad.spec.template.spec.tolerations = [];
+    await apply(twin.cp, [bad]);
+    const ns = bad.metadata.namespace!;
+    const pods = await waitFor(30000, async () => {
+      const p = await twin.pods(ns, { 'batch.kubernetes.io/job-name': bad.metadata.name });
+      return p.length > 0 && p.every((x) => twin.autoscaler.unplaceable.has(`${ns}/${x.metadata.name}`)) ? p : undefined;
+    }) ?? await twin.pods(ns, { 'batch.kubernetes.io/job-name': bad.metadata.name });
+    expect((await twin.placementProblems(pods, bad.spec.template.spec.nodeSelector ?? {})).join('\n')).toMatch(/taint \S+ not tolerated/);
+    await remove(twin, bad);
+  });
+});
