@@ -23,17 +23,27 @@ KUEUE_VERSION=v0.17.0
 PROM_OPERATOR_VERSION=v0.86.1
 KEDA_VERSION=v2.17.2
 DIR="$PWD/.tools/kube-twin-$KUBE_VERSION-kwok-$KWOK_VERSION-kueue-$KUEUE_VERSION"
-BINS=(kube-apiserver kube-controller-manager kube-scheduler kwok kueue etcd)
+# `kube-twin.sh apiserver`: only etcd and kube-apiserver, what the real-tool tier's RBAC and admission tests need
+# (scripts/test.sh builds them early, beside the other lane). Without an argument: everything the twin needs.
+PARTS=${1:-all}
+case "$PARTS" in
+  apiserver) BINS=(kube-apiserver etcd); KUBE_CMDS=(kube-apiserver) ;;
+  all) BINS=(kube-apiserver kube-controller-manager kube-scheduler kwok kueue etcd); KUBE_CMDS=(kube-apiserver kube-controller-manager kube-scheduler) ;;
+  *) echo "kube-twin: unknown argument '$PARTS' (use 'apiserver', or nothing for the whole twin)" >&2; exit 2 ;;
+esac
 
 kube_built() {
-  [ -x "$DIR/bin/kube-controller-manager" ] && [ -x "$DIR/bin/kube-scheduler" ] \
-    && "$DIR/bin/kube-apiserver" --version 2>/dev/null | grep -qx "Kubernetes $KUBE_VERSION"
+  local c out
+  for c in "${KUBE_CMDS[@]}"; do [ -x "$DIR/bin/$c" ] || return 1; done
+  # Read whole, then compared: `--version | grep -q` under pipefail can fail at random (SIGPIPE to the writer).
+  out=$("$DIR/bin/kube-apiserver" --version 2>/dev/null) && [ "$out" = "Kubernetes $KUBE_VERSION" ]
 }
 
 installed() {
   local b
   for b in "${BINS[@]}"; do [ -x "$DIR/bin/$b" ] || return 1; done
   kube_built || return 1
+  [ "$PARTS" = apiserver ] && return 0
   [ -e "$DIR/crds/kueue/webhook/manifests.yaml" ] && [ -e "$DIR/crds/kueue/kustomization.yaml" ] && [ -e "$DIR/crds/kwok/stages.yaml" ] && [ -e "$DIR/crds/.crds-$PROM_OPERATOR_VERSION-$KEDA_VERSION" ]
 }
 
@@ -87,7 +97,7 @@ if ! installed; then
       build_etcd
     fi
     if ! kube_built; then
-      echo "kube-twin: building kube-apiserver, kube-controller-manager, kube-scheduler $KUBE_VERSION (many minutes on a cold Go cache)" >&2
+      echo "kube-twin: building ${KUBE_CMDS[*]} $KUBE_VERSION (many minutes on a cold Go cache)" >&2
       t=$SECONDS
       # The version the release build stamps (hack/lib/version.sh): clients such as Kueue parse the server's version.
       minor=${KUBE_VERSION#v1.}; minor=${minor%%.*}
@@ -95,9 +105,13 @@ if ! installed; then
       v="$v -X k8s.io/component-base/version.gitMinor=$minor -X k8s.io/component-base/version.gitTreeState=clean"
       v="$v -X k8s.io/client-go/pkg/version.gitVersion=$KUBE_VERSION -X k8s.io/client-go/pkg/version.gitMajor=1"
       v="$v -X k8s.io/client-go/pkg/version.gitMinor=$minor"
-      go_build "$PWD/scripts/tools/kube" "$DIR/bin" "$v" \
-        k8s.io/kubernetes/cmd/kube-apiserver k8s.io/kubernetes/cmd/kube-controller-manager k8s.io/kubernetes/cmd/kube-scheduler
-      echo "kube-twin: kube binaries built in $((SECONDS - t))s" >&2
+      go_build "$PWD/scripts/tools/kube" "$DIR/bin" "$v" "${KUBE_CMDS[@]/#/k8s.io/kubernetes/cmd/}"
+      echo "kube-twin: ${KUBE_CMDS[*]} built in $((SECONDS - t))s" >&2
+    fi
+    if [ "$PARTS" = apiserver ]; then
+      installed || fail "the build left some of ${BINS[*]} missing in $DIR/bin"
+      echo "$DIR"
+      exit 0
     fi
     if [ ! -x "$DIR/bin/kwok" ]; then
       echo "kube-twin: building kwok $KWOK_VERSION" >&2

@@ -22,7 +22,7 @@ export function kubeBinDir(): string {
   if (!fs.existsSync(script)) {
     throw new Error(`no kube-apiserver: ${script} (the digital twin's build of k8s.io/kubernetes and etcd) is missing; set AIINFRA_TWIN_DIR to a directory with bin/kube-apiserver and bin/etcd`);
   }
-  const r = spawnSync('bash', [script], { cwd: ROOT, encoding: 'utf8', maxBuffer: 1 << 24 });
+  const r = spawnSync('bash', [script, 'apiserver'], { cwd: ROOT, encoding: 'utf8', maxBuffer: 1 << 24 });
   if (r.status !== 0) throw new Error(`scripts/tools/kube-twin.sh failed (exit ${r.status}):\n${r.stderr.slice(-4000)}`);
   return path.join(r.stdout.trim().split('\n').pop()!, 'bin');
 }
