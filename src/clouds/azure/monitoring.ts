@@ -26,6 +26,7 @@ import { InvalidPropError } from '../../core/errors';
 import { physicalName } from '../../core/naming';
 import { resourceTags } from '../../core/tags';
 import { WorkloadIdentity } from '../../core/workload-identity';
+import type { IGpuCluster } from '../../core/cluster';
 import { InferenceClusterAddons } from '../helm/inference-addons';
 import type { MonitoringCloudImpl, MonitoringCloudInput, RuntimeSecret, SelfManagedAlertmanagerParts, SelfManagedGrafanaParts, MonitoringSpi } from '../../monitoring/spi';
 import { AZURE_SECRETS_STORE_CHART } from './inference';
@@ -183,22 +184,7 @@ class AzureMonitoring implements MonitoringCloudImpl {
       provider, scope: grafanaSecret.resourceVersionlessId, roleDefinitionName: 'Key Vault Secrets User', principalId: identity.principal,
       description: 'Lets the self-managed Grafana read its admin password (cdktf-ai-infra)',
     });
-    return {
-      serviceAccountAnnotations: cluster.bindServiceAccount(identity, namespace, serviceAccount),
-      podLabels: cluster.workloadIdentityPodLabels ?? {},
-      secretMount: {
-        provider: 'azure',
-        csiDriver: 'secrets-store.csi.k8s.io',
-        dependsOn: [InferenceClusterAddons.of(scope, cluster).chart(AZURE_SECRETS_STORE_CHART)],
-        parameters: {
-          usePodIdentity: 'false',
-          clientID: identity.workloadRef,
-          keyvaultName: vault.name,
-          tenantId: this.client().tenantId,
-          objects: `array:\n  - |\n    objectName: ${grafanaSecret.name}\n    objectType: secret\n    objectAlias: admin-password\n`,
-        },
-      },
-    };
+    return this.secretStoreParts(cluster, identity, namespace, serviceAccount, vault.name, [{ name: grafanaSecret.name, file: 'admin-password' }]);
   }
 
   /** The Key Vault of the Grafana admin password (RBAC, purge protection; network rules when given). */
@@ -279,24 +265,33 @@ class AzureMonitoring implements MonitoringCloudImpl {
       provider, scope: vaultId, roleDefinitionName: 'Key Vault Secrets User', principalId: identity.principal,
       description: 'Lets the self-managed Alertmanager read its receiver credentials (cdktf-ai-infra)',
     });
-    const chart = AZURE_SECRETS_STORE_CHART;
+    return this.secretStoreParts(cluster, identity, namespace, serviceAccount, vaultId.split('/').pop()!,
+      runtimeSecrets.map((x) => ({ name: x.ref.secretName, file: x.key })));
+  }
+
+  /** The identity bound to the workload's ServiceAccount, and a Key Vault CSI volume of `secrets` (one file each). */
+  private secretStoreParts(
+    cluster: IGpuCluster, identity: WorkloadIdentity, namespace: string, serviceAccount: string, vaultName: string,
+    secrets: readonly { name: string; file: string }[],
+  ): SelfManagedGrafanaParts {
     return {
       serviceAccountAnnotations: cluster.bindServiceAccount(identity, namespace, serviceAccount),
       podLabels: cluster.workloadIdentityPodLabels ?? {},
       secretMount: {
         provider: 'azure',
         csiDriver: 'secrets-store.csi.k8s.io',
-        dependsOn: [InferenceClusterAddons.of(scope, cluster).chart(chart)],
+        dependsOn: [InferenceClusterAddons.of(this.scope, cluster).chart(AZURE_SECRETS_STORE_CHART)],
         parameters: {
           usePodIdentity: 'false',
           clientID: identity.workloadRef,
-          keyvaultName: vaultId.split('/').pop()!,
+          keyvaultName: vaultName,
           tenantId: this.client().tenantId,
-          objects: `array:\n${runtimeSecrets.map((x) => `  - |\n    objectName: ${x.ref.secretName}\n    objectType: secret\n    objectAlias: ${x.key}\n`).join('')}`,
+          objects: `array:\n${secrets.map((x) => `  - |\n    objectName: ${x.name}\n    objectType: secret\n    objectAlias: ${x.file}\n`).join('')}`,
         },
       },
     };
   }
+
 
   /** Managed backend: one Prometheus rule group in the Monitor workspace (scoped to the cluster too). */
   public addRuleGroup(group: RuleGroup): void {

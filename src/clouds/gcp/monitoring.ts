@@ -19,6 +19,7 @@ import { SecretManagerSecret } from '@cdktf/provider-google/lib/secret-manager-s
 import { SecretManagerSecretIamMember } from '@cdktf/provider-google/lib/secret-manager-secret-iam-member';
 import { SecretManagerSecretVersion } from '@cdktf/provider-google/lib/secret-manager-secret-version';
 import { GcpCloud } from '../../core/cloud';
+import type { IGpuCluster } from '../../core/cluster';
 import { InvalidPropError } from '../../core/errors';
 import { physicalName } from '../../core/naming';
 import { resourceTags } from '../../core/tags';
@@ -238,6 +239,13 @@ class GcpMonitoring implements MonitoringCloudImpl {
     new SecretManagerSecretIamMember(scope, 'GrafanaReadsAdminSecret', {
       provider, project, secretId: grafanaSecret.secretId, role: 'roles/secretmanager.secretAccessor', member: identity.principal,
     });
+    return this.secretStoreParts(cluster, identity, namespace, serviceAccount, [{ name: grafanaSecret.secretId, file: 'admin-password' }]);
+  }
+
+  /** The identity bound to the workload's ServiceAccount, and a GKE Secret Manager CSI volume of `secrets` (one file each). */
+  private secretStoreParts(
+    cluster: IGpuCluster, identity: WorkloadIdentity, namespace: string, serviceAccount: string, secrets: readonly { name: string; file: string }[],
+  ): SelfManagedGrafanaParts {
     cluster.enableSecretStore?.();
     return {
       serviceAccountAnnotations: cluster.bindServiceAccount(identity, namespace, serviceAccount),
@@ -247,7 +255,7 @@ class GcpMonitoring implements MonitoringCloudImpl {
         csiDriver: 'secrets-store-gke.csi.k8s.io',
         dependsOn: [],
         parameters: {
-          secrets: `- resourceName: "projects/${project}/secrets/${grafanaSecret.secretId}/versions/latest"\n  path: "admin-password"\n`,
+          secrets: secrets.map((x) => `- resourceName: "projects/${this.project}/secrets/${x.name}/versions/latest"\n  path: "${x.file}"\n`).join(''),
         },
       },
     };
@@ -271,19 +279,7 @@ class GcpMonitoring implements MonitoringCloudImpl {
         provider, project, secretId: name, role: 'roles/secretmanager.secretAccessor', member: identity.principal,
       });
     }
-    cluster.enableSecretStore?.();
-    return {
-      serviceAccountAnnotations: cluster.bindServiceAccount(identity, namespace, serviceAccount),
-      podLabels: cluster.workloadIdentityPodLabels ?? {},
-      secretMount: {
-        provider: 'gke',
-        csiDriver: 'secrets-store-gke.csi.k8s.io',
-        dependsOn: [],
-        parameters: {
-          secrets: runtimeSecrets.map((x) => `- resourceName: "projects/${project}/secrets/${x.ref.secretName}/versions/latest"\n  path: "${x.key}"\n`).join(''),
-        },
-      },
-    };
+    return this.secretStoreParts(cluster, identity, namespace, serviceAccount, runtimeSecrets.map((x) => ({ name: x.ref.secretName, file: x.key })));
   }
 
   /** Managed backend: one Cloud Monitoring alert policy (PromQL condition) per rule. */
