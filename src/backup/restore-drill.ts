@@ -12,6 +12,9 @@ import { packageRoot } from '../core/package-root';
 import { KubernetesWorkload } from '../k8s/delivery';
 import { MANAGED_BY_LABELS } from '../k8s/namespace';
 import { checkDnsLabel, derivedDnsLabel, RESERVED_NAMESPACES } from '../k8s/names';
+import { configMap } from '../k8s/objects/config-map';
+import { cronJob } from '../k8s/objects/cron-job';
+import { serviceAccount } from '../k8s/objects/service-account';
 import { sharedNamespace } from '../k8s/shared-namespace';
 import { restrictedContainerSecurityContext, restrictedPodSecurityContext, writableEmptyDirs } from '../k8s/security';
 import type { ITenant } from '../training/tenant';
@@ -170,37 +173,17 @@ interface DrillPod {
 function renderDrillObjects(chart: Construct, r: ResolvedRestoreDrill, pod: DrillPod): void {
   const { jobName, namespace } = r;
   const labels: Record<string, string> = { ...MANAGED_BY_LABELS, 'app.kubernetes.io/name': 'aiinfra-restore-drill', 'ai-infra/restore-drill': jobName };
-  apiObject(chart, 'ServiceAccount', {
-    apiVersion: 'v1', kind: 'ServiceAccount',
-    metadata: { name: jobName, namespace, labels, ...(Object.keys(pod.saAnnotations).length ? { annotations: pod.saAnnotations } : {}) },
-    automountServiceAccountToken: false,
-  });
-  apiObject(chart, 'Script', {
-    apiVersion: 'v1', kind: 'ConfigMap',
-    metadata: { name: `${jobName}-script`, namespace, labels },
-    data: { 'drill.py': RESTORE_DRILL_SCRIPT },
-  });
-  apiObject(chart, 'CronJob', {
-    apiVersion: 'batch/v1', kind: 'CronJob',
-    metadata: { name: jobName, namespace, labels },
-    spec: {
-      schedule: r.schedule,
-      timeZone: 'Etc/UTC',
-      concurrencyPolicy: 'Forbid',
-      startingDeadlineSeconds: 3600,
-      successfulJobsHistoryLimit: 3,
-      failedJobsHistoryLimit: 3,
-      jobTemplate: {
-        metadata: { labels },
-        spec: {
-          backoffLimit: 1,
-          activeDeadlineSeconds: 3 * 3600,
-          ttlSecondsAfterFinished: 7 * 86400,
-          template: { metadata: { labels: { ...labels, ...pod.podLabels } }, spec: drillPodSpec(jobName, pod) },
-        },
-      },
+  apiObject(chart, 'ServiceAccount', serviceAccount(jobName, namespace, labels, pod.saAnnotations));
+  apiObject(chart, 'Script', configMap({ name: `${jobName}-script`, namespace, labels, data: { 'drill.py': RESTORE_DRILL_SCRIPT } }));
+  apiObject(chart, 'CronJob', cronJob({
+    name: jobName, namespace, labels, schedule: r.schedule, jobLabels: labels,
+    jobSpec: {
+      backoffLimit: 1,
+      activeDeadlineSeconds: 3 * 3600,
+      ttlSecondsAfterFinished: 7 * 86400,
+      template: { metadata: { labels: { ...labels, ...pod.podLabels } }, spec: drillPodSpec(jobName, pod) },
     },
-  });
+  }));
 }
 
 /** Restricted Pod Security, no GPU, the script mounted read-only, scratch space for the restored weights. */

@@ -3,6 +3,7 @@ import gpuFleet from './dashboards/gpu-fleet.json';
 import tenantCost from './dashboards/tenant-cost.json';
 import tenantQueue from './dashboards/tenant-queue.json';
 import trainingRun from './dashboards/training-run.json';
+import { configMap } from '../k8s/objects/config-map';
 
 /** A bundled Grafana dashboard (JSON model). */
 export interface Dashboard {
@@ -28,15 +29,11 @@ export const GRAFANA_DASHBOARD_LABEL = 'grafana_dashboard';
 
 /** A ConfigMap the Grafana sidecar loads (one dashboard per ConfigMap, under the folder "AI platform"). */
 export function dashboardConfigMap(d: Dashboard, namespace: string, labels: Record<string, string>): Record<string, unknown> {
-  return {
-    apiVersion: 'v1',
-    kind: 'ConfigMap',
-    metadata: {
-      name: `aiinfra-dashboard-${d.name}`,
-      namespace,
-      labels: { ...labels, [GRAFANA_DASHBOARD_LABEL]: '1' },
-      annotations: { grafana_folder: 'AI platform' },
-    },
+  return configMap({
+    name: `aiinfra-dashboard-${d.name}`,
+    namespace,
+    labels: { ...labels, [GRAFANA_DASHBOARD_LABEL]: '1' },
+    annotations: { grafana_folder: 'AI platform' },
     data: { [`${d.name}.json`]: `${JSON.stringify(d.model, null, 1)}\n` },
-  };
+  });
 }

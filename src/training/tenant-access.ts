@@ -4,6 +4,8 @@ import { IGpuCluster } from '../core/cluster';
 import { apiObject } from '../k8s/cdk8s';
 import { KubernetesWorkload } from '../k8s/delivery';
 import { MANAGED_BY_LABELS } from '../k8s/namespace';
+import { clusterRole } from '../k8s/objects/cluster-role';
+import { validatingAdmissionPolicy } from '../k8s/objects/validating-admission-policy';
 
 /** The ClusterRole tenant admins are bound to (by a RoleBinding in their namespace only). */
 export const TENANT_CLUSTER_ROLE = 'ai-infra-tenant';
@@ -62,11 +64,7 @@ export const TENANT_RULES: readonly PolicyRule[] = [
 
 /** The ClusterRole object (no namespace: bound per namespace by each tenant's RoleBinding). */
 export function tenantClusterRole(): ApiObjectProps {
-  return {
-    apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'ClusterRole',
-    metadata: { name: TENANT_CLUSTER_ROLE, labels: { ...MANAGED_BY_LABELS } },
-    rules: TENANT_RULES.map((r) => ({ apiGroups: [...r.apiGroups], resources: [...r.resources], verbs: [...r.verbs] })),
-  };
+  return clusterRole(TENANT_CLUSTER_ROLE, { ...MANAGED_BY_LABELS }, TENANT_RULES.map((r) => ({ apiGroups: [...r.apiGroups], resources: [...r.resources], verbs: [...r.verbs] })));
 }
 
 /**
@@ -76,38 +74,26 @@ export function tenantClusterRole(): ApiObjectProps {
  */
 export function tenantServiceAccountPolicy(tenantLabel: string): ApiObjectProps[] {
   const annotations = 'namespaceObject.metadata.annotations';
-  return [{
-    apiVersion: 'admissionregistration.k8s.io/v1', kind: 'ValidatingAdmissionPolicy',
-    metadata: { name: TENANT_SERVICE_ACCOUNT_POLICY, labels: { ...MANAGED_BY_LABELS } },
-    spec: {
-      failurePolicy: 'Fail',
-      matchConstraints: {
-        resourceRules: [{ apiGroups: [''], apiVersions: ['v1'], operations: ['CREATE'], resources: ['pods'] }],
+  return validatingAdmissionPolicy({
+    name: TENANT_SERVICE_ACCOUNT_POLICY,
+    labels: { ...MANAGED_BY_LABELS },
+    resourceRules: [{ apiGroups: [''], apiVersions: ['v1'], operations: ['CREATE'], resources: ['pods'] }],
+    variables: [
+      { name: 'serviceAccount', expression: "has(object.spec.serviceAccountName) ? object.spec.serviceAccountName : 'default'" },
+      {
+        name: 'allowed',
+        expression: `has(${annotations}) && '${TENANT_SERVICE_ACCOUNTS_ANNOTATION}' in ${annotations}`
+          + ` ? ${annotations}['${TENANT_SERVICE_ACCOUNTS_ANNOTATION}'].split(',') : []`,
       },
-      variables: [
-        { name: 'serviceAccount', expression: "has(object.spec.serviceAccountName) ? object.spec.serviceAccountName : 'default'" },
-        {
-          name: 'allowed',
-          expression: `has(${annotations}) && '${TENANT_SERVICE_ACCOUNTS_ANNOTATION}' in ${annotations}`
-            + ` ? ${annotations}['${TENANT_SERVICE_ACCOUNTS_ANNOTATION}'].split(',') : []`,
-        },
-      ],
-      validations: [{
-        expression: 'variables.serviceAccount in variables.allowed',
-        messageExpression: "'pods in tenant namespace ' + namespaceObject.metadata.name + ' run only as the workload ServiceAccounts'"
-          + " + ' of the tenant (' + variables.allowed.join(', ') + '), not ' + variables.serviceAccount",
-        reason: 'Forbidden',
-      }],
-    },
-  }, {
-    apiVersion: 'admissionregistration.k8s.io/v1', kind: 'ValidatingAdmissionPolicyBinding',
-    metadata: { name: TENANT_SERVICE_ACCOUNT_POLICY, labels: { ...MANAGED_BY_LABELS } },
-    spec: {
-      policyName: TENANT_SERVICE_ACCOUNT_POLICY,
-      validationActions: ['Deny'],
-      matchResources: { namespaceSelector: { matchExpressions: [{ key: tenantLabel, operator: 'Exists' }] } },
-    },
-  }];
+    ],
+    validations: [{
+      expression: 'variables.serviceAccount in variables.allowed',
+      messageExpression: "'pods in tenant namespace ' + namespaceObject.metadata.name + ' run only as the workload ServiceAccounts'"
+        + " + ' of the tenant (' + variables.allowed.join(', ') + '), not ' + variables.serviceAccount",
+      reason: 'Forbidden',
+    }],
+    namespaceSelector: { matchExpressions: [{ key: tenantLabel, operator: 'Exists' }] },
+  });
 }
 
 /**

@@ -14,6 +14,14 @@ import {
 } from '../k8s/namespace';
 import { checkDnsLabel, derivedDnsLabel, RESERVED_NAMESPACES, toDnsLabel } from '../k8s/names';
 import { EFA_RESOURCE } from '../k8s/node-labels';
+import { clusterQueue } from '../k8s/objects/cluster-queue';
+import { containerLimitRange } from '../k8s/objects/limit-range';
+import { localQueue } from '../k8s/objects/local-queue';
+import { resourceFlavor } from '../k8s/objects/resource-flavor';
+import { resourceQuota } from '../k8s/objects/resource-quota';
+import { role } from '../k8s/objects/role';
+import { roleBinding } from '../k8s/objects/role-binding';
+import { serviceAccount } from '../k8s/objects/service-account';
 import { contributeSummary } from '../summary';
 import { TENANT_CLUSTER_ROLE, TENANT_SERVICE_ACCOUNTS_ANNOTATION, tenantAccess } from './tenant-access';
 
@@ -261,37 +269,24 @@ export class Tenant extends Construct implements ITenant {
   /** The namespace's ResourceQuota (GPUs, CPU, memory, objects) and LimitRange (container defaults). */
   private renderQuotas(chart: Construct, props: TenantProps, labels: Record<string, string>): void {
     const namespace = this.namespace;
-    apiObject(chart, 'Quota', {
-      apiVersion: 'v1', kind: 'ResourceQuota',
-      metadata: { name: 'tenant-quota', namespace, labels },
-      spec: {
-        hard: {
-          'requests.nvidia.com/gpu': String(this.gpuQuota),
-          'requests.cpu': String(this.cpuQuota),
-          'requests.memory': `${this.memoryQuotaGiB}Gi`,
-          'limits.memory': `${this.memoryQuotaGiB}Gi`,
-          pods: String(props.maxPods ?? 200),
-          services: '50',
-          'services.loadbalancers': String(props.maxLoadBalancers ?? 2),
-          'services.nodeports': String(4 * (props.maxLoadBalancers ?? 2)),
-          persistentvolumeclaims: '20',
-        },
-      },
-    });
-    apiObject(chart, 'Limits', {
-      apiVersion: 'v1', kind: 'LimitRange',
-      metadata: { name: 'tenant-defaults', namespace, labels },
-      spec: {
-        limits: [{
-          type: 'Container',
-          // GPUs default to 0: with a max and no default, the API server defaults every container's GPU limit (and
-          // so its request) to the max, and a CPU-only pod (a drill, data prep, a notebook) would ask for 8 GPUs.
-          defaultRequest: { cpu: '100m', memory: '256Mi', 'nvidia.com/gpu': '0' },
-          default: { memory: '1Gi', 'nvidia.com/gpu': '0' },
-          max: { 'nvidia.com/gpu': String(Math.max(1, Math.min(this.gpuQuota, maxGpusPerNode(props.cluster)))) },
-        }],
-      },
-    });
+    apiObject(chart, 'Quota', resourceQuota('tenant-quota', namespace, labels, {
+      'requests.nvidia.com/gpu': String(this.gpuQuota),
+      'requests.cpu': String(this.cpuQuota),
+      'requests.memory': `${this.memoryQuotaGiB}Gi`,
+      'limits.memory': `${this.memoryQuotaGiB}Gi`,
+      pods: String(props.maxPods ?? 200),
+      services: '50',
+      'services.loadbalancers': String(props.maxLoadBalancers ?? 2),
+      'services.nodeports': String(4 * (props.maxLoadBalancers ?? 2)),
+      persistentvolumeclaims: '20',
+    }));
+    apiObject(chart, 'Limits', containerLimitRange('tenant-defaults', namespace, labels, {
+      // GPUs default to 0: with a max and no default, the API server defaults every container's GPU limit (and
+      // so its request) to the max, and a CPU-only pod (a drill, data prep, a notebook) would ask for 8 GPUs.
+      defaultRequest: { cpu: '100m', memory: '256Mi', 'nvidia.com/gpu': '0' },
+      default: { memory: '1Gi', 'nvidia.com/gpu': '0' },
+      max: { 'nvidia.com/gpu': String(Math.max(1, Math.min(this.gpuQuota, maxGpusPerNode(props.cluster)))) },
+    }));
   }
 
   /** Kueue: one flavor per GPU pool (nodes of the pool), a ClusterQueue only this namespace may use, its LocalQueue. */
@@ -299,64 +294,34 @@ export class Tenant extends Construct implements ITenant {
     const namespace = this.namespace;
     const flavors = props.cluster.gpuPools.map((pool) => {
       const name = toDnsLabel(`${namespace}-${pool.name}`, 63);
-      apiObject(chart, `Flavor-${pool.name}`, {
-        apiVersion: 'kueue.x-k8s.io/v1beta1', kind: 'ResourceFlavor',
-        metadata: { name, labels },
-        spec: {
-          nodeLabels: { ...pool.nodeSelector },
-          tolerations: pool.taints.map((t) => ({ key: t.key, operator: 'Equal', value: t.value, effect: t.effect })),
-        },
-      });
+      apiObject(chart, `Flavor-${pool.name}`, resourceFlavor(name, labels, pool.nodeSelector, pool.taints));
       return { name, pool };
     });
     const covered = ['cpu', 'memory', 'nvidia.com/gpu'];
     const efa = props.cluster.gpuPools.some((p) => p.interconnect === 'efa');
     if (efa) covered.push(EFA_RESOURCE);
-    apiObject(chart, 'ClusterQueue', {
-      apiVersion: 'kueue.x-k8s.io/v1beta1', kind: 'ClusterQueue',
-      metadata: { name: this.clusterQueueName, labels },
-      spec: {
-        namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': namespace } },
-        queueingStrategy: 'BestEffortFIFO',
-        ...(props.cohort ? { cohort: props.cohort } : {}),
-        preemption: { withinClusterQueue: 'LowerPriority', reclaimWithinCohort: props.cohort ? 'Any' : 'Never' },
-        resourceGroups: flavors.length ? [{
-          coveredResources: covered,
-          flavors: flavors.map(({ name, pool }) => ({
-            name,
-            resources: covered.map((resource) => ({
-              name: resource,
-              nominalQuota: resource === 'nvidia.com/gpu' ? String(Math.min(this.gpuQuota, pool.gpusPerNode * pool.maxNodes))
-                : resource === 'cpu' ? String(this.cpuQuota)
-                  : resource === 'memory' ? `${this.memoryQuotaGiB}Gi`
-                    : String(32 * pool.maxNodes),
-            })),
-          })),
-        }] : [],
-      },
-    });
-    apiObject(chart, 'LocalQueue', {
-      apiVersion: 'kueue.x-k8s.io/v1beta1', kind: 'LocalQueue',
-      metadata: { name: this.queueName, namespace, labels },
-      spec: { clusterQueue: this.clusterQueueName },
-    });
+    apiObject(chart, 'ClusterQueue', clusterQueue({
+      name: this.clusterQueueName, labels, namespace, cohort: props.cohort, coveredResources: covered,
+      flavors: flavors.map(({ name, pool }) => ({
+        name,
+        resources: covered.map((resource) => ({
+          name: resource,
+          nominalQuota: resource === 'nvidia.com/gpu' ? String(Math.min(this.gpuQuota, pool.gpusPerNode * pool.maxNodes))
+            : resource === 'cpu' ? String(this.cpuQuota)
+              : resource === 'memory' ? `${this.memoryQuotaGiB}Gi`
+                : String(32 * pool.maxNodes),
+        })),
+      })),
+    }));
+    apiObject(chart, 'LocalQueue', localQueue(this.queueName, namespace, labels, this.clusterQueueName));
   }
 
   /** The tenant's ServiceAccount (bound to its identity) and the admins' RoleBinding. */
   private renderAccess(chart: Construct, labels: Record<string, string>, saAnnotations: Record<string, string>, admins: readonly TenantAdmin[]): void {
     const namespace = this.namespace;
-    apiObject(chart, 'ServiceAccount', {
-      apiVersion: 'v1', kind: 'ServiceAccount',
-      metadata: { name: this.serviceAccountName, namespace, labels, annotations: saAnnotations },
-      automountServiceAccountToken: false,
-    });
+    apiObject(chart, 'ServiceAccount', serviceAccount(this.serviceAccountName, namespace, labels, saAnnotations));
     if (admins.length) {
-      apiObject(chart, 'Admins', {
-        apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'RoleBinding',
-        metadata: { name: 'tenant-admins', namespace, labels },
-        roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: TENANT_CLUSTER_ROLE },
-        subjects: admins.map((a) => ({ apiGroup: 'rbac.authorization.k8s.io', kind: a.kind, name: a.name })),
-      });
+      apiObject(chart, 'Admins', roleBinding('tenant-admins', namespace, labels, { kind: 'ClusterRole', name: TENANT_CLUSTER_ROLE }, admins));
     }
   }
 
@@ -368,22 +333,13 @@ export class Tenant extends Construct implements ITenant {
    */
   private renderQueueVisibility(chart: Construct, labels: Record<string, string>, admins: readonly TenantAdmin[]): void {
     const namespace = this.namespace;
-    apiObject(chart, 'QueueViewerRole', {
-      apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'Role',
-      metadata: { name: 'tenant-queue-viewer', namespace, labels },
-      rules: [
-        { apiGroups: ['visibility.kueue.x-k8s.io'], resources: ['localqueues/pendingworkloads'], resourceNames: [this.queueName], verbs: ['get'] },
-        { apiGroups: ['kueue.x-k8s.io'], resources: ['localqueues'], resourceNames: [this.queueName], verbs: ['get'] },
-        { apiGroups: ['kueue.x-k8s.io'], resources: ['workloads'], verbs: ['get', 'list', 'watch'] },
-      ],
-    });
+    apiObject(chart, 'QueueViewerRole', role('tenant-queue-viewer', namespace, labels, [
+      { apiGroups: ['visibility.kueue.x-k8s.io'], resources: ['localqueues/pendingworkloads'], resourceNames: [this.queueName], verbs: ['get'] },
+      { apiGroups: ['kueue.x-k8s.io'], resources: ['localqueues'], resourceNames: [this.queueName], verbs: ['get'] },
+      { apiGroups: ['kueue.x-k8s.io'], resources: ['workloads'], verbs: ['get', 'list', 'watch'] },
+    ]));
     if (admins.length) {
-      apiObject(chart, 'QueueViewers', {
-        apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'RoleBinding',
-        metadata: { name: 'tenant-queue-viewers', namespace, labels },
-        roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: 'tenant-queue-viewer' },
-        subjects: admins.map((a) => ({ apiGroup: 'rbac.authorization.k8s.io', kind: a.kind, name: a.name })),
-      });
+      apiObject(chart, 'QueueViewers', roleBinding('tenant-queue-viewers', namespace, labels, { kind: 'Role', name: 'tenant-queue-viewer' }, admins));
     }
   }
 

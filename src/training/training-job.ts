@@ -13,6 +13,11 @@ import { IModelStore, ModelReference } from '../core/model-store';
 import { KubernetesWorkload, stableTokenText } from '../k8s/delivery';
 import { addMetricsIngressNetworkPolicy, addPeerNetworkPolicy, MANAGED_BY_LABELS } from '../k8s/namespace';
 import { EFA_RESOURCE } from '../k8s/node-labels';
+import { configMap } from '../k8s/objects/config-map';
+import { cronJob } from '../k8s/objects/cron-job';
+import { job } from '../k8s/objects/job';
+import { headlessService } from '../k8s/objects/service';
+import { serviceAccount } from '../k8s/objects/service-account';
 import { checkDnsLabel, derivedDnsLabel, RESERVED_NAMESPACES } from '../k8s/names';
 import { sharedNamespace } from '../k8s/shared-namespace';
 import { restrictedContainerSecurityContext, restrictedPodSecurityContext, writableEmptyDirs } from '../k8s/security';
@@ -706,26 +711,11 @@ function renderDataConfig(data: TrainingData): Record<string, unknown> {
 function renderSupportObjects(chart: Construct, r: ResolvedTrainingJob, o: { labels: Record<string, string>; selector: Record<string, string>; saAnnotations: Record<string, string>; config: Record<string, unknown> }): void {
   const { jobName, namespace } = r;
   const { labels, saAnnotations } = o;
-  apiObject(chart, 'ServiceAccount', {
-    apiVersion: 'v1', kind: 'ServiceAccount',
-    metadata: { name: jobName, namespace, labels, ...(Object.keys(saAnnotations).length ? { annotations: saAnnotations } : {}) },
-    automountServiceAccountToken: false,
-  });
-  apiObject(chart, 'Config', {
-    apiVersion: 'v1', kind: 'ConfigMap',
-    metadata: { name: `${jobName}-config`, namespace, labels },
-    data: { 'trainer.json': `${JSON.stringify(o.config, null, 2)}\n` },
-  });
-  apiObject(chart, 'Service', {
-    apiVersion: 'v1', kind: 'Service',
-    metadata: { name: jobName, namespace, labels },
-    spec: {
-      clusterIP: 'None',
-      publishNotReadyAddresses: true,
-      selector: o.selector,
-      ports: [{ name: 'rendezvous', port: RENDEZVOUS_PORT, targetPort: RENDEZVOUS_PORT, protocol: 'TCP' }],
-    },
-  });
+  apiObject(chart, 'ServiceAccount', serviceAccount(jobName, namespace, labels, saAnnotations));
+  apiObject(chart, 'Config', configMap({ name: `${jobName}-config`, namespace, labels, data: { 'trainer.json': `${JSON.stringify(o.config, null, 2)}\n` } }));
+  apiObject(chart, 'Service', headlessService({
+    name: jobName, namespace, labels, selector: o.selector, port: { name: 'rendezvous', port: RENDEZVOUS_PORT },
+  }));
   addPeerNetworkPolicy(chart, 'PeerPolicy', { name: `${jobName}-peers`, namespace, podLabels: o.selector });
   addMetricsIngressNetworkPolicy(chart, 'MetricsPolicy', { name: `${jobName}-metrics`, namespace, podLabels: o.selector, port: TRAINER_METRICS_PORT });
 }
@@ -1019,27 +1009,13 @@ export class TrainingJob extends Construct {
       jobSpec, config: this.trainerConfig, saAnnotations: hashed.saAnnotations, ...(hashed.imageContentHash ? { image: hashed.imageContentHash } : {}),
     })), 6);
     if (props.schedule) {
-      apiObject(chart, 'CronJob', {
-        apiVersion: 'batch/v1', kind: 'CronJob',
-        metadata: { name: jobName, namespace, labels },
-        spec: {
-          schedule: props.schedule.trim(),
-          timeZone: 'Etc/UTC',
-          concurrencyPolicy: 'Forbid',
-          startingDeadlineSeconds: 3600,
-          successfulJobsHistoryLimit: 3,
-          failedJobsHistoryLimit: 3,
-          jobTemplate: { metadata: { labels: { ...labels, ...queueLabels } }, spec: jobSpec },
-        },
-      });
+      apiObject(chart, 'CronJob', cronJob({
+        name: jobName, namespace, labels, schedule: props.schedule.trim(), jobLabels: { ...labels, ...queueLabels }, jobSpec,
+      }));
     } else {
       // The spec hash in the name: a changed job is a new Job (Job templates are immutable); it resumes
       // from the newest checkpoint.
-      apiObject(chart, 'Job', {
-        apiVersion: 'batch/v1', kind: 'Job',
-        metadata: { name: `${jobName}-${specHash}`, namespace, labels: { ...labels, ...queueLabels } },
-        spec: jobSpec,
-      });
+      apiObject(chart, 'Job', job({ name: `${jobName}-${specHash}`, namespace, labels: { ...labels, ...queueLabels }, spec: jobSpec }));
     }
   }
 

@@ -6,6 +6,7 @@ import { resolvedHash } from '../../core/hash';
 import { resourceTags } from '../../core/tags';
 import { CAPACITY_PRIORITY, CAPACITY_SUFFIX, CapacityKind } from '../../core/capacity';
 import { GPU_TAINT, LABEL_CAPACITY } from '../../k8s/node-labels';
+import { configMap } from '../../k8s/objects/config-map';
 import type { ClusterBuildSpec, ResolvedGpuPool } from '../../training/spi';
 import { azureProvider } from './provider';
 
@@ -108,10 +109,8 @@ export function aksPriorityExpanderConfigMap(scope: IConstruct, spec: ClusterBui
   byPriority.set(1, ['.*']);
   const priorities = [...byPriority.entries()].sort((a, b) => a[0] - b[0])
     .map(([p, patterns]) => `${p}:\n${patterns.map((r) => `  - ${r}`).join('\n')}`).join('\n');
-  return {
-    apiVersion: 'v1',
-    kind: 'ConfigMap',
-    metadata: { name: 'cluster-autoscaler-priority-expander', namespace: 'kube-system', labels: { 'app.kubernetes.io/managed-by': 'cdktf-ai-infra' } },
+  return configMap({
+    name: 'cluster-autoscaler-priority-expander', namespace: 'kube-system', labels: { 'app.kubernetes.io/managed-by': 'cdktf-ai-infra' },
     data: { priorities: `${priorities}\n` },
-  };
+  });
 }

@@ -28,3 +28,31 @@ export function service(input: ServiceInput): K8sObject {
     },
   };
 }
+
+export interface HeadlessServiceInput {
+  readonly name: string;
+  readonly namespace: string;
+  readonly labels: Record<string, string>;
+  readonly selector: Record<string, string>;
+  /** The one TCP port, by name. */
+  readonly port: { readonly name: string; readonly port: number };
+}
+
+/**
+ * DNS names for the selected pods themselves (no virtual IP), published before they are ready: peers that
+ * rendezvous at start-up must find each other before any of them can pass a readiness check.
+ */
+export function headlessService(input: HeadlessServiceInput): K8sObject {
+  const { name, port } = input.port;
+  return {
+    apiVersion: 'v1',
+    kind: 'Service',
+    metadata: objectMeta(input.name, input.namespace, input.labels),
+    spec: {
+      clusterIP: 'None',
+      publishNotReadyAddresses: true,
+      selector: input.selector,
+      ports: [{ name, port, targetPort: port, protocol: 'TCP' }],
+    },
+  };
+}
