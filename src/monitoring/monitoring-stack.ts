@@ -9,6 +9,7 @@ import { check, InvalidPropError } from '../core/errors';
 import { checkUserTags } from '../core/tags';
 import { KubernetesWorkload } from '../k8s/delivery';
 import { MANAGED_BY_LABELS } from '../k8s/namespace';
+import { prometheusRule } from '../k8s/objects/prometheus-rule';
 import { ResolvedRouting } from './alertmanager';
 import type { MonitoringCloudImpl, MonitoringSpi } from './spi';
 import { dashboardConfigMap, DASHBOARDS } from './dashboards';
@@ -399,12 +400,8 @@ export class MonitoringStack extends Construct implements IMonitoringStack {
     checkRuleGroups(this, 'ruleGroups', [...this.ruleGroups, filtered]);
     this.ruleGroups.push(filtered);
     if (this.selfManaged) {
-      this.selfManaged.config.addObject(`Rules-${group.name}`, {
-        apiVersion: 'monitoring.coreos.com/v1',
-        kind: 'PrometheusRule',
-        metadata: { name: group.name, namespace: this.monitorNamespace, labels: { ...MANAGED_BY_LABELS } },
-        spec: { groups: prometheusGroups([filtered], this.render) },
-      });
+      this.selfManaged.config.addObject(`Rules-${group.name}`,
+        prometheusRule(group.name, this.monitorNamespace, { ...MANAGED_BY_LABELS }, prometheusGroups([filtered], this.render)));
     } else {
       const objects = this.impl.addRuleGroup(filtered) ?? [];
       if (objects.length > 0 && !this.workload) throw new InvalidPropError(this, 'cluster', undefined, 'a cluster, for the managed rule evaluator\'s objects');

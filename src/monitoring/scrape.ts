@@ -1,6 +1,8 @@
 import { stringify } from '../core/yaml';
 import { KUEUE_NAMESPACE, PinnedChart } from '../k8s/charts';
 import { LABEL_CAPACITY, LABEL_POOL } from '../k8s/node-labels';
+import { podMonitor as podMonitorObject } from '../k8s/objects/pod-monitor';
+import { serviceMonitorOf } from '../k8s/objects/service-monitor';
 import { KUEUE_WORKLOAD_CUSTOM_RESOURCE_STATE } from './rules/cost';
 
 /**
@@ -64,18 +66,10 @@ export function podMonitor(t: ScrapeTarget, monitorNamespace: string, labels: Re
     ...relabelFromPod(t),
     { sourceLabels: ['__meta_kubernetes_pod_node_name'], targetLabel: 'node', action: 'replace' },
   ];
-  return {
-    apiVersion,
-    kind: 'PodMonitor',
-    metadata: { name: t.name, namespace: monitorNamespace, labels },
-    spec: {
-      selector: { matchLabels: { ...t.podSelector } },
-      namespaceSelector: { matchNames: [t.namespace] },
-      podMetricsEndpoints: [{
-        port: t.port, path: t.path ?? '/metrics', interval: t.interval ?? '30s', scrapeTimeout: '10s', relabelings,
-      }],
-    },
-  };
+  return podMonitorObject({
+    apiVersion, name: t.name, namespace: monitorNamespace, labels, targetNamespace: t.namespace, podSelector: t.podSelector,
+    endpoints: [{ port: t.port, path: t.path ?? '/metrics', interval: t.interval ?? '30s', scrapeTimeout: '10s', relabelings }],
+  });
 }
 
 /** One Prometheus `scrape_configs` job (Kubernetes pod discovery) for the target. */
@@ -147,19 +141,13 @@ export const KUEUE_METRICS_SERVICE_LABELS = {
  * with the cluster, before the ServiceMonitor CRD exists.
  */
 export function kueueServiceMonitor(monitorNamespace: string, labels: Record<string, string>): Record<string, unknown> {
-  return {
-    apiVersion: 'monitoring.coreos.com/v1',
-    kind: 'ServiceMonitor',
-    metadata: { name: 'aiinfra-kueue', namespace: monitorNamespace, labels },
-    spec: {
-      namespaceSelector: { matchNames: [KUEUE_NAMESPACE] },
-      selector: { matchLabels: { ...KUEUE_METRICS_SERVICE_LABELS } },
-      endpoints: [{
-        port: 'https', scheme: 'https', path: '/metrics', interval: '30s',
-        bearerTokenFile: '/var/run/secrets/kubernetes.io/serviceaccount/token',
-        // Kueue's controller-runtime serves a self-signed certificate (no cert-manager); the token is still checked.
-        tlsConfig: { insecureSkipVerify: true },
-      }],
-    },
-  };
+  return serviceMonitorOf({
+    name: 'aiinfra-kueue', namespace: monitorNamespace, labels, targetNamespace: KUEUE_NAMESPACE, selector: KUEUE_METRICS_SERVICE_LABELS,
+    endpoints: [{
+      port: 'https', scheme: 'https', path: '/metrics', interval: '30s',
+      bearerTokenFile: '/var/run/secrets/kubernetes.io/serviceaccount/token',
+      // Kueue's controller-runtime serves a self-signed certificate (no cert-manager); the token is still checked.
+      tlsConfig: { insecureSkipVerify: true },
+    }],
+  });
 }

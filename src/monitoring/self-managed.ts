@@ -5,6 +5,9 @@ import type { HelmRelease } from '../clouds/helm/release';
 import { IGpuCluster } from '../core/cluster';
 import { KubernetesWorkload } from '../k8s/delivery';
 import { addDefaultDenyNetworkPolicy, addDnsEgressNetworkPolicy, MANAGED_BY_LABELS } from '../k8s/namespace';
+import { namespaceObject } from '../k8s/objects/namespace';
+import { networkPolicyOf } from '../k8s/objects/network-policy';
+import { secretProviderClass } from '../k8s/objects/secret-provider-class';
 import { podSecurityLabels } from '../k8s/security';
 import { KUBERNETES_SUPPRESSION_PREFIX } from '../policy/suppress';
 import { alertmanagerConfig, RECEIVER_SECRET, RECEIVER_SECRET_DIR, receiverSecretKey, ResolvedRouting } from './alertmanager';
@@ -159,22 +162,15 @@ export function selfManagedPrometheus(scope: Construct, cluster: IGpuCluster, im
   // The Grafana admin password: generated into the cloud's secret manager by a write-only argument, read by
   // Grafana's own identity at runtime (the construct id 'GrafanaAdmin' once named a Secret holding the value).
   const grafana = impl.selfManagedGrafana(namespace, GRAFANA_SERVICE_ACCOUNT);
-  base.addObject('GrafanaAdmin', {
-    apiVersion: 'secrets-store.csi.x-k8s.io/v1', kind: 'SecretProviderClass',
-    metadata: { name: GRAFANA_ADMIN_SECRET, namespace, labels: { ...MANAGED_BY_LABELS } },
-    spec: { provider: grafana.secretMount.provider, parameters: grafana.secretMount.parameters },
-  });
+  base.addObject('GrafanaAdmin', secretProviderClass(GRAFANA_ADMIN_SECRET, namespace, { ...MANAGED_BY_LABELS }, grafana.secretMount.provider, grafana.secretMount.parameters));
   if (grafana.secretMount.dependsOn.length) base.addDependency(...grafana.secretMount.dependsOn);
   // Receiver credentials stay in the cloud's secret manager: Alertmanager's identity reads them at runtime
   // through a SecretProviderClass; Terraform never reads a value (no data source at plan, nothing in state).
   const secrets = receiverRuntimeSecrets(routing);
   const alertmanager = impl.selfManagedAlertmanager(namespace, ALERTMANAGER_SERVICE_ACCOUNT, secrets);
   if (alertmanager.secretMount) {
-    base.addObject('ReceiverCredentials', {
-      apiVersion: 'secrets-store.csi.x-k8s.io/v1', kind: 'SecretProviderClass',
-      metadata: { name: RECEIVER_SECRET, namespace, labels: { ...MANAGED_BY_LABELS } },
-      spec: { provider: alertmanager.secretMount.provider, parameters: alertmanager.secretMount.parameters },
-    });
+    base.addObject('ReceiverCredentials', secretProviderClass(RECEIVER_SECRET, namespace, { ...MANAGED_BY_LABELS },
+      alertmanager.secretMount.provider, alertmanager.secretMount.parameters));
     if (alertmanager.secretMount.dependsOn.length) base.addDependency(...alertmanager.secretMount.dependsOn);
   }
 
@@ -215,11 +211,7 @@ export function prometheusOperatorCrds(scope: Construct, cluster: IGpuCluster): 
 const ANY_ADDRESS = [{ ipBlock: { cidr: '0.0.0.0/0' } }];
 
 function networkPolicy(base: KubernetesWorkload, id: string, namespace: string, name: string, spec: Record<string, unknown>): void {
-  base.addObject(id, {
-    apiVersion: 'networking.k8s.io/v1', kind: 'NetworkPolicy',
-    metadata: { name, namespace, labels: { ...MANAGED_BY_LABELS } },
-    spec,
-  });
+  base.addObject(id, networkPolicyOf(name, namespace, { ...MANAGED_BY_LABELS }, spec));
 }
 
 /**
@@ -229,24 +221,11 @@ function networkPolicy(base: KubernetesWorkload, id: string, namespace: string, 
  */
 function addMonitoringNamespaces(base: KubernetesWorkload, namespace: string, nodeNamespace: string): void {
   const restricted = podSecurityLabels('restricted');
-  base.addObject('Namespace', {
-    apiVersion: 'v1', kind: 'Namespace',
-    metadata: {
-      name: namespace,
-      labels: { ...MANAGED_BY_LABELS, ...restricted, 'pod-security.kubernetes.io/enforce': 'baseline' },
-    },
-  });
-  base.addObject('NodeExporterNamespace', {
-    apiVersion: 'v1', kind: 'Namespace',
-    metadata: {
-      name: nodeNamespace,
-      labels: { ...MANAGED_BY_LABELS, ...podSecurityLabels('privileged') },
-      annotations: {
-        [`${KUBERNETES_SUPPRESSION_PREFIX}AI-K8S-NS-1`]:
-          'node-exporter (kube-prometheus-stack) needs hostNetwork, hostPID and read-only hostPath mounts of /proc, /sys and /; it is the only workload in this namespace',
-      },
-    },
-  });
+  base.addObject('Namespace', namespaceObject(namespace, { ...MANAGED_BY_LABELS, ...restricted, 'pod-security.kubernetes.io/enforce': 'baseline' }));
+  base.addObject('NodeExporterNamespace', namespaceObject(nodeNamespace, { ...MANAGED_BY_LABELS, ...podSecurityLabels('privileged') }, {
+    [`${KUBERNETES_SUPPRESSION_PREFIX}AI-K8S-NS-1`]:
+      'node-exporter (kube-prometheus-stack) needs hostNetwork, hostPID and read-only hostPath mounts of /proc, /sys and /; it is the only workload in this namespace',
+  }));
   for (const [ns, prefix] of [[namespace, 'Monitoring'], [nodeNamespace, 'NodeExporter']] as const) {
     addDefaultDenyNetworkPolicy(base.chart, `${prefix}DefaultDeny`, ns);
     addDnsEgressNetworkPolicy(base.chart, `${prefix}DnsEgress`, ns);

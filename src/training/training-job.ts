@@ -18,6 +18,7 @@ import { cronJob } from '../k8s/objects/cron-job';
 import { job } from '../k8s/objects/job';
 import { headlessService } from '../k8s/objects/service';
 import { serviceAccount } from '../k8s/objects/service-account';
+import { gpuPodTolerations } from '../k8s/objects/toleration';
 import { checkDnsLabel, derivedDnsLabel, RESERVED_NAMESPACES } from '../k8s/names';
 import { sharedNamespace } from '../k8s/shared-namespace';
 import { restrictedContainerSecurityContext, restrictedPodSecurityContext, writableEmptyDirs } from '../k8s/security';
@@ -773,10 +774,7 @@ function renderPodSpec(r: ResolvedTrainingJob, props: TrainingJobProps, o: PodOp
     { name: 'scratch', mountPath: '/scratch', sizeLimit: '200Gi' },
     { name: 'dshm', mountPath: '/dev/shm', sizeLimit: `${shmGiB}Gi`, memory: true },
   ]);
-  const tolerations = [
-    ...pool.taints.map((taint) => ({ key: taint.key, operator: 'Equal', value: taint.value, effect: taint.effect })),
-    ...(pool.taints.some((taint) => taint.key === 'nvidia.com/gpu') ? [] : [{ key: 'nvidia.com/gpu', operator: 'Exists', effect: 'NoSchedule' }]),
-  ];
+  const tolerations = gpuPodTolerations(pool.taints);
   const gpuResources: Record<string, string> = { 'nvidia.com/gpu': String(props.gpusPerNode) };
   if (efa) gpuResources[EFA_RESOURCE] = String(efa);
   const jobNameEnv = { name: 'JOB_NAME', valueFrom: { fieldRef: { fieldPath: "metadata.labels['batch.kubernetes.io/job-name']" } } };

@@ -28,6 +28,8 @@ import type { IGpuCluster } from '../../core/cluster';
 import { WorkloadIdentity } from '../../core/workload-identity';
 import { physicalName } from '../../core/naming';
 import { resourceTags } from '../../core/tags';
+import { clusterRole } from '../../k8s/objects/cluster-role';
+import { clusterRoleBinding } from '../../k8s/objects/cluster-role-binding';
 import { snsAlertmanagerConfig, snsReceiver } from './monitoring-alertmanager';
 import type { AlertmanagerSecretMount, MonitoringCloudImpl, MonitoringCloudInput, RuntimeSecret, SelfManagedAlertmanagerParts, SelfManagedGrafanaParts, MonitoringSpi } from '../../monitoring/spi';
 import { EphemeralResource } from '../../core/ephemeral';
@@ -124,22 +126,13 @@ function topicPolicy(topicArn: string, partition: string, account: string, works
 function scraperRbac(): Record<string, unknown>[] {
   const labels = { 'app.kubernetes.io/managed-by': 'cdktf-ai-infra' };
   return [
-    {
-      apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'ClusterRole',
-      metadata: { name: 'aps-collector-role', labels },
-      rules: [
-        { apiGroups: [''], resources: ['nodes', 'nodes/proxy', 'nodes/metrics', 'services', 'endpoints', 'pods', 'ingresses', 'configmaps'], verbs: ['describe', 'get', 'list', 'watch'] },
-        { apiGroups: ['extensions', 'networking.k8s.io'], resources: ['ingresses/status', 'ingresses'], verbs: ['describe', 'get', 'list', 'watch'] },
-        { apiGroups: ['metrics.eks.amazonaws.com'], resources: ['kcm/metrics', 'ksh/metrics'], verbs: ['get'] },
-        { nonResourceURLs: ['/metrics'], verbs: ['get'] },
-      ],
-    },
-    {
-      apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'ClusterRoleBinding',
-      metadata: { name: 'aps-collector-user-role-binding', labels },
-      subjects: [{ kind: 'User', name: 'aps-collector-user', apiGroup: 'rbac.authorization.k8s.io' }],
-      roleRef: { kind: 'ClusterRole', name: 'aps-collector-role', apiGroup: 'rbac.authorization.k8s.io' },
-    },
+    clusterRole('aps-collector-role', labels, [
+      { apiGroups: [''], resources: ['nodes', 'nodes/proxy', 'nodes/metrics', 'services', 'endpoints', 'pods', 'ingresses', 'configmaps'], verbs: ['describe', 'get', 'list', 'watch'] },
+      { apiGroups: ['extensions', 'networking.k8s.io'], resources: ['ingresses/status', 'ingresses'], verbs: ['describe', 'get', 'list', 'watch'] },
+      { apiGroups: ['metrics.eks.amazonaws.com'], resources: ['kcm/metrics', 'ksh/metrics'], verbs: ['get'] },
+      { nonResourceURLs: ['/metrics'], verbs: ['get'] },
+    ]),
+    clusterRoleBinding('aps-collector-user-role-binding', labels, 'aps-collector-role', [{ kind: 'User', name: 'aps-collector-user' }]),
   ];
 }
 

@@ -58,3 +58,8 @@ export function identityEgressPolicy(name: string, namespace: string, labels: Re
     },
   };
 }
+
+/** A NetworkPolicy with the given spec (namespace-wide baselines: default deny, DNS, same-namespace flows). */
+export function networkPolicyOf(name: string, namespace: string, labels: Record<string, string>, spec: Record<string, unknown>): K8sObject {
+  return { apiVersion: 'networking.k8s.io/v1', kind: 'NetworkPolicy', metadata: objectMeta(name, namespace, labels), spec };
+}
