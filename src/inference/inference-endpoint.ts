@@ -29,6 +29,7 @@ import { csiSecretVolume, secretProviderClass } from '../k8s/objects/secret-prov
 import { service } from '../k8s/objects/service';
 import { serviceAccount } from '../k8s/objects/service-account';
 import { serviceMonitor } from '../k8s/objects/service-monitor';
+import { gpuPodTolerations } from '../k8s/objects/toleration';
 import { KEDA_CHART } from './addons';
 import type { ApiKeyParts, ExposureParts, InferenceSpi } from './spi';
 import { API_KEYS_DIR, API_KEYS_FILE, commonLabels, podLabels, SERVER_PORT, SERVICE_PORT } from './manifests';
@@ -1132,9 +1133,7 @@ function servedModelName(model: ModelReference | ModelImage): string {
 }
 
 function tolerationsFor(pool: GpuPoolInfo): Toleration[] {
-  const list: Toleration[] = pool.taints.map((t) => ({ key: t.key, operator: 'Equal', value: t.value, effect: t.effect }));
-  if (!pool.taints.some((t) => t.key === 'nvidia.com/gpu')) list.push({ key: 'nvidia.com/gpu', operator: 'Exists', effect: 'NoSchedule' });
-  return list;
+  return gpuPodTolerations(pool.taints);
 }
 
 /** The catalog machine of a pool (for CPU / memory defaults), when the catalog knows it. */

@@ -3,6 +3,8 @@ import type { ApiObject } from 'cdk8s';
 import { apiObject } from './cdk8s';
 import { Cloud } from '../core/cloud';
 import { targetFor } from '../clouds/registry';
+import { namespaceObject } from './objects/namespace';
+import { networkPolicyOf } from './objects/network-policy';
 import { podSecurityLabels, PodSecurityLevel } from './security';
 
 /** Labels every object of this library carries. */
@@ -18,24 +20,14 @@ export interface NamespaceOptions {
 
 /** A Namespace labelled for Pod Security admission (enforce/audit/warn `restricted` by default). */
 export function addNamespace(scope: Construct, id: string, options: NamespaceOptions): ApiObject {
-  return apiObject(scope, id, {
-    apiVersion: 'v1',
-    kind: 'Namespace',
-    metadata: {
-      name: options.name,
-      labels: { ...(options.labels ?? {}), ...MANAGED_BY_LABELS, ...podSecurityLabels(options.podSecurity ?? 'restricted') },
-    },
-  });
+  return apiObject(scope, id, namespaceObject(options.name, {
+    ...(options.labels ?? {}), ...MANAGED_BY_LABELS, ...podSecurityLabels(options.podSecurity ?? 'restricted'),
+  }));
 }
 
 /** Denies all ingress and egress of every pod in `namespace`; allow what is needed with further policies. */
 export function addDefaultDenyNetworkPolicy(scope: Construct, id: string, namespace: string): ApiObject {
-  return apiObject(scope, id, {
-    apiVersion: 'networking.k8s.io/v1',
-    kind: 'NetworkPolicy',
-    metadata: { name: 'default-deny-all', namespace, labels: { ...MANAGED_BY_LABELS } },
-    spec: { podSelector: {}, policyTypes: ['Ingress', 'Egress'] },
-  });
+  return apiObject(scope, id, networkPolicyOf('default-deny-all', namespace, { ...MANAGED_BY_LABELS }, { podSelector: {}, policyTypes: ['Ingress', 'Egress'] }));
 }
 
 /**
@@ -44,25 +36,20 @@ export function addDefaultDenyNetworkPolicy(scope: Construct, id: string, namesp
  */
 export function addDnsEgressNetworkPolicy(scope: Construct, id: string, namespace: string): ApiObject {
   const ports = [{ protocol: 'UDP', port: 53 }, { protocol: 'TCP', port: 53 }];
-  return apiObject(scope, id, {
-    apiVersion: 'networking.k8s.io/v1',
-    kind: 'NetworkPolicy',
-    metadata: { name: 'allow-dns-egress', namespace, labels: { ...MANAGED_BY_LABELS } },
-    spec: {
-      podSelector: {},
-      policyTypes: ['Egress'],
-      egress: [
-        {
-          to: [{
-            namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'kube-system' } },
-            podSelector: { matchLabels: { 'k8s-app': 'kube-dns' } },
-          }],
-          ports,
-        },
-        { to: [{ ipBlock: { cidr: '169.254.20.10/32' } }], ports },
-      ],
-    },
-  });
+  return apiObject(scope, id, networkPolicyOf('allow-dns-egress', namespace, { ...MANAGED_BY_LABELS }, {
+    podSelector: {},
+    policyTypes: ['Egress'],
+    egress: [
+      {
+        to: [{
+          namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'kube-system' } },
+          podSelector: { matchLabels: { 'k8s-app': 'kube-dns' } },
+        }],
+        ports,
+      },
+      { to: [{ ipBlock: { cidr: '169.254.20.10/32' } }], ports },
+    ],
+  }));
 }
 
 export interface EgressPolicyOptions {
@@ -94,16 +81,11 @@ export function addEgressNetworkPolicy(scope: Construct, id: string, options: Eg
   const to = options.cidrs
     ? options.cidrs.map((cidr) => ({ ipBlock: { cidr } }))
     : [{ ipBlock: { cidr: '0.0.0.0/0', except: [...PRIVATE_AND_METADATA_CIDRS] } }];
-  return apiObject(scope, id, {
-    apiVersion: 'networking.k8s.io/v1',
-    kind: 'NetworkPolicy',
-    metadata: { name: options.name, namespace: options.namespace, labels: { ...MANAGED_BY_LABELS } },
-    spec: {
-      podSelector: options.podLabels ? { matchLabels: { ...options.podLabels } } : {},
-      policyTypes: ['Egress'],
-      egress: [{ to, ports: options.tcpPorts.map((port) => ({ protocol: 'TCP', port })) }],
-    },
-  });
+  return apiObject(scope, id, networkPolicyOf(options.name, options.namespace, { ...MANAGED_BY_LABELS }, {
+    podSelector: options.podLabels ? { matchLabels: { ...options.podLabels } } : {},
+    policyTypes: ['Egress'],
+    egress: [{ to, ports: options.tcpPorts.map((port) => ({ protocol: 'TCP', port })) }],
+  }));
 }
 
 /**
@@ -112,17 +94,12 @@ export function addEgressNetworkPolicy(scope: Construct, id: string, options: Eg
  */
 export function addPeerNetworkPolicy(scope: Construct, id: string, options: { name: string; namespace: string; podLabels: Record<string, string> }): ApiObject {
   const peers = [{ podSelector: { matchLabels: { ...options.podLabels } } }];
-  return apiObject(scope, id, {
-    apiVersion: 'networking.k8s.io/v1',
-    kind: 'NetworkPolicy',
-    metadata: { name: options.name, namespace: options.namespace, labels: { ...MANAGED_BY_LABELS } },
-    spec: {
-      podSelector: { matchLabels: { ...options.podLabels } },
-      policyTypes: ['Ingress', 'Egress'],
-      ingress: [{ from: peers }],
-      egress: [{ to: peers }],
-    },
-  });
+  return apiObject(scope, id, networkPolicyOf(options.name, options.namespace, { ...MANAGED_BY_LABELS }, {
+    podSelector: { matchLabels: { ...options.podLabels } },
+    policyTypes: ['Ingress', 'Egress'],
+    ingress: [{ from: peers }],
+    egress: [{ to: peers }],
+  }));
 }
 
 /**
@@ -135,16 +112,11 @@ export function addMetricsIngressNetworkPolicy(scope: Construct, id: string, opt
   const from = options.fromNamespace
     ? [{ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': options.fromNamespace } } }]
     : [{ namespaceSelector: {} }];
-  return apiObject(scope, id, {
-    apiVersion: 'networking.k8s.io/v1',
-    kind: 'NetworkPolicy',
-    metadata: { name: options.name, namespace: options.namespace, labels: { ...MANAGED_BY_LABELS } },
-    spec: {
-      podSelector: { matchLabels: { ...options.podLabels } },
-      policyTypes: ['Ingress'],
-      ingress: [{ from, ports: [{ protocol: 'TCP', port: options.port }] }],
-    },
-  });
+  return apiObject(scope, id, networkPolicyOf(options.name, options.namespace, { ...MANAGED_BY_LABELS }, {
+    podSelector: { matchLabels: { ...options.podLabels } },
+    policyTypes: ['Ingress'],
+    ingress: [{ from, ports: [{ protocol: 'TCP', port: options.port }] }],
+  }));
 }
 
 /**
@@ -163,14 +135,9 @@ export function workloadIdentityEndpoints(cloud: Cloud): { cidr: string; port: n
 export function addWorkloadIdentityEgressNetworkPolicy(scope: Construct, id: string, namespace: string, cloud: Cloud): ApiObject | undefined {
   const endpoints = workloadIdentityEndpoints(cloud);
   if (endpoints.length === 0) return undefined;
-  return apiObject(scope, id, {
-    apiVersion: 'networking.k8s.io/v1',
-    kind: 'NetworkPolicy',
-    metadata: { name: 'allow-workload-identity-egress', namespace, labels: { ...MANAGED_BY_LABELS } },
-    spec: {
-      podSelector: {},
-      policyTypes: ['Egress'],
-      egress: endpoints.map((e) => ({ to: [{ ipBlock: { cidr: e.cidr } }], ports: [{ protocol: 'TCP', port: e.port }] })),
-    },
-  });
+  return apiObject(scope, id, networkPolicyOf('allow-workload-identity-egress', namespace, { ...MANAGED_BY_LABELS }, {
+    podSelector: {},
+    policyTypes: ['Egress'],
+    egress: endpoints.map((e) => ({ to: [{ ipBlock: { cidr: e.cidr } }], ports: [{ protocol: 'TCP', port: e.port }] })),
+  }));
 }

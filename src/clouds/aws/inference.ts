@@ -15,6 +15,7 @@ import { resourceTags } from '../../core/tags';
 import type {
   AddonChart, ApiKeyParts, ApiKeyRequest, ExposureParts, ExposureRequest, InferenceSpi, ModelCopySpec, ModelStreamSpec,
 } from '../../inference/spi';
+import { gatewayClass } from '../../k8s/objects/gateway-class';
 import { PRIVATE_CIDRS } from '../../k8s/objects/network-policy';
 import { K8sObject } from '../../k8s/objects/object';
 import { ModelReference } from '../../core/model-store';
@@ -240,10 +241,5 @@ export const inference: InferenceSpi<AwsCloud> = {
         '{ acmCertificateArn } or nothing (a DNS-validated ACM certificate for domainName is made): the ALB takes ACM certificates only');
     }
   },
-  sharedGatewayObjects: [{
-    apiVersion: 'gateway.networking.k8s.io/v1',
-    kind: 'GatewayClass',
-    metadata: { name: AWS_GATEWAY_CLASS, labels: { 'app.kubernetes.io/managed-by': 'cdktf-ai-infra' } },
-    spec: { controllerName: 'gateway.k8s.aws/alb' },
-  }],
+  sharedGatewayObjects: [gatewayClass(AWS_GATEWAY_CLASS, { 'app.kubernetes.io/managed-by': 'cdktf-ai-infra' }, 'gateway.k8s.aws/alb')],
 };
