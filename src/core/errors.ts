@@ -5,6 +5,8 @@ import { CRON_MACROS, cronProblem } from './cron';
 /** Where an error points: a construct (its path is used) or a plain location such as `Cloud.aws`. */
 export type ErrorScope = IConstruct | string;
 
+const IPV4 = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})(?:\/(\d{1,2}))?$/;
+
 function pathOf(scope: ErrorScope): string {
   return typeof scope === 'string' ? scope : scope.node.path;
 }
@@ -93,6 +95,17 @@ export const check = {
   objectPrefix(scope: ErrorScope, prop: string, prefix: string | undefined): string | undefined {
     if (prefix === undefined) return undefined;
     return `${check.objectPath(scope, prop, prefix)}/`;
+  },
+  /**
+   * An IPv4 CIDR (`prefix: 'required'`) or an address or CIDR (`'optional'`): four octets of 0-255, a prefix
+   * length up to `maxPrefix` (32; 20 for "a /20 or larger network").
+   */
+  ipv4(scope: ErrorScope, prop: string, value: string | undefined, options: { prefix: 'required' | 'optional'; maxPrefix?: number; allowed: string }): void {
+    if (value === undefined) return;
+    const m = typeof value === 'string' ? IPV4.exec(value) : null;
+    const ok = !!m && m.slice(1, 5).every((o) => Number(o) <= 255)
+      && (m[5] === undefined ? options.prefix === 'optional' : Number(m[5]) <= (options.maxPrefix ?? 32));
+    if (!ok) throw new InvalidPropError(scope, prop, value, options.allowed);
   },
   /**
    * A cron schedule every consumer parses (src/core/cron.ts): 5 fields with ranges, steps, lists and

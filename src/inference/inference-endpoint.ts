@@ -146,8 +146,6 @@ interface TrackSpec {
 const DEFAULT_NAMESPACE = 'inference';
 const DEFAULT_SCRAPER_NAMESPACE = 'monitoring';
 const DOMAIN = /^(?=.{1,253}$)([a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/;
-const CIDR = /^(\d{1,3}\.){3}\d{1,3}\/\d{1,2}$/;
-const IPV4_OR_CIDR = /^(\d{1,3}\.){3}\d{1,3}(\/\d{1,2})?$/;
 
 /** An inference endpoint as other constructs see it (MonitoringStack, dashboards, clients). */
 export interface IInferenceEndpoint extends IConstruct {
@@ -617,7 +615,7 @@ export class InferenceEndpoint extends EndpointMetrics implements IInferenceEndp
     }
     check.integerInRange(this, 'auth.apiKeyVersion', auth.apiKeyVersion, 1, 1_000_000);
     for (const [i, range] of (auth.keyVaultNetwork?.allowedIpRanges ?? []).entries()) {
-      if (!IPV4_OR_CIDR.test(range)) throw new InvalidPropError(this, `auth.keyVaultNetwork.allowedIpRanges[${i}]`, range, 'an IPv4 address or CIDR such as 203.0.113.0/24');
+      check.ipv4(this, `auth.keyVaultNetwork.allowedIpRanges[${i}]`, range, { prefix: 'optional', allowed: 'an IPv4 address or CIDR such as 203.0.113.0/24' });
     }
     const canary = props.canary;
     if (canary) {
@@ -656,7 +654,7 @@ export class InferenceEndpoint extends EndpointMetrics implements IInferenceEndp
       throw new InvalidPropError(this, 'exposure.tls', true, 'unset or false for an internal endpoint (TLS is offered on public endpoints)');
     }
     for (const [i, cidr] of (exposure.allowedCidrs ?? []).entries()) {
-      if (!CIDR.test(cidr)) throw new InvalidPropError(this, `exposure.allowedCidrs[${i}]`, cidr, 'an IPv4 CIDR such as 10.0.0.0/16');
+      check.ipv4(this, `exposure.allowedCidrs[${i}]`, cidr, { prefix: 'required', allowed: 'an IPv4 CIDR such as 10.0.0.0/16' });
     }
     if (exposure.gatewayClassName !== undefined) checkDnsLabel(this, 'exposure.gatewayClassName', exposure.gatewayClassName, 253);
     for (const [key, value] of Object.entries(exposure.gatewayAnnotations ?? {})) {

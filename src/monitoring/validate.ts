@@ -124,7 +124,7 @@ export function checkSelfManaged(scope: IConstruct, o: SelfManagedProps | undefi
   check.integerInRange(scope, 'selfManaged.storageGiB', o.storageGiB, 10, 65536);
   check.integerInRange(scope, 'selfManaged.grafanaStorageGiB', o.grafanaStorageGiB, 1, 1024);
   for (const cidr of o.azureKeyVaultAllowedIpRanges ?? []) {
-    check.matches(scope, 'selfManaged.azureKeyVaultAllowedIpRanges', cidr, /^(\d{1,3}\.){3}\d{1,3}(\/([0-9]|[12]\d|3[0-2]))?$/, 'public IPv4 addresses or CIDR ranges');
+    check.ipv4(scope, 'selfManaged.azureKeyVaultAllowedIpRanges', cidr, { prefix: 'optional', allowed: 'public IPv4 addresses or CIDR ranges' });
   }
   check.matches(scope, 'selfManaged.storageClassName', o.storageClassName, /^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$/, 'a StorageClass name');
 }

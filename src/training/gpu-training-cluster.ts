@@ -175,14 +175,8 @@ export interface GpuClusterAttributes {
 
 const POOL_NAME = /^[a-z][a-z0-9-]{0,18}[a-z0-9]$|^[a-z]$/;
 const K8S_VERSION = /^1\.(2[89]|3\d)$/;
-const CIDR = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})\/(\d{1,2})$/;
 const LABEL_KEY = /^([a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?\/)?[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$/;
 const LABEL_VALUE = /^([A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?)?$/;
-
-function isCidr(value: string, maxPrefix = 32): boolean {
-  const m = CIDR.exec(value);
-  return !!m && m.slice(1, 5).every((o) => Number(o) <= 255) && Number(m[5]) <= maxPrefix;
-}
 
 /** Taints a pool's nodes carry (the GPU taint and the cloud's) and the selector that lands a pod on them. */
 function poolPlacement(spi: ClusterSpi, name: string, capacity: readonly CapacityKind[], queued: boolean): Pick<GpuPoolInfo, 'taints' | 'nodeSelector'> {
@@ -201,7 +195,7 @@ function resolveEndpoint(scope: IConstruct, props: GpuTrainingClusterProps): Res
   const authorizedNetworks = props.authorizedNetworks ?? [];
   const endpointAccess = props.endpointAccess ?? (authorizedNetworks.length > 0 ? 'public' : 'private');
   for (const cidr of authorizedNetworks) {
-    if (typeof cidr !== 'string' || !isCidr(cidr)) throw new InvalidPropError(scope, 'authorizedNetworks', cidr, 'IPv4 CIDRs such as "203.0.113.0/24"');
+    check.ipv4(scope, 'authorizedNetworks', cidr, { prefix: 'required', allowed: 'IPv4 CIDRs such as "203.0.113.0/24"' });
   }
   if (endpointAccess === 'public' && authorizedNetworks.length === 0) {
     throw new InvalidPropError(scope, 'authorizedNetworks', authorizedNetworks,
@@ -231,7 +225,7 @@ function resolveEndpoint(scope: IConstruct, props: GpuTrainingClusterProps): Res
 function resolveNetwork(scope: IConstruct, spi: ClusterSpi, props: GpuTrainingClusterProps): ClusterNetworkProps {
   const network = props.network ?? {};
   const cidr = network.cidr ?? '10.0.0.0/16';
-  if (typeof cidr !== 'string' || !isCidr(cidr, 20)) throw new InvalidPropError(scope, 'network.cidr', cidr, 'an IPv4 CIDR of /20 or larger, e.g. "10.0.0.0/16"');
+  check.ipv4(scope, 'network.cidr', cidr, { prefix: 'required', maxPrefix: 20, allowed: 'an IPv4 CIDR of /20 or larger, e.g. "10.0.0.0/16"' });
   check.oneOf(scope, 'network.natGateways', network.natGateways, ['per-zone', 'single']);
   if (network.existing) {
     const ex = network.existing;

@@ -51,8 +51,8 @@ function validateNetwork(scope: IConstruct, p: ResolvedBackupProps): void {
   (net.allowedSubnetIds ?? []).forEach((id, i) => check.matches(scope, `azure.network.allowedSubnetIds[${i}]`, isLiteral(id) ? id : undefined,
     /^\/subscriptions\/[^/]+\/resourceGroups\/[^/]+\/providers\/Microsoft\.Network\/virtualNetworks\/[^/]+\/subnets\/[^/]+$/i,
     'a subnet resource id: /subscriptions/<id>/resourceGroups/<rg>/providers/Microsoft.Network/virtualNetworks/<vnet>/subnets/<name>'));
-  (net.allowedIpRanges ?? []).forEach((ip, i) => check.matches(scope, `azure.network.allowedIpRanges[${i}]`, ip,
-    /^(\d{1,3}\.){3}\d{1,3}(\/([0-9]|[12][0-9]|30))?$/, 'a public IPv4 address or a CIDR up to /30, e.g. 203.0.113.7 or 203.0.113.0/24'));
+  (net.allowedIpRanges ?? []).forEach((ip, i) => check.ipv4(scope, `azure.network.allowedIpRanges[${i}]`, ip,
+    { prefix: 'optional', maxPrefix: 30, allowed: 'a public IPv4 address or a CIDR up to /30, e.g. 203.0.113.7 or 203.0.113.0/24' }));
   if (!net.allowedSubnetIds?.length && !net.allowedIpRanges?.length) {
     throw new InvalidPropError(scope, 'azure.network', net, 'at least one of allowedSubnetIds, allowedIpRanges (an empty firewall locks out the cluster and Terraform)');
   }
