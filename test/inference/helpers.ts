@@ -7,6 +7,7 @@ import { InferenceEndpoint } from '../../src/inference/inference-endpoint';
 import { InferenceEndpointProps } from '../../src/inference/types';
 import { FakeGpuCluster } from '../k8s/fake-cluster';
 import { K8sObject, manifestsOf } from '../k8s/validate';
+import { SynthQuery } from '../synth-query';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 export type Json = Record<string, any>;
@@ -66,16 +67,16 @@ export function build(cloudName: CloudName, props: (b: { models: ModelBackupBuck
 
 /** Terraform JSON of the stack. */
 export function synthJson(stack: TerraformStack): Json {
-  return JSON.parse(Testing.synth(stack));
+  return SynthQuery.fromStack(stack).json;
 }
 
 /** Resources of a type whose key contains `fragment`. */
 export function resources(json: Json, type: string, fragment = ''): Json[] {
-  return Object.entries((json.resource?.[type] ?? {}) as Json).filter(([k]) => k.includes(fragment)).map(([, v]) => v);
+  return SynthQuery.fromJson(json).resources(type, fragment);
 }
 
 export function dataSources(json: Json, type: string): Json[] {
-  return Object.values((json.data?.[type] ?? {}) as Json);
+  return SynthQuery.fromJson(json).dataSources(type);
 }
 
 /** The objects of the endpoint's own release. */
@@ -83,8 +84,5 @@ export function endpointObjects(b: Built): K8sObject[] {
   return manifestsOf(b.endpoint.workload);
 }
 
-export function byKind(objects: readonly K8sObject[], kind: string, name?: string): K8sObject {
-  const found = objects.filter((o) => o.kind === kind && (name === undefined || o.metadata?.name === name));
-  if (found.length !== 1) throw new Error(`expected one ${kind} ${name ?? ''}, found ${found.length}: ${objects.map((o) => `${o.kind}/${o.metadata?.name}`).join(', ')}`);
-  return found[0];
-}
+/** The one object of a kind (and name) among `objects`. */
+export { findObject as byKind } from '../k8s/validate';

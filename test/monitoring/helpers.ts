@@ -3,6 +3,7 @@ import { App, TerraformStack, Testing } from 'cdktf';
 import { Construct } from 'constructs';
 import { Cloud } from '../../src/core/cloud';
 import { FakeGpuCluster } from '../k8s/fake-cluster';
+import { SynthQuery } from '../synth-query';
 export { expectInvalid } from '../expect-invalid';
 
 export const CLOUDS: Record<'aws' | 'gcp' | 'azure', () => Cloud> = {
@@ -58,12 +59,12 @@ export class FakeBucket extends Construct {
 export type Synth = Record<string, Record<string, Record<string, Record<string, unknown>>>>;
 
 export function synth(stack: TerraformStack): Synth {
-  return JSON.parse(Testing.synth(stack)) as Synth;
+  return SynthQuery.fromStack(stack).json as Synth;
 }
 
 /** Every resource (or data source with `data: true`) of a type. */
 export function ofType(out: Synth, type: string, data = false): Record<string, Record<string, unknown>> {
-  return ((data ? out.data : out.resource) ?? {})[type] ?? {};
+  return SynthQuery.fromJson(out).byId(type, data ? 'data' : 'resource');
 }
 
 /**
@@ -72,14 +73,7 @@ export function ofType(out: Synth, type: string, data = false): Record<string, R
  * a renamed or added child shows as.
  */
 export function blocksById(out: Synth, prefix = 'obs_'): Record<string, string[]> {
-  const by: Record<string, string[]> = {};
-  for (const [kind, blocks] of [['', out.resource ?? {}], ['data.', out.data ?? {}], ['ephemeral.', (out as { ephemeral?: typeof out.data }).ephemeral ?? {}]] as const) {
-    for (const [type, entries] of Object.entries(blocks)) {
-      const ids = Object.keys(entries).filter((id) => id.startsWith(prefix)).map((id) => id.slice(prefix.length).replace(/_[A-F0-9]{8}$/, ''));
-      if (ids.length) by[`${kind}${type}`] = ids.sort();
-    }
-  }
-  return by;
+  return SynthQuery.fromJson(out).blocksById(prefix);
 }
 
 /** The metric names of compute/CONTRACT.md (trainer and server). */

@@ -10,6 +10,7 @@ import { KubernetesWorkload } from '../../src/k8s/delivery';
 import { findObjects, manifestsOf } from '../k8s/validate';
 import { keyPolicy } from '../../src/clouds/aws/keys';
 import { all, aws, byId, clusterJson, Json, one, release } from './cluster-helpers';
+import { SynthQuery } from '../synth-query';
 
 /** Every address a resource refers to: its depends_on entries and the `type.name.attr` references in its expressions. */
 function references(resource: Json): string[] {
@@ -54,7 +55,7 @@ describe('fresh account: the node-volume key names no principal that may not exi
 
 // The example platform on AWS: tenant, training job, restore drill, monitoring, two internal endpoints.
 const platform = new Platform(Testing.app(), 'platform-aws', { cloud: Cloud.aws({ region: 'us-east-1' }) });
-const platformJson: Json = JSON.parse(Testing.synth(platform));
+const platformJson: Json = SynthQuery.fromStack(platform).json;
 
 describe('Pod Identity associations come before the pods that use them (item 8)', () => {
   const json = platformJson;

@@ -1,9 +1,9 @@
-import { Testing } from 'cdktf';
 import { parse } from 'yaml';
 import { Gpu } from '../../src/core/gpu';
 import { WorkloadIdentity } from '../../src/core/workload-identity';
 import { validateManifests } from '../k8s/validate';
 import { all, azure, clusterJson, Json, one, release } from './cluster-helpers';
+import { SynthQuery } from '../synth-query';
 
 const CRG = '/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/gpu/providers/Microsoft.Compute/capacityReservationGroups/h100';
 
@@ -123,7 +123,7 @@ describe('GpuTrainingCluster on Azure (AKS)', () => {
   test('bindServiceAccount: a federated credential on the identity for the cluster issuer, and the client-id annotation', () => {
     const identity = new WorkloadIdentity(stack, 'job', { cloud: azure() });
     expect(cluster.bindServiceAccount(identity, 'research', 'trainer')).toEqual({ 'azure.workload.identity/client-id': identity.workloadRef, 'cdktf-ai-infra/federated-credential': expect.stringMatching(/TfToken/) });
-    const fic = all(JSON.parse(Testing.synth(stack)), 'azurerm_federated_identity_credential')[0];
+    const fic = all(SynthQuery.fromStack(stack).json, 'azurerm_federated_identity_credential')[0];
     expect(fic).toMatchObject({
       subject: 'system:serviceaccount:research:trainer', audience: ['api://AzureADTokenExchange'],
       issuer: expect.stringMatching(/azurerm_kubernetes_cluster\.train_[0-9A-F]+\.oidc_issuer_url/),

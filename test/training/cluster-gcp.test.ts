@@ -2,6 +2,7 @@ import { parse } from 'yaml';
 import { Gpu } from '../../src/core/gpu';
 import { WorkloadIdentity } from '../../src/core/workload-identity';
 import { all, byId, clusterJson, gcp, Json, one, release } from './cluster-helpers';
+import { SynthQuery } from '../synth-query';
 
 describe('GpuTrainingCluster on Google Cloud (GKE)', () => {
   const { json, cluster, stack } = clusterJson({
@@ -127,7 +128,7 @@ describe('GpuTrainingCluster on Google Cloud (GKE)', () => {
   test('bindServiceAccount: workloadIdentityUser on the GSA for the KSA, and the annotation', () => {
     const identity = new WorkloadIdentity(stack, 'job', { cloud: gcp() });
     expect(cluster.bindServiceAccount(identity, 'research', 'trainer')).toEqual({ 'iam.gke.io/gcp-service-account': identity.workloadRef, 'cdktf-ai-infra/workload-identity-binding': expect.stringMatching(/TfToken/) });
-    const j = JSON.parse(require('cdktf').Testing.synth(stack));
+    const j = SynthQuery.fromStack(stack).json;
     const binding = all(j, 'google_service_account_iam_member')[0];
     expect(binding).toMatchObject({ role: 'roles/iam.workloadIdentityUser', member: 'serviceAccount:acme-ml.svc.id.goog[research/trainer]' });
   });

@@ -2,11 +2,10 @@ import { Testing, TerraformStack } from 'cdktf';
 import { AwsCloud, AzureCloud, Cloud, GcpCloud } from '../../src/core/cloud';
 import { Gpu } from '../../src/core/gpu';
 import { GpuTrainingCluster, GpuTrainingClusterProps } from '../../src/training/gpu-training-cluster';
+import { Json, SynthQuery } from '../synth-query';
 export { expectInvalid } from '../expect-invalid';
-
-/** Synthesized Terraform JSON: free-form by nature. */
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-export type Json = any;
+export type { Json } from '../synth-query';
+export { allOf as all, oneOf as one } from '../synth-query';
 
 export const aws = (): AwsCloud => Cloud.aws({ region: 'us-east-1' });
 export const gcp = (): GcpCloud => Cloud.gcp({ project: 'acme-ml', region: 'us-central1' });
@@ -17,43 +16,31 @@ export function newStack(id = 'infra'): TerraformStack {
 }
 
 export function synth(stack: TerraformStack): Json {
-  return JSON.parse(Testing.synth(stack));
+  return SynthQuery.fromStack(stack).json;
 }
 
-/** A stack with one cluster (id `train`), synthesized. */
-export function clusterJson(props: Partial<GpuTrainingClusterProps> & { cloud: Cloud }): { json: Json; cluster: GpuTrainingCluster; stack: TerraformStack } {
+/** A stack with one cluster (id `train`), synthesized; `q` queries it. */
+export function clusterJson(props: Partial<GpuTrainingClusterProps> & { cloud: Cloud }): { json: Json; q: SynthQuery; cluster: GpuTrainingCluster; stack: TerraformStack } {
   const stack = newStack();
   const cluster = new GpuTrainingCluster(stack, 'train', {
     gpuPools: [{ gpu: Gpu.H100_80GB, maxNodes: 2 }],
     ...props,
   });
-  return { json: synth(stack), cluster, stack };
+  const q = SynthQuery.fromStack(stack);
+  return { json: q.json, q, cluster, stack };
 }
 
-/** All resources (or data sources) of one Terraform type, as a list. */
-export function all(json: Json, type: string, block: 'resource' | 'data' = 'resource'): Json[] {
-  return Object.values(json[block]?.[type] ?? {});
-}
+// Adapters over SynthQuery for the tests that hold the JSON.
 
 /** Resources of a type by logical id. */
 export function byId(json: Json, type: string): Record<string, Json> {
-  return json.resource?.[type] ?? {};
-}
-
-/** The one resource of a type whose logical id contains `idPart`. */
-export function one(json: Json, type: string, idPart: string | RegExp): Json {
-  const entries = Object.entries(byId(json, type)).filter(([k]) => (typeof idPart === 'string' ? k.includes(idPart) : idPart.test(k)));
-  if (entries.length !== 1) throw new Error(`${type} matching ${idPart}: ${entries.length} found (${Object.keys(byId(json, type)).join(', ')})`);
-  return entries[0][1];
+  return SynthQuery.fromJson(json).byId(type);
 }
 
 /** The helm release named `name` (its values parsed from YAML by the caller). */
 export function release(json: Json, name: string): Json {
-  const found = all(json, 'helm_release').filter((r) => r.name === name);
-  if (found.length !== 1) throw new Error(`helm_release ${name}: ${found.length} found`);
-  return found[0];
+  return SynthQuery.fromJson(json).helmRelease(name);
 }
-
 
 /** Warning messages of a construct's annotations. */
 export function warnings(scope: GpuTrainingCluster): string[] {

@@ -3,6 +3,7 @@ import { Gpu } from '../../src/core/gpu';
 import { WorkloadIdentity } from '../../src/core/workload-identity';
 import { GpuPoolProps, GpuTrainingCluster, GpuTrainingClusterProps } from '../../src/training/gpu-training-cluster';
 import { aws, azure, clusterJson, expectInvalid, gcp, newStack, warnings } from './cluster-helpers';
+import { SynthQuery } from '../synth-query';
 
 /** Makes a cluster in a fresh stack; returns the stack so tests can check nothing was added. */
 function make(props: Partial<GpuTrainingClusterProps> & { cloud: Cloud }) {
@@ -128,7 +129,7 @@ describe('several clusters', () => {
     const a = new GpuTrainingCluster(stack, 'east', { cloud: aws(), gpuPools: [{ gpu: Gpu.H100_80GB, maxNodes: 1 }] });
     const b = new GpuTrainingCluster(stack, 'west', { cloud: Cloud.aws({ region: 'us-west-2' }), gpuPools: [{ gpu: Gpu.A100_80GB, maxNodes: 1 }] });
     const c = new GpuTrainingCluster(stack, 'gke', { cloud: gcp(), gpuPools: [{ gpu: Gpu.L4, gpusPerNode: 1, maxNodes: 1 }] });
-    const json = JSON.parse(require('cdktf').Testing.synth(stack));
+    const json = SynthQuery.fromStack(stack).json;
     expect(json.provider.helm.map((h: { alias: string }) => h.alias).sort()).toEqual([a, b, c].map((x) => (x.helmProvider as unknown as { alias: string }).alias).sort());
     expect(new Set(json.provider.helm.map((h: { alias: string }) => h.alias)).size).toBe(3);
     expect(json.provider.aws.map((p: { region: string; alias?: string }) => [p.region, p.alias ?? 'default'])).toEqual([['us-east-1', 'default'], ['us-west-2', 'us-west-2']]);

@@ -7,6 +7,7 @@ import { Gpu } from '../../src/core/gpu';
 import { GpuPoolProps, GpuTrainingCluster } from '../../src/training/gpu-training-cluster';
 import { manifestsOf, podSpecOf, findObjects } from '../k8s/validate';
 import { aws, azure, expectInvalid, gcp, Json } from './cluster-helpers';
+import { SynthQuery } from '../synth-query';
 
 const IMAGE = 'ghcr.io/acme/trainer:1.0.0';
 
@@ -33,7 +34,7 @@ describe.each([['aws', aws()], ['gcp', gcp()], ['azure', azure()]] as const)('%s
       expect(pod.tolerations).toContainEqual(expect.objectContaining({ key: t.key, effect: t.effect }));
     }
     expect(k8sJob.spec.template.metadata.labels).toMatchObject(cluster.workloadIdentityPodLabels);
-    const json = JSON.parse(Testing.synth(stack));
+    const json = SynthQuery.fromStack(stack).json;
     const releases = Object.values(json.resource.helm_release) as Json[];
     const jobRelease = releases.find((r) => String(r.name).startsWith('pretrain') || String(r.description ?? '').includes('pretrain'));
     expect(jobRelease).toBeDefined();
@@ -80,7 +81,7 @@ test('the stack file of the design document synthesizes on GCP (reserved -> on-d
     tenant: team, nodes: 2, gpusPerNode: 8, checkpoints: models,
     model: { preset: 'gpt-1b' }, precision: 'bf16', strategy: 'fsdp', image: IMAGE,
   });
-  const json = JSON.parse(Testing.synth(stack));
+  const json = SynthQuery.fromStack(stack).json;
   expect(Object.keys(json.resource.google_container_node_pool)).toHaveLength(3);
   expect(job.pool.nodeSelector).toEqual({ 'cdktf-ai-infra/pool': 'h100-80gb', 'cloud.google.com/compute-class': 'h100-80gb' });
   expect(cluster.estimatedMonthlyCost).toBe(516854.6);

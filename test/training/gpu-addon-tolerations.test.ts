@@ -1,11 +1,12 @@
 // The DaemonSets that must run on every GPU node (device plugin, DCGM exporter, GPU operator, the XID remediation) tolerate every taint
 // of every GPU pool, on every cloud: a pool whose extra taint they do not tolerate (a GKE compute class, AKS spot)
 // has no device plugin or GPU metrics, and the GPU alerts are blind exactly on those nodes.
-import { App, Testing } from 'cdktf';
+import { App } from 'cdktf';
 import { parse } from 'yaml';
 import { Platform } from '../../examples/platform/platform';
 import { Cloud } from '../../src/core/cloud';
 import { byId, Json } from './cluster-helpers';
+import { SynthQuery } from '../synth-query';
 
 const GPU_DAEMONSETS = ['nvidia-device-plugin', 'dcgm-exporter', 'gpu-operator', 'gpu-xid-remediation'];
 
@@ -30,7 +31,7 @@ describe.each([
   ['azure', Cloud.azure({ location: 'eastus2' })],
 ] as const)('%s example platform', (_name, cloud) => {
   const platform = new Platform(new App({ stackTraces: false }), 'platform', { cloud });
-  const json: Json = JSON.parse(Testing.synth(platform));
+  const json: Json = SynthQuery.fromStack(platform).json;
   const releases = Object.values(byId(json, 'helm_release')).filter((r: Json) => GPU_DAEMONSETS.includes(r.name));
   const taints = platform.cluster.gpuPools.flatMap((p) => p.taints.map((t) => ({ pool: p.name, ...t })));
 

@@ -2,10 +2,11 @@
 // a pod that starts before its binding exists gets no credentials (GKE: the KSA may not impersonate the Google
 // service account yet; AKS: Entra ID does not trust the token yet), and a controller that gives up on the first
 // failure (cluster-autoscaler, the alert router) stays broken after a green apply.
-import { App, Testing } from 'cdktf';
+import { App } from 'cdktf';
 import { Platform } from '../../examples/platform/platform';
 import { Cloud } from '../../src/core/cloud';
 import { byId, Json } from './cluster-helpers';
+import { SynthQuery } from '../synth-query';
 
 /** Every address a resource refers to: its depends_on entries and the `type.name.attr` references in its expressions. */
 function references(resource: Json): string[] {
@@ -19,7 +20,7 @@ describe.each([
   ['gcp', Cloud.gcp({ project: 'acme-ml', region: 'us-central1' }), 'google_service_account_iam_member'],
   ['azure', Cloud.azure({ location: 'eastus2' }), 'azurerm_federated_identity_credential'],
 ] as const)('%s: every workload identity binding is referenced by a release', (_name, cloud, bindingType) => {
-  const json: Json = JSON.parse(Testing.synth(new Platform(new App({ stackTraces: false }), 'platform', { cloud })));
+  const json: Json = SynthQuery.fromStack(new Platform(new App({ stackTraces: false }), 'platform', { cloud })).json;
   const bindings = Object.entries(byId(json, bindingType))
     .filter(([, b]) => bindingType !== 'google_service_account_iam_member' || b.role === 'roles/iam.workloadIdentityUser');
 

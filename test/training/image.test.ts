@@ -8,6 +8,7 @@ import { BundledImage, buildContextHash, contextFiles, parseDockerignore } from 
 import { parseLock } from '../../src/core/sbom';
 import { packageRoot } from '../../src/core/package-root';
 import { InvalidPropError } from '../../src';
+import { SynthQuery } from '../synth-query';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 type Json = any;
@@ -62,7 +63,7 @@ describe('bundled images', () => {
     const image = BundledImage.of(stack, cloud, 'trainer');
     expect(BundledImage.of(stack, cloud, 'trainer')).toBe(image);
     expect(image.tag).toBe(`ctx-${image.contentHash.slice(0, 20)}`);
-    const json: Json = JSON.parse(Testing.synth(stack));
+    const json: Json = SynthQuery.fromStack(stack).json;
     const build = Object.values(json.resource.docker_image)[0] as Json;
     expect(build.build).toMatchObject({ dockerfile: 'aiinfra.Dockerfile', platform: 'linux/amd64' });
     expect(build.build.context).toMatch(/^\.\/assets\/[^/]+\/[0-9a-f]{32}$/);
@@ -114,7 +115,7 @@ describe('bundled images', () => {
   test('Artifact Registry: CMEK, immutable tags, scanning; ACR: Premium, admin and anonymous pull off, repository-scoped push token', () => {
     const gcp = new TerraformStack(Testing.app(), 'g');
     BundledImage.of(gcp, Cloud.gcp({ project: 'acme-ml', region: 'us-central1' }), 'trainer');
-    const g: Json = JSON.parse(Testing.synth(gcp));
+    const g: Json = SynthQuery.fromStack(gcp).json;
     const repo = Object.values(g.resource.google_artifact_registry_repository)[0] as Json;
     expect(repo).toMatchObject({ format: 'DOCKER', location: 'us-central1', docker_config: { immutable_tags: true }, vulnerability_scanning_config: { enablement_config: 'INHERITED' } });
     expect(repo.kms_key_name).toMatch(/google_kms_crypto_key\./);
@@ -126,7 +127,7 @@ describe('bundled images', () => {
     const az = new TerraformStack(Testing.app(), 'a');
     BundledImage.of(az, Cloud.azure({ location: 'eastus2' }), 'trainer');
     BundledImage.of(az, Cloud.azure({ location: 'eastus2' }), 'server');
-    const a: Json = JSON.parse(Testing.synth(az));
+    const a: Json = SynthQuery.fromStack(az).json;
     // one Premium registry per stack and location serves both images, each pushed with its own scoped token
     expect(Object.keys(a.resource.azurerm_container_registry)).toHaveLength(1);
     expect(Object.keys(a.resource.azurerm_container_registry_token)).toHaveLength(2);

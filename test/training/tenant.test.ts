@@ -7,6 +7,7 @@ import { KubernetesWorkload } from '../../src/k8s/delivery';
 import { FakeGpuCluster, H100_POOL } from '../k8s/fake-cluster';
 import { findObject, K8sObject, manifestsOf, validateManifests } from '../k8s/validate';
 import { FakeStore } from './fakes';
+import { SynthQuery } from '../synth-query';
 
 function setup() {
   const stack = new TerraformStack(Testing.app(), 'plat');
@@ -73,9 +74,7 @@ describe('Tenant', () => {
     expect(cluster.bindings).toContainEqual({ identity: t.identity, namespace: 'research', serviceAccount: 'tenant' });
 
     // the release lives outside the namespace it creates and waits for the cluster add-ons
-    const synth = JSON.parse(Testing.synth(stack));
-    const rel = (Object.values(synth.resource.helm_release) as { name: string; namespace: string }[]).find((r) => r.name === t.workload.releaseName)!;
-    expect(rel.namespace).toBe('kube-system');
+    expect(SynthQuery.fromStack(stack).helmRelease(t.workload.releaseName).namespace).toBe('kube-system');
   });
 
   test('a tenant identity cannot be granted another tenant\'s prefix', () => {
@@ -218,7 +217,7 @@ describe('Tenant isolation (issue 21)', () => {
     // no tenant chart carries a cluster-wide role of its own (two releases would fight over one object)
     for (const t of [a, b]) expect((t.workload.render().objects as K8sObject[]).filter((o) => o.kind.startsWith('Cluster') && o.kind !== 'ClusterQueue')).toEqual([]);
     new TrainingJob(stack, 'job', { cluster, tenant: a, nodes: 1, gpusPerNode: 1, checkpoints: store, model: { preset: 'gpt-1b' }, image: 'a/b:1' });
-    const synth = JSON.parse(Testing.synth(stack));
+    const synth = SynthQuery.fromStack(stack).json;
     const releases = synth.resource.helm_release as Record<string, { name: string; depends_on?: string[] }>;
     const accessKey = Object.keys(releases).find((k) => releases[k].name === access.releaseName)!;
     for (const t of [a, b]) {

@@ -1,11 +1,11 @@
 // TrainingJob and Tenant on the real GpuTrainingCluster and ModelBackupBucket of each cloud.
-import { Testing } from 'cdktf';
 import { Cloud } from '../../src/core/cloud';
 import { Gpu } from '../../src/core/gpu';
 import { ModelBackupBucket } from '../../src/backup/model-backup-bucket';
 import { GpuTrainingCluster } from '../../src/training/gpu-training-cluster';
 import { findObject, findObjects, manifestsOf, podSpecOf, restrictedPssProblems, validateManifests } from '../k8s/validate';
 import { all, newStack } from './cluster-helpers';
+import { SynthQuery } from '../synth-query';
 
 const clouds: [string, Cloud][] = [
   ['aws', Cloud.aws({ region: 'us-east-1' })],
@@ -21,7 +21,7 @@ describe.each(clouds)('training job and tenant on %s', (kind, cloud) => {
   const job = cluster.addTrainingJob('pretrain', {
     tenant: team, nodes: 2, gpusPerNode: 8, checkpoints: models, model: { preset: 'gpt-1b' }, precision: 'bf16', strategy: 'fsdp',
   });
-  const json = JSON.parse(Testing.synth(stack));
+  const json = SynthQuery.fromStack(stack).json;
   const objects = manifestsOf(stack);
 
   test('every delivered object is schema-valid and pods are restricted', () => {

@@ -12,6 +12,7 @@ import { FakeGpuCluster, H100_POOL } from '../k8s/fake-cluster';
 import { findObject, findObjects, manifestsOf, podSpecOf, restrictedPssProblems, validateManifests } from '../k8s/validate';
 import { runPythonJobs } from '../python-fork';
 import { FakeStore } from './fakes';
+import { SynthQuery } from '../synth-query';
 
 function setup(pools?: GpuPoolInfo[], cloud?: Cloud) {
   const stack = new TerraformStack(Testing.app(), 'train');
@@ -161,9 +162,9 @@ describe('TrainingJob', () => {
   test('the trainer image: a user image skips the build; by default the bundled image is built and pushed', () => {
     const user = job();
     expect(podSpecOf(findObjects(user.objects, 'Job')[0]).containers[0].image).toBe('ghcr.io/acme/trainer:1.0.0');
-    expect(JSON.parse(Testing.synth(user.stack)).resource.docker_image).toBeUndefined();
+    SynthQuery.fromStack(user.stack).resourceCountIs('docker_image', 0);
     const bundled = job({ image: undefined });
-    const synth = JSON.parse(Testing.synth(bundled.stack));
+    const synth = SynthQuery.fromStack(bundled.stack).json;
     const image = Object.values(synth.resource.docker_image)[0] as { name: string; build: { dockerfile: string; context: string } };
     expect(image.name).toMatch(/^\$\{aws_ecr_repository\.[^}]+\.repository_url\}:ctx-[0-9a-f]{20}$/);
     expect(image.build.dockerfile).toBe('aiinfra.Dockerfile');
@@ -185,9 +186,7 @@ describe('TrainingJob', () => {
     expect(j.queue).toBe('research');
     expect(j.checkpointPrefix).toBe('research/checkpoints/pretrain/');
     expect(store.grants.filter((g) => g.identity === j.identity)).toEqual([{ kind: 'write', identity: j.identity, prefix: 'research/checkpoints/pretrain/' }]);
-    const synth = JSON.parse(Testing.synth(stack));
-    const releases = Object.values(synth.resource.helm_release) as { name: string; namespace: string; depends_on?: string[] }[];
-    const rel = releases.find((r) => r.name === j.workload.releaseName)!;
+    const rel = SynthQuery.fromStack(stack).helmRelease(j.workload.releaseName);
     expect(rel.namespace).toBe('research');
     expect(rel.depends_on).toEqual([expect.stringMatching(/^helm_release\.research_Resources_Release_[0-9A-F]{8}$/)]);
     expect(findObjects(j.workload.render().objects, 'Job')[0].metadata.labels['kueue.x-k8s.io/queue-name']).toBe('research');

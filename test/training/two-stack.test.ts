@@ -5,6 +5,7 @@ import { Gpu } from '../../src/core/gpu';
 import { WorkloadIdentity } from '../../src/core/workload-identity';
 import { GpuTrainingCluster } from '../../src/training/gpu-training-cluster';
 import { all, expectInvalid, Json } from './cluster-helpers';
+import { SynthQuery } from '../synth-query';
 
 function synthApp(): Record<string, Json> {
   const app = new App({ outdir: Testing.app().outdir, skipValidation: true });
@@ -66,7 +67,7 @@ describe('fromClusterAttributes', () => {
     const identity = new WorkloadIdentity(stack, 'job', { cloud });
     const annotations = cluster.bindServiceAccount(identity, 'research', 'trainer');
     expect(Object.keys(annotations)).toEqual(keys);
-    const json = JSON.parse(Testing.synth(stack));
+    const json = SynthQuery.fromStack(stack).json;
     expect(json.provider.helm[0].kubernetes.exec.command).toBe(command);
     expect(json.provider.helm[0].kubernetes.host).toBe('https://10.0.0.1');
     expect(cluster.gpuPools).toEqual(pools);
