@@ -13,6 +13,7 @@ import { KubernetesWorkload } from '../k8s/delivery';
 import { MANAGED_BY_LABELS } from '../k8s/namespace';
 import { checkDnsLabel, derivedDnsLabel, RESERVED_NAMESPACES } from '../k8s/names';
 import { configMap } from '../k8s/objects/config-map';
+import { containerResources } from '../k8s/objects/container';
 import { cronJob } from '../k8s/objects/cron-job';
 import { serviceAccount } from '../k8s/objects/service-account';
 import { sharedNamespace } from '../k8s/shared-namespace';
@@ -205,7 +206,7 @@ function drillPodSpec(jobName: string, pod: DrillPod): Record<string, unknown> {
       imagePullPolicy: 'IfNotPresent',
       command: ['python', '/etc/aiinfra-drill/drill.py'],
       env: Object.entries(pod.env).sort(([a], [b]) => a.localeCompare(b)).map(([name, value]) => ({ name, value })),
-      resources: { requests: { cpu: '1', memory: pod.memory }, limits: { memory: pod.memory } },
+      resources: containerResources('1', pod.memory),
       securityContext: restrictedContainerSecurityContext(),
       volumeMounts: [...dirs.volumeMounts, { name: 'script', mountPath: '/etc/aiinfra-drill', readOnly: true }],
     }],

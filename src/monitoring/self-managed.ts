@@ -4,6 +4,7 @@ import { pinnedRelease } from '../clouds/helm/add-ons';
 import type { HelmRelease } from '../clouds/helm/release';
 import { IGpuCluster } from '../core/cluster';
 import { KubernetesWorkload } from '../k8s/delivery';
+import { containerResources } from '../k8s/objects/container';
 import { addDefaultDenyNetworkPolicy, addDnsEgressNetworkPolicy, MANAGED_BY_LABELS } from '../k8s/namespace';
 import { namespaceObject } from '../k8s/objects/namespace';
 import { networkPolicyOf } from '../k8s/objects/network-policy';
@@ -98,7 +99,7 @@ export function kubePrometheusStackValues(o: SelfManagedProps, routing: Resolved
         ...(Object.keys(alertmanager.podLabels).length ? { podMetadata: { labels: alertmanager.podLabels } } : {}),
         retention: '120h',
         storage: pvc(smallGiB, o.storageClassName),
-        resources: { requests: { cpu: '50m', memory: '128Mi' }, limits: { memory: '512Mi' } },
+        resources: containerResources('50m', '128Mi', '512Mi'),
       },
     },
     grafana: {
@@ -134,7 +135,7 @@ export function kubePrometheusStackValues(o: SelfManagedProps, routing: Resolved
         ruleNamespaceSelector: {},
         serviceMonitorNamespaceSelector: {},
         podMonitorNamespaceSelector: {},
-        resources: { requests: { cpu: '500m', memory: '2Gi' }, limits: { memory: '8Gi' } },
+        resources: containerResources('500m', '2Gi', '8Gi'),
       },
     },
     kubeStateMetrics: { enabled: true },

@@ -14,6 +14,7 @@ import { KubernetesWorkload, stableTokenText } from '../k8s/delivery';
 import { addMetricsIngressNetworkPolicy, addPeerNetworkPolicy, MANAGED_BY_LABELS } from '../k8s/namespace';
 import { EFA_RESOURCE } from '../k8s/node-labels';
 import { configMap } from '../k8s/objects/config-map';
+import { containerResources } from '../k8s/objects/container';
 import { cronJob } from '../k8s/objects/cron-job';
 import { job } from '../k8s/objects/job';
 import { headlessService } from '../k8s/objects/service';
@@ -797,7 +798,7 @@ function renderPodSpec(r: ResolvedTrainingJob, props: TrainingJobProps, o: PodOp
       imagePullPolicy: 'IfNotPresent',
       command: ['python', '-c', WAIT_FOR_DNS],
       env: [jobNameEnv, { name: 'DNS_SUFFIX', value: `${serviceName}.${namespace}.svc` }],
-      resources: { requests: { cpu: '100m', memory: '128Mi' }, limits: { memory: '128Mi' } },
+      resources: containerResources('100m', '128Mi'),
       securityContext: restrictedContainerSecurityContext(),
       volumeMounts: [{ name: 'tmp', mountPath: '/tmp' }],
     }],

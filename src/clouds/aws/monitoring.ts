@@ -30,6 +30,7 @@ import { physicalName } from '../../core/naming';
 import { resourceTags } from '../../core/tags';
 import { clusterRole } from '../../k8s/objects/cluster-role';
 import { clusterRoleBinding } from '../../k8s/objects/cluster-role-binding';
+import { containerResources } from '../../k8s/objects/container';
 import { snsAlertmanagerConfig, snsReceiver } from './monitoring-alertmanager';
 import type { AlertmanagerSecretMount, MonitoringCloudImpl, MonitoringCloudInput, RuntimeSecret, SelfManagedAlertmanagerParts, SelfManagedGrafanaParts, MonitoringSpi } from '../../monitoring/spi';
 import { EphemeralResource } from '../../core/ephemeral';
@@ -345,7 +346,7 @@ class AwsMonitoring implements MonitoringCloudImpl {
     this.resources.kubeStateMetrics = pinnedRelease(scope, 'KubeStateMetrics', KUBE_STATE_METRICS, {
       provider: cluster.helmProvider, name: 'kube-state-metrics', namespace: 'kube-system',
       values: {
-        fullnameOverride: 'kube-state-metrics', resources: { requests: { cpu: '50m', memory: '128Mi' }, limits: { memory: '512Mi' } },
+        fullnameOverride: 'kube-state-metrics', resources: containerResources('50m', '128Mi', '512Mi'),
         ...kubeStateMetricsCostValues(),
       },
       dependsOn: cluster.addOnDependencies,

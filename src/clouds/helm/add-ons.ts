@@ -8,6 +8,7 @@ import {
 } from '../../k8s/charts';
 import { xidRemediationValues } from './gpu-remediation';
 import { LABEL_GPU, LABEL_POOL } from '../../k8s/node-labels';
+import { containerResources } from '../../k8s/objects/container';
 
 /** What the GPU add-ons need to know about the cluster. */
 export interface GpuAddOnOptions {
@@ -149,7 +150,7 @@ function dcgmExporterValues(tolerations: Record<string, unknown>[], driverHostPa
     affinity: GPU_NODE_AFFINITY,
     tolerations,
     priorityClassName: 'system-node-critical',
-    resources: { requests: { cpu: '100m', memory: '256Mi' }, limits: { memory: '1Gi' } },
+    resources: containerResources('100m', '256Mi', '1Gi'),
   };
 }
 

@@ -36,6 +36,14 @@ export function mergeEnv(...lists: readonly (readonly EnvVar[])[]): EnvVar[] {
   return [...byName.entries()].map(([name, value]) => ({ name, value }));
 }
 
+/**
+ * Container sizing: CPU requested (no CPU limit: throttling helps no one on a node with idle cores), memory
+ * requested and limited (a pod over its memory is killed, never its neighbours).
+ */
+export function containerResources(cpu: string, memory: string, memoryLimit = memory): { requests: Record<string, string>; limits: Record<string, string> } {
+  return { requests: { cpu, memory }, limits: { memory: memoryLimit } };
+}
+
 export interface ContainerInput {
   readonly name: string;
   readonly image: string;
@@ -54,7 +62,7 @@ export function initContainer(input: ContainerInput): Record<string, unknown> {
     ...(input.args ? { args: [...input.args] } : {}),
     env: [...input.env],
     volumeMounts: [...input.volumeMounts],
-    resources: input.resources ?? { requests: { cpu: '1', memory: '2Gi' }, limits: { memory: '2Gi' } },
+    resources: input.resources ?? containerResources('1', '2Gi'),
     securityContext: restrictedContainerSecurityContext(),
   };
 }
