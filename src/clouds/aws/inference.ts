@@ -14,6 +14,7 @@ import { physicalName } from '../../core/naming';
 import { resourceTags } from '../../core/tags';
 import type {
   AddonChart, ApiKeyParts, ApiKeyRequest, ExposureParts, ExposureRequest, InferenceSpi, ModelCopySpec, ModelStreamSpec,
+  BackendTarget,
 } from '../../inference/spi';
 import { PRIVATE_CIDRS } from '../../k8s/objects/network-policy';
 import { K8sObject } from '../../k8s/objects/object';
@@ -44,16 +45,19 @@ function exposure(scope: Construct, cloud: AwsCloud, req: ExposureRequest): Expo
     [`${LB}-nlb-target-type`]: 'ip',
     [`${LB}-target-group-attributes`]: `deregistration_delay.timeout_seconds=${req.deregistrationSeconds}`,
   };
-  const backendObjects = (serviceName: string): K8sObject[] => (!req.useGateway ? [] : [{
+  const backendObjects = (serviceName: string, target?: BackendTarget): K8sObject[] => (!req.useGateway ? [] : [{
     apiVersion: 'gateway.k8s.aws/v1beta1',
     kind: 'TargetGroupConfiguration',
-    metadata: { name: serviceName, namespace: req.namespace, labels: { 'app.kubernetes.io/name': req.app } },
+    metadata: { name: serviceName, namespace: target?.namespace ?? req.namespace, labels: { 'app.kubernetes.io/name': target ? serviceName : req.app } },
     spec: {
       targetReference: { name: serviceName },
       defaultConfiguration: {
         targetType: 'ip',
         // The CRD's enum is lowercase (http, https, tcp).
-        healthCheckConfig: { healthCheckPath: '/readyz', healthCheckProtocol: 'http', healthCheckInterval: 10, healthyThresholdCount: 2, unhealthyThresholdCount: 2 },
+        healthCheckConfig: {
+          healthCheckPath: target?.healthPath ?? '/readyz', ...(target ? { healthCheckPort: String(target.healthPort) } : {}),
+          healthCheckProtocol: 'http', healthCheckInterval: 10, healthyThresholdCount: 2, unhealthyThresholdCount: 2,
+        },
         targetGroupAttributes: [{ key: 'deregistration_delay.timeout_seconds', value: String(req.deregistrationSeconds) }],
       },
     },
