@@ -13,6 +13,7 @@ import { podDisruptionBudget } from '../k8s/objects/pod-disruption-budget';
 import { referenceGrant } from '../k8s/objects/reference-grant';
 import type { KedaTrigger } from '../k8s/objects/scaled-object';
 import { service } from '../k8s/objects/service';
+import { serviceAccount } from '../k8s/objects/service-account';
 import { KEDA_HTTP_ADDON_CHART } from './addons';
 import type { BackendTarget } from './spi';
 import type { InferenceRuntime } from './types';
@@ -186,6 +187,8 @@ export function activatorObjects(input: ActivatorInput): K8sObject[] {
     // One grant per endpoint namespace and name: removing one endpoint never revokes another's.
     referenceGrant(`${namespace}-${app}`.slice(0, 63).replace(/-+$/, ''), ACTIVATOR_NAMESPACE, labels, namespace, INTERCEPTOR_PROXY_SERVICE),
     { apiVersion: 'v1', kind: 'ConfigMap', metadata: objectMeta(responder, namespace, responderLabels), data: { 'nginx.conf': config } },
+    // Its own identity, no API token: the responder calls nothing.
+    serviceAccount(responder, namespace, responderLabels, {}),
     responderDeployment(responder, namespace, responderLabels, responderSelector, config),
     service({ name: responder, namespace, labels: responderLabels, selector: responderSelector, type: 'ClusterIP', port: 80 }),
     podDisruptionBudget(responder, namespace, responderLabels, responderSelector),
@@ -213,6 +216,7 @@ function responderDeployment(name: string, namespace: string, labels: Record<str
       template: {
         metadata: { labels: { ...labels, ...selector }, annotations: { 'aiinfra.dev/config-hash': createHash('sha256').update(config).digest('hex').slice(0, 16) } },
         spec: {
+          serviceAccountName: name,
           automountServiceAccountToken: false,
           enableServiceLinks: false,
           securityContext: restrictedPodSecurityContext(),
@@ -225,7 +229,8 @@ function responderDeployment(name: string, namespace: string, labels: Record<str
             command: ['nginx', '-c', '/etc/aiinfra/nginx.conf', '-g', 'daemon off;'],
             ports: [{ name: 'http', containerPort: RESPONDER_PORT, protocol: 'TCP' }],
             readinessProbe: { httpGet: { path: '/healthz', port: 'http' }, periodSeconds: 10 },
-            livenessProbe: { httpGet: { path: '/healthz', port: 'http' }, periodSeconds: 20 },
+            // Liveness: nginx accepts connections (readiness checks it answers).
+            livenessProbe: { tcpSocket: { port: 'http' }, periodSeconds: 20 },
             resources: { requests: { cpu: '10m', memory: '16Mi' }, limits: { memory: '64Mi' } },
             securityContext: restrictedContainerSecurityContext(),
             volumeMounts: [{ name: 'config', mountPath: '/etc/aiinfra', readOnly: true }, { name: 'tmp', mountPath: '/tmp' }],

@@ -1040,7 +1040,7 @@ export class InferenceEndpoint extends EndpointMetrics implements IInferenceEndp
     const prometheusUrl = o.prometheusUrl ?? props.monitoring?.prometheusQueryUrl;
     const scaleToZero = o.scaleToZero ?? false;
     const schedule = props.schedule ?? [];
-    // Scale to zero needs no Prometheus: schedule windows (KEDA cron) wake it on every monitoring backend.
+    // Scale to zero needs no Prometheus: the activator's request trigger (and schedule windows) wake it on every backend.
     // Without a query URL (managed backends expose none) its default metric is 'none', not 'cpu'.
     const metric = o.metric ?? (prometheusUrl ? 'queue' : scaleToZero ? 'none' : 'cpu');
     const noUrl = 'managed monitoring backends (Amazon Managed Prometheus, Google Managed Prometheus, Azure Monitor) expose no query URL '
