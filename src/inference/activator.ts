@@ -122,7 +122,8 @@ export function responderConfig(retryAfterSeconds: number, endpoint: string): st
   return [
     'worker_processes 1;',
     'pid /tmp/nginx.pid;',
-    'error_log /dev/stderr warn;',
+    // fd 2 itself (opening /dev/stderr fails where stderr is a socket).
+    'error_log stderr warn;',
     'events { worker_connections 1024; }',
     'http {',
     '  access_log off;',
