@@ -95,8 +95,15 @@ export class Platform extends TerraformStack {
       // A LoRA adapter clients select with `"model": "llama-support"`.
       adapters: [{ name: 'llama-support', adapter: loraAdapter(this.models, 'adapters/llama-3.1-8b-support', { rank: 16, base: llama }) }],
       maxModelLength: 8192,
-      replicas: { max: 3 },
-      autoscaling: { scaleToZero: true },
+      // Idle at zero outside working hours; a request at zero is held by the activator (the KEDA HTTP add-on) while a
+      // GPU node and a replica start, behind the cluster's internal gateway. Azure's gateway (Application Gateway for
+      // Containers) has public frontends only, and this example installs no private Gateway class there: on Azure the
+      // endpoint keeps one replica instead (with a class, set exposure.gatewayClassName and scaleToZero there too).
+      ...props.cloud.select({
+        aws: () => ({ replicas: { max: 3 }, autoscaling: { scaleToZero: true } }),
+        gcp: () => ({ replicas: { max: 3 }, autoscaling: { scaleToZero: true } }),
+        azure: () => ({ replicas: { min: 1, max: 3 } }),
+      }),
       schedule: [{ start: '0 7 * * 1-5', end: '0 19 * * 1-5', timezone: 'America/New_York', replicas: 2 }],
     });
     // The policy pack checks the whole stack at synth (errors fail `cdktf synth`); suppressions and their

@@ -34,18 +34,9 @@ const LB = 'service.beta.kubernetes.io/aws-load-balancer';
 /** The AWS Load Balancer Controller's class for NLB Services. */
 export const AWS_NLB_CLASS = 'service.k8s.aws/nlb';
 
-function exposure(scope: Construct, cloud: AwsCloud, req: ExposureRequest): ExposureParts {
-  // An internal NLB made by the AWS Load Balancer Controller (loadBalancerClass service.k8s.aws/nlb; EKS's
-  // built-in service controller ignores such Services): ip targets, a deregistration delay, and a finalizer on
-  // the Service, so deleting it deletes the NLB. An NLB of the built-in controller would be invisible to
-  // Terraform and keep its network interfaces in the subnets, which then block the VPC's deletion.
-  const serviceAnnotations: Record<string, string> = {
-    [`${LB}-type`]: 'external',
-    [`${LB}-scheme`]: 'internal',
-    [`${LB}-nlb-target-type`]: 'ip',
-    [`${LB}-target-group-attributes`]: `deregistration_delay.timeout_seconds=${req.deregistrationSeconds}`,
-  };
-  const backendObjects = (serviceName: string, target?: BackendTarget): K8sObject[] => (!req.useGateway ? [] : [{
+/** Per backend Service: the ALB target group's health check (the readiness path, or `target`'s admin port) and deregistration delay. */
+function targetGroupConfigurations(req: ExposureRequest, serviceName: string, target?: BackendTarget): K8sObject[] {
+  return !req.useGateway ? [] : [{
     apiVersion: 'gateway.k8s.aws/v1beta1',
     kind: 'TargetGroupConfiguration',
     metadata: { name: serviceName, namespace: target?.namespace ?? req.namespace, labels: { 'app.kubernetes.io/name': target ? serviceName : req.app } },
@@ -61,7 +52,21 @@ function exposure(scope: Construct, cloud: AwsCloud, req: ExposureRequest): Expo
         targetGroupAttributes: [{ key: 'deregistration_delay.timeout_seconds', value: String(req.deregistrationSeconds) }],
       },
     },
-  }]);
+  }];
+}
+
+function exposure(scope: Construct, cloud: AwsCloud, req: ExposureRequest): ExposureParts {
+  // An internal NLB made by the AWS Load Balancer Controller (loadBalancerClass service.k8s.aws/nlb; EKS's
+  // built-in service controller ignores such Services): ip targets, a deregistration delay, and a finalizer on
+  // the Service, so deleting it deletes the NLB. An NLB of the built-in controller would be invisible to
+  // Terraform and keep its network interfaces in the subnets, which then block the VPC's deletion.
+  const serviceAnnotations: Record<string, string> = {
+    [`${LB}-type`]: 'external',
+    [`${LB}-scheme`]: 'internal',
+    [`${LB}-nlb-target-type`]: 'ip',
+    [`${LB}-target-group-attributes`]: `deregistration_delay.timeout_seconds=${req.deregistrationSeconds}`,
+  };
+  const backendObjects = (serviceName: string, target?: BackendTarget): K8sObject[] => targetGroupConfigurations(req, serviceName, target);
   if (!req.useGateway) {
     return {
       serviceType: 'LoadBalancer', serviceLoadBalancerClass: AWS_NLB_CLASS, serviceNeedsClusterController: true,
