@@ -34,7 +34,7 @@ describe.each(buildPlatformApp(Testing.app()).map((p) => [p.node.id, p] as const
     expect(byKind(objects, 'ScaledObject').spec.minReplicaCount).toBe(2);
   });
 
-  test('llm runs vLLM with a LoRA adapter, loads its model (streamed, or copied on Azure), and idles at zero outside its schedule behind the activator (one replica on Azure)', () => {
+  test('llm runs vLLM with a LoRA adapter, loads its model (streamed, or copied on Azure), and idles at zero outside its schedule behind the activator (two replicas on Azure)', () => {
     const objects = manifestsOf(platform.llm.workload);
     expect(() => validateAll(objects)).not.toThrow();
     const pod = byKind(objects, 'Deployment', platform.llm.name).spec.template.spec;
@@ -44,8 +44,8 @@ describe.each(buildPlatformApp(Testing.app()).map((p) => [p.node.id, p] as const
     expect(pod.containers[0].args).toEqual(expect.arrayContaining(['--enable-lora', '--lora-modules', 'llama-support=/adapters/llama-support']));
     const so = byKind(objects, 'ScaledObject');
     if (platform.llm.cloud.kind === 'azure') {
-      expect(so.spec.minReplicaCount).toBe(1);
-      expect(so.spec.triggers.map((t: Json) => t.type)).toEqual(['prometheus', 'cron']);
+      expect(so.spec.minReplicaCount).toBe(2);
+      expect(so.spec.triggers.map((t: Json) => t.type)).toEqual(['prometheus']);
       expect(platform.llm.activator).toBeUndefined();
     } else {
       expect(so.spec.minReplicaCount).toBe(0);
