@@ -27,6 +27,8 @@ export const INTERCEPTOR_ADMIN_PORT = 9090;
 export const EXTERNAL_SCALER_ADDRESS = `keda-add-ons-http-external-scaler.${ACTIVATOR_NAMESPACE}:9090`;
 /** Labels of the chart's interceptor pods (the endpoint's NetworkPolicy admits these). */
 export const INTERCEPTOR_POD_LABELS: Readonly<Record<string, string>> = { 'app.kubernetes.io/component': 'interceptor', 'app.kubernetes.io/name': 'http-add-on' };
+/** Where the interceptor serves Prometheus metrics (its OpenTelemetry exporter; the chart declares no container port for it). */
+export const INTERCEPTOR_METRICS_PORT = 2223;
 /** The interceptor pods as a NetworkPolicy peer. */
 export const INTERCEPTOR_PEER = { namespace: ACTIVATOR_NAMESPACE, podLabels: INTERCEPTOR_POD_LABELS };
 /** Header the endpoint's HTTPRoute sets (overwriting a client's) and its InterceptorRoute matches: `<namespace>.<name>`. */
@@ -112,6 +114,23 @@ export function httpAddonTrigger(routeName: string): KedaTrigger {
 /** The interceptor's proxy Service as a gateway backend: health on the admin port, a timeout above wait + request. */
 export function interceptorBackend(waitSeconds: number, requestTimeoutSeconds: number): BackendTarget {
   return { namespace: ACTIVATOR_NAMESPACE, healthPort: INTERCEPTOR_ADMIN_PORT, healthPath: '/readyz', requestTimeoutSeconds: waitSeconds + requestTimeoutSeconds };
+}
+
+/**
+ * A PodMonitor of the interceptors (self-managed monitoring): held and in-flight requests per route, request counts and
+ * durations, labelled by route name and namespace. `portNumber` (prometheus-operator >= 0.80; the pinned stack has 0.86).
+ */
+export function interceptorPodMonitor(labels: Record<string, string>): K8sObject {
+  return {
+    apiVersion: 'monitoring.coreos.com/v1',
+    kind: 'PodMonitor',
+    metadata: objectMeta('keda-add-ons-http-interceptor', ACTIVATOR_NAMESPACE, labels),
+    spec: {
+      selector: { matchLabels: { ...INTERCEPTOR_POD_LABELS } },
+      namespaceSelector: { matchNames: [ACTIVATOR_NAMESPACE] },
+      podMetricsEndpoints: [{ portNumber: INTERCEPTOR_METRICS_PORT, path: '/metrics', interval: '30s', scrapeTimeout: '10s' }],
+    },
+  };
 }
 
 /** The responder's nginx.conf: 503 + Retry-After (and a JSON body in the OpenAI error shape) for every request; /healthz 200. */

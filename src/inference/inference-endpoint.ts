@@ -32,7 +32,7 @@ import { serviceMonitor } from '../k8s/objects/service-monitor';
 import { KEDA_CHART, KEDA_HTTP_ADDON_CHART } from './addons';
 import {
   ACTIVATOR_NAMESPACE, activatorObjects, coldStartEstimate, httpAddonTrigger, INTERCEPTOR_PEER, INTERCEPTOR_PROXY_PORT, INTERCEPTOR_PROXY_SERVICE,
-  interceptorBackend, resolveActivator, ResolvedActivator, ROUTE_HEADER, routeHeaderValue,
+  interceptorBackend, interceptorPodMonitor, resolveActivator, ResolvedActivator, ROUTE_HEADER, routeHeaderValue,
 } from './activator';
 import type { ApiKeyParts, ExposureParts, InferenceSpi } from './spi';
 import { API_KEYS_DIR, API_KEYS_FILE, commonLabels, podLabels, SERVER_PORT, SERVICE_PORT } from './manifests';
@@ -768,8 +768,10 @@ export class InferenceEndpoint extends EndpointMetrics implements IInferenceEndp
     this.workload.addDependency(addon);
     // The longest hold plus the longest request any endpoint may set: the policies are shared by the cluster's endpoints.
     const policies = ctx.exposureParts.backendObjects(INTERCEPTOR_PROXY_SERVICE, interceptorBackend(7200, 3600));
+    // The interceptors' metrics, where a Prometheus operator scrapes (the first scale-to-zero endpoint's monitoring decides).
+    if (wantsServiceMonitor(ctx.props)) policies.push(interceptorPodMonitor({ ...(ctx.props.monitoring?.serviceMonitorLabels ?? {}) }));
     const gatewayApi = ctx.traffic.exposure.gatewayClassName ? [] : this.cluster.enableGatewayApi?.() ?? [];
-    const shared = addons.activatorObjects(policies, [addon, ...gatewayApi]);
+    const shared = addons.activatorObjects(policies, [addon, ...gatewayApi, ...this.monitoringReleases(ctx.props.monitoring)]);
     if (shared) this.workload.addDependency(shared);
   }
 
@@ -896,8 +898,7 @@ export class InferenceEndpoint extends EndpointMetrics implements IInferenceEndp
     if (parts.identityEgress.length > 0) {
       objects.push(identityEgressPolicy(`${app}-identity-egress`, this.namespace, labels, { 'app.kubernetes.io/name': app }, parts.identityEgress));
     }
-    const wantsServiceMonitor = props.serviceMonitor ?? (props.monitoring !== undefined && (props.monitoring.backend ?? 'self-managed') !== 'managed');
-    if (wantsServiceMonitor) {
+    if (wantsServiceMonitor(props)) {
       objects.push(serviceMonitor(app, this.namespace, { ...labels, ...(props.monitoring?.serviceMonitorLabels ?? {}) },
         { 'app.kubernetes.io/name': app, 'aiinfra.dev/metrics': 'true' }));
     }
@@ -991,11 +992,16 @@ export class InferenceEndpoint extends EndpointMetrics implements IInferenceEndp
    * this stack.
    */
   private dependOnMonitoring(monitoring: IEndpointMonitoring | undefined): void {
-    if (!monitoring || !Construct.isConstruct(monitoring)) return;
-    if (TerraformStack.of(monitoring) !== TerraformStack.of(this)) return;
-    const releases = monitoring.node.findAll().filter((c): c is TerraformResource =>
-      TerraformResource.isTerraformResource(c) && (c as TerraformResource).terraformResourceType === 'helm_release');
+    const releases = this.monitoringReleases(monitoring);
     if (releases.length > 0) this.workload.addDependency(...releases);
+  }
+
+  /** The monitoring stack's Helm releases, when it is in this stack. */
+  private monitoringReleases(monitoring: IEndpointMonitoring | undefined): TerraformResource[] {
+    if (!monitoring || !Construct.isConstruct(monitoring)) return [];
+    if (TerraformStack.of(monitoring) !== TerraformStack.of(this)) return [];
+    return monitoring.node.findAll().filter((c): c is TerraformResource =>
+      TerraformResource.isTerraformResource(c) && (c as TerraformResource).terraformResourceType === 'helm_release');
   }
 
   /** The pool a serving cluster made for this endpoint will have (validated before it exists). */
@@ -1164,6 +1170,11 @@ export class InferenceEndpoint extends EndpointMetrics implements IInferenceEndp
       diskGiB: TMP_GIB + srv.cacheGiB,
     };
   }
+}
+
+/** A ServiceMonitor (and the activator's PodMonitor) only where a Prometheus operator brings the CRD. */
+function wantsServiceMonitor(props: InferenceEndpointProps): boolean {
+  return props.serviceMonitor ?? (props.monitoring !== undefined && (props.monitoring.backend ?? 'self-managed') !== 'managed');
 }
 
 function checkImage(scope: Construct, prop: string, image: string): void {

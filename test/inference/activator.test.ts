@@ -125,6 +125,21 @@ describe.each(Object.keys(CLOUDS) as CloudName[])('%s: the activator chain', (cl
   });
 });
 
+test('with a self-managed Prometheus: a PodMonitor of the interceptors\' metrics port in keda, with the monitoring labels', () => {
+  const b = scaledToZero('gcp', { props: { monitoring: { prometheusQueryUrl: 'http://prometheus-operated.monitoring.svc:9090', serviceMonitorLabels: { release: 'kps' } } } });
+  const shared = manifestsOf(b.stack.node.findAll().find((c) => c.node.id === 'Activator') as never);
+  const pm = byKind(shared, 'PodMonitor') as Json;
+  expect(pm.metadata).toMatchObject({ namespace: 'keda', labels: { release: 'kps' } });
+  expect(pm.spec).toEqual({
+    selector: { matchLabels: { 'app.kubernetes.io/component': 'interceptor', 'app.kubernetes.io/name': 'http-add-on' } },
+    namespaceSelector: { matchNames: ['keda'] },
+    podMetricsEndpoints: [{ portNumber: 2223, path: '/metrics', interval: '30s', scrapeTimeout: '10s' }],
+  });
+  // Managed backends (no operator CRD): none.
+  const managed = scaledToZero('gcp', { props: { monitoring: { backend: 'managed' } } });
+  expect(manifestsOf(managed.stack.node.findAll().find((c) => c.node.id === 'Activator') as never).map((o) => o.kind)).not.toContain('PodMonitor');
+});
+
 describe('the cold-start wait', () => {
   test('the estimate is node scale-up + image pull + weights load + engine start, per cloud', () => {
     // 1.21B parameters in bf16 = 2.25 GiB: 3 s streamed on AWS/GCP, 5 s copied on Azure; the builtin server starts in 30 s.
