@@ -778,6 +778,10 @@ export class InferenceEndpoint extends EndpointMetrics implements IInferenceEndp
   /** The activator's wait from the documented cold start of the stable model on this pool (a user's wait is checked against it). */
   private resolveActivator(props: InferenceEndpointProps, placement: ResolvedPlacement, server: ResolvedServer): ResolvedActivator {
     const canary = props.canary;
+    if (canary && !canary.promote) {
+      // The activator routes every request to the stable Service: a canary would get none of its weight.
+      throw new InvalidPropError(this, 'canary', { weight: canary.weight }, 'no live canary with autoscaling.scaleToZero (the request-holding activator routes to the stable track only)');
+    }
     const model = canary?.promote && canary.model ? canary.model : props.model;
     const weightsGiB = ((this.parameterCount(model) ?? 0) * bytesPerParameter(server.precision, server.quantization)) / 1024 ** 3;
     return resolveActivator(this, {
