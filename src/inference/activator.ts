@@ -5,6 +5,7 @@
 // 503 with Retry-After. The wait comes from the endpoint's documented cold start (README, Cold start).
 import type { Construct } from 'constructs';
 import { InvalidPropError } from '../core/errors';
+import { stableHash } from '../core/hash';
 import { restrictedContainerSecurityContext, restrictedPodSecurityContext } from '../k8s/security';
 import { interceptorRoute } from '../k8s/objects/interceptor-route';
 import { podPeerPolicy } from '../k8s/objects/network-policy';
@@ -83,12 +84,15 @@ export interface ResolvedActivator {
  * The wait: the user's `autoscaling.coldStartTimeoutSeconds`, else the estimate. A user's wait shorter than the pool's
  * node scale-up can never see a replica come up from zero: every request at zero would get the 503.
  */
+/** The longest wait a user may set, seconds (and with the longest request, what the shared gateway timeouts cover). */
+export const MAX_WAIT_SECONDS = 7200;
+
 export function resolveActivator(scope: Construct, opts: { timeoutSeconds?: number; targetConcurrency?: number; estimate: ColdStartEstimate;
   pool: string; cloudKind: string; }): ResolvedActivator {
   const { estimate } = opts;
   const t = opts.timeoutSeconds;
-  if (t !== undefined && (typeof t !== 'number' || !Number.isInteger(t) || t < 1 || t > 7200)) {
-    throw new InvalidPropError(scope, 'autoscaling.coldStartTimeoutSeconds', t, 'an integer number of seconds from 1 to 7200');
+  if (t !== undefined && (typeof t !== 'number' || !Number.isInteger(t) || t < 1 || t > MAX_WAIT_SECONDS)) {
+    throw new InvalidPropError(scope, 'autoscaling.coldStartTimeoutSeconds', t, `an integer number of seconds from 1 to ${MAX_WAIT_SECONDS}`);
   }
   if (t !== undefined && t < estimate.nodeScaleUpSeconds) {
     throw new InvalidPropError(scope, 'autoscaling.coldStartTimeoutSeconds', t,
@@ -205,7 +209,7 @@ export function activatorObjects(input: ActivatorInput): K8sObject[] {
       requestTimeoutSeconds: activator.waitSeconds + input.requestTimeoutSeconds + 30, fallback: { service: responder, port: 80 },
     }),
     // One grant per endpoint namespace and name: removing one endpoint never revokes another's.
-    referenceGrant(`${namespace}-${app}`.slice(0, 63).replace(/-+$/, ''), ACTIVATOR_NAMESPACE, labels, namespace, INTERCEPTOR_PROXY_SERVICE),
+    referenceGrant(grantName(namespace, app), ACTIVATOR_NAMESPACE, labels, namespace, INTERCEPTOR_PROXY_SERVICE),
     { apiVersion: 'v1', kind: 'ConfigMap', metadata: objectMeta(responder, namespace, responderLabels), data: { 'nginx.conf': config } },
     // Its own identity, no API token: the responder calls nothing.
     serviceAccount(responder, namespace, responderLabels, {}),
@@ -215,6 +219,12 @@ export function activatorObjects(input: ActivatorInput): K8sObject[] {
     // Only the interceptor reaches the responder (the namespace denies everything else by default).
     podPeerPolicy(responder, namespace, responderLabels, responderSelector, RESPONDER_PORT, [INTERCEPTOR_PEER]),
   ];
+}
+
+/** `<namespace>-<name>`, or a hashed form past 63 characters (two endpoints never share a grant). */
+function grantName(namespace: string, app: string): string {
+  const plain = `${namespace}-${app}`;
+  return plain.length <= 63 ? plain : `${plain.slice(0, 54).replace(/-+$/, '')}-${stableHash(plain).slice(0, 8)}`;
 }
 
 /** `<namespace>.<name>`: unique in the cluster, as the interceptor's routing table must be. */

@@ -32,7 +32,7 @@ import { serviceMonitor } from '../k8s/objects/service-monitor';
 import { KEDA_CHART, KEDA_HTTP_ADDON_CHART } from './addons';
 import {
   ACTIVATOR_NAMESPACE, activatorObjects, coldStartEstimate, httpAddonTrigger, INTERCEPTOR_PEER, INTERCEPTOR_PROXY_PORT, INTERCEPTOR_PROXY_SERVICE,
-  interceptorBackend, interceptorPodMonitor, resolveActivator, ResolvedActivator, ROUTE_HEADER, routeHeaderValue,
+  interceptorBackend, interceptorPodMonitor, MAX_WAIT_SECONDS, resolveActivator, ResolvedActivator, ROUTE_HEADER, routeHeaderValue,
 } from './activator';
 import type { ApiKeyParts, ExposureParts, InferenceSpi } from './spi';
 import { API_KEYS_DIR, API_KEYS_FILE, commonLabels, podLabels, SERVER_PORT, SERVICE_PORT } from './manifests';
@@ -150,6 +150,7 @@ interface TrackSpec {
 
 const DEFAULT_NAMESPACE = 'inference';
 const DEFAULT_SCRAPER_NAMESPACE = 'monitoring';
+const MAX_REQUEST_TIMEOUT_SECONDS = 3600;
 const DOMAIN = /^(?=.{1,253}$)([a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/;
 const CIDR = /^(\d{1,3}\.){3}\d{1,3}\/\d{1,2}$/;
 const IPV4_OR_CIDR = /^(\d{1,3}\.){3}\d{1,3}(\/\d{1,2})?$/;
@@ -452,7 +453,7 @@ export class InferenceEndpoint extends EndpointMetrics implements IInferenceEndp
     }
     const server = { runtime, namespace, ...this.resolveGpus(props, pool, runtime) };
     check.integerInRange(this, 'maxModelLength', props.maxModelLength, 16, 1_048_576);
-    check.integerInRange(this, 'requestTimeoutSeconds', props.requestTimeoutSeconds, 1, 3600);
+    check.integerInRange(this, 'requestTimeoutSeconds', props.requestTimeoutSeconds, 1, MAX_REQUEST_TIMEOUT_SECONDS);
     check.integerInRange(this, 'preStopSeconds', props.preStopSeconds, 0, 120);
     check.integerInRange(this, 'startupSeconds', props.startupSeconds, 60, 7200);
     check.integerInRange(this, 'priority', props.priority, 1, 1_000_000_000);
@@ -767,7 +768,7 @@ export class InferenceEndpoint extends EndpointMetrics implements IInferenceEndp
     const addon = addons.chart(KEDA_HTTP_ADDON_CHART, [addons.chart(KEDA_CHART)]);
     this.workload.addDependency(addon);
     // The longest hold plus the longest request any endpoint may set: the policies are shared by the cluster's endpoints.
-    const policies = ctx.exposureParts.backendObjects(INTERCEPTOR_PROXY_SERVICE, interceptorBackend(7200, 3600));
+    const policies = ctx.exposureParts.backendObjects(INTERCEPTOR_PROXY_SERVICE, interceptorBackend(MAX_WAIT_SECONDS, MAX_REQUEST_TIMEOUT_SECONDS));
     // The interceptors' metrics, where a Prometheus operator scrapes (the first scale-to-zero endpoint's monitoring decides).
     if (wantsServiceMonitor(ctx.props)) policies.push(interceptorPodMonitor({ ...(ctx.props.monitoring?.serviceMonitorLabels ?? {}) }));
     const gatewayApi = ctx.traffic.exposure.gatewayClassName ? [] : this.cluster.enableGatewayApi?.() ?? [];
@@ -1061,7 +1062,7 @@ export class InferenceEndpoint extends EndpointMetrics implements IInferenceEndp
     }
     if (scaleToZero && metric === 'cpu') {
       throw new InvalidPropError(this, 'autoscaling.metric', 'cpu',
-        'unset or "none" with scaleToZero (CPU of zero pods cannot wake the endpoint; schedule windows or a wakeQuery do), or "queue" with a Prometheus URL');
+        'unset or "none" with scaleToZero (CPU of zero pods cannot wake the endpoint; requests at the activator, schedule windows or a wakeQuery do), or "queue" with a Prometheus URL');
     }
     // A request at zero wakes the endpoint through the activator's trigger; windows and wakeQuery wake it too.
     for (const prop of ['coldStartTimeoutSeconds', 'targetConcurrency'] as const) {

@@ -80,6 +80,33 @@ describe('the activator against a real kube-apiserver', () => {
     expect(refused.stderr).toMatch(/violates PodSecurity "restricted:latest": allowPrivilegeEscalation/);
   });
 
+  // The add-on's own routing code (Go, its pkg/routing at v0.15.0) with the routes of two endpoints of the same name in
+  // two namespaces (plus a third on another cloud): each header reaches its own route on any host; none without it.
+  test('the interceptor\'s routing table routes each endpoint by its header', () => {
+    const dir = fs.mkdtempSync(path.join(require('os').tmpdir(), 'aiinfra-routes-'));
+    const routes = ([['aws', 'inference'], ['aws', 'team-x'], ['gcp', 'inference-gcp']] as const).map(([cloud, namespace], i) => {
+      const b = build(cloud, () => ({ autoscaling: { scaleToZero: true }, namespace }));
+      const file = path.join(dir, `route-${i}.json`);
+      fs.writeFileSync(file, JSON.stringify(endpointObjects(b).find((o) => o.kind === 'InterceptorRoute')));
+      return file;
+    });
+    const r = spawnSync('go', ['test', '-count=1', '-run', 'TestRoutesByHeader', '.'], {
+      cwd: path.join(__dirname, 'activator-routing'), encoding: 'utf8', timeout: 1_500_000,
+      env: { ...process.env, ROUTES: routes.join(','), GOFLAGS: '-mod=mod', GOTOOLCHAIN: 'local' },
+    });
+    expect({ status: r.status, out: r.status === 0 ? '' : `${r.stdout}${r.stderr}` }).toEqual({ status: 0, out: '' });
+    // Fixture: two routes with the same header value (what a namespace-less header would give) cannot both be reached.
+    const clash = JSON.parse(fs.readFileSync(routes[1], 'utf8'));
+    clash.spec.rules[0].headers[0].value = JSON.parse(fs.readFileSync(routes[0], 'utf8')).spec.rules[0].headers[0].value;
+    fs.writeFileSync(routes[1], JSON.stringify(clash));
+    const bad = spawnSync('go', ['test', '-count=1', '-run', 'TestRoutesByHeader', '.'], {
+      cwd: path.join(__dirname, 'activator-routing'), encoding: 'utf8', timeout: 1_500_000,
+      env: { ...process.env, ROUTES: routes.join(','), GOFLAGS: '-mod=mod', GOTOOLCHAIN: 'local' },
+    });
+    expect(bad.status).not.toBe(0);
+    expect(bad.stdout).toMatch(/was routed to/);
+  }, 1_600_000);
+
   test('fixtures: the add-on\'s CEL rules and field validation are live', async () => {
     const ir = activatorObjects('gcp').find((o) => o.kind === 'InterceptorRoute')!;
     const bothPorts = JSON.parse(JSON.stringify(ir));
