@@ -51,7 +51,9 @@ export type { RolloutOptions, ResolvedRollout } from './inference/rollout';
 export { VLLM_IMAGE, TINY_MODEL_PARAMS } from './inference/vllm';
 export { loraAdapter, MAX_ADAPTERS, VLLM_LORA_RANKS } from './inference/lora';
 export type { EndpointAdapter, LoraAdapterSource, LoraAdapterOptions } from './inference/lora';
-export { KEDA_CHART } from './inference/addons';
+export { KEDA_CHART, KEDA_HTTP_ADDON_CHART } from './inference/addons';
+export { COLD_START, coldStartEstimate, RESPONDER_IMAGE } from './inference/activator';
+export type { ColdStartEstimate, ResolvedActivator } from './inference/activator';
 export {
   PolicyPack, AiInfraPolicyPack, Policy, KUBERNETES_SUPPRESSION_PREFIX, addKubernetesObjects, terraformRule, kubernetesRule,
   CHECKOV_EXEMPTIONS, ALL_RULES,

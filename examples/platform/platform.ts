@@ -1,7 +1,7 @@
 import { App, TerraformStack } from 'cdktf';
 import { Construct } from 'constructs';
 import {
-  Cloud, Gpu, GpuTrainingCluster, LocalStateBackend, InferenceEndpoint, loraAdapter, ModelBackupBucket, MonitoringStack, RestoreDrill, Tenant, TrainingJob,
+  Cloud, Gpu, GpuTrainingCluster, LocalStateBackend, InferenceEndpoint, InferenceEndpointProps, loraAdapter, ModelBackupBucket, MonitoringStack, RestoreDrill, Tenant, TrainingJob,
 } from '../../src';
 import { applyPolicy } from './policy';
 
@@ -95,15 +95,28 @@ export class Platform extends TerraformStack {
       // A LoRA adapter clients select with `"model": "llama-support"`.
       adapters: [{ name: 'llama-support', adapter: loraAdapter(this.models, 'adapters/llama-3.1-8b-support', { rank: 16, base: llama }) }],
       maxModelLength: 8192,
-      replicas: { max: 3 },
-      autoscaling: { scaleToZero: true },
-      schedule: [{ start: '0 7 * * 1-5', end: '0 19 * * 1-5', timezone: 'America/New_York', replicas: 2 }],
+      // Idle at zero outside working hours; a request at zero is held by the activator (the KEDA HTTP add-on) while a
+      // GPU node and a replica start, behind the cluster's internal gateway. Azure's gateway (Application Gateway for
+      // Containers) has public frontends only, and this example installs no private Gateway class there: on Azure the
+      // endpoint keeps two replicas instead (with a class, set exposure.gatewayClassName and scaleToZero there too).
+      ...props.cloud.select<Partial<InferenceEndpointProps>>({
+        aws: () => scaleToZeroInWorkingHours,
+        gcp: () => scaleToZeroInWorkingHours,
+        azure: () => ({ replicas: { min: 2, max: 3 } }),
+      }),
     });
     // The policy pack checks the whole stack at synth (errors fail `cdktf synth`); suppressions and their
     // reasons: examples/platform/policy.ts and src/policy/README.md.
     applyPolicy(this);
   }
 }
+
+/** Zero replicas outside working hours (New York), two inside; up to three under load. */
+const scaleToZeroInWorkingHours: Partial<InferenceEndpointProps> = {
+  replicas: { max: 3 },
+  autoscaling: { scaleToZero: true },
+  schedule: [{ start: '0 7 * * 1-5', end: '0 19 * * 1-5', timezone: 'America/New_York', replicas: 2 }],
+};
 
 /** The example app: one platform stack per cloud. Used by main.ts and by the snapshot tests. */
 export function buildPlatformApp(app: App): Platform[] {

@@ -23,3 +23,39 @@ export const KEDA_CHART: AddonChart = {
     prometheus: { operator: { enabled: true }, metricServer: { enabled: true } },
   },
 };
+
+/**
+ * The KEDA HTTP add-on, pinned: the request-holding activator of scale-to-zero endpoints. Its interceptor (a proxy
+ * every request of such an endpoint passes) holds a request while the endpoint scales from zero and reports the
+ * in-flight count to KEDA through its external scaler. Installed once per cluster, into KEDA's namespace, after KEDA.
+ */
+export const KEDA_HTTP_ADDON_CHART: AddonChart = {
+  id: 'KedaHttpAddon',
+  releaseName: 'keda-add-ons-http',
+  repository: 'https://kedacore.github.io/charts',
+  chart: 'keda-add-ons-http',
+  // appVersion 0.15.0 (InterceptorRoute with per-route readiness timeout and cold-start fallback, since 0.14)
+  version: '0.15.0',
+  namespace: 'keda',
+  // templates/crds/ (crds.install): upgraded with the chart
+  crds: 'templates',
+  values: {
+    crds: { install: true },
+    // Pinned tags come from the chart's appVersion; IfNotPresent instead of the chart's Always (no pull per restart).
+    operator: { pullPolicy: 'IfNotPresent' },
+    scaler: { pullPolicy: 'IfNotPresent' },
+    interceptor: {
+      pullPolicy: 'IfNotPresent',
+      // Three interceptors at least (the chart's ScaledObject adds more under load), one lost at a time.
+      replicas: { min: 3, max: 50 },
+      pdb: { enabled: true, maxUnavailable: 1 },
+      // Health checks of the cloud gateways probe the admin port's /readyz (see INTERCEPTOR_ADMIN_PORT).
+      admin: { port: 9090 },
+      proxy: { port: 8080 },
+    },
+    securityContext: {
+      allowPrivilegeEscalation: false, capabilities: { drop: ['ALL'] }, privileged: false, readOnlyRootFilesystem: true,
+      runAsNonRoot: true, seccompProfile: { type: 'RuntimeDefault' },
+    },
+  },
+};

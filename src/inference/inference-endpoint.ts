@@ -30,11 +30,15 @@ import { service } from '../k8s/objects/service';
 import { serviceAccount } from '../k8s/objects/service-account';
 import { serviceMonitor } from '../k8s/objects/service-monitor';
 import { gpuPodTolerations } from '../k8s/objects/toleration';
-import { KEDA_CHART } from './addons';
+import { KEDA_CHART, KEDA_HTTP_ADDON_CHART } from './addons';
+import {
+  ACTIVATOR_NAMESPACE, activatorObjects, coldStartEstimate, httpAddonTrigger, INTERCEPTOR_PEER, INTERCEPTOR_PROXY_PORT, INTERCEPTOR_PROXY_SERVICE,
+  interceptorBackend, interceptorPodMonitor, MAX_WAIT_SECONDS, resolveActivator, ResolvedActivator, ROUTE_HEADER, routeHeaderValue,
+} from './activator';
 import type { ApiKeyParts, ExposureParts, InferenceSpi } from './spi';
 import { API_KEYS_DIR, API_KEYS_FILE, commonLabels, podLabels, SERVER_PORT, SERVICE_PORT } from './manifests';
 import { errorRatio, gaugeSum, histogramQuantile, RUNTIME_METRICS, seriesSelector } from './metrics';
-import { checkModelFits, formatCount } from './sizing';
+import { bytesPerParameter, checkModelFits, formatCount } from './sizing';
 import {
   AuthOptions, AutoscalingOptions, CanaryOptions, EndpointSlo, ExposureOptions, IEndpointMonitoring, InferenceEndpointProps, InferencePrecision,
   InferenceQuantization, InferenceRuntime, isModelImage, ModelImage, ScheduleWindow,
@@ -109,6 +113,8 @@ interface EndpointContext {
   readonly saAnnotations: Record<string, string>;
   /** Name of the API key's SecretProviderClass. */
   readonly spcName: string;
+  /** The request-holding activator of a scale-to-zero endpoint. */
+  readonly activator?: ResolvedActivator;
 }
 
 type VolumeMount = { name: string; mountPath: string; readOnly?: boolean };
@@ -145,6 +151,7 @@ interface TrackSpec {
 
 const DEFAULT_NAMESPACE = 'inference';
 const DEFAULT_SCRAPER_NAMESPACE = 'monitoring';
+const MAX_REQUEST_TIMEOUT_SECONDS = 3600;
 const DOMAIN = /^(?=.{1,253}$)([a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/;
 
 /** An inference endpoint as other constructs see it (MonitoringStack, dashboards, clients). */
@@ -274,6 +281,8 @@ export class InferenceEndpoint extends EndpointMetrics implements IInferenceEndp
   public readonly scaling: ResolvedScaling;
   /** How the Deployments roll (maxSurge / maxUnavailable). */
   public readonly rollout: ResolvedRollout;
+  /** Scale-to-zero's request-holding activator: the wait, the Retry-After and the cold-start estimate they come from. */
+  public readonly activator?: ResolvedActivator;
   /** The identity the pods run as (reads the model prefix and the API key only). */
   public readonly identity: IWorkloadIdentity;
   /** The Helm release of the endpoint's objects (escape hatch). */
@@ -311,6 +320,8 @@ export class InferenceEndpoint extends EndpointMetrics implements IInferenceEndp
     this.rollout = resolveRollout(this, props.rollout, scaling.max);
     if (props.cluster) this.checkReplicasFitPool(placement.pool, server.gpus, scaling.max);
     this.checkSchedule(props.schedule ?? [], scaling.max);
+    const activator = scaling.scaleToZero ? this.resolveActivator(props, placement, server) : undefined;
+    this.activator = activator;
 
     // ---- children --------------------------------------------------------------------------------------
     const cloud = placement.cloud;
@@ -337,7 +348,8 @@ export class InferenceEndpoint extends EndpointMetrics implements IInferenceEndp
     this.identity = new WorkloadIdentity(this, 'Identity', { cloud, description: `Inference endpoint ${this.node.path}`, tags: props.tags });
     this.grantModelAccess(props, server.runtime, traffic.canaryLive);
     const saAnnotations = cluster.bindServiceAccount(this.identity, this.namespace, app);
-    const { exposureParts, apiKey } = this.renderAccess(parts, app, traffic, timing, props.tags);
+    // The gateway's timeouts cover the activator's hold before the request itself.
+    const { exposureParts, apiKey } = this.renderAccess(parts, app, traffic, { ...timing, requestTimeout: timing.requestTimeout + (activator?.waitSeconds ?? 0) }, props.tags);
     this.apiKeySecret = apiKey?.secretRef;
 
     const addons = InferenceClusterAddons.of(this, cluster);
@@ -349,7 +361,7 @@ export class InferenceEndpoint extends EndpointMetrics implements IInferenceEndp
       description: `Inference endpoint ${this.node.path}`.slice(0, 250),
     });
     const ctx: EndpointContext = {
-      props, app, labels: commonLabels(app), server, traffic, timing, parts, exposureParts, apiKey, saAnnotations, spcName: `${app}-api-keys`,
+      props, app, labels: commonLabels(app), server, traffic, timing, parts, exposureParts, apiKey, saAnnotations, spcName: `${app}-api-keys`, activator,
     };
     this.addClusterDependencies(ctx, addons);
 
@@ -440,7 +452,7 @@ export class InferenceEndpoint extends EndpointMetrics implements IInferenceEndp
     }
     const server = { runtime, namespace, ...this.resolveGpus(props, pool, runtime) };
     check.integerInRange(this, 'maxModelLength', props.maxModelLength, 16, 1_048_576);
-    check.integerInRange(this, 'requestTimeoutSeconds', props.requestTimeoutSeconds, 1, 3600);
+    check.integerInRange(this, 'requestTimeoutSeconds', props.requestTimeoutSeconds, 1, MAX_REQUEST_TIMEOUT_SECONDS);
     check.integerInRange(this, 'preStopSeconds', props.preStopSeconds, 0, 120);
     check.integerInRange(this, 'startupSeconds', props.startupSeconds, 60, 7200);
     check.integerInRange(this, 'priority', props.priority, 1, 1_000_000_000);
@@ -629,9 +641,12 @@ export class InferenceEndpoint extends EndpointMetrics implements IInferenceEndp
       }
     }
     const canaryLive = !!canary && !canary.promote;
-    const usesGateway = isPublic || canaryLive || exposure.gateway === true;
-    if (exposure.gateway === false && (isPublic || canaryLive)) {
-      throw new InvalidPropError(this, 'exposure.gateway', false, 'true or unset: public endpoints and canaries route through a Gateway');
+    // Scale-to-zero's activator is reached from the endpoint's HTTPRoute (the interceptor lives in KEDA's namespace).
+    const scaleToZero = props.autoscaling?.scaleToZero === true;
+    const usesGateway = isPublic || canaryLive || scaleToZero || exposure.gateway === true;
+    if (exposure.gateway === false && (isPublic || canaryLive || scaleToZero)) {
+      throw new InvalidPropError(this, 'exposure.gateway', false,
+        'true or unset: public endpoints, canaries and scale-to-zero endpoints (their request-holding activator) route through a Gateway');
     }
     return { exposure, auth, isPublic, apiKeyOn: auth.apiKey ?? isPublic, canaryLive, usesGateway };
   }
@@ -724,6 +739,7 @@ export class InferenceEndpoint extends EndpointMetrics implements IInferenceEndp
       this.workload.addDependency(sharedNamespace(cluster, this.namespace));
     }
     if (this.scaling.kind === 'keda') this.workload.addDependency(addons.chart(KEDA_CHART));
+    if (ctx.activator) this.addActivatorDependencies(ctx, addons);
     if (apiKey && parts.secretsStoreChart) this.workload.addDependency(addons.chart(parts.secretsStoreChart));
     // The cluster's managed CSI integration where the cloud has one; the others use the chart above.
     if (apiKey) cluster.enableSecretStore?.();
@@ -741,6 +757,37 @@ export class InferenceEndpoint extends EndpointMetrics implements IInferenceEndp
       const shared = addons.gatewayObjects(parts.sharedGatewayObjects, gatewayApi);
       if (shared) this.workload.addDependency(shared);
     }
+  }
+
+  /**
+   * The KEDA HTTP add-on (after KEDA, whose CRDs its interceptor's ScaledObject needs) and, once per cluster, the
+   * gateway's health and timeout policies of its proxy Service (after the add-on and the gateway's controller).
+   */
+  private addActivatorDependencies(ctx: EndpointContext, addons: InferenceClusterAddons): void {
+    const addon = addons.chart(KEDA_HTTP_ADDON_CHART, [addons.chart(KEDA_CHART)]);
+    this.workload.addDependency(addon);
+    // The longest hold plus the longest request any endpoint may set: the policies are shared by the cluster's endpoints.
+    const policies = ctx.exposureParts.backendObjects(INTERCEPTOR_PROXY_SERVICE, interceptorBackend(MAX_WAIT_SECONDS, MAX_REQUEST_TIMEOUT_SECONDS));
+    // The interceptors' metrics, where a Prometheus operator scrapes (the first scale-to-zero endpoint's monitoring decides).
+    if (wantsServiceMonitor(ctx.props)) policies.push(interceptorPodMonitor({ ...(ctx.props.monitoring?.serviceMonitorLabels ?? {}) }));
+    const gatewayApi = ctx.traffic.exposure.gatewayClassName ? [] : this.cluster.enableGatewayApi?.() ?? [];
+    const shared = addons.activatorObjects(policies, [addon, ...gatewayApi, ...this.monitoringReleases(ctx.props.monitoring)]);
+    if (shared) this.workload.addDependency(shared);
+  }
+
+  /** The activator's wait from the documented cold start of the stable model on this pool (a user's wait is checked against it). */
+  private resolveActivator(props: InferenceEndpointProps, placement: ResolvedPlacement, server: ResolvedServer): ResolvedActivator {
+    const canary = props.canary;
+    if (canary && !canary.promote) {
+      // The activator routes every request to the stable Service: a canary would get none of its weight.
+      throw new InvalidPropError(this, 'canary', { weight: canary.weight }, 'no live canary with autoscaling.scaleToZero (the request-holding activator routes to the stable track only)');
+    }
+    const model = canary?.promote && canary.model ? canary.model : props.model;
+    const weightsGiB = ((this.parameterCount(model) ?? 0) * bytesPerParameter(server.precision, server.quantization)) / 1024 ** 3;
+    return resolveActivator(this, {
+      timeoutSeconds: props.autoscaling?.coldStartTimeoutSeconds, targetConcurrency: props.autoscaling?.targetConcurrency,
+      estimate: coldStartEstimate(placement.cloud.kind, server.runtime, weightsGiB), pool: placement.pool.name, cloudKind: placement.cloud.kind,
+    });
   }
 
   /** Every object of the release, in delivery order (construct ids follow it). */
@@ -781,7 +828,7 @@ export class InferenceEndpoint extends EndpointMetrics implements IInferenceEndp
         loadBalancerClass: isStableLb && exposureParts.serviceType === 'LoadBalancer' ? exposureParts.serviceLoadBalancerClass : undefined,
       }));
       objects.push(podDisruptionBudget(t.name, this.namespace, labels, selector));
-      if (traffic.usesGateway) objects.push(...exposureParts.backendObjects(t.name));
+      if (traffic.usesGateway && !ctx.activator) objects.push(...exposureParts.backendObjects(t.name));
     }
     return objects;
   }
@@ -822,16 +869,23 @@ export class InferenceEndpoint extends EndpointMetrics implements IInferenceEndp
     const { app, labels, traffic, exposureParts } = ctx;
     const gw = exposureParts.gateway;
     if (!traffic.usesGateway || !gw) return [];
-    const backends = traffic.canaryLive
-      ? [{ service: app, port: SERVICE_PORT, weight: 100 - this.canaryWeight }, { service: `${app}-canary`, port: SERVICE_PORT, weight: this.canaryWeight }]
-      : [{ service: app, port: SERVICE_PORT, weight: 100 }];
+    const activator = ctx.activator;
+    const backends = activator
+      ? [{ service: INTERCEPTOR_PROXY_SERVICE, namespace: ACTIVATOR_NAMESPACE, port: INTERCEPTOR_PROXY_PORT, weight: 100 }]
+      : traffic.canaryLive
+        ? [{ service: app, port: SERVICE_PORT, weight: 100 - this.canaryWeight }, { service: `${app}-canary`, port: SERVICE_PORT, weight: this.canaryWeight }]
+        : [{ service: app, port: SERVICE_PORT, weight: 100 }];
     return [
       ...exposureParts.gatewayObjects,
       gateway({
         name: app, namespace: this.namespace, labels, gatewayClassName: gw.className, listeners: gw.listeners, annotations: gw.annotations,
         addresses: gw.addresses, infrastructure: gw.infrastructure,
       }),
-      httpRoute(app, this.namespace, labels, app, traffic.exposure.domainName ? [traffic.exposure.domainName] : [], backends),
+      httpRoute(app, this.namespace, labels, app, traffic.exposure.domainName ? [traffic.exposure.domainName] : [], backends,
+        activator ? [{ name: ROUTE_HEADER, value: routeHeaderValue(this.namespace, app) }] : []),
+      ...(activator ? activatorObjects({
+        app, namespace: this.namespace, labels, servicePort: SERVICE_PORT, requestTimeoutSeconds: ctx.timing.requestTimeout, activator,
+      }) : []),
     ];
   }
 
@@ -842,12 +896,13 @@ export class InferenceEndpoint extends EndpointMetrics implements IInferenceEndp
       name: app, namespace: this.namespace, labels, podSelector: { 'app.kubernetes.io/name': app }, port: SERVER_PORT,
       cidrs: traffic.exposure.allowedCidrs ?? exposureParts.defaultCidrs,
       scraperNamespace: props.monitoring?.scraperNamespace ?? DEFAULT_SCRAPER_NAMESPACE,
+      // The activator's interceptor connects to the pods' IPs (the add-on's direct pod routing).
+      ...(ctx.activator ? { podPeers: [INTERCEPTOR_PEER] } : {}),
     })];
     if (parts.identityEgress.length > 0) {
       objects.push(identityEgressPolicy(`${app}-identity-egress`, this.namespace, labels, { 'app.kubernetes.io/name': app }, parts.identityEgress));
     }
-    const wantsServiceMonitor = props.serviceMonitor ?? (props.monitoring !== undefined && (props.monitoring.backend ?? 'self-managed') !== 'managed');
-    if (wantsServiceMonitor) {
+    if (wantsServiceMonitor(props)) {
       objects.push(serviceMonitor(app, this.namespace, { ...labels, ...(props.monitoring?.serviceMonitorLabels ?? {}) },
         { 'app.kubernetes.io/name': app, 'aiinfra.dev/metrics': 'true' }));
     }
@@ -941,11 +996,16 @@ export class InferenceEndpoint extends EndpointMetrics implements IInferenceEndp
    * this stack.
    */
   private dependOnMonitoring(monitoring: IEndpointMonitoring | undefined): void {
-    if (!monitoring || !Construct.isConstruct(monitoring)) return;
-    if (TerraformStack.of(monitoring) !== TerraformStack.of(this)) return;
-    const releases = monitoring.node.findAll().filter((c): c is TerraformResource =>
-      TerraformResource.isTerraformResource(c) && (c as TerraformResource).terraformResourceType === 'helm_release');
+    const releases = this.monitoringReleases(monitoring);
     if (releases.length > 0) this.workload.addDependency(...releases);
+  }
+
+  /** The monitoring stack's Helm releases, when it is in this stack. */
+  private monitoringReleases(monitoring: IEndpointMonitoring | undefined): TerraformResource[] {
+    if (!monitoring || !Construct.isConstruct(monitoring)) return [];
+    if (TerraformStack.of(monitoring) !== TerraformStack.of(this)) return [];
+    return monitoring.node.findAll().filter((c): c is TerraformResource =>
+      TerraformResource.isTerraformResource(c) && (c as TerraformResource).terraformResourceType === 'helm_release');
   }
 
   /** The pool a serving cluster made for this endpoint will have (validated before it exists). */
@@ -990,7 +1050,7 @@ export class InferenceEndpoint extends EndpointMetrics implements IInferenceEndp
     const prometheusUrl = o.prometheusUrl ?? props.monitoring?.prometheusQueryUrl;
     const scaleToZero = o.scaleToZero ?? false;
     const schedule = props.schedule ?? [];
-    // Scale to zero needs no Prometheus: schedule windows (KEDA cron) wake it on every monitoring backend.
+    // Scale to zero needs no Prometheus: the activator's request trigger (and schedule windows) wake it on every backend.
     // Without a query URL (managed backends expose none) its default metric is 'none', not 'cpu'.
     const metric = o.metric ?? (prometheusUrl ? 'queue' : scaleToZero ? 'none' : 'cpu');
     const noUrl = 'managed monitoring backends (Amazon Managed Prometheus, Google Managed Prometheus, Azure Monitor) expose no query URL '
@@ -1001,12 +1061,11 @@ export class InferenceEndpoint extends EndpointMetrics implements IInferenceEndp
     }
     if (scaleToZero && metric === 'cpu') {
       throw new InvalidPropError(this, 'autoscaling.metric', 'cpu',
-        'unset or "none" with scaleToZero (CPU of zero pods cannot wake the endpoint; schedule windows or a wakeQuery do), or "queue" with a Prometheus URL');
+        'unset or "none" with scaleToZero (CPU of zero pods cannot wake the endpoint; requests at the activator, schedule windows or a wakeQuery do), or "queue" with a Prometheus URL');
     }
-    if (scaleToZero && schedule.length === 0 && o.wakeQuery === undefined) {
-      throw new InvalidPropError(this, 'autoscaling.scaleToZero', true,
-        `false, or true with a schedule window (works with every monitoring backend)${prometheusUrl ? ' or autoscaling.wakeQuery' : ''}: `
-        + 'a queue-depth metric does not exist while no replica runs');
+    // A request at zero wakes the endpoint through the activator's trigger; windows and wakeQuery wake it too.
+    for (const prop of ['coldStartTimeoutSeconds', 'targetConcurrency'] as const) {
+      if (o[prop] !== undefined && !scaleToZero) throw new InvalidPropError(this, `autoscaling.${prop}`, o[prop], 'only with autoscaling.scaleToZero (the activator)');
     }
     if (o.wakeQuery !== undefined && !scaleToZero) {
       throw new InvalidPropError(this, 'autoscaling.wakeQuery', o.wakeQuery, 'only with autoscaling.scaleToZero');
@@ -1039,6 +1098,8 @@ export class InferenceEndpoint extends EndpointMetrics implements IInferenceEndp
 
   private kedaTriggers(scaling: ResolvedScaling, props: InferenceEndpointProps): KedaTrigger[] {
     const triggers: KedaTrigger[] = [];
+    // Requests held at the activator: what wakes the endpoint from zero (and a floor for scaling out).
+    if (scaling.scaleToZero) triggers.push(httpAddonTrigger(this.name));
     const stable = seriesSelector(this.namespace, [this.name]);
     if (scaling.metric === 'queue' && scaling.prometheusUrl) {
       triggers.push(prometheusTrigger('queue-depth', scaling.prometheusUrl, gaugeSum(RUNTIME_METRICS[this.runtime].queueDepth, stable), scaling.targetQueueDepth));
@@ -1113,6 +1174,11 @@ export class InferenceEndpoint extends EndpointMetrics implements IInferenceEndp
       diskGiB: TMP_GIB + srv.cacheGiB,
     };
   }
+}
+
+/** A ServiceMonitor (and the activator's PodMonitor) only where a Prometheus operator brings the CRD. */
+function wantsServiceMonitor(props: InferenceEndpointProps): boolean {
+  return props.serviceMonitor ?? (props.monitoring !== undefined && (props.monitoring.backend ?? 'self-managed') !== 'managed');
 }
 
 function checkImage(scope: Construct, prop: string, image: string): void {

@@ -33,6 +33,16 @@ export interface ExposureRequest {
   readonly tags?: Record<string, string>;
 }
 
+/** A gateway backend Service that is not the endpoint's own (the activator's proxy in its add-on's namespace). */
+export interface BackendTarget {
+  readonly namespace: string;
+  /** Port and path the gateway's health check probes (the proxy's admin port, not its traffic port). */
+  readonly healthPort: number;
+  readonly healthPath: string;
+  /** Longest request through it, seconds (the gateway's backend timeout is set above it). */
+  readonly requestTimeoutSeconds: number;
+}
+
 export interface GatewayParts {
   readonly className: string;
   readonly annotations: Record<string, string>;
@@ -58,8 +68,11 @@ export interface ExposureParts {
   readonly gateway?: GatewayParts;
   /** Cloud-specific objects beside the gateway (load balancer configuration). */
   readonly gatewayObjects: readonly K8sObject[];
-  /** Per backend Service: health check and timeout policies of the cloud's gateway. */
-  backendObjects(serviceName: string): K8sObject[];
+  /**
+   * Per backend Service: health check and timeout policies of the cloud's gateway. `target` names a Service outside
+   * the endpoint (the request-holding activator's proxy): its namespace, health port and path, and timeout.
+   */
+  backendObjects(serviceName: string, target?: BackendTarget): K8sObject[];
   /** Source ranges the NetworkPolicy admits by default (load balancer / proxy addresses). */
   readonly defaultCidrs: readonly string[];
   /** 'https' when TLS terminates at the load balancer. */

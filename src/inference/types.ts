@@ -66,12 +66,22 @@ export interface AutoscalingOptions {
    */
   readonly prometheusUrl?: string;
   /**
-   * Scale to zero replicas when idle (KEDA only). Replicas wake when a `schedule` window opens or when
-   * `wakeQuery` returns a value above 0. A cold start costs node provisioning + image pull + model
+   * Scale to zero replicas when idle (KEDA). A request-holding activator (the KEDA HTTP add-on's interceptor) sits in
+   * front of the endpoint: a request at zero wakes it and waits for the first ready replica, up to
+   * `coldStartTimeoutSeconds`, then gets 503 with Retry-After. Traffic goes through a Gateway API gateway. A
+   * `schedule` window or a `wakeQuery` also wakes it. A cold start costs node provisioning + image pull + model
    * load (minutes; see the README).
    * @default false
    */
   readonly scaleToZero?: boolean;
+  /**
+   * With `scaleToZero`: how long the activator holds a request while the endpoint scales from zero, seconds. At least
+   * the pool's documented GPU node scale-up (AWS/GCP 360, Azure 480), or it is an error.
+   * @default - the documented cold start: node scale-up + image pull + weights load + engine start (README, Cold start)
+   */
+  readonly coldStartTimeoutSeconds?: number;
+  /** With `scaleToZero`: in-flight requests per replica the activator's scaler aims for. @default 32 */
+  readonly targetConcurrency?: number;
   /**
    * PromQL that measures demand while no replica runs (e.g. requests at the load balancer), used to wake
    * a scaled-to-zero endpoint.

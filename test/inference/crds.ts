@@ -41,11 +41,13 @@ const CHECKS: Record<string, Check> = {
       const at = `/spec/triggers/${i}`;
       if (tr === null || typeof tr !== 'object') return void errors.push(`${at} must be object`);
       only(tr, ['type', 'name', 'metadata', 'metricType', 'authenticationRef', 'useCachedMetrics'], at, errors);
-      if (!['prometheus', 'cron', 'cpu', 'memory'].includes(tr.type)) errors.push(`${at}/type unknown: ${tr.type}`);
+      if (!['prometheus', 'cron', 'cpu', 'memory', 'external-push'].includes(tr.type)) errors.push(`${at}/type unknown: ${tr.type}`);
       if (!isObj(tr.metadata)) return void errors.push(`${at}/metadata must be object`);
       for (const [k, v] of Object.entries(tr.metadata)) if (typeof v !== 'string') errors.push(`${at}/metadata/${k} must be a string`);
       const need: Record<string, string[]> = {
         prometheus: ['serverAddress', 'query', 'threshold'], cron: ['timezone', 'start', 'end', 'desiredReplicas'], cpu: ['value'], memory: ['value'],
+        // The KEDA HTTP add-on's scaler: its address and the InterceptorRoute it reports on (add-on >= 0.14).
+        'external-push': ['scalerAddress', 'interceptorRoute'],
       };
       for (const k of need[tr.type] ?? []) if (!isStr(tr.metadata[k])) errors.push(`${at}/metadata/${k} is required`);
       if ((tr.type === 'cpu' || tr.type === 'memory') && !['Utilization', 'AverageValue'].includes(tr.metricType)) errors.push(`${at}/metricType must be Utilization or AverageValue`);
@@ -97,6 +99,24 @@ const CHECKS: Record<string, Check> = {
         if (b.weight !== undefined && (!isInt(b.weight) || b.weight < 0 || b.weight > 1_000_000)) errors.push(`${at}/weight must be 0-1000000`);
       });
     });
+  },
+  // Fields from the add-on's CRD (http-add-on v0.15.0 config/crd/bases/http.keda.sh_interceptorroutes.yaml); the
+  // activator tests also validate against that CRD's schema itself.
+  'http.keda.sh/v1beta1/InterceptorRoute': (spec, errors) => {
+    only(spec, ['target', 'rules', 'scalingMetric', 'timeouts', 'coldStart'], '/spec', errors);
+    const svc = (ref: unknown, at: string) => {
+      if (!isObj(ref)) return void errors.push(`${at} must be object`);
+      if (!isStr(ref.service ?? ref.name) || (ref.port === undefined) === (ref.portName === undefined)) errors.push(`${at} needs a Service and exactly one of port, portName`);
+    };
+    svc(spec.target, '/spec/target');
+    if (!isObj(spec.scalingMetric) || !(isObj(spec.scalingMetric.concurrency) || isObj(spec.scalingMetric.requestRate))) errors.push('/spec/scalingMetric needs concurrency or requestRate');
+    for (const [k, v] of Object.entries(spec.timeouts ?? {})) if (!/^\d+(ms|s|m|h)$/.test(String(v))) errors.push(`/spec/timeouts/${k} must be a Go duration`);
+    if (spec.coldStart !== undefined) svc(spec.coldStart?.fallback?.service, '/spec/coldStart/fallback/service');
+  },
+  'gateway.networking.k8s.io/v1beta1/ReferenceGrant': (spec, errors) => {
+    only(spec, ['from', 'to'], '/spec', errors);
+    if (!Array.isArray(spec.from) || spec.from.length === 0 || !Array.isArray(spec.to) || spec.to.length === 0) errors.push('/spec/from and /spec/to must be non-empty');
+    for (const f of spec.from ?? []) if (!isStr(f.kind) || !isStr(f.namespace) || typeof f.group !== 'string') errors.push('/spec/from needs group, kind, namespace');
   },
   'secrets-store.csi.x-k8s.io/v1/SecretProviderClass': (spec, errors) => {
     only(spec, ['provider', 'parameters', 'secretObjects'], '/spec', errors);

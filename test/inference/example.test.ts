@@ -34,7 +34,7 @@ describe.each(buildPlatformApp(Testing.app()).map((p) => [p.node.id, p] as const
     expect(byKind(objects, 'ScaledObject').spec.minReplicaCount).toBe(2);
   });
 
-  test('llm runs vLLM with a LoRA adapter, loads its model (streamed, or copied on Azure), and idles at zero outside its schedule', () => {
+  test('llm runs vLLM with a LoRA adapter, loads its model (streamed, or copied on Azure), and idles at zero outside its schedule behind the activator (two replicas on Azure)', () => {
     const objects = manifestsOf(platform.llm.workload);
     expect(() => validateAll(objects)).not.toThrow();
     const pod = byKind(objects, 'Deployment', platform.llm.name).spec.template.spec;
@@ -43,8 +43,17 @@ describe.each(buildPlatformApp(Testing.app()).map((p) => [p.node.id, p] as const
       platform.llm.cloud.kind === 'azure' ? ['fetch-model', 'fetch-adapter-0'] : ['fetch-adapter-0']);
     expect(pod.containers[0].args).toEqual(expect.arrayContaining(['--enable-lora', '--lora-modules', 'llama-support=/adapters/llama-support']));
     const so = byKind(objects, 'ScaledObject');
-    expect(so.spec.minReplicaCount).toBe(0);
-    expect(so.spec.triggers.map((t: Json) => t.type)).toEqual(['prometheus', 'cron']);
+    if (platform.llm.cloud.kind === 'azure') {
+      expect(so.spec.minReplicaCount).toBe(2);
+      expect(so.spec.triggers.map((t: Json) => t.type)).toEqual(['prometheus']);
+      expect(platform.llm.activator).toBeUndefined();
+    } else {
+      expect(so.spec.minReplicaCount).toBe(0);
+      // The activator's request trigger wakes it; queue depth scales it out; the window holds two replicas.
+      expect(so.spec.triggers.map((t: Json) => t.type)).toEqual(['external-push', 'prometheus', 'cron']);
+      expect(byKind(objects, 'InterceptorRoute').spec.coldStart.fallback.service.name).toBe(`${platform.llm.name}-cold-start`);
+      expect(byKind(objects, 'HTTPRoute').spec.rules[0].backendRefs[0]).toMatchObject({ name: 'keda-add-ons-http-interceptor-proxy', namespace: 'keda' });
+    }
     expect(platform.llm.pool.name).toBe('serve');
   });
 

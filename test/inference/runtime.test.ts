@@ -121,19 +121,21 @@ describe('autoscaling', () => {
       autoscaling: { scaleToZero: true, targetQueueDepth: 8, cooldownSeconds: 900 },
       replicas: { max: 6 },
       schedule: [{ start: '0 8 * * 1-5', end: '0 20 * * 1-5', timezone: 'Europe/Berlin', replicas: 2 }, { start: '0 10 * * 6', end: '0 14 * * 6' }],
+      exposure: { gatewayClassName: 'internal-gateway' },
     }));
     const objects = endpointObjects(b);
     expect(() => validateAll(objects)).not.toThrow();
     const so = byKind(objects, 'ScaledObject');
     expect(so.spec).toMatchObject({ minReplicaCount: 0, maxReplicaCount: 6, cooldownPeriod: 900 });
     expect(so.spec.fallback).toBeUndefined();
+    // One ScaledObject: the activator's request trigger (wakes it from zero) beside queue depth and the windows.
     expect(so.spec.triggers.map((t: Json) => [t.type, t.name])).toEqual([
-      ['prometheus', 'queue-depth'], ['cron', 'window-0'], ['cron', 'window-1'],
+      ['external-push', 'http-requests'], ['prometheus', 'queue-depth'], ['cron', 'window-0'], ['cron', 'window-1'],
     ]);
-    expect(so.spec.triggers[0].metadata.threshold).toBe('8');
-    expect(so.spec.triggers[1].metadata).toEqual({ timezone: 'Europe/Berlin', start: '0 8 * * 1-5', end: '0 20 * * 1-5', desiredReplicas: '2' });
-    expect(so.spec.triggers[2].metadata).toEqual({ timezone: 'UTC', start: '0 10 * * 6', end: '0 14 * * 6', desiredReplicas: '1' });
-    expect(byKind(objects, 'Deployment').spec.replicas).toBeUndefined();
+    expect(so.spec.triggers[1].metadata.threshold).toBe('8');
+    expect(so.spec.triggers[2].metadata).toEqual({ timezone: 'Europe/Berlin', start: '0 8 * * 1-5', end: '0 20 * * 1-5', desiredReplicas: '2' });
+    expect(so.spec.triggers[3].metadata).toEqual({ timezone: 'UTC', start: '0 10 * * 6', end: '0 14 * * 6', desiredReplicas: '1' });
+    expect(byKind(objects, 'Deployment', b.endpoint.name).spec.replicas).toBeUndefined();
     expect(objects.some((o) => o.kind === 'HorizontalPodAutoscaler')).toBe(false);
     // KEDA is installed once per cluster and the endpoint's release waits for it.
     const json = synthJson(b.stack);
@@ -149,7 +151,7 @@ describe('autoscaling', () => {
       monitoring: { prometheusQueryUrl: PROM }, autoscaling: { scaleToZero: true, wakeQuery: 'sum(rate(lb_requests_total[1m]))' },
     }));
     const so = byKind(endpointObjects(b), 'ScaledObject');
-    expect(so.spec.triggers[1]).toEqual({ type: 'prometheus', name: 'wake', metadata: { serverAddress: PROM, query: 'sum(rate(lb_requests_total[1m]))', threshold: '1', activationThreshold: '0' } });
+    expect(so.spec.triggers[2]).toEqual({ type: 'prometheus', name: 'wake', metadata: { serverAddress: PROM, query: 'sum(rate(lb_requests_total[1m]))', threshold: '1', activationThreshold: '0' } });
   });
 
   test('two endpoints on one cluster share one KEDA release', () => {

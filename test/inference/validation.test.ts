@@ -165,14 +165,15 @@ describe('InferenceEndpoint bad props', () => {
     expectInvalid('aws', () => ({ runtime: 'builtin', gpu: Gpu.H100_80GB, gpusPerReplica: 2 }), 'gpusPerReplica', /1 with runtime "builtin"/);
   });
 
-  test('replicas.min 0 needs scaleToZero; scaleToZero needs a wake signal and KEDA', () => {
+  test('replicas.min 0 needs scaleToZero; scaleToZero needs KEDA, a gateway, and its activator props need it', () => {
     expectInvalid('aws', () => ({ replicas: { min: 0 } }), 'replicas.min', /set autoscaling.scaleToZero/);
-    expectInvalid('aws', () => ({ autoscaling: { scaleToZero: true }, monitoring: { prometheusQueryUrl: PROM } }), 'autoscaling.scaleToZero',
-      /a schedule window \(works with every monitoring backend\) or autoscaling.wakeQuery/);
-    // Without a Prometheus the one fix offered is a schedule window.
-    const e = expectInvalid('aws', () => ({ autoscaling: { scaleToZero: true } }), 'autoscaling.scaleToZero', /a schedule window/);
-    expect(e.message).not.toMatch(/wakeQuery|metric "cpu"/);
     expectInvalid('aws', () => ({ autoscaling: { scaleToZero: true, metric: 'cpu' } }), 'autoscaling.metric', /unset or "none" with scaleToZero/);
+    // The activator is reached from the endpoint's HTTPRoute: no gateway, no activator.
+    expectInvalid('aws', () => ({ autoscaling: { scaleToZero: true }, exposure: { gateway: false } }), 'exposure.gateway', /scale-to-zero endpoints/);
+    expectInvalid('aws', () => ({ autoscaling: { coldStartTimeoutSeconds: 900 } }), 'autoscaling.coldStartTimeoutSeconds', /only with autoscaling.scaleToZero/);
+    expectInvalid('aws', () => ({ autoscaling: { targetConcurrency: 8 } }), 'autoscaling.targetConcurrency', /only with autoscaling.scaleToZero/);
+    // Without a window or a Prometheus it is valid now: a request at zero wakes it through the activator.
+    expect(attempt('aws', () => ({ autoscaling: { scaleToZero: true } })).error).toBeUndefined();
   });
 
   test('queue autoscaling without a Prometheus', () => {
@@ -291,6 +292,8 @@ describe('scale to zero on every monitoring backend', () => {
     const endpoint = new InferenceEndpoint(stack, 'chat', {
       cluster, model: models.model('llm/v1'), image: SERVER_IMAGE, monitoring,
       autoscaling: { scaleToZero: true }, schedule: [{ start: '0 8 * * 1-5', end: '0 18 * * 1-5', timezone: 'Europe/Berlin' }],
+      // An internal Azure endpoint behind a gateway (the activator's route) needs a class with a private frontend.
+      ...(cloud === 'azure' ? { exposure: { gatewayClassName: 'internal-gateway' } } : {}),
     });
     expect(endpoint.scaling).toMatchObject({ kind: 'keda', min: 0, scaleToZero: true, metric: backend === 'managed' ? 'none' : 'queue' });
     const scaled = endpoint.objects.find((o) => (o as { kind?: string }).kind === 'ScaledObject') as Json;
@@ -307,6 +310,7 @@ describe('scale to zero on every monitoring backend', () => {
     try {
       new InferenceEndpoint(stack, 'chat', {
         cluster, model: models.model('llm/v1'), image: SERVER_IMAGE, monitoring, autoscaling: { scaleToZero: true, wakeQuery: 'sum(lb_requests) > 0' },
+        ...(cloud === 'azure' ? { exposure: { gatewayClassName: 'internal-gateway' } } : {}),
       });
     } catch (e) {
       err = e;

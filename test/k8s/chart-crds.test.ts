@@ -3,7 +3,7 @@
 // and the GPU operator runs its CRD upgrade hook.
 import { parse } from 'yaml';
 import { Testing } from 'cdktf';
-import { KEDA_CHART } from '../../src/inference/addons';
+import { KEDA_CHART, KEDA_HTTP_ADDON_CHART } from '../../src/inference/addons';
 import { AWS_SECRETS_STORE_CHART } from '../../src/clouds/aws/inference';
 import { AZURE_SECRETS_STORE_CHART } from '../../src/clouds/azure/inference';
 import { Cloud } from '../../src/core/cloud';
@@ -23,7 +23,7 @@ const isChart = (x: unknown): x is Chart =>
 function catalogue(): Chart[] {
   const fromModules: Chart[] = ([...Object.values(addOnCharts), ...Object.values(scrape)] as unknown[]).filter(isChart);
   const secretStores: Chart[] = [AWS_SECRETS_STORE_CHART, AZURE_SECRETS_STORE_CHART];
-  return [...fromModules, KEDA_CHART, ...secretStores];
+  return [...fromModules, KEDA_CHART, KEDA_HTTP_ADDON_CHART, ...secretStores];
 }
 
 const HANDLINGS: CrdHandling[] = ['none', 'templates', 'upgrade-hook', 'separate-chart', 'manual'];
@@ -34,7 +34,7 @@ const CHARTS_WITH_CRDS_FOLDER = ['kube-prometheus-stack', 'gpu-operator', 'aws-l
 describe('CRD upgrades of pinned charts', () => {
   test('every pinned chart says how its CRDs are upgraded; none with a crds/ folder relies on Helm', () => {
     const charts = catalogue();
-    expect(charts.map((c) => c.chart)).toEqual(expect.arrayContaining([...CHARTS_WITH_CRDS_FOLDER, 'kueue', 'keda', 'prometheus-operator-crds']));
+    expect(charts.map((c) => c.chart)).toEqual(expect.arrayContaining([...CHARTS_WITH_CRDS_FOLDER, 'kueue', 'keda', 'keda-add-ons-http', 'prometheus-operator-crds']));
     for (const c of charts) expect({ chart: c.chart, crds: HANDLINGS.includes(c.crds!) }).toEqual({ chart: c.chart, crds: true });
     for (const c of charts.filter((x) => CHARTS_WITH_CRDS_FOLDER.includes(x.chart))) {
       expect({ chart: c.chart, crds: c.crds }).not.toEqual({ chart: c.chart, crds: expect.stringMatching(/^(none|templates)$/) });

@@ -14,6 +14,7 @@ import { physicalName } from '../../core/naming';
 import { resourceTags } from '../../core/tags';
 import type {
   AddonChart, ApiKeyParts, ApiKeyRequest, ExposureParts, ExposureRequest, InferenceSpi, ModelCopySpec, ModelStreamSpec,
+  BackendTarget,
 } from '../../inference/spi';
 import { gatewayClass } from '../../k8s/objects/gateway-class';
 import { PRIVATE_CIDRS } from '../../k8s/objects/network-policy';
@@ -34,6 +35,27 @@ const LB = 'service.beta.kubernetes.io/aws-load-balancer';
 /** The AWS Load Balancer Controller's class for NLB Services. */
 export const AWS_NLB_CLASS = 'service.k8s.aws/nlb';
 
+/** Per backend Service: the ALB target group's health check (the readiness path, or `target`'s admin port) and deregistration delay. */
+function targetGroupConfigurations(req: ExposureRequest, serviceName: string, target?: BackendTarget): K8sObject[] {
+  return !req.useGateway ? [] : [{
+    apiVersion: 'gateway.k8s.aws/v1beta1',
+    kind: 'TargetGroupConfiguration',
+    metadata: { name: serviceName, namespace: target?.namespace ?? req.namespace, labels: { 'app.kubernetes.io/name': target ? serviceName : req.app } },
+    spec: {
+      targetReference: { name: serviceName },
+      defaultConfiguration: {
+        targetType: 'ip',
+        // The CRD's enum is lowercase (http, https, tcp).
+        healthCheckConfig: {
+          healthCheckPath: target?.healthPath ?? '/readyz', ...(target ? { healthCheckPort: String(target.healthPort) } : {}),
+          healthCheckProtocol: 'http', healthCheckInterval: 10, healthyThresholdCount: 2, unhealthyThresholdCount: 2,
+        },
+        targetGroupAttributes: [{ key: 'deregistration_delay.timeout_seconds', value: String(req.deregistrationSeconds) }],
+      },
+    },
+  }];
+}
+
 function exposure(scope: Construct, cloud: AwsCloud, req: ExposureRequest): ExposureParts {
   // An internal NLB made by the AWS Load Balancer Controller (loadBalancerClass service.k8s.aws/nlb; EKS's
   // built-in service controller ignores such Services): ip targets, a deregistration delay, and a finalizer on
@@ -45,20 +67,7 @@ function exposure(scope: Construct, cloud: AwsCloud, req: ExposureRequest): Expo
     [`${LB}-nlb-target-type`]: 'ip',
     [`${LB}-target-group-attributes`]: `deregistration_delay.timeout_seconds=${req.deregistrationSeconds}`,
   };
-  const backendObjects = (serviceName: string): K8sObject[] => (!req.useGateway ? [] : [{
-    apiVersion: 'gateway.k8s.aws/v1beta1',
-    kind: 'TargetGroupConfiguration',
-    metadata: { name: serviceName, namespace: req.namespace, labels: { 'app.kubernetes.io/name': req.app } },
-    spec: {
-      targetReference: { name: serviceName },
-      defaultConfiguration: {
-        targetType: 'ip',
-        // The CRD's enum is lowercase (http, https, tcp).
-        healthCheckConfig: { healthCheckPath: '/readyz', healthCheckProtocol: 'http', healthCheckInterval: 10, healthyThresholdCount: 2, unhealthyThresholdCount: 2 },
-        targetGroupAttributes: [{ key: 'deregistration_delay.timeout_seconds', value: String(req.deregistrationSeconds) }],
-      },
-    },
-  }]);
+  const backendObjects = (serviceName: string, target?: BackendTarget): K8sObject[] => targetGroupConfigurations(req, serviceName, target);
   if (!req.useGateway) {
     return {
       serviceType: 'LoadBalancer', serviceLoadBalancerClass: AWS_NLB_CLASS, serviceNeedsClusterController: true,

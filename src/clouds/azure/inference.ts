@@ -15,6 +15,7 @@ import { physicalName } from '../../core/naming';
 import { resourceTags } from '../../core/tags';
 import type {
   AddonChart, ApiKeyParts, ApiKeyRequest, ExposureCheck, ExposureParts, ExposureRequest, InferenceSpi, ModelCopySpec,
+  BackendTarget,
 } from '../../inference/spi';
 import { PRIVATE_CIDRS } from '../../k8s/objects/network-policy';
 import { K8sObject } from '../../k8s/objects/object';
@@ -30,13 +31,16 @@ const LB = 'service.beta.kubernetes.io/azure-load-balancer';
 
 function exposure(req: ExposureRequest): ExposureParts {
   const labels = { 'app.kubernetes.io/name': req.app };
-  const backendObjects = (serviceName: string): K8sObject[] => (!req.useGateway ? [] : [{
+  const backendObjects = (serviceName: string, target?: BackendTarget): K8sObject[] => (!req.useGateway ? [] : [{
     apiVersion: 'alb.networking.azure.io/v1',
     kind: 'HealthCheckPolicy',
-    metadata: { name: serviceName, namespace: req.namespace, labels },
+    metadata: { name: serviceName, namespace: target?.namespace ?? req.namespace, labels: target ? { 'app.kubernetes.io/name': serviceName } : labels },
     spec: {
-      targetRef: { group: '', kind: 'Service', name: serviceName, namespace: req.namespace },
-      default: { interval: '5s', timeout: '3s', healthyThreshold: 1, unhealthyThreshold: 2, http: { path: '/readyz' } },
+      targetRef: { group: '', kind: 'Service', name: serviceName, namespace: target?.namespace ?? req.namespace },
+      default: {
+        interval: '5s', timeout: '3s', healthyThreshold: 1, unhealthyThreshold: 2,
+        ...(target ? { port: target.healthPort } : {}), http: { path: target?.healthPath ?? '/readyz' },
+      },
     },
   }]);
   if (!req.useGateway) {
@@ -188,7 +192,7 @@ function checkExposure(scope: Construct, opts: ExposureCheck): void {
   }
   if (!isPublic && usesGateway && !gatewayClassName) {
     throw new InvalidPropError(scope, 'exposure.gatewayClassName', gatewayClassName,
-      'a Gateway class with a private frontend (an internal Azure canary cannot use Application Gateway for Containers, whose frontends are public)');
+      'a Gateway class with a private frontend (an internal Azure endpoint behind a gateway, for a canary or for scale-to-zero\'s request-holding activator, cannot use Application Gateway for Containers, whose frontends are public)');
   }
 }
 

@@ -22,6 +22,7 @@ import { physicalName } from '../../core/naming';
 import { resourceTags } from '../../core/tags';
 import type {
   ApiKeyParts, ApiKeyRequest, ExposureParts, ExposureRequest, InferenceSpi, ModelCopySpec, ModelStreamSpec,
+  BackendTarget,
 } from '../../inference/spi';
 import { PRIVATE_CIDRS } from '../../k8s/objects/network-policy';
 import { K8sObject } from '../../k8s/objects/object';
@@ -39,26 +40,30 @@ export const GOOGLE_LB_CIDRS: readonly string[] = ['35.191.0.0/16', '130.211.0.0
 export const GCLOUD_IMAGE = 'gcr.io/google.com/cloudsdktool/google-cloud-cli:530.0.0-slim';
 
 /** Per backend Service: the GKE gateway's health check (the readiness path) and backend timeouts. */
-function backendObjects(req: ExposureRequest, serviceName: string): K8sObject[] {
+function backendObjects(req: ExposureRequest, serviceName: string, target?: BackendTarget): K8sObject[] {
   if (!req.useGateway) return [];
-  const labels = { 'app.kubernetes.io/name': req.app };
+  const labels = { 'app.kubernetes.io/name': target ? serviceName : req.app };
+  const namespace = target?.namespace ?? req.namespace;
   return [
     {
       apiVersion: 'networking.gke.io/v1',
       kind: 'HealthCheckPolicy',
-      metadata: { name: serviceName, namespace: req.namespace, labels },
+      metadata: { name: serviceName, namespace, labels },
       spec: {
-        default: { checkIntervalSec: 10, healthyThreshold: 1, unhealthyThreshold: 2, config: { type: 'HTTP', httpHealthCheck: { port: req.serverPort, requestPath: '/readyz' } } },
+        default: {
+          checkIntervalSec: 10, healthyThreshold: 1, unhealthyThreshold: 2,
+          config: { type: 'HTTP', httpHealthCheck: { port: target?.healthPort ?? req.serverPort, requestPath: target?.healthPath ?? '/readyz' } },
+        },
         targetRef: { group: '', kind: 'Service', name: serviceName },
       },
     },
     {
       apiVersion: 'networking.gke.io/v1',
       kind: 'GCPBackendPolicy',
-      metadata: { name: serviceName, namespace: req.namespace, labels },
+      metadata: { name: serviceName, namespace, labels },
       spec: {
         // The load balancer's default backend timeout (30 s) would cut long completions.
-        default: { timeoutSec: req.requestTimeoutSeconds + 30, connectionDraining: { drainingTimeoutSec: req.deregistrationSeconds } },
+        default: { timeoutSec: (target?.requestTimeoutSeconds ?? req.requestTimeoutSeconds) + 30, connectionDraining: { drainingTimeoutSec: req.deregistrationSeconds } },
         targetRef: { group: '', kind: 'Service', name: serviceName },
       },
     },
@@ -110,7 +115,7 @@ function publicFrontend(scope: Construct, cloud: GcpCloud, req: ExposureRequest)
 }
 
 function exposure(scope: Construct, cloud: GcpCloud, req: ExposureRequest): ExposureParts {
-  const backends = (serviceName: string): K8sObject[] => backendObjects(req, serviceName);
+  const backends = (serviceName: string, target?: BackendTarget): K8sObject[] => backendObjects(req, serviceName, target);
   if (!req.useGateway) {
     return {
       serviceType: 'LoadBalancer',

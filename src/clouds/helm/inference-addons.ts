@@ -26,16 +26,18 @@ export class InferenceClusterAddons extends Construct {
   public readonly cluster: IGpuCluster;
   private readonly releases = new Map<string, Release>();
   private sharedObjects?: KubernetesWorkload;
+  private activatorWorkload?: KubernetesWorkload;
 
   private constructor(scope: Construct, id: string, cluster: IGpuCluster) {
     super(scope, id);
     this.cluster = cluster;
   }
 
-  /** The helm_release of a pinned chart (once). */
-  public chart(chart: AddonChart): Release {
+  /** The helm_release of a pinned chart (once), after the releases in `after` (e.g. an add-on after the CRDs of its base). */
+  public chart(chart: AddonChart, after: readonly Release[] = []): Release {
     let release = this.releases.get(chart.id);
     if (!release) {
+      const dependsOn = [...(this.cluster.addOnDependencies ?? []), ...after];
       release = new Release(this, chart.id, {
         provider: this.cluster.helmProvider,
         name: chart.releaseName,
@@ -48,7 +50,7 @@ export class InferenceClusterAddons extends Construct {
         atomic: true,
         cleanupOnFail: true,
         timeout: 900,
-        dependsOn: this.cluster.addOnDependencies ? [...this.cluster.addOnDependencies] : undefined,
+        dependsOn: dependsOn.length > 0 ? dependsOn : undefined,
       });
       this.releases.set(chart.id, release);
     }
@@ -77,6 +79,26 @@ export class InferenceClusterAddons extends Construct {
       });
     }
     return this.sharedObjects;
+  }
+
+  /**
+   * Namespaced objects of the request-holding activator that belong to the cluster, not to one endpoint (the gateway's
+   * health check and timeout policies of the interceptor's proxy Service, in the add-on's namespace): delivered once,
+   * by the first scale-to-zero endpoint, after `dependsOn` (the add-on and the gateway's CRDs).
+   */
+  public activatorObjects(objects: readonly K8sObject[], dependsOn: readonly ITerraformDependable[] = []): KubernetesWorkload | undefined {
+    if (objects.length === 0) return undefined;
+    if (!this.activatorWorkload) {
+      this.activatorWorkload = new KubernetesWorkload(this, 'Activator', {
+        cluster: this.cluster,
+        namespace: objects[0].metadata.namespace ?? 'keda',
+        releaseName: 'aiinfra-inference-activator',
+        description: 'Gateway policies of the KEDA HTTP add-on interceptor (cdktf-ai-infra)',
+      });
+      if (dependsOn.length) this.activatorWorkload.addDependency(...dependsOn);
+      objects.forEach((o, i) => apiObject(this.activatorWorkload!.chart, `Object${i}`, { ...o }));
+    }
+    return this.activatorWorkload;
   }
 
   /** Everything installed so far (endpoint releases depend on these). */

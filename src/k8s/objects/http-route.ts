@@ -6,11 +6,19 @@ export interface RouteBackend {
   /** The Service port. */
   readonly port: number;
   readonly weight: number;
+  /** The Service's namespace, when not the route's (the target namespace needs a ReferenceGrant). @default - the route's */
+  readonly namespace?: string;
+}
+
+/** A request header the route sets (overwriting a client's value) before it forwards. */
+export interface RouteHeader {
+  readonly name: string;
+  readonly value: string;
 }
 
 /** Every path of `hostnames` on `gatewayName`, split between backends by weight. */
 export function httpRoute(name: string, namespace: string, labels: Record<string, string>, gatewayName: string,
-  hostnames: readonly string[], backends: readonly RouteBackend[]): K8sObject {
+  hostnames: readonly string[], backends: readonly RouteBackend[], setHeaders: readonly RouteHeader[] = []): K8sObject {
   return {
     apiVersion: 'gateway.networking.k8s.io/v1',
     kind: 'HTTPRoute',
@@ -20,7 +28,10 @@ export function httpRoute(name: string, namespace: string, labels: Record<string
       ...(hostnames.length > 0 ? { hostnames: [...hostnames] } : {}),
       rules: [{
         matches: [{ path: { type: 'PathPrefix', value: '/' } }],
-        backendRefs: backends.map((b) => ({ name: b.service, port: b.port, weight: b.weight })),
+        ...(setHeaders.length > 0
+          ? { filters: [{ type: 'RequestHeaderModifier', requestHeaderModifier: { set: setHeaders.map((h) => ({ name: h.name, value: h.value })) } }] }
+          : {}),
+        backendRefs: backends.map((b) => ({ name: b.service, ...(b.namespace ? { namespace: b.namespace } : {}), port: b.port, weight: b.weight })),
       }],
     },
   };

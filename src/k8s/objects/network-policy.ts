@@ -18,6 +18,33 @@ export interface NetworkPolicyInput {
   readonly scraperNamespace: string;
   /** Namespaces of in-cluster gateway proxies, when the gateway runs in the cluster. */
   readonly gatewayNamespaces?: readonly string[];
+  /** Pods of another namespace admitted on `port` (e.g. a request-holding proxy that connects to pod IPs). */
+  readonly podPeers?: readonly PodPeer[];
+}
+
+/** Pods with `podLabels` in `namespace`. */
+export interface PodPeer {
+  readonly namespace: string;
+  readonly podLabels: Readonly<Record<string, string>>;
+}
+
+function podPeer(p: PodPeer): Record<string, unknown> {
+  return { namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': p.namespace } }, podSelector: { matchLabels: { ...p.podLabels } } };
+}
+
+/** Admits only `peers` on `port` (a workload that one proxy alone may reach). */
+export function podPeerPolicy(name: string, namespace: string, labels: Record<string, string>, podSelector: Record<string, string>,
+  port: number, peers: readonly PodPeer[]): K8sObject {
+  return {
+    apiVersion: 'networking.k8s.io/v1',
+    kind: 'NetworkPolicy',
+    metadata: objectMeta(name, namespace, labels),
+    spec: {
+      podSelector: { matchLabels: podSelector },
+      policyTypes: ['Ingress'],
+      ingress: [{ from: peers.map(podPeer), ports: [{ protocol: 'TCP', port }] }],
+    },
+  };
 }
 
 /** Admits the ingress path and the monitoring scraper on `port`; nothing else. */
@@ -27,6 +54,7 @@ export function networkPolicy(input: NetworkPolicyInput): K8sObject {
   const from: Record<string, unknown>[] = [
     ...input.cidrs.map((cidr) => ({ ipBlock: { cidr } })),
     ...(input.gatewayNamespaces ?? []).map(nsPeer),
+    ...(input.podPeers ?? []).map(podPeer),
   ];
   return {
     apiVersion: 'networking.k8s.io/v1',

@@ -4,7 +4,8 @@ import { K8sObject, objectMeta } from './object';
 
 /** A KEDA trigger. */
 export interface KedaTrigger {
-  readonly type: 'prometheus' | 'cron' | 'cpu';
+  /** `external-push`: the KEDA HTTP add-on's scaler (in-flight requests at its interceptor). */
+  readonly type: 'prometheus' | 'cron' | 'cpu' | 'external-push';
   readonly name: string;
   readonly metadata: Record<string, string>;
   readonly metricType?: 'AverageValue' | 'Value' | 'Utilization';
