@@ -18,6 +18,7 @@ import type {
 } from './spi';
 import { cdk8s } from '../k8s/cdk8s';
 import { KubernetesWorkload } from '../k8s/delivery';
+import { deliverClusterAddOnNetworkPolicies } from '../k8s/addon-network-policies';
 import { Tenant, TenantProps } from './tenant';
 import { TrainingJob, TrainingJobProps } from './training-job';
 import { checkStateLocation } from '../core/state-backend';
@@ -462,6 +463,8 @@ export class GpuTrainingCluster extends Construct implements IGpuCluster {
    * ComputeClasses), when the cloud needs one.
    */
   public readonly clusterConfig?: KubernetesWorkload;
+  /** Default-deny NetworkPolicies of the GPU add-on and Kueue namespaces, with each add-on's flows (src/k8s/addon-network-policies.ts). */
+  public readonly addOnNetworkPolicies?: KubernetesWorkload;
   private readonly impl: ClusterImpl;
   private gatewayApiReleases?: readonly ITerraformDependable[];
 
@@ -504,6 +507,7 @@ export class GpuTrainingCluster extends Construct implements IGpuCluster {
     this.helmProvider = this.impl.helmProvider;
     this.clusterConfig = this.deliverClusterObjects(this.impl.clusterObjects ?? []);
     this.addOnDependencies = [...this.impl.addOnDependencies, ...(this.clusterConfig ? [this.clusterConfig.release] : [])];
+    this.addOnNetworkPolicies = deliverClusterAddOnNetworkPolicies(this, { gpuOperator: spec.gpuSoftware === 'gpu-operator', dcgmExporter: spec.dcgmExporter, kueue: spec.kueue });
     this.workloadIdentityPodLabels = this.impl.workloadIdentityPodLabels;
     this.endpoint = this.impl.endpoint;
     this.certificateAuthorityData = this.impl.certificateAuthorityData;
