@@ -71,8 +71,8 @@ describe('tenant reachability from the rendered NetworkPolicies', () => {
     const into = (to: string) => Object.keys(endpoints).filter((f) => f !== to && endpoints[f].namespace !== undefined)
       .flatMap((f) => PROBES.filter(([p, proto]) => allowed({ namespaces, policies }, endpoints[f], endpoints[to], p, proto)).map(([p, proto]) => `${f}:${p}/${proto}`));
     expect(into('research pod')).toEqual([]);
-    // the job's metrics port admits scrapes from any namespace: tenants cannot (their egress is closed), add-on
-    // namespaces without policies can (issue 21 item 3, default-deny in add-on namespaces, is not done yet)
+    // the job's metrics port admits scrapes from any namespace: tenants cannot (their egress is closed); this test
+    // renders no add-on namespace policies (the add-ons' own egress: test/k8s/netpol-addons.test.ts)
     expect(into('research job pod')).toEqual(expect.arrayContaining(['prometheus:9095/TCP', 'research job peer:9095/TCP']));
     expect(into('research job pod').filter((p) => p.startsWith('vision') || p.startsWith('research pod'))).toEqual([]);
   });
