@@ -22,11 +22,6 @@ const usedBy = (type: string) => (r: TerraformResourceView, ctx: PolicyContext) 
 export const CHECKOV_EXEMPTIONS: readonly CheckovExemption[] = [
   // ---- AWS ----
   {
-    checks: ['CKV2_AWS_62'],
-    resourceTypes: ['aws_s3_bucket'],
-    reason: 'No S3 event notifications by design: a checkpoint counts as complete when its manifest is written last, which readers check directly.',
-  },
-  {
     checks: ['CKV_AWS_145'],
     resourceTypes: ['aws_s3_bucket'],
     reason: 'Access-log target bucket: S3 server access log delivery does not support SSE-KMS targets, so it uses SSE-S3 (AES256).',
