@@ -67,12 +67,16 @@ export const CHECKOV_EXEMPTIONS: readonly CheckovExemption[] = [
   {
     checks: ['CKV_GCP_66'],
     resourceTypes: ['google_container_cluster'],
-    reason: 'Binary Authorization needs an attestation pipeline outside this library; images come from our registry with immutable, content-hash tags and scan on push.',
+    reason: 'Binary Authorization needs an attestation pipeline outside this library; images come from our registry with immutable, content-hash tags and scan on push. '
+      + 'GpuTrainingCluster gkeBinaryAuthorization: true turns it on.',
+    when: (r) => blocks(r.attrs.binary_authorization).length === 0,
   },
   {
     checks: ['CKV_GCP_61'],
     resourceTypes: ['google_container_cluster'],
-    reason: 'Subnet flow logs are on (AI-GCP-NET-1); intranode visibility would also log every pod-to-pod NCCL flow of multi-GPU training, at high cost.',
+    reason: 'Subnet flow logs are on (AI-GCP-NET-1); intranode visibility would also log every pod-to-pod NCCL flow of multi-GPU training, at high cost. '
+      + 'GpuTrainingCluster gkeIntranodeVisibility: true turns it on.',
+    when: (r) => !isOn(r.attrs.enable_intranode_visibility),
   },
   {
     checks: ['CKV_GCP_62', 'CKV_GCP_78'],

@@ -156,6 +156,20 @@ export interface GpuTrainingClusterProps {
   readonly deletionProtection?: boolean;
   /** Extra tags / labels on cloud resources. @default - none */
   readonly tags?: Record<string, string>;
+  /**
+   * GKE only: Binary Authorization enforcing the project's policy (`PROJECT_SINGLETON_POLICY_ENFORCE`), which then
+   * decides which images may run (its default policy admits all: write the attestation rules there). Turns the
+   * CKV_GCP_66 exemption off. Enables binaryauthorization.googleapis.com.
+   * @default false
+   */
+  readonly gkeBinaryAuthorization?: boolean;
+  /**
+   * GKE only: intranode visibility, so pod-to-pod traffic on one node goes through the VPC (its firewall rules and
+   * flow logs). Every NCCL flow of multi-GPU training is then logged too, at high log volume. Turns the CKV_GCP_61
+   * exemption off.
+   * @default false
+   */
+  readonly gkeIntranodeVisibility?: boolean;
 }
 
 /** Attributes of a cluster made elsewhere (another stack): enough to reach it and bind identities. */
@@ -392,6 +406,10 @@ function resolveClusterSpec(scope: IConstruct, props: GpuTrainingClusterProps): 
   const { endpointAccess, authorizedNetworks } = resolveEndpoint(scope, props);
   const admins = props.admins ?? [];
   spi.checkAdmins(scope, admins);
+  for (const prop of ['gkeBinaryAuthorization', 'gkeIntranodeVisibility'] as const) {
+    if (props[prop] !== undefined && typeof props[prop] !== 'boolean') throw new InvalidPropError(scope, prop, props[prop], 'true or false');
+    if (props[prop] !== undefined && !spi.gkeSecurityOptions) throw new InvalidPropError(scope, prop, props[prop], 'undefined: a GKE option (Cloud.gcp(...))');
+  }
   const gpuSoftware = props.gpuSoftware ?? 'device-plugin';
   if (gpuSoftware === 'gpu-operator' && spi.gpuOperatorUnsupported) throw new InvalidPropError(scope, 'gpuSoftware', gpuSoftware, spi.gpuOperatorUnsupported);
   const network = resolveNetwork(scope, spi, props);
@@ -411,6 +429,7 @@ function resolveClusterSpec(scope: IConstruct, props: GpuTrainingClusterProps): 
     systemPool, gpuPools, gpuSoftware, dcgmExporter: props.dcgmExporter ?? true, kueue: props.kueue ?? true,
     gatewayApi: props.gatewayApi ?? spi.gatewayApiByDefault,
     releaseChannel: props.releaseChannel ?? 'REGULAR', deletionProtection: props.deletionProtection ?? true, tags: props.tags,
+    gkeBinaryAuthorization: props.gkeBinaryAuthorization ?? false, gkeIntranodeVisibility: props.gkeIntranodeVisibility ?? false,
   };
 }
 
