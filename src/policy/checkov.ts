@@ -94,7 +94,7 @@ export const CHECKOV_EXEMPTIONS: readonly CheckovExemption[] = [
   {
     checks: ['CKV_AZURE_112'],
     resourceTypes: ['azurerm_key_vault_key'],
-    reason: 'Software-protected Key Vault keys (FIPS 140-2 Level 1) protect the storage and etcd encryption keys; HSM-backed keys need a Premium vault and are a user choice.',
+    reason: 'Software-protected Key Vault keys (FIPS 140-2 Level 1) protect the storage and etcd encryption keys; HSM-backed keys need a Premium vault and are a user choice: ModelBackupBucket azure.hsmKey: true (the cluster keys are HSM-backed already).',
     when: (r) => r.attrs.key_type === 'RSA' || r.attrs.key_type === 'EC',
   },
   {

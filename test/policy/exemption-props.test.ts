@@ -1,10 +1,12 @@
-// Issue 21 item 4: a checkov exemption that records a deliberate choice has a prop that removes it. With the prop
+// Issue 21 item 4: a checkov exemption that records a deliberate choice has a prop that removes it (GKE Binary
+// Authorization and intranode visibility, the Azure bucket's HSM key). With the prop
 // the setting is on and the pack writes no skip; without it the skip is there with its reason (the fixture).
 import { Aspects, Testing } from 'cdktf';
 import { AiInfraPolicyPack } from '../../src/policy';
-import { aws, expectInvalid, gcp, Json, newStack, one } from '../training/cluster-helpers';
+import { aws, azure, expectInvalid, gcp, Json, newStack, one } from '../training/cluster-helpers';
 import { GpuTrainingCluster } from '../../src/training/gpu-training-cluster';
 import { Gpu } from '../../src/core/gpu';
+import { ModelBackupBucket } from '../../src/backup/model-backup-bucket';
 
 function gkeCluster(props: { gkeBinaryAuthorization?: boolean; gkeIntranodeVisibility?: boolean }): Json {
   const stack = newStack();
@@ -41,5 +43,26 @@ describe('exemptions removed by a prop', () => {
       /gkeBinaryAuthorization/, /a GKE option/);
     expectInvalid(() => new GpuTrainingCluster(newStack(), 'train', { cloud: gcp(), gpuPools: [{ gpu: Gpu.H100_80GB, maxNodes: 2 }], gkeIntranodeVisibility: 'yes' as never }),
       /gkeIntranodeVisibility/, /true or false/);
+  });
+
+  function azureBucket(hsmKey?: boolean): Json {
+    const stack = newStack();
+    new ModelBackupBucket(stack, 'models', { cloud: azure(), ...(hsmKey === undefined ? {} : { azure: { hsmKey } }) });
+    Aspects.of(stack).add(new AiInfraPolicyPack());
+    Testing.synth(stack);
+    return stack.toTerraform();
+  }
+
+  test('Azure: ModelBackupBucket azure.hsmKey makes the key RSA-HSM in a Premium vault and drops CKV_AZURE_112; by default the skip is there', () => {
+    const key = (j: Json) => Object.values(j.resource.azurerm_key_vault_key)[0] as Json;
+    const vault = (j: Json) => Object.values(j.resource.azurerm_key_vault)[0] as Json;
+    const on = azureBucket(true);
+    expect([key(on).key_type, vault(on).sku_name]).toEqual(['RSA-HSM', 'premium']);
+    expect(skips(key(on))).not.toContain('CKV_AZURE_112');
+    expect(skips(key(on))).toContain('CKV_AZURE_40'); // the pack ran on the key
+    const off = azureBucket();
+    expect([key(off).key_type, vault(off).sku_name]).toEqual(['RSA', 'standard']);
+    expect(skips(key(off))).toContain('CKV_AZURE_112');
+    expectInvalid(() => new ModelBackupBucket(newStack(), 'm', { cloud: azure(), azure: { hsmKey: 'yes' as never } }), /azure.hsmKey/, /true or false/);
   });
 });
