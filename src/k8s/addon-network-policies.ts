@@ -18,7 +18,7 @@ import { KEDA_CHART } from '../inference/addons';
 import type { IGpuCluster } from '../core/cluster';
 import { KubernetesWorkload } from './delivery';
 import { DCGM_EXPORTER_PORT, GPU_ADDON_NAMESPACE, KUEUE_MANAGER_CONFIG, KUEUE_NAMESPACE } from './charts';
-import { MANAGED_BY_LABELS } from './namespace';
+import { MANAGED_BY_LABELS, workloadIdentityEndpoints } from './namespace';
 import type { K8sObject } from './objects/object';
 
 /** Label of the namespaces whose Prometheus may scrape add-on metrics ports (our self-managed monitoring namespace carries it). */
@@ -50,12 +50,20 @@ export interface AddOnComponent {
    * ScaledObject names). The called pods' own ingress policies still apply.
    */
   readonly callsClusterPods?: boolean;
+  /** Whether it fetches cloud credentials from the node-local workload-identity endpoint (EKS Pod Identity agent). */
+  readonly usesWorkloadIdentity?: boolean;
 }
 
 /** The namespace of an add-on and its components. */
 export interface AddOnNamespace {
   readonly namespace: string;
   readonly components: readonly AddOnComponent[];
+  /**
+   * `namespace`: default-deny for every pod of the namespace (ours to close). `pods`: only the components' pods are
+   * isolated, each by its own policy with DNS in it (kube-system: the cloud's own components live there too).
+   * @default 'namespace'
+   */
+  readonly isolation?: 'namespace' | 'pods';
 }
 
 /** Kueue's ports: webhook and metrics from its manager configuration, the visibility API server's from the chart (0.14: 8082). */
@@ -134,6 +142,12 @@ export function gpuAddOn(set: GpuAddOnSet, namespace = GPU_ADDON_NAMESPACE): Add
 
 const TCP = (ports: readonly number[]) => ports.map((port) => ({ protocol: 'TCP', port }));
 const byName = (ns: string) => ({ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': ns } } });
+const DNS_PORTS = [{ protocol: 'UDP', port: 53 }, { protocol: 'TCP', port: 53 }];
+/** kube-dns and the NodeLocal DNSCache address. */
+const DNS_EGRESS: Record<string, unknown>[] = [
+  { to: [{ ...byName('kube-system'), podSelector: { matchLabels: { 'k8s-app': 'kube-dns' } } }], ports: DNS_PORTS },
+  { to: [{ ipBlock: { cidr: '169.254.20.10/32' } }], ports: DNS_PORTS },
+];
 
 /** Where metrics scrapes come from on `cloud`: namespaces labelled as scrapers (their Prometheus pods), and the managed collector's namespace. */
 export function scraperPeers(cloud: Cloud): Record<string, unknown>[] {
@@ -150,7 +164,7 @@ function policy(namespace: string, name: string, spec: Record<string, unknown>):
 }
 
 /** The policy of one component: its ingress (API server calls, scrapes, same-namespace callers) and egress. */
-function componentPolicy(addOn: AddOnNamespace, c: AddOnComponent, scrapers: Record<string, unknown>[]): K8sObject | undefined {
+function componentPolicy(addOn: AddOnNamespace, c: AddOnComponent, scrapers: Record<string, unknown>[], cloud: Cloud): K8sObject | undefined {
   const ingress: Record<string, unknown>[] = [];
   if (c.apiServerCallPorts?.length) ingress.push({ ports: TCP(c.apiServerCallPorts) });
   if (c.metricsPorts?.length) ingress.push({ from: scrapers, ports: TCP(c.metricsPorts) });
@@ -163,11 +177,17 @@ function componentPolicy(addOn: AddOnNamespace, c: AddOnComponent, scrapers: Rec
   if (c.callsApiServer) egress.push({ to: [{ ipBlock: { cidr: '0.0.0.0/0', except: [LINK_LOCAL_CIDR] } }], ports: TCP(API_SERVER_PORTS) });
   for (const call of c.calls ?? []) egress.push({ to: [{ podSelector: { matchLabels: { ...call.podLabels } } }], ports: TCP(call.ports) });
   if (c.callsClusterPods) egress.push({ to: [{ namespaceSelector: {} }] });
-  if (ingress.length === 0 && egress.length === 0) return undefined;
-  const policyTypes = [...(ingress.length ? ['Ingress'] : []), ...(egress.length ? ['Egress'] : [])];
+  if (c.usesWorkloadIdentity) {
+    egress.push(...workloadIdentityEndpoints(cloud).map((e) => ({ to: [{ ipBlock: { cidr: e.cidr } }], ports: TCP([e.port]) })));
+  }
+  const podsOnly = addOn.isolation === 'pods';
+  // isolated pod by pod: the policy itself is their default-deny (both types), DNS included
+  if (podsOnly) egress.push(...DNS_EGRESS);
+  if (!podsOnly && ingress.length === 0 && egress.length === 0) return undefined;
+  const policyTypes = podsOnly ? ['Ingress', 'Egress'] : [...(ingress.length ? ['Ingress'] : []), ...(egress.length ? ['Egress'] : [])];
   return policy(addOn.namespace, `allow-${c.name}`, {
     podSelector: { matchLabels: { ...c.podLabels } }, policyTypes,
-    ...(ingress.length ? { ingress } : {}), ...(egress.length ? { egress } : {}),
+    ...(ingress.length || podsOnly ? { ingress } : {}), ...(egress.length ? { egress } : {}),
   });
 }
 
@@ -177,19 +197,33 @@ function componentPolicy(addOn: AddOnNamespace, c: AddOnComponent, scrapers: Rec
  */
 export function addOnNetworkPolicies(addOn: AddOnNamespace, cloud: Cloud): K8sObject[] {
   const ns = addOn.namespace;
-  const dnsPorts = [{ protocol: 'UDP', port: 53 }, { protocol: 'TCP', port: 53 }];
   const scrapers = scraperPeers(cloud);
+  const components = addOn.components.map((c) => componentPolicy(addOn, c, scrapers, cloud)).filter((p): p is K8sObject => p !== undefined);
+  if (addOn.isolation === 'pods') return components;
   return [
     policy(ns, 'default-deny-all', { podSelector: {}, policyTypes: ['Ingress', 'Egress'] }),
-    policy(ns, 'allow-dns-egress', {
-      podSelector: {}, policyTypes: ['Egress'],
-      egress: [
-        { to: [{ ...byName('kube-system'), podSelector: { matchLabels: { 'k8s-app': 'kube-dns' } } }], ports: dnsPorts },
-        { to: [{ ipBlock: { cidr: '169.254.20.10/32' } }], ports: dnsPorts },
-      ],
-    }),
-    ...addOn.components.map((c) => componentPolicy(addOn, c, scrapers)).filter((p): p is K8sObject => p !== undefined),
+    policy(ns, 'allow-dns-egress', { podSelector: {}, policyTypes: ['Egress'], egress: DNS_EGRESS }),
+    ...components,
   ];
+}
+
+/** Our add-ons in kube-system, by chart: isolated pod by pod (their pods carry the release's `app.kubernetes.io/instance`). */
+const KUBE_SYSTEM_ADD_ONS: Readonly<Record<string, (release: string) => AddOnComponent>> = {
+  // cluster-autoscaler 9.x: metrics and health on 8085; the AWS APIs (Auto Scaling, EC2, EKS) over HTTPS
+  'cluster-autoscaler': (release) => ({
+    name: release, podLabels: { 'app.kubernetes.io/instance': release }, metricsPorts: [8085], callsApiServer: true, usesWorkloadIdentity: true,
+  }),
+  // aws-load-balancer-controller 2.x: webhooks (pod readiness gates, Ingress/Service/TargetGroupBinding) on 9443,
+  // metrics on 8080; the AWS APIs (ELB, EC2, WAF off) over HTTPS
+  'aws-load-balancer-controller': (release) => ({
+    name: release, podLabels: { 'app.kubernetes.io/instance': release }, apiServerCallPorts: [9443], metricsPorts: [8080],
+    callsApiServer: true, usesWorkloadIdentity: true,
+  }),
+};
+
+/** The kube-system add-on for a pinned chart's release, when we know its pods' flows. */
+export function kubeSystemAddOn(chart: string, release: string): AddOnComponent | undefined {
+  return KUBE_SYSTEM_ADD_ONS[chart]?.(release);
 }
 
 /**
@@ -197,11 +231,10 @@ export function addOnNetworkPolicies(addOn: AddOnNamespace, cloud: Cloud): K8sOb
  * add-on releases, which create the namespaces). Returns undefined when there is nothing to deliver.
  */
 export function deliverAddOnNetworkPolicies(scope: Construct, id: string, cluster: IGpuCluster, addOns: readonly AddOnNamespace[],
-  after: readonly ITerraformDependable[]): KubernetesWorkload | undefined {
+  after: readonly ITerraformDependable[], releaseName = `aiinfra-netpol-${addOns[0]?.namespace}`.slice(0, 53)): KubernetesWorkload | undefined {
   if (addOns.length === 0) return undefined;
   const workload = new KubernetesWorkload(scope, id, {
-    cluster, namespace: addOns[0].namespace, releaseNamespace: 'kube-system', dependOnClusterAddons: false,
-    releaseName: `aiinfra-netpol-${addOns.map((a) => a.namespace).join('-')}`.slice(0, 53).replace(/-+$/, ''),
+    cluster, namespace: addOns[0].namespace, releaseNamespace: 'kube-system', dependOnClusterAddons: false, releaseName,
     description: `Default-deny NetworkPolicies of ${addOns.map((a) => a.namespace).join(', ')} (cdktf-ai-infra)`,
   });
   workload.addDependency(...after);
@@ -218,8 +251,29 @@ export function deliverAddOnNetworkPolicies(scope: Construct, id: string, cluste
 export function deliverClusterAddOnNetworkPolicies(cluster: IGpuCluster, opts: { gpuOperator: boolean; dcgmExporter: boolean; kueue: boolean }): KubernetesWorkload | undefined {
   const addOns = [gpuAddOn({ gpuOperator: opts.gpuOperator, dcgmExporter: opts.dcgmExporter }), ...(opts.kueue ? [kueueAddOn()] : [])];
   const namespaces = new Set(addOns.map((a) => a.namespace));
-  const releases = cluster.node.findAll().filter((c): c is TerraformResource => TerraformResource.isTerraformResource(c)
-    && c.terraformResourceType === 'helm_release' && namespaces.has(String((c as unknown as { namespaceInput?: string }).namespaceInput)));
+  const helmReleases = cluster.node.findAll().filter((c): c is TerraformResource => TerraformResource.isTerraformResource(c) && c.terraformResourceType === 'helm_release');
+  const releases = helmReleases.filter((r) => namespaces.has(String(inputs(r).namespaceInput)));
   if (releases.length === 0) return undefined;
-  return deliverAddOnNetworkPolicies(cluster, 'AddOnNetworkPolicies', cluster, addOns, releases);
+  const workload = deliverAddOnNetworkPolicies(cluster, 'AddOnNetworkPolicies', cluster, addOns, releases, 'aiinfra-addon-netpol');
+  if (workload) isolateKubeSystemReleases(workload, cluster, helmReleases);
+  return workload;
+}
+
+type ReleaseInputs = { namespaceInput?: string; chartInput?: string; nameInput?: string };
+const inputs = (r: TerraformResource) => r as unknown as ReleaseInputs;
+
+/**
+ * Adds to `workload` the pod-level policies of the releases among `releases` that are our known kube-system
+ * add-ons (the cloud's own components stay as they are), applied after them. Call it again for releases made
+ * later (the load balancer controller, installed on first use of Gateway API).
+ */
+export function isolateKubeSystemReleases(workload: KubernetesWorkload, cluster: IGpuCluster, releases: readonly ITerraformDependable[]): void {
+  const found = releases.filter((r): r is TerraformResource => TerraformResource.isTerraformResource(r) && r.terraformResourceType === 'helm_release'
+    && inputs(r).namespaceInput === 'kube-system')
+    .map((r) => ({ r, c: kubeSystemAddOn(String(inputs(r).chartInput), String(inputs(r).nameInput)) }))
+    .filter((x): x is { r: TerraformResource; c: AddOnComponent } => x.c !== undefined);
+  if (found.length === 0) return;
+  workload.addDependency(...found.map((x) => x.r));
+  const addOn: AddOnNamespace = { namespace: 'kube-system', isolation: 'pods', components: found.map((x) => x.c) };
+  addOnNetworkPolicies(addOn, cluster.cloud).forEach((obj) => workload.addObject(`kube-system-${obj.metadata.name}`, { ...obj }));
 }

@@ -18,7 +18,7 @@ import type {
 } from './spi';
 import { cdk8s } from '../k8s/cdk8s';
 import { KubernetesWorkload } from '../k8s/delivery';
-import { deliverClusterAddOnNetworkPolicies } from '../k8s/addon-network-policies';
+import { deliverClusterAddOnNetworkPolicies, isolateKubeSystemReleases } from '../k8s/addon-network-policies';
 import { Tenant, TenantProps } from './tenant';
 import { TrainingJob, TrainingJobProps } from './training-job';
 import { checkStateLocation } from '../core/state-backend';
@@ -554,7 +554,11 @@ export class GpuTrainingCluster extends Construct implements IGpuCluster {
    * objects must wait for (none on GKE: the cluster setting comes before any node pool). Nothing on AKS.
    */
   public enableGatewayApi(): readonly ITerraformDependable[] {
-    this.gatewayApiReleases ??= this.impl.enableGatewayApi ? [...this.impl.enableGatewayApi()] : [];
+    if (!this.gatewayApiReleases) {
+      this.gatewayApiReleases = this.impl.enableGatewayApi ? [...this.impl.enableGatewayApi()] : [];
+      // the gateway controller's own pods in kube-system (EKS): isolated like the other add-ons
+      if (this.addOnNetworkPolicies) isolateKubeSystemReleases(this.addOnNetworkPolicies, this, this.gatewayApiReleases);
+    }
     return this.gatewayApiReleases;
   }
 

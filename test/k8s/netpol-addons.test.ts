@@ -47,31 +47,43 @@ const endpoints: Record<string, Endpoint> = {
   'dcgm exporter': { namespace: 'gpu-system', labels: { 'app.kubernetes.io/name': 'dcgm-exporter' }, ip: '10.64.6.6' },
   kured: { namespace: 'gpu-system', labels: { 'app.kubernetes.io/name': 'kured' }, ip: '10.64.6.7' },
   'device plugin': { namespace: 'gpu-system', labels: { 'app.kubernetes.io/name': 'nvidia-device-plugin' }, ip: '10.64.6.8' },
+  // our kube-system add-ons (EKS): isolated pod by pod
+  'cluster autoscaler': { namespace: 'kube-system', labels: { 'app.kubernetes.io/instance': 'cluster-autoscaler' }, ip: '10.64.7.7' },
+  'lb controller': { namespace: 'kube-system', labels: { 'app.kubernetes.io/instance': 'aws-load-balancer-controller' }, ip: '10.64.7.8' },
   'cloud metadata': { ip: '169.254.169.254' },
+  'pod identity agent': { ip: '169.254.170.23' },
   internet: { ip: '203.0.113.7' },
 };
-const PROBES: [number, string][] = [[53, 'UDP'], [53, 'TCP'], [80, 'TCP'], [443, 'TCP'], [6443, 'TCP'], [8080, 'TCP'], [8082, 'TCP'], [8443, 'TCP'],
+const PROBES: [number, string][] = [[53, 'UDP'], [53, 'TCP'], [80, 'TCP'], [443, 'TCP'], [6443, 'TCP'], [8080, 'TCP'], [8082, 'TCP'], [8085, 'TCP'], [8443, 'TCP'],
   [9090, 'TCP'], [9400, 'TCP'], [9443, 'TCP'], [9666, 'TCP'], [10250, 'TCP']];
 /** Probes whose egress no policy limits: outside the pod network, or pods of namespaces without policies. */
-const UNCONFINED = ['api server', 'internet', 'cloud metadata', 'unconfined pod', 'kube-dns'];
+const UNCONFINED = ['api server', 'internet', 'cloud metadata', 'pod identity agent', 'unconfined pod', 'kube-dns'];
 const ADD_ONS = ['kueue', 'keda operator', 'keda metrics api', 'keda webhooks', 'dcgm exporter', 'kured', 'device plugin'];
 
 function cluster(r: Rendered, policies = r.policies, namespaces = r.namespaces): Cluster {
   return { namespaces, policies };
 }
+/** Endpoints that are our add-ons on EKS only (elsewhere nothing of ours runs there). */
+const EKS_ONLY = ['cluster autoscaler', 'lb controller'];
+let activeCloud = '';
+const names = () => Object.keys(endpoints).filter((n) => activeCloud === 'platform-aws' || !EKS_ONLY.includes(n));
 /** Every `source:port/proto` that reaches `to`. */
 function into(c: Cluster, to: string): string[] {
-  return Object.keys(endpoints).filter((f) => f !== to)
+  return names().filter((f) => f !== to)
     .flatMap((f) => PROBES.filter(([p, proto]) => allowed(c, endpoints[f], endpoints[to], p, proto)).map(([p, proto]) => `${f}:${p}/${proto}`)).sort();
 }
 /** Every `destination:port/proto` that `from` reaches. */
 function from(c: Cluster, src: string): string[] {
-  return Object.keys(endpoints).filter((t) => t !== src)
+  return names().filter((t) => t !== src)
     .flatMap((t) => PROBES.filter(([p, proto]) => allowed(c, endpoints[src], endpoints[t], p, proto)).map(([p, proto]) => `${t}:${p}/${proto}`)).sort();
 }
 const without = (r: Rendered, namespace: string, name: string) => r.policies.filter((p) => !(p.metadata.namespace === namespace && p.metadata.name === name));
 
 describe.each(stacks.map((s) => [s.cloud, s] as const))('%s: add-on namespaces under default-deny', (_cloud, r) => {
+  beforeEach(() => {
+    activeCloud = r.cloud;
+  });
+
   test('every namespace an upstream chart installs into has a default-deny policy, but kube-system', () => {
     const denied = r.policies.filter((p) => p.metadata.name === 'default-deny-all' && JSON.stringify(p.spec.podSelector) === '{}'
       && JSON.stringify(p.spec.policyTypes) === '["Ingress","Egress"]').map((p) => p.metadata.namespace);
@@ -93,7 +105,7 @@ describe.each(stacks.map((s) => [s.cloud, s] as const))('%s: add-on namespaces u
     expect(into(c, 'keda webhooks')).toEqual(sources([KEDA_PORTS.webhook], anySource).sort());
     // 6443 is also an API server port: every pod allowed to call the API server reaches the metrics API server
     // there too (it authenticates and authorizes callers through the API server, as any aggregated API does).
-    const apiCallers = ['alertmanager', 'grafana', 'keda webhooks', 'kueue', 'kured'];
+    const apiCallers = ['alertmanager', 'grafana', 'keda webhooks', 'kueue', 'kured', ...(r.cloud === 'platform-aws' ? ['cluster autoscaler', 'lb controller'] : [])];
     expect(into(c, 'keda metrics api')).toEqual([...sources([KEDA_PORTS.metricsApiServer], [...anySource, ...apiCallers]), ...sources([KEDA_PORTS.prometheus], scrapers)].sort());
     expect(into(c, 'keda operator')).toEqual([`keda metrics api:${KEDA_PORTS.operatorGrpc}/TCP`, ...sources([KEDA_PORTS.prometheus], scrapers)].sort());
     expect(into(c, 'dcgm exporter')).toEqual(sources([DCGM_EXPORTER_PORT], scrapers).sort());
@@ -131,6 +143,29 @@ describe.each(stacks.map((s) => [s.cloud, s] as const))('%s: add-on namespaces u
     const c = cluster(r);
     expect(into(c, 'prometheus').filter((p) => p.endsWith(':9090/TCP'))).toEqual(['alertmanager:9090/TCP', 'grafana:9090/TCP', 'keda operator:9090/TCP']);
     for (const n of ['prometheus', 'grafana', 'alertmanager']) expect({ n, metadata: from(c, n).filter((p) => p.startsWith('cloud metadata:')) }).toEqual({ n, metadata: [] });
+  });
+
+  test('kube-system: only our add-ons\' pods are isolated (EKS: cluster-autoscaler, load balancer controller), each with its flows', () => {
+    const c = cluster(r);
+    const ours = r.policies.filter((p) => p.metadata.namespace === 'kube-system');
+    if (r.cloud !== 'platform-aws') {
+      expect(ours).toEqual([]);
+      return;
+    }
+    // no namespace-wide policy: the cloud's components (CoreDNS here) are untouched
+    expect(ours.map((p) => JSON.stringify(p.spec.podSelector))).not.toContain('{}');
+    expect(from(c, 'kube-dns')).toEqual(expect.arrayContaining(['internet:80/TCP', 'cloud metadata:80/TCP']));
+    const anySource = [...UNCONFINED, 'keda operator', 'prometheus'];
+    expect(into(c, 'lb controller')).toEqual([...anySource.map((n) => `${n}:9443/TCP`), 'prometheus:8080/TCP'].sort());
+    expect(into(c, 'cluster autoscaler')).toEqual(['prometheus:8085/TCP']);
+    const out = ['kube-dns:53/TCP', 'kube-dns:53/UDP', 'pod identity agent:80/TCP',
+      ...['api server', 'internet', 'unconfined pod', 'kube-dns'].flatMap((n) => [`${n}:443/TCP`, `${n}:6443/TCP`])].sort();
+    const outside = (n: string) => from(c, n).filter((p) => !ADD_ONS.some((a) => p.startsWith(`${a}:`)) && !p.startsWith('lb controller:') && !p.startsWith('cluster autoscaler:'));
+    expect(outside('cluster autoscaler')).toEqual(out);
+    expect(outside('lb controller')).toEqual(out);
+    // fixture: without its policy the controller is open to every pod on every port
+    const open = cluster(r, without(r, 'kube-system', 'allow-aws-load-balancer-controller'));
+    expect(into(open, 'lb controller')).toEqual(expect.arrayContaining(['unconfined pod:8085/TCP', 'unconfined pod:10250/TCP']));
   });
 
   describe('fixtures: each allowance removed, its flow is gone', () => {
