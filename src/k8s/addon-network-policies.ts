@@ -30,7 +30,6 @@ export const LINK_LOCAL_CIDR = '169.254.0.0/16';
 /** Ports the API server listens on (EKS/GKE/AKS: 443; 6443 where the endpoint slice names the secure port). */
 export const API_SERVER_PORTS: readonly number[] = [443, 6443];
 
-
 /** One add-on's pods and what reaches them. */
 export interface AddOnComponent {
   /** Names the component's policy (`allow-<name>`). */

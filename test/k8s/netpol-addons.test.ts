@@ -7,7 +7,7 @@ import { Testing } from 'cdktf';
 import { Cloud } from '../../src/core/cloud';
 import { workloadIdentityEndpoints } from '../../src/k8s/namespace';
 import { buildPlatformApp } from '../../examples/platform/platform';
-import { KEDA_PORTS, KUEUE_PORTS, METRICS_SCRAPER_NAMESPACE_LABEL } from '../../src/k8s/addon-network-policies';
+import { addOnNetworkPolicies, gpuAddOn, KEDA_PORTS, KUEUE_PORTS, METRICS_SCRAPER_NAMESPACE_LABEL } from '../../src/k8s/addon-network-policies';
 import { DCGM_EXPORTER_PORT } from '../../src/k8s/charts';
 import { allowed, Cluster, Endpoint, NetworkPolicy } from './netpol';
 import { findObjects, K8sObject, manifestsOf } from './validate';
@@ -195,5 +195,13 @@ describe.each(stacks.map((s) => [s.cloud, s] as const))('%s: add-on namespaces u
       const wide = r.policies.map((p) => JSON.parse(JSON.stringify(p).split('"except":["169.254.0.0/16"]').join('"except":[]')) as NetworkPolicy);
       expect(from(cluster(r, wide), 'kueue')).toEqual(expect.arrayContaining(['cloud metadata:443/TCP']));
     });
+  });
+});
+
+describe('the GPU add-on namespace follows the cluster\'s choices', () => {
+  const names = (set: { gpuOperator: boolean; dcgmExporter: boolean }) => addOnNetworkPolicies(gpuAddOn(set), Cloud.aws({ region: 'us-east-1' })).map((p) => p.metadata.name);
+  test('the DCGM exporter\'s scrape only with the exporter; the GPU operator\'s operands may call the API server', () => {
+    expect(names({ gpuOperator: false, dcgmExporter: true })).toEqual(['default-deny-all', 'allow-dns-egress', 'allow-gpu-xid-remediation', 'allow-dcgm-exporter']);
+    expect(names({ gpuOperator: true, dcgmExporter: false })).toEqual(['default-deny-all', 'allow-dns-egress', 'allow-gpu-xid-remediation', 'allow-gpu-operator']);
   });
 });
