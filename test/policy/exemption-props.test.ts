@@ -2,7 +2,9 @@
 // Authorization and intranode visibility, the Azure bucket's HSM key). With the prop
 // the setting is on and the pack writes no skip; without it the skip is there with its reason (the fixture).
 import { Aspects, Testing } from 'cdktf';
-import { AiInfraPolicyPack } from '../../src/policy';
+import * as fs from 'fs';
+import * as path from 'path';
+import { AiInfraPolicyPack, CHECKOV_EXEMPTIONS } from '../../src/policy';
 import { aws, azure, expectInvalid, gcp, Json, newStack, one } from '../training/cluster-helpers';
 import { GpuTrainingCluster } from '../../src/training/gpu-training-cluster';
 import { Gpu } from '../../src/core/gpu';
@@ -64,5 +66,20 @@ describe('exemptions removed by a prop', () => {
     expect([key(off).key_type, vault(off).sku_name]).toEqual(['RSA', 'standard']);
     expect(skips(key(off))).toContain('CKV_AZURE_112');
     expectInvalid(() => new ModelBackupBucket(newStack(), 'm', { cloud: azure(), azure: { hsmKey: 'yes' as never } }), /azure.hsmKey/, /true or false/);
+  });
+});
+
+describe('every exemption of the library says how it is closed', () => {
+  const readmes = ['backup', 'training', 'policy'].map((d) => fs.readFileSync(path.join(__dirname, `../../src/${d}/README.md`), 'utf8')).join('\n');
+  test.each(CHECKOV_EXEMPTIONS.map((e) => [e.checks.join(', '), e] as const))('%s: a prop that removes it, or the control that meets the check', (_id, e) => {
+    expect(e.remedy).toBeDefined();
+    if (e.remedy && 'prop' in e.remedy) {
+      const prop = e.remedy.prop.split(' ').pop()!;
+      // the reason (the skip comment auditors read) names the prop, and a construct README documents it
+      expect(e.reason).toContain(`${prop}: true`);
+      expect(readmes).toContain(`\`${prop}\``);
+    } else {
+      expect((e.remedy as { control: string }).control.length).toBeGreaterThan(20);
+    }
   });
 });
