@@ -24,6 +24,12 @@ import type { K8sObject } from './objects/object';
 /** Label of the namespaces whose Prometheus may scrape add-on metrics ports (our self-managed monitoring namespace carries it). */
 export const METRICS_SCRAPER_NAMESPACE_LABEL = 'cdktf-ai-infra/metrics-scraper';
 
+/**
+ * Label of the namespaces whose pods may query our Prometheus on 9090 (besides KEDA's operator): set it on the
+ * namespace of a component that reads metrics (a canary analysis, an activator). Tenants cannot label namespaces.
+ */
+export const PROMETHEUS_QUERY_NAMESPACE_LABEL = 'cdktf-ai-infra/prometheus-query';
+
 /** Link-local: cloud metadata endpoints and node agents. No add-on egress rule admits it. */
 export const LINK_LOCAL_CIDR = '169.254.0.0/16';
 

@@ -4,7 +4,7 @@ import { pinnedRelease } from '../clouds/helm/add-ons';
 import type { HelmRelease } from '../clouds/helm/release';
 import { IGpuCluster } from '../core/cluster';
 import { KubernetesWorkload } from '../k8s/delivery';
-import { KEDA_OPERATOR_LABELS, kedaAddOn, LINK_LOCAL_CIDR, METRICS_SCRAPER_NAMESPACE_LABEL } from '../k8s/addon-network-policies';
+import { KEDA_OPERATOR_LABELS, kedaAddOn, LINK_LOCAL_CIDR, METRICS_SCRAPER_NAMESPACE_LABEL, PROMETHEUS_QUERY_NAMESPACE_LABEL } from '../k8s/addon-network-policies';
 import { addDefaultDenyNetworkPolicy, addDnsEgressNetworkPolicy, MANAGED_BY_LABELS } from '../k8s/namespace';
 import { podSecurityLabels } from '../k8s/security';
 import { KUBERNETES_SUPPRESSION_PREFIX } from '../policy/suppress';
@@ -269,11 +269,18 @@ function addMonitoringNamespaces(base: KubernetesWorkload, namespace: string, no
   networkPolicy(base, 'PrometheusScrape', namespace, 'allow-prometheus-scrape', {
     podSelector: { matchLabels: { 'app.kubernetes.io/name': 'prometheus' } }, policyTypes: ['Egress'], egress: [{ to: [{ namespaceSelector: {} }, ...ANY_ADDRESS] }],
   });
-  // KEDA's operator queries Prometheus (the endpoints' queue-depth and wake triggers); Grafana is in this namespace.
-  // No other namespace does: people reach Prometheus through `kubectl port-forward`, which no policy filters.
+  // KEDA's operator queries Prometheus (the endpoints' queue-depth and wake triggers), and pods of namespaces labelled
+  // for it (PROMETHEUS_QUERY_NAMESPACE_LABEL); Grafana is in this namespace. No other namespace: people reach
+  // Prometheus through `kubectl port-forward`, which no policy filters.
   networkPolicy(base, 'PrometheusQuery', namespace, 'allow-prometheus-query', {
     podSelector: { matchLabels: { 'app.kubernetes.io/name': 'prometheus' } }, policyTypes: ['Ingress'],
-    ingress: [{ from: [{ ...nsPeer(kedaAddOn().namespace), podSelector: { matchLabels: { ...KEDA_OPERATOR_LABELS } } }], ports: [{ protocol: 'TCP', port: 9090 }] }],
+    ingress: [{
+      from: [
+        { ...nsPeer(kedaAddOn().namespace), podSelector: { matchLabels: { ...KEDA_OPERATOR_LABELS } } },
+        { namespaceSelector: { matchLabels: { [PROMETHEUS_QUERY_NAMESPACE_LABEL]: 'true' } } },
+      ],
+      ports: [{ protocol: 'TCP', port: 9090 }],
+    }],
   });
   // Alertmanager delivers to webhooks, Slack, PagerDuty (HTTPS) and mail servers.
   networkPolicy(base, 'AlertmanagerEgress', namespace, 'allow-alertmanager-delivery', {

@@ -7,7 +7,7 @@ import { Testing } from 'cdktf';
 import { Cloud } from '../../src/core/cloud';
 import { workloadIdentityEndpoints } from '../../src/k8s/namespace';
 import { buildPlatformApp } from '../../examples/platform/platform';
-import { addOnNetworkPolicies, gpuAddOn, KEDA_PORTS, KUEUE_PORTS, METRICS_SCRAPER_NAMESPACE_LABEL } from '../../src/k8s/addon-network-policies';
+import { addOnNetworkPolicies, gpuAddOn, KEDA_PORTS, KUEUE_PORTS, METRICS_SCRAPER_NAMESPACE_LABEL, PROMETHEUS_QUERY_NAMESPACE_LABEL } from '../../src/k8s/addon-network-policies';
 import { DCGM_EXPORTER_PORT } from '../../src/k8s/charts';
 import { allowed, Cluster, Endpoint, NetworkPolicy } from './netpol';
 import { findObjects, K8sObject, manifestsOf } from './validate';
@@ -139,9 +139,12 @@ describe.each(stacks.map((s) => [s.cloud, s] as const))('%s: add-on namespaces u
     for (const n of ADD_ONS) expect({ n, web: from(c, n).filter((p) => p === 'internet:80/TCP') }).toEqual({ n, web: [] });
   });
 
-  test('the monitoring stack: Prometheus is queried by KEDA\'s operator only; its scrapes and Alertmanager\'s deliveries never reach link-local', () => {
+  test('the monitoring stack: Prometheus is queried by KEDA\'s operator and labelled namespaces only; its scrapes and Alertmanager\'s deliveries never reach link-local', () => {
     const c = cluster(r);
     expect(into(c, 'prometheus').filter((p) => p.endsWith(':9090/TCP'))).toEqual(['alertmanager:9090/TCP', 'grafana:9090/TCP', 'keda operator:9090/TCP']);
+    // a namespace labelled for queries (a canary analysis, say) is admitted; the label is the only way in
+    const labelled = cluster(r, r.policies, { ...r.namespaces, default: { [PROMETHEUS_QUERY_NAMESPACE_LABEL]: 'true' } });
+    expect(into(labelled, 'prometheus').filter((p) => p.endsWith(':9090/TCP'))).toEqual(['alertmanager:9090/TCP', 'grafana:9090/TCP', 'keda operator:9090/TCP', 'unconfined pod:9090/TCP']);
     for (const n of ['prometheus', 'grafana', 'alertmanager']) expect({ n, metadata: from(c, n).filter((p) => p.startsWith('cloud metadata:')) }).toEqual({ n, metadata: [] });
   });
 
