@@ -13,16 +13,15 @@
 import { Construct } from 'constructs';
 import { ITerraformDependable, TerraformResource } from 'cdktf';
 import { Cloud } from '../core/cloud';
-import { targetFor } from '../clouds/registry';
 import { KEDA_CHART } from '../inference/addons';
 import type { IGpuCluster } from '../core/cluster';
 import { KubernetesWorkload } from './delivery';
 import { DCGM_EXPORTER_PORT, GPU_ADDON_NAMESPACE, KUEUE_MANAGER_CONFIG, KUEUE_NAMESPACE } from './charts';
-import { MANAGED_BY_LABELS, workloadIdentityEndpoints } from './namespace';
+import { MANAGED_BY_LABELS, METRICS_SCRAPER_NAMESPACE_LABEL, scraperPeers, workloadIdentityEndpoints } from './namespace';
+
+export { METRICS_SCRAPER_NAMESPACE_LABEL, scraperPeers };
 import type { K8sObject } from './objects/object';
 
-/** Label of the namespaces whose Prometheus may scrape add-on metrics ports (our self-managed monitoring namespace carries it). */
-export const METRICS_SCRAPER_NAMESPACE_LABEL = 'cdktf-ai-infra/metrics-scraper';
 
 /**
  * Label of the namespaces whose pods may query our Prometheus on 9090 (besides KEDA's operator): set it on the
@@ -154,15 +153,6 @@ const DNS_EGRESS: Record<string, unknown>[] = [
   { to: [{ ipBlock: { cidr: '169.254.20.10/32' } }], ports: DNS_PORTS },
 ];
 
-/** Where metrics scrapes come from on `cloud`: namespaces labelled as scrapers (their Prometheus pods), and the managed collector's namespace. */
-export function scraperPeers(cloud: Cloud): Record<string, unknown>[] {
-  // GKE Managed Service for Prometheus (gmp-system), Azure Monitor managed Prometheus (ama-metrics in kube-system)
-  const managed = targetFor(cloud).monitoring.managedCollectorNamespace;
-  return [
-    { namespaceSelector: { matchLabels: { [METRICS_SCRAPER_NAMESPACE_LABEL]: 'true' } }, podSelector: { matchLabels: { 'app.kubernetes.io/name': 'prometheus' } } },
-    ...(managed ? [byName(managed)] : []),
-  ];
-}
 
 function policy(namespace: string, name: string, spec: Record<string, unknown>): K8sObject {
   return { apiVersion: 'networking.k8s.io/v1', kind: 'NetworkPolicy', metadata: { name, namespace, labels: { ...MANAGED_BY_LABELS } }, spec };

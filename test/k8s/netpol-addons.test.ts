@@ -9,10 +9,11 @@ import { workloadIdentityEndpoints } from '../../src/k8s/namespace';
 import { buildPlatformApp } from '../../examples/platform/platform';
 import { addOnNetworkPolicies, gpuAddOn, KEDA_PORTS, KUEUE_PORTS, METRICS_SCRAPER_NAMESPACE_LABEL, PROMETHEUS_QUERY_NAMESPACE_LABEL } from '../../src/k8s/addon-network-policies';
 import { DCGM_EXPORTER_PORT } from '../../src/k8s/charts';
+import { TRAINER_METRICS_PORT } from '../../src/training/training-job';
 import { allowed, Cluster, Endpoint, NetworkPolicy } from './netpol';
 import { findObjects, K8sObject, manifestsOf } from './validate';
 
-interface Rendered { cloudObject: Cloud; policies: NetworkPolicy[]; namespaces: Record<string, Record<string, string>>; releaseNamespaces: string[]; cloud: string }
+interface Rendered { jobLabels: Record<string, string>; cloudObject: Cloud; policies: NetworkPolicy[]; namespaces: Record<string, Record<string, string>>; releaseNamespaces: string[]; cloud: string }
 
 function render(): Rendered[] {
   return buildPlatformApp(Testing.app()).map((stack) => {
@@ -20,6 +21,7 @@ function render(): Rendered[] {
     const synth = JSON.parse(Testing.synth(stack)) as { resource: { helm_release: Record<string, { namespace: string; repository?: string }> } };
     return {
       cloud: stack.node.id,
+      jobLabels: (findObjects(objects, 'Job').find((j) => j.metadata.namespace === 'research' && j.metadata.name.includes('pretrain')) as K8sObject).spec.template.metadata.labels,
       cloudObject: stack.cluster.cloud,
       policies: findObjects(objects, 'NetworkPolicy') as unknown as NetworkPolicy[],
       namespaces: Object.fromEntries(findObjects(objects, 'Namespace').map((n: K8sObject) => [n.metadata.name, n.metadata.labels ?? {}])),
@@ -119,6 +121,19 @@ describe.each(stacks.map((s) => [s.cloud, s] as const))('%s: add-on namespaces u
     const identity = workloadIdentityEndpoints(r.cloudObject).filter((e) => e.cidr === '169.254.169.254/32').map((e) => `cloud metadata:${e.port}/TCP`);
     expect(reach.filter((p) => [...ADD_ONS, 'prometheus', 'grafana', 'alertmanager', 'cloud metadata'].some((n) => p.startsWith(`${n}:`)))).toEqual(identity);
     expect(reach).toEqual(expect.arrayContaining(['kube-dns:53/UDP', 'kube-dns:53/TCP']));
+  });
+
+  test('Prometheus scrapes the tenant\'s training job on its metrics port; nothing else of the platform reaches it there', () => {
+    const c = cluster(r);
+    const job: Endpoint = { namespace: 'research', labels: r.jobLabels, ip: '10.64.0.30' };
+    const scrapes = names().filter((n) => allowed(c, endpoints[n], job, TRAINER_METRICS_PORT));
+    // the scraper peers only: our Prometheus, and on AKS the managed collector's namespace (kube-system)
+    expect(scrapes).toEqual(r.cloud === 'platform-azure' ? ['kube-dns', 'prometheus'] : ['prometheus']);
+    expect(names().filter((n) => allowed(c, endpoints[n], job, 8080))).toEqual([]);
+    // fixture: the policy as it was (every namespace admitted) lets KEDA's operator and unconfined pods in
+    const wide = r.policies.map((p) => (p.metadata.namespace !== 'research' || !p.metadata.name.endsWith('-metrics') ? p
+      : { ...p, spec: { ...p.spec, ingress: [{ from: [{ namespaceSelector: {} }], ports: [{ protocol: 'TCP', port: TRAINER_METRICS_PORT }] }] } }));
+    expect(names().filter((n) => allowed(cluster(r, wide), endpoints[n], job, TRAINER_METRICS_PORT))).toEqual(expect.arrayContaining(['unconfined pod', 'keda operator']));
   });
 
   test('out of each add-on: DNS, the API server ports (any address but link-local), and only the calls it makes', () => {
