@@ -8,12 +8,15 @@ usage: checkov-scan.py <path to checkov> <cdk.tf.json>...
 - checkov reads no skip comments from Terraform JSON (bridgecrewio/checkov#4634). The deliberate skips live in
   each resource's `"//": {"checkov": {"skip": [{"id": ..., "comment": ...}]}}` (written by cdktf-ai-infra's
   policy pack and Policy.skipCheckov); this script applies exactly those, and a skip without a reason is an error.
+- With CHECKOV_LIST_SKIPPED=1 also prints every failure a declared skip covers, with its reason.
 - Prints passed / failed / skipped per stack and exits 1 on any failed check no skip covers, or a parse error.
 Used by scripts/test-checkov.sh (npm test) and by examples/ci/github-actions.yml.
 """
 import json, os, shutil, subprocess, sys, tempfile
 
 checkov, stack_files = sys.argv[1], sys.argv[2:]
+# CHECKOV_LIST_SKIPPED=1: also print each failure a declared skip covers, with its reason (the raw audit view).
+list_skipped = os.environ.get("CHECKOV_LIST_SKIPPED") == "1"
 # No network: no guideline download, no version check.
 env = {**os.environ, "BC_SKIP_MAPPING": "TRUE", "CHECKOV_NO_VERSION_CHECK": "1", "LOG_LEVEL": "ERROR"}
 work = tempfile.mkdtemp(prefix="checkov-")
@@ -62,6 +65,8 @@ try:
             name = check["resource"].split(".", 1)[-1]
             if check["check_id"] in skips.get(name, {}):
                 skipped += 1
+                if list_skipped:
+                    print(f"SKIPPED {stack}: {check['check_id']} {check['check_name']} -> {check['resource']}: {skips[name][check['check_id']]}")
             else:
                 unskipped.append(check)
         rows.append((stack, passed, len(unskipped), skipped, len(results.get("failed_checks", []))))

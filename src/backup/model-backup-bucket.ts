@@ -84,6 +84,10 @@ function resolveBackupProps(scope: Construct, props: ModelBackupBucketProps): Re
       /^\/subscriptions\/[^/]+\/resourceGroups\/[^/]+\/providers\/Microsoft\.OperationalInsights\/workspaces\/[^/]+$/i,
       'a Log Analytics workspace resource id');
   }
+  if (props.azure?.hsmKey !== undefined) {
+    if (typeof props.azure.hsmKey !== 'boolean') throw new InvalidPropError(scope, 'azure.hsmKey', props.azure.hsmKey, 'true or false');
+    if (props.azure.hsmKey && props.encryptionKey) throw new InvalidPropError(scope, 'azure.hsmKey', props.azure.hsmKey, 'unset with your own encryptionKey (its vault decides)');
+  }
   impl.validate(scope, cloud, resolved, props.versioned);
   return resolved;
 }

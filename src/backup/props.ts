@@ -86,6 +86,13 @@ export interface AzureModelBackupOptions {
   readonly lockImmutabilityPolicy?: boolean;
   /** Send blob access logs to this Log Analytics workspace (resource id). @default - a workspace is created */
   readonly logAnalyticsWorkspaceId?: string;
+  /**
+   * Make the account's key HSM-backed (`RSA-HSM` in a Premium vault, FIPS 140-2 Level 2) instead of
+   * software-protected. Removes the CKV_AZURE_112 checkov exemption. Not with your own `encryptionKey`. Changing
+   * it on a deployed bucket replaces the key (the account re-wraps with the new one).
+   * @default false
+   */
+  readonly hsmKey?: boolean;
 }
 
 /** Networks admitted by an Azure bucket's storage and key vault firewalls. */

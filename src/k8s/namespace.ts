@@ -102,16 +102,30 @@ export function addPeerNetworkPolicy(scope: Construct, id: string, options: { na
   }));
 }
 
+/** Label of the namespaces whose Prometheus may scrape metrics ports (our self-managed monitoring namespace carries it). */
+export const METRICS_SCRAPER_NAMESPACE_LABEL = 'cdktf-ai-infra/metrics-scraper';
+
+/** Where metrics scrapes come from on `cloud`: namespaces labelled as scrapers (their Prometheus pods), and the managed collector's namespace. */
+export function scraperPeers(cloud: Cloud): Record<string, unknown>[] {
+  // GKE Managed Service for Prometheus (gmp-system), Azure Monitor managed Prometheus (ama-metrics in kube-system)
+  const managed = targetFor(cloud).monitoring.managedCollectorNamespace;
+  return [
+    { namespaceSelector: { matchLabels: { [METRICS_SCRAPER_NAMESPACE_LABEL]: 'true' } }, podSelector: { matchLabels: { 'app.kubernetes.io/name': 'prometheus' } } },
+    ...(managed ? [{ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': managed } } }] : []),
+  ];
+}
+
 /**
- * Lets the cluster's Prometheus (any pod in a namespace labelled `monitoring`-capable: here, pods in
- * `fromNamespace`) scrape `port` of pods with `podLabels`.
+ * Lets the metrics scraper reach `port` of pods with `podLabels`: pods of `fromNamespace`, or on `cloud` the
+ * scraper peers (`scraperPeers`: our Prometheus in a namespace labelled as scraper, the managed collector), or
+ * else pods of any namespace.
  */
 export function addMetricsIngressNetworkPolicy(scope: Construct, id: string, options: {
-  name: string; namespace: string; podLabels: Record<string, string>; port: number; fromNamespace?: string;
+  name: string; namespace: string; podLabels: Record<string, string>; port: number; fromNamespace?: string; cloud?: Cloud;
 }): ApiObject {
   const from = options.fromNamespace
     ? [{ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': options.fromNamespace } } }]
-    : [{ namespaceSelector: {} }];
+    : options.cloud ? scraperPeers(options.cloud) : [{ namespaceSelector: {} }];
   return apiObject(scope, id, networkPolicyOf(options.name, options.namespace, { ...MANAGED_BY_LABELS }, {
     podSelector: { matchLabels: { ...options.podLabels } },
     policyTypes: ['Ingress'],

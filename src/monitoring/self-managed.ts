@@ -5,6 +5,7 @@ import type { HelmRelease } from '../clouds/helm/release';
 import { IGpuCluster } from '../core/cluster';
 import { KubernetesWorkload } from '../k8s/delivery';
 import { containerResources } from '../k8s/objects/container';
+import { KEDA_OPERATOR_LABELS, kedaAddOn, LINK_LOCAL_CIDR, METRICS_SCRAPER_NAMESPACE_LABEL, PROMETHEUS_QUERY_NAMESPACE_LABEL } from '../k8s/addon-network-policies';
 import { addDefaultDenyNetworkPolicy, addDnsEgressNetworkPolicy, MANAGED_BY_LABELS } from '../k8s/namespace';
 import { namespaceObject } from '../k8s/objects/namespace';
 import { networkPolicyOf } from '../k8s/objects/network-policy';
@@ -209,7 +210,10 @@ export function prometheusOperatorCrds(scope: Construct, cluster: IGpuCluster): 
   });
 }
 
-const ANY_ADDRESS = [{ ipBlock: { cidr: '0.0.0.0/0' } }];
+// Any address but link-local (cloud metadata, node credential agents): no monitoring pod needs those.
+const ANY_ADDRESS = [{ ipBlock: { cidr: '0.0.0.0/0', except: [LINK_LOCAL_CIDR] } }];
+
+const nsPeer = (ns: string) => ({ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': ns } } });
 
 function networkPolicy(base: KubernetesWorkload, id: string, namespace: string, name: string, spec: Record<string, unknown>): void {
   base.addObject(id, networkPolicyOf(name, namespace, { ...MANAGED_BY_LABELS }, spec));
@@ -222,7 +226,10 @@ function networkPolicy(base: KubernetesWorkload, id: string, namespace: string, 
  */
 function addMonitoringNamespaces(base: KubernetesWorkload, namespace: string, nodeNamespace: string): void {
   const restricted = podSecurityLabels('restricted');
-  base.addObject('Namespace', namespaceObject(namespace, { ...MANAGED_BY_LABELS, ...restricted, 'pod-security.kubernetes.io/enforce': 'baseline' }));
+  // The scraper label: the add-on namespaces' policies admit this namespace's Prometheus to their metrics ports.
+  base.addObject('Namespace', namespaceObject(namespace, {
+    ...MANAGED_BY_LABELS, ...restricted, 'pod-security.kubernetes.io/enforce': 'baseline', [METRICS_SCRAPER_NAMESPACE_LABEL]: 'true',
+  }));
   base.addObject('NodeExporterNamespace', namespaceObject(nodeNamespace, { ...MANAGED_BY_LABELS, ...podSecurityLabels('privileged') }, {
     [`${KUBERNETES_SUPPRESSION_PREFIX}AI-K8S-NS-1`]:
       'node-exporter (kube-prometheus-stack) needs hostNetwork, hostPID and read-only hostPath mounts of /proc, /sys and /; it is the only workload in this namespace',
@@ -242,12 +249,20 @@ function addMonitoringNamespaces(base: KubernetesWorkload, namespace: string, no
   });
   // Prometheus scrapes pods, nodes (kubelet, node-exporter on the host network) and the control plane.
   networkPolicy(base, 'PrometheusScrape', namespace, 'allow-prometheus-scrape', {
-    podSelector: { matchLabels: { 'app.kubernetes.io/name': 'prometheus' } }, policyTypes: ['Egress'], egress: [{}],
+    podSelector: { matchLabels: { 'app.kubernetes.io/name': 'prometheus' } }, policyTypes: ['Egress'], egress: [{ to: [{ namespaceSelector: {} }, ...ANY_ADDRESS] }],
   });
-  // KEDA and users' tools query Prometheus from other namespaces.
+  // KEDA's operator queries Prometheus (the endpoints' queue-depth and wake triggers), and pods of namespaces labelled
+  // for it (PROMETHEUS_QUERY_NAMESPACE_LABEL); Grafana is in this namespace. No other namespace: people reach
+  // Prometheus through `kubectl port-forward`, which no policy filters.
   networkPolicy(base, 'PrometheusQuery', namespace, 'allow-prometheus-query', {
     podSelector: { matchLabels: { 'app.kubernetes.io/name': 'prometheus' } }, policyTypes: ['Ingress'],
-    ingress: [{ from: [{ namespaceSelector: {} }], ports: [{ protocol: 'TCP', port: 9090 }] }],
+    ingress: [{
+      from: [
+        { ...nsPeer(kedaAddOn().namespace), podSelector: { matchLabels: { ...KEDA_OPERATOR_LABELS } } },
+        { namespaceSelector: { matchLabels: { [PROMETHEUS_QUERY_NAMESPACE_LABEL]: 'true' } } },
+      ],
+      ports: [{ protocol: 'TCP', port: 9090 }],
+    }],
   });
   // Alertmanager delivers to webhooks, Slack, PagerDuty (HTTPS) and mail servers.
   networkPolicy(base, 'AlertmanagerEgress', namespace, 'allow-alertmanager-delivery', {

@@ -104,6 +104,11 @@ export interface MonitoringSpi {
   readonly secretNamePattern: RegExp;
   /** What a valid SecretReference is on this cloud, for the error message. */
   readonly secretReferenceAllowed: string;
+  /**
+   * Namespace the managed backend's collector runs in inside the cluster (it scrapes add-on metrics ports);
+   * undefined where it runs outside the cluster. @default - none
+   */
+  readonly managedCollectorNamespace?: string;
   /** Checks the rest of a SecretReference whose name is valid (where the cloud needs more than a name). */
   checkSecretLocation(scope: IConstruct, prop: string, ref: SecretReference): void;
   /** Checks what the cloud's budget needs beyond the generic BudgetProps checks. */

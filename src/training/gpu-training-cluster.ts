@@ -18,6 +18,7 @@ import type {
 } from './spi';
 import { cdk8s } from '../k8s/cdk8s';
 import { KubernetesWorkload } from '../k8s/delivery';
+import { deliverClusterAddOnNetworkPolicies, isolateKubeSystemReleases } from '../k8s/addon-network-policies';
 import { Tenant, TenantProps } from './tenant';
 import { TrainingJob, TrainingJobProps } from './training-job';
 import { checkStateLocation } from '../core/state-backend';
@@ -155,6 +156,20 @@ export interface GpuTrainingClusterProps {
   readonly deletionProtection?: boolean;
   /** Extra tags / labels on cloud resources. @default - none */
   readonly tags?: Record<string, string>;
+  /**
+   * GKE only: Binary Authorization enforcing the project's policy (`PROJECT_SINGLETON_POLICY_ENFORCE`), which then
+   * decides which images may run (its default policy admits all: write the attestation rules there). Turns the
+   * CKV_GCP_66 exemption off. Enables binaryauthorization.googleapis.com.
+   * @default false
+   */
+  readonly gkeBinaryAuthorization?: boolean;
+  /**
+   * GKE only: intranode visibility, so pod-to-pod traffic on one node goes through the VPC (its firewall rules and
+   * flow logs). Every NCCL flow of multi-GPU training is then logged too, at high log volume. Turns the CKV_GCP_61
+   * exemption off.
+   * @default false
+   */
+  readonly gkeIntranodeVisibility?: boolean;
 }
 
 /** Attributes of a cluster made elsewhere (another stack): enough to reach it and bind identities. */
@@ -385,6 +400,10 @@ function resolveClusterSpec(scope: IConstruct, props: GpuTrainingClusterProps): 
   const { endpointAccess, authorizedNetworks } = resolveEndpoint(scope, props);
   const admins = props.admins ?? [];
   spi.checkAdmins(scope, admins);
+  for (const prop of ['gkeBinaryAuthorization', 'gkeIntranodeVisibility'] as const) {
+    if (props[prop] !== undefined && typeof props[prop] !== 'boolean') throw new InvalidPropError(scope, prop, props[prop], 'true or false');
+    if (props[prop] !== undefined && !spi.gkeSecurityOptions) throw new InvalidPropError(scope, prop, props[prop], 'undefined: a GKE option (Cloud.gcp(...))');
+  }
   const gpuSoftware = props.gpuSoftware ?? 'device-plugin';
   if (gpuSoftware === 'gpu-operator' && spi.gpuOperatorUnsupported) throw new InvalidPropError(scope, 'gpuSoftware', gpuSoftware, spi.gpuOperatorUnsupported);
   const network = resolveNetwork(scope, spi, props);
@@ -404,6 +423,7 @@ function resolveClusterSpec(scope: IConstruct, props: GpuTrainingClusterProps): 
     systemPool, gpuPools, gpuSoftware, dcgmExporter: props.dcgmExporter ?? true, kueue: props.kueue ?? true,
     gatewayApi: props.gatewayApi ?? spi.gatewayApiByDefault,
     releaseChannel: props.releaseChannel ?? 'REGULAR', deletionProtection: props.deletionProtection ?? true, tags: props.tags,
+    gkeBinaryAuthorization: props.gkeBinaryAuthorization ?? false, gkeIntranodeVisibility: props.gkeIntranodeVisibility ?? false,
   };
 }
 
@@ -456,6 +476,8 @@ export class GpuTrainingCluster extends Construct implements IGpuCluster {
    * ComputeClasses), when the cloud needs one.
    */
   public readonly clusterConfig?: KubernetesWorkload;
+  /** Default-deny NetworkPolicies of the GPU add-on and Kueue namespaces, with each add-on's flows (src/k8s/addon-network-policies.ts). */
+  public readonly addOnNetworkPolicies?: KubernetesWorkload;
   private readonly impl: ClusterImpl;
   private gatewayApiReleases?: readonly ITerraformDependable[];
 
@@ -498,6 +520,7 @@ export class GpuTrainingCluster extends Construct implements IGpuCluster {
     this.helmProvider = this.impl.helmProvider;
     this.clusterConfig = this.deliverClusterObjects(this.impl.clusterObjects ?? []);
     this.addOnDependencies = [...this.impl.addOnDependencies, ...(this.clusterConfig ? [this.clusterConfig.release] : [])];
+    this.addOnNetworkPolicies = deliverClusterAddOnNetworkPolicies(this, { gpuOperator: spec.gpuSoftware === 'gpu-operator', dcgmExporter: spec.dcgmExporter, kueue: spec.kueue });
     this.workloadIdentityPodLabels = this.impl.workloadIdentityPodLabels;
     this.endpoint = this.impl.endpoint;
     this.certificateAuthorityData = this.impl.certificateAuthorityData;
@@ -525,7 +548,11 @@ export class GpuTrainingCluster extends Construct implements IGpuCluster {
    * objects must wait for (none on GKE: the cluster setting comes before any node pool). Nothing on AKS.
    */
   public enableGatewayApi(): readonly ITerraformDependable[] {
-    this.gatewayApiReleases ??= this.impl.enableGatewayApi ? [...this.impl.enableGatewayApi()] : [];
+    if (!this.gatewayApiReleases) {
+      this.gatewayApiReleases = this.impl.enableGatewayApi ? [...this.impl.enableGatewayApi()] : [];
+      // the gateway controller's own pods in kube-system (EKS): isolated like the other add-ons
+      if (this.addOnNetworkPolicies) isolateKubeSystemReleases(this.addOnNetworkPolicies, this, this.gatewayApiReleases);
+    }
     return this.gatewayApiReleases;
   }
 

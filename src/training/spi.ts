@@ -89,6 +89,10 @@ export interface ClusterBuildSpec {
   readonly releaseChannel: 'RAPID' | 'REGULAR' | 'STABLE';
   readonly deletionProtection: boolean;
   readonly tags?: Record<string, string>;
+  /** GKE Binary Authorization (project policy enforced). */
+  readonly gkeBinaryAuthorization: boolean;
+  /** GKE intranode visibility. */
+  readonly gkeIntranodeVisibility: boolean;
 }
 
 /** What a cloud returns. */
@@ -189,6 +193,8 @@ export interface ClusterSpi<C extends Cloud = Cloud> {
   separatelyCappedGroups(capacity: readonly CapacityKind[]): number;
   /** Whether Gateway API support is on when `gatewayApi` is not given. */
   readonly gatewayApiByDefault: boolean;
+  /** Whether the GKE props (`gkeBinaryAuthorization`, `gkeIntranodeVisibility`) apply. @default false */
+  readonly gkeSecurityOptions?: boolean;
   /** Where pods fetch workload-identity credentials (none where tokens are exchanged over HTTPS). */
   readonly workloadIdentityEndpoints: readonly CredentialEndpoint[];
   /** Makes the cluster (network, control plane, node pools, add-ons) under `scope`. */

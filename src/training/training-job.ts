@@ -719,7 +719,8 @@ function renderSupportObjects(chart: Construct, r: ResolvedTrainingJob, o: { lab
     name: jobName, namespace, labels, selector: o.selector, port: { name: 'rendezvous', port: RENDEZVOUS_PORT },
   }));
   addPeerNetworkPolicy(chart, 'PeerPolicy', { name: `${jobName}-peers`, namespace, podLabels: o.selector });
-  addMetricsIngressNetworkPolicy(chart, 'MetricsPolicy', { name: `${jobName}-metrics`, namespace, podLabels: o.selector, port: TRAINER_METRICS_PORT });
+  // scraped by the metrics scraper only (our Prometheus, the cloud's managed collector), not by every namespace
+  addMetricsIngressNetworkPolicy(chart, 'MetricsPolicy', { name: `${jobName}-metrics`, namespace, podLabels: o.selector, port: TRAINER_METRICS_PORT, cloud: r.cluster.cloud });
 }
 
 /** The trainer's environment: NCCL for the interconnect, the store's client settings, caches, the user's. */

@@ -171,7 +171,8 @@ describe('GpuTrainingCluster on AWS (EKS)', () => {
     expect(helm[0].alias).toMatch(/^helm-infra-train-[0-9a-f]{8}$/);
     expect(helm[0].kubernetes.exec).toMatchObject({ command: 'aws', args: expect.arrayContaining(['eks', 'get-token', '--region', 'us-east-1']) });
     expect(helm[0].kubernetes.token).toBeUndefined();
-    const releases = all(json, 'helm_release');
+    // pinned upstream charts (our own chart, the add-on namespaces' NetworkPolicies, is a local asset)
+    const releases = all(json, 'helm_release').filter((r) => r.repository);
     for (const r of releases) {
       expect(r.version).toMatch(/^v?\d+\.\d+\.\d+$/);
       expect(r.provider).toBe(`helm.${helm[0].alias}`);
@@ -246,6 +247,6 @@ describe('GpuTrainingCluster on AWS (EKS)', () => {
     const op = release(j, 'gpu-operator');
     expect(op).toMatchObject({ repository: 'https://helm.ngc.nvidia.com/nvidia', version: 'v25.3.4' });
     expect(parse(op.values[0])).toMatchObject({ driver: { enabled: false }, toolkit: { enabled: false }, dcgmExporter: { enabled: false } });
-    expect(all(j, 'helm_release').map((r) => r.chart).sort()).toEqual(['aws-efa-k8s-device-plugin', 'cluster-autoscaler', 'gpu-operator', 'kured']);
+    expect(all(j, 'helm_release').filter((r) => r.repository).map((r) => r.chart).sort()).toEqual(['aws-efa-k8s-device-plugin', 'cluster-autoscaler', 'gpu-operator', 'kured']);
   });
 });

@@ -8,6 +8,7 @@ import { TrainingJob } from '../../src/training/training-job';
 import { FakeGpuCluster } from '../k8s/fake-cluster';
 import { allowed, Cluster, Endpoint, NetworkPolicy } from '../k8s/netpol';
 import { findObjects, K8sObject, manifestsOf } from '../k8s/validate';
+import { METRICS_SCRAPER_NAMESPACE_LABEL } from '../../src/k8s/namespace';
 import { FakeStore } from './fakes';
 
 function render() {
@@ -24,7 +25,11 @@ function render() {
 
 const { objects, jobLabels } = render();
 const policies = findObjects(objects, 'NetworkPolicy') as unknown as NetworkPolicy[];
-const namespaces = Object.fromEntries(findObjects(objects, 'Namespace').map((n) => [n.metadata.name, n.metadata.labels ?? {}]));
+const namespaces = {
+  ...Object.fromEntries(findObjects(objects, 'Namespace').map((n) => [n.metadata.name, n.metadata.labels ?? {}])),
+  // as the self-managed MonitoringStack labels its namespace (the scraper the job's metrics policy admits)
+  monitoring: { [METRICS_SCRAPER_NAMESPACE_LABEL]: 'true' },
+};
 
 const endpoints: Record<string, Endpoint> = {
   'research pod': { namespace: 'research', labels: { app: 'notebook' }, ip: '10.64.0.10' },
@@ -67,13 +72,12 @@ describe('tenant reachability from the rendered NetworkPolicies', () => {
     expect(reach(policies, 'research job pod')).toEqual([...BASE, ...PROBES.map(([p, proto]) => `research job peer:${p}/${proto}`)].sort());
   });
 
-  test('nothing reaches into a tenant but its own job peers and metrics scrapes from namespaces without egress policies', () => {
+  test('nothing reaches into a tenant but its own job peers and the metrics scraper', () => {
     const into = (to: string) => Object.keys(endpoints).filter((f) => f !== to && endpoints[f].namespace !== undefined)
       .flatMap((f) => PROBES.filter(([p, proto]) => allowed({ namespaces, policies }, endpoints[f], endpoints[to], p, proto)).map(([p, proto]) => `${f}:${p}/${proto}`));
     expect(into('research pod')).toEqual([]);
-    // the job's metrics port admits scrapes from any namespace: tenants cannot (their egress is closed), add-on
-    // namespaces without policies can (issue 21 item 3, default-deny in add-on namespaces, is not done yet)
-    expect(into('research job pod')).toEqual(expect.arrayContaining(['prometheus:9095/TCP', 'research job peer:9095/TCP']));
+    // the job's metrics port admits the scraper (Prometheus of a namespace labelled as scraper) only
+    expect(into('research job pod').filter((p) => !p.startsWith('research job peer:'))).toEqual(['prometheus:9095/TCP']);
     expect(into('research job pod').filter((p) => p.startsWith('vision') || p.startsWith('research pod'))).toEqual([]);
   });
 

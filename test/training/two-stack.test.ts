@@ -21,7 +21,9 @@ describe('two-stack form: infra stack + workloads stack via fromClusterAttribute
 
   test('the infra stack has the cluster and its add-ons, and outputs what the workloads stack reads', () => {
     expect(all(infra, 'aws_eks_cluster')).toHaveLength(1);
-    expect(all(infra, 'helm_release').map((r) => r.chart).sort()).toEqual(['aws-efa-k8s-device-plugin', 'cluster-autoscaler', 'dcgm-exporter', 'kueue', 'kured', 'nvidia-device-plugin']);
+    // the pinned upstream charts, and our release of the add-on namespaces' NetworkPolicies (a local chart)
+    expect(all(infra, 'helm_release').filter((r) => r.repository).map((r) => r.chart).sort()).toEqual(['aws-efa-k8s-device-plugin', 'cluster-autoscaler', 'dcgm-exporter', 'kueue', 'kured', 'nvidia-device-plugin']);
+    expect(all(infra, 'helm_release').filter((r) => !r.repository).map((r) => r.name)).toEqual(['aiinfra-addon-netpol']);
     const outputs = JSON.stringify(infra.output);
     expect(outputs).toMatch(/aws_eks_cluster\.train_[0-9A-F]+\.endpoint/);
     expect(outputs).toMatch(/certificate_authority\[0\]\.data/);

@@ -10,6 +10,7 @@ import {
 } from '@cdktf/provider-aws/lib/s3-bucket-lifecycle-configuration';
 import { S3BucketLoggingA } from '@cdktf/provider-aws/lib/s3-bucket-logging';
 import { S3BucketOwnershipControls } from '@cdktf/provider-aws/lib/s3-bucket-ownership-controls';
+import { S3BucketNotification } from '@cdktf/provider-aws/lib/s3-bucket-notification';
 import { S3BucketPolicy } from '@cdktf/provider-aws/lib/s3-bucket-policy';
 import { S3BucketPublicAccessBlock } from '@cdktf/provider-aws/lib/s3-bucket-public-access-block';
 import { S3BucketServerSideEncryptionConfigurationA } from '@cdktf/provider-aws/lib/s3-bucket-server-side-encryption-configuration';
@@ -117,6 +118,9 @@ export function secureBucket(scope: Construct, prefix: string, o: SecureBucketOp
     ignorePublicAcls: true,
     restrictPublicBuckets: true,
   });
+  // Object events go to EventBridge (free for S3 events on the default bus): audit rules and reactions attach
+  // there, with no queue or topic to own. A bucket has one notification configuration: extend this one.
+  new S3BucketNotification(scope, id('Notifications'), { provider: o.provider, bucket: bucket.id, eventbridge: true });
   const ownershipControls = new S3BucketOwnershipControls(scope, id('OwnershipControls'), {
     provider: o.provider,
     bucket: bucket.id,

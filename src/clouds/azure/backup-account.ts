@@ -71,7 +71,8 @@ function renderKey(ctx: AccountContext): AccountKey {
     location: cloud.location,
     resourceGroupName: ctx.rg,
     tenantId: o.client.tenantId,
-    skuName: 'standard',
+    // HSM-backed keys need a Premium vault (azure.hsmKey)
+    skuName: p.azure.hsmKey ? 'premium' : 'standard',
     rbacAuthorizationEnabled: true,
     purgeProtectionEnabled: true,
     softDeleteRetentionDays: 90,
@@ -96,7 +97,7 @@ function renderKey(ctx: AccountContext): AccountKey {
     provider,
     name: 'model-backup',
     keyVaultId: keyVault.id,
-    keyType: 'RSA',
+    keyType: p.azure.hsmKey ? 'RSA-HSM' : 'RSA',
     keySize: 3072,
     keyOpts: ['wrapKey', 'unwrapKey'],
     rotationPolicy: {

@@ -38,6 +38,9 @@ import type { BudgetProps, ReceiverProps, SecretReference } from '../../monitori
 import { KEY_VAULT_RBAC_WAIT, rbacPropagation } from './propagation';
 import { azureProvider, azureResourceGroupName } from './provider';
 
+/** Namespace of the managed Prometheus collector in the cluster (admitted by the add-on namespaces' NetworkPolicies). */
+const AZURE_COLLECTOR_NAMESPACE = 'kube-system';
+
 export function azureMonitoring(scope: Construct, cloud: AzureCloud, input: MonitoringCloudInput): MonitoringCloudImpl {
   return new AzureMonitoring(scope, cloud, input);
 }
@@ -50,7 +53,7 @@ export function azureMonitoring(scope: Construct, cloud: AzureCloud, input: Moni
 class AzureMonitoring implements MonitoringCloudImpl {
   public readonly resources: Record<string, IConstruct> = {};
   public readonly clusterObjects: Record<string, unknown>[] = [];
-  public readonly collectorNamespace = 'kube-system';
+  public readonly collectorNamespace = AZURE_COLLECTOR_NAMESPACE;
   private readonly provider: AzurermProvider;
   private readonly rg: string;
   private readonly location: string;
@@ -352,6 +355,7 @@ const KEY_VAULT_ID = /^\/subscriptions\/[^/]+\/resourceGroups\/[^/]+\/providers\
 /** MonitoringStack on Azure (src/monitoring/spi.ts). */
 export const monitoring: MonitoringSpi = {
   secretNamePattern: /^[A-Za-z0-9-]{1,127}$/,
+  managedCollectorNamespace: AZURE_COLLECTOR_NAMESPACE,
   secretReferenceAllowed: 'a SecretReference { secretName, keyVaultId } naming a Key Vault secret',
   checkSecretLocation(scope, prop, ref) {
     // A secret name is unique only within its vault.

@@ -12,6 +12,7 @@ import type { ClusterBuildSpec } from '../../training/spi';
 import { GcpClusterNetwork } from './network';
 import { keyRingSuffix } from './kms';
 import { gcpProvider } from './provider';
+import { requireGcpApis } from './services';
 import { GcpAgentApi, gcpServiceAgent } from './service-agents';
 
 /** Roles of the node service account: GKE's minimal node role, and pulling images from Artifact Registry. */
@@ -95,6 +96,8 @@ export function gcpControlPlane(scope: Construct, cloud: GcpCloud, spec: Cluster
     enableShieldedNodes: true,
     enableLegacyAbac: false,
     datapathProvider: 'ADVANCED_DATAPATH',
+    enableIntranodeVisibility: spec.gkeIntranodeVisibility || undefined,
+    binaryAuthorization: spec.gkeBinaryAuthorization ? { evaluationMode: 'PROJECT_SINGLETON_POLICY_ENFORCE' } : undefined,
     databaseEncryption: { state: 'ENCRYPTED', keyName: secrets.k.id },
     loggingConfig: { enableComponents: ['SYSTEM_COMPONENTS', 'APISERVER', 'CONTROLLER_MANAGER', 'SCHEDULER', 'WORKLOADS'] },
     securityPostureConfig: { mode: 'BASIC', vulnerabilityMode: 'VULNERABILITY_BASIC' },
@@ -107,5 +110,6 @@ export function gcpControlPlane(scope: Construct, cloud: GcpCloud, spec: Cluster
     resourceLabels: labels,
     dependsOn: [secrets.member],
   });
+  if (spec.gkeBinaryAuthorization) requireGcpApis(cluster, 'binaryauthorization.googleapis.com');
   return { cluster, nodeServiceAccount, secretsKey: secrets.k, diskKey: disks.k, nodeRoles: [...nodeRoles], diskKeyGrant: disks.member };
 }

@@ -33,6 +33,9 @@ import { gcpKeyRingName } from './kms';
 import { gcpProvider } from './provider';
 import { GcpAgentApi, gcpServiceAgent } from './service-agents';
 
+/** Namespace of the managed Prometheus collector in the cluster (admitted by the add-on namespaces' NetworkPolicies). */
+const GCP_COLLECTOR_NAMESPACE = 'gmp-system';
+
 const DAY_SECONDS = 86400;
 
 /** A string Terraform must not interpolate: `${` and `%{` escaped as `$${` and `%%{`. */
@@ -69,7 +72,7 @@ export function gcpMonitoring(scope: Construct, cloud: GcpCloud, input: Monitori
 class GcpMonitoring implements MonitoringCloudImpl {
   public readonly resources: Record<string, IConstruct> = {};
   public readonly clusterObjects: Record<string, unknown>[] = [];
-  public readonly collectorNamespace = 'gmp-system';
+  public readonly collectorNamespace = GCP_COLLECTOR_NAMESPACE;
   private readonly provider: GoogleProvider;
   private readonly project: string;
   private readonly labels: Record<string, string>;
@@ -324,6 +327,7 @@ class GcpMonitoring implements MonitoringCloudImpl {
 /** MonitoringStack on Google Cloud (src/monitoring/spi.ts). */
 export const monitoring: MonitoringSpi = {
   secretNamePattern: /^[A-Za-z0-9_-]{1,255}$/,
+  managedCollectorNamespace: GCP_COLLECTOR_NAMESPACE,
   secretReferenceAllowed: 'a SecretReference { secretName } naming a Secret Manager secret id of the project',
   // Secret ids are looked up in the cloud's project.
   checkSecretLocation: () => {},

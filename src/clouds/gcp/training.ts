@@ -31,6 +31,7 @@ export const cluster: ClusterSpi<GcpCloud> = {
   separatelyCappedGroups: (capacity) => (capacity.some((r) => r !== 'spot') ? 1 : 0) + (capacity.includes('spot') ? 1 : 0),
   // A free managed setting.
   gatewayApiByDefault: true,
+  gkeSecurityOptions: true,
   // The GKE metadata server, and 169.254.169.254:80 which GKE serves for pods.
   workloadIdentityEndpoints: [{ cidr: '169.254.169.252/32', port: 988 }, { cidr: '169.254.169.254/32', port: 80 }],
   build: gcpGpuCluster,

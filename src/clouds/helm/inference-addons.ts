@@ -12,6 +12,7 @@ import { stringify } from '../../core/yaml';
 import type { AddonChart } from '../../inference/spi';
 import { apiObject, cdk8s } from '../../k8s/cdk8s';
 import { KubernetesWorkload } from '../../k8s/delivery';
+import { deliverAddOnNetworkPolicies, kedaAddOn } from '../../k8s/addon-network-policies';
 import { K8sObject } from '../../k8s/objects/object';
 
 /** The once-per-cluster construct; endpoints find it by cluster. */
@@ -53,6 +54,8 @@ export class InferenceClusterAddons extends Construct {
         dependsOn: dependsOn.length > 0 ? dependsOn : undefined,
       });
       this.releases.set(chart.id, release);
+      // KEDA's namespace: default-deny with the webhook, metrics API and scrape flows it needs (issue 21).
+      if (chart.chart === 'keda') deliverAddOnNetworkPolicies(this, `${chart.id}NetworkPolicies`, this.cluster, [kedaAddOn(chart.namespace)], [release]);
     }
     return release;
   }

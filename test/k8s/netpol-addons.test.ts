@@ -1,0 +1,225 @@
+// Add-on namespaces under default-deny (issue 21): reachability computed from the NetworkPolicies the example
+// platforms render (every chart of each stack), with the spec evaluator of test/k8s/netpol.ts. Into each add-on
+// only the API server (webhooks, aggregated APIs: from any source, since the control plane is outside the pod
+// network), the metrics scraper (metrics ports) and the add-on's own flows; out of each add-on only DNS, the API
+// server's ports and what the add-on calls. Each allowance has a fixture: without it the flow is gone.
+import { Testing } from 'cdktf';
+import { Cloud } from '../../src/core/cloud';
+import { workloadIdentityEndpoints } from '../../src/k8s/namespace';
+import { buildPlatformApp } from '../../examples/platform/platform';
+import { addOnNetworkPolicies, gpuAddOn, KEDA_PORTS, KUEUE_PORTS, METRICS_SCRAPER_NAMESPACE_LABEL, PROMETHEUS_QUERY_NAMESPACE_LABEL } from '../../src/k8s/addon-network-policies';
+import { DCGM_EXPORTER_PORT } from '../../src/k8s/charts';
+import { TRAINER_METRICS_PORT } from '../../src/training/training-job';
+import { allowed, Cluster, Endpoint, NetworkPolicy } from './netpol';
+import { findObjects, K8sObject, manifestsOf } from './validate';
+
+interface Rendered { jobLabels: Record<string, string>; cloudObject: Cloud; policies: NetworkPolicy[]; namespaces: Record<string, Record<string, string>>; releaseNamespaces: string[]; cloud: string }
+
+function render(): Rendered[] {
+  return buildPlatformApp(Testing.app()).map((stack) => {
+    const objects = manifestsOf(stack);
+    const synth = JSON.parse(Testing.synth(stack)) as { resource: { helm_release: Record<string, { namespace: string; repository?: string }> } };
+    return {
+      cloud: stack.node.id,
+      jobLabels: (findObjects(objects, 'Job').find((j) => j.metadata.namespace === 'research' && j.metadata.name.includes('pretrain')) as K8sObject).spec.template.metadata.labels,
+      cloudObject: stack.cluster.cloud,
+      policies: findObjects(objects, 'NetworkPolicy') as unknown as NetworkPolicy[],
+      namespaces: Object.fromEntries(findObjects(objects, 'Namespace').map((n: K8sObject) => [n.metadata.name, n.metadata.labels ?? {}])),
+      // namespaces upstream charts are installed into (a repository: not our own charts)
+      releaseNamespaces: [...new Set(Object.values(synth.resource.helm_release).filter((r) => r.repository).map((r) => r.namespace))].sort(),
+    };
+  });
+}
+const stacks = render();
+
+const endpoints: Record<string, Endpoint> = {
+  // the control plane calls webhooks from outside the pod network (EKS ENIs, GKE/AKS through konnectivity)
+  'api server': { ip: '172.16.0.10' },
+  'tenant pod': { namespace: 'research', labels: { app: 'notebook' }, ip: '10.64.0.10' },
+  // a pod of a namespace without any policy: what the add-ons' ingress side alone admits
+  'unconfined pod': { namespace: 'default', labels: { app: 'x' }, ip: '10.64.0.20' },
+  'kube-dns': { namespace: 'kube-system', labels: { 'k8s-app': 'kube-dns' }, ip: '10.64.2.2' },
+  prometheus: { namespace: 'monitoring', labels: { 'app.kubernetes.io/name': 'prometheus' }, ip: '10.64.3.3' },
+  grafana: { namespace: 'monitoring', labels: { 'app.kubernetes.io/name': 'grafana' }, ip: '10.64.3.4' },
+  alertmanager: { namespace: 'monitoring', labels: { 'app.kubernetes.io/name': 'alertmanager' }, ip: '10.64.3.5' },
+  kueue: { namespace: 'kueue-system', labels: { 'control-plane': 'controller-manager' }, ip: '10.64.4.4' },
+  'keda operator': { namespace: 'keda', labels: { app: 'keda-operator' }, ip: '10.64.5.5' },
+  'keda metrics api': { namespace: 'keda', labels: { app: 'keda-operator-metrics-apiserver' }, ip: '10.64.5.6' },
+  'keda webhooks': { namespace: 'keda', labels: { app: 'keda-admission-webhooks' }, ip: '10.64.5.7' },
+  'dcgm exporter': { namespace: 'gpu-system', labels: { 'app.kubernetes.io/name': 'dcgm-exporter' }, ip: '10.64.6.6' },
+  kured: { namespace: 'gpu-system', labels: { 'app.kubernetes.io/name': 'kured' }, ip: '10.64.6.7' },
+  'device plugin': { namespace: 'gpu-system', labels: { 'app.kubernetes.io/name': 'nvidia-device-plugin' }, ip: '10.64.6.8' },
+  // our kube-system add-ons (EKS): isolated pod by pod
+  'cluster autoscaler': { namespace: 'kube-system', labels: { 'app.kubernetes.io/instance': 'cluster-autoscaler' }, ip: '10.64.7.7' },
+  'lb controller': { namespace: 'kube-system', labels: { 'app.kubernetes.io/instance': 'aws-load-balancer-controller' }, ip: '10.64.7.8' },
+  'cloud metadata': { ip: '169.254.169.254' },
+  'pod identity agent': { ip: '169.254.170.23' },
+  internet: { ip: '203.0.113.7' },
+};
+const PROBES: [number, string][] = [[53, 'UDP'], [53, 'TCP'], [80, 'TCP'], [443, 'TCP'], [6443, 'TCP'], [8080, 'TCP'], [8082, 'TCP'], [8085, 'TCP'], [8443, 'TCP'],
+  [9090, 'TCP'], [9400, 'TCP'], [9443, 'TCP'], [9666, 'TCP'], [10250, 'TCP']];
+/** Probes whose egress no policy limits: outside the pod network, or pods of namespaces without policies. */
+const UNCONFINED = ['api server', 'internet', 'cloud metadata', 'pod identity agent', 'unconfined pod', 'kube-dns'];
+const ADD_ONS = ['kueue', 'keda operator', 'keda metrics api', 'keda webhooks', 'dcgm exporter', 'kured', 'device plugin'];
+
+function cluster(r: Rendered, policies = r.policies, namespaces = r.namespaces): Cluster {
+  return { namespaces, policies };
+}
+/** Endpoints that are our add-ons on EKS only (elsewhere nothing of ours runs there). */
+const EKS_ONLY = ['cluster autoscaler', 'lb controller'];
+let activeCloud = '';
+const names = () => Object.keys(endpoints).filter((n) => activeCloud === 'platform-aws' || !EKS_ONLY.includes(n));
+/** Every `source:port/proto` that reaches `to`. */
+function into(c: Cluster, to: string): string[] {
+  return names().filter((f) => f !== to)
+    .flatMap((f) => PROBES.filter(([p, proto]) => allowed(c, endpoints[f], endpoints[to], p, proto)).map(([p, proto]) => `${f}:${p}/${proto}`)).sort();
+}
+/** Every `destination:port/proto` that `from` reaches. */
+function from(c: Cluster, src: string): string[] {
+  return names().filter((t) => t !== src)
+    .flatMap((t) => PROBES.filter(([p, proto]) => allowed(c, endpoints[src], endpoints[t], p, proto)).map(([p, proto]) => `${t}:${p}/${proto}`)).sort();
+}
+const without = (r: Rendered, namespace: string, name: string) => r.policies.filter((p) => !(p.metadata.namespace === namespace && p.metadata.name === name));
+
+describe.each(stacks.map((s) => [s.cloud, s] as const))('%s: add-on namespaces under default-deny', (_cloud, r) => {
+  beforeEach(() => {
+    activeCloud = r.cloud;
+  });
+
+  test('every namespace an upstream chart installs into has a default-deny policy, but kube-system', () => {
+    const denied = r.policies.filter((p) => p.metadata.name === 'default-deny-all' && JSON.stringify(p.spec.podSelector) === '{}'
+      && JSON.stringify(p.spec.policyTypes) === '["Ingress","Egress"]').map((p) => p.metadata.namespace);
+    expect(r.releaseNamespaces).toEqual(expect.arrayContaining(['gpu-system', 'keda', 'kueue-system', 'monitoring']));
+    // kube-system holds the cloud's own components (CoreDNS, kube-proxy, CNI, konnectivity): README, Security.
+    expect(r.releaseNamespaces.filter((ns) => ns !== 'kube-system' && !denied.includes(ns))).toEqual([]);
+  });
+
+  test('what reaches each add-on: the API server on webhook ports, the scraper on metrics ports, the add-on\'s own flows', () => {
+    const c = cluster(r);
+    const sources = (ports: number[], names: string[]) => names.flatMap((n) => ports.map((p) => `${n}:${p}/TCP`));
+    // Webhook ports admit any source (the API server's address is unknown); of the probes, those whose own egress
+    // lets them send there: anything outside the pod network, pods of namespaces without policies (kube-system,
+    // default), KEDA's operator (its scalers query any pod) and Prometheus (it scrapes any pod).
+    const anySource = [...UNCONFINED, 'keda operator', 'prometheus'];
+    // the scraper: our Prometheus, and on AKS the managed collector's namespace (kube-system, here kube-dns's)
+    const scrapers = r.cloud === 'platform-azure' ? ['prometheus', 'kube-dns'] : ['prometheus'];
+    expect(into(c, 'kueue')).toEqual([...sources([KUEUE_PORTS.visibility, KUEUE_PORTS.webhook], anySource), ...sources([KUEUE_PORTS.metrics], scrapers)].sort());
+    expect(into(c, 'keda webhooks')).toEqual(sources([KEDA_PORTS.webhook], anySource).sort());
+    // 6443 is also an API server port: every pod allowed to call the API server reaches the metrics API server
+    // there too (it authenticates and authorizes callers through the API server, as any aggregated API does).
+    const apiCallers = ['alertmanager', 'grafana', 'keda webhooks', 'kueue', 'kured', ...(r.cloud === 'platform-aws' ? ['cluster autoscaler', 'lb controller'] : [])];
+    expect(into(c, 'keda metrics api')).toEqual([...sources([KEDA_PORTS.metricsApiServer], [...anySource, ...apiCallers]), ...sources([KEDA_PORTS.prometheus], scrapers)].sort());
+    expect(into(c, 'keda operator')).toEqual([`keda metrics api:${KEDA_PORTS.operatorGrpc}/TCP`, ...sources([KEDA_PORTS.prometheus], scrapers)].sort());
+    expect(into(c, 'dcgm exporter')).toEqual(sources([DCGM_EXPORTER_PORT], scrapers).sort());
+    expect(into(c, 'kured')).toEqual([]);
+    expect(into(c, 'device plugin')).toEqual([]);
+  });
+
+  test('a tenant pod reaches no add-on, nor the monitoring stack, nor the metadata endpoint but its cloud\'s identity port', () => {
+    const reach = from(cluster(r), 'tenant pod');
+    // GKE: the GKE metadata server answers on 169.254.169.254:80 with the pod's own workload identity only
+    const identity = workloadIdentityEndpoints(r.cloudObject).filter((e) => e.cidr === '169.254.169.254/32').map((e) => `cloud metadata:${e.port}/TCP`);
+    expect(reach.filter((p) => [...ADD_ONS, 'prometheus', 'grafana', 'alertmanager', 'cloud metadata'].some((n) => p.startsWith(`${n}:`)))).toEqual(identity);
+    expect(reach).toEqual(expect.arrayContaining(['kube-dns:53/UDP', 'kube-dns:53/TCP']));
+  });
+
+  test('Prometheus scrapes the tenant\'s training job on its metrics port; nothing else of the platform reaches it there', () => {
+    const c = cluster(r);
+    const job: Endpoint = { namespace: 'research', labels: r.jobLabels, ip: '10.64.0.30' };
+    const scrapes = names().filter((n) => allowed(c, endpoints[n], job, TRAINER_METRICS_PORT));
+    // the scraper peers only: our Prometheus, and on AKS the managed collector's namespace (kube-system)
+    expect(scrapes).toEqual(r.cloud === 'platform-azure' ? ['kube-dns', 'prometheus'] : ['prometheus']);
+    expect(names().filter((n) => allowed(c, endpoints[n], job, 8080))).toEqual([]);
+    // fixture: the policy as it was (every namespace admitted) lets KEDA's operator and unconfined pods in
+    const wide = r.policies.map((p) => (p.metadata.namespace !== 'research' || !p.metadata.name.endsWith('-metrics') ? p
+      : { ...p, spec: { ...p.spec, ingress: [{ from: [{ namespaceSelector: {} }], ports: [{ protocol: 'TCP', port: TRAINER_METRICS_PORT }] }] } }));
+    expect(names().filter((n) => allowed(cluster(r, wide), endpoints[n], job, TRAINER_METRICS_PORT))).toEqual(expect.arrayContaining(['unconfined pod', 'keda operator']));
+  });
+
+  test('out of each add-on: DNS, the API server ports (any address but link-local), and only the calls it makes', () => {
+    const c = cluster(r);
+    const dns = ['kube-dns:53/TCP', 'kube-dns:53/UDP'];
+    // the API server's ports on any address but link-local: that includes pods of namespaces without policies
+    const apiServer = ['api server', 'internet', 'unconfined pod', 'kube-dns'].flatMap((n) => [`${n}:443/TCP`, `${n}:6443/TCP`]);
+    const out = (n: string) => from(c, n).filter((p) => !ADD_ONS.some((a) => p.startsWith(`${a}:`)) || n === 'keda metrics api');
+    expect(out('device plugin')).toEqual(dns);
+    expect(out('dcgm exporter')).toEqual(dns);
+    expect(out('kured')).toEqual([...dns, ...apiServer].sort());
+    expect(out('kueue')).toEqual([...dns, ...apiServer].sort());
+    expect(out('keda webhooks')).toEqual([...dns, ...apiServer].sort());
+    expect(out('keda metrics api').filter((p) => !p.startsWith('kueue:') && !p.startsWith('keda webhooks:'))).toEqual([...dns, ...apiServer, `keda operator:${KEDA_PORTS.operatorGrpc}/TCP`].sort());
+    // the operator's scalers query pods of any namespace (Prometheus on 9090); their own ingress policies decide
+    expect(out('keda operator')).toEqual(expect.arrayContaining([...dns, ...apiServer, 'prometheus:9090/TCP']));
+    for (const n of ADD_ONS) expect({ n, metadata: from(c, n).filter((p) => p.startsWith('cloud metadata:')) }).toEqual({ n, metadata: [] });
+    for (const n of ADD_ONS) expect({ n, web: from(c, n).filter((p) => p === 'internet:80/TCP') }).toEqual({ n, web: [] });
+  });
+
+  test('the monitoring stack: Prometheus is queried by KEDA\'s operator and labelled namespaces only; its scrapes and Alertmanager\'s deliveries never reach link-local', () => {
+    const c = cluster(r);
+    expect(into(c, 'prometheus').filter((p) => p.endsWith(':9090/TCP'))).toEqual(['alertmanager:9090/TCP', 'grafana:9090/TCP', 'keda operator:9090/TCP']);
+    // a namespace labelled for queries (a canary analysis, say) is admitted; the label is the only way in
+    const labelled = cluster(r, r.policies, { ...r.namespaces, default: { [PROMETHEUS_QUERY_NAMESPACE_LABEL]: 'true' } });
+    expect(into(labelled, 'prometheus').filter((p) => p.endsWith(':9090/TCP'))).toEqual(['alertmanager:9090/TCP', 'grafana:9090/TCP', 'keda operator:9090/TCP', 'unconfined pod:9090/TCP']);
+    for (const n of ['prometheus', 'grafana', 'alertmanager']) expect({ n, metadata: from(c, n).filter((p) => p.startsWith('cloud metadata:')) }).toEqual({ n, metadata: [] });
+  });
+
+  test('kube-system: only our add-ons\' pods are isolated (EKS: cluster-autoscaler, load balancer controller), each with its flows', () => {
+    const c = cluster(r);
+    const ours = r.policies.filter((p) => p.metadata.namespace === 'kube-system');
+    if (r.cloud !== 'platform-aws') {
+      expect(ours).toEqual([]);
+      return;
+    }
+    // no namespace-wide policy: the cloud's components (CoreDNS here) are untouched
+    expect(ours.map((p) => JSON.stringify(p.spec.podSelector))).not.toContain('{}');
+    expect(from(c, 'kube-dns')).toEqual(expect.arrayContaining(['internet:80/TCP', 'cloud metadata:80/TCP']));
+    const anySource = [...UNCONFINED, 'keda operator', 'prometheus'];
+    expect(into(c, 'lb controller')).toEqual([...anySource.map((n) => `${n}:9443/TCP`), 'prometheus:8080/TCP'].sort());
+    expect(into(c, 'cluster autoscaler')).toEqual(['prometheus:8085/TCP']);
+    const out = ['kube-dns:53/TCP', 'kube-dns:53/UDP', 'pod identity agent:80/TCP',
+      ...['api server', 'internet', 'unconfined pod', 'kube-dns'].flatMap((n) => [`${n}:443/TCP`, `${n}:6443/TCP`])].sort();
+    const outside = (n: string) => from(c, n).filter((p) => !ADD_ONS.some((a) => p.startsWith(`${a}:`)) && !p.startsWith('lb controller:') && !p.startsWith('cluster autoscaler:'));
+    expect(outside('cluster autoscaler')).toEqual(out);
+    expect(outside('lb controller')).toEqual(out);
+    // fixture: without its policy the controller is open to every pod on every port
+    const open = cluster(r, without(r, 'kube-system', 'allow-aws-load-balancer-controller'));
+    expect(into(open, 'lb controller')).toEqual(expect.arrayContaining(['unconfined pod:8085/TCP', 'unconfined pod:10250/TCP']));
+  });
+
+  describe('fixtures: each allowance removed, its flow is gone', () => {
+    test('without the Kueue allowance the API server cannot call its webhook (nor Prometheus scrape it)', () => {
+      const c = cluster(r, without(r, 'kueue-system', 'allow-kueue-controller-manager'));
+      expect(into(c, 'kueue')).toEqual([]);
+    });
+    test('without the KEDA metrics API allowance the HPA controller (API server) loses external metrics, and the operator its gRPC caller', () => {
+      const c = cluster(r, without(r, 'keda', 'allow-keda-metrics-apiserver'));
+      expect(into(c, 'keda metrics api')).toEqual([]);
+      expect(into(c, 'keda operator').filter((p) => !p.startsWith('kube-dns:'))).toEqual([`prometheus:${KEDA_PORTS.prometheus}/TCP`]);
+    });
+    test('without the KEDA webhooks allowance the API server cannot call the admission webhook', () => {
+      expect(into(cluster(r, without(r, 'keda', 'allow-keda-admission-webhooks')), 'keda webhooks')).toEqual([]);
+    });
+    test('without the scraper label on the monitoring namespace Prometheus cannot scrape the DCGM exporter', () => {
+      const namespaces = { ...r.namespaces, monitoring: Object.fromEntries(Object.entries(r.namespaces.monitoring).filter(([k]) => k !== METRICS_SCRAPER_NAMESPACE_LABEL)) };
+      expect(into(cluster(r, r.policies, namespaces), 'dcgm exporter').filter((p) => p.startsWith('prometheus:'))).toEqual([]);
+    });
+    test('without the DNS policy an add-on cannot resolve names; without the API server rule kured cannot cordon a node', () => {
+      expect(from(cluster(r, without(r, 'gpu-system', 'allow-dns-egress')), 'dcgm exporter')).toEqual([]);
+      expect(from(cluster(r, without(r, 'gpu-system', 'allow-gpu-xid-remediation')), 'kured')).toEqual(['kube-dns:53/TCP', 'kube-dns:53/UDP']);
+    });
+    test('without default-deny the add-ons are open to every pod, and with 0.0.0.0/0 not excepting link-local they reach the metadata endpoint', () => {
+      const open = r.policies.filter((p) => !(['keda', 'gpu-system', 'kueue-system'].includes(p.metadata.namespace)));
+      expect(into(cluster(r, open), 'kured')).toEqual(expect.arrayContaining(['unconfined pod:8080/TCP', 'keda operator:10250/TCP']));
+      const wide = r.policies.map((p) => JSON.parse(JSON.stringify(p).split('"except":["169.254.0.0/16"]').join('"except":[]')) as NetworkPolicy);
+      expect(from(cluster(r, wide), 'kueue')).toEqual(expect.arrayContaining(['cloud metadata:443/TCP']));
+    });
+  });
+});
+
+describe('the GPU add-on namespace follows the cluster\'s choices', () => {
+  const names = (set: { gpuOperator: boolean; dcgmExporter: boolean }) => addOnNetworkPolicies(gpuAddOn(set), Cloud.aws({ region: 'us-east-1' })).map((p) => p.metadata.name);
+  test('the DCGM exporter\'s scrape only with the exporter; the GPU operator\'s operands may call the API server', () => {
+    expect(names({ gpuOperator: false, dcgmExporter: true })).toEqual(['default-deny-all', 'allow-dns-egress', 'allow-gpu-xid-remediation', 'allow-dcgm-exporter']);
+    expect(names({ gpuOperator: true, dcgmExporter: false })).toEqual(['default-deny-all', 'allow-dns-egress', 'allow-gpu-xid-remediation', 'allow-gpu-operator']);
+  });
+});
