@@ -150,7 +150,7 @@ def test_non_local_task_data_is_refused(tmp_path, task, match):
     _refused(tmp_path, match, **task)
 
 
-def test_unknown_task_and_groups_are_refused(tmp_path):
+def test_unknown_task_and_groups_are_refused(tmp_path, capsys):
     _refused(tmp_path, r"task 'hellaswag' is not defined in the task directory \(it defines: nothing\)", names=("hellaswag",))
     root = tmp_path / "g"
     _task(root, "t", gold=0)
@@ -158,6 +158,14 @@ def test_unknown_task_and_groups_are_refused(tmp_path):
     with pytest.raises(BenchmarkError, match="'g' is a group; list its tasks instead"):
         resolve_tasks(["g"], root.resolve())
     assert evaluate.main(["--model", "m", "--dataset", "d", "--task-dir", str(root)]) == 2  # --task-dir without --tasks
+    for bad, why in ((["--tasks", "t"], "--tasks needs --task-dir"),
+                     (["--tasks", "t,,u", "--task-dir", str(root)], "a comma-separated list"),
+                     (["--tasks", "t,t", "--task-dir", str(root)], "names a task twice"),
+                     (["--tasks", "t", "--task-dir", "memory://no-such-prefix"], "no such prefix"),
+                     (["--tasks", "t", "--task-dir", str(root / "none")], "is not a directory")):
+        capsys.readouterr()
+        assert evaluate.main(["--model", "m", "--dataset", "d", *bad]) == 2, bad
+        assert why in capsys.readouterr().err
 
 
 def test_gate_score_rules():

@@ -56,8 +56,10 @@ def parse_tasks(value: str) -> list[str]:
 @contextmanager
 def local_task_dir(uri: str) -> Iterator[Path]:
     """The task directory as a local folder: a local path as is, a bucket prefix copied into a temporary folder."""
+    from fsspec.implementations.local import LocalFileSystem
+
     fs, path = fsspec.core.url_to_fs(uri)
-    if fs.protocol in ("file", "local") or "file" in (fs.protocol if isinstance(fs.protocol, tuple) else ()):
+    if isinstance(fs, LocalFileSystem):
         local = Path(path)
         if not local.is_dir():
             raise BenchmarkError(f"--task-dir {uri!r} is not a directory")
