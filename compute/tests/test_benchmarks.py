@@ -60,6 +60,33 @@ def _checkpoint(root: Path, seed: int) -> str:
     return f"{root}/step-00000001"
 
 
+@torch.no_grad()
+def _our_choice_task(root: Path, checkpoint: str) -> None:
+    """Items with equal-length choices whose gold answer is the one OUR model (not the export) gives the highest
+    log-likelihood after the question and lm-eval's " " delimiter (byte ids), by a clear margin: lm-eval scoring the
+    exported model gets acc 1.0 only if export, tokenizer and scoring all agree with the trainer's model."""
+    model = evaluate.load_gpt(checkpoint)
+    items = []
+    for i in range(40):
+        pool = ["xq", "ab", "zz", "mo", "k3", "e!", "wu", "pt"]
+        question, choices = f"Item {i}: which?", [pool[(i * 3 + k) % len(pool)] for k in range(4)]
+        logliks = []
+        for choice in choices:
+            ctx, cont = list(question.encode()), list((" " + choice).encode())
+            ids = torch.tensor([ctx + cont])
+            logp = torch.log_softmax(model(ids[:, :-1])[0].float(), dim=-1)
+            logliks.append(sum(float(logp[len(ctx) - 1 + j, t]) for j, t in enumerate(cont)))
+        ranked = sorted(logliks, reverse=True)
+        if ranked[0] - ranked[1] > 1e-2:
+            items.append({"question": question, "choices": choices, "gold": logliks.index(ranked[0])})
+        if len(items) == 4:
+            break
+    assert len(items) == 4 and len({item["gold"] for item in items}) > 1  # not just "always the first choice"
+    (root / "ours" / "data").mkdir(parents=True)
+    (root / "ours" / "data" / "items.jsonl").write_text("".join(json.dumps(item) + "\n" for item in items))
+    (root / "ours" / "ours.yaml").write_text(TASK_YAML.format(name="ours_right", data="data/items.jsonl"))
+
+
 @pytest.fixture(scope="module")
 def run(tmp_path_factory):
     """A published dataset, a registry whose production is one random tiny model, a candidate, and the tasks in a
@@ -75,13 +102,14 @@ def run(tmp_path_factory):
     local = tmp / "tasks"
     _task(local, "short_right", gold=0)
     _task(local, "long_right", gold=1)
+    candidate = _checkpoint(tmp / "cand", seed=2)
+    _our_choice_task(local, candidate)
     fs = fsspec.filesystem("memory")
     for path in sorted(p for p in local.rglob("*") if p.is_file()):
         fs.pipe(f"/bench-tasks/{path.relative_to(local)}", path.read_bytes())
     out = tmp / "metrics.json"
-    candidate = _checkpoint(tmp / "cand", seed=2)
     code = evaluate.main(["--model", candidate, "--dataset", str(tmp / "data"), "--registry", str(tmp / "registry"),
-                          "--max-windows", "8", "--tasks", "short_right,long_right", "--task-dir", "memory://bench-tasks",
+                          "--max-windows", "8", "--tasks", "short_right,long_right,ours_right", "--task-dir", "memory://bench-tasks",
                           "--batch-size", "4", "--device", "cpu", "--out", str(out)])
     assert code == 0
     return {"tmp": tmp, "registry": registry, "v1": v1, "candidate": candidate, "metrics": json.loads(out.read_text())}
@@ -91,14 +119,14 @@ def test_lm_eval_scores_candidate_and_production_on_the_same_tasks(run):
     m = run["metrics"]
     assert m["tasks"]["short_right"]["acc"] == 1.0 and m["tasks"]["long_right"]["acc"] == 0.0
     assert set(m["tasks"]["short_right"]) == {"acc", "acc_stderr", "acc_norm", "acc_norm_stderr"}
-    assert m["scores"] == {"short_right": 1.0, "long_right": 0.0}
+    assert m["scores"] == {"short_right": 1.0, "long_right": 0.0, "ours_right": 1.0}
     info = m["task_info"]["short_right"]
     assert info["primary"] == "acc" and info["samples"] == 4 and len(info["sha256"]) == 64
     # The two tasks differ only in their data: their fingerprints differ.
     assert info["sha256"] != m["task_info"]["long_right"]["sha256"]
     # Production (another random model) scored in the same run on the same tasks, next to its held-out loss.
     base = m["baseline"]
-    assert base["version"] == run["v1"] and base["scores"] == {"short_right": 1.0, "long_right": 0.0}
+    assert base["version"] == run["v1"] and base["scores"]["short_right"] == 1.0 and base["scores"]["long_right"] == 0.0
     assert "test_loss" in base and "acc_norm" in base["tasks"]["long_right"]
     assert m["test_windows"] == 8 and m["test_loss"] > 0
 
