@@ -87,6 +87,27 @@ def _our_choice_task(root: Path, checkpoint: str) -> None:
     (root / "ours" / "ours.yaml").write_text(TASK_YAML.format(name="ours_right", data="data/items.jsonl"))
 
 
+def _hellaswag(root: Path) -> None:
+    """lm-eval's own hellaswag task (its YAML and utils.py, as shipped in the installed harness) with its hub
+    dataset replaced by local JSONL files in hellaswag's schema: how a real benchmark is put in the bucket."""
+    import lm_eval
+
+    shipped = Path(lm_eval.__file__).parent / "tasks" / "hellaswag"
+    folder = root / "hellaswag"
+    (folder / "data").mkdir(parents=True)
+    yaml = (shipped / "hellaswag.yaml").read_text()
+    assert "dataset_path: Rowan/hellaswag\n" in yaml
+    yaml = yaml.replace("dataset_path: Rowan/hellaswag\n", "dataset_path: json\ndataset_kwargs:\n  data_files:\n"
+                        "    train: data/train.jsonl\n    validation: data/validation.jsonl\n")
+    (folder / "hellaswag.yaml").write_text(yaml)
+    (folder / "utils.py").write_text((shipped / "utils.py").read_text())
+    rows = [{"ind": i, "activity_label": "Cooking", "ctx_a": f"A cook [title] stirs pot {i}.", "ctx_b": "then she",
+             "ctx": "", "endings": ["adds salt.", "sings loudly.", "drives away.", "reads a book."],
+             "source_id": "x", "split": "val", "split_type": "indomain", "label": str(i % 4)} for i in range(4)]
+    for split in ("train", "validation"):
+        (folder / "data" / f"{split}.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
+
+
 @pytest.fixture(scope="module")
 def run(tmp_path_factory):
     """A published dataset, a registry whose production is one random tiny model, a candidate, and the tasks in a
@@ -104,12 +125,13 @@ def run(tmp_path_factory):
     _task(local, "long_right", gold=1)
     candidate = _checkpoint(tmp / "cand", seed=2)
     _our_choice_task(local, candidate)
+    _hellaswag(local)
     fs = fsspec.filesystem("memory")
     for path in sorted(p for p in local.rglob("*") if p.is_file()):
         fs.pipe(f"/bench-tasks/{path.relative_to(local)}", path.read_bytes())
     out = tmp / "metrics.json"
     code = evaluate.main(["--model", candidate, "--dataset", str(tmp / "data"), "--registry", str(tmp / "registry"),
-                          "--max-windows", "8", "--tasks", "short_right,long_right,ours_right", "--task-dir", "memory://bench-tasks",
+                          "--max-windows", "8", "--tasks", "short_right,long_right,ours_right,hellaswag", "--task-dir", "memory://bench-tasks",
                           "--batch-size", "4", "--device", "cpu", "--out", str(out)])
     assert code == 0
     return {"tmp": tmp, "registry": registry, "v1": v1, "candidate": candidate, "metrics": json.loads(out.read_text())}
@@ -119,7 +141,10 @@ def test_lm_eval_scores_candidate_and_production_on_the_same_tasks(run):
     m = run["metrics"]
     assert m["tasks"]["short_right"]["acc"] == 1.0 and m["tasks"]["long_right"]["acc"] == 0.0
     assert set(m["tasks"]["short_right"]) == {"acc", "acc_stderr", "acc_norm", "acc_norm_stderr"}
-    assert m["scores"] == {"short_right": 1.0, "long_right": 0.0, "ours_right": 1.0}
+    assert {k: v for k, v in m["scores"].items() if k != "hellaswag"} == {"short_right": 1.0, "long_right": 0.0, "ours_right": 1.0}
+    # The real hellaswag task definition (process_docs from its utils.py) on local data.
+    assert m["task_info"]["hellaswag"]["samples"] == 4 and 0 <= m["scores"]["hellaswag"] <= 1
+    assert m["scores"]["hellaswag"] == m["tasks"]["hellaswag"]["acc"] and "acc_norm" in m["tasks"]["hellaswag"]
     info = m["task_info"]["short_right"]
     assert info["primary"] == "acc" and info["samples"] == 4 and len(info["sha256"]) == 64
     # The two tasks differ only in their data: their fingerprints differ.
@@ -194,6 +219,17 @@ def test_unknown_task_and_groups_are_refused(tmp_path, capsys):
         capsys.readouterr()
         assert evaluate.main(["--model", "m", "--dataset", "d", *bad]) == 2, bad
         assert why in capsys.readouterr().err
+
+
+def test_a_tag_expands_to_its_tasks(tmp_path):
+    root = tmp_path / "tasks"
+    for name, gold in (("one", 0), ("two", 1)):
+        _task(root, name, gold=gold, yaml="tag: mini\n" + TASK_YAML.format(name=name, data="data/items.jsonl"))
+    resolved = resolve_tasks(["mini"], root.resolve())
+    assert sorted(resolved) == ["one", "two"]
+    cfg, fingerprint = resolved["one"]
+    assert cfg["dataset_kwargs"]["data_files"] == {"test": str(root.resolve() / "one" / "data" / "items.jsonl")}
+    assert fingerprint != resolved["two"][1]
 
 
 def test_gate_score_rules():
