@@ -231,7 +231,7 @@ def task_results(results: dict[str, Any], configs: dict[str, tuple[dict[str, Any
 
 
 def run_tasks(hf_dir: str, configs: dict[str, tuple[dict[str, Any], str]], *, device: str, batch_size: int,
-              limit: int | None, seed: int = 0) -> dict[str, Any]:
+              limit: int | None, dtype: str = "float32", seed: int = 0) -> dict[str, Any]:
     """Score the Hugging Face model directory ``hf_dir`` on the resolved tasks (see resolve_tasks)."""
     with offline(), tempfile.TemporaryDirectory(prefix="aiinfra-datasets-") as cache:
         import lm_eval
@@ -243,7 +243,7 @@ def run_tasks(hf_dir: str, configs: dict[str, tuple[dict[str, Any], str]], *, de
         specs = [{**cfg, "dataset_kwargs": {**cfg["dataset_kwargs"], "cache_dir": cache}} for cfg, _ in configs.values()]
         results = lm_eval.simple_evaluate(
             model="hf",
-            model_args={"pretrained": hf_dir, "dtype": "float32", "trust_remote_code": False},
+            model_args={"pretrained": hf_dir, "dtype": dtype, "trust_remote_code": False},
             tasks=specs,
             task_manager=manager,
             device=device,
