@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Regenerates compute/requirements.lock: every Python package the trainer and server images install
-# (compute[cloud,hf,data] and the build backend), pinned with sha256 hashes for linux x86_64, Python 3.11, resolved
+# (compute[cloud,hf,data,eval] and the build backend), pinned with sha256 hashes for linux x86_64, Python 3.11, resolved
 # against the torch of the pinned base image (pytorch/pytorch:2.8.0-cuda12.9-cudnn9-runtime). torch, triton and
 # the nvidia-* CUDA wheels come from the base image and are left out. The Dockerfiles install it with
 # `pip install --require-hashes --no-deps`, so a changed or substituted file on the index fails the build.
@@ -18,6 +18,6 @@ cd compute
 no_emit=(--no-emit-package torch --no-emit-package triton)
 for p in cublas-cu12 cuda-cupti-cu12 cuda-nvrtc-cu12 cuda-runtime-cu12 cudnn-cu12 cufft-cu12 cufile-cu12 curand-cu12 \
   cusolver-cu12 cusparse-cu12 cusparselt-cu12 nccl-cu12 nvjitlink-cu12 nvtx-cu12; do no_emit+=(--no-emit-package "nvidia-$p"); done
-../.venv-tools/bin/uv pip compile pyproject.toml "$tmp/build.in" --extra cloud --extra hf --extra data --generate-hashes \
+../.venv-tools/bin/uv pip compile pyproject.toml "$tmp/build.in" --extra cloud --extra hf --extra data --extra eval --generate-hashes \
   --python-version 3.11 --python-platform x86_64-manylinux_2_28 -c "$tmp/base-image.txt" "${no_emit[@]}" \
   --no-header --no-annotate --custom-compile-command 'bash scripts/lock-python.sh' -o requirements.lock

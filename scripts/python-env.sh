@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Create (or refresh) the Python virtualenv for compute/ at <repo>/.venv and install
-# compute[test,hf] into it. Idempotent: when the venv exists and the stamp matches the
+# compute[test,hf,eval] into it. Idempotent: when the venv exists and the stamp matches the
 # sha256 of compute/pyproject.toml (and of this script), it returns at once. The hf extra
-# (transformers) is included so that the Hugging Face paths of trainer and server are tested.
+# (transformers) is included so that the Hugging Face paths of trainer and server are tested,
+# the eval extra (lm-eval) so that the evaluation step's benchmark tasks are (tests/test_benchmarks.py).
 # Works on a fresh machine that can reach PyPI (PyTorch from PyPI is large; pip's
 # cache, ~/.cache/pip by default or $PIP_CACHE_DIR, is reused between runs).
 set -euo pipefail
@@ -52,9 +53,9 @@ if ! [ -x "$VENV/bin/python" ] || ! "$VENV/bin/python" -c 'import sys; sys.exit(
   "$PY" -m venv "$VENV"
 fi
 
-log "installing compute[test,hf] into $VENV (first run downloads PyTorch; later runs use the pip cache)"
+log "installing compute[test,hf,eval] into $VENV (first run downloads PyTorch; later runs use the pip cache)"
 "$VENV/bin/python" -m pip install --quiet --upgrade "pip>=23.1"
-"$VENV/bin/python" -m pip install --quiet -e "$ROOT/compute[test,hf]"
+"$VENV/bin/python" -m pip install --quiet -e "$ROOT/compute[test,hf,eval]"
 "$VENV/bin/python" -c 'import aiinfra, torch; print("[python-env] aiinfra ok, torch", torch.__version__)' >&2
 
 printf '%s\n' "$want" >"$STAMP"

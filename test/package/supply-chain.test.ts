@@ -11,10 +11,10 @@ function readLock(text: string): Map<string, { version: string; hashes: readonly
   return new Map(parseLock(text).map((p) => [p.name, { version: p.version, hashes: p.sha256 }]));
 }
 
-/** Names of compute's dependencies (runtime and the cloud, hf and data extras), from pyproject.toml. */
+/** Names of compute's dependencies (runtime and the cloud, hf, data and eval extras), from pyproject.toml. */
 function declaredDependencies(): string[] {
   const toml = fs.readFileSync(path.join(ROOT, 'compute', 'pyproject.toml'), 'utf8');
-  const lists = [/^dependencies = \[([\s\S]*?)\]/m, /^cloud = \[([\s\S]*?)\]/m, /^hf = \[([\s\S]*?)\]/m, /^data = \[([\s\S]*?)\]/m].map((re) => re.exec(toml)![1]);
+  const lists = [/^dependencies = \[([\s\S]*?)\]/m, /^cloud = \[([\s\S]*?)\]/m, /^hf = \[([\s\S]*?)\]/m, /^data = \[([\s\S]*?)\]/m, /^eval = \[([\s\S]*?)\]/m].map((re) => re.exec(toml)![1]);
   return lists.flatMap((l) => [...l.matchAll(/"([A-Za-z0-9._-]+)/g)].map((m) => m[1].toLowerCase()));
 }
 

@@ -2,13 +2,22 @@
 and of the production model on the very same windows, so the gate compares like with like.
 
 ``python -m aiinfra.evaluate --model <checkpoint uri> --dataset <prep output root> [--registry <root>]
-[--max-windows N] [--out <uri of metrics.json>]``
+[--max-windows N] [--out <uri of metrics.json>] [--tasks a,b --task-dir <uri> [--task-limit N] [--batch-size N]
+[--device cpu|cuda]]``
 
 The candidate is a trainer checkpoint (a root or one ``step-XXXXXXXX`` directory). The test split is the dataset's
 ``test.bin`` (aiinfra.prep): non-overlapping windows of ``seq_len + 1`` tokens in file order, the first
 ``--max-windows`` of them. With ``--registry`` and a production version there, that version is evaluated on the same
-windows and recorded as ``metrics.baseline``. Benchmark tasks (lm-eval) are not run by this step yet.
-Exit codes: 0, 2 bad input (missing split, vocabulary mismatch).
+windows and recorded as ``metrics.baseline``.
+
+With ``--tasks``, benchmark tasks run through EleutherAI's lm-eval harness (aiinfra.benchmarks, the ``eval`` extra) on
+the candidate exported to a Hugging Face directory, task YAMLs and data from ``--task-dir`` (a local folder or bucket
+prefix; nothing from the hub): ``metrics.tasks.<task>.<metric>`` (with ``<metric>_stderr``), ``metrics.scores.<task>``
+(the task's primary score, what the gate's ``--min-score <task>=x`` reads) and ``metrics.task_info.<task>`` (primary
+metric, samples, fingerprint of the task files). The production version is scored on the same tasks in the same run:
+``metrics.baseline.tasks`` / ``metrics.baseline.scores``. The tasks are checked (defined, data local) before anything
+is loaded.
+Exit codes: 0, 2 bad input (missing split, vocabulary mismatch, unknown task, task data not local).
 """
 
 from __future__ import annotations
@@ -17,13 +26,17 @@ import argparse
 import json
 import math
 import sys
+import tempfile
+from contextlib import ExitStack
 from typing import Any
 
 import fsspec
 import numpy as np
 import torch
 
+from .benchmarks import BenchmarkError, local_task_dir, parse_tasks, resolve_tasks, run_tasks
 from .checkpoint import CheckpointError, load_model_for_inference
+from .export import export_checkpoint
 from .model import GPT
 from .prep import PrepError, current
 from .registry import ModelRegistry, RegistryError
@@ -76,17 +89,39 @@ def heldout_loss(model: GPT, tokens: np.ndarray, max_windows: int, batch: int = 
     return total / windows, windows
 
 
-def evaluate(model_uri: str, dataset: str, registry: str | None, max_windows: int) -> dict[str, Any]:
-    tokens, split = test_split(dataset)
-    loss, windows = heldout_loss(load_gpt(model_uri), tokens, max_windows)
-    metrics: dict[str, Any] = {"test_loss": loss, "perplexity": math.exp(min(loss, 80.0)), "test_split": split, "test_windows": windows}
-    if registry:
-        reg = ModelRegistry(registry)
-        current_alias, _ = reg.alias("production")
-        if current_alias is not None:
-            version = int(current_alias["version"])
-            base_loss, _ = heldout_loss(load_gpt(reg.model_uri(version)), tokens, max_windows)
-            metrics["baseline"] = {"version": version, "test_loss": base_loss}
+def benchmark(model_uri: str, configs: dict[str, Any], opts: dict[str, Any]) -> dict[str, Any]:
+    """lm-eval scores of a trainer checkpoint: exported to a temporary Hugging Face directory, then run. bf16 on a
+    GPU (half the disk and memory of fp32 for a large model), fp32 on CPU (where bf16 matmuls are slow)."""
+    dtype = "bf16" if str(opts.get("device", "cpu")).startswith("cuda") else "fp32"
+    with tempfile.TemporaryDirectory(prefix="aiinfra-eval-hf-") as hf_dir:
+        export_checkpoint(model_uri, hf_dir, select="best", dtype=dtype, force=True)
+        return run_tasks(hf_dir, configs, dtype={"bf16": "bfloat16", "fp32": "float32"}[dtype], **opts)
+
+
+def evaluate(model_uri: str, dataset: str, registry: str | None, max_windows: int, tasks: list[str] | None = None,
+             task_dir: str | None = None, task_opts: dict[str, Any] | None = None) -> dict[str, Any]:
+    with ExitStack() as stack:
+        configs: dict[str, Any] = {}
+        if tasks:
+            if not task_dir:
+                raise BenchmarkError("--tasks needs --task-dir: the task YAMLs and their data (nothing is downloaded)")
+            # Every task is checked (defined, data local) before a model or dataset is loaded.
+            configs = resolve_tasks(tasks, stack.enter_context(local_task_dir(task_dir)))
+        tokens, split = test_split(dataset)
+        loss, windows = heldout_loss(load_gpt(model_uri), tokens, max_windows)
+        metrics: dict[str, Any] = {"test_loss": loss, "perplexity": math.exp(min(loss, 80.0)), "test_split": split, "test_windows": windows}
+        if configs:
+            metrics.update(benchmark(model_uri, configs, task_opts or {}))
+        if registry:
+            reg = ModelRegistry(registry)
+            current_alias, _ = reg.alias("production")
+            if current_alias is not None:
+                version = int(current_alias["version"])
+                base_loss, _ = heldout_loss(load_gpt(reg.model_uri(version)), tokens, max_windows)
+                metrics["baseline"] = {"version": version, "test_loss": base_loss}
+                if configs:  # production on the very same tasks, so the gate can compare scores
+                    scored = benchmark(reg.model_uri(version), configs, task_opts or {})
+                    metrics["baseline"].update(tasks=scored["tasks"], scores=scored["scores"])
     return metrics
 
 
@@ -97,10 +132,27 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--registry")
     p.add_argument("--max-windows", type=int, default=512)
     p.add_argument("--out")
+    p.add_argument("--tasks", help="comma-separated lm-eval task (or tag) names defined in --task-dir")
+    p.add_argument("--task-dir", help="folder or bucket prefix with the task YAMLs and their data files")
+    p.add_argument("--task-limit", type=int, help="score at most N documents per task (default: all)")
+    p.add_argument("--batch-size", type=int, default=8, help="lm-eval batch size")
+    p.add_argument("--device", help="torch device for the benchmark tasks (default: cuda when available, else cpu)")
     args = p.parse_args(argv)
     try:
-        metrics = evaluate(args.model, args.dataset, args.registry, args.max_windows)
-    except (EvalError, CheckpointError, RegistryError, FileNotFoundError) as err:
+        tasks = parse_tasks(args.tasks) if args.tasks is not None else None
+        if args.task_dir and not tasks:
+            raise BenchmarkError("--task-dir without --tasks: name the tasks to run")
+        if args.task_limit is not None and args.task_limit < 1:
+            raise BenchmarkError(f"--task-limit must be >= 1, got {args.task_limit}")
+        if args.batch_size < 1:
+            raise BenchmarkError(f"--batch-size must be >= 1, got {args.batch_size}")
+        opts = {"device": args.device or ("cuda" if torch.cuda.is_available() else "cpu"),
+                "batch_size": args.batch_size, "limit": args.task_limit}
+        metrics = evaluate(args.model, args.dataset, args.registry, args.max_windows, tasks, args.task_dir, opts)
+    except ImportError as err:
+        print(f"evaluate: {err}; benchmark tasks need the eval extra (pip install 'aiinfra[eval]')", file=sys.stderr)
+        return 2
+    except (EvalError, BenchmarkError, CheckpointError, RegistryError, FileNotFoundError) as err:
         print(f"evaluate: {err}", file=sys.stderr)
         return 2
     text = json.dumps(metrics, sort_keys=True)
