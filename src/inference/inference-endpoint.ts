@@ -791,8 +791,8 @@ export class InferenceEndpoint extends EndpointMetrics implements IInferenceEndp
 
   /**
    * The Deployment, its Service and PodDisruptionBudget and the gateway's backend policies. With progressive delivery
-   * Flagger makes the Services (`<app>`, `-primary`, `-canary`) and the primary Deployment from this one; the
-   * PodDisruptionBudget guards the primary's pods, the backend policies both Services the route splits over.
+   * Flagger makes the Services (`<app>`, `-primary`, `-canary`) and the primary Deployment from this one; one
+   * PodDisruptionBudget per Deployment, the backend policies on both Services the route splits over.
    */
   private renderTracks(ctx: EndpointContext): K8sObject[] {
     const { props, app, labels, server, traffic, exposureParts } = ctx;
@@ -800,7 +800,8 @@ export class InferenceEndpoint extends EndpointMetrics implements IInferenceEndp
     if (traffic.progressive) {
       return [
         this.renderDeployment(ctx, t, { [DEPLOYMENT_SELECTOR_LABEL]: app }, labels),
-        podDisruptionBudget(app, this.namespace, labels, { [DEPLOYMENT_SELECTOR_LABEL]: `${app}-primary` }),
+        podDisruptionBudget(app, this.namespace, labels, { [DEPLOYMENT_SELECTOR_LABEL]: app }),
+        podDisruptionBudget(`${app}-primary`, this.namespace, labels, { [DEPLOYMENT_SELECTOR_LABEL]: `${app}-primary` }),
         ...exposureParts.backendObjects(`${app}-primary`), ...exposureParts.backendObjects(`${app}-canary`),
       ];
     }

@@ -53,6 +53,7 @@ export function flaggerSchemaErrors(obj: Schema): string[] {
   schema.properties.metadata = { type: 'object' };
   const validate = compiled.get(obj.kind) ?? new Ajv({ strict: false, allErrors: true, validateFormats: false }).compile(schema);
   compiled.set(obj.kind, validate);
+  const where = `${obj.kind}/${obj.metadata?.name}`;
   if (validate(obj)) return [];
-  return (validate.errors ?? []).map((e) => `${obj.kind}/${obj.metadata?.name}${e.instancePath} ${e.message}${e.params && 'additionalProperty' in e.params ? `: ${e.params.additionalProperty}` : ''}`);
+  return (validate.errors ?? []).map((e) => `${where}${e.instancePath} ${e.message}${e.params && 'additionalProperty' in e.params ? `: ${e.params.additionalProperty}` : ''}`);
 }
