@@ -42,6 +42,7 @@ import { ADAPTER_NAME, EndpointAdapter, MAX_ADAPTERS, MAX_GPU_LORAS, maxLoraRank
 import { EXPORT_DIR, vllmModelParts } from './model-loading';
 import { BUILTIN_QUANTIZATIONS, defaultRuntime, TINY_MODEL_PARAMS, VLLM_IMAGE, VLLM_QUANTIZATIONS, vllmArgs, vllmQuantizationProblem } from './vllm';
 import { checkStateLocation } from '../core/state-backend';
+import { KUBERNETES_SUPPRESSION_PREFIX } from '../policy/suppress';
 import { contributeSummary, SummaryPart } from '../summary';
 import { registerPoolDemand, poolDemands } from '../core/pool-demand';
 import { resolveRollout, ResolvedRollout, rolloutHeadroom } from './rollout';
@@ -153,6 +154,8 @@ interface TrackSpec {
 }
 
 const DEFAULT_NAMESPACE = 'inference';
+const INTERNAL_HTTP_REASON = 'Internal endpoint: its gateway serves plain HTTP inside the cluster network, like the internal load balancer '
+  + 'of an endpoint without a gateway; exposure.type public adds TLS and an API key.';
 const DEFAULT_SCRAPER_NAMESPACE = 'monitoring';
 const DOMAIN = /^(?=.{1,253}$)([a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/;
 const CIDR = /^(\d{1,3}\.){3}\d{1,3}\/\d{1,2}$/;
@@ -863,10 +866,13 @@ export class InferenceEndpoint extends EndpointMetrics implements IInferenceEndp
     const gw = exposureParts.gateway;
     if (!traffic.usesGateway || !gw) return [];
     const hosts = traffic.exposure.domainName ? [traffic.exposure.domainName] : [];
+    // An internal gateway listens on plain HTTP inside the cluster's network, as the internal load balancer Service
+    // of an endpoint without a gateway does: TLS and the API key are what a public endpoint adds.
+    const annotations = traffic.isPublic ? gw.annotations : { ...(gw.annotations ?? {}), [`${KUBERNETES_SUPPRESSION_PREFIX}AI-K8S-NET-1`]: INTERNAL_HTTP_REASON };
     return [
       ...exposureParts.gatewayObjects,
       gateway({
-        name: app, namespace: this.namespace, labels, gatewayClassName: gw.className, listeners: gw.listeners, annotations: gw.annotations,
+        name: app, namespace: this.namespace, labels, gatewayClassName: gw.className, listeners: gw.listeners, annotations,
         addresses: gw.addresses, infrastructure: gw.infrastructure,
       }),
       ...(this.canary ? this.renderCanary(ctx, this.canary, hosts) : [httpRoute(app, this.namespace, labels, app, hosts, [{ service: app, port: SERVICE_PORT, weight: 100 }])]),
