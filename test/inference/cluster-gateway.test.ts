@@ -106,7 +106,7 @@ describe('EKS: public endpoint + canary', () => {
   test('the Kubernetes objects validate', () => {
     const addons = stack.node.findAll().filter((c) => c instanceof InferenceClusterAddons);
     expect(addons).toHaveLength(1);
-    validateAll([...manifestsOf(chat.workload), ...manifestsOf(api.workload), ...manifestsOf(addons[0])].filter((o) => o.apiVersion !== 'flagger.app/v1beta1'));
+    validateAll([...manifestsOf(chat.workload), ...manifestsOf(api.workload), ...manifestsOf(addons[0])]);
   });
 
   test('no unsuppressed policy error on the cluster, its add-ons and the endpoints', () => {
@@ -131,7 +131,7 @@ describe('GKE: public endpoint + canary', () => {
   });
 
   test('the Kubernetes objects validate', () => {
-    validateAll([...manifestsOf(chat.workload), ...manifestsOf(api.workload)].filter((o) => o.apiVersion !== 'flagger.app/v1beta1'));
+    validateAll([...manifestsOf(chat.workload), ...manifestsOf(api.workload)]);
   });
 
   test('no unsuppressed policy error on the cluster, its add-ons and the endpoints', () => {
