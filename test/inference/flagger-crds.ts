@@ -16,13 +16,20 @@ type Schema = Record<string, any>;
 let crds: Map<string, Schema> | undefined;
 const compiled = new Map<string, ValidateFunction>();
 
-/** The CRD documents of the module (`artifacts/flagger/crd.yaml`), by kind. */
-export function flaggerCrds(): Map<string, Schema> {
-  if (crds) return crds;
+/** `artifacts/flagger/crd.yaml` of the module (downloaded into the Go module cache on first use). */
+export function flaggerCrdFile(): string {
   const r = spawnSync('go', ['mod', 'download', '-json', FLAGGER_MODULE], { encoding: 'utf8', env: { ...process.env, GOFLAGS: '-mod=mod' } });
   if (r.status !== 0) throw new Error(`go mod download ${FLAGGER_MODULE} failed: ${r.stderr}`);
-  const dir = JSON.parse(r.stdout).Dir as string;
-  const docs = parseAllDocuments(fs.readFileSync(path.join(dir, 'artifacts/flagger/crd.yaml'), 'utf8')).map((d) => d.toJSON()).filter(Boolean);
+  return path.join(JSON.parse(r.stdout).Dir as string, 'artifacts/flagger/crd.yaml');
+}
+
+/**
+ * The CRD documents of the module, by kind. (Some descriptions are plain scalars with ": " that Go's YAML reader
+ * accepts and a strict one splits into stray keys; they only ever land beside `description`, which ajv ignores.)
+ */
+export function flaggerCrds(): Map<string, Schema> {
+  if (crds) return crds;
+  const docs = parseAllDocuments(fs.readFileSync(flaggerCrdFile(), 'utf8')).map((d) => d.toJSON()).filter(Boolean);
   crds = new Map(docs.filter((d: Schema) => d.kind === 'CustomResourceDefinition').map((d: Schema) => [d.spec.names.kind as string, d]));
   return crds;
 }
