@@ -239,9 +239,13 @@ abstract class EndpointMetrics extends Construct {
     return `max(${RUNTIME_METRICS[this.runtime].kvCacheUsage}{${this.selector()}})`;
   }
 
-  /** The label selector of every series of this endpoint (primary and canary with progressive delivery). */
+  /**
+   * The label selector of every series of this endpoint. With progressive delivery the ServiceMonitor labels them
+   * `<name>-primary` and `<name>-canary` (the Services Flagger makes); a managed backend's pod scrape labels them
+   * with the pods' `app.kubernetes.io/name`, `<name>`, on both tracks.
+   */
   public selector(): string {
-    return seriesSelector(this.namespace, this.hasCanary ? [`${this.name}-primary`, `${this.name}-canary`] : [this.name]);
+    return seriesSelector(this.namespace, this.hasCanary ? [this.name, `${this.name}-primary`, `${this.name}-canary`] : [this.name]);
   }
 }
 

@@ -110,7 +110,7 @@ describe.each(['aws', 'gcp', 'azure'] as CloudName[])('%s: an endpoint with prog
   });
 
   test('monitoring reads primary and canary', () => {
-    expect(b.endpoint.selector()).toBe(`namespace="inference",service=~"${APP}-primary|${APP}-canary"`);
+    expect(b.endpoint.selector()).toBe(`namespace="inference",service=~"${APP}|${APP}-primary|${APP}-canary"`);
     expect(b.endpoint.hasCanary).toBe(true);
   });
 });

@@ -210,7 +210,7 @@ describe('canary', () => {
     expect(byKind(objects, 'Canary').spec.service.gatewayRefs).toEqual([{ name: app, namespace: 'inference' }]);
     expect(byKind(objects, 'Gateway').spec.gatewayClassName).toBe('gke-l7-rilb');
     expect(byKind(objects, 'Gateway').spec.listeners).toEqual([expect.objectContaining({ protocol: 'HTTP', port: 80 })]);
-    expect(b.endpoint.metricLatencyP95()).toContain(`service=~"${app}-primary|${app}-canary"`);
+    expect(b.endpoint.metricLatencyP95()).toContain(`service=~"${app}|${app}-primary|${app}-canary"`);
     const json = JSON.stringify(resources(synthJson(b.stack), 'google_storage_bucket_iam_member', 'ReadGrant'));
     expect(json).toContain('research/gpt-1b/');
   });
