@@ -6,7 +6,7 @@ import {
 import { applyPolicy } from './policy';
 
 /** The chat endpoint's canary: three steps, ten minutes each, the endpoint's SLO as the gate. */
-const CHAT_CANARY: CanaryOptions = { steps: [5, 25, 50], interval: '10m', slo: { errorRatio: 0.01, p95TtftMs: 1000 } };
+const CHAT_CANARY: CanaryOptions = { steps: [5, 25, 50], interval: '10m', slo: { errorRatio: 0.001, p95TtftMs: 1000 } };
 
 /** What differs between the three example stacks: only the cloud target. */
 export interface PlatformProps {
@@ -91,7 +91,7 @@ export class Platform extends TerraformStack {
       replicas: { min: 2, max: 4 },
       slo: { latencyP95Seconds: 10, ttftP95Seconds: 1, availability: 0.999 },
       // Progressive delivery (Flagger): a new model or image reaches 5%, 25%, 50% of requests, 10 minutes each,
-      // and is promoted only while its own error ratio and TTFT stay within the SLO; a breach rolls it back.
+      // and is promoted only while its own error ratio and TTFT stay within the endpoint's SLO; a breach rolls it back.
       // Azure: Application Gateway for Containers has no private frontend, so an internal canary there needs a
       // Gateway class you run (exposure.gatewayClassName).
       ...props.cloud.select({

@@ -349,6 +349,7 @@ export class InferenceEndpoint extends EndpointMetrics implements IInferenceEndp
     this.canary = props.canary === undefined ? undefined : resolveCanary(this, props.canary, {
       runtime: server.runtime, prometheusUrl: scaling.prometheusUrl, scaleToZero: scaling.scaleToZero, ttftP95Seconds: props.slo?.ttftP95Seconds,
     });
+    if (this.canary) this.warnLooseCanary(this.canary, props.slo);
     this.rollout = resolveRollout(this, props.rollout, scaling.max);
     if (props.cluster) this.checkReplicasFitPool(placement.pool, server.gpus, scaling.max);
     this.checkSchedule(props.schedule ?? [], scaling.max);
@@ -927,6 +928,20 @@ export class InferenceEndpoint extends EndpointMetrics implements IInferenceEndp
   private watchedBy(monitoring: IEndpointMonitoring | undefined, slo: EndpointSlo | undefined): void {
     if (monitoring && typeof monitoring.watch === 'function') {
       monitoring.watch(this, { latencyP95Seconds: slo?.latencyP95Seconds, ttftP95Seconds: slo?.ttftP95Seconds, availability: slo?.availability });
+    }
+  }
+
+  /** A canary gate looser than the endpoint's own SLO promotes versions that then page: allowed, but said. */
+  private warnLooseCanary(c: ResolvedCanary, slo: EndpointSlo | undefined): void {
+    const loose: string[] = [];
+    if (slo?.availability !== undefined && c.errorRatio !== undefined && c.errorRatio > 1 - slo.availability) {
+      loose.push(`canary.slo.errorRatio ${c.errorRatio} allows more errors than slo.availability ${slo.availability} (${+(1 - slo.availability).toFixed(6)})`);
+    }
+    if (slo?.ttftP95Seconds !== undefined && c.p95TtftMs !== undefined && c.p95TtftMs > slo.ttftP95Seconds * 1000) {
+      loose.push(`canary.slo.p95TtftMs ${c.p95TtftMs} is above slo.ttftP95Seconds (${slo.ttftP95Seconds * 1000} ms)`);
+    }
+    if (loose.length > 0) {
+      Annotations.of(this).addWarning(`${this.node.path}: ${loose.join('; ')}: a canary that passes can still breach the endpoint's SLO and fire its alerts once promoted`);
     }
   }
 

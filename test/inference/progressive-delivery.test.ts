@@ -226,6 +226,15 @@ describe('canary validation', () => {
   });
 });
 
+test('a canary gate looser than the endpoint SLO is a warning, a tighter one is not', () => {
+  const warningsOf = (b: { stack: TerraformStack }) => b.stack.node.findAll()
+    .flatMap((c) => c.node.metadata.filter((m) => m.type === '@cdktf/warn').map((m) => String(m.data)));
+  const loose = progressive('aws', { slo: { availability: 0.999, ttftP95Seconds: 0.5 }, canary: { slo: { errorRatio: 0.01, p95TtftMs: 800 } } });
+  expect(warningsOf(loose).join('\n')).toMatch(/canary.slo.errorRatio 0.01 allows more errors than slo.availability 0.999 \(0.001\); canary.slo.p95TtftMs 800 is above slo.ttftP95Seconds \(500 ms\)/);
+  const tight = progressive('aws', { slo: { availability: 0.99, ttftP95Seconds: 1 }, canary: { slo: { errorRatio: 0.005, p95TtftMs: 800 } } });
+  expect(warningsOf(tight).join('\n')).not.toMatch(/canary\.slo/);
+});
+
 describe('serving a registry alias', () => {
   const registryEndpoint = (runtime: 'builtin' | 'vllm', extra: Json = {}) => build('aws', ({ models }) => ({
     model: models.registry('chat-model', { parameterCount: 1_210_000_000, ...(runtime === 'vllm' ? { preset: 'gpt-1b' } : {}) }),
