@@ -347,7 +347,8 @@ export class InferenceEndpoint extends EndpointMetrics implements IInferenceEndp
     });
     const scaling = this.resolveScaling(props.autoscaling, props);
     this.canary = props.canary === undefined ? undefined : resolveCanary(this, props.canary, {
-      runtime: server.runtime, prometheusUrl: scaling.prometheusUrl, scaleToZero: scaling.scaleToZero, ttftP95Seconds: props.slo?.ttftP95Seconds,
+      runtime: server.runtime, prometheusUrl: scaling.prometheusUrl, scaleToZero: scaling.scaleToZero, scalingKind: scaling.kind,
+      ttftP95Seconds: props.slo?.ttftP95Seconds,
     });
     if (this.canary) this.warnLooseCanary(this.canary, props.slo);
     this.rollout = resolveRollout(this, props.rollout, scaling.max);
@@ -894,7 +895,7 @@ export class InferenceEndpoint extends EndpointMetrics implements IInferenceEndp
     return [
       ...analysis.templates,
       flaggerCanary({
-        name: app, namespace: this.namespace, labels, targetDeployment: app, autoscalerRef: autoscalerRef(this.scaling.kind, app, primaryQueries),
+        name: app, namespace: this.namespace, labels, targetDeployment: app, autoscalerRef: autoscalerRef(this.scaling.kind === 'hpa' ? 'hpa' : 'keda', app, primaryQueries),
         servicePort: SERVICE_PORT, targetPort: SERVER_PORT, gateway: app, hosts,
         trackServiceLabels: { 'app.kubernetes.io/name': app, 'aiinfra.dev/metrics': 'true' },
         stepWeights: c.steps, interval: c.interval, threshold: c.failedChecks,

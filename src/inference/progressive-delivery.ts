@@ -83,6 +83,8 @@ export interface CanaryContext {
   readonly runtime: InferenceRuntime;
   readonly prometheusUrl?: string;
   readonly scaleToZero: boolean;
+  /** How replicas are managed: a fixed count has no autoscaler Flagger can pause. */
+  readonly scalingKind?: 'keda' | 'hpa' | 'fixed';
   /** The endpoint's own SLO TTFT bound (seconds): the canary's default. */
   readonly ttftP95Seconds?: number;
   /** The metric names of each runtime (RUNTIME_METRICS; a parameter so the export check is testable). */
@@ -139,6 +141,12 @@ export function resolveCanary(scope: IConstruct, o: CanaryOptions, ctx: CanaryCo
     throw new InvalidPropError(scope, 'autoscaling.scaleToZero', true,
       'false with a canary: an endpoint at zero replicas has no traffic for the analysis to measure, and Flagger keeps the canary '
       + 'Deployment at zero between rollouts, so a wake-up would start neither track');
+  }
+  if (ctx.scalingKind === 'fixed') {
+    throw new InvalidPropError(scope, 'autoscaling.metric', 'none',
+      'an autoscaler with a canary ("queue", which KEDA runs with replicas.min = max too, or "cpu" with min < max): with a fixed count the '
+      + 'Deployment Flagger watches carries `replicas`, so every later deploy starts the idle canary\'s GPU pods again (Flagger scales it '
+      + 'to zero only after a rollout, and pauses an autoscaler instead)');
   }
   if (!ctx.prometheusUrl) {
     throw new InvalidPropError(scope, 'canary', o,
@@ -220,8 +228,7 @@ export function analysisObjects(
  * Flagger's copy of the target's autoscaler for the primary: an HPA as is; a KEDA ScaledObject with each
  * Prometheus trigger's query rewritten from the canary's series to the primary's.
  */
-export function autoscalerRef(kind: 'keda' | 'hpa' | 'fixed', app: string, primaryQueries: Record<string, string>): CanaryAutoscalerRef | undefined {
+export function autoscalerRef(kind: 'keda' | 'hpa', app: string, primaryQueries: Record<string, string>): CanaryAutoscalerRef {
   if (kind === 'hpa') return { apiVersion: 'autoscaling/v2', kind: 'HorizontalPodAutoscaler', name: app };
-  if (kind === 'keda') return { apiVersion: 'keda.sh/v1alpha1', kind: 'ScaledObject', name: app, primaryScalerQueries: primaryQueries };
-  return undefined;
+  return { apiVersion: 'keda.sh/v1alpha1', kind: 'ScaledObject', name: app, primaryScalerQueries: primaryQueries };
 }

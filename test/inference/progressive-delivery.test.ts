@@ -133,12 +133,12 @@ describe('the analysis per runtime and autoscaler', () => {
     expect(c.spec.analysis.metrics.map((m: Json) => [m.name, m.thresholdRange])).toEqual([['error-ratio', { max: 0.01 }], ['ttft-p95-ms', { max: 500 }]]);
   });
 
-  test('an HPA is referenced as is; a fixed count needs no autoscalerRef', () => {
+  test('an HPA is referenced as is; KEDA holds a fixed count (min = max) that Flagger can pause', () => {
     const hpa = byKind(endpointObjects(progressive('aws', { autoscaling: { metric: 'cpu', prometheusUrl: PROM } })), 'Canary') as Json;
     expect(hpa.spec.autoscalerRef).toEqual({ apiVersion: 'autoscaling/v2', kind: 'HorizontalPodAutoscaler', name: APP });
-    const fixed = endpointObjects(progressive('aws', { autoscaling: { metric: 'none', prometheusUrl: PROM }, replicas: { min: 2, max: 2 } }));
-    expect((byKind(fixed, 'Canary') as Json).spec.autoscalerRef).toBeUndefined();
-    expect((byKind(fixed, 'Deployment') as Json).spec.replicas).toBe(2);
+    const pinned = endpointObjects(progressive('aws', { replicas: { min: 2, max: 2 } }));
+    expect((byKind(pinned, 'Canary') as Json).spec.autoscalerRef.kind).toBe('ScaledObject');
+    expect((byKind(pinned, 'Deployment') as Json).spec.replicas).toBeUndefined();
   });
 
   test('without canary the endpoint renders its own Service and route, as before', () => {
@@ -200,6 +200,10 @@ describe('canary validation', () => {
   test('canary with scale to zero is refused with the reason', () => {
     expectInvalid(() => ({ canary: {}, autoscaling: { scaleToZero: true }, replicas: { min: 0 }, schedule: [{ start: '0 8 * * *', end: '0 18 * * *' }] }),
       'autoscaling.scaleToZero', /no traffic for the analysis to measure/);
+  });
+
+  test('a fixed replica count (no autoscaler Flagger can pause) is refused with the reason', () => {
+    expectInvalid(() => ({ canary: {}, autoscaling: { metric: 'none' } }), 'autoscaling.metric', /every later deploy starts the idle canary's GPU pods again/);
   });
 
   test('no Prometheus to query: refused', () => {

@@ -27,7 +27,7 @@ export interface CanaryInput {
   readonly labels: Record<string, string>;
   /** The Deployment Flagger watches; it creates `<name>-primary` and the Services `<name>`, `-primary`, `-canary`. */
   readonly targetDeployment: string;
-  readonly autoscalerRef?: CanaryAutoscalerRef;
+  readonly autoscalerRef: CanaryAutoscalerRef;
   readonly servicePort: number;
   readonly targetPort: number;
   /** The Gateway the generated HTTPRoute attaches to. */
@@ -52,7 +52,7 @@ export function canary(input: CanaryInput): K8sObject {
     spec: {
       provider: 'gatewayapi:v1',
       targetRef: { apiVersion: 'apps/v1', kind: 'Deployment', name: input.targetDeployment },
-      ...(input.autoscalerRef ? { autoscalerRef: { ...input.autoscalerRef } } : {}),
+      autoscalerRef: { ...input.autoscalerRef },
       progressDeadlineSeconds: input.progressDeadlineSeconds,
       service: {
         port: input.servicePort,
