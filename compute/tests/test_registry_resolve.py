@@ -62,3 +62,12 @@ def test_cli_writes_the_uri_for_the_server_and_fails_cleanly(reg, tmp_path, caps
     assert out.read_text().strip() == reg.model_uri(2)
     assert not (tmp_path / "model-uri.tmp").exists()
     assert json.loads(json.dumps(reg.alias("production")[0]))["version"] == 1
+
+
+def test_cli_downloads_the_resolved_version_for_vllm(reg, tmp_path):
+    dest = tmp_path / "models" / "model"
+    assert registry_cli.main(["--root", reg.root, "resolve", "--version", "2", "--download", str(dest)]) == 0
+    assert (dest / "weights" / "model.safetensors").read_bytes() == b"two" * 10
+    other = tmp_path / "models" / "alias"
+    assert registry_cli.main(["--root", reg.root, "resolve", "--download", str(other)]) == 0
+    assert (other / "weights" / "model.safetensors").read_bytes() == b"one" * 10

@@ -68,16 +68,16 @@ export function builtinResolveParts(r: RegistryModelReference, image: string, st
 /**
  * vLLM: an init container in the trainer image resolves the version and writes the weights vLLM loads to local disk:
  * the Hugging Face export of a trainer checkpoint (a preset; the registry keeps versions immutable, so the export
- * is local, not beside the version), or a copy of a Hugging Face directory.
+ * is local, not beside the version), or a copy of a Hugging Face directory (`resolve --download`).
  */
 export function vllmResolveParts(
   r: RegistryModelReference, trainerImage: string, storeEnv: readonly EnvVar[], annotation: string,
   o: { trainerCheckpoint: boolean; precision: string; weightsGiB: number; parameterCount: number },
 ) {
   const modelPath = `${MODEL_CACHE_DIR}/model`;
-  const load = o.trainerCheckpoint
-    ? `exec python -m aiinfra.export --checkpoint "$uri" --output ${modelPath} --select newest --dtype ${o.precision}`
-    : `exec python -c 'import sys, fsspec; fs, p = fsspec.core.url_to_fs(sys.argv[1]); fs.get(p.rstrip("/") + "/", sys.argv[2], recursive=True)' "$uri" ${modelPath}`;
+  const script = o.trainerCheckpoint
+    ? `set -e; uri="$(${RESOLVE})"; echo "serving $uri" >&2; exec python -m aiinfra.export --checkpoint "$uri" --output ${modelPath} --select newest --dtype ${o.precision}`
+    : `exec ${RESOLVE} --download ${modelPath}`;
   const cacheGiB = Math.max(20, Math.ceil(o.weightsGiB * 1.3) + 5);
   const scratchGiB = o.trainerCheckpoint ? Math.max(8, Math.ceil(o.weightsGiB * 1.2) + 4) : 0;
   const memoryGiB = o.trainerCheckpoint ? Math.max(4, Math.ceil((o.parameterCount * 6) / 1024 ** 3) + 2) : 4;
@@ -87,7 +87,7 @@ export function vllmResolveParts(
     modelPath,
     initContainer: withVersion(initContainer({
       name: 'resolve-model', image: trainerImage,
-      command: ['/bin/sh', '-c', `set -e; uri="$(${RESOLVE})"; echo "serving $uri" >&2; ${load}`],
+      command: ['/bin/sh', '-c', script],
       env: registryEnv(r, storeEnv),
       volumeMounts: [{ name: 'model-cache', mountPath: MODEL_CACHE_DIR }, { name: scratchGiB > 0 ? 'export-scratch' : 'tmp', mountPath: '/tmp' }],
       resources: { requests: { cpu: '2', memory: `${memoryGiB}Gi` }, limits: { memory: `${memoryGiB}Gi` } },

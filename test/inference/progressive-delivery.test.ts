@@ -280,6 +280,14 @@ describe('serving a registry alias', () => {
     expect(cmd).toContain('uri="$(python -m aiinfra.registry');
     expect(cmd).toContain('python -m aiinfra.export --checkpoint "$uri" --output /models/model --select newest --dtype bf16');
     expect(pod.containers[0].args).toContain('/models/model');
+    // A registry of Hugging Face directories (no preset): resolve and copy in one step.
+    const hf = build('aws', ({ models }) => ({
+      model: models.registry('hf-model', { parameterCount: 1_210_000_000 }), runtime: 'vllm', image: 'vllm/vllm-openai:v0.11.0',
+      monitoring: { prometheusQueryUrl: PROM }, canary: CANARY,
+    }));
+    const hfPod = (byKind(endpointObjects(hf), 'Deployment') as Json).spec.template.spec;
+    expect(hfPod.initContainers[0].command[2]).toBe(
+      'exec python -m aiinfra.registry --root "$AIINFRA_REGISTRY_ROOT" resolve --alias "$AIINFRA_REGISTRY_ALIAS" --version "$AIINFRA_MODEL_VERSION" --download /models/model');
   });
 
   test('the synthesized stack names no version: a promotion changes neither it nor Terraform state', () => {

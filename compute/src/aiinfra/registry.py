@@ -372,6 +372,19 @@ def _load_json_arg(value: str | None) -> dict[str, Any]:
     return json.loads(value)
 
 
+def download(uri: str, dest: str) -> None:
+    """Copy a model directory (any fsspec URI) into the local directory ``dest``, keeping its layout."""
+    src_fs, src_path = fsspec.core.url_to_fs(uri)
+    base = src_path.rstrip("/")
+    files = sorted(src_fs.find(base))
+    if not files:
+        raise RegistryError(f"{uri}: no files to download")
+    for path in files:
+        target = os.path.join(dest, path[len(base) + 1 :])
+        os.makedirs(os.path.dirname(target), exist_ok=True)
+        src_fs.get_file(path, target)
+
+
 def _write_atomically(path: str, text: str) -> None:
     tmp = f"{path}.tmp"
     with open(tmp, "w", encoding="utf-8") as fh:
@@ -392,6 +405,7 @@ def main(argv: list[str] | None = None, out: Callable[[str], None] = print) -> i
     res.add_argument("--alias", default="production")
     res.add_argument("--version", default="", help="a version number; empty: the alias (a pod's AIINFRA_MODEL_VERSION, often unset)")
     res.add_argument("--out", help="also write the URI to this file (atomically: a rename), for the server container")
+    res.add_argument("--download", help="also copy the resolved model directory into this local directory (vLLM loads it)")
     show = sub.add_parser("show", help="print a version's manifest and decision")
     show.add_argument("--version", type=int, required=True)
     args = parser.parse_args(argv)
@@ -402,6 +416,8 @@ def main(argv: list[str] | None = None, out: Callable[[str], None] = print) -> i
             out(json.dumps({"version": n, "model": registry.model_uri(n)}))
         elif args.cmd == "resolve":
             uri = registry.resolve_for_pod(args.alias, args.version)
+            if args.download:
+                download(uri, args.download)
             if args.out:
                 _write_atomically(args.out, uri)
             out(uri)
