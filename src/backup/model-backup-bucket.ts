@@ -134,7 +134,8 @@ abstract class ModelStoreBase extends Construct implements IModelStore {
     check.matches(this, 'registry(options.alias)', options.alias, /^[a-z0-9][a-z0-9-]{0,62}$/, 'an alias name such as production');
     check.integerInRange(this, 'registry(options.parameterCount)', options.parameterCount, 1);
     check.matches(this, 'registry(options.preset)', options.preset, /^[a-z0-9][a-z0-9.-]{0,62}$/, 'a preset name such as gpt-1b');
-    const path = `models/${name}`;
+    const prefix = options.prefix === undefined ? undefined : check.objectPath(this, 'registry(options.prefix)', options.prefix);
+    const path = `${prefix ? `${prefix}/` : ''}models/${name}`;
     return {
       store: this, path, uri: `${this.uri}/${path}`, alias: options.alias ?? 'production',
       ...(options.parameterCount !== undefined ? { parameterCount: options.parameterCount } : {}),

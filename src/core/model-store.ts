@@ -37,6 +37,8 @@ export interface IModelStore extends IConstruct {
 export interface RegistryModelOptions {
   /** The alias the endpoint serves. @default 'production' */
   readonly alias?: string;
+  /** A folder the registry lives under (a tenant's prefix, e.g. `research`: `research/models/<name>`). @default - the store's root */
+  readonly prefix?: string;
   /** Parameters of the registered models (GPU memory check), as in `ModelReferenceOptions`. @default - from `preset`, else unknown */
   readonly parameterCount?: number;
   /** The trainer preset the registered models were trained with (vLLM serves their export). @default - none */
@@ -49,7 +51,7 @@ export interface RegistryModelOptions {
  */
 export interface RegistryModelReference {
   readonly store: IModelStore;
-  /** `models/<name>` */
+  /** `[<prefix>/]models/<name>` */
   readonly path: string;
   readonly uri: string;
   readonly alias: string;

@@ -252,7 +252,9 @@ describe('serving a registry alias', () => {
     expect(own.registry('chat-model')).toMatchObject({ store: own, path: 'models/chat-model', uri: `${own.uri}/models/chat-model`, alias: 'production' });
     const imported = ModelBackupBucket.fromBucketAttributes(stack, 'imp', { cloud: Cloud.aws({ region: 'us-east-1' }), bucketName: 'acme-models' });
     expect(imported.registry('chat-model', { alias: 'candidate' })).toMatchObject({ uri: 's3://acme-models/models/chat-model', alias: 'candidate' });
+    expect(own.registry('chat-model', { prefix: 'research' })).toMatchObject({ path: 'research/models/chat-model', uri: `${own.uri}/research/models/chat-model` });
     expect(() => own.registry('Chat Model')).toThrow(/registry\(name\)/);
+    expect(() => own.registry('chat', { prefix: '../x' })).toThrow(/registry\(options.prefix\)/);
     expect(() => own.registry('chat', { alias: '-x' })).toThrow(/registry\(options.alias\)/);
   });
 
@@ -309,6 +311,18 @@ describe('serving a registry alias', () => {
     });
     expect(InferenceEndpoint.isProgressiveDeployTarget(progressive('aws').endpoint)).toBe(false);
     expect(InferenceEndpoint.isProgressiveDeployTarget(registryEndpoint('builtin', { canary: undefined }).endpoint)).toBe(false);
+  });
+
+  test('a tenant\'s endpoint serves a registry under the tenant\'s prefix, not outside it', () => {
+    const tenant = {
+      namespace: 'research',
+      checkPrefix: (scope: unknown, prop: string, prefix: string) => {
+        if (!prefix.startsWith('research/')) throw new InvalidPropError(scope as never, prop, prefix, 'a path under research/');
+      },
+    };
+    expect(attempt('gcp', (m) => ({ tenant, model: m.registry('chat-model', { prefix: 'research' }) }))).toBeUndefined();
+    const e = attempt('gcp', (m) => ({ tenant, model: m.registry('chat-model') }));
+    expect({ prop: (e as InvalidPropError).prop, value: (e as InvalidPropError).value }).toEqual({ prop: 'model', value: 'models/chat-model' });
   });
 
   test('LoRA adapters on a registry model are refused (a promotion changes the weights they apply to)', () => {

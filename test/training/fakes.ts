@@ -43,6 +43,7 @@ export class FakeStore extends Construct implements IModelStore {
   }
 
   public registry(name: string, options: RegistryModelOptions = {}): RegistryModelReference {
-    return { store: this, path: `models/${name}`, uri: `${this.uri}/models/${name}`, alias: options.alias ?? 'production', ...options };
+    const path = `${options.prefix ? `${options.prefix}/` : ''}models/${name}`;
+    return { store: this, path, uri: `${this.uri}/${path}`, alias: options.alias ?? 'production', parameterCount: options.parameterCount, preset: options.preset };
   }
 }
