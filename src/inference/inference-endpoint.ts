@@ -332,9 +332,7 @@ export class InferenceEndpoint extends EndpointMetrics implements IInferenceEndp
   constructor(scope: Construct, id: string, rawProps: InferenceEndpointProps) {
     super(scope, id);
     checkStateLocation(this);
-    if (rawProps.canary !== undefined) rejectManualCanary(this, rawProps.canary);
-    const registry = isRegistryModel(rawProps.model) ? rawProps.model : undefined;
-    const props: EndpointProps = { ...rawProps, model: registry ? registryAsModel(registry) : rawProps.model as ModelReference | ModelImage };
+    const { props, registry } = normalizeProps(this, rawProps);
     this.registry = registry;
     // ---- validation: every prop, before any child construct exists ----------------------------------
     const placement = this.resolvePlacement(props);
@@ -346,11 +344,7 @@ export class InferenceEndpoint extends EndpointMetrics implements IInferenceEndp
       certificate: traffic.exposure.certificate, gatewayClassName: traffic.exposure.gatewayClassName,
     });
     const scaling = this.resolveScaling(props.autoscaling, props);
-    this.canary = props.canary === undefined ? undefined : resolveCanary(this, props.canary, {
-      runtime: server.runtime, prometheusUrl: scaling.prometheusUrl, scaleToZero: scaling.scaleToZero, scalingKind: scaling.kind,
-      ttftP95Seconds: props.slo?.ttftP95Seconds,
-    });
-    if (this.canary) this.warnLooseCanary(this.canary, props.slo);
+    this.canary = this.resolveProgressive(props, server.runtime, scaling);
     this.rollout = resolveRollout(this, props.rollout, scaling.max);
     if (props.cluster) this.checkReplicasFitPool(placement.pool, server.gpus, scaling.max);
     this.checkSchedule(props.schedule ?? [], scaling.max);
@@ -932,6 +926,16 @@ export class InferenceEndpoint extends EndpointMetrics implements IInferenceEndp
     }
   }
 
+  /** `canary` after defaults, checked against the runtime and the scaling (undefined without it). */
+  private resolveProgressive(props: EndpointProps, runtime: InferenceRuntime, scaling: ResolvedScaling): ResolvedCanary | undefined {
+    if (props.canary === undefined) return undefined;
+    const c = resolveCanary(this, props.canary, {
+      runtime, prometheusUrl: scaling.prometheusUrl, scaleToZero: scaling.scaleToZero, scalingKind: scaling.kind, ttftP95Seconds: props.slo?.ttftP95Seconds,
+    });
+    this.warnLooseCanary(c, props.slo);
+    return c;
+  }
+
   /** A canary gate looser than the endpoint's own SLO promotes versions that then page: allowed, but said. */
   private warnLooseCanary(c: ResolvedCanary, slo: EndpointSlo | undefined): void {
     const loose: string[] = [];
@@ -1250,6 +1254,16 @@ function defaultMemory(gpus: number, weightsGiB: number, machine: GpuMachineType
 function urlOf(parts: ExposureParts, domain: string | undefined, app: string, namespace: string): string {
   if (domain) return `${parts.scheme}://${domain}`;
   return `http://${app}.${namespace}.svc.cluster.local`;
+}
+
+/**
+ * The manual canary's fields are refused first (their old meaning would mislead every later check), and a registry
+ * alias becomes its root as a model reference: the version is resolved in the pod.
+ */
+function normalizeProps(scope: Construct, raw: InferenceEndpointProps): { props: EndpointProps; registry?: RegistryModelReference } {
+  if (raw.canary !== undefined) rejectManualCanary(scope, raw.canary);
+  const registry = isRegistryModel(raw.model) ? raw.model : undefined;
+  return { props: { ...raw, model: registry ? registryAsModel(registry) : raw.model as ModelReference | ModelImage }, registry };
 }
 
 /** The model prop with its name, for checks. */
