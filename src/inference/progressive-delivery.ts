@@ -42,8 +42,9 @@ export const FLAGGER_CHART: AddonChart = {
         capabilities: { drop: ['ALL'] }, seccompProfile: { type: 'RuntimeDefault' },
       },
     },
-    // No mesh sidecars here: the chart's default pod annotations ask Linkerd and App Mesh for them.
-    podAnnotations: { 'prometheus.io/scrape': 'true', 'prometheus.io/port': '8080' },
+    // No mesh sidecar for Flagger itself: the chart's default pod annotations ask Linkerd to inject one (Helm merges
+    // value maps, so the key is removed with null).
+    podAnnotations: { 'prometheus.io/scrape': 'true', 'prometheus.io/port': '8080', 'linkerd.io/inject': null, 'appmesh.k8s.aws/sidecarInjectorWebhook': null },
   },
 };
 

@@ -106,6 +106,7 @@ describe.each(['aws', 'gcp', 'azure'] as CloudName[])('%s: an endpoint with prog
     expect(r).toMatchObject({ repository: 'https://flagger.app', version: FLAGGER_CHART.version, namespace: 'flagger-system', skip_crds: true });
     expect(r.values[0]).toContain('meshProvider: gatewayapi:v1');
     expect(r.values[0]).toContain('selectorLabels: aiinfra.dev/deployment,app,name,app.kubernetes.io/name');
+    expect(r.values[0]).toContain('linkerd.io/inject: null');
     expect(JSON.stringify(json.resource.helm_release.chat_Workload_Release_FBFD4D80.depends_on)).toContain(`helm_release.${id}`);
   });
 
