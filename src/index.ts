@@ -8,7 +8,7 @@ export { LocalStateBackend } from './core/state-backend';
 export type { LocalStateBackendProps } from './core/state-backend';
 export { WorkloadIdentity } from './core/workload-identity';
 export type { IWorkloadIdentity, WorkloadIdentityProps, WorkloadIdentityAttributes, WorkloadIdentityKind } from './core/identity';
-export type { IModelStore, ModelReference, ModelReferenceOptions } from './core/model-store';
+export type { IModelStore, ModelReference, ModelReferenceOptions, RegistryModelOptions, RegistryModelReference } from './core/model-store';
 export { ModelBackupBucket } from './backup/model-backup-bucket';
 export type {
   ModelBackupBucketProps, ModelBackupBucketAttributes, BucketEncryptionKey, ColdStorageClass, ObjectLockOptions,
@@ -44,7 +44,7 @@ export { InferenceEndpoint } from './inference/inference-endpoint';
 export type { ResolvedScaling, IInferenceEndpoint, InferenceEndpointAttributes } from './inference/inference-endpoint';
 export type {
   InferenceEndpointProps, InferenceRuntime, InferencePrecision, InferenceQuantization, ModelImage, ReplicaOptions,
-  AutoscalingOptions, ScheduleWindow, ExposureOptions, EndpointCertificate, AuthOptions, CanaryOptions, EndpointSlo,
+  AutoscalingOptions, ScheduleWindow, ExposureOptions, EndpointCertificate, AuthOptions, CanaryOptions, CanarySlo, EndpointSlo,
   IEndpointMonitoring, IEndpointTenant, EndpointWatchOptions, KeyVaultNetwork,
 } from './inference/types';
 export type { RolloutOptions, ResolvedRollout } from './inference/rollout';
@@ -54,6 +54,8 @@ export type { EndpointAdapter, LoraAdapterSource, LoraAdapterOptions } from './i
 export { KEDA_CHART, KEDA_HTTP_ADDON_CHART } from './inference/addons';
 export { COLD_START, coldStartEstimate, RESPONDER_IMAGE } from './inference/activator';
 export type { ColdStartEstimate, ResolvedActivator } from './inference/activator';
+export { FLAGGER_CHART, MODEL_VERSION_ANNOTATION } from './inference/progressive-delivery';
+export type { ResolvedCanary } from './inference/progressive-delivery';
 export {
   PolicyPack, AiInfraPolicyPack, Policy, KUBERNETES_SUPPRESSION_PREFIX, addKubernetesObjects, terraformRule, kubernetesRule,
   CHECKOV_EXEMPTIONS, ALL_RULES,

@@ -1,9 +1,12 @@
 import { App, TerraformStack } from 'cdktf';
 import { Construct } from 'constructs';
 import {
-  Cloud, Gpu, GpuTrainingCluster, LocalStateBackend, InferenceEndpoint, InferenceEndpointProps, loraAdapter, ModelBackupBucket, MonitoringStack, RestoreDrill, Tenant, TrainingJob,
+  CanaryOptions, Cloud, Gpu, GpuTrainingCluster, LocalStateBackend, InferenceEndpoint, InferenceEndpointProps, loraAdapter, ModelBackupBucket, MonitoringStack, RestoreDrill, Tenant, TrainingJob,
 } from '../../src';
 import { applyPolicy } from './policy';
+
+/** The chat endpoint's canary: three steps, ten minutes each, the endpoint's SLO as the gate. */
+const CHAT_CANARY: CanaryOptions = { steps: [5, 25, 50], interval: '10m', slo: { errorRatio: 0.001, p95TtftMs: 1000 } };
 
 /** What differs between the three example stacks: only the cloud target. */
 export interface PlatformProps {
@@ -24,7 +27,7 @@ export class Platform extends TerraformStack {
   public readonly restoreDrill: RestoreDrill;
   /** kube-prometheus-stack in the cluster: GPU, training and SLO alerts, dashboards, routing, a monthly budget. */
   public readonly monitoring: MonitoringStack;
-  /** The pretrained gpt-1b (best checkpoint) on the bundled server: internal, 2-4 replicas on queue depth, SLO alerts. */
+  /** The pretrained gpt-1b (best checkpoint) on vLLM: internal, 2-4 replicas on queue depth, SLO alerts, canary rollouts (AWS, GCP). */
   public readonly chat: InferenceEndpoint;
   /** An 8B open-weights model on vLLM: internal, warm on weekdays 7-19 New York time, scaled to zero otherwise. */
   public readonly llm: InferenceEndpoint;
@@ -87,6 +90,13 @@ export class Platform extends TerraformStack {
       model: this.pretrain.model({ select: 'best' }),
       replicas: { min: 2, max: 4 },
       slo: { latencyP95Seconds: 10, ttftP95Seconds: 1, availability: 0.999 },
+      // Progressive delivery (Flagger): a new model or image reaches 5%, 25%, 50% of requests, 10 minutes each,
+      // and is promoted only while its own error ratio and TTFT stay within the endpoint's SLO; a breach rolls it back.
+      // Azure: Application Gateway for Containers has no private frontend, so an internal canary there needs a
+      // Gateway class you run (exposure.gatewayClassName).
+      ...props.cloud.select({
+        aws: () => ({ canary: CHAT_CANARY }), gcp: () => ({ canary: CHAT_CANARY }), azure: () => ({}),
+      }),
     });
     const llama = this.models.model('models/llama-3.1-8b-instruct', { parameterCount: 8_030_000_000 });
     this.llm = new InferenceEndpoint(this, 'llm', {

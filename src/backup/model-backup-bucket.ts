@@ -9,7 +9,7 @@ import { Cloud } from '../core/cloud';
 import { check, InvalidPropError, isLiteral } from '../core/errors';
 import { stableHash } from '../core/hash';
 import { IWorkloadIdentity } from '../core/identity';
-import { IModelStore, ModelReference, ModelReferenceOptions } from '../core/model-store';
+import { IModelStore, ModelReference, ModelReferenceOptions, RegistryModelOptions, RegistryModelReference } from '../core/model-store';
 import { checkStateLocation } from '../core/state-backend';
 import { checkUserTags } from '../core/tags';
 import type { ModelBackupBucketAttributes, ModelBackupBucketProps } from './props';
@@ -129,6 +129,21 @@ abstract class ModelStoreBase extends Construct implements IModelStore {
       parameterCount: options.parameterCount,
       preset: options.preset,
       select: options.select ?? 'newest',
+    };
+  }
+
+  public registry(name: string, options: RegistryModelOptions = {}): RegistryModelReference {
+    check.matches(this, 'registry(name)', name, /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/, 'a pipeline name of lowercase letters, digits and "-", such as chat-model');
+    // aiinfra.registry's alias names: 1-63 lowercase letters, digits and "-", not starting with "-".
+    check.matches(this, 'registry(options.alias)', options.alias, /^[a-z0-9][a-z0-9-]{0,62}$/, 'an alias name such as production');
+    check.integerInRange(this, 'registry(options.parameterCount)', options.parameterCount, 1);
+    check.matches(this, 'registry(options.preset)', options.preset, /^[a-z0-9][a-z0-9.-]{0,62}$/, 'a preset name such as gpt-1b');
+    const prefix = options.prefix === undefined ? undefined : check.objectPath(this, 'registry(options.prefix)', options.prefix);
+    const path = `${prefix ? `${prefix}/` : ''}models/${name}`;
+    return {
+      store: this, path, uri: `${this.uri}/${path}`, alias: options.alias ?? 'production',
+      ...(options.parameterCount !== undefined ? { parameterCount: options.parameterCount } : {}),
+      ...(options.preset !== undefined ? { preset: options.preset } : {}),
     };
   }
 

@@ -27,6 +27,36 @@ export interface IModelStore extends IConstruct {
   grantWrite(identity: IWorkloadIdentity, prefix?: string): void;
   /** A typed reference to a model under this store, for an InferenceEndpoint. */
   model(path: string, options?: ModelReferenceOptions): ModelReference;
+  /**
+   * The model a registry alias points at (`models/<name>/`, compute/src/aiinfra/registry.py), for an endpoint's
+   * `model`: its pods resolve the version when they start, so a promotion needs no deploy.
+   */
+  registry(name: string, options?: RegistryModelOptions): RegistryModelReference;
+}
+
+export interface RegistryModelOptions {
+  /** The alias the endpoint serves. @default 'production' */
+  readonly alias?: string;
+  /** A folder the registry lives under (a tenant's prefix, e.g. `research`: `research/models/<name>`). @default - the store's root */
+  readonly prefix?: string;
+  /** Parameters of the registered models (GPU memory check), as in `ModelReferenceOptions`. @default - from `preset`, else unknown */
+  readonly parameterCount?: number;
+  /** The trainer preset the registered models were trained with (vLLM serves their export). @default - none */
+  readonly preset?: string;
+}
+
+/**
+ * A registry alias as an endpoint's model: `bucket.registry('chat-model')`. It is a `ModelRegistryReference`
+ * (src/core/deploy-target.ts) with the model's size for the synth-time checks.
+ */
+export interface RegistryModelReference {
+  readonly store: IModelStore;
+  /** `[<prefix>/]models/<name>` */
+  readonly path: string;
+  readonly uri: string;
+  readonly alias: string;
+  readonly parameterCount?: number;
+  readonly preset?: string;
 }
 
 export interface ModelReferenceOptions {

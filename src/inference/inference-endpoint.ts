@@ -40,16 +40,27 @@ import { API_KEYS_DIR, API_KEYS_FILE, commonLabels, podLabels, SERVER_PORT, SERV
 import { errorRatio, gaugeSum, histogramQuantile, RUNTIME_METRICS, seriesSelector } from './metrics';
 import { bytesPerParameter, checkModelFits, formatCount } from './sizing';
 import {
-  AuthOptions, AutoscalingOptions, CanaryOptions, EndpointSlo, ExposureOptions, IEndpointMonitoring, InferenceEndpointProps, InferencePrecision,
+  AuthOptions, AutoscalingOptions, EndpointSlo, ExposureOptions, IEndpointMonitoring, InferenceEndpointProps, InferencePrecision,
   InferenceQuantization, InferenceRuntime, isModelImage, ModelImage, ScheduleWindow,
 } from './types';
 import { ADAPTER_NAME, EndpointAdapter, MAX_ADAPTERS, MAX_GPU_LORAS, maxLoraRankFor, sameModel, VLLM_LORA_RANKS } from './lora';
 import { EXPORT_DIR, vllmModelParts } from './model-loading';
 import { BUILTIN_QUANTIZATIONS, defaultRuntime, TINY_MODEL_PARAMS, VLLM_IMAGE, VLLM_QUANTIZATIONS, vllmArgs, vllmQuantizationProblem } from './vllm';
 import { checkStateLocation } from '../core/state-backend';
+import { KUBERNETES_SUPPRESSION_PREFIX } from '../policy/suppress';
 import { contributeSummary, SummaryPart } from '../summary';
 import { registerPoolDemand, poolDemands } from '../core/pool-demand';
 import { resolveRollout, ResolvedRollout, rolloutHeadroom } from './rollout';
+import { IProgressiveDeployTarget, ModelRegistryReference } from '../core/deploy-target';
+import { RegistryModelReference } from '../core/model-store';
+import { canary as flaggerCanary } from '../k8s/objects/canary';
+import {
+  analysisObjects, autoscalerRef, DEPLOYMENT_SELECTOR_LABEL, FLAGGER_CHART, MODEL_VERSION_ANNOTATION, rejectManualCanary, resolveCanary, ResolvedCanary,
+} from './progressive-delivery';
+import { builtinResolveParts, isRegistryModel, registryAsModel, vllmResolveParts } from './registry-model';
+
+/** The props after the model is normalized: a registry alias becomes its root as a model reference (resolved in the pod). */
+type EndpointProps = Omit<InferenceEndpointProps, 'model'> & { readonly model: ModelReference | ModelImage };
 
 /** How the replica count is managed, after defaults. */
 export interface ResolvedScaling {
@@ -87,8 +98,8 @@ interface ResolvedTraffic {
   readonly auth: AuthOptions;
   readonly isPublic: boolean;
   readonly apiKeyOn: boolean;
-  /** A canary runs beside the stable track (set and not promoted). */
-  readonly canaryLive: boolean;
+  /** Progressive delivery (Flagger) is on: `canary` is set. */
+  readonly progressive: boolean;
   readonly usesGateway: boolean;
 }
 
@@ -101,8 +112,9 @@ interface ResolvedTiming {
 
 /** What the render helpers share once the endpoint's settings are resolved and its cloud parts made. */
 interface EndpointContext {
-  readonly props: InferenceEndpointProps;
+  readonly props: EndpointProps;
   readonly app: string;
+  readonly registry?: RegistryModelReference;
   readonly labels: Record<string, string>;
   readonly server: ResolvedServer;
   readonly traffic: ResolvedTraffic;
@@ -141,15 +153,16 @@ interface PodParts {
   readonly diskGiB: number;
 }
 
-/** One Deployment's worth of settings (stable or canary). */
+/** The Deployment's settings. */
 interface TrackSpec {
-  readonly track: 'stable' | 'canary';
   readonly name: string;
   readonly model: ModelReference | ModelImage;
   readonly image: string;
 }
 
 const DEFAULT_NAMESPACE = 'inference';
+const INTERNAL_HTTP_REASON = 'Internal endpoint: its gateway serves plain HTTP inside the cluster network, like the internal load balancer '
+  + 'of an endpoint without a gateway; exposure.type public adds TLS and an API key.';
 const DEFAULT_SCRAPER_NAMESPACE = 'monitoring';
 const MAX_REQUEST_TIMEOUT_SECONDS = 3600;
 const DOMAIN = /^(?=.{1,253}$)([a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/;
@@ -183,7 +196,10 @@ export interface InferenceEndpointAttributes {
   readonly runtime?: InferenceRuntime;
   /** @default - the in-cluster Service URL */
   readonly url?: string;
-  /** The endpoint runs a canary track (`<name>-canary`) too. @default false */
+  /**
+   * The endpoint has progressive delivery (`canary`): its series come from the Services Flagger makes,
+   * `<name>-primary` and `<name>-canary`. @default false
+   */
   readonly hasCanary?: boolean;
 }
 
@@ -229,9 +245,13 @@ abstract class EndpointMetrics extends Construct {
     return `max(${RUNTIME_METRICS[this.runtime].kvCacheUsage}{${this.selector()}})`;
   }
 
-  /** The label selector of every series of this endpoint (both tracks while a canary runs). */
+  /**
+   * The label selector of every series of this endpoint. With progressive delivery the ServiceMonitor labels them
+   * `<name>-primary` and `<name>-canary` (the Services Flagger makes); a managed backend's pod scrape labels them
+   * with the pods' `app.kubernetes.io/name`, `<name>`, on both tracks.
+   */
   public selector(): string {
-    return seriesSelector(this.namespace, this.hasCanary ? [this.name, `${this.name}-canary`] : [this.name]);
+    return seriesSelector(this.namespace, this.hasCanary ? [this.name, `${this.name}-primary`, `${this.name}-canary`] : [this.name]);
   }
 }
 
@@ -239,7 +259,7 @@ abstract class EndpointMetrics extends Construct {
  * A model served on a GPU cluster: Deployment + Service + autoscaling (KEDA on queue depth, or an HPA),
  * PodDisruptionBudget, probes that differ, graceful drain, topology spread, NetworkPolicy, restricted
  * Pod Security, ServiceMonitor; an internal load balancer by default, or a public TLS gateway with an
- * API key held in the cloud's secret manager; an optional weighted canary. Runtime: the bundled server
+ * API key held in the cloud's secret manager; progressive delivery with automatic rollback (Flagger). Runtime: the bundled server
  * (images/server) or vLLM.
  *
  * @example
@@ -249,6 +269,11 @@ abstract class EndpointMetrics extends Construct {
  * });
  */
 export class InferenceEndpoint extends EndpointMetrics implements IInferenceEndpoint {
+  /** The endpoint as a pipeline's deploy target (src/core/deploy-target.ts), when it has one. */
+  public static isProgressiveDeployTarget(x: unknown): x is IProgressiveDeployTarget {
+    return x instanceof InferenceEndpoint && x.canaryName !== undefined && x.registry !== undefined;
+  }
+
   /** Imports an endpoint made elsewhere (e.g. another stack) for monitoring and clients. */
   public static fromEndpointAttributes(scope: Construct, id: string, attrs: InferenceEndpointAttributes): IInferenceEndpoint {
     const where = `${scope.node.path}/${id}`;
@@ -293,20 +318,30 @@ export class InferenceEndpoint extends EndpointMetrics implements IInferenceEndp
   public readonly apiKeySecret?: string;
   /** True when traffic goes through a Gateway API gateway. */
   public readonly usesGateway: boolean;
-  /** Canary weight in percent (0 without a canary). */
-  public readonly canaryWeight: number;
+  /** The Deployment Flagger watches (its pod template carries `modelVersionAnnotation`). */
+  public readonly deploymentName: string;
+  /** The Flagger `Canary` (flagger.app/v1beta1), with progressive delivery. */
+  public readonly canaryName?: string;
+  /** Pod template annotation with the registry version the pods serve (empty: the registry alias). */
+  public readonly modelVersionAnnotation: string = MODEL_VERSION_ANNOTATION;
+  /** The registry the endpoint serves from, when its model is `bucket.registry(name)`. */
+  public readonly registry?: ModelRegistryReference;
+  /** Progressive delivery after defaults (undefined without `canary`). */
+  public readonly canary?: ResolvedCanary;
   /** Every Kubernetes object of the endpoint, as delivered (tokens unresolved). */
   public readonly objects: readonly K8sObject[];
   /** The endpoint's service-level objective, for the MonitoringStack. */
   public readonly slo?: EndpointSlo;
-  /** True while a canary Deployment runs beside the stable one. */
+  /** True with progressive delivery (Flagger runs a canary of every change). */
   public readonly hasCanary: boolean;
   /** The push of the bundled server image, when the endpoint uses it (the release waits for it). */
   private readonly bundledImagePushes: ITerraformDependable[] = [];
 
-  constructor(scope: Construct, id: string, props: InferenceEndpointProps) {
+  constructor(scope: Construct, id: string, rawProps: InferenceEndpointProps) {
     super(scope, id);
     checkStateLocation(this);
+    const { props, registry } = normalizeProps(this, rawProps);
+    this.registry = registry;
     // ---- validation: every prop, before any child construct exists ----------------------------------
     const placement = this.resolvePlacement(props);
     const server = this.resolveServer(props, placement);
@@ -317,6 +352,7 @@ export class InferenceEndpoint extends EndpointMetrics implements IInferenceEndp
       certificate: traffic.exposure.certificate, gatewayClassName: traffic.exposure.gatewayClassName,
     });
     const scaling = this.resolveScaling(props.autoscaling, props);
+    this.canary = this.resolveProgressive(props, server.runtime, scaling);
     this.rollout = resolveRollout(this, props.rollout, scaling.max);
     if (props.cluster) this.checkReplicasFitPool(placement.pool, server.gpus, scaling.max);
     this.checkSchedule(props.schedule ?? [], scaling.max);
@@ -325,7 +361,8 @@ export class InferenceEndpoint extends EndpointMetrics implements IInferenceEndp
 
     // ---- children --------------------------------------------------------------------------------------
     const cloud = placement.cloud;
-    const canaryReplicas = traffic.canaryLive ? props.canary?.replicas ?? 2 : 0;
+    // A canary starts at the autoscaler's floor beside the primary (Flagger scales it from zero for the analysis).
+    const canaryReplicas = traffic.progressive ? Math.max(1, scaling.min) : 0;
     const cluster = props.cluster ?? this.makeServingCluster(cloud, placement.pool, server.gpus, scaling.max + this.rollout.maxSurge + canaryReplicas, props.tags);
     this.pool = props.cluster ? placement.pool : this.pickPool(cluster, Gpu.fromId(placement.pool.gpu));
     this.checkRolloutHeadroom(cluster, server.gpus, scaling, canaryReplicas);
@@ -338,15 +375,16 @@ export class InferenceEndpoint extends EndpointMetrics implements IInferenceEndp
     this.quantization = server.quantization;
     this.scaling = scaling;
     this.usesGateway = traffic.usesGateway;
-    this.canaryWeight = traffic.canaryLive ? (props.canary as CanaryOptions).weight : 0;
-    this.hasCanary = traffic.canaryLive;
+    this.hasCanary = traffic.progressive;
     this.slo = props.slo;
     const app = constructDnsLabel(this, 40);
     this.name = app;
+    this.deploymentName = app;
+    if (traffic.progressive) this.canaryName = app;
     const timing: ResolvedTiming = resolveTiming(props);
 
     this.identity = new WorkloadIdentity(this, 'Identity', { cloud, description: `Inference endpoint ${this.node.path}`, tags: props.tags });
-    this.grantModelAccess(props, server.runtime, traffic.canaryLive);
+    this.grantModelAccess(props, server.runtime);
     const saAnnotations = cluster.bindServiceAccount(this.identity, this.namespace, app);
     // The gateway's timeouts cover the activator's hold before the request itself.
     const { exposureParts, apiKey } = this.renderAccess(parts, app, traffic, { ...timing, requestTimeout: timing.requestTimeout + (activator?.waitSeconds ?? 0) }, props.tags);
@@ -361,7 +399,7 @@ export class InferenceEndpoint extends EndpointMetrics implements IInferenceEndp
       description: `Inference endpoint ${this.node.path}`.slice(0, 250),
     });
     const ctx: EndpointContext = {
-      props, app, labels: commonLabels(app), server, traffic, timing, parts, exposureParts, apiKey, saAnnotations, spcName: `${app}-api-keys`, activator,
+      props, app, registry, labels: commonLabels(app), server, traffic, timing, parts, exposureParts, apiKey, saAnnotations, spcName: `${app}-api-keys`, activator,
     };
     this.addClusterDependencies(ctx, addons);
 
@@ -380,11 +418,12 @@ export class InferenceEndpoint extends EndpointMetrics implements IInferenceEndp
   }
 
   /** Read access to every model and adapter served; the export init step also writes the checkpoint's HF directory. */
-  private grantModelAccess(props: InferenceEndpointProps, runtime: InferenceRuntime, canaryLive: boolean): void {
-    for (const m of servedModels(props, canaryLive)) {
-      if (isModelImage(m)) continue;
+  private grantModelAccess(props: EndpointProps, runtime: InferenceRuntime): void {
+    const m = props.model;
+    if (!isModelImage(m)) {
       m.store.grantRead(this.identity, m.path);
-      if (this.isTrainerCheckpoint(m, runtime)) m.store.grantWrite(this.identity, `${m.path}/${EXPORT_DIR}/`);
+      // A registry's versions are immutable: their export goes to local disk, not beside them.
+      if (this.isTrainerCheckpoint(m, runtime) && !this.registry) m.store.grantWrite(this.identity, `${m.path}/${EXPORT_DIR}/`);
     }
     for (const a of props.adapters ?? []) a.adapter.store.grantRead(this.identity, a.adapter.path);
   }
@@ -416,7 +455,7 @@ export class InferenceEndpoint extends EndpointMetrics implements IInferenceEndp
   // ---- resolve: props -> settings after defaults, every check before any child exists ---------------------
 
   /** The cloud and the GPU pool: the given cluster's, or the one a serving cluster made for the endpoint will have. */
-  private resolvePlacement(props: InferenceEndpointProps): ResolvedPlacement {
+  private resolvePlacement(props: EndpointProps): ResolvedPlacement {
     if (props.cluster) {
       const cloud = props.cluster.cloud;
       if (props.cloud && !props.cloud.sameCloudAs(cloud)) {
@@ -432,7 +471,7 @@ export class InferenceEndpoint extends EndpointMetrics implements IInferenceEndp
   }
 
   /** Runtime, namespace and per-replica GPU settings; the models served fit them. */
-  private resolveServer(props: InferenceEndpointProps, placement: ResolvedPlacement): ResolvedServer {
+  private resolveServer(props: EndpointProps, placement: ResolvedPlacement): ResolvedServer {
     const { cloud, pool } = placement;
     if (!props.model || (isModelImage(props.model) ? false : !props.model.store)) {
       throw new InvalidPropError(this, 'model', props.model, 'bucket.model(path) or { image, modelPath }');
@@ -446,7 +485,6 @@ export class InferenceEndpoint extends EndpointMetrics implements IInferenceEndp
       throw new InvalidPropError(this, 'namespace', props.namespace, `the tenant's namespace (${props.tenant.namespace}) or nothing`);
     }
     this.checkModel(props.model, 'model', cloud);
-    if (props.canary?.model) this.checkModel(props.canary.model, 'canary.model', cloud);
     for (const [prop, m] of modelProps(props)) {
       if (m && !isModelImage(m) && props.tenant?.checkPrefix) props.tenant.checkPrefix(this, prop, m.path);
     }
@@ -469,7 +507,7 @@ export class InferenceEndpoint extends EndpointMetrics implements IInferenceEndp
   }
 
   /** GPUs per replica, tensor parallelism, precision and quantization, after defaults. */
-  private resolveGpus(props: InferenceEndpointProps, pool: GpuPoolInfo, runtime: InferenceRuntime): Omit<ResolvedServer, 'runtime' | 'namespace'> {
+  private resolveGpus(props: EndpointProps, pool: GpuPoolInfo, runtime: InferenceRuntime): Omit<ResolvedServer, 'runtime' | 'namespace'> {
     const gpu = Gpu.fromId(pool.gpu);
     const gpus = props.gpusPerReplica ?? 1;
     check.integerInRange(this, 'gpusPerReplica', gpus, 1, pool.gpusPerNode);
@@ -506,7 +544,7 @@ export class InferenceEndpoint extends EndpointMetrics implements IInferenceEndp
    * Trainer checkpoints (a preset): vLLM serves their export, which is bf16/fp16/fp32, never AWQ or GPTQ (those
    * need a checkpoint quantized that way); the context is at most the preset's.
    */
-  private checkPresets(props: InferenceEndpointProps, runtime: InferenceRuntime, quantization: InferenceQuantization): void {
+  private checkPresets(props: EndpointProps, runtime: InferenceRuntime, quantization: InferenceQuantization): void {
     for (const [prop, m] of modelProps(props)) {
       const preset = m && !isModelImage(m) ? m.preset : undefined;
       if (preset === undefined) continue;
@@ -526,7 +564,7 @@ export class InferenceEndpoint extends EndpointMetrics implements IInferenceEndp
    * The runtime: the user's, or the default rule (vllm.ts `defaultRuntime`) over the models served. A choice that
    * gives up speed or wastes vLLM's start-up is a warning.
    */
-  private resolveRuntime(props: InferenceEndpointProps): InferenceRuntime {
+  private resolveRuntime(props: EndpointProps): InferenceRuntime {
     const models = modelProps(props).map(([, m]) => m).filter((m): m is ModelReference | ModelImage => m !== undefined);
     const counts = models.map((m) => this.parameterCount(m));
     const known = counts.filter((c): c is number => c !== undefined);
@@ -553,7 +591,7 @@ export class InferenceEndpoint extends EndpointMetrics implements IInferenceEndp
    * LoRA adapters: vLLM only; unique names that are not the base model's; ranks vLLM can hold; each adapter trained on
    * the model the endpoint serves, in a store of the endpoint's cloud, inside the tenant's prefix.
    */
-  private checkAdapters(props: InferenceEndpointProps, runtime: InferenceRuntime, cloud: Cloud): void {
+  private checkAdapters(props: EndpointProps, runtime: InferenceRuntime, cloud: Cloud): void {
     if (props.adapters === undefined) return;
     if (!Array.isArray(props.adapters)) throw new InvalidPropError(this, 'adapters', props.adapters, 'an array of { name, adapter }');
     const adapters: readonly EndpointAdapter[] = props.adapters;
@@ -561,11 +599,15 @@ export class InferenceEndpoint extends EndpointMetrics implements IInferenceEndp
     if (runtime !== 'vllm') {
       throw new InvalidPropError(this, 'adapters', adapters.map((a) => a?.name), 'none with runtime "builtin": LoRA adapters are served by runtime "vllm"');
     }
+    if (this.registry) {
+      throw new InvalidPropError(this, 'adapters', adapters.map((a) => a?.name),
+        'none with a registry model: an adapter applies only to the weights it was trained on, and a promotion changes them without a deploy');
+    }
     if (adapters.length > MAX_ADAPTERS) {
       throw new InvalidPropError(this, 'adapters', `${adapters.length} adapters`,
         `at most ${MAX_ADAPTERS}: vLLM keeps every adapter in its CPU LoRA cache; split them over endpoints`);
     }
-    const baseNames = new Set(servedModels(props, props.canary !== undefined && !props.canary.promote).map((m) => servedModelName(m)));
+    const baseNames = new Set([servedModelName(props.model)]);
     const seen = new Set<string>();
     const topRank = VLLM_LORA_RANKS[VLLM_LORA_RANKS.length - 1];
     adapters.forEach((a, i) => {
@@ -604,7 +646,7 @@ export class InferenceEndpoint extends EndpointMetrics implements IInferenceEndp
   }
 
   /** Every model served (stable and canary) fits in the replica's GPU memory. */
-  private checkModelsFit(props: InferenceEndpointProps, server: Omit<ResolvedServer, 'namespace'>, pool: GpuPoolInfo): void {
+  private checkModelsFit(props: EndpointProps, server: Omit<ResolvedServer, 'namespace'>, pool: GpuPoolInfo): void {
     for (const [prop, m] of modelProps(props)) {
       if (m) this.checkParameterCount(prop, m);
       const params = m ? this.parameterCount(m) : undefined;
@@ -618,7 +660,7 @@ export class InferenceEndpoint extends EndpointMetrics implements IInferenceEndp
   }
 
   /** Exposure, auth and canary: whether the endpoint is public, needs an API key and routes through a gateway. */
-  private resolveTraffic(props: InferenceEndpointProps): ResolvedTraffic {
+  private resolveTraffic(props: EndpointProps): ResolvedTraffic {
     const exposure = props.exposure ?? {};
     const isPublic = this.checkExposureProps(exposure);
     const auth = props.auth ?? {};
@@ -629,26 +671,15 @@ export class InferenceEndpoint extends EndpointMetrics implements IInferenceEndp
     for (const [i, range] of (auth.keyVaultNetwork?.allowedIpRanges ?? []).entries()) {
       check.ipv4(this, `auth.keyVaultNetwork.allowedIpRanges[${i}]`, range, { prefix: 'optional', allowed: 'an IPv4 address or CIDR such as 203.0.113.0/24' });
     }
-    const canary = props.canary;
-    if (canary) {
-      if (typeof canary.weight !== 'number' || !Number.isInteger(canary.weight) || canary.weight < 0 || canary.weight > 100) {
-        throw new InvalidPropError(this, 'canary.weight', canary.weight, 'an integer percent from 0 to 100');
-      }
-      check.integerInRange(this, 'canary.replicas', canary.replicas, 1, 100);
-      if (canary.image !== undefined) checkImage(this, 'canary.image', canary.image);
-      if (!canary.model && !canary.image) {
-        throw new InvalidPropError(this, 'canary', canary, 'a canary with a model or an image that differs from the stable one');
-      }
-    }
-    const canaryLive = !!canary && !canary.promote;
+    const progressive = props.canary !== undefined;
     // Scale-to-zero's activator is reached from the endpoint's HTTPRoute (the interceptor lives in KEDA's namespace).
     const scaleToZero = props.autoscaling?.scaleToZero === true;
-    const usesGateway = isPublic || canaryLive || scaleToZero || exposure.gateway === true;
-    if (exposure.gateway === false && (isPublic || canaryLive || scaleToZero)) {
+    const usesGateway = isPublic || progressive || scaleToZero || exposure.gateway === true;
+    if (exposure.gateway === false && (isPublic || progressive || scaleToZero)) {
       throw new InvalidPropError(this, 'exposure.gateway', false,
         'true or unset: public endpoints, canaries and scale-to-zero endpoints (their request-holding activator) route through a Gateway');
     }
-    return { exposure, auth, isPublic, apiKeyOn: auth.apiKey ?? isPublic, canaryLive, usesGateway };
+    return { exposure, auth, isPublic, apiKeyOn: auth.apiKey ?? isPublic, progressive, usesGateway };
   }
 
   /** Checks `exposure`; true when the endpoint is public. */
@@ -740,6 +771,8 @@ export class InferenceEndpoint extends EndpointMetrics implements IInferenceEndp
     }
     if (this.scaling.kind === 'keda') this.workload.addDependency(addons.chart(KEDA_CHART));
     if (ctx.activator) this.addActivatorDependencies(ctx, addons);
+    // Flagger's CRDs (Canary, MetricTemplate) and controller, once per cluster.
+    if (traffic.progressive) this.workload.addDependency(addons.chart(FLAGGER_CHART));
     if (apiKey && parts.secretsStoreChart) this.workload.addDependency(addons.chart(parts.secretsStoreChart));
     // The cluster's managed CSI integration where the cloud has one; the others use the chart above.
     if (apiKey) cluster.enableSecretStore?.();
@@ -776,14 +809,9 @@ export class InferenceEndpoint extends EndpointMetrics implements IInferenceEndp
   }
 
   /** The activator's wait from the documented cold start of the stable model on this pool (a user's wait is checked against it). */
-  private resolveActivator(props: InferenceEndpointProps, placement: ResolvedPlacement, server: ResolvedServer): ResolvedActivator {
-    const canary = props.canary;
-    if (canary && !canary.promote) {
-      // The activator routes every request to the stable Service: a canary would get none of its weight.
-      throw new InvalidPropError(this, 'canary', { weight: canary.weight }, 'no live canary with autoscaling.scaleToZero (the request-holding activator routes to the stable track only)');
-    }
-    const model = canary?.promote && canary.model ? canary.model : props.model;
-    const weightsGiB = ((this.parameterCount(model) ?? 0) * bytesPerParameter(server.precision, server.quantization)) / 1024 ** 3;
+  private resolveActivator(props: EndpointProps, placement: ResolvedPlacement, server: ResolvedServer): ResolvedActivator {
+    // (A canary with scaleToZero is refused with the canary: at zero there is no traffic to analyse.)
+    const weightsGiB = ((this.parameterCount(props.model) ?? 0) * bytesPerParameter(server.precision, server.quantization)) / 1024 ** 3;
     return resolveActivator(this, {
       timeoutSeconds: props.autoscaling?.coldStartTimeoutSeconds, targetConcurrency: props.autoscaling?.targetConcurrency,
       estimate: coldStartEstimate(placement.cloud.kind, server.runtime, weightsGiB), pool: placement.pool.name, cloudKind: placement.cloud.kind,
@@ -805,42 +833,46 @@ export class InferenceEndpoint extends EndpointMetrics implements IInferenceEndp
     return objects;
   }
 
-  /** Per track (stable, canary): Deployment, Service, PodDisruptionBudget and the gateway's backend policies. */
+  /**
+   * The Deployment, its Service and PodDisruptionBudget and the gateway's backend policies. With progressive delivery
+   * Flagger makes the Services (`<app>`, `-primary`, `-canary`) and the primary Deployment from this one; one
+   * PodDisruptionBudget per Deployment, the backend policies on both Services the route splits over.
+   */
   private renderTracks(ctx: EndpointContext): K8sObject[] {
     const { props, app, labels, server, traffic, exposureParts } = ctx;
-    const canary = props.canary;
-    const stableModel = canary?.promote && canary.model ? canary.model : props.model;
-    const stableImageOverride = canary?.promote && canary.image ? canary.image : props.image;
-    const tracks: TrackSpec[] = [{ track: 'stable', name: app, model: stableModel, image: this.imageFor(server.runtime, stableModel, stableImageOverride) }];
-    if (traffic.canaryLive && canary) {
-      const model = canary.model ?? props.model;
-      tracks.push({ track: 'canary', name: `${app}-canary`, model, image: this.imageFor(server.runtime, model, canary.image ?? props.image) });
+    const t: TrackSpec = { name: app, model: props.model, image: this.imageFor(server.runtime, props.model, props.image) };
+    if (traffic.progressive) {
+      return [
+        this.renderDeployment(ctx, t, { [DEPLOYMENT_SELECTOR_LABEL]: app }, labels),
+        podDisruptionBudget(app, this.namespace, labels, { [DEPLOYMENT_SELECTOR_LABEL]: app }),
+        podDisruptionBudget(`${app}-primary`, this.namespace, labels, { [DEPLOYMENT_SELECTOR_LABEL]: `${app}-primary` }),
+        ...exposureParts.backendObjects(`${app}-primary`), ...exposureParts.backendObjects(`${app}-canary`),
+      ];
     }
-    const objects: K8sObject[] = [];
-    for (const t of tracks) {
-      const selector = podLabels(app, t.track);
-      objects.push(this.renderDeployment(ctx, t, selector));
-      const isStableLb = t.track === 'stable' && !traffic.usesGateway;
-      objects.push(service({
-        name: t.name, namespace: this.namespace, labels: { ...labels, 'aiinfra.dev/track': t.track, 'aiinfra.dev/metrics': 'true' }, selector,
-        type: isStableLb ? exposureParts.serviceType : 'ClusterIP', port: SERVICE_PORT,
-        annotations: isStableLb ? exposureParts.serviceAnnotations : {},
-        loadBalancerClass: isStableLb && exposureParts.serviceType === 'LoadBalancer' ? exposureParts.serviceLoadBalancerClass : undefined,
-      }));
-      objects.push(podDisruptionBudget(t.name, this.namespace, labels, selector));
-      if (traffic.usesGateway && !ctx.activator) objects.push(...exposureParts.backendObjects(t.name));
-    }
-    return objects;
+    const selector = podLabels(app, 'stable');
+    const isLb = !traffic.usesGateway;
+    return [
+      this.renderDeployment(ctx, t, selector, { ...labels, 'aiinfra.dev/track': 'stable' }),
+      service({
+        name: t.name, namespace: this.namespace, labels: { ...labels, 'aiinfra.dev/track': 'stable', 'aiinfra.dev/metrics': 'true' }, selector,
+        type: isLb ? exposureParts.serviceType : 'ClusterIP', port: SERVICE_PORT,
+        annotations: isLb ? exposureParts.serviceAnnotations : {},
+        loadBalancerClass: isLb && exposureParts.serviceType === 'LoadBalancer' ? exposureParts.serviceLoadBalancerClass : undefined,
+      }),
+      podDisruptionBudget(t.name, this.namespace, labels, selector),
+      // Behind the activator the gateway's backend is the interceptor (its health policies live in KEDA's namespace).
+      ...(traffic.usesGateway && !ctx.activator ? exposureParts.backendObjects(t.name) : []),
+    ];
   }
 
-  private renderDeployment(ctx: EndpointContext, t: TrackSpec, selector: Record<string, string>): K8sObject {
-    const { props, app, labels, server, timing } = ctx;
+  private renderDeployment(ctx: EndpointContext, t: TrackSpec, selector: Record<string, string>, labels: Record<string, string>): K8sObject {
+    const { props, app, server, timing } = ctx;
     const machine = machineOf(this.cloud, this.pool);
     const weightsGiB = ((this.parameterCount(t.model) ?? 0) * (server.quantization === 'none' ? (server.precision === 'fp32' ? 4 : 2) : 1)) / 1024 ** 3;
     const pod = this.podParts(t, ctx, weightsGiB);
     return deployment({
-      name: t.name, namespace: this.namespace, labels: { ...labels, 'aiinfra.dev/track': t.track }, selector,
-      replicas: t.track === 'canary' ? (props.canary?.replicas ?? 2) : this.scaling.kind === 'fixed' ? this.scaling.min : undefined,
+      name: t.name, namespace: this.namespace, labels, selector,
+      replicas: this.scaling.kind === 'fixed' ? this.scaling.min : undefined,
       serviceAccountName: app, priorityClassName: `inference-${app}`, rollout: this.rollout,
       container: pod.container, port: SERVER_PORT, probePaths: pod.probes, startupSeconds: timing.startupSeconds, preStopSeconds: timing.preStop,
       drainSeconds: timing.requestTimeout, gpus: server.gpus, cpu: props.cpu ?? defaultCpu(server.gpus, machine),
@@ -851,41 +883,70 @@ export class InferenceEndpoint extends EndpointMetrics implements IInferenceEndp
     });
   }
 
-  /** Autoscaling of the stable track: an HPA on CPU or a KEDA ScaledObject (none for a fixed count). */
+  /**
+   * Autoscaling of the Deployment: an HPA on CPU or a KEDA ScaledObject (none for a fixed count). With progressive
+   * delivery it scales the canary (its queue over the canary's series) and Flagger copies it for the primary.
+   */
   private renderAutoscaler(ctx: EndpointContext): K8sObject[] {
-    const { app, labels, props } = ctx;
+    const { app, labels, props, traffic } = ctx;
     const scaling = this.scaling;
     const scalingInput = { name: app, namespace: this.namespace, labels, target: app, min: scaling.min, max: scaling.max, cooldownSeconds: scaling.cooldownSeconds };
     if (scaling.kind === 'hpa') return [cpuHorizontalPodAutoscaler(scalingInput, scaling.targetCpuUtilization)];
     if (scaling.kind !== 'keda') return [];
-    const triggers = this.kedaTriggers(scaling, props);
+    const triggers = this.kedaTriggers(scaling, props, traffic.progressive ? `${app}-canary` : app);
     // KEDA's fallback works with AverageValue metrics only (not the cpu scaler), and not at zero.
     const fallback = !scaling.scaleToZero && triggers.every((t) => t.type !== 'cpu') ? Math.min(scaling.max, Math.max(scaling.min, 2)) : undefined;
     return [scaledObject(scalingInput, triggers, fallback)];
   }
 
-  /** The gateway, the cloud's objects beside it and the weighted route (when traffic goes through a gateway). */
+  /**
+   * The gateway, the cloud's objects beside it and the route (when traffic goes through a gateway). With progressive
+   * delivery Flagger owns the HTTPRoute (weights per step): the Canary and its MetricTemplates instead.
+   */
   private renderTrafficPath(ctx: EndpointContext): K8sObject[] {
     const { app, labels, traffic, exposureParts } = ctx;
     const gw = exposureParts.gateway;
     if (!traffic.usesGateway || !gw) return [];
     const activator = ctx.activator;
-    const backends = activator
-      ? [{ service: INTERCEPTOR_PROXY_SERVICE, namespace: ACTIVATOR_NAMESPACE, port: INTERCEPTOR_PROXY_PORT, weight: 100 }]
-      : traffic.canaryLive
-        ? [{ service: app, port: SERVICE_PORT, weight: 100 - this.canaryWeight }, { service: `${app}-canary`, port: SERVICE_PORT, weight: this.canaryWeight }]
-        : [{ service: app, port: SERVICE_PORT, weight: 100 }];
+    const hosts = traffic.exposure.domainName ? [traffic.exposure.domainName] : [];
+    // An internal gateway listens on plain HTTP inside the cluster's network, as the internal load balancer Service
+    // of an endpoint without a gateway does: TLS and the API key are what a public endpoint adds.
+    const annotations = traffic.isPublic ? gw.annotations : { ...(gw.annotations ?? {}), [`${KUBERNETES_SUPPRESSION_PREFIX}AI-K8S-NET-1`]: INTERNAL_HTTP_REASON };
     return [
       ...exposureParts.gatewayObjects,
       gateway({
-        name: app, namespace: this.namespace, labels, gatewayClassName: gw.className, listeners: gw.listeners, annotations: gw.annotations,
+        name: app, namespace: this.namespace, labels, gatewayClassName: gw.className, listeners: gw.listeners, annotations,
         addresses: gw.addresses, infrastructure: gw.infrastructure,
       }),
-      httpRoute(app, this.namespace, labels, app, traffic.exposure.domainName ? [traffic.exposure.domainName] : [], backends,
-        activator ? [{ name: ROUTE_HEADER, value: routeHeaderValue(this.namespace, app) }] : []),
-      ...(activator ? activatorObjects({
-        app, namespace: this.namespace, labels, servicePort: SERVICE_PORT, requestTimeoutSeconds: ctx.timing.requestTimeout, activator,
-      }) : []),
+      ...(this.canary ? this.renderCanary(ctx, this.canary, hosts) : [
+        httpRoute(app, this.namespace, labels, app, hosts,
+          activator ? [{ service: INTERCEPTOR_PROXY_SERVICE, namespace: ACTIVATOR_NAMESPACE, port: INTERCEPTOR_PROXY_PORT, weight: 100 }] : [{ service: app, port: SERVICE_PORT, weight: 100 }],
+          activator ? [{ name: ROUTE_HEADER, value: routeHeaderValue(this.namespace, app) }] : []),
+        ...(activator ? activatorObjects({
+          app, namespace: this.namespace, labels, servicePort: SERVICE_PORT, requestTimeoutSeconds: ctx.timing.requestTimeout, activator,
+        }) : []),
+      ]),
+    ];
+  }
+
+  /** Flagger's Canary of the Deployment and one MetricTemplate per SLO check (queries over the canary's series). */
+  private renderCanary(ctx: EndpointContext, c: ResolvedCanary, hosts: string[]): K8sObject[] {
+    const { app, labels, props } = ctx;
+    const prometheusUrl = this.scaling.prometheusUrl as string;
+    const analysis = analysisObjects(app, this.namespace, labels, c, this.runtime, prometheusUrl);
+    const primaryQueries = Object.fromEntries(this.kedaTriggers(this.scaling, props, `${app}-primary`)
+      .filter((t) => t.type === 'prometheus').map((t) => [t.name, t.metadata.query]));
+    return [
+      ...analysis.templates,
+      flaggerCanary({
+        name: app, namespace: this.namespace, labels, targetDeployment: app, autoscalerRef: autoscalerRef(this.scaling.kind === 'hpa' ? 'hpa' : 'keda', app, primaryQueries),
+        servicePort: SERVICE_PORT, targetPort: SERVER_PORT, gateway: app, hosts,
+        trackServiceLabels: { 'app.kubernetes.io/name': app, 'aiinfra.dev/metrics': 'true' },
+        stepWeights: c.steps, interval: c.interval, threshold: c.failedChecks,
+        // A canary pod loads the model first: the deadline covers the startup budget, not Flagger's 10 minutes.
+        progressDeadlineSeconds: ctx.timing.startupSeconds + 600,
+        metrics: analysis.checks,
+      }),
     ];
   }
 
@@ -913,6 +974,30 @@ export class InferenceEndpoint extends EndpointMetrics implements IInferenceEndp
   private watchedBy(monitoring: IEndpointMonitoring | undefined, slo: EndpointSlo | undefined): void {
     if (monitoring && typeof monitoring.watch === 'function') {
       monitoring.watch(this, { latencyP95Seconds: slo?.latencyP95Seconds, ttftP95Seconds: slo?.ttftP95Seconds, availability: slo?.availability });
+    }
+  }
+
+  /** `canary` after defaults, checked against the runtime and the scaling (undefined without it). */
+  private resolveProgressive(props: EndpointProps, runtime: InferenceRuntime, scaling: ResolvedScaling): ResolvedCanary | undefined {
+    if (props.canary === undefined) return undefined;
+    const c = resolveCanary(this, props.canary, {
+      runtime, prometheusUrl: scaling.prometheusUrl, scaleToZero: scaling.scaleToZero, scalingKind: scaling.kind, ttftP95Seconds: props.slo?.ttftP95Seconds,
+    });
+    this.warnLooseCanary(c, props.slo);
+    return c;
+  }
+
+  /** A canary gate looser than the endpoint's own SLO promotes versions that then page: allowed, but said. */
+  private warnLooseCanary(c: ResolvedCanary, slo: EndpointSlo | undefined): void {
+    const loose: string[] = [];
+    if (slo?.availability !== undefined && c.errorRatio !== undefined && c.errorRatio > 1 - slo.availability) {
+      loose.push(`canary.slo.errorRatio ${c.errorRatio} allows more errors than slo.availability ${slo.availability} (${+(1 - slo.availability).toFixed(6)})`);
+    }
+    if (slo?.ttftP95Seconds !== undefined && c.p95TtftMs !== undefined && c.p95TtftMs > slo.ttftP95Seconds * 1000) {
+      loose.push(`canary.slo.p95TtftMs ${c.p95TtftMs} is above slo.ttftP95Seconds (${slo.ttftP95Seconds * 1000} ms)`);
+    }
+    if (loose.length > 0) {
+      Annotations.of(this).addWarning(`${this.node.path}: ${loose.join('; ')}: a canary that passes can still breach the endpoint's SLO and fire its alerts once promoted`);
     }
   }
 
@@ -1040,7 +1125,7 @@ export class InferenceEndpoint extends EndpointMetrics implements IInferenceEndp
     });
   }
 
-  private resolveScaling(opts: AutoscalingOptions | undefined, props: InferenceEndpointProps): ResolvedScaling {
+  private resolveScaling(opts: AutoscalingOptions | undefined, props: EndpointProps): ResolvedScaling {
     const o = opts ?? {};
     check.oneOf(this, 'autoscaling.metric', o.metric, ['queue', 'cpu', 'none']);
     check.integerInRange(this, 'autoscaling.targetQueueDepth', o.targetQueueDepth, 1, 10_000);
@@ -1096,11 +1181,12 @@ export class InferenceEndpoint extends EndpointMetrics implements IInferenceEndp
     };
   }
 
-  private kedaTriggers(scaling: ResolvedScaling, props: InferenceEndpointProps): KedaTrigger[] {
+  /** KEDA triggers; the queue depth is read from `service`'s series. */
+  private kedaTriggers(scaling: ResolvedScaling, props: EndpointProps, service: string): KedaTrigger[] {
     const triggers: KedaTrigger[] = [];
     // Requests held at the activator: what wakes the endpoint from zero (and a floor for scaling out).
     if (scaling.scaleToZero) triggers.push(httpAddonTrigger(this.name));
-    const stable = seriesSelector(this.namespace, [this.name]);
+    const stable = seriesSelector(this.namespace, [service]);
     if (scaling.metric === 'queue' && scaling.prometheusUrl) {
       triggers.push(prometheusTrigger('queue-depth', scaling.prometheusUrl, gaugeSum(RUNTIME_METRICS[this.runtime].queueDepth, stable), scaling.targetQueueDepth));
     }
@@ -1230,16 +1316,19 @@ function urlOf(parts: ExposureParts, domain: string | undefined, app: string, na
   return `http://${app}.${namespace}.svc.cluster.local`;
 }
 
-/** The model props (stable, canary) with their prop names, for checks. */
-function modelProps(props: InferenceEndpointProps): (readonly [string, ModelReference | ModelImage | undefined])[] {
-  return [['model', props.model], ['canary.model', props.canary?.model]];
+/**
+ * The manual canary's fields are refused first (their old meaning would mislead every later check), and a registry
+ * alias becomes its root as a model reference: the version is resolved in the pod.
+ */
+function normalizeProps(scope: Construct, raw: InferenceEndpointProps): { props: EndpointProps; registry?: RegistryModelReference } {
+  if (raw.canary !== undefined) rejectManualCanary(scope, raw.canary);
+  const registry = isRegistryModel(raw.model) ? raw.model : undefined;
+  return { props: { ...raw, model: registry ? registryAsModel(registry) : raw.model as ModelReference | ModelImage }, registry };
 }
 
-/** The models the pods read: the stable one (the canary's when promoted) and a live canary's. */
-function servedModels(props: InferenceEndpointProps, canaryLive: boolean): (ModelReference | ModelImage)[] {
-  const canary = props.canary;
-  const stableModel = canary?.promote && canary.model ? canary.model : props.model;
-  return [stableModel, ...(canaryLive && canary?.model ? [canary.model] : [])];
+/** The model prop with its name, for checks. */
+function modelProps(props: EndpointProps): (readonly [string, ModelReference | ModelImage | undefined])[] {
+  return [['model', props.model]];
 }
 
 /** The builtin server (images/server): it reads the model from the store itself. */
@@ -1263,10 +1352,17 @@ function builtinServer(t: TrackSpec, ctx: EndpointContext, storeEnv: readonly En
     { name: 'HF_HOME', value: '/tmp/hf' },
     { name: 'XDG_CACHE_HOME', value: '/tmp/cache' },
   ];
-  return {
+  const parts: ServerParts = {
     env: mergeEnv(storeEnv, env),
     probes: { startup: '/readyz', readiness: '/readyz', liveness: '/healthz' },
     initContainers: [], volumes: [], mounts: [], cacheGiB: 0,
+  };
+  if (!ctx.registry) return parts;
+  // A registry alias: the URI is resolved when the pod starts (init container) and read by the server at its start.
+  const r = builtinResolveParts(ctx.registry, t.image, storeEnv, MODEL_VERSION_ANNOTATION);
+  return {
+    ...parts, command: r.serverCommand, env: parts.env.filter((e) => e.name !== 'AIINFRA_MODEL_URI'),
+    initContainers: [r.initContainer], volumes: [r.volume], mounts: [r.mount],
   };
 }
 
@@ -1310,6 +1406,12 @@ function vllmServer(t: TrackSpec, ctx: EndpointContext, storeEnv: readonly EnvVa
   let adapterPaths: readonly { name: string; path: string }[] = [];
   if (isModelImage(t.model)) {
     modelPath = t.model.modelPath;
+  } else if (ctx.registry) {
+    const r = vllmResolveParts(ctx.registry, hooks.trainerImage(), storeEnv, MODEL_VERSION_ANNOTATION, {
+      trainerCheckpoint: hooks.trainerCheckpoint, precision: server.precision, weightsGiB: hooks.weightsGiB, parameterCount: hooks.parameterCount,
+    });
+    parts = { initContainers: [r.initContainer], volumes: r.volumes, mounts: r.mounts, cacheGiB: r.diskGiB };
+    modelPath = r.modelPath;
   } else {
     const loading = vllmModelParts({
       model: t.model, trainerCheckpoint: hooks.trainerCheckpoint, cloud: ctx.parts, storeEnv, precision: server.precision,
@@ -1338,6 +1440,6 @@ function vllmServer(t: TrackSpec, ctx: EndpointContext, storeEnv: readonly EnvVa
 }
 
 /** Request timeout, preStop delay and startup budget, seconds, after defaults. */
-function resolveTiming(props: InferenceEndpointProps): ResolvedTiming {
+function resolveTiming(props: EndpointProps): ResolvedTiming {
   return { requestTimeout: props.requestTimeoutSeconds ?? 120, preStop: props.preStopSeconds ?? 15, startupSeconds: props.startupSeconds ?? 1800 };
 }

@@ -73,7 +73,6 @@ export function rolloutHeadroom(i: RolloutHeadroomInput): RolloutHeadroom {
   if (ownNeed + floor > poolGpus) {
     const fixes = [`raise pool ${i.pool.name}'s maxNodes to ${Math.ceil((ownNeed + floor) / i.pool.gpusPerNode)}`];
     if (i.rollout.maxSurge > 0 && need(0, i.canaryReplicas) + floor <= poolGpus) fixes.push('roll in place with rollout { maxSurge: 0, maxUnavailable: 1 }');
-    if (i.canaryReplicas > 1 && need(i.rollout.maxSurge, 1) + floor <= poolGpus) fixes.push('a canary of one (canary.replicas: 1)');
     const room = Math.floor((poolGpus - floor) / g) - i.rollout.maxSurge - i.canaryReplicas;
     if (room >= 1) fixes.push(`lower replicas.max to ${room}`);
     const others = floor > 0 ? ` and the other workloads on it hold at least ${floor} (${list((d) => d.floorGpus)})` : '';

@@ -126,6 +126,8 @@ export interface AddonChart {
   readonly values: Record<string, unknown>;
   /** How its CRDs are installed and upgraded (see `CrdHandling`). */
   readonly crds: CrdHandling;
+  /** Skip the chart's `crds/` folder (its CRDs come from templates instead). @default false */
+  readonly skipCrds?: boolean;
 }
 
 export interface ExposureCheck {

@@ -3,7 +3,7 @@ import { IConstruct } from 'constructs';
 import { Cloud } from '../core/cloud';
 import { IGpuCluster } from '../core/cluster';
 import { Gpu } from '../core/gpu';
-import { ModelReference } from '../core/model-store';
+import { ModelReference, RegistryModelReference } from '../core/model-store';
 import { RolloutOptions } from './rollout';
 import { ErrorScope } from '../core/errors';
 import { KubernetesWorkload } from '../k8s/delivery';
@@ -184,25 +184,42 @@ export interface KeyVaultNetwork {
   readonly allowedIpRanges?: readonly string[];
 }
 
-/** A second Deployment that takes a share of the traffic. */
+/**
+ * Progressive delivery (Flagger, installed once per cluster): every change of the endpoint's pod template (a new
+ * `model` or `image`, or a pipeline setting the model version annotation) runs as a canary that takes `steps` of the
+ * traffic on the endpoint's Gateway, one step per `interval`, while its own series stay within `slo`; a breach
+ * returns all traffic to the previous version. Needs a Prometheus Flagger can query (the monitoring stack's
+ * `prometheusQueryUrl` or `autoscaling.prometheusUrl`).
+ */
 export interface CanaryOptions {
-  /** Model of the canary. @default - the endpoint's model */
+  /** Traffic percentages of the canary, strictly increasing, each in (0, 100]; promotion follows the last. @default [5, 25, 50] */
+  readonly steps?: readonly number[];
+  /** Time at each step; each check reads the canary's series over this window (1m to 24h). @default '10m' */
+  readonly interval?: string;
+  /** What the canary must hold at every check. @default - errorRatio 0.01, p95TtftMs from `slo.ttftP95Seconds` when set */
+  readonly slo?: CanarySlo;
+  /** Failed checks before the rollback. @default 2 */
+  readonly failedChecks?: number;
+  /** @deprecated Removed: the manual canary. Set `model` on the endpoint; a synth error explains the migration. */
   readonly model?: ModelReference | ModelImage;
-  /** Runtime image override of the canary (e.g. a new server build). @default - the endpoint's image */
+  /** @deprecated Removed: set `image` on the endpoint. */
   readonly image?: string;
-  /** Percent of requests the canary gets, 0-100. */
-  readonly weight: number;
-  /**
-   * Replicas of the canary (fixed). Two, so a node drain never leaves the canary's share of traffic
-   * without a backend. @default 2
-   */
+  /** @deprecated Removed: Flagger sets the canary's traffic per step (`steps`). */
+  readonly weight?: number;
+  /** @deprecated Removed: the canary scales with the endpoint's autoscaler. */
   readonly replicas?: number;
-  /**
-   * Promote: the canary's model/image become the stable Deployment's, and the canary is removed. Change
-   * only this prop to promote; remove `canary` afterwards (a no-op).
-   * @default false
-   */
+  /** @deprecated Removed: Flagger promotes when the last step passes. */
   readonly promote?: boolean;
+}
+
+/** SLOs of a canary, measured on the canary's own series (metrics the endpoint's runtime exports). */
+export interface CanarySlo {
+  /** Most share of requests answered with a server error (5xx; and 429 for builtin). @default 0.01 */
+  readonly errorRatio?: number;
+  /** Most p95 time to first token, milliseconds. @default - the endpoint's `slo.ttftP95Seconds`, else no check */
+  readonly p95TtftMs?: number;
+  /** Fewest generated tokens per second per running request (the decode speed a stream sees). @default - no check */
+  readonly minTokensPerSecond?: number;
 }
 
 /** Service-level objective, for monitoring and the scale-to-zero warning. */
@@ -261,8 +278,12 @@ export interface InferenceEndpointProps {
   readonly cluster?: IGpuCluster;
   /** Cloud of the serving cluster made when `cluster` is omitted. @default - the cluster's cloud */
   readonly cloud?: Cloud;
-  /** The model: `bucket.model('llm/v3')`, or an image with the weights baked in. */
-  readonly model: ModelReference | ModelImage;
+  /**
+   * The model: `bucket.model('llm/v3')`, an image with the weights baked in, or a registry alias
+   * (`bucket.registry('chat-model')`: the pods load the version the alias points at when they start, or the version
+   * their `ai-infra.dev/model-version` annotation names, which a pipeline sets to roll out a canary).
+   */
+  readonly model: ModelReference | ModelImage | RegistryModelReference;
   /**
    * The server. `vllm` (paged KV cache, prefix caching, CUDA graphs) serves every model in a bucket, trainer
    * checkpoints included (an init step exports them to a Hugging Face directory once per checkpoint). `builtin`
@@ -302,10 +323,13 @@ export interface InferenceEndpointProps {
   readonly schedule?: readonly ScheduleWindow[];
   readonly exposure?: ExposureOptions;
   readonly auth?: AuthOptions;
-  /** @default - no canary */
+  /**
+   * Progressive delivery with automatic rollback (Flagger): `{ steps: [5, 25, 50], interval: '10m', slo: { errorRatio: 0.01, p95TtftMs: 800 } }`.
+   * @default - none: a change rolls out as a plain Deployment rollout
+   */
   readonly canary?: CanaryOptions;
   /**
-   * How the Deployments roll. Checked at synth: replicas.max + maxSurge + canary replicas must fit the pool beside
+   * How the Deployments roll. Checked at synth: replicas.max + maxSurge + a canary's replicas must fit the pool beside
    * its other workloads. @default - maxSurge 1, maxUnavailable 0
    */
   readonly rollout?: RolloutOptions;
@@ -340,6 +364,6 @@ export interface InferenceEndpointProps {
 }
 
 /** True when the model is an image with baked-in weights. */
-export function isModelImage(model: ModelReference | ModelImage): model is ModelImage {
+export function isModelImage(model: ModelReference | ModelImage | RegistryModelReference): model is ModelImage {
   return typeof (model as ModelImage).image === 'string' && (model as ModelReference).store === undefined;
 }

@@ -339,7 +339,9 @@ export class KubernetesWorkload extends Construct {
       }
     }
     if (deps.size === 0) return;
-    const ordered = [...deps.keys()].sort().map((fqn) => dependable(deps.get(fqn)!));
+    // Ordered by construct path: an fqn is a token whose number moves whenever another construct is created first.
+    const key = (d: ITerraformDependable) => (Construct.isConstruct(d) ? d.node.path : d.fqn);
+    const ordered = [...deps.values()].sort((a, b) => (key(a) < key(b) ? -1 : key(a) > key(b) ? 1 : 0)).map((d) => dependable(d));
     this.release.dependsOn = [...(this.release.dependsOn ?? []), ...ordered];
   }
 }

@@ -197,9 +197,11 @@ describe('failing fixtures', () => {
     expect(byKind(endpointObjects(b), 'HTTPRoute').spec).toMatchObject({ hostnames: ['llm.example.com'] });
   });
 
-  test('a live canary with scale-to-zero is refused (the activator routes to the stable track only)', () => {
-    expect(() => build('aws', ({ models }) => ({ autoscaling: { scaleToZero: true }, canary: { model: models.model('research/gpt-1b-v2'), weight: 10 } })))
-      .toThrow(/invalid canary = \{"weight":10\}.*no live canary with autoscaling.scaleToZero/);
+  test('a canary with scale-to-zero is refused (at zero there is no traffic to analyse; the activator routes to one Service)', () => {
+    expect(() => build('aws', () => ({
+      autoscaling: { scaleToZero: true }, monitoring: { prometheusQueryUrl: 'http://prometheus-operated.monitoring.svc:9090' },
+      canary: { steps: [10, 50], interval: '5m', slo: { errorRatio: 0.01 } },
+    }))).toThrow(/invalid autoscaling.scaleToZero = true/);
   });
 
   test('min > 0 endpoints keep the plain KEDA path: no activator objects', () => {

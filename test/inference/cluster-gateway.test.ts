@@ -26,7 +26,7 @@ function platform(cloudName: 'aws' | 'gcp') {
   const chat = new InferenceEndpoint(stack, 'chat', {
     cluster, image: IMAGE, model,
     exposure: { type: 'public', domainName: 'chat.example.com' },
-    canary: { model: models.model('llm/v4', { parameterCount: 1_210_000_000 }), weight: 10 },
+    canary: {}, autoscaling: { prometheusUrl: 'http://prometheus-operated.monitoring.svc:9090' },
   });
   const api = new InferenceEndpoint(stack, 'api', { cluster, image: IMAGE, model, exposure: { type: 'public', domainName: 'api.example.com' } });
   return { stack, cluster, chat, api, json: synthJson(stack) };

@@ -2,6 +2,7 @@
 // models for (KEDA, Gateway API, Secrets Store CSI, GKE / AKS / AWS LBC gateway policies): the fields
 // we use, their types and enums, and no unknown fields. Built-in kinds go through validateManifests.
 import { K8sObject, validateManifests } from '../k8s/validate';
+import { flaggerSchemaErrors } from './flagger-crds';
 
 type Check = (spec: K8sObject, errors: string[], obj: K8sObject) => void;
 
@@ -159,6 +160,9 @@ const CHECKS: Record<string, Check> = {
     targetRef(spec.targetRef, '/spec/targetRef', errors);
     if (!isInt(spec.default?.timeoutSec) || spec.default.timeoutSec < 1 || spec.default.timeoutSec > 2_147_483_647) errors.push('/spec/default/timeoutSec invalid');
   },
+  // Flagger's own CRDs (its Go module), not a hand-written subset.
+  'flagger.app/v1beta1/Canary': (_spec, errors, obj) => errors.push(...flaggerSchemaErrors(obj)),
+  'flagger.app/v1beta1/MetricTemplate': (_spec, errors, obj) => errors.push(...flaggerSchemaErrors(obj)),
   'alb.networking.azure.io/v1/HealthCheckPolicy': (spec, errors) => {
     only(spec, ['default', 'targetRef'], '/spec', errors);
     targetRef(spec.targetRef, '/spec/targetRef', errors);

@@ -15,7 +15,7 @@ const SCENARIOS = {
   public: (cloud: CloudName) => build(cloud, ({ models }) => ({
     runtime: 'vllm', image: 'vllm/vllm-openai:v0.11.0',
     model: models.model('llm/llama-8b', { parameterCount: 8_030_000_000 }),
-    canary: { model: models.model('llm/llama-8b-ft'), weight: 20 },
+    canary: { steps: [20, 50] },
     adapters: [{ name: 'support', adapter: loraAdapter(models, 'adapters/support', { rank: 16 }) }],
     exposure: { type: 'public', domainName: 'chat.example.com', ...(cloud === 'azure' ? { certificate: { certManagerClusterIssuer: 'letsencrypt' } } : {}) },
     auth: cloud === 'azure' ? { keyVaultNetwork: { allowedSubnetIds: [AKS_SUBNET] } } : {},
@@ -56,11 +56,12 @@ const BACKEND_KINDS: Record<CloudName, string[]> = {
   aws: ['TargetGroupConfiguration'], gcp: ['HealthCheckPolicy', 'GCPBackendPolicy'], azure: ['HealthCheckPolicy'],
 };
 function publicObjects(cloud: CloudName): string[] {
-  const track = (name: string) => [`Deployment/${name}`, `Service/${name}`, `PodDisruptionBudget/${name}`, ...BACKEND_KINDS[cloud].map((k) => `${k}/${name}`)];
+  // Flagger makes the Services and the HTTPRoute; the backend policies cover the two Services it splits over.
+  const backends = (name: string) => BACKEND_KINDS[cloud].map((k) => `${k}/${name}`);
   return [
     `ServiceAccount/${APP}`, `PriorityClass/inference-${APP}`, `SecretProviderClass/${APP}-api-keys`,
-    ...track(APP), ...track(`${APP}-canary`), `ScaledObject/${APP}`,
-    ...(cloud === 'aws' ? [`LoadBalancerConfiguration/${APP}-lb`] : []), `Gateway/${APP}`, `HTTPRoute/${APP}`,
+    `Deployment/${APP}`, `PodDisruptionBudget/${APP}`, `PodDisruptionBudget/${APP}-primary`, ...backends(`${APP}-primary`), ...backends(`${APP}-canary`), `ScaledObject/${APP}`,
+    ...(cloud === 'aws' ? [`LoadBalancerConfiguration/${APP}-lb`] : []), `Gateway/${APP}`, `MetricTemplate/${APP}-error-ratio`, `Canary/${APP}`,
     `NetworkPolicy/${APP}`, ...(cloud === 'azure' ? [] : [`NetworkPolicy/${APP}-identity-egress`]), `ServiceMonitor/${APP}`,
   ];
 }
@@ -169,9 +170,8 @@ describe.each(Object.keys(CLOUDS) as CloudName[])('%s', (cloud) => {
     expect(Object.keys(gw.metadata.annotations ?? {})).toEqual(expected[cloud].annotations ?? []);
     expect(spec.listeners).toEqual([{ name: 'https', protocol: 'HTTPS', port: 443, hostname: 'chat.example.com', allowedRoutes: { namespaces: { from: 'Same' } }, ...expected[cloud].listener }]);
     expect(spec).toMatchObject(expected[cloud].extra);
-    expect((byKind(objects, 'HTTPRoute', APP).spec as Json).rules[0].backendRefs).toEqual([
-      { name: APP, port: 80, weight: 80 }, { name: `${APP}-canary`, port: 80, weight: 20 },
-    ]);
+    expect((byKind(objects, 'Canary', APP).spec as Json).service).toMatchObject({ hosts: ['chat.example.com'], gatewayRefs: [{ name: APP, namespace: 'inference' }] });
+    expect(((byKind(objects, 'Canary', APP).spec as Json).analysis as Json).stepWeights).toEqual([20, 50]);
   });
 
   test('public: the API key mounts through the cloud\'s Secrets Store provider (references only)', () => {
@@ -213,13 +213,13 @@ describe.each(Object.keys(CLOUDS) as CloudName[])('%s', (cloud) => {
     for (const init of inits) expect(init.env.slice(0, POD[cloud].storeEnv.length).map((e: Json) => e.name)).toEqual(POD[cloud].storeEnv);
   });
 
-  test('the release waits for its namespace, and on a public endpoint for KEDA, the cloud\'s secrets store chart and gateway class', () => {
+  test('the release waits for its namespace, and on a public endpoint for KEDA, Flagger, the cloud\'s secrets store chart and gateway class', () => {
     const ns = 'helm_release.Cluster_Namespace-inference_Release_9BDEC333';
     const addon = (id: string) => `helm_release.InferenceAddons-ec250c7c_${id}`;
     const publicDeps: Record<CloudName, string[]> = {
-      aws: [ns, addon('Keda_CC131839'), addon('SecretsStoreCsi_ADDFB819'), addon('Shared_Release_5899E1D2')],
-      gcp: [ns, addon('Keda_CC131839')],
-      azure: [ns, addon('Keda_CC131839'), addon('SecretsStoreCsi_ADDFB819')],
+      aws: [ns, addon('Flagger_1CBBC58F'), addon('Keda_CC131839'), addon('SecretsStoreCsi_ADDFB819'), addon('Shared_Release_5899E1D2')],
+      gcp: [ns, addon('Flagger_1CBBC58F'), addon('Keda_CC131839')],
+      azure: [ns, addon('Flagger_1CBBC58F'), addon('Keda_CC131839'), addon('SecretsStoreCsi_ADDFB819')],
     };
     expect(release(delivered(cloud, 'internal')).depends_on).toEqual([ns]);
     expect(release(delivered(cloud, 'public')).depends_on).toEqual(publicDeps[cloud]);

@@ -6,10 +6,10 @@ import { build, CLOUDS, CloudName } from './helpers';
 const AKS_SUBNET = '/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/rg/providers/Microsoft.Network/virtualNetworks/vnet/subnets/nodes';
 
 test.each(Object.keys(CLOUDS) as CloudName[])('%s: no policy finding on the endpoint', (cloud) => {
-  const b = build(cloud, ({ models }) => ({
+  const b = build(cloud, () => ({
     exposure: { type: 'public', domainName: 'chat.example.com', ...(cloud === 'azure' ? { certificate: { certManagerClusterIssuer: 'letsencrypt' } } : {}) },
     auth: cloud === 'azure' ? { keyVaultNetwork: { allowedSubnetIds: [AKS_SUBNET] } } : {},
-    canary: { model: models.model('research/gpt-1b-v2'), weight: 5 },
+    canary: { steps: [5, 25, 50], interval: '10m', slo: { errorRatio: 0.01, p95TtftMs: 800 } },
     monitoring: { prometheusQueryUrl: 'http://prometheus-operated.monitoring.svc:9090' },
   }));
   const mine = PolicyPack.check(b.stack)

@@ -201,52 +201,25 @@ describe('no secret value in synth output', () => {
 });
 
 describe('canary', () => {
-  const withCanary = (weight: number, promote = false) => build('gcp', ({ models }) => ({
-    monitoring: { prometheusQueryUrl: PROM },
-    canary: { model: models.model('research/gpt-1b-v2', { parameterCount: 1_210_000_000 }), weight, promote },
-  }));
-
-  test('a second Deployment and Service; the HTTPRoute splits traffic by weight through an internal gateway', () => {
-    const b = withCanary(10);
+  test('an internal canary routes through an internal gateway that Flagger splits; the identity reads the one model prefix', () => {
+    const b = build('gcp', () => ({ monitoring: { prometheusQueryUrl: PROM }, canary: {} }));
     const objects = endpointObjects(b);
     expect(() => validateAll(objects)).not.toThrow();
     const app = b.endpoint.name;
-    const canary = byKind(objects, 'Deployment', `${app}-canary`);
-    expect(canary.spec.replicas).toBe(2);
-    expect(canary.spec.template.metadata.labels['aiinfra.dev/track']).toBe('canary');
-    const env = Object.fromEntries(canary.spec.template.spec.containers[0].env.map((e: Json) => [e.name, e.value]));
-    expect(env.AIINFRA_MODEL_URI).toBe(`${b.models.uri}/research/gpt-1b-v2`);
-    expect(byKind(objects, 'Service', `${app}-canary`).spec.type).toBe('ClusterIP');
-    expect(byKind(objects, 'HTTPRoute').spec.rules[0].backendRefs).toEqual([
-      { name: app, port: 80, weight: 90 }, { name: `${app}-canary`, port: 80, weight: 10 },
-    ]);
+    expect(objects.filter((o) => o.kind === 'Deployment').map((o) => o.metadata.name)).toEqual([app]);
+    expect(byKind(objects, 'Canary').spec.service.gatewayRefs).toEqual([{ name: app, namespace: 'inference' }]);
     expect(byKind(objects, 'Gateway').spec.gatewayClassName).toBe('gke-l7-rilb');
     expect(byKind(objects, 'Gateway').spec.listeners).toEqual([expect.objectContaining({ protocol: 'HTTP', port: 80 })]);
-    // The ScaledObject scales the stable track only; monitoring sees both.
-    expect(byKind(objects, 'ScaledObject').spec.scaleTargetRef.name).toBe(app);
-    expect(b.endpoint.metricLatencyP95()).toContain(`service=~"${app}|${app}-canary"`);
-    // The identity may read both model prefixes, nothing else.
+    expect(b.endpoint.metricLatencyP95()).toContain(`service=~"${app}|${app}-primary|${app}-canary"`);
     const json = JSON.stringify(resources(synthJson(b.stack), 'google_storage_bucket_iam_member', 'ReadGrant'));
     expect(json).toContain('research/gpt-1b/');
-    expect(json).toContain('research/gpt-1b-v2/');
   });
 
-  test('promote: one prop flips the stable track to the canary model and removes the canary', () => {
-    const b = withCanary(10, true);
-    const objects = endpointObjects(b);
-    const app = b.endpoint.name;
-    expect(objects.filter((o) => o.kind === 'Deployment').map((o) => o.metadata.name)).toEqual([app]);
-    const env = Object.fromEntries(byKind(objects, 'Deployment').spec.template.spec.containers[0].env.map((e: Json) => [e.name, e.value]));
-    expect(env.AIINFRA_MODEL_URI).toBe(`${b.models.uri}/research/gpt-1b-v2`);
-    expect(b.endpoint.canaryWeight).toBe(0);
-  });
-
-  test('weight 0 keeps the canary out of traffic (smoke tests through its own Service)', () => {
-    const b = withCanary(0);
-    const app = b.endpoint.name;
-    expect(byKind(endpointObjects(b), 'HTTPRoute').spec.rules[0].backendRefs).toEqual([
-      { name: app, port: 80, weight: 100 }, { name: `${app}-canary`, port: 80, weight: 0 },
-    ]);
+  test('a public canary keeps its hostname on the route Flagger makes', () => {
+    const b = build('gcp', () => ({ ...publicProps('gcp'), monitoring: { prometheusQueryUrl: PROM }, canary: { steps: [10, 50] } }));
+    const c = byKind(endpointObjects(b), 'Canary');
+    expect(c.spec.service.hosts).toEqual(['chat.example.com']);
+    expect(c.spec.analysis.stepWeights).toEqual([10, 50]);
   });
 });
 

@@ -67,14 +67,15 @@ describe.each(['aws', 'gcp', 'azure'] as const)('rollout headroom on %s', (cloud
     expect(msg).not.toContain('[platform/chat]');
   });
 
-  test('a canary counts; a canary of one is offered when it fits', () => {
+  test('a canary counts at the autoscaler floor (Flagger starts it there); rolling in place is offered when it fits', () => {
     // An internal Azure canary needs a Gateway class with a private frontend.
     const exposure = { gateway: true, ...(cloud === 'azure' ? { gatewayClassName: 'internal-gw' } : {}) };
-    const { stack } = platform(cloud, { chat: (m) => ({ replicas: { min: 2, max: 6 }, canary: { model: m.model('research/v2'), weight: 5 }, exposure }) });
+    const canary = { canary: {}, monitoring: { prometheusQueryUrl: 'http://prometheus-operated.monitoring.svc:9090' }, exposure };
+    const { stack } = platform(cloud, { chat: () => ({ replicas: { min: 2, max: 6 }, ...canary }) });
     const msg = validationError(stack);
     expect(msg).toContain('replicas.max 6 + maxSurge 1 + canary 2 replicas x 1 GPU = 9 GPUs');
-    expect(msg).toContain('or a canary of one (canary.replicas: 1)');
-    const fixed = platform(cloud, { chat: (m) => ({ replicas: { min: 2, max: 6 }, canary: { model: m.model('research/v2'), weight: 5, replicas: 1 }, exposure }) });
+    expect(msg).toContain('roll in place with rollout { maxSurge: 0, maxUnavailable: 1 }');
+    const fixed = platform(cloud, { chat: () => ({ replicas: { min: 2, max: 6 }, rollout: { maxSurge: 0, maxUnavailable: 1 }, ...canary }) });
     expect(validationError(fixed.stack)).toBe('');
   });
 
@@ -110,7 +111,7 @@ describe('rollout props', () => {
     const models = new ModelBackupBucket(stack, 'models', { cloud: CLOUDS.gcp() });
     const ep = new InferenceEndpoint(stack, 'chat', {
       cloud: CLOUDS.gcp(), model: models.model('research/gpt-1b', { parameterCount: 1_210_000_000 }), image: SERVER_IMAGE,
-      replicas: { min: 2, max: 4 }, rollout: { maxSurge: 2 }, canary: { model: models.model('research/v2'), weight: 5 },
+      replicas: { min: 2, max: 4 }, rollout: { maxSurge: 2 }, canary: {}, autoscaling: { prometheusUrl: 'http://prometheus-operated.monitoring.svc:9090' },
     } as InferenceEndpointProps);
     // 4 + 2 surge + 2 canary, one GPU a node
     expect(ep.pool.maxNodes).toBe(8);

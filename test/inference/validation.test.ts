@@ -79,9 +79,8 @@ describe('InferenceEndpoint bad props', () => {
       /at most 2048 \(the context length of gpt-1b\)/);
   });
 
-  test('a canary model that does not fit is rejected too', () => {
-    expectInvalid('gcp', (m) => ({ canary: { model: m.model('llm/70b', { parameterCount: 70_000_000_000 }), weight: 5 } }), 'canary.model',
-      /130\.4 GiB of weights/);
+  test('a registry model that does not fit is rejected too', () => {
+    expectInvalid('gcp', (m) => ({ model: m.registry('chat-model', { parameterCount: 70_000_000_000 }) }), 'model', /130\.4 GiB of weights/);
   });
 
   test('gateway annotations must be Kubernetes annotations', () => {
@@ -135,8 +134,8 @@ describe('InferenceEndpoint bad props', () => {
       'exposure.certificate', /acmCertificateArn/);
   });
 
-  test.each([-1, 101, 12.5])('canary weight %p outside 0-100', (weight) => {
-    expectInvalid('gcp', (m) => ({ canary: { model: m.model('research/v2'), weight } }), 'canary.weight', /an integer percent from 0 to 100/);
+  test.each([-1, 101, 12.5])('the manual canary weight %p is gone: the error explains the migration', (weight) => {
+    expectInvalid('gcp', () => ({ canary: { weight } }), 'canary.weight', /the manual canary .* is replaced by Flagger/);
   });
 
   test('a GPU type the cluster has no pool for', () => {
@@ -201,7 +200,7 @@ describe('InferenceEndpoint bad props', () => {
   });
 
   test('an internal Azure canary needs a Gateway class with a private frontend', () => {
-    expectInvalid('azure', (m) => ({ canary: { model: m.model('research/v2'), weight: 10 } }), 'exposure.gatewayClassName', /private frontend/);
+    expectInvalid('azure', () => ({ canary: {}, monitoring: { prometheusQueryUrl: PROM } }), 'exposure.gatewayClassName', /private frontend/);
   });
 
   test('no cluster and no cloud', () => {
@@ -216,7 +215,7 @@ describe('InferenceEndpoint bad props', () => {
   test('a parameterCount written short (7 for 7B) or contradicting its preset is an error', () => {
     expectInvalid('aws', (m) => ({ runtime: 'vllm', model: m.model('llm/llama-7b', { parameterCount: 7 }), monitoring: { prometheusQueryUrl: PROM } }),
       'model.parameterCount', /invalid model\.parameterCount = 7\. Allowed: a raw parameter count such as 7_000_000_000 for a 7B model/);
-    expectInvalid('aws', (m) => ({ canary: { model: m.model('llm/v2', { parameterCount: 70 }), weight: 5 } }), 'canary.model.parameterCount', /looks like billions/);
+    expectInvalid('aws', (m) => ({ model: m.registry('chat-model', { parameterCount: 70 }) }), 'model.parameterCount', /looks like billions/);
     expectInvalid('aws', () => ({ model: { image: 'ghcr.io/acme/chat:1.0.0', modelPath: '/models/chat', parameterCount: 13 } }), 'model.parameterCount', /raw parameter count/);
     expectInvalid('aws', (m) => ({ model: m.model('research/gpt-1b', { preset: 'gpt-1b', parameterCount: 1_000_000 }) }), 'model.parameterCount',
       /about 1\.14B \(1141204992, the count of preset gpt-1b\)/);

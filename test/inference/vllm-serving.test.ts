@@ -220,13 +220,9 @@ describe('bad adapters fail at synth, naming the adapter', () => {
     invalid('aws', ({ models }) => ({ runtime: 'vllm', adapters: one(models, {}, 'gpt-1b') }), 'adapters[0].name', /other than the base model's served name \(gpt-1b\)/);
   });
 
-  test('the base model must be the endpoint\'s (stable and canary)', () => {
+  test('the base model must be the endpoint\'s', () => {
     invalid('gcp', ({ models }) => ({ runtime: 'vllm', adapters: one(models, { base: models.model('llm/other') }) }), 'adapters[0].adapter.base',
       /the model the endpoint serves \(model: gs:\/\/.*research\/gpt-1b\): an adapter applies only to the weights it was trained on/);
-    invalid('gcp', ({ models }) => ({
-      runtime: 'vllm', canary: { model: models.model('llm/v4'), weight: 10 },
-      adapters: one(models, { base: models.model('research/gpt-1b') }),
-    }), 'adapters[0].adapter.base', /canary.model/);
   });
 
   test('at most 32, from a store of the cluster\'s cloud', () => {

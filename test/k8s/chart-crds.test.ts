@@ -4,6 +4,7 @@
 import { parse } from 'yaml';
 import { Testing } from 'cdktf';
 import { KEDA_CHART, KEDA_HTTP_ADDON_CHART } from '../../src/inference/addons';
+import { FLAGGER_CHART } from '../../src/inference/progressive-delivery';
 import { AWS_SECRETS_STORE_CHART } from '../../src/clouds/aws/inference';
 import { AZURE_SECRETS_STORE_CHART } from '../../src/clouds/azure/inference';
 import { Cloud } from '../../src/core/cloud';
@@ -23,7 +24,7 @@ const isChart = (x: unknown): x is Chart =>
 function catalogue(): Chart[] {
   const fromModules: Chart[] = ([...Object.values(addOnCharts), ...Object.values(scrape)] as unknown[]).filter(isChart);
   const secretStores: Chart[] = [AWS_SECRETS_STORE_CHART, AZURE_SECRETS_STORE_CHART];
-  return [...fromModules, KEDA_CHART, KEDA_HTTP_ADDON_CHART, ...secretStores];
+  return [...fromModules, KEDA_CHART, KEDA_HTTP_ADDON_CHART, FLAGGER_CHART, ...secretStores];
 }
 
 const HANDLINGS: CrdHandling[] = ['none', 'templates', 'upgrade-hook', 'separate-chart', 'manual'];
@@ -57,6 +58,12 @@ describe('CRD upgrades of pinned charts', () => {
     const kps = Object.values(releases).find((r) => r.chart === 'kube-prometheus-stack')!;
     expect(parse(kps.values[0]).crds).toEqual({ enabled: false });
     expect(JSON.stringify(kps.depends_on)).toContain(`helm_release.${crdId}`);
+  });
+
+  // Flagger's chart has a crds/ folder too, but renders the same files as templates with crd.create: those upgrade
+  // with the chart, and skip_crds keeps Helm's one-time crds/ install from colliding with them.
+  test('Flagger renders its crds/ as templates (crd.create) and the release skips Helm\'s own crds/ install', () => {
+    expect(FLAGGER_CHART).toMatchObject({ crds: 'templates', skipCrds: true, values: { crd: { create: true } } });
   });
 
   test('the GPU operator runs its CRD upgrade hook, without client-side validation against the old CRDs', () => {

@@ -151,10 +151,13 @@ describe('cdktf destroy refuses up front or finishes (item 12)', () => {
     for (const repo of repos) expect(repo.force_delete).toBe(true);
   });
 
-  test('internal endpoints: NLBs of the AWS Load Balancer Controller, which is destroyed after the Services', () => {
-    const services = KubernetesWorkload.allIn(platform).flatMap((w) => findObjects(manifestsOf(w), 'Service').map((svc) => ({ w, svc })))
-      .filter(({ svc }) => svc.spec.type === 'LoadBalancer');
-    expect(services.length).toBeGreaterThanOrEqual(2);
+  test('endpoints: load balancers of the AWS Load Balancer Controller (NLB Services, ALB Gateways), which is destroyed after them', () => {
+    const objects = KubernetesWorkload.allIn(platform).flatMap((w) => manifestsOf(w).map((o: Json) => ({ w, o })));
+    const services = objects.filter(({ o }) => o.kind === 'Service' && o.spec?.type === 'LoadBalancer').map(({ w, o }) => ({ w, svc: o }));
+    const gateways = objects.filter(({ o }) => o.kind === 'Gateway');
+    // The example's endpoints route through Gateways (chat: its canary; llm: the scale-to-zero activator): no NLB Service left.
+    expect(services).toEqual([]);
+    expect(gateways.map(({ w }) => w.releaseName).sort()).toEqual([expect.stringMatching(/^platform-aws-chat-/), expect.stringMatching(/^platform-aws-llm-/)]);
     const lbc = Object.entries(byId(platformJson, 'helm_release')).find(([, r]: [string, Json]) => r.name === 'aws-load-balancer-controller');
     expect(lbc).toBeDefined();
     for (const { w, svc } of services) {
@@ -168,6 +171,10 @@ describe('cdktf destroy refuses up front or finishes (item 12)', () => {
       const r = Object.values(byId(platformJson, 'helm_release')).find((x: Json) => x.name === w.releaseName) as Json;
       expect(references(r)).toContain(`helm_release.${lbc![0]}`);
       expect(r.wait).toBe(true);
+    }
+    for (const { w } of gateways) {
+      const r = Object.values(byId(platformJson, 'helm_release')).find((x: Json) => x.name === w.releaseName) as Json;
+      expect(references(r)).toContain(`helm_release.${lbc![0]}`);
     }
   });
 });

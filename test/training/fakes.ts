@@ -2,7 +2,7 @@
 import { Construct } from 'constructs';
 import { Cloud } from '../../src/core/cloud';
 import { IWorkloadIdentity } from '../../src/core/identity';
-import { IModelStore, ModelReference, ModelReferenceOptions } from '../../src/core/model-store';
+import { IModelStore, ModelReference, ModelReferenceOptions, RegistryModelOptions, RegistryModelReference } from '../../src/core/model-store';
 
 export interface Grant {
   readonly kind: 'read' | 'write';
@@ -40,5 +40,10 @@ export class FakeStore extends Construct implements IModelStore {
 
   public model(path: string, options: ModelReferenceOptions = {}): ModelReference {
     return { store: this, path, uri: `${this.uri}/${path}`, select: options.select ?? 'newest', preset: options.preset, parameterCount: options.parameterCount };
+  }
+
+  public registry(name: string, options: RegistryModelOptions = {}): RegistryModelReference {
+    const path = `${options.prefix ? `${options.prefix}/` : ''}models/${name}`;
+    return { store: this, path, uri: `${this.uri}/${path}`, alias: options.alias ?? 'production', parameterCount: options.parameterCount, preset: options.preset };
   }
 }

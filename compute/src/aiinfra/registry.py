@@ -339,6 +339,24 @@ class ModelRegistry:
             raise RegistryError(f"{self.root}: alias {name!r} is not set yet (no version was promoted)")
         return self.model_uri(int(current["version"]))
 
+    def resolve_version(self, version: str) -> str:
+        """The model URI of one version, given as the decimal string a pod annotation carries (a canary's version).
+
+        Only a registered version the gate accepted: a typo or a rejected candidate must not reach users.
+        """
+        if not version.isdigit() or int(version) < 1:
+            raise RegistryError(f"{self.root}: version {version!r} is not a positive decimal number")
+        n = int(version)
+        decision = self.manifest(n)["decision"] or {}
+        if not decision.get("accepted"):
+            raise RegistryError(f"{self.root}: version {n} was not accepted by the gate; an endpoint does not serve it")
+        return self.model_uri(n)
+
+    def resolve_for_pod(self, alias: str, version: str | None) -> str:
+        """What an endpoint's pod loads: the version its template annotation names (a canary), else the alias."""
+        version = (version or "").strip()
+        return self.resolve_version(version) if version else self.resolve(alias)
+
 
 # --- CLI ------------------------------------------------------------------------------------------------------
 
@@ -354,6 +372,26 @@ def _load_json_arg(value: str | None) -> dict[str, Any]:
     return json.loads(value)
 
 
+def download(uri: str, dest: str) -> None:
+    """Copy a model directory (any fsspec URI) into the local directory ``dest``, keeping its layout."""
+    src_fs, src_path = fsspec.core.url_to_fs(uri)
+    base = src_path.rstrip("/")
+    files = sorted(src_fs.find(base))
+    if not files:
+        raise RegistryError(f"{uri}: no files to download")
+    for path in files:
+        target = os.path.join(dest, path[len(base) + 1 :])
+        os.makedirs(os.path.dirname(target), exist_ok=True)
+        src_fs.get_file(path, target)
+
+
+def _write_atomically(path: str, text: str) -> None:
+    tmp = f"{path}.tmp"
+    with open(tmp, "w", encoding="utf-8") as fh:
+        fh.write(text + "\n")
+    os.replace(tmp, path)
+
+
 def main(argv: list[str] | None = None, out: Callable[[str], None] = print) -> int:
     parser = argparse.ArgumentParser(prog="python -m aiinfra.registry", description=__doc__.split("\n\n")[0])
     parser.add_argument("--root", required=True, help="registry root, e.g. s3://bucket/models/chat-model")
@@ -363,8 +401,11 @@ def main(argv: list[str] | None = None, out: Callable[[str], None] = print) -> i
     reg.add_argument("--run", required=True)
     reg.add_argument("--lineage", help="JSON or @file")
     reg.add_argument("--metrics", help="JSON or @file")
-    res = sub.add_parser("resolve", help="print the model URI an alias points at")
+    res = sub.add_parser("resolve", help="print the model URI a version (when given and not empty) or an alias points at")
     res.add_argument("--alias", default="production")
+    res.add_argument("--version", default="", help="a version number; empty: the alias (a pod's AIINFRA_MODEL_VERSION, often unset)")
+    res.add_argument("--out", help="also write the URI to this file (atomically: a rename), for the server container")
+    res.add_argument("--download", help="also copy the resolved model directory into this local directory (vLLM loads it)")
     show = sub.add_parser("show", help="print a version's manifest and decision")
     show.add_argument("--version", type=int, required=True)
     args = parser.parse_args(argv)
@@ -374,7 +415,12 @@ def main(argv: list[str] | None = None, out: Callable[[str], None] = print) -> i
             n = registry.register(args.model, run=args.run, lineage=_load_json_arg(args.lineage), metrics=_load_json_arg(args.metrics))
             out(json.dumps({"version": n, "model": registry.model_uri(n)}))
         elif args.cmd == "resolve":
-            out(registry.resolve(args.alias))
+            uri = registry.resolve_for_pod(args.alias, args.version)
+            if args.download:
+                download(uri, args.download)
+            if args.out:
+                _write_atomically(args.out, uri)
+            out(uri)
         else:
             out(json.dumps(registry.manifest(args.version), indent=2, sort_keys=True))
     except AliasConflict as err:

@@ -48,6 +48,7 @@ export class InferenceClusterAddons extends Construct {
         chart: chart.chart,
         version: chart.version,
         values: [stringify(chart.values, { sortMapEntries: true })],
+        ...(chart.skipCrds ? { skipCrds: true } : {}),
         atomic: true,
         cleanupOnFail: true,
         timeout: 900,
