@@ -25,11 +25,20 @@ export const INTERCEPTOR_PROXY_SERVICE = 'keda-add-ons-http-interceptor-proxy';
 export const INTERCEPTOR_PROXY_PORT = 8080;
 /** The interceptor's admin port: `/readyz` there is what the gateways' health checks probe (the proxy port answers 404 to unknown hosts). */
 export const INTERCEPTOR_ADMIN_PORT = 9090;
-export const EXTERNAL_SCALER_ADDRESS = `keda-add-ons-http-external-scaler.${ACTIVATOR_NAMESPACE}:9090`;
+/** The external scaler's gRPC port (chart values scaler.grpcPort): KEDA's operator calls it. */
+export const EXTERNAL_SCALER_GRPC_PORT = 9090;
+export const EXTERNAL_SCALER_ADDRESS = `keda-add-ons-http-external-scaler.${ACTIVATOR_NAMESPACE}:${EXTERNAL_SCALER_GRPC_PORT}`;
 /** Labels of the chart's interceptor pods (the endpoint's NetworkPolicy admits these). */
 export const INTERCEPTOR_POD_LABELS: Readonly<Record<string, string>> = { 'app.kubernetes.io/component': 'interceptor', 'app.kubernetes.io/name': 'http-add-on' };
 /** Where the interceptor serves Prometheus metrics (its OpenTelemetry exporter; the chart declares no container port for it). */
 export const INTERCEPTOR_METRICS_PORT = 2223;
+/**
+ * Label of the endpoint pods behind an activator: the add-on namespace's policy lets the interceptor out to these
+ * pods only (on the server port), not to every pod of the cluster.
+ */
+export const ACTIVATOR_BACKEND_POD_LABELS: Readonly<Record<string, string>> = { 'aiinfra.dev/activator': 'backend' };
+/** Label of the 503 responders' pods: the interceptor's other egress (the responder port only). */
+export const RESPONDER_POD_LABELS: Readonly<Record<string, string>> = { 'aiinfra.dev/role': 'cold-start-responder' };
 /** The interceptor pods as a NetworkPolicy peer. */
 export const INTERCEPTOR_PEER = { namespace: ACTIVATOR_NAMESPACE, podLabels: INTERCEPTOR_POD_LABELS };
 /** Header the endpoint's HTTPRoute sets (overwriting a client's) and its InterceptorRoute matches: `<namespace>.<name>`. */
@@ -198,7 +207,7 @@ export function responderName(app: string): string {
 export function activatorObjects(input: ActivatorInput): K8sObject[] {
   const { app, namespace, labels, activator } = input;
   const responder = responderName(app);
-  const responderLabels = { ...labels, 'app.kubernetes.io/name': responder, 'aiinfra.dev/role': 'cold-start-responder' };
+  const responderLabels = { ...labels, 'app.kubernetes.io/name': responder, ...RESPONDER_POD_LABELS };
   const responderSelector = { 'app.kubernetes.io/name': responder };
   const config = responderConfig(activator.retryAfterSeconds, `${namespace}/${app}`);
   return [

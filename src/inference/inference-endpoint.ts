@@ -32,7 +32,7 @@ import { serviceMonitor } from '../k8s/objects/service-monitor';
 import { gpuPodTolerations } from '../k8s/objects/toleration';
 import { KEDA_CHART, KEDA_HTTP_ADDON_CHART } from './addons';
 import {
-  ACTIVATOR_NAMESPACE, activatorObjects, coldStartEstimate, httpAddonTrigger, INTERCEPTOR_PEER, INTERCEPTOR_PROXY_PORT, INTERCEPTOR_PROXY_SERVICE,
+  ACTIVATOR_BACKEND_POD_LABELS, ACTIVATOR_NAMESPACE, activatorObjects, coldStartEstimate, httpAddonTrigger, INTERCEPTOR_PEER, INTERCEPTOR_PROXY_PORT, INTERCEPTOR_PROXY_SERVICE,
   interceptorBackend, interceptorPodMonitor, MAX_WAIT_SECONDS, resolveActivator, ResolvedActivator, ROUTE_HEADER, routeHeaderValue,
 } from './activator';
 import type { ApiKeyParts, ExposureParts, InferenceSpi } from './spi';
@@ -799,6 +799,9 @@ export class InferenceEndpoint extends EndpointMetrics implements IInferenceEndp
   private addActivatorDependencies(ctx: EndpointContext, addons: InferenceClusterAddons): void {
     const addon = addons.chart(KEDA_HTTP_ADDON_CHART, [addons.chart(KEDA_CHART)]);
     this.workload.addDependency(addon);
+    // The gateway now connects to the interceptor, not the pods: KEDA's namespace admits the same sources the
+    // endpoint's own policy admits from its gateway.
+    addons.admitActivatorSources(ctx.traffic.exposure.allowedCidrs ?? ctx.exposureParts.defaultCidrs);
     // The longest hold plus the longest request any endpoint may set: the policies are shared by the cluster's endpoints.
     const policies = ctx.exposureParts.backendObjects(INTERCEPTOR_PROXY_SERVICE, interceptorBackend(MAX_WAIT_SECONDS, MAX_REQUEST_TIMEOUT_SECONDS));
     // The interceptors' metrics, where a Prometheus operator scrapes (the first scale-to-zero endpoint's monitoring decides).
@@ -879,7 +882,8 @@ export class InferenceEndpoint extends EndpointMetrics implements IInferenceEndp
       memoryGiB: props.memoryGiB ?? defaultMemory(server.gpus, weightsGiB, machine), ephemeralStorageGiB: pod.diskGiB,
       nodeSelector: { ...this.pool.nodeSelector }, tolerations: tolerationsFor(this.pool),
       initContainers: pod.initContainers, volumes: pod.volumes,
-      extraPodLabels: { ...ctx.parts.podLabels, ...(this.cluster.workloadIdentityPodLabels ?? {}) },
+      // Behind the activator: the label the interceptor's egress policy selects (the server port only).
+      extraPodLabels: { ...ctx.parts.podLabels, ...(this.cluster.workloadIdentityPodLabels ?? {}), ...(ctx.activator ? ACTIVATOR_BACKEND_POD_LABELS : {}) },
     });
   }
 

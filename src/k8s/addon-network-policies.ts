@@ -5,7 +5,11 @@
 //   outside the pod network (or comes through a konnectivity agent), with addresses nobody knows at synth, so
 //   those ports admit any source, and no other port does;
 // - the metrics scraper (our Prometheus, or the cloud's managed collector) -> each add-on's metrics port;
-// - flows inside the add-on (KEDA's metrics API server -> the operator's gRPC port);
+// - flows inside the add-on (KEDA's metrics API server -> the operator's gRPC port; with the HTTP add-on, the
+//   operator -> the external scaler's gRPC and the scaler -> the interceptors' admin port);
+// - a load balancer's data plane -> the HTTP add-on's interceptor (proxy and health-check ports), from the
+//   sources the activated endpoints' gateways connect from, and the interceptor -> those endpoints' pods and
+//   503 responders only (by the labels the activator sets);
 // - DNS egress to kube-dns and the node-local cache, and egress to the API server (TCP 443/6443) for controllers.
 //   The API server's endpoint addresses are not known at synth (EKS ENIs in the VPC, GKE/AKS public or private
 //   endpoints), so that rule admits any address but link-local (cloud metadata, node agents) on those two ports.
@@ -13,7 +17,12 @@
 import { Construct } from 'constructs';
 import { ITerraformDependable, TerraformResource } from 'cdktf';
 import { Cloud } from '../core/cloud';
+import {
+  ACTIVATOR_BACKEND_POD_LABELS, EXTERNAL_SCALER_GRPC_PORT, INTERCEPTOR_ADMIN_PORT, INTERCEPTOR_METRICS_PORT, INTERCEPTOR_POD_LABELS,
+  INTERCEPTOR_PROXY_PORT, RESPONDER_POD_LABELS, RESPONDER_PORT,
+} from '../inference/activator';
 import { KEDA_CHART } from '../inference/addons';
+import { SERVER_PORT } from '../inference/manifests';
 import type { IGpuCluster } from '../core/cluster';
 import { KubernetesWorkload } from './delivery';
 import { DCGM_EXPORTER_PORT, GPU_ADDON_NAMESPACE, KUEUE_MANAGER_CONFIG, KUEUE_NAMESPACE } from './charts';
@@ -48,6 +57,13 @@ export interface AddOnComponent {
   readonly metricsPorts?: readonly number[];
   /** Whether its pods call the API server (controllers). */
   readonly callsApiServer: boolean;
+  /**
+   * Sources outside the pod network (a load balancer's data plane) and the ports they reach. A rule with no
+   * source is left out (an empty `from` would admit every source).
+   */
+  readonly cidrIngress?: readonly { readonly cidrs: readonly string[]; readonly ports: readonly number[] }[];
+  /** Pods of any namespace it calls, by label, and on which ports (the called pods' own policies must admit it). */
+  readonly callsPods?: readonly { readonly podLabels: Readonly<Record<string, string>>; readonly ports: readonly number[] }[];
   /** Pods of the same namespace it calls, and on which ports (both sides are admitted). */
   readonly calls?: readonly { readonly podLabels: Record<string, string>; readonly ports: readonly number[] }[];
   /**
@@ -99,13 +115,69 @@ export const KEDA_PORTS = { operatorGrpc: 9666, metricsApiServer: 6443, webhook:
 /** Labels of KEDA's operator pods (it runs the scalers: the Prometheus queries). */
 export const KEDA_OPERATOR_LABELS: Readonly<Record<string, string>> = { app: 'keda-operator' };
 
-/** KEDA 2.17 (operator, metrics API server, admission webhooks: `app` labels of the chart's Deployments). */
-export function kedaAddOn(namespace = KEDA_CHART.namespace): AddOnNamespace {
+/**
+ * The KEDA HTTP add-on's ports (chart keda-add-ons-http 0.15.0 values: interceptor.proxy.port, interceptor.admin.port,
+ * scaler.grpcPort, scaler.metrics.prometheus.port, operator.port; the interceptor's OpenTelemetry Prometheus exporter).
+ */
+export const KEDA_HTTP_ADDON_PORTS = {
+  proxy: INTERCEPTOR_PROXY_PORT, admin: INTERCEPTOR_ADMIN_PORT, interceptorMetrics: INTERCEPTOR_METRICS_PORT,
+  scalerGrpc: EXTERNAL_SCALER_GRPC_PORT, scalerMetrics: 2223, operatorMetrics: 8443,
+} as const;
+
+/** Pod labels of the HTTP add-on's Deployments (templates/{interceptor,scaler,operator}/deployment.yaml). */
+export const KEDA_HTTP_ADDON_LABELS = {
+  interceptor: { ...INTERCEPTOR_POD_LABELS },
+  scaler: { 'app.kubernetes.io/component': 'scaler', 'app.kubernetes.io/name': 'http-add-on' },
+  operator: { 'app.kubernetes.io/component': 'operator', 'app.kubernetes.io/name': 'http-add-on' },
+} as const;
+
+/** What the HTTP add-on's policies need from the cluster's activated endpoints. */
+export interface KedaHttpAddOnNetwork {
+  /**
+   * Where the endpoints' gateways connect from (each activated endpoint's `allowedCidrs`, else its cloud's gateway
+   * data plane ranges): the interceptor's proxy and admin (health check) ports admit these.
+   */
+  readonly gatewaySources: readonly string[];
+}
+
+/**
+ * The HTTP add-on's components: the interceptor (gateway -> proxy and /readyz; out to the activated endpoints' pods
+ * and their responders; watches InterceptorRoutes and EndpointSlices), the external scaler (KEDA's operator calls
+ * its gRPC; it polls each interceptor's admin port for queue counts, found through the admin Service's endpoints)
+ * and the controller (reconciles the add-on's resources). All three call the API server; all are scraped.
+ */
+function kedaHttpAddOnComponents(http: KedaHttpAddOnNetwork): AddOnComponent[] {
+  const P = KEDA_HTTP_ADDON_PORTS;
+  const L = KEDA_HTTP_ADDON_LABELS;
+  const gatewaySources = [...new Set(http.gatewaySources)].sort();
+  return [
+    {
+      name: 'keda-http-interceptor', podLabels: { ...L.interceptor }, metricsPorts: [P.interceptorMetrics], callsApiServer: true,
+      cidrIngress: [{ cidrs: gatewaySources, ports: [P.proxy, P.admin] }],
+      callsPods: [{ podLabels: ACTIVATOR_BACKEND_POD_LABELS, ports: [SERVER_PORT] }, { podLabels: RESPONDER_POD_LABELS, ports: [RESPONDER_PORT] }],
+    },
+    {
+      name: 'keda-http-external-scaler', podLabels: { ...L.scaler }, metricsPorts: [P.scalerMetrics], callsApiServer: true,
+      calls: [{ podLabels: { ...L.interceptor }, ports: [P.admin] }],
+    },
+    { name: 'keda-http-controller', podLabels: { ...L.operator }, metricsPorts: [P.operatorMetrics], callsApiServer: true },
+  ];
+}
+
+/**
+ * KEDA 2.17 (operator, metrics API server, admission webhooks: `app` labels of the chart's Deployments) and, when
+ * `http` is given (the HTTP add-on is installed in the same namespace), the add-on's components and the operator's
+ * gRPC calls to its external scaler.
+ */
+export function kedaAddOn(namespace = KEDA_CHART.namespace, http?: KedaHttpAddOnNetwork): AddOnNamespace {
   const operator = { ...KEDA_OPERATOR_LABELS };
   return {
     namespace,
     components: [
-      { name: 'keda-operator', podLabels: operator, metricsPorts: [KEDA_PORTS.prometheus], callsApiServer: true, callsClusterPods: true },
+      {
+        name: 'keda-operator', podLabels: operator, metricsPorts: [KEDA_PORTS.prometheus], callsApiServer: true, callsClusterPods: true,
+        ...(http ? { calls: [{ podLabels: { ...KEDA_HTTP_ADDON_LABELS.scaler }, ports: [KEDA_HTTP_ADDON_PORTS.scalerGrpc] }] } : {}),
+      },
       {
         name: 'keda-metrics-apiserver', podLabels: { app: 'keda-operator-metrics-apiserver' },
         // the external metrics APIService (v1beta1.external.metrics.k8s.io) the HPA controller reads through
@@ -114,6 +186,7 @@ export function kedaAddOn(namespace = KEDA_CHART.namespace): AddOnNamespace {
       },
       // ValidatingWebhookConfiguration keda-admission (ScaledObjects, TriggerAuthentications...)
       { name: 'keda-admission-webhooks', podLabels: { app: 'keda-admission-webhooks' }, apiServerCallPorts: [KEDA_PORTS.webhook], callsApiServer: true },
+      ...(http ? kedaHttpAddOnComponents(http) : []),
     ],
   };
 }
@@ -164,6 +237,9 @@ function componentPolicy(addOn: AddOnNamespace, c: AddOnComponent, scrapers: Rec
   const ingress: Record<string, unknown>[] = [];
   if (c.apiServerCallPorts?.length) ingress.push({ ports: TCP(c.apiServerCallPorts) });
   if (c.metricsPorts?.length) ingress.push({ from: scrapers, ports: TCP(c.metricsPorts) });
+  for (const src of c.cidrIngress ?? []) {
+    if (src.cidrs.length) ingress.push({ from: src.cidrs.map((cidr) => ({ ipBlock: { cidr } })), ports: TCP(src.ports) });
+  }
   for (const caller of addOn.components) {
     for (const call of caller.calls ?? []) {
       if (JSON.stringify(call.podLabels) === JSON.stringify(c.podLabels)) ingress.push({ from: [{ podSelector: { matchLabels: { ...caller.podLabels } } }], ports: TCP(call.ports) });
@@ -172,6 +248,7 @@ function componentPolicy(addOn: AddOnNamespace, c: AddOnComponent, scrapers: Rec
   const egress: Record<string, unknown>[] = [];
   if (c.callsApiServer) egress.push({ to: [{ ipBlock: { cidr: '0.0.0.0/0', except: [LINK_LOCAL_CIDR] } }], ports: TCP(API_SERVER_PORTS) });
   for (const call of c.calls ?? []) egress.push({ to: [{ podSelector: { matchLabels: { ...call.podLabels } } }], ports: TCP(call.ports) });
+  for (const call of c.callsPods ?? []) egress.push({ to: [{ namespaceSelector: {}, podSelector: { matchLabels: { ...call.podLabels } } }], ports: TCP(call.ports) });
   if (c.callsClusterPods) egress.push({ to: [{ namespaceSelector: {} }] });
   if (c.usesWorkloadIdentity) {
     egress.push(...workloadIdentityEndpoints(cloud).map((e) => ({ to: [{ ipBlock: { cidr: e.cidr } }], ports: TCP([e.port]) })));
@@ -234,10 +311,20 @@ export function deliverAddOnNetworkPolicies(scope: Construct, id: string, cluste
     description: `Default-deny NetworkPolicies of ${addOns.map((a) => a.namespace).join(', ')} (cdktf-ai-infra)`,
   });
   workload.addDependency(...after);
-  for (const addOn of addOns) {
-    addOnNetworkPolicies(addOn, cluster.cloud).forEach((obj) => workload.addObject(`${addOn.namespace}-${obj.metadata.name}`, { ...obj }));
-  }
+  for (const addOn of addOns) setAddOnNetworkPolicies(workload, addOn, cluster.cloud);
   return workload;
+}
+
+/**
+ * Sets the policies of `addOn`'s namespace in `workload`, replacing those it held (KEDA's namespace gains the HTTP
+ * add-on's components when the first scale-to-zero endpoint installs it, and gateway sources with each endpoint).
+ */
+export function setAddOnNetworkPolicies(workload: KubernetesWorkload, addOn: AddOnNamespace, cloud: Cloud): void {
+  const prefix = `${addOn.namespace}-`;
+  for (const child of [...workload.chart.node.children]) {
+    if (child.node.id.startsWith(prefix)) workload.chart.node.tryRemoveChild(child.node.id);
+  }
+  addOnNetworkPolicies(addOn, cloud).forEach((obj) => workload.addObject(`${prefix}${obj.metadata.name}`, { ...obj }));
 }
 
 /**

@@ -7,14 +7,17 @@ import { spawnSync } from 'child_process';
 import Ajv from 'ajv';
 import { parse } from 'yaml';
 import { InvalidPropError } from '../../src/core/errors';
+import { TerraformStack } from 'cdktf';
+import { InferenceEndpoint } from '../../src/inference/inference-endpoint';
+import type { InferenceEndpointProps } from '../../src/inference/types';
 import {
-  ACTIVATOR_NAMESPACE, COLD_START, coldStartEstimate, EXTERNAL_SCALER_ADDRESS, INTERCEPTOR_ADMIN_PORT, INTERCEPTOR_PROXY_PORT, INTERCEPTOR_PROXY_SERVICE,
+  ACTIVATOR_BACKEND_POD_LABELS, ACTIVATOR_NAMESPACE, COLD_START, coldStartEstimate, EXTERNAL_SCALER_ADDRESS, INTERCEPTOR_ADMIN_PORT, INTERCEPTOR_PROXY_PORT, INTERCEPTOR_PROXY_SERVICE,
   RESPONDER_IMAGE, RESPONDER_PORT, responderConfig, ROUTE_HEADER,
 } from '../../src/inference/activator';
 import { KEDA_HTTP_ADDON_CHART } from '../../src/inference/addons';
 import { manifestsOf } from '../k8s/validate';
 import { validateAll } from './crds';
-import { build, byKind, CLOUDS, CloudName, endpointObjects, Json, resources, synthJson } from './helpers';
+import { build, byKind, CLOUDS, CloudName, endpointObjects, Json, resources, SERVER_IMAGE, synthJson } from './helpers';
 
 const AKS_SUBNET = '/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/rg/providers/Microsoft.Network/virtualNetworks/vnet/subnets/nodes';
 
@@ -90,6 +93,16 @@ describe.each(Object.keys(CLOUDS) as CloudName[])('%s: the activator chain', (cl
     });
   });
 
+  test('KEDA\'s namespace admits the chain: the interceptor takes the sources the endpoint admits from its gateway; the pods carry the backend label', () => {
+    const keda = kedaPolicies(b.stack);
+    expect(keda.map((p) => p.metadata.name)).toEqual(expect.arrayContaining(['default-deny-all', 'allow-keda-http-interceptor', 'allow-keda-http-external-scaler', 'allow-keda-http-controller']));
+    const endpointSources = ((byKind(objects, 'NetworkPolicy', app).spec as Json).ingress[0].from as Json[]).filter((f) => f.ipBlock).map((f) => f.ipBlock.cidr);
+    expect(endpointSources.length).toBeGreaterThan(0);
+    expect(interceptorSources(keda)).toEqual([...endpointSources].sort());
+    const pod = (byKind(objects, 'Deployment', app).spec as Json).template.metadata.labels;
+    expect(pod).toEqual(expect.objectContaining(ACTIVATOR_BACKEND_POD_LABELS));
+  });
+
   test('the responder: pinned nginx-unprivileged, restricted Pod Security, its config from the ConfigMap, off the GPU nodes', () => {
     const d = byKind(objects, 'Deployment', `${app}-cold-start`).spec as Json;
     const pod = d.template.spec;
@@ -123,6 +136,28 @@ describe.each(Object.keys(CLOUDS) as CloudName[])('%s: the activator chain', (cl
     expect(text).toContain(String(INTERCEPTOR_ADMIN_PORT));
     expect(() => validateAll(policies)).not.toThrow();
   });
+});
+
+/** The NetworkPolicies of KEDA's namespace (release aiinfra-netpol-keda). */
+function kedaPolicies(stack: TerraformStack): Json[] {
+  return manifestsOf(stack.node.findAll().find((c) => c.node.id === 'KedaNetworkPolicies') as never).filter((o) => o.kind === 'NetworkPolicy');
+}
+/** The ipBlocks the interceptor's policy admits. */
+function interceptorSources(policies: Json[]): string[] {
+  const p = policies.find((x) => x.metadata.name === 'allow-keda-http-interceptor');
+  return ((p?.spec.ingress ?? []) as Json[]).flatMap((rule) => (rule.from as Json[]).filter((f) => f.ipBlock).map((f) => f.ipBlock.cidr));
+}
+
+test('two scale-to-zero endpoints in a cluster: the interceptor admits the union of their gateway sources (an endpoint\'s allowedCidrs included)', () => {
+  const b = scaledToZero('aws');
+  new InferenceEndpoint(b.stack, 'second', {
+    cluster: b.cluster, model: b.models.model('research/gpt-1b', { parameterCount: 1_210_000_000 }), runtime: 'builtin', image: SERVER_IMAGE,
+    autoscaling: { scaleToZero: true }, exposure: { allowedCidrs: ['100.64.0.0/10'] },
+  } as InferenceEndpointProps);
+  expect(interceptorSources(kedaPolicies(b.stack))).toEqual(['10.0.0.0/8', '100.64.0.0/10', '172.16.0.0/12', '192.168.0.0/16']);
+  // the policies of the namespace are set once each (replaced, not duplicated, as endpoints add sources)
+  const names = kedaPolicies(b.stack).map((p) => p.metadata.name);
+  expect(new Set(names).size).toBe(names.length);
 });
 
 test('with a self-managed Prometheus: a PodMonitor of the interceptors\' metrics port in keda, with the monitoring labels', () => {
@@ -211,6 +246,10 @@ describe('failing fixtures', () => {
     expect(kinds).not.toContain('InterceptorRoute');
     expect(b.endpoint.activator).toBeUndefined();
     expect(resources(synthJson(b.stack), 'helm_release').some((r) => r.chart === KEDA_HTTP_ADDON_CHART.chart)).toBe(false);
+    // KEDA's namespace without the add-on admits none of its components; the pods carry no backend label
+    expect(kedaPolicies(b.stack).map((p) => p.metadata.name).filter((n) => n.includes('http'))).toEqual([]);
+    expect(JSON.stringify(kedaPolicies(b.stack))).not.toContain('http-add-on');
+    expect((byKind(endpointObjects(b), 'Deployment', b.endpoint.name).spec as Json).template.metadata.labels).not.toHaveProperty('aiinfra.dev/activator');
   });
 });
 

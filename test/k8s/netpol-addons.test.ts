@@ -7,20 +7,33 @@ import { Testing } from 'cdktf';
 import { Cloud } from '../../src/core/cloud';
 import { workloadIdentityEndpoints } from '../../src/k8s/namespace';
 import { buildPlatformApp } from '../../examples/platform/platform';
-import { addOnNetworkPolicies, gpuAddOn, KEDA_PORTS, KUEUE_PORTS, METRICS_SCRAPER_NAMESPACE_LABEL, PROMETHEUS_QUERY_NAMESPACE_LABEL } from '../../src/k8s/addon-network-policies';
+import {
+  addOnNetworkPolicies, gpuAddOn, KEDA_HTTP_ADDON_LABELS, KEDA_HTTP_ADDON_PORTS, KEDA_PORTS, kedaAddOn, KUEUE_PORTS, METRICS_SCRAPER_NAMESPACE_LABEL,
+  PROMETHEUS_QUERY_NAMESPACE_LABEL,
+} from '../../src/k8s/addon-network-policies';
+import { ACTIVATOR_BACKEND_POD_LABELS, RESPONDER_POD_LABELS, RESPONDER_PORT } from '../../src/inference/activator';
+import { SERVER_PORT } from '../../src/inference/manifests';
+import { GKE_PROXY_ONLY_CIDR } from '../../src/clouds/gcp/gpu-cluster';
 import { DCGM_EXPORTER_PORT } from '../../src/k8s/charts';
 import { TRAINER_METRICS_PORT } from '../../src/training/training-job';
 import { allowed, Cluster, Endpoint, NetworkPolicy } from './netpol';
 import { findObjects, K8sObject, manifestsOf } from './validate';
 
-interface Rendered { jobLabels: Record<string, string>; cloudObject: Cloud; policies: NetworkPolicy[]; namespaces: Record<string, Record<string, string>>; releaseNamespaces: string[]; cloud: string }
+/** A scale-to-zero endpoint's pods and its 503 responder's, as rendered. */
+interface Activated { namespace: string; podLabels: Record<string, string>; responderLabels: Record<string, string> }
+interface Rendered { activated?: Activated; jobLabels: Record<string, string>; cloudObject: Cloud; policies: NetworkPolicy[]; namespaces: Record<string, Record<string, string>>; releaseNamespaces: string[]; cloud: string }
 
 function render(): Rendered[] {
   return buildPlatformApp(Testing.app()).map((stack) => {
     const objects = manifestsOf(stack);
     const synth = JSON.parse(Testing.synth(stack)) as { resource: { helm_release: Record<string, { namespace: string; repository?: string }> } };
+    const deployments = findObjects(objects, 'Deployment');
+    const podLabelsOf = (d: K8sObject) => (d.spec.template.metadata.labels ?? {}) as Record<string, string>;
+    const backend = deployments.find((d) => podLabelsOf(d)['aiinfra.dev/activator'] === ACTIVATOR_BACKEND_POD_LABELS['aiinfra.dev/activator']);
+    const responder = deployments.find((d) => backend && d.metadata.namespace === backend.metadata.namespace && podLabelsOf(d)['aiinfra.dev/role'] === RESPONDER_POD_LABELS['aiinfra.dev/role']);
     return {
       cloud: stack.node.id,
+      activated: backend && responder ? { namespace: backend.metadata.namespace, podLabels: podLabelsOf(backend), responderLabels: podLabelsOf(responder) } : undefined,
       jobLabels: (findObjects(objects, 'Job').find((j) => j.metadata.namespace === 'research' && j.metadata.name.includes('pretrain')) as K8sObject).spec.template.metadata.labels,
       cloudObject: stack.cluster.cloud,
       policies: findObjects(objects, 'NetworkPolicy') as unknown as NetworkPolicy[],
@@ -213,6 +226,156 @@ describe.each(stacks.map((s) => [s.cloud, s] as const))('%s: add-on namespaces u
       const wide = r.policies.map((p) => JSON.parse(JSON.stringify(p).split('"except":["169.254.0.0/16"]').join('"except":[]')) as NetworkPolicy);
       expect(from(cluster(r, wide), 'kueue')).toEqual(expect.arrayContaining(['cloud metadata:443/TCP']));
     });
+  });
+});
+
+// The request-holding activator (issue 22) in KEDA's namespace: gateway -> interceptor -> endpoint pod / responder,
+// KEDA's operator -> external scaler -> interceptor admin. Its own probes, so the add-on tests above keep theirs.
+describe.each(stacks.map((s) => [s.cloud, s] as const))('%s: the activator chain under default-deny', (_cloud, r) => {
+  const P = KEDA_HTTP_ADDON_PORTS;
+  const L = KEDA_HTTP_ADDON_LABELS;
+  const ep = r.activated;
+  // Where each cloud's internal gateway connects from: the ALB's ENIs in the VPC's subnets (AWS); the Envoy
+  // proxies of gke-l7-rilb in the proxy-only subnet, and Google's health checkers (GCP).
+  const gatewayAddresses: Record<string, string[]> = { 'platform-aws': ['10.0.12.34'], 'platform-gcp': [GKE_PROXY_ONLY_CIDR.replace(/0\/23$/, '7'), '35.191.3.4'] };
+  const chain: Record<string, Endpoint> = {
+    ...Object.fromEntries((gatewayAddresses[r.cloud] ?? []).map((ip, i) => [`gateway ${i}`, { ip }])),
+    interceptor: { namespace: 'keda', labels: { ...L.interceptor }, ip: '10.64.5.10' },
+    scaler: { namespace: 'keda', labels: { ...L.scaler }, ip: '10.64.5.11' },
+    controller: { namespace: 'keda', labels: { ...L.operator }, ip: '10.64.5.12' },
+    'keda operator': endpoints['keda operator'],
+    prometheus: endpoints.prometheus,
+    'tenant pod': endpoints['tenant pod'],
+    'unconfined pod': endpoints['unconfined pod'],
+    internet: endpoints.internet,
+    'kube-dns': endpoints['kube-dns'],
+    // a tenant's pod listening on the server port, without the activator's label
+    'tenant server': { namespace: 'research', labels: { app: 'server' }, ip: '10.64.0.11' },
+    ...(ep ? {
+      'endpoint pod': { namespace: ep.namespace, labels: ep.podLabels, ip: '10.64.8.8' },
+      responder: { namespace: ep.namespace, labels: ep.responderLabels, ip: '10.64.8.9' },
+    } : {}),
+  };
+  const ports = [53, 443, 2223, 6443, 8000, 8080, 8443, 9090];
+  const gateways = Object.keys(chain).filter((n) => n.startsWith('gateway '));
+  const flows = (c: Cluster, src: string, dst: string) => ports.filter((p) => allowed(c, chain[src], chain[dst], p)).map((p) => `${src}->${dst}:${p}`);
+  const intoChain = (c: Cluster, dst: string) => Object.keys(chain).filter((n) => n !== dst).flatMap((n) => flows(c, n, dst)).sort();
+  const fromChain = (c: Cluster, src: string) => Object.keys(chain).filter((n) => n !== src).flatMap((n) => flows(c, src, n)).sort();
+  const keda = (name: string) => r.policies.find((p) => p.metadata.namespace === 'keda' && p.metadata.name === name);
+
+  if (r.cloud === 'platform-azure') {
+    test('no scale-to-zero endpoint: no HTTP add-on, and KEDA\'s namespace admits none of its components', () => {
+      expect(ep).toBeUndefined();
+      expect(r.policies.filter((p) => p.metadata.namespace === 'keda').map((p) => p.metadata.name))
+        .toEqual(addOnNetworkPolicies(kedaAddOn(), r.cloudObject).map((p) => p.metadata.name));
+    });
+    return;
+  }
+
+  test('the example has a scale-to-zero endpoint with the activator\'s pod label, and its responder', () => {
+    expect(ep).toBeDefined();
+    expect(ep!.podLabels).toEqual(expect.objectContaining(ACTIVATOR_BACKEND_POD_LABELS));
+  });
+
+  test('the whole chain is reachable: gateway -> interceptor (proxy, /readyz) -> endpoint pod and responder; operator -> scaler -> interceptor admin', () => {
+    const c = cluster(r);
+    for (const g of gateways) {
+      expect(flows(c, g, 'interceptor')).toEqual([`${g}->interceptor:${P.proxy}`, `${g}->interceptor:${P.admin}`].sort());
+    }
+    expect(flows(c, 'interceptor', 'endpoint pod')).toEqual([`interceptor->endpoint pod:${SERVER_PORT}`]);
+    expect(flows(c, 'interceptor', 'responder')).toEqual([`interceptor->responder:${RESPONDER_PORT}`]);
+    expect(flows(c, 'keda operator', 'scaler')).toEqual([`keda operator->scaler:${P.scalerGrpc}`]);
+    expect(flows(c, 'scaler', 'interceptor')).toEqual([`scaler->interceptor:${P.admin}`]);
+    // the scraper reads each component's metrics port (its pod address, in the private ranges the gateway rule
+    // admits, reaches the proxy and admin ports too: Prometheus's egress is open, as it scrapes any pod)
+    expect(flows(c, 'prometheus', 'interceptor')).toContain(`prometheus->interceptor:${P.interceptorMetrics}`);
+    expect(flows(c, 'prometheus', 'scaler')).toEqual([`prometheus->scaler:${P.scalerMetrics}`]);
+    expect(flows(c, 'prometheus', 'controller')).toEqual([`prometheus->controller:${P.operatorMetrics}`]);
+  });
+
+  test('a tenant pod reaches neither the interceptor (proxy nor admin) nor the scaler; the scaler and controller admit their callers only', () => {
+    const c = cluster(r);
+    expect(flows(c, 'tenant pod', 'interceptor')).toEqual([]);
+    expect(flows(c, 'tenant pod', 'scaler')).toEqual([]);
+    expect(flows(c, 'tenant server', 'interceptor')).toEqual([]);
+    expect(intoChain(c, 'scaler')).toEqual([`keda operator->scaler:${P.scalerGrpc}`, `prometheus->scaler:${P.scalerMetrics}`]);
+    expect(intoChain(c, 'controller')).toEqual([`prometheus->controller:${P.operatorMetrics}`]);
+    // the internet is not a gateway source of an internal gateway
+    expect(flows(c, 'internet', 'interceptor')).toEqual([]);
+    // the endpoint's pods and responder admit the interceptor, not the scaler or the controller
+    expect(intoChain(c, 'responder').filter((f) => f.startsWith('scaler') || f.startsWith('controller') || f.startsWith('tenant'))).toEqual([]);
+  });
+
+  test('out of the add-on: the interceptor reaches the labelled endpoint pods and responders on their ports only, not the whole cluster', () => {
+    const c = cluster(r);
+    const out = (n: string) => fromChain(c, n).filter((f) => !/:(443|6443)$/.test(f) && !/->kube-dns:53$/.test(f));
+    expect(out('interceptor')).toEqual([`interceptor->endpoint pod:${SERVER_PORT}`, `interceptor->responder:${RESPONDER_PORT}`]);
+    expect(out('scaler')).toEqual([`scaler->interceptor:${P.admin}`]);
+    expect(out('controller')).toEqual([]);
+    // each watches the API server (443/6443 on any address but link-local) and resolves names
+    for (const n of ['interceptor', 'scaler', 'controller']) {
+      expect(fromChain(c, n)).toEqual(expect.arrayContaining([`${n}->kube-dns:53`, `${n}->internet:443`, `${n}->internet:6443`]));
+      expect(fromChain(c, n).filter((f) => f.includes('->internet:') && !/:(443|6443)$/.test(f))).toEqual([]);
+    }
+  });
+
+  describe('fixtures: each allowance removed, its flow is gone', () => {
+    const without = (name: string) => cluster(r, r.policies.filter((p) => !(p.metadata.namespace === 'keda' && p.metadata.name === name)));
+    test('without the interceptor\'s policy: no gateway traffic or health check, nothing to the endpoint or responder, no admin poll', () => {
+      const c = without('allow-keda-http-interceptor');
+      for (const g of gateways) expect(flows(c, g, 'interceptor')).toEqual([]);
+      expect(flows(c, 'interceptor', 'endpoint pod')).toEqual([]);
+      expect(flows(c, 'interceptor', 'responder')).toEqual([]);
+      expect(flows(c, 'scaler', 'interceptor')).toEqual([]);
+    });
+    test('without the scaler\'s policy: KEDA\'s operator cannot call it, and it cannot poll the interceptors', () => {
+      const c = without('allow-keda-http-external-scaler');
+      expect(flows(c, 'keda operator', 'scaler')).toEqual([]);
+      expect(flows(c, 'scaler', 'interceptor')).toEqual([]);
+    });
+    test('without the controller\'s policy it cannot watch the API server', () => {
+      expect(fromChain(without('allow-keda-http-controller'), 'controller').filter((f) => /:(443|6443)$/.test(f))).toEqual([]);
+    });
+    test('without the gateway sources (an endpoint that admits none) the gateway cannot reach the interceptor', () => {
+      const policies = r.policies.map((p) => (p.metadata.namespace !== 'keda' || p.metadata.name !== 'allow-keda-http-interceptor' ? p
+        : { ...p, spec: { ...p.spec, ingress: p.spec.ingress!.filter((rule) => !(rule.from ?? []).some((f) => 'ipBlock' in f)) } }) as NetworkPolicy);
+      for (const g of gateways) expect(flows(cluster(r, policies), g, 'interceptor')).toEqual([]);
+    });
+    test('without the activator\'s pod label the interceptor cannot reach the endpoint pod; without its peer in the endpoint\'s or responder\'s policy neither', () => {
+      const unlabelled = { ...chain['endpoint pod'], labels: Object.fromEntries(Object.entries(ep!.podLabels).filter(([k]) => !(k in ACTIVATOR_BACKEND_POD_LABELS))) };
+      expect(allowed(cluster(r), chain.interceptor, unlabelled, SERVER_PORT)).toBe(false);
+      const noPeer = r.policies.map((p) => (p.metadata.namespace !== ep!.namespace ? p
+        : JSON.parse(JSON.stringify(p).split(JSON.stringify({ matchLabels: { ...L.interceptor } })).join(JSON.stringify({ matchLabels: { none: 'x' } }))) as NetworkPolicy));
+      // An interceptor in the private ranges also matches the endpoint's gateway-source rule (the evaluator, like
+      // most CNIs, applies ipBlocks to pod addresses): the peer is what admits one outside them (a 100.64/10 pod network).
+      const outside = { ...chain.interceptor, ip: '100.64.5.10' };
+      expect(allowed(cluster(r), outside, chain['endpoint pod'], SERVER_PORT)).toBe(true);
+      expect(allowed(cluster(r, noPeer), outside, chain['endpoint pod'], SERVER_PORT)).toBe(false);
+      expect(flows(cluster(r, noPeer), 'interceptor', 'responder')).toEqual([]);
+    });
+    test('without the operator\'s call in the scaler\'s policy, the chart\'s trigger and every endpoint\'s wake-up are cut', () => {
+      const scaler = keda('allow-keda-http-external-scaler')!;
+      const policies = r.policies.map((p) => (p !== scaler ? p : { ...p, spec: { ...p.spec, ingress: p.spec.ingress!.filter((rule) => !JSON.stringify(rule).includes('keda-operator')) } }));
+      expect(flows(cluster(r, policies), 'keda operator', 'scaler')).toEqual([]);
+      expect(flows(cluster(r, policies), 'prometheus', 'scaler')).toEqual([`prometheus->scaler:${P.scalerMetrics}`]);
+    });
+  });
+});
+
+describe('KEDA\'s namespace holds the HTTP add-on\'s components only when it is installed', () => {
+  const cloud = Cloud.aws({ region: 'us-east-1' });
+  test('without it: KEDA\'s three; with it: the interceptor, scaler and controller too, gateway sources deduplicated and sorted', () => {
+    expect(addOnNetworkPolicies(kedaAddOn(), cloud).map((p) => p.metadata.name).filter((n) => n.includes('http'))).toEqual([]);
+    const withHttp = addOnNetworkPolicies(kedaAddOn('keda', { gatewaySources: ['192.168.0.0/16', '10.0.0.0/8', '10.0.0.0/8'] }), cloud);
+    expect(withHttp.map((p) => p.metadata.name).filter((n) => n.includes('http'))).toEqual(['allow-keda-http-interceptor', 'allow-keda-http-external-scaler', 'allow-keda-http-controller']);
+    const interceptor = withHttp.find((p) => p.metadata.name === 'allow-keda-http-interceptor')!;
+    const ingress = (interceptor.spec as { ingress: { from: { ipBlock?: { cidr: string } }[] }[] }).ingress;
+    expect(ingress.flatMap((rule) => rule.from.filter((f) => f.ipBlock).map((f) => f.ipBlock!.cidr))).toEqual(['10.0.0.0/8', '192.168.0.0/16']);
+  });
+  test('with no gateway source the interceptor has no source rule (an empty from would admit every source)', () => {
+    const interceptor = addOnNetworkPolicies(kedaAddOn('keda', { gatewaySources: [] }), cloud).find((p) => p.metadata.name === 'allow-keda-http-interceptor')!;
+    expect(JSON.stringify(interceptor.spec)).not.toContain('ipBlock":{"cidr":"10.');
+    expect(((interceptor.spec as { ingress: { from?: unknown[] }[] }).ingress).every((rule) => (rule.from ?? []).length > 0)).toBe(true);
   });
 });
 

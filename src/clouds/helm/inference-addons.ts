@@ -12,7 +12,7 @@ import { stringify } from '../../core/yaml';
 import type { AddonChart } from '../../inference/spi';
 import { apiObject, cdk8s } from '../../k8s/cdk8s';
 import { KubernetesWorkload } from '../../k8s/delivery';
-import { deliverAddOnNetworkPolicies, kedaAddOn } from '../../k8s/addon-network-policies';
+import { deliverAddOnNetworkPolicies, kedaAddOn, setAddOnNetworkPolicies } from '../../k8s/addon-network-policies';
 import { K8sObject } from '../../k8s/objects/object';
 
 /** The once-per-cluster construct; endpoints find it by cluster. */
@@ -28,6 +28,10 @@ export class InferenceClusterAddons extends Construct {
   private readonly releases = new Map<string, Release>();
   private sharedObjects?: KubernetesWorkload;
   private activatorWorkload?: KubernetesWorkload;
+  /** KEDA's namespace policies (release aiinfra-netpol-keda) and what they admit for the HTTP add-on. */
+  private kedaPolicies?: { workload: KubernetesWorkload; namespace: string };
+  private httpAddOn = false;
+  private readonly gatewaySources = new Set<string>();
 
   private constructor(scope: Construct, id: string, cluster: IGpuCluster) {
     super(scope, id);
@@ -56,9 +60,34 @@ export class InferenceClusterAddons extends Construct {
       });
       this.releases.set(chart.id, release);
       // KEDA's namespace: default-deny with the webhook, metrics API and scrape flows it needs (issue 21).
-      if (chart.chart === 'keda') deliverAddOnNetworkPolicies(this, `${chart.id}NetworkPolicies`, this.cluster, [kedaAddOn(chart.namespace)], [release]);
+      if (chart.chart === 'keda') {
+        const workload = deliverAddOnNetworkPolicies(this, `${chart.id}NetworkPolicies`, this.cluster, [kedaAddOn(chart.namespace)], [release]);
+        if (workload) this.kedaPolicies = { workload, namespace: chart.namespace };
+      }
+      // The HTTP add-on lives in KEDA's namespace: its components' flows join that namespace's policies. Their
+      // release does not wait for the add-on, so a default-deny without them never holds up its install.
+      if (chart.chart === 'keda-add-ons-http') {
+        this.httpAddOn = true;
+        this.updateKedaPolicies();
+      }
     }
     return release;
+  }
+
+  /**
+   * Sources a scale-to-zero endpoint's gateway connects to the activator's interceptor from (its `allowedCidrs`, else
+   * the cloud's gateway data plane ranges): the interceptor's proxy and health-check ports admit the union.
+   */
+  public admitActivatorSources(cidrs: readonly string[]): void {
+    const before = this.gatewaySources.size;
+    cidrs.forEach((c) => this.gatewaySources.add(c));
+    if (this.gatewaySources.size !== before) this.updateKedaPolicies();
+  }
+
+  private updateKedaPolicies(): void {
+    if (!this.kedaPolicies || !this.httpAddOn) return;
+    const { workload, namespace } = this.kedaPolicies;
+    setAddOnNetworkPolicies(workload, kedaAddOn(namespace, { gatewaySources: [...this.gatewaySources] }), this.cluster.cloud);
   }
 
   /**
