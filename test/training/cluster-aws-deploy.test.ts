@@ -7,7 +7,7 @@ import { Platform } from '../../examples/platform/platform';
 import { Cloud } from '../../src/core/cloud';
 import { Gpu } from '../../src/core/gpu';
 import { KubernetesWorkload } from '../../src/k8s/delivery';
-import { findObjects, manifestsOf } from '../k8s/validate';
+import { manifestsOf } from '../k8s/validate';
 import { keyPolicy } from '../../src/clouds/aws/keys';
 import { all, aws, byId, clusterJson, Json, one, release } from './cluster-helpers';
 import { SynthQuery } from '../synth-query';
