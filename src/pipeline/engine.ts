@@ -96,6 +96,8 @@ export function argoWorkflowsValues(): Record<string, unknown> {
       metricsConfig: { enabled: true, port: ARGO_CONTROLLER_METRICS_PORT, portName: 'metrics', secure: false },
       // Only Workflows that reference a WorkflowTemplate run: nobody with `create workflows` runs an arbitrary spec.
       workflowRestrictions: { templateReferencing: 'Strict' },
+      // Namespaced WorkflowTemplates only: no cluster-wide template RBAC for the controller.
+      clusterWorkflowTemplates: { enabled: false },
       workflowDefaults: { spec: { ttlStrategy: { secondsAfterCompletion: 7 * 24 * 3600 }, podGC: { strategy: 'OnPodSuccess' } } },
       resources: { requests: { cpu: '100m', memory: '256Mi' }, limits: { memory: '1Gi' } },
     },

@@ -8,8 +8,8 @@ import { restrictedContainerSecurityContext, restrictedPodSecurityContext } from
 
 /** Label on every pod and object of a pipeline (its name). */
 export const PIPELINE_LABEL = 'ai-infra/model-pipeline';
-/** The Argo custom metric of gate decisions (exposed by the controller as `argo_workflows_<name>`). */
-export const GATE_METRIC = 'aiinfra_model_pipeline_gate_total';
+/** The Argo custom gauge of consecutive gate rejections (exposed by the controller as `argo_workflows_<name>`). */
+export const GATE_METRIC = 'aiinfra_model_pipeline_gate_rejections';
 /** Gate exit codes (compute/src/aiinfra/gate.py): 0 accepted, 4 rejected, 3 alias conflict, else error. */
 export const GATE_EXIT_REJECTED = 4;
 /** The Flagger Canary phases that mean "the analysis of our change has started" (or already ended). */
@@ -229,33 +229,63 @@ function registerStep(s: PipelineSpec): Obj {
 }
 
 /**
- * The gate: its decision is the step's result (`accepted` / `rejected`); a rejection ends the run without deploying,
- * production untouched and the version marked rejected (by gate.py). Anything else fails the step. Counted per decision.
+ * The gate (gate.py records the decision in the registry, production untouched). The step's result is the number of
+ * consecutive rejected versions ending with this one: 0 = accepted (the run goes on), n > 0 = rejected (the run ends
+ * without deploying). Anything but accept / reject fails the step. The result is also a gauge per pipeline (alerts).
  */
-function gateStep(s: PipelineSpec, promote: boolean): Obj {
+function gateStep(s: PipelineSpec): Obj {
   const args = ['--root', s.registryUri, '--version', '{{inputs.parameters.version}}', '--run', '{{workflow.name}}',
-    '--max-loss-regression', String(s.maxLossRegression), ...(promote ? ['--promote'] : [])];
-  return scriptStep(s, promote ? 'promote' : 'gate', [
+    '--max-loss-regression', String(s.maxLossRegression)];
+  return scriptStep(s, 'gate', [
     'import subprocess, sys',
+    'from aiinfra.registry import ModelRegistry',
     `code = subprocess.call([sys.executable, "-m", "aiinfra.gate", *${JSON.stringify(args)}], stdout=sys.stderr)`,
     `if code not in (0, ${GATE_EXIT_REJECTED}):`,
     '    sys.exit(code)',
-    `print("accepted" if code == 0 else "rejected")`,
+    'rejected = 0',
+    `registry = ModelRegistry(${JSON.stringify(s.registryUri)})`,
+    'for n in reversed(registry.versions()):',
+    '    decision = registry.manifest(n)["decision"]',
+    '    if decision is None:',
+    '        continue',
+    '    if decision.get("accepted"):',
+    '        break',
+    '    rejected += 1',
+    'print(0 if code == 0 else max(1, rejected))',
     '',
   ].join('\n'), { cpu: '1', memory: '2Gi' }, {
     inputs: { parameters: [{ name: 'version' }] },
-    ...(promote ? {} : {
-      metrics: {
-        prometheus: [{
-          name: GATE_METRIC,
-          help: 'Model pipeline gate decisions (cdktf-ai-infra)',
-          labels: [{ key: 'pipeline', value: s.name }, { key: 'pipeline_namespace', value: s.namespace }, { key: 'decision', value: '{{outputs.result}}' }],
-          when: '{{status}} == Succeeded',
-          counter: { value: '1' },
-        }],
-      },
-    }),
+    metrics: {
+      prometheus: [{
+        name: GATE_METRIC,
+        help: 'Consecutive versions the model pipeline gate rejected, 0 after an accepted one (cdktf-ai-infra)',
+        labels: [{ key: 'pipeline', value: s.name }, { key: 'pipeline_namespace', value: s.namespace }],
+        when: '{{status}} == Succeeded',
+        gauge: { value: '{{outputs.result}}' },
+      }],
+    },
   });
+}
+
+/**
+ * Moves the `production` alias to the version by a conditional write against what it read (registry.py): if another
+ * writer moved it in between, this run loses (exit 3) and production stays as the other left it.
+ */
+function promoteStep(s: PipelineSpec): Obj {
+  return scriptStep(s, 'promote', [
+    'import json, sys',
+    'from aiinfra.registry import AliasConflict, ModelRegistry',
+    `registry = ModelRegistry(${JSON.stringify(s.registryUri)})`,
+    'version = int("{{inputs.parameters.version}}")',
+    'current, token = registry.alias("production")',
+    'try:',
+    '    registry.move_alias("production", version, run="{{workflow.name}}", expect=token)',
+    'except AliasConflict as err:',
+    '    print(f"promote: {err}; production is left as the other writer set it", file=sys.stderr)',
+    '    sys.exit(3)',
+    'print(json.dumps({"event": "promoted", "version": version, "previous": current and current.get("version")}))',
+    '',
+  ].join('\n'), { cpu: '1', memory: '2Gi' }, { inputs: { parameters: [{ name: 'version' }] } });
 }
 
 /** Sets the version on the endpoint Deployment's pod template: Flagger sees the change and starts the canary analysis. */
@@ -293,7 +323,7 @@ function canaryStep(d: PipelineDeploySpec, name: string, success: string, failur
 
 /** The run's steps, in order; deploy, canary and promote only when the gate accepted. */
 function mainSteps(s: PipelineSpec): Obj[][] {
-  const accepted = '{{steps.gate.outputs.result}} == accepted';
+  const accepted = '{{steps.gate.outputs.result}} == 0';
   const version = { parameters: [{ name: 'version', value: '{{steps.register.outputs.result}}' }] };
   const steps: Obj[][] = [
     [{ name: 'prep', template: 'prep' }],
@@ -319,14 +349,14 @@ function mainSteps(s: PipelineSpec): Obj[][] {
 export function workflowTemplate(s: PipelineSpec): Obj {
   const templates: Obj[] = [
     { name: 'main', steps: mainSteps(s) },
-    prepStep(s), trainStep(s), evaluateStep(s), registerStep(s), gateStep(s, false),
+    prepStep(s), trainStep(s), evaluateStep(s), registerStep(s), gateStep(s),
   ];
   if (s.deploy) {
     templates.push(deployStep(s.deploy),
       canaryStep(s.deploy, 'canary-started', `status.phase in (${CANARY_STARTED.join(',')})`),
       canaryStep(s.deploy, 'canary', 'status.phase == Succeeded', 'status.phase == Failed'));
   }
-  templates.push(gateStep(s, true));
+  templates.push(promoteStep(s));
   return {
     apiVersion: 'argoproj.io/v1alpha1',
     kind: 'WorkflowTemplate',

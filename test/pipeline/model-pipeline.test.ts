@@ -63,7 +63,7 @@ describe('ModelPipeline', () => {
     const main = wt.spec.templates.find((t: { name: string }) => t.name === 'main');
     expect(main.steps.map((s: { name: string }[]) => s[0].name)).toEqual(['prep', 'train', 'evaluate', 'register', 'gate', 'deploy', 'canary-started', 'canary', 'promote']);
     for (const step of ['deploy', 'canary-started', 'canary', 'promote']) {
-      expect(main.steps.find((s: { name: string }[]) => s[0].name === step)[0].when).toBe('{{steps.gate.outputs.result}} == accepted');
+      expect(main.steps.find((s: { name: string }[]) => s[0].name === step)[0].when).toBe('{{steps.gate.outputs.result}} == 0');
     }
     const byName = (n: string) => wt.spec.templates.find((t: { name: string }) => t.name === n);
     expect(byName('prep').retryStrategy).toMatchObject({ retryPolicy: 'OnError', backoff: { duration: '1m', factor: 2 } });
@@ -77,9 +77,9 @@ describe('ModelPipeline', () => {
     expect(byName('canary').resource.manifest).toContain('kind: Canary');
     expect(byName('canary-started').resource.successCondition).toMatch(/^status\.phase in \(Progressing,/);
     // Promotion moves the alias with the gate's conditional write, only after the canary.
-    expect(byName('promote').script.source).toContain('"--promote"');
+    expect(byName('promote').script.source).toContain('registry.move_alias("production", version');
     expect(byName('gate').script.source).not.toContain('--promote');
-    expect(byName('gate').metrics.prometheus[0]).toMatchObject({ name: 'aiinfra_model_pipeline_gate_total', counter: { value: '1' } });
+    expect(byName('gate').metrics.prometheus[0]).toMatchObject({ name: 'aiinfra_model_pipeline_gate_rejections', gauge: { value: '{{outputs.result}}' } });
 
     const cron = findObject(objects, 'CronWorkflow', 'chat-model');
     expect(cron.spec).toMatchObject({ schedules: ['0 3 * * 1'], concurrencyPolicy: 'Forbid', timezone: 'Etc/UTC', workflowSpec: { workflowTemplateRef: { name: 'chat-model' } } });
