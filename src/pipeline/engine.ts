@@ -49,6 +49,10 @@ export class WorkflowEngine extends Construct {
 
   public readonly cluster: IGpuCluster;
   public readonly namespace = ARGO_WORKFLOWS_NAMESPACE;
+  /** Labels of the controller's pods (scraped for the pipeline metrics). */
+  public readonly controllerPodLabels = ARGO_CONTROLLER_POD_LABELS;
+  /** Name of the controller's metrics container port. */
+  public readonly metricsPortName = 'metrics';
   /** The namespace, its policies (a release of its own, before the chart). */
   public readonly setup: KubernetesWorkload;
   /** The helm_release of the chart (escape hatch). */
