@@ -261,7 +261,7 @@ function gateStep(s: PipelineSpec): Obj {
         help: 'Consecutive versions the model pipeline gate rejected, 0 after an accepted one (cdktf-ai-infra)',
         labels: [{ key: 'pipeline', value: s.name }, { key: 'pipeline_namespace', value: s.namespace }],
         when: '{{status}} == Succeeded',
-        gauge: { value: '{{outputs.result}}' },
+        gauge: { value: '{{outputs.result}}', realtime: false },
       }],
     },
   });

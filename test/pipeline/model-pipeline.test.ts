@@ -79,7 +79,7 @@ describe('ModelPipeline', () => {
     // Promotion moves the alias with the gate's conditional write, only after the canary.
     expect(byName('promote').script.source).toContain('registry.move_alias("production", version');
     expect(byName('gate').script.source).not.toContain('--promote');
-    expect(byName('gate').metrics.prometheus[0]).toMatchObject({ name: 'aiinfra_model_pipeline_gate_rejections', gauge: { value: '{{outputs.result}}' } });
+    expect(byName('gate').metrics.prometheus[0]).toMatchObject({ name: 'aiinfra_model_pipeline_gate_rejections', gauge: { value: '{{outputs.result}}', realtime: false } });
 
     const cron = findObject(objects, 'CronWorkflow', 'chat-model');
     expect(cron.spec).toMatchObject({ schedules: ['0 3 * * 1'], concurrencyPolicy: 'Forbid', timezone: 'Etc/UTC', workflowSpec: { workflowTemplateRef: { name: 'chat-model' } } });
