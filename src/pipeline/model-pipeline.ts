@@ -14,6 +14,7 @@ import { apiObject } from '../k8s/cdk8s';
 import { KubernetesWorkload } from '../k8s/delivery';
 import { addMetricsIngressNetworkPolicy } from '../k8s/namespace';
 import { checkDnsLabel, derivedDnsLabel } from '../k8s/names';
+import { contributeSummary } from '../summary';
 import { hostSharePerGpu, ITenant } from '../training/tenant';
 import { LORA_TARGET_MODULES, LoraProps, TRAINER_METRICS_PORT, TRAINER_PRESETS, TrainerPreset } from '../training/training-job';
 import { apiServerEgress, WorkflowEngine } from './engine';
@@ -326,6 +327,10 @@ export class ModelPipeline extends Construct {
     addMetricsIngressNetworkPolicy(chart, 'TrainerMetrics', {
       name: `model-pipeline-${name}-metrics`, namespace: this.namespace, podLabels: { [PIPELINE_LABEL]: name }, port: TRAINER_METRICS_PORT,
     });
+    contributeSummary(this, () => ({
+      kind: 'pipeline', path: this.node.path, cluster: this.cluster.node.path, name, namespace: this.namespace, pool: train.pool.name,
+      gpus: props.train.gpusPerNode, schedule, dataStore: store.node.path, dataPrefix: props.data.prefix, endpoint: target?.node.path,
+    }));
   }
 
   /** Grants: read the raw data (and tokenizer, base model), write the pipeline's prefix and the registry. */
