@@ -84,4 +84,12 @@ describe('argo lint --offline on the rendered pipeline', () => {
     expect(result.status).not.toBe(0);
     expect(result.output).toMatch(/no-such-template/);
   });
+
+  test('a CronWorkflow with a malformed schedule fails the lint (the CronWorkflow is linted too)', () => {
+    const objects = argoObjects(false);
+    (objects.find((o) => o.kind === 'CronWorkflow') as { spec: { schedules: string[] } }).spec.schedules = ['not a cron'];
+    const result = lint(binary, objects);
+    expect(result.status).not.toBe(0);
+    expect(result.output).toMatch(/CronWorkflow.*malformed/);
+  });
 });
