@@ -107,6 +107,8 @@ export interface ModelPipelineProps {
 const FIXED_RUN_MINUTES = 30;
 /** Model FLOPs utilisation assumed in the run-time estimate. */
 const ESTIMATE_MFU = 0.4;
+/** FLOP/s of the evaluation step's CPUs (4 cores; aiinfra.evaluate runs on CPU). */
+const EVAL_CPU_FLOPS = 2e11;
 
 const DURATION = /^(\d+)(m|h)$/;
 
@@ -254,7 +256,7 @@ export class ModelPipeline extends Construct {
   public readonly schedule?: string;
   /** Shortest time between two scheduled runs, seconds (undefined without a schedule). */
   public readonly scheduleIntervalSeconds?: number;
-  /** Estimated duration of one run, seconds (training at 40 % MFU plus fixed overheads). */
+  /** Estimated duration of one run, seconds (training at 40 % MFU, the CPU evaluation, fixed overheads, the canary). */
   public readonly estimatedRunSeconds: number;
   /** The endpoint whose canary the pipeline drives. */
   public readonly deployTarget?: IProgressiveDeployTarget;
@@ -385,8 +387,8 @@ export class ModelPipeline extends Construct {
     if (!this.scheduleIntervalSeconds || this.scheduleIntervalSeconds >= this.estimatedRunSeconds) return;
     Annotations.of(this).addWarning(`${this.node.path}: trigger.schedule "${this.schedule}" fires every ${Math.round(this.scheduleIntervalSeconds / 60)} min `
       + `at the shortest, but a run is estimated at ${Math.round(this.estimatedRunSeconds / 60)} min (training at ${ESTIMATE_MFU * 100} % MFU plus `
-      + `${FIXED_RUN_MINUTES} min of data preparation, evaluation and scale-up${this.deployTarget ? ', plus the canary' : ''}): runs due while one is `
-      + 'active are skipped (concurrencyPolicy Forbid). Schedule less often, or train fewer steps.');
+      + `the held-out evaluation on CPU, ${FIXED_RUN_MINUTES} min of data preparation and scale-up${this.deployTarget ? ', plus the canary' : ''}): runs due while one is `
+      + 'active are skipped (concurrencyPolicy Forbid). Schedule less often, train fewer steps or evaluate fewer windows (evaluate.maxWindows).');
   }
 
   private bundledImage(): string {
@@ -396,14 +398,18 @@ export class ModelPipeline extends Construct {
   }
 }
 
-/** Training time at `ESTIMATE_MFU` of the pool's peak (6 x params x tokens FLOPs) plus fixed overheads and the canary. */
+/**
+ * Training time at `ESTIMATE_MFU` of the pool's peak (6 x params x tokens FLOPs), the CPU evaluation of candidate and
+ * production (2 x params FLOPs per token each), fixed overheads and the canary.
+ */
 function estimateRunSeconds(props: ModelPipelineProps, train: ReturnType<typeof resolveTrain>, canarySeconds: number): number {
   const params = TRAINER_PRESETS[props.train.preset].params;
   const tokens = train.steps * train.globalBatchSize * train.seqLen;
   const gpu = Gpu.fromId(train.pool.gpu);
   const peak = (gpu ? (gpu.supportsBf16 ? gpu.bf16Tflops : gpu.fp16Tflops) : 100) * 1e12;
   const trainSeconds = (6 * params * tokens) / (props.train.gpusPerNode * peak * ESTIMATE_MFU);
-  return Math.round(trainSeconds + FIXED_RUN_MINUTES * 60 + canarySeconds);
+  const evalSeconds = (2 * 2 * params * (props.evaluate?.maxWindows ?? 512) * (train.seqLen + 1)) / EVAL_CPU_FLOPS;
+  return Math.round(trainSeconds + evalSeconds + FIXED_RUN_MINUTES * 60 + canarySeconds);
 }
 
 /** The trainer config (compute/CONTRACT.md), as TrainingJob writes it, for the pipeline's one-node run. */
