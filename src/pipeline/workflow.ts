@@ -187,15 +187,17 @@ export function trainJobManifest(s: PipelineSpec): Obj {
 }
 
 /**
- * The train step creates the Job (owned by the Workflow, so it goes with it) and waits for it: Kueue admits it within
- * the tenant's quota, the Job's own backoff and podFailurePolicy handle node loss.
+ * The train step applies the Job (owned by the Workflow, so it goes with it) and waits for it: Kueue admits it within
+ * the tenant's quota, the Job's own backoff and podFailurePolicy handle node loss. `apply`, not `create`: a retry of the
+ * step (its pod lost after the Job was made) finds the Job of this run and waits for it again instead of failing on
+ * AlreadyExists.
  */
 function trainStep(s: PipelineSpec): Obj {
   return {
     name: 'train',
     retryStrategy: RETRY,
     resource: {
-      action: 'create',
+      action: 'apply',
       setOwnerReference: true,
       successCondition: 'status.succeeded > 0',
       failureCondition: 'status.failed > 0',
@@ -407,7 +409,7 @@ export function trainerConfigMap(s: PipelineSpec, config: Record<string, unknown
 
 /**
  * The pipeline's ServiceAccount and the verbs its steps need, nothing more: the executor reports results
- * (workflowtaskresults), the train step creates and reads Jobs, the deploy step patches the one Deployment, the canary
+ * (workflowtaskresults), the train step applies and reads Jobs, the deploy step patches the one Deployment, the canary
  * steps read the one Canary (a Role in the endpoint's namespace).
  */
 export function rbacObjects(s: PipelineSpec, saAnnotations: Record<string, string>): Obj[] {
@@ -427,7 +429,7 @@ export function rbacObjects(s: PipelineSpec, saAnnotations: Record<string, strin
       apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'Role', metadata: meta(name),
       rules: [
         { apiGroups: ['argoproj.io'], resources: ['workflowtaskresults'], verbs: ['create', 'patch'] },
-        { apiGroups: ['batch'], resources: ['jobs'], verbs: ['create', 'get', 'list', 'watch'] },
+        { apiGroups: ['batch'], resources: ['jobs'], verbs: ['create', 'get', 'list', 'watch', 'patch'] },
       ],
     },
     binding(name, s.namespace),

@@ -90,7 +90,7 @@ describe('ModelPipeline', () => {
     const p = new ModelPipeline(stack, 'chat-model', props());
     const wt = findObject(objectsOf(p), 'WorkflowTemplate', 'chat-model');
     const train = wt.spec.templates.find((t: { name: string }) => t.name === 'train');
-    expect(train.resource).toMatchObject({ action: 'create', setOwnerReference: true, successCondition: 'status.succeeded > 0', failureCondition: 'status.failed > 0' });
+    expect(train.resource).toMatchObject({ action: 'apply', setOwnerReference: true, successCondition: 'status.succeeded > 0', failureCondition: 'status.failed > 0' });
     const { parse } = require('yaml') as typeof import('yaml');
     const job = parse(train.resource.manifest);
     expect(job.metadata.labels['kueue.x-k8s.io/queue-name']).toBe('team');
@@ -112,7 +112,7 @@ describe('ModelPipeline', () => {
     const own = roles.find((r) => r.metadata.namespace === 'team')!;
     expect(own.rules).toEqual([
       { apiGroups: ['argoproj.io'], resources: ['workflowtaskresults'], verbs: ['create', 'patch'] },
-      { apiGroups: ['batch'], resources: ['jobs'], verbs: ['create', 'get', 'list', 'watch'] },
+      { apiGroups: ['batch'], resources: ['jobs'], verbs: ['create', 'get', 'list', 'watch', 'patch'] },
     ]);
     const endpointRole = roles.find((r) => r.metadata.namespace === 'serving')!;
     expect(endpointRole.rules).toEqual([
