@@ -317,6 +317,9 @@ export class ModelPipeline extends Construct {
       cluster: props.cluster, namespace: this.namespace, description: `Model pipeline ${this.namespace}/${name} (cdktf-ai-infra)`,
     });
     this.workload.addDependency(props.tenant.workload, this.engine.release);
+    // The Role in the endpoint's namespace needs that namespace: after the endpoint's release, when it has one.
+    const endpointWorkload = (target as { workload?: unknown } | undefined)?.workload;
+    if (KubernetesWorkload.isKubernetesWorkload(endpointWorkload)) this.workload.addDependency(endpointWorkload);
     const chart = this.workload.chart;
     const cron = cronWorkflow(spec);
     this.argoObjects = [workflowTemplate(spec), ...(cron ? [cron] : [])];

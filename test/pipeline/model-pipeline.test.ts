@@ -3,6 +3,7 @@ import { TerraformStack, Testing } from 'cdktf';
 import { Cloud, InvalidPropError, ModelPipeline } from '../../src';
 import type { IProgressiveDeployTarget } from '../../src/core/deploy-target';
 import { ARGO_WORKFLOWS } from '../../src/k8s/charts';
+import { KubernetesWorkload } from '../../src/k8s/delivery';
 import { Tenant } from '../../src/training/tenant';
 import { ModelPipelineProps } from '../../src/pipeline/model-pipeline';
 import { minCronIntervalMinutes } from '../../src/pipeline/schedule';
@@ -139,6 +140,19 @@ describe('ModelPipeline', () => {
     expect(values.controller.workflowRestrictions).toEqual({ templateReferencing: 'Strict' });
     expect(values.executor.securityContext).toMatchObject({ runAsNonRoot: true, allowPrivilegeEscalation: false });
     expect(tenant.workloadServiceAccounts()).toEqual(expect.arrayContaining(['a', 'b']));
+  });
+
+  test('the pipeline release is applied after the endpoint\'s (its Role lives in the endpoint namespace)', () => {
+    const { stack, props, cluster, store } = setup();
+    const endpoint = new FakeEndpoint(stack, 'Served', store);
+    const release = new KubernetesWorkload(endpoint, 'Workload', { cluster, namespace: 'serving', releaseName: 'served' });
+    Object.assign(endpoint, { workload: release });
+    const p = new ModelPipeline(stack, 'chat-model', props({ deploy: { endpoint } }));
+    const synth = JSON.parse(Testing.synth(stack));
+    const releases = synth.resource.helm_release as Record<string, { name: string; depends_on?: string[] }>;
+    const own = Object.values(releases).find((r) => r.name === p.workload.releaseName)!;
+    const [endpointId] = Object.entries(releases).find(([, r]) => r.name === 'served')!;
+    expect(own.depends_on).toContain(`helm_release.${endpointId}`);
   });
 
   test('without deploy: the gate promotes directly; without a schedule: no CronWorkflow', () => {
