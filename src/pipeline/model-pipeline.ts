@@ -282,6 +282,11 @@ export class ModelPipeline extends Construct {
     const target = resolveDeploy(this, props);
     check.numberInRange(this, 'evaluate.maxLossRegression', props.evaluate?.maxLossRegression, 0, 1);
     check.integerInRange(this, 'evaluate.maxWindows', props.evaluate?.maxWindows, 1, 1_000_000);
+    const onNewData = (props.trigger as { onNewData?: unknown } | undefined)?.onNewData;
+    if (onNewData !== undefined) {
+      throw new InvalidPropError(this, 'trigger.onNewData', onNewData,
+        'nothing: runs on new data (bucket events through Argo Events) are not available in this version; use trigger.schedule or argo submit');
+    }
     const schedule = props.trigger?.schedule?.trim();
     if (schedule !== undefined) {
       const problem = cronProblem(schedule, true);
