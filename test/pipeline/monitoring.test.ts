@@ -1,5 +1,6 @@
 // monitoring.watch(pipeline): the Argo controller scraped once, the pipeline's alert group with its schedule window and
 // canary, and a second pipeline adds only its rules.
+import { Testing } from 'cdktf';
 import { ModelPipeline } from '../../src';
 import { MonitoringStack } from '../../src/monitoring/monitoring-stack';
 import { Tenant } from '../../src/training/tenant';
@@ -33,5 +34,22 @@ describe('monitoring.watch(pipeline)', () => {
     });
     expectInvalid(() => m.watch(new ModelPipeline(f.stack, 'c', { ...common, data: { store, prefix: 'team/raw/c/' } }), { maxGateRejections: 0 }),
       /watch options\.maxGateRejections = 0/);
+  });
+});
+
+describe.each(['aws', 'gcp', 'azure'] as const)('monitoring.watch(pipeline) on the managed backend of %s', (cloudName) => {
+  test('the pipeline rules render for the cloud\'s rule evaluator and the controller is scraped', () => {
+    const f = fixture(cloudName);
+    const store = new FakeStore(f.stack, 'Models', f.cloud);
+    const tenant = new Tenant(f.stack, 'team', { cluster: f.cluster, gpuQuota: 8, store });
+    const p = new ModelPipeline(f.stack, 'chat-model', {
+      cluster: f.cluster, tenant, image: 'registry.example.com/trainer:1', train: { preset: 'gpt-125m', gpusPerNode: 8 },
+      data: { store, prefix: 'team/raw/' }, trigger: { schedule: '@daily' },
+    });
+    const m = new MonitoringStack(f.stack, 'obs', { cluster: f.cluster, backend: 'managed' });
+    m.watch(p);
+    const synth = Testing.synth(f.stack);
+    expect(m.ruleGroups.find((g) => g.name === 'aiinfra-pipeline-team-chat-model')!.rules).toHaveLength(3);
+    expect(synth).toContain('ModelPipelineNoSuccessfulRun');
   });
 });
