@@ -35,11 +35,11 @@ function runStep(template: K8sObject, step: string, root: string, vars: Record<s
   for (const [k, v] of Object.entries(vars)) source = source.split(`{{${k}}}`).join(v);
   source = source.split('s3://bucket-models').join(root);
   expect(source).not.toMatch(/\{\{/);
-  const r = spawnSync(process.env.AIINFRA_TEST_PYTHON ?? VENV_PYTHON, ['-c', source], { encoding: 'utf8', env: { ...process.env, PYTHONPATH: COMPUTE_SRC }, timeout: 120_000 });
+  const r = spawnSync(VENV_PYTHON, ['-c', source], { encoding: 'utf8', env: { ...process.env, PYTHONPATH: COMPUTE_SRC }, timeout: 120_000 });
   return { status: r.status ?? -1, stdout: r.stdout.trim(), stderr: r.stderr };
 }
 
-(haveComputeVenv() || process.env.AIINFRA_TEST_PYTHON ? describe : describe.skip)('the pipeline steps against the compute core', () => {
+(haveComputeVenv() ? describe : describe.skip)('the pipeline steps against the compute core', () => {
   test('prep -> register -> gate accepts -> promote; a worse run is rejected twice in a row and production stays', () => {
     const template = renderTemplate();
     const root = fs.mkdtempSync(path.join(os.tmpdir(), 'pipeline-steps-'));
