@@ -4,7 +4,7 @@
 # the times land in cdktf.out/test-timings.json (read by `npm run bench`), with `total` = wall time.
 #
 # The steps run in two lanes side by side (each lane keeps about one core busy; the machines we test on
-# have two), balanced by their times: lane 1 is tofu (build OpenTofu once; cached) -> kube-tools (kube-apiserver + etcd for the system step; cached) -> typecheck -> lint -> python,
+# have two), balanced by their times: lane 1 is tofu (build OpenTofu once; cached) -> kube-tools (kube-apiserver + etcd for the system step; cached) -> argo-tools (the argo CLI; cached) -> typecheck -> lint -> python,
 # lane 2 is synth -> jest -> cdktn (the examples on CDK Terrain), checkov, kube, promtool (they read the synth
 # output) -> system (real Terraform and OpenTofu on every stack jest synthesized). A step's output is printed in one piece when it ends; a failed step stops its lane, the other lane runs to its end, and the run fails naming every
 # failed step. AIINFRA_TEST_SERIAL=1 runs the same steps one after another.
@@ -67,6 +67,8 @@ lane_1() {
   # kube-apiserver and etcd for the system step's RBAC/admission tests (a cold Go build takes many minutes: it
   # runs here, beside lane 2's jest; the system step waits on the build's lock if it is not done).
   step kube-tools bash scripts/tools/kube-twin.sh apiserver || return
+  # The argo CLI (argo lint on the model pipelines' templates in the system step): a cold Go build, cached.
+  step argo-tools bash scripts/tools/argo.sh || return
   step typecheck npx --no-install tsc --noEmit -p tsconfig.json --incremental --tsBuildInfoFile "$cache/typecheck.tsbuildinfo" || return
   step lint npx --no-install eslint --max-warnings 0 --cache --cache-strategy content --cache-location "$cache/eslint" src examples test bench scripts || return
   if [ -e scripts/test-python.sh ]; then step python bash scripts/test-python.sh || return; fi
@@ -108,7 +110,7 @@ if [ -e "$logs/failed" ]; then
 fi
 # The steps in a fixed order (then any other), then the wall time of the whole run.
 timings=()
-for name in python-env tofu kube-tools typecheck lint synth jest cdktn checkov kube promtool system python; do
+for name in python-env tofu kube-tools argo-tools typecheck lint synth jest cdktn checkov kube promtool system python; do
   if [ -e "$logs/$name.time" ]; then timings+=("$(cat "$logs/$name.time")"); rm "$logs/$name.time"; fi
 done
 for f in "$logs"/*.time; do

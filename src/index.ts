@@ -21,6 +21,12 @@ export type { IGpuCluster, GpuPoolInfo } from './core/cluster';
 export { Gpu, pickMachine } from './core/gpu';
 export type { GpuId, GpuInterconnect, GpuMachineType, GpuSpec, PickMachineOptions } from './core/gpu';
 export { GpuTrainingCluster, separatelyCappedGroups } from './training/gpu-training-cluster';
+export { ModelPipeline } from './pipeline/model-pipeline';
+export type {
+  ModelPipelineProps, PipelineDataProps, PipelineTrainProps, PipelineEvaluateProps, PipelineDeployProps, PipelineTriggerProps,
+} from './pipeline/model-pipeline';
+export type { IProgressiveDeployTarget, ModelRegistryReference } from './core/deploy-target';
+export { ARGO_WORKFLOWS } from './k8s/charts';
 export type { GpuTrainingClusterProps, GpuPoolProps, SystemPoolProps, GpuClusterAttributes } from './training/gpu-training-cluster';
 export type { CapacityKind, GpuReservation } from './core/capacity';
 export type { ClusterNetworkProps, ExistingNetwork } from './training/spi';

@@ -1,7 +1,8 @@
 import { App, TerraformStack } from 'cdktf';
 import { Construct } from 'constructs';
 import {
-  CanaryOptions, Cloud, Gpu, GpuTrainingCluster, LocalStateBackend, InferenceEndpoint, InferenceEndpointProps, loraAdapter, ModelBackupBucket, MonitoringStack, RestoreDrill, Tenant, TrainingJob,
+  CanaryOptions, Cloud, Gpu, GpuTrainingCluster, LocalStateBackend, InferenceEndpoint, InferenceEndpointProps, loraAdapter, ModelBackupBucket, ModelPipeline,
+  MonitoringStack, RestoreDrill, Tenant, TrainingJob,
 } from '../../src';
 import { applyPolicy } from './policy';
 
@@ -31,6 +32,11 @@ export class Platform extends TerraformStack {
   public readonly chat: InferenceEndpoint;
   /** An 8B open-weights model on vLLM: internal, warm on weekdays 7-19 New York time, scaled to zero otherwise. */
   public readonly llm: InferenceEndpoint;
+  /**
+   * The model lifecycle of the research team, weekly: new chat data under `research/raw/chat/` -> prep -> fine-tune the
+   * pretrained gpt-1b -> evaluate on the held-out split -> gate against production -> move the `production` alias.
+   */
+  public readonly chatPipeline: ModelPipeline;
 
   constructor(scope: Construct, id: string, props: PlatformProps) {
     super(scope, id);
@@ -115,6 +121,16 @@ export class Platform extends TerraformStack {
         azure: () => ({ replicas: { min: 2, max: 3 } }),
       }),
     });
+    // The loop on Argo Workflows (installed once on the cluster), in the research tenant's namespace and GPU quota.
+    this.chatPipeline = this.cluster.addModelPipeline('chat-model', {
+      tenant: this.research,
+      data: { store: this.models, prefix: 'research/raw/chat/', format: 'jsonl', split: { validation: 0.02, test: 0.02 } },
+      train: { preset: 'gpt-1b', baseModel: this.pretrain.model({ select: 'best' }), gpusPerNode: 8, steps: 2000 },
+      evaluate: { maxLossRegression: 0.01 },
+      trigger: { schedule: '0 3 * * 1' },
+    });
+    // Failed runs, gate rejections in a row, no successful run in two weeks.
+    this.monitoring.watch(this.chatPipeline);
     // The policy pack checks the whole stack at synth (errors fail `cdktf synth`); suppressions and their
     // reasons: examples/platform/policy.ts and src/policy/README.md.
     applyPolicy(this);

@@ -214,3 +214,16 @@ export const FATAL_XID_PATTERN = `NVRM:.Xid.\\(PCI:[^)]*\\):.(${FATAL_XIDS.join(
 export function gpuXidSentinelCommand(): string {
   return `sh -c "dmesg | grep -Eq '${FATAL_XID_PATTERN}'"`;
 }
+
+/**
+ * Argo Workflows (argoproj/argo-helm chart 1.0.18 = Argo Workflows v4.0.6): the engine of model pipelines
+ * (src/pipeline). Controller only (the server / UI is off); its CRDs are the chart's minified templates
+ * (`crds.full: false`), upgraded with the chart. Not v4.0.5: advisories are reported against it (the argo CLI
+ * the tests build from the v4.0.5 Go module only lints).
+ */
+export const ARGO_WORKFLOWS: PinnedChart = {
+  repository: 'https://argoproj.github.io/argo-helm', chart: 'argo-workflows', version: '1.0.18', crds: 'templates', appVersion: 'v4.0.6',
+};
+
+/** Namespace the Argo Workflows controller runs in (restricted Pod Security, default-deny ingress). */
+export const ARGO_WORKFLOWS_NAMESPACE = 'argo-workflows';

@@ -1,5 +1,6 @@
 import endpoint from './dashboards/endpoint.json';
 import gpuFleet from './dashboards/gpu-fleet.json';
+import modelPipeline from './dashboards/model-pipeline.json';
 import tenantCost from './dashboards/tenant-cost.json';
 import tenantQueue from './dashboards/tenant-queue.json';
 import trainingRun from './dashboards/training-run.json';
@@ -15,13 +16,14 @@ export interface Dashboard {
   readonly model: Record<string, unknown>;
 }
 
-/** The dashboards in src/monitoring/dashboards/: GPU fleet, training run, inference endpoint, tenant cost, tenant queue. */
+/** The dashboards in src/monitoring/dashboards/: GPU fleet, training run, inference endpoint, tenant cost, tenant queue, model pipelines. */
 export const DASHBOARDS: readonly Dashboard[] = [
   { name: 'gpu-fleet', uid: gpuFleet.uid, title: gpuFleet.title, model: gpuFleet as Record<string, unknown> },
   { name: 'training-run', uid: trainingRun.uid, title: trainingRun.title, model: trainingRun as Record<string, unknown> },
   { name: 'endpoint', uid: endpoint.uid, title: endpoint.title, model: endpoint as Record<string, unknown> },
   { name: 'tenant-cost', uid: tenantCost.uid, title: tenantCost.title, model: tenantCost as Record<string, unknown> },
   { name: 'tenant-queue', uid: tenantQueue.uid, title: tenantQueue.title, model: tenantQueue as Record<string, unknown> },
+  { name: 'model-pipeline', uid: modelPipeline.uid, title: modelPipeline.title, model: modelPipeline as Record<string, unknown> },
 ];
 
 /** Label the Grafana sidecar of kube-prometheus-stack watches for dashboard ConfigMaps. */

@@ -16,14 +16,14 @@ import { dashboardConfigMap, DASHBOARDS } from './dashboards';
 import {
   backupRules, BUILTIN_SERVER_METRICS, checkBackupTarget, checkEndpointTarget, checkRuleGroups, checkTrainingTarget,
   EndpointMetricNames, endpointRules, GpuRuleOptions, EndpointRuleTarget, gpuRules, platformRules, prometheusGroups, RenderOptions, RuleGroup,
-  TRAINING_JOB_LABEL, trainingRules, durationSeconds, isDuration,
+  TRAINING_JOB_LABEL, trainingRules, durationSeconds, isDuration, checkPipelineTarget, pipelineRules,
 } from './rules';
 import { checkCostProps, CostProps, gpuPriceTable, idleGpuHourPrice } from './cost-prices';
 import { costRules, checkTenantTarget, tenantRules, TenantRuleTarget } from './rules/cost';
 import { kueueServiceMonitor, podMonitor, ScrapeTarget } from './scrape';
 import { prometheusOperatorCrds, receiverRuntimeSecrets, selfManagedPrometheus, SelfManagedResult } from './self-managed';
 import {
-  BudgetProps, IMonitoringStack, IWatchableBucket, IWatchableEndpoint, IWatchableRestoreDrill, IWatchableTenant, IWatchableTrainingJob, MONITORING_BACKENDS,
+  BudgetProps, IMonitoringStack, IWatchableBucket, IWatchableEndpoint, IWatchablePipeline, IWatchableRestoreDrill, IWatchableTenant, IWatchableTrainingJob, MONITORING_BACKENDS,
   MonitoringBackend, MonitoringStackProps, SelfManagedProps, Watchable, WatchOptions,
 } from './types';
 import { checkAlerts, checkBudget, checkSelfManaged, resolveRouting } from './validate';
@@ -42,6 +42,10 @@ const VLLM_METRICS: EndpointMetricNames = {
 function isCluster(x: Watchable): x is IGpuCluster {
   const c = x as Partial<IGpuCluster>;
   return Array.isArray(c.gpuPools) && c.helmProvider !== undefined && typeof c.bindServiceAccount === 'function';
+}
+function isPipeline(x: Watchable): x is IWatchablePipeline {
+  const p = x as Partial<IWatchablePipeline>;
+  return typeof p.pipelineName === 'string' && typeof p.namespace === 'string' && p.cluster !== undefined && p.engine !== undefined;
 }
 function isTenant(x: Watchable): x is IWatchableTenant {
   const t = x as Partial<IWatchableTenant>;
@@ -162,6 +166,7 @@ export class MonitoringStack extends Construct implements IMonitoringStack {
   private readonly disabled: ReadonlySet<string>;
   private readonly monitorNamespace: string;
   private readonly watched = new Set<IConstruct>();
+  private argoScraped = false;
   private readonly gpuOptions?: GpuRuleOptions;
   private readonly budget?: BudgetProps;
   private readonly cost?: CostProps;
@@ -251,12 +256,13 @@ export class MonitoringStack extends Construct implements IMonitoringStack {
         'each target once (an InferenceEndpoint given `monitoring` watches itself with its `slo`: set the objectives there)');
     }
     if (isCluster(target)) this.watchCluster(target);
+    else if (isPipeline(target)) this.watchPipeline(target, options);
     else if (isTenant(target)) this.watchTenant(target, options);
     else if (isRestoreDrill(target)) this.watchDrill(target.roots.join(', ') || target.node.path, target, options);
     else if (isTrainingJob(target)) this.watchTrainingJob(target, options);
     else if (isEndpoint(target)) this.watchEndpoint(target, options);
     else if (isBucket(target)) this.watchBucket(target, options);
-    else throw new InvalidPropError(this, 'watch', (target as IConstruct)?.node?.path ?? target, 'a GPU cluster, a tenant, an inference endpoint, a training job or a bucket');
+    else throw new InvalidPropError(this, 'watch', (target as IConstruct)?.node?.path ?? target, 'a GPU cluster, a tenant, an inference endpoint, a training job, a model pipeline or a bucket');
     this.watched.add(target);
   }
 
@@ -349,6 +355,26 @@ export class MonitoringStack extends Construct implements IMonitoringStack {
     this.addRuleGroup(trainingRules(target));
   }
 
+  /**
+   * A model pipeline: its Argo controller's metrics scraped (once per stack), alerts on failed runs, gate rejections in
+   * a row, canary rollbacks (Flagger's `flagger_canary_status`, scraped where Flagger is installed) and staleness.
+   */
+  private watchPipeline(p: IWatchablePipeline, o: WatchOptions): void {
+    const target = {
+      name: p.pipelineName, namespace: p.namespace, scheduleIntervalSeconds: p.scheduleIntervalSeconds, maxGateRejections: o.maxGateRejections,
+      canary: p.deployTarget ? { name: p.deployTarget.canaryName, namespace: p.deployTarget.namespace } : undefined,
+    };
+    checkPipelineTarget(this, 'watch options', target);
+    this.sameCluster('watch', p, p.cluster);
+    if (!this.argoScraped) {
+      this.argoScraped = true;
+      this.addScrapeTarget({
+        name: 'aiinfra-argo-workflows', namespace: p.engine.namespace, podSelector: { ...p.engine.controllerPodLabels }, port: p.engine.metricsPortName, interval: '30s',
+      });
+    }
+    this.addRuleGroup(pipelineRules(target));
+  }
+
   private watchEndpoint(endpoint: IWatchableEndpoint, o: WatchOptions): void {
     const runtime = endpoint.runtime ?? 'builtin';
     if (runtime !== 'builtin' && runtime !== 'vllm') throw new InvalidPropError(this, 'watch', endpoint.runtime, 'an endpoint with runtime "builtin" or "vllm"');
@@ -432,6 +458,7 @@ function catalog(): RuleGroup[] {
   return [
     platformRules(), gpuRules(),
     trainingRules({ name: 'x', namespace: 'x' }),
+    pipelineRules({ name: 'x', namespace: 'x', scheduleIntervalSeconds: 3600, canary: { name: 'x', namespace: 'x' } }),
     endpointRules({ name: 'x', namespace: 'x' }),
     backupRules({ bucketName: 'x', namespace: 'x', drillJobName: 'x' }),
     tenantRules({ namespace: 'x', clusterQueue: 'x', gpuQuota: 1, idleUsdPerGpuHour: 1, monthlyBudgetUsd: 1 }),

@@ -183,7 +183,22 @@ export interface IWatchableRestoreDrill extends IConstruct {
   readonly roots: readonly string[];
 }
 
-export type Watchable = IGpuCluster | IWatchableTenant | IWatchableEndpoint | IWatchableTrainingJob | IWatchableBucket | IWatchableRestoreDrill;
+/** What `watch` needs from a model pipeline (`ModelPipeline` fits). */
+export interface IWatchablePipeline extends IConstruct {
+  /** The WorkflowTemplate's name. */
+  readonly pipelineName: string;
+  readonly namespace: string;
+  readonly cluster: IGpuCluster;
+  /** Shortest time between scheduled runs, seconds. @default - no schedule */
+  readonly scheduleIntervalSeconds?: number;
+  /** The endpoint whose Flagger Canary the pipeline deploys through. @default - none */
+  readonly deployTarget?: { readonly namespace: string; readonly canaryName: string };
+  /** The Argo Workflows controller: its namespace and pod labels (scraped for the pipeline metrics). */
+  readonly engine: { readonly namespace: string; readonly controllerPodLabels: Readonly<Record<string, string>>; readonly metricsPortName: string };
+}
+
+export type Watchable = IGpuCluster | IWatchableTenant | IWatchableEndpoint | IWatchableTrainingJob | IWatchableBucket | IWatchableRestoreDrill
+  | IWatchablePipeline;
 
 /** Options of `watch` (each applies to the kind of target it names). */
 export interface WatchOptions {
@@ -207,6 +222,8 @@ export interface WatchOptions {
   readonly maxDrillAgeDays?: number;
   /** Tenant: a job waiting in the tenant's Kueue queue longer than this alerts, with Kueue's reason. @default '2h' */
   readonly queuePendingLimit?: string;
+  /** Model pipeline: consecutive gate rejections that alert. @default 3 */
+  readonly maxGateRejections?: number;
 }
 
 /** The Prometheus side of a MonitoringStack, as an InferenceEndpoint needs it (`IEndpointMonitoring`). */

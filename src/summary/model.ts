@@ -26,6 +26,8 @@ export type SummaryPart =
     readonly runtime: string; readonly replicas: { readonly min: number; readonly max: number }; readonly url: string;
     readonly modelStore?: string; readonly modelPath?: string }
   | { readonly kind: 'bucket'; readonly path: string; readonly cloud: string; readonly name: string }
+  | { readonly kind: 'pipeline'; readonly path: string; readonly cluster: string; readonly name: string; readonly namespace: string; readonly pool: string;
+    readonly gpus: number; readonly schedule?: string; readonly dataStore: string; readonly dataPrefix: string; readonly endpoint?: string }
   | { readonly kind: 'monitoring'; readonly path: string; readonly cloud: string; readonly cluster?: string; readonly backend: string;
     readonly receivers: readonly string[]; readonly routes: Readonly<Record<string, readonly string[]>> };
 

@@ -50,6 +50,7 @@ export function renderSummaryText(facts: PlatformFacts): string {
   rows.push(['gpu pools', clusters.flatMap((c) => c.pools.map((p) => poolLine(c.path, p)))]);
   rows.push(['tenants', ofKind(facts, 'tenant').map((t) => `${t.namespace}: ${t.gpuQuota} GPUs, ${t.cpuQuota} CPUs, ${t.memoryQuotaGiB} GiB`)]);
   rows.push(['jobs', ofKind(facts, 'training-job').map((j) => `${short(j.path)}: ${j.gpus} GPUs on ${j.pool} in ${j.namespace}${j.checkpointStore ? `, checkpoints to ${short(j.checkpointStore)}` : ''}`)]);
+  rows.push(['pipelines', ofKind(facts, 'pipeline').map((p) => `${short(p.path)}: ${p.gpus} GPUs on ${p.pool} in ${p.namespace}, ${p.schedule ? `cron ${p.schedule}` : 'manual'}, data ${p.dataPrefix}${p.endpoint ? `, canary on ${short(p.endpoint)}` : ''}`)]);
   rows.push(['endpoints', ofKind(facts, 'endpoint').map((e) => `${short(e.path)}: ${e.runtime} on ${e.pool}, ${e.replicas.min}-${e.replicas.max} replicas, ${shown(e.url)}`)]);
   rows.push(['buckets', ofKind(facts, 'bucket').map((b) => `${short(b.path)}: ${shown(b.name)}`)]);
   rows.push(['monitoring', ofKind(facts, 'monitoring').map((m) => `${short(m.path)} (${m.backend}): ${
@@ -88,6 +89,9 @@ function clusterBlock(facts: PlatformFacts, clusterPath: string, title: string, 
   for (const t of tenants) {
     out.push(`${inner}subgraph ${nodeId('t', t.path)}[${label(`tenant ${t.namespace}: ${t.gpuQuota} GPUs`)}]`);
     for (const j of jobs.filter((x) => x.namespace === t.namespace)) out.push(`${inner}  ${nodeId('j', j.path)}[${label(`job ${short(j.path)}`)}]`);
+    for (const p of ofKind(facts, 'pipeline').filter((x) => x.cluster === clusterPath && x.namespace === t.namespace)) {
+      out.push(`${inner}  ${nodeId('pl', p.path)}[${label(`pipeline ${short(p.path)}: ${p.schedule ? `cron ${p.schedule}` : 'manual'}`)}]`);
+    }
     out.push(`${inner}end`);
   }
   for (const j of jobs.filter((x) => !tenants.some((t) => t.namespace === x.namespace))) out.push(`${inner}${nodeId('j', j.path)}[${label(`job ${short(j.path)}`)}]`);
@@ -125,6 +129,11 @@ function mermaidEdges(facts: PlatformFacts): string[] {
   for (const j of jobs) {
     edges.push(`  ${nodeId('j', j.path)} -->|runs on| ${nodeId('p', `${j.cluster}/${j.pool}`)}`);
     if (j.checkpointStore && buckets.some((b) => b.path === j.checkpointStore)) edges.push(`  ${nodeId('j', j.path)} -->|checkpoint| ${nodeId('b', j.checkpointStore)}`);
+  }
+  for (const p of ofKind(facts, 'pipeline')) {
+    edges.push(`  ${nodeId('pl', p.path)} -->|trains on| ${nodeId('p', `${p.cluster}/${p.pool}`)}`);
+    if (buckets.some((b) => b.path === p.dataStore)) edges.push(`  ${nodeId('b', p.dataStore)} -->|data ${p.dataPrefix}| ${nodeId('pl', p.path)}`);
+    if (p.endpoint && ofKind(facts, 'endpoint').some((e) => e.path === p.endpoint)) edges.push(`  ${nodeId('pl', p.path)} -.->|canary| ${nodeId('e', p.endpoint)}`);
   }
   for (const e of ofKind(facts, 'endpoint')) {
     edges.push(`  ${nodeId('e', e.path)} -->|runs on| ${nodeId('p', `${e.cluster}/${e.pool}`)}`);

@@ -21,6 +21,7 @@ import { KubernetesWorkload } from '../k8s/delivery';
 import { deliverClusterAddOnNetworkPolicies, isolateKubeSystemReleases } from '../k8s/addon-network-policies';
 import { Tenant, TenantProps } from './tenant';
 import { TrainingJob, TrainingJobProps } from './training-job';
+import { ModelPipeline, ModelPipelineProps } from '../pipeline/model-pipeline';
 import { checkStateLocation } from '../core/state-backend';
 import { contributeSummary } from '../summary';
 
@@ -569,6 +570,14 @@ export class GpuTrainingCluster extends Construct implements IGpuCluster {
    */
   public addTrainingJob(id: string, props: Omit<TrainingJobProps, 'cluster'>): TrainingJob {
     return new TrainingJob(this, id, { ...props, cluster: this });
+  }
+
+  /**
+   * The model lifecycle as one pipeline on this cluster (Argo Workflows): data prep -> train -> evaluate -> gate ->
+   * canary -> promote or roll back, on a schedule or by hand: `new ModelPipeline(this, id, { ...props, cluster: this })`.
+   */
+  public addModelPipeline(id: string, props: Omit<ModelPipelineProps, 'cluster'>): ModelPipeline {
+    return new ModelPipeline(this, id, { ...props, cluster: this });
   }
 
   /** A team on this cluster: namespace, quotas, Kueue queue, identity (`new Tenant(this, id, { ...props, cluster: this })`). */

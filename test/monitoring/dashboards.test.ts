@@ -34,7 +34,7 @@ describe('dashboards', () => {
   });
 
   test('GPU fleet, training run, endpoint, tenant cost and tenant queue, with unique uids and a data source variable', () => {
-    expect(DASHBOARDS.map((d) => d.uid)).toEqual(['aiinfra-gpu-fleet', 'aiinfra-training-run', 'aiinfra-endpoint', 'aiinfra-tenant-cost', 'aiinfra-tenant-queue']);
+    expect(DASHBOARDS.map((d) => d.uid)).toEqual(['aiinfra-gpu-fleet', 'aiinfra-training-run', 'aiinfra-endpoint', 'aiinfra-tenant-cost', 'aiinfra-tenant-queue', 'aiinfra-model-pipeline']);
     for (const d of DASHBOARDS) {
       const vars = (d.model.templating as { list: { name: string }[] }).list.map((v) => v.name);
       expect(vars[0]).toBe('datasource');

@@ -35,6 +35,7 @@ describe('rule catalog', () => {
       'EndpointQueueDepthHigh', 'EndpointTtftP95OverSlo',
       'GpuDoubleBitEccError', 'GpuIdle', 'GpuMemoryNearFull', 'GpuNodeNotReady', 'GpuThermalOrPowerThrottling', 'GpuXidError',
       'GpuXidHardwareError',
+      'ModelPipelineCanaryRolledBack', 'ModelPipelineGateRejectedRepeatedly', 'ModelPipelineNoSuccessfulRun', 'ModelPipelineRunFailed',
       'ScrapeTargetDown',
       // one budget pair per tenant with a budget (research, serving), a queue alert per tenant (research, serving, idle)
       'TenantGpuBudgetBurn', 'TenantGpuBudgetBurn', 'TenantGpuBudgetOverrun', 'TenantGpuBudgetOverrun',

@@ -303,7 +303,7 @@ describe.each(Object.keys(CLOUDS) as CloudName[])('self-managed backend on %s', 
 
   test('dashboards ship as ConfigMaps the Grafana sidecar loads', () => {
     const maps = findObjects(b.objects, 'ConfigMap');
-    expect(maps.map((m) => m.metadata.name).sort()).toEqual(['aiinfra-dashboard-endpoint', 'aiinfra-dashboard-gpu-fleet', 'aiinfra-dashboard-tenant-cost', 'aiinfra-dashboard-tenant-queue', 'aiinfra-dashboard-training-run']);
+    expect(maps.map((m) => m.metadata.name).sort()).toEqual(['aiinfra-dashboard-endpoint', 'aiinfra-dashboard-gpu-fleet', 'aiinfra-dashboard-model-pipeline', 'aiinfra-dashboard-tenant-cost', 'aiinfra-dashboard-tenant-queue', 'aiinfra-dashboard-training-run']);
     for (const m of maps) {
       expect(m.metadata.labels.grafana_dashboard).toBe('1');
       const [body] = Object.values(m.data) as string[];

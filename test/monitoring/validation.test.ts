@@ -103,7 +103,7 @@ describe('watch', () => {
     expectInvalid(() => m.watch(new FakeTrainingJob(f.stack, 'Job', f.cluster, 'pretrain', 'research'), { checkpointStaleAfter: '2 hours' }),
       /watch options\.checkpointStaleAfter = "2 hours"/);
     expectInvalid(() => m.watch(new FakeEndpoint(f.stack, 'Ep2', f.cluster, 'chat', 'inference', 'tgi')), /an endpoint with runtime "builtin" or "vllm"/);
-    expectInvalid(() => m.watch({ node: f.stack.node } as never), /Allowed: a GPU cluster, a tenant, an inference endpoint, a training job or a bucket/);
+    expectInvalid(() => m.watch({ node: f.stack.node } as never), /Allowed: a GPU cluster, a tenant, an inference endpoint, a training job, a model pipeline or a bucket/);
   });
 
   test('a vLLM endpoint is watched through its own metric names', () => {

@@ -141,6 +141,22 @@ const tenantQueue = dashboard('aiinfra-tenant-queue', 'AI platform / Tenant queu
   panel('Who holds the cohort\'s GPU quota', [[`sum by (cluster_queue) (kueue_cluster_queue_resource_usage{resource="nvidia.com/gpu"} and on (cohort) max by (cohort) (kueue_cluster_queue_resource_usage${Q}))`, 'in use {{cluster_queue}}'], [`sum by (cluster_queue) (kueue_cluster_queue_nominal_quota{resource="nvidia.com/gpu"} and on (cohort) max by (cohort) (kueue_cluster_queue_nominal_quota${Q}))`, 'quota {{cluster_queue}}']], { description: 'GPUs in use and nominal quota of every ClusterQueue in the selected queue\'s cohort: usage above quota is borrowed.' }),
   panel('Waiting jobs (oldest first) and Kueue\'s reason', [[`sort_desc((time() - max by (namespace, workload) (aiinfra_kueue_workload_condition_transition_timestamp_seconds${W})) + on (namespace, workload) group_left (reason, message) (0 * max by (namespace, workload, reason, message) (aiinfra_kueue_workload_condition${W} == 0)) unless on (namespace, workload) (aiinfra_kueue_workload_condition{namespace=~"$namespace",type="Finished"} == 1))`]], { type: 'table', w: 24, unit: 's', description: 'Seconds each not-yet-admitted workload has waited. Exact queue positions: kubectl get --raw /apis/visibility.kueue.x-k8s.io/v1beta1/namespaces/<ns>/localqueues/<queue>/pendingworkloads' }),
 ]);
-for (const [name, d] of [['gpu-fleet', gpu], ['training-run', training], ['endpoint', endpoint], ['tenant-cost', tenantCost], ['tenant-queue', tenantQueue]]) {
+id = 0;
+// Model pipelines (src/pipeline): Argo's controller counts runs of each WorkflowTemplate by phase; the gate gauge and
+// Flagger's canary status are the pipeline's own. The pipeline's namespace is `exported_namespace` under a PodMonitor
+// (which adds the controller's own `namespace`), `namespace` under a plain scrape: both are matched.
+const P = '{name=~"$pipeline",exported_namespace=~"$namespace"}';
+const PN = '{name=~"$pipeline",namespace=~"$namespace"}';
+const runs = (phase) => `sum by (name) (increase(argo_workflows_workflowtemplate_triggered_total{name=~"$pipeline",exported_namespace=~"$namespace",phase=~"${phase}"}[$__range]) or increase(argo_workflows_workflowtemplate_triggered_total{name=~"$pipeline",namespace=~"$namespace",phase=~"${phase}"}[$__range]))`;
+const pipelines = dashboard('aiinfra-model-pipeline', 'AI platform / Model pipelines', 'Model pipelines (Argo Workflows): runs by outcome, run time, gate rejections in a row and the canary of each pipeline\'s endpoint.',
+  [['namespace', 'Namespace', 'label_values(argo_workflows_aiinfra_model_pipeline_gate_rejections, pipeline_namespace)'], ['pipeline', 'Pipeline', 'label_values(argo_workflows_aiinfra_model_pipeline_gate_rejections, pipeline)']], [
+  panel('Succeeded runs in range', [[runs('Succeeded'), '{{name}}']], { type: 'stat', w: 6, h: 4 }),
+  panel('Failed runs in range', [[runs('Failed|Error'), '{{name}}']], { type: 'stat', w: 6, h: 4, thresholds: [{ color: 'green', value: null }, { color: 'red', value: 1 }] }),
+  panel('Gate rejections in a row', [['max by (pipeline) (argo_workflows_aiinfra_model_pipeline_gate_rejections{pipeline=~"$pipeline",pipeline_namespace=~"$namespace"})', '{{pipeline}}']], { type: 'stat', w: 6, h: 4, thresholds: [{ color: 'green', value: null }, { color: 'orange', value: 1 }, { color: 'red', value: 3 }], description: '0 after an accepted version; each rejected version adds one.' }),
+  panel('Canary status', [['max by (name) (flagger_canary_status)', '{{name}}']], { type: 'stat', w: 6, h: 4, thresholds: [{ color: 'blue', value: null }, { color: 'green', value: 1 }, { color: 'red', value: 2 }], description: 'Flagger: 0 analysis running, 1 last analysis succeeded (promoted), 2 failed (rolled back).' }),
+  panel('Runs by phase', [[`sum by (name, phase) (increase(argo_workflows_workflowtemplate_triggered_total${P}[1h]) or increase(argo_workflows_workflowtemplate_triggered_total${PN}[1h]))`, '{{name}} {{phase}}']], { description: 'Per hour: Pending, Running, Succeeded, Failed, Error transitions.' }),
+  panel('Run time p90', [[`histogram_quantile(0.9, sum by (le, name) (rate(argo_workflows_workflowtemplate_runtime_bucket${P}[6h]) or rate(argo_workflows_workflowtemplate_runtime_bucket${PN}[6h])))`, '{{name}}']], { unit: 's', description: 'From Running to completion (not the time waiting for the mutex).' }),
+]);
+for (const [name, d] of [['gpu-fleet', gpu], ['training-run', training], ['endpoint', endpoint], ['tenant-cost', tenantCost], ['tenant-queue', tenantQueue], ['model-pipeline', pipelines]]) {
   fs.writeFileSync(`${out}/${name}.json`, JSON.stringify(d, null, 2) + '\n');
 }

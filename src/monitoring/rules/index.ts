@@ -2,6 +2,7 @@
 export * from './rule';
 export * from './gpu';
 export * from './training';
+export * from './pipeline';
 export * from './inference';
 export * from './platform';
 export * from './cost';

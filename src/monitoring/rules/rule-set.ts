@@ -4,6 +4,7 @@ import { checkGpuRuleOptions, gpuRules, GpuRuleOptions } from './gpu';
 import { checkEndpointTarget, endpointRules, EndpointRuleTarget } from './inference';
 import { backupRules, BackupRuleTarget, checkBackupTarget, platformRules } from './platform';
 import { AlertRule, checkRuleGroups, RuleGroup } from './rule';
+import { checkPipelineTarget, pipelineRules, PipelineRuleTarget } from './pipeline';
 import { checkTrainingTarget, trainingRules, TrainingRuleTarget } from './training';
 
 /** What a rule set covers. */
@@ -12,6 +13,8 @@ export interface RuleSetInput {
   readonly gpu?: GpuRuleOptions | false;
   readonly trainingJobs?: readonly TrainingRuleTarget[];
   readonly endpoints?: readonly EndpointRuleTarget[];
+  /** Model pipelines (src/pipeline): failed runs, gate rejections, rollbacks, staleness. @default - none */
+  readonly pipelines?: readonly PipelineRuleTarget[];
   readonly backups?: readonly BackupRuleTarget[];
   /** GPU price table of the cluster's pools: the cost recording rules (group `aiinfra-cost`). @default - no cost rules */
   readonly gpuPrices?: readonly GpuPrice[];
@@ -28,6 +31,7 @@ export function buildRuleGroups(scope: ErrorScope, input: RuleSetInput, prop = '
   if (input.gpu !== false) checkGpuRuleOptions(scope, `${prop}.gpu`, input.gpu);
   (input.trainingJobs ?? []).forEach((t, i) => checkTrainingTarget(scope, `trainingJobs[${i}]`, t));
   (input.endpoints ?? []).forEach((t, i) => checkEndpointTarget(scope, `endpoints[${i}]`, t));
+  (input.pipelines ?? []).forEach((t, i) => checkPipelineTarget(scope, `pipelines[${i}]`, t));
   (input.backups ?? []).forEach((t, i) => checkBackupTarget(scope, `backups[${i}]`, t));
   if (input.gpuPrices) checkGpuPrices(scope, 'gpuPrices', input.gpuPrices);
   (input.tenants ?? []).forEach((t, i) => checkTenantTarget(scope, `tenants[${i}]`, t));
@@ -35,6 +39,7 @@ export function buildRuleGroups(scope: ErrorScope, input: RuleSetInput, prop = '
   if (input.gpu !== false) groups.push(gpuRules(input.gpu ?? {}));
   for (const t of input.trainingJobs ?? []) groups.push(trainingRules(t));
   for (const t of input.endpoints ?? []) groups.push(endpointRules(t));
+  for (const t of input.pipelines ?? []) groups.push(pipelineRules(t));
   for (const t of input.backups ?? []) groups.push(backupRules(t));
   if (input.gpuPrices) groups.push(costRules(input.gpuPrices));
   for (const t of input.tenants ?? []) groups.push(tenantRules(t));

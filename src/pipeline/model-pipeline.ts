@@ -1,0 +1,441 @@
+import { Construct, IConstruct } from 'constructs';
+import { Annotations } from 'cdktf';
+import { IGpuCluster, GpuPoolInfo } from '../core/cluster';
+import { cronProblem } from '../core/cron';
+import { IProgressiveDeployTarget } from '../core/deploy-target';
+import { check, InvalidPropError } from '../core/errors';
+import { Gpu } from '../core/gpu';
+import { IWorkloadIdentity } from '../core/identity';
+import { checkImageUri } from '../core/image';
+import { trainerImage } from '../core/image-build';
+import { IModelStore, ModelReference } from '../core/model-store';
+import { WorkloadIdentity } from '../core/workload-identity';
+import { apiObject } from '../k8s/cdk8s';
+import { KubernetesWorkload } from '../k8s/delivery';
+import { addMetricsIngressNetworkPolicy } from '../k8s/namespace';
+import { checkDnsLabel, derivedDnsLabel } from '../k8s/names';
+import { contributeSummary } from '../summary';
+import { hostSharePerGpu, ITenant } from '../training/tenant';
+import { LORA_TARGET_MODULES, LoraProps, TRAINER_METRICS_PORT, TRAINER_PRESETS, TrainerPreset } from '../training/training-job';
+import { apiServerEgress, WorkflowEngine } from './engine';
+import { minCronIntervalMinutes } from './schedule';
+import { cronWorkflow, PIPELINE_LABEL, PipelineSpec, rbacObjects, trainerConfigMap, workflowTemplate } from './workflow';
+
+/** The data step: raw records under a prefix of a store, cleaned, deduplicated and split by hash. */
+export interface PipelineDataProps {
+  /** The store holding the raw data (the registry and datasets go to the same store unless `deploy` names another registry). */
+  readonly store: IModelStore;
+  /** Object prefix of the raw records, inside the tenant's `bucketPrefix`, ending with `/`. */
+  readonly prefix: string;
+  /** @default 'auto' (by file suffix) */
+  readonly format?: 'auto' | 'jsonl' | 'parquet' | 'text';
+  /** Field holding the text in JSONL / Parquet records. @default 'text' */
+  readonly textField?: string;
+  /** Tokenizer: `bytes`, or a path in `store` to a directory with `tokenizer.json`. @default 'bytes' */
+  readonly tokenizer?: string;
+  /** Held-out fractions, each in (0, 0.5), together below 1. @default { validation: 0.02, test: 0.02 } */
+  readonly split?: { readonly validation?: number; readonly test?: number };
+}
+
+/** The train step: the bundled trainer on one node of a GPU pool, admitted by Kueue in the tenant's queue. */
+export interface PipelineTrainProps {
+  readonly preset: TrainerPreset;
+  /** GPUs (torchrun processes) of the one training pod; at most the tenant's GPU quota and a pool's GPUs per node. */
+  readonly gpusPerNode: number;
+  /** Nodes: 1 (multi-node training runs as a TrainingJob; a pipeline step on several nodes is not supported yet). @default 1 */
+  readonly nodes?: number;
+  /** Start from these weights (e.g. `store.model('team/base')`); required with `lora`. @default - random initialisation */
+  readonly baseModel?: ModelReference;
+  /** LoRA adapters instead of all weights. @default - full training */
+  readonly lora?: LoraProps;
+  /** @default 1000 */
+  readonly steps?: number;
+  /** Sequences per optimizer step, a multiple of `gpusPerNode`. @default 8 x gpusPerNode */
+  readonly globalBatchSize?: number;
+  /** @default - min(2048, the preset's context) */
+  readonly seqLen?: number;
+  /** @default 3e-4 (1e-4 with lora) */
+  readonly learningRate?: number;
+  /** GPU pool by name. @default - the first pool with enough GPUs per node */
+  readonly pool?: string;
+  /** Longest training run, hours (the Job's activeDeadlineSeconds). @default 24 */
+  readonly maxRuntimeHours?: number;
+}
+
+/** The promotion gate (compute/src/aiinfra/gate.py) on the held-out test split. */
+export interface PipelineEvaluateProps {
+  /** Test windows evaluated (the candidate and production on the same ones). @default 512 */
+  readonly maxWindows?: number;
+  /** Largest relative rise of the held-out loss over production's (0.01 = 1 % worse at most). @default 0 */
+  readonly maxLossRegression?: number;
+}
+
+/** Hand-over of an accepted version to an endpoint with progressive delivery. */
+export interface PipelineDeployProps {
+  /** An endpoint with progressive delivery (its canary analysis: steps, interval, SLOs, are the endpoint's). */
+  readonly endpoint: IProgressiveDeployTarget;
+  /** Longest wait for the canary analysis, a duration such as `2h`. @default '2h' */
+  readonly timeout?: string;
+}
+
+export interface PipelineTriggerProps {
+  /** Cron schedule (5 fields or a macro such as `@weekly`). @default - none (manual and event runs only) */
+  readonly schedule?: string;
+  /** Time zone of `schedule` (IANA name). @default 'Etc/UTC' */
+  readonly timezone?: string;
+}
+
+export interface ModelPipelineProps {
+  readonly cluster: IGpuCluster;
+  /** The tenant whose namespace, queue, quota and bucket prefix the pipeline uses. */
+  readonly tenant: ITenant;
+  /** Kubernetes name of the pipeline (WorkflowTemplate, CronWorkflow, ServiceAccount). @default - the construct id */
+  readonly name?: string;
+  readonly data: PipelineDataProps;
+  readonly train: PipelineTrainProps;
+  /** @default - held-out loss must not regress */
+  readonly evaluate?: PipelineEvaluateProps;
+  /** @default - none: an accepted version moves the `production` alias directly */
+  readonly deploy?: PipelineDeployProps;
+  /** @default - manual runs only (`argo submit --from workflowtemplate/<name>`) */
+  readonly trigger?: PipelineTriggerProps;
+  /** Image of the steps (the compute core). @default - the bundled trainer image */
+  readonly image?: string;
+}
+
+/** Overheads of a run beside training (prep, evaluation, register, gate, node scale-up), minutes. */
+const FIXED_RUN_MINUTES = 30;
+/** Model FLOPs utilisation assumed in the run-time estimate. */
+const ESTIMATE_MFU = 0.4;
+/** FLOP/s of the evaluation step's CPUs (4 cores; aiinfra.evaluate runs on CPU). */
+const EVAL_CPU_FLOPS = 2e11;
+
+const DURATION = /^(\d+)(m|h)$/;
+
+/** The pool the train step runs on. */
+function pickPool(scope: IConstruct, cluster: IGpuCluster, train: PipelineTrainProps): GpuPoolInfo {
+  const pools = cluster.gpuPools.filter((p) => (train.pool === undefined || p.name === train.pool));
+  if (train.pool !== undefined && pools.length === 0) {
+    throw new InvalidPropError(scope, 'train.pool', train.pool, `one of the cluster's pools: ${cluster.gpuPools.map((p) => p.name).join(', ')}`);
+  }
+  const pool = pools.find((p) => p.gpusPerNode >= train.gpusPerNode);
+  if (!pool) {
+    throw new InvalidPropError(scope, 'train.gpusPerNode', train.gpusPerNode,
+      `at most the GPUs per node of a pool (${pools.map((p) => `${p.name}: ${p.gpusPerNode}`).join(', ')})`);
+  }
+  return pool;
+}
+
+/** Validates the train props against the tenant's quota and the cluster's pools. */
+function resolveTrain(scope: IConstruct, props: ModelPipelineProps): { pool: GpuPoolInfo; globalBatchSize: number; seqLen: number; steps: number } {
+  const t = props.train;
+  if (!t || !(t.preset in TRAINER_PRESETS)) throw new InvalidPropError(scope, 'train.preset', t?.preset, `one of ${Object.keys(TRAINER_PRESETS).join(', ')}`);
+  check.integerInRange(scope, 'train.gpusPerNode', t.gpusPerNode, 1, 16);
+  if (t.gpusPerNode === undefined) throw new InvalidPropError(scope, 'train.gpusPerNode', undefined, 'an integer from 1 to 16');
+  if ((t.nodes ?? 1) !== 1) {
+    throw new InvalidPropError(scope, 'train.nodes', t.nodes, '1 (a pipeline trains on one node; run multi-node training as cluster.addTrainingJob)');
+  }
+  if (t.gpusPerNode > props.tenant.gpuQuota) {
+    throw new InvalidPropError(scope, 'train.gpusPerNode', t.gpusPerNode,
+      `at most the tenant's GPU quota (${props.tenant.node.path}: gpuQuota ${props.tenant.gpuQuota}): Kueue would never admit the train step`);
+  }
+  const pool = pickPool(scope, props.cluster, t);
+  check.integerInRange(scope, 'train.steps', t.steps, 1, 10_000_000);
+  const globalBatchSize = t.globalBatchSize ?? 8 * t.gpusPerNode;
+  check.integerInRange(scope, 'train.globalBatchSize', globalBatchSize, 1, 1_000_000);
+  if (globalBatchSize % t.gpusPerNode !== 0) {
+    throw new InvalidPropError(scope, 'train.globalBatchSize', globalBatchSize, `a multiple of train.gpusPerNode (${t.gpusPerNode})`);
+  }
+  const dims = TRAINER_PRESETS[t.preset];
+  const seqLen = t.seqLen ?? Math.min(2048, dims.maxSeqLen);
+  check.integerInRange(scope, 'train.seqLen', seqLen, 16, dims.maxSeqLen);
+  check.numberInRange(scope, 'train.learningRate', t.learningRate, 1e-8, 1);
+  check.numberInRange(scope, 'train.maxRuntimeHours', t.maxRuntimeHours, 0.1, 720);
+  if (t.lora) {
+    check.integerInRange(scope, 'train.lora.rank', t.lora.rank, 1, 256);
+    if (!t.baseModel) throw new InvalidPropError(scope, 'train.baseModel', undefined, 'the base model LoRA adapts (train.lora needs it)');
+    for (const m of t.lora.targetModules ?? []) {
+      if (!(LORA_TARGET_MODULES as readonly string[]).includes(m)) {
+        throw new InvalidPropError(scope, 'train.lora.targetModules', m, `modules of the trainer's GPT: ${LORA_TARGET_MODULES.join(', ')}`);
+      }
+    }
+  }
+  if (t.baseModel) {
+    if (t.baseModel.store.cloud.kind !== props.cluster.cloud.kind) {
+      throw new InvalidPropError(scope, 'train.baseModel', t.baseModel.uri, `a model in a store on the cluster's cloud (${props.cluster.cloud.kind})`);
+    }
+    if (t.baseModel.preset !== undefined && t.baseModel.preset !== t.preset) {
+      throw new InvalidPropError(scope, 'train.baseModel', `${t.baseModel.uri} (preset ${t.baseModel.preset})`, `a model of train.preset ${t.preset}`);
+    }
+  }
+  return { pool, globalBatchSize, seqLen, steps: t.steps ?? 1000 };
+}
+
+/** Validates the data props: same cloud as the cluster, inside the tenant's prefix, sane split fractions. */
+function resolveData(scope: IConstruct, props: ModelPipelineProps): { validation: number; test: number } {
+  const d = props.data;
+  if (!d || !d.store) throw new InvalidPropError(scope, 'data.store', d?.store, 'the IModelStore holding the raw records');
+  if (d.store.cloud.kind !== props.cluster.cloud.kind) {
+    throw new InvalidPropError(scope, 'data.store', d.store.node.path,
+      `a store on the cluster's cloud (${props.cluster.cloud.kind}): the pipeline's ${props.cluster.cloud.kind} workload identity cannot read ${d.store.cloud.kind} storage`);
+  }
+  if (typeof d.prefix !== 'string' || !d.prefix.endsWith('/')) throw new InvalidPropError(scope, 'data.prefix', d.prefix, "an object prefix ending with '/'");
+  props.tenant.checkPrefix(scope, 'data.prefix', d.prefix);
+  check.oneOf(scope, 'data.format', d.format, ['auto', 'jsonl', 'parquet', 'text']);
+  check.matches(scope, 'data.textField', d.textField, /^[A-Za-z_][A-Za-z0-9_.-]{0,63}$/, 'a record field name');
+  if (d.tokenizer !== undefined && d.tokenizer !== 'bytes') props.tenant.checkPrefix(scope, 'data.tokenizer', `${d.tokenizer.replace(/\/+$/, '')}/`);
+  const validation = d.split?.validation ?? 0.02;
+  const test = d.split?.test ?? 0.02;
+  if (typeof validation === 'number' && typeof test === 'number' && validation + test >= 1) {
+    throw new InvalidPropError(scope, 'data.split', { validation, test }, 'fractions that leave records to train on (validation + test < 1, each below 0.5)');
+  }
+  for (const [key, value] of [['validation', validation], ['test', test]] as const) {
+    if (typeof value !== 'number' || !(value > 0 && value < 0.5)) {
+      throw new InvalidPropError(scope, `data.split.${key}`, value, 'a fraction in (0, 0.5): the held-out share of the records');
+    }
+  }
+  return { validation, test };
+}
+
+/** Validates the deploy target: an endpoint with progressive delivery, on this cluster's cloud, its registry in the tenant's prefix. */
+function resolveDeploy(scope: IConstruct, props: ModelPipelineProps): IProgressiveDeployTarget | undefined {
+  const deploy = props.deploy;
+  if (!deploy) return undefined;
+  const canary = (deploy as { canary?: unknown }).canary;
+  if (canary !== undefined) {
+    throw new InvalidPropError(scope, 'deploy.canary', canary,
+      "nothing here: the canary analysis (steps, interval, SLOs) is the endpoint's (one canary per Deployment): set it on the endpoint");
+  }
+  const e = deploy.endpoint as Partial<IProgressiveDeployTarget> | undefined;
+  const missing = ['namespace', 'deploymentName', 'canaryName', 'modelVersionAnnotation'].filter((k) => typeof (e as Record<string, unknown> | undefined)?.[k] !== 'string'
+    || ((e as Record<string, string>)[k]).length === 0);
+  if (!e || missing.length > 0 || !e.registry) {
+    throw new InvalidPropError(scope, 'deploy.endpoint', (e as IConstruct | undefined)?.node?.path ?? e,
+      `an endpoint with progressive delivery (a Flagger canary: IProgressiveDeployTarget${missing.length ? `; this one has no ${missing.join(', ')}` : ''}): `
+      + 'without it a new version would reach all traffic at once, with no automatic rollback');
+  }
+  if (e.cloud?.kind !== props.cluster.cloud.kind || e.registry.store.cloud.kind !== props.cluster.cloud.kind) {
+    throw new InvalidPropError(scope, 'deploy.endpoint', e.node?.path, `an endpoint and registry on the cluster's cloud (${props.cluster.cloud.kind})`);
+  }
+  props.tenant.checkPrefix(scope, 'deploy.endpoint.registry', `${e.registry.path}/`);
+  if (deploy.timeout !== undefined && !DURATION.test(deploy.timeout)) {
+    throw new InvalidPropError(scope, 'deploy.timeout', deploy.timeout, 'a duration in minutes or hours, such as "90m" or "2h"');
+  }
+  return e as IProgressiveDeployTarget;
+}
+
+function durationSeconds(d: string): number {
+  const m = DURATION.exec(d)!;
+  return Number(m[1]) * (m[2] === 'h' ? 3600 : 60);
+}
+
+/**
+ * The model lifecycle as one Argo Workflows pipeline in a tenant's namespace, usually made with
+ * `cluster.addModelPipeline(id, props)`: prepare data (clean, dedupe, hash split, atomic publish) -> train (a Kueue-admitted
+ * Job in the tenant's queue) -> evaluate on the held-out split (candidate and production on the same windows) ->
+ * register a registry version -> gate (compare with production) -> hand the version to the endpoint's canary
+ * (Flagger) and wait for its verdict -> move the `production` alias, or leave it (rejected / rolled back).
+ * Runs on a cron schedule (a CronWorkflow, `Forbid`), by hand (`argo submit --from workflowtemplate/<name>`), and never
+ * two at once (a workflow mutex). Its ServiceAccount holds only the verbs its steps use; its workload identity reads the
+ * data prefix and writes only the pipeline's own prefixes and the registry.
+ */
+export class ModelPipeline extends Construct {
+  /** True for a ModelPipeline. */
+  public static isModelPipeline(x: unknown): x is ModelPipeline {
+    return x instanceof ModelPipeline;
+  }
+
+  public readonly cluster: IGpuCluster;
+  public readonly tenant: ITenant;
+  /** Kubernetes name of the WorkflowTemplate (and CronWorkflow, ServiceAccount). */
+  public readonly pipelineName: string;
+  public readonly namespace: string;
+  /** `<store uri>/<path>` of the model registry the pipeline writes. */
+  public readonly registryUri: string;
+  /** The cron schedule, if any. */
+  public readonly schedule?: string;
+  /** Shortest time between two scheduled runs, seconds (undefined without a schedule). */
+  public readonly scheduleIntervalSeconds?: number;
+  /** Estimated duration of one run, seconds (training at 40 % MFU, the CPU evaluation, fixed overheads, the canary). */
+  public readonly estimatedRunSeconds: number;
+  /** The endpoint whose canary the pipeline drives. */
+  public readonly deployTarget?: IProgressiveDeployTarget;
+  /** The pipeline's workload identity. */
+  public readonly identity: IWorkloadIdentity;
+  /** The Helm release with the pipeline's objects. */
+  public readonly workload: KubernetesWorkload;
+  /** The Argo Workflows installation the pipeline runs on. */
+  public readonly engine: WorkflowEngine;
+  /** The rendered WorkflowTemplate and CronWorkflow (for `argo lint` and tests). */
+  public readonly argoObjects: readonly Record<string, unknown>[];
+
+  constructor(scope: Construct, id: string, props: ModelPipelineProps) {
+    super(scope, id);
+    if (!props.cluster) throw new InvalidPropError(this, 'cluster', props.cluster, 'an IGpuCluster');
+    if (!props.tenant || props.tenant.cluster !== props.cluster) {
+      throw new InvalidPropError(this, 'tenant', props.tenant?.node?.path ?? props.tenant, `a tenant of ${props.cluster.node.path}`);
+    }
+    const name = props.name ?? derivedDnsLabel(this, id, 40, 'name');
+    checkDnsLabel(this, 'name', name, 40);
+    const split = resolveData(this, props);
+    const train = resolveTrain(this, props);
+    const target = resolveDeploy(this, props);
+    check.numberInRange(this, 'evaluate.maxLossRegression', props.evaluate?.maxLossRegression, 0, 1);
+    check.integerInRange(this, 'evaluate.maxWindows', props.evaluate?.maxWindows, 1, 1_000_000);
+    const onNewData = (props.trigger as { onNewData?: unknown } | undefined)?.onNewData;
+    if (onNewData !== undefined) {
+      throw new InvalidPropError(this, 'trigger.onNewData', onNewData,
+        'nothing: runs on new data (bucket events through Argo Events) are not available in this version; use trigger.schedule or argo submit');
+    }
+    const schedule = props.trigger?.schedule?.trim();
+    if (schedule !== undefined) {
+      const problem = cronProblem(schedule, true);
+      if (problem) throw new InvalidPropError(this, 'trigger.schedule', schedule, `a cron expression (${problem})`);
+    }
+    check.matches(this, 'trigger.timezone', props.trigger?.timezone, /^[A-Za-z_]+(\/[A-Za-z0-9_+-]+)*$/, 'an IANA time zone such as "Etc/UTC" or "Europe/Berlin"');
+    if (props.image !== undefined) checkImageUri(this, 'image', props.image);
+
+    this.cluster = props.cluster;
+    this.tenant = props.tenant;
+    this.pipelineName = name;
+    this.namespace = props.tenant.namespace;
+    this.deployTarget = target;
+    this.schedule = schedule;
+    const store = props.data.store;
+    const ownPrefix = `${props.tenant.bucketPrefix}pipelines/${name}/`;
+    this.registryUri = target ? target.registry.uri : `${store.uri}/${ownPrefix}registry`;
+    const deployTimeout = durationSeconds(props.deploy?.timeout ?? '2h');
+    this.estimatedRunSeconds = estimateRunSeconds(props, train, target ? deployTimeout / 2 : 0);
+    this.scheduleIntervalSeconds = schedule ? (minCronIntervalMinutes(schedule) ?? 0) * 60 || undefined : undefined;
+    this.warnOverlappingSchedule();
+
+    this.engine = WorkflowEngine.of(this, props.cluster);
+    this.identity = new WorkloadIdentity(this, 'Identity', {
+      cloud: props.cluster.cloud, description: `Model pipeline ${this.namespace}/${name}: reads ${props.data.prefix}, writes ${ownPrefix}`,
+    });
+    this.grantStorage(props, ownPrefix, target);
+    const saAnnotations = props.cluster.bindServiceAccount(this.identity, this.namespace, name);
+    const imageUri = props.image ?? this.bundledImage();
+
+    const spec = this.renderSpec(props, { name, store, ownPrefix, split, train, target, deployTimeout, imageUri });
+    this.workload = new KubernetesWorkload(this, 'Workload', {
+      cluster: props.cluster, namespace: this.namespace, description: `Model pipeline ${this.namespace}/${name} (cdktf-ai-infra)`,
+    });
+    this.workload.addDependency(props.tenant.workload, this.engine.release);
+    // The Role in the endpoint's namespace needs that namespace: after the endpoint's release, when it has one.
+    const endpointWorkload = (target as { workload?: unknown } | undefined)?.workload;
+    if (KubernetesWorkload.isKubernetesWorkload(endpointWorkload)) this.workload.addDependency(endpointWorkload);
+    const chart = this.workload.chart;
+    const cron = cronWorkflow(spec);
+    this.argoObjects = [workflowTemplate(spec), ...(cron ? [cron] : [])];
+    const objects = [
+      ...rbacObjects(spec, saAnnotations), trainerConfigMap(spec, trainerConfig(props, train, name)), ...this.argoObjects,
+      // Step pods talk to the API server (the executor's results, the resource steps); the trainer's metrics are scraped.
+      apiServerEgress(`model-pipeline-${name}-apiserver`, this.namespace, { [PIPELINE_LABEL]: name }),
+    ];
+    objects.forEach((o, i) => apiObject(chart, `Object${i}`, o as never));
+    addMetricsIngressNetworkPolicy(chart, 'TrainerMetrics', {
+      name: `model-pipeline-${name}-metrics`, namespace: this.namespace, podLabels: { [PIPELINE_LABEL]: name }, port: TRAINER_METRICS_PORT,
+    });
+    contributeSummary(this, () => ({
+      kind: 'pipeline', path: this.node.path, cluster: this.cluster.node.path, name, namespace: this.namespace, pool: train.pool.name,
+      gpus: props.train.gpusPerNode, schedule, dataStore: store.node.path, dataPrefix: props.data.prefix, endpoint: target?.node.path,
+    }));
+  }
+
+  /** Grants: read the raw data (and tokenizer, base model), write the pipeline's prefix and the registry. */
+  private grantStorage(props: ModelPipelineProps, ownPrefix: string, target?: IProgressiveDeployTarget): void {
+    const d = props.data;
+    d.store.grantRead(this.identity, d.prefix);
+    if (d.tokenizer && d.tokenizer !== 'bytes') d.store.grantRead(this.identity, `${d.tokenizer.replace(/\/+$/, '')}/`);
+    d.store.grantWrite(this.identity, ownPrefix);
+    if (target) target.registry.store.grantWrite(this.identity, `${target.registry.path}/`);
+    const base = props.train.baseModel;
+    if (base) base.store.grantRead(this.identity, `${base.path}/`);
+  }
+
+  private renderSpec(props: ModelPipelineProps, o: {
+    name: string; store: IModelStore; ownPrefix: string; split: { validation: number; test: number }; train: ReturnType<typeof resolveTrain>;
+    target?: IProgressiveDeployTarget; deployTimeout: number; imageUri: string;
+  }): PipelineSpec {
+    const { pool } = o.train;
+    const gpus = props.train.gpusPerNode;
+    const share = hostSharePerGpu(props.cluster);
+    const maxRuntimeSeconds = Math.round((props.train.maxRuntimeHours ?? 24) * 3600);
+    const tokenizer = props.data.tokenizer && props.data.tokenizer !== 'bytes' ? `${o.store.uri}/${props.data.tokenizer.replace(/\/+$/, '')}` : 'bytes';
+    return {
+      name: o.name, namespace: this.namespace, serviceAccount: o.name, imageUri: o.imageUri,
+      podLabels: { [PIPELINE_LABEL]: o.name, ...(props.cluster.workloadIdentityPodLabels ?? {}) },
+      env: { ...o.store.clientEnvironment },
+      sourceUri: `${o.store.uri}/${props.data.prefix}`, format: props.data.format ?? 'auto', textField: props.data.textField ?? 'text', tokenizer,
+      validation: o.split.validation, test: o.split.test,
+      datasetUri: `${o.store.uri}/${o.ownPrefix}datasets`, checkpointsUri: `${o.store.uri}/${o.ownPrefix}checkpoints`, registryUri: this.registryUri,
+      maxLossRegression: props.evaluate?.maxLossRegression ?? 0, maxWindows: props.evaluate?.maxWindows ?? 512,
+      train: {
+        gpus, queue: this.tenant.queueName, nodeSelector: { ...pool.nodeSelector },
+        // 90 % of the host share of the GPUs: the rest is the node's system reserve and daemons.
+        cpu: Math.max(1, Math.floor(share.vcpus * gpus * 0.9)), memoryGiB: Math.max(4, Math.floor(share.memoryGiB * gpus * 0.9)),
+        tolerations: [
+          ...pool.taints.map((t) => ({ key: t.key, operator: 'Equal', value: t.value, effect: t.effect })),
+          ...(pool.taints.some((t) => t.key === 'nvidia.com/gpu') ? [] : [{ key: 'nvidia.com/gpu', operator: 'Exists', effect: 'NoSchedule' }]),
+        ],
+        maxRuntimeSeconds, terminationGracePeriodSeconds: 300, maxRestarts: 3,
+      },
+      deploy: o.target ? {
+        namespace: o.target.namespace, deploymentName: o.target.deploymentName, canaryName: o.target.canaryName,
+        annotation: o.target.modelVersionAnnotation, timeoutSeconds: o.deployTimeout,
+      } : undefined,
+      schedule: this.schedule, timezone: props.trigger?.timezone ?? 'Etc/UTC',
+      activeDeadlineSeconds: maxRuntimeSeconds + FIXED_RUN_MINUTES * 60 * 4 + (o.target ? o.deployTimeout : 0),
+    };
+  }
+
+  /** A schedule firing more often than a run takes: runs are skipped (Forbid), so the real cadence is slower. */
+  private warnOverlappingSchedule(): void {
+    if (!this.scheduleIntervalSeconds || this.scheduleIntervalSeconds >= this.estimatedRunSeconds) return;
+    Annotations.of(this).addWarning(`${this.node.path}: trigger.schedule "${this.schedule}" fires every ${Math.round(this.scheduleIntervalSeconds / 60)} min `
+      + `at the shortest, but a run is estimated at ${Math.round(this.estimatedRunSeconds / 60)} min (training at ${ESTIMATE_MFU * 100} % MFU plus `
+      + `the held-out evaluation on CPU, ${FIXED_RUN_MINUTES} min of data preparation and scale-up${this.deployTarget ? ', plus the canary' : ''}): runs due while one is `
+      + 'active are skipped (concurrencyPolicy Forbid). Schedule less often, train fewer steps or evaluate fewer windows (evaluate.maxWindows).');
+  }
+
+  private bundledImage(): string {
+    const image = trainerImage(this, this.cluster.cloud);
+    image.grantPull(this.cluster);
+    return image.imageUri;
+  }
+}
+
+/**
+ * Training time at `ESTIMATE_MFU` of the pool's peak (6 x params x tokens FLOPs), the CPU evaluation of candidate and
+ * production (2 x params FLOPs per token each), fixed overheads and the canary.
+ */
+function estimateRunSeconds(props: ModelPipelineProps, train: ReturnType<typeof resolveTrain>, canarySeconds: number): number {
+  const params = TRAINER_PRESETS[props.train.preset].params;
+  const tokens = train.steps * train.globalBatchSize * train.seqLen;
+  const gpu = Gpu.fromId(train.pool.gpu);
+  const peak = (gpu ? (gpu.supportsBf16 ? gpu.bf16Tflops : gpu.fp16Tflops) : 100) * 1e12;
+  const trainSeconds = (6 * params * tokens) / (props.train.gpusPerNode * peak * ESTIMATE_MFU);
+  const evalSeconds = (2 * 2 * params * (props.evaluate?.maxWindows ?? 512) * (train.seqLen + 1)) / EVAL_CPU_FLOPS;
+  return Math.round(trainSeconds + evalSeconds + FIXED_RUN_MINUTES * 60 + canarySeconds);
+}
+
+/** The trainer config (compute/CONTRACT.md), as TrainingJob writes it, for the pipeline's one-node run. */
+function trainerConfig(props: ModelPipelineProps, train: ReturnType<typeof resolveTrain>, name: string): Record<string, unknown> {
+  const t = props.train;
+  const gpu = Gpu.fromId(train.pool.gpu);
+  const perGpu = train.globalBatchSize / t.gpusPerNode;
+  let micro = Math.min(8, perGpu);
+  while (perGpu % micro !== 0) micro--;
+  const precision = gpu && !gpu.supportsBf16 ? 'fp16' : 'bf16';
+  return {
+    run_name: name, seed: 1337, steps: train.steps, global_batch_size: train.globalBatchSize, micro_batch_size: micro, seq_len: train.seqLen,
+    lr: t.learningRate ?? (t.lora ? 1e-4 : 3e-4), warmup_steps: Math.min(100, Math.floor(train.steps / 10)), device: 'cuda', strategy: 'ddp', precision,
+    compile: true, eval_interval: 500, checkpoint_interval: 500, resume: true, verify_checkpoint: true, metrics_port: TRAINER_METRICS_PORT,
+    model: { preset: t.preset, ...(t.baseModel ? { init_from: t.baseModel.uri } : {}) },
+    data: { source: 'tokens', dtype: 'uint16', cache_dir: '/scratch/data' },
+    ...(t.lora ? {
+      lora: { rank: t.lora.rank, alpha: t.lora.alpha ?? 2 * t.lora.rank, dropout: t.lora.dropout ?? 0, target_modules: t.lora.targetModules ?? [...LORA_TARGET_MODULES] },
+    } : {}),
+  };
+}

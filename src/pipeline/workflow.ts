@@ -1,0 +1,448 @@
+// The Argo objects of one model pipeline, as plain data (pure functions of the resolved spec): the WorkflowTemplate
+// (prep -> train -> evaluate -> register -> gate -> deploy -> wait for the canary -> promote), its CronWorkflow, and
+// the RBAC its steps need. Argo expressions (`{{workflow.name}}`) pass through the Helm chart escaped
+// (k8s/delivery.ts), so they reach the cluster as written here.
+import { stringify } from '../core/yaml';
+import { MANAGED_BY_LABELS } from '../k8s/namespace';
+import { restrictedContainerSecurityContext, restrictedPodSecurityContext } from '../k8s/security';
+
+/** Label on every pod and object of a pipeline (its name). */
+export const PIPELINE_LABEL = 'ai-infra/model-pipeline';
+/** The Argo custom gauge of consecutive gate rejections (exposed by the controller as `argo_workflows_<name>`). */
+export const GATE_METRIC = 'aiinfra_model_pipeline_gate_rejections';
+/** Gate exit codes (compute/src/aiinfra/gate.py): 0 accepted, 4 rejected, 3 alias conflict, else error. */
+export const GATE_EXIT_REJECTED = 4;
+/** The Flagger Canary phases that mean "the analysis of our change has started" (or already ended). */
+const CANARY_STARTED = ['Progressing', 'Waiting', 'WaitingPromotion', 'Promoting', 'Finalising', 'Failed'];
+/** Where the trainer config ConfigMap is mounted in the train Job. */
+const TRAINER_CONFIG = '/etc/aiinfra/trainer.json';
+
+/** The train step's Kubernetes Job (created per run by a resource template, admitted by Kueue). */
+export interface PipelineTrainSpec {
+  readonly gpus: number;
+  readonly cpu: number;
+  readonly memoryGiB: number;
+  readonly nodeSelector: Record<string, string>;
+  readonly tolerations: readonly Record<string, unknown>[];
+  /** The tenant's Kueue LocalQueue. */
+  readonly queue: string;
+  readonly maxRuntimeSeconds: number;
+  readonly terminationGracePeriodSeconds: number;
+  /** torchrun `--max-restarts`. */
+  readonly maxRestarts: number;
+}
+
+/** Where the deploy step hands the new version to the endpoint's canary controller. */
+export interface PipelineDeploySpec {
+  readonly namespace: string;
+  readonly deploymentName: string;
+  readonly canaryName: string;
+  readonly annotation: string;
+  /** Longest wait for the canary analysis to end, seconds. */
+  readonly timeoutSeconds: number;
+}
+
+/** Everything the objects are rendered from (validated by ModelPipeline). */
+export interface PipelineSpec {
+  readonly name: string;
+  readonly namespace: string;
+  readonly serviceAccount: string;
+  readonly imageUri: string;
+  /** Pod labels: the pipeline label and the cloud's workload-identity labels. */
+  readonly podLabels: Record<string, string>;
+  /** The store's client environment (no secrets). */
+  readonly env: Record<string, string>;
+  readonly sourceUri: string;
+  readonly format: 'auto' | 'jsonl' | 'parquet' | 'text';
+  readonly textField: string;
+  readonly tokenizer: string;
+  readonly validation: number;
+  readonly test: number;
+  readonly datasetUri: string;
+  readonly checkpointsUri: string;
+  readonly registryUri: string;
+  readonly maxLossRegression: number;
+  readonly maxWindows: number;
+  readonly train: PipelineTrainSpec;
+  readonly deploy?: PipelineDeploySpec;
+  readonly schedule?: string;
+  readonly timezone: string;
+  /** Longest run, seconds (the workflow's activeDeadlineSeconds). */
+  readonly activeDeadlineSeconds: number;
+}
+
+type Obj = Record<string, unknown>;
+
+function labels(s: PipelineSpec): Record<string, string> {
+  return { ...MANAGED_BY_LABELS, [PIPELINE_LABEL]: s.name };
+}
+
+function envList(s: PipelineSpec, extra: Record<string, string> = {}): Obj[] {
+  const all: Record<string, string> = { ...s.env, PYTHONUNBUFFERED: '1', HOME: '/tmp', XDG_CACHE_HOME: '/tmp/cache', ...extra };
+  return Object.keys(all).sort().map((name) => ({ name, value: all[name] }));
+}
+
+/** Node loss, eviction or an API hiccup (Argo's `OnError`) is retried with backoff; a step's own failure is not. */
+const RETRY = { limit: 3, retryPolicy: 'OnError', backoff: { duration: '1m', factor: 2, maxDuration: '30m' } };
+
+/** A CPU step running the bundled image's Python (the compute core's CLIs). */
+function scriptStep(s: PipelineSpec, name: string, source: string, size: { cpu: string; memory: string }, extra: Obj = {}): Obj {
+  return {
+    name,
+    retryStrategy: RETRY,
+    script: {
+      image: s.imageUri,
+      imagePullPolicy: 'IfNotPresent',
+      command: ['python'],
+      source,
+      env: envList(s),
+      resources: { requests: { cpu: size.cpu, memory: size.memory }, limits: { memory: size.memory } },
+      securityContext: restrictedContainerSecurityContext(),
+      volumeMounts: [{ name: 'tmp', mountPath: '/tmp' }],
+    },
+    ...extra,
+  };
+}
+
+/** Python source that runs `module` with `args` (Argo variables substituted before it runs) and exits with its code. */
+function runModule(module: string, args: readonly string[]): string {
+  return ['import runpy, sys', `sys.argv = ${JSON.stringify([module, ...args])}`, `runpy.run_module(${JSON.stringify(module)}, run_name="__main__")`, ''].join('\n');
+}
+
+function prepStep(s: PipelineSpec): Obj {
+  return scriptStep(s, 'prep', runModule('aiinfra.prep', [
+    '--source', s.sourceUri, '--output', s.datasetUri, '--run', '{{workflow.name}}', '--format', s.format,
+    '--validation', String(s.validation), '--test', String(s.test), '--tokenizer', s.tokenizer, '--text-field', s.textField,
+  ]), { cpu: '2', memory: '8Gi' });
+}
+
+/** The trainer Job, admitted by Kueue through the tenant's queue label (the Job is created suspended by Kueue's webhook). */
+export function trainJobManifest(s: PipelineSpec): Obj {
+  const t = s.train;
+  const gpu = { 'nvidia.com/gpu': String(t.gpus) };
+  const podLabels = { ...s.podLabels, 'app.kubernetes.io/name': 'aiinfra-trainer' };
+  return {
+    apiVersion: 'batch/v1',
+    kind: 'Job',
+    metadata: {
+      name: '{{workflow.name}}-train',
+      namespace: s.namespace,
+      labels: { ...labels(s), 'kueue.x-k8s.io/queue-name': t.queue },
+    },
+    spec: {
+      backoffLimit: t.maxRestarts,
+      activeDeadlineSeconds: t.maxRuntimeSeconds,
+      podFailurePolicy: {
+        rules: [
+          // node drain, preemption, spot reclaim: retried without counting (the trainer resumes from its checkpoint)
+          { action: 'Ignore', onPodConditions: [{ type: 'DisruptionTarget', status: 'True' }] },
+          // exit 2 = invalid trainer config: retrying cannot help
+          { action: 'FailJob', onExitCodes: { containerName: 'trainer', operator: 'In', values: [2] } },
+        ],
+      },
+      template: {
+        metadata: { labels: podLabels },
+        spec: {
+          serviceAccountName: s.serviceAccount,
+          automountServiceAccountToken: false,
+          restartPolicy: 'Never',
+          terminationGracePeriodSeconds: t.terminationGracePeriodSeconds,
+          securityContext: restrictedPodSecurityContext(),
+          nodeSelector: { ...t.nodeSelector },
+          tolerations: t.tolerations.map((x) => ({ ...x })),
+          enableServiceLinks: false,
+          volumes: [
+            { name: 'tmp', emptyDir: { sizeLimit: '20Gi' } },
+            { name: 'scratch', emptyDir: { sizeLimit: '200Gi' } },
+            { name: 'dshm', emptyDir: { medium: 'Memory', sizeLimit: `${Math.max(1, Math.min(16 * t.gpus, Math.floor(t.memoryGiB / 4)))}Gi` } },
+            { name: 'config', configMap: { name: `${s.name}-trainer` } },
+          ],
+          containers: [{
+            name: 'trainer',
+            image: s.imageUri,
+            imagePullPolicy: 'IfNotPresent',
+            // The launcher hands SIGTERM to the workers itself and waits for the stop checkpoint (see TrainingJob).
+            command: ['python', '-m', 'aiinfra.launch'],
+            args: [
+              `--stop-timeout=${t.terminationGracePeriodSeconds - 10}`, '--standalone', `--nproc-per-node=${t.gpus}`, `--max-restarts=${t.maxRestarts}`,
+              '-m', 'aiinfra.cli', 'train', '--config', TRAINER_CONFIG, '--data-path', `${s.datasetUri}/runs/{{workflow.name}}`,
+            ],
+            env: envList(s, {
+              AIINFRA_CONFIG: TRAINER_CONFIG,
+              AIINFRA_CHECKPOINT_DIR: `${s.checkpointsUri}/{{workflow.name}}`,
+              TRITON_CACHE_DIR: '/scratch/cache/triton',
+              TORCHINDUCTOR_CACHE_DIR: '/scratch/cache/inductor',
+            }),
+            resources: { requests: { cpu: String(t.cpu), memory: `${t.memoryGiB}Gi`, ...gpu }, limits: { memory: `${t.memoryGiB}Gi`, ...gpu } },
+            securityContext: restrictedContainerSecurityContext(),
+            volumeMounts: [
+              { name: 'tmp', mountPath: '/tmp' }, { name: 'scratch', mountPath: '/scratch' }, { name: 'dshm', mountPath: '/dev/shm' },
+              { name: 'config', mountPath: '/etc/aiinfra', readOnly: true },
+            ],
+          }],
+        },
+      },
+    },
+  };
+}
+
+/**
+ * The train step applies the Job (owned by the Workflow, so it goes with it) and waits for it: Kueue admits it within
+ * the tenant's quota, the Job's own backoff and podFailurePolicy handle node loss. `apply`, not `create`: a retry of the
+ * step (its pod lost after the Job was made) finds the Job of this run and waits for it again instead of failing on
+ * AlreadyExists.
+ */
+function trainStep(s: PipelineSpec): Obj {
+  return {
+    name: 'train',
+    retryStrategy: RETRY,
+    resource: {
+      action: 'apply',
+      setOwnerReference: true,
+      successCondition: 'status.succeeded > 0',
+      failureCondition: 'status.failed > 0',
+      manifest: stringify(trainJobManifest(s), { lineWidth: 0 }),
+    },
+  };
+}
+
+function evaluateStep(s: PipelineSpec): Obj {
+  return scriptStep(s, 'evaluate', runModule('aiinfra.evaluate', [
+    '--model', `${s.checkpointsUri}/{{workflow.name}}`, '--dataset', s.datasetUri, '--registry', s.registryUri,
+    '--max-windows', String(s.maxWindows), '--out', `${s.checkpointsUri}/{{workflow.name}}/metrics.json`,
+  ]), { cpu: '4', memory: '16Gi' });
+}
+
+/** Registers the checkpoint as a new version; prints the version number (the step's result). */
+function registerStep(s: PipelineSpec): Obj {
+  const args = ['--root', s.registryUri, 'register', '--model', `${s.checkpointsUri}/{{workflow.name}}`, '--run', '{{workflow.name}}',
+    '--metrics', `@${s.checkpointsUri}/{{workflow.name}}/metrics.json`,
+    '--lineage', `@${s.datasetUri}/runs/{{workflow.name}}/manifest.json`];
+  return scriptStep(s, 'register', [
+    'import json, sys',
+    'from aiinfra.registry import main',
+    'lines = []',
+    `code = main(${JSON.stringify(args)}, out=lines.append)`,
+    'if code:',
+    '    sys.exit(code)',
+    'print(json.loads(lines[-1])["version"])',
+    '',
+  ].join('\n'), { cpu: '1', memory: '2Gi' });
+}
+
+/**
+ * The gate (gate.py records the decision in the registry, production untouched). The step's result is the number of
+ * consecutive rejected versions ending with this one: 0 = accepted (the run goes on), n > 0 = rejected (the run ends
+ * without deploying). Anything but accept / reject fails the step. The result is also a gauge per pipeline (alerts).
+ */
+function gateStep(s: PipelineSpec): Obj {
+  const args = ['--root', s.registryUri, '--version', '{{inputs.parameters.version}}', '--run', '{{workflow.name}}',
+    '--max-loss-regression', String(s.maxLossRegression)];
+  return scriptStep(s, 'gate', [
+    'import subprocess, sys',
+    'from aiinfra.registry import ModelRegistry',
+    `code = subprocess.call([sys.executable, "-m", "aiinfra.gate", *${JSON.stringify(args)}], stdout=sys.stderr)`,
+    `if code not in (0, ${GATE_EXIT_REJECTED}):`,
+    '    sys.exit(code)',
+    'rejected = 0',
+    `registry = ModelRegistry(${JSON.stringify(s.registryUri)})`,
+    'for n in reversed(registry.versions()):',
+    '    decision = registry.manifest(n)["decision"]',
+    '    if decision is None:',
+    '        continue',
+    '    if decision.get("accepted"):',
+    '        break',
+    '    rejected += 1',
+    'print(0 if code == 0 else max(1, rejected))',
+    '',
+  ].join('\n'), { cpu: '1', memory: '2Gi' }, {
+    inputs: { parameters: [{ name: 'version' }] },
+    metrics: {
+      prometheus: [{
+        name: GATE_METRIC,
+        help: 'Consecutive versions the model pipeline gate rejected, 0 after an accepted one (cdktf-ai-infra)',
+        labels: [{ key: 'pipeline', value: s.name }, { key: 'pipeline_namespace', value: s.namespace }],
+        when: '{{status}} == Succeeded',
+        gauge: { value: '{{outputs.result}}', realtime: false },
+      }],
+    },
+  });
+}
+
+/**
+ * Moves the `production` alias to the version by a conditional write against what it read (registry.py): if another
+ * writer moved it in between, this run loses (exit 3) and production stays as the other left it.
+ */
+function promoteStep(s: PipelineSpec): Obj {
+  return scriptStep(s, 'promote', [
+    'import json, sys',
+    'from aiinfra.registry import AliasConflict, ModelRegistry',
+    `registry = ModelRegistry(${JSON.stringify(s.registryUri)})`,
+    'version = int("{{inputs.parameters.version}}")',
+    'current, token = registry.alias("production")',
+    'try:',
+    '    registry.move_alias("production", version, run="{{workflow.name}}", expect=token)',
+    'except AliasConflict as err:',
+    '    print(f"promote: {err}; production is left as the other writer set it", file=sys.stderr)',
+    '    sys.exit(3)',
+    'print(json.dumps({"event": "promoted", "version": version, "previous": current and current.get("version")}))',
+    '',
+  ].join('\n'), { cpu: '1', memory: '2Gi' }, { inputs: { parameters: [{ name: 'version' }] } });
+}
+
+/** Sets the version on the endpoint Deployment's pod template: Flagger sees the change and starts the canary analysis. */
+function deployStep(d: PipelineDeploySpec): Obj {
+  return {
+    name: 'deploy',
+    retryStrategy: RETRY,
+    inputs: { parameters: [{ name: 'version' }] },
+    resource: {
+      action: 'patch',
+      mergeStrategy: 'merge',
+      manifest: stringify({
+        apiVersion: 'apps/v1', kind: 'Deployment',
+        metadata: { name: d.deploymentName, namespace: d.namespace },
+        spec: { template: { metadata: { annotations: { [d.annotation]: '{{inputs.parameters.version}}' } } } },
+      }, { lineWidth: 0 }),
+    },
+  };
+}
+
+/** Reads the Canary until `condition`; Argo polls the object (`action: get`). */
+function canaryStep(d: PipelineDeploySpec, name: string, success: string, failure?: string): Obj {
+  return {
+    name,
+    retryStrategy: RETRY,
+    activeDeadlineSeconds: d.timeoutSeconds,
+    resource: {
+      action: 'get',
+      successCondition: success,
+      ...(failure ? { failureCondition: failure } : {}),
+      manifest: stringify({ apiVersion: 'flagger.app/v1beta1', kind: 'Canary', metadata: { name: d.canaryName, namespace: d.namespace } }, { lineWidth: 0 }),
+    },
+  };
+}
+
+/** The run's steps, in order; deploy, canary and promote only when the gate accepted. */
+function mainSteps(s: PipelineSpec): Obj[][] {
+  const accepted = '{{steps.gate.outputs.result}} == 0';
+  const version = { parameters: [{ name: 'version', value: '{{steps.register.outputs.result}}' }] };
+  const steps: Obj[][] = [
+    [{ name: 'prep', template: 'prep' }],
+    [{ name: 'train', template: 'train' }],
+    [{ name: 'evaluate', template: 'evaluate' }],
+    [{ name: 'register', template: 'register' }],
+    [{ name: 'gate', template: 'gate', arguments: version }],
+  ];
+  if (s.deploy) {
+    steps.push(
+      [{ name: 'deploy', template: 'deploy', arguments: version, when: accepted }],
+      // The Canary still shows the previous analysis' phase until Flagger notices the new template: wait for that first.
+      [{ name: 'canary-started', template: 'canary-started', when: accepted }],
+      // Failed = Flagger rolled back: the step (and the run) fails, the alias stays on the previous version.
+      [{ name: 'canary', template: 'canary', when: accepted }],
+    );
+  }
+  steps.push([{ name: 'promote', template: 'promote', arguments: version, when: accepted }]);
+  return steps;
+}
+
+/** The WorkflowTemplate: one run of the loop. */
+export function workflowTemplate(s: PipelineSpec): Obj {
+  const templates: Obj[] = [
+    { name: 'main', steps: mainSteps(s) },
+    prepStep(s), trainStep(s), evaluateStep(s), registerStep(s), gateStep(s),
+  ];
+  if (s.deploy) {
+    templates.push(deployStep(s.deploy),
+      canaryStep(s.deploy, 'canary-started', `status.phase in (${CANARY_STARTED.join(',')})`),
+      canaryStep(s.deploy, 'canary', 'status.phase == Succeeded', 'status.phase == Failed'));
+  }
+  templates.push(promoteStep(s));
+  return {
+    apiVersion: 'argoproj.io/v1alpha1',
+    kind: 'WorkflowTemplate',
+    metadata: { name: s.name, namespace: s.namespace, labels: labels(s) },
+    spec: {
+      entrypoint: 'main',
+      serviceAccountName: s.serviceAccount,
+      // A run never overlaps another (cron, event or manual): the second waits for the mutex.
+      synchronization: { mutexes: [{ name: `model-pipeline-${s.name}` }] },
+      activeDeadlineSeconds: s.activeDeadlineSeconds,
+      podMetadata: { labels: { ...s.podLabels } },
+      securityContext: restrictedPodSecurityContext(),
+      volumes: [{ name: 'tmp', emptyDir: { sizeLimit: '20Gi' } }],
+      workflowMetadata: { labels: labels(s) },
+      templates,
+    },
+  };
+}
+
+/** The schedule: a CronWorkflow that runs the template; a run due while one is active is skipped. */
+export function cronWorkflow(s: PipelineSpec): Obj | undefined {
+  if (!s.schedule) return undefined;
+  return {
+    apiVersion: 'argoproj.io/v1alpha1',
+    kind: 'CronWorkflow',
+    metadata: { name: s.name, namespace: s.namespace, labels: labels(s) },
+    spec: {
+      schedules: [s.schedule],
+      timezone: s.timezone,
+      concurrencyPolicy: 'Forbid',
+      startingDeadlineSeconds: 3600,
+      successfulJobsHistoryLimit: 3,
+      failedJobsHistoryLimit: 3,
+      workflowMetadata: { labels: labels(s) },
+      workflowSpec: { workflowTemplateRef: { name: s.name } },
+    },
+  };
+}
+
+/** The trainer config for the Job (mounted from a ConfigMap). */
+export function trainerConfigMap(s: PipelineSpec, config: Record<string, unknown>): Obj {
+  return {
+    apiVersion: 'v1', kind: 'ConfigMap',
+    metadata: { name: `${s.name}-trainer`, namespace: s.namespace, labels: labels(s) },
+    data: { 'trainer.json': `${JSON.stringify(config, null, 2)}\n` },
+  };
+}
+
+/**
+ * The pipeline's ServiceAccount and the verbs its steps need, nothing more: the executor reports results
+ * (workflowtaskresults), the train step applies and reads Jobs, the deploy step patches the one Deployment, the canary
+ * steps read the one Canary (a Role in the endpoint's namespace).
+ */
+export function rbacObjects(s: PipelineSpec, saAnnotations: Record<string, string>): Obj[] {
+  const meta = (name: string, namespace = s.namespace): Obj => ({ name, namespace, labels: labels(s) });
+  const binding = (name: string, namespace: string): Obj => ({
+    apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'RoleBinding', metadata: meta(name, namespace),
+    roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name },
+    subjects: [{ kind: 'ServiceAccount', name: s.serviceAccount, namespace: s.namespace }],
+  });
+  const name = `model-pipeline-${s.name}`;
+  const objects: Obj[] = [
+    {
+      apiVersion: 'v1', kind: 'ServiceAccount',
+      metadata: { ...meta(s.serviceAccount), ...(Object.keys(saAnnotations).length ? { annotations: saAnnotations } : {}) },
+    },
+    {
+      apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'Role', metadata: meta(name),
+      rules: [
+        { apiGroups: ['argoproj.io'], resources: ['workflowtaskresults'], verbs: ['create', 'patch'] },
+        { apiGroups: ['batch'], resources: ['jobs'], verbs: ['create', 'get', 'list', 'watch', 'patch'] },
+      ],
+    },
+    binding(name, s.namespace),
+  ];
+  if (s.deploy) {
+    const d = s.deploy;
+    objects.push({
+      apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'Role', metadata: meta(name, d.namespace),
+      rules: [
+        { apiGroups: ['apps'], resources: ['deployments'], resourceNames: [d.deploymentName], verbs: ['get', 'patch'] },
+        { apiGroups: ['flagger.app'], resources: ['canaries'], resourceNames: [d.canaryName], verbs: ['get', 'list', 'watch'] },
+      ],
+    }, binding(name, d.namespace));
+  }
+  return objects;
+}

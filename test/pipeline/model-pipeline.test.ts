@@ -1,0 +1,231 @@
+import { Construct } from 'constructs';
+import { TerraformStack, Testing } from 'cdktf';
+import { Cloud, InvalidPropError, ModelPipeline } from '../../src';
+import type { IProgressiveDeployTarget } from '../../src/core/deploy-target';
+import { ARGO_WORKFLOWS } from '../../src/k8s/charts';
+import { KubernetesWorkload } from '../../src/k8s/delivery';
+import { Tenant } from '../../src/training/tenant';
+import { ModelPipelineProps } from '../../src/pipeline/model-pipeline';
+import { minCronIntervalMinutes } from '../../src/pipeline/schedule';
+import { argoWorkflowsValues } from '../../src/pipeline/engine';
+import { expectInvalid } from '../expect-invalid';
+import { FakeGpuCluster } from '../k8s/fake-cluster';
+import { findObject, K8sObject } from '../k8s/validate';
+import { FakeStore } from '../training/fakes';
+
+/** A stand-in for an InferenceEndpoint with a Flagger canary (the other side of the seam). */
+class FakeEndpoint extends Construct implements IProgressiveDeployTarget {
+  public readonly cloud: Cloud;
+  public readonly namespace = 'serving';
+  public readonly deploymentName = 'chat';
+  public readonly canaryName = 'chat';
+  public readonly modelVersionAnnotation = 'ai-infra/model-version';
+  public readonly registry: IProgressiveDeployTarget['registry'];
+  constructor(scope: Construct, id: string, store: FakeStore, path = 'team/models/chat') {
+    super(scope, id);
+    this.cloud = store.cloud;
+    this.registry = { store, path, uri: `${store.uri}/${path}`, alias: 'production' };
+  }
+}
+
+const IMAGE = 'registry.example.com/aiinfra/trainer:1.0';
+
+function setup() {
+  const stack = new TerraformStack(Testing.app(), 'plat');
+  const cluster = new FakeGpuCluster(stack, 'Cluster');
+  const store = new FakeStore(stack, 'Models');
+  const tenant = new Tenant(stack, 'team', { cluster, gpuQuota: 8, store });
+  const endpoint = new FakeEndpoint(stack, 'Chat', store);
+  const props = (over: Partial<ModelPipelineProps> = {}): ModelPipelineProps => ({
+    cluster, tenant, image: IMAGE,
+    data: { store, prefix: 'team/raw/chat/', format: 'jsonl', split: { validation: 0.02, test: 0.02 } },
+    train: { preset: 'gpt-125m', gpusPerNode: 8, steps: 200 },
+    evaluate: { maxLossRegression: 0.01 },
+    deploy: { endpoint },
+    trigger: { schedule: '0 3 * * 1' },
+    ...over,
+  });
+  return { stack, cluster, store, tenant, endpoint, props };
+}
+
+function objectsOf(p: ModelPipeline) {
+  return p.workload.render().objects as K8sObject[];
+}
+
+describe('ModelPipeline', () => {
+  test('a WorkflowTemplate with the loop in order, a Forbid CronWorkflow, a mutex, retries on node loss', () => {
+    const { stack, props } = setup();
+    const p = new ModelPipeline(stack, 'chat-model', props());
+    const objects = objectsOf(p);
+    const wt = findObject(objects, 'WorkflowTemplate', 'chat-model');
+    expect(wt.metadata.namespace).toBe('team');
+    expect(wt.spec.serviceAccountName).toBe('chat-model');
+    expect(wt.spec.synchronization).toEqual({ mutexes: [{ name: 'model-pipeline-chat-model' }] });
+    const main = wt.spec.templates.find((t: { name: string }) => t.name === 'main');
+    expect(main.steps.map((s: { name: string }[]) => s[0].name)).toEqual(['prep', 'train', 'evaluate', 'register', 'gate', 'deploy', 'canary-started', 'canary', 'promote']);
+    for (const step of ['deploy', 'canary-started', 'canary', 'promote']) {
+      expect(main.steps.find((s: { name: string }[]) => s[0].name === step)[0].when).toBe('{{steps.gate.outputs.result}} == 0');
+    }
+    const byName = (n: string) => wt.spec.templates.find((t: { name: string }) => t.name === n);
+    expect(byName('prep').retryStrategy).toMatchObject({ retryPolicy: 'OnError', backoff: { duration: '1m', factor: 2 } });
+    expect(byName('prep').script.source).toContain('"--source","s3://bucket-models/team/raw/chat/"');
+    expect(byName('prep').script.securityContext).toMatchObject({ runAsNonRoot: true, allowPrivilegeEscalation: false, readOnlyRootFilesystem: true });
+    expect(wt.spec.securityContext).toMatchObject({ runAsNonRoot: true, seccompProfile: { type: 'RuntimeDefault' } });
+    // The deploy step patches only the version annotation of the endpoint's Deployment; the canary step waits for Flagger.
+    expect(byName('deploy').resource).toMatchObject({ action: 'patch', mergeStrategy: 'merge' });
+    expect(byName('deploy').resource.manifest).toContain('ai-infra/model-version: "{{inputs.parameters.version}}"');
+    expect(byName('canary').resource).toMatchObject({ action: 'get', successCondition: 'status.phase == Succeeded', failureCondition: 'status.phase == Failed' });
+    expect(byName('canary').resource.manifest).toContain('kind: Canary');
+    expect(byName('canary-started').resource.successCondition).toMatch(/^status\.phase in \(Progressing,/);
+    // Promotion moves the alias with the gate's conditional write, only after the canary.
+    expect(byName('promote').script.source).toContain('registry.move_alias("production", version');
+    expect(byName('gate').script.source).not.toContain('--promote');
+    expect(byName('gate').metrics.prometheus[0]).toMatchObject({ name: 'aiinfra_model_pipeline_gate_rejections', gauge: { value: '{{outputs.result}}', realtime: false } });
+
+    const cron = findObject(objects, 'CronWorkflow', 'chat-model');
+    expect(cron.spec).toMatchObject({ schedules: ['0 3 * * 1'], concurrencyPolicy: 'Forbid', timezone: 'Etc/UTC', workflowSpec: { workflowTemplateRef: { name: 'chat-model' } } });
+  });
+
+  test('the train step creates a Kueue-admitted Job in the tenant queue, on the GPU pool', () => {
+    const { stack, props } = setup();
+    const p = new ModelPipeline(stack, 'chat-model', props());
+    const wt = findObject(objectsOf(p), 'WorkflowTemplate', 'chat-model');
+    const train = wt.spec.templates.find((t: { name: string }) => t.name === 'train');
+    expect(train.resource).toMatchObject({ action: 'apply', setOwnerReference: true, successCondition: 'status.succeeded > 0', failureCondition: 'status.failed > 0' });
+    const { parse } = require('yaml') as typeof import('yaml');
+    const job = parse(train.resource.manifest);
+    expect(job.metadata.labels['kueue.x-k8s.io/queue-name']).toBe('team');
+    expect(job.metadata.name).toBe('{{workflow.name}}-train');
+    const pod = job.spec.template.spec;
+    expect(pod.containers[0].resources.limits['nvidia.com/gpu']).toBe('8');
+    expect(pod.nodeSelector).toEqual({ 'ai-infra/gpu': 'h100-80gb', 'ai-infra/pool': 'h100' });
+    expect(pod.serviceAccountName).toBe('chat-model');
+    expect(pod.containers[0].args).toContain('s3://bucket-models/team/pipelines/chat-model/datasets/runs/{{workflow.name}}');
+    expect(job.spec.podFailurePolicy.rules[0]).toMatchObject({ action: 'Ignore', onPodConditions: [{ type: 'DisruptionTarget' }] });
+  });
+
+  test('least privilege: the Role verbs, the Deployment and Canary by name, storage grants under the pipeline prefixes', () => {
+    const { stack, props, store } = setup();
+    const p = new ModelPipeline(stack, 'chat-model', props());
+    const objects = objectsOf(p);
+    const roles = objects.filter((o) => o.kind === 'Role');
+    expect(roles.map((r) => r.metadata.namespace).sort()).toEqual(['serving', 'team']);
+    const own = roles.find((r) => r.metadata.namespace === 'team')!;
+    expect(own.rules).toEqual([
+      { apiGroups: ['argoproj.io'], resources: ['workflowtaskresults'], verbs: ['create', 'patch'] },
+      { apiGroups: ['batch'], resources: ['jobs'], verbs: ['create', 'get', 'list', 'watch', 'patch'] },
+    ]);
+    const endpointRole = roles.find((r) => r.metadata.namespace === 'serving')!;
+    expect(endpointRole.rules).toEqual([
+      { apiGroups: ['apps'], resources: ['deployments'], resourceNames: ['chat'], verbs: ['get', 'patch'] },
+      { apiGroups: ['flagger.app'], resources: ['canaries'], resourceNames: ['chat'], verbs: ['get', 'list', 'watch'] },
+    ]);
+    const grants = store.grants.filter((g) => g.identity === p.identity).map((g) => `${g.kind}:${g.prefix}`);
+    expect(grants.sort()).toEqual(['read:team/raw/chat/', 'write:team/models/chat/', 'write:team/pipelines/chat-model/']);
+    expect(findObject(objects, 'NetworkPolicy', 'model-pipeline-chat-model-apiserver').spec.podSelector).toEqual({ matchLabels: { 'ai-infra/model-pipeline': 'chat-model' } });
+    expect(p.registryUri).toBe('s3://bucket-models/team/models/chat');
+  });
+
+  test('the engine: Argo Workflows installed once per cluster, pinned, controller only, not v4.0.5', () => {
+    const { stack, props, tenant, store } = setup();
+    new ModelPipeline(stack, 'a', props());
+    new ModelPipeline(stack, 'b', props({ deploy: undefined, trigger: undefined, data: { store, prefix: 'team/raw/other/' } }));
+    const synth = JSON.parse(Testing.synth(stack));
+    const releases = Object.values(synth.resource.helm_release as Record<string, { chart: string; version: string; values: string[] }>).filter((r) => r.chart === 'argo-workflows');
+    expect(releases).toHaveLength(1);
+    expect(releases[0].version).toBe(ARGO_WORKFLOWS.version);
+    expect(ARGO_WORKFLOWS.appVersion).not.toBe('v4.0.5');
+    const values = argoWorkflowsValues() as K8sObject;
+    expect(values.server.enabled).toBe(false);
+    expect(values.controller.workflowRestrictions).toEqual({ templateReferencing: 'Strict' });
+    expect(values.executor.securityContext).toMatchObject({ runAsNonRoot: true, allowPrivilegeEscalation: false });
+    expect(tenant.workloadServiceAccounts()).toEqual(expect.arrayContaining(['a', 'b']));
+  });
+
+  test('the pipeline release is applied after the endpoint\'s (its Role lives in the endpoint namespace)', () => {
+    const { stack, props, cluster, store } = setup();
+    const endpoint = new FakeEndpoint(stack, 'Served', store);
+    const release = new KubernetesWorkload(endpoint, 'Workload', { cluster, namespace: 'serving', releaseName: 'served' });
+    Object.assign(endpoint, { workload: release });
+    const p = new ModelPipeline(stack, 'chat-model', props({ deploy: { endpoint } }));
+    const synth = JSON.parse(Testing.synth(stack));
+    const releases = synth.resource.helm_release as Record<string, { name: string; depends_on?: string[] }>;
+    const own = Object.values(releases).find((r) => r.name === p.workload.releaseName)!;
+    const [endpointId] = Object.entries(releases).find(([, r]) => r.name === 'served')!;
+    expect(own.depends_on).toContain(`helm_release.${endpointId}`);
+  });
+
+  test('without deploy: the gate promotes directly; without a schedule: no CronWorkflow', () => {
+    const { stack, props } = setup();
+    const p = new ModelPipeline(stack, 'chat-model', props({ deploy: undefined, trigger: undefined }));
+    const objects = objectsOf(p);
+    expect(objects.some((o) => o.kind === 'CronWorkflow')).toBe(false);
+    const wt = findObject(objects, 'WorkflowTemplate', 'chat-model');
+    expect(wt.spec.templates.find((t: { name: string }) => t.name === 'main').steps.map((s: { name: string }[]) => s[0].name))
+      .toEqual(['prep', 'train', 'evaluate', 'register', 'gate', 'promote']);
+    expect(objects.filter((o) => o.kind === 'Role')).toHaveLength(1);
+    expect(p.registryUri).toBe('s3://bucket-models/team/pipelines/chat-model/registry');
+  });
+});
+
+describe('ModelPipeline validation', () => {
+  test.each([
+    [{ validation: 0, test: 0.02 }, /data\.split\.validation = 0/],
+    [{ validation: 0.02, test: 0.5 }, /data\.split\.test = 0\.5/],
+    [{ validation: 0.6, test: 0.5 }, /data\.split .*validation \+ test < 1/],
+  ])('split fractions outside (0, 0.5) or summing to >= 1: %j', (split, message) => {
+    const { stack, props, store } = setup();
+    expectInvalid(() => new ModelPipeline(stack, 'p', props({ data: { store, prefix: 'team/raw/', split } })), message);
+  });
+
+  test('a data source outside the tenant prefix, or on another cloud', () => {
+    const { stack, props, store } = setup();
+    expectInvalid(() => new ModelPipeline(stack, 'p', props({ data: { store, prefix: 'other-team/raw/' } })), /data\.prefix/, /team\//);
+    const gcs = new FakeStore(stack, 'Gcs', Cloud.gcp({ project: 'my-project', region: 'us-central1' }));
+    expectInvalid(() => new ModelPipeline(stack, 'q', props({ data: { store: gcs, prefix: 'team/raw/' } })), /data\.store/, /cluster's cloud \(aws\)/);
+  });
+
+  test('a GPU request beyond the tenant quota', () => {
+    const { stack, cluster, store, props } = setup();
+    const small = new Tenant(stack, 'small', { cluster, gpuQuota: 4, bucketPrefix: 'small/' });
+    expectInvalid(() => new ModelPipeline(stack, 'p', props({ tenant: small, data: { store, prefix: 'small/raw/' } })), /train\.gpusPerNode = 8/, /gpuQuota 4/);
+  });
+
+  test('canary steps belong to the endpoint; an endpoint without progressive delivery is refused', () => {
+    const { stack, props, endpoint } = setup();
+    expectInvalid(() => new ModelPipeline(stack, 'p', props({ deploy: { endpoint, canary: { steps: [5, 25] } } as never })), /deploy\.canary/, /endpoint's/);
+    const plain = { node: endpoint.node, cloud: endpoint.cloud, namespace: 'serving', deploymentName: 'chat', registry: endpoint.registry } as unknown as IProgressiveDeployTarget;
+    expectInvalid(() => new ModelPipeline(stack, 'q', props({ deploy: { endpoint: plain } })), /deploy\.endpoint/, /progressive delivery/, /no canaryName, modelVersionAnnotation/);
+  });
+
+  test('a registry outside the tenant prefix, a bad schedule, multi-node, LoRA without a base model', () => {
+    const { stack, props, store } = setup();
+    const foreign = new FakeEndpoint(stack, 'Foreign', store, 'other/models/chat');
+    expectInvalid(() => new ModelPipeline(stack, 'p', props({ deploy: { endpoint: foreign } })), /deploy\.endpoint\.registry/);
+    expectInvalid(() => new ModelPipeline(stack, 'q', props({ trigger: { schedule: '0 3 * *' } })), /trigger\.schedule/);
+    expectInvalid(() => new ModelPipeline(stack, 'q2', props({ trigger: { onNewData: true } as never })), /trigger\.onNewData = true/, /not available/);
+    expectInvalid(() => new ModelPipeline(stack, 'r', props({ train: { preset: 'gpt-125m', gpusPerNode: 8, nodes: 2 } })), /train\.nodes = 2/);
+    expectInvalid(() => new ModelPipeline(stack, 's', props({ train: { preset: 'gpt-125m', gpusPerNode: 8, lora: { rank: 16 } } })), /train\.baseModel/);
+    const err = expectInvalid(() => new ModelPipeline(stack, 't', props({ train: { preset: 'gpt-9b' as never, gpusPerNode: 8 } })));
+    expect(err).toBeInstanceOf(InvalidPropError);
+    expect(err.prop).toBe('train.preset');
+  });
+
+  test('a schedule more frequent than a run can finish warns with the estimate', () => {
+    const { stack, props } = setup();
+    const p = new ModelPipeline(stack, 'p', props({ trigger: { schedule: '*/30 * * * *' }, train: { preset: 'gpt-1b', gpusPerNode: 8, steps: 20_000 } }));
+    const ok = new ModelPipeline(stack, 'q', props({ trigger: { schedule: '@weekly' } }));
+    const warnings = (c: Construct) => c.node.metadata.filter((m) => m.type === '@cdktf/warn').map((m) => String(m.data));
+    expect(p.scheduleIntervalSeconds).toBe(1800);
+    expect(warnings(p).join('\n')).toMatch(/fires every 30 min at the shortest, but a run is estimated at \d+ min/);
+    expect(warnings(ok)).toEqual([]);
+  });
+});
+
+describe('minCronIntervalMinutes', () => {
+  test.each([
+    ['0 3 * * 1', 7 * 1440], ['*/30 * * * *', 30], ['0 */6 * * *', 360], ['0 3 * * mon-fri', 1440], ['@daily', 1440], ['15,45 2 * * *', 30],
+  ])('%s', (cron, minutes) => {
+    expect(minCronIntervalMinutes(cron)).toBe(minutes);
+  });
+});

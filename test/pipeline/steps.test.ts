@@ -1,0 +1,88 @@
+// The CPU steps of the rendered WorkflowTemplate, run for real: each step's script source (as Argo would run it, with
+// the Argo variables substituted and the bucket mapped to a local directory) against the compute core: prep publishes
+// a dataset, register makes a version, the gate accepts the first and rejects a worse second (its result counts the
+// rejections in a row), promote moves `production` only for the accepted one.
+import { spawnSync } from 'child_process';
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import { TerraformStack, Testing } from 'cdktf';
+import { ModelPipeline } from '../../src';
+import { Tenant } from '../../src/training/tenant';
+import { FakeGpuCluster } from '../k8s/fake-cluster';
+import { findObject, K8sObject } from '../k8s/validate';
+import { haveComputeVenv, VENV_PYTHON } from '../python-fork';
+import { FakeStore } from '../training/fakes';
+
+const COMPUTE_SRC = path.join(__dirname, '..', '..', 'compute', 'src');
+
+function renderTemplate(): K8sObject {
+  const stack = new TerraformStack(Testing.app(), 'plat');
+  const cluster = new FakeGpuCluster(stack, 'Cluster');
+  const store = new FakeStore(stack, 'Models');
+  const tenant = new Tenant(stack, 'team', { cluster, gpuQuota: 8, store });
+  const p = new ModelPipeline(stack, 'chat-model', {
+    cluster, tenant, image: 'registry.example.com/trainer:1', data: { store, prefix: 'team/raw/chat/', format: 'jsonl' },
+    train: { preset: 'gpt-125m', gpusPerNode: 8 },
+  });
+  return findObject(p.workload.render().objects, 'WorkflowTemplate', 'chat-model');
+}
+
+/** Runs one step's script as Argo would: variables substituted, the bucket URI mapped to `root`. */
+function runStep(template: K8sObject, step: string, root: string, vars: Record<string, string>): { status: number; stdout: string; stderr: string } {
+  const t = template.spec.templates.find((x: { name: string }) => x.name === step);
+  let source: string = t.script.source;
+  for (const [k, v] of Object.entries(vars)) source = source.split(`{{${k}}}`).join(v);
+  source = source.split('s3://bucket-models').join(root);
+  expect(source).not.toMatch(/\{\{/);
+  const r = spawnSync(VENV_PYTHON, ['-c', source], { encoding: 'utf8', env: { ...process.env, PYTHONPATH: COMPUTE_SRC }, timeout: 120_000 });
+  return { status: r.status ?? -1, stdout: r.stdout.trim(), stderr: r.stderr };
+}
+
+(haveComputeVenv() ? describe : describe.skip)('the pipeline steps against the compute core', () => {
+  test('prep -> register -> gate accepts -> promote; a worse run is rejected twice in a row and production stays', () => {
+    const template = renderTemplate();
+    const root = fs.mkdtempSync(path.join(os.tmpdir(), 'pipeline-steps-'));
+    try {
+      const raw = path.join(root, 'team', 'raw', 'chat');
+      fs.mkdirSync(raw, { recursive: true });
+      fs.writeFileSync(path.join(raw, 'a.jsonl'), Array.from({ length: 200 }, (_, i) => JSON.stringify({ text: `record ${i % 150}` })).join('\n') + '\n');
+      const prep = runStep(template, 'prep', root, { 'workflow.name': 'run-1' });
+      expect(prep).toMatchObject({ status: 0 });
+      const datasets = path.join(root, 'team', 'pipelines', 'chat-model', 'datasets');
+      expect(JSON.parse(fs.readFileSync(path.join(datasets, 'current.json'), 'utf8')).run).toBe('run-1');
+
+      // What train and evaluate leave behind (a checkpoint directory and its metrics), made by hand: they need a GPU run.
+      const candidate = (run: string, loss: number, baseline?: { version: number; loss: number }) => {
+        const ckpt = path.join(root, 'team', 'pipelines', 'chat-model', 'checkpoints', run);
+        fs.mkdirSync(path.join(ckpt, 'step-00000010'), { recursive: true });
+        fs.writeFileSync(path.join(ckpt, 'step-00000010', 'model.safetensors'), 'weights');
+        fs.writeFileSync(path.join(ckpt, 'metrics.json'), JSON.stringify({
+          test_loss: loss, test_split: 'sha-split', ...(baseline ? { baseline: { version: baseline.version, test_loss: baseline.loss } } : {}),
+        }));
+        fs.mkdirSync(path.join(datasets, 'runs', run), { recursive: true });
+        if (!fs.existsSync(path.join(datasets, 'runs', run, 'manifest.json'))) fs.writeFileSync(path.join(datasets, 'runs', run, 'manifest.json'), '{}');
+      };
+      candidate('run-1', 2.0);
+      const reg1 = runStep(template, 'register', root, { 'workflow.name': 'run-1' });
+      expect(reg1).toMatchObject({ status: 0, stdout: '1' });
+      expect(runStep(template, 'gate', root, { 'workflow.name': 'run-1', 'inputs.parameters.version': '1' })).toMatchObject({ status: 0, stdout: '0' });
+      const promoted = runStep(template, 'promote', root, { 'workflow.name': 'run-1', 'inputs.parameters.version': '1' });
+      expect(promoted.status).toBe(0);
+      const alias = path.join(root, 'team', 'pipelines', 'chat-model', 'registry', 'aliases', 'production.json');
+      expect(JSON.parse(fs.readFileSync(alias, 'utf8')).version).toBe(1);
+
+      for (const [run, version, inRow] of [['run-2', 2, 1], ['run-3', 3, 2]] as const) {
+        candidate(run, 3.0, { version: 1, loss: 2.0 });
+        expect(runStep(template, 'register', root, { 'workflow.name': run })).toMatchObject({ status: 0, stdout: String(version) });
+        const gate = runStep(template, 'gate', root, { 'workflow.name': run, 'inputs.parameters.version': String(version) });
+        expect(gate).toMatchObject({ status: 0, stdout: String(inRow) });
+      }
+      // A rejected version can never become production (the workflow skips promote; the registry refuses it too).
+      expect(runStep(template, 'promote', root, { 'workflow.name': 'run-3', 'inputs.parameters.version': '3' }).status).not.toBe(0);
+      expect(JSON.parse(fs.readFileSync(alias, 'utf8')).version).toBe(1);
+    } finally {
+      fs.rmSync(root, { recursive: true, force: true });
+    }
+  });
+});
