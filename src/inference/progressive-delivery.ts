@@ -48,6 +48,11 @@ export const FLAGGER_CHART: AddonChart = {
   },
 };
 
+/** Labels of Flagger's pods (chart flagger 1.44.0 templates/deployment.yaml: chart name and release). */
+export const FLAGGER_POD_LABELS: Readonly<Record<string, string>> = { 'app.kubernetes.io/name': 'flagger', 'app.kubernetes.io/instance': FLAGGER_CHART.releaseName };
+/** Flagger's HTTP port (`http`: /metrics with flagger_canary_status{name,namespace}, /healthz probed by exec from inside the pod). */
+export const FLAGGER_METRICS_PORT = { name: 'http', port: 8080 } as const;
+
 /** The label the endpoint's Deployment selects on (Flagger suffixes it with `-primary` for the primary). */
 export const DEPLOYMENT_SELECTOR_LABEL = 'aiinfra.dev/deployment';
 /** Default pod template annotation with the registry version a pipeline rolls out. */

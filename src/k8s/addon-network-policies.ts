@@ -12,7 +12,8 @@
 //   503 responders only (by the labels the activator sets);
 // - DNS egress to kube-dns and the node-local cache, and egress to the API server (TCP 443/6443) for controllers.
 //   The API server's endpoint addresses are not known at synth (EKS ENIs in the VPC, GKE/AKS public or private
-//   endpoints), so that rule admits any address but link-local (cloud metadata, node agents) on those two ports.
+//   endpoints), so that rule admits any address but link-local (cloud metadata, node agents) on those two ports;
+// - a canary controller (Flagger) -> our Prometheus's query port, and nothing else of the cluster.
 // The objects are the platform's own (a chart per cluster, src/k8s/delivery.ts), never edits in upstream charts.
 import { Construct } from 'constructs';
 import { ITerraformDependable, TerraformResource } from 'cdktf';
@@ -22,6 +23,7 @@ import {
   INTERCEPTOR_PROXY_PORT, RESPONDER_POD_LABELS, RESPONDER_PORT,
 } from '../inference/activator';
 import { KEDA_CHART } from '../inference/addons';
+import { FLAGGER_CHART, FLAGGER_METRICS_PORT, FLAGGER_POD_LABELS } from '../inference/progressive-delivery';
 import { SERVER_PORT } from '../inference/manifests';
 import type { IGpuCluster } from '../core/cluster';
 import { KubernetesWorkload } from './delivery';
@@ -38,6 +40,17 @@ import type { K8sObject } from './objects/object';
  * namespace of a component that reads metrics (a canary analysis, an activator). Tenants cannot label namespaces.
  */
 export const PROMETHEUS_QUERY_NAMESPACE_LABEL = 'cdktf-ai-infra/prometheus-query';
+
+/** Prometheus's query port (kube-prometheus-stack: the pod's `http-web` port, behind the Service's 9090). */
+export const PROMETHEUS_QUERY_PORT = 9090;
+
+/**
+ * Our Prometheus, as a peer: pods named `prometheus` in a namespace labelled as the metrics scraper (the monitoring
+ * namespace; tenants cannot label namespaces). What a component that queries it may reach, on PROMETHEUS_QUERY_PORT.
+ */
+export const PROMETHEUS_PEER: Readonly<Record<string, unknown>> = {
+  namespaceSelector: { matchLabels: { [METRICS_SCRAPER_NAMESPACE_LABEL]: 'true' } }, podSelector: { matchLabels: { 'app.kubernetes.io/name': 'prometheus' } },
+};
 
 /** Link-local: cloud metadata endpoints and node agents. No add-on egress rule admits it. */
 export const LINK_LOCAL_CIDR = '169.254.0.0/16';
@@ -71,6 +84,11 @@ export interface AddOnComponent {
    * ScaledObject names). The called pods' own ingress policies still apply.
    */
   readonly callsClusterPods?: boolean;
+  /**
+   * Whether it queries our Prometheus (PROMETHEUS_PEER on PROMETHEUS_QUERY_PORT). The monitoring namespace's
+   * `allow-prometheus-query` must admit it too.
+   */
+  readonly queriesPrometheus?: boolean;
   /** Whether it fetches cloud credentials from the node-local workload-identity endpoint (EKS Pod Identity agent). */
   readonly usesWorkloadIdentity?: boolean;
 }
@@ -191,6 +209,22 @@ export function kedaAddOn(namespace = KEDA_CHART.namespace, http?: KedaHttpAddOn
   };
 }
 
+/**
+ * Flagger 1.44 (chart templates/deployment.yaml: one controller Deployment, no webhook, no Service of its own).
+ * It watches Canaries and edits Deployments, Services and HTTPRoutes through the API server (leader election too),
+ * and runs each MetricTemplate's query against our Prometheus. It calls no canary pod: our Canaries have no
+ * webhooks (load tests, gates) and no alert providers, and the chart's Slack/Teams/event webhook are unset.
+ * Scraped on its `http` port.
+ */
+export function flaggerAddOn(namespace = FLAGGER_CHART.namespace): AddOnNamespace {
+  return {
+    namespace,
+    components: [{
+      name: 'flagger', podLabels: { ...FLAGGER_POD_LABELS }, metricsPorts: [FLAGGER_METRICS_PORT.port], callsApiServer: true, queriesPrometheus: true,
+    }],
+  };
+}
+
 /** Which GPU add-ons a cluster installs (installGpuAddOns). */
 export interface GpuAddOnSet {
   readonly dcgmExporter: boolean;
@@ -250,6 +284,7 @@ function componentPolicy(addOn: AddOnNamespace, c: AddOnComponent, scrapers: Rec
   for (const call of c.calls ?? []) egress.push({ to: [{ podSelector: { matchLabels: { ...call.podLabels } } }], ports: TCP(call.ports) });
   for (const call of c.callsPods ?? []) egress.push({ to: [{ namespaceSelector: {}, podSelector: { matchLabels: { ...call.podLabels } } }], ports: TCP(call.ports) });
   if (c.callsClusterPods) egress.push({ to: [{ namespaceSelector: {} }] });
+  if (c.queriesPrometheus) egress.push({ to: [JSON.parse(JSON.stringify(PROMETHEUS_PEER))], ports: TCP([PROMETHEUS_QUERY_PORT]) });
   if (c.usesWorkloadIdentity) {
     egress.push(...workloadIdentityEndpoints(cloud).map((e) => ({ to: [{ ipBlock: { cidr: e.cidr } }], ports: TCP([e.port]) })));
   }

@@ -8,6 +8,7 @@ import { HOURS_PER_MONTH } from '../core/cost';
 import { check, InvalidPropError } from '../core/errors';
 import { checkUserTags } from '../core/tags';
 import { KubernetesWorkload } from '../k8s/delivery';
+import { FLAGGER_CHART, FLAGGER_METRICS_PORT, FLAGGER_POD_LABELS } from '../inference/progressive-delivery';
 import { MANAGED_BY_LABELS } from '../k8s/namespace';
 import { prometheusRule } from '../k8s/objects/prometheus-rule';
 import { ResolvedRouting } from './alertmanager';
@@ -167,6 +168,7 @@ export class MonitoringStack extends Construct implements IMonitoringStack {
   private readonly monitorNamespace: string;
   private readonly watched = new Set<IConstruct>();
   private argoScraped = false;
+  private flaggerScraped = false;
   private readonly gpuOptions?: GpuRuleOptions;
   private readonly budget?: BudgetProps;
   private readonly cost?: CostProps;
@@ -370,6 +372,13 @@ export class MonitoringStack extends Construct implements IMonitoringStack {
       this.argoScraped = true;
       this.addScrapeTarget({
         name: 'aiinfra-argo-workflows', namespace: p.engine.namespace, podSelector: { ...p.engine.controllerPodLabels }, port: p.engine.metricsPortName, interval: '30s',
+      });
+    }
+    // The rollback alert reads Flagger's flagger_canary_status{name,namespace}: its controller is scraped once.
+    if (target.canary && !this.flaggerScraped) {
+      this.flaggerScraped = true;
+      this.addScrapeTarget({
+        name: 'aiinfra-flagger', namespace: FLAGGER_CHART.namespace, podSelector: { ...FLAGGER_POD_LABELS }, port: FLAGGER_METRICS_PORT.name, interval: '30s',
       });
     }
     this.addRuleGroup(pipelineRules(target));

@@ -5,7 +5,7 @@ import type { HelmRelease } from '../clouds/helm/release';
 import { IGpuCluster } from '../core/cluster';
 import { KubernetesWorkload } from '../k8s/delivery';
 import { containerResources } from '../k8s/objects/container';
-import { KEDA_OPERATOR_LABELS, kedaAddOn, LINK_LOCAL_CIDR, METRICS_SCRAPER_NAMESPACE_LABEL, PROMETHEUS_QUERY_NAMESPACE_LABEL } from '../k8s/addon-network-policies';
+import { flaggerAddOn, KEDA_OPERATOR_LABELS, kedaAddOn, LINK_LOCAL_CIDR, METRICS_SCRAPER_NAMESPACE_LABEL, PROMETHEUS_QUERY_NAMESPACE_LABEL } from '../k8s/addon-network-policies';
 import { addDefaultDenyNetworkPolicy, addDnsEgressNetworkPolicy, MANAGED_BY_LABELS } from '../k8s/namespace';
 import { namespaceObject } from '../k8s/objects/namespace';
 import { networkPolicyOf } from '../k8s/objects/network-policy';
@@ -251,7 +251,8 @@ function addMonitoringNamespaces(base: KubernetesWorkload, namespace: string, no
   networkPolicy(base, 'PrometheusScrape', namespace, 'allow-prometheus-scrape', {
     podSelector: { matchLabels: { 'app.kubernetes.io/name': 'prometheus' } }, policyTypes: ['Egress'], egress: [{ to: [{ namespaceSelector: {} }, ...ANY_ADDRESS] }],
   });
-  // KEDA's operator queries Prometheus (the endpoints' queue-depth and wake triggers), and pods of namespaces labelled
+  // KEDA's operator queries Prometheus (the endpoints' queue-depth and wake triggers), Flagger (the canaries' SLO
+  // checks: their MetricTemplates name this Prometheus), and pods of namespaces labelled
   // for it (PROMETHEUS_QUERY_NAMESPACE_LABEL); Grafana is in this namespace. No other namespace: people reach
   // Prometheus through `kubectl port-forward`, which no policy filters.
   networkPolicy(base, 'PrometheusQuery', namespace, 'allow-prometheus-query', {
@@ -259,6 +260,7 @@ function addMonitoringNamespaces(base: KubernetesWorkload, namespace: string, no
     ingress: [{
       from: [
         { ...nsPeer(kedaAddOn().namespace), podSelector: { matchLabels: { ...KEDA_OPERATOR_LABELS } } },
+        ...flaggerAddOn().components.filter((c) => c.queriesPrometheus).map((c) => ({ ...nsPeer(flaggerAddOn().namespace), podSelector: { matchLabels: { ...c.podLabels } } })),
         { namespaceSelector: { matchLabels: { [PROMETHEUS_QUERY_NAMESPACE_LABEL]: 'true' } } },
       ],
       ports: [{ protocol: 'TCP', port: 9090 }],

@@ -12,7 +12,7 @@ import { stringify } from '../../core/yaml';
 import type { AddonChart } from '../../inference/spi';
 import { apiObject, cdk8s } from '../../k8s/cdk8s';
 import { KubernetesWorkload } from '../../k8s/delivery';
-import { deliverAddOnNetworkPolicies, kedaAddOn, setAddOnNetworkPolicies } from '../../k8s/addon-network-policies';
+import { deliverAddOnNetworkPolicies, flaggerAddOn, kedaAddOn, setAddOnNetworkPolicies } from '../../k8s/addon-network-policies';
 import { K8sObject } from '../../k8s/objects/object';
 
 /** The once-per-cluster construct; endpoints find it by cluster. */
@@ -63,6 +63,10 @@ export class InferenceClusterAddons extends Construct {
       if (chart.chart === 'keda') {
         const workload = deliverAddOnNetworkPolicies(this, `${chart.id}NetworkPolicies`, this.cluster, [kedaAddOn(chart.namespace)], [release]);
         if (workload) this.kedaPolicies = { workload, namespace: chart.namespace };
+      }
+      // Flagger's namespace: default-deny with its API server, Prometheus query and scrape flows (issue 21).
+      if (chart.chart === 'flagger') {
+        deliverAddOnNetworkPolicies(this, `${chart.id}NetworkPolicies`, this.cluster, [flaggerAddOn(chart.namespace)], [release]);
       }
       // The HTTP add-on lives in KEDA's namespace: its components' flows join that namespace's policies. Their
       // release does not wait for the add-on, so a default-deny without them never holds up its install.
