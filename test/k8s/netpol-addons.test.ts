@@ -8,9 +8,10 @@ import { Cloud } from '../../src/core/cloud';
 import { workloadIdentityEndpoints } from '../../src/k8s/namespace';
 import { buildPlatformApp } from '../../examples/platform/platform';
 import {
-  addOnNetworkPolicies, gpuAddOn, KEDA_HTTP_ADDON_LABELS, KEDA_HTTP_ADDON_PORTS, KEDA_PORTS, kedaAddOn, KUEUE_PORTS, METRICS_SCRAPER_NAMESPACE_LABEL,
+  addOnNetworkPolicies, flaggerAddOn, gpuAddOn, KEDA_HTTP_ADDON_LABELS, KEDA_HTTP_ADDON_PORTS, KEDA_PORTS, kedaAddOn, KUEUE_PORTS, METRICS_SCRAPER_NAMESPACE_LABEL,
   PROMETHEUS_QUERY_NAMESPACE_LABEL,
 } from '../../src/k8s/addon-network-policies';
+import { FLAGGER_CHART, FLAGGER_METRICS_PORT, FLAGGER_POD_LABELS } from '../../src/inference/progressive-delivery';
 import { ACTIVATOR_BACKEND_POD_LABELS, RESPONDER_POD_LABELS, RESPONDER_PORT } from '../../src/inference/activator';
 import { SERVER_PORT } from '../../src/inference/manifests';
 import { GKE_PROXY_ONLY_CIDR } from '../../src/clouds/gcp/gpu-cluster';
@@ -21,17 +22,19 @@ import { findObjects, K8sObject, manifestsOf } from './validate';
 
 /** A scale-to-zero endpoint's pods and its 503 responder's, as rendered. */
 interface Activated { namespace: string; podLabels: Record<string, string>; responderLabels: Record<string, string> }
-interface Rendered { activated?: Activated; jobLabels: Record<string, string>; cloudObject: Cloud; policies: NetworkPolicy[]; namespaces: Record<string, Record<string, string>>; releaseNamespaces: string[]; cloud: string }
+type HelmRelease = { name: string; namespace: string; repository?: string; chart: string; depends_on?: string[] };
+interface Rendered { releases: Record<string, HelmRelease>; activated?: Activated; jobLabels: Record<string, string>; cloudObject: Cloud; policies: NetworkPolicy[]; namespaces: Record<string, Record<string, string>>; releaseNamespaces: string[]; cloud: string }
 
 function render(): Rendered[] {
   return buildPlatformApp(Testing.app()).map((stack) => {
     const objects = manifestsOf(stack);
-    const synth = JSON.parse(Testing.synth(stack)) as { resource: { helm_release: Record<string, { namespace: string; repository?: string }> } };
+    const synth = JSON.parse(Testing.synth(stack)) as { resource: { helm_release: Record<string, HelmRelease> } };
     const deployments = findObjects(objects, 'Deployment');
     const podLabelsOf = (d: K8sObject) => (d.spec.template.metadata.labels ?? {}) as Record<string, string>;
     const backend = deployments.find((d) => podLabelsOf(d)['aiinfra.dev/activator'] === ACTIVATOR_BACKEND_POD_LABELS['aiinfra.dev/activator']);
     const responder = deployments.find((d) => backend && d.metadata.namespace === backend.metadata.namespace && podLabelsOf(d)['aiinfra.dev/role'] === RESPONDER_POD_LABELS['aiinfra.dev/role']);
     return {
+      releases: synth.resource.helm_release,
       cloud: stack.node.id,
       activated: backend && responder ? { namespace: backend.metadata.namespace, podLabels: podLabelsOf(backend), responderLabels: podLabelsOf(responder) } : undefined,
       jobLabels: (findObjects(objects, 'Job').find((j) => j.metadata.namespace === 'research' && j.metadata.name.includes('pretrain')) as K8sObject).spec.template.metadata.labels,
@@ -358,6 +361,115 @@ describe.each(stacks.map((s) => [s.cloud, s] as const))('%s: the activator chain
       const policies = r.policies.map((p) => (p !== scaler ? p : { ...p, spec: { ...p.spec, ingress: p.spec.ingress!.filter((rule) => !JSON.stringify(rule).includes('keda-operator')) } }));
       expect(flows(cluster(r, policies), 'keda operator', 'scaler')).toEqual([]);
       expect(flows(cluster(r, policies), 'prometheus', 'scaler')).toEqual([`prometheus->scaler:${P.scalerMetrics}`]);
+    });
+  });
+});
+
+// Flagger (progressive delivery of InferenceEndpoints) in flagger-system under default-deny: the API server (it edits
+// Deployments, Services, HTTPRoutes, Canaries; leader election), our Prometheus on 9090 (the MetricTemplates' queries),
+// DNS, and the scraper on its metrics port. No webhook serves the API server, and it calls no canary pod (our Canaries
+// have no analysis webhooks). Its own probes, so the add-on tests above keep theirs.
+describe.each(stacks.map((s) => [s.cloud, s] as const))('%s: Flagger under default-deny', (_cloud, r) => {
+  const ns = FLAGGER_CHART.namespace;
+  const P = FLAGGER_METRICS_PORT.port;
+  const peers: Record<string, Endpoint> = {
+    flagger: { namespace: ns, labels: { ...FLAGGER_POD_LABELS }, ip: '10.64.9.9' },
+    // another pod of Flagger's namespace (a debug pod, or a chart's test hook): not Flagger
+    'other flagger-system pod': { namespace: ns, labels: { app: 'debug' }, ip: '10.64.9.10' },
+    prometheus: endpoints.prometheus,
+    grafana: endpoints.grafana,
+    'api server': endpoints['api server'],
+    internet: endpoints.internet,
+    'cloud metadata': endpoints['cloud metadata'],
+    'kube-dns': endpoints['kube-dns'],
+    'tenant pod': endpoints['tenant pod'],
+    'unconfined pod': endpoints['unconfined pod'],
+    'keda operator': endpoints['keda operator'],
+    // a canary pod of an endpoint, listening on the server port
+    'canary pod': { namespace: 'research', labels: { 'aiinfra.dev/deployment': 'chat' }, ip: '10.64.0.12' },
+  };
+  const ports: [number, string][] = [[53, 'UDP'], [53, 'TCP'], [80, 'TCP'], [443, 'TCP'], [6443, 'TCP'], [P, 'TCP'], [9090, 'TCP'], [9443, 'TCP'], [SERVER_PORT, 'TCP']];
+  const reach = (c: Cluster, src: string, dst: string) => ports.filter(([p, proto]) => allowed(c, peers[src], peers[dst], p, proto)).map(([p, proto]) => `${dst}:${p}/${proto}`);
+  const intoF = (c: Cluster, dst: string) => Object.keys(peers).filter((n) => n !== dst)
+    .flatMap((n) => ports.filter(([p, proto]) => allowed(c, peers[n], peers[dst], p, proto)).map(([p, proto]) => `${n}:${p}/${proto}`)).sort();
+  const fromF = (c: Cluster, src: string) => Object.keys(peers).filter((n) => n !== src).flatMap((n) => reach(c, src, n)).sort();
+  const installed = r.releaseNamespaces.includes(ns);
+  const scrapers = r.cloud === 'platform-azure' ? ['kube-dns', 'prometheus'] : ['prometheus'];
+  const withoutF = (name: string) => cluster(r, without(r, ns, name));
+
+  if (!installed) {
+    test('no endpoint with a canary: no Flagger release, and no policies of its namespace', () => {
+      expect(Object.values(r.releases).filter((rel) => rel.chart === 'flagger' || rel.name === `aiinfra-netpol-${ns}`)).toEqual([]);
+      expect(r.policies.filter((p) => p.metadata.namespace === ns)).toEqual([]);
+    });
+    return;
+  }
+
+  test('the example installs Flagger (an endpoint with a canary), and its policies go after its release', () => {
+    const [id] = Object.entries(r.releases).find(([, rel]) => rel.chart === 'flagger' && rel.namespace === ns)!;
+    const netpol = Object.values(r.releases).find((rel) => rel.name === `aiinfra-netpol-${ns}`);
+    expect(netpol).toBeDefined();
+    expect(netpol!.depends_on).toEqual(expect.arrayContaining([`helm_release.${id}`]));
+    expect(r.policies.filter((p) => p.metadata.namespace === ns).map((p) => p.metadata.name).sort())
+      .toEqual(addOnNetworkPolicies(flaggerAddOn(), r.cloudObject).map((p) => p.metadata.name).sort());
+  });
+
+  test('into Flagger: the scraper on its metrics port, nothing else (no webhook: the API server has no port to call)', () => {
+    expect(intoF(cluster(r), 'flagger')).toEqual(scrapers.map((n) => `${n}:${P}/TCP`));
+    expect(intoF(cluster(r), 'other flagger-system pod')).toEqual([]);
+  });
+
+  test('out of Flagger: DNS, the API server ports (not link-local), our Prometheus on 9090; no canary pod, no web', () => {
+    const c = cluster(r);
+    const apiServer = ['api server', 'internet', 'unconfined pod', 'kube-dns'].flatMap((n) => [`${n}:443/TCP`, `${n}:6443/TCP`]);
+    expect(fromF(c, 'flagger')).toEqual(['kube-dns:53/TCP', 'kube-dns:53/UDP', ...apiServer, 'prometheus:9090/TCP'].sort());
+    // the rest of the namespace: DNS only
+    expect(fromF(c, 'other flagger-system pod')).toEqual(['kube-dns:53/TCP', 'kube-dns:53/UDP']);
+  });
+
+  test('Prometheus admits Flagger\'s queries (and KEDA\'s operator\'s), not another pod of its namespace nor a tenant', () => {
+    const c = cluster(r);
+    expect(allowed(c, peers.flagger, peers.prometheus, 9090)).toBe(true);
+    expect(intoF(c, 'prometheus').filter((f) => f.endsWith(':9090/TCP'))).toEqual(['flagger:9090/TCP', 'grafana:9090/TCP', 'keda operator:9090/TCP']);
+  });
+
+  test('a tenant pod, or any pod whose own egress is open, reaches Flagger on no port', () => {
+    expect(reach(cluster(r), 'tenant pod', 'flagger')).toEqual([]);
+    expect(reach(cluster(r), 'unconfined pod', 'flagger')).toEqual([]);
+    expect(reach(cluster(r), 'canary pod', 'flagger')).toEqual([]);
+  });
+
+  describe('fixtures: each allowance removed, its flow is gone', () => {
+    test('without its namespace\'s policies any pod (of a namespace without egress rules) reaches Flagger, and Flagger any pod and the web', () => {
+      const open = cluster(r, r.policies.filter((p) => p.metadata.namespace !== ns));
+      expect(reach(open, 'unconfined pod', 'flagger')).toEqual(expect.arrayContaining([`flagger:${P}/TCP`, 'flagger:9443/TCP']));
+      expect(reach(open, 'flagger', 'internet')).toEqual(expect.arrayContaining(['internet:80/TCP']));
+      expect(reach(open, 'flagger', 'unconfined pod')).toEqual(expect.arrayContaining([`unconfined pod:${SERVER_PORT}/TCP`]));
+    });
+    test('without Flagger\'s policy: no API server, no Prometheus query, no scrape', () => {
+      const c = withoutF('allow-flagger');
+      expect(fromF(c, 'flagger')).toEqual(['kube-dns:53/TCP', 'kube-dns:53/UDP']);
+      expect(intoF(c, 'flagger')).toEqual([]);
+    });
+    test('without the DNS policy Flagger cannot resolve the API server or Prometheus names', () => {
+      expect(fromF(withoutF('allow-dns-egress'), 'flagger').filter((f) => f.startsWith('kube-dns:53'))).toEqual([]);
+    });
+    test('without Flagger in the monitoring namespace\'s query policy its checks cannot reach Prometheus', () => {
+      const policies = r.policies.map((p) => (p.metadata.namespace !== 'monitoring' || p.metadata.name !== 'allow-prometheus-query' ? p
+        : { ...p, spec: { ...p.spec, ingress: p.spec.ingress!.map((rule) => ({ ...rule, from: rule.from!.filter((f) => !JSON.stringify(f).includes(ns)) })) } }));
+      expect(allowed(cluster(r, policies), peers.flagger, peers.prometheus, 9090)).toBe(false);
+      expect(allowed(cluster(r, policies), endpoints['keda operator'], peers.prometheus, 9090)).toBe(true);
+    });
+    test('without the scraper label on the monitoring namespace Prometheus neither scrapes Flagger nor is a query peer', () => {
+      const namespaces = { ...r.namespaces, monitoring: Object.fromEntries(Object.entries(r.namespaces.monitoring).filter(([k]) => k !== METRICS_SCRAPER_NAMESPACE_LABEL)) };
+      const c = cluster(r, r.policies, namespaces);
+      expect(reach(c, 'prometheus', 'flagger')).toEqual([]);
+      expect(reach(c, 'flagger', 'prometheus')).toEqual([]);
+    });
+    test('with 0.0.0.0/0 not excepting link-local Flagger reaches the metadata endpoint', () => {
+      const wide = r.policies.map((p) => JSON.parse(JSON.stringify(p).split('"except":["169.254.0.0/16"]').join('"except":[]')) as NetworkPolicy);
+      expect(reach(cluster(r, wide), 'flagger', 'cloud metadata')).toEqual(expect.arrayContaining(['cloud metadata:443/TCP']));
+      expect(reach(cluster(r), 'flagger', 'cloud metadata')).toEqual([]);
     });
   });
 });
