@@ -988,7 +988,21 @@ export class InferenceEndpoint extends EndpointMetrics implements IInferenceEndp
       runtime, prometheusUrl: scaling.prometheusUrl, scaleToZero: scaling.scaleToZero, scalingKind: scaling.kind, ttftP95Seconds: props.slo?.ttftP95Seconds,
     });
     this.warnLooseCanary(c, props.slo);
+    this.warnCanaryPrometheus(props);
     return c;
+  }
+
+  /**
+   * Flagger's namespace admits egress to our Prometheus only (PROMETHEUS_PEER on 9090): a query URL of its own
+   * (another Prometheus, a Thanos, a remote one) is allowed, but its checks stay unanswered until a policy admits it.
+   */
+  private warnCanaryPrometheus(props: EndpointProps): void {
+    const own = props.autoscaling?.prometheusUrl;
+    if (own === undefined || own === props.monitoring?.prometheusQueryUrl) return;
+    Annotations.of(this).addWarning(`${this.node.path}: canary analysis queries autoscaling.prometheusUrl ${own}, but Flagger's namespace `
+      + `(${FLAGGER_CHART.namespace}, default-deny) admits egress only to the monitoring stack's Prometheus on 9090 (pods app.kubernetes.io/name=prometheus `
+      + 'in the namespace labelled cdktf-ai-infra/metrics-scraper): label that Prometheus\'s namespace the same, or add a NetworkPolicy in '
+      + `${FLAGGER_CHART.namespace} admitting Flagger to it, or each check fails and the canary rolls back`);
   }
 
   /** A canary gate looser than the endpoint's own SLO promotes versions that then page: allowed, but said. */

@@ -343,3 +343,13 @@ describe('canaryQueries', () => {
       .toEqual([['error-ratio', undefined, 0.02], ['tokens-per-second', 10, undefined]]);
   });
 });
+
+test('a canary querying a Prometheus of its own is a warning (Flagger\'s egress admits the monitoring stack\'s only)', () => {
+  const warningsOf = (b: { stack: TerraformStack }) => b.stack.node.findAll()
+    .flatMap((c) => c.node.metadata.filter((m) => m.type === '@cdktf/warn').map((m) => String(m.data)));
+  const own = progressive('aws', { autoscaling: { prometheusUrl: 'http://thanos-query.observability.svc:9090' } });
+  expect(warningsOf(own).join('\n')).toMatch(/canary analysis queries autoscaling.prometheusUrl http:\/\/thanos-query\.observability\.svc:9090, but Flagger's namespace \(flagger-system, default-deny\)/);
+  // the monitoring stack's own URL (given or inherited) is admitted: no warning
+  expect(warningsOf(progressive('aws')).join('\n')).not.toMatch(/Flagger's namespace/);
+  expect(warningsOf(progressive('aws', { autoscaling: { prometheusUrl: PROM } })).join('\n')).not.toMatch(/Flagger's namespace/);
+});
