@@ -7,6 +7,7 @@ import { KubernetesWorkload } from '../../src/k8s/delivery';
 import { Tenant } from '../../src/training/tenant';
 import { ModelPipelineProps } from '../../src/pipeline/model-pipeline';
 import { minCronIntervalMinutes } from '../../src/pipeline/schedule';
+import { MODEL_VERSION_ANNOTATION } from '../../src/inference/progressive-delivery';
 import { argoWorkflowsValues } from '../../src/pipeline/engine';
 import { expectInvalid } from '../expect-invalid';
 import { FakeGpuCluster } from '../k8s/fake-cluster';
@@ -19,7 +20,7 @@ class FakeEndpoint extends Construct implements IProgressiveDeployTarget {
   public readonly namespace = 'serving';
   public readonly deploymentName = 'chat';
   public readonly canaryName = 'chat';
-  public readonly modelVersionAnnotation = 'ai-infra/model-version';
+  public readonly modelVersionAnnotation = MODEL_VERSION_ANNOTATION;
   public readonly registry: IProgressiveDeployTarget['registry'];
   constructor(scope: Construct, id: string, store: FakeStore, path = 'team/models/chat') {
     super(scope, id);
@@ -73,8 +74,12 @@ describe('ModelPipeline', () => {
     expect(wt.spec.securityContext).toMatchObject({ runAsNonRoot: true, seccompProfile: { type: 'RuntimeDefault' } });
     // The deploy step patches only the version annotation of the endpoint's Deployment; the canary step waits for Flagger.
     expect(byName('deploy').resource).toMatchObject({ action: 'patch', mergeStrategy: 'merge' });
-    expect(byName('deploy').resource.manifest).toContain('ai-infra/model-version: "{{inputs.parameters.version}}"');
-    expect(byName('canary').resource).toMatchObject({ action: 'get', successCondition: 'status.phase == Succeeded', failureCondition: 'status.phase == Failed' });
+    expect(byName('deploy').resource.manifest).toContain('ai-infra.dev/model-version: "{{inputs.parameters.version}}"');
+    expect(byName('canary').resource).toMatchObject({
+      action: 'get', successCondition: 'status.phase == Succeeded', failureCondition: 'status.phase in (Failed,Terminating,Terminated)',
+    });
+    // A Canary left at Failed by the previous (rolled-back) run must not count as this run's analysis having started.
+    expect(byName('canary-started').resource.successCondition).not.toMatch(/Failed|Succeeded/);
     expect(byName('canary').resource.manifest).toContain('kind: Canary');
     expect(byName('canary-started').resource.successCondition).toMatch(/^status\.phase in \(Progressing,/);
     // Promotion moves the alias with the gate's conditional write, only after the canary.
