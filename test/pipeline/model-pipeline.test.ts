@@ -216,6 +216,37 @@ describe('ModelPipeline validation', () => {
     expect(err.prop).toBe('train.preset');
   });
 
+  test('benchmark tasks: rendered into the evaluate and gate steps, task data read from the tenant prefix', () => {
+    const { stack, props } = setup();
+    const p = new ModelPipeline(stack, 'chat-model', props({
+      evaluate: { maxLossRegression: 0.01, tasks: ['hellaswag', 'arc_easy'], taskDir: 'team/eval/tasks/', taskLimit: 200, minScore: { hellaswag: 0.55, 'arc_easy:acc_norm': 0.6 }, maxScoreRegression: 0.02 },
+    }));
+    const wt = findObject(objectsOf(p), 'WorkflowTemplate', 'chat-model') as K8sObject;
+    const source = (name: string): string => wt.spec.templates.find((t: { name: string }) => t.name === name).script.source;
+    expect(source('evaluate')).toContain('"--tasks","hellaswag,arc_easy","--task-dir","s3://bucket-models/team/eval/tasks","--task-limit","200","--device","cpu"');
+    expect(source('gate')).toContain('"--max-loss-regression","0.01","--min-score","arc_easy:acc_norm=0.6","--min-score","hellaswag=0.55","--max-score-regression","0.02"');
+    // Without tasks: none of the flags.
+    const plain = new ModelPipeline(stack, 'plain', props({ data: { store: props().data.store, prefix: 'team/raw/other/' } }));
+    const plainWt = findObject(objectsOf(plain), 'WorkflowTemplate', 'plain') as K8sObject;
+    expect(JSON.stringify(plainWt)).not.toMatch(/--tasks|--min-score/);
+  });
+
+  test('benchmark task fixtures: a bad task name, task data outside the prefix or on another cloud, floors for other tasks or outside [0, 1]', () => {
+    const { stack, props } = setup();
+    const ev = (over: object) => props({ evaluate: { tasks: ['hellaswag'], taskDir: 'team/eval/', ...over } });
+    expectInvalid(() => new ModelPipeline(stack, 'a', ev({ tasks: ['hella swag'] })), /evaluate\.tasks\[0\] = "hella swag"/, /lm-eval task/);
+    expectInvalid(() => new ModelPipeline(stack, 'b', ev({ tasks: ['hellaswag,arc_easy'] })), /evaluate\.tasks\[0\]/);
+    expectInvalid(() => new ModelPipeline(stack, 'c', ev({ taskDir: 'other/eval/' })), /evaluate\.taskDir/);
+    expectInvalid(() => new ModelPipeline(stack, 'd', ev({ taskDir: undefined })), /evaluate\.taskDir/, /required with evaluate\.tasks/);
+    const gcs = new FakeStore(stack, 'Gcs', Cloud.gcp({ project: 'acme-ml', region: 'us-central1' }));
+    expectInvalid(() => new ModelPipeline(stack, 'e', ev({ taskDir: { store: gcs, prefix: 'team/eval/' } })), /evaluate\.taskDir/, /cluster's cloud \(aws\)/);
+    expectInvalid(() => new ModelPipeline(stack, 'f', ev({ minScore: { mmlu: 0.5 } })), /evaluate\.minScore = "mmlu"/, /hellaswag/);
+    expectInvalid(() => new ModelPipeline(stack, 'g', ev({ minScore: { hellaswag: 55 } })), /evaluate\.minScore\.hellaswag = 55/, /from 0 to 1/);
+    expectInvalid(() => new ModelPipeline(stack, 'h', ev({ maxScoreRegression: 1.5 })), /evaluate\.maxScoreRegression/);
+    expectInvalid(() => new ModelPipeline(stack, 'i', props({ evaluate: { minScore: { hellaswag: 0.5 } } })), /evaluate\.minScore/, /none/);
+    expectInvalid(() => new ModelPipeline(stack, 'j', props({ evaluate: { taskDir: 'team/eval/' } })), /evaluate\.taskDir/, /without evaluate\.tasks/);
+  });
+
   test('a schedule more frequent than a run can finish warns with the estimate', () => {
     const { stack, props } = setup();
     const p = new ModelPipeline(stack, 'p', props({ trigger: { schedule: '*/30 * * * *' }, train: { preset: 'gpt-1b', gpusPerNode: 8, steps: 20_000 } }));
