@@ -28,7 +28,7 @@ export class Platform extends TerraformStack {
   public readonly restoreDrill: RestoreDrill;
   /** kube-prometheus-stack in the cluster: GPU, training and SLO alerts, dashboards, routing, a monthly budget. */
   public readonly monitoring: MonitoringStack;
-  /** The pretrained gpt-1b (best checkpoint) on vLLM: internal, 2-4 replicas on queue depth, SLO alerts, canary rollouts (AWS, GCP). */
+  /** gpt-1b on vLLM: internal, 2-4 replicas on queue depth, SLO alerts; on AWS and GCP the chat-model registry's production version with canary rollouts, on Azure the pretrained checkpoint. */
   public readonly chat: InferenceEndpoint;
   /** An 8B open-weights model on vLLM: internal, warm on weekdays 7-19 New York time, scaled to zero otherwise. */
   public readonly llm: InferenceEndpoint;
