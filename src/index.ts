@@ -23,7 +23,7 @@ export type { GpuId, GpuInterconnect, GpuMachineType, GpuSpec, PickMachineOption
 export { GpuTrainingCluster, separatelyCappedGroups } from './training/gpu-training-cluster';
 export { ModelPipeline } from './pipeline/model-pipeline';
 export type {
-  ModelPipelineProps, PipelineDataProps, PipelineTrainProps, PipelineEvaluateProps, PipelineDeployProps, PipelineTriggerProps,
+  ModelPipelineProps, PipelineDataProps, PipelineTrainProps, PipelineEvaluateProps, PipelineDeployProps, PipelineTriggerProps, PipelineStorePrefix,
 } from './pipeline/model-pipeline';
 export type { IProgressiveDeployTarget, ModelRegistryReference } from './core/deploy-target';
 export { ARGO_WORKFLOWS } from './k8s/charts';

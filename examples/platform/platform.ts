@@ -1,7 +1,7 @@
 import { App, TerraformStack } from 'cdktf';
 import { Construct } from 'constructs';
 import {
-  CanaryOptions, Cloud, Gpu, GpuTrainingCluster, LocalStateBackend, InferenceEndpoint, InferenceEndpointProps, loraAdapter, ModelBackupBucket, ModelPipeline,
+  CanaryOptions, Cloud, Gpu, GpuTrainingCluster, LocalStateBackend, InferenceEndpoint, InferenceEndpointProps, loraAdapter, ModelBackupBucket, ModelPipeline, ModelPipelineProps,
   MonitoringStack, RestoreDrill, Tenant, TrainingJob,
 } from '../../src';
 import { applyPolicy } from './policy';
@@ -28,7 +28,7 @@ export class Platform extends TerraformStack {
   public readonly restoreDrill: RestoreDrill;
   /** kube-prometheus-stack in the cluster: GPU, training and SLO alerts, dashboards, routing, a monthly budget. */
   public readonly monitoring: MonitoringStack;
-  /** The pretrained gpt-1b (best checkpoint) on vLLM: internal, 2-4 replicas on queue depth, SLO alerts, canary rollouts (AWS, GCP). */
+  /** gpt-1b on vLLM: internal, 2-4 replicas on queue depth, SLO alerts; on AWS and GCP the chat-model registry's production version with canary rollouts, on Azure the pretrained checkpoint. */
   public readonly chat: InferenceEndpoint;
   /** An 8B open-weights model on vLLM: internal, warm on weekdays 7-19 New York time, scaled to zero otherwise. */
   public readonly llm: InferenceEndpoint;
@@ -89,20 +89,28 @@ export class Platform extends TerraformStack {
     this.monitoring.watch(this.research, { queuePendingLimit: '4h' });
     // Serving (each endpoint registers itself with the monitoring stack).
     const servingGpu = props.cloud.select({ aws: () => Gpu.L4, gcp: () => Gpu.L4, azure: () => Gpu.A10G });
-    // The trained model on vLLM (the default runtime): an init step exports the best checkpoint to <checkpoints>/hf
-    // once, then vLLM serves it.
+    // Where the chat-model pipeline registers versions, inside the research tenant's prefix: `research/models/chat-model/`.
+    const chatRegistry = this.models.registry('chat-model', { prefix: 'research', preset: 'gpt-1b' });
+    // The chat model on vLLM (the default runtime). With a canary (AWS, GCP) it serves the registry's `production`
+    // alias: the pipeline rolls each accepted version out through the canary and moves the alias, with no deploy.
+    // Seed the alias once before the first deploy (register the pretrained checkpoint and promote it:
+    // src/pipeline/README.md, "First version"); until then the pods cannot resolve a model. Without a canary (Azure)
+    // the endpoint serves the pretrained checkpoint (an init step exports the best one to <checkpoints>/hf once).
+    const chatModel = props.cloud.select<Partial<InferenceEndpointProps>>({
+      aws: () => ({ model: chatRegistry, canary: CHAT_CANARY }),
+      gcp: () => ({ model: chatRegistry, canary: CHAT_CANARY }),
+      azure: () => ({}),
+    });
     this.chat = new InferenceEndpoint(this, 'chat', {
       cluster: this.cluster, monitoring: this.monitoring, gpu: servingGpu,
       model: this.pretrain.model({ select: 'best' }),
       replicas: { min: 2, max: 4 },
       slo: { latencyP95Seconds: 10, ttftP95Seconds: 1, availability: 0.999 },
-      // Progressive delivery (Flagger): a new model or image reaches 5%, 25%, 50% of requests, 10 minutes each,
+      // Progressive delivery (Flagger): a new model version or image reaches 5%, 25%, 50% of requests, 10 minutes each,
       // and is promoted only while its own error ratio and TTFT stay within the endpoint's SLO; a breach rolls it back.
       // Azure: Application Gateway for Containers has no private frontend, so an internal canary there needs a
       // Gateway class you run (exposure.gatewayClassName).
-      ...props.cloud.select({
-        aws: () => ({ canary: CHAT_CANARY }), gcp: () => ({ canary: CHAT_CANARY }), azure: () => ({}),
-      }),
+      ...chatModel,
     });
     const llama = this.models.model('models/llama-3.1-8b-instruct', { parameterCount: 8_030_000_000 });
     this.llm = new InferenceEndpoint(this, 'llm', {
@@ -127,6 +135,10 @@ export class Platform extends TerraformStack {
       data: { store: this.models, prefix: 'research/raw/chat/', format: 'jsonl', split: { validation: 0.02, test: 0.02 } },
       train: { preset: 'gpt-1b', baseModel: this.pretrain.model({ select: 'best' }), gpusPerNode: 8, steps: 2000 },
       evaluate: { maxLossRegression: 0.01 },
+      // Hand accepted versions to the chat endpoint's canary (Flagger): promoted when it passes, rolled back when not.
+      // Azure: the example's chat endpoint has no canary (no private Gateway class, see above), so an accepted
+      // version moves the registry's `production` alias directly and no endpoint serves it yet.
+      ...props.cloud.select<Partial<ModelPipelineProps>>({ aws: () => ({ deploy: { endpoint: this.chat } }), gcp: () => ({ deploy: { endpoint: this.chat } }), azure: () => ({}) }),
       trigger: { schedule: '0 3 * * 1' },
     });
     // Failed runs, gate rejections in a row, no successful run in two weeks.

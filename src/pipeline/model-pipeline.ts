@@ -3,6 +3,7 @@ import { Annotations } from 'cdktf';
 import { IGpuCluster, GpuPoolInfo } from '../core/cluster';
 import { cronProblem } from '../core/cron';
 import { IProgressiveDeployTarget } from '../core/deploy-target';
+import { InferenceEndpoint } from '../inference/inference-endpoint';
 import { check, InvalidPropError } from '../core/errors';
 import { Gpu } from '../core/gpu';
 import { IWorkloadIdentity } from '../core/identity';
@@ -19,7 +20,7 @@ import { hostSharePerGpu, ITenant } from '../training/tenant';
 import { LORA_TARGET_MODULES, LoraProps, TRAINER_METRICS_PORT, TRAINER_PRESETS, TrainerPreset } from '../training/training-job';
 import { apiServerEgress, WorkflowEngine } from './engine';
 import { minCronIntervalMinutes } from './schedule';
-import { cronWorkflow, PIPELINE_LABEL, PipelineSpec, rbacObjects, trainerConfigMap, workflowTemplate } from './workflow';
+import { cronWorkflow, PIPELINE_LABEL, PipelineBenchmarkSpec, PipelineSpec, rbacObjects, trainerConfigMap, workflowTemplate } from './workflow';
 
 /** The data step: raw records under a prefix of a store, cleaned, deduplicated and split by hash. */
 export interface PipelineDataProps {
@@ -68,12 +69,39 @@ export interface PipelineEvaluateProps {
   readonly maxWindows?: number;
   /** Largest relative rise of the held-out loss over production's (0.01 = 1 % worse at most). @default 0 */
   readonly maxLossRegression?: number;
+  /**
+   * lm-eval (EleutherAI harness) task or tag names defined in `taskDir`, scored for the candidate and production in the
+   * same run (`aiinfra.evaluate --tasks`). @default - none: held-out loss only
+   */
+  readonly tasks?: readonly string[];
+  /**
+   * The task YAMLs and their data files (nothing is downloaded at run time): a prefix in `data.store` inside the
+   * tenant's prefix, or `{ store, prefix }`. Required with `tasks`.
+   */
+  readonly taskDir?: string | PipelineStorePrefix;
+  /** Score at most this many documents per task. @default - all */
+  readonly taskLimit?: number;
+  /** Floors on the candidate's scores, by `task` (its primary metric) or `task:metric`, each in [0, 1]. @default - none */
+  readonly minScore?: Readonly<Record<string, number>>;
+  /** Largest absolute drop of a task score below production's (0.02 = 2 points). @default - not checked */
+  readonly maxScoreRegression?: number;
+}
+
+/** A prefix in a store (a folder of objects). */
+export interface PipelineStorePrefix {
+  readonly store: IModelStore;
+  /** Object prefix, ending with `/`. */
+  readonly prefix: string;
 }
 
 /** Hand-over of an accepted version to an endpoint with progressive delivery. */
 export interface PipelineDeployProps {
-  /** An endpoint with progressive delivery (its canary analysis: steps, interval, SLOs, are the endpoint's). */
-  readonly endpoint: IProgressiveDeployTarget;
+  /**
+   * An endpoint with progressive delivery (its canary analysis: steps, interval, SLOs, are the endpoint's): an
+   * InferenceEndpoint with `canary` whose model is `store.registry(name, { prefix })` (the pipeline registers there),
+   * or another IProgressiveDeployTarget.
+   */
+  readonly endpoint: InferenceEndpoint | IProgressiveDeployTarget;
   /** Longest wait for the canary analysis, a duration such as `2h`. @default '2h' */
   readonly timeout?: string;
 }
@@ -197,6 +225,77 @@ function resolveData(scope: IConstruct, props: ModelPipelineProps): { validation
   return { validation, test };
 }
 
+/** An lm-eval task or tag name (letters, digits, `_`, `-`, `.`): no comma (the `--tasks` separator), space or path. */
+const LM_EVAL_TASK = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$/;
+
+/** Validates `evaluate`: windows, loss regression, benchmark tasks, their data (tenant prefix, cluster cloud) and score floors. */
+function resolveEvaluate(scope: IConstruct, props: ModelPipelineProps): PipelineBenchmarkSpec | undefined {
+  const ev = props.evaluate ?? {};
+  check.numberInRange(scope, 'evaluate.maxLossRegression', ev.maxLossRegression, 0, 1);
+  check.integerInRange(scope, 'evaluate.maxWindows', ev.maxWindows, 1, 1_000_000);
+  check.integerInRange(scope, 'evaluate.taskLimit', ev.taskLimit, 1, 10_000_000);
+  check.numberInRange(scope, 'evaluate.maxScoreRegression', ev.maxScoreRegression, 0, 1);
+  const tasks = ev.tasks ?? [];
+  if (!Array.isArray(tasks)) throw new InvalidPropError(scope, 'evaluate.tasks', tasks, 'a list of lm-eval task names');
+  tasks.forEach((t, i) => {
+    if (typeof t !== 'string' || !LM_EVAL_TASK.test(t)) {
+      throw new InvalidPropError(scope, `evaluate.tasks[${i}]`, t, 'an lm-eval task or tag identifier (letters, digits, "_", "-", ".", such as hellaswag or arc_easy)');
+    }
+    if (tasks.indexOf(t) !== i) throw new InvalidPropError(scope, `evaluate.tasks[${i}]`, t, 'each task once');
+  });
+  for (const [key, value] of Object.entries(ev.minScore ?? {})) {
+    const task = key.split(':')[0];
+    if (!tasks.includes(task) || !/^[^:]+(:[A-Za-z0-9_,.-]+)?$/.test(key)) {
+      throw new InvalidPropError(scope, 'evaluate.minScore', key, `a task of evaluate.tasks (${tasks.join(', ') || 'none'}), as "<task>" or "<task>:<metric>": a floor on a score nobody computes would reject every version`);
+    }
+    check.numberInRange(scope, `evaluate.minScore.${key}`, value, 0, 1);
+    if (typeof value !== 'number') throw new InvalidPropError(scope, `evaluate.minScore.${key}`, value, 'a score in [0, 1]');
+  }
+  if (tasks.length === 0) {
+    for (const k of ['taskDir', 'taskLimit', 'maxScoreRegression'] as const) {
+      if (ev[k] !== undefined) throw new InvalidPropError(scope, `evaluate.${k}`, ev[k], 'nothing without evaluate.tasks (it applies to benchmark tasks)');
+    }
+    return undefined;
+  }
+  if (ev.taskDir === undefined) {
+    throw new InvalidPropError(scope, 'evaluate.taskDir', undefined, 'the prefix with the task YAMLs and their data files (required with evaluate.tasks: nothing is downloaded at run time)');
+  }
+  const dir: PipelineStorePrefix = typeof ev.taskDir === 'string' ? { store: props.data.store, prefix: ev.taskDir } : ev.taskDir;
+  if (!dir.store || dir.store.cloud.kind !== props.cluster.cloud.kind) {
+    throw new InvalidPropError(scope, 'evaluate.taskDir', dir.store?.node?.path ?? dir.store,
+      `a store on the cluster's cloud (${props.cluster.cloud.kind}): the pipeline's workload identity cannot read another cloud's storage`);
+  }
+  if (typeof dir.prefix !== 'string' || !dir.prefix.endsWith('/')) throw new InvalidPropError(scope, 'evaluate.taskDir', dir.prefix, "an object prefix ending with '/'");
+  props.tenant.checkPrefix(scope, 'evaluate.taskDir', dir.prefix);
+  return {
+    tasks: [...tasks], taskDir: dir, taskDirUri: `${dir.store.uri}/${dir.prefix.replace(/\/+$/, '')}`, taskLimit: ev.taskLimit, minScore: { ...(ev.minScore ?? {}) },
+    maxScoreRegression: ev.maxScoreRegression,
+  };
+}
+
+/**
+ * The deploy target as the seam's type: an InferenceEndpoint is checked by its own type guard (a Flagger canary and
+ * a registry model); anything else must carry every field of IProgressiveDeployTarget.
+ */
+function progressiveTarget(scope: IConstruct, endpoint: unknown): IProgressiveDeployTarget {
+  const without = 'without it a new version would reach all traffic at once, with no automatic rollback';
+  if (endpoint instanceof InferenceEndpoint) {
+    if (InferenceEndpoint.isProgressiveDeployTarget(endpoint)) return endpoint;
+    const why = endpoint.canaryName === undefined
+      ? `it has no \`canary\` (progressive delivery): ${without}`
+      : "its model is not a registry alias: set its model to store.registry('<name>', { prefix: <tenant prefix> }), where the pipeline registers versions";
+    throw new InvalidPropError(scope, 'deploy.endpoint', endpoint.node.path, `an InferenceEndpoint with progressive delivery serving a model registry (${why})`);
+  }
+  const e = endpoint as Partial<IProgressiveDeployTarget> | undefined;
+  const missing = ['namespace', 'deploymentName', 'canaryName', 'modelVersionAnnotation'].filter((k) => typeof (e as Record<string, unknown> | undefined)?.[k] !== 'string'
+    || ((e as Record<string, string>)[k]).length === 0);
+  if (!e || missing.length > 0 || !e.registry) {
+    throw new InvalidPropError(scope, 'deploy.endpoint', (e as IConstruct | undefined)?.node?.path ?? e,
+      `an endpoint with progressive delivery (a Flagger canary: IProgressiveDeployTarget${missing.length ? `; this one has no ${missing.join(', ')}` : ''}): ${without}`);
+  }
+  return e as IProgressiveDeployTarget;
+}
+
 /** Validates the deploy target: an endpoint with progressive delivery, on this cluster's cloud, its registry in the tenant's prefix. */
 function resolveDeploy(scope: IConstruct, props: ModelPipelineProps): IProgressiveDeployTarget | undefined {
   const deploy = props.deploy;
@@ -206,13 +305,9 @@ function resolveDeploy(scope: IConstruct, props: ModelPipelineProps): IProgressi
     throw new InvalidPropError(scope, 'deploy.canary', canary,
       "nothing here: the canary analysis (steps, interval, SLOs) is the endpoint's (one canary per Deployment): set it on the endpoint");
   }
-  const e = deploy.endpoint as Partial<IProgressiveDeployTarget> | undefined;
-  const missing = ['namespace', 'deploymentName', 'canaryName', 'modelVersionAnnotation'].filter((k) => typeof (e as Record<string, unknown> | undefined)?.[k] !== 'string'
-    || ((e as Record<string, string>)[k]).length === 0);
-  if (!e || missing.length > 0 || !e.registry) {
-    throw new InvalidPropError(scope, 'deploy.endpoint', (e as IConstruct | undefined)?.node?.path ?? e,
-      `an endpoint with progressive delivery (a Flagger canary: IProgressiveDeployTarget${missing.length ? `; this one has no ${missing.join(', ')}` : ''}): `
-      + 'without it a new version would reach all traffic at once, with no automatic rollback');
+  const e = progressiveTarget(scope, deploy.endpoint);
+  if (e instanceof InferenceEndpoint && e.cluster !== props.cluster) {
+    throw new InvalidPropError(scope, 'deploy.endpoint', e.node.path, `an endpoint on ${props.cluster.node.path}: the deploy step patches its Deployment through this cluster's API server`);
   }
   if (e.cloud?.kind !== props.cluster.cloud.kind || e.registry.store.cloud.kind !== props.cluster.cloud.kind) {
     throw new InvalidPropError(scope, 'deploy.endpoint', e.node?.path, `an endpoint and registry on the cluster's cloud (${props.cluster.cloud.kind})`);
@@ -221,7 +316,7 @@ function resolveDeploy(scope: IConstruct, props: ModelPipelineProps): IProgressi
   if (deploy.timeout !== undefined && !DURATION.test(deploy.timeout)) {
     throw new InvalidPropError(scope, 'deploy.timeout', deploy.timeout, 'a duration in minutes or hours, such as "90m" or "2h"');
   }
-  return e as IProgressiveDeployTarget;
+  return e;
 }
 
 function durationSeconds(d: string): number {
@@ -280,8 +375,7 @@ export class ModelPipeline extends Construct {
     const split = resolveData(this, props);
     const train = resolveTrain(this, props);
     const target = resolveDeploy(this, props);
-    check.numberInRange(this, 'evaluate.maxLossRegression', props.evaluate?.maxLossRegression, 0, 1);
-    check.integerInRange(this, 'evaluate.maxWindows', props.evaluate?.maxWindows, 1, 1_000_000);
+    const benchmarks = resolveEvaluate(this, props);
     const onNewData = (props.trigger as { onNewData?: unknown } | undefined)?.onNewData;
     if (onNewData !== undefined) {
       throw new InvalidPropError(this, 'trigger.onNewData', onNewData,
@@ -313,11 +407,11 @@ export class ModelPipeline extends Construct {
     this.identity = new WorkloadIdentity(this, 'Identity', {
       cloud: props.cluster.cloud, description: `Model pipeline ${this.namespace}/${name}: reads ${props.data.prefix}, writes ${ownPrefix}`,
     });
-    this.grantStorage(props, ownPrefix, target);
+    this.grantStorage(props, ownPrefix, target, benchmarks);
     const saAnnotations = props.cluster.bindServiceAccount(this.identity, this.namespace, name);
     const imageUri = props.image ?? this.bundledImage();
 
-    const spec = this.renderSpec(props, { name, store, ownPrefix, split, train, target, deployTimeout, imageUri });
+    const spec = this.renderSpec(props, { name, store, ownPrefix, split, train, target, deployTimeout, imageUri, benchmarks });
     this.workload = new KubernetesWorkload(this, 'Workload', {
       cluster: props.cluster, namespace: this.namespace, description: `Model pipeline ${this.namespace}/${name} (cdktf-ai-infra)`,
     });
@@ -344,7 +438,7 @@ export class ModelPipeline extends Construct {
   }
 
   /** Grants: read the raw data (and tokenizer, base model), write the pipeline's prefix and the registry. */
-  private grantStorage(props: ModelPipelineProps, ownPrefix: string, target?: IProgressiveDeployTarget): void {
+  private grantStorage(props: ModelPipelineProps, ownPrefix: string, target?: IProgressiveDeployTarget, benchmarks?: PipelineBenchmarkSpec): void {
     const d = props.data;
     d.store.grantRead(this.identity, d.prefix);
     if (d.tokenizer && d.tokenizer !== 'bytes') d.store.grantRead(this.identity, `${d.tokenizer.replace(/\/+$/, '')}/`);
@@ -352,11 +446,12 @@ export class ModelPipeline extends Construct {
     if (target) target.registry.store.grantWrite(this.identity, `${target.registry.path}/`);
     const base = props.train.baseModel;
     if (base) base.store.grantRead(this.identity, `${base.path}/`);
+    if (benchmarks) benchmarks.taskDir.store.grantRead(this.identity, benchmarks.taskDir.prefix);
   }
 
   private renderSpec(props: ModelPipelineProps, o: {
     name: string; store: IModelStore; ownPrefix: string; split: { validation: number; test: number }; train: ReturnType<typeof resolveTrain>;
-    target?: IProgressiveDeployTarget; deployTimeout: number; imageUri: string;
+    target?: IProgressiveDeployTarget; deployTimeout: number; imageUri: string; benchmarks?: PipelineBenchmarkSpec;
   }): PipelineSpec {
     const { pool } = o.train;
     const gpus = props.train.gpusPerNode;
@@ -370,7 +465,7 @@ export class ModelPipeline extends Construct {
       sourceUri: `${o.store.uri}/${props.data.prefix}`, format: props.data.format ?? 'auto', textField: props.data.textField ?? 'text', tokenizer,
       validation: o.split.validation, test: o.split.test,
       datasetUri: `${o.store.uri}/${o.ownPrefix}datasets`, checkpointsUri: `${o.store.uri}/${o.ownPrefix}checkpoints`, registryUri: this.registryUri,
-      maxLossRegression: props.evaluate?.maxLossRegression ?? 0, maxWindows: props.evaluate?.maxWindows ?? 512,
+      maxLossRegression: props.evaluate?.maxLossRegression ?? 0, maxWindows: props.evaluate?.maxWindows ?? 512, benchmarks: o.benchmarks,
       train: {
         gpus, queue: this.tenant.queueName, nodeSelector: { ...pool.nodeSelector },
         // 90 % of the host share of the GPUs: the rest is the node's system reserve and daemons.

@@ -2,6 +2,7 @@
 // (prep -> train -> evaluate -> register -> gate -> deploy -> wait for the canary -> promote), its CronWorkflow, and
 // the RBAC its steps need. Argo expressions (`{{workflow.name}}`) pass through the Helm chart escaped
 // (k8s/delivery.ts), so they reach the cluster as written here.
+import type { IModelStore } from '../core/model-store';
 import { stringify } from '../core/yaml';
 import { MANAGED_BY_LABELS } from '../k8s/namespace';
 import { restrictedContainerSecurityContext, restrictedPodSecurityContext } from '../k8s/security';
@@ -12,8 +13,14 @@ export const PIPELINE_LABEL = 'ai-infra/model-pipeline';
 export const GATE_METRIC = 'aiinfra_model_pipeline_gate_rejections';
 /** Gate exit codes (compute/src/aiinfra/gate.py): 0 accepted, 4 rejected, 3 alias conflict, else error. */
 export const GATE_EXIT_REJECTED = 4;
-/** The Flagger Canary phases that mean "the analysis of our change has started" (or already ended). */
-const CANARY_STARTED = ['Progressing', 'Waiting', 'WaitingPromotion', 'Promoting', 'Finalising', 'Failed'];
+/** The Flagger Canary phases (flagger v1beta1 CanaryPhase) while an analysis runs: ours has started once one shows. */
+export const CANARY_STARTED = ['Progressing', 'Waiting', 'WaitingPromotion', 'Promoting', 'Finalising'];
+/**
+ * The phases that end the wait without a promotion: Flagger rolled back (`Failed`), or the Canary is being deleted.
+ * `Failed` is not a "started" phase: after a rolled-back run the Canary still shows `Failed` from that analysis, and
+ * Flagger always moves a new revision to `Progressing` first (checkCanaryStatus), well within the first interval.
+ */
+export const CANARY_FAILED = ['Failed', 'Terminating', 'Terminated'];
 /** Where the trainer config ConfigMap is mounted in the train Job. */
 const TRAINER_CONFIG = '/etc/aiinfra/trainer.json';
 
@@ -42,6 +49,20 @@ export interface PipelineDeploySpec {
   readonly timeoutSeconds: number;
 }
 
+/** Benchmark tasks of the evaluate step and their floors in the gate (validated by ModelPipeline). */
+export interface PipelineBenchmarkSpec {
+  /** lm-eval task or tag names. */
+  readonly tasks: readonly string[];
+  /** Where the task YAMLs and data are (for the grant). */
+  readonly taskDir: { readonly store: IModelStore; readonly prefix: string };
+  /** `<store uri>/<prefix>` without the trailing slash (`--task-dir`). */
+  readonly taskDirUri: string;
+  readonly taskLimit?: number;
+  /** `task` or `task:metric` -> floor (`--min-score`). */
+  readonly minScore: Readonly<Record<string, number>>;
+  readonly maxScoreRegression?: number;
+}
+
 /** Everything the objects are rendered from (validated by ModelPipeline). */
 export interface PipelineSpec {
   readonly name: string;
@@ -63,6 +84,7 @@ export interface PipelineSpec {
   readonly registryUri: string;
   readonly maxLossRegression: number;
   readonly maxWindows: number;
+  readonly benchmarks?: PipelineBenchmarkSpec;
   readonly train: PipelineTrainSpec;
   readonly deploy?: PipelineDeploySpec;
   readonly schedule?: string;
@@ -210,7 +232,23 @@ function evaluateStep(s: PipelineSpec): Obj {
   return scriptStep(s, 'evaluate', runModule('aiinfra.evaluate', [
     '--model', `${s.checkpointsUri}/{{workflow.name}}`, '--dataset', s.datasetUri, '--registry', s.registryUri,
     '--max-windows', String(s.maxWindows), '--out', `${s.checkpointsUri}/{{workflow.name}}/metrics.json`,
+    ...benchmarkArgs(s.benchmarks),
   ]), { cpu: '4', memory: '16Gi' });
+}
+
+/** lm-eval tasks for the evaluate step: task data from the bucket (nothing from the hub), on the step's CPUs. */
+function benchmarkArgs(b?: PipelineBenchmarkSpec): string[] {
+  if (!b) return [];
+  return ['--tasks', b.tasks.join(','), '--task-dir', b.taskDirUri, ...(b.taskLimit !== undefined ? ['--task-limit', String(b.taskLimit)] : []), '--device', 'cpu'];
+}
+
+/** The gate's score checks: a floor per task (or task:metric), and the largest drop below production's score. */
+function gateScoreArgs(b?: PipelineBenchmarkSpec): string[] {
+  if (!b) return [];
+  return [
+    ...Object.keys(b.minScore).sort().flatMap((k) => ['--min-score', `${k}=${b.minScore[k]}`]),
+    ...(b.maxScoreRegression !== undefined ? ['--max-score-regression', String(b.maxScoreRegression)] : []),
+  ];
 }
 
 /** Registers the checkpoint as a new version; prints the version number (the step's result). */
@@ -237,7 +275,7 @@ function registerStep(s: PipelineSpec): Obj {
  */
 function gateStep(s: PipelineSpec): Obj {
   const args = ['--root', s.registryUri, '--version', '{{inputs.parameters.version}}', '--run', '{{workflow.name}}',
-    '--max-loss-regression', String(s.maxLossRegression)];
+    '--max-loss-regression', String(s.maxLossRegression), ...gateScoreArgs(s.benchmarks)];
   return scriptStep(s, 'gate', [
     'import subprocess, sys',
     'from aiinfra.registry import ModelRegistry',
@@ -356,7 +394,7 @@ export function workflowTemplate(s: PipelineSpec): Obj {
   if (s.deploy) {
     templates.push(deployStep(s.deploy),
       canaryStep(s.deploy, 'canary-started', `status.phase in (${CANARY_STARTED.join(',')})`),
-      canaryStep(s.deploy, 'canary', 'status.phase == Succeeded', 'status.phase == Failed'));
+      canaryStep(s.deploy, 'canary', 'status.phase == Succeeded', `status.phase in (${CANARY_FAILED.join(',')})`));
   }
   templates.push(promoteStep(s));
   return {

@@ -7,6 +7,7 @@ import { KubernetesWorkload } from '../../src/k8s/delivery';
 import { Tenant } from '../../src/training/tenant';
 import { ModelPipelineProps } from '../../src/pipeline/model-pipeline';
 import { minCronIntervalMinutes } from '../../src/pipeline/schedule';
+import { MODEL_VERSION_ANNOTATION } from '../../src/inference/progressive-delivery';
 import { argoWorkflowsValues } from '../../src/pipeline/engine';
 import { expectInvalid } from '../expect-invalid';
 import { FakeGpuCluster } from '../k8s/fake-cluster';
@@ -19,7 +20,7 @@ class FakeEndpoint extends Construct implements IProgressiveDeployTarget {
   public readonly namespace = 'serving';
   public readonly deploymentName = 'chat';
   public readonly canaryName = 'chat';
-  public readonly modelVersionAnnotation = 'ai-infra/model-version';
+  public readonly modelVersionAnnotation = MODEL_VERSION_ANNOTATION;
   public readonly registry: IProgressiveDeployTarget['registry'];
   constructor(scope: Construct, id: string, store: FakeStore, path = 'team/models/chat') {
     super(scope, id);
@@ -73,8 +74,12 @@ describe('ModelPipeline', () => {
     expect(wt.spec.securityContext).toMatchObject({ runAsNonRoot: true, seccompProfile: { type: 'RuntimeDefault' } });
     // The deploy step patches only the version annotation of the endpoint's Deployment; the canary step waits for Flagger.
     expect(byName('deploy').resource).toMatchObject({ action: 'patch', mergeStrategy: 'merge' });
-    expect(byName('deploy').resource.manifest).toContain('ai-infra/model-version: "{{inputs.parameters.version}}"');
-    expect(byName('canary').resource).toMatchObject({ action: 'get', successCondition: 'status.phase == Succeeded', failureCondition: 'status.phase == Failed' });
+    expect(byName('deploy').resource.manifest).toContain('ai-infra.dev/model-version: "{{inputs.parameters.version}}"');
+    expect(byName('canary').resource).toMatchObject({
+      action: 'get', successCondition: 'status.phase == Succeeded', failureCondition: 'status.phase in (Failed,Terminating,Terminated)',
+    });
+    // A Canary left at Failed by the previous (rolled-back) run must not count as this run's analysis having started.
+    expect(byName('canary-started').resource.successCondition).not.toMatch(/Failed|Succeeded/);
     expect(byName('canary').resource.manifest).toContain('kind: Canary');
     expect(byName('canary-started').resource.successCondition).toMatch(/^status\.phase in \(Progressing,/);
     // Promotion moves the alias with the gate's conditional write, only after the canary.
@@ -209,6 +214,37 @@ describe('ModelPipeline validation', () => {
     const err = expectInvalid(() => new ModelPipeline(stack, 't', props({ train: { preset: 'gpt-9b' as never, gpusPerNode: 8 } })));
     expect(err).toBeInstanceOf(InvalidPropError);
     expect(err.prop).toBe('train.preset');
+  });
+
+  test('benchmark tasks: rendered into the evaluate and gate steps, task data read from the tenant prefix', () => {
+    const { stack, props } = setup();
+    const p = new ModelPipeline(stack, 'chat-model', props({
+      evaluate: { maxLossRegression: 0.01, tasks: ['hellaswag', 'arc_easy'], taskDir: 'team/eval/tasks/', taskLimit: 200, minScore: { hellaswag: 0.55, 'arc_easy:acc_norm': 0.6 }, maxScoreRegression: 0.02 },
+    }));
+    const wt = findObject(objectsOf(p), 'WorkflowTemplate', 'chat-model') as K8sObject;
+    const source = (name: string): string => wt.spec.templates.find((t: { name: string }) => t.name === name).script.source;
+    expect(source('evaluate')).toContain('"--tasks","hellaswag,arc_easy","--task-dir","s3://bucket-models/team/eval/tasks","--task-limit","200","--device","cpu"');
+    expect(source('gate')).toContain('"--max-loss-regression","0.01","--min-score","arc_easy:acc_norm=0.6","--min-score","hellaswag=0.55","--max-score-regression","0.02"');
+    // Without tasks: none of the flags.
+    const plain = new ModelPipeline(stack, 'plain', props({ data: { store: props().data.store, prefix: 'team/raw/other/' } }));
+    const plainWt = findObject(objectsOf(plain), 'WorkflowTemplate', 'plain') as K8sObject;
+    expect(JSON.stringify(plainWt)).not.toMatch(/--tasks|--min-score/);
+  });
+
+  test('benchmark task fixtures: a bad task name, task data outside the prefix or on another cloud, floors for other tasks or outside [0, 1]', () => {
+    const { stack, props } = setup();
+    const ev = (over: object) => props({ evaluate: { tasks: ['hellaswag'], taskDir: 'team/eval/', ...over } });
+    expectInvalid(() => new ModelPipeline(stack, 'a', ev({ tasks: ['hella swag'] })), /evaluate\.tasks\[0\] = "hella swag"/, /lm-eval task/);
+    expectInvalid(() => new ModelPipeline(stack, 'b', ev({ tasks: ['hellaswag,arc_easy'] })), /evaluate\.tasks\[0\]/);
+    expectInvalid(() => new ModelPipeline(stack, 'c', ev({ taskDir: 'other/eval/' })), /evaluate\.taskDir/);
+    expectInvalid(() => new ModelPipeline(stack, 'd', ev({ taskDir: undefined })), /evaluate\.taskDir/, /required with evaluate\.tasks/);
+    const gcs = new FakeStore(stack, 'Gcs', Cloud.gcp({ project: 'acme-ml', region: 'us-central1' }));
+    expectInvalid(() => new ModelPipeline(stack, 'e', ev({ taskDir: { store: gcs, prefix: 'team/eval/' } })), /evaluate\.taskDir/, /cluster's cloud \(aws\)/);
+    expectInvalid(() => new ModelPipeline(stack, 'f', ev({ minScore: { mmlu: 0.5 } })), /evaluate\.minScore = "mmlu"/, /hellaswag/);
+    expectInvalid(() => new ModelPipeline(stack, 'g', ev({ minScore: { hellaswag: 55 } })), /evaluate\.minScore\.hellaswag = 55/, /from 0 to 1/);
+    expectInvalid(() => new ModelPipeline(stack, 'h', ev({ maxScoreRegression: 1.5 })), /evaluate\.maxScoreRegression/);
+    expectInvalid(() => new ModelPipeline(stack, 'i', props({ evaluate: { minScore: { hellaswag: 0.5 } } })), /evaluate\.minScore/, /none/);
+    expectInvalid(() => new ModelPipeline(stack, 'j', props({ evaluate: { taskDir: 'team/eval/' } })), /evaluate\.taskDir/, /without evaluate\.tasks/);
   });
 
   test('a schedule more frequent than a run can finish warns with the estimate', () => {

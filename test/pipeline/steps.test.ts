@@ -8,6 +8,7 @@ import * as os from 'os';
 import * as path from 'path';
 import { TerraformStack, Testing } from 'cdktf';
 import { ModelPipeline } from '../../src';
+import { ModelPipelineProps } from '../../src/pipeline/model-pipeline';
 import { Tenant } from '../../src/training/tenant';
 import { FakeGpuCluster } from '../k8s/fake-cluster';
 import { findObject, K8sObject } from '../k8s/validate';
@@ -16,14 +17,14 @@ import { FakeStore } from '../training/fakes';
 
 const COMPUTE_SRC = path.join(__dirname, '..', '..', 'compute', 'src');
 
-function renderTemplate(): K8sObject {
+function renderTemplate(evaluate?: ModelPipelineProps['evaluate']): K8sObject {
   const stack = new TerraformStack(Testing.app(), 'plat');
   const cluster = new FakeGpuCluster(stack, 'Cluster');
   const store = new FakeStore(stack, 'Models');
   const tenant = new Tenant(stack, 'team', { cluster, gpuQuota: 8, store });
   const p = new ModelPipeline(stack, 'chat-model', {
     cluster, tenant, image: 'registry.example.com/trainer:1', data: { store, prefix: 'team/raw/chat/', format: 'jsonl' },
-    train: { preset: 'gpt-125m', gpusPerNode: 8 },
+    train: { preset: 'gpt-125m', gpusPerNode: 8 }, evaluate,
   });
   return findObject(p.workload.render().objects, 'WorkflowTemplate', 'chat-model');
 }
@@ -81,6 +82,35 @@ function runStep(template: K8sObject, step: string, root: string, vars: Record<s
       // A rejected version can never become production (the workflow skips promote; the registry refuses it too).
       expect(runStep(template, 'promote', root, { 'workflow.name': 'run-3', 'inputs.parameters.version': '3' }).status).not.toBe(0);
       expect(JSON.parse(fs.readFileSync(alias, 'utf8')).version).toBe(1);
+    } finally {
+      fs.rmSync(root, { recursive: true, force: true });
+    }
+  });
+
+  test('benchmark tasks: the rendered evaluate flags parse, and the rendered gate rejects a score under its floor', () => {
+    const template = renderTemplate({ tasks: ['hellaswag'], taskDir: 'team/eval-tasks/', taskLimit: 50, minScore: { hellaswag: 0.55 }, maxScoreRegression: 0.02 });
+    const root = fs.mkdtempSync(path.join(os.tmpdir(), 'pipeline-bench-'));
+    try {
+      const base = path.join(root, 'team', 'pipelines', 'chat-model');
+      // evaluate: every flag is one aiinfra.evaluate takes; the task folder is checked before any model is loaded.
+      const ev = runStep(template, 'evaluate', root, { 'workflow.name': 'run-1' });
+      expect(ev.stderr).not.toMatch(/usage:|unrecognized arguments/);
+      expect(ev.status).toBe(2);
+      expect(ev.stderr).toMatch(/eval-tasks/);
+      const version = (run: string, score: number) => {
+        const ckpt = path.join(base, 'checkpoints', run);
+        fs.mkdirSync(path.join(ckpt, 'step-00000010'), { recursive: true });
+        fs.writeFileSync(path.join(ckpt, 'step-00000010', 'model.safetensors'), 'weights');
+        fs.writeFileSync(path.join(ckpt, 'metrics.json'), JSON.stringify({ test_loss: 2.0, test_split: 'sha-split', scores: { hellaswag: score } }));
+        fs.mkdirSync(path.join(base, 'datasets', 'runs', run), { recursive: true });
+        fs.writeFileSync(path.join(base, 'datasets', 'runs', run, 'manifest.json'), '{}');
+        return runStep(template, 'register', root, { 'workflow.name': run });
+      };
+      expect(version('run-1', 0.5)).toMatchObject({ status: 0, stdout: '1' });
+      // 0.5 < the 0.55 floor: rejected (the step's result counts it), production untouched.
+      expect(runStep(template, 'gate', root, { 'workflow.name': 'run-1', 'inputs.parameters.version': '1' })).toMatchObject({ status: 0, stdout: '1' });
+      expect(version('run-2', 0.6)).toMatchObject({ status: 0, stdout: '2' });
+      expect(runStep(template, 'gate', root, { 'workflow.name': 'run-2', 'inputs.parameters.version': '2' })).toMatchObject({ status: 0, stdout: '0' });
     } finally {
       fs.rmSync(root, { recursive: true, force: true });
     }

@@ -14,6 +14,7 @@ import type { IProgressiveDeployTarget } from '../../src/core/deploy-target';
 import { Tenant } from '../../src/training/tenant';
 import { FakeGpuCluster } from '../k8s/fake-cluster';
 import { FakeStore } from '../training/fakes';
+import { MODEL_VERSION_ANNOTATION } from '../../src/inference/progressive-delivery';
 
 const ROOT = path.resolve(__dirname, '../..');
 
@@ -29,7 +30,7 @@ class Endpoint extends Construct implements IProgressiveDeployTarget {
   public readonly namespace = 'serving';
   public readonly deploymentName = 'chat';
   public readonly canaryName = 'chat';
-  public readonly modelVersionAnnotation = 'ai-infra/model-version';
+  public readonly modelVersionAnnotation = MODEL_VERSION_ANNOTATION;
   public readonly registry: IProgressiveDeployTarget['registry'];
   constructor(scope: Construct, id: string, store: FakeStore) {
     super(scope, id);

@@ -17,6 +17,7 @@ import { Tenant } from '../../src/training/tenant';
 import { FakeGpuCluster } from '../k8s/fake-cluster';
 import { FakeStore } from '../training/fakes';
 import { ApiServer, startApiServer } from './kube-apiserver';
+import { MODEL_VERSION_ANNOTATION } from '../../src/inference/progressive-delivery';
 
 /** The directory of a Go module (downloaded by `go mod download`, as scripts/tools/argo.sh does). */
 function moduleDir(module: string): string {
@@ -30,7 +31,7 @@ class Endpoint extends Construct implements IProgressiveDeployTarget {
   public readonly namespace = 'serving';
   public readonly deploymentName = 'chat';
   public readonly canaryName = 'chat';
-  public readonly modelVersionAnnotation = 'ai-infra/model-version';
+  public readonly modelVersionAnnotation = MODEL_VERSION_ANNOTATION;
   public readonly registry: IProgressiveDeployTarget['registry'];
   constructor(scope: Construct, id: string, store: FakeStore) {
     super(scope, id);
