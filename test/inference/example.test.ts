@@ -1,4 +1,4 @@
-// The example platform's two endpoints on each cloud: the trained model and an open-weights model with a LoRA
+// The example platform's two endpoints on each cloud: the trained model (the pipeline's registry on AWS and GCP) and an open-weights model with a LoRA
 // adapter, both on vLLM, on the cluster's serving pool, every object schema-valid.
 import { Testing } from 'cdktf';
 import { buildPlatformApp } from '../../examples/platform/platform';
@@ -7,27 +7,34 @@ import { validateAll } from './crds';
 import { byKind, Json } from './helpers';
 
 describe.each(buildPlatformApp(Testing.app()).map((p) => [p.node.id, p] as const))('%s', (_id, platform) => {
-  test('chat serves the pretraining job\'s best checkpoint on vLLM, through its export to <checkpoints>/hf', () => {
+  test('chat on vLLM: on AWS and GCP the model pipeline\'s production alias (registry, resolved and exported in the pod); on Azure the pretraining job\'s best checkpoint through its export', () => {
     const objects = manifestsOf(platform.chat.workload);
     expect(() => validateAll(objects)).not.toThrow();
     const deploy = byKind(objects, 'Deployment', platform.chat.name);
     const pod = deploy.spec.template.spec;
     expect(platform.chat.runtime).toBe('vllm');
     expect(pod.containers[0].image).toMatch(/^vllm\/vllm-openai:v/);
-    const root = `${platform.models.uri}/${(platform.pretrain.checkpointPrefix ?? '').replace(/\/$/, '')}`;
-    const exp = pod.initContainers[0];
-    expect(exp.name).toBe('export-model');
-    // The trainer image (it carries compute/ and aiinfra.export), built and pushed by the stack.
-    expect(exp.image).toMatch(/__AIINFRA_TF_PLACEHOLDER_\d+__/);
-    expect(exp.args).toEqual(['--checkpoint', root, '--output', `${root}/hf`, '--select', 'best', '--dtype', 'bf16']);
     const args: string[] = pod.containers[0].args;
     const served = args[args.indexOf('--model') + 1];
+    expect(served).toBe('/models/model');
     if (platform.chat.cloud.kind === 'azure') {
-      expect(served).toBe('/models/model');
+      const root = `${platform.models.uri}/${(platform.pretrain.checkpointPrefix ?? '').replace(/\/$/, '')}`;
+      const exp = pod.initContainers[0];
+      expect(exp.name).toBe('export-model');
+      // The trainer image (it carries compute/ and aiinfra.export), built and pushed by the stack.
+      expect(exp.image).toMatch(/__AIINFRA_TF_PLACEHOLDER_\d+__/);
+      expect(exp.args).toEqual(['--checkpoint', root, '--output', `${root}/hf`, '--select', 'best', '--dtype', 'bf16']);
       expect(pod.initContainers.map((c: Json) => c.name)).toEqual(['export-model', 'fetch-model']);
     } else {
-      expect(served).toBe(`${root}/hf`);
-      expect(args).toContain('runai_streamer');
+      // A promotion is runtime data: the pod reads the version from its annotation (a canary) or the alias.
+      const resolve = pod.initContainers[0];
+      expect(pod.initContainers.map((c: Json) => c.name)).toEqual(['resolve-model']);
+      expect(resolve.image).toMatch(/__AIINFRA_TF_PLACEHOLDER_\d+__/);
+      expect(resolve.command.join(' ')).toContain('python -m aiinfra.registry --root "$AIINFRA_REGISTRY_ROOT" resolve');
+      const env = Object.fromEntries(resolve.env.map((e: Json) => [e.name, e]));
+      expect(env.AIINFRA_REGISTRY_ROOT.value).toBe(`${platform.models.uri}/research/models/chat-model`);
+      expect(env.AIINFRA_REGISTRY_ALIAS.value).toBe('production');
+      expect(env.AIINFRA_MODEL_VERSION.valueFrom.fieldRef.fieldPath).toBe("metadata.annotations['ai-infra.dev/model-version']");
     }
     expect(restrictedPssProblems(pod)).toEqual([]);
     expect(platform.chat.pool.name).toBe('serve');
