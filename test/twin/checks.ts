@@ -16,16 +16,10 @@ async function workloadOf(twin: Twin, job: KubeObject): Promise<Json | undefined
   return wls.find((w) => (w.metadata.ownerReferences ?? []).some((o: Json) => o.uid === live.metadata.uid));
 }
 
-/**
- * A Kueue-queued Job: admitted as one gang (every pod of the job in one admission) in the ClusterQueue of its
- * LocalQueue, all pods on nodes with the job's node selector that have the GPUs it asks for, and Complete once
- * kwok finishes its pods.
- */
-export async function trainingJobProblems(twin: Twin, job: KubeObject, ms: number): Promise<string[]> {
+/** A Kueue-queued Job: admitted as one gang (every pod of the job in one admission) in its LocalQueue's ClusterQueue. */
+async function admissionProblems(twin: Twin, job: KubeObject, queue: string, ms: number): Promise<string[]> {
   const ns = job.metadata.namespace!;
   const name = `${ns}/${job.metadata.name}`;
-  const queue = job.metadata.labels?.['kueue.x-k8s.io/queue-name'];
-  if (!queue) return [`${name} has no kueue.x-k8s.io/queue-name label: Kueue does not manage it`];
   const lq: Json = await twin.cp.api('GET', `${KUEUE}/namespaces/${ns}/localqueues/${queue}`);
   const wl = await waitFor(ms, async () => {
     twin.autoscaler.check();
@@ -44,7 +38,22 @@ export async function trainingJobProblems(twin: Twin, job: KubeObject, ms: numbe
   const admitted = (wl.status.admission.podSetAssignments as Json[]).reduce((n, a) => n + (a.count ?? 0), 0);
   const parallelism = job.spec.parallelism ?? 1;
   if (admitted !== parallelism) problems.push(`${name}: Kueue admitted ${admitted} of ${parallelism} pods at once (not a gang)`);
+  return problems;
+}
 
+/**
+ * A training Job: when queued, admitted by Kueue as one gang (admissionProblems); all pods on nodes with the job's
+ * node selector that have the GPUs it asks for, and Complete once kwok finishes its pods.
+ */
+export async function trainingJobProblems(twin: Twin, job: KubeObject, ms: number): Promise<string[]> {
+  const ns = job.metadata.namespace!;
+  const name = `${ns}/${job.metadata.name}`;
+  const parallelism = job.spec.parallelism ?? 1;
+  const problems: string[] = [];
+  // A job of a tenant is queued (its LocalQueue label); one without a tenant (examples/two-stack) runs unqueued.
+  const queue = job.metadata.labels?.['kueue.x-k8s.io/queue-name'];
+  if (queue) problems.push(...await admissionProblems(twin, job, queue, ms));
+  if (problems.length > 0) return problems;
   const selector = job.spec.template.spec.nodeSelector ?? {};
   const gpus = Number(job.spec.template.spec.containers.map((c: Json) => c.resources?.requests?.['nvidia.com/gpu'] ?? 0)
     .reduce((a: number, b: string | number) => a + Number(b), 0));
@@ -211,4 +220,27 @@ export async function quotaProblems(twin: Twin, namespace: string, gpus: number)
     const m = (e as Error).message;
     return /exceeded quota/.test(m) ? [] : [`a pod asking ${gpus} GPUs in ${namespace} was refused, but not by its quota: ${m.slice(0, 400)}`];
   }
+}
+
+/**
+ * Pod Security levels, read from the API server: every namespace of the platform's charts where the platform's own
+ * pods run enforces `restricted`; a namespace the charts make at a lower level (for an upstream add-on's pods) must
+ * be one of `exempt`, which says why. A namespace without the label enforces `privileged` (the API server's default).
+ */
+export async function podSecurityProblems(twin: Twin, exempt: Readonly<Record<string, string>>): Promise<string[]> {
+  const ours = new Set(twin.ofKind('Namespace').map((n) => n.metadata.name));
+  const pods = new Map<string, string[]>();
+  for (const o of twin.objects.filter((x) => podTemplate(x) && x.metadata.namespace)) {
+    pods.set(o.metadata.namespace!, [...(pods.get(o.metadata.namespace!) ?? []), `${o.kind} ${o.metadata.name}`]);
+  }
+  const live = (await twin.cp.api<{ items: Json[] }>('GET', '/api/v1/namespaces')).items;
+  const problems: string[] = [];
+  for (const ns of live.filter((n) => ours.has(n.metadata.name) || pods.has(n.metadata.name))) {
+    const name: string = ns.metadata.name;
+    const level = ns.metadata.labels?.['pod-security.kubernetes.io/enforce'] ?? 'privileged';
+    if (level === 'restricted') continue;
+    if (pods.has(name)) problems.push(`namespace ${name} enforces ${level}, not restricted, and runs the platform's ${pods.get(name)!.join(', ')}`);
+    else if (!exempt[name]) problems.push(`namespace ${name} enforces ${level}, not restricted, with no recorded reason (twin.ts BELOW_RESTRICTED)`);
+  }
+  return problems;
 }

@@ -9,7 +9,7 @@
 import { ChildProcess } from 'child_process';
 import * as path from 'path';
 import { ControlPlane, freePort } from './control-plane';
-import { NodePool, Taint } from './platform';
+import { NodePool, tolerates } from './platform';
 
 type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 
@@ -49,13 +49,6 @@ export function podRequests(spec: Json): Record<string, number> {
     for (const [r, q] of Object.entries<string>(c.resources?.requests ?? {})) sum[r] = Math.max(sum[r] ?? 0, quantity(q));
   }
   return sum;
-}
-
-function tolerates(tolerations: Json[], taint: Taint): boolean {
-  return tolerations.some((t) =>
-    (t.effect === undefined || t.effect === '' || t.effect === taint.effect)
-    && (t.operator === 'Exists' ? (t.key === undefined || t.key === '' || t.key === taint.key)
-      : t.key === taint.key && (t.value ?? '') === (taint.value ?? '')));
 }
 
 function matchExpression(labels: Record<string, string>, e: Json): boolean {
@@ -100,9 +93,12 @@ export function whyNot(pool: NodePool, zone: string, pod: Json): string | undefi
   const req = podRequests(spec);
   const alloc: Record<string, number> = {
     'cpu': pool.cpu, 'memory': pool.memoryGiB * 2 ** 30, 'nvidia.com/gpu': pool.gpus, 'ephemeral-storage': pool.diskGiB * 2 ** 30,
+    ...pool.devices,
   };
   for (const [r, q] of Object.entries(req)) {
-    if (r in alloc && q > alloc[r]) return `requests ${r} ${q} > the node's ${alloc[r]}`;
+    // A resource the node does not advertise at all (an extended resource no device plugin there serves) is 0.
+    const has = alloc[r] ?? (r.includes('/') ? 0 : Infinity);
+    if (q > has) return `requests ${r} ${q} > the node's ${has}`;
   }
   return undefined;
 }
@@ -168,6 +164,7 @@ export class Autoscaler {
     const resources = {
       'cpu': String(pool.cpu), 'memory': `${pool.memoryGiB}Gi`, 'pods': String(pool.maxPods), 'ephemeral-storage': `${pool.diskGiB}Gi`,
       ...(pool.gpus > 0 ? { 'nvidia.com/gpu': String(pool.gpus) } : {}),
+      ...Object.fromEntries(Object.entries(pool.devices).map(([r, n]) => [r, String(n)])),
     };
     await this.cp.api('POST', '/api/v1/nodes', {
       apiVersion: 'v1', kind: 'Node',
