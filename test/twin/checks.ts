@@ -244,3 +244,39 @@ export async function podSecurityProblems(twin: Twin, exempt: Readonly<Record<st
   }
   return problems;
 }
+
+/**
+ * A rolling update of an endpoint at `replicas` (its KEDA maximum, where the surge costs the most): the template
+ * changes (as a new image or version does), and the rollout must finish within `ms`, its surge pods getting
+ * nodes within the pool's maxNodes. Stuck pods are named with the autoscaler's reason (a pool at its maximum).
+ */
+export async function rolloutProblems(twin: Twin, deploy: KubeObject, replicas: number, ms: number): Promise<string[]> {
+  const ns = deploy.metadata.namespace!;
+  const name = `${ns}/${deploy.metadata.name}`;
+  const path = `/apis/apps/v1/namespaces/${ns}/deployments/${deploy.metadata.name}`;
+  const settled = (d: Json) => d.status?.observedGeneration === d.metadata.generation && d.status?.updatedReplicas === d.spec.replicas
+    && d.status?.readyReplicas === d.spec.replicas && (d.status?.replicas ?? 0) === d.spec.replicas;
+  const wait = async (what: string): Promise<string[]> => {
+    const d = await waitFor<Json | null>(ms, async () => {
+      twin.autoscaler.check();
+      const live: Json = await twin.cp.api('GET', path);
+      if (settled(live)) return live;
+      // Stop early when a pod already waits for a pool at its maximum, or fits no pool.
+      const pods = await twin.pods(ns, deploy.spec.selector.matchLabels);
+      const stuck = pods.some((p) => !p.spec.nodeName
+        && (twin.autoscaler.atMax.has(`${ns}/${p.metadata.name}`) || twin.autoscaler.unplaceable.has(`${ns}/${p.metadata.name}`)));
+      return stuck ? null : undefined;
+    });
+    if (d) return [];
+    const live: Json = await twin.cp.api('GET', path);
+    const pending = (await twin.pods(ns, deploy.spec.selector.matchLabels)).filter((p) => !p.spec.nodeName);
+    return [`${name}: ${what} not done in ${ms / 1000} s (${live.status?.updatedReplicas ?? 0} updated, ${live.status?.readyReplicas ?? 0} ready of ${replicas})`,
+      ...await twin.placementProblems(pending, deploy.spec.template.spec.nodeSelector ?? {})];
+  };
+  await twin.cp.api('PATCH', `${path}/scale`, { spec: { replicas } }, 'application/merge-patch+json');
+  const scaled = await wait(`scaling to ${replicas}`);
+  if (scaled.length > 0) return scaled;
+  await twin.cp.api('PATCH', path, { spec: { template: { metadata: { annotations: { 'aiinfra.test/rollout': String(Date.now()) } } } } },
+    'application/merge-patch+json');
+  return wait('the rolling update');
+}

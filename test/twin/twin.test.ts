@@ -8,7 +8,8 @@ import * as os from 'os';
 import * as path from 'path';
 import { App } from 'cdktf';
 import { EXAMPLES } from '../system/synthesized-stacks';
-import { endpointProblems, overQuotaProblems, podAdmissionProblems, podSecurityProblems, podTemplate, quotaProblems, trainingJobProblems } from './checks';
+import { endpointProblems, overQuotaProblems, podAdmissionProblems, podSecurityProblems, podTemplate, quotaProblems, rolloutProblems, trainingJobProblems } from './checks';
+import { podRequests } from './nodes';
 import { KubeObject } from './platform';
 import { BELOW_RESTRICTED, readApp, SynthesizedApp, Twin, waitFor } from './twin';
 import { apply } from './kueue';
@@ -178,5 +179,43 @@ describe.each(platforms().map((p) => [p.name, p] as const))('twin of %s', (_name
     }) ?? await twin.pods(ns, { 'batch.kubernetes.io/job-name': bad.metadata.name });
     expect((await twin.placementProblems(pods, bad.spec.template.spec.nodeSelector ?? {})).join('\n')).toMatch(/taint \S+ not tolerated/);
     await remove(twin, bad);
+  });
+
+  // Last: it leaves the serving pools at their largest.
+  test('every endpoint at its KEDA maximum: a rolling update (maxSurge) finishes within its pool\'s maxNodes', async () => {
+    const deploys = twin.ofKind('Deployment');
+    const most = (d: KubeObject): number => {
+      const so = twin.ofKind('ScaledObject').find((o) => o.metadata.namespace === d.metadata.namespace && o.spec.scaleTargetRef.name === d.metadata.name);
+      // KEDA's default maximum is 100.
+      return so ? so.spec.maxReplicaCount ?? 100 : d.spec.replicas ?? 1;
+    };
+    // All at their maximum at once (endpoints share pools), then each rolls.
+    for (const d of deploys) {
+      await twin.cp.api('PATCH', `/apis/apps/v1/namespaces/${d.metadata.namespace}/deployments/${d.metadata.name}/scale`,
+        { spec: { replicas: most(d) } }, 'application/merge-patch+json');
+    }
+    for (const d of deploys) expect(await rolloutProblems(twin, d, most(d), WAIT)).toEqual([]);
+    const d = deploys[0];
+    if (!d) return;
+    // The fixture: a copy that fills what is left of the pool, so its surge pod finds the pool at its maximum.
+    const selector: Record<string, string> = d.spec.template.spec.nodeSelector ?? {};
+    const pools = twin.pools.filter((p) => Object.entries(selector).every(([k, v]) => p.labels[k] === v));
+    const perPod = podRequests(d.spec.template.spec)['nvidia.com/gpu'] ?? 0;
+    const nodes = (await twin.cp.api<{ items: { metadata: { name: string; annotations: Record<string, string> } }[] }>('GET', '/api/v1/nodes')).items
+      .filter((n) => pools.some((p) => p.address === n.metadata.annotations['aiinfra.test/pool']));
+    const pods = (await twin.cp.api<{ items: { spec: Record<string, any> }[] }>('GET', '/api/v1/pods')).items // eslint-disable-line @typescript-eslint/no-explicit-any
+      .filter((p) => p.spec.nodeName && nodes.some((n) => n.metadata.name === p.spec.nodeName));
+    const used = pods.reduce((n, p) => n + (podRequests(p.spec)['nvidia.com/gpu'] ?? 0), 0);
+    const capacity = pools.reduce((n, p) => n + p.maxNodes * p.gpus, 0);
+    const fill = clone(d);
+    fill.metadata.name = `${d.metadata.name}-fill`;
+    fill.spec.selector.matchLabels = { ...fill.spec.selector.matchLabels, fixture: 'fill' };
+    fill.spec.template.metadata.labels = { ...fill.spec.template.metadata.labels, fixture: 'fill' };
+    const replicas = perPod > 0 ? Math.floor((capacity - used) / perPod) : 0;
+    expect(replicas).toBeGreaterThanOrEqual(0);
+    fill.spec.replicas = replicas;
+    await apply(twin.cp, [fill]);
+    expect((await rolloutProblems(twin, fill, replicas, WAIT)).join('\n')).toMatch(/the rolling update not done[\s\S]*at its maximum of \d+ nodes/);
+    await remove(twin, fill);
   });
 });
