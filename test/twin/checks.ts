@@ -280,3 +280,43 @@ export async function rolloutProblems(twin: Twin, deploy: KubeObject, replicas: 
     'application/merge-patch+json');
   return wait('the rolling update');
 }
+
+/** `kubectl auth can-i VERB RESOURCE -n NS` as a user or ServiceAccount (with groups), against the real RBAC authorizer. */
+async function canI(twin: Twin, verb: string, resource: string, ns: string, as: { user: string; groups?: readonly string[] }): Promise<boolean> {
+  const r = await twin.cp.kubectl(['auth', 'can-i', verb, resource, '-n', ns, `--as=${as.user}`, ...(as.groups ?? []).map((g) => `--as-group=${g}`)], { check: false });
+  if (r.code > 1 || !/^(yes|no)\b/.test(r.stdout.trim())) throw new Error(`kubectl auth can-i ${verb} ${resource} -n ${ns} --as ${as.user}: ${r.stderr || r.stdout}`);
+  return r.stdout.trim().startsWith('yes');
+}
+
+/**
+ * Tenant isolation (RBAC): each tenant's people (the groups its RoleBindings name) and its ServiceAccounts cannot
+ * create pods or read secrets in any other namespace the platform makes, while the people can create pods in their
+ * own (so the check is not vacuous).
+ */
+export async function tenantRbacProblems(twin: Twin): Promise<string[]> {
+  const tenants = [...new Set(twin.ofKind('LocalQueue').map((q) => q.metadata.namespace!))];
+  const namespaces = [...new Set([...twin.ofKind('Namespace').map((n) => n.metadata.name), 'kube-system', 'default'])];
+  const problems: string[] = [];
+  for (const t of tenants) {
+    const groups = [...new Set(twin.ofKind('RoleBinding').filter((b) => b.metadata.namespace === t)
+      .flatMap((b) => (b.subjects ?? []) as Json[]).filter((s) => s.kind === 'Group').map((s) => s.name as string))];
+    const sas = twin.ofKind('ServiceAccount').filter((s) => s.metadata.namespace === t).map((s) => s.metadata.name);
+    const who = [
+      ...groups.map((g) => ({ label: `group ${g}`, as: { user: `twin-member-of-${g}`, groups: [g] } })),
+      ...sas.map((s) => ({ label: `ServiceAccount ${t}/${s}`, as: { user: `system:serviceaccount:${t}:${s}`, groups: ['system:serviceaccounts', `system:serviceaccounts:${t}`] } })),
+    ];
+    if (groups.length === 0) problems.push(`tenant ${t}: no RoleBinding names a group (who runs its jobs?)`);
+    for (const g of groups) {
+      if (!await canI(twin, 'create', 'pods', t, { user: `twin-member-of-${g}`, groups: [g] })) problems.push(`tenant ${t}: group ${g} cannot create pods in its own namespace`);
+    }
+    // One namespace at a time, its questions at once (each is a kubectl process).
+    for (const ns of namespaces.filter((n) => n !== t)) {
+      const asks = who.flatMap((w) => [['create', 'pods'], ['get', 'secrets']].map(([verb, resource]) => ({ w, verb, resource })));
+      const answers = await Promise.all(asks.map((a) => canI(twin, a.verb, a.resource, ns, a.w.as)));
+      asks.forEach((a, i) => {
+        if (answers[i]) problems.push(`tenant ${t}: ${a.w.label} can ${a.verb} ${a.resource} in namespace ${ns}`);
+      });
+    }
+  }
+  return problems;
+}

@@ -8,7 +8,7 @@ import * as os from 'os';
 import * as path from 'path';
 import { App } from 'cdktf';
 import { EXAMPLES } from '../system/synthesized-stacks';
-import { endpointProblems, overQuotaProblems, podAdmissionProblems, podSecurityProblems, podTemplate, quotaProblems, rolloutProblems, trainingJobProblems } from './checks';
+import { endpointProblems, overQuotaProblems, podAdmissionProblems, podSecurityProblems, podTemplate, quotaProblems, rolloutProblems, tenantRbacProblems, trainingJobProblems } from './checks';
 import { podRequests } from './nodes';
 import { KubeObject } from './platform';
 import { BELOW_RESTRICTED, readApp, SynthesizedApp, Twin, waitFor } from './twin';
@@ -106,6 +106,22 @@ describe.each(platforms().map((p) => [p.name, p] as const))('twin of %s', (_name
     }
     // The fixture: a namespace without a quota admits it.
     expect((await quotaProblems(twin, 'default', 64)).join('\n')).toMatch(/no ResourceQuota holds it/);
+  });
+
+  test('tenants: RBAC keeps each tenant\'s people and ServiceAccounts out of every other namespace (kubectl auth can-i)', async () => {
+    expect(await tenantRbacProblems(twin)).toEqual([]);
+    const tenant = twin.ofKind('LocalQueue')[0]?.metadata.namespace;
+    if (!tenant) return;
+    // The fixture: a RoleBinding that grants the tenant's role to its people in another namespace.
+    const other = twin.ofKind('Namespace').map((n) => n.metadata.name).find((n) => n !== tenant)!;
+    const binding = twin.ofKind('RoleBinding').find((b) => b.metadata.namespace === tenant && (b.subjects ?? []).some((x: { kind: string }) => x.kind === 'Group'))!;
+    const leak: KubeObject = { ...clone(binding), metadata: { name: 'twin-leak', namespace: other } };
+    await apply(twin.cp, [leak]);
+    try {
+      expect((await tenantRbacProblems(twin)).join('\n')).toMatch(new RegExp(`can create pods in namespace ${other}`));
+    } finally {
+      await remove(twin, leak);
+    }
   });
 
   test('every endpoint: its replicas Ready on its pool, spread across zones, its PDB allows one disruption', async () => {
