@@ -2,6 +2,7 @@
  * The twin's assertions, as functions that return problems (empty = pass), so that each one is run both on the
  * synthesized platform (no problems expected) and on a broken fixture (the problem expected): twin.test.ts.
  */
+import { whyNot } from './nodes';
 import { Twin, waitFor } from './twin';
 import { KubeObject } from './platform';
 
@@ -319,4 +320,20 @@ export async function tenantRbacProblems(twin: Twin): Promise<string[]> {
     }
   }
   return problems;
+}
+
+const isSpot = (labels: Readonly<Record<string, string>>) => labels['cdktf-ai-infra/capacity'] === 'spot' || labels['cloud.google.com/gke-spot'] === 'true'
+  || labels['eks.amazonaws.com/capacityType'] === 'SPOT' || labels['kubernetes.azure.com/scalesetpriority'] === 'spot';
+
+/**
+ * A training Job that only spot nodes can take (every pool that would take its pods is spot) must checkpoint
+ * (`AIINFRA_CHECKPOINT_DIR` on its containers): a preemption would otherwise lose all its progress.
+ */
+export function spotCheckpointProblems(twin: Twin, job: KubeObject): string[] {
+  const pod = { spec: job.spec.template.spec };
+  const pools = twin.pools.filter((p) => p.zones.some((z) => !whyNot(p, z, pod)));
+  if (pools.length === 0 || !pools.every((p) => isSpot(p.labels))) return [];
+  const env = (job.spec.template.spec.containers as Json[]).flatMap((c) => (c.env ?? []) as Json[]);
+  if (env.some((e) => e.name === 'AIINFRA_CHECKPOINT_DIR' && e.value)) return [];
+  return [`${job.metadata.namespace}/${job.metadata.name} runs on spot nodes only (${pools.map((p) => p.name).join(', ')}) without checkpoints (no AIINFRA_CHECKPOINT_DIR)`];
 }

@@ -8,7 +8,7 @@ import * as os from 'os';
 import * as path from 'path';
 import { App } from 'cdktf';
 import { EXAMPLES } from '../system/synthesized-stacks';
-import { endpointProblems, overQuotaProblems, podAdmissionProblems, podSecurityProblems, podTemplate, quotaProblems, rolloutProblems, tenantRbacProblems, trainingJobProblems } from './checks';
+import { endpointProblems, overQuotaProblems, podAdmissionProblems, podSecurityProblems, podTemplate, quotaProblems, rolloutProblems, spotCheckpointProblems, tenantRbacProblems, trainingJobProblems } from './checks';
 import { podRequests } from './nodes';
 import { KubeObject } from './platform';
 import { BELOW_RESTRICTED, readApp, SynthesizedApp, Twin, waitFor } from './twin';
@@ -71,6 +71,19 @@ describe.each(platforms().map((p) => [p.name, p] as const))('twin of %s', (_name
     const jobs = twin.ofKind('Job');
     expect(jobs.length).toBeGreaterThan(0);
     for (const job of jobs) expect(await trainingJobProblems(twin, job, WAIT)).toEqual([]);
+  });
+
+  test('a training job that only spot nodes can take carries checkpoints', () => {
+    for (const job of twin.ofKind('Job')) expect(spotCheckpointProblems(twin, job)).toEqual([]);
+    // The fixture: the first job pinned to spot capacity, without its checkpoint directory.
+    const job = clone(twin.ofKind('Job')[0]);
+    const spot = twin.pools.find((p) => p.labels['cdktf-ai-infra/capacity'] === 'spot' && p.gpus > 0);
+    if (!spot) return;
+    job.spec.template.spec.nodeSelector = { ...job.spec.template.spec.nodeSelector, 'cdktf-ai-infra/capacity': 'spot' };
+    // Kueue adds the flavor's tolerations at admission; the fixture tolerates the spot pool's taints itself.
+    job.spec.template.spec.tolerations = [...job.spec.template.spec.tolerations ?? [], ...spot.taints.map((t) => ({ ...t, operator: 'Equal' }))];
+    for (const c of job.spec.template.spec.containers) c.env = (c.env ?? []).filter((e: { name: string }) => e.name !== 'AIINFRA_CHECKPOINT_DIR');
+    expect(spotCheckpointProblems(twin, job).join('\n')).toMatch(/runs on spot nodes only .* without checkpoints/);
   });
 
   test('Pod Security (restricted) admits every pod; a pod that asks no GPU gets none from the LimitRange', async () => {
