@@ -124,11 +124,12 @@ export async function endpointProblems(twin: Twin, deploy: KubeObject, pdb: Kube
   if ((d.status?.readyReplicas ?? 0) !== d.spec.replicas) problems.push(`${name}: ${d.status?.readyReplicas ?? 0} of ${d.spec.replicas} replicas Ready`);
   const template: Json = d.spec.template.spec;
   problems.push(...await twin.placementProblems(pods, template.nodeSelector ?? {}));
+  // The pools the endpoint is meant for: those matching the node selector of `deploy` as given (a fixture may pin
+  // the live Deployment to one zone: the zones to spread over are still its pools' zones).
+  const meant: Record<string, string> = deploy.spec.template.spec.nodeSelector ?? {};
   for (const c of template.topologySpreadConstraints ?? []) {
     if (c.topologyKey !== 'topology.kubernetes.io/zone') continue;
-    // Zones the pods may use: those of the pools matching the pod's node selector.
-    const zones = new Set(twin.pools.filter((p) => Object.entries<string>(template.nodeSelector ?? {}).every(([k, v]) => p.labels[k] === v))
-      .flatMap((p) => p.zones));
+    const zones = new Set(twin.pools.filter((p) => Object.entries(meant).every(([k, v]) => p.labels[k] === v)).flatMap((p) => p.zones));
     const count = new Map([...zones].map((z) => [z, 0]));
     for (const pod of pods.filter((p) => p.spec.nodeName)) {
       const zone: string = (await twin.node(pod.spec.nodeName)).metadata.labels['topology.kubernetes.io/zone'];
@@ -246,40 +247,47 @@ export async function podSecurityProblems(twin: Twin, exempt: Readonly<Record<st
   return problems;
 }
 
+/** Pods a rolling update adds at once: `maxSurge` (a count or a percentage of `replicas`, rounded up; default 25%). */
+function surgeOf(deploy: KubeObject, replicas: number): number {
+  const s: string | number = deploy.spec.strategy?.rollingUpdate?.maxSurge ?? '25%';
+  return typeof s === 'number' ? s : /%$/.test(s) ? Math.ceil(replicas * Number(s.slice(0, -1)) / 100) : Number(s);
+}
+
 /**
  * A rolling update of an endpoint at `replicas` (its KEDA maximum, where the surge costs the most): the template
- * changes (as a new image or version does), and the rollout must finish within `ms`, its surge pods getting
- * nodes within the pool's maxNodes. Stuck pods are named with the autoscaler's reason (a pool at its maximum).
+ * changes (as a new image or version does), and the first `maxSurge` pods of the new version must become Ready
+ * within `ms` while every old pod still runs (maxUnavailable 0): their nodes must fit within the pool's maxNodes.
+ * Each later step of the rollout needs the same room (one old pod goes for each new one), so the first step shows
+ * the rollout can finish. Stuck pods are named with the autoscaler's reason (a pool at its maximum).
  */
 export async function rolloutProblems(twin: Twin, deploy: KubeObject, replicas: number, ms: number): Promise<string[]> {
   const ns = deploy.metadata.namespace!;
   const name = `${ns}/${deploy.metadata.name}`;
   const path = `/apis/apps/v1/namespaces/${ns}/deployments/${deploy.metadata.name}`;
-  const settled = (d: Json) => d.status?.observedGeneration === d.metadata.generation && d.status?.updatedReplicas === d.spec.replicas
-    && d.status?.readyReplicas === d.spec.replicas && (d.status?.replicas ?? 0) === d.spec.replicas;
-  const wait = async (what: string): Promise<string[]> => {
-    const d = await waitFor<Json | null>(ms, async () => {
+  const stuck = (pods: Json[]) => pods.some((p) => !p.spec.nodeName
+    && (twin.autoscaler.atMax.has(`${ns}/${p.metadata.name}`) || twin.autoscaler.unplaceable.has(`${ns}/${p.metadata.name}`)));
+  const ready = (p: Json) => (p.status?.conditions ?? []).some((c: Json) => c.type === 'Ready' && c.status === 'True');
+  // Waits until `done(pods)`; stops early when a pod waits for a pool at its maximum, or fits no pool.
+  const wait = async (what: string, done: (pods: Json[]) => boolean): Promise<string[]> => {
+    const ok = await waitFor<boolean>(ms, async () => {
       twin.autoscaler.check();
-      const live: Json = await twin.cp.api('GET', path);
-      if (settled(live)) return live;
-      // Stop early when a pod already waits for a pool at its maximum, or fits no pool.
       const pods = await twin.pods(ns, deploy.spec.selector.matchLabels);
-      const stuck = pods.some((p) => !p.spec.nodeName
-        && (twin.autoscaler.atMax.has(`${ns}/${p.metadata.name}`) || twin.autoscaler.unplaceable.has(`${ns}/${p.metadata.name}`)));
-      return stuck ? null : undefined;
+      if (done(pods)) return true;
+      return stuck(pods) ? false : undefined;
     });
-    if (d) return [];
-    const live: Json = await twin.cp.api('GET', path);
-    const pending = (await twin.pods(ns, deploy.spec.selector.matchLabels)).filter((p) => !p.spec.nodeName);
-    return [`${name}: ${what} not done in ${ms / 1000} s (${live.status?.updatedReplicas ?? 0} updated, ${live.status?.readyReplicas ?? 0} ready of ${replicas})`,
-      ...await twin.placementProblems(pending, deploy.spec.template.spec.nodeSelector ?? {})];
+    if (ok) return [];
+    const pods = await twin.pods(ns, deploy.spec.selector.matchLabels);
+    return [`${name}: ${what} not done in ${ms / 1000} s (${pods.filter(ready).length} of ${pods.length} pods Ready)`,
+      ...await twin.placementProblems(pods.filter((p) => !p.spec.nodeName), deploy.spec.template.spec.nodeSelector ?? {})];
   };
   await twin.cp.api('PATCH', `${path}/scale`, { spec: { replicas } }, 'application/merge-patch+json');
-  const scaled = await wait(`scaling to ${replicas}`);
+  const scaled = await wait(`scaling to ${replicas}`, (pods) => pods.length === replicas && pods.every(ready));
   if (scaled.length > 0) return scaled;
-  await twin.cp.api('PATCH', path, { spec: { template: { metadata: { annotations: { 'aiinfra.test/rollout': String(Date.now()) } } } } },
-    'application/merge-patch+json');
-  return wait('the rolling update');
+  const stamp = String(Date.now());
+  await twin.cp.api('PATCH', path, { spec: { template: { metadata: { annotations: { 'aiinfra.test/rollout': stamp } } } } }, 'application/merge-patch+json');
+  const surge = Math.min(surgeOf(deploy, replicas), replicas);
+  return wait(`the rolling update's first ${surge} new pod(s) Ready`,
+    (pods) => pods.filter((p) => p.metadata.annotations?.['aiinfra.test/rollout'] === stamp && ready(p)).length >= surge);
 }
 
 /** `kubectl auth can-i VERB RESOURCE -n NS` as a user or ServiceAccount (with groups), against the real RBAC authorizer. */
@@ -306,7 +314,7 @@ export async function tenantRbacProblems(twin: Twin): Promise<string[]> {
       ...groups.map((g) => ({ label: `group ${g}`, as: { user: `twin-member-of-${g}`, groups: [g] } })),
       ...sas.map((s) => ({ label: `ServiceAccount ${t}/${s}`, as: { user: `system:serviceaccount:${t}:${s}`, groups: ['system:serviceaccounts', `system:serviceaccounts:${t}`] } })),
     ];
-    if (groups.length === 0) problems.push(`tenant ${t}: no RoleBinding names a group (who runs its jobs?)`);
+    // A tenant without people bound (examples/quickstart) is checked for its ServiceAccounts only.
     for (const g of groups) {
       if (!await canI(twin, 'create', 'pods', t, { user: `twin-member-of-${g}`, groups: [g] })) problems.push(`tenant ${t}: group ${g} cannot create pods in its own namespace`);
     }

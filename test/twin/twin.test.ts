@@ -105,7 +105,7 @@ describe.each(platforms().map((p) => [p.name, p] as const))('twin of %s', (_name
     const root = clone(workloads[0]);
     const t = podTemplate(root)!;
     t.spec.securityContext = { ...t.spec.securityContext, runAsNonRoot: false, runAsUser: 0 };
-    expect((await podAdmissionProblems(twin, root)).join('\n')).toMatch(/violates PodSecurity "restricted/);
+    expect((await podAdmissionProblems(twin, root)).join('\n')).toMatch(/violates PodSecurity \\?"restricted/);
   });
 
   test('tenant ResourceQuota: a pod over the GPU quota is refused', async () => {
@@ -125,13 +125,17 @@ describe.each(platforms().map((p) => [p.name, p] as const))('twin of %s', (_name
     expect(await tenantRbacProblems(twin)).toEqual([]);
     const tenant = twin.ofKind('LocalQueue')[0]?.metadata.namespace;
     if (!tenant) return;
-    // The fixture: a RoleBinding that grants the tenant's role to its people in another namespace.
+    // The fixture: a RoleBinding in another namespace that grants the tenant's role to its first ServiceAccount.
     const other = twin.ofKind('Namespace').map((n) => n.metadata.name).find((n) => n !== tenant)!;
-    const binding = twin.ofKind('RoleBinding').find((b) => b.metadata.namespace === tenant && (b.subjects ?? []).some((x: { kind: string }) => x.kind === 'Group'))!;
-    const leak: KubeObject = { ...clone(binding), metadata: { name: 'twin-leak', namespace: other } };
+    const sa = twin.ofKind('ServiceAccount').find((s) => s.metadata.namespace === tenant)!.metadata.name;
+    const leak: KubeObject = {
+      apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'RoleBinding', metadata: { name: 'twin-leak', namespace: other },
+      roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: 'edit' },
+      subjects: [{ kind: 'ServiceAccount', name: sa, namespace: tenant }],
+    };
     await apply(twin.cp, [leak]);
     try {
-      expect((await tenantRbacProblems(twin)).join('\n')).toMatch(new RegExp(`can create pods in namespace ${other}`));
+      expect((await tenantRbacProblems(twin)).join('\n')).toMatch(new RegExp(`ServiceAccount ${tenant}/${sa} can create pods in namespace ${other}`));
     } finally {
       await remove(twin, leak);
     }
@@ -244,7 +248,7 @@ describe.each(platforms().map((p) => [p.name, p] as const))('twin of %s', (_name
     expect(replicas).toBeGreaterThanOrEqual(0);
     fill.spec.replicas = replicas;
     await apply(twin.cp, [fill]);
-    expect((await rolloutProblems(twin, fill, replicas, WAIT)).join('\n')).toMatch(/the rolling update not done[\s\S]*at its maximum of \d+ nodes/);
+    expect((await rolloutProblems(twin, fill, replicas, WAIT)).join('\n')).toMatch(/the rolling update's first 1 new pod\(s\) Ready not done[\s\S]*at its maximum of \d+ nodes/);
     await remove(twin, fill);
   });
 });
