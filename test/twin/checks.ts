@@ -75,11 +75,12 @@ export async function trainingJobProblems(twin: Twin, job: KubeObject, ms: numbe
     if (has < gpus) problems.push(`${name}: pod ${pod.metadata.name} asks ${gpus} GPUs on ${pod.spec.nodeName}, which has ${has}`);
   }
   if (problems.length > 0) return problems;
-  const done = await waitFor(ms, async () => {
+  // Twice the time: on a loaded machine kwok took ~40 s from a pod Running to Succeeded (no delay is configured).
+  const done = await waitFor(2 * ms, async () => {
     const live: Json = await twin.cp.api('GET', `/apis/batch/v1/namespaces/${ns}/jobs/${job.metadata.name}`);
     return (live.status?.conditions ?? []).find((c: Json) => c.type === 'Complete' && c.status === 'True') ? live : undefined;
   });
-  if (!done) problems.push(`${name} did not complete in ${ms / 1000} s`);
+  if (!done) problems.push(`${name} did not complete in ${(2 * ms) / 1000} s`);
   return problems;
 }
 

@@ -17,9 +17,12 @@ type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-ex
 export async function startKwok(cp: ControlPlane): Promise<ChildProcess> {
   const port = await freePort();
   const kwok = cp.spawn('kwok', path.join(cp.tools, 'bin', 'kwok'), [
-    `--kubeconfig=${cp.kubeconfig}`, `--config=${path.join(cp.tools, 'crds', 'kwok', 'stages.yaml')}`, '--manage-all-nodes=false',
+    `--kubeconfig=${cp.kubeconfig}`, `--config=${path.join(cp.tools, 'crds', 'kwok', 'stages.yaml')}`,
+    `--config=${path.join(cp.tools, 'crds', 'kwok', 'node-heartbeat.yaml')}`, '--manage-all-nodes=false',
     '--manage-nodes-with-annotation-selector=kwok.x-k8s.io/node=fake', '--manage-nodes-with-label-selector=',
-    '--cidr=10.0.0.1/16', '--node-ip=10.0.0.1', '--node-lease-duration-seconds=40', `--server-address=127.0.0.1:${port}`,
+    // No node leases: kwok then handles a new node's pods at once (holding each node's Lease first delayed them by
+    // tens of seconds); nodes stay Ready through kwok's node-heartbeat stage (status every 20-45 s).
+    '--cidr=10.0.0.1/16', '--node-ip=10.0.0.1', '--node-lease-duration-seconds=0', `--server-address=127.0.0.1:${port}`,
   ]);
   await new Promise((r) => setTimeout(r, 2000));
   if (kwok.exitCode !== null) throw new Error(`twin: kwok exited with ${kwok.exitCode}:\n${cp.logTail('kwok')}`);
