@@ -256,17 +256,25 @@ function surgeOf(deploy: KubeObject, replicas: number): number {
 
 /**
  * A rolling update of an endpoint at `replicas` (its KEDA maximum, where the surge costs the most): the template
- * changes (as a new image or version does), and the first `maxSurge` pods of the new version must become Ready
- * within `ms` while every old pod still runs (maxUnavailable 0): their nodes must fit within the pool's maxNodes.
- * Each later step of the rollout needs the same room (one old pod goes for each new one), so the first step shows
- * the rollout can finish. Stuck pods are named with the autoscaler's reason (a pool at its maximum).
+ * changes (as a new image or version does) and the rollout must finish within `ms`: with maxUnavailable 0 each
+ * step's `maxSurge` new pods need nodes while every old pod still runs, within the pool's maxNodes. Stuck pods are
+ * named with the autoscaler's reason (a pool at its maximum).
  */
 export async function rolloutProblems(twin: Twin, deploy: KubeObject, replicas: number, ms: number): Promise<string[]> {
   const ns = deploy.metadata.namespace!;
   const name = `${ns}/${deploy.metadata.name}`;
   const path = `/apis/apps/v1/namespaces/${ns}/deployments/${deploy.metadata.name}`;
-  const stuck = (pods: Json[]) => pods.some((p) => !p.spec.nodeName
-    && (twin.autoscaler.atMax.has(`${ns}/${p.metadata.name}`) || twin.autoscaler.unplaceable.has(`${ns}/${p.metadata.name}`)));
+  // Stuck: a pod no pool can take, or one that has waited 30 s for a pool at its maximum (another rollout's surge
+  // or a terminating pod may free a node before that).
+  const atMaxSince = new Map<string, number>();
+  const stuck = (pods: Json[]) => pods.some((p) => {
+    const key = `${ns}/${p.metadata.name}`;
+    if (p.spec.nodeName) return false;
+    if (twin.autoscaler.unplaceable.has(key)) return true;
+    if (!twin.autoscaler.atMax.has(key)) return false;
+    if (!atMaxSince.has(key)) atMaxSince.set(key, Date.now());
+    return Date.now() - atMaxSince.get(key)! > 30000;
+  });
   const ready = (p: Json) => (p.status?.conditions ?? []).some((c: Json) => c.type === 'Ready' && c.status === 'True');
   // Waits until `done(pods)`; stops early when a pod waits for a pool at its maximum, or fits no pool.
   const wait = async (what: string, done: (pods: Json[]) => boolean): Promise<string[]> => {
@@ -287,8 +295,8 @@ export async function rolloutProblems(twin: Twin, deploy: KubeObject, replicas: 
   const stamp = String(Date.now());
   await twin.cp.api('PATCH', path, { spec: { template: { metadata: { annotations: { 'aiinfra.test/rollout': stamp } } } } }, 'application/merge-patch+json');
   const surge = Math.min(surgeOf(deploy, replicas), replicas);
-  return wait(`the rolling update's first ${surge} new pod(s) Ready`,
-    (pods) => pods.filter((p) => p.metadata.annotations?.['aiinfra.test/rollout'] === stamp && ready(p)).length >= surge);
+  return wait(`the rolling update (maxSurge ${surge})`,
+    (pods) => pods.length === replicas && pods.every((p) => p.metadata.annotations?.['aiinfra.test/rollout'] === stamp && ready(p)));
 }
 
 /** `kubectl auth can-i VERB RESOURCE -n NS` as a user or ServiceAccount (with groups), against the real RBAC authorizer. */

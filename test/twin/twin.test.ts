@@ -222,7 +222,7 @@ describe.each(platforms().map((p) => [p.name, p] as const))('twin of %s', (_name
       // KEDA's default maximum is 100.
       return so ? so.spec.maxReplicaCount ?? 100 : d.spec.replicas ?? 1;
     };
-    // All at their maximum at once (endpoints share pools), then each rolls.
+    // All at their maximum at once (endpoints share pools), then each rolls in turn (the others at their maximum).
     for (const d of deploys) {
       await twin.cp.api('PATCH', `/apis/apps/v1/namespaces/${d.metadata.namespace}/deployments/${d.metadata.name}/scale`,
         { spec: { replicas: most(d) } }, 'application/merge-patch+json');
@@ -236,8 +236,8 @@ describe.each(platforms().map((p) => [p.name, p] as const))('twin of %s', (_name
     const perPod = podRequests(d.spec.template.spec)['nvidia.com/gpu'] ?? 0;
     const nodes = (await twin.cp.api<{ items: { metadata: { name: string; annotations: Record<string, string> } }[] }>('GET', '/api/v1/nodes')).items
       .filter((n) => pools.some((p) => p.address === n.metadata.annotations['aiinfra.test/pool']));
-    const pods = (await twin.cp.api<{ items: { spec: Record<string, any> }[] }>('GET', '/api/v1/pods')).items // eslint-disable-line @typescript-eslint/no-explicit-any
-      .filter((p) => p.spec.nodeName && nodes.some((n) => n.metadata.name === p.spec.nodeName));
+    const pods = (await twin.cp.api<{ items: { metadata: { deletionTimestamp?: string }; spec: Record<string, any> }[] }>('GET', '/api/v1/pods')).items // eslint-disable-line @typescript-eslint/no-explicit-any
+      .filter((p) => !p.metadata.deletionTimestamp && p.spec.nodeName && nodes.some((n) => n.metadata.name === p.spec.nodeName));
     const used = pods.reduce((n, p) => n + (podRequests(p.spec)['nvidia.com/gpu'] ?? 0), 0);
     const capacity = pools.reduce((n, p) => n + p.maxNodes * p.gpus, 0);
     const fill = clone(d);
@@ -248,7 +248,7 @@ describe.each(platforms().map((p) => [p.name, p] as const))('twin of %s', (_name
     expect(replicas).toBeGreaterThanOrEqual(0);
     fill.spec.replicas = replicas;
     await apply(twin.cp, [fill]);
-    expect((await rolloutProblems(twin, fill, replicas, WAIT)).join('\n')).toMatch(/the rolling update's first 1 new pod\(s\) Ready not done[\s\S]*at its maximum of \d+ nodes/);
+    expect((await rolloutProblems(twin, fill, replicas, WAIT)).join('\n')).toMatch(/the rolling update \(maxSurge 1\) not done[\s\S]*at its maximum of \d+ nodes/);
     await remove(twin, fill);
   });
 });
