@@ -227,7 +227,8 @@ describe.each(platforms().map((p) => [p.name, p] as const))('twin of %s', (_name
       await twin.cp.api('PATCH', `/apis/apps/v1/namespaces/${d.metadata.namespace}/deployments/${d.metadata.name}/scale`,
         { spec: { replicas: most(d) } }, 'application/merge-patch+json');
     }
-    for (const d of deploys) expect(await rolloutProblems(twin, d, most(d), WAIT)).toEqual([]);
+    // A whole rollout is one step (a surge pod scheduled, Ready, an old pod gone) per replica: minutes under load.
+    for (const d of deploys) expect(await rolloutProblems(twin, d, most(d), 4 * WAIT)).toEqual([]);
     const d = deploys[0];
     if (!d) return;
     // The fixture: a copy that fills what is left of the pool, so its surge pod finds the pool at its maximum.
@@ -250,5 +251,5 @@ describe.each(platforms().map((p) => [p.name, p] as const))('twin of %s', (_name
     await apply(twin.cp, [fill]);
     expect((await rolloutProblems(twin, fill, replicas, WAIT)).join('\n')).toMatch(/the rolling update \(maxSurge 1\) not done[\s\S]*at its maximum of \d+ nodes/);
     await remove(twin, fill);
-  });
+  }, 1200000);
 });
