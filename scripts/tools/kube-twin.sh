@@ -44,7 +44,7 @@ installed() {
   for b in "${BINS[@]}"; do [ -x "$DIR/bin/$b" ] || return 1; done
   kube_built || return 1
   [ "$PARTS" = apiserver ] && return 0
-  [ -e "$DIR/crds/kueue/webhook/manifests.yaml" ] && [ -e "$DIR/crds/kueue/kustomization.yaml" ] && [ -e "$DIR/crds/kwok/stages.yaml" ] && [ -e "$DIR/crds/.crds-$PROM_OPERATOR_VERSION-$KEDA_VERSION" ]
+  [ -e "$DIR/crds/kueue/webhook/manifests.yaml" ] && [ -e "$DIR/crds/kueue/kustomization.yaml" ] && [ -e "$DIR/crds/kwok/stages.yaml" ] && [ -e "$DIR/crds/kwok/node-heartbeat.yaml" ] && [ -e "$DIR/crds/.crds-$PROM_OPERATOR_VERSION-$KEDA_VERSION" ]
 }
 
 fail() { echo "kube-twin: $*" >&2; exit 1; }
@@ -137,6 +137,9 @@ if ! installed; then
     for f in "$kwok_src"/kustomize/stage/node/fast/*.yaml "$kwok_src"/kustomize/stage/pod/fast/*.yaml; do
       [ "$(basename "$f")" = kustomization.yaml ] || { echo '---'; cat "$f"; } >> "$DIR/crds/kwok/stages.yaml"
     done
+    # Node heartbeats as node status updates: the twin runs kwok without node leases (holding a Lease per new node
+    # delayed its pods by tens of seconds on a loaded machine).
+    cp "$kwok_src/kustomize/stage/node/heartbeat/node-heartbeat.yaml" "$DIR/crds/kwok/node-heartbeat.yaml"
     chmod -R u+w "$DIR/crds"
     touch "$DIR/crds/.crds-$PROM_OPERATOR_VERSION-$KEDA_VERSION"
     installed || fail "the build left some of ${BINS[*]} missing in $DIR/bin"

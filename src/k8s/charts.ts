@@ -51,15 +51,19 @@ export const DCGM_EXPORTER_IMAGE_TAG = '4.2.3-4.1.3-ubuntu22.04';
 /** Port the DCGM exporter serves `/metrics` on. */
 export const DCGM_EXPORTER_PORT = 9400;
 
-/** Kueue: job queueing with GPU quotas (ClusterQueue / LocalQueue). */
+/**
+ * Kueue: job queueing with GPU quotas (ClusterQueue / LocalQueue). 0.17.0 is the controller the test twin runs
+ * (test/twin: built from the sigs.k8s.io/kueue module of the same version, with these values); its CRDs still
+ * serve v1beta1, the version the library renders (deprecated there in favour of v1beta2).
+ */
 export const KUEUE: PinnedChart = {
-  repository: 'oci://registry.k8s.io/kueue/charts', chart: 'kueue', version: '0.14.3',
+  repository: 'oci://registry.k8s.io/kueue/charts', chart: 'kueue', version: '0.17.0',
   // templates/crd/
   crds: 'templates',
 };
 
 /**
- * Kueue's manager configuration (config.kueue.x-k8s.io/v1beta1, Kueue 0.14): the chart's defaults plus
+ * Kueue's manager configuration (config.kueue.x-k8s.io/v1beta1, still read by Kueue 0.17): the chart's defaults plus
  * `waitForPodsReady`, so a distributed job whose pods are not all running within 30 minutes (no GPU
  * capacity, a bad node) gives its quota back and is requeued with backoff instead of holding GPUs idle,
  * and only the job kinds the library runs (batch Jobs, JobSets, PyTorchJobs).

@@ -2,6 +2,7 @@
  * The twin's assertions, as functions that return problems (empty = pass), so that each one is run both on the
  * synthesized platform (no problems expected) and on a broken fixture (the problem expected): twin.test.ts.
  */
+import { whyNot } from './nodes';
 import { Twin, waitFor } from './twin';
 import { KubeObject } from './platform';
 
@@ -16,16 +17,10 @@ async function workloadOf(twin: Twin, job: KubeObject): Promise<Json | undefined
   return wls.find((w) => (w.metadata.ownerReferences ?? []).some((o: Json) => o.uid === live.metadata.uid));
 }
 
-/**
- * A Kueue-queued Job: admitted as one gang (every pod of the job in one admission) in the ClusterQueue of its
- * LocalQueue, all pods on nodes with the job's node selector that have the GPUs it asks for, and Complete once
- * kwok finishes its pods.
- */
-export async function trainingJobProblems(twin: Twin, job: KubeObject, ms: number): Promise<string[]> {
+/** A Kueue-queued Job: admitted as one gang (every pod of the job in one admission) in its LocalQueue's ClusterQueue. */
+async function admissionProblems(twin: Twin, job: KubeObject, queue: string, ms: number): Promise<string[]> {
   const ns = job.metadata.namespace!;
   const name = `${ns}/${job.metadata.name}`;
-  const queue = job.metadata.labels?.['kueue.x-k8s.io/queue-name'];
-  if (!queue) return [`${name} has no kueue.x-k8s.io/queue-name label: Kueue does not manage it`];
   const lq: Json = await twin.cp.api('GET', `${KUEUE}/namespaces/${ns}/localqueues/${queue}`);
   const wl = await waitFor(ms, async () => {
     twin.autoscaler.check();
@@ -44,7 +39,22 @@ export async function trainingJobProblems(twin: Twin, job: KubeObject, ms: numbe
   const admitted = (wl.status.admission.podSetAssignments as Json[]).reduce((n, a) => n + (a.count ?? 0), 0);
   const parallelism = job.spec.parallelism ?? 1;
   if (admitted !== parallelism) problems.push(`${name}: Kueue admitted ${admitted} of ${parallelism} pods at once (not a gang)`);
+  return problems;
+}
 
+/**
+ * A training Job: when queued, admitted by Kueue as one gang (admissionProblems); all pods on nodes with the job's
+ * node selector that have the GPUs it asks for, and Complete once kwok finishes its pods.
+ */
+export async function trainingJobProblems(twin: Twin, job: KubeObject, ms: number): Promise<string[]> {
+  const ns = job.metadata.namespace!;
+  const name = `${ns}/${job.metadata.name}`;
+  const parallelism = job.spec.parallelism ?? 1;
+  const problems: string[] = [];
+  // A job of a tenant is queued (its LocalQueue label); one without a tenant (examples/two-stack) runs unqueued.
+  const queue = job.metadata.labels?.['kueue.x-k8s.io/queue-name'];
+  if (queue) problems.push(...await admissionProblems(twin, job, queue, ms));
+  if (problems.length > 0) return problems;
   const selector = job.spec.template.spec.nodeSelector ?? {};
   const gpus = Number(job.spec.template.spec.containers.map((c: Json) => c.resources?.requests?.['nvidia.com/gpu'] ?? 0)
     .reduce((a: number, b: string | number) => a + Number(b), 0));
@@ -65,11 +75,12 @@ export async function trainingJobProblems(twin: Twin, job: KubeObject, ms: numbe
     if (has < gpus) problems.push(`${name}: pod ${pod.metadata.name} asks ${gpus} GPUs on ${pod.spec.nodeName}, which has ${has}`);
   }
   if (problems.length > 0) return problems;
-  const done = await waitFor(ms, async () => {
+  // Twice the time: on a loaded machine kwok took ~40 s from a pod Running to Succeeded (no delay is configured).
+  const done = await waitFor(2 * ms, async () => {
     const live: Json = await twin.cp.api('GET', `/apis/batch/v1/namespaces/${ns}/jobs/${job.metadata.name}`);
     return (live.status?.conditions ?? []).find((c: Json) => c.type === 'Complete' && c.status === 'True') ? live : undefined;
   });
-  if (!done) problems.push(`${name} did not complete in ${ms / 1000} s`);
+  if (!done) problems.push(`${name} did not complete in ${(2 * ms) / 1000} s`);
   return problems;
 }
 
@@ -114,11 +125,12 @@ export async function endpointProblems(twin: Twin, deploy: KubeObject, pdb: Kube
   if ((d.status?.readyReplicas ?? 0) !== d.spec.replicas) problems.push(`${name}: ${d.status?.readyReplicas ?? 0} of ${d.spec.replicas} replicas Ready`);
   const template: Json = d.spec.template.spec;
   problems.push(...await twin.placementProblems(pods, template.nodeSelector ?? {}));
+  // The pools the endpoint is meant for: those matching the node selector of `deploy` as given (a fixture may pin
+  // the live Deployment to one zone: the zones to spread over are still its pools' zones).
+  const meant: Record<string, string> = deploy.spec.template.spec.nodeSelector ?? {};
   for (const c of template.topologySpreadConstraints ?? []) {
     if (c.topologyKey !== 'topology.kubernetes.io/zone') continue;
-    // Zones the pods may use: those of the pools matching the pod's node selector.
-    const zones = new Set(twin.pools.filter((p) => Object.entries<string>(template.nodeSelector ?? {}).every(([k, v]) => p.labels[k] === v))
-      .flatMap((p) => p.zones));
+    const zones = new Set(twin.pools.filter((p) => Object.entries(meant).every(([k, v]) => p.labels[k] === v)).flatMap((p) => p.zones));
     const count = new Map([...zones].map((z) => [z, 0]));
     for (const pod of pods.filter((p) => p.spec.nodeName)) {
       const zone: string = (await twin.node(pod.spec.nodeName)).metadata.labels['topology.kubernetes.io/zone'];
@@ -211,4 +223,134 @@ export async function quotaProblems(twin: Twin, namespace: string, gpus: number)
     const m = (e as Error).message;
     return /exceeded quota/.test(m) ? [] : [`a pod asking ${gpus} GPUs in ${namespace} was refused, but not by its quota: ${m.slice(0, 400)}`];
   }
+}
+
+/**
+ * Pod Security levels, read from the API server: every namespace of the platform's charts where the platform's own
+ * pods run enforces `restricted`; a namespace the charts make at a lower level (for an upstream add-on's pods) must
+ * be one of `exempt`, which says why. A namespace without the label enforces `privileged` (the API server's default).
+ */
+export async function podSecurityProblems(twin: Twin, exempt: Readonly<Record<string, string>>): Promise<string[]> {
+  const ours = new Set(twin.ofKind('Namespace').map((n) => n.metadata.name));
+  const pods = new Map<string, string[]>();
+  for (const o of twin.objects.filter((x) => podTemplate(x) && x.metadata.namespace)) {
+    pods.set(o.metadata.namespace!, [...(pods.get(o.metadata.namespace!) ?? []), `${o.kind} ${o.metadata.name}`]);
+  }
+  const live = (await twin.cp.api<{ items: Json[] }>('GET', '/api/v1/namespaces')).items;
+  const problems: string[] = [];
+  for (const ns of live.filter((n) => ours.has(n.metadata.name) || pods.has(n.metadata.name))) {
+    const name: string = ns.metadata.name;
+    const level = ns.metadata.labels?.['pod-security.kubernetes.io/enforce'] ?? 'privileged';
+    if (level === 'restricted') continue;
+    if (pods.has(name)) problems.push(`namespace ${name} enforces ${level}, not restricted, and runs the platform's ${pods.get(name)!.join(', ')}`);
+    else if (!exempt[name]) problems.push(`namespace ${name} enforces ${level}, not restricted, with no recorded reason (twin.ts BELOW_RESTRICTED)`);
+  }
+  return problems;
+}
+
+/** Pods a rolling update adds at once: `maxSurge` (a count or a percentage of `replicas`, rounded up; default 25%). */
+function surgeOf(deploy: KubeObject, replicas: number): number {
+  const s: string | number = deploy.spec.strategy?.rollingUpdate?.maxSurge ?? '25%';
+  return typeof s === 'number' ? s : /%$/.test(s) ? Math.ceil(replicas * Number(s.slice(0, -1)) / 100) : Number(s);
+}
+
+/**
+ * A rolling update of an endpoint at `replicas` (its KEDA maximum, where the surge costs the most): the template
+ * changes (as a new image or version does) and the rollout must finish within `ms`: with maxUnavailable 0 each
+ * step's `maxSurge` new pods need nodes while every old pod still runs, within the pool's maxNodes. Stuck pods are
+ * named with the autoscaler's reason (a pool at its maximum).
+ */
+export async function rolloutProblems(twin: Twin, deploy: KubeObject, replicas: number, ms: number): Promise<string[]> {
+  const ns = deploy.metadata.namespace!;
+  const name = `${ns}/${deploy.metadata.name}`;
+  const path = `/apis/apps/v1/namespaces/${ns}/deployments/${deploy.metadata.name}`;
+  // Stuck: a pod no pool can take, or one that has waited 30 s for a pool at its maximum (another rollout's surge
+  // or a terminating pod may free a node before that).
+  const atMaxSince = new Map<string, number>();
+  const stuck = (pods: Json[]) => pods.some((p) => {
+    const key = `${ns}/${p.metadata.name}`;
+    if (p.spec.nodeName) return false;
+    if (twin.autoscaler.unplaceable.has(key)) return true;
+    if (!twin.autoscaler.atMax.has(key)) return false;
+    if (!atMaxSince.has(key)) atMaxSince.set(key, Date.now());
+    return Date.now() - atMaxSince.get(key)! > 30000;
+  });
+  const ready = (p: Json) => (p.status?.conditions ?? []).some((c: Json) => c.type === 'Ready' && c.status === 'True');
+  // Waits until `done(pods)`; stops early when a pod waits for a pool at its maximum, or fits no pool.
+  const wait = async (what: string, done: (pods: Json[]) => boolean): Promise<string[]> => {
+    const ok = await waitFor<boolean>(ms, async () => {
+      twin.autoscaler.check();
+      const pods = await twin.pods(ns, deploy.spec.selector.matchLabels);
+      if (done(pods)) return true;
+      return stuck(pods) ? false : undefined;
+    });
+    if (ok) return [];
+    const pods = await twin.pods(ns, deploy.spec.selector.matchLabels);
+    return [`${name}: ${what} not done in ${ms / 1000} s (${pods.filter(ready).length} of ${pods.length} pods Ready)`,
+      ...await twin.placementProblems(pods.filter((p) => !p.spec.nodeName), deploy.spec.template.spec.nodeSelector ?? {})];
+  };
+  await twin.cp.api('PATCH', `${path}/scale`, { spec: { replicas } }, 'application/merge-patch+json');
+  const scaled = await wait(`scaling to ${replicas}`, (pods) => pods.length === replicas && pods.every(ready));
+  if (scaled.length > 0) return scaled;
+  const stamp = String(Date.now());
+  await twin.cp.api('PATCH', path, { spec: { template: { metadata: { annotations: { 'aiinfra.test/rollout': stamp } } } } }, 'application/merge-patch+json');
+  const surge = Math.min(surgeOf(deploy, replicas), replicas);
+  return wait(`the rolling update (maxSurge ${surge})`,
+    (pods) => pods.length === replicas && pods.every((p) => p.metadata.annotations?.['aiinfra.test/rollout'] === stamp && ready(p)));
+}
+
+/** `kubectl auth can-i VERB RESOURCE -n NS` as a user or ServiceAccount (with groups), against the real RBAC authorizer. */
+async function canI(twin: Twin, verb: string, resource: string, ns: string, as: { user: string; groups?: readonly string[] }): Promise<boolean> {
+  const r = await twin.cp.kubectl(['auth', 'can-i', verb, resource, '-n', ns, `--as=${as.user}`, ...(as.groups ?? []).map((g) => `--as-group=${g}`)], { check: false });
+  if (r.code > 1 || !/^(yes|no)\b/.test(r.stdout.trim())) throw new Error(`kubectl auth can-i ${verb} ${resource} -n ${ns} --as ${as.user}: ${r.stderr || r.stdout}`);
+  return r.stdout.trim().startsWith('yes');
+}
+
+/**
+ * Tenant isolation (RBAC): each tenant's people (the groups its RoleBindings name) and its ServiceAccounts cannot
+ * create pods or read secrets in any other namespace the platform makes, while the people can create pods in their
+ * own (so the check is not vacuous).
+ */
+export async function tenantRbacProblems(twin: Twin): Promise<string[]> {
+  const tenants = [...new Set(twin.ofKind('LocalQueue').map((q) => q.metadata.namespace!))];
+  const namespaces = [...new Set([...twin.ofKind('Namespace').map((n) => n.metadata.name), 'kube-system', 'default'])];
+  const problems: string[] = [];
+  for (const t of tenants) {
+    const groups = [...new Set(twin.ofKind('RoleBinding').filter((b) => b.metadata.namespace === t)
+      .flatMap((b) => (b.subjects ?? []) as Json[]).filter((s) => s.kind === 'Group').map((s) => s.name as string))];
+    const sas = twin.ofKind('ServiceAccount').filter((s) => s.metadata.namespace === t).map((s) => s.metadata.name);
+    const who = [
+      ...groups.map((g) => ({ label: `group ${g}`, as: { user: `twin-member-of-${g}`, groups: [g] } })),
+      ...sas.map((s) => ({ label: `ServiceAccount ${t}/${s}`, as: { user: `system:serviceaccount:${t}:${s}`, groups: ['system:serviceaccounts', `system:serviceaccounts:${t}`] } })),
+    ];
+    // A tenant without people bound (examples/quickstart) is checked for its ServiceAccounts only.
+    for (const g of groups) {
+      if (!await canI(twin, 'create', 'pods', t, { user: `twin-member-of-${g}`, groups: [g] })) problems.push(`tenant ${t}: group ${g} cannot create pods in its own namespace`);
+    }
+    // One namespace at a time, its questions at once (each is a kubectl process).
+    for (const ns of namespaces.filter((n) => n !== t)) {
+      const asks = who.flatMap((w) => [['create', 'pods'], ['get', 'secrets']].map(([verb, resource]) => ({ w, verb, resource })));
+      const answers = await Promise.all(asks.map((a) => canI(twin, a.verb, a.resource, ns, a.w.as)));
+      asks.forEach((a, i) => {
+        if (answers[i]) problems.push(`tenant ${t}: ${a.w.label} can ${a.verb} ${a.resource} in namespace ${ns}`);
+      });
+    }
+  }
+  return problems;
+}
+
+const isSpot = (labels: Readonly<Record<string, string>>) => labels['cdktf-ai-infra/capacity'] === 'spot' || labels['cloud.google.com/gke-spot'] === 'true'
+  || labels['eks.amazonaws.com/capacityType'] === 'SPOT' || labels['kubernetes.azure.com/scalesetpriority'] === 'spot';
+
+/**
+ * A training Job that only spot nodes can take (every pool that would take its pods is spot) must checkpoint
+ * (`AIINFRA_CHECKPOINT_DIR` on its containers): a preemption would otherwise lose all its progress.
+ */
+export function spotCheckpointProblems(twin: Twin, job: KubeObject): string[] {
+  const pod = { spec: job.spec.template.spec };
+  const pools = twin.pools.filter((p) => p.zones.some((z) => !whyNot(p, z, pod)));
+  if (pools.length === 0 || !pools.every((p) => isSpot(p.labels))) return [];
+  const env = (job.spec.template.spec.containers as Json[]).flatMap((c) => (c.env ?? []) as Json[]);
+  if (env.some((e) => e.name === 'AIINFRA_CHECKPOINT_DIR' && e.value)) return [];
+  return [`${job.metadata.namespace}/${job.metadata.name} runs on spot nodes only (${pools.map((p) => p.name).join(', ')}) without checkpoints (no AIINFRA_CHECKPOINT_DIR)`];
 }

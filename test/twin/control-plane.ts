@@ -236,6 +236,8 @@ export async function startControlPlane(options: ControlPlaneOptions = {}): Prom
         `--kubeconfig=${kubeconfig}`, '--leader-elect=false', '--secure-port=0',
         `--service-account-private-key-file=${path.join(dir, 'sa.key')}`,
         '--use-service-account-credentials=false', '--v=1',
+        // kwok's node heartbeats come every 20-45 s (no node leases in the twin): more than the default 50 s grace.
+        '--node-monitor-grace-period=2m',
       ]);
       spawnChild('kube-scheduler', bin('kube-scheduler'), [
         `--kubeconfig=${kubeconfig}`, '--leader-elect=false', '--secure-port=0', '--v=1',

@@ -2,9 +2,12 @@
  * The Kueue controller of the twin, for real: its CRDs (with the conversion webhook the release configures),
  * its mutating and validating webhooks and the platform's own manager configuration (the `kueue` helm_release
  * values of the stack), served on loopback. In a cluster the API server reaches Kueue through the
- * `kueue-webhook-service` Service and Kueue makes its own certificate; here the webhook configurations name
- * `https://127.0.0.1:<port>/<path>` with a certificate for 127.0.0.1 made by openssl, and Kueue's internal
- * certificate management is off. Only the webhooks of Kueue's own kinds and of batch Jobs are installed: the
+ * `kueue-webhook-service` Service; here the webhook configurations name `https://127.0.0.1:<port>/<path>`. Kueue's
+ * internal certificate management runs as the chart configures it (its rotator reads the CA and the serving
+ * certificate from the `kueue-webhook-server-cert` Secret and injects the CA into the webhook configurations and
+ * CRDs); the twin puts a certificate there that also names 127.0.0.1 (kueuePki), so nothing is written outside
+ * the twin's scratch directory (with internal certificates off, Kueue 0.17 reads its metrics certificate from the
+ * fixed path /etc/kueue/metrics/certs, which needs root). Only the webhooks of Kueue's own kinds and of batch Jobs are installed: the
  * platform enables no other integration whose kinds exist in the twin (JobSet and PyTorchJob CRDs are not there).
  */
 import { execFileSync } from 'child_process';
@@ -38,6 +41,29 @@ export async function installCrds(cp: ControlPlane, name: string): Promise<void>
   await established(cp, crds);
 }
 
+const KUEUE_NAMESPACE = 'kueue-system';
+const WEBHOOK_SERVICE = 'kueue-webhook-service';
+const WEBHOOK_SECRET = 'kueue-webhook-server-cert';
+
+/**
+ * The certificates Kueue's rotator (open-policy-agent/cert-controller) accepts and keeps, made by openssl: a CA
+ * valid for the name `kueue-ca` with a PKCS#1 key, and a serving certificate for the webhook Service's DNS name and
+ * for 127.0.0.1 (the API server calls the webhooks there), valid for ten years (the rotator replaces certificates
+ * that expire within 90 days, and its own would not name 127.0.0.1).
+ */
+function kueuePki(dir: string): { caCrt: Buffer; caKey: Buffer; tlsCrt: Buffer; tlsKey: Buffer } {
+  fs.mkdirSync(dir);
+  const f = (name: string) => path.join(dir, name);
+  const openssl = (args: string[]) => execFileSync('openssl', args, { stdio: ['ignore', 'ignore', 'pipe'] });
+  openssl(['genrsa', '-traditional', '-out', f('ca.key'), '2048']);
+  openssl(['req', '-x509', '-new', '-key', f('ca.key'), '-days', '3650', '-subj', '/CN=kueue-ca', '-addext', 'subjectAltName=DNS:kueue-ca', '-out', f('ca.crt')]);
+  openssl(['req', '-new', '-newkey', 'rsa:2048', '-nodes', '-keyout', f('tls.key'), '-subj', `/CN=${WEBHOOK_SERVICE}.${KUEUE_NAMESPACE}.svc`, '-out', f('tls.csr')]);
+  fs.writeFileSync(f('ext'), `subjectAltName=DNS:${WEBHOOK_SERVICE}.${KUEUE_NAMESPACE}.svc,IP:127.0.0.1\nextendedKeyUsage=serverAuth\n`);
+  openssl(['x509', '-req', '-in', f('tls.csr'), '-CA', f('ca.crt'), '-CAkey', f('ca.key'), '-set_serial', '2', '-days', '3650', '-extfile', f('ext'), '-out', f('tls.crt')]);
+  const read = (name: string) => fs.readFileSync(f(name));
+  return { caCrt: read('ca.crt'), caKey: read('ca.key'), tlsCrt: read('tls.crt'), tlsKey: read('tls.key') };
+}
+
 /**
  * Starts Kueue with `managerConfig` (the platform's `controllerManagerConfigYaml`, parsed) and waits until its
  * webhooks answer. Resolves when a ClusterQueue can be created (the validating webhook and the conversion work).
@@ -46,21 +72,8 @@ export async function startKueue(cp: ControlPlane, managerConfig: Json): Promise
   const kueueDir = path.join(cp.tools, 'crds', 'kueue');
   const [webhookPort, healthPort, metricsPort] = [await freePort(), await freePort(), await freePort()];
   const certDir = path.join(cp.dir, 'kueue-certs');
-  fs.mkdirSync(certDir);
-  execFileSync('openssl', [
-    'req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '2', '-subj', '/CN=kueue-webhook',
-    '-addext', 'subjectAltName=IP:127.0.0.1', '-keyout', path.join(certDir, 'tls.key'), '-out', path.join(certDir, 'tls.crt'),
-  ], { stdio: 'ignore' });
-  // With its certificate management off, Kueue reads the metrics server's certificate from a fixed path (the chart
-  // mounts a Secret there): give it the same loopback certificate. Needs write access to /etc (root, as here).
-  const metricsCerts = '/etc/kueue/metrics/certs';
-  try {
-    fs.mkdirSync(metricsCerts, { recursive: true });
-    for (const f of ['tls.crt', 'tls.key']) fs.copyFileSync(path.join(certDir, f), path.join(metricsCerts, f));
-  } catch (e) {
-    throw new Error(`twin: Kueue reads its metrics certificate from ${metricsCerts} only; it cannot be written here: ${(e as Error).message}`);
-  }
-  const caBundle = fs.readFileSync(path.join(certDir, 'tls.crt')).toString('base64');
+  const pki = kueuePki(certDir);
+  const caBundle = pki.caCrt.toString('base64');
   const url = (p: string) => `https://127.0.0.1:${webhookPort}${p}`;
 
   // CRDs, with the conversion webhook of the kinds Kueue converts (v1beta1 <-> v1beta2) pointed at loopback.
@@ -88,15 +101,25 @@ export async function startKueue(cp: ControlPlane, managerConfig: Json): Promise
 
   const config = {
     ...managerConfig,
-    namespace: 'kueue-system',
+    namespace: KUEUE_NAMESPACE,
     health: { ...managerConfig.health, healthProbeBindAddress: `127.0.0.1:${healthPort}` },
     metrics: { ...managerConfig.metrics, bindAddress: `127.0.0.1:${metricsPort}` },
     webhook: { ...managerConfig.webhook, host: '127.0.0.1', port: webhookPort, certDir },
     leaderElection: { ...managerConfig.leaderElection, leaderElect: false },
-    internalCertManagement: { enable: false },
+    // What the chart renders when the values set none (templates/manager/manager-config.yaml, release `kueue`).
+    internalCertManagement: managerConfig.internalCertManagement ?? { enable: true, webhookServiceName: WEBHOOK_SERVICE, webhookSecretName: WEBHOOK_SECRET },
   };
+  if (config.internalCertManagement.enable === false) {
+    throw new Error('twin: the platform turns Kueue\'s internal certificate management off; the twin runs it as the chart does by default (kueue.ts)');
+  }
   fs.writeFileSync(path.join(cp.dir, 'kueue-config.yaml'), stringify(config));
-  await cp.api('POST', '/api/v1/namespaces', { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'kueue-system' } });
+  await cp.api('POST', '/api/v1/namespaces', { apiVersion: 'v1', kind: 'Namespace', metadata: { name: KUEUE_NAMESPACE } });
+  // The chart's Secret (templates/internalcert/secret.yaml), already holding the CA and the serving certificate the
+  // rotator keeps while they are valid; in a pod the kubelet mounts it at certDir, here the files are written there.
+  await cp.api('POST', `/api/v1/namespaces/${KUEUE_NAMESPACE}/secrets`, {
+    apiVersion: 'v1', kind: 'Secret', metadata: { name: config.internalCertManagement.webhookSecretName ?? WEBHOOK_SECRET },
+    data: { 'ca.crt': pki.caCrt.toString('base64'), 'ca.key': pki.caKey.toString('base64'), 'tls.crt': pki.tlsCrt.toString('base64'), 'tls.key': pki.tlsKey.toString('base64') },
+  });
   const kueue = cp.spawn('kueue', path.join(cp.tools, 'bin', 'kueue'), [
     `--config=${path.join(cp.dir, 'kueue-config.yaml')}`, `--kubeconfig=${cp.kubeconfig}`,
     // The on-demand visibility API server reads its certificate from a fixed path the chart mounts; not used here.

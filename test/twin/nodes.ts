@@ -9,7 +9,7 @@
 import { ChildProcess } from 'child_process';
 import * as path from 'path';
 import { ControlPlane, freePort } from './control-plane';
-import { NodePool, Taint } from './platform';
+import { NodePool, tolerates } from './platform';
 
 type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 
@@ -17,9 +17,12 @@ type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-ex
 export async function startKwok(cp: ControlPlane): Promise<ChildProcess> {
   const port = await freePort();
   const kwok = cp.spawn('kwok', path.join(cp.tools, 'bin', 'kwok'), [
-    `--kubeconfig=${cp.kubeconfig}`, `--config=${path.join(cp.tools, 'crds', 'kwok', 'stages.yaml')}`, '--manage-all-nodes=false',
+    `--kubeconfig=${cp.kubeconfig}`, `--config=${path.join(cp.tools, 'crds', 'kwok', 'stages.yaml')}`,
+    `--config=${path.join(cp.tools, 'crds', 'kwok', 'node-heartbeat.yaml')}`, '--manage-all-nodes=false',
     '--manage-nodes-with-annotation-selector=kwok.x-k8s.io/node=fake', '--manage-nodes-with-label-selector=',
-    '--cidr=10.0.0.1/16', '--node-ip=10.0.0.1', '--node-lease-duration-seconds=40', `--server-address=127.0.0.1:${port}`,
+    // No node leases: kwok then handles a new node's pods at once (holding each node's Lease first delayed them by
+    // tens of seconds); nodes stay Ready through kwok's node-heartbeat stage (status every 20-45 s).
+    '--cidr=10.0.0.1/16', '--node-ip=10.0.0.1', '--node-lease-duration-seconds=0', `--server-address=127.0.0.1:${port}`,
   ]);
   await new Promise((r) => setTimeout(r, 2000));
   if (kwok.exitCode !== null) throw new Error(`twin: kwok exited with ${kwok.exitCode}:\n${cp.logTail('kwok')}`);
@@ -49,13 +52,6 @@ export function podRequests(spec: Json): Record<string, number> {
     for (const [r, q] of Object.entries<string>(c.resources?.requests ?? {})) sum[r] = Math.max(sum[r] ?? 0, quantity(q));
   }
   return sum;
-}
-
-function tolerates(tolerations: Json[], taint: Taint): boolean {
-  return tolerations.some((t) =>
-    (t.effect === undefined || t.effect === '' || t.effect === taint.effect)
-    && (t.operator === 'Exists' ? (t.key === undefined || t.key === '' || t.key === taint.key)
-      : t.key === taint.key && (t.value ?? '') === (taint.value ?? '')));
 }
 
 function matchExpression(labels: Record<string, string>, e: Json): boolean {
@@ -100,9 +96,12 @@ export function whyNot(pool: NodePool, zone: string, pod: Json): string | undefi
   const req = podRequests(spec);
   const alloc: Record<string, number> = {
     'cpu': pool.cpu, 'memory': pool.memoryGiB * 2 ** 30, 'nvidia.com/gpu': pool.gpus, 'ephemeral-storage': pool.diskGiB * 2 ** 30,
+    ...pool.devices,
   };
   for (const [r, q] of Object.entries(req)) {
-    if (r in alloc && q > alloc[r]) return `requests ${r} ${q} > the node's ${alloc[r]}`;
+    // A resource the node does not advertise at all (an extended resource no device plugin there serves) is 0.
+    const has = alloc[r] ?? (r.includes('/') ? 0 : Infinity);
+    if (q > has) return `requests ${r} ${q} > the node's ${has}`;
   }
   return undefined;
 }
@@ -168,6 +167,7 @@ export class Autoscaler {
     const resources = {
       'cpu': String(pool.cpu), 'memory': `${pool.memoryGiB}Gi`, 'pods': String(pool.maxPods), 'ephemeral-storage': `${pool.diskGiB}Gi`,
       ...(pool.gpus > 0 ? { 'nvidia.com/gpu': String(pool.gpus) } : {}),
+      ...Object.fromEntries(Object.entries(pool.devices).map(([r, n]) => [r, String(n)])),
     };
     await this.cp.api('POST', '/api/v1/nodes', {
       apiVersion: 'v1', kind: 'Node',

@@ -29,6 +29,11 @@ export interface NodePool {
   readonly maxPods: number;
   /** Boot disk, GiB: the node's ephemeral-storage. */
   readonly diskGiB: number;
+  /**
+   * Device-plugin resources the node advertises besides GPUs (`vpc.amazonaws.com/efa`: the EFA interfaces of the
+   * machine, on nodes where the stack's EFA device plugin DaemonSet runs).
+   */
+  readonly devices: Readonly<Record<string, number>>;
 }
 
 /** Machines without GPUs the library uses for system pools (the clouds' published shapes). */
@@ -44,14 +49,24 @@ const CPU_MACHINES: Record<string, { cpu: number; memoryGiB: number }> = {
 type Cloud = 'aws' | 'gcp' | 'azure';
 type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 
-function shape(cloud: Cloud, machine: string, where: string): { cpu: number; memoryGiB: number; gpus: number } {
+function shape(cloud: Cloud, machine: string, where: string): { cpu: number; memoryGiB: number; gpus: number; efa?: number } {
   for (const gpu of Gpu.all) {
     const m = gpu.machineByName(cloud, machine);
-    if (m) return { cpu: m.vcpus, memoryGiB: m.memoryGiB, gpus: m.gpusPerNode };
+    if (m) return { cpu: m.vcpus, memoryGiB: m.memoryGiB, gpus: m.gpusPerNode, efa: m.efaInterfaces };
   }
   const cpuOnly = CPU_MACHINES[machine];
   if (cpuOnly) return { ...cpuOnly, gpus: 0 };
   throw new Error(`twin: ${where}: machine type ${machine} is neither in the GPU catalog (src/core/gpu.ts) nor in test/twin/platform.ts CPU_MACHINES`);
+}
+
+const cpuMemGpu = ({ cpu, memoryGiB, gpus }: ReturnType<typeof shape>) => ({ cpu, memoryGiB, gpus });
+
+/** Whether `tolerations` (a pod's or a DaemonSet's) tolerate `taint`. */
+export function tolerates(tolerations: readonly Json[], taint: Taint): boolean {
+  return tolerations.some((t) =>
+    (t.effect === undefined || t.effect === '' || t.effect === taint.effect)
+    && (t.operator === 'Exists' ? (t.key === undefined || t.key === '' || t.key === taint.key)
+      : t.key === taint.key && (t.value ?? '') === (taint.value ?? '')));
 }
 
 const EFFECTS: Record<string, Taint['effect']> = { NO_SCHEDULE: 'NoSchedule', PREFER_NO_SCHEDULE: 'PreferNoSchedule', NO_EXECUTE: 'NoExecute' };
@@ -88,18 +103,23 @@ export function nodePools(stack: Json): NodePool[] {
       if (az && !az.includes('${')) return az;
       throw new Error(`twin: cannot tell the zone of subnet ${subnetRef}`);
     };
+    // The EFA device plugin advertises the machine's EFA interfaces on the nodes its DaemonSet runs on.
+    const efaPlugin = addonValues(stack, 'aws-efa-k8s-device-plugin');
     for (const [id, ng] of Object.entries<Json>(res.aws_eks_node_group ?? {})) {
       const address = `aws_eks_node_group.${id}`;
       const machine: string = ng.instance_types[0];
-      const s = shape(cloud, machine, address);
+      const { efa, ...s } = shape(cloud, machine, address);
       const capacity = ng.capacity_type ?? 'ON_DEMAND';
       const name = String(ng.node_group_name_prefix ?? ng.node_group_name ?? id).replace(/-$/, '');
       const lt: Json | undefined = (res.aws_launch_template ?? {})[/aws_launch_template\.([^.]+)\.id/.exec(ng.launch_template?.id ?? '')?.[1] ?? ''];
       const diskGiB = Number(lt?.block_device_mappings?.[0]?.ebs?.volume_size ?? ng.disk_size ?? 20);
+      const labels = { ...ng.labels, 'eks.amazonaws.com/nodegroup': name, 'eks.amazonaws.com/capacityType': capacity };
+      const taints: Taint[] = (ng.taint ?? []).map((t: Json) => ({ key: t.key, value: t.value, effect: EFFECTS[t.effect] }));
+      const efaRuns = efaPlugin && efa && Object.entries<string>(efaPlugin.nodeSelector ?? {}).every(([k, v]) => labels[k] === v)
+        && taints.every((t) => t.effect === 'PreferNoSchedule' || tolerates(efaPlugin.tolerations ?? [], t));
       pools.push({
-        address, name, machine, ...s, maxPods: 110, diskGiB,
-        labels: { ...ng.labels, 'eks.amazonaws.com/nodegroup': name, 'eks.amazonaws.com/capacityType': capacity },
-        taints: (ng.taint ?? []).map((t: Json) => ({ key: t.key, value: t.value, effect: EFFECTS[t.effect] })),
+        address, name, machine, ...s, maxPods: 110, diskGiB, labels, taints,
+        devices: efaRuns ? { 'vpc.amazonaws.com/efa': efa } : {},
         zones: [...new Set<string>((ng.subnet_ids ?? []).map(zoneOf))],
         minNodes: ng.scaling_config.min_size, maxNodes: ng.scaling_config.max_size,
       });
@@ -109,7 +129,7 @@ export function nodePools(stack: Json): NodePool[] {
       const address = `google_container_node_pool.${id}`;
       const cfg: Json = np.node_config ?? {};
       const machine: string = cfg.machine_type;
-      const s = shape(cloud, machine, address);
+      const s = cpuMemGpu(shape(cloud, machine, address));
       const location: string = np.location;
       // A regional pool without node_locations runs in the cluster's zones: three of the region's.
       const zones: string[] = np.node_locations ?? (/-[a-z]$/.test(location) ? [location] : ['a', 'b', 'c'].map((z) => `${location}-${z}`));
@@ -119,7 +139,7 @@ export function nodePools(stack: Json): NodePool[] {
       const maxNodes = a.total_max_node_count ?? (a.max_node_count ?? np.node_count ?? 0) * zones.length;
       const accel: Json | undefined = (cfg.guest_accelerator ?? [])[0];
       pools.push({
-        address, name: String(np.name), machine, ...s, maxPods: 110, diskGiB: Number(cfg.disk_size_gb ?? 100),
+        address, name: String(np.name), machine, ...s, maxPods: 110, diskGiB: Number(cfg.disk_size_gb ?? 100), devices: {},
         labels: {
           ...cfg.labels, 'cloud.google.com/gke-nodepool': String(np.name),
           ...(cfg.spot ? { 'cloud.google.com/gke-spot': 'true' } : {}),
@@ -136,7 +156,7 @@ export function nodePools(stack: Json): NodePool[] {
       const machine: string = p.vm_size;
       const spot = p.priority === 'Spot';
       pools.push({
-        address, name: String(p.name), machine, ...shape(cloud, machine, address), maxPods: p.max_pods ?? 110,
+        address, name: String(p.name), machine, ...cpuMemGpu(shape(cloud, machine, address)), maxPods: p.max_pods ?? 110, devices: {},
         diskGiB: Number(p.os_disk_size_gb ?? 128),
         labels: {
           ...p.node_labels, 'kubernetes.azure.com/agentpool': String(p.name),

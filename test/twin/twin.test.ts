@@ -8,9 +8,10 @@ import * as os from 'os';
 import * as path from 'path';
 import { App } from 'cdktf';
 import { EXAMPLES } from '../system/synthesized-stacks';
-import { endpointProblems, overQuotaProblems, podAdmissionProblems, podTemplate, quotaProblems, trainingJobProblems } from './checks';
+import { endpointProblems, overQuotaProblems, podAdmissionProblems, podSecurityProblems, podTemplate, quotaProblems, rolloutProblems, spotCheckpointProblems, tenantRbacProblems, trainingJobProblems } from './checks';
+import { podRequests } from './nodes';
 import { KubeObject } from './platform';
-import { readApp, SynthesizedApp, Twin, waitFor } from './twin';
+import { BELOW_RESTRICTED, readApp, SynthesizedApp, Twin, waitFor } from './twin';
 import { apply } from './kueue';
 
 const WAIT = 90000;
@@ -66,33 +67,78 @@ describe.each(platforms().map((p) => [p.name, p] as const))('twin of %s', (_name
     expect(twin.pools.some((p) => p.gpus > 0)).toBe(true);
   });
 
-  test('every training job: admitted by Kueue as a gang in its tenant ClusterQueue, on its GPU pool, completes', async () => {
-    const jobs = queued(twin);
+  test('every training job: admitted by Kueue as a gang in its tenant ClusterQueue (when queued), on its GPU pool, completes', async () => {
+    const jobs = twin.ofKind('Job');
     expect(jobs.length).toBeGreaterThan(0);
     for (const job of jobs) expect(await trainingJobProblems(twin, job, WAIT)).toEqual([]);
+  });
+
+  test('a training job that only spot nodes can take carries checkpoints', () => {
+    for (const job of twin.ofKind('Job')) expect(spotCheckpointProblems(twin, job)).toEqual([]);
+    // The fixture: the first job pinned to spot capacity, without its checkpoint directory.
+    const job = clone(twin.ofKind('Job')[0]);
+    const spot = twin.pools.find((p) => p.labels['cdktf-ai-infra/capacity'] === 'spot' && p.gpus > 0);
+    if (!spot) return;
+    job.spec.template.spec.nodeSelector = { ...job.spec.template.spec.nodeSelector, 'cdktf-ai-infra/capacity': 'spot' };
+    // Kueue adds the flavor's tolerations at admission; the fixture tolerates the spot pool's taints itself.
+    job.spec.template.spec.tolerations = [...job.spec.template.spec.tolerations ?? [], ...spot.taints.map((t) => ({ ...t, operator: 'Equal' }))];
+    for (const c of job.spec.template.spec.containers) c.env = (c.env ?? []).filter((e: { name: string }) => e.name !== 'AIINFRA_CHECKPOINT_DIR');
+    expect(spotCheckpointProblems(twin, job).join('\n')).toMatch(/runs on spot nodes only .* without checkpoints/);
   });
 
   test('Pod Security (restricted) admits every pod; a pod that asks no GPU gets none from the LimitRange', async () => {
     const workloads = twin.objects.filter((o) => podTemplate(o));
     expect(workloads.length).toBeGreaterThan(0);
     for (const o of workloads) expect(await podAdmissionProblems(twin, o)).toEqual([]);
-    for (const ns of twin.ofKind('Namespace')) expect(ns.metadata.labels?.['pod-security.kubernetes.io/enforce']).toBe('restricted');
+    expect(await podSecurityProblems(twin, BELOW_RESTRICTED)).toEqual([]);
+    // The fixtures: a namespace of the platform's pods lowered to baseline; a root container refused by Pod Security.
+    const ns = workloads[0].metadata.namespace!;
+    const level = (to: string) => twin.cp.api('PATCH', `/api/v1/namespaces/${ns}`,
+      { metadata: { labels: { 'pod-security.kubernetes.io/enforce': to } } }, 'application/merge-patch+json');
+    await level('baseline');
+    try {
+      expect((await podSecurityProblems(twin, BELOW_RESTRICTED)).join('\n')).toMatch(new RegExp(`namespace ${ns} enforces baseline, not restricted, and runs`));
+    } finally {
+      await level('restricted');
+    }
     // The fixture: a root container is refused by Pod Security.
     const root = clone(workloads[0]);
     const t = podTemplate(root)!;
     t.spec.securityContext = { ...t.spec.securityContext, runAsNonRoot: false, runAsUser: 0 };
-    expect((await podAdmissionProblems(twin, root)).join('\n')).toMatch(/violates PodSecurity "restricted/);
+    expect((await podAdmissionProblems(twin, root)).join('\n')).toMatch(/violates PodSecurity \\?"restricted/);
   });
 
   test('tenant ResourceQuota: a pod over the GPU quota is refused', async () => {
     const quotas = twin.ofKind('ResourceQuota');
-    expect(quotas.length).toBeGreaterThan(0);
+    // Every tenant (a LocalQueue) has a quota; examples/two-stack has no tenant.
+    const tenants = new Set(twin.ofKind('LocalQueue').map((q) => q.metadata.namespace));
+    for (const t of tenants) expect(quotas.map((q) => q.metadata.namespace)).toContain(t);
     for (const q of quotas) {
       const hard = Number(q.spec.hard['requests.nvidia.com/gpu']);
       expect(await quotaProblems(twin, q.metadata.namespace!, hard + 1)).toEqual([]);
     }
     // The fixture: a namespace without a quota admits it.
     expect((await quotaProblems(twin, 'default', 64)).join('\n')).toMatch(/no ResourceQuota holds it/);
+  });
+
+  test('tenants: RBAC keeps each tenant\'s people and ServiceAccounts out of every other namespace (kubectl auth can-i)', async () => {
+    expect(await tenantRbacProblems(twin)).toEqual([]);
+    const tenant = twin.ofKind('LocalQueue')[0]?.metadata.namespace;
+    if (!tenant) return;
+    // The fixture: a RoleBinding in another namespace that grants the tenant's role to its first ServiceAccount.
+    const other = twin.ofKind('Namespace').map((n) => n.metadata.name).find((n) => n !== tenant)!;
+    const sa = twin.ofKind('ServiceAccount').find((s) => s.metadata.namespace === tenant)!.metadata.name;
+    const leak: KubeObject = {
+      apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'RoleBinding', metadata: { name: 'twin-leak', namespace: other },
+      roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: 'edit' },
+      subjects: [{ kind: 'ServiceAccount', name: sa, namespace: tenant }],
+    };
+    await apply(twin.cp, [leak]);
+    try {
+      expect((await tenantRbacProblems(twin)).join('\n')).toMatch(new RegExp(`ServiceAccount ${tenant}/${sa} can create pods in namespace ${other}`));
+    } finally {
+      await remove(twin, leak);
+    }
   });
 
   test('every endpoint: its replicas Ready on its pool, spread across zones, its PDB allows one disruption', async () => {
@@ -151,12 +197,12 @@ describe.each(platforms().map((p) => [p.name, p] as const))('twin of %s', (_name
   });
 
   test('a pod that tolerates none of its pool\'s taints is caught (fixture of the placement check)', async () => {
-    const job = queued(twin)[0];
+    const job = twin.ofKind('Job')[0];
     const bad = clone(job);
     bad.metadata.name = `${job.metadata.name}-untolerated`;
     bad.spec.parallelism = bad.spec.completions = 1;
     // Kueue would add its flavor's tolerations: the fixture is a plain Job.
-    delete bad.metadata.labels!['kueue.x-k8s.io/queue-name'];
+    delete bad.metadata.labels?.['kueue.x-k8s.io/queue-name'];
     bad.spec.template.spec.tolerations = [];
     await apply(twin.cp, [bad]);
     const ns = bad.metadata.namespace!;
@@ -167,4 +213,43 @@ describe.each(platforms().map((p) => [p.name, p] as const))('twin of %s', (_name
     expect((await twin.placementProblems(pods, bad.spec.template.spec.nodeSelector ?? {})).join('\n')).toMatch(/taint \S+ not tolerated/);
     await remove(twin, bad);
   });
+
+  // Last: it leaves the serving pools at their largest.
+  test('every endpoint at its KEDA maximum: a rolling update (maxSurge) finishes within its pool\'s maxNodes', async () => {
+    const deploys = twin.ofKind('Deployment');
+    const most = (d: KubeObject): number => {
+      const so = twin.ofKind('ScaledObject').find((o) => o.metadata.namespace === d.metadata.namespace && o.spec.scaleTargetRef.name === d.metadata.name);
+      // KEDA's default maximum is 100.
+      return so ? so.spec.maxReplicaCount ?? 100 : d.spec.replicas ?? 1;
+    };
+    // All at their maximum at once (endpoints share pools), then each rolls in turn (the others at their maximum).
+    for (const d of deploys) {
+      await twin.cp.api('PATCH', `/apis/apps/v1/namespaces/${d.metadata.namespace}/deployments/${d.metadata.name}/scale`,
+        { spec: { replicas: most(d) } }, 'application/merge-patch+json');
+    }
+    // A whole rollout is one step (a surge pod scheduled, Ready, an old pod gone) per replica: minutes under load.
+    for (const d of deploys) expect(await rolloutProblems(twin, d, most(d), 4 * WAIT)).toEqual([]);
+    const d = deploys[0];
+    if (!d) return;
+    // The fixture: a copy that fills what is left of the pool, so its surge pod finds the pool at its maximum.
+    const selector: Record<string, string> = d.spec.template.spec.nodeSelector ?? {};
+    const pools = twin.pools.filter((p) => Object.entries(selector).every(([k, v]) => p.labels[k] === v));
+    const perPod = podRequests(d.spec.template.spec)['nvidia.com/gpu'] ?? 0;
+    const nodes = (await twin.cp.api<{ items: { metadata: { name: string; annotations: Record<string, string> } }[] }>('GET', '/api/v1/nodes')).items
+      .filter((n) => pools.some((p) => p.address === n.metadata.annotations['aiinfra.test/pool']));
+    const pods = (await twin.cp.api<{ items: { metadata: { deletionTimestamp?: string }; spec: Record<string, any> }[] }>('GET', '/api/v1/pods')).items // eslint-disable-line @typescript-eslint/no-explicit-any
+      .filter((p) => !p.metadata.deletionTimestamp && p.spec.nodeName && nodes.some((n) => n.metadata.name === p.spec.nodeName));
+    const used = pods.reduce((n, p) => n + (podRequests(p.spec)['nvidia.com/gpu'] ?? 0), 0);
+    const capacity = pools.reduce((n, p) => n + p.maxNodes * p.gpus, 0);
+    const fill = clone(d);
+    fill.metadata.name = `${d.metadata.name}-fill`;
+    fill.spec.selector.matchLabels = { ...fill.spec.selector.matchLabels, fixture: 'fill' };
+    fill.spec.template.metadata.labels = { ...fill.spec.template.metadata.labels, fixture: 'fill' };
+    const replicas = perPod > 0 ? Math.floor((capacity - used) / perPod) : 0;
+    expect(replicas).toBeGreaterThanOrEqual(0);
+    fill.spec.replicas = replicas;
+    await apply(twin.cp, [fill]);
+    expect((await rolloutProblems(twin, fill, replicas, WAIT)).join('\n')).toMatch(/the rolling update \(maxSurge 1\) not done[\s\S]*at its maximum of \d+ nodes/);
+    await remove(twin, fill);
+  }, 1200000);
 });

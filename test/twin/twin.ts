@@ -25,6 +25,15 @@ export const NOT_INSTALLED: Record<string, string> = {
   'secrets-store.csi.x-k8s.io/v1/SecretProviderClass': 'the Secrets Store CSI driver is an AKS add-on, not installed in the twin',
 };
 
+/**
+ * Namespaces the platform's charts make below Pod Security `restricted`, for upstream add-on pods only (the
+ * check fails if one of the platform's own pods runs there), and why.
+ */
+export const BELOW_RESTRICTED: Record<string, string> = {
+  'monitoring': 'kube-prometheus-stack (an upstream chart, not rendered here): baseline enforced, restricted warned and audited (src/monitoring/self-managed.ts)',
+  'monitoring-node': 'node-exporter alone: hostNetwork, hostPID and read-only hostPath mounts of /proc, /sys and / (src/monitoring/self-managed.ts)',
+};
+
 const ORDER = ['Namespace', 'PriorityClass', 'ResourceFlavor', 'ClusterQueue', 'LocalQueue', 'ServiceAccount', 'Secret', 'ConfigMap',
   'ResourceQuota', 'LimitRange', 'Role', 'ClusterRole', 'RoleBinding', 'ClusterRoleBinding', 'NetworkPolicy', 'Service'];
 const WORKLOADS = ['Deployment', 'StatefulSet', 'Job', 'CronJob', 'DaemonSet'];
