@@ -7,27 +7,13 @@ import { KubernetesWorkload } from '../../src/k8s/delivery';
 import { Tenant } from '../../src/training/tenant';
 import { ModelPipelineProps } from '../../src/pipeline/model-pipeline';
 import { minCronIntervalMinutes } from '../../src/pipeline/schedule';
-import { MODEL_VERSION_ANNOTATION } from '../../src/inference/progressive-delivery';
 import { argoWorkflowsValues } from '../../src/pipeline/engine';
 import { expectInvalid } from '../expect-invalid';
 import { FakeGpuCluster } from '../k8s/fake-cluster';
 import { findObject, K8sObject } from '../k8s/validate';
 import { FakeStore } from '../training/fakes';
+import { FakeEndpoint } from './fake-endpoint';
 
-/** A stand-in for an InferenceEndpoint with a Flagger canary (the other side of the seam). */
-class FakeEndpoint extends Construct implements IProgressiveDeployTarget {
-  public readonly cloud: Cloud;
-  public readonly namespace = 'serving';
-  public readonly deploymentName = 'chat';
-  public readonly canaryName = 'chat';
-  public readonly modelVersionAnnotation = MODEL_VERSION_ANNOTATION;
-  public readonly registry: IProgressiveDeployTarget['registry'];
-  constructor(scope: Construct, id: string, store: FakeStore, path = 'team/models/chat') {
-    super(scope, id);
-    this.cloud = store.cloud;
-    this.registry = { store, path, uri: `${store.uri}/${path}`, alias: 'production' };
-  }
-}
 
 const IMAGE = 'registry.example.com/aiinfra/trainer:1.0';
 

@@ -6,15 +6,13 @@ import { spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { Construct } from 'constructs';
 import { TerraformStack, Testing } from 'cdktf';
 import { stringify } from 'yaml';
-import { Cloud, ModelPipeline } from '../../src';
-import type { IProgressiveDeployTarget } from '../../src/core/deploy-target';
+import { ModelPipeline } from '../../src';
 import { Tenant } from '../../src/training/tenant';
 import { FakeGpuCluster } from '../k8s/fake-cluster';
 import { FakeStore } from '../training/fakes';
-import { MODEL_VERSION_ANNOTATION } from '../../src/inference/progressive-delivery';
+import { FakeEndpoint } from '../pipeline/fake-endpoint';
 
 const ROOT = path.resolve(__dirname, '../..');
 
@@ -25,19 +23,6 @@ function argoBinary(): string {
   return r.stdout.trim().split('\n').pop()!;
 }
 
-class Endpoint extends Construct implements IProgressiveDeployTarget {
-  public readonly cloud: Cloud;
-  public readonly namespace = 'serving';
-  public readonly deploymentName = 'chat';
-  public readonly canaryName = 'chat';
-  public readonly modelVersionAnnotation = MODEL_VERSION_ANNOTATION;
-  public readonly registry: IProgressiveDeployTarget['registry'];
-  constructor(scope: Construct, id: string, store: FakeStore) {
-    super(scope, id);
-    this.cloud = store.cloud;
-    this.registry = { store, path: 'team/models/chat', uri: `${store.uri}/team/models/chat`, alias: 'production' };
-  }
-}
 
 /** The WorkflowTemplate and CronWorkflow of a pipeline, as the chart delivers them (Argo expressions unescaped). */
 function argoObjects(withCanary: boolean): Record<string, unknown>[] {
@@ -49,7 +34,7 @@ function argoObjects(withCanary: boolean): Record<string, unknown>[] {
     cluster, tenant, image: 'registry.example.com/aiinfra/trainer:1.0',
     data: { store, prefix: 'team/raw/chat/', format: 'jsonl' },
     train: { preset: 'gpt-125m', gpusPerNode: 8, lora: { rank: 16 }, baseModel: store.model('team/base', { preset: 'gpt-125m' }) },
-    deploy: withCanary ? { endpoint: new Endpoint(stack, 'Chat', store) } : undefined,
+    deploy: withCanary ? { endpoint: new FakeEndpoint(stack, 'Chat', store) } : undefined,
     trigger: { schedule: '0 3 * * 1' },
   });
   const objects = p.workload.render().objects.filter((o) => o.kind === 'WorkflowTemplate' || o.kind === 'CronWorkflow');

@@ -7,17 +7,15 @@
 import { spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
-import { Construct } from 'constructs';
 import { TerraformStack, Testing } from 'cdktf';
 import { parse } from 'yaml';
-import { Cloud, ModelPipeline } from '../../src';
-import type { IProgressiveDeployTarget } from '../../src/core/deploy-target';
+import { ModelPipeline } from '../../src';
 import { KubernetesWorkload } from '../../src/k8s/delivery';
 import { Tenant } from '../../src/training/tenant';
 import { FakeGpuCluster } from '../k8s/fake-cluster';
 import { FakeStore } from '../training/fakes';
+import { FakeEndpoint } from '../pipeline/fake-endpoint';
 import { ApiServer, startApiServer } from './kube-apiserver';
-import { MODEL_VERSION_ANNOTATION } from '../../src/inference/progressive-delivery';
 
 /** The directory of a Go module (downloaded by `go mod download`, as scripts/tools/argo.sh does). */
 function moduleDir(module: string): string {
@@ -26,19 +24,6 @@ function moduleDir(module: string): string {
   return JSON.parse(r.stdout).Dir as string;
 }
 
-class Endpoint extends Construct implements IProgressiveDeployTarget {
-  public readonly cloud: Cloud;
-  public readonly namespace = 'serving';
-  public readonly deploymentName = 'chat';
-  public readonly canaryName = 'chat';
-  public readonly modelVersionAnnotation = MODEL_VERSION_ANNOTATION;
-  public readonly registry: IProgressiveDeployTarget['registry'];
-  constructor(scope: Construct, id: string, store: FakeStore) {
-    super(scope, id);
-    this.cloud = store.cloud;
-    this.registry = { store, path: 'team/models/chat', uri: `${store.uri}/team/models/chat`, alias: 'production' };
-  }
-}
 
 function render(): { tenant: Record<string, unknown>[]; pipeline: Record<string, unknown>[] } {
   const stack = new TerraformStack(Testing.app(), 'plat');
@@ -48,7 +33,7 @@ function render(): { tenant: Record<string, unknown>[]; pipeline: Record<string,
   const p = new ModelPipeline(stack, 'chat-model', {
     cluster, tenant, image: 'registry.example.com/aiinfra/trainer:1.0',
     data: { store, prefix: 'team/raw/chat/', format: 'jsonl' }, train: { preset: 'gpt-125m', gpusPerNode: 8 },
-    deploy: { endpoint: new Endpoint(stack, 'Chat', store) }, trigger: { schedule: '0 3 * * 1' },
+    deploy: { endpoint: new FakeEndpoint(stack, 'Chat', store) }, trigger: { schedule: '0 3 * * 1' },
   });
   const others = KubernetesWorkload.allIn(stack).filter((w) => w !== p.workload && w.namespace === 'team');
   return {
