@@ -6,6 +6,7 @@ import type { IModelStore } from '../core/model-store';
 import { stringify } from '../core/yaml';
 import { MANAGED_BY_LABELS } from '../k8s/namespace';
 import { restrictedContainerSecurityContext, restrictedPodSecurityContext } from '../k8s/security';
+import { trainerPodFailurePolicy } from '../training/pod-failure-policy';
 
 /** Label on every pod and object of a pipeline (its name). */
 export const PIPELINE_LABEL = 'ai-infra/model-pipeline';
@@ -154,14 +155,7 @@ export function trainJobManifest(s: PipelineSpec): Obj {
     spec: {
       backoffLimit: t.maxRestarts,
       activeDeadlineSeconds: t.maxRuntimeSeconds,
-      podFailurePolicy: {
-        rules: [
-          // node drain, preemption, spot reclaim: retried without counting (the trainer resumes from its checkpoint)
-          { action: 'Ignore', onPodConditions: [{ type: 'DisruptionTarget', status: 'True' }] },
-          // exit 2 = invalid trainer config: retrying cannot help
-          { action: 'FailJob', onExitCodes: { containerName: 'trainer', operator: 'In', values: [2] } },
-        ],
-      },
+      podFailurePolicy: trainerPodFailurePolicy(),
       template: {
         metadata: { labels: podLabels },
         spec: {

@@ -27,6 +27,7 @@ import { ITenant } from './tenant';
 import { checkStateLocation } from '../core/state-backend';
 import { contributeSummary } from '../summary';
 import { registerPoolDemand } from '../core/pool-demand';
+import { trainerPodFailurePolicy } from './pod-failure-policy';
 
 // ---- model presets: must match compute/src/aiinfra/presets.json (a test checks) ---------------------
 
@@ -835,14 +836,7 @@ function renderJobSpec(props: TrainingJobProps, restarts: number, podLabels: Rec
     // a lost pod takes the rendezvous down for every node: each incident may fail all `nodes` pods
     backoffLimit: Math.min(100, restarts * props.nodes),
     activeDeadlineSeconds: Math.round((props.maxRuntimeHours ?? 168) * 3600),
-    podFailurePolicy: {
-      rules: [
-        // node drain, preemption, spot reclaim: not the job's fault, retry without counting
-        { action: 'Ignore', onPodConditions: [{ type: 'DisruptionTarget', status: 'True' }] },
-        // exit 2 = invalid trainer config: retrying cannot help
-        { action: 'FailJob', onExitCodes: { containerName: 'trainer', operator: 'In', values: [2] } },
-      ],
-    },
+    podFailurePolicy: trainerPodFailurePolicy(),
     // No `suspend: true` here although Kueue needs the Job created suspended: Kueue's webhook suspends every
     // Job with a queue label on creation, and a suspend in the chart would make each Helm upgrade (a three-way
     // merge against the live object) suspend again a Job Kueue admitted, evicting a running job.
