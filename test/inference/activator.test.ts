@@ -268,6 +268,19 @@ function request(port: number, method: string, urlPath: string, body?: string): 
   });
 }
 
+/** A port nothing listens on now (a random one may already serve something else on a busy machine: a 404 from it). */
+function freePort(): Promise<number> {
+  const net = require('net') as typeof import('net');
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const port = (server.address() as import('net').AddressInfo).port;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
 describe('the responder\'s nginx.conf', () => {
   const conf = responderConfig(120, 'inference/chat');
 
@@ -279,17 +292,19 @@ describe('the responder\'s nginx.conf', () => {
     for (const line of conf.split('\n').filter((l) => /(_path|pid) /.test(l))) expect(line).toMatch(/ \/tmp\//);
   });
 
-  // A real nginx where one is installed (CI images with nginx; this machine may have none): the config parses and
-  // answers as described. Without a binary the text checks above stand alone.
-  const nginx = ['/usr/sbin/nginx', '/usr/bin/nginx'].find((p) => fs.existsSync(p));
-  (nginx ? test : test.skip)('real nginx: 503 + Retry-After on any path and method, 200 on /healthz', async () => {
+  // A real nginx (on PATH, or Debian's package unpacked once into .tools/ by scripts/tools/nginx.sh): the config
+  // parses and answers as described. No nginx and no apt-get: the test fails saying so.
+  test('real nginx: 503 + Retry-After on any path and method, 200 on /healthz', async () => {
+    const found = spawnSync('bash', [path.join(__dirname, '..', '..', 'scripts', 'tools', 'nginx.sh')], { encoding: 'utf8' });
+    if (found.status !== 0) throw new Error(`scripts/tools/nginx.sh could not provide nginx: ${found.stderr}`);
+    const nginx = found.stdout.trim();
     const dir = fs.mkdtempSync(path.join(require('os').tmpdir(), 'aiinfra-responder-'));
-    const port = 20000 + Math.floor(Math.random() * 20000);
+    const port = await freePort();
     const text = conf.replace(`listen ${RESPONDER_PORT};`, `listen 127.0.0.1:${port};`).replace(/\/tmp\//g, `${dir}/`);
     fs.writeFileSync(path.join(dir, 'nginx.conf'), text);
-    const check = spawnSync(nginx!, ['-t', '-p', dir, '-c', path.join(dir, 'nginx.conf'), '-e', path.join(dir, 'error.log')], { encoding: 'utf8' });
+    const check = spawnSync(nginx, ['-t', '-p', dir, '-c', path.join(dir, 'nginx.conf'), '-e', path.join(dir, 'error.log')], { encoding: 'utf8' });
     expect(check.stderr).toMatch(/syntax is ok/);
-    const child = require('child_process').spawn(nginx!, ['-p', dir, '-c', path.join(dir, 'nginx.conf'), '-e', path.join(dir, 'error.log'), '-g', 'daemon off;']);
+    const child = require('child_process').spawn(nginx, ['-p', dir, '-c', path.join(dir, 'nginx.conf'), '-e', path.join(dir, 'error.log'), '-g', 'daemon off;']);
     try {
       let res: HttpResult | undefined;
       for (let i = 0; i < 50 && !res; i++) {
