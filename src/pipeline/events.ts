@@ -99,14 +99,18 @@ export function newDataTriggerObjects(s: NewDataTriggerSpec): Obj[] {
   const bus = `${s.pipeline}-events`;
   const source = `${s.pipeline}-new-data`;
   const sensorSa = `${s.pipeline}-sensor`;
-  const restricted = { securityContext: { ...restrictedContainerSecurityContext(9731) } };
+  // Explicit requests: the tenant's ResourceQuota counts these pods (the LimitRange defaults would apply otherwise).
+  const small = { requests: { cpu: '50m', memory: '64Mi' }, limits: { memory: '256Mi' } };
+  const restricted = { securityContext: { ...restrictedContainerSecurityContext(9731) }, resources: small };
+  const busContainer = (resources: Obj) => ({ securityContext: { ...restrictedContainerSecurityContext(1000) }, resources });
   return [
     {
       apiVersion: 'argoproj.io/v1alpha1', kind: 'EventBus', metadata: meta(bus),
       spec: {
         jetstream: {
           version: JETSTREAM_VERSION, replicas: 3, ...podSecurity(1000),
-          containerTemplate: restricted, reloaderContainerTemplate: restricted, metricsContainerTemplate: restricted,
+          containerTemplate: busContainer({ requests: { cpu: '100m', memory: '256Mi' }, limits: { memory: '1Gi' } }),
+          reloaderContainerTemplate: busContainer(small), metricsContainerTemplate: busContainer(small),
         },
       },
     },

@@ -10,6 +10,7 @@ import { objectCreatedPattern } from '../../src/clouds/aws/pipeline';
 import { Tenant } from '../../src/training/tenant';
 import { expectInvalid } from '../expect-invalid';
 import { FakeGpuCluster } from '../k8s/fake-cluster';
+import { allowed, Cluster, NetworkPolicy } from '../k8s/netpol';
 import { findObject, K8sObject } from '../k8s/validate';
 import { FakeStore } from '../training/fakes';
 
@@ -28,7 +29,7 @@ function setup(cloud: Cloud = Cloud.aws({ region: 'us-east-1' })) {
     trigger: { onNewData: true },
     ...over,
   });
-  return { stack, cluster, store, props };
+  return { stack, cluster, store, tenant, props };
 }
 
 function resources(stack: TerraformStack): Record<string, Record<string, Record<string, unknown>>> {
@@ -123,6 +124,26 @@ describe('ModelPipeline trigger.onNewData on AWS', () => {
     const bad = JSON.parse(JSON.stringify(sensor));
     bad.spec.dependencies[0].eventName = 42;
     expect(ajv.getSchema(`${schema.$id}#/definitions/io.argoproj.events.v1alpha1.Sensor`)!(bad)).toBe(false);
+  });
+
+  test('NetworkPolicies: the source and the Sensor reach the bus, the peers each other, nobody else in the tenant does', () => {
+    const { stack, props, tenant } = setup();
+    const p = new ModelPipeline(stack, 'chat-model', props());
+    const objects = [...(p.workload.render().objects as K8sObject[]), ...(tenant.workload.render().objects as K8sObject[])];
+    const c: Cluster = { namespaces: { team: {} }, policies: objects.filter((o) => o.kind === 'NetworkPolicy') as unknown as NetworkPolicy[] };
+    const pod = (labels: Record<string, string>, ip: string) => ({ namespace: 'team', labels, ip });
+    const bus = pod({ 'controller': 'eventbus-controller', 'eventbus-name': 'chat-model-events' }, '10.64.0.2');
+    const peer = pod({ 'controller': 'eventbus-controller', 'eventbus-name': 'chat-model-events' }, '10.64.0.3');
+    const source = pod({ 'eventsource-name': 'chat-model-new-data' }, '10.64.0.4');
+    const sensorPod = pod({ 'sensor-name': 'chat-model' }, '10.64.0.5');
+    const other = pod({ app: 'notebook' }, '10.64.0.6');
+    expect(allowed(c, source, bus, 4222)).toBe(true);
+    expect(allowed(c, sensorPod, bus, 4222)).toBe(true);
+    expect(allowed(c, peer, bus, 6222)).toBe(true);
+    expect(allowed(c, other, bus, 4222)).toBe(false);
+    expect(allowed(c, source, bus, 6222)).toBe(false);
+    // The Sensor reaches the API server (a private control-plane address).
+    expect(allowed(c, sensorPod, { ip: '172.16.0.10' }, 443)).toBe(true);
   });
 
   test('chart values: controller only, no webhook, restricted, system pool', () => {
