@@ -115,7 +115,7 @@ export interface PipelineTriggerProps {
   readonly timezone?: string;
   /**
    * Run when objects are created under `data.prefix` (bucket events through the cloud's queue to an Argo Events
-   * Sensor), debounced. Built on AWS (EventBridge -> SQS). @default - no event runs
+   * Sensor), debounced. Built on AWS (EventBridge -> SQS) and GCP (GCS notification -> Pub/Sub). @default - no event runs
    */
   readonly onNewData?: boolean | PipelineNewDataProps;
 }
@@ -342,7 +342,7 @@ function resolveNewData(scope: IConstruct, props: ModelPipelineProps): number | 
   const kind = props.cluster.cloud.kind;
   if (!targetFor(props.cluster.cloud).pipeline) {
     throw new InvalidPropError(scope, 'trigger.onNewData', v,
-      `nothing on ${kind}: new-data triggers are built on aws (S3 -> EventBridge -> SQS -> Argo Events) only; use trigger.schedule or argo submit`);
+      `nothing on ${kind}: new-data triggers are built on aws (S3 -> EventBridge -> SQS) and gcp (GCS -> Pub/Sub), each to Argo Events; use trigger.schedule or argo submit`);
   }
   const minutes = v === true ? 60 : (v.minIntervalMinutes ?? 60);
   check.integerInRange(scope, 'trigger.onNewData.minIntervalMinutes', minutes, 5, 10080);

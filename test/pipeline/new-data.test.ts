@@ -109,11 +109,12 @@ describe('ModelPipeline trigger.onNewData on AWS', () => {
     delete schema.$schema;
     const ajv = new Ajv({ strict: false, allErrors: true, validateFormats: false });
     ajv.addSchema(schema);
-    const { stack, props } = setup();
-    const p = new ModelPipeline(stack, 'chat-model', props());
-    const objects = p.workload.render().objects as K8sObject[];
-    const checked = objects.filter((o) => ['EventSource', 'Sensor', 'EventBus'].includes(o.kind));
-    expect(checked).toHaveLength(3);
+    const checked = [Cloud.aws({ region: 'us-east-1' }), Cloud.gcp({ project: 'ml-platform', region: 'us-central1' })].flatMap((cloud) => {
+      const { stack, props } = setup(cloud);
+      const p = new ModelPipeline(stack, 'chat-model', props());
+      return (p.workload.render().objects as K8sObject[]).filter((o) => ['EventSource', 'Sensor', 'EventBus'].includes(o.kind));
+    });
+    expect(checked).toHaveLength(6);
     for (const o of checked) {
       const validate = ajv.getSchema(`${schema.$id}#/definitions/io.argoproj.events.v1alpha1.${o.kind}`)!;
       expect(validate).toBeDefined();
@@ -153,6 +154,35 @@ describe('ModelPipeline trigger.onNewData on AWS', () => {
   });
 });
 
+describe('ModelPipeline trigger.onNewData on GCP', () => {
+  test('GCS notification (OBJECT_FINALIZE under the prefix) -> topic -> subscription with a dead-letter topic; subscriber grant on that subscription only', () => {
+    const { stack, props } = setup(Cloud.gcp({ project: 'ml-platform', region: 'us-central1' }));
+    const p = new ModelPipeline(stack, 'chat-model', props());
+    const r = resources(stack);
+    const notes = Object.values(r.google_storage_notification);
+    expect(notes).toHaveLength(1);
+    expect(notes[0]).toMatchObject({ bucket: 'bucket-models', payload_format: 'JSON_API_V1', event_types: ['OBJECT_FINALIZE'], object_name_prefix: 'team/raw/chat/' });
+    expect(notes[0].topic).toMatch(/google_pubsub_topic\..*Topic.*\.id/);
+    expect(notes[0].depends_on).toEqual(expect.arrayContaining([expect.stringMatching(/google_pubsub_topic_iam_member\..*StoragePublishes/)]));
+    const subs = Object.values(r.google_pubsub_subscription);
+    expect(subs).toHaveLength(1);
+    expect(subs[0]).toMatchObject({ ack_deadline_seconds: 60, expiration_policy: { ttl: '' }, dead_letter_policy: { max_delivery_attempts: 5 } });
+    const members = Object.values(r.google_pubsub_subscription_iam_member);
+    const reader = members.filter((m) => String(m.member).includes('EventsIdentity'));
+    expect(reader).toHaveLength(1);
+    expect(reader[0]).toMatchObject({ role: 'roles/pubsub.subscriber' });
+    expect(reader[0].subscription).toMatch(/google_pubsub_subscription\..*Subscription.*\.name/);
+    // Besides Pub/Sub's own agent (dead-lettering), only the event identity subscribes.
+    const others = members.filter((m) => !String(m.member).includes('gcp-sa-pubsub'));
+    expect(others).toEqual(reader);
+    const objects = p.workload.render().objects as K8sObject[];
+    const es = findObject(objects, 'EventSource', 'chat-model-new-data');
+    expect(es.spec.pubSub['new-data']).toEqual({ projectID: 'ml-platform', subscriptionID: expect.any(String), deleteSubscriptionOnFinish: false, jsonBody: true });
+    expect(es.spec.pubSub['new-data'].topic).toBeUndefined();
+    expect(es.spec.pubSub['new-data'].credentialSecret).toBeUndefined();
+  });
+});
+
 describe('ModelPipeline trigger.onNewData validation', () => {
   test('a bad debounce window, a non-boolean value', () => {
     const { stack, props } = setup();
@@ -160,12 +190,9 @@ describe('ModelPipeline trigger.onNewData validation', () => {
     expectInvalid(() => new ModelPipeline(stack, 'b', props({ trigger: { onNewData: 'yes' as never } })), /trigger\.onNewData/, /true, false/);
   });
 
-  test.each([
-    ['gcp', Cloud.gcp({ project: 'ml-platform', region: 'us-central1' })],
-    ['azure', Cloud.azure({ subscriptionId: '00000000-0000-0000-0000-000000000000', location: 'eastus' })],
-  ])('on %s it is a synth error naming what exists', (_kind, cloud) => {
-    const { stack, props } = setup(cloud);
-    expectInvalid(() => new ModelPipeline(stack, 'p', props()), /trigger\.onNewData = true/, /built on aws/);
+  test('on azure it is a synth error naming what exists', () => {
+    const { stack, props } = setup(Cloud.azure({ subscriptionId: '00000000-0000-0000-0000-000000000000', location: 'eastus' }));
+    expectInvalid(() => new ModelPipeline(stack, 'p', props()), /trigger\.onNewData = true/, /nothing on azure/, /built on aws .* and gcp/);
   });
 
   test('onNewData: false adds nothing', () => {
