@@ -75,7 +75,9 @@ export function awsNewDataQueue(scope: Construct, cloud: AwsCloud, spec: NewData
   });
   return {
     eventSourceType: 'sqs',
-    // No accessKey / secretKey: the source's pod gets the role through EKS Pod Identity (the SDK's default chain).
+    // No accessKey / secretKey / roleARN: Argo Events then opens a session with the SDK's default chain
+    // (GetAWSSessionWithoutCreds), and its aws-sdk-go v1.47.11 is the first to read EKS Pod Identity credentials.
+    // GetQueueUrl (granted) resolves the queue by name.
     eventSourceSpec: { region: store.region, queue: queue.name, waitTimeSeconds: 20, jsonBody: true },
     egressPorts: [443],
   };
