@@ -466,6 +466,11 @@ export class ModelPipeline extends Construct {
 
   /** The cloud's queue of object-created events under the data prefix, and the Argo Events objects reading it. */
   private addNewDataTrigger(props: ModelPipelineProps, name: string, minIntervalMinutes: number): void {
+    if (minIntervalMinutes * 60 < this.estimatedRunSeconds) {
+      Annotations.of(this).addWarning(`${this.node.path}: trigger.onNewData.minIntervalMinutes ${minIntervalMinutes} is shorter than a run's estimate `
+        + `(${Math.round(this.estimatedRunSeconds / 60)} min): new data arriving in every window queues runs behind the pipeline's mutex. `
+        + 'Raise minIntervalMinutes to at least the run time.');
+    }
     const events = EventsEngine.of(this, props.cluster);
     const identity = new WorkloadIdentity(this, 'EventsIdentity', {
       cloud: props.cluster.cloud, description: `New-data events of model pipeline ${this.namespace}/${name}: receives from its queue`,

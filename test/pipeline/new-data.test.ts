@@ -195,6 +195,15 @@ describe('ModelPipeline trigger.onNewData validation', () => {
     expectInvalid(() => new ModelPipeline(stack, 'p', props()), /trigger\.onNewData = true/, /nothing on azure/, /built on aws .* and gcp/);
   });
 
+  test('a debounce window shorter than a run warns with the estimate', () => {
+    const { stack, props } = setup();
+    const p = new ModelPipeline(stack, 'p', props({ trigger: { onNewData: { minIntervalMinutes: 5 } } }));
+    const warnings = p.node.metadata.filter((m) => m.type === '@cdktf/warn').map((m) => String(m.data));
+    expect(warnings).toEqual([expect.stringMatching(/minIntervalMinutes 5 is shorter than a run's estimate \(\d+ min\)/)]);
+    const q = new ModelPipeline(stack, 'q', props({ data: { store: props().data.store, prefix: 'team/raw/q/' }, trigger: { onNewData: { minIntervalMinutes: 10080 } } }));
+    expect(q.node.metadata.filter((m) => m.type === '@cdktf/warn')).toEqual([]);
+  });
+
   test('onNewData: false adds nothing', () => {
     const { stack, props } = setup();
     new ModelPipeline(stack, 'p', props({ trigger: { onNewData: false } }));
