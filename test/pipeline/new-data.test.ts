@@ -39,14 +39,19 @@ function resources(stack: TerraformStack): Record<string, Record<string, Record<
 describe('ModelPipeline trigger.onNewData on AWS', () => {
   test('EventBridge rule on Object Created under the prefix -> SQS (SSE, DLQ), queue policy for that rule only, receive grant on that queue only', () => {
     const { stack, props } = setup();
-    new ModelPipeline(stack, 'chat-model', props());
+    // A long construct path: the physical names still fit SQS (80) and EventBridge (64).
+    new ModelPipeline(stack, 'the-chat-model-pipeline-of-the-research-team-with-a-long-construct-id', props({ name: 'chat-model' }));
     const r = resources(stack);
     const rules = Object.values(r.aws_cloudwatch_event_rule);
     expect(rules).toHaveLength(1);
+    expect(String(rules[0].name).length).toBeLessThanOrEqual(64);
     expect(JSON.parse(rules[0].event_pattern as string)).toEqual(objectCreatedPattern('bucket-models', 'team/raw/chat/'));
     const queues = Object.entries(r.aws_sqs_queue);
     expect(queues).toHaveLength(2);
-    for (const [, q] of queues) expect(q.sqs_managed_sse_enabled).toBe(true);
+    for (const [, q] of queues) {
+      expect(q.sqs_managed_sse_enabled).toBe(true);
+      expect(String(q.name).length).toBeLessThanOrEqual(80);
+    }
     const main = queues.find(([id]) => id.includes('Queue'))![1];
     expect(JSON.parse(main.redrive_policy as string)).toMatchObject({ maxReceiveCount: 5 });
     expect(main.redrive_policy).toContain('aws_sqs_queue.');

@@ -40,7 +40,8 @@ export function awsNewDataQueue(scope: Construct, cloud: AwsCloud, spec: NewData
   // S3 sends its events to the default bus of the bucket's region: rule and queue live there.
   const provider = awsProvider(scope, store.region);
   const tags = resourceTags(scope, cloud);
-  const name = (suffix: string) => physicalName(scope, cloud, { maxLength: 80, lowercase: false }, suffix);
+  // SQS queue names: 80 characters at most; EventBridge rule names: 64.
+  const name = (suffix: string, maxLength = 80) => physicalName(scope, cloud, { maxLength, lowercase: false }, suffix);
   // SQS-managed SSE: EventBridge may send to it without a key policy grant (a customer key would need one for
   // events.amazonaws.com); the messages carry object keys, not data.
   const dlq = new SqsQueue(scope, 'DeadLetters', {
@@ -52,7 +53,7 @@ export function awsNewDataQueue(scope: Construct, cloud: AwsCloud, spec: NewData
     redrivePolicy: JSON.stringify({ deadLetterTargetArn: dlq.arn, maxReceiveCount: MAX_RECEIVES }), tags,
   });
   const rule = new CloudwatchEventRule(scope, 'Rule', {
-    provider, name: name('new-data'), description: `${spec.description} (cdktf-ai-infra)`.slice(0, 512),
+    provider, name: name('new-data', 64), description: `${spec.description} (cdktf-ai-infra)`.slice(0, 512),
     eventPattern: JSON.stringify(objectCreatedPattern(spec.store.bucketName, spec.prefix)), tags,
   });
   new CloudwatchEventTarget(scope, 'Target', {
