@@ -24,8 +24,6 @@ export interface NewDataQueue {
   readonly eventSourceType: 'sqs' | 'pubSub' | 'azureQueueStorage';
   /** The EventSource's entry under `spec.<eventSourceType>.<name>` (queue name, region, identity settings). */
   readonly eventSourceSpec: Record<string, unknown>;
-  /** Hosts and ports the event source reaches (for its egress NetworkPolicy): HTTPS to the cloud's queue API. */
-  readonly egressPorts: readonly number[];
 }
 
 /** One cloud's half of the new-data trigger. */

@@ -80,7 +80,6 @@ export function awsNewDataQueue(scope: Construct, cloud: AwsCloud, spec: NewData
     // (GetAWSSessionWithoutCreds), and its aws-sdk-go v1.47.11 is the first to read EKS Pod Identity credentials.
     // GetQueueUrl (granted) resolves the queue by name.
     eventSourceSpec: { region: store.region, queue: queue.name, waitTimeSeconds: 20, jsonBody: true },
-    egressPorts: [443],
   };
 }
 

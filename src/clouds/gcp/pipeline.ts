@@ -65,7 +65,6 @@ export function gcpNewDataQueue(scope: Construct, cloud: GcpCloud, spec: NewData
     // An existing subscription and no topic: the source only pulls (no create or get permission needed); credentials
     // from GKE Workload Identity (no credentialSecret).
     eventSourceSpec: { projectID: store.project, subscriptionID: subscription.name, deleteSubscriptionOnFinish: false, jsonBody: true },
-    egressPorts: [443],
   };
 }
 
