@@ -69,6 +69,8 @@ lane_1() {
   step kube-tools bash scripts/tools/kube-twin.sh apiserver || return
   # The argo CLI (argo lint on the model pipelines' templates in the system step): a cold Go build, cached.
   step argo-tools bash scripts/tools/argo.sh || return
+  # Argo Events' trigger parameter code (the new-data Sensor's debounce in the system step): a Go build, cached.
+  step argo-events-tools bash scripts/tools/argo-events-params.sh || return
   step typecheck npx --no-install tsc --noEmit -p tsconfig.json --incremental --tsBuildInfoFile "$cache/typecheck.tsbuildinfo" || return
   step lint npx --no-install eslint --max-warnings 0 --cache --cache-strategy content --cache-location "$cache/eslint" src examples test bench scripts || return
   if [ -e scripts/test-python.sh ]; then step python bash scripts/test-python.sh || return; fi
@@ -110,7 +112,7 @@ if [ -e "$logs/failed" ]; then
 fi
 # The steps in a fixed order (then any other), then the wall time of the whole run.
 timings=()
-for name in python-env tofu kube-tools argo-tools typecheck lint synth jest cdktn checkov kube promtool system python; do
+for name in python-env tofu kube-tools argo-tools argo-events-tools typecheck lint synth jest cdktn checkov kube promtool system python; do
   if [ -e "$logs/$name.time" ]; then timings+=("$(cat "$logs/$name.time")"); rm "$logs/$name.time"; fi
 done
 for f in "$logs"/*.time; do

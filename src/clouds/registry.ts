@@ -11,6 +11,7 @@ import type { Cloud, CloudKind } from '../core/cloud';
 import type { IdentitySpi, ImageRepositorySpi } from '../core/spi';
 import type { InferenceSpi } from '../inference/spi';
 import type { MonitoringSpi } from '../monitoring/spi';
+import type { PipelineSpi } from '../pipeline/spi';
 import type { ClusterSpi } from '../training/spi';
 
 /** Everything one cloud implements: one field per construct spi. */
@@ -27,6 +28,8 @@ export interface CloudTarget {
   readonly inference: InferenceSpi;
   /** MonitoringStack (src/monitoring/spi.ts). */
   readonly monitoring: MonitoringSpi;
+  /** ModelPipeline's new-data trigger (src/pipeline/spi.ts); absent on clouds where it is not built yet. */
+  readonly pipeline?: PipelineSpi;
 }
 
 const loaded: Partial<Record<CloudKind, CloudTarget>> = {};

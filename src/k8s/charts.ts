@@ -229,5 +229,13 @@ export const ARGO_WORKFLOWS: PinnedChart = {
   repository: 'https://argoproj.github.io/argo-helm', chart: 'argo-workflows', version: '1.0.18', crds: 'templates', appVersion: 'v4.0.6',
 };
 
+/** Argo Events (controller only: EventSources, Sensors, EventBuses), for model pipelines' new-data triggers. */
+export const ARGO_EVENTS: PinnedChart = {
+  repository: 'https://argoproj.github.io/argo-helm', chart: 'argo-events', version: '2.4.22', crds: 'templates', appVersion: 'v1.9.10',
+};
+
+/** Namespace the Argo Events controller runs in. */
+export const ARGO_EVENTS_NAMESPACE = 'argo-events';
+
 /** Namespace the Argo Workflows controller runs in (restricted Pod Security, default-deny ingress). */
 export const ARGO_WORKFLOWS_NAMESPACE = 'argo-workflows';

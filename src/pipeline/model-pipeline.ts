@@ -1,5 +1,6 @@
 import { Construct, IConstruct } from 'constructs';
 import { Annotations } from 'cdktf';
+import { targetFor } from '../clouds/registry';
 import { IGpuCluster, GpuPoolInfo } from '../core/cluster';
 import { cronProblem } from '../core/cron';
 import { IProgressiveDeployTarget } from '../core/deploy-target';
@@ -19,6 +20,7 @@ import { contributeSummary } from '../summary';
 import { hostSharePerGpu, ITenant } from '../training/tenant';
 import { LORA_TARGET_MODULES, LoraProps, TRAINER_METRICS_PORT, TRAINER_PRESETS, TrainerPreset } from '../training/training-job';
 import { apiServerEgress, WorkflowEngine } from './engine';
+import { EventsEngine, newDataTriggerObjects } from './events';
 import { minCronIntervalMinutes } from './schedule';
 import { cronWorkflow, PIPELINE_LABEL, PipelineBenchmarkSpec, PipelineSpec, rbacObjects, trainerConfigMap, workflowTemplate } from './workflow';
 
@@ -111,6 +113,17 @@ export interface PipelineTriggerProps {
   readonly schedule?: string;
   /** Time zone of `schedule` (IANA name). @default 'Etc/UTC' */
   readonly timezone?: string;
+  /**
+   * Run when objects are created under `data.prefix` (bucket events through the cloud's queue to an Argo Events
+   * Sensor), debounced. Built on AWS (EventBridge -> SQS) and GCP (GCS notification -> Pub/Sub). @default - no event runs
+   */
+  readonly onNewData?: boolean | PipelineNewDataProps;
+}
+
+/** The new-data trigger's debounce. */
+export interface PipelineNewDataProps {
+  /** At most one run from new data per window of this many minutes (a burst of uploads makes one run), 5 to 10080. @default 60 */
+  readonly minIntervalMinutes?: number;
 }
 
 export interface ModelPipelineProps {
@@ -319,6 +332,23 @@ function resolveDeploy(scope: IConstruct, props: ModelPipelineProps): IProgressi
   return e;
 }
 
+/** `trigger.onNewData`: the debounce window in minutes, or undefined; refused on a cloud without a queue implementation. */
+function resolveNewData(scope: IConstruct, props: ModelPipelineProps): number | undefined {
+  const v = props.trigger?.onNewData;
+  if (v === undefined || v === false) return undefined;
+  if (v !== true && (typeof v !== 'object' || v === null || Array.isArray(v))) {
+    throw new InvalidPropError(scope, 'trigger.onNewData', v, 'true, false or { minIntervalMinutes }');
+  }
+  const kind = props.cluster.cloud.kind;
+  if (!targetFor(props.cluster.cloud).pipeline) {
+    throw new InvalidPropError(scope, 'trigger.onNewData', v,
+      `nothing on ${kind}: new-data triggers are built on aws (S3 -> EventBridge -> SQS) and gcp (GCS -> Pub/Sub), each to Argo Events; use trigger.schedule or argo submit`);
+  }
+  const minutes = v === true ? 60 : (v.minIntervalMinutes ?? 60);
+  check.integerInRange(scope, 'trigger.onNewData.minIntervalMinutes', minutes, 5, 10080);
+  return minutes;
+}
+
 function durationSeconds(d: string): number {
   const m = DURATION.exec(d)!;
   return Number(m[1]) * (m[2] === 'h' ? 3600 : 60);
@@ -376,11 +406,7 @@ export class ModelPipeline extends Construct {
     const train = resolveTrain(this, props);
     const target = resolveDeploy(this, props);
     const benchmarks = resolveEvaluate(this, props);
-    const onNewData = (props.trigger as { onNewData?: unknown } | undefined)?.onNewData;
-    if (onNewData !== undefined) {
-      throw new InvalidPropError(this, 'trigger.onNewData', onNewData,
-        'nothing: runs on new data (bucket events through Argo Events) are not available in this version; use trigger.schedule or argo submit');
-    }
+    const newDataMinutes = resolveNewData(this, props);
     const schedule = props.trigger?.schedule?.trim();
     if (schedule !== undefined) {
       const problem = cronProblem(schedule, true);
@@ -428,6 +454,7 @@ export class ModelPipeline extends Construct {
       apiServerEgress(`model-pipeline-${name}-apiserver`, this.namespace, { [PIPELINE_LABEL]: name }),
     ];
     objects.forEach((o, i) => apiObject(chart, `Object${i}`, o as never));
+    if (newDataMinutes !== undefined) this.addNewDataTrigger(props, name, newDataMinutes);
     addMetricsIngressNetworkPolicy(chart, 'TrainerMetrics', {
       name: `model-pipeline-${name}-metrics`, namespace: this.namespace, podLabels: { [PIPELINE_LABEL]: name }, port: TRAINER_METRICS_PORT,
     });
@@ -435,6 +462,30 @@ export class ModelPipeline extends Construct {
       kind: 'pipeline', path: this.node.path, cluster: this.cluster.node.path, name, namespace: this.namespace, pool: train.pool.name,
       gpus: props.train.gpusPerNode, schedule, dataStore: store.node.path, dataPrefix: props.data.prefix, endpoint: target?.node.path,
     }));
+  }
+
+  /** The cloud's queue of object-created events under the data prefix, and the Argo Events objects reading it. */
+  private addNewDataTrigger(props: ModelPipelineProps, name: string, minIntervalMinutes: number): void {
+    if (minIntervalMinutes * 60 < this.estimatedRunSeconds) {
+      Annotations.of(this).addWarning(`${this.node.path}: trigger.onNewData.minIntervalMinutes ${minIntervalMinutes} is shorter than a run's estimate `
+        + `(${Math.round(this.estimatedRunSeconds / 60)} min): new data arriving in every window queues runs behind the pipeline's mutex. `
+        + 'Raise minIntervalMinutes to at least the run time.');
+    }
+    const events = EventsEngine.of(this, props.cluster);
+    const identity = new WorkloadIdentity(this, 'EventsIdentity', {
+      cloud: props.cluster.cloud, description: `New-data events of model pipeline ${this.namespace}/${name}: receives from its queue`,
+    });
+    const queue = targetFor(props.cluster.cloud).pipeline!.newDataQueue(new Construct(this, 'NewData'), props.cluster.cloud, {
+      store: props.data.store, prefix: props.data.prefix, reader: identity, description: `New data for model pipeline ${this.namespace}/${name}`,
+    });
+    const sourceServiceAccount = `${name}-new-data`;
+    const annotations = props.cluster.bindServiceAccount(identity, this.namespace, sourceServiceAccount);
+    const objects = newDataTriggerObjects({
+      pipeline: name, namespace: this.namespace, labels: { [PIPELINE_LABEL]: name }, sourceServiceAccount,
+      sourceServiceAccountAnnotations: annotations, podLabels: { ...(props.cluster.workloadIdentityPodLabels ?? {}) }, queue, minIntervalMinutes,
+    });
+    objects.forEach((o, i) => apiObject(this.workload.chart, `NewData${i}`, o as never));
+    this.workload.addDependency(events.release);
   }
 
   /** Grants: read the raw data (and tokenizer, base model), write the pipeline's prefix and the registry. */

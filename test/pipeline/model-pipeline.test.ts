@@ -194,7 +194,7 @@ describe('ModelPipeline validation', () => {
     const foreign = new FakeEndpoint(stack, 'Foreign', store, 'other/models/chat');
     expectInvalid(() => new ModelPipeline(stack, 'p', props({ deploy: { endpoint: foreign } })), /deploy\.endpoint\.registry/);
     expectInvalid(() => new ModelPipeline(stack, 'q', props({ trigger: { schedule: '0 3 * *' } })), /trigger\.schedule/);
-    expectInvalid(() => new ModelPipeline(stack, 'q2', props({ trigger: { onNewData: true } as never })), /trigger\.onNewData = true/, /not available/);
+    expectInvalid(() => new ModelPipeline(stack, 'q2', props({ trigger: { onNewData: { minIntervalMinutes: 0 } } })), /trigger\.onNewData\.minIntervalMinutes = 0/);
     expectInvalid(() => new ModelPipeline(stack, 'r', props({ train: { preset: 'gpt-125m', gpusPerNode: 8, nodes: 2 } })), /train\.nodes = 2/);
     expectInvalid(() => new ModelPipeline(stack, 's', props({ train: { preset: 'gpt-125m', gpusPerNode: 8, lora: { rank: 16 } } })), /train\.baseModel/);
     const err = expectInvalid(() => new ModelPipeline(stack, 't', props({ train: { preset: 'gpt-9b' as never, gpusPerNode: 8 } })));
