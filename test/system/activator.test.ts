@@ -44,7 +44,7 @@ describe('the activator against a real kube-apiserver', () => {
   beforeAll(async () => {
     server = await startApiServer();
     for (const f of crdFiles()) await server.kubectlOk(['apply', '--server-side', '-f', f]);
-    await server.kubectlOk(['wait', '--for', 'condition=established', '--timeout', '60s', 'crd', '--all']);
+    await server.waitEstablished(['crd', '--all']);
     await server.kubectlOk(['apply', '-f', '-'], asList([
       { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'keda' } },
       // The endpoints' namespace, as the library makes it: restricted Pod Security, enforced.

@@ -26,7 +26,7 @@ describe('Flagger objects against a real kube-apiserver', () => {
     server = await startApiServer();
     // kubectl reads the module's file itself (Go's YAML, as the upstream install does).
     await server.kubectlOk(['apply', '--server-side', '-f', flaggerCrdFile()]);
-    await server.kubectlOk(['wait', '--for', 'condition=established', '--timeout', '60s', 'crd/canaries.flagger.app', 'crd/metrictemplates.flagger.app']);
+    await server.waitEstablished(['crd/canaries.flagger.app', 'crd/metrictemplates.flagger.app']);
     await server.kubectlOk(['apply', '-f', '-'], asList([{ apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'inference' } }]));
   }, 600_000);
 

@@ -51,6 +51,8 @@ export interface ApiServer {
   kubectl(args: readonly string[], input?: string): Promise<KubectlResult>;
   /** Same, throwing with kubectl's output unless it exits 0. */
   kubectlOk(args: readonly string[], input?: string): Promise<string>;
+  /** Waits until each CRD (`crd/<name>`) is Established (up to 60 s); a CRD the server has not given a status yet is waited for too. */
+  waitEstablished(crds: readonly string[]): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -138,7 +140,17 @@ export async function startApiServer(): Promise<ApiServer> {
       if (Date.now() > deadline) throw new Error(`kube-apiserver not ready after 180 s: ${r.stderr}${r.stdout}`);
       await new Promise((res) => setTimeout(res, 500));
     }
-    return { kubeconfig, kubectl, kubectlOk, stop };
+    // `kubectl wait` fails at once ("status.conditions accessor error") on a CRD whose status is not written yet.
+    const waitEstablished = async (crds: readonly string[]) => {
+      const until = Date.now() + 60_000;
+      for (;;) {
+        const r = await kubectl(['wait', '--for=condition=Established', '--timeout=60s', ...crds]);
+        if (r.status === 0) return;
+        if (Date.now() > until || !/accessor error/.test(r.stderr)) throw new Error(`kubectl wait ${crds.join(' ')} exited ${r.status}:\n${r.stderr}${r.stdout}`);
+        await new Promise((res) => setTimeout(res, 500));
+      }
+    };
+    return { kubeconfig, kubectl, kubectlOk, waitEstablished, stop };
   } catch (e) {
     await stop();
     throw new Error(`${(e as Error).message}\n--- last output ---\n${logs.slice(-40).join('')}`);

@@ -51,7 +51,7 @@ describe('a pipeline\'s new-data trigger on a real kube-apiserver with the Argo 
       ...['argoproj.io_workflowtemplates.yaml', 'argoproj.io_cronworkflows.yaml', 'argoproj.io_workflowtaskresults.yaml', 'argoproj.io_workflows.yaml'].map((f) => path.join(workflows, f)),
     ];
     for (const f of files) await server.kubectlOk(['apply', '--server-side', '-f', '-'], fs.readFileSync(f, 'utf8'));
-    await server.kubectlOk(['wait', '--for=condition=Established', '--timeout=60s', 'crd/eventbus.argoproj.io', 'crd/eventsources.argoproj.io',
+    await server.waitEstablished(['crd/eventbus.argoproj.io', 'crd/eventsources.argoproj.io',
       'crd/sensors.argoproj.io', 'crd/workflowtemplates.argoproj.io', 'crd/workflows.argoproj.io']);
     objects = render();
     await server.kubectlOk(['apply', '-f', '-'], list(objects.tenant));

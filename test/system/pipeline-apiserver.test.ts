@@ -57,7 +57,7 @@ describe('a model pipeline on a real kube-apiserver with the Argo CRDs', () => {
     }
     // Flagger's CRDs (the Canary the deploy steps read), from its module at the version the endpoint side pins in tests.
     await server.kubectlOk(['apply', '--server-side', '-f', '-'], fs.readFileSync(path.join(moduleDir('github.com/fluxcd/flagger@v1.36.1'), 'artifacts/flagger/crd.yaml'), 'utf8'));
-    await server.kubectlOk(['wait', '--for=condition=Established', '--timeout=60s', 'crd/workflowtemplates.argoproj.io', 'crd/cronworkflows.argoproj.io',
+    await server.waitEstablished(['crd/workflowtemplates.argoproj.io', 'crd/cronworkflows.argoproj.io',
       'crd/canaries.flagger.app']);
     objects = render();
     await server.kubectlOk(['apply', '-f', '-'], list([
