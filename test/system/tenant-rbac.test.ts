@@ -55,9 +55,14 @@ function platformObjects(): Record<string, unknown>[] {
   new TrainingJob(stack, 'pretrain', { cluster, tenant: research, nodes: 1, gpusPerNode: 8, model: { preset: 'gpt-1b' }, image: 'acme/trainer:1' });
   // The shared access release first (the tenants' releases depend on it), then tenants, then jobs.
   const workloads = KubernetesWorkload.allIn(stack).sort((a, b) => rank(a) - rank(b));
-  return workloads.flatMap((w) => w.render().objects)
+  const objects = workloads.flatMap((w) => w.render().objects)
     // Kueue's CRDs are not installed in this bare API server (the twin runs Kueue).
     .filter((o) => !String(o.apiVersion).startsWith('kueue.x-k8s.io/'));
+  // Namespaces the upstream add-on releases create (Helm's create_namespace: gpu-system, kueue-system...), which our
+  // own releases then put NetworkPolicies into: made first, as Helm would have.
+  const made = new Set(objects.filter((o) => o.kind === 'Namespace').map((o) => (o.metadata as { name: string }).name));
+  const used = [...new Set(objects.map((o) => (o.metadata as { namespace?: string }).namespace).filter((n): n is string => !!n && !made.has(n)))].sort();
+  return [...used.map((name) => ({ apiVersion: 'v1', kind: 'Namespace', metadata: { name } })), ...objects];
 }
 
 function rank(w: KubernetesWorkload): number {
