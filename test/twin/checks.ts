@@ -248,6 +248,9 @@ export async function podSecurityProblems(twin: Twin, exempt: Readonly<Record<st
   return problems;
 }
 
+/** The resource (plural) of a kind, as controller-gen names it: Canary -> canaries, WorkflowTemplate -> workflowtemplates. */
+const plural = (kind: string) => kind.toLowerCase().replace(/y$/, 'ie') + 's';
+
 /** Pods a rolling update adds at once: `maxSurge` (a count or a percentage of `replicas`, rounded up; default 25%). */
 function surgeOf(deploy: KubeObject, replicas: number): number {
   const s: string | number = deploy.spec.strategy?.rollingUpdate?.maxSurge ?? '25%';
@@ -373,17 +376,17 @@ export function spotCheckpointProblems(twin: Twin, job: KubeObject): string[] {
  */
 export async function coldStartProblems(twin: Twin, ms: number, responders: readonly KubeObject[] = twin.ofKind('Deployment')): Promise<string[]> {
   const problems: string[] = [];
-  const served = async (o: KubeObject, plural: string) => {
+  const served = async (o: KubeObject, resource: string) => {
     const [group, version] = o.apiVersion.split('/');
     try {
-      await twin.cp.api('GET', `/apis/${group}/${version}/namespaces/${o.metadata.namespace}/${plural}/${o.metadata.name}`);
+      await twin.cp.api('GET', `/apis/${group}/${version}/namespaces/${o.metadata.namespace}/${resource}/${o.metadata.name}`);
     } catch (e) {
       problems.push(`${o.kind} ${o.metadata.namespace}/${o.metadata.name} is not served: ${(e as Error).message.slice(0, 200)}`);
     }
   };
-  for (const g of twin.ofKind('ReferenceGrant')) await served(g, 'referencegrants');
+  for (const g of twin.ofKind('ReferenceGrant')) await served(g, plural(g.kind));
   for (const route of twin.ofKind('InterceptorRoute')) {
-    await served(route, 'interceptorroutes');
+    await served(route, plural(route.kind));
     const ns = route.metadata.namespace!;
     const fallback: string | undefined = route.spec.coldStart?.fallback?.service?.name;
     if (!fallback) continue;
@@ -425,9 +428,8 @@ export async function pipelineProblems(twin: Twin, objects: readonly KubeObject[
   for (const o of objects) {
     const name = `${o.kind} ${o.metadata.namespace}/${o.metadata.name}`;
     if (!tenants.has(o.metadata.namespace)) problems.push(`${name} is not in a tenant namespace (${[...tenants].join(', ')})`);
-    const plural = `${o.kind.toLowerCase()}s`;
     try {
-      await twin.cp.api('GET', `/apis/${o.apiVersion}/namespaces/${o.metadata.namespace}/${plural}/${o.metadata.name}`);
+      await twin.cp.api('GET', `/apis/${o.apiVersion}/namespaces/${o.metadata.namespace}/${plural(o.kind)}/${o.metadata.name}`);
     } catch (e) {
       problems.push(`${name} is not served: ${(e as Error).message.slice(0, 200)}`);
     }
@@ -444,7 +446,7 @@ export async function canaryProblems(twin: Twin, canaries: readonly KubeObject[]
   const problems: string[] = [];
   for (const o of [...canaries, ...twin.ofKind('MetricTemplate')]) {
     try {
-      await twin.cp.api('GET', `/apis/${o.apiVersion}/namespaces/${o.metadata.namespace}/${o.kind.toLowerCase()}s/${o.metadata.name}`);
+      await twin.cp.api('GET', `/apis/${o.apiVersion}/namespaces/${o.metadata.namespace}/${plural(o.kind)}/${o.metadata.name}`);
     } catch (e) {
       problems.push(`${o.kind} ${o.metadata.namespace}/${o.metadata.name} is not served: ${(e as Error).message.slice(0, 200)}`);
     }
