@@ -304,7 +304,9 @@ describe.each(platforms().map((p) => [p.name, p] as const))('twin of %s', (_name
     expect(replicas).toBeGreaterThanOrEqual(0);
     fill.spec.replicas = replicas;
     await apply(twin.cp, [fill]);
-    expect((await rolloutProblems(twin, fill, replicas, WAIT)).join('\n')).toMatch(/the rolling update \(maxSurge 1\) not done[\s\S]*at its maximum of \d+ nodes/);
+    // Where the pool's nodes have several GPUs and the endpoint spreads over hosts (examples/quickstart), the copy
+    // itself cannot all be placed: the check then stops at scaling, on the same pool at its maximum.
+    expect((await rolloutProblems(twin, fill, replicas, WAIT)).join('\n')).toMatch(/(the rolling update \(maxSurge 1\)|scaling to \d+) not done[\s\S]*at its maximum of \d+ nodes/);
     await remove(twin, fill);
   }, 3600000);
 });
