@@ -9,7 +9,10 @@
 #          configurations copied to crds/kueue/)
 #   etcd:  Debian's etcd-server package, unpacked without root (`apt-get download` + `dpkg-deb -x`)
 #   CRDs of the add-ons whose charts the twin cannot fetch, from their Go modules (source only, no build):
-#     crds/prometheus-operator/ (example/prometheus-operator-crd), crds/keda/ (config/crd/bases)
+#     crds/prometheus-operator/ (example/prometheus-operator-crd), crds/keda/ (config/crd/bases),
+#     crds/keda-http/ (the HTTP add-on's config/crd/bases), crds/flagger/ (artifacts/flagger/crd.yaml),
+#     crds/argo-workflows/ (manifests/base/crds/minimal, what the chart installs with crds.full: false),
+#     crds/gateway-api/ (config/crd/standard, the standard channel the platform installs)
 # kwok and kueue are built inside their downloaded module directories (like tofu.sh), so their own go.mod and
 # go.sum pin their dependencies.
 set -euo pipefail
@@ -22,6 +25,13 @@ KUEUE_VERSION=v0.17.0
 # does not serve prometheus-operator v0.86.2 (the chart's appVersion): v0.86.1, the same CRD schemas.
 PROM_OPERATOR_VERSION=v0.86.1
 KEDA_VERSION=v2.17.2
+KEDA_HTTP_VERSION=v0.15.0
+FLAGGER_VERSION=v1.44.0
+# The chart pins Argo Workflows v4.0.6; the Go proxy does not serve it (403): v4.0.5, the CRDs of the same minor.
+ARGO_WORKFLOWS_VERSION=v4.0.5
+# Gateway API v1.3.0: the standard channel the platform installs (src/k8s/charts.ts GATEWAY_API_CRDS).
+GATEWAY_API_VERSION=v1.3.0
+CRDS_STAMP=".crds-$PROM_OPERATOR_VERSION-$KEDA_VERSION-$KEDA_HTTP_VERSION-$FLAGGER_VERSION-$ARGO_WORKFLOWS_VERSION-$GATEWAY_API_VERSION"
 DIR="$PWD/.tools/kube-twin-$KUBE_VERSION-kwok-$KWOK_VERSION-kueue-$KUEUE_VERSION"
 # `kube-twin.sh apiserver`: only etcd and kube-apiserver, what the real-tool tier's RBAC and admission tests need
 # (scripts/test.sh builds them early, beside the other lane). Without an argument: everything the twin needs.
@@ -44,7 +54,7 @@ installed() {
   for b in "${BINS[@]}"; do [ -x "$DIR/bin/$b" ] || return 1; done
   kube_built || return 1
   [ "$PARTS" = apiserver ] && return 0
-  [ -e "$DIR/crds/kueue/webhook/manifests.yaml" ] && [ -e "$DIR/crds/kueue/kustomization.yaml" ] && [ -e "$DIR/crds/kwok/stages.yaml" ] && [ -e "$DIR/crds/kwok/node-heartbeat.yaml" ] && [ -e "$DIR/crds/.crds-$PROM_OPERATOR_VERSION-$KEDA_VERSION" ]
+  [ -e "$DIR/crds/kueue/webhook/manifests.yaml" ] && [ -e "$DIR/crds/kueue/kustomization.yaml" ] && [ -e "$DIR/crds/kwok/stages.yaml" ] && [ -e "$DIR/crds/kwok/node-heartbeat.yaml" ] && [ -e "$DIR/crds/$CRDS_STAMP" ]
 }
 
 fail() { echo "kube-twin: $*" >&2; exit 1; }
@@ -126,22 +136,36 @@ if ! installed; then
       go_build "$src" "$DIR/bin" "" ./cmd/kueue
       echo "kube-twin: kueue built in $((SECONDS - t))s" >&2
     fi
-    rm -rf "$DIR/crds"; mkdir -p "$DIR/crds/kueue" "$DIR/crds/prometheus-operator" "$DIR/crds/keda"
-    cp -r "$src/config/components/crd/bases" "$src/config/components/crd/patches" "$src/config/components/crd/kustomization.yaml" \
-      "$src/config/components/webhook" "$DIR/crds/kueue/"
-    cp "$(module_dir "github.com/prometheus-operator/prometheus-operator@$PROM_OPERATOR_VERSION")"/example/prometheus-operator-crd/*.yaml "$DIR/crds/prometheus-operator/"
-    cp "$(module_dir "github.com/kedacore/keda/v2@$KEDA_VERSION")"/config/crd/bases/*.yaml "$DIR/crds/keda/"
+    # Each CRD directory is written beside its old copy and swapped in whole: a twin of another lane that is
+    # starting reads either the old or the new one.
+    crd_dir() {  # crd_dir NAME FILES...
+      local name=$1; shift
+      rm -rf "$DIR/crds/.$name.new"; mkdir -p "$DIR/crds/.$name.new"
+      cp -r "$@" "$DIR/crds/.$name.new/"
+      chmod -R u+w "$DIR/crds/.$name.new"
+      rm -rf "$DIR/crds/$name"; mv "$DIR/crds/.$name.new" "$DIR/crds/$name"
+    }
+    crd_dir kueue "$src/config/components/crd/bases" "$src/config/components/crd/patches" "$src/config/components/crd/kustomization.yaml" \
+      "$src/config/components/webhook"
+    crd_dir prometheus-operator "$(module_dir "github.com/prometheus-operator/prometheus-operator@$PROM_OPERATOR_VERSION")"/example/prometheus-operator-crd/*.yaml
+    crd_dir keda "$(module_dir "github.com/kedacore/keda/v2@$KEDA_VERSION")"/config/crd/bases/*.yaml
+    crd_dir keda-http "$(module_dir "github.com/kedacore/http-add-on@$KEDA_HTTP_VERSION")"/config/crd/bases/*.yaml
+    crd_dir flagger "$(module_dir "github.com/fluxcd/flagger@$FLAGGER_VERSION")"/artifacts/flagger/crd.yaml
+    crd_dir argo-workflows "$(module_dir "github.com/argoproj/argo-workflows/v4@$ARGO_WORKFLOWS_VERSION")"/manifests/base/crds/minimal/argoproj.io_*.yaml
+    crd_dir gateway-api "$(module_dir "sigs.k8s.io/gateway-api@$GATEWAY_API_VERSION")"/config/crd/standard/*.yaml
     # kwok's "fast" stages (nodes Ready at once, pods Running and Ready, Job pods Succeeded): kwok needs them as config.
     kwok_src=$(module_dir "sigs.k8s.io/kwok@$KWOK_VERSION")
-    mkdir -p "$DIR/crds/kwok"
+    rm -rf "$DIR/crds/.kwok.new"; mkdir -p "$DIR/crds/.kwok.new"
     for f in "$kwok_src"/kustomize/stage/node/fast/*.yaml "$kwok_src"/kustomize/stage/pod/fast/*.yaml; do
-      [ "$(basename "$f")" = kustomization.yaml ] || { echo '---'; cat "$f"; } >> "$DIR/crds/kwok/stages.yaml"
+      [ "$(basename "$f")" = kustomization.yaml ] || { echo '---'; cat "$f"; } >> "$DIR/crds/.kwok.new/stages.yaml"
     done
     # Node heartbeats as node status updates: the twin runs kwok without node leases (holding a Lease per new node
     # delayed its pods by tens of seconds on a loaded machine).
-    cp "$kwok_src/kustomize/stage/node/heartbeat/node-heartbeat.yaml" "$DIR/crds/kwok/node-heartbeat.yaml"
+    cp "$kwok_src/kustomize/stage/node/heartbeat/node-heartbeat.yaml" "$DIR/crds/.kwok.new/node-heartbeat.yaml"
+    chmod -R u+w "$DIR/crds/.kwok.new"
+    rm -rf "$DIR/crds/kwok"; mv "$DIR/crds/.kwok.new" "$DIR/crds/kwok"
     chmod -R u+w "$DIR/crds"
-    touch "$DIR/crds/.crds-$PROM_OPERATOR_VERSION-$KEDA_VERSION"
+    touch "$DIR/crds/$CRDS_STAMP"
     installed || fail "the build left some of ${BINS[*]} missing in $DIR/bin"
     echo "kube-twin: built in $((SECONDS - start))s" >&2
   fi

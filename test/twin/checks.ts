@@ -248,6 +248,9 @@ export async function podSecurityProblems(twin: Twin, exempt: Readonly<Record<st
   return problems;
 }
 
+/** The resource (plural) of a kind, as controller-gen names it: Canary -> canaries, WorkflowTemplate -> workflowtemplates. */
+const plural = (kind: string) => kind.toLowerCase().replace(/y$/, 'ie') + 's';
+
 /** Pods a rolling update adds at once: `maxSurge` (a count or a percentage of `replicas`, rounded up; default 25%). */
 function surgeOf(deploy: KubeObject, replicas: number): number {
   const s: string | number = deploy.spec.strategy?.rollingUpdate?.maxSurge ?? '25%';
@@ -256,25 +259,34 @@ function surgeOf(deploy: KubeObject, replicas: number): number {
 
 /**
  * A rolling update of an endpoint at `replicas` (its KEDA maximum, where the surge costs the most): the template
- * changes (as a new image or version does) and the rollout must finish within `ms`: with maxUnavailable 0 each
- * step's `maxSurge` new pods need nodes while every old pod still runs, within the pool's maxNodes. Stuck pods are
- * named with the autoscaler's reason (a pool at its maximum).
+ * changes (as a new image or version does) and the rollout must finish: with maxUnavailable 0 each step's
+ * `maxSurge` new pods need nodes while every old pod still runs, within the pool's maxNodes. An old pod that is
+ * terminating keeps its node (and its GPUs) until it is gone, at the latest at its deletionTimestamp (deletion
+ * + terminationGracePeriodSeconds): a surge pod that waits for a pool at its maximum while a pod of this
+ * Deployment terminates is waiting for that node, which is how a real cluster finishes such a rollout. So the
+ * budget comes from the Deployment: one step per `maxSurge` pods, each up to its grace period plus `stepSlackMs`
+ * (scheduling, scale-up, readiness); a pod is stuck when it fits no pool, or waits for a pool at its maximum more
+ * than 30 s with no pod of the Deployment terminating, or 30 s past the last terminating pod's deletionTimestamp.
  */
-export async function rolloutProblems(twin: Twin, deploy: KubeObject, replicas: number, ms: number): Promise<string[]> {
+export async function rolloutProblems(twin: Twin, deploy: KubeObject, replicas: number, stepSlackMs: number): Promise<string[]> {
   const ns = deploy.metadata.namespace!;
   const name = `${ns}/${deploy.metadata.name}`;
   const path = `/apis/apps/v1/namespaces/${ns}/deployments/${deploy.metadata.name}`;
-  // Stuck: a pod no pool can take, or one that has waited 30 s for a pool at its maximum (another rollout's surge
-  // or a terminating pod may free a node before that).
+  const grace: number = deploy.spec.template.spec.terminationGracePeriodSeconds ?? 30;
+  const surge = Math.max(1, Math.min(surgeOf(deploy, replicas), replicas));
+  const ms = Math.ceil(replicas / surge) * (grace * 1000 + stepSlackMs);
   const atMaxSince = new Map<string, number>();
-  const stuck = (pods: Json[]) => pods.some((p) => {
-    const key = `${ns}/${p.metadata.name}`;
-    if (p.spec.nodeName) return false;
-    if (twin.autoscaler.unplaceable.has(key)) return true;
-    if (!twin.autoscaler.atMax.has(key)) return false;
-    if (!atMaxSince.has(key)) atMaxSince.set(key, Date.now());
-    return Date.now() - atMaxSince.get(key)! > 30000;
-  });
+  const stuck = (pods: Json[]) => {
+    const terminatingUntil = Math.max(0, ...pods.filter((p) => p.metadata.deletionTimestamp).map((p) => Date.parse(p.metadata.deletionTimestamp)));
+    return pods.some((p) => {
+      const key = `${ns}/${p.metadata.name}`;
+      if (p.spec.nodeName) return false;
+      if (twin.autoscaler.unplaceable.has(key)) return true;
+      if (!twin.autoscaler.atMax.has(key)) return false;
+      if (!atMaxSince.has(key)) atMaxSince.set(key, Date.now());
+      return Date.now() - Math.max(atMaxSince.get(key)!, terminatingUntil) > 30000;
+    });
+  };
   const ready = (p: Json) => (p.status?.conditions ?? []).some((c: Json) => c.type === 'Ready' && c.status === 'True');
   // Waits until `done(pods)`; stops early when a pod waits for a pool at its maximum, or fits no pool.
   const wait = async (what: string, done: (pods: Json[]) => boolean): Promise<string[]> => {
@@ -286,7 +298,9 @@ export async function rolloutProblems(twin: Twin, deploy: KubeObject, replicas: 
     });
     if (ok) return [];
     const pods = await twin.pods(ns, deploy.spec.selector.matchLabels);
-    return [`${name}: ${what} not done in ${ms / 1000} s (${pods.filter(ready).length} of ${pods.length} pods Ready)`,
+    const terminating = pods.filter((p) => p.metadata.deletionTimestamp).length;
+    return [`${name}: ${what} not done in ${ms / 1000} s (${pods.filter(ready).length} of ${pods.length} pods Ready, ${terminating} terminating; `
+      + `budget ${Math.ceil(replicas / surge)} steps x (grace ${grace} s + ${stepSlackMs / 1000} s))`,
       ...await twin.placementProblems(pods.filter((p) => !p.spec.nodeName), deploy.spec.template.spec.nodeSelector ?? {})];
   };
   await twin.cp.api('PATCH', `${path}/scale`, { spec: { replicas } }, 'application/merge-patch+json');
@@ -294,7 +308,6 @@ export async function rolloutProblems(twin: Twin, deploy: KubeObject, replicas: 
   if (scaled.length > 0) return scaled;
   const stamp = String(Date.now());
   await twin.cp.api('PATCH', path, { spec: { template: { metadata: { annotations: { 'aiinfra.test/rollout': stamp } } } } }, 'application/merge-patch+json');
-  const surge = Math.min(surgeOf(deploy, replicas), replicas);
   return wait(`the rolling update (maxSurge ${surge})`,
     (pods) => pods.length === replicas && pods.every((p) => p.metadata.annotations?.['aiinfra.test/rollout'] === stamp && ready(p)));
 }
@@ -353,4 +366,95 @@ export function spotCheckpointProblems(twin: Twin, job: KubeObject): string[] {
   const env = (job.spec.template.spec.containers as Json[]).flatMap((c) => (c.env ?? []) as Json[]);
   if (env.some((e) => e.name === 'AIINFRA_CHECKPOINT_DIR' && e.value)) return [];
   return [`${job.metadata.namespace}/${job.metadata.name} runs on spot nodes only (${pools.map((p) => p.name).join(', ')}) without checkpoints (no AIINFRA_CHECKPOINT_DIR)`];
+}
+
+/**
+ * The KEDA HTTP add-on's activator, as the platform configures it: every InterceptorRoute (and every ReferenceGrant)
+ * is served by the API server (applied against the real CRDs), the cold-start fallback Service it names exists, and
+ * the responder Deployment behind that Service (the 503 page while the endpoint scales from zero) has its
+ * replicas Ready on nodes without GPUs: it must answer while the GPU pool is at zero.
+ */
+export async function coldStartProblems(twin: Twin, ms: number, responders: readonly KubeObject[] = twin.ofKind('Deployment')): Promise<string[]> {
+  const problems: string[] = [];
+  const served = async (o: KubeObject, resource: string) => {
+    const [group, version] = o.apiVersion.split('/');
+    try {
+      await twin.cp.api('GET', `/apis/${group}/${version}/namespaces/${o.metadata.namespace}/${resource}/${o.metadata.name}`);
+    } catch (e) {
+      problems.push(`${o.kind} ${o.metadata.namespace}/${o.metadata.name} is not served: ${(e as Error).message.slice(0, 200)}`);
+    }
+  };
+  for (const g of twin.ofKind('ReferenceGrant')) await served(g, plural(g.kind));
+  for (const route of twin.ofKind('InterceptorRoute')) {
+    await served(route, plural(route.kind));
+    const ns = route.metadata.namespace!;
+    const fallback: string | undefined = route.spec.coldStart?.fallback?.service?.name;
+    if (!fallback) continue;
+    const svc = twin.ofKind('Service').find((s) => s.metadata.namespace === ns && s.metadata.name === fallback);
+    if (!svc) {
+      problems.push(`InterceptorRoute ${ns}/${route.metadata.name}: its cold-start Service ${fallback} is not among the platform's objects`);
+      continue;
+    }
+    const selector: Record<string, string> = svc.spec.selector ?? {};
+    const behind = responders.filter((d) => d.metadata.namespace === ns
+      && Object.entries(selector).every(([k, v]) => d.spec.template.metadata?.labels?.[k] === v));
+    if (behind.length === 0) problems.push(`InterceptorRoute ${ns}/${route.metadata.name}: no Deployment behind its cold-start Service ${fallback}`);
+    for (const d of behind) {
+      const path = `/apis/apps/v1/namespaces/${ns}/deployments/${d.metadata.name}`;
+      const live = await waitFor(ms, async () => {
+        const x: Json = await twin.cp.api('GET', path);
+        return x.spec.replicas > 0 && x.status?.readyReplicas === x.spec.replicas ? x : undefined;
+      }) ?? await twin.cp.api<Json>('GET', path);
+      if ((live.status?.readyReplicas ?? 0) !== live.spec.replicas || !(live.spec.replicas > 0)) {
+        problems.push(`cold-start responder ${ns}/${d.metadata.name}: ${live.status?.readyReplicas ?? 0} of ${live.spec.replicas} replicas Ready`);
+      }
+      for (const pod of (await twin.pods(ns, d.spec.selector.matchLabels)).filter((p) => p.spec.nodeName && !p.metadata.deletionTimestamp)) {
+        const gpus = (await twin.node(pod.spec.nodeName)).status?.allocatable?.['nvidia.com/gpu'];
+        if (gpus && Number(gpus) > 0) problems.push(`cold-start responder ${ns}/${pod.metadata.name} runs on ${pod.spec.nodeName}, a GPU node (nvidia.com/gpu ${gpus})`);
+      }
+    }
+  }
+  return problems;
+}
+
+/**
+ * The model pipeline (Argo Workflows): every WorkflowTemplate and CronWorkflow is served by the API server (applied
+ * server-side against Argo's CRDs) in a tenant namespace (one with a Kueue LocalQueue), where its pods are
+ * quota-bound. The controller itself does not run in the twin.
+ */
+export async function pipelineProblems(twin: Twin, objects: readonly KubeObject[] = [...twin.ofKind('WorkflowTemplate'), ...twin.ofKind('CronWorkflow')]): Promise<string[]> {
+  const tenants = new Set(twin.ofKind('LocalQueue').map((q) => q.metadata.namespace));
+  const problems: string[] = [];
+  for (const o of objects) {
+    const name = `${o.kind} ${o.metadata.namespace}/${o.metadata.name}`;
+    if (!tenants.has(o.metadata.namespace)) problems.push(`${name} is not in a tenant namespace (${[...tenants].join(', ')})`);
+    try {
+      await twin.cp.api('GET', `/apis/${o.apiVersion}/namespaces/${o.metadata.namespace}/${plural(o.kind)}/${o.metadata.name}`);
+    } catch (e) {
+      problems.push(`${name} is not served: ${(e as Error).message.slice(0, 200)}`);
+    }
+  }
+  return problems;
+}
+
+/**
+ * Flagger's objects, as far as the twin can go without Flagger running: every Canary and MetricTemplate is served
+ * by the API server (Flagger's CRDs), and each Canary's targetRef names a Deployment of the platform (the one the
+ * endpoint check places; Flagger would make `<name>-primary` from it at run time).
+ */
+export async function canaryProblems(twin: Twin, canaries: readonly KubeObject[] = twin.ofKind('Canary')): Promise<string[]> {
+  const problems: string[] = [];
+  for (const o of [...canaries, ...twin.ofKind('MetricTemplate')]) {
+    try {
+      await twin.cp.api('GET', `/apis/${o.apiVersion}/namespaces/${o.metadata.namespace}/${plural(o.kind)}/${o.metadata.name}`);
+    } catch (e) {
+      problems.push(`${o.kind} ${o.metadata.namespace}/${o.metadata.name} is not served: ${(e as Error).message.slice(0, 200)}`);
+    }
+  }
+  for (const c of canaries) {
+    const ref = c.spec.targetRef ?? {};
+    const d = twin.ofKind(ref.kind ?? 'Deployment').find((x) => x.metadata.namespace === c.metadata.namespace && x.metadata.name === ref.name);
+    if (!d) problems.push(`Canary ${c.metadata.namespace}/${c.metadata.name}: its target ${ref.kind} ${ref.name} is not among the platform's objects`);
+  }
+  return problems;
 }

@@ -36,9 +36,11 @@ async function established(cp: ControlPlane, crds: readonly KubeObject[]): Promi
 /** Installs the CRDs of a directory under the twin's crds/ (e.g. `keda`, `prometheus-operator`). */
 export async function installCrds(cp: ControlPlane, name: string): Promise<void> {
   const dir = path.join(cp.tools, 'crds', name);
-  const crds = fs.readdirSync(dir).filter((f) => f.endsWith('.yaml')).sort().flatMap((f) => readYaml(path.join(dir, f)));
-  await apply(cp, crds);
-  await established(cp, crds);
+  const files = fs.readdirSync(dir).filter((f) => f.endsWith('.yaml')).sort().map((f) => path.join(dir, f));
+  // The files as they are, read by kubectl's YAML parser: Flagger's crd.yaml has quoted descriptions continued at
+  // the key's indentation, which Go's parser reads as one string and the JavaScript one does not.
+  await cp.kubectl(['apply', '--server-side', '--force-conflicts', ...files.flatMap((f) => ['-f', f])]);
+  await established(cp, files.flatMap(readYaml));
 }
 
 const KUEUE_NAMESPACE = 'kueue-system';

@@ -222,6 +222,16 @@ export function chartReleases(stack: Json, stackDir: string): ChartRelease[] {
   return out;
 }
 
+/**
+ * Namespaces that the stack's upstream add-on releases make (a helm_release of a fetched chart with
+ * `create_namespace`): the platform delivers its NetworkPolicies into them, and Helm makes them bare (no labels).
+ */
+export function upstreamNamespaces(stack: Json): string[] {
+  return [...new Set(Object.values<Json>(stack.resource?.helm_release ?? {})
+    .filter((r) => !String(r.chart).startsWith('./') && r.create_namespace === true && typeof r.namespace === 'string')
+    .map((r) => r.namespace as string))].sort();
+}
+
 /** The values of an add-on helm_release by chart name (e.g. `kueue`), parsed; undefined when absent. */
 export function addonValues(stack: Json, chart: string): Json | undefined {
   const rel = Object.values<Json>(stack.resource?.helm_release ?? {}).find((r) => r.chart === chart);

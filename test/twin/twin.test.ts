@@ -8,7 +8,7 @@ import * as os from 'os';
 import * as path from 'path';
 import { App } from 'cdktf';
 import { EXAMPLES } from '../system/synthesized-stacks';
-import { endpointProblems, overQuotaProblems, podAdmissionProblems, podSecurityProblems, podTemplate, quotaProblems, rolloutProblems, spotCheckpointProblems, tenantRbacProblems, trainingJobProblems } from './checks';
+import { canaryProblems, coldStartProblems, endpointProblems, pipelineProblems, overQuotaProblems, podAdmissionProblems, podSecurityProblems, podTemplate, quotaProblems, rolloutProblems, spotCheckpointProblems, tenantRbacProblems, trainingJobProblems } from './checks';
 import { podRequests } from './nodes';
 import { KubeObject } from './platform';
 import { BELOW_RESTRICTED, readApp, SynthesizedApp, Twin, waitFor } from './twin';
@@ -61,7 +61,8 @@ describe.each(platforms().map((p) => [p.name, p] as const))('twin of %s', (_name
       for (const n of mine) {
         expect(n.metadata.labels).toMatchObject(pool.labels);
         expect(pool.zones).toContain(n.metadata.labels['topology.kubernetes.io/zone']);
-        expect(n.spec.taints ?? []).toHaveLength(pool.taints.length);
+        // The node lifecycle controller's own taints (node.kubernetes.io/not-ready until kwok's first heartbeat) aside.
+        expect((n.spec.taints ?? []).filter((t) => !(t as { key: string }).key.startsWith('node.kubernetes.io/'))).toHaveLength(pool.taints.length);
       }
     }
     expect(twin.pools.some((p) => p.gpus > 0)).toBe(true);
@@ -214,6 +215,59 @@ describe.each(platforms().map((p) => [p.name, p] as const))('twin of %s', (_name
     await remove(twin, bad);
   });
 
+  test('the KEDA HTTP add-on activator: InterceptorRoutes and ReferenceGrants served, the cold-start responder Ready on non-GPU nodes', async () => {
+    expect(await coldStartProblems(twin, WAIT)).toEqual([]);
+    const route = twin.ofKind('InterceptorRoute')[0];
+    if (!route) return;
+    // The fixture: the responder behind the route checked as a copy pinned to a GPU pool (tolerating its taints).
+    const gpu = twin.pools.find((p) => p.gpus > 0)!;
+    const svc = twin.ofKind('Service').find((s) => s.metadata.namespace === route.metadata.namespace && s.metadata.name === route.spec.coldStart.fallback.service.name)!;
+    const responder = twin.ofKind('Deployment').find((d) => d.metadata.namespace === route.metadata.namespace
+      && Object.entries<string>(svc.spec.selector).every(([k, v]) => d.spec.template.metadata.labels[k] === v))!;
+    const onGpu = clone(responder);
+    onGpu.metadata.name = `${responder.metadata.name}-on-gpu`;
+    onGpu.spec.replicas = 1;
+    onGpu.spec.selector.matchLabels = { ...onGpu.spec.selector.matchLabels, fixture: 'on-gpu' };
+    onGpu.spec.template.metadata.labels = { ...onGpu.spec.template.metadata.labels, fixture: 'on-gpu' };
+    onGpu.spec.template.spec.nodeSelector = { ...gpu.labels };
+    onGpu.spec.template.spec.tolerations = [{ operator: 'Exists' }];
+    await apply(twin.cp, [onGpu]);
+    try {
+      expect((await coldStartProblems(twin, WAIT, [onGpu])).join('\n')).toMatch(/runs on \S+, a GPU node/);
+    } finally {
+      await remove(twin, onGpu);
+    }
+  });
+
+  test('the model pipeline: WorkflowTemplates and CronWorkflows accepted by the API server in a tenant namespace', async () => {
+    expect(await pipelineProblems(twin)).toEqual([]);
+    const wt = twin.ofKind('WorkflowTemplate')[0];
+    if (!wt) return;
+    // The fixtures: a template in a namespace without a tenant, and one the API server never accepted.
+    const elsewhere = clone(wt);
+    elsewhere.metadata.namespace = 'default';
+    await apply(twin.cp, [elsewhere]);
+    const never = clone(wt);
+    never.metadata.name = `${wt.metadata.name}-never-applied`;
+    try {
+      const problems = (await pipelineProblems(twin, [elsewhere, never])).join('\n');
+      expect(problems).toMatch(/WorkflowTemplate default\/\S+ is not in a tenant namespace/);
+      expect(problems).toMatch(/-never-applied is not served/);
+    } finally {
+      await remove(twin, elsewhere);
+    }
+  });
+
+  test('canaries: Canary and MetricTemplate served by Flagger\'s CRDs, each Canary targets a Deployment of the platform', async () => {
+    expect(await canaryProblems(twin)).toEqual([]);
+    const c = twin.ofKind('Canary')[0];
+    if (!c) return;
+    // The fixture: a Canary whose target is not there.
+    const bad = clone(c);
+    bad.spec.targetRef = { ...bad.spec.targetRef, name: `${c.spec.targetRef.name}-missing` };
+    expect((await canaryProblems(twin, [bad])).join('\n')).toMatch(/-missing is not among the platform's objects/);
+  });
+
   // Last: it leaves the serving pools at their largest.
   test('every endpoint at its KEDA maximum: a rolling update (maxSurge) finishes within its pool\'s maxNodes', async () => {
     const deploys = twin.ofKind('Deployment');
@@ -227,8 +281,9 @@ describe.each(platforms().map((p) => [p.name, p] as const))('twin of %s', (_name
       await twin.cp.api('PATCH', `/apis/apps/v1/namespaces/${d.metadata.namespace}/deployments/${d.metadata.name}/scale`,
         { spec: { replicas: most(d) } }, 'application/merge-patch+json');
     }
-    // A whole rollout is one step (a surge pod scheduled, Ready, an old pod gone) per replica: minutes under load.
-    for (const d of deploys) expect(await rolloutProblems(twin, d, most(d), 4 * WAIT)).toEqual([]);
+    // A rollout is one step per maxSurge pods (a surge pod scheduled and Ready, an old pod gone): each step gets the
+    // Deployment's grace period (an old pod keeps its node that long at most) plus 60 s.
+    for (const d of deploys) expect(await rolloutProblems(twin, d, most(d), 60000)).toEqual([]);
     const d = deploys[0];
     if (!d) return;
     // The fixture: a copy that fills what is left of the pool, so its surge pod finds the pool at its maximum.
@@ -249,7 +304,9 @@ describe.each(platforms().map((p) => [p.name, p] as const))('twin of %s', (_name
     expect(replicas).toBeGreaterThanOrEqual(0);
     fill.spec.replicas = replicas;
     await apply(twin.cp, [fill]);
-    expect((await rolloutProblems(twin, fill, replicas, WAIT)).join('\n')).toMatch(/the rolling update \(maxSurge 1\) not done[\s\S]*at its maximum of \d+ nodes/);
+    // Where the pool's nodes have several GPUs and the endpoint spreads over hosts (examples/quickstart), the copy
+    // itself cannot all be placed: the check then stops at scaling, on the same pool at its maximum.
+    expect((await rolloutProblems(twin, fill, replicas, WAIT)).join('\n')).toMatch(/(the rolling update \(maxSurge 1\)|scaling to \d+) not done[\s\S]*at its maximum of \d+ nodes/);
     await remove(twin, fill);
-  }, 1200000);
+  }, 3600000);
 });

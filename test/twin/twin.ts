@@ -15,7 +15,7 @@ import * as path from 'path';
 import { ControlPlane, startControlPlane } from './control-plane';
 import { apply, installCrds, startKueue } from './kueue';
 import { Autoscaler, startKwok } from './nodes';
-import { addonValues, chartReleases, KubeObject, NodePool, nodePools } from './platform';
+import { addonValues, chartReleases, KubeObject, NodePool, nodePools, upstreamNamespaces } from './platform';
 
 type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 
@@ -23,6 +23,10 @@ type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-ex
 export const NOT_INSTALLED: Record<string, string> = {
   'cloud.google.com/v1/ComputeClass': 'a GKE-managed CRD, published in no Go module',
   'secrets-store.csi.x-k8s.io/v1/SecretProviderClass': 'the Secrets Store CSI driver is an AKS add-on, not installed in the twin',
+  'networking.gke.io/v1/GCPBackendPolicy': 'a GKE-managed CRD (GKE Gateway controller), published in no Go module',
+  'networking.gke.io/v1/HealthCheckPolicy': 'a GKE-managed CRD (GKE Gateway controller), published in no Go module',
+  'gateway.k8s.aws/v1beta1/LoadBalancerConfiguration': 'the AWS Load Balancer Controller chart\'s crds/; the Go proxy does not serve its module v2.17.1',
+  'gateway.k8s.aws/v1beta1/TargetGroupConfiguration': 'the AWS Load Balancer Controller chart\'s crds/; the Go proxy does not serve its module v2.17.1',
 };
 
 /**
@@ -72,13 +76,20 @@ export class Twin {
     const kueueConfigYaml: string | undefined = kueueValues?.managerConfig?.controllerManagerConfigYaml;
     if (!kueueConfigYaml) throw new Error(`twin: ${app.name} installs no Kueue (no kueue helm_release with managerConfig.controllerManagerConfigYaml)`);
 
+    // What the upstream releases make (Helm's create_namespace) and the platform's charts do not.
+    const own = new Set(objects.filter((o) => o.kind === 'Namespace').map((o) => o.metadata.name));
+    const addonNamespaces = [...new Set(app.stacks.flatMap((s) => upstreamNamespaces(s.json)))].filter((n) => !own.has(n));
+
     const cp = await startControlPlane();
-    const twin = new Twin(app.name, cp, pools, objects);
+    const twin = new Twin(app.name, cp, pools, objects, addonNamespaces);
     try {
       await startKwok(cp);
       await twin.autoscaler.start();
       await installCrds(cp, 'prometheus-operator');
       await installCrds(cp, 'keda');
+      // The HTTP add-on's InterceptorRoute, Flagger's Canary and MetricTemplate, Argo Workflows' templates,
+      // Gateway API (ReferenceGrant, Gateway, HTTPRoute): CRDs of the pinned releases (scripts/tools/kube-twin.sh).
+      for (const crds of ['keda-http', 'flagger', 'argo-workflows', 'gateway-api']) await installCrds(cp, crds);
       const { parse } = await import('yaml');
       await startKueue(cp, parse(kueueConfigYaml));
       await twin.install();
@@ -94,7 +105,9 @@ export class Twin {
   public readonly skipped: string[] = [];
 
   private constructor(public readonly name: string, public readonly cp: ControlPlane,
-    public readonly pools: readonly NodePool[], public readonly objects: readonly KubeObject[]) {
+    public readonly pools: readonly NodePool[], public readonly objects: readonly KubeObject[],
+    /** Namespaces the upstream add-on releases make (bare, as Helm's create_namespace does). */
+    public readonly addonNamespaces: readonly string[] = []) {
     this.autoscaler = new Autoscaler(cp, pools);
   }
 
@@ -108,7 +121,7 @@ export class Twin {
   }
 
   private async install(): Promise<void> {
-    const apply1: KubeObject[] = [];
+    const apply1: KubeObject[] = this.addonNamespaces.map((name) => ({ apiVersion: 'v1', kind: 'Namespace', metadata: { name } }));
     for (const o of [...this.objects].sort((a, b) => rank(a) - rank(b))) {
       const gvk = `${o.apiVersion}/${o.kind}`;
       if (NOT_INSTALLED[gvk]) {
