@@ -315,23 +315,46 @@ export function addOnNetworkPolicies(addOn: AddOnNamespace, cloud: Cloud): K8sOb
   ];
 }
 
-/** Our add-ons in kube-system, by chart: isolated pod by pod (their pods carry the release's `app.kubernetes.io/instance`). */
-const KUBE_SYSTEM_ADD_ONS: Readonly<Record<string, (release: string) => AddOnComponent>> = {
+/**
+ * The Secrets Store CSI driver (the `secrets-store-csi-driver` subchart both cloud providers' charts install, in the
+ * same release): a DaemonSet on the pod network that calls the API server (SecretProviderClasses, TokenRequest for
+ * the mounting pod's ServiceAccount) and serves metrics on 8095 (chart value linux.metricsAddr); it reaches its
+ * provider through a unix socket on the host, not the network. Its liveness port (9808) is probed by the kubelet.
+ */
+const secretsStoreDriver = (release: string): AddOnComponent => ({
+  name: `${release}-driver`, podLabels: { app: 'secrets-store-csi-driver', 'app.kubernetes.io/instance': release }, metricsPorts: [8095], callsApiServer: true,
+});
+
+/**
+ * Our add-ons in kube-system, by chart: isolated pod by pod (their pods carry the release's `app.kubernetes.io/instance`).
+ * Not listed, on purpose: pods on the host network, where NetworkPolicy does not apply (the EFA device plugin, the
+ * Azure Key Vault provider of csi-secrets-store-provider-azure).
+ */
+const KUBE_SYSTEM_ADD_ONS: Readonly<Record<string, (release: string) => AddOnComponent[]>> = {
   // cluster-autoscaler 9.x: metrics and health on 8085; the AWS APIs (Auto Scaling, EC2, EKS) over HTTPS
-  'cluster-autoscaler': (release) => ({
+  'cluster-autoscaler': (release) => [{
     name: release, podLabels: { 'app.kubernetes.io/instance': release }, metricsPorts: [8085], callsApiServer: true, usesWorkloadIdentity: true,
-  }),
+  }],
   // aws-load-balancer-controller 2.x: webhooks (pod readiness gates, Ingress/Service/TargetGroupBinding) on 9443,
   // metrics on 8080; the AWS APIs (ELB, EC2, WAF off) over HTTPS
-  'aws-load-balancer-controller': (release) => ({
+  'aws-load-balancer-controller': (release) => [{
     name: release, podLabels: { 'app.kubernetes.io/instance': release }, apiServerCallPorts: [9443], metricsPorts: [8080],
     callsApiServer: true, usesWorkloadIdentity: true,
-  }),
+  }],
+  // secrets-store-csi-driver-provider-aws 2.x: the driver, and the provider DaemonSet (pod network, no port served):
+  // the API server (the ServiceAccount's role annotation), Secrets Manager / SSM / STS / EKS Auth over HTTPS and
+  // the Pod Identity agent on the node
+  'secrets-store-csi-driver-provider-aws': (release) => [secretsStoreDriver(release), {
+    name: `${release}-provider`, podLabels: { app: 'secrets-store-csi-driver-provider-aws', 'app.kubernetes.io/instance': release },
+    callsApiServer: true, usesWorkloadIdentity: true,
+  }],
+  // csi-secrets-store-provider-azure 1.x: the driver only (the provider runs on the host network)
+  'csi-secrets-store-provider-azure': (release) => [secretsStoreDriver(release)],
 };
 
-/** The kube-system add-on for a pinned chart's release, when we know its pods' flows. */
-export function kubeSystemAddOn(chart: string, release: string): AddOnComponent | undefined {
-  return KUBE_SYSTEM_ADD_ONS[chart]?.(release);
+/** The kube-system components of a pinned chart's release, when we know its pods' flows (empty when we do not). */
+export function kubeSystemAddOn(chart: string, release: string): AddOnComponent[] {
+  return KUBE_SYSTEM_ADD_ONS[chart]?.(release) ?? [];
 }
 
 /**
@@ -389,9 +412,9 @@ export function isolateKubeSystemReleases(workload: KubernetesWorkload, cluster:
   const found = releases.filter((r): r is TerraformResource => TerraformResource.isTerraformResource(r) && r.terraformResourceType === 'helm_release'
     && inputs(r).namespaceInput === 'kube-system')
     .map((r) => ({ r, c: kubeSystemAddOn(String(inputs(r).chartInput), String(inputs(r).nameInput)) }))
-    .filter((x): x is { r: TerraformResource; c: AddOnComponent } => x.c !== undefined);
+    .filter((x) => x.c.length > 0);
   if (found.length === 0) return;
   workload.addDependency(...found.map((x) => x.r));
-  const addOn: AddOnNamespace = { namespace: 'kube-system', isolation: 'pods', components: found.map((x) => x.c) };
+  const addOn: AddOnNamespace = { namespace: 'kube-system', isolation: 'pods', components: found.flatMap((x) => x.c) };
   addOnNetworkPolicies(addOn, cluster.cloud).forEach((obj) => workload.addObject(`kube-system-${obj.metadata.name}`, { ...obj }));
 }

@@ -68,6 +68,10 @@ const endpoints: Record<string, Endpoint> = {
   // our kube-system add-ons (EKS): isolated pod by pod
   'cluster autoscaler': { namespace: 'kube-system', labels: { 'app.kubernetes.io/instance': 'cluster-autoscaler' }, ip: '10.64.7.7' },
   'lb controller': { namespace: 'kube-system', labels: { 'app.kubernetes.io/instance': 'aws-load-balancer-controller' }, ip: '10.64.7.8' },
+  // the Secrets Store CSI driver (EKS, AKS) and the AWS provider (the Azure provider runs on the host network)
+  'csi driver aws': { namespace: 'kube-system', labels: { app: 'secrets-store-csi-driver', 'app.kubernetes.io/instance': 'secrets-store-csi-aws' }, ip: '10.64.7.9' },
+  'csi provider aws': { namespace: 'kube-system', labels: { app: 'secrets-store-csi-driver-provider-aws', 'app.kubernetes.io/instance': 'secrets-store-csi-aws' }, ip: '10.64.7.10' },
+  'csi driver azure': { namespace: 'kube-system', labels: { app: 'secrets-store-csi-driver', 'app.kubernetes.io/instance': 'secrets-store-csi-azure' }, ip: '10.64.7.11' },
   'cloud metadata': { ip: '169.254.169.254' },
   'pod identity agent': { ip: '169.254.170.23' },
   internet: { ip: '203.0.113.7' },
@@ -81,10 +85,14 @@ const ADD_ONS = ['kueue', 'keda operator', 'keda metrics api', 'keda webhooks', 
 function cluster(r: Rendered, policies = r.policies, namespaces = r.namespaces): Cluster {
   return { namespaces, policies };
 }
-/** Endpoints that are our add-ons on EKS only (elsewhere nothing of ours runs there). */
-const EKS_ONLY = ['cluster autoscaler', 'lb controller'];
+/** Endpoints that are our kube-system add-ons on one cloud only (elsewhere nothing of ours runs there). */
+const ONE_CLOUD: Record<string, string> = {
+  'cluster autoscaler': 'platform-aws', 'lb controller': 'platform-aws', 'csi driver aws': 'platform-aws', 'csi provider aws': 'platform-aws',
+  'csi driver azure': 'platform-azure',
+};
+const KUBE_SYSTEM_OURS = Object.keys(ONE_CLOUD);
 let activeCloud = '';
-const names = () => Object.keys(endpoints).filter((n) => activeCloud === 'platform-aws' || !EKS_ONLY.includes(n));
+const names = () => Object.keys(endpoints).filter((n) => (ONE_CLOUD[n] ?? activeCloud) === activeCloud);
 /** Every `source:port/proto` that reaches `to`. */
 function into(c: Cluster, to: string): string[] {
   return names().filter((f) => f !== to)
@@ -123,7 +131,7 @@ describe.each(stacks.map((s) => [s.cloud, s] as const))('%s: add-on namespaces u
     expect(into(c, 'keda webhooks')).toEqual(sources([KEDA_PORTS.webhook], anySource).sort());
     // 6443 is also an API server port: every pod allowed to call the API server reaches the metrics API server
     // there too (it authenticates and authorizes callers through the API server, as any aggregated API does).
-    const apiCallers = ['alertmanager', 'grafana', 'keda webhooks', 'kueue', 'kured', ...(r.cloud === 'platform-aws' ? ['cluster autoscaler', 'lb controller'] : [])];
+    const apiCallers = ['alertmanager', 'grafana', 'keda webhooks', 'kueue', 'kured', ...KUBE_SYSTEM_OURS.filter((n) => ONE_CLOUD[n] === r.cloud)];
     expect(into(c, 'keda metrics api')).toEqual([...sources([KEDA_PORTS.metricsApiServer], [...anySource, ...apiCallers]), ...sources([KEDA_PORTS.prometheus], scrapers)].sort());
     expect(into(c, 'keda operator')).toEqual([`keda metrics api:${KEDA_PORTS.operatorGrpc}/TCP`, ...sources([KEDA_PORTS.prometheus], scrapers)].sort());
     expect(into(c, 'dcgm exporter')).toEqual(sources([DCGM_EXPORTER_PORT], scrapers).sort());
@@ -179,27 +187,55 @@ describe.each(stacks.map((s) => [s.cloud, s] as const))('%s: add-on namespaces u
     for (const n of ['prometheus', 'grafana', 'alertmanager']) expect({ n, metadata: from(c, n).filter((p) => p.startsWith('cloud metadata:')) }).toEqual({ n, metadata: [] });
   });
 
-  test('kube-system: only our add-ons\' pods are isolated (EKS: cluster-autoscaler, load balancer controller), each with its flows', () => {
+  test('kube-system: only our add-ons\' pods are isolated (EKS: cluster-autoscaler, load balancer controller, Secrets Store CSI; AKS: the CSI driver), each with its flows', () => {
     const c = cluster(r);
     const ours = r.policies.filter((p) => p.metadata.namespace === 'kube-system');
-    if (r.cloud !== 'platform-aws') {
+    const names = ours.map((p) => p.metadata.name).sort();
+    if (r.cloud === 'platform-gcp') {
+      // GKE's Secret Manager add-on is managed; nothing of ours runs in kube-system
       expect(ours).toEqual([]);
       return;
     }
     // no namespace-wide policy: the cloud's components (CoreDNS here) are untouched
     expect(ours.map((p) => JSON.stringify(p.spec.podSelector))).not.toContain('{}');
     expect(from(c, 'kube-dns')).toEqual(expect.arrayContaining(['internet:80/TCP', 'cloud metadata:80/TCP']));
+    const apiServerOut = ['api server', 'internet', 'unconfined pod', 'kube-dns'].flatMap((n) => [`${n}:443/TCP`, `${n}:6443/TCP`]);
+    const dns = ['kube-dns:53/TCP', 'kube-dns:53/UDP'];
+    const outside = (n: string) => from(c, n).filter((p) => !ADD_ONS.some((a) => p.startsWith(`${a}:`)) && !KUBE_SYSTEM_OURS.some((a) => p.startsWith(`${a}:`)));
+    if (r.cloud === 'platform-azure') {
+      expect(names).toEqual(['allow-secrets-store-csi-azure-driver']);
+      expect(into(c, 'csi driver azure')).toEqual([]);
+      expect(outside('csi driver azure')).toEqual([...dns, ...apiServerOut].sort());
+      return;
+    }
+    expect(names).toEqual(['allow-aws-load-balancer-controller', 'allow-cluster-autoscaler', 'allow-secrets-store-csi-aws-driver', 'allow-secrets-store-csi-aws-provider']);
     const anySource = [...UNCONFINED, 'keda operator', 'prometheus'];
     expect(into(c, 'lb controller')).toEqual([...anySource.map((n) => `${n}:9443/TCP`), 'prometheus:8080/TCP'].sort());
     expect(into(c, 'cluster autoscaler')).toEqual(['prometheus:8085/TCP']);
-    const out = ['kube-dns:53/TCP', 'kube-dns:53/UDP', 'pod identity agent:80/TCP',
-      ...['api server', 'internet', 'unconfined pod', 'kube-dns'].flatMap((n) => [`${n}:443/TCP`, `${n}:6443/TCP`])].sort();
-    const outside = (n: string) => from(c, n).filter((p) => !ADD_ONS.some((a) => p.startsWith(`${a}:`)) && !p.startsWith('lb controller:') && !p.startsWith('cluster autoscaler:'));
-    expect(outside('cluster autoscaler')).toEqual(out);
-    expect(outside('lb controller')).toEqual(out);
-    // fixture: without its policy the controller is open to every pod on every port
+    // the driver is scraped on 8095 (not among the probe ports: nothing else reaches it); the provider serves nothing
+    expect(into(c, 'csi driver aws')).toEqual([]);
+    expect(into(c, 'csi provider aws')).toEqual([]);
+    const withIdentity = [...dns, 'pod identity agent:80/TCP', ...apiServerOut].sort();
+    expect(outside('cluster autoscaler')).toEqual(withIdentity);
+    expect(outside('lb controller')).toEqual(withIdentity);
+    expect(outside('csi provider aws')).toEqual(withIdentity);
+    // the driver fetches no cloud credentials of its own: no node agent
+    expect(outside('csi driver aws')).toEqual([...dns, ...apiServerOut].sort());
+    // fixtures: without its policy the controller is open to every pod on every port; so is the CSI provider
     const open = cluster(r, without(r, 'kube-system', 'allow-aws-load-balancer-controller'));
     expect(into(open, 'lb controller')).toEqual(expect.arrayContaining(['unconfined pod:8085/TCP', 'unconfined pod:10250/TCP']));
+    const openProvider = cluster(r, without(r, 'kube-system', 'allow-secrets-store-csi-aws-provider'));
+    expect(into(openProvider, 'csi provider aws')).toEqual(expect.arrayContaining(['unconfined pod:8080/TCP', 'unconfined pod:10250/TCP']));
+    expect(from(openProvider, 'csi provider aws')).toEqual(expect.arrayContaining(['cloud metadata:80/TCP']));
+  });
+
+  test('the CSI driver\'s metrics port admits the scraper only', () => {
+    const driver = KUBE_SYSTEM_OURS.find((n) => ONE_CLOUD[n] === r.cloud && n.startsWith('csi driver'));
+    if (!driver) return;
+    const c = cluster(r);
+    const sources = names().filter((n) => n !== driver && allowed(c, endpoints[n], endpoints[driver], 8095, 'TCP'));
+    // the scraper: our Prometheus, and on AKS the managed collector's namespace (kube-system, here kube-dns's)
+    expect(sources.sort()).toEqual(r.cloud === 'platform-azure' ? ['kube-dns', 'prometheus'] : ['prometheus']);
   });
 
   describe('fixtures: each allowance removed, its flow is gone', () => {

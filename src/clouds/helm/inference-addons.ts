@@ -12,7 +12,9 @@ import { stringify } from '../../core/yaml';
 import type { AddonChart } from '../../inference/spi';
 import { apiObject, cdk8s } from '../../k8s/cdk8s';
 import { KubernetesWorkload } from '../../k8s/delivery';
-import { deliverAddOnNetworkPolicies, flaggerAddOn, kedaAddOn, setAddOnNetworkPolicies } from '../../k8s/addon-network-policies';
+import {
+  deliverAddOnNetworkPolicies, flaggerAddOn, isolateKubeSystemReleases, kedaAddOn, kubeSystemAddOn, setAddOnNetworkPolicies,
+} from '../../k8s/addon-network-policies';
 import { K8sObject } from '../../k8s/objects/object';
 
 /** The once-per-cluster construct; endpoints find it by cluster. */
@@ -67,6 +69,15 @@ export class InferenceClusterAddons extends Construct {
       // Flagger's namespace: default-deny with its API server, Prometheus query and scrape flows (issue 21).
       if (chart.chart === 'flagger') {
         deliverAddOnNetworkPolicies(this, `${chart.id}NetworkPolicies`, this.cluster, [flaggerAddOn(chart.namespace)], [release]);
+      }
+      // Our add-ons in kube-system (the Secrets Store CSI driver and provider): isolated pod by pod, as the cluster's
+      // own kube-system add-ons are; the cloud's components there stay as they are.
+      if (chart.namespace === 'kube-system' && kubeSystemAddOn(chart.chart, chart.releaseName).length > 0) {
+        const workload = new KubernetesWorkload(this, `${chart.id}NetworkPolicies`, {
+          cluster: this.cluster, namespace: 'kube-system', dependOnClusterAddons: false, releaseName: `aiinfra-netpol-${chart.releaseName}`.slice(0, 53),
+          description: `NetworkPolicies of the ${chart.releaseName} pods in kube-system (cdktf-ai-infra)`,
+        });
+        isolateKubeSystemReleases(workload, this.cluster, [release]);
       }
       // The HTTP add-on lives in KEDA's namespace: its components' flows join that namespace's policies. Their
       // release does not wait for the add-on, so a default-deny without them never holds up its install.
