@@ -13,6 +13,22 @@ import { SynthQuery } from '../synth-query';
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 type Json = any;
 
+/** The images a Dockerfile pulls that are not pinned (a `# syntax=` frontend without a digest; a FROM without a tag, or `latest`). */
+function unpinnedImages(dockerfile: string): string[] {
+  const out: string[] = [];
+  const syntax = /^#\s*syntax\s*=\s*(\S+)/im.exec(dockerfile);
+  if (syntax && !/@sha256:[0-9a-f]{64}$/.test(syntax[1])) out.push(syntax[0].trim());
+  const stages = new Set<string>();
+  for (const m of dockerfile.matchAll(/^FROM\s+(?:--platform=\S+\s+)?(\S+)(?:\s+AS\s+(\S+))?/gim)) {
+    const ref = m[1];
+    const tag = /:([^/@]+)$/.exec(ref.split('@')[0])?.[1];
+    const pinned = /@sha256:[0-9a-f]{64}$/.test(ref) || (tag !== undefined && tag !== 'latest');
+    if (!pinned && !stages.has(ref)) out.push(m[0].replace(/\s+AS\s+\S+$/i, '').trim());
+    if (m[2]) stages.add(m[2]);
+  }
+  return out;
+}
+
 function copyTree(from: string, to: string): void {
   fs.cpSync(from, to, { recursive: true });
 }
@@ -194,6 +210,21 @@ describe('bundled images', () => {
     expect(acr).toHaveLength(1);
     expect(a.provider.docker[0].registry_auth.map((b: Json) => b.address)).toEqual([`${acr[0].name}.azurecr.io`]);
     expect((Object.values(a.resource.docker_image) as Json[]).map((i) => i.name.split('/')[0])).toEqual([`${acr[0].name}.azurecr.io`, `${acr[0].name}.azurecr.io`]);
+  });
+
+  // (issue 21 item 5) Every image a bundled build pulls is pinned and listed: the FROM base by an exact tag or a
+  // digest (in the SBOM), and no `# syntax=` frontend unless pinned by digest (a floating `docker/dockerfile:1`
+  // is one more image BuildKit pulls at build time, outside the SBOM; our Dockerfiles need only the built-in one).
+  test.each(['trainer', 'server'])('images/%s/Dockerfile pulls only pinned images', (name) => {
+    const text = fs.readFileSync(path.join(packageRoot(), 'images', name, 'Dockerfile'), 'utf8');
+    expect(unpinnedImages(text)).toEqual([]);
+  });
+
+  test('the pinning check finds a floating frontend, an untagged or latest base, and accepts digests', () => {
+    const digest = `sha256:${'0'.repeat(64)}`;
+    expect(unpinnedImages('# syntax=docker/dockerfile:1\nFROM python:3.11.9-slim\n')).toEqual(['# syntax=docker/dockerfile:1']);
+    expect(unpinnedImages('FROM python\nFROM python:latest AS b\nFROM --platform=linux/amd64 python:3.11.9\n')).toEqual(['FROM python', 'FROM python:latest']);
+    expect(unpinnedImages(`# syntax=docker/dockerfile:1.7@${digest}\nFROM python@${digest}\n`)).toEqual([]);
   });
 
   test('a user image must be pinned', () => {
