@@ -1,6 +1,6 @@
 // The public API of cdktf-ai-infra: explicit named exports only.
 export { Cloud, AwsCloud, GcpCloud, AzureCloud } from './core/cloud';
-export type { CloudKind, PerCloud, AwsCloudProps, GcpCloudProps, AzureCloudProps } from './core/cloud';
+export type { CloudKind, PerCloud, AwsCloudProps, GcpCloudProps, AzureCloudProps, CloudCommonProps, ImageRegistryAuth } from './core/cloud';
 export { InvalidPropError } from './core/errors';
 export { DuplicateCoreError } from './core/core-copies';
 export type { CoreCopy } from './core/core-copies';
@@ -104,4 +104,4 @@ export { ContainerImage } from './core/image';
 export type { IContainerImage } from './core/image';
 export { BundledImage, buildContextHash } from './core/image-build';
 export type { BundledImageName } from './core/image-build';
-export type { ImageRepository } from './core/spi';
+export type { ImageRepository, RegistryPushAuth } from './core/spi';

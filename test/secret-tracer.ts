@@ -8,6 +8,9 @@
  * - Kubernetes Secrets with data in a chart's templates or values (Helm keeps them in its release, the
  *   helm_release in state).
  * Ephemeral resources (`ephemeral.*`) and write-only arguments are not findings: Terraform stores neither.
+ * A data source is a finding by its type alone: the configuration only declares it, but Terraform keeps every
+ * attribute it reads in state, and image push credentials (ECR authorization token, Google OAuth access token,
+ * ACR token or admin passwords) are no exception.
  */
 import { parseAllDocuments } from 'yaml';
 
@@ -26,6 +29,7 @@ export const SECRET_DATA_ATTRIBUTES: Record<string, readonly string[]> = {
   azurerm_key_vault_secret: ['value'],
   azurerm_kubernetes_cluster: ['kube_config', 'kube_admin_config', 'kube_config_raw', 'kube_admin_config_raw'],
   azurerm_storage_account: ['primary_access_key', 'secondary_access_key', 'primary_connection_string'],
+  azurerm_container_registry: ['admin_password'],
 };
 
 /** Secret arguments / attributes of managed resources (stored in state when set or computed). */
@@ -40,6 +44,7 @@ export const SECRET_RESOURCE_ATTRIBUTES: Record<string, readonly string[]> = {
   azurerm_storage_account: ['primary_access_key', 'secondary_access_key', 'primary_connection_string', 'secondary_connection_string'],
   tls_private_key: ['private_key_pem', 'private_key_openssh', 'private_key_pem_pkcs8'],
   azurerm_container_registry_token_password: ['password1', 'password2'],
+  azurerm_container_registry: ['admin_password'],
   helm_release: ['set_sensitive'],
   kubernetes_secret: ['data'],
   kubernetes_secret_v1: ['data'],
@@ -48,18 +53,10 @@ export const SECRET_RESOURCE_ATTRIBUTES: Record<string, readonly string[]> = {
 /** Keys whose literal (non-reference) string value is a credential wherever it appears. */
 const CREDENTIAL_KEY = /^(password|passwd|admin[-_]?password|client_secret|api[-_]?key|access_token|private_key|secret_string|secret_data|adminPassword)$/i;
 
-/**
- * Sources of the image push credentials the docker provider uses at deploy (registry tokens: ECR 12 h, Google
- * OAuth 1 h, an ACR scope-map token password). They are findings of their own kind: still in state, reported.
- */
-const REGISTRY_CREDENTIAL_SOURCES = new Set(['aws_ecr_authorization_token', 'google_client_config', 'azurerm_container_registry_token_password']);
-
 export interface SecretFinding {
   /** Stack-relative file and JSON/YAML path. */
   readonly at: string;
   readonly what: string;
-  /** `registry-credential`: an image push credential (see REGISTRY_CREDENTIAL_SOURCES); `secret`: anything else. */
-  readonly kind: 'secret' | 'registry-credential';
 }
 
 type Json = unknown;
@@ -73,8 +70,6 @@ function walk(node: Json, at: string, visit: (value: Json, at: string, key: stri
 /** Resources whose generated secret is an attribute Terraform stores. */
 const GENERATES_SECRET = new Set(['random_password', 'tls_private_key', 'aws_iam_access_key', 'google_service_account_key', 'azurerm_container_registry_token_password']);
 
-const kindOf = (type: string): SecretFinding['kind'] => (REGISTRY_CREDENTIAL_SOURCES.has(type) ? 'registry-credential' : 'secret');
-
 const isWriteOnly = (key: string) => /_wo$/.test(key) || /_wo_version$/.test(key);
 
 /** Findings in one synthesized Terraform JSON configuration (cdk.tf.json). */
@@ -84,20 +79,24 @@ export function traceTerraform(config: Record<string, Json>, file = 'cdk.tf.json
   const resources = (config.resource ?? {}) as Record<string, Record<string, Record<string, Json>>>;
   for (const [type, byName] of Object.entries(data)) {
     if (!SECRET_DATA_ATTRIBUTES[type]) continue;
-    for (const name of Object.keys(byName)) findings.push({ at: `${file}:data.${type}.${name}`, what: `data source ${type} stores ${SECRET_DATA_ATTRIBUTES[type].join('/')} in state`, kind: kindOf(type) });
+    for (const name of Object.keys(byName)) findings.push({ at: `${file}:data.${type}.${name}`, what: `data source ${type} stores ${SECRET_DATA_ATTRIBUTES[type].join('/')} in state` });
   }
   for (const [type, byName] of Object.entries(resources)) {
     const attrs = SECRET_RESOURCE_ATTRIBUTES[type];
     if (!attrs) continue;
     for (const [name, body] of Object.entries(byName)) {
       if (GENERATES_SECRET.has(type)) {
-        findings.push({ at: `${file}:resource.${type}.${name}`, what: `${type} keeps its generated secret in state`, kind: kindOf(type) });
+        findings.push({ at: `${file}:resource.${type}.${name}`, what: `${type} keeps its generated secret in state` });
+        continue;
+      }
+      if (type === 'azurerm_container_registry') {
+        if (body?.admin_enabled === true) findings.push({ at: `${file}:resource.${type}.${name}.admin_enabled`, what: `${type} with the admin user keeps admin_password in state` });
         continue;
       }
       for (const attr of attrs) {
         const v = body?.[attr];
         if (v !== undefined && v !== null && !(Array.isArray(v) && v.length === 0)) {
-          findings.push({ at: `${file}:resource.${type}.${name}.${attr}`, what: `${type}.${attr} is set: stored in state (use the write-only ${attr}_wo)`, kind: 'secret' });
+          findings.push({ at: `${file}:resource.${type}.${name}.${attr}`, what: `${type}.${attr} is set: stored in state (use the write-only ${attr}_wo)`});
         }
       }
     }
@@ -111,11 +110,9 @@ export function traceTerraform(config: Record<string, Json>, file = 'cdk.tf.json
       const isData = m[1] === 'data.';
       const table = isData ? SECRET_DATA_ATTRIBUTES : SECRET_RESOURCE_ATTRIBUTES;
       if (!isData && /ephemeral\.$/.test(value.slice(0, m.index))) continue;
-      // A registry credential counts as such only where the image push uses it; anywhere else it is a leak.
-      const pushAuth = /^[^:]*\.resource\.docker_registry_image\.[^.]+\.auth_config\.password$/.test(at);
-      if (table[m[2]]?.includes(m[4])) findings.push({ at, what: `references ${m[0]}`, kind: pushAuth ? kindOf(m[2]) : 'secret' });
+      if (table[m[2]]?.includes(m[4])) findings.push({ at, what: `references ${m[0]}` });
     }
-    if (CREDENTIAL_KEY.test(key) && value !== '' && !/^\$\{/.test(value)) findings.push({ at, what: `literal credential under "${key}"`, kind: 'secret' });
+    if (CREDENTIAL_KEY.test(key) && value !== '' && !/^\$\{/.test(value)) findings.push({ at, what: `literal credential under "${key}"`});
   });
   return findings;
 }
@@ -130,10 +127,10 @@ export function traceChartFile(text: string, file: string): SecretFinding[] {
         const o = value as Record<string, Json>;
         if (o.kind === 'Secret' && typeof o.apiVersion === 'string') {
           const keys = [...Object.keys((o.data ?? {}) as object), ...Object.keys((o.stringData ?? {}) as object)];
-          if (keys.length) findings.push({ at, what: `Kubernetes Secret with data (${keys.join(', ')}) in a chart`, kind: 'secret' });
+          if (keys.length) findings.push({ at, what: `Kubernetes Secret with data (${keys.join(', ')}) in a chart`});
         }
       }
-      if (typeof value === 'string' && CREDENTIAL_KEY.test(key) && value !== '') findings.push({ at, what: `literal credential under "${key}"`, kind: 'secret' });
+      if (typeof value === 'string' && CREDENTIAL_KEY.test(key) && value !== '') findings.push({ at, what: `literal credential under "${key}"`});
     });
   }
   return findings;

@@ -14,7 +14,28 @@ export interface PerCloud<T> {
   azure(cloud: AzureCloud): T;
 }
 
-export interface AwsCloudProps {
+/**
+ * How `cdktf deploy` authenticates the push of the bundled images (trainer, server) to the cloud's registry:
+ * - `deployer`: with the deploying machine's own registry credentials, which no Terraform value holds: the
+ *   docker credential helper named in `~/.docker/config.json` (ECR: `docker-credential-ecr-login`; Artifact
+ *   Registry: `gcloud auth configure-docker <region>-docker.pkg.dev`), or for ACR a token from
+ *   `az acr login --expose-token` in the `DOCKER_REGISTRY_PASS` environment variable (README: Images).
+ * - `terraform-token`: a registry token that Terraform reads or creates (ECR authorization token, the Google
+ *   OAuth access token of the deploying identity, an ACR repository-scoped token password). Terraform keeps it
+ *   in state, readable by anyone who can read the state; synth warns.
+ */
+export type ImageRegistryAuth = 'deployer' | 'terraform-token';
+
+/** The ImageRegistryAuth values, for validation. */
+export const IMAGE_REGISTRY_AUTH: readonly ImageRegistryAuth[] = ['deployer', 'terraform-token'];
+
+/** Props every cloud shares. */
+export interface CloudCommonProps {
+  /** How the bundled images' push authenticates (see ImageRegistryAuth). @default 'deployer' */
+  readonly registryAuth?: ImageRegistryAuth;
+}
+
+export interface AwsCloudProps extends CloudCommonProps {
   /** AWS region, e.g. `us-east-1`. */
   readonly region: string;
   /**
@@ -27,7 +48,7 @@ export interface AwsCloudProps {
   readonly allowUnknownRegion?: boolean;
 }
 
-export interface GcpCloudProps {
+export interface GcpCloudProps extends CloudCommonProps {
   /** Project id, e.g. `acme-ml`. */
   readonly project: string;
   /** Region, e.g. `us-central1`. */
@@ -43,7 +64,7 @@ export interface GcpCloudProps {
   readonly keyRingGeneration?: number;
 }
 
-export interface AzureCloudProps {
+export interface AzureCloudProps extends CloudCommonProps {
   /** Location, e.g. `eastus2`. */
   readonly location: string;
   /**
@@ -85,6 +106,13 @@ export abstract class Cloud {
   public abstract readonly region: string;
   /** Tag/label rules of this cloud. */
   public abstract readonly labelRules: LabelRules;
+  /** How the bundled images' push authenticates (`CloudCommonProps.registryAuth`). */
+  public readonly registryAuth: ImageRegistryAuth;
+
+  protected constructor(where: string, props: CloudCommonProps) {
+    check.oneOf(where, 'registryAuth', props.registryAuth, IMAGE_REGISTRY_AUTH);
+    this.registryAuth = props.registryAuth ?? 'deployer';
+  }
 
   /** Runs the implementation for this cloud. */
   public abstract select<T>(impls: PerCloud<T>): T;
@@ -122,7 +150,7 @@ export class AwsCloud extends Cloud {
   private readonly props: AwsCloudProps;
 
   constructor(props: AwsCloudProps) {
-    super();
+    super('Cloud.aws', props);
     checkRegion('Cloud.aws', 'region', props.region, /^[a-z]{2}(-gov)?-[a-z]+-\d$/, AWS_REGIONS, props.allowUnknownRegion);
     check.matches('Cloud.aws', 'accountId', props.accountId, /^\d{12}$/, 'a 12-digit AWS account id');
     this.props = props;
@@ -150,7 +178,7 @@ export class GcpCloud extends Cloud {
   private readonly props: GcpCloudProps;
 
   constructor(props: GcpCloudProps) {
-    super();
+    super('Cloud.gcp', props);
     check.matches('Cloud.gcp', 'project', props.project, /^[a-z][a-z0-9-]{4,28}[a-z0-9]$/,
       'a project id: 6-30 characters, lowercase letters, digits and hyphens, starting with a letter');
     checkRegion('Cloud.gcp', 'region', props.region, /^[a-z]+-[a-z]+\d+$/, GCP_REGIONS, props.allowUnknownRegion);
@@ -181,7 +209,7 @@ export class AzureCloud extends Cloud {
   private readonly props: AzureCloudProps;
 
   constructor(props: AzureCloudProps) {
-    super();
+    super('Cloud.azure', props);
     checkRegion('Cloud.azure', 'location', props.location, /^[a-z]+[a-z0-9]*$/, AZURE_LOCATIONS, props.allowUnknownRegion);
     check.matches('Cloud.azure', 'resourceGroupName', props.resourceGroupName, /^[-\w._()]{1,89}[-\w_()]$/,
       'a resource group name: 1-90 letters, digits, underscores, hyphens, periods and parentheses, not ending in a period');

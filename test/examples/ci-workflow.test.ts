@@ -5,6 +5,9 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { parse } from 'yaml';
+import { TerraformStack, Testing } from 'cdktf';
+import { Cloud } from '../../src/core/cloud';
+import { BundledImage } from '../../src/core/image-build';
 import { aws, azure, clusterJson, gcp } from '../training/cluster-helpers';
 
 const CI = path.join(__dirname, '../../examples/ci');
@@ -97,6 +100,60 @@ describe('examples/ci workflow', () => {
         expect(r.status).toBe(1);
         expect(r.stderr).toContain(`${file}: state is`);
       }
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  // Issue 21 item 3: the image push uses the runner's registry login, set up from the synthesized stack.
+  test.each(['diff', 'deploy'])('%s: registry credentials from the synthesized stack, before cdktf runs on that synth', (jobName) => {
+    const steps: Json[] = workflow.jobs[jobName].steps;
+    const at = (pred: (s: Json) => boolean) => steps.findIndex(pred);
+    const synth = at((s) => s.run === 'npx cdktf synth');
+    const login = at((s) => String(s.run ?? '').startsWith('node ci/registry-login.cjs'));
+    const cdktf = at((s) => /npx cdktf (diff|deploy) --skip-synth/.test(String(s.run ?? '')));
+    expect(synth).toBeGreaterThan(0);
+    expect(login).toBeGreaterThan(synth);
+    expect(cdktf).toBeGreaterThan(login);
+    expect(steps[login].run).toContain('"cdktf.out/stacks/${{ matrix.stack }}/cdk.tf.json"');
+    expect(steps[login].run.includes('--create-missing')).toBe(jobName === 'deploy');
+    expect(Object.keys(steps[login].env).sort()).toEqual(['ARM_CLIENT_ID', 'ARM_SUBSCRIPTION_ID', 'ARM_TENANT_ID', 'ARM_USE_OIDC']);
+  });
+
+  test('registry-login.cjs: the login of each cloud, read from the registry_auth blocks a synthesized stack holds', () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ci-registry-'));
+    const script = path.join(CI, 'registry-login.cjs');
+    const dry = (json: Json, extra: string[] = []) => {
+      const file = path.join(dir, 'cdk.tf.json');
+      fs.writeFileSync(file, JSON.stringify(json));
+      return spawnSync('node', [script, ...extra, file], { encoding: 'utf8', env: { ...process.env, REGISTRY_LOGIN_DRY_RUN: '1' } });
+    };
+    const stackJson = (cloud: Cloud, ...images: ('trainer' | 'server')[]) => {
+      const stack = new TerraformStack(Testing.app(), 's');
+      for (const image of images) BundledImage.of(stack, cloud, image);
+      return JSON.parse(Testing.synth(stack));
+    };
+    try {
+      const a = dry(stackJson(Cloud.aws({ region: 'eu-west-1' }), 'trainer', 'server'));
+      expect(a.status).toBe(0);
+      expect(a.stdout).toContain('+ aws sts get-caller-identity --query Account --output text');
+      expect(a.stdout).toContain('+ aws ecr get-login-password --region eu-west-1');
+      expect(a.stdout).toContain('+ docker login --username AWS --password-stdin 123456789012.dkr.ecr.eu-west-1.amazonaws.com <<< (stdin)');
+      const g = dry(stackJson(Cloud.gcp({ project: 'acme-ml', region: 'us-central1' }), 'trainer'));
+      expect(g.stdout).toContain('+ gcloud auth configure-docker us-central1-docker.pkg.dev --quiet');
+      const azJson = stackJson(Cloud.azure({ location: 'eastus2' }), 'trainer');
+      const name = (Object.values(azJson.resource.azurerm_container_registry)[0] as Json).name;
+      const z = dry(azJson, ['--create-missing']);
+      expect(z.stdout).toContain(`+ az acr login --name ${name} --expose-token --query accessToken --output tsv`);
+      expect(z.stdout).toContain(`DOCKER_REGISTRY_PASS set for ${name}.azurecr.io (user 00000000-0000-0000-0000-000000000000)`);
+      // nothing to do with Terraform-read tokens; two ACR registries or an unknown registry are refused
+      expect(dry(stackJson(Cloud.gcp({ project: 'acme-ml', region: 'us-central1', registryAuth: 'terraform-token' }), 'trainer')).stdout).toContain('no registry_auth blocks');
+      const two = dry({ provider: { docker: [{ registry_auth: [{ address: 'a.azurecr.io', username: 'u' }, { address: 'b.azurecr.io', username: 'u' }] }] } });
+      expect(two.status).toBe(1);
+      expect(two.stderr).toContain('2 ACR registries (a.azurecr.io, b.azurecr.io)');
+      const other = dry({ provider: { docker: [{ registry_auth: [{ address: 'ghcr.io', config_file: '~/.docker/config.json' }] }] } });
+      expect(other.status).toBe(1);
+      expect(other.stderr).toContain('registry_auth address ghcr.io: not a registry this script knows');
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });
     }

@@ -31,9 +31,6 @@ function synthStacks(build: (app: App) => void): Map<string, Map<string, string>
   }
 }
 
-/** The registry-credential findings over all example stacks (README: Security quotes it). */
-const REGISTRY_CREDENTIAL_FINDINGS = 10;
-
 const EXAMPLES: Record<string, (app: App) => void> = {
   platform: (app) => { buildPlatformApp(app); },
   'two-stack': (app) => { buildTwoStackApp(app); },
@@ -41,25 +38,17 @@ const EXAMPLES: Record<string, (app: App) => void> = {
 };
 
 describe('secret tracer on every example stack', () => {
-  const all: SecretFinding[] = [];
   const perStack: [string, Map<string, string>][] = [];
   for (const [example, build] of Object.entries(EXAMPLES)) {
     for (const [stack, files] of synthStacks(build)) perStack.push([`${example}/${stack}`, files]);
   }
 
+  // Image push credentials included: the bundled images are pushed with the deploying machine's registry
+  // credentials (docker credential helpers, ACR token from the environment), never a token read by Terraform.
   test.each(perStack.map(([name, files]) => [name, files] as const))('%s: 0 secret values in its JSON and chart files', (_name, files) => {
     expect(files.has('cdk.tf.json')).toBe(true);
-    const findings = traceStackFiles(files);
-    all.push(...findings);
-    expect(findings.filter((f) => f.kind === 'secret')).toEqual([]);
-  });
-
-  // Not fixed yet (README: Security): the docker provider pushes the bundled images with a registry token that a
-  // data source or resource reads, so it is in state. Each stack that builds images has exactly its push pairs.
-  test('what remains: image push credentials, used only by the image push', () => {
-    const registry = all.filter((f) => f.kind === 'registry-credential');
-    for (const f of registry) expect(f.at).toMatch(/(data\.(aws_ecr_authorization_token|google_client_config)\.|resource\.azurerm_container_registry_token_password\.|docker_registry_image\.[^.]+\.auth_config\.password$)/);
-    expect(registry.length).toBe(REGISTRY_CREDENTIAL_FINDINGS);
+    const findings: SecretFinding[] = traceStackFiles(files);
+    expect(findings).toEqual([]);
   });
 
   test('the examples synthesize the stacks the tracer reads', () => {
@@ -110,19 +99,35 @@ describe('secret tracer fixtures (each kind of leak is found)', () => {
     ]);
   });
 
-  test('a registry token is a registry credential only in the image push; in Helm values it is a secret', () => {
+  test('image push credentials read by Terraform are secrets in state, wherever they are used', () => {
+    // The data source's attributes are in state even though cdk.tf.json only declares it.
     const config = {
-      data: { aws_ecr_authorization_token: { auth: {} } },
+      data: {
+        aws_ecr_authorization_token: { auth: {} },
+        google_client_config: { client: {} },
+        azurerm_container_registry: { acr: { name: 'r', resource_group_name: 'g' } },
+      },
+      provider: { docker: [{ registry_auth: [{ address: 'h', username: 'oauth2accesstoken', password: '${data.google_client_config.client.access_token}' }] }] },
       resource: {
+        azurerm_container_registry: { admin: { name: 'a', admin_enabled: true }, clean: { name: 'c', admin_enabled: false } },
+        azurerm_container_registry_token_password: { p: { container_registry_token_id: 't', password1: {} } },
         docker_registry_image: { push: { name: 'i', auth_config: { address: 'r', username: 'AWS', password: '${data.aws_ecr_authorization_token.auth.password}' } } },
-        helm_release: { leak: { name: 'x', values: ['token: ${data.aws_ecr_authorization_token.auth.password}'] } },
       },
     };
-    expect(traceTerraform(config).map((f) => [f.kind, f.at])).toEqual([
-      ['registry-credential', 'cdk.tf.json:data.aws_ecr_authorization_token.auth'],
-      ['registry-credential', 'cdk.tf.json.resource.docker_registry_image.push.auth_config.password'],
-      ['secret', 'cdk.tf.json.resource.helm_release.leak.values[0]'],
+    expect(traceTerraform(config).map((f) => f.at)).toEqual([
+      'cdk.tf.json:data.aws_ecr_authorization_token.auth',
+      'cdk.tf.json:data.google_client_config.client',
+      'cdk.tf.json:data.azurerm_container_registry.acr',
+      'cdk.tf.json:resource.azurerm_container_registry.admin.admin_enabled',
+      'cdk.tf.json:resource.azurerm_container_registry_token_password.p',
+      'cdk.tf.json.provider.docker[0].registry_auth[0].password',
+      'cdk.tf.json.resource.docker_registry_image.push.auth_config.password',
     ]);
+    // The deploying machine's credentials: a docker config file (credential helpers) or the environment.
+    expect(traceTerraform({
+      provider: { docker: [{ registry_auth: [{ address: 'h', config_file: '~/.docker/config.json' }, { address: 'a.azurecr.io', username: '00000000-0000-0000-0000-000000000000' }] }] },
+      resource: { docker_registry_image: { push: { name: 'h/i:1' } } },
+    })).toEqual([]);
   });
 
   test('a Kubernetes Secret with data in a chart template, and a password in chart values', () => {

@@ -1,5 +1,4 @@
 import { Construct } from 'constructs';
-import { Fn } from 'cdktf';
 import { DataAwsEcrAuthorizationToken } from '@cdktf/provider-aws/lib/data-aws-ecr-authorization-token';
 import { EcrLifecyclePolicy } from '@cdktf/provider-aws/lib/ecr-lifecycle-policy';
 import { DataAwsCallerIdentity } from '@cdktf/provider-aws/lib/data-aws-caller-identity';
@@ -12,12 +11,14 @@ import { physicalName } from '../../core/naming';
 import { resourceTags } from '../../core/tags';
 import { awsProvider } from './provider';
 import { keyPolicy } from './keys';
+import { warnRegistryToken } from '../docker/image';
 
 
 /**
  * An ECR repository for one bundled image: immutable tags, scan on push, encrypted with a customer-managed
- * KMS key (rotation on), a lifecycle policy keeping the newest 30 images; pushes authenticate with a
- * short-lived ECR authorization token.
+ * KMS key (rotation on), a lifecycle policy keeping the newest 30 images. Pushes authenticate with the
+ * deploying machine's ECR credential helper (`docker-credential-ecr-login`, named in `~/.docker/config.json`),
+ * or with `registryAuth: 'terraform-token'` a 12-hour ECR authorization token read by a data source (in state).
  */
 export function awsImageRepository(scope: Construct, cloud: AwsCloud, imageName: string): ImageRepository {
   const provider = awsProvider(scope, cloud.region);
@@ -61,13 +62,14 @@ export function awsImageRepository(scope: Construct, cloud: AwsCloud, imageName:
       }],
     }),
   });
-  const auth = new DataAwsEcrAuthorizationToken(scope, 'RegistryAuth', { provider, registryId: repo.registryId });
-  return {
-    url: repo.repositoryUrl,
-    address: Fn.replace(auth.proxyEndpoint, 'https://', ''),
-    username: auth.userName,
-    password: auth.password,
-  };
+  // The registry host, known at plan (the provider's registry_auth needs it before the repository exists).
+  const address = `${account}.dkr.ecr.${cloud.region}.${awsPartition(cloud.region) === 'aws-cn' ? 'amazonaws.com.cn' : 'amazonaws.com'}`;
+  if (cloud.registryAuth === 'terraform-token') {
+    warnRegistryToken(scope, cloud, 'the ECR authorization token (aws_ecr_authorization_token, valid 12 hours, pushes to every repository of the account)');
+    const auth = new DataAwsEcrAuthorizationToken(scope, 'RegistryAuth', { provider, registryId: repo.registryId });
+    return { url: repo.repositoryUrl, address, auth: { kind: 'terraform-token', username: auth.userName, password: auth.password } };
+  }
+  return { url: repo.repositoryUrl, address, auth: { kind: 'docker-config' } };
 }
 
 /** Aws's image registry, for BundledImage (src/core/spi.ts). */

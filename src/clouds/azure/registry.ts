@@ -14,6 +14,13 @@ import type { ImageRepository, ImageRepositorySpi } from '../../core/spi';
 import { physicalName } from '../../core/naming';
 import { resourceTags } from '../../core/tags';
 import { azureProvider, azureResourceGroupName } from './provider';
+import { warnRegistryToken } from '../docker/image';
+
+/** The user name of an ACR access token from `az acr login --expose-token` (the token is the password). */
+export const ACR_TOKEN_USERNAME = '00000000-0000-0000-0000-000000000000';
+
+/** Each stack registry's name as synthesized (its login server is `<name>.azurecr.io`). */
+const registryNames = new WeakMap<ContainerRegistry, string>();
 
 /** The stack's registry for `cloud.location` (one Premium registry serves every bundled image). */
 function stackRegistry(scope: Construct, cloud: AzureCloud): ContainerRegistry {
@@ -23,9 +30,10 @@ function stackRegistry(scope: Construct, cloud: AzureCloud): ContainerRegistry {
   if (existing) return existing;
   const provider = azureProvider(scope, cloud);
   const resourceGroupName = azureResourceGroupName(scope, cloud);
+  const name = physicalName(stack, cloud, { maxLength: 50, separator: '' }, 'images', cloud.location);
   const registry = new ContainerRegistry(stack, id, {
     provider,
-    name: physicalName(stack, cloud, { maxLength: 50, separator: '' }, 'images', cloud.location),
+    name,
     resourceGroupName,
     location: cloud.location,
     sku: 'Premium',
@@ -38,9 +46,11 @@ function stackRegistry(scope: Construct, cloud: AzureCloud): ContainerRegistry {
     dataEndpointEnabled: true,
     tags: resourceTags(stack, cloud),
   });
+  registryNames.set(registry, name);
   Policy.suppress(registry, 'AI-AZ-ACR-3', 'Terraform pushes the image from the deploying machine (docker provider), which has no '
-    + 'private line of sight to a private endpoint; the registry has admin and anonymous access off, and pushes use a token '
-    + 'scoped to one repository. Production restricts network_rule_set to the deploy runner and the cluster egress.');
+    + 'private line of sight to a private endpoint; the registry has admin and anonymous access off, and pushes use the '
+    + 'deploying identity\'s Entra ID token (or, with registryAuth \'terraform-token\', a token scoped to one repository). '
+    + 'Production restricts network_rule_set to the deploy runner and the cluster egress.');
   Policy.skipCheckov(registry, ['CKV_AZURE_165'], 'Images are rebuilt from source with a content-hash tag in any region; '
     + 'one registry per platform region, no geo-replication needed.');
   Policy.skipCheckov(registry, ['CKV_AZURE_166'], 'Quarantine blocks pulls until an external scanner marks each image verified; '
@@ -50,16 +60,27 @@ function stackRegistry(scope: Construct, cloud: AzureCloud): ContainerRegistry {
 
 /**
  * A repository in the stack's Azure Container Registry (one per location; Premium: retention of untagged manifests, zone redundancy, content trust,
- * dedicated data endpoints) with the admin user and anonymous pull disabled; pushes use a repository-scoped
- * token (scope map: write and read on this image's repository only). Images are encrypted at rest with
+ * dedicated data endpoints) with the admin user and anonymous pull disabled. Pushes authenticate with the deploying
+ * identity's ACR token (`az acr login --name <registry> --expose-token`) that the docker provider reads from
+ * `DOCKER_REGISTRY_PASS`: ACR's credential helpers and `az acr login` hand docker an identity token, which the
+ * pinned provider (kreuzwerker/docker 3.6.2) does not pass on, so a docker config file cannot serve here. With
+ * `registryAuth: 'terraform-token'` pushes use a repository-scoped token (scope map: write and read on this
+ * image's repository only) whose password Terraform creates (in state). Images are encrypted at rest with
  * service-managed keys: a customer-managed key needs a Key Vault the deploy machine can reach, which a
  * default-deny vault (AI-AZ-KV-2) forbids, so AI-AZ-ACR-4 stays a warning. Microsoft Defender for Containers
  * scans images when enabled on the subscription.
  */
 export function azureImageRepository(scope: Construct, cloud: AzureCloud, imageName: string): ImageRepository {
+  const registry = stackRegistry(scope, cloud);
+  // The login server, known at synth (the provider's registry_auth needs it at plan); the push waits for the registry.
+  const address = `${registryNames.get(registry)}.azurecr.io`;
+  const url = `${address}/${imageName}`;
+  if (cloud.registryAuth !== 'terraform-token') {
+    return { url, address, auth: { kind: 'environment', username: ACR_TOKEN_USERNAME }, dependsOn: [registry] };
+  }
+  warnRegistryToken(scope, cloud, `the password of the push token of ${imageName} (azurerm_container_registry_token_password, no expiry)`);
   const provider = azureProvider(scope, cloud);
   const resourceGroupName = azureResourceGroupName(scope, cloud);
-  const registry = stackRegistry(scope, cloud);
   const scopeMap = new ContainerRegistryScopeMap(scope, 'PushScope', {
     provider,
     name: `${imageName}-push`,
@@ -79,12 +100,7 @@ export function azureImageRepository(scope: Construct, cloud: AzureCloud, imageN
     containerRegistryTokenId: token.id,
     password1: {},
   });
-  return {
-    url: `${registry.loginServer}/${imageName}`,
-    address: registry.loginServer,
-    username: token.name,
-    password: password.password1.value,
-  };
+  return { url, address, auth: { kind: 'terraform-token', username: token.name, password: password.password1.value }, dependsOn: [registry] };
 }
 
 /**

@@ -12,12 +12,14 @@ import { resourceTags } from '../../core/tags';
 import { gcpKeyRingName } from './kms';
 import { gcpProvider } from './provider';
 import { gcpServiceAgent } from './service-agents';
+import { warnRegistryToken } from '../docker/image';
 
 /**
  * An Artifact Registry Docker repository for one bundled image: immutable tags, CMEK (a KMS key with 90-day
  * rotation, granted to the Artifact Registry service agent), vulnerability scanning inherited from the
- * project (Container Scanning API), a cleanup policy keeping the newest 30 versions. Pushes use the
- * deploying identity's OAuth access token.
+ * project (Container Scanning API), a cleanup policy keeping the newest 30 versions. Pushes authenticate with
+ * the deploying machine's gcloud credential helper (`gcloud auth configure-docker <region>-docker.pkg.dev`), or
+ * with `registryAuth: 'terraform-token'` the deploying identity's OAuth access token read by a data source (in state).
  */
 export function gcpImageRepository(scope: Construct, cloud: GcpCloud, imageName: string): ImageRepository {
   const provider = gcpProvider(scope, cloud);
@@ -54,14 +56,14 @@ export function gcpImageRepository(scope: Construct, cloud: GcpCloud, imageName:
     labels,
     dependsOn: [grant],
   });
-  const client = new DataGoogleClientConfig(scope, 'RegistryClient', { provider });
   const host = `${cloud.region}-docker.pkg.dev`;
-  return {
-    url: `${host}/${cloud.project}/${repo.repositoryId}/${imageName}`,
-    address: host,
-    username: 'oauth2accesstoken',
-    password: client.accessToken,
-  };
+  const url = `${host}/${cloud.project}/${repo.repositoryId}/${imageName}`;
+  if (cloud.registryAuth === 'terraform-token') {
+    warnRegistryToken(scope, cloud, 'the deploying identity\'s OAuth access token (google_client_config, valid 1 hour, every permission of that identity)');
+    const client = new DataGoogleClientConfig(scope, 'RegistryClient', { provider });
+    return { url, address: host, auth: { kind: 'terraform-token', username: 'oauth2accesstoken', password: client.accessToken } };
+  }
+  return { url, address: host, auth: { kind: 'docker-config' } };
 }
 
 /** Gcp's image registry, for BundledImage (src/core/spi.ts). */
