@@ -29,6 +29,11 @@ export interface NewDataQueue {
   readonly eventSourceType: 'sqs' | 'pubSub' | 'azureQueueStorage';
   /** The EventSource's entry under `spec.<eventSourceType>.<name>` (queue name, region, identity settings). */
   readonly eventSourceSpec: Record<string, unknown>;
+  /**
+   * A queue reached at private addresses (a private endpoint): the source's pods get egress to these CIDRs on this
+   * port, which the tenant's cloud-API egress (public addresses only) does not cover. @default - public endpoints only
+   */
+  readonly privateEgress?: { readonly cidrs: readonly string[]; readonly port: number };
 }
 
 /** One cloud's half of the new-data trigger. */

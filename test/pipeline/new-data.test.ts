@@ -360,6 +360,28 @@ describe('ModelPipeline trigger.onNewData on Azure', () => {
     expect(sensor.spec.triggers[0].template.k8s.parameters[0].src.dataTemplate).toBe('chat-model-data-{{ div (now | unixEpoch) 3600 }}');
   });
 
+  test('NetworkPolicy: the source pods reach the queue private endpoint\'s address on 443 (the tenant egress excludes private ranges)', () => {
+    const { stack, props, tenant } = setupAzure();
+    const p = new ModelPipeline(stack, 'chat-model', props());
+    const objects = p.workload.render().objects as K8sObject[];
+    const np = findObject(objects, 'NetworkPolicy', 'chat-model-new-data-queue-egress');
+    expect(np.spec.podSelector).toEqual({ matchLabels: { 'eventsource-name': 'chat-model-new-data' } });
+    expect(np.spec.egress).toEqual([{ to: [{ ipBlock: { cidr: expect.stringMatching(/\/32$/) } }], ports: [{ protocol: 'TCP', port: 443 }] }]);
+    // The address is the endpoint's, resolved by Terraform in the release's values.
+    const values = JSON.stringify(Object.values((resources(stack) as Resources).helm_release).map((h) => h.values));
+    expect(values).toMatch(/azurerm_private_endpoint\.[^.]*QueueEndpoint[^.]*\.private_service_connection\[0\]\.private_ip_address/);
+    // With that address in place, only the source reaches it, and only on 443; the tenant's other pods do not.
+    const withIp = JSON.parse(JSON.stringify(np).replace(/"cidr":"[^"]*\/32"/, '"cidr":"10.0.0.9/32"'));
+    const all = [...objects.filter((o) => o.kind === 'NetworkPolicy' && o !== np), withIp, ...(tenant.workload.render().objects as K8sObject[]).filter((o) => o.kind === 'NetworkPolicy')];
+    const c: Cluster = { namespaces: { team: {} }, policies: all as unknown as NetworkPolicy[] };
+    const source = { namespace: 'team', labels: { 'eventsource-name': 'chat-model-new-data' }, ip: '10.64.0.4' };
+    const other = { namespace: 'team', labels: { app: 'notebook' }, ip: '10.64.0.6' };
+    expect(allowed(c, source, { ip: '10.0.0.9' }, 443)).toBe(true);
+    expect(allowed(c, source, { ip: '10.0.0.9' }, 80)).toBe(false);
+    expect(allowed(c, source, { ip: '10.0.0.10' }, 443)).toBe(false);
+    expect(allowed(c, other, { ip: '10.0.0.9' }, 443)).toBe(false);
+  });
+
   test('the chain checker bites: a wrong prefix filter, a missing private endpoint, an over-granted identity, shared keys', () => {
     const { stack, props } = setupAzure();
     new ModelPipeline(stack, 'chat-model', props());

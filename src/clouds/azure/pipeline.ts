@@ -182,7 +182,7 @@ export function azureNewDataQueue(scope: Construct, cloud: AzureCloud, spec: New
 
   // Pods reach https://<account>.queue.core.windows.net through a private endpoint in the cluster's VNet.
   const zone = queueDnsZone(scope, cloud, vnetId, spec.cluster.node.path);
-  new PrivateEndpoint(scope, 'QueueEndpoint', {
+  const endpoint = new PrivateEndpoint(scope, 'QueueEndpoint', {
     provider, name: `pe-${physicalName(scope, cloud, { maxLength: 77 }, 'queue')}`, location: cloud.location, resourceGroupName: azureResourceGroupName(scope, cloud),
     subnetId, tags,
     privateServiceConnection: { name: 'queue', isManualConnection: false, privateConnectionResourceId: account.id, subresourceNames: ['queue'] },
@@ -230,6 +230,8 @@ export function azureNewDataQueue(scope: Construct, cloud: AzureCloud, spec: New
     eventSourceSpec: {
       storageAccountName: accountName, queueName: QUEUE_NAME, jsonBody: false, decodeMessage: false, dlq: false, waitTimeInSeconds: 20,
     },
+    // The endpoint's address in the VNet: HTTPS from the source's pods to it, nothing else private.
+    privateEgress: { cidrs: [`${endpoint.privateServiceConnection.privateIpAddress}/32`], port: 443 },
   };
 }
 
