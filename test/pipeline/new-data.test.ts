@@ -2,7 +2,7 @@ import { spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
 import Ajv from 'ajv';
-import { Aspects, TerraformStack, Testing } from 'cdktf';
+import { Aspects, TerraformStack, TerraformVariable, Testing } from 'cdktf';
 import { SqsQueue } from '@cdktf/provider-aws/lib/sqs-queue';
 import { AiInfraPolicyPack, Cloud, GpuTrainingCluster, Gpu, ModelBackupBucket, ModelPipeline, PolicyPack } from '../../src';
 import { IModelStore } from '../../src/core/model-store';
@@ -452,6 +452,15 @@ describe('ModelPipeline trigger.onNewData on Azure', () => {
     expect(r.azurerm_monitor_diagnostic_setting).toBeUndefined();
     const account = Object.values(r.azurerm_storage_account).find((a) => a.queue_encryption_key_type === 'Account')!;
     expect((account['//']?.checkov?.skip ?? []).map((k: { id: string }) => k.id)).not.toContain('CKV_AZURE_33');
+  });
+
+  test('a subnet id known only at apply (a variable): the VNet id is cut from it by Terraform', () => {
+    const { stack, props } = setupAzure();
+    const subnet = new TerraformVariable(stack, 'endpoint_subnet', { type: 'string' });
+    new ModelPipeline(stack, 'chat-model', props({ trigger: { onNewData: { privateEndpointSubnetId: subnet.stringValue } } }));
+    const r = resources(stack) as Resources;
+    expect(only(r, 'azurerm_private_endpoint').body.subnet_id).toBe('${var.endpoint_subnet}');
+    expect(only(r, 'azurerm_private_dns_zone_virtual_network_link').body.virtual_network_id).toBe('${replace(var.endpoint_subnet, "/\\/subnets\\/[^/]+$/", "")}');
   });
 
   test('on a GpuTrainingCluster with a new VNet the endpoint goes into its node subnet (no prop needed)', () => {

@@ -23,6 +23,7 @@ import { stableHash } from '../../core/hash';
 import { physicalName } from '../../core/naming';
 import { resourceTags } from '../../core/tags';
 import type { NewDataQueue, NewDataQueueSpec, PipelineSpi } from '../../pipeline/spi';
+import { Policy } from '../../policy/suppress';
 import { vnetIdOfSubnet } from './network';
 import { KEY_VAULT_RBAC_WAIT, rbacPropagation } from './propagation';
 import { azureProvider, azureResourceGroupName } from './provider';
@@ -165,6 +166,11 @@ export function azureNewDataQueue(scope: Construct, cloud: AzureCloud, spec: New
     // The key identity's grant on the key is waited for by the store's account.
     dependsOn: [modelsAccount],
   });
+  Policy.skipCheckov(account, ['CKV_AZURE_59'], 'Event Grid delivers through the storage firewall as a trusted service (system-assigned '
+    + 'identity), which Azure honours only while public network access is enabled for selected networks: the account denies every network '
+    + 'by default (no virtual network rules; the bucket\'s IP rules for Terraform), and pods use the queue private endpoint.');
+  Policy.skipCheckov(account, ['CKV_AZURE_206'], 'Transient event messages (4-day TTL) and dead letters of one pipeline: zone-redundant (ZRS) '
+    + 'like the model bucket\'s own default; a lost region loses at most pending triggers, and the next upload or the schedule starts a run.');
   const queue = new StorageQueue(scope, 'Queue', { provider, name: QUEUE_NAME, storageAccountId: account.id });
   const deadLetters = new StorageContainer(scope, 'DeadLetters', { provider, name: DEAD_LETTER_CONTAINER, storageAccountId: account.id, containerAccessType: 'private' });
   const queueScope = `${account.id}/queueServices/default/queues/${queue.name}`;
