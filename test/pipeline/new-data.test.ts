@@ -463,6 +463,19 @@ describe('ModelPipeline trigger.onNewData on Azure', () => {
     expect(only(r, 'azurerm_private_dns_zone_virtual_network_link').body.virtual_network_id).toBe('${replace(var.endpoint_subnet, "/\\/subnets\\/[^/]+$/", "")}');
   });
 
+  test('the bucket in another stack: a clear error instead of a cycle between the stacks', () => {
+    const app = Testing.app();
+    const data = new TerraformStack(app, 'data');
+    const store = new ModelBackupBucket(data, 'Models', { cloud: AZURE, forceDestroy: true });
+    const stack = new TerraformStack(app, 'plat');
+    const cluster = new FakeGpuCluster(stack, 'Cluster', { cloud: AZURE });
+    const tenant = new Tenant(stack, 'team', { cluster, gpuQuota: 8, store });
+    expectInvalid(() => new ModelPipeline(stack, 'chat-model', {
+      cluster, tenant, image: IMAGE, data: { store, prefix: 'team/raw/chat/' }, train: { preset: 'gpt-125m', gpusPerNode: 8, steps: 200 },
+      trigger: { onNewData: { privateEndpointSubnetId: SUBNET } },
+    }), /data\.store = "data\/Models"/, /a ModelBackupBucket in this stack \(plat\)/, /the bucket is in data/);
+  });
+
   test('on a GpuTrainingCluster with a new VNet the endpoint goes into its node subnet (no prop needed)', () => {
     const app = Testing.app();
     const stack = new TerraformStack(app, 'plat');

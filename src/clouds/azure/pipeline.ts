@@ -54,6 +54,14 @@ function storeAccount(scope: IConstruct, spec: NewDataQueueSpec): AzureModelBack
       'a ModelBackupBucket on Azure made in this app: the queue account takes its customer-managed key and key identity, and Event Grid its storage account '
       + '(an imported store exposes neither)');
   }
+  // The store's grants to this pipeline's identities live in the store's stack (it depends on this one): the queue
+  // account and the system topic referring back to the store's account would close a cycle between the stacks.
+  const storeStack = TerraformStack.of(az.storageAccount);
+  if (storeStack !== TerraformStack.of(scope)) {
+    throw new InvalidPropError(scope, 'data.store', spec.store.node.path,
+      `a ModelBackupBucket in this stack (${TerraformStack.of(scope).node.id}) for trigger.onNewData on Azure: the bucket is in ${storeStack.node.id}, `
+      + 'whose grants to the pipeline\'s identities already depend on this stack, so the queue account and Event Grid topic cannot refer back to it');
+  }
   return az;
 }
 
@@ -163,7 +171,7 @@ export function azureNewDataQueue(scope: Construct, cloud: AzureCloud, spec: New
       containerDeleteRetentionPolicy: { days: 7 },
     },
     tags,
-    // The key identity's grant on the key is waited for by the store's account.
+    // The key identity's grant on the key is waited for by the store's account (a store in another stack is deployed first).
     dependsOn: [modelsAccount],
   });
   Policy.skipCheckov(account, ['CKV_AZURE_59'], 'Event Grid delivers through the storage firewall as a trusted service (system-assigned '
