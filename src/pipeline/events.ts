@@ -133,6 +133,7 @@ export function newDataTriggerObjects(s: NewDataTriggerSpec): Obj[] {
     },
     sensor(s, bus, source, sensorSa, restricted),
     ...busPolicies(s, bus, source),
+    ...queuePolicies(s, source),
     apiServerEgress(`${s.pipeline}-sensor-apiserver`, s.namespace, { 'sensor-name': s.pipeline }),
   ];
 }
@@ -171,6 +172,20 @@ function sensor(s: NewDataTriggerSpec, bus: string, source: string, sa: string, 
       }],
     },
   };
+}
+
+/** The source's flow to a queue behind a private endpoint (the tenant's HTTPS egress excludes private ranges). */
+function queuePolicies(s: NewDataTriggerSpec, source: string): Obj[] {
+  const e = s.queue.privateEgress;
+  if (!e) return [];
+  return [{
+    apiVersion: 'networking.k8s.io/v1', kind: 'NetworkPolicy',
+    metadata: { name: `${source}-queue-egress`, namespace: s.namespace, labels: { ...MANAGED_BY_LABELS } },
+    spec: {
+      podSelector: { matchLabels: { 'eventsource-name': source } }, policyTypes: ['Egress'],
+      egress: [{ to: e.cidrs.map((cidr) => ({ ipBlock: { cidr } })), ports: [{ protocol: 'TCP', port: e.port }] }],
+    },
+  }];
 }
 
 /** The bus's flows: clients (the source and the Sensor) to 4222, the JetStream peers to each other on 6222. */

@@ -115,7 +115,8 @@ export interface PipelineTriggerProps {
   readonly timezone?: string;
   /**
    * Run when objects are created under `data.prefix` (bucket events through the cloud's queue to an Argo Events
-   * Sensor), debounced. Built on AWS (EventBridge -> SQS) and GCP (GCS notification -> Pub/Sub). @default - no event runs
+   * Sensor), debounced. AWS: EventBridge -> SQS; GCP: GCS notification -> Pub/Sub; Azure: Event Grid -> Storage
+   * queue (behind a private endpoint). @default - no event runs
    */
   readonly onNewData?: boolean | PipelineNewDataProps;
 }
@@ -124,6 +125,12 @@ export interface PipelineTriggerProps {
 export interface PipelineNewDataProps {
   /** At most one run from new data per window of this many minutes (a burst of uploads makes one run), 5 to 10080. @default 60 */
   readonly minIntervalMinutes?: number;
+  /**
+   * Azure only: the subnet (resource id) for the private endpoint of the queue's storage account, in a VNet the
+   * cluster's pods resolve DNS through (its `privatelink.queue.core.windows.net` zone is linked to that VNet).
+   * @default - the node subnet of a GpuTrainingCluster this app made with a new network (required otherwise)
+   */
+  readonly privateEndpointSubnetId?: string;
 }
 
 export interface ModelPipelineProps {
@@ -337,12 +344,15 @@ function resolveNewData(scope: IConstruct, props: ModelPipelineProps): number | 
   const v = props.trigger?.onNewData;
   if (v === undefined || v === false) return undefined;
   if (v !== true && (typeof v !== 'object' || v === null || Array.isArray(v))) {
-    throw new InvalidPropError(scope, 'trigger.onNewData', v, 'true, false or { minIntervalMinutes }');
+    throw new InvalidPropError(scope, 'trigger.onNewData', v, 'true, false or { minIntervalMinutes, privateEndpointSubnetId }');
   }
   const kind = props.cluster.cloud.kind;
   if (!targetFor(props.cluster.cloud).pipeline) {
-    throw new InvalidPropError(scope, 'trigger.onNewData', v,
-      `nothing on ${kind}: new-data triggers are built on aws (S3 -> EventBridge -> SQS) and gcp (GCS -> Pub/Sub), each to Argo Events; use trigger.schedule or argo submit`);
+    throw new InvalidPropError(scope, 'trigger.onNewData', v, `nothing on ${kind}: no new-data queue is built for it; use trigger.schedule or argo submit`);
+  }
+  if (v !== true && v.privateEndpointSubnetId !== undefined && kind !== 'azure') {
+    throw new InvalidPropError(scope, 'trigger.onNewData.privateEndpointSubnetId', v.privateEndpointSubnetId,
+      `unset on ${kind} (the queue's private endpoint is Azure's; SQS and Pub/Sub are reached through the cluster's egress)`);
   }
   const minutes = v === true ? 60 : (v.minIntervalMinutes ?? 60);
   check.integerInRange(scope, 'trigger.onNewData.minIntervalMinutes', minutes, 5, 10080);
@@ -475,8 +485,10 @@ export class ModelPipeline extends Construct {
     const identity = new WorkloadIdentity(this, 'EventsIdentity', {
       cloud: props.cluster.cloud, description: `New-data events of model pipeline ${this.namespace}/${name}: receives from its queue`,
     });
+    const onNewData = props.trigger?.onNewData;
     const queue = targetFor(props.cluster.cloud).pipeline!.newDataQueue(new Construct(this, 'NewData'), props.cluster.cloud, {
       store: props.data.store, prefix: props.data.prefix, reader: identity, description: `New data for model pipeline ${this.namespace}/${name}`,
+      cluster: props.cluster, privateEndpointSubnetId: typeof onNewData === 'object' ? onNewData.privateEndpointSubnetId : undefined,
     });
     const sourceServiceAccount = `${name}-new-data`;
     const annotations = props.cluster.bindServiceAccount(identity, this.namespace, sourceServiceAccount);

@@ -3,6 +3,7 @@
 // Types only: the generic code in src/pipeline/ never names a cloud or imports a provider.
 import type { Construct } from 'constructs';
 import type { Cloud } from '../core/cloud';
+import type { IGpuCluster } from '../core/cluster';
 import type { IWorkloadIdentity } from '../core/identity';
 import type { IModelStore } from '../core/model-store';
 
@@ -16,6 +17,10 @@ export interface NewDataQueueSpec {
   readonly reader: IWorkloadIdentity;
   /** What the resources are for (descriptions). */
   readonly description: string;
+  /** The cluster the event source runs on (Azure: its VNet gets the queue's private endpoint). */
+  readonly cluster: IGpuCluster;
+  /** `trigger.onNewData.privateEndpointSubnetId` (Azure only; checked by the cloud). */
+  readonly privateEndpointSubnetId?: string;
 }
 
 /** The queue, as the Argo Events EventSource names it (no secrets). */
@@ -24,6 +29,11 @@ export interface NewDataQueue {
   readonly eventSourceType: 'sqs' | 'pubSub' | 'azureQueueStorage';
   /** The EventSource's entry under `spec.<eventSourceType>.<name>` (queue name, region, identity settings). */
   readonly eventSourceSpec: Record<string, unknown>;
+  /**
+   * A queue reached at private addresses (a private endpoint): the source's pods get egress to these CIDRs on this
+   * port, which the tenant's cloud-API egress (public addresses only) does not cover. @default - public endpoints only
+   */
+  readonly privateEgress?: { readonly cidrs: readonly string[]; readonly port: number };
 }
 
 /** One cloud's half of the new-data trigger. */

@@ -138,8 +138,19 @@ export const CHECKOV_EXEMPTIONS: readonly CheckovExemption[] = [
     checks: ['CKV_AZURE_33'],
     resourceTypes: ['azurerm_storage_account'],
     reason: 'The account holds blobs only (no queues), so queue logging has nothing to log.',
-    when: (_r, ctx) => ctx.resources('azurerm_storage_queue').length === 0,
+    when: (r, ctx) => !ctx.resources('azurerm_storage_queue').some((q) => mentions(q.attrs, r.address)),
     remedy: { control: 'no queue exists in the account' },
+  },
+  {
+    checks: ['CKV_AZURE_33'],
+    resourceTypes: ['azurerm_storage_account'],
+    reason: 'Queue reads, writes and deletes are logged by an Azure Monitor diagnostic setting on the queue service (a model pipeline\'s new-data queue); '
+      + 'this check only sees classic Storage Analytics logging, a data-plane setting behind the account\'s deny-by-default firewall.',
+    when: (r, ctx) => ctx.resources('azurerm_storage_queue').some((q) => mentions(q.attrs, r.address))
+      && ctx.resources('azurerm_monitor_diagnostic_setting').some((d) => mentions(d.attrs.target_resource_id, r.address)
+        && String(d.attrs.target_resource_id).includes('/queueServices/')
+        && blocks(d.attrs.enabled_log).some((l) => ['StorageRead', 'audit', 'allLogs'].includes(String(l.category ?? l.category_group)))),
+    remedy: { control: 'StorageRead/Write/Delete logs of the queue service through an Azure Monitor diagnostic setting' },
   },
   {
     checks: ['CKV_AZURE_4'],

@@ -1,7 +1,9 @@
 // A model pipeline's new-data trigger on AWS: the store's bucket already sends its object events to EventBridge
 // (secureBucket's notification); a rule on the default bus matches `Object Created` under the data prefix and
-// delivers to an SQS queue that the pipeline's Argo Events source reads with its own workload identity.
+// delivers to an SQS queue that the pipeline's Argo Events source reads with its own workload identity. Both queues
+// are encrypted with a customer-managed key of their own that only EventBridge (for this rule) and SQS may use.
 import { Construct } from 'constructs';
+import { DataAwsCallerIdentity } from '@cdktf/provider-aws/lib/data-aws-caller-identity';
 import { CloudwatchEventRule } from '@cdktf/provider-aws/lib/cloudwatch-event-rule';
 import { CloudwatchEventTarget } from '@cdktf/provider-aws/lib/cloudwatch-event-target';
 import { IamRolePolicy } from '@cdktf/provider-aws/lib/iam-role-policy';
@@ -13,6 +15,8 @@ import { physicalName } from '../../core/naming';
 import { resourceTags } from '../../core/tags';
 import type { NewDataQueue, NewDataQueueSpec, PipelineSpi } from '../../pipeline/spi';
 import { policyJson } from './backup-bucket';
+import { clusterKey } from './keys';
+import { awsPartition } from './partition';
 import { awsProvider } from './provider';
 
 /** Unprocessed events are kept 4 days, failed ones 14 (the SQS maximum) in the dead-letter queue. */
@@ -30,7 +34,38 @@ export function objectCreatedPattern(bucket: string, prefix: string): Record<str
   };
 }
 
-/** EventBridge rule -> SQS queue (SSE, DLQ, a policy admitting only that rule) and the reader's receive grant. */
+/** How long SQS reuses a data key before calling KMS again (the default; bounds KMS calls and cost). */
+const DATA_KEY_REUSE_SECONDS = 300;
+
+/**
+ * The queues' key: administered by the account (IAM), used by EventBridge only when it sends for `ruleArn`
+ * (GenerateDataKey, Decrypt: what an SSE-KMS queue asks of a sender), and by the account's principals only
+ * through SQS in the region (the reader's IAM policy then grants Decrypt on this key). Its own key, not the bucket's
+ * (whose policy admits S3 only, and which may be the user's) nor the cluster's (EKS secrets, logs, volumes).
+ */
+function newDataKey(scope: Construct, cloud: AwsCloud, ruleArn: string, description: string, tags: Record<string, string>) {
+  const provider = awsProvider(scope, cloud.region);
+  const account = cloud.accountId ?? new DataAwsCallerIdentity(scope, 'CallerIdentity', { provider }).accountId;
+  return clusterKey(scope, 'Key', cloud, {
+    partition: awsPartition(cloud.region), accountId: account, tags,
+    description: `Encrypts the new-data queues: ${description} (cdktf-ai-infra)`.slice(0, 8192),
+    alias: `alias/cdktf-ai-infra/${physicalName(scope, cloud, { maxLength: 200, lowercase: false })}`,
+    uses: [{
+      sid: 'EventBridgeSendsForTheRule',
+      principal: { Service: 'events.amazonaws.com' },
+      actions: ['kms:GenerateDataKey', 'kms:Decrypt'],
+      // The condition AWS documents for EventBridge targets with SSE-KMS; the rule's ARN names this account.
+      condition: { ArnEquals: { 'aws:SourceArn': ruleArn } },
+    }, {
+      sid: 'UseOnlyThroughSqs',
+      principal: { AWS: `arn:${awsPartition(cloud.region)}:iam::${account}:root` },
+      actions: ['kms:Decrypt', 'kms:GenerateDataKey'],
+      condition: { StringEquals: { 'kms:ViaService': `sqs.${cloud.region}.amazonaws.com`, 'kms:CallerAccount': account } },
+    }],
+  });
+}
+
+/** EventBridge rule -> SQS queue (SSE-KMS with its own key, DLQ, a policy admitting only that rule) and the reader's receive grant. */
 export function awsNewDataQueue(scope: Construct, cloud: AwsCloud, spec: NewDataQueueSpec): NewDataQueue {
   const store = spec.store.cloud;
   if (!(store instanceof AwsCloud)) throw new InvalidPropError(scope, 'data.store', spec.store.node.path, 'an S3 store');
@@ -42,19 +77,19 @@ export function awsNewDataQueue(scope: Construct, cloud: AwsCloud, spec: NewData
   const tags = resourceTags(scope, cloud);
   // SQS queue names: 80 characters at most; EventBridge rule names: 64.
   const name = (suffix: string, maxLength = 80) => physicalName(scope, cloud, { maxLength, lowercase: false }, suffix);
-  // SQS-managed SSE: EventBridge may send to it without a key policy grant (a customer key would need one for
-  // events.amazonaws.com); the messages carry object keys, not data.
-  const dlq = new SqsQueue(scope, 'DeadLetters', {
-    provider, name: name('dlq'), messageRetentionSeconds: DLQ_RETENTION_SECONDS, sqsManagedSseEnabled: true, tags,
-  });
-  const queue = new SqsQueue(scope, 'Queue', {
-    provider, name: name('events'), messageRetentionSeconds: RETENTION_SECONDS, sqsManagedSseEnabled: true,
-    visibilityTimeoutSeconds: 300, receiveWaitTimeSeconds: 20,
-    redrivePolicy: JSON.stringify({ deadLetterTargetArn: dlq.arn, maxReceiveCount: MAX_RECEIVES }), tags,
-  });
+  // The rule first: the key policy names it (EventBridge may use the key only when sending for this rule).
   const rule = new CloudwatchEventRule(scope, 'Rule', {
     provider, name: name('new-data', 64), description: `${spec.description} (cdktf-ai-infra)`.slice(0, 512),
     eventPattern: JSON.stringify(objectCreatedPattern(spec.store.bucketName, spec.prefix)), tags,
+  });
+  const key = newDataKey(scope, store, rule.arn, spec.description, tags);
+  const dlq = new SqsQueue(scope, 'DeadLetters', {
+    provider, name: name('dlq'), messageRetentionSeconds: DLQ_RETENTION_SECONDS, kmsMasterKeyId: key.arn, kmsDataKeyReusePeriodSeconds: DATA_KEY_REUSE_SECONDS, tags,
+  });
+  const queue = new SqsQueue(scope, 'Queue', {
+    provider, name: name('events'), messageRetentionSeconds: RETENTION_SECONDS, kmsMasterKeyId: key.arn, kmsDataKeyReusePeriodSeconds: DATA_KEY_REUSE_SECONDS,
+    visibilityTimeoutSeconds: 300, receiveWaitTimeSeconds: 20,
+    redrivePolicy: JSON.stringify({ deadLetterTargetArn: dlq.arn, maxReceiveCount: MAX_RECEIVES }), tags,
   });
   new CloudwatchEventTarget(scope, 'Target', {
     provider, rule: rule.name, arn: queue.arn, deadLetterConfig: { arn: dlq.arn },
@@ -72,6 +107,9 @@ export function awsNewDataQueue(scope: Construct, cloud: AwsCloud, spec: NewData
     policy: policyJson([{
       Sid: 'ReceiveNewDataEvents', Effect: 'Allow', Resource: queue.arn,
       Action: ['sqs:ReceiveMessage', 'sqs:DeleteMessage', 'sqs:GetQueueAttributes', 'sqs:GetQueueUrl'],
+    }, {
+      // Received messages are decrypted with the queue's key: Decrypt on that key only (the key policy admits it through SQS only).
+      Sid: 'DecryptNewDataEvents', Effect: 'Allow', Resource: key.arn, Action: ['kms:Decrypt'],
     }]),
   });
   return {

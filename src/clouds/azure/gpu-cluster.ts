@@ -66,6 +66,8 @@ export function azureGpuCluster(scope: Construct, cloud: AzureCloud, spec: Clust
     logs: plane.logs, helmProvider,
   };
   if (network.vnet) resources.vnet = network.vnet;
+  // A model pipeline's new-data queue puts its private endpoint here (src/clouds/azure/pipeline.ts).
+  if (network.subnet) resources.nodeSubnet = network.subnet;
   for (const g of gpuPools) resources[`${g.pool.name}/${g.rung}`] = g.nodePool;
   return {
     clusterName: cluster.name,

@@ -4,6 +4,7 @@ import { backup } from './backup';
 import { identity } from './identity';
 import { inference } from './inference';
 import { monitoring } from './monitoring';
+import { pipeline } from './pipeline';
 import { images } from './registry';
 import { cluster } from './training';
 
@@ -14,4 +15,5 @@ export const target: CloudTarget = {
   images,
   inference,
   monitoring,
+  pipeline,
 };

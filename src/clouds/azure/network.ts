@@ -17,6 +17,8 @@ export interface AzureClusterNetwork {
   /** What the cluster must wait for (the NAT association), so egress exists before nodes boot. */
   readonly ready: ITerraformDependable[];
   readonly vnet?: VirtualNetwork;
+  /** The node subnet, when this stack made it. */
+  readonly subnet?: Subnet;
 }
 
 /** The VNet resource id of a subnet resource id (`.../virtualNetworks/<vnet>/subnets/<subnet>`). */
@@ -52,5 +54,5 @@ export function azureClusterNetwork(scope: Construct, cloud: AzureCloud, spec: C
   });
   const ipAssoc = new NatGatewayPublicIpAssociation(net, 'NatIpAssociation', { provider, natGatewayId: nat.id, publicIpAddressId: ip.id });
   const assoc = new SubnetNatGatewayAssociation(net, 'NatAssociation', { provider, subnetId: subnet.id, natGatewayId: nat.id });
-  return { vnetId: vnet.id, subnetId: subnet.id, ready: [ipAssoc, assoc], vnet };
+  return { vnetId: vnet.id, subnetId: subnet.id, ready: [ipAssoc, assoc], vnet, subnet };
 }
