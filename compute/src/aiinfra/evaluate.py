@@ -5,6 +5,9 @@ and of the production model on the very same windows, so the gate compares like 
 [--max-windows N] [--out <uri of metrics.json>] [--tasks a,b --task-dir <uri> [--task-limit N] [--batch-size N]
 [--device cpu|cuda]]``
 
+``--device`` places the held-out loss and the benchmark tasks alike (default: cuda when available, else cpu). The
+held-out loss runs in fp32 on any device, so candidate and production compare within float rounding.
+
 The candidate is a trainer checkpoint (a root or one ``step-XXXXXXXX`` directory). The test split is the dataset's
 ``test.bin`` (aiinfra.prep): non-overlapping windows of ``seq_len + 1`` tokens in file order, the first
 ``--max-windows`` of them. With ``--registry`` and a production version there, that version is evaluated on the same
@@ -74,19 +77,29 @@ def test_split(dataset: str) -> tuple[np.ndarray, str]:
 
 
 @torch.no_grad()
-def heldout_loss(model: GPT, tokens: np.ndarray, max_windows: int, batch: int = 8) -> tuple[float, int]:
+def heldout_loss(model: GPT, tokens: np.ndarray, max_windows: int, batch: int = 8, device: str = "cpu") -> tuple[float, int]:
     seq = model.config.max_seq_len
     windows = min((len(tokens) - 1) // seq, max_windows)
     if windows < 1:
         raise EvalError(f"the test split has {len(tokens)} tokens, fewer than one window of {seq + 1}")
     if int(tokens.max()) >= model.config.vocab_size:
         raise EvalError(f"the test split holds token id {int(tokens.max())} >= the model's vocab_size {model.config.vocab_size}")
+    model = model.to(device=device, dtype=torch.float32)
     total = 0.0
     for start in range(0, windows, batch):
-        rows = torch.from_numpy(np.stack([tokens[w * seq : w * seq + seq + 1] for w in range(start, min(start + batch, windows))]))
+        rows = torch.from_numpy(np.stack([tokens[w * seq : w * seq + seq + 1] for w in range(start, min(start + batch, windows))])).to(device)
         _, loss = model(rows[:, :-1], rows[:, 1:])
         total += float(loss) * len(rows)
     return total / windows, windows
+
+
+def check_device(name: str) -> str:
+    """``name`` if torch can place tensors there, else EvalError (a typo or a GPU the node does not have)."""
+    try:
+        torch.empty(1, device=name)
+    except (RuntimeError, AssertionError) as err:
+        raise EvalError(f"--device {name!r} is not usable here: {err}") from None
+    return name
 
 
 def benchmark(model_uri: str, configs: dict[str, Any], opts: dict[str, Any]) -> dict[str, Any]:
@@ -107,8 +120,9 @@ def evaluate(model_uri: str, dataset: str, registry: str | None, max_windows: in
                 raise BenchmarkError("--tasks needs --task-dir: the task YAMLs and their data (nothing is downloaded)")
             # Every task is checked (defined, data local) before a model or dataset is loaded.
             configs = resolve_tasks(tasks, stack.enter_context(local_task_dir(task_dir)))
+        device = check_device(str((task_opts or {}).get("device", "cpu")))
         tokens, split = test_split(dataset)
-        loss, windows = heldout_loss(load_gpt(model_uri), tokens, max_windows)
+        loss, windows = heldout_loss(load_gpt(model_uri), tokens, max_windows, device=device)
         metrics: dict[str, Any] = {"test_loss": loss, "perplexity": math.exp(min(loss, 80.0)), "test_split": split, "test_windows": windows}
         if configs:
             metrics.update(benchmark(model_uri, configs, task_opts or {}))
@@ -117,7 +131,7 @@ def evaluate(model_uri: str, dataset: str, registry: str | None, max_windows: in
             current_alias, _ = reg.alias("production")
             if current_alias is not None:
                 version = int(current_alias["version"])
-                base_loss, _ = heldout_loss(load_gpt(reg.model_uri(version)), tokens, max_windows)
+                base_loss, _ = heldout_loss(load_gpt(reg.model_uri(version)), tokens, max_windows, device=device)
                 metrics["baseline"] = {"version": version, "test_loss": base_loss}
                 if configs:  # production on the very same tasks, so the gate can compare scores
                     scored = benchmark(reg.model_uri(version), configs, task_opts or {})
@@ -136,7 +150,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--task-dir", help="folder or bucket prefix with the task YAMLs and their data files")
     p.add_argument("--task-limit", type=int, help="score at most N documents per task (default: all)")
     p.add_argument("--batch-size", type=int, default=8, help="lm-eval batch size")
-    p.add_argument("--device", help="torch device for the benchmark tasks (default: cuda when available, else cpu)")
+    p.add_argument("--device", help="torch device for the held-out loss and the benchmark tasks (default: cuda when available, else cpu)")
     args = p.parse_args(argv)
     try:
         tasks = parse_tasks(args.tasks) if args.tasks is not None else None
