@@ -112,6 +112,26 @@ function renderKey(ctx: AccountContext): AccountKey {
   return { keyVault, key, keyUrl: key.versionlessId, keyScope: key.resourceVersionlessId };
 }
 
+/**
+ * What every storage account of ours sets whatever it holds: TLS 1.2 over HTTPS only, Entra ID only (no shared keys,
+ * no local users, no SFTP), no public blobs, double encryption at rest, no cross-tenant replication.
+ */
+export const HARDENED_STORAGE_ACCOUNT = {
+  accountKind: 'StorageV2',
+  accountTier: 'Standard',
+  accessTier: 'Hot',
+  minTlsVersion: 'TLS1_2',
+  httpsTrafficOnlyEnabled: true,
+  allowNestedItemsToBePublic: false,
+  sharedAccessKeyEnabled: false,
+  defaultToOauthAuthentication: true,
+  infrastructureEncryptionEnabled: true,
+  crossTenantReplicationEnabled: false,
+  localUserEnabled: false,
+  sftpEnabled: false,
+  isHnsEnabled: false,
+} as const;
+
 function renderStorageAccount(ctx: AccountContext, keyIdentity: UserAssignedIdentity, keyUrl: string, keyAccess: RoleAssignment): StorageAccount {
   const { scope, p, o } = ctx;
   return new StorageAccount(scope, 'Resource', {
@@ -119,25 +139,14 @@ function renderStorageAccount(ctx: AccountContext, keyIdentity: UserAssignedIden
     name: o.accountName,
     resourceGroupName: ctx.rg,
     location: ctx.cloud.location,
-    accountKind: 'StorageV2',
-    accountTier: 'Standard',
+    ...HARDENED_STORAGE_ACCOUNT,
     accountReplicationType: o.replicationType,
-    accessTier: 'Hot',
-    minTlsVersion: 'TLS1_2',
-    httpsTrafficOnlyEnabled: true,
-    allowNestedItemsToBePublic: false,
-    sharedAccessKeyEnabled: false,
-    defaultToOauthAuthentication: true,
-    infrastructureEncryptionEnabled: true,
     publicNetworkAccessEnabled: ctx.publicAccess,
     networkRules: p.azure.network ? {
       defaultAction: 'Deny', bypass: ['AzureServices'],
       ...(ctx.ipRanges.length ? { ipRules: ctx.ipRanges } : {}), ...(ctx.subnetIds.length ? { virtualNetworkSubnetIds: ctx.subnetIds } : {}),
     } : undefined,
-    crossTenantReplicationEnabled: false,
-    localUserEnabled: false,
-    sftpEnabled: false,
-    isHnsEnabled: false,
+
     identity: { type: 'UserAssigned', identityIds: [keyIdentity.id] },
     customerManagedKey: { keyVaultKeyId: keyUrl, userAssignedIdentityId: keyIdentity.id },
     blobProperties: {

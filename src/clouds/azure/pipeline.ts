@@ -17,6 +17,7 @@ import { StorageAccount } from '@cdktf/provider-azurerm/lib/storage-account';
 import { StorageContainer } from '@cdktf/provider-azurerm/lib/storage-container';
 import { StorageQueue } from '@cdktf/provider-azurerm/lib/storage-queue';
 import type { AzureModelBackupResources } from './backup-resources';
+import { HARDENED_STORAGE_ACCOUNT } from './backup-account';
 import { AzureCloud } from '../../core/cloud';
 import { InvalidPropError, isLiteral } from '../../core/errors';
 import { stableHash } from '../../core/hash';
@@ -145,24 +146,13 @@ export function azureNewDataQueue(scope: Construct, cloud: AzureCloud, spec: New
     name: accountName,
     resourceGroupName,
     location: storeCloud.location,
-    accountKind: 'StorageV2',
-    accountTier: 'Standard',
+    ...HARDENED_STORAGE_ACCOUNT,
     accountReplicationType: 'ZRS',
-    accessTier: 'Hot',
-    minTlsVersion: 'TLS1_2',
-    httpsTrafficOnlyEnabled: true,
-    allowNestedItemsToBePublic: false,
-    sharedAccessKeyEnabled: false,
-    defaultToOauthAuthentication: true,
-    infrastructureEncryptionEnabled: true,
     queueEncryptionKeyType: 'Account',
     tableEncryptionKeyType: 'Account',
     publicNetworkAccessEnabled: true,
     networkRules: { defaultAction: 'Deny', bypass: ['AzureServices'], ...(ipRules?.length ? { ipRules } : {}) },
-    crossTenantReplicationEnabled: false,
-    localUserEnabled: false,
-    sftpEnabled: false,
-    isHnsEnabled: false,
+
     identity: { type: 'UserAssigned', identityIds: [store.keyIdentity.id] },
     customerManagedKey: { keyVaultKeyId: store.key?.versionlessId ?? modelsAccount.customerManagedKey.keyVaultKeyId, userAssignedIdentityId: store.keyIdentity.id },
     blobProperties: {
