@@ -139,7 +139,7 @@ export class Platform extends TerraformStack {
       // Azure: the example's chat endpoint has no canary (no private Gateway class, see above), so an accepted
       // version moves the registry's `production` alias directly and no endpoint serves it yet.
       ...props.cloud.select<Partial<ModelPipelineProps>>({ aws: () => ({ deploy: { endpoint: this.chat } }), gcp: () => ({ deploy: { endpoint: this.chat } }), azure: () => ({}) }),
-      trigger: { schedule: '0 3 * * 1' },
+      trigger: { schedule: '0 3 * * 1', onNewData: true },
     });
     // Failed runs, gate rejections in a row, no successful run in two weeks.
     this.monitoring.watch(this.chatPipeline);

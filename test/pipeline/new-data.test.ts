@@ -229,6 +229,32 @@ describe('ModelPipeline trigger.onNewData on GCP', () => {
     expect(es.spec.pubSub['new-data'].topic).toBeUndefined();
     expect(es.spec.pubSub['new-data'].credentialSecret).toBeUndefined();
   });
+
+  test('both topics are encrypted with the pipeline\'s own key in the bucket\'s region (Pub/Sub\'s agent holds the key; messages stay in that region)', () => {
+    const { stack, props } = setup(Cloud.gcp({ project: 'ml-platform', region: 'us-central1' }));
+    new ModelPipeline(stack, 'chat-model', props());
+    const r = resources(stack);
+    const keys = Object.entries(r.google_kms_crypto_key).filter(([id]) => id.includes('chat-model'));
+    expect(keys).toHaveLength(1);
+    const [keyId, key] = keys[0];
+    expect(key).toMatchObject({ purpose: 'ENCRYPT_DECRYPT', rotation_period: `${90 * 86400}s`, lifecycle: { prevent_destroy: true } });
+    const ring = Object.entries(r.google_kms_key_ring).find(([id]) => String(key.key_ring).includes(id));
+    expect(ring?.[1]).toMatchObject({ location: 'us-central1', project: 'ml-platform' });
+    const topics = Object.entries(r.google_pubsub_topic).filter(([id]) => id.includes('chat-model'));
+    expect(topics.map(([id]) => id.replace(/.*_(Topic|DeadLetters)_.*/, '$1')).sort()).toEqual(['DeadLetters', 'Topic']);
+    for (const [, t] of topics) {
+      expect(t.kms_key_name).toBe(`\${google_kms_crypto_key.${keyId}.id}`);
+      expect(t.message_storage_policy).toEqual({ allowed_persistence_regions: ['us-central1'] });
+      expect(t.depends_on).toEqual(expect.arrayContaining([expect.stringMatching(/google_kms_crypto_key_iam_member\..*KeyAccessPubsub/)]));
+    }
+    const access = Object.entries(r.google_kms_crypto_key_iam_member).filter(([id]) => id.includes('KeyAccessPubsub') && id.includes('chat-model'));
+    expect(access).toHaveLength(1);
+    expect(access[0][1]).toMatchObject({ role: 'roles/cloudkms.cryptoKeyEncrypterDecrypter', crypto_key_id: `\${google_kms_crypto_key.${keyId}.id}` });
+    expect(String(access[0][1].member)).toContain('gcp-sa-pubsub');
+    // the policy pack's CMEK rule on these topics (it failed on them before the key)
+    const { PolicyPack } = require('../../src/policy/pack') as typeof import('../../src/policy/pack');
+    expect(PolicyPack.errors(stack).filter((f) => f.ruleId === 'AI-GCP-PUBSUB-1')).toEqual([]);
+  });
 });
 
 const AZURE = Cloud.azure({ subscriptionId: '00000000-0000-0000-0000-000000000000', location: 'eastus' });
