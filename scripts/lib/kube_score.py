@@ -35,6 +35,11 @@ try:
     # podMetadata labels they carry) and by its train step (a Job in the template's manifest): kube-score sees neither.
     argo_pods = set()  # (stack, namespace, pipeline) of a WorkflowTemplate's pods
     pipeline_policies = {}  # (stack, namespace, policy name) -> pipeline its podSelector selects
+    # New-data triggers: the Argo Events controller makes the pods of each EventBus, EventSource and Sensor, labelled
+    # `eventbus-name` / `eventsource-name` / `sensor-name` with the object's name: kube-score sees the objects, not the pods.
+    events_objects = set()  # (stack, namespace, pod label, object name)
+    events_policies = {}  # (stack, namespace, policy name) -> (pod label, object name) its podSelector selects
+    events_labels = {"EventBus": "eventbus-name", "EventSource": "eventsource-name", "Sensor": "sensor-name"}
     charts = [(base, c) for base in bases for c in
               sorted(glob.glob(f"{base}/charts/*/*/Chart.yaml")) + sorted(glob.glob(f"{base}/stacks/*/assets/*/*/Chart.yaml"))]
     for base, chart in charts:
@@ -70,6 +75,14 @@ try:
                 selected = re.search(r"^  podSelector:\n    matchLabels:\n      ai-infra/model-pipeline: (\S+)$", text, re.M)
                 if name and selected:
                     pipeline_policies[(stack, ns.group(1), name.group(1))] = selected.group(1)
+                events = re.search(r"^  podSelector:\n    matchLabels:\n(?:      .*\n)*?      (eventbus-name|eventsource-name|sensor-name): (\S+)$", text, re.M)
+                if name and events:
+                    events_policies[(stack, ns.group(1), name.group(1))] = (events.group(1), events.group(2))
+            events_kind = re.search(r"^kind: (EventBus|EventSource|Sensor)$", text, re.M)
+            if ns and events_kind and re.search(r"^apiVersion: argoproj\.io/", text, re.M):
+                name = re.search(r"^  name: (\S+)$", text, re.M)
+                if name:
+                    events_objects.add((stack, ns.group(1), events_labels[events_kind.group(1)], name.group(1)))
             path = os.path.join(out, f"{len(seen):04d}-{os.path.basename(template)}")
             with open(path, "w") as f:
                 f.write(text)
@@ -107,6 +120,10 @@ try:
                         (stack, meta.get("namespace"), meta["name"]))) in argo_pods:
                     counts["argo"] += 1
                     continue
+                selects = events_policies.get((stack, meta.get("namespace"), meta["name"]))
+                if c["check"]["id"] == "networkpolicy-targets-pod" and selects and (stack, meta.get("namespace"), *selects) in events_objects:
+                    counts["argo"] += 1
+                    continue
                 if c["check"]["id"] == "networkpolicy-targets-pod" and meta.get("namespace") not in pod_namespaces:
                     counts["upstream"] += 1
                     continue
@@ -129,7 +146,7 @@ try:
                     print(f"[{level}] {stack}: {kind} {meta.get('namespace', '')}/{meta['name']}: {c['check']['id']}{where}: {comment['summary']}")
         print(f"kube-score: {stack}: {len(files)} manifests, {counts['ok']} ok, {counts['warning']} warning, {counts['critical']} critical, "
               f"{counts['acknowledged']} acknowledged (not counted: {counts['upstream']} NetworkPolicies for pods of upstream charts, "
-              f"{counts['keda']} KEDA-scaled Deployments, {counts['argo']} NetworkPolicies for model pipeline pods made by Argo)")
+              f"{counts['keda']} KEDA-scaled Deployments, {counts['argo']} NetworkPolicies for model pipeline pods made by Argo Workflows and Argo Events)")
         failed += counts["warning"] + counts["critical"]
     for a in acknowledged:
         if not a.get("used"):
