@@ -116,7 +116,11 @@ export async function startControlPlane(options: ControlPlaneOptions = {}): Prom
   const spawnChild = (name: string, binary: string, args: readonly string[]): ChildProcess => {
     if (!fs.existsSync(binary)) throw new Error(`twin: ${binary} is missing (scripts/tools/kube-twin.sh builds it)`);
     const out = fs.openSync(logFile(name), 'a');
-    const child = spawn(binary, [...args], { stdio: ['ignore', out, out], cwd: dir });
+    // Debian's etcd 3.4 cannot answer RequestWatchProgress, so the API server refuses client-go's streaming list
+    // (WatchListClient, on by default from client-go 0.35: kwok's). Such a client falls back to a LIST and tries the
+    // stream again with a growing backoff instead of watching: kwok then saw pod changes up to 30-40 s late. Off, every
+    // client of the twin lists and watches as against any API server without the feature.
+    const child = spawn(binary, [...args], { stdio: ['ignore', out, out], cwd: dir, env: { ...process.env, KUBE_FEATURE_WatchListClient: 'false' } });
     fs.closeSync(out);
     alive.add(child);
     child.on('exit', () => alive.delete(child));

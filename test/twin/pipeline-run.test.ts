@@ -13,7 +13,7 @@ import { Cloud } from '../../src';
 import { trainingJobProblems } from './checks';
 import { KubeObject } from './platform';
 import { readApp, sleep, Twin, waitFor } from './twin';
-import { ARGO_KWOK_STAGES, argoRelease, conditionMatches, controllerConfig, ExecutorStandIn, resourceManifest, ScriptFixture, startWorkflowController, workflowFromCron } from './workflows';
+import { ARGO_KWOK_STAGES, argoRelease, LABEL_WORKFLOW, conditionMatches, controllerConfig, ExecutorStandIn, resourceManifest, ScriptFixture, startWorkflowController, workflowFromCron } from './workflows';
 
 type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 
@@ -90,14 +90,20 @@ describe('the chat-model pipeline of examples/platform (AWS) on the real Argo Wo
     for (const name of names) await twin.cp.api('POST', `${WF}/namespaces/${cron.metadata.namespace}/workflows`, workflowFromCron(cron, name));
     const done = await waitFor(ms, async () => {
       twin.autoscaler.check();
+      // A step pod no node pool can take never runs: fail at once with the autoscaler's reasons.
+      for (const pod of await twin.pods(cron.metadata.namespace!, {})) {
+        const why = twin.autoscaler.unplaceable.get(`${pod.metadata.namespace}/${pod.metadata.name}`);
+        if (why && names.includes(pod.metadata.labels?.[LABEL_WORKFLOW])) throw new Error(`step pod ${pod.metadata.name} fits no node pool: ${why}`);
+      }
       const wfs = await Promise.all(names.map((n) => twin.cp.api<Json>('GET', `${WF}/namespaces/${cron.metadata.namespace}/workflows/${n}`)));
-      return wfs.every((w) => TERMINAL.includes(w.status?.phase)) ? wfs : undefined;
+      // A stand-in that could not do its part (e.g. RBAC refused the ServiceAccount) ends the wait at once.
+      return wfs.every((w) => TERMINAL.includes(w.status?.phase)) || standIn.errors.length > 0 ? wfs : undefined;
     });
-    if (!done) {
+    if (!done || standIn.errors.length > 0) {
       const wfs = await Promise.all(names.map((n) => twin.cp.api<Json>('GET', `${WF}/namespaces/${cron.metadata.namespace}/workflows/${n}`)));
       const where = wfs.map((w) => `${w.metadata.name}: ${w.status?.phase ?? 'no phase'} ${w.status?.message ?? ''}; nodes: ${podNodes(w)
         .map((n) => `${n.templateName}=${n.phase}${n.message ? ` (${n.message})` : ''}`).join(', ')}`).join('\n');
-      throw new Error(`the runs did not end in ${ms / 1000} s:\n${where}\nstand-in: ${standIn.errors.join('; ') || 'no errors'}\n`
+      throw new Error(`${standIn.errors.length ? 'the stand-in failed' : `the runs did not end in ${ms / 1000} s`}:\n${where}\nstand-in: ${standIn.errors.join('; ') || 'no errors'}\n`
         + `controller:\n${twin.cp.logTail('workflow-controller', 15)}`);
     }
     return done;
