@@ -116,11 +116,7 @@ export async function startControlPlane(options: ControlPlaneOptions = {}): Prom
   const spawnChild = (name: string, binary: string, args: readonly string[]): ChildProcess => {
     if (!fs.existsSync(binary)) throw new Error(`twin: ${binary} is missing (scripts/tools/kube-twin.sh builds it)`);
     const out = fs.openSync(logFile(name), 'a');
-    // Debian's etcd 3.4 cannot answer RequestWatchProgress, so the API server refuses client-go's streaming list
-    // (WatchListClient, on by default from client-go 0.35: kwok's). Such a client falls back to a LIST and tries the
-    // stream again with a growing backoff instead of watching: kwok then saw pod changes up to 30-40 s late. Off, every
-    // client of the twin lists and watches as against any API server without the feature.
-    const child = spawn(binary, [...args], { stdio: ['ignore', out, out], cwd: dir, env: { ...process.env, KUBE_FEATURE_WatchListClient: 'false' } });
+    const child = spawn(binary, [...args], { stdio: ['ignore', out, out], cwd: dir });
     fs.closeSync(out);
     alive.add(child);
     child.on('exit', () => alive.delete(child));
@@ -172,6 +168,10 @@ export async function startControlPlane(options: ControlPlaneOptions = {}): Prom
       // The `kubernetes` Service's Endpoints would name 127.0.0.1, which Endpoints validation refuses.
       '--endpoint-reconciler-type=none',
       '--enable-priority-and-fairness=false', '--profiling=false', '--v=1',
+      // Debian's etcd 3.4 cannot answer RequestWatchProgress, and with WatchList (on by default in 1.34) the API server
+      // turns a watch from resourceVersion 0 (kwok's) into a streaming list it then refuses: the client re-lists with a
+      // growing backoff instead of watching, and kwok saw pod changes up to 30-40 s late. Off: plain watches.
+      '--feature-gates=WatchList=false',
       ...(options.apiServerArgs ?? []),
     ]);
 
