@@ -168,9 +168,11 @@ export async function startWorkflowController(cp: ControlPlane, release: ArgoRel
     apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: configMap, namespace: release.namespace }, data: { config: stringify(config) },
   });
   const logging = release.values.controller?.logging ?? {};
-  // The chart passes LEADER_ELECTION_IDENTITY from the pod name (env); cp.spawn inherits the environment, so /usr/bin/env sets it.
+  // The chart passes LEADER_ELECTION_IDENTITY from the pod name (env); cp.spawn inherits the environment, so /usr/bin/env
+  // sets it. DEFAULT_REQUEUE_TIME (how long the controller waits before it re-reads a workflow after an event; 10 s,
+  // the chart sets none) is 2 s: timing only, it keeps the three runs within npm test's time.
   const controller = cp.spawn('workflow-controller', '/usr/bin/env', [
-    'LEADER_ELECTION_IDENTITY=twin-workflow-controller', binary,
+    'LEADER_ELECTION_IDENTITY=twin-workflow-controller', 'DEFAULT_REQUEUE_TIME=2s', binary,
     `--kubeconfig=${cp.kubeconfig}`, `--namespace=${release.namespace}`, '--configmap', configMap,
     '--executor-image', `quay.io/argoproj/argoexec:${ARGO_WORKFLOWS.appVersion}`,
     '--loglevel', logging.level ?? 'info', '--gloglevel', String(logging.globallevel ?? 0), '--log-format', logging.format ?? 'text',
