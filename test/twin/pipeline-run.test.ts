@@ -13,7 +13,7 @@ import { Cloud } from '../../src';
 import { trainingJobProblems } from './checks';
 import { KubeObject } from './platform';
 import { readApp, sleep, Twin, waitFor } from './twin';
-import { ARGO_KWOK_STAGES, argoRelease, LABEL_WORKFLOW, conditionMatches, controllerConfig, ExecutorStandIn, resourceManifest, ScriptFixture, startWorkflowController, workflowFromCron } from './workflows';
+import { ARGO_KWOK_STAGES, argoController, argoRelease, LABEL_WORKFLOW, conditionMatches, controllerConfig, ExecutorStandIn, resourceManifest, ScriptFixture, startWorkflowController, workflowFromCron } from './workflows';
 
 type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 
@@ -63,6 +63,8 @@ describe('the chat-model pipeline of examples/platform (AWS) on the real Argo Wo
   let canary: Json;
 
   beforeAll(async () => {
+    // The controller binary first (a build of many minutes on a cold Go cache, instant when cached).
+    argoController();
     const outdir = path.join(scratch, 'platform-aws');
     const app = new App({ outdir, stackTraces: false });
     new Platform(app, 'platform-aws', { cloud: Cloud.aws({ region: 'us-east-1' }) });
@@ -78,7 +80,7 @@ describe('the chat-model pipeline of examples/platform (AWS) on the real Argo Wo
     standIn = new ExecutorStandIn(twin.cp, fixture);
     standIn.start();
     stopFlagger = flaggerStandIn(twin, deploy, canary, standIn);
-  }, 300000);
+  }, 1200000);
   afterAll(async () => {
     stopFlagger();
     standIn?.stop();
