@@ -13,12 +13,15 @@ import { NodePool, tolerates } from './platform';
 
 type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 
-/** Starts kwok for every node annotated `kwok.x-k8s.io/node: fake` (its default stages: pods run, Job pods complete). */
-export async function startKwok(cp: ControlPlane): Promise<ChildProcess> {
+/**
+ * Starts kwok for every node annotated `kwok.x-k8s.io/node: fake` (its default stages: pods run, Job pods complete);
+ * `stages`: more kwok Stage files (e.g. the pipeline run's, test/twin/kwok-argo-steps.yaml).
+ */
+export async function startKwok(cp: ControlPlane, stages: readonly string[] = []): Promise<ChildProcess> {
   const port = await freePort();
   const kwok = cp.spawn('kwok', path.join(cp.tools, 'bin', 'kwok'), [
     `--kubeconfig=${cp.kubeconfig}`, `--config=${path.join(cp.tools, 'crds', 'kwok', 'stages.yaml')}`,
-    `--config=${path.join(cp.tools, 'crds', 'kwok', 'node-heartbeat.yaml')}`, '--manage-all-nodes=false',
+    `--config=${path.join(cp.tools, 'crds', 'kwok', 'node-heartbeat.yaml')}`, ...stages.map((s) => `--config=${s}`), '--manage-all-nodes=false',
     '--manage-nodes-with-annotation-selector=kwok.x-k8s.io/node=fake', '--manage-nodes-with-label-selector=',
     // No node leases: kwok then handles a new node's pods at once (holding each node's Lease first delayed them by
     // tens of seconds); nodes stay Ready through kwok's node-heartbeat stage (status every 20-45 s).

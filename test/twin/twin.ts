@@ -66,8 +66,13 @@ export interface SynthesizedApp {
   readonly stacks: readonly { json: Json; dir: string }[];
 }
 
+export interface TwinOptions {
+  /** More kwok Stage files (startKwok). */
+  readonly kwokStages?: readonly string[];
+}
+
 export class Twin {
-  public static async start(app: SynthesizedApp): Promise<Twin> {
+  public static async start(app: SynthesizedApp, options: TwinOptions = {}): Promise<Twin> {
     const clusterStacks = app.stacks.filter((s) => hasCluster(s.json));
     if (clusterStacks.length !== 1) throw new Error(`twin: ${app.name} has ${clusterStacks.length} clusters (expected one)`);
     const pools = nodePools(clusterStacks[0].json);
@@ -83,7 +88,7 @@ export class Twin {
     const cp = await startControlPlane();
     const twin = new Twin(app.name, cp, pools, objects, addonNamespaces);
     try {
-      await startKwok(cp);
+      await startKwok(cp, options.kwokStages);
       await twin.autoscaler.start();
       await installCrds(cp, 'prometheus-operator');
       await installCrds(cp, 'keda');
