@@ -155,8 +155,8 @@ export interface ModelPipelineProps {
 const FIXED_RUN_MINUTES = 30;
 /** Model FLOPs utilisation assumed in the run-time estimate. */
 const ESTIMATE_MFU = 0.4;
-/** FLOP/s of the evaluation step's CPUs (4 cores; aiinfra.evaluate runs on CPU). */
-const EVAL_CPU_FLOPS = 2e11;
+/** FLOP/s of the evaluation step's CPUs (EVALUATE_STEP_SIZE: 3 cores at ~50 GFLOP/s each; aiinfra.evaluate runs on CPU). */
+const EVAL_CPU_FLOPS = 1.5e11;
 
 const DURATION = /^(\d+)(m|h)$/;
 
