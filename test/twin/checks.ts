@@ -143,11 +143,17 @@ export async function endpointProblems(twin: Twin, deploy: KubeObject, pdb: Kube
   if (!pdb) {
     problems.push(`${name} has no PodDisruptionBudget`);
   } else {
+    // Done when the disruption controller allows one, or when its status already counts every pod the PDB selects
+    // as they are now (then 0 is its answer, not a status it has yet to update).
     const p = await waitFor(ms / 4, async () => {
       const live: Json = await twin.cp.api('GET', `/apis/policy/v1/namespaces/${ns}/poddisruptionbudgets/${pdb.metadata.name}`);
-      return live.status?.observedGeneration === live.metadata.generation && (live.status?.disruptionsAllowed ?? 0) >= 1 ? live : undefined;
+      if (live.status?.observedGeneration !== live.metadata.generation) return undefined;
+      if ((live.status?.disruptionsAllowed ?? 0) >= 1) return live;
+      const selected = (await twin.pods(ns, pdb.spec.selector.matchLabels ?? {})).filter((x) => !x.metadata.deletionTimestamp);
+      const healthy = selected.filter((x) => (x.status?.conditions ?? []).some((c: Json) => c.type === 'Ready' && c.status === 'True')).length;
+      return live.status.expectedPods === selected.length && live.status.currentHealthy === healthy ? live : undefined;
     });
-    if (!p) {
+    if ((p?.status?.disruptionsAllowed ?? 0) < 1) {
       const live: Json = await twin.cp.api('GET', `/apis/policy/v1/namespaces/${ns}/poddisruptionbudgets/${pdb.metadata.name}`);
       problems.push(`${name}: PodDisruptionBudget ${pdb.metadata.name} allows ${live.status?.disruptionsAllowed ?? 0} disruptions (${live.status?.currentHealthy ?? 0} healthy, ${live.status?.desiredHealthy ?? '?'} required)`);
     }

@@ -116,7 +116,11 @@ export async function startControlPlane(options: ControlPlaneOptions = {}): Prom
   const spawnChild = (name: string, binary: string, args: readonly string[]): ChildProcess => {
     if (!fs.existsSync(binary)) throw new Error(`twin: ${binary} is missing (scripts/tools/kube-twin.sh builds it)`);
     const out = fs.openSync(logFile(name), 'a');
-    const child = spawn(binary, [...args], { stdio: ['ignore', out, out], cwd: dir });
+    // Clients on client-go >= 0.35 (kwok v0.8.0 has 0.36) open their informers with a watch-list stream, which
+    // needs the API server's RequestWatchProgress, off with Debian's etcd 3.4: each watch then ended with an error
+    // and the informer relisted, so kwok saw a new or deleted pod 5-12 s late (most of each rollout step's time).
+    // client-go reads its feature gates from KUBE_FEATURE_<name>: plain list and watch, as with etcd 3.5.
+    const child = spawn(binary, [...args], { stdio: ['ignore', out, out], cwd: dir, env: { ...process.env, KUBE_FEATURE_WatchListClient: 'false' } });
     fs.closeSync(out);
     alive.add(child);
     child.on('exit', () => alive.delete(child));
