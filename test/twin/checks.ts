@@ -264,6 +264,13 @@ function surgeOf(deploy: KubeObject, replicas: number): number {
 }
 
 /**
+ * How long a pod may wait for a pool at its maximum with nothing of its Deployment terminating before the rollout is
+ * called stuck: three times kube-scheduler's longest backoff (podMaxBackoffSeconds, 10 s by default), within which
+ * it retries a pod that a freed node or a new one could take.
+ */
+const STUCK_MS = 3 * 10000;
+
+/**
  * A rolling update of an endpoint at `replicas` (its KEDA maximum, where the surge costs the most): the template
  * changes (as a new image or version does) and the rollout must finish: with maxUnavailable 0 each step's
  * `maxSurge` new pods need nodes while every old pod still runs, within the pool's maxNodes. An old pod that is
@@ -271,8 +278,9 @@ function surgeOf(deploy: KubeObject, replicas: number): number {
  * + terminationGracePeriodSeconds): a surge pod that waits for a pool at its maximum while a pod of this
  * Deployment terminates is waiting for that node, which is how a real cluster finishes such a rollout. So the
  * budget comes from the Deployment: one step per `maxSurge` pods, each up to its grace period plus `stepSlackMs`
- * (scheduling, scale-up, readiness); a pod is stuck when it fits no pool, or waits for a pool at its maximum more
- * than 30 s with no pod of the Deployment terminating, or 30 s past the last terminating pod's deletionTimestamp.
+ * (scheduling, scale-up, readiness); a pod is stuck when it fits no pool, or when it has waited for a pool at its
+ * maximum for STUCK_MS since it was first seen waiting and since a pod of the Deployment was last seen terminating
+ * (a node freed by a pod that is gone is the scheduler's to use within its backoff).
  */
 export async function rolloutProblems(twin: Twin, deploy: KubeObject, replicas: number, stepSlackMs: number): Promise<string[]> {
   const ns = deploy.metadata.namespace!;
@@ -282,15 +290,16 @@ export async function rolloutProblems(twin: Twin, deploy: KubeObject, replicas: 
   const surge = Math.max(1, Math.min(surgeOf(deploy, replicas), replicas));
   const ms = Math.ceil(replicas / surge) * (grace * 1000 + stepSlackMs);
   const atMaxSince = new Map<string, number>();
+  let terminatingSeen = 0;
   const stuck = (pods: Json[]) => {
-    const terminatingUntil = Math.max(0, ...pods.filter((p) => p.metadata.deletionTimestamp).map((p) => Date.parse(p.metadata.deletionTimestamp)));
+    if (pods.some((p) => p.metadata.deletionTimestamp)) terminatingSeen = Date.now();
     return pods.some((p) => {
       const key = `${ns}/${p.metadata.name}`;
       if (p.spec.nodeName) return false;
       if (twin.autoscaler.unplaceable.has(key)) return true;
       if (!twin.autoscaler.atMax.has(key)) return false;
       if (!atMaxSince.has(key)) atMaxSince.set(key, Date.now());
-      return Date.now() - Math.max(atMaxSince.get(key)!, terminatingUntil) > 30000;
+      return Date.now() - Math.max(atMaxSince.get(key)!, terminatingSeen) > STUCK_MS;
     });
   };
   const ready = (p: Json) => (p.status?.conditions ?? []).some((c: Json) => c.type === 'Ready' && c.status === 'True');
