@@ -116,11 +116,7 @@ export async function startControlPlane(options: ControlPlaneOptions = {}): Prom
   const spawnChild = (name: string, binary: string, args: readonly string[]): ChildProcess => {
     if (!fs.existsSync(binary)) throw new Error(`twin: ${binary} is missing (scripts/tools/kube-twin.sh builds it)`);
     const out = fs.openSync(logFile(name), 'a');
-    // Clients on client-go >= 0.35 (kwok v0.8.0 has 0.36) open their informers with a watch-list stream, which
-    // needs the API server's RequestWatchProgress, off with Debian's etcd 3.4: each watch then ended with an error
-    // and the informer relisted, so kwok saw a new or deleted pod 5-12 s late (most of each rollout step's time).
-    // client-go reads its feature gates from KUBE_FEATURE_<name>: plain list and watch, as with etcd 3.5.
-    const child = spawn(binary, [...args], { stdio: ['ignore', out, out], cwd: dir, env: { ...process.env, KUBE_FEATURE_WatchListClient: 'false' } });
+    const child = spawn(binary, [...args], { stdio: ['ignore', out, out], cwd: dir });
     fs.closeSync(out);
     alive.add(child);
     child.on('exit', () => alive.delete(child));
@@ -172,6 +168,11 @@ export async function startControlPlane(options: ControlPlaneOptions = {}): Prom
       // The `kubernetes` Service's Endpoints would name 127.0.0.1, which Endpoints validation refuses.
       '--endpoint-reconciler-type=none',
       '--enable-priority-and-fairness=false', '--profiling=false', '--v=1',
+      // With WatchList on (1.34's default) the API server turns a watch from resourceVersion 0 (kwok's informers)
+      // into a watch-list stream, which needs etcd's progress notifications that Debian's etcd 3.4 lacks: every such
+      // watch ended at once with an error and kwok relisted with backoff, seeing new and deleted pods 5-45 s late
+      // (most of each rollout step). Off, it is the plain watch of etcd 3.4-era servers.
+      '--feature-gates=WatchList=false',
       ...(options.apiServerArgs ?? []),
     ]);
 
