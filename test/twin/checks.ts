@@ -1,6 +1,6 @@
 /**
  * The twin's assertions, as functions that return problems (empty = pass), so that each one is run both on the
- * synthesized platform (no problems expected) and on a broken fixture (the problem expected): twin.test.ts.
+ * synthesized platform (no problems expected) and on a broken fixture (the problem expected): describe-twin.ts.
  */
 import { whyNot } from './nodes';
 import { Twin, waitFor } from './twin';
