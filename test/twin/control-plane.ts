@@ -131,7 +131,10 @@ export async function startControlPlane(options: ControlPlaneOptions = {}): Prom
       if (child.exitCode !== null || child.signalCode !== null) continue;
       const exited = new Promise<void>((r) => child.once('exit', () => r()));
       child.kill('SIGTERM');
-      await Promise.race([exited, sleep(5000)]);
+      // A timer left running would keep the jest worker alive past the tests ("failed to exit gracefully").
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([exited, new Promise<void>((r) => { timer = setTimeout(r, 5000); })]);
+      clearTimeout(timer);
       if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
     }
     if (!process.env.AIINFRA_TWIN_KEEP) fs.rmSync(dir, { recursive: true, force: true });
