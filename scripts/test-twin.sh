@@ -23,7 +23,9 @@ results=$(mktemp)
 trap 'rm -f "$results"' EXIT
 rc=0
 npx --no-install jest -c jest.twin.config.js --ci --forceExit --json --outputFile="$results" "$@" || rc=$?
-if [ "$rc" -ne 0 ]; then
+if [ "$rc" -ne 0 ] && [ ! -s "$results" ]; then
+  echo "test-twin: jest exited $rc and left no results (see its output above)"
+elif [ "$rc" -ne 0 ]; then
   # The failed checks, each with its stack (the describe block: `twin of examples/platform (platform-gcp)`).
   node -e '
     const r = JSON.parse(require("fs").readFileSync(process.argv[1], "utf8"));
@@ -31,6 +33,6 @@ if [ "$rc" -ne 0 ]; then
       const why = (f.message || "").split("\n").map((l) => l.trim()).filter((l) => l && !/^● Test suite failed to run$/.test(l))[0];
       if (f.status === "failed" && f.assertionResults.every((a) => a.status !== "failed")) console.log(`test-twin: FAILED ${require("path").relative(".", f.name)}: ${why || "no test ran"}`);
       for (const a of f.assertionResults.filter((x) => x.status === "failed")) console.log(`test-twin: FAILED ${a.ancestorTitles.join(" > ")} > ${a.title}`);
-    }' "$results" || echo "test-twin: jest exited $rc and left no results" >&2
+    }' "$results"
 fi
 exit "$rc"
