@@ -129,7 +129,10 @@ export async function endpointProblems(twin: Twin, deploy: KubeObject, pdb: Kube
   // the live Deployment to one zone: the zones to spread over are still its pools' zones).
   const meant: Record<string, string> = deploy.spec.template.spec.nodeSelector ?? {};
   for (const c of template.topologySpreadConstraints ?? []) {
-    if (c.topologyKey !== 'topology.kubernetes.io/zone') continue;
+    // A hard zone spread only: with `ScheduleAnyway` (the platform's endpoints) the scheduler places a replica in an
+    // over-full zone whenever only that zone has a free node at the moment, as a real cluster does, so its skew
+    // depends on timing, not on the platform (the twin found both chat replicas in one Azure zone once, 06:13).
+    if (c.topologyKey !== 'topology.kubernetes.io/zone' || c.whenUnsatisfiable !== 'DoNotSchedule') continue;
     const zones = new Set(twin.pools.filter((p) => Object.entries(meant).every(([k, v]) => p.labels[k] === v)).flatMap((p) => p.zones));
     const count = new Map([...zones].map((z) => [z, 0]));
     for (const pod of pods.filter((p) => p.spec.nodeName)) {

@@ -179,6 +179,10 @@ export function describeTwin(example: keyof typeof EXAMPLES, stack?: string): vo
       oneZone.spec.selector.matchLabels = { ...oneZone.spec.selector.matchLabels, fixture: 'one-zone' };
       oneZone.spec.template.metadata.labels = { ...oneZone.spec.template.metadata.labels, fixture: 'one-zone' };
       oneZone.spec.template.spec.nodeSelector = { ...oneZone.spec.template.spec.nodeSelector, 'topology.kubernetes.io/zone': pool.zones[0] };
+      // Its zone spread made hard (the check asserts hard spreads): the pinned pods still schedule (only the pinned
+      // zone is a domain for the scheduler), and the check, counting the pool's zones, finds the skew.
+      oneZone.spec.template.spec.topologySpreadConstraints = (oneZone.spec.template.spec.topologySpreadConstraints ?? [])
+        .map((c: { topologyKey: string }) => (c.topologyKey === 'topology.kubernetes.io/zone' ? { ...c, whenUnsatisfiable: 'DoNotSchedule' } : c));
       const strict: KubeObject = {
         apiVersion: 'policy/v1', kind: 'PodDisruptionBudget',
         metadata: { name: `${d.metadata.name}-strict`, namespace: d.metadata.namespace },
