@@ -4,9 +4,11 @@
 # the times land in cdktf.out/test-timings.json (read by `npm run bench`), with `total` = wall time.
 #
 # The steps run in two lanes side by side (each lane keeps about one core busy; the machines we test on
-# have two), balanced by their times: lane 1 is tofu (build OpenTofu once; cached) -> kube-tools (kube-apiserver + etcd for the system step; cached) -> argo-tools (the argo CLI; cached) -> typecheck -> lint -> python,
-# lane 2 is synth -> jest -> cdktn (the examples on CDK Terrain), checkov, kube, promtool (they read the synth
-# output) -> system (real Terraform and OpenTofu on every stack jest synthesized). A step's output is printed in one piece when it ends; a failed step stops its lane, the other lane runs to its end, and the run fails naming every
+# have two), balanced by their times: lane 1 is tofu (build OpenTofu once; cached) -> kube-tools (kube-apiserver + etcd for the system step; cached) -> argo-tools (the argo CLI; cached) -> typecheck -> lint -> python
+# -> twin (the digital twin of every example stack, test/twin/README.md: its stacks in parallel),
+# lane 2 is twin-tools (the twin's controllers, kwok and Kueue; cached) -> synth -> jest -> cdktn (the examples on
+# CDK Terrain), checkov, kube, promtool (they read the synth output) -> system (real Terraform and OpenTofu on every
+# stack jest synthesized). A step's output is printed in one piece when it ends; a failed step stops its lane, the other lane runs to its end, and the run fails naming every
 # failed step. AIINFRA_TEST_SERIAL=1 runs the same steps one after another.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -74,11 +76,18 @@ lane_1() {
   step typecheck npx --no-install tsc --noEmit -p tsconfig.json --incremental --tsBuildInfoFile "$cache/typecheck.tsbuildinfo" || return
   step lint npx --no-install eslint --max-warnings 0 --cache --cache-strategy content --cache-location "$cache/eslint" src examples test bench scripts || return
   if [ -e scripts/test-python.sh ]; then step python bash scripts/test-python.sh || return; fi
+  # Last here: lane 1 ends its warm run minutes before lane 2, and the twin's stacks (two at a time) then share the
+  # machine with lane 2's last steps only. Its binaries come from lane 2's first step.
+  step twin bash scripts/test-twin.sh || return
 }
 
-# Lane 2: synth, jest, then the checks that read the synth output (scripts/test-*.sh but python and twin: the
-# digital twin, test/twin/README.md, is run by hand until its checks pass on every example platform).
+# Lane 2: the twin's binaries, synth, jest, then the checks that read the synth output (scripts/test-*.sh but
+# python and twin, which are lane 1's).
 lane_2() {
+  # First: on a cold machine the Go builds of kwok, Kueue, kube-controller-manager and kube-scheduler (tens of
+  # minutes) run beside lane 1's builds, not after them; kube-apiserver is lane 1's kube-tools (one lock per part,
+  # scripts/tools/kube-twin.sh). Cached: well under a second.
+  step twin-tools bash scripts/tools/kube-twin.sh || return
   step synth npm run --silent synth || return
   step jest npx --no-install jest --ci || return
   local extra name
@@ -112,7 +121,7 @@ if [ -e "$logs/failed" ]; then
 fi
 # The steps in a fixed order (then any other), then the wall time of the whole run.
 timings=()
-for name in python-env tofu kube-tools argo-tools argo-events-tools typecheck lint synth jest cdktn checkov kube promtool system python; do
+for name in python-env tofu kube-tools argo-tools argo-events-tools twin-tools typecheck lint synth jest cdktn checkov kube promtool system python twin; do
   if [ -e "$logs/$name.time" ]; then timings+=("$(cat "$logs/$name.time")"); rm "$logs/$name.time"; fi
 done
 for f in "$logs"/*.time; do

@@ -131,7 +131,10 @@ export async function startControlPlane(options: ControlPlaneOptions = {}): Prom
       if (child.exitCode !== null || child.signalCode !== null) continue;
       const exited = new Promise<void>((r) => child.once('exit', () => r()));
       child.kill('SIGTERM');
-      await Promise.race([exited, sleep(5000)]);
+      // A timer left running would keep the jest worker alive past the tests ("failed to exit gracefully").
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([exited, new Promise<void>((r) => { timer = setTimeout(r, 5000); })]);
+      clearTimeout(timer);
       if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
     }
     if (!process.env.AIINFRA_TWIN_KEEP) fs.rmSync(dir, { recursive: true, force: true });
@@ -168,9 +171,10 @@ export async function startControlPlane(options: ControlPlaneOptions = {}): Prom
       // The `kubernetes` Service's Endpoints would name 127.0.0.1, which Endpoints validation refuses.
       '--endpoint-reconciler-type=none',
       '--enable-priority-and-fairness=false', '--profiling=false', '--v=1',
-      // Debian's etcd 3.4 cannot answer RequestWatchProgress, and with WatchList (on by default in 1.34) the API server
-      // turns a watch from resourceVersion 0 (kwok's) into a streaming list it then refuses: the client re-lists with a
-      // growing backoff instead of watching, and kwok saw pod changes up to 30-40 s late. Off: plain watches.
+      // With WatchList on (1.34's default) the API server turns a watch from resourceVersion 0 (kwok's informers)
+      // into a watch-list stream, which needs etcd's progress notifications that Debian's etcd 3.4 lacks: every such
+      // watch ended at once with an error and kwok relisted with backoff, seeing new and deleted pods 5-45 s late
+      // (most of each rollout step). Off, it is the plain watch of etcd 3.4-era servers.
       '--feature-gates=WatchList=false',
       ...(options.apiServerArgs ?? []),
     ]);

@@ -3,7 +3,7 @@
  * made from the stack's node pools with a scale-up loop (nodes.ts), the real Kueue controller with the platform's
  * configuration (kueue.ts), the add-on CRDs from the operators' Go modules, then every object of the platform's
  * own charts applied in dependency order. The `check*` functions return problems (strings) instead of throwing,
- * so the fixtures in twin.test.ts can show that each check fails on a broken platform.
+ * so the fixtures in describe-twin.ts can show that each check fails on a broken platform.
  *
  * Not run here: the upstream add-on charts (device plugin, DCGM exporter, KEDA, kube-prometheus-stack; they
  * cannot be fetched offline), so DaemonSets of those charts are not placed. KEDA's operator is not running: the

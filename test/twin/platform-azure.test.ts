@@ -1,0 +1,4 @@
+/** The twin of examples/platform's Azure stack (describe-twin.ts: every check, each with its failing fixture). */
+import { describeTwin } from './describe-twin';
+
+describeTwin('examples/platform', 'platform-azure');
