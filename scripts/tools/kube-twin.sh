@@ -12,6 +12,7 @@
 #     crds/prometheus-operator/ (example/prometheus-operator-crd), crds/keda/ (config/crd/bases),
 #     crds/keda-http/ (the HTTP add-on's config/crd/bases), crds/flagger/ (artifacts/flagger/crd.yaml),
 #     crds/argo-workflows/ (manifests/base/crds/minimal, what the chart installs with crds.full: false),
+#     crds/argo-events/ (manifests/base/crds: EventBus, EventSource, Sensor),
 #     crds/gateway-api/ (config/crd/standard, the standard channel the platform installs)
 # kwok and kueue are built inside their downloaded module directories (like tofu.sh), so their own go.mod and
 # go.sum pin their dependencies.
@@ -29,9 +30,11 @@ KEDA_HTTP_VERSION=v0.15.0
 FLAGGER_VERSION=v1.44.0
 # The chart pins Argo Workflows v4.0.6; the Go proxy does not serve it (403): v4.0.5, the CRDs of the same minor.
 ARGO_WORKFLOWS_VERSION=v4.0.5
+# Argo Events v1.9.10, the app version of the pinned chart 2.4.22 (src/pipeline/events.ts): the new-data triggers' EventBus, EventSource, Sensor.
+ARGO_EVENTS_VERSION=v1.9.10
 # Gateway API v1.3.0: the standard channel the platform installs (src/k8s/charts.ts GATEWAY_API_CRDS).
 GATEWAY_API_VERSION=v1.3.0
-CRDS_STAMP=".crds-$PROM_OPERATOR_VERSION-$KEDA_VERSION-$KEDA_HTTP_VERSION-$FLAGGER_VERSION-$ARGO_WORKFLOWS_VERSION-$GATEWAY_API_VERSION"
+CRDS_STAMP=".crds-$PROM_OPERATOR_VERSION-$KEDA_VERSION-$KEDA_HTTP_VERSION-$FLAGGER_VERSION-$ARGO_WORKFLOWS_VERSION-$ARGO_EVENTS_VERSION-$GATEWAY_API_VERSION"
 DIR="$PWD/.tools/kube-twin-$KUBE_VERSION-kwok-$KWOK_VERSION-kueue-$KUEUE_VERSION"
 # `kube-twin.sh apiserver`: only etcd and kube-apiserver, what the real-tool tier's RBAC and admission tests need
 # (scripts/test.sh builds them early, beside the other lane). Without an argument: everything the twin needs.
@@ -158,6 +161,7 @@ if ! installed; then
       crd_dir keda-http "$(module_dir "github.com/kedacore/http-add-on@$KEDA_HTTP_VERSION")"/config/crd/bases/*.yaml
       crd_dir flagger "$(module_dir "github.com/fluxcd/flagger@$FLAGGER_VERSION")"/artifacts/flagger/crd.yaml
       crd_dir argo-workflows "$(module_dir "github.com/argoproj/argo-workflows/v4@$ARGO_WORKFLOWS_VERSION")"/manifests/base/crds/minimal/argoproj.io_*.yaml
+      crd_dir argo-events "$(module_dir "github.com/argoproj/argo-events@$ARGO_EVENTS_VERSION")"/manifests/base/crds/argoproj.io_*.yaml
       crd_dir gateway-api "$(module_dir "sigs.k8s.io/gateway-api@$GATEWAY_API_VERSION")"/config/crd/standard/*.yaml
       # kwok's "fast" stages (nodes Ready at once, pods Running and Ready, Job pods Succeeded): kwok needs them as config.
       kwok_src=$(module_dir "sigs.k8s.io/kwok@$KWOK_VERSION")

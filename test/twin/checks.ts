@@ -164,9 +164,29 @@ export async function endpointProblems(twin: Twin, deploy: KubeObject, pdb: Kube
   return problems;
 }
 
-/** Pod templates of a workload object (Deployment, Job, CronJob...). */
+/** Argo Events' pod templates, as its controller (v1.9.10) turns them into a pod: one of each object, kept so a fixture's edit holds. */
+const argoEventsPods = new WeakMap<KubeObject, Json>();
+
+/**
+ * Pod templates of a workload object (Deployment, Job, CronJob...). An Argo Events EventSource or Sensor carries a
+ * partial pod (`spec.template`: pod fields plus one `container`); its controller makes the Deployment's pod from it
+ * with one container `main` (its own image and args) that takes the template's container fields: that pod is checked.
+ * The EventBus's JetStream StatefulSet is made from the controller's own templates and is not checked here.
+ */
 export function podTemplate(o: KubeObject): Json | undefined {
   if (o.kind === 'CronJob') return o.spec.jobTemplate.spec.template;
+  if (o.apiVersion?.startsWith('argoproj.io/') && (o.kind === 'EventSource' || o.kind === 'Sensor')) {
+    if (!argoEventsPods.has(o)) {
+      const { metadata, container, ...podSpec } = (o.spec?.template ?? {}) as Json;
+      const nameLabel = o.kind === 'Sensor' ? 'sensor-name' : 'eventsource-name';
+      argoEventsPods.set(o, {
+        metadata: { labels: { ...metadata?.labels, [nameLabel]: o.metadata.name } },
+        spec: { ...podSpec, containers: [{ name: 'main', image: 'quay.io/argoproj/argo-events:v1.9.10', ...container }] },
+      });
+    }
+    return argoEventsPods.get(o);
+  }
+  if (o.apiVersion?.startsWith('argoproj.io/')) return undefined;
   return o.spec?.template;
 }
 

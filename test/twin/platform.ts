@@ -208,6 +208,8 @@ export function chartReleases(stack: Json, stackDir: string): ChartRelease[] {
       const text = fs.readFileSync(path.join(dir, file), 'utf8')
         .replace(/\{\{ "\{\{" \}\}/g, '\u0000OPEN\u0000').replace(/\{\{ "\}\}" \}\}/g, '\u0000CLOSE\u0000')
         .replace(/\{\{ \.Values\.tf\.v(\d+) \| toJson \}\}/g, '"tf-placeholder-$1"')
+        // an apply-time address with a prefix (a private endpoint's IP in an ipBlock): a stand-in address that is a CIDR
+        .replace(/\{\{ \.Values\.tf\.v(\d+) \}\}\/(\d+)/g, (_m, v: string, len: string) => `198.18.${Number(v) % 256}.1/${len}`)
         .replace(/\{\{ \.Values\.tf\.v(\d+) \}\}/g, 'tf-placeholder-$1');
       if (text.includes('{{')) throw new Error(`twin: ${dir}/${file} has a template expression the twin cannot fill`);
       const plain = text.replace(/\u0000OPEN\u0000/g, '{{').replace(/\u0000CLOSE\u0000/g, '}}');

@@ -94,7 +94,7 @@ export class Twin {
       await installCrds(cp, 'keda');
       // The HTTP add-on's InterceptorRoute, Flagger's Canary and MetricTemplate, Argo Workflows' templates,
       // Gateway API (ReferenceGrant, Gateway, HTTPRoute): CRDs of the pinned releases (scripts/tools/kube-twin.sh).
-      for (const crds of ['keda-http', 'flagger', 'argo-workflows', 'gateway-api']) await installCrds(cp, crds);
+      for (const crds of ['keda-http', 'flagger', 'argo-workflows', 'argo-events', 'gateway-api']) await installCrds(cp, crds);
       const { parse } = await import('yaml');
       await startKueue(cp, parse(kueueConfigYaml));
       await twin.install();
