@@ -122,18 +122,13 @@ function systemTopic(scope: IConstruct, cloud: AzureCloud, store: AzureModelBack
   });
 }
 
-/** Account -> queue + dead-letter container -> private endpoint; topic -> subscription; the three role assignments. */
-export function azureNewDataQueue(scope: Construct, cloud: AzureCloud, spec: NewDataQueueSpec): NewDataQueue {
-  const storeCloud = spec.store.cloud;
-  if (!(storeCloud instanceof AzureCloud)) throw new InvalidPropError(scope, 'data.store', spec.store.node.path, 'an Azure blob store');
-  if (spec.reader.identityKind !== 'azure-user-assigned-identity') {
-    throw new InvalidPropError(scope, 'identity', spec.reader.node.path, 'an Azure managed identity (azure-user-assigned-identity)');
-  }
-  const store = storeAccount(scope, spec);
-  const { subnetId, vnetId } = endpointSubnet(scope, spec);
+/**
+ * The queue's storage account (with the queue, the dead-letter container and, when the store logs access, the same
+ * access logs): the same encryption and network posture as the store.
+ */
+function queueAccount(scope: Construct, cloud: AzureCloud, storeCloud: AzureCloud, store: AzureModelBackupResources, tags: Record<string, string>) {
   const provider = azureProvider(scope, cloud);
   const resourceGroupName = azureResourceGroupName(scope, storeCloud);
-  const tags = resourceTags(scope, cloud);
   const modelsAccount = store.storageAccount;
   // The same encryption and network posture as the store: its key through its key identity (which may already
   // unwrap it), queues and tables under that key too (queue_encryption_key_type is set at creation only, which is
@@ -171,7 +166,6 @@ export function azureNewDataQueue(scope: Construct, cloud: AzureCloud, spec: New
     + 'like the model bucket\'s own default; a lost region loses at most pending triggers, and the next upload or the schedule starts a run.');
   const queue = new StorageQueue(scope, 'Queue', { provider, name: QUEUE_NAME, storageAccountId: account.id });
   const deadLetters = new StorageContainer(scope, 'DeadLetters', { provider, name: DEAD_LETTER_CONTAINER, storageAccountId: account.id, containerAccessType: 'private' });
-  const queueScope = `${account.id}/queueServices/default/queues/${queue.name}`;
   // Access logs of the queue and the dead letters go where the store's blob access logs go (when it has them).
   const workspaceId = store.diagnosticSetting?.logAnalyticsWorkspaceId;
   if (workspaceId) {
@@ -183,6 +177,23 @@ export function azureNewDataQueue(scope: Construct, cloud: AzureCloud, spec: New
       });
     }
   }
+
+  return { account, accountName, queue, deadLetters };
+}
+
+/** Account -> queue + dead-letter container -> private endpoint; topic -> subscription; the three role assignments. */
+export function azureNewDataQueue(scope: Construct, cloud: AzureCloud, spec: NewDataQueueSpec): NewDataQueue {
+  const storeCloud = spec.store.cloud;
+  if (!(storeCloud instanceof AzureCloud)) throw new InvalidPropError(scope, 'data.store', spec.store.node.path, 'an Azure blob store');
+  if (spec.reader.identityKind !== 'azure-user-assigned-identity') {
+    throw new InvalidPropError(scope, 'identity', spec.reader.node.path, 'an Azure managed identity (azure-user-assigned-identity)');
+  }
+  const store = storeAccount(scope, spec);
+  const { subnetId, vnetId } = endpointSubnet(scope, spec);
+  const provider = azureProvider(scope, cloud);
+  const tags = resourceTags(scope, cloud);
+  const { account, accountName, queue, deadLetters } = queueAccount(scope, cloud, storeCloud, store, tags);
+  const queueScope = `${account.id}/queueServices/default/queues/${queue.name}`;
 
   // Pods reach https://<account>.queue.core.windows.net through a private endpoint in the cluster's VNet.
   const zone = queueDnsZone(scope, cloud, vnetId, spec.cluster.node.path);
