@@ -1,6 +1,6 @@
 /**
  * Argo Workflows in the twin (issue 25): the real workflow controller (v4.0.5, built from its Go module by
- * scripts/tools/argo-controller.sh) with the configuration the platform's `argo-workflows` helm_release values give
+ * scripts/tools/argo.sh controller) with the configuration the platform's `argo-workflows` helm_release values give
  * it, and a stand-in for Argo's executor (argoexec), which cannot run because kwok runs no containers.
  *
  * What is real: the controller's own logic (steps order, `when` conditions, parameters and results passed between
@@ -73,17 +73,17 @@ export function requestAs(cp: ControlPlane, user: string, groups: readonly strin
   });
 }
 
-/** The workflow controller binary, built once (scripts/tools/argo-controller.sh); `AIINFRA_ARGO_CONTROLLER` names another. */
+/** The workflow controller binary, built once (scripts/tools/argo.sh controller); `AIINFRA_ARGO_CONTROLLER` names another. */
 export function argoController(): string {
   const given = process.env.AIINFRA_ARGO_CONTROLLER;
   if (given) {
-    if (!fs.existsSync(given)) throw new Error(`AIINFRA_ARGO_CONTROLLER=${given} does not exist: run scripts/tools/argo-controller.sh and pass the path it prints`);
+    if (!fs.existsSync(given)) throw new Error(`AIINFRA_ARGO_CONTROLLER=${given} does not exist: run scripts/tools/argo.sh controller and pass the path it prints`);
     return given;
   }
   try {
-    return execFileSync('bash', [path.join(REPO, 'scripts/tools/argo-controller.sh')], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] }).trim();
+    return execFileSync('bash', [path.join(REPO, 'scripts/tools/argo.sh'), 'controller'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] }).trim();
   } catch (e) {
-    throw new Error(`the Argo Workflows controller could not be built (scripts/tools/argo-controller.sh; needs Go): ${(e as Error).message}`);
+    throw new Error(`the Argo Workflows controller could not be built (scripts/tools/argo.sh controller; needs Go): ${(e as Error).message}`);
   }
 }
 
