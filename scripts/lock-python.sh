@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Regenerates compute/requirements.lock: every Python package the trainer and server images install
 # (compute[cloud,hf,data,eval] and the build backend), pinned with sha256 hashes for linux x86_64, Python 3.11, resolved
-# against the torch of the pinned base image (pytorch/pytorch:2.8.0-cuda12.9-cudnn9-runtime). torch, triton and
+# against the torch of the pinned base image (pytorch/pytorch:2.8.0-cuda12.8-cudnn9-runtime, by digest). torch, triton and
 # the nvidia-* CUDA wheels come from the base image and are left out. The Dockerfiles install it with
 # `pip install --require-hashes --no-deps`, so a changed or substituted file on the index fails the build.
 # Needs network access to PyPI; uses uv (installed into .venv-tools when missing).

@@ -59,6 +59,12 @@ export interface IGpuCluster extends IConstruct {
   readonly workloadIdentityPodLabels?: Record<string, string>;
   /** Namespace the cluster's add-ons (Kueue, DCGM exporter) run in. @default 'gpu-system' */
   readonly addOnNamespace?: string;
+  /**
+   * The address ranges pods take their IPs from, where known (AWS VPC CNI: the node subnets; GKE: the pods
+   * secondary range; AKS overlay: the pod CIDR). NetworkPolicies that admit a load balancer's range except
+   * them, so no pod passes as the load balancer. @default - unknown (imported without them; an existing AWS or GCP network without `podCidrs`)
+   */
+  readonly podCidrs?: readonly string[];
   /** Kubernetes minor version (`1.33`), where known: features such as ValidatingAdmissionPolicy need one. @default - unknown (imported) */
   readonly kubernetesVersion?: string;
   /**

@@ -36,7 +36,10 @@ function imageComponent(ref: string): Record<string, unknown> {
   return {
     type: 'container', 'bom-ref': `base:${ref}`, name, version: digest ?? tag,
     purl: `pkg:docker/${name}@${digest ?? tag}`,
-    properties: [{ name: 'cdktf-ai-infra:provides', value: 'python, torch, triton, CUDA libraries' }],
+    properties: [
+      { name: 'cdktf-ai-infra:provides', value: 'python, torch, triton, CUDA libraries' },
+      ...(digest ? [{ name: 'cdktf-ai-infra:tag', value: tag }] : []),
+    ],
   };
 }
 

@@ -4,6 +4,7 @@ import { Annotations, ITerraformDependable, TerraformResource, TerraformStack, T
 import { Cloud } from '../core/cloud';
 import { GpuPoolInfo, IGpuCluster } from '../core/cluster';
 import { check, InvalidPropError } from '../core/errors';
+import { cidrContains } from '../core/cidr';
 import { Gpu, GpuMachineType } from '../core/gpu';
 import { IWorkloadIdentity } from '../core/identity';
 import { WorkloadIdentity } from '../core/workload-identity';
@@ -954,12 +955,34 @@ export class InferenceEndpoint extends EndpointMetrics implements IInferenceEndp
     ];
   }
 
+  /**
+   * The ranges the load balancer / gateway proxies connect from (`allowedCidrs`, else the cloud's): the policies
+   * except the cluster's pod ranges from them. A range of pods only is an error; unknown pod ranges, a warning.
+   */
+  private gatewaySources(allowed: readonly string[] | undefined, defaults: readonly string[]): readonly string[] {
+    const pods = this.cluster.podCidrs;
+    if (pods === undefined) {
+      Annotations.of(this).addWarning(`the pod ranges of cluster ${this.cluster.node.path} are unknown, so the NetworkPolicy's load balancer `
+        + `sources (${(allowed ?? defaults).join(', ')}) cannot except them: where the CNI applies ipBlocks to pod IPs (EKS's VPC CNI), `
+        + 'any pod with open egress in those ranges reaches the model server. Pass network.existing.podCidrs (or podCidrs to '
+        + 'GpuTrainingCluster.fromClusterAttributes), or set exposure.allowedCidrs to the load balancer subnets only');
+    }
+    (allowed ?? []).forEach((cidr, i) => {
+      const inside = (pods ?? []).find((p) => cidrContains(p, cidr));
+      if (inside) {
+        throw new InvalidPropError(this, `exposure.allowedCidrs[${i}]`, cidr, `a range outside the cluster's pod network ${inside} (a load balancer never `
+          + 'connects from a pod IP; in-cluster clients reach the endpoint through its Service, by namespace)');
+      }
+    });
+    return allowed ?? defaults;
+  }
+
   /** Who may connect (the ingress path and the scraper), the identity egress, and the ServiceMonitor. */
   private renderPolicies(ctx: EndpointContext): K8sObject[] {
     const { props, app, labels, traffic, parts, exposureParts } = ctx;
     const objects: K8sObject[] = [networkPolicy({
       name: app, namespace: this.namespace, labels, podSelector: { 'app.kubernetes.io/name': app }, port: SERVER_PORT,
-      cidrs: traffic.exposure.allowedCidrs ?? exposureParts.defaultCidrs,
+      cidrs: this.gatewaySources(traffic.exposure.allowedCidrs, exposureParts.defaultCidrs), podCidrs: this.cluster.podCidrs,
       scraperNamespace: props.monitoring?.scraperNamespace ?? DEFAULT_SCRAPER_NAMESPACE,
       // The activator's interceptor connects to the pods' IPs (the add-on's direct pod routing).
       ...(ctx.activator ? { podPeers: [INTERCEPTOR_PEER] } : {}),

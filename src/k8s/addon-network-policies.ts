@@ -31,7 +31,7 @@ import { DCGM_EXPORTER_PORT, GPU_ADDON_NAMESPACE, KUEUE_MANAGER_CONFIG, KUEUE_NA
 import { MANAGED_BY_LABELS, METRICS_SCRAPER_NAMESPACE_LABEL, scraperPeers, workloadIdentityEndpoints } from './namespace';
 
 export { METRICS_SCRAPER_NAMESPACE_LABEL, scraperPeers };
-import { networkPolicyOf } from './objects/network-policy';
+import { ipBlockPeers, networkPolicyOf } from './objects/network-policy';
 import type { K8sObject } from './objects/object';
 
 
@@ -74,7 +74,8 @@ export interface AddOnComponent {
    * Sources outside the pod network (a load balancer's data plane) and the ports they reach. A rule with no
    * source is left out (an empty `from` would admit every source).
    */
-  readonly cidrIngress?: readonly { readonly cidrs: readonly string[]; readonly ports: readonly number[] }[];
+  /** Ingress from address ranges (load balancers), the pod ranges excepted (`ipBlockPeers`). */
+  readonly cidrIngress?: readonly { readonly cidrs: readonly string[]; readonly podCidrs?: readonly string[]; readonly ports: readonly number[] }[];
   /** Pods of any namespace it calls, by label, and on which ports (the called pods' own policies must admit it). */
   readonly callsPods?: readonly { readonly podLabels: Readonly<Record<string, string>>; readonly ports: readonly number[] }[];
   /** Pods of the same namespace it calls, and on which ports (both sides are admitted). */
@@ -156,6 +157,8 @@ export interface KedaHttpAddOnNetwork {
    * data plane ranges): the interceptor's proxy and admin (health check) ports admit these.
    */
   readonly gatewaySources: readonly string[];
+  /** The cluster's pod ranges: never admitted as gateway sources. @default - unknown */
+  readonly podCidrs?: readonly string[];
 }
 
 /**
@@ -171,7 +174,7 @@ function kedaHttpAddOnComponents(http: KedaHttpAddOnNetwork): AddOnComponent[] {
   return [
     {
       name: 'keda-http-interceptor', podLabels: { ...L.interceptor }, metricsPorts: [P.interceptorMetrics], callsApiServer: true,
-      cidrIngress: [{ cidrs: gatewaySources, ports: [P.proxy, P.admin] }],
+      cidrIngress: [{ cidrs: gatewaySources, podCidrs: http.podCidrs, ports: [P.proxy, P.admin] }],
       callsPods: [{ podLabels: ACTIVATOR_BACKEND_POD_LABELS, ports: [SERVER_PORT] }, { podLabels: RESPONDER_POD_LABELS, ports: [RESPONDER_PORT] }],
     },
     {
@@ -272,7 +275,8 @@ function componentPolicy(addOn: AddOnNamespace, c: AddOnComponent, scrapers: Rec
   if (c.apiServerCallPorts?.length) ingress.push({ ports: TCP(c.apiServerCallPorts) });
   if (c.metricsPorts?.length) ingress.push({ from: scrapers, ports: TCP(c.metricsPorts) });
   for (const src of c.cidrIngress ?? []) {
-    if (src.cidrs.length) ingress.push({ from: src.cidrs.map((cidr) => ({ ipBlock: { cidr } })), ports: TCP(src.ports) });
+    const from = ipBlockPeers(src.cidrs, src.podCidrs);
+    if (from.length) ingress.push({ from, ports: TCP(src.ports) });
   }
   for (const caller of addOn.components) {
     for (const call of caller.calls ?? []) {

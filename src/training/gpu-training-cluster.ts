@@ -187,6 +187,8 @@ export interface GpuClusterAttributes {
   readonly gpuPools: readonly GpuPoolInfo[];
   /** Namespace of the add-ons. @default 'gpu-system' */
   readonly addOnNamespace?: string;
+  /** The ranges the cluster's pods take IPs from, as the making stack's `cluster.podCidrs`. @default - unknown */
+  readonly podCidrs?: readonly string[];
 }
 
 const POOL_NAME = /^[a-z][a-z0-9-]{0,18}[a-z0-9]$|^[a-z]$/;
@@ -246,9 +248,17 @@ function resolveNetwork(scope: IConstruct, spi: ClusterSpi, props: GpuTrainingCl
   if (network.existing) {
     const ex = network.existing;
     if (typeof ex.networkId !== 'string' || ex.networkId.length === 0) throw new InvalidPropError(scope, 'network.existing.networkId', ex.networkId, 'the id of the VPC / network / VNet');
+    podCidrList(scope, 'network.existing.podCidrs', ex.podCidrs);
     spi.checkExistingNetwork(scope, ex);
   }
   return { ...network, cidr };
+}
+
+/** A list of pod ranges (`network.existing.podCidrs`, the imported `podCidrs`): IPv4 CIDRs, at least one when given. */
+export function podCidrList(scope: IConstruct, prop: string, cidrs: readonly string[] | undefined): void {
+  if (cidrs === undefined) return;
+  if (!Array.isArray(cidrs) || cidrs.length === 0) throw new InvalidPropError(scope, prop, cidrs, 'a non-empty list of IPv4 CIDRs, or unset');
+  cidrs.forEach((c, i) => check.ipv4(scope, `${prop}[${i}]`, c, { prefix: 'required', allowed: 'an IPv4 CIDR of the pod network, e.g. "10.0.0.0/19"' }));
 }
 
 /** Checks a zone list against the cloud's zone names: distinct, non-empty unless a regional pool is allowed. */
@@ -449,6 +459,11 @@ export class GpuTrainingCluster extends Construct implements IGpuCluster {
   /** Kubernetes minor version of the control plane (`kubernetesVersion` prop, default 1.33). */
   public readonly kubernetesVersion: string;
   public readonly workloadIdentityPodLabels: Record<string, string>;
+  /**
+   * The ranges pods take IPs from (EKS: the private subnets; GKE: the pods range; AKS: the overlay), or
+   * `network.existing.podCidrs`; undefined for an existing AWS or GCP network without them.
+   */
+  public readonly podCidrs?: readonly string[];
   /** API server URL. */
   public readonly endpoint: string;
   /** Base64 PEM of the cluster CA. */
@@ -523,6 +538,7 @@ export class GpuTrainingCluster extends Construct implements IGpuCluster {
     this.addOnDependencies = [...this.impl.addOnDependencies, ...(this.clusterConfig ? [this.clusterConfig.release] : [])];
     this.addOnNetworkPolicies = deliverClusterAddOnNetworkPolicies(this, { gpuOperator: spec.gpuSoftware === 'gpu-operator', dcgmExporter: spec.dcgmExporter, kueue: spec.kueue });
     this.workloadIdentityPodLabels = this.impl.workloadIdentityPodLabels;
+    this.podCidrs = this.impl.podCidrs;
     this.endpoint = this.impl.endpoint;
     this.certificateAuthorityData = this.impl.certificateAuthorityData;
     this.oidcIssuerUrl = this.impl.oidcIssuerUrl;
@@ -613,6 +629,7 @@ export class GpuTrainingCluster extends Construct implements IGpuCluster {
       oidcIssuerUrl: this.oidcIssuerUrl || undefined,
       gpuPools: this.gpuPools,
       addOnNamespace: this.addOnNamespace,
+      ...(this.podCidrs ? { podCidrs: this.podCidrs } : {}),
     };
   }
 
@@ -673,6 +690,7 @@ class ImportedGpuCluster extends Construct implements IGpuCluster {
   public readonly addOnDependencies: readonly ITerraformDependable[] = [];
   public readonly addOnNamespace: string;
   public readonly workloadIdentityPodLabels: Record<string, string>;
+  public readonly podCidrs?: readonly string[];
   private readonly impl: ImportedClusterImpl;
 
   constructor(scope: Construct, id: string, attrs: GpuClusterAttributes) {
@@ -692,6 +710,8 @@ class ImportedGpuCluster extends Construct implements IGpuCluster {
     this.clusterName = attrs.clusterName;
     this.gpuPools = attrs.gpuPools;
     this.addOnNamespace = attrs.addOnNamespace ?? GPU_ADDON_NAMESPACE;
+    podCidrList(this, 'podCidrs', attrs.podCidrs);
+    this.podCidrs = attrs.podCidrs;
     this.impl = spi.buildImported(this, attrs.cloud, spec);
     this.helmProvider = this.impl.helmProvider;
     this.workloadIdentityPodLabels = this.impl.workloadIdentityPodLabels;

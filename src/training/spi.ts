@@ -54,6 +54,13 @@ export interface ExistingNetwork {
   readonly podsRangeName?: string;
   /** GCP: the subnetwork's secondary range for services. */
   readonly servicesRangeName?: string;
+  /**
+   * The ranges pods take their IPs from: AWS (VPC CNI) the node subnets' CIDRs, GCP the pods secondary range's
+   * CIDR (Azure's overlay pod CIDR is always known). Load balancer sources in NetworkPolicies except them; without
+   * them an endpoint warns that a pod may pass as its load balancer.
+   * @default - unknown
+   */
+  readonly podCidrs?: readonly string[];
 }
 
 /** Network options: a new one (default) or an existing one. */
@@ -114,6 +121,8 @@ export interface ClusterImpl {
    */
   readonly apiAccess?: readonly ITerraformDependable[];
   readonly workloadIdentityPodLabels: Record<string, string>;
+  /** The ranges pods take IPs from, where known at synth (see `IGpuCluster.podCidrs`). */
+  readonly podCidrs?: readonly string[];
   /** The main resources, as escape hatches. */
   readonly resources: Record<string, IConstruct>;
   /**

@@ -9,6 +9,8 @@ import { IWorkloadIdentity } from '../../src/core/identity';
 export interface FakeClusterOptions {
   readonly cloud?: Cloud;
   readonly pools?: GpuPoolInfo[];
+  /** The pod ranges; pass `undefined` explicitly for a cluster whose ranges are unknown. @default ['10.64.0.0/14'] */
+  readonly podCidrs?: readonly string[];
 }
 
 export const H100_POOL: GpuPoolInfo = {
@@ -28,12 +30,14 @@ export class FakeGpuCluster extends Construct implements IGpuCluster {
   public readonly clusterName = 'fake-cluster';
   public readonly gpuPools: readonly GpuPoolInfo[];
   public readonly helmProvider: HelmProvider;
+  public readonly podCidrs?: readonly string[];
   public readonly bindings: { identity: IWorkloadIdentity; namespace: string; serviceAccount: string }[] = [];
 
   constructor(scope: Construct, id: string, options: FakeClusterOptions = {}) {
     super(scope, id);
     this.cloud = options.cloud ?? Cloud.aws({ region: 'us-east-1' });
     this.gpuPools = options.pools ?? [H100_POOL];
+    this.podCidrs = 'podCidrs' in options ? options.podCidrs : ['10.64.0.0/14'];
     this.helmProvider = new HelmProvider(TerraformStack.of(this), `${id}-helm`, { alias: id.toLowerCase() });
   }
 

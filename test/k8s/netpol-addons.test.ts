@@ -276,7 +276,7 @@ describe.each(stacks.map((s) => [s.cloud, s] as const))('%s: the activator chain
   const ep = r.activated;
   // Where each cloud's internal gateway connects from: the ALB's ENIs in the VPC's subnets (AWS); the Envoy
   // proxies of gke-l7-rilb in the proxy-only subnet, and Google's health checkers (GCP).
-  const gatewayAddresses: Record<string, string[]> = { 'platform-aws': ['10.0.12.34'], 'platform-gcp': [GKE_PROXY_ONLY_CIDR.replace(/0\/23$/, '7'), '35.191.3.4'] };
+  const gatewayAddresses: Record<string, string[]> = { 'platform-aws': ['10.0.232.34'], 'platform-gcp': [GKE_PROXY_ONLY_CIDR.replace(/0\/23$/, '7'), '35.191.3.4'] };
   const chain: Record<string, Endpoint> = {
     ...Object.fromEntries((gatewayAddresses[r.cloud] ?? []).map((ip, i) => [`gateway ${i}`, { ip }])),
     interceptor: { namespace: 'keda', labels: { ...L.interceptor }, ip: '10.64.5.10' },

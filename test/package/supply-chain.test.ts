@@ -44,7 +44,7 @@ describe('Python supply chain of the images', () => {
   test('the SBOM is deterministic and lists the base image and every locked package with its hashes', () => {
     const dockerfile = fs.readFileSync(path.join(ROOT, 'images', 'server', 'Dockerfile'), 'utf8');
     const text = fs.readFileSync(LOCK, 'utf8');
-    expect(baseImageOf(dockerfile)).toBe('pytorch/pytorch:2.8.0-cuda12.9-cudnn9-runtime');
+    expect(baseImageOf(dockerfile)).toBe('pytorch/pytorch:2.8.0-cuda12.8-cudnn9-runtime@sha256:417bd75df6365104c283ea4c1651fb3530d9eb5a4c2fafa51943cff2a94e6385');
     const a = imageSbom('aiinfra-server', 'ctx-0123', dockerfile, text);
     expect(imageSbom('aiinfra-server', 'ctx-0123', dockerfile, text)).toBe(a);
     const bom = JSON.parse(a);
@@ -52,6 +52,9 @@ describe('Python supply chain of the images', () => {
     const fastapi = bom.components.find((c: { name: string }) => c.name === 'fastapi');
     expect(fastapi.hashes.map((h: { content: string }) => h.content)).toEqual(lock.get('fastapi')!.hashes);
     expect(bom.dependencies[0].dependsOn).toHaveLength(lock.size + 1);
+    // the base by digest, its tag kept for readers
+    expect(bom.components[0]).toMatchObject({ name: 'pytorch/pytorch', version: expect.stringMatching(/^sha256:[0-9a-f]{64}$/),
+      properties: expect.arrayContaining([{ name: 'cdktf-ai-infra:tag', value: '2.8.0-cuda12.8-cudnn9-runtime' }]) });
   });
 
   test('the reader refuses an unhashed or unpinned line (fixture)', () => {

@@ -62,11 +62,22 @@ describe('GpuTrainingCluster on AWS (EKS)', () => {
   });
 
   test('network: a VPC with private subnets in 3 zones, NAT per zone, a rule-less default security group', () => {
-    const subnets = all(json, 'aws_subnet');
-    const priv = subnets.filter((s) => s.tags['kubernetes.io/role/internal-elb'] === '1');
+    const subnets = Object.entries(byId(json, 'aws_subnet')) as [string, Json][];
+    const priv = subnets.filter(([k]) => k.includes('Private')).map(([, s]) => s);
     expect(priv).toHaveLength(3);
     expect(new Set(priv.map((s) => s.availability_zone)).size).toBe(3);
     expect(priv.every((s) => s.map_public_ip_on_launch === undefined)).toBe(true);
+    expect(priv.map((s) => s.cidr_block)).toEqual(['10.0.0.0/19', '10.0.32.0/19', '10.0.64.0/19']);
+    // internal load balancers get subnets of their own, outside the pods' (the VPC CNI gives pods node-subnet
+    // addresses): the endpoints' NetworkPolicies admit the load balancers' range and except the pods'
+    const lbs = subnets.filter(([, s]) => s.tags['kubernetes.io/role/internal-elb'] === '1');
+    expect(lbs.map(([k, s]) => [k.includes('LoadBalancer'), s.cidr_block, s.map_public_ip_on_launch])).toEqual([
+      [true, '10.0.232.0/24', false], [true, '10.0.233.0/24', false], [true, '10.0.234.0/24', false]]);
+    expect(new Set(lbs.map(([, s]) => s.availability_zone)).size).toBe(3);
+    const lbRoutes = all(json, 'aws_route_table_association').filter((a) => String(a.subnet_id).includes('LoadBalancer'));
+    expect(new Set(lbRoutes.map((a) => a.route_table_id)).size).toBe(1);
+    // local routes only: no aws_route into the load balancers' table
+    expect(all(json, 'aws_route').filter((r) => r.route_table_id === lbRoutes[0].route_table_id)).toEqual([]);
     expect(all(json, 'aws_nat_gateway')).toHaveLength(3);
     expect(all(json, 'aws_route').filter((r) => r.nat_gateway_id)).toHaveLength(3);
     expect(one(json, 'aws_default_security_group', 'Default')).toMatchObject({ ingress: [], egress: [] });

@@ -13,7 +13,7 @@ import { SynthQuery } from '../synth-query';
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 type Json = any;
 
-/** The images a Dockerfile pulls that are not pinned (a `# syntax=` frontend without a digest; a FROM without a tag, or `latest`). */
+/** The images a Dockerfile pulls that are not pinned by digest (a `# syntax=` frontend, a FROM of an image rather than an earlier stage). */
 function unpinnedImages(dockerfile: string): string[] {
   const out: string[] = [];
   const syntax = /^#\s*syntax\s*=\s*(\S+)/im.exec(dockerfile);
@@ -21,8 +21,8 @@ function unpinnedImages(dockerfile: string): string[] {
   const stages = new Set<string>();
   for (const m of dockerfile.matchAll(/^FROM\s+(?:--platform=\S+\s+)?(\S+)(?:\s+AS\s+(\S+))?/gim)) {
     const ref = m[1];
-    const tag = /:([^/@]+)$/.exec(ref.split('@')[0])?.[1];
-    const pinned = /@sha256:[0-9a-f]{64}$/.test(ref) || (tag !== undefined && tag !== 'latest');
+    // a tag can be pushed again; only the digest names one image
+    const pinned = /@sha256:[0-9a-f]{64}$/.test(ref);
     if (!pinned && !stages.has(ref)) out.push(m[0].replace(/\s+AS\s+\S+$/i, '').trim());
     if (m[2]) stages.add(m[2]);
   }
@@ -127,7 +127,7 @@ describe('bundled images', () => {
     expect(sbom).toMatchObject({ bomFormat: 'CycloneDX', specVersion: '1.5', metadata: { component: { name: 'aiinfra-trainer', version: expect.stringMatching(/^ctx-[0-9a-f]{20}$/) } } });
     const lock = parseLock(fs.readFileSync(path.join(root, 'compute', 'requirements.lock'), 'utf8'));
     expect(sbom.components.map((c: Json) => c.purl)).toEqual([
-      'pkg:docker/pytorch/pytorch@2.8.0-cuda12.9-cudnn9-runtime', ...lock.map((p) => `pkg:pypi/${p.name}@${p.version}`)]);
+      'pkg:docker/pytorch/pytorch@sha256:417bd75df6365104c283ea4c1651fb3530d9eb5a4c2fafa51943cff2a94e6385', ...lock.map((p) => `pkg:pypi/${p.name}@${p.version}`)]);
     expect(JSON.stringify(sbom)).not.toMatch(/timestamp|serialNumber/);
     // written once, straight into the stack's assets: no staging copy elsewhere in the output
     expect(fs.readdirSync(app.outdir).sort()).toEqual(['manifest.json', 'stacks']);
@@ -212,19 +212,20 @@ describe('bundled images', () => {
     expect((Object.values(a.resource.docker_image) as Json[]).map((i) => i.name.split('/')[0])).toEqual([`${acr[0].name}.azurecr.io`, `${acr[0].name}.azurecr.io`]);
   });
 
-  // (issue 21 item 5) Every image a bundled build pulls is pinned and listed: the FROM base by an exact tag or a
-  // digest (in the SBOM), and no `# syntax=` frontend unless pinned by digest (a floating `docker/dockerfile:1`
+  // (issue 21 item 5) Every image a bundled build pulls is pinned and listed: the FROM base by digest (in the
+  // SBOM, with its tag), and no `# syntax=` frontend unless pinned by digest (a floating `docker/dockerfile:1`
   // is one more image BuildKit pulls at build time, outside the SBOM; our Dockerfiles need only the built-in one).
   test.each(['trainer', 'server'])('images/%s/Dockerfile pulls only pinned images', (name) => {
     const text = fs.readFileSync(path.join(packageRoot(), 'images', name, 'Dockerfile'), 'utf8');
     expect(unpinnedImages(text)).toEqual([]);
   });
 
-  test('the pinning check finds a floating frontend, an untagged or latest base, and accepts digests', () => {
+  test('the pinning check finds a floating frontend and a base by tag only (exact or not), and accepts digests and stages', () => {
     const digest = `sha256:${'0'.repeat(64)}`;
-    expect(unpinnedImages('# syntax=docker/dockerfile:1\nFROM python:3.11.9-slim\n')).toEqual(['# syntax=docker/dockerfile:1']);
-    expect(unpinnedImages('FROM python\nFROM python:latest AS b\nFROM --platform=linux/amd64 python:3.11.9\n')).toEqual(['FROM python', 'FROM python:latest']);
-    expect(unpinnedImages(`# syntax=docker/dockerfile:1.7@${digest}\nFROM python@${digest}\n`)).toEqual([]);
+    expect(unpinnedImages(`# syntax=docker/dockerfile:1\nFROM python:3.11.9-slim@${digest}\n`)).toEqual(['# syntax=docker/dockerfile:1']);
+    expect(unpinnedImages('FROM python\nFROM python:latest AS b\nFROM --platform=linux/amd64 python:3.11.9\nFROM b\n'))
+      .toEqual(['FROM python', 'FROM python:latest', 'FROM --platform=linux/amd64 python:3.11.9']);
+    expect(unpinnedImages(`# syntax=docker/dockerfile:1.7@${digest}\nFROM python:3.11.9@${digest} AS b\nFROM b\n`)).toEqual([]);
   });
 
   test('a user image must be pinned', () => {

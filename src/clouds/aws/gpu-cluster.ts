@@ -219,6 +219,7 @@ export function awsGpuCluster(scope: Construct, cloud: AwsCloud, spec: ClusterBu
     helmProvider,
     addOnDependencies: [...ready, autoscaler.release, ...addOns],
     workloadIdentityPodLabels: {},
+    podCidrs: network.podCidrs,
     resources,
     bindServiceAccount: (identity, namespace, serviceAccount) => bind(identity, namespace, serviceAccount).annotations,
     enableGatewayApi,

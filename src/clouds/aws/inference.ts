@@ -222,7 +222,8 @@ export const AWS_SECRETS_STORE_CHART: AddonChart = {
   releaseName: 'secrets-store-csi-aws',
   repository: 'https://aws.github.io/secrets-store-csi-driver-provider-aws',
   chart: 'secrets-store-csi-driver-provider-aws',
-  version: '2.2.0',
+  // 2.2.1, not 2.2.0: 2.2.0 was never published to the repository's index (bumped to 2.2.1 the next day, same values).
+  version: '2.2.1',
   // the secrets-store-csi-driver subchart's pre-install/pre-upgrade hook Job applies its CRDs
   crds: 'upgrade-hook',
   namespace: 'kube-system',

@@ -108,13 +108,16 @@ function azureEncryption(scope: Construct, cloud: AzureCloud, name: string, clie
   return { keyVault, secretsKey, diskEncryptionSet, desKeyUser };
 }
 
+/** The overlay range pods take IPs from (never routed in the VNet). */
+export const AKS_POD_CIDR = '192.168.0.0/16';
+
 /** Azure CNI overlay with Cilium (network policy), egress through the NAT gateway. */
 const AKS_NETWORK_PROFILE: KubernetesClusterNetworkProfile = {
   networkPlugin: 'azure',
   networkPluginMode: 'overlay',
   networkPolicy: 'cilium',
   networkDataPlane: 'cilium',
-  podCidr: '192.168.0.0/16',
+  podCidr: AKS_POD_CIDR,
   serviceCidr: '172.16.0.0/16',
   dnsServiceIp: '172.16.0.10',
   outboundType: 'userAssignedNATGateway',

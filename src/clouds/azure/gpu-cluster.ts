@@ -7,7 +7,7 @@ import { physicalName } from '../../core/naming';
 import { GPU_TAINT } from '../../k8s/node-labels';
 import type { ClusterBuildSpec, ClusterImpl, ImportedClusterImpl, ImportedClusterSpec } from '../../training/spi';
 import { installGpuAddOns } from '../helm/add-ons';
-import { azureControlPlane } from './cluster';
+import { AKS_POD_CIDR, azureControlPlane } from './cluster';
 import { aksHelmProvider } from './helm';
 import { azureClusterNetwork } from './network';
 import { aksPriorityExpanderConfigMap, aksUsesPriorityExpander, azureGpuNodePools } from './node-pools';
@@ -78,6 +78,7 @@ export function azureGpuCluster(scope: Construct, cloud: AzureCloud, spec: Clust
     addOnDependencies: [...ready, ...gpuPools.map((g) => g.nodePool), ...addOns],
     apiAccess: ready,
     workloadIdentityPodLabels: { ...AKS_WORKLOAD_IDENTITY_POD_LABELS },
+    podCidrs: [AKS_POD_CIDR],
     resources,
     clusterObjects: aksUsesPriorityExpander(spec) ? [aksPriorityExpanderConfigMap(scope, spec)] : [],
     bindServiceAccount: federatedCredentialBinder(scope, cloud, cluster.oidcIssuerUrl),

@@ -11,6 +11,9 @@ export const cluster: ClusterSpi<AzureCloud> = {
   checkExistingNetwork(scope, existing) {
     const subnets = existing.subnetIds ?? [];
     if (subnets.length !== 1) throw new InvalidPropError(scope, 'network.existing.subnetIds', subnets, 'one subnet resource id (with egress through NAT already attached)');
+    if (existing.podCidrs !== undefined) {
+      throw new InvalidPropError(scope, 'network.existing.podCidrs', existing.podCidrs, 'unset on Azure (pods take IPs from the cluster\'s own overlay range, 192.168.0.0/16, whatever the VNet)');
+    }
   },
   zonePattern: () => ({ re: /^[1-3]$/, what: 'availability zone numbers "1", "2", "3"' }),
   // Some GPU sizes are not zonal in every region.

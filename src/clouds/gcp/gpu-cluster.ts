@@ -1,6 +1,7 @@
 import { Construct } from 'constructs';
 import { ComputeSubnetwork } from '@cdktf/provider-google/lib/compute-subnetwork';
 import { ServiceAccountIamMember } from '@cdktf/provider-google/lib/service-account-iam-member';
+import { cidrsOverlap } from '../../core/cidr';
 import { GcpCloud } from '../../core/cloud';
 import { InvalidPropError } from '../../core/errors';
 import { IWorkloadIdentity } from '../../core/identity';
@@ -41,19 +42,11 @@ function workloadIdentityBinder(scope: Construct, cloud: GcpCloud) {
   };
 }
 
-function ipv4(cidr: string): [number, number] {
-  const [ip, prefix] = cidr.split('/');
-  const n = ip.split('.').reduce((acc, o) => acc * 256 + Number(o), 0);
-  const size = 2 ** (32 - Number(prefix));
-  return [n - (n % size), n - (n % size) + size - 1];
-}
 
 /** GKE: network, control plane, node pools, workload identity and the GPU add-ons (GKE runs the device plugin). */
 export function gcpGpuCluster(scope: Construct, cloud: GcpCloud, spec: ClusterBuildSpec): ClusterImpl {
   if (!spec.network.existing) {
-    const [lo, hi] = ipv4(spec.network.cidr ?? '10.0.0.0/16');
-    const [plo, phi] = ipv4('10.64.0.0/13');
-    if (lo <= phi && plo <= hi) {
+    if (cidrsOverlap(spec.network.cidr ?? '10.0.0.0/16', '10.64.0.0/13')) {
       throw new InvalidPropError(scope, 'network.cidr', spec.network.cidr, 'a CIDR outside 10.64.0.0/13 (the pod and service ranges)');
     }
   }
@@ -97,6 +90,7 @@ export function gcpGpuCluster(scope: Construct, cloud: GcpCloud, spec: ClusterBu
     helmProvider,
     addOnDependencies: [...ready, ...addOns],
     workloadIdentityPodLabels: {},
+    podCidrs: network.podCidrs,
     resources,
     clusterObjects: gkeComputeClasses(scope, spec),
     bindServiceAccount: workloadIdentityBinder(scope, cloud),

@@ -9,12 +9,16 @@ import { gcpProvider } from './provider';
 
 export const PODS_RANGE = 'pods';
 export const SERVICES_RANGE = 'services';
+/** The pods secondary range of a network the cluster makes. */
+export const GKE_POD_CIDR = '10.64.0.0/14';
 
 export interface GcpClusterNetwork {
   readonly network: string;
   readonly subnetwork: string;
   readonly podsRangeName: string;
   readonly servicesRangeName: string;
+  /** The pods range's CIDR; unknown for an existing network without `podCidrs`. */
+  readonly podCidrs?: readonly string[];
   readonly resource?: ComputeNetwork;
 }
 
@@ -29,6 +33,7 @@ export function gcpClusterNetwork(scope: Construct, cloud: GcpCloud, spec: Clust
     return {
       network: existing.networkId, subnetwork: existing.subnetIds[0],
       podsRangeName: existing.podsRangeName ?? PODS_RANGE, servicesRangeName: existing.servicesRangeName ?? SERVICES_RANGE,
+      podCidrs: existing.podCidrs,
     };
   }
   const provider = gcpProvider(scope, cloud);
@@ -41,7 +46,7 @@ export function gcpClusterNetwork(scope: Construct, cloud: GcpCloud, spec: Clust
     ipCidrRange: spec.network.cidr ?? '10.0.0.0/16',
     privateIpGoogleAccess: true,
     secondaryIpRange: [
-      { rangeName: PODS_RANGE, ipCidrRange: '10.64.0.0/14' },
+      { rangeName: PODS_RANGE, ipCidrRange: GKE_POD_CIDR },
       { rangeName: SERVICES_RANGE, ipCidrRange: '10.68.0.0/20' },
     ],
     logConfig: { aggregationInterval: 'INTERVAL_10_MIN', flowSampling: 0.5, metadata: 'INCLUDE_ALL_METADATA' },
@@ -53,5 +58,5 @@ export function gcpClusterNetwork(scope: Construct, cloud: GcpCloud, spec: Clust
     enableEndpointIndependentMapping: false, enableDynamicPortAllocation: true, minPortsPerVm: 64, maxPortsPerVm: 4096,
     logConfig: { enable: true, filter: 'ERRORS_ONLY' },
   });
-  return { network: network.id, subnetwork: subnet.id, podsRangeName: PODS_RANGE, servicesRangeName: SERVICES_RANGE, resource: network };
+  return { network: network.id, subnetwork: subnet.id, podsRangeName: PODS_RANGE, servicesRangeName: SERVICES_RANGE, podCidrs: [GKE_POD_CIDR], resource: network };
 }

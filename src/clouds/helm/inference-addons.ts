@@ -102,7 +102,7 @@ export class InferenceClusterAddons extends Construct {
   private updateKedaPolicies(): void {
     if (!this.kedaPolicies || !this.httpAddOn) return;
     const { workload, namespace } = this.kedaPolicies;
-    setAddOnNetworkPolicies(workload, kedaAddOn(namespace, { gatewaySources: [...this.gatewaySources] }), this.cluster.cloud);
+    setAddOnNetworkPolicies(workload, kedaAddOn(namespace, { gatewaySources: [...this.gatewaySources], podCidrs: this.cluster.podCidrs }), this.cluster.cloud);
   }
 
   /**

@@ -1,5 +1,6 @@
 // `NetworkPolicy` (networking.k8s.io/v1) builders for one workload's pods.
 import { K8sObject, objectMeta } from './object';
+import { cidrContains } from '../../core/cidr';
 
 /** RFC 1918: where internal load balancers and in-VPC gateway proxies connect from. */
 export const PRIVATE_CIDRS: readonly string[] = ['10.0.0.0/8', '172.16.0.0/12', '192.168.0.0/16'];
@@ -14,6 +15,8 @@ export interface NetworkPolicyInput {
   readonly port: number;
   /** Load balancer / gateway proxy source ranges. */
   readonly cidrs: readonly string[];
+  /** The cluster's pod ranges, never admitted through `cidrs` (see `ipBlockPeers`). @default - unknown */
+  readonly podCidrs?: readonly string[];
   /** Namespace of the Prometheus scraper. */
   readonly scraperNamespace: string;
   /** Namespaces of in-cluster gateway proxies, when the gateway runs in the cluster. */
@@ -30,6 +33,21 @@ export interface PodPeer {
 
 function podPeer(p: PodPeer): Record<string, unknown> {
   return { namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': p.namespace } }, podSelector: { matchLabels: { ...p.podLabels } } };
+}
+
+/**
+ * ipBlock peers for load balancer / proxy ranges that never admit a pod: where a CNI applies ipBlocks to pod IPs
+ * (EKS's VPC CNI does; Cilium on GKE and AKS does not), a pod with open egress inside `10.0.0.0/8` would pass as
+ * the load balancer. A pod range inside a source range becomes an `except`; a source range inside a pod range
+ * admits nothing but pods and is left out.
+ */
+export function ipBlockPeers(cidrs: readonly string[], podCidrs: readonly string[] = []): { ipBlock: { cidr: string; except?: string[] } }[] {
+  return cidrs
+    .filter((cidr) => !podCidrs.some((pods) => cidrContains(pods, cidr)))
+    .map((cidr) => {
+      const except = podCidrs.filter((pods) => cidrContains(cidr, pods)).sort();
+      return { ipBlock: { cidr, ...(except.length > 0 ? { except } : {}) } };
+    });
 }
 
 /** Admits only `peers` on `port` (a workload that one proxy alone may reach). */
@@ -52,7 +70,7 @@ export function networkPolicy(input: NetworkPolicyInput): K8sObject {
   const port = [{ protocol: 'TCP', port: input.port }];
   const nsPeer = (ns: string) => ({ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': ns } } });
   const from: Record<string, unknown>[] = [
-    ...input.cidrs.map((cidr) => ({ ipBlock: { cidr } })),
+    ...ipBlockPeers(input.cidrs, input.podCidrs),
     ...(input.gatewayNamespaces ?? []).map(nsPeer),
     ...(input.podPeers ?? []).map(podPeer),
   ];
