@@ -44,8 +44,8 @@ export const INTERCEPTOR_PEER = { namespace: ACTIVATOR_NAMESPACE, podLabels: INT
 /** Header the endpoint's HTTPRoute sets (overwriting a client's) and its InterceptorRoute matches: `<namespace>.<name>`. */
 export const ROUTE_HEADER = 'x-aiinfra-endpoint';
 
-/** The 503 responder: upstream nginx, unprivileged build (runs as any uid, writes only to /tmp), pinned. */
-export const RESPONDER_IMAGE = 'nginxinc/nginx-unprivileged:1.29.4-alpine';
+/** The 503 responder: upstream nginx, unprivileged build (runs as any uid, writes only to /tmp), pinned by digest (multi-arch index). */
+export const RESPONDER_IMAGE = 'nginxinc/nginx-unprivileged:1.29.4-alpine@sha256:a6c4f61f456b85b8fdf7ec7ab28cc3e299440e6fb4a9dea520e5fd8fd440025e';
 export const RESPONDER_PORT = 8080;
 
 /** Concurrent requests per replica the add-on's scaler aims for (vLLM batches dozens). @default */

@@ -4,8 +4,12 @@ import { Gpu } from '../core/gpu';
 import { InferencePrecision, InferenceQuantization, InferenceRuntime } from './types';
 import { VLLM_LORA_RANKS } from './lora';
 
-/** The vLLM OpenAI-compatible server image, pinned (bump deliberately, with the README's version table). */
-export const VLLM_IMAGE = 'vllm/vllm-openai:v0.11.0';
+/**
+ * The vLLM OpenAI-compatible server image, pinned by digest (the multi-arch index of v0.11.0: a tag can be pushed
+ * again, a digest cannot). Bump deliberately, with the README's version table, reading the digest with
+ * `crane digest vllm/vllm-openai:<tag>`.
+ */
+export const VLLM_IMAGE = 'vllm/vllm-openai:v0.11.0@sha256:014a95f21c9edf6abe0aea6b07353f96baa4ec291c427bb1176dc7c93a85845c';
 
 /** Quantization methods vLLM takes from our props (the model must be quantized that way for awq/gptq). */
 export const VLLM_QUANTIZATIONS: readonly InferenceQuantization[] = ['none', 'fp8', 'awq', 'gptq'];

@@ -108,7 +108,7 @@ describe.each(Object.keys(CLOUDS) as CloudName[])('%s: the activator chain', (cl
     const pod = d.template.spec;
     const c = pod.containers[0];
     expect(c.image).toBe(RESPONDER_IMAGE);
-    expect(c.image).toMatch(/:\d+\.\d+\.\d+-alpine$/);
+    expect(c.image).toMatch(/:\d+\.\d+\.\d+-alpine@sha256:[0-9a-f]{64}$/);
     expect(c.securityContext).toMatchObject({ runAsNonRoot: true, readOnlyRootFilesystem: true, allowPrivilegeEscalation: false, capabilities: { drop: ['ALL'] } });
     expect(pod.securityContext).toMatchObject({ runAsNonRoot: true, seccompProfile: { type: 'RuntimeDefault' } });
     expect(pod.tolerations).toBeUndefined();

@@ -24,7 +24,7 @@ describe.each(Object.keys(CLOUDS) as CloudName[])('vLLM on %s', (cloud) => {
 
   test('the pinned vllm-openai image with args from the props: tensor parallel = GPUs per replica', () => {
     expect(server.image).toBe(VLLM_IMAGE);
-    expect(VLLM_IMAGE).toMatch(/^vllm\/vllm-openai:v\d+\.\d+\.\d+$/);
+    expect(VLLM_IMAGE).toMatch(/^vllm\/vllm-openai:v\d+\.\d+\.\d+@sha256:[0-9a-f]{64}$/);
     expect(server.command).toEqual(['python3', '-m', 'vllm.entrypoints.openai.api_server']);
     // AWS and GCP stream the weights from the bucket (Run:ai streamer); Azure copies them to local disk first.
     const streamed = cloud !== 'azure';
