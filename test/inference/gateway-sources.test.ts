@@ -53,6 +53,11 @@ describe('CIDR arithmetic', () => {
       all.forEach((a) => expect(cidrContains(vpc, a)).toBe(true));
     }
   });
+  test('an AWS cluster in a new VPC takes at most six zones (the layout has room for no more)', () => {
+    const zones = ['a', 'b', 'c', 'd', 'e', 'f', 'g'].map((z) => `us-east-1${z}`);
+    expectInvalid(() => new GpuTrainingCluster(new TerraformStack(Testing.app(), 's'), 'train', { cloud: CLOUDS.aws(), zones, gpuPools: [{ gpu: Gpu.L4, maxNodes: 2 }], kueue: false }),
+      /zones/, /at most 6 zones/);
+  });
   test('ipBlockPeers: a pod range inside a source is an except; a source inside a pod range is left out', () => {
     expect(ipBlockPeers(['10.0.0.0/8', '172.16.0.0/12', '192.168.0.0/16'], ['10.0.32.0/19', '10.0.0.0/19', '192.168.0.0/16'])).toEqual([
       { ipBlock: { cidr: '10.0.0.0/8', except: ['10.0.0.0/19', '10.0.32.0/19'] } },

@@ -57,6 +57,10 @@ function podIdentityBinder(scope: Construct, cloud: AwsCloud, clusterName: strin
 
 /** Pool zones on AWS must be among the cluster's `zones` (so subnets can be chosen), and unset with an existing network. */
 function checkPoolZones(scope: Construct, spec: ClusterBuildSpec): void {
+  // The new VPC's layout (awsSubnetLayout) has room for seven private /19s beside the edge block; AWS regions have at most six zones.
+  if (!spec.network.existing && spec.zoneCount > 6) {
+    throw new InvalidPropError(scope, 'zones', spec.zones, 'at most 6 zones (the most an AWS region has; each gets a private, a public and a load balancer subnet)');
+  }
   spec.gpuPools.forEach((pool, i) => {
     if (pool.zones && (!spec.zones || pool.zones.some((z) => !spec.zones!.includes(z)))) {
       throw new InvalidPropError(scope, `gpuPools[${i}].zones`, pool.zones, `zones among the cluster's zones prop (${spec.zones?.join(', ') ?? 'not set: set zones on the cluster first'})`);
