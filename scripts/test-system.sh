@@ -6,7 +6,8 @@
 # `kubectl auth can-i --as` over a matrix of verbs x resources x tenants, and the ServiceAccount admission policy),
 # with the binaries of scripts/tools/kube-twin.sh (built once; AIINFRA_TWIN_DIR=<dir> uses another build) and kubectl;
 # and the model pipelines' Argo objects under `argo lint --offline` (scripts/tools/argo.sh; AIINFRA_ARGO_BINARY=<path>)
-# and on that kube-apiserver with Argo's and Flagger's CRDs (from their Go modules).
+# and on that kube-apiserver with Argo's and Flagger's CRDs (from their Go modules); and scripts/verify-charts.sh (the
+# chart lock) against a local chart repository with a signed and a tampered fixture chart (scripts/tools/helm.sh; needs gpg).
 # Needs `terraform` on PATH (it is in the machine image) and builds `tofu` once (scripts/tools/tofu.sh, needs Go;
 # AIINFRA_TOFU_BINARY=<path> uses another); fails, never skips.
 set -euo pipefail

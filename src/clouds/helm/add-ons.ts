@@ -6,6 +6,7 @@ import {
   DCGM_EXPORTER, DCGM_EXPORTER_IMAGE_TAG, DCGM_EXPORTER_PORT, dcgmCountersCsv, GPU_ADDON_NAMESPACE, KUEUE, KUEUE_MANAGER_CONFIG, KUEUE_NAMESPACE,
   KURED, NVIDIA_DEVICE_PLUGIN, NVIDIA_GPU_OPERATOR, PinnedChart,
 } from '../../k8s/charts';
+import { chartVerification } from '../../k8s/chart-lock';
 import { xidRemediationValues } from './gpu-remediation';
 import { LABEL_GPU, LABEL_POOL } from '../../k8s/node-labels';
 import { containerResources } from '../../k8s/objects/container';
@@ -54,6 +55,8 @@ export function pinnedRelease(scope: Construct, id: string, chart: PinnedChart, 
     repository: chart.repository,
     chart: chart.chart,
     version: chart.version,
+    // verify + keyring where the publisher signs this version (src/k8s/chart-lock.json)
+    ...chartVerification(scope, chart),
     values: [stringify(opts.values, { sortMapEntries: true, lineWidth: 0, blockQuote: 'literal' })],
     atomic: true,
     cleanupOnFail: true,

@@ -10,6 +10,7 @@ import { IGpuCluster } from '../../core/cluster';
 import { stableHash } from '../../core/hash';
 import { stringify } from '../../core/yaml';
 import type { AddonChart } from '../../inference/spi';
+import { chartVerification } from '../../k8s/chart-lock';
 import { apiObject, cdk8s } from '../../k8s/cdk8s';
 import { KubernetesWorkload } from '../../k8s/delivery';
 import {
@@ -53,6 +54,7 @@ export class InferenceClusterAddons extends Construct {
         repository: chart.repository,
         chart: chart.chart,
         version: chart.version,
+        ...chartVerification(this, chart),
         values: [stringify(chart.values, { sortMapEntries: true })],
         ...(chart.skipCrds ? { skipCrds: true } : {}),
         atomic: true,
