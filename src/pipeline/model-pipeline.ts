@@ -22,7 +22,7 @@ import { LORA_TARGET_MODULES, LoraProps, TRAINER_METRICS_PORT, TRAINER_PRESETS, 
 import { apiServerEgress, WorkflowEngine } from './engine';
 import { EventsEngine, newDataTriggerObjects } from './events';
 import { minCronIntervalMinutes } from './schedule';
-import { cronWorkflow, PIPELINE_LABEL, PipelineBenchmarkSpec, PipelineSpec, rbacObjects, trainerConfigMap, workflowTemplate } from './workflow';
+import { cronWorkflow, EVALUATE_STEP_SIZE, PIPELINE_LABEL, PipelineBenchmarkSpec, PipelineSpec, rbacObjects, trainerConfigMap, workflowTemplate } from './workflow';
 
 /** The data step: raw records under a prefix of a store, cleaned, deduplicated and split by hash. */
 export interface PipelineDataProps {
@@ -87,6 +87,15 @@ export interface PipelineEvaluateProps {
   readonly minScore?: Readonly<Record<string, number>>;
   /** Largest absolute drop of a task score below production's (0.02 = 2 points). @default - not checked */
   readonly maxScoreRegression?: number;
+  /**
+   * Where the evaluation runs: `'gpu'`, a Job on one GPU of the training pool through the tenant's queue (like the
+   * train step; the node is usually still up from training), or `'cpu'`, a step on the system pool (3 CPU / 12 GiB:
+   * models up to ~1.2B parameters, hours for a 1B model's 512 windows).
+   * @default 'gpu'
+   */
+  readonly device?: 'gpu' | 'cpu';
+  /** Longest evaluation (the GPU Job's activeDeadlineSeconds), hours. @default 6 */
+  readonly maxRuntimeHours?: number;
 }
 
 /** A prefix in a store (a folder of objects). */
@@ -155,8 +164,18 @@ export interface ModelPipelineProps {
 const FIXED_RUN_MINUTES = 30;
 /** Model FLOPs utilisation assumed in the run-time estimate. */
 const ESTIMATE_MFU = 0.4;
-/** FLOP/s of the evaluation step's CPUs (EVALUATE_STEP_SIZE: 3 cores at ~50 GFLOP/s each; aiinfra.evaluate runs on CPU). */
+/** FLOP/s of the CPU evaluation step (EVALUATE_STEP_SIZE: 3 cores at ~50 GFLOP/s each). */
 const EVAL_CPU_FLOPS = 1.5e11;
+/**
+ * Share of the GPU's bf16 peak the held-out loss reaches on it: it runs in fp32 (so candidate and production compare
+ * within float rounding), which without TF32 is about a tenth of the bf16 peak, at about half of that.
+ */
+const EVAL_GPU_PEAK_SHARE = 0.05;
+/**
+ * Host memory the evaluation needs per parameter, bytes: the fp32 model (4), the checkpoint being read into it (up to
+ * 4) and lm-eval's exported copy (fp32 on CPU), with headroom.
+ */
+const EVAL_BYTES_PER_PARAM = 10;
 
 const DURATION = /^(\d+)(m|h)$/;
 
@@ -255,6 +274,15 @@ function resolveEvaluate(scope: IConstruct, props: ModelPipelineProps): Pipeline
   check.integerInRange(scope, 'evaluate.maxWindows', ev.maxWindows, 1, 1_000_000);
   check.integerInRange(scope, 'evaluate.taskLimit', ev.taskLimit, 1, 10_000_000);
   check.numberInRange(scope, 'evaluate.maxScoreRegression', ev.maxScoreRegression, 0, 1);
+  check.oneOf(scope, 'evaluate.device', ev.device, ['gpu', 'cpu']);
+  check.numberInRange(scope, 'evaluate.maxRuntimeHours', ev.maxRuntimeHours, 0.25, 72);
+  const params = TRAINER_PRESETS[props.train.preset]?.params ?? 0;
+  const cpuMemoryGiB = Number.parseInt(EVALUATE_STEP_SIZE.memory, 10);
+  if (ev.device === 'cpu' && params * EVAL_BYTES_PER_PARAM > cpuMemoryGiB * 2 ** 30) {
+    throw new InvalidPropError(scope, 'evaluate.device', 'cpu', `'gpu' (or unset) for train.preset '${props.train.preset}': evaluating its `
+      + `${(params / 1e9).toFixed(1)}B parameters needs about ${Math.ceil((params * EVAL_BYTES_PER_PARAM) / 2 ** 30)} GiB, and the CPU step has `
+      + `${cpuMemoryGiB} GiB (the system pool's nodes)`);
+  }
   const tasks = ev.tasks ?? [];
   if (!Array.isArray(tasks)) throw new InvalidPropError(scope, 'evaluate.tasks', tasks, 'a list of lm-eval task names');
   tasks.forEach((t, i) => {
@@ -391,7 +419,7 @@ export class ModelPipeline extends Construct {
   public readonly schedule?: string;
   /** Shortest time between two scheduled runs, seconds (undefined without a schedule). */
   public readonly scheduleIntervalSeconds?: number;
-  /** Estimated duration of one run, seconds (training at 40 % MFU, the CPU evaluation, fixed overheads, the canary). */
+  /** Estimated duration of one run, seconds (training at 40 % MFU, the evaluation, fixed overheads, the canary). */
   public readonly estimatedRunSeconds: number;
   /** The endpoint whose canary the pipeline drives. */
   public readonly deployTarget?: IProgressiveDeployTarget;
@@ -520,6 +548,7 @@ export class ModelPipeline extends Construct {
     const gpus = props.train.gpusPerNode;
     const share = hostSharePerGpu(props.cluster);
     const maxRuntimeSeconds = Math.round((props.train.maxRuntimeHours ?? 24) * 3600);
+    const evaluateMaxRuntime = Math.round((props.evaluate?.maxRuntimeHours ?? 6) * 3600);
     const tokenizer = props.data.tokenizer && props.data.tokenizer !== 'bytes' ? `${o.store.uri}/${props.data.tokenizer.replace(/\/+$/, '')}` : 'bytes';
     return {
       name: o.name, namespace: this.namespace, serviceAccount: o.name, imageUri: o.imageUri,
@@ -539,12 +568,17 @@ export class ModelPipeline extends Construct {
         ],
         maxRuntimeSeconds, terminationGracePeriodSeconds: 300, maxRestarts: 3,
       },
+      evaluateGpu: props.evaluate?.device === 'cpu' ? undefined : {
+        // one GPU's host share, as the train step's per GPU
+        cpu: Math.max(1, Math.floor(share.vcpus * 0.9)), memoryGiB: Math.max(4, Math.floor(share.memoryGiB * 0.9)),
+      },
       deploy: o.target ? {
         namespace: o.target.namespace, deploymentName: o.target.deploymentName, canaryName: o.target.canaryName,
         annotation: o.target.modelVersionAnnotation, timeoutSeconds: o.deployTimeout,
       } : undefined,
       schedule: this.schedule, timezone: props.trigger?.timezone ?? 'Etc/UTC',
-      activeDeadlineSeconds: maxRuntimeSeconds + FIXED_RUN_MINUTES * 60 * 4 + (o.target ? o.deployTimeout : 0),
+      evaluateMaxRuntimeSeconds: evaluateMaxRuntime,
+      activeDeadlineSeconds: maxRuntimeSeconds + evaluateMaxRuntime + FIXED_RUN_MINUTES * 60 * 4 + (o.target ? o.deployTimeout : 0),
     };
   }
 
@@ -553,7 +587,7 @@ export class ModelPipeline extends Construct {
     if (!this.scheduleIntervalSeconds || this.scheduleIntervalSeconds >= this.estimatedRunSeconds) return;
     Annotations.of(this).addWarning(`${this.node.path}: trigger.schedule "${this.schedule}" fires every ${Math.round(this.scheduleIntervalSeconds / 60)} min `
       + `at the shortest, but a run is estimated at ${Math.round(this.estimatedRunSeconds / 60)} min (training at ${ESTIMATE_MFU * 100} % MFU plus `
-      + `the held-out evaluation on CPU, ${FIXED_RUN_MINUTES} min of data preparation and scale-up${this.deployTarget ? ', plus the canary' : ''}): runs due while one is `
+      + `the held-out evaluation, ${FIXED_RUN_MINUTES} min of data preparation and scale-up${this.deployTarget ? ', plus the canary' : ''}): runs due while one is `
       + 'active are skipped (concurrencyPolicy Forbid). Schedule less often, train fewer steps or evaluate fewer windows (evaluate.maxWindows).');
   }
 
@@ -565,8 +599,8 @@ export class ModelPipeline extends Construct {
 }
 
 /**
- * Training time at `ESTIMATE_MFU` of the pool's peak (6 x params x tokens FLOPs), the CPU evaluation of candidate and
- * production (2 x params FLOPs per token each), fixed overheads and the canary.
+ * Training time at `ESTIMATE_MFU` of the pool's peak (6 x params x tokens FLOPs), the evaluation of candidate and
+ * production (`evaluateSeconds`), fixed overheads and the canary.
  */
 function estimateRunSeconds(props: ModelPipelineProps, train: ReturnType<typeof resolveTrain>, canarySeconds: number): number {
   const params = TRAINER_PRESETS[props.train.preset].params;
@@ -574,8 +608,16 @@ function estimateRunSeconds(props: ModelPipelineProps, train: ReturnType<typeof 
   const gpu = Gpu.fromId(train.pool.gpu);
   const peak = (gpu ? (gpu.supportsBf16 ? gpu.bf16Tflops : gpu.fp16Tflops) : 100) * 1e12;
   const trainSeconds = (6 * params * tokens) / (props.train.gpusPerNode * peak * ESTIMATE_MFU);
-  const evalSeconds = (2 * 2 * params * (props.evaluate?.maxWindows ?? 512) * (train.seqLen + 1)) / EVAL_CPU_FLOPS;
-  return Math.round(trainSeconds + evalSeconds + FIXED_RUN_MINUTES * 60 + canarySeconds);
+  return Math.round(trainSeconds + evaluateSeconds(props, train) + FIXED_RUN_MINUTES * 60 + canarySeconds);
+}
+
+/** The held-out loss of candidate and production (2 x params FLOPs per token each), on one GPU or the CPU step. */
+function evaluateSeconds(props: ModelPipelineProps, train: ReturnType<typeof resolveTrain>): number {
+  const params = TRAINER_PRESETS[props.train.preset].params;
+  const gpu = Gpu.fromId(train.pool.gpu);
+  const peak = (gpu ? (gpu.supportsBf16 ? gpu.bf16Tflops : gpu.fp16Tflops) : 100) * 1e12;
+  const flops = props.evaluate?.device === 'cpu' ? EVAL_CPU_FLOPS : peak * EVAL_GPU_PEAK_SHARE;
+  return (2 * 2 * params * (props.evaluate?.maxWindows ?? 512) * (train.seqLen + 1)) / flops;
 }
 
 /** The trainer config (compute/CONTRACT.md), as TrainingJob writes it, for the pipeline's one-node run. */

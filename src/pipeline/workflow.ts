@@ -40,6 +40,12 @@ export interface PipelineTrainSpec {
   readonly maxRestarts: number;
 }
 
+/** The evaluate step's Job (train's pool, queue and tolerations; one GPU). */
+export interface PipelineEvaluateGpuSpec {
+  readonly cpu: number;
+  readonly memoryGiB: number;
+}
+
 /** Where the deploy step hands the new version to the endpoint's canary controller. */
 export interface PipelineDeploySpec {
   readonly namespace: string;
@@ -87,6 +93,13 @@ export interface PipelineSpec {
   readonly maxWindows: number;
   readonly benchmarks?: PipelineBenchmarkSpec;
   readonly train: PipelineTrainSpec;
+  /**
+   * The evaluate step as a Job on one GPU of the training pool, through the tenant's queue like train; absent: a CPU
+   * step on the system pool (`evaluate.device: 'cpu'`).
+   */
+  readonly evaluateGpu?: PipelineEvaluateGpuSpec;
+  /** Longest evaluation, seconds (the GPU Job's or the CPU step's deadline). */
+  readonly evaluateMaxRuntimeSeconds: number;
   readonly deploy?: PipelineDeploySpec;
   readonly schedule?: string;
   readonly timezone: string;
@@ -139,62 +152,63 @@ function prepStep(s: PipelineSpec): Obj {
   ]), { cpu: '2', memory: '8Gi' });
 }
 
-/** The trainer Job, admitted by Kueue through the tenant's queue label (the Job is created suspended by Kueue's webhook). */
-export function trainJobManifest(s: PipelineSpec): Obj {
+/** A step's Kubernetes Job on the training pool, admitted by Kueue through the tenant's queue label. */
+interface GpuJob {
+  /** The Job is `{{workflow.name}}-<step>`. */
+  readonly step: string;
+  readonly container: string;
+  readonly appName: string;
+  readonly gpus: number;
+  readonly cpu: number;
+  readonly memoryGiB: number;
+  readonly activeDeadlineSeconds: number;
+  readonly backoffLimit: number;
+  readonly terminationGracePeriodSeconds: number;
+  readonly command: readonly string[];
+  readonly args: readonly string[];
+  readonly env: Record<string, string>;
+  readonly volumes: readonly Obj[];
+  readonly volumeMounts: readonly Obj[];
+}
+
+function gpuJobManifest(s: PipelineSpec, j: GpuJob): Obj {
   const t = s.train;
-  const gpu = { 'nvidia.com/gpu': String(t.gpus) };
-  const podLabels = { ...s.podLabels, 'app.kubernetes.io/name': 'aiinfra-trainer' };
+  const gpu = { 'nvidia.com/gpu': String(j.gpus) };
   return {
     apiVersion: 'batch/v1',
     kind: 'Job',
     metadata: {
-      name: '{{workflow.name}}-train',
+      name: `{{workflow.name}}-${j.step}`,
       namespace: s.namespace,
       labels: { ...labels(s), 'kueue.x-k8s.io/queue-name': t.queue },
     },
     spec: {
-      backoffLimit: t.maxRestarts,
-      activeDeadlineSeconds: t.maxRuntimeSeconds,
-      podFailurePolicy: trainerPodFailurePolicy(),
+      backoffLimit: j.backoffLimit,
+      activeDeadlineSeconds: j.activeDeadlineSeconds,
+      // Node loss and preemption are retried; exit code 2 (bad input) fails the Job at once.
+      podFailurePolicy: trainerPodFailurePolicy(j.container),
       template: {
-        metadata: { labels: podLabels },
+        metadata: { labels: { ...s.podLabels, 'app.kubernetes.io/name': j.appName } },
         spec: {
           serviceAccountName: s.serviceAccount,
           automountServiceAccountToken: false,
           restartPolicy: 'Never',
-          terminationGracePeriodSeconds: t.terminationGracePeriodSeconds,
+          terminationGracePeriodSeconds: j.terminationGracePeriodSeconds,
           securityContext: restrictedPodSecurityContext(),
           nodeSelector: { ...t.nodeSelector },
           tolerations: t.tolerations.map((x) => ({ ...x })),
           enableServiceLinks: false,
-          volumes: [
-            { name: 'tmp', emptyDir: { sizeLimit: '20Gi' } },
-            { name: 'scratch', emptyDir: { sizeLimit: '200Gi' } },
-            { name: 'dshm', emptyDir: { medium: 'Memory', sizeLimit: `${Math.max(1, Math.min(16 * t.gpus, Math.floor(t.memoryGiB / 4)))}Gi` } },
-            { name: 'config', configMap: { name: `${s.name}-trainer` } },
-          ],
+          volumes: [{ name: 'tmp', emptyDir: { sizeLimit: '20Gi' } }, ...j.volumes],
           containers: [{
-            name: 'trainer',
+            name: j.container,
             image: s.imageUri,
             imagePullPolicy: 'IfNotPresent',
-            // The launcher hands SIGTERM to the workers itself and waits for the stop checkpoint (see TrainingJob).
-            command: ['python', '-m', 'aiinfra.launch'],
-            args: [
-              `--stop-timeout=${t.terminationGracePeriodSeconds - 10}`, '--standalone', `--nproc-per-node=${t.gpus}`, `--max-restarts=${t.maxRestarts}`,
-              '-m', 'aiinfra.cli', 'train', '--config', TRAINER_CONFIG, '--data-path', `${s.datasetUri}/runs/{{workflow.name}}`,
-            ],
-            env: envList(s, {
-              AIINFRA_CONFIG: TRAINER_CONFIG,
-              AIINFRA_CHECKPOINT_DIR: `${s.checkpointsUri}/{{workflow.name}}`,
-              TRITON_CACHE_DIR: '/scratch/cache/triton',
-              TORCHINDUCTOR_CACHE_DIR: '/scratch/cache/inductor',
-            }),
-            resources: { requests: { cpu: String(t.cpu), memory: `${t.memoryGiB}Gi`, ...gpu }, limits: { memory: `${t.memoryGiB}Gi`, ...gpu } },
+            command: [...j.command],
+            args: [...j.args],
+            env: envList(s, j.env),
+            resources: { requests: { cpu: String(j.cpu), memory: `${j.memoryGiB}Gi`, ...gpu }, limits: { memory: `${j.memoryGiB}Gi`, ...gpu } },
             securityContext: restrictedContainerSecurityContext(),
-            volumeMounts: [
-              { name: 'tmp', mountPath: '/tmp' }, { name: 'scratch', mountPath: '/scratch' }, { name: 'dshm', mountPath: '/dev/shm' },
-              { name: 'config', mountPath: '/etc/aiinfra', readOnly: true },
-            ],
+            volumeMounts: [{ name: 'tmp', mountPath: '/tmp' }, ...j.volumeMounts],
           }],
         },
       },
@@ -202,45 +216,91 @@ export function trainJobManifest(s: PipelineSpec): Obj {
   };
 }
 
+/** The trainer Job (the Job is created suspended by Kueue's webhook). */
+export function trainJobManifest(s: PipelineSpec): Obj {
+  const t = s.train;
+  return gpuJobManifest(s, {
+    step: 'train', container: 'trainer', appName: 'aiinfra-trainer', gpus: t.gpus, cpu: t.cpu, memoryGiB: t.memoryGiB,
+    activeDeadlineSeconds: t.maxRuntimeSeconds, backoffLimit: t.maxRestarts, terminationGracePeriodSeconds: t.terminationGracePeriodSeconds,
+    // The launcher hands SIGTERM to the workers itself and waits for the stop checkpoint (see TrainingJob).
+    command: ['python', '-m', 'aiinfra.launch'],
+    args: [
+      `--stop-timeout=${t.terminationGracePeriodSeconds - 10}`, '--standalone', `--nproc-per-node=${t.gpus}`, `--max-restarts=${t.maxRestarts}`,
+      '-m', 'aiinfra.cli', 'train', '--config', TRAINER_CONFIG, '--data-path', `${s.datasetUri}/runs/{{workflow.name}}`,
+    ],
+    env: {
+      AIINFRA_CONFIG: TRAINER_CONFIG,
+      AIINFRA_CHECKPOINT_DIR: `${s.checkpointsUri}/{{workflow.name}}`,
+      TRITON_CACHE_DIR: '/scratch/cache/triton',
+      TORCHINDUCTOR_CACHE_DIR: '/scratch/cache/inductor',
+    },
+    volumes: [
+      { name: 'scratch', emptyDir: { sizeLimit: '200Gi' } },
+      { name: 'dshm', emptyDir: { medium: 'Memory', sizeLimit: `${Math.max(1, Math.min(16 * t.gpus, Math.floor(t.memoryGiB / 4)))}Gi` } },
+      { name: 'config', configMap: { name: `${s.name}-trainer` } },
+    ],
+    volumeMounts: [
+      { name: 'scratch', mountPath: '/scratch' }, { name: 'dshm', mountPath: '/dev/shm' },
+      { name: 'config', mountPath: '/etc/aiinfra', readOnly: true },
+    ],
+  });
+}
+
+/** The evaluate Job: `aiinfra.evaluate` on one GPU (held-out loss in fp32, lm-eval tasks in bf16). */
+export function evaluateJobManifest(s: PipelineSpec, e: PipelineEvaluateGpuSpec): Obj {
+  return gpuJobManifest(s, {
+    step: 'evaluate', container: 'evaluate', appName: 'aiinfra-evaluate', gpus: 1, cpu: e.cpu, memoryGiB: e.memoryGiB,
+    activeDeadlineSeconds: s.evaluateMaxRuntimeSeconds, backoffLimit: 2, terminationGracePeriodSeconds: 30,
+    command: ['python', '-m', 'aiinfra.evaluate'], args: evaluateArgs(s, 'cuda'), env: {}, volumes: [], volumeMounts: [],
+  });
+}
+
 /**
- * The train step applies the Job (owned by the Workflow, so it goes with it) and waits for it: Kueue admits it within
- * the tenant's quota, the Job's own backoff and podFailurePolicy handle node loss. `apply`, not `create`: a retry of the
+ * A step that applies its Job (owned by the Workflow, so it goes with it) and waits for it: Kueue admits it within the
+ * tenant's quota, the Job's own backoff and podFailurePolicy handle node loss. `apply`, not `create`: a retry of the
  * step (its pod lost after the Job was made) finds the Job of this run and waits for it again instead of failing on
  * AlreadyExists.
  */
-function trainStep(s: PipelineSpec): Obj {
+function jobStep(name: string, job: Obj): Obj {
   return {
-    name: 'train',
+    name,
     retryStrategy: RETRY,
     resource: {
       action: 'apply',
       setOwnerReference: true,
       successCondition: 'status.succeeded > 0',
       failureCondition: 'status.failed > 0',
-      manifest: stringify(trainJobManifest(s), { lineWidth: 0 }),
+      manifest: stringify(job, { lineWidth: 0 }),
     },
   };
 }
 
-function evaluateStep(s: PipelineSpec): Obj {
-  return scriptStep(s, 'evaluate', runModule('aiinfra.evaluate', [
+/** `aiinfra.evaluate`'s arguments: candidate and production on the same test windows, the benchmark tasks, on `device`. */
+function evaluateArgs(s: PipelineSpec, device: 'cpu' | 'cuda'): string[] {
+  return [
     '--model', `${s.checkpointsUri}/{{workflow.name}}`, '--dataset', s.datasetUri, '--registry', s.registryUri,
     '--max-windows', String(s.maxWindows), '--out', `${s.checkpointsUri}/{{workflow.name}}/metrics.json`,
-    ...benchmarkArgs(s.benchmarks),
-  ]), EVALUATE_STEP_SIZE);
+    ...benchmarkArgs(s.benchmarks), '--device', device,
+  ];
+}
+
+/** The evaluate step: a Job on one GPU of the training pool, or (`evaluate.device: 'cpu'`) a CPU step on the system pool. */
+function evaluateStep(s: PipelineSpec): Obj {
+  if (s.evaluateGpu) return jobStep('evaluate', evaluateJobManifest(s, s.evaluateGpu));
+  return scriptStep(s, 'evaluate', runModule('aiinfra.evaluate', evaluateArgs(s, 'cpu')), EVALUATE_STEP_SIZE, { activeDeadlineSeconds: s.evaluateMaxRuntimeSeconds });
 }
 
 /**
- * The evaluate step's pod: step pods tolerate no GPU taint, so it runs on the system pool, whose default machines have
- * 4 vCPU / 16 GiB (m6i.xlarge, n2-standard-4, Standard_D4ds_v5) of which about 3.9 CPU / 13 GiB is allocatable, less
- * the node's DaemonSets. 4 CPU / 16 GiB fitted no node (found by running the pipeline on the digital twin).
+ * The CPU evaluate step's pod: step pods tolerate no GPU taint, so it runs on the system pool, whose default machines
+ * have 4 vCPU / 16 GiB (m6i.xlarge, n2-standard-4, Standard_D4ds_v5) of which about 3.9 CPU / 13 GiB is allocatable,
+ * less the node's DaemonSets. 4 CPU / 16 GiB fitted no node (found by running the pipeline on the digital twin).
  */
 export const EVALUATE_STEP_SIZE = { cpu: '3', memory: '12Gi' } as const;
 
-/** lm-eval tasks for the evaluate step: task data from the bucket (nothing from the hub), on the step's CPUs. */
+/** lm-eval tasks for the evaluate step: task data from the bucket (nothing from the hub). */
 function benchmarkArgs(b?: PipelineBenchmarkSpec): string[] {
   if (!b) return [];
-  return ['--tasks', b.tasks.join(','), '--task-dir', b.taskDirUri, ...(b.taskLimit !== undefined ? ['--task-limit', String(b.taskLimit)] : []), '--device', 'cpu'];
+  return ['--tasks', b.tasks.join(','), '--task-dir', b.taskDirUri, ...(b.taskLimit !== undefined ? ['--task-limit', String(b.taskLimit)] : [])];
 }
 
 /** The gate's score checks: a floor per task (or task:metric), and the largest drop below production's score. */
@@ -390,7 +450,7 @@ function mainSteps(s: PipelineSpec): Obj[][] {
 export function workflowTemplate(s: PipelineSpec): Obj {
   const templates: Obj[] = [
     { name: 'main', steps: mainSteps(s) },
-    prepStep(s), trainStep(s), evaluateStep(s), registerStep(s), gateStep(s),
+    prepStep(s), jobStep('train', trainJobManifest(s)), evaluateStep(s), registerStep(s), gateStep(s),
   ];
   if (s.deploy) {
     templates.push(deployStep(s.deploy),

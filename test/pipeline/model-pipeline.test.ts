@@ -95,6 +95,60 @@ describe('ModelPipeline', () => {
     expect(job.spec.podFailurePolicy.rules[0]).toMatchObject({ action: 'Ignore', onPodConditions: [{ type: 'DisruptionTarget' }] });
   });
 
+  test('the evaluate step is a Job on one GPU of the training pool, through the tenant queue; device cpu keeps the system-pool step', () => {
+    const { parse } = require('yaml') as typeof import('yaml');
+    const { stack, props } = setup();
+    const template = (p: ModelPipeline) => findObject(objectsOf(p), 'WorkflowTemplate', p.pipelineName);
+    const step = (wt: K8sObject, name: string) => wt.spec.templates.find((t: { name: string }) => t.name === name);
+    const gpu = new ModelPipeline(stack, 'chat-model', props({ evaluate: { maxLossRegression: 0.01, maxRuntimeHours: 2 } }));
+    const ev = step(template(gpu), 'evaluate');
+    expect(ev.script).toBeUndefined();
+    expect(ev.resource).toMatchObject({ action: 'apply', setOwnerReference: true, successCondition: 'status.succeeded > 0', failureCondition: 'status.failed > 0' });
+    const job = parse(ev.resource.manifest);
+    const train = parse(step(template(gpu), 'train').resource.manifest);
+    expect(job.metadata).toMatchObject({ name: '{{workflow.name}}-evaluate', labels: { 'kueue.x-k8s.io/queue-name': 'team' } });
+    expect(job.spec).toMatchObject({ activeDeadlineSeconds: 7200, backoffLimit: 2 });
+    // exit 2 (bad input: a task folder, an unusable device) fails the Job at once; a disrupted pod is retried
+    expect(job.spec.podFailurePolicy.rules).toEqual([
+      { action: 'Ignore', onPodConditions: [{ type: 'DisruptionTarget', status: 'True' }] },
+      { action: 'FailJob', onExitCodes: { containerName: 'evaluate', operator: 'In', values: [2] } },
+    ]);
+    const pod = job.spec.template.spec;
+    // where train ran: the pool's selector and tolerations, under the pipeline's ServiceAccount
+    expect(pod.nodeSelector).toEqual(train.spec.template.spec.nodeSelector);
+    expect(pod.tolerations).toEqual(train.spec.template.spec.tolerations);
+    expect(pod.serviceAccountName).toBe('chat-model');
+    const c = pod.containers[0];
+    expect(c.name).toBe('evaluate');
+    expect(c.command).toEqual(['python', '-m', 'aiinfra.evaluate']);
+    expect(c.args.slice(-2)).toEqual(['--device', 'cuda']);
+    expect(c.args).toEqual(expect.arrayContaining(['--registry', '--out', 's3://bucket-models/team/pipelines/chat-model/checkpoints/{{workflow.name}}/metrics.json']));
+    // one GPU and that GPU's host share (the train step asks for eight shares)
+    expect(c.resources.limits['nvidia.com/gpu']).toBe('1');
+    expect(Number(c.resources.requests.cpu)).toBeLessThanOrEqual(Number(train.spec.template.spec.containers[0].resources.requests.cpu) / 8 + 1);
+    expect(c.securityContext).toMatchObject({ runAsNonRoot: true, allowPrivilegeEscalation: false, readOnlyRootFilesystem: true });
+    // the run's deadline holds the evaluation's
+    expect(template(gpu).spec.activeDeadlineSeconds).toBe(24 * 3600 + 7200 + 4 * 30 * 60 + 7200);
+
+    const cpu = new ModelPipeline(stack, 'cpu-eval', props({ data: { store: props().data.store, prefix: 'team/raw/other/' }, evaluate: { device: 'cpu' } }));
+    const cpuStep = step(template(cpu), 'evaluate');
+    expect(cpuStep.resource).toBeUndefined();
+    expect(cpuStep.script.source).toContain('"--device","cpu"');
+    expect(cpuStep.script.resources.requests).toEqual({ cpu: '3', memory: '12Gi' });
+    expect(cpuStep.activeDeadlineSeconds).toBe(6 * 3600);
+    // on a GPU the evaluation is a small part of the run; on the CPU step it dominates it
+    expect(cpu.estimatedRunSeconds - gpu.estimatedRunSeconds).toBeGreaterThan(600);
+  });
+
+  test('evaluate.device fixtures: a model too large for the CPU step, an unknown device, a deadline out of range', () => {
+    const { stack, props } = setup();
+    expectInvalid(() => new ModelPipeline(stack, 'a', props({ train: { preset: 'gpt-3b', gpusPerNode: 8 }, evaluate: { device: 'cpu' } })),
+      /evaluate\.device = "cpu"/, /gpt-3b/, /needs about 28 GiB/, /12 GiB/);
+    expect(() => new ModelPipeline(stack, 'b', props({ train: { preset: 'gpt-3b', gpusPerNode: 8 } }))).not.toThrow();
+    expectInvalid(() => new ModelPipeline(stack, 'c', props({ evaluate: { device: 'tpu' as never } })), /evaluate\.device/);
+    expectInvalid(() => new ModelPipeline(stack, 'd', props({ evaluate: { maxRuntimeHours: 0 } })), /evaluate\.maxRuntimeHours/);
+  });
+
   test('least privilege: the Role verbs, the Deployment and Canary by name, storage grants under the pipeline prefixes', () => {
     const { stack, props, store } = setup();
     const p = new ModelPipeline(stack, 'chat-model', props());
@@ -209,7 +263,10 @@ describe('ModelPipeline validation', () => {
     }));
     const wt = findObject(objectsOf(p), 'WorkflowTemplate', 'chat-model') as K8sObject;
     const source = (name: string): string => wt.spec.templates.find((t: { name: string }) => t.name === name).script.source;
-    expect(source('evaluate')).toContain('"--tasks","hellaswag,arc_easy","--task-dir","s3://bucket-models/team/eval/tasks","--task-limit","200","--device","cpu"');
+    const evaluate = wt.spec.templates.find((t: { name: string }) => t.name === 'evaluate').resource.manifest as string;
+    const { parse } = require('yaml') as typeof import('yaml');
+    const args: string[] = parse(evaluate).spec.template.spec.containers[0].args;
+    expect(args.join(' ')).toContain('--tasks hellaswag,arc_easy --task-dir s3://bucket-models/team/eval/tasks --task-limit 200 --device cuda');
     expect(source('gate')).toContain('"--max-loss-regression","0.01","--min-score","arc_easy:acc_norm=0.6","--min-score","hellaswag=0.55","--max-score-regression","0.02"');
     // Without tasks: none of the flags.
     const plain = new ModelPipeline(stack, 'plain', props({ data: { store: props().data.store, prefix: 'team/raw/other/' } }));

@@ -3,6 +3,7 @@
 // a dataset, register makes a version, the gate accepts the first and rejects a worse second (its result counts the
 // rejections in a row), promote moves `production` only for the accepted one.
 import { spawnSync } from 'child_process';
+import { parse } from 'yaml';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
@@ -37,6 +38,18 @@ function runStep(template: K8sObject, step: string, root: string, vars: Record<s
   source = source.split('s3://bucket-models').join(root);
   expect(source).not.toMatch(/\{\{/);
   const r = spawnSync(VENV_PYTHON, ['-c', source], { encoding: 'utf8', env: { ...process.env, PYTHONPATH: COMPUTE_SRC }, timeout: 120_000 });
+  return { status: r.status ?? -1, stdout: r.stdout.trim(), stderr: r.stderr };
+}
+
+/** Runs a Job step's container (the evaluate step on a GPU) as the pod would: its command and args, on this machine's Python. */
+function runJob(template: K8sObject, step: string, root: string, vars: Record<string, string>): { status: number; stdout: string; stderr: string } {
+  const t = template.spec.templates.find((x: { name: string }) => x.name === step);
+  const container = (parse(t.resource.manifest) as K8sObject).spec.template.spec.containers[0];
+  const sub = (a: string) => Object.entries(vars).reduce((acc, [k, v]) => acc.split(`{{${k}}}`).join(v), a).split('s3://bucket-models').join(root);
+  const [python, ...rest] = [...container.command, ...container.args].map(sub);
+  expect(python).toBe('python');
+  expect(rest.join(' ')).not.toMatch(/\{\{/);
+  const r = spawnSync(VENV_PYTHON, rest, { encoding: 'utf8', env: { ...process.env, PYTHONPATH: COMPUTE_SRC }, timeout: 120_000 });
   return { status: r.status ?? -1, stdout: r.stdout.trim(), stderr: r.stderr };
 }
 
@@ -92,11 +105,14 @@ function runStep(template: K8sObject, step: string, root: string, vars: Record<s
     const root = fs.mkdtempSync(path.join(os.tmpdir(), 'pipeline-bench-'));
     try {
       const base = path.join(root, 'team', 'pipelines', 'chat-model');
-      // evaluate: every flag is one aiinfra.evaluate takes; the task folder is checked before any model is loaded.
-      const ev = runStep(template, 'evaluate', root, { 'workflow.name': 'run-1' });
-      expect(ev.stderr).not.toMatch(/usage:|unrecognized arguments/);
-      expect(ev.status).toBe(2);
-      expect(ev.stderr).toMatch(/eval-tasks/);
+      // evaluate (the GPU Job's command, and the CPU step's script): every flag is one aiinfra.evaluate takes; the task
+      // folder is checked before any device is used or model loaded.
+      for (const ev of [runJob(template, 'evaluate', root, { 'workflow.name': 'run-1' }),
+        runStep(renderTemplate({ tasks: ['hellaswag'], taskDir: 'team/eval-tasks/', device: 'cpu' }), 'evaluate', root, { 'workflow.name': 'run-1' })]) {
+        expect(ev.stderr).not.toMatch(/usage:|unrecognized arguments/);
+        expect(ev.status).toBe(2);
+        expect(ev.stderr).toMatch(/eval-tasks/);
+      }
       const version = (run: string, score: number) => {
         const ckpt = path.join(base, 'checkpoints', run);
         fs.mkdirSync(path.join(ckpt, 'step-00000010'), { recursive: true });

@@ -23,16 +23,17 @@ afterAll(() => fs.rmSync(scratch, { recursive: true, force: true }));
 /** Runs of the pipeline, by the fixture they get from the stand-in. */
 const ACCEPTED = 'chat-model-accepted';
 const REJECTED = 'chat-model-rejected';
-const EVAL_FAILS = 'chat-model-eval-fails';
+const STEP_FAILS = 'chat-model-step-fails';
 /** The registry version each run's register step prints (its `outputs.result`). */
-const VERSION: Record<string, string> = { [ACCEPTED]: '7', [REJECTED]: '8', [EVAL_FAILS]: '9' };
+const VERSION: Record<string, string> = { [ACCEPTED]: '7', [REJECTED]: '8' };
 
 /**
  * The script steps' exit codes and stdout (what the real programs would print): register prints the new version,
- * the gate the number of rejections in a row (0 = accepted); the evaluate step of EVAL_FAILS exits 1.
+ * the gate the number of rejections in a row (0 = accepted); the register step of STEP_FAILS exits 1 (train and
+ * evaluate are Jobs, which kwok completes).
  */
 const fixture: ScriptFixture = (workflow, template) => {
-  if (workflow === EVAL_FAILS && template === 'evaluate') return { exitCode: 1 };
+  if (workflow === STEP_FAILS && template === 'register') return { exitCode: 1 };
   if (template === 'register') return { exitCode: 0, result: VERSION[workflow] ?? '1' };
   if (template === 'gate') return { exitCode: 0, result: workflow === REJECTED ? '2' : '0' };
   return { exitCode: 0 };
@@ -149,6 +150,11 @@ describe('the chat-model pipeline of examples/platform (AWS) on the real Argo Wo
     const job = await twin.cp.api<KubeObject>('GET', `/apis/batch/v1/namespaces/${template.metadata.namespace}/jobs/${ACCEPTED}-train`);
     expect(job.metadata.ownerReferences).toEqual([expect.objectContaining({ kind: 'Workflow', name: ACCEPTED, uid: wf.metadata.uid })]);
     expect(await trainingJobProblems(twin, job, 30000)).toEqual([]);
+    // The evaluate step's Job: one GPU on the same pool, through the same queue, after train.
+    const evaluateJob = await twin.cp.api<KubeObject>('GET', `/apis/batch/v1/namespaces/${template.metadata.namespace}/jobs/${ACCEPTED}-evaluate`);
+    expect(evaluateJob.metadata.ownerReferences).toEqual([expect.objectContaining({ kind: 'Workflow', name: ACCEPTED, uid: wf.metadata.uid })]);
+    expect(evaluateJob.spec.template.spec.nodeSelector).toEqual(job.spec.template.spec.nodeSelector);
+    expect(await trainingJobProblems(twin, evaluateJob, 30000)).toEqual([]);
     // The gate's result decided; the registered version went to the endpoint and, after the canary passed, to promote.
     const promote = nodes.find((n) => n.templateName === 'promote')!;
     expect(promote.inputs.parameters).toEqual([expect.objectContaining({ name: 'version', value: VERSION[ACCEPTED] })]);
@@ -158,13 +164,13 @@ describe('the chat-model pipeline of examples/platform (AWS) on the real Argo Wo
   });
 
   test('a step that fails ends its run there (later steps never start); a rejected version is not deployed; the mutex keeps the two runs apart', async () => {
-    const [failed, rejected] = await run([EVAL_FAILS, REJECTED], 240000);
+    const [failed, rejected] = await run([STEP_FAILS, REJECTED], 240000);
     expect(standIn.errors).toEqual([]);
-    // The failing run: prep, train, evaluate once (a step's own failure is not retried: retryPolicy OnError), then nothing.
+    // The failing run: prep, train, evaluate, register once (a step's own failure is not retried: retryPolicy OnError), then nothing.
     expect(failed.status.phase).toBe('Failed');
-    expect(standIn.steps.filter((s) => s.workflow === EVAL_FAILS).map((s) => s.template)).toEqual(['prep', 'train', 'evaluate']);
-    const evaluate = podNodes(failed).find((n) => n.templateName === 'evaluate')!;
-    expect(`${evaluate.phase}: ${evaluate.message}`).toMatch(/^Failed: .*exit code 1/);
+    expect(standIn.steps.filter((s) => s.workflow === STEP_FAILS).map((s) => s.template)).toEqual(['prep', 'train', 'evaluate', 'register']);
+    const register = podNodes(failed).find((n) => n.templateName === 'register')!;
+    expect(`${register.phase}: ${register.message}`).toMatch(/^Failed: .*exit code 1/);
     // The rejected run: Succeeded with deploy, the canary waits and promote skipped; the endpoint keeps the accepted version.
     expect(rejected.status.phase).toBe('Succeeded');
     expect(standIn.steps.filter((s) => s.workflow === REJECTED).map((s) => s.template)).toEqual(['prep', 'train', 'evaluate', 'register', 'gate']);
