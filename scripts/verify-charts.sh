@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Checks the chart lock against the registries (needs network; not part of `npm test`): pulls every chart of
-# src/k8s/chart-lock.json with helm (`helm pull <chart> --repo <url> --version <v>`, OCI charts as
+# src/k8s/charts.lock.json with helm (`helm pull <chart> --repo <url> --version <v>`, OCI charts as
 # `helm pull oci://<registry>/<chart> --version <v>`), compares the archive's sha256 with the locked digest, and
 # pulls the PGP-signed ones with `--verify --keyring <the publisher's key, dearmored>` (Helm fetches the .prov and
 # checks the signature and the archive hash in it). Prints a table; exits 1 on any failed pull, digest mismatch or
@@ -8,7 +8,7 @@
 #   bash scripts/verify-charts.sh [lock.json]      HELM=<path> uses another helm (scripts/tools/helm.sh builds one)
 set -euo pipefail
 cd "$(dirname "$0")/.."
-LOCK=$(realpath "${1:-src/k8s/chart-lock.json}")
+LOCK=$(realpath "${1:-src/k8s/charts.lock.json}")
 HELM=${HELM:-helm}
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT

@@ -1,4 +1,4 @@
-// The chart lock (chart-lock.json): for every pinned upstream chart, the sha256 of its archive and its URL as the
+// The chart lock (charts.lock.json): for every pinned upstream chart, the sha256 of its archive and its URL as the
 // publisher's index.yaml lists them, and whether the publisher signs that version. Releases of signed charts verify
 // the provenance file against the publisher's key, shipped as a binary keyring asset of the stack.
 import { createHash } from 'crypto';
@@ -6,7 +6,8 @@ import * as path from 'path';
 import { Construct } from 'constructs';
 import { TerraformStack } from 'cdktf';
 import { DirectoryAsset, writeFiles } from '../core/directory-asset';
-import lockFile from './chart-lock.json';
+// Not `chart-lock.json`: beside chart-lock.ts, Node's resolver (ts-node, plain require) would load the JSON for `./chart-lock`.
+import lockFile from './charts.lock.json';
 import { ARGOPROJ_HELM_KEY } from './keys/argoproj';
 
 /** A chart whose publisher signs this version: Helm provenance (`.prov`) by the OpenPGP key `key`. */
@@ -38,7 +39,7 @@ export interface ChartLockEntry {
   readonly evidence: string;
 }
 
-/** The locked charts, in the order of chart-lock.json. */
+/** The locked charts, in the order of charts.lock.json. */
 export const CHART_LOCK: readonly ChartLockEntry[] = lockFile.charts as readonly ChartLockEntry[];
 
 /** The armored public keys `provenance.key` names. */

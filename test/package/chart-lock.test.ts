@@ -1,4 +1,4 @@
-// Supply chain of the upstream charts: every chart the examples install is in src/k8s/chart-lock.json at the same
+// Supply chain of the upstream charts: every chart the examples install is in src/k8s/charts.lock.json at the same
 // version (digest and URL from the publisher's index.yaml, provenance), and the releases of signed charts verify
 // them against the publisher's key (a binary keyring asset the stack ships).
 import { createHash } from 'crypto';
@@ -24,7 +24,7 @@ const key = (p: Pin): string => `${p.repository} ${p.chart}`;
 function unlockedPins(pins: readonly Pin[], lock: readonly ChartLockEntry[]): string[] {
   return pins.filter((p) => !lock.some((e) => key(e) === key(p) && e.version === p.version)).map((p) => {
     const locked = lock.find((e) => key(e) === key(p));
-    return `${p.chart} ${p.version} (${p.repository}) is not in src/k8s/chart-lock.json`
+    return `${p.chart} ${p.version} (${p.repository}) is not in src/k8s/charts.lock.json`
       + (locked ? ` (locked: ${locked.version})` : '')
       + ': copy the new version\'s digest and url from the publisher\'s index.yaml (record the commit in `index`),'
       + ' re-check provenance (does the publisher sign this version?), then run scripts/verify-charts.sh';
@@ -77,7 +77,7 @@ function v4Fingerprint(keyring: Buffer): string {
   return createHash('sha1').update(prefix).update(body).digest('hex').toUpperCase();
 }
 
-describe('chart lock (src/k8s/chart-lock.json)', () => {
+describe('chart lock (src/k8s/charts.lock.json)', () => {
   const platform = buildPlatformApp(Testing.app());
   const twoStack = buildTwoStackApp(Testing.app());
   const quickstart = new QuickstartPlatform(Testing.app(), 'platform-gcp');
@@ -100,7 +100,7 @@ describe('chart lock (src/k8s/chart-lock.json)', () => {
     const bumped = { repository: 'https://argoproj.github.io/argo-helm', chart: 'argo-workflows', version: '1.0.19' };
     const problems = unlockedPins([bumped], CHART_LOCK);
     expect(problems).toHaveLength(1);
-    expect(problems[0]).toMatch(/argo-workflows 1\.0\.19 .* is not in src\/k8s\/chart-lock\.json \(locked: 1\.0\.18\): copy .*index\.yaml/);
+    expect(problems[0]).toMatch(/argo-workflows 1\.0\.19 .* is not in src\/k8s\/charts\.lock\.json \(locked: 1\.0\.18\): copy .*index\.yaml/);
   });
 
   test('every lock entry is a pin of src/, once per chart; the examples install all but two', () => {

@@ -55,7 +55,7 @@ export function pinnedRelease(scope: Construct, id: string, chart: PinnedChart, 
     repository: chart.repository,
     chart: chart.chart,
     version: chart.version,
-    // verify + keyring where the publisher signs this version (src/k8s/chart-lock.json)
+    // verify + keyring where the publisher signs this version (src/k8s/charts.lock.json)
     ...chartVerification(scope, chart),
     values: [stringify(opts.values, { sortMapEntries: true, lineWidth: 0, blockQuote: 'literal' })],
     atomic: true,
