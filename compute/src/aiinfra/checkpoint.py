@@ -33,6 +33,11 @@ import torch.distributed as dist
 import torch.distributed.checkpoint as dcp
 from torch.distributed.checkpoint.metadata import TensorStorageMetadata
 
+try:
+    from torch.distributed.checkpoint import FsspecReader, FsspecWriter
+except ImportError:  # torch 2.8 (the images' base) has them only in the module that defines them
+    from torch.distributed.checkpoint._fsspec_filesystem import FsspecReader, FsspecWriter
+
 from . import __version__
 from .logs import log_event
 from .model import GPTConfig
@@ -250,12 +255,12 @@ class CheckpointStore:
     def writer(self, step: int):
         if self.local:
             return dcp.FileSystemWriter(self.step_uri(step))
-        return dcp.FsspecWriter(self.step_uri(step))
+        return FsspecWriter(self.step_uri(step))
 
     def reader(self, step: int):
         if self.local:
             return dcp.FileSystemReader(self.step_uri(step))
-        return dcp.FsspecReader(self.step_uri(step))
+        return FsspecReader(self.step_uri(step))
 
 
 # ---------------------------------------------------------------------------- helpers
