@@ -72,9 +72,9 @@ export interface AddOnComponent {
   readonly callsApiServer: boolean;
   /**
    * Sources outside the pod network (a load balancer's data plane) and the ports they reach. A rule with no
-   * source is left out (an empty `from` would admit every source).
+   * source is left out (an empty `from` would admit every source), and the pod ranges `podCidrs` are excepted
+   * (`ipBlockPeers`).
    */
-  /** Ingress from address ranges (load balancers), the pod ranges excepted (`ipBlockPeers`). */
   readonly cidrIngress?: readonly { readonly cidrs: readonly string[]; readonly podCidrs?: readonly string[]; readonly ports: readonly number[] }[];
   /** Pods of any namespace it calls, by label, and on which ports (the called pods' own policies must admit it). */
   readonly callsPods?: readonly { readonly podLabels: Readonly<Record<string, string>>; readonly ports: readonly number[] }[];

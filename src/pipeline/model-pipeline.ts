@@ -547,6 +547,8 @@ export class ModelPipeline extends Construct {
     const { pool } = o.train;
     const gpus = props.train.gpusPerNode;
     const share = hostSharePerGpu(props.cluster);
+    // 90 % of the host share of `n` GPUs: the rest is the node's system reserve and daemons.
+    const hostShare = (n: number) => ({ cpu: Math.max(1, Math.floor(share.vcpus * n * 0.9)), memoryGiB: Math.max(4, Math.floor(share.memoryGiB * n * 0.9)) });
     const maxRuntimeSeconds = Math.round((props.train.maxRuntimeHours ?? 24) * 3600);
     const evaluateMaxRuntime = Math.round((props.evaluate?.maxRuntimeHours ?? 6) * 3600);
     const tokenizer = props.data.tokenizer && props.data.tokenizer !== 'bytes' ? `${o.store.uri}/${props.data.tokenizer.replace(/\/+$/, '')}` : 'bytes';
@@ -559,19 +561,14 @@ export class ModelPipeline extends Construct {
       datasetUri: `${o.store.uri}/${o.ownPrefix}datasets`, checkpointsUri: `${o.store.uri}/${o.ownPrefix}checkpoints`, registryUri: this.registryUri,
       maxLossRegression: props.evaluate?.maxLossRegression ?? 0, maxWindows: props.evaluate?.maxWindows ?? 512, benchmarks: o.benchmarks,
       train: {
-        gpus, queue: this.tenant.queueName, nodeSelector: { ...pool.nodeSelector },
-        // 90 % of the host share of the GPUs: the rest is the node's system reserve and daemons.
-        cpu: Math.max(1, Math.floor(share.vcpus * gpus * 0.9)), memoryGiB: Math.max(4, Math.floor(share.memoryGiB * gpus * 0.9)),
+        gpus, queue: this.tenant.queueName, nodeSelector: { ...pool.nodeSelector }, ...hostShare(gpus),
         tolerations: [
           ...pool.taints.map((t) => ({ key: t.key, operator: 'Equal', value: t.value, effect: t.effect })),
           ...(pool.taints.some((t) => t.key === 'nvidia.com/gpu') ? [] : [{ key: 'nvidia.com/gpu', operator: 'Exists', effect: 'NoSchedule' }]),
         ],
         maxRuntimeSeconds, terminationGracePeriodSeconds: 300, maxRestarts: 3,
       },
-      evaluateGpu: props.evaluate?.device === 'cpu' ? undefined : {
-        // one GPU's host share, as the train step's per GPU
-        cpu: Math.max(1, Math.floor(share.vcpus * 0.9)), memoryGiB: Math.max(4, Math.floor(share.memoryGiB * 0.9)),
-      },
+      evaluateGpu: props.evaluate?.device === 'cpu' ? undefined : hostShare(1),
       deploy: o.target ? {
         namespace: o.target.namespace, deploymentName: o.target.deploymentName, canaryName: o.target.canaryName,
         annotation: o.target.modelVersionAnnotation, timeoutSeconds: o.deployTimeout,
@@ -605,19 +602,21 @@ export class ModelPipeline extends Construct {
 function estimateRunSeconds(props: ModelPipelineProps, train: ReturnType<typeof resolveTrain>, canarySeconds: number): number {
   const params = TRAINER_PRESETS[props.train.preset].params;
   const tokens = train.steps * train.globalBatchSize * train.seqLen;
-  const gpu = Gpu.fromId(train.pool.gpu);
-  const peak = (gpu ? (gpu.supportsBf16 ? gpu.bf16Tflops : gpu.fp16Tflops) : 100) * 1e12;
-  const trainSeconds = (6 * params * tokens) / (props.train.gpusPerNode * peak * ESTIMATE_MFU);
+  const trainSeconds = (6 * params * tokens) / (props.train.gpusPerNode * peakFlops(train) * ESTIMATE_MFU);
   return Math.round(trainSeconds + evaluateSeconds(props, train) + FIXED_RUN_MINUTES * 60 + canarySeconds);
 }
 
 /** The held-out loss of candidate and production (2 x params FLOPs per token each), on one GPU or the CPU step. */
 function evaluateSeconds(props: ModelPipelineProps, train: ReturnType<typeof resolveTrain>): number {
   const params = TRAINER_PRESETS[props.train.preset].params;
-  const gpu = Gpu.fromId(train.pool.gpu);
-  const peak = (gpu ? (gpu.supportsBf16 ? gpu.bf16Tflops : gpu.fp16Tflops) : 100) * 1e12;
-  const flops = props.evaluate?.device === 'cpu' ? EVAL_CPU_FLOPS : peak * EVAL_GPU_PEAK_SHARE;
+  const flops = props.evaluate?.device === 'cpu' ? EVAL_CPU_FLOPS : peakFlops(train) * EVAL_GPU_PEAK_SHARE;
   return (2 * 2 * params * (props.evaluate?.maxWindows ?? 512) * (train.seqLen + 1)) / flops;
+}
+
+/** Dense peak FLOP/s of one GPU of the training pool (bf16, else fp16; 100 TFLOP/s for a GPU the catalog lacks). */
+function peakFlops(train: ReturnType<typeof resolveTrain>): number {
+  const gpu = Gpu.fromId(train.pool.gpu);
+  return (gpu ? (gpu.supportsBf16 ? gpu.bf16Tflops : gpu.fp16Tflops) : 100) * 1e12;
 }
 
 /** The trainer config (compute/CONTRACT.md), as TrainingJob writes it, for the pipeline's one-node run. */

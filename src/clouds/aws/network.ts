@@ -43,17 +43,17 @@ export function awsSubnetLayout(cidr: string, zone: number): { private: string; 
   return { private: cidrSubnet(cidr, 3, zone), public: cidrSubnet(edge, 5, zone), loadBalancer: cidrSubnet(edge, 5, 8 + zone) };
 }
 
+/** The flow-log group name of a cluster's VPC (the logs key policy names it). */
+export function flowLogGroupName(clusterName: string): string {
+  return `/aws/vpc/${clusterName}/flow-logs`;
+}
+
 /**
  * A new VPC (`awsSubnetLayout`): private subnets with a NAT route, public subnets (tagged for internet-facing
  * load balancers) and internal load balancer subnets (tagged for internal ones; local routes only), NAT per zone
  * (or one), a default security group with no rules, and flow logs (all traffic) to a KMS-encrypted log group
  * through a role that may only write there. Or an existing VPC, untouched.
  */
-/** The flow-log group name of a cluster's VPC (the logs key policy names it). */
-export function flowLogGroupName(clusterName: string): string {
-  return `/aws/vpc/${clusterName}/flow-logs`;
-}
-
 export function awsClusterNetwork(scope: Construct, cloud: AwsCloud, spec: ClusterBuildSpec, clusterName: string, logsKeyArn: string): AwsClusterNetwork {
   const existing = spec.network.existing;
   if (existing) {

@@ -2,6 +2,7 @@
 import type { AzureCloud } from '../../core/cloud';
 import { check, InvalidPropError } from '../../core/errors';
 import type { ClusterSpi } from '../../training/spi';
+import { AKS_POD_CIDR } from './cluster';
 import { azureGpuCluster, azureImportedCluster } from './gpu-cluster';
 
 export const cluster: ClusterSpi<AzureCloud> = {
@@ -12,7 +13,7 @@ export const cluster: ClusterSpi<AzureCloud> = {
     const subnets = existing.subnetIds ?? [];
     if (subnets.length !== 1) throw new InvalidPropError(scope, 'network.existing.subnetIds', subnets, 'one subnet resource id (with egress through NAT already attached)');
     if (existing.podCidrs !== undefined) {
-      throw new InvalidPropError(scope, 'network.existing.podCidrs', existing.podCidrs, 'unset on Azure (pods take IPs from the cluster\'s own overlay range, 192.168.0.0/16, whatever the VNet)');
+      throw new InvalidPropError(scope, 'network.existing.podCidrs', existing.podCidrs, `unset on Azure (pods take IPs from the cluster's own overlay range, ${AKS_POD_CIDR}, whatever the VNet)`);
     }
   },
   zonePattern: () => ({ re: /^[1-3]$/, what: 'availability zone numbers "1", "2", "3"' }),

@@ -42,7 +42,6 @@ function workloadIdentityBinder(scope: Construct, cloud: GcpCloud) {
   };
 }
 
-
 /** GKE: network, control plane, node pools, workload identity and the GPU add-ons (GKE runs the device plugin). */
 export function gcpGpuCluster(scope: Construct, cloud: GcpCloud, spec: ClusterBuildSpec): ClusterImpl {
   if (!spec.network.existing) {
