@@ -16,15 +16,16 @@ trap 'rm -rf "$work"' EXIT
 export HELM_CACHE_HOME="$work/cache" HELM_CONFIG_HOME="$work/config" HELM_DATA_HOME="$work/data"
 
 # One line per chart: repository, chart, version, digest (or -), keyring (or -); keyrings are written to $work.
-rows=$(node - "$LOCK" "$work" <<'EOF'
+# The keyrings come from the library's own dearmor() (src/k8s/chart-lock.ts, loaded through ts-node), as synth writes them.
+rows=$(node -r ts-node/register/transpile-only - "$LOCK" "$work" <<'EOF'
 const fs = require('fs'); const [lock, work] = process.argv.slice(2);
+const { dearmor } = require(`${process.cwd()}/src/k8s/chart-lock`);
 for (const [i, e] of JSON.parse(fs.readFileSync(lock, 'utf8')).charts.entries()) {
   let keyring = '-';
   if (typeof e.provenance === 'object') {
-    // the armored block of the key module (src/k8s/keys/*.ts), dearmored as src/k8s/chart-lock.ts dearmor() does
+    // the armored block of the key module (src/k8s/keys/*.ts)
     const armored = /-----BEGIN PGP PUBLIC KEY BLOCK-----\r?\n[\s\S]*?-----END PGP PUBLIC KEY BLOCK-----/.exec(fs.readFileSync(e.provenance.key, 'utf8'))[0];
-    const lines = armored.split(/\r?\n/); const body = lines.slice(lines.indexOf('') + 1, -1).filter((l) => !l.startsWith('='));
-    keyring = `${work}/keyring-${i}.gpg`; fs.writeFileSync(keyring, Buffer.from(body.join(''), 'base64'));
+    keyring = `${work}/keyring-${i}.gpg`; fs.writeFileSync(keyring, dearmor(armored));
   }
   console.log([e.repository, e.chart, e.version, e.digest ?? '-', keyring].join('\t'));
 }
